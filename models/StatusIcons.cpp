@@ -1,0 +1,90 @@
+#include "StatusIcons.h"
+
+#include <QHash>
+#include <QPainter>
+#include <QPainterPath>
+#include <QPixmap>
+
+namespace opsdeck::StatusIcons {
+
+QColor color(Kind kind)
+{
+    switch (kind) {
+    case Kind::Ok:
+        return QColor(0x2e, 0x7d, 0x32);
+    case Kind::Error:
+        return QColor(0xc6, 0x28, 0x28);
+    case Kind::Busy:
+        return QColor(0x15, 0x65, 0xc0);
+    case Kind::Warning:
+        return QColor(0xef, 0x6c, 0x00);
+    case Kind::Unknown:
+        return QColor(0x75, 0x75, 0x75);
+    }
+    return {};
+}
+
+namespace {
+QPixmap draw(Kind kind, int size)
+{
+    QPixmap pixmap(size, size);
+    pixmap.fill(Qt::transparent);
+    QPainter painter(&pixmap);
+    painter.setRenderHint(QPainter::Antialiasing);
+    const qreal s = size;
+    painter.setPen(Qt::NoPen);
+    painter.setBrush(color(kind));
+    painter.drawEllipse(QRectF(s * 0.06, s * 0.06, s * 0.88, s * 0.88));
+    QPen pen(Qt::white, s * 0.12, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
+    painter.setPen(pen);
+    painter.setBrush(Qt::NoBrush);
+    switch (kind) {
+    case Kind::Ok: {
+        QPainterPath check;
+        check.moveTo(s * 0.28, s * 0.52);
+        check.lineTo(s * 0.44, s * 0.68);
+        check.lineTo(s * 0.72, s * 0.36);
+        painter.drawPath(check);
+        break;
+    }
+    case Kind::Error:
+        painter.drawLine(QPointF(s * 0.34, s * 0.34), QPointF(s * 0.66, s * 0.66));
+        painter.drawLine(QPointF(s * 0.66, s * 0.34), QPointF(s * 0.34, s * 0.66));
+        break;
+    case Kind::Busy:
+        painter.setPen(Qt::NoPen);
+        painter.setBrush(Qt::white);
+        for (qreal x : {0.3, 0.5, 0.7})
+            painter.drawEllipse(QPointF(s * x, s * 0.5), s * 0.07, s * 0.07);
+        break;
+    case Kind::Warning:
+        painter.drawLine(QPointF(s * 0.5, s * 0.26), QPointF(s * 0.5, s * 0.56));
+        painter.drawPoint(QPointF(s * 0.5, s * 0.74));
+        break;
+    case Kind::Unknown: {
+        QFont font = painter.font();
+        font.setPixelSize(int(s * 0.66));
+        font.setBold(true);
+        painter.setFont(font);
+        painter.drawText(QRectF(0, 0, s, s), Qt::AlignCenter, QStringLiteral("?"));
+        break;
+    }
+    }
+    return pixmap;
+}
+} // namespace
+
+QIcon icon(Kind kind)
+{
+    static QHash<int, QIcon> cache;
+    auto it = cache.find(int(kind));
+    if (it != cache.end())
+        return *it;
+    QIcon result;
+    for (int size : {16, 24, 32})
+        result.addPixmap(draw(kind, size));
+    cache.insert(int(kind), result);
+    return result;
+}
+
+} // namespace opsdeck::StatusIcons

@@ -1,0 +1,11 @@
+# `cpack -G DEB` in the build dir produces a .deb for Debian 12.
+set(CPACK_PACKAGE_NAME opsdeck)
+set(CPACK_PACKAGE_VENDOR "opsdeck")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Administration console for Packit, datamon, RAFT, Pulumi and deployments")
+set(CPACK_PACKAGE_CONTACT "opsdeck maintainers")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/packaging/opsdeck.desktop DESTINATION share/applications)
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/resources/icons/opsdeck.svg DESTINATION share/icons/hicolor/scalable/apps)
+include(CPack)

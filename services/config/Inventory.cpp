@@ -1,0 +1,23 @@
+#include "config/Inventory.h"
+
+namespace opsdeck {
+
+const Host* Inventory::host(const QString& name) const
+{
+    for (const Host& h : hosts) {
+        if (h.name == name)
+            return &h;
+    }
+    return nullptr;
+}
+
+const Database* Inventory::database(const QString& name) const
+{
+    for (const Database& d : databases) {
+        if (d.name == name)
+            return &d;
+    }
+    return nullptr;
+}
+
+} // namespace opsdeck

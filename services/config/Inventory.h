@@ -1,0 +1,139 @@
+#pragma once
+
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace opsdeck {
+
+// Where a value came from in the inventory file (1-based), so later errors can point at it.
+struct SourcePos
+{
+    int line = 0;
+    int column = 0;
+};
+
+// A tag set shared by every target kind. The engine refuses destructive runs on readOnly targets and asks
+// for the typed target name on production ones.
+struct Tags
+{
+    bool production = false;
+    bool readOnly = false;
+};
+
+enum class AuthMethod { Key, Agent, Password };
+
+// Secrets never live in the inventory: a key file's passphrase or a password is looked up in the keychain
+// under opsdeck/ssh/<host>/<user>, unless secretEnv names an environment variable (for automation).
+struct HostAuth
+{
+    AuthMethod method = AuthMethod::Key;
+    QString identityFile; // AuthMethod::Key only
+    QString secretEnv;    // optional
+};
+
+struct PackitInstance
+{
+    QString name;
+    int index = 0; // position on its host; packit-infra derives the ports from it
+    quint16 outpackPort = 0;
+    quint16 apiPort = 0;
+    quint16 managementPort = 0;
+    QString outpackRoot; // <host.outpackBase>/<name> unless given
+    QString database;    // name of a databases entry; empty means the instance's own PostgreSQL db on its host
+    SourcePos pos;
+};
+
+// A command template is an argv list. "{name}" placeholders are replaced inside one argument; an argument
+// that is exactly "{name...}" expands to several arguments. Nothing is ever pasted into a shell string:
+// the argv is POSIX-quoted as a whole when it is sent.
+using CommandTemplate = QStringList;
+
+struct Host
+{
+    QString name;
+    QString address;
+    quint16 port = 22;
+    QString user = QStringLiteral("root");
+    HostAuth auth;
+    QString knownHostsFile; // empty: the user's ~/.ssh/known_hosts
+    Tags tags;
+    QString outpackBase = QStringLiteral("/var/lib/outpack");
+    QString metricsDir = QStringLiteral("/etc/metrics");
+    QMap<QString, CommandTemplate> commands; // every known template, defaults filled in
+    QList<PackitInstance> instances;
+    SourcePos pos;
+};
+
+enum class DatabaseKind { Postgres, Mysql };
+
+struct Database
+{
+    QString name;
+    DatabaseKind kind = DatabaseKind::Postgres;
+    QString via;                                      // host whose SSH tunnel reaches it; empty: direct
+    QString address = QStringLiteral("127.0.0.1");     // as seen from the via host
+    quint16 port = 0;                                 // 0: the kind's default (5432 / 3306)
+    QString socket;                                   // Unix socket on the via host; used instead of address:port
+    QString database;
+    QString user;
+    QString passwordEnv; // optional; else keychain opsdeck/db/<name>/<user>
+    Tags tags;
+    SourcePos pos;
+};
+
+struct Cluster
+{
+    QString name;
+    QString server; // https URL of the Kubernetes API
+    QString namespaceName;
+    QString caFile;
+    QString tokenEnv; // optional; else keychain opsdeck/k8s/<name>/token
+    Tags tags;
+    SourcePos pos;
+};
+
+struct DatamonContext
+{
+    QString name;
+    QString context; // datamon --context value
+    QString host;    // host to run the CLI on over SSH; empty: run locally
+    Tags tags;
+    SourcePos pos;
+};
+
+enum class MetricsSource { Ssh, Http };
+
+struct DeployMachine
+{
+    QString name;
+    QString host; // inventory host for SSH metrics and deploys; defaults to name
+    MetricsSource metrics = MetricsSource::Ssh;
+    QString metricsUrl; // MetricsSource::Http
+    Tags tags;
+    SourcePos pos;
+};
+
+struct JournalConfig
+{
+    QString path; // SQLite file; empty: <user data dir>/journal.sqlite
+};
+
+struct Inventory
+{
+    QString file;
+    QList<Host> hosts;
+    QList<Database> databases;
+    QList<Cluster> clusters;
+    QList<DatamonContext> datamon;
+    QList<DeployMachine> machines;
+    JournalConfig journal;
+
+    const Host* host(const QString& name) const;
+    const Database* database(const QString& name) const;
+};
+
+} // namespace opsdeck

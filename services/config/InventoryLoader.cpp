@@ -1,0 +1,810 @@
+#include "config/InventoryLoader.h"
+
+#include "config/CommandTemplates.h"
+#include "config/NameRules.h"
+
+#include <QDir>
+#include <QFile>
+#include <QHash>
+#include <QStandardPaths>
+#include <QUrl>
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <utility>
+
+using namespace Qt::StringLiterals;
+
+namespace opsdeck {
+
+QString InventoryError::toString() const
+{
+    // Concatenated, not arg(): a file name or message may itself contain "%1".
+    return file + u':' + QString::number(line) + u':' + QString::number(column) + u": "_s + message;
+}
+
+namespace {
+
+SourcePos posOf(const YAML::Node& node)
+{
+    const YAML::Mark mark = node.Mark();
+    return { mark.line + 1, mark.column + 1 };
+}
+
+QString kindOf(const YAML::Node& node)
+{
+    switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+        return u"a string"_s;
+    case YAML::NodeType::Sequence:
+        return u"a list"_s;
+    case YAML::NodeType::Map:
+        return u"a map"_s;
+    default:
+        return u"empty"_s;
+    }
+}
+
+QString oneOf(const QStringList& allowed)
+{
+    return u"use one of "_s + allowed.join(u", "_s);
+}
+
+struct Entry
+{
+    QString key;
+    YAML::Node keyNode;
+    YAML::Node value;
+
+    // yaml-cpp places an empty value at the next token, which may be lines away; the key is where the eye goes.
+    SourcePos valuePos() const { return value.IsNull() ? posOf(keyNode) : posOf(value); }
+};
+
+// One mapping whose keys are known, strings, and each there once.
+struct Fields
+{
+    QString context; // "host", "auth", ...: the first word of every message about these fields
+    SourcePos pos;
+    QList<Entry> entries;
+
+    const Entry* find(const QString& key) const
+    {
+        const auto it = std::find_if(entries.cbegin(), entries.cend(), [&](const Entry& e) { return e.key == key; });
+        return it == entries.cend() ? nullptr : &*it;
+    }
+    QString field(const QString& key) const { return context + u' ' + key; }
+};
+
+enum class Target
+{
+    Host,
+    Database
+};
+
+// A name that must exist in another section; checked once every section has been read, since the YAML may
+// mention a host before defining it.
+struct Reference
+{
+    Target target;
+    QString field;
+    QString name;
+    SourcePos pos;
+    QString note; // how the name came about when the file does not spell it out
+};
+
+// Where each name of one section (or one host's instances) was first defined.
+using NameSet = QHash<QString, int>;
+
+const QStringList kSections = { u"journal"_s, u"hosts"_s, u"databases"_s, u"clusters"_s, u"datamon"_s, u"machines"_s };
+
+class Parser
+{
+public:
+    explicit Parser(const QString& file)
+        : m_file(file)
+    {
+        m_inventory.file = file;
+    }
+
+    InventoryLoadResult run(const QByteArray& yaml);
+
+private:
+    void error(SourcePos pos, const QString& message);
+
+    std::optional<Fields> readMap(
+        const YAML::Node& node, SourcePos pos, const QString& what, const QString& context, const QStringList& allowed);
+    std::optional<Fields> readMap(const Entry& e, const QString& what, const QStringList& allowed);
+    QList<YAML::Node> readList(const Entry& e, const QString& what);
+
+    std::optional<QString> readScalar(const Fields& f, const QString& key, const QString& expected);
+    std::optional<QString> readString(const Fields& f, const QString& key);
+    std::optional<QString> requireString(const Fields& f, const QString& key);
+    std::optional<QString> readName(const Fields& f, NameSet& seen);
+    void checkName(const QString& context, const QString& name, SourcePos pos, NameSet& seen);
+    std::optional<quint16> readPort(const Fields& f, const QString& key);
+    template <typename E>
+    std::optional<E> readChoice(const Fields& f, const QString& key, const QList<std::pair<QString, E>>& choices);
+    Tags readTags(const Fields& f);
+    std::optional<QString> readLocalPath(const Fields& f, const QString& key);
+    std::optional<QString> readRemotePath(const Fields& f, const QString& key);
+    std::optional<QString> readEnvName(const Fields& f, const QString& key);
+    std::optional<QString> readUrl(const Fields& f, const QString& key);
+    void addReference(Target target, const Fields& f, const QString& key, const QString& name);
+
+    void readJournal(const Entry& e);
+    void readHost(const YAML::Node& node, NameSet& seen);
+    void readAuth(const Fields& host, HostAuth& auth);
+    QMap<QString, CommandTemplate> readCommands(const Fields& host);
+    void readInstances(const Fields& host, Host& h, bool baseOk);
+    void readDatabase(const YAML::Node& node, NameSet& seen);
+    void readCluster(const YAML::Node& node, NameSet& seen);
+    void readDatamon(const YAML::Node& node, NameSet& seen);
+    void readMachine(const YAML::Node& node, NameSet& seen);
+    void checkReferences();
+
+    QString m_file;
+    Inventory m_inventory;
+    QList<InventoryError> m_errors;
+    QList<Reference> m_references;
+    QList<std::pair<QString, SourcePos>> m_instanceDatabases; // Packit needs these to be PostgreSQL
+};
+
+void Parser::error(SourcePos pos, const QString& message)
+{
+    m_errors << InventoryError { m_file, pos.line, pos.column, message };
+}
+
+std::optional<Fields> Parser::readMap(
+    const YAML::Node& node, SourcePos pos, const QString& what, const QString& context, const QStringList& allowed)
+{
+    if (!node.IsMap()) {
+        error(pos, u"%1 must be a map, not %2"_s.arg(what, kindOf(node)));
+        return std::nullopt;
+    }
+    Fields fields { context, pos, {} };
+    // Iterating the pairs rather than indexing by key is what lets duplicate keys be seen at all.
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        const YAML::Node key = it->first;
+        if (!key.IsScalar()) {
+            error(posOf(key), u"keys in %1 must be strings, not %2"_s.arg(context, kindOf(key)));
+            continue;
+        }
+        const QString name = QString::fromStdString(key.Scalar());
+        if (!allowed.contains(name)) {
+            error(posOf(key), u"unknown key %1 in %2: %3"_s.arg(NameRules::quoted(name), context, oneOf(allowed)));
+            continue;
+        }
+        if (const Entry* first = fields.find(name)) {
+            error(posOf(key),
+                u"duplicate key %1 in %2: already given at line %3"_s.arg(
+                    NameRules::quoted(name), context, QString::number(posOf(first->keyNode).line)));
+            continue;
+        }
+        fields.entries << Entry { name, key, it->second };
+    }
+    return fields;
+}
+
+std::optional<Fields> Parser::readMap(const Entry& e, const QString& what, const QStringList& allowed)
+{
+    return readMap(e.value, e.valuePos(), what, what, allowed);
+}
+
+QList<YAML::Node> Parser::readList(const Entry& e, const QString& what)
+{
+    QList<YAML::Node> items;
+    if (e.value.IsNull())
+        return items;
+    if (!e.value.IsSequence()) {
+        error(e.valuePos(), u"%1 must be a list, not %2"_s.arg(what, kindOf(e.value)));
+        return items;
+    }
+    for (auto it = e.value.begin(); it != e.value.end(); ++it)
+        items << *it;
+    return items;
+}
+
+std::optional<QString> Parser::readScalar(const Fields& f, const QString& key, const QString& expected)
+{
+    const Entry* e = f.find(key);
+    if (!e)
+        return std::nullopt;
+    if (!e->value.IsScalar()) {
+        error(e->valuePos(), u"%1 must be %2, not %3"_s.arg(f.field(key), expected, kindOf(e->value)));
+        return std::nullopt;
+    }
+    return QString::fromStdString(e->value.Scalar());
+}
+
+std::optional<QString> Parser::readString(const Fields& f, const QString& key)
+{
+    const auto value = readScalar(f, key, u"a string"_s);
+    if (value && value->isEmpty()) {
+        error(f.find(key)->valuePos(), u"%1 must not be empty"_s.arg(f.field(key)));
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::optional<QString> Parser::requireString(const Fields& f, const QString& key)
+{
+    if (!f.find(key)) {
+        error(f.pos, u"%1 is required"_s.arg(f.field(key)));
+        return std::nullopt;
+    }
+    return readString(f, key);
+}
+
+std::optional<QString> Parser::readName(const Fields& f, NameSet& seen)
+{
+    const auto name = requireString(f, u"name"_s);
+    if (name)
+        checkName(f.context, *name, f.find(u"name"_s)->valuePos(), seen);
+    return name;
+}
+
+void Parser::checkName(const QString& context, const QString& name, SourcePos pos, NameSet& seen)
+{
+    const QString problem = NameRules::nameError(context + u" name"_s, name);
+    if (!problem.isEmpty()) {
+        error(pos, problem);
+        return;
+    }
+    if (const auto first = seen.constFind(name); first != seen.cend()) {
+        error(pos,
+            u"duplicate %1 name %2: already defined at line %3; %1 names must be unique"_s.arg(
+                context, NameRules::quoted(name), QString::number(*first)));
+        return;
+    }
+    seen.insert(name, pos.line);
+}
+
+std::optional<quint16> Parser::readPort(const Fields& f, const QString& key)
+{
+    const QString allowed = u"an integer from 1 to 65535"_s;
+    const auto text = readScalar(f, key, allowed);
+    if (!text)
+        return std::nullopt;
+    const Entry* e = f.find(key);
+    // A quoted "22" is a string to YAML; accepting it would blur the types the file promises.
+    if (e->value.Tag() == "!") {
+        error(e->valuePos(),
+            u"%1 must be %2, not the quoted string %3"_s.arg(f.field(key), allowed, NameRules::quoted(*text)));
+        return std::nullopt;
+    }
+    const bool digits = !text->isEmpty() && text->size() <= 5
+        && std::all_of(text->cbegin(), text->cend(), [](QChar c) { return c >= u'0' && c <= u'9'; });
+    const uint value = digits ? text->toUInt() : 0;
+    if (value < 1 || value > 65535) {
+        error(e->valuePos(), u"%1 %2 is not allowed: use %3"_s.arg(f.field(key), NameRules::quoted(*text), allowed));
+        return std::nullopt;
+    }
+    return static_cast<quint16>(value);
+}
+
+template <typename E>
+std::optional<E> Parser::readChoice(const Fields& f, const QString& key, const QList<std::pair<QString, E>>& choices)
+{
+    QStringList allowed;
+    for (const auto& choice : choices)
+        allowed << choice.first;
+    const auto text = readScalar(f, key, u"one of "_s + allowed.join(u", "_s));
+    if (!text)
+        return std::nullopt;
+    for (const auto& choice : choices) {
+        if (choice.first == *text)
+            return choice.second;
+    }
+    error(f.find(key)->valuePos(),
+        u"%1 %2 is not allowed: %3"_s.arg(f.field(key), NameRules::quoted(*text), oneOf(allowed)));
+    return std::nullopt;
+}
+
+Tags Parser::readTags(const Fields& f)
+{
+    Tags tags;
+    const Entry* e = f.find(u"tags"_s);
+    if (!e)
+        return tags;
+    const QStringList allowed = { u"production"_s, u"readOnly"_s };
+    for (const YAML::Node& item : readList(*e, f.field(u"tags"_s))) {
+        const QString text = item.IsScalar() ? QString::fromStdString(item.Scalar()) : QString();
+        if (text == allowed[0])
+            tags.production = true;
+        else if (text == allowed[1])
+            tags.readOnly = true;
+        else if (item.IsScalar())
+            error(
+                posOf(item), u"%1 tag %2 is not allowed: %3"_s.arg(f.context, NameRules::quoted(text), oneOf(allowed)));
+        else
+            error(posOf(item), u"%1 tags must be strings, not %2: %3"_s.arg(f.context, kindOf(item), oneOf(allowed)));
+    }
+    return tags;
+}
+
+std::optional<QString> Parser::readLocalPath(const Fields& f, const QString& key)
+{
+    const auto path = readString(f, key);
+    if (path && (*path == u"~" || path->startsWith(u"~/")))
+        return QDir::homePath() + path->mid(1);
+    return path;
+}
+
+std::optional<QString> Parser::readRemotePath(const Fields& f, const QString& key)
+{
+    const auto path = readString(f, key);
+    if (!path)
+        return std::nullopt;
+    // These paths live on the remote host, where our $HOME means nothing; and instance data is deleted under
+    // them, so no ".." may lead elsewhere.
+    if (!path->startsWith(u'/') || path->split(u'/').contains(u".."_s)) {
+        error(f.find(key)->valuePos(),
+            u"%1 %2 is not allowed: use an absolute path on the host, without \"..\" or \"~\""_s.arg(
+                f.field(key), NameRules::quoted(*path)));
+        return std::nullopt;
+    }
+    return QDir::cleanPath(*path);
+}
+
+std::optional<QString> Parser::readEnvName(const Fields& f, const QString& key)
+{
+    const auto name = readString(f, key);
+    if (!name)
+        return std::nullopt;
+    const auto isWordChar = [](QChar c) {
+        return (c >= u'A' && c <= u'Z') || (c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') || c == u'_';
+    };
+    if (std::all_of(name->cbegin(), name->cend(), isWordChar) && !name->front().isDigit())
+        return name;
+    error(f.find(key)->valuePos(),
+        u"%1 %2 is not allowed: use an environment variable name of A-Z, a-z, 0-9 and '_', not starting with a "
+        "digit"_s.arg(f.field(key), NameRules::quoted(*name)));
+    return std::nullopt;
+}
+
+std::optional<QString> Parser::readUrl(const Fields& f, const QString& key)
+{
+    const auto text = readString(f, key);
+    if (!text)
+        return std::nullopt;
+    const QUrl url(*text, QUrl::StrictMode);
+    if (url.isValid() && (url.scheme() == u"https" || url.scheme() == u"http") && !url.host().isEmpty())
+        return text;
+    error(f.find(key)->valuePos(),
+        u"%1 %2 is not allowed: use an http:// or https:// URL with a host"_s.arg(
+            f.field(key), NameRules::quoted(*text)));
+    return std::nullopt;
+}
+
+void Parser::addReference(Target target, const Fields& f, const QString& key, const QString& name)
+{
+    m_references << Reference { target, f.field(key), name, f.find(key)->valuePos(), {} };
+}
+
+void Parser::readJournal(const Entry& e)
+{
+    // Like the list sections, an emptied-out journal section means the defaults.
+    if (e.value.IsNull())
+        return;
+    const auto f = readMap(e, u"journal"_s, { u"path"_s });
+    if (!f)
+        return;
+    if (const auto path = readLocalPath(*f, u"path"_s))
+        m_inventory.journal.path = *path;
+}
+
+void Parser::readHost(const YAML::Node& node, NameSet& seen)
+{
+    const auto f = readMap(node, posOf(node), u"each hosts entry"_s, u"host"_s,
+        { u"name"_s, u"address"_s, u"port"_s, u"user"_s, u"auth"_s, u"knownHostsFile"_s, u"tags"_s, u"outpackBase"_s,
+            u"metricsDir"_s, u"commands"_s, u"instances"_s });
+    if (!f)
+        return;
+    Host h;
+    h.pos = f->pos;
+    const auto name = readName(*f, seen);
+    if (const auto address = requireString(*f, u"address"_s))
+        h.address = *address;
+    if (const auto port = readPort(*f, u"port"_s))
+        h.port = *port;
+    if (const auto user = readString(*f, u"user"_s))
+        h.user = *user;
+    readAuth(*f, h.auth);
+    if (const auto file = readLocalPath(*f, u"knownHostsFile"_s))
+        h.knownHostsFile = *file;
+    h.tags = readTags(*f);
+    bool baseOk = true;
+    if (const auto base = readRemotePath(*f, u"outpackBase"_s)) {
+        if (*base == u"/") {
+            error(f->find(u"outpackBase"_s)->valuePos(),
+                u"host outpackBase \"/\" is not allowed: instance data is deleted under it, so use the directory "
+                "that holds the instances' roots"_s);
+            baseOk = false;
+        } else {
+            h.outpackBase = *base;
+        }
+    } else if (f->find(u"outpackBase"_s)) {
+        baseOk = false;
+    }
+    if (const auto dir = readRemotePath(*f, u"metricsDir"_s))
+        h.metricsDir = *dir;
+    h.commands = readCommands(*f);
+    readInstances(*f, h, baseOk);
+    // Kept even when other fields are wrong, so references to this host do not add errors of their own.
+    if (name) {
+        h.name = *name;
+        m_inventory.hosts << h;
+    }
+}
+
+void Parser::readAuth(const Fields& host, HostAuth& auth)
+{
+    const QList<std::pair<QString, AuthMethod>> methods
+        = { { u"key"_s, AuthMethod::Key }, { u"agent"_s, AuthMethod::Agent }, { u"password"_s, AuthMethod::Password } };
+    const Entry* e = host.find(u"auth"_s);
+    if (!e) {
+        error(host.pos, u"host auth is required: give its method, one of key, agent, password"_s);
+        return;
+    }
+    const auto f = readMap(*e, u"auth"_s, { u"method"_s, u"identityFile"_s, u"secretEnv"_s });
+    if (!f)
+        return;
+    if (const auto secretEnv = readEnvName(*f, u"secretEnv"_s))
+        auth.secretEnv = *secretEnv;
+    if (const auto identityFile = readLocalPath(*f, u"identityFile"_s))
+        auth.identityFile = *identityFile;
+    if (!f->find(u"method"_s)) {
+        error(f->pos, u"auth method is required: use one of key, agent, password"_s);
+        return;
+    }
+    const auto method = readChoice(*f, u"method"_s, methods);
+    if (!method)
+        return;
+    auth.method = *method;
+    const Entry* identityFile = f->find(u"identityFile"_s);
+    if (*method == AuthMethod::Key && !identityFile)
+        error(f->pos, u"auth identityFile is required when method is key: give the private key's path"_s);
+    if (*method != AuthMethod::Key && identityFile)
+        error(posOf(identityFile->keyNode),
+            u"auth identityFile is only allowed when method is key, not %1"_s.arg(
+                QString::fromStdString(f->find(u"method"_s)->value.Scalar())));
+}
+
+QMap<QString, CommandTemplate> Parser::readCommands(const Fields& host)
+{
+    QMap<QString, CommandTemplate> commands;
+    for (const QString& name : CommandTemplates::names())
+        commands.insert(name, CommandTemplates::defaultFor(name));
+    const Entry* e = host.find(u"commands"_s);
+    if (!e || e->value.IsNull())
+        return commands;
+    const auto f = readMap(*e, u"commands"_s, CommandTemplates::names());
+    if (!f)
+        return commands;
+    for (const Entry& command : f->entries) {
+        const QString what = u"command template "_s + command.key;
+        CommandTemplate argv;
+        bool ok = true;
+        for (const YAML::Node& arg : readList(command, what)) {
+            if (arg.IsScalar()) {
+                argv << QString::fromStdString(arg.Scalar());
+                continue;
+            }
+            // The usual cause: an unquoted {units...} is a YAML flow map.
+            const CommandTemplate example = CommandTemplates::defaultFor(command.key);
+            const auto placeholder
+                = std::find_if(example.cbegin(), example.cend(), [](const QString& a) { return a.startsWith(u'{'); });
+            error(posOf(arg),
+                u"%1 arguments must be strings, not %2: quote placeholders, as in \"%3\""_s.arg(
+                    what, kindOf(arg), *placeholder));
+            ok = false;
+        }
+        if (!ok || (!command.value.IsNull() && !command.value.IsSequence()))
+            continue;
+        const QString problem = CommandTemplates::validate(command.key, argv);
+        if (problem.isEmpty())
+            commands.insert(command.key, argv);
+        else
+            error(command.valuePos(), problem);
+    }
+    return commands;
+}
+
+void Parser::readInstances(const Fields& host, Host& h, bool baseOk)
+{
+    const Entry* e = host.find(u"instances"_s);
+    if (!e)
+        return;
+    NameSet seen;
+    const QList<YAML::Node> items = readList(*e, u"host instances"_s);
+    for (qsizetype i = 0; i < items.size(); ++i) {
+        const YAML::Node& node = items[i];
+        PackitInstance instance;
+        instance.index = static_cast<int>(i);
+        instance.outpackPort = static_cast<quint16>(8000 + i);
+        instance.apiPort = static_cast<quint16>(8080 + i);
+        instance.managementPort = static_cast<quint16>(8160 + i);
+        instance.pos = posOf(node);
+        std::optional<QString> name;
+        std::optional<Fields> f;
+        if (node.IsScalar()) {
+            name = QString::fromStdString(node.Scalar());
+            checkName(u"instance"_s, *name, instance.pos, seen);
+        } else if (node.IsMap()) {
+            f = readMap(node, instance.pos, u"each instances entry"_s, u"instance"_s,
+                { u"name"_s, u"outpackPort"_s, u"apiPort"_s, u"managementPort"_s, u"outpackRoot"_s, u"database"_s });
+            name = readName(*f, seen);
+        } else {
+            error(instance.pos, u"each instances entry must be a name or a map, not %1"_s.arg(kindOf(node)));
+            continue;
+        }
+        if (name)
+            instance.name = *name;
+        instance.outpackRoot = h.outpackBase + u'/' + instance.name;
+        if (f) {
+            if (const auto port = readPort(*f, u"outpackPort"_s))
+                instance.outpackPort = *port;
+            if (const auto port = readPort(*f, u"apiPort"_s))
+                instance.apiPort = *port;
+            if (const auto port = readPort(*f, u"managementPort"_s))
+                instance.managementPort = *port;
+            if (const auto root = readRemotePath(*f, u"outpackRoot"_s)) {
+                instance.outpackRoot = *root;
+                if (baseOk && !NameRules::isStrictlyUnder(*root, h.outpackBase))
+                    error(f->find(u"outpackRoot"_s)->valuePos(),
+                        u"instance outpackRoot %1 is not allowed: it must lie strictly under the host's outpackBase "
+                        "%2"_s.arg(NameRules::quoted(*root), NameRules::quoted(h.outpackBase)));
+            }
+            if (const auto database = readString(*f, u"database"_s)) {
+                instance.database = *database;
+                addReference(Target::Database, *f, u"database"_s, *database);
+                m_instanceDatabases << std::pair(*database, f->find(u"database"_s)->valuePos());
+            }
+        }
+        if (name)
+            h.instances << instance;
+    }
+}
+
+void Parser::readDatabase(const YAML::Node& node, NameSet& seen)
+{
+    const auto f = readMap(node, posOf(node), u"each databases entry"_s, u"database"_s,
+        { u"name"_s, u"kind"_s, u"via"_s, u"address"_s, u"port"_s, u"socket"_s, u"database"_s, u"user"_s,
+            u"passwordEnv"_s, u"tags"_s });
+    if (!f)
+        return;
+    Database d;
+    d.pos = f->pos;
+    const auto name = readName(*f, seen);
+    if (const auto kind = readChoice(*f, u"kind"_s,
+            QList<std::pair<QString, DatabaseKind>> {
+                { u"postgres"_s, DatabaseKind::Postgres }, { u"mysql"_s, DatabaseKind::Mysql } }))
+        d.kind = *kind;
+    if (const auto via = readString(*f, u"via"_s)) {
+        d.via = *via;
+        addReference(Target::Host, *f, u"via"_s, *via);
+    }
+    if (const auto address = readString(*f, u"address"_s))
+        d.address = *address;
+    if (const auto port = readPort(*f, u"port"_s))
+        d.port = *port;
+    else if (!f->find(u"port"_s))
+        d.port = d.kind == DatabaseKind::Mysql ? 3306 : 5432;
+    if (const auto socket = readRemotePath(*f, u"socket"_s))
+        d.socket = *socket;
+    if (const auto database = requireString(*f, u"database"_s))
+        d.database = *database;
+    if (const auto user = requireString(*f, u"user"_s))
+        d.user = *user;
+    if (const auto passwordEnv = readEnvName(*f, u"passwordEnv"_s))
+        d.passwordEnv = *passwordEnv;
+    d.tags = readTags(*f);
+    if (name) {
+        d.name = *name;
+        m_inventory.databases << d;
+    }
+}
+
+void Parser::readCluster(const YAML::Node& node, NameSet& seen)
+{
+    const auto f = readMap(node, posOf(node), u"each clusters entry"_s, u"cluster"_s,
+        { u"name"_s, u"server"_s, u"namespace"_s, u"caFile"_s, u"tokenEnv"_s, u"tags"_s });
+    if (!f)
+        return;
+    Cluster c;
+    c.pos = f->pos;
+    const auto name = readName(*f, seen);
+    if (!f->find(u"server"_s))
+        error(f->pos, u"cluster server is required: the https:// URL of the Kubernetes API"_s);
+    else if (const auto server = readUrl(*f, u"server"_s))
+        c.server = *server;
+    // The namespace goes into API paths, so it is held to the same pattern as names.
+    if (const auto ns = requireString(*f, u"namespace"_s)) {
+        const QString problem = NameRules::nameError(u"cluster namespace"_s, *ns);
+        if (problem.isEmpty())
+            c.namespaceName = *ns;
+        else
+            error(f->find(u"namespace"_s)->valuePos(), problem);
+    }
+    if (const auto caFile = readLocalPath(*f, u"caFile"_s))
+        c.caFile = *caFile;
+    if (const auto tokenEnv = readEnvName(*f, u"tokenEnv"_s))
+        c.tokenEnv = *tokenEnv;
+    c.tags = readTags(*f);
+    if (name) {
+        c.name = *name;
+        m_inventory.clusters << c;
+    }
+}
+
+void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
+{
+    const auto f = readMap(
+        node, posOf(node), u"each datamon entry"_s, u"datamon"_s, { u"name"_s, u"context"_s, u"host"_s, u"tags"_s });
+    if (!f)
+        return;
+    DatamonContext d;
+    d.pos = f->pos;
+    const auto name = readName(*f, seen);
+    if (const auto context = requireString(*f, u"context"_s))
+        d.context = *context;
+    if (const auto host = readString(*f, u"host"_s)) {
+        d.host = *host;
+        addReference(Target::Host, *f, u"host"_s, *host);
+    }
+    d.tags = readTags(*f);
+    if (name) {
+        d.name = *name;
+        m_inventory.datamon << d;
+    }
+}
+
+void Parser::readMachine(const YAML::Node& node, NameSet& seen)
+{
+    const auto f = readMap(node, posOf(node), u"each machines entry"_s, u"machine"_s,
+        { u"name"_s, u"host"_s, u"metrics"_s, u"metricsUrl"_s, u"tags"_s });
+    if (!f)
+        return;
+    DeployMachine m;
+    m.pos = f->pos;
+    const auto name = readName(*f, seen);
+    // Unset when the value is wrong, so that neither metrics rule below adds a second error.
+    const std::optional<MetricsSource> metrics = !f->find(u"metrics"_s)
+        ? MetricsSource::Ssh
+        : readChoice(*f, u"metrics"_s,
+            QList<std::pair<QString, MetricsSource>> {
+                { u"ssh"_s, MetricsSource::Ssh }, { u"http"_s, MetricsSource::Http } });
+    if (metrics)
+        m.metrics = *metrics;
+    if (const auto host = readString(*f, u"host"_s)) {
+        m.host = *host;
+        addReference(Target::Host, *f, u"host"_s, *host);
+    } else if (name && !f->find(u"host"_s)) {
+        m.host = *name;
+        // Only SSH metrics reach the machine through a host entry; an HTTP-only machine needs none. A bad name
+        // has been reported already.
+        if (metrics == MetricsSource::Ssh && NameRules::isValidName(*name))
+            m_references << Reference { Target::Host, u"machine host"_s, *name, f->find(u"name"_s)->valuePos(),
+                u" (host defaults to the machine's name when metrics is ssh)"_s };
+    }
+    const Entry* url = f->find(u"metricsUrl"_s);
+    if (const auto metricsUrl = readUrl(*f, u"metricsUrl"_s))
+        m.metricsUrl = *metricsUrl;
+    if (metrics == MetricsSource::Http && !url)
+        error(f->pos, u"machine metricsUrl is required when metrics is http"_s);
+    if (metrics == MetricsSource::Ssh && url)
+        error(posOf(url->keyNode), u"machine metricsUrl is only allowed when metrics is http, not ssh"_s);
+    m.tags = readTags(*f);
+    if (name) {
+        m.name = *name;
+        m_inventory.machines << m;
+    }
+}
+
+void Parser::checkReferences()
+{
+    for (const Reference& r : m_references) {
+        QStringList names;
+        if (r.target == Target::Host) {
+            if (m_inventory.host(r.name))
+                continue;
+            for (const Host& h : std::as_const(m_inventory.hosts))
+                names << h.name;
+        } else {
+            if (m_inventory.database(r.name))
+                continue;
+            for (const Database& d : std::as_const(m_inventory.databases))
+                names << d.name;
+        }
+        const QString section = r.target == Target::Host ? u"hosts"_s : u"databases"_s;
+        error(r.pos,
+            u"%1 %2%3 is not defined in %4: %5"_s.arg(r.field, NameRules::quoted(r.name), r.note, section,
+                names.isEmpty() ? u"add it there"_s : oneOf(names)));
+    }
+    for (const auto& [name, pos] : std::as_const(m_instanceDatabases)) {
+        const Database* d = m_inventory.database(name);
+        if (d && d->kind != DatabaseKind::Postgres)
+            error(pos,
+                u"instance database %1 is a mysql database: a Packit instance needs kind postgres"_s.arg(
+                    NameRules::quoted(name)));
+    }
+}
+
+InventoryLoadResult Parser::run(const QByteArray& yaml)
+{
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(yaml.toStdString());
+    } catch (const YAML::Exception& e) {
+        error({ e.mark.line + 1, e.mark.column + 1 }, u"YAML syntax error: %1"_s.arg(QString::fromStdString(e.msg)));
+        return { std::nullopt, m_errors };
+    }
+    // Empty documents, as a stray trailing "---" makes, hold nothing that could be lost.
+    documents.erase(std::remove_if(documents.begin(), documents.end(), [](const YAML::Node& d) { return d.IsNull(); }),
+        documents.end());
+    if (documents.size() > 1)
+        error(posOf(documents[1]), u"the inventory must be a single YAML document: remove the second one"_s);
+
+    if (!documents.empty()) {
+        const YAML::Node& root = documents.front();
+        if (const auto top = readMap(root, posOf(root), u"the inventory"_s, u"the inventory"_s, kSections)) {
+            const auto readSection = [&](const QString& key, auto readEntry) {
+                const Entry* e = top->find(key);
+                if (!e)
+                    return;
+                NameSet seen;
+                for (const YAML::Node& node : readList(*e, key))
+                    (this->*readEntry)(node, seen);
+            };
+            if (const Entry* journal = top->find(u"journal"_s))
+                readJournal(*journal);
+            readSection(u"hosts"_s, &Parser::readHost);
+            readSection(u"databases"_s, &Parser::readDatabase);
+            readSection(u"clusters"_s, &Parser::readCluster);
+            readSection(u"datamon"_s, &Parser::readDatamon);
+            readSection(u"machines"_s, &Parser::readMachine);
+            checkReferences();
+        }
+    }
+
+    std::stable_sort(m_errors.begin(), m_errors.end(), [](const InventoryError& a, const InventoryError& b) {
+        return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+    if (!m_errors.isEmpty())
+        return { std::nullopt, m_errors };
+    return { m_inventory, {} };
+}
+
+} // namespace
+
+InventoryLoadResult InventoryLoader::loadFile(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return { std::nullopt, { InventoryError { path, 0, 0, u"cannot read: "_s + file.errorString() } } };
+    const QByteArray yaml = file.readAll();
+    if (file.error() != QFileDevice::NoError)
+        return { std::nullopt, { InventoryError { path, 0, 0, u"cannot read: "_s + file.errorString() } } };
+    return loadString(yaml, path);
+}
+
+InventoryLoadResult InventoryLoader::loadString(const QByteArray& yaml, const QString& fileName)
+{
+    return Parser(fileName).run(yaml);
+}
+
+QString InventoryLoader::defaultPath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) + u"/opsdeck/inventory.yaml"_s;
+}
+
+QString InventoryLoader::resolvePath(const QString& cliValue)
+{
+    if (!cliValue.isEmpty())
+        return cliValue;
+    const QString fromEnvironment = qEnvironmentVariable("OPSDECK_INVENTORY");
+    return fromEnvironment.isEmpty() ? defaultPath() : fromEnvironment;
+}
+
+} // namespace opsdeck

@@ -1,0 +1,108 @@
+#include "ssh/SshConnectionPool.h"
+
+#include "core/Logging.h"
+#include "secrets/CredentialStore.h"
+
+namespace opsdeck {
+
+SshConnectionPool::SshConnectionPool(const Inventory& inventory, CredentialStore* credentials, QObject* parent)
+    : QObject(parent)
+    , m_inventory(inventory)
+    , m_credentials(credentials)
+{
+}
+
+SshConnectionPool::~SshConnectionPool()
+{
+    qDeleteAll(m_sessions);
+}
+
+SshSession* SshConnectionPool::session(const QString& hostName)
+{
+    if (auto* existing = m_sessions.value(hostName))
+        return existing;
+    const Host* host = m_inventory.host(hostName);
+    if (!host)
+        return nullptr;
+    auto* session = new SshSession(SshTarget::fromHost(*host));
+    if (!m_acceptedKey.isEmpty())
+        session->acceptHostKey(m_acceptedKey);
+    connect(session, &SshSession::stateChanged, this, [this, hostName](SshSession::State state, const SshError& error) {
+        emit stateChanged(hostName, state, error);
+    });
+    connect(session, &SshSession::hostKeyChecked, this, [this, hostName](const HostKeyInfo& info) {
+        emit hostKeyChecked(hostName, info);
+    });
+    m_sessions.insert(hostName, session);
+    return session;
+}
+
+SecretSpec SshConnectionPool::secretSpecFor(const Host& host)
+{
+    SecretSpec spec;
+    spec.kind = QStringLiteral("ssh");
+    spec.target = host.name;
+    spec.account = host.user;
+    spec.envVar = host.auth.secretEnv;
+    spec.label = host.auth.method == AuthMethod::Password
+        ? QStringLiteral("Password for %1@%2").arg(host.user, host.name)
+        : QStringLiteral("Passphrase of %1 (for %2@%3)").arg(host.auth.identityFile, host.user, host.name);
+    return spec;
+}
+
+bool SshConnectionPool::needsSecret(const Host& host) const
+{
+    switch (host.auth.method) {
+    case AuthMethod::Password:
+        return true;
+    case AuthMethod::Key:
+        return SshSession::keyNeedsPassphrase(host.auth.identityFile);
+    case AuthMethod::Agent:
+        return false;
+    }
+    return false;
+}
+
+void SshConnectionPool::prepare(const QString& hostName,
+                                QObject* context,
+                                std::function<void(SshSession*, const SshError&)> done)
+{
+    SshSession* ready = session(hostName);
+    if (!ready) {
+        done(nullptr, {SshError::Kind::InvalidRequest, QStringLiteral("no host \"%1\" in the inventory").arg(hostName)});
+        return;
+    }
+    const Host* host = m_inventory.host(hostName);
+    if (m_secretSet.value(hostName) || !needsSecret(*host)) {
+        done(ready, {});
+        return;
+    }
+    m_credentials->lookup(secretSpecFor(*host), context, [this, hostName, ready, done](const SecretResult& result) {
+        if (!result.ok) {
+            done(nullptr, {SshError::Kind::SecretRequired, result.error});
+            return;
+        }
+        ready->setSecret(result.secret);
+        m_secretSet.insert(hostName, true);
+        done(ready, {});
+    });
+}
+
+void SshConnectionPool::acceptHostKey(const QString& sha256)
+{
+    m_acceptedKey = sha256;
+    for (SshSession* session : std::as_const(m_sessions))
+        session->acceptHostKey(sha256);
+}
+
+void SshConnectionPool::rejectSecret(const QString& hostName)
+{
+    const Host* host = m_inventory.host(hostName);
+    if (!host)
+        return;
+    m_secretSet.remove(hostName);
+    m_credentials->invalidate(secretSpecFor(*host));
+    qCInfo(lcSsh) << "forgot the secret for" << hostName << "after it was refused";
+}
+
+} // namespace opsdeck

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "config/Inventory.h"
+#include "ssh/SshSession.h"
+
+#include <QHash>
+#include <QObject>
+
+#include <functional>
+
+namespace opsdeck {
+
+class CredentialStore;
+struct SecretSpec;
+
+// One SshSession per inventory host, shared by every pane and operation. It resolves the secret a host's auth
+// needs (environment, keychain or a prompt) before the session first connects.
+class SshConnectionPool : public QObject
+{
+    Q_OBJECT
+public:
+    SshConnectionPool(const Inventory& inventory, CredentialStore* credentials, QObject* parent = nullptr);
+    ~SshConnectionPool() override;
+
+    // Null for a host the inventory does not name.
+    SshSession* session(const QString& hostName);
+
+    // Calls done(session, {}) once the session has what it needs to authenticate, or done(nullptr, error).
+    void prepare(const QString& hostName, QObject* context, std::function<void(SshSession*, const SshError&)> done);
+
+    // The admin accepted this fingerprint (CLI --accept-host-key or the host key dialog). Only a host that
+    // presents exactly this key is trusted by it.
+    void acceptHostKey(const QString& sha256);
+
+    // The server refused the secret: forget it so that the next prepare() asks again.
+    void rejectSecret(const QString& hostName);
+
+    static SecretSpec secretSpecFor(const Host& host);
+
+signals:
+    void stateChanged(const QString& hostName, opsdeck::SshSession::State state, const opsdeck::SshError& error);
+    void hostKeyChecked(const QString& hostName, const opsdeck::HostKeyInfo& info);
+
+private:
+    bool needsSecret(const Host& host) const;
+
+    Inventory m_inventory;
+    CredentialStore* m_credentials;
+    QHash<QString, SshSession*> m_sessions;
+    QHash<QString, bool> m_secretSet;
+    QString m_acceptedKey;
+};
+
+} // namespace opsdeck

@@ -1,0 +1,129 @@
+#pragma once
+
+#include "ssh/SshSession.h"
+
+#include <QByteArray>
+#include <QElapsedTimer>
+#include <QList>
+#include <QMutex>
+#include <QThread>
+
+#include <libssh/libssh.h>
+
+#include <map>
+
+namespace opsdeck {
+
+// The one thread that owns a host's libssh session (libssh sessions are not thread-safe). It runs a poll loop
+// over the SSH socket, the tunnel listeners and their accepted clients, and a wake-up pipe for requests from
+// SshSession. Results go back through SshSession's post* methods.
+class SshIoThread : public QThread
+{
+public:
+    SshIoThread(SshSession* owner, SshTarget target);
+    ~SshIoThread() override;
+
+    // Thread-safe requests.
+    void requestExec(quint64 id, const QByteArray& commandLine, const QByteArray& stdinData, int timeoutMs);
+    void requestCancel(quint64 id);
+    void requestTunnel(quint64 id, int listenFd, const QString& remoteHost, quint16 remotePort, const QString& remotePath);
+    void requestCloseTunnel(quint64 id);
+    void requestConnect();
+    void requestDisconnect();
+    void requestStop();
+    void setSecret(const QString& secret);
+    void acceptHostKey(const QString& sha256);
+    void setConnectTimeout(int seconds);
+
+protected:
+    void run() override;
+
+private:
+    struct Exec
+    {
+        quint64 id = 0;
+        QByteArray commandLine;
+        QByteArray stdinData;
+        int timeoutMs = 0;
+        ssh_channel channel = nullptr;
+        QElapsedTimer clock;
+        ExecResult result;
+        qint64 remotePid = 0;  // from the pid announcement; -1 if there was none
+        QByteArray stderrHead; // stderr until the announcement line is complete
+    };
+    struct TunnelClient
+    {
+        int fd = -1;
+        ssh_channel channel = nullptr;
+        QByteArray toClient; // channel data not yet written to the client socket
+        bool clientEof = false;
+    };
+    struct Tunnel
+    {
+        quint64 id = 0;
+        int listenFd = -1;
+        QString remoteHost;
+        quint16 remotePort = 0;
+        QString remotePath;
+        QList<TunnelClient> clients;
+    };
+    struct Requests
+    {
+        QList<Exec> execs;
+        QList<quint64> cancels;
+        QList<Tunnel> tunnels;
+        QList<quint64> closeTunnels;
+        bool connect = false;
+        bool disconnect = false;
+        bool stop = false;
+    };
+
+    void wake();
+    bool takeRequests();
+    bool connectSession(SshError* error);
+    bool checkHostKey(SshError* error);
+    bool authenticate(SshError* error);
+    void closeSession();
+    void tryConnect();
+    void startExecs();
+    void openForwards();
+    void pollOnce();
+    bool pumpExec(Exec& exec, QString* dropped);
+    bool pumpTunnelClient(const Tunnel& tunnel, TunnelClient& client);
+    void acceptClients(Tunnel& tunnel);
+    void handleDrop(const QString& why, bool unexpected);
+    void finishExec(Exec& exec, SshError error);
+    void terminate(Exec& exec);
+    void stopChannel(ssh_channel& channel);
+    bool takePid(Exec& exec, QByteArray* data);
+    void closeClient(TunnelClient& client);
+    void closeTunnelNow(Tunnel& tunnel);
+    void publishState(SshSession::State state, const SshError& error);
+    QString where() const;
+    QString sessionError() const;
+
+    SshSession* m_owner;
+    SshTarget m_target;
+    int m_wakePipe[2] = {-1, -1};
+
+    QMutex m_mutex; // guards m_requests, m_secret, m_acceptedKey, m_connectTimeout
+    Requests m_requests;
+    QString m_secret;
+    QString m_acceptedKey;
+    int m_connectTimeout = 10;
+
+    // I/O thread state only.
+    ssh_session m_session = nullptr;
+    bool m_connected = false;
+    bool m_connectWanted = false;
+    bool m_autoReconnect = false; // after a drop, reconnect with backoff until told otherwise
+    int m_failedAttempts = 0;
+    QElapsedTimer m_sinceAttempt;
+    qint64 m_backoffMs = 0;
+    HostKeyInfo m_hostKey;
+    QList<Exec> m_waiting; // not started: waiting for a connection
+    std::map<quint64, Exec> m_running;
+    std::map<quint64, Tunnel> m_tunnels;
+};
+
+} // namespace opsdeck

@@ -1,0 +1,181 @@
+// The console shell, offscreen, on the sandbox inventory.
+#include "ConfirmDialog.h"
+#include "MainWindow.h"
+#include "Sandbox.h"
+#include "TargetPane.h"
+#include "TargetStatusModel.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QFile>
+#include <QLabel>
+#include <QListWidget>
+#include <QRegularExpression>
+#include <QStatusBar>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace opsdeck;
+using namespace opsdeck::test;
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void showsEveryPaneWithLiveHostStatus();
+    void panesSayPlainlyWhatIsNotBuilt();
+    void invalidInventoryShowsItsErrors();
+    void unknownHostKeyIsTrustedOnlyAfterConfirmation();
+    void targetModelPassesTheModelTester();
+
+private:
+    QString inventoryWithKnownHosts(const QString& name, const QString& knownHosts);
+    Sandbox m_sandbox;
+    QTemporaryDir m_temp;
+};
+
+void TestMainWindow::initTestCase()
+{
+    QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
+    // The bastion's password comes from the environment, as the sandbox's env file says.
+    const QProcessEnvironment environment = m_sandbox.environment();
+    for (const QString& key : environment.keys()) {
+        if (key.startsWith(QStringLiteral("OPSDECK_")))
+            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
+    }
+}
+
+QString TestMainWindow::inventoryWithKnownHosts(const QString& name, const QString& knownHosts)
+{
+    QFile source(m_sandbox.inventoryPath());
+    if (!source.open(QIODevice::ReadOnly))
+        return {};
+    QString text = QString::fromUtf8(source.readAll());
+    text.replace(QRegularExpression(QStringLiteral("knownHostsFile: .*")), QStringLiteral("knownHostsFile: ") + knownHosts);
+    const QString path = m_temp.filePath(name);
+    QFile target(path);
+    if (!target.open(QIODevice::WriteOnly))
+        return {};
+    target.write(text.toUtf8());
+    return path;
+}
+
+void TestMainWindow::showsEveryPaneWithLiveHostStatus()
+{
+    MainWindow window(m_sandbox.inventoryPath());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(window.inventoryLoaded());
+    QStringList titles;
+    for (int row = 0; row < window.sidebar()->count(); ++row)
+        titles << window.sidebar()->item(row)->text();
+    QCOMPARE(titles, (QStringList{QStringLiteral("Hosts"), QStringLiteral("Packit"), QStringLiteral("datamon"),
+                                  QStringLiteral("RAFT"), QStringLiteral("Pulumi"), QStringLiteral("Deploy")}));
+
+    for (const QString& host : m_sandbox.hostNames())
+        QTRY_VERIFY2_WITH_TIMEOUT(window.hostStatus(host).reachable(),
+                                  qPrintable(host + QStringLiteral(": ") + window.hostStatus(host).error.message), 30000);
+
+    TargetPane* hosts = window.pane(QStringLiteral("Hosts"));
+    QVERIFY(hosts);
+    QCOMPARE(hosts->model()->rowCount(), m_sandbox.hostNames().size());
+    for (int row = 0; row < hosts->model()->rowCount(); ++row) {
+        QCOMPARE(hosts->model()->index(row, hosts->model()->statusColumn()).data().toString(), QStringLiteral("Reachable"));
+        QVERIFY(hosts->model()->index(row, hosts->model()->statusColumn() + 1).data().toString().startsWith(QStringLiteral("SHA256:")));
+    }
+    TargetPane* packit = window.pane(QStringLiteral("Packit"));
+    QCOMPARE(packit->model()->rowCount(), 6); // the packit-infra instances of the three Packit hosts
+    QCOMPARE(window.pane(QStringLiteral("Pulumi"))->model()->rowCount(), 1);
+    QCOMPARE(window.pane(QStringLiteral("Deploy"))->model()->rowCount(), 3);
+    QTRY_VERIFY(window.statusBar()->findChild<QLabel*>() != nullptr);
+    const QString activity = window.statusBar()->findChildren<QLabel*>().first()->text();
+    QVERIFY2(activity.contains(QStringLiteral("4 of 4 hosts reachable")), qPrintable(activity));
+
+    window.sidebar()->setCurrentRow(1);
+    QCOMPARE(window.centralWidget()->findChild<QWidget*>() != nullptr, true);
+}
+
+void TestMainWindow::panesSayPlainlyWhatIsNotBuilt()
+{
+    MainWindow window(m_sandbox.inventoryPath());
+    for (const QString& title : {QStringLiteral("Packit"), QStringLiteral("datamon"), QStringLiteral("RAFT"),
+                                 QStringLiteral("Pulumi"), QStringLiteral("Deploy")}) {
+        TargetPane* pane = window.pane(title);
+        QVERIFY(pane);
+        auto* scope = pane->findChild<QLabel*>(QStringLiteral("scopeNotice"));
+        QVERIFY2(scope && scope->text().startsWith(QStringLiteral("Not built yet")), qPrintable(title));
+    }
+    QVERIFY(!window.pane(QStringLiteral("Hosts"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
+}
+
+void TestMainWindow::invalidInventoryShowsItsErrors()
+{
+    const QString path = m_temp.filePath(QStringLiteral("broken.yaml"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("hosts:\n  - name: UPPER\n    address: 127.0.0.1\n    port: 99999\n");
+    file.close();
+    MainWindow window(path);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QVERIFY(!window.inventoryLoaded());
+    auto* errors = window.findChild<QTreeWidget*>(QStringLiteral("inventoryErrors"));
+    QVERIFY(errors);
+    QVERIFY(errors->topLevelItemCount() >= 2);
+    QVERIFY(errors->topLevelItem(0)->text(0).startsWith(path + QStringLiteral(":2:")));
+    QVERIFY(window.panes().isEmpty());
+}
+
+void TestMainWindow::unknownHostKeyIsTrustedOnlyAfterConfirmation()
+{
+    const QString knownHosts = m_temp.filePath(QStringLiteral("gui/known_hosts"));
+    MainWindow window(inventoryWithKnownHosts(QStringLiteral("fresh.yaml"), knownHosts));
+    const QString dev = QStringLiteral("wpia-packit-dev");
+    QTRY_COMPARE_WITH_TIMEOUT(window.hostStatus(dev).hostKey.status, HostKeyInfo::Status::Unknown, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.hostStatus(dev).reachability, HostStatus::Reachability::Unreachable, 30000);
+    TargetPane* hosts = window.pane(QStringLiteral("Hosts"));
+    int row = 0;
+    while (hosts->model()->target(row).host != dev)
+        ++row;
+    QCOMPARE(hosts->model()->index(row, hosts->model()->statusColumn()).data().toString(), QStringLiteral("Host key not trusted"));
+
+    // Cancelled: nothing is trusted.
+    ConfirmDialog::setNextAnswer(false);
+    window.reviewHostKey(dev);
+    QTest::qWait(300);
+    QVERIFY(!QFile::exists(knownHosts));
+    QVERIFY(!window.hostStatus(dev).reachable());
+
+    ConfirmDialog::setNextAnswer(true);
+    window.reviewHostKey(dev);
+    QTRY_VERIFY_WITH_TIMEOUT(window.hostStatus(dev).reachable(), 30000);
+    QVERIFY(QFile::exists(knownHosts));
+    // Only the host that was reviewed is trusted.
+    QVERIFY(!window.hostStatus(QStringLiteral("wpia-packit")).reachable());
+}
+
+void TestMainWindow::targetModelPassesTheModelTester()
+{
+    TargetStatusModel model({QStringLiteral("A"), QStringLiteral("B")});
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setTargets({{{QStringLiteral("a1"), QStringLiteral("b1")}, QStringLiteral("h1"), {}},
+                      {{QStringLiteral("a2"), QStringLiteral("b2")}, {}, QStringLiteral("local")}});
+    HostStatus status;
+    status.name = QStringLiteral("h1");
+    status.reachability = HostStatus::Reachability::Unreachable;
+    status.error = {SshError::Kind::ConnectFailed, QStringLiteral("refused")};
+    model.updateHost(status);
+    QCOMPARE(model.index(0, model.statusColumn()).data().toString(), QStringLiteral("Unreachable"));
+    QCOMPARE(model.index(0, model.statusColumn() + 2).data().toString(), QStringLiteral("refused"));
+    QVERIFY(!model.index(0, model.statusColumn()).data(Qt::DecorationRole).isNull());
+    QCOMPARE(model.index(1, model.statusColumn()).data().toString(), QStringLiteral("local"));
+    model.setTargets({});
+    QCOMPARE(model.rowCount(), 0);
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

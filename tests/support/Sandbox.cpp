@@ -1,0 +1,144 @@
+#include "Sandbox.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+
+namespace opsdeck::test {
+
+Sandbox::Sandbox()
+    : m_dir(qEnvironmentVariable("OPSDECK_SANDBOX_DIR", QStringLiteral(OPSDECK_SANDBOX_DIR)))
+{
+    QFile file(m_dir + QStringLiteral("/sandbox.json"));
+    if (!file.open(QIODevice::ReadOnly)) {
+        m_error = QStringLiteral("no sandbox at %1 (%2): run tests/sandbox/sandbox up %1, or run the tests with ctest")
+                      .arg(m_dir, file.errorString());
+        return;
+    }
+    QJsonParseError parseError;
+    m_json = QJsonDocument::fromJson(file.readAll(), &parseError).object();
+    if (parseError.error != QJsonParseError::NoError)
+        m_error = QStringLiteral("%1/sandbox.json: %2").arg(m_dir, parseError.errorString());
+}
+
+QStringList Sandbox::hostNames() const
+{
+    QStringList names;
+    for (const QJsonValue& value : m_json.value(QStringLiteral("hosts")).toArray())
+        names << value.toObject().value(QStringLiteral("name")).toString();
+    return names;
+}
+
+QJsonObject Sandbox::host(const QString& name) const
+{
+    for (const QJsonValue& value : m_json.value(QStringLiteral("hosts")).toArray()) {
+        if (value.toObject().value(QStringLiteral("name")).toString() == name)
+            return value.toObject();
+    }
+    return {};
+}
+
+SshTarget Sandbox::target(const QString& name) const
+{
+    const QJsonObject object = host(name);
+    SshTarget target;
+    target.name = name;
+    target.address = object.value(QStringLiteral("address")).toString();
+    target.port = quint16(object.value(QStringLiteral("port")).toInt());
+    target.user = object.value(QStringLiteral("user")).toString();
+    target.method = AuthMethod::Key;
+    target.identityFile = object.value(QStringLiteral("identityFile")).toString();
+    target.knownHostsFile = object.value(QStringLiteral("knownHostsFile")).toString();
+    return target;
+}
+
+SshTarget Sandbox::passwordTarget() const
+{
+    const QJsonObject auth = m_json.value(QStringLiteral("passwordAuth")).toObject();
+    SshTarget result = target(auth.value(QStringLiteral("host")).toString());
+    result.user = auth.value(QStringLiteral("user")).toString();
+    result.method = AuthMethod::Password;
+    result.identityFile.clear();
+    return result;
+}
+
+QString Sandbox::password() const
+{
+    return m_json.value(QStringLiteral("passwordAuth")).toObject().value(QStringLiteral("password")).toString();
+}
+
+namespace {
+Sandbox::Server server(const QJsonObject& object, const QString& socketKey)
+{
+    return {object.value(QStringLiteral("host")).toString(),
+            quint16(object.value(QStringLiteral("port")).toInt()),
+            object.value(QStringLiteral("user")).toString(),
+            object.value(QStringLiteral("password")).toString(),
+            object.value(socketKey).toString()};
+}
+} // namespace
+
+Sandbox::Server Sandbox::postgres() const
+{
+    return server(m_json.value(QStringLiteral("postgres")).toObject(), QStringLiteral("socketDir"));
+}
+
+Sandbox::Server Sandbox::mariadb() const
+{
+    return server(m_json.value(QStringLiteral("mariadb")).toObject(), QStringLiteral("socket"));
+}
+
+QProcessEnvironment Sandbox::environment() const
+{
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    QFile file(m_dir + QStringLiteral("/env"));
+    if (!file.open(QIODevice::ReadOnly))
+        return environment;
+    // Lines are `export NAME='value'` with values that never contain a quote.
+    for (const QByteArray& raw : file.readAll().split('\n')) {
+        QString line = QString::fromUtf8(raw).trimmed();
+        if (!line.startsWith(QStringLiteral("export ")))
+            continue;
+        line = line.mid(7);
+        const qsizetype equals = line.indexOf(u'=');
+        if (equals < 0)
+            continue;
+        QString value = line.mid(equals + 1);
+        if (value.size() >= 2 && value.startsWith(u'\'') && value.endsWith(u'\''))
+            value = value.mid(1, value.size() - 2);
+        environment.insert(line.left(equals), value);
+    }
+    return environment;
+}
+
+int Sandbox::script(const QString& subcommand, const QStringList& arguments) const
+{
+    QProcess process;
+    process.setProcessChannelMode(QProcess::ForwardedChannels);
+    process.start(QStringLiteral(OPSDECK_TEST_DATA_DIR "/../sandbox/sandbox"), QStringList{subcommand, m_dir} + arguments);
+    if (!process.waitForFinished(120000))
+        return -1;
+    return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+}
+
+CliRun runCli(const QStringList& arguments, const QProcessEnvironment& environment, int timeoutMs)
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(QStringLiteral(OPSDECK_BINARY), arguments);
+    process.closeWriteChannel();
+    CliRun run;
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+    } else if (process.exitStatus() == QProcess::NormalExit) {
+        run.exitCode = process.exitCode();
+    }
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+} // namespace opsdeck::test

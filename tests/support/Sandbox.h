@@ -1,0 +1,60 @@
+#pragma once
+
+#include "ssh/SshTypes.h"
+
+#include <QJsonObject>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+namespace opsdeck::test {
+
+// The sandbox that ctest brought up (tests/sandbox/sandbox), read from its sandbox.json.
+class Sandbox
+{
+public:
+    struct Server
+    {
+        QString host;
+        quint16 port = 0;
+        QString user;
+        QString password;
+        QString socket; // PostgreSQL: the socket directory; MariaDB: the socket file
+    };
+
+    // Reads $OPSDECK_SANDBOX_DIR or the build's default; QFAIL-friendly: check ok() and error().
+    Sandbox();
+    bool ok() const { return m_error.isEmpty(); }
+    QString error() const { return m_error; }
+
+    QString dir() const { return m_dir; }
+    QString inventoryPath() const { return m_dir + QStringLiteral("/inventory.yaml"); }
+    QStringList hostNames() const;
+    QJsonObject host(const QString& name) const;
+    SshTarget target(const QString& name) const; // key auth as root
+    SshTarget passwordTarget() const;              // the bastion's password user
+    QString password() const;
+    Server postgres() const;
+    Server mariadb() const;
+    // The environment of DIR/env on top of this process's.
+    QProcessEnvironment environment() const;
+
+    // tests/sandbox/sandbox SUBCOMMAND DIR ARGS...; returns its exit code.
+    int script(const QString& subcommand, const QStringList& arguments = {}) const;
+
+private:
+    QString m_dir;
+    QString m_error;
+    QJsonObject m_json;
+};
+
+// Runs the opsdeck executable with the sandbox environment; returns the exit code (-1 if it did not finish).
+struct CliRun
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+CliRun runCli(const QStringList& arguments, const QProcessEnvironment& environment, int timeoutMs = 60000);
+
+} // namespace opsdeck::test

@@ -1,0 +1,763 @@
+#include "config/CommandTemplates.h"
+#include "config/InventoryLoader.h"
+
+#include <QDir>
+#include <QFile>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using namespace opsdeck;
+
+namespace {
+
+const QString kDataDir = QStringLiteral(OPSDECK_TEST_DATA_DIR "/inventory");
+
+// Every error, one per line, for failure messages.
+QString describe(const InventoryLoadResult& result)
+{
+    QStringList lines;
+    for (const InventoryError& e : result.errors)
+        lines << e.toString();
+    return lines.isEmpty() ? u"(no errors)"_s : lines.join(u'\n');
+}
+
+// A host that is valid on its own, for the cases about other parts of the file; it takes lines 1-4.
+constexpr const char* kHostA = "hosts:\n"
+                               "  - name: a\n"
+                               "    address: a.example.org\n"
+                               "    auth: {method: agent}\n";
+
+void errorRow(const char* name, const QByteArray& yaml, const QString& position, const QStringList& fragments)
+{
+    QTest::newRow(name) << yaml << u"bad.yaml:"_s + position + u": "_s << fragments;
+}
+
+} // namespace
+
+class TestInventory : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanup();
+
+    void fullInventory();
+    void defaults();
+    void emptyInventory_data();
+    void emptyInventory();
+    void referencesMayPrecedeDefinitions();
+    void tildeExpandsToHome();
+    void templateResourceLoads();
+
+    void errors_data();
+    void errors();
+    void allErrorsInOnePass();
+    void errorToString();
+
+    void loadFileMissing();
+    void loadFileDirectory();
+    void loadFileUsesPathAsGiven();
+
+    void defaultPath();
+    void resolvePath();
+
+private:
+    QByteArray m_savedInventoryEnv;
+    bool m_hadInventoryEnv = false;
+    QByteArray m_savedXdgConfigHome;
+    bool m_hadXdgConfigHome = false;
+};
+
+void TestInventory::initTestCase()
+{
+    m_hadInventoryEnv = qEnvironmentVariableIsSet("OPSDECK_INVENTORY");
+    m_savedInventoryEnv = qgetenv("OPSDECK_INVENTORY");
+    m_hadXdgConfigHome = qEnvironmentVariableIsSet("XDG_CONFIG_HOME");
+    m_savedXdgConfigHome = qgetenv("XDG_CONFIG_HOME");
+}
+
+void TestInventory::cleanup()
+{
+    if (m_hadInventoryEnv)
+        qputenv("OPSDECK_INVENTORY", m_savedInventoryEnv);
+    else
+        qunsetenv("OPSDECK_INVENTORY");
+    if (m_hadXdgConfigHome)
+        qputenv("XDG_CONFIG_HOME", m_savedXdgConfigHome);
+    else
+        qunsetenv("XDG_CONFIG_HOME");
+}
+
+void TestInventory::fullInventory()
+{
+    const QString path = kDataDir + u"/full.yaml"_s;
+    const InventoryLoadResult result = InventoryLoader::loadFile(path);
+    QVERIFY2(result.ok(), qPrintable(describe(result)));
+    const Inventory& inv = *result.inventory;
+    const QString home = QDir::homePath();
+
+    QCOMPARE(inv.file, path);
+    QCOMPARE(inv.journal.path, home + u"/opsdeck/journal.sqlite"_s);
+
+    QCOMPARE(inv.hosts.size(), 3);
+    const Host& packit = inv.hosts[0];
+    QCOMPARE(packit.name, u"wpia-packit"_s);
+    QCOMPARE(packit.address, u"wpia-packit.example.org"_s);
+    QCOMPARE(packit.port, quint16(2222));
+    QCOMPARE(packit.user, u"admin"_s);
+    QCOMPARE(packit.auth.method, AuthMethod::Key);
+    QCOMPARE(packit.auth.identityFile, home + u"/.ssh/id_ed25519"_s);
+    QCOMPARE(packit.auth.secretEnv, u"WPIA_KEY_PASSPHRASE"_s);
+    QCOMPARE(packit.knownHostsFile, u"/etc/opsdeck/known_hosts"_s);
+    QVERIFY(packit.tags.production);
+    QVERIFY(packit.tags.readOnly);
+    QCOMPARE(packit.outpackBase, u"/srv/outpack"_s); // trailing slash cleaned away
+    QCOMPARE(packit.metricsDir, u"/var/lib/metrics"_s);
+    QCOMPARE(packit.pos.line, 6);
+    QCOMPARE(packit.pos.column, 5);
+    QStringList templateNames = CommandTemplates::names();
+    templateNames.sort();
+    QCOMPARE(packit.commands.keys(), templateNames);
+    QCOMPARE(
+        packit.commands[u"stopUnits"_s], CommandTemplate({ u"sudo"_s, u"systemctl"_s, u"stop"_s, u"{units...}"_s }));
+    QCOMPARE(packit.commands[u"journal"_s],
+        CommandTemplate({ u"journalctl"_s, u"{unitFlags...}"_s, u"--reverse"_s, u"--lines={lines}"_s }));
+    for (const QString& name : { u"startUnits"_s, u"unitState"_s, u"removeTree"_s, u"psql"_s, u"readMetrics"_s })
+        QCOMPARE(packit.commands[name], CommandTemplates::defaultFor(name));
+
+    QCOMPARE(packit.instances.size(), 2);
+    const PackitInstance& pathogens = packit.instances[0];
+    QCOMPARE(pathogens.name, u"priority-pathogens"_s);
+    QCOMPARE(pathogens.index, 0);
+    QCOMPARE(pathogens.outpackPort, quint16(8000));
+    QCOMPARE(pathogens.apiPort, quint16(8080));
+    QCOMPARE(pathogens.managementPort, quint16(8160));
+    QCOMPARE(pathogens.outpackRoot, u"/srv/outpack/priority-pathogens"_s);
+    QCOMPARE(pathogens.database, QString());
+    QCOMPARE(pathogens.pos.line, 22);
+    QCOMPARE(pathogens.pos.column, 9);
+    const PackitInstance& reside = packit.instances[1];
+    QCOMPARE(reside.name, u"reside"_s);
+    QCOMPARE(reside.index, 1);
+    QCOMPARE(reside.outpackPort, quint16(9001));
+    QCOMPARE(reside.apiPort, quint16(9081));
+    QCOMPARE(reside.managementPort, quint16(9161));
+    QCOMPARE(reside.outpackRoot, u"/srv/outpack/data/reside"_s);
+    QCOMPARE(reside.database, u"reside-db"_s);
+    QCOMPARE(reside.pos.line, 23);
+
+    const Host& bastion = inv.hosts[1];
+    QCOMPARE(bastion.name, u"bastion"_s);
+    QCOMPARE(bastion.address, u"192.0.2.10"_s);
+    QCOMPARE(bastion.port, quint16(22));
+    QCOMPARE(bastion.user, u"root"_s);
+    QCOMPARE(bastion.auth.method, AuthMethod::Agent);
+    QCOMPARE(bastion.auth.identityFile, QString());
+    QCOMPARE(bastion.auth.secretEnv, QString());
+    QCOMPARE(bastion.knownHostsFile, QString());
+    QVERIFY(!bastion.tags.production);
+    QVERIFY(!bastion.tags.readOnly);
+    QCOMPARE(bastion.instances.size(), 0);
+    QCOMPARE(bastion.pos.line, 29);
+
+    const Host& pwd = inv.hosts[2];
+    QCOMPARE(pwd.name, u"pwd-host"_s);
+    QCOMPARE(pwd.auth.method, AuthMethod::Password);
+    QCOMPARE(pwd.auth.secretEnv, u"PWD_HOST_PASSWORD"_s);
+
+    QCOMPARE(inv.databases.size(), 2);
+    const Database& pulumi = inv.databases[0];
+    QCOMPARE(pulumi.name, u"pulumi"_s);
+    QCOMPARE(pulumi.kind, DatabaseKind::Mysql);
+    QCOMPARE(pulumi.via, u"bastion"_s);
+    QCOMPARE(pulumi.address, u"db.internal.example.org"_s);
+    QCOMPARE(pulumi.port, quint16(3307));
+    QCOMPARE(pulumi.socket, u"/run/mysqld/mysqld.sock"_s);
+    QCOMPARE(pulumi.database, u"pulumi"_s);
+    QCOMPARE(pulumi.user, u"pulumi"_s);
+    QCOMPARE(pulumi.passwordEnv, u"PULUMI_DB_PASSWORD"_s);
+    QVERIFY(pulumi.tags.production);
+    QVERIFY(!pulumi.tags.readOnly);
+    QCOMPARE(pulumi.pos.line, 38);
+    const Database& resideDb = inv.databases[1];
+    QCOMPARE(resideDb.name, u"reside-db"_s);
+    QCOMPARE(resideDb.kind, DatabaseKind::Postgres);
+    QCOMPARE(resideDb.via, QString());
+    QCOMPARE(resideDb.address, u"127.0.0.1"_s);
+    QCOMPARE(resideDb.port, quint16(5432));
+    QCOMPARE(resideDb.socket, QString());
+    QCOMPARE(resideDb.database, u"packit_reside"_s);
+    QCOMPARE(resideDb.user, u"packit"_s);
+    QCOMPARE(resideDb.passwordEnv, QString());
+
+    QCOMPARE(inv.clusters.size(), 1);
+    const Cluster& cluster = inv.clusters[0];
+    QCOMPARE(cluster.name, u"fg-prod"_s);
+    QCOMPARE(cluster.server, u"https://api.openshift.example.org:6443"_s);
+    QCOMPARE(cluster.namespaceName, u"fg"_s);
+    QCOMPARE(cluster.caFile, u"/etc/opsdeck/fg-ca.pem"_s);
+    QCOMPARE(cluster.tokenEnv, u"FG_TOKEN"_s);
+    QVERIFY(cluster.tags.production);
+    QCOMPARE(cluster.pos.line, 53);
+
+    QCOMPARE(inv.datamon.size(), 2);
+    QCOMPARE(inv.datamon[0].name, u"dev"_s);
+    QCOMPARE(inv.datamon[0].context, u"dev"_s);
+    QCOMPARE(inv.datamon[0].host, u"bastion"_s);
+    QVERIFY(!inv.datamon[0].tags.production);
+    QCOMPARE(inv.datamon[0].pos.line, 61);
+    QCOMPARE(inv.datamon[1].name, u"local"_s);
+    QCOMPARE(inv.datamon[1].context, u"local-ctx"_s);
+    QCOMPARE(inv.datamon[1].host, QString());
+
+    QCOMPARE(inv.machines.size(), 3);
+    const DeployMachine& byName = inv.machines[0];
+    QCOMPARE(byName.name, u"wpia-packit"_s);
+    QCOMPARE(byName.host, u"wpia-packit"_s);
+    QCOMPARE(byName.metrics, MetricsSource::Ssh);
+    QCOMPARE(byName.metricsUrl, QString());
+    QVERIFY(byName.tags.production);
+    QCOMPARE(byName.pos.line, 69);
+    const DeployMachine& http = inv.machines[1];
+    QCOMPARE(http.name, u"packit"_s);
+    QCOMPARE(http.host, u"packit"_s);
+    QCOMPARE(http.metrics, MetricsSource::Http);
+    QCOMPARE(http.metricsUrl, u"http://packit.example.org:9000/targets/node_exporter"_s);
+    const DeployMachine& viaBastion = inv.machines[2];
+    QCOMPARE(viaBastion.host, u"bastion"_s);
+    QCOMPARE(viaBastion.metrics, MetricsSource::Ssh);
+
+    QCOMPARE(inv.host(u"bastion"_s), &inv.hosts[1]);
+    QCOMPARE(inv.host(u"nope"_s), nullptr);
+    QCOMPARE(inv.database(u"reside-db"_s), &inv.databases[1]);
+    QCOMPARE(inv.database(u"bastion"_s), nullptr);
+}
+
+void TestInventory::defaults()
+{
+    const InventoryLoadResult result = InventoryLoader::loadString(QByteArray(kHostA) + R"(    instances:
+      - first
+      - name: second
+      - third
+    commands:
+databases:
+  - name: pg
+    database: x
+    user: u
+  - name: my
+    kind: mysql
+    database: x
+    user: u
+machines:
+  - name: a
+)",
+        u"defaults.yaml"_s);
+    QVERIFY2(result.ok(), qPrintable(describe(result)));
+    const Inventory& inv = *result.inventory;
+    QCOMPARE(inv.file, u"defaults.yaml"_s);
+    QCOMPARE(inv.journal.path, QString());
+
+    const Host& h = inv.hosts.at(0);
+    QCOMPARE(h.port, quint16(22));
+    QCOMPARE(h.user, u"root"_s);
+    QCOMPARE(h.knownHostsFile, QString());
+    QVERIFY(!h.tags.production);
+    QVERIFY(!h.tags.readOnly);
+    QCOMPARE(h.outpackBase, u"/var/lib/outpack"_s);
+    QCOMPARE(h.metricsDir, u"/etc/metrics"_s);
+    QCOMPARE(h.commands.size(), CommandTemplates::names().size());
+    for (const QString& name : CommandTemplates::names())
+        QCOMPARE(h.commands.value(name), CommandTemplates::defaultFor(name));
+
+    const QStringList names = { u"first"_s, u"second"_s, u"third"_s };
+    QCOMPARE(h.instances.size(), names.size());
+    for (int i = 0; i < names.size(); ++i) {
+        const PackitInstance& instance = h.instances[i];
+        QCOMPARE(instance.name, names[i]);
+        QCOMPARE(instance.index, i);
+        QCOMPARE(instance.outpackPort, quint16(8000 + i));
+        QCOMPARE(instance.apiPort, quint16(8080 + i));
+        QCOMPARE(instance.managementPort, quint16(8160 + i));
+        QCOMPARE(instance.outpackRoot, u"/var/lib/outpack/"_s + names[i]);
+        QCOMPARE(instance.database, QString());
+        QCOMPARE(instance.pos.line, 6 + i);
+    }
+
+    QCOMPARE(inv.databases.at(0).kind, DatabaseKind::Postgres);
+    QCOMPARE(inv.databases.at(0).port, quint16(5432));
+    QCOMPARE(inv.databases.at(0).address, u"127.0.0.1"_s);
+    QCOMPARE(inv.databases.at(1).kind, DatabaseKind::Mysql);
+    QCOMPARE(inv.databases.at(1).port, quint16(3306));
+
+    QCOMPARE(inv.machines.at(0).host, u"a"_s);
+    QCOMPARE(inv.machines.at(0).metrics, MetricsSource::Ssh);
+}
+
+void TestInventory::emptyInventory_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::newRow("empty file") << QByteArray();
+    QTest::newRow("only comments") << QByteArray("# nothing yet\n");
+    QTest::newRow("empty document") << QByteArray("---\n");
+    QTest::newRow("empty sections") << QByteArray("hosts:\ndatabases: []\nclusters:\ndatamon: []\nmachines:\n");
+    QTest::newRow("empty journal") << QByteArray("journal:\n");
+    QTest::newRow("stray trailing document marker") << QByteArray("hosts: []\n---\n");
+}
+
+void TestInventory::emptyInventory()
+{
+    QFETCH(QByteArray, yaml);
+    const InventoryLoadResult result = InventoryLoader::loadString(yaml, u"empty.yaml"_s);
+    QVERIFY2(result.ok(), qPrintable(describe(result)));
+    QVERIFY(result.inventory->hosts.isEmpty());
+    QVERIFY(result.inventory->databases.isEmpty());
+    QVERIFY(result.inventory->clusters.isEmpty());
+    QVERIFY(result.inventory->datamon.isEmpty());
+    QVERIFY(result.inventory->machines.isEmpty());
+}
+
+void TestInventory::referencesMayPrecedeDefinitions()
+{
+    // Also: instance names are unique per host only, and an HTTP-metrics machine needs no host entry.
+    const InventoryLoadResult result = InventoryLoader::loadString(R"(datamon:
+  - name: d
+    context: dev
+    host: b
+machines:
+  - name: metrics-only
+    metrics: http
+    metricsUrl: https://metrics.example.org/node
+hosts:
+  - name: a
+    address: a.example.org
+    auth: {method: agent}
+    instances: [training, reside]
+  - name: b
+    address: b.example.org
+    auth: {method: agent}
+    instances: [training]
+)",
+        u"ok.yaml"_s);
+    QVERIFY2(result.ok(), qPrintable(describe(result)));
+    QCOMPARE(result.inventory->hosts.at(1).instances.at(0).name, u"training"_s);
+    QCOMPARE(result.inventory->machines.at(0).host, u"metrics-only"_s);
+}
+
+void TestInventory::tildeExpandsToHome()
+{
+    const InventoryLoadResult result = InventoryLoader::loadString(R"(journal:
+  path: "~"
+hosts:
+  - name: a
+    address: a.example.org
+    auth: {method: key, identityFile: ~/.ssh/id}
+    knownHostsFile: /etc/~/known_hosts
+clusters:
+  - name: c
+    server: https://k8s.example.org
+    namespace: ns
+    caFile: ~/ca.pem
+)",
+        u"tilde.yaml"_s);
+    QVERIFY2(result.ok(), qPrintable(describe(result)));
+    QCOMPARE(result.inventory->journal.path, QDir::homePath());
+    QCOMPARE(result.inventory->hosts.at(0).auth.identityFile, QDir::homePath() + u"/.ssh/id"_s);
+    QCOMPARE(result.inventory->hosts.at(0).knownHostsFile, u"/etc/~/known_hosts"_s); // only a leading ~
+    QCOMPARE(result.inventory->clusters.at(0).caFile, QDir::homePath() + u"/ca.pem"_s);
+}
+
+void TestInventory::templateResourceLoads()
+{
+    const QString path = QStringLiteral(OPSDECK_TEST_DATA_DIR "/../../resources/inventory-template.yaml");
+    const InventoryLoadResult result = InventoryLoader::loadFile(path);
+    QVERIFY2(result.ok(), qPrintable(describe(result)));
+    QVERIFY(!result.inventory->hosts.isEmpty());
+    QVERIFY(!result.inventory->hosts.at(0).instances.isEmpty());
+    QVERIFY(!result.inventory->databases.isEmpty());
+    QVERIFY(!result.inventory->clusters.isEmpty());
+    QVERIFY(!result.inventory->datamon.isEmpty());
+    QVERIFY(!result.inventory->machines.isEmpty());
+    for (const Host& h : result.inventory->hosts)
+        QVERIFY2(h.address.endsWith(u".example.org"_s), qPrintable(h.address));
+}
+
+void TestInventory::errors_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<QString>("prefix");
+    QTest::addColumn<QStringList>("fragments"); // the message names the field and what is allowed
+
+    const QByteArray a = kHostA;
+    const QString portRule = u"use an integer from 1 to 65535"_s;
+    const QString nameRule = u"use 1-63 characters a-z, 0-9 and '-', starting with a letter or digit"_s;
+
+    // The document as a whole.
+    errorRow("syntax error", "hosts:\n  - name: a\n    address: a: b\n", u"3:15"_s,
+        { u"YAML syntax error: illegal map value"_s });
+    errorRow("syntax error, tab indentation", "hosts:\n\t- name: a\n", u"2:2"_s,
+        { u"YAML syntax error: illegal block entry"_s });
+    errorRow("top level is a list", "- a\n- b\n", u"1:1"_s, { u"the inventory must be a map, not a list"_s });
+    errorRow("unknown section", "host:\n  - name: a\n", u"1:1"_s,
+        { u"unknown key \"host\" in the inventory: use one of journal, hosts, databases, clusters, datamon, "
+          "machines"_s });
+    errorRow("non-string key", "? [a, b]\n: c\n", u"1:3"_s, { u"keys in the inventory must be strings, not a list"_s });
+    errorRow("second document", "hosts: []\n---\nhosts: []\n", u"3:1"_s, { u"single YAML document"_s });
+    errorRow("second document after an empty one", "---\n---\nhosts: []\n---\nclusters: []\n", u"5:1"_s,
+        { u"single YAML document"_s });
+    errorRow("duplicate section", "hosts: []\nclusters: []\nhosts: []\n", u"3:1"_s,
+        { u"duplicate key \"hosts\" in the inventory: already given at line 1"_s });
+    errorRow("hosts is a map", "hosts:\n  name: a\n", u"2:3"_s, { u"hosts must be a list, not a map"_s });
+    errorRow(
+        "hosts entry is a string", "hosts:\n  - a\n", u"2:5"_s, { u"each hosts entry must be a map, not a string"_s });
+    errorRow("journal is a string", "journal: /tmp/journal.sqlite\n", u"1:10"_s,
+        { u"journal must be a map, not a string"_s });
+
+    // Unknown keys, in every kind of mapping.
+    errorRow("unknown host key", a + "    adress: a.example.org\n", u"5:5"_s,
+        { u"unknown key \"adress\" in host: use one of name, address, port, user, auth, knownHostsFile, tags, "
+          "outpackBase, metricsDir, commands, instances"_s });
+    errorRow("unknown auth key",
+        "hosts:\n  - name: a\n    address: a.example.org\n    auth:\n      method: agent\n      password: x\n",
+        u"6:7"_s, { u"unknown key \"password\" in auth: use one of method, identityFile, secretEnv"_s });
+    errorRow("unknown instance key", a + "    instances:\n      - name: reside\n        port: 8001\n", u"7:9"_s,
+        { u"unknown key \"port\" in instance: use one of name, outpackPort, apiPort, managementPort, "
+          "outpackRoot, database"_s });
+    errorRow("unknown database key", "databases:\n  - name: db\n    database: db\n    user: u\n    password: x\n",
+        u"5:5"_s,
+        { u"unknown key \"password\" in database: use one of name, kind, via, address, port, socket, database, "
+          "user, passwordEnv, tags"_s });
+    errorRow("unknown cluster key",
+        "clusters:\n  - name: c\n    server: https://k8s.example.org\n    namespace: ns\n    token: x\n", u"5:5"_s,
+        { u"unknown key \"token\" in cluster: use one of name, server, namespace, caFile, tokenEnv, tags"_s });
+    errorRow("unknown datamon key", "datamon:\n  - name: d\n    context: dev\n    bastion: b\n", u"4:5"_s,
+        { u"unknown key \"bastion\" in datamon: use one of name, context, host, tags"_s });
+    errorRow("unknown machine key",
+        "machines:\n  - name: m\n    metrics: http\n    metricsUrl: https://m.example.org/\n    url: x\n", u"5:5"_s,
+        { u"unknown key \"url\" in machine: use one of name, host, metrics, metricsUrl, tags"_s });
+    errorRow("unknown journal key", "journal:\n  file: /tmp/j\n", u"2:3"_s,
+        { u"unknown key \"file\" in journal: use one of path"_s });
+    errorRow("percent signs in a key are text", a + "    x%3y: 1\n", u"5:5"_s, { u"unknown key \"x%3y\" in host"_s });
+    errorRow("duplicate key in a host",
+        "hosts:\n  - name: a\n    address: a.example.org\n    port: 22\n    port: 23\n    auth: {method: agent}\n",
+        u"5:5"_s, { u"duplicate key \"port\" in host: already given at line 4"_s });
+
+    // Types.
+    errorRow("address is a list",
+        "hosts:\n  - name: a\n    address: [a.example.org, b.example.org]\n    auth: {method: agent}\n", u"3:14"_s,
+        { u"host address must be a string, not a list"_s });
+    errorRow("address has no value", "hosts:\n  - name: a\n    address:\n    auth: {method: agent}\n", u"3:5"_s,
+        { u"host address must be a string, not empty"_s });
+    errorRow("user is an empty string", a + "    user: \"\"\n", u"5:11"_s, { u"host user must not be empty"_s });
+    errorRow("auth is a string", "hosts:\n  - name: a\n    address: a.example.org\n    auth: key\n", u"4:11"_s,
+        { u"auth must be a map, not a string"_s });
+    errorRow("instances is a string", a + "    instances: training\n", u"5:16"_s,
+        { u"host instances must be a list, not a string"_s });
+    errorRow("instance is a list", a + "    instances:\n      - [a, b]\n", u"6:9"_s,
+        { u"each instances entry must be a name or a map, not a list"_s });
+    errorRow(
+        "tags is a string", a + "    tags: production\n", u"5:11"_s, { u"host tags must be a list, not a string"_s });
+    errorRow("tag is a map", a + "    tags: [{production: true}]\n", u"5:12"_s,
+        { u"host tags must be strings, not a map: use one of production, readOnly"_s });
+    errorRow("commands is a list", a + "    commands: [a]\n", u"5:15"_s, { u"commands must be a map, not a list"_s });
+
+    // Ports.
+    for (const char* port : { "ssh", "0", "65536", "-1", "22.5", "0x16", "1e3", "99999999999" }) {
+        errorRow(qPrintable(u"host port "_s + QLatin1StringView(port)), a + "    port: " + port + "\n", u"5:11"_s,
+            { u"host port \"%1\" is not allowed: %2"_s.arg(QLatin1StringView(port), portRule) });
+    }
+    errorRow("quoted port", a + "    port: \"22\"\n", u"5:11"_s,
+        { u"host port must be an integer from 1 to 65535, not the quoted string \"22\""_s });
+    errorRow("port is a list", a + "    port: [22]\n", u"5:11"_s,
+        { u"host port must be an integer from 1 to 65535, not a list"_s });
+    errorRow("instance port", a + "    instances:\n      - name: reside\n        apiPort: 70000\n", u"7:18"_s,
+        { u"instance apiPort \"70000\" is not allowed: "_s + portRule });
+    errorRow("database port", "databases:\n  - name: db\n    port: 0\n    database: db\n    user: u\n", u"3:11"_s,
+        { u"database port \"0\" is not allowed: "_s + portRule });
+
+    // Enumerations and tags.
+    errorRow("auth method", "hosts:\n  - name: a\n    address: a.example.org\n    auth:\n      method: kerberos\n",
+        u"5:15"_s, { u"auth method \"kerberos\" is not allowed: use one of key, agent, password"_s });
+    errorRow("database kind", "databases:\n  - name: db\n    kind: oracle\n    database: db\n    user: u\n", u"3:11"_s,
+        { u"database kind \"oracle\" is not allowed: use one of postgres, mysql"_s });
+    errorRow("machine metrics", "machines:\n  - name: m\n    metrics: snmp\n", u"3:14"_s,
+        { u"machine metrics \"snmp\" is not allowed: use one of ssh, http"_s });
+    errorRow("unknown tag", a + "    tags: [production, prod]\n", u"5:24"_s,
+        { u"host tag \"prod\" is not allowed: use one of production, readOnly"_s });
+    errorRow("unknown cluster tag",
+        "clusters:\n  - name: c\n    server: https://k8s.example.org\n    namespace: ns\n    tags: [read-only]\n",
+        u"5:12"_s, { u"cluster tag \"read-only\" is not allowed: use one of production, readOnly"_s });
+
+    // Names.
+    errorRow("host name", "hosts:\n  - name: Bad_Host\n    address: a.example.org\n    auth: {method: agent}\n",
+        u"2:11"_s, { u"host name \"Bad_Host\" is not allowed: "_s + nameRule });
+    errorRow("instance name", a + "    instances:\n      - Training\n", u"6:9"_s,
+        { u"instance name \"Training\" is not allowed: "_s + nameRule });
+    errorRow("instance name with a slash", a + "    instances:\n      - name: ../etc\n", u"6:15"_s,
+        { u"instance name \"../etc\" is not allowed: "_s + nameRule });
+    errorRow("database name", "databases:\n  - name: pulumi_db\n    database: db\n    user: u\n", u"2:11"_s,
+        { u"database name \"pulumi_db\" is not allowed: "_s + nameRule });
+    errorRow("cluster name", "clusters:\n  - name: -c\n    server: https://k8s.example.org\n    namespace: ns\n",
+        u"2:11"_s, { u"cluster name \"-c\" is not allowed: "_s + nameRule });
+    errorRow("datamon name", "datamon:\n  - name: dev ctx\n    context: dev\n", u"2:11"_s,
+        { u"datamon name \"dev ctx\" is not allowed: "_s + nameRule });
+    errorRow("machine name", "machines:\n  - name: m;reboot\n", u"2:11"_s,
+        { u"machine name \"m;reboot\" is not allowed: "_s + nameRule });
+    errorRow("cluster namespace",
+        "clusters:\n  - name: c\n    server: https://k8s.example.org\n    namespace: Prod_NS\n", u"4:16"_s,
+        { u"cluster namespace \"Prod_NS\" is not allowed: "_s + nameRule });
+
+    // Duplicate names.
+    errorRow("duplicate host", a + "  - name: a\n    address: b.example.org\n    auth: {method: agent}\n", u"5:11"_s,
+        { u"duplicate host name \"a\": already defined at line 2; host names must be unique"_s });
+    errorRow("duplicate instance on a host", a + "    instances:\n      - reside\n      - name: reside\n", u"7:15"_s,
+        { u"duplicate instance name \"reside\": already defined at line 6; instance names must be unique"_s });
+    errorRow("duplicate database",
+        "databases:\n  - name: db\n    database: db\n    user: u\n  - name: db\n    database: db2\n    user: u\n",
+        u"5:11"_s, { u"duplicate database name \"db\": already defined at line 2"_s });
+    errorRow("duplicate cluster",
+        "clusters:\n  - name: c\n    server: https://a.example.org\n    namespace: ns\n"
+        "  - name: c\n    server: https://b.example.org\n    namespace: ns\n",
+        u"5:11"_s, { u"duplicate cluster name \"c\": already defined at line 2"_s });
+    errorRow("duplicate datamon", "datamon:\n  - name: d\n    context: a\n  - name: d\n    context: b\n", u"4:11"_s,
+        { u"duplicate datamon name \"d\": already defined at line 2"_s });
+    errorRow("duplicate machine",
+        "machines:\n  - name: m\n    metrics: http\n    metricsUrl: https://m.example.org/\n"
+        "  - name: m\n    metrics: http\n    metricsUrl: https://m.example.org/\n",
+        u"5:11"_s, { u"duplicate machine name \"m\": already defined at line 2"_s });
+
+    // References.
+    errorRow("via names no host", "databases:\n  - name: db\n    via: nope\n    database: db\n    user: u\n", u"3:10"_s,
+        { u"database via \"nope\" is not defined in hosts: add it there"_s });
+    errorRow("via names no host, hosts listed",
+        a + "databases:\n  - name: db\n    via: b\n    database: db\n    user: u\n", u"7:10"_s,
+        { u"database via \"b\" is not defined in hosts: use one of a"_s });
+    errorRow("datamon host names no host", "datamon:\n  - name: d\n    context: dev\n    host: bastion\n", u"4:11"_s,
+        { u"datamon host \"bastion\" is not defined in hosts"_s });
+    errorRow("machine host names no host",
+        "machines:\n  - name: m\n    host: nope\n    metrics: http\n    metricsUrl: https://m.example.org/\n",
+        u"3:11"_s, { u"machine host \"nope\" is not defined in hosts"_s });
+    errorRow("machine name is no host, metrics ssh", a + "machines:\n  - name: m\n", u"6:11"_s,
+        { u"machine host \"m\" (host defaults to the machine's name when metrics is ssh) is not defined in "
+          "hosts: use one of a"_s });
+    errorRow("instance database names no database",
+        a + "    instances:\n      - name: reside\n        database: nope\n", u"7:19"_s,
+        { u"instance database \"nope\" is not defined in databases: add it there"_s });
+    errorRow("instance database is mysql",
+        a
+            + "    instances:\n      - name: reside\n        database: pulumi\n"
+              "databases:\n  - name: pulumi\n    kind: mysql\n    database: pulumi\n    user: pulumi\n",
+        u"7:19"_s, { u"instance database \"pulumi\" is a mysql database: a Packit instance needs kind postgres"_s });
+
+    // Fields that depend on each other, and required fields.
+    errorRow("identityFile missing for key",
+        "hosts:\n  - name: a\n    address: a.example.org\n    auth:\n      method: key\n", u"5:7"_s,
+        { u"auth identityFile is required when method is key"_s });
+    errorRow("identityFile given for agent",
+        "hosts:\n  - name: a\n    address: a.example.org\n    auth:\n      method: agent\n"
+        "      identityFile: ~/.ssh/id\n",
+        u"6:7"_s, { u"auth identityFile is only allowed when method is key, not agent"_s });
+    errorRow("auth method missing",
+        "hosts:\n  - name: a\n    address: a.example.org\n    auth:\n      identityFile: ~/.ssh/id\n", u"5:7"_s,
+        { u"auth method is required: use one of key, agent, password"_s });
+    errorRow("auth missing", "hosts:\n  - name: a\n    address: a.example.org\n", u"2:5"_s,
+        { u"host auth is required: give its method, one of key, agent, password"_s });
+    errorRow("host name missing", "hosts:\n  - address: a.example.org\n    auth: {method: agent}\n", u"2:5"_s,
+        { u"host name is required"_s });
+    errorRow("host address missing", "hosts:\n  - name: a\n    auth: {method: agent}\n", u"2:5"_s,
+        { u"host address is required"_s });
+    errorRow("instance name missing", a + "    instances:\n      - outpackPort: 8001\n", u"6:9"_s,
+        { u"instance name is required"_s });
+    errorRow("database database missing", "databases:\n  - name: db\n    user: u\n", u"2:5"_s,
+        { u"database database is required"_s });
+    errorRow("database user missing", "databases:\n  - name: db\n    database: db\n", u"2:5"_s,
+        { u"database user is required"_s });
+    errorRow("cluster server missing", "clusters:\n  - name: c\n    namespace: ns\n", u"2:5"_s,
+        { u"cluster server is required"_s });
+    errorRow("cluster namespace missing", "clusters:\n  - name: c\n    server: https://k8s.example.org\n", u"2:5"_s,
+        { u"cluster namespace is required"_s });
+    errorRow("datamon context missing", "datamon:\n  - name: d\n", u"2:5"_s, { u"datamon context is required"_s });
+    errorRow("metricsUrl missing for http", "machines:\n  - name: m\n    metrics: http\n", u"2:5"_s,
+        { u"machine metricsUrl is required when metrics is http"_s });
+    errorRow("metricsUrl given for ssh", a + "machines:\n  - name: a\n    metricsUrl: https://a.example.org/metrics\n",
+        u"7:5"_s, { u"machine metricsUrl is only allowed when metrics is http, not ssh"_s });
+    errorRow("metricsUrl is no URL",
+        "machines:\n  - name: m\n    metrics: http\n    metricsUrl: packit.example.org:9000\n", u"4:17"_s,
+        { u"machine metricsUrl \"packit.example.org:9000\" is not allowed: use an http:// or https:// URL with a "
+          "host"_s });
+    errorRow("cluster server is no URL", "clusters:\n  - name: c\n    server: api.example.org\n    namespace: ns\n",
+        u"3:13"_s, { u"cluster server \"api.example.org\" is not allowed: use an http:// or https:// URL"_s });
+    errorRow("secretEnv is no variable name",
+        "hosts:\n  - name: a\n    address: a.example.org\n    auth:\n      method: agent\n"
+        "      secretEnv: MY-VAR\n",
+        u"6:18"_s, { u"auth secretEnv \"MY-VAR\" is not allowed: use an environment variable name"_s });
+    errorRow("passwordEnv starts with a digit",
+        "databases:\n  - name: db\n    database: db\n    user: u\n    passwordEnv: 1PASS\n", u"5:18"_s,
+        { u"database passwordEnv \"1PASS\" is not allowed: use an environment variable name"_s });
+
+    // Paths.
+    errorRow("outpackRoot outside outpackBase",
+        a
+            + "    outpackBase: /var/lib/outpack\n    instances:\n      - name: reside\n"
+              "        outpackRoot: /var/lib/outpack-old/reside\n",
+        u"8:22"_s,
+        { u"instance outpackRoot \"/var/lib/outpack-old/reside\" is not allowed: it must lie strictly under the "
+          "host's outpackBase \"/var/lib/outpack\""_s });
+    errorRow("outpackRoot equal to outpackBase",
+        a + "    instances:\n      - name: reside\n        outpackRoot: /var/lib/outpack/\n", u"7:22"_s,
+        { u"instance outpackRoot \"/var/lib/outpack\" is not allowed: it must lie strictly under"_s });
+    errorRow("outpackRoot climbing out",
+        a + "    instances:\n      - name: reside\n        outpackRoot: /var/lib/outpack/../../etc\n", u"7:22"_s,
+        { u"instance outpackRoot \"/var/lib/outpack/../../etc\" is not allowed: use an absolute path on the "
+          "host, without \"..\" or \"~\""_s });
+    errorRow("outpackRoot relative", a + "    instances:\n      - name: reside\n        outpackRoot: reside\n",
+        u"7:22"_s, { u"instance outpackRoot \"reside\" is not allowed: use an absolute path"_s });
+    errorRow("outpackBase is the root",
+        a + "    outpackBase: /\n    instances:\n      - name: reside\n        outpackRoot: /reside\n", u"5:18"_s,
+        { u"host outpackBase \"/\" is not allowed"_s });
+    errorRow("outpackBase under home", a + "    outpackBase: ~/outpack\n", u"5:18"_s,
+        { u"host outpackBase \"~/outpack\" is not allowed: use an absolute path on the host"_s });
+    errorRow("socket relative", "databases:\n  - name: db\n    socket: mysqld.sock\n    database: db\n    user: u\n",
+        u"3:13"_s, { u"database socket \"mysqld.sock\" is not allowed: use an absolute path"_s });
+
+    // Command templates.
+    errorRow("unknown command template", a + "    commands:\n      stopUnit: [systemctl, stop, \"{units...}\"]\n",
+        u"6:7"_s,
+        { u"unknown key \"stopUnit\" in commands: use one of stopUnits, startUnits, unitState, removeTree, psql, "
+          "journal, readMetrics"_s });
+    errorRow("list placeholder inside an argument",
+        a + "    commands:\n      stopUnits: [systemctl, stop, \"--unit={units...}\"]\n", u"6:18"_s,
+        { u"command template stopUnits uses {units...} in \"--unit={units...}\": write {units...} as a whole "
+          "argument of its own"_s });
+    errorRow("foreign placeholder", a + "    commands:\n      removeTree: [rm, -rf, \"{units...}\"]\n", u"6:19"_s,
+        { u"command template removeTree cannot use {units...}: use {path}"_s });
+    errorRow("unquoted placeholder", a + "    commands:\n      stopUnits: [systemctl, stop, {units...}]\n", u"6:36"_s,
+        { u"command template stopUnits arguments must be strings, not a map: quote placeholders, as in "
+          "\"{units...}\""_s });
+    errorRow("template is a string", a + "    commands:\n      psql: psql {database}\n", u"6:13"_s,
+        { u"command template psql must be a list, not a string"_s });
+    errorRow(
+        "template is empty", a + "    commands:\n      psql: []\n", u"6:13"_s, { u"command template psql is empty"_s });
+}
+
+void TestInventory::errors()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(QString, prefix);
+    QFETCH(QStringList, fragments);
+
+    const InventoryLoadResult result = InventoryLoader::loadString(yaml, u"bad.yaml"_s);
+    QVERIFY(!result.ok());
+    QVERIFY(!result.inventory);
+    // Exactly one: a mistake must not drag follow-on errors along.
+    QVERIFY2(result.errors.size() == 1, qPrintable(describe(result)));
+    const QString error = result.errors.front().toString();
+    QVERIFY2(error.startsWith(prefix), qPrintable(error));
+    for (const QString& fragment : fragments)
+        QVERIFY2(error.contains(fragment), qPrintable(error + u"\nlacks: "_s + fragment));
+}
+
+void TestInventory::allErrorsInOnePass()
+{
+    const InventoryLoadResult result = InventoryLoader::loadString(R"(databases:
+  - name: db
+    via: nope
+    user: u
+hosts:
+  - name: Bad_Host
+    address: a.example.org
+    port: 0
+    auth: {method: kerberos}
+    tags: [prod]
+)",
+        u"many.yaml"_s);
+    QVERIFY(!result.ok());
+    QStringList prefixes;
+    for (const InventoryError& e : result.errors)
+        prefixes << e.toString().section(u": "_s, 0, 0);
+    // In file order, whatever order the checks ran in.
+    QCOMPARE(prefixes,
+        QStringList({ u"many.yaml:2:5"_s, u"many.yaml:3:10"_s, u"many.yaml:6:11"_s, u"many.yaml:8:11"_s,
+            u"many.yaml:9:20"_s, u"many.yaml:10:12"_s }));
+    QVERIFY(result.errors[0].message.contains(u"database database is required"_s));
+    QVERIFY(result.errors[1].message.contains(u"database via \"nope\""_s));
+    QVERIFY(result.errors[2].message.contains(u"host name \"Bad_Host\""_s));
+    QVERIFY(result.errors[3].message.contains(u"host port \"0\""_s));
+    QVERIFY(result.errors[4].message.contains(u"auth method \"kerberos\""_s));
+    QVERIFY(result.errors[5].message.contains(u"host tag \"prod\""_s));
+}
+
+void TestInventory::errorToString()
+{
+    const InventoryError e { u"dir/inv.yaml"_s, 12, 7, u"host port \"0\" is not allowed"_s };
+    QCOMPARE(e.toString(), u"dir/inv.yaml:12:7: host port \"0\" is not allowed"_s);
+    const InventoryError percent { u"%2%3.yaml"_s, 1, 2, u"%1"_s };
+    QCOMPARE(percent.toString(), u"%2%3.yaml:1:2: %1"_s);
+}
+
+void TestInventory::loadFileMissing()
+{
+    const QString path = u"/nonexistent-opsdeck-dir/inventory.yaml"_s;
+    const InventoryLoadResult result = InventoryLoader::loadFile(path);
+    QVERIFY(!result.ok());
+    QCOMPARE(result.errors.size(), 1);
+    QCOMPARE(result.errors[0].line, 0);
+    QCOMPARE(result.errors[0].column, 0);
+    QCOMPARE(result.errors[0].toString(), path + u":0:0: cannot read: No such file or directory"_s);
+}
+
+void TestInventory::loadFileDirectory()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const InventoryLoadResult result = InventoryLoader::loadFile(dir.path());
+    QVERIFY(!result.ok());
+    QCOMPARE(result.errors.size(), 1);
+    QVERIFY2(result.errors[0].toString().startsWith(dir.path() + u":0:0: cannot read: "_s),
+        qPrintable(result.errors[0].toString()));
+}
+
+void TestInventory::loadFileUsesPathAsGiven()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QFile file(dir.filePath(u"inventory.yaml"_s));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("hosts:\n  - name: a\n    address: a.example.org\n    port: 0\n    auth: {method: agent}\n");
+    file.close();
+
+    const QString relative = QDir::current().relativeFilePath(file.fileName());
+    const InventoryLoadResult result = InventoryLoader::loadFile(relative);
+    QCOMPARE(result.errors.size(), 1);
+    QVERIFY2(result.errors[0].toString().startsWith(relative + u":4:11: host port \"0\""_s),
+        qPrintable(result.errors[0].toString()));
+}
+
+void TestInventory::defaultPath()
+{
+    QTemporaryDir config;
+    QVERIFY(config.isValid());
+    qputenv("XDG_CONFIG_HOME", config.path().toLocal8Bit());
+    QCOMPARE(InventoryLoader::defaultPath(), config.path() + u"/opsdeck/inventory.yaml"_s);
+    QCOMPARE(InventoryLoader::defaultPath(),
+        QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) + u"/opsdeck/inventory.yaml"_s);
+}
+
+void TestInventory::resolvePath()
+{
+    qputenv("OPSDECK_INVENTORY", "/from/env.yaml");
+    QCOMPARE(InventoryLoader::resolvePath(u"/from/cli.yaml"_s), u"/from/cli.yaml"_s);
+    QCOMPARE(InventoryLoader::resolvePath(QString()), u"/from/env.yaml"_s);
+
+    qputenv("OPSDECK_INVENTORY", "");
+    QCOMPARE(InventoryLoader::resolvePath(QString()), InventoryLoader::defaultPath());
+
+    qunsetenv("OPSDECK_INVENTORY");
+    QCOMPARE(InventoryLoader::resolvePath(QString()), InventoryLoader::defaultPath());
+    QCOMPARE(InventoryLoader::resolvePath(u"relative.yaml"_s), u"relative.yaml"_s);
+}
+
+QTEST_GUILESS_MAIN(TestInventory)
+#include "tst_inventory.moc"

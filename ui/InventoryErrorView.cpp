@@ -1,0 +1,62 @@
+#include "InventoryErrorView.h"
+
+#include "StatusIcons.h"
+
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace opsdeck {
+
+InventoryErrorView::InventoryErrorView(const QString& path, const QList<InventoryError>& errors, QWidget* parent)
+    : QWidget(parent)
+{
+    setObjectName(QStringLiteral("inventoryErrorView"));
+    auto* layout = new QVBoxLayout(this);
+    auto* heading = new QHBoxLayout;
+    auto* icon = new QLabel(this);
+    icon->setPixmap(StatusIcons::icon(StatusIcons::Kind::Error).pixmap(32, 32));
+    heading->addWidget(icon);
+    heading->addWidget(new QLabel(tr("<h2>The inventory cannot be used</h2>"), this), 1);
+    layout->addLayout(heading);
+    auto* explanation = new QLabel(tr("opsdeck reads its targets from <b>%1</b>. It found %n problem(s), listed "
+                                      "below; nothing was connected to. Fix the file and reload, or open another "
+                                      "inventory. <i>opsdeck check --inventory FILE</i> prints the same list.",
+                                      nullptr,
+                                      int(errors.size()))
+                                       .arg(path.toHtmlEscaped()),
+                                   this);
+    explanation->setWordWrap(true);
+    layout->addWidget(explanation);
+
+    auto* list = new QTreeWidget(this);
+    list->setObjectName(QStringLiteral("inventoryErrors"));
+    list->setRootIsDecorated(false);
+    list->setHeaderLabels({tr("Where"), tr("Problem")});
+    list->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    for (const InventoryError& error : errors) {
+        auto* item = new QTreeWidgetItem(list);
+        item->setText(0, QStringLiteral("%1:%2:%3").arg(error.file).arg(error.line).arg(error.column));
+        item->setText(1, error.message);
+        item->setToolTip(1, error.toString());
+    }
+    list->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    layout->addWidget(list, 1);
+
+    auto* buttons = new QHBoxLayout;
+    buttons->addStretch(1);
+    auto* open = new QPushButton(tr("Open another inventory…"), this);
+    auto* reload = new QPushButton(tr("Reload"), this);
+    reload->setDefault(true);
+    buttons->addWidget(open);
+    buttons->addWidget(reload);
+    layout->addLayout(buttons);
+    connect(reload, &QPushButton::clicked, this, &InventoryErrorView::reloadRequested);
+    connect(open, &QPushButton::clicked, this, &InventoryErrorView::openRequested);
+}
+
+} // namespace opsdeck

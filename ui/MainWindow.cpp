@@ -1,0 +1,428 @@
+#include "MainWindow.h"
+
+#include "ConfirmDialog.h"
+#include "InventoryErrorView.h"
+#include "SecretDialog.h"
+#include "StatusIcons.h"
+#include "TargetPane.h"
+#include "TargetStatusModel.h"
+#include "config/InventoryLoader.h"
+#include "core/Logging.h"
+#include "secrets/CredentialStore.h"
+#include "ssh/HostProber.h"
+#include "ssh/SshConnectionPool.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QFileDialog>
+#include <QKeySequence>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTime>
+
+namespace opsdeck {
+
+namespace {
+
+TargetPane* hostsPane(const Inventory& inventory)
+{
+    auto* model = new TargetStatusModel({QObject::tr("Host"), QObject::tr("Address"), QObject::tr("User"),
+                                         QObject::tr("Auth"), QObject::tr("Tags")});
+    QList<TargetStatusModel::Target> targets;
+    for (const Host& host : inventory.hosts) {
+        QStringList tags;
+        if (host.tags.production)
+            tags << QStringLiteral("production");
+        if (host.tags.readOnly)
+            tags << QStringLiteral("read-only");
+        targets << TargetStatusModel::Target{{host.name,
+                                              QStringLiteral("%1:%2").arg(host.address).arg(host.port),
+                                              host.user,
+                                              HostStatus::authName(host.auth.method),
+                                              tags.join(QStringLiteral(", "))},
+                                             host.name,
+                                             {}};
+    }
+    model->setTargets(targets);
+    return new TargetPane({QObject::tr("Hosts"),
+                           QObject::tr("Every SSH host in the inventory. opsdeck connects with strict host key "
+                                       "checking, logs in, and runs a no-op command to prove the host is usable."),
+                           {},
+                           QObject::tr("The inventory has no hosts.")},
+                          model);
+}
+
+TargetPane* packitPane(const Inventory& inventory)
+{
+    auto* model = new TargetStatusModel({QObject::tr("Instance"), QObject::tr("Host"), QObject::tr("outpack"),
+                                         QObject::tr("packit-api"), QObject::tr("outpack root")});
+    QList<TargetStatusModel::Target> targets;
+    for (const Host& host : inventory.hosts) {
+        for (const PackitInstance& instance : host.instances) {
+            targets << TargetStatusModel::Target{{instance.name,
+                                                  host.name,
+                                                  QString::number(instance.outpackPort),
+                                                  QString::number(instance.apiPort),
+                                                  instance.outpackRoot},
+                                                 host.name,
+                                                 {}};
+        }
+    }
+    model->setTargets(targets);
+    return new TargetPane({QObject::tr("Packit"),
+                           QObject::tr("Packit instances (outpack_server, packit-api and a PostgreSQL database each), "
+                                       "reached over SSH and an SSH tunnel to the database."),
+                           QObject::tr("Not built yet: listing packet groups and packets, and wiping an instance. "
+                                       "This pane shows the instances the inventory declares and whether their host "
+                                       "is reachable; nothing here reads or changes an instance."),
+                           QObject::tr("The inventory declares no Packit instances (hosts[].instances).")},
+                          model);
+}
+
+TargetPane* datamonPane(const Inventory& inventory)
+{
+    auto* model = new TargetStatusModel({QObject::tr("Context"), QObject::tr("datamon --context"),
+                                         QObject::tr("Runs on")});
+    QList<TargetStatusModel::Target> targets;
+    for (const DatamonContext& context : inventory.datamon) {
+        targets << TargetStatusModel::Target{{context.name,
+                                              context.context,
+                                              context.host.isEmpty() ? QObject::tr("this machine") : context.host},
+                                             context.host,
+                                             QObject::tr("Runs locally: nothing to connect to")};
+    }
+    model->setTargets(targets);
+    return new TargetPane({QObject::tr("datamon"),
+                           QObject::tr("datamon contexts, used through the datamon CLI on a bastion host or locally."),
+                           QObject::tr("Not built yet: listing repos, bundles and labels, deleting a repo and purging "
+                                       "unused blobs. This pane shows the contexts and whether the host that runs "
+                                       "the CLI is reachable."),
+                           QObject::tr("The inventory declares no datamon contexts (datamon:).")},
+                          model);
+}
+
+TargetPane* raftPane(const Inventory& inventory)
+{
+    auto* model = new TargetStatusModel({QObject::tr("Cluster"), QObject::tr("API server"), QObject::tr("Namespace")});
+    QList<TargetStatusModel::Target> targets;
+    for (const Cluster& cluster : inventory.clusters) {
+        targets << TargetStatusModel::Target{{cluster.name, cluster.server, cluster.namespaceName},
+                                             {},
+                                             QObject::tr("Not checked: the Kubernetes client is not built yet")};
+    }
+    model->setTargets(targets);
+    return new TargetPane({QObject::tr("RAFT"),
+                           QObject::tr("StatefulSets of RAFT services on OpenShift, reached through the Kubernetes "
+                                       "API."),
+                           QObject::tr("Not built yet: the Kubernetes client, inspecting StatefulSets and resetting "
+                                       "the RAFT of a service. This pane lists the clusters the inventory declares; "
+                                       "it does not contact them."),
+                           QObject::tr("The inventory declares no clusters (clusters:).")},
+                          model);
+}
+
+TargetPane* pulumiPane(const Inventory& inventory)
+{
+    auto* model = new TargetStatusModel({QObject::tr("Database"), QObject::tr("Schema"), QObject::tr("Address"),
+                                         QObject::tr("Tunnel via")});
+    QList<TargetStatusModel::Target> targets;
+    for (const Database& database : inventory.databases) {
+        if (database.kind != DatabaseKind::Mysql)
+            continue;
+        const QString address = database.socket.isEmpty()
+            ? QStringLiteral("%1:%2").arg(database.address).arg(database.port)
+            : database.socket;
+        targets << TargetStatusModel::Target{{database.name, database.database, address, database.via},
+                                             database.via,
+                                             QObject::tr("Direct connection: not checked yet")};
+    }
+    model->setTargets(targets);
+    return new TargetPane({QObject::tr("Pulumi"),
+                           QObject::tr("The Pulumi Service's MySQL databases, reached through an SSH tunnel via a "
+                                       "bastion host."),
+                           QObject::tr("Not built yet: organisations with their soft-deleted stacks, and purging "
+                                       "them. This pane shows the MySQL databases the inventory declares and whether "
+                                       "the tunnel host is reachable."),
+                           QObject::tr("The inventory declares no MySQL databases (databases: kind mysql).")},
+                          model);
+}
+
+TargetPane* deployPane(const Inventory& inventory)
+{
+    auto* model = new TargetStatusModel({QObject::tr("Machine"), QObject::tr("Host"), QObject::tr("Metrics from")});
+    QList<TargetStatusModel::Target> targets;
+    for (const DeployMachine& machine : inventory.machines) {
+        const bool overSsh = machine.metrics == MetricsSource::Ssh;
+        targets << TargetStatusModel::Target{{machine.name,
+                                              machine.host,
+                                              overSsh ? QObject::tr("SSH") : machine.metricsUrl},
+                                             overSsh ? machine.host : QString(),
+                                             QObject::tr("HTTP metrics: not checked yet")};
+    }
+    model->setTargets(targets);
+    return new TargetPane({QObject::tr("Deploy"),
+                           QObject::tr("The packit-infra commit deployed on each machine, against main."),
+                           QObject::tr("Not built yet: reading the deployed commit, comparing it with main, and the "
+                                       "update-and-deploy flow. This pane lists the machines and whether they are "
+                                       "reachable."),
+                           QObject::tr("The inventory declares no deploy machines (machines:).")},
+                          model);
+}
+
+} // namespace
+
+MainWindow::MainWindow(const QString& inventoryPath, QWidget* parent)
+    : QMainWindow(parent)
+    , m_sidebar(new QListWidget(this))
+    , m_stack(new QStackedWidget(this))
+    , m_activity(new QLabel(this))
+    , m_keychain(new QLabel(this))
+    , m_inventoryLabel(new QLabel(this))
+{
+    setWindowTitle(tr("opsdeck"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/opsdeck.svg")));
+    resize(1180, 720);
+
+    auto* splitter = new QSplitter(this);
+    m_sidebar->setObjectName(QStringLiteral("sidebar"));
+    m_sidebar->setMaximumWidth(200);
+    m_sidebar->setIconSize(QSize(20, 20));
+    m_sidebar->setSpacing(2);
+    splitter->addWidget(m_sidebar);
+    splitter->addWidget(m_stack);
+    splitter->setStretchFactor(1, 1);
+    setCentralWidget(splitter);
+    connect(m_sidebar, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
+
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open inventory…"), QKeySequence::Open, this, &MainWindow::openInventoryFile);
+    file->addAction(tr("&Reload inventory"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] {
+        loadInventory(m_inventoryPath);
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
+    QMenu* hostsMenu = menuBar()->addMenu(tr("&Hosts"));
+    hostsMenu->addAction(tr("&Check all hosts"), QKeySequence::Refresh, this, [this] { checkHosts({}); });
+
+    statusBar()->addWidget(m_activity, 1);
+    statusBar()->addPermanentWidget(m_keychain);
+    statusBar()->addPermanentWidget(m_inventoryLabel);
+
+    loadInventory(inventoryPath);
+}
+
+MainWindow::~MainWindow()
+{
+    clearPanes();
+}
+
+TargetPane* MainWindow::pane(const QString& title) const
+{
+    for (TargetPane* candidate : m_panes) {
+        if (candidate->title() == title)
+            return candidate;
+    }
+    return nullptr;
+}
+
+void MainWindow::clearPanes()
+{
+    // The prober and pool talk to the panes; they go first.
+    delete m_prober;
+    m_prober = nullptr;
+    delete m_pool;
+    m_pool = nullptr;
+    m_panes.clear();
+    m_statuses.clear();
+    m_sidebar->clear();
+    while (m_stack->count() > 0) {
+        QWidget* widget = m_stack->widget(0);
+        m_stack->removeWidget(widget);
+        delete widget;
+    }
+}
+
+void MainWindow::loadInventory(const QString& path)
+{
+    clearPanes();
+    m_inventoryPath = path;
+    m_inventoryLabel->setText(tr("Inventory: %1").arg(path));
+    const InventoryLoadResult result = InventoryLoader::loadFile(path);
+    if (!result.ok()) {
+        qCWarning(lcUi) << "inventory" << path << "has" << result.errors.size() << "errors";
+        showErrors(path, result.errors);
+        return;
+    }
+    m_inventory = *result.inventory;
+    buildPanes(m_inventory);
+    checkHosts({});
+}
+
+void MainWindow::showErrors(const QString& path, const QList<InventoryError>& errors)
+{
+    auto* view = new InventoryErrorView(path, errors, this);
+    connect(view, &InventoryErrorView::reloadRequested, this, [this] { loadInventory(m_inventoryPath); });
+    connect(view, &InventoryErrorView::openRequested, this, &MainWindow::openInventoryFile);
+    m_sidebar->hide();
+    m_stack->addWidget(view);
+    m_activity->setText(tr("Inventory has errors: nothing was connected to"));
+    m_keychain->clear();
+}
+
+void MainWindow::buildPanes(const Inventory& inventory)
+{
+    if (!m_credentials) {
+        m_credentials = std::make_unique<CredentialStore>();
+        m_secretDialog = std::make_unique<SecretDialog>(this);
+        m_credentials->setPrompter(m_secretDialog.get());
+        connect(m_credentials.get(), &CredentialStore::backendChanged, this, [this](CredentialStore::Backend backend) {
+            if (backend == CredentialStore::Backend::MemoryOnly) {
+                m_keychain->setText(tr("No keyring: secrets are kept for this session only"));
+                m_keychain->setToolTip(tr("The system keyring is not available, so passwords and passphrases you "
+                                          "type are held in memory until opsdeck exits, and never written to disk."));
+            } else {
+                m_keychain->setText(tr("Secrets: system keyring"));
+                m_keychain->setToolTip({});
+            }
+        });
+    }
+    m_sidebar->show();
+    m_pool = new SshConnectionPool(inventory, m_credentials.get());
+    m_prober = new HostProber(inventory, m_pool);
+    connect(m_prober, &HostProber::statusChanged, this, &MainWindow::onHostStatus);
+    connect(m_prober, &HostProber::finished, this, &MainWindow::updateActivity);
+    connect(m_pool, &SshConnectionPool::stateChanged, this, [this](const QString& host, SshSession::State state) {
+        if (state == SshSession::State::Connecting || state == SshSession::State::Reconnecting)
+            m_activity->setText(tr("%1 %2…").arg(SshSession::stateName(state), host));
+    });
+
+    addPane(hostsPane(inventory));
+    addPane(packitPane(inventory));
+    addPane(datamonPane(inventory));
+    addPane(raftPane(inventory));
+    addPane(pulumiPane(inventory));
+    addPane(deployPane(inventory));
+    m_sidebar->setCurrentRow(0);
+}
+
+void MainWindow::addPane(TargetPane* pane)
+{
+    m_panes << pane;
+    m_stack->addWidget(pane);
+    auto* item = new QListWidgetItem(pane->title(), m_sidebar);
+    item->setSizeHint(QSize(0, 34));
+    connect(pane, &TargetPane::checkAgainRequested, this, &MainWindow::checkHosts);
+    connect(pane, &TargetPane::hostKeyRequested, this, &MainWindow::reviewHostKey);
+    connect(pane, &TargetPane::selectionChanged, this, &MainWindow::updateHostKeyActions);
+}
+
+void MainWindow::checkHosts(const QStringList& hosts)
+{
+    if (!m_prober)
+        return;
+    if (hosts.isEmpty())
+        m_prober->probeAll();
+    else
+        m_prober->probe(hosts);
+    updateActivity();
+}
+
+void MainWindow::onHostStatus(const HostStatus& status)
+{
+    m_statuses.insert(status.name, status);
+    for (TargetPane* pane : std::as_const(m_panes))
+        pane->model()->updateHost(status);
+    updateHostKeyActions();
+    updateActivity();
+}
+
+void MainWindow::updateActivity()
+{
+    if (!m_prober)
+        return;
+    int reachable = 0;
+    QStringList failing;
+    for (const HostStatus& status : std::as_const(m_statuses)) {
+        if (status.reachable())
+            ++reachable;
+        else if (status.reachability == HostStatus::Reachability::Unreachable)
+            failing << status.name;
+    }
+    failing.sort();
+    const qsizetype total = m_inventory.hosts.size();
+    QString text;
+    if (m_prober->pending() > 0)
+        text = tr("Checking %n host(s)…", nullptr, m_prober->pending());
+    else
+        text = tr("%1 of %2 hosts reachable · checked %3")
+                   .arg(reachable)
+                   .arg(total)
+                   .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")));
+    if (!failing.isEmpty())
+        text += tr(" · failing: %1").arg(failing.join(QStringLiteral(", ")));
+    m_activity->setText(text);
+}
+
+void MainWindow::updateHostKeyActions()
+{
+    for (TargetPane* pane : std::as_const(m_panes)) {
+        const HostStatus status = m_statuses.value(pane->selectedHost());
+        pane->setHostKeyActionEnabled(status.hostKey.status == HostKeyInfo::Status::Unknown
+                                      || status.hostKey.status == HostKeyInfo::Status::Changed);
+    }
+}
+
+void MainWindow::reviewHostKey(const QString& host)
+{
+    const HostStatus status = m_statuses.value(host);
+    const Host* config = m_inventory.host(host);
+    if (!config || !m_pool)
+        return;
+    const QString knownHosts = SshTarget::fromHost(*config).knownHostsPath();
+    if (status.hostKey.status == HostKeyInfo::Status::Changed) {
+        ConfirmDialog::inform(this,
+                              tr("The host key of %1 has changed").arg(host),
+                              tr("The server at %1:%2 presented a different key from the one in %3. This can mean "
+                                 "the host was reinstalled, or that someone is intercepting the connection. opsdeck "
+                                 "refuses to connect and ran nothing. If the change is expected, confirm the new "
+                                 "fingerprint with the host's administrator and replace its line in %3.")
+                                  .arg(config->address)
+                                  .arg(config->port)
+                                  .arg(knownHosts),
+                              tr("known_hosts has:      %1\nserver presented:     %2")
+                                  .arg(status.hostKey.knownSha256, status.hostKey.sha256));
+        return;
+    }
+    if (status.hostKey.status != HostKeyInfo::Status::Unknown)
+        return;
+    const bool trust = ConfirmDialog::ask(
+        this,
+        {tr("Trust the host key of %1?").arg(host),
+         tr("opsdeck has no record of %1:%2 in %3. Compare this fingerprint with the one the host's administrator "
+            "gives you (ssh-keygen -lf on the host's key). If they match, opsdeck adds the key to %3 and connects.")
+             .arg(config->address)
+             .arg(config->port)
+             .arg(knownHosts),
+         status.hostKey.sha256,
+         tr("Trust host"),
+         false,
+         {}});
+    if (!trust)
+        return;
+    m_pool->session(host)->acceptHostKey(status.hostKey.sha256);
+    checkHosts({host});
+}
+
+void MainWindow::openInventoryFile()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open inventory"), m_inventoryPath,
+                                                      tr("Inventory (*.yaml *.yml);;All files (*)"));
+    if (!path.isEmpty())
+        loadInventory(path);
+}
+
+} // namespace opsdeck

@@ -1,0 +1,69 @@
+#pragma once
+
+#include "config/InventoryLoader.h"
+#include "ssh/HostStatus.h"
+
+#include <QHash>
+#include <QMainWindow>
+
+#include <memory>
+
+class QLabel;
+class QListWidget;
+class QStackedWidget;
+
+namespace opsdeck {
+
+class CredentialStore;
+class HostProber;
+class SecretDialog;
+class SshConnectionPool;
+class TargetPane;
+
+// The console: a sidebar of systems, one pane each, and a status bar with connection activity. An inventory
+// that does not load shows its errors instead of the panes.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(const QString& inventoryPath, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    bool inventoryLoaded() const { return m_pool != nullptr; }
+    QListWidget* sidebar() const { return m_sidebar; }
+    TargetPane* pane(const QString& title) const;
+    QList<TargetPane*> panes() const { return m_panes; }
+    HostStatus hostStatus(const QString& host) const { return m_statuses.value(host); }
+
+public slots:
+    void loadInventory(const QString& path);
+    void checkHosts(const QStringList& hosts);
+    void reviewHostKey(const QString& host);
+
+private:
+    void buildPanes(const Inventory& inventory);
+    void showErrors(const QString& path, const QList<InventoryError>& errors);
+    void addPane(TargetPane* pane);
+    void clearPanes();
+    void onHostStatus(const HostStatus& status);
+    void updateActivity();
+    void updateHostKeyActions();
+    void openInventoryFile();
+
+    QString m_inventoryPath;
+    Inventory m_inventory;
+    std::unique_ptr<CredentialStore> m_credentials;
+    std::unique_ptr<SecretDialog> m_secretDialog;
+    SshConnectionPool* m_pool = nullptr;
+    HostProber* m_prober = nullptr;
+    QHash<QString, HostStatus> m_statuses;
+
+    QListWidget* m_sidebar;
+    QStackedWidget* m_stack;
+    QList<TargetPane*> m_panes;
+    QLabel* m_activity;
+    QLabel* m_keychain;
+    QLabel* m_inventoryLabel;
+};
+
+} // namespace opsdeck

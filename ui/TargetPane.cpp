@@ -1,0 +1,114 @@
+#include "TargetPane.h"
+
+#include "TargetStatusModel.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace opsdeck {
+
+TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* parent)
+    : QWidget(parent)
+    , m_text(text)
+    , m_model(model)
+    , m_proxy(new QSortFilterProxyModel(this))
+    , m_view(new QTableView(this))
+    , m_filter(new QLineEdit(this))
+    , m_emptyLabel(new QLabel(text.empty, this))
+    , m_hostKeyButton(new QPushButton(tr("Host key…"), this))
+{
+    model->setParent(this);
+    auto* layout = new QVBoxLayout(this);
+    auto* title = new QLabel(QStringLiteral("<h2>%1</h2>").arg(text.title.toHtmlEscaped()), this);
+    layout->addWidget(title);
+    auto* summary = new QLabel(text.summary, this);
+    summary->setWordWrap(true);
+    layout->addWidget(summary);
+    if (!text.scope.isEmpty()) {
+        auto* scope = new QLabel(text.scope, this);
+        scope->setObjectName(QStringLiteral("scopeNotice"));
+        scope->setWordWrap(true);
+        scope->setStyleSheet(QStringLiteral("QLabel { background: #fff8e1; border: 1px solid #ffcc80; "
+                                            "border-radius: 4px; padding: 6px; color: #5d4037; }"));
+        layout->addWidget(scope);
+    }
+
+    auto* bar = new QHBoxLayout;
+    m_filter->setPlaceholderText(tr("Filter…"));
+    m_filter->setClearButtonEnabled(true);
+    bar->addWidget(m_filter, 1);
+    auto* checkAgain = new QPushButton(tr("Check again"), this);
+    checkAgain->setToolTip(tr("Connect to the hosts of this pane again (F5 checks every host)"));
+    bar->addWidget(checkAgain);
+    m_hostKeyButton->setToolTip(tr("Review the selected host's key: trust an unknown key, or see why a changed key "
+                                   "is refused"));
+    m_hostKeyButton->setEnabled(false);
+    bar->addWidget(m_hostKeyButton);
+    layout->addLayout(bar);
+
+    m_proxy->setSourceModel(model);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_proxy->setFilterKeyColumn(-1);
+    m_view->setModel(m_proxy);
+    m_view->setSortingEnabled(true);
+    m_view->sortByColumn(0, Qt::AscendingOrder);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setAlternatingRowColors(true);
+    m_view->setWordWrap(false);
+    m_view->verticalHeader()->hide();
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    layout->addWidget(m_view, 1);
+    m_emptyLabel->setAlignment(Qt::AlignCenter);
+    m_emptyLabel->setStyleSheet(QStringLiteral("color: palette(mid); padding: 24px;"));
+    layout->addWidget(m_emptyLabel);
+
+    connect(m_filter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
+    connect(checkAgain, &QPushButton::clicked, this, [this] { emit checkAgainRequested(hosts()); });
+    connect(m_hostKeyButton, &QPushButton::clicked, this, [this] { emit hostKeyRequested(selectedHost()); });
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &TargetPane::selectionChanged);
+    connect(model, &QAbstractItemModel::modelReset, this, &TargetPane::updateEmptyState);
+    connect(model, &QAbstractItemModel::dataChanged, this, [this] { m_view->resizeColumnsToContents(); });
+    updateEmptyState();
+}
+
+QString TargetPane::selectedHost() const
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    if (rows.isEmpty())
+        return {};
+    return m_model->target(m_proxy->mapToSource(rows.first()).row()).host;
+}
+
+void TargetPane::setHostKeyActionEnabled(bool enabled)
+{
+    m_hostKeyButton->setEnabled(enabled);
+}
+
+QStringList TargetPane::hosts() const
+{
+    QStringList names;
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        const QString host = m_model->target(row).host;
+        if (!host.isEmpty() && !names.contains(host))
+            names << host;
+    }
+    return names;
+}
+
+void TargetPane::updateEmptyState()
+{
+    const bool empty = m_model->rowCount() == 0;
+    m_emptyLabel->setVisible(empty);
+    m_view->setVisible(!empty);
+    m_view->resizeColumnsToContents();
+}
+
+} // namespace opsdeck
