@@ -9,6 +9,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace opsdeck {
 
 std::optional<bool> ConfirmDialog::s_nextAnswer;
@@ -26,17 +28,20 @@ QDialog* buildDialog(QWidget* parent, const QString& title, const QString& text,
     dialog->setMinimumWidth(560);
     auto* layout = new QVBoxLayout(dialog);
     auto* heading = new QLabel(QStringLiteral("<b>%1</b>").arg(title.toHtmlEscaped()), dialog);
-    heading->setWordWrap(true);
     layout->addWidget(heading);
     auto* body = new QLabel(text, dialog);
     body->setWordWrap(true);
+    body->setMinimumWidth(540); // wrapped labels size their height for this width, not a narrow guess
     body->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(body);
     if (!details.isEmpty()) {
         auto* block = new QPlainTextEdit(details, dialog);
         block->setReadOnly(true);
+        block->setLineWrapMode(QPlainTextEdit::NoWrap);
         block->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-        block->setMaximumHeight(120);
+        // As tall as its lines, so a one-line fingerprint does not sit in a large empty box.
+        const int lines = int(details.count(u'\n')) + 1;
+        block->setFixedHeight(std::min(160, block->fontMetrics().lineSpacing() * lines + 16));
         layout->addWidget(block);
     }
     return dialog;
@@ -76,6 +81,7 @@ bool ConfirmDialog::ask(QWidget* parent, const Request& request)
     QObject::connect(buttons, &QDialogButtonBox::accepted, dialog, &QDialog::accept);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
     layout->addWidget(buttons);
+    dialog->adjustSize();
     const bool accepted = dialog->exec() == QDialog::Accepted;
     delete dialog;
     return accepted;
@@ -91,6 +97,7 @@ void ConfirmDialog::inform(QWidget* parent, const QString& title, const QString&
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
     dialog->layout()->addWidget(buttons);
+    dialog->adjustSize();
     dialog->exec();
     delete dialog;
 }

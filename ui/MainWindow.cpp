@@ -58,8 +58,8 @@ TargetPane* hostsPane(const Inventory& inventory)
 
 TargetPane* packitPane(const Inventory& inventory)
 {
-    auto* model = new TargetStatusModel({QObject::tr("Instance"), QObject::tr("Host"), QObject::tr("outpack"),
-                                         QObject::tr("packit-api"), QObject::tr("outpack root")});
+    auto* model = new TargetStatusModel({QObject::tr("Instance"), QObject::tr("Host"), QObject::tr("outpack port"),
+                                         QObject::tr("API port"), QObject::tr("outpack root")});
     QList<TargetStatusModel::Target> targets;
     for (const Host& host : inventory.hosts) {
         for (const PackitInstance& instance : host.instances) {
@@ -189,12 +189,13 @@ MainWindow::MainWindow(const QString& inventoryPath, QWidget* parent)
 
     auto* splitter = new QSplitter(this);
     m_sidebar->setObjectName(QStringLiteral("sidebar"));
-    m_sidebar->setMaximumWidth(200);
+    m_sidebar->setMaximumWidth(220);
     m_sidebar->setIconSize(QSize(20, 20));
     m_sidebar->setSpacing(2);
     splitter->addWidget(m_sidebar);
     splitter->addWidget(m_stack);
     splitter->setStretchFactor(1, 1);
+    splitter->setSizes({170, 1000});
     setCentralWidget(splitter);
     connect(m_sidebar, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
 
@@ -315,6 +316,7 @@ void MainWindow::addPane(TargetPane* pane)
     m_stack->addWidget(pane);
     auto* item = new QListWidgetItem(pane->title(), m_sidebar);
     item->setSizeHint(QSize(0, 34));
+    item->setIcon(StatusIcons::icon(StatusIcons::Kind::Unknown));
     connect(pane, &TargetPane::checkAgainRequested, this, &MainWindow::checkHosts);
     connect(pane, &TargetPane::hostKeyRequested, this, &MainWindow::reviewHostKey);
     connect(pane, &TargetPane::selectionChanged, this, &MainWindow::updateHostKeyActions);
@@ -337,7 +339,48 @@ void MainWindow::onHostStatus(const HostStatus& status)
     for (TargetPane* pane : std::as_const(m_panes))
         pane->model()->updateHost(status);
     updateHostKeyActions();
+    updateSidebar();
     updateActivity();
+}
+
+// Each system's icon sums up the hosts its pane depends on: the worst state wins.
+void MainWindow::updateSidebar()
+{
+    for (qsizetype row = 0; row < m_panes.size(); ++row) {
+        const QStringList hosts = m_panes[row]->hosts();
+        int failing = 0;
+        int busy = 0;
+        int reachable = 0;
+        for (const QString& host : hosts) {
+            switch (m_statuses.value(host).reachability) {
+            case HostStatus::Reachability::Reachable:
+                ++reachable;
+                break;
+            case HostStatus::Reachability::Unreachable:
+                ++failing;
+                break;
+            case HostStatus::Reachability::Checking:
+            case HostStatus::Reachability::Unchecked:
+                ++busy;
+                break;
+            }
+        }
+        StatusIcons::Kind kind = StatusIcons::Kind::Unknown;
+        QString tip = tr("No host to check");
+        if (failing > 0) {
+            kind = StatusIcons::Kind::Error;
+            tip = tr("%1 of %2 hosts failing").arg(failing).arg(hosts.size());
+        } else if (busy > 0) {
+            kind = StatusIcons::Kind::Busy;
+            tip = tr("Checking hosts…");
+        } else if (reachable > 0) {
+            kind = StatusIcons::Kind::Ok;
+            tip = tr("All %n host(s) reachable", nullptr, reachable);
+        }
+        QListWidgetItem* item = m_sidebar->item(int(row));
+        item->setIcon(StatusIcons::icon(kind));
+        item->setToolTip(tip);
+    }
 }
 
 void MainWindow::updateActivity()

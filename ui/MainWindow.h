@@ -47,6 +47,7 @@ private:
     void clearPanes();
     void onHostStatus(const HostStatus& status);
     void updateActivity();
+    void updateSidebar();
     void updateHostKeyActions();
     void openInventoryFile();
 

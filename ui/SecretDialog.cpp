@@ -28,7 +28,9 @@ void SecretDialog::ask(const Request& request, std::function<void(std::optional<
     field->setEchoMode(QLineEdit::Password);
     layout->addWidget(field);
     auto* note = new QLabel(request.willBeRemembered
-                                ? QObject::tr("It will be saved in your keyring as %1.").arg(request.key)
+                                ? QObject::tr("opsdeck will save it in your keyring as %1. If the keyring refuses, it is "
+                                              "kept in memory for this session only.")
+                                      .arg(request.key)
                                 : QObject::tr("No keyring is available: it will be kept in memory for this session "
                                               "only, and asked for again next time."),
                             dialog);

@@ -8,6 +8,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
+#include <QStackedWidget>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -21,7 +22,9 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     , m_view(new QTableView(this))
     , m_filter(new QLineEdit(this))
     , m_emptyLabel(new QLabel(text.empty, this))
-    , m_hostKeyButton(new QPushButton(tr("Host key…"), this))
+    , m_hostKeyButton(new QPushButton(tr("Review host key…"), this))
+    , m_checkAgainButton(new QPushButton(tr("Check again"), this))
+    , m_body(new QStackedWidget(this))
 {
     model->setParent(this);
     auto* layout = new QVBoxLayout(this);
@@ -43,9 +46,8 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     m_filter->setPlaceholderText(tr("Filter…"));
     m_filter->setClearButtonEnabled(true);
     bar->addWidget(m_filter, 1);
-    auto* checkAgain = new QPushButton(tr("Check again"), this);
-    checkAgain->setToolTip(tr("Connect to the hosts of this pane again (F5 checks every host)"));
-    bar->addWidget(checkAgain);
+    m_checkAgainButton->setToolTip(tr("Connect to the hosts of this pane again (F5 checks every host)"));
+    bar->addWidget(m_checkAgainButton);
     m_hostKeyButton->setToolTip(tr("Review the selected host's key: trust an unknown key, or see why a changed key "
                                    "is refused"));
     m_hostKeyButton->setEnabled(false);
@@ -65,13 +67,15 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     m_view->verticalHeader()->hide();
     m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
-    layout->addWidget(m_view, 1);
-    m_emptyLabel->setAlignment(Qt::AlignCenter);
+    // The table and the "nothing declared" note share one slot that takes the spare height.
+    m_emptyLabel->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
     m_emptyLabel->setStyleSheet(QStringLiteral("color: palette(mid); padding: 24px;"));
-    layout->addWidget(m_emptyLabel);
+    m_body->addWidget(m_view);
+    m_body->addWidget(m_emptyLabel);
+    layout->addWidget(m_body, 1);
 
     connect(m_filter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
-    connect(checkAgain, &QPushButton::clicked, this, [this] { emit checkAgainRequested(hosts()); });
+    connect(m_checkAgainButton, &QPushButton::clicked, this, [this] { emit checkAgainRequested(hosts()); });
     connect(m_hostKeyButton, &QPushButton::clicked, this, [this] { emit hostKeyRequested(selectedHost()); });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &TargetPane::selectionChanged);
     connect(model, &QAbstractItemModel::modelReset, this, &TargetPane::updateEmptyState);
@@ -106,8 +110,9 @@ QStringList TargetPane::hosts() const
 void TargetPane::updateEmptyState()
 {
     const bool empty = m_model->rowCount() == 0;
-    m_emptyLabel->setVisible(empty);
-    m_view->setVisible(!empty);
+    m_body->setCurrentWidget(empty ? static_cast<QWidget*>(m_emptyLabel) : m_view);
+    m_filter->setEnabled(!empty);
+    m_checkAgainButton->setEnabled(!hosts().isEmpty());
     m_view->resizeColumnsToContents();
 }
 

@@ -6,6 +6,7 @@ class QLabel;
 class QLineEdit;
 class QPushButton;
 class QSortFilterProxyModel;
+class QStackedWidget;
 class QTableView;
 
 namespace opsdeck {
@@ -34,6 +35,8 @@ public:
     // The inventory host of the selected row, or empty.
     QString selectedHost() const;
     void setHostKeyActionEnabled(bool enabled);
+    // The inventory hosts that reach this pane's targets.
+    QStringList hosts() const;
 
 signals:
     void checkAgainRequested(const QStringList& hosts);
@@ -41,7 +44,6 @@ signals:
     void selectionChanged();
 
 private:
-    QStringList hosts() const;
     void updateEmptyState();
 
     Text m_text;
@@ -51,6 +53,8 @@ private:
     QLineEdit* m_filter;
     QLabel* m_emptyLabel;
     QPushButton* m_hostKeyButton;
+    QPushButton* m_checkAgainButton;
+    QStackedWidget* m_body;
 };
 
 } // namespace opsdeck

@@ -67,8 +67,9 @@ void HostProber::report(HostStatus status)
     status.reachability = status.error.isError() ? HostStatus::Reachability::Unreachable
                                                  : HostStatus::Reachability::Reachable;
     status.checkedAt = QDateTime::currentDateTimeUtc();
+    --m_pending; // before the signal, so that its receivers see the count without this host
     emit statusChanged(status);
-    if (--m_pending == 0)
+    if (m_pending == 0)
         emit finished();
 }
 
