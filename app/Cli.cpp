@@ -33,7 +33,7 @@ QTextStream& err()
     return stream;
 }
 
-const QStringList kSubcommands = {QStringLiteral("check"), QStringLiteral("hosts")};
+const QStringList kSubcommands = { QStringLiteral("check"), QStringLiteral("hosts") };
 
 QString usageText()
 {
@@ -45,9 +45,9 @@ QString usageText()
 
 QCommandLineOption inventoryOption()
 {
-    return {QStringLiteral("inventory"),
-            QStringLiteral("Inventory file (default: $OPSDECK_INVENTORY, else ~/.config/opsdeck/inventory.yaml)."),
-            QStringLiteral("FILE")};
+    return { QStringLiteral("inventory"),
+        QStringLiteral("Inventory file (default: $OPSDECK_INVENTORY, else ~/.config/opsdeck/inventory.yaml)."),
+        QStringLiteral("FILE") };
 }
 
 // Parses the subcommand's options. Returns an exit code when the command is done (usage error or --help),
@@ -102,20 +102,14 @@ int runCheck(const QStringList& arguments)
 
 void printHostTable(const QList<HostStatus>& statuses)
 {
-    const QStringList headers = {QStringLiteral("NAME"),
-                                 QStringLiteral("ADDRESS"),
-                                 QStringLiteral("REACHABLE"),
-                                 QStringLiteral("HOST KEY"),
-                                 QStringLiteral("AUTH"),
-                                 QStringLiteral("ERROR")};
+    const QStringList headers = { QStringLiteral("NAME"), QStringLiteral("ADDRESS"), QStringLiteral("REACHABLE"),
+        QStringLiteral("HOST KEY"), QStringLiteral("AUTH"), QStringLiteral("ERROR") };
     QList<QStringList> rows;
     for (const HostStatus& status : statuses) {
-        rows << QStringList {status.name,
-                             QStringLiteral("%1:%2").arg(status.address).arg(status.port),
-                             status.reachable() ? QStringLiteral("yes") : QStringLiteral("no"),
-                             status.hostKey.sha256.isEmpty() ? QStringLiteral("-") : status.hostKey.sha256,
-                             status.auth,
-                             status.error.isError() ? status.error.message : QString()};
+        rows << QStringList { status.name, QStringLiteral("%1:%2").arg(status.address).arg(status.port),
+            status.reachable() ? QStringLiteral("yes") : QStringLiteral("no"),
+            status.hostKey.sha256.isEmpty() ? QStringLiteral("-") : status.hostKey.sha256, status.auth,
+            status.error.isError() ? status.error.message : QString() };
     }
     QList<qsizetype> widths;
     for (qsizetype column = 0; column < headers.size(); ++column) {
@@ -141,9 +135,9 @@ int runHosts(const QStringList& arguments)
     parser.addOption(inventoryOption());
     const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
     const QCommandLineOption acceptOption(QStringLiteral("accept-host-key"),
-                                          QStringLiteral("Trust an unknown host presenting exactly this key, and "
-                                                         "write it to known_hosts."),
-                                          QStringLiteral("SHA256:..."));
+        QStringLiteral("Trust an unknown host presenting exactly this key, and "
+                       "write it to known_hosts."),
+        QStringLiteral("SHA256:..."));
     parser.addOption(jsonOption);
     parser.addOption(acceptOption);
     if (const auto done = parse(parser, arguments))
@@ -151,9 +145,10 @@ int runHosts(const QStringList& arguments)
     const QString accepted = parser.value(acceptOption);
     static const QRegularExpression fingerprintPattern(QStringLiteral("^SHA256:[A-Za-z0-9+/]{43}$"));
     if (!accepted.isEmpty() && !fingerprintPattern.match(accepted).hasMatch()) {
-        err() << "opsdeck: --accept-host-key: \"" << accepted
-              << "\" is not a SHA-256 fingerprint; expected SHA256: followed by 43 base64 characters, as ssh-keygen -lf "
-                 "prints it\n";
+        err()
+            << "opsdeck: --accept-host-key: \"" << accepted
+            << "\" is not a SHA-256 fingerprint; expected SHA256: followed by 43 base64 characters, as ssh-keygen -lf "
+               "prints it\n";
         return Cli::Usage;
     }
     int exitCode = Cli::Success;
@@ -169,9 +164,8 @@ int runHosts(const QStringList& arguments)
         pool.acceptHostKey(accepted);
     HostProber prober(*inventory, &pool);
     QMap<QString, HostStatus> statuses;
-    QObject::connect(&prober, &HostProber::statusChanged, [&statuses](const HostStatus& status) {
-        statuses.insert(status.name, status);
-    });
+    QObject::connect(&prober, &HostProber::statusChanged,
+        [&statuses](const HostStatus& status) { statuses.insert(status.name, status); });
     QEventLoop loop;
     QObject::connect(&prober, &HostProber::finished, &loop, &QEventLoop::quit);
     prober.probeAll();

@@ -9,7 +9,13 @@ namespace opsdeck {
 class Cli
 {
 public:
-    enum Exit { Success = 0, Failure = 1, Usage = 2, Refused = 3 };
+    enum Exit
+    {
+        Success = 0,
+        Failure = 1,
+        Usage = 2,
+        Refused = 3
+    };
 
     static bool isSubcommand(const QString& argument);
     // Runs inside an existing QCoreApplication; arguments[0] is the program name.

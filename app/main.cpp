@@ -24,12 +24,13 @@ int main(int argc, char* argv[])
     parser.setApplicationDescription(QStringLiteral("Administration console. Subcommands: check, hosts, help."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption inventory(QStringLiteral("inventory"), QStringLiteral("Inventory file."),
-                                       QStringLiteral("FILE"));
+    const QCommandLineOption inventory(
+        QStringLiteral("inventory"), QStringLiteral("Inventory file."), QStringLiteral("FILE"));
     parser.addOption(inventory);
     parser.process(app);
     if (!parser.positionalArguments().isEmpty()) {
-        qCritical("opsdeck: unknown subcommand \"%s\"; run opsdeck help", qPrintable(parser.positionalArguments().first()));
+        qCritical(
+            "opsdeck: unknown subcommand \"%s\"; run opsdeck help", qPrintable(parser.positionalArguments().first()));
         return opsdeck::Cli::Usage;
     }
     opsdeck::MainWindow window(opsdeck::InventoryLoader::resolvePath(parser.value(inventory)));

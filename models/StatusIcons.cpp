@@ -54,7 +54,7 @@ QPixmap draw(Kind kind, int size)
     case Kind::Busy:
         painter.setPen(Qt::NoPen);
         painter.setBrush(Qt::white);
-        for (qreal x : {0.3, 0.5, 0.7})
+        for (qreal x : { 0.3, 0.5, 0.7 })
             painter.drawEllipse(QPointF(s * x, s * 0.5), s * 0.07, s * 0.07);
         break;
     case Kind::Warning:
@@ -81,7 +81,7 @@ QIcon icon(Kind kind)
     if (it != cache.end())
         return *it;
     QIcon result;
-    for (int size : {16, 24, 32})
+    for (int size : { 16, 24, 32 })
         result.addPixmap(draw(kind, size));
     cache.insert(int(kind), result);
     return result;

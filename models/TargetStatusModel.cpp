@@ -7,7 +7,13 @@
 namespace opsdeck {
 
 namespace {
-enum StatusColumn { Reachability = 0, HostKey = 1, Error = 2, StatusColumnCount = 3 };
+enum StatusColumn
+{
+    Reachability = 0,
+    HostKey = 1,
+    Error = 2,
+    StatusColumnCount = 3
+};
 
 StatusIcons::Kind iconKind(const HostStatus& status)
 {
@@ -152,7 +158,8 @@ QVariant TargetStatusModel::statusData(const Target& target, int column, int rol
         case Qt::ToolTipRole:
             if (status.reachability == HostStatus::Reachability::Reachable)
                 return tr("Connected to %1 as %2 and ran a command (checked %3)")
-                    .arg(target.host, status.auth, QLocale().toString(status.checkedAt.toLocalTime(), QLocale::ShortFormat));
+                    .arg(target.host, status.auth,
+                        QLocale().toString(status.checkedAt.toLocalTime(), QLocale::ShortFormat));
             return status.error.isError() ? status.error.message : statusText(status);
         }
         return {};

@@ -16,7 +16,7 @@ public:
     struct Target
     {
         QStringList cells;
-        QString host;            // inventory host that reaches it; empty: not reached over SSH
+        QString host; // inventory host that reaches it; empty: not reached over SSH
         QString unreachedReason; // shown instead of a status when host is empty
     };
 

@@ -59,8 +59,8 @@ bool ConfirmDialog::ask(QWidget* parent, const Request& request)
     auto* layout = static_cast<QVBoxLayout*>(dialog->layout());
     QLineEdit* typed = nullptr;
     if (!request.typedName.isEmpty()) {
-        layout->addWidget(new QLabel(QObject::tr("Type <b>%1</b> to confirm:").arg(request.typedName.toHtmlEscaped()),
-                                     dialog));
+        layout->addWidget(
+            new QLabel(QObject::tr("Type <b>%1</b> to confirm:").arg(request.typedName.toHtmlEscaped()), dialog));
         typed = new QLineEdit(dialog);
         layout->addWidget(typed);
     }
@@ -74,9 +74,8 @@ bool ConfirmDialog::ask(QWidget* parent, const Request& request)
     cancel->setFocus();
     if (typed) {
         verb->setEnabled(false);
-        QObject::connect(typed, &QLineEdit::textChanged, verb, [verb, name = request.typedName](const QString& text) {
-            verb->setEnabled(text == name);
-        });
+        QObject::connect(typed, &QLineEdit::textChanged, verb,
+            [verb, name = request.typedName](const QString& text) { verb->setEnabled(text == name); });
     }
     QObject::connect(buttons, &QDialogButtonBox::accepted, dialog, &QDialog::accept);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);

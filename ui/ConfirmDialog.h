@@ -15,10 +15,10 @@ class ConfirmDialog
 public:
     struct Request
     {
-        QString title;   // names the action and the target
-        QString text;    // what will happen, in plain words
+        QString title; // names the action and the target
+        QString text; // what will happen, in plain words
         QString details; // monospace block: fingerprints, commands, counts
-        QString verb;    // the button: "Trust host", "Wipe training"
+        QString verb; // the button: "Trust host", "Wipe training"
         bool destructive = false;
         QString typedName; // non-empty: the verb stays disabled until this is typed
     };

@@ -2,6 +2,7 @@
 
 #include "StatusIcons.h"
 
+#include <QFileInfo>
 #include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -26,17 +27,16 @@ InventoryErrorView::InventoryErrorView(const QString& path, const QList<Inventor
     auto* explanation = new QLabel(tr("opsdeck reads its targets from <b>%1</b>. It found %n problem(s), listed "
                                       "below; nothing was connected to. Fix the file and reload, or open another "
                                       "inventory. <i>opsdeck check --inventory FILE</i> prints the same list.",
-                                      nullptr,
-                                      int(errors.size()))
+                                       nullptr, int(errors.size()))
                                        .arg(path.toHtmlEscaped()),
-                                   this);
+        this);
     explanation->setWordWrap(true);
     layout->addWidget(explanation);
 
     auto* list = new QTreeWidget(this);
     list->setObjectName(QStringLiteral("inventoryErrors"));
     list->setRootIsDecorated(false);
-    list->setHeaderLabels({tr("Where"), tr("Problem")});
+    list->setHeaderLabels({ tr("Where"), tr("Problem") });
     list->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     for (const InventoryError& error : errors) {
         auto* item = new QTreeWidgetItem(list);
@@ -49,6 +49,12 @@ InventoryErrorView::InventoryErrorView(const QString& path, const QList<Inventor
 
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
+    if (!QFileInfo::exists(path)) {
+        // First run: there is no inventory yet, and the template is the quickest way to one.
+        auto* create = new QPushButton(tr("Create it from the template"), this);
+        buttons->addWidget(create);
+        connect(create, &QPushButton::clicked, this, &InventoryErrorView::createRequested);
+    }
     auto* open = new QPushButton(tr("Open another inventory…"), this);
     auto* reload = new QPushButton(tr("Reload"), this);
     reload->setDefault(true);

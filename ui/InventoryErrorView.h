@@ -17,6 +17,7 @@ public:
 signals:
     void reloadRequested();
     void openRequested();
+    void createRequested();
 };
 
 } // namespace opsdeck

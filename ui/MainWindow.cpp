@@ -14,11 +14,14 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QKeySequence>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
+#include <QSaveFile>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -30,8 +33,8 @@ namespace {
 
 TargetPane* hostsPane(const Inventory& inventory)
 {
-    auto* model = new TargetStatusModel({QObject::tr("Host"), QObject::tr("Address"), QObject::tr("User"),
-                                         QObject::tr("Auth"), QObject::tr("Tags")});
+    auto* model = new TargetStatusModel(
+        { QObject::tr("Host"), QObject::tr("Address"), QObject::tr("User"), QObject::tr("Auth"), QObject::tr("Tags") });
     QList<TargetStatusModel::Target> targets;
     for (const Host& host : inventory.hosts) {
         QStringList tags;
@@ -39,96 +42,89 @@ TargetPane* hostsPane(const Inventory& inventory)
             tags << QStringLiteral("production");
         if (host.tags.readOnly)
             tags << QStringLiteral("read-only");
-        targets << TargetStatusModel::Target{{host.name,
-                                              QStringLiteral("%1:%2").arg(host.address).arg(host.port),
-                                              host.user,
-                                              HostStatus::authName(host.auth.method),
-                                              tags.join(QStringLiteral(", "))},
-                                             host.name,
-                                             {}};
+        targets << TargetStatusModel::Target { { host.name, QStringLiteral("%1:%2").arg(host.address).arg(host.port),
+                                                   host.user, HostStatus::authName(host.auth.method),
+                                                   tags.join(QStringLiteral(", ")) },
+            host.name, {} };
     }
     model->setTargets(targets);
-    return new TargetPane({QObject::tr("Hosts"),
-                           QObject::tr("Every SSH host in the inventory. opsdeck connects with strict host key "
-                                       "checking, logs in, and runs a no-op command to prove the host is usable."),
-                           {},
-                           QObject::tr("The inventory has no hosts.")},
-                          model);
+    return new TargetPane({ QObject::tr("Hosts"),
+                              QObject::tr("Every SSH host in the inventory. opsdeck connects with strict host key "
+                                          "checking, logs in, and runs a no-op command to prove the host is usable."),
+                              {}, QObject::tr("The inventory has no hosts.") },
+        model);
 }
 
 TargetPane* packitPane(const Inventory& inventory)
 {
-    auto* model = new TargetStatusModel({QObject::tr("Instance"), QObject::tr("Host"), QObject::tr("outpack port"),
-                                         QObject::tr("API port"), QObject::tr("outpack root")});
+    auto* model = new TargetStatusModel({ QObject::tr("Instance"), QObject::tr("Host"), QObject::tr("outpack port"),
+        QObject::tr("API port"), QObject::tr("outpack root") });
     QList<TargetStatusModel::Target> targets;
     for (const Host& host : inventory.hosts) {
         for (const PackitInstance& instance : host.instances) {
-            targets << TargetStatusModel::Target{{instance.name,
-                                                  host.name,
-                                                  QString::number(instance.outpackPort),
-                                                  QString::number(instance.apiPort),
-                                                  instance.outpackRoot},
-                                                 host.name,
-                                                 {}};
+            targets << TargetStatusModel::Target { { instance.name, host.name, QString::number(instance.outpackPort),
+                                                       QString::number(instance.apiPort), instance.outpackRoot },
+                host.name, {} };
         }
     }
     model->setTargets(targets);
-    return new TargetPane({QObject::tr("Packit"),
-                           QObject::tr("Packit instances (outpack_server, packit-api and a PostgreSQL database each), "
-                                       "reached over SSH and an SSH tunnel to the database."),
-                           QObject::tr("Not built yet: listing packet groups and packets, and wiping an instance. "
-                                       "This pane shows the instances the inventory declares and whether their host "
-                                       "is reachable; nothing here reads or changes an instance."),
-                           QObject::tr("The inventory declares no Packit instances (hosts[].instances).")},
-                          model);
+    return new TargetPane(
+        { QObject::tr("Packit"),
+            QObject::tr("Packit instances (outpack_server, packit-api and a PostgreSQL database each), "
+                        "reached over SSH and an SSH tunnel to the database."),
+            QObject::tr("Not built yet: listing packet groups and packets, and wiping an instance. "
+                        "This pane shows the instances the inventory declares and whether their host "
+                        "is reachable; nothing here reads or changes an instance."),
+            QObject::tr("The inventory declares no Packit instances (hosts[].instances).") },
+        model);
 }
 
 TargetPane* datamonPane(const Inventory& inventory)
 {
-    auto* model = new TargetStatusModel({QObject::tr("Context"), QObject::tr("datamon --context"),
-                                         QObject::tr("Runs on")});
+    auto* model
+        = new TargetStatusModel({ QObject::tr("Context"), QObject::tr("datamon --context"), QObject::tr("Runs on") });
     QList<TargetStatusModel::Target> targets;
     for (const DatamonContext& context : inventory.datamon) {
-        targets << TargetStatusModel::Target{{context.name,
-                                              context.context,
-                                              context.host.isEmpty() ? QObject::tr("this machine") : context.host},
-                                             context.host,
-                                             QObject::tr("Runs locally: nothing to connect to")};
+        targets << TargetStatusModel::Target {
+            { context.name, context.context, context.host.isEmpty() ? QObject::tr("this machine") : context.host },
+            context.host, QObject::tr("Runs locally: nothing to connect to")
+        };
     }
     model->setTargets(targets);
-    return new TargetPane({QObject::tr("datamon"),
-                           QObject::tr("datamon contexts, used through the datamon CLI on a bastion host or locally."),
-                           QObject::tr("Not built yet: listing repos, bundles and labels, deleting a repo and purging "
-                                       "unused blobs. This pane shows the contexts and whether the host that runs "
-                                       "the CLI is reachable."),
-                           QObject::tr("The inventory declares no datamon contexts (datamon:).")},
-                          model);
+    return new TargetPane(
+        { QObject::tr("datamon"),
+            QObject::tr("datamon contexts, used through the datamon CLI on a bastion host or locally."),
+            QObject::tr("Not built yet: listing repos, bundles and labels, deleting a repo and purging "
+                        "unused blobs. This pane shows the contexts and whether the host that runs "
+                        "the CLI is reachable."),
+            QObject::tr("The inventory declares no datamon contexts (datamon:).") },
+        model);
 }
 
 TargetPane* raftPane(const Inventory& inventory)
 {
-    auto* model = new TargetStatusModel({QObject::tr("Cluster"), QObject::tr("API server"), QObject::tr("Namespace")});
+    auto* model
+        = new TargetStatusModel({ QObject::tr("Cluster"), QObject::tr("API server"), QObject::tr("Namespace") });
     QList<TargetStatusModel::Target> targets;
     for (const Cluster& cluster : inventory.clusters) {
-        targets << TargetStatusModel::Target{{cluster.name, cluster.server, cluster.namespaceName},
-                                             {},
-                                             QObject::tr("Not checked: the Kubernetes client is not built yet")};
+        targets << TargetStatusModel::Target { { cluster.name, cluster.server, cluster.namespaceName }, {},
+            QObject::tr("Not checked: the Kubernetes client is not built yet") };
     }
     model->setTargets(targets);
-    return new TargetPane({QObject::tr("RAFT"),
-                           QObject::tr("StatefulSets of RAFT services on OpenShift, reached through the Kubernetes "
-                                       "API."),
-                           QObject::tr("Not built yet: the Kubernetes client, inspecting StatefulSets and resetting "
-                                       "the RAFT of a service. This pane lists the clusters the inventory declares; "
-                                       "it does not contact them."),
-                           QObject::tr("The inventory declares no clusters (clusters:).")},
-                          model);
+    return new TargetPane({ QObject::tr("RAFT"),
+                              QObject::tr("StatefulSets of RAFT services on OpenShift, reached through the Kubernetes "
+                                          "API."),
+                              QObject::tr("Not built yet: the Kubernetes client, inspecting StatefulSets and resetting "
+                                          "the RAFT of a service. This pane lists the clusters the inventory declares; "
+                                          "it does not contact them."),
+                              QObject::tr("The inventory declares no clusters (clusters:).") },
+        model);
 }
 
 TargetPane* pulumiPane(const Inventory& inventory)
 {
-    auto* model = new TargetStatusModel({QObject::tr("Database"), QObject::tr("Schema"), QObject::tr("Address"),
-                                         QObject::tr("Tunnel via")});
+    auto* model = new TargetStatusModel(
+        { QObject::tr("Database"), QObject::tr("Schema"), QObject::tr("Address"), QObject::tr("Tunnel via") });
     QList<TargetStatusModel::Target> targets;
     for (const Database& database : inventory.databases) {
         if (database.kind != DatabaseKind::Mysql)
@@ -136,41 +132,39 @@ TargetPane* pulumiPane(const Inventory& inventory)
         const QString address = database.socket.isEmpty()
             ? QStringLiteral("%1:%2").arg(database.address).arg(database.port)
             : database.socket;
-        targets << TargetStatusModel::Target{{database.name, database.database, address, database.via},
-                                             database.via,
-                                             QObject::tr("Direct connection: not checked yet")};
+        targets << TargetStatusModel::Target { { database.name, database.database, address, database.via },
+            database.via, QObject::tr("Direct connection: not checked yet") };
     }
     model->setTargets(targets);
-    return new TargetPane({QObject::tr("Pulumi"),
-                           QObject::tr("The Pulumi Service's MySQL databases, reached through an SSH tunnel via a "
-                                       "bastion host."),
-                           QObject::tr("Not built yet: organisations with their soft-deleted stacks, and purging "
-                                       "them. This pane shows the MySQL databases the inventory declares and whether "
-                                       "the tunnel host is reachable."),
-                           QObject::tr("The inventory declares no MySQL databases (databases: kind mysql).")},
-                          model);
+    return new TargetPane(
+        { QObject::tr("Pulumi"),
+            QObject::tr("The Pulumi Service's MySQL databases, reached through an SSH tunnel via a "
+                        "bastion host."),
+            QObject::tr("Not built yet: organisations with their soft-deleted stacks, and purging "
+                        "them. This pane shows the MySQL databases the inventory declares and whether "
+                        "the tunnel host is reachable."),
+            QObject::tr("The inventory declares no MySQL databases (databases: kind mysql).") },
+        model);
 }
 
 TargetPane* deployPane(const Inventory& inventory)
 {
-    auto* model = new TargetStatusModel({QObject::tr("Machine"), QObject::tr("Host"), QObject::tr("Metrics from")});
+    auto* model = new TargetStatusModel({ QObject::tr("Machine"), QObject::tr("Host"), QObject::tr("Metrics from") });
     QList<TargetStatusModel::Target> targets;
     for (const DeployMachine& machine : inventory.machines) {
         const bool overSsh = machine.metrics == MetricsSource::Ssh;
-        targets << TargetStatusModel::Target{{machine.name,
-                                              machine.host,
-                                              overSsh ? QObject::tr("SSH") : machine.metricsUrl},
-                                             overSsh ? machine.host : QString(),
-                                             QObject::tr("HTTP metrics: not checked yet")};
+        targets << TargetStatusModel::Target { { machine.name, machine.host,
+                                                   overSsh ? QObject::tr("SSH") : machine.metricsUrl },
+            overSsh ? machine.host : QString(), QObject::tr("HTTP metrics: not checked yet") };
     }
     model->setTargets(targets);
-    return new TargetPane({QObject::tr("Deploy"),
-                           QObject::tr("The packit-infra commit deployed on each machine, against main."),
-                           QObject::tr("Not built yet: reading the deployed commit, comparing it with main, and the "
-                                       "update-and-deploy flow. This pane lists the machines and whether they are "
-                                       "reachable."),
-                           QObject::tr("The inventory declares no deploy machines (machines:).")},
-                          model);
+    return new TargetPane(
+        { QObject::tr("Deploy"), QObject::tr("The packit-infra commit deployed on each machine, against main."),
+            QObject::tr("Not built yet: reading the deployed commit, comparing it with main, and the "
+                        "update-and-deploy flow. This pane lists the machines and whether they are "
+                        "reachable."),
+            QObject::tr("The inventory declares no deploy machines (machines:).") },
+        model);
 }
 
 } // namespace
@@ -195,19 +189,19 @@ MainWindow::MainWindow(const QString& inventoryPath, QWidget* parent)
     splitter->addWidget(m_sidebar);
     splitter->addWidget(m_stack);
     splitter->setStretchFactor(1, 1);
-    splitter->setSizes({170, 1000});
+    splitter->setSizes({ 170, 1000 });
     setCentralWidget(splitter);
     connect(m_sidebar, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
 
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open inventory…"), QKeySequence::Open, this, &MainWindow::openInventoryFile);
-    file->addAction(tr("&Reload inventory"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] {
-        loadInventory(m_inventoryPath);
-    });
+    file->addAction(
+        tr("&Reload inventory"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] { loadInventory(m_inventoryPath); });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
     QMenu* hostsMenu = menuBar()->addMenu(tr("&Hosts"));
-    hostsMenu->addAction(tr("&Check all hosts"), QKeySequence::Refresh, this, [this] { checkHosts({}); });
+    m_checkAllAction
+        = hostsMenu->addAction(tr("&Check all hosts"), QKeySequence::Refresh, this, [this] { checkHosts({}); });
 
     statusBar()->addWidget(m_activity, 1);
     statusBar()->addPermanentWidget(m_keychain);
@@ -268,7 +262,9 @@ void MainWindow::showErrors(const QString& path, const QList<InventoryError>& er
     auto* view = new InventoryErrorView(path, errors, this);
     connect(view, &InventoryErrorView::reloadRequested, this, [this] { loadInventory(m_inventoryPath); });
     connect(view, &InventoryErrorView::openRequested, this, &MainWindow::openInventoryFile);
+    connect(view, &InventoryErrorView::createRequested, this, &MainWindow::createInventoryFromTemplate);
     m_sidebar->hide();
+    m_checkAllAction->setEnabled(false);
     m_stack->addWidget(view);
     m_activity->setText(tr("Inventory has errors: nothing was connected to"));
     m_keychain->clear();
@@ -292,6 +288,7 @@ void MainWindow::buildPanes(const Inventory& inventory)
         });
     }
     m_sidebar->show();
+    m_checkAllAction->setEnabled(true);
     m_pool = new SshConnectionPool(inventory, m_credentials.get());
     m_prober = new HostProber(inventory, m_pool);
     connect(m_prober, &HostProber::statusChanged, this, &MainWindow::onHostStatus);
@@ -415,7 +412,7 @@ void MainWindow::updateHostKeyActions()
     for (TargetPane* pane : std::as_const(m_panes)) {
         const HostStatus status = m_statuses.value(pane->selectedHost());
         pane->setHostKeyActionEnabled(status.hostKey.status == HostKeyInfo::Status::Unknown
-                                      || status.hostKey.status == HostKeyInfo::Status::Changed);
+            || status.hostKey.status == HostKeyInfo::Status::Changed);
     }
 }
 
@@ -427,43 +424,57 @@ void MainWindow::reviewHostKey(const QString& host)
         return;
     const QString knownHosts = SshTarget::fromHost(*config).knownHostsPath();
     if (status.hostKey.status == HostKeyInfo::Status::Changed) {
-        ConfirmDialog::inform(this,
-                              tr("The host key of %1 has changed").arg(host),
-                              tr("The server at %1:%2 presented a different key from the one in %3. This can mean "
-                                 "the host was reinstalled, or that someone is intercepting the connection. opsdeck "
-                                 "refuses to connect and ran nothing. If the change is expected, confirm the new "
-                                 "fingerprint with the host's administrator and replace its line in %3.")
-                                  .arg(config->address)
-                                  .arg(config->port)
-                                  .arg(knownHosts),
-                              tr("known_hosts has:      %1\nserver presented:     %2")
-                                  .arg(status.hostKey.knownSha256, status.hostKey.sha256));
+        ConfirmDialog::inform(this, tr("The host key of %1 has changed").arg(host),
+            tr("The server at %1:%2 presented a different key from the one in %3. This can mean "
+               "the host was reinstalled, or that someone is intercepting the connection. opsdeck "
+               "refuses to connect and ran nothing. If the change is expected, confirm the new "
+               "fingerprint with the host's administrator and replace its line in %3.")
+                .arg(config->address)
+                .arg(config->port)
+                .arg(knownHosts),
+            tr("known_hosts has:      %1\nserver presented:     %2")
+                .arg(status.hostKey.knownSha256, status.hostKey.sha256));
         return;
     }
     if (status.hostKey.status != HostKeyInfo::Status::Unknown)
         return;
-    const bool trust = ConfirmDialog::ask(
-        this,
-        {tr("Trust the host key of %1?").arg(host),
-         tr("opsdeck has no record of %1:%2 in %3. Compare this fingerprint with the one the host's administrator "
-            "gives you (ssh-keygen -lf on the host's key). If they match, opsdeck adds the key to %3 and connects.")
-             .arg(config->address)
-             .arg(config->port)
-             .arg(knownHosts),
-         status.hostKey.sha256,
-         tr("Trust host"),
-         false,
-         {}});
+    const bool trust = ConfirmDialog::ask(this,
+        { tr("Trust the host key of %1?").arg(host),
+            tr("opsdeck has no record of %1:%2 in %3. Compare this fingerprint with the one the host's administrator "
+               "gives you (ssh-keygen -lf on the host's key). If they match, opsdeck adds the key to %3 and connects.")
+                .arg(config->address)
+                .arg(config->port)
+                .arg(knownHosts),
+            status.hostKey.sha256, tr("Trust host"), false, {} });
     if (!trust)
         return;
     m_pool->session(host)->acceptHostKey(status.hostKey.sha256);
-    checkHosts({host});
+    checkHosts({ host });
+}
+
+void MainWindow::createInventoryFromTemplate()
+{
+    QFile templateFile(QStringLiteral(":/inventory-template.yaml"));
+    QSaveFile target(m_inventoryPath);
+    const bool written = templateFile.open(QIODevice::ReadOnly)
+        && QDir().mkpath(QFileInfo(m_inventoryPath).absolutePath()) && target.open(QIODevice::WriteOnly)
+        && target.write(templateFile.readAll()) >= 0 && target.commit();
+    if (!written) {
+        ConfirmDialog::inform(this, tr("Cannot create the inventory"),
+            tr("opsdeck could not write %1: %2").arg(m_inventoryPath, target.errorString()), {});
+        return;
+    }
+    ConfirmDialog::inform(this, tr("Inventory created"),
+        tr("%1 now holds the example inventory. Its hosts are examples: edit the file to describe "
+           "your own (docs/inventory.md lists every field), then choose Reload.")
+            .arg(m_inventoryPath),
+        {});
 }
 
 void MainWindow::openInventoryFile()
 {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open inventory"), m_inventoryPath,
-                                                      tr("Inventory (*.yaml *.yml);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open inventory"), m_inventoryPath, tr("Inventory (*.yaml *.yml);;All files (*)"));
     if (!path.isEmpty())
         loadInventory(path);
 }

@@ -8,6 +8,7 @@
 
 #include <memory>
 
+class QAction;
 class QLabel;
 class QListWidget;
 class QStackedWidget;
@@ -50,6 +51,7 @@ private:
     void updateSidebar();
     void updateHostKeyActions();
     void openInventoryFile();
+    void createInventoryFromTemplate();
 
     QString m_inventoryPath;
     Inventory m_inventory;
@@ -65,6 +67,7 @@ private:
     QLabel* m_activity;
     QLabel* m_keychain;
     QLabel* m_inventoryLabel;
+    QAction* m_checkAllAction = nullptr;
 };
 
 } // namespace opsdeck

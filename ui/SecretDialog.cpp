@@ -28,12 +28,12 @@ void SecretDialog::ask(const Request& request, std::function<void(std::optional<
     field->setEchoMode(QLineEdit::Password);
     layout->addWidget(field);
     auto* note = new QLabel(request.willBeRemembered
-                                ? QObject::tr("opsdeck will save it in your keyring as %1. If the keyring refuses, it is "
-                                              "kept in memory for this session only.")
-                                      .arg(request.key)
-                                : QObject::tr("No keyring is available: it will be kept in memory for this session "
-                                              "only, and asked for again next time."),
-                            dialog);
+            ? QObject::tr("opsdeck will save it in your keyring as %1. If the keyring refuses, it is "
+                          "kept in memory for this session only.")
+                  .arg(request.key)
+            : QObject::tr("No keyring is available: it will be kept in memory for this session "
+                          "only, and asked for again next time."),
+        dialog);
     note->setWordWrap(true);
     note->setStyleSheet(QStringLiteral("color: palette(mid);"));
     layout->addWidget(note);

@@ -22,9 +22,9 @@ public:
     struct Text
     {
         QString title;
-        QString summary;  // what the system is and how opsdeck reaches it
-        QString scope;    // what this pane does not do yet, said plainly; empty when nothing is missing
-        QString empty;    // shown when the inventory has no targets for it
+        QString summary; // what the system is and how opsdeck reaches it
+        QString scope; // what this pane does not do yet, said plainly; empty when nothing is missing
+        QString empty; // shown when the inventory has no targets for it
     };
 
     TargetPane(const Text& text, TargetStatusModel* model, QWidget* parent = nullptr);

@@ -24,7 +24,12 @@ struct Tags
     bool readOnly = false;
 };
 
-enum class AuthMethod { Key, Agent, Password };
+enum class AuthMethod
+{
+    Key,
+    Agent,
+    Password
+};
 
 // Secrets never live in the inventory: a key file's passphrase or a password is looked up in the keychain
 // under opsdeck/ssh/<host>/<user>, unless secretEnv names an environment variable (for automation).
@@ -32,7 +37,7 @@ struct HostAuth
 {
     AuthMethod method = AuthMethod::Key;
     QString identityFile; // AuthMethod::Key only
-    QString secretEnv;    // optional
+    QString secretEnv; // optional
 };
 
 struct PackitInstance
@@ -43,7 +48,7 @@ struct PackitInstance
     quint16 apiPort = 0;
     quint16 managementPort = 0;
     QString outpackRoot; // <host.outpackBase>/<name> unless given
-    QString database;    // name of a databases entry; empty means the instance's own PostgreSQL db on its host
+    QString database; // name of a databases entry; empty means the instance's own PostgreSQL db on its host
     SourcePos pos;
 };
 
@@ -68,16 +73,20 @@ struct Host
     SourcePos pos;
 };
 
-enum class DatabaseKind { Postgres, Mysql };
+enum class DatabaseKind
+{
+    Postgres,
+    Mysql
+};
 
 struct Database
 {
     QString name;
     DatabaseKind kind = DatabaseKind::Postgres;
-    QString via;                                      // host whose SSH tunnel reaches it; empty: direct
-    QString address = QStringLiteral("127.0.0.1");     // as seen from the via host
-    quint16 port = 0;                                 // 0: the kind's default (5432 / 3306)
-    QString socket;                                   // Unix socket on the via host; used instead of address:port
+    QString via; // host whose SSH tunnel reaches it; empty: direct
+    QString address = QStringLiteral("127.0.0.1"); // as seen from the via host
+    quint16 port = 0; // 0: the kind's default (5432 / 3306)
+    QString socket; // Unix socket on the via host; used instead of address:port
     QString database;
     QString user;
     QString passwordEnv; // optional; else keychain opsdeck/db/<name>/<user>
@@ -100,12 +109,16 @@ struct DatamonContext
 {
     QString name;
     QString context; // datamon --context value
-    QString host;    // host to run the CLI on over SSH; empty: run locally
+    QString host; // host to run the CLI on over SSH; empty: run locally
     Tags tags;
     SourcePos pos;
 };
 
-enum class MetricsSource { Ssh, Http };
+enum class MetricsSource
+{
+    Ssh,
+    Http
+};
 
 struct DeployMachine
 {

@@ -46,26 +46,27 @@ void HostProber::probeOne(const Host& host)
             report(status);
             return;
         }
-        SshCommand* command = session->exec({QStringLiteral("true")}, m_timeoutMs);
-        connect(command, &SshCommand::finished, this, [this, status, session, command](const ExecResult& result) mutable {
-            command->deleteLater();
-            status.hostKey = session->hostKey();
-            if (result.error.isError())
-                status.error = result.error;
-            else if (result.exitStatus != 0)
-                status.error = {SshError::Kind::ChannelFailed,
-                                QStringLiteral("`true` exited with %1 on %2").arg(result.exitStatus).arg(status.name)};
-            if (result.error.kind == SshError::Kind::AuthFailed)
-                m_pool->rejectSecret(status.name);
-            report(status);
-        });
+        SshCommand* command = session->exec({ QStringLiteral("true") }, m_timeoutMs);
+        connect(
+            command, &SshCommand::finished, this, [this, status, session, command](const ExecResult& result) mutable {
+                command->deleteLater();
+                status.hostKey = session->hostKey();
+                if (result.error.isError())
+                    status.error = result.error;
+                else if (result.exitStatus != 0)
+                    status.error = { SshError::Kind::ChannelFailed,
+                        QStringLiteral("`true` exited with %1 on %2").arg(result.exitStatus).arg(status.name) };
+                if (result.error.kind == SshError::Kind::AuthFailed)
+                    m_pool->rejectSecret(status.name);
+                report(status);
+            });
     });
 }
 
 void HostProber::report(HostStatus status)
 {
-    status.reachability = status.error.isError() ? HostStatus::Reachability::Unreachable
-                                                 : HostStatus::Reachability::Reachable;
+    status.reachability
+        = status.error.isError() ? HostStatus::Reachability::Unreachable : HostStatus::Reachability::Reachable;
     status.checkedAt = QDateTime::currentDateTimeUtc();
     --m_pending; // before the signal, so that its receivers see the count without this host
     emit statusChanged(status);

@@ -10,7 +10,13 @@ namespace opsdeck {
 // What opsdeck knows about reaching one host: the row of `opsdeck hosts` and of the panes' target lists.
 struct HostStatus
 {
-    enum class Reachability { Unchecked, Checking, Reachable, Unreachable };
+    enum class Reachability
+    {
+        Unchecked,
+        Checking,
+        Reachable,
+        Unreachable
+    };
 
     QString name;
     QString address;

@@ -36,7 +36,8 @@ QStringList fingerprintsFor(const QString& file, const QString& address, quint16
             continue;
         bool matches = false;
         for (const QString& pattern : fields[0].split(u',')) {
-            matches = matches || pattern == host || (pattern.startsWith(QStringLiteral("|1|")) && matchesHashed(pattern, host.toUtf8()));
+            matches = matches || pattern == host
+                || (pattern.startsWith(QStringLiteral("|1|")) && matchesHashed(pattern, host.toUtf8()));
         }
         if (!matches)
             continue;

@@ -7,9 +7,8 @@ namespace opsdeck::ShellQuote {
 namespace {
 bool isPlain(QChar c)
 {
-    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'-'
-        || c == u'_' || c == u'.' || c == u'/' || c == u',' || c == u':' || c == u'@' || c == u'+'
-        || c == u'%';
+    return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') || c == u'-' || c == u'_'
+        || c == u'.' || c == u'/' || c == u',' || c == u':' || c == u'@' || c == u'+' || c == u'%';
 }
 } // namespace
 

@@ -30,9 +30,8 @@ SshSession* SshConnectionPool::session(const QString& hostName)
     connect(session, &SshSession::stateChanged, this, [this, hostName](SshSession::State state, const SshError& error) {
         emit stateChanged(hostName, state, error);
     });
-    connect(session, &SshSession::hostKeyChecked, this, [this, hostName](const HostKeyInfo& info) {
-        emit hostKeyChecked(hostName, info);
-    });
+    connect(session, &SshSession::hostKeyChecked, this,
+        [this, hostName](const HostKeyInfo& info) { emit hostKeyChecked(hostName, info); });
     m_sessions.insert(hostName, session);
     return session;
 }
@@ -63,13 +62,13 @@ bool SshConnectionPool::needsSecret(const Host& host) const
     return false;
 }
 
-void SshConnectionPool::prepare(const QString& hostName,
-                                QObject* context,
-                                std::function<void(SshSession*, const SshError&)> done)
+void SshConnectionPool::prepare(
+    const QString& hostName, QObject* context, std::function<void(SshSession*, const SshError&)> done)
 {
     SshSession* ready = session(hostName);
     if (!ready) {
-        done(nullptr, {SshError::Kind::InvalidRequest, QStringLiteral("no host \"%1\" in the inventory").arg(hostName)});
+        done(nullptr,
+            { SshError::Kind::InvalidRequest, QStringLiteral("no host \"%1\" in the inventory").arg(hostName) });
         return;
     }
     const Host* host = m_inventory.host(hostName);
@@ -79,7 +78,7 @@ void SshConnectionPool::prepare(const QString& hostName,
     }
     m_credentials->lookup(secretSpecFor(*host), context, [this, hostName, ready, done](const SecretResult& result) {
         if (!result.ok) {
-            done(nullptr, {SshError::Kind::SecretRequired, result.error});
+            done(nullptr, { SshError::Kind::SecretRequired, result.error });
             return;
         }
         ready->setSecret(result.secret);

@@ -18,7 +18,7 @@ namespace opsdeck {
 
 namespace {
 
-constexpr int kPollIntervalMs = 50;     // upper bound on latency for data libssh already buffered
+constexpr int kPollIntervalMs = 50; // upper bound on latency for data libssh already buffered
 constexpr qint64 kMaxBackoffMs = 30000; // reconnect backoff doubles from 500 ms up to this
 constexpr int kReadChunk = 32768;
 constexpr qsizetype kClientBufferLimit = 1 << 20; // stop reading a forward channel while its client lags
@@ -87,11 +87,8 @@ void SshIoThread::requestCancel(quint64 id)
     wake();
 }
 
-void SshIoThread::requestTunnel(quint64 id,
-                                int listenFd,
-                                const QString& remoteHost,
-                                quint16 remotePort,
-                                const QString& remotePath)
+void SshIoThread::requestTunnel(
+    quint64 id, int listenFd, const QString& remoteHost, quint16 remotePort, const QString& remotePath)
 {
     Tunnel tunnel;
     tunnel.id = id;
@@ -178,10 +175,10 @@ void SshIoThread::run()
     }
     // Shutting down: nothing in flight may look like a success.
     for (auto& [id, exec] : m_running)
-        finishExec(exec, {SshError::Kind::Cancelled, QStringLiteral("the session to %1 was closed").arg(where())});
+        finishExec(exec, { SshError::Kind::Cancelled, QStringLiteral("the session to %1 was closed").arg(where()) });
     m_running.clear();
     for (Exec& exec : m_waiting)
-        finishExec(exec, {SshError::Kind::Cancelled, QStringLiteral("the session to %1 was closed").arg(where())});
+        finishExec(exec, { SshError::Kind::Cancelled, QStringLiteral("the session to %1 was closed").arg(where()) });
     m_waiting.clear();
     for (auto& [id, tunnel] : m_tunnels)
         closeTunnelNow(tunnel);
@@ -192,8 +189,7 @@ void SshIoThread::run()
 bool SshIoThread::takeRequests()
 {
     char drain[64];
-    while (::read(m_wakePipe[0], drain, sizeof drain) > 0) {
-    }
+    while (::read(m_wakePipe[0], drain, sizeof drain) > 0) { }
     Requests requests;
     {
         QMutexLocker lock(&m_mutex);
@@ -213,7 +209,7 @@ bool SshIoThread::takeRequests()
         }
     }
     for (quint64 id : requests.cancels) {
-        const SshError cancelled{SshError::Kind::Cancelled, QStringLiteral("cancelled on %1").arg(where())};
+        const SshError cancelled { SshError::Kind::Cancelled, QStringLiteral("cancelled on %1").arg(where()) };
         if (auto it = m_running.find(id); it != m_running.end()) {
             terminate(it->second);
             finishExec(it->second, cancelled);
@@ -317,10 +313,10 @@ bool SshIoThread::connectSession(SshError* error)
     ssh_options_set(m_session, SSH_OPTIONS_TIMEOUT, &timeout);
 
     if (ssh_connect(m_session) != SSH_OK) {
-        *error = {SshError::Kind::ConnectFailed,
-                  QStringLiteral("cannot connect to %1: %2. Check that the host is up and the address and port "
-                                 "in the inventory are right.")
-                      .arg(where(), QString::fromUtf8(ssh_get_error(m_session)))};
+        *error = { SshError::Kind::ConnectFailed,
+            QStringLiteral("cannot connect to %1: %2. Check that the host is up and the address and port "
+                           "in the inventory are right.")
+                .arg(where(), QString::fromUtf8(ssh_get_error(m_session))) };
         return false;
     }
     if (!checkHostKey(error))
@@ -332,7 +328,7 @@ bool SshIoThread::checkHostKey(SshError* error)
 {
     ssh_key serverKey = nullptr;
     if (ssh_get_server_publickey(m_session, &serverKey) != SSH_OK) {
-        *error = {SshError::Kind::ConnectFailed, QStringLiteral("%1 sent no host key").arg(where())};
+        *error = { SshError::Kind::ConnectFailed, QStringLiteral("%1 sent no host key").arg(where()) };
         return false;
     }
     HostKeyInfo info;
@@ -354,14 +350,13 @@ bool SshIoThread::checkHostKey(SshError* error)
         info.status = HostKeyInfo::Status::Changed;
         // libssh hands out the known_hosts entry only when it matches, so the conflicting one is read here.
         info.knownSha256 = KnownHostsFile::fingerprintsFor(knownHosts, m_target.address, m_target.port).join(u' ');
-        *error = {SshError::Kind::HostKeyChanged,
-                  QStringLiteral("HOST KEY CHANGED for %1: known_hosts (%2) has %3, the server presented %4. "
-                                 "Nothing was run. If the host was really re-keyed, verify the new key out of band "
-                                 "and replace its line in known_hosts.")
-                      .arg(where(),
-                           knownHosts,
-                           info.knownSha256.isEmpty() ? QStringLiteral("a key of another type") : info.knownSha256,
-                           info.sha256)};
+        *error = { SshError::Kind::HostKeyChanged,
+            QStringLiteral("HOST KEY CHANGED for %1: known_hosts (%2) has %3, the server presented %4. "
+                           "Nothing was run. If the host was really re-keyed, verify the new key out of band "
+                           "and replace its line in known_hosts.")
+                .arg(where(), knownHosts,
+                    info.knownSha256.isEmpty() ? QStringLiteral("a key of another type") : info.knownSha256,
+                    info.sha256) };
         break;
     }
     case SSH_KNOWN_HOSTS_UNKNOWN:
@@ -370,24 +365,24 @@ bool SshIoThread::checkHostKey(SshError* error)
         if (!accepted.isEmpty() && accepted == info.sha256) {
             QDir().mkpath(QFileInfo(knownHosts).absolutePath());
             if (ssh_session_update_known_hosts(m_session) != SSH_OK) {
-                *error = {SshError::Kind::ConnectFailed,
-                          QStringLiteral("cannot write %1 to accept the key of %2: %3")
-                              .arg(knownHosts, where(), QString::fromUtf8(ssh_get_error(m_session)))};
+                *error = { SshError::Kind::ConnectFailed,
+                    QStringLiteral("cannot write %1 to accept the key of %2: %3")
+                        .arg(knownHosts, where(), QString::fromUtf8(ssh_get_error(m_session))) };
                 break;
             }
             qCInfo(lcSsh) << "accepted host key" << info.sha256 << "for" << where() << "into" << knownHosts;
             info.status = HostKeyInfo::Status::Known;
             break;
         }
-        *error = {SshError::Kind::HostKeyUnknown,
-                  QStringLiteral("%1 is not in %2; its key fingerprint is %3. Nothing was run. Verify the "
-                                 "fingerprint out of band, then accept it.")
-                      .arg(where(), knownHosts, info.sha256)};
+        *error = { SshError::Kind::HostKeyUnknown,
+            QStringLiteral("%1 is not in %2; its key fingerprint is %3. Nothing was run. Verify the "
+                           "fingerprint out of band, then accept it.")
+                .arg(where(), knownHosts, info.sha256) };
         break;
     case SSH_KNOWN_HOSTS_ERROR:
-        *error = {SshError::Kind::ConnectFailed,
-                  QStringLiteral("cannot check the host key of %1 against %2: %3")
-                      .arg(where(), knownHosts, QString::fromUtf8(ssh_get_error(m_session)))};
+        *error = { SshError::Kind::ConnectFailed,
+            QStringLiteral("cannot check the host key of %1 against %2: %3")
+                .arg(where(), knownHosts, QString::fromUtf8(ssh_get_error(m_session))) };
         break;
     }
     m_hostKey = info;
@@ -408,26 +403,23 @@ bool SshIoThread::authenticate(SshError* error)
     case AuthMethod::Key: {
         method = QStringLiteral("key %1").arg(m_target.identityFile);
         if (!QFileInfo(m_target.identityFile).isReadable()) {
-            *error = {SshError::Kind::AuthFailed,
-                      QStringLiteral("cannot read the identity file %1 for %2; fix auth.identityFile in the "
-                                     "inventory")
-                          .arg(m_target.identityFile, where())};
+            *error = { SshError::Kind::AuthFailed,
+                QStringLiteral("cannot read the identity file %1 for %2; fix auth.identityFile in the "
+                               "inventory")
+                    .arg(m_target.identityFile, where()) };
             return false;
         }
         ssh_key key = nullptr;
         const QByteArray path = m_target.identityFile.toUtf8();
-        if (ssh_pki_import_privkey_file(path.constData(),
-                                        secret.isEmpty() ? nullptr : secretBytes.constData(),
-                                        nullptr,
-                                        nullptr,
-                                        &key)
+        if (ssh_pki_import_privkey_file(
+                path.constData(), secret.isEmpty() ? nullptr : secretBytes.constData(), nullptr, nullptr, &key)
             != SSH_OK) {
             *error = secret.isEmpty()
-                ? SshError{SshError::Kind::SecretRequired,
-                           QStringLiteral("the key %1 for %2 needs its passphrase").arg(m_target.identityFile, where())}
-                : SshError{SshError::Kind::AuthFailed,
-                           QStringLiteral("cannot unlock the key %1 for %2: wrong passphrase, or not a private key")
-                               .arg(m_target.identityFile, where())};
+                ? SshError { SshError::Kind::SecretRequired,
+                      QStringLiteral("the key %1 for %2 needs its passphrase").arg(m_target.identityFile, where()) }
+                : SshError { SshError::Kind::AuthFailed,
+                      QStringLiteral("cannot unlock the key %1 for %2: wrong passphrase, or not a private key")
+                          .arg(m_target.identityFile, where()) };
             return false;
         }
         rc = ssh_userauth_publickey(m_session, nullptr, key);
@@ -441,7 +433,7 @@ bool SshIoThread::authenticate(SshError* error)
     case AuthMethod::Password:
         method = QStringLiteral("password");
         if (secret.isEmpty()) {
-            *error = {SshError::Kind::SecretRequired, QStringLiteral("%1 needs a password").arg(where())};
+            *error = { SshError::Kind::SecretRequired, QStringLiteral("%1 needs a password").arg(where()) };
             return false;
         }
         rc = ssh_userauth_password(m_session, nullptr, secretBytes.constData());
@@ -449,9 +441,9 @@ bool SshIoThread::authenticate(SshError* error)
     }
     if (rc == SSH_AUTH_SUCCESS)
         return true;
-    *error = {SshError::Kind::AuthFailed,
-              QStringLiteral("authentication to %1 by %2 was refused: %3")
-                  .arg(where(), method, QString::fromUtf8(ssh_get_error(m_session)))};
+    *error = { SshError::Kind::AuthFailed,
+        QStringLiteral("authentication to %1 by %2 was refused: %3")
+            .arg(where(), method, QString::fromUtf8(ssh_get_error(m_session))) };
     return false;
 }
 
@@ -478,15 +470,18 @@ void SshIoThread::startExecs()
             || ssh_channel_request_exec(exec.channel, wire.constData()) != SSH_OK) {
             const QString why = QString::fromUtf8(ssh_get_error(m_session));
             if (!ssh_is_connected(m_session)) {
-                finishExec(exec, {SshError::Kind::Disconnected, QStringLiteral("%1 dropped the connection before "
-                                                                               "the command started: %2")
-                                                                    .arg(where(), why)});
+                finishExec(exec,
+                    { SshError::Kind::Disconnected,
+                        QStringLiteral("%1 dropped the connection before "
+                                       "the command started: %2")
+                            .arg(where(), why) });
                 handleDrop(why, true);
                 return;
             }
             stopChannel(exec.channel);
-            finishExec(exec, {SshError::Kind::ChannelFailed,
-                              QStringLiteral("%1 refused to start the command: %2").arg(where(), why)});
+            finishExec(exec,
+                { SshError::Kind::ChannelFailed,
+                    QStringLiteral("%1 refused to start the command: %2").arg(where(), why) });
             continue;
         }
         qCDebug(lcSsh) << where() << "exec" << exec.commandLine;
@@ -506,15 +501,9 @@ void SshIoThread::openForwards()
                 continue;
             client.channel = ssh_channel_new(m_session);
             const int rc = tunnel.remotePath.isEmpty()
-                ? ssh_channel_open_forward(client.channel,
-                                           tunnel.remoteHost.toUtf8().constData(),
-                                           tunnel.remotePort,
-                                           "127.0.0.1",
-                                           0)
-                : ssh_channel_open_forward_unix(client.channel,
-                                                tunnel.remotePath.toUtf8().constData(),
-                                                "127.0.0.1",
-                                                0);
+                ? ssh_channel_open_forward(
+                    client.channel, tunnel.remoteHost.toUtf8().constData(), tunnel.remotePort, "127.0.0.1", 0)
+                : ssh_channel_open_forward_unix(client.channel, tunnel.remotePath.toUtf8().constData(), "127.0.0.1", 0);
             if (rc != SSH_OK) {
                 qCWarning(lcSsh) << where() << "refused a forward to"
                                  << (tunnel.remotePath.isEmpty() ? tunnel.remoteHost : tunnel.remotePath)
@@ -529,18 +518,18 @@ void SshIoThread::openForwards()
 void SshIoThread::pollOnce()
 {
     std::vector<pollfd> fds;
-    fds.push_back({m_wakePipe[0], POLLIN, 0});
+    fds.push_back({ m_wakePipe[0], POLLIN, 0 });
     if (m_connected)
-        fds.push_back({ssh_get_fd(m_session), POLLIN, 0});
+        fds.push_back({ ssh_get_fd(m_session), POLLIN, 0 });
     for (auto& [id, tunnel] : m_tunnels) {
-        fds.push_back({tunnel.listenFd, POLLIN, 0});
+        fds.push_back({ tunnel.listenFd, POLLIN, 0 });
         for (const TunnelClient& client : tunnel.clients) {
             short events = 0;
             if (!client.clientEof && client.channel)
                 events |= POLLIN;
             if (!client.toClient.isEmpty())
                 events |= POLLOUT;
-            fds.push_back({client.fd, events, 0});
+            fds.push_back({ client.fd, events, 0 });
         }
     }
     int timeout = kPollIntervalMs;
@@ -584,10 +573,11 @@ void SshIoThread::pollOnce()
         Exec& exec = it->second;
         if (exec.timeoutMs > 0 && exec.clock.elapsed() > exec.timeoutMs) {
             terminate(exec);
-            finishExec(exec, {SshError::Kind::Timeout,
-                              QStringLiteral("the command on %1 did not finish within %2 s and was stopped")
-                                  .arg(where())
-                                  .arg(exec.timeoutMs / 1000.0)});
+            finishExec(exec,
+                { SshError::Kind::Timeout,
+                    QStringLiteral("the command on %1 did not finish within %2 s and was stopped")
+                        .arg(where())
+                        .arg(exec.timeoutMs / 1000.0) });
             it = m_running.erase(it);
         } else {
             ++it;
@@ -632,8 +622,8 @@ bool SshIoThread::pumpExec(Exec& exec, QString* dropped)
             ? QStringLiteral("the command on %1 ended without an exit status (killed by a signal?)").arg(where())
             : QStringLiteral("the connection to %1 dropped while the command ran").arg(where());
         stopChannel(exec.channel);
-        finishExec(exec, {ssh_is_connected(m_session) ? SshError::Kind::ChannelFailed : SshError::Kind::Disconnected,
-                          why});
+        finishExec(
+            exec, { ssh_is_connected(m_session) ? SshError::Kind::ChannelFailed : SshError::Kind::Disconnected, why });
         return true;
     }
     exec.result.exitStatus = status;
@@ -728,10 +718,10 @@ void SshIoThread::acceptClients(Tunnel& tunnel)
 void SshIoThread::handleDrop(const QString& why, bool unexpected)
 {
     const bool wasConnected = m_connected;
-    const SshError dropped{SshError::Kind::Disconnected,
-                           QStringLiteral("the connection to %1 dropped (%2); the command did not complete and "
-                                          "its effect on the host is unknown")
-                               .arg(where(), why)};
+    const SshError dropped { SshError::Kind::Disconnected,
+        QStringLiteral("the connection to %1 dropped (%2); the command did not complete and "
+                       "its effect on the host is unknown")
+            .arg(where(), why) };
     for (auto& [id, exec] : m_running) {
         stopChannel(exec.channel);
         finishExec(exec, dropped);
@@ -750,7 +740,7 @@ void SshIoThread::handleDrop(const QString& why, bool unexpected)
         m_backoffMs = 500;
         m_sinceAttempt.start();
         publishState(SshSession::State::Reconnecting,
-                     {SshError::Kind::Disconnected, QStringLiteral("connection to %1 dropped: %2").arg(where(), why)});
+            { SshError::Kind::Disconnected, QStringLiteral("connection to %1 dropped: %2").arg(where(), why) });
     }
 }
 

@@ -26,7 +26,8 @@ public:
     // Thread-safe requests.
     void requestExec(quint64 id, const QByteArray& commandLine, const QByteArray& stdinData, int timeoutMs);
     void requestCancel(quint64 id);
-    void requestTunnel(quint64 id, int listenFd, const QString& remoteHost, quint16 remotePort, const QString& remotePath);
+    void requestTunnel(
+        quint64 id, int listenFd, const QString& remoteHost, quint16 remotePort, const QString& remotePath);
     void requestCloseTunnel(quint64 id);
     void requestConnect();
     void requestDisconnect();
@@ -48,7 +49,7 @@ private:
         ssh_channel channel = nullptr;
         QElapsedTimer clock;
         ExecResult result;
-        qint64 remotePid = 0;  // from the pid announcement; -1 if there was none
+        qint64 remotePid = 0; // from the pid announcement; -1 if there was none
         QByteArray stderrHead; // stderr until the announcement line is complete
     };
     struct TunnelClient
@@ -104,7 +105,7 @@ private:
 
     SshSession* m_owner;
     SshTarget m_target;
-    int m_wakePipe[2] = {-1, -1};
+    int m_wakePipe[2] = { -1, -1 };
 
     QMutex m_mutex; // guards m_requests, m_secret, m_acceptedKey, m_connectTimeout
     Requests m_requests;

@@ -201,7 +201,8 @@ SshCommand* SshSession::exec(const QStringList& argv, int timeoutMs, const QByte
     m_commands.insert(command->id(), command);
     if (argv.isEmpty() || argv.first().isEmpty()) {
         ExecResult result;
-        result.error = {SshError::Kind::InvalidRequest, QStringLiteral("empty command for %1").arg(m_target.display())};
+        result.error
+            = { SshError::Kind::InvalidRequest, QStringLiteral("empty command for %1").arg(m_target.display()) };
         QTimer::singleShot(0, command, [command, result] { command->deliverResult(result); });
         return command;
     }
@@ -219,10 +220,8 @@ SshTunnel* SshSession::openUnixTunnel(const QString& remotePath, QString* error)
     return openTunnel({}, 0, remotePath, error);
 }
 
-SshTunnel* SshSession::openTunnel(const QString& remoteHost,
-                                  quint16 remotePort,
-                                  const QString& remotePath,
-                                  QString* error)
+SshTunnel* SshSession::openTunnel(
+    const QString& remoteHost, quint16 remotePort, const QString& remotePath, QString* error)
 {
     // The listener is bound here so the caller knows its port at once; the I/O thread accepts on it.
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -304,7 +303,8 @@ bool SshSession::keyNeedsPassphrase(const QString& identityFile)
 {
     bool asked = false;
     ssh_key key = nullptr;
-    const int rc = ssh_pki_import_privkey_file(identityFile.toUtf8().constData(), nullptr, passphraseProbe, &asked, &key);
+    const int rc
+        = ssh_pki_import_privkey_file(identityFile.toUtf8().constData(), nullptr, passphraseProbe, &asked, &key);
     if (rc == SSH_OK)
         ssh_key_free(key);
     return asked;

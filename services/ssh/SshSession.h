@@ -79,7 +79,14 @@ class SshSession : public QObject
 {
     Q_OBJECT
 public:
-    enum class State { Disconnected, Connecting, Connected, Reconnecting, Failed };
+    enum class State
+    {
+        Disconnected,
+        Connecting,
+        Connected,
+        Reconnecting,
+        Failed
+    };
     Q_ENUM(State)
 
     explicit SshSession(const SshTarget& target, QObject* parent = nullptr);

@@ -26,17 +26,18 @@ struct SshTarget
 
 struct SshError
 {
-    enum class Kind {
+    enum class Kind
+    {
         None,
-        HostKeyUnknown,  // not in known_hosts and not accepted: nothing runs
-        HostKeyChanged,  // differs from known_hosts: always refused
-        SecretRequired,  // a password or key passphrase is needed before connecting
+        HostKeyUnknown, // not in known_hosts and not accepted: nothing runs
+        HostKeyChanged, // differs from known_hosts: always refused
+        SecretRequired, // a password or key passphrase is needed before connecting
         AuthFailed,
-        ConnectFailed,   // TCP/handshake failure or timeout
-        Disconnected,    // the connection dropped; what was in flight did not complete
-        Timeout,         // the command exceeded its time limit and was stopped
+        ConnectFailed, // TCP/handshake failure or timeout
+        Disconnected, // the connection dropped; what was in flight did not complete
+        Timeout, // the command exceeded its time limit and was stopped
         Cancelled,
-        ChannelFailed,   // the server refused a channel (exec, forward)
+        ChannelFailed, // the server refused a channel (exec, forward)
         InvalidRequest,
     };
     Kind kind = Kind::None;
@@ -54,9 +55,15 @@ struct SshError
 
 struct HostKeyInfo
 {
-    enum class Status { NotChecked, Known, Unknown, Changed };
+    enum class Status
+    {
+        NotChecked,
+        Known,
+        Unknown,
+        Changed
+    };
     Status status = Status::NotChecked;
-    QString sha256;      // the key the server presented, "SHA256:..."
+    QString sha256; // the key the server presented, "SHA256:..."
     QString knownSha256; // Changed: the key known_hosts holds
     static QString statusName(Status status);
 };

@@ -10,6 +10,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QListWidget>
+#include <QPushButton>
 #include <QRegularExpression>
 #include <QStatusBar>
 #include <QTableView>
@@ -29,11 +30,11 @@ private slots:
     void showsEveryPaneWithLiveHostStatus();
     void panesSayPlainlyWhatIsNotBuilt();
     void invalidInventoryShowsItsErrors();
+    void missingInventoryCanBeCreatedFromTheTemplate();
     void unknownHostKeyIsTrustedOnlyAfterConfirmation();
     void targetModelPassesTheModelTester();
 
 private:
-    QString inventoryWithKnownHosts(const QString& name, const QString& knownHosts);
     Sandbox m_sandbox;
     QTemporaryDir m_temp;
 };
@@ -49,21 +50,6 @@ void TestMainWindow::initTestCase()
     }
 }
 
-QString TestMainWindow::inventoryWithKnownHosts(const QString& name, const QString& knownHosts)
-{
-    QFile source(m_sandbox.inventoryPath());
-    if (!source.open(QIODevice::ReadOnly))
-        return {};
-    QString text = QString::fromUtf8(source.readAll());
-    text.replace(QRegularExpression(QStringLiteral("knownHostsFile: .*")), QStringLiteral("knownHostsFile: ") + knownHosts);
-    const QString path = m_temp.filePath(name);
-    QFile target(path);
-    if (!target.open(QIODevice::WriteOnly))
-        return {};
-    target.write(text.toUtf8());
-    return path;
-}
-
 void TestMainWindow::showsEveryPaneWithLiveHostStatus()
 {
     MainWindow window(m_sandbox.inventoryPath());
@@ -73,19 +59,25 @@ void TestMainWindow::showsEveryPaneWithLiveHostStatus()
     QStringList titles;
     for (int row = 0; row < window.sidebar()->count(); ++row)
         titles << window.sidebar()->item(row)->text();
-    QCOMPARE(titles, (QStringList{QStringLiteral("Hosts"), QStringLiteral("Packit"), QStringLiteral("datamon"),
-                                  QStringLiteral("RAFT"), QStringLiteral("Pulumi"), QStringLiteral("Deploy")}));
+    QCOMPARE(titles,
+        (QStringList { QStringLiteral("Hosts"), QStringLiteral("Packit"), QStringLiteral("datamon"),
+            QStringLiteral("RAFT"), QStringLiteral("Pulumi"), QStringLiteral("Deploy") }));
 
     for (const QString& host : m_sandbox.hostNames())
         QTRY_VERIFY2_WITH_TIMEOUT(window.hostStatus(host).reachable(),
-                                  qPrintable(host + QStringLiteral(": ") + window.hostStatus(host).error.message), 30000);
+            qPrintable(host + QStringLiteral(": ") + window.hostStatus(host).error.message), 30000);
 
     TargetPane* hosts = window.pane(QStringLiteral("Hosts"));
     QVERIFY(hosts);
     QCOMPARE(hosts->model()->rowCount(), m_sandbox.hostNames().size());
     for (int row = 0; row < hosts->model()->rowCount(); ++row) {
-        QCOMPARE(hosts->model()->index(row, hosts->model()->statusColumn()).data().toString(), QStringLiteral("Reachable"));
-        QVERIFY(hosts->model()->index(row, hosts->model()->statusColumn() + 1).data().toString().startsWith(QStringLiteral("SHA256:")));
+        QCOMPARE(
+            hosts->model()->index(row, hosts->model()->statusColumn()).data().toString(), QStringLiteral("Reachable"));
+        QVERIFY(hosts->model()
+                    ->index(row, hosts->model()->statusColumn() + 1)
+                    .data()
+                    .toString()
+                    .startsWith(QStringLiteral("SHA256:")));
     }
     TargetPane* packit = window.pane(QStringLiteral("Packit"));
     QCOMPARE(packit->model()->rowCount(), 6); // the packit-infra instances of the three Packit hosts
@@ -102,8 +94,8 @@ void TestMainWindow::showsEveryPaneWithLiveHostStatus()
 void TestMainWindow::panesSayPlainlyWhatIsNotBuilt()
 {
     MainWindow window(m_sandbox.inventoryPath());
-    for (const QString& title : {QStringLiteral("Packit"), QStringLiteral("datamon"), QStringLiteral("RAFT"),
-                                 QStringLiteral("Pulumi"), QStringLiteral("Deploy")}) {
+    for (const QString& title : { QStringLiteral("Packit"), QStringLiteral("datamon"), QStringLiteral("RAFT"),
+             QStringLiteral("Pulumi"), QStringLiteral("Deploy") }) {
         TargetPane* pane = window.pane(title);
         QVERIFY(pane);
         auto* scope = pane->findChild<QLabel*>(QStringLiteral("scopeNotice"));
@@ -130,10 +122,30 @@ void TestMainWindow::invalidInventoryShowsItsErrors()
     QVERIFY(window.panes().isEmpty());
 }
 
+void TestMainWindow::missingInventoryCanBeCreatedFromTheTemplate()
+{
+    const QString path = m_temp.filePath(QStringLiteral("first-run/opsdeck/inventory.yaml"));
+    MainWindow window(path);
+    QVERIFY(!window.inventoryLoaded());
+    auto* errors = window.findChild<QTreeWidget*>(QStringLiteral("inventoryErrors"));
+    QVERIFY(errors && errors->topLevelItemCount() == 1);
+    QVERIFY(errors->topLevelItem(0)->text(1).contains(QStringLiteral("cannot read")));
+    QPushButton* create = nullptr;
+    for (QPushButton* button : window.findChildren<QPushButton*>()) {
+        if (button->text() == QStringLiteral("Create it from the template"))
+            create = button;
+    }
+    QVERIFY(create);
+    ConfirmDialog::setNextAnswer(true); // dismisses the "created" message
+    create->click();
+    QVERIFY(QFile::exists(path));
+    QVERIFY(InventoryLoader::loadFile(path).ok());
+}
+
 void TestMainWindow::unknownHostKeyIsTrustedOnlyAfterConfirmation()
 {
     const QString knownHosts = m_temp.filePath(QStringLiteral("gui/known_hosts"));
-    MainWindow window(inventoryWithKnownHosts(QStringLiteral("fresh.yaml"), knownHosts));
+    MainWindow window(m_sandbox.inventoryWithKnownHosts(m_temp.filePath(QStringLiteral("fresh.yaml")), knownHosts));
     const QString dev = QStringLiteral("wpia-packit-dev");
     QTRY_COMPARE_WITH_TIMEOUT(window.hostStatus(dev).hostKey.status, HostKeyInfo::Status::Unknown, 30000);
     QTRY_COMPARE_WITH_TIMEOUT(window.hostStatus(dev).reachability, HostStatus::Reachability::Unreachable, 30000);
@@ -141,7 +153,8 @@ void TestMainWindow::unknownHostKeyIsTrustedOnlyAfterConfirmation()
     int row = 0;
     while (hosts->model()->target(row).host != dev)
         ++row;
-    QCOMPARE(hosts->model()->index(row, hosts->model()->statusColumn()).data().toString(), QStringLiteral("Host key not trusted"));
+    QCOMPARE(hosts->model()->index(row, hosts->model()->statusColumn()).data().toString(),
+        QStringLiteral("Host key not trusted"));
 
     // Cancelled: nothing is trusted.
     ConfirmDialog::setNextAnswer(false);
@@ -160,14 +173,14 @@ void TestMainWindow::unknownHostKeyIsTrustedOnlyAfterConfirmation()
 
 void TestMainWindow::targetModelPassesTheModelTester()
 {
-    TargetStatusModel model({QStringLiteral("A"), QStringLiteral("B")});
+    TargetStatusModel model({ QStringLiteral("A"), QStringLiteral("B") });
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    model.setTargets({{{QStringLiteral("a1"), QStringLiteral("b1")}, QStringLiteral("h1"), {}},
-                      {{QStringLiteral("a2"), QStringLiteral("b2")}, {}, QStringLiteral("local")}});
+    model.setTargets({ { { QStringLiteral("a1"), QStringLiteral("b1") }, QStringLiteral("h1"), {} },
+        { { QStringLiteral("a2"), QStringLiteral("b2") }, {}, QStringLiteral("local") } });
     HostStatus status;
     status.name = QStringLiteral("h1");
     status.reachability = HostStatus::Reachability::Unreachable;
-    status.error = {SshError::Kind::ConnectFailed, QStringLiteral("refused")};
+    status.error = { SshError::Kind::ConnectFailed, QStringLiteral("refused") };
     model.updateHost(status);
     QCOMPARE(model.index(0, model.statusColumn()).data().toString(), QStringLiteral("Unreachable"));
     QCOMPARE(model.index(0, model.statusColumn() + 2).data().toString(), QStringLiteral("refused"));

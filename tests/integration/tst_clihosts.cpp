@@ -32,8 +32,6 @@ private:
     QJsonArray hostsJson(const QStringList& extra, int* exitCode = nullptr);
     QString fingerprintOf(const QString& host) const;
     int acceptedLogins(const QString& host) const;
-    // A copy of the sandbox inventory whose every knownHostsFile is `knownHosts`.
-    QString inventoryWithKnownHosts(const QString& name, const QString& knownHosts);
 
     Sandbox m_sandbox;
     QTemporaryDir m_temp;
@@ -46,14 +44,15 @@ void TestCliHosts::initTestCase()
 
 QJsonArray TestCliHosts::hostsJson(const QStringList& extra, int* exitCode)
 {
-    const CliRun run = runCli(QStringList{QStringLiteral("hosts"), QStringLiteral("--json")} + extra,
-                              m_sandbox.environment());
+    const CliRun run
+        = runCli(QStringList { QStringLiteral("hosts"), QStringLiteral("--json") } + extra, m_sandbox.environment());
     if (exitCode)
         *exitCode = run.exitCode;
     QJsonParseError error;
     const QJsonDocument document = QJsonDocument::fromJson(run.out, &error);
     if (error.error != QJsonParseError::NoError)
-        qWarning("not JSON (%s): %s\nstderr: %s", qPrintable(error.errorString()), run.out.constData(), run.err.constData());
+        qWarning(
+            "not JSON (%s): %s\nstderr: %s", qPrintable(error.errorString()), run.out.constData(), run.err.constData());
     return document.array();
 }
 
@@ -61,7 +60,7 @@ QString TestCliHosts::fingerprintOf(const QString& host) const
 {
     QProcess keygen;
     keygen.start(QStringLiteral("ssh-keygen"),
-                 {QStringLiteral("-lf"), m_sandbox.host(host).value(QStringLiteral("hostKeyFile")).toString()});
+        { QStringLiteral("-lf"), m_sandbox.host(host).value(QStringLiteral("hostKeyFile")).toString() });
     keygen.waitForFinished();
     return QString::fromUtf8(keygen.readAllStandardOutput()).section(u' ', 1, 1);
 }
@@ -75,29 +74,14 @@ int TestCliHosts::acceptedLogins(const QString& host) const
     return int(log.readAll().count("Accepted "));
 }
 
-QString TestCliHosts::inventoryWithKnownHosts(const QString& name, const QString& knownHosts)
-{
-    QFile source(m_sandbox.inventoryPath());
-    if (!source.open(QIODevice::ReadOnly))
-        return {};
-    QString text = QString::fromUtf8(source.readAll());
-    text.replace(QRegularExpression(QStringLiteral("knownHostsFile: .*")), QStringLiteral("knownHostsFile: ") + knownHosts);
-    const QString path = m_temp.filePath(name);
-    QFile target(path);
-    if (!target.open(QIODevice::WriteOnly))
-        return {};
-    target.write(text.toUtf8());
-    return path;
-}
-
 void TestCliHosts::checkAcceptsTheSandboxInventory()
 {
-    const CliRun run = runCli({QStringLiteral("check"), QStringLiteral("--inventory"), m_sandbox.inventoryPath()},
-                              m_sandbox.environment());
+    const CliRun run = runCli(
+        { QStringLiteral("check"), QStringLiteral("--inventory"), m_sandbox.inventoryPath() }, m_sandbox.environment());
     QCOMPARE(run.exitCode, 0);
     QVERIFY(run.out.contains(": ok ("));
     // OPSDECK_INVENTORY from DIR/env is used when --inventory is absent.
-    QCOMPARE(runCli({QStringLiteral("check")}, m_sandbox.environment()).exitCode, 0);
+    QCOMPARE(runCli({ QStringLiteral("check") }, m_sandbox.environment()).exitCode, 0);
 }
 
 void TestCliHosts::checkRejectsABadInventory()
@@ -110,23 +94,26 @@ void TestCliHosts::checkRejectsABadInventory()
                "    address: 127.0.0.1\n"
                "    colour: blue\n");
     file.close();
-    const CliRun run = runCli({QStringLiteral("check"), QStringLiteral("--inventory"), path}, m_sandbox.environment());
+    const CliRun run
+        = runCli({ QStringLiteral("check"), QStringLiteral("--inventory"), path }, m_sandbox.environment());
     QCOMPARE(run.exitCode, 2);
     const QString err = QString::fromUtf8(run.err);
     QVERIFY2(err.contains(path + QStringLiteral(":2:")), qPrintable(err));
     QVERIFY2(err.contains(path + QStringLiteral(":4:5:")), qPrintable(err));
     QVERIFY2(err.contains(QStringLiteral("colour")), qPrintable(err));
 
-    const CliRun missing = runCli({QStringLiteral("check"), QStringLiteral("--inventory"), m_temp.filePath(QStringLiteral("nope.yaml"))},
-                                  m_sandbox.environment());
+    const CliRun missing = runCli(
+        { QStringLiteral("check"), QStringLiteral("--inventory"), m_temp.filePath(QStringLiteral("nope.yaml")) },
+        m_sandbox.environment());
     QCOMPARE(missing.exitCode, 2);
 }
 
 void TestCliHosts::unknownSubcommandAndBadOptionsAreUsageErrors()
 {
-    QCOMPARE(runCli({QStringLiteral("hosts"), QStringLiteral("--no-such-option")}, m_sandbox.environment()).exitCode, 2);
-    QCOMPARE(runCli({QStringLiteral("check"), QStringLiteral("extra")}, m_sandbox.environment()).exitCode, 2);
-    const CliRun help = runCli({QStringLiteral("help")}, m_sandbox.environment());
+    QCOMPARE(
+        runCli({ QStringLiteral("hosts"), QStringLiteral("--no-such-option") }, m_sandbox.environment()).exitCode, 2);
+    QCOMPARE(runCli({ QStringLiteral("check"), QStringLiteral("extra") }, m_sandbox.environment()).exitCode, 2);
+    const CliRun help = runCli({ QStringLiteral("help") }, m_sandbox.environment());
     QCOMPARE(help.exitCode, 0);
     QVERIFY(help.out.contains("opsdeck hosts"));
 }
@@ -141,10 +128,10 @@ void TestCliHosts::hostsReportsEveryHostWithItsFingerprint()
         const QJsonObject host = value.toObject();
         const QString name = host.value(QStringLiteral("name")).toString();
         QVERIFY2(host.value(QStringLiteral("reachable")).toBool(),
-                 qPrintable(name + QStringLiteral(": ") + host.value(QStringLiteral("error")).toString()));
+            qPrintable(name + QStringLiteral(": ") + host.value(QStringLiteral("error")).toString()));
         QCOMPARE(host.value(QStringLiteral("hostKeySha256")).toString(), fingerprintOf(name));
         QCOMPARE(host.value(QStringLiteral("address")).toString(),
-                 m_sandbox.host(name).value(QStringLiteral("address")).toString());
+            m_sandbox.host(name).value(QStringLiteral("address")).toString());
         QVERIFY(host.value(QStringLiteral("error")).isNull());
         QVERIFY(!host.value(QStringLiteral("auth")).toString().isEmpty());
     }
@@ -152,14 +139,14 @@ void TestCliHosts::hostsReportsEveryHostWithItsFingerprint()
 
 void TestCliHosts::hostsTextTable()
 {
-    const CliRun run = runCli({QStringLiteral("hosts")}, m_sandbox.environment());
+    const CliRun run = runCli({ QStringLiteral("hosts") }, m_sandbox.environment());
     QCOMPARE(run.exitCode, 0);
     const QString out = QString::fromUtf8(run.out);
     QVERIFY(out.startsWith(QStringLiteral("NAME")));
     for (const QString& name : m_sandbox.hostNames())
-        QVERIFY2(out.contains(QRegularExpression(QStringLiteral("^%1 .* yes .*SHA256:").arg(name),
-                                                 QRegularExpression::MultilineOption)),
-                 qPrintable(out));
+        QVERIFY2(out.contains(QRegularExpression(
+                     QStringLiteral("^%1 .* yes .*SHA256:").arg(name), QRegularExpression::MultilineOption)),
+            qPrintable(out));
 }
 
 void TestCliHosts::changedKeyIsReportedAndNothingRuns()
@@ -184,12 +171,13 @@ void TestCliHosts::changedKeyIsReportedAndNothingRuns()
     QVERIFY(changed.open(QIODevice::WriteOnly));
     changed.write((lines.join(u'\n') + u'\n').toUtf8());
     changed.close();
-    const QString inventory = inventoryWithKnownHosts(QStringLiteral("changed.yaml"), knownHosts);
+    const QString inventory
+        = m_sandbox.inventoryWithKnownHosts(m_temp.filePath(QStringLiteral("changed.yaml")), knownHosts);
 
     const int loginsBefore = acceptedLogins(dev);
     QVERIFY(loginsBefore >= 0);
     int exitCode = -1;
-    const QJsonArray hosts = hostsJson({QStringLiteral("--inventory"), inventory}, &exitCode);
+    const QJsonArray hosts = hostsJson({ QStringLiteral("--inventory"), inventory }, &exitCode);
     QCOMPARE(exitCode, 0);
     QCOMPARE(hosts.size(), m_sandbox.hostNames().size());
     for (const QJsonValue& value : hosts) {
@@ -205,12 +193,13 @@ void TestCliHosts::changedKeyIsReportedAndNothingRuns()
         QCOMPARE(host.value(QStringLiteral("knownHostKeySha256")).toString(), fingerprintOf(QStringLiteral("bastion")));
         const QString error = host.value(QStringLiteral("error")).toString();
         QVERIFY2(error.contains(fingerprintOf(dev)) && error.contains(fingerprintOf(QStringLiteral("bastion"))),
-                 qPrintable(error));
+            qPrintable(error));
     }
     // Refused before authentication: sshd logged no login.
     QCOMPARE(acceptedLogins(dev), loginsBefore);
     // --accept-host-key never overrides a changed key.
-    const QJsonArray again = hostsJson({QStringLiteral("--inventory"), inventory, QStringLiteral("--accept-host-key"), fingerprintOf(dev)});
+    const QJsonArray again = hostsJson(
+        { QStringLiteral("--inventory"), inventory, QStringLiteral("--accept-host-key"), fingerprintOf(dev) });
     for (const QJsonValue& value : again) {
         if (value.toObject().value(QStringLiteral("name")).toString() == dev)
             QVERIFY(!value.toObject().value(QStringLiteral("reachable")).toBool());
@@ -221,22 +210,25 @@ void TestCliHosts::changedKeyIsReportedAndNothingRuns()
 void TestCliHosts::unknownKeyIsRefusedThenAcceptedByFingerprint()
 {
     const QString knownHosts = m_temp.filePath(QStringLiteral("fresh/known_hosts"));
-    const QString inventory = inventoryWithKnownHosts(QStringLiteral("fresh.yaml"), knownHosts);
+    const QString inventory
+        = m_sandbox.inventoryWithKnownHosts(m_temp.filePath(QStringLiteral("fresh.yaml")), knownHosts);
     const QString dev = QStringLiteral("wpia-packit-dev");
     const int loginsBefore = acceptedLogins(dev);
-    for (const QJsonValue& value : hostsJson({QStringLiteral("--inventory"), inventory})) {
+    for (const QJsonValue& value : hostsJson({ QStringLiteral("--inventory"), inventory })) {
         const QJsonObject host = value.toObject();
         QVERIFY(!host.value(QStringLiteral("reachable")).toBool());
         QCOMPARE(host.value(QStringLiteral("errorKind")).toString(), QStringLiteral("host-key-unknown"));
-        QCOMPARE(host.value(QStringLiteral("hostKeySha256")).toString(), fingerprintOf(host.value(QStringLiteral("name")).toString()));
+        QCOMPARE(host.value(QStringLiteral("hostKeySha256")).toString(),
+            fingerprintOf(host.value(QStringLiteral("name")).toString()));
     }
     QCOMPARE(acceptedLogins(dev), loginsBefore);
 
     // Accepting one fingerprint trusts exactly the host that presents it.
-    for (const QJsonValue& value :
-         hostsJson({QStringLiteral("--inventory"), inventory, QStringLiteral("--accept-host-key"), fingerprintOf(dev)})) {
+    for (const QJsonValue& value : hostsJson(
+             { QStringLiteral("--inventory"), inventory, QStringLiteral("--accept-host-key"), fingerprintOf(dev) })) {
         const QJsonObject host = value.toObject();
-        QCOMPARE(host.value(QStringLiteral("reachable")).toBool(), host.value(QStringLiteral("name")).toString() == dev);
+        QCOMPARE(
+            host.value(QStringLiteral("reachable")).toBool(), host.value(QStringLiteral("name")).toString() == dev);
     }
     QFile file(knownHosts);
     QVERIFY(file.open(QIODevice::ReadOnly));
@@ -247,8 +239,9 @@ void TestCliHosts::unknownKeyIsRefusedThenAcceptedByFingerprint()
 
 void TestCliHosts::malformedAcceptedFingerprintIsRejected()
 {
-    const CliRun run = runCli({QStringLiteral("hosts"), QStringLiteral("--accept-host-key"), QStringLiteral("SHA256:abc;rm -rf /")},
-                              m_sandbox.environment());
+    const CliRun run = runCli(
+        { QStringLiteral("hosts"), QStringLiteral("--accept-host-key"), QStringLiteral("SHA256:abc;rm -rf /") },
+        m_sandbox.environment());
     QCOMPARE(run.exitCode, 2);
     QVERIFY(run.err.contains("--accept-host-key"));
 }

@@ -74,7 +74,7 @@ QString TestSshSession::markerPath(const QString& host, const QString& name) con
 QString TestSshSession::fingerprintOf(const QString& publicKeyFile) const
 {
     QProcess keygen;
-    keygen.start(QStringLiteral("ssh-keygen"), {QStringLiteral("-lf"), publicKeyFile});
+    keygen.start(QStringLiteral("ssh-keygen"), { QStringLiteral("-lf"), publicKeyFile });
     keygen.waitForFinished();
     return QString::fromUtf8(keygen.readAllStandardOutput()).section(u' ', 1, 1);
 }
@@ -98,20 +98,21 @@ QString TestSshSession::knownHostsWith(const QString& host, const QString& keyOf
 void TestSshSession::execStreamsOutputAndExitStatus()
 {
     SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
-    const ExecResult result = run(session, {QStringLiteral("sh"), QStringLiteral("-c"),
-                                            QStringLiteral("echo hello; echo oops >&2; exit 3")});
+    const ExecResult result = run(
+        session, { QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo hello; echo oops >&2; exit 3") });
     QVERIFY2(!result.error.isError(), qPrintable(result.error.message));
     QCOMPARE(result.exitStatus, 3);
     QCOMPARE(result.stdoutData, QByteArray("hello\n"));
     QCOMPARE(result.stderrData, QByteArray("oops\n"));
     QVERIFY(!result.succeeded());
     QCOMPARE(session.hostKey().status, HostKeyInfo::Status::Known);
-    QCOMPARE(session.hostKey().sha256, fingerprintOf(m_sandbox.host(QStringLiteral("wpia-packit"))
-                                                         .value(QStringLiteral("hostKeyFile"))
-                                                         .toString()));
+    QCOMPARE(session.hostKey().sha256,
+        fingerprintOf(m_sandbox.host(QStringLiteral("wpia-packit")).value(QStringLiteral("hostKeyFile")).toString()));
     // The stand-ins' PATH and host root reach commands.
-    const ExecResult env = run(session, {QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo $OPSDECK_HOST_ROOT")});
-    QCOMPARE(QString::fromUtf8(env.stdoutData).trimmed(), m_sandbox.host(QStringLiteral("wpia-packit")).value(QStringLiteral("root")).toString());
+    const ExecResult env
+        = run(session, { QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo $OPSDECK_HOST_ROOT") });
+    QCOMPARE(QString::fromUtf8(env.stdoutData).trimmed(),
+        m_sandbox.host(QStringLiteral("wpia-packit")).value(QStringLiteral("root")).toString());
 }
 
 void TestSshSession::execQuotesEveryArgument_data()
@@ -137,9 +138,10 @@ void TestSshSession::execQuotesEveryArgument()
     const QString root = m_sandbox.host(QStringLiteral("wpia-packit")).value(QStringLiteral("root")).toString();
     QFile::remove(root + QStringLiteral("/INJECTED"));
     // printf receives the argument as one word, exactly; nothing in it runs.
-    const ExecResult result = run(session, {QStringLiteral("sh"), QStringLiteral("-c"),
-                                            QStringLiteral("cd \"$OPSDECK_HOST_ROOT\" && printf '%s|' \"$@\""),
-                                            QStringLiteral("sh"), argument, QStringLiteral("end")});
+    const ExecResult result = run(session,
+        { QStringLiteral("sh"), QStringLiteral("-c"),
+            QStringLiteral("cd \"$OPSDECK_HOST_ROOT\" && printf '%s|' \"$@\""), QStringLiteral("sh"), argument,
+            QStringLiteral("end") });
     QVERIFY2(!result.error.isError(), qPrintable(result.error.message));
     QCOMPARE(result.exitStatus, 0);
     QCOMPARE(QString::fromUtf8(result.stdoutData), argument + QStringLiteral("|end|"));
@@ -150,7 +152,7 @@ void TestSshSession::execFeedsStdin()
 {
     SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
     const QByteArray input("line one\nline two\n");
-    const ExecResult result = run(session, {QStringLiteral("cat")}, 30000, input);
+    const ExecResult result = run(session, { QStringLiteral("cat") }, 30000, input);
     QCOMPARE(result.exitStatus, 0);
     QCOMPARE(result.stdoutData, input);
 }
@@ -159,7 +161,7 @@ void TestSshSession::outputStreamsBeforeTheEnd()
 {
     SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
     std::unique_ptr<SshCommand> command(
-        session.exec({QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo one; sleep 2; echo two")}));
+        session.exec({ QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo one; sleep 2; echo two") }));
     QSignalSpy output(command.get(), &SshCommand::stdoutReceived);
     QVERIFY(output.wait(10000));
     QCOMPARE(output.first().first().toByteArray(), QByteArray("one\n"));
@@ -175,9 +177,10 @@ void TestSshSession::unknownHostKeyIsRefusedAndRunsNothing()
     SshSession session(target);
     const QString marker = markerPath(QStringLiteral("wpia-packit-dev"), QStringLiteral("unknown-key-ran"));
     QFile::remove(marker);
-    const ExecResult result = run(session, {QStringLiteral("touch"), marker});
+    const ExecResult result = run(session, { QStringLiteral("touch"), marker });
     QCOMPARE(result.error.kind, SshError::Kind::HostKeyUnknown);
-    const QString expected = fingerprintOf(m_sandbox.host(QStringLiteral("wpia-packit-dev")).value(QStringLiteral("hostKeyFile")).toString());
+    const QString expected = fingerprintOf(
+        m_sandbox.host(QStringLiteral("wpia-packit-dev")).value(QStringLiteral("hostKeyFile")).toString());
     QVERIFY2(result.error.message.contains(expected), qPrintable(result.error.message));
     QCOMPARE(session.hostKey().status, HostKeyInfo::Status::Unknown);
     QCOMPARE(session.hostKey().sha256, expected);
@@ -189,11 +192,12 @@ void TestSshSession::acceptedFingerprintIsWrittenToKnownHosts()
 {
     SshTarget target = m_sandbox.target(QStringLiteral("wpia-packit-dev"));
     target.knownHostsFile = m_temp.filePath(QStringLiteral("tofu/known_hosts"));
-    const QString fingerprint = fingerprintOf(m_sandbox.host(QStringLiteral("wpia-packit-dev")).value(QStringLiteral("hostKeyFile")).toString());
+    const QString fingerprint = fingerprintOf(
+        m_sandbox.host(QStringLiteral("wpia-packit-dev")).value(QStringLiteral("hostKeyFile")).toString());
     {
         SshSession session(target);
         session.acceptHostKey(fingerprint);
-        const ExecResult result = run(session, {QStringLiteral("true")});
+        const ExecResult result = run(session, { QStringLiteral("true") });
         QVERIFY2(result.succeeded(), qPrintable(result.error.message));
     }
     QFile file(target.knownHostsFile);
@@ -201,7 +205,7 @@ void TestSshSession::acceptedFingerprintIsWrittenToKnownHosts()
     QVERIFY(file.readAll().contains(QStringLiteral("[%1]:%2 ").arg(target.address).arg(target.port).toUtf8()));
     // A new session now trusts it without being told.
     SshSession again(target);
-    QVERIFY(run(again, {QStringLiteral("true")}).succeeded());
+    QVERIFY(run(again, { QStringLiteral("true") }).succeeded());
 }
 
 void TestSshSession::wrongAcceptedFingerprintIsStillRefused()
@@ -209,8 +213,9 @@ void TestSshSession::wrongAcceptedFingerprintIsStillRefused()
     SshTarget target = m_sandbox.target(QStringLiteral("wpia-packit-dev"));
     target.knownHostsFile = m_temp.filePath(QStringLiteral("wrong_accept_known_hosts"));
     SshSession session(target);
-    session.acceptHostKey(fingerprintOf(m_sandbox.host(QStringLiteral("bastion")).value(QStringLiteral("hostKeyFile")).toString()));
-    const ExecResult result = run(session, {QStringLiteral("true")});
+    session.acceptHostKey(
+        fingerprintOf(m_sandbox.host(QStringLiteral("bastion")).value(QStringLiteral("hostKeyFile")).toString()));
+    const ExecResult result = run(session, { QStringLiteral("true") });
     QCOMPARE(result.error.kind, SshError::Kind::HostKeyUnknown);
     QVERIFY(!QFile::exists(target.knownHostsFile));
 }
@@ -220,17 +225,19 @@ void TestSshSession::changedHostKeyIsAlwaysRefused()
     SshTarget target = m_sandbox.target(QStringLiteral("wpia-packit"));
     target.knownHostsFile = knownHostsWith(QStringLiteral("wpia-packit"), QStringLiteral("bastion"));
     QVERIFY(!target.knownHostsFile.isEmpty());
-    const QString oldPrint = fingerprintOf(m_sandbox.host(QStringLiteral("bastion")).value(QStringLiteral("hostKeyFile")).toString());
-    const QString newPrint = fingerprintOf(m_sandbox.host(QStringLiteral("wpia-packit")).value(QStringLiteral("hostKeyFile")).toString());
+    const QString oldPrint
+        = fingerprintOf(m_sandbox.host(QStringLiteral("bastion")).value(QStringLiteral("hostKeyFile")).toString());
+    const QString newPrint
+        = fingerprintOf(m_sandbox.host(QStringLiteral("wpia-packit")).value(QStringLiteral("hostKeyFile")).toString());
     SshSession session(target);
     // Even an explicit accept of the presented key does not override a changed key.
     session.acceptHostKey(newPrint);
     const QString marker = markerPath(QStringLiteral("wpia-packit"), QStringLiteral("changed-key-ran"));
     QFile::remove(marker);
-    const ExecResult result = run(session, {QStringLiteral("touch"), marker});
+    const ExecResult result = run(session, { QStringLiteral("touch"), marker });
     QCOMPARE(result.error.kind, SshError::Kind::HostKeyChanged);
     QVERIFY2(result.error.message.contains(oldPrint) && result.error.message.contains(newPrint),
-             qPrintable(result.error.message));
+        qPrintable(result.error.message));
     QCOMPARE(session.hostKey().status, HostKeyInfo::Status::Changed);
     QCOMPARE(session.hostKey().knownSha256, oldPrint);
     QVERIFY(!QFile::exists(marker));
@@ -240,7 +247,7 @@ void TestSshSession::passwordAuth()
 {
     SshSession session(m_sandbox.passwordTarget());
     session.setSecret(m_sandbox.password());
-    const ExecResult result = run(session, {QStringLiteral("id"), QStringLiteral("-un")});
+    const ExecResult result = run(session, { QStringLiteral("id"), QStringLiteral("-un") });
     QVERIFY2(result.succeeded(), qPrintable(result.error.message + QString::fromUtf8(result.stderrData)));
     QCOMPARE(QString::fromUtf8(result.stdoutData).trimmed(), m_sandbox.passwordTarget().user);
 }
@@ -249,10 +256,10 @@ void TestSshSession::wrongPasswordAndMissingSecret()
 {
     SshSession wrong(m_sandbox.passwordTarget());
     wrong.setSecret(QStringLiteral("not-the-password"));
-    QCOMPARE(run(wrong, {QStringLiteral("true")}).error.kind, SshError::Kind::AuthFailed);
+    QCOMPARE(run(wrong, { QStringLiteral("true") }).error.kind, SshError::Kind::AuthFailed);
 
     SshSession missing(m_sandbox.passwordTarget());
-    const ExecResult result = run(missing, {QStringLiteral("true")});
+    const ExecResult result = run(missing, { QStringLiteral("true") });
     QCOMPARE(result.error.kind, SshError::Kind::SecretRequired);
     QVERIFY(result.error.message.contains(QStringLiteral("password")));
 }
@@ -261,27 +268,28 @@ void TestSshSession::wrongKeyIsRefused()
 {
     const QString key = m_temp.filePath(QStringLiteral("stranger_ed25519"));
     QProcess keygen;
-    keygen.start(QStringLiteral("ssh-keygen"), {QStringLiteral("-q"), QStringLiteral("-t"), QStringLiteral("ed25519"),
-                                                QStringLiteral("-N"), QString(), QStringLiteral("-f"), key});
+    keygen.start(QStringLiteral("ssh-keygen"),
+        { QStringLiteral("-q"), QStringLiteral("-t"), QStringLiteral("ed25519"), QStringLiteral("-N"), QString(),
+            QStringLiteral("-f"), key });
     QVERIFY(keygen.waitForFinished() && keygen.exitCode() == 0);
     SshTarget target = m_sandbox.target(QStringLiteral("wpia-packit"));
     target.identityFile = key;
     SshSession session(target);
-    const ExecResult result = run(session, {QStringLiteral("true")});
+    const ExecResult result = run(session, { QStringLiteral("true") });
     QCOMPARE(result.error.kind, SshError::Kind::AuthFailed);
     QVERIFY(result.error.message.contains(QStringLiteral("refused")));
 
     // An encrypted key without its passphrase asks for it instead of failing obscurely.
     const QString locked = m_temp.filePath(QStringLiteral("locked_ed25519"));
-    keygen.start(QStringLiteral("ssh-keygen"), {QStringLiteral("-q"), QStringLiteral("-t"), QStringLiteral("ed25519"),
-                                                QStringLiteral("-N"), QStringLiteral("secret phrase"),
-                                                QStringLiteral("-f"), locked});
+    keygen.start(QStringLiteral("ssh-keygen"),
+        { QStringLiteral("-q"), QStringLiteral("-t"), QStringLiteral("ed25519"), QStringLiteral("-N"),
+            QStringLiteral("secret phrase"), QStringLiteral("-f"), locked });
     QVERIFY(keygen.waitForFinished() && keygen.exitCode() == 0);
     QVERIFY(SshSession::keyNeedsPassphrase(locked));
     QVERIFY(!SshSession::keyNeedsPassphrase(key));
     target.identityFile = locked;
     SshSession lockedSession(target);
-    QCOMPARE(run(lockedSession, {QStringLiteral("true")}).error.kind, SshError::Kind::SecretRequired);
+    QCOMPARE(run(lockedSession, { QStringLiteral("true") }).error.kind, SshError::Kind::SecretRequired);
 }
 
 void TestSshSession::timeoutStopsTheCommand()
@@ -289,7 +297,7 @@ void TestSshSession::timeoutStopsTheCommand()
     SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
     QElapsedTimer clock;
     clock.start();
-    const ExecResult result = run(session, {QStringLiteral("sleep"), QStringLiteral("30")}, 1000);
+    const ExecResult result = run(session, { QStringLiteral("sleep"), QStringLiteral("30") }, 1000);
     QCOMPARE(result.error.kind, SshError::Kind::Timeout);
     QVERIFY(!result.succeeded());
     QVERIFY2(clock.elapsed() < 10000, qPrintable(QString::number(clock.elapsed())));
@@ -301,7 +309,7 @@ void TestSshSession::cancelClosesTheChannelAndStopsTheProcess()
     const QString pidFile = markerPath(QStringLiteral("wpia-packit"), QStringLiteral("cancel.pid"));
     QFile::remove(pidFile);
     std::unique_ptr<SshCommand> command(session.exec(
-        {QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo $$ > \"$0\"; exec sleep 60"), pidFile}));
+        { QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo $$ > \"$0\"; exec sleep 60"), pidFile }));
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pidFile) && QFileInfo(pidFile).size() > 0, 10000);
     command->cancel();
     QVERIFY(command->waitForFinished(10000));
@@ -319,6 +327,18 @@ void TestSshSession::emptyCommandIsRejected()
 }
 
 namespace {
+// A QPSQL connection to the sandbox's PostgreSQL through a tunnel's local port.
+QSqlDatabase postgresThrough(const QString& name, quint16 port, const Sandbox::Server& pg)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+    db.setHostName(QStringLiteral("127.0.0.1"));
+    db.setPort(port);
+    db.setUserName(pg.user);
+    db.setPassword(pg.password);
+    db.setDatabaseName(QStringLiteral("postgres"));
+    return db;
+}
+
 QString queryOne(QSqlDatabase& db, const QString& sql)
 {
     QSqlQuery query(db);
@@ -337,24 +357,15 @@ void TestSshSession::tunnelToPostgresOverTcp()
     QVERIFY2(tunnel, qPrintable(error));
     QVERIFY(tunnel->localPort() != 0 && tunnel->localPort() != pg.port);
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("pg-tcp"));
-        db.setHostName(QStringLiteral("127.0.0.1"));
-        db.setPort(tunnel->localPort());
-        db.setUserName(pg.user);
-        db.setPassword(pg.password);
-        db.setDatabaseName(QStringLiteral("postgres"));
+        QSqlDatabase db = postgresThrough(QStringLiteral("pg-tcp"), tunnel->localPort(), pg);
         QVERIFY2(db.open(), qPrintable(db.lastError().text()));
         QCOMPARE(queryOne(db, QStringLiteral("SELECT 40 + 2")), QStringLiteral("42"));
         QVERIFY(queryOne(db, QStringLiteral("SELECT version()")).startsWith(QStringLiteral("PostgreSQL 15")));
         // A second connection through the same tunnel.
-        QSqlDatabase second = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("pg-tcp-2"));
-        second.setHostName(QStringLiteral("127.0.0.1"));
-        second.setPort(tunnel->localPort());
-        second.setUserName(pg.user);
-        second.setPassword(pg.password);
-        second.setDatabaseName(QStringLiteral("postgres"));
+        QSqlDatabase second = postgresThrough(QStringLiteral("pg-tcp-2"), tunnel->localPort(), pg);
         QVERIFY2(second.open(), qPrintable(second.lastError().text()));
-        QCOMPARE(queryOne(second, QStringLiteral("SELECT count(*) FROM generate_series(1, 100000)")), QStringLiteral("100000"));
+        QCOMPARE(queryOne(second, QStringLiteral("SELECT count(*) FROM generate_series(1, 100000)")),
+            QStringLiteral("100000"));
         second.close();
         db.close();
     }
@@ -371,12 +382,7 @@ void TestSshSession::tunnelToPostgresUnixSocket()
         session.openUnixTunnel(QStringLiteral("%1/.s.PGSQL.%2").arg(pg.socket).arg(pg.port), &error));
     QVERIFY2(tunnel, qPrintable(error));
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("pg-unix"));
-        db.setHostName(QStringLiteral("127.0.0.1"));
-        db.setPort(tunnel->localPort());
-        db.setUserName(pg.user);
-        db.setPassword(pg.password);
-        db.setDatabaseName(QStringLiteral("postgres"));
+        QSqlDatabase db = postgresThrough(QStringLiteral("pg-unix"), tunnel->localPort(), pg);
         QVERIFY2(db.open(), qPrintable(db.lastError().text()));
         QCOMPARE(queryOne(db, QStringLiteral("SELECT current_user")), pg.user);
         db.close();
@@ -411,23 +417,23 @@ void TestSshSession::killedSshdFailsTheCommandThenReconnects()
     const QString host = QStringLiteral("wpia-packit-private");
     SshSession session(m_sandbox.target(host));
     QSignalSpy states(&session, &SshSession::stateChanged);
-    QVERIFY(run(session, {QStringLiteral("true")}).succeeded());
+    QVERIFY(run(session, { QStringLiteral("true") }).succeeded());
     const QString marker = markerPath(host, QStringLiteral("after-kill"));
     QFile::remove(marker);
     std::unique_ptr<SshCommand> command(session.exec(
-        {QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo started; sleep 8; touch \"$0\""), marker}));
+        { QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo started; sleep 8; touch \"$0\""), marker }));
     QSignalSpy started(command.get(), &SshCommand::stdoutReceived);
     QVERIFY(started.wait(10000));
-    QCOMPARE(m_sandbox.script(QStringLiteral("kill-host"), {host}), 0);
+    QCOMPARE(m_sandbox.script(QStringLiteral("kill-host"), { host }), 0);
     QVERIFY(command->waitForFinished(20000));
     QCOMPARE(command->result().error.kind, SshError::Kind::Disconnected);
     QVERIFY(!command->result().succeeded());
     QCOMPARE(command->result().stdoutData, QByteArray("started\n"));
     QTRY_COMPARE_WITH_TIMEOUT(session.state(), SshSession::State::Reconnecting, 5000);
 
-    QCOMPARE(m_sandbox.script(QStringLiteral("start-host"), {host}), 0);
+    QCOMPARE(m_sandbox.script(QStringLiteral("start-host"), { host }), 0);
     QTRY_COMPARE_WITH_TIMEOUT(session.state(), SshSession::State::Connected, 40000);
-    const ExecResult after = run(session, {QStringLiteral("echo"), QStringLiteral("back")});
+    const ExecResult after = run(session, { QStringLiteral("echo"), QStringLiteral("back") });
     QVERIFY2(after.succeeded(), qPrintable(after.error.message));
     QCOMPARE(after.stdoutData, QByteArray("back\n"));
 }

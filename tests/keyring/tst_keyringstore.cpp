@@ -1,5 +1,6 @@
 // CredentialStore over a real, unlocked gnome-keyring. Run through tests/keyring/with-keyring, which gives the test a
 // private session bus and a fresh keyring, so nothing here touches the user's secrets.
+#include "SecretTestSupport.h"
 #include "secrets/CredentialStore.h"
 #include "secrets/SecretPrompter.h"
 
@@ -8,57 +9,7 @@
 #include <QTimer>
 
 using namespace opsdeck;
-
-namespace {
-
-constexpr int waitMs = 10000;
-
-class FakePrompter : public SecretPrompter
-{
-public:
-    void ask(const Request& request, std::function<void(std::optional<QString>)> done) override
-    {
-        requests.append(request);
-        // Later, as a dialog would.
-        QTimer::singleShot(0, [done, reply = answer] { done(reply); });
-    }
-
-    std::optional<QString> answer; // std::nullopt: the user cancels
-    QList<Request> requests;
-};
-
-SecretSpec spec(const QString& account)
-{
-    return { QStringLiteral("ssh"), QStringLiteral("bastion"), account, {},
-        QStringLiteral("Password for %1@bastion").arg(account) };
-}
-
-// Starts an operation with a context of its own and waits for its result (std::nullopt if none within waitMs).
-template <typename Start> std::optional<SecretResult> await(Start start)
-{
-    std::optional<SecretResult> result;
-    QObject context;
-    start(&context, [&result](const SecretResult& r) { result = r; });
-    return QTest::qWaitFor([&result] { return result.has_value(); }, waitMs) ? result : std::nullopt;
-}
-
-std::optional<SecretResult> lookup(CredentialStore& store, const SecretSpec& s)
-{
-    return await([&](QObject* context, CredentialStore::Callback done) { store.lookup(s, context, done); });
-}
-
-std::optional<SecretResult> store(CredentialStore& credentials, const SecretSpec& s, const QString& secret)
-{
-    return await(
-        [&](QObject* context, CredentialStore::Callback done) { credentials.store(s, secret, context, done); });
-}
-
-std::optional<SecretResult> forget(CredentialStore& credentials, const SecretSpec& s)
-{
-    return await([&](QObject* context, CredentialStore::Callback done) { credentials.forget(s, context, done); });
-}
-
-} // namespace
+using namespace opsdeck::test;
 
 class TestKeyringStore : public QObject
 {
@@ -88,7 +39,7 @@ void TestKeyringStore::storeThenLookupComesFromKeychain()
     FakePrompter prompter;
     credentials.setPrompter(&prompter);
 
-    const auto stored = store(credentials, spec(QStringLiteral("alice")), QStringLiteral("kept"));
+    const auto stored = storeSecret(credentials, bastionSpec(QStringLiteral("alice")), QStringLiteral("kept"));
     QVERIFY(stored);
     QVERIFY2(stored->ok, qPrintable(stored->error));
     QVERIFY(stored->remembered);
@@ -97,7 +48,7 @@ void TestKeyringStore::storeThenLookupComesFromKeychain()
     QCOMPARE(backendChanged.size(), 1);
     QCOMPARE(backendChanged[0][0].value<CredentialStore::Backend>(), CredentialStore::Backend::Keychain);
 
-    const auto found = lookup(credentials, spec(QStringLiteral("alice")));
+    const auto found = lookupSecret(credentials, bastionSpec(QStringLiteral("alice")));
     QVERIFY(found);
     QVERIFY2(found->ok, qPrintable(found->error));
     QCOMPARE(found->secret, QStringLiteral("kept"));
@@ -115,7 +66,7 @@ void TestKeyringStore::promptedAnswerIsWrittenToKeychain()
         prompter.answer = QStringLiteral("typed once");
         credentials.setPrompter(&prompter);
 
-        const auto result = lookup(credentials, spec(QStringLiteral("bob")));
+        const auto result = lookupSecret(credentials, bastionSpec(QStringLiteral("bob")));
         QVERIFY(result);
         QVERIFY2(result->ok, qPrintable(result->error));
         QCOMPARE(result->secret, QStringLiteral("typed once"));
@@ -129,7 +80,7 @@ void TestKeyringStore::promptedAnswerIsWrittenToKeychain()
 
     // A new store has nothing in memory: the secret can only come from the keychain.
     CredentialStore fresh;
-    const auto found = lookup(fresh, spec(QStringLiteral("bob")));
+    const auto found = lookupSecret(fresh, bastionSpec(QStringLiteral("bob")));
     QVERIFY(found);
     QVERIFY2(found->ok, qPrintable(found->error));
     QCOMPARE(found->secret, QStringLiteral("typed once"));
@@ -144,13 +95,13 @@ void TestKeyringStore::forgetThenLookupPromptsAgain()
     prompter.answer = QStringLiteral("asked again");
     credentials.setPrompter(&prompter);
 
-    const auto stored = store(credentials, spec(QStringLiteral("carol")), QStringLiteral("old"));
+    const auto stored = storeSecret(credentials, bastionSpec(QStringLiteral("carol")), QStringLiteral("old"));
     QVERIFY(stored && stored->ok);
-    const auto forgotten = forget(credentials, spec(QStringLiteral("carol")));
+    const auto forgotten = forgetSecret(credentials, bastionSpec(QStringLiteral("carol")));
     QVERIFY(forgotten);
     QVERIFY2(forgotten->ok, qPrintable(forgotten->error));
 
-    const auto result = lookup(credentials, spec(QStringLiteral("carol")));
+    const auto result = lookupSecret(credentials, bastionSpec(QStringLiteral("carol")));
     QVERIFY(result);
     QVERIFY2(result->ok, qPrintable(result->error));
     QCOMPARE(result->secret, QStringLiteral("asked again"));
@@ -166,15 +117,15 @@ void TestKeyringStore::invalidatedSecretIsReplacedInKeychain()
     prompter.answer = QStringLiteral("right");
     credentials.setPrompter(&prompter);
 
-    const auto stored = store(credentials, spec(QStringLiteral("dave")), QStringLiteral("wrong"));
+    const auto stored = storeSecret(credentials, bastionSpec(QStringLiteral("dave")), QStringLiteral("wrong"));
     QVERIFY(stored && stored->ok);
-    const auto first = lookup(credentials, spec(QStringLiteral("dave")));
+    const auto first = lookupSecret(credentials, bastionSpec(QStringLiteral("dave")));
     QVERIFY(first && first->ok);
     QCOMPARE(first->secret, QStringLiteral("wrong"));
 
     // Authentication failed with it: the keychain's copy must not be served again.
-    credentials.invalidate(spec(QStringLiteral("dave")));
-    const auto result = lookup(credentials, spec(QStringLiteral("dave")));
+    credentials.invalidate(bastionSpec(QStringLiteral("dave")));
+    const auto result = lookupSecret(credentials, bastionSpec(QStringLiteral("dave")));
     QVERIFY(result);
     QVERIFY2(result->ok, qPrintable(result->error));
     QCOMPARE(result->secret, QStringLiteral("right"));
@@ -183,7 +134,7 @@ void TestKeyringStore::invalidatedSecretIsReplacedInKeychain()
     QCOMPARE(prompter.requests.size(), 1);
 
     CredentialStore fresh;
-    const auto found = lookup(fresh, spec(QStringLiteral("dave")));
+    const auto found = lookupSecret(fresh, bastionSpec(QStringLiteral("dave")));
     QVERIFY(found && found->ok);
     QCOMPARE(found->secret, QStringLiteral("right"));
     QCOMPARE(found->source, SecretResult::Source::Keychain);

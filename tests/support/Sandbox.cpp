@@ -5,6 +5,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QRegularExpression>
 
 namespace opsdeck::test {
 
@@ -72,11 +73,9 @@ QString Sandbox::password() const
 namespace {
 Sandbox::Server server(const QJsonObject& object, const QString& socketKey)
 {
-    return {object.value(QStringLiteral("host")).toString(),
-            quint16(object.value(QStringLiteral("port")).toInt()),
-            object.value(QStringLiteral("user")).toString(),
-            object.value(QStringLiteral("password")).toString(),
-            object.value(socketKey).toString()};
+    return { object.value(QStringLiteral("host")).toString(), quint16(object.value(QStringLiteral("port")).toInt()),
+        object.value(QStringLiteral("user")).toString(), object.value(QStringLiteral("password")).toString(),
+        object.value(socketKey).toString() };
 }
 } // namespace
 
@@ -113,11 +112,27 @@ QProcessEnvironment Sandbox::environment() const
     return environment;
 }
 
+QString Sandbox::inventoryWithKnownHosts(const QString& destination, const QString& knownHosts) const
+{
+    QFile source(inventoryPath());
+    if (!source.open(QIODevice::ReadOnly))
+        return {};
+    QString text = QString::fromUtf8(source.readAll());
+    text.replace(
+        QRegularExpression(QStringLiteral("knownHostsFile: .*")), QStringLiteral("knownHostsFile: ") + knownHosts);
+    QFile target(destination);
+    if (!target.open(QIODevice::WriteOnly))
+        return {};
+    target.write(text.toUtf8());
+    return destination;
+}
+
 int Sandbox::script(const QString& subcommand, const QStringList& arguments) const
 {
     QProcess process;
     process.setProcessChannelMode(QProcess::ForwardedChannels);
-    process.start(QStringLiteral(OPSDECK_TEST_DATA_DIR "/../sandbox/sandbox"), QStringList{subcommand, m_dir} + arguments);
+    process.start(
+        QStringLiteral(OPSDECK_TEST_DATA_DIR "/../sandbox/sandbox"), QStringList { subcommand, m_dir } + arguments);
     if (!process.waitForFinished(120000))
         return -1;
     return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;

@@ -32,12 +32,15 @@ public:
     QStringList hostNames() const;
     QJsonObject host(const QString& name) const;
     SshTarget target(const QString& name) const; // key auth as root
-    SshTarget passwordTarget() const;              // the bastion's password user
+    SshTarget passwordTarget() const; // the bastion's password user
     QString password() const;
     Server postgres() const;
     Server mariadb() const;
     // The environment of DIR/env on top of this process's.
     QProcessEnvironment environment() const;
+
+    // Writes a copy of the sandbox inventory to `destination` in which every host uses `knownHosts`.
+    QString inventoryWithKnownHosts(const QString& destination, const QString& knownHosts) const;
 
     // tests/sandbox/sandbox SUBCOMMAND DIR ARGS...; returns its exit code.
     int script(const QString& subcommand, const QStringList& arguments = {}) const;

@@ -1,5 +1,6 @@
 // CredentialStore without a keyring (no session bus, no display): secrets come from the environment or a prompt and
 // live in memory only. The store with a working keyring is tested in tests/keyring/tst_keyringstore.cpp.
+#include "SecretTestSupport.h"
 #include "secrets/CredentialStore.h"
 #include "secrets/SecretPrompter.h"
 #include "secrets/TerminalPrompter.h"
@@ -25,50 +26,11 @@
 #include <thread>
 
 using namespace opsdeck;
+using namespace opsdeck::test;
 
 namespace {
 
 constexpr int waitMs = 5000;
-
-class FakePrompter : public SecretPrompter
-{
-public:
-    void ask(const Request& request, std::function<void(std::optional<QString>)> done) override
-    {
-        requests.append(request);
-        if (deferred) {
-            pending = std::move(done);
-            return;
-        }
-        // Later, as a dialog would.
-        QTimer::singleShot(0, [done, reply = answer] { done(reply); });
-    }
-
-    std::optional<QString> answer; // std::nullopt: the user cancels
-    bool deferred = false; // keep done in pending for the test to call
-    std::function<void(std::optional<QString>)> pending;
-    QList<Request> requests;
-};
-
-SecretSpec spec(const QString& account, const QString& envVar = {})
-{
-    return { QStringLiteral("ssh"), QStringLiteral("bastion"), account, envVar,
-        QStringLiteral("Password for %1@bastion").arg(account) };
-}
-
-// Starts an operation with a context of its own and waits for its result (std::nullopt if none within waitMs).
-template <typename Start> std::optional<SecretResult> await(Start start)
-{
-    std::optional<SecretResult> result;
-    QObject context;
-    start(&context, [&result](const SecretResult& r) { result = r; });
-    return QTest::qWaitFor([&result] { return result.has_value(); }, waitMs) ? result : std::nullopt;
-}
-
-std::optional<SecretResult> lookup(CredentialStore& store, const SecretSpec& s)
-{
-    return await([&](QObject* context, CredentialStore::Callback done) { store.lookup(s, context, done); });
-}
 
 } // namespace
 
@@ -114,14 +76,14 @@ void TestCredentialStore::initTestCase()
 
 void TestCredentialStore::keyForBuildsScopedKey()
 {
-    QCOMPARE(CredentialStore::keyFor(spec(QStringLiteral("root"))), QStringLiteral("opsdeck/ssh/bastion/root"));
+    QCOMPARE(CredentialStore::keyFor(bastionSpec(QStringLiteral("root"))), QStringLiteral("opsdeck/ssh/bastion/root"));
 }
 
 void TestCredentialStore::invalidSpecIsRejected_data()
 {
     QTest::addColumn<SecretSpec>("bad");
     QTest::addColumn<QString>("part");
-    const SecretSpec good = spec(QStringLiteral("root"));
+    const SecretSpec good = bastionSpec(QStringLiteral("root"));
     SecretSpec s = good;
     s.kind.clear();
     QTest::newRow("empty kind") << s << QStringLiteral("kind");
@@ -147,12 +109,12 @@ void TestCredentialStore::invalidSpecIsRejected()
     prompter.answer = QStringLiteral("never used");
     store.setPrompter(&prompter);
 
-    const auto looked = lookup(store, bad);
+    const auto looked = lookupSecret(store, bad);
     QVERIFY(looked);
     QVERIFY(!looked->ok);
     QVERIFY2(looked->error.contains(part), qPrintable(looked->error));
 
-    const auto stored = await([&](QObject* context, CredentialStore::Callback done) {
+    const auto stored = awaitSecret([&](QObject* context, CredentialStore::Callback done) {
         store.store(bad, QStringLiteral("secret"), context, done);
     });
     QVERIFY(stored);
@@ -169,9 +131,9 @@ void TestCredentialStore::environmentVariableWins()
     store.setPrompter(&prompter);
 
     std::optional<SecretResult> result;
-    store.lookup(spec(QStringLiteral("env"), QStringLiteral("OPSDECK_TST_SECRET")), this,
+    store.lookup(bastionSpec(QStringLiteral("env"), QStringLiteral("OPSDECK_TST_SECRET")), this,
         [&result](const SecretResult& r) { result = r; });
-    QVERIFY2(!result, "the callback must not run inside lookup()");
+    QVERIFY2(!result, "the callback must not run inside lookupSecret()");
     QTRY_VERIFY_WITH_TIMEOUT(result, waitMs);
     QVERIFY(result->ok);
     QCOMPARE(result->secret, QStringLiteral("from-env"));
@@ -189,7 +151,7 @@ void TestCredentialStore::promptedAnswerIsKeptInMemory()
     prompter.answer = QStringLiteral("hunter2");
     store.setPrompter(&prompter);
 
-    const auto result = lookup(store, spec(QStringLiteral("alice"), QStringLiteral("OPSDECK_TST_UNSET")));
+    const auto result = lookupSecret(store, bastionSpec(QStringLiteral("alice"), QStringLiteral("OPSDECK_TST_UNSET")));
     QVERIFY(result);
     QVERIFY2(result->ok, qPrintable(result->error));
     QCOMPARE(result->secret, QStringLiteral("hunter2"));
@@ -218,11 +180,11 @@ void TestCredentialStore::secondLookupIsServedFromMemory()
     prompter.answer = QStringLiteral("s3cret");
     store.setPrompter(&prompter);
 
-    const auto first = lookup(store, spec(QStringLiteral("bob")));
+    const auto first = lookupSecret(store, bastionSpec(QStringLiteral("bob")));
     QVERIFY(first && first->ok);
     QCOMPARE(first->source, SecretResult::Source::Prompt);
 
-    const auto second = lookup(store, spec(QStringLiteral("bob")));
+    const auto second = lookupSecret(store, bastionSpec(QStringLiteral("bob")));
     QVERIFY(second && second->ok);
     QCOMPARE(second->secret, QStringLiteral("s3cret"));
     QCOMPARE(second->source, SecretResult::Source::Memory);
@@ -237,19 +199,19 @@ void TestCredentialStore::invalidateForcesNewPrompt()
     prompter.answer = QStringLiteral("wrong");
     store.setPrompter(&prompter);
 
-    const auto first = lookup(store, spec(QStringLiteral("carol")));
+    const auto first = lookupSecret(store, bastionSpec(QStringLiteral("carol")));
     QVERIFY(first && first->ok);
     QCOMPARE(first->secret, QStringLiteral("wrong"));
-    store.invalidate(spec(QStringLiteral("carol")));
+    store.invalidate(bastionSpec(QStringLiteral("carol")));
     prompter.answer = QStringLiteral("right");
 
-    const auto again = lookup(store, spec(QStringLiteral("carol")));
+    const auto again = lookupSecret(store, bastionSpec(QStringLiteral("carol")));
     QVERIFY(again && again->ok);
     QCOMPARE(again->secret, QStringLiteral("right"));
     QCOMPARE(again->source, SecretResult::Source::Prompt);
     QCOMPARE(prompter.requests.size(), 2);
 
-    const auto cached = lookup(store, spec(QStringLiteral("carol")));
+    const auto cached = lookupSecret(store, bastionSpec(QStringLiteral("carol")));
     QVERIFY(cached && cached->ok);
     QCOMPARE(cached->secret, QStringLiteral("right"));
     QCOMPARE(cached->source, SecretResult::Source::Memory);
@@ -262,21 +224,21 @@ void TestCredentialStore::cancelledPromptFails()
     FakePrompter prompter;
     store.setPrompter(&prompter);
 
-    const auto result = lookup(store, spec(QStringLiteral("dave")));
+    const auto result = lookupSecret(store, bastionSpec(QStringLiteral("dave")));
     QVERIFY(result);
     QVERIFY(!result->ok);
     QVERIFY(result->secret.isEmpty());
     QVERIFY2(result->error.contains(QStringLiteral("opsdeck/ssh/bastion/dave")), qPrintable(result->error));
 
     // A cancel is not remembered: the next lookup asks again.
-    QVERIFY(lookup(store, spec(QStringLiteral("dave"))));
+    QVERIFY(lookupSecret(store, bastionSpec(QStringLiteral("dave"))));
     QCOMPARE(prompter.requests.size(), 2);
 }
 
 void TestCredentialStore::missWithoutPrompterFails()
 {
     CredentialStore store;
-    const auto result = lookup(store, spec(QStringLiteral("erin"), QStringLiteral("OPSDECK_TST_UNSET")));
+    const auto result = lookupSecret(store, bastionSpec(QStringLiteral("erin"), QStringLiteral("OPSDECK_TST_UNSET")));
     QVERIFY(result);
     QVERIFY(!result->ok);
     QVERIFY2(result->error.contains(QStringLiteral("opsdeck/ssh/bastion/erin")), qPrintable(result->error));
@@ -292,8 +254,8 @@ void TestCredentialStore::concurrentLookupsShareOnePrompt()
 
     QList<SecretResult> results;
     const auto collect = [&results](const SecretResult& r) { results.append(r); };
-    store.lookup(spec(QStringLiteral("frank")), this, collect);
-    store.lookup(spec(QStringLiteral("frank")), this, collect);
+    store.lookup(bastionSpec(QStringLiteral("frank")), this, collect);
+    store.lookup(bastionSpec(QStringLiteral("frank")), this, collect);
     QTRY_COMPARE_WITH_TIMEOUT(prompter.requests.size(), 1, waitMs);
     QTest::qWait(50);
     QCOMPARE(prompter.requests.size(), 1);
@@ -313,25 +275,25 @@ void TestCredentialStore::storeWithoutKeychainLastsForThisProcess()
     prompter.answer = QStringLiteral("prompted");
     store.setPrompter(&prompter);
 
-    const auto stored = await([&](QObject* context, CredentialStore::Callback done) {
-        store.store(spec(QStringLiteral("grace")), QStringLiteral("stored"), context, done);
+    const auto stored = awaitSecret([&](QObject* context, CredentialStore::Callback done) {
+        store.store(bastionSpec(QStringLiteral("grace")), QStringLiteral("stored"), context, done);
     });
     QVERIFY(stored);
     QVERIFY(stored->ok);
     QVERIFY(!stored->remembered);
     QCOMPARE(store.backend(), CredentialStore::Backend::MemoryOnly);
 
-    const auto found = lookup(store, spec(QStringLiteral("grace")));
+    const auto found = lookupSecret(store, bastionSpec(QStringLiteral("grace")));
     QVERIFY(found && found->ok);
     QCOMPARE(found->secret, QStringLiteral("stored"));
     QCOMPARE(found->source, SecretResult::Source::Memory);
     QVERIFY(prompter.requests.isEmpty());
 
-    const auto forgotten = await([&](QObject* context, CredentialStore::Callback done) {
-        store.forget(spec(QStringLiteral("grace")), context, done);
+    const auto forgotten = awaitSecret([&](QObject* context, CredentialStore::Callback done) {
+        store.forget(bastionSpec(QStringLiteral("grace")), context, done);
     });
     QVERIFY(forgotten && forgotten->ok);
-    const auto afterForget = lookup(store, spec(QStringLiteral("grace")));
+    const auto afterForget = lookupSecret(store, bastionSpec(QStringLiteral("grace")));
     QVERIFY(afterForget && afterForget->ok);
     QCOMPARE(afterForget->secret, QStringLiteral("prompted"));
     QCOMPARE(prompter.requests.size(), 1);
@@ -341,13 +303,13 @@ void TestCredentialStore::newStoreIsMemoryOnlyAfterAFailure()
 {
     {
         CredentialStore first;
-        QVERIFY(lookup(first, spec(QStringLiteral("heidi"))));
+        QVERIFY(lookupSecret(first, bastionSpec(QStringLiteral("heidi"))));
         QCOMPARE(first.backend(), CredentialStore::Backend::MemoryOnly);
     }
     CredentialStore second;
     QSignalSpy backendChanged(&second, &CredentialStore::backendChanged);
     QCOMPARE(second.backend(), CredentialStore::Backend::MemoryOnly);
-    QVERIFY(lookup(second, spec(QStringLiteral("heidi"))));
+    QVERIFY(lookupSecret(second, bastionSpec(QStringLiteral("heidi"))));
     QCOMPARE(backendChanged.size(), 0);
 }
 
@@ -360,7 +322,7 @@ void TestCredentialStore::destroyedContextIsNotCalledBack()
 
     bool called = false;
     auto context = std::make_unique<QObject>();
-    store.lookup(spec(QStringLiteral("ivan")), context.get(), [&called](const SecretResult&) { called = true; });
+    store.lookup(bastionSpec(QStringLiteral("ivan")), context.get(), [&called](const SecretResult&) { called = true; });
     QTRY_COMPARE_WITH_TIMEOUT(prompter.requests.size(), 1, waitMs);
     context.reset();
     prompter.pending(QStringLiteral("too late"));
@@ -378,7 +340,7 @@ void TestCredentialStore::callFromWorkerThreadIsAnsweredOnContextThread()
     QThread* answeredOn = nullptr;
     std::thread worker([&] {
         store.lookup(
-            spec(QStringLiteral("env"), QStringLiteral("OPSDECK_TST_SECRET")), this, [&](const SecretResult& r) {
+            bastionSpec(QStringLiteral("env"), QStringLiteral("OPSDECK_TST_SECRET")), this, [&](const SecretResult& r) {
                 result = r;
                 answeredOn = QThread::currentThread();
             });
@@ -426,7 +388,7 @@ void TestCredentialStore::stalledKeychainChild()
     std::optional<SecretResult> result;
     QElapsedTimer elapsed;
     elapsed.start();
-    store.lookup(spec(QStringLiteral("judy")), this, [&](const SecretResult& r) {
+    store.lookup(bastionSpec(QStringLiteral("judy")), this, [&](const SecretResult& r) {
         ++calls;
         result = r;
     });
@@ -443,8 +405,8 @@ void TestCredentialStore::stalledKeychainChild()
     // MemoryOnly for good: the keychain is not tried again (with this timeout, another try would outlast the wait),
     // and the stalled job, failing late when the bus goes away, calls nobody back.
     store.setTimeout(3 * waitMs);
-    const auto stored = await([&](QObject* context, CredentialStore::Callback done) {
-        store.store(spec(QStringLiteral("judy")), QStringLiteral("other"), context, done);
+    const auto stored = awaitSecret([&](QObject* context, CredentialStore::Callback done) {
+        store.store(bastionSpec(QStringLiteral("judy")), QStringLiteral("other"), context, done);
     });
     QVERIFY(stored && stored->ok);
     QVERIFY(!stored->remembered);

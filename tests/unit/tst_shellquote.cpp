@@ -23,7 +23,7 @@ private:
 QByteArray TestShellQuote::runSh(const QString& commandLine)
 {
     QProcess sh;
-    sh.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), commandLine});
+    sh.start(QStringLiteral("/bin/sh"), { QStringLiteral("-c"), commandLine });
     sh.waitForFinished();
     return sh.readAllStandardOutput();
 }
@@ -57,13 +57,15 @@ void TestShellQuote::roundTripsThroughSh_data()
 void TestShellQuote::roundTripsThroughSh()
 {
     QFETCH(QString, argument);
-    const QByteArray out = runSh(QStringLiteral("printf '%s|' ") + ShellQuote::quote(argument) + QStringLiteral(" end"));
+    const QByteArray out
+        = runSh(QStringLiteral("printf '%s|' ") + ShellQuote::quote(argument) + QStringLiteral(" end"));
     QCOMPARE(QString::fromUtf8(out), argument + QStringLiteral("|end|"));
 }
 
 void TestShellQuote::plainWordsStayReadable()
 {
-    QCOMPARE(ShellQuote::quote(QStringLiteral("/var/lib/outpack/training")), QStringLiteral("/var/lib/outpack/training"));
+    QCOMPARE(
+        ShellQuote::quote(QStringLiteral("/var/lib/outpack/training")), QStringLiteral("/var/lib/outpack/training"));
     QCOMPARE(ShellQuote::quote(QStringLiteral("ActiveState,SubState")), QStringLiteral("ActiveState,SubState"));
     QCOMPARE(ShellQuote::quote(QString()), QStringLiteral("''"));
     QCOMPARE(ShellQuote::quote(QStringLiteral("it's")), QStringLiteral("'it'\\''s'"));
@@ -71,8 +73,8 @@ void TestShellQuote::plainWordsStayReadable()
 
 void TestShellQuote::joinKeepsArgumentBoundaries()
 {
-    const QStringList argv = {QStringLiteral("printf"), QStringLiteral("%s|"), QStringLiteral("a b"), QString(),
-                              QStringLiteral("c;d"), QStringLiteral("e\nf")};
+    const QStringList argv = { QStringLiteral("printf"), QStringLiteral("%s|"), QStringLiteral("a b"), QString(),
+        QStringLiteral("c;d"), QStringLiteral("e\nf") };
     QCOMPARE(QString::fromUtf8(runSh(ShellQuote::join(argv))), QStringLiteral("a b||c;d|e\nf|"));
 }
 
