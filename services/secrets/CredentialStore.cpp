@@ -319,7 +319,10 @@ void CredentialStore::prompt(const SecretSpec& spec, const QString& key)
 void CredentialStore::promptAnswered(const QString& key, bool willBeRemembered, const std::optional<QString>& answer)
 {
     if (!answer)
-        return finishLookup(key, failure(QStringLiteral("no secret for %1: the prompt was cancelled").arg(key)));
+        return finishLookup(key,
+            failure(QStringLiteral("no secret for %1: none was entered (the prompt was cancelled, or there is no "
+                                   "terminal or window to ask in)")
+                        .arg(key)));
 
     m_invalidated.remove(key);
     if (!willBeRemembered || !keychainUsable()) {

@@ -288,13 +288,9 @@ void SshIoThread::tryConnect()
 
 bool SshIoThread::connectSession(SshError* error)
 {
-    QString secret;
-    QString accepted;
     long timeout = 10;
     {
         QMutexLocker lock(&m_mutex);
-        secret = m_secret;
-        accepted = m_acceptedKey;
         timeout = m_connectTimeout;
     }
     m_hostKey = {}; // what an earlier connection saw says nothing about this one
@@ -303,7 +299,7 @@ bool SshIoThread::connectSession(SshError* error)
     const QByteArray user = m_target.user.toUtf8();
     const QByteArray knownHosts = QDir::cleanPath(m_target.knownHostsPath()).toUtf8();
     unsigned int port = m_target.port;
-    int processConfig = 0; // ~/.ssh/config and /etc/ssh must not change what the inventory says
+    bool processConfig = false; // ~/.ssh/config and /etc/ssh must not change what the inventory says
     ssh_options_set(m_session, SSH_OPTIONS_HOST, host.constData());
     ssh_options_set(m_session, SSH_OPTIONS_PORT, &port);
     ssh_options_set(m_session, SSH_OPTIONS_USER, user.constData());
