@@ -21,8 +21,11 @@ namespace {
 constexpr int kPollIntervalMs = 50; // upper bound on latency for data libssh already buffered
 constexpr qint64 kMaxBackoffMs = 30000; // reconnect backoff doubles from 500 ms up to this
 constexpr int kReadChunk = 32768;
-constexpr qsizetype kClientBufferLimit = 1 << 20; // stop reading a forward channel while its client lags
 const QByteArray kPidMarker = "opsdeck-pid:";
+constexpr qint64 kStopWaitMs = 5000; // how long a stop waits for the command's pid before giving up on killing it
+constexpr int kMaxPumpPasses = 16;
+constexpr qsizetype kPidSearchLimit = 4096; // stderr bytes to search for the announcement before giving up
+constexpr qint64 kKeepaliveMs = 30000;
 
 QString fingerprintOf(ssh_key key)
 {
@@ -210,11 +213,8 @@ bool SshIoThread::takeRequests()
     }
     for (quint64 id : requests.cancels) {
         const SshError cancelled { SshError::Kind::Cancelled, QStringLiteral("cancelled on %1").arg(where()) };
-        if (auto it = m_running.find(id); it != m_running.end()) {
-            terminate(it->second);
-            finishExec(it->second, cancelled);
-            m_running.erase(it);
-        }
+        if (auto it = m_running.find(id); it != m_running.end())
+            stop(it->second, cancelled);
         for (qsizetype i = 0; i < m_waiting.size(); ++i) {
             if (m_waiting[i].id == id) {
                 finishExec(m_waiting[i], cancelled);
@@ -241,11 +241,7 @@ void SshIoThread::tryConnect()
 {
     if (m_connected)
         return;
-    bool clientsWaiting = false;
-    for (const auto& [id, tunnel] : m_tunnels)
-        clientsWaiting = clientsWaiting || !tunnel.clients.isEmpty();
-    const bool demand = m_connectWanted || m_autoReconnect || !m_waiting.isEmpty() || clientsWaiting;
-    if (!demand)
+    if (!hasConnectDemand())
         return;
     if (m_sinceAttempt.isValid() && m_sinceAttempt.elapsed() < m_backoffMs)
         return;
@@ -255,6 +251,9 @@ void SshIoThread::tryConnect()
     m_sinceAttempt.start();
     if (connectSession(&error)) {
         m_connected = true;
+        m_event = ssh_event_new();
+        ssh_event_add_session(m_event, m_session);
+        m_lastKeepalive.start();
         m_failedAttempts = 0;
         m_backoffMs = 0;
         m_autoReconnect = false;
@@ -445,6 +444,11 @@ bool SshIoThread::authenticate(SshError* error)
 
 void SshIoThread::closeSession()
 {
+    if (m_event) {
+        ssh_event_remove_session(m_event, m_session);
+        ssh_event_free(m_event);
+        m_event = nullptr;
+    }
     if (!m_session)
         return;
     if (m_connected)
@@ -457,35 +461,56 @@ void SshIoThread::closeSession()
 void SshIoThread::startExecs()
 {
     while (!m_waiting.isEmpty()) {
-        Exec exec = m_waiting.takeFirst();
+        Exec pending = m_waiting.takeFirst();
+        const quint64 id = pending.id;
+        Exec& exec = m_running.emplace(id, std::move(pending)).first->second; // stable address for the callbacks
         // The login shell announces its pid, then execs the command in its place. sshd starts each session with
         // setsid(), so that pid also names the command's process group, which terminate() can kill.
         const QByteArray wire = "echo " + kPidMarker + "$$ >&2; exec " + exec.commandLine;
         exec.channel = ssh_channel_new(m_session);
-        if (!exec.channel || ssh_channel_open_session(exec.channel) != SSH_OK
-            || ssh_channel_request_exec(exec.channel, wire.constData()) != SSH_OK) {
-            const QString why = QString::fromUtf8(ssh_get_error(m_session));
-            if (!ssh_is_connected(m_session)) {
-                finishExec(exec,
-                    { SshError::Kind::Disconnected,
-                        QStringLiteral("%1 dropped the connection before "
-                                       "the command started: %2")
-                            .arg(where(), why) });
-                handleDrop(why, true);
-                return;
-            }
-            stopChannel(exec.channel);
-            finishExec(exec,
-                { SshError::Kind::ChannelFailed,
-                    QStringLiteral("%1 refused to start the command: %2").arg(where(), why) });
+        if (exec.channel) {
+            ssh_callbacks_init(&exec.callbacks);
+            exec.callbacks.userdata = &exec;
+            exec.callbacks.channel_exit_status_function = onExitStatus;
+            exec.callbacks.channel_exit_signal_function = onExitSignal;
+            ssh_set_channel_callbacks(exec.channel, &exec.callbacks);
+        }
+        const bool opened = exec.channel && ssh_channel_open_session(exec.channel) == SSH_OK;
+        const int rc = opened ? ssh_channel_request_exec(exec.channel, wire.constData()) : SSH_ERROR;
+        if (rc == SSH_OK) {
+            qCDebug(lcSsh) << where() << "exec" << exec.commandLine;
             continue;
         }
-        qCDebug(lcSsh) << where() << "exec" << exec.commandLine;
-        if (!exec.stdinData.isEmpty())
-            ssh_channel_write(exec.channel, exec.stdinData.constData(), uint32_t(exec.stdinData.size()));
-        ssh_channel_send_eof(exec.channel);
-        m_running.emplace(exec.id, std::move(exec));
+        const QString why = sessionError();
+        stopChannel(exec.channel);
+        if (!ssh_is_connected(m_session)) {
+            finishExec(exec,
+                { SshError::Kind::Disconnected,
+                    QStringLiteral("%1 dropped the connection before the command started: %2").arg(where(), why) });
+            m_running.erase(id);
+            handleDrop(why, true);
+            return;
+        }
+        // Refused before the exec request, nothing ran; once it was sent, the server may have started it.
+        finishExec(exec,
+            { SshError::Kind::ChannelFailed,
+                opened ? QStringLiteral("%1 did not confirm the start of the command (%2); whether it "
+                                        "ran is unknown")
+                             .arg(where(), why)
+                       : QStringLiteral("%1 refused to open a channel for the command: %2").arg(where(), why) });
+        m_running.erase(id);
     }
+}
+
+void SshIoThread::onExitStatus(ssh_session, ssh_channel, int status, void* userdata)
+{
+    static_cast<Exec*>(userdata)->exitStatus = status;
+}
+
+void SshIoThread::onExitSignal(
+    ssh_session, ssh_channel, const char* signal, int, const char*, const char*, void* userdata)
+{
+    static_cast<Exec*>(userdata)->exitSignal = QString::fromUtf8(signal);
 }
 
 void SshIoThread::openForwards()
@@ -521,7 +546,7 @@ void SshIoThread::pollOnce()
         fds.push_back({ tunnel.listenFd, POLLIN, 0 });
         for (const TunnelClient& client : tunnel.clients) {
             short events = 0;
-            if (!client.clientEof && client.channel)
+            if (client.channel && client.wantsClientData())
                 events |= POLLIN;
             if (!client.toClient.isEmpty())
                 events |= POLLOUT;
@@ -529,7 +554,7 @@ void SshIoThread::pollOnce()
         }
     }
     int timeout = kPollIntervalMs;
-    if (!m_connected && m_sinceAttempt.isValid() && m_backoffMs > 0)
+    if (!m_connected && hasConnectDemand())
         timeout = int(std::clamp<qint64>(m_backoffMs - m_sinceAttempt.elapsed(), 0, kPollIntervalMs));
     ::poll(fds.data(), fds.size(), timeout);
 
@@ -538,11 +563,18 @@ void SshIoThread::pollOnce()
     if (!m_connected)
         return;
 
-    // Reading one channel can pull another channel's packets into libssh's buffers: go round until quiet.
+    // Reading one channel can pull another channel's packets into libssh's buffers: go round until quiet, but
+    // not forever, so that a busy tunnel cannot starve cancels, timeouts and new requests.
     QString dropped;
     bool progress = true;
-    while (progress && dropped.isNull()) {
+    for (int pass = 0; progress && dropped.isNull() && pass < kMaxPumpPasses; ++pass) {
         progress = false;
+        // Channel reads stop handling packets once a channel saw EOF, yet the exit status and the close come
+        // after it: let libssh process whatever has arrived.
+        if (ssh_event_dopoll(m_event, 0) == SSH_ERROR && !ssh_is_connected(m_session)) {
+            dropped = sessionError();
+            break;
+        }
         for (auto it = m_running.begin(); dropped.isNull() && it != m_running.end();) {
             const bool done = pumpExec(it->second, &dropped);
             progress = progress || done;
@@ -565,26 +597,45 @@ void SshIoThread::pollOnce()
         handleDrop(dropped, true);
         return;
     }
-    for (auto it = m_running.begin(); it != m_running.end();) {
-        Exec& exec = it->second;
-        if (exec.timeoutMs > 0 && exec.clock.elapsed() > exec.timeoutMs) {
-            terminate(exec);
-            finishExec(exec,
+    for (auto& [id, exec] : m_running) {
+        if (!exec.stopping && exec.timeoutMs > 0 && exec.clock.elapsed() > exec.timeoutMs) {
+            stop(exec,
                 { SshError::Kind::Timeout,
                     QStringLiteral("the command on %1 did not finish within %2 s and was stopped")
                         .arg(where())
                         .arg(exec.timeoutMs / 1000.0) });
-            it = m_running.erase(it);
-        } else {
-            ++it;
         }
     }
+    // Traffic now and then keeps NAT and firewall state for an idle session alive.
+    if (m_lastKeepalive.elapsed() > kKeepaliveMs) {
+        ssh_send_ignore(m_session, "");
+        m_lastKeepalive.start();
+    }
+}
+
+// Asks for the command to be stopped; pumpExec kills it and reports `why` once its pid is known.
+void SshIoThread::stop(Exec& exec, const SshError& why)
+{
+    if (exec.stopping)
+        return;
+    exec.stopping = why;
+    exec.stopClock.start();
+}
+
+bool SshIoThread::hasConnectDemand() const
+{
+    bool clientsWaiting = false;
+    for (const auto& [id, tunnel] : m_tunnels)
+        clientsWaiting = clientsWaiting || !tunnel.clients.isEmpty();
+    return m_connectWanted || m_autoReconnect || !m_waiting.isEmpty() || clientsWaiting;
 }
 
 // Returns true when the command has finished (and was reported). A broken session sets *dropped instead; the
 // caller then fails everything in flight.
 bool SshIoThread::pumpExec(Exec& exec, QString* dropped)
 {
+    if (!writeStdin(exec, dropped))
+        return false;
     char buffer[kReadChunk];
     for (int stream = 0; stream < 2; ++stream) {
         for (;;) {
@@ -604,46 +655,91 @@ bool SshIoThread::pumpExec(Exec& exec, QString* dropped)
             m_owner->postOutput(exec.id, stream, data);
         }
     }
-    if (!ssh_channel_is_eof(exec.channel) && !ssh_channel_is_closed(exec.channel))
+    if (exec.stopping) {
+        // Wait briefly for the pid so the process can be killed, not just disconnected from.
+        if (exec.remotePid == 0 && exec.stopClock.elapsed() < kStopWaitMs)
+            return false;
+        SshError why = *exec.stopping;
+        if (exec.remotePid <= 0)
+            why.message += QStringLiteral("; the remote process could not be identified and may still be running");
+        terminate(exec);
+        finishExec(exec, why);
+        return true;
+    }
+    // The exit status arrives through onExitStatus; EOF alone only means the command closed its output.
+    const bool ended = exec.exitStatus >= 0 || !exec.exitSignal.isEmpty();
+    const bool drained = ssh_channel_is_eof(exec.channel) || ssh_channel_is_closed(exec.channel);
+    if (!(ended && drained) && !ssh_channel_is_closed(exec.channel))
         return false;
     if (!exec.stderrHead.isEmpty()) {
         exec.result.stderrData += exec.stderrHead;
         m_owner->postOutput(exec.id, 1, exec.stderrHead);
         exec.stderrHead.clear();
     }
-    const int status = ssh_channel_get_exit_status(exec.channel);
-    if (!ssh_is_connected(m_session) || status < 0) {
-        // No exit status means we cannot know the command completed: never report that as success.
-        const QString why = ssh_is_connected(m_session)
-            ? QStringLiteral("the command on %1 ended without an exit status (killed by a signal?)").arg(where())
-            : QStringLiteral("the connection to %1 dropped while the command ran").arg(where());
-        stopChannel(exec.channel);
-        finishExec(
-            exec, { ssh_is_connected(m_session) ? SshError::Kind::ChannelFailed : SshError::Kind::Disconnected, why });
-        return true;
-    }
-    exec.result.exitStatus = status;
     stopChannel(exec.channel);
-    finishExec(exec, {});
+    if (!ssh_is_connected(m_session)) {
+        // No exit status from a live connection means we cannot know the command completed.
+        finishExec(exec,
+            { SshError::Kind::Disconnected,
+                QStringLiteral("the connection to %1 dropped while the command ran").arg(where()) });
+    } else if (exec.exitStatus >= 0) {
+        exec.result.exitStatus = exec.exitStatus;
+        finishExec(exec, {});
+    } else {
+        finishExec(exec,
+            { SshError::Kind::ChannelFailed,
+                exec.exitSignal.isEmpty()
+                    ? QStringLiteral("the command on %1 ended without an exit status").arg(where())
+                    : QStringLiteral("the command on %1 was killed by signal %2").arg(where(), exec.exitSignal) });
+    }
     return true;
 }
 
-// Strips the pid announcement from the head of stderr. Returns false while the line is still incomplete.
+// Feeds stdin as the remote window allows, so the loop keeps reading output meanwhile; EOF follows the last
+// byte. Returns false when the session broke (*dropped is set).
+bool SshIoThread::writeStdin(Exec& exec, QString* dropped)
+{
+    if (exec.stdinSent)
+        return true;
+    while (exec.stdinOffset < exec.stdinData.size()) {
+        const qsizetype window = qsizetype(ssh_channel_window_size(exec.channel));
+        if (window == 0)
+            return true; // more once the server reads
+        const qsizetype chunk = std::min({ window, exec.stdinData.size() - exec.stdinOffset, qsizetype(kReadChunk) });
+        const int n = ssh_channel_write(exec.channel, exec.stdinData.constData() + exec.stdinOffset, uint32_t(chunk));
+        if (n == SSH_ERROR) {
+            if (!ssh_is_connected(m_session)) {
+                *dropped = sessionError();
+                return false;
+            }
+            break; // the command closed its stdin; it decides what that means
+        }
+        exec.stdinOffset += n;
+    }
+    ssh_channel_send_eof(exec.channel);
+    exec.stdinSent = true;
+    return true;
+}
+
+// Takes the pid announcement out of stderr. Login messages (such as "Could not chdir to home directory") may come
+// before it, and pass through. Returns false while the announcement has not arrived yet.
 bool SshIoThread::takePid(Exec& exec, QByteArray* data)
 {
     exec.stderrHead += *data;
-    const qsizetype newline = exec.stderrHead.indexOf('\n');
-    if (newline < 0 && exec.stderrHead.size() < 64) {
-        data->clear();
-        return false;
-    }
-    if (newline >= 0 && exec.stderrHead.startsWith(kPidMarker)) {
-        exec.remotePid = exec.stderrHead.mid(kPidMarker.size(), newline - kPidMarker.size()).toLongLong();
-        *data = exec.stderrHead.mid(newline + 1);
-    } else {
+    data->clear();
+    qsizetype start = exec.stderrHead.startsWith(kPidMarker) ? 0 : exec.stderrHead.indexOf("\n" + kPidMarker);
+    if (start > 0)
+        ++start; // past the newline
+    const qsizetype end = start >= 0 ? exec.stderrHead.indexOf('\n', start) : -1;
+    if (end < 0) {
+        if (exec.stderrHead.size() < kPidSearchLimit)
+            return false;
         exec.remotePid = -1; // a shell that did not announce: nothing to strip, nothing to kill
-        *data = exec.stderrHead;
+        std::swap(*data, exec.stderrHead);
+        return true;
     }
+    exec.remotePid = exec.stderrHead.mid(start + kPidMarker.size(), end - start - kPidMarker.size()).toLongLong();
+    *data = exec.stderrHead.left(start) + exec.stderrHead.mid(end + 1);
     exec.stderrHead.clear();
     return true;
 }
@@ -653,11 +749,12 @@ bool SshIoThread::pumpTunnelClient(const Tunnel& tunnel, TunnelClient& client)
     bool progress = false;
     char buffer[kReadChunk];
     // Remote -> client, with backpressure: leave data in the SSH window while the client lags.
+    bool remoteBroken = false;
     while (client.toClient.size() < kClientBufferLimit) {
         const int n = ssh_channel_read_nonblocking(client.channel, buffer, sizeof buffer, 0);
         if (n == SSH_ERROR) {
-            closeClient(client);
-            return true;
+            remoteBroken = true;
+            break;
         }
         if (n <= 0)
             break;
@@ -669,29 +766,44 @@ bool SshIoThread::pumpTunnelClient(const Tunnel& tunnel, TunnelClient& client)
         if (n <= 0) {
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
                 break;
-            closeClient(client);
+            closeClient(client); // the client went away: nothing left to deliver
             return true;
         }
         client.toClient.remove(0, n);
         progress = true;
     }
-    // Client -> remote.
-    if (!client.clientEof) {
+    // Client -> remote, only as much as the remote window takes, so a write never blocks this thread.
+    if (client.wantsClientData()) {
         const ssize_t n = ::recv(client.fd, buffer, sizeof buffer, 0);
         if (n > 0) {
-            if (ssh_channel_write(client.channel, buffer, uint32_t(n)) == SSH_ERROR) {
-                closeClient(client);
-                return true;
-            }
+            client.toRemote.append(buffer, n);
             progress = true;
         } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
             client.clientEof = true;
-            ssh_channel_send_eof(client.channel);
             progress = true;
         }
     }
-    const bool remoteDone = ssh_channel_is_eof(client.channel) || ssh_channel_is_closed(client.channel);
-    if ((remoteDone && client.toClient.isEmpty()) || (client.clientEof && remoteDone)) {
+    while (!client.toRemote.isEmpty() && !client.remoteWriteFailed) {
+        const qsizetype window = qsizetype(ssh_channel_window_size(client.channel));
+        if (window == 0)
+            break;
+        const int n = ssh_channel_write(
+            client.channel, client.toRemote.constData(), uint32_t(std::min(window, client.toRemote.size())));
+        if (n == SSH_ERROR) {
+            // The remote end closed: stop taking from the client, but still hand it what the remote sent.
+            client.remoteWriteFailed = true;
+            client.toRemote.clear();
+            break;
+        }
+        client.toRemote.remove(0, n);
+        progress = true;
+    }
+    if (client.clientEof && client.toRemote.isEmpty() && !client.eofSent && !client.remoteWriteFailed) {
+        ssh_channel_send_eof(client.channel);
+        client.eofSent = true;
+    }
+    const bool remoteDone = remoteBroken || ssh_channel_is_eof(client.channel) || ssh_channel_is_closed(client.channel);
+    if (remoteDone && client.toClient.isEmpty()) {
         qCDebug(lcSsh) << where() << "forward to" << tunnel.remoteHost << tunnel.remotePath << "closed";
         closeClient(client);
         return true;
@@ -757,18 +869,16 @@ void SshIoThread::terminate(Exec& exec)
     if (m_connected && exec.remotePid > 0) {
         ssh_channel killer = ssh_channel_new(m_session);
         const QByteArray kill = "kill -TERM -- -" + QByteArray::number(exec.remotePid);
+        // No need to wait for kill's own exit: sshd runs it once the request arrives.
         if (killer && ssh_channel_open_session(killer) == SSH_OK
-            && ssh_channel_request_exec(killer, kill.constData()) == SSH_OK) {
-            ssh_channel_get_exit_status(killer);
+            && ssh_channel_request_exec(killer, kill.constData()) == SSH_OK)
             qCInfo(lcSsh) << where() << "stopped process group" << exec.remotePid << "of" << exec.commandLine;
-        } else {
+        else
             qCWarning(lcSsh) << where() << "could not stop process group" << exec.remotePid << sessionError();
-        }
         stopChannel(killer);
     }
     stopChannel(exec.channel);
 }
-
 void SshIoThread::stopChannel(ssh_channel& channel)
 {
     if (!channel)

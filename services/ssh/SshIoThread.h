@@ -8,9 +8,11 @@
 #include <QMutex>
 #include <QThread>
 
+#include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 
 #include <map>
+#include <optional>
 
 namespace opsdeck {
 
@@ -51,13 +53,29 @@ private:
         ExecResult result;
         qint64 remotePid = 0; // from the pid announcement; -1 if there was none
         QByteArray stderrHead; // stderr until the announcement line is complete
+        qsizetype stdinOffset = 0;
+        bool stdinSent = false;
+        int exitStatus = -1; // set by onExitStatus
+        QString exitSignal; // set by onExitSignal
+        ssh_channel_callbacks_struct callbacks {};
+        std::optional<SshError> stopping; // cancel or timeout asked for; reported once the process is stopped
+        QElapsedTimer stopClock;
     };
+    static constexpr qsizetype kClientBufferLimit = 1 << 20; // per direction, before reading stops
+
     struct TunnelClient
     {
         int fd = -1;
         ssh_channel channel = nullptr;
         QByteArray toClient; // channel data not yet written to the client socket
+        QByteArray toRemote; // client data not yet taken by the remote window
         bool clientEof = false;
+        bool eofSent = false;
+        bool remoteWriteFailed = false;
+        bool wantsClientData() const
+        {
+            return !clientEof && !remoteWriteFailed && toRemote.size() < kClientBufferLimit;
+        }
     };
     struct Tunnel
     {
@@ -90,6 +108,17 @@ private:
     void openForwards();
     void pollOnce();
     bool pumpExec(Exec& exec, QString* dropped);
+    bool writeStdin(Exec& exec, QString* dropped);
+    void stop(Exec& exec, const SshError& why);
+    bool hasConnectDemand() const;
+    static void onExitStatus(ssh_session session, ssh_channel channel, int status, void* userdata);
+    static void onExitSignal(ssh_session session,
+        ssh_channel channel,
+        const char* signal,
+        int core,
+        const char* errmsg,
+        const char* lang,
+        void* userdata);
     bool pumpTunnelClient(const Tunnel& tunnel, TunnelClient& client);
     void acceptClients(Tunnel& tunnel);
     void handleDrop(const QString& why, bool unexpected);
@@ -115,11 +144,13 @@ private:
 
     // I/O thread state only.
     ssh_session m_session = nullptr;
+    ssh_event m_event = nullptr; // drives packet handling for m_session while connected
     bool m_connected = false;
     bool m_connectWanted = false;
     bool m_autoReconnect = false; // after a drop, reconnect with backoff until told otherwise
     int m_failedAttempts = 0;
     QElapsedTimer m_sinceAttempt;
+    QElapsedTimer m_lastKeepalive;
     qint64 m_backoffMs = 0;
     HostKeyInfo m_hostKey;
     QList<Exec> m_waiting; // not started: waiting for a connection

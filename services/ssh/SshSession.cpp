@@ -167,6 +167,14 @@ SshSession::SshSession(const SshTarget& target, QObject* parent)
 SshSession::~SshSession()
 {
     m_io.reset(); // joins the I/O thread before the members it posts to go away
+    // Results the thread posted while stopping die with this object; whoever still waits hears it here.
+    ExecResult closed;
+    closed.error
+        = { SshError::Kind::Cancelled, QStringLiteral("the session to %1 was closed").arg(m_target.display()) };
+    for (const QPointer<SshCommand>& command : std::as_const(m_commands)) {
+        if (command && !command->isFinished())
+            command->deliverResult(closed);
+    }
 }
 
 void SshSession::setSecret(const QString& secret)

@@ -2,6 +2,7 @@
 #include "Sandbox.h"
 #include "ssh/SshSession.h"
 
+#include <QCryptographicHash>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -26,6 +27,8 @@ private slots:
     void execQuotesEveryArgument_data();
     void execQuotesEveryArgument();
     void execFeedsStdin();
+    void largeStdinAndOutputFlowTogether();
+    void commandThatClosesItsOutputBlocksNoOther();
     void outputStreamsBeforeTheEnd();
     void unknownHostKeyIsRefusedAndRunsNothing();
     void acceptedFingerprintIsWrittenToKnownHosts();
@@ -157,6 +160,38 @@ void TestSshSession::execFeedsStdin()
     QCOMPARE(result.stdoutData, input);
 }
 
+void TestSshSession::largeStdinAndOutputFlowTogether()
+{
+    // cat writes back while we still send: the session must read its output while it feeds its stdin.
+    SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
+    QByteArray input;
+    for (int i = 0; input.size() < 3 * 1024 * 1024; ++i)
+        input += QByteArray::number(i) + ' ';
+    const ExecResult result = run(session, { QStringLiteral("cat") }, 60000, input);
+    QVERIFY2(result.succeeded(), qPrintable(result.error.message));
+    QCOMPARE(result.stdoutData.size(), input.size());
+    QVERIFY(result.stdoutData == input);
+}
+
+void TestSshSession::commandThatClosesItsOutputBlocksNoOther()
+{
+    SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
+    QVERIFY(run(session, { QStringLiteral("true") }).succeeded());
+    // EOF on its output comes long before its exit status.
+    std::unique_ptr<SshCommand> quiet(session.exec(
+        { QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("exec >/dev/null 2>&1; sleep 3; exit 4") }));
+    QTest::qWait(500);
+    QElapsedTimer clock;
+    clock.start();
+    const ExecResult other = run(session, { QStringLiteral("echo"), QStringLiteral("meanwhile") });
+    QVERIFY2(other.succeeded(), qPrintable(other.error.message));
+    QVERIFY2(clock.elapsed() < 2000, qPrintable(QString::number(clock.elapsed())));
+    QVERIFY(!quiet->isFinished());
+    QVERIFY(quiet->waitForFinished(15000));
+    QVERIFY2(!quiet->result().error.isError(), qPrintable(quiet->result().error.message));
+    QCOMPARE(quiet->result().exitStatus, 4);
+}
+
 void TestSshSession::outputStreamsBeforeTheEnd()
 {
     SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
@@ -250,6 +285,9 @@ void TestSshSession::passwordAuth()
     const ExecResult result = run(session, { QStringLiteral("id"), QStringLiteral("-un") });
     QVERIFY2(result.succeeded(), qPrintable(result.error.message + QString::fromUtf8(result.stderrData)));
     QCOMPARE(QString::fromUtf8(result.stdoutData).trimmed(), m_sandbox.passwordTarget().user);
+    // sshd's login message comes before the pid announcement: it passes through, the announcement does not.
+    QVERIFY2(result.stderrData.contains("Could not chdir"), result.stderrData.constData());
+    QVERIFY2(!result.stderrData.contains("opsdeck-pid"), result.stderrData.constData());
 }
 
 void TestSshSession::wrongPasswordAndMissingSecret()
