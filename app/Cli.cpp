@@ -190,7 +190,10 @@ int runHosts(const QStringList& arguments)
 
 bool Cli::isSubcommand(const QString& argument)
 {
-    return kSubcommands.contains(argument) || argument == QStringLiteral("help");
+    // Help and version must work without a display, so they never reach the GUI's QApplication.
+    static const QStringList headless
+        = { QStringLiteral("help"), QStringLiteral("--help"), QStringLiteral("-h"), QStringLiteral("--version") };
+    return kSubcommands.contains(argument) || headless.contains(argument);
 }
 
 int Cli::run(const QStringList& arguments)
@@ -202,7 +205,11 @@ int Cli::run(const QStringList& arguments)
         code = runCheck(rest);
     else if (subcommand == QStringLiteral("hosts"))
         code = runHosts(rest);
-    else if (subcommand == QStringLiteral("help")) {
+    else if (subcommand == QStringLiteral("--version")) {
+        out() << QCoreApplication::applicationName() << " " << QCoreApplication::applicationVersion() << "\n";
+        code = Success;
+    } else if (subcommand == QStringLiteral("help") || subcommand == QStringLiteral("--help")
+        || subcommand == QStringLiteral("-h")) {
         out() << usageText();
         code = Success;
     } else

@@ -21,9 +21,7 @@ int main(int argc, char* argv[])
 
     QApplication app(argc, argv);
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Administration console. Subcommands: check, hosts, help."));
-    parser.addHelpOption();
-    parser.addVersionOption();
+    // --help and --version were handled by the CLI above.
     const QCommandLineOption inventory(
         QStringLiteral("inventory"), QStringLiteral("Inventory file."), QStringLiteral("FILE"));
     parser.addOption(inventory);
