@@ -1,7 +1,15 @@
 #include "Cli.h"
 
 #include "config/InventoryLoader.h"
+#include "config/NameRules.h"
 #include "core/Logging.h"
+#include "packit/PackitConnection.h"
+#include "packit/PackitQueries.h"
+#include "packit/PackitSecrets.h"
+#include "packit/PackitWipeOperation.h"
+#include "runbook/Journal.h"
+#include "runbook/OperationRunner.h"
+#include "runbook/ReportWriter.h"
 #include "secrets/CredentialStore.h"
 #include "secrets/TerminalPrompter.h"
 #include "ssh/HostProber.h"
@@ -13,9 +21,14 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTextStream>
+#include <QTimer>
 
-#include <cstdio>
+#include <atomic>
+#include <csignal>
+#include <functional>
 
 namespace opsdeck {
 
@@ -33,95 +46,171 @@ QTextStream& err()
     return stream;
 }
 
-const QStringList kSubcommands = { QStringLiteral("check"), QStringLiteral("hosts") };
-
 QString usageText()
 {
-    return QStringLiteral("usage: opsdeck [--inventory FILE]            open the console\n"
-                          "       opsdeck check [--inventory FILE]      validate the inventory\n"
-                          "       opsdeck hosts [--inventory FILE] [--json] [--accept-host-key SHA256:...]\n"
-                          "                                             connect to every host and report\n");
+    return QStringLiteral(
+        "usage: opsdeck [--inventory FILE]                      open the console\n"
+        "       opsdeck check                                   validate the inventory\n"
+        "       opsdeck hosts [--json] [--accept-host-key SHA256:...]\n"
+        "                                                       connect to every host and report\n"
+        "       opsdeck packit instances --host H [--json]      instances, unit states and counts\n"
+        "       opsdeck packit packets --host H --instance I [--json]\n"
+        "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
+        "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--report FILE]\n"
+        "       opsdeck journal list [--json] | opsdeck journal verify\n"
+        "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n"
+        "Every subcommand takes --inventory FILE (default $OPSDECK_INVENTORY, else ~/.config/opsdeck/inventory.yaml).\n"
+        "Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 refused by a safety rule.\n");
 }
 
-QCommandLineOption inventoryOption()
+void printJson(const QJsonValue& value)
 {
-    return { QStringLiteral("inventory"),
-        QStringLiteral("Inventory file (default: $OPSDECK_INVENTORY, else ~/.config/opsdeck/inventory.yaml)."),
-        QStringLiteral("FILE") };
+    out() << (value.isArray() ? QJsonDocument(value.toArray()) : QJsonDocument(value.toObject()))
+                 .toJson(QJsonDocument::Indented);
 }
 
-// Parses the subcommand's options. Returns an exit code when the command is done (usage error or --help),
-// std::nullopt when it should go on.
-std::optional<int> parse(QCommandLineParser& parser, const QStringList& arguments)
+// One subcommand's arguments: its options, its positional words, the inventory.
+class Invocation
 {
-    parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
-    const QCommandLineOption help = parser.addHelpOption();
-    if (!parser.parse(arguments)) {
-        err() << "opsdeck: " << parser.errorText() << "\n" << usageText();
-        return Cli::Usage;
+public:
+    Invocation(const QStringList& arguments, int words)
+        : m_arguments(arguments)
+        , m_words(words)
+    {
+        m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+        m_parser.addOption({ QStringLiteral("inventory"), QStringLiteral("Inventory file."), QStringLiteral("FILE") });
     }
-    if (parser.isSet(help)) {
-        out() << usageText() << "\n" << parser.helpText();
-        return Cli::Success;
-    }
-    if (!parser.positionalArguments().isEmpty()) {
-        err() << "opsdeck: unexpected argument \"" << parser.positionalArguments().first() << "\"\n" << usageText();
-        return Cli::Usage;
-    }
-    return std::nullopt;
-}
 
-std::optional<Inventory> loadInventory(const QCommandLineParser& parser, int* exitCode)
-{
-    const QString path = InventoryLoader::resolvePath(parser.value(QStringLiteral("inventory")));
-    InventoryLoadResult result = InventoryLoader::loadFile(path);
-    for (const InventoryError& error : result.errors)
-        err() << error.toString() << "\n";
-    if (!result.ok()) {
-        *exitCode = Cli::Usage;
+    void addFlag(const QString& name, const QString& help) { m_parser.addOption({ name, help }); }
+    void addValue(const QString& name, const QString& help, const QString& valueName)
+    {
+        m_parser.addOption({ name, help, valueName });
+    }
+
+    // Returns an exit code when the command is done already (usage error or --help).
+    std::optional<int> parse()
+    {
+        const QCommandLineOption help = m_parser.addHelpOption();
+        if (!m_parser.parse(m_arguments)) {
+            err() << "opsdeck: " << m_parser.errorText() << "\n" << usageText();
+            return Cli::Usage;
+        }
+        if (m_parser.isSet(help)) {
+            out() << usageText();
+            return Cli::Success;
+        }
+        // The words that name the subcommand (after the program) are positional too.
+        const QStringList positional = m_parser.positionalArguments();
+        if (positional.size() > m_words) {
+            err() << "opsdeck: unexpected argument \"" << positional.at(m_words) << "\"\n" << usageText();
+            return Cli::Usage;
+        }
+        if (positional.size() < m_words) {
+            err() << "opsdeck: missing argument\n" << usageText();
+            return Cli::Usage;
+        }
         return std::nullopt;
     }
-    return result.inventory;
+
+    QString value(const QString& name) const { return m_parser.value(name); }
+    bool isSet(const QString& name) const { return m_parser.isSet(name); }
+    QString word(int index) const { return m_parser.positionalArguments().value(index); }
+
+    // Loads the inventory; prints its errors and returns nullopt (exit 2) when it is invalid.
+    std::optional<Inventory> inventory() const
+    {
+        InventoryLoadResult result
+            = InventoryLoader::loadFile(InventoryLoader::resolvePath(value(QStringLiteral("inventory"))));
+        for (const InventoryError& error : result.errors)
+            err() << error.toString() << "\n";
+        return result.ok() ? result.inventory : std::nullopt;
+    }
+
+    // A required option: prints what is missing and returns false.
+    bool require(const QStringList& names) const
+    {
+        for (const QString& name : names) {
+            if (value(name).isEmpty()) {
+                err() << "opsdeck: --" << name << " is required\n" << usageText();
+                return false;
+            }
+        }
+        return true;
+    }
+
+private:
+    QStringList m_arguments;
+    int m_words;
+    QCommandLineParser m_parser;
+};
+
+QString journalPath(const Inventory& inventory)
+{
+    return inventory.journal.path.isEmpty() ? Journal::defaultPath() : inventory.journal.path;
+}
+
+// Resolves the instance and its secrets; prints the problem and sets *exitCode when it cannot.
+std::optional<PackitTarget> packitTarget(
+    const Inventory& inventory, const QString& hostName, const QString& instanceName, int* exitCode)
+{
+    PackitTarget::Problem problem = PackitTarget::Problem::None;
+    QString error;
+    auto target = PackitTarget::resolve(inventory, hostName, instanceName, &problem, &error);
+    if (!target) {
+        err() << "opsdeck: " << error << "\n";
+        *exitCode = problem == PackitTarget::Problem::UnsafeRoot ? Cli::Refused : Cli::Usage;
+        return std::nullopt;
+    }
+    CredentialStore credentials;
+    TerminalPrompter prompter;
+    credentials.setPrompter(&prompter);
+    std::optional<PackitTarget> resolved;
+    bool answered = false;
+    QEventLoop loop;
+    QObject context;
+    resolvePackitSecrets(&credentials, *target, &context, [&](std::optional<PackitTarget> result, const QString& why) {
+        resolved = std::move(result);
+        error = why;
+        answered = true;
+        loop.quit();
+    });
+    if (!answered)
+        loop.exec();
+    if (!resolved) {
+        err() << "opsdeck: " << error << "\n";
+        *exitCode = Cli::Failure;
+    }
+    return resolved;
 }
 
 int runCheck(const QStringList& arguments)
 {
-    QCommandLineParser parser;
-    parser.addOption(inventoryOption());
-    if (const auto done = parse(parser, arguments))
+    Invocation call(arguments, 1);
+    if (const auto done = call.parse())
         return *done;
-    int exitCode = Cli::Success;
-    const auto inventory = loadInventory(parser, &exitCode);
+    const auto inventory = call.inventory();
     if (!inventory)
-        return exitCode;
+        return Cli::Usage;
     out() << inventory->file << ": ok (" << inventory->hosts.size() << " hosts, " << inventory->databases.size()
           << " databases, " << inventory->clusters.size() << " clusters, " << inventory->datamon.size()
           << " datamon contexts, " << inventory->machines.size() << " machines)\n";
     return Cli::Success;
 }
 
-void printHostTable(const QList<HostStatus>& statuses)
+void printTable(const QStringList& headers, const QList<QStringList>& rows)
 {
-    const QStringList headers = { QStringLiteral("NAME"), QStringLiteral("ADDRESS"), QStringLiteral("REACHABLE"),
-        QStringLiteral("HOST KEY"), QStringLiteral("AUTH"), QStringLiteral("ERROR") };
-    QList<QStringList> rows;
-    for (const HostStatus& status : statuses) {
-        rows << QStringList { status.name, QStringLiteral("%1:%2").arg(status.address).arg(status.port),
-            status.reachable() ? QStringLiteral("yes") : QStringLiteral("no"),
-            status.hostKey.sha256.isEmpty() ? QStringLiteral("-") : status.hostKey.sha256, status.auth,
-            status.error.isError() ? status.error.message : QString() };
-    }
     QList<qsizetype> widths;
     for (qsizetype column = 0; column < headers.size(); ++column) {
         qsizetype width = headers[column].size();
         for (const QStringList& row : rows)
-            width = std::max(width, row[column].size());
+            width = std::max(width, row.value(column).size());
         widths << width;
     }
     auto printRow = [&](const QStringList& row) {
         QString line;
-        for (qsizetype column = 0; column < row.size(); ++column)
-            line += column + 1 == row.size() ? row[column] : row[column].leftJustified(widths[column] + 2);
+        for (qsizetype column = 0; column < headers.size(); ++column)
+            line += column + 1 == headers.size() ? row.value(column)
+                                                 : row.value(column).leftJustified(widths[column] + 2);
         out() << line.trimmed() << "\n";
     };
     printRow(headers);
@@ -131,18 +220,14 @@ void printHostTable(const QList<HostStatus>& statuses)
 
 int runHosts(const QStringList& arguments)
 {
-    QCommandLineParser parser;
-    parser.addOption(inventoryOption());
-    const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    const QCommandLineOption acceptOption(QStringLiteral("accept-host-key"),
-        QStringLiteral("Trust an unknown host presenting exactly this key, and "
-                       "write it to known_hosts."),
+    Invocation call(arguments, 1);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    call.addValue(QStringLiteral("accept-host-key"),
+        QStringLiteral("Trust an unknown host presenting exactly this key, and write it to known_hosts."),
         QStringLiteral("SHA256:..."));
-    parser.addOption(jsonOption);
-    parser.addOption(acceptOption);
-    if (const auto done = parse(parser, arguments))
+    if (const auto done = call.parse())
         return *done;
-    const QString accepted = parser.value(acceptOption);
+    const QString accepted = call.value(QStringLiteral("accept-host-key"));
     static const QRegularExpression fingerprintPattern(QStringLiteral("^SHA256:[A-Za-z0-9+/]{43}$"));
     if (!accepted.isEmpty() && !fingerprintPattern.match(accepted).hasMatch()) {
         err()
@@ -151,10 +236,9 @@ int runHosts(const QStringList& arguments)
                "prints it\n";
         return Cli::Usage;
     }
-    int exitCode = Cli::Success;
-    const auto inventory = loadInventory(parser, &exitCode);
+    const auto inventory = call.inventory();
     if (!inventory)
-        return exitCode;
+        return Cli::Usage;
 
     CredentialStore credentials;
     TerminalPrompter prompter;
@@ -172,18 +256,440 @@ int runHosts(const QStringList& arguments)
     if (prober.pending() > 0)
         loop.exec();
 
-    QList<HostStatus> ordered;
-    for (const Host& host : inventory->hosts)
-        ordered << statuses.value(host.name);
-    if (parser.isSet(jsonOption)) {
-        QJsonArray array;
-        for (const HostStatus& status : ordered)
-            array.append(status.toJson());
-        out() << QJsonDocument(array).toJson(QJsonDocument::Indented);
-    } else {
-        printHostTable(ordered);
+    QJsonArray array;
+    QList<QStringList> rows;
+    for (const Host& host : inventory->hosts) {
+        const HostStatus status = statuses.value(host.name);
+        array.append(status.toJson());
+        rows << QStringList { status.name, QStringLiteral("%1:%2").arg(status.address).arg(status.port),
+            status.reachable() ? QStringLiteral("yes") : QStringLiteral("no"),
+            status.hostKey.sha256.isEmpty() ? QStringLiteral("-") : status.hostKey.sha256, status.auth,
+            status.error.isError() ? status.error.message : QString() };
     }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(array);
+    else
+        printTable({ QStringLiteral("NAME"), QStringLiteral("ADDRESS"), QStringLiteral("REACHABLE"),
+                       QStringLiteral("HOST KEY"), QStringLiteral("AUTH"), QStringLiteral("ERROR") },
+            rows);
     return Cli::Success; // unreachable hosts are reported, not a failure of the command
+}
+
+// State and counts of one instance; errors are part of the answer, not a failure of the command.
+QJsonObject describeInstance(PackitTarget target)
+{
+    QJsonObject object { { QStringLiteral("host"), target.host.name },
+        { QStringLiteral("instance"), target.instance.name },
+        { QStringLiteral("outpackPort"), target.instance.outpackPort },
+        { QStringLiteral("apiPort"), target.instance.apiPort },
+        { QStringLiteral("root"), target.instance.outpackRoot } };
+    PackitConnection connection(target);
+    QStringList errors;
+    QString error;
+    for (const QString& unit : target.units()) {
+        const QString state = connection.unitState(unit, &error);
+        object.insert(unit == target.outpackUnit() ? QStringLiteral("outpackState") : QStringLiteral("apiState"),
+            state.isEmpty() ? QJsonValue() : QJsonValue(state));
+        if (state.isEmpty())
+            errors << error;
+    }
+    if (const auto root = connection.rootStats(target.instance.outpackRoot, &error)) {
+        object.insert(QStringLiteral("rootFiles"), root->files);
+        object.insert(QStringLiteral("rootBytes"), root->bytes);
+    } else {
+        errors << error;
+    }
+    if (connection.openDatabase(&error)) {
+        QSqlDatabase db = connection.database();
+        if (const auto counts = PackitQueries::counts(db, &error)) {
+            object.insert(QStringLiteral("packets"), counts->value(QStringLiteral("packets")));
+            object.insert(QStringLiteral("groups"), counts->value(QStringLiteral("groups")));
+        } else {
+            errors << error;
+        }
+    } else {
+        errors << error;
+    }
+    object.insert(
+        QStringLiteral("error"), errors.isEmpty() ? QJsonValue() : QJsonValue(errors.join(QStringLiteral("; "))));
+    return object;
+}
+
+int runPackitInstances(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addValue(QStringLiteral("host"), QStringLiteral("Inventory host."), QStringLiteral("HOST"));
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.require({ QStringLiteral("host") }))
+        return Cli::Usage;
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return Cli::Usage;
+    const QString hostName = call.value(QStringLiteral("host"));
+    if (const QString bad = NameRules::nameError(QStringLiteral("host"), hostName); !bad.isEmpty()) {
+        err() << "opsdeck: " << bad << "\n";
+        return Cli::Usage;
+    }
+    const Host* host = inventory->host(hostName);
+    if (!host) {
+        err() << "opsdeck: no host \"" << hostName << "\" in the inventory\n";
+        return Cli::Usage;
+    }
+    QJsonArray array;
+    QList<QStringList> rows;
+    for (const PackitInstance& instance : host->instances) {
+        int exitCode = Cli::Success;
+        const auto target = packitTarget(*inventory, hostName, instance.name, &exitCode);
+        const QJsonObject object = target
+            ? describeInstance(*target)
+            : QJsonObject { { QStringLiteral("host"), hostName }, { QStringLiteral("instance"), instance.name },
+                  { QStringLiteral("error"), QStringLiteral("see above") } };
+        array.append(object);
+        rows << QStringList { object.value(QStringLiteral("instance")).toString(),
+            object.value(QStringLiteral("outpackState")).toString(QStringLiteral("?")),
+            object.value(QStringLiteral("apiState")).toString(QStringLiteral("?")),
+            QString::number(object.value(QStringLiteral("packets")).toInteger()),
+            QString::number(object.value(QStringLiteral("groups")).toInteger()),
+            QString::number(object.value(QStringLiteral("rootFiles")).toInteger()),
+            QString::number(object.value(QStringLiteral("rootBytes")).toInteger()),
+            object.value(QStringLiteral("error")).toString() };
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(array);
+    else
+        printTable(
+            { QStringLiteral("INSTANCE"), QStringLiteral("OUTPACK"), QStringLiteral("API"), QStringLiteral("PACKETS"),
+                QStringLiteral("GROUPS"), QStringLiteral("FILES"), QStringLiteral("BYTES"), QStringLiteral("ERROR") },
+            rows);
+    return Cli::Success;
+}
+
+void addInstanceOptions(Invocation& call)
+{
+    call.addValue(QStringLiteral("host"), QStringLiteral("Inventory host."), QStringLiteral("HOST"));
+    call.addValue(
+        QStringLiteral("instance"), QStringLiteral("Packit instance on that host."), QStringLiteral("INSTANCE"));
+}
+
+struct InstanceCall
+{
+    Inventory inventory;
+    PackitTarget target;
+};
+
+// The --host/--instance commands' common start: the inventory, the instance, its secrets.
+std::optional<InstanceCall> instanceCall(const Invocation& call, int* exitCode)
+{
+    *exitCode = Cli::Usage;
+    if (!call.require({ QStringLiteral("host"), QStringLiteral("instance") }))
+        return std::nullopt;
+    auto inventory = call.inventory();
+    if (!inventory)
+        return std::nullopt;
+    auto target = packitTarget(
+        *inventory, call.value(QStringLiteral("host")), call.value(QStringLiteral("instance")), exitCode);
+    if (!target)
+        return std::nullopt;
+    return InstanceCall { std::move(*inventory), std::move(*target) };
+}
+
+int runPackitPackets(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addInstanceOptions(call);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array, one object per packet."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto resolved = instanceCall(call, &exitCode);
+    if (!resolved)
+        return exitCode;
+    const auto& [inventory, target] = *resolved;
+    PackitConnection connection(target);
+    QString error;
+    if (!connection.openDatabase(&error)) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    QSqlQuery query(connection.database());
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT id, name, display_name, start_time, end_time, import_time FROM packet "
+                                   "ORDER BY id"))) {
+        err() << "opsdeck: listing the packets of " << target.id() << " failed: " << query.lastError().text() << "\n";
+        return Cli::Failure;
+    }
+    const bool json = call.isSet(QStringLiteral("json"));
+    QJsonArray array;
+    if (!json)
+        out() << "ID                        NAME\n";
+    while (query.next()) {
+        if (!json) {
+            out() << query.value(0).toString().leftJustified(26) << query.value(1).toString() << "\n";
+            continue;
+        }
+        array.append(QJsonObject { { QStringLiteral("id"), query.value(0).toString() },
+            { QStringLiteral("name"), query.value(1).toString() },
+            { QStringLiteral("displayName"), QJsonValue::fromVariant(query.value(2)) },
+            { QStringLiteral("startTime"), query.value(3).toDouble() },
+            { QStringLiteral("endTime"), query.value(4).toDouble() },
+            { QStringLiteral("importTime"), query.value(5).toDouble() } });
+    }
+    if (json)
+        printJson(array);
+    return Cli::Success;
+}
+
+// Plans the wipe on a runner thread and waits for it.
+std::optional<Plan> planWipe(OperationRunner& runner, QString* error)
+{
+    std::optional<Plan> result;
+    QEventLoop loop;
+    QObject::connect(&runner, &OperationRunner::planned, &loop, [&](const Plan& plan) {
+        result = plan;
+        loop.quit();
+    });
+    QObject::connect(&runner, &OperationRunner::planFailed, &loop, [&](const QString& why) {
+        *error = why;
+        loop.quit();
+    });
+    runner.plan();
+    loop.exec();
+    return result;
+}
+
+void printPlan(const Plan& plan)
+{
+    out() << plan.verb << " " << plan.target << (plan.production ? "  [PRODUCTION]" : "")
+          << (plan.readOnly ? "  [READ-ONLY: will be refused]" : "") << "\n\n";
+    for (const Plan::Count& count : plan.counts)
+        out() << "  " << QString::number(count.value).rightJustified(12) << "  " << count.label << "\n";
+    out() << "\nSteps:\n";
+    int number = 1;
+    for (const Plan::Step& step : plan.steps)
+        out() << "  " << number++ << ". " << step.title << "\n       " << step.command << "\n";
+    if (!plan.warnings.isEmpty()) {
+        out() << "\nNote:\n";
+        for (const QString& warning : plan.warnings)
+            out() << "  - " << warning << "\n";
+    }
+    if (plan.irreversible)
+        out() << "\nThis cannot be undone. To run it: --confirm " << plan.targetName << "\n";
+}
+
+int runPlanWipe(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addInstanceOptions(call);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto resolved = instanceCall(call, &exitCode);
+    if (!resolved)
+        return exitCode;
+    const auto& [inventory, target] = *resolved;
+    OperationRunner runner(std::make_unique<PackitWipeOperation>(target), journalPath(inventory));
+    QString error;
+    const auto plan = planWipe(runner, &error);
+    if (!plan) {
+        err() << "opsdeck: planning the wipe of " << target.id() << " failed: " << error << "\n";
+        return Cli::Failure;
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(plan->toJson());
+    else
+        printPlan(*plan);
+    return Cli::Success;
+}
+
+std::atomic_bool g_interrupted = false;
+
+int runRunWipe(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addInstanceOptions(call);
+    call.addValue(
+        QStringLiteral("confirm"), QStringLiteral("The instance name, typed to confirm."), QStringLiteral("TEXT"));
+    call.addValue(QStringLiteral("report"), QStringLiteral("Write the JSON report to FILE."), QStringLiteral("FILE"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.require({ QStringLiteral("host"), QStringLiteral("instance") }))
+        return Cli::Usage;
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type the instance name to confirm the wipe\n";
+        return Cli::Refused;
+    }
+    int exitCode = Cli::Success;
+    const auto resolved = instanceCall(call, &exitCode);
+    if (!resolved)
+        return exitCode;
+    const auto& [inventory, target] = *resolved;
+    OperationRunner runner(std::make_unique<PackitWipeOperation>(target), journalPath(inventory));
+    QString error;
+    const auto plan = planWipe(runner, &error);
+    if (!plan) {
+        err() << "opsdeck: planning the wipe of " << target.id() << " failed: " << error << "; nothing was changed\n";
+        return Cli::Failure;
+    }
+    // Ctrl-C cancels: the run stops between steps, interrupts what is in flight and recovers.
+    g_interrupted = false;
+    auto previous = std::signal(SIGINT, [](int) { g_interrupted = true; });
+    QTimer interruptWatch;
+    QObject::connect(&interruptWatch, &QTimer::timeout, &runner, [&runner] {
+        if (g_interrupted.exchange(false)) {
+            err() << "opsdeck: cancelling…\n";
+            err().flush();
+            runner.cancel();
+        }
+    });
+    interruptWatch.start(100);
+
+    std::optional<RunRecord> record;
+    QEventLoop loop;
+    QObject::connect(
+        &runner, &OperationRunner::refused, &loop, [&](OperationRunner::Refusal why, const QString& message) {
+            err() << "opsdeck: refused: " << message << "\n";
+            exitCode = why == OperationRunner::Refusal::Journal ? Cli::Failure : Cli::Refused;
+            loop.quit();
+        });
+    QObject::connect(
+        &runner, &OperationRunner::progressed, &loop, [](const StepRecord& step, double fraction, qint64 eta) {
+            if (step.state == StepRecord::State::Running)
+                return;
+            err() << QStringLiteral("[%1%] %2: %3%4\n")
+                         .arg(int(fraction * 100), 3)
+                         .arg(step.title, StepRecord::stateName(step.state),
+                             eta >= 0 ? QStringLiteral(" (about %1 s left)").arg(eta) : QString());
+            err().flush();
+        });
+    QObject::connect(&runner, &OperationRunner::finished, &loop, [&](const RunRecord& finished) {
+        record = finished;
+        loop.quit();
+    });
+    runner.run(*plan, call.value(QStringLiteral("confirm")));
+    loop.exec();
+    std::signal(SIGINT, previous);
+    if (!record)
+        return exitCode;
+    if (const QString reportPath = call.value(QStringLiteral("report")); !reportPath.isEmpty()) {
+        if (!ReportWriter::write(*record, ReportWriter::Format::Json, reportPath, &error))
+            err() << "opsdeck: " << error << "\n";
+    }
+    out() << record->summary << "\nrun " << record->id << ": " << RunRecord::outcomeName(record->outcome) << "\n";
+    return record->outcome == RunRecord::Outcome::Succeeded ? Cli::Success : Cli::Failure;
+}
+
+int runJournal(const QStringList& arguments, const QString& verb)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    if (const auto done = call.parse())
+        return *done;
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return Cli::Usage;
+    Journal journal(journalPath(*inventory));
+    QString error;
+    if (!journal.open(&error)) {
+        err() << "opsdeck: cannot open the journal " << journal.path() << ": " << error << "\n";
+        return Cli::Failure;
+    }
+    if (verb == QStringLiteral("verify")) {
+        const Journal::Verification check = journal.verify();
+        if (check.intact) {
+            out() << journal.path() << ": intact (" << check.checked << " entries)\n";
+            return Cli::Success;
+        }
+        err() << journal.path() << ": entry " << check.firstBadSeq << " is bad: " << check.problem << "\n";
+        return Cli::Failure;
+    }
+    const QList<RunRecord> runs = journal.runs({}, &error);
+    if (!error.isEmpty()) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    QJsonArray array;
+    QList<QStringList> rows;
+    for (const RunRecord& run : runs) {
+        array.append(QJsonObject { { QStringLiteral("id"), run.id }, { QStringLiteral("operation"), run.operation },
+            { QStringLiteral("target"), run.target },
+            { QStringLiteral("outcome"), RunRecord::outcomeName(run.outcome) }, { QStringLiteral("user"), run.user },
+            { QStringLiteral("startedAt"), run.startedAt.toString(Qt::ISODateWithMs) },
+            { QStringLiteral("finishedAt"), run.finishedAt.toString(Qt::ISODateWithMs) } });
+        rows << QStringList { run.id, run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+            run.operation, run.target, RunRecord::outcomeName(run.outcome), run.user };
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(array);
+    else
+        printTable({ QStringLiteral("RUN"), QStringLiteral("STARTED"), QStringLiteral("OPERATION"),
+                       QStringLiteral("TARGET"), QStringLiteral("OUTCOME"), QStringLiteral("USER") },
+            rows);
+    return Cli::Success;
+}
+
+int runReportExport(const QStringList& arguments)
+{
+    Invocation call(arguments, 3);
+    call.addValue(QStringLiteral("format"), QStringLiteral("json, csv, html or pdf."), QStringLiteral("FORMAT"));
+    call.addValue(QStringLiteral("o"), QStringLiteral("Output file."), QStringLiteral("FILE"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.require({ QStringLiteral("format"), QStringLiteral("o") }))
+        return Cli::Usage;
+    const auto format = ReportWriter::formatFromName(call.value(QStringLiteral("format")));
+    if (!format) {
+        err() << "opsdeck: --format \"" << call.value(QStringLiteral("format")) << "\": use json, csv, html or pdf\n";
+        return Cli::Usage;
+    }
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return Cli::Usage;
+    Journal journal(journalPath(*inventory));
+    QString error;
+    if (!journal.open(&error)) {
+        err() << "opsdeck: cannot open the journal " << journal.path() << ": " << error << "\n";
+        return Cli::Failure;
+    }
+    const QString runId = call.word(2);
+    const auto run = journal.run(runId, &error);
+    if (!run) {
+        err() << "opsdeck: no run \"" << runId << "\" in " << journal.path()
+              << (error.isEmpty() ? QString() : QStringLiteral(": ") + error)
+              << "; opsdeck journal list shows the runs\n";
+        return Cli::Usage;
+    }
+    if (!ReportWriter::write(*run, *format, call.value(QStringLiteral("o")), &error)) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    return Cli::Success;
+}
+
+struct Command
+{
+    QStringList words; // the subcommand, e.g. {"plan", "packit-wipe"}
+    std::function<int(const QStringList&)> handler;
+};
+
+const QList<Command>& commands()
+{
+    static const QList<Command> table = {
+        { { QStringLiteral("check") }, runCheck },
+        { { QStringLiteral("hosts") }, runHosts },
+        { { QStringLiteral("packit"), QStringLiteral("instances") }, runPackitInstances },
+        { { QStringLiteral("packit"), QStringLiteral("packets") }, runPackitPackets },
+        { { QStringLiteral("plan"), QStringLiteral("packit-wipe") }, runPlanWipe },
+        { { QStringLiteral("run"), QStringLiteral("packit-wipe") }, runRunWipe },
+        { { QStringLiteral("journal"), QStringLiteral("list") },
+            [](const QStringList& a) { return runJournal(a, QStringLiteral("list")); } },
+        { { QStringLiteral("journal"), QStringLiteral("verify") },
+            [](const QStringList& a) { return runJournal(a, QStringLiteral("verify")); } },
+        { { QStringLiteral("report"), QStringLiteral("export") }, runReportExport },
+    };
+    return table;
 }
 
 } // namespace
@@ -193,27 +699,30 @@ bool Cli::isSubcommand(const QString& argument)
     // Help and version must work without a display, so they never reach the GUI's QApplication.
     static const QStringList headless
         = { QStringLiteral("help"), QStringLiteral("--help"), QStringLiteral("-h"), QStringLiteral("--version") };
-    return kSubcommands.contains(argument) || headless.contains(argument);
+    if (headless.contains(argument))
+        return true;
+    return std::any_of(commands().cbegin(), commands().cend(),
+        [&](const Command& command) { return command.words.first() == argument; });
 }
 
 int Cli::run(const QStringList& arguments)
 {
-    const QString subcommand = arguments.value(1);
-    QStringList rest = arguments.mid(1); // the parser treats the subcommand as argv[0]
+    const QString first = arguments.value(1);
     int code = Usage;
-    if (subcommand == QStringLiteral("check"))
-        code = runCheck(rest);
-    else if (subcommand == QStringLiteral("hosts"))
-        code = runHosts(rest);
-    else if (subcommand == QStringLiteral("--version")) {
+    if (first == QStringLiteral("--version")) {
         out() << QCoreApplication::applicationName() << " " << QCoreApplication::applicationVersion() << "\n";
         code = Success;
-    } else if (subcommand == QStringLiteral("help") || subcommand == QStringLiteral("--help")
-        || subcommand == QStringLiteral("-h")) {
+    } else if (first == QStringLiteral("help") || first == QStringLiteral("--help") || first == QStringLiteral("-h")) {
         out() << usageText();
         code = Success;
-    } else
-        err() << "opsdeck: unknown subcommand \"" << subcommand << "\"\n" << usageText();
+    } else {
+        const auto command = std::find_if(commands().cbegin(), commands().cend(),
+            [&](const Command& candidate) { return arguments.mid(1, candidate.words.size()) == candidate.words; });
+        if (command != commands().cend())
+            code = command->handler(arguments); // the parser skips arguments[0]; the words stay positional
+        else
+            err() << "opsdeck: unknown subcommand \"" << arguments.mid(1, 2).join(u' ') << "\"\n" << usageText();
+    }
     out().flush();
     err().flush();
     return code;

@@ -5,8 +5,14 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QGuiApplication>
+#include <QLoggingCategory>
 
 #include <memory>
+
+#include <unistd.h>
 
 int main(int argc, char* argv[])
 {
@@ -15,7 +21,21 @@ int main(int argc, char* argv[])
     QCoreApplication::setApplicationVersion(QStringLiteral(OPSDECK_VERSION));
 
     if (argc > 1 && opsdeck::Cli::isSubcommand(QString::fromLocal8Bit(argv[1]))) {
-        QCoreApplication app(argc, argv);
+        // The CLI shows no window, but rendering a PDF report needs a QGuiApplication: the offscreen platform
+        // gives one without a display.
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+        if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+            // What Qt would fall back to, without its warning on every command.
+            const QByteArray runtime = "/tmp/runtime-" + QByteArray::number(getuid());
+            QDir().mkpath(QString::fromLocal8Bit(runtime));
+            QFile::setPermissions(
+                QString::fromLocal8Bit(runtime), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+            qputenv("XDG_RUNTIME_DIR", runtime);
+        }
+        // Progress and results go to the terminal; the modules' info and debug logs only when asked for.
+        if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
+            QLoggingCategory::setFilterRules(QStringLiteral("opsdeck.*.info=false\nopsdeck.*.debug=false"));
+        QGuiApplication app(argc, argv);
         return opsdeck::Cli::run(app.arguments());
     }
 

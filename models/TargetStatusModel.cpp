@@ -54,6 +54,14 @@ void TargetStatusModel::updateHost(const HostStatus& status)
     }
 }
 
+void TargetStatusModel::setCells(int row, const QStringList& cells)
+{
+    if (row < 0 || row >= m_targets.size())
+        return;
+    m_targets[row].cells = cells;
+    emit dataChanged(index(row, 0), index(row, statusColumn() - 1));
+}
+
 int TargetStatusModel::rowCount(const QModelIndex& parent) const
 {
     return parent.isValid() ? 0 : int(m_targets.size());

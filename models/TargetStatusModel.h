@@ -24,6 +24,8 @@ public:
 
     void setTargets(const QList<Target>& targets);
     void updateHost(const HostStatus& status);
+    // Replaces a row's own cells (live values such as unit states and counts).
+    void setCells(int row, const QStringList& cells);
     const Target& target(int row) const { return m_targets.at(row); }
     int statusColumn() const { return int(m_headers.size()); }
 

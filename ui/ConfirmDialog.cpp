@@ -3,6 +3,7 @@
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFontDatabase>
+#include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -21,30 +22,34 @@ void ConfirmDialog::setNextAnswer(bool accept)
 }
 
 namespace {
-QDialog* buildDialog(QWidget* parent, const QString& title, const QString& text, const QString& details)
+QDialog* buildDialog(QWidget* parent, const QString& title, const QString& text)
 {
     auto* dialog = new QDialog(parent);
     dialog->setWindowTitle(title);
-    dialog->setMinimumWidth(560);
+    dialog->setMinimumWidth(600);
     auto* layout = new QVBoxLayout(dialog);
     auto* heading = new QLabel(QStringLiteral("<b>%1</b>").arg(title.toHtmlEscaped()), dialog);
     layout->addWidget(heading);
     auto* body = new QLabel(text, dialog);
     body->setWordWrap(true);
-    body->setMinimumWidth(540); // wrapped labels size their height for this width, not a narrow guess
+    body->setMinimumWidth(580); // wrapped labels size their height for this width, not a narrow guess
     body->setTextInteractionFlags(Qt::TextSelectableByMouse);
     layout->addWidget(body);
-    if (!details.isEmpty()) {
-        auto* block = new QPlainTextEdit(details, dialog);
-        block->setReadOnly(true);
-        block->setLineWrapMode(QPlainTextEdit::NoWrap);
-        block->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-        // As tall as its lines, so a one-line fingerprint does not sit in a large empty box.
-        const int lines = int(details.count(u'\n')) + 1;
-        block->setFixedHeight(std::min(160, block->fontMetrics().lineSpacing() * lines + 16));
-        layout->addWidget(block);
-    }
     return dialog;
+}
+
+// Commands, fingerprints: monospace, selectable, as tall as its lines up to a limit (then it scrolls).
+void addDetails(QDialog* dialog, const QString& details)
+{
+    if (details.isEmpty())
+        return;
+    auto* block = new QPlainTextEdit(details, dialog);
+    block->setReadOnly(true);
+    block->setLineWrapMode(QPlainTextEdit::NoWrap);
+    block->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    const int lines = int(details.count(u'\n')) + 1;
+    block->setFixedHeight(std::min(130, block->fontMetrics().lineSpacing() * lines + 16));
+    dialog->layout()->addWidget(block);
 }
 } // namespace
 
@@ -55,20 +60,57 @@ bool ConfirmDialog::ask(QWidget* parent, const Request& request)
         s_nextAnswer.reset();
         return answer;
     }
-    QDialog* dialog = buildDialog(parent, request.title, request.text, request.details);
+    QDialog* dialog = buildDialog(parent, request.title, request.text);
     auto* layout = static_cast<QVBoxLayout*>(dialog->layout());
+    if (!request.environment.isEmpty()) {
+        auto* environment = new QLabel(QObject::tr("Environment: %1").arg(request.environment.toUpper()), dialog);
+        environment->setObjectName(QStringLiteral("environment"));
+        environment->setStyleSheet(request.environment == QStringLiteral("production")
+                ? QStringLiteral("color: #b71c1c; font-weight: bold;")
+                : QString());
+        layout->insertWidget(1, environment);
+    }
+    if (!request.counts.isEmpty()) {
+        auto* grid = new QGridLayout;
+        int row = 0;
+        for (const auto& [label, value] : request.counts) {
+            auto* number = new QLabel(value, dialog);
+            number->setAlignment(Qt::AlignRight);
+            number->setStyleSheet(QStringLiteral("font-weight: bold;"));
+            grid->addWidget(number, row, 0);
+            grid->addWidget(new QLabel(label, dialog), row++, 1);
+        }
+        grid->setColumnStretch(1, 1);
+        grid->setVerticalSpacing(4);
+        grid->setHorizontalSpacing(12);
+        layout->addLayout(grid);
+    }
+    for (const QString& warning : request.warnings) {
+        auto* note = new QLabel(QStringLiteral("⚠ ") + warning, dialog);
+        note->setWordWrap(true);
+        note->setStyleSheet(QStringLiteral("color: #e65100;"));
+        layout->addWidget(note);
+    }
+    addDetails(dialog, request.details);
+    if (request.irreversible) {
+        auto* undo = new QLabel(QObject::tr("This cannot be undone."), dialog);
+        undo->setStyleSheet(QStringLiteral("color: #b71c1c; font-weight: bold;"));
+        layout->addWidget(undo);
+    }
     QLineEdit* typed = nullptr;
     if (!request.typedName.isEmpty()) {
         layout->addWidget(
             new QLabel(QObject::tr("Type <b>%1</b> to confirm:").arg(request.typedName.toHtmlEscaped()), dialog));
         typed = new QLineEdit(dialog);
+        typed->setObjectName(QStringLiteral("typedName"));
         layout->addWidget(typed);
     }
     auto* buttons = new QDialogButtonBox(dialog);
     QPushButton* cancel = buttons->addButton(QDialogButtonBox::Cancel);
     QPushButton* verb = buttons->addButton(request.verb, QDialogButtonBox::AcceptRole);
+    verb->setObjectName(QStringLiteral("verb"));
     if (request.destructive)
-        verb->setStyleSheet(QStringLiteral("QPushButton { color: #b71c1c; font-weight: bold; }"));
+        verb->setStyleSheet(QStringLiteral("QPushButton:enabled { color: #b71c1c; font-weight: bold; }"));
     verb->setAutoDefault(false);
     cancel->setDefault(true);
     cancel->setFocus();
@@ -92,7 +134,8 @@ void ConfirmDialog::inform(QWidget* parent, const QString& title, const QString&
         s_nextAnswer.reset();
         return;
     }
-    QDialog* dialog = buildDialog(parent, title, text, details);
+    QDialog* dialog = buildDialog(parent, title, text);
+    addDetails(dialog, details);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
     dialog->layout()->addWidget(buttons);

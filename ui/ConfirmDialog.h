@@ -1,6 +1,9 @@
 #pragma once
 
+#include <QList>
+#include <QPair>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -21,6 +24,10 @@ public:
         QString verb; // the button: "Trust host", "Wipe training"
         bool destructive = false;
         QString typedName; // non-empty: the verb stays disabled until this is typed
+        QString environment; // "production" is shown in red
+        QList<QPair<QString, QString>> counts; // label, value: what will be lost
+        QStringList warnings;
+        bool irreversible = false; // says "This cannot be undone."
     };
 
     static bool ask(QWidget* parent, const Request& request);

@@ -2,18 +2,22 @@
 
 #include "ConfirmDialog.h"
 #include "InventoryErrorView.h"
+#include "PackitPane.h"
+#include "RunsDock.h"
 #include "SecretDialog.h"
 #include "StatusIcons.h"
 #include "TargetPane.h"
 #include "TargetStatusModel.h"
 #include "config/InventoryLoader.h"
 #include "core/Logging.h"
+#include "runbook/Journal.h"
 #include "secrets/CredentialStore.h"
 #include "ssh/HostProber.h"
 #include "ssh/SshConnectionPool.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -52,30 +56,6 @@ TargetPane* hostsPane(const Inventory& inventory)
                               QObject::tr("Every SSH host in the inventory. opsdeck connects with strict host key "
                                           "checking, logs in, and runs a no-op command to prove the host is usable."),
                               {}, QObject::tr("The inventory has no hosts.") },
-        model);
-}
-
-TargetPane* packitPane(const Inventory& inventory)
-{
-    auto* model = new TargetStatusModel({ QObject::tr("Instance"), QObject::tr("Host"), QObject::tr("outpack port"),
-        QObject::tr("API port"), QObject::tr("outpack root") });
-    QList<TargetStatusModel::Target> targets;
-    for (const Host& host : inventory.hosts) {
-        for (const PackitInstance& instance : host.instances) {
-            targets << TargetStatusModel::Target { { instance.name, host.name, QString::number(instance.outpackPort),
-                                                       QString::number(instance.apiPort), instance.outpackRoot },
-                host.name, {} };
-        }
-    }
-    model->setTargets(targets);
-    return new TargetPane(
-        { QObject::tr("Packit"),
-            QObject::tr("Packit instances (outpack_server, packit-api and a PostgreSQL database each), "
-                        "reached over SSH and an SSH tunnel to the database."),
-            QObject::tr("Not built yet: listing packet groups and packets, and wiping an instance. "
-                        "This pane shows the instances the inventory declares and whether their host "
-                        "is reachable; nothing here reads or changes an instance."),
-            QObject::tr("The inventory declares no Packit instances (hosts[].instances).") },
         model);
 }
 
@@ -176,6 +156,7 @@ MainWindow::MainWindow(const QString& inventoryPath, QWidget* parent)
     , m_activity(new QLabel(this))
     , m_keychain(new QLabel(this))
     , m_inventoryLabel(new QLabel(this))
+    , m_runs(new RunsDock(this))
 {
     setWindowTitle(tr("opsdeck"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/opsdeck.svg")));
@@ -203,6 +184,9 @@ MainWindow::MainWindow(const QString& inventoryPath, QWidget* parent)
     m_checkAllAction
         = hostsMenu->addAction(tr("&Check all hosts"), QKeySequence::Refresh, this, [this] { checkHosts({}); });
 
+    m_runs->hide(); // shown when the first operation starts
+    addDockWidget(Qt::BottomDockWidgetArea, m_runs);
+
     statusBar()->addWidget(m_activity, 1);
     statusBar()->addPermanentWidget(m_keychain);
     statusBar()->addPermanentWidget(m_inventoryLabel);
@@ -215,9 +199,9 @@ MainWindow::~MainWindow()
     clearPanes();
 }
 
-TargetPane* MainWindow::pane(const QString& title) const
+SystemPane* MainWindow::pane(const QString& title) const
 {
-    for (TargetPane* candidate : m_panes) {
+    for (SystemPane* candidate : m_panes) {
         if (candidate->title() == title)
             return candidate;
     }
@@ -299,7 +283,7 @@ void MainWindow::buildPanes(const Inventory& inventory)
     });
 
     addPane(hostsPane(inventory));
-    addPane(packitPane(inventory));
+    addPane(new PackitPane(inventory, m_credentials.get(), m_runs, journalPath(inventory)));
     addPane(datamonPane(inventory));
     addPane(raftPane(inventory));
     addPane(pulumiPane(inventory));
@@ -307,16 +291,18 @@ void MainWindow::buildPanes(const Inventory& inventory)
     m_sidebar->setCurrentRow(0);
 }
 
-void MainWindow::addPane(TargetPane* pane)
+void MainWindow::addPane(SystemPane* pane)
 {
     m_panes << pane;
     m_stack->addWidget(pane);
     auto* item = new QListWidgetItem(pane->title(), m_sidebar);
     item->setSizeHint(QSize(0, 34));
     item->setIcon(StatusIcons::icon(StatusIcons::Kind::Unknown));
-    connect(pane, &TargetPane::checkAgainRequested, this, &MainWindow::checkHosts);
-    connect(pane, &TargetPane::hostKeyRequested, this, &MainWindow::reviewHostKey);
-    connect(pane, &TargetPane::selectionChanged, this, &MainWindow::updateHostKeyActions);
+    if (auto* targets = qobject_cast<TargetPane*>(pane)) {
+        connect(targets, &TargetPane::checkAgainRequested, this, &MainWindow::checkHosts);
+        connect(targets, &TargetPane::hostKeyRequested, this, &MainWindow::reviewHostKey);
+        connect(targets, &TargetPane::selectionChanged, this, &MainWindow::updateHostKeyActions);
+    }
 }
 
 void MainWindow::checkHosts(const QStringList& hosts)
@@ -333,8 +319,8 @@ void MainWindow::checkHosts(const QStringList& hosts)
 void MainWindow::onHostStatus(const HostStatus& status)
 {
     m_statuses.insert(status.name, status);
-    for (TargetPane* pane : std::as_const(m_panes))
-        pane->model()->updateHost(status);
+    for (SystemPane* pane : std::as_const(m_panes))
+        pane->updateHost(status);
     updateHostKeyActions();
     updateSidebar();
     updateActivity();
@@ -409,7 +395,7 @@ void MainWindow::updateActivity()
 
 void MainWindow::updateHostKeyActions()
 {
-    for (TargetPane* pane : std::as_const(m_panes)) {
+    for (SystemPane* pane : std::as_const(m_panes)) {
         const HostStatus status = m_statuses.value(pane->selectedHost());
         pane->setHostKeyActionEnabled(status.hostKey.status == HostKeyInfo::Status::Unknown
             || status.hostKey.status == HostKeyInfo::Status::Changed);
@@ -438,14 +424,17 @@ void MainWindow::reviewHostKey(const QString& host)
     }
     if (status.hostKey.status != HostKeyInfo::Status::Unknown)
         return;
-    const bool trust = ConfirmDialog::ask(this,
-        { tr("Trust the host key of %1?").arg(host),
-            tr("opsdeck has no record of %1:%2 in %3. Compare this fingerprint with the one the host's administrator "
-               "gives you (ssh-keygen -lf on the host's key). If they match, opsdeck adds the key to %3 and connects.")
-                .arg(config->address)
-                .arg(config->port)
-                .arg(knownHosts),
-            status.hostKey.sha256, tr("Trust host"), false, {} });
+    ConfirmDialog::Request request;
+    request.title = tr("Trust the host key of %1?").arg(host);
+    request.text = tr("opsdeck has no record of %1:%2 in %3. Compare this fingerprint with the one the host's "
+                      "administrator gives you (ssh-keygen -lf on the host's key). If they match, opsdeck adds the key "
+                      "to %3 and connects.")
+                       .arg(config->address)
+                       .arg(config->port)
+                       .arg(knownHosts);
+    request.details = status.hostKey.sha256;
+    request.verb = tr("Trust host");
+    const bool trust = ConfirmDialog::ask(this, request);
     if (!trust)
         return;
     m_pool->session(host)->acceptHostKey(status.hostKey.sha256);
@@ -469,6 +458,28 @@ void MainWindow::createInventoryFromTemplate()
            "your own (docs/inventory.md lists every field), then choose Reload.")
             .arg(m_inventoryPath),
         {});
+}
+
+QString MainWindow::journalPath(const Inventory& inventory)
+{
+    return inventory.journal.path.isEmpty() ? Journal::defaultPath() : inventory.journal.path;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    if (m_runs->running() > 0) {
+        ConfirmDialog::Request request;
+        request.title = tr("Quit while an operation runs?");
+        request.text = tr("%n operation(s) still run. Quitting cancels them: each stops at a safe point and runs its "
+                          "recovery (for a wipe, the units are started again) before opsdeck exits.",
+            nullptr, m_runs->running());
+        request.verb = tr("Cancel and quit");
+        if (!ConfirmDialog::ask(this, request)) {
+            event->ignore();
+            return;
+        }
+    }
+    event->accept();
 }
 
 void MainWindow::openInventoryFile()

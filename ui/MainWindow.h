@@ -19,7 +19,8 @@ class CredentialStore;
 class HostProber;
 class SecretDialog;
 class SshConnectionPool;
-class TargetPane;
+class RunsDock;
+class SystemPane;
 
 // The console: a sidebar of systems, one pane each, and a status bar with connection activity. An inventory
 // that does not load shows its errors instead of the panes.
@@ -32,8 +33,9 @@ public:
 
     bool inventoryLoaded() const { return m_pool != nullptr; }
     QListWidget* sidebar() const { return m_sidebar; }
-    TargetPane* pane(const QString& title) const;
-    QList<TargetPane*> panes() const { return m_panes; }
+    SystemPane* pane(const QString& title) const;
+    QList<SystemPane*> panes() const { return m_panes; }
+    RunsDock* runs() const { return m_runs; }
     HostStatus hostStatus(const QString& host) const { return m_statuses.value(host); }
 
 public slots:
@@ -44,7 +46,9 @@ public slots:
 private:
     void buildPanes(const Inventory& inventory);
     void showErrors(const QString& path, const QList<InventoryError>& errors);
-    void addPane(TargetPane* pane);
+    void addPane(SystemPane* pane);
+    static QString journalPath(const Inventory& inventory);
+    void closeEvent(QCloseEvent* event) override;
     void clearPanes();
     void onHostStatus(const HostStatus& status);
     void updateActivity();
@@ -63,10 +67,11 @@ private:
 
     QListWidget* m_sidebar;
     QStackedWidget* m_stack;
-    QList<TargetPane*> m_panes;
+    QList<SystemPane*> m_panes;
     QLabel* m_activity;
     QLabel* m_keychain;
     QLabel* m_inventoryLabel;
+    RunsDock* m_runs;
     QAction* m_checkAllAction = nullptr;
 };
 

@@ -15,7 +15,7 @@
 namespace opsdeck {
 
 TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* parent)
-    : QWidget(parent)
+    : SystemPane(parent)
     , m_text(text)
     , m_model(model)
     , m_proxy(new QSortFilterProxyModel(this))
@@ -105,6 +105,11 @@ QStringList TargetPane::hosts() const
             names << host;
     }
     return names;
+}
+
+void TargetPane::updateHost(const HostStatus& status)
+{
+    m_model->updateHost(status);
 }
 
 void TargetPane::updateEmptyState()

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QWidget>
+#include "SystemPane.h"
 
 class QLabel;
 class QLineEdit;
@@ -15,7 +15,7 @@ class TargetStatusModel;
 
 // One system's pane: its inventory targets with the reachability of the hosts that reach them, a filter, and
 // a plain statement of what the pane can do so far.
-class TargetPane : public QWidget
+class TargetPane : public SystemPane
 {
     Q_OBJECT
 public:
@@ -31,12 +31,13 @@ public:
 
     TargetStatusModel* model() const { return m_model; }
     QTableView* view() const { return m_view; }
-    QString title() const { return m_text.title; }
+    QString title() const override { return m_text.title; }
     // The inventory host of the selected row, or empty.
-    QString selectedHost() const;
-    void setHostKeyActionEnabled(bool enabled);
+    QString selectedHost() const override;
+    void setHostKeyActionEnabled(bool enabled) override;
     // The inventory hosts that reach this pane's targets.
-    QStringList hosts() const;
+    QStringList hosts() const override;
+    void updateHost(const HostStatus& status) override;
 
 signals:
     void checkAgainRequested(const QStringList& hosts);

@@ -2,6 +2,7 @@
 
 #include "core/Logging.h"
 #include "secrets/CredentialStore.h"
+#include "secrets/SecretSpecs.h"
 
 namespace opsdeck {
 
@@ -36,32 +37,6 @@ SshSession* SshConnectionPool::session(const QString& hostName)
     return session;
 }
 
-SecretSpec SshConnectionPool::secretSpecFor(const Host& host)
-{
-    SecretSpec spec;
-    spec.kind = QStringLiteral("ssh");
-    spec.target = host.name;
-    spec.account = host.user;
-    spec.envVar = host.auth.secretEnv;
-    spec.label = host.auth.method == AuthMethod::Password
-        ? QStringLiteral("Password for %1@%2").arg(host.user, host.name)
-        : QStringLiteral("Passphrase of %1 (for %2@%3)").arg(host.auth.identityFile, host.user, host.name);
-    return spec;
-}
-
-bool SshConnectionPool::needsSecret(const Host& host) const
-{
-    switch (host.auth.method) {
-    case AuthMethod::Password:
-        return true;
-    case AuthMethod::Key:
-        return SshSession::keyNeedsPassphrase(host.auth.identityFile);
-    case AuthMethod::Agent:
-        return false;
-    }
-    return false;
-}
-
 void SshConnectionPool::prepare(
     const QString& hostName, QObject* context, std::function<void(SshSession*, const SshError&)> done)
 {
@@ -72,19 +47,20 @@ void SshConnectionPool::prepare(
         return;
     }
     const Host* host = m_inventory.host(hostName);
-    if (m_secretSet.value(hostName) || !needsSecret(*host)) {
+    if (m_secretSet.value(hostName) || !SecretSpecs::hostNeedsSecret(*host)) {
         done(ready, {});
         return;
     }
-    m_credentials->lookup(secretSpecFor(*host), context, [this, hostName, ready, done](const SecretResult& result) {
-        if (!result.ok) {
-            done(nullptr, { SshError::Kind::SecretRequired, result.error });
-            return;
-        }
-        ready->setSecret(result.secret);
-        m_secretSet.insert(hostName, true);
-        done(ready, {});
-    });
+    m_credentials->lookup(
+        SecretSpecs::forHost(*host), context, [this, hostName, ready, done](const SecretResult& result) {
+            if (!result.ok) {
+                done(nullptr, { SshError::Kind::SecretRequired, result.error });
+                return;
+            }
+            ready->setSecret(result.secret);
+            m_secretSet.insert(hostName, true);
+            done(ready, {});
+        });
 }
 
 void SshConnectionPool::acceptHostKey(const QString& sha256)
@@ -100,7 +76,7 @@ void SshConnectionPool::rejectSecret(const QString& hostName)
     if (!host)
         return;
     m_secretSet.remove(hostName);
-    m_credentials->invalidate(secretSpecFor(*host));
+    m_credentials->invalidate(SecretSpecs::forHost(*host));
     qCInfo(lcSsh) << "forgot the secret for" << hostName << "after it was refused";
 }
 

@@ -11,7 +11,6 @@
 namespace opsdeck {
 
 class CredentialStore;
-struct SecretSpec;
 
 // One SshSession per inventory host, shared by every pane and operation. It resolves the secret a host's auth
 // needs (environment, keychain or a prompt) before the session first connects.
@@ -35,15 +34,11 @@ public:
     // The server refused the secret: forget it so that the next prepare() asks again.
     void rejectSecret(const QString& hostName);
 
-    static SecretSpec secretSpecFor(const Host& host);
-
 signals:
     void stateChanged(const QString& hostName, opsdeck::SshSession::State state, const opsdeck::SshError& error);
     void hostKeyChecked(const QString& hostName, const opsdeck::HostKeyInfo& info);
 
 private:
-    bool needsSecret(const Host& host) const;
-
     Inventory m_inventory;
     CredentialStore* m_credentials;
     QHash<QString, SshSession*> m_sessions;

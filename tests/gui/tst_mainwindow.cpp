@@ -1,6 +1,7 @@
 // The console shell, offscreen, on the sandbox inventory.
 #include "ConfirmDialog.h"
 #include "MainWindow.h"
+#include "PackitPane.h"
 #include "Sandbox.h"
 #include "TargetPane.h"
 #include "TargetStatusModel.h"
@@ -20,6 +21,13 @@
 
 using namespace opsdeck;
 using namespace opsdeck::test;
+
+namespace {
+TargetPane* targetPane(const MainWindow& window, const QString& title)
+{
+    return qobject_cast<TargetPane*>(window.pane(title));
+}
+} // namespace
 
 class TestMainWindow : public QObject
 {
@@ -67,7 +75,7 @@ void TestMainWindow::showsEveryPaneWithLiveHostStatus()
         QTRY_VERIFY2_WITH_TIMEOUT(window.hostStatus(host).reachable(),
             qPrintable(host + QStringLiteral(": ") + window.hostStatus(host).error.message), 30000);
 
-    TargetPane* hosts = window.pane(QStringLiteral("Hosts"));
+    TargetPane* hosts = targetPane(window, QStringLiteral("Hosts"));
     QVERIFY(hosts);
     QCOMPARE(hosts->model()->rowCount(), m_sandbox.hostNames().size());
     for (int row = 0; row < hosts->model()->rowCount(); ++row) {
@@ -79,10 +87,11 @@ void TestMainWindow::showsEveryPaneWithLiveHostStatus()
                     .toString()
                     .startsWith(QStringLiteral("SHA256:")));
     }
-    TargetPane* packit = window.pane(QStringLiteral("Packit"));
-    QCOMPARE(packit->model()->rowCount(), 6); // the packit-infra instances of the three Packit hosts
-    QCOMPARE(window.pane(QStringLiteral("Pulumi"))->model()->rowCount(), 1);
-    QCOMPARE(window.pane(QStringLiteral("Deploy"))->model()->rowCount(), 3);
+    auto* packit = qobject_cast<PackitPane*>(window.pane(QStringLiteral("Packit")));
+    QVERIFY(packit);
+    QCOMPARE(packit->instances()->rowCount(), 6); // the packit-infra instances of the three Packit hosts
+    QCOMPARE(targetPane(window, QStringLiteral("Pulumi"))->model()->rowCount(), 1);
+    QCOMPARE(targetPane(window, QStringLiteral("Deploy"))->model()->rowCount(), 3);
     QTRY_VERIFY(window.statusBar()->findChild<QLabel*>() != nullptr);
     const QString activity = window.statusBar()->findChildren<QLabel*>().first()->text();
     QVERIFY2(activity.contains(QStringLiteral("4 of 4 hosts reachable")), qPrintable(activity));
@@ -94,14 +103,15 @@ void TestMainWindow::showsEveryPaneWithLiveHostStatus()
 void TestMainWindow::panesSayPlainlyWhatIsNotBuilt()
 {
     MainWindow window(m_sandbox.inventoryPath());
-    for (const QString& title : { QStringLiteral("Packit"), QStringLiteral("datamon"), QStringLiteral("RAFT"),
-             QStringLiteral("Pulumi"), QStringLiteral("Deploy") }) {
-        TargetPane* pane = window.pane(title);
+    for (const QString& title :
+        { QStringLiteral("datamon"), QStringLiteral("RAFT"), QStringLiteral("Pulumi"), QStringLiteral("Deploy") }) {
+        TargetPane* pane = targetPane(window, title);
         QVERIFY(pane);
         auto* scope = pane->findChild<QLabel*>(QStringLiteral("scopeNotice"));
         QVERIFY2(scope && scope->text().startsWith(QStringLiteral("Not built yet")), qPrintable(title));
     }
     QVERIFY(!window.pane(QStringLiteral("Hosts"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
+    QVERIFY(!window.pane(QStringLiteral("Packit"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
 }
 
 void TestMainWindow::invalidInventoryShowsItsErrors()
@@ -149,7 +159,7 @@ void TestMainWindow::unknownHostKeyIsTrustedOnlyAfterConfirmation()
     const QString dev = QStringLiteral("wpia-packit-dev");
     QTRY_COMPARE_WITH_TIMEOUT(window.hostStatus(dev).hostKey.status, HostKeyInfo::Status::Unknown, 30000);
     QTRY_COMPARE_WITH_TIMEOUT(window.hostStatus(dev).reachability, HostStatus::Reachability::Unreachable, 30000);
-    TargetPane* hosts = window.pane(QStringLiteral("Hosts"));
+    TargetPane* hosts = targetPane(window, QStringLiteral("Hosts"));
     int row = 0;
     while (hosts->model()->target(row).host != dev)
         ++row;

@@ -1,0 +1,58 @@
+#pragma once
+
+#include "packit/PackitTarget.h"
+#include "ssh/SshSession.h"
+
+#include <QMutex>
+#include <QPointer>
+#include <QSqlDatabase>
+
+#include <memory>
+
+namespace opsdeck {
+
+// A worker thread's own way into one Packit instance: an SSH session to its host for commands, and a
+// PostgreSQL connection through a tunnel on that session. Blocking calls: never use it on the GUI thread.
+class PackitConnection
+{
+public:
+    explicit PackitConnection(PackitTarget target);
+    ~PackitConnection();
+
+    const PackitTarget& target() const { return m_target; }
+
+    // Runs argv on the host and waits (the wait spins this thread's event loop).
+    ExecResult run(const QStringList& argv, int timeoutMs = 120000);
+    // Expands the host's command template and runs it.
+    ExecResult runTemplate(const QString& name, const QMap<QString, QStringList>& values, int timeoutMs = 120000);
+
+    // Opens (once) the database through the tunnel; the returned connection belongs to this thread.
+    bool openDatabase(QString* error);
+    QSqlDatabase database() const;
+
+    // Thread-safe: interrupts the command and the query in flight (used by cancel).
+    void interrupt();
+
+    // "ActiveState" of a unit, e.g. "active", "inactive", "failed"; empty with *error on failure.
+    QString unitState(const QString& unit, QString* error);
+    struct RootStats
+    {
+        bool exists = false;
+        qint64 files = 0;
+        qint64 bytes = 0;
+    };
+    std::optional<RootStats> rootStats(const QString& path, QString* error);
+
+    static QString describe(const ExecResult& result);
+
+private:
+    PackitTarget m_target;
+    std::unique_ptr<SshSession> m_session;
+    std::unique_ptr<SshTunnel> m_tunnel;
+    QString m_connectionName;
+    mutable QMutex m_mutex; // guards m_running and m_backendPid for interrupt()
+    QPointer<SshCommand> m_running;
+    qint64 m_backendPid = 0;
+};
+
+} // namespace opsdeck

@@ -1,0 +1,672 @@
+#include "runbook/Journal.h"
+
+#include "core/Logging.h"
+
+#include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSet>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QSysInfo>
+
+#include <algorithm>
+#include <atomic>
+
+#include <cerrno>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+
+namespace opsdeck {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+// Long enough to outlast another console's append or lock, short enough that a stuck writer shows as an error.
+constexpr int kBusyTimeoutMs = 10000;
+const QString kReportKind = u"report"_s;
+const QString kLockKind = u"lock"_s;
+const QString kFirstPrevHash = QString(64, u'0');
+
+QString sqlError(const QString& what, const QSqlError& error)
+{
+    return u"%1: %2"_s.arg(what, error.text());
+}
+
+void setError(QString* error, const QString& message)
+{
+    if (error)
+        *error = message;
+}
+
+// One connection per call: a QSqlDatabase belongs to the thread that opened it, and a connection per call cannot
+// outlive or cross its thread. Opening an SQLite file is cheap next to the fsync of a commit.
+class Connection
+{
+public:
+    explicit Connection(const QString& path)
+        : m_name(u"opsdeck.journal.%1"_s.arg(s_nextId.fetch_add(1)))
+    {
+        m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_name);
+        m_db.setDatabaseName(path);
+        m_db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=%1"_s.arg(kBusyTimeoutMs));
+        if (!m_db.open())
+            m_error = sqlError(u"Cannot open the journal %1"_s.arg(path), m_db.lastError());
+    }
+
+    ~Connection()
+    {
+        m_db.close();
+        m_db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(m_name);
+    }
+
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    bool isOpen() const { return m_error.isEmpty(); }
+    QString error() const { return m_error; }
+    QSqlDatabase& db() { return m_db; }
+
+private:
+    static inline std::atomic<quint64> s_nextId { 0 };
+    QString m_name;
+    QSqlDatabase m_db;
+    QString m_error;
+};
+
+// BEGIN IMMEDIATE takes the write lock up front, so that reading the last hash and inserting after it cannot
+// interleave with another writer, in this process or another. Rolls back unless committed.
+class WriteTransaction
+{
+public:
+    explicit WriteTransaction(QSqlDatabase& db)
+        : m_db(db)
+    {
+    }
+
+    ~WriteTransaction()
+    {
+        if (m_active)
+            QSqlQuery(m_db).exec(u"ROLLBACK"_s);
+    }
+
+    WriteTransaction(const WriteTransaction&) = delete;
+    WriteTransaction& operator=(const WriteTransaction&) = delete;
+
+    bool begin(QString* error)
+    {
+        QSqlQuery query(m_db);
+        if (!query.exec(u"BEGIN IMMEDIATE"_s)) {
+            setError(error, sqlError(u"Cannot lock the journal for writing"_s, query.lastError()));
+            return false;
+        }
+        m_active = true;
+        return true;
+    }
+
+    bool commit(QString* error)
+    {
+        QSqlQuery query(m_db);
+        if (!query.exec(u"COMMIT"_s)) {
+            setError(error, sqlError(u"Cannot commit to the journal"_s, query.lastError()));
+            return false;
+        }
+        m_active = false;
+        return true;
+    }
+
+private:
+    QSqlDatabase& m_db;
+    bool m_active = false;
+};
+
+bool execAll(QSqlDatabase& db, const QStringList& statements, QString* error)
+{
+    for (const QString& statement : statements) {
+        QSqlQuery query(db);
+        if (!query.exec(statement)) {
+            setError(error, sqlError(u"Cannot set up the journal %1"_s.arg(db.databaseName()), query.lastError()));
+            return false;
+        }
+    }
+    return true;
+}
+
+QString timeText(const QDateTime& time)
+{
+    return time.toUTC().toString(Qt::ISODateWithMs);
+}
+
+// A JSON array of strings: unambiguous (every field is quoted and escaped) and easy to reproduce anywhere.
+// The data is hashed as the exact text stored, so any edit to it shows.
+QString entryHash(qint64 seq,
+    const QString& at,
+    const QString& runId,
+    const QString& kind,
+    const QString& operation,
+    const QString& target,
+    const QString& user,
+    const QString& dataText,
+    const QString& prevHash)
+{
+    const QJsonArray fields { QString::number(seq), at, runId, kind, operation, target, user, dataText, prevHash };
+    const QByteArray canonical = QJsonDocument(fields).toJson(QJsonDocument::Compact);
+    return QString::fromLatin1(QCryptographicHash::hash(canonical, QCryptographicHash::Sha256).toHex());
+}
+
+// Matched on the end of the key with case and separators ignored, so that "dbPassword" and "api_token" go while
+// "oneTimeTokens" and "secretName" stay. Numbers and lists under such a key stay too: they are counts and deleted
+// items (Packit has a one_time_token table), and the items' own keys are checked in turn.
+bool isSecret(const QString& key, const QJsonValue& value)
+{
+    if (value.isDouble() || value.isBool() || value.isArray())
+        return false;
+    static const QStringList kSecretWords { u"password"_s, u"passwd"_s, u"passphrase"_s, u"secret"_s, u"token"_s,
+        u"apikey"_s, u"privatekey"_s, u"credential"_s };
+    QString normalised;
+    for (const QChar c : key) {
+        if (c.isLetterOrNumber())
+            normalised += c.toLower();
+    }
+    return std::any_of(kSecretWords.cbegin(), kSecretWords.cend(),
+        [&normalised](const QString& word) { return normalised.endsWith(word); });
+}
+
+QJsonValue withoutSecrets(const QJsonValue& value, QStringList* removed);
+
+QJsonObject withoutSecrets(const QJsonObject& object, QStringList* removed)
+{
+    QJsonObject result;
+    for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+        if (isSecret(it.key(), it.value()))
+            removed->append(it.key());
+        else
+            result.insert(it.key(), withoutSecrets(it.value(), removed));
+    }
+    return result;
+}
+
+QJsonValue withoutSecrets(const QJsonValue& value, QStringList* removed)
+{
+    if (value.isObject())
+        return withoutSecrets(value.toObject(), removed);
+    if (value.isArray()) {
+        QJsonArray result;
+        for (const QJsonValue& element : value.toArray())
+            result.append(withoutSecrets(element, removed));
+        return result;
+    }
+    return value;
+}
+
+// Only inside a WriteTransaction.
+bool insertEntry(QSqlDatabase& db,
+    const QString& runId,
+    const QString& kind,
+    const QString& operation,
+    const QString& target,
+    const QJsonObject& data,
+    QString* error)
+{
+    qint64 seq = 1;
+    QString prevHash = kFirstPrevHash;
+    {
+        QSqlQuery last(db);
+        if (!last.exec(u"SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"_s)) {
+            setError(error, sqlError(u"Cannot read the end of the journal"_s, last.lastError()));
+            return false;
+        }
+        if (last.next()) {
+            seq = last.value(0).toLongLong() + 1;
+            prevHash = last.value(1).toString();
+        }
+    }
+
+    QStringList removed;
+    const QJsonObject stored = withoutSecrets(data, &removed);
+    if (!removed.isEmpty()) {
+        qCWarning(lcRunbook).noquote() << "Removed secret-looking keys" << removed.join(u", "_s) << "from a" << kind
+                                       << "entry of run" << runId << "before journaling it";
+    }
+    const QString dataText = QString::fromUtf8(QJsonDocument(stored).toJson(QJsonDocument::Compact));
+    const QString at = timeText(QDateTime::currentDateTimeUtc());
+    const QString user = Journal::localUser();
+    const QString hash = entryHash(seq, at, runId, kind, operation, target, user, dataText, prevHash);
+
+    // A null QString binds as NULL; the hash took it as "", so the row must hold "" too.
+    QSqlQuery insert(db);
+    insert.prepare(u"INSERT INTO entries (seq, at, run_id, kind, operation, target, user, data, prev_hash, hash) "
+                   "VALUES (?, ?, coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), ?, ?, ?, ?)"_s);
+    for (const QVariant& value : { QVariant(seq), QVariant(at), QVariant(runId), QVariant(kind), QVariant(operation),
+             QVariant(target), QVariant(user), QVariant(dataText), QVariant(prevHash), QVariant(hash) })
+        insert.addBindValue(value);
+    if (!insert.exec()) {
+        setError(error, sqlError(u"Cannot append to the journal"_s, insert.lastError()));
+        return false;
+    }
+    return true;
+}
+
+bool processExists(qint64 pid)
+{
+    if (pid <= 0)
+        return false; // kill() would address a process group, and no holder has such a pid
+    // EPERM means it exists under another user.
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+}
+
+QString machineName()
+{
+    return QSysInfo::machineHostName();
+}
+
+qint64 ownPid()
+{
+    return QCoreApplication::applicationPid();
+}
+
+QString notOpenError(const QString& path)
+{
+    return u"The journal %1 is not open"_s.arg(path);
+}
+
+} // namespace
+
+QString Journal::defaultPath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/journal.sqlite"_s;
+}
+
+QString Journal::localUser()
+{
+    // The account, from the password database, rather than $USER, which any process can set; $USER only when
+    // the account has no entry (as in some containers).
+    QString login;
+    if (const passwd* entry = ::getpwuid(::geteuid()))
+        login = QString::fromLocal8Bit(entry->pw_name);
+    if (login.isEmpty())
+        login = qEnvironmentVariable("USER", u"unknown"_s);
+    return login + u'@' + machineName();
+}
+
+Journal::Journal(const QString& path)
+    : m_path(path)
+{
+}
+
+bool Journal::open(QString* error)
+{
+    const QString dir = QFileInfo(m_path).absolutePath();
+    if (!QDir().mkpath(dir)) {
+        setError(error, u"Cannot create the journal's folder %1"_s.arg(dir));
+        return false;
+    }
+    Connection connection(m_path);
+    if (!connection.isOpen()) {
+        setError(error, connection.error());
+        return false;
+    }
+    QSqlDatabase& db = connection.db();
+
+    // WAL lets readers (a Journal pane, a report) go on while a run appends. It cannot change inside a transaction.
+    {
+        QSqlQuery wal(db);
+        if (!wal.exec(u"PRAGMA journal_mode=WAL"_s) || !wal.next()) {
+            setError(error, sqlError(u"Cannot set up the journal %1"_s.arg(m_path), wal.lastError()));
+            return false;
+        }
+        if (wal.value(0).toString() != u"wal"_s)
+            qCWarning(lcRunbook) << "The journal" << m_path << "cannot use WAL mode; readers will wait for writers";
+    }
+
+    WriteTransaction transaction(db);
+    if (!transaction.begin(error))
+        return false;
+    int version = 0;
+    {
+        QSqlQuery query(db);
+        if (!query.exec(u"PRAGMA user_version"_s) || !query.next()) {
+            setError(error, sqlError(u"Cannot read the journal %1"_s.arg(m_path), query.lastError()));
+            return false;
+        }
+        version = query.value(0).toInt();
+    }
+    if (version > kSchemaVersion) {
+        setError(error,
+            u"The journal %1 was written by a newer opsdeck (schema %2, this one knows %3); update opsdeck"_s.arg(
+                m_path, QString::number(version), QString::number(kSchemaVersion)));
+        return false;
+    }
+    // The triggers stop accidents (a tool or a bug updating rows); deliberate tampering is the chain's job.
+    const QStringList schema {
+        u"CREATE TABLE IF NOT EXISTS entries ("
+        "seq INTEGER PRIMARY KEY, at TEXT NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, "
+        "operation TEXT NOT NULL, target TEXT NOT NULL, user TEXT NOT NULL, data TEXT NOT NULL, "
+        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"_s,
+        u"CREATE INDEX IF NOT EXISTS entries_by_run ON entries (run_id, seq)"_s,
+        u"CREATE INDEX IF NOT EXISTS entries_by_kind ON entries (kind, seq)"_s,
+        u"CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries "
+        "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"_s,
+        u"CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries "
+        "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"_s,
+        u"CREATE TABLE IF NOT EXISTS locks ("
+        "target TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL, pid INTEGER NOT NULL, "
+        "machine TEXT NOT NULL, since TEXT NOT NULL)"_s,
+        u"PRAGMA user_version = %1"_s.arg(kSchemaVersion),
+    };
+    if (!execAll(db, schema, error) || !transaction.commit(error))
+        return false;
+    m_open = true;
+    return true;
+}
+
+bool Journal::append(const QString& runId,
+    const QString& kind,
+    const QString& operation,
+    const QString& target,
+    const QJsonObject& data,
+    QString* error)
+{
+    if (!m_open) {
+        setError(error, notOpenError(m_path));
+        return false;
+    }
+    Connection connection(m_path);
+    if (!connection.isOpen()) {
+        setError(error, connection.error());
+        return false;
+    }
+    WriteTransaction transaction(connection.db());
+    return transaction.begin(error) && insertEntry(connection.db(), runId, kind, operation, target, data, error)
+        && transaction.commit(error);
+}
+
+bool Journal::saveRun(const RunRecord& run, QString* error)
+{
+    return append(run.id, kReportKind, run.operation, run.target, run.toJson(), error);
+}
+
+std::optional<RunRecord> Journal::run(const QString& runId, QString* error) const
+{
+    if (!m_open) {
+        setError(error, notOpenError(m_path));
+        return std::nullopt;
+    }
+    Connection connection(m_path);
+    if (!connection.isOpen()) {
+        setError(error, connection.error());
+        return std::nullopt;
+    }
+    QSqlQuery query(connection.db());
+    query.prepare(u"SELECT data FROM entries WHERE kind = ? AND run_id = ? ORDER BY seq DESC LIMIT 1"_s);
+    query.addBindValue(kReportKind);
+    query.addBindValue(runId);
+    if (!query.exec()) {
+        setError(error, sqlError(u"Cannot read run %1 from the journal"_s.arg(runId), query.lastError()));
+        return std::nullopt;
+    }
+    if (!query.next())
+        return std::nullopt;
+    return RunRecord::fromJson(QJsonDocument::fromJson(query.value(0).toString().toUtf8()).object());
+}
+
+QList<RunRecord> Journal::runs(const RunFilter& filter, QString* error) const
+{
+    if (!m_open) {
+        setError(error, notOpenError(m_path));
+        return {};
+    }
+    Connection connection(m_path);
+    if (!connection.isOpen()) {
+        setError(error, connection.error());
+        return {};
+    }
+    QString sql = u"SELECT run_id, data FROM entries WHERE kind = ?"_s;
+    QVariantList values { kReportKind };
+    if (!filter.target.isEmpty()) {
+        sql += u" AND target = ?"_s;
+        values.append(filter.target);
+    }
+    if (!filter.operation.isEmpty()) {
+        sql += u" AND operation = ?"_s;
+        values.append(filter.operation);
+    }
+    sql += u" ORDER BY seq DESC"_s;
+
+    QSqlQuery query(connection.db());
+    query.setForwardOnly(true);
+    query.prepare(sql);
+    for (const QVariant& value : values)
+        query.addBindValue(value);
+    if (!query.exec()) {
+        setError(error, sqlError(u"Cannot read runs from the journal"_s, query.lastError()));
+        return {};
+    }
+    QList<RunRecord> result;
+    QSet<QString> seen; // newest record first, so the first one seen of a run is the one that counts
+    while (query.next()) {
+        const QString runId = query.value(0).toString();
+        if (seen.contains(runId))
+            continue;
+        seen.insert(runId);
+        RunRecord run = RunRecord::fromJson(QJsonDocument::fromJson(query.value(1).toString().toUtf8()).object());
+        if (!filter.outcome.isEmpty() && RunRecord::outcomeName(run.outcome) != filter.outcome)
+            continue;
+        if (filter.from.isValid() && !(run.startedAt >= filter.from))
+            continue;
+        if (filter.to.isValid() && !(run.startedAt <= filter.to))
+            continue;
+        result.append(std::move(run));
+    }
+    std::stable_sort(
+        result.begin(), result.end(), [](const RunRecord& a, const RunRecord& b) { return a.startedAt > b.startedAt; });
+    return result;
+}
+
+QList<JournalEntry> Journal::entries(const QString& runId, QString* error) const
+{
+    if (!m_open) {
+        setError(error, notOpenError(m_path));
+        return {};
+    }
+    Connection connection(m_path);
+    if (!connection.isOpen()) {
+        setError(error, connection.error());
+        return {};
+    }
+    QSqlQuery query(connection.db());
+    query.setForwardOnly(true);
+    const QString columns = u"SELECT seq, at, run_id, kind, operation, target, user, data, prev_hash, hash "
+                            "FROM entries"_s;
+    if (runId.isEmpty()) {
+        query.prepare(columns + u" ORDER BY seq"_s);
+    } else {
+        query.prepare(columns + u" WHERE run_id = ? ORDER BY seq"_s);
+        query.addBindValue(runId);
+    }
+    if (!query.exec()) {
+        setError(error, sqlError(u"Cannot read the journal"_s, query.lastError()));
+        return {};
+    }
+    QList<JournalEntry> result;
+    while (query.next()) {
+        JournalEntry entry;
+        entry.seq = query.value(0).toLongLong();
+        entry.at = QDateTime::fromString(query.value(1).toString(), Qt::ISODateWithMs).toUTC();
+        entry.runId = query.value(2).toString();
+        entry.kind = query.value(3).toString();
+        entry.operation = query.value(4).toString();
+        entry.target = query.value(5).toString();
+        entry.user = query.value(6).toString();
+        entry.data = QJsonDocument::fromJson(query.value(7).toString().toUtf8()).object();
+        entry.prevHash = query.value(8).toString();
+        entry.hash = query.value(9).toString();
+        result.append(std::move(entry));
+    }
+    return result;
+}
+
+Journal::Verification Journal::verify() const
+{
+    Verification result;
+    const auto fail = [&result](qint64 seq, const QString& problem) {
+        result.intact = false;
+        result.firstBadSeq = seq;
+        result.problem = problem;
+        return result;
+    };
+    if (!m_open)
+        return fail(0, notOpenError(m_path));
+    Connection connection(m_path);
+    if (!connection.isOpen())
+        return fail(0, connection.error());
+
+    QSqlQuery query(connection.db());
+    query.setForwardOnly(true);
+    if (!query.exec(u"SELECT seq, at, run_id, kind, operation, target, user, data, prev_hash, hash "
+                    "FROM entries ORDER BY seq"_s))
+        return fail(0, sqlError(u"Cannot read the journal"_s, query.lastError()));
+
+    qint64 expectedSeq = 1;
+    QString expectedPrevHash = kFirstPrevHash;
+    while (query.next()) {
+        const qint64 seq = query.value(0).toLongLong();
+        const QString prevHash = query.value(8).toString();
+        const QString hash = query.value(9).toString();
+        if (seq != expectedSeq) {
+            return fail(seq,
+                u"Entry %1 follows entry %2: entries are missing"_s.arg(
+                    QString::number(seq), QString::number(expectedSeq - 1)));
+        }
+        if (prevHash != expectedPrevHash) {
+            return fail(seq,
+                u"Entry %1 does not continue the chain (its previous hash differs): an entry before it was "
+                "removed, replaced or moved"_s.arg(seq));
+        }
+        const QString recomputed = entryHash(seq, query.value(1).toString(), query.value(2).toString(),
+            query.value(3).toString(), query.value(4).toString(), query.value(5).toString(), query.value(6).toString(),
+            query.value(7).toString(), prevHash);
+        if (hash != recomputed)
+            return fail(seq, u"Entry %1 was changed after it was written (its hash does not match)"_s.arg(seq));
+        expectedPrevHash = hash;
+        ++expectedSeq;
+        ++result.checked;
+    }
+    if (query.lastError().isValid())
+        return fail(expectedSeq, sqlError(u"Cannot read the journal"_s, query.lastError()));
+    return result;
+}
+
+Journal::LockResult Journal::acquireLock(
+    const QString& target, const QString& runId, LockHolder* heldBy, QString* error)
+{
+    if (!m_open) {
+        setError(error, notOpenError(m_path));
+        return LockResult::Error;
+    }
+    Connection connection(m_path);
+    if (!connection.isOpen()) {
+        setError(error, connection.error());
+        return LockResult::Error;
+    }
+    QSqlDatabase& db = connection.db();
+    WriteTransaction transaction(db);
+    if (!transaction.begin(error))
+        return LockResult::Error;
+
+    const QString machine = machineName();
+    const qint64 pid = ownPid();
+    QJsonObject takenOver;
+    {
+        QSqlQuery current(db);
+        current.prepare(u"SELECT run_id, holder, pid, machine, since FROM locks WHERE target = ?"_s);
+        current.addBindValue(target);
+        if (!current.exec()) {
+            setError(error, sqlError(u"Cannot read the lock on %1"_s.arg(target), current.lastError()));
+            return LockResult::Error;
+        }
+        if (current.next()) {
+            const QString holderRunId = current.value(0).toString();
+            const QString holder = current.value(1).toString();
+            const qint64 holderPid = current.value(2).toLongLong();
+            const QString holderMachine = current.value(3).toString();
+            const QString since = current.value(4).toString();
+            if (holderRunId == runId && holderMachine == machine && holderPid == pid)
+                return transaction.commit(error) ? LockResult::Acquired : LockResult::Error;
+            if (holderMachine != machine || processExists(holderPid)) {
+                if (heldBy)
+                    *heldBy = { holder, holderRunId, QDateTime::fromString(since, Qt::ISODateWithMs).toUTC() };
+                return LockResult::HeldByOther;
+            }
+            takenOver = { { u"action"_s, u"taken-over"_s }, { u"staleRunId"_s, holderRunId },
+                { u"staleHolder"_s, holder }, { u"staleSince"_s, since },
+                { u"reason"_s, u"process %1 on %2 no longer runs"_s.arg(QString::number(holderPid), machine) } };
+        }
+    }
+
+    if (!takenOver.isEmpty()) {
+        qCWarning(lcRunbook).noquote() << "Taking over the stale lock on" << target << "held by"
+                                       << takenOver.value(u"staleHolder"_s).toString();
+        if (!insertEntry(db, runId, kLockKind, QString(), target, takenOver, error))
+            return LockResult::Error;
+    }
+    QSqlQuery write(db);
+    write.prepare(u"INSERT OR REPLACE INTO locks (target, run_id, holder, pid, machine, since) "
+                  "VALUES (?, ?, ?, ?, ?, ?)"_s);
+    write.addBindValue(target);
+    write.addBindValue(runId);
+    write.addBindValue(u"%1 pid %2"_s.arg(localUser(), QString::number(pid)));
+    write.addBindValue(pid);
+    write.addBindValue(machine);
+    write.addBindValue(timeText(QDateTime::currentDateTimeUtc()));
+    if (!write.exec()) {
+        setError(error, sqlError(u"Cannot lock %1"_s.arg(target), write.lastError()));
+        return LockResult::Error;
+    }
+    if (!insertEntry(db, runId, kLockKind, QString(), target, { { u"action"_s, u"acquired"_s } }, error)
+        || !transaction.commit(error))
+        return LockResult::Error;
+    return LockResult::Acquired;
+}
+
+bool Journal::releaseLock(const QString& target, const QString& runId)
+{
+    QString error;
+    const auto failed = [&](const QString& message) {
+        qCWarning(lcRunbook).noquote() << "Cannot release the lock on" << target << "for run" << runId << ":"
+                                       << message;
+        return false;
+    };
+    if (!m_open)
+        return failed(notOpenError(m_path));
+    Connection connection(m_path);
+    if (!connection.isOpen())
+        return failed(connection.error());
+    QSqlDatabase& db = connection.db();
+    WriteTransaction transaction(db);
+    if (!transaction.begin(&error))
+        return failed(error);
+    QSqlQuery remove(db);
+    remove.prepare(u"DELETE FROM locks WHERE target = ? AND run_id = ?"_s);
+    remove.addBindValue(target);
+    remove.addBindValue(runId);
+    if (!remove.exec())
+        return failed(remove.lastError().text());
+    if (remove.numRowsAffected() < 1)
+        return false; // not ours (any more): nothing to release, nothing to journal
+    if (!insertEntry(db, runId, kLockKind, QString(), target, { { u"action"_s, u"released"_s } }, &error)
+        || !transaction.commit(&error))
+        return failed(error);
+    return true;
+}
+
+} // namespace opsdeck

@@ -1,0 +1,121 @@
+#pragma once
+
+#include "runbook/RunRecord.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace opsdeck {
+
+// One line of the audit journal. hash is SHA-256 (hex) over a canonical serialisation of every other field and
+// prevHash, which is the hash of the entry before it (64 zeros for the first entry), so that editing, deleting or
+// reordering entries breaks the chain.
+struct JournalEntry
+{
+    qint64 seq = 0; // 1, 2, 3, ... without gaps
+    QDateTime at; // UTC, millisecond precision
+    QString runId;
+    QString kind; // "plan", "confirm", "step-start", "step-end", "output", "recovery", "outcome", "lock", "report"
+    QString operation;
+    QString target;
+    QString user; // "<login>@<machine>", filled in by the journal
+    QJsonObject data;
+    QString prevHash;
+    QString hash;
+};
+
+// The append-only, hash-chained audit journal of every run, in one SQLite file, together with the per-target locks
+// that keep two consoles (processes, possibly of different admins sharing the file) off one target at once.
+//
+// Thread-safe: every call opens its own connection, because a QSqlDatabase connection belongs to the thread that
+// made it; SQLite's own locking (WAL, a busy timeout, BEGIN IMMEDIATE for writes) orders threads and processes alike.
+// Call open() once before sharing the journal.
+//
+// Callers must never put secrets (passwords, tokens, keys) into entry data or run records: the journal is meant to
+// be read and exported. As a second line of defence, keys that name a secret ("password", "dbPassword", "apiToken",
+// "clientSecret", ...) are removed from data, at any depth, before it is stored, unless they hold a number or a list
+// (a count, or deleted items, whose own keys are checked in turn).
+//
+// The chain shows tampering by anyone who does not recompute it; it cannot show entries cut off the end. Write
+// access to the file is the trust boundary.
+class Journal
+{
+public:
+    struct RunFilter
+    {
+        QString target; // exact; empty matches all
+        QString operation; // exact; empty matches all
+        QString outcome; // RunRecord::outcomeName(); empty matches all
+        QDateTime from; // startedAt >= from, when valid
+        QDateTime to; // startedAt <= to, when valid
+    };
+
+    struct Verification
+    {
+        bool intact = true;
+        qint64 firstBadSeq = 0; // when !intact; 0 when the journal could not be read at all
+        QString problem; // when !intact: what is wrong, in words
+        qint64 checked = 0; // entries found intact before the first problem
+    };
+
+    struct LockHolder
+    {
+        QString holder; // "<login>@<machine> pid <N>"
+        QString runId;
+        QDateTime since;
+    };
+
+    enum class LockResult
+    {
+        Acquired,
+        HeldByOther,
+        Error
+    };
+
+    // <AppDataLocation>/journal.sqlite
+    static QString defaultPath();
+    // "<login>@<machine>", as recorded in every entry.
+    static QString localUser();
+
+    explicit Journal(const QString& path);
+
+    QString path() const { return m_path; }
+
+    // Creates the directory, the file and the schema if needed.
+    bool open(QString* error);
+
+    bool append(const QString& runId,
+        const QString& kind,
+        const QString& operation,
+        const QString& target,
+        const QJsonObject& data,
+        QString* error = nullptr);
+    // Stores the run's record as an entry of kind "report" (so it is chained like the rest). Saving a run again
+    // supersedes the earlier record in run() and runs(); the earlier one stays in the journal.
+    bool saveRun(const RunRecord& run, QString* error = nullptr);
+
+    std::optional<RunRecord> run(const QString& runId, QString* error = nullptr) const;
+    // The latest record of every saved run that matches, newest start first.
+    QList<RunRecord> runs(const RunFilter& filter = {}, QString* error = nullptr) const;
+    // In order; all of them, or those of one run.
+    QList<JournalEntry> entries(const QString& runId = {}, QString* error = nullptr) const;
+    // Recomputes the whole chain in order.
+    Verification verify() const;
+
+    // Atomic across processes. A lock held by a process of this machine that no longer exists is stale and taken
+    // over (and the journal says so); a lock held from another machine is never taken over, since its process cannot
+    // be checked from here. Acquiring a lock this run already holds succeeds.
+    LockResult acquireLock(const QString& target, const QString& runId, LockHolder* heldBy, QString* error = nullptr);
+    // Releases the lock only if this run holds it; returns whether it did.
+    bool releaseLock(const QString& target, const QString& runId);
+
+private:
+    QString m_path;
+    bool m_open = false;
+};
+
+} // namespace opsdeck

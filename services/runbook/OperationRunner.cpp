@@ -1,0 +1,141 @@
+#include "runbook/OperationRunner.h"
+
+#include "core/Logging.h"
+#include "runbook/Journal.h"
+#include "runbook/RunContext.h"
+
+#include <QMutexLocker>
+#include <QUuid>
+
+namespace opsdeck {
+
+OperationRunner::OperationRunner(std::unique_ptr<Operation> operation, const QString& journalPath, QObject* parent)
+    : QObject(parent)
+    , m_operation(std::move(operation))
+    , m_journalPath(journalPath)
+    , m_worker(new QObject)
+{
+    static const bool registered = [] {
+        qRegisterMetaType<Plan>();
+        qRegisterMetaType<RunRecord>();
+        qRegisterMetaType<StepRecord>();
+        return true;
+    }();
+    Q_UNUSED(registered)
+    m_thread.setObjectName(QStringLiteral("runner:") + m_operation->name());
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread.start();
+}
+
+OperationRunner::~OperationRunner()
+{
+    cancel();
+    // The operation's connections (SSH session, database) were made on the runner thread: they end there, after
+    // whatever the thread is still doing.
+    QMetaObject::invokeMethod(
+        m_worker, [this] { m_operation.reset(); }, Qt::BlockingQueuedConnection);
+    m_thread.quit();
+    m_thread.wait();
+}
+
+void OperationRunner::plan()
+{
+    QMetaObject::invokeMethod(m_worker, [this] {
+        Plan result;
+        QString error;
+        if (m_operation->makePlan(&result, &error))
+            emit planned(result);
+        else
+            emit planFailed(error);
+    });
+}
+
+void OperationRunner::run(const Plan& plan, const QString& confirmation)
+{
+    QMetaObject::invokeMethod(m_worker, [this, plan, confirmation] { execute(plan, confirmation); });
+}
+
+void OperationRunner::cancel()
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_context)
+        m_context->requestCancel();
+}
+
+bool OperationRunner::isRunning() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_context != nullptr;
+}
+
+void OperationRunner::execute(const Plan& plan, const QString& confirmation)
+{
+    if (const QString problem = plan.checkConfirmation(confirmation); !problem.isEmpty()) {
+        emit refused(plan.readOnly ? Refusal::ReadOnly : Refusal::Confirmation, problem);
+        return;
+    }
+    Journal journal(m_journalPath);
+    QString error;
+    if (!journal.open(&error)) {
+        emit refused(Refusal::Journal,
+            QStringLiteral("cannot open the journal %1: %2. Nothing was run: every run must be journaled.")
+                .arg(m_journalPath, error));
+        return;
+    }
+    RunRecord record;
+    record.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    record.operation = plan.operation;
+    record.target = plan.target;
+    record.environment = plan.environment();
+    record.user = Journal::localUser();
+    record.confirmation = confirmation;
+    record.parameters = plan.parameters;
+    record.planCounts = plan.countsJson();
+    record.startedAt = QDateTime::currentDateTimeUtc();
+
+    Journal::LockHolder holder;
+    switch (journal.acquireLock(plan.target, record.id, &holder, &error)) {
+    case Journal::LockResult::Acquired:
+        break;
+    case Journal::LockResult::HeldByOther:
+        emit refused(Refusal::Locked,
+            QStringLiteral("%1 is locked by %2 since %3: another console is running an operation on it. "
+                           "Nothing was run.")
+                .arg(plan.target, holder.holder, holder.since.toLocalTime().toString(Qt::ISODate)));
+        return;
+    case Journal::LockResult::Error:
+        emit refused(Refusal::Journal, QStringLiteral("cannot lock %1 in the journal: %2").arg(plan.target, error));
+        return;
+    }
+
+    RunContext context(&record, plan, &journal,
+        [this](const StepRecord& step, double fraction, qint64 eta) { emit progressed(step, fraction, eta); });
+    {
+        QMutexLocker lock(&m_mutex);
+        m_context = &context;
+    }
+    context.note(QStringLiteral("plan"), plan.toJson());
+    context.note(QStringLiteral("confirm"), { { QStringLiteral("confirmation"), confirmation } });
+    qCInfo(lcRunbook) << "run" << record.id << plan.operation << "on" << plan.target << "by" << record.user;
+
+    const bool ok = m_operation->execute(plan, context);
+    context.skipRemaining();
+    {
+        QMutexLocker lock(&m_mutex);
+        m_context = nullptr;
+    }
+    record.outcome = context.cancelled() ? RunRecord::Outcome::Cancelled
+        : ok                             ? RunRecord::Outcome::Succeeded
+                                         : RunRecord::Outcome::Failed;
+    record.finishedAt = QDateTime::currentDateTimeUtc();
+    context.note(QStringLiteral("outcome"),
+        { { QStringLiteral("outcome"), RunRecord::outcomeName(record.outcome) },
+            { QStringLiteral("summary"), record.summary } });
+    if (!journal.saveRun(record, &error))
+        qCCritical(lcRunbook) << "could not save the record of run" << record.id << ":" << error;
+    journal.releaseLock(plan.target, record.id);
+    emit finished(record);
+}
+
+} // namespace opsdeck

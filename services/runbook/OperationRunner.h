@@ -1,0 +1,60 @@
+#pragma once
+
+#include "runbook/Operation.h"
+#include "runbook/Plan.h"
+#include "runbook/RunRecord.h"
+
+#include <QMutex>
+#include <QObject>
+#include <QThread>
+
+#include <memory>
+
+namespace opsdeck {
+
+class RunContext;
+
+// Runs one operation off the caller's thread: its plan, then, once confirmed, its steps. The confirmation,
+// the read-only tag and the per-target lock are checked here, whatever the caller is. Everything it does is
+// journaled, and the final record is saved to the journal for reports.
+class OperationRunner : public QObject
+{
+    Q_OBJECT
+public:
+    enum class Refusal
+    {
+        Confirmation,
+        ReadOnly,
+        Locked,
+        Journal
+    };
+    Q_ENUM(Refusal)
+
+    OperationRunner(std::unique_ptr<Operation> operation, const QString& journalPath, QObject* parent = nullptr);
+    ~OperationRunner() override;
+
+    void plan();
+    void run(const Plan& plan, const QString& confirmation);
+    // From the caller's thread; the operation stops between steps and interrupts what is in flight.
+    void cancel();
+    bool isRunning() const;
+
+signals:
+    void planned(const opsdeck::Plan& plan);
+    void planFailed(const QString& error);
+    void refused(opsdeck::OperationRunner::Refusal why, const QString& message);
+    void progressed(const opsdeck::StepRecord& step, double fraction, qint64 etaSeconds);
+    void finished(const opsdeck::RunRecord& record);
+
+private:
+    void execute(const Plan& plan, const QString& confirmation);
+
+    std::unique_ptr<Operation> m_operation;
+    QString m_journalPath;
+    QThread m_thread;
+    QObject* m_worker; // lives on m_thread; work is queued to it
+    mutable QMutex m_mutex;
+    RunContext* m_context = nullptr; // while running
+};
+
+} // namespace opsdeck

@@ -1,0 +1,476 @@
+#include "runbook/ReportWriter.h"
+
+#include <QBuffer>
+#include <QDir>
+#include <QGuiApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocale>
+#include <QPageSize>
+#include <QPdfWriter>
+#include <QSaveFile>
+#include <QSet>
+#include <QStringList>
+#include <QTextDocument>
+
+#include <algorithm>
+#include <cmath>
+
+using namespace Qt::StringLiterals;
+
+namespace opsdeck {
+
+namespace {
+
+// A printed report stays readable; the CSV has every item.
+constexpr qsizetype kHtmlItemsPerKind = 1000;
+constexpr qsizetype kOutputLines = 20;
+constexpr qsizetype kOutputChars = 2000;
+const QString kNone = u"\u2014"_s; // an em dash: "nothing here", distinct from an empty string or a zero
+
+QString esc(const QString& text)
+{
+    return text.toHtmlEscaped();
+}
+
+QString valueText(const QJsonValue& value)
+{
+    switch (value.type()) {
+    case QJsonValue::String:
+        return value.toString();
+    case QJsonValue::Double: {
+        // Counts and ids arrive as doubles; show whole numbers without an exponent or a ".0".
+        const double number = value.toDouble();
+        if (std::trunc(number) == number && std::abs(number) < 9e15)
+            return QString::number(static_cast<qint64>(number));
+        return QString::number(number, 'g', QLocale::FloatingPointShortest);
+    }
+    case QJsonValue::Bool:
+        return value.toBool() ? u"true"_s : u"false"_s;
+    case QJsonValue::Array:
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Object:
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Null:
+    case QJsonValue::Undefined:
+        break;
+    }
+    return {};
+}
+
+// Grouped digits ("1,234,567") in every locale, so that printed reports compare at a glance.
+QString countText(const QJsonValue& value)
+{
+    if (value.isUndefined() || value.isNull())
+        return kNone;
+    const double number = value.toDouble(std::nan(""));
+    if (value.isDouble() && std::trunc(number) == number && std::abs(number) < 9e15)
+        return QLocale(QLocale::English).toString(static_cast<qint64>(number));
+    return valueText(value);
+}
+
+QString timeOfDay(const QDateTime& time)
+{
+    return time.isValid() ? time.toLocalTime().toString(u"HH:mm:ss"_s) : kNone;
+}
+
+QString whenText(const QDateTime& time)
+{
+    if (!time.isValid())
+        return kNone;
+    const QDateTime local = time.toLocalTime();
+    const QString utc = time.toUTC().toString(u"yyyy-MM-dd HH:mm:ss"_s) + u" UTC"_s;
+    if (local.offsetFromUtc() == 0)
+        return utc;
+    return u"%1 %2 (%3)"_s.arg(local.toString(u"yyyy-MM-dd HH:mm:ss"_s), local.timeZoneAbbreviation(), utc);
+}
+
+QString durationText(const QDateTime& start, const QDateTime& end)
+{
+    if (!start.isValid() || !end.isValid())
+        return kNone;
+    const qint64 ms = std::max<qint64>(0, start.msecsTo(end));
+    if (ms < 10000)
+        return u"%1 s"_s.arg(static_cast<double>(ms) / 1000.0, 0, 'f', 1);
+    const qint64 seconds = ms / 1000;
+    if (seconds < 60)
+        return u"%1 s"_s.arg(seconds);
+    if (seconds < 3600)
+        return u"%1 min %2 s"_s.arg(seconds / 60).arg(seconds % 60, 2, 10, QChar(u'0'));
+    return u"%1 h %2 min"_s.arg(seconds / 3600).arg((seconds % 3600) / 60, 2, 10, QChar(u'0'));
+}
+
+QString outputExcerpt(const QString& output)
+{
+    QStringList lines = output.split(u'\n');
+    while (!lines.isEmpty() && lines.last().trimmed().isEmpty())
+        lines.removeLast();
+    if (lines.size() > kOutputLines)
+        lines = lines.mid(lines.size() - kOutputLines);
+    QString excerpt = lines.join(u'\n');
+    if (excerpt.size() > kOutputChars)
+        excerpt = u"\u2026"_s + excerpt.right(kOutputChars);
+    return excerpt;
+}
+
+// Colour for a glance, and always a word beside it, so the state survives black-and-white printing and colour
+// blindness.
+QString badge(const QString& colour, const QString& word)
+{
+    return u"<span style=\"background-color:%1; color:#ffffff; font-weight:bold;\">&nbsp;%2&nbsp;</span>"_s.arg(
+        colour, esc(word));
+}
+
+QString outcomeBadge(RunRecord::Outcome outcome)
+{
+    switch (outcome) {
+    case RunRecord::Outcome::Succeeded:
+        return badge(u"#1b7f3b"_s, u"Succeeded"_s);
+    case RunRecord::Outcome::Failed:
+        return badge(u"#b3261e"_s, u"Failed"_s);
+    case RunRecord::Outcome::Cancelled:
+        return badge(u"#a15c00"_s, u"Cancelled"_s);
+    case RunRecord::Outcome::Running:
+        break;
+    }
+    return badge(u"#1f5fa8"_s, u"Still running"_s);
+}
+
+QString stateBadge(StepRecord::State state)
+{
+    switch (state) {
+    case StepRecord::State::Succeeded:
+        return badge(u"#1b7f3b"_s, u"Succeeded"_s);
+    case StepRecord::State::Failed:
+        return badge(u"#b3261e"_s, u"Failed"_s);
+    case StepRecord::State::Cancelled:
+        return badge(u"#a15c00"_s, u"Cancelled"_s);
+    case StepRecord::State::Running:
+        return badge(u"#1f5fa8"_s, u"Running"_s);
+    case StepRecord::State::Skipped:
+        return badge(u"#6b6b6b"_s, u"Skipped"_s);
+    case StepRecord::State::Pending:
+        break;
+    }
+    return badge(u"#6b6b6b"_s, u"Not run"_s);
+}
+
+QString title(const RunRecord& run)
+{
+    return u"%1 on %2"_s.arg(run.operation, run.target);
+}
+
+// Attributes as well as CSS: QTextDocument (the PDF) understands the attributes, browsers the CSS. Widths are
+// percentages per column; without them QTextDocument squeezes long commands into a narrow column.
+QString tableStart(const QStringList& headers, const QList<int>& widths = {})
+{
+    QString html = u"<table border=\"1\" cellspacing=\"0\" cellpadding=\"4\" width=\"100%\"><tr>"_s;
+    for (qsizetype i = 0; i < headers.size(); ++i) {
+        const QString width = i < widths.size() ? u" width=\"%1%\""_s.arg(widths.at(i)) : QString();
+        html += u"<th%1>%2</th>"_s.arg(width, esc(headers.at(i)));
+    }
+    return html + u"</tr>\n"_s;
+}
+
+QString row(const QStringList& cellsHtml)
+{
+    QString html = u"<tr>"_s;
+    for (const QString& cell : cellsHtml)
+        html += u"<td>%1</td>"_s.arg(cell);
+    return html + u"</tr>\n"_s;
+}
+
+QString factsHtml(const RunRecord& run)
+{
+    const QString environment = run.environment.isEmpty() ? u"not tagged"_s : run.environment;
+    const QString environmentHtml = run.environment == u"production"_s
+        ? u"<span style=\"color:#b3261e; font-weight:bold;\">%1</span>"_s.arg(esc(environment))
+        : esc(environment);
+    QString html = u"<table border=\"0\" cellspacing=\"0\" cellpadding=\"3\">\n"_s;
+    const auto fact = [&html](const QString& name, const QString& valueHtml) {
+        html += u"<tr><th align=\"left\">%1</th><td>%2</td></tr>\n"_s.arg(esc(name), valueHtml);
+    };
+    fact(u"Outcome"_s, outcomeBadge(run.outcome));
+    fact(u"Target"_s, esc(run.target));
+    fact(u"Environment"_s, environmentHtml);
+    fact(u"Run by"_s, esc(run.user));
+    fact(u"Started"_s, esc(whenText(run.startedAt)));
+    fact(u"Finished"_s, esc(whenText(run.finishedAt)));
+    fact(u"Duration"_s, esc(durationText(run.startedAt, run.finishedAt)));
+    fact(u"Confirmation"_s, run.confirmation.isEmpty() ? kNone : u"<code>%1</code>"_s.arg(esc(run.confirmation)));
+    fact(u"Run id"_s, u"<code>%1</code>"_s.arg(esc(run.id)));
+    return html + u"</table>\n"_s;
+}
+
+QString parametersHtml(const RunRecord& run)
+{
+    if (run.parameters.isEmpty())
+        return u"<p>None.</p>\n"_s;
+    QString html = tableStart({ u"Parameter"_s, u"Value"_s }, { 30, 70 });
+    for (auto it = run.parameters.constBegin(); it != run.parameters.constEnd(); ++it)
+        html += row({ esc(it.key()), u"<code>%1</code>"_s.arg(esc(valueText(it.value()))) });
+    return html + u"</table>\n"_s;
+}
+
+QString countsHtml(const RunRecord& run)
+{
+    QStringList keys = run.planCounts.keys() + run.before.keys() + run.after.keys();
+    keys.sort();
+    keys.removeDuplicates();
+    if (keys.isEmpty())
+        return u"<p>No counts were recorded.</p>\n"_s;
+    QString html = tableStart({ u"What"_s, u"Planned"_s, u"Before"_s, u"After"_s }, { 40, 20, 20, 20 });
+    for (const QString& key : std::as_const(keys)) {
+        html += u"<tr><td>%1</td><td align=\"right\">%2</td><td align=\"right\">%3</td><td align=\"right\">%4</td>"
+                "</tr>\n"_s.arg(esc(key), esc(countText(run.planCounts.value(key))),
+                    esc(countText(run.before.value(key))), esc(countText(run.after.value(key))));
+    }
+    return html + u"</table>\n"_s;
+}
+
+QString stepsHtml(const RunRecord& run)
+{
+    if (run.steps.isEmpty())
+        return u"<p>No steps ran.</p>\n"_s;
+    QString html
+        = tableStart({ u"#"_s, u"State"_s, u"Step"_s, u"Started"_s, u"Took"_s, u"Output (last lines)"_s, u"Error"_s },
+            { 3, 15, 31, 11, 11, 16, 13 });
+    int number = 0;
+    for (const StepRecord& step : run.steps) {
+        ++number;
+        QString stepCell = u"<b>%1</b>"_s.arg(esc(step.title));
+        if (step.recovery)
+            stepCell += u" <i>(recovery)</i>"_s;
+        if (!step.command.isEmpty())
+            stepCell += u"<pre class=\"command\">%1</pre>"_s.arg(esc(step.command));
+        if (!step.verification.isEmpty())
+            stepCell += u"<small>Checked by: %1</small>"_s.arg(esc(step.verification));
+        const QString excerpt = outputExcerpt(step.output);
+        html += row({ QString::number(number), stateBadge(step.state), stepCell, esc(timeOfDay(step.startedAt)),
+            esc(durationText(step.startedAt, step.finishedAt)),
+            excerpt.isEmpty() ? QString() : u"<pre class=\"output\">%1</pre>"_s.arg(esc(excerpt)),
+            step.error.isEmpty() ? QString() : u"<span class=\"error\">%1</span>"_s.arg(esc(step.error)) });
+    }
+    return html + u"</table>\n"_s;
+}
+
+// "id" and "name" first, since they identify an item; then the rest in key order.
+QStringList itemColumns(const QJsonArray& items, qsizetype shown)
+{
+    QSet<QString> keySet;
+    bool hasPlainValues = false;
+    for (qsizetype i = 0; i < shown; ++i) {
+        const QJsonValue item = items.at(i);
+        if (item.isObject()) {
+            const QStringList keys = item.toObject().keys();
+            keySet.unite(QSet<QString>(keys.cbegin(), keys.cend()));
+        } else {
+            hasPlainValues = true;
+        }
+    }
+    QStringList rest(keySet.cbegin(), keySet.cend());
+    rest.sort();
+    QStringList columns;
+    for (const QString& first : { u"id"_s, u"name"_s }) {
+        if (rest.removeOne(first))
+            columns.append(first);
+    }
+    columns += rest;
+    if (hasPlainValues || columns.isEmpty())
+        columns.prepend(u"value"_s);
+    return columns;
+}
+
+QString deletedHtml(const RunRecord& run)
+{
+    if (run.deleted.isEmpty())
+        return u"<p>Nothing was recorded as deleted.</p>\n"_s;
+    QString html;
+    for (auto it = run.deleted.constBegin(); it != run.deleted.constEnd(); ++it) {
+        if (!it.value().isArray()) {
+            html += u"<h3>%1</h3>\n<p>%2</p>\n"_s.arg(esc(it.key()), esc(valueText(it.value())));
+            continue;
+        }
+        const QJsonArray items = it.value().toArray();
+        const qsizetype shown = std::min(items.size(), kHtmlItemsPerKind);
+        html += u"<h3>%1 (%2)</h3>\n"_s.arg(esc(it.key()), esc(QLocale(QLocale::English).toString(items.size())));
+        if (items.isEmpty()) {
+            html += u"<p>None.</p>\n"_s;
+            continue;
+        }
+        const QStringList columns = itemColumns(items, shown);
+        html += tableStart(columns);
+        for (qsizetype i = 0; i < shown; ++i) {
+            const QJsonValue item = items.at(i);
+            QStringList cells;
+            for (const QString& column : columns) {
+                if (item.isObject())
+                    cells.append(esc(valueText(item.toObject().value(column))));
+                else
+                    cells.append(column == u"value"_s ? esc(valueText(item)) : QString());
+            }
+            html += row(cells);
+        }
+        html += u"</table>\n"_s;
+        if (items.size() > shown) {
+            html += u"<p>\u2026 and %1 more; see the CSV report for every item.</p>\n"_s.arg(
+                QLocale(QLocale::English).toString(items.size() - shown));
+        }
+    }
+    return html;
+}
+
+// Formula injection: a spreadsheet evaluates a cell that starts with one of these. Tab and carriage return
+// are on OWASP's list too.
+QString csvCell(QString text)
+{
+    static const QString kFormulaStarts = u"=+-@\t\r"_s;
+    if (!text.isEmpty() && kFormulaStarts.contains(text.front()))
+        text.prepend(u'\'');
+    if (text.contains(u',') || text.contains(u'"') || text.contains(u'\n') || text.contains(u'\r'))
+        text = u'"' + text.replace(u'"', u"\"\""_s) + u'"';
+    return text;
+}
+
+void appendCsvRow(QString* csv, const QStringList& cells)
+{
+    QStringList quoted;
+    for (const QString& cell : cells)
+        quoted.append(csvCell(cell));
+    *csv += quoted.join(u',') + u"\r\n"_s;
+}
+
+bool renderPdf(const RunRecord& run, QByteArray* pdf, QString* reason)
+{
+    // QTextDocument needs the font database, which only a QGuiApplication provides; without one it would abort.
+    if (!qobject_cast<QGuiApplication*>(QCoreApplication::instance())) {
+        *reason = u"PDF needs the GUI libraries initialised; run with a display or with QT_QPA_PLATFORM=offscreen"_s;
+        return false;
+    }
+    // Into memory, then through QSaveFile like the other formats: QPdfWriter closes its device when it ends.
+    QBuffer buffer(pdf);
+    buffer.open(QIODevice::WriteOnly);
+    QPdfWriter writer(&buffer);
+    writer.setPageSize(QPageSize(QPageSize::A4));
+    writer.setResolution(300);
+    // QTextDocument::print() adds 2 cm margins of its own (and the page numbers in them).
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0));
+    writer.setTitle(title(run));
+    writer.setCreator(u"opsdeck"_s);
+    QTextDocument document;
+    document.setHtml(ReportWriter::toHtml(run));
+    document.print(&writer);
+    if (pdf->isEmpty()) {
+        *reason = u"rendering produced no PDF"_s;
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+std::optional<ReportWriter::Format> ReportWriter::formatFromName(const QString& name)
+{
+    const QString lower = name.toLower();
+    if (lower == u"json"_s)
+        return Format::Json;
+    if (lower == u"csv"_s)
+        return Format::Csv;
+    if (lower == u"html"_s)
+        return Format::Html;
+    if (lower == u"pdf"_s)
+        return Format::Pdf;
+    return std::nullopt;
+}
+
+bool ReportWriter::write(const RunRecord& run, Format format, const QString& path, QString* error)
+{
+    const auto fail = [&](const QString& reason) {
+        if (error)
+            *error = u"Cannot write the report %1: %2"_s.arg(QDir::toNativeSeparators(path), reason);
+        return false;
+    };
+    QByteArray bytes;
+    switch (format) {
+    case Format::Json:
+        bytes = QJsonDocument(run.toJson()).toJson(QJsonDocument::Indented);
+        break;
+    case Format::Csv:
+        bytes = toCsv(run);
+        break;
+    case Format::Html:
+        bytes = toHtml(run).toUtf8();
+        break;
+    case Format::Pdf: {
+        QString reason;
+        if (!renderPdf(run, &bytes, &reason))
+            return fail(reason);
+        break;
+    }
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(file.errorString());
+    if (file.write(bytes) != bytes.size())
+        return fail(file.errorString());
+    if (!file.commit())
+        return fail(file.errorString());
+    return true;
+}
+
+QByteArray ReportWriter::toCsv(const RunRecord& run)
+{
+    QString csv;
+    appendCsvRow(&csv, { u"kind"_s, u"id"_s, u"name"_s, u"details"_s });
+    for (auto kind = run.deleted.constBegin(); kind != run.deleted.constEnd(); ++kind) {
+        const QJsonArray items = kind.value().toArray();
+        for (const QJsonValue& item : items) {
+            if (!item.isObject()) {
+                appendCsvRow(&csv, { kind.key(), valueText(item), QString(), QString() });
+                continue;
+            }
+            QJsonObject fields = item.toObject();
+            const QString name = valueText(fields.take(u"name"_s));
+            // Without an "id", the first other field (in key order) identifies the item.
+            const QString idKey = fields.contains(u"id"_s) || fields.isEmpty() ? u"id"_s : fields.constBegin().key();
+            const QString id = valueText(fields.take(idKey));
+            QStringList details;
+            for (auto field = fields.constBegin(); field != fields.constEnd(); ++field)
+                details.append(u"%1=%2"_s.arg(field.key(), valueText(field.value())));
+            appendCsvRow(&csv, { kind.key(), id, name, details.join(u"; "_s) });
+        }
+    }
+    return csv.toUtf8();
+}
+
+QString ReportWriter::toHtml(const RunRecord& run)
+{
+    const QString heading = esc(title(run));
+    QString html = u"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>%1</title>\n"_s.arg(heading);
+    html += uR"(<style>
+body { font-family: sans-serif; font-size: 9pt; color: #000000; background-color: #ffffff; }
+table { border-collapse: collapse; margin-bottom: 8px; }
+th { background-color: #eeeeee; text-align: left; }
+th, td { vertical-align: top; }
+pre { font-family: monospace; white-space: pre-wrap; margin: 0; }
+pre.command { font-size: 8pt; }
+pre.output { font-size: 8pt; }
+code { font-family: monospace; }
+.error { color: #b3261e; }
+</style>
+</head><body>
+)"_s;
+    html += u"<h1>%1</h1>\n"_s.arg(heading);
+    html += factsHtml(run);
+    // Right under the facts rather than at the end: it is what a reader wants first.
+    html += u"<h2>Summary</h2>\n<p>%1</p>\n"_s.arg(run.summary.isEmpty() ? kNone : esc(run.summary));
+    html += u"<h2>Parameters</h2>\n"_s + parametersHtml(run);
+    html += u"<h2>Counts</h2>\n"_s + countsHtml(run);
+    html += u"<h2>Steps</h2>\n"_s + stepsHtml(run);
+    html += u"<h2>Deleted</h2>\n"_s + deletedHtml(run);
+    html += u"<p><small>opsdeck deletion report, schema %1.</small></p>\n</body></html>\n"_s.arg(
+        RunRecord::kSchemaVersion);
+    return html;
+}
+
+} // namespace opsdeck

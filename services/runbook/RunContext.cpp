@@ -1,0 +1,153 @@
+#include "runbook/RunContext.h"
+
+#include "core/Logging.h"
+#include "runbook/Journal.h"
+
+#include <QMutexLocker>
+#include <QThreadPool>
+
+namespace opsdeck {
+
+namespace {
+constexpr qsizetype kOutputExcerpt = 4000; // characters of a step's output kept in the record
+}
+
+RunContext::RunContext(RunRecord* record, const Plan& plan, Journal* journal, ProgressFn progress)
+    : m_record(record)
+    , m_plan(plan)
+    , m_journal(journal)
+    , m_progress(std::move(progress))
+{
+    for (const Plan::Step& step : plan.steps) {
+        StepRecord recordStep;
+        recordStep.id = step.id;
+        recordStep.title = step.title;
+        recordStep.command = step.command;
+        recordStep.verification = step.verification;
+        m_record->steps << recordStep;
+    }
+    m_clock.start();
+}
+
+void RunContext::requestCancel()
+{
+    if (m_cancelled.exchange(true))
+        return;
+    QMutexLocker lock(&m_hookMutex);
+    if (m_cancelHook)
+        QThreadPool::globalInstance()->start(m_cancelHook);
+}
+
+void RunContext::setCancelHook(std::function<void()> hook)
+{
+    QMutexLocker lock(&m_hookMutex);
+    m_cancelHook = std::move(hook);
+}
+
+void RunContext::begin(const QString& stepId)
+{
+    for (int i = 0; i < m_record->steps.size(); ++i) {
+        if (m_record->steps[i].id == stepId && !m_record->steps[i].recovery) {
+            m_current = i;
+            StepRecord& step = m_record->steps[i];
+            step.state = StepRecord::State::Running;
+            step.startedAt = QDateTime::currentDateTimeUtc();
+            note(QStringLiteral("step-start"),
+                { { QStringLiteral("step"), step.id }, { QStringLiteral("command"), step.command } });
+            report(0);
+            return;
+        }
+    }
+    qFatal("opsdeck: operation %s has no step %s", qPrintable(m_record->operation), qPrintable(stepId));
+}
+
+void RunContext::beginRecovery(const QString& id, const QString& title, const QString& command)
+{
+    StepRecord step;
+    step.id = id;
+    step.title = title;
+    step.command = command;
+    step.recovery = true;
+    step.state = StepRecord::State::Running;
+    step.startedAt = QDateTime::currentDateTimeUtc();
+    m_record->steps << step;
+    m_current = int(m_record->steps.size()) - 1;
+    note(QStringLiteral("recovery"), { { QStringLiteral("step"), id }, { QStringLiteral("command"), command } });
+    report(0);
+}
+
+void RunContext::succeed(const QString& output)
+{
+    finishStep(StepRecord::State::Succeeded, {}, output);
+}
+
+void RunContext::fail(const QString& error, const QString& output)
+{
+    finishStep(StepRecord::State::Failed, error, output);
+}
+
+void RunContext::cancelStep(const QString& why)
+{
+    finishStep(StepRecord::State::Cancelled, why, {});
+}
+
+void RunContext::finishStep(StepRecord::State state, const QString& error, const QString& output)
+{
+    if (m_current < 0)
+        return;
+    StepRecord& step = m_record->steps[m_current];
+    step.state = state;
+    step.finishedAt = QDateTime::currentDateTimeUtc();
+    step.error = error;
+    step.output = output.size() > kOutputExcerpt ? QStringLiteral("…") + output.right(kOutputExcerpt) : output;
+    note(QStringLiteral("step-end"),
+        { { QStringLiteral("step"), step.id }, { QStringLiteral("state"), StepRecord::stateName(state) },
+            { QStringLiteral("error"), error }, { QStringLiteral("output"), step.output } });
+    report(1);
+    m_current = -1;
+}
+
+void RunContext::progress(double stepFraction)
+{
+    report(std::clamp(stepFraction, 0.0, 1.0));
+}
+
+void RunContext::skipRemaining()
+{
+    for (StepRecord& step : m_record->steps) {
+        if (step.state == StepRecord::State::Pending)
+            step.state = StepRecord::State::Skipped;
+    }
+}
+
+bool RunContext::anyStepSucceeded(const QStringList& ids) const
+{
+    for (const StepRecord& step : m_record->steps) {
+        if (ids.contains(step.id) && step.state == StepRecord::State::Succeeded)
+            return true;
+    }
+    return false;
+}
+
+void RunContext::note(const QString& kind, const QJsonObject& data)
+{
+    QString error;
+    if (m_journal && !m_journal->append(m_record->id, kind, m_record->operation, m_record->target, data, &error))
+        qCWarning(lcRunbook) << "journal append failed for run" << m_record->id << ":" << error;
+}
+
+// Progress counts plan steps evenly; the ETA extrapolates from the time spent so far.
+void RunContext::report(double stepFraction)
+{
+    if (!m_progress || m_current < 0)
+        return;
+    const qsizetype planned = m_plan.steps.size();
+    const double done = m_record->steps[m_current].recovery
+        ? 1.0
+        : (double(std::min<qsizetype>(m_current, planned)) + stepFraction) / double(std::max<qsizetype>(planned, 1));
+    const qint64 elapsed = m_clock.elapsed() / 1000;
+    const qint64 eta = done > 0.05 ? qint64(double(elapsed) / done) - elapsed : -1;
+    m_progress(m_record->steps[m_current], done, eta);
+}
+
+} // namespace opsdeck

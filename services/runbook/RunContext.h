@@ -1,0 +1,63 @@
+#pragma once
+
+#include "runbook/Plan.h"
+#include "runbook/RunRecord.h"
+
+#include <QElapsedTimer>
+#include <QMutex>
+
+#include <atomic>
+#include <functional>
+
+namespace opsdeck {
+
+class Journal;
+
+// What an operation uses while it runs: step bookkeeping (journaled as it happens), the cancel flag and
+// progress. Lives on the runner's thread.
+class RunContext
+{
+public:
+    using ProgressFn = std::function<void(const StepRecord& step, double fraction, qint64 etaSeconds)>;
+
+    RunContext(RunRecord* record, const Plan& plan, Journal* journal, ProgressFn progress);
+
+    bool cancelled() const { return m_cancelled.load(); }
+    // From any thread. Sets the flag the operation checks between steps and batches, and runs the cancel
+    // hook on a pool thread, so that a runner blocked in a query can be interrupted.
+    void requestCancel();
+    // Stops what is in flight (cancel an SSH command, cancel a query). Must be thread-safe; pass {} to clear.
+    void setCancelHook(std::function<void()> hook);
+
+    // Starts a plan step by id.
+    void begin(const QString& stepId);
+    // Starts a recovery step that the plan did not list.
+    void beginRecovery(const QString& id, const QString& title, const QString& command);
+    void succeed(const QString& output = {});
+    void fail(const QString& error, const QString& output = {});
+    void cancelStep(const QString& why);
+    // Within the current step: how far it is (0..1), for progress and ETA.
+    void progress(double stepFraction);
+    // Marks the plan steps that never started as skipped.
+    void skipRemaining();
+
+    bool anyStepSucceeded(const QStringList& ids) const;
+    RunRecord& record() { return *m_record; }
+    void note(const QString& kind, const QJsonObject& data);
+
+private:
+    void finishStep(StepRecord::State state, const QString& error, const QString& output);
+    void report(double stepFraction);
+
+    RunRecord* m_record;
+    Plan m_plan;
+    Journal* m_journal;
+    ProgressFn m_progress;
+    std::atomic_bool m_cancelled = false;
+    QMutex m_hookMutex;
+    std::function<void()> m_cancelHook;
+    int m_current = -1; // index in m_record->steps
+    QElapsedTimer m_clock;
+};
+
+} // namespace opsdeck

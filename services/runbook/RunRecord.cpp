@@ -1,0 +1,167 @@
+#include "runbook/RunRecord.h"
+
+using namespace Qt::StringLiterals;
+
+namespace opsdeck {
+
+namespace {
+
+// Unset times become null rather than an empty string, so that a reader can tell "not yet" from a bad value.
+QJsonValue timeToJson(const QDateTime& time)
+{
+    if (!time.isValid())
+        return QJsonValue::Null;
+    return time.toUTC().toString(Qt::ISODateWithMs);
+}
+
+QDateTime timeFromJson(const QJsonValue& value)
+{
+    return QDateTime::fromString(value.toString(), Qt::ISODateWithMs).toUTC();
+}
+
+constexpr StepRecord::State kAllStates[] = { StepRecord::State::Pending, StepRecord::State::Running,
+    StepRecord::State::Succeeded, StepRecord::State::Failed, StepRecord::State::Skipped, StepRecord::State::Cancelled };
+
+constexpr RunRecord::Outcome kAllOutcomes[] = { RunRecord::Outcome::Running, RunRecord::Outcome::Succeeded,
+    RunRecord::Outcome::Failed, RunRecord::Outcome::Cancelled };
+
+// An unknown name (a damaged file, or a newer schema) never reads as a finished state: a report must not claim
+// that something succeeded or failed when it does not know.
+StepRecord::State stateFromName(const QString& name)
+{
+    for (const StepRecord::State state : kAllStates) {
+        if (StepRecord::stateName(state) == name)
+            return state;
+    }
+    return StepRecord::State::Pending;
+}
+
+QJsonObject stepToJson(const StepRecord& step)
+{
+    return {
+        { u"id"_s, step.id },
+        { u"title"_s, step.title },
+        { u"command"_s, step.command },
+        { u"verification"_s, step.verification },
+        { u"state"_s, StepRecord::stateName(step.state) },
+        { u"startedAt"_s, timeToJson(step.startedAt) },
+        { u"finishedAt"_s, timeToJson(step.finishedAt) },
+        { u"output"_s, step.output },
+        { u"error"_s, step.error },
+        { u"recovery"_s, step.recovery },
+    };
+}
+
+StepRecord stepFromJson(const QJsonObject& object)
+{
+    StepRecord step;
+    step.id = object.value(u"id"_s).toString();
+    step.title = object.value(u"title"_s).toString();
+    step.command = object.value(u"command"_s).toString();
+    step.verification = object.value(u"verification"_s).toString();
+    step.state = stateFromName(object.value(u"state"_s).toString());
+    step.startedAt = timeFromJson(object.value(u"startedAt"_s));
+    step.finishedAt = timeFromJson(object.value(u"finishedAt"_s));
+    step.output = object.value(u"output"_s).toString();
+    step.error = object.value(u"error"_s).toString();
+    step.recovery = object.value(u"recovery"_s).toBool();
+    return step;
+}
+
+} // namespace
+
+QString StepRecord::stateName(State state)
+{
+    switch (state) {
+    case State::Pending:
+        return u"pending"_s;
+    case State::Running:
+        return u"running"_s;
+    case State::Succeeded:
+        return u"succeeded"_s;
+    case State::Failed:
+        return u"failed"_s;
+    case State::Skipped:
+        return u"skipped"_s;
+    case State::Cancelled:
+        return u"cancelled"_s;
+    }
+    return {};
+}
+
+QString RunRecord::outcomeName(Outcome outcome)
+{
+    switch (outcome) {
+    case Outcome::Running:
+        return u"running"_s;
+    case Outcome::Succeeded:
+        return u"succeeded"_s;
+    case Outcome::Failed:
+        return u"failed"_s;
+    case Outcome::Cancelled:
+        return u"cancelled"_s;
+    }
+    return {};
+}
+
+RunRecord::Outcome RunRecord::outcomeFromName(const QString& name)
+{
+    for (const Outcome outcome : kAllOutcomes) {
+        if (outcomeName(outcome) == name)
+            return outcome;
+    }
+    // Same reasoning as for step states: unknown is not finished.
+    return Outcome::Running;
+}
+
+QJsonObject RunRecord::toJson() const
+{
+    QJsonArray stepArray;
+    for (const StepRecord& step : steps)
+        stepArray.append(stepToJson(step));
+    return {
+        { u"schemaVersion"_s, kSchemaVersion },
+        { u"id"_s, id },
+        { u"operation"_s, operation },
+        { u"target"_s, target },
+        { u"environment"_s, environment },
+        { u"user"_s, user },
+        { u"confirmation"_s, confirmation },
+        { u"parameters"_s, parameters },
+        { u"outcome"_s, outcomeName(outcome) },
+        { u"startedAt"_s, timeToJson(startedAt) },
+        { u"finishedAt"_s, timeToJson(finishedAt) },
+        { u"planCounts"_s, planCounts },
+        { u"before"_s, before },
+        { u"after"_s, after },
+        { u"steps"_s, stepArray },
+        { u"deleted"_s, deleted },
+        { u"summary"_s, summary },
+    };
+}
+
+RunRecord RunRecord::fromJson(const QJsonObject& object)
+{
+    RunRecord run;
+    run.id = object.value(u"id"_s).toString();
+    run.operation = object.value(u"operation"_s).toString();
+    run.target = object.value(u"target"_s).toString();
+    run.environment = object.value(u"environment"_s).toString();
+    run.user = object.value(u"user"_s).toString();
+    run.confirmation = object.value(u"confirmation"_s).toString();
+    run.parameters = object.value(u"parameters"_s).toObject();
+    run.outcome = outcomeFromName(object.value(u"outcome"_s).toString());
+    run.startedAt = timeFromJson(object.value(u"startedAt"_s));
+    run.finishedAt = timeFromJson(object.value(u"finishedAt"_s));
+    run.planCounts = object.value(u"planCounts"_s).toObject();
+    run.before = object.value(u"before"_s).toObject();
+    run.after = object.value(u"after"_s).toObject();
+    const QJsonArray stepArray = object.value(u"steps"_s).toArray();
+    for (const QJsonValue& step : stepArray)
+        run.steps.append(stepFromJson(step.toObject()));
+    run.deleted = object.value(u"deleted"_s).toObject();
+    run.summary = object.value(u"summary"_s).toString();
+    return run;
+}
+
+} // namespace opsdeck

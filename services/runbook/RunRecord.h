@@ -1,0 +1,79 @@
+#pragma once
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QList>
+#include <QMetaType>
+#include <QString>
+
+namespace opsdeck {
+
+// One step of a run as it happened: what it ran, how it was checked, how it ended.
+struct StepRecord
+{
+    enum class State
+    {
+        Pending,
+        Running,
+        Succeeded,
+        Failed,
+        Skipped,
+        Cancelled
+    };
+
+    QString id; // stable within the operation, e.g. "stop-units"
+    QString title; // "Stop outpack-training and packit-api-training"
+    QString command; // the exact command or SQL, as run
+    QString verification; // how success is checked, in words
+    State state = State::Pending;
+    QDateTime startedAt;
+    QDateTime finishedAt;
+    QString output; // an excerpt (the last lines) of what it printed
+    QString error; // why it failed, with what to do next
+    bool recovery = false; // a step run by recovery, not by the plan
+
+    static QString stateName(State state);
+};
+
+// Everything a deletion report holds. The journal stores it when the run ends; reports render it.
+struct RunRecord
+{
+    enum class Outcome
+    {
+        Running,
+        Succeeded,
+        Failed,
+        Cancelled
+    };
+    static constexpr int kSchemaVersion = 1;
+
+    QString id; // a UUID without braces
+    QString operation; // "packit-wipe"
+    QString target; // "wpia-packit/training"
+    QString environment; // "production", "read-only" or "" (plain)
+    QString user; // who ran it: "<login>@<machine>"
+    QString confirmation; // the text the admin typed or chose
+    QJsonObject parameters; // {"host": "...", "instance": "..."}
+    Outcome outcome = Outcome::Running;
+    QDateTime startedAt;
+    QDateTime finishedAt;
+    QJsonObject planCounts; // the impact counts the admin confirmed: {"packets": 300, ...}
+    QJsonObject before; // counts measured right before the destructive steps
+    QJsonObject after; // counts measured at the end
+    QList<StepRecord> steps;
+    // What was deleted, per kind: {"packets": [{"id": ..., "name": ...}, ...], "scopedGrants": [{...}], ...}.
+    // Every element is an object with string or number values, so that CSV can flatten it.
+    QJsonObject deleted;
+    QString summary; // one sentence: what happened, and what to do next if it failed
+
+    static QString outcomeName(Outcome outcome);
+    static Outcome outcomeFromName(const QString& name);
+    QJsonObject toJson() const;
+    static RunRecord fromJson(const QJsonObject& object);
+};
+
+} // namespace opsdeck
+
+Q_DECLARE_METATYPE(opsdeck::StepRecord)
+Q_DECLARE_METATYPE(opsdeck::RunRecord)

@@ -1,0 +1,178 @@
+// The Packit pane offscreen on the sandbox: live instance state, packets loaded lazily, and a whole wipe driven
+// through the real confirmation dialog.
+#include "ConfirmDialog.h"
+#include "MainWindow.h"
+#include "PacketTableModel.h"
+#include "PackitPane.h"
+#include "RunsDock.h"
+#include "Sandbox.h"
+#include "TargetStatusModel.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <QTreeWidget>
+
+using namespace opsdeck;
+using namespace opsdeck::test;
+
+class TestPackitPane : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void instancesShowLiveStateAndPacketsLoad();
+    void wipeThroughTheDialog();
+
+private:
+    int rowOf(PackitPane* pane, const QString& instance) const;
+    Sandbox m_sandbox;
+    QTemporaryDir m_temp;
+    QString m_inventory;
+};
+
+void TestPackitPane::initTestCase()
+{
+    QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
+    const QProcessEnvironment environment = m_sandbox.environment();
+    for (const QString& key : environment.keys()) {
+        if (key.startsWith(QStringLiteral("OPSDECK_")))
+            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
+    }
+    // wpia-packit-private made production, so that its wipe needs the typed name.
+    QFile source(m_sandbox.inventoryPath());
+    QVERIFY(source.open(QIODevice::ReadOnly));
+    QString text = QString::fromUtf8(source.readAll());
+    const qsizetype at = text.indexOf(QStringLiteral("name: wpia-packit-private"));
+    QVERIFY(at > 0);
+    text.insert(text.indexOf(u'\n', at) + 1, QStringLiteral("    tags: [production]\n"));
+    m_inventory = m_temp.filePath(QStringLiteral("inventory.yaml"));
+    QFile target(m_inventory);
+    QVERIFY(target.open(QIODevice::WriteOnly));
+    target.write(text.toUtf8());
+}
+
+int TestPackitPane::rowOf(PackitPane* pane, const QString& instance) const
+{
+    for (int row = 0; row < pane->instances()->rowCount(); ++row) {
+        if (pane->instances()->index(row, 0).data().toString() == instance)
+            return row;
+    }
+    return -1;
+}
+
+void TestPackitPane::instancesShowLiveStateAndPacketsLoad()
+{
+    MainWindow window(m_inventory);
+    auto* pane = qobject_cast<PackitPane*>(window.pane(QStringLiteral("Packit")));
+    QVERIFY(pane);
+    QAbstractItemModelTester instancesTester(pane->instances(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester packetsTester(pane->packets(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    window.show();
+    window.sidebar()->setCurrentRow(1);
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    const int row = rowOf(pane, QStringLiteral("reside"));
+    QVERIFY(row >= 0);
+    // outpack state, API state, packet count come from the host and the database.
+    QTRY_COMPARE_WITH_TIMEOUT(pane->instances()->index(row, 2).data().toString(), QStringLiteral("active"), 30000);
+    QCOMPARE(pane->instances()->index(row, 3).data().toString(), QStringLiteral("active"));
+    QCOMPARE(pane->instances()->index(row, 4).data().toString(), QStringLiteral("300"));
+
+    pane->selectInstance(row);
+    QTRY_VERIFY_WITH_TIMEOUT(pane->packets()->total() == 300, 30000);
+    QVERIFY(pane->packets()->rowCount() > 0);
+    auto* label = pane->findChild<QLabel*>(QStringLiteral("loadLabel"));
+    QVERIFY(label->text().contains(QStringLiteral("of 300 loaded")));
+    // Server-side filter.
+    pane->findChild<QLineEdit*>()->setText(pane->packets()->packetId(0));
+    QTRY_COMPARE_WITH_TIMEOUT(pane->packets()->total(), 1, 10000);
+}
+
+void TestPackitPane::wipeThroughTheDialog()
+{
+    MainWindow window(m_inventory);
+    auto* pane = qobject_cast<PackitPane*>(window.pane(QStringLiteral("Packit")));
+    window.show();
+    window.sidebar()->setCurrentRow(1);
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    const int row = rowOf(pane, QStringLiteral("kipling"));
+    pane->selectInstance(row);
+    QTRY_COMPARE_WITH_TIMEOUT(pane->instances()->index(row, 4).data().toString(), QStringLiteral("300"), 30000);
+
+    // Drive the real dialog: the verb stays disabled until the name is typed.
+    bool disabledBeforeTyping = false;
+    bool enabledAfterTyping = false;
+    bool sawCounts = false;
+    // The dialog runs its own event loop: a polling timer answers it from inside that loop.
+    QTimer answer;
+    answer.setInterval(100);
+    connect(&answer, &QTimer::timeout, this, [&] {
+        QWidget* dialog = QApplication::activeModalWidget();
+        if (!dialog)
+            return;
+        answer.stop();
+        auto* verb = dialog->findChild<QPushButton*>(QStringLiteral("verb"));
+        auto* typed = dialog->findChild<QLineEdit*>(QStringLiteral("typedName"));
+        if (!verb || !typed) {
+            dialog->close();
+            return;
+        }
+        sawCounts = dialog->findChildren<QLabel*>().size() > 10;
+        disabledBeforeTyping = !verb->isEnabled();
+        QTest::keyClicks(typed, QStringLiteral("kiplin"));
+        disabledBeforeTyping = disabledBeforeTyping && !verb->isEnabled();
+        QTest::keyClicks(typed, QStringLiteral("g"));
+        enabledAfterTyping = verb->isEnabled();
+        verb->click();
+    });
+    answer.start();
+    QSignalSpy finished(window.runs(), &RunsDock::runFinished);
+    auto* wipe = pane->findChild<QPushButton*>(QStringLiteral("wipeInstance"));
+    QVERIFY(wipe->isEnabled());
+    wipe->click();
+    QVERIFY(QTest::qWaitFor([&] { return enabledAfterTyping || !finished.isEmpty(); }, 60000));
+    QVERIFY(disabledBeforeTyping);
+    QVERIFY(enabledAfterTyping);
+    QVERIFY(sawCounts);
+
+    // Progress shows in the Runs dock while it runs, then the outcome.
+    auto* runs = window.runs()->findChild<QTreeWidget*>(QStringLiteral("runs"));
+    QTRY_COMPARE_WITH_TIMEOUT(runs->topLevelItemCount(), 1, 10000);
+    QVERIFY(window.runs()->isVisible());
+    QVERIFY(finished.wait(120000));
+    const RunRecord record = finished.first().first().value<RunRecord>();
+    QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
+    QCOMPARE(record.target, QStringLiteral("wpia-packit-private/kipling"));
+    auto* bar = qobject_cast<QProgressBar*>(runs->itemWidget(runs->topLevelItem(0), 1));
+    QVERIFY(bar);
+    QCOMPARE(bar->value(), 1000);
+    QVERIFY(runs->findChild<QPushButton*>(QStringLiteral("exportReport")));
+    QTRY_COMPARE_WITH_TIMEOUT(pane->instances()->index(row, 4).data().toString(), QStringLiteral("0"), 30000);
+
+    // The report exports, in every format.
+    for (const QString& suffix :
+        { QStringLiteral("pdf"), QStringLiteral("html"), QStringLiteral("csv"), QStringLiteral("json") }) {
+        const QString path = m_temp.filePath(QStringLiteral("kipling.") + suffix);
+        QString error;
+        QVERIFY2(RunsDock::exportReport(record, path, &error), qPrintable(error));
+        QVERIFY(QFileInfo(path).size() > 100);
+    }
+    QString error;
+    QVERIFY(!RunsDock::exportReport(record, m_temp.filePath(QStringLiteral("kipling.txt")), &error));
+    QVERIFY(error.contains(QStringLiteral(".pdf")));
+}
+
+QTEST_MAIN(TestPackitPane)
+#include "tst_packitpane.moc"

@@ -1,0 +1,479 @@
+// The Packit wipe end to end, as an admin runs it: the opsdeck executable against the sandbox's Packit world.
+#include "Sandbox.h"
+#include "runbook/Journal.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace opsdeck;
+using namespace opsdeck::test;
+
+class TestPackitWipe : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void instancesAndPacketsAreListed();
+    void planNamesEveryCount();
+    void badInputIsRefusedAndTouchesNothing_data();
+    void badInputIsRefusedAndTouchesNothing();
+    void wrongConfirmationReadOnlyAndLockAreRefused();
+    void wipeTrainingLeavesEverythingElse();
+    void droppedConnectionAfterStopRecovers();
+    void journalVerifyDetectsAnEditedEntry();
+
+private:
+    QString hostRoot(const QString& host) const;
+    QString instanceRoot(const QString& host, const QString& instance) const;
+    QJsonObject seeded(const QString& instance) const;
+    // Everything an instance holds, as one fingerprint: table row checksums and the root's file list.
+    QString fingerprint(const QString& host, const QString& instance);
+    QString unitState(const QString& host, const QString& unit);
+    QSqlDatabase database(const QString& instance);
+    qint64 count(const QString& instance, const QString& sql);
+    QString inventoryWith(const QString& name, const std::function<QString(QString)>& edit);
+
+    Sandbox m_sandbox;
+    QTemporaryDir m_temp;
+    QProcessEnvironment m_environment;
+};
+
+void TestPackitWipe::initTestCase()
+{
+    QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
+    m_environment = m_sandbox.environment();
+}
+
+void TestPackitWipe::cleanupTestCase()
+{
+    for (const QString& name : QSqlDatabase::connectionNames())
+        QSqlDatabase::removeDatabase(name);
+}
+
+QString TestPackitWipe::hostRoot(const QString& host) const
+{
+    return m_sandbox.host(host).value(QStringLiteral("root")).toString();
+}
+
+QString TestPackitWipe::instanceRoot(const QString& host, const QString& instance) const
+{
+    return hostRoot(host) + QStringLiteral("/var/lib/outpack/") + instance;
+}
+
+QJsonObject TestPackitWipe::seeded(const QString& instance) const
+{
+    QFile file(m_sandbox.dir() + QStringLiteral("/packit/") + instance + QStringLiteral(".json"));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+QSqlDatabase TestPackitWipe::database(const QString& instance)
+{
+    if (QSqlDatabase::contains(instance))
+        return QSqlDatabase::database(instance);
+    const Sandbox::Server pg = m_sandbox.postgres();
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), instance);
+    db.setHostName(pg.host);
+    db.setPort(pg.port);
+    db.setUserName(pg.user);
+    db.setPassword(pg.password);
+    db.setDatabaseName(instance);
+    if (!db.open())
+        qWarning("cannot open %s: %s", qPrintable(instance), qPrintable(db.lastError().text()));
+    return db;
+}
+
+qint64 TestPackitWipe::count(const QString& instance, const QString& sql)
+{
+    QSqlQuery query(database(instance));
+    if (!query.exec(sql) || !query.next())
+        return -1;
+    return query.value(0).toLongLong();
+}
+
+QString TestPackitWipe::fingerprint(const QString& host, const QString& instance)
+{
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    for (const QString& table :
+        { QStringLiteral("packet"), QStringLiteral("packet_group"), QStringLiteral("role_permission"),
+            QStringLiteral("packet_tag"), QStringLiteral("tag"), QStringLiteral("pin"),
+            QStringLiteral("one_time_token"), QStringLiteral("run_info"), QStringLiteral("\"user\""),
+            QStringLiteral("role"), QStringLiteral("user_role"), QStringLiteral("permission") }) {
+        QSqlQuery query(database(instance));
+        if (!query.exec(QStringLiteral("SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM %1 t").arg(table))
+            || !query.next())
+            return QStringLiteral("query failed on ") + table;
+        hash.addData((table + u'=' + query.value(0).toString() + u'\n').toUtf8());
+    }
+    QStringList files;
+    const QString root = instanceRoot(host, instance);
+    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        it.next();
+        files << it.filePath().mid(root.size()) + u' ' + QString::number(it.fileInfo().size());
+    }
+    files.sort();
+    hash.addData(files.join(u'\n').toUtf8());
+    return QString::fromLatin1(hash.result().toHex());
+}
+
+QString TestPackitWipe::unitState(const QString& host, const QString& unit)
+{
+    const QJsonObject h = m_sandbox.host(host);
+    QProcess ssh;
+    ssh.start(QStringLiteral("ssh"),
+        { QStringLiteral("-i"), h.value(QStringLiteral("identityFile")).toString(), QStringLiteral("-o"),
+            QStringLiteral("UserKnownHostsFile=") + h.value(QStringLiteral("knownHostsFile")).toString(),
+            QStringLiteral("-o"), QStringLiteral("StrictHostKeyChecking=yes"), QStringLiteral("-o"),
+            QStringLiteral("BatchMode=yes"), QStringLiteral("-p"),
+            QString::number(h.value(QStringLiteral("port")).toInt()),
+            QStringLiteral("root@") + h.value(QStringLiteral("address")).toString(), QStringLiteral("systemctl"),
+            QStringLiteral("is-active"), unit });
+    ssh.waitForFinished(30000);
+    return QString::fromUtf8(ssh.readAllStandardOutput()).trimmed();
+}
+
+QString TestPackitWipe::inventoryWith(const QString& name, const std::function<QString(QString)>& edit)
+{
+    QFile source(m_sandbox.inventoryPath());
+    if (!source.open(QIODevice::ReadOnly))
+        return {};
+    const QString path = m_temp.filePath(name);
+    QFile target(path);
+    if (!target.open(QIODevice::WriteOnly))
+        return {};
+    target.write(edit(QString::fromUtf8(source.readAll())).toUtf8());
+    return path;
+}
+
+void TestPackitWipe::instancesAndPacketsAreListed()
+{
+    const CliRun instances = runCli({ QStringLiteral("packit"), QStringLiteral("instances"), QStringLiteral("--host"),
+                                        QStringLiteral("wpia-packit"), QStringLiteral("--json") },
+        m_environment);
+    QCOMPARE(instances.exitCode, 0);
+    const QJsonArray array = QJsonDocument::fromJson(instances.out).array();
+    QCOMPARE(array.size(), 4);
+    for (const QJsonValue& value : array) {
+        const QJsonObject object = value.toObject();
+        const QString name = object.value(QStringLiteral("instance")).toString();
+        QVERIFY2(object.value(QStringLiteral("error")).isNull(),
+            qPrintable(object.value(QStringLiteral("error")).toString()));
+        QCOMPARE(object.value(QStringLiteral("outpackState")).toString(), QStringLiteral("active"));
+        QCOMPARE(object.value(QStringLiteral("apiState")).toString(), QStringLiteral("active"));
+        QCOMPARE(object.value(QStringLiteral("packets")).toInteger(),
+            seeded(name).value(QStringLiteral("packets")).toInteger());
+        QCOMPARE(object.value(QStringLiteral("groups")).toInteger(),
+            seeded(name).value(QStringLiteral("groups")).toInteger());
+        QCOMPARE(object.value(QStringLiteral("rootFiles")).toInteger(),
+            seeded(name).value(QStringLiteral("rootFiles")).toInteger());
+    }
+
+    const CliRun packets = runCli(
+        { QStringLiteral("packit"), QStringLiteral("packets"), QStringLiteral("--host"), QStringLiteral("wpia-packit"),
+            QStringLiteral("--instance"), QStringLiteral("reside"), QStringLiteral("--json") },
+        m_environment);
+    QCOMPARE(packets.exitCode, 0);
+    const QJsonArray list = QJsonDocument::fromJson(packets.out).array();
+    QCOMPARE(list.size(), seeded(QStringLiteral("reside")).value(QStringLiteral("packets")).toInteger());
+    static const QRegularExpression id(QStringLiteral("^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$"));
+    QVERIFY(id.match(list.first().toObject().value(QStringLiteral("id")).toString()).hasMatch());
+    QVERIFY(!list.first().toObject().value(QStringLiteral("name")).toString().isEmpty());
+}
+
+void TestPackitWipe::planNamesEveryCount()
+{
+    const QString before = fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("priority-pathogens"));
+    const CliRun plan = runCli({ QStringLiteral("plan"), QStringLiteral("packit-wipe"), QStringLiteral("--host"),
+                                   QStringLiteral("wpia-packit"), QStringLiteral("--instance"),
+                                   QStringLiteral("priority-pathogens"), QStringLiteral("--json") },
+        m_environment);
+    QCOMPARE(plan.exitCode, 0);
+    const QJsonObject json = QJsonDocument::fromJson(plan.out).object();
+    const QJsonObject expected = seeded(QStringLiteral("priority-pathogens"));
+    QCOMPARE(json.value(QStringLiteral("packets")).toInteger(), expected.value(QStringLiteral("packets")).toInteger());
+    QCOMPARE(json.value(QStringLiteral("groups")).toInteger(), expected.value(QStringLiteral("groups")).toInteger());
+    QCOMPARE(json.value(QStringLiteral("files")).toInteger(), expected.value(QStringLiteral("rootFiles")).toInteger());
+    QCOMPARE(json.value(QStringLiteral("bytes")).toInteger(), expected.value(QStringLiteral("rootBytes")).toInteger());
+    QCOMPARE(json.value(QStringLiteral("scopedGrants")).toInteger(),
+        expected.value(QStringLiteral("scopedPacketGrants")).toInteger()
+            + expected.value(QStringLiteral("scopedGroupGrants")).toInteger());
+    QCOMPARE(json.value(QStringLiteral("pins")).toInteger(), expected.value(QStringLiteral("pins")).toInteger());
+    QCOMPARE(
+        json.value(QStringLiteral("packetTags")).toInteger(), expected.value(QStringLiteral("packetTags")).toInteger());
+    QCOMPARE(json.value(QStringLiteral("oneTimeTokens")).toInteger(),
+        expected.value(QStringLiteral("oneTimeTokens")).toInteger());
+    QCOMPARE(json.value(QStringLiteral("runInfoLeft")).toInteger(),
+        expected.value(QStringLiteral("runInfoWithPacket")).toInteger());
+    QCOMPARE(json.value(QStringLiteral("details")).toObject().value(QStringLiteral("scopedGrants")).toArray().size(),
+        json.value(QStringLiteral("scopedGrants")).toInteger());
+    QCOMPARE(json.value(QStringLiteral("environment")).toString(), QStringLiteral("production"));
+    QCOMPARE(json.value(QStringLiteral("steps")).toArray().size(), 9);
+    QCOMPARE(fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("priority-pathogens")),
+        before); // a plan changes nothing
+}
+
+void TestPackitWipe::badInputIsRefusedAndTouchesNothing_data()
+{
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<QString>("instance");
+    QTest::newRow("semicolon") << QStringLiteral("wpia-packit") << QStringLiteral("training;rm -rf /");
+    QTest::newRow("command substitution") << QStringLiteral("wpia-packit") << QStringLiteral("$(touch x)");
+    QTest::newRow("dotdot") << QStringLiteral("wpia-packit") << QStringLiteral("..");
+    QTest::newRow("slash") << QStringLiteral("wpia-packit") << QStringLiteral("training/../reside");
+    QTest::newRow("upper case") << QStringLiteral("wpia-packit") << QStringLiteral("Training");
+    QTest::newRow("empty") << QStringLiteral("wpia-packit") << QString();
+    QTest::newRow("unknown instance") << QStringLiteral("wpia-packit") << QStringLiteral("kipling");
+    QTest::newRow("unknown host") << QStringLiteral("nowhere") << QStringLiteral("training");
+    QTest::newRow("bad host") << QStringLiteral("wpia packit") << QStringLiteral("training");
+}
+
+void TestPackitWipe::badInputIsRefusedAndTouchesNothing()
+{
+    QFETCH(QString, host);
+    QFETCH(QString, instance);
+    const QString before = fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside"));
+    for (const QString& verb : { QStringLiteral("plan"), QStringLiteral("run") }) {
+        const CliRun run = runCli({ verb, QStringLiteral("packit-wipe"), QStringLiteral("--host"), host,
+                                      QStringLiteral("--instance"), instance, QStringLiteral("--confirm"), instance },
+            m_environment);
+        QVERIFY2(run.exitCode == 2,
+            qPrintable(verb + QStringLiteral(": exit %1: ").arg(run.exitCode) + QString::fromUtf8(run.err)));
+        QVERIFY(!run.err.isEmpty());
+    }
+    QCOMPARE(fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside")), before);
+    QCOMPARE(unitState(QStringLiteral("wpia-packit"), QStringLiteral("outpack-reside")), QStringLiteral("active"));
+}
+
+void TestPackitWipe::wrongConfirmationReadOnlyAndLockAreRefused()
+{
+    const QString before = fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside"));
+    const QStringList wipe = { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"),
+        QStringLiteral("wpia-packit"), QStringLiteral("--instance"), QStringLiteral("reside") };
+    for (const QString& wrong :
+        { QStringLiteral("training"), QStringLiteral("Reside"), QStringLiteral("reside "), QString() }) {
+        const CliRun run = runCli(wipe + QStringList { QStringLiteral("--confirm"), wrong }, m_environment);
+        QVERIFY2(run.exitCode == 3,
+            qPrintable(
+                QStringLiteral("\"%1\": exit %2 %3").arg(wrong).arg(run.exitCode).arg(QString::fromUtf8(run.err))));
+    }
+    QCOMPARE(runCli(wipe, m_environment).exitCode, 3); // no --confirm at all
+
+    // wpia-packit tagged readOnly.
+    const QString readOnly = inventoryWith(QStringLiteral("readonly.yaml"), [](QString text) {
+        return text.replace(QStringLiteral("tags: [production]"), QStringLiteral("tags: [production, readOnly]"));
+    });
+    const CliRun refused = runCli(wipe
+            + QStringList { QStringLiteral("--confirm"), QStringLiteral("reside"), QStringLiteral("--inventory"),
+                readOnly },
+        m_environment);
+    QVERIFY2(refused.exitCode == 3, refused.err.constData());
+    QVERIFY(refused.err.contains("readOnly"));
+
+    // Another console holds the lock on the instance.
+    Journal journal(m_sandbox.dir() + QStringLiteral("/journal.sqlite"));
+    QString error;
+    QVERIFY2(journal.open(&error), qPrintable(error));
+    Journal::LockHolder holder;
+    QCOMPARE(
+        journal.acquireLock(QStringLiteral("wpia-packit/reside"), QStringLiteral("other-console"), &holder, &error),
+        Journal::LockResult::Acquired);
+    const CliRun locked
+        = runCli(wipe + QStringList { QStringLiteral("--confirm"), QStringLiteral("reside") }, m_environment);
+    journal.releaseLock(QStringLiteral("wpia-packit/reside"), QStringLiteral("other-console"));
+    QVERIFY2(locked.exitCode == 3, locked.err.constData());
+    QVERIFY2(locked.err.contains("locked by"), locked.err.constData());
+
+    QCOMPARE(fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside")), before);
+    QCOMPARE(unitState(QStringLiteral("wpia-packit"), QStringLiteral("packit-api-reside")), QStringLiteral("active"));
+}
+
+void TestPackitWipe::wipeTrainingLeavesEverythingElse()
+{
+    const QString host = QStringLiteral("wpia-packit");
+    QMap<QString, QString> others;
+    for (const QString& instance :
+        { QStringLiteral("priority-pathogens"), QStringLiteral("reside"), QStringLiteral("malariaverse-sitefiles") })
+        others.insert(instance, fingerprint(host, instance));
+    const QString keptBefore
+        = QStringLiteral("%1/%2/%3")
+              .arg(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM \"user\"")))
+              .arg(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM role")))
+              .arg(count(QStringLiteral("training"),
+                  QStringLiteral("SELECT count(*) FROM role_permission WHERE packet_id IS NULL "
+                                 "AND packet_group_id IS NULL")));
+    const QJsonObject expected = seeded(QStringLiteral("training"));
+    const QString reportPath = m_temp.filePath(QStringLiteral("training-report.json"));
+
+    const CliRun run = runCli({ QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), host,
+                                  QStringLiteral("--instance"), QStringLiteral("training"), QStringLiteral("--confirm"),
+                                  QStringLiteral("training"), QStringLiteral("--report"), reportPath },
+        m_environment, 180000);
+    QVERIFY2(run.exitCode == 0, qPrintable(QString::fromUtf8(run.out + run.err)));
+
+    QCOMPARE(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM packet")), 0);
+    QCOMPARE(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM packet_group")), 0);
+    QCOMPARE(count(QStringLiteral("training"),
+                 QStringLiteral("SELECT count(*) FROM role_permission WHERE packet_id IS NOT NULL "
+                                "OR packet_group_id IS NOT NULL")),
+        0);
+    QCOMPARE(QStringLiteral("%1/%2/%3")
+                 .arg(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM \"user\"")))
+                 .arg(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM role")))
+                 .arg(count(QStringLiteral("training"),
+                     QStringLiteral(
+                         "SELECT count(*) FROM role_permission WHERE packet_id IS NULL AND packet_group_id IS NULL"))),
+        keptBefore);
+    // run_info rows stay, as with the runbook.
+    QCOMPARE(
+        count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM run_info WHERE packet_id IS NOT NULL")),
+        expected.value(QStringLiteral("runInfoWithPacket")).toInteger());
+
+    // The root is re-created empty, as outpack init leaves it, and nothing is left beside it.
+    const QString root = instanceRoot(host, QStringLiteral("training"));
+    QVERIFY(QFile::exists(root + QStringLiteral("/.outpack/config.json")));
+    QVERIFY(QDir(root + QStringLiteral("/.outpack/metadata")).isEmpty());
+    QDirIterator files(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    int fileCount = 0;
+    while (files.hasNext()) {
+        files.next();
+        ++fileCount;
+    }
+    QCOMPARE(fileCount, 1);
+    QCOMPARE(QDir(hostRoot(host) + QStringLiteral("/var/lib/outpack"))
+                 .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot)
+                 .size(),
+        4);
+    QCOMPARE(unitState(host, QStringLiteral("outpack-training")), QStringLiteral("active"));
+    QCOMPARE(unitState(host, QStringLiteral("packit-api-training")), QStringLiteral("active"));
+    for (auto it = others.cbegin(); it != others.cend(); ++it)
+        QVERIFY2(fingerprint(host, it.key()) == it.value(), qPrintable(it.key()));
+
+    QFile reportFile(reportPath);
+    QVERIFY(reportFile.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(reportFile.readAll()).object();
+    QCOMPARE(report.value(QStringLiteral("schemaVersion")).toInt(), 1);
+    QCOMPARE(report.value(QStringLiteral("operation")).toString(), QStringLiteral("packit-wipe"));
+    QCOMPARE(report.value(QStringLiteral("target")).toString(), QStringLiteral("wpia-packit/training"));
+    QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("succeeded"));
+    const QJsonObject before = report.value(QStringLiteral("before")).toObject();
+    QCOMPARE(
+        before.value(QStringLiteral("packets")).toInteger(), expected.value(QStringLiteral("packets")).toInteger());
+    QCOMPARE(before.value(QStringLiteral("groups")).toInteger(), expected.value(QStringLiteral("groups")).toInteger());
+    QCOMPARE(
+        before.value(QStringLiteral("files")).toInteger(), expected.value(QStringLiteral("rootFiles")).toInteger());
+    QCOMPARE(report.value(QStringLiteral("after")).toObject().value(QStringLiteral("packets")).toInteger(), 0);
+    const QJsonObject deleted = report.value(QStringLiteral("deleted")).toObject();
+    QCOMPARE(deleted.value(QStringLiteral("packets")).toArray().size(),
+        expected.value(QStringLiteral("packets")).toInteger());
+    QCOMPARE(deleted.value(QStringLiteral("scopedGrants")).toArray().size(),
+        expected.value(QStringLiteral("scopedPacketGrants")).toInteger()
+            + expected.value(QStringLiteral("scopedGroupGrants")).toInteger());
+    for (const QJsonValue& step : report.value(QStringLiteral("steps")).toArray())
+        QCOMPARE(step.toObject().value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+
+    // The run is in the journal, and its report exports in every format.
+    const QString runId = report.value(QStringLiteral("id")).toString();
+    for (const QString& format :
+        { QStringLiteral("json"), QStringLiteral("csv"), QStringLiteral("html"), QStringLiteral("pdf") }) {
+        const QString path = m_temp.filePath(QStringLiteral("export.") + format);
+        const CliRun exported = runCli({ QStringLiteral("report"), QStringLiteral("export"), runId,
+                                           QStringLiteral("--format"), format, QStringLiteral("-o"), path },
+            m_environment);
+        QVERIFY2(exported.exitCode == 0, exported.err.constData());
+        QVERIFY(QFileInfo(path).size() > 100);
+    }
+    const CliRun list
+        = runCli({ QStringLiteral("journal"), QStringLiteral("list"), QStringLiteral("--json") }, m_environment);
+    QVERIFY(list.out.contains(runId.toUtf8()));
+}
+
+void TestPackitWipe::droppedConnectionAfterStopRecovers()
+{
+    const QString host = QStringLiteral("wpia-packit-dev");
+    const QString before = fingerprint(host, QStringLiteral("reside-dev"));
+    const QString reportPath = m_temp.filePath(QStringLiteral("dropped-report.json"));
+    QProcess cli;
+    cli.setProcessEnvironment(m_environment);
+    cli.start(QStringLiteral(OPSDECK_BINARY),
+        { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), host,
+            QStringLiteral("--instance"), QStringLiteral("reside-dev"), QStringLiteral("--confirm"),
+            QStringLiteral("reside-dev"), QStringLiteral("--report"), reportPath });
+    QByteArray progress;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            progress += cli.readAllStandardError();
+            return progress.contains("Stop outpack-reside-dev and packit-api-reside-dev: succeeded");
+        },
+        60000));
+    QCOMPARE(m_sandbox.script(QStringLiteral("kill-host"), { host }), 0);
+    QTest::qWait(3000);
+    QCOMPARE(m_sandbox.script(QStringLiteral("start-host"), { host }), 0);
+    QVERIFY(cli.waitForFinished(180000));
+    QCOMPARE(cli.exitCode(), 1);
+
+    QFile reportFile(reportPath);
+    QVERIFY(reportFile.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(reportFile.readAll()).object();
+    QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("failed"));
+    QMap<QString, QString> states;
+    for (const QJsonValue& value : report.value(QStringLiteral("steps")).toArray())
+        states.insert(value.toObject().value(QStringLiteral("id")).toString(),
+            value.toObject().value(QStringLiteral("state")).toString());
+    QCOMPARE(states.value(QStringLiteral("stop-units")), QStringLiteral("succeeded"));
+    QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("skipped"));
+    QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("succeeded"));
+    QVERIFY(report.value(QStringLiteral("summary")).toString().contains(QStringLiteral("started again")));
+    // Nothing was deleted, and the instance runs again.
+    QCOMPARE(fingerprint(host, QStringLiteral("reside-dev")), before);
+    QCOMPARE(unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
+    QCOMPARE(unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
+}
+
+void TestPackitWipe::journalVerifyDetectsAnEditedEntry()
+{
+    QCOMPARE(runCli({ QStringLiteral("journal"), QStringLiteral("verify") }, m_environment).exitCode, 0);
+    const QString copy = m_temp.filePath(QStringLiteral("edited.sqlite"));
+    QVERIFY(QFile::copy(m_sandbox.dir() + QStringLiteral("/journal.sqlite"), copy));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("edit"));
+        db.setDatabaseName(copy);
+        QVERIFY(db.open());
+        QSqlQuery edit(db);
+        // The triggers that stop accidental edits do not stop someone with the file: drop them, as they could.
+        QVERIFY(edit.exec(QStringLiteral("DROP TRIGGER entries_no_update")));
+        QVERIFY2(edit.exec(QStringLiteral("UPDATE entries SET data = replace(data, 'training', 'trainin9') "
+                                          "WHERE seq = (SELECT min(seq) FROM entries WHERE data LIKE '%training%')")),
+            qPrintable(edit.lastError().text()));
+        QCOMPARE(edit.numRowsAffected(), 1);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("edit"));
+    const QString inventory = inventoryWith(QStringLiteral("edited.yaml"), [&](QString text) {
+        return text.replace(
+            QRegularExpression(QStringLiteral("path: .*journal.sqlite")), QStringLiteral("path: ") + copy);
+    });
+    const CliRun verify
+        = runCli({ QStringLiteral("journal"), QStringLiteral("verify"), QStringLiteral("--inventory"), inventory },
+            m_environment);
+    QCOMPARE(verify.exitCode, 1);
+    QVERIFY2(verify.err.contains("entry "), verify.err.constData());
+}
+
+QTEST_GUILESS_MAIN(TestPackitWipe)
+#include "tst_packitwipe.moc"

@@ -1,0 +1,627 @@
+#include "runbook/Journal.h"
+
+#include <QCoreApplication>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSysInfo>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <memory>
+
+using namespace Qt::StringLiterals;
+using namespace opsdeck;
+
+namespace {
+
+// A second, independent connection to the journal's file: what someone tampering with it would use.
+class RawFile
+{
+public:
+    explicit RawFile(const QString& path)
+    {
+        m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_name);
+        m_db.setDatabaseName(path);
+        m_db.open();
+    }
+    ~RawFile()
+    {
+        m_db.close();
+        m_db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(m_name);
+    }
+    RawFile(const RawFile&) = delete;
+    RawFile& operator=(const RawFile&) = delete;
+
+    bool exec(const QString& sql, QString* error = nullptr)
+    {
+        QSqlQuery query(m_db);
+        const bool ok = query.exec(sql);
+        if (!ok && error)
+            *error = query.lastError().text();
+        return ok;
+    }
+
+    // The journal refuses updates and deletes by trigger; someone tampering on purpose drops the triggers first.
+    void dropGuards()
+    {
+        QVERIFY(exec(u"DROP TRIGGER entries_no_update"_s));
+        QVERIFY(exec(u"DROP TRIGGER entries_no_delete"_s));
+    }
+
+private:
+    QString m_name = u"tst_journal.raw"_s;
+    QSqlDatabase m_db;
+};
+
+RunRecord makeRun(const QString& id,
+    const QString& operation,
+    const QString& target,
+    RunRecord::Outcome outcome,
+    const QDateTime& startedAt)
+{
+    RunRecord run;
+    run.id = id;
+    run.operation = operation;
+    run.target = target;
+    run.outcome = outcome;
+    run.startedAt = startedAt;
+    run.finishedAt = startedAt.addSecs(60);
+    run.user = Journal::localUser();
+    run.planCounts = { { u"packets"_s, 3 } };
+    return run;
+}
+
+QDateTime may(int day)
+{
+    return QDateTime(QDate(2024, 5, day), QTime(12, 0), Qt::UTC);
+}
+
+QStringList ids(const QList<RunRecord>& runs)
+{
+    QStringList result;
+    for (const RunRecord& run : runs)
+        result.append(run.id);
+    return result;
+}
+
+} // namespace
+
+class TestJournal : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+
+    void defaultPath();
+    void openCreatesFoldersAndSchema();
+    void refusesNewerSchema();
+    void unopenedJournalFails();
+    void appendAndEntries();
+    void saveRunAndRun();
+    void runsWithFilters();
+    void verifyIntact();
+    void verifyEmptyJournal();
+    void entriesAreAppendOnly();
+    void verifyDetectsEditedData();
+    void verifyDetectsDeletedEntry();
+    void verifyDetectsSwappedEntries();
+    void verifyDetectsSwappedHashes();
+    void secretLookingKeysAreStripped();
+    void lockAcquireAndRelease();
+    void staleLockIsTakenOver();
+    void lockFromAnotherMachineIsNotTakenOver();
+    void concurrentAppendsKeepTheChain();
+    void concurrentProcessesKeepTheChain();
+
+private:
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_path;
+    std::unique_ptr<Journal> m_journal;
+};
+
+void TestJournal::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_path = m_dir->filePath(u"journal.sqlite"_s);
+    m_journal = std::make_unique<Journal>(m_path);
+    QString error;
+    QVERIFY2(m_journal->open(&error), qPrintable(error));
+}
+
+void TestJournal::cleanup()
+{
+    m_journal.reset();
+    m_dir.reset();
+}
+
+void TestJournal::defaultPath()
+{
+    QVERIFY(Journal::defaultPath().endsWith(u"/journal.sqlite"_s));
+    QVERIFY(Journal::localUser().endsWith(u'@' + QSysInfo::machineHostName()));
+    QVERIFY(!Journal::localUser().startsWith(u'@'));
+}
+
+void TestJournal::openCreatesFoldersAndSchema()
+{
+    const QString path = m_dir->filePath(u"a/b/c/journal.sqlite"_s);
+    Journal journal(path);
+    QString error;
+    QVERIFY2(journal.open(&error), qPrintable(error));
+    QVERIFY(QFile::exists(path));
+    // Opening again (another console on the same file) leaves it as it is.
+    QVERIFY(journal.append(u"r1"_s, u"plan"_s, u"op"_s, u"t"_s, {}, &error));
+    Journal again(path);
+    QVERIFY2(again.open(&error), qPrintable(error));
+    QCOMPARE(again.entries().size(), 1);
+}
+
+void TestJournal::refusesNewerSchema()
+{
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"PRAGMA user_version = 99"_s));
+    }
+    Journal journal(m_path);
+    QString error;
+    QVERIFY(!journal.open(&error));
+    QVERIFY2(error.contains(u"newer opsdeck"_s), qPrintable(error));
+    QVERIFY(error.contains(m_path));
+}
+
+void TestJournal::unopenedJournalFails()
+{
+    Journal journal(m_dir->filePath(u"never.sqlite"_s));
+    QString error;
+    QVERIFY(!journal.append(u"r"_s, u"plan"_s, u"op"_s, u"t"_s, {}, &error));
+    QVERIFY(error.contains(u"never.sqlite"_s));
+    QVERIFY(!journal.verify().intact);
+    Journal::LockHolder holder;
+    QCOMPARE(journal.acquireLock(u"t"_s, u"r"_s, &holder, &error), Journal::LockResult::Error);
+}
+
+void TestJournal::appendAndEntries()
+{
+    const QDateTime before = QDateTime::currentDateTimeUtc().addMSecs(-1);
+    QString error;
+    QVERIFY2(m_journal->append(u"run-a"_s, u"plan"_s, u"packit-wipe"_s, u"host/one"_s, { { u"packets"_s, 3 } }, &error),
+        qPrintable(error));
+    QVERIFY(m_journal->append(u"run-b"_s, u"plan"_s, u"datamon-purge"_s, u"repo"_s, {}, &error));
+    QVERIFY(m_journal->append(
+        u"run-a"_s, u"confirm"_s, u"packit-wipe"_s, u"host/one"_s, { { u"typed"_s, u"one"_s } }, &error));
+    QVERIFY(m_journal->append(
+        u"run-a"_s, u"outcome"_s, u"packit-wipe"_s, u"host/one"_s, { { u"outcome"_s, u"succeeded"_s } }, &error));
+
+    const QList<JournalEntry> all = m_journal->entries();
+    QCOMPARE(all.size(), 4);
+    for (qsizetype i = 0; i < all.size(); ++i) {
+        const JournalEntry& entry = all.at(i);
+        QCOMPARE(entry.seq, i + 1);
+        QCOMPARE(entry.user, Journal::localUser());
+        QVERIFY(entry.at >= before && entry.at <= QDateTime::currentDateTimeUtc());
+        QCOMPARE(entry.at.timeSpec(), Qt::UTC);
+        QVERIFY(QRegularExpression(u"^[0-9a-f]{64}$"_s).match(entry.hash).hasMatch());
+        QCOMPARE(entry.prevHash, i == 0 ? QString(64, u'0') : all.at(i - 1).hash);
+    }
+    QCOMPARE(all.at(0).runId, u"run-a"_s);
+    QCOMPARE(all.at(0).kind, u"plan"_s);
+    QCOMPARE(all.at(0).operation, u"packit-wipe"_s);
+    QCOMPARE(all.at(0).target, u"host/one"_s);
+    QCOMPARE(all.at(0).data, QJsonObject({ { u"packets"_s, 3 } }));
+
+    const QList<JournalEntry> runA = m_journal->entries(u"run-a"_s);
+    QCOMPARE(runA.size(), 3);
+    QCOMPARE(runA.at(0).seq, 1);
+    QCOMPARE(runA.at(1).seq, 3);
+    QCOMPARE(runA.at(1).data.value(u"typed"_s).toString(), u"one"_s);
+    QCOMPARE(runA.at(2).kind, u"outcome"_s);
+    QCOMPARE(m_journal->entries(u"run-b"_s).size(), 1);
+    QVERIFY(m_journal->entries(u"nope"_s).isEmpty());
+}
+
+void TestJournal::saveRunAndRun()
+{
+    RunRecord run = makeRun(u"run-1"_s, u"packit-wipe"_s, u"h/i"_s, RunRecord::Outcome::Running, may(1));
+    QString error;
+    QVERIFY2(m_journal->saveRun(run, &error), qPrintable(error));
+    run.outcome = RunRecord::Outcome::Succeeded;
+    run.summary = u"done"_s;
+    QVERIFY(m_journal->saveRun(run, &error));
+
+    const std::optional<RunRecord> stored = m_journal->run(u"run-1"_s, &error);
+    QVERIFY(stored.has_value());
+    QCOMPARE(stored->toJson(), run.toJson());
+    QVERIFY(!m_journal->run(u"run-2"_s).has_value());
+
+    // Both records stay in the journal, chained like everything else.
+    const QList<JournalEntry> entries = m_journal->entries(u"run-1"_s);
+    QCOMPARE(entries.size(), 2);
+    QCOMPARE(entries.at(1).kind, u"report"_s);
+    QCOMPARE(entries.at(1).operation, u"packit-wipe"_s);
+    QCOMPARE(entries.at(1).target, u"h/i"_s);
+    QCOMPARE(m_journal->runs().size(), 1);
+    QVERIFY(m_journal->verify().intact);
+}
+
+void TestJournal::runsWithFilters()
+{
+    using Outcome = RunRecord::Outcome;
+    QVERIFY(m_journal->saveRun(makeRun(u"r1"_s, u"packit-wipe"_s, u"a"_s, Outcome::Succeeded, may(1))));
+    QVERIFY(m_journal->saveRun(makeRun(u"r3"_s, u"datamon-purge"_s, u"b"_s, Outcome::Failed, may(3))));
+    QVERIFY(m_journal->saveRun(makeRun(u"r2"_s, u"packit-wipe"_s, u"b"_s, Outcome::Cancelled, may(2))));
+    QVERIFY(m_journal->saveRun(makeRun(u"r4"_s, u"packit-wipe"_s, u"a"_s, Outcome::Failed, may(4))));
+    QVERIFY(m_journal->append(u"r4"_s, u"plan"_s, u"packit-wipe"_s, u"a"_s, {}));
+
+    QCOMPARE(ids(m_journal->runs()), QStringList({ u"r4"_s, u"r3"_s, u"r2"_s, u"r1"_s }));
+
+    Journal::RunFilter filter;
+    filter.target = u"a"_s;
+    QCOMPARE(ids(m_journal->runs(filter)), QStringList({ u"r4"_s, u"r1"_s }));
+
+    filter = {};
+    filter.operation = u"packit-wipe"_s;
+    QCOMPARE(ids(m_journal->runs(filter)), QStringList({ u"r4"_s, u"r2"_s, u"r1"_s }));
+
+    filter = {};
+    filter.outcome = u"failed"_s;
+    QCOMPARE(ids(m_journal->runs(filter)), QStringList({ u"r4"_s, u"r3"_s }));
+
+    filter = {};
+    filter.from = may(2);
+    QCOMPARE(ids(m_journal->runs(filter)), QStringList({ u"r4"_s, u"r3"_s, u"r2"_s }));
+
+    filter = {};
+    filter.to = may(2);
+    QCOMPARE(ids(m_journal->runs(filter)), QStringList({ u"r2"_s, u"r1"_s }));
+
+    filter = {};
+    filter.from = may(2);
+    filter.to = may(3);
+    QCOMPARE(ids(m_journal->runs(filter)), QStringList({ u"r3"_s, u"r2"_s }));
+
+    filter = {};
+    filter.target = u"b"_s;
+    filter.operation = u"packit-wipe"_s;
+    filter.outcome = u"cancelled"_s;
+    QCOMPARE(ids(m_journal->runs(filter)), QStringList({ u"r2"_s }));
+
+    filter = {};
+    filter.target = u"c"_s;
+    QVERIFY(m_journal->runs(filter).isEmpty());
+}
+
+void TestJournal::verifyIntact()
+{
+    for (int i = 0; i < 10; ++i)
+        QVERIFY(m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }));
+    QVERIFY(m_journal->saveRun(makeRun(u"r"_s, u"op"_s, u"t"_s, RunRecord::Outcome::Succeeded, may(1))));
+    const Journal::Verification verification = m_journal->verify();
+    QVERIFY2(verification.intact, qPrintable(verification.problem));
+    QCOMPARE(verification.checked, 11);
+    QCOMPARE(verification.firstBadSeq, 0);
+}
+
+void TestJournal::verifyEmptyJournal()
+{
+    const Journal::Verification verification = m_journal->verify();
+    QVERIFY(verification.intact);
+    QCOMPARE(verification.checked, 0);
+}
+
+void TestJournal::entriesAreAppendOnly()
+{
+    QVERIFY(m_journal->append(u"r"_s, u"plan"_s, u"op"_s, u"t"_s, {}));
+    RawFile raw(m_path);
+    QString error;
+    QVERIFY(!raw.exec(u"UPDATE entries SET target = 'x'"_s, &error));
+    QVERIFY2(error.contains(u"append-only"_s), qPrintable(error));
+    QVERIFY(!raw.exec(u"DELETE FROM entries"_s, &error));
+    QCOMPARE(m_journal->entries().size(), 1);
+}
+
+void TestJournal::verifyDetectsEditedData()
+{
+    for (int i = 0; i < 4; ++i)
+        QVERIFY(m_journal->append(u"r"_s, u"step-end"_s, u"op"_s, u"t"_s, { { u"rows"_s, i } }));
+    {
+        RawFile raw(m_path);
+        raw.dropGuards();
+        QVERIFY(raw.exec(u"UPDATE entries SET data = '{\"rows\":100}' WHERE seq = 2"_s));
+    }
+    const Journal::Verification verification = m_journal->verify();
+    QVERIFY(!verification.intact);
+    QCOMPARE(verification.firstBadSeq, 2);
+    QCOMPARE(verification.checked, 1);
+    QVERIFY2(verification.problem.contains(u"changed"_s), qPrintable(verification.problem));
+}
+
+void TestJournal::verifyDetectsDeletedEntry()
+{
+    for (int i = 0; i < 5; ++i)
+        QVERIFY(m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }));
+    {
+        RawFile raw(m_path);
+        raw.dropGuards();
+        QVERIFY(raw.exec(u"DELETE FROM entries WHERE seq = 3"_s));
+    }
+    Journal::Verification verification = m_journal->verify();
+    QVERIFY(!verification.intact);
+    QCOMPARE(verification.firstBadSeq, 4);
+    QCOMPARE(verification.checked, 2);
+    QVERIFY2(verification.problem.contains(u"missing"_s), qPrintable(verification.problem));
+
+    // Renumbering to hide the gap breaks the chain instead.
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"UPDATE entries SET seq = seq - 1 WHERE seq > 3"_s));
+    }
+    verification = m_journal->verify();
+    QVERIFY(!verification.intact);
+    QCOMPARE(verification.firstBadSeq, 3);
+}
+
+void TestJournal::verifyDetectsSwappedEntries()
+{
+    for (int i = 0; i < 4; ++i)
+        QVERIFY(m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }));
+    {
+        RawFile raw(m_path);
+        raw.dropGuards();
+        QVERIFY(raw.exec(u"UPDATE entries SET seq = -2 WHERE seq = 2"_s));
+        QVERIFY(raw.exec(u"UPDATE entries SET seq = 2 WHERE seq = 3"_s));
+        QVERIFY(raw.exec(u"UPDATE entries SET seq = 3 WHERE seq = -2"_s));
+    }
+    const Journal::Verification verification = m_journal->verify();
+    QVERIFY(!verification.intact);
+    QCOMPARE(verification.firstBadSeq, 2);
+}
+
+void TestJournal::verifyDetectsSwappedHashes()
+{
+    for (int i = 0; i < 4; ++i)
+        QVERIFY(m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }));
+    {
+        RawFile raw(m_path);
+        raw.dropGuards();
+        QVERIFY(raw.exec(u"UPDATE entries SET hash = (SELECT hash FROM entries WHERE seq = 4) WHERE seq = 3"_s));
+    }
+    const Journal::Verification verification = m_journal->verify();
+    QVERIFY(!verification.intact);
+    QCOMPARE(verification.firstBadSeq, 3);
+}
+
+void TestJournal::secretLookingKeysAreStripped()
+{
+    const QJsonObject data {
+        { u"password"_s, u"hunter2"_s },
+        { u"DB_PASSWORD"_s, u"x"_s },
+        { u"sshPassphrase"_s, u"x"_s },
+        { u"connection"_s,
+            QJsonObject { { u"apiToken"_s, u"x"_s }, { u"host"_s, u"db1"_s }, { u"privateKey"_s, u"x"_s } } },
+        { u"items"_s, QJsonArray { QJsonObject { { u"clientSecret"_s, u"x"_s }, { u"id"_s, 7 } } } },
+        { u"oneTimeTokens"_s, 3 },
+        { u"secretName"_s, u"db-credentials"_s },
+        { u"tokenFile"_s, u"/run/token"_s },
+        { u"kubernetesSecret"_s, QJsonObject { { u"data"_s, u"x"_s } } },
+        // A count and a list of deleted items under a secret-looking name stay; the items' tokens go.
+        { u"oneTimeToken"_s, QJsonArray { QJsonObject { { u"id"_s, 1 }, { u"token"_s, u"x"_s } } } },
+        { u"planCounts"_s, QJsonObject { { u"oneTimeToken"_s, 1 } } },
+    };
+    QVERIFY(m_journal->append(u"r"_s, u"plan"_s, u"op"_s, u"t"_s, data));
+    const QJsonObject expected {
+        { u"connection"_s, QJsonObject { { u"host"_s, u"db1"_s } } },
+        { u"items"_s, QJsonArray { QJsonObject { { u"id"_s, 7 } } } },
+        { u"oneTimeTokens"_s, 3 },
+        { u"secretName"_s, u"db-credentials"_s },
+        { u"tokenFile"_s, u"/run/token"_s },
+        { u"oneTimeToken"_s, QJsonArray { QJsonObject { { u"id"_s, 1 } } } },
+        { u"planCounts"_s, QJsonObject { { u"oneTimeToken"_s, 1 } } },
+    };
+    QCOMPARE(m_journal->entries().at(0).data, expected);
+
+    RunRecord run = makeRun(u"r"_s, u"op"_s, u"t"_s, RunRecord::Outcome::Succeeded, may(1));
+    run.parameters = { { u"host"_s, u"h"_s }, { u"passphrase"_s, u"x"_s } };
+    QVERIFY(m_journal->saveRun(run));
+    QCOMPARE(m_journal->run(u"r"_s)->parameters, QJsonObject({ { u"host"_s, u"h"_s } }));
+
+    // Nothing of the values anywhere in the file.
+    QVERIFY(m_journal->verify().intact);
+    m_journal.reset();
+    RawFile raw(m_path);
+    QVERIFY(raw.exec(u"PRAGMA wal_checkpoint(TRUNCATE)"_s));
+    QFile file(m_path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(!file.readAll().contains("hunter2"));
+}
+
+void TestJournal::lockAcquireAndRelease()
+{
+    const QDateTime before = QDateTime::currentDateTimeUtc().addMSecs(-1);
+    Journal::LockHolder holder;
+    QString error;
+    QVERIFY2(m_journal->acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error) == Journal::LockResult::Acquired,
+        qPrintable(error));
+    // Again by the same run: still ours.
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error), Journal::LockResult::Acquired);
+    // Another target is independent.
+    QCOMPARE(m_journal->acquireLock(u"host/two"_s, u"run-c"_s, &holder, &error), Journal::LockResult::Acquired);
+
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-b"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    QCOMPARE(
+        holder.holder, u"%1 pid %2"_s.arg(Journal::localUser(), QString::number(QCoreApplication::applicationPid())));
+    QCOMPARE(holder.runId, u"run-a"_s);
+    QVERIFY(holder.since >= before && holder.since <= QDateTime::currentDateTimeUtc());
+
+    // Only the holder releases.
+    QVERIFY(!m_journal->releaseLock(u"host/one"_s, u"run-b"_s));
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-b"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    QVERIFY(m_journal->releaseLock(u"host/one"_s, u"run-a"_s));
+    QVERIFY(!m_journal->releaseLock(u"host/one"_s, u"run-a"_s));
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-b"_s, &holder, &error), Journal::LockResult::Acquired);
+
+    QStringList actions;
+    for (const JournalEntry& entry : m_journal->entries()) {
+        QCOMPARE(entry.kind, u"lock"_s);
+        actions.append(u"%1 %2 %3"_s.arg(entry.runId, entry.target, entry.data.value(u"action"_s).toString()));
+    }
+    QCOMPARE(actions,
+        QStringList({ u"run-a host/one acquired"_s, u"run-c host/two acquired"_s, u"run-a host/one released"_s,
+            u"run-b host/one acquired"_s }));
+    QVERIFY(m_journal->verify().intact);
+}
+
+void TestJournal::staleLockIsTakenOver()
+{
+    QProcess process;
+    process.start(u"true"_s, {});
+    QVERIFY(process.waitForStarted());
+    const qint64 deadPid = process.processId();
+    QVERIFY(deadPid > 0);
+    QVERIFY(process.waitForFinished());
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES "
+                         "('host/one', 'crashed-run', 'bob@%1 pid %2', %2, '%1', '2024-05-01T12:00:00.000Z')"_s.arg(
+                             QSysInfo::machineHostName(), QString::number(deadPid))));
+    }
+    Journal::LockHolder holder;
+    QString error;
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error), Journal::LockResult::Acquired);
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-b"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    QCOMPARE(holder.runId, u"run-a"_s);
+
+    const QList<JournalEntry> entries = m_journal->entries();
+    QCOMPARE(entries.size(), 2);
+    QCOMPARE(entries.at(0).kind, u"lock"_s);
+    QCOMPARE(entries.at(0).runId, u"run-a"_s);
+    QCOMPARE(entries.at(0).data.value(u"action"_s).toString(), u"taken-over"_s);
+    QCOMPARE(entries.at(0).data.value(u"staleRunId"_s).toString(), u"crashed-run"_s);
+    QVERIFY(entries.at(0).data.value(u"staleHolder"_s).toString().startsWith(u"bob@"_s));
+    QVERIFY(entries.at(0).data.value(u"reason"_s).toString().contains(QString::number(deadPid)));
+    QCOMPARE(entries.at(1).data.value(u"action"_s).toString(), u"acquired"_s);
+}
+
+void TestJournal::lockFromAnotherMachineIsNotTakenOver()
+{
+    QProcess process;
+    process.start(u"true"_s, {});
+    QVERIFY(process.waitForStarted());
+    const qint64 deadPid = process.processId();
+    QVERIFY(process.waitForFinished());
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES "
+                         "('host/one', 'remote-run', 'carol@elsewhere pid %1', %1, 'elsewhere.invalid', "
+                         "'2024-05-01T12:00:00.000Z')"_s.arg(deadPid)));
+    }
+    Journal::LockHolder holder;
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-a"_s, &holder), Journal::LockResult::HeldByOther);
+    QCOMPARE(holder.holder, u"carol@elsewhere pid %1"_s.arg(deadPid));
+    QCOMPARE(holder.since, may(1));
+    QVERIFY(m_journal->entries().isEmpty());
+}
+
+void TestJournal::concurrentAppendsKeepTheChain()
+{
+    constexpr int kPerThread = 200;
+    const auto appendMany = [this](const QString& runId, QStringList* failures) {
+        for (int i = 0; i < kPerThread; ++i) {
+            QString error;
+            if (!m_journal->append(runId, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }, &error))
+                failures->append(error);
+        }
+    };
+    QStringList failuresA;
+    QStringList failuresB;
+    std::unique_ptr<QThread> a(QThread::create(appendMany, u"thread-a"_s, &failuresA));
+    std::unique_ptr<QThread> b(QThread::create(appendMany, u"thread-b"_s, &failuresB));
+    a->start();
+    b->start();
+    QVERIFY(a->wait(120000));
+    QVERIFY(b->wait(120000));
+    QVERIFY2(failuresA.isEmpty(), qPrintable(failuresA.join(u'\n')));
+    QVERIFY2(failuresB.isEmpty(), qPrintable(failuresB.join(u'\n')));
+
+    QCOMPARE(m_journal->entries(u"thread-a"_s).size(), kPerThread);
+    QCOMPARE(m_journal->entries(u"thread-b"_s).size(), kPerThread);
+    // Each thread's entries are in its own order.
+    const QList<JournalEntry> entriesA = m_journal->entries(u"thread-a"_s);
+    for (int i = 0; i < kPerThread; ++i)
+        QCOMPARE(entriesA.at(i).data.value(u"line"_s).toInt(), i);
+    const Journal::Verification verification = m_journal->verify();
+    QVERIFY2(verification.intact, qPrintable(verification.problem));
+    QCOMPARE(verification.checked, 2 * kPerThread);
+}
+
+void TestJournal::concurrentProcessesKeepTheChain()
+{
+    constexpr int kPerProcess = 200;
+    QList<std::shared_ptr<QProcess>> children;
+    for (const QString& runId : { u"process-a"_s, u"process-b"_s }) {
+        auto child = std::make_shared<QProcess>();
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(u"TST_JOURNAL_APPEND"_s, u"%1|%2|%3"_s.arg(m_path, runId).arg(kPerProcess));
+        child->setProcessEnvironment(environment);
+        child->setProcessChannelMode(QProcess::ForwardedChannels);
+        child->start(QCoreApplication::applicationFilePath(), {});
+        QVERIFY(child->waitForStarted());
+        children.append(child);
+    }
+    // This process appends meanwhile, through the same file.
+    for (int i = 0; i < kPerProcess; ++i)
+        QVERIFY(m_journal->append(u"parent"_s, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }));
+    for (const auto& child : std::as_const(children)) {
+        QVERIFY(child->waitForFinished(120000));
+        QCOMPARE(child->exitStatus(), QProcess::NormalExit);
+        QCOMPARE(child->exitCode(), 0);
+    }
+    QCOMPARE(m_journal->entries(u"process-a"_s).size(), kPerProcess);
+    QCOMPARE(m_journal->entries(u"process-b"_s).size(), kPerProcess);
+    const Journal::Verification verification = m_journal->verify();
+    QVERIFY2(verification.intact, qPrintable(verification.problem));
+    QCOMPARE(verification.checked, 3 * kPerProcess);
+}
+
+namespace {
+
+// The child side of concurrentProcessesKeepTheChain: "<path>|<runId>|<count>".
+int appendAsChild(const QString& spec)
+{
+    const QStringList parts = spec.split(u'|');
+    Journal journal(parts.value(0));
+    QString error;
+    if (!journal.open(&error)) {
+        qCritical().noquote() << error;
+        return 1;
+    }
+    const int count = parts.value(2).toInt();
+    for (int i = 0; i < count; ++i) {
+        if (!journal.append(parts.value(1), u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }, &error)) {
+            qCritical().noquote() << error;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+} // namespace
+
+// QTEST_GUILESS_MAIN, plus the child mode that lets one test append from other processes.
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    const QString childSpec = qEnvironmentVariable("TST_JOURNAL_APPEND");
+    if (!childSpec.isEmpty())
+        return appendAsChild(childSpec);
+    TestJournal test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
+#include "tst_journal.moc"

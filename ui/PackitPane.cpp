@@ -1,0 +1,433 @@
+#include "PackitPane.h"
+
+#include "ConfirmDialog.h"
+#include "PacketTableModel.h"
+#include "RunsDock.h"
+#include "TargetStatusModel.h"
+#include "packit/PackitSecrets.h"
+#include "packit/PackitWipeOperation.h"
+#include "packit/PackitWorker.h"
+#include "runbook/OperationRunner.h"
+
+#include <QDateTime>
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace opsdeck {
+
+namespace {
+enum InstanceColumn
+{
+    Instance,
+    HostColumn,
+    Outpack,
+    Api,
+    Packets,
+    Groups,
+    Root,
+    InstanceColumnCount
+};
+
+QStringList instanceCells(const PackitTarget& target, const QJsonObject& state = {})
+{
+    const QLocale locale;
+    auto number = [&](const QString& key) {
+        return state.contains(key) ? locale.toString(state.value(key).toInteger()) : QStringLiteral("…");
+    };
+    return { target.instance.name, target.host.name,
+        state.value(QStringLiteral("outpackState")).toString(QStringLiteral("…")),
+        state.value(QStringLiteral("apiState")).toString(QStringLiteral("…")), number(QStringLiteral("packets")),
+        number(QStringLiteral("groups")),
+        state.contains(QStringLiteral("rootBytes"))
+            ? QObject::tr("%n file(s), %1", nullptr, int(state.value(QStringLiteral("rootFiles")).toInteger()))
+                  .arg(locale.formattedDataSize(state.value(QStringLiteral("rootBytes")).toInteger()))
+            : QStringLiteral("…") };
+}
+} // namespace
+
+PackitPane::PackitPane(const Inventory& inventory,
+    CredentialStore* credentials,
+    RunsDock* runs,
+    const QString& journalPath,
+    QWidget* parent)
+    : SystemPane(parent)
+    , m_inventory(inventory)
+    , m_credentials(credentials)
+    , m_runs(runs)
+    , m_journalPath(journalPath)
+    , m_instances(new TargetStatusModel({ tr("Instance"), tr("Host"), tr("outpack"), tr("packit-api"), tr("Packets"),
+                                            tr("Groups"), tr("outpack root") },
+          this))
+    , m_instanceView(new QTableView(this))
+    , m_packets(new PacketTableModel(this))
+    , m_packetView(new QTableView(this))
+    , m_filter(new QLineEdit(this))
+    , m_loadLabel(new QLabel(this))
+    , m_groups(new QTreeWidget(this))
+    , m_metadata(new QPlainTextEdit(this))
+    , m_files(new QTreeWidget(this))
+    , m_tabs(new QTabWidget(this))
+    , m_wipe(new QPushButton(tr("Wipe instance…"), this))
+    , m_instanceTitle(new QLabel(this))
+{
+    QList<TargetStatusModel::Target> rows;
+    for (const Host& host : inventory.hosts) {
+        for (const PackitInstance& instance : host.instances) {
+            PackitTarget::Problem problem;
+            QString error;
+            if (const auto target = PackitTarget::resolve(inventory, host.name, instance.name, &problem, &error)) {
+                m_targets << *target;
+                rows << TargetStatusModel::Target { instanceCells(*target), host.name, {} };
+            }
+        }
+    }
+    m_instances->setTargets(rows);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Packit")), this));
+    auto* summary
+        = new QLabel(tr("Packit instances (outpack_server, packit-api and a PostgreSQL database each), read "
+                        "live over SSH and a tunnel to the database. Select an instance to browse its packets."),
+            this);
+    summary->setWordWrap(true);
+    layout->addWidget(summary);
+
+    auto* bar = new QHBoxLayout;
+    auto* refreshButton = new QPushButton(tr("Refresh"), this);
+    refreshButton->setToolTip(tr("Read every instance's units, counts and root size again"));
+    bar->addWidget(refreshButton);
+    bar->addStretch(1);
+    m_wipe->setObjectName(QStringLiteral("wipeInstance"));
+    m_wipe->setToolTip(tr("Delete every packet, packet group and file of the selected instance (the runbook "
+                          "packit-wipe-instance), after a plan and a confirmation"));
+    m_wipe->setStyleSheet(QStringLiteral("QPushButton:enabled { color: #b71c1c; font-weight: bold; }"));
+    m_wipe->setEnabled(false);
+    bar->addWidget(m_wipe);
+    layout->addLayout(bar);
+
+    m_instanceView->setModel(m_instances);
+    m_instanceView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_instanceView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_instanceView->verticalHeader()->hide();
+    m_instanceView->horizontalHeader()->setStretchLastSection(true);
+    m_instanceView->setAlternatingRowColors(true);
+    m_instanceView->resizeColumnsToContents();
+
+    auto* browser = new QWidget(this);
+    auto* browserLayout = new QVBoxLayout(browser);
+    browserLayout->setContentsMargins(0, 0, 0, 0);
+    m_instanceTitle->setText(tr("Select an instance above."));
+    browserLayout->addWidget(m_instanceTitle);
+
+    auto* packetsTab = new QWidget(this);
+    auto* packetsLayout = new QVBoxLayout(packetsTab);
+    auto* filterBar = new QHBoxLayout;
+    m_filter->setPlaceholderText(tr("Filter by id, name or display name…"));
+    m_filter->setClearButtonEnabled(true);
+    filterBar->addWidget(m_filter, 1);
+    m_loadLabel->setObjectName(QStringLiteral("loadLabel"));
+    filterBar->addWidget(m_loadLabel);
+    packetsLayout->addLayout(filterBar);
+    m_packetView->setModel(m_packets);
+    m_packetView->setSortingEnabled(true);
+    m_packetView->horizontalHeader()->setSortIndicator(PacketTableModel::Id, Qt::AscendingOrder);
+    m_packetView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_packetView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_packetView->verticalHeader()->hide();
+    m_packetView->horizontalHeader()->setStretchLastSection(true);
+    m_packetView->setColumnWidth(PacketTableModel::Id, 190);
+    m_packetView->setColumnWidth(PacketTableModel::Name, 180);
+    m_packetView->setColumnWidth(PacketTableModel::DisplayName, 220);
+    m_packetView->setColumnWidth(PacketTableModel::Started, 150);
+    packetsLayout->addWidget(m_packetView);
+    m_tabs->addTab(packetsTab, tr("Packets"));
+
+    m_groups->setHeaderLabels({ tr("Packet group"), tr("Packets"), tr("Latest") });
+    m_groups->setRootIsDecorated(false);
+    m_groups->setSortingEnabled(true);
+    m_tabs->addTab(m_groups, tr("Packet groups"));
+
+    auto* packetTab = new QSplitter(Qt::Vertical, this);
+    m_files->setHeaderLabels({ tr("File"), tr("Size"), tr("Hash") });
+    m_files->setRootIsDecorated(false);
+    packetTab->addWidget(m_files);
+    m_metadata->setReadOnly(true);
+    m_metadata->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_metadata->setPlaceholderText(tr("Select a packet to see its metadata and files."));
+    packetTab->addWidget(m_metadata);
+    m_tabs->addTab(packetTab, tr("Packet"));
+    browserLayout->addWidget(m_tabs);
+
+    auto* splitter = new QSplitter(Qt::Vertical, this);
+    splitter->addWidget(m_instanceView);
+    splitter->addWidget(browser);
+    splitter->setStretchFactor(1, 2);
+    m_instanceView->setMinimumHeight(m_instanceView->verticalHeader()->defaultSectionSize() * 7);
+    layout->addWidget(splitter, 1);
+
+    connect(refreshButton, &QPushButton::clicked, this, &PackitPane::refresh);
+    connect(m_wipe, &QPushButton::clicked, this, &PackitPane::wipeSelected);
+    connect(m_instanceView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        [this](const QModelIndex& current) { showInstance(current.row()); });
+    connect(m_packets, &PacketTableModel::progressChanged, this, &PackitPane::updateLoadLabel);
+    // Filtering goes to the database: wait for a pause in typing.
+    auto* filterDelay = new QTimer(this);
+    filterDelay->setSingleShot(true);
+    filterDelay->setInterval(300);
+    connect(m_filter, &QLineEdit::textChanged, filterDelay, qOverload<>(&QTimer::start));
+    connect(filterDelay, &QTimer::timeout, this, [this] { m_packets->setFilter(m_filter->text().trimmed()); });
+    connect(m_packetView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        [this](const QModelIndex& current) {
+            const QString id = m_packets->packetId(current.row());
+            if (id.isEmpty() || !m_workers.contains(m_current))
+                return;
+            m_metadata->setPlainText(tr("Loading %1…").arg(id));
+            m_files->clear();
+            m_workers[m_current]->requestMetadata(++m_generation, id);
+        });
+    connect(m_runs, &RunsDock::runFinished, this, &PackitPane::onWipeFinished);
+}
+
+PackitPane::~PackitPane()
+{
+    m_packets->setWorker(nullptr);
+    qDeleteAll(m_workers);
+}
+
+QStringList PackitPane::hosts() const
+{
+    QStringList names;
+    for (const PackitTarget& target : m_targets) {
+        if (!names.contains(target.host.name))
+            names << target.host.name;
+    }
+    return names;
+}
+
+QString PackitPane::selectedInstance() const
+{
+    return m_current >= 0 ? m_targets.value(m_current).id() : QString();
+}
+
+void PackitPane::selectInstance(int row)
+{
+    m_instanceView->selectRow(row);
+}
+
+void PackitPane::updateHost(const HostStatus& status)
+{
+    m_instances->updateHost(status);
+}
+
+void PackitPane::showEvent(QShowEvent* event)
+{
+    // The instances' state is read when the pane is first looked at, not when the console starts.
+    if (!m_shown) {
+        m_shown = true;
+        refresh();
+    }
+    SystemPane::showEvent(event);
+}
+
+void PackitPane::refresh()
+{
+    for (int row = 0; row < m_targets.size(); ++row)
+        withWorker(row, [this](PackitWorker* worker) { worker->requestState(++m_generation); });
+    if (m_current >= 0)
+        showInstance(m_current);
+}
+
+// Runs `use` with the row's worker, creating it once the secrets it needs are known.
+void PackitPane::withWorker(int row, std::function<void(PackitWorker*)> use)
+{
+    if (PackitWorker* worker = m_workers.value(row)) {
+        use(worker);
+        return;
+    }
+    resolvePackitSecrets(m_credentials, m_targets[row], this,
+        [this, row, use](std::optional<PackitTarget> target, const QString& error) {
+            if (!target) {
+                QStringList cells = instanceCells(m_targets[row]);
+                cells[Outpack] = cells[Api] = tr("no secret");
+                m_instances->setCells(row, cells);
+                showError(tr("Cannot reach %1").arg(m_targets[row].id()), error);
+                return;
+            }
+            if (!m_workers.contains(row)) {
+                auto* worker = new PackitWorker(*target);
+                connect(worker, &PackitWorker::stateReady, this,
+                    [this, row](quint64, const QJsonObject& state) { onState(row, state); });
+                connect(worker, &PackitWorker::groupsReady, this,
+                    [this, row](quint64, const QJsonArray& groups, const QString& failure) {
+                        if (row != m_current)
+                            return;
+                        m_groups->clear();
+                        if (!failure.isEmpty())
+                            new QTreeWidgetItem(m_groups, { tr("Error: %1").arg(failure) });
+                        for (const QJsonValue& value : groups) {
+                            const QJsonObject group = value.toObject();
+                            auto* item = new QTreeWidgetItem(m_groups);
+                            item->setText(0, group.value(QStringLiteral("name")).toString());
+                            item->setData(1, Qt::DisplayRole, group.value(QStringLiteral("packets")).toInteger());
+                            item->setText(2,
+                                QDateTime::fromSecsSinceEpoch(qint64(group.value(QStringLiteral("latest")).toDouble()))
+                                    .toString(QStringLiteral("yyyy-MM-dd HH:mm")));
+                        }
+                        m_groups->resizeColumnToContents(0);
+                    });
+                connect(worker, &PackitWorker::metadataReady, this,
+                    [this, row](quint64, const QJsonObject& metadata, const QString& failure) {
+                        if (row == m_current)
+                            onMetadata(metadata, failure);
+                    });
+                m_workers.insert(row, worker);
+            }
+            use(m_workers.value(row));
+        });
+}
+
+void PackitPane::showInstance(int row)
+{
+    if (row < 0 || row >= m_targets.size())
+        return;
+    m_current = row;
+    m_wipe->setEnabled(true);
+    m_wipe->setText(tr("Wipe %1…").arg(m_targets[row].instance.name));
+    m_instanceTitle->setText(
+        tr("<b>%1</b> on %2 — outpack root %3")
+            .arg(m_targets[row].instance.name, m_targets[row].host.name, m_targets[row].instance.outpackRoot));
+    m_metadata->clear();
+    m_files->clear();
+    m_groups->clear();
+    withWorker(row, [this, row](PackitWorker* worker) {
+        if (row != m_current)
+            return;
+        m_packets->setWorker(worker);
+        worker->requestGroups(++m_generation);
+        worker->requestState(++m_generation);
+    });
+}
+
+void PackitPane::onState(int row, const QJsonObject& state)
+{
+    QStringList cells = instanceCells(m_targets[row], state);
+    if (const QString error = state.value(QStringLiteral("error")).toString(); !error.isEmpty())
+        cells[Root] = tr("error: %1").arg(error);
+    m_instances->setCells(row, cells);
+    m_instanceView->resizeColumnsToContents();
+}
+
+void PackitPane::onMetadata(const QJsonObject& metadata, const QString& error)
+{
+    if (!error.isEmpty()) {
+        m_metadata->setPlainText(tr("Cannot read the metadata: %1").arg(error));
+        return;
+    }
+    m_metadata->setPlainText(QString::fromUtf8(QJsonDocument(metadata).toJson(QJsonDocument::Indented)));
+    m_files->clear();
+    for (const QJsonValue& value : metadata.value(QStringLiteral("files")).toArray()) {
+        const QJsonObject file = value.toObject();
+        auto* item = new QTreeWidgetItem(m_files);
+        item->setText(0, file.value(QStringLiteral("path")).toString());
+        item->setText(1, QLocale().formattedDataSize(file.value(QStringLiteral("size")).toInteger()));
+        item->setText(2, file.value(QStringLiteral("hash")).toString());
+    }
+    m_files->resizeColumnToContents(0);
+    m_tabs->setCurrentIndex(2);
+}
+
+void PackitPane::updateLoadLabel()
+{
+    const QLocale locale;
+    if (!m_packets->error().isEmpty())
+        m_loadLabel->setText(tr("Error: %1").arg(m_packets->error()));
+    else if (m_packets->total() < 0)
+        m_loadLabel->setText(tr("%1 loaded, counting…").arg(locale.toString(m_packets->loaded())));
+    else
+        m_loadLabel->setText(
+            tr("%1 of %2 loaded").arg(locale.toString(m_packets->loaded()), locale.toString(m_packets->total())));
+}
+
+void PackitPane::wipeSelected()
+{
+    const int row = m_current;
+    if (row < 0)
+        return;
+    m_wipe->setEnabled(false);
+    withWorker(row, [this, row](PackitWorker* worker) {
+        auto* runner
+            = new OperationRunner(std::make_unique<PackitWipeOperation>(worker->target()), m_journalPath, this);
+        connect(runner, &OperationRunner::planFailed, this, [this, runner, row](const QString& error) {
+            runner->deleteLater();
+            m_wipe->setEnabled(row == m_current);
+            showError(tr("Cannot plan the wipe of %1").arg(m_targets[row].id()), error);
+        });
+        connect(runner, &OperationRunner::planned, this, [this, runner, row](const Plan& plan) {
+            m_wipe->setEnabled(row == m_current);
+            ConfirmDialog::Request request;
+            request.title = tr("Wipe instance %1 on %2?").arg(plan.targetName, m_targets[row].host.name);
+            request.text
+                = tr("Every packet, packet group and file of %1 will be deleted, and its two services restarted "
+                     "empty. Users, roles and global grants stay.")
+                      .arg(plan.target);
+            QStringList steps;
+            int number = 1;
+            for (const Plan::Step& step : plan.steps)
+                steps << QStringLiteral("%1. %2\n   %3").arg(number++).arg(step.title, step.command);
+            request.details = steps.join(u'\n');
+            request.verb = tr("Wipe %1").arg(plan.targetName);
+            request.destructive = true;
+            request.irreversible = plan.irreversible;
+            request.environment = plan.environment();
+            if (plan.needsTypedName())
+                request.typedName = plan.targetName;
+            const QLocale locale;
+            for (const Plan::Count& count : plan.counts) {
+                const QString value = count.key == QStringLiteral("bytes") ? locale.formattedDataSize(count.value)
+                                                                           : locale.toString(count.value);
+                request.counts << qMakePair(count.label, value);
+            }
+            request.warnings = plan.warnings;
+            if (!ConfirmDialog::ask(this, request)) {
+                runner->deleteLater();
+                return;
+            }
+            // The dialog confirmed by the typed name or the verb button; the engine checks the name either way.
+            m_runs->start(runner, plan, plan.targetName);
+        });
+        runner->plan();
+    });
+}
+
+void PackitPane::onWipeFinished(const RunRecord& record)
+{
+    for (int row = 0; row < m_targets.size(); ++row) {
+        if (m_targets[row].id() != record.target)
+            continue;
+        if (PackitWorker* worker = m_workers.value(row))
+            worker->requestState(++m_generation);
+        if (row == m_current)
+            showInstance(row);
+    }
+}
+
+void PackitPane::showError(const QString& title, const QString& message)
+{
+    ConfirmDialog::inform(this, title, message, {});
+}
+
+} // namespace opsdeck

@@ -1,0 +1,25 @@
+#pragma once
+
+#include "ssh/HostStatus.h"
+
+#include <QWidget>
+
+namespace opsdeck {
+
+// What the main window needs of every entry in its sidebar.
+class SystemPane : public QWidget
+{
+    Q_OBJECT
+public:
+    using QWidget::QWidget;
+
+    virtual QString title() const = 0;
+    // The inventory hosts this pane's targets depend on; their state sums up in the sidebar icon.
+    virtual QStringList hosts() const = 0;
+    virtual void updateHost(const HostStatus& status) = 0;
+    // The host of the selected target, for the host key review; empty if none.
+    virtual QString selectedHost() const { return {}; }
+    virtual void setHostKeyActionEnabled(bool) { }
+};
+
+} // namespace opsdeck
