@@ -38,6 +38,13 @@ QDialog* buildDialog(QWidget* parent, const QString& title, const QString& text)
     return dialog;
 }
 
+// adjustSize() stops at two thirds of the screen and squeezes the rows; a confirmation must show all of them.
+void fitToContents(QDialog* dialog)
+{
+    dialog->adjustSize();
+    dialog->setMinimumHeight(dialog->sizeHint().height());
+}
+
 // Commands, fingerprints: monospace, selectable, as tall as its lines up to a limit (then it scrolls).
 void addDetails(QDialog* dialog, const QString& details)
 {
@@ -48,7 +55,7 @@ void addDetails(QDialog* dialog, const QString& details)
     block->setLineWrapMode(QPlainTextEdit::NoWrap);
     block->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     const int lines = int(details.count(u'\n')) + 1;
-    block->setFixedHeight(std::min(130, block->fontMetrics().lineSpacing() * lines + 16));
+    block->setFixedHeight(std::min(110, block->fontMetrics().lineSpacing() * lines + 16));
     dialog->layout()->addWidget(block);
 }
 } // namespace
@@ -113,7 +120,11 @@ bool ConfirmDialog::ask(QWidget* parent, const Request& request)
         verb->setStyleSheet(QStringLiteral("QPushButton:enabled { color: #b71c1c; font-weight: bold; }"));
     verb->setAutoDefault(false);
     cancel->setDefault(true);
-    cancel->setFocus();
+    // Enter cancels; the keyboard goes where the admin must type, if anywhere.
+    if (typed)
+        typed->setFocus();
+    else
+        cancel->setFocus();
     if (typed) {
         verb->setEnabled(false);
         QObject::connect(typed, &QLineEdit::textChanged, verb,
@@ -122,7 +133,7 @@ bool ConfirmDialog::ask(QWidget* parent, const Request& request)
     QObject::connect(buttons, &QDialogButtonBox::accepted, dialog, &QDialog::accept);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
     layout->addWidget(buttons);
-    dialog->adjustSize();
+    fitToContents(dialog);
     const bool accepted = dialog->exec() == QDialog::Accepted;
     delete dialog;
     return accepted;
@@ -139,7 +150,7 @@ void ConfirmDialog::inform(QWidget* parent, const QString& title, const QString&
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
     dialog->layout()->addWidget(buttons);
-    dialog->adjustSize();
+    fitToContents(dialog);
     dialog->exec();
     delete dialog;
 }

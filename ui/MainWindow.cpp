@@ -2,6 +2,7 @@
 
 #include "ConfirmDialog.h"
 #include "InventoryErrorView.h"
+#include "JournalPane.h"
 #include "PackitPane.h"
 #include "RunsDock.h"
 #include "SecretDialog.h"
@@ -186,6 +187,10 @@ MainWindow::MainWindow(const QString& inventoryPath, QWidget* parent)
 
     m_runs->hide(); // shown when the first operation starts
     addDockWidget(Qt::BottomDockWidgetArea, m_runs);
+    connect(m_runs, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (visible)
+            resizeDocks({ m_runs }, { 130 }, Qt::Vertical);
+    });
 
     statusBar()->addWidget(m_activity, 1);
     statusBar()->addPermanentWidget(m_keychain);
@@ -288,6 +293,9 @@ void MainWindow::buildPanes(const Inventory& inventory)
     addPane(raftPane(inventory));
     addPane(pulumiPane(inventory));
     addPane(deployPane(inventory));
+    auto* journal = new JournalPane(journalPath(inventory));
+    connect(m_runs, &RunsDock::runFinished, journal, &JournalPane::reload);
+    addPane(journal);
     m_sidebar->setCurrentRow(0);
 }
 
@@ -297,7 +305,8 @@ void MainWindow::addPane(SystemPane* pane)
     m_stack->addWidget(pane);
     auto* item = new QListWidgetItem(pane->title(), m_sidebar);
     item->setSizeHint(QSize(0, 34));
-    item->setIcon(StatusIcons::icon(StatusIcons::Kind::Unknown));
+    if (pane->showsHostState())
+        item->setIcon(StatusIcons::icon(StatusIcons::Kind::Unknown));
     if (auto* targets = qobject_cast<TargetPane*>(pane)) {
         connect(targets, &TargetPane::checkAgainRequested, this, &MainWindow::checkHosts);
         connect(targets, &TargetPane::hostKeyRequested, this, &MainWindow::reviewHostKey);
@@ -330,6 +339,8 @@ void MainWindow::onHostStatus(const HostStatus& status)
 void MainWindow::updateSidebar()
 {
     for (qsizetype row = 0; row < m_panes.size(); ++row) {
+        if (!m_panes[row]->showsHostState())
+            continue;
         const QStringList hosts = m_panes[row]->hosts();
         int failing = 0;
         int busy = 0;

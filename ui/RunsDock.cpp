@@ -1,12 +1,10 @@
 #include "RunsDock.h"
 
 #include "ConfirmDialog.h"
+#include "ReportExport.h"
 #include "StatusIcons.h"
 #include "runbook/OperationRunner.h"
-#include "runbook/ReportWriter.h"
 
-#include <QFileDialog>
-#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QProgressBar>
@@ -43,7 +41,7 @@ RunsDock::RunsDock(QWidget* parent)
     setObjectName(QStringLiteral("runsDock"));
     m_list->setObjectName(QStringLiteral("runs"));
     m_list->setColumnCount(ColumnCount);
-    m_list->setHeaderLabels({ tr("Operation"), tr("Progress"), tr("Step"), tr("Time left"), {} });
+    m_list->setHeaderLabels({ tr("Operation"), tr("Progress"), tr("Step"), tr("Time"), {} });
     m_list->setRootIsDecorated(false);
     m_list->header()->setSectionResizeMode(OperationColumn, QHeaderView::ResizeToContents);
     m_list->header()->setSectionResizeMode(Step, QHeaderView::Stretch);
@@ -116,36 +114,14 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
         bar->setFormat(RunRecord::outcomeName(record.outcome));
         item->setText(Step, record.summary);
         item->setToolTip(Step, record.summary);
-        item->setText(Eta, record.finishedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss")));
+        item->setText(Eta, tr("ended %1").arg(record.finishedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
         auto* report = new QPushButton(tr("Export report…"), m_list);
         report->setObjectName(QStringLiteral("exportReport"));
-        connect(report, &QPushButton::clicked, this, [this, record] { askAndExport(record); });
+        connect(report, &QPushButton::clicked, this, [this, record] { ReportExport::askAndWrite(this, record); });
         m_list->setItemWidget(item, Actions, report);
         emit runFinished(record);
     });
     runner->run(plan, confirmation);
-}
-
-bool RunsDock::exportReport(const RunRecord& record, const QString& path, QString* error)
-{
-    const auto format = ReportWriter::formatFromName(QFileInfo(path).suffix());
-    if (!format) {
-        *error = tr("%1: use a .pdf, .html, .csv or .json file name").arg(path);
-        return false;
-    }
-    return ReportWriter::write(record, *format, path, error);
-}
-
-void RunsDock::askAndExport(const RunRecord& record)
-{
-    const QString suggested = QStringLiteral("%1-%2-%3.pdf")
-                                  .arg(record.operation, QString(record.target).replace(u'/', u'-'),
-                                      record.startedAt.toLocalTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export report"), suggested,
-        tr("PDF (*.pdf);;HTML (*.html);;CSV of deleted items (*.csv);;JSON (*.json)"));
-    QString error;
-    if (!path.isEmpty() && !exportReport(record, path, &error))
-        ConfirmDialog::inform(this, tr("Export failed"), error, {});
 }
 
 } // namespace opsdeck

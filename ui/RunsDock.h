@@ -25,8 +25,6 @@ public:
     // Takes the runner, starts the confirmed plan, and follows it.
     void start(OperationRunner* runner, const Plan& plan, const QString& confirmation);
     int running() const;
-    // Writes the report in the format its file name ends with (.pdf, .html, .csv, .json); false with *error.
-    static bool exportReport(const RunRecord& record, const QString& path, QString* error);
 
 signals:
     void runFinished(const opsdeck::RunRecord& record);
@@ -38,7 +36,6 @@ private:
         QTreeWidgetItem* item = nullptr;
         RunRecord record; // once finished
     };
-    void askAndExport(const RunRecord& record);
 
     QTreeWidget* m_list;
     QList<Row> m_rows;

@@ -17,6 +17,8 @@ public:
     // The inventory hosts this pane's targets depend on; their state sums up in the sidebar icon.
     virtual QStringList hosts() const = 0;
     virtual void updateHost(const HostStatus& status) = 0;
+    // False for panes that reach no host at all (the journal): their sidebar entry has no state icon.
+    virtual bool showsHostState() const { return true; }
     // The host of the selected target, for the host key review; empty if none.
     virtual QString selectedHost() const { return {}; }
     virtual void setHostKeyActionEnabled(bool) { }

@@ -69,7 +69,7 @@ void TestMainWindow::showsEveryPaneWithLiveHostStatus()
         titles << window.sidebar()->item(row)->text();
     QCOMPARE(titles,
         (QStringList { QStringLiteral("Hosts"), QStringLiteral("Packit"), QStringLiteral("datamon"),
-            QStringLiteral("RAFT"), QStringLiteral("Pulumi"), QStringLiteral("Deploy") }));
+            QStringLiteral("RAFT"), QStringLiteral("Pulumi"), QStringLiteral("Deploy"), QStringLiteral("Journal") }));
 
     for (const QString& host : m_sandbox.hostNames())
         QTRY_VERIFY2_WITH_TIMEOUT(window.hostStatus(host).reachable(),

@@ -1,15 +1,18 @@
 // The Packit pane offscreen on the sandbox: live instance state, packets loaded lazily, and a whole wipe driven
 // through the real confirmation dialog.
 #include "ConfirmDialog.h"
+#include "JournalPane.h"
 #include "MainWindow.h"
 #include "PacketTableModel.h"
 #include "PackitPane.h"
+#include "ReportExport.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
 #include "TargetStatusModel.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QComboBox>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -166,12 +169,32 @@ void TestPackitPane::wipeThroughTheDialog()
         { QStringLiteral("pdf"), QStringLiteral("html"), QStringLiteral("csv"), QStringLiteral("json") }) {
         const QString path = m_temp.filePath(QStringLiteral("kipling.") + suffix);
         QString error;
-        QVERIFY2(RunsDock::exportReport(record, path, &error), qPrintable(error));
+        QVERIFY2(ReportExport::write(record, path, &error), qPrintable(error));
         QVERIFY(QFileInfo(path).size() > 100);
     }
     QString error;
-    QVERIFY(!RunsDock::exportReport(record, m_temp.filePath(QStringLiteral("kipling.txt")), &error));
+    QVERIFY(!ReportExport::write(record, m_temp.filePath(QStringLiteral("kipling.txt")), &error));
     QVERIFY(error.contains(QStringLiteral(".pdf")));
+
+    // The journal pane lists the run with its steps, and filters it.
+    auto* journal = qobject_cast<JournalPane*>(window.pane(QStringLiteral("Journal")));
+    QVERIFY(journal);
+    QSignalSpy loaded(journal, &JournalPane::loaded);
+    window.sidebar()->setCurrentRow(window.sidebar()->count() - 1);
+    QVERIFY(loaded.wait(10000));
+    QTreeWidgetItem* top = nullptr;
+    for (int i = 0; i < journal->runList()->topLevelItemCount(); ++i) {
+        if (journal->runList()->topLevelItem(i)->text(2) == record.target)
+            top = journal->runList()->topLevelItem(i);
+    }
+    QVERIFY(top);
+    QCOMPARE(top->text(3), QStringLiteral("succeeded"));
+    journal->runList()->setCurrentItem(top);
+    QCOMPARE(journal->stepList()->topLevelItemCount(), int(record.steps.size()));
+    auto* outcome = journal->findChildren<QComboBox*>().at(2);
+    outcome->setCurrentIndex(outcome->findData(QStringLiteral("failed")));
+    for (int i = 0; i < journal->runList()->topLevelItemCount(); ++i)
+        QCOMPARE(journal->runList()->topLevelItem(i)->text(3), QStringLiteral("failed"));
 }
 
 QTEST_MAIN(TestPackitPane)
