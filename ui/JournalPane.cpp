@@ -147,6 +147,7 @@ JournalPane::JournalPane(const QString& journalPath, QWidget* parent)
     auto* stepSplit = new QSplitter(Qt::Vertical, detail);
     stepSplit->addWidget(m_steps);
     stepSplit->addWidget(m_output);
+    stepSplit->setStretchFactor(0, 2);
     detailLayout->addWidget(stepSplit, 1);
 
     auto* splitter = new QSplitter(Qt::Vertical, this);

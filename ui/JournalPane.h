@@ -25,6 +25,7 @@ public:
     QString title() const override { return tr("Journal"); }
     QStringList hosts() const override { return {}; }
     void updateHost(const HostStatus&) override { }
+    bool showsHostState() const override { return false; }
 
     QTreeWidget* runList() const { return m_runs; }
     QTreeWidget* stepList() const { return m_steps; }
