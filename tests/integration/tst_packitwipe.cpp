@@ -35,6 +35,7 @@ private slots:
     void wipeTrainingLeavesEverythingElse();
     void droppedConnectionAfterStopRecovers();
     void journalVerifyDetectsAnEditedEntry();
+    void failedStartIsRecoveredAndReported();
 
 private:
     QString hostRoot(const QString& host) const;
@@ -473,6 +474,44 @@ void TestPackitWipe::journalVerifyDetectsAnEditedEntry()
             m_environment);
     QCOMPARE(verify.exitCode, 1);
     QVERIFY2(verify.err.contains("entry "), verify.err.constData());
+}
+
+void TestPackitWipe::failedStartIsRecoveredAndReported()
+{
+    // The stand-in's switch makes packit-api fail to start, as a broken unit would.
+    const QString host = QStringLiteral("wpia-packit");
+    const QString failSwitch
+        = hostRoot(host) + QStringLiteral("/etc/opsdeck-sandbox/fail-start-packit-api-priority-pathogens");
+    QFile flag(failSwitch);
+    QVERIFY(flag.open(QIODevice::WriteOnly));
+    flag.close();
+    const QString reportPath = m_temp.filePath(QStringLiteral("failed-start.json"));
+    const CliRun run
+        = runCli({ QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), host,
+                     QStringLiteral("--instance"), QStringLiteral("priority-pathogens"), QStringLiteral("--confirm"),
+                     QStringLiteral("priority-pathogens"), QStringLiteral("--report"), reportPath },
+            m_environment, 240000);
+    QFile::remove(failSwitch);
+    QCOMPARE(run.exitCode, 1);
+    QFile reportFile(reportPath);
+    QVERIFY(reportFile.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(reportFile.readAll()).object();
+    QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("failed"));
+    QMap<QString, QString> states;
+    for (const QJsonValue& value : report.value(QStringLiteral("steps")).toArray())
+        states.insert(value.toObject().value(QStringLiteral("id")).toString(),
+            value.toObject().value(QStringLiteral("state")).toString());
+    QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("succeeded"));
+    QCOMPARE(states.value(QStringLiteral("start-units")), QStringLiteral("failed"));
+    QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("failed"));
+    QCOMPARE(states.value(QStringLiteral("remove-old-root")), QStringLiteral("skipped"));
+    // The report says what to do next, and where the old root is.
+    const QString summary = report.value(QStringLiteral("summary")).toString();
+    QVERIFY2(
+        summary.contains(QStringLiteral("Start")) || summary.contains(QStringLiteral("start")), qPrintable(summary));
+    QVERIFY2(summary.contains(QStringLiteral(".opsdeck-wipe-priority-pathogens-")), qPrintable(summary));
+    // With the switch gone, the admin's retry of the units works.
+    QCOMPARE(unitState(host, QStringLiteral("outpack-priority-pathogens")), QStringLiteral("active"));
 }
 
 QTEST_GUILESS_MAIN(TestPackitWipe)

@@ -1,0 +1,226 @@
+// OperationRunner with a scripted operation: what the engine enforces whatever the operation is.
+#include "runbook/Journal.h"
+#include "runbook/OperationRunner.h"
+#include "runbook/RunContext.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <atomic>
+
+using namespace opsdeck;
+
+namespace {
+
+// Three steps; the second waits until it is cancelled (or a short while), the third fails if told to.
+class ScriptedOperation : public Operation
+{
+public:
+    ScriptedOperation(bool production, bool readOnly, bool failLast, std::atomic_int* executed)
+        : m_production(production)
+        , m_readOnly(readOnly)
+        , m_failLast(failLast)
+        , m_executed(executed)
+    {
+    }
+    QString name() const override { return QStringLiteral("scripted"); }
+    bool makePlan(Plan* plan, QString*) override
+    {
+        plan->operation = name();
+        plan->target = QStringLiteral("host/thing");
+        plan->targetName = QStringLiteral("thing");
+        plan->verb = QStringLiteral("Do");
+        plan->production = m_production;
+        plan->readOnly = m_readOnly;
+        plan->counts = { { QStringLiteral("items"), QStringLiteral("Items"), 3 } };
+        plan->steps = { { QStringLiteral("one"), QStringLiteral("One"), QStringLiteral("true"), {} },
+            { QStringLiteral("two"), QStringLiteral("Two"), QStringLiteral("sleep"), {} },
+            { QStringLiteral("three"), QStringLiteral("Three"), QStringLiteral("false"), {} } };
+        return true;
+    }
+    bool execute(const Plan&, RunContext& context) override
+    {
+        ++*m_executed;
+        context.begin(QStringLiteral("one"));
+        context.succeed(QStringLiteral("done"));
+        context.begin(QStringLiteral("two"));
+        for (int i = 0; i < 20 && !context.cancelled(); ++i)
+            QThread::msleep(10);
+        if (context.cancelled()) {
+            context.cancelStep(QStringLiteral("cancelled"));
+            context.beginRecovery(QStringLiteral("undo"), QStringLiteral("Undo one"), QStringLiteral("undo"));
+            context.succeed();
+            return false;
+        }
+        context.succeed();
+        context.begin(QStringLiteral("three"));
+        if (m_failLast) {
+            context.fail(QStringLiteral("step three failed"));
+            return false;
+        }
+        context.succeed();
+        context.record().summary = QStringLiteral("all done");
+        return true;
+    }
+
+private:
+    bool m_production;
+    bool m_readOnly;
+    bool m_failLast;
+    std::atomic_int* m_executed;
+};
+
+} // namespace
+
+class TestOperationRunner : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void succeedsAndJournalsEverything();
+    void wrongConfirmationRunsNothing();
+    void readOnlyRunsNothing();
+    void heldLockRunsNothing();
+    void failureIsRecordedAndUnlocks();
+    void cancelStopsAndRecovers();
+
+private:
+    struct Outcome
+    {
+        std::optional<RunRecord> record;
+        std::optional<OperationRunner::Refusal> refusal;
+    };
+    Outcome runOnce(bool production, bool readOnly, bool failLast, const QString& confirmation, bool cancel = false);
+
+    QTemporaryDir m_dir;
+    QString m_journal;
+    std::atomic_int m_executed = 0;
+};
+
+void TestOperationRunner::init()
+{
+    m_journal
+        = m_dir.filePath(QStringLiteral("journal-%1.sqlite").arg(QString::fromLatin1(QTest::currentTestFunction())));
+    m_executed = 0;
+}
+
+TestOperationRunner::Outcome TestOperationRunner::runOnce(
+    bool production, bool readOnly, bool failLast, const QString& confirmation, bool cancel)
+{
+    OperationRunner runner(std::make_unique<ScriptedOperation>(production, readOnly, failLast, &m_executed), m_journal);
+    QSignalSpy planned(&runner, &OperationRunner::planned);
+    runner.plan();
+    if (!planned.wait(5000))
+        return {};
+    const Plan plan = planned.first().first().value<Plan>();
+    Outcome outcome;
+    connect(&runner, &OperationRunner::refused, this,
+        [&](OperationRunner::Refusal why, const QString&) { outcome.refusal = why; });
+    connect(&runner, &OperationRunner::finished, this, [&](const RunRecord& record) { outcome.record = record; });
+    if (cancel) {
+        connect(&runner, &OperationRunner::progressed, this, [&runner](const StepRecord& step, double, qint64) {
+            if (step.id == QStringLiteral("two") && step.state == StepRecord::State::Running)
+                runner.cancel();
+        });
+    }
+    runner.run(plan, confirmation);
+    if (!QTest::qWaitFor([&] { return outcome.record || outcome.refusal; }, 10000))
+        qWarning("the run neither finished nor was refused");
+    return outcome;
+}
+
+void TestOperationRunner::succeedsAndJournalsEverything()
+{
+    const Outcome outcome = runOnce(true, false, false, QStringLiteral("thing"));
+    QVERIFY(outcome.record);
+    const RunRecord& record = *outcome.record;
+    QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
+    QCOMPARE(record.environment, QStringLiteral("production"));
+    QCOMPARE(record.confirmation, QStringLiteral("thing"));
+    QCOMPARE(record.planCounts.value(QStringLiteral("items")).toInteger(), 3);
+    QCOMPARE(record.steps.size(), 3);
+    for (const StepRecord& step : record.steps)
+        QCOMPARE(step.state, StepRecord::State::Succeeded);
+
+    Journal journal(m_journal);
+    QString error;
+    QVERIFY(journal.open(&error));
+    QStringList kinds;
+    for (const JournalEntry& entry : journal.entries(record.id))
+        kinds << entry.kind;
+    // The plan and the confirmation are on record before anything ran.
+    QVERIFY2(kinds.indexOf(QStringLiteral("plan")) >= 0
+            && kinds.indexOf(QStringLiteral("plan")) < kinds.indexOf(QStringLiteral("step-start"))
+            && kinds.indexOf(QStringLiteral("confirm")) < kinds.indexOf(QStringLiteral("step-start")),
+        qPrintable(kinds.join(u',')));
+    QCOMPARE(kinds.count(QStringLiteral("step-start")), 3);
+    QCOMPARE(kinds.count(QStringLiteral("step-end")), 3);
+    QVERIFY(kinds.contains(QStringLiteral("outcome")));
+    QVERIFY(kinds.contains(QStringLiteral("report")));
+    QVERIFY(journal.verify().intact);
+    QCOMPARE(journal.run(record.id)->outcome, RunRecord::Outcome::Succeeded);
+    // The lock was released: a second run goes through.
+    QVERIFY(runOnce(true, false, false, QStringLiteral("thing")).record);
+}
+
+void TestOperationRunner::wrongConfirmationRunsNothing()
+{
+    for (const QString& wrong :
+        { QString(), QStringLiteral("Thing"), QStringLiteral("thing "), QStringLiteral("host/thing") }) {
+        const Outcome outcome = runOnce(false, false, false, wrong);
+        QCOMPARE(outcome.refusal, OperationRunner::Refusal::Confirmation);
+        QVERIFY(!outcome.record);
+    }
+    QCOMPARE(m_executed.load(), 0);
+}
+
+void TestOperationRunner::readOnlyRunsNothing()
+{
+    const Outcome outcome = runOnce(false, true, false, QStringLiteral("thing"));
+    QCOMPARE(outcome.refusal, OperationRunner::Refusal::ReadOnly);
+    QCOMPARE(m_executed.load(), 0);
+}
+
+void TestOperationRunner::heldLockRunsNothing()
+{
+    Journal journal(m_journal);
+    QString error;
+    QVERIFY(journal.open(&error));
+    Journal::LockHolder holder;
+    QCOMPARE(journal.acquireLock(QStringLiteral("host/thing"), QStringLiteral("other"), &holder, &error),
+        Journal::LockResult::Acquired);
+    const Outcome outcome = runOnce(false, false, false, QStringLiteral("thing"));
+    QCOMPARE(outcome.refusal, OperationRunner::Refusal::Locked);
+    QCOMPARE(m_executed.load(), 0);
+    journal.releaseLock(QStringLiteral("host/thing"), QStringLiteral("other"));
+    QVERIFY(runOnce(false, false, false, QStringLiteral("thing")).record);
+}
+
+void TestOperationRunner::failureIsRecordedAndUnlocks()
+{
+    const Outcome outcome = runOnce(false, false, true, QStringLiteral("thing"));
+    QVERIFY(outcome.record);
+    QCOMPARE(outcome.record->outcome, RunRecord::Outcome::Failed);
+    QCOMPARE(outcome.record->steps.last().state, StepRecord::State::Failed);
+    QCOMPARE(outcome.record->steps.last().error, QStringLiteral("step three failed"));
+    QVERIFY(runOnce(false, false, false, QStringLiteral("thing")).record);
+}
+
+void TestOperationRunner::cancelStopsAndRecovers()
+{
+    const Outcome outcome = runOnce(false, false, false, QStringLiteral("thing"), true);
+    QVERIFY(outcome.record);
+    const RunRecord& record = *outcome.record;
+    QCOMPARE(record.outcome, RunRecord::Outcome::Cancelled);
+    QCOMPARE(record.steps.at(0).state, StepRecord::State::Succeeded);
+    QCOMPARE(record.steps.at(1).state, StepRecord::State::Cancelled);
+    QCOMPARE(record.steps.at(2).state, StepRecord::State::Skipped);
+    QCOMPARE(record.steps.last().id, QStringLiteral("undo"));
+    QVERIFY(record.steps.last().recovery);
+}
+
+QTEST_GUILESS_MAIN(TestOperationRunner)
+#include "tst_operationrunner.moc"
