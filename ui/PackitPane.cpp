@@ -261,10 +261,11 @@ void PackitPane::withWorker(int row, std::function<void(PackitWorker*)> use)
     resolvePackitSecrets(m_credentials, m_targets[row], this,
         [this, row, use](std::optional<PackitTarget> target, const QString& error) {
             if (!target) {
+                // Shown in the row, not in a dialog: a refresh must not open one per instance.
                 QStringList cells = instanceCells(m_targets[row]);
                 cells[Outpack] = cells[Api] = tr("no secret");
+                cells[Root] = error;
                 m_instances->setCells(row, cells);
-                showError(tr("Cannot reach %1").arg(m_targets[row].id()), error);
                 return;
             }
             if (!m_workers.contains(row)) {
@@ -367,8 +368,8 @@ void PackitPane::wipeSelected()
     const int row = m_current;
     if (row < 0)
         return;
-    m_wipe->setEnabled(false);
     withWorker(row, [this, row](PackitWorker* worker) {
+        m_wipe->setEnabled(false); // until the plan is answered
         auto* runner
             = new OperationRunner(std::make_unique<PackitWipeOperation>(worker->target()), m_journalPath, this);
         connect(runner, &OperationRunner::planFailed, this, [this, runner, row](const QString& error) {
