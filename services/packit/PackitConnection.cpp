@@ -177,6 +177,15 @@ std::optional<PackitConnection::RootStats> PackitConnection::rootStats(const QSt
     return stats;
 }
 
+std::optional<bool> PackitConnection::exists(const QString& path, QString* error)
+{
+    const ExecResult result = run({ QStringLiteral("test"), QStringLiteral("-e"), path }, 60000);
+    if (!result.error.isError() && (result.exitStatus == 0 || result.exitStatus == 1))
+        return result.exitStatus == 0;
+    *error = QStringLiteral("cannot check %1 on %2: %3").arg(path, m_target.host.name, describe(result));
+    return std::nullopt;
+}
+
 QString PackitConnection::describe(const ExecResult& result)
 {
     if (result.error.isError())

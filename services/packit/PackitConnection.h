@@ -42,6 +42,8 @@ public:
         qint64 bytes = 0;
     };
     std::optional<RootStats> rootStats(const QString& path, QString* error);
+    // Whether the path exists on the host, without walking it.
+    std::optional<bool> exists(const QString& path, QString* error);
 
     static QString describe(const ExecResult& result);
 

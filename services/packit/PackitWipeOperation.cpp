@@ -127,7 +127,7 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
         { QStringLiteral("check-stopped"), QStringLiteral("Check that both units are inactive"), unitStates,
             QStringLiteral("ActiveState is not active for either unit") },
         { QStringLiteral("record"), QStringLiteral("Record what will be deleted"),
-            QStringLiteral("SELECT the packet ids, the scoped grants and every count; measure the root"),
+            QStringLiteral("SELECT the packet ids, the scoped grants and every count"),
             QStringLiteral("the queries succeed") },
         { QStringLiteral("move-root"),
             QStringLiteral("Move the outpack root aside (instant; deleted after the restart)"),
@@ -143,7 +143,7 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
             unitStates, QStringLiteral("ActiveState is active for both units and %1/.outpack exists").arg(rootPath) },
         { QStringLiteral("remove-old-root"), QStringLiteral("Delete the old outpack root"),
             commandText(host, QStringLiteral("removeTree"), { { QStringLiteral("path"), { trash } } }),
-            QStringLiteral("%1 no longer exists").arg(trash) },
+            QStringLiteral("its files are counted, then %1 no longer exists").arg(trash) },
         { QStringLiteral("journal"), QStringLiteral("Show the units' last journal lines"),
             commandText(host, QStringLiteral("journal"),
                 { { QStringLiteral("unitFlags"),
@@ -264,23 +264,20 @@ bool PackitWipeOperation::recordBefore(RunContext& context)
     const auto packets = counts ? PackitQueries::packetIds(db, &error) : std::nullopt;
     const auto grants = packets ? PackitQueries::scopedGrants(db, &error) : std::nullopt;
     const auto groups = grants ? PackitQueries::groups(db, &error) : std::nullopt;
-    const auto root = groups ? m_connection->rootStats(m_target.instance.outpackRoot, &error) : std::nullopt;
-    if (!root) {
+    if (!groups) {
         context.fail(error);
         return false;
     }
-    counts->insert(QStringLiteral("files"), root->files);
-    counts->insert(QStringLiteral("bytes"), root->bytes);
+    // The root's files and bytes are measured on the moved-aside copy once the instance is back (remove-old-root):
+    // walking a large tree here would lengthen the outage.
     RunRecord& record = context.record();
     record.before = *counts;
     record.deleted = { { QStringLiteral("packets"), *packets }, { QStringLiteral("groups"), *groups },
         { QStringLiteral("scopedGrants"), *grants } };
-    context.succeed(QStringLiteral("%1 packets, %2 groups, %3 scoped grants, %4 files (%5 bytes) in the root")
+    context.succeed(QStringLiteral("%1 packets, %2 groups, %3 scoped grants")
                         .arg(packets->size())
                         .arg(groups->size())
-                        .arg(grants->size())
-                        .arg(root->files)
-                        .arg(root->bytes));
+                        .arg(grants->size()));
     return true;
 }
 
@@ -291,19 +288,19 @@ bool PackitWipeOperation::moveRoot(RunContext& context)
     context.begin(QStringLiteral("move-root"));
     const QString root = m_target.instance.outpackRoot;
     QString error;
-    const auto before = m_connection->rootStats(root, &error);
+    const auto before = m_connection->exists(root, &error);
     if (!before) {
         context.fail(error);
         return false;
     }
-    if (!before->exists) {
+    if (!*before) {
         context.succeed(QStringLiteral("%1 did not exist; nothing to move").arg(root));
         return true;
     }
     const ExecResult result
         = m_connection->run({ QStringLiteral("mv"), QStringLiteral("-T"), QStringLiteral("--"), root, trashPath() });
-    const auto after = result.succeeded() ? m_connection->rootStats(root, &error) : std::nullopt;
-    if (!after || after->exists) {
+    const auto after = result.succeeded() ? m_connection->exists(root, &error) : std::nullopt;
+    if (!after || *after) {
         context.fail(
             QStringLiteral("moving %1 aside failed: %2")
                 .arg(
@@ -378,16 +375,19 @@ bool PackitWipeOperation::removeOldRoot(RunContext& context)
 {
     context.begin(QStringLiteral("remove-old-root"));
     QString error;
+    // The moved-aside tree is the old root as it was: its size is what the wipe deleted from disk.
     const auto trash = m_connection->rootStats(trashPath(), &error);
     if (!trash) {
         context.fail(error);
         return false;
     }
+    context.record().before.insert(QStringLiteral("files"), trash->files);
+    context.record().before.insert(QStringLiteral("bytes"), trash->bytes);
     if (trash->exists) {
         const ExecResult result = m_connection->runTemplate(
             QStringLiteral("removeTree"), { { QStringLiteral("path"), { trashPath() } } }, 3600000);
-        const auto after = m_connection->rootStats(trashPath(), &error);
-        if (!result.succeeded() || !after || after->exists) {
+        const auto after = m_connection->exists(trashPath(), &error);
+        if (!result.succeeded() || !after || *after) {
             context.fail(QStringLiteral("the instance is up again, but deleting the old root %1 failed: %2. Delete it "
                                         "by hand.")
                              .arg(trashPath(), result.succeeded() ? error : PackitConnection::describe(result)));

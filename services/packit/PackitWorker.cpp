@@ -38,14 +38,17 @@ PackitWorker::PackitWorker(PackitTarget target, QObject* parent)
     m_thread.setObjectName(QStringLiteral("packit:") + m_target.id());
     m_context->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_context, &QObject::deleteLater);
+    // The session and the database connection belong to the worker thread: they end there, once its event loop
+    // (and any request waiting inside it) has returned.
+    connect(
+        &m_thread, &QThread::finished, m_context, [this] { m_connection.reset(); }, Qt::DirectConnection);
     m_thread.start();
 }
 
 PackitWorker::~PackitWorker()
 {
-    // The session and the database connection belong to the worker thread: they go there.
-    QMetaObject::invokeMethod(
-        m_context, [this] { m_connection.reset(); }, Qt::BlockingQueuedConnection);
+    // Quitting ends every event loop of the thread, so a request waiting on a command returns at once (its
+    // command is cancelled); requests still queued are dropped.
     m_thread.quit();
     m_thread.wait();
 }

@@ -25,23 +25,47 @@ OperationRunner::OperationRunner(std::unique_ptr<Operation> operation, const QSt
     m_thread.setObjectName(QStringLiteral("runner:") + m_operation->name());
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    // The operation's connections were made on the runner thread: they end there, after its last job.
+    connect(
+        &m_thread, &QThread::finished, m_worker, [this] { m_operation.reset(); }, Qt::DirectConnection);
     m_thread.start();
 }
 
 OperationRunner::~OperationRunner()
 {
-    cancel();
-    // The operation's connections (SSH session, database) were made on the runner thread: they end there, after
-    // whatever the thread is still doing.
-    QMetaObject::invokeMethod(
-        m_worker, [this] { m_operation.reset(); }, Qt::BlockingQueuedConnection);
+    // A run in progress is cancelled and finishes its recovery (which needs the thread's event loop) before the
+    // thread stops; jobs not started yet never start.
+    {
+        QMutexLocker lock(&m_mutex);
+        m_closing = true;
+        if (m_context)
+            m_context->requestCancel();
+        while (m_busy > 0)
+            m_idle.wait(&m_mutex);
+    }
     m_thread.quit();
     m_thread.wait();
 }
 
+void OperationRunner::queue(std::function<void()> job)
+{
+    QMetaObject::invokeMethod(m_worker, [this, job = std::move(job)] {
+        {
+            QMutexLocker lock(&m_mutex);
+            if (m_closing)
+                return;
+            ++m_busy;
+        }
+        job();
+        QMutexLocker lock(&m_mutex);
+        --m_busy;
+        m_idle.wakeAll();
+    });
+}
+
 void OperationRunner::plan()
 {
-    QMetaObject::invokeMethod(m_worker, [this] {
+    queue([this] {
         Plan result;
         QString error;
         if (m_operation->makePlan(&result, &error))
@@ -53,7 +77,7 @@ void OperationRunner::plan()
 
 void OperationRunner::run(const Plan& plan, const QString& confirmation)
 {
-    QMetaObject::invokeMethod(m_worker, [this, plan, confirmation] { execute(plan, confirmation); });
+    queue([this, plan, confirmation] { execute(plan, confirmation); });
 }
 
 void OperationRunner::cancel()

@@ -7,6 +7,9 @@
 #include <QMutex>
 #include <QObject>
 #include <QThread>
+#include <QWaitCondition>
+
+#include <functional>
 
 #include <memory>
 
@@ -47,6 +50,7 @@ signals:
     void finished(const opsdeck::RunRecord& record);
 
 private:
+    void queue(std::function<void()> job);
     void execute(const Plan& plan, const QString& confirmation);
 
     std::unique_ptr<Operation> m_operation;
@@ -55,6 +59,9 @@ private:
     QObject* m_worker; // lives on m_thread; work is queued to it
     mutable QMutex m_mutex;
     RunContext* m_context = nullptr; // while running
+    bool m_closing = false; // guarded by m_mutex
+    int m_busy = 0; // jobs running on the thread, guarded by m_mutex
+    QWaitCondition m_idle;
 };
 
 } // namespace opsdeck
