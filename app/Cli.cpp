@@ -469,6 +469,8 @@ void printPlan(const Plan& plan)
     int number = 1;
     for (const Plan::Step& step : plan.steps)
         out() << "  " << number++ << ". " << step.title << "\n       " << step.command << "\n";
+    if (!plan.detailText.isEmpty())
+        out() << "\n" << plan.detailText << "\n";
     if (!plan.warnings.isEmpty()) {
         out() << "\nNote:\n";
         for (const QString& warning : plan.warnings)

@@ -390,6 +390,8 @@ void PackitPane::wipeSelected()
             for (const Plan::Step& step : plan.steps)
                 steps << QStringLiteral("%1. %2\n   %3").arg(number++).arg(step.title, step.command);
             request.details = steps.join(u'\n');
+            if (!plan.detailText.isEmpty())
+                request.details += QStringLiteral("\n\n") + plan.detailText;
             request.verb = tr("Wipe %1").arg(plan.targetName);
             request.destructive = true;
             request.irreversible = plan.irreversible;

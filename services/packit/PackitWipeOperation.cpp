@@ -114,6 +114,19 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
                           .arg(counts->value(QStringLiteral("roles")).toInteger())
                           .arg(counts->value(QStringLiteral("globalGrants")).toInteger());
     plan->details = { { QStringLiteral("scopedGrants"), *grants } };
+    QStringList grantLines;
+    for (const QJsonValue& value : *grants) {
+        const QJsonObject grant = value.toObject();
+        const bool onPacket = grant.value(QStringLiteral("scope")).toString() == QStringLiteral("packet");
+        grantLines << QStringLiteral("  %1  %2  on %3 %4")
+                          .arg(grant.value(QStringLiteral("role")).toString(),
+                              grant.value(QStringLiteral("permission")).toString(),
+                              onPacket ? QStringLiteral("packet") : QStringLiteral("group"),
+                              grant.value(onPacket ? QStringLiteral("packet") : QStringLiteral("group")).toString());
+    }
+    if (!grantLines.isEmpty())
+        plan->detailText
+            = QStringLiteral("Grants deleted with them (role, permission, scope):\n") + grantLines.join(u'\n');
 
     const QMap<QString, QStringList> units = { { QStringLiteral("units"), m_target.units() } };
     QStringList stateCommands;

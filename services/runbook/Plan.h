@@ -38,6 +38,7 @@ struct Plan
     QList<Step> steps;
     QStringList warnings; // what the runbook does not say but will happen
     QJsonObject details; // lists the plan shows, e.g. {"scopedGrants": [...]} (not for the journal's hash only)
+    QString detailText; // the same lists for people, shown with the plan
 
     QString environment() const;
     qint64 count(const QString& key) const;
