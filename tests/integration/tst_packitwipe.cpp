@@ -20,6 +20,18 @@
 using namespace opsdeck;
 using namespace opsdeck::test;
 
+namespace {
+// step id -> state, from a JSON report.
+QMap<QString, QString> stepStates(const QJsonObject& report)
+{
+    QMap<QString, QString> states;
+    for (const QJsonValue& value : report.value(QStringLiteral("steps")).toArray())
+        states.insert(value.toObject().value(QStringLiteral("id")).toString(),
+            value.toObject().value(QStringLiteral("state")).toString());
+    return states;
+}
+} // namespace
+
 class TestPackitWipe : public QObject
 {
     Q_OBJECT
@@ -432,10 +444,7 @@ void TestPackitWipe::droppedConnectionAfterStopRecovers()
     QVERIFY(reportFile.open(QIODevice::ReadOnly));
     const QJsonObject report = QJsonDocument::fromJson(reportFile.readAll()).object();
     QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("failed"));
-    QMap<QString, QString> states;
-    for (const QJsonValue& value : report.value(QStringLiteral("steps")).toArray())
-        states.insert(value.toObject().value(QStringLiteral("id")).toString(),
-            value.toObject().value(QStringLiteral("state")).toString());
+    const QMap<QString, QString> states = stepStates(report);
     QCOMPARE(states.value(QStringLiteral("stop-units")), QStringLiteral("succeeded"));
     QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("skipped"));
     QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("succeeded"));
@@ -497,10 +506,7 @@ void TestPackitWipe::failedStartIsRecoveredAndReported()
     QVERIFY(reportFile.open(QIODevice::ReadOnly));
     const QJsonObject report = QJsonDocument::fromJson(reportFile.readAll()).object();
     QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("failed"));
-    QMap<QString, QString> states;
-    for (const QJsonValue& value : report.value(QStringLiteral("steps")).toArray())
-        states.insert(value.toObject().value(QStringLiteral("id")).toString(),
-            value.toObject().value(QStringLiteral("state")).toString());
+    const QMap<QString, QString> states = stepStates(report);
     QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("succeeded"));
     QCOMPARE(states.value(QStringLiteral("start-units")), QStringLiteral("failed"));
     QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("failed"));
