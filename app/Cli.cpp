@@ -4,7 +4,6 @@
 #include "config/NameRules.h"
 #include "core/Logging.h"
 #include "packit/PackitConnection.h"
-#include "packit/PackitQueries.h"
 #include "packit/PackitSecrets.h"
 #include "packit/PackitWipeOperation.h"
 #include "runbook/Journal.h"
@@ -276,42 +275,14 @@ int runHosts(const QStringList& arguments)
 }
 
 // State and counts of one instance; errors are part of the answer, not a failure of the command.
-QJsonObject describeInstance(PackitTarget target)
+QJsonObject describeInstance(const PackitTarget& target)
 {
-    QJsonObject object { { QStringLiteral("host"), target.host.name },
-        { QStringLiteral("instance"), target.instance.name },
-        { QStringLiteral("outpackPort"), target.instance.outpackPort },
-        { QStringLiteral("apiPort"), target.instance.apiPort },
-        { QStringLiteral("root"), target.instance.outpackRoot } };
-    PackitConnection connection(target);
-    QStringList errors;
-    QString error;
-    for (const QString& unit : target.units()) {
-        const QString state = connection.unitState(unit, &error);
-        object.insert(unit == target.outpackUnit() ? QStringLiteral("outpackState") : QStringLiteral("apiState"),
-            state.isEmpty() ? QJsonValue() : QJsonValue(state));
-        if (state.isEmpty())
-            errors << error;
-    }
-    if (const auto root = connection.rootStats(target.instance.outpackRoot, &error)) {
-        object.insert(QStringLiteral("rootFiles"), root->files);
-        object.insert(QStringLiteral("rootBytes"), root->bytes);
-    } else {
-        errors << error;
-    }
-    if (connection.openDatabase(&error)) {
-        QSqlDatabase db = connection.database();
-        if (const auto counts = PackitQueries::counts(db, &error)) {
-            object.insert(QStringLiteral("packets"), counts->value(QStringLiteral("packets")));
-            object.insert(QStringLiteral("groups"), counts->value(QStringLiteral("groups")));
-        } else {
-            errors << error;
-        }
-    } else {
-        errors << error;
-    }
-    object.insert(
-        QStringLiteral("error"), errors.isEmpty() ? QJsonValue() : QJsonValue(errors.join(QStringLiteral("; "))));
+    QJsonObject object = PackitConnection(target).instanceState();
+    object.insert(QStringLiteral("host"), target.host.name);
+    object.insert(QStringLiteral("instance"), target.instance.name);
+    object.insert(QStringLiteral("outpackPort"), target.instance.outpackPort);
+    object.insert(QStringLiteral("apiPort"), target.instance.apiPort);
+    object.insert(QStringLiteral("root"), target.instance.outpackRoot);
     return object;
 }
 

@@ -2,6 +2,7 @@
 
 #include "config/CommandTemplates.h"
 #include "core/Logging.h"
+#include "packit/PackitQueries.h"
 #include "ssh/ShellQuote.h"
 
 #include <QMutexLocker>
@@ -175,6 +176,40 @@ std::optional<PackitConnection::RootStats> PackitConnection::rootStats(const QSt
     stats.files = lines.value(0).trimmed().toLongLong();
     stats.bytes = lines.value(1).trimmed().toLongLong();
     return stats;
+}
+
+QJsonObject PackitConnection::instanceState()
+{
+    QJsonObject state;
+    QStringList errors;
+    QString error;
+    for (const QString& unit : m_target.units()) {
+        const QString value = unitState(unit, &error);
+        state.insert(unit == m_target.outpackUnit() ? QStringLiteral("outpackState") : QStringLiteral("apiState"),
+            value.isEmpty() ? QJsonValue() : QJsonValue(value));
+        if (value.isEmpty())
+            errors << error;
+    }
+    if (const auto root = rootStats(m_target.instance.outpackRoot, &error)) {
+        state.insert(QStringLiteral("rootFiles"), root->files);
+        state.insert(QStringLiteral("rootBytes"), root->bytes);
+    } else {
+        errors << error;
+    }
+    std::optional<QJsonObject> counts;
+    if (openDatabase(&error)) {
+        QSqlDatabase db = database();
+        counts = PackitQueries::counts(db, &error);
+    }
+    if (counts) {
+        for (auto it = counts->begin(); it != counts->end(); ++it)
+            state.insert(it.key(), it.value());
+    } else {
+        errors << error;
+    }
+    state.insert(
+        QStringLiteral("error"), errors.isEmpty() ? QJsonValue() : QJsonValue(errors.join(QStringLiteral("; "))));
+    return state;
 }
 
 std::optional<bool> PackitConnection::exists(const QString& path, QString* error)

@@ -3,6 +3,7 @@
 #include "packit/PackitTarget.h"
 #include "ssh/SshSession.h"
 
+#include <QJsonObject>
 #include <QMutex>
 #include <QPointer>
 #include <QSqlDatabase>
@@ -42,6 +43,9 @@ public:
         qint64 bytes = 0;
     };
     std::optional<RootStats> rootStats(const QString& path, QString* error);
+    // What the console shows of an instance: outpackState and apiState (null when unknown), rootFiles, rootBytes,
+    // every PackitQueries::counts key, and error (null, or what could not be read).
+    QJsonObject instanceState();
     // Whether the path exists on the host, without walking it.
     std::optional<bool> exists(const QString& path, QString* error);
 

@@ -428,10 +428,10 @@ void PackitWipeOperation::showJournal(RunContext& context)
 void PackitWipeOperation::recover(RunContext& context)
 {
     RunRecord& record = context.record();
-    const bool stopped = context.anyStepSucceeded({ QStringLiteral("stop-units") })
-        || std::any_of(record.steps.cbegin(), record.steps.cend(), [](const StepRecord& step) {
-               return step.id == QStringLiteral("stop-units") && step.state == StepRecord::State::Failed;
-           });
+    // Once the stop was sent, whatever it answered, the units may be down.
+    const bool stopped = std::any_of(record.steps.cbegin(), record.steps.cend(), [](const StepRecord& step) {
+        return step.id == QStringLiteral("stop-units") && step.state != StepRecord::State::Pending;
+    });
     const bool moved = context.anyStepSucceeded({ QStringLiteral("move-root") });
     const bool deleted = context.anyStepSucceeded({ QStringLiteral("delete-rows") });
     const bool started = context.anyStepSucceeded({ QStringLiteral("check-started") });

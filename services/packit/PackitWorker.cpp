@@ -1,7 +1,6 @@
 #include "packit/PackitWorker.h"
 
 #include "packit/PackitConnection.h"
-#include "packit/PackitQueries.h"
 
 #include <QJsonDocument>
 #include <QSqlError>
@@ -63,38 +62,9 @@ PackitConnection* PackitWorker::connection(QString* error)
 void PackitWorker::requestState(quint64 tag)
 {
     QMetaObject::invokeMethod(m_context, [this, tag] {
-        QJsonObject state;
-        QStringList errors;
-        QString error;
         if (!m_connection)
             m_connection = std::make_unique<PackitConnection>(m_target);
-        for (const QString& unit : m_target.units()) {
-            const QString value = m_connection->unitState(unit, &error);
-            state.insert(
-                unit == m_target.outpackUnit() ? QStringLiteral("outpackState") : QStringLiteral("apiState"), value);
-            if (value.isEmpty())
-                errors << error;
-        }
-        if (const auto root = m_connection->rootStats(m_target.instance.outpackRoot, &error)) {
-            state.insert(QStringLiteral("rootFiles"), root->files);
-            state.insert(QStringLiteral("rootBytes"), root->bytes);
-        } else {
-            errors << error;
-        }
-        if (PackitConnection* db = connection(&error)) {
-            QSqlDatabase database = db->database();
-            if (const auto counts = PackitQueries::counts(database, &error)) {
-                for (auto it = counts->begin(); it != counts->end(); ++it)
-                    state.insert(it.key(), it.value());
-            } else {
-                errors << error;
-            }
-        } else {
-            errors << error;
-        }
-        if (!errors.isEmpty())
-            state.insert(QStringLiteral("error"), errors.join(QStringLiteral("; ")));
-        emit stateReady(tag, state);
+        emit stateReady(tag, m_connection->instanceState());
     });
 }
 
