@@ -1,5 +1,8 @@
 #include "Cli.h"
 
+#include "CliSupport.h"
+#include "DeployCli.h"
+
 #include "config/InventoryLoader.h"
 #include "config/NameRules.h"
 #include "core/Logging.h"
@@ -31,122 +34,9 @@
 
 namespace opsdeck {
 
+using namespace cli;
+
 namespace {
-
-QTextStream& out()
-{
-    static QTextStream stream(stdout);
-    return stream;
-}
-
-QTextStream& err()
-{
-    static QTextStream stream(stderr);
-    return stream;
-}
-
-QString usageText()
-{
-    return QStringLiteral(
-        "usage: opsdeck [--inventory FILE]                      open the console\n"
-        "       opsdeck check                                   validate the inventory\n"
-        "       opsdeck hosts [--json] [--accept-host-key SHA256:...]\n"
-        "                                                       connect to every host and report\n"
-        "       opsdeck packit instances --host H [--json]      instances, unit states and counts\n"
-        "       opsdeck packit packets --host H --instance I [--json]\n"
-        "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
-        "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--report FILE]\n"
-        "       opsdeck journal list [--json] | opsdeck journal verify\n"
-        "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n"
-        "Every subcommand takes --inventory FILE (default $OPSDECK_INVENTORY, else ~/.config/opsdeck/inventory.yaml).\n"
-        "Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 refused by a safety rule.\n");
-}
-
-void printJson(const QJsonValue& value)
-{
-    out() << (value.isArray() ? QJsonDocument(value.toArray()) : QJsonDocument(value.toObject()))
-                 .toJson(QJsonDocument::Indented);
-}
-
-// One subcommand's arguments: its options, its positional words, the inventory.
-class Invocation
-{
-public:
-    Invocation(const QStringList& arguments, int words)
-        : m_arguments(arguments)
-        , m_words(words)
-    {
-        m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
-        m_parser.addOption({ QStringLiteral("inventory"), QStringLiteral("Inventory file."), QStringLiteral("FILE") });
-    }
-
-    void addFlag(const QString& name, const QString& help) { m_parser.addOption({ name, help }); }
-    void addValue(const QString& name, const QString& help, const QString& valueName)
-    {
-        m_parser.addOption({ name, help, valueName });
-    }
-
-    // Returns an exit code when the command is done already (usage error or --help).
-    std::optional<int> parse()
-    {
-        const QCommandLineOption help = m_parser.addHelpOption();
-        if (!m_parser.parse(m_arguments)) {
-            err() << "opsdeck: " << m_parser.errorText() << "\n" << usageText();
-            return Cli::Usage;
-        }
-        if (m_parser.isSet(help)) {
-            out() << usageText();
-            return Cli::Success;
-        }
-        // The words that name the subcommand (after the program) are positional too.
-        const QStringList positional = m_parser.positionalArguments();
-        if (positional.size() > m_words) {
-            err() << "opsdeck: unexpected argument \"" << positional.at(m_words) << "\"\n" << usageText();
-            return Cli::Usage;
-        }
-        if (positional.size() < m_words) {
-            err() << "opsdeck: missing argument\n" << usageText();
-            return Cli::Usage;
-        }
-        return std::nullopt;
-    }
-
-    QString value(const QString& name) const { return m_parser.value(name); }
-    bool isSet(const QString& name) const { return m_parser.isSet(name); }
-    QString word(int index) const { return m_parser.positionalArguments().value(index); }
-
-    // Loads the inventory; prints its errors and returns nullopt (exit 2) when it is invalid.
-    std::optional<Inventory> inventory() const
-    {
-        InventoryLoadResult result
-            = InventoryLoader::loadFile(InventoryLoader::resolvePath(value(QStringLiteral("inventory"))));
-        for (const InventoryError& error : result.errors)
-            err() << error.toString() << "\n";
-        return result.ok() ? result.inventory : std::nullopt;
-    }
-
-    // A required option: prints what is missing and returns false.
-    bool require(const QStringList& names) const
-    {
-        for (const QString& name : names) {
-            if (value(name).isEmpty()) {
-                err() << "opsdeck: --" << name << " is required\n" << usageText();
-                return false;
-            }
-        }
-        return true;
-    }
-
-private:
-    QStringList m_arguments;
-    int m_words;
-    QCommandLineParser m_parser;
-};
-
-QString journalPath(const Inventory& inventory)
-{
-    return inventory.journal.path.isEmpty() ? Journal::defaultPath() : inventory.journal.path;
-}
 
 // Resolves the instance and its secrets; prints the problem and sets *exitCode when it cannot.
 std::optional<PackitTarget> packitTarget(
@@ -194,27 +84,6 @@ int runCheck(const QStringList& arguments)
           << " databases, " << inventory->clusters.size() << " clusters, " << inventory->datamon.size()
           << " datamon contexts, " << inventory->machines.size() << " machines)\n";
     return Cli::Success;
-}
-
-void printTable(const QStringList& headers, const QList<QStringList>& rows)
-{
-    QList<qsizetype> widths;
-    for (qsizetype column = 0; column < headers.size(); ++column) {
-        qsizetype width = headers[column].size();
-        for (const QStringList& row : rows)
-            width = std::max(width, row.value(column).size());
-        widths << width;
-    }
-    auto printRow = [&](const QStringList& row) {
-        QString line;
-        for (qsizetype column = 0; column < headers.size(); ++column)
-            line += column + 1 == headers.size() ? row.value(column)
-                                                 : row.value(column).leftJustified(widths[column] + 2);
-        out() << line.trimmed() << "\n";
-    };
-    printRow(headers);
-    for (const QStringList& row : rows)
-        printRow(row);
 }
 
 int runHosts(const QStringList& arguments)
@@ -412,45 +281,6 @@ int runPackitPackets(const QStringList& arguments)
     return Cli::Success;
 }
 
-// Plans the wipe on a runner thread and waits for it.
-std::optional<Plan> planWipe(OperationRunner& runner, QString* error)
-{
-    std::optional<Plan> result;
-    QEventLoop loop;
-    QObject::connect(&runner, &OperationRunner::planned, &loop, [&](const Plan& plan) {
-        result = plan;
-        loop.quit();
-    });
-    QObject::connect(&runner, &OperationRunner::planFailed, &loop, [&](const QString& why) {
-        *error = why;
-        loop.quit();
-    });
-    runner.plan();
-    loop.exec();
-    return result;
-}
-
-void printPlan(const Plan& plan)
-{
-    out() << plan.verb << " " << plan.target << (plan.production ? "  [PRODUCTION]" : "")
-          << (plan.readOnly ? "  [READ-ONLY: will be refused]" : "") << "\n\n";
-    for (const Plan::Count& count : plan.counts)
-        out() << "  " << QString::number(count.value).rightJustified(12) << "  " << count.label << "\n";
-    out() << "\nSteps:\n";
-    int number = 1;
-    for (const Plan::Step& step : plan.steps)
-        out() << "  " << number++ << ". " << step.title << "\n       " << step.command << "\n";
-    if (!plan.detailText.isEmpty())
-        out() << "\n" << plan.detailText << "\n";
-    if (!plan.warnings.isEmpty()) {
-        out() << "\nNote:\n";
-        for (const QString& warning : plan.warnings)
-            out() << "  - " << warning << "\n";
-    }
-    if (plan.irreversible)
-        out() << "\nThis cannot be undone. To run it: --confirm " << plan.targetName << "\n";
-}
-
 int runPlanWipe(const QStringList& arguments)
 {
     Invocation call(arguments, 2);
@@ -463,21 +293,10 @@ int runPlanWipe(const QStringList& arguments)
     if (!resolved)
         return exitCode;
     const auto& [inventory, target] = *resolved;
-    OperationRunner runner(std::make_unique<PackitWipeOperation>(target), journalPath(inventory));
-    QString error;
-    const auto plan = planWipe(runner, &error);
-    if (!plan) {
-        err() << "opsdeck: planning the wipe of " << target.id() << " failed: " << error << "\n";
-        return Cli::Failure;
-    }
-    if (call.isSet(QStringLiteral("json")))
-        printJson(plan->toJson());
-    else
-        printPlan(*plan);
-    return Cli::Success;
+    planOperation(
+        std::make_unique<PackitWipeOperation>(target), inventory, call.isSet(QStringLiteral("json")), &exitCode);
+    return exitCode;
 }
-
-std::atomic_bool g_interrupted = false;
 
 int runRunWipe(const QStringList& arguments)
 {
@@ -499,59 +318,8 @@ int runRunWipe(const QStringList& arguments)
     if (!resolved)
         return exitCode;
     const auto& [inventory, target] = *resolved;
-    OperationRunner runner(std::make_unique<PackitWipeOperation>(target), journalPath(inventory));
-    QString error;
-    const auto plan = planWipe(runner, &error);
-    if (!plan) {
-        err() << "opsdeck: planning the wipe of " << target.id() << " failed: " << error << "; nothing was changed\n";
-        return Cli::Failure;
-    }
-    // Ctrl-C cancels: the run stops between steps, interrupts what is in flight and recovers.
-    g_interrupted = false;
-    auto previous = std::signal(SIGINT, [](int) { g_interrupted = true; });
-    QTimer interruptWatch;
-    QObject::connect(&interruptWatch, &QTimer::timeout, &runner, [&runner] {
-        if (g_interrupted.exchange(false)) {
-            err() << "opsdeck: cancelling…\n";
-            err().flush();
-            runner.cancel();
-        }
-    });
-    interruptWatch.start(100);
-
-    std::optional<RunRecord> record;
-    QEventLoop loop;
-    QObject::connect(
-        &runner, &OperationRunner::refused, &loop, [&](OperationRunner::Refusal why, const QString& message) {
-            err() << "opsdeck: refused: " << message << "\n";
-            exitCode = why == OperationRunner::Refusal::Journal ? Cli::Failure : Cli::Refused;
-            loop.quit();
-        });
-    QObject::connect(
-        &runner, &OperationRunner::progressed, &loop, [](const StepRecord& step, double fraction, qint64 eta) {
-            if (step.state == StepRecord::State::Running)
-                return;
-            err() << QStringLiteral("[%1%] %2: %3%4\n")
-                         .arg(int(fraction * 100), 3)
-                         .arg(step.title, StepRecord::stateName(step.state),
-                             eta >= 0 ? QStringLiteral(" (about %1 s left)").arg(eta) : QString());
-            err().flush();
-        });
-    QObject::connect(&runner, &OperationRunner::finished, &loop, [&](const RunRecord& finished) {
-        record = finished;
-        loop.quit();
-    });
-    runner.run(*plan, call.value(QStringLiteral("confirm")));
-    loop.exec();
-    std::signal(SIGINT, previous);
-    if (!record)
-        return exitCode;
-    if (const QString reportPath = call.value(QStringLiteral("report")); !reportPath.isEmpty()) {
-        if (!ReportWriter::write(*record, ReportWriter::Format::Json, reportPath, &error))
-            err() << "opsdeck: " << error << "\n";
-    }
-    out() << record->summary << "\nrun " << record->id << ": " << RunRecord::outcomeName(record->outcome) << "\n";
-    return record->outcome == RunRecord::Outcome::Succeeded ? Cli::Success : Cli::Failure;
+    return runOperation(std::make_unique<PackitWipeOperation>(target), inventory, call.value(QStringLiteral("confirm")),
+        call.value(QStringLiteral("report")));
 }
 
 int runJournal(const QStringList& arguments, const QString& verb)
@@ -661,6 +429,13 @@ const QList<Command>& commands()
         { { QStringLiteral("journal"), QStringLiteral("verify") },
             [](const QStringList& a) { return runJournal(a, QStringLiteral("verify")); } },
         { { QStringLiteral("report"), QStringLiteral("export") }, runReportExport },
+        { { QStringLiteral("deploy"), QStringLiteral("matrix") }, runDeployMatrix },
+        { { QStringLiteral("deploy"), QStringLiteral("pull") }, runDeployPull },
+        { { QStringLiteral("deploy"), QStringLiteral("update") }, runDeployUpdate },
+        { { QStringLiteral("deploy"), QStringLiteral("run") }, runDeployRun },
+        { { QStringLiteral("deploy"), QStringLiteral("checks") }, runDeployChecks },
+        { { QStringLiteral("deploy"), QStringLiteral("merge") }, runDeployMerge },
+        { { QStringLiteral("deploy"), QStringLiteral("all") }, runDeployAll },
     };
     return table;
 }

@@ -20,6 +20,10 @@ QColor color(Kind kind)
         return QColor(0xef, 0x6c, 0x00);
     case Kind::Unknown:
         return QColor(0x75, 0x75, 0x75);
+    case Kind::Behind:
+        return QColor(0xb2, 0x6a, 0x00);
+    case Kind::Equivalent:
+        return QColor(0x00, 0x79, 0x6b);
     }
     return {};
 }
@@ -60,6 +64,19 @@ QPixmap draw(Kind kind, int size)
     case Kind::Warning:
         painter.drawLine(QPointF(s * 0.5, s * 0.26), QPointF(s * 0.5, s * 0.56));
         painter.drawPoint(QPointF(s * 0.5, s * 0.74));
+        break;
+    case Kind::Behind: {
+        painter.drawLine(QPointF(s * 0.5, s * 0.26), QPointF(s * 0.5, s * 0.72));
+        QPainterPath head;
+        head.moveTo(s * 0.32, s * 0.54);
+        head.lineTo(s * 0.5, s * 0.72);
+        head.lineTo(s * 0.68, s * 0.54);
+        painter.drawPath(head);
+        break;
+    }
+    case Kind::Equivalent:
+        painter.drawLine(QPointF(s * 0.3, s * 0.4), QPointF(s * 0.7, s * 0.4));
+        painter.drawLine(QPointF(s * 0.3, s * 0.6), QPointF(s * 0.7, s * 0.6));
         break;
     case Kind::Unknown: {
         QFont font = painter.font();

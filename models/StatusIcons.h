@@ -5,14 +5,17 @@
 
 namespace opsdeck::StatusIcons {
 
-// State is never shown by colour alone: each icon has its own shape (check, cross, dots, question mark).
+// State is never shown by colour alone: each icon has its own shape (check, cross, dots, question mark, exclamation
+// mark, down arrow, equals sign).
 enum class Kind
 {
     Ok,
     Error,
     Busy,
     Unknown,
-    Warning
+    Warning,
+    Behind, // a down arrow: something newer is waiting
+    Equivalent // an equals sign: different, but the same in effect
 };
 
 QIcon icon(Kind kind);

@@ -1,11 +1,14 @@
 #include "ConfirmDialog.h"
 
+#include "runbook/Plan.h"
+
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFontDatabase>
 #include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QVBoxLayout>
@@ -59,6 +62,32 @@ void addDetails(QDialog* dialog, const QString& details)
     dialog->layout()->addWidget(block);
 }
 } // namespace
+
+ConfirmDialog::Request ConfirmDialog::fromPlan(const Plan& plan)
+{
+    Request request;
+    QStringList steps;
+    int number = 1;
+    for (const Plan::Step& step : plan.steps)
+        steps << QStringLiteral("%1. %2\n   %3").arg(number++).arg(step.title, step.command);
+    request.details = steps.join(u'\n');
+    if (!plan.detailText.isEmpty())
+        request.details += QStringLiteral("\n\n") + plan.detailText;
+    request.verb = QStringLiteral("%1 %2").arg(plan.verb, plan.targetName);
+    request.destructive = true;
+    request.irreversible = plan.irreversible;
+    request.environment = plan.environment();
+    if (plan.needsTypedName())
+        request.typedName = plan.targetName;
+    const QLocale locale;
+    for (const Plan::Count& count : plan.counts) {
+        const QString value = count.key == QStringLiteral("bytes") ? locale.formattedDataSize(count.value)
+                                                                   : locale.toString(count.value);
+        request.counts << qMakePair(count.label, value);
+    }
+    request.warnings = plan.warnings;
+    return request;
+}
 
 bool ConfirmDialog::ask(QWidget* parent, const Request& request)
 {

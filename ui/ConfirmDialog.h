@@ -11,6 +11,8 @@ class QWidget;
 
 namespace opsdeck {
 
+struct Plan;
+
 // The one way opsdeck asks "do this?": a verb button (never "Yes"), Cancel as the default, and an optional
 // typed-name check. Tests pre-answer it with setNextAnswer instead of clicking a modal dialog.
 class ConfirmDialog
@@ -31,6 +33,9 @@ public:
     };
 
     static bool ask(QWidget* parent, const Request& request);
+    // A request showing an operation's plan: its steps and details, counts, warnings, environment, and the typed
+    // name when the plan needs one. The caller sets title and text.
+    static Request fromPlan(const Plan& plan);
     // Shows a message with only a Close button (for refusals such as a changed host key).
     static void inform(QWidget* parent, const QString& title, const QString& text, const QString& details);
 

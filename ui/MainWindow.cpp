@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "ConfirmDialog.h"
+#include "DeployPane.h"
 #include "InventoryErrorView.h"
 #include "JournalPane.h"
 #include "PackitPane.h"
@@ -125,26 +126,6 @@ TargetPane* pulumiPane(const Inventory& inventory)
                         "them. This pane shows the MySQL databases the inventory declares and whether "
                         "the tunnel host is reachable."),
             QObject::tr("The inventory declares no MySQL databases (databases: kind mysql).") },
-        model);
-}
-
-TargetPane* deployPane(const Inventory& inventory)
-{
-    auto* model = new TargetStatusModel({ QObject::tr("Machine"), QObject::tr("Host"), QObject::tr("Metrics from") });
-    QList<TargetStatusModel::Target> targets;
-    for (const DeployMachine& machine : inventory.machines) {
-        const bool overSsh = machine.metrics == MetricsSource::Ssh;
-        targets << TargetStatusModel::Target { { machine.name, machine.host,
-                                                   overSsh ? QObject::tr("SSH") : machine.metricsUrl },
-            overSsh ? machine.host : QString(), QObject::tr("HTTP metrics: not checked yet") };
-    }
-    model->setTargets(targets);
-    return new TargetPane(
-        { QObject::tr("Deploy"), QObject::tr("The packit-infra commit deployed on each machine, against main."),
-            QObject::tr("Not built yet: reading the deployed commit, comparing it with main, and the "
-                        "update-and-deploy flow. This pane lists the machines and whether they are "
-                        "reachable."),
-            QObject::tr("The inventory declares no deploy machines (machines:).") },
         model);
 }
 
@@ -292,7 +273,7 @@ void MainWindow::buildPanes(const Inventory& inventory)
     addPane(datamonPane(inventory));
     addPane(raftPane(inventory));
     addPane(pulumiPane(inventory));
-    addPane(deployPane(inventory));
+    addPane(new DeployPane(inventory, m_credentials.get(), m_runs, journalPath(inventory)));
     auto* journal = new JournalPane(journalPath(inventory));
     connect(m_runs, &RunsDock::runFinished, journal, &JournalPane::reload);
     addPane(journal);

@@ -379,32 +379,12 @@ void PackitPane::wipeSelected()
         });
         connect(runner, &OperationRunner::planned, this, [this, runner, row](const Plan& plan) {
             m_wipe->setEnabled(row == m_current);
-            ConfirmDialog::Request request;
+            ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
             request.title = tr("Wipe instance %1 on %2?").arg(plan.targetName, m_targets[row].host.name);
             request.text
                 = tr("Every packet, packet group and file of %1 will be deleted, and its two services restarted "
                      "empty. Users, roles and global grants stay.")
                       .arg(plan.target);
-            QStringList steps;
-            int number = 1;
-            for (const Plan::Step& step : plan.steps)
-                steps << QStringLiteral("%1. %2\n   %3").arg(number++).arg(step.title, step.command);
-            request.details = steps.join(u'\n');
-            if (!plan.detailText.isEmpty())
-                request.details += QStringLiteral("\n\n") + plan.detailText;
-            request.verb = tr("Wipe %1").arg(plan.targetName);
-            request.destructive = true;
-            request.irreversible = plan.irreversible;
-            request.environment = plan.environment();
-            if (plan.needsTypedName())
-                request.typedName = plan.targetName;
-            const QLocale locale;
-            for (const Plan::Count& count : plan.counts) {
-                const QString value = count.key == QStringLiteral("bytes") ? locale.formattedDataSize(count.value)
-                                                                           : locale.toString(count.value);
-                request.counts << qMakePair(count.label, value);
-            }
-            request.warnings = plan.warnings;
             if (!ConfirmDialog::ask(this, request)) {
                 runner->deleteLater();
                 return;

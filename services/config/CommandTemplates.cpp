@@ -23,6 +23,7 @@ struct Definition
     QString name;
     CommandTemplate defaultArgv;
     QList<Placeholder> placeholders;
+    bool onHost = true; // run on an inventory host over SSH; else run locally by the console
 };
 
 const QList<Definition>& definitions()
@@ -37,6 +38,10 @@ const QList<Definition>& definitions()
         { u"journal"_s, { u"journalctl"_s, u"{unitFlags...}"_s, u"-r"_s, u"-n"_s, u"{lines}"_s },
             { { u"unitFlags"_s, true }, { u"lines"_s, false } } },
         { u"readMetrics"_s, { u"cat"_s, u"{file}"_s }, { { u"file"_s, false } } },
+        // packit-update-deploy.md's deploy command, run on the admin's machine.
+        { u"deploy"_s,
+            { u"nix"_s, u"run"_s, u"--refresh"_s, u"github:{repository}?ref={ref}#deploy"_s, u"{machine}"_s },
+            { { u"repository"_s, false }, { u"ref"_s, false }, { u"machine"_s, false } }, false },
     };
     return all;
 }
@@ -75,8 +80,10 @@ QString spelledAll(const QList<Placeholder>& placeholders)
 QStringList names()
 {
     QStringList result;
-    for (const Definition& d : definitions())
-        result << d.name;
+    for (const Definition& d : definitions()) {
+        if (d.onHost)
+            result << d.name;
+    }
     return result;
 }
 

@@ -13,7 +13,8 @@ namespace opsdeck {
 // arguments as x has values. Values are data: they are never scanned for placeholders again.
 namespace CommandTemplates {
 
-// stopUnits, startUnits, unitState, removeTree, psql, journal, readMetrics.
+// The templates a host may override: stopUnits, startUnits, unitState, removeTree, psql, journal, readMetrics.
+// "deploy" (deploy.command in the inventory) runs locally and is not among them.
 QStringList names();
 
 // The runbook's command; empty for an unknown name.

@@ -20,4 +20,13 @@ const Database* Inventory::database(const QString& name) const
     return nullptr;
 }
 
+const DeployMachine* Inventory::machine(const QString& name) const
+{
+    for (const DeployMachine& m : machines) {
+        if (m.name == name)
+            return &m;
+    }
+    return nullptr;
+}
+
 } // namespace opsdeck

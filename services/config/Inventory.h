@@ -120,14 +120,46 @@ enum class MetricsSource
     Http
 };
 
+// One machine of the deploy matrix (packit-infra's machines/<name>.nix). The deploy command names it; its
+// deployed commit is read over SSH from its host or from its metrics proxy.
 struct DeployMachine
 {
     QString name;
-    QString host; // inventory host for SSH metrics and deploys; defaults to name
+    QString host; // inventory host for SSH metrics; defaults to name; empty for an HTTP-only machine
     MetricsSource metrics = MetricsSource::Ssh;
-    QString metricsUrl; // MetricsSource::Http
+    QString domain; // services.packit.domain; defaults to the host's address
+    QString metricsProxy; // packit-infra's metrics proxy; default http://<domain>:9000
+    QString landingUrl; // the page listing the instances; default https://<domain>/
+    QString instanceApiUrl; // "{instance}" is replaced; default https://{instance}.<domain>/packit/api
     Tags tags;
     SourcePos pos;
+};
+
+// The GitHub REST API the deploy flow talks to. The token is read from tokenEnv, else from the keychain under
+// opsdeck/github/<owner>/token.
+struct GithubConfig
+{
+    QString apiUrl = QStringLiteral("https://api.github.com");
+    QString caFile; // an extra CA to trust (GitHub Enterprise, the sandbox)
+    QString tokenEnv;
+    QString apiVersion = QStringLiteral("2022-11-28");
+};
+
+// packit-update-deploy.md: which repository is deployed, the workflow that opens the update pull request,
+// the staging machine and the deploy command.
+struct DeployConfig
+{
+    QString repository; // owner/repo; empty: no deploy section
+    QString branch = QStringLiteral("main");
+    QString sourceMetricsUrl; // nixos_source_info per machine; default https://<owner>.github.io/<repo>/metrics
+    QString updateWorkflow = QStringLiteral("update.yaml");
+    QString updateHead; // owner:branch of the update pull request; default <owner>:actions/update-packages
+    QString staging; // a machine name; empty: no staging step
+    CommandTemplate command; // the "deploy" template, local argv
+    SourcePos pos;
+
+    QString owner() const { return repository.section(u'/', 0, 0); }
+    QString repo() const { return repository.section(u'/', 1, 1); }
 };
 
 struct JournalConfig
@@ -143,10 +175,13 @@ struct Inventory
     QList<Cluster> clusters;
     QList<DatamonContext> datamon;
     QList<DeployMachine> machines;
+    GithubConfig github;
+    DeployConfig deploy;
     JournalConfig journal;
 
     const Host* host(const QString& name) const;
     const Database* database(const QString& name) const;
+    const DeployMachine* machine(const QString& name) const;
 };
 
 } // namespace opsdeck

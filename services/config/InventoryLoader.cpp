@@ -6,6 +6,8 @@
 #include <QDir>
 #include <QFile>
 #include <QHash>
+#include <QRegularExpression>
+#include <QSet>
 #include <QStandardPaths>
 #include <QUrl>
 
@@ -96,7 +98,8 @@ struct Reference
 // Where each name of one section (or one host's instances) was first defined.
 using NameSet = QHash<QString, int>;
 
-const QStringList kSections = { u"journal"_s, u"hosts"_s, u"databases"_s, u"clusters"_s, u"datamon"_s, u"machines"_s };
+const QStringList kSections = { u"journal"_s, u"hosts"_s, u"databases"_s, u"clusters"_s, u"datamon"_s, u"machines"_s,
+    u"github"_s, u"deploy"_s };
 
 class Parser
 {
@@ -141,13 +144,21 @@ private:
     void readCluster(const YAML::Node& node, NameSet& seen);
     void readDatamon(const YAML::Node& node, NameSet& seen);
     void readMachine(const YAML::Node& node, NameSet& seen);
+    void readGithub(const Entry& e);
+    void readDeploy(const Entry& e);
+    std::optional<QString> readPattern(
+        const Fields& f, const QString& key, const QRegularExpression& pattern, const QString& allowed);
+    CommandTemplate readTemplate(const Entry& e, const QString& name);
     void checkReferences();
+    void completeMachines();
 
     QString m_file;
     Inventory m_inventory;
     QList<InventoryError> m_errors;
     QList<Reference> m_references;
     QList<std::pair<QString, SourcePos>> m_instanceDatabases; // Packit needs these to be PostgreSQL
+    std::optional<std::pair<QString, SourcePos>> m_staging; // deploy.staging, checked against the machines
+    QSet<QString> m_machinesWithErrors; // their defaults are not checked, so one mistake makes one error
 };
 
 void Parser::error(SourcePos pos, const QString& message)
@@ -483,32 +494,40 @@ QMap<QString, CommandTemplate> Parser::readCommands(const Fields& host)
     if (!f)
         return commands;
     for (const Entry& command : f->entries) {
-        const QString what = u"command template "_s + command.key;
-        CommandTemplate argv;
-        bool ok = true;
-        for (const YAML::Node& arg : readList(command, what)) {
-            if (arg.IsScalar()) {
-                argv << QString::fromStdString(arg.Scalar());
-                continue;
-            }
-            // The usual cause: an unquoted {units...} is a YAML flow map.
-            const CommandTemplate example = CommandTemplates::defaultFor(command.key);
-            const auto placeholder
-                = std::find_if(example.cbegin(), example.cend(), [](const QString& a) { return a.startsWith(u'{'); });
-            error(posOf(arg),
-                u"%1 arguments must be strings, not %2: quote placeholders, as in \"%3\""_s.arg(
-                    what, kindOf(arg), *placeholder));
-            ok = false;
-        }
-        if (!ok || (!command.value.IsNull() && !command.value.IsSequence()))
-            continue;
-        const QString problem = CommandTemplates::validate(command.key, argv);
-        if (problem.isEmpty())
+        if (const CommandTemplate argv = readTemplate(command, command.key); !argv.isEmpty())
             commands.insert(command.key, argv);
-        else
-            error(command.valuePos(), problem);
     }
     return commands;
+}
+
+// A command template given as a YAML list; empty (with the error reported) when it is not a valid one.
+CommandTemplate Parser::readTemplate(const Entry& e, const QString& name)
+{
+    const QString what = u"command template "_s + name;
+    CommandTemplate argv;
+    bool ok = true;
+    for (const YAML::Node& arg : readList(e, what)) {
+        if (arg.IsScalar()) {
+            argv << QString::fromStdString(arg.Scalar());
+            continue;
+        }
+        // The usual cause: an unquoted {units...} is a YAML flow map.
+        const CommandTemplate example = CommandTemplates::defaultFor(name);
+        const auto placeholder
+            = std::find_if(example.cbegin(), example.cend(), [](const QString& a) { return a.startsWith(u'{'); });
+        error(posOf(arg),
+            u"%1 arguments must be strings, not %2: quote placeholders, as in \"%3\""_s.arg(
+                what, kindOf(arg), placeholder == example.cend() ? example.last() : *placeholder));
+        ok = false;
+    }
+    if (!ok || (!e.value.IsNull() && !e.value.IsSequence()))
+        return {};
+    const QString problem = CommandTemplates::validate(name, argv);
+    if (!problem.isEmpty()) {
+        error(e.valuePos(), problem);
+        return {};
+    }
+    return argv;
 }
 
 void Parser::readInstances(const Fields& host, Host& h, bool baseOk)
@@ -663,13 +682,15 @@ void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
 void Parser::readMachine(const YAML::Node& node, NameSet& seen)
 {
     const auto f = readMap(node, posOf(node), u"each machines entry"_s, u"machine"_s,
-        { u"name"_s, u"host"_s, u"metrics"_s, u"metricsUrl"_s, u"tags"_s });
+        { u"name"_s, u"host"_s, u"metrics"_s, u"domain"_s, u"metricsProxy"_s, u"landingUrl"_s, u"instanceApiUrl"_s,
+            u"tags"_s });
     if (!f)
         return;
+    const qsizetype errorsBefore = m_errors.size();
     DeployMachine m;
     m.pos = f->pos;
     const auto name = readName(*f, seen);
-    // Unset when the value is wrong, so that neither metrics rule below adds a second error.
+    // Unset when the value is wrong, so that the host rule below adds no second error.
     const std::optional<MetricsSource> metrics = !f->find(u"metrics"_s)
         ? MetricsSource::Ssh
         : readChoice(*f, u"metrics"_s,
@@ -688,17 +709,142 @@ void Parser::readMachine(const YAML::Node& node, NameSet& seen)
             m_references << Reference { Target::Host, u"machine host"_s, *name, f->find(u"name"_s)->valuePos(),
                 u" (host defaults to the machine's name when metrics is ssh)"_s };
     }
-    const Entry* url = f->find(u"metricsUrl"_s);
-    if (const auto metricsUrl = readUrl(*f, u"metricsUrl"_s))
-        m.metricsUrl = *metricsUrl;
-    if (metrics == MetricsSource::Http && !url)
-        error(f->pos, u"machine metricsUrl is required when metrics is http"_s);
-    if (metrics == MetricsSource::Ssh && url)
-        error(posOf(url->keyNode), u"machine metricsUrl is only allowed when metrics is http, not ssh"_s);
+    // The domain goes into URLs, so it is held to host-name characters.
+    static const QRegularExpression domainPattern(u"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"_s);
+    if (const auto domain = readPattern(*f, u"domain"_s, domainPattern, u"a DNS name such as packit.example.org"_s))
+        m.domain = *domain;
+    if (const auto url = readUrl(*f, u"metricsProxy"_s))
+        m.metricsProxy = *url;
+    if (const auto url = readUrl(*f, u"landingUrl"_s))
+        m.landingUrl = *url;
+    if (const auto url = readString(*f, u"instanceApiUrl"_s)) {
+        const QString where = f->field(u"instanceApiUrl"_s);
+        const QUrl example(QString(*url).replace(u"{instance}"_s, u"instance"_s), QUrl::StrictMode);
+        if (!url->contains(u"{instance}"_s))
+            error(f->find(u"instanceApiUrl"_s)->valuePos(),
+                u"%1 %2 must contain {instance}, which is replaced by each instance's name"_s.arg(
+                    where, NameRules::quoted(*url)));
+        else if (!example.isValid() || !example.scheme().startsWith(u"http"_s) || example.host().isEmpty())
+            error(f->find(u"instanceApiUrl"_s)->valuePos(),
+                u"%1 %2 is not allowed: use an http:// or https:// URL with a host"_s.arg(
+                    where, NameRules::quoted(*url)));
+        else
+            m.instanceApiUrl = *url;
+    }
     m.tags = readTags(*f);
+    if (name && m_errors.size() != errorsBefore)
+        m_machinesWithErrors.insert(*name);
     if (name) {
         m.name = *name;
         m_inventory.machines << m;
+    }
+}
+
+std::optional<QString> Parser::readPattern(
+    const Fields& f, const QString& key, const QRegularExpression& pattern, const QString& allowed)
+{
+    const auto text = readString(f, key);
+    if (!text || pattern.match(*text).hasMatch())
+        return text;
+    error(f.find(key)->valuePos(),
+        u"%1 %2 is not allowed: use %3"_s.arg(f.field(key), NameRules::quoted(*text), allowed));
+    return std::nullopt;
+}
+
+void Parser::readGithub(const Entry& e)
+{
+    if (e.value.IsNull())
+        return;
+    const auto f = readMap(e, u"github"_s, { u"apiUrl"_s, u"caFile"_s, u"tokenEnv"_s, u"apiVersion"_s });
+    if (!f)
+        return;
+    GithubConfig& g = m_inventory.github;
+    if (const auto url = readUrl(*f, u"apiUrl"_s))
+        g.apiUrl = url->endsWith(u'/') ? url->chopped(1) : *url;
+    if (const auto caFile = readLocalPath(*f, u"caFile"_s))
+        g.caFile = *caFile;
+    if (const auto tokenEnv = readEnvName(*f, u"tokenEnv"_s))
+        g.tokenEnv = *tokenEnv;
+    // The two versions the REST API documents; GitHub answers 400 to any other.
+    static const QRegularExpression version(u"^(2022-11-28|2026-03-10)$"_s);
+    if (const auto v = readPattern(*f, u"apiVersion"_s, version, u"2022-11-28 or 2026-03-10"_s))
+        g.apiVersion = *v;
+}
+
+void Parser::readDeploy(const Entry& e)
+{
+    if (e.value.IsNull())
+        return;
+    const auto f = readMap(e, u"deploy"_s,
+        { u"repository"_s, u"branch"_s, u"sourceMetricsUrl"_s, u"updateWorkflow"_s, u"updateHead"_s, u"staging"_s,
+            u"command"_s });
+    if (!f)
+        return;
+    DeployConfig& d = m_inventory.deploy;
+    d.pos = f->pos;
+    static const QRegularExpression repository(u"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"_s);
+    if (!f->find(u"repository"_s))
+        error(f->pos, u"deploy repository is required: the GitHub repository deployed, as owner/repo"_s);
+    else if (const auto r = readPattern(*f, u"repository"_s, repository, u"owner/repo (letters, digits, _ . -)"_s))
+        d.repository = *r;
+    static const QRegularExpression branch(u"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"_s);
+    if (const auto b = readPattern(*f, u"branch"_s, branch, u"a branch name of letters, digits and ._/-"_s))
+        d.branch = *b;
+    if (const auto url = readUrl(*f, u"sourceMetricsUrl"_s))
+        d.sourceMetricsUrl = *url;
+    else if (!d.repository.isEmpty())
+        d.sourceMetricsUrl = u"https://%1.github.io/%2/metrics"_s.arg(d.owner(), d.repo());
+    static const QRegularExpression workflow(u"^([0-9]+|[A-Za-z0-9_.-]+\\.ya?ml)$"_s);
+    if (const auto w = readPattern(*f, u"updateWorkflow"_s, workflow, u"a workflow file name such as update.yaml"_s))
+        d.updateWorkflow = *w;
+    static const QRegularExpression head(u"^[A-Za-z0-9_.-]+:[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"_s);
+    if (const auto h = readPattern(*f, u"updateHead"_s, head, u"owner:branch, as GitHub's head filter needs"_s))
+        d.updateHead = *h;
+    else if (!d.repository.isEmpty())
+        d.updateHead = d.owner() + u":actions/update-packages"_s;
+    if (const auto staging = readString(*f, u"staging"_s)) {
+        d.staging = *staging;
+        m_staging = std::pair(*staging, f->find(u"staging"_s)->valuePos());
+    }
+    d.command = CommandTemplates::defaultFor(u"deploy"_s);
+    if (const Entry* command = f->find(u"command"_s)) {
+        if (const CommandTemplate argv = readTemplate(*command, u"deploy"_s); !argv.isEmpty())
+            d.command = argv;
+    }
+}
+
+// Fills in what a machine's defaults derive from its host, once every host is known.
+void Parser::completeMachines()
+{
+    for (DeployMachine& m : m_inventory.machines) {
+        const Host* host = m_inventory.host(m.host);
+        if (!host && m.metrics == MetricsSource::Http)
+            m.host.clear();
+        if (m.domain.isEmpty() && host)
+            m.domain = host->address;
+        // An SSH machine without its host has its error already.
+        const bool checked = !m_machinesWithErrors.contains(m.name) && (host || m.metrics == MetricsSource::Http);
+        if (checked && m.domain.isEmpty()
+            && (m.metricsProxy.isEmpty() || m.landingUrl.isEmpty() || m.instanceApiUrl.isEmpty()))
+            error(m.pos,
+                u"machine %1 needs a domain (there is no host entry named %1 to take its address from), or all of "
+                "metricsProxy, landingUrl and instanceApiUrl"_s.arg(NameRules::quoted(m.name)));
+        if (m.metricsProxy.isEmpty())
+            m.metricsProxy = u"http://%1:9000"_s.arg(m.domain);
+        if (m.landingUrl.isEmpty())
+            m.landingUrl = u"https://%1/"_s.arg(m.domain);
+        if (m.instanceApiUrl.isEmpty())
+            m.instanceApiUrl = u"https://{instance}.%1/packit/api"_s.arg(m.domain);
+        if (m.metricsProxy.endsWith(u'/'))
+            m.metricsProxy.chop(1);
+    }
+    if (m_staging && !m_inventory.machine(m_staging->first)) {
+        QStringList names;
+        for (const DeployMachine& m : std::as_const(m_inventory.machines))
+            names << m.name;
+        error(m_staging->second,
+            u"deploy staging %1 is not defined in machines: %2"_s.arg(
+                NameRules::quoted(m_staging->first), names.isEmpty() ? u"add it there"_s : oneOf(names)));
     }
 }
 
@@ -764,7 +910,12 @@ InventoryLoadResult Parser::run(const QByteArray& yaml)
             readSection(u"clusters"_s, &Parser::readCluster);
             readSection(u"datamon"_s, &Parser::readDatamon);
             readSection(u"machines"_s, &Parser::readMachine);
+            if (const Entry* github = top->find(u"github"_s))
+                readGithub(*github);
+            if (const Entry* deploy = top->find(u"deploy"_s))
+                readDeploy(*deploy);
             checkReferences();
+            completeMachines();
         }
     }
 

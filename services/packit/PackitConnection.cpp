@@ -143,7 +143,7 @@ QString PackitConnection::unitState(const QString& unit, QString* error)
     const ExecResult result = runTemplate(QStringLiteral("unitState"), { { QStringLiteral("unit"), { unit } } }, 30000);
     if (result.error.isError() || result.exitStatus != 0) {
         *error
-            = QStringLiteral("cannot read the state of %1 on %2: %3").arg(unit, m_target.host.name, describe(result));
+            = QStringLiteral("cannot read the state of %1 on %2: %3").arg(unit, m_target.host.name, result.describe());
         return {};
     }
     for (const QByteArray& line : result.stdoutData.split('\n')) {
@@ -165,7 +165,7 @@ std::optional<PackitConnection::RootStats> PackitConnection::rootStats(const QSt
                                       QStringLiteral("sh"), path },
         300000);
     if (!result.succeeded()) {
-        *error = QStringLiteral("cannot measure %1 on %2: %3").arg(path, m_target.host.name, describe(result));
+        *error = QStringLiteral("cannot measure %1 on %2: %3").arg(path, m_target.host.name, result.describe());
         return std::nullopt;
     }
     const QList<QByteArray> lines = result.stdoutData.trimmed().split('\n');
@@ -217,18 +217,8 @@ std::optional<bool> PackitConnection::exists(const QString& path, QString* error
     const ExecResult result = run({ QStringLiteral("test"), QStringLiteral("-e"), path }, 60000);
     if (!result.error.isError() && (result.exitStatus == 0 || result.exitStatus == 1))
         return result.exitStatus == 0;
-    *error = QStringLiteral("cannot check %1 on %2: %3").arg(path, m_target.host.name, describe(result));
+    *error = QStringLiteral("cannot check %1 on %2: %3").arg(path, m_target.host.name, result.describe());
     return std::nullopt;
-}
-
-QString PackitConnection::describe(const ExecResult& result)
-{
-    if (result.error.isError())
-        return result.error.message;
-    const QString err = QString::fromUtf8(result.stderrData).trimmed();
-    return QStringLiteral("exit status %1%2")
-        .arg(result.exitStatus)
-        .arg(err.isEmpty() ? QString() : QStringLiteral(": ") + err);
 }
 
 } // namespace opsdeck

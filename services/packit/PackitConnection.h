@@ -49,8 +49,6 @@ public:
     // Whether the path exists on the host, without walking it.
     std::optional<bool> exists(const QString& path, QString* error);
 
-    static QString describe(const ExecResult& result);
-
 private:
     PackitTarget m_target;
     std::unique_ptr<SshSession> m_session;

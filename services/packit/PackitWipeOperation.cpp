@@ -215,7 +215,7 @@ bool PackitWipeOperation::stopUnits(RunContext& context)
     const ExecResult result
         = m_connection->runTemplate(QStringLiteral("stopUnits"), { { QStringLiteral("units"), m_target.units() } });
     if (!result.succeeded()) {
-        context.fail(QStringLiteral("stopping the units failed: %1").arg(PackitConnection::describe(result)),
+        context.fail(QStringLiteral("stopping the units failed: %1").arg(result.describe()),
             QString::fromUtf8(result.stdoutData + result.stderrData));
         return false;
     }
@@ -314,10 +314,8 @@ bool PackitWipeOperation::moveRoot(RunContext& context)
         = m_connection->run({ QStringLiteral("mv"), QStringLiteral("-T"), QStringLiteral("--"), root, trashPath() });
     const auto after = result.succeeded() ? m_connection->exists(root, &error) : std::nullopt;
     if (!after || *after) {
-        context.fail(
-            QStringLiteral("moving %1 aside failed: %2")
-                .arg(
-                    root, result.succeeded() ? QStringLiteral("it still exists") : PackitConnection::describe(result)));
+        context.fail(QStringLiteral("moving %1 aside failed: %2")
+                         .arg(root, result.succeeded() ? QStringLiteral("it still exists") : result.describe()));
         return false;
     }
     context.succeed(QStringLiteral("moved to %1").arg(trashPath()));
@@ -376,7 +374,7 @@ bool PackitWipeOperation::startUnits(RunContext& context)
     const ExecResult result
         = m_connection->runTemplate(QStringLiteral("startUnits"), { { QStringLiteral("units"), m_target.units() } });
     if (!result.succeeded()) {
-        context.fail(QStringLiteral("starting the units failed: %1").arg(PackitConnection::describe(result)),
+        context.fail(QStringLiteral("starting the units failed: %1").arg(result.describe()),
             QString::fromUtf8(result.stdoutData + result.stderrData));
         return false;
     }
@@ -403,7 +401,7 @@ bool PackitWipeOperation::removeOldRoot(RunContext& context)
         if (!result.succeeded() || !after || *after) {
             context.fail(QStringLiteral("the instance is up again, but deleting the old root %1 failed: %2. Delete it "
                                         "by hand.")
-                             .arg(trashPath(), result.succeeded() ? error : PackitConnection::describe(result)));
+                             .arg(trashPath(), result.succeeded() ? error : result.describe()));
             return false;
         }
     }
@@ -421,7 +419,7 @@ void PackitWipeOperation::showJournal(RunContext& context)
     if (result.succeeded())
         context.succeed(QString::fromUtf8(result.stdoutData));
     else
-        context.fail(QStringLiteral("could not read the journal: %1").arg(PackitConnection::describe(result)));
+        context.fail(QStringLiteral("could not read the journal: %1").arg(result.describe()));
 }
 
 // After a failure or cancel: put back what can be put back, and never leave the instance down.
@@ -454,7 +452,7 @@ void PackitWipeOperation::recover(RunContext& context)
             done << QStringLiteral("the outpack root was put back");
         } else {
             context.fail(QStringLiteral("could not put %1 back to %2: %3")
-                             .arg(trashPath(), m_target.instance.outpackRoot, PackitConnection::describe(result)));
+                             .arg(trashPath(), m_target.instance.outpackRoot, result.describe()));
         }
     }
     if (stopped && !started) {
@@ -474,8 +472,7 @@ void PackitWipeOperation::recover(RunContext& context)
             done << QStringLiteral("both units were started again");
         } else {
             context.fail(QStringLiteral("could not start the units: %1. Start them by hand: %2")
-                             .arg(PackitConnection::describe(result),
-                                 commandText(m_target.host, QStringLiteral("startUnits"), units)));
+                             .arg(result.describe(), commandText(m_target.host, QStringLiteral("startUnits"), units)));
         }
     }
     QString failedStep;

@@ -160,7 +160,7 @@ void PackitWorker::requestMetadata(quint64 tag, const QString& packetId)
         const QString path = m_target.instance.outpackRoot + QStringLiteral("/.outpack/metadata/") + packetId;
         const ExecResult result = m_connection->run({ QStringLiteral("cat"), QStringLiteral("--"), path }, 30000);
         if (!result.succeeded()) {
-            emit metadataReady(tag, {}, PackitConnection::describe(result));
+            emit metadataReady(tag, {}, result.describe());
             return;
         }
         QJsonParseError parseError;

@@ -54,6 +54,7 @@ void RunContext::begin(const QString& stepId)
             step.startedAt = QDateTime::currentDateTimeUtc();
             note(QStringLiteral("step-start"),
                 { { QStringLiteral("step"), step.id }, { QStringLiteral("command"), step.command } });
+            m_stepFraction = 0;
             report(0);
             return;
         }
@@ -99,7 +100,9 @@ void RunContext::finishStep(StepRecord::State state, const QString& error, const
     step.state = state;
     step.finishedAt = QDateTime::currentDateTimeUtc();
     step.error = error;
-    step.output = output.size() > kOutputExcerpt ? QStringLiteral("…") + output.right(kOutputExcerpt) : output;
+    // A step that streamed its output (output()) keeps it unless it passes a final text.
+    const QString all = output.isEmpty() ? step.output : output;
+    step.output = all.size() > kOutputExcerpt ? QStringLiteral("…") + all.right(kOutputExcerpt) : all;
     note(QStringLiteral("step-end"),
         { { QStringLiteral("step"), step.id }, { QStringLiteral("state"), StepRecord::stateName(state) },
             { QStringLiteral("error"), error }, { QStringLiteral("output"), step.output } });
@@ -109,7 +112,20 @@ void RunContext::finishStep(StepRecord::State state, const QString& error, const
 
 void RunContext::progress(double stepFraction)
 {
-    report(std::clamp(stepFraction, 0.0, 1.0));
+    m_stepFraction = std::clamp(stepFraction, 0.0, 1.0);
+    report(m_stepFraction);
+}
+
+void RunContext::output(const QString& text)
+{
+    if (m_current < 0)
+        return;
+    constexpr qsizetype kKeep = 64 * 1024;
+    QString& kept = m_record->steps[m_current].output;
+    kept += text;
+    if (kept.size() > kKeep)
+        kept = kept.right(kKeep).section(u'\n', 1);
+    report(m_stepFraction);
 }
 
 void RunContext::skipRemaining()

@@ -38,6 +38,8 @@ public:
     void cancelStep(const QString& why);
     // Within the current step: how far it is (0..1), for progress and ETA.
     void progress(double stepFraction);
+    // Within the current step: output as it comes (a command's log). The step keeps the last lines.
+    void output(const QString& text);
     // Marks the plan steps that never started as skipped.
     void skipRemaining();
 
@@ -57,6 +59,7 @@ private:
     QMutex m_hookMutex;
     std::function<void()> m_cancelHook;
     int m_current = -1; // index in m_record->steps
+    double m_stepFraction = 0; // the current step's last reported progress
     QElapsedTimer m_clock;
 };
 

@@ -46,4 +46,16 @@ bool databaseNeedsSecret(const Database& database)
     return !database.passwordEnv.isEmpty();
 }
 
+SecretSpec forGithub(const GithubConfig& github, const DeployConfig& deploy)
+{
+    SecretSpec spec;
+    spec.kind = QStringLiteral("github");
+    spec.target = deploy.owner();
+    spec.account = QStringLiteral("token");
+    spec.envVar = github.tokenEnv;
+    spec.label = QStringLiteral("GitHub token for %1 (needs contents, pull requests and actions: read and write)")
+                     .arg(deploy.repository);
+    return spec;
+}
+
 } // namespace opsdeck::SecretSpecs

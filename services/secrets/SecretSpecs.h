@@ -15,4 +15,7 @@ bool hostNeedsSecret(const Host& host);
 SecretSpec forDatabase(const Database& database);
 bool databaseNeedsSecret(const Database& database);
 
+// The GitHub token of the deploy flow: opsdeck/github/<owner>/token, or the variable github.tokenEnv names.
+SecretSpec forGithub(const GithubConfig& github, const DeployConfig& deploy);
+
 } // namespace opsdeck::SecretSpecs

@@ -39,6 +39,16 @@ QString SshTarget::knownHostsPath() const
     return knownHostsFile.isEmpty() ? QDir::homePath() + QStringLiteral("/.ssh/known_hosts") : knownHostsFile;
 }
 
+QString ExecResult::describe() const
+{
+    if (error.isError())
+        return error.message;
+    const QString err = QString::fromUtf8(stderrData).trimmed();
+    return QStringLiteral("exit status %1%2")
+        .arg(exitStatus)
+        .arg(err.isEmpty() ? QString() : QStringLiteral(": ") + err);
+}
+
 QString SshError::kindName(Kind kind)
 {
     switch (kind) {

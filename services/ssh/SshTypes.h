@@ -77,6 +77,8 @@ struct ExecResult
     qint64 elapsedMs = 0;
 
     bool succeeded() const { return !error.isError() && exitStatus == 0; }
+    // For error messages: the SSH error, or the exit status and stderr.
+    QString describe() const;
 };
 
 } // namespace opsdeck

@@ -138,6 +138,15 @@ int Sandbox::script(const QString& subcommand, const QStringList& arguments) con
     return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
 }
 
+QJsonObject Sandbox::machine(const QString& name) const
+{
+    for (const QJsonValue& m : m_json.value(QStringLiteral("machines")).toArray()) {
+        if (m.toObject().value(QStringLiteral("name")).toString() == name)
+            return m.toObject();
+    }
+    return {};
+}
+
 CliRun runCli(const QStringList& arguments, const QProcessEnvironment& environment, int timeoutMs)
 {
     QProcess process;

@@ -28,6 +28,10 @@ public:
     QString error() const { return m_error; }
 
     QString dir() const { return m_dir; }
+    // sandbox.json as a whole (machines, github, ...).
+    const QJsonObject& json() const { return m_json; }
+    // An entry of sandbox.json's "machines".
+    QJsonObject machine(const QString& name) const;
     QString inventoryPath() const { return m_dir + QStringLiteral("/inventory.yaml"); }
     QStringList hostNames() const;
     QJsonObject host(const QString& name) const;

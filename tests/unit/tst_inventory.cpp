@@ -218,17 +218,39 @@ void TestInventory::fullInventory()
     QCOMPARE(byName.name, u"wpia-packit"_s);
     QCOMPARE(byName.host, u"wpia-packit"_s);
     QCOMPARE(byName.metrics, MetricsSource::Ssh);
-    QCOMPARE(byName.metricsUrl, QString());
+    QCOMPARE(byName.domain, u"wpia-packit.example.org"_s);
+    QCOMPARE(byName.metricsProxy, u"http://wpia-packit.example.org:9000"_s);
+    QCOMPARE(byName.landingUrl, u"https://wpia-packit.example.org/"_s);
+    QCOMPARE(byName.instanceApiUrl, u"https://{instance}.wpia-packit.example.org/packit/api"_s);
     QVERIFY(byName.tags.production);
     QCOMPARE(byName.pos.line, 69);
     const DeployMachine& http = inv.machines[1];
     QCOMPARE(http.name, u"packit"_s);
-    QCOMPARE(http.host, u"packit"_s);
+    QCOMPARE(http.host, QString());
     QCOMPARE(http.metrics, MetricsSource::Http);
-    QCOMPARE(http.metricsUrl, u"http://packit.example.org:9000/targets/node_exporter"_s);
+    QCOMPARE(http.metricsProxy, u"http://packit.example.org:9000"_s);
+    QCOMPARE(http.instanceApiUrl, u"https://{instance}.packit.example.org/packit/api"_s);
     const DeployMachine& viaBastion = inv.machines[2];
     QCOMPARE(viaBastion.host, u"bastion"_s);
     QCOMPARE(viaBastion.metrics, MetricsSource::Ssh);
+    QCOMPARE(viaBastion.metricsProxy, u"http://10.0.0.5:9000"_s);
+    QCOMPARE(viaBastion.landingUrl, u"https://deploy.example.org/"_s);
+    QCOMPARE(viaBastion.instanceApiUrl, u"https://deploy.example.org/{instance}/api"_s);
+
+    QCOMPARE(inv.github.apiUrl, u"https://github.example.org/api/v3"_s);
+    QCOMPARE(inv.github.caFile, u"/etc/opsdeck/github-ca.pem"_s);
+    QCOMPARE(inv.github.tokenEnv, u"GH_TOKEN"_s);
+    QCOMPARE(inv.github.apiVersion, u"2026-03-10"_s);
+    QCOMPARE(inv.deploy.repository, u"reside-ic/packit-infra"_s);
+    QCOMPARE(inv.deploy.owner(), u"reside-ic"_s);
+    QCOMPARE(inv.deploy.repo(), u"packit-infra"_s);
+    QCOMPARE(inv.deploy.branch, u"main"_s);
+    QCOMPARE(inv.deploy.sourceMetricsUrl, u"https://reside-ic.github.io/packit-infra/metrics"_s);
+    QCOMPARE(inv.deploy.updateWorkflow, u"update.yaml"_s);
+    QCOMPARE(inv.deploy.updateHead, u"vimc-robot:actions/update-packages"_s);
+    QCOMPARE(inv.deploy.staging, u"packit"_s);
+    QCOMPARE(inv.deploy.command,
+        QStringList({ u"/opt/nix/bin/nix"_s, u"run"_s, u"github:{repository}?ref={ref}#deploy"_s, u"{machine}"_s }));
 
     QCOMPARE(inv.host(u"bastion"_s), &inv.hosts[1]);
     QCOMPARE(inv.host(u"nope"_s), nullptr);
@@ -294,6 +316,10 @@ machines:
 
     QCOMPARE(inv.machines.at(0).host, u"a"_s);
     QCOMPARE(inv.machines.at(0).metrics, MetricsSource::Ssh);
+    QCOMPARE(inv.github.apiUrl, u"https://api.github.com"_s);
+    QCOMPARE(inv.github.apiVersion, u"2022-11-28"_s);
+    QCOMPARE(inv.deploy.repository, QString());
+    QCOMPARE(inv.deploy.command, QStringList());
 }
 
 void TestInventory::emptyInventory_data()
@@ -329,7 +355,10 @@ void TestInventory::referencesMayPrecedeDefinitions()
 machines:
   - name: metrics-only
     metrics: http
-    metricsUrl: https://metrics.example.org/node
+    domain: metrics.example.org
+deploy:
+  repository: o/r
+  staging: metrics-only
 hosts:
   - name: a
     address: a.example.org
@@ -343,7 +372,9 @@ hosts:
         u"ok.yaml"_s);
     QVERIFY2(result.ok(), qPrintable(describe(result)));
     QCOMPARE(result.inventory->hosts.at(1).instances.at(0).name, u"training"_s);
-    QCOMPARE(result.inventory->machines.at(0).host, u"metrics-only"_s);
+    QCOMPARE(result.inventory->machines.at(0).host, QString());
+    QCOMPARE(result.inventory->deploy.updateHead, u"o:actions/update-packages"_s);
+    QCOMPARE(result.inventory->deploy.command, CommandTemplates::defaultFor(u"deploy"_s));
 }
 
 void TestInventory::tildeExpandsToHome()
@@ -402,7 +433,7 @@ void TestInventory::errors_data()
     errorRow("top level is a list", "- a\n- b\n", u"1:1"_s, { u"the inventory must be a map, not a list"_s });
     errorRow("unknown section", "host:\n  - name: a\n", u"1:1"_s,
         { u"unknown key \"host\" in the inventory: use one of journal, hosts, databases, clusters, datamon, "
-          "machines"_s });
+          "machines, github, deploy"_s });
     errorRow("non-string key", "? [a, b]\n: c\n", u"1:3"_s, { u"keys in the inventory must be strings, not a list"_s });
     errorRow("second document", "hosts: []\n---\nhosts: []\n", u"3:1"_s, { u"single YAML document"_s });
     errorRow("second document after an empty one", "---\n---\nhosts: []\n---\nclusters: []\n", u"5:1"_s,
@@ -435,8 +466,9 @@ void TestInventory::errors_data()
     errorRow("unknown datamon key", "datamon:\n  - name: d\n    context: dev\n    bastion: b\n", u"4:5"_s,
         { u"unknown key \"bastion\" in datamon: use one of name, context, host, tags"_s });
     errorRow("unknown machine key",
-        "machines:\n  - name: m\n    metrics: http\n    metricsUrl: https://m.example.org/\n    url: x\n", u"5:5"_s,
-        { u"unknown key \"url\" in machine: use one of name, host, metrics, metricsUrl, tags"_s });
+        "machines:\n  - name: m\n    metrics: http\n    domain: m.example.org\n    url: x\n", u"5:5"_s,
+        { u"unknown key \"url\" in machine: use one of name, host, metrics, domain, metricsProxy, landingUrl, "
+          "instanceApiUrl, tags"_s });
     errorRow("unknown journal key", "journal:\n  file: /tmp/j\n", u"2:3"_s,
         { u"unknown key \"file\" in journal: use one of path"_s });
     errorRow("percent signs in a key are text", a + "    x%3y: 1\n", u"5:5"_s, { u"unknown key \"x%3y\" in host"_s });
@@ -524,8 +556,8 @@ void TestInventory::errors_data()
     errorRow("duplicate datamon", "datamon:\n  - name: d\n    context: a\n  - name: d\n    context: b\n", u"4:11"_s,
         { u"duplicate datamon name \"d\": already defined at line 2"_s });
     errorRow("duplicate machine",
-        "machines:\n  - name: m\n    metrics: http\n    metricsUrl: https://m.example.org/\n"
-        "  - name: m\n    metrics: http\n    metricsUrl: https://m.example.org/\n",
+        "machines:\n  - name: m\n    metrics: http\n    domain: m.example.org\n"
+        "  - name: m\n    metrics: http\n    domain: m.example.org\n",
         u"5:11"_s, { u"duplicate machine name \"m\": already defined at line 2"_s });
 
     // References.
@@ -537,8 +569,8 @@ void TestInventory::errors_data()
     errorRow("datamon host names no host", "datamon:\n  - name: d\n    context: dev\n    host: bastion\n", u"4:11"_s,
         { u"datamon host \"bastion\" is not defined in hosts"_s });
     errorRow("machine host names no host",
-        "machines:\n  - name: m\n    host: nope\n    metrics: http\n    metricsUrl: https://m.example.org/\n",
-        u"3:11"_s, { u"machine host \"nope\" is not defined in hosts"_s });
+        "machines:\n  - name: m\n    host: nope\n    metrics: http\n    domain: m.example.org\n", u"3:11"_s,
+        { u"machine host \"nope\" is not defined in hosts"_s });
     errorRow("machine name is no host, metrics ssh", a + "machines:\n  - name: m\n", u"6:11"_s,
         { u"machine host \"m\" (host defaults to the machine's name when metrics is ssh) is not defined in "
           "hosts: use one of a"_s });
@@ -579,14 +611,31 @@ void TestInventory::errors_data()
     errorRow("cluster namespace missing", "clusters:\n  - name: c\n    server: https://k8s.example.org\n", u"2:5"_s,
         { u"cluster namespace is required"_s });
     errorRow("datamon context missing", "datamon:\n  - name: d\n", u"2:5"_s, { u"datamon context is required"_s });
-    errorRow("metricsUrl missing for http", "machines:\n  - name: m\n    metrics: http\n", u"2:5"_s,
-        { u"machine metricsUrl is required when metrics is http"_s });
-    errorRow("metricsUrl given for ssh", a + "machines:\n  - name: a\n    metricsUrl: https://a.example.org/metrics\n",
-        u"7:5"_s, { u"machine metricsUrl is only allowed when metrics is http, not ssh"_s });
-    errorRow("metricsUrl is no URL",
-        "machines:\n  - name: m\n    metrics: http\n    metricsUrl: packit.example.org:9000\n", u"4:17"_s,
-        { u"machine metricsUrl \"packit.example.org:9000\" is not allowed: use an http:// or https:// URL with a "
-          "host"_s });
+    errorRow("http machine without host or domain", "machines:\n  - name: m\n    metrics: http\n", u"2:5"_s,
+        { u"machine \"m\" needs a domain (there is no host entry named \"m\" to take its address from)"_s });
+    errorRow("domain with a slash", "machines:\n  - name: m\n    metrics: http\n    domain: a.org/x\n", u"4:13"_s,
+        { u"machine domain \"a.org/x\" is not allowed: use a DNS name"_s });
+    errorRow("metricsProxy is no URL",
+        "machines:\n  - name: m\n    metrics: http\n    domain: a.org\n    metricsProxy: a.org:9000\n", u"5:19"_s,
+        { u"machine metricsProxy \"a.org:9000\" is not allowed: use an http:// or https:// URL with a host"_s });
+    errorRow("instanceApiUrl without {instance}",
+        "machines:\n  - name: m\n    metrics: http\n    domain: a.org\n    instanceApiUrl: https://a.org/api\n",
+        u"5:21"_s, { u"machine instanceApiUrl \"https://a.org/api\" must contain {instance}"_s });
+    errorRow("deploy repository missing", "deploy:\n  branch: main\n", u"2:3"_s,
+        { u"deploy repository is required: the GitHub repository deployed, as owner/repo"_s });
+    errorRow("deploy repository with a path", "deploy:\n  repository: o/r/../x\n", u"2:15"_s,
+        { u"deploy repository \"o/r/../x\" is not allowed: use owner/repo"_s });
+    errorRow("deploy branch with shell syntax", "deploy:\n  repository: o/r\n  branch: main;ls\n", u"3:11"_s,
+        { u"deploy branch \"main;ls\" is not allowed"_s });
+    errorRow("deploy updateHead without owner", "deploy:\n  repository: o/r\n  updateHead: update\n", u"3:15"_s,
+        { u"deploy updateHead \"update\" is not allowed: use owner:branch"_s });
+    errorRow("deploy staging is no machine", "deploy:\n  repository: o/r\n  staging: dev\n", u"3:12"_s,
+        { u"deploy staging \"dev\" is not defined in machines: add it there"_s });
+    errorRow("deploy command ignores the machine",
+        "deploy:\n  repository: o/r\n  command: [nix, run, \"github:{repository}?ref={ref}#deploy\"]\n", u"3:12"_s,
+        { u"command template deploy never uses {machine}"_s });
+    errorRow("github apiVersion unknown", "github:\n  apiVersion: \"2023-01-01\"\n", u"2:15"_s,
+        { u"github apiVersion \"2023-01-01\" is not allowed: use 2022-11-28 or 2026-03-10"_s });
     errorRow("cluster server is no URL", "clusters:\n  - name: c\n    server: api.example.org\n    namespace: ns\n",
         u"3:13"_s, { u"cluster server \"api.example.org\" is not allowed: use an http:// or https:// URL"_s });
     errorRow("secretEnv is no variable name",

@@ -1,0 +1,223 @@
+#include "CliSupport.h"
+
+#include "config/InventoryLoader.h"
+#include "runbook/Journal.h"
+#include "runbook/OperationRunner.h"
+#include "runbook/ReportWriter.h"
+
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTimer>
+
+#include <atomic>
+#include <csignal>
+
+namespace opsdeck::cli {
+
+QTextStream& out()
+{
+    static QTextStream stream(stdout);
+    return stream;
+}
+
+QTextStream& err()
+{
+    static QTextStream stream(stderr);
+    return stream;
+}
+
+QString usageText()
+{
+    return QStringLiteral(
+        "usage: opsdeck [--inventory FILE]                      open the console\n"
+        "       opsdeck check                                   validate the inventory\n"
+        "       opsdeck hosts [--json] [--accept-host-key SHA256:...]\n"
+        "                                                       connect to every host and report\n"
+        "       opsdeck packit instances --host H [--json]      instances, unit states and counts\n"
+        "       opsdeck packit packets --host H --instance I [--json]\n"
+        "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
+        "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--report FILE]\n"
+        "       opsdeck journal list [--json] | opsdeck journal verify\n"
+        "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n"
+        "       opsdeck deploy matrix [--json]                  the commit each machine runs against the branch\n"
+        "       opsdeck deploy pull [--json]                    the open update pull request\n"
+        "       opsdeck deploy update [--input NAME=VALUE]... [--plan] --confirm REPO [--report FILE]\n"
+        "       opsdeck deploy run --machine M --ref REF [--plan] --confirm M [--report FILE]\n"
+        "       opsdeck deploy checks [--machine M] --revision SHA [--report FILE]\n"
+        "       opsdeck deploy merge --pr N --head SHA [--staging-revision SHA] [--checked TEXT]... [--plan]\n"
+        "                            --confirm N [--report FILE]\n"
+        "       opsdeck deploy all [--plan] --confirm REPO [--report FILE]\n"
+        "Every subcommand takes --inventory FILE (default $OPSDECK_INVENTORY, else ~/.config/opsdeck/inventory.yaml).\n"
+        "Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 refused by a safety rule.\n");
+}
+
+void printJson(const QJsonValue& value)
+{
+    out() << (value.isArray() ? QJsonDocument(value.toArray()) : QJsonDocument(value.toObject()))
+                 .toJson(QJsonDocument::Indented);
+}
+
+void printTable(const QStringList& headers, const QList<QStringList>& rows)
+{
+    QList<qsizetype> widths;
+    for (qsizetype column = 0; column < headers.size(); ++column) {
+        qsizetype width = headers[column].size();
+        for (const QStringList& row : rows)
+            width = std::max(width, row.value(column).size());
+        widths << width;
+    }
+    auto printRow = [&](const QStringList& row) {
+        QString line;
+        for (qsizetype column = 0; column < headers.size(); ++column)
+            line += column + 1 == headers.size() ? row.value(column)
+                                                 : row.value(column).leftJustified(widths[column] + 2);
+        out() << line.trimmed() << "\n";
+    };
+    printRow(headers);
+    for (const QStringList& row : rows)
+        printRow(row);
+}
+
+QString journalPath(const Inventory& inventory)
+{
+    return inventory.journal.path.isEmpty() ? Journal::defaultPath() : inventory.journal.path;
+}
+
+std::optional<Inventory> Invocation::inventory() const
+{
+    InventoryLoadResult result
+        = InventoryLoader::loadFile(InventoryLoader::resolvePath(value(QStringLiteral("inventory"))));
+    for (const InventoryError& error : result.errors)
+        err() << error.toString() << "\n";
+    return result.ok() ? result.inventory : std::nullopt;
+}
+
+namespace {
+
+// Plans on the runner's thread and waits for it.
+std::optional<Plan> plan(OperationRunner& runner, QString* error)
+{
+    std::optional<Plan> result;
+    QEventLoop loop;
+    QObject::connect(&runner, &OperationRunner::planned, &loop, [&](const Plan& plan) {
+        result = plan;
+        loop.quit();
+    });
+    QObject::connect(&runner, &OperationRunner::planFailed, &loop, [&](const QString& why) {
+        *error = why;
+        loop.quit();
+    });
+    runner.plan();
+    loop.exec();
+    return result;
+}
+
+void printPlan(const Plan& plan)
+{
+    out() << plan.verb << " " << plan.target << (plan.production ? "  [PRODUCTION]" : "")
+          << (plan.readOnly ? "  [READ-ONLY: will be refused]" : "") << "\n\n";
+    for (const Plan::Count& count : plan.counts)
+        out() << "  " << QString::number(count.value).rightJustified(12) << "  " << count.label << "\n";
+    out() << "\nSteps:\n";
+    int number = 1;
+    for (const Plan::Step& step : plan.steps)
+        out() << "  " << number++ << ". " << step.title << "\n       " << step.command << "\n";
+    if (!plan.detailText.isEmpty())
+        out() << "\n" << plan.detailText << "\n";
+    if (!plan.warnings.isEmpty()) {
+        out() << "\nNote:\n";
+        for (const QString& warning : plan.warnings)
+            out() << "  - " << warning << "\n";
+    }
+    out() << "\n"
+          << (plan.irreversible ? "This cannot be undone. " : "") << "To run it: --confirm " << plan.targetName << "\n";
+}
+
+std::atomic_bool g_interrupted = false;
+
+} // namespace
+
+std::optional<Plan> planOperation(
+    std::unique_ptr<Operation> operation, const Inventory& inventory, bool json, int* exitCode)
+{
+    const QString name = operation->name();
+    OperationRunner runner(std::move(operation), journalPath(inventory));
+    QString error;
+    const auto result = plan(runner, &error);
+    if (!result) {
+        err() << "opsdeck: planning " << name << " failed: " << error << "; nothing was changed\n";
+        *exitCode = Cli::Failure;
+        return std::nullopt;
+    }
+    if (json)
+        printJson(result->toJson());
+    else
+        printPlan(*result);
+    return result;
+}
+
+int runOperation(std::unique_ptr<Operation> operation,
+    const Inventory& inventory,
+    const QString& confirmation,
+    const QString& reportPath)
+{
+    const QString name = operation->name();
+    OperationRunner runner(std::move(operation), journalPath(inventory));
+    QString error;
+    const auto planned = plan(runner, &error);
+    if (!planned) {
+        err() << "opsdeck: planning " << name << " failed: " << error << "; nothing was changed\n";
+        return Cli::Failure;
+    }
+    int exitCode = Cli::Success;
+    // Ctrl-C cancels: the run stops between steps, interrupts what is in flight and recovers.
+    g_interrupted = false;
+    auto previous = std::signal(SIGINT, [](int) { g_interrupted = true; });
+    QTimer interruptWatch;
+    QObject::connect(&interruptWatch, &QTimer::timeout, &runner, [&runner] {
+        if (g_interrupted.exchange(false)) {
+            err() << "opsdeck: cancelling…\n";
+            err().flush();
+            runner.cancel();
+        }
+    });
+    interruptWatch.start(100);
+
+    std::optional<RunRecord> record;
+    QEventLoop loop;
+    QObject::connect(
+        &runner, &OperationRunner::refused, &loop, [&](OperationRunner::Refusal why, const QString& message) {
+            err() << "opsdeck: refused: " << message << "\n";
+            exitCode = why == OperationRunner::Refusal::Journal ? Cli::Failure : Cli::Refused;
+            loop.quit();
+        });
+    QObject::connect(
+        &runner, &OperationRunner::progressed, &loop, [](const StepRecord& step, double fraction, qint64 eta) {
+            if (step.state == StepRecord::State::Running)
+                return;
+            err() << QStringLiteral("[%1%] %2: %3%4\n")
+                         .arg(int(fraction * 100), 3)
+                         .arg(step.title, StepRecord::stateName(step.state),
+                             eta >= 0 ? QStringLiteral(" (about %1 s left)").arg(eta) : QString());
+            err().flush();
+        });
+    QObject::connect(&runner, &OperationRunner::finished, &loop, [&](const RunRecord& finished) {
+        record = finished;
+        loop.quit();
+    });
+    runner.run(*planned, confirmation);
+    loop.exec();
+    std::signal(SIGINT, previous);
+    if (!record)
+        return exitCode;
+    if (!reportPath.isEmpty()) {
+        if (!ReportWriter::write(*record, ReportWriter::Format::Json, reportPath, &error))
+            err() << "opsdeck: " << error << "\n";
+    }
+    out() << record->summary << "\nrun " << record->id << ": " << RunRecord::outcomeName(record->outcome) << "\n";
+    return record->outcome == RunRecord::Outcome::Succeeded ? Cli::Success : Cli::Failure;
+}
+
+} // namespace opsdeck::cli

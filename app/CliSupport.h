@@ -1,0 +1,107 @@
+#pragma once
+
+// What every CLI subcommand shares: its output streams, argument parsing, and the one way to plan, confirm and
+// run an operation. Internal to the CLI library.
+
+#include "Cli.h"
+#include "config/Inventory.h"
+#include "runbook/Operation.h"
+#include "runbook/Plan.h"
+
+#include <QCommandLineParser>
+#include <QJsonValue>
+#include <QTextStream>
+
+#include <memory>
+#include <optional>
+
+namespace opsdeck::cli {
+
+QTextStream& out();
+QTextStream& err();
+QString usageText();
+void printJson(const QJsonValue& value);
+void printTable(const QStringList& headers, const QList<QStringList>& rows);
+QString journalPath(const Inventory& inventory);
+
+// One subcommand's arguments: its options, its positional words, the inventory.
+class Invocation
+{
+public:
+    Invocation(const QStringList& arguments, int words)
+        : m_arguments(arguments)
+        , m_words(words)
+    {
+        m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+        m_parser.addOption({ QStringLiteral("inventory"), QStringLiteral("Inventory file."), QStringLiteral("FILE") });
+    }
+
+    void addFlag(const QString& name, const QString& help) { m_parser.addOption({ name, help }); }
+    void addValue(const QString& name, const QString& help, const QString& valueName)
+    {
+        m_parser.addOption({ name, help, valueName });
+    }
+
+    // Returns an exit code when the command is done already (usage error or --help).
+    std::optional<int> parse()
+    {
+        const QCommandLineOption help = m_parser.addHelpOption();
+        if (!m_parser.parse(m_arguments)) {
+            err() << "opsdeck: " << m_parser.errorText() << "\n" << usageText();
+            return Cli::Usage;
+        }
+        if (m_parser.isSet(help)) {
+            out() << usageText();
+            return Cli::Success;
+        }
+        // The words that name the subcommand (after the program) are positional too.
+        const QStringList positional = m_parser.positionalArguments();
+        if (positional.size() > m_words) {
+            err() << "opsdeck: unexpected argument \"" << positional.at(m_words) << "\"\n" << usageText();
+            return Cli::Usage;
+        }
+        if (positional.size() < m_words) {
+            err() << "opsdeck: missing argument\n" << usageText();
+            return Cli::Usage;
+        }
+        return std::nullopt;
+    }
+
+    QString value(const QString& name) const { return m_parser.value(name); }
+    QStringList values(const QString& name) const { return m_parser.values(name); }
+    bool isSet(const QString& name) const { return m_parser.isSet(name); }
+    QString word(int index) const { return m_parser.positionalArguments().value(index); }
+
+    // Loads the inventory; prints its errors and returns nullopt (exit 2) when it is invalid.
+    std::optional<Inventory> inventory() const;
+
+    // A required option: prints what is missing and returns false.
+    bool require(const QStringList& names) const
+    {
+        for (const QString& name : names) {
+            if (value(name).isEmpty()) {
+                err() << "opsdeck: --" << name << " is required\n" << usageText();
+                return false;
+            }
+        }
+        return true;
+    }
+
+private:
+    QStringList m_arguments;
+    int m_words;
+    QCommandLineParser m_parser;
+};
+
+// Plans `operation` on a runner thread and prints the plan (or the reason there is none). Returns nullopt and
+// sets *exitCode when planning failed.
+std::optional<Plan> planOperation(
+    std::unique_ptr<Operation> operation, const Inventory& inventory, bool json, int* exitCode);
+// Plans `operation`, then runs it with `confirmation` (which the engine checks), printing progress on stderr.
+// Ctrl-C cancels. Writes the JSON report to reportPath if given. Returns the exit code.
+int runOperation(std::unique_ptr<Operation> operation,
+    const Inventory& inventory,
+    const QString& confirmation,
+    const QString& reportPath);
+
+} // namespace opsdeck::cli

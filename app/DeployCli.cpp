@@ -1,0 +1,274 @@
+#include "DeployCli.h"
+
+#include "CliSupport.h"
+#include "deploy/DeployMatrixReader.h"
+#include "deploy/DeployOperation.h"
+#include "deploy/DeploySetup.h"
+#include "deploy/GithubClient.h"
+#include "deploy/MergePullOperation.h"
+#include "deploy/StagingCheckOperation.h"
+#include "deploy/UpdatePull.h"
+#include "deploy/UpdateWorkflowOperation.h"
+#include "secrets/CredentialStore.h"
+#include "secrets/TerminalPrompter.h"
+
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonObject>
+
+namespace opsdeck::cli {
+
+namespace {
+
+// The inventory and the deploy secrets; prints what is wrong and sets *exitCode when there is no inventory.
+std::optional<DeploySetup> deploySetup(const Invocation& call, int* exitCode)
+{
+    const auto inventory = call.inventory();
+    if (!inventory) {
+        *exitCode = Cli::Usage;
+        return std::nullopt;
+    }
+    CredentialStore credentials;
+    TerminalPrompter prompter;
+    credentials.setPrompter(&prompter);
+    std::optional<DeploySetup> setup;
+    QEventLoop loop;
+    QObject context;
+    resolveDeploySetup(&credentials, *inventory, &context, [&](DeploySetup resolved, const QString& warning) {
+        if (!warning.isEmpty())
+            err() << "opsdeck: " << warning << "\n";
+        setup = std::move(resolved);
+        loop.quit();
+    });
+    if (!setup)
+        loop.exec();
+    return setup;
+}
+
+// Either --plan (print it) or --confirm (run it); without both, refuse: a destructive call names its target.
+int planOrRun(
+    const Invocation& call, std::unique_ptr<Operation> operation, const DeploySetup& setup, const QString& what)
+{
+    int exitCode = Cli::Success;
+    if (call.isSet(QStringLiteral("plan"))) {
+        planOperation(std::move(operation), setup.inventory, call.isSet(QStringLiteral("json")), &exitCode);
+        return exitCode;
+    }
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type " << what << " to confirm (see the plan with --plan)\n";
+        return Cli::Refused;
+    }
+    return runOperation(std::move(operation), setup.inventory, call.value(QStringLiteral("confirm")),
+        call.value(QStringLiteral("report")));
+}
+
+void addRunOptions(Invocation& call, const QString& confirmHelp)
+{
+    call.addFlag(QStringLiteral("plan"), QStringLiteral("Print the plan and change nothing."));
+    call.addFlag(QStringLiteral("json"), QStringLiteral("With --plan: print it as JSON."));
+    call.addValue(QStringLiteral("confirm"), confirmHelp, QStringLiteral("TEXT"));
+    call.addValue(QStringLiteral("report"), QStringLiteral("Write the JSON report to FILE."), QStringLiteral("FILE"));
+}
+
+} // namespace
+
+int runDeployMatrix(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto setup = deploySetup(call, &exitCode);
+    if (!setup)
+        return exitCode;
+    const QList<MachineStatus> matrix = DeployMatrixReader(*setup).readAll();
+    if (call.isSet(QStringLiteral("json"))) {
+        QJsonArray array;
+        for (const MachineStatus& status : matrix)
+            array.append(status.toJson());
+        printJson(array);
+    } else {
+        QList<QStringList> rows;
+        for (const MachineStatus& s : matrix)
+            rows << QStringList { s.machine, MachineStatus::stateName(s.state), s.revisionShort(),
+                s.expectedRevision.left(10), s.behindBy < 0 ? QStringLiteral("?") : QString::number(s.behindBy),
+                s.narHash.left(20), s.checkedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss")), s.error };
+        printTable({ QStringLiteral("MACHINE"), QStringLiteral("STATE"), QStringLiteral("REVISION"),
+                       QStringLiteral("EXPECTED"), QStringLiteral("BEHIND"), QStringLiteral("NARHASH"),
+                       QStringLiteral("CHECKED"), QStringLiteral("ERROR") },
+            rows);
+    }
+    // The matrix is a report, not a check: unreachable machines are in it, and the command succeeded.
+    return Cli::Success;
+}
+
+int runDeployPull(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print JSON."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto setup = deploySetup(call, &exitCode);
+    if (!setup)
+        return exitCode;
+    GithubClient github(setup->inventory.github, setup->inventory.deploy, setup->githubToken);
+    QString error;
+    const auto pull = UpdatePull::readOpen(github, &error);
+    if (!pull) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    if (call.isSet(QStringLiteral("json"))) {
+        printJson(pull->toJson());
+        return Cli::Success;
+    }
+    if (pull->number == 0) {
+        out() << "no open pull request from " << setup->inventory.deploy.updateHead << "\n";
+        return Cli::Success;
+    }
+    out() << "#" << pull->number << " " << pull->title << "\n"
+          << pull->url << "\nhead " << pull->headSha << ", mergeable " << pull->mergeable
+          << ", checks: " << pull->checksSummary() << "\n";
+    for (const UpdatePull::Commit& c : pull->commits)
+        out() << "  " << c.sha.left(10) << " " << c.message << "\n";
+    return Cli::Success;
+}
+
+int runDeployUpdate(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addRunOptions(call, QStringLiteral("The repository's name, typed to confirm."));
+    call.addValue(QStringLiteral("input"),
+        QStringLiteral("A workflow input: outpack_server=REF, packit=REF or orderly-runner=TAG. Repeatable."),
+        QStringLiteral("NAME=VALUE"));
+    if (const auto done = call.parse())
+        return *done;
+    QMap<QString, QString> inputs;
+    for (const QString& input : call.values(QStringLiteral("input")))
+        inputs.insert(input.section(u'=', 0, 0), input.section(u'=', 1));
+    if (const QString problem = UpdateWorkflowOperation::inputsError(inputs); !problem.isEmpty()) {
+        err() << "opsdeck: --input: " << problem << "\n";
+        return Cli::Usage;
+    }
+    int exitCode = Cli::Success;
+    const auto setup = deploySetup(call, &exitCode);
+    if (!setup)
+        return exitCode;
+    return planOrRun(call, std::make_unique<UpdateWorkflowOperation>(*setup, inputs), *setup,
+        QStringLiteral("the repository's name"));
+}
+
+int runDeployRun(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addRunOptions(call, QStringLiteral("The machine's name, typed to confirm."));
+    call.addValue(QStringLiteral("machine"), QStringLiteral("The machine to deploy to."), QStringLiteral("M"));
+    call.addValue(QStringLiteral("ref"), QStringLiteral("What to deploy: main, a commit, refs/pull/N/merge."),
+        QStringLiteral("REF"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.require({ QStringLiteral("machine"), QStringLiteral("ref") }))
+        return Cli::Usage;
+    const QString ref = call.value(QStringLiteral("ref"));
+    if (const QString problem = DeployOperation::refError(ref); !problem.isEmpty()) {
+        err() << "opsdeck: --ref: " << problem << "; nothing was run\n";
+        return Cli::Usage;
+    }
+    int exitCode = Cli::Success;
+    const auto setup = deploySetup(call, &exitCode);
+    if (!setup)
+        return exitCode;
+    const QString machine = call.value(QStringLiteral("machine"));
+    if (!setup->machine(machine)) {
+        QStringList names;
+        for (const DeployMachine& m : setup->inventory.machines)
+            names << m.name;
+        err() << "opsdeck: --machine: \"" << machine
+              << "\" is not a machine of the inventory (machines: " << names.join(QStringLiteral(", "))
+              << "); nothing was run\n";
+        return Cli::Usage;
+    }
+    return planOrRun(call, std::make_unique<DeployOperation>(*setup, QStringList { machine }, ref), *setup,
+        QStringLiteral("the machine's name"));
+}
+
+int runDeployChecks(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addValue(QStringLiteral("machine"), QStringLiteral("The machine to check (default deploy.staging)."),
+        QStringLiteral("M"));
+    call.addValue(QStringLiteral("revision"), QStringLiteral("The commit it must report."), QStringLiteral("SHA"));
+    call.addValue(QStringLiteral("report"), QStringLiteral("Write the JSON report to FILE."), QStringLiteral("FILE"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.require({ QStringLiteral("revision") }))
+        return Cli::Usage;
+    int exitCode = Cli::Success;
+    const auto setup = deploySetup(call, &exitCode);
+    if (!setup)
+        return exitCode;
+    const QString machine = call.value(QStringLiteral("machine")).isEmpty() ? setup->inventory.deploy.staging
+                                                                            : call.value(QStringLiteral("machine"));
+    if (!setup->machine(machine)) {
+        err() << "opsdeck: --machine: \"" << machine << "\" is not a machine of the inventory\n";
+        return Cli::Usage;
+    }
+    // Checks change nothing: the machine's name confirms them.
+    return runOperation(
+        std::make_unique<StagingCheckOperation>(*setup, machine, call.value(QStringLiteral("revision"))),
+        setup->inventory, machine, call.value(QStringLiteral("report")));
+}
+
+int runDeployMerge(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addRunOptions(call, QStringLiteral("The pull request's number, typed to confirm."));
+    call.addValue(QStringLiteral("pr"), QStringLiteral("The pull request's number."), QStringLiteral("N"));
+    call.addValue(QStringLiteral("head"), QStringLiteral("The head commit that was checked."), QStringLiteral("SHA"));
+    call.addValue(QStringLiteral("staging-revision"),
+        QStringLiteral("The commit the staging checks passed on (its refs/pull/N/merge)."), QStringLiteral("SHA"));
+    call.addValue(QStringLiteral("checked"), QStringLiteral("A manual check done on staging. Repeatable."),
+        QStringLiteral("TEXT"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.require({ QStringLiteral("pr"), QStringLiteral("head") }))
+        return Cli::Usage;
+    bool ok = false;
+    const int number = call.value(QStringLiteral("pr")).toInt(&ok);
+    if (!ok || number <= 0) {
+        err() << "opsdeck: --pr: \"" << call.value(QStringLiteral("pr")) << "\" is not a pull request number\n";
+        return Cli::Usage;
+    }
+    int exitCode = Cli::Success;
+    const auto setup = deploySetup(call, &exitCode);
+    if (!setup)
+        return exitCode;
+    const MergePullOperation::Evidence evidence { call.value(QStringLiteral("staging-revision")),
+        call.values(QStringLiteral("checked")), {} };
+    return planOrRun(call,
+        std::make_unique<MergePullOperation>(*setup, number, call.value(QStringLiteral("head")), evidence), *setup,
+        QStringLiteral("the pull request's number"));
+}
+
+int runDeployAll(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addRunOptions(call, QStringLiteral("The repository's name, typed to confirm."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto setup = deploySetup(call, &exitCode);
+    if (!setup)
+        return exitCode;
+    const QStringList machines = DeployOperation::deployOrder(setup->inventory);
+    if (machines.isEmpty()) {
+        err() << "opsdeck: no machine to deploy to (none in the inventory, or all readOnly)\n";
+        return Cli::Usage;
+    }
+    return planOrRun(call, std::make_unique<DeployOperation>(*setup, machines, setup->inventory.deploy.branch), *setup,
+        QStringLiteral("the repository's name"));
+}
+
+} // namespace opsdeck::cli

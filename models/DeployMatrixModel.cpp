@@ -1,0 +1,288 @@
+#include "DeployMatrixModel.h"
+
+#include "StatusIcons.h"
+
+#include <QBrush>
+#include <QFont>
+#include <QFontDatabase>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace opsdeck {
+
+namespace {
+
+StatusIcons::Kind kindOf(DeployState state)
+{
+    switch (state) {
+    case DeployState::UpToDate:
+        return StatusIcons::Kind::Ok;
+    case DeployState::ConfigMatches:
+        return StatusIcons::Kind::Equivalent;
+    case DeployState::Behind:
+        return StatusIcons::Kind::Behind;
+    case DeployState::Dirty:
+        return StatusIcons::Kind::Warning;
+    case DeployState::Unreachable:
+        return StatusIcons::Kind::Error;
+    case DeployState::Unknown:
+        break;
+    }
+    return StatusIcons::Kind::Unknown;
+}
+
+QString csvField(const QString& value)
+{
+    if (!value.contains(u',') && !value.contains(u'"') && !value.contains(u'\n'))
+        return value;
+    return u'"' + QString(value).replace(u'"', QStringLiteral("\"\"")) + u'"';
+}
+
+QString builds(const MachineStatus& status, bool packit)
+{
+    QStringList parts;
+    for (const InstanceBuild& b : status.instances) {
+        const QString revision = packit ? b.packit : b.outpack;
+        parts << QStringLiteral("%1 %2").arg(b.instance, revision.isEmpty() ? QStringLiteral("?") : revision.left(8));
+    }
+    return parts.join(QStringLiteral(", "));
+}
+
+} // namespace
+
+DeployMatrixModel::DeployMatrixModel(QObject* parent)
+    : QAbstractTableModel(parent)
+{
+}
+
+QString DeployMatrixModel::shortHash(const QString& revision)
+{
+    if (revision.isEmpty())
+        return QStringLiteral("—");
+    return revision.endsWith(QStringLiteral("-dirty")) ? revision.left(10) + QStringLiteral("-dirty")
+                                                       : revision.left(10);
+}
+
+void DeployMatrixModel::setMachines(const QStringList& machines)
+{
+    beginResetModel();
+    m_machines = machines;
+    m_statuses.clear();
+    m_checking.clear();
+    endResetModel();
+}
+
+void DeployMatrixModel::setChecking(const QString& machine)
+{
+    const int row = static_cast<int>(m_machines.indexOf(machine));
+    if (row < 0)
+        return;
+    m_checking.insert(machine);
+    emit dataChanged(index(row, State), index(row, State));
+}
+
+void DeployMatrixModel::setStatus(const MachineStatus& status)
+{
+    const int row = static_cast<int>(m_machines.indexOf(status.machine));
+    if (row < 0)
+        return;
+    m_checking.remove(status.machine);
+    m_statuses.insert(status.machine, status);
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+const MachineStatus* DeployMatrixModel::status(const QString& machine) const
+{
+    const auto it = m_statuses.constFind(machine);
+    return it == m_statuses.cend() ? nullptr : &*it;
+}
+
+QList<MachineStatus> DeployMatrixModel::statuses() const
+{
+    QList<MachineStatus> result;
+    for (const QString& machine : m_machines) {
+        if (const MachineStatus* s = status(machine))
+            result << *s;
+    }
+    return result;
+}
+
+int DeployMatrixModel::count(DeployState state) const
+{
+    return static_cast<int>(std::count_if(
+        m_statuses.cbegin(), m_statuses.cend(), [state](const MachineStatus& s) { return s.state == state; }));
+}
+
+QByteArray DeployMatrixModel::toJson() const
+{
+    QJsonArray array;
+    for (const MachineStatus& s : statuses())
+        array.append(s.toJson());
+    return QJsonDocument(array).toJson(QJsonDocument::Indented);
+}
+
+QByteArray DeployMatrixModel::toCsv() const
+{
+    QStringList lines { QStringLiteral("machine,state,revision,narHash,dirty,expectedRevision,expectedNarHash,behindBy,"
+                                       "packit,outpackServer,checkedAt,error") };
+    for (const MachineStatus& s : statuses()) {
+        const QStringList fields { s.machine, MachineStatus::stateName(s.state), s.revision, s.narHash,
+            s.dirty ? QStringLiteral("true") : QStringLiteral("false"), s.expectedRevision, s.expectedNarHash,
+            s.behindBy < 0 ? QString() : QString::number(s.behindBy), builds(s, true), builds(s, false),
+            s.checkedAt.toUTC().toString(Qt::ISODateWithMs), s.error };
+        QStringList quoted;
+        for (const QString& field : fields)
+            quoted << csvField(field);
+        lines << quoted.join(u',');
+    }
+    return lines.join(u'\n').toUtf8() + '\n';
+}
+
+int DeployMatrixModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_machines.size());
+}
+
+int DeployMatrixModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant DeployMatrixModel::stateData(const MachineStatus* status, bool checking, int role) const
+{
+    if (checking && (role == Qt::DisplayRole || role == Qt::DecorationRole || role == Qt::ToolTipRole)) {
+        if (role == Qt::DecorationRole)
+            return StatusIcons::icon(StatusIcons::Kind::Busy);
+        return role == Qt::DisplayRole ? tr("Checking…") : tr("Reading what this machine runs…");
+    }
+    const DeployState state = status ? status->state : DeployState::Unknown;
+    switch (role) {
+    case Qt::DisplayRole:
+        return status ? MachineStatus::stateTitle(state) : tr("Not checked");
+    case Qt::DecorationRole:
+        return StatusIcons::icon(kindOf(state));
+    case Qt::ForegroundRole:
+        return QBrush(StatusIcons::color(kindOf(state)));
+    case Qt::ToolTipRole: {
+        if (!status)
+            return tr("Not checked yet: press Refresh.");
+        QString tip = QStringLiteral("<b>%1</b> (%2)<br>%3")
+                          .arg(MachineStatus::stateTitle(state), MachineStatus::stateName(state),
+                              MachineStatus::stateExplanation(state).toHtmlEscaped());
+        if (status->behindBy > 0)
+            tip += tr("<br>%n commit(s) behind.", nullptr, status->behindBy);
+        if (status->compareStatus == QStringLiteral("diverged"))
+            tip += tr("<br>Its commit is not on the branch (a pull request's test merge?).");
+        if (!status->error.isEmpty())
+            tip += QStringLiteral("<br><i>%1</i>").arg(status->error.toHtmlEscaped());
+        return tip;
+    }
+    default:
+        return {};
+    }
+}
+
+QVariant DeployMatrixModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || index.row() >= m_machines.size())
+        return {};
+    const QString machine = m_machines[index.row()];
+    const MachineStatus* s = status(machine);
+    const int column = index.column();
+    if (column == State)
+        return stateData(s, m_checking.contains(machine), role);
+    if (role == Qt::FontRole
+        && (column == Deployed || column == Expected || column == NarHash || column == Packit || column == Outpack))
+        return QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    if (role == Qt::TextAlignmentRole && column == Behind)
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == Qt::ToolTipRole && s) {
+        switch (column) {
+        case Deployed:
+            return s->revision;
+        case Expected:
+            return s->expectedRevision;
+        case NarHash:
+            return tr("Deployed: %1\nBranch: %2")
+                .arg(s->narHash, s->expectedNarHash.isEmpty() ? tr("unknown") : s->expectedNarHash);
+        case Packit:
+        case Outpack: {
+            QStringList lines;
+            for (const InstanceBuild& b : s->instances)
+                lines << QStringLiteral("%1: %2%3")
+                             .arg(b.instance, column == Packit ? b.packit : b.outpack,
+                                 b.error.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(b.error));
+            return lines.join(u'\n');
+        }
+        case Checked:
+            return QLocale().toString(s->checkedAt.toLocalTime(), QLocale::LongFormat)
+                + tr(" (took %1 ms)").arg(s->elapsedMs);
+        case Error:
+            return s->error;
+        default:
+            break;
+        }
+    }
+    if (role != Qt::DisplayRole)
+        return {};
+    if (column == Machine)
+        return machine;
+    if (!s)
+        return {};
+    switch (column) {
+    case Deployed:
+        return shortHash(s->revision);
+    case Expected:
+        return shortHash(s->expectedRevision);
+    case Behind:
+        return s->behindBy < 0 ? QStringLiteral("—") : QString::number(s->behindBy);
+    case NarHash:
+        return s->narHash.isEmpty() ? QStringLiteral("—") : s->narHash.left(19) + QStringLiteral("…");
+    case Packit:
+        return builds(*s, true);
+    case Outpack:
+        return builds(*s, false);
+    case Checked:
+        return s->checkedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss"));
+    case Error:
+        return s->error;
+    default:
+        return {};
+    }
+}
+
+QVariant DeployMatrixModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::ToolTipRole && section == NarHash)
+        return tr("The hash of the system without the revision metric: it changes only when the configuration does.");
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Machine:
+        return tr("Machine");
+    case State:
+        return tr("State");
+    case Deployed:
+        return tr("Deployed");
+    case Expected:
+        return tr("Branch head");
+    case Behind:
+        return tr("Behind");
+    case NarHash:
+        return tr("narHash");
+    case Packit:
+        return tr("Packit");
+    case Outpack:
+        return tr("outpack_server");
+    case Checked:
+        return tr("Checked");
+    case Error:
+        return tr("Error");
+    default:
+        return {};
+    }
+}
+
+} // namespace opsdeck

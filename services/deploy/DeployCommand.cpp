@@ -1,0 +1,79 @@
+#include "deploy/DeployCommand.h"
+
+#include "core/Logging.h"
+#include "runbook/RunContext.h"
+
+#include <QDeadlineTimer>
+#include <QProcess>
+
+#include <csignal>
+#include <unistd.h>
+
+namespace opsdeck::DeployCommand {
+
+namespace {
+
+constexpr int kGraceMs = 10000;
+
+void signalGroup(const QProcess& process, int signal)
+{
+    if (process.processId() > 0)
+        ::kill(-static_cast<pid_t>(process.processId()), signal);
+}
+
+} // namespace
+
+Result run(const QStringList& argv, RunContext& context, int timeoutMs)
+{
+    Result result;
+    QProcess process;
+    process.setProgram(argv.front());
+    process.setArguments(argv.mid(1));
+    process.setProcessChannelMode(QProcess::MergedChannels);
+    process.setStandardInputFile(QProcess::nullDevice());
+    // Its own process group, so that a cancel reaches everything it started.
+    process.setChildProcessModifier([] { ::setpgid(0, 0); });
+    process.start();
+    if (!process.waitForStarted(10000)) {
+        result.error = QStringLiteral("cannot start %1: %2; check deploy.command in the inventory and that %1 is "
+                                      "installed")
+                           .arg(argv.front(), process.errorString());
+        return result;
+    }
+    const QDeadlineTimer deadline(timeoutMs);
+    QDeadlineTimer killAt(QDeadlineTimer::Forever);
+    bool timedOut = false;
+    while (process.state() != QProcess::NotRunning) {
+        process.waitForReadyRead(200);
+        if (const QByteArray data = process.readAll(); !data.isEmpty())
+            context.output(QString::fromUtf8(data));
+        const bool stop = context.cancelled() || deadline.hasExpired();
+        if (stop && killAt.isForever()) {
+            timedOut = !context.cancelled();
+            qCInfo(lcDeploy) << "stopping" << argv.front() << (timedOut ? "(timed out)" : "(cancelled)");
+            signalGroup(process, SIGTERM);
+            killAt = QDeadlineTimer(kGraceMs);
+        } else if (!killAt.isForever() && killAt.hasExpired()) {
+            signalGroup(process, SIGKILL);
+            killAt = QDeadlineTimer(kGraceMs);
+        }
+    }
+    if (const QByteArray rest = process.readAll(); !rest.isEmpty())
+        context.output(QString::fromUtf8(rest));
+    result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    result.cancelled = context.cancelled();
+    result.ok = !result.cancelled && !timedOut && result.exitCode == 0;
+    if (result.cancelled)
+        result.error = QStringLiteral("cancelled: the deploy command was stopped");
+    else if (timedOut)
+        result.error
+            = QStringLiteral("the deploy command did not finish within %1 min and was stopped").arg(timeoutMs / 60000);
+    else if (process.exitStatus() != QProcess::NormalExit)
+        result.error = QStringLiteral("the deploy command crashed");
+    else if (result.exitCode != 0)
+        result.error
+            = QStringLiteral("the deploy command failed with exit status %1: see its output").arg(result.exitCode);
+    return result;
+}
+
+} // namespace opsdeck::DeployCommand

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "deploy/DeploySetup.h"
+#include "deploy/MachineStatus.h"
+
+#include <QMutex>
+
+#include <atomic>
+#include <functional>
+
+namespace opsdeck {
+
+class GithubClient;
+
+// Reads the deploy matrix: what every machine runs (nixos_configuration_info over SSH or from its metrics proxy,
+// and each instance's build info) and what the branch says it should run (its head on GitHub and the repository
+// metrics file), then how far behind each machine is (GitHub's compare). Machines are read in parallel, each
+// on a thread of its own, so an unreachable one delays no other beyond its own timeout. Blocking: run it off the
+// GUI thread.
+class DeployMatrixReader
+{
+public:
+    explicit DeployMatrixReader(DeploySetup setup);
+    ~DeployMatrixReader();
+
+    using MachineDone = std::function<void(const MachineStatus&)>;
+
+    // Every machine of the inventory, in inventory order. `each` is called, from a worker thread, as each
+    // machine is done.
+    QList<MachineStatus> readAll(const MachineDone& each = {});
+    // One machine, with a fresh read of the branch.
+    MachineStatus readOne(const QString& machine);
+
+    BranchSnapshot readBranch(GithubClient& github);
+
+    // Thread-safe: the calls in flight fail fast.
+    void abort();
+
+    static constexpr int kConnectTimeoutSeconds = 5;
+    static constexpr int kReadTimeoutMs = 10000;
+
+private:
+    MachineStatus readMachine(const DeployMachine& machine, const std::function<BranchSnapshot()>& branch);
+    bool readConfiguration(const DeployMachine& machine, MachineStatus* status);
+    void readBuilds(const DeployMachine& machine, MachineStatus* status);
+    void compare(MachineStatus* status, const BranchSnapshot& branch);
+
+    DeploySetup m_setup;
+    std::atomic_bool m_aborted = false;
+    QMutex m_compareMutex;
+    QMap<QString, std::pair<int, QString>> m_compareCache; // deployed revision -> behindBy, status (one refresh)
+};
+
+} // namespace opsdeck

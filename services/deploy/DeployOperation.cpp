@@ -1,0 +1,264 @@
+#include "deploy/DeployOperation.h"
+
+#include "config/CommandTemplates.h"
+#include "core/Logging.h"
+#include "deploy/DeployCommand.h"
+#include "deploy/DeployMatrixReader.h"
+#include "deploy/GithubClient.h"
+#include "runbook/RunContext.h"
+#include "ssh/ShellQuote.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QThread>
+
+namespace opsdeck {
+
+namespace {
+
+QString stepId(const QString& kind, const QString& machine)
+{
+    return kind + u':' + machine;
+}
+
+// After a switch node_exporter's file is already written; a metrics proxy may lag a moment behind.
+constexpr int kVerifyAttempts = 5;
+constexpr unsigned long kVerifyPauseMs = 1000;
+
+} // namespace
+
+DeployOperation::DeployOperation(DeploySetup setup, QStringList machines, QString ref)
+    : m_setup(std::move(setup))
+    , m_machines(std::move(machines))
+    , m_ref(std::move(ref))
+{
+}
+
+QString DeployOperation::name() const
+{
+    return m_machines.size() == 1 ? QStringLiteral("deploy") : QStringLiteral("deploy-all");
+}
+
+QString DeployOperation::refError(const QString& ref)
+{
+    static const QRegularExpression allowed(QStringLiteral("^[A-Za-z0-9._/-]+$"));
+    if (ref.isEmpty())
+        return QStringLiteral("ref is empty: give a branch (main), a commit or refs/pull/<n>/merge");
+    if (!allowed.match(ref).hasMatch())
+        return QStringLiteral("ref \"%1\" is not allowed: use only letters, digits and . _ / -").arg(ref);
+    if (ref.contains(QStringLiteral("..")) || ref.contains(QStringLiteral("//")) || ref.startsWith(u'/')
+        || ref.endsWith(u'/') || ref.startsWith(u'-') || ref.endsWith(QStringLiteral(".lock")))
+        return QStringLiteral("ref \"%1\" is not allowed: git refs have no \"..\" or \"//\", and do not start with "
+                              "\"/\" or \"-\" or end with \"/\"")
+            .arg(ref);
+    return {};
+}
+
+QStringList DeployOperation::deployOrder(const Inventory& inventory)
+{
+    QStringList first, middle, last;
+    for (const DeployMachine& m : inventory.machines) {
+        if (m.tags.readOnly)
+            continue;
+        if (m.name == inventory.deploy.staging)
+            first << m.name;
+        else if (m.tags.production)
+            last << m.name;
+        else
+            middle << m.name;
+    }
+    return first + middle + last;
+}
+
+QStringList DeployOperation::commandFor(const DeploySetup& setup, const QString& machine, const QString& ref)
+{
+    return CommandTemplates::expand(setup.inventory.deploy.command,
+        { { QStringLiteral("repository"), { setup.inventory.deploy.repository } }, { QStringLiteral("ref"), { ref } },
+            { QStringLiteral("machine"), { machine } } });
+}
+
+bool DeployOperation::makePlan(Plan* plan, QString* error)
+{
+    const Inventory& inventory = m_setup.inventory;
+    if (inventory.deploy.repository.isEmpty()) {
+        *error = QStringLiteral("the inventory has no deploy section: add deploy.repository");
+        return false;
+    }
+    if (const QString problem = refError(m_ref); !problem.isEmpty()) {
+        *error = problem;
+        return false;
+    }
+    if (m_machines.isEmpty()) {
+        *error = QStringLiteral("no machine to deploy to");
+        return false;
+    }
+    for (const QString& name : std::as_const(m_machines)) {
+        if (!inventory.machine(name)) {
+            *error = QStringLiteral("machine \"%1\" is not in the inventory").arg(name);
+            return false;
+        }
+    }
+    GithubClient github(inventory.github, inventory.deploy, m_setup.githubToken);
+    const auto commit = github.commit(m_ref, error);
+    if (!commit) {
+        *error = QStringLiteral("cannot resolve %1 in %2: %3").arg(m_ref, inventory.deploy.repository, *error);
+        return false;
+    }
+    m_revision = commit->value(QStringLiteral("sha")).toString();
+    const QString title = commit->value(QStringLiteral("commit"))
+                              .toObject()
+                              .value(QStringLiteral("message"))
+                              .toString()
+                              .section(u'\n', 0, 0);
+
+    const QList<MachineStatus> now = readMachines();
+
+    plan->operation = name();
+    plan->target = m_machines.size() == 1
+        ? m_machines.front()
+        : QStringLiteral("%1 machines (%2)").arg(m_machines.size()).arg(m_machines.join(QStringLiteral(", ")));
+    // Typing a list of machines would be error-prone; GitHub's own habit is to type the repository's name.
+    plan->targetName = m_machines.size() == 1 ? m_machines.front() : inventory.deploy.repo();
+    plan->verb = QStringLiteral("Deploy");
+    plan->irreversible = false;
+    plan->parameters = { { QStringLiteral("machines"), QJsonArray::fromStringList(m_machines) },
+        { QStringLiteral("ref"), m_ref }, { QStringLiteral("revision"), m_revision },
+        { QStringLiteral("repository"), inventory.deploy.repository } };
+    int unreachable = 0;
+    int alreadyThere = 0;
+    int production = 0;
+    QJsonArray current;
+    QStringList lines { QStringLiteral("%1 is %2 \"%3\".").arg(m_ref, m_revision.left(10), title) };
+    for (const MachineStatus& status : now) {
+        const DeployMachine& machine = *inventory.machine(status.machine);
+        plan->production = plan->production || machine.tags.production;
+        plan->readOnly = plan->readOnly || machine.tags.readOnly;
+        production += machine.tags.production ? 1 : 0;
+        current.append(status.toJson());
+        lines << QStringLiteral("%1 runs %2 (%3)%4")
+                     .arg(status.machine, status.revision.isEmpty() ? QStringLiteral("?") : status.revisionShort(),
+                         MachineStatus::stateName(status.state),
+                         status.error.isEmpty() ? QString() : QStringLiteral(": ") + status.error);
+        if (status.state == DeployState::Unreachable) {
+            ++unreachable;
+            plan->warnings << QStringLiteral("%1 is unreachable now (%2): its deploy will fail and stop the run")
+                                  .arg(status.machine, status.error);
+        }
+        if (status.revision == m_revision) {
+            ++alreadyThere;
+            plan->warnings << QStringLiteral("%1 already runs %2: deploying it again only re-activates it")
+                                  .arg(status.machine, m_revision.left(10));
+        }
+        const QStringList argv = commandFor(m_setup, status.machine, m_ref);
+        plan->steps << Plan::Step { stepId(QStringLiteral("deploy"), status.machine),
+            QStringLiteral("Build and switch %1 to %2 (%3)").arg(status.machine, m_ref, m_revision.left(10)),
+            ShellQuote::join(argv), QStringLiteral("exit status 0") };
+        plan->steps << Plan::Step { stepId(QStringLiteral("verify"), status.machine),
+            QStringLiteral("Check that %1 reports %2").arg(status.machine, m_revision.left(10)),
+            machine.metrics == MetricsSource::Ssh
+                ? QStringLiteral("cat %1/configuration-info.prom on %2")
+                      .arg(inventory.host(machine.host) ? inventory.host(machine.host)->metricsDir : QString(),
+                          machine.host)
+                : machine.metricsProxy + QStringLiteral("/targets/node_exporter"),
+            QStringLiteral("nixos_configuration_info has revision=\"%1\"").arg(m_revision) };
+    }
+    if (m_ref.startsWith(QStringLiteral("refs/pull/")))
+        plan->warnings << QStringLiteral("%1 is a pull request's test merge: once the pull request is merged, deploy "
+                                         "%2 again, because the merged commit has a different hash")
+                              .arg(m_ref, inventory.deploy.branch);
+    if (production > 0)
+        plan->warnings << QStringLiteral("switching restarts the services whose configuration changed: Packit on "
+                                         "production machines is briefly unavailable");
+    plan->counts = { { QStringLiteral("machines"), QStringLiteral("Machines"), m_machines.size() },
+        { QStringLiteral("productionMachines"), QStringLiteral("Production machines"), production },
+        { QStringLiteral("unreachable"), QStringLiteral("Unreachable now"), unreachable },
+        { QStringLiteral("alreadyDeployed"), QStringLiteral("Already running it"), alreadyThere } };
+    plan->details = { { QStringLiteral("current"), current } };
+    plan->detailText = lines.join(u'\n');
+    return true;
+}
+
+bool DeployOperation::execute(const Plan& plan, RunContext& context)
+{
+    Q_UNUSED(plan);
+    recordStates(context, false);
+    int done = 0;
+    for (const QString& name : std::as_const(m_machines)) {
+        if (!deployOne(*m_setup.inventory.machine(name), context)) {
+            context.skipRemaining();
+            recordStates(context, true);
+            const QStringList left = m_machines.mid(done + 1);
+            context.record().summary
+                = QStringLiteral("Deploying %1 (%2) stopped at %3: %4 machine(s) done%5. %3 runs %6 now; fix the "
+                                 "cause (see its step), then deploy again.")
+                      .arg(m_ref, m_revision.left(10), name)
+                      .arg(done)
+                      .arg(left.isEmpty() ? QString()
+                                          : QStringLiteral(", not started: ") + left.join(QStringLiteral(", ")),
+                          context.record().after.value(name).toString(QStringLiteral("unknown")));
+            return false;
+        }
+        ++done;
+    }
+    recordStates(context, true);
+    context.record().summary = QStringLiteral("%1 (%2) is deployed to %3; each reports it.")
+                                   .arg(m_ref, m_revision.left(10), m_machines.join(QStringLiteral(", ")));
+    return true;
+}
+
+bool DeployOperation::deployOne(const DeployMachine& machine, RunContext& context)
+{
+    context.begin(stepId(QStringLiteral("deploy"), machine.name));
+    const QStringList argv = commandFor(m_setup, machine.name, m_ref);
+    const DeployCommand::Result result = DeployCommand::run(argv, context, kDeployTimeoutMs);
+    if (!result.ok) {
+        if (result.cancelled)
+            context.cancelStep(result.error);
+        else
+            context.fail(QStringLiteral("%1 on %2: %3").arg(argv.front(), machine.name, result.error));
+        return false;
+    }
+    context.succeed();
+
+    context.begin(stepId(QStringLiteral("verify"), machine.name));
+    DeployMatrixReader reader(m_setup);
+    MachineStatus status;
+    for (int attempt = 1; attempt <= kVerifyAttempts && !context.cancelled(); ++attempt) {
+        status = reader.readOne(machine.name);
+        if (status.revision == m_revision)
+            break;
+        QThread::msleep(kVerifyPauseMs);
+    }
+    if (status.revision != m_revision) {
+        context.fail(
+            QStringLiteral("%1 reports %2, not %3, although the deploy command succeeded%4; read its journal "
+                           "(nixos-rebuild / switch-to-configuration) before deploying again")
+                .arg(machine.name, status.revision.isEmpty() ? QStringLiteral("nothing") : status.revision, m_revision,
+                    status.error.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(status.error)));
+        return false;
+    }
+    context.succeed(QStringLiteral("%1 reports revision %2, narHash %3 (%4)")
+                        .arg(machine.name, status.revision, status.narHash, MachineStatus::stateName(status.state)));
+    return true;
+}
+
+// What the machines of this run report now, read in parallel.
+QList<MachineStatus> DeployOperation::readMachines() const
+{
+    DeploySetup subset = m_setup;
+    subset.inventory.machines.clear();
+    for (const QString& name : std::as_const(m_machines))
+        subset.inventory.machines << *m_setup.inventory.machine(name);
+    return DeployMatrixReader(subset).readAll();
+}
+
+// The revision each machine runs, in the record's before/after, so that the report shows what changed.
+void DeployOperation::recordStates(RunContext& context, bool after)
+{
+    QJsonObject& into = after ? context.record().after : context.record().before;
+    for (const MachineStatus& status : readMachines())
+        into.insert(status.machine,
+            status.revision.isEmpty() ? QStringLiteral("unknown (%1)").arg(status.error) : status.revision);
+}
+
+} // namespace opsdeck

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "deploy/DeploySetup.h"
+#include "deploy/MachineStatus.h"
+#include "runbook/Operation.h"
+
+namespace opsdeck {
+
+// packit-update-deploy.md steps 3 and 6: run the deploy command for a ref on one machine ("deploy"), or on
+// several in turn ("deploy-all": the branch to every machine, staging first), and check after each that the
+// machine reports the ref's commit. The first machine that fails stops the run; the record says what each
+// machine runs at the end.
+class DeployOperation : public Operation
+{
+public:
+    DeployOperation(DeploySetup setup, QStringList machines, QString ref);
+
+    QString name() const override;
+    bool makePlan(Plan* plan, QString* error) override;
+    bool execute(const Plan& plan, RunContext& context) override;
+
+    // Why `ref` cannot be deployed, or empty: ^[A-Za-z0-9._/-]+$, and git's rules against "..", "//" and
+    // leading or trailing "/" or "-".
+    static QString refError(const QString& ref);
+    // Every machine of the inventory in deploy order: staging first, production last, read-only ones left out.
+    static QStringList deployOrder(const Inventory& inventory);
+    // The deploy argv for one machine.
+    static QStringList commandFor(const DeploySetup& setup, const QString& machine, const QString& ref);
+
+    static constexpr int kDeployTimeoutMs = 60 * 60 * 1000;
+
+private:
+    bool deployOne(const DeployMachine& machine, RunContext& context);
+    QList<MachineStatus> readMachines() const;
+    void recordStates(RunContext& context, bool after);
+
+    DeploySetup m_setup;
+    QStringList m_machines;
+    QString m_ref;
+    QString m_revision; // the ref's commit, resolved by the plan
+};
+
+} // namespace opsdeck

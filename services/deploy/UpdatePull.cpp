@@ -1,0 +1,111 @@
+#include "deploy/UpdatePull.h"
+
+#include "deploy/GithubClient.h"
+
+#include <QJsonArray>
+
+namespace opsdeck {
+
+bool UpdatePull::checksPassed() const
+{
+    if (checks.isEmpty())
+        return false;
+    for (const Check& c : checks) {
+        if (c.status != QStringLiteral("completed")
+            || !QStringList { QStringLiteral("success"), QStringLiteral("neutral"), QStringLiteral("skipped") }
+                    .contains(c.conclusion))
+            return false;
+    }
+    return true;
+}
+
+QString UpdatePull::checksSummary() const
+{
+    if (checks.isEmpty())
+        return QStringLiteral("no checks reported");
+    int passed = 0, running = 0, failed = 0;
+    for (const Check& c : checks) {
+        if (c.status != QStringLiteral("completed"))
+            ++running;
+        else if (c.conclusion == QStringLiteral("success") || c.conclusion == QStringLiteral("neutral")
+            || c.conclusion == QStringLiteral("skipped"))
+            ++passed;
+        else
+            ++failed;
+    }
+    QStringList parts { QStringLiteral("%1 of %2 passed").arg(passed).arg(checks.size()) };
+    if (running)
+        parts << QStringLiteral("%1 running").arg(running);
+    if (failed)
+        parts << QStringLiteral("%1 failed").arg(failed);
+    return parts.join(QStringLiteral(", "));
+}
+
+QJsonObject UpdatePull::toJson() const
+{
+    QJsonArray commitList, checkList;
+    for (const Commit& c : commits)
+        commitList.append(QJsonObject { { QStringLiteral("sha"), c.sha }, { QStringLiteral("message"), c.message } });
+    for (const Check& c : checks)
+        checkList.append(QJsonObject { { QStringLiteral("name"), c.name }, { QStringLiteral("status"), c.status },
+            { QStringLiteral("conclusion"), c.conclusion } });
+    return { { QStringLiteral("number"), number }, { QStringLiteral("title"), title }, { QStringLiteral("url"), url },
+        { QStringLiteral("state"), state }, { QStringLiteral("merged"), merged },
+        { QStringLiteral("mergeable"), mergeable }, { QStringLiteral("mergeableState"), mergeableState },
+        { QStringLiteral("headSha"), headSha }, { QStringLiteral("commits"), commitList },
+        { QStringLiteral("checks"), checkList }, { QStringLiteral("checksPassed"), checksPassed() } };
+}
+
+std::optional<UpdatePull> UpdatePull::readOpen(GithubClient& github, QString* error)
+{
+    const auto open = github.openUpdatePull(error);
+    if (!open)
+        return std::nullopt;
+    if (open->isEmpty())
+        return UpdatePull();
+    return read(github, open->value(QStringLiteral("number")).toInt(), error);
+}
+
+std::optional<UpdatePull> UpdatePull::read(GithubClient& github, int number, QString* error)
+{
+    const auto pull = github.pull(number, error);
+    if (!pull)
+        return std::nullopt;
+    UpdatePull p;
+    p.number = number;
+    p.title = pull->value(QStringLiteral("title")).toString();
+    p.body = pull->value(QStringLiteral("body")).toString();
+    p.url = pull->value(QStringLiteral("html_url")).toString();
+    p.state = pull->value(QStringLiteral("state")).toString();
+    p.merged = pull->value(QStringLiteral("merged")).toBool();
+    const QJsonValue mergeable = pull->value(QStringLiteral("mergeable"));
+    p.mergeable = mergeable.isBool() ? (mergeable.toBool() ? QStringLiteral("true") : QStringLiteral("false"))
+                                     : QStringLiteral("unknown");
+    p.mergeableState = pull->value(QStringLiteral("mergeable_state")).toString();
+    p.headSha = pull->value(QStringLiteral("head")).toObject().value(QStringLiteral("sha")).toString();
+    p.baseRef = pull->value(QStringLiteral("base")).toObject().value(QStringLiteral("ref")).toString();
+    const auto commits = github.getList(QStringLiteral("pulls/%1/commits?per_page=100").arg(number), error, 250);
+    if (!commits)
+        return std::nullopt;
+    for (const QJsonValue& c : *commits) {
+        const QJsonObject o = c.toObject();
+        p.commits << Commit { o.value(QStringLiteral("sha")).toString(),
+            o.value(QStringLiteral("commit"))
+                .toObject()
+                .value(QStringLiteral("message"))
+                .toString()
+                .section(u'\n', 0, 0) };
+    }
+    const auto runs = github.getList(
+        QStringLiteral("commits/%1/check-runs?filter=latest&per_page=100").arg(GithubClient::encode(p.headSha)), error);
+    if (!runs)
+        return std::nullopt;
+    for (const QJsonValue& r : *runs) {
+        const QJsonObject o = r.toObject();
+        p.checks << Check { o.value(QStringLiteral("name")).toString(), o.value(QStringLiteral("status")).toString(),
+            o.value(QStringLiteral("conclusion")).toString() };
+    }
+    return p;
+}
+
+} // namespace opsdeck

@@ -1,0 +1,254 @@
+#include "deploy/UpdateWorkflowOperation.h"
+
+#include "core/Logging.h"
+#include "deploy/GithubClient.h"
+#include "deploy/UpdatePull.h"
+#include "runbook/RunContext.h"
+
+#include <QDeadlineTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QThread>
+
+namespace opsdeck {
+
+namespace {
+
+constexpr unsigned long kPollMs = 2000;
+
+} // namespace
+
+UpdateWorkflowOperation::UpdateWorkflowOperation(DeploySetup setup, QMap<QString, QString> inputs)
+    : m_setup(std::move(setup))
+    , m_inputs(std::move(inputs))
+{
+    for (auto it = m_inputs.begin(); it != m_inputs.end();)
+        it = it->isEmpty() ? m_inputs.erase(it) : std::next(it);
+}
+
+QStringList UpdateWorkflowOperation::inputNames()
+{
+    return { QStringLiteral("outpack_server"), QStringLiteral("packit"), QStringLiteral("orderly-runner") };
+}
+
+QString UpdateWorkflowOperation::inputsError(const QMap<QString, QString>& inputs)
+{
+    static const QRegularExpression allowed(QStringLiteral("^[A-Za-z0-9._/-]*$"));
+    for (auto it = inputs.cbegin(); it != inputs.cend(); ++it) {
+        if (!inputNames().contains(it.key()))
+            return QStringLiteral("input \"%1\" is not one of the workflow's: %2")
+                .arg(it.key(), inputNames().join(QStringLiteral(", ")));
+        if (!allowed.match(*it).hasMatch() || it->contains(QStringLiteral("..")))
+            return QStringLiteral("input %1 \"%2\" is not allowed: give a git ref or image tag of letters, digits and "
+                                  ". _ / - (or leave it empty for the latest)")
+                .arg(it.key(), *it);
+    }
+    return {};
+}
+
+bool UpdateWorkflowOperation::makePlan(Plan* plan, QString* error)
+{
+    const DeployConfig& deploy = m_setup.inventory.deploy;
+    if (deploy.repository.isEmpty()) {
+        *error = QStringLiteral("the inventory has no deploy section: add deploy.repository");
+        return false;
+    }
+    if (const QString problem = inputsError(m_inputs); !problem.isEmpty()) {
+        *error = problem;
+        return false;
+    }
+    GithubClient github(m_setup.inventory.github, deploy, m_setup.githubToken);
+    const auto open = UpdatePull::readOpen(github, error);
+    if (!open)
+        return false;
+    m_openBefore = open->number;
+    QJsonObject inputs;
+    QStringList described;
+    for (const QString& name : inputNames()) {
+        if (m_inputs.contains(name))
+            inputs.insert(name, m_inputs.value(name));
+        described << QStringLiteral("%1 = %2").arg(name, m_inputs.value(name, QStringLiteral("(latest)")));
+    }
+    plan->operation = name();
+    plan->target = deploy.repository;
+    plan->targetName = deploy.repo();
+    plan->verb = QStringLiteral("Trigger");
+    plan->irreversible = false;
+    plan->parameters
+        = { { QStringLiteral("repository"), deploy.repository }, { QStringLiteral("workflow"), deploy.updateWorkflow },
+              { QStringLiteral("ref"), deploy.branch }, { QStringLiteral("inputs"), inputs } };
+    plan->counts = { { QStringLiteral("inputs"), QStringLiteral("Inputs given"), inputs.size() },
+        { QStringLiteral("openPullRequests"), QStringLiteral("Open update pull requests"), open->number ? 1 : 0 } };
+    const QString path = QStringLiteral("actions/workflows/%1/dispatches").arg(deploy.updateWorkflow);
+    plan->steps = {
+        { QStringLiteral("dispatch"), QStringLiteral("Trigger %1 on %2").arg(deploy.updateWorkflow, deploy.branch),
+            QStringLiteral("POST /repos/%1/%2 %3")
+                .arg(deploy.repository, path,
+                    QString::fromUtf8(QJsonDocument(
+                        QJsonObject { { QStringLiteral("ref"), deploy.branch }, { QStringLiteral("inputs"), inputs } })
+                                          .toJson(QJsonDocument::Compact))),
+            QStringLiteral("GitHub accepts it and names the run") },
+        { QStringLiteral("wait-run"), QStringLiteral("Wait for the workflow run to finish"),
+            QStringLiteral("GET /repos/%1/actions/runs/<id>, every %2 s").arg(deploy.repository).arg(kPollMs / 1000),
+            QStringLiteral("status completed, conclusion success") },
+        { QStringLiteral("find-pull"), QStringLiteral("Find the update pull request"),
+            QStringLiteral("GET /repos/%1/pulls?state=open&head=%2&base=%3")
+                .arg(deploy.repository, deploy.updateHead, deploy.branch),
+            QStringLiteral("an open pull request from %1").arg(deploy.updateHead) },
+    };
+    plan->detailText = QStringLiteral("Inputs: %1").arg(described.join(QStringLiteral(", ")));
+    if (open->number)
+        plan->warnings << QStringLiteral("pull request #%1 is open already: the workflow updates it, so any staging "
+                                         "checks done on it must be done again")
+                              .arg(open->number);
+    return true;
+}
+
+qint64 UpdateWorkflowOperation::dispatch(RunContext& context, const QDateTime& sentAt)
+{
+    const DeployConfig& deploy = m_setup.inventory.deploy;
+    GithubClient github(m_setup.inventory.github, deploy, m_setup.githubToken);
+    context.setCancelHook([&github] { github.abort(); });
+    QJsonObject inputs;
+    for (auto it = m_inputs.cbegin(); it != m_inputs.cend(); ++it)
+        inputs.insert(it.key(), *it);
+    QJsonObject body { { QStringLiteral("ref"), deploy.branch }, { QStringLiteral("inputs"), inputs } };
+    // Under 2022-11-28 the run's id comes back only when asked for (since 2026-02); under 2026-03-10 always.
+    if (m_setup.inventory.github.apiVersion == QStringLiteral("2022-11-28"))
+        body.insert(QStringLiteral("return_run_details"), true);
+    int status = 0;
+    QString error;
+    const auto answer = github.send("POST",
+        QStringLiteral("actions/workflows/%1/dispatches").arg(GithubClient::encode(deploy.updateWorkflow)), body,
+        &status, &error);
+    context.setCancelHook({});
+    if (!answer) {
+        context.fail(QStringLiteral("triggering %1 failed: %2").arg(deploy.updateWorkflow, error));
+        return -1;
+    }
+    qint64 runId = answer->value(QStringLiteral("workflow_run_id")).toInteger();
+    if (runId <= 0) {
+        // 204 without details: the newest dispatch run on the branch created since just before we sent it.
+        const auto runs = github.getList(
+            QStringLiteral("actions/workflows/%1/runs?event=workflow_dispatch&branch=%2&created=%3&per_page=20")
+                .arg(GithubClient::encode(deploy.updateWorkflow), GithubClient::encode(deploy.branch),
+                    GithubClient::encode(QStringLiteral(">=") + sentAt.addSecs(-60).toUTC().toString(Qt::ISODate))),
+            &error, 20);
+        if (runs && !runs->isEmpty())
+            runId = runs->first().toObject().value(QStringLiteral("id")).toInteger();
+        if (runId <= 0) {
+            context.fail(QStringLiteral("GitHub accepted the dispatch but named no run, and none was found: %1; look "
+                                        "at the workflow's runs on GitHub")
+                             .arg(runs ? QStringLiteral("no run since %1").arg(sentAt.toString(Qt::ISODate)) : error));
+            return -1;
+        }
+    }
+    context.succeed(QStringLiteral("workflow run %1").arg(runId));
+    return runId;
+}
+
+bool UpdateWorkflowOperation::waitForRun(qint64 runId, RunContext& context)
+{
+    const DeployConfig& deploy = m_setup.inventory.deploy;
+    GithubClient github(m_setup.inventory.github, deploy, m_setup.githubToken);
+    context.setCancelHook([&github] { github.abort(); });
+    const QDeadlineTimer deadline(kRunTimeoutMs);
+    QString error;
+    QString lastStatus;
+    while (true) {
+        const auto run = github.getObject(QStringLiteral("actions/runs/%1").arg(runId), &error);
+        if (context.cancelled()) {
+            context.setCancelHook({});
+            context.cancelStep(QStringLiteral("stopped waiting; workflow run %1 goes on on GitHub").arg(runId));
+            return false;
+        }
+        if (!run) {
+            context.setCancelHook({});
+            context.fail(QStringLiteral("cannot follow workflow run %1: %2").arg(runId).arg(error));
+            return false;
+        }
+        const QString status = run->value(QStringLiteral("status")).toString();
+        if (status != lastStatus) {
+            context.output(QStringLiteral("%1 run %2: %3\n")
+                               .arg(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss")))
+                               .arg(runId)
+                               .arg(status));
+            lastStatus = status;
+        }
+        if (status == QStringLiteral("completed")) {
+            context.setCancelHook({});
+            const QString conclusion = run->value(QStringLiteral("conclusion")).toString();
+            const QString url = run->value(QStringLiteral("html_url")).toString();
+            if (conclusion != QStringLiteral("success")) {
+                context.fail(QStringLiteral("workflow run %1 ended with %2: read its log at %3")
+                                 .arg(runId)
+                                 .arg(conclusion, url));
+                return false;
+            }
+            context.succeed();
+            return true;
+        }
+        if (deadline.hasExpired()) {
+            context.setCancelHook({});
+            context.fail(QStringLiteral("workflow run %1 is still %2 after %3 min: look at it on GitHub")
+                             .arg(runId)
+                             .arg(status)
+                             .arg(kRunTimeoutMs / 60000));
+            return false;
+        }
+        QThread::msleep(kPollMs);
+    }
+}
+
+bool UpdateWorkflowOperation::execute(const Plan& plan, RunContext& context)
+{
+    Q_UNUSED(plan);
+    const DeployConfig& deploy = m_setup.inventory.deploy;
+    context.record().before.insert(QStringLiteral("openPullRequest"), m_openBefore);
+    context.begin(QStringLiteral("dispatch"));
+    const qint64 runId = dispatch(context, QDateTime::currentDateTimeUtc());
+    if (runId <= 0) {
+        context.skipRemaining();
+        context.record().summary
+            = QStringLiteral("The update workflow was not triggered: %1").arg(context.record().steps.front().error);
+        return false;
+    }
+    context.record().after.insert(QStringLiteral("workflowRun"), runId);
+    context.begin(QStringLiteral("wait-run"));
+    if (!waitForRun(runId, context)) {
+        context.skipRemaining();
+        context.record().summary
+            = QStringLiteral("Workflow run %1 did not succeed; no pull request was looked for.").arg(runId);
+        return false;
+    }
+    context.begin(QStringLiteral("find-pull"));
+    GithubClient github(m_setup.inventory.github, deploy, m_setup.githubToken);
+    QString error;
+    const auto pull = UpdatePull::readOpen(github, &error);
+    if (!pull || pull->number == 0) {
+        const QString why = pull ? QStringLiteral("there is no open pull request from %1: the workflow found nothing "
+                                                  "to update")
+                                       .arg(deploy.updateHead)
+                                 : error;
+        context.fail(why);
+        context.record().summary = QStringLiteral("Workflow run %1 succeeded, but %2.").arg(runId).arg(why);
+        return false;
+    }
+    context.record().after.insert(QStringLiteral("pullRequest"), pull->toJson());
+    QStringList commits;
+    for (const UpdatePull::Commit& c : pull->commits)
+        commits << QStringLiteral("%1 %2").arg(c.sha.left(10), c.message);
+    context.succeed(
+        QStringLiteral("#%1 %2 (%3)\n%4").arg(pull->number).arg(pull->title, pull->url, commits.join(u'\n')));
+    context.record().summary = QStringLiteral("Workflow run %1 succeeded; pull request #%2 \"%3\" has %4 commit(s), "
+                                              "head %5; checks: %6.")
+                                   .arg(runId)
+                                   .arg(pull->number)
+                                   .arg(pull->title)
+                                   .arg(pull->commits.size())
+                                   .arg(pull->headSha.left(10), pull->checksSummary());
+    return true;
+}
+
+} // namespace opsdeck

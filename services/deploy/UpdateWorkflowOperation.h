@@ -1,0 +1,37 @@
+#pragma once
+
+#include "deploy/DeploySetup.h"
+#include "runbook/Operation.h"
+
+#include <QMap>
+
+namespace opsdeck {
+
+// packit-update-deploy.md step 1: trigger the update workflow (workflow_dispatch) on the branch, wait for its
+// run, and find the pull request it opened or updated. The record's "after" holds the pull request.
+class UpdateWorkflowOperation : public Operation
+{
+public:
+    // inputs: the workflow's optional inputs (outpack_server, packit, orderly-runner); empty values are left out.
+    UpdateWorkflowOperation(DeploySetup setup, QMap<QString, QString> inputs);
+
+    QString name() const override { return QStringLiteral("deploy-update"); }
+    bool makePlan(Plan* plan, QString* error) override;
+    bool execute(const Plan& plan, RunContext& context) override;
+
+    static QStringList inputNames();
+    // Why the inputs cannot be sent, or empty.
+    static QString inputsError(const QMap<QString, QString>& inputs);
+
+    static constexpr int kRunTimeoutMs = 60 * 60 * 1000;
+
+private:
+    qint64 dispatch(RunContext& context, const QDateTime& sentAt);
+    bool waitForRun(qint64 runId, RunContext& context);
+
+    DeploySetup m_setup;
+    QMap<QString, QString> m_inputs;
+    int m_openBefore = 0; // the open update pull request at plan time, 0 if none
+};
+
+} // namespace opsdeck

@@ -1,0 +1,453 @@
+// The Deploy pane's services through `opsdeck deploy ...`, against the sandbox's machines, its GitHub stand-in
+// and its nix stand-in: the matrix, bad input, one deploy, the whole update-and-deploy flow, and GitHub's errors.
+// The functions run in order and build on each other (the flow moves main); tst_deploypane runs before this.
+#include "Sandbox.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <csignal>
+
+using namespace Qt::StringLiterals;
+using namespace opsdeck::test;
+
+class TestDeployFlow : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void matrixShowsEachMachinesState();
+    void matrixTextTable();
+    void badInputIsRefusedAndNothingRuns_data();
+    void badInputIsRefusedAndNothingRuns();
+    void readOnlyMachineIsRefused();
+    void planChangesNothing();
+    void deployRunChangesTheMatrix();
+    void cancelledDeployLeavesTheMachineAsItWas();
+    void githubErrorsSayWhatToDo();
+    void wholeFlow();
+
+private:
+    CliRun cli(const QStringList& arguments, int timeoutMs = 120000);
+    QJsonArray matrix();
+    QJsonObject row(const QJsonArray& matrix, const QString& machine);
+    QByteArray promFile(const QString& machine) const;
+    QByteArray standinControl(const QJsonObject& body) const;
+    QJsonArray journalRuns();
+
+    Sandbox m_sandbox;
+    QTemporaryDir m_temp;
+};
+
+void TestDeployFlow::initTestCase()
+{
+    QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
+    QVERIFY(m_temp.isValid());
+}
+
+CliRun TestDeployFlow::cli(const QStringList& arguments, int timeoutMs)
+{
+    return runCli(arguments, m_sandbox.environment(), timeoutMs);
+}
+
+QJsonArray TestDeployFlow::matrix()
+{
+    const CliRun run = cli({ u"deploy"_s, u"matrix"_s, u"--json"_s });
+    if (run.exitCode != 0)
+        qWarning("deploy matrix: exit %d: %s", run.exitCode, run.err.constData());
+    return QJsonDocument::fromJson(run.out).array();
+}
+
+QJsonObject TestDeployFlow::row(const QJsonArray& matrix, const QString& machine)
+{
+    for (const QJsonValue& v : matrix) {
+        if (v[u"machine"_s].toString() == machine)
+            return v.toObject();
+    }
+    return {};
+}
+
+QByteArray TestDeployFlow::promFile(const QString& machine) const
+{
+    QFile file(m_sandbox.machine(machine).value(u"root"_s).toString() + u"/etc/metrics/configuration-info.prom"_s);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+QByteArray TestDeployFlow::standinControl(const QJsonObject& body) const
+{
+    const QJsonObject github = m_sandbox.json().value(u"github"_s).toObject();
+    QProcess curl;
+    curl.start(u"curl"_s,
+        { u"-sS"_s, u"--cacert"_s, github.value(u"caFile"_s).toString(), u"-H"_s,
+            u"Authorization: Bearer "_s + github.value(u"token"_s).toString(), u"-H"_s, u"User-Agent: opsdeck-test"_s,
+            u"-X"_s, u"POST"_s, u"--data"_s, QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact)),
+            github.value(u"apiUrl"_s).toString() + u"/_standin/control"_s });
+    curl.waitForFinished(10000);
+    return curl.readAllStandardOutput();
+}
+
+QJsonArray TestDeployFlow::journalRuns()
+{
+    return QJsonDocument::fromJson(cli({ u"journal"_s, u"list"_s, u"--json"_s }).out).array();
+}
+
+void TestDeployFlow::matrixShowsEachMachinesState()
+{
+    const QJsonArray m = matrix();
+    QCOMPARE(m.size(), m_sandbox.json().value(u"machines"_s).toArray().size());
+    for (const QJsonValue& v : m) {
+        for (const QString& field : { u"machine"_s, u"revision"_s, u"narHash"_s, u"dirty"_s, u"expectedRevision"_s,
+                 u"behindBy"_s, u"state"_s, u"checkedAt"_s, u"error"_s })
+            QVERIFY2(v.toObject().contains(field), qPrintable(field));
+        const QString machine = v[u"machine"_s].toString();
+        QCOMPARE(v[u"state"_s].toString(), m_sandbox.machine(machine).value(u"initialState"_s).toString());
+    }
+    const QJsonObject prod = row(m, u"wpia-packit"_s);
+    QCOMPARE(prod[u"state"_s].toString(), u"behind"_s);
+    QVERIFY(prod[u"behindBy"_s].toInt() > 0);
+    QVERIFY(prod[u"revision"_s].toString() != prod[u"expectedRevision"_s].toString());
+    QVERIFY(prod[u"narHash"_s].toString().startsWith(u"sha256-"_s));
+    QVERIFY(!prod[u"instances"_s].toArray().isEmpty());
+    QCOMPARE(prod[u"instances"_s].toArray().size(), 4);
+    QVERIFY(prod[u"instances"_s][0][u"packit"_s].toString().size() == 40);
+    QVERIFY(prod[u"instances"_s][0][u"outpackServer"_s].toString().size() == 40);
+
+    const QJsonObject dev = row(m, u"wpia-packit-dev"_s);
+    QCOMPARE(dev[u"state"_s].toString(), u"up-to-date"_s);
+    QCOMPARE(dev[u"behindBy"_s].toInt(), 0);
+    QCOMPARE(dev[u"revision"_s].toString(), dev[u"expectedRevision"_s].toString());
+    QVERIFY(dev[u"error"_s].isNull());
+
+    const QJsonObject priv = row(m, u"wpia-packit-private"_s);
+    QCOMPARE(priv[u"state"_s].toString(), u"dirty"_s);
+    QCOMPARE(priv[u"dirty"_s].toBool(), true);
+    QVERIFY(priv[u"revision"_s].toString().endsWith(u"-dirty"_s));
+
+    const QJsonObject spare = row(m, u"wpia-packit-spare"_s);
+    QCOMPARE(spare[u"state"_s].toString(), u"unreachable"_s);
+    QVERIFY2(
+        spare[u"error"_s].toString().contains(u"configuration-info.prom"_s), qPrintable(spare[u"error"_s].toString()));
+    QVERIFY(spare[u"revision"_s].isNull());
+    // The branch is known even for a machine that cannot be read.
+    QCOMPARE(spare[u"expectedRevision"_s].toString(), dev[u"expectedRevision"_s].toString());
+}
+
+void TestDeployFlow::matrixTextTable()
+{
+    const CliRun run = cli({ u"deploy"_s, u"matrix"_s });
+    QCOMPARE(run.exitCode, 0);
+    const QString text = QString::fromUtf8(run.out);
+    QVERIFY2(text.startsWith(u"MACHINE"_s), qPrintable(text));
+    for (const QString& expected : { u"wpia-packit "_s, u"behind"_s, u"up-to-date"_s, u"dirty"_s, u"unreachable"_s })
+        QVERIFY2(text.contains(expected), qPrintable(text));
+}
+
+void TestDeployFlow::badInputIsRefusedAndNothingRuns_data()
+{
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("message");
+    const QStringList run { u"deploy"_s, u"run"_s };
+    QTest::newRow("unknown machine") << run
+            + QStringList { u"--machine"_s, u"nope"_s, u"--ref"_s, u"main"_s, u"--confirm"_s, u"nope"_s }
+                                     << 2 << u"is not a machine of the inventory"_s;
+    QTest::newRow("machine with shell syntax")
+        << run + QStringList { u"--machine"_s, u"wpia-packit;id"_s, u"--ref"_s, u"main"_s, u"--confirm"_s, u"x"_s } << 2
+        << u"is not a machine of the inventory"_s;
+    QTest::newRow("ref with a semicolon") << run
+            + QStringList { u"--machine"_s, u"wpia-packit-dev"_s, u"--ref"_s, u"main;touch /tmp/x"_s, u"--confirm"_s,
+                  u"wpia-packit-dev"_s } << 2
+                                          << u"is not allowed"_s;
+    QTest::newRow("ref with command substitution") << run
+            + QStringList { u"--machine"_s, u"wpia-packit-dev"_s, u"--ref"_s, u"$(reboot)"_s, u"--confirm"_s,
+                  u"wpia-packit-dev"_s } << 2 << u"is not allowed"_s;
+    QTest::newRow("ref with a hash") << run
+            + QStringList { u"--machine"_s, u"wpia-packit-dev"_s, u"--ref"_s, u"main#x"_s, u"--confirm"_s,
+                  u"wpia-packit-dev"_s }
+                                     << 2 << u"is not allowed"_s;
+    QTest::newRow("ref climbing out") << run
+            + QStringList { u"--machine"_s, u"wpia-packit-dev"_s, u"--ref"_s, u"refs/../x"_s, u"--confirm"_s,
+                  u"wpia-packit-dev"_s }
+                                      << 2 << u"is not allowed"_s;
+    QTest::newRow("empty ref") << run
+            + QStringList { u"--machine"_s, u"wpia-packit-dev"_s, u"--ref"_s, u""_s, u"--confirm"_s,
+                  u"wpia-packit-dev"_s }
+                               << 2 << u"is required"_s;
+    QTest::newRow("wrong confirmation") << run
+            + QStringList { u"--machine"_s, u"wpia-packit-dev"_s, u"--ref"_s, u"main"_s, u"--confirm"_s,
+                  u"wpia-packit"_s } << 3
+                                        << u"does not name the target"_s;
+    QTest::newRow("no confirmation") << run
+            + QStringList { u"--machine"_s, u"wpia-packit-dev"_s, u"--ref"_s, u"main"_s }
+                                     << 3 << u"--confirm is required"_s;
+    QTest::newRow("unknown ref on GitHub") << run
+            + QStringList { u"--machine"_s, u"wpia-packit-dev"_s, u"--ref"_s, u"no-such-branch"_s, u"--confirm"_s,
+                  u"wpia-packit-dev"_s } << 1
+                                           << u"cannot resolve no-such-branch"_s;
+    QTest::newRow("update input with shell syntax")
+        << QStringList { u"deploy"_s, u"update"_s, u"--input"_s, u"packit=x;id"_s, u"--confirm"_s, u"packit-infra"_s }
+        << 2 << u"is not allowed"_s;
+    QTest::newRow("undeclared update input")
+        << QStringList { u"deploy"_s, u"update"_s, u"--input"_s, u"revision=x"_s, u"--confirm"_s, u"packit-infra"_s }
+        << 2 << u"not one of the workflow's"_s;
+    QTest::newRow("merge of a bad number")
+        << QStringList { u"deploy"_s, u"merge"_s, u"--pr"_s, u"0x29"_s, u"--head"_s, u"x"_s, u"--confirm"_s, u"41"_s }
+        << 2 << u"is not a pull request number"_s;
+    QTest::newRow("deploy all, wrong confirmation")
+        << QStringList { u"deploy"_s, u"all"_s, u"--confirm"_s, u"main"_s } << 3 << u"does not name the target"_s;
+}
+
+void TestDeployFlow::badInputIsRefusedAndNothingRuns()
+{
+    QFETCH(QStringList, arguments);
+    QFETCH(int, exitCode);
+    QFETCH(QString, message);
+    QMap<QString, QByteArray> before;
+    for (const QString& machine : { u"wpia-packit"_s, u"wpia-packit-dev"_s, u"wpia-packit-private"_s })
+        before.insert(machine, promFile(machine));
+    const qsizetype runsBefore = journalRuns().size();
+    const CliRun run = cli(arguments);
+    QCOMPARE(run.exitCode, exitCode);
+    QVERIFY2(run.err.contains(message.toUtf8()), run.err.constData());
+    for (auto it = before.cbegin(); it != before.cend(); ++it)
+        QCOMPARE(promFile(it.key()), *it);
+    // A refused run is journaled as refused, never as run; a usage error journals nothing.
+    const QJsonArray runs = journalRuns();
+    if (exitCode == 2)
+        QCOMPARE(runs.size(), runsBefore);
+    for (qsizetype i = 0; i < runs.size() - runsBefore; ++i)
+        QVERIFY(runs[i][u"outcome"_s].toString() != u"succeeded"_s);
+}
+
+void TestDeployFlow::readOnlyMachineIsRefused()
+{
+    QFile original(m_sandbox.inventoryPath());
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    QByteArray yaml = original.readAll();
+    // wpia-packit-dev's machine entry gets the readOnly tag (its host entry has no tags line).
+    const QByteArray entry = "  - name: wpia-packit-dev\n    host: wpia-packit-dev\n";
+    QVERIFY2(yaml.contains(entry), "the sandbox inventory's machine entry changed shape");
+    yaml.replace(entry, entry + "    tags: [readOnly]\n");
+    const QString path = m_temp.filePath(u"readonly.yaml"_s);
+    QFile copy(path);
+    QVERIFY(copy.open(QIODevice::WriteOnly));
+    copy.write(yaml);
+    copy.close();
+    const QByteArray before = promFile(u"wpia-packit-dev"_s);
+    const CliRun run = cli({ u"deploy"_s, u"run"_s, u"--inventory"_s, path, u"--machine"_s, u"wpia-packit-dev"_s,
+        u"--ref"_s, u"main"_s, u"--confirm"_s, u"wpia-packit-dev"_s });
+    QCOMPARE(run.exitCode, 3);
+    QVERIFY2(run.err.contains("readOnly"), run.err.constData());
+    QCOMPARE(promFile(u"wpia-packit-dev"_s), before);
+}
+
+void TestDeployFlow::planChangesNothing()
+{
+    const QByteArray before = promFile(u"wpia-packit"_s);
+    const CliRun run = cli(
+        { u"deploy"_s, u"run"_s, u"--machine"_s, u"wpia-packit"_s, u"--ref"_s, u"main"_s, u"--plan"_s, u"--json"_s });
+    QCOMPARE(run.exitCode, 0);
+    const QJsonObject plan = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(plan[u"operation"_s].toString(), u"deploy"_s);
+    QCOMPARE(plan[u"production"_s].toBool(), true);
+    const QJsonArray steps = plan[u"steps"_s].toArray();
+    QCOMPARE(steps.size(), 2);
+    QVERIFY2(
+        steps[0][u"command"_s].toString().contains(u"'github:reside-ic/packit-infra?ref=main#deploy' wpia-packit"_s),
+        qPrintable(steps[0][u"command"_s].toString()));
+    QCOMPARE(promFile(u"wpia-packit"_s), before);
+}
+
+void TestDeployFlow::deployRunChangesTheMatrix()
+{
+    const QString report = m_temp.filePath(u"deploy.json"_s);
+    const CliRun run = cli({ u"deploy"_s, u"run"_s, u"--machine"_s, u"wpia-packit"_s, u"--ref"_s, u"main"_s,
+        u"--confirm"_s, u"wpia-packit"_s, u"--report"_s, report });
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QJsonObject prod = row(matrix(), u"wpia-packit"_s);
+    QCOMPARE(prod[u"state"_s].toString(), u"up-to-date"_s);
+    QCOMPARE(prod[u"behindBy"_s].toInt(), 0);
+
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(record[u"operation"_s].toString(), u"deploy"_s);
+    QCOMPARE(record[u"outcome"_s].toString(), u"succeeded"_s);
+    QCOMPARE(record[u"after"_s][u"wpia-packit"_s].toString(), prod[u"revision"_s].toString());
+    QVERIFY(record[u"before"_s][u"wpia-packit"_s].toString() != prod[u"revision"_s].toString());
+    const QJsonArray steps = record[u"steps"_s].toArray();
+    QCOMPARE(steps.size(), 2);
+    for (const QJsonValue& step : steps)
+        QCOMPARE(step[u"state"_s].toString(), u"succeeded"_s);
+    // The deploy command's own log is in the record.
+    QVERIFY2(steps[0][u"output"_s].toString().contains(u"activating"_s), qPrintable(steps[0][u"output"_s].toString()));
+}
+
+void TestDeployFlow::cancelledDeployLeavesTheMachineAsItWas()
+{
+    // A deploy command that takes its time (and starts a child, as nix does), so the cancel surely lands
+    // while it runs.
+    QFile original(m_sandbox.inventoryPath());
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    QByteArray yaml = original.readAll();
+    const qsizetype at = yaml.indexOf("  command: [");
+    QVERIFY(at >= 0);
+    const qsizetype end = yaml.indexOf('\n', at);
+    yaml.replace(at, end - at,
+        "  command: [sh, -c, 'echo building; sleep 31.25; echo never', \"github:{repository}?ref={ref}#deploy\", "
+        "\"{machine}\"]");
+    const QString path = m_temp.filePath(u"slow.yaml"_s);
+    QFile copy(path);
+    QVERIFY(copy.open(QIODevice::WriteOnly));
+    copy.write(yaml);
+    copy.close();
+
+    const QByteArray before = promFile(u"wpia-packit-private"_s);
+    QProcess process;
+    process.setProcessEnvironment(m_sandbox.environment());
+    process.start(QStringLiteral(OPSDECK_BINARY),
+        { u"deploy"_s, u"run"_s, u"--inventory"_s, path, u"--machine"_s, u"wpia-packit-private"_s, u"--ref"_s,
+            u"main"_s, u"--confirm"_s, u"wpia-packit-private"_s });
+    const auto sleeping = [] {
+        QProcess pgrep;
+        pgrep.start(u"pgrep"_s, { u"-f"_s, u"sleep 31.25"_s });
+        pgrep.waitForFinished();
+        return pgrep.exitCode() == 0;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(sleeping(), 30000);
+    ::kill(static_cast<pid_t>(process.processId()), SIGINT);
+    QVERIFY(process.waitForFinished(30000));
+    const QByteArray out = process.readAllStandardOutput();
+    const QByteArray err = process.readAllStandardError();
+    QCOMPARE(process.exitCode(), 1);
+    QVERIFY2(out.contains("stopped at wpia-packit-private"), out.constData());
+    QVERIFY2(err.contains("cancelled"), err.constData());
+    // The whole process group went, the machine is as it was.
+    QTRY_VERIFY_WITH_TIMEOUT(!sleeping(), 5000);
+    QCOMPARE(promFile(u"wpia-packit-private"_s), before);
+    QCOMPARE(row(matrix(), u"wpia-packit-private"_s)[u"state"_s].toString(), u"dirty"_s);
+}
+
+void TestDeployFlow::githubErrorsSayWhatToDo()
+{
+    QProcessEnvironment badToken = m_sandbox.environment();
+    badToken.insert(u"OPSDECK_SANDBOX_GITHUB_TOKEN"_s, u"ghp_wrongwrongwrongwrongwrongwrongwrong"_s);
+    CliRun run = runCli({ u"deploy"_s, u"matrix"_s, u"--json"_s }, badToken);
+    QCOMPARE(run.exitCode, 0);
+    QJsonObject dev = row(QJsonDocument::fromJson(run.out).array(), u"wpia-packit-dev"_s);
+    QCOMPARE(dev[u"state"_s].toString(), u"unknown"_s);
+    QVERIFY2(dev[u"error"_s].toString().contains(u"401"_s), qPrintable(dev[u"error"_s].toString()));
+    QVERIFY2(dev[u"error"_s].toString().contains(u"wrong or expired"_s), qPrintable(dev[u"error"_s].toString()));
+    QVERIFY(dev[u"error"_s].toString().contains(u"OPSDECK_SANDBOX_GITHUB_TOKEN"_s));
+
+    standinControl({ { u"rateLimit"_s, u"primary"_s } });
+    run = cli({ u"deploy"_s, u"update"_s, u"--plan"_s });
+    standinControl({ { u"rateLimit"_s, u"none"_s } });
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("rate limited: try again after"), run.err.constData());
+
+    standinControl({ { u"rateLimit"_s, u"secondary"_s } });
+    run = cli({ u"deploy"_s, u"matrix"_s, u"--json"_s });
+    standinControl({ { u"rateLimit"_s, u"none"_s } });
+    dev = row(QJsonDocument::fromJson(run.out).array(), u"wpia-packit-dev"_s);
+    QVERIFY2(dev[u"error"_s].toString().contains(u"(60 s)"_s) || dev[u"error"_s].toString().contains(u"(59 s)"_s),
+        qPrintable(dev[u"error"_s].toString()));
+    QCOMPARE(row(matrix(), u"wpia-packit-dev"_s)[u"state"_s].toString(), u"up-to-date"_s);
+}
+
+void TestDeployFlow::wholeFlow()
+{
+    // 1. Trigger the update workflow; it opens the update pull request.
+    CliRun run = cli({ u"deploy"_s, u"update"_s, u"--input"_s, u"packit=mrc-6559"_s, u"--confirm"_s, u"packit-infra"_s,
+        u"--report"_s, m_temp.filePath(u"update.json"_s) });
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY2(run.out.contains("pull request #41"), run.out.constData());
+
+    // The pull request, its commits and, once they finish, its checks.
+    QJsonObject pull;
+    QTRY_VERIFY_WITH_TIMEOUT((pull = QJsonDocument::fromJson(cli({ u"deploy"_s, u"pull"_s, u"--json"_s }).out).object(),
+                                 pull[u"checksPassed"_s].toBool()),
+        30000);
+    QCOMPARE(pull[u"number"_s].toInt(), 41);
+    QVERIFY(!pull[u"commits"_s].toArray().isEmpty());
+    const QString head = pull[u"headSha"_s].toString();
+    QCOMPARE(head.size(), 40);
+
+    // 2. Deploy the pull request's test merge to staging.
+    run = cli({ u"deploy"_s, u"run"_s, u"--machine"_s, u"wpia-packit-dev"_s, u"--ref"_s, u"refs/pull/41/merge"_s,
+        u"--confirm"_s, u"wpia-packit-dev"_s });
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QJsonArray m = matrix();
+    const QString testMerge = row(m, u"wpia-packit-dev"_s)[u"revision"_s].toString();
+    QCOMPARE(testMerge.size(), 40);
+    // The test merge is not on main: staging is no longer up to date.
+    QVERIFY(row(m, u"wpia-packit-dev"_s)[u"state"_s].toString() != u"up-to-date"_s);
+
+    // 3. The automatic checks on staging.
+    run = cli(
+        { u"deploy"_s, u"checks"_s, u"--revision"_s, testMerge, u"--report"_s, m_temp.filePath(u"checks.json"_s) });
+    QVERIFY2(run.exitCode == 0, run.err.constData() + run.out);
+    // A wrong expected revision fails them.
+    run = cli({ u"deploy"_s, u"checks"_s, u"--revision"_s, QString(40, u'0') });
+    QCOMPARE(run.exitCode, 1);
+
+    // 4. Merge exactly the checked head; a stale head is refused.
+    run = cli({ u"deploy"_s, u"merge"_s, u"--pr"_s, u"41"_s, u"--head"_s, QString(40, u'a'), u"--confirm"_s, u"41"_s });
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("moved"), run.err.constData());
+    run = cli({ u"deploy"_s, u"merge"_s, u"--pr"_s, u"41"_s, u"--head"_s, head, u"--staging-revision"_s, testMerge,
+        u"--checked"_s, u"Logging in to the instance with GitHub works"_s, u"--confirm"_s, u"41"_s });
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    m = matrix();
+    for (const QJsonValue& v : m) {
+        if (v[u"state"_s].toString() != u"unreachable"_s)
+            QVERIFY2(v[u"state"_s].toString() != u"up-to-date"_s, qPrintable(v[u"machine"_s].toString()));
+    }
+
+    // 5. Deploy main to every machine, the spare one brought back first.
+    QCOMPARE(m_sandbox.script(u"start-host"_s, { u"wpia-packit-spare"_s }), 0);
+    const QString report = m_temp.filePath(u"all.json"_s);
+    run = cli({ u"deploy"_s, u"all"_s, u"--confirm"_s, u"packit-infra"_s, u"--report"_s, report }, 300000);
+    QVERIFY2(run.exitCode == 0, run.err.constData() + run.out);
+    m = matrix();
+    for (const QJsonValue& v : m)
+        QCOMPARE(v[u"machine"_s].toString() + u' ' + v[u"state"_s].toString(),
+            v[u"machine"_s].toString() + u" up-to-date"_s);
+
+    // The report names every machine's revision before and after; the journal has every step of the flow.
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(record[u"operation"_s].toString(), u"deploy-all"_s);
+    QCOMPARE(record[u"after"_s].toObject().size(), m.size());
+    const QStringList order = [&] {
+        QStringList ids;
+        for (const QJsonValue& s : record[u"steps"_s].toArray())
+            ids << s[u"id"_s].toString();
+        return ids;
+    }();
+    QCOMPARE(order.first(), u"deploy:wpia-packit-dev"_s);
+    QCOMPARE(order.last(), u"verify:wpia-packit"_s);
+    QStringList operations;
+    for (const QJsonValue& r : journalRuns()) {
+        if (r[u"outcome"_s].toString() == u"succeeded"_s)
+            operations << r[u"operation"_s].toString();
+    }
+    for (const QString& op :
+        { u"deploy-update"_s, u"deploy"_s, u"deploy-checks"_s, u"deploy-merge"_s, u"deploy-all"_s })
+        QVERIFY2(operations.contains(op), qPrintable(op));
+    QCOMPARE(cli({ u"journal"_s, u"verify"_s }).exitCode, 0);
+    QCOMPARE(m_sandbox.script(u"kill-host"_s, { u"wpia-packit-spare"_s }), 0);
+}
+
+QTEST_GUILESS_MAIN(TestDeployFlow)
+#include "tst_deployflow.moc"

@@ -1,0 +1,646 @@
+#include "DeployPane.h"
+
+#include "ConfirmDialog.h"
+#include "DeployMatrixModel.h"
+#include "RunsDock.h"
+#include "core/AsyncTask.h"
+#include "core/Logging.h"
+#include "deploy/DeployMatrixReader.h"
+#include "deploy/DeployOperation.h"
+#include "deploy/GithubClient.h"
+#include "deploy/MergePullOperation.h"
+#include "deploy/StagingCheckOperation.h"
+#include "deploy/UpdateWorkflowOperation.h"
+#include "runbook/OperationRunner.h"
+
+#include <QComboBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMenu>
+#include <QPlainTextEdit>
+#include <QPointer>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace opsdeck {
+
+namespace {
+
+// packit-update-deploy.md step 4: what the admin checks by hand on staging.
+QStringList manualCheckTexts()
+{
+    return { QObject::tr("The landing page lists the instances"),
+        QObject::tr("Logging in to the instance with GitHub works"),
+        QObject::tr("The home page lists the packet groups"), QObject::tr("A packet group lists its packets"),
+        QObject::tr("A packet shows its metadata and files"), QObject::tr("A file downloads"),
+        QObject::tr("A packet run from the Runner (main branch) completes"),
+        QObject::tr("\"View Packet\" opens the new packet") };
+}
+
+QGroupBox* stepBox(const QString& title, QWidget* parent)
+{
+    auto* box = new QGroupBox(title, parent);
+    box->setAlignment(Qt::AlignLeft);
+    return box;
+}
+
+} // namespace
+
+DeployPane::DeployPane(const Inventory& inventory,
+    CredentialStore* credentials,
+    RunsDock* runs,
+    const QString& journalPath,
+    QWidget* parent)
+    : SystemPane(parent)
+    , m_inventory(inventory)
+    , m_credentials(credentials)
+    , m_runs(runs)
+    , m_journalPath(journalPath)
+    , m_matrix(new DeployMatrixModel(this))
+    , m_view(new QTableView(this))
+    , m_summary(new QLabel(this))
+    , m_autoRefresh(new QComboBox(this))
+    , m_timer(new QTimer(this))
+    , m_refreshButton(new QPushButton(tr("Refresh"), this))
+    , m_deploySelected(new QPushButton(this))
+    , m_inputPackit(new QLineEdit(this))
+    , m_inputOutpack(new QLineEdit(this))
+    , m_inputRunner(new QLineEdit(this))
+    , m_trigger(new QPushButton(tr("Trigger update…"), this))
+    , m_pullTitle(new QLabel(this))
+    , m_pullDetails(new QPlainTextEdit(this))
+    , m_deployStaging(new QPushButton(this))
+    , m_checkStaging(new QPushButton(tr("Run the automatic checks"), this))
+    , m_stagingState(new QLabel(this))
+    , m_checklist(new QListWidget(this))
+    , m_merge(new QPushButton(tr("Merge…"), this))
+    , m_deployAll(new QPushButton(this))
+{
+    QStringList machines;
+    for (const DeployMachine& m : inventory.machines)
+        machines << m.name;
+    m_matrix->setMachines(machines);
+    const DeployConfig& deploy = inventory.deploy;
+    const QString branch = deploy.branch;
+    const QString staging = deploy.staging.isEmpty() ? tr("staging") : deploy.staging;
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Deploy")), this));
+    auto* intro = new QLabel(deploy.repository.isEmpty()
+            ? tr("The commit each machine runs. Add a deploy section (deploy.repository) to the inventory to compare "
+                 "it with a branch and to deploy.")
+            : tr("The %1 commit each machine runs, against <b>%2</b>. Read from each machine's metrics over SSH or "
+                 "its metrics proxy; the branch from GitHub.")
+                  .arg(deploy.repository.toHtmlEscaped(), branch.toHtmlEscaped()),
+        this);
+    intro->setWordWrap(true);
+    layout->addWidget(intro);
+
+    auto* bar = new QHBoxLayout;
+    m_refreshButton->setObjectName(QStringLiteral("refreshMatrix"));
+    m_refreshButton->setToolTip(tr("Read every machine again, in parallel"));
+    bar->addWidget(m_refreshButton);
+    bar->addWidget(new QLabel(tr("Auto-refresh:"), this));
+    m_autoRefresh->addItem(tr("Off"), 0);
+    m_autoRefresh->addItem(tr("Every minute"), 60);
+    m_autoRefresh->addItem(tr("Every 5 minutes"), 300);
+    m_autoRefresh->addItem(tr("Every 15 minutes"), 900);
+    bar->addWidget(m_autoRefresh);
+    auto* exportButton = new QPushButton(tr("Export…"), this);
+    exportButton->setToolTip(tr("Save the matrix as CSV or JSON (the same fields as opsdeck deploy matrix --json)"));
+    bar->addWidget(exportButton);
+    bar->addStretch(1);
+    m_deploySelected->setObjectName(QStringLiteral("deploySelected"));
+    bar->addWidget(m_deploySelected);
+    layout->addLayout(bar);
+    m_summary->setObjectName(QStringLiteral("matrixSummary"));
+    m_summary->setTextFormat(Qt::RichText);
+    layout->addWidget(m_summary);
+
+    m_view->setModel(m_matrix);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->verticalHeader()->hide();
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->setAlternatingRowColors(true);
+    m_view->setWordWrap(false);
+
+    // The flow, one box per runbook step, left to right.
+    auto* flow = new QWidget(this);
+    auto* flowLayout = new QHBoxLayout(flow);
+    flowLayout->setContentsMargins(0, 0, 0, 0);
+
+    auto* update = stepBox(tr("1. Update packages"), flow);
+    auto* updateForm = new QFormLayout(update);
+    m_inputPackit->setPlaceholderText(tr("latest (HEAD)"));
+    m_inputOutpack->setPlaceholderText(tr("latest (HEAD)"));
+    m_inputRunner->setPlaceholderText(tr("main"));
+    m_inputPackit->setToolTip(tr("A Packit branch or commit; empty for the latest"));
+    m_inputOutpack->setToolTip(tr("An outpack_server branch or commit; empty for the latest"));
+    m_inputRunner->setToolTip(tr("An orderly-runner image tag; empty for main"));
+    updateForm->addRow(tr("packit"), m_inputPackit);
+    updateForm->addRow(tr("outpack_server"), m_inputOutpack);
+    updateForm->addRow(tr("orderly-runner"), m_inputRunner);
+    m_trigger->setObjectName(QStringLiteral("triggerUpdate"));
+    m_trigger->setToolTip(
+        tr("Run %1 on %2; it opens or updates the update pull request").arg(deploy.updateWorkflow, branch));
+    updateForm->addRow(m_trigger);
+    flowLayout->addWidget(update, 2);
+
+    auto* pull = stepBox(tr("2. Pull request"), flow);
+    auto* pullLayout = new QVBoxLayout(pull);
+    m_pullTitle->setObjectName(QStringLiteral("pullTitle"));
+    m_pullTitle->setWordWrap(true);
+    m_pullTitle->setOpenExternalLinks(true);
+    m_pullTitle->setTextFormat(Qt::RichText);
+    pullLayout->addWidget(m_pullTitle);
+    m_pullDetails->setReadOnly(true);
+    m_pullDetails->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_pullDetails->setLineWrapMode(QPlainTextEdit::NoWrap);
+    pullLayout->addWidget(m_pullDetails, 1);
+    auto* refreshPullButton = new QPushButton(tr("Refresh pull request"), pull);
+    pullLayout->addWidget(refreshPullButton);
+    flowLayout->addWidget(pull, 3);
+
+    auto* stagingBox = stepBox(tr("3. Staging: %1").arg(staging), flow);
+    auto* stagingLayout = new QVBoxLayout(stagingBox);
+    m_deployStaging->setObjectName(QStringLiteral("deployStaging"));
+    stagingLayout->addWidget(m_deployStaging);
+    m_checkStaging->setObjectName(QStringLiteral("checkStaging"));
+    m_checkStaging->setToolTip(tr("Landing page, each instance's API, and the revision in the metrics"));
+    stagingLayout->addWidget(m_checkStaging);
+    m_stagingState->setObjectName(QStringLiteral("stagingState"));
+    m_stagingState->setWordWrap(true);
+    stagingLayout->addWidget(m_stagingState);
+    stagingLayout->addWidget(new QLabel(tr("Checked by hand:"), stagingBox));
+    for (const QString& text : manualCheckTexts()) {
+        auto* item = new QListWidgetItem(text, m_checklist);
+        item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
+        item->setCheckState(Qt::Unchecked);
+    }
+    stagingLayout->addWidget(m_checklist, 1);
+    flowLayout->addWidget(stagingBox, 3);
+
+    auto* release = stepBox(tr("4. Release"), flow);
+    auto* releaseLayout = new QVBoxLayout(release);
+    m_merge->setObjectName(QStringLiteral("mergePull"));
+    releaseLayout->addWidget(m_merge);
+    m_deployAll->setObjectName(QStringLiteral("deployAll"));
+    m_deployAll->setText(tr("Deploy %1 to every machine…").arg(branch));
+    m_deployAll->setToolTip(tr("In turn: %1 first, production last; the matrix updates as each finishes")
+                                .arg(DeployOperation::deployOrder(inventory).join(QStringLiteral(", "))));
+    releaseLayout->addWidget(m_deployAll);
+    releaseLayout->addStretch(1);
+    flowLayout->addWidget(release, 2);
+
+    auto* splitter = new QSplitter(Qt::Vertical, this);
+    splitter->addWidget(m_view);
+    splitter->addWidget(flow);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    layout->addWidget(splitter, 1);
+
+    connect(m_refreshButton, &QPushButton::clicked, this, &DeployPane::refresh);
+    connect(m_autoRefresh, &QComboBox::currentIndexChanged, this,
+        [this] { setAutoRefresh(m_autoRefresh->currentData().toInt()); });
+    connect(m_timer, &QTimer::timeout, this, [this] {
+        if (!m_refreshing)
+            refresh();
+    });
+    auto* exportMenu = new QMenu(exportButton);
+    for (const QString& format : { QStringLiteral("CSV"), QStringLiteral("JSON") }) {
+        exportMenu->addAction(tr("As %1…").arg(format), this, [this, format] {
+            const QString suffix = format.toLower();
+            const QString path = QFileDialog::getSaveFileName(this, tr("Export the deploy matrix"),
+                QStringLiteral("deploy-matrix-%1.%2")
+                    .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")), suffix),
+                tr("%1 (*.%2)").arg(format, suffix));
+            QString error;
+            if (!path.isEmpty() && !exportMatrix(path, &error))
+                ConfirmDialog::inform(this, tr("Cannot export the matrix"), error, {});
+        });
+    }
+    exportButton->setMenu(exportMenu);
+    connect(m_deploySelected, &QPushButton::clicked, this, &DeployPane::deploySelected);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &DeployPane::updateFlowButtons);
+    connect(m_trigger, &QPushButton::clicked, this, &DeployPane::triggerUpdate);
+    connect(refreshPullButton, &QPushButton::clicked, this, &DeployPane::refreshPull);
+    connect(m_deployStaging, &QPushButton::clicked, this, &DeployPane::deployToStaging);
+    connect(m_checkStaging, &QPushButton::clicked, this, &DeployPane::checkStaging);
+    connect(m_merge, &QPushButton::clicked, this, &DeployPane::mergePull);
+    connect(m_deployAll, &QPushButton::clicked, this, &DeployPane::deployAll);
+    connect(m_runs, &RunsDock::runFinished, this, &DeployPane::onRunFinished);
+    connect(m_checklist, &QListWidget::itemChanged, this, &DeployPane::updateFlowButtons);
+
+    showPull();
+    updateSummary();
+    updateFlowButtons();
+}
+
+DeployPane::~DeployPane() = default;
+
+QStringList DeployPane::hosts() const
+{
+    QStringList result;
+    for (const DeployMachine& m : m_inventory.machines) {
+        if (m.metrics == MetricsSource::Ssh && !result.contains(m.host))
+            result << m.host;
+    }
+    return result;
+}
+
+void DeployPane::showEvent(QShowEvent* event)
+{
+    SystemPane::showEvent(event);
+    if (m_shown)
+        return;
+    m_shown = true;
+    refresh();
+    refreshPull();
+}
+
+void DeployPane::withSetup(std::function<void()> then)
+{
+    if (m_setup) {
+        then();
+        return;
+    }
+    m_waiting << std::move(then);
+    if (m_resolving)
+        return;
+    m_resolving = true;
+    resolveDeploySetup(m_credentials, m_inventory, this, [this](DeploySetup setup, const QString& warning) {
+        m_resolving = false;
+        if (!warning.isEmpty())
+            qCWarning(lcUi) << "deploy pane:" << warning;
+        m_setup = std::move(setup);
+        const auto waiting = std::exchange(m_waiting, {});
+        for (const auto& job : waiting)
+            job();
+    });
+}
+
+void DeployPane::setAutoRefresh(int seconds)
+{
+    if (seconds <= 0)
+        m_timer->stop();
+    else
+        m_timer->start(seconds * 1000);
+    const int index = m_autoRefresh->findData(seconds);
+    if (index >= 0 && index != m_autoRefresh->currentIndex())
+        m_autoRefresh->setCurrentIndex(index);
+}
+
+void DeployPane::refresh()
+{
+    if (m_refreshing)
+        return;
+    m_refreshing = true;
+    m_refreshButton->setEnabled(false);
+    for (const QString& machine : m_matrix->machines())
+        m_matrix->setChecking(machine);
+    updateSummary();
+    withSetup([this] {
+        QPointer<DeployMatrixModel> model(m_matrix);
+        AsyncTask::run(
+            this,
+            [setup = *m_setup, model] {
+                // Each row shows as soon as its machine answers.
+                return DeployMatrixReader(setup).readAll([model](const MachineStatus& status) {
+                    QMetaObject::invokeMethod(
+                        model.data(),
+                        [model, status] {
+                            if (model)
+                                model->setStatus(status);
+                        },
+                        Qt::QueuedConnection);
+                });
+            },
+            [this](const QList<MachineStatus>& statuses) {
+                for (const MachineStatus& status : statuses)
+                    m_matrix->setStatus(status);
+                m_refreshing = false;
+                m_refreshButton->setEnabled(true);
+                updateSummary();
+                updateFlowButtons();
+                emit refreshed();
+            });
+    });
+}
+
+void DeployPane::refreshMachine(const QString& machine)
+{
+    m_matrix->setChecking(machine);
+    withSetup([this, machine] {
+        AsyncTask::run(
+            this, [setup = *m_setup, machine] { return DeployMatrixReader(setup).readOne(machine); },
+            [this](const MachineStatus& status) {
+                m_matrix->setStatus(status);
+                updateSummary();
+            });
+    });
+}
+
+void DeployPane::refreshPull()
+{
+    if (m_inventory.deploy.repository.isEmpty())
+        return;
+    withSetup([this] {
+        AsyncTask::run(
+            this,
+            [setup = *m_setup] {
+                GithubClient github(setup.inventory.github, setup.inventory.deploy, setup.githubToken);
+                QString error;
+                auto pull = UpdatePull::readOpen(github, &error);
+                return std::pair(pull, error);
+            },
+            [this](const std::pair<std::optional<UpdatePull>, QString>& result) {
+                if (!result.first) {
+                    m_pullTitle->setText(
+                        tr("<span style='color:#c62828'>Cannot read the update pull request: %1</span>")
+                            .arg(result.second.toHtmlEscaped()));
+                    return;
+                }
+                if (result.first->headSha != m_pull.headSha) {
+                    // A new head: what was deployed and checked on staging was another commit.
+                    m_stagingDeployed.clear();
+                    m_stagingVerified.clear();
+                }
+                m_pull = *result.first;
+                showPull();
+                emit pullChanged();
+            });
+    });
+}
+
+void DeployPane::showPull()
+{
+    if (m_inventory.deploy.repository.isEmpty()) {
+        m_pullTitle->setText(tr("No deploy section in the inventory."));
+        m_pullDetails->clear();
+    } else if (m_pull.number == 0) {
+        m_pullTitle->setText(tr("No open update pull request from %1. Trigger the update workflow to open one.")
+                                 .arg(m_inventory.deploy.updateHead.toHtmlEscaped()));
+        m_pullDetails->clear();
+    } else {
+        m_pullTitle->setText(
+            QStringLiteral("<a href=\"%1\">#%2</a> %3<br>%4 · mergeable: %5")
+                .arg(m_pull.url.toHtmlEscaped())
+                .arg(m_pull.number)
+                .arg(m_pull.title.toHtmlEscaped(), tr("checks: %1").arg(m_pull.checksSummary()), m_pull.mergeable));
+        QStringList lines { tr("head %1").arg(m_pull.headSha), QString(), tr("Commits:") };
+        for (const UpdatePull::Commit& c : m_pull.commits)
+            lines << QStringLiteral("  %1 %2").arg(c.sha.left(10), c.message);
+        lines << QString() << tr("Checks:");
+        for (const UpdatePull::Check& c : m_pull.checks)
+            lines << QStringLiteral("  %1: %2 %3").arg(c.name, c.status, c.conclusion);
+        if (!m_pull.body.isEmpty())
+            lines << QString() << m_pull.body;
+        m_pullDetails->setPlainText(lines.join(u'\n'));
+    }
+    updateFlowButtons();
+}
+
+void DeployPane::updateSummary()
+{
+    if (m_refreshing) {
+        m_summary->setText(tr("Reading %n machine(s)…", nullptr, static_cast<int>(m_matrix->machines().size())));
+        return;
+    }
+    const QList<MachineStatus> statuses = m_matrix->statuses();
+    if (statuses.isEmpty()) {
+        m_summary->setText(m_matrix->machines().isEmpty() ? tr("The inventory declares no machines (machines:).")
+                                                          : tr("Not checked yet."));
+        return;
+    }
+    QString head;
+    QDateTime checked;
+    for (const MachineStatus& s : statuses) {
+        if (head.isEmpty())
+            head = s.expectedRevision;
+        if (!checked.isValid() || s.checkedAt > checked)
+            checked = s.checkedAt;
+    }
+    QStringList counts;
+    for (DeployState state : { DeployState::UpToDate, DeployState::ConfigMatches, DeployState::Behind,
+             DeployState::Dirty, DeployState::Unreachable, DeployState::Unknown }) {
+        if (const int n = m_matrix->count(state))
+            counts << QStringLiteral("%1 %2").arg(n).arg(MachineStatus::stateTitle(state).toLower());
+    }
+    m_summary->setText(
+        tr("<b>%1</b> is at <tt>%2</tt> · %3 · checked %4")
+            .arg(m_inventory.deploy.branch.toHtmlEscaped(), head.isEmpty() ? tr("?") : head.left(10),
+                counts.join(QStringLiteral(", ")), checked.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
+    m_view->resizeColumnsToContents();
+}
+
+QString DeployPane::selectedMachine() const
+{
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    return rows.isEmpty() ? QString() : m_matrix->machines().value(rows.front().row());
+}
+
+QStringList DeployPane::manualChecks(bool ticked) const
+{
+    QStringList result;
+    for (int i = 0; i < m_checklist->count(); ++i) {
+        if ((m_checklist->item(i)->checkState() == Qt::Checked) == ticked)
+            result << m_checklist->item(i)->text();
+    }
+    return result;
+}
+
+void DeployPane::updateFlowButtons()
+{
+    const bool configured = !m_inventory.deploy.repository.isEmpty();
+    const bool open = m_pull.number > 0 && m_pull.state == QStringLiteral("open");
+    const QString staging = m_inventory.deploy.staging;
+    const QString selected = selectedMachine();
+    m_deploySelected->setText(selected.isEmpty()
+            ? tr("Deploy %1 to the selected machine…").arg(m_inventory.deploy.branch)
+            : tr("Deploy %1 to %2…").arg(m_inventory.deploy.branch, selected));
+    m_deploySelected->setEnabled(configured && !selected.isEmpty());
+    m_trigger->setEnabled(configured);
+    m_deployStaging->setText(open ? tr("Deploy #%1 to %2…").arg(m_pull.number).arg(staging)
+                                  : tr("Deploy the pull request to %1…").arg(staging));
+    m_deployStaging->setEnabled(configured && open && !staging.isEmpty());
+    m_checkStaging->setEnabled(configured && open && !m_stagingDeployed.isEmpty());
+    m_merge->setText(open ? tr("Merge #%1…").arg(m_pull.number) : tr("Merge the pull request…"));
+    m_merge->setEnabled(configured && open);
+    m_deployAll->setEnabled(configured);
+    QString state;
+    if (!open)
+        state = tr("Waiting for an update pull request.");
+    else if (m_stagingDeployed.isEmpty())
+        state = tr("#%1 is not deployed to %2 from this console yet.").arg(m_pull.number).arg(staging);
+    else if (m_stagingVerified != m_stagingDeployed)
+        state = tr("#%1 runs on %2 (%3): run the automatic checks.")
+                    .arg(m_pull.number)
+                    .arg(staging, m_stagingDeployed.left(10));
+    else
+        state = tr("<span style='color:#2e7d32'>✔ %1 passed the automatic checks at %2.</span> %3 of %4 manual checks "
+                   "ticked.")
+                    .arg(staging, m_stagingVerified.left(10))
+                    .arg(manualChecks(true).size())
+                    .arg(m_checklist->count());
+    m_stagingState->setText(state);
+}
+
+void DeployPane::launch(std::unique_ptr<Operation> operation, const QString& title, const QString& text)
+{
+    auto* runner = new OperationRunner(std::move(operation), m_journalPath, this);
+    const QString previous = m_summary->text();
+    m_summary->setText(tr("Planning: reading live state…"));
+    connect(runner, &OperationRunner::planFailed, this, [this, runner, title, previous](const QString& error) {
+        runner->deleteLater();
+        m_summary->setText(previous);
+        ConfirmDialog::inform(this, tr("Cannot plan: %1").arg(title), error, {});
+    });
+    connect(runner, &OperationRunner::planned, this, [this, runner, title, text, previous](const Plan& plan) {
+        m_summary->setText(previous);
+        ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
+        request.title = title;
+        request.text = text;
+        if (!ConfirmDialog::ask(this, request)) {
+            runner->deleteLater();
+            return;
+        }
+        // The matrix follows a deploy machine by machine.
+        connect(runner, &OperationRunner::progressed, this, [this](const StepRecord& step) {
+            if (step.id.startsWith(QStringLiteral("verify:")) && step.state != StepRecord::State::Running)
+                refreshMachine(step.id.section(u':', 1));
+        });
+        m_runs->start(runner, plan, plan.targetName);
+    });
+    runner->plan();
+}
+
+void DeployPane::triggerUpdate()
+{
+    withSetup([this] {
+        const QMap<QString, QString> inputs { { QStringLiteral("packit"), m_inputPackit->text().trimmed() },
+            { QStringLiteral("outpack_server"), m_inputOutpack->text().trimmed() },
+            { QStringLiteral("orderly-runner"), m_inputRunner->text().trimmed() } };
+        if (const QString problem = UpdateWorkflowOperation::inputsError(inputs); !problem.isEmpty()) {
+            ConfirmDialog::inform(this, tr("Cannot trigger the update"), problem, {});
+            return;
+        }
+        launch(std::make_unique<UpdateWorkflowOperation>(*m_setup, inputs),
+            tr("Trigger %1 on %2?").arg(m_inventory.deploy.updateWorkflow, m_inventory.deploy.repository),
+            tr("GitHub runs the update workflow; it opens (or updates) the pull request that bumps the packages."));
+    });
+}
+
+void DeployPane::deployToStaging()
+{
+    if (m_pull.number == 0)
+        return;
+    withSetup([this] {
+        const QString staging = m_inventory.deploy.staging;
+        launch(std::make_unique<DeployOperation>(*m_setup, QStringList { staging }, m_pull.mergeRef()),
+            tr("Deploy pull request #%1 to %2?").arg(m_pull.number).arg(staging),
+            tr("%1 builds and switches to the pull request's test merge (%2). Its services restart where their "
+               "configuration changed.")
+                .arg(staging, m_pull.mergeRef()));
+    });
+}
+
+void DeployPane::checkStaging()
+{
+    if (m_stagingDeployed.isEmpty())
+        return;
+    withSetup([this] {
+        launch(std::make_unique<StagingCheckOperation>(*m_setup, m_inventory.deploy.staging, m_stagingDeployed),
+            tr("Check %1?").arg(m_inventory.deploy.staging),
+            tr("Reads the landing page, each instance's API and the metrics. Changes nothing."));
+    });
+}
+
+void DeployPane::mergePull()
+{
+    if (m_pull.number == 0)
+        return;
+    withSetup([this] {
+        const MergePullOperation::Evidence evidence { m_stagingVerified, manualChecks(true), manualChecks(false) };
+        launch(std::make_unique<MergePullOperation>(*m_setup, m_pull.number, m_pull.headSha, evidence),
+            tr("Merge pull request #%1 into %2?").arg(m_pull.number).arg(m_inventory.deploy.branch),
+            tr("GitHub merges exactly head %1; %2 moves, and every machine is then behind until deployed.")
+                .arg(m_pull.headSha.left(10), m_inventory.deploy.branch));
+    });
+}
+
+void DeployPane::deployAll()
+{
+    withSetup([this] {
+        const QStringList machines = DeployOperation::deployOrder(m_inventory);
+        launch(std::make_unique<DeployOperation>(*m_setup, machines, m_inventory.deploy.branch),
+            tr("Deploy %1 to every machine?").arg(m_inventory.deploy.branch),
+            tr("In turn: %1. The run stops at the first machine that fails.").arg(machines.join(QStringLiteral(", "))));
+    });
+}
+
+void DeployPane::deploySelected()
+{
+    const QString machine = selectedMachine();
+    if (machine.isEmpty())
+        return;
+    withSetup([this, machine] {
+        launch(std::make_unique<DeployOperation>(*m_setup, QStringList { machine }, m_inventory.deploy.branch),
+            tr("Deploy %1 to %2?").arg(m_inventory.deploy.branch, machine),
+            tr("%1 builds and switches to the head of %2.").arg(machine, m_inventory.deploy.branch));
+    });
+}
+
+void DeployPane::onRunFinished(const RunRecord& record)
+{
+    const bool ok = record.outcome == RunRecord::Outcome::Succeeded;
+    const QString operation = record.operation;
+    if (operation == QStringLiteral("deploy-update")) {
+        refreshPull();
+    } else if (operation == QStringLiteral("deploy") || operation == QStringLiteral("deploy-all")) {
+        const QJsonArray machines = record.parameters.value(QStringLiteral("machines")).toArray();
+        if (ok && machines.size() == 1 && machines.first().toString() == m_inventory.deploy.staging
+            && record.parameters.value(QStringLiteral("ref")).toString() == m_pull.mergeRef())
+            m_stagingDeployed = record.parameters.value(QStringLiteral("revision")).toString();
+        for (const QJsonValue& machine : machines)
+            refreshMachine(machine.toString());
+    } else if (operation == QStringLiteral("deploy-checks")) {
+        m_stagingVerified = record.after.value(QStringLiteral("passed")).toBool()
+            ? record.parameters.value(QStringLiteral("expectedRevision")).toString()
+            : QString();
+    } else if (operation == QStringLiteral("deploy-merge")) {
+        refreshPull();
+        refresh();
+    } else {
+        return;
+    }
+    updateFlowButtons();
+}
+
+bool DeployPane::exportMatrix(const QString& path, QString* error) const
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        *error = tr("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    file.write(path.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive) ? m_matrix->toCsv() : m_matrix->toJson());
+    if (!file.flush()) {
+        *error = tr("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+} // namespace opsdeck

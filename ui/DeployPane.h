@@ -1,0 +1,120 @@
+#pragma once
+
+#include "config/Inventory.h"
+#include "deploy/DeploySetup.h"
+#include "deploy/UpdatePull.h"
+#include "runbook/RunRecord.h"
+
+#include "SystemPane.h"
+
+#include <memory>
+#include <optional>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPlainTextEdit;
+class QPushButton;
+class QTableView;
+class QTimer;
+
+namespace opsdeck {
+
+class CredentialStore;
+class DeployMatrixModel;
+class Operation;
+class RunsDock;
+struct Plan;
+
+// The Deploy pane: the commit each machine runs against the branch (refreshed in parallel, by hand or on a
+// timer, exportable), and packit-update-deploy.md as four confirmed steps: trigger the update workflow, deploy
+// its pull request to staging and check it there, merge it, deploy the branch to every machine.
+class DeployPane : public SystemPane
+{
+    Q_OBJECT
+public:
+    DeployPane(const Inventory& inventory,
+        CredentialStore* credentials,
+        RunsDock* runs,
+        const QString& journalPath,
+        QWidget* parent = nullptr);
+    ~DeployPane() override;
+
+    QString title() const override { return tr("Deploy"); }
+    QStringList hosts() const override;
+    void updateHost(const HostStatus&) override { }
+
+    DeployMatrixModel* matrix() const { return m_matrix; }
+    const UpdatePull& pull() const { return m_pull; }
+    bool refreshing() const { return m_refreshing; }
+    // Auto-refresh period in seconds; 0 is off.
+    void setAutoRefresh(int seconds);
+    bool exportMatrix(const QString& path, QString* error) const;
+
+public slots:
+    void refresh();
+    void refreshPull();
+    void triggerUpdate();
+    void deployToStaging();
+    void checkStaging();
+    void mergePull();
+    void deployAll();
+    void deploySelected();
+
+signals:
+    void refreshed();
+    void pullChanged();
+
+protected:
+    void showEvent(QShowEvent* event) override;
+
+private:
+    void withSetup(std::function<void()> then);
+    void refreshMachine(const QString& machine);
+    void launch(std::unique_ptr<Operation> operation, const QString& title, const QString& text);
+    void onRunFinished(const RunRecord& record);
+    void showPull();
+    void updateSummary();
+    void updateFlowButtons();
+    QStringList manualChecks(bool ticked) const;
+    QString selectedMachine() const;
+
+    Inventory m_inventory;
+    CredentialStore* m_credentials;
+    RunsDock* m_runs;
+    QString m_journalPath;
+    std::optional<DeploySetup> m_setup;
+    bool m_resolving = false;
+    QList<std::function<void()>> m_waiting; // for the setup
+    bool m_shown = false;
+    bool m_refreshing = false;
+    QString m_branchHead;
+    QString m_branchTitle;
+
+    UpdatePull m_pull;
+    QString m_stagingDeployed; // the pull request's merge commit, once deployed to staging by this console
+    QString m_stagingVerified; // the commit the automatic staging checks passed on
+
+    DeployMatrixModel* m_matrix;
+    QTableView* m_view;
+    QLabel* m_summary;
+    QComboBox* m_autoRefresh;
+    QTimer* m_timer;
+    QPushButton* m_refreshButton;
+    QPushButton* m_deploySelected;
+    QLineEdit* m_inputPackit;
+    QLineEdit* m_inputOutpack;
+    QLineEdit* m_inputRunner;
+    QPushButton* m_trigger;
+    QLabel* m_pullTitle;
+    QPlainTextEdit* m_pullDetails;
+    QPushButton* m_deployStaging;
+    QPushButton* m_checkStaging;
+    QLabel* m_stagingState;
+    QListWidget* m_checklist;
+    QPushButton* m_merge;
+    QPushButton* m_deployAll;
+};
+
+} // namespace opsdeck
