@@ -293,6 +293,7 @@ int runPlanWipe(const QStringList& arguments)
     if (!resolved)
         return exitCode;
     const auto& [inventory, target] = *resolved;
+    exitCode = Cli::Success;
     planOperation(
         std::make_unique<PackitWipeOperation>(target), inventory, call.isSet(QStringLiteral("json")), &exitCode);
     return exitCode;

@@ -248,7 +248,12 @@ DeployPane::DeployPane(const Inventory& inventory,
     updateFlowButtons();
 }
 
-DeployPane::~DeployPane() = default;
+DeployPane::~DeployPane()
+{
+    // Reads not started yet give up; the ones in flight end within their timeouts.
+    *m_closing = true;
+    m_pool.waitForDone();
+}
 
 QStringList DeployPane::hosts() const
 {
@@ -314,10 +319,10 @@ void DeployPane::refresh()
     withSetup([this] {
         QPointer<DeployMatrixModel> model(m_matrix);
         AsyncTask::run(
-            this,
-            [setup = *m_setup, model] {
+            &m_pool, this,
+            [setup = *m_setup, model, closing = m_closing] {
                 // Each row shows as soon as its machine answers.
-                return DeployMatrixReader(setup).readAll([model](const MachineStatus& status) {
+                return DeployMatrixReader(setup, closing).readAll([model](const MachineStatus& status) {
                     QMetaObject::invokeMethod(
                         model.data(),
                         [model, status] {
@@ -344,7 +349,10 @@ void DeployPane::refreshMachine(const QString& machine)
     m_matrix->setChecking(machine);
     withSetup([this, machine] {
         AsyncTask::run(
-            this, [setup = *m_setup, machine] { return DeployMatrixReader(setup).readOne(machine); },
+            &m_pool, this,
+            [setup = *m_setup, machine, closing = m_closing] {
+                return DeployMatrixReader(setup, closing).readOne(machine);
+            },
             [this](const MachineStatus& status) {
                 m_matrix->setStatus(status);
                 updateSummary();
@@ -358,7 +366,7 @@ void DeployPane::refreshPull()
         return;
     withSetup([this] {
         AsyncTask::run(
-            this,
+            &m_pool, this,
             [setup = *m_setup] {
                 GithubClient github(setup.inventory.github, setup.inventory.deploy, setup.githubToken);
                 QString error;

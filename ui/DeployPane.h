@@ -7,6 +7,8 @@
 
 #include "SystemPane.h"
 
+#include <QThreadPool>
+
 #include <memory>
 #include <optional>
 
@@ -96,6 +98,9 @@ private:
     QString m_stagingDeployed; // the pull request's merge commit, once deployed to staging by this console
     QString m_stagingVerified; // the commit the automatic staging checks passed on
 
+    // Reads run here, not in the global pool: the destructor stops and waits for them.
+    QThreadPool m_pool;
+    std::shared_ptr<std::atomic_bool> m_closing = std::make_shared<std::atomic_bool>(false);
     DeployMatrixModel* m_matrix;
     QTableView* m_view;
     QLabel* m_summary;

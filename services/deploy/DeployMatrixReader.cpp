@@ -43,17 +43,13 @@ QString buildRevision(const QByteArray& text, const QString& metric)
 
 } // namespace
 
-DeployMatrixReader::DeployMatrixReader(DeploySetup setup)
+DeployMatrixReader::DeployMatrixReader(DeploySetup setup, std::shared_ptr<const std::atomic_bool> stop)
     : m_setup(std::move(setup))
+    , m_stop(std::move(stop))
 {
 }
 
 DeployMatrixReader::~DeployMatrixReader() = default;
-
-void DeployMatrixReader::abort()
-{
-    m_aborted = true;
-}
 
 BranchSnapshot DeployMatrixReader::readBranch(GithubClient& github)
 {
@@ -165,7 +161,7 @@ bool DeployMatrixReader::readConfiguration(const DeployMachine& machine, Machine
 {
     QByteArray text;
     QString source;
-    if (m_aborted) {
+    if (stopped()) {
         status->error = QStringLiteral("cancelled");
         return false;
     }
@@ -238,6 +234,8 @@ void DeployMatrixReader::readBuilds(const DeployMachine& machine, MachineStatus*
         const bool packit = job == QStringLiteral("packit-api");
         if ((!packit && job != QStringLiteral("outpack_server")) || project.isEmpty() || !path.startsWith(u'/'))
             continue;
+        if (stopped())
+            break;
         InstanceBuild& build = builds[project];
         build.instance = project;
         const HttpResponse metrics = http.get(QUrl(machine.metricsProxy + path), kReadTimeoutMs);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 
 namespace opsdeck {
 
@@ -20,7 +21,8 @@ class GithubClient;
 class DeployMatrixReader
 {
 public:
-    explicit DeployMatrixReader(DeploySetup setup);
+    // `stop`, when given and set, makes the reads not yet started fail fast (a closing window).
+    explicit DeployMatrixReader(DeploySetup setup, std::shared_ptr<const std::atomic_bool> stop = {});
     ~DeployMatrixReader();
 
     using MachineDone = std::function<void(const MachineStatus&)>;
@@ -33,9 +35,6 @@ public:
 
     BranchSnapshot readBranch(GithubClient& github);
 
-    // Thread-safe: the calls in flight fail fast.
-    void abort();
-
     static constexpr int kConnectTimeoutSeconds = 5;
     static constexpr int kReadTimeoutMs = 10000;
 
@@ -45,8 +44,10 @@ private:
     void readBuilds(const DeployMachine& machine, MachineStatus* status);
     void compare(MachineStatus* status, const BranchSnapshot& branch);
 
+    bool stopped() const { return m_stop && *m_stop; }
+
     DeploySetup m_setup;
-    std::atomic_bool m_aborted = false;
+    std::shared_ptr<const std::atomic_bool> m_stop;
     QMutex m_compareMutex;
     QMap<QString, std::pair<int, QString>> m_compareCache; // deployed revision -> behindBy, status (one refresh)
 };

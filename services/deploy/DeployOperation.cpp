@@ -8,8 +8,10 @@
 #include "runbook/RunContext.h"
 #include "ssh/ShellQuote.h"
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QRegularExpression>
+#include <QStandardPaths>
 #include <QThread>
 
 namespace opsdeck {
@@ -97,6 +99,15 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
             *error = QStringLiteral("machine \"%1\" is not in the inventory").arg(name);
             return false;
         }
+    }
+    // A missing program would fail every machine's step; say so before anything is confirmed.
+    const QString program = inventory.deploy.command.value(0);
+    const QFileInfo programFile(program);
+    if (program.contains(u'/') ? !programFile.isExecutable() : QStandardPaths::findExecutable(program).isEmpty()) {
+        *error = QStringLiteral("cannot find the deploy command's program %1%2: install it, or set deploy.command in "
+                                "the inventory")
+                     .arg(program, program.contains(u'/') ? QString() : QStringLiteral(" on PATH"));
+        return false;
     }
     GithubClient github(inventory.github, inventory.deploy, m_setup.githubToken);
     const auto commit = github.commit(m_ref, error);

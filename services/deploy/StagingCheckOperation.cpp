@@ -64,7 +64,7 @@ bool StagingCheckOperation::makePlan(Plan* plan, QString* error)
 bool StagingCheckOperation::checkLanding(RunContext& context)
 {
     context.begin(QStringLiteral("landing"));
-    HttpClient http(m_setup.inventory.github.caFile);
+    HttpClient http;
     const QString url = m_setup.machine(m_machine)->landingUrl;
     const HttpResponse page = http.get(QUrl(url));
     if (page.status != 200) {
@@ -89,7 +89,7 @@ bool StagingCheckOperation::checkLanding(RunContext& context)
 bool StagingCheckOperation::checkApis(RunContext& context)
 {
     context.begin(QStringLiteral("api"));
-    HttpClient http(m_setup.inventory.github.caFile);
+    HttpClient http;
     QStringList lines, failed;
     for (const QString& instance : std::as_const(m_instances)) {
         const QString url

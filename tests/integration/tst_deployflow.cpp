@@ -258,7 +258,7 @@ void TestDeployFlow::planChangesNothing()
     QCOMPARE(run.exitCode, 0);
     const QJsonObject plan = QJsonDocument::fromJson(run.out).object();
     QCOMPARE(plan[u"operation"_s].toString(), u"deploy"_s);
-    QCOMPARE(plan[u"production"_s].toBool(), true);
+    QCOMPARE(plan[u"environment"_s].toString(), u"production"_s);
     const QJsonArray steps = plan[u"steps"_s].toArray();
     QCOMPARE(steps.size(), 2);
     QVERIFY2(

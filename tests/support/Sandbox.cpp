@@ -138,6 +138,16 @@ int Sandbox::script(const QString& subcommand, const QStringList& arguments) con
     return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
 }
 
+QStringList Sandbox::reachableHostNames() const
+{
+    QStringList names = hostNames();
+    for (const QJsonValue& m : m_json.value(QStringLiteral("machines")).toArray()) {
+        if (m.toObject().value(QStringLiteral("initialState")).toString() == QStringLiteral("unreachable"))
+            names.removeAll(m.toObject().value(QStringLiteral("host")).toString());
+    }
+    return names;
+}
+
 QJsonObject Sandbox::machine(const QString& name) const
 {
     for (const QJsonValue& m : m_json.value(QStringLiteral("machines")).toArray()) {

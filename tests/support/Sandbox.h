@@ -34,6 +34,8 @@ public:
     QJsonObject machine(const QString& name) const;
     QString inventoryPath() const { return m_dir + QStringLiteral("/inventory.yaml"); }
     QStringList hostNames() const;
+    // The hosts whose sshd `up` started (wpia-packit-spare stands for an unreachable machine and is not).
+    QStringList reachableHostNames() const;
     QJsonObject host(const QString& name) const;
     SshTarget target(const QString& name) const; // key auth as root
     SshTarget passwordTarget() const; // the bastion's password user
