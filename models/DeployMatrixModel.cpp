@@ -38,6 +38,7 @@ QString csvField(const QString& value)
     return u'"' + QString(value).replace(u'"', QStringLiteral("\"\"")) + u'"';
 }
 
+// Every instance's revision, for export: "reside 71718c4a, training 71718c4a".
 QString builds(const MachineStatus& status, bool packit)
 {
     QStringList parts;
@@ -46,6 +47,23 @@ QString builds(const MachineStatus& status, bool packit)
         parts << QStringLiteral("%1 %2").arg(b.instance, revision.isEmpty() ? QStringLiteral("?") : revision.left(8));
     }
     return parts.join(QStringLiteral(", "));
+}
+
+// For the table: one revision when the instances agree (as they do after a deploy), else how many differ.
+QString buildsShort(const MachineStatus& status, bool packit)
+{
+    QSet<QString> revisions;
+    for (const InstanceBuild& b : status.instances)
+        revisions.insert(packit ? b.packit : b.outpack);
+    if (revisions.isEmpty())
+        return QStringLiteral("—");
+    if (revisions.size() == 1) {
+        const QString revision = revisions.cbegin()->isEmpty() ? QStringLiteral("?") : revisions.cbegin()->left(8);
+        const qsizetype n = status.instances.size();
+        return n == 1 ? QObject::tr("%1 (1 instance)").arg(revision)
+                      : QObject::tr("%1 (%2 instances)").arg(revision, QString::number(n));
+    }
+    return QObject::tr("%1 different revisions").arg(revisions.size());
 }
 
 } // namespace
@@ -150,9 +168,13 @@ int DeployMatrixModel::columnCount(const QModelIndex& parent) const
 
 QVariant DeployMatrixModel::stateData(const MachineStatus* status, bool checking, int role) const
 {
-    if (checking && (role == Qt::DisplayRole || role == Qt::DecorationRole || role == Qt::ToolTipRole)) {
+    if (checking
+        && (role == Qt::DisplayRole || role == Qt::DecorationRole || role == Qt::ToolTipRole
+            || role == Qt::ForegroundRole)) {
         if (role == Qt::DecorationRole)
             return StatusIcons::icon(StatusIcons::Kind::Busy);
+        if (role == Qt::ForegroundRole)
+            return QBrush(StatusIcons::color(StatusIcons::Kind::Busy));
         return role == Qt::DisplayRole ? tr("Checking…") : tr("Reading what this machine runs…");
     }
     const DeployState state = status ? status->state : DeployState::Unknown;
@@ -239,9 +261,9 @@ QVariant DeployMatrixModel::data(const QModelIndex& index, int role) const
     case NarHash:
         return s->narHash.isEmpty() ? QStringLiteral("—") : s->narHash.left(19) + QStringLiteral("…");
     case Packit:
-        return builds(*s, true);
+        return buildsShort(*s, true);
     case Outpack:
-        return builds(*s, false);
+        return buildsShort(*s, false);
     case Checked:
         return s->checkedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss"));
     case Error:

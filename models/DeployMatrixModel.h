@@ -22,9 +22,9 @@ public:
         Expected,
         Behind,
         NarHash,
+        Checked,
         Packit,
         Outpack,
-        Checked,
         Error,
         ColumnCount
     };

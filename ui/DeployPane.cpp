@@ -156,7 +156,9 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_trigger->setToolTip(
         tr("Run %1 on %2; it opens or updates the update pull request").arg(deploy.updateWorkflow, branch));
     updateForm->addRow(m_trigger);
-    flowLayout->addWidget(update, 2);
+    for (QLineEdit* input : { m_inputPackit, m_inputOutpack, m_inputRunner })
+        input->setMinimumWidth(120);
+    flowLayout->addWidget(update, 3);
 
     auto* pull = stepBox(tr("2. Pull request"), flow);
     auto* pullLayout = new QVBoxLayout(pull);
@@ -171,7 +173,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     pullLayout->addWidget(m_pullDetails, 1);
     auto* refreshPullButton = new QPushButton(tr("Refresh pull request"), pull);
     pullLayout->addWidget(refreshPullButton);
-    flowLayout->addWidget(pull, 3);
+    flowLayout->addWidget(pull, 4);
 
     auto* stagingBox = stepBox(tr("3. Staging: %1").arg(staging), flow);
     auto* stagingLayout = new QVBoxLayout(stagingBox);
@@ -189,8 +191,10 @@ DeployPane::DeployPane(const Inventory& inventory,
         item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
         item->setCheckState(Qt::Unchecked);
     }
+    m_checklist->setWordWrap(true);
+    m_checklist->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     stagingLayout->addWidget(m_checklist, 1);
-    flowLayout->addWidget(stagingBox, 3);
+    flowLayout->addWidget(stagingBox, 4);
 
     auto* release = stepBox(tr("4. Release"), flow);
     auto* releaseLayout = new QVBoxLayout(release);
@@ -356,6 +360,7 @@ void DeployPane::refreshMachine(const QString& machine)
             [this](const MachineStatus& status) {
                 m_matrix->setStatus(status);
                 updateSummary();
+                updateFlowButtons();
             });
     });
 }
@@ -380,10 +385,11 @@ void DeployPane::refreshPull()
                             .arg(result.second.toHtmlEscaped()));
                     return;
                 }
-                if (result.first->headSha != m_pull.headSha) {
-                    // A new head: what was deployed and checked on staging was another commit.
-                    m_stagingDeployed.clear();
+                // Another commit to test: what was checked on staging, by machine and by hand, was not it.
+                if (result.first->testMergeSha != m_pull.testMergeSha) {
                     m_stagingVerified.clear();
+                    for (int i = 0; i < m_checklist->count(); ++i)
+                        m_checklist->item(i)->setCheckState(Qt::Unchecked);
                 }
                 m_pull = *result.first;
                 showPull();
@@ -459,6 +465,14 @@ QString DeployPane::selectedMachine() const
     return rows.isEmpty() ? QString() : m_matrix->machines().value(rows.front().row());
 }
 
+QString DeployPane::stagingDeployed() const
+{
+    const MachineStatus* staging = m_matrix->status(m_inventory.deploy.staging);
+    if (!staging || m_pull.testMergeSha.isEmpty() || staging->revision != m_pull.testMergeSha)
+        return {};
+    return m_pull.testMergeSha;
+}
+
 QStringList DeployPane::manualChecks(bool ticked) const
 {
     QStringList result;
@@ -483,19 +497,21 @@ void DeployPane::updateFlowButtons()
     m_deployStaging->setText(open ? tr("Deploy #%1 to %2…").arg(m_pull.number).arg(staging)
                                   : tr("Deploy the pull request to %1…").arg(staging));
     m_deployStaging->setEnabled(configured && open && !staging.isEmpty());
-    m_checkStaging->setEnabled(configured && open && !m_stagingDeployed.isEmpty());
+    const QString deployed = stagingDeployed();
+    m_checkStaging->setEnabled(configured && open && !deployed.isEmpty());
     m_merge->setText(open ? tr("Merge #%1…").arg(m_pull.number) : tr("Merge the pull request…"));
     m_merge->setEnabled(configured && open);
     m_deployAll->setEnabled(configured);
     QString state;
     if (!open)
         state = tr("Waiting for an update pull request.");
-    else if (m_stagingDeployed.isEmpty())
-        state = tr("#%1 is not deployed to %2 from this console yet.").arg(m_pull.number).arg(staging);
-    else if (m_stagingVerified != m_stagingDeployed)
-        state = tr("#%1 runs on %2 (%3): run the automatic checks.")
+    else if (deployed.isEmpty())
+        state = tr("%1 does not run #%2 (its test merge %3): deploy it there first.")
+                    .arg(staging)
                     .arg(m_pull.number)
-                    .arg(staging, m_stagingDeployed.left(10));
+                    .arg(m_pull.testMergeSha.left(10));
+    else if (m_stagingVerified != deployed)
+        state = tr("#%1 runs on %2 (%3): run the automatic checks.").arg(m_pull.number).arg(staging, deployed.left(10));
     else
         state = tr("<span style='color:#2e7d32'>✔ %1 passed the automatic checks at %2.</span> %3 of %4 manual checks "
                    "ticked.")
@@ -566,10 +582,11 @@ void DeployPane::deployToStaging()
 
 void DeployPane::checkStaging()
 {
-    if (m_stagingDeployed.isEmpty())
+    const QString deployed = stagingDeployed();
+    if (deployed.isEmpty())
         return;
-    withSetup([this] {
-        launch(std::make_unique<StagingCheckOperation>(*m_setup, m_inventory.deploy.staging, m_stagingDeployed),
+    withSetup([this, deployed] {
+        launch(std::make_unique<StagingCheckOperation>(*m_setup, m_inventory.deploy.staging, deployed),
             tr("Check %1?").arg(m_inventory.deploy.staging),
             tr("Reads the landing page, each instance's API and the metrics. Changes nothing."));
     });
@@ -612,15 +629,11 @@ void DeployPane::deploySelected()
 
 void DeployPane::onRunFinished(const RunRecord& record)
 {
-    const bool ok = record.outcome == RunRecord::Outcome::Succeeded;
     const QString operation = record.operation;
     if (operation == QStringLiteral("deploy-update")) {
         refreshPull();
     } else if (operation == QStringLiteral("deploy") || operation == QStringLiteral("deploy-all")) {
         const QJsonArray machines = record.parameters.value(QStringLiteral("machines")).toArray();
-        if (ok && machines.size() == 1 && machines.first().toString() == m_inventory.deploy.staging
-            && record.parameters.value(QStringLiteral("ref")).toString() == m_pull.mergeRef())
-            m_stagingDeployed = record.parameters.value(QStringLiteral("revision")).toString();
         for (const QJsonValue& machine : machines)
             refreshMachine(machine.toString());
     } else if (operation == QStringLiteral("deploy-checks")) {

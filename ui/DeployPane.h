@@ -81,6 +81,8 @@ private:
     void updateFlowButtons();
     QStringList manualChecks(bool ticked) const;
     QString selectedMachine() const;
+    // The pull request's test merge when the staging machine runs it (as the matrix last read), else empty.
+    QString stagingDeployed() const;
 
     Inventory m_inventory;
     CredentialStore* m_credentials;
@@ -95,7 +97,6 @@ private:
     QString m_branchTitle;
 
     UpdatePull m_pull;
-    QString m_stagingDeployed; // the pull request's merge commit, once deployed to staging by this console
     QString m_stagingVerified; // the commit the automatic staging checks passed on
 
     // Reads run here, not in the global pool: the destructor stops and waits for them.

@@ -52,8 +52,9 @@ QJsonObject UpdatePull::toJson() const
     return { { QStringLiteral("number"), number }, { QStringLiteral("title"), title }, { QStringLiteral("url"), url },
         { QStringLiteral("state"), state }, { QStringLiteral("merged"), merged },
         { QStringLiteral("mergeable"), mergeable }, { QStringLiteral("mergeableState"), mergeableState },
-        { QStringLiteral("headSha"), headSha }, { QStringLiteral("commits"), commitList },
-        { QStringLiteral("checks"), checkList }, { QStringLiteral("checksPassed"), checksPassed() } };
+        { QStringLiteral("headSha"), headSha }, { QStringLiteral("testMergeSha"), testMergeSha },
+        { QStringLiteral("commits"), commitList }, { QStringLiteral("checks"), checkList },
+        { QStringLiteral("checksPassed"), checksPassed() } };
 }
 
 std::optional<UpdatePull> UpdatePull::readOpen(GithubClient& github, QString* error)
@@ -84,6 +85,12 @@ std::optional<UpdatePull> UpdatePull::read(GithubClient& github, int number, QSt
     p.mergeableState = pull->value(QStringLiteral("mergeable_state")).toString();
     p.headSha = pull->value(QStringLiteral("head")).toObject().value(QStringLiteral("sha")).toString();
     p.baseRef = pull->value(QStringLiteral("base")).toObject().value(QStringLiteral("ref")).toString();
+    if (p.state == QStringLiteral("open")) {
+        const auto merge = github.commit(p.mergeRef(), error);
+        if (!merge)
+            return std::nullopt;
+        p.testMergeSha = merge->value(QStringLiteral("sha")).toString();
+    }
     const auto commits = github.getList(QStringLiteral("pulls/%1/commits?per_page=100").arg(number), error, 250);
     if (!commits)
         return std::nullopt;

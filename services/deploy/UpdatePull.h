@@ -35,6 +35,7 @@ struct UpdatePull
     QString mergeable; // "true", "false" or "unknown"
     QString mergeableState;
     QString headSha;
+    QString testMergeSha; // what refs/pull/<n>/merge points at: the commit a staging deploy of it runs
     QString baseRef;
     QList<Commit> commits;
     QList<Check> checks;

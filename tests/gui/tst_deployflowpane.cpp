@@ -1,0 +1,132 @@
+// The whole update-and-deploy flow clicked through the Deploy pane offscreen: trigger the update workflow, the
+// pull request appears with its checks, deploy it to staging, the automatic checks, the manual checklist, merge,
+// deploy main everywhere; the matrix ends all up to date. Runs after tst_deployflow (it opens the next pull
+// request on the sandbox's GitHub).
+#include "ConfirmDialog.h"
+#include "DeployMatrixModel.h"
+#include "DeployPane.h"
+#include "MainWindow.h"
+#include "RunsDock.h"
+#include "Sandbox.h"
+
+#include <QApplication>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using namespace opsdeck;
+using namespace opsdeck::test;
+
+class TestDeployFlowPane : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void wholeFlowThroughThePane();
+    void cleanupTestCase();
+
+private:
+    RunRecord click(MainWindow& window, DeployPane* pane, const QString& button);
+
+    Sandbox m_sandbox;
+};
+
+void TestDeployFlowPane::initTestCase()
+{
+    QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
+    const QProcessEnvironment environment = m_sandbox.environment();
+    for (const QString& key : environment.keys()) {
+        if (key.startsWith(u"OPSDECK_"_s))
+            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
+    }
+    // Every machine must be reachable for the deploy to all of them to succeed.
+    QCOMPARE(m_sandbox.script(u"start-host"_s, { u"wpia-packit-spare"_s }), 0);
+}
+
+void TestDeployFlowPane::cleanupTestCase()
+{
+    m_sandbox.script(u"kill-host"_s, { u"wpia-packit-spare"_s });
+}
+
+// Clicks a flow button, confirms the plan, and waits for the run.
+RunRecord TestDeployFlowPane::click(MainWindow& window, DeployPane* pane, const QString& button)
+{
+    auto* widget = pane->findChild<QPushButton*>(button);
+    if (!widget || !widget->isEnabled()) {
+        qWarning("%s is missing or disabled", qPrintable(button));
+        return {};
+    }
+    QSignalSpy finished(window.runs(), &RunsDock::runFinished);
+    ConfirmDialog::setNextAnswer(true);
+    widget->click();
+    if (!finished.wait(180000))
+        return {};
+    return finished.first().first().value<RunRecord>();
+}
+
+void TestDeployFlowPane::wholeFlowThroughThePane()
+{
+    MainWindow window(m_sandbox.inventoryPath());
+    auto* pane = qobject_cast<DeployPane*>(window.pane(u"Deploy"_s));
+    QVERIFY(pane);
+    window.resize(1280, 800);
+    window.show();
+    QSignalSpy refreshed(pane, &DeployPane::refreshed);
+    for (int i = 0; i < window.sidebar()->count(); ++i) {
+        if (window.sidebar()->item(i)->text() == u"Deploy"_s)
+            window.sidebar()->setCurrentRow(i);
+    }
+    QVERIFY(refreshed.wait(60000));
+
+    // 1. Trigger, with one input.
+    pane->findChildren<QLineEdit*>().first()->setText(u"mrc-7000"_s);
+    RunRecord record = click(window, pane, u"triggerUpdate"_s);
+    QCOMPARE(record.operation, u"deploy-update"_s);
+    QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
+    QCOMPARE(record.parameters[u"inputs"_s][u"packit"_s].toString(), u"mrc-7000"_s);
+
+    // 2. The pull request shows, with its commits, and its checks once they pass.
+    QTRY_VERIFY_WITH_TIMEOUT(pane->pull().number > 0, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT((pane->pull().checksPassed() || (pane->refreshPull(), false)), 30000);
+    const int number = pane->pull().number;
+    QVERIFY(pane->findChild<QLabel*>(u"pullTitle"_s)->text().contains(u"#%1"_s.arg(number)));
+
+    // 3. Staging: deploy the pull request, then the automatic checks, then the checklist.
+    record = click(window, pane, u"deployStaging"_s);
+    QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
+    QCOMPARE(record.parameters[u"ref"_s].toString(), u"refs/pull/%1/merge"_s.arg(number));
+    QTRY_VERIFY_WITH_TIMEOUT(pane->findChild<QPushButton*>(u"checkStaging"_s)->isEnabled(), 30000);
+    record = click(window, pane, u"checkStaging"_s);
+    QCOMPARE(record.operation, u"deploy-checks"_s);
+    QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
+    QTRY_VERIFY(pane->findChild<QLabel*>(u"stagingState"_s)->text().contains(u"passed the automatic checks"_s));
+    auto* checklist = pane->findChild<QListWidget*>();
+    for (int i = 0; i < checklist->count(); ++i)
+        checklist->item(i)->setCheckState(Qt::Checked);
+
+    // 4. Merge exactly what was checked, then deploy main everywhere.
+    record = click(window, pane, u"mergePull"_s);
+    QCOMPARE(record.operation, u"deploy-merge"_s);
+    QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
+    QCOMPARE(record.parameters[u"manualChecks"_s].toArray().size(), checklist->count());
+    QCOMPARE(record.parameters[u"stagingVerifiedAt"_s].toString(), record.parameters[u"testMerge"_s].toString());
+    QTRY_VERIFY_WITH_TIMEOUT(!pane->refreshing() && pane->matrix()->count(DeployState::UpToDate) == 0, 60000);
+
+    record = click(window, pane, u"deployAll"_s);
+    QCOMPARE(record.operation, u"deploy-all"_s);
+    QVERIFY2(record.outcome == RunRecord::Outcome::Succeeded, qPrintable(record.summary));
+    const int machines = pane->matrix()->rowCount();
+    QTRY_COMPARE_WITH_TIMEOUT(pane->matrix()->count(DeployState::UpToDate), machines, 60000);
+
+    if (const QByteArray dir = qgetenv("OPSDECK_SCREENSHOT_DIR"); !dir.isEmpty())
+        window.grab().save(QString::fromUtf8(dir) + u"/deploy-flow-done.png"_s);
+}
+
+QTEST_MAIN(TestDeployFlowPane)
+#include "tst_deployflowpane.moc"
