@@ -91,9 +91,10 @@ int runDeployMatrix(const QStringList& arguments)
     } else {
         QList<QStringList> rows;
         for (const MachineStatus& s : matrix)
-            rows << QStringList { s.machine, MachineStatus::stateName(s.state), s.revisionShort(),
-                s.expectedRevision.left(10), s.behindBy < 0 ? QStringLiteral("?") : QString::number(s.behindBy),
-                s.narHash.left(20), s.checkedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss")), s.error };
+            rows << QStringList { s.machine, MachineStatus::stateName(s.state),
+                MachineStatus::shortRevision(s.revision), s.expectedRevision.left(10),
+                s.behindBy < 0 ? QStringLiteral("?") : QString::number(s.behindBy), s.narHash.left(20),
+                s.checkedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss")), s.error };
         printTable({ QStringLiteral("MACHINE"), QStringLiteral("STATE"), QStringLiteral("REVISION"),
                        QStringLiteral("EXPECTED"), QStringLiteral("BEHIND"), QStringLiteral("NARHASH"),
                        QStringLiteral("CHECKED"), QStringLiteral("ERROR") },
@@ -189,6 +190,18 @@ int runDeployRun(const QStringList& arguments)
               << "\" is not a machine of the inventory (machines: " << names.join(QStringLiteral(", "))
               << "); nothing was run\n";
         return Cli::Usage;
+    }
+    // Refused before anything is read: the engine checks again, but a wrong name must not depend on GitHub being up.
+    if (!call.isSet(QStringLiteral("plan"))) {
+        if (setup->machine(machine)->tags.readOnly) {
+            err() << "opsdeck: refused: " << machine << " is tagged readOnly in the inventory: deploy is refused\n";
+            return Cli::Refused;
+        }
+        if (call.isSet(QStringLiteral("confirm")) && call.value(QStringLiteral("confirm")) != machine) {
+            err() << "opsdeck: refused: the confirmation \"" << call.value(QStringLiteral("confirm"))
+                  << "\" does not name the target: type \"" << machine << "\" to deploy to " << machine << "\n";
+            return Cli::Refused;
+        }
     }
     return planOrRun(call, std::make_unique<DeployOperation>(*setup, QStringList { machine }, ref), *setup,
         QStringLiteral("the machine's name"));

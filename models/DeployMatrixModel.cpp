@@ -73,14 +73,6 @@ DeployMatrixModel::DeployMatrixModel(QObject* parent)
 {
 }
 
-QString DeployMatrixModel::shortHash(const QString& revision)
-{
-    if (revision.isEmpty())
-        return QStringLiteral("—");
-    return revision.endsWith(QStringLiteral("-dirty")) ? revision.left(10) + QStringLiteral("-dirty")
-                                                       : revision.left(10);
-}
-
 void DeployMatrixModel::setMachines(const QStringList& machines)
 {
     beginResetModel();
@@ -253,9 +245,9 @@ QVariant DeployMatrixModel::data(const QModelIndex& index, int role) const
         return {};
     switch (column) {
     case Deployed:
-        return shortHash(s->revision);
+        return s->revision.isEmpty() ? QStringLiteral("—") : MachineStatus::shortRevision(s->revision);
     case Expected:
-        return shortHash(s->expectedRevision);
+        return s->expectedRevision.isEmpty() ? QStringLiteral("—") : MachineStatus::shortRevision(s->expectedRevision);
     case Behind:
         return s->behindBy < 0 ? QStringLiteral("—") : QString::number(s->behindBy);
     case NarHash:

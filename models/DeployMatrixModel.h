@@ -50,8 +50,6 @@ public:
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
-    static QString shortHash(const QString& revision);
-
 private:
     QVariant stateData(const MachineStatus* status, bool checking, int role) const;
 

@@ -28,6 +28,7 @@
 #include <QPlainTextEdit>
 #include <QPointer>
 #include <QPushButton>
+#include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
 #include <QTimer>
@@ -68,7 +69,9 @@ DeployPane::DeployPane(const Inventory& inventory,
     , m_runs(runs)
     , m_journalPath(journalPath)
     , m_matrix(new DeployMatrixModel(this))
+    , m_sorted(new QSortFilterProxyModel(this))
     , m_view(new QTableView(this))
+    , m_filter(new QLineEdit(this))
     , m_summary(new QLabel(this))
     , m_autoRefresh(new QComboBox(this))
     , m_timer(new QTimer(this))
@@ -120,6 +123,10 @@ DeployPane::DeployPane(const Inventory& inventory,
     auto* exportButton = new QPushButton(tr("Export…"), this);
     exportButton->setToolTip(tr("Save the matrix as CSV or JSON (the same fields as opsdeck deploy matrix --json)"));
     bar->addWidget(exportButton);
+    m_filter->setPlaceholderText(tr("Filter machines…"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setMaximumWidth(220);
+    bar->addWidget(m_filter);
     bar->addStretch(1);
     m_deploySelected->setObjectName(QStringLiteral("deploySelected"));
     bar->addWidget(m_deploySelected);
@@ -128,7 +135,12 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_summary->setTextFormat(Qt::RichText);
     layout->addWidget(m_summary);
 
-    m_view->setModel(m_matrix);
+    m_sorted->setSourceModel(m_matrix);
+    m_sorted->setFilterKeyColumn(-1);
+    m_sorted->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_view->setModel(m_sorted);
+    m_view->setSortingEnabled(true);
+    m_view->sortByColumn(-1, Qt::AscendingOrder); // inventory order until a header is clicked
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->verticalHeader()->hide();
@@ -143,6 +155,10 @@ DeployPane::DeployPane(const Inventory& inventory,
 
     auto* update = stepBox(tr("1. Update packages"), flow);
     auto* updateForm = new QFormLayout(update);
+    m_inputPackit->setObjectName(QStringLiteral("inputPackit"));
+    m_inputOutpack->setObjectName(QStringLiteral("inputOutpackServer"));
+    m_inputRunner->setObjectName(QStringLiteral("inputOrderlyRunner"));
+    m_filter->setObjectName(QStringLiteral("matrixFilter"));
     m_inputPackit->setPlaceholderText(tr("latest (HEAD)"));
     m_inputOutpack->setPlaceholderText(tr("latest (HEAD)"));
     m_inputRunner->setPlaceholderText(tr("main"));
@@ -216,6 +232,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     layout->addWidget(splitter, 1);
 
     connect(m_refreshButton, &QPushButton::clicked, this, &DeployPane::refresh);
+    connect(m_filter, &QLineEdit::textChanged, m_sorted, &QSortFilterProxyModel::setFilterFixedString);
     connect(m_autoRefresh, &QComboBox::currentIndexChanged, this,
         [this] { setAutoRefresh(m_autoRefresh->currentData().toInt()); });
     connect(m_timer, &QTimer::timeout, this, [this] {
@@ -311,34 +328,45 @@ void DeployPane::setAutoRefresh(int seconds)
         m_autoRefresh->setCurrentIndex(index);
 }
 
+void DeployPane::applyStatus(const MachineStatus& status, quint64 generation)
+{
+    if (m_wanted.value(status.machine) != generation)
+        return;
+    m_matrix->setStatus(status);
+    updateSummary();
+    updateFlowButtons();
+}
+
 void DeployPane::refresh()
 {
     if (m_refreshing)
         return;
     m_refreshing = true;
     m_refreshButton->setEnabled(false);
-    for (const QString& machine : m_matrix->machines())
+    const quint64 generation = ++m_generation;
+    for (const QString& machine : m_matrix->machines()) {
+        m_wanted.insert(machine, generation);
         m_matrix->setChecking(machine);
+    }
     updateSummary();
-    withSetup([this] {
-        QPointer<DeployMatrixModel> model(m_matrix);
+    withSetup([this, generation] {
+        QPointer<DeployPane> pane(this);
         AsyncTask::run(
             &m_pool, this,
-            [setup = *m_setup, model, closing = m_closing] {
+            [setup = *m_setup, pane, generation, closing = m_closing] {
                 // Each row shows as soon as its machine answers.
-                return DeployMatrixReader(setup, closing).readAll([model](const MachineStatus& status) {
+                DeployMatrixReader(setup, closing).readAll([pane, generation](const MachineStatus& status) {
                     QMetaObject::invokeMethod(
-                        model.data(),
-                        [model, status] {
-                            if (model)
-                                model->setStatus(status);
+                        pane.data(),
+                        [pane, status, generation] {
+                            if (pane)
+                                pane->applyStatus(status, generation);
                         },
                         Qt::QueuedConnection);
                 });
+                return true;
             },
-            [this](const QList<MachineStatus>& statuses) {
-                for (const MachineStatus& status : statuses)
-                    m_matrix->setStatus(status);
+            [this](bool) {
                 m_refreshing = false;
                 m_refreshButton->setEnabled(true);
                 updateSummary();
@@ -350,18 +378,16 @@ void DeployPane::refresh()
 
 void DeployPane::refreshMachine(const QString& machine)
 {
+    const quint64 generation = ++m_generation;
+    m_wanted.insert(machine, generation);
     m_matrix->setChecking(machine);
-    withSetup([this, machine] {
+    withSetup([this, machine, generation] {
         AsyncTask::run(
             &m_pool, this,
             [setup = *m_setup, machine, closing = m_closing] {
                 return DeployMatrixReader(setup, closing).readOne(machine);
             },
-            [this](const MachineStatus& status) {
-                m_matrix->setStatus(status);
-                updateSummary();
-                updateFlowButtons();
-            });
+            [this, generation](const MachineStatus& status) { applyStatus(status, generation); });
     });
 }
 
@@ -369,7 +395,8 @@ void DeployPane::refreshPull()
 {
     if (m_inventory.deploy.repository.isEmpty())
         return;
-    withSetup([this] {
+    const quint64 generation = ++m_pullGeneration;
+    withSetup([this, generation] {
         AsyncTask::run(
             &m_pool, this,
             [setup = *m_setup] {
@@ -378,7 +405,9 @@ void DeployPane::refreshPull()
                 auto pull = UpdatePull::readOpen(github, &error);
                 return std::pair(pull, error);
             },
-            [this](const std::pair<std::optional<UpdatePull>, QString>& result) {
+            [this, generation](const std::pair<std::optional<UpdatePull>, QString>& result) {
+                if (generation != m_pullGeneration)
+                    return;
                 if (!result.first) {
                     m_pullTitle->setText(
                         tr("<span style='color:#c62828'>Cannot read the update pull request: %1</span>")
@@ -462,7 +491,7 @@ void DeployPane::updateSummary()
 QString DeployPane::selectedMachine() const
 {
     const QModelIndexList rows = m_view->selectionModel()->selectedRows();
-    return rows.isEmpty() ? QString() : m_matrix->machines().value(rows.front().row());
+    return rows.isEmpty() ? QString() : m_matrix->machines().value(m_sorted->mapToSource(rows.front()).row());
 }
 
 QString DeployPane::stagingDeployed() const
@@ -500,7 +529,12 @@ void DeployPane::updateFlowButtons()
     const QString deployed = stagingDeployed();
     m_checkStaging->setEnabled(configured && open && !deployed.isEmpty());
     m_merge->setText(open ? tr("Merge #%1…").arg(m_pull.number) : tr("Merge the pull request…"));
-    m_merge->setEnabled(configured && open);
+    // The runbook merges what passed on staging; the CLI can merge without, with the plan saying so.
+    m_merge->setEnabled(configured && open && !deployed.isEmpty() && m_stagingVerified == deployed);
+    m_merge->setToolTip(m_merge->isEnabled()
+            ? tr("Merge exactly the checked head into %1").arg(m_inventory.deploy.branch)
+            : tr("Deploy the pull request to staging and pass the automatic checks "
+                 "first"));
     m_deployAll->setEnabled(configured);
     QString state;
     if (!open)
@@ -529,6 +563,9 @@ void DeployPane::launch(std::unique_ptr<Operation> operation, const QString& tit
     connect(runner, &OperationRunner::planFailed, this, [this, runner, title, previous](const QString& error) {
         runner->deleteLater();
         m_summary->setText(previous);
+        // A token found wrong is looked up again next time (the admin may have stored a new one meanwhile).
+        if (error.contains(QStringLiteral(": 401 ")))
+            m_setup.reset();
         ConfirmDialog::inform(this, tr("Cannot plan: %1").arg(title), error, {});
     });
     connect(runner, &OperationRunner::planned, this, [this, runner, title, text, previous](const Plan& plan) {

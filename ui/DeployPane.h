@@ -2,6 +2,7 @@
 
 #include "config/Inventory.h"
 #include "deploy/DeploySetup.h"
+#include "deploy/MachineStatus.h"
 #include "deploy/UpdatePull.h"
 #include "runbook/RunRecord.h"
 
@@ -18,6 +19,7 @@ class QLineEdit;
 class QListWidget;
 class QPlainTextEdit;
 class QPushButton;
+class QSortFilterProxyModel;
 class QTableView;
 class QTimer;
 
@@ -73,6 +75,7 @@ protected:
 
 private:
     void withSetup(std::function<void()> then);
+    void applyStatus(const MachineStatus& status, quint64 generation);
     void refreshMachine(const QString& machine);
     void launch(std::unique_ptr<Operation> operation, const QString& title, const QString& text);
     void onRunFinished(const RunRecord& record);
@@ -93,8 +96,10 @@ private:
     QList<std::function<void()>> m_waiting; // for the setup
     bool m_shown = false;
     bool m_refreshing = false;
-    QString m_branchHead;
-    QString m_branchTitle;
+    // Per machine, the newest read asked for: an older answer arriving later is dropped.
+    QHash<QString, quint64> m_wanted;
+    quint64 m_generation = 0;
+    quint64 m_pullGeneration = 0;
 
     UpdatePull m_pull;
     QString m_stagingVerified; // the commit the automatic staging checks passed on
@@ -103,7 +108,9 @@ private:
     QThreadPool m_pool;
     std::shared_ptr<std::atomic_bool> m_closing = std::make_shared<std::atomic_bool>(false);
     DeployMatrixModel* m_matrix;
+    QSortFilterProxyModel* m_sorted;
     QTableView* m_view;
+    QLineEdit* m_filter;
     QLabel* m_summary;
     QComboBox* m_autoRefresh;
     QTimer* m_timer;

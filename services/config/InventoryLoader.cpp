@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QFile>
 #include <QHash>
+#include <QHostAddress>
 #include <QRegularExpression>
 #include <QSet>
 #include <QStandardPaths>
@@ -759,8 +760,17 @@ void Parser::readGithub(const Entry& e)
     if (!f)
         return;
     GithubConfig& g = m_inventory.github;
-    if (const auto url = readUrl(*f, u"apiUrl"_s))
-        g.apiUrl = url->endsWith(u'/') ? url->chopped(1) : *url;
+    if (const auto url = readUrl(*f, u"apiUrl"_s)) {
+        // The token goes with every call: never in clear text over a network.
+        const QUrl parsed(*url);
+        const bool loopback = parsed.host() == u"localhost"_s || QHostAddress(parsed.host()).isLoopback();
+        if (parsed.scheme() != u"https"_s && !loopback)
+            error(f->find(u"apiUrl"_s)->valuePos(),
+                u"github apiUrl %1 is not allowed: use https:// (the token is sent with every call)"_s.arg(
+                    NameRules::quoted(*url)));
+        else
+            g.apiUrl = url->endsWith(u'/') ? url->chopped(1) : *url;
+    }
     if (const auto caFile = readLocalPath(*f, u"caFile"_s))
         g.caFile = *caFile;
     if (const auto tokenEnv = readEnvName(*f, u"tokenEnv"_s))

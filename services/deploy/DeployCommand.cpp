@@ -5,6 +5,7 @@
 
 #include <QDeadlineTimer>
 #include <QProcess>
+#include <QStringDecoder>
 
 #include <csignal>
 #include <unistd.h>
@@ -40,13 +41,15 @@ Result run(const QStringList& argv, RunContext& context, int timeoutMs)
                            .arg(argv.front(), process.errorString());
         return result;
     }
+    // A character may be split across reads.
+    QStringDecoder decoder(QStringDecoder::Utf8);
     const QDeadlineTimer deadline(timeoutMs);
     QDeadlineTimer killAt(QDeadlineTimer::Forever);
     bool timedOut = false;
     while (process.state() != QProcess::NotRunning) {
         process.waitForReadyRead(200);
         if (const QByteArray data = process.readAll(); !data.isEmpty())
-            context.output(QString::fromUtf8(data));
+            context.output(decoder.decode(data));
         const bool stop = context.cancelled() || deadline.hasExpired();
         if (stop && killAt.isForever()) {
             timedOut = !context.cancelled();
@@ -59,7 +62,7 @@ Result run(const QStringList& argv, RunContext& context, int timeoutMs)
         }
     }
     if (const QByteArray rest = process.readAll(); !rest.isEmpty())
-        context.output(QString::fromUtf8(rest));
+        context.output(decoder.decode(rest));
     result.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     result.cancelled = context.cancelled();
     result.ok = !result.cancelled && !timedOut && result.exitCode == 0;

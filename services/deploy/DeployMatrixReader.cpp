@@ -1,6 +1,7 @@
 #include "deploy/DeployMatrixReader.h"
 
 #include "config/CommandTemplates.h"
+#include "config/NameRules.h"
 #include "core/Logging.h"
 #include "deploy/GithubClient.h"
 #include "deploy/PrometheusText.h"
@@ -11,6 +12,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMutexLocker>
+#include <QRegularExpression>
 #include <QThreadPool>
 
 #include <future>
@@ -23,16 +25,29 @@ namespace {
 const QString kConfigurationInfo = QStringLiteral("nixos_configuration_info");
 const QString kSourceInfo = QStringLiteral("nixos_source_info");
 
-// The sample describing `machine`: the one with its hostname, else the only one.
+// The sample describing `machine`: the one with its hostname, else the only one if it names no host. One naming
+// another host is not this machine's: the inventory may point at the wrong address.
 std::optional<PrometheusSample> sampleFor(const QList<PrometheusSample>& samples, const QString& machine)
 {
     const auto named = PrometheusText::find(samples, kConfigurationInfo, QStringLiteral("hostname"), machine);
     if (!named.isEmpty())
         return named.front();
     const auto any = PrometheusText::find(samples, kConfigurationInfo);
-    if (any.size() == 1)
+    if (any.size() == 1 && any.front().labels.value(QStringLiteral("hostname")).isEmpty())
         return any.front();
     return std::nullopt;
+}
+
+void addError(MachineStatus* status, const QString& error)
+{
+    if (!error.isEmpty())
+        status->error = status->error.isEmpty() ? error : status->error + QStringLiteral("; ") + error;
+}
+
+bool isCommitSha(const QString& revision)
+{
+    static const QRegularExpression sha(QStringLiteral("^[0-9a-f]{40}$"));
+    return sha.match(revision).hasMatch();
 }
 
 QString buildRevision(const QByteArray& text, const QString& metric)
@@ -60,14 +75,13 @@ BranchSnapshot DeployMatrixReader::readBranch(GithubClient& github)
                                       "machines with a branch");
         return branch;
     }
+    if (stopped()) {
+        branch.error = QStringLiteral("cancelled");
+        return branch;
+    }
     QString error;
     if (const auto head = github.commit(deploy.branch, &error)) {
         branch.revision = head->value(QStringLiteral("sha")).toString();
-        branch.title = head->value(QStringLiteral("commit"))
-                           .toObject()
-                           .value(QStringLiteral("message"))
-                           .toString()
-                           .section(u'\n', 0, 0);
     } else {
         branch.error = error;
         return branch;
@@ -102,7 +116,7 @@ QList<MachineStatus> DeployMatrixReader::readAll(const MachineDone& each)
     std::promise<BranchSnapshot> branchPromise;
     std::shared_future<BranchSnapshot> branch = branchPromise.get_future().share();
     pool.start([this, &branchPromise] {
-        GithubClient github(m_setup.inventory.github, m_setup.inventory.deploy, m_setup.githubToken);
+        GithubClient github(m_setup.inventory.github, m_setup.inventory.deploy, m_setup.githubToken, m_stop);
         branchPromise.set_value(readBranch(github));
     });
     QList<MachineStatus> results(machines.size());
@@ -127,7 +141,7 @@ MachineStatus DeployMatrixReader::readOne(const QString& name)
         return status;
     }
     return readMachine(*machine, [this] {
-        GithubClient github(m_setup.inventory.github, m_setup.inventory.deploy, m_setup.githubToken);
+        GithubClient github(m_setup.inventory.github, m_setup.inventory.deploy, m_setup.githubToken, m_stop);
         return readBranch(github);
     });
 }
@@ -145,11 +159,16 @@ MachineStatus DeployMatrixReader::readMachine(
     const BranchSnapshot snapshot = branch();
     status.expectedRevision = snapshot.revision;
     status.expectedNarHash = snapshot.narHashByMachine.value(machine.name);
-    if (read && !status.revision.isEmpty() && !snapshot.revision.isEmpty())
-        compare(&status, snapshot);
+    // "unknown" (packit-infra's fallback) or anything else that is no commit cannot be compared.
+    const QString deployed = status.dirty ? status.revision.chopped(6) : status.revision;
+    if (read && isCommitSha(deployed) && !snapshot.revision.isEmpty())
+        compare(&status, deployed, snapshot);
     status.state = DeployClassifier::classify(status, snapshot, !read);
-    if (!snapshot.error.isEmpty() && status.state == DeployState::Unknown)
-        status.error = status.error.isEmpty() ? snapshot.error : status.error + QStringLiteral("; ") + snapshot.error;
+    if (status.compareStatus == QStringLiteral("behind"))
+        addError(&status,
+            QStringLiteral("runs %1, which %2 does not contain: deployed from an unmerged branch?")
+                .arg(deployed.left(10), m_setup.inventory.deploy.branch));
+    addError(&status, snapshot.error);
     status.checkedAt = QDateTime::currentDateTimeUtc();
     status.elapsedMs = clock.elapsed();
     qCDebug(lcDeploy) << machine.name << MachineStatus::stateName(status.state) << status.elapsedMs << "ms"
@@ -179,6 +198,10 @@ bool DeployMatrixReader::readConfiguration(const DeployMachine& machine, Machine
         QString templateError;
         const QStringList argv = CommandTemplates::expand(host->commands.value(QStringLiteral("readMetrics")),
             { { QStringLiteral("file"), { file } } }, &templateError);
+        if (argv.isEmpty()) {
+            status->error = QStringLiteral("command template readMetrics of %1: %2").arg(host->name, templateError);
+            return false;
+        }
         std::unique_ptr<SshCommand> command(session.exec(argv, kReadTimeoutMs));
         command->waitForFinished();
         const ExecResult result = command->result();
@@ -191,12 +214,11 @@ bool DeployMatrixReader::readConfiguration(const DeployMachine& machine, Machine
     } else {
         const QString url = machine.metricsProxy + QStringLiteral("/targets/node_exporter");
         source = url;
-        HttpClient http;
+        HttpClient http({}, m_stop);
         const HttpResponse response = http.get(QUrl(url), kReadTimeoutMs);
         if (!response.ok()) {
-            status->error
-                = QStringLiteral("cannot read %1: %2; check that the machine and its metrics proxy are up")
-                      .arg(url, response.answered() ? QStringLiteral("HTTP %1").arg(response.status) : response.error);
+            status->error = QStringLiteral("cannot read %1: %2; check that the machine and its metrics proxy are up")
+                                .arg(url, response.describe());
             return false;
         }
         text = response.body;
@@ -204,7 +226,9 @@ bool DeployMatrixReader::readConfiguration(const DeployMachine& machine, Machine
     const auto sample = sampleFor(PrometheusText::parse(text), machine.name);
     if (!sample) {
         // Reachable, but nothing to compare: say so, it is not an outage.
-        status->error = QStringLiteral("%1 has no nixos_configuration_info line for %2").arg(source, machine.name);
+        status->error = QStringLiteral("%1 has no nixos_configuration_info line with hostname=\"%2\": is the "
+                                       "inventory's address for %2 right?")
+                            .arg(source, machine.name);
         return true;
     }
     status->revision = sample->labels.value(QStringLiteral("revision"));
@@ -215,13 +239,11 @@ bool DeployMatrixReader::readConfiguration(const DeployMachine& machine, Machine
 
 void DeployMatrixReader::readBuilds(const DeployMachine& machine, MachineStatus* status)
 {
-    HttpClient http;
+    HttpClient http({}, m_stop);
     const QString targetsUrl = machine.metricsProxy + QStringLiteral("/targets");
     const HttpResponse targets = http.get(QUrl(targetsUrl), kReadTimeoutMs);
     if (!targets.ok()) {
-        status->error
-            = QStringLiteral("build info: cannot read %1: %2")
-                  .arg(targetsUrl, targets.answered() ? QStringLiteral("HTTP %1").arg(targets.status) : targets.error);
+        addError(status, QStringLiteral("build info: cannot read %1: %2").arg(targetsUrl, targets.describe()));
         return;
     }
     // http_sd: one entry per job and instance; its labels say which metrics path serves it.
@@ -232,7 +254,9 @@ void DeployMatrixReader::readBuilds(const DeployMachine& machine, MachineStatus*
         const QString project = labels.value(QStringLiteral("project")).toString();
         const QString path = labels.value(QStringLiteral("__metrics_path__")).toString();
         const bool packit = job == QStringLiteral("packit-api");
-        if ((!packit && job != QStringLiteral("outpack_server")) || project.isEmpty() || !path.startsWith(u'/'))
+        // The names go into URLs and the staging checks: only instance names and plain paths are taken.
+        if ((!packit && job != QStringLiteral("outpack_server")) || !NameRules::isValidName(project)
+            || !path.startsWith(u'/') || path.contains(QStringLiteral("..")) || path.contains(u'@'))
             continue;
         if (stopped())
             break;
@@ -240,8 +264,7 @@ void DeployMatrixReader::readBuilds(const DeployMachine& machine, MachineStatus*
         build.instance = project;
         const HttpResponse metrics = http.get(QUrl(machine.metricsProxy + path), kReadTimeoutMs);
         if (!metrics.ok()) {
-            build.error += QStringLiteral("%1: %2 ").arg(
-                job, metrics.answered() ? QStringLiteral("HTTP %1").arg(metrics.status) : metrics.error);
+            build.error += QStringLiteral("%1: %2 ").arg(job, metrics.describe());
             continue;
         }
         const QString revision = buildRevision(metrics.body,
@@ -254,35 +277,44 @@ void DeployMatrixReader::readBuilds(const DeployMachine& machine, MachineStatus*
     }
 }
 
-void DeployMatrixReader::compare(MachineStatus* status, const BranchSnapshot& branch)
+void DeployMatrixReader::compare(MachineStatus* status, const QString& deployed, const BranchSnapshot& branch)
 {
-    const QString deployed = status->dirty ? status->revision.chopped(6) : status->revision;
     if (deployed == branch.revision) {
         status->behindBy = 0;
         status->compareStatus = QStringLiteral("identical");
         return;
     }
+    std::promise<Comparison> promise;
+    std::shared_future<Comparison> answer;
+    bool mine = false;
     {
         QMutexLocker lock(&m_compareMutex);
-        if (const auto cached = m_compareCache.constFind(deployed); cached != m_compareCache.cend()) {
-            status->behindBy = cached->first;
-            status->compareStatus = cached->second;
-            return;
+        const auto cached = m_compareCache.constFind(deployed);
+        if (cached != m_compareCache.cend()) {
+            answer = *cached;
+        } else {
+            answer = promise.get_future().share();
+            m_compareCache.insert(deployed, answer);
+            mine = true;
         }
     }
-    GithubClient github(m_setup.inventory.github, m_setup.inventory.deploy, m_setup.githubToken);
-    QString error;
-    const auto result = github.compare(deployed, branch.revision, &error);
-    if (!result) {
-        status->error = QStringLiteral("cannot compare %1 with %2: %3")
-                            .arg(deployed.left(10), m_setup.inventory.deploy.branch, error);
-        return;
+    if (mine) {
+        Comparison comparison;
+        GithubClient github(m_setup.inventory.github, m_setup.inventory.deploy, m_setup.githubToken, m_stop);
+        // compare/<deployed>...<branch>: "ahead" means the branch has commits the machine lacks.
+        if (const auto result = github.compare(deployed, branch.revision, &comparison.error)) {
+            comparison.behindBy = result->value(QStringLiteral("ahead_by")).toInt();
+            comparison.status = result->value(QStringLiteral("status")).toString();
+        }
+        promise.set_value(comparison);
     }
-    // compare/<deployed>...<branch>: "ahead" means the branch has commits the machine lacks.
-    status->behindBy = result->value(QStringLiteral("ahead_by")).toInt();
-    status->compareStatus = result->value(QStringLiteral("status")).toString();
-    QMutexLocker lock(&m_compareMutex);
-    m_compareCache.insert(deployed, { status->behindBy, status->compareStatus });
+    const Comparison& comparison = answer.get();
+    status->behindBy = comparison.behindBy;
+    status->compareStatus = comparison.status;
+    if (!comparison.error.isEmpty())
+        addError(status,
+            QStringLiteral("cannot compare %1 with %2: %3")
+                .arg(deployed.left(10), m_setup.inventory.deploy.branch, comparison.error));
 }
 
 } // namespace opsdeck

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <memory>
 
 namespace opsdeck {
@@ -42,14 +43,22 @@ private:
     MachineStatus readMachine(const DeployMachine& machine, const std::function<BranchSnapshot()>& branch);
     bool readConfiguration(const DeployMachine& machine, MachineStatus* status);
     void readBuilds(const DeployMachine& machine, MachineStatus* status);
-    void compare(MachineStatus* status, const BranchSnapshot& branch);
+    void compare(MachineStatus* status, const QString& deployed, const BranchSnapshot& branch);
 
     bool stopped() const { return m_stop && *m_stop; }
 
     DeploySetup m_setup;
     std::shared_ptr<const std::atomic_bool> m_stop;
+    struct Comparison
+    {
+        int behindBy = -1;
+        QString status; // GitHub's compare status
+        QString error;
+    };
     QMutex m_compareMutex;
-    QMap<QString, std::pair<int, QString>> m_compareCache; // deployed revision -> behindBy, status (one refresh)
+    // Deployed revision -> GitHub's answer, for one refresh. The first machine on a revision asks; the others wait
+    // for its answer rather than ask again (GitHub frowns on concurrent calls for the same thing).
+    QMap<QString, std::shared_future<Comparison>> m_compareCache;
 };
 
 } // namespace opsdeck

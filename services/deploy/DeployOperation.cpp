@@ -131,6 +131,8 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
     // Typing a list of machines would be error-prone; GitHub's own habit is to type the repository's name.
     plan->targetName = m_machines.size() == 1 ? m_machines.front() : inventory.deploy.repo();
     plan->verb = QStringLiteral("Deploy");
+    // One deploy per repository at a time, across consoles: two runs must never switch one machine at once.
+    plan->lock = QStringLiteral("deploy:") + inventory.deploy.repository;
     plan->irreversible = false;
     plan->parameters = { { QStringLiteral("machines"), QJsonArray::fromStringList(m_machines) },
         { QStringLiteral("ref"), m_ref }, { QStringLiteral("revision"), m_revision },
@@ -147,7 +149,9 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
         production += machine.tags.production ? 1 : 0;
         current.append(status.toJson());
         lines << QStringLiteral("%1 runs %2 (%3)%4")
-                     .arg(status.machine, status.revision.isEmpty() ? QStringLiteral("?") : status.revisionShort(),
+                     .arg(status.machine,
+                         status.revision.isEmpty() ? QStringLiteral("?")
+                                                   : MachineStatus::shortRevision(status.revision),
                          MachineStatus::stateName(status.state),
                          status.error.isEmpty() ? QString() : QStringLiteral(": ") + status.error);
         if (status.state == DeployState::Unreachable) {
@@ -173,10 +177,19 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
                 : machine.metricsProxy + QStringLiteral("/targets/node_exporter"),
             QStringLiteral("nixos_configuration_info has revision=\"%1\"").arg(m_revision) };
     }
-    if (m_ref.startsWith(QStringLiteral("refs/pull/")))
+    if (m_ref.startsWith(QStringLiteral("refs/pull/"))) {
         plan->warnings << QStringLiteral("%1 is a pull request's test merge: once the pull request is merged, deploy "
                                          "%2 again, because the merged commit has a different hash")
                               .arg(m_ref, inventory.deploy.branch);
+        for (const QString& name : std::as_const(m_machines)) {
+            if (name != inventory.deploy.staging)
+                plan->warnings << QStringLiteral("%1 is not the staging machine (%2): the runbook deploys pull "
+                                                 "requests to staging only")
+                                      .arg(name,
+                                          inventory.deploy.staging.isEmpty() ? QStringLiteral("none set")
+                                                                             : inventory.deploy.staging);
+        }
+    }
     if (production > 0)
         plan->warnings << QStringLiteral("switching restarts the services whose configuration changed: Packit on "
                                          "production machines is briefly unavailable");
@@ -220,6 +233,23 @@ bool DeployOperation::execute(const Plan& plan, RunContext& context)
 bool DeployOperation::deployOne(const DeployMachine& machine, RunContext& context)
 {
     context.begin(stepId(QStringLiteral("deploy"), machine.name));
+    if (context.cancelled()) {
+        context.cancelStep(QStringLiteral("cancelled before it started"));
+        return false;
+    }
+    // nix resolves the ref itself: if it moved since the plan, it would build a commit nobody confirmed.
+    GithubClient github(m_setup.inventory.github, m_setup.inventory.deploy, m_setup.githubToken);
+    QString error;
+    const auto now = github.commit(m_ref, &error);
+    if (!now || now->value(QStringLiteral("sha")).toString() != m_revision) {
+        context.fail(now ? QStringLiteral("%1 moved to %2 since the plan (%3): nothing was deployed to %4; plan again "
+                                          "to deploy the new commit")
+                               .arg(m_ref, now->value(QStringLiteral("sha")).toString().left(10), m_revision.left(10),
+                                   machine.name)
+                         : QStringLiteral("cannot check that %1 is still %2: %3; nothing was deployed to %4")
+                               .arg(m_ref, m_revision.left(10), error, machine.name));
+        return false;
+    }
     const QStringList argv = commandFor(m_setup, machine.name, m_ref);
     const DeployCommand::Result result = DeployCommand::run(argv, context, kDeployTimeoutMs);
     if (!result.ok) {
@@ -239,6 +269,12 @@ bool DeployOperation::deployOne(const DeployMachine& machine, RunContext& contex
         if (status.revision == m_revision)
             break;
         QThread::msleep(kVerifyPauseMs);
+    }
+    if (status.revision != m_revision && context.cancelled()) {
+        context.cancelStep(
+            QStringLiteral("cancelled while checking: the deploy command had finished; %1 reports %2")
+                .arg(machine.name, status.revision.isEmpty() ? QStringLiteral("nothing") : status.revision));
+        return false;
     }
     if (status.revision != m_revision) {
         context.fail(

@@ -47,11 +47,14 @@ QString nextLink(const QByteArray& link)
 
 } // namespace
 
-GithubClient::GithubClient(const GithubConfig& github, const DeployConfig& deploy, const QString& token)
+GithubClient::GithubClient(const GithubConfig& github,
+    const DeployConfig& deploy,
+    const QString& token,
+    std::shared_ptr<const std::atomic_bool> stop)
     : m_github(github)
     , m_deploy(deploy)
     , m_token(token)
-    , m_http(github.caFile)
+    , m_http(github.caFile, std::move(stop))
 {
 }
 
@@ -77,7 +80,9 @@ HttpResponse GithubClient::call(const QByteArray& verb, const QString& url, cons
     const int attempts = verb == "GET" ? 3 : 1;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
         response = m_http.send(verb, request, body, kTimeoutMs);
-        if (response.status < 500 || response.error == QStringLiteral("cancelled") || attempt == attempts)
+        // A 5xx or no answer at all may pass; a 4xx will not, and a cancel is meant.
+        const bool transient = response.status >= 500 || !response.answered();
+        if (!transient || response.error == QStringLiteral("cancelled") || attempt == attempts)
             break;
         qCInfo(lcDeploy) << "GitHub" << verb << url << "answered" << response.status << "; retrying";
         QThread::msleep(1000UL * static_cast<unsigned long>(attempt));

@@ -16,7 +16,10 @@ namespace opsdeck {
 class GithubClient
 {
 public:
-    GithubClient(const GithubConfig& github, const DeployConfig& deploy, const QString& token);
+    GithubClient(const GithubConfig& github,
+        const DeployConfig& deploy,
+        const QString& token,
+        std::shared_ptr<const std::atomic_bool> stop = {});
 
     bool ready(QString* error) const { return m_http.ready(error); }
 
@@ -39,9 +42,8 @@ public:
     // One pull request, waiting (up to about 10 s) while GitHub is still computing "mergeable".
     std::optional<QJsonObject> pull(int number, QString* error);
 
-    const DeployConfig& deploy() const { return m_deploy; }
-    // Thread-safe: ends the call in flight and every later one.
-    void abort() { m_http.abort(); }
+    // For a cancel hook: ends the call in flight and every later one; safe to keep after the client is gone.
+    std::shared_ptr<HttpAbort> abortHandle() const { return m_http.abortHandle(); }
 
     static QString encode(const QString& pathSegment);
 

@@ -30,11 +30,10 @@ QJsonObject MachineStatus::toJson() const
     };
 }
 
-QString MachineStatus::revisionShort() const
+QString MachineStatus::shortRevision(const QString& revision)
 {
-    if (revision.isEmpty())
-        return {};
-    return revision.left(10) + (dirty ? QStringLiteral("-dirty") : QString());
+    return revision.endsWith(QStringLiteral("-dirty")) ? revision.left(10) + QStringLiteral("-dirty")
+                                                       : revision.left(10);
 }
 
 QString MachineStatus::stateName(DeployState state)
@@ -105,8 +104,8 @@ QString MachineStatus::stateExplanation(DeployState state)
     case DeployState::Unknown:
         break;
     }
-    return QStringLiteral("The machine answered, but there is nothing to compare: it reports no revision, or the "
-                          "branch's head could not be read from GitHub. See the error.");
+    return QStringLiteral("The machine answered, but it cannot be placed: it reports no revision, runs a commit the "
+                          "branch does not contain yet, or the branch could not be read from GitHub. See the error.");
 }
 
 namespace DeployClassifier {
@@ -123,6 +122,9 @@ DeployState classify(const MachineStatus& status, const BranchSnapshot& branch, 
         return DeployState::Unknown;
     if (status.revision == branch.revision)
         return DeployState::UpToDate;
+    // A commit the branch does not have yet (GitHub: the branch is "behind" it) is no state of the six: say so.
+    if (status.compareStatus == QStringLiteral("behind"))
+        return DeployState::Unknown;
     const QString expected = branch.narHashByMachine.value(status.machine);
     if (!expected.isEmpty() && !status.narHash.isEmpty() && expected == status.narHash)
         return DeployState::ConfigMatches;

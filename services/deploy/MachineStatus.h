@@ -46,7 +46,8 @@ struct MachineStatus
     QString error; // what could not be read, and what to do
 
     QJsonObject toJson() const;
-    QString revisionShort() const;
+    // A revision for people: its first ten characters, "-dirty" kept; empty stays empty.
+    static QString shortRevision(const QString& revision);
 
     static QString stateName(DeployState state); // "up-to-date", "config-matches", ...
     static QString stateTitle(DeployState state); // "Up to date"
@@ -58,13 +59,12 @@ struct MachineStatus
 struct BranchSnapshot
 {
     QString revision;
-    QString title; // the head commit's first line
     QMap<QString, QString> narHashByMachine;
     QString error;
 };
 
 namespace DeployClassifier {
-// Pure: the state from what was read. `readError` non-empty means the machine could not be read.
+// Pure: the state from what was read (its compareStatus included). `readError`: the machine could not be read.
 DeployState classify(const MachineStatus& status, const BranchSnapshot& branch, bool readError);
 } // namespace DeployClassifier
 

@@ -44,16 +44,16 @@ bool MergePullOperation::makePlan(Plan* plan, QString* error)
                      .arg(pull->headSha.left(10), m_expectedHead.left(10));
         return false;
     }
-    if (const auto merge = github.commit(pull->mergeRef(), error))
-        m_testMerge = merge->value(QStringLiteral("sha")).toString();
-    else
-        return false;
+    m_testMerge = pull->testMergeSha;
 
     plan->operation = name();
     plan->target = QStringLiteral("%1#%2").arg(deploy.repository).arg(m_number);
     plan->targetName = QString::number(m_number);
     plan->verb = QStringLiteral("Merge");
     plan->irreversible = true;
+    // What is merged into the branch goes to production with the next deploy: the number is typed.
+    plan->production = true;
+    plan->lock = QStringLiteral("deploy:") + deploy.repository;
     plan->parameters
         = { { QStringLiteral("repository"), deploy.repository }, { QStringLiteral("pullRequest"), m_number },
               { QStringLiteral("head"), pull->headSha }, { QStringLiteral("testMerge"), m_testMerge },
@@ -62,8 +62,7 @@ bool MergePullOperation::makePlan(Plan* plan, QString* error)
               { QStringLiteral("manualChecksNotTicked"), QJsonArray::fromStringList(m_evidence.manualChecksOpen) } };
     plan->counts = { { QStringLiteral("commits"), QStringLiteral("Commits in the pull request"), pull->commits.size() },
         { QStringLiteral("checksPassed"), QStringLiteral("GitHub checks passed"),
-            std::count_if(pull->checks.cbegin(), pull->checks.cend(),
-                [](const UpdatePull::Check& c) { return c.conclusion == QStringLiteral("success"); }) },
+            std::count_if(pull->checks.cbegin(), pull->checks.cend(), UpdatePull::passed) },
         { QStringLiteral("checks"), QStringLiteral("GitHub checks"), pull->checks.size() },
         { QStringLiteral("manualChecks"), QStringLiteral("Manual checks ticked"), m_evidence.manualChecks.size() } };
     plan->steps = {
@@ -109,6 +108,11 @@ bool MergePullOperation::execute(const Plan& plan, RunContext& context)
         context.record().before.insert(deploy.branch, before->value(QStringLiteral("sha")).toString());
 
     context.begin(QStringLiteral("merge"));
+    if (context.cancelled()) {
+        context.cancelStep(QStringLiteral("cancelled before the merge was asked for"));
+        context.record().summary = QStringLiteral("Pull request #%1 was not merged: cancelled.").arg(m_number);
+        return false;
+    }
     int status = 0;
     const auto merged = github.send("PUT", QStringLiteral("pulls/%1/merge").arg(m_number),
         { { QStringLiteral("merge_method"), QStringLiteral("merge") }, { QStringLiteral("sha"), head },
@@ -121,7 +125,11 @@ bool MergePullOperation::execute(const Plan& plan, RunContext& context)
                              "deploy and check them on staging, then merge again")
                   .arg(error)
             : status == 405 ? QStringLiteral("GitHub refuses to merge (%1): resolve it on GitHub").arg(error)
-                            : error;
+            : status == 0
+            ? QStringLiteral("%1; the merge may have happened: look at #%2 on GitHub before merging again")
+                  .arg(error)
+                  .arg(m_number)
+            : error;
         context.fail(why);
         context.skipRemaining();
         context.record().summary = QStringLiteral("Pull request #%1 was not merged: %2").arg(m_number).arg(why);

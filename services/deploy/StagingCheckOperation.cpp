@@ -5,6 +5,7 @@
 #include "runbook/RunContext.h"
 
 #include <QJsonArray>
+#include <QRegularExpression>
 
 namespace opsdeck {
 
@@ -68,14 +69,16 @@ bool StagingCheckOperation::checkLanding(RunContext& context)
     const QString url = m_setup.machine(m_machine)->landingUrl;
     const HttpResponse page = http.get(QUrl(url));
     if (page.status != 200) {
-        context.fail(
-            QStringLiteral("%1 answered %2").arg(url, page.answered() ? QString::number(page.status) : page.error));
+        context.fail(QStringLiteral("%1 answered %2").arg(url, page.describe()));
         return false;
     }
     const QString text = QString::fromUtf8(page.body);
     QStringList missing;
     for (const QString& instance : std::as_const(m_instances)) {
-        if (!text.contains(instance))
+        // The whole name: "reside" must not be found in "reside-dev".
+        const QRegularExpression name(
+            QStringLiteral("(?<![a-z0-9-])%1(?![a-z0-9-])").arg(QRegularExpression::escape(instance)));
+        if (!name.match(text).hasMatch())
             missing << instance;
     }
     if (!missing.isEmpty()) {
@@ -97,8 +100,7 @@ bool StagingCheckOperation::checkApis(RunContext& context)
             + QStringLiteral("/packetGroups");
         const HttpResponse response = http.get(QUrl(url));
         const bool answers = response.status == 200 || response.status == 401 || response.status == 403;
-        lines << QStringLiteral("%1: %2").arg(
-            instance, response.answered() ? QStringLiteral("HTTP %1").arg(response.status) : response.error);
+        lines << QStringLiteral("%1: %2").arg(instance, response.describe());
         if (!answers)
             failed << instance;
     }

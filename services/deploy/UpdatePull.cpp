@@ -6,17 +6,16 @@
 
 namespace opsdeck {
 
+bool UpdatePull::passed(const Check& c)
+{
+    return c.status == QStringLiteral("completed")
+        && (c.conclusion == QStringLiteral("success") || c.conclusion == QStringLiteral("neutral")
+            || c.conclusion == QStringLiteral("skipped"));
+}
+
 bool UpdatePull::checksPassed() const
 {
-    if (checks.isEmpty())
-        return false;
-    for (const Check& c : checks) {
-        if (c.status != QStringLiteral("completed")
-            || !QStringList { QStringLiteral("success"), QStringLiteral("neutral"), QStringLiteral("skipped") }
-                    .contains(c.conclusion))
-            return false;
-    }
-    return true;
+    return !checks.isEmpty() && std::all_of(checks.cbegin(), checks.cend(), passed);
 }
 
 QString UpdatePull::checksSummary() const
@@ -27,8 +26,7 @@ QString UpdatePull::checksSummary() const
     for (const Check& c : checks) {
         if (c.status != QStringLiteral("completed"))
             ++running;
-        else if (c.conclusion == QStringLiteral("success") || c.conclusion == QStringLiteral("neutral")
-            || c.conclusion == QStringLiteral("skipped"))
+        else if (UpdatePull::passed(c))
             ++passed;
         else
             ++failed;
@@ -84,12 +82,11 @@ std::optional<UpdatePull> UpdatePull::read(GithubClient& github, int number, QSt
                                      : QStringLiteral("unknown");
     p.mergeableState = pull->value(QStringLiteral("mergeable_state")).toString();
     p.headSha = pull->value(QStringLiteral("head")).toObject().value(QStringLiteral("sha")).toString();
-    p.baseRef = pull->value(QStringLiteral("base")).toObject().value(QStringLiteral("ref")).toString();
+    // A pull request with conflicts has no test merge: it stays empty, and mergeable says why.
     if (p.state == QStringLiteral("open")) {
-        const auto merge = github.commit(p.mergeRef(), error);
-        if (!merge)
-            return std::nullopt;
-        p.testMergeSha = merge->value(QStringLiteral("sha")).toString();
+        QString mergeError;
+        if (const auto merge = github.commit(p.mergeRef(), &mergeError))
+            p.testMergeSha = merge->value(QStringLiteral("sha")).toString();
     }
     const auto commits = github.getList(QStringLiteral("pulls/%1/commits?per_page=100").arg(number), error, 250);
     if (!commits)

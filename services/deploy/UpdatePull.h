@@ -36,11 +36,11 @@ struct UpdatePull
     QString mergeableState;
     QString headSha;
     QString testMergeSha; // what refs/pull/<n>/merge points at: the commit a staging deploy of it runs
-    QString baseRef;
     QList<Commit> commits;
     QList<Check> checks;
 
     bool checksPassed() const; // at least one check, all completed with success/neutral/skipped
+    static bool passed(const Check& check);
     QString checksSummary() const; // "1 of 1 passed", "1 running", "no checks"
     QString mergeRef() const { return QStringLiteral("refs/pull/%1/merge").arg(number); }
     QJsonObject toJson() const;

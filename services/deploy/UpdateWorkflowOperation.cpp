@@ -15,7 +15,12 @@ namespace opsdeck {
 
 namespace {
 
-constexpr unsigned long kPollMs = 2000;
+// A run takes minutes; polling faster would only spend the rate limit (1,000 an hour for some tokens).
+constexpr unsigned long kPollMs = 5000;
+// Errors in a row before following the run is given up (it goes on on GitHub either way).
+constexpr int kPollErrors = 5;
+// How long a dispatch without run details may take to show its run in the list.
+constexpr int kFindRunMs = 60000;
 
 } // namespace
 
@@ -63,17 +68,16 @@ bool UpdateWorkflowOperation::makePlan(Plan* plan, QString* error)
     if (!open)
         return false;
     m_openBefore = open->number;
-    QJsonObject inputs;
+    const QJsonObject body = dispatchBody();
+    const QJsonObject inputs = body.value(QStringLiteral("inputs")).toObject();
     QStringList described;
-    for (const QString& name : inputNames()) {
-        if (m_inputs.contains(name))
-            inputs.insert(name, m_inputs.value(name));
+    for (const QString& name : inputNames())
         described << QStringLiteral("%1 = %2").arg(name, m_inputs.value(name, QStringLiteral("(latest)")));
-    }
     plan->operation = name();
     plan->target = deploy.repository;
     plan->targetName = deploy.repo();
     plan->verb = QStringLiteral("Trigger");
+    plan->lock = QStringLiteral("deploy:") + deploy.repository;
     plan->irreversible = false;
     plan->parameters
         = { { QStringLiteral("repository"), deploy.repository }, { QStringLiteral("workflow"), deploy.updateWorkflow },
@@ -105,69 +109,120 @@ bool UpdateWorkflowOperation::makePlan(Plan* plan, QString* error)
     return true;
 }
 
+QJsonObject UpdateWorkflowOperation::dispatchBody() const
+{
+    QJsonObject inputs;
+    for (auto it = m_inputs.cbegin(); it != m_inputs.cend(); ++it)
+        inputs.insert(it.key(), *it);
+    QJsonObject body { { QStringLiteral("ref"), m_setup.inventory.deploy.branch },
+        { QStringLiteral("inputs"), inputs } };
+    // Under 2022-11-28, github.com names the run only when asked (since 2026-02) and GitHub Enterprise up to 3.20
+    // rejects the field; under 2026-03-10 it always names it.
+    if (m_setup.inventory.github.apiVersion == QStringLiteral("2022-11-28")
+        && m_setup.inventory.github.apiUrl == QStringLiteral("https://api.github.com"))
+        body.insert(QStringLiteral("return_run_details"), true);
+    return body;
+}
+
 qint64 UpdateWorkflowOperation::dispatch(RunContext& context, const QDateTime& sentAt)
 {
     const DeployConfig& deploy = m_setup.inventory.deploy;
     GithubClient github(m_setup.inventory.github, deploy, m_setup.githubToken);
-    context.setCancelHook([&github] { github.abort(); });
-    QJsonObject inputs;
-    for (auto it = m_inputs.cbegin(); it != m_inputs.cend(); ++it)
-        inputs.insert(it.key(), *it);
-    QJsonObject body { { QStringLiteral("ref"), deploy.branch }, { QStringLiteral("inputs"), inputs } };
-    // Under 2022-11-28 the run's id comes back only when asked for (since 2026-02); under 2026-03-10 always.
-    if (m_setup.inventory.github.apiVersion == QStringLiteral("2022-11-28"))
-        body.insert(QStringLiteral("return_run_details"), true);
+    context.setCancelHook([abort = github.abortHandle()] { abort->abort(); });
+    if (context.cancelled()) {
+        context.setCancelHook({});
+        context.cancelStep(QStringLiteral("cancelled before anything was sent"));
+        return -1;
+    }
     int status = 0;
     QString error;
     const auto answer = github.send("POST",
-        QStringLiteral("actions/workflows/%1/dispatches").arg(GithubClient::encode(deploy.updateWorkflow)), body,
-        &status, &error);
-    context.setCancelHook({});
+        QStringLiteral("actions/workflows/%1/dispatches").arg(GithubClient::encode(deploy.updateWorkflow)),
+        dispatchBody(), &status, &error);
     if (!answer) {
-        context.fail(QStringLiteral("triggering %1 failed: %2").arg(deploy.updateWorkflow, error));
+        context.setCancelHook({});
+        // Without an answer GitHub may have started the run all the same.
+        context.fail(QStringLiteral("triggering %1 failed: %2%3")
+                         .arg(deploy.updateWorkflow, error,
+                             status == 0 ? QStringLiteral("; it may have started anyway: look at the workflow's runs "
+                                                          "on GitHub before triggering again")
+                                         : QString()));
         return -1;
     }
     qint64 runId = answer->value(QStringLiteral("workflow_run_id")).toInteger();
+    if (runId <= 0)
+        runId = findRun(github, sentAt, context, &error);
+    context.setCancelHook({});
     if (runId <= 0) {
-        // 204 without details: the newest dispatch run on the branch created since just before we sent it.
+        context.fail(QStringLiteral("GitHub accepted the dispatch (so the workflow runs) but its run was not found: "
+                                    "%1; follow it on GitHub's Actions page")
+                         .arg(error));
+        return -1;
+    }
+    context.succeed(QStringLiteral("workflow run %1").arg(runId));
+    return runId;
+}
+
+// A 204 names no run: the newest dispatch run on the branch created since just before the request is ours. The
+// run appears in the list a few seconds after the dispatch.
+qint64 UpdateWorkflowOperation::findRun(
+    GithubClient& github, const QDateTime& sentAt, RunContext& context, QString* error)
+{
+    const DeployConfig& deploy = m_setup.inventory.deploy;
+    const QDeadlineTimer deadline(kFindRunMs);
+    while (!context.cancelled()) {
         const auto runs = github.getList(
             QStringLiteral("actions/workflows/%1/runs?event=workflow_dispatch&branch=%2&created=%3&per_page=20")
                 .arg(GithubClient::encode(deploy.updateWorkflow), GithubClient::encode(deploy.branch),
                     GithubClient::encode(QStringLiteral(">=") + sentAt.addSecs(-60).toUTC().toString(Qt::ISODate))),
-            &error, 20);
+            error, 20);
         if (runs && !runs->isEmpty())
-            runId = runs->first().toObject().value(QStringLiteral("id")).toInteger();
-        if (runId <= 0) {
-            context.fail(QStringLiteral("GitHub accepted the dispatch but named no run, and none was found: %1; look "
-                                        "at the workflow's runs on GitHub")
-                             .arg(runs ? QStringLiteral("no run since %1").arg(sentAt.toString(Qt::ISODate)) : error));
-            return -1;
-        }
+            return runs->first().toObject().value(QStringLiteral("id")).toInteger();
+        if (runs)
+            *error = QStringLiteral("no run created since %1").arg(sentAt.toString(Qt::ISODate));
+        if (deadline.hasExpired())
+            break;
+        QThread::msleep(2000);
     }
-    context.succeed(QStringLiteral("workflow run %1").arg(runId));
-    return runId;
+    return -1;
 }
 
 bool UpdateWorkflowOperation::waitForRun(qint64 runId, RunContext& context)
 {
     const DeployConfig& deploy = m_setup.inventory.deploy;
     GithubClient github(m_setup.inventory.github, deploy, m_setup.githubToken);
-    context.setCancelHook([&github] { github.abort(); });
+    context.setCancelHook([abort = github.abortHandle()] { abort->abort(); });
     const QDeadlineTimer deadline(kRunTimeoutMs);
     QString error;
     QString lastStatus;
+    int errors = 0;
+    const auto finish = [&context] { context.setCancelHook({}); };
     while (true) {
         const auto run = github.getObject(QStringLiteral("actions/runs/%1").arg(runId), &error);
         if (context.cancelled()) {
-            context.setCancelHook({});
+            finish();
             context.cancelStep(QStringLiteral("stopped waiting; workflow run %1 goes on on GitHub").arg(runId));
             return false;
         }
         if (!run) {
-            context.setCancelHook({});
-            context.fail(QStringLiteral("cannot follow workflow run %1: %2").arg(runId).arg(error));
-            return false;
+            // A blip (rate limit, network) does not end the run on GitHub; several in a row end the waiting.
+            if (++errors >= kPollErrors) {
+                finish();
+                context.fail(QStringLiteral("cannot follow workflow run %1 (%2 failures in a row): %3; it goes on on "
+                                            "GitHub")
+                                 .arg(runId)
+                                 .arg(errors)
+                                 .arg(error));
+                return false;
+            }
+            context.output(QStringLiteral("%1 cannot read run %2: %3\n")
+                               .arg(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss")))
+                               .arg(runId)
+                               .arg(error));
+            QThread::msleep(kPollMs);
+            continue;
         }
+        errors = 0;
         const QString status = run->value(QStringLiteral("status")).toString();
         if (status != lastStatus) {
             context.output(QStringLiteral("%1 run %2: %3\n")
@@ -177,7 +232,7 @@ bool UpdateWorkflowOperation::waitForRun(qint64 runId, RunContext& context)
             lastStatus = status;
         }
         if (status == QStringLiteral("completed")) {
-            context.setCancelHook({});
+            finish();
             const QString conclusion = run->value(QStringLiteral("conclusion")).toString();
             const QString url = run->value(QStringLiteral("html_url")).toString();
             if (conclusion != QStringLiteral("success")) {
@@ -190,7 +245,7 @@ bool UpdateWorkflowOperation::waitForRun(qint64 runId, RunContext& context)
             return true;
         }
         if (deadline.hasExpired()) {
-            context.setCancelHook({});
+            finish();
             context.fail(QStringLiteral("workflow run %1 is still %2 after %3 min: look at it on GitHub")
                              .arg(runId)
                              .arg(status)

@@ -3,9 +3,13 @@
 #include "deploy/DeploySetup.h"
 #include "runbook/Operation.h"
 
+#include <QDateTime>
+#include <QJsonObject>
 #include <QMap>
 
 namespace opsdeck {
+
+class GithubClient;
 
 // packit-update-deploy.md step 1: trigger the update workflow (workflow_dispatch) on the branch, wait for its
 // run, and find the pull request it opened or updated. The record's "after" holds the pull request.
@@ -25,8 +29,12 @@ public:
 
     static constexpr int kRunTimeoutMs = 60 * 60 * 1000;
 
+    // The dispatch request's body, exactly as sent (the plan shows it).
+    QJsonObject dispatchBody() const;
+
 private:
     qint64 dispatch(RunContext& context, const QDateTime& sentAt);
+    qint64 findRun(GithubClient& github, const QDateTime& sentAt, RunContext& context, QString* error);
     bool waitForRun(qint64 runId, RunContext& context);
 
     DeploySetup m_setup;

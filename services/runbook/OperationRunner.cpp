@@ -119,17 +119,17 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
     record.startedAt = QDateTime::currentDateTimeUtc();
 
     Journal::LockHolder holder;
-    switch (journal.acquireLock(plan.target, record.id, &holder, &error)) {
+    switch (journal.acquireLock(plan.lockName(), record.id, &holder, &error)) {
     case Journal::LockResult::Acquired:
         break;
     case Journal::LockResult::HeldByOther:
         emit refused(Refusal::Locked,
             QStringLiteral("%1 is locked by %2 since %3: another console is running an operation on it. "
                            "Nothing was run.")
-                .arg(plan.target, holder.holder, holder.since.toLocalTime().toString(Qt::ISODate)));
+                .arg(plan.lockName(), holder.holder, holder.since.toLocalTime().toString(Qt::ISODate)));
         return;
     case Journal::LockResult::Error:
-        emit refused(Refusal::Journal, QStringLiteral("cannot lock %1 in the journal: %2").arg(plan.target, error));
+        emit refused(Refusal::Journal, QStringLiteral("cannot lock %1 in the journal: %2").arg(plan.lockName(), error));
         return;
     }
 
@@ -158,7 +158,7 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
             { QStringLiteral("summary"), record.summary } });
     if (!journal.saveRun(record, &error))
         qCCritical(lcRunbook) << "could not save the record of run" << record.id << ":" << error;
-    journal.releaseLock(plan.target, record.id);
+    journal.releaseLock(plan.lockName(), record.id);
     emit finished(record);
 }
 

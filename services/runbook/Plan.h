@@ -29,6 +29,8 @@ struct Plan
     QString operation; // "packit-wipe"
     QString target; // "wpia-packit/training"
     QString targetName; // what a production target's admin types to confirm: "training"
+    QString lock; // the journal lock held while it runs; empty: the target. Operations that share a resource
+                  // (every deploy of one repository) share a lock name.
     QString verb; // the confirm button's verb: "Wipe"
     bool production = false;
     bool readOnly = false;
@@ -48,6 +50,7 @@ struct Plan
     // Production targets need the name typed; elsewhere the dialog's verb button supplies it. The engine
     // checks the text either way, so no caller can run an operation on a target it did not name.
     bool needsTypedName() const { return production; }
+    QString lockName() const { return lock.isEmpty() ? target : lock; }
     // Empty if `confirmation` confirms this plan, else why not. A read-only target is always refused.
     QString checkConfirmation(const QString& confirmation) const;
 };

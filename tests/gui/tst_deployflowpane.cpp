@@ -85,7 +85,7 @@ void TestDeployFlowPane::wholeFlowThroughThePane()
     QVERIFY(refreshed.wait(60000));
 
     // 1. Trigger, with one input.
-    pane->findChildren<QLineEdit*>().first()->setText(u"mrc-7000"_s);
+    pane->findChild<QLineEdit*>(u"inputPackit"_s)->setText(u"mrc-7000"_s);
     RunRecord record = click(window, pane, u"triggerUpdate"_s);
     QCOMPARE(record.operation, u"deploy-update"_s);
     QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);

@@ -15,6 +15,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -122,6 +123,16 @@ void TestDeployPane::matrixShowsMixedStates()
     QVERIFY(!pane->exportMatrix(m_temp.filePath(u"missing/dir/m.csv"_s), &error));
     QVERIFY(error.contains(u"cannot write"_s));
 
+    // The filter narrows the rows; selection still names the right machine.
+    auto* filter = pane->findChild<QLineEdit*>(u"matrixFilter"_s);
+    filter->setText(u"private"_s);
+    auto* view = pane->findChild<QTableView*>();
+    QCOMPARE(view->model()->rowCount(), 1);
+    view->selectRow(0);
+    QVERIFY(pane->findChild<QPushButton*>(u"deploySelected"_s)->text().contains(u"wpia-packit-private"_s));
+    filter->clear();
+    QCOMPARE(view->model()->rowCount(), model->rowCount());
+
     // Auto-refresh: the chosen period refreshes on its own.
     auto* combo = pane->findChildren<QComboBox*>().first();
     pane->setAutoRefresh(300);
@@ -142,7 +153,7 @@ void TestDeployPane::deployFromThePane()
     const QString machine = u"wpia-packit-dev"_s;
     const QDateTime checked = pane->matrix()->status(machine)->checkedAt;
     auto* view = pane->findChild<QTableView*>();
-    view->selectRow(rowOf(pane, machine));
+    view->selectRow(rowOf(pane, machine)); // unsorted, unfiltered: view rows are model rows
     auto* deploy = pane->findChild<QPushButton*>(u"deploySelected"_s);
     QVERIFY(deploy->isEnabled());
     QVERIFY(deploy->text().contains(machine));

@@ -75,20 +75,29 @@ void TestDeploy::classify_data()
     QTest::addColumn<QString>("branchRevision");
     QTest::addColumn<QString>("branchNarHash");
     QTest::addColumn<bool>("readError");
+    QTest::addColumn<QString>("compareStatus");
     QTest::addColumn<QString>("state");
     const QString head = u"aaaa"_s, old = u"bbbb"_s, h1 = u"sha256-one"_s, h2 = u"sha256-two"_s;
-    QTest::newRow("head") << head << h1 << head << h1 << false << u"up-to-date"_s;
-    QTest::newRow("head, narHash unpublished") << head << h1 << head << QString() << false << u"up-to-date"_s;
-    QTest::newRow("older commit, same config") << old << h1 << head << h1 << false << u"config-matches"_s;
-    QTest::newRow("older commit, other config") << old << h2 << head << h1 << false << u"behind"_s;
-    QTest::newRow("older commit, narHash unpublished") << old << h1 << head << QString() << false << u"behind"_s;
-    QTest::newRow("dirty") << head + u"-dirty"_s << h1 << head << h1 << false << u"dirty"_s;
+    const QString ahead = u"ahead"_s; // GitHub: the branch has commits the machine lacks
+    QTest::newRow("head") << head << h1 << head << h1 << false << u"identical"_s << u"up-to-date"_s;
+    QTest::newRow("head, narHash unpublished")
+        << head << h1 << head << QString() << false << u"identical"_s << u"up-to-date"_s;
+    QTest::newRow("older commit, same config") << old << h1 << head << h1 << false << ahead << u"config-matches"_s;
+    QTest::newRow("older commit, other config") << old << h2 << head << h1 << false << ahead << u"behind"_s;
+    QTest::newRow("older commit, narHash unpublished")
+        << old << h1 << head << QString() << false << ahead << u"behind"_s;
+    QTest::newRow("test merge, other config") << old << h2 << head << h1 << false << u"diverged"_s << u"behind"_s;
+    QTest::newRow("a commit main lacks") << old << h2 << head << h1 << false << u"behind"_s << u"unknown"_s;
+    QTest::newRow("a commit main lacks, same config")
+        << old << h1 << head << h1 << false << u"behind"_s << u"unknown"_s;
+    QTest::newRow("compare failed") << old << h2 << head << h1 << false << QString() << u"behind"_s;
+    QTest::newRow("dirty") << head + u"-dirty"_s << h1 << head << h1 << false << ahead << u"dirty"_s;
     QTest::newRow("dirty even when the branch is unknown")
-        << old + u"-dirty"_s << h1 << QString() << QString() << false << u"dirty"_s;
-    QTest::newRow("unreadable") << QString() << QString() << head << h1 << true << u"unreachable"_s;
-    QTest::newRow("no revision") << QString() << QString() << head << h1 << false << u"unknown"_s;
-    QTest::newRow("revision unknown") << u"unknown"_s << h1 << head << h1 << false << u"unknown"_s;
-    QTest::newRow("branch unreadable") << old << h1 << QString() << QString() << false << u"unknown"_s;
+        << old + u"-dirty"_s << h1 << QString() << QString() << false << QString() << u"dirty"_s;
+    QTest::newRow("unreadable") << QString() << QString() << head << h1 << true << QString() << u"unreachable"_s;
+    QTest::newRow("no revision") << QString() << QString() << head << h1 << false << QString() << u"unknown"_s;
+    QTest::newRow("revision unknown") << u"unknown"_s << h1 << head << h1 << false << QString() << u"unknown"_s;
+    QTest::newRow("branch unreadable") << old << h1 << QString() << QString() << false << QString() << u"unknown"_s;
 }
 
 void TestDeploy::classify()
@@ -98,12 +107,14 @@ void TestDeploy::classify()
     QFETCH(QString, branchRevision);
     QFETCH(QString, branchNarHash);
     QFETCH(bool, readError);
+    QFETCH(QString, compareStatus);
     QFETCH(QString, state);
     MachineStatus status;
     status.machine = u"m"_s;
     status.revision = revision;
     status.narHash = narHash;
     status.dirty = revision.endsWith(u"-dirty"_s);
+    status.compareStatus = compareStatus;
     BranchSnapshot branch;
     branch.revision = branchRevision;
     if (!branchNarHash.isEmpty())

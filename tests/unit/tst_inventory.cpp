@@ -634,6 +634,8 @@ void TestInventory::errors_data()
     errorRow("deploy command ignores the machine",
         "deploy:\n  repository: o/r\n  command: [nix, run, \"github:{repository}?ref={ref}#deploy\"]\n", u"3:12"_s,
         { u"command template deploy never uses {machine}"_s });
+    errorRow("github apiUrl in clear text", "github:\n  apiUrl: http://github.example.org/api/v3\n", u"2:11"_s,
+        { u"github apiUrl \"http://github.example.org/api/v3\" is not allowed: use https://"_s });
     errorRow("github apiVersion unknown", "github:\n  apiVersion: \"2023-01-01\"\n", u"2:15"_s,
         { u"github apiVersion \"2023-01-01\" is not allowed: use 2022-11-28 or 2026-03-10"_s });
     errorRow("cluster server is no URL", "clusters:\n  - name: c\n    server: api.example.org\n    namespace: ns\n",
