@@ -23,9 +23,9 @@ public:
         Behind,
         NarHash,
         Checked,
+        Error,
         Packit,
         Outpack,
-        Error,
         ColumnCount
     };
 

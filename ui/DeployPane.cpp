@@ -144,7 +144,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->verticalHeader()->hide();
-    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->horizontalHeader()->setStretchLastSection(false);
     m_view->setAlternatingRowColors(true);
     m_view->setWordWrap(false);
 
@@ -185,7 +185,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     pullLayout->addWidget(m_pullTitle);
     m_pullDetails->setReadOnly(true);
     m_pullDetails->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_pullDetails->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_pullDetails->setLineWrapMode(QPlainTextEdit::WidgetWidth);
     pullLayout->addWidget(m_pullDetails, 1);
     auto* refreshPullButton = new QPushButton(tr("Refresh pull request"), pull);
     pullLayout->addWidget(refreshPullButton);
@@ -486,6 +486,8 @@ void DeployPane::updateSummary()
             .arg(m_inventory.deploy.branch.toHtmlEscaped(), head.isEmpty() ? tr("?") : head.left(10),
                 counts.join(QStringLiteral(", ")), checked.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
     m_view->resizeColumnsToContents();
+    // Errors can be long: the cell shows their start, the tooltip all of it.
+    m_view->setColumnWidth(DeployMatrixModel::Error, std::min(m_view->columnWidth(DeployMatrixModel::Error), 360));
 }
 
 QString DeployPane::selectedMachine() const

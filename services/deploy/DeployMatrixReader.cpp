@@ -166,7 +166,8 @@ MachineStatus DeployMatrixReader::readMachine(
     status.state = DeployClassifier::classify(status, snapshot, !read);
     if (status.compareStatus == QStringLiteral("behind"))
         addError(&status,
-            QStringLiteral("runs %1, which %2 does not contain: deployed from an unmerged branch?")
+            QStringLiteral("runs %1, which %2 does not contain yet: a pull request's test merge, or an unmerged "
+                           "branch")
                 .arg(deployed.left(10), m_setup.inventory.deploy.branch));
     addError(&status, snapshot.error);
     status.checkedAt = QDateTime::currentDateTimeUtc();
