@@ -10,7 +10,6 @@
 #include "packit/PackitSecrets.h"
 #include "packit/PackitWipeOperation.h"
 #include "runbook/Journal.h"
-#include "runbook/OperationRunner.h"
 #include "runbook/ReportWriter.h"
 #include "secrets/CredentialStore.h"
 #include "secrets/TerminalPrompter.h"
@@ -26,10 +25,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTextStream>
-#include <QTimer>
 
-#include <atomic>
-#include <csignal>
 #include <functional>
 
 namespace opsdeck {
