@@ -35,6 +35,7 @@ private slots:
     void cancelledDeployLeavesTheMachineAsItWas();
     void githubErrorsSayWhatToDo();
     void wholeFlow();
+    void dispatchUnderTheNewerApiVersionNamesItsRun();
 
 private:
     CliRun cli(const QStringList& arguments, int timeoutMs = 120000);
@@ -447,6 +448,31 @@ void TestDeployFlow::wholeFlow()
         QVERIFY2(operations.contains(op), qPrintable(op));
     QCOMPARE(cli({ u"journal"_s, u"verify"_s }).exitCode, 0);
     QCOMPARE(m_sandbox.script(u"kill-host"_s, { u"wpia-packit-spare"_s }), 0);
+}
+
+// Under 2026-03-10 GitHub answers the dispatch with the run's id (2022-11-28: 204, and the run is looked up).
+void TestDeployFlow::dispatchUnderTheNewerApiVersionNamesItsRun()
+{
+    QFile original(m_sandbox.inventoryPath());
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    QByteArray yaml = original.readAll();
+    QVERIFY(yaml.contains("tokenEnv: OPSDECK_SANDBOX_GITHUB_TOKEN\n"));
+    yaml.replace("tokenEnv: OPSDECK_SANDBOX_GITHUB_TOKEN\n",
+        "tokenEnv: OPSDECK_SANDBOX_GITHUB_TOKEN\n  apiVersion: \"2026-03-10\"\n");
+    const QString path = m_temp.filePath(u"newer-api.yaml"_s);
+    QFile copy(path);
+    QVERIFY(copy.open(QIODevice::WriteOnly));
+    copy.write(yaml);
+    copy.close();
+    const QString report = m_temp.filePath(u"update-2026.json"_s);
+    const CliRun run = cli(
+        { u"deploy"_s, u"update"_s, u"--inventory"_s, path, u"--confirm"_s, u"packit-infra"_s, u"--report"_s, report });
+    QVERIFY2(run.exitCode == 0, run.err.constData() + run.out);
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
+    QVERIFY(record[u"after"_s][u"workflowRun"_s].toInteger() > 0);
+    QVERIFY(record[u"after"_s][u"pullRequest"_s][u"number"_s].toInt() > 41);
 }
 
 QTEST_GUILESS_MAIN(TestDeployFlow)
