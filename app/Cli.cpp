@@ -2,6 +2,7 @@
 
 #include "CliSupport.h"
 #include "DeployCli.h"
+#include "PulumiCli.h"
 
 #include "config/InventoryLoader.h"
 #include "config/NameRules.h"
@@ -426,6 +427,9 @@ const QList<Command>& commands()
         { { QStringLiteral("journal"), QStringLiteral("verify") },
             [](const QStringList& a) { return runJournal(a, QStringLiteral("verify")); } },
         { { QStringLiteral("report"), QStringLiteral("export") }, runReportExport },
+        { { QStringLiteral("pulumi"), QStringLiteral("orgs") }, runPulumiOrgs },
+        { { QStringLiteral("plan"), QStringLiteral("pulumi-purge") }, runPlanPulumiPurge },
+        { { QStringLiteral("run"), QStringLiteral("pulumi-purge") }, runRunPulumiPurge },
         { { QStringLiteral("deploy"), QStringLiteral("matrix") }, runDeployMatrix },
         { { QStringLiteral("deploy"), QStringLiteral("pull") }, runDeployPull },
         { { QStringLiteral("deploy"), QStringLiteral("update") }, runDeployUpdate },

@@ -41,6 +41,10 @@ QString usageText()
         "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--report FILE]\n"
         "       opsdeck journal list [--json] | opsdeck journal verify\n"
         "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n"
+        "       opsdeck pulumi orgs [--database D] [--json]     organisations and their soft-deleted stacks\n"
+        "       opsdeck plan pulumi-purge --orgs A,B [--keep S1,S2] [--database D] [--json]\n"
+        "       opsdeck run pulumi-purge --orgs A,B --confirm A,B [--keep S1,S2] [--batch N] [--report FILE]\n"
+        "                                (run again after an interruption: it finishes what is left)\n"
         "       opsdeck deploy matrix [--json]                  the commit each machine runs against the branch\n"
         "       opsdeck deploy pull [--json]                    the open update pull request\n"
         "       opsdeck deploy update [--input NAME=VALUE]... [--plan] --confirm REPO [--report FILE]\n"
@@ -85,6 +89,27 @@ QString journalPath(const Inventory& inventory)
     return inventory.journal.path.isEmpty() ? Journal::defaultPath() : inventory.journal.path;
 }
 
+void printPlan(const Plan& plan)
+{
+    out() << plan.verb << " " << plan.target << (plan.production ? "  [PRODUCTION]" : "")
+          << (plan.readOnly ? "  [READ-ONLY: will be refused]" : "") << "\n\n";
+    for (const Plan::Count& count : plan.counts)
+        out() << "  " << QString::number(count.value).rightJustified(12) << "  " << count.label << "\n";
+    out() << "\nSteps:\n";
+    int number = 1;
+    for (const Plan::Step& step : plan.steps)
+        out() << "  " << number++ << ". " << step.title << "\n       " << step.command << "\n";
+    if (!plan.detailText.isEmpty())
+        out() << "\n" << plan.detailText << "\n";
+    if (!plan.warnings.isEmpty()) {
+        out() << "\nNote:\n";
+        for (const QString& warning : plan.warnings)
+            out() << "  - " << warning << "\n";
+    }
+    out() << "\n"
+          << (plan.irreversible ? "This cannot be undone. " : "") << "To run it: --confirm " << plan.targetName << "\n";
+}
+
 std::optional<Inventory> Invocation::inventory() const
 {
     InventoryLoadResult result
@@ -112,27 +137,6 @@ std::optional<Plan> plan(OperationRunner& runner, QString* error)
     runner.plan();
     loop.exec();
     return result;
-}
-
-void printPlan(const Plan& plan)
-{
-    out() << plan.verb << " " << plan.target << (plan.production ? "  [PRODUCTION]" : "")
-          << (plan.readOnly ? "  [READ-ONLY: will be refused]" : "") << "\n\n";
-    for (const Plan::Count& count : plan.counts)
-        out() << "  " << QString::number(count.value).rightJustified(12) << "  " << count.label << "\n";
-    out() << "\nSteps:\n";
-    int number = 1;
-    for (const Plan::Step& step : plan.steps)
-        out() << "  " << number++ << ". " << step.title << "\n       " << step.command << "\n";
-    if (!plan.detailText.isEmpty())
-        out() << "\n" << plan.detailText << "\n";
-    if (!plan.warnings.isEmpty()) {
-        out() << "\nNote:\n";
-        for (const QString& warning : plan.warnings)
-            out() << "  - " << warning << "\n";
-    }
-    out() << "\n"
-          << (plan.irreversible ? "This cannot be undone. " : "") << "To run it: --confirm " << plan.targetName << "\n";
 }
 
 std::atomic_bool g_interrupted = false;

@@ -23,6 +23,7 @@ QString usageText();
 void printJson(const QJsonValue& value);
 void printTable(const QStringList& headers, const QList<QStringList>& rows);
 QString journalPath(const Inventory& inventory);
+void printPlan(const Plan& plan);
 
 // One subcommand's arguments: its options, its positional words, the inventory.
 class Invocation

@@ -1,0 +1,216 @@
+#include "PulumiCli.h"
+
+#include "CliSupport.h"
+#include "pulumi/PulumiPurgeOperation.h"
+#include "pulumi/PulumiPurgePlan.h"
+#include "pulumi/PulumiQueries.h"
+#include "secrets/CredentialStore.h"
+#include "secrets/TerminalPrompter.h"
+#include "sql/DatabaseConnection.h"
+
+#include <QEventLoop>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonObject>
+
+namespace opsdeck::cli {
+
+namespace {
+
+void addDatabaseOption(Invocation& call)
+{
+    call.addValue(QStringLiteral("database"),
+        QStringLiteral("The Pulumi database of the inventory (default: its only mysql database)."),
+        QStringLiteral("NAME"));
+}
+
+// The Pulumi database with its secrets, connected; prints the problem and sets *exitCode when it cannot.
+std::unique_ptr<DatabaseConnection> pulumiConnection(const Invocation& call, int* exitCode)
+{
+    *exitCode = Cli::Usage;
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return nullptr;
+    QString name = call.value(QStringLiteral("database"));
+    if (name.isEmpty()) {
+        QStringList mysql;
+        for (const Database& d : inventory->databases) {
+            if (d.kind == DatabaseKind::Mysql)
+                mysql << d.name;
+        }
+        if (mysql.size() != 1) {
+            err() << "opsdeck: --database is required: the inventory has "
+                  << (mysql.isEmpty() ? QStringLiteral("no mysql database") : mysql.join(QStringLiteral(", "))) << "\n";
+            return nullptr;
+        }
+        name = mysql.front();
+    }
+    QString error;
+    auto target = DatabaseTarget::resolve(*inventory, name, &error);
+    if (!target || target->database.kind != DatabaseKind::Mysql) {
+        err() << "opsdeck: --database: " << (target ? QStringLiteral("%1 is not a mysql database").arg(name) : error)
+              << "\n";
+        return nullptr;
+    }
+    CredentialStore credentials;
+    TerminalPrompter prompter;
+    credentials.setPrompter(&prompter);
+    std::optional<DatabaseTarget> resolved;
+    bool answered = false;
+    QEventLoop loop;
+    QObject context;
+    resolveDatabaseSecrets(
+        &credentials, *target, &context, [&](std::optional<DatabaseTarget> result, const QString& why) {
+            resolved = std::move(result);
+            error = why;
+            answered = true;
+            loop.quit();
+        });
+    if (!answered)
+        loop.exec();
+    *exitCode = Cli::Failure;
+    if (!resolved) {
+        err() << "opsdeck: " << error << "\n";
+        return nullptr;
+    }
+    auto connection = std::make_unique<DatabaseConnection>(*resolved);
+    if (!connection->open(&error)) {
+        err() << "opsdeck: " << error << "\n";
+        return nullptr;
+    }
+    *exitCode = Cli::Success;
+    return connection;
+}
+
+} // namespace
+
+int runPulumiOrgs(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    addDatabaseOption(call);
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto connection = pulumiConnection(call, &exitCode);
+    if (!connection)
+        return exitCode;
+    QString error;
+    const auto orgs = PulumiQueries::organizations(connection->database(), &error);
+    if (!orgs) {
+        err() << "opsdeck: reading the organisations of " << connection->describe() << " failed: " << error << "\n";
+        return Cli::Failure;
+    }
+    if (call.isSet(QStringLiteral("json"))) {
+        QJsonArray array;
+        for (const PulumiQueries::Organization& o : *orgs)
+            array.append(
+                QJsonObject { { QStringLiteral("githubLogin"), o.githubLogin }, { QStringLiteral("name"), o.name },
+                    { QStringLiteral("softDeleted"), o.softDeleted }, { QStringLiteral("live"), o.live } });
+        printJson(array);
+        return Cli::Success;
+    }
+    QList<QStringList> rows;
+    for (const PulumiQueries::Organization& o : *orgs)
+        rows << QStringList { o.githubLogin, o.name, QString::number(o.softDeleted), QString::number(o.live) };
+    printTable({ QStringLiteral("GITHUB_LOGIN"), QStringLiteral("NAME"), QStringLiteral("SOFT-DELETED"),
+                   QStringLiteral("LIVE") },
+        rows);
+    return Cli::Success;
+}
+
+int runPlanPulumiPurge(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
+    call.addValue(QStringLiteral("orgs"), QStringLiteral("Organisations (github_login), comma-separated."),
+        QStringLiteral("A,B"));
+    call.addValue(QStringLiteral("keep"), QStringLiteral("Soft-deleted stacks to keep, by name, comma-separated."),
+        QStringLiteral("S1,S2"));
+    addDatabaseOption(call);
+    if (const auto done = call.parse())
+        return *done;
+    const PulumiPurgeScope scope { call.value(QStringLiteral("orgs")).split(u',', Qt::SkipEmptyParts),
+        call.value(QStringLiteral("keep")).split(u',', Qt::SkipEmptyParts) };
+    if (const QString problem = scope.error(); !problem.isEmpty()) {
+        err() << "opsdeck: --orgs/--keep: " << problem << "; nothing was read\n";
+        return Cli::Usage;
+    }
+    int exitCode = Cli::Success;
+    const auto connection = pulumiConnection(call, &exitCode);
+    if (!connection)
+        return exitCode;
+    QString error;
+    const auto plan = PulumiPurgePlan::make(
+        connection->database(), scope, connection->describe(), connection->target().database.tags, &error);
+    if (!plan) {
+        err() << "opsdeck: planning the purge on " << connection->describe() << " failed: " << error << "\n";
+        // An organisation the database does not know is the caller's mistake.
+        return error.contains(QStringLiteral("is not in")) ? Cli::Usage : Cli::Failure;
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(plan->toJson());
+    else
+        printPlan(*plan);
+    return Cli::Success;
+}
+
+int runRunPulumiPurge(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addValue(QStringLiteral("orgs"), QStringLiteral("Organisations (github_login), comma-separated."),
+        QStringLiteral("A,B"));
+    call.addValue(QStringLiteral("keep"), QStringLiteral("Soft-deleted stacks to keep, by name, comma-separated."),
+        QStringLiteral("S1,S2"));
+    call.addValue(QStringLiteral("confirm"), QStringLiteral("The organisations, typed as given to --orgs."),
+        QStringLiteral("A,B"));
+    call.addValue(QStringLiteral("batch"), QStringLiteral("Stacks per batch (default 500)."), QStringLiteral("N"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the JSON report to FILE; the data keys go beside it."), QStringLiteral("FILE"));
+    addDatabaseOption(call);
+    if (const auto done = call.parse())
+        return *done;
+    const PulumiPurgeScope scope { call.value(QStringLiteral("orgs")).split(u',', Qt::SkipEmptyParts),
+        call.value(QStringLiteral("keep")).split(u',', Qt::SkipEmptyParts) };
+    if (const QString problem = scope.error(); !problem.isEmpty()) {
+        err() << "opsdeck: --orgs/--keep: " << problem << "; nothing was touched\n";
+        return Cli::Usage;
+    }
+    bool batchOk = true;
+    const int batch
+        = call.value(QStringLiteral("batch")).isEmpty() ? 500 : call.value(QStringLiteral("batch")).toInt(&batchOk);
+    if (!batchOk || batch < 1 || batch > PulumiPurgeOperation::kMaxBatch) {
+        err() << "opsdeck: --batch: \"" << call.value(QStringLiteral("batch")) << "\" is not allowed: use 1 to "
+              << PulumiPurgeOperation::kMaxBatch << "\n";
+        return Cli::Usage;
+    }
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type the organisations as given to --orgs\n";
+        return Cli::Refused;
+    }
+    int exitCode = Cli::Success;
+    const auto connection = pulumiConnection(call, &exitCode);
+    if (!connection)
+        return exitCode;
+    QString error;
+    const auto orgs = PulumiQueries::organizations(connection->database(), &error);
+    if (!orgs) {
+        err() << "opsdeck: reading the organisations of " << connection->describe() << " failed: " << error << "\n";
+        return Cli::Failure;
+    }
+    for (const QString& org : scope.orgs) {
+        if (std::none_of(orgs->cbegin(), orgs->cend(), [&](const auto& o) { return o.githubLogin == org; })) {
+            err() << "opsdeck: --orgs: organisation \"" << org << "\" is not in " << connection->describe()
+                  << "; nothing was touched\n";
+            return Cli::Usage;
+        }
+    }
+    const auto inventory = call.inventory();
+    const QString report = call.value(QStringLiteral("report"));
+    const QString exportDir
+        = report.isEmpty() ? QFileInfo(journalPath(*inventory)).absolutePath() : QFileInfo(report).absolutePath();
+    return runOperation(std::make_unique<PulumiPurgeOperation>(connection->target(), scope, exportDir, batch),
+        *inventory, call.value(QStringLiteral("confirm")), report);
+}
+
+} // namespace opsdeck::cli

@@ -1,0 +1,37 @@
+#pragma once
+
+#include "config/Inventory.h"
+#include "runbook/Plan.h"
+
+#include <QSqlDatabase>
+#include <QStringList>
+
+#include <optional>
+
+namespace opsdeck {
+
+// What a purge of soft-deleted stacks covers: organisations by github_login (the runbook's IN list) and the
+// soft-deleted stacks to keep, by name.
+struct PulumiPurgeScope
+{
+    QStringList orgs;
+    QStringList keepStacks;
+
+    // Why the scope cannot be used, naming the field and what is allowed; empty if it can.
+    QString error() const;
+};
+
+// The runbook's read-only steps as a plan: the stacks per organisation, rows per table counted through the
+// schema's own cascades from Stacks and from Programs, the TABLE_ROWS baseline and the checkpoint data keys
+// that stay on S3. Changes nothing.
+namespace PulumiPurgePlan {
+
+// `target` names the database for people ("pulumi via bastion"); its tags make the plan production or read-only.
+std::optional<Plan> make(
+    const QSqlDatabase& db, const PulumiPurgeScope& scope, const QString& target, const Tags& tags, QString* error);
+
+// "(?, ?, ?)" for n bound values.
+QString placeholders(qsizetype n);
+
+} // namespace PulumiPurgePlan
+} // namespace opsdeck

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <QList>
+#include <QMap>
+#include <QSqlDatabase>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace opsdeck {
+
+// The Pulumi Service database as the runbook pulumi-purge-soft-deleted.md reads it. Every value is a bound
+// parameter; table and column names come from information_schema and are checked before they go into SQL.
+namespace PulumiQueries {
+
+struct Organization
+{
+    QString githubLogin;
+    QString name;
+    qint64 softDeleted = 0; // Programs with deleted_at > 0
+    qint64 live = 0;
+};
+
+// The runbook's first query, for every organisation (those without soft-deleted stacks too), by github_login.
+std::optional<QList<Organization>> organizations(const QSqlDatabase& db, QString* error);
+
+// A foreign key as information_schema describes it: child.column -> parent.referencedColumn.
+struct ForeignKey
+{
+    QString child;
+    QString column;
+    QString parent;
+    QString referencedColumn;
+    QString deleteRule; // CASCADE, RESTRICT, NO ACTION, SET NULL
+};
+std::optional<QList<ForeignKey>> foreignKeys(const QSqlDatabase& db, QString* error);
+
+// The tables a delete from `root` reaches through ON DELETE CASCADE keys, each with the chain of keys from the
+// root to it (the root itself has an empty chain). Found from the keys, so a cascade child added to the
+// service's schema later is counted with no change here.
+struct CascadeTable
+{
+    QString table;
+    QList<ForeignKey> path; // root -> ... -> table
+};
+QList<CascadeTable> cascadeFrom(const QString& root, const QList<ForeignKey>& keys);
+
+// information_schema's TABLE_ROWS per table of the schema (InnoDB's estimate, as the runbook's baseline).
+std::optional<QMap<QString, qint64>> tableRows(const QSqlDatabase& db, QString* error);
+
+// Exact rows per table, over the whole schema.
+std::optional<QMap<QString, qint64>> exactRows(const QSqlDatabase& db, const QStringList& tables, QString* error);
+
+// A name from information_schema that may go into SQL as an identifier (backquoted).
+bool isPlainIdentifier(const QString& name);
+
+} // namespace PulumiQueries
+} // namespace opsdeck
