@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -261,7 +262,18 @@ bool processExists(qint64 pid)
     if (pid <= 0)
         return false; // kill() would address a process group, and no holder has such a pid
     // EPERM means it exists under another user.
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+        return false;
+    // A killed process whose parent has not reaped it yet (or never will, under a container's init) is a zombie:
+    // it holds nothing any more.
+    QFile stat(u"/proc/%1/stat"_s.arg(pid));
+    if (stat.open(QIODevice::ReadOnly)) {
+        const QByteArray text = stat.readAll();
+        const qsizetype close = text.lastIndexOf(')');
+        if (close >= 0 && close + 2 < text.size() && (text[close + 2] == 'Z' || text[close + 2] == 'X'))
+            return false;
+    }
+    return true;
 }
 
 QString machineName()
