@@ -165,6 +165,9 @@ int runRunPulumiPurge(const QStringList& arguments)
     call.addValue(QStringLiteral("confirm"), QStringLiteral("The organisations, typed as given to --orgs."),
         QStringLiteral("A,B"));
     call.addValue(QStringLiteral("batch"), QStringLiteral("Stacks per batch (default 500)."), QStringLiteral("N"));
+    call.addValue(QStringLiteral("throttle"),
+        QStringLiteral("Pause between batches, in milliseconds (default 0), to spare a busy database."),
+        QStringLiteral("MS"));
     call.addValue(QStringLiteral("report"),
         QStringLiteral("Write the JSON report to FILE; the data keys go beside it."), QStringLiteral("FILE"));
     addDatabaseOption(call);
@@ -182,6 +185,15 @@ int runRunPulumiPurge(const QStringList& arguments)
     if (!batchOk || batch < 1 || batch > PulumiPurgeOperation::kMaxBatch) {
         err() << "opsdeck: --batch: \"" << call.value(QStringLiteral("batch")) << "\" is not allowed: use 1 to "
               << PulumiPurgeOperation::kMaxBatch << "\n";
+        return Cli::Usage;
+    }
+    bool throttleOk = true;
+    const int throttle = call.value(QStringLiteral("throttle")).isEmpty()
+        ? 0
+        : call.value(QStringLiteral("throttle")).toInt(&throttleOk);
+    if (!throttleOk || throttle < 0 || throttle > 60000) {
+        err() << "opsdeck: --throttle: \"" << call.value(QStringLiteral("throttle"))
+              << "\" is not allowed: use 0 to 60000 milliseconds\n";
         return Cli::Usage;
     }
     if (!call.isSet(QStringLiteral("confirm"))) {
@@ -209,8 +221,9 @@ int runRunPulumiPurge(const QStringList& arguments)
     const QString report = call.value(QStringLiteral("report"));
     const QString exportDir
         = report.isEmpty() ? QFileInfo(journalPath(*inventory)).absolutePath() : QFileInfo(report).absolutePath();
-    return runOperation(std::make_unique<PulumiPurgeOperation>(connection->target(), scope, exportDir, batch),
-        *inventory, call.value(QStringLiteral("confirm")), report);
+    auto operation = std::make_unique<PulumiPurgeOperation>(connection->target(), scope, exportDir, batch);
+    operation->setThrottle(throttle);
+    return runOperation(std::move(operation), *inventory, call.value(QStringLiteral("confirm")), report);
 }
 
 } // namespace opsdeck::cli

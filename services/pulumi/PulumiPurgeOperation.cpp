@@ -263,7 +263,12 @@ bool PulumiPurgeOperation::purge(RunContext& context)
         bool done = false;
         for (int attempt = 1; attempt <= kReconnectAttempts && !done && !context.cancelled(); ++attempt) {
             qint64 stacks = 0, programs = 0;
-            if (connect(&error) && runBatch(batch, &stacks, &programs, &error)) {
+            const bool connected = connect(&error);
+            if (const QString reason = m_connection->takeReconnectReason(); !reason.isEmpty())
+                context.output(QStringLiteral("%1 the connection to %2 was lost (%3); reconnecting: connected again\n")
+                                   .arg(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss")),
+                                       m_connection->describe(), reason));
+            if (connected && runBatch(batch, &stacks, &programs, &error)) {
                 done = true;
                 stacksDone += stacks;
                 programsDone += programs;
@@ -327,7 +332,9 @@ bool PulumiPurgeOperation::purge(RunContext& context)
     const bool complete = purged.size() + skipped == m_planned.size();
     if (!complete)
         return false;
-    context.succeed(QStringLiteral("%1 Stacks rows deleted").arg(stacksDone));
+    // The streamed batch lines (and any reconnects) stay the step's output.
+    context.output(QStringLiteral("%1 Stacks rows deleted\n").arg(stacksDone));
+    context.succeed();
     context.begin(QStringLiteral("delete-programs"));
     context.succeed(
         QStringLiteral("%1 Programs rows deleted (with their stacks, batch by batch)%2")

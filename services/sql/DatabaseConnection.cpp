@@ -85,9 +85,12 @@ bool DatabaseConnection::open(QString* error)
 {
     if (QSqlDatabase::contains(m_name)) {
         QSqlDatabase db = QSqlDatabase::database(m_name, false);
-        if (db.isOpen() && QSqlQuery(db).exec(QStringLiteral("SELECT 1")))
+        QSqlQuery ping(db);
+        if (db.isOpen() && ping.exec(QStringLiteral("SELECT 1")))
             return true;
         // The server restarted or the tunnel dropped: start again from the tunnel.
+        m_reconnectReason
+            = ping.lastError().text().isEmpty() ? QStringLiteral("the connection was closed") : ping.lastError().text();
         reset();
     }
     if (!openTunnel(error))

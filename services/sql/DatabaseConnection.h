@@ -6,6 +6,7 @@
 #include <QSqlDatabase>
 
 #include <memory>
+#include <utility>
 
 namespace opsdeck {
 
@@ -25,6 +26,8 @@ public:
     // Opens (once; again after the server or the tunnel went away) and returns whether it is open.
     bool open(QString* error);
     QSqlDatabase database() const;
+    // Why the last open() had to connect again (the server restarted, the tunnel dropped), once; else empty.
+    QString takeReconnectReason() { return std::exchange(m_reconnectReason, {}); }
     // Drops the connection and the tunnel, so the next open() starts afresh (after a dropped tunnel or a
     // restarted server).
     void reset();
@@ -44,6 +47,7 @@ private:
     std::unique_ptr<SshSession> m_session;
     std::unique_ptr<SshTunnel> m_tunnel;
     QString m_name;
+    QString m_reconnectReason;
     mutable QMutex m_mutex; // guards m_serverId and m_port for interrupt()
     qint64 m_serverId = 0; // CONNECTION_ID() / pg_backend_pid() of the open connection
     quint16 m_port = 0; // where the connection goes: the tunnel's local port or the server's

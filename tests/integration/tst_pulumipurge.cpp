@@ -30,6 +30,7 @@ private slots:
     void badInputIsRefusedAndNothingIsTouched_data();
     void badInputIsRefusedAndNothingIsTouched();
     void killedPurgeResumesToTheSameEndState();
+    void databaseRestartedMidPurge();
     void twoOrganisationsExactly();
     void cleanupTestCase();
 
@@ -246,15 +247,52 @@ void TestPulumiPurge::killedPurgeResumesToTheSameEndState()
     QCOMPARE(record[u"deleted"_s][u"stacks"_s].toArray().size(), left);
 }
 
+// MariaDB crashes and comes back while the purge runs: the batch in flight rolls back, the run says so and
+// reconnects, and finishes.
+void TestPulumiPurge::databaseRestartedMidPurge()
+{
+    const QMap<QString, qint64> before = tableCounts();
+    const qint64 planned = org(u"pulumi"_s)[u"softDeleted"_s].toInteger();
+    const QString report = m_temp.filePath(u"restarted.json"_s);
+    QProcess process;
+    process.setProcessEnvironment(m_sandbox.environment());
+    process.start(QStringLiteral(OPSDECK_BINARY),
+        { u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"pulumi"_s, u"--confirm"_s, u"pulumi"_s, u"--batch"_s, u"1"_s,
+            u"--throttle"_s, u"300"_s, u"--report"_s, report });
+    const auto remaining = [] {
+        QSqlQuery q(QSqlDatabase::database(u"check"_s));
+        q.exec(u"SELECT COUNT(*) FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id "
+               "WHERE o.github_login = 'pulumi' AND p.deleted_at > 0"_s);
+        return q.next() ? q.value(0).toLongLong() : -1;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(remaining() >= 0 && remaining() < planned - 1, 60000);
+    QCOMPARE(m_sandbox.script(u"restart-mariadb"_s, { u"1"_s }), 0);
+    QVERIFY(process.waitForFinished(120000));
+    const QByteArray out = process.readAllStandardOutput();
+    QVERIFY2(process.exitCode() == 0, out + process.readAllStandardError());
+    // Our check connection went down with the server.
+    QSqlDatabase check = QSqlDatabase::database(u"check"_s, false);
+    check.close();
+    QVERIFY2(check.open(), qPrintable(check.lastError().text()));
+    expectPurged(before, { u"pulumi"_s });
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
+    bool reported = false;
+    for (const QJsonValue& step : record[u"steps"_s].toArray())
+        reported = reported || step[u"output"_s].toString().contains(u"reconnecting"_s);
+    QVERIFY2(reported, "the run did not report the outage");
+}
+
 void TestPulumiPurge::twoOrganisationsExactly()
 {
     const QMap<QString, qint64> before = tableCounts();
     const QString organizations = checksum(u"Organizations"_s);
     const QString report = m_temp.filePath(u"two.json"_s);
-    const CliRun run = cli({ u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"pulumi,sean-gillespie"_s, u"--confirm"_s,
-        u"pulumi,sean-gillespie"_s, u"--batch"_s, u"7"_s, u"--report"_s, report });
+    const CliRun run = cli({ u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"sean-gillespie,acme-corp"_s, u"--confirm"_s,
+        u"sean-gillespie,acme-corp"_s, u"--batch"_s, u"2"_s, u"--report"_s, report });
     QVERIFY2(run.exitCode == 0, run.err.constData() + run.out);
-    expectPurged(before, { u"pulumi"_s, u"sean-gillespie"_s });
+    expectPurged(before, { u"sean-gillespie"_s, u"acme-corp"_s });
     QCOMPARE(checksum(u"Organizations"_s), organizations);
 
     QFile file(report);
@@ -264,14 +302,14 @@ void TestPulumiPurge::twoOrganisationsExactly()
     QMap<QString, int> perOrg;
     for (const QJsonValue& s : record[u"deleted"_s][u"stacks"_s].toArray())
         ++perOrg[s[u"org"_s].toString()];
-    QCOMPARE(perOrg.value(u"pulumi"_s), org(u"pulumi"_s)[u"softDeleted"_s].toInt());
+    QCOMPARE(perOrg.value(u"acme-corp"_s), org(u"acme-corp"_s)[u"softDeleted"_s].toInt());
     QCOMPARE(perOrg.value(u"sean-gillespie"_s), org(u"sean-gillespie"_s)[u"softDeleted"_s].toInt());
     // The data keys were exported beside the report before anything was deleted.
     QFile keys(record[u"after"_s][u"dataKeysFile"_s].toString());
     QVERIFY(keys.fileName().startsWith(m_temp.path()));
     QVERIFY(keys.open(QIODevice::ReadOnly));
     QCOMPARE(keys.readAll().count('\n'),
-        org(u"pulumi"_s)[u"softDeletedDataKeys"_s].toInteger()
+        org(u"acme-corp"_s)[u"softDeletedDataKeys"_s].toInteger()
             + org(u"sean-gillespie"_s)[u"softDeletedDataKeys"_s].toInteger());
     QVERIFY(record[u"after"_s][u"tableRows"_s].toObject().contains(u"Stacks"_s));
 }
