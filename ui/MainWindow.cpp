@@ -2,6 +2,7 @@
 
 #include "ConfirmDialog.h"
 #include "DeployPane.h"
+#include "PulumiPane.h"
 #include "InventoryErrorView.h"
 #include "JournalPane.h"
 #include "PackitPane.h"
@@ -100,32 +101,6 @@ TargetPane* raftPane(const Inventory& inventory)
                                           "the RAFT of a service. This pane lists the clusters the inventory declares; "
                                           "it does not contact them."),
                               QObject::tr("The inventory declares no clusters (clusters:).") },
-        model);
-}
-
-TargetPane* pulumiPane(const Inventory& inventory)
-{
-    auto* model = new TargetStatusModel(
-        { QObject::tr("Database"), QObject::tr("Schema"), QObject::tr("Address"), QObject::tr("Tunnel via") });
-    QList<TargetStatusModel::Target> targets;
-    for (const Database& database : inventory.databases) {
-        if (database.kind != DatabaseKind::Mysql)
-            continue;
-        const QString address = database.socket.isEmpty()
-            ? QStringLiteral("%1:%2").arg(database.address).arg(database.port)
-            : database.socket;
-        targets << TargetStatusModel::Target { { database.name, database.database, address, database.via },
-            database.via, QObject::tr("Direct connection: not checked yet") };
-    }
-    model->setTargets(targets);
-    return new TargetPane(
-        { QObject::tr("Pulumi"),
-            QObject::tr("The Pulumi Service's MySQL databases, reached through an SSH tunnel via a "
-                        "bastion host."),
-            QObject::tr("Not built yet: organisations with their soft-deleted stacks, and purging "
-                        "them. This pane shows the MySQL databases the inventory declares and whether "
-                        "the tunnel host is reachable."),
-            QObject::tr("The inventory declares no MySQL databases (databases: kind mysql).") },
         model);
 }
 
@@ -272,7 +247,7 @@ void MainWindow::buildPanes(const Inventory& inventory)
     addPane(new PackitPane(inventory, m_credentials.get(), m_runs, journalPath(inventory)));
     addPane(datamonPane(inventory));
     addPane(raftPane(inventory));
-    addPane(pulumiPane(inventory));
+    addPane(new PulumiPane(inventory, m_credentials.get(), m_runs, journalPath(inventory)));
     addPane(new DeployPane(inventory, m_credentials.get(), m_runs, journalPath(inventory)));
     auto* journal = new JournalPane(journalPath(inventory));
     connect(m_runs, &RunsDock::runFinished, journal, &JournalPane::reload);

@@ -124,7 +124,9 @@ std::optional<Plan> PulumiPurgePlan::make(
 
     Plan plan;
     plan.operation = QStringLiteral("pulumi-purge");
-    plan.target = target;
+    plan.target = QStringLiteral("%1 on %2").arg(scope.orgs.join(QStringLiteral(", ")), target);
+    // One purge per database at a time, whatever its organisations.
+    plan.lock = QStringLiteral("pulumi:") + target;
     plan.targetName = scope.orgs.join(u',');
     plan.verb = QStringLiteral("Purge");
     plan.irreversible = true;

@@ -1,5 +1,6 @@
 #include "pulumi/PulumiQueries.h"
 
+#include <QJsonObject>
 #include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -121,6 +122,105 @@ std::optional<QMap<QString, qint64>> exactRows(const QSqlDatabase& db, const QSt
         rows.insert(table, query.value(0).toLongLong());
     }
     return rows;
+}
+
+namespace {
+
+QString stacksWhere(const QString& filter)
+{
+    return QStringLiteral(" FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id WHERE p.deleted_at > 0")
+        + (filter.isEmpty() ? QString() : QStringLiteral(" AND (p.stack_name LIKE ? OR o.github_login LIKE ?)"));
+}
+
+void bindFilter(QSqlQuery& query, const QString& filter)
+{
+    if (filter.isEmpty())
+        return;
+    QString escaped = filter;
+    escaped.replace(u'\\', QStringLiteral("\\\\"))
+        .replace(u'%', QStringLiteral("\\%"))
+        .replace(u'_', QStringLiteral("\\_"));
+    query.addBindValue(u'%' + escaped + u'%');
+    query.addBindValue(u'%' + escaped + u'%');
+}
+
+} // namespace
+
+std::optional<QJsonArray> softDeletedStacks(const QSqlDatabase& db,
+    int offset,
+    int limit,
+    const QString& filter,
+    const QString& orderBy,
+    bool descending,
+    QString* error)
+{
+    // The sort column comes from this list only: it goes into the SQL text.
+    static const QMap<QString, QString> columns { { QStringLiteral("org"), QStringLiteral("o.github_login") },
+        { QStringLiteral("stack"), QStringLiteral("p.stack_name") },
+        { QStringLiteral("project"), QStringLiteral("p.project_name") },
+        { QStringLiteral("deletedAt"), QStringLiteral("p.deleted_at") } };
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    query.prepare(QStringLiteral("SELECT o.github_login, p.stack_name, p.project_name, p.deleted_at, p.stack_id")
+        + stacksWhere(filter)
+        + QStringLiteral(" ORDER BY %1 %2, p.id LIMIT ? OFFSET ?")
+              .arg(columns.value(orderBy, QStringLiteral("p.stack_name")),
+                  descending ? QStringLiteral("DESC") : QStringLiteral("ASC")));
+    bindFilter(query, filter);
+    query.addBindValue(limit);
+    query.addBindValue(offset);
+    if (!run(query, error))
+        return std::nullopt;
+    QJsonArray rows;
+    while (query.next())
+        rows.append(QJsonObject { { QStringLiteral("org"), query.value(0).toString() },
+            { QStringLiteral("stack"), query.value(1).toString() },
+            { QStringLiteral("project"), query.value(2).toString() },
+            { QStringLiteral("deletedAt"), query.value(3).toLongLong() },
+            { QStringLiteral("stackId"), query.value(4).toString() } });
+    return rows;
+}
+
+std::optional<qint64> softDeletedStackCount(const QSqlDatabase& db, const QString& filter, QString* error)
+{
+    QSqlQuery query(db);
+    query.prepare(QStringLiteral("SELECT COUNT(*)") + stacksWhere(filter));
+    bindFilter(query, filter);
+    if (!run(query, error) || !query.next())
+        return std::nullopt;
+    return query.value(0).toLongLong();
+}
+
+std::optional<QJsonArray> processList(const QSqlDatabase& db, QString* error)
+{
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    // SHOW FULL PROCESSLIST, as a query that can be prepared.
+    query.prepare(
+        QStringLiteral("SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, INFO FROM information_schema.PROCESSLIST "
+                       "ORDER BY TIME DESC, ID"));
+    if (!run(query, error))
+        return std::nullopt;
+    QJsonArray rows;
+    while (query.next())
+        rows.append(QJsonObject { { QStringLiteral("id"), query.value(0).toLongLong() },
+            { QStringLiteral("user"), query.value(1).toString() },
+            { QStringLiteral("host"), query.value(2).toString() }, { QStringLiteral("db"), query.value(3).toString() },
+            { QStringLiteral("command"), query.value(4).toString() },
+            { QStringLiteral("time"), query.value(5).toLongLong() },
+            { QStringLiteral("state"), query.value(6).toString() },
+            { QStringLiteral("info"), query.value(7).toString() } });
+    return rows;
+}
+
+bool killQuery(const QSqlDatabase& db, qint64 id, QString* error)
+{
+    QSqlQuery query(db);
+    // KILL takes no bound parameter; the id is a number we format ourselves.
+    if (query.exec(QStringLiteral("KILL QUERY %1").arg(id)))
+        return true;
+    *error = query.lastError().text();
+    return false;
 }
 
 } // namespace opsdeck::PulumiQueries

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QJsonArray>
 #include <QList>
 #include <QMap>
 #include <QSqlDatabase>
@@ -51,6 +52,23 @@ std::optional<QMap<QString, qint64>> tableRows(const QSqlDatabase& db, QString* 
 
 // Exact rows per table, over the whole schema.
 std::optional<QMap<QString, qint64>> exactRows(const QSqlDatabase& db, const QStringList& tables, QString* error);
+
+// A page of soft-deleted stacks: [{org, stack, project, deletedAt, stackId}], filtered on the stack or
+// organisation name (a substring), sorted by one of the columns named in `orderBy` (org, stack, project,
+// deletedAt; anything else sorts by stack).
+std::optional<QJsonArray> softDeletedStacks(const QSqlDatabase& db,
+    int offset,
+    int limit,
+    const QString& filter,
+    const QString& orderBy,
+    bool descending,
+    QString* error);
+std::optional<qint64> softDeletedStackCount(const QSqlDatabase& db, const QString& filter, QString* error);
+
+// The server's sessions, as SHOW FULL PROCESSLIST shows them: [{id, user, host, db, command, time, state, info}].
+std::optional<QJsonArray> processList(const QSqlDatabase& db, QString* error);
+// KILL QUERY <id>: stops the statement, keeps the session (the runbook says KILL; this is the gentler form).
+bool killQuery(const QSqlDatabase& db, qint64 id, QString* error);
 
 // A name from information_schema that may go into SQL as an identifier (backquoted).
 bool isPlainIdentifier(const QString& name);

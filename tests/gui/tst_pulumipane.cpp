@@ -1,0 +1,135 @@
+// The Pulumi pane offscreen on the sandbox: organisations with their counts, the soft-deleted stacks loaded
+// lazily and filtered in the database, the process list, and a purge with a kept stack, confirmed and followed
+// in the Runs dock. Runs after tst_pulumipurge, which expects the seeded data untouched.
+#include "ConfirmDialog.h"
+#include "MainWindow.h"
+#include "PulumiPane.h"
+#include "PulumiStackModel.h"
+#include "RunsDock.h"
+#include "Sandbox.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace Qt::StringLiterals;
+using namespace opsdeck;
+using namespace opsdeck::test;
+
+class TestPulumiPane : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void organisationsStacksProcessesAndAPurge();
+
+private:
+    Sandbox m_sandbox;
+};
+
+void TestPulumiPane::initTestCase()
+{
+    QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
+    const QProcessEnvironment environment = m_sandbox.environment();
+    for (const QString& key : environment.keys()) {
+        if (key.startsWith(u"OPSDECK_"_s))
+            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
+    }
+}
+
+void TestPulumiPane::organisationsStacksProcessesAndAPurge()
+{
+    QFile summaryFile(m_sandbox.json().value(u"pulumi"_s)[u"summary"_s].toString());
+    QVERIFY(summaryFile.open(QIODevice::ReadOnly));
+    const QJsonObject summary = QJsonDocument::fromJson(summaryFile.readAll()).object();
+    const auto seeded = [&](const QString& login) {
+        for (const QJsonValue& o : summary[u"organizations"_s].toArray()) {
+            if (o[u"github_login"_s].toString() == login)
+                return o.toObject();
+        }
+        return QJsonObject();
+    };
+
+    MainWindow window(m_sandbox.inventoryPath());
+    auto* pane = qobject_cast<PulumiPane*>(window.pane(u"Pulumi"_s));
+    QVERIFY(pane);
+    QSignalSpy loaded(pane, &PulumiPane::organizationsLoaded);
+    window.resize(1280, 800);
+    window.show();
+    for (int i = 0; i < window.sidebar()->count(); ++i) {
+        if (window.sidebar()->item(i)->text() == u"Pulumi"_s)
+            window.sidebar()->setCurrentRow(i);
+    }
+    QVERIFY(loaded.wait(60000));
+    QTreeWidget* orgs = pane->organizations();
+    QCOMPARE(orgs->topLevelItemCount(), summary[u"organizations"_s].toArray().size());
+    QTreeWidgetItem* globex = nullptr;
+    for (int i = 0; i < orgs->topLevelItemCount(); ++i) {
+        if (orgs->topLevelItem(i)->text(0) == u"globex"_s)
+            globex = orgs->topLevelItem(i);
+    }
+    QVERIFY(globex);
+    QCOMPARE(globex->text(2).toLongLong(), seeded(u"globex"_s)[u"softDeleted"_s].toInteger());
+
+    // The stacks: the first page, then a filter in the database.
+    QTRY_VERIFY_WITH_TIMEOUT(pane->stacks()->rowCount() > 0 && pane->stacks()->total() > 0, 30000);
+    pane->findChild<QLineEdit*>()->setText(u"globex"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(pane->stacks()->total(), seeded(u"globex"_s)[u"softDeleted"_s].toInteger(), 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(qint64(pane->stacks()->rowCount()), pane->stacks()->total(), 30000);
+
+    // The process list shows the pane's own connection.
+    QSignalSpy processes(pane, &PulumiPane::processesLoaded);
+    pane->refreshProcesses();
+    QVERIFY(processes.wait(30000));
+    QVERIFY(pane->findChild<QTableWidget*>(u"processes"_s)->rowCount() >= 1);
+
+    // Keep one of globex's stacks, purge the rest of globex.
+    auto* view = pane->findChild<QTableView*>(u"stacksView"_s);
+    view->selectRow(0);
+    const QString kept = pane->stacks()->stackName(0);
+    for (QPushButton* b : pane->findChildren<QPushButton*>()) {
+        if (b->text() == u"Keep selected"_s)
+            b->click();
+    }
+    QCOMPARE(pane->findChild<QListWidget*>(u"keptStacks"_s)->count(), 1);
+    globex->setCheckState(0, Qt::Checked);
+    QCOMPARE(pane->checkedOrganizations(), QStringList { u"globex"_s });
+    auto* purge = pane->findChild<QPushButton*>(u"purge"_s);
+    QVERIFY(purge->isEnabled());
+    QSignalSpy finished(window.runs(), &RunsDock::runFinished);
+    // Batches of one stack with a pause between them: the run is slow enough to watch (and to screenshot).
+    pane->findChild<QSpinBox*>(u"batch"_s)->setValue(1);
+    pane->setThrottle(1500);
+    ConfirmDialog::setNextAnswer(true);
+    purge->click();
+    QVERIFY(finished.wait(60000));
+    const RunRecord record = finished.first().first().value<RunRecord>();
+    QCOMPARE(record.operation, u"pulumi-purge"_s);
+    QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
+    QCOMPARE(record.deleted[u"stacks"_s].toArray().size(), seeded(u"globex"_s)[u"softDeleted"_s].toInteger() - 1);
+    QCOMPARE(record.parameters[u"keepStacks"_s].toArray().first().toString(), kept);
+    QCOMPARE(record.parameters[u"batch"_s].toInt(), 1);
+    // The counts are read again: only the kept stack is left.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            for (int i = 0; i < pane->organizations()->topLevelItemCount(); ++i) {
+                if (pane->organizations()->topLevelItem(i)->text(0) == u"globex"_s)
+                    return pane->organizations()->topLevelItem(i)->text(2) == u"1"_s;
+            }
+            return false;
+        }(),
+        30000);
+}
+
+QTEST_MAIN(TestPulumiPane)
+#include "tst_pulumipane.moc"

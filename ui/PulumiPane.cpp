@@ -1,0 +1,429 @@
+#include "PulumiPane.h"
+
+#include "ConfirmDialog.h"
+#include "PulumiStackModel.h"
+#include "RunsDock.h"
+#include "core/Logging.h"
+#include "pulumi/PulumiPurgeOperation.h"
+#include "pulumi/PulumiQueries.h"
+#include "runbook/OperationRunner.h"
+#include "sql/DatabaseConnection.h"
+#include "sql/DatabaseWorker.h"
+
+#include <QComboBox>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace opsdeck {
+
+PulumiPane::PulumiPane(const Inventory& inventory,
+    CredentialStore* credentials,
+    RunsDock* runs,
+    const QString& journalPath,
+    QWidget* parent)
+    : SystemPane(parent)
+    , m_inventory(inventory)
+    , m_credentials(credentials)
+    , m_runs(runs)
+    , m_journalPath(journalPath)
+    , m_database(new QComboBox(this))
+    , m_status(new QLabel(this))
+    , m_orgs(new QTreeWidget(this))
+    , m_stacks(new PulumiStackModel(this))
+    , m_stackView(new QTableView(this))
+    , m_filter(new QLineEdit(this))
+    , m_loadLabel(new QLabel(this))
+    , m_keep(new QListWidget(this))
+    , m_processes(new QTableWidget(this))
+    , m_batch(new QSpinBox(this))
+    , m_throttle(new QSpinBox(this))
+    , m_purge(new QPushButton(tr("Purge soft-deleted stacks…"), this))
+{
+    for (const Database& d : inventory.databases) {
+        if (d.kind == DatabaseKind::Mysql)
+            m_database->addItem(d.via.isEmpty() ? d.name : tr("%1 (via %2)").arg(d.name, d.via), d.name);
+    }
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Pulumi")), this));
+    auto* intro = new QLabel(tr("The Pulumi Service's MySQL, through an SSH tunnel via its bastion. Soft-deleted "
+                                "stacks (Programs.deleted_at > 0) per organisation, and the runbook's purge: tick the "
+                                "organisations, keep any stacks you want, plan, confirm."),
+        this);
+    intro->setWordWrap(true);
+    layout->addWidget(intro);
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Database:"), this));
+    bar->addWidget(m_database);
+    auto* refreshButton = new QPushButton(tr("Refresh"), this);
+    bar->addWidget(refreshButton);
+    m_status->setObjectName(QStringLiteral("pulumiStatus"));
+    bar->addWidget(m_status, 1);
+    layout->addLayout(bar);
+
+    m_orgs->setObjectName(QStringLiteral("organizations"));
+    m_orgs->setHeaderLabels({ tr("Organisation"), tr("Name"), tr("Soft-deleted"), tr("Live") });
+    m_orgs->setRootIsDecorated(false);
+    m_orgs->setMinimumWidth(320);
+
+    auto* stacksTab = new QWidget(this);
+    auto* stacksLayout = new QVBoxLayout(stacksTab);
+    auto* filterBar = new QHBoxLayout;
+    m_filter->setPlaceholderText(tr("Filter by stack or organisation…"));
+    m_filter->setClearButtonEnabled(true);
+    filterBar->addWidget(m_filter, 1);
+    m_loadLabel->setObjectName(QStringLiteral("stacksLoaded"));
+    filterBar->addWidget(m_loadLabel);
+    auto* keepButton = new QPushButton(tr("Keep selected"), this);
+    keepButton->setToolTip(tr("Leave the selected stacks out of the purge"));
+    filterBar->addWidget(keepButton);
+    stacksLayout->addLayout(filterBar);
+    m_stackView->setObjectName(QStringLiteral("stacksView"));
+    m_stackView->setModel(m_stacks);
+    m_stackView->setSortingEnabled(true);
+    m_stackView->sortByColumn(PulumiStackModel::Stack, Qt::AscendingOrder);
+    m_stackView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_stackView->verticalHeader()->hide();
+    m_stackView->horizontalHeader()->setStretchLastSection(true);
+    m_stackView->setAlternatingRowColors(true);
+    stacksLayout->addWidget(m_stackView, 1);
+
+    auto* processTab = new QWidget(this);
+    auto* processLayout = new QVBoxLayout(processTab);
+    m_processes->setObjectName(QStringLiteral("processes"));
+    m_processes->setColumnCount(6);
+    m_processes->setHorizontalHeaderLabels(
+        { tr("Id"), tr("User"), tr("Command"), tr("Time (s)"), tr("State"), tr("Query") });
+    m_processes->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_processes->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_processes->verticalHeader()->hide();
+    m_processes->horizontalHeader()->setStretchLastSection(true);
+    processLayout->addWidget(m_processes, 1);
+    auto* processBar = new QHBoxLayout;
+    auto* refreshProcesses = new QPushButton(tr("Refresh processes"), this);
+    auto* kill = new QPushButton(tr("Kill query…"), this);
+    kill->setToolTip(tr("KILL QUERY the selected process's statement (its session stays)"));
+    processBar->addWidget(refreshProcesses);
+    processBar->addStretch(1);
+    processBar->addWidget(kill);
+    processLayout->addLayout(processBar);
+
+    auto* tabs = new QTabWidget(this);
+    tabs->addTab(stacksTab, tr("Soft-deleted stacks"));
+    tabs->addTab(processTab, tr("Processes"));
+
+    auto* left = new QWidget(this);
+    auto* leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 0, 0);
+    leftLayout->addWidget(m_orgs, 2);
+    leftLayout->addWidget(new QLabel(tr("Kept (not purged):"), this));
+    m_keep->setObjectName(QStringLiteral("keptStacks"));
+    leftLayout->addWidget(m_keep, 1);
+    auto* form = new QFormLayout;
+    m_batch->setObjectName(QStringLiteral("batch"));
+    m_batch->setRange(1, PulumiPurgeOperation::kMaxBatch);
+    m_batch->setValue(500);
+    m_batch->setSuffix(tr(" stacks per batch"));
+    m_throttle->setObjectName(QStringLiteral("throttle"));
+    m_throttle->setRange(0, 60000);
+    m_throttle->setSingleStep(100);
+    m_throttle->setSuffix(tr(" ms"));
+    m_throttle->setToolTip(tr("Pause between batches; takes effect at once, also during a purge"));
+    form->addRow(tr("Batch"), m_batch);
+    form->addRow(tr("Pause between batches"), m_throttle);
+    leftLayout->addLayout(form);
+    m_purge->setObjectName(QStringLiteral("purge"));
+    m_purge->setStyleSheet(QStringLiteral("QPushButton:enabled { color: #b71c1c; font-weight: bold; }"));
+    m_purge->setEnabled(false);
+    leftLayout->addWidget(m_purge);
+
+    auto* splitter = new QSplitter(this);
+    splitter->addWidget(left);
+    splitter->addWidget(tabs);
+    splitter->setStretchFactor(1, 2);
+    layout->addWidget(splitter, 1);
+
+    connect(refreshButton, &QPushButton::clicked, this, &PulumiPane::refresh);
+    connect(m_filter, &QLineEdit::textChanged, m_stacks, &PulumiStackModel::setFilter);
+    connect(m_stacks, &PulumiStackModel::progressChanged, this, &PulumiPane::updateLoadLabel);
+    connect(keepButton, &QPushButton::clicked, this, [this] {
+        for (const QModelIndex& index : m_stackView->selectionModel()->selectedRows()) {
+            const QString name = m_stacks->stackName(index.row());
+            if (!name.isEmpty() && m_keep->findItems(name, Qt::MatchExactly).isEmpty())
+                m_keep->addItem(name);
+        }
+    });
+    connect(m_keep, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem* item) { delete item; });
+    connect(refreshProcesses, &QPushButton::clicked, this, &PulumiPane::refreshProcesses);
+    connect(kill, &QPushButton::clicked, this, &PulumiPane::killSelectedQuery);
+    connect(
+        m_orgs, &QTreeWidget::itemChanged, this, [this] { m_purge->setEnabled(!checkedOrganizations().isEmpty()); });
+    connect(m_throttle, &QSpinBox::valueChanged, this, &PulumiPane::setThrottle);
+    connect(m_purge, &QPushButton::clicked, this, &PulumiPane::purge);
+    connect(m_runs, &RunsDock::runFinished, this, &PulumiPane::onRunFinished);
+    connect(m_database, &QComboBox::currentIndexChanged, this, [this] {
+        delete m_worker;
+        m_worker = nullptr;
+        m_target.reset();
+        refresh();
+    });
+    m_status->setText(m_database->count() ? tr("Not read yet.") : tr("The inventory declares no mysql database."));
+    updateLoadLabel();
+}
+
+PulumiPane::~PulumiPane() = default;
+
+QStringList PulumiPane::hosts() const
+{
+    QStringList result;
+    for (const Database& d : m_inventory.databases) {
+        if (d.kind == DatabaseKind::Mysql && !d.via.isEmpty() && !result.contains(d.via))
+            result << d.via;
+    }
+    return result;
+}
+
+void PulumiPane::showEvent(QShowEvent* event)
+{
+    SystemPane::showEvent(event);
+    if (!m_shown && m_database->count()) {
+        m_shown = true;
+        refresh();
+    }
+}
+
+void PulumiPane::withWorker(std::function<void()> then)
+{
+    if (m_worker) {
+        then();
+        return;
+    }
+    QString error;
+    auto target = DatabaseTarget::resolve(m_inventory, m_database->currentData().toString(), &error);
+    if (!target) {
+        m_status->setText(error);
+        return;
+    }
+    resolveDatabaseSecrets(
+        m_credentials, *target, this, [this, then](std::optional<DatabaseTarget> resolved, const QString& why) {
+            if (!resolved) {
+                m_status->setText(tr("<span style='color:#c62828'>%1</span>").arg(why.toHtmlEscaped()));
+                return;
+            }
+            m_target = resolved;
+            m_worker = new DatabaseWorker(*resolved, this);
+            m_stacks->setWorker(m_worker);
+            then();
+        });
+}
+
+void PulumiPane::refresh()
+{
+    m_status->setText(tr("Reading…"));
+    withWorker([this] {
+        m_worker->run(
+            this,
+            [](DatabaseConnection& c, QString* error) -> QJsonValue {
+                const auto orgs = PulumiQueries::organizations(c.database(), error);
+                if (!orgs)
+                    return {};
+                QJsonArray rows;
+                for (const PulumiQueries::Organization& o : *orgs)
+                    rows.append(
+                        QJsonObject { { QStringLiteral("login"), o.githubLogin }, { QStringLiteral("name"), o.name },
+                            { QStringLiteral("softDeleted"), o.softDeleted }, { QStringLiteral("live"), o.live } });
+                return rows;
+            },
+            [this](const QJsonValue& result, const QString& error) {
+                if (!error.isEmpty()) {
+                    m_status->setText(tr("<span style='color:#c62828'>%1</span>").arg(error.toHtmlEscaped()));
+                    return;
+                }
+                const QStringList checked = checkedOrganizations();
+                const QSignalBlocker blocker(m_orgs);
+                m_orgs->clear();
+                qint64 total = 0;
+                for (const QJsonValue& v : result.toArray()) {
+                    const QJsonObject o = v.toObject();
+                    auto* item = new QTreeWidgetItem(m_orgs,
+                        { o[QStringLiteral("login")].toString(), o[QStringLiteral("name")].toString(),
+                            QLocale().toString(o[QStringLiteral("softDeleted")].toInteger()),
+                            QLocale().toString(o[QStringLiteral("live")].toInteger()) });
+                    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+                    item->setCheckState(
+                        0, checked.contains(o[QStringLiteral("login")].toString()) ? Qt::Checked : Qt::Unchecked);
+                    item->setTextAlignment(2, Qt::AlignRight);
+                    item->setTextAlignment(3, Qt::AlignRight);
+                    total += o[QStringLiteral("softDeleted")].toInteger();
+                }
+                for (int c = 0; c < m_orgs->columnCount(); ++c)
+                    m_orgs->resizeColumnToContents(c);
+                m_purge->setEnabled(!checkedOrganizations().isEmpty());
+                m_status->setText(
+                    tr("%1 soft-deleted stacks in %2 organisations · %3")
+                        .arg(QLocale().toString(total))
+                        .arg(m_orgs->topLevelItemCount())
+                        .arg(m_worker->target().via ? tr("via %1").arg(m_worker->target().via->name) : tr("direct")));
+                emit organizationsLoaded();
+            });
+        m_stacks->reload();
+    });
+}
+
+void PulumiPane::refreshProcesses()
+{
+    withWorker([this] {
+        m_worker->run(
+            this,
+            [](DatabaseConnection& c, QString* error) -> QJsonValue {
+                const auto rows = PulumiQueries::processList(c.database(), error);
+                return rows ? QJsonValue(*rows) : QJsonValue();
+            },
+            [this](const QJsonValue& result, const QString& error) {
+                if (!error.isEmpty()) {
+                    m_status->setText(tr("<span style='color:#c62828'>%1</span>").arg(error.toHtmlEscaped()));
+                    return;
+                }
+                const QJsonArray rows = result.toArray();
+                m_processes->setRowCount(static_cast<int>(rows.size()));
+                for (int r = 0; r < rows.size(); ++r) {
+                    const QJsonObject p = rows[r].toObject();
+                    const QStringList cells = { QString::number(p[QStringLiteral("id")].toInteger()),
+                        p[QStringLiteral("user")].toString(), p[QStringLiteral("command")].toString(),
+                        QString::number(p[QStringLiteral("time")].toInteger()), p[QStringLiteral("state")].toString(),
+                        p[QStringLiteral("info")].toString().simplified() };
+                    for (int c = 0; c < cells.size(); ++c)
+                        m_processes->setItem(r, c, new QTableWidgetItem(cells[c]));
+                }
+                m_processes->resizeColumnsToContents();
+                emit processesLoaded();
+            });
+    });
+}
+
+void PulumiPane::killSelectedQuery()
+{
+    const QList<QTableWidgetItem*> selected = m_processes->selectedItems();
+    if (selected.isEmpty() || !m_worker)
+        return;
+    const int row = selected.front()->row();
+    const qint64 id = m_processes->item(row, 0)->text().toLongLong();
+    ConfirmDialog::Request request;
+    request.title = tr("Kill the query of process %1?").arg(id);
+    request.text = tr("Its statement stops at once and rolls back; the session stays connected.");
+    request.details = m_processes->item(row, 5)->text();
+    request.verb = tr("Kill query %1").arg(id);
+    request.destructive = true;
+    if (!ConfirmDialog::ask(this, request))
+        return;
+    qCInfo(lcPulumi) << "KILL QUERY" << id << "on" << m_worker->target().database.name;
+    m_worker->run(
+        this,
+        [id](DatabaseConnection& c, QString* error) -> QJsonValue {
+            return PulumiQueries::killQuery(c.database(), id, error);
+        },
+        [this](const QJsonValue&, const QString& error) {
+            if (!error.isEmpty())
+                ConfirmDialog::inform(this, tr("Cannot kill the query"), error, {});
+            refreshProcesses();
+        });
+}
+
+QStringList PulumiPane::checkedOrganizations() const
+{
+    QStringList result;
+    for (int i = 0; i < m_orgs->topLevelItemCount(); ++i) {
+        if (m_orgs->topLevelItem(i)->checkState(0) == Qt::Checked)
+            result << m_orgs->topLevelItem(i)->text(0);
+    }
+    return result;
+}
+
+void PulumiPane::setThrottle(int milliseconds)
+{
+    if (m_throttle->value() != milliseconds)
+        m_throttle->setValue(milliseconds);
+    if (m_running && m_operation)
+        m_operation->setThrottle(milliseconds);
+}
+
+void PulumiPane::purge()
+{
+    const QStringList orgs = checkedOrganizations();
+    if (orgs.isEmpty() || !m_target)
+        return;
+    QStringList keep;
+    for (int i = 0; i < m_keep->count(); ++i)
+        keep << m_keep->item(i)->text();
+    const PulumiPurgeScope scope { orgs, keep };
+    if (const QString problem = scope.error(); !problem.isEmpty()) {
+        ConfirmDialog::inform(this, tr("Cannot purge"), problem, {});
+        return;
+    }
+    auto operation = std::make_unique<PulumiPurgeOperation>(
+        *m_target, scope, QFileInfo(m_journalPath).absolutePath() + QStringLiteral("/exports"), m_batch->value());
+    operation->setThrottle(m_throttle->value());
+    PulumiPurgeOperation* raw = operation.get();
+    auto* runner = new OperationRunner(std::move(operation), m_journalPath, this);
+    m_purge->setEnabled(false);
+    m_status->setText(tr("Planning: counting every table's rows through the schema's cascades…"));
+    connect(runner, &OperationRunner::planFailed, this, [this, runner](const QString& error) {
+        runner->deleteLater();
+        m_purge->setEnabled(true);
+        ConfirmDialog::inform(this, tr("Cannot plan the purge"), error, {});
+    });
+    connect(runner, &OperationRunner::planned, this, [this, runner, raw, orgs](const Plan& plan) {
+        m_purge->setEnabled(true);
+        ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
+        request.title = tr("Purge the soft-deleted stacks of %1?").arg(orgs.join(QStringLiteral(", ")));
+        request.text = tr("Their Stacks and Programs rows go, with every row that cascades from them. The checkpoint "
+                          "data keys are exported first; the files stay on S3.");
+        if (!ConfirmDialog::ask(this, request)) {
+            runner->deleteLater();
+            return;
+        }
+        m_running = runner;
+        m_operation = raw;
+        m_status->setText(tr("Purging %1: follow it in the Runs dock; the pause between batches can be changed "
+                             "while it runs.")
+                              .arg(orgs.join(QStringLiteral(", "))));
+        m_runs->start(runner, plan, plan.targetName);
+    });
+    runner->plan();
+}
+
+void PulumiPane::onRunFinished(const RunRecord& record)
+{
+    if (record.operation != QStringLiteral("pulumi-purge"))
+        return;
+    m_operation = nullptr;
+    refresh();
+}
+
+void PulumiPane::updateLoadLabel()
+{
+    const QLocale locale;
+    if (!m_stacks->error().isEmpty())
+        m_loadLabel->setText(tr("Error: %1").arg(m_stacks->error()));
+    else if (m_stacks->total() < 0)
+        m_loadLabel->setText(tr("%1 loaded, counting…").arg(locale.toString(m_stacks->loaded())));
+    else
+        m_loadLabel->setText(
+            tr("%1 of %2 loaded").arg(locale.toString(m_stacks->loaded()), locale.toString(m_stacks->total())));
+}
+
+} // namespace opsdeck

@@ -1,0 +1,98 @@
+#pragma once
+
+#include "config/Inventory.h"
+#include "runbook/RunRecord.h"
+#include "sql/DatabaseTarget.h"
+
+#include "SystemPane.h"
+
+#include <QPointer>
+
+#include <optional>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPushButton;
+class QSpinBox;
+class QTableView;
+class QTableWidget;
+class QTreeWidget;
+
+namespace opsdeck {
+
+class CredentialStore;
+class DatabaseWorker;
+class OperationRunner;
+class PulumiPurgeOperation;
+class PulumiStackModel;
+class RunsDock;
+
+// The Pulumi Service's MySQL (through its bastion's SSH tunnel): organisations with their soft-deleted stacks,
+// the stacks themselves (loaded as they scroll, sorted and filtered in the database), the server's process list
+// with kill, and the runbook's purge, planned, confirmed and followed in the Runs dock, with a live throttle.
+class PulumiPane : public SystemPane
+{
+    Q_OBJECT
+public:
+    PulumiPane(const Inventory& inventory,
+        CredentialStore* credentials,
+        RunsDock* runs,
+        const QString& journalPath,
+        QWidget* parent = nullptr);
+    ~PulumiPane() override;
+
+    QString title() const override { return tr("Pulumi"); }
+    QStringList hosts() const override;
+    void updateHost(const HostStatus&) override { }
+
+    PulumiStackModel* stacks() const { return m_stacks; }
+    QTreeWidget* organizations() const { return m_orgs; }
+    // The organisations ticked for the purge.
+    QStringList checkedOrganizations() const;
+    void setThrottle(int milliseconds);
+
+public slots:
+    void refresh();
+    void refreshProcesses();
+    void purge();
+
+signals:
+    void organizationsLoaded();
+    void processesLoaded();
+
+protected:
+    void showEvent(QShowEvent* event) override;
+
+private:
+    void withWorker(std::function<void()> then);
+    void onRunFinished(const RunRecord& record);
+    void killSelectedQuery();
+    void updateLoadLabel();
+
+    Inventory m_inventory;
+    CredentialStore* m_credentials;
+    RunsDock* m_runs;
+    QString m_journalPath;
+    std::optional<DatabaseTarget> m_target;
+    DatabaseWorker* m_worker = nullptr;
+    bool m_shown = false;
+    QPointer<OperationRunner> m_running; // the purge in flight, for the live throttle
+    PulumiPurgeOperation* m_operation = nullptr; // owned by m_running
+
+    QComboBox* m_database;
+    QLabel* m_status;
+    QTreeWidget* m_orgs;
+    PulumiStackModel* m_stacks;
+    QTableView* m_stackView;
+    QLineEdit* m_filter;
+    QLabel* m_loadLabel;
+    QListWidget* m_keep;
+    QTableWidget* m_processes;
+    QSpinBox* m_batch;
+    QSpinBox* m_throttle;
+    QPushButton* m_purge;
+};
+
+} // namespace opsdeck
