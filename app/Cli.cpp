@@ -47,21 +47,11 @@ std::optional<PackitTarget> packitTarget(
         *exitCode = problem == PackitTarget::Problem::UnsafeRoot ? Cli::Refused : Cli::Usage;
         return std::nullopt;
     }
-    CredentialStore credentials;
-    TerminalPrompter prompter;
-    credentials.setPrompter(&prompter);
-    std::optional<PackitTarget> resolved;
-    bool answered = false;
-    QEventLoop loop;
-    QObject context;
-    resolvePackitSecrets(&credentials, *target, &context, [&](std::optional<PackitTarget> result, const QString& why) {
-        resolved = std::move(result);
-        error = why;
-        answered = true;
-        loop.quit();
-    });
-    if (!answered)
-        loop.exec();
+    auto [resolved, why]
+        = awaitSecrets<std::optional<PackitTarget>>([&](CredentialStore* store, QObject* context, auto done) {
+              resolvePackitSecrets(store, *target, context, done);
+          });
+    error = why;
     if (!resolved) {
         err() << "opsdeck: " << error << "\n";
         *exitCode = Cli::Failure;

@@ -8,10 +8,15 @@
 #include "runbook/Operation.h"
 #include "runbook/Plan.h"
 
+#include "secrets/CredentialStore.h"
+#include "secrets/TerminalPrompter.h"
+
 #include <QCommandLineParser>
+#include <QEventLoop>
 #include <QJsonValue>
 #include <QTextStream>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -93,6 +98,27 @@ private:
     int m_words;
     QCommandLineParser m_parser;
 };
+
+// Runs an asynchronous secret lookup (`start(store, context, done)`) with the terminal as the prompter and waits
+// for its answer: the one way the CLI gets secrets.
+template <typename T>
+std::pair<T, QString> awaitSecrets(
+    const std::function<void(CredentialStore*, QObject*, std::function<void(T, const QString&)>)>& start)
+{
+    CredentialStore credentials;
+    TerminalPrompter prompter;
+    credentials.setPrompter(&prompter);
+    std::optional<std::pair<T, QString>> answer;
+    QEventLoop loop;
+    QObject context;
+    start(&credentials, &context, [&](T result, const QString& why) {
+        answer = std::pair(std::move(result), why);
+        loop.quit();
+    });
+    if (!answer)
+        loop.exec();
+    return std::move(*answer);
+}
 
 // Plans `operation` on a runner thread and prints the plan (or the reason there is none). Returns nullopt and
 // sets *exitCode when planning failed.

@@ -28,20 +28,11 @@ std::optional<DeploySetup> deploySetup(const Invocation& call, int* exitCode)
         *exitCode = Cli::Usage;
         return std::nullopt;
     }
-    CredentialStore credentials;
-    TerminalPrompter prompter;
-    credentials.setPrompter(&prompter);
-    std::optional<DeploySetup> setup;
-    QEventLoop loop;
-    QObject context;
-    resolveDeploySetup(&credentials, *inventory, &context, [&](DeploySetup resolved, const QString& warning) {
-        if (!warning.isEmpty())
-            err() << "opsdeck: " << warning << "\n";
-        setup = std::move(resolved);
-        loop.quit();
+    auto [setup, warning] = awaitSecrets<DeploySetup>([&](CredentialStore* store, QObject* context, auto done) {
+        resolveDeploySetup(store, *inventory, context, done);
     });
-    if (!setup)
-        loop.exec();
+    if (!warning.isEmpty())
+        err() << "opsdeck: " << warning << "\n";
     return setup;
 }
 

@@ -52,22 +52,11 @@ std::unique_ptr<DatabaseConnection> pulumiConnection(const Invocation& call, int
               << "\n";
         return nullptr;
     }
-    CredentialStore credentials;
-    TerminalPrompter prompter;
-    credentials.setPrompter(&prompter);
-    std::optional<DatabaseTarget> resolved;
-    bool answered = false;
-    QEventLoop loop;
-    QObject context;
-    resolveDatabaseSecrets(
-        &credentials, *target, &context, [&](std::optional<DatabaseTarget> result, const QString& why) {
-            resolved = std::move(result);
-            error = why;
-            answered = true;
-            loop.quit();
-        });
-    if (!answered)
-        loop.exec();
+    auto [resolved, why]
+        = awaitSecrets<std::optional<DatabaseTarget>>([&](CredentialStore* store, QObject* context, auto done) {
+              resolveDatabaseSecrets(store, *target, context, done);
+          });
+    error = why;
     *exitCode = Cli::Failure;
     if (!resolved) {
         err() << "opsdeck: " << error << "\n";
