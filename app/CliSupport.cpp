@@ -198,10 +198,21 @@ int runOperation(std::unique_ptr<Operation> operation,
             exitCode = why == OperationRunner::Refusal::Journal ? Cli::Failure : Cli::Refused;
             loop.quit();
         });
-    QObject::connect(
-        &runner, &OperationRunner::progressed, &loop, [](const StepRecord& step, double fraction, qint64 eta) {
-            if (step.state == StepRecord::State::Running)
+    QObject::connect(&runner, &OperationRunner::progressed, &loop,
+        [shown = QHash<QString, qsizetype>()](const StepRecord& step, double fraction, qint64 eta) mutable {
+            // A running step streams its output (batches, a command's log): show the complete lines that are new.
+            // The step keeps only its last 64 KiB: once that shrank, start again from its last line.
+            if (step.state == StepRecord::State::Running) {
+                const qsizetype end = step.output.lastIndexOf(u'\n') + 1;
+                qsizetype from = shown.value(step.id);
+                if (from > end)
+                    from = step.output.lastIndexOf(u'\n', end - 2) + 1;
+                for (QStringView line : QStringView(step.output).mid(from, end - from).split(u'\n', Qt::SkipEmptyParts))
+                    err() << "      " << line.toString() << "\n";
+                err().flush();
+                shown.insert(step.id, end);
                 return;
+            }
             err() << QStringLiteral("[%1%] %2: %3%4\n")
                          .arg(int(fraction * 100), 3)
                          .arg(step.title, StepRecord::stateName(step.state),

@@ -130,17 +130,17 @@ int runPlanPulumiPurge(const QStringList& arguments)
     if (!connection)
         return exitCode;
     QString error;
-    const auto plan = PulumiPurgePlan::make(
+    const auto planned = PulumiPurgePlan::make(
         connection->database(), scope, connection->describe(), connection->target().database.tags, &error);
-    if (!plan) {
+    if (!planned) {
         err() << "opsdeck: planning the purge on " << connection->describe() << " failed: " << error << "\n";
         // An organisation the database does not know is the caller's mistake.
         return error.contains(QStringLiteral("is not in")) ? Cli::Usage : Cli::Failure;
     }
     if (call.isSet(QStringLiteral("json")))
-        printJson(plan->toJson());
+        printJson(planned->plan.toJson());
     else
-        printPlan(*plan);
+        printPlan(planned->plan);
     return Cli::Success;
 }
 
@@ -153,9 +153,12 @@ int runRunPulumiPurge(const QStringList& arguments)
         QStringLiteral("S1,S2"));
     call.addValue(QStringLiteral("confirm"), QStringLiteral("The organisations, typed as given to --orgs."),
         QStringLiteral("A,B"));
-    call.addValue(QStringLiteral("batch"), QStringLiteral("Stacks per batch (default 500)."), QStringLiteral("N"));
+    call.addValue(QStringLiteral("batch"),
+        QStringLiteral("The most stacks per batch (default 500); batches start at 50 and grow "
+                       "while every statement stays under 400 ms."),
+        QStringLiteral("N"));
     call.addValue(QStringLiteral("throttle"),
-        QStringLiteral("Pause between batches, in milliseconds (default 0), to spare a busy database."),
+        QStringLiteral("Pause after each batch, in milliseconds (default 0), to spare a busy database."),
         QStringLiteral("MS"));
     call.addValue(QStringLiteral("report"),
         QStringLiteral("Write the JSON report to FILE; the data keys go beside it."), QStringLiteral("FILE"));

@@ -4,6 +4,7 @@
 #include "PulumiStackModel.h"
 #include "RunsDock.h"
 #include "core/Logging.h"
+#include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiPurgeOperation.h"
 #include "pulumi/PulumiQueries.h"
 #include "runbook/OperationRunner.h"
@@ -137,12 +138,15 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     m_batch->setObjectName(QStringLiteral("batch"));
     m_batch->setRange(1, PulumiPurgeOperation::kMaxBatch);
     m_batch->setValue(500);
-    m_batch->setSuffix(tr(" stacks per batch"));
+    m_batch->setSuffix(tr(" stacks at most per batch"));
+    m_batch->setToolTip(tr("Batches start at %1 stacks and grow up to this while every statement stays under %2 ms")
+                            .arg(PurgeBatchSizer::kStart)
+                            .arg(PurgeBatchSizer::kTargetMs));
     m_throttle->setObjectName(QStringLiteral("throttle"));
     m_throttle->setRange(0, 60000);
     m_throttle->setSingleStep(100);
     m_throttle->setSuffix(tr(" ms"));
-    m_throttle->setToolTip(tr("Pause between batches; takes effect at once, also during a purge"));
+    m_throttle->setToolTip(tr("Pause after each batch; takes effect at once, also during a purge"));
     form->addRow(tr("Batch"), m_batch);
     form->addRow(tr("Pause between batches"), m_throttle);
     leftLayout->addLayout(form);

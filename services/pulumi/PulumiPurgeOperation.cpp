@@ -1,6 +1,7 @@
 #include "pulumi/PulumiPurgeOperation.h"
 
 #include "core/Logging.h"
+#include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiQueries.h"
 #include "runbook/RunContext.h"
 #include "sql/DatabaseConnection.h"
@@ -10,10 +11,14 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
-#include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace opsdeck {
 
@@ -21,11 +26,6 @@ namespace {
 
 // A dropped tunnel or a restarting server: try the batch again this many times, waiting longer each time.
 constexpr int kReconnectAttempts = 8;
-
-QString placeholders(qsizetype n)
-{
-    return PulumiPurgePlan::placeholders(n);
-}
 
 } // namespace
 
@@ -51,42 +51,19 @@ bool PulumiPurgeOperation::makePlan(Plan* plan, QString* error)
 {
     if (!connect(error))
         return false;
-    QSqlDatabase db = m_connection->database();
-    const auto made = PulumiPurgePlan::make(db, m_scope, m_connection->describe(), m_target.database.tags, error);
+    const auto made = PulumiPurgePlan::make(
+        m_connection->database(), m_scope, m_connection->describe(), m_target.database.tags, error);
     if (!made)
         return false;
-    *plan = *made;
+    *plan = made->plan;
     plan->parameters.insert(QStringLiteral("database"), m_target.database.name);
     plan->parameters.insert(QStringLiteral("batch"), m_batchSize);
-
-    // The stacks themselves, in primary-key order: every statement of the run is bound to these ids.
-    QSqlQuery query(db);
-    query.setForwardOnly(true);
-    QString sql
-        = QStringLiteral("SELECT p.id, p.stack_id, p.stack_name, o.github_login FROM Programs AS p JOIN "
-                         "Organizations AS o ON p.org_id = o.id WHERE o.github_login IN %1 AND p.deleted_at > 0")
-              .arg(placeholders(m_scope.orgs.size()));
-    if (!m_scope.keepStacks.isEmpty())
-        sql += QStringLiteral(" AND p.stack_name NOT IN %1").arg(placeholders(m_scope.keepStacks.size()));
-    query.prepare(sql + QStringLiteral(" ORDER BY p.stack_id"));
-    for (const QString& org : m_scope.orgs)
-        query.addBindValue(org);
-    for (const QString& stack : m_scope.keepStacks)
-        query.addBindValue(stack);
-    if (!query.exec()) {
-        *error = QStringLiteral("listing the stacks to purge: %1").arg(query.lastError().text());
-        return false;
-    }
-    m_planned.clear();
-    while (query.next())
-        m_planned << Planned { query.value(0).toString(), query.value(1).toString(), query.value(2).toString(),
-            query.value(3).toString() };
-    const auto rows = PulumiQueries::tableRows(db, error);
-    if (!rows)
-        return false;
-    m_tables = rows->keys();
-    plan->counts << Plan::Count { QStringLiteral("batches"), QStringLiteral("Batches"),
-        (m_planned.size() + m_batchSize - 1) / m_batchSize };
+    m_planned = made->stacks;
+    m_tables = plan->details.value(QStringLiteral("tableRowsBefore")).toObject().keys();
+    qint64 rows = 0;
+    for (const QJsonValue& n : plan->details.value(QStringLiteral("rows")).toObject())
+        rows += n.toInteger();
+    m_rowsPerStack = m_planned.isEmpty() ? 0 : static_cast<double>(rows) / static_cast<double>(m_planned.size());
     return true;
 }
 
@@ -98,18 +75,15 @@ bool PulumiPurgeOperation::execute(const Plan& plan, RunContext& context)
     const bool ok = exportKeys(context) && purge(context);
     context.setCancelHook({});
     measure(context, true);
-    QJsonArray purged;
-    // The purged stack names per organisation, for the report.
-    for (const QJsonValue& v : context.record().deleted.value(QStringLiteral("stacks")).toArray())
-        purged.append(v);
-    const qint64 done = purged.size();
+    const qint64 done = context.record().after.value(QStringLiteral("purgedStacks")).toInteger();
     const qint64 skipped = context.record().after.value(QStringLiteral("skippedStacks")).toInteger();
     if (ok)
         context.record().summary
             = QStringLiteral("%1 soft-deleted stacks of %2 were purged%3.")
                   .arg(done)
                   .arg(m_scope.orgs.join(QStringLiteral(", ")),
-                      skipped ? QStringLiteral("; %1 undeleted since the plan were skipped").arg(skipped) : QString());
+                      skipped ? QStringLiteral("; %1 undeleted or changed since the plan were skipped").arg(skipped)
+                              : QString());
     else
         context.record().summary
             = QStringLiteral("The purge of %1 stopped after %2 of %3 stacks; every stack is either "
@@ -159,8 +133,8 @@ bool PulumiPurgeOperation::exportKeys(RunContext& context)
     qint64 written = 0;
     QString error;
     // By batches of planned stacks: the same ids the deletes use.
-    for (qsizetype from = 0; from < m_planned.size(); from += m_batchSize) {
-        const QList<Planned> batch = m_planned.mid(from, m_batchSize);
+    for (qsizetype from = 0; from < m_planned.size(); from += PulumiPurgePlan::kCountChunk) {
+        const QList<PlannedStack> batch = m_planned.mid(from, PulumiPurgePlan::kCountChunk);
         if (!connect(&error)) {
             context.fail(QStringLiteral("%1; nothing was deleted").arg(error));
             return false;
@@ -169,8 +143,8 @@ bool PulumiPurgeOperation::exportKeys(RunContext& context)
         query.setForwardOnly(true);
         query.prepare(QStringLiteral("SELECT c.data_key FROM UpdateCheckpointInfo AS c JOIN Updates AS u ON "
                                      "c.update_id = u.id WHERE u.stack_id IN %1 ORDER BY c.data_key")
-                          .arg(placeholders(batch.size())));
-        for (const Planned& p : batch)
+                          .arg(PulumiPurgePlan::placeholders(batch.size())));
+        for (const PlannedStack& p : batch)
             query.addBindValue(p.stackId);
         if (!query.exec()) {
             context.fail(
@@ -194,152 +168,226 @@ bool PulumiPurgeOperation::exportKeys(RunContext& context)
     return true;
 }
 
-bool PulumiPurgeOperation::runBatch(
-    const QList<Planned>& batch, qint64* stacksDeleted, qint64* programsDeleted, QString* error)
+// The purge's lanes and what they tell the runner thread, which alone touches the RunContext (but for
+// cancelled(), which is atomic). Shared with the cancel hook, which may run after purge() returned.
+struct PulumiPurgeOperation::Lanes
 {
-    QSqlDatabase db = m_connection->database();
-    if (!db.transaction()) {
-        *error = db.lastError().text();
-        return false;
-    }
-    const QString ids = placeholders(batch.size());
-    const auto bindStacks = [&batch](QSqlQuery& q) {
-        for (const Planned& p : batch)
-            q.addBindValue(p.stackId);
+    struct Event
+    {
+        QString text; // a line for the step's output, or else:
+        qsizetype from = -1; // a batch done: its first planned stack
+        qsizetype size = 0;
+        PulumiPurgeBatch::Result result;
     };
-    const auto fail = [&](QSqlQuery& q) {
-        *error = q.lastError().text();
-        db.rollback();
-        return false;
-    };
-    // Only stacks whose program is still soft-deleted: one undeleted since the plan keeps everything.
-    const QString stillDeleted
-        = QStringLiteral("Stacks.id IN (SELECT p.stack_id FROM Programs AS p WHERE p.stack_id IN "
-                         "%1 AND p.deleted_at > 0)")
-              .arg(ids);
-    QSqlQuery clear(db);
-    clear.prepare(QStringLiteral("UPDATE Stacks SET active_update_id = NULL WHERE ") + stillDeleted);
-    bindStacks(clear);
-    if (!clear.exec())
-        return fail(clear);
-    QSqlQuery stacks(db);
-    stacks.prepare(QStringLiteral("DELETE FROM Stacks WHERE ") + stillDeleted);
-    bindStacks(stacks);
-    if (!stacks.exec())
-        return fail(stacks);
-    QSqlQuery programs(db);
-    programs.prepare(QStringLiteral("DELETE FROM Programs WHERE id IN %1 AND deleted_at > 0").arg(ids));
-    for (const Planned& p : batch)
-        programs.addBindValue(p.programId);
-    if (!programs.exec())
-        return fail(programs);
-    *stacksDeleted = stacks.numRowsAffected();
-    *programsDeleted = programs.numRowsAffected();
-    if (!db.commit()) {
-        *error = db.lastError().text();
-        db.rollback();
-        return false;
+
+    const RunContext* context = nullptr; // for cancelled() only, while purge() runs
+    std::vector<std::unique_ptr<DatabaseConnection>> connections; // one per lane, used on its thread only
+    std::mutex mutex;
+    std::condition_variable changed;
+    qsizetype next = 0; // the first planned stack not handed out yet
+    int running = 0;
+    QString failure; // a lane gave up: the others stop after their batch
+    QList<Event> events;
+
+    void post(const QString& text) { post(Event { text, -1, 0, {} }); }
+    void post(Event event)
+    {
+        const std::lock_guard lock(mutex);
+        events << std::move(event);
+        changed.notify_all();
     }
-    return true;
+};
+
+void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
+{
+    DatabaseConnection& connection = *lanes.connections[static_cast<size_t>(lane)];
+    const RunContext* context = lanes.context;
+    PurgeBatchSizer sizer(m_batchSize);
+    const auto stamp = [] { return QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss")); };
+    for (;;) {
+        qsizetype from = 0, size = 0;
+        {
+            const std::lock_guard lock(lanes.mutex);
+            if (!lanes.failure.isEmpty() || context->cancelled() || lanes.next >= m_planned.size())
+                break;
+            from = lanes.next;
+            size = std::min<qsizetype>(sizer.size(), m_planned.size() - from);
+            lanes.next += size;
+        }
+        const QList<PlannedStack> batch = m_planned.mid(from, size);
+        PulumiPurgeBatch::Result result;
+        QString error;
+        bool done = false;
+        for (int attempt = 1; attempt <= kReconnectAttempts && !done && !context->cancelled(); ++attempt) {
+            const bool connected = connection.open(&error);
+            if (const QString reason = connection.takeReconnectReason(); !reason.isEmpty())
+                lanes.post(QStringLiteral("%1 the connection to %2 was lost (%3); reconnecting: %4\n")
+                               .arg(stamp(), connection.describe(), reason,
+                                   connected ? QStringLiteral("connected again") : error));
+            const auto failure = connected ? PulumiPurgeBatch::run(connection.database(), batch, &result, &error)
+                                           : PulumiPurgeBatch::Failure::Other;
+            if (failure == PulumiPurgeBatch::Failure::None) {
+                done = true;
+                break;
+            }
+            if (context->cancelled())
+                break;
+            lanes.post(QStringLiteral("%1 batch at stack %2 failed (%3); %4, attempt %5 of %6\n")
+                           .arg(stamp())
+                           .arg(from)
+                           .arg(error,
+                               failure == PulumiPurgeBatch::Failure::Lock ? QStringLiteral("trying again")
+                                                                          : QStringLiteral("reconnecting"))
+                           .arg(attempt)
+                           .arg(kReconnectAttempts));
+            // The batch rolled back. A lock conflict clears by itself; a dropped tunnel or a restarting server
+            // needs a new connection, and time.
+            if (failure == PulumiPurgeBatch::Failure::Lock) {
+                QThread::msleep(50UL * static_cast<unsigned long>(attempt));
+                continue;
+            }
+            connection.reset();
+            QThread::msleep(500UL * static_cast<unsigned long>(attempt));
+        }
+        if (!done) {
+            if (!context->cancelled()) {
+                const std::lock_guard lock(lanes.mutex);
+                lanes.failure = QStringLiteral("the batch at stack %1 failed %2 times: %3")
+                                    .arg(from)
+                                    .arg(kReconnectAttempts)
+                                    .arg(error);
+            }
+            break;
+        }
+        sizer.record(static_cast<int>(size), result.slowestMs);
+        lanes.post({ {}, from, size, result });
+        for (int waited = 0; waited < m_throttleMs && !context->cancelled(); waited += 50)
+            QThread::msleep(static_cast<unsigned long>(std::min(50, m_throttleMs - waited)));
+    }
+    // The connection belongs to this thread: close it here.
+    connection.reset();
+    const std::lock_guard lock(lanes.mutex);
+    --lanes.running;
+    lanes.changed.notify_all();
 }
 
 bool PulumiPurgeOperation::purge(RunContext& context)
 {
-    // The plan's three delete steps run together, batch by batch: each batch's transaction does all three.
-    context.begin(QStringLiteral("clear-active"));
-    context.succeed(QStringLiteral("done inside each batch's transaction, before its deletes"));
-    context.begin(QStringLiteral("delete-stacks"));
+    context.begin(QStringLiteral("purge"));
+    auto lanes = std::make_shared<Lanes>();
+    for (int i = 0; i < kLanes; ++i)
+        lanes->connections.push_back(std::make_unique<DatabaseConnection>(m_target));
+    // Cancel kills the statements in flight on every lane (KILL QUERY from a second connection).
+    context.setCancelHook([lanes] {
+        for (const auto& connection : lanes->connections)
+            connection->interrupt();
+    });
+    lanes->context = &context;
+    lanes->running = kLanes;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kLanes; ++i)
+        threads.emplace_back([this, lanes, i] { runLane(*lanes, i); });
+
     QElapsedTimer clock;
     clock.start();
-    qint64 stacksDone = 0, programsDone = 0, skipped = 0;
-    QJsonArray purged;
-    QString error;
-    for (qsizetype from = 0; from < m_planned.size(); from += m_batchSize) {
-        if (context.cancelled()) {
-            context.cancelStep(QStringLiteral("cancelled between batches after %1 stacks").arg(stacksDone));
-            break;
-        }
-        const QList<Planned> batch = m_planned.mid(from, m_batchSize);
-        bool done = false;
-        for (int attempt = 1; attempt <= kReconnectAttempts && !done && !context.cancelled(); ++attempt) {
-            qint64 stacks = 0, programs = 0;
-            const bool connected = connect(&error);
-            if (const QString reason = m_connection->takeReconnectReason(); !reason.isEmpty())
-                context.output(QStringLiteral("%1 the connection to %2 was lost (%3); reconnecting: connected again\n")
-                                   .arg(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss")),
-                                       m_connection->describe(), reason));
-            if (connected && runBatch(batch, &stacks, &programs, &error)) {
-                done = true;
-                stacksDone += stacks;
-                programsDone += programs;
-                skipped += batch.size() - programs;
-                // Which stacks went: the ones whose Programs row is gone now.
-                QSqlQuery left(m_connection->database());
-                left.prepare(QStringLiteral("SELECT id FROM Programs WHERE id IN %1").arg(placeholders(batch.size())));
-                for (const Planned& p : batch)
-                    left.addBindValue(p.programId);
-                QSet<QString> remaining;
-                if (left.exec()) {
-                    while (left.next())
-                        remaining.insert(left.value(0).toString());
-                }
-                for (const Planned& p : batch) {
-                    if (!remaining.contains(p.programId))
-                        purged.append(QJsonObject { { QStringLiteral("org"), p.org },
-                            { QStringLiteral("stack"), p.stackName }, { QStringLiteral("stackId"), p.stackId } });
-                }
-                break;
+    qsizetype processed = 0, batches = 0;
+    qint64 stackRows = 0, slowest = 0, gone = 0;
+    // The report lists the purged stacks per organisation: one "deleted" kind each.
+    QMap<QString, QJsonArray> purgedByOrg;
+    qint64 purged = 0;
+    QJsonArray skipped;
+    const auto stackJson = [](const PlannedStack& s) {
+        return QJsonObject { { QStringLiteral("id"), s.stackId }, { QStringLiteral("name"), s.stackName } };
+    };
+    std::unique_lock lock(lanes->mutex);
+    for (;;) {
+        lanes->changed.wait_for(
+            lock, std::chrono::milliseconds(250), [&] { return !lanes->events.isEmpty() || lanes->running == 0; });
+        const QList<Lanes::Event> events = std::exchange(lanes->events, {});
+        // Every lane posts before it stops running: with none running, these are the last events.
+        const bool finished = lanes->running == 0;
+        lock.unlock();
+        for (const Lanes::Event& e : events) {
+            if (e.from < 0) {
+                context.output(e.text);
+                continue;
             }
-            if (context.cancelled())
-                break;
-            // The server went away or the tunnel dropped: the batch rolled back; reconnect and do it again.
-            context.output(QStringLiteral("%1 batch at stack %2 failed (%3); reconnecting, attempt %4 of %5\n")
-                               .arg(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss")))
-                               .arg(from)
-                               .arg(error)
-                               .arg(attempt)
-                               .arg(kReconnectAttempts));
-            m_connection->reset();
-            QThread::msleep(500UL * static_cast<unsigned long>(attempt));
+            const PulumiPurgeBatch::Result& r = e.result;
+            for (const QList<qsizetype>& went : { r.purged, r.gone }) {
+                for (qsizetype i : went) {
+                    const PlannedStack& stack = m_planned[e.from + i];
+                    purgedByOrg[stack.org].append(stackJson(stack));
+                    ++purged;
+                }
+            }
+            for (const PulumiPurgeBatch::Skipped& s : r.skipped) {
+                const PlannedStack& stack = m_planned[e.from + s.index];
+                QJsonObject o = stackJson(stack);
+                o.insert(QStringLiteral("org"), stack.org);
+                o.insert(QStringLiteral("reason"), s.reason);
+                skipped.append(o);
+                context.output(QStringLiteral("skipped %1/%2: %3\n").arg(stack.org, stack.stackName, s.reason));
+            }
+            gone += r.gone.size();
+            stackRows += r.stackRows;
+            slowest = std::max(slowest, r.slowestMs);
+            processed += e.size;
+            ++batches;
+            const double seconds = std::max(0.001, static_cast<double>(clock.elapsed()) / 1000.0);
+            const double rate = static_cast<double>(processed) / seconds;
+            const qint64 eta
+                = static_cast<qint64>(static_cast<double>(m_planned.size() - processed) / std::max(rate, 0.001));
+            context.output(QStringLiteral("batch %1: %2 stacks (slowest statement %3 ms); %4 of %5 done, %6 stacks/s, "
+                                          "~%7 rows/s, ETA %8:%9\n")
+                               .arg(batches)
+                               .arg(e.size)
+                               .arg(r.slowestMs)
+                               .arg(processed)
+                               .arg(m_planned.size())
+                               .arg(rate, 0, 'f', 0)
+                               .arg(rate * m_rowsPerStack, 0, 'f', 0)
+                               .arg(eta / 60)
+                               .arg(eta % 60, 2, 10, QLatin1Char('0')));
+            context.progress(static_cast<double>(processed) / static_cast<double>(m_planned.size()));
         }
-        if (!done) {
-            if (context.cancelled())
-                context.cancelStep(QStringLiteral("cancelled: the statement in flight was killed and its batch rolled "
-                                                  "back; %1 stacks were purged before")
-                                       .arg(stacksDone));
-            else
-                context.fail(QStringLiteral("the batch at stack %1 failed %2 times: %3; %4 stacks were purged, the "
-                                            "rest is untouched: run the purge again to finish")
-                                 .arg(from)
-                                 .arg(kReconnectAttempts)
-                                 .arg(error)
-                                 .arg(stacksDone));
+        if (finished)
             break;
-        }
-        const double seconds = std::max(0.001, static_cast<double>(clock.elapsed()) / 1000.0);
-        const double fraction = double(from + batch.size()) / double(m_planned.size());
-        context.output(QStringLiteral("batch %1: %2 stacks, %3 programs so far (%4 stacks/s)\n")
-                           .arg(from / m_batchSize + 1)
-                           .arg(stacksDone)
-                           .arg(programsDone)
-                           .arg(static_cast<double>(stacksDone) / seconds, 0, 'f', 0));
-        context.progress(fraction);
-        if (const int pause = m_throttleMs; pause > 0)
-            QThread::msleep(static_cast<unsigned long>(pause));
+        lock.lock();
     }
-    context.record().deleted.insert(QStringLiteral("stacks"), purged);
-    context.record().after.insert(QStringLiteral("skippedStacks"), skipped);
-    const bool complete = purged.size() + skipped == m_planned.size();
-    if (!complete)
+    for (std::thread& t : threads)
+        t.join();
+    context.setCancelHook([connection = m_connection.get()] { connection->interrupt(); });
+    lanes->context = nullptr;
+
+    for (auto it = purgedByOrg.cbegin(); it != purgedByOrg.cend(); ++it)
+        context.record().deleted.insert(QStringLiteral("stacks of ") + it.key(), it.value());
+    context.record().after.insert(QStringLiteral("purgedStacks"), purged);
+    context.record().after.insert(QStringLiteral("skippedStacks"), skipped.size());
+    context.record().after.insert(QStringLiteral("skipped"), skipped);
+    context.record().after.insert(QStringLiteral("alreadyGone"), gone);
+    context.record().after.insert(QStringLiteral("batches"), batches);
+    context.record().after.insert(QStringLiteral("slowestStatementMs"), slowest);
+    const QString failure = lanes->failure;
+    if (context.cancelled()) {
+        context.cancelStep(QStringLiteral("cancelled: the statements in flight were killed and their batches rolled "
+                                          "back; %1 stacks were purged before")
+                               .arg(purged));
         return false;
-    // The streamed batch lines (and any reconnects) stay the step's output.
-    context.output(QStringLiteral("%1 Stacks rows deleted\n").arg(stacksDone));
+    }
+    if (!failure.isEmpty() || processed != m_planned.size()) {
+        context.fail(QStringLiteral("%1; %2 stacks were purged, the rest is untouched: run the purge again to finish")
+                         .arg(failure.isEmpty() ? QStringLiteral("the purge stopped early") : failure)
+                         .arg(purged));
+        return false;
+    }
+    context.output(
+        QStringLiteral("%1 Stacks rows and %2 Programs rows deleted in %3 batches (slowest statement %4 ms)%5\n")
+            .arg(stackRows)
+            .arg(purged - gone)
+            .arg(batches)
+            .arg(slowest)
+            .arg(gone ? QStringLiteral("; %1 stacks were already gone").arg(gone) : QString()));
     context.succeed();
-    context.begin(QStringLiteral("delete-programs"));
-    context.succeed(
-        QStringLiteral("%1 Programs rows deleted (with their stacks, batch by batch)%2")
-            .arg(programsDone)
-            .arg(skipped ? QStringLiteral("; %1 undeleted since the plan skipped").arg(skipped) : QString()));
     return true;
 }
 

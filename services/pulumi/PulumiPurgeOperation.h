@@ -12,14 +12,15 @@ namespace opsdeck {
 class DatabaseConnection;
 
 // The runbook pulumi-purge-soft-deleted.md: export the checkpoint data keys, then purge the planned soft-deleted
-// stacks in bounded batches by primary key. Each batch is one short transaction that clears the batch's
-// active_update_id, deletes its Stacks (cascading to Updates and below) and its Programs (cascading to
-// ProgramUpdates and Resources), every statement bound to the batch's planned ids and re-checking deleted_at > 0,
-// so a stack undeleted since the plan is skipped (and reported), and a stack is either wholly purged or
-// untouched. Run again after any interruption, the same command plans what is left and finishes it.
+// stacks in bounded batches (PulumiPurgeBatch: one short transaction each, bound to the planned ids, re-checking
+// deleted_at, so a stack undeleted since the plan is skipped and reported, and a stack is either wholly purged or
+// untouched). Batches run on kLanes connections at once, each sized so that its statements stay short
+// (PurgeBatchSizer). A lost connection or a restarted server is reconnected and the batch tried again; run again
+// after any other interruption, the same command plans what is left and finishes it.
 class PulumiPurgeOperation : public Operation
 {
 public:
+    // `batchSize` is the most stacks a batch may hold; batches start smaller and grow while statements are quick.
     PulumiPurgeOperation(DatabaseTarget target, PulumiPurgeScope scope, QString exportDir, int batchSize = 500);
     ~PulumiPurgeOperation() override;
 
@@ -27,23 +28,20 @@ public:
     bool makePlan(Plan* plan, QString* error) override;
     bool execute(const Plan& plan, RunContext& context) override;
 
-    // Pause between batches, in milliseconds (the throttle); thread-safe, takes effect at the next batch.
+    // Pause after each batch, in milliseconds (the throttle); thread-safe, takes effect at the next batch.
     void setThrottle(int milliseconds) { m_throttleMs = milliseconds; }
 
     static constexpr int kMaxBatch = 5000;
+    // Connections deleting at once. Each cascade delete runs on one server thread; two keep a second core busy
+    // without crowding a production server.
+    static constexpr int kLanes = 2;
 
 private:
-    struct Planned
-    {
-        QString programId;
-        QString stackId;
-        QString stackName;
-        QString org;
-    };
+    struct Lanes;
     bool connect(QString* error);
     bool exportKeys(RunContext& context);
     bool purge(RunContext& context);
-    bool runBatch(const QList<Planned>& batch, qint64* stacksDeleted, qint64* programsDeleted, QString* error);
+    void runLane(Lanes& lanes, int lane);
     void measure(RunContext& context, bool after);
 
     DatabaseTarget m_target;
@@ -51,8 +49,9 @@ private:
     QString m_exportDir;
     int m_batchSize;
     std::atomic_int m_throttleMs = 0;
-    std::unique_ptr<DatabaseConnection> m_connection;
-    QList<Planned> m_planned; // the confirmed plan's stacks, in primary-key order
+    std::unique_ptr<DatabaseConnection> m_connection; // the runner thread's: plan, key export, counts
+    QList<PlannedStack> m_planned; // the confirmed plan's stacks, in primary-key order
+    double m_rowsPerStack = 0; // the plan's rows over its stacks, for rows/s
     QStringList m_tables; // every table of the schema, for exact counts
 };
 

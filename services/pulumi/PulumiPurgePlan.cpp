@@ -25,32 +25,46 @@ const QRegularExpression& stackPattern()
     return pattern;
 }
 
-// The soft-deleted Programs of the scope, as a subquery selecting `column` (id or stack_id); its values are
-// bound in order: the organisations, then the stacks kept.
-QString scopeSubquery(const PulumiPurgeScope& scope, const QString& column)
+// The table and column the runbook's backup step reads: the checkpoints left on S3.
+const QString kDataKeyTable = QStringLiteral("UpdateCheckpointInfo");
+const QString kDataKeyColumn = QStringLiteral("data_key");
+
+// The scope's soft-deleted stacks, in Stacks primary-key order.
+std::optional<QList<PlannedStack>> listStacks(const QSqlDatabase& db, const PulumiPurgeScope& scope, QString* error)
 {
-    QString sql = QStringLiteral("SELECT p.%1 FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id "
-                                 "WHERE o.github_login IN %2 AND p.deleted_at > 0")
-                      .arg(column, PulumiPurgePlan::placeholders(scope.orgs.size()));
+    QString sql
+        = QStringLiteral("SELECT p.id, p.stack_id, p.stack_name, o.github_login FROM Programs AS p JOIN "
+                         "Organizations AS o ON p.org_id = o.id WHERE o.github_login IN %1 AND p.deleted_at > 0")
+              .arg(PulumiPurgePlan::placeholders(scope.orgs.size()));
     if (!scope.keepStacks.isEmpty())
         sql += QStringLiteral(" AND p.stack_name NOT IN %1")
                    .arg(PulumiPurgePlan::placeholders(scope.keepStacks.size()));
-    return sql;
-}
-
-void bindScope(QSqlQuery& query, const PulumiPurgeScope& scope)
-{
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    query.prepare(sql + QStringLiteral(" ORDER BY p.stack_id"));
     for (const QString& org : scope.orgs)
         query.addBindValue(org);
     for (const QString& stack : scope.keepStacks)
         query.addBindValue(stack);
+    if (!query.exec()) {
+        *error = QStringLiteral("listing the soft-deleted stacks: %1").arg(query.lastError().text());
+        return std::nullopt;
+    }
+    QList<PlannedStack> stacks;
+    while (query.next())
+        stacks << PlannedStack { query.value(0).toString(), query.value(1).toString(), query.value(2).toString(),
+            query.value(3).toString() };
+    return stacks;
 }
 
-// COUNT(*) of `table` rows reached from the scope's root rows along the cascade path.
-QString cascadeCount(const PulumiQueries::CascadeTable& table, const QString& rootKey, const QString& subquery)
+// SELECT COUNT(*) of `table`'s rows reached from the root rows whose id is in a chunk of planned ids (the %1
+// placeholder list), along the cascade path; with `extra` as a second column.
+QString cascadeCount(const PulumiQueries::CascadeTable& table, const QString& extra)
 {
     const qsizetype depth = table.path.size();
-    QString sql = QStringLiteral("SELECT COUNT(*) FROM `%1` AS t%2").arg(table.table).arg(depth);
+    QString sql = QStringLiteral("SELECT COUNT(*)%1 FROM `%2` AS t%3")
+                      .arg(extra.isEmpty() ? QString() : QStringLiteral(", ") + extra, table.table)
+                      .arg(depth);
     for (qsizetype i = depth; i > 0; --i) {
         const PulumiQueries::ForeignKey& key = table.path[i - 1];
         sql += QStringLiteral(" JOIN `%1` AS t%2 ON t%3.`%4` = t%2.`%5`")
@@ -59,7 +73,28 @@ QString cascadeCount(const PulumiQueries::CascadeTable& table, const QString& ro
                    .arg(i)
                    .arg(key.column, key.referencedColumn);
     }
-    return sql + QStringLiteral(" WHERE t0.`%1` IN (%2)").arg(rootKey, subquery);
+    return sql + QStringLiteral(" WHERE t0.id IN %1");
+}
+
+// Runs a counting statement over the ids chunk by chunk and sums each column.
+std::optional<QList<qint64>> sumByChunks(
+    const QSqlDatabase& db, const QString& sql, const QStringList& ids, int columns, QString* error)
+{
+    QList<qint64> sums(columns, 0);
+    for (qsizetype from = 0; from < ids.size(); from += PulumiPurgePlan::kCountChunk) {
+        const QStringList chunk = ids.mid(from, PulumiPurgePlan::kCountChunk);
+        QSqlQuery query(db);
+        query.prepare(sql.arg(PulumiPurgePlan::placeholders(chunk.size())));
+        for (const QString& id : chunk)
+            query.addBindValue(id);
+        if (!query.exec() || !query.next()) {
+            *error = query.lastError().text();
+            return std::nullopt;
+        }
+        for (int c = 0; c < columns; ++c)
+            sums[c] += query.value(c).toLongLong();
+    }
+    return sums;
 }
 
 } // namespace
@@ -93,7 +128,7 @@ QString PulumiPurgePlan::placeholders(qsizetype n)
     return QStringLiteral("(") + marks.join(QStringLiteral(", ")) + QStringLiteral(")");
 }
 
-std::optional<Plan> PulumiPurgePlan::make(
+std::optional<PlannedPurge> PulumiPurgePlan::make(
     const QSqlDatabase& db, const PulumiPurgeScope& scope, const QString& target, const Tags& tags, QString* error)
 {
     if (const QString problem = scope.error(); !problem.isEmpty()) {
@@ -104,8 +139,6 @@ std::optional<Plan> PulumiPurgePlan::make(
     if (!orgs)
         return std::nullopt;
     QStringList known;
-    QJsonArray perOrg;
-    qint64 stacks = 0;
     for (const PulumiQueries::Organization& o : *orgs)
         known << o.githubLogin;
     for (const QString& org : scope.orgs) {
@@ -120,6 +153,9 @@ std::optional<Plan> PulumiPurgePlan::make(
         return std::nullopt;
     const auto baseline = PulumiQueries::tableRows(db, error);
     if (!baseline)
+        return std::nullopt;
+    const auto stacks = listStacks(db, scope, error);
+    if (!stacks)
         return std::nullopt;
 
     Plan plan;
@@ -136,62 +172,59 @@ std::optional<Plan> PulumiPurgePlan::make(
         { QStringLiteral("keepStacks"), QJsonArray::fromStringList(scope.keepStacks) } };
 
     // Stacks per organisation, as the runbook's first query.
-    QSqlQuery perOrgQuery(db);
-    perOrgQuery.prepare(QStringLiteral("SELECT o.github_login, COUNT(*) FROM Programs AS p JOIN Organizations AS o "
-                                       "ON p.org_id = o.id WHERE p.id IN (%1) GROUP BY o.github_login")
-                            .arg(scopeSubquery(scope, QStringLiteral("id"))));
-    bindScope(perOrgQuery, scope);
-    if (!perOrgQuery.exec()) {
-        *error = perOrgQuery.lastError().text();
-        return std::nullopt;
+    QMap<QString, qint64> perOrgCount;
+    QStringList stackIds, programIds;
+    for (const PlannedStack& s : *stacks) {
+        ++perOrgCount[s.org];
+        stackIds << s.stackId;
+        programIds << s.programId;
     }
+    QJsonArray perOrg;
     QStringList lines;
-    while (perOrgQuery.next()) {
-        stacks += perOrgQuery.value(1).toLongLong();
-        perOrg.append(QJsonObject { { QStringLiteral("org"), perOrgQuery.value(0).toString() },
-            { QStringLiteral("stacks"), perOrgQuery.value(1).toLongLong() } });
-        lines << QStringLiteral("%1: %2 soft-deleted stacks")
-                     .arg(perOrgQuery.value(0).toString())
-                     .arg(perOrgQuery.value(1).toLongLong());
+    for (auto it = perOrgCount.cbegin(); it != perOrgCount.cend(); ++it) {
+        perOrg.append(QJsonObject { { QStringLiteral("org"), it.key() }, { QStringLiteral("stacks"), it.value() } });
+        lines << QStringLiteral("%1: %2 soft-deleted stacks").arg(it.key()).arg(it.value());
     }
-    plan.counts << Plan::Count { QStringLiteral("stacks"), QStringLiteral("Soft-deleted stacks"), stacks };
+    plan.counts << Plan::Count { QStringLiteral("stacks"), QStringLiteral("Soft-deleted stacks"), stacks->size() };
 
-    // Rows per table through the cascades: the Stacks delete first, then the Programs delete.
+    // Rows per table through the cascades: the Stacks delete first, then the Programs delete. The checkpoint
+    // data keys are counted with their table's rows.
     QJsonObject rows;
-    for (const auto& [root, key] : { std::pair(QStringLiteral("Stacks"), QStringLiteral("stack_id")),
-             std::pair(QStringLiteral("Programs"), QStringLiteral("id")) }) {
+    std::optional<qint64> dataKeys;
+    for (const auto& [root, ids] :
+        { std::pair(QStringLiteral("Stacks"), &stackIds), std::pair(QStringLiteral("Programs"), &programIds) }) {
         for (const PulumiQueries::CascadeTable& table : PulumiQueries::cascadeFrom(root, *keys)) {
             if (rows.contains(table.table))
                 continue;
-            QSqlQuery count(db);
-            count.prepare(cascadeCount(table, QStringLiteral("id"), scopeSubquery(scope, key)));
-            bindScope(count, scope);
-            if (!count.exec() || !count.next()) {
-                *error = QStringLiteral("counting %1: %2").arg(table.table, count.lastError().text());
+            const bool keyTable = table.table == kDataKeyTable;
+            const QString extra
+                = keyTable ? QStringLiteral("COUNT(t%1.`%2`)").arg(table.path.size()).arg(kDataKeyColumn) : QString();
+            const auto sums = sumByChunks(db, cascadeCount(table, extra), *ids, keyTable ? 2 : 1, error);
+            if (!sums) {
+                *error = QStringLiteral("counting %1: %2").arg(table.table, *error);
                 return std::nullopt;
             }
-            const qint64 n = count.value(0).toLongLong();
-            rows.insert(table.table, n);
+            if (keyTable)
+                dataKeys = sums->at(1);
+            rows.insert(table.table, sums->at(0));
             plan.counts << Plan::Count { QStringLiteral("rows.") + table.table,
                 QStringLiteral("%1 rows%2")
                     .arg(table.table,
                         table.path.isEmpty() ? QString()
                                              : QStringLiteral(" (cascade from %1)").arg(table.path.back().parent)),
-                n };
+                sums->at(0) };
         }
     }
-    // The checkpoints that stay on S3 (the runbook's backup step).
-    QSqlQuery keysQuery(db);
-    keysQuery.prepare(QStringLiteral("SELECT COUNT(c.data_key) FROM UpdateCheckpointInfo AS c JOIN Updates AS u ON "
-                                     "c.update_id = u.id WHERE u.stack_id IN (%1)")
-                          .arg(scopeSubquery(scope, QStringLiteral("stack_id"))));
-    bindScope(keysQuery, scope);
-    if (!keysQuery.exec() || !keysQuery.next()) {
-        *error = QStringLiteral("counting the checkpoint data keys: %1").arg(keysQuery.lastError().text());
+    // The backup step reads the keys through the cascade from Stacks: a schema where it does not reach them is
+    // not the one the runbook was written for.
+    if (!dataKeys) {
+        *error = QStringLiteral("%1 is not reached by the cascade from Stacks in %2: the schema is not the "
+                                "runbook's; check it before purging")
+                     .arg(kDataKeyTable, target);
         return std::nullopt;
     }
     plan.counts << Plan::Count { QStringLiteral("dataKeys"), QStringLiteral("Checkpoint data keys left on S3"),
-        keysQuery.value(0).toLongLong() };
+        *dataKeys };
 
     QJsonObject baselineJson;
     for (auto it = baseline->cbegin(); it != baseline->cend(); ++it)
@@ -203,21 +236,17 @@ std::optional<Plan> PulumiPurgePlan::make(
         { QStringLiteral("export-keys"), QStringLiteral("Export the checkpoint data keys beside the report"),
             QStringLiteral("SELECT c.data_key FROM UpdateCheckpointInfo ... (the runbook's backup query)"),
             QStringLiteral("one line per key, as many as counted") },
-        { QStringLiteral("clear-active"), QStringLiteral("Set Stacks.active_update_id NULL for the planned stacks"),
-            QStringLiteral("UPDATE Stacks SET active_update_id = NULL WHERE id IN (<batch of planned ids>)"),
-            QStringLiteral("no planned stack has an active update") },
-        { QStringLiteral("delete-stacks"), QStringLiteral("Delete the planned Stacks (cascades to Updates and below)"),
-            QStringLiteral("DELETE FROM Stacks WHERE id IN (<batch of planned ids>), in batches"),
-            QStringLiteral("none of the planned stacks is left") },
-        { QStringLiteral("delete-programs"),
-            QStringLiteral("Delete the planned Programs (cascades to ProgramUpdates and Resources)"),
-            QStringLiteral("DELETE FROM Programs WHERE id IN (<batch of planned ids>) AND deleted_at > 0, in batches"),
-            QStringLiteral("none of the planned programs is left") },
+        { QStringLiteral("purge"), QStringLiteral("Purge the planned stacks in batches, each batch one transaction"),
+            QStringLiteral("SELECT ... FROM Programs WHERE id IN (<batch>) FOR UPDATE; UPDATE Stacks SET "
+                           "active_update_id = NULL WHERE id IN (<still soft-deleted>); DELETE FROM Stacks WHERE id "
+                           "IN (...) (cascades to Updates and below); DELETE FROM Programs WHERE id IN (...) "
+                           "(cascades to ProgramUpdates and Resources); COMMIT"),
+            QStringLiteral("none of the planned stacks is left, except any undeleted since the plan") },
     };
     if (!scope.keepStacks.isEmpty())
         plan.warnings << QStringLiteral("kept (not purged): %1").arg(scope.keepStacks.join(QStringLiteral(", ")));
     plan.warnings << QStringLiteral("the checkpoint files stay on S3 (versioned bucket): their keys are exported");
-    return plan;
+    return PlannedPurge { plan, *stacks };
 }
 
 } // namespace opsdeck

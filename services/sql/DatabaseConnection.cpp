@@ -84,13 +84,16 @@ bool DatabaseConnection::openTunnel(QString* error)
 bool DatabaseConnection::open(QString* error)
 {
     if (QSqlDatabase::contains(m_name)) {
-        QSqlDatabase db = QSqlDatabase::database(m_name, false);
-        QSqlQuery ping(db);
-        if (db.isOpen() && ping.exec(QStringLiteral("SELECT 1")))
-            return true;
-        // The server restarted or the tunnel dropped: start again from the tunnel.
-        m_reconnectReason
-            = ping.lastError().text().isEmpty() ? QStringLiteral("the connection was closed") : ping.lastError().text();
+        {
+            QSqlDatabase db = QSqlDatabase::database(m_name, false);
+            QSqlQuery ping(db);
+            if (db.isOpen() && ping.exec(QStringLiteral("SELECT 1")))
+                return true;
+            m_reconnectReason = ping.lastError().text().isEmpty() ? QStringLiteral("the connection was closed")
+                                                                  : ping.lastError().text();
+        }
+        // The server restarted or the tunnel dropped: start again from the tunnel (once nothing holds the
+        // connection any more).
         reset();
     }
     if (!openTunnel(error))

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -306,6 +308,10 @@ bool SshIoThread::connectSession(SshError* error)
     ssh_options_set(m_session, SSH_OPTIONS_KNOWNHOSTS, knownHosts.constData());
     ssh_options_set(m_session, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
     ssh_options_set(m_session, SSH_OPTIONS_TIMEOUT, &timeout);
+    // Tunnelled SQL is many small request/response round trips: Nagle's algorithm against the server's delayed
+    // ACK would hold each small packet back by up to 40 ms.
+    int noDelay = 1;
+    ssh_options_set(m_session, SSH_OPTIONS_NODELAY, &noDelay);
 
     if (ssh_connect(m_session) != SSH_OK) {
         *error = { SshError::Kind::ConnectFailed,
@@ -817,6 +823,9 @@ void SshIoThread::acceptClients(Tunnel& tunnel)
         const int fd = ::accept4(tunnel.listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
+        // The local end too (see SSH_OPTIONS_NODELAY above).
+        const int noDelay = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &noDelay, sizeof noDelay);
         TunnelClient client;
         client.fd = fd;
         tunnel.clients << client; // the forward channel opens once the session is up

@@ -116,7 +116,8 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
     const RunRecord record = finished.first().first().value<RunRecord>();
     QCOMPARE(record.operation, u"pulumi-purge"_s);
     QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
-    QCOMPARE(record.deleted[u"stacks"_s].toArray().size(), seeded(u"globex"_s)[u"softDeleted"_s].toInteger() - 1);
+    QCOMPARE(
+        record.deleted[u"stacks of globex"_s].toArray().size(), seeded(u"globex"_s)[u"softDeleted"_s].toInteger() - 1);
     QCOMPARE(record.parameters[u"keepStacks"_s].toArray().first().toString(), kept);
     QCOMPARE(record.parameters[u"batch"_s].toInt(), 1);
     // The counts are read again: only the kept stack is left.

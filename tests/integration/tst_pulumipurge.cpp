@@ -1,9 +1,12 @@
 // `opsdeck pulumi orgs`, `plan pulumi-purge` and `run pulumi-purge` against the sandbox's MariaDB (through the
 // bastion's SSH tunnel, as the runbook's create-db-tunnel does): counts, bad input, a purge killed with SIGKILL
-// and resumed, and a two-organisation purge, each ending exactly where the seed's summary says.
+// and resumed, and a two-organisation purge, each ending exactly where the seed's summary says; then a tunnel
+// dropped mid-purge and a stack undeleted mid-purge, each ending exactly where the database said before the run.
 #include "Sandbox.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -14,10 +17,65 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <csignal>
+#include <optional>
+#include <utility>
+
+#include <sys/types.h>
 
 using namespace Qt::StringLiterals;
 using namespace opsdeck::test;
+
+namespace {
+
+// A process's state letter and parent, from /proc/PID/stat ("PID (COMM) S PPID ..."; COMM may hold spaces and
+// parentheses, hence the last ')'); nothing once it is gone.
+std::optional<std::pair<char, pid_t>> processStat(pid_t pid)
+{
+    QFile file(u"/proc/%1/stat"_s.arg(pid));
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QByteArray stat = file.readAll();
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 1).simplified().split(' ');
+    if (fields.size() < 2 || fields[0].isEmpty())
+        return std::nullopt;
+    return std::make_pair(fields[0].front(), static_cast<pid_t>(fields[1].toInt()));
+}
+
+// Killed processes nobody reaps linger as zombies here (PID 1 is no init): those count as gone.
+bool running(pid_t pid)
+{
+    const auto stat = processStat(pid);
+    return stat && stat->first != 'Z' && stat->first != 'X';
+}
+
+// The report's purged stacks, organisation -> stack ids: one "deleted" kind per organisation, "stacks of <login>",
+// each item {id, name}.
+QMap<QString, QStringList> purgedStacks(const QJsonObject& record)
+{
+    QMap<QString, QStringList> byOrg;
+    const QJsonObject deleted = record[u"deleted"_s].toObject();
+    for (auto it = deleted.begin(); it != deleted.end(); ++it) {
+        if (!it.key().startsWith(u"stacks of "_s))
+            continue;
+        for (const QJsonValue& s : it.value().toArray())
+            byOrg[it.key().mid(10)] << s[u"id"_s].toString();
+    }
+    return byOrg;
+}
+
+// Every purged stack id, sorted.
+QStringList purgedStackIds(const QJsonObject& record)
+{
+    QStringList ids;
+    for (const QStringList& org : purgedStacks(record))
+        ids += org;
+    ids.sort();
+    return ids;
+}
+
+} // namespace
 
 class TestPulumiPurge : public QObject
 {
@@ -32,15 +90,27 @@ private slots:
     void killedPurgeResumesToTheSameEndState();
     void databaseRestartedMidPurge();
     void twoOrganisationsExactly();
+    // These two soft-delete some of initech's live stacks first, so they come last: expectPurged compares every
+    // organisation's live stacks with the seed's summary.
+    void droppedTunnelMidPurgeResumes();
+    void stackUndeletedSinceThePlanIsSkipped();
     void cleanupTestCase();
 
 private:
     CliRun cli(const QStringList& arguments, int timeoutMs = 120000);
+    // Starts `opsdeck run pulumi-purge` of one organisation, a stack a batch with a pause after each, so that it
+    // can be interrupted between batches.
+    void startSlowPurge(QProcess& process, const QString& org, int throttleMs, const QString& report);
     QMap<QString, qint64> tableCounts();
     QJsonObject org(const QString& login) const;
     QMap<QString, qint64> softDeletedRows(const QStringList& logins) const;
     QString checksum(const QString& table);
     void expectPurged(const QMap<QString, qint64>& before, const QStringList& logins);
+    qint64 softDeletedLeft(const QString& login);
+    QStringList topUpSoftDeleted(const QString& login, qint64 count);
+    QMap<QString, QString> fingerprints(const QStringList& excludedStacks);
+    void expectFingerprints(const QMap<QString, QString>& expected);
+    QList<pid_t> dropBastionConnections();
 
     Sandbox m_sandbox;
     QTemporaryDir m_temp;
@@ -117,6 +187,14 @@ QMap<QString, qint64> TestPulumiPurge::softDeletedRows(const QStringList& logins
 }
 
 // Every table lost exactly the purged organisations' soft-deleted rows; every other organisation is as it was.
+void TestPulumiPurge::startSlowPurge(QProcess& process, const QString& org, int throttleMs, const QString& report)
+{
+    process.setProcessEnvironment(m_sandbox.environment());
+    process.start(QStringLiteral(OPSDECK_BINARY),
+        { u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, org, u"--confirm"_s, org, u"--batch"_s, u"1"_s, u"--throttle"_s,
+            QString::number(throttleMs), u"--report"_s, report });
+}
+
 void TestPulumiPurge::expectPurged(const QMap<QString, qint64>& before, const QStringList& logins)
 {
     const QMap<QString, qint64> gone = softDeletedRows(logins);
@@ -132,6 +210,130 @@ void TestPulumiPurge::expectPurged(const QMap<QString, qint64>& before, const QS
         if (logins.contains(login))
             QCOMPARE(o[u"softDeleted"_s].toInteger(), 0);
     }
+}
+
+qint64 TestPulumiPurge::softDeletedLeft(const QString& login)
+{
+    QSqlQuery query(QSqlDatabase::database(u"check"_s));
+    query.prepare(u"SELECT COUNT(*) FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id "
+                  "WHERE o.github_login = ? AND p.deleted_at > 0"_s);
+    query.addBindValue(login);
+    return query.exec() && query.next() ? query.value(0).toLongLong() : -1;
+}
+
+// The organisation's soft-deleted stacks (Programs.stack_id, in the purge's order), made `count` by soft-deleting
+// some of its live ones as the service would. initech, the one organisation no other test purges, has a single
+// soft-deleted stack in the seed: too few for a run to be caught between two batches.
+QStringList TestPulumiPurge::topUpSoftDeleted(const QString& login, qint64 count)
+{
+    QSqlQuery query(QSqlDatabase::database(u"check"_s));
+    if (const qint64 missing = count - softDeletedLeft(login); missing > 0) {
+        query.prepare(
+            u"UPDATE Programs SET deleted_at = UNIX_TIMESTAMP() WHERE org_id = (SELECT id FROM "
+            "Organizations WHERE github_login = ?) AND deleted_at = 0 ORDER BY stack_id LIMIT %1"_s.arg(missing));
+        query.addBindValue(login);
+        if (!query.exec())
+            qWarning() << "soft-deleting stacks of" << login << "failed:" << query.lastError().text();
+    }
+    query.prepare(u"SELECT p.stack_id FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id "
+                  "WHERE o.github_login = ? AND p.deleted_at > 0 ORDER BY p.stack_id"_s);
+    query.addBindValue(login);
+    QStringList stacks;
+    if (query.exec()) {
+        while (query.next())
+            stacks << query.value(0).toString();
+    }
+    return stacks;
+}
+
+// Per table, "ROWS HASH": how many rows, and the XOR of a 64-bit hash of each row's key (a Stacks row's with its
+// active_update_id), leaving out the rows of `excludedStacks` (their Programs and Stacks rows and all that hangs off
+// them). The same before the run leaving out what is to be purged, and after it leaving out nothing, means those rows
+// and only those went: no other row deleted, no other stack's active update cleared. Counts alone would miss a
+// wrong row deleted in place of a right one.
+QMap<QString, QString> TestPulumiPurge::fingerprints(const QStringList& excludedStacks)
+{
+    struct Table
+    {
+        QString name, from, key, stack;
+    };
+    // The stack a row belongs to: through a LEFT JOIN, so that a row whose owner is gone still counts.
+    const QList<Table> tables {
+        { u"Organizations"_s, u"Organizations AS x"_s, u"x.id"_s, u"NULL"_s },
+        { u"Programs"_s, u"Programs AS x"_s, u"x.id"_s, u"x.stack_id"_s },
+        { u"ProgramUpdates"_s, u"ProgramUpdates AS x LEFT JOIN Programs AS p ON p.id = x.program_id"_s, u"x.id"_s,
+            u"p.stack_id"_s },
+        { u"Resources"_s, u"Resources AS x LEFT JOIN Programs AS p ON p.id = x.program_id"_s, u"x.id"_s,
+            u"p.stack_id"_s },
+        { u"Stacks"_s, u"Stacks AS x"_s, u"CONCAT_WS('/', x.id, x.active_update_id)"_s, u"x.id"_s },
+        { u"StackTags"_s, u"StackTags AS x"_s, u"CONCAT_WS('/', x.stack_id, x.name)"_s, u"x.stack_id"_s },
+        { u"Updates"_s, u"Updates AS x"_s, u"x.id"_s, u"x.stack_id"_s },
+        { u"UpdateCheckpointInfo"_s, u"UpdateCheckpointInfo AS x LEFT JOIN Updates AS u ON u.id = x.update_id"_s,
+            u"x.id"_s, u"u.stack_id"_s },
+        { u"UpdateLogs"_s, u"UpdateLogs AS x LEFT JOIN Updates AS u ON u.id = x.update_id"_s, u"x.id"_s,
+            u"u.stack_id"_s },
+        { u"UpdateEvents"_s, u"UpdateEvents AS x LEFT JOIN Updates AS u ON u.id = x.update_id"_s, u"x.id"_s,
+            u"u.stack_id"_s },
+    };
+    QMap<QString, QString> result;
+    QStringList marks;
+    marks.fill(u"?"_s, excludedStacks.size());
+    for (const Table& t : tables) {
+        QString sql = u"SELECT COUNT(*), BIT_XOR(CAST(CONV(LEFT(MD5(%1), 16), 16, 10) AS UNSIGNED)) FROM %2"_s.arg(
+            t.key, t.from);
+        if (!excludedStacks.isEmpty())
+            sql += u" WHERE %1 IS NULL OR %1 NOT IN (%2)"_s.arg(t.stack, marks.join(u','));
+        QSqlQuery query(QSqlDatabase::database(u"check"_s));
+        query.prepare(sql);
+        for (const QString& stack : excludedStacks)
+            query.addBindValue(stack);
+        result.insert(t.name,
+            query.exec() && query.next() ? query.value(0).toString() + u' ' + query.value(1).toString()
+                                         : u"error: "_s + query.lastError().text());
+    }
+    return result;
+}
+
+void TestPulumiPurge::expectFingerprints(const QMap<QString, QString>& expected)
+{
+    // Every table of the seed is covered: a new one needs its way to a stack above.
+    QCOMPARE(expected.keys(), m_summary[u"tables"_s].toObject().keys());
+    const QMap<QString, QString> after = fingerprints({});
+    for (auto it = expected.cbegin(); it != expected.cend(); ++it)
+        QCOMPARE(it.key() + u' ' + after.value(it.key()), it.key() + u' ' + *it);
+}
+
+// Drops every SSH connection to the sandbox's bastion, as a network cut would: SIGKILL to every process below its
+// sshd listener. Each connection is a privileged monitor and, below it, the session's own process, which goes on
+// forwarding when only the monitor dies, so the whole tree goes. The listener stays, so a new tunnel can be opened.
+// It is found through this sandbox's pid file and /proc, never by name: other sandboxes' sshd and the system's are
+// not ours. Returns the processes killed.
+QList<pid_t> TestPulumiPurge::dropBastionConnections()
+{
+    QFile pidFile(m_sandbox.host(u"bastion"_s)[u"pidFile"_s].toString());
+    if (!pidFile.open(QIODevice::ReadOnly))
+        return {};
+    const pid_t listener = static_cast<pid_t>(pidFile.readLine().trimmed().toInt());
+    // A stale pid file's pid may belong to someone else by now.
+    if (listener <= 0 || !running(listener)
+        || !QFileInfo(QFileInfo(u"/proc/%1/exe"_s.arg(listener)).symLinkTarget()).fileName().startsWith(u"sshd"_s))
+        return {};
+    QMultiHash<pid_t, pid_t> children;
+    for (const QString& entry : QDir(u"/proc"_s).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        bool numeric = false;
+        const pid_t pid = static_cast<pid_t>(entry.toInt(&numeric));
+        if (const auto stat = numeric ? processStat(pid) : std::nullopt; stat && stat->first != 'Z')
+            children.insert(stat->second, pid);
+    }
+    QList<pid_t> tree;
+    for (QList<pid_t> parents { listener }; !parents.isEmpty();) {
+        const QList<pid_t> below = children.values(parents.takeLast());
+        tree += below;
+        parents += below;
+    }
+    for (const pid_t pid : std::as_const(tree))
+        ::kill(pid, SIGKILL);
+    return tree;
 }
 
 void TestPulumiPurge::organizationsMatchTheSeed()
@@ -244,7 +446,7 @@ void TestPulumiPurge::killedPurgeResumesToTheSameEndState()
     QFile file(report);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
-    QCOMPARE(record[u"deleted"_s][u"stacks"_s].toArray().size(), left);
+    QCOMPARE(purgedStackIds(record).size(), left);
 }
 
 // MariaDB crashes and comes back while the purge runs: the batch in flight rolls back, the run says so and
@@ -255,10 +457,7 @@ void TestPulumiPurge::databaseRestartedMidPurge()
     const qint64 planned = org(u"pulumi"_s)[u"softDeleted"_s].toInteger();
     const QString report = m_temp.filePath(u"restarted.json"_s);
     QProcess process;
-    process.setProcessEnvironment(m_sandbox.environment());
-    process.start(QStringLiteral(OPSDECK_BINARY),
-        { u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"pulumi"_s, u"--confirm"_s, u"pulumi"_s, u"--batch"_s, u"1"_s,
-            u"--throttle"_s, u"300"_s, u"--report"_s, report });
+    startSlowPurge(process, u"pulumi"_s, 300, report);
     const auto remaining = [] {
         QSqlQuery q(QSqlDatabase::database(u"check"_s));
         q.exec(u"SELECT COUNT(*) FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id "
@@ -278,10 +477,10 @@ void TestPulumiPurge::databaseRestartedMidPurge()
     QFile file(report);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
-    bool reported = false;
+    QString outputs;
     for (const QJsonValue& step : record[u"steps"_s].toArray())
-        reported = reported || step[u"output"_s].toString().contains(u"reconnecting"_s);
-    QVERIFY2(reported, "the run did not report the outage");
+        outputs += step[u"output"_s].toString();
+    QVERIFY2(outputs.contains(u"reconnecting"_s), qPrintable(u"the run did not report the outage: "_s + outputs));
 }
 
 void TestPulumiPurge::twoOrganisationsExactly()
@@ -299,11 +498,10 @@ void TestPulumiPurge::twoOrganisationsExactly()
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
     QCOMPARE(record[u"outcome"_s].toString(), u"succeeded"_s);
-    QMap<QString, int> perOrg;
-    for (const QJsonValue& s : record[u"deleted"_s][u"stacks"_s].toArray())
-        ++perOrg[s[u"org"_s].toString()];
-    QCOMPARE(perOrg.value(u"acme-corp"_s), org(u"acme-corp"_s)[u"softDeleted"_s].toInt());
-    QCOMPARE(perOrg.value(u"sean-gillespie"_s), org(u"sean-gillespie"_s)[u"softDeleted"_s].toInt());
+    const QMap<QString, QStringList> perOrg = purgedStacks(record);
+    QCOMPARE(perOrg.keys(), QStringList({ u"acme-corp"_s, u"sean-gillespie"_s }));
+    QCOMPARE(perOrg[u"acme-corp"_s].size(), org(u"acme-corp"_s)[u"softDeleted"_s].toInt());
+    QCOMPARE(perOrg[u"sean-gillespie"_s].size(), org(u"sean-gillespie"_s)[u"softDeleted"_s].toInt());
     // The data keys were exported beside the report before anything was deleted.
     QFile keys(record[u"after"_s][u"dataKeysFile"_s].toString());
     QVERIFY(keys.fileName().startsWith(m_temp.path()));
@@ -312,6 +510,101 @@ void TestPulumiPurge::twoOrganisationsExactly()
         org(u"acme-corp"_s)[u"softDeletedDataKeys"_s].toInteger()
             + org(u"sean-gillespie"_s)[u"softDeletedDataKeys"_s].toInteger());
     QVERIFY(record[u"after"_s][u"tableRows"_s].toObject().contains(u"Stacks"_s));
+}
+
+// The SSH tunnel to the database drops between two batches (the bastion's connections are killed): the next batch
+// finds the connection gone, the run says so, opens a new tunnel and finishes in the same run, exactly.
+void TestPulumiPurge::droppedTunnelMidPurgeResumes()
+{
+    const QStringList planned = topUpSoftDeleted(u"initech"_s, 4);
+    QCOMPARE(planned.size(), 4);
+    const QMap<QString, QString> expected = fingerprints(planned);
+    const QString organizations = checksum(u"Organizations"_s);
+    const QString report = m_temp.filePath(u"tunnel.json"_s);
+    QProcess process;
+    // A stack a batch and a pause after each: batches are still to come when the tunnel drops.
+    startSlowPurge(process, u"initech"_s, 700, report);
+    // The first batch is in: the database knows as soon as it commits, before any line about it is printed.
+    QTRY_VERIFY_WITH_TIMEOUT(softDeletedLeft(u"initech"_s) < planned.size(), 20000);
+    const QList<pid_t> killed = dropBastionConnections();
+    QVERIFY2(!killed.isEmpty(), "no connection to the bastion to drop");
+    QTRY_VERIFY_WITH_TIMEOUT(std::none_of(killed.cbegin(), killed.cend(), running), 5000);
+    QVERIFY2(softDeletedLeft(u"initech"_s) > 0, "the purge was over before the tunnel dropped");
+
+    QVERIFY(process.waitForFinished(60000));
+    const QString output = QString::fromUtf8(process.readAllStandardOutput() + '\n' + process.readAllStandardError());
+    QVERIFY2(process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0, qPrintable(output));
+    expectFingerprints(expected);
+    QCOMPARE(checksum(u"Organizations"_s), organizations);
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(record[u"outcome"_s].toString(), u"succeeded"_s);
+    const QStringList deleted = purgedStackIds(record);
+    QCOMPARE(deleted, planned);
+    QCOMPARE(record[u"after"_s][u"skippedStacks"_s].toInteger(), 0);
+    // The run noticed and said so, in its output or in the report (a step's streamed lines).
+    bool reported = output.contains(u"reconnecting"_s);
+    for (const QJsonValue& step : record[u"steps"_s].toArray())
+        reported = reported || step[u"output"_s].toString().contains(u"reconnecting"_s);
+    QVERIFY2(reported, qPrintable(u"the run did not report the dropped tunnel: "_s + output));
+}
+
+// One of the planned stacks is undeleted (deleted_at back to 0) while the purge runs: it is not purged, nor is
+// anything of it touched, and the run says which and why; the rest of the plan is purged.
+void TestPulumiPurge::stackUndeletedSinceThePlanIsSkipped()
+{
+    const QStringList planned = topUpSoftDeleted(u"initech"_s, 4);
+    QCOMPARE(planned.size(), 4);
+    // The purge goes in stack_id order: the last stack's batch is still to come when the first is done.
+    const QString undeleted = planned.last();
+    const QMap<QString, QString> expected = fingerprints(planned.first(planned.size() - 1));
+    const QString organizations = checksum(u"Organizations"_s);
+    QSqlQuery name(QSqlDatabase::database(u"check"_s));
+    name.prepare(u"SELECT stack_name FROM Programs WHERE stack_id = ?"_s);
+    name.addBindValue(undeleted);
+    QVERIFY(name.exec() && name.next());
+    const QString stackName = name.value(0).toString();
+    const QString report = m_temp.filePath(u"undeleted.json"_s);
+    QProcess process;
+    startSlowPurge(process, u"initech"_s, 1000, report);
+    // The first batch is in; the undeleted stack's comes a pause or more later.
+    QTRY_VERIFY_WITH_TIMEOUT(softDeletedLeft(u"initech"_s) < planned.size(), 20000);
+    QSqlQuery undelete(QSqlDatabase::database(u"check"_s));
+    undelete.prepare(u"UPDATE Programs SET deleted_at = 0 WHERE stack_id = ? AND deleted_at > 0"_s);
+    undelete.addBindValue(undeleted);
+    QVERIFY2(undelete.exec(), qPrintable(undelete.lastError().text()));
+    // Still there to undelete: the purge had not reached it.
+    QCOMPARE(undelete.numRowsAffected(), 1);
+
+    QVERIFY(process.waitForFinished(60000));
+    const QString out = QString::fromUtf8(process.readAllStandardOutput());
+    QVERIFY2(process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0,
+        qPrintable(out + QString::fromUtf8(process.readAllStandardError())));
+    // The undeleted stack's Programs and Stacks rows (with its active update) and every row below them are all
+    // there; the other planned stacks' are gone; nothing else changed.
+    expectFingerprints(expected);
+    QCOMPARE(checksum(u"Organizations"_s), organizations);
+    QCOMPARE(softDeletedLeft(u"initech"_s), 0);
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(record[u"outcome"_s].toString(), u"succeeded"_s);
+    const QStringList deleted = purgedStackIds(record);
+    QCOMPARE(deleted, planned.first(planned.size() - 1));
+    QCOMPARE(record[u"after"_s][u"skippedStacks"_s].toInteger(), 1);
+    // The summary tells of it: by name, or by count.
+    const QString summary = record[u"summary"_s].toString();
+    QVERIFY2(summary.contains(u"skipped"_s) && (summary.contains(stackName) || summary.contains(u"1 undeleted"_s)),
+        qPrintable(summary));
+    QVERIFY2(out.contains(summary), qPrintable(out));
+    // Which stack, and why.
+    const QJsonArray skipped = record[u"after"_s][u"skipped"_s].toArray();
+    QCOMPARE(skipped.size(), 1);
+    QCOMPARE(skipped[0][u"org"_s].toString(), u"initech"_s);
+    QCOMPARE(skipped[0][u"name"_s].toString(), stackName);
+    QCOMPARE(skipped[0][u"id"_s].toString(), undeleted);
+    QVERIFY(!skipped[0][u"reason"_s].toString().trimmed().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestPulumiPurge)

@@ -1,0 +1,171 @@
+#include "pulumi/PulumiPurgeBatch.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <algorithm>
+
+namespace opsdeck {
+
+namespace {
+
+// MariaDB's ER_LOCK_DEADLOCK and ER_LOCK_WAIT_TIMEOUT: the server rolled the transaction back.
+bool isLockError(const QSqlError& error)
+{
+    const QString code = error.nativeErrorCode();
+    return code == QStringLiteral("1213") || code == QStringLiteral("1205");
+}
+
+class Transaction
+{
+public:
+    Transaction(QSqlDatabase db, PulumiPurgeBatch::Result* result, QString* error)
+        : m_db(std::move(db))
+        , m_result(result)
+        , m_error(error)
+    {
+    }
+    ~Transaction()
+    {
+        if (m_open)
+            m_db.rollback();
+    }
+
+    bool begin()
+    {
+        // Row locks only, no gap locks: concurrent batches (and the live service) touch other stacks.
+        QSqlQuery isolation(m_db);
+        if (!isolation.exec(QStringLiteral("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")))
+            return fail(isolation.lastError());
+        if (!m_db.transaction())
+            return fail(m_db.lastError());
+        m_open = true;
+        return true;
+    }
+
+    // Runs `sql` with one "%1" for the placeholders of `ids`, timed.
+    bool exec(QSqlQuery& query, const QString& sql, const QStringList& ids)
+    {
+        query.setForwardOnly(true);
+        query.prepare(sql.arg(PulumiPurgePlan::placeholders(ids.size())));
+        for (const QString& id : ids)
+            query.addBindValue(id);
+        QElapsedTimer clock;
+        clock.start();
+        const bool ok = query.exec();
+        m_result->slowestMs = std::max(m_result->slowestMs, clock.elapsed());
+        return ok || fail(query.lastError());
+    }
+
+    bool commit()
+    {
+        QElapsedTimer clock;
+        clock.start();
+        if (!m_db.commit())
+            return fail(m_db.lastError());
+        m_open = false;
+        m_result->slowestMs = std::max(m_result->slowestMs, clock.elapsed());
+        return true;
+    }
+
+    PulumiPurgeBatch::Failure failure() const { return m_failure; }
+
+private:
+    bool fail(const QSqlError& error)
+    {
+        *m_error = error.text();
+        m_failure = isLockError(error) ? PulumiPurgeBatch::Failure::Lock : PulumiPurgeBatch::Failure::Other;
+        return false;
+    }
+
+    QSqlDatabase m_db;
+    PulumiPurgeBatch::Result* m_result;
+    QString* m_error;
+    bool m_open = false;
+    PulumiPurgeBatch::Failure m_failure = PulumiPurgeBatch::Failure::None;
+};
+
+} // namespace
+
+PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
+    QSqlDatabase db, const QList<PlannedStack>& batch, Result* result, QString* error)
+{
+    *result = {};
+    Transaction transaction(db, result, error);
+    if (!transaction.begin())
+        return transaction.failure();
+
+    QStringList programIds;
+    for (const PlannedStack& s : batch)
+        programIds << s.programId;
+    QSqlQuery lock(db);
+    if (!transaction.exec(lock,
+            QStringLiteral("SELECT id, stack_id, deleted_at FROM Programs WHERE id IN %1 FOR UPDATE"), programIds))
+        return transaction.failure();
+    struct Current
+    {
+        QString stackId;
+        qint64 deletedAt;
+    };
+    QHash<QString, Current> current;
+    while (lock.next())
+        current.insert(lock.value(0).toString(), { lock.value(1).toString(), lock.value(2).toLongLong() });
+
+    QStringList purgePrograms, purgeStacks;
+    for (qsizetype i = 0; i < batch.size(); ++i) {
+        const PlannedStack& s = batch[i];
+        const auto it = current.constFind(s.programId);
+        if (it == current.cend())
+            result->gone << i;
+        else if (it->deletedAt <= 0)
+            result->skipped << Skipped { i, QStringLiteral("undeleted since the plan (deleted_at is 0 again)") };
+        else if (it->stackId != s.stackId)
+            result->skipped << Skipped { i,
+                QStringLiteral("its program now names stack %1, not the planned %2").arg(it->stackId, s.stackId) };
+        else {
+            result->purged << i;
+            purgePrograms << s.programId;
+            purgeStacks << s.stackId;
+        }
+    }
+    if (!purgeStacks.isEmpty()) {
+        QSqlQuery clear(db), stacks(db), programs(db);
+        if (!transaction.exec(
+                clear, QStringLiteral("UPDATE Stacks SET active_update_id = NULL WHERE id IN %1"), purgeStacks)
+            || !transaction.exec(stacks, QStringLiteral("DELETE FROM Stacks WHERE id IN %1"), purgeStacks)
+            || !transaction.exec(
+                programs, QStringLiteral("DELETE FROM Programs WHERE id IN %1 AND deleted_at > 0"), purgePrograms))
+            return transaction.failure();
+        result->stackRows = stacks.numRowsAffected();
+        // The rows are locked: anything else means the database is not what the lock said.
+        if (programs.numRowsAffected() != purgePrograms.size()) {
+            *error = QStringLiteral("%1 of %2 locked Programs rows were deleted; the batch was rolled back")
+                         .arg(programs.numRowsAffected())
+                         .arg(purgePrograms.size());
+            return Failure::Other;
+        }
+    }
+    if (!transaction.commit())
+        return transaction.failure();
+    return Failure::None;
+}
+
+PurgeBatchSizer::PurgeBatchSizer(int maximum)
+    : m_maximum(std::max(1, maximum))
+    , m_size(std::min(kStart, m_maximum))
+{
+}
+
+void PurgeBatchSizer::record(int size, qint64 slowestMs)
+{
+    // Statement time grows about linearly with the stacks in it (each brings its cascade).
+    if (slowestMs > kTargetMs)
+        m_size = std::max(
+            1.0, static_cast<double>(size) * static_cast<double>(kTargetMs) / static_cast<double>(slowestMs));
+    else if (slowestMs < kTargetMs / 2 && size >= static_cast<int>(m_size))
+        m_size = std::min(static_cast<double>(m_maximum), m_size * 1.25 + 1.0);
+}
+
+} // namespace opsdeck

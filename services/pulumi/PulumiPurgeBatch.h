@@ -1,0 +1,61 @@
+#pragma once
+
+#include "pulumi/PulumiPurgePlan.h"
+
+#include <QSqlDatabase>
+
+namespace opsdeck {
+
+// One batch of the purge, as one short transaction on planned stacks: lock the batch's Programs rows
+// (SELECT ... FOR UPDATE, so nobody undeletes one meanwhile), then, bound to the ids still soft-deleted and
+// still naming their planned stack, clear Stacks.active_update_id (the circular key), delete the Stacks (cascading
+// to Updates and below) and the Programs (cascading to ProgramUpdates and Resources), and commit. A stack is
+// either wholly purged or untouched.
+namespace PulumiPurgeBatch {
+
+struct Skipped
+{
+    qsizetype index; // in the batch
+    QString reason;
+};
+
+struct Result
+{
+    QList<qsizetype> purged; // indices in the batch: purged by this transaction
+    QList<qsizetype> gone; // no Programs row any more: purged by an earlier attempt whose commit was not
+                           // acknowledged, or by someone else
+    QList<Skipped> skipped; // undeleted since the plan, or changed: left as they are
+    qint64 stackRows = 0; // Stacks rows deleted (cascaded rows are not counted by the server)
+    qint64 slowestMs = 0; // the batch's slowest statement, commit included
+};
+
+enum class Failure
+{
+    None,
+    Lock, // deadlock or lock wait timeout: rolled back by the server, try again on the same connection
+    Other, // the connection or the server went away, or the statement was killed: reconnect and try again
+};
+
+// Runs the batch; on failure the transaction is rolled back and nothing of the batch was changed.
+Failure run(QSqlDatabase db, const QList<PlannedStack>& batch, Result* result, QString* error);
+
+} // namespace PulumiPurgeBatch
+
+// Sizes the batches so that no statement runs longer than about kTargetMs: in proportion when a batch's
+// slowest statement took longer, up by a quarter while it stays well under, never above the maximum set.
+class PurgeBatchSizer
+{
+public:
+    static constexpr qint64 kTargetMs = 400;
+    static constexpr int kStart = 50;
+
+    explicit PurgeBatchSizer(int maximum);
+    int size() const { return static_cast<int>(m_size); }
+    void record(int size, qint64 slowestMs);
+
+private:
+    int m_maximum;
+    double m_size;
+};
+
+} // namespace opsdeck
