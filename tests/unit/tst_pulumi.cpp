@@ -1,3 +1,4 @@
+#include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiPurgePlan.h"
 #include "pulumi/PulumiQueries.h"
 
@@ -16,6 +17,7 @@ private slots:
     void scope();
     void placeholders();
     void identifiers();
+    void batchSizeFollowsStatementTime();
 };
 
 void TestPulumi::cascadeFollowsOnlyCascadingKeys()
@@ -93,4 +95,30 @@ void TestPulumi::identifiers()
 }
 
 QTEST_GUILESS_MAIN(TestPulumi)
+void TestPulumi::batchSizeFollowsStatementTime()
+{
+    PurgeBatchSizer sizer(500);
+    QCOMPARE(sizer.size(), PurgeBatchSizer::kStart);
+    // Quick statements: a quarter more each batch, up to the maximum and no further.
+    sizer.record(sizer.size(), 10);
+    QCOMPARE(sizer.size(), 63);
+    for (int i = 0; i < 30; ++i)
+        sizer.record(sizer.size(), 10);
+    QCOMPARE(sizer.size(), 500);
+    // A statement over the target: in proportion, at once.
+    sizer.record(500, PurgeBatchSizer::kTargetMs * 4);
+    QCOMPARE(sizer.size(), 125);
+    // Between half the target and the target: stays.
+    sizer.record(125, PurgeBatchSizer::kTargetMs * 3 / 4);
+    QCOMPARE(sizer.size(), 125);
+    // A short last batch says nothing about the size: it does not grow it.
+    sizer.record(3, 1);
+    QCOMPARE(sizer.size(), 125);
+    // Never below one stack.
+    sizer.record(125, 1000000);
+    QCOMPARE(sizer.size(), 1);
+    // A maximum below the start is the start.
+    QCOMPARE(PurgeBatchSizer(7).size(), 7);
+}
+
 #include "tst_pulumi.moc"
