@@ -292,7 +292,9 @@ int runRunWipe(const QStringList& arguments)
     addInstanceOptions(call);
     call.addValue(
         QStringLiteral("confirm"), QStringLiteral("The instance name, typed to confirm."), QStringLiteral("TEXT"));
-    call.addValue(QStringLiteral("report"), QStringLiteral("Write the JSON report to FILE."), QStringLiteral("FILE"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
     if (const auto done = call.parse())
         return *done;
     if (!call.require({ QStringLiteral("host"), QStringLiteral("instance") }))

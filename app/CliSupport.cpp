@@ -6,6 +6,7 @@
 #include "runbook/ReportWriter.h"
 
 #include <QEventLoop>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -229,7 +230,9 @@ int runOperation(std::unique_ptr<Operation> operation,
     if (!record)
         return exitCode;
     if (!reportPath.isEmpty()) {
-        if (!ReportWriter::write(*record, ReportWriter::Format::Json, reportPath, &error))
+        const auto format
+            = ReportWriter::formatFromName(QFileInfo(reportPath).suffix()).value_or(ReportWriter::Format::Json);
+        if (!ReportWriter::write(*record, format, reportPath, &error))
             err() << "opsdeck: " << error << "\n";
     }
     out() << record->summary << "\nrun " << record->id << ": " << RunRecord::outcomeName(record->outcome) << "\n";

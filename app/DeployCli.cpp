@@ -58,7 +58,9 @@ void addRunOptions(Invocation& call, const QString& confirmHelp)
     call.addFlag(QStringLiteral("plan"), QStringLiteral("Print the plan and change nothing."));
     call.addFlag(QStringLiteral("json"), QStringLiteral("With --plan: print it as JSON."));
     call.addValue(QStringLiteral("confirm"), confirmHelp, QStringLiteral("TEXT"));
-    call.addValue(QStringLiteral("report"), QStringLiteral("Write the JSON report to FILE."), QStringLiteral("FILE"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
 }
 
 } // namespace
@@ -204,7 +206,9 @@ int runDeployChecks(const QStringList& arguments)
     call.addValue(QStringLiteral("machine"), QStringLiteral("The machine to check (default deploy.staging)."),
         QStringLiteral("M"));
     call.addValue(QStringLiteral("revision"), QStringLiteral("The commit it must report."), QStringLiteral("SHA"));
-    call.addValue(QStringLiteral("report"), QStringLiteral("Write the JSON report to FILE."), QStringLiteral("FILE"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
     if (const auto done = call.parse())
         return *done;
     if (!call.require({ QStringLiteral("revision") }))

@@ -161,7 +161,9 @@ int runRunPulumiPurge(const QStringList& arguments)
         QStringLiteral("Pause after each batch, in milliseconds (default 0), to spare a busy database."),
         QStringLiteral("MS"));
     call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the JSON report to FILE; the data keys go beside it."), QStringLiteral("FILE"));
+        QStringLiteral("Write the report to FILE (CSV, HTML or PDF by its extension, else JSON); the data "
+                       "keys go beside it."),
+        QStringLiteral("FILE"));
     addDatabaseOption(call);
     if (const auto done = call.parse())
         return *done;

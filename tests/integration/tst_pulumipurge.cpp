@@ -510,6 +510,32 @@ void TestPulumiPurge::twoOrganisationsExactly()
         org(u"acme-corp"_s)[u"softDeletedDataKeys"_s].toInteger()
             + org(u"sean-gillespie"_s)[u"softDeletedDataKeys"_s].toInteger());
     QVERIFY(record[u"after"_s][u"tableRows"_s].toObject().contains(u"Stacks"_s));
+
+    // The report in the other formats lists the purged stacks by name, per organisation.
+    const QString id = record[u"id"_s].toString();
+    for (const QString& format : { u"csv"_s, u"html"_s, u"pdf"_s }) {
+        const CliRun exported = cli(
+            { u"report"_s, u"export"_s, id, u"--format"_s, format, u"-o"_s, m_temp.filePath(u"two."_s + format) });
+        QVERIFY2(exported.exitCode == 0, exported.err.constData());
+    }
+    QFile csvFile(m_temp.filePath(u"two.csv"_s)), htmlFile(m_temp.filePath(u"two.html"_s)),
+        pdfFile(m_temp.filePath(u"two.pdf"_s));
+    QVERIFY(
+        csvFile.open(QIODevice::ReadOnly) && htmlFile.open(QIODevice::ReadOnly) && pdfFile.open(QIODevice::ReadOnly));
+    const QStringList csv = QString::fromUtf8(csvFile.readAll()).split(u"\r\n"_s, Qt::SkipEmptyParts);
+    const QString html = QString::fromUtf8(htmlFile.readAll());
+    QVERIFY(pdfFile.read(5) == "%PDF-");
+    for (const QString& login : perOrg.keys()) {
+        const QJsonArray stacks = record[u"deleted"_s][u"stacks of "_s + login].toArray();
+        QVERIFY(html.contains(u"stacks of %1 (%2)"_s.arg(login).arg(stacks.size())));
+        for (const QJsonValue& stack : stacks) {
+            const QString line
+                = u"stacks of %1,%2,%3,"_s.arg(login, stack[u"id"_s].toString(), stack[u"name"_s].toString());
+            QVERIFY2(csv.contains(line), qPrintable(line));
+            QVERIFY(html.contains(stack[u"name"_s].toString()));
+        }
+    }
+    QCOMPARE(csv.size(), 1 + perOrg[u"acme-corp"_s].size() + perOrg[u"sean-gillespie"_s].size());
 }
 
 // The SSH tunnel to the database drops between two batches (the bastion's connections are killed): the next batch
