@@ -17,7 +17,6 @@ PulumiStackModel::PulumiStackModel(QObject* parent)
 void PulumiStackModel::setWorker(DatabaseWorker* worker)
 {
     m_worker = worker;
-    reload();
 }
 
 void PulumiStackModel::setFilter(const QString& filter)

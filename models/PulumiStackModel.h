@@ -26,6 +26,7 @@ public:
 
     explicit PulumiStackModel(QObject* parent = nullptr);
 
+    // Where the pages come from; call reload() to read the first.
     void setWorker(DatabaseWorker* worker);
     void setFilter(const QString& filter);
     void reload();

@@ -27,10 +27,18 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
 namespace opsdeck {
+
+namespace {
+
+// How long the filter waits for the next key before it queries.
+constexpr int kFilterPauseMs = 250;
+
+} // namespace
 
 PulumiPane::PulumiPane(const Inventory& inventory,
     CredentialStore* credentials,
@@ -162,7 +170,12 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     layout->addWidget(splitter, 1);
 
     connect(refreshButton, &QPushButton::clicked, this, &PulumiPane::refresh);
-    connect(m_filter, &QLineEdit::textChanged, m_stacks, &PulumiStackModel::setFilter);
+    // Every filter is a query: wait until the typing pauses, so that "globex" is one query, not six in a row.
+    auto* filterPause = new QTimer(this);
+    filterPause->setSingleShot(true);
+    filterPause->setInterval(kFilterPauseMs);
+    connect(m_filter, &QLineEdit::textChanged, filterPause, qOverload<>(&QTimer::start));
+    connect(filterPause, &QTimer::timeout, this, [this] { m_stacks->setFilter(m_filter->text()); });
     connect(m_stacks, &PulumiStackModel::progressChanged, this, &PulumiPane::updateLoadLabel);
     connect(keepButton, &QPushButton::clicked, this, [this] {
         for (const QModelIndex& index : m_stackView->selectionModel()->selectedRows()) {
@@ -239,6 +252,8 @@ void PulumiPane::refresh()
 {
     m_status->setText(tr("Reading…"));
     withWorker([this] {
+        // The stacks first: the worker runs its jobs in order, and their first rows are what the admin waits for.
+        m_stacks->reload();
         m_worker->run(
             this,
             [](DatabaseConnection& c, QString* error) -> QJsonValue {
@@ -284,7 +299,6 @@ void PulumiPane::refresh()
                         .arg(m_worker->target().via ? tr("via %1").arg(m_worker->target().via->name) : tr("direct")));
                 emit organizationsLoaded();
             });
-        m_stacks->reload();
     });
 }
 
