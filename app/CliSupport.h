@@ -81,6 +81,22 @@ public:
     // Loads the inventory; prints its errors and returns nullopt (exit 2) when it is invalid.
     std::optional<Inventory> inventory() const;
 
+    // An integer option in [minimum, maximum], `fallback` when it is not given; prints what is allowed and
+    // returns nullopt (exit 2) when it is not one.
+    std::optional<int> integer(
+        const QString& name, int fallback, int minimum, int maximum, const QString& unit = {}) const
+    {
+        if (value(name).isEmpty())
+            return fallback;
+        bool ok = false;
+        const int n = value(name).toInt(&ok);
+        if (ok && n >= minimum && n <= maximum)
+            return n;
+        err() << "opsdeck: --" << name << ": \"" << value(name) << "\" is not allowed: use " << minimum << " to "
+              << maximum << (unit.isEmpty() ? QString() : QStringLiteral(" ") + unit) << "\n";
+        return std::nullopt;
+    }
+
     // A required option: prints what is missing and returns false.
     bool require(const QStringList& names) const
     {

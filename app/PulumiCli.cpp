@@ -160,6 +160,9 @@ int runRunPulumiPurge(const QStringList& arguments)
     call.addValue(QStringLiteral("throttle"),
         QStringLiteral("Pause after each batch, in milliseconds (default 0), to spare a busy database."),
         QStringLiteral("MS"));
+    call.addValue(QStringLiteral("parallel"),
+        QStringLiteral("Connections deleting at once (default 2); 1 spares a busy database most."),
+        QStringLiteral("N"));
     call.addValue(QStringLiteral("report"),
         QStringLiteral("Write the report to FILE (CSV, HTML or PDF by its extension, else JSON); the data "
                        "keys go beside it."),
@@ -173,23 +176,12 @@ int runRunPulumiPurge(const QStringList& arguments)
         err() << "opsdeck: --orgs/--keep: " << problem << "; nothing was touched\n";
         return Cli::Usage;
     }
-    bool batchOk = true;
-    const int batch
-        = call.value(QStringLiteral("batch")).isEmpty() ? 500 : call.value(QStringLiteral("batch")).toInt(&batchOk);
-    if (!batchOk || batch < 1 || batch > PulumiPurgeOperation::kMaxBatch) {
-        err() << "opsdeck: --batch: \"" << call.value(QStringLiteral("batch")) << "\" is not allowed: use 1 to "
-              << PulumiPurgeOperation::kMaxBatch << "\n";
+    const auto batch = call.integer(QStringLiteral("batch"), 500, 1, PulumiPurgeOperation::kMaxBatch);
+    const auto throttle = call.integer(QStringLiteral("throttle"), 0, 0, 60000, QStringLiteral("milliseconds"));
+    const auto parallel = call.integer(
+        QStringLiteral("parallel"), PulumiPurgeOperation::kDefaultLanes, 1, PulumiPurgeOperation::kMaxLanes);
+    if (!batch || !throttle || !parallel)
         return Cli::Usage;
-    }
-    bool throttleOk = true;
-    const int throttle = call.value(QStringLiteral("throttle")).isEmpty()
-        ? 0
-        : call.value(QStringLiteral("throttle")).toInt(&throttleOk);
-    if (!throttleOk || throttle < 0 || throttle > 60000) {
-        err() << "opsdeck: --throttle: \"" << call.value(QStringLiteral("throttle"))
-              << "\" is not allowed: use 0 to 60000 milliseconds\n";
-        return Cli::Usage;
-    }
     if (!call.isSet(QStringLiteral("confirm"))) {
         err() << "opsdeck: --confirm is required: type the organisations as given to --orgs\n";
         return Cli::Refused;
@@ -215,8 +207,8 @@ int runRunPulumiPurge(const QStringList& arguments)
     const QString report = call.value(QStringLiteral("report"));
     const QString exportDir
         = report.isEmpty() ? QFileInfo(journalPath(*inventory)).absolutePath() : QFileInfo(report).absolutePath();
-    auto operation = std::make_unique<PulumiPurgeOperation>(connection->target(), scope, exportDir, batch);
-    operation->setThrottle(throttle);
+    auto operation = std::make_unique<PulumiPurgeOperation>(connection->target(), scope, exportDir, *batch, *parallel);
+    operation->setThrottle(*throttle);
     return runOperation(std::move(operation), *inventory, call.value(QStringLiteral("confirm")), report);
 }
 

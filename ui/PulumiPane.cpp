@@ -36,7 +36,7 @@ namespace opsdeck {
 namespace {
 
 // How long the filter waits for the next key before it queries.
-constexpr int kFilterPauseMs = 250;
+constexpr int kFilterPauseMs = 150;
 
 } // namespace
 

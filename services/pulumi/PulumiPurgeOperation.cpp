@@ -30,11 +30,12 @@ constexpr int kReconnectAttempts = 8;
 } // namespace
 
 PulumiPurgeOperation::PulumiPurgeOperation(
-    DatabaseTarget target, PulumiPurgeScope scope, QString exportDir, int batchSize)
+    DatabaseTarget target, PulumiPurgeScope scope, QString exportDir, int batchSize, int lanes)
     : m_target(std::move(target))
     , m_scope(std::move(scope))
     , m_exportDir(std::move(exportDir))
     , m_batchSize(std::clamp(batchSize, 1, kMaxBatch))
+    , m_lanes(std::clamp(lanes, 1, kMaxLanes))
 {
 }
 
@@ -58,6 +59,7 @@ bool PulumiPurgeOperation::makePlan(Plan* plan, QString* error)
     *plan = made->plan;
     plan->parameters.insert(QStringLiteral("database"), m_target.database.name);
     plan->parameters.insert(QStringLiteral("batch"), m_batchSize);
+    plan->parameters.insert(QStringLiteral("parallel"), m_lanes);
     m_planned = made->stacks;
     m_tables = plan->details.value(QStringLiteral("tableRowsBefore")).toObject().keys();
     qint64 rows = 0;
@@ -275,7 +277,7 @@ bool PulumiPurgeOperation::purge(RunContext& context)
 {
     context.begin(QStringLiteral("purge"));
     auto lanes = std::make_shared<Lanes>();
-    for (int i = 0; i < kLanes; ++i)
+    for (int i = 0; i < m_lanes; ++i)
         lanes->connections.push_back(std::make_unique<DatabaseConnection>(m_target));
     // Cancel kills the statements in flight on every lane (KILL QUERY from a second connection).
     context.setCancelHook([lanes] {
@@ -283,9 +285,9 @@ bool PulumiPurgeOperation::purge(RunContext& context)
             connection->interrupt();
     });
     lanes->context = &context;
-    lanes->running = kLanes;
+    lanes->running = m_lanes;
     std::vector<std::thread> threads;
-    for (int i = 0; i < kLanes; ++i)
+    for (int i = 0; i < m_lanes; ++i)
         threads.emplace_back([this, lanes, i] { runLane(*lanes, i); });
 
     QElapsedTimer clock;

@@ -14,14 +14,19 @@ class DatabaseConnection;
 // The runbook pulumi-purge-soft-deleted.md: export the checkpoint data keys, then purge the planned soft-deleted
 // stacks in bounded batches (PulumiPurgeBatch: one short transaction each, bound to the planned ids, re-checking
 // deleted_at, so a stack undeleted since the plan is skipped and reported, and a stack is either wholly purged or
-// untouched). Batches run on kLanes connections at once, each sized so that its statements stay short
+// untouched). Batches run on several connections at once, each sized so that its statements stay short
 // (PurgeBatchSizer). A lost connection or a restarted server is reconnected and the batch tried again; run again
 // after any other interruption, the same command plans what is left and finishes it.
 class PulumiPurgeOperation : public Operation
 {
 public:
     // `batchSize` is the most stacks a batch may hold; batches start smaller and grow while statements are quick.
-    PulumiPurgeOperation(DatabaseTarget target, PulumiPurgeScope scope, QString exportDir, int batchSize = 500);
+    // `lanes`: connections deleting at once.
+    PulumiPurgeOperation(DatabaseTarget target,
+        PulumiPurgeScope scope,
+        QString exportDir,
+        int batchSize = 500,
+        int lanes = kDefaultLanes);
     ~PulumiPurgeOperation() override;
 
     QString name() const override { return QStringLiteral("pulumi-purge"); }
@@ -34,7 +39,8 @@ public:
     static constexpr int kMaxBatch = 5000;
     // Connections deleting at once. Each cascade delete runs on one server thread; two keep a second core busy
     // without crowding a production server.
-    static constexpr int kLanes = 2;
+    static constexpr int kDefaultLanes = 2;
+    static constexpr int kMaxLanes = 4;
 
 private:
     struct Lanes;
@@ -48,6 +54,7 @@ private:
     PulumiPurgeScope m_scope;
     QString m_exportDir;
     int m_batchSize;
+    int m_lanes;
     std::atomic_int m_throttleMs = 0;
     std::unique_ptr<DatabaseConnection> m_connection; // the runner thread's: plan, key export, counts
     QList<PlannedStack> m_planned; // the confirmed plan's stacks, in primary-key order

@@ -5,6 +5,7 @@
 //   bench_packettable [--host wpia-packit] [--instance training] [--runs 5] [--pane-runs 3]
 //
 // Needs a live sandbox ($OPSDECK_SANDBOX_DIR, see tests/sandbox/README.md).
+#include "BenchStats.h"
 #include "PacketTableModel.h"
 #include "Sandbox.h"
 #include "config/InventoryLoader.h"
@@ -31,6 +32,7 @@
 
 using namespace opsdeck;
 using namespace opsdeck::test;
+using namespace opsdeck::bench;
 
 namespace {
 
@@ -43,29 +45,6 @@ QTextStream& out()
 double ms(qint64 nanoseconds)
 {
     return double(nanoseconds) / 1e6;
-}
-
-struct Stats
-{
-    double median = NAN;
-    double min = NAN;
-    double max = NAN;
-};
-
-Stats stats(QList<double> values)
-{
-    values.removeIf([](double v) { return std::isnan(v); });
-    if (values.isEmpty())
-        return {};
-    std::sort(values.begin(), values.end());
-    const qsizetype n = values.size();
-    const double median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-    return { median, values.first(), values.last() };
-}
-
-QString number(double value, int precision = 0)
-{
-    return std::isnan(value) ? QStringLiteral("-") : QString::number(value, 'f', precision);
 }
 
 // Measures the GUI thread's responsiveness: the largest gap between two ticks of a 5 ms timer.
@@ -299,8 +278,8 @@ int main(int argc, char** argv)
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Packets table: first rows and GUI stalls vs. ssh psql by hand."));
     parser.addHelpOption();
-    const QCommandLineOption hostOption(QStringLiteral("host"), QStringLiteral("Host."), QStringLiteral("HOST"),
-        QStringLiteral("wpia-packit"));
+    const QCommandLineOption hostOption(
+        QStringLiteral("host"), QStringLiteral("Host."), QStringLiteral("HOST"), QStringLiteral("wpia-packit"));
     const QCommandLineOption instanceOption(QStringLiteral("instance"), QStringLiteral("Instance."),
         QStringLiteral("INSTANCE"), QStringLiteral("training"));
     const QCommandLineOption runsOption(
@@ -346,15 +325,18 @@ int main(int argc, char** argv)
     {
         QFile summary(sandbox.dir() + QStringLiteral("/packit/") + instanceName + QStringLiteral(".json"));
         if (summary.open(QIODevice::ReadOnly))
-            expected = QJsonDocument::fromJson(summary.readAll()).object().value(QStringLiteral("packets")).toInteger(-1);
+            expected
+                = QJsonDocument::fromJson(summary.readAll()).object().value(QStringLiteral("packets")).toInteger(-1);
     }
 
     const SshTarget ssh = sandbox.target(hostName);
     const QStringList sshArguments = { QStringLiteral("-i"), ssh.identityFile, QStringLiteral("-o"),
-        QStringLiteral("UserKnownHostsFile=") + ssh.knownHostsFile, QStringLiteral("-o"), QStringLiteral("BatchMode=yes"),
-        QStringLiteral("-p"), QString::number(ssh.port), ssh.user + u'@' + ssh.address };
+        QStringLiteral("UserKnownHostsFile=") + ssh.knownHostsFile, QStringLiteral("-o"),
+        QStringLiteral("BatchMode=yes"), QStringLiteral("-p"), QString::number(ssh.port),
+        ssh.user + u'@' + ssh.address };
     const QString byHand = QStringLiteral("psql %1 -c 'select * from packet'").arg(instanceName);
-    const QString byHandCursor = QStringLiteral("psql -v FETCH_COUNT=1000 %1 -c 'select * from packet'").arg(instanceName);
+    const QString byHandCursor
+        = QStringLiteral("psql -v FETCH_COUNT=1000 %1 -c 'select * from packet'").arg(instanceName);
 
     out() << "bench_packettable: " << target->id() << ", " << expected << " packets (DIR/packit/" << instanceName
           << ".json), " << runs << " runs each, interleaved; a fresh PackitWorker per opsdeck run\n";

@@ -391,6 +391,12 @@ void TestPulumiPurge::badInputIsRefusedAndNothingIsTouched_data()
                                         << 3 << u"does not name the target"_s;
     QTest::newRow("no confirmation") << run + QStringList { u"--orgs"_s, u"moolumi"_s } << 3
                                      << u"--confirm is required"_s;
+    QTest::newRow("batch not a number") << run
+            + QStringList { u"--orgs"_s, u"moolumi"_s, u"--confirm"_s, u"moolumi"_s, u"--batch"_s, u"5;1"_s }
+                                        << 2 << u"--batch: \"5;1\" is not allowed: use 1 to 5000"_s;
+    QTest::newRow("too many connections")
+        << run + QStringList { u"--orgs"_s, u"moolumi"_s, u"--confirm"_s, u"moolumi"_s, u"--parallel"_s, u"9"_s } << 2
+        << u"--parallel: \"9\" is not allowed: use 1 to 4"_s;
     QTest::newRow("plan, unknown organisation")
         << QStringList { u"plan"_s, u"pulumi-purge"_s, u"--orgs"_s, u"moolumi,nope"_s } << 2 << u"is not in"_s;
 }
