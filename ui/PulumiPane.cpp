@@ -146,7 +146,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     m_batch->setObjectName(QStringLiteral("batch"));
     m_batch->setRange(1, PulumiPurgeOperation::kMaxBatch);
     m_batch->setValue(500);
-    m_batch->setSuffix(tr(" stacks at most per batch"));
+    m_batch->setSuffix(tr(" at most"));
     m_batch->setToolTip(tr("Batches start at %1 stacks and grow up to this while every statement stays under %2 ms")
                             .arg(PurgeBatchSizer::kStart)
                             .arg(PurgeBatchSizer::kTargetMs));
@@ -155,7 +155,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     m_throttle->setSingleStep(100);
     m_throttle->setSuffix(tr(" ms"));
     m_throttle->setToolTip(tr("Pause after each batch; takes effect at once, also during a purge"));
-    form->addRow(tr("Batch"), m_batch);
+    form->addRow(tr("Stacks per batch"), m_batch);
     form->addRow(tr("Pause between batches"), m_throttle);
     leftLayout->addLayout(form);
     m_purge->setObjectName(QStringLiteral("purge"));

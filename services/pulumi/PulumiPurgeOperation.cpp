@@ -263,6 +263,12 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
         }
         sizer.record(static_cast<int>(size), result.slowestMs);
         lanes.post({ {}, from, size, result });
+        {
+            // No pause after the last batch: nothing is left to spare the database from.
+            const std::lock_guard lock(lanes.mutex);
+            if (lanes.next >= m_planned.size())
+                break;
+        }
         for (int waited = 0; waited < m_throttleMs && !context->cancelled(); waited += 50)
             QThread::msleep(static_cast<unsigned long>(std::min(50, m_throttleMs - waited)));
     }

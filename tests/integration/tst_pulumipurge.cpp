@@ -557,7 +557,8 @@ void TestPulumiPurge::droppedTunnelMidPurgeResumes()
     // A stack a batch and a pause after each: batches are still to come when the tunnel drops.
     startSlowPurge(process, u"initech"_s, 700, report);
     // The first batch is in: the database knows as soon as it commits, before any line about it is printed.
-    QTRY_VERIFY_WITH_TIMEOUT(softDeletedLeft(u"initech"_s) < planned.size(), 20000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        softDeletedLeft(u"initech"_s) < planned.size(), process.readAllStandardError().constData(), 60000);
     const QList<pid_t> killed = dropBastionConnections();
     QVERIFY2(!killed.isEmpty(), "no connection to the bastion to drop");
     QTRY_VERIFY_WITH_TIMEOUT(std::none_of(killed.cbegin(), killed.cend(), running), 5000);
@@ -601,7 +602,8 @@ void TestPulumiPurge::stackUndeletedSinceThePlanIsSkipped()
     QProcess process;
     startSlowPurge(process, u"initech"_s, 1000, report);
     // The first batch is in; the undeleted stack's comes a pause or more later.
-    QTRY_VERIFY_WITH_TIMEOUT(softDeletedLeft(u"initech"_s) < planned.size(), 20000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        softDeletedLeft(u"initech"_s) < planned.size(), process.readAllStandardError().constData(), 60000);
     QSqlQuery undelete(QSqlDatabase::database(u"check"_s));
     undelete.prepare(u"UPDATE Programs SET deleted_at = 0 WHERE stack_id = ? AND deleted_at > 0"_s);
     undelete.addBindValue(undeleted);
