@@ -90,7 +90,7 @@ private:
 } // namespace
 
 PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
-    QSqlDatabase db, const QList<PlannedStack>& batch, Result* result, QString* error)
+    QSqlDatabase db, Phase phase, const QList<PlannedStack>& batch, Result* result, QString* error)
 {
     *result = {};
     Transaction transaction(db, result, error);
@@ -113,38 +113,48 @@ PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
     while (lock.next())
         current.insert(lock.value(0).toString(), { lock.value(1).toString(), lock.value(2).toLongLong() });
 
-    QStringList purgePrograms, purgeStacks;
+    QStringList ids; // of the phase's table
     for (qsizetype i = 0; i < batch.size(); ++i) {
         const PlannedStack& s = batch[i];
         const auto it = current.constFind(s.programId);
         if (it == current.cend())
             result->gone << i;
         else if (it->deletedAt <= 0)
-            result->skipped << Skipped { i, QStringLiteral("undeleted since the plan (deleted_at is 0 again)") };
+            result->skipped << Skipped { i,
+                phase == Phase::Stacks
+                    ? QStringLiteral("undeleted since the plan (deleted_at is 0 again): left as it was")
+                    : QStringLiteral("undeleted after its Stacks row was purged: its Programs row is left, but its "
+                                     "update history and checkpoints are gone") };
         else if (it->stackId != s.stackId)
             result->skipped << Skipped { i,
-                QStringLiteral("its program now names stack %1, not the planned %2").arg(it->stackId, s.stackId) };
+                QStringLiteral("its program now names stack %1, not the planned %2: left as it was")
+                    .arg(it->stackId, s.stackId) };
         else {
             result->purged << i;
-            purgePrograms << s.programId;
-            purgeStacks << s.stackId;
+            ids << (phase == Phase::Stacks ? s.stackId : s.programId);
         }
     }
-    if (!purgeStacks.isEmpty()) {
-        QSqlQuery clear(db), stacks(db), programs(db);
-        if (!transaction.exec(
-                clear, QStringLiteral("UPDATE Stacks SET active_update_id = NULL WHERE id IN %1"), purgeStacks)
-            || !transaction.exec(stacks, QStringLiteral("DELETE FROM Stacks WHERE id IN %1"), purgeStacks)
-            || !transaction.exec(
-                programs, QStringLiteral("DELETE FROM Programs WHERE id IN %1 AND deleted_at > 0"), purgePrograms))
-            return transaction.failure();
-        result->stackRows = stacks.numRowsAffected();
-        // The rows are locked: anything else means the database is not what the lock said.
-        if (programs.numRowsAffected() != purgePrograms.size()) {
-            *error = QStringLiteral("%1 of %2 locked Programs rows were deleted; the batch was rolled back")
-                         .arg(programs.numRowsAffected())
-                         .arg(purgePrograms.size());
-            return Failure::Other;
+    if (!ids.isEmpty()) {
+        if (phase == Phase::Stacks) {
+            QSqlQuery clear(db), stacks(db);
+            if (!transaction.exec(
+                    clear, QStringLiteral("UPDATE Stacks SET active_update_id = NULL WHERE id IN %1"), ids)
+                || !transaction.exec(stacks, QStringLiteral("DELETE FROM Stacks WHERE id IN %1"), ids))
+                return transaction.failure();
+            result->rows = stacks.numRowsAffected();
+        } else {
+            QSqlQuery programs(db);
+            if (!transaction.exec(
+                    programs, QStringLiteral("DELETE FROM Programs WHERE id IN %1 AND deleted_at > 0"), ids))
+                return transaction.failure();
+            // The rows are locked: anything else means the database is not what the lock said.
+            if (programs.numRowsAffected() != ids.size()) {
+                *error = QStringLiteral("%1 of %2 locked Programs rows were deleted; the batch was rolled back")
+                             .arg(programs.numRowsAffected())
+                             .arg(ids.size());
+                return Failure::Other;
+            }
+            result->rows = programs.numRowsAffected();
         }
     }
     if (!transaction.commit())

@@ -6,12 +6,20 @@
 
 namespace opsdeck {
 
-// One batch of the purge, as one short transaction on planned stacks: lock the batch's Programs rows
-// (SELECT ... FOR UPDATE, so nobody undeletes one meanwhile), then, bound to the ids still soft-deleted and
-// still naming their planned stack, clear Stacks.active_update_id (the circular key), delete the Stacks (cascading
-// to Updates and below) and the Programs (cascading to ProgramUpdates and Resources), and commit. A stack is
-// either wholly purged or untouched.
+// One batch of the purge, as one short transaction on planned stacks, in one of the runbook's two phases. It
+// locks the batch's Programs rows first (SELECT ... FOR UPDATE, so nobody undeletes one meanwhile); then,
+// bound to the ids still soft-deleted:
+// - Stacks phase: clears Stacks.active_update_id (the circular key) and deletes the Stacks rows (cascading to
+//   Updates and below), for programs that still name their planned stack;
+// - Programs phase: deletes the Programs rows (cascading to ProgramUpdates and Resources).
+// A batch is all or nothing.
 namespace PulumiPurgeBatch {
+
+enum class Phase
+{
+    Stacks,
+    Programs,
+};
 
 struct Skipped
 {
@@ -25,7 +33,7 @@ struct Result
     QList<qsizetype> gone; // no Programs row any more: purged by an earlier attempt whose commit was not
                            // acknowledged, or by someone else
     QList<Skipped> skipped; // undeleted since the plan, or changed: left as they are
-    qint64 stackRows = 0; // Stacks rows deleted (cascaded rows are not counted by the server)
+    qint64 rows = 0; // the phase's table's rows deleted (the server does not count cascaded rows)
     qint64 slowestMs = 0; // the batch's slowest statement, commit included
 };
 
@@ -37,7 +45,7 @@ enum class Failure
 };
 
 // Runs the batch; on failure the transaction is rolled back and nothing of the batch was changed.
-Failure run(QSqlDatabase db, const QList<PlannedStack>& batch, Result* result, QString* error);
+Failure run(QSqlDatabase db, Phase phase, const QList<PlannedStack>& batch, Result* result, QString* error);
 
 } // namespace PulumiPurgeBatch
 

@@ -62,10 +62,11 @@ bool PulumiPurgeOperation::makePlan(Plan* plan, QString* error)
     plan->parameters.insert(QStringLiteral("parallel"), m_lanes);
     m_planned = made->stacks;
     m_tables = plan->details.value(QStringLiteral("tableRowsBefore")).toObject().keys();
-    qint64 rows = 0;
-    for (const QJsonValue& n : plan->details.value(QStringLiteral("rows")).toObject())
-        rows += n.toInteger();
-    m_rowsPerStack = m_planned.isEmpty() ? 0 : static_cast<double>(rows) / static_cast<double>(m_planned.size());
+    // Rows per stack in each phase, for its rows/s.
+    const QJsonObject fromRoot = plan->details.value(QStringLiteral("rowsFromRoot")).toObject();
+    const double stacks = std::max<double>(1, static_cast<double>(m_planned.size()));
+    m_rowsPerStack[0] = static_cast<double>(fromRoot.value(QStringLiteral("Stacks")).toInteger()) / stacks;
+    m_rowsPerStack[1] = static_cast<double>(fromRoot.value(QStringLiteral("Programs")).toInteger()) / stacks;
     return true;
 }
 
@@ -88,11 +89,13 @@ bool PulumiPurgeOperation::execute(const Plan& plan, RunContext& context)
                               : QString());
     else
         context.record().summary
-            = QStringLiteral("The purge of %1 stopped after %2 of %3 stacks; every stack is either "
-                             "wholly purged or untouched. Run the same command again to finish it.")
+            = QStringLiteral("The purge of %1 stopped: %2 of %3 stacks were purged, %4 more have lost their Stacks "
+                             "rows but keep their soft-deleted Programs rows (as between the runbook's steps), the "
+                             "rest is untouched. Run the same command again to finish it.")
                   .arg(m_scope.orgs.join(QStringLiteral(", ")))
                   .arg(done)
-                  .arg(m_planned.size());
+                  .arg(m_planned.size())
+                  .arg(context.record().after.value(QStringLiteral("stacksRowsOnly")).toInteger());
     return ok;
 }
 
@@ -182,7 +185,9 @@ struct PulumiPurgeOperation::Lanes
         PulumiPurgeBatch::Result result;
     };
 
-    const RunContext* context = nullptr; // for cancelled() only, while purge() runs
+    const RunContext* context = nullptr; // for cancelled() only, while the phase runs
+    PulumiPurgeBatch::Phase phase = PulumiPurgeBatch::Phase::Stacks;
+    const QList<PlannedStack>* stacks = nullptr; // the phase's, in the order its batches go
     std::vector<std::unique_ptr<DatabaseConnection>> connections; // one per lane, used on its thread only
     std::mutex mutex;
     std::condition_variable changed;
@@ -204,19 +209,20 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
 {
     DatabaseConnection& connection = *lanes.connections[static_cast<size_t>(lane)];
     const RunContext* context = lanes.context;
+    const QList<PlannedStack>& stacks = *lanes.stacks;
     PurgeBatchSizer sizer(m_batchSize);
     const auto stamp = [] { return QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss")); };
     for (;;) {
         qsizetype from = 0, size = 0;
         {
             const std::lock_guard lock(lanes.mutex);
-            if (!lanes.failure.isEmpty() || context->cancelled() || lanes.next >= m_planned.size())
+            if (!lanes.failure.isEmpty() || context->cancelled() || lanes.next >= stacks.size())
                 break;
             from = lanes.next;
-            size = std::min<qsizetype>(sizer.size(), m_planned.size() - from);
+            size = std::min<qsizetype>(sizer.size(), stacks.size() - from);
             lanes.next += size;
         }
-        const QList<PlannedStack> batch = m_planned.mid(from, size);
+        const QList<PlannedStack> batch = stacks.mid(from, size);
         PulumiPurgeBatch::Result result;
         QString error;
         bool done = false;
@@ -226,8 +232,9 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
                 lanes.post(QStringLiteral("%1 the connection to %2 was lost (%3); reconnecting: %4\n")
                                .arg(stamp(), connection.describe(), reason,
                                    connected ? QStringLiteral("connected again") : error));
-            const auto failure = connected ? PulumiPurgeBatch::run(connection.database(), batch, &result, &error)
-                                           : PulumiPurgeBatch::Failure::Other;
+            const auto failure = connected
+                ? PulumiPurgeBatch::run(connection.database(), lanes.phase, batch, &result, &error)
+                : PulumiPurgeBatch::Failure::Other;
             if (failure == PulumiPurgeBatch::Failure::None) {
                 done = true;
                 break;
@@ -266,7 +273,7 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
         {
             // No pause after the last batch: nothing is left to spare the database from.
             const std::lock_guard lock(lanes.mutex);
-            if (lanes.next >= m_planned.size())
+            if (lanes.next >= stacks.size())
                 break;
         }
         for (int waited = 0; waited < m_throttleMs && !context->cancelled(); waited += 50)
@@ -279,9 +286,9 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
     lanes.changed.notify_all();
 }
 
-bool PulumiPurgeOperation::purge(RunContext& context)
+PulumiPurgeOperation::PhaseResult PulumiPurgeOperation::runPhase(
+    RunContext& context, PulumiPurgeBatch::Phase phase, const QList<PlannedStack>& stacks)
 {
-    context.begin(QStringLiteral("purge"));
     auto lanes = std::make_shared<Lanes>();
     for (int i = 0; i < m_lanes; ++i)
         lanes->connections.push_back(std::make_unique<DatabaseConnection>(m_target));
@@ -291,22 +298,16 @@ bool PulumiPurgeOperation::purge(RunContext& context)
             connection->interrupt();
     });
     lanes->context = &context;
+    lanes->phase = phase;
+    lanes->stacks = &stacks;
     lanes->running = m_lanes;
     std::vector<std::thread> threads;
     for (int i = 0; i < m_lanes; ++i)
         threads.emplace_back([this, lanes, i] { runLane(*lanes, i); });
 
+    PhaseResult done;
     QElapsedTimer clock;
     clock.start();
-    qsizetype processed = 0, batches = 0;
-    qint64 stackRows = 0, slowest = 0, gone = 0;
-    // The report lists the purged stacks per organisation: one "deleted" kind each.
-    QMap<QString, QJsonArray> purgedByOrg;
-    qint64 purged = 0;
-    QJsonArray skipped;
-    const auto stackJson = [](const PlannedStack& s) {
-        return QJsonObject { { QStringLiteral("id"), s.stackId }, { QStringLiteral("name"), s.stackName } };
-    };
     std::unique_lock lock(lanes->mutex);
     for (;;) {
         lanes->changed.wait_for(
@@ -321,42 +322,36 @@ bool PulumiPurgeOperation::purge(RunContext& context)
                 continue;
             }
             const PulumiPurgeBatch::Result& r = e.result;
-            for (const QList<qsizetype>& went : { r.purged, r.gone }) {
-                for (qsizetype i : went) {
-                    const PlannedStack& stack = m_planned[e.from + i];
-                    purgedByOrg[stack.org].append(stackJson(stack));
-                    ++purged;
-                }
+            for (qsizetype i : r.purged)
+                done.purged << e.from + i;
+            for (qsizetype i : r.gone)
+                done.gone << e.from + i;
+            for (const PulumiPurgeBatch::Skipped& skipped : r.skipped) {
+                done.skipped << PulumiPurgeBatch::Skipped { e.from + skipped.index, skipped.reason };
+                const PlannedStack& stack = stacks[e.from + skipped.index];
+                context.output(QStringLiteral("skipped %1/%2: %3\n").arg(stack.org, stack.stackName, skipped.reason));
             }
-            for (const PulumiPurgeBatch::Skipped& s : r.skipped) {
-                const PlannedStack& stack = m_planned[e.from + s.index];
-                QJsonObject o = stackJson(stack);
-                o.insert(QStringLiteral("org"), stack.org);
-                o.insert(QStringLiteral("reason"), s.reason);
-                skipped.append(o);
-                context.output(QStringLiteral("skipped %1/%2: %3\n").arg(stack.org, stack.stackName, s.reason));
-            }
-            gone += r.gone.size();
-            stackRows += r.stackRows;
-            slowest = std::max(slowest, r.slowestMs);
-            processed += e.size;
-            ++batches;
+            done.rows += r.rows;
+            done.slowestMs = std::max(done.slowestMs, r.slowestMs);
+            done.processed += e.size;
+            ++done.batches;
             const double seconds = std::max(0.001, static_cast<double>(clock.elapsed()) / 1000.0);
-            const double rate = static_cast<double>(processed) / seconds;
+            const double rate = static_cast<double>(done.processed) / seconds;
             const qint64 eta
-                = static_cast<qint64>(static_cast<double>(m_planned.size() - processed) / std::max(rate, 0.001));
+                = static_cast<qint64>(static_cast<double>(stacks.size() - done.processed) / std::max(rate, 0.001));
             context.output(QStringLiteral("batch %1: %2 stacks (slowest statement %3 ms); %4 of %5 done, %6 stacks/s, "
                                           "~%7 rows/s, ETA %8:%9\n")
-                               .arg(batches)
+                               .arg(done.batches)
                                .arg(e.size)
                                .arg(r.slowestMs)
-                               .arg(processed)
-                               .arg(m_planned.size())
+                               .arg(done.processed)
+                               .arg(stacks.size())
                                .arg(rate, 0, 'f', 0)
-                               .arg(rate * m_rowsPerStack, 0, 'f', 0)
+                               .arg(rate * m_rowsPerStack[phase == PulumiPurgeBatch::Phase::Stacks ? 0 : 1], 0, 'f', 0)
                                .arg(eta / 60)
                                .arg(eta % 60, 2, 10, QLatin1Char('0')));
-            context.progress(static_cast<double>(processed) / static_cast<double>(m_planned.size()));
+            context.progress(
+                static_cast<double>(done.processed) / static_cast<double>(std::max<qsizetype>(1, stacks.size())));
         }
         if (finished)
             break;
@@ -366,37 +361,97 @@ bool PulumiPurgeOperation::purge(RunContext& context)
         t.join();
     context.setCancelHook([connection = m_connection.get()] { connection->interrupt(); });
     lanes->context = nullptr;
+    done.failure = lanes->failure;
+    if (done.failure.isEmpty() && !context.cancelled() && done.processed != stacks.size())
+        done.failure = QStringLiteral("the step stopped early");
+    return done;
+}
 
+bool PulumiPurgeOperation::purge(RunContext& context)
+{
+    QList<PlannedStack> purged; // wholly: Stacks and Programs rows gone
+    QJsonArray skipped;
+    qint64 gone = 0;
+    const auto skip = [&](const PlannedStack& stack, const QString& reason) {
+        skipped.append(
+            QJsonObject { { QStringLiteral("id"), stack.stackId }, { QStringLiteral("name"), stack.stackName },
+                { QStringLiteral("org"), stack.org }, { QStringLiteral("reason"), reason } });
+    };
+    // Ends a phase's step; false when the purge must stop.
+    const auto finish = [&](const PhaseResult& r, const QString& table, qsizetype planned) {
+        if (context.cancelled()) {
+            context.cancelStep(QStringLiteral("cancelled: the statements in flight were killed and their batches "
+                                              "rolled back; %1 of %2 done in this step")
+                                   .arg(r.processed)
+                                   .arg(planned));
+            return false;
+        }
+        if (!r.failure.isEmpty()) {
+            context.fail(QStringLiteral("%1; %2 of %3 done in this step, the rest is untouched: run the purge again to "
+                                        "finish")
+                             .arg(r.failure)
+                             .arg(r.processed)
+                             .arg(planned));
+            return false;
+        }
+        context.output(QStringLiteral("%1 %2 rows deleted in %3 batches (slowest statement %4 ms)%5\n")
+                           .arg(r.rows)
+                           .arg(table)
+                           .arg(r.batches)
+                           .arg(r.slowestMs)
+                           .arg(r.gone.isEmpty() ? QString()
+                                                 : QStringLiteral("; %1 stacks were already gone").arg(r.gone.size())));
+        context.succeed();
+        return true;
+    };
+
+    // The runbook's order: every planned Stacks row (by Stacks id), then the Programs rows (by Programs id). Each
+    // phase touches only its own tables' pages, which the database's cache keeps better than the two mixed.
+    context.begin(QStringLiteral("delete-stacks"));
+    const PhaseResult first = runPhase(context, PulumiPurgeBatch::Phase::Stacks, m_planned);
+    QList<PlannedStack> programs;
+    for (qsizetype i : first.purged)
+        programs << m_planned[i];
+    for (qsizetype i : first.gone)
+        purged << m_planned[i];
+    for (const PulumiPurgeBatch::Skipped& s : first.skipped)
+        skip(m_planned[s.index], s.reason);
+    gone += first.gone.size();
+    qint64 slowest = first.slowestMs;
+    bool ok = finish(first, QStringLiteral("Stacks"), m_planned.size());
+    qsizetype programsDone = 0;
+    if (ok) {
+        std::sort(programs.begin(), programs.end(),
+            [](const PlannedStack& a, const PlannedStack& b) { return a.programId < b.programId; });
+        context.begin(QStringLiteral("delete-programs"));
+        const PhaseResult second = runPhase(context, PulumiPurgeBatch::Phase::Programs, programs);
+        for (const QList<qsizetype>& went : { second.purged, second.gone })
+            for (qsizetype i : went)
+                purged << programs[i];
+        for (const PulumiPurgeBatch::Skipped& s : second.skipped)
+            skip(programs[s.index], s.reason);
+        gone += second.gone.size();
+        programsDone = second.purged.size() + second.gone.size() + second.skipped.size();
+        slowest = std::max(slowest, second.slowestMs);
+        ok = finish(second, QStringLiteral("Programs"), programs.size());
+    }
+
+    // The report lists the purged stacks per organisation: one "deleted" kind each.
+    QMap<QString, QJsonArray> purgedByOrg;
+    for (const PlannedStack& stack : purged)
+        purgedByOrg[stack.org].append(
+            QJsonObject { { QStringLiteral("id"), stack.stackId }, { QStringLiteral("name"), stack.stackName } });
     for (auto it = purgedByOrg.cbegin(); it != purgedByOrg.cend(); ++it)
         context.record().deleted.insert(QStringLiteral("stacks of ") + it.key(), it.value());
-    context.record().after.insert(QStringLiteral("purgedStacks"), purged);
+    context.record().after.insert(QStringLiteral("purgedStacks"), purged.size());
     context.record().after.insert(QStringLiteral("skippedStacks"), skipped.size());
     context.record().after.insert(QStringLiteral("skipped"), skipped);
     context.record().after.insert(QStringLiteral("alreadyGone"), gone);
-    context.record().after.insert(QStringLiteral("batches"), batches);
+    // Stopped between the phases (or in the second): these stacks' Stacks rows are gone, their Programs rows still
+    // soft-deleted, as between the runbook's own steps; the next run plans and finishes them.
+    context.record().after.insert(QStringLiteral("stacksRowsOnly"), programs.size() - programsDone);
     context.record().after.insert(QStringLiteral("slowestStatementMs"), slowest);
-    const QString failure = lanes->failure;
-    if (context.cancelled()) {
-        context.cancelStep(QStringLiteral("cancelled: the statements in flight were killed and their batches rolled "
-                                          "back; %1 stacks were purged before")
-                               .arg(purged));
-        return false;
-    }
-    if (!failure.isEmpty() || processed != m_planned.size()) {
-        context.fail(QStringLiteral("%1; %2 stacks were purged, the rest is untouched: run the purge again to finish")
-                         .arg(failure.isEmpty() ? QStringLiteral("the purge stopped early") : failure)
-                         .arg(purged));
-        return false;
-    }
-    context.output(
-        QStringLiteral("%1 Stacks rows and %2 Programs rows deleted in %3 batches (slowest statement %4 ms)%5\n")
-            .arg(stackRows)
-            .arg(purged - gone)
-            .arg(batches)
-            .arg(slowest)
-            .arg(gone ? QStringLiteral("; %1 stacks were already gone").arg(gone) : QString()));
-    context.succeed();
-    return true;
+    return ok;
 }
 
 } // namespace opsdeck

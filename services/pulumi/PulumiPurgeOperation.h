@@ -1,5 +1,6 @@
 #pragma once
 
+#include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiPurgePlan.h"
 #include "runbook/Operation.h"
 #include "sql/DatabaseTarget.h"
@@ -11,12 +12,13 @@ namespace opsdeck {
 
 class DatabaseConnection;
 
-// The runbook pulumi-purge-soft-deleted.md: export the checkpoint data keys, then purge the planned soft-deleted
-// stacks in bounded batches (PulumiPurgeBatch: one short transaction each, bound to the planned ids, re-checking
-// deleted_at, so a stack undeleted since the plan is skipped and reported, and a stack is either wholly purged or
-// untouched). Batches run on several connections at once, each sized so that its statements stay short
-// (PurgeBatchSizer). A lost connection or a restarted server is reconnected and the batch tried again; run again
-// after any other interruption, the same command plans what is left and finishes it.
+// The runbook pulumi-purge-soft-deleted.md: export the checkpoint data keys, then, as the runbook orders it,
+// delete the planned Stacks rows (by Stacks id), then their Programs rows (by Programs id), in bounded batches
+// (PulumiPurgeBatch: one short transaction each, bound to the planned ids and re-checking deleted_at, so a stack
+// undeleted since the plan is skipped and reported). Batches run on several connections at once, each sized so
+// that its statements stay short (PurgeBatchSizer). A lost connection or a restarted server is reconnected and
+// the batch tried again; run again after any other interruption, the same command plans what is left (Programs
+// rows whose Stacks rows are already gone included) and finishes it.
 class PulumiPurgeOperation : public Operation
 {
 public:
@@ -44,9 +46,22 @@ public:
 
 private:
     struct Lanes;
+    // What a phase did: indices in its list of stacks.
+    struct PhaseResult
+    {
+        QList<qsizetype> purged;
+        QList<qsizetype> gone;
+        QList<PulumiPurgeBatch::Skipped> skipped;
+        qint64 rows = 0;
+        qint64 slowestMs = 0;
+        qsizetype processed = 0;
+        qsizetype batches = 0;
+        QString failure; // empty when every batch was done (or the run was cancelled)
+    };
     bool connect(QString* error);
     bool exportKeys(RunContext& context);
     bool purge(RunContext& context);
+    PhaseResult runPhase(RunContext& context, PulumiPurgeBatch::Phase phase, const QList<PlannedStack>& stacks);
     void runLane(Lanes& lanes, int lane);
     void measure(RunContext& context, bool after);
 
@@ -58,7 +73,7 @@ private:
     std::atomic_int m_throttleMs = 0;
     std::unique_ptr<DatabaseConnection> m_connection; // the runner thread's: plan, key export, counts
     QList<PlannedStack> m_planned; // the confirmed plan's stacks, in primary-key order
-    double m_rowsPerStack = 0; // the plan's rows over its stacks, for rows/s
+    double m_rowsPerStack[2] = { 0, 0 }; // the plan's rows over its stacks, per phase, for rows/s
     QStringList m_tables; // every table of the schema, for exact counts
 };
 

@@ -189,7 +189,7 @@ std::optional<PlannedPurge> PulumiPurgePlan::make(
 
     // Rows per table through the cascades: the Stacks delete first, then the Programs delete. The checkpoint
     // data keys are counted with their table's rows.
-    QJsonObject rows;
+    QJsonObject rows, rowsFromRoot;
     std::optional<qint64> dataKeys;
     for (const auto& [root, ids] :
         { std::pair(QStringLiteral("Stacks"), &stackIds), std::pair(QStringLiteral("Programs"), &programIds) }) {
@@ -207,6 +207,7 @@ std::optional<PlannedPurge> PulumiPurgePlan::make(
             if (keyTable)
                 dataKeys = sums->at(1);
             rows.insert(table.table, sums->at(0));
+            rowsFromRoot.insert(root, rowsFromRoot.value(root).toInteger() + sums->at(0));
             plan.counts << Plan::Count { QStringLiteral("rows.") + table.table,
                 QStringLiteral("%1 rows%2")
                     .arg(table.table,
@@ -230,18 +231,24 @@ std::optional<PlannedPurge> PulumiPurgePlan::make(
     for (auto it = baseline->cbegin(); it != baseline->cend(); ++it)
         baselineJson.insert(it.key(), it.value());
     plan.details = { { QStringLiteral("perOrg"), perOrg }, { QStringLiteral("rows"), rows },
-        { QStringLiteral("tableRowsBefore"), baselineJson } };
+        { QStringLiteral("rowsFromRoot"), rowsFromRoot }, { QStringLiteral("tableRowsBefore"), baselineJson } };
     plan.detailText = lines.join(u'\n');
     plan.steps = {
         { QStringLiteral("export-keys"), QStringLiteral("Export the checkpoint data keys beside the report"),
             QStringLiteral("SELECT c.data_key FROM UpdateCheckpointInfo ... (the runbook's backup query)"),
             QStringLiteral("one line per key, as many as counted") },
-        { QStringLiteral("purge"), QStringLiteral("Purge the planned stacks in batches, each batch one transaction"),
-            QStringLiteral("SELECT ... FROM Programs WHERE id IN (<batch>) FOR UPDATE; UPDATE Stacks SET "
-                           "active_update_id = NULL WHERE id IN (<still soft-deleted>); DELETE FROM Stacks WHERE id "
-                           "IN (...) (cascades to Updates and below); DELETE FROM Programs WHERE id IN (...) "
-                           "(cascades to ProgramUpdates and Resources); COMMIT"),
-            QStringLiteral("none of the planned stacks is left, except any undeleted since the plan") },
+        { QStringLiteral("delete-stacks"),
+            QStringLiteral("Delete the planned Stacks in batches by Stacks id (cascades to Updates and below)"),
+            QStringLiteral("per batch, one transaction: SELECT ... FROM Programs WHERE id IN (<batch>) FOR UPDATE; "
+                           "UPDATE Stacks SET active_update_id = NULL WHERE id IN (<still soft-deleted>); DELETE FROM "
+                           "Stacks WHERE id IN (...); COMMIT"),
+            QStringLiteral("none of the planned Stacks rows is left, except of stacks undeleted since the plan") },
+        { QStringLiteral("delete-programs"),
+            QStringLiteral(
+                "Delete their Programs in batches by Programs id (cascades to ProgramUpdates and Resources)"),
+            QStringLiteral("per batch, one transaction: SELECT ... FOR UPDATE; DELETE FROM Programs WHERE id IN "
+                           "(<still soft-deleted>) AND deleted_at > 0; COMMIT"),
+            QStringLiteral("none of the planned programs is left, except undeleted ones") },
     };
     if (!scope.keepStacks.isEmpty())
         plan.warnings << QStringLiteral("kept (not purged): %1").arg(scope.keepStacks.join(QStringLiteral(", ")));

@@ -5,6 +5,7 @@
 #include "Sandbox.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -94,6 +95,7 @@ private slots:
     // organisation's live stacks with the seed's summary.
     void droppedTunnelMidPurgeResumes();
     void stackUndeletedSinceThePlanIsSkipped();
+    void cancelKillsTheStatementInFlight();
     void cleanupTestCase();
 
 private:
@@ -107,6 +109,9 @@ private:
     QString checksum(const QString& table);
     void expectPurged(const QMap<QString, qint64>& before, const QStringList& logins);
     qint64 softDeletedLeft(const QString& login);
+    // The organisation's soft-deleted stacks that still have their Stacks row: the purge's first phase counts
+    // them down.
+    qint64 stacksLeft(const QString& login);
     QStringList topUpSoftDeleted(const QString& login, qint64 count);
     QMap<QString, QString> fingerprints(const QStringList& excludedStacks);
     void expectFingerprints(const QMap<QString, QString>& expected);
@@ -217,6 +222,15 @@ qint64 TestPulumiPurge::softDeletedLeft(const QString& login)
     QSqlQuery query(QSqlDatabase::database(u"check"_s));
     query.prepare(u"SELECT COUNT(*) FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id "
                   "WHERE o.github_login = ? AND p.deleted_at > 0"_s);
+    query.addBindValue(login);
+    return query.exec() && query.next() ? query.value(0).toLongLong() : -1;
+}
+
+qint64 TestPulumiPurge::stacksLeft(const QString& login)
+{
+    QSqlQuery query(QSqlDatabase::database(u"check"_s));
+    query.prepare(u"SELECT COUNT(*) FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id JOIN Stacks AS s "
+                  "ON s.id = p.stack_id WHERE o.github_login = ? AND p.deleted_at > 0"_s);
     query.addBindValue(login);
     return query.exec() && query.next() ? query.value(0).toLongLong() : -1;
 }
@@ -423,25 +437,25 @@ void TestPulumiPurge::killedPurgeResumesToTheSameEndState()
     process.setProcessEnvironment(m_sandbox.environment());
     process.start(QStringLiteral(OPSDECK_BINARY),
         { u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"moolumi"_s, u"--confirm"_s, u"moolumi"_s, u"--batch"_s, u"1"_s });
-    // SIGKILL once some stacks are gone, mid-way.
-    const auto remaining = [this] {
-        QSqlQuery q(QSqlDatabase::database(u"check"_s));
-        q.exec(u"SELECT COUNT(*) FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id "
-               "WHERE o.github_login = 'moolumi' AND p.deleted_at > 0"_s);
-        return q.next() ? q.value(0).toLongLong() : -1;
-    };
-    QTRY_VERIFY_WITH_TIMEOUT(remaining() < planned - 5, 60000);
+    // SIGKILL mid-way through the first phase, once some Stacks rows are gone.
+    QTRY_VERIFY_WITH_TIMEOUT(stacksLeft(u"moolumi"_s) < planned - 5, 60000);
     ::kill(static_cast<pid_t>(process.processId()), SIGKILL);
     QVERIFY(process.waitForFinished(10000));
-    const qint64 left = remaining();
+    const qint64 left = stacksLeft(u"moolumi"_s);
     QVERIFY2(left > 0 && left < planned, qPrintable(QString::number(left)));
-    // Every stack is wholly purged or untouched: no Stacks row without its program, no Programs row of moolumi's
-    // soft-deleted stacks without its Stacks row.
+    // Each batch is whole or not at all, and nothing outside the plan went: no live program lost its Stacks row,
+    // no Stacks row lost its program, every Stacks row that went has its Updates gone too (the cascade), and no
+    // Programs row is gone yet (the second phase had not started).
     QSqlQuery orphans(QSqlDatabase::database(u"check"_s));
-    QVERIFY(orphans.exec(
-        u"SELECT COUNT(*) FROM Programs AS p LEFT JOIN Stacks AS s ON s.id = p.stack_id WHERE s.id IS NULL"_s));
+    QVERIFY(orphans.exec(u"SELECT (SELECT COUNT(*) FROM Programs AS p LEFT JOIN Stacks AS s ON s.id = p.stack_id "
+                         "WHERE s.id IS NULL AND p.deleted_at = 0), (SELECT COUNT(*) FROM Stacks AS s LEFT JOIN "
+                         "Programs AS p ON p.stack_id = s.id WHERE p.id IS NULL), (SELECT COUNT(*) FROM Updates AS u "
+                         "LEFT JOIN Stacks AS s ON s.id = u.stack_id WHERE s.id IS NULL)"_s));
     QVERIFY(orphans.next());
     QCOMPARE(orphans.value(0).toLongLong(), 0);
+    QCOMPARE(orphans.value(1).toLongLong(), 0);
+    QCOMPARE(orphans.value(2).toLongLong(), 0);
+    QCOMPARE(softDeletedLeft(u"moolumi"_s), planned);
 
     // The same command again finishes it.
     const QString report = m_temp.filePath(u"resumed.json"_s);
@@ -452,7 +466,9 @@ void TestPulumiPurge::killedPurgeResumesToTheSameEndState()
     QFile file(report);
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
-    QCOMPARE(purgedStackIds(record).size(), left);
+    // It planned every soft-deleted program again, those whose Stacks rows the first run deleted too.
+    QCOMPARE(purgedStackIds(record).size(), planned);
+    QCOMPARE(record[u"planCounts"_s][u"rows.Stacks"_s].toInteger(), left);
 }
 
 // MariaDB crashes and comes back while the purge runs: the batch in flight rolls back, the run says so and
@@ -558,7 +574,7 @@ void TestPulumiPurge::droppedTunnelMidPurgeResumes()
     startSlowPurge(process, u"initech"_s, 700, report);
     // The first batch is in: the database knows as soon as it commits, before any line about it is printed.
     QTRY_VERIFY2_WITH_TIMEOUT(
-        softDeletedLeft(u"initech"_s) < planned.size(), process.readAllStandardError().constData(), 60000);
+        stacksLeft(u"initech"_s) < planned.size(), process.readAllStandardError().constData(), 60000);
     const QList<pid_t> killed = dropBastionConnections();
     QVERIFY2(!killed.isEmpty(), "no connection to the bastion to drop");
     QTRY_VERIFY_WITH_TIMEOUT(std::none_of(killed.cbegin(), killed.cend(), running), 5000);
@@ -603,7 +619,7 @@ void TestPulumiPurge::stackUndeletedSinceThePlanIsSkipped()
     startSlowPurge(process, u"initech"_s, 1000, report);
     // The first batch is in; the undeleted stack's comes a pause or more later.
     QTRY_VERIFY2_WITH_TIMEOUT(
-        softDeletedLeft(u"initech"_s) < planned.size(), process.readAllStandardError().constData(), 60000);
+        stacksLeft(u"initech"_s) < planned.size(), process.readAllStandardError().constData(), 60000);
     QSqlQuery undelete(QSqlDatabase::database(u"check"_s));
     undelete.prepare(u"UPDATE Programs SET deleted_at = 0 WHERE stack_id = ? AND deleted_at > 0"_s);
     undelete.addBindValue(undeleted);
@@ -639,6 +655,60 @@ void TestPulumiPurge::stackUndeletedSinceThePlanIsSkipped()
     QCOMPARE(skipped[0][u"name"_s].toString(), stackName);
     QCOMPARE(skipped[0][u"id"_s].toString(), undeleted);
     QVERIFY(!skipped[0][u"reason"_s].toString().trimmed().isEmpty());
+}
+
+// Ctrl-C while a batch's statement waits for a row lock (another session holds the first planned stack's Programs
+// row): the cancel kills that statement from a second connection at once, not after MariaDB's 50 s lock wait; its
+// batch rolls back and nothing is purged. The same command run again purges them all.
+void TestPulumiPurge::cancelKillsTheStatementInFlight()
+{
+    // acme-corp: its soft-deleted stacks went in twoOrganisationsExactly; initech has too few live ones left.
+    const QStringList planned = topUpSoftDeleted(u"acme-corp"_s, 4);
+    QCOMPARE(planned.size(), 4);
+    const QMap<QString, QString> untouched = fingerprints({});
+    const QMap<QString, QString> purged = fingerprints(planned);
+    const QString report = m_temp.filePath(u"cancelled.json"_s);
+    const auto waiting = [] {
+        QSqlQuery q(QSqlDatabase::database(u"check"_s));
+        q.exec(u"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+               "'SELECT id, stack_id, deleted_at FROM Programs%'"_s);
+        return q.next() && q.value(0).toInt() > 0;
+    };
+    {
+        QSqlDatabase lock = QSqlDatabase::cloneDatabase(u"check"_s, u"lock"_s);
+        QVERIFY2(lock.open(), qPrintable(lock.lastError().text()));
+        QVERIFY(lock.transaction());
+        QSqlQuery hold(lock);
+        hold.prepare(u"SELECT id FROM Programs WHERE stack_id = ? FOR UPDATE"_s);
+        hold.addBindValue(planned.first());
+        QVERIFY(hold.exec() && hold.next());
+
+        QProcess process;
+        process.setProcessEnvironment(m_sandbox.environment());
+        process.start(QStringLiteral(OPSDECK_BINARY),
+            { u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"acme-corp"_s, u"--confirm"_s, u"acme-corp"_s, u"--batch"_s,
+                u"1"_s, u"--parallel"_s, u"1"_s, u"--report"_s, report });
+        QTRY_VERIFY2_WITH_TIMEOUT(waiting(), process.readAllStandardError().constData(), 60000);
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(::kill(static_cast<pid_t>(process.processId()), SIGINT), 0);
+        QVERIFY(process.waitForFinished(60000));
+        QVERIFY2(clock.elapsed() < 20000, "the cancel waited for the lock instead of killing the statement");
+        QCOMPARE(process.exitCode(), 1);
+        QVERIFY(!waiting());
+        lock.rollback();
+        lock.close();
+    }
+    QSqlDatabase::removeDatabase(u"lock"_s);
+    expectFingerprints(untouched);
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(QJsonDocument::fromJson(file.readAll()).object()[u"outcome"_s].toString(), u"cancelled"_s);
+
+    const CliRun again
+        = cli({ u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"acme-corp"_s, u"--confirm"_s, u"acme-corp"_s });
+    QVERIFY2(again.exitCode == 0, again.err.constData() + again.out);
+    expectFingerprints(purged);
 }
 
 QTEST_GUILESS_MAIN(TestPulumiPurge)
