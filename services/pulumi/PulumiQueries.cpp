@@ -126,10 +126,16 @@ std::optional<QMap<QString, qint64>> exactRows(const QSqlDatabase& db, const QSt
 
 namespace {
 
-QString stacksWhere(const QString& filter)
+// The soft-deleted Programs rows matching the filter (a stack name or an organisation's login). Organizations is
+// joined only when the order needs it: sorting 100,000 joined rows takes MariaDB 5 times as long.
+QString stacksWhere(const QString& filter, bool joinOrganizations = false)
 {
-    return QStringLiteral(" FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id WHERE p.deleted_at > 0")
-        + (filter.isEmpty() ? QString() : QStringLiteral(" AND (p.stack_name LIKE ? OR o.github_login LIKE ?)"));
+    return (joinOrganizations ? QStringLiteral(" FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id")
+                              : QStringLiteral(" FROM Programs AS p"))
+        + QStringLiteral(" WHERE p.deleted_at > 0")
+        + (filter.isEmpty() ? QString()
+                            : QStringLiteral(" AND (p.stack_name LIKE ? OR p.org_id IN (SELECT id FROM "
+                                             "Organizations WHERE github_login LIKE ?))"));
 }
 
 void bindFilter(QSqlQuery& query, const QString& filter)
@@ -159,13 +165,18 @@ std::optional<QJsonArray> softDeletedStacks(const QSqlDatabase& db,
         { QStringLiteral("stack"), QStringLiteral("p.stack_name") },
         { QStringLiteral("project"), QStringLiteral("p.project_name") },
         { QStringLiteral("deletedAt"), QStringLiteral("p.deleted_at") } };
+    const QString order = QStringLiteral(" ORDER BY %1 %2, p.id")
+                              .arg(columns.value(orderBy, QStringLiteral("p.stack_name")),
+                                  descending ? QStringLiteral("DESC") : QStringLiteral("ASC"));
+    // The page's ids first, sorted on as narrow rows as the order allows; then their columns.
     QSqlQuery query(db);
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT o.github_login, p.stack_name, p.project_name, p.deleted_at, p.stack_id")
-        + stacksWhere(filter)
-        + QStringLiteral(" ORDER BY %1 %2, p.id LIMIT ? OFFSET ?")
-              .arg(columns.value(orderBy, QStringLiteral("p.stack_name")),
-                  descending ? QStringLiteral("DESC") : QStringLiteral("ASC")));
+    query.prepare(QStringLiteral("SELECT o.github_login, p.stack_name, p.project_name, p.deleted_at, p.stack_id FROM "
+                                 "(SELECT p.id")
+        + stacksWhere(filter, orderBy == QStringLiteral("org")) + order
+        + QStringLiteral(" LIMIT ? OFFSET ?) AS page JOIN Programs AS p ON p.id = page.id JOIN Organizations AS o ON "
+                         "o.id = p.org_id")
+        + order);
     bindFilter(query, filter);
     query.addBindValue(limit);
     query.addBindValue(offset);
