@@ -167,6 +167,8 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     splitter->addWidget(left);
     splitter->addWidget(tabs);
     splitter->setStretchFactor(1, 2);
+    // Room for the organisations' four columns (login, name, soft-deleted, live) without a scroll bar.
+    splitter->setSizes({ 420, 840 });
     layout->addWidget(splitter, 1);
 
     connect(refreshButton, &QPushButton::clicked, this, &PulumiPane::refresh);
