@@ -242,7 +242,7 @@ std::optional<PlannedPurge> PulumiPurgePlan::make(
             QStringLiteral("per batch, one transaction: SELECT ... FROM Programs WHERE id IN (<batch>) FOR UPDATE; "
                            "UPDATE Stacks SET active_update_id = NULL WHERE id IN (<still soft-deleted>); DELETE FROM "
                            "Stacks WHERE id IN (...); COMMIT"),
-            QStringLiteral("none of the planned Stacks rows is left, except of stacks undeleted since the plan") },
+            QStringLiteral("none of the planned Stacks rows is left, but for stacks undeleted since the plan") },
         { QStringLiteral("delete-programs"),
             QStringLiteral(
                 "Delete their Programs in batches by Programs id (cascades to ProgramUpdates and Resources)"),
