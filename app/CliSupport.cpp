@@ -200,18 +200,22 @@ int runOperation(std::unique_ptr<Operation> operation,
             loop.quit();
         });
     QObject::connect(&runner, &OperationRunner::progressed, &loop,
-        [shown = QHash<QString, qsizetype>()](const StepRecord& step, double fraction, qint64 eta) mutable {
-            // A running step streams its output (batches, a command's log): show the complete lines that are new.
-            // The step keeps only its last 64 KiB: once that shrank, start again from its last line.
+        [shown = QHash<QString, QString>()](const StepRecord& step, double fraction, qint64 eta) mutable {
+            // A running step streams its output (batches, a command's log): show the complete lines that are new,
+            // those after the last line shown. The step keeps only its last 64 KiB, so offsets would not do.
             if (step.state == StepRecord::State::Running) {
                 const qsizetype end = step.output.lastIndexOf(u'\n') + 1;
-                qsizetype from = shown.value(step.id);
-                if (from > end)
-                    from = step.output.lastIndexOf(u'\n', end - 2) + 1;
-                for (QStringView line : QStringView(step.output).mid(from, end - from).split(u'\n', Qt::SkipEmptyParts))
-                    err() << "      " << line.toString() << "\n";
+                const QString last = shown.value(step.id);
+                const qsizetype at = last.isEmpty() ? -1 : step.output.lastIndexOf(last + u'\n', end - 1);
+                const qsizetype from = last.isEmpty() ? 0
+                    : at >= 0                         ? at + last.size() + 1
+                                                      : step.output.lastIndexOf(u'\n', end - 2) + 1;
+                const QStringList lines = step.output.mid(from, end - from).split(u'\n', Qt::SkipEmptyParts);
+                for (const QString& line : lines)
+                    err() << "      " << line << "\n";
                 err().flush();
-                shown.insert(step.id, end);
+                if (!lines.isEmpty())
+                    shown.insert(step.id, lines.last());
                 return;
             }
             err() << QStringLiteral("[%1%] %2: %3%4\n")

@@ -195,6 +195,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     connect(m_purge, &QPushButton::clicked, this, &PulumiPane::purge);
     connect(m_runs, &RunsDock::runFinished, this, &PulumiPane::onRunFinished);
     connect(m_database, &QComboBox::currentIndexChanged, this, [this] {
+        m_stacks->setWorker(nullptr);
         delete m_worker;
         m_worker = nullptr;
         m_target.reset();

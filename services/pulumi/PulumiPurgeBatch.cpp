@@ -102,22 +102,31 @@ PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
         programIds << s.programId;
     QSqlQuery lock(db);
     if (!transaction.exec(lock,
-            QStringLiteral("SELECT id, stack_id, deleted_at FROM Programs WHERE id IN %1 FOR UPDATE"), programIds))
+            QStringLiteral(
+                "SELECT id, stack_id, deleted_at, org_id, stack_name FROM Programs WHERE id IN %1 FOR UPDATE"),
+            programIds))
         return transaction.failure();
     struct Current
     {
         QString stackId;
         qint64 deletedAt;
+        QString orgId;
+        QString stackName;
     };
     QHash<QString, Current> current;
     while (lock.next())
-        current.insert(lock.value(0).toString(), { lock.value(1).toString(), lock.value(2).toLongLong() });
+        current.insert(lock.value(0).toString(),
+            { lock.value(1).toString(), lock.value(2).toLongLong(), lock.value(3).toString(),
+                lock.value(4).toString() });
 
     QStringList ids; // of the phase's table
     for (qsizetype i = 0; i < batch.size(); ++i) {
         const PlannedStack& s = batch[i];
         const auto it = current.constFind(s.programId);
-        if (it == current.cend())
+        if (it == current.cend() && phase == Phase::Stacks)
+            result->skipped << Skipped { i,
+                QStringLiteral("its Programs row was deleted outside this purge: its Stacks row is left") };
+        else if (it == current.cend())
             result->gone << i;
         else if (it->deletedAt <= 0)
             result->skipped << Skipped { i,
@@ -125,10 +134,11 @@ PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
                     ? QStringLiteral("undeleted since the plan (deleted_at is 0 again): left as it was")
                     : QStringLiteral("undeleted after its Stacks row was purged: its Programs row is left, but its "
                                      "update history and checkpoints are gone") };
-        else if (it->stackId != s.stackId)
+        else if (it->stackId != s.stackId || it->orgId != s.orgId || it->stackName != s.stackName)
             result->skipped << Skipped { i,
-                QStringLiteral("its program now names stack %1, not the planned %2: left as it was")
-                    .arg(it->stackId, s.stackId) };
+                QStringLiteral("its program changed since the plan (stack %1, organisation %2, name %3): left as "
+                               "it is")
+                    .arg(it->stackId, it->orgId, it->stackName) };
         else {
             result->purged << i;
             ids << (phase == Phase::Stacks ? s.stackId : s.programId);

@@ -30,9 +30,9 @@ struct Skipped
 struct Result
 {
     QList<qsizetype> purged; // indices in the batch: purged by this transaction
-    QList<qsizetype> gone; // no Programs row any more: purged by an earlier attempt whose commit was not
-                           // acknowledged, or by someone else
-    QList<Skipped> skipped; // undeleted since the plan, or changed: left as they are
+    QList<qsizetype> gone; // Programs phase: no Programs row any more (an earlier attempt's commit was not
+                           // acknowledged, or someone else deleted it); the Stacks row went in the first phase
+    QList<Skipped> skipped; // undeleted since the plan, changed, or (Stacks phase) its Programs row gone
     qint64 rows = 0; // the phase's table's rows deleted (the server does not count cascaded rows)
     qint64 slowestMs = 0; // the batch's slowest statement, commit included
 };

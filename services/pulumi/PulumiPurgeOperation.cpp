@@ -44,7 +44,7 @@ PulumiPurgeOperation::~PulumiPurgeOperation() = default;
 bool PulumiPurgeOperation::connect(QString* error)
 {
     if (!m_connection)
-        m_connection = std::make_unique<DatabaseConnection>(m_target);
+        m_connection = std::make_shared<DatabaseConnection>(m_target);
     return m_connection->open(error);
 }
 
@@ -73,7 +73,7 @@ bool PulumiPurgeOperation::makePlan(Plan* plan, QString* error)
 bool PulumiPurgeOperation::execute(const Plan& plan, RunContext& context)
 {
     Q_UNUSED(plan);
-    context.setCancelHook([connection = m_connection.get()] { connection->interrupt(); });
+    context.setCancelHook([connection = m_connection] { connection->interrupt(); });
     measure(context, false);
     const bool ok = exportKeys(context) && purge(context);
     context.setCancelHook({});
@@ -232,6 +232,9 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
                 lanes.post(QStringLiteral("%1 the connection to %2 was lost (%3); reconnecting: %4\n")
                                .arg(stamp(), connection.describe(), reason,
                                    connected ? QStringLiteral("connected again") : error));
+            // A cancel that came while connecting (its KILL QUERY may have hit the ping) stops here.
+            if (context->cancelled())
+                break;
             const auto failure = connected
                 ? PulumiPurgeBatch::run(connection.database(), lanes.phase, batch, &result, &error)
                 : PulumiPurgeBatch::Failure::Other;
@@ -241,9 +244,8 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
             }
             if (context->cancelled())
                 break;
-            lanes.post(QStringLiteral("%1 batch at stack %2 failed (%3); %4, attempt %5 of %6\n")
-                           .arg(stamp())
-                           .arg(from)
+            lanes.post(QStringLiteral("%1 the batch from stack %2 failed (%3); %4, attempt %5 of %6\n")
+                           .arg(stamp(), batch.front().stackName)
                            .arg(error,
                                failure == PulumiPurgeBatch::Failure::Lock ? QStringLiteral("trying again")
                                                                           : QStringLiteral("reconnecting"))
@@ -261,8 +263,8 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
         if (!done) {
             if (!context->cancelled()) {
                 const std::lock_guard lock(lanes.mutex);
-                lanes.failure = QStringLiteral("the batch at stack %1 failed %2 times: %3")
-                                    .arg(from)
+                lanes.failure = QStringLiteral("the batch from stack %1 failed %2 times: %3")
+                                    .arg(batch.front().stackName)
                                     .arg(kReconnectAttempts)
                                     .arg(error);
             }
@@ -276,8 +278,10 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
             if (lanes.next >= stacks.size())
                 break;
         }
-        for (int waited = 0; waited < m_throttleMs && !context->cancelled(); waited += 50)
-            QThread::msleep(static_cast<unsigned long>(std::min(50, m_throttleMs - waited)));
+        // Read once: the pane may change it meanwhile.
+        const int pause = std::max(0, m_throttleMs.load());
+        for (int waited = 0; waited < pause && !context->cancelled(); waited += 50)
+            QThread::msleep(static_cast<unsigned long>(std::min(50, pause - waited)));
     }
     // The connection belongs to this thread: close it here.
     connection.reset();
@@ -359,7 +363,7 @@ PulumiPurgeOperation::PhaseResult PulumiPurgeOperation::runPhase(
     }
     for (std::thread& t : threads)
         t.join();
-    context.setCancelHook([connection = m_connection.get()] { connection->interrupt(); });
+    context.setCancelHook([connection = m_connection] { connection->interrupt(); });
     lanes->context = nullptr;
     done.failure = lanes->failure;
     if (done.failure.isEmpty() && !context.cancelled() && done.processed != stacks.size())
@@ -378,20 +382,20 @@ bool PulumiPurgeOperation::purge(RunContext& context)
                 { QStringLiteral("org"), stack.org }, { QStringLiteral("reason"), reason } });
     };
     // Ends a phase's step; false when the purge must stop.
-    const auto finish = [&](const PhaseResult& r, const QString& table, qsizetype planned) {
+    const auto finish = [&](const PhaseResult& r, const QString& table, qsizetype planned, const QString& rest) {
         if (context.cancelled()) {
-            context.cancelStep(QStringLiteral("cancelled: the statements in flight were killed and their batches "
-                                              "rolled back; %1 of %2 done in this step")
+            context.cancelStep(QStringLiteral("cancelled: any statement in flight was killed and its batch rolled "
+                                              "back; %1 of %2 done in this step")
                                    .arg(r.processed)
                                    .arg(planned));
             return false;
         }
         if (!r.failure.isEmpty()) {
-            context.fail(QStringLiteral("%1; %2 of %3 done in this step, the rest is untouched: run the purge again to "
-                                        "finish")
+            context.fail(QStringLiteral("%1; %2 of %3 done in this step, %4: run the purge again to finish")
                              .arg(r.failure)
                              .arg(r.processed)
-                             .arg(planned));
+                             .arg(planned)
+                             .arg(rest));
             return false;
         }
         context.output(QStringLiteral("%1 %2 rows deleted in %3 batches (slowest statement %4 ms)%5\n")
@@ -418,7 +422,7 @@ bool PulumiPurgeOperation::purge(RunContext& context)
         skip(m_planned[s.index], s.reason);
     gone += first.gone.size();
     qint64 slowest = first.slowestMs;
-    bool ok = finish(first, QStringLiteral("Stacks"), m_planned.size());
+    bool ok = finish(first, QStringLiteral("Stacks"), m_planned.size(), QStringLiteral("the rest is untouched"));
     qsizetype programsDone = 0;
     if (ok) {
         std::sort(programs.begin(), programs.end(),
@@ -433,7 +437,8 @@ bool PulumiPurgeOperation::purge(RunContext& context)
         gone += second.gone.size();
         programsDone = second.purged.size() + second.gone.size() + second.skipped.size();
         slowest = std::max(slowest, second.slowestMs);
-        ok = finish(second, QStringLiteral("Programs"), programs.size());
+        ok = finish(second, QStringLiteral("Programs"), programs.size(),
+            QStringLiteral("the rest have lost their Stacks rows but keep their soft-deleted Programs rows"));
     }
 
     // The report lists the purged stacks per organisation: one "deleted" kind each.

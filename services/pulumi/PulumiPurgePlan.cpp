@@ -33,7 +33,7 @@ const QString kDataKeyColumn = QStringLiteral("data_key");
 std::optional<QList<PlannedStack>> listStacks(const QSqlDatabase& db, const PulumiPurgeScope& scope, QString* error)
 {
     QString sql
-        = QStringLiteral("SELECT p.id, p.stack_id, p.stack_name, o.github_login FROM Programs AS p JOIN "
+        = QStringLiteral("SELECT p.id, p.stack_id, p.stack_name, o.github_login, p.org_id FROM Programs AS p JOIN "
                          "Organizations AS o ON p.org_id = o.id WHERE o.github_login IN %1 AND p.deleted_at > 0")
               .arg(PulumiPurgePlan::placeholders(scope.orgs.size()));
     if (!scope.keepStacks.isEmpty())
@@ -53,7 +53,7 @@ std::optional<QList<PlannedStack>> listStacks(const QSqlDatabase& db, const Pulu
     QList<PlannedStack> stacks;
     while (query.next())
         stacks << PlannedStack { query.value(0).toString(), query.value(1).toString(), query.value(2).toString(),
-            query.value(3).toString() };
+            query.value(3).toString(), query.value(4).toString() };
     return stacks;
 }
 

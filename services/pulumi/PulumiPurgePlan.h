@@ -27,7 +27,8 @@ struct PlannedStack
     QString programId;
     QString stackId;
     QString stackName;
-    QString org;
+    QString org; // github_login
+    QString orgId;
 };
 
 // The plan and the stacks it covers, in Stacks primary-key order: every statement of the run is bound to them.

@@ -103,6 +103,7 @@ bool DatabaseConnection::open(QString* error)
         const QString why
             = m_session && m_session->lastError().isError() ? m_session->lastError().message : db.lastError().text();
         *error = QStringLiteral("cannot open database %1: %2").arg(describe(), why);
+        db = QSqlDatabase(); // nothing may hold the connection when reset() removes it
         reset();
         return false;
     }

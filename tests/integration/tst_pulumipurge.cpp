@@ -671,7 +671,7 @@ void TestPulumiPurge::cancelKillsTheStatementInFlight()
     const auto waiting = [] {
         QSqlQuery q(QSqlDatabase::database(u"check"_s));
         q.exec(u"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
-               "'SELECT id, stack_id, deleted_at FROM Programs%'"_s);
+               "'SELECT id, stack_id, deleted_at%'"_s);
         return q.next() && q.value(0).toInt() > 0;
     };
     {
