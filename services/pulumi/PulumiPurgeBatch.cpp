@@ -49,9 +49,7 @@ public:
     bool exec(QSqlQuery& query, const QString& sql, const QStringList& ids)
     {
         query.setForwardOnly(true);
-        query.prepare(sql.arg(PulumiPurgePlan::placeholders(ids.size())));
-        for (const QString& id : ids)
-            query.addBindValue(id);
+        PulumiPurgePlan::prepareWithIds(query, sql, ids);
         QElapsedTimer clock;
         clock.start();
         const bool ok = query.exec();

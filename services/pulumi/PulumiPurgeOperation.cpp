@@ -137,20 +137,21 @@ bool PulumiPurgeOperation::exportKeys(RunContext& context)
     }
     qint64 written = 0;
     QString error;
-    // By batches of planned stacks: the same ids the deletes use.
+    // By chunks of planned stacks: the ids the deletes are bound to.
     for (qsizetype from = 0; from < m_planned.size(); from += PulumiPurgePlan::kCountChunk) {
-        const QList<PlannedStack> batch = m_planned.mid(from, PulumiPurgePlan::kCountChunk);
+        QStringList stackIds;
+        for (const PlannedStack& p : m_planned.mid(from, PulumiPurgePlan::kCountChunk))
+            stackIds << p.stackId;
         if (!connect(&error)) {
             context.fail(QStringLiteral("%1; nothing was deleted").arg(error));
             return false;
         }
         QSqlQuery query(m_connection->database());
         query.setForwardOnly(true);
-        query.prepare(QStringLiteral("SELECT c.data_key FROM UpdateCheckpointInfo AS c JOIN Updates AS u ON "
-                                     "c.update_id = u.id WHERE u.stack_id IN %1 ORDER BY c.data_key")
-                          .arg(PulumiPurgePlan::placeholders(batch.size())));
-        for (const PlannedStack& p : batch)
-            query.addBindValue(p.stackId);
+        PulumiPurgePlan::prepareWithIds(query,
+            QStringLiteral("SELECT c.data_key FROM UpdateCheckpointInfo AS c JOIN Updates AS u ON c.update_id = u.id "
+                           "WHERE u.stack_id IN %1 ORDER BY c.data_key"),
+            stackIds);
         if (!query.exec()) {
             context.fail(
                 QStringLiteral("reading the data keys: %1; nothing was deleted").arg(query.lastError().text()));
@@ -160,7 +161,7 @@ bool PulumiPurgeOperation::exportKeys(RunContext& context)
             file.write(query.value(0).toString().toUtf8() + '\n');
             ++written;
         }
-        context.progress(double(from + batch.size()) / double(std::max<qsizetype>(1, m_planned.size())));
+        context.progress(double(from + stackIds.size()) / double(std::max<qsizetype>(1, m_planned.size())));
     }
     if (!file.flush()) {
         context.fail(QStringLiteral("cannot write %1: %2; nothing was deleted").arg(path, file.errorString()));
@@ -416,11 +417,8 @@ bool PulumiPurgeOperation::purge(RunContext& context)
     QList<PlannedStack> programs;
     for (qsizetype i : first.purged)
         programs << m_planned[i];
-    for (qsizetype i : first.gone)
-        purged << m_planned[i];
     for (const PulumiPurgeBatch::Skipped& s : first.skipped)
         skip(m_planned[s.index], s.reason);
-    gone += first.gone.size();
     qint64 slowest = first.slowestMs;
     bool ok = finish(first, QStringLiteral("Stacks"), m_planned.size(), QStringLiteral("the rest is untouched"));
     qsizetype programsDone = 0;

@@ -84,9 +84,7 @@ std::optional<QList<qint64>> sumByChunks(
     for (qsizetype from = 0; from < ids.size(); from += PulumiPurgePlan::kCountChunk) {
         const QStringList chunk = ids.mid(from, PulumiPurgePlan::kCountChunk);
         QSqlQuery query(db);
-        query.prepare(sql.arg(PulumiPurgePlan::placeholders(chunk.size())));
-        for (const QString& id : chunk)
-            query.addBindValue(id);
+        PulumiPurgePlan::prepareWithIds(query, sql, chunk);
         if (!query.exec() || !query.next()) {
             *error = query.lastError().text();
             return std::nullopt;
@@ -126,6 +124,13 @@ QString PulumiPurgePlan::placeholders(qsizetype n)
     for (qsizetype i = 0; i < n; ++i)
         marks << QStringLiteral("?");
     return QStringLiteral("(") + marks.join(QStringLiteral(", ")) + QStringLiteral(")");
+}
+
+void PulumiPurgePlan::prepareWithIds(QSqlQuery& query, const QString& sql, const QStringList& ids)
+{
+    query.prepare(sql.arg(placeholders(ids.size())));
+    for (const QString& id : ids)
+        query.addBindValue(id);
 }
 
 std::optional<PlannedPurge> PulumiPurgePlan::make(

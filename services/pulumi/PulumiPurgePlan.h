@@ -4,6 +4,7 @@
 #include "runbook/Plan.h"
 
 #include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QStringList>
 
 #include <optional>
@@ -47,11 +48,15 @@ namespace PulumiPurgePlan {
 std::optional<PlannedPurge> make(
     const QSqlDatabase& db, const PulumiPurgeScope& scope, const QString& target, const Tags& tags, QString* error);
 
-// Planned ids per counting statement: a few hundred milliseconds at most on the 100,000-stack sandbox.
+// Planned ids per counting or key-reading statement: a few hundred milliseconds at most on the 100,000-stack
+// sandbox.
 constexpr qsizetype kCountChunk = 1000;
 
 // "(?, ?, ?)" for n bound values.
 QString placeholders(qsizetype n);
+
+// Prepares `sql`, whose "%1" stands for the list "(?, ?, ...)", and binds `ids` to it.
+void prepareWithIds(QSqlQuery& query, const QString& sql, const QStringList& ids);
 
 } // namespace PulumiPurgePlan
 } // namespace opsdeck

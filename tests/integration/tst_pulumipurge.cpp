@@ -51,6 +51,15 @@ bool running(pid_t pid)
     return stat && stat->first != 'Z' && stat->first != 'X';
 }
 
+// SELECT COUNT(*) `from` (one ? for the login) on the check connection; -1 when it fails.
+qint64 countOf(const QString& from, const QString& login)
+{
+    QSqlQuery query(QSqlDatabase::database(u"check"_s));
+    query.prepare(u"SELECT COUNT(*) "_s + from);
+    query.addBindValue(login);
+    return query.exec() && query.next() ? query.value(0).toLongLong() : -1;
+}
+
 // The report's purged stacks, organisation -> stack ids: one "deleted" kind per organisation, "stacks of <login>",
 // each item {id, name}.
 QMap<QString, QStringList> purgedStacks(const QJsonObject& record)
@@ -219,20 +228,16 @@ void TestPulumiPurge::expectPurged(const QMap<QString, qint64>& before, const QS
 
 qint64 TestPulumiPurge::softDeletedLeft(const QString& login)
 {
-    QSqlQuery query(QSqlDatabase::database(u"check"_s));
-    query.prepare(u"SELECT COUNT(*) FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id "
-                  "WHERE o.github_login = ? AND p.deleted_at > 0"_s);
-    query.addBindValue(login);
-    return query.exec() && query.next() ? query.value(0).toLongLong() : -1;
+    return countOf(u"FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id WHERE o.github_login = ? AND "
+                   "p.deleted_at > 0"_s,
+        login);
 }
 
 qint64 TestPulumiPurge::stacksLeft(const QString& login)
 {
-    QSqlQuery query(QSqlDatabase::database(u"check"_s));
-    query.prepare(u"SELECT COUNT(*) FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id JOIN Stacks AS s "
-                  "ON s.id = p.stack_id WHERE o.github_login = ? AND p.deleted_at > 0"_s);
-    query.addBindValue(login);
-    return query.exec() && query.next() ? query.value(0).toLongLong() : -1;
+    return countOf(u"FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id JOIN Stacks AS s ON s.id = "
+                   "p.stack_id WHERE o.github_login = ? AND p.deleted_at > 0"_s,
+        login);
 }
 
 // The organisation's soft-deleted stacks (Programs.stack_id, in the purge's order), made `count` by soft-deleting
@@ -480,12 +485,7 @@ void TestPulumiPurge::databaseRestartedMidPurge()
     const QString report = m_temp.filePath(u"restarted.json"_s);
     QProcess process;
     startSlowPurge(process, u"pulumi"_s, 300, report);
-    const auto remaining = [] {
-        QSqlQuery q(QSqlDatabase::database(u"check"_s));
-        q.exec(u"SELECT COUNT(*) FROM Programs AS p JOIN Organizations AS o ON p.org_id = o.id "
-               "WHERE o.github_login = 'pulumi' AND p.deleted_at > 0"_s);
-        return q.next() ? q.value(0).toLongLong() : -1;
-    };
+    const auto remaining = [this] { return softDeletedLeft(u"pulumi"_s); };
     QTRY_VERIFY_WITH_TIMEOUT(remaining() >= 0 && remaining() < planned - 1, 60000);
     QCOMPARE(m_sandbox.script(u"restart-mariadb"_s, { u"1"_s }), 0);
     QVERIFY(process.waitForFinished(120000));
