@@ -13,7 +13,7 @@ OperationRunner::OperationRunner(std::unique_ptr<Operation> operation, const QSt
     : QObject(parent)
     , m_operation(std::move(operation))
     , m_journalPath(journalPath)
-    , m_worker(new QObject)
+    , m_thread(QStringLiteral("runner:") + m_operation->name())
 {
     static const bool registered = [] {
         qRegisterMetaType<Plan>();
@@ -22,19 +22,14 @@ OperationRunner::OperationRunner(std::unique_ptr<Operation> operation, const QSt
         return true;
     }();
     Q_UNUSED(registered)
-    m_thread.setObjectName(QStringLiteral("runner:") + m_operation->name());
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     // The operation's connections were made on the runner thread: they end there, after its last job.
-    connect(
-        &m_thread, &QThread::finished, m_worker, [this] { m_operation.reset(); }, Qt::DirectConnection);
-    m_thread.start();
+    m_thread.atExit([this] { m_operation.reset(); });
 }
 
 OperationRunner::~OperationRunner()
 {
     // A run in progress is cancelled and finishes its recovery (which needs the thread's event loop) before the
-    // thread stops; jobs not started yet never start.
+    // thread stops (m_thread, on its way out); jobs not started yet never start.
     {
         QMutexLocker lock(&m_mutex);
         m_closing = true;
@@ -43,13 +38,11 @@ OperationRunner::~OperationRunner()
         while (m_busy > 0)
             m_idle.wait(&m_mutex);
     }
-    m_thread.quit();
-    m_thread.wait();
 }
 
 void OperationRunner::queue(std::function<void()> job)
 {
-    QMetaObject::invokeMethod(m_worker, [this, job = std::move(job)] {
+    m_thread.post([this, job = std::move(job)] {
         {
             QMutexLocker lock(&m_mutex);
             if (m_closing)

@@ -1,16 +1,15 @@
 #pragma once
 
+#include "core/ConnectionWorker.h"
 #include "runbook/Operation.h"
 #include "runbook/Plan.h"
 #include "runbook/RunRecord.h"
 
 #include <QMutex>
 #include <QObject>
-#include <QThread>
 #include <QWaitCondition>
 
 #include <functional>
-
 #include <memory>
 
 namespace opsdeck {
@@ -55,13 +54,12 @@ private:
 
     std::unique_ptr<Operation> m_operation;
     QString m_journalPath;
-    QThread m_thread;
-    QObject* m_worker; // lives on m_thread; work is queued to it
     mutable QMutex m_mutex;
     RunContext* m_context = nullptr; // while running
     bool m_closing = false; // guarded by m_mutex
     int m_busy = 0; // jobs running on the thread, guarded by m_mutex
     QWaitCondition m_idle;
+    WorkerThread m_thread; // declared last, so it ends first: before the members its jobs use
 };
 
 } // namespace opsdeck
