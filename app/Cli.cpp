@@ -8,6 +8,7 @@
 #include "config/NameRules.h"
 #include "core/Logging.h"
 #include "packit/PackitConnection.h"
+#include "packit/PackitQueries.h"
 #include "packit/PackitSecrets.h"
 #include "packit/PackitWipeOperation.h"
 #include "runbook/Journal.h"
@@ -23,8 +24,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QTextStream>
 
 #include <functional>
@@ -240,31 +239,20 @@ int runPackitPackets(const QStringList& arguments)
         err() << "opsdeck: " << error << "\n";
         return Cli::Failure;
     }
-    QSqlQuery query(connection.database());
-    query.setForwardOnly(true);
-    if (!query.exec(QStringLiteral("SELECT id, name, display_name, start_time, end_time, import_time FROM packet "
-                                   "ORDER BY id"))) {
-        err() << "opsdeck: listing the packets of " << target.id() << " failed: " << query.lastError().text() << "\n";
+    QSqlDatabase db = connection.database();
+    const auto packets = PackitQueries::packets(db, &error);
+    if (!packets) {
+        err() << "opsdeck: listing the packets of " << target.id() << " failed: " << error << "\n";
         return Cli::Failure;
     }
-    const bool json = call.isSet(QStringLiteral("json"));
-    QJsonArray array;
-    if (!json)
-        out() << "ID                        NAME\n";
-    while (query.next()) {
-        if (!json) {
-            out() << query.value(0).toString().leftJustified(26) << query.value(1).toString() << "\n";
-            continue;
-        }
-        array.append(QJsonObject { { QStringLiteral("id"), query.value(0).toString() },
-            { QStringLiteral("name"), query.value(1).toString() },
-            { QStringLiteral("displayName"), QJsonValue::fromVariant(query.value(2)) },
-            { QStringLiteral("startTime"), query.value(3).toDouble() },
-            { QStringLiteral("endTime"), query.value(4).toDouble() },
-            { QStringLiteral("importTime"), query.value(5).toDouble() } });
+    if (call.isSet(QStringLiteral("json"))) {
+        printJson(*packets);
+        return Cli::Success;
     }
-    if (json)
-        printJson(array);
+    out() << "ID                        NAME\n";
+    for (const QJsonValue& packet : *packets)
+        out() << packet[QStringLiteral("id")].toString().leftJustified(26) << packet[QStringLiteral("name")].toString()
+              << "\n";
     return Cli::Success;
 }
 

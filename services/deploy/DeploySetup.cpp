@@ -1,67 +1,49 @@
 #include "deploy/DeploySetup.h"
 
 #include "secrets/CredentialStore.h"
+#include "secrets/SecretResolver.h"
 #include "secrets/SecretSpecs.h"
-
-#include <memory>
+#include "ssh/SshSecretSpecs.h"
 
 namespace opsdeck {
-
-namespace {
-
-struct Pending
-{
-    DeploySetup setup;
-    QStringList warnings;
-    int left = 0;
-    std::function<void(DeploySetup, const QString&)> done;
-
-    void finishOne()
-    {
-        if (--left == 0)
-            done(setup, warnings.join(QStringLiteral("; ")));
-    }
-};
-
-} // namespace
 
 void resolveDeploySetup(CredentialStore* store,
     const Inventory& inventory,
     QObject* context,
     std::function<void(DeploySetup setup, const QString& warning)> done)
 {
-    auto pending = std::make_shared<Pending>();
-    pending->setup.inventory = inventory;
-    pending->done = std::move(done);
-    QList<const Host*> hosts;
+    QStringList hosts; // the hosts whose secrets the specs ask for, then maybe the GitHub token
+    QList<SecretSpec> specs;
     for (const DeployMachine& m : inventory.machines) {
         const Host* host = inventory.host(m.host);
-        if (host && SecretSpecs::hostNeedsSecret(*host) && !hosts.contains(host))
-            hosts << host;
+        if (host && SshSecretSpecs::hostNeedsSecret(*host) && !hosts.contains(host->name)) {
+            hosts << host->name;
+            specs << SshSecretSpecs::forHost(*host);
+        }
     }
-    pending->left = static_cast<int>(hosts.size()) + (inventory.deploy.repository.isEmpty() ? 0 : 1) + 1;
-    for (const Host* host : hosts) {
-        const QString name = host->name;
-        store->lookup(SecretSpecs::forHost(*host), context, [pending, name](const SecretResult& result) {
-            if (result.ok)
-                pending->setup.sshSecrets.insert(name, result.secret);
-            else
-                pending->warnings << QStringLiteral("no SSH secret for %1: %2").arg(name, result.error);
-            pending->finishOne();
-        });
-    }
-    if (!inventory.deploy.repository.isEmpty()) {
-        store->lookup(
-            SecretSpecs::forGithub(inventory.github, inventory.deploy), context, [pending](const SecretResult& result) {
-                if (result.ok)
-                    pending->setup.githubToken = result.secret;
+    const bool wantsToken = !inventory.deploy.repository.isEmpty();
+    if (wantsToken)
+        specs << SecretSpecs::forGithub(inventory.github, inventory.deploy);
+    // A missing secret is a warning, not the end: the other machines (and public reads) still work.
+    SecretResolver::resolveEach(store, specs, context,
+        [inventory, hosts, wantsToken, done = std::move(done)](const QList<SecretResult>& results) {
+            DeploySetup setup;
+            setup.inventory = inventory;
+            QStringList warnings;
+            for (qsizetype i = 0; i < hosts.size(); ++i) {
+                if (results[i].ok)
+                    setup.sshSecrets.insert(hosts[i], results[i].secret);
                 else
-                    pending->warnings << QStringLiteral("no GitHub token: %1").arg(result.error);
-                pending->finishOne();
-            });
-    }
-    // The one left over: so that `done` runs once, after every lookup, even when there is none.
-    pending->finishOne();
+                    warnings << QStringLiteral("no SSH secret for %1: %2").arg(hosts[i], results[i].error);
+            }
+            if (wantsToken) {
+                if (results.last().ok)
+                    setup.githubToken = results.last().secret;
+                else
+                    warnings << QStringLiteral("no GitHub token: %1").arg(results.last().error);
+            }
+            done(setup, warnings.join(QStringLiteral("; ")));
+        });
 }
 
 } // namespace opsdeck

@@ -1,141 +1,50 @@
 #include "packit/PackitConnection.h"
 
-#include "config/CommandTemplates.h"
-#include "core/Logging.h"
 #include "packit/PackitQueries.h"
-#include "ssh/ShellQuote.h"
-
-#include <QMutexLocker>
-#include <QSqlError>
-#include <QSqlQuery>
-#include <QThread>
-#include <QUuid>
 
 namespace opsdeck {
 
-namespace {
-
-QSqlDatabase connect(const QString& name, const PackitTarget& target, quint16 port)
-{
-    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
-    db.setHostName(QStringLiteral("127.0.0.1"));
-    db.setPort(port);
-    db.setDatabaseName(target.database.database);
-    db.setUserName(target.database.user);
-    db.setPassword(target.databasePassword);
-    db.setConnectOptions(QStringLiteral("connect_timeout=15"));
-    return db;
-}
-
-} // namespace
-
 PackitConnection::PackitConnection(PackitTarget target)
     : m_target(std::move(target))
-    , m_session(std::make_unique<SshSession>(SshTarget::fromHost(m_target.host)))
-    , m_connectionName(QStringLiteral("packit-") + QUuid::createUuid().toString(QUuid::WithoutBraces))
+    , m_host(m_target.host, m_target.sshSecret)
+    , m_database(m_target.databaseTarget(), &m_host)
 {
-    m_session->setSecret(m_target.sshSecret);
 }
 
-PackitConnection::~PackitConnection()
-{
-    if (QSqlDatabase::contains(m_connectionName)) {
-        QSqlDatabase::database(m_connectionName, false).close();
-        QSqlDatabase::removeDatabase(m_connectionName);
-    }
-}
+PackitConnection::~PackitConnection() = default;
 
 ExecResult PackitConnection::run(const QStringList& argv, int timeoutMs)
 {
-    std::unique_ptr<SshCommand> command(m_session->exec(argv, timeoutMs));
-    {
-        QMutexLocker lock(&m_mutex);
-        m_running = command.get();
-    }
-    command->waitForFinished();
-    {
-        QMutexLocker lock(&m_mutex);
-        m_running = nullptr;
-    }
-    return command->result();
+    return m_host.run(argv, timeoutMs);
 }
 
 ExecResult PackitConnection::runTemplate(const QString& name, const QMap<QString, QStringList>& values, int timeoutMs)
 {
-    QString error;
-    const QStringList argv = CommandTemplates::expand(m_target.host.commands.value(name), values, &error);
-    if (argv.isEmpty()) {
-        ExecResult result;
-        result.error = { SshError::Kind::InvalidRequest,
-            QStringLiteral("command template %1 of %2: %3").arg(name, m_target.host.name, error) };
-        return result;
-    }
-    return run(argv, timeoutMs);
+    return m_host.runTemplate(name, values, timeoutMs);
 }
 
 bool PackitConnection::openDatabase(QString* error)
 {
-    if (QSqlDatabase::contains(m_connectionName) && QSqlDatabase::database(m_connectionName, false).isOpen())
-        return true;
-    const Database& config = m_target.database;
-    QString tunnelError;
-    if (!m_tunnel) {
-        m_tunnel.reset(config.socket.isEmpty() ? m_session->openTcpTunnel(config.address, config.port, &tunnelError)
-                                               : m_session->openUnixTunnel(config.socket, &tunnelError));
-    }
-    if (!m_tunnel) {
-        *error = tunnelError;
-        return false;
-    }
-    QSqlDatabase db = connect(m_connectionName, m_target, m_tunnel->localPort());
-    if (!db.open()) {
-        const SshError ssh = m_session->lastError();
-        *error = QStringLiteral("cannot open database %1 of %2 through the SSH tunnel: %3")
-                     .arg(config.database, m_target.id(), ssh.isError() ? ssh.message : db.lastError().text());
-        return false;
-    }
-    QSqlQuery pid(db);
-    if (pid.exec(QStringLiteral("SELECT pg_backend_pid()")) && pid.next()) {
-        QMutexLocker lock(&m_mutex);
-        m_backendPid = pid.value(0).toLongLong();
-    }
-    return true;
+    return m_database.open(error);
 }
 
 QSqlDatabase PackitConnection::database() const
 {
-    return QSqlDatabase::database(m_connectionName, false);
+    return m_database.database();
 }
 
 void PackitConnection::interrupt()
 {
-    QPointer<SshCommand> running;
-    qint64 backend = 0;
-    {
-        QMutexLocker lock(&m_mutex);
-        running = m_running;
-        backend = m_backendPid;
-    }
-    if (running)
-        QMetaObject::invokeMethod(running, &SshCommand::cancel, Qt::QueuedConnection);
-    if (backend <= 0 || !m_tunnel)
-        return;
-    // A query blocks its own connection, so the cancel goes through a second one.
-    const QString name = m_connectionName + QStringLiteral("-cancel-")
-        + QString::number(reinterpret_cast<quintptr>(QThread::currentThreadId()));
-    {
-        QSqlDatabase db = connect(name, m_target, m_tunnel->localPort());
-        if (db.open()) {
-            QSqlQuery cancel(db);
-            cancel.prepare(QStringLiteral("SELECT pg_cancel_backend(?)"));
-            cancel.addBindValue(backend);
-            if (!cancel.exec())
-                qCWarning(lcPackit) << "cancelling the query on" << m_target.id()
-                                    << "failed:" << cancel.lastError().text();
-        }
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(name);
+    m_host.interrupt();
+    m_database.interrupt();
+}
+
+std::function<void()> PackitConnection::interrupter() const
+{
+    return [host = m_host.interrupter(), database = m_database.interrupter()] {
+        host();
+        database();
+    };
 }
 
 QString PackitConnection::unitState(const QString& unit, QString* error)

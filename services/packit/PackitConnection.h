@@ -1,19 +1,19 @@
 #pragma once
 
 #include "packit/PackitTarget.h"
-#include "ssh/SshSession.h"
+#include "sql/DatabaseConnection.h"
+#include "ssh/HostConnection.h"
 
 #include <QJsonObject>
-#include <QMutex>
-#include <QPointer>
 #include <QSqlDatabase>
 
-#include <memory>
+#include <functional>
+#include <optional>
 
 namespace opsdeck {
 
-// A worker thread's own way into one Packit instance: an SSH session to its host for commands, and a
-// PostgreSQL connection through a tunnel on that session. Blocking calls: never use it on the GUI thread.
+// A worker thread's own way into one Packit instance: a HostConnection to its host for commands, and a
+// DatabaseConnection through a tunnel on that same connection. Blocking calls: never use it on the GUI thread.
 class PackitConnection
 {
 public:
@@ -27,12 +27,15 @@ public:
     // Expands the host's command template and runs it.
     ExecResult runTemplate(const QString& name, const QMap<QString, QStringList>& values, int timeoutMs = 120000);
 
-    // Opens (once) the database through the tunnel; the returned connection belongs to this thread.
+    // Opens (once; again after the server restarted or the tunnel dropped) the database through the tunnel; the
+    // returned connection belongs to this thread.
     bool openDatabase(QString* error);
     QSqlDatabase database() const;
 
     // Thread-safe: interrupts the command and the query in flight (used by cancel).
     void interrupt();
+    // interrupt() for a cancel hook, which may run after the step that installed it returned.
+    std::function<void()> interrupter() const;
 
     // "ActiveState" of a unit, e.g. "active", "inactive", "failed"; empty with *error on failure.
     QString unitState(const QString& unit, QString* error);
@@ -51,12 +54,8 @@ public:
 
 private:
     PackitTarget m_target;
-    std::unique_ptr<SshSession> m_session;
-    std::unique_ptr<SshTunnel> m_tunnel;
-    QString m_connectionName;
-    mutable QMutex m_mutex; // guards m_running and m_backendPid for interrupt()
-    QPointer<SshCommand> m_running;
-    qint64 m_backendPid = 0;
+    HostConnection m_host;
+    DatabaseConnection m_database; // tunnels through m_host, so it goes first
 };
 
 } // namespace opsdeck

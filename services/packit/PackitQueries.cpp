@@ -76,6 +76,27 @@ std::optional<QJsonArray> packetIds(QSqlDatabase& db, QString* error)
     return rows(db, QStringLiteral("SELECT id, name FROM packet ORDER BY id"), error);
 }
 
+std::optional<QJsonArray> packets(QSqlDatabase& db, QString* error)
+{
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT id, name, display_name, start_time, end_time, import_time FROM packet "
+                                   "ORDER BY id"))) {
+        *error = query.lastError().text();
+        return std::nullopt;
+    }
+    QJsonArray result;
+    while (query.next()) {
+        result.append(QJsonObject { { QStringLiteral("id"), query.value(0).toString() },
+            { QStringLiteral("name"), query.value(1).toString() },
+            { QStringLiteral("displayName"), QJsonValue::fromVariant(query.value(2)) },
+            { QStringLiteral("startTime"), query.value(3).toDouble() },
+            { QStringLiteral("endTime"), query.value(4).toDouble() },
+            { QStringLiteral("importTime"), query.value(5).toDouble() } });
+    }
+    return result;
+}
+
 std::optional<QJsonArray> groups(QSqlDatabase& db, QString* error)
 {
     return rows(db, QStringLiteral("SELECT id, name FROM packet_group ORDER BY name"), error);

@@ -19,6 +19,10 @@ std::optional<QJsonArray> scopedGrants(QSqlDatabase& db, QString* error);
 // [{id, name}] of every packet, in id order.
 std::optional<QJsonArray> packetIds(QSqlDatabase& db, QString* error);
 
+// [{id, name, displayName (null when unset), startTime, endTime, importTime}] of every packet, in id order; on
+// failure *error is the database's message alone.
+std::optional<QJsonArray> packets(QSqlDatabase& db, QString* error);
+
 // [{id, name}] of every packet group.
 std::optional<QJsonArray> groups(QSqlDatabase& db, QString* error);
 

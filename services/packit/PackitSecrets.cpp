@@ -1,47 +1,24 @@
 #include "packit/PackitSecrets.h"
 
-#include "secrets/CredentialStore.h"
-#include "secrets/SecretSpecs.h"
+#include "sql/DatabaseTarget.h"
 
 namespace opsdeck {
 
-namespace {
-
-using Done = std::function<void(std::optional<PackitTarget>, const QString&)>;
-
-void resolveDatabase(CredentialStore* store, PackitTarget target, QObject* context, Done done)
+// An instance needs what its database needs: the host's SSH secret for the tunnel, and the database password.
+void resolvePackitSecrets(CredentialStore* store,
+    PackitTarget target,
+    QObject* context,
+    std::function<void(std::optional<PackitTarget>, const QString& error)> done)
 {
-    if (!SecretSpecs::databaseNeedsSecret(target.database)) {
-        done(target, {});
-        return;
-    }
-    store->lookup(
-        SecretSpecs::forDatabase(target.database), context, [target, done](const SecretResult& result) mutable {
-            if (!result.ok) {
-                done(std::nullopt, result.error);
+    resolveDatabaseSecrets(store, target.databaseTarget(), context,
+        [target, done = std::move(done)](std::optional<DatabaseTarget> resolved, const QString& error) mutable {
+            if (!resolved) {
+                done(std::nullopt, error);
                 return;
             }
-            target.databasePassword = result.secret;
+            target.sshSecret = resolved->sshSecret;
+            target.databasePassword = resolved->password;
             done(target, {});
-        });
-}
-
-} // namespace
-
-void resolvePackitSecrets(CredentialStore* store, PackitTarget target, QObject* context, Done done)
-{
-    if (!SecretSpecs::hostNeedsSecret(target.host)) {
-        resolveDatabase(store, std::move(target), context, std::move(done));
-        return;
-    }
-    store->lookup(
-        SecretSpecs::forHost(target.host), context, [store, target, context, done](const SecretResult& result) mutable {
-            if (!result.ok) {
-                done(std::nullopt, result.error);
-                return;
-            }
-            target.sshSecret = result.secret;
-            resolveDatabase(store, std::move(target), context, std::move(done));
         });
 }
 

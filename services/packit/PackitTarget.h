@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/Inventory.h"
+#include "sql/DatabaseTarget.h"
 
 #include <QStringList>
 
@@ -37,6 +38,8 @@ struct PackitTarget
     QString outpackUnit() const { return QStringLiteral("outpack-") + instance.name; }
     QString apiUnit() const { return QStringLiteral("packit-api-") + instance.name; }
     QStringList units() const { return { outpackUnit(), apiUnit() }; }
+    // The instance's database as PackitConnection reaches it: through a tunnel on the instance's host.
+    DatabaseTarget databaseTarget() const { return { database, host, sshSecret, databasePassword }; }
 };
 
 } // namespace opsdeck

@@ -180,8 +180,8 @@ bool PackitWipeOperation::execute(const Plan&, RunContext& context)
         context.record().summary = QStringLiteral("Nothing was changed: %1").arg(error);
         return false;
     }
-    PackitConnection* connection = m_connection.get();
-    context.setCancelHook([connection] { connection->interrupt(); });
+    // Not the connection itself: the hook may still run on a pool thread once this operation is gone.
+    context.setCancelHook(m_connection->interrupter());
 
     const bool ok = stopUnits(context) && checkUnits(context, QStringLiteral("inactive"), 20) && recordBefore(context)
         && moveRoot(context) && deleteRows(context) && startUnits(context)

@@ -44,7 +44,7 @@ PulumiPurgeOperation::~PulumiPurgeOperation() = default;
 bool PulumiPurgeOperation::connect(QString* error)
 {
     if (!m_connection)
-        m_connection = std::make_shared<DatabaseConnection>(m_target);
+        m_connection = std::make_unique<DatabaseConnection>(m_target);
     return m_connection->open(error);
 }
 
@@ -73,7 +73,7 @@ bool PulumiPurgeOperation::makePlan(Plan* plan, QString* error)
 bool PulumiPurgeOperation::execute(const Plan& plan, RunContext& context)
 {
     Q_UNUSED(plan);
-    context.setCancelHook([connection = m_connection] { connection->interrupt(); });
+    context.setCancelHook(m_connection->interrupter());
     measure(context, false);
     const bool ok = exportKeys(context) && purge(context);
     context.setCancelHook({});
@@ -298,9 +298,12 @@ PulumiPurgeOperation::PhaseResult PulumiPurgeOperation::runPhase(
     for (int i = 0; i < m_lanes; ++i)
         lanes->connections.push_back(std::make_unique<DatabaseConnection>(m_target));
     // Cancel kills the statements in flight on every lane (KILL QUERY from a second connection).
-    context.setCancelHook([lanes] {
-        for (const auto& connection : lanes->connections)
-            connection->interrupt();
+    QList<std::function<void()>> interrupters;
+    for (const auto& connection : lanes->connections)
+        interrupters << connection->interrupter();
+    context.setCancelHook([interrupters] {
+        for (const auto& interrupt : interrupters)
+            interrupt();
     });
     lanes->context = &context;
     lanes->phase = phase;
@@ -364,7 +367,7 @@ PulumiPurgeOperation::PhaseResult PulumiPurgeOperation::runPhase(
     }
     for (std::thread& t : threads)
         t.join();
-    context.setCancelHook([connection = m_connection] { connection->interrupt(); });
+    context.setCancelHook(m_connection->interrupter());
     lanes->context = nullptr;
     done.failure = lanes->failure;
     if (done.failure.isEmpty() && !context.cancelled() && done.processed != stacks.size())

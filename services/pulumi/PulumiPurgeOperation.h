@@ -71,8 +71,8 @@ private:
     int m_batchSize;
     int m_lanes;
     std::atomic_int m_throttleMs = 0;
-    // The runner thread's: plan, key export, counts. Shared with the cancel hook, which may outlive the run.
-    std::shared_ptr<DatabaseConnection> m_connection;
+    // The runner thread's: plan, key export, counts. The cancel hook holds its interrupter, never the connection.
+    std::unique_ptr<DatabaseConnection> m_connection;
     QList<PlannedStack> m_planned; // the confirmed plan's stacks, in primary-key order
     double m_rowsPerStack[2] = { 0, 0 }; // the plan's rows over its stacks, per phase, for rows/s
     QStringList m_tables; // every table of the schema, for exact counts

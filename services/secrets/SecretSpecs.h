@@ -5,10 +5,7 @@
 
 namespace opsdeck::SecretSpecs {
 
-// The key passphrase or password a host's SSH auth uses: opsdeck/ssh/<host>/<user>.
-SecretSpec forHost(const Host& host);
-// True when connecting to the host needs a secret (password auth, or an encrypted key).
-bool hostNeedsSecret(const Host& host);
+// A host's SSH secret is in ssh/SshSecretSpecs: telling whether a key needs a passphrase takes libssh.
 
 // A database password: opsdeck/db/<database>/<user>. Only databases that name a passwordEnv use one; the
 // others authenticate without a password (packit-infra trusts the host's loopback).

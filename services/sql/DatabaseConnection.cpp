@@ -1,8 +1,10 @@
 #include "sql/DatabaseConnection.h"
 
 #include "core/Logging.h"
+#include "ssh/HostConnection.h"
 #include "ssh/SshSession.h"
 
+#include <QMutex>
 #include <QMutexLocker>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -11,19 +13,88 @@
 
 namespace opsdeck {
 
-namespace {
-
-bool isMysql(const Database& d)
+// What interrupt() needs to reach the server from another thread, apart from the connection that owns it.
+struct DatabaseConnection::Server
 {
-    return d.kind == DatabaseKind::Mysql;
-}
+    DatabaseTarget target;
+    bool tunnelled = false;
+    QString name; // of the QSqlDatabase connection
+    QMutex mutex; // guards id and port
+    qint64 id = 0; // CONNECTION_ID() / pg_backend_pid() of the open connection
+    quint16 port = 0; // where the connection goes: the tunnel's local port or the server's
 
-} // namespace
+    bool isMysql() const { return target.database.kind == DatabaseKind::Mysql; }
+    QString describe() const
+    {
+        return target.via ? QStringLiteral("%1 via %2").arg(target.database.name, target.via->name)
+                          : target.database.name;
+    }
+
+    QSqlDatabase connect(const QString& connectionName, quint16 toPort) const
+    {
+        const Database& d = target.database;
+        QSqlDatabase db
+            = QSqlDatabase::addDatabase(isMysql() ? QStringLiteral("QMYSQL") : QStringLiteral("QPSQL"), connectionName);
+        // Through a tunnel the server is our loopback end of it; a direct socket is used as is.
+        db.setHostName(tunnelled || d.socket.isEmpty() ? QStringLiteral("127.0.0.1") : d.address);
+        db.setPort(toPort);
+        db.setDatabaseName(d.database);
+        db.setUserName(d.user);
+        db.setPassword(target.password);
+        if (isMysql())
+            db.setConnectOptions(QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=15")
+                + (!tunnelled && !d.socket.isEmpty() ? QStringLiteral(";UNIX_SOCKET=") + d.socket : QString()));
+        else
+            db.setConnectOptions(QStringLiteral("connect_timeout=15"));
+        return db;
+    }
+
+    void interrupt()
+    {
+        qint64 serverId = 0;
+        quint16 serverPort = 0;
+        {
+            QMutexLocker lock(&mutex);
+            serverId = id;
+            serverPort = port;
+        }
+        if (serverId <= 0 || serverPort == 0)
+            return;
+        // A statement blocks its own connection, so the kill goes through a second one (the same tunnel).
+        const QString killName
+            = name + QStringLiteral("-kill-") + QString::number(reinterpret_cast<quintptr>(QThread::currentThreadId()));
+        {
+            QSqlDatabase db = connect(killName, serverPort);
+            if (db.open()) {
+                QSqlQuery kill(db);
+                const bool ok = isMysql() ? kill.exec(QStringLiteral("KILL QUERY %1").arg(serverId))
+                                          : (kill.prepare(QStringLiteral("SELECT pg_cancel_backend(?)")),
+                                              kill.addBindValue(serverId), kill.exec());
+                if (!ok)
+                    qCWarning(lcSql) << "stopping the statement on" << describe()
+                                     << "failed:" << kill.lastError().text();
+            } else {
+                qCWarning(lcSql) << "cannot reach" << describe() << "to stop its statement:" << db.lastError().text();
+            }
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(killName);
+    }
+};
 
 DatabaseConnection::DatabaseConnection(DatabaseTarget target)
-    : m_target(std::move(target))
-    , m_name(QStringLiteral("db-") + QUuid::createUuid().toString(QUuid::WithoutBraces))
+    : DatabaseConnection(std::move(target), nullptr)
 {
+}
+
+DatabaseConnection::DatabaseConnection(DatabaseTarget target, HostConnection* host)
+    : m_target(std::move(target))
+    , m_host(host)
+    , m_server(std::make_shared<Server>())
+{
+    m_server->target = m_target;
+    m_server->tunnelled = m_host || m_target.via;
+    m_server->name = QStringLiteral("db-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
 }
 
 DatabaseConnection::~DatabaseConnection()
@@ -33,59 +104,41 @@ DatabaseConnection::~DatabaseConnection()
 
 QString DatabaseConnection::describe() const
 {
-    return m_target.via ? QStringLiteral("%1 via %2").arg(m_target.database.name, m_target.via->name)
-                        : m_target.database.name;
-}
-
-QSqlDatabase DatabaseConnection::connect(const QString& name, quint16 port) const
-{
-    const Database& d = m_target.database;
-    QSqlDatabase db = QSqlDatabase::addDatabase(isMysql(d) ? QStringLiteral("QMYSQL") : QStringLiteral("QPSQL"), name);
-    // Through a tunnel the server is our loopback end of it; a direct socket is used as is.
-    db.setHostName(m_target.via || d.socket.isEmpty() ? QStringLiteral("127.0.0.1") : d.address);
-    db.setPort(port);
-    db.setDatabaseName(d.database);
-    db.setUserName(d.user);
-    db.setPassword(m_target.password);
-    if (isMysql(d))
-        db.setConnectOptions(QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=15")
-            + (!m_target.via && !d.socket.isEmpty() ? QStringLiteral(";UNIX_SOCKET=") + d.socket : QString()));
-    else
-        db.setConnectOptions(QStringLiteral("connect_timeout=15"));
-    return db;
+    return m_server->describe();
 }
 
 bool DatabaseConnection::openTunnel(QString* error)
 {
-    if (!m_target.via) {
-        QMutexLocker lock(&m_mutex);
-        m_port = m_target.database.port;
+    if (!m_server->tunnelled) {
+        QMutexLocker lock(&m_server->mutex);
+        m_server->port = m_target.database.port;
         return true;
     }
-    if (!m_session) {
-        m_session = std::make_unique<SshSession>(SshTarget::fromHost(*m_target.via));
-        m_session->setSecret(m_target.sshSecret);
+    if (!m_host) {
+        m_ownHost = std::make_unique<HostConnection>(*m_target.via, m_target.sshSecret);
+        m_host = m_ownHost.get();
     }
     if (!m_tunnel) {
         const Database& d = m_target.database;
         QString tunnelError;
-        m_tunnel.reset(d.socket.isEmpty() ? m_session->openTcpTunnel(d.address, d.port, &tunnelError)
-                                          : m_session->openUnixTunnel(d.socket, &tunnelError));
+        m_tunnel = d.socket.isEmpty() ? m_host->openTcpTunnel(d.address, d.port, &tunnelError)
+                                      : m_host->openUnixTunnel(d.socket, &tunnelError);
         if (!m_tunnel) {
             *error = QStringLiteral("cannot open the SSH tunnel to %1: %2").arg(describe(), tunnelError);
             return false;
         }
     }
-    QMutexLocker lock(&m_mutex);
-    m_port = m_tunnel->localPort();
+    QMutexLocker lock(&m_server->mutex);
+    m_server->port = m_tunnel->localPort();
     return true;
 }
 
 bool DatabaseConnection::open(QString* error)
 {
-    if (QSqlDatabase::contains(m_name)) {
+    const QString& name = m_server->name;
+    if (QSqlDatabase::contains(name)) {
         {
-            QSqlDatabase db = QSqlDatabase::database(m_name, false);
+            QSqlDatabase db = QSqlDatabase::database(name, false);
             QSqlQuery ping(db);
             if (db.isOpen() && ping.exec(QStringLiteral("SELECT 1")))
                 return true;
@@ -98,70 +151,50 @@ bool DatabaseConnection::open(QString* error)
     }
     if (!openTunnel(error))
         return false;
-    QSqlDatabase db = connect(m_name, m_port);
+    QSqlDatabase db = m_server->connect(name, m_server->port);
     if (!db.open()) {
         const QString why
-            = m_session && m_session->lastError().isError() ? m_session->lastError().message : db.lastError().text();
+            = m_host && m_host->lastError().isError() ? m_host->lastError().message : db.lastError().text();
         *error = QStringLiteral("cannot open database %1: %2").arg(describe(), why);
         db = QSqlDatabase(); // nothing may hold the connection when reset() removes it
         reset();
         return false;
     }
     QSqlQuery id(db);
-    if (id.exec(isMysql(m_target.database) ? QStringLiteral("SELECT CONNECTION_ID()")
-                                           : QStringLiteral("SELECT pg_backend_pid()"))
+    if (id.exec(
+            m_server->isMysql() ? QStringLiteral("SELECT CONNECTION_ID()") : QStringLiteral("SELECT pg_backend_pid()"))
         && id.next()) {
-        QMutexLocker lock(&m_mutex);
-        m_serverId = id.value(0).toLongLong();
+        QMutexLocker lock(&m_server->mutex);
+        m_server->id = id.value(0).toLongLong();
     }
     return true;
 }
 
 QSqlDatabase DatabaseConnection::database() const
 {
-    return QSqlDatabase::database(m_name, false);
+    return QSqlDatabase::database(m_server->name, false);
 }
 
 void DatabaseConnection::reset()
 {
-    if (QSqlDatabase::contains(m_name)) {
-        QSqlDatabase::database(m_name, false).close();
-        QSqlDatabase::removeDatabase(m_name);
+    if (QSqlDatabase::contains(m_server->name)) {
+        QSqlDatabase::database(m_server->name, false).close();
+        QSqlDatabase::removeDatabase(m_server->name);
     }
     m_tunnel.reset();
-    QMutexLocker lock(&m_mutex);
-    m_serverId = 0;
+    QMutexLocker lock(&m_server->mutex);
+    m_server->id = 0;
+    m_server->port = 0;
 }
 
 void DatabaseConnection::interrupt()
 {
-    qint64 serverId = 0;
-    quint16 port = 0;
-    {
-        QMutexLocker lock(&m_mutex);
-        serverId = m_serverId;
-        port = m_port;
-    }
-    if (serverId <= 0 || port == 0)
-        return;
-    // A statement blocks its own connection, so the kill goes through a second one (the same tunnel).
-    const QString name
-        = m_name + QStringLiteral("-kill-") + QString::number(reinterpret_cast<quintptr>(QThread::currentThreadId()));
-    {
-        QSqlDatabase db = connect(name, port);
-        if (db.open()) {
-            QSqlQuery kill(db);
-            const bool ok = isMysql(m_target.database) ? kill.exec(QStringLiteral("KILL QUERY %1").arg(serverId))
-                                                       : (kill.prepare(QStringLiteral("SELECT pg_cancel_backend(?)")),
-                                                           kill.addBindValue(serverId), kill.exec());
-            if (!ok)
-                qCWarning(lcSql) << "stopping the statement on" << describe() << "failed:" << kill.lastError().text();
-        } else {
-            qCWarning(lcSql) << "cannot reach" << describe() << "to stop its statement:" << db.lastError().text();
-        }
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(name);
+    m_server->interrupt();
+}
+
+std::function<void()> DatabaseConnection::interrupter() const
+{
+    return [server = m_server] { server->interrupt(); };
 }
 
 } // namespace opsdeck

@@ -2,15 +2,15 @@
 
 #include "sql/DatabaseTarget.h"
 
-#include <QMutex>
 #include <QSqlDatabase>
 
+#include <functional>
 #include <memory>
 #include <utility>
 
 namespace opsdeck {
 
-class SshSession;
+class HostConnection;
 class SshTunnel;
 
 // A worker thread's own connection to a database of the inventory: through an SSH tunnel on its via host when
@@ -19,8 +19,14 @@ class SshTunnel;
 class DatabaseConnection
 {
 public:
+    // Tunnels through a HostConnection of its own to target.via (made on the first open()), or connects directly.
     explicit DatabaseConnection(DatabaseTarget target);
+    // Tunnels through `host` (not owned; it must outlive this connection), which then also runs the caller's
+    // commands: one SSH session for both.
+    DatabaseConnection(DatabaseTarget target, HostConnection* host);
     ~DatabaseConnection();
+    DatabaseConnection(const DatabaseConnection&) = delete;
+    DatabaseConnection& operator=(const DatabaseConnection&) = delete;
 
     const DatabaseTarget& target() const { return m_target; }
     // Opens (once; again after the server or the tunnel went away) and returns whether it is open.
@@ -35,22 +41,24 @@ public:
     // Thread-safe: stops the statement in flight from a second connection (MySQL KILL QUERY, PostgreSQL
     // pg_cancel_backend). The statement then fails with an "interrupted" error.
     void interrupt();
+    // interrupt() for a cancel hook, which may run after the step that installed it returned: once this connection
+    // is closed, calling it does nothing.
+    std::function<void()> interrupter() const;
 
     // "pulumi via bastion": for messages.
     QString describe() const;
 
 private:
-    QSqlDatabase connect(const QString& name, quint16 port) const;
+    struct Server;
+
     bool openTunnel(QString* error);
 
     DatabaseTarget m_target;
-    std::unique_ptr<SshSession> m_session;
+    std::unique_ptr<HostConnection> m_ownHost; // made by open() when no host was given and the database has a via
+    HostConnection* m_host = nullptr; // the tunnel's host: given, or m_ownHost; null when direct
     std::unique_ptr<SshTunnel> m_tunnel;
-    QString m_name;
     QString m_reconnectReason;
-    mutable QMutex m_mutex; // guards m_serverId and m_port for interrupt()
-    qint64 m_serverId = 0; // CONNECTION_ID() / pg_backend_pid() of the open connection
-    quint16 m_port = 0; // where the connection goes: the tunnel's local port or the server's
+    std::shared_ptr<Server> m_server; // where the open connection goes; shared with interrupters
 };
 
 } // namespace opsdeck

@@ -1,7 +1,9 @@
 #include "sql/DatabaseTarget.h"
 
 #include "secrets/CredentialStore.h"
+#include "secrets/SecretResolver.h"
 #include "secrets/SecretSpecs.h"
+#include "ssh/SshSecretSpecs.h"
 
 namespace opsdeck {
 
@@ -30,33 +32,26 @@ void resolveDatabaseSecrets(CredentialStore* store,
     QObject* context,
     std::function<void(std::optional<DatabaseTarget>, const QString& error)> done)
 {
-    const auto password = [store, context, done](DatabaseTarget resolved) {
-        if (!SecretSpecs::databaseNeedsSecret(resolved.database)) {
-            done(resolved, {});
-            return;
-        }
-        store->lookup(
-            SecretSpecs::forDatabase(resolved.database), context, [resolved, done](const SecretResult& result) mutable {
-                if (!result.ok) {
-                    done(std::nullopt, result.error);
-                    return;
-                }
-                resolved.password = result.secret;
-                done(resolved, {});
-            });
-    };
-    if (!target.via || !SecretSpecs::hostNeedsSecret(*target.via)) {
-        password(std::move(target));
-        return;
+    QList<SecretSpec> specs;
+    QList<QString DatabaseTarget::*> fields; // where each spec's secret goes
+    if (target.via && SshSecretSpecs::hostNeedsSecret(*target.via)) {
+        specs << SshSecretSpecs::forHost(*target.via);
+        fields << &DatabaseTarget::sshSecret;
     }
-    store->lookup(
-        SecretSpecs::forHost(*target.via), context, [target, password, done](const SecretResult& result) mutable {
-            if (!result.ok) {
-                done(std::nullopt, result.error);
+    if (SecretSpecs::databaseNeedsSecret(target.database)) {
+        specs << SecretSpecs::forDatabase(target.database);
+        fields << &DatabaseTarget::password;
+    }
+    SecretResolver::resolve(store, specs, context,
+        [target = std::move(target), fields, done = std::move(done)](
+            const QStringList& secrets, const QString& error) mutable {
+            if (!error.isEmpty()) {
+                done(std::nullopt, error);
                 return;
             }
-            target.sshSecret = result.secret;
-            password(std::move(target));
+            for (qsizetype i = 0; i < fields.size(); ++i)
+                target.*fields[i] = secrets[i];
+            done(target, {});
         });
 }
 

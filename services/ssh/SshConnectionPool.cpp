@@ -2,7 +2,8 @@
 
 #include "core/Logging.h"
 #include "secrets/CredentialStore.h"
-#include "secrets/SecretSpecs.h"
+#include "secrets/SecretResolver.h"
+#include "ssh/SshSecretSpecs.h"
 
 namespace opsdeck {
 
@@ -47,17 +48,17 @@ void SshConnectionPool::prepare(
         return;
     }
     const Host* host = m_inventory.host(hostName);
-    if (m_secretSet.value(hostName) || !SecretSpecs::hostNeedsSecret(*host)) {
+    if (m_secretSet.value(hostName) || !SshSecretSpecs::hostNeedsSecret(*host)) {
         done(ready, {});
         return;
     }
-    m_credentials->lookup(
-        SecretSpecs::forHost(*host), context, [this, hostName, ready, done](const SecretResult& result) {
-            if (!result.ok) {
-                done(nullptr, { SshError::Kind::SecretRequired, result.error });
+    SecretResolver::resolve(m_credentials, { SshSecretSpecs::forHost(*host) }, context,
+        [this, hostName, ready, done](const QStringList& secrets, const QString& error) {
+            if (!error.isEmpty()) {
+                done(nullptr, { SshError::Kind::SecretRequired, error });
                 return;
             }
-            ready->setSecret(result.secret);
+            ready->setSecret(secrets.first());
             m_secretSet.insert(hostName, true);
             done(ready, {});
         });
@@ -76,7 +77,7 @@ void SshConnectionPool::rejectSecret(const QString& hostName)
     if (!host)
         return;
     m_secretSet.remove(hostName);
-    m_credentials->invalidate(SecretSpecs::forHost(*host));
+    m_credentials->invalidate(SshSecretSpecs::forHost(*host));
     qCInfo(lcSsh) << "forgot the secret for" << hostName << "after it was refused";
 }
 

@@ -11,7 +11,7 @@
 #include "config/InventoryLoader.h"
 #include "packit/PackitTarget.h"
 #include "packit/PackitWorker.h"
-#include "secrets/SecretSpecs.h"
+#include "ssh/SshSecretSpecs.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -314,7 +314,7 @@ int main(int argc, char** argv)
     }
     // No prompts: the sandbox's database password comes from the variable the inventory names (DIR/env).
     const QProcessEnvironment environment = sandbox.environment();
-    if (SecretSpecs::hostNeedsSecret(target->host)) {
+    if (SshSecretSpecs::hostNeedsSecret(target->host)) {
         qCritical().noquote() << "host" << hostName << "needs a secret; the benchmark expects key auth";
         return 2;
     }
