@@ -7,6 +7,7 @@
 #include "PulumiStackModel.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
+#include "Systems.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -60,7 +61,7 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
         return QJsonObject();
     };
 
-    MainWindow window(m_sandbox.inventoryPath());
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
     auto* pane = qobject_cast<PulumiPane*>(window.pane(u"Pulumi"_s));
     QVERIFY(pane);
     QSignalSpy loaded(pane, &PulumiPane::organizationsLoaded);
