@@ -2,6 +2,7 @@
 // SELECT SLEEP(60) on a second connection is planned, killed, journaled and reported; a wrong confirmation and a
 // process that is gone touch nothing; and a process that runs another statement since the plan is left alone.
 #include "Sandbox.h"
+#include "SqlSleeper.h"
 
 #include "config/InventoryLoader.h"
 #include "pulumi/PulumiKillQueryOperation.h"
@@ -21,53 +22,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <atomic>
-#include <thread>
-
 using namespace Qt::StringLiterals;
 using namespace opsdeck;
 using namespace opsdeck::test;
-
-namespace {
-
-// A second session that runs long statements one after another on a thread of its own, as a stuck client would.
-class Sleeper
-{
-public:
-    Sleeper(const Sandbox::Server& server, const QStringList& statements)
-    {
-        m_thread = std::thread([this, server, statements] {
-            const QString name = u"sleeper-%1"_s.arg(reinterpret_cast<quintptr>(this));
-            {
-                QSqlDatabase db = QSqlDatabase::addDatabase(u"QMYSQL"_s, name);
-                db.setHostName(server.host);
-                db.setPort(server.port);
-                db.setUserName(server.user);
-                db.setPassword(server.password);
-                db.setDatabaseName(u"pulumi"_s);
-                QSqlQuery query(db);
-                if (db.open() && query.exec(u"SELECT CONNECTION_ID()"_s) && query.next()) {
-                    m_id = query.value(0).toLongLong();
-                    for (const QString& statement : statements)
-                        query.exec(statement); // a killed statement returns at once; the next one starts
-                }
-            }
-            QSqlDatabase::removeDatabase(name);
-            m_done = true;
-        });
-    }
-    ~Sleeper() { m_thread.join(); }
-
-    qint64 id() const { return m_id; }
-    bool done() const { return m_done; }
-
-private:
-    std::thread m_thread;
-    std::atomic<qint64> m_id = 0;
-    std::atomic_bool m_done = false;
-};
-
-} // namespace
 
 class TestPulumiKillQuery : public QObject
 {
@@ -86,7 +43,7 @@ private:
     // The statement the check connection sees process `id` run; empty once it runs none (or is gone).
     QString statementOf(qint64 id);
     // Waits until `sleeper` runs `statement`.
-    bool waitForStatement(const Sleeper& sleeper, const QString& statement);
+    bool waitForStatement(const SqlSleeper& sleeper, const QString& statement);
     void killOnCheck(qint64 id);
 
     Sandbox m_sandbox;
@@ -120,7 +77,7 @@ QString TestPulumiKillQuery::statementOf(qint64 id)
     return query.exec() && query.next() ? query.value(0).toString() : QString();
 }
 
-bool TestPulumiKillQuery::waitForStatement(const Sleeper& sleeper, const QString& statement)
+bool TestPulumiKillQuery::waitForStatement(const SqlSleeper& sleeper, const QString& statement)
 {
     QDeadlineTimer deadline(10000);
     while (!deadline.hasExpired()) {
@@ -139,7 +96,7 @@ void TestPulumiKillQuery::killOnCheck(qint64 id)
 void TestPulumiKillQuery::killsTheRunningStatement()
 {
     const QString statement = u"SELECT SLEEP(60), 'opsdeck-kill-1'"_s;
-    Sleeper sleeper(m_sandbox.mariadb(), { statement });
+    SqlSleeper sleeper(m_sandbox.mariadb(), { statement });
     QVERIFY(waitForStatement(sleeper, statement));
     const QString id = QString::number(sleeper.id());
 
@@ -187,7 +144,7 @@ void TestPulumiKillQuery::killsTheRunningStatement()
 void TestPulumiKillQuery::wrongConfirmationTouchesNothing()
 {
     const QString statement = u"SELECT SLEEP(60), 'opsdeck-kill-2'"_s;
-    Sleeper sleeper(m_sandbox.mariadb(), { statement });
+    SqlSleeper sleeper(m_sandbox.mariadb(), { statement });
     QVERIFY(waitForStatement(sleeper, statement));
     const QString id = QString::number(sleeper.id());
 
@@ -212,7 +169,7 @@ void TestPulumiKillQuery::badOrGoneProcessFailsClearly()
     // A session that has ended: its id is not reused while the server runs.
     qint64 gone = 0;
     {
-        Sleeper ended(m_sandbox.mariadb(), {});
+        SqlSleeper ended(m_sandbox.mariadb(), {});
         QTRY_VERIFY_WITH_TIMEOUT(ended.done(), 10000);
         gone = ended.id();
     }
@@ -232,7 +189,7 @@ void TestPulumiKillQuery::anotherStatementSinceThePlanIsLeftAlone()
 {
     const QString first = u"SELECT SLEEP(60), 'opsdeck-kill-3a'"_s;
     const QString second = u"SELECT SLEEP(60), 'opsdeck-kill-3b'"_s;
-    Sleeper sleeper(m_sandbox.mariadb(), { first, second });
+    SqlSleeper sleeper(m_sandbox.mariadb(), { first, second });
     QVERIFY(waitForStatement(sleeper, first));
 
     const QProcessEnvironment environment = m_sandbox.environment();
