@@ -356,9 +356,17 @@ void PulumiPane::killSelectedQuery()
     OperationLauncher::Launch launch;
     launch.target = m_target->database.name;
     launch.action = tr("the kill of process %1's query").arg(id);
-    launch.wording = [id](const Plan&, QString* title, QString* text) {
+    launch.wording = [id](const Plan& plan, QString* title, QString* text) {
+        // What is killed is the statement: it leads, whole up to a length a dialog can show.
+        constexpr int kShown = 400;
+        const QString statement = plan.parameters.value(QStringLiteral("statement")).toString().simplified();
         *title = tr("Kill the query of process %1?").arg(id);
-        *text = tr("Its statement stops at once and rolls back; the session stays connected.");
+        *text = tr("Process %1 (user %2, database %3) runs:\n%4\n\nIts statement stops at once and rolls back; the "
+                   "session stays connected.")
+                    .arg(id)
+                    .arg(plan.parameters.value(QStringLiteral("user")).toString(),
+                        plan.parameters.value(QStringLiteral("schema")).toString(),
+                        statement.size() > kShown ? statement.left(kShown) + QStringLiteral("…") : statement);
     };
     launch.failed = [this](const QString&) { refreshProcesses(); };
     m_launcher->launch(std::make_unique<PulumiKillQueryOperation>(*m_target, id), launch);

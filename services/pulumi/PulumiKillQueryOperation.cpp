@@ -96,8 +96,8 @@ bool PulumiKillQueryOperation::makePlan(Plan* plan, QString* error)
                                field(*process, "command"))
                            .arg(process->value(QStringLiteral("time")).toInteger())
                            .arg(field(*process, "state"), statement);
-    plan->warnings << QStringLiteral("The statement rolls back: what it changed so far is undone; a purge batch it "
-                                     "belongs to is retried or reported by its own run.");
+    plan->warnings << QStringLiteral("The statement rolls back: what it changed so far is undone, and its client is "
+                                     "told it was interrupted.");
     return true;
 }
 
