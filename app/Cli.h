@@ -1,10 +1,28 @@
 #pragma once
 
+#include <QList>
 #include <QStringList>
+
+#include <functional>
 
 namespace opsdeck {
 
-// The headless front: `opsdeck <subcommand> ...`. It drives the same services as the GUI.
+// One subcommand: the words that name it ({"plan", "packit-wipe"}) and what runs it (given every argument).
+struct CliCommand
+{
+    QStringList words;
+    std::function<int(const QStringList&)> handler;
+};
+
+// A system's part of the CLI: its subcommands and its lines of `opsdeck help`.
+struct CliModule
+{
+    QList<CliCommand> commands;
+    QString usage;
+};
+
+// The headless front: `opsdeck <subcommand> ...`. It drives the same services as the GUI. Its own subcommands
+// (check, hosts, journal, report) come with it; each system's come from the modules it is given (app/Systems.cpp).
 // Exit codes for every subcommand: 0 success, 1 failure, 2 invalid input or usage, 3 refused by a safety rule.
 class Cli
 {
@@ -17,9 +35,9 @@ public:
         Refused = 3
     };
 
-    static bool isSubcommand(const QString& argument);
+    static bool isSubcommand(const QString& argument, const QList<CliModule>& systems);
     // Runs inside an existing QCoreApplication; arguments[0] is the program name.
-    static int run(const QStringList& arguments);
+    static int run(const QStringList& arguments, const QList<CliModule>& systems);
 };
 
 } // namespace opsdeck

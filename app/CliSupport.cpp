@@ -29,34 +29,48 @@ QTextStream& err()
     return stream;
 }
 
+namespace {
+
+QList<CliModule>& usageSystems()
+{
+    static QList<CliModule> systems;
+    return systems;
+}
+
+QString runsUsage()
+{
+    return QStringLiteral("       opsdeck journal list [--json] | opsdeck journal verify\n"
+                          "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n");
+}
+
+} // namespace
+
+void setUsageSystems(const QList<CliModule>& systems)
+{
+    usageSystems() = systems;
+}
+
 QString usageText()
 {
-    return QStringLiteral(
-        "usage: opsdeck [--inventory FILE]                      open the console\n"
-        "       opsdeck check                                   validate the inventory\n"
-        "       opsdeck hosts [--json] [--accept-host-key SHA256:...]\n"
-        "                                                       connect to every host and report\n"
-        "       opsdeck packit instances --host H [--json]      instances, unit states and counts\n"
-        "       opsdeck packit packets --host H --instance I [--json]\n"
-        "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
-        "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--report FILE]\n"
-        "       opsdeck journal list [--json] | opsdeck journal verify\n"
-        "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n"
-        "       opsdeck pulumi orgs [--database D] [--json]     organisations and their soft-deleted stacks\n"
-        "       opsdeck plan pulumi-purge --orgs A,B [--keep S1,S2] [--database D] [--json]\n"
-        "       opsdeck run pulumi-purge --orgs A,B --confirm A,B [--keep S1,S2] [--batch N] [--throttle MS]\n"
-        "                                [--report FILE]\n"
-        "                                (run again after an interruption: it finishes what is left)\n"
-        "       opsdeck deploy matrix [--json]                  the commit each machine runs against the branch\n"
-        "       opsdeck deploy pull [--json]                    the open update pull request\n"
-        "       opsdeck deploy update [--input NAME=VALUE]... [--plan] --confirm REPO [--report FILE]\n"
-        "       opsdeck deploy run --machine M --ref REF [--plan] --confirm M [--report FILE]\n"
-        "       opsdeck deploy checks [--machine M] --revision SHA [--report FILE]\n"
-        "       opsdeck deploy merge --pr N --head SHA [--staging-revision SHA] [--checked TEXT]... [--plan]\n"
-        "                            --confirm N [--report FILE]\n"
-        "       opsdeck deploy all [--plan] --confirm REPO [--report FILE]\n"
-        "Every subcommand takes --inventory FILE (default $OPSDECK_INVENTORY, else ~/.config/opsdeck/inventory.yaml).\n"
-        "Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 refused by a safety rule.\n");
+    QString text
+        = QStringLiteral("usage: opsdeck [--inventory FILE]                      open the console\n"
+                         "       opsdeck check                                   validate the inventory\n"
+                         "       opsdeck hosts [--json] [--accept-host-key SHA256:...]\n"
+                         "                                                       connect to every host and report\n");
+    const QList<CliModule>& systems = usageSystems();
+    for (qsizetype i = 0; i < systems.size(); ++i) {
+        text += systems[i].usage;
+        // The journal's and the reports' lines have followed the first system's (Packit's) since its wipe was the
+        // only operation; they stay there so that the help reads as it always has.
+        if (i == 0)
+            text += runsUsage();
+    }
+    if (systems.isEmpty())
+        text += runsUsage();
+    return text
+        + QStringLiteral("Every subcommand takes --inventory FILE (default $OPSDECK_INVENTORY, else "
+                         "~/.config/opsdeck/inventory.yaml).\n"
+                         "Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 refused by a safety rule.\n");
 }
 
 void printJson(const QJsonValue& value)

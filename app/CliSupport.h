@@ -24,7 +24,9 @@ namespace opsdeck::cli {
 
 QTextStream& out();
 QTextStream& err();
+// The usage text, with the lines of the systems Cli::run was given (setUsageSystems).
 QString usageText();
+void setUsageSystems(const QList<CliModule>& systems);
 void printJson(const QJsonValue& value);
 void printTable(const QStringList& headers, const QList<QStringList>& rows);
 QString journalPath(const Inventory& inventory);

@@ -279,4 +279,26 @@ int runDeployAll(const QStringList& arguments)
         QStringLiteral("the repository's name"));
 }
 
+CliModule deployCli()
+{
+    return { {
+                 { { QStringLiteral("deploy"), QStringLiteral("matrix") }, runDeployMatrix },
+                 { { QStringLiteral("deploy"), QStringLiteral("pull") }, runDeployPull },
+                 { { QStringLiteral("deploy"), QStringLiteral("update") }, runDeployUpdate },
+                 { { QStringLiteral("deploy"), QStringLiteral("run") }, runDeployRun },
+                 { { QStringLiteral("deploy"), QStringLiteral("checks") }, runDeployChecks },
+                 { { QStringLiteral("deploy"), QStringLiteral("merge") }, runDeployMerge },
+                 { { QStringLiteral("deploy"), QStringLiteral("all") }, runDeployAll },
+             },
+        QStringLiteral(
+            "       opsdeck deploy matrix [--json]                  the commit each machine runs against the branch\n"
+            "       opsdeck deploy pull [--json]                    the open update pull request\n"
+            "       opsdeck deploy update [--input NAME=VALUE]... [--plan] --confirm REPO [--report FILE]\n"
+            "       opsdeck deploy run --machine M --ref REF [--plan] --confirm M [--report FILE]\n"
+            "       opsdeck deploy checks [--machine M] --revision SHA [--report FILE]\n"
+            "       opsdeck deploy merge --pr N --head SHA [--staging-revision SHA] [--checked TEXT]... [--plan]\n"
+            "                            --confirm N [--report FILE]\n"
+            "       opsdeck deploy all [--plan] --confirm REPO [--report FILE]\n") };
+}
+
 } // namespace opsdeck::cli

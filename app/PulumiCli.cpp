@@ -1,6 +1,7 @@
 #include "PulumiCli.h"
 
 #include "CliSupport.h"
+#include "pulumi/PulumiKillQueryOperation.h"
 #include "pulumi/PulumiPurgeOperation.h"
 #include "pulumi/PulumiPurgePlan.h"
 #include "pulumi/PulumiQueries.h"
@@ -24,13 +25,13 @@ void addDatabaseOption(Invocation& call)
         QStringLiteral("NAME"));
 }
 
-// The Pulumi database with its secrets, connected; prints the problem and sets *exitCode when it cannot.
-std::unique_ptr<DatabaseConnection> pulumiConnection(const Invocation& call, int* exitCode)
+// The Pulumi database with its secrets; prints the problem and sets *exitCode when it cannot.
+std::optional<DatabaseTarget> pulumiTarget(const Invocation& call, int* exitCode)
 {
     *exitCode = Cli::Usage;
     const auto inventory = call.inventory();
     if (!inventory)
-        return nullptr;
+        return std::nullopt;
     QString name = call.value(QStringLiteral("database"));
     if (name.isEmpty()) {
         QStringList mysql;
@@ -41,7 +42,7 @@ std::unique_ptr<DatabaseConnection> pulumiConnection(const Invocation& call, int
         if (mysql.size() != 1) {
             err() << "opsdeck: --database is required: the inventory has "
                   << (mysql.isEmpty() ? QStringLiteral("no mysql database") : mysql.join(QStringLiteral(", "))) << "\n";
-            return nullptr;
+            return std::nullopt;
         }
         name = mysql.front();
     }
@@ -50,25 +51,55 @@ std::unique_ptr<DatabaseConnection> pulumiConnection(const Invocation& call, int
     if (!target || target->database.kind != DatabaseKind::Mysql) {
         err() << "opsdeck: --database: " << (target ? QStringLiteral("%1 is not a mysql database").arg(name) : error)
               << "\n";
-        return nullptr;
+        return std::nullopt;
     }
     auto [resolved, why]
         = awaitSecrets<std::optional<DatabaseTarget>>([&](CredentialStore* store, QObject* context, auto done) {
               resolveDatabaseSecrets(store, *target, context, done);
           });
-    error = why;
     *exitCode = Cli::Failure;
     if (!resolved) {
-        err() << "opsdeck: " << error << "\n";
-        return nullptr;
-    }
-    auto connection = std::make_unique<DatabaseConnection>(*resolved);
-    if (!connection->open(&error)) {
-        err() << "opsdeck: " << error << "\n";
-        return nullptr;
+        err() << "opsdeck: " << why << "\n";
+        return std::nullopt;
     }
     *exitCode = Cli::Success;
+    return resolved;
+}
+
+// The Pulumi database with its secrets, connected; prints the problem and sets *exitCode when it cannot.
+std::unique_ptr<DatabaseConnection> pulumiConnection(const Invocation& call, int* exitCode)
+{
+    const auto target = pulumiTarget(call, exitCode);
+    if (!target)
+        return nullptr;
+    auto connection = std::make_unique<DatabaseConnection>(*target);
+    QString error;
+    if (!connection->open(&error)) {
+        err() << "opsdeck: " << error << "\n";
+        *exitCode = Cli::Failure;
+        return nullptr;
+    }
     return connection;
+}
+
+void addProcessOption(Invocation& call)
+{
+    call.addValue(QStringLiteral("process"), QStringLiteral("The process id, as the process list shows it."),
+        QStringLiteral("ID"));
+}
+
+// --process as a positive integer; prints what is wrong and returns nullopt (exit 2) when it is not one.
+std::optional<qint64> processId(const Invocation& call)
+{
+    if (!call.require({ QStringLiteral("process") }))
+        return std::nullopt;
+    bool ok = false;
+    const qint64 id = call.value(QStringLiteral("process")).toLongLong(&ok);
+    if (ok && id > 0)
+        return id;
+    err() << "opsdeck: --process: \"" << call.value(QStringLiteral("process"))
+          << "\" is not a process id: use a positive integer from the process list\n";
+    return std::nullopt;
 }
 
 } // namespace
@@ -210,6 +241,71 @@ int runRunPulumiPurge(const QStringList& arguments)
     auto operation = std::make_unique<PulumiPurgeOperation>(connection->target(), scope, exportDir, *batch, *parallel);
     operation->setThrottle(*throttle);
     return runOperation(std::move(operation), *inventory, call.value(QStringLiteral("confirm")), report);
+}
+
+int runPlanPulumiKillQuery(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
+    addProcessOption(call);
+    addDatabaseOption(call);
+    if (const auto done = call.parse())
+        return *done;
+    const auto id = processId(call);
+    if (!id)
+        return Cli::Usage;
+    int exitCode = Cli::Success;
+    const auto target = pulumiTarget(call, &exitCode);
+    if (!target)
+        return exitCode;
+    planOperation(std::make_unique<PulumiKillQueryOperation>(*target, *id), *call.inventory(),
+        call.isSet(QStringLiteral("json")), &exitCode);
+    return exitCode;
+}
+
+int runRunPulumiKillQuery(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addProcessOption(call);
+    call.addValue(QStringLiteral("confirm"), QStringLiteral("The process id, typed to confirm."), QStringLiteral("ID"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
+    addDatabaseOption(call);
+    if (const auto done = call.parse())
+        return *done;
+    const auto id = processId(call);
+    if (!id)
+        return Cli::Usage;
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type the process id to confirm the kill\n";
+        return Cli::Refused;
+    }
+    int exitCode = Cli::Success;
+    const auto target = pulumiTarget(call, &exitCode);
+    if (!target)
+        return exitCode;
+    return runOperation(std::make_unique<PulumiKillQueryOperation>(*target, *id), *call.inventory(),
+        call.value(QStringLiteral("confirm")), call.value(QStringLiteral("report")));
+}
+
+CliModule pulumiCli()
+{
+    return { {
+                 { { QStringLiteral("pulumi"), QStringLiteral("orgs") }, runPulumiOrgs },
+                 { { QStringLiteral("plan"), QStringLiteral("pulumi-purge") }, runPlanPulumiPurge },
+                 { { QStringLiteral("run"), QStringLiteral("pulumi-purge") }, runRunPulumiPurge },
+                 { { QStringLiteral("plan"), QStringLiteral("pulumi-kill-query") }, runPlanPulumiKillQuery },
+                 { { QStringLiteral("run"), QStringLiteral("pulumi-kill-query") }, runRunPulumiKillQuery },
+             },
+        QStringLiteral(
+            "       opsdeck pulumi orgs [--database D] [--json]     organisations and their soft-deleted stacks\n"
+            "       opsdeck plan pulumi-purge --orgs A,B [--keep S1,S2] [--database D] [--json]\n"
+            "       opsdeck run pulumi-purge --orgs A,B --confirm A,B [--keep S1,S2] [--batch N] [--throttle MS]\n"
+            "                                [--report FILE]\n"
+            "                                (run again after an interruption: it finishes what is left)\n"
+            "       opsdeck plan pulumi-kill-query --process ID [--database D] [--json]\n"
+            "       opsdeck run pulumi-kill-query --process ID --confirm ID [--database D] [--report FILE]\n") };
 }
 
 } // namespace opsdeck::cli

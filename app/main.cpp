@@ -1,5 +1,6 @@
 #include "Cli.h"
 #include "MainWindow.h"
+#include "Systems.h"
 #include "config/InventoryLoader.h"
 
 #include <QApplication>
@@ -20,7 +21,7 @@ int main(int argc, char* argv[])
     QCoreApplication::setApplicationName(QStringLiteral("opsdeck"));
     QCoreApplication::setApplicationVersion(QStringLiteral(OPSDECK_VERSION));
 
-    if (argc > 1 && opsdeck::Cli::isSubcommand(QString::fromLocal8Bit(argv[1]))) {
+    if (argc > 1 && opsdeck::Cli::isSubcommand(QString::fromLocal8Bit(argv[1]), opsdeck::systemCommands())) {
         // The CLI shows no window, but rendering a PDF report needs a QGuiApplication: the offscreen platform
         // gives one without a display.
         qputenv("QT_QPA_PLATFORM", "offscreen");
@@ -36,7 +37,7 @@ int main(int argc, char* argv[])
         if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
             QLoggingCategory::setFilterRules(QStringLiteral("opsdeck.*.info=false\nopsdeck.*.debug=false"));
         QGuiApplication app(argc, argv);
-        return opsdeck::Cli::run(app.arguments());
+        return opsdeck::Cli::run(app.arguments(), opsdeck::systemCommands());
     }
 
     QApplication app(argc, argv);
@@ -51,7 +52,7 @@ int main(int argc, char* argv[])
             "opsdeck: unknown subcommand \"%s\"; run opsdeck help", qPrintable(parser.positionalArguments().first()));
         return opsdeck::Cli::Usage;
     }
-    opsdeck::MainWindow window(opsdeck::InventoryLoader::resolvePath(parser.value(inventory)));
+    opsdeck::MainWindow window(opsdeck::InventoryLoader::resolvePath(parser.value(inventory)), opsdeck::systemPanes());
     window.show();
     return app.exec();
 }

@@ -2,6 +2,8 @@
 
 #include "ConfirmDialog.h"
 #include "DeployMatrixModel.h"
+#include "ErrorBanner.h"
+#include "OperationLauncher.h"
 #include "RunsDock.h"
 #include "core/AsyncTask.h"
 #include "core/Logging.h"
@@ -67,7 +69,6 @@ DeployPane::DeployPane(const Inventory& inventory,
     , m_inventory(inventory)
     , m_credentials(credentials)
     , m_runs(runs)
-    , m_journalPath(journalPath)
     , m_matrix(new DeployMatrixModel(this))
     , m_sorted(new QSortFilterProxyModel(this))
     , m_view(new QTableView(this))
@@ -89,6 +90,8 @@ DeployPane::DeployPane(const Inventory& inventory,
     , m_checklist(new QListWidget(this))
     , m_merge(new QPushButton(tr("Merge…"), this))
     , m_deployAll(new QPushButton(this))
+    , m_errors(new ErrorBanner(this))
+    , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
 {
     QStringList machines;
     for (const DeployMachine& m : inventory.machines)
@@ -134,6 +137,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_summary->setObjectName(QStringLiteral("matrixSummary"));
     m_summary->setTextFormat(Qt::RichText);
     layout->addWidget(m_summary);
+    layout->addWidget(m_errors);
 
     m_sorted->setSourceModel(m_matrix);
     m_sorted->setFilterKeyColumn(-1);
@@ -409,9 +413,9 @@ void DeployPane::refreshPull()
                 if (generation != m_pullGeneration)
                     return;
                 if (!result.first) {
-                    m_pullTitle->setText(
-                        tr("<span style='color:#c62828'>Cannot read the update pull request: %1</span>")
-                            .arg(result.second.toHtmlEscaped()));
+                    m_pullTitle->setText(tr("Cannot read the update pull request."));
+                    m_errors->showProblem({ m_inventory.deploy.repository, tr("Reading the update pull request"),
+                        result.second, tr("Refresh the pull request once the cause is fixed.") });
                     return;
                 }
                 // Another commit to test: what was checked on staging, by machine and by hand, was not it.
@@ -557,36 +561,32 @@ void DeployPane::updateFlowButtons()
     m_stagingState->setText(state);
 }
 
-void DeployPane::launch(std::unique_ptr<Operation> operation, const QString& title, const QString& text)
+void DeployPane::launch(
+    std::unique_ptr<Operation> operation, const QString& action, const QString& title, const QString& text)
 {
-    auto* runner = new OperationRunner(std::move(operation), m_journalPath, this);
     const QString previous = m_summary->text();
     m_summary->setText(tr("Planning: reading live state…"));
-    connect(runner, &OperationRunner::planFailed, this, [this, runner, title, previous](const QString& error) {
-        runner->deleteLater();
-        m_summary->setText(previous);
+    OperationLauncher::Launch launch;
+    launch.target = m_inventory.deploy.repository;
+    launch.action = action;
+    launch.answered = [this, previous] { m_summary->setText(previous); };
+    launch.failed = [this](const QString& error) {
         // A token found wrong is looked up again next time (the admin may have stored a new one meanwhile).
         if (error.contains(QStringLiteral(": 401 ")))
             m_setup.reset();
-        ConfirmDialog::inform(this, tr("Cannot plan: %1").arg(title), error, {});
-    });
-    connect(runner, &OperationRunner::planned, this, [this, runner, title, text, previous](const Plan& plan) {
-        m_summary->setText(previous);
-        ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
-        request.title = title;
-        request.text = text;
-        if (!ConfirmDialog::ask(this, request)) {
-            runner->deleteLater();
-            return;
-        }
+    };
+    launch.wording = [title, text](const Plan&, QString* dialogTitle, QString* dialogText) {
+        *dialogTitle = title;
+        *dialogText = text;
+    };
+    launch.confirmed = [this](OperationRunner* runner, const Plan&) {
         // The matrix follows a deploy machine by machine.
         connect(runner, &OperationRunner::progressed, this, [this](const StepRecord& step) {
             if (step.id.startsWith(QStringLiteral("verify:")) && step.state != StepRecord::State::Running)
                 refreshMachine(step.id.section(u':', 1));
         });
-        m_runs->start(runner, plan, plan.targetName);
-    });
-    runner->plan();
+    };
+    m_launcher->launch(std::move(operation), launch);
 }
 
 void DeployPane::triggerUpdate()
@@ -596,10 +596,11 @@ void DeployPane::triggerUpdate()
             { QStringLiteral("outpack_server"), m_inputOutpack->text().trimmed() },
             { QStringLiteral("orderly-runner"), m_inputRunner->text().trimmed() } };
         if (const QString problem = UpdateWorkflowOperation::inputsError(inputs); !problem.isEmpty()) {
-            ConfirmDialog::inform(this, tr("Cannot trigger the update"), problem, {});
+            m_errors->showProblem({ m_inventory.deploy.repository, tr("Checking the update's inputs"), problem,
+                tr("Correct the inputs, then trigger the update again.") });
             return;
         }
-        launch(std::make_unique<UpdateWorkflowOperation>(*m_setup, inputs),
+        launch(std::make_unique<UpdateWorkflowOperation>(*m_setup, inputs), tr("the update workflow"),
             tr("Trigger %1 on %2?").arg(m_inventory.deploy.updateWorkflow, m_inventory.deploy.repository),
             tr("GitHub runs the update workflow; it opens (or updates) the pull request that bumps the packages."));
     });
@@ -612,6 +613,7 @@ void DeployPane::deployToStaging()
     withSetup([this] {
         const QString staging = m_inventory.deploy.staging;
         launch(std::make_unique<DeployOperation>(*m_setup, QStringList { staging }, m_pull.mergeRef()),
+            tr("the deploy of #%1 to %2").arg(m_pull.number).arg(staging),
             tr("Deploy pull request #%1 to %2?").arg(m_pull.number).arg(staging),
             tr("%1 builds and switches to the pull request's test merge (%2). Its services restart where their "
                "configuration changed.")
@@ -626,7 +628,7 @@ void DeployPane::checkStaging()
         return;
     withSetup([this, deployed] {
         launch(std::make_unique<StagingCheckOperation>(*m_setup, m_inventory.deploy.staging, deployed),
-            tr("Check %1?").arg(m_inventory.deploy.staging),
+            tr("the checks of %1").arg(m_inventory.deploy.staging), tr("Check %1?").arg(m_inventory.deploy.staging),
             tr("Reads the landing page, each instance's API and the metrics. Changes nothing."));
     });
 }
@@ -638,6 +640,7 @@ void DeployPane::mergePull()
     withSetup([this] {
         const MergePullOperation::Evidence evidence { m_stagingVerified, manualChecks(true), manualChecks(false) };
         launch(std::make_unique<MergePullOperation>(*m_setup, m_pull.number, m_pull.headSha, evidence),
+            tr("the merge of #%1").arg(m_pull.number),
             tr("Merge pull request #%1 into %2?").arg(m_pull.number).arg(m_inventory.deploy.branch),
             tr("GitHub merges exactly head %1; %2 moves, and every machine is then behind until deployed.")
                 .arg(m_pull.headSha.left(10), m_inventory.deploy.branch));
@@ -649,6 +652,7 @@ void DeployPane::deployAll()
     withSetup([this] {
         const QStringList machines = DeployOperation::deployOrder(m_inventory);
         launch(std::make_unique<DeployOperation>(*m_setup, machines, m_inventory.deploy.branch),
+            tr("the deploy of %1 to every machine").arg(m_inventory.deploy.branch),
             tr("Deploy %1 to every machine?").arg(m_inventory.deploy.branch),
             tr("In turn: %1. The run stops at the first machine that fails.").arg(machines.join(QStringLiteral(", "))));
     });
@@ -661,6 +665,7 @@ void DeployPane::deploySelected()
         return;
     withSetup([this, machine] {
         launch(std::make_unique<DeployOperation>(*m_setup, QStringList { machine }, m_inventory.deploy.branch),
+            tr("the deploy of %1 to %2").arg(m_inventory.deploy.branch, machine),
             tr("Deploy %1 to %2?").arg(m_inventory.deploy.branch, machine),
             tr("%1 builds and switches to the head of %2.").arg(machine, m_inventory.deploy.branch));
     });

@@ -27,7 +27,9 @@ namespace opsdeck {
 
 class CredentialStore;
 class DeployMatrixModel;
+class ErrorBanner;
 class Operation;
+class OperationLauncher;
 class RunsDock;
 struct Plan;
 
@@ -77,7 +79,8 @@ private:
     void withSetup(std::function<void()> then);
     void applyStatus(const MachineStatus& status, quint64 generation);
     void refreshMachine(const QString& machine);
-    void launch(std::unique_ptr<Operation> operation, const QString& title, const QString& text);
+    // `action` names what is planned, for a failed plan's message ("the deploy of main to staging").
+    void launch(std::unique_ptr<Operation> operation, const QString& action, const QString& title, const QString& text);
     void onRunFinished(const RunRecord& record);
     void showPull();
     void updateSummary();
@@ -90,7 +93,6 @@ private:
     Inventory m_inventory;
     CredentialStore* m_credentials;
     RunsDock* m_runs;
-    QString m_journalPath;
     std::optional<DeploySetup> m_setup;
     bool m_resolving = false;
     QList<std::function<void()>> m_waiting; // for the setup
@@ -128,6 +130,8 @@ private:
     QListWidget* m_checklist;
     QPushButton* m_merge;
     QPushButton* m_deployAll;
+    ErrorBanner* m_errors;
+    OperationLauncher* m_launcher;
 };
 
 } // namespace opsdeck

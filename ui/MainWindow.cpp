@@ -1,11 +1,8 @@
 #include "MainWindow.h"
 
 #include "ConfirmDialog.h"
-#include "DeployPane.h"
-#include "PulumiPane.h"
 #include "InventoryErrorView.h"
 #include "JournalPane.h"
-#include "PackitPane.h"
 #include "RunsDock.h"
 #include "SecretDialog.h"
 #include "StatusIcons.h"
@@ -62,52 +59,11 @@ TargetPane* hostsPane(const Inventory& inventory)
         model);
 }
 
-TargetPane* datamonPane(const Inventory& inventory)
-{
-    auto* model
-        = new TargetStatusModel({ QObject::tr("Context"), QObject::tr("datamon --context"), QObject::tr("Runs on") });
-    QList<TargetStatusModel::Target> targets;
-    for (const DatamonContext& context : inventory.datamon) {
-        targets << TargetStatusModel::Target {
-            { context.name, context.context, context.host.isEmpty() ? QObject::tr("this machine") : context.host },
-            context.host, QObject::tr("Runs locally: nothing to connect to")
-        };
-    }
-    model->setTargets(targets);
-    return new TargetPane(
-        { QObject::tr("datamon"),
-            QObject::tr("datamon contexts, used through the datamon CLI on a bastion host or locally."),
-            QObject::tr("Not built yet: listing repos, bundles and labels, deleting a repo and purging "
-                        "unused blobs. This pane shows the contexts and whether the host that runs "
-                        "the CLI is reachable."),
-            QObject::tr("The inventory declares no datamon contexts (datamon:).") },
-        model);
-}
-
-TargetPane* raftPane(const Inventory& inventory)
-{
-    auto* model
-        = new TargetStatusModel({ QObject::tr("Cluster"), QObject::tr("API server"), QObject::tr("Namespace") });
-    QList<TargetStatusModel::Target> targets;
-    for (const Cluster& cluster : inventory.clusters) {
-        targets << TargetStatusModel::Target { { cluster.name, cluster.server, cluster.namespaceName }, {},
-            QObject::tr("Not checked: the Kubernetes client is not built yet") };
-    }
-    model->setTargets(targets);
-    return new TargetPane({ QObject::tr("RAFT"),
-                              QObject::tr("StatefulSets of RAFT services on OpenShift, reached through the Kubernetes "
-                                          "API."),
-                              QObject::tr("Not built yet: the Kubernetes client, inspecting StatefulSets and resetting "
-                                          "the RAFT of a service. This pane lists the clusters the inventory declares; "
-                                          "it does not contact them."),
-                              QObject::tr("The inventory declares no clusters (clusters:).") },
-        model);
-}
-
 } // namespace
 
-MainWindow::MainWindow(const QString& inventoryPath, QWidget* parent)
+MainWindow::MainWindow(const QString& inventoryPath, QList<PaneRegistration> systems, QWidget* parent)
     : QMainWindow(parent)
+    , m_systems(std::move(systems))
     , m_sidebar(new QListWidget(this))
     , m_stack(new QStackedWidget(this))
     , m_activity(new QLabel(this))
@@ -244,11 +200,9 @@ void MainWindow::buildPanes(const Inventory& inventory)
     });
 
     addPane(hostsPane(inventory));
-    addPane(new PackitPane(inventory, m_credentials.get(), m_runs, journalPath(inventory)));
-    addPane(datamonPane(inventory));
-    addPane(raftPane(inventory));
-    addPane(new PulumiPane(inventory, m_credentials.get(), m_runs, journalPath(inventory)));
-    addPane(new DeployPane(inventory, m_credentials.get(), m_runs, journalPath(inventory)));
+    const PaneContext context { inventory, m_credentials.get(), m_runs, journalPath(inventory) };
+    for (const PaneRegistration& system : std::as_const(m_systems))
+        addPane(system.create(context));
     auto* journal = new JournalPane(journalPath(inventory));
     connect(m_runs, &RunsDock::runFinished, journal, &JournalPane::reload);
     addPane(journal);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "PaneRegistration.h"
 #include "config/InventoryLoader.h"
 #include "ssh/HostStatus.h"
 
@@ -22,13 +23,13 @@ class SshConnectionPool;
 class RunsDock;
 class SystemPane;
 
-// The console: a sidebar of systems, one pane each, and a status bar with connection activity. An inventory
-// that does not load shows its errors instead of the panes.
+// The console: a sidebar of systems, one pane each (Hosts, then the registered systems', then the Journal), and a
+// status bar with connection activity. An inventory that does not load shows its errors instead of the panes.
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    explicit MainWindow(const QString& inventoryPath, QWidget* parent = nullptr);
+    MainWindow(const QString& inventoryPath, QList<PaneRegistration> systems, QWidget* parent = nullptr);
     ~MainWindow() override;
 
     bool inventoryLoaded() const { return m_pool != nullptr; }
@@ -58,6 +59,7 @@ private:
     void createInventoryFromTemplate();
 
     QString m_inventoryPath;
+    QList<PaneRegistration> m_systems;
     Inventory m_inventory;
     std::unique_ptr<CredentialStore> m_credentials;
     std::unique_ptr<SecretDialog> m_secretDialog;

@@ -1,13 +1,13 @@
 #include "PackitPane.h"
 
-#include "ConfirmDialog.h"
+#include "ErrorBanner.h"
+#include "OperationLauncher.h"
 #include "PacketTableModel.h"
 #include "RunsDock.h"
 #include "TargetStatusModel.h"
 #include "packit/PackitSecrets.h"
 #include "packit/PackitWipeOperation.h"
 #include "packit/PackitWorker.h"
-#include "runbook/OperationRunner.h"
 
 #include <QDateTime>
 #include <QFontDatabase>
@@ -68,7 +68,6 @@ PackitPane::PackitPane(const Inventory& inventory,
     , m_inventory(inventory)
     , m_credentials(credentials)
     , m_runs(runs)
-    , m_journalPath(journalPath)
     , m_instances(new TargetStatusModel({ tr("Instance"), tr("Host"), tr("outpack"), tr("packit-api"), tr("Packets"),
                                             tr("Groups"), tr("outpack root") },
           this))
@@ -83,6 +82,8 @@ PackitPane::PackitPane(const Inventory& inventory,
     , m_tabs(new QTabWidget(this))
     , m_wipe(new QPushButton(tr("Wipe instance…"), this))
     , m_instanceTitle(new QLabel(this))
+    , m_errors(new ErrorBanner(this))
+    , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
 {
     QList<TargetStatusModel::Target> rows;
     for (const Host& host : inventory.hosts) {
@@ -118,6 +119,7 @@ PackitPane::PackitPane(const Inventory& inventory,
     m_wipe->setEnabled(false);
     bar->addWidget(m_wipe);
     layout->addLayout(bar);
+    layout->addWidget(m_errors);
 
     m_instanceView->setModel(m_instances);
     m_instanceView->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -370,29 +372,17 @@ void PackitPane::wipeSelected()
         return;
     withWorker(row, [this, row](PackitWorker* worker) {
         m_wipe->setEnabled(false); // until the plan is answered
-        auto* runner
-            = new OperationRunner(std::make_unique<PackitWipeOperation>(worker->target()), m_journalPath, this);
-        connect(runner, &OperationRunner::planFailed, this, [this, runner, row](const QString& error) {
-            runner->deleteLater();
-            m_wipe->setEnabled(row == m_current);
-            showError(tr("Cannot plan the wipe of %1").arg(m_targets[row].id()), error);
-        });
-        connect(runner, &OperationRunner::planned, this, [this, runner, row](const Plan& plan) {
-            m_wipe->setEnabled(row == m_current);
-            ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
-            request.title = tr("Wipe instance %1 on %2?").arg(plan.targetName, m_targets[row].host.name);
-            request.text
-                = tr("Every packet, packet group and file of %1 will be deleted, and its two services restarted "
-                     "empty. Users, roles and global grants stay.")
-                      .arg(plan.target);
-            if (!ConfirmDialog::ask(this, request)) {
-                runner->deleteLater();
-                return;
-            }
-            // The dialog confirmed by the typed name or the verb button; the engine checks the name either way.
-            m_runs->start(runner, plan, plan.targetName);
-        });
-        runner->plan();
+        OperationLauncher::Launch launch;
+        launch.target = m_targets[row].id();
+        launch.action = tr("the wipe");
+        launch.answered = [this, row] { m_wipe->setEnabled(row == m_current); };
+        launch.wording = [this, row](const Plan& plan, QString* title, QString* text) {
+            *title = tr("Wipe instance %1 on %2?").arg(plan.targetName, m_targets[row].host.name);
+            *text = tr("Every packet, packet group and file of %1 will be deleted, and its two services restarted "
+                       "empty. Users, roles and global grants stay.")
+                        .arg(plan.target);
+        };
+        m_launcher->launch(std::make_unique<PackitWipeOperation>(worker->target()), launch);
     });
 }
 
@@ -406,11 +396,6 @@ void PackitPane::onWipeFinished(const RunRecord& record)
         if (row == m_current)
             showInstance(row);
     }
-}
-
-void PackitPane::showError(const QString& title, const QString& message)
-{
-    ConfirmDialog::inform(this, title, message, {});
 }
 
 } // namespace opsdeck

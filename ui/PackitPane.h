@@ -19,6 +19,8 @@ class QTreeWidget;
 namespace opsdeck {
 
 class CredentialStore;
+class ErrorBanner;
+class OperationLauncher;
 class PackitWorker;
 class PacketTableModel;
 class RunsDock;
@@ -60,12 +62,10 @@ private:
     void onMetadata(const QJsonObject& metadata, const QString& error);
     void onWipeFinished(const RunRecord& record);
     void updateLoadLabel();
-    void showError(const QString& title, const QString& message);
 
     Inventory m_inventory;
     CredentialStore* m_credentials;
     RunsDock* m_runs;
-    QString m_journalPath;
     QList<PackitTarget> m_targets; // one per instance row, secrets not yet filled in
     QHash<int, PackitWorker*> m_workers; // per instance row, once its secrets are known
     int m_current = -1;
@@ -84,6 +84,8 @@ private:
     QTabWidget* m_tabs;
     QPushButton* m_wipe;
     QLabel* m_instanceTitle;
+    ErrorBanner* m_errors;
+    OperationLauncher* m_launcher;
 };
 
 } // namespace opsdeck

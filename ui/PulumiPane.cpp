@@ -1,9 +1,10 @@
 #include "PulumiPane.h"
 
-#include "ConfirmDialog.h"
+#include "ErrorBanner.h"
+#include "OperationLauncher.h"
 #include "PulumiStackModel.h"
 #include "RunsDock.h"
-#include "core/Logging.h"
+#include "pulumi/PulumiKillQueryOperation.h"
 #include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiPurgeOperation.h"
 #include "pulumi/PulumiQueries.h"
@@ -62,6 +63,8 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     , m_batch(new QSpinBox(this))
     , m_throttle(new QSpinBox(this))
     , m_purge(new QPushButton(tr("Purge soft-deleted stacks…"), this))
+    , m_errors(new ErrorBanner(this))
+    , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
 {
     for (const Database& d : inventory.databases) {
         if (d.kind == DatabaseKind::Mysql)
@@ -83,6 +86,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     m_status->setObjectName(QStringLiteral("pulumiStatus"));
     bar->addWidget(m_status, 1);
     layout->addLayout(bar);
+    layout->addWidget(m_errors);
 
     m_orgs->setObjectName(QStringLiteral("organizations"));
     m_orgs->setHeaderLabels({ tr("Organisation"), tr("Name"), tr("Soft-deleted"), tr("Live") });
@@ -233,15 +237,20 @@ void PulumiPane::withWorker(std::function<void()> then)
         return;
     }
     QString error;
-    auto target = DatabaseTarget::resolve(m_inventory, m_database->currentData().toString(), &error);
+    const QString name = m_database->currentData().toString();
+    auto target = DatabaseTarget::resolve(m_inventory, name, &error);
     if (!target) {
-        m_status->setText(error);
+        m_status->setText(tr("Not connected."));
+        m_errors->showProblem(
+            { name, tr("Finding the database in the inventory"), error, tr("Correct the inventory, then reload it.") });
         return;
     }
     resolveDatabaseSecrets(
-        m_credentials, *target, this, [this, then](std::optional<DatabaseTarget> resolved, const QString& why) {
+        m_credentials, *target, this, [this, name, then](std::optional<DatabaseTarget> resolved, const QString& why) {
             if (!resolved) {
-                m_status->setText(tr("<span style='color:#c62828'>%1</span>").arg(why.toHtmlEscaped()));
+                m_status->setText(tr("Not connected."));
+                m_errors->showProblem({ name, tr("Looking up the secrets"), why,
+                    tr("Provide the password or passphrase (or its environment variable), then Refresh.") });
                 return;
             }
             m_target = resolved;
@@ -272,9 +281,11 @@ void PulumiPane::refresh()
             },
             [this](const QJsonValue& result, const QString& error) {
                 if (!error.isEmpty()) {
-                    m_status->setText(tr("<span style='color:#c62828'>%1</span>").arg(error.toHtmlEscaped()));
+                    m_status->setText(tr("Not read."));
+                    showLoadError(tr("Reading the organisations"), error);
                     return;
                 }
+                m_errors->clear();
                 const QStringList checked = checkedOrganizations();
                 const QSignalBlocker blocker(m_orgs);
                 m_orgs->clear();
@@ -316,7 +327,7 @@ void PulumiPane::refreshProcesses()
             },
             [this](const QJsonValue& result, const QString& error) {
                 if (!error.isEmpty()) {
-                    m_status->setText(tr("<span style='color:#c62828'>%1</span>").arg(error.toHtmlEscaped()));
+                    showLoadError(tr("Reading the process list"), error);
                     return;
                 }
                 const QJsonArray rows = result.toArray();
@@ -339,29 +350,26 @@ void PulumiPane::refreshProcesses()
 void PulumiPane::killSelectedQuery()
 {
     const QList<QTableWidgetItem*> selected = m_processes->selectedItems();
-    if (selected.isEmpty() || !m_worker)
+    if (selected.isEmpty() || !m_target)
         return;
-    const int row = selected.front()->row();
-    const qint64 id = m_processes->item(row, 0)->text().toLongLong();
-    ConfirmDialog::Request request;
-    request.title = tr("Kill the query of process %1?").arg(id);
-    request.text = tr("Its statement stops at once and rolls back; the session stays connected.");
-    request.details = m_processes->item(row, 5)->text();
-    request.verb = tr("Kill query %1").arg(id);
-    request.destructive = true;
-    if (!ConfirmDialog::ask(this, request))
-        return;
-    qCInfo(lcPulumi) << "KILL QUERY" << id << "on" << m_worker->target().database.name;
-    m_worker->run(
-        this,
-        [id](DatabaseConnection& c, QString* error) -> QJsonValue {
-            return PulumiQueries::killQuery(c.database(), id, error);
-        },
-        [this](const QJsonValue&, const QString& error) {
-            if (!error.isEmpty())
-                ConfirmDialog::inform(this, tr("Cannot kill the query"), error, {});
-            refreshProcesses();
-        });
+    const qint64 id = m_processes->item(selected.front()->row(), 0)->text().toLongLong();
+    OperationLauncher::Launch launch;
+    launch.target = m_target->database.name;
+    launch.action = tr("the kill of process %1's query").arg(id);
+    launch.wording = [id](const Plan& plan, QString* title, QString* text) {
+        // What is killed is the statement: it leads, whole up to a length a dialog can show.
+        constexpr int kShown = 400;
+        const QString statement = plan.parameters.value(QStringLiteral("statement")).toString().simplified();
+        *title = tr("Kill the query of process %1?").arg(id);
+        *text = tr("Process %1 (user %2, database %3) runs:\n%4\n\nIts statement stops at once and rolls back; the "
+                   "session stays connected.")
+                    .arg(id)
+                    .arg(plan.parameters.value(QStringLiteral("user")).toString(),
+                        plan.parameters.value(QStringLiteral("schema")).toString(),
+                        statement.size() > kShown ? statement.left(kShown) + QStringLiteral("…") : statement);
+    };
+    launch.failed = [this](const QString&) { refreshProcesses(); };
+    m_launcher->launch(std::make_unique<PulumiKillQueryOperation>(*m_target, id), launch);
 }
 
 QStringList PulumiPane::checkedOrganizations() const
@@ -392,47 +400,55 @@ void PulumiPane::purge()
         keep << m_keep->item(i)->text();
     const PulumiPurgeScope scope { orgs, keep };
     if (const QString problem = scope.error(); !problem.isEmpty()) {
-        ConfirmDialog::inform(this, tr("Cannot purge"), problem, {});
+        m_errors->showProblem({ m_target->database.name, tr("Checking the purge's organisations and kept stacks"),
+            problem, tr("Correct the ticked organisations or the kept stacks, then purge again.") });
         return;
     }
     auto operation = std::make_unique<PulumiPurgeOperation>(
         *m_target, scope, QFileInfo(m_journalPath).absolutePath() + QStringLiteral("/exports"), m_batch->value());
     operation->setThrottle(m_throttle->value());
     PulumiPurgeOperation* raw = operation.get();
-    auto* runner = new OperationRunner(std::move(operation), m_journalPath, this);
     m_purge->setEnabled(false);
+    const QString previous = m_status->text();
     m_status->setText(tr("Planning: counting every table's rows through the schema's cascades…"));
-    connect(runner, &OperationRunner::planFailed, this, [this, runner](const QString& error) {
-        runner->deleteLater();
+    OperationLauncher::Launch launch;
+    launch.target = m_target->database.name;
+    launch.action = tr("the purge of %1").arg(orgs.join(QStringLiteral(", ")));
+    launch.answered = [this, previous] {
         m_purge->setEnabled(true);
-        ConfirmDialog::inform(this, tr("Cannot plan the purge"), error, {});
-    });
-    connect(runner, &OperationRunner::planned, this, [this, runner, raw, orgs](const Plan& plan) {
-        m_purge->setEnabled(true);
-        ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
-        request.title = tr("Purge the soft-deleted stacks of %1?").arg(orgs.join(QStringLiteral(", ")));
-        request.text = tr("Their Stacks and Programs rows go, with every row that cascades from them. The checkpoint "
-                          "data keys are exported first; the files stay on S3.");
-        if (!ConfirmDialog::ask(this, request)) {
-            runner->deleteLater();
-            return;
-        }
+        m_status->setText(previous);
+    };
+    launch.wording = [orgs](const Plan&, QString* title, QString* text) {
+        *title = tr("Purge the soft-deleted stacks of %1?").arg(orgs.join(QStringLiteral(", ")));
+        *text = tr("Their Stacks and Programs rows go, with every row that cascades from them. The checkpoint data "
+                   "keys are exported first; the files stay on S3.");
+    };
+    launch.confirmed = [this, raw, orgs](OperationRunner* runner, const Plan&) {
         m_running = runner;
         m_operation = raw;
         m_status->setText(tr("Purging %1: follow it in the Runs dock; the pause between batches can be changed "
                              "while it runs.")
                               .arg(orgs.join(QStringLiteral(", "))));
-        m_runs->start(runner, plan, plan.targetName);
-    });
-    runner->plan();
+    };
+    m_launcher->launch(std::move(operation), launch);
 }
 
 void PulumiPane::onRunFinished(const RunRecord& record)
 {
+    if (record.operation == QStringLiteral("pulumi-kill-query")) {
+        refreshProcesses();
+        return;
+    }
     if (record.operation != QStringLiteral("pulumi-purge"))
         return;
     m_operation = nullptr;
     refresh();
+}
+
+void PulumiPane::showLoadError(const QString& step, const QString& error)
+{
+    m_errors->showProblem({ m_worker ? m_worker->target().database.name : m_database->currentData().toString(), step,
+        error, tr("Refresh once the cause is fixed; the connection is made again if it dropped.") });
 }
 
 void PulumiPane::updateLoadLabel()

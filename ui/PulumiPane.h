@@ -24,6 +24,8 @@ namespace opsdeck {
 
 class CredentialStore;
 class DatabaseWorker;
+class ErrorBanner;
+class OperationLauncher;
 class OperationRunner;
 class PulumiPurgeOperation;
 class PulumiStackModel;
@@ -69,6 +71,7 @@ private:
     void withWorker(std::function<void()> then);
     void onRunFinished(const RunRecord& record);
     void killSelectedQuery();
+    void showLoadError(const QString& step, const QString& error);
     void updateLoadLabel();
 
     Inventory m_inventory;
@@ -93,6 +96,8 @@ private:
     QSpinBox* m_batch;
     QSpinBox* m_throttle;
     QPushButton* m_purge;
+    ErrorBanner* m_errors;
+    OperationLauncher* m_launcher;
 };
 
 } // namespace opsdeck

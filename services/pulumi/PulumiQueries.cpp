@@ -202,26 +202,45 @@ std::optional<qint64> softDeletedStackCount(const QSqlDatabase& db, const QStrin
     return query.value(0).toLongLong();
 }
 
+namespace {
+
+QJsonObject processRow(const QSqlQuery& query)
+{
+    return { { QStringLiteral("id"), query.value(0).toLongLong() },
+        { QStringLiteral("user"), query.value(1).toString() }, { QStringLiteral("host"), query.value(2).toString() },
+        { QStringLiteral("db"), query.value(3).toString() }, { QStringLiteral("command"), query.value(4).toString() },
+        { QStringLiteral("time"), query.value(5).toLongLong() }, { QStringLiteral("state"), query.value(6).toString() },
+        { QStringLiteral("info"), query.value(7).toString() } };
+}
+
+// SHOW FULL PROCESSLIST, as a query that can be prepared.
+const QString kProcessColumns
+    = QStringLiteral("SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, INFO FROM information_schema.PROCESSLIST ");
+
+} // namespace
+
 std::optional<QJsonArray> processList(const QSqlDatabase& db, QString* error)
 {
     QSqlQuery query(db);
     query.setForwardOnly(true);
-    // SHOW FULL PROCESSLIST, as a query that can be prepared.
-    query.prepare(
-        QStringLiteral("SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, INFO FROM information_schema.PROCESSLIST "
-                       "ORDER BY TIME DESC, ID"));
+    query.prepare(kProcessColumns + QStringLiteral("ORDER BY TIME DESC, ID"));
     if (!run(query, error))
         return std::nullopt;
     QJsonArray rows;
     while (query.next())
-        rows.append(QJsonObject { { QStringLiteral("id"), query.value(0).toLongLong() },
-            { QStringLiteral("user"), query.value(1).toString() },
-            { QStringLiteral("host"), query.value(2).toString() }, { QStringLiteral("db"), query.value(3).toString() },
-            { QStringLiteral("command"), query.value(4).toString() },
-            { QStringLiteral("time"), query.value(5).toLongLong() },
-            { QStringLiteral("state"), query.value(6).toString() },
-            { QStringLiteral("info"), query.value(7).toString() } });
+        rows.append(processRow(query));
     return rows;
+}
+
+std::optional<QJsonObject> process(const QSqlDatabase& db, qint64 id, QString* error)
+{
+    QSqlQuery query(db);
+    query.setForwardOnly(true);
+    query.prepare(kProcessColumns + QStringLiteral("WHERE ID = ?"));
+    query.addBindValue(id);
+    if (!run(query, error))
+        return std::nullopt;
+    return query.next() ? processRow(query) : QJsonObject();
 }
 
 bool killQuery(const QSqlDatabase& db, qint64 id, QString* error)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QList>
 #include <QMap>
 #include <QSqlDatabase>
@@ -67,6 +68,9 @@ std::optional<qint64> softDeletedStackCount(const QSqlDatabase& db, const QStrin
 
 // The server's sessions, as SHOW FULL PROCESSLIST shows them: [{id, user, host, db, command, time, state, info}].
 std::optional<QJsonArray> processList(const QSqlDatabase& db, QString* error);
+// One session of the process list, {id, user, host, db, command, time, state, info} as processList gives them;
+// an empty object when the server has no session with that id.
+std::optional<QJsonObject> process(const QSqlDatabase& db, qint64 id, QString* error);
 // KILL QUERY <id>: stops the statement, keeps the session (the runbook says KILL; this is the gentler form).
 bool killQuery(const QSqlDatabase& db, qint64 id, QString* error);
 

@@ -18,6 +18,7 @@
 #include "PulumiStackModel.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
+#include "Systems.h"
 #include "runbook/OperationRunner.h"
 
 #include <QApplication>
@@ -570,7 +571,7 @@ int main(int argc, char** argv)
     out().flush();
 
     // The admin's window, on the Hosts pane first: the Pulumi pane reads nothing until it is shown.
-    MainWindow window(sandbox.inventoryPath());
+    MainWindow window(sandbox.inventoryPath(), systemPanes());
     Ui ui;
     ui.window = &window;
     ui.pane = qobject_cast<PulumiPane*>(window.pane(u"Pulumi"_s));

@@ -8,6 +8,7 @@
 #include "MainWindow.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
+#include "Systems.h"
 
 #include <QApplication>
 #include <QJsonArray>
@@ -72,7 +73,7 @@ RunRecord TestDeployFlowPane::click(MainWindow& window, DeployPane* pane, const 
 
 void TestDeployFlowPane::wholeFlowThroughThePane()
 {
-    MainWindow window(m_sandbox.inventoryPath());
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
     auto* pane = qobject_cast<DeployPane*>(window.pane(u"Deploy"_s));
     QVERIFY(pane);
     window.resize(1280, 800);

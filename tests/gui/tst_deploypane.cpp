@@ -7,6 +7,7 @@
 #include "MainWindow.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
+#include "Systems.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -76,7 +77,7 @@ int TestDeployPane::rowOf(DeployPane* pane, const QString& machine) const
 
 void TestDeployPane::matrixShowsMixedStates()
 {
-    MainWindow window(m_sandbox.inventoryPath());
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
     auto* pane = open(window);
     QVERIFY(pane);
     QAbstractItemModelTester tester(pane->matrix(), QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -146,7 +147,7 @@ void TestDeployPane::matrixShowsMixedStates()
 
 void TestDeployPane::deployFromThePane()
 {
-    MainWindow window(m_sandbox.inventoryPath());
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
     auto* pane = open(window);
     QSignalSpy refreshed(pane, &DeployPane::refreshed);
     QVERIFY(refreshed.wait(60000));

@@ -8,6 +8,7 @@
 #include "ReportExport.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
+#include "Systems.h"
 #include "TargetStatusModel.h"
 
 #include <QAbstractItemModelTester>
@@ -78,7 +79,7 @@ int TestPackitPane::rowOf(PackitPane* pane, const QString& instance) const
 
 void TestPackitPane::instancesShowLiveStateAndPacketsLoad()
 {
-    MainWindow window(m_inventory);
+    MainWindow window(m_inventory, systemPanes());
     auto* pane = qobject_cast<PackitPane*>(window.pane(QStringLiteral("Packit")));
     QVERIFY(pane);
     QAbstractItemModelTester instancesTester(pane->instances(), QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -105,7 +106,7 @@ void TestPackitPane::instancesShowLiveStateAndPacketsLoad()
 
 void TestPackitPane::wipeThroughTheDialog()
 {
-    MainWindow window(m_inventory);
+    MainWindow window(m_inventory, systemPanes());
     auto* pane = qobject_cast<PackitPane*>(window.pane(QStringLiteral("Packit")));
     window.show();
     window.sidebar()->setCurrentRow(1);

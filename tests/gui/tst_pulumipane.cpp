@@ -1,12 +1,15 @@
 // The Pulumi pane offscreen on the sandbox: organisations with their counts, the soft-deleted stacks loaded
-// lazily and filtered in the database, the process list, and a purge with a kept stack, confirmed and followed
-// in the Runs dock. Runs after tst_pulumipurge, which expects the seeded data untouched.
+// lazily and filtered in the database, the process list with a long statement killed from it, and a purge with a
+// kept stack, confirmed and followed in the Runs dock. Runs after tst_pulumipurge, which expects the seeded data
+// untouched.
 #include "ConfirmDialog.h"
 #include "MainWindow.h"
 #include "PulumiPane.h"
 #include "PulumiStackModel.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
+#include "SqlSleeper.h"
+#include "Systems.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -60,7 +63,7 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
         return QJsonObject();
     };
 
-    MainWindow window(m_sandbox.inventoryPath());
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
     auto* pane = qobject_cast<PulumiPane*>(window.pane(u"Pulumi"_s));
     QVERIFY(pane);
     QSignalSpy loaded(pane, &PulumiPane::organizationsLoaded);
@@ -92,6 +95,39 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
     pane->refreshProcesses();
     QVERIFY(processes.wait(30000));
     QVERIFY(pane->findChild<QTableWidget*>(u"processes"_s)->rowCount() >= 1);
+
+    // A long statement on another session, killed from the process list: planned, confirmed through the launcher
+    // and followed in the Runs dock.
+    SqlSleeper sleeper(m_sandbox.mariadb(), { u"SELECT SLEEP(60), 'opsdeck-gui-kill'"_s });
+    auto* processTable = pane->findChild<QTableWidget*>(u"processes"_s);
+    const auto sleepingRow = [&] {
+        for (int row = 0; row < processTable->rowCount(); ++row) {
+            if (processTable->item(row, 5)->text().contains(u"opsdeck-gui-kill"_s)
+                && !processTable->item(row, 5)->text().contains(u"PROCESSLIST"_s))
+                return row;
+        }
+        return -1;
+    };
+    for (int attempt = 0; attempt < 50 && sleepingRow() < 0; ++attempt) {
+        pane->refreshProcesses();
+        QVERIFY(processes.wait(30000));
+    }
+    QVERIFY(sleepingRow() >= 0);
+    const QString process = processTable->item(sleepingRow(), 0)->text();
+    processTable->selectRow(sleepingRow());
+    QSignalSpy killed(window.runs(), &RunsDock::runFinished);
+    ConfirmDialog::setNextAnswer(true);
+    for (QPushButton* b : pane->findChildren<QPushButton*>()) {
+        if (b->text() == u"Kill query…"_s)
+            b->click();
+    }
+    QVERIFY(killed.wait(30000));
+    const RunRecord kill = killed.first().first().value<RunRecord>();
+    QCOMPARE(kill.operation, u"pulumi-kill-query"_s);
+    QCOMPARE(kill.outcome, RunRecord::Outcome::Succeeded);
+    QCOMPARE(kill.confirmation, process);
+    QVERIFY2(kill.summary.contains(u"process %1"_s.arg(process)), qPrintable(kill.summary));
+    QTRY_VERIFY_WITH_TIMEOUT(sleeper.done(), 10000);
 
     // Keep one of globex's stacks, purge the rest of globex.
     auto* view = pane->findChild<QTableView*>(u"stacksView"_s);

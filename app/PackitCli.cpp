@@ -1,0 +1,227 @@
+#include "PackitCli.h"
+
+#include "CliSupport.h"
+#include "config/NameRules.h"
+#include "packit/PackitConnection.h"
+#include "packit/PackitQueries.h"
+#include "packit/PackitSecrets.h"
+#include "packit/PackitWipeOperation.h"
+
+#include <QJsonArray>
+
+namespace opsdeck::cli {
+
+namespace {
+
+// Resolves the instance and its secrets; prints the problem and sets *exitCode when it cannot.
+std::optional<PackitTarget> packitTarget(
+    const Inventory& inventory, const QString& hostName, const QString& instanceName, int* exitCode)
+{
+    PackitTarget::Problem problem = PackitTarget::Problem::None;
+    QString error;
+    auto target = PackitTarget::resolve(inventory, hostName, instanceName, &problem, &error);
+    if (!target) {
+        err() << "opsdeck: " << error << "\n";
+        *exitCode = problem == PackitTarget::Problem::UnsafeRoot ? Cli::Refused : Cli::Usage;
+        return std::nullopt;
+    }
+    auto [resolved, why]
+        = awaitSecrets<std::optional<PackitTarget>>([&](CredentialStore* store, QObject* context, auto done) {
+              resolvePackitSecrets(store, *target, context, done);
+          });
+    error = why;
+    if (!resolved) {
+        err() << "opsdeck: " << error << "\n";
+        *exitCode = Cli::Failure;
+    }
+    return resolved;
+}
+
+// State and counts of one instance; errors are part of the answer, not a failure of the command.
+QJsonObject describeInstance(const PackitTarget& target)
+{
+    QJsonObject object = PackitConnection(target).instanceState();
+    object.insert(QStringLiteral("host"), target.host.name);
+    object.insert(QStringLiteral("instance"), target.instance.name);
+    object.insert(QStringLiteral("outpackPort"), target.instance.outpackPort);
+    object.insert(QStringLiteral("apiPort"), target.instance.apiPort);
+    object.insert(QStringLiteral("root"), target.instance.outpackRoot);
+    return object;
+}
+
+void addInstanceOptions(Invocation& call)
+{
+    call.addValue(QStringLiteral("host"), QStringLiteral("Inventory host."), QStringLiteral("HOST"));
+    call.addValue(
+        QStringLiteral("instance"), QStringLiteral("Packit instance on that host."), QStringLiteral("INSTANCE"));
+}
+
+struct InstanceCall
+{
+    Inventory inventory;
+    PackitTarget target;
+};
+
+// The --host/--instance commands' common start: the inventory, the instance, its secrets.
+std::optional<InstanceCall> instanceCall(const Invocation& call, int* exitCode)
+{
+    *exitCode = Cli::Usage;
+    if (!call.require({ QStringLiteral("host"), QStringLiteral("instance") }))
+        return std::nullopt;
+    auto inventory = call.inventory();
+    if (!inventory)
+        return std::nullopt;
+    auto target = packitTarget(
+        *inventory, call.value(QStringLiteral("host")), call.value(QStringLiteral("instance")), exitCode);
+    if (!target)
+        return std::nullopt;
+    return InstanceCall { std::move(*inventory), std::move(*target) };
+}
+
+} // namespace
+
+int runPackitInstances(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addValue(QStringLiteral("host"), QStringLiteral("Inventory host."), QStringLiteral("HOST"));
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.require({ QStringLiteral("host") }))
+        return Cli::Usage;
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return Cli::Usage;
+    const QString hostName = call.value(QStringLiteral("host"));
+    if (const QString bad = NameRules::nameError(QStringLiteral("host"), hostName); !bad.isEmpty()) {
+        err() << "opsdeck: " << bad << "\n";
+        return Cli::Usage;
+    }
+    const Host* host = inventory->host(hostName);
+    if (!host) {
+        err() << "opsdeck: no host \"" << hostName << "\" in the inventory\n";
+        return Cli::Usage;
+    }
+    QJsonArray array;
+    QList<QStringList> rows;
+    for (const PackitInstance& instance : host->instances) {
+        int exitCode = Cli::Success;
+        const auto target = packitTarget(*inventory, hostName, instance.name, &exitCode);
+        const QJsonObject object = target
+            ? describeInstance(*target)
+            : QJsonObject { { QStringLiteral("host"), hostName }, { QStringLiteral("instance"), instance.name },
+                  { QStringLiteral("error"), QStringLiteral("see above") } };
+        array.append(object);
+        rows << QStringList { object.value(QStringLiteral("instance")).toString(),
+            object.value(QStringLiteral("outpackState")).toString(QStringLiteral("?")),
+            object.value(QStringLiteral("apiState")).toString(QStringLiteral("?")),
+            QString::number(object.value(QStringLiteral("packets")).toInteger()),
+            QString::number(object.value(QStringLiteral("groups")).toInteger()),
+            QString::number(object.value(QStringLiteral("rootFiles")).toInteger()),
+            QString::number(object.value(QStringLiteral("rootBytes")).toInteger()),
+            object.value(QStringLiteral("error")).toString() };
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(array);
+    else
+        printTable(
+            { QStringLiteral("INSTANCE"), QStringLiteral("OUTPACK"), QStringLiteral("API"), QStringLiteral("PACKETS"),
+                QStringLiteral("GROUPS"), QStringLiteral("FILES"), QStringLiteral("BYTES"), QStringLiteral("ERROR") },
+            rows);
+    return Cli::Success;
+}
+
+int runPackitPackets(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addInstanceOptions(call);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array, one object per packet."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto resolved = instanceCall(call, &exitCode);
+    if (!resolved)
+        return exitCode;
+    const auto& [inventory, target] = *resolved;
+    PackitConnection connection(target);
+    QString error;
+    if (!connection.openDatabase(&error)) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    QSqlDatabase db = connection.database();
+    const auto packets = PackitQueries::packets(db, &error);
+    if (!packets) {
+        err() << "opsdeck: listing the packets of " << target.id() << " failed: " << error << "\n";
+        return Cli::Failure;
+    }
+    if (call.isSet(QStringLiteral("json"))) {
+        printJson(*packets);
+        return Cli::Success;
+    }
+    out() << "ID                        NAME\n";
+    for (const QJsonValue& packet : *packets)
+        out() << packet[QStringLiteral("id")].toString().leftJustified(26) << packet[QStringLiteral("name")].toString()
+              << "\n";
+    return Cli::Success;
+}
+
+int runPlanWipe(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addInstanceOptions(call);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto resolved = instanceCall(call, &exitCode);
+    if (!resolved)
+        return exitCode;
+    const auto& [inventory, target] = *resolved;
+    exitCode = Cli::Success;
+    planOperation(
+        std::make_unique<PackitWipeOperation>(target), inventory, call.isSet(QStringLiteral("json")), &exitCode);
+    return exitCode;
+}
+
+int runRunWipe(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addInstanceOptions(call);
+    call.addValue(
+        QStringLiteral("confirm"), QStringLiteral("The instance name, typed to confirm."), QStringLiteral("TEXT"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.require({ QStringLiteral("host"), QStringLiteral("instance") }))
+        return Cli::Usage;
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type the instance name to confirm the wipe\n";
+        return Cli::Refused;
+    }
+    int exitCode = Cli::Success;
+    const auto resolved = instanceCall(call, &exitCode);
+    if (!resolved)
+        return exitCode;
+    const auto& [inventory, target] = *resolved;
+    return runOperation(std::make_unique<PackitWipeOperation>(target), inventory, call.value(QStringLiteral("confirm")),
+        call.value(QStringLiteral("report")));
+}
+
+CliModule packitCli()
+{
+    return { {
+                 { { QStringLiteral("packit"), QStringLiteral("instances") }, runPackitInstances },
+                 { { QStringLiteral("packit"), QStringLiteral("packets") }, runPackitPackets },
+                 { { QStringLiteral("plan"), QStringLiteral("packit-wipe") }, runPlanWipe },
+                 { { QStringLiteral("run"), QStringLiteral("packit-wipe") }, runRunWipe },
+             },
+        QStringLiteral("       opsdeck packit instances --host H [--json]      instances, unit states and counts\n"
+                       "       opsdeck packit packets --host H --instance I [--json]\n"
+                       "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
+                       "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--report FILE]\n") };
+}
+
+} // namespace opsdeck::cli

@@ -1,0 +1,109 @@
+#include "Systems.h"
+
+#include "DeployCli.h"
+#include "DeployPane.h"
+#include "PackitCli.h"
+#include "PackitPane.h"
+#include "PulumiCli.h"
+#include "PulumiPane.h"
+#include "packit/PackitTarget.h"
+#include "secrets/SecretSpecs.h"
+#include "sql/DatabaseTarget.h"
+
+namespace opsdeck {
+
+namespace {
+
+void addHost(QList<SecretSpec>* specs, const Host& host)
+{
+    if (SecretSpecs::hostNeedsSecret(host))
+        specs->append(SecretSpecs::forHost(host));
+}
+
+void addDatabase(QList<SecretSpec>* specs, const Database& database)
+{
+    if (SecretSpecs::databaseNeedsSecret(database))
+        specs->append(SecretSpecs::forDatabase(database));
+}
+
+SystemModule packit()
+{
+    return { QStringLiteral("packit"),
+        { [](const PaneContext& c) { return new PackitPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        cli::packitCli(), [](const Inventory& inventory) {
+            QList<SecretSpec> specs;
+            for (const Host& host : inventory.hosts) {
+                for (const PackitInstance& instance : host.instances) {
+                    PackitTarget::Problem problem = PackitTarget::Problem::None;
+                    QString error;
+                    if (const auto target
+                        = PackitTarget::resolve(inventory, host.name, instance.name, &problem, &error)) {
+                        addHost(&specs, target->host);
+                        addDatabase(&specs, target->database);
+                    }
+                }
+            }
+            return specs;
+        } };
+}
+
+SystemModule pulumi()
+{
+    return { QStringLiteral("pulumi"),
+        { [](const PaneContext& c) { return new PulumiPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        cli::pulumiCli(), [](const Inventory& inventory) {
+            QList<SecretSpec> specs;
+            for (const Database& database : inventory.databases) {
+                QString error;
+                const auto target = DatabaseTarget::resolve(inventory, database.name, &error);
+                if (database.kind != DatabaseKind::Mysql || !target)
+                    continue;
+                if (target->via)
+                    addHost(&specs, *target->via);
+                addDatabase(&specs, target->database);
+            }
+            return specs;
+        } };
+}
+
+SystemModule deploy()
+{
+    return { QStringLiteral("deploy"),
+        { [](const PaneContext& c) { return new DeployPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        cli::deployCli(), [](const Inventory& inventory) {
+            QList<SecretSpec> specs;
+            for (const DeployMachine& machine : inventory.machines) {
+                if (const Host* host = inventory.host(machine.host))
+                    addHost(&specs, *host);
+            }
+            if (!inventory.deploy.repository.isEmpty())
+                specs.append(SecretSpecs::forGithub(inventory.github, inventory.deploy));
+            return specs;
+        } };
+}
+
+} // namespace
+
+const QList<SystemModule>& systemModules()
+{
+    static const QList<SystemModule> modules = { packit(), pulumi(), deploy() };
+    return modules;
+}
+
+QList<PaneRegistration> systemPanes()
+{
+    QList<PaneRegistration> panes;
+    for (const SystemModule& module : systemModules())
+        panes << module.pane;
+    return panes;
+}
+
+QList<CliModule> systemCommands()
+{
+    QList<CliModule> commands;
+    for (const SystemModule& module : systemModules())
+        commands << module.cli;
+    return commands;
+}
+
+} // namespace opsdeck

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "runbook/Plan.h"
+
+#include <QObject>
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+class QWidget;
+
+namespace opsdeck {
+
+class ErrorBanner;
+class Operation;
+class OperationRunner;
+class RunsDock;
+
+// The one way a pane runs an operation: plan it on the runner's thread (the GUI never waits), ask with
+// ConfirmDialog::fromPlan, and start the confirmed plan in the Runs dock. A plan that fails is shown in the pane's
+// ErrorBanner with the target and the step; a plan that succeeds clears it. The engine checks the confirmation
+// again when it runs, whatever the dialog said.
+class OperationLauncher : public QObject
+{
+    Q_OBJECT
+public:
+    struct Launch
+    {
+        QString target; // for a failed plan's message: "wpia-packit/training"
+        QString action; // what is planned, for the same: "the wipe"
+        // The dialog's title and text, from the plan (its counts, steps and warnings come from the plan itself).
+        std::function<void(const Plan& plan, QString* title, QString* text)> wording;
+        // Optional: the plan was answered (planned or failed), before the dialog shows.
+        std::function<void()> answered;
+        // Optional: the plan failed (already shown in the banner).
+        std::function<void(const QString& error)> failed;
+        // Optional: confirmed, just before the Runs dock takes the runner and starts it (connect to its signals here).
+        std::function<void(OperationRunner* runner, const Plan& plan)> confirmed;
+    };
+
+    // `pane` is the dialogs' parent; `errors` the pane's banner.
+    OperationLauncher(RunsDock* runs, QString journalPath, ErrorBanner* errors, QWidget* pane);
+
+    void launch(std::unique_ptr<Operation> operation, Launch launch);
+
+private:
+    RunsDock* m_runs;
+    QString m_journalPath;
+    ErrorBanner* m_errors;
+    QWidget* m_pane;
+};
+
+} // namespace opsdeck
