@@ -9,6 +9,7 @@
 #include "packit/PackitTarget.h"
 #include "secrets/SecretSpecs.h"
 #include "sql/DatabaseTarget.h"
+#include "ssh/SshSecretSpecs.h"
 
 namespace opsdeck {
 
@@ -16,8 +17,8 @@ namespace {
 
 void addHost(QList<SecretSpec>* specs, const Host& host)
 {
-    if (SecretSpecs::hostNeedsSecret(host))
-        specs->append(SecretSpecs::forHost(host));
+    if (SshSecretSpecs::hostNeedsSecret(host))
+        specs->append(SshSecretSpecs::forHost(host));
 }
 
 void addDatabase(QList<SecretSpec>* specs, const Database& database)
