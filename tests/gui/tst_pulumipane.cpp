@@ -8,6 +8,7 @@
 #include "RunsDock.h"
 #include "Sandbox.h"
 
+#include <QAbstractItemModelTester>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -63,6 +64,7 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
     MainWindow window(m_sandbox.inventoryPath());
     auto* pane = qobject_cast<PulumiPane*>(window.pane(u"Pulumi"_s));
     QVERIFY(pane);
+    QAbstractItemModelTester stacksTester(pane->stacks(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy loaded(pane, &PulumiPane::organizationsLoaded);
     window.resize(1280, 800);
     window.show();
