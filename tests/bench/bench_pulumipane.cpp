@@ -386,7 +386,8 @@ Ask measureAsk(const Ui& ui, const QString& label, const std::function<void()>& 
                 return true;
             // Nothing matches (e.g. a filter on an organisation already purged): the count comes after the page.
             const bool rows = firstRowsAt >= 0 || (countedAt >= 0 && ui.model->total() == 0);
-            return rows && countedAt >= 0 && (!expectsOrganisations || organisationsAt >= 0);
+            // The model's own count query too: a short page completes the count before it answers.
+            return rows && countedAt >= 0 && !ui.model->isLoading() && (!expectsOrganisations || organisationsAt >= 0);
         },
         120000);
     monitor.stop();
