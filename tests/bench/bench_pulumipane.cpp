@@ -898,11 +898,13 @@ int main(int argc, char** argv)
                          .arg(pages)
                          .arg(rows)
                          .arg(number(paging / 1000, 1), number(pagesMonitor.result().max, 1));
+            out() << "    during the longest stall the GUI thread " << pagesMonitor.result().maxSplit << "\n";
             out().flush();
         }
         out() << "  issue target: last page within 1.5x of the first: worst ratio " << number(worstRatio, 2) << " -> "
               << (worstRatio <= 1.5 ? "met" : "NOT MET") << "; max GUI stall while paging " << number(worstStall, 1)
               << " ms\n";
+        printSlowDeliveries({ u"pages"_s });
         ui.view->horizontalHeader()->setSortIndicator(PulumiStackModel::Stack, Qt::AscendingOrder);
         waitFor([&] { return !ui.model->isLoading(); }, 120000);
 
