@@ -57,7 +57,8 @@ std::optional<QMap<QString, qint64>> exactRows(const QSqlDatabase& db, const QSt
 
 // The soft-deleted stacks a page at a time: each row's fields in this order (deletedAt in epoch seconds; the
 // Programs id is the unique tie-breaker of every sort). Filtered on the stack name or the organisation's login (a
-// substring), sorted by any field; keyset paging, so the last page of 100,000 costs what the first does.
+// substring), sorted by org, name, project or deletedAt (any other field sorts by name); keyset paging, so the last
+// page of 100,000 costs what the first does.
 enum StackField
 {
     StackOrg,
