@@ -1,6 +1,7 @@
 #include "DeployMatrixModel.h"
 
 #include "StatusIcons.h"
+#include "core/CsvWriter.h"
 
 #include <QBrush>
 #include <QFont>
@@ -29,13 +30,6 @@ StatusIcons::Kind kindOf(DeployState state)
         break;
     }
     return StatusIcons::Kind::Unknown;
-}
-
-QString csvField(const QString& value)
-{
-    if (!value.contains(u',') && !value.contains(u'"') && !value.contains(u'\n'))
-        return value;
-    return u'"' + QString(value).replace(u'"', QStringLiteral("\"\"")) + u'"';
 }
 
 // Every instance's revision, for export: "reside 71718c4a, training 71718c4a".
@@ -133,19 +127,19 @@ QByteArray DeployMatrixModel::toJson() const
 
 QByteArray DeployMatrixModel::toCsv() const
 {
-    QStringList lines { QStringLiteral("machine,state,revision,narHash,dirty,expectedRevision,expectedNarHash,behindBy,"
-                                       "packit,outpackServer,checkedAt,error") };
+    // "\n" line ends, as this export always had (scripts read it line by line).
+    CsvWriter csv(QStringLiteral("\n"));
+    csv.addRow({ QStringLiteral("machine"), QStringLiteral("state"), QStringLiteral("revision"),
+        QStringLiteral("narHash"), QStringLiteral("dirty"), QStringLiteral("expectedRevision"),
+        QStringLiteral("expectedNarHash"), QStringLiteral("behindBy"), QStringLiteral("packit"),
+        QStringLiteral("outpackServer"), QStringLiteral("checkedAt"), QStringLiteral("error") });
     for (const MachineStatus& s : statuses()) {
-        const QStringList fields { s.machine, MachineStatus::stateName(s.state), s.revision, s.narHash,
+        csv.addRow({ s.machine, MachineStatus::stateName(s.state), s.revision, s.narHash,
             s.dirty ? QStringLiteral("true") : QStringLiteral("false"), s.expectedRevision, s.expectedNarHash,
             s.behindBy < 0 ? QString() : QString::number(s.behindBy), builds(s, true), builds(s, false),
-            s.checkedAt.toUTC().toString(Qt::ISODateWithMs), s.error };
-        QStringList quoted;
-        for (const QString& field : fields)
-            quoted << csvField(field);
-        lines << quoted.join(u',');
+            s.checkedAt.toUTC().toString(Qt::ISODateWithMs), s.error });
     }
-    return lines.join(u'\n').toUtf8() + '\n';
+    return csv.toUtf8();
 }
 
 int DeployMatrixModel::rowCount(const QModelIndex& parent) const

@@ -3,11 +3,15 @@
 #include "ErrorBanner.h"
 #include "OperationLauncher.h"
 #include "PacketTableModel.h"
+#include "PagedTableView.h"
 #include "RunsDock.h"
 #include "TargetStatusModel.h"
+#include "core/ConnectionWorker.h"
+#include "core/WorkerRowSource.h"
+#include "packit/PackitConnection.h"
+#include "packit/PackitQueries.h"
 #include "packit/PackitSecrets.h"
 #include "packit/PackitWipeOperation.h"
-#include "packit/PackitWorker.h"
 
 #include <QDateTime>
 #include <QFontDatabase>
@@ -23,11 +27,27 @@
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
-#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
 namespace opsdeck {
+
+// An instance's live connection for the pane (its thread keeps the SSH session and the database open), and the
+// packets table's pages and counts on it.
+struct PackitPane::InstanceWorker
+{
+    explicit InstanceWorker(const PackitTarget& resolved)
+        : target(resolved)
+        , worker(QStringLiteral("packit:") + resolved.id(),
+              [resolved] { return std::make_unique<PackitConnection>(resolved); })
+        , packets(&worker, PackitQueries::PacketId, &PackitQueries::packetPage, &PackitQueries::packetCount)
+    {
+    }
+
+    PackitTarget target; // with its secrets
+    ConnectionWorker<PackitConnection> worker;
+    WorkerRowSource<PackitConnection> packets;
+};
 
 namespace {
 enum InstanceColumn
@@ -73,9 +93,7 @@ PackitPane::PackitPane(const Inventory& inventory,
           this))
     , m_instanceView(new QTableView(this))
     , m_packets(new PacketTableModel(this))
-    , m_packetView(new QTableView(this))
-    , m_filter(new QLineEdit(this))
-    , m_loadLabel(new QLabel(this))
+    , m_packetView(new PagedTableView(this))
     , m_groups(new QTreeWidget(this))
     , m_metadata(new QPlainTextEdit(this))
     , m_files(new QTreeWidget(this))
@@ -137,24 +155,16 @@ PackitPane::PackitPane(const Inventory& inventory,
 
     auto* packetsTab = new QWidget(this);
     auto* packetsLayout = new QVBoxLayout(packetsTab);
-    auto* filterBar = new QHBoxLayout;
-    m_filter->setPlaceholderText(tr("Filter by id, name or display name…"));
-    m_filter->setClearButtonEnabled(true);
-    filterBar->addWidget(m_filter, 1);
-    m_loadLabel->setObjectName(QStringLiteral("loadLabel"));
-    filterBar->addWidget(m_loadLabel);
-    packetsLayout->addLayout(filterBar);
+    m_packetView->setObjectName(QStringLiteral("packets"));
+    m_packetView->filterEdit()->setPlaceholderText(tr("Filter by id, name or display name…"));
+    m_packetView->progressLabel()->setObjectName(QStringLiteral("loadLabel"));
     m_packetView->setModel(m_packets);
-    m_packetView->setSortingEnabled(true);
-    m_packetView->horizontalHeader()->setSortIndicator(PacketTableModel::Id, Qt::AscendingOrder);
-    m_packetView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_packetView->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_packetView->verticalHeader()->hide();
-    m_packetView->horizontalHeader()->setStretchLastSection(true);
-    m_packetView->setColumnWidth(PacketTableModel::Id, 190);
-    m_packetView->setColumnWidth(PacketTableModel::Name, 180);
-    m_packetView->setColumnWidth(PacketTableModel::DisplayName, 220);
-    m_packetView->setColumnWidth(PacketTableModel::Started, 150);
+    QTableView* packetTable = m_packetView->table();
+    packetTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    packetTable->setColumnWidth(PacketTableModel::Id, 190);
+    packetTable->setColumnWidth(PacketTableModel::Name, 180);
+    packetTable->setColumnWidth(PacketTableModel::DisplayName, 220);
+    packetTable->setColumnWidth(PacketTableModel::Started, 150);
     packetsLayout->addWidget(m_packetView);
     m_tabs->addTab(packetsTab, tr("Packets"));
 
@@ -185,29 +195,31 @@ PackitPane::PackitPane(const Inventory& inventory,
     connect(m_wipe, &QPushButton::clicked, this, &PackitPane::wipeSelected);
     connect(m_instanceView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
         [this](const QModelIndex& current) { showInstance(current.row()); });
-    connect(m_packets, &PacketTableModel::progressChanged, this, &PackitPane::updateLoadLabel);
-    // Filtering goes to the database: wait for a pause in typing.
-    auto* filterDelay = new QTimer(this);
-    filterDelay->setSingleShot(true);
-    filterDelay->setInterval(300);
-    connect(m_filter, &QLineEdit::textChanged, filterDelay, qOverload<>(&QTimer::start));
-    connect(filterDelay, &QTimer::timeout, this, [this] { m_packets->setFilter(m_filter->text().trimmed()); });
-    connect(m_packetView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+    connect(packetTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
         [this](const QModelIndex& current) {
             const QString id = m_packets->packetId(current.row());
             if (id.isEmpty() || !m_workers.contains(m_current))
                 return;
             m_metadata->setPlainText(tr("Loading %1…").arg(id));
             m_files->clear();
-            m_workers[m_current]->requestMetadata(++m_generation, id);
+            const int row = m_current;
+            m_workers[row]->worker.run(
+                this,
+                [id](PackitConnection& connection, QString* error) {
+                    return PackitQueries::packetMetadata(connection, id, error).value_or(QJsonObject());
+                },
+                [this, row](const QJsonObject& metadata, const QString& error) {
+                    if (row == m_current)
+                        onMetadata(metadata, error);
+                });
         });
     connect(m_runs, &RunsDock::runFinished, this, &PackitPane::onWipeFinished);
 }
 
 PackitPane::~PackitPane()
 {
-    m_packets->setWorker(nullptr);
-    qDeleteAll(m_workers);
+    m_packets->setSource(nullptr);
+    m_workers.clear();
 }
 
 QStringList PackitPane::hosts() const
@@ -248,16 +260,16 @@ void PackitPane::showEvent(QShowEvent* event)
 void PackitPane::refresh()
 {
     for (int row = 0; row < m_targets.size(); ++row)
-        withWorker(row, [this](PackitWorker* worker) { worker->requestState(++m_generation); });
+        withWorker(row, [this, row](InstanceWorker& instance) { requestState(row, instance); });
     if (m_current >= 0)
         showInstance(m_current);
 }
 
 // Runs `use` with the row's worker, creating it once the secrets it needs are known.
-void PackitPane::withWorker(int row, std::function<void(PackitWorker*)> use)
+void PackitPane::withWorker(int row, std::function<void(InstanceWorker&)> use)
 {
-    if (PackitWorker* worker = m_workers.value(row)) {
-        use(worker);
+    if (const auto found = m_workers.find(row); found != m_workers.end()) {
+        use(*found->second);
         return;
     }
     resolvePackitSecrets(m_credentials, m_targets[row], this,
@@ -270,37 +282,18 @@ void PackitPane::withWorker(int row, std::function<void(PackitWorker*)> use)
                 m_instances->setCells(row, cells);
                 return;
             }
-            if (!m_workers.contains(row)) {
-                auto* worker = new PackitWorker(*target);
-                connect(worker, &PackitWorker::stateReady, this,
-                    [this, row](quint64, const QJsonObject& state) { onState(row, state); });
-                connect(worker, &PackitWorker::groupsReady, this,
-                    [this, row](quint64, const QJsonArray& groups, const QString& failure) {
-                        if (row != m_current)
-                            return;
-                        m_groups->clear();
-                        if (!failure.isEmpty())
-                            new QTreeWidgetItem(m_groups, { tr("Error: %1").arg(failure) });
-                        for (const QJsonValue& value : groups) {
-                            const QJsonObject group = value.toObject();
-                            auto* item = new QTreeWidgetItem(m_groups);
-                            item->setText(0, group.value(QStringLiteral("name")).toString());
-                            item->setData(1, Qt::DisplayRole, group.value(QStringLiteral("packets")).toInteger());
-                            item->setText(2,
-                                QDateTime::fromSecsSinceEpoch(qint64(group.value(QStringLiteral("latest")).toDouble()))
-                                    .toString(QStringLiteral("yyyy-MM-dd HH:mm")));
-                        }
-                        m_groups->resizeColumnToContents(0);
-                    });
-                connect(worker, &PackitWorker::metadataReady, this,
-                    [this, row](quint64, const QJsonObject& metadata, const QString& failure) {
-                        if (row == m_current)
-                            onMetadata(metadata, failure);
-                    });
-                m_workers.insert(row, worker);
-            }
-            use(m_workers.value(row));
+            auto& instance = m_workers[row];
+            if (!instance)
+                instance = std::make_unique<InstanceWorker>(*target);
+            use(*instance);
         });
+}
+
+void PackitPane::requestState(int row, InstanceWorker& instance)
+{
+    instance.worker.run(
+        this, [](PackitConnection& connection, QString*) { return connection.instanceState(); },
+        [this, row](const QJsonObject& state, const QString&) { onState(row, state); });
 }
 
 void PackitPane::showInstance(int row)
@@ -316,12 +309,20 @@ void PackitPane::showInstance(int row)
     m_metadata->clear();
     m_files->clear();
     m_groups->clear();
-    withWorker(row, [this, row](PackitWorker* worker) {
+    withWorker(row, [this, row](InstanceWorker& instance) {
         if (row != m_current)
             return;
-        m_packets->setWorker(worker);
-        worker->requestGroups(++m_generation);
-        worker->requestState(++m_generation);
+        m_packets->setSource(&instance.packets);
+        instance.worker.run(
+            this,
+            [](PackitConnection& connection, QString* error) {
+                return PackitQueries::groupSummaries(connection, error).value_or(QJsonArray());
+            },
+            [this, row](const QJsonArray& groups, const QString& error) {
+                if (row == m_current)
+                    showGroups(groups, error);
+            });
+        requestState(row, instance);
     });
 }
 
@@ -332,6 +333,23 @@ void PackitPane::onState(int row, const QJsonObject& state)
         cells[Root] = tr("error: %1").arg(error);
     m_instances->setCells(row, cells);
     m_instanceView->resizeColumnsToContents();
+}
+
+void PackitPane::showGroups(const QJsonArray& groups, const QString& error)
+{
+    m_groups->clear();
+    if (!error.isEmpty())
+        new QTreeWidgetItem(m_groups, { tr("Error: %1").arg(error) });
+    for (const QJsonValue& value : groups) {
+        const QJsonObject group = value.toObject();
+        auto* item = new QTreeWidgetItem(m_groups);
+        item->setText(0, group.value(QStringLiteral("name")).toString());
+        item->setData(1, Qt::DisplayRole, group.value(QStringLiteral("packets")).toInteger());
+        item->setText(2,
+            QDateTime::fromSecsSinceEpoch(qint64(group.value(QStringLiteral("latest")).toDouble()))
+                .toString(QStringLiteral("yyyy-MM-dd HH:mm")));
+    }
+    m_groups->resizeColumnToContents(0);
 }
 
 void PackitPane::onMetadata(const QJsonObject& metadata, const QString& error)
@@ -353,24 +371,12 @@ void PackitPane::onMetadata(const QJsonObject& metadata, const QString& error)
     m_tabs->setCurrentIndex(2);
 }
 
-void PackitPane::updateLoadLabel()
-{
-    const QLocale locale;
-    if (!m_packets->error().isEmpty())
-        m_loadLabel->setText(tr("Error: %1").arg(m_packets->error()));
-    else if (m_packets->total() < 0)
-        m_loadLabel->setText(tr("%1 loaded, counting…").arg(locale.toString(m_packets->loaded())));
-    else
-        m_loadLabel->setText(
-            tr("%1 of %2 loaded").arg(locale.toString(m_packets->loaded()), locale.toString(m_packets->total())));
-}
-
 void PackitPane::wipeSelected()
 {
     const int row = m_current;
     if (row < 0)
         return;
-    withWorker(row, [this, row](PackitWorker* worker) {
+    withWorker(row, [this, row](InstanceWorker& instance) {
         m_wipe->setEnabled(false); // until the plan is answered
         OperationLauncher::Launch launch;
         launch.target = m_targets[row].id();
@@ -382,7 +388,7 @@ void PackitPane::wipeSelected()
                        "empty. Users, roles and global grants stay.")
                         .arg(plan.target);
         };
-        m_launcher->launch(std::make_unique<PackitWipeOperation>(worker->target()), launch);
+        m_launcher->launch(std::make_unique<PackitWipeOperation>(instance.target), launch);
     });
 }
 
@@ -391,8 +397,8 @@ void PackitPane::onWipeFinished(const RunRecord& record)
     for (int row = 0; row < m_targets.size(); ++row) {
         if (m_targets[row].id() != record.target)
             continue;
-        if (PackitWorker* worker = m_workers.value(row))
-            worker->requestState(++m_generation);
+        if (const auto found = m_workers.find(row); found != m_workers.end())
+            requestState(row, *found->second);
         if (row == m_current)
             showInstance(row);
     }

@@ -6,10 +6,12 @@
 #include "ssh/HostStatus.h"
 
 #include "SystemPane.h"
-#include <QHash>
+
+#include <functional>
+#include <map>
+#include <memory>
 
 class QLabel;
-class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 class QTabWidget;
@@ -21,8 +23,8 @@ namespace opsdeck {
 class CredentialStore;
 class ErrorBanner;
 class OperationLauncher;
-class PackitWorker;
 class PacketTableModel;
+class PagedTableView;
 class RunsDock;
 class TargetStatusModel;
 
@@ -56,28 +58,27 @@ protected:
     void showEvent(QShowEvent* event) override;
 
 private:
-    void withWorker(int row, std::function<void(PackitWorker*)> use);
+    struct InstanceWorker;
+    void withWorker(int row, std::function<void(InstanceWorker&)> use);
+    void requestState(int row, InstanceWorker& instance);
     void showInstance(int row);
     void onState(int row, const QJsonObject& state);
+    void showGroups(const QJsonArray& groups, const QString& error);
     void onMetadata(const QJsonObject& metadata, const QString& error);
     void onWipeFinished(const RunRecord& record);
-    void updateLoadLabel();
 
     Inventory m_inventory;
     CredentialStore* m_credentials;
     RunsDock* m_runs;
     QList<PackitTarget> m_targets; // one per instance row, secrets not yet filled in
-    QHash<int, PackitWorker*> m_workers; // per instance row, once its secrets are known
+    std::map<int, std::unique_ptr<InstanceWorker>> m_workers; // per instance row, once its secrets are known
     int m_current = -1;
     bool m_shown = false;
-    quint64 m_generation = 0;
 
     TargetStatusModel* m_instances;
     QTableView* m_instanceView;
     PacketTableModel* m_packets;
-    QTableView* m_packetView;
-    QLineEdit* m_filter;
-    QLabel* m_loadLabel;
+    PagedTableView* m_packetView;
     QTreeWidget* m_groups;
     QPlainTextEdit* m_metadata;
     QTreeWidget* m_files;

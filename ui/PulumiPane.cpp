@@ -2,15 +2,17 @@
 
 #include "ErrorBanner.h"
 #include "OperationLauncher.h"
+#include "PagedTableView.h"
 #include "PulumiStackModel.h"
 #include "RunsDock.h"
+#include "core/ConnectionWorker.h"
+#include "core/WorkerRowSource.h"
 #include "pulumi/PulumiKillQueryOperation.h"
 #include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiPurgeOperation.h"
 #include "pulumi/PulumiQueries.h"
 #include "runbook/OperationRunner.h"
 #include "sql/DatabaseConnection.h"
-#include "sql/DatabaseWorker.h"
 
 #include <QComboBox>
 #include <QFileInfo>
@@ -28,16 +30,25 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
-#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+
+#include <tuple>
 
 namespace opsdeck {
 
 namespace {
 
-// How long the filter waits for the next key before it queries.
-constexpr int kFilterPauseMs = 150;
+// A job for the pane's worker: `query(database, arguments..., error)` on the pane's connection, (re)opened first
+// (after a restarted server or a dropped tunnel).
+template <typename Query> auto opened(Query query)
+{
+    return [query](DatabaseConnection& connection, auto... arguments) {
+        QString* error = std::get<sizeof...(arguments) - 1>(std::tuple(arguments...));
+        using Result = decltype(query(connection.database(), arguments...));
+        return connection.open(error) ? query(connection.database(), arguments...) : Result();
+    };
+}
 
 } // namespace
 
@@ -55,9 +66,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     , m_status(new QLabel(this))
     , m_orgs(new QTreeWidget(this))
     , m_stacks(new PulumiStackModel(this))
-    , m_stackView(new QTableView(this))
-    , m_filter(new QLineEdit(this))
-    , m_loadLabel(new QLabel(this))
+    , m_stackView(new PagedTableView(this))
     , m_keep(new QListWidget(this))
     , m_processes(new QTableWidget(this))
     , m_batch(new QSpinBox(this))
@@ -95,24 +104,14 @@ PulumiPane::PulumiPane(const Inventory& inventory,
 
     auto* stacksTab = new QWidget(this);
     auto* stacksLayout = new QVBoxLayout(stacksTab);
-    auto* filterBar = new QHBoxLayout;
-    m_filter->setPlaceholderText(tr("Filter by stack or organisation…"));
-    m_filter->setClearButtonEnabled(true);
-    filterBar->addWidget(m_filter, 1);
-    m_loadLabel->setObjectName(QStringLiteral("stacksLoaded"));
-    filterBar->addWidget(m_loadLabel);
+    m_stackView->filterEdit()->setPlaceholderText(tr("Filter by stack or organisation…"));
+    m_stackView->progressLabel()->setObjectName(QStringLiteral("stacksLoaded"));
     auto* keepButton = new QPushButton(tr("Keep selected"), this);
     keepButton->setToolTip(tr("Leave the selected stacks out of the purge"));
-    filterBar->addWidget(keepButton);
-    stacksLayout->addLayout(filterBar);
-    m_stackView->setObjectName(QStringLiteral("stacksView"));
+    m_stackView->addBarWidget(keepButton);
+    m_stackView->table()->setObjectName(QStringLiteral("stacksView"));
+    m_stackView->table()->setAlternatingRowColors(true);
     m_stackView->setModel(m_stacks);
-    m_stackView->setSortingEnabled(true);
-    m_stackView->sortByColumn(PulumiStackModel::Stack, Qt::AscendingOrder);
-    m_stackView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_stackView->verticalHeader()->hide();
-    m_stackView->horizontalHeader()->setStretchLastSection(true);
-    m_stackView->setAlternatingRowColors(true);
     stacksLayout->addWidget(m_stackView, 1);
 
     auto* processTab = new QWidget(this);
@@ -176,15 +175,8 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     layout->addWidget(splitter, 1);
 
     connect(refreshButton, &QPushButton::clicked, this, &PulumiPane::refresh);
-    // Every filter is a query: wait until the typing pauses, so that "globex" is one query, not six in a row.
-    auto* filterPause = new QTimer(this);
-    filterPause->setSingleShot(true);
-    filterPause->setInterval(kFilterPauseMs);
-    connect(m_filter, &QLineEdit::textChanged, filterPause, qOverload<>(&QTimer::start));
-    connect(filterPause, &QTimer::timeout, this, [this] { m_stacks->setFilter(m_filter->text()); });
-    connect(m_stacks, &PulumiStackModel::progressChanged, this, &PulumiPane::updateLoadLabel);
     connect(keepButton, &QPushButton::clicked, this, [this] {
-        for (const QModelIndex& index : m_stackView->selectionModel()->selectedRows()) {
+        for (const QModelIndex& index : m_stackView->table()->selectionModel()->selectedRows()) {
             const QString name = m_stacks->stackName(index.row());
             if (!name.isEmpty() && m_keep->findItems(name, Qt::MatchExactly).isEmpty())
                 m_keep->addItem(name);
@@ -199,17 +191,19 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     connect(m_purge, &QPushButton::clicked, this, &PulumiPane::purge);
     connect(m_runs, &RunsDock::runFinished, this, &PulumiPane::onRunFinished);
     connect(m_database, &QComboBox::currentIndexChanged, this, [this] {
-        m_stacks->setWorker(nullptr);
-        delete m_worker;
-        m_worker = nullptr;
+        m_stacks->setSource(nullptr);
+        m_stackSource.reset();
+        m_worker.reset();
         m_target.reset();
         refresh();
     });
     m_status->setText(m_database->count() ? tr("Not read yet.") : tr("The inventory declares no mysql database."));
-    updateLoadLabel();
 }
 
-PulumiPane::~PulumiPane() = default;
+PulumiPane::~PulumiPane()
+{
+    m_stacks->setSource(nullptr);
+}
 
 QStringList PulumiPane::hosts() const
 {
@@ -254,8 +248,12 @@ void PulumiPane::withWorker(std::function<void()> then)
                 return;
             }
             m_target = resolved;
-            m_worker = new DatabaseWorker(*resolved, this);
-            m_stacks->setWorker(m_worker);
+            m_worker = std::make_unique<ConnectionWorker<DatabaseConnection>>(
+                QStringLiteral("db:") + resolved->database.name,
+                [resolved] { return std::make_unique<DatabaseConnection>(*resolved); });
+            m_stackSource
+                = std::make_unique<WorkerRowSource<DatabaseConnection>>(m_worker.get(), PulumiQueries::StackProgramId,
+                    opened(&PulumiQueries::softDeletedStacks), opened(&PulumiQueries::softDeletedStackCount));
             then();
         });
 }
@@ -265,21 +263,12 @@ void PulumiPane::refresh()
     m_status->setText(tr("Reading…"));
     withWorker([this] {
         // The stacks first: the worker runs its jobs in order, and their first rows are what the admin waits for.
-        m_stacks->reload();
-        m_worker->run(
-            this,
-            [](DatabaseConnection& c, QString* error) -> QJsonValue {
-                const auto orgs = PulumiQueries::organizations(c.database(), error);
-                if (!orgs)
-                    return {};
-                QJsonArray rows;
-                for (const PulumiQueries::Organization& o : *orgs)
-                    rows.append(
-                        QJsonObject { { QStringLiteral("login"), o.githubLogin }, { QStringLiteral("name"), o.name },
-                            { QStringLiteral("softDeleted"), o.softDeleted }, { QStringLiteral("live"), o.live } });
-                return rows;
-            },
-            [this](const QJsonValue& result, const QString& error) {
+        if (m_stacks->source() == m_stackSource.get())
+            m_stacks->reload();
+        else
+            m_stacks->setSource(m_stackSource.get());
+        m_worker->run(this, opened(&PulumiQueries::organizations),
+            [this](const std::optional<QList<PulumiQueries::Organization>>& organizations, const QString& error) {
                 if (!error.isEmpty()) {
                     m_status->setText(tr("Not read."));
                     showLoadError(tr("Reading the organisations"), error);
@@ -290,18 +279,15 @@ void PulumiPane::refresh()
                 const QSignalBlocker blocker(m_orgs);
                 m_orgs->clear();
                 qint64 total = 0;
-                for (const QJsonValue& v : result.toArray()) {
-                    const QJsonObject o = v.toObject();
+                for (const PulumiQueries::Organization& o :
+                    organizations.value_or(QList<PulumiQueries::Organization>())) {
                     auto* item = new QTreeWidgetItem(m_orgs,
-                        { o[QStringLiteral("login")].toString(), o[QStringLiteral("name")].toString(),
-                            QLocale().toString(o[QStringLiteral("softDeleted")].toInteger()),
-                            QLocale().toString(o[QStringLiteral("live")].toInteger()) });
+                        { o.githubLogin, o.name, QLocale().toString(o.softDeleted), QLocale().toString(o.live) });
                     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-                    item->setCheckState(
-                        0, checked.contains(o[QStringLiteral("login")].toString()) ? Qt::Checked : Qt::Unchecked);
+                    item->setCheckState(0, checked.contains(o.githubLogin) ? Qt::Checked : Qt::Unchecked);
                     item->setTextAlignment(2, Qt::AlignRight);
                     item->setTextAlignment(3, Qt::AlignRight);
-                    total += o[QStringLiteral("softDeleted")].toInteger();
+                    total += o.softDeleted;
                 }
                 for (int c = 0; c < m_orgs->columnCount(); ++c)
                     m_orgs->resizeColumnToContents(c);
@@ -310,7 +296,7 @@ void PulumiPane::refresh()
                     tr("%1 soft-deleted stacks in %2 organisations · %3")
                         .arg(QLocale().toString(total))
                         .arg(m_orgs->topLevelItemCount())
-                        .arg(m_worker->target().via ? tr("via %1").arg(m_worker->target().via->name) : tr("direct")));
+                        .arg(m_target && m_target->via ? tr("via %1").arg(m_target->via->name) : tr("direct")));
                 emit organizationsLoaded();
             });
     });
@@ -319,18 +305,13 @@ void PulumiPane::refresh()
 void PulumiPane::refreshProcesses()
 {
     withWorker([this] {
-        m_worker->run(
-            this,
-            [](DatabaseConnection& c, QString* error) -> QJsonValue {
-                const auto rows = PulumiQueries::processList(c.database(), error);
-                return rows ? QJsonValue(*rows) : QJsonValue();
-            },
-            [this](const QJsonValue& result, const QString& error) {
+        m_worker->run(this, opened(&PulumiQueries::processList),
+            [this](const std::optional<QJsonArray>& result, const QString& error) {
                 if (!error.isEmpty()) {
                     showLoadError(tr("Reading the process list"), error);
                     return;
                 }
-                const QJsonArray rows = result.toArray();
+                const QJsonArray rows = result.value_or(QJsonArray());
                 m_processes->setRowCount(static_cast<int>(rows.size()));
                 for (int r = 0; r < rows.size(); ++r) {
                     const QJsonObject p = rows[r].toObject();
@@ -447,20 +428,8 @@ void PulumiPane::onRunFinished(const RunRecord& record)
 
 void PulumiPane::showLoadError(const QString& step, const QString& error)
 {
-    m_errors->showProblem({ m_worker ? m_worker->target().database.name : m_database->currentData().toString(), step,
+    m_errors->showProblem({ m_target ? m_target->database.name : m_database->currentData().toString(), step,
         error, tr("Refresh once the cause is fixed; the connection is made again if it dropped.") });
-}
-
-void PulumiPane::updateLoadLabel()
-{
-    const QLocale locale;
-    if (!m_stacks->error().isEmpty())
-        m_loadLabel->setText(tr("Error: %1").arg(m_stacks->error()));
-    else if (m_stacks->total() < 0)
-        m_loadLabel->setText(tr("%1 loaded, counting…").arg(locale.toString(m_stacks->loaded())));
-    else
-        m_loadLabel->setText(
-            tr("%1 of %2 loaded").arg(locale.toString(m_stacks->loaded()), locale.toString(m_stacks->total())));
 }
 
 } // namespace opsdeck

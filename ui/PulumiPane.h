@@ -8,25 +8,27 @@
 
 #include <QPointer>
 
+#include <memory>
 #include <optional>
 
 class QComboBox;
 class QLabel;
-class QLineEdit;
 class QListWidget;
 class QPushButton;
 class QSpinBox;
-class QTableView;
 class QTableWidget;
 class QTreeWidget;
 
 namespace opsdeck {
 
 class CredentialStore;
-class DatabaseWorker;
+class DatabaseConnection;
 class ErrorBanner;
 class OperationLauncher;
+template <typename Connection> class ConnectionWorker;
+template <typename Connection> class WorkerRowSource;
 class OperationRunner;
+class PagedTableView;
 class PulumiPurgeOperation;
 class PulumiStackModel;
 class RunsDock;
@@ -72,14 +74,15 @@ private:
     void onRunFinished(const RunRecord& record);
     void killSelectedQuery();
     void showLoadError(const QString& step, const QString& error);
-    void updateLoadLabel();
 
     Inventory m_inventory;
     CredentialStore* m_credentials;
     RunsDock* m_runs;
     QString m_journalPath;
     std::optional<DatabaseTarget> m_target;
-    DatabaseWorker* m_worker = nullptr;
+    // The database's live connection for the pane (its thread keeps it open), and the stacks' pages on it.
+    std::unique_ptr<ConnectionWorker<DatabaseConnection>> m_worker;
+    std::unique_ptr<WorkerRowSource<DatabaseConnection>> m_stackSource;
     bool m_shown = false;
     QPointer<OperationRunner> m_running; // the purge in flight, for the live throttle
     PulumiPurgeOperation* m_operation = nullptr; // owned by m_running
@@ -88,9 +91,7 @@ private:
     QLabel* m_status;
     QTreeWidget* m_orgs;
     PulumiStackModel* m_stacks;
-    QTableView* m_stackView;
-    QLineEdit* m_filter;
-    QLabel* m_loadLabel;
+    PagedTableView* m_stackView;
     QListWidget* m_keep;
     QTableWidget* m_processes;
     QSpinBox* m_batch;

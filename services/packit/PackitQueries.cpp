@@ -1,5 +1,10 @@
 #include "packit/PackitQueries.h"
 
+#include "packit/PackitConnection.h"
+#include "sql/SqlLike.h"
+
+#include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
@@ -100,6 +105,139 @@ std::optional<QJsonArray> packets(QSqlDatabase& db, QString* error)
 std::optional<QJsonArray> groups(QSqlDatabase& db, QString* error)
 {
     return rows(db, QStringLiteral("SELECT id, name FROM packet_group ORDER BY name"), error);
+}
+
+namespace {
+
+// The packets matching a filter: " WHERE (...)" with three bound patterns, or nothing.
+QString packetFilter(const QString& filter)
+{
+    return filter.isEmpty() ? QString() : QStringLiteral(" WHERE (name ILIKE ? OR id ILIKE ? OR display_name ILIKE ?)");
+}
+
+void bindPacketFilter(QSqlQuery& query, const QString& filter)
+{
+    if (filter.isEmpty())
+        return;
+    const QString pattern = SqlLike::contains(filter);
+    for (int i = 0; i < 3; ++i)
+        query.addBindValue(pattern);
+}
+
+bool openDatabase(PackitConnection& connection, QString* error)
+{
+    if (connection.openDatabase(error))
+        return true;
+    if (error->isEmpty())
+        *error = QStringLiteral("cannot open the database of %1").arg(connection.target().id());
+    return false;
+}
+
+} // namespace
+
+std::optional<QList<RowValues>> packetPage(PackitConnection& connection, const PageRequest& request, QString* error)
+{
+    if (!openDatabase(connection, error))
+        return std::nullopt;
+    // Sort expressions by field, an allowlist: they go into the SQL text. display_name may be NULL: sorted and
+    // compared as '' (in ORDER BY and in the keyset comparison alike, or pages would skip or repeat rows).
+    static const QStringList sortExpressions { QStringLiteral("id"), QStringLiteral("name"),
+        QStringLiteral("COALESCE(display_name, '')"), QStringLiteral("start_time"), QStringLiteral("end_time") };
+    const int field = request.sort.field >= 0 && request.sort.field < PacketFieldCount ? request.sort.field : PacketId;
+    const QString column = sortExpressions[field];
+    const QString direction = request.sort.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");
+    const QString comparison = request.sort.descending ? QStringLiteral("<") : QStringLiteral(">");
+    QString where = packetFilter(request.filter);
+    if (request.after) {
+        where += where.isEmpty() ? QStringLiteral(" WHERE ") : QStringLiteral(" AND ");
+        // The primary key alone, or the row comparison (col, id): PostgreSQL serves both from an index (the
+        // name index, then an incremental sort on id among equal names).
+        where += field == PacketId ? QStringLiteral("id %1 ?").arg(comparison)
+                                   : QStringLiteral("(%1, id) %2 (?, ?)").arg(column, comparison);
+    }
+    const QString order = field == PacketId ? QStringLiteral("id %1").arg(direction)
+                                            : QStringLiteral("%1 %2, id %2").arg(column, direction);
+    QSqlQuery page(connection.database());
+    page.setForwardOnly(true);
+    page.prepare(QStringLiteral("SELECT id, name, display_name, start_time, end_time FROM packet%1 ORDER BY %2 LIMIT ?")
+                     .arg(where, order));
+    bindPacketFilter(page, request.filter);
+    if (request.after) {
+        if (field == PacketDisplayName)
+            page.addBindValue(request.after->value.toString()); // NULL as ''
+        else if (field != PacketId)
+            page.addBindValue(request.after->value);
+        page.addBindValue(request.after->id.toString());
+    }
+    page.addBindValue(request.limit);
+    if (!page.exec()) {
+        *error = page.lastError().text();
+        return std::nullopt;
+    }
+    QList<RowValues> rows;
+    while (page.next()) {
+        rows.append({ page.value(0).toString(), page.value(1).toString(),
+            page.isNull(2) ? QVariant() : QVariant(page.value(2).toString()), page.value(3).toDouble(),
+            page.value(4).toDouble() });
+    }
+    return rows;
+}
+
+std::optional<qint64> packetCount(PackitConnection& connection, const QString& filter, QString* error)
+{
+    if (!openDatabase(connection, error))
+        return std::nullopt;
+    QSqlQuery count(connection.database());
+    count.prepare(QStringLiteral("SELECT count(*) FROM packet") + packetFilter(filter));
+    bindPacketFilter(count, filter);
+    if (!count.exec() || !count.next()) {
+        *error = count.lastError().text();
+        return std::nullopt;
+    }
+    return count.value(0).toLongLong();
+}
+
+std::optional<QJsonArray> groupSummaries(PackitConnection& connection, QString* error)
+{
+    if (!openDatabase(connection, error))
+        return std::nullopt;
+    QSqlQuery query(connection.database());
+    query.setForwardOnly(true);
+    if (!query.exec(QStringLiteral("SELECT g.id, g.name, count(p.id), max(p.start_time) FROM packet_group g "
+                                   "LEFT JOIN packet p ON p.name = g.name GROUP BY g.id, g.name ORDER BY g.name"))) {
+        *error = query.lastError().text();
+        return std::nullopt;
+    }
+    QJsonArray rows;
+    while (query.next()) {
+        rows.append(QJsonObject { { QStringLiteral("id"), query.value(0).toLongLong() },
+            { QStringLiteral("name"), query.value(1).toString() },
+            { QStringLiteral("packets"), query.value(2).toLongLong() },
+            { QStringLiteral("latest"), query.value(3).toDouble() } });
+    }
+    return rows;
+}
+
+std::optional<QJsonObject> packetMetadata(PackitConnection& connection, const QString& packetId, QString* error)
+{
+    static const QRegularExpression idPattern(QStringLiteral("^[0-9]{8}-[0-9]{6}-[0-9a-fA-F]{8}$"));
+    if (!idPattern.match(packetId).hasMatch()) {
+        *error = QStringLiteral("\"%1\" is not an outpack packet id").arg(packetId);
+        return std::nullopt;
+    }
+    const QString path = connection.target().instance.outpackRoot + QStringLiteral("/.outpack/metadata/") + packetId;
+    const ExecResult result = connection.run({ QStringLiteral("cat"), QStringLiteral("--"), path }, 30000);
+    if (!result.succeeded()) {
+        *error = result.describe();
+        return std::nullopt;
+    }
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(result.stdoutData, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        *error = QStringLiteral("%1 is not JSON: %2").arg(path, parseError.errorString());
+        return std::nullopt;
+    }
+    return document.object();
 }
 
 } // namespace opsdeck::PackitQueries

@@ -1,10 +1,16 @@
 #pragma once
 
+#include "core/RowSource.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QSqlDatabase>
 
 #include <optional>
+
+namespace opsdeck {
+class PackitConnection;
+}
 
 namespace opsdeck::PackitQueries {
 
@@ -25,5 +31,29 @@ std::optional<QJsonArray> packets(QSqlDatabase& db, QString* error);
 
 // [{id, name}] of every packet group.
 std::optional<QJsonArray> groups(QSqlDatabase& db, QString* error);
+
+// What the console reads of an instance, as jobs for its ConnectionWorker<PackitConnection> (each opens the
+// database first when it needs it).
+
+// The packets table a page at a time: each row's fields in this order (times as epoch seconds; the display name
+// may be NULL). Filtered on id, name or display name (a substring, case-insensitive) and sorted by any field, with
+// id as the tie-breaker; keyset paging, so the last page of 100,000 costs what the first does.
+enum PacketField
+{
+    PacketId,
+    PacketName,
+    PacketDisplayName,
+    PacketStarted,
+    PacketFinished,
+    PacketFieldCount
+};
+std::optional<QList<RowValues>> packetPage(PackitConnection& connection, const PageRequest& request, QString* error);
+std::optional<qint64> packetCount(PackitConnection& connection, const QString& filter, QString* error);
+
+// [{id, name, packets, latest}] of every packet group, with its packets' count and latest start time.
+std::optional<QJsonArray> groupSummaries(PackitConnection& connection, QString* error);
+
+// A packet's metadata as its outpack root holds it (read over SSH).
+std::optional<QJsonObject> packetMetadata(PackitConnection& connection, const QString& packetId, QString* error);
 
 } // namespace opsdeck::PackitQueries

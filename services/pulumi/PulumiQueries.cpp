@@ -1,5 +1,7 @@
 #include "pulumi/PulumiQueries.h"
 
+#include "sql/SqlLike.h"
+
 #include <QJsonObject>
 #include <QRegularExpression>
 #include <QSqlError>
@@ -142,53 +144,49 @@ void bindFilter(QSqlQuery& query, const QString& filter)
 {
     if (filter.isEmpty())
         return;
-    QString escaped = filter;
-    escaped.replace(u'\\', QStringLiteral("\\\\"))
-        .replace(u'%', QStringLiteral("\\%"))
-        .replace(u'_', QStringLiteral("\\_"));
-    query.addBindValue(u'%' + escaped + u'%');
-    query.addBindValue(u'%' + escaped + u'%');
+    query.addBindValue(SqlLike::contains(filter));
+    query.addBindValue(SqlLike::contains(filter));
 }
 
 } // namespace
 
-std::optional<QJsonArray> softDeletedStacks(const QSqlDatabase& db,
-    int offset,
-    int limit,
-    const QString& filter,
-    const QString& orderBy,
-    bool descending,
-    QString* error)
+std::optional<QList<RowValues>> softDeletedStacks(const QSqlDatabase& db, const PageRequest& request, QString* error)
 {
-    // The sort column comes from this list only: it goes into the SQL text.
-    static const QMap<QString, QString> columns { { QStringLiteral("org"), QStringLiteral("o.github_login") },
-        { QStringLiteral("stack"), QStringLiteral("p.stack_name") },
-        { QStringLiteral("project"), QStringLiteral("p.project_name") },
-        { QStringLiteral("deletedAt"), QStringLiteral("p.deleted_at") } };
-    const QString order = QStringLiteral(" ORDER BY %1 %2, p.id")
-                              .arg(columns.value(orderBy, QStringLiteral("p.stack_name")),
-                                  descending ? QStringLiteral("DESC") : QStringLiteral("ASC"));
+    // Sort columns by field, an allowlist: they go into the SQL text. None of them can be NULL (schema.sql).
+    static const QStringList columns { QStringLiteral("o.github_login"), QStringLiteral("p.stack_name"),
+        QStringLiteral("p.project_name"), QStringLiteral("p.deleted_at") };
+    const int field = request.sort.field >= 0 && request.sort.field < columns.size() ? request.sort.field : StackName;
+    const QString column = columns[field];
+    const QString direction = request.sort.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");
+    const QString order = QStringLiteral(" ORDER BY %1 %2, p.id %2").arg(column, direction);
+    // Keyset: the rows after the last one loaded. Spelt out rather than as (col, id) > (?, ?), which MariaDB does
+    // not turn into a range.
+    const QString after = request.after
+        ? QStringLiteral(" AND (%1 %2 ? OR (%1 = ? AND p.id %2 ?))")
+              .arg(column, request.sort.descending ? QStringLiteral("<") : QStringLiteral(">"))
+        : QString();
     // The page's ids first, sorted on as narrow rows as the order allows; then their columns.
     QSqlQuery query(db);
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT o.github_login, p.stack_name, p.project_name, p.deleted_at, p.stack_id FROM "
-                                 "(SELECT p.id")
-        + stacksWhere(filter, orderBy == QStringLiteral("org")) + order
-        + QStringLiteral(" LIMIT ? OFFSET ?) AS page JOIN Programs AS p ON p.id = page.id JOIN Organizations AS o ON "
+    query.prepare(QStringLiteral("SELECT o.github_login, p.stack_name, p.project_name, p.deleted_at, p.stack_id, p.id "
+                                 "FROM (SELECT p.id")
+        + stacksWhere(request.filter, field == StackOrg) + after + order
+        + QStringLiteral(" LIMIT ?) AS page JOIN Programs AS p ON p.id = page.id JOIN Organizations AS o ON "
                          "o.id = p.org_id")
         + order);
-    bindFilter(query, filter);
-    query.addBindValue(limit);
-    query.addBindValue(offset);
+    bindFilter(query, request.filter);
+    if (request.after) {
+        query.addBindValue(request.after->value);
+        query.addBindValue(request.after->value);
+        query.addBindValue(request.after->id);
+    }
+    query.addBindValue(request.limit);
     if (!run(query, error))
         return std::nullopt;
-    QJsonArray rows;
+    QList<RowValues> rows;
     while (query.next())
-        rows.append(QJsonObject { { QStringLiteral("org"), query.value(0).toString() },
-            { QStringLiteral("stack"), query.value(1).toString() },
-            { QStringLiteral("project"), query.value(2).toString() },
-            { QStringLiteral("deletedAt"), query.value(3).toLongLong() },
-            { QStringLiteral("stackId"), query.value(4).toString() } });
+        rows.append({ query.value(0).toString(), query.value(1).toString(), query.value(2).toString(),
+            query.value(3).toLongLong(), query.value(4).toString(), query.value(5).toString() });
     return rows;
 }
 

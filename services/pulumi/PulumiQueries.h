@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/RowSource.h"
+
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -54,16 +56,21 @@ std::optional<QMap<QString, qint64>> tableRows(const QSqlDatabase& db, QString* 
 // Exact rows per table, over the whole schema.
 std::optional<QMap<QString, qint64>> exactRows(const QSqlDatabase& db, const QStringList& tables, QString* error);
 
-// A page of soft-deleted stacks: [{org, stack, project, deletedAt, stackId}], filtered on the stack or
-// organisation name (a substring), sorted by one of the columns named in `orderBy` (org, stack, project,
-// deletedAt; anything else sorts by stack).
-std::optional<QJsonArray> softDeletedStacks(const QSqlDatabase& db,
-    int offset,
-    int limit,
-    const QString& filter,
-    const QString& orderBy,
-    bool descending,
-    QString* error);
+// The soft-deleted stacks a page at a time: each row's fields in this order (deletedAt in epoch seconds; the
+// Programs id is the unique tie-breaker of every sort). Filtered on the stack name or the organisation's login (a
+// substring), sorted by org, name, project or deletedAt (any other field sorts by name); keyset paging, so the last
+// page of 100,000 costs what the first does.
+enum StackField
+{
+    StackOrg,
+    StackName,
+    StackProject,
+    StackDeletedAt,
+    StackStackId,
+    StackProgramId,
+    StackFieldCount
+};
+std::optional<QList<RowValues>> softDeletedStacks(const QSqlDatabase& db, const PageRequest& request, QString* error);
 std::optional<qint64> softDeletedStackCount(const QSqlDatabase& db, const QString& filter, QString* error);
 
 // The server's sessions, as SHOW FULL PROCESSLIST shows them: [{id, user, host, db, command, time, state, info}].

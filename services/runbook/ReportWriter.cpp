@@ -1,5 +1,7 @@
 #include "runbook/ReportWriter.h"
 
+#include "core/CsvWriter.h"
+
 #include <QBuffer>
 #include <QDir>
 #include <QGuiApplication>
@@ -320,26 +322,6 @@ QString deletedHtml(const RunRecord& run)
     return html;
 }
 
-// Formula injection: a spreadsheet evaluates a cell that starts with one of these. Tab and carriage return
-// are on OWASP's list too.
-QString csvCell(QString text)
-{
-    static const QString kFormulaStarts = u"=+-@\t\r"_s;
-    if (!text.isEmpty() && kFormulaStarts.contains(text.front()))
-        text.prepend(u'\'');
-    if (text.contains(u',') || text.contains(u'"') || text.contains(u'\n') || text.contains(u'\r'))
-        text = u'"' + text.replace(u'"', u"\"\""_s) + u'"';
-    return text;
-}
-
-void appendCsvRow(QString* csv, const QStringList& cells)
-{
-    QStringList quoted;
-    for (const QString& cell : cells)
-        quoted.append(csvCell(cell));
-    *csv += quoted.join(u',') + u"\r\n"_s;
-}
-
 bool renderPdf(const RunRecord& run, QByteArray* pdf, QString* reason)
 {
     // QTextDocument needs the font database, which only a QGuiApplication provides; without one it would abort.
@@ -420,13 +402,13 @@ bool ReportWriter::write(const RunRecord& run, Format format, const QString& pat
 
 QByteArray ReportWriter::toCsv(const RunRecord& run)
 {
-    QString csv;
-    appendCsvRow(&csv, { u"kind"_s, u"id"_s, u"name"_s, u"details"_s });
+    CsvWriter csv;
+    csv.addRow({ u"kind"_s, u"id"_s, u"name"_s, u"details"_s });
     for (auto kind = run.deleted.constBegin(); kind != run.deleted.constEnd(); ++kind) {
         const QJsonArray items = kind.value().toArray();
         for (const QJsonValue& item : items) {
             if (!item.isObject()) {
-                appendCsvRow(&csv, { kind.key(), valueText(item), QString(), QString() });
+                csv.addRow({ kind.key(), valueText(item), QString(), QString() });
                 continue;
             }
             QJsonObject fields = item.toObject();
@@ -437,7 +419,7 @@ QByteArray ReportWriter::toCsv(const RunRecord& run)
             QStringList details;
             for (auto field = fields.constBegin(); field != fields.constEnd(); ++field)
                 details.append(u"%1=%2"_s.arg(field.key(), valueText(field.value())));
-            appendCsvRow(&csv, { kind.key(), id, name, details.join(u"; "_s) });
+            csv.addRow({ kind.key(), id, name, details.join(u"; "_s) });
         }
     }
     return csv.toUtf8();

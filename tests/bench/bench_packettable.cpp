@@ -1,16 +1,21 @@
 // Benchmark (not a test; tests/bench/README.md): how fast the packets table of a large Packit instance shows its
-// first rows, against the by-hand `ssh host psql INSTANCE -c 'select * from packet'` on the same data, and how
-// long the GUI thread ever stalls meanwhile. Prints results and ratios; never fails on timing.
+// first rows, against the by-hand `ssh host psql INSTANCE -c 'select * from packet'` on the same data, how long
+// the GUI thread ever stalls meanwhile, and how long the last page takes next to the first (keyset paging).
+// Prints results and ratios; never fails on timing.
 //
 //   bench_packettable [--host wpia-packit] [--instance training] [--runs 5] [--pane-runs 3]
 //
 // Needs a live sandbox ($OPSDECK_SANDBOX_DIR, see tests/sandbox/README.md).
 #include "BenchStats.h"
 #include "PacketTableModel.h"
+#include "PagedTableView.h"
 #include "Sandbox.h"
 #include "config/InventoryLoader.h"
+#include "core/ConnectionWorker.h"
+#include "core/WorkerRowSource.h"
+#include "packit/PackitConnection.h"
+#include "packit/PackitQueries.h"
 #include "packit/PackitTarget.h"
-#include "packit/PackitWorker.h"
 #include "ssh/SshSecretSpecs.h"
 
 #include <QApplication>
@@ -28,7 +33,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <optional>
+#include <tuple>
 
 using namespace opsdeck;
 using namespace opsdeck::test;
@@ -112,6 +119,51 @@ private:
     const QElapsedTimer& m_clock;
 };
 
+// The pane's worker and row source for one instance.
+struct PacketWorker
+{
+    explicit PacketWorker(const PackitTarget& target)
+        : worker(
+            QStringLiteral("packit:") + target.id(), [target] { return std::make_unique<PackitConnection>(target); })
+        , source(&worker, PackitQueries::PacketId, &PackitQueries::packetPage, &PackitQueries::packetCount)
+    {
+    }
+    ConnectionWorker<PackitConnection> worker;
+    WorkerRowSource<PackitConnection> source;
+};
+
+// One page straight from the row source (no model, no view): from the question to the answer on this thread.
+double timeSourcePage(RowSource& source, const PageRequest& request, QString* error)
+{
+    QEventLoop loop;
+    QElapsedTimer clock;
+    qint64 took = -1;
+    clock.start();
+    source.page(&loop, request, [&](const QList<RowValues>&, const QString& failure) {
+        took = clock.nsecsElapsed();
+        if (!failure.isEmpty())
+            *error = failure;
+        loop.quit();
+    });
+    loop.exec();
+    return ms(took);
+}
+
+// Spins the event loop until `done` holds after a change of the model (or `timeoutMs` passes).
+bool waitForModel(const PagedTableModel& model, const std::function<bool()>& done, int timeoutMs)
+{
+    if (done())
+        return true;
+    QEventLoop loop;
+    QObject::connect(&model, &PagedTableModel::progressChanged, &loop, [&] {
+        if (done())
+            loop.quit();
+    });
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    loop.exec();
+    return done();
+}
+
 struct OpsdeckRun
 {
     double firstRows = NAN; // ms from "selected" to the model's first rowsInserted
@@ -183,16 +235,16 @@ OpsdeckRun measureOpsdeck(const PackitTarget& target, bool stateFirst)
     clock.restart();
     watchdog.start();
     // "Selecting the instance": the worker is created (thread), connects (SSH, tunnel, database) on first use.
-    auto* worker = new PackitWorker(target);
-    // Deleting a worker while a request is in flight is unsafe (its nested event loop runs the destructor's
-    // queued teardown), so the state is waited for too.
-    QObject::connect(worker, &PackitWorker::stateReady, &loop, [&] {
-        stateDone = true;
-        maybeDone();
-    });
-    if (stateFirst)
-        worker->requestState(0);
-    model.setWorker(worker);
+    auto* worker = new PacketWorker(target);
+    if (stateFirst) {
+        worker->worker.run(
+            &loop, [](PackitConnection& connection, QString*) { return connection.instanceState(); },
+            [&](const QJsonObject&, const QString&) {
+                stateDone = true;
+                maybeDone();
+            });
+    }
+    model.setSource(&worker->source);
     loop.exec();
     watchdog.stop();
     paintPoll.stop();
@@ -207,9 +259,85 @@ OpsdeckRun measureOpsdeck(const PackitTarget& target, bool stateFirst)
 
     QElapsedTimer teardown;
     teardown.start();
-    model.setWorker(nullptr);
+    model.setSource(nullptr);
     delete worker;
     run.teardown = ms(teardown.nsecsElapsed());
+    return run;
+}
+
+// The first page and the last of the whole table in one sort, on a warm connection: the first page after a
+// reload, then every page in turn (fetchMore as a scrolling view does) to the end, the last timed alone.
+struct PagesRun
+{
+    double sourceFirst = NAN; // the first page from the row source alone (median of 5)
+    double sourceLast = NAN; // the last page (after the key of the row before it) from the row source alone
+    double first = NAN; // reload -> first page, through the model and the shown view
+    double last = NAN; // fetchMore -> the last page with rows, through the model and the shown view
+    double scroll = NAN; // every page after the first, in all
+    double maxStall = NAN; // while paging, with the view shown
+    int pages = 0;
+    qint64 rows = 0;
+    QString error;
+};
+
+PagesRun measurePages(const PackitTarget& target, int column, Qt::SortOrder order)
+{
+    PagesRun run;
+    PacketWorker worker(target);
+    PacketTableModel model;
+    model.sort(column, order);
+    PagedTableView view; // as the pane shows it
+    view.setModel(&model);
+    view.resize(1100, 700);
+    view.show();
+    model.setSource(&worker.source);
+    const auto idle = [&] { return !model.isLoading() || !model.error().isEmpty(); };
+    if (!waitForModel(model, idle, 120000)) {
+        run.error = QStringLiteral("no first page within 120 s");
+        return run;
+    }
+    QElapsedTimer clock;
+    clock.start();
+    Watchdog watchdog(clock);
+    watchdog.start();
+    model.reload();
+    waitForModel(
+        model, [&] { return model.rowCount() > 0 || !model.error().isEmpty(); }, 120000);
+    run.first = ms(clock.nsecsElapsed());
+    waitForModel(model, idle, 120000); // the count, so that it does not share the next page's time
+    const qint64 scrollStarted = clock.nsecsElapsed();
+    while (model.canFetchMore({}) && model.error().isEmpty()) {
+        const qint64 before = model.loaded();
+        const qint64 asked = clock.nsecsElapsed();
+        model.fetchMore({});
+        if (!waitForModel(model, idle, 120000)) {
+            run.error = QStringLiteral("no page within 120 s after row %1").arg(before);
+            break;
+        }
+        ++run.pages;
+        if (model.loaded() > before)
+            run.last = ms(clock.nsecsElapsed() - asked);
+    }
+    run.scroll = ms(clock.nsecsElapsed() - scrollStarted);
+    watchdog.stop();
+    run.maxStall = ms(watchdog.maxGap());
+    run.rows = model.loaded();
+    if (run.error.isEmpty())
+        run.error = model.error();
+    // The same two pages from the source alone, alternately: what the database and the worker take.
+    const int lastPageRows = int((run.rows - 1) % PagedTableModel::kPageSize) + 1;
+    PageRequest request { std::nullopt, PagedTableModel::kPageSize, QString(), model.currentSort() };
+    PageRequest lastRequest = request;
+    lastRequest.after = model.rowKey(int(run.rows) - lastPageRows - 1);
+    QList<double> firsts;
+    QList<double> lasts;
+    for (int i = 0; i < 5 && run.error.isEmpty(); ++i) {
+        firsts << timeSourcePage(worker.source, request, &run.error);
+        lasts << timeSourcePage(worker.source, lastRequest, &run.error);
+    }
+    run.sourceFirst = stats(firsts).median;
+    run.sourceLast = stats(lasts).median;
+    model.setSource(nullptr);
     return run;
 }
 
@@ -339,7 +467,7 @@ int main(int argc, char** argv)
         = QStringLiteral("psql -v FETCH_COUNT=1000 %1 -c 'select * from packet'").arg(instanceName);
 
     out() << "bench_packettable: " << target->id() << ", " << expected << " packets (DIR/packit/" << instanceName
-          << ".json), " << runs << " runs each, interleaved; a fresh PackitWorker per opsdeck run\n";
+          << ".json), " << runs << " runs each, interleaved; a fresh worker per opsdeck run\n";
     out().flush();
 
     // Warm-up (not counted): the first SSH handshake and the database's cache.
@@ -405,6 +533,45 @@ int main(int argc, char** argv)
         row(QStringLiteral("opsdeck (state first): select -> first rows"), pick(pane, &OpsdeckRun::firstRows));
         row(QStringLiteral("opsdeck (state first): max GUI stall"), pick(pane, &OpsdeckRun::maxStall));
     }
+
+    // The last page next to the first, in the common sorts: each a reload and then every page to the end.
+    out() << "\n  first page and last page of the whole table (warm connection; every page fetched in turn):\n";
+    const QList<std::tuple<QString, int, Qt::SortOrder>> sorts {
+        { QStringLiteral("Packet id ascending (the default)"), PacketTableModel::Id, Qt::AscendingOrder },
+        { QStringLiteral("Name ascending"), PacketTableModel::Name, Qt::AscendingOrder },
+        { QStringLiteral("Display name descending (NULLs as '')"), PacketTableModel::DisplayName, Qt::DescendingOrder },
+        { QStringLiteral("Started descending"), PacketTableModel::Started, Qt::DescendingOrder },
+    };
+    double worstPageRatio = 0;
+    double worstPageStall = 0;
+    for (const auto& [label, column, order] : sorts) {
+        const PagesRun pages = measurePages(*target, column, order);
+        if (!pages.error.isEmpty()) {
+            out() << "  ERROR (" << label << "): " << pages.error << "\n";
+            failed = true;
+            continue;
+        }
+        if (expected >= 0 && pages.rows != expected) {
+            out() << "  WARNING (" << label << "): paged through " << pages.rows << " rows, the seed says " << expected
+                  << "\n";
+            failed = true;
+        }
+        worstPageRatio = std::max(worstPageRatio, pages.sourceLast / pages.sourceFirst);
+        worstPageStall = std::max(worstPageStall, pages.maxStall);
+        out() << QStringLiteral("  %1 first page %2 ms, last page %3 ms (ratio %4; row source, median of 5)\n")
+                     .arg(label.leftJustified(40), number(pages.sourceFirst, 1), number(pages.sourceLast, 1),
+                         number(pages.sourceLast / pages.sourceFirst, 2));
+        out() << QStringLiteral("  %1 through model and view: first %2 ms, last %3 ms; %4 pages, %5 rows in %6 s; "
+                                "max GUI stall %7 ms\n")
+                     .arg(QString().leftJustified(40), number(pages.first), number(pages.last))
+                     .arg(pages.pages + 1)
+                     .arg(pages.rows)
+                     .arg(number(pages.scroll / 1000, 1), number(pages.maxStall, 1));
+        out().flush();
+    }
+    out() << "  issue target: last page within 1.5x of the first: worst ratio " << number(worstPageRatio, 2) << " -> "
+          << (worstPageRatio <= 1.5 ? "met" : "NOT MET") << "; max GUI stall while paging " << number(worstPageStall, 1)
+          << " ms\n";
 
     const double opsFirst = stats(pick(ops, &OpsdeckRun::firstRows)).median;
     const double handFirst = stats(pick(hand, &HandRun::firstLine)).median;

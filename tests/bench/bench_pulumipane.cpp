@@ -3,7 +3,8 @@
 // two targets: the stacks table shows its first rows within 300 ms of the pane asking for them (first show,
 // refreshes, sort and filter changes, which all go to the database), and the GUI thread never stalls for more than
 // 50 ms during a purge (ticked organisation, confirmed, followed in the Runs dock until the pane has read the
-// counts again); also the stalls while the table is scrolled to its last row (lazy loading). For comparison the
+// counts again); also the stalls while the table is scrolled to its last row (lazy loading), and the time to the
+// last page of the table next to the first (keyset paging: within 1.5x). For comparison the
 // runbook's listing query through the `mariadb` client. Prints results and ratios; never fails on timing: exit 1
 // only when something did not work (an error in the pane, a timeout, a purge that did not do what the seed says).
 //
@@ -47,6 +48,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <tuple>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -282,6 +284,22 @@ private:
     bool m_started = false;
 };
 
+// One page straight from the row source (no model, no view): from the question to the answer on this thread.
+double timeSourcePage(RowSource& source, const PageRequest& request, QString* error)
+{
+    QEventLoop loop;
+    const qint64 asked = benchClock().nsecsElapsed();
+    qint64 took = -1;
+    source.page(&loop, request, [&](const QList<RowValues>&, const QString& failure) {
+        took = benchClock().nsecsElapsed() - asked;
+        if (!failure.isEmpty())
+            *error = failure;
+        loop.quit();
+    });
+    loop.exec();
+    return ms(took);
+}
+
 // Runs the event loop (as the admin waits) until `done` holds, checked every 10 ms, or `timeoutMs` passes. The times
 // measured are taken in the slots of the signals concerned, so the poll's granularity does not add to them.
 bool waitFor(const std::function<bool()>& done, int timeoutMs)
@@ -369,7 +387,8 @@ Ask measureAsk(const Ui& ui, const QString& label, const std::function<void()>& 
                 return true;
             // Nothing matches (e.g. a filter on an organisation already purged): the count comes after the page.
             const bool rows = firstRowsAt >= 0 || (countedAt >= 0 && ui.model->total() == 0);
-            return rows && countedAt >= 0 && (!expectsOrganisations || organisationsAt >= 0);
+            // The model's own count query too: a short page completes the count before it answers.
+            return rows && countedAt >= 0 && !ui.model->isLoading() && (!expectsOrganisations || organisationsAt >= 0);
         },
         120000);
     monitor.stop();
@@ -672,11 +691,12 @@ int main(int argc, char** argv)
 
     // Where the time of a refresh goes: the pane's queries through the same client (the SQL as
     // PulumiQueries::organizations, softDeletedStacks and softDeletedStackCount build it; a copy, for information).
+    // The last page by OFFSET is what the pane did before keyset paging, for comparison.
     const auto pageQuery = [](qint64 offset) {
-        return u"SELECT o.github_login, p.stack_name, p.project_name, p.deleted_at, p.stack_id FROM (SELECT p.id "
-               u"FROM Programs AS p WHERE p.deleted_at > 0 ORDER BY p.stack_name ASC, p.id LIMIT 500 OFFSET %1) AS "
-               u"page JOIN Programs AS p ON p.id = page.id JOIN Organizations AS o ON o.id = p.org_id ORDER BY "
-               u"p.stack_name ASC, p.id"_s.arg(offset);
+        return u"SELECT o.github_login, p.stack_name, p.project_name, p.deleted_at, p.stack_id, p.id FROM (SELECT "
+               u"p.id FROM Programs AS p WHERE p.deleted_at > 0 ORDER BY p.stack_name ASC, p.id ASC LIMIT 500 OFFSET "
+               u"%1) AS page JOIN Programs AS p ON p.id = page.id JOIN Organizations AS o ON o.id = p.org_id ORDER "
+               u"BY p.stack_name ASC, p.id ASC"_s.arg(offset);
     };
     const QList<std::pair<QString, QString>> paneQueries {
         { u"pane's organisations query (GROUP BY over Programs)"_s,
@@ -685,7 +705,7 @@ int main(int argc, char** argv)
             u"GROUP BY o.id, o.github_login, o.name ORDER BY o.github_login"_s },
         { u"pane's first page (500 rows, ORDER BY stack_name)"_s, pageQuery(0) },
         { u"pane's count"_s, u"SELECT COUNT(*) FROM Programs AS p WHERE p.deleted_at > 0"_s },
-        { u"pane's last page (OFFSET total-500)"_s, pageQuery(std::max<qint64>(0, seededAll - 500)) },
+        { u"last page by OFFSET total-500 (before keyset paging)"_s, pageQuery(std::max<qint64>(0, seededAll - 500)) },
     };
     QList<QList<double>> paneQueryTimes(paneQueries.size());
     for (int i = 0; i < 3; ++i) {
@@ -801,6 +821,93 @@ int main(int argc, char** argv)
         printStalls(u"while scrolling"_s, monitor.result());
         printSlowDeliveries({ u"scroll"_s });
         out().flush();
+
+        // The last page next to the first, in the sorts the benchmark uses: a reload, then every page in turn
+        // (fetchMore, as the scrolling view does, but without waiting for the view), the last timed alone.
+        out() << "\n== first page and last page of the whole table (keyset paging; every page fetched in turn)\n";
+        phase() = u"pages"_s;
+        double worstRatio = 0;
+        double worstStall = 0;
+        const QList<std::tuple<QString, int, Qt::SortOrder>> sorts {
+            { u"Stack ascending (the default)"_s, PulumiStackModel::Stack, Qt::AscendingOrder },
+            { u"Deleted at descending"_s, PulumiStackModel::DeletedAt, Qt::DescendingOrder },
+            { u"Organisation ascending"_s, PulumiStackModel::Organization, Qt::AscendingOrder },
+        };
+        for (const auto& [label, column, order] : sorts) {
+            QHeaderView* header = ui.view->horizontalHeader();
+            header->setSortIndicator(column, order);
+            const auto idle = [&] { return !ui.model->isLoading() || !ui.model->error().isEmpty(); };
+            waitFor(idle, 120000);
+            qint64 answeredAt = -1;
+            QObject context;
+            QObject::connect(ui.model, &PulumiStackModel::progressChanged, &context, [&] {
+                if (!ui.model->isLoading() || (answeredAt < 0 && ui.model->rowCount() > 0))
+                    answeredAt = benchClock().nsecsElapsed();
+            });
+            StallMonitor pagesMonitor;
+            pagesMonitor.start();
+            qint64 asked = benchClock().nsecsElapsed();
+            ui.model->reload();
+            waitFor([&] { return answeredAt >= 0 || !ui.model->error().isEmpty(); }, 120000);
+            const double first = ms(answeredAt - asked);
+            waitFor(idle, 120000); // the count, so that it does not share a page's time
+            double last = NAN;
+            int pages = 1;
+            const qint64 pagingStarted = benchClock().nsecsElapsed();
+            while (ui.model->canFetchMore({}) && ui.model->error().isEmpty()) {
+                const qint64 before = ui.model->loaded();
+                answeredAt = -1;
+                asked = benchClock().nsecsElapsed();
+                ui.model->fetchMore({});
+                if (!waitFor([&] { return answeredAt >= 0 || !ui.model->error().isEmpty(); }, 120000)) {
+                    fail(u"%1: no page within 120 s after row %2"_s.arg(label).arg(before));
+                    break;
+                }
+                ++pages;
+                if (ui.model->loaded() > before)
+                    last = ms(answeredAt - asked);
+            }
+            const double paging = ms(benchClock().nsecsElapsed() - pagingStarted);
+            pagesMonitor.stop();
+            if (!ui.model->error().isEmpty())
+                fail(u"%1: the model says: %2"_s.arg(label, ui.model->error()));
+            // The same two pages from the pane's row source alone, alternately: what the database and the worker
+            // take, without the model and the view.
+            const qint64 rows = ui.model->loaded();
+            const int lastPageRows = int((rows - 1) % PulumiStackModel::kPageSize) + 1;
+            PageRequest request { std::nullopt, PulumiStackModel::kPageSize, QString(), ui.model->currentSort() };
+            PageRequest lastRequest = request;
+            lastRequest.after = ui.model->rowKey(int(rows) - lastPageRows - 1);
+            QList<double> firsts;
+            QList<double> lasts;
+            QString error;
+            for (int i = 0; i < 5 && error.isEmpty(); ++i) {
+                firsts << timeSourcePage(*ui.model->source(), request, &error);
+                lasts << timeSourcePage(*ui.model->source(), lastRequest, &error);
+            }
+            if (!error.isEmpty())
+                fail(u"%1: the row source says: %2"_s.arg(label, error));
+            const double sourceFirst = stats(firsts).median;
+            const double sourceLast = stats(lasts).median;
+            worstRatio = std::max(worstRatio, sourceLast / sourceFirst);
+            worstStall = std::max(worstStall, pagesMonitor.result().max);
+            out() << u"  %1 first page %2 ms, last page %3 ms (ratio %4; row source, median of 5)\n"_s.arg(
+                label.leftJustified(32), number(sourceFirst, 1), number(sourceLast, 1),
+                number(sourceLast / sourceFirst, 2));
+            out() << u"  %1 through model and view: first %2 ms, last %3 ms; %4 pages, %5 rows in %6 s; max GUI "
+                     u"stall %7 ms\n"_s.arg(QString().leftJustified(32), number(first), number(last))
+                         .arg(pages)
+                         .arg(rows)
+                         .arg(number(paging / 1000, 1), number(pagesMonitor.result().max, 1));
+            out() << "    during the longest stall the GUI thread " << pagesMonitor.result().maxSplit << "\n";
+            out().flush();
+        }
+        out() << "  issue target: last page within 1.5x of the first: worst ratio " << number(worstRatio, 2) << " -> "
+              << (worstRatio <= 1.5 ? "met" : "NOT MET") << "; max GUI stall while paging " << number(worstStall, 1)
+              << " ms\n";
+        printSlowDeliveries({ u"pages"_s });
+        ui.view->horizontalHeader()->setSortIndicator(PulumiStackModel::Stack, Qt::AscendingOrder);
+        waitFor([&] { return !ui.model->isLoading(); }, 120000);
 
         // Going back to the first page with every row loaded: the view drops them all at once.
         record(measureAsk(

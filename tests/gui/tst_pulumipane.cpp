@@ -11,6 +11,7 @@
 #include "SqlSleeper.h"
 #include "Systems.h"
 
+#include <QAbstractItemModelTester>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -66,6 +67,7 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
     MainWindow window(m_sandbox.inventoryPath(), systemPanes());
     auto* pane = qobject_cast<PulumiPane*>(window.pane(u"Pulumi"_s));
     QVERIFY(pane);
+    QAbstractItemModelTester stacksTester(pane->stacks(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy loaded(pane, &PulumiPane::organizationsLoaded);
     window.resize(1280, 800);
     window.show();
