@@ -464,8 +464,9 @@ void TestPackitWipe::droppedConnectionAfterStopRecovers()
 // the root back and starts the units.
 void TestPackitWipe::cancelStopsTheDeleteInFlightAndRecovers()
 {
-    const QString host = QStringLiteral("wpia-packit-private");
-    const QString instance = QStringLiteral("kipling");
+    // Not kipling: the pane test finds its own wipe of that instance in the journal.
+    const QString host = QStringLiteral("wpia-packit");
+    const QString instance = QStringLiteral("malariaverse-sitefiles");
     const QString before = fingerprint(host, instance);
     const QString reportPath = m_temp.filePath(QStringLiteral("cancelled-report.json"));
     const auto deleteWaits = [this, &instance] {
@@ -510,8 +511,8 @@ void TestPackitWipe::cancelStopsTheDeleteInFlightAndRecovers()
     QCOMPARE(states.value(QStringLiteral("restore-root")), QStringLiteral("succeeded"));
     QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("succeeded"));
     QCOMPARE(fingerprint(host, instance), before);
-    QCOMPARE(unitState(host, QStringLiteral("outpack-kipling")), QStringLiteral("active"));
-    QCOMPARE(unitState(host, QStringLiteral("packit-api-kipling")), QStringLiteral("active"));
+    QCOMPARE(unitState(host, QStringLiteral("outpack-") + instance), QStringLiteral("active"));
+    QCOMPARE(unitState(host, QStringLiteral("packit-api-") + instance), QStringLiteral("active"));
 }
 
 void TestPackitWipe::journalVerifyDetectsAnEditedEntry()
