@@ -62,14 +62,18 @@ void resolve(CredentialStore* store,
     QObject* context,
     std::function<void(const QStringList& secrets, const QString& error)> done)
 {
-    start(store, specs, context, true, [done = std::move(done)](const QList<SecretResult>& results) {
+    start(store, specs, context, true, [specs, done = std::move(done)](const QList<SecretResult>& results) {
         QStringList secrets;
-        for (const SecretResult& result : results) {
-            if (!result.ok) {
-                done({}, result.error);
+        for (qsizetype i = 0; i < results.size(); ++i) {
+            if (!results[i].ok) {
+                // Callers tell success by an empty error: a failure must never look like one.
+                done({},
+                    results[i].error.isEmpty()
+                        ? QStringLiteral("no secret for %1").arg(CredentialStore::keyFor(specs[i]))
+                        : results[i].error);
                 return;
             }
-            secrets << result.secret;
+            secrets << results[i].secret;
         }
         done(secrets, {});
     });

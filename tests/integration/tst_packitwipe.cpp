@@ -5,6 +5,7 @@
 #include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -16,6 +17,8 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <signal.h>
 
 using namespace opsdeck;
 using namespace opsdeck::test;
@@ -46,6 +49,7 @@ private slots:
     void wrongConfirmationReadOnlyAndLockAreRefused();
     void wipeTrainingLeavesEverythingElse();
     void droppedConnectionAfterStopRecovers();
+    void cancelStopsTheDeleteInFlightAndRecovers();
     void journalVerifyDetectsAnEditedEntry();
     void failedStartIsRecoveredAndReported();
 
@@ -453,6 +457,62 @@ void TestPackitWipe::droppedConnectionAfterStopRecovers()
     QCOMPARE(fingerprint(host, QStringLiteral("reside-dev")), before);
     QCOMPARE(unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
     QCOMPARE(unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
+}
+
+// Ctrl-C while the delete waits for a lock another session holds on packet: the cancel hook stops that statement
+// from a second connection at once (PostgreSQL would wait forever), the transaction rolls back, and recovery puts
+// the root back and starts the units.
+void TestPackitWipe::cancelStopsTheDeleteInFlightAndRecovers()
+{
+    // Not kipling: the pane test finds its own wipe of that instance in the journal.
+    const QString host = QStringLiteral("wpia-packit");
+    const QString instance = QStringLiteral("malariaverse-sitefiles");
+    const QString before = fingerprint(host, instance);
+    const QString reportPath = m_temp.filePath(QStringLiteral("cancelled-report.json"));
+    const auto deleteWaits = [this, &instance] {
+        return count(instance,
+                   QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE query = 'DELETE FROM packet' "
+                                  "AND wait_event_type = 'Lock'"))
+            > 0;
+    };
+    {
+        QSqlDatabase lock = QSqlDatabase::cloneDatabase(database(instance), QStringLiteral("wipe-lock"));
+        QVERIFY2(lock.open(), qPrintable(lock.lastError().text()));
+        QVERIFY(lock.transaction());
+        QSqlQuery hold(lock);
+        // Reads go on (the plan and the record step count), writes to packet wait.
+        QVERIFY2(hold.exec(QStringLiteral("LOCK TABLE packet IN SHARE MODE")), qPrintable(hold.lastError().text()));
+
+        QProcess cli;
+        cli.setProcessEnvironment(m_environment);
+        cli.start(QStringLiteral(OPSDECK_BINARY),
+            { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), host,
+                QStringLiteral("--instance"), instance, QStringLiteral("--confirm"), instance,
+                QStringLiteral("--report"), reportPath });
+        QTRY_VERIFY2_WITH_TIMEOUT(deleteWaits(), cli.readAllStandardError().constData(), 60000);
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(::kill(static_cast<pid_t>(cli.processId()), SIGINT), 0);
+        QVERIFY(cli.waitForFinished(60000));
+        QVERIFY2(clock.elapsed() < 20000, "the cancel waited for the lock instead of stopping the statement");
+        QCOMPARE(cli.exitCode(), 1);
+        QVERIFY(!deleteWaits());
+        lock.rollback();
+        lock.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("wipe-lock"));
+
+    QFile reportFile(reportPath);
+    QVERIFY(reportFile.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(reportFile.readAll()).object();
+    QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("cancelled"));
+    const QMap<QString, QString> states = stepStates(report);
+    QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("cancelled"));
+    QCOMPARE(states.value(QStringLiteral("restore-root")), QStringLiteral("succeeded"));
+    QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("succeeded"));
+    QCOMPARE(fingerprint(host, instance), before);
+    QCOMPARE(unitState(host, QStringLiteral("outpack-") + instance), QStringLiteral("active"));
+    QCOMPARE(unitState(host, QStringLiteral("packit-api-") + instance), QStringLiteral("active"));
 }
 
 void TestPackitWipe::journalVerifyDetectsAnEditedEntry()
