@@ -3,7 +3,6 @@
 #include "CliSupport.h"
 
 #include "config/InventoryLoader.h"
-#include "core/Logging.h"
 #include "runbook/Journal.h"
 #include "runbook/ReportWriter.h"
 #include "secrets/CredentialStore.h"

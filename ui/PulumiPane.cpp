@@ -428,8 +428,8 @@ void PulumiPane::onRunFinished(const RunRecord& record)
 
 void PulumiPane::showLoadError(const QString& step, const QString& error)
 {
-    m_errors->showProblem({ m_target ? m_target->database.name : m_database->currentData().toString(), step,
-        error, tr("Refresh once the cause is fixed; the connection is made again if it dropped.") });
+    m_errors->showProblem({ m_target ? m_target->database.name : m_database->currentData().toString(), step, error,
+        tr("Refresh once the cause is fixed; the connection is made again if it dropped.") });
 }
 
 } // namespace opsdeck

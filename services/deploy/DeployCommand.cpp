@@ -1,6 +1,6 @@
 #include "deploy/DeployCommand.h"
 
-#include "core/Logging.h"
+#include "deploy/DeployLogging.h"
 #include "runbook/RunContext.h"
 
 #include <QDeadlineTimer>

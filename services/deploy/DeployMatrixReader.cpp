@@ -2,7 +2,7 @@
 
 #include "config/CommandTemplates.h"
 #include "config/NameRules.h"
-#include "core/Logging.h"
+#include "deploy/DeployLogging.h"
 #include "deploy/GithubClient.h"
 #include "deploy/PrometheusText.h"
 #include "http/HttpClient.h"

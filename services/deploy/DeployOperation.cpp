@@ -1,7 +1,6 @@
 #include "deploy/DeployOperation.h"
 
 #include "config/CommandTemplates.h"
-#include "core/Logging.h"
 #include "deploy/DeployCommand.h"
 #include "deploy/DeployMatrixReader.h"
 #include "deploy/GithubClient.h"

@@ -1,6 +1,6 @@
 #include "deploy/GithubClient.h"
 
-#include "core/Logging.h"
+#include "deploy/DeployLogging.h"
 
 #include <QCoreApplication>
 #include <QDateTime>

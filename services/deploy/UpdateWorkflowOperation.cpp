@@ -1,6 +1,5 @@
 #include "deploy/UpdateWorkflowOperation.h"
 
-#include "core/Logging.h"
 #include "deploy/GithubClient.h"
 #include "deploy/UpdatePull.h"
 #include "runbook/RunContext.h"

@@ -1,6 +1,6 @@
 #include "http/HttpClient.h"
 
-#include "core/Logging.h"
+#include "http/HttpLogging.h"
 
 #include <QEventLoop>
 #include <QFile>

@@ -2,8 +2,8 @@
 
 #include "config/CommandTemplates.h"
 #include "config/NameRules.h"
-#include "core/Logging.h"
 #include "packit/PackitConnection.h"
+#include "packit/PackitLogging.h"
 #include "packit/PackitQueries.h"
 #include "runbook/RunContext.h"
 #include "ssh/ShellQuote.h"
@@ -433,6 +433,8 @@ void PackitWipeOperation::recover(RunContext& context)
     const bool moved = context.anyStepSucceeded({ QStringLiteral("move-root") });
     const bool deleted = context.anyStepSucceeded({ QStringLiteral("delete-rows") });
     const bool started = context.anyStepSucceeded({ QStringLiteral("check-started") });
+    qCWarning(lcPackit) << "recovering" << m_target.id() << "- units stopped:" << stopped << "root moved:" << moved
+                        << "rows deleted:" << deleted;
     QStringList done;
     if (moved && !deleted) {
         // The rows are all still there: the root that matches them goes back.

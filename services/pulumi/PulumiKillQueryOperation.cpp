@@ -1,5 +1,6 @@
 #include "pulumi/PulumiKillQueryOperation.h"
 
+#include "pulumi/PulumiLogging.h"
 #include "pulumi/PulumiQueries.h"
 #include "runbook/RunContext.h"
 #include "sql/DatabaseConnection.h"
@@ -151,6 +152,7 @@ bool PulumiKillQueryOperation::execute(const Plan& plan, RunContext& context)
     context.succeed(statement);
 
     context.begin(QStringLiteral("kill"));
+    qCInfo(lcPulumi) << "KILL QUERY" << m_processId << "on" << m_target.database.name;
     if (!PulumiQueries::killQuery(m_connection->database(), m_processId, &error)) {
         context.fail(QStringLiteral("KILL QUERY %1 failed: %2").arg(m_processId).arg(error));
         context.record().summary

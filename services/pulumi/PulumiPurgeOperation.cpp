@@ -1,6 +1,6 @@
 #include "pulumi/PulumiPurgeOperation.h"
 
-#include "core/Logging.h"
+#include "pulumi/PulumiLogging.h"
 #include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiQueries.h"
 #include "runbook/RunContext.h"
@@ -229,10 +229,12 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
         bool done = false;
         for (int attempt = 1; attempt <= kReconnectAttempts && !done && !context->cancelled(); ++attempt) {
             const bool connected = connection.open(&error);
-            if (const QString reason = connection.takeReconnectReason(); !reason.isEmpty())
+            if (const QString reason = connection.takeReconnectReason(); !reason.isEmpty()) {
+                qCWarning(lcPulumi) << "purge lost its connection to" << connection.describe() << "-" << reason;
                 lanes.post(QStringLiteral("%1 the connection to %2 was lost (%3); reconnecting: %4\n")
                                .arg(stamp(), connection.describe(), reason,
                                    connected ? QStringLiteral("connected again") : error));
+            }
             // A cancel that came while connecting (its KILL QUERY may have hit the ping) stops here.
             if (context->cancelled())
                 break;

@@ -1,6 +1,6 @@
 #include "runbook/Journal.h"
 
-#include "core/Logging.h"
+#include "runbook/RunbookLogging.h"
 
 #include <QCoreApplication>
 #include <QCryptographicHash>

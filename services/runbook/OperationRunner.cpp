@@ -1,8 +1,8 @@
 #include "runbook/OperationRunner.h"
 
-#include "core/Logging.h"
 #include "runbook/Journal.h"
 #include "runbook/RunContext.h"
+#include "runbook/RunbookLogging.h"
 
 #include <QMutexLocker>
 #include <QUuid>

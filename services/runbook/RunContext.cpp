@@ -1,7 +1,7 @@
 #include "runbook/RunContext.h"
 
-#include "core/Logging.h"
 #include "runbook/Journal.h"
+#include "runbook/RunbookLogging.h"
 
 #include <QMutexLocker>
 #include <QThreadPool>

@@ -1,7 +1,7 @@
 #include "secrets/CredentialStore.h"
 
-#include "core/Logging.h"
 #include "secrets/SecretPrompter.h"
+#include "secrets/SecretsLogging.h"
 
 #include <QThread>
 #include <QTimer>

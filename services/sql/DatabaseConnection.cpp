@@ -1,6 +1,6 @@
 #include "sql/DatabaseConnection.h"
 
-#include "core/Logging.h"
+#include "sql/SqlLogging.h"
 #include "ssh/HostConnection.h"
 #include "ssh/SshSession.h"
 

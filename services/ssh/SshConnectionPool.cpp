@@ -1,8 +1,8 @@
 #include "ssh/SshConnectionPool.h"
 
-#include "core/Logging.h"
 #include "secrets/CredentialStore.h"
 #include "secrets/SecretResolver.h"
+#include "ssh/SshLogging.h"
 #include "ssh/SshSecretSpecs.h"
 
 namespace opsdeck {

@@ -1,7 +1,7 @@
 #include "ssh/SshIoThread.h"
 
-#include "core/Logging.h"
 #include "ssh/KnownHostsFile.h"
+#include "ssh/SshLogging.h"
 
 #include <QDir>
 #include <QFileInfo>

@@ -1,8 +1,8 @@
 #include "ssh/SshSession.h"
 
-#include "core/Logging.h"
 #include "ssh/ShellQuote.h"
 #include "ssh/SshIoThread.h"
+#include "ssh/SshLogging.h"
 
 #include <QDeadlineTimer>
 #include <QDir>

@@ -1,0 +1,3 @@
+#include "deploy/DeployLogging.h"
+
+Q_LOGGING_CATEGORY(lcDeploy, "opsdeck.deploy")

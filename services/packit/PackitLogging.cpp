@@ -1,0 +1,3 @@
+#include "packit/PackitLogging.h"
+
+Q_LOGGING_CATEGORY(lcPackit, "opsdeck.packit")

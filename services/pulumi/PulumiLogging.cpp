@@ -1,0 +1,3 @@
+#include "pulumi/PulumiLogging.h"
+
+Q_LOGGING_CATEGORY(lcPulumi, "opsdeck.pulumi")

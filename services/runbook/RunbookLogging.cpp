@@ -1,0 +1,3 @@
+#include "runbook/RunbookLogging.h"
+
+Q_LOGGING_CATEGORY(lcRunbook, "opsdeck.runbook")

@@ -1,0 +1,3 @@
+#include "sql/SqlLogging.h"
+
+Q_LOGGING_CATEGORY(lcSql, "opsdeck.sql")

@@ -1,0 +1,3 @@
+#include "ssh/SshLogging.h"
+
+Q_LOGGING_CATEGORY(lcSsh, "opsdeck.ssh")
