@@ -82,6 +82,16 @@ std::unique_ptr<DatabaseConnection> pulumiConnection(const Invocation& call, int
     return connection;
 }
 
+// The database's organisations; prints what failed and returns nullopt (exit 1) when they cannot be read.
+std::optional<QList<PulumiQueries::Organization>> readOrganizations(DatabaseConnection& connection)
+{
+    QString error;
+    auto orgs = PulumiQueries::organizations(connection.database(), &error);
+    if (!orgs)
+        err() << "opsdeck: reading the organisations of " << connection.describe() << " failed: " << error << "\n";
+    return orgs;
+}
+
 void addProcessOption(Invocation& call)
 {
     call.addValue(QStringLiteral("process"), QStringLiteral("The process id, as the process list shows it."),
@@ -115,12 +125,9 @@ int runPulumiOrgs(const QStringList& arguments)
     const auto connection = pulumiConnection(call, &exitCode);
     if (!connection)
         return exitCode;
-    QString error;
-    const auto orgs = PulumiQueries::organizations(connection->database(), &error);
-    if (!orgs) {
-        err() << "opsdeck: reading the organisations of " << connection->describe() << " failed: " << error << "\n";
+    const auto orgs = readOrganizations(*connection);
+    if (!orgs)
         return Cli::Failure;
-    }
     if (call.isSet(QStringLiteral("json"))) {
         QJsonArray array;
         for (const PulumiQueries::Organization& o : *orgs)
@@ -221,12 +228,9 @@ int runRunPulumiPurge(const QStringList& arguments)
     const auto connection = pulumiConnection(call, &exitCode);
     if (!connection)
         return exitCode;
-    QString error;
-    const auto orgs = PulumiQueries::organizations(connection->database(), &error);
-    if (!orgs) {
-        err() << "opsdeck: reading the organisations of " << connection->describe() << " failed: " << error << "\n";
+    const auto orgs = readOrganizations(*connection);
+    if (!orgs)
         return Cli::Failure;
-    }
     for (const QString& org : scope.orgs) {
         if (std::none_of(orgs->cbegin(), orgs->cend(), [&](const auto& o) { return o.githubLogin == org; })) {
             err() << "opsdeck: --orgs: organisation \"" << org << "\" is not in " << connection->describe()
