@@ -23,6 +23,7 @@ PagedTableView::PagedTableView(QWidget* parent)
     : QWidget(parent)
     , m_filter(new QLineEdit(this))
     , m_progress(new QLabel(this))
+    , m_problem(new QLabel(this))
     , m_export(new QPushButton(tr("Export CSV…"), this))
     , m_table(new QTableView(this))
     , m_filterPause(new QTimer(this))
@@ -36,6 +37,11 @@ PagedTableView::PagedTableView(QWidget* parent)
     m_export->setToolTip(tr("Save the rows loaded so far, as shown, to a CSV file"));
     m_bar->addWidget(m_export);
     layout->addLayout(m_bar);
+    m_problem->setWordWrap(true);
+    m_problem->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_problem->setStyleSheet(QStringLiteral("color: #c62828"));
+    m_problem->hide();
+    layout->addWidget(m_problem);
     m_table->setSortingEnabled(true);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->verticalHeader()->hide();
@@ -93,8 +99,12 @@ QString PagedTableView::progressText(const PagedTableModel& model)
 
 void PagedTableView::updateProgress()
 {
-    m_progress->setText(progressText(*m_model));
-    m_progress->setToolTip(m_model->error());
+    // A failure's message can be long: it gets a line of its own under the bar, wrapped, rather than widening the
+    // window to its length.
+    const bool failed = !m_model->error().isEmpty();
+    m_progress->setText(failed ? tr("%1 loaded").arg(QLocale().toString(m_model->loaded())) : progressText(*m_model));
+    m_problem->setText(failed ? progressText(*m_model) : QString());
+    m_problem->setVisible(failed);
 }
 
 bool PagedTableView::exportCsv(const QString& path, QString* error) const

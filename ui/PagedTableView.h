@@ -30,6 +30,7 @@ public:
     QTableView* table() const { return m_table; }
     QLineEdit* filterEdit() const { return m_filter; }
     QLabel* progressLabel() const { return m_progress; }
+    QLabel* problemLabel() const { return m_problem; }
     // Adds a widget to the bar, after the label and before the export button (e.g. an action on the selection).
     void addBarWidget(QWidget* widget);
 
@@ -45,6 +46,7 @@ private:
     PagedTableModel* m_model = nullptr;
     QLineEdit* m_filter;
     QLabel* m_progress;
+    QLabel* m_problem; // a failed page or count, in full, under the bar
     QPushButton* m_export;
     QTableView* m_table;
     QTimer* m_filterPause;

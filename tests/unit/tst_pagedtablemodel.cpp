@@ -226,7 +226,8 @@ void TestPagedTableModel::failedCountIsShown()
     QCOMPARE(model.countState(), PagedTableModel::CountState::Partial);
     QVERIFY(!model.isLoading() || !source.pages.isEmpty());
     QVERIFY(model.error().contains(QStringLiteral("statement timeout")));
-    const QString text = view.progressLabel()->text();
+    const QString text = view.problemLabel()->text();
+    QVERIFY(!view.problemLabel()->isHidden());
     QVERIFY2(!text.contains(QStringLiteral("counting…")), qPrintable(text));
     QVERIFY2(text.contains(QStringLiteral("counting failed")) && text.contains(QStringLiteral("statement timeout")),
         qPrintable(text));
@@ -239,6 +240,7 @@ void TestPagedTableModel::failedCountIsShown()
     QCOMPARE(model.total(), 1200);
     QVERIFY(model.error().isEmpty());
     QCOMPARE(view.progressLabel()->text(), QStringLiteral("%1 of %2 loaded").arg(number(1200), number(1200)));
+    QVERIFY(view.problemLabel()->isHidden());
 }
 
 void TestPagedTableModel::failedPageIsShown()
@@ -253,10 +255,10 @@ void TestPagedTableModel::failedPageIsShown()
     QVERIFY(model.pageFailed());
     QVERIFY(!model.canFetchMore({}));
     QCOMPARE(model.rowCount(), 0);
-    QVERIFY(view.progressLabel()->text().contains(QStringLiteral("failed: server closed the connection")));
+    QVERIFY(view.problemLabel()->text().contains(QStringLiteral("failed: server closed the connection")));
     // The count still answers; the failure stays on show.
     source.answerCount();
-    QVERIFY(view.progressLabel()->text().contains(QStringLiteral("failed")));
+    QVERIFY(view.problemLabel()->text().contains(QStringLiteral("failed")));
     QVERIFY(!model.isLoading());
     // A reload starts over.
     model.reload();
