@@ -45,6 +45,7 @@ PagedTableView::PagedTableView(QWidget* parent)
     m_table->setSortingEnabled(true);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->verticalHeader()->hide();
+    m_table->setWordWrap(false);
     m_table->horizontalHeader()->setStretchLastSection(true);
     layout->addWidget(m_table, 1);
 
@@ -68,6 +69,15 @@ void PagedTableView::setModel(PagedTableModel* model)
         model->sortColumn(), model->currentSort().descending ? Qt::DescendingOrder : Qt::AscendingOrder);
     m_table->setModel(model);
     connect(model, &PagedTableModel::progressChanged, this, &PagedTableView::updateProgress);
+    // Columns fit the first rows of each table once, so that names do not wrap beside an empty last column; after
+    // that the admin's widths stay.
+    m_columnsFitted = false;
+    connect(model, &QAbstractItemModel::rowsInserted, this, [this] {
+        if (m_columnsFitted)
+            return;
+        m_columnsFitted = true;
+        m_table->resizeColumnsToContents();
+    });
     updateProgress();
 }
 

@@ -44,6 +44,7 @@ private:
     void askAndExport();
 
     PagedTableModel* m_model = nullptr;
+    bool m_columnsFitted = false;
     QLineEdit* m_filter;
     QLabel* m_progress;
     QLabel* m_problem; // a failed page or count, in full, under the bar
