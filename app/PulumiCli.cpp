@@ -92,6 +92,18 @@ std::optional<QList<PulumiQueries::Organization>> readOrganizations(DatabaseConn
     return orgs;
 }
 
+// --orgs and --keep; prints what is wrong ("nothing was <untouched>") and returns nullopt (exit 2) when they are bad.
+std::optional<PulumiPurgeScope> purgeScope(const Invocation& call, const QString& untouched)
+{
+    PulumiPurgeScope scope { call.value(QStringLiteral("orgs")).split(u',', Qt::SkipEmptyParts),
+        call.value(QStringLiteral("keep")).split(u',', Qt::SkipEmptyParts) };
+    if (const QString problem = scope.error(); !problem.isEmpty()) {
+        err() << "opsdeck: --orgs/--keep: " << problem << "; nothing was " << untouched << "\n";
+        return std::nullopt;
+    }
+    return scope;
+}
+
 void addProcessOption(Invocation& call)
 {
     call.addValue(QStringLiteral("process"), QStringLiteral("The process id, as the process list shows it."),
@@ -157,19 +169,16 @@ int runPlanPulumiPurge(const QStringList& arguments)
     addDatabaseOption(call);
     if (const auto done = call.parse())
         return *done;
-    const PulumiPurgeScope scope { call.value(QStringLiteral("orgs")).split(u',', Qt::SkipEmptyParts),
-        call.value(QStringLiteral("keep")).split(u',', Qt::SkipEmptyParts) };
-    if (const QString problem = scope.error(); !problem.isEmpty()) {
-        err() << "opsdeck: --orgs/--keep: " << problem << "; nothing was read\n";
+    const auto scope = purgeScope(call, QStringLiteral("read"));
+    if (!scope)
         return Cli::Usage;
-    }
     int exitCode = Cli::Success;
     const auto connection = pulumiConnection(call, &exitCode);
     if (!connection)
         return exitCode;
     QString error;
     const auto planned = PulumiPurgePlan::make(
-        connection->database(), scope, connection->describe(), connection->target().database.tags, &error);
+        connection->database(), *scope, connection->describe(), connection->target().database.tags, &error);
     if (!planned) {
         err() << "opsdeck: planning the purge on " << connection->describe() << " failed: " << error << "\n";
         // An organisation the database does not know is the caller's mistake.
@@ -208,12 +217,9 @@ int runRunPulumiPurge(const QStringList& arguments)
     addDatabaseOption(call);
     if (const auto done = call.parse())
         return *done;
-    const PulumiPurgeScope scope { call.value(QStringLiteral("orgs")).split(u',', Qt::SkipEmptyParts),
-        call.value(QStringLiteral("keep")).split(u',', Qt::SkipEmptyParts) };
-    if (const QString problem = scope.error(); !problem.isEmpty()) {
-        err() << "opsdeck: --orgs/--keep: " << problem << "; nothing was touched\n";
+    const auto scope = purgeScope(call, QStringLiteral("touched"));
+    if (!scope)
         return Cli::Usage;
-    }
     const auto batch = call.integer(QStringLiteral("batch"), 500, 1, PulumiPurgeOperation::kMaxBatch);
     const auto throttle = call.integer(QStringLiteral("throttle"), 0, 0, 60000, QStringLiteral("milliseconds"));
     const auto parallel = call.integer(
@@ -231,7 +237,7 @@ int runRunPulumiPurge(const QStringList& arguments)
     const auto orgs = readOrganizations(*connection);
     if (!orgs)
         return Cli::Failure;
-    for (const QString& org : scope.orgs) {
+    for (const QString& org : scope->orgs) {
         if (std::none_of(orgs->cbegin(), orgs->cend(), [&](const auto& o) { return o.githubLogin == org; })) {
             err() << "opsdeck: --orgs: organisation \"" << org << "\" is not in " << connection->describe()
                   << "; nothing was touched\n";
@@ -242,7 +248,7 @@ int runRunPulumiPurge(const QStringList& arguments)
     const QString report = call.value(QStringLiteral("report"));
     const QString exportDir
         = report.isEmpty() ? QFileInfo(journalPath(*inventory)).absolutePath() : QFileInfo(report).absolutePath();
-    auto operation = std::make_unique<PulumiPurgeOperation>(connection->target(), scope, exportDir, *batch, *parallel);
+    auto operation = std::make_unique<PulumiPurgeOperation>(connection->target(), *scope, exportDir, *batch, *parallel);
     operation->setThrottle(*throttle);
     return runOperation(std::move(operation), *inventory, call.value(QStringLiteral("confirm")), report);
 }
