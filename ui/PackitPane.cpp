@@ -41,12 +41,17 @@ struct PackitPane::InstanceWorker
         , worker(QStringLiteral("packit:") + resolved.id(),
               [resolved] { return std::make_unique<PackitConnection>(resolved); })
         , packets(&worker, PackitQueries::PacketId, &PackitQueries::packetPage, &PackitQueries::packetCount)
+        , stateWorker(QStringLiteral("packit-state:") + resolved.id(),
+              [resolved] { return std::make_unique<PackitConnection>(resolved); })
     {
     }
 
     PackitTarget target; // with its secrets
-    ConnectionWorker<PackitConnection> worker;
+    ConnectionWorker<PackitConnection> worker; // the packets, groups and metadata
     WorkerRowSource<PackitConnection> packets;
+    // The state on a connection of its own: its `find` over the whole outpack root takes seconds on a large
+    // instance, and the packets' first rows must not wait for it.
+    ConnectionWorker<PackitConnection> stateWorker;
 };
 
 namespace {
@@ -291,7 +296,7 @@ void PackitPane::withWorker(int row, std::function<void(InstanceWorker&)> use)
 
 void PackitPane::requestState(int row, InstanceWorker& instance)
 {
-    instance.worker.run(
+    instance.stateWorker.run(
         this, [](PackitConnection& connection, QString*) { return connection.instanceState(); },
         [this, row](const QJsonObject& state, const QString&) { onState(row, state); });
 }

@@ -1,20 +1,23 @@
 #pragma once
 
 #include <QMetaObject>
+#include <QMutex>
 #include <QObject>
 #include <QPointer>
 #include <QString>
 #include <QThread>
 
+#include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <utility>
 
 namespace opsdeck {
 
-// The thread under a ConnectionWorker: jobs posted to it run one after another, in order. Quitting ends every
-// event loop of the thread, so a job waiting on a remote command or a query returns at once; jobs still queued
-// are dropped.
+// The thread under a ConnectionWorker (and an OperationRunner): jobs posted to it run one after another, in order,
+// never one inside another. Quitting ends every event loop of the thread, so a job waiting on a remote command or a
+// query returns at once; jobs still queued are dropped.
 class WorkerThread
 {
 public:
@@ -29,8 +32,14 @@ public:
     void atExit(std::function<void()> cleanup);
 
 private:
+    void runQueued(); // on the thread
+
     QThread m_thread;
     QObject* m_context; // lives on m_thread
+    QMutex m_mutex;
+    std::deque<std::function<void()>> m_jobs; // guarded by m_mutex
+    bool m_running = false; // a job is running; only touched on the thread
+    std::atomic_bool m_quitting = false;
 };
 
 // The one worker for a pane's live connection (a database, a host, a cluster): one thread that keeps the
