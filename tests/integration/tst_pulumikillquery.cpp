@@ -53,13 +53,7 @@ private:
 void TestPulumiKillQuery::initTestCase()
 {
     QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
-    const Sandbox::Server my = m_sandbox.mariadb();
-    QSqlDatabase db = QSqlDatabase::addDatabase(u"QMYSQL"_s, u"check"_s);
-    db.setHostName(my.host);
-    db.setPort(my.port);
-    db.setUserName(my.user);
-    db.setPassword(my.password);
-    db.setDatabaseName(u"pulumi"_s);
+    QSqlDatabase db = m_sandbox.mariadb().addMysqlConnection(u"check"_s, u"pulumi"_s);
     QVERIFY2(db.open(), qPrintable(db.lastError().text()));
 }
 

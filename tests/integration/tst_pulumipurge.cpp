@@ -138,13 +138,7 @@ void TestPulumiPurge::initTestCase()
     QFile summary(m_sandbox.json().value(u"pulumi"_s)[u"summary"_s].toString());
     QVERIFY(summary.open(QIODevice::ReadOnly));
     m_summary = QJsonDocument::fromJson(summary.readAll()).object();
-    const Sandbox::Server my = m_sandbox.mariadb();
-    QSqlDatabase db = QSqlDatabase::addDatabase(u"QMYSQL"_s, u"check"_s);
-    db.setHostName(my.host);
-    db.setPort(my.port);
-    db.setUserName(my.user);
-    db.setPassword(my.password);
-    db.setDatabaseName(u"pulumi"_s);
+    QSqlDatabase db = m_sandbox.mariadb().addMysqlConnection(u"check"_s, u"pulumi"_s);
     QVERIFY2(db.open(), qPrintable(db.lastError().text()));
     m_initial = tableCounts();
     const QJsonObject tables = m_summary[u"tables"_s].toObject();

@@ -84,6 +84,17 @@ Sandbox::Server Sandbox::postgres() const
     return server(m_json.value(QStringLiteral("postgres")).toObject(), QStringLiteral("socketDir"));
 }
 
+QSqlDatabase Sandbox::Server::addMysqlConnection(const QString& name, const QString& database) const
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QMYSQL"), name);
+    db.setHostName(host);
+    db.setPort(port);
+    db.setUserName(user);
+    db.setPassword(password);
+    db.setDatabaseName(database);
+    return db;
+}
+
 Sandbox::Server Sandbox::mariadb() const
 {
     return server(m_json.value(QStringLiteral("mariadb")).toObject(), QStringLiteral("socket"));

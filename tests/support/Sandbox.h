@@ -4,6 +4,7 @@
 
 #include <QJsonObject>
 #include <QProcessEnvironment>
+#include <QSqlDatabase>
 #include <QString>
 #include <QStringList>
 
@@ -20,6 +21,9 @@ public:
         QString user;
         QString password;
         QString socket; // PostgreSQL: the socket directory; MariaDB: the socket file
+
+        // Adds (does not open) a QMYSQL connection named `name` to `database` on this server, over TCP.
+        QSqlDatabase addMysqlConnection(const QString& name, const QString& database) const;
     };
 
     // Reads $OPSDECK_SANDBOX_DIR or the build's default; QFAIL-friendly: check ok() and error().

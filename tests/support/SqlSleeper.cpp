@@ -10,12 +10,7 @@ SqlSleeper::SqlSleeper(const Sandbox::Server& server, const QStringList& stateme
     m_thread = std::thread([this, server, statements] {
         const QString name = QStringLiteral("sleeper-%1").arg(reinterpret_cast<quintptr>(this));
         {
-            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QMYSQL"), name);
-            db.setHostName(server.host);
-            db.setPort(server.port);
-            db.setUserName(server.user);
-            db.setPassword(server.password);
-            db.setDatabaseName(QStringLiteral("pulumi"));
+            QSqlDatabase db = server.addMysqlConnection(name, QStringLiteral("pulumi"));
             QSqlQuery query(db);
             if (db.open() && query.exec(QStringLiteral("SELECT CONNECTION_ID()")) && query.next()) {
                 m_id = query.value(0).toLongLong();
