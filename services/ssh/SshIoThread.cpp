@@ -20,7 +20,7 @@ namespace opsdeck {
 
 namespace {
 
-constexpr int kPollIntervalMs = 50; // upper bound on latency for data libssh already buffered
+constexpr int kPollIntervalMs = 50; // how often timeouts, backoff and keepalives are looked at when all is quiet
 constexpr qint64 kMaxBackoffMs = 30000; // reconnect backoff doubles from 500 ms up to this
 constexpr int kReadChunk = 32768;
 const QByteArray kPidMarker = "opsdeck-pid:";
@@ -253,6 +253,7 @@ void SshIoThread::tryConnect()
     m_sinceAttempt.start();
     if (connectSession(&error)) {
         m_connected = true;
+        m_pumpNow = true;
         m_event = ssh_event_new();
         ssh_event_add_session(m_event, m_session);
         m_lastKeepalive.start();
@@ -470,6 +471,7 @@ void SshIoThread::startExecs()
         Exec pending = m_waiting.takeFirst();
         const quint64 id = pending.id;
         Exec& exec = m_running.emplace(id, std::move(pending)).first->second; // stable address for the callbacks
+        m_pumpNow = true;
         // The login shell announces its pid, then execs the command in its place. sshd starts each session with
         // setsid(), so that pid also names the command's process group, which terminate() can kill.
         const QByteArray wire = "echo " + kPidMarker + "$$ >&2; exec " + exec.commandLine;
@@ -527,6 +529,7 @@ void SshIoThread::openForwards()
             if (client.channel)
                 continue;
             client.channel = ssh_channel_new(m_session);
+            m_pumpNow = true;
             const int rc = tunnel.remotePath.isEmpty()
                 ? ssh_channel_open_forward(
                     client.channel, tunnel.remoteHost.toUtf8().constData(), tunnel.remotePort, "127.0.0.1", 0)
@@ -562,6 +565,9 @@ void SshIoThread::pollOnce()
     int timeout = kPollIntervalMs;
     if (!m_connected && hasConnectDemand())
         timeout = int(std::clamp<qint64>(m_backoffMs - m_sinceAttempt.elapsed(), 0, kPollIntervalMs));
+    if (m_pumpNow)
+        timeout = 0;
+    m_pumpNow = false;
     ::poll(fds.data(), fds.size(), timeout);
 
     for (auto& [id, tunnel] : m_tunnels)
@@ -598,6 +604,8 @@ void SshIoThread::pollOnce()
         }
         if (dropped.isNull() && !ssh_is_connected(m_session))
             dropped = sessionError();
+        // Cut short while still moving data: the rest may be in libssh's buffers already.
+        m_pumpNow = progress && pass + 1 == kMaxPumpPasses;
     }
     if (!dropped.isNull()) {
         handleDrop(dropped, true);

@@ -134,6 +134,9 @@ private:
 
     SshSession* m_owner;
     SshTarget m_target;
+    // A blocking libssh call (connect, a channel open, an exec request) reads whatever packets arrive meanwhile,
+    // for any channel, into libssh's buffers, where poll() cannot see them: the next poll must not wait.
+    bool m_pumpNow = false;
     int m_wakePipe[2] = { -1, -1 };
 
     QMutex m_mutex; // guards m_requests, m_secret, m_acceptedKey, m_connectTimeout
