@@ -225,8 +225,11 @@ bool SshIoThread::takeRequests()
             }
         }
     }
-    if (requests.connect) {
+    // A new tunnel is about to get its client (the caller opens it to use it): connecting now overlaps the SSH
+    // handshake with the client's own start (a SQL driver loading, say).
+    if (requests.connect || !requests.tunnels.isEmpty()) {
         m_connectWanted = true;
+        m_refused = false;
         m_failedAttempts = 0;
         m_backoffMs = 0;
     }
@@ -253,6 +256,7 @@ void SshIoThread::tryConnect()
     m_sinceAttempt.start();
     if (connectSession(&error)) {
         m_connected = true;
+        m_refused = false;
         m_pumpNow = true;
         m_event = ssh_event_new();
         ssh_event_add_session(m_event, m_session);
@@ -270,6 +274,7 @@ void SshIoThread::tryConnect()
     m_backoffMs = std::min<qint64>(kMaxBackoffMs, 500LL << std::min(m_failedAttempts - 1, 10));
     qCWarning(lcSsh) << "connect to" << where() << "failed:" << error.message;
     m_connectWanted = false;
+    m_refused = error.isPermanent();
     if (error.isPermanent())
         m_autoReconnect = false;
     SshError published = error;
@@ -640,7 +645,7 @@ bool SshIoThread::hasConnectDemand() const
 {
     bool clientsWaiting = false;
     for (const auto& [id, tunnel] : m_tunnels)
-        clientsWaiting = clientsWaiting || !tunnel.clients.isEmpty();
+        clientsWaiting = clientsWaiting || (!tunnel.clients.isEmpty() && !m_refused);
     return m_connectWanted || m_autoReconnect || !m_waiting.isEmpty() || clientsWaiting;
 }
 
@@ -831,6 +836,10 @@ void SshIoThread::acceptClients(Tunnel& tunnel)
         const int fd = ::accept4(tunnel.listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
+        if (m_refused && !m_connected) {
+            ::close(fd); // the login or host key was refused: the client learns it at once, from lastError()
+            continue;
+        }
         // The local end too (see SSH_OPTIONS_NODELAY above).
         const int noDelay = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &noDelay, sizeof noDelay);

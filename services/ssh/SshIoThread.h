@@ -150,6 +150,10 @@ private:
     ssh_event m_event = nullptr; // drives packet handling for m_session while connected
     bool m_connected = false;
     bool m_connectWanted = false;
+    // The last attempt was refused for good (login, host key): only an explicit request (connect, a command, a new
+    // tunnel) tries again, never a tunnel client alone, so a login the server refused is not repeated behind the
+    // admin's back.
+    bool m_refused = false;
     bool m_autoReconnect = false; // after a drop, reconnect with backoff until told otherwise
     int m_failedAttempts = 0;
     QElapsedTimer m_sinceAttempt;

@@ -72,7 +72,7 @@ private:
 };
 
 // One SSH session to one host. All libssh I/O for it happens on its own thread; this object's API is called
-// from the thread it lives in. Connection is lazy: exec() and tunnel clients connect on demand. Host keys are
+// from the thread it lives in. Connection is lazy: exec() and opening a tunnel connect on demand. Host keys are
 // checked strictly against known_hosts: an unknown key is refused unless accepted by fingerprint, a changed
 // key always. A dropped connection fails what is in flight and reconnects with backoff.
 class SshSession : public QObject

@@ -11,6 +11,7 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -43,6 +44,7 @@ private slots:
     void tunnelToPostgresOverTcp();
     void tunnelToPostgresUnixSocket();
     void tunnelToMariaDbViaPasswordHost();
+    void tunnelConnectsAtOnceAndARefusedLoginIsNotRepeated();
     void killedSshdFailsTheCommandThenReconnects();
 
 private:
@@ -448,6 +450,42 @@ void TestSshSession::tunnelToMariaDbViaPasswordHost()
         db.close();
     }
     QSqlDatabase::removeDatabase(QStringLiteral("my-tcp"));
+}
+
+// Opening a tunnel starts the login, before any client comes (its handshake overlaps the client's own start); a
+// client that comes after the server refused the login is closed at once, and the refused login is not tried again.
+void TestSshSession::tunnelConnectsAtOnceAndARefusedLoginIsNotRepeated()
+{
+    const Sandbox::Server my = m_sandbox.mariadb();
+    QString error;
+    {
+        SshSession session(m_sandbox.passwordTarget());
+        session.setSecret(m_sandbox.password());
+        std::unique_ptr<SshTunnel> tunnel(session.openTcpTunnel(my.host, my.port, &error));
+        QVERIFY2(tunnel, qPrintable(error));
+        QTRY_COMPARE_WITH_TIMEOUT(session.state(), SshSession::State::Connected, 10000);
+    }
+    SshSession session(m_sandbox.passwordTarget());
+    session.setSecret(QStringLiteral("not-the-password"));
+    QSignalSpy states(&session, &SshSession::stateChanged);
+    std::unique_ptr<SshTunnel> tunnel(session.openTcpTunnel(my.host, my.port, &error));
+    QVERIFY2(tunnel, qPrintable(error));
+    QTRY_COMPARE_WITH_TIMEOUT(session.state(), SshSession::State::Failed, 10000);
+    QCOMPARE(session.lastError().kind, SshError::Kind::AuthFailed);
+    QTcpSocket client;
+    client.connectToHost(QHostAddress::LocalHost, tunnel->localPort());
+    QVERIFY(client.waitForConnected(5000));
+    QElapsedTimer closing;
+    closing.start();
+    if (client.state() == QAbstractSocket::ConnectedState)
+        QVERIFY(client.waitForDisconnected(5000));
+    QVERIFY2(closing.elapsed() < 400, "closed before any retry could have run (its backoff is 500 ms)");
+    QTest::qWait(1000); // a retry, had there been one, would have started by now
+    qsizetype attempts = 0;
+    for (const QList<QVariant>& state : std::as_const(states))
+        attempts += state.at(0).value<SshSession::State>() == SshSession::State::Connecting ? 1 : 0;
+    QCOMPARE(attempts, 1);
+    QCOMPARE(session.state(), SshSession::State::Failed);
 }
 
 void TestSshSession::killedSshdFailsTheCommandThenReconnects()
