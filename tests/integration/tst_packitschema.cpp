@@ -4,6 +4,7 @@
 // migrations insert. Any drift of the sandbox's schema.sql or seed.py fails here, whichever side it is on.
 #include "Sandbox.h"
 
+#include <QDebug>
 #include <QFile>
 #include <QJsonArray>
 #include <QSet>
@@ -42,27 +43,25 @@ FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.o
 WHERE n.nspname = 'public'
 UNION ALL
 SELECT 'extension ' || extname FROM pg_extension WHERE extname <> 'plpgsql'
-UNION ALL
-SELECT 'row role ' || ROW(id, name, is_username)::text FROM role WHERE name = 'ADMIN'
-UNION ALL
-SELECT 'row permission ' || ROW(id, name, description)::text FROM permission
-UNION ALL
-SELECT 'row role_permission ' || ROW(rp.id, r.name, p.name, rp.packet_id, rp.packet_group_id, rp.tag_id)::text
-FROM role_permission rp JOIN role r ON r.id = rp.role_id JOIN permission p ON p.id = rp.permission_id
-WHERE r.name = 'ADMIN'
-UNION ALL
-SELECT 'row user ' || ROW(username, display_name, password, email, disabled, user_source, last_logged_in)::text
-FROM "user" WHERE username = 'SERVICE'
-UNION ALL
-SELECT 'row user_role ' || ROW(ur.id, u.username, r.name)::text
-FROM user_role ur JOIN "user" u ON u.id = ur.user_id JOIN role r ON r.id = ur.role_id
-WHERE u.username = 'SERVICE'
-UNION ALL
-SELECT 'row one_time_job ' || ROW(id, name, status, error)::text FROM one_time_job
-UNION ALL
-SELECT 'row flyway_schema_history '
-    || ROW(installed_rank, version, description, type, script, success)::text FROM flyway_schema_history
 )"_s;
+
+// The rows the migrations insert (and the app's one, and Flyway's), one query a table: a table that lacks a column
+// fails its own query only, and shows as its missing rows.
+const QStringList rowQueries {
+    uR"(SELECT 'row role ' || ROW(id, name, is_username)::text FROM role WHERE name = 'ADMIN')"_s,
+    uR"(SELECT 'row permission ' || ROW(id, name, description)::text FROM permission)"_s,
+    uR"(SELECT 'row role_permission ' || ROW(rp.id, r.name, p.name, rp.packet_id, rp.packet_group_id, rp.tag_id)::text
+        FROM role_permission rp JOIN role r ON r.id = rp.role_id JOIN permission p ON p.id = rp.permission_id
+        WHERE r.name = 'ADMIN')"_s,
+    uR"(SELECT 'row user ' || ROW(username, display_name, password, email, disabled, user_source, last_logged_in)::text
+        FROM "user" WHERE username = 'SERVICE')"_s,
+    uR"(SELECT 'row user_role ' || ROW(ur.id, u.username, r.name)::text
+        FROM user_role ur JOIN "user" u ON u.id = ur.user_id JOIN role r ON r.id = ur.role_id
+        WHERE u.username = 'SERVICE')"_s,
+    uR"(SELECT 'row one_time_job ' || ROW(id, name, status, error)::text FROM one_time_job)"_s,
+    uR"(SELECT 'row flyway_schema_history '
+        || ROW(installed_rank, version, description, type, script, success)::text FROM flyway_schema_history)"_s,
+};
 
 QString describe(const QString& what, QStringList lines)
 {
@@ -139,6 +138,14 @@ QSet<QString> TestPackitSchema::catalog(QSqlDatabase& db)
     QSet<QString> lines;
     while (query.next())
         lines.insert(query.value(0).toString());
+    for (const QString& rows : rowQueries) {
+        if (!query.exec(rows)) {
+            lines.insert(u"query failed: "_s + query.lastError().databaseText() + u" in "_s + rows.simplified());
+            continue;
+        }
+        while (query.next())
+            lines.insert(query.value(0).toString());
+    }
     return lines;
 }
 
@@ -163,7 +170,10 @@ void TestPackitSchema::catalogMatchesTheReference()
     const QSet<QString> actual = catalog(db);
     QVERIFY(!actual.isEmpty());
     const QString diff = differences(m_expected, actual);
-    QVERIFY2(diff.isEmpty(), qPrintable(u"%1 differs from tests/data/packit-schema-catalog.txt:\n"_s.arg(name) + diff));
+    // In full: QTest cuts a failure message short.
+    if (!diff.isEmpty())
+        qWarning().noquote() << name << u"differs from tests/data/packit-schema-catalog.txt:\n"_s + diff;
+    QVERIFY2(diff.isEmpty(), "the catalog differs from the reference: the lines are above");
 }
 
 // Each kind of drift, made inside a transaction that is rolled back (PostgreSQL's DDL is transactional), is
