@@ -2,6 +2,7 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
 
@@ -117,6 +118,24 @@ PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
             { lock.value(1).toString(), lock.value(2).toLongLong(), lock.value(3).toString(),
                 lock.value(4).toString() });
 
+    // Programs.stack_id is not unique: a Stacks row may still be named by a live program (deleted_at 0 or NULL)
+    // beside the soft-deleted one, and deleting it would take that program's updates and checkpoints with it. Every
+    // program naming a planned stack is locked too, so none is undeleted or changed before the commit.
+    QSet<QString> namedByLive;
+    if (phase == Phase::Stacks) {
+        QStringList stackIds;
+        for (const PlannedStack& s : batch)
+            stackIds << s.stackId;
+        QSqlQuery namers(db);
+        if (!transaction.exec(namers,
+                QStringLiteral("SELECT stack_id, deleted_at FROM Programs WHERE stack_id IN %1 FOR UPDATE"), stackIds))
+            return transaction.failure();
+        while (namers.next()) {
+            if (namers.isNull(1) || namers.value(1).toLongLong() <= 0)
+                namedByLive.insert(namers.value(0).toString());
+        }
+    }
+
     QStringList ids; // of the phase's table
     for (qsizetype i = 0; i < batch.size(); ++i) {
         const PlannedStack& s = batch[i];
@@ -137,6 +156,10 @@ PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
                 QStringLiteral("its program changed since the plan (stack %1, organisation %2, name %3): left as "
                                "it is")
                     .arg(it->stackId, it->orgId, it->stackName) };
+        else if (namedByLive.contains(s.stackId))
+            result->skipped << Skipped { i,
+                QStringLiteral("a live program (deleted_at 0 or NULL) names its Stacks row too: both are left as they "
+                               "are") };
         else {
             result->purged << i;
             ids << (phase == Phase::Stacks ? s.stackId : s.programId);

@@ -10,7 +10,8 @@ namespace opsdeck {
 // locks the batch's Programs rows first (SELECT ... FOR UPDATE, so nobody undeletes one meanwhile); then,
 // bound to the ids still soft-deleted:
 // - Stacks phase: clears Stacks.active_update_id (the circular key) and deletes the Stacks rows (cascading to
-//   Updates and below), for programs that still name their planned stack;
+//   Updates and below), for programs that still name their planned stack, and never a Stacks row that a live
+//   program also names (Programs.stack_id is not unique; every program naming a planned stack is locked too);
 // - Programs phase: deletes the Programs rows (cascading to ProgramUpdates and Resources).
 // A batch is all or nothing.
 namespace PulumiPurgeBatch {

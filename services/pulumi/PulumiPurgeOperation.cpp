@@ -1,5 +1,6 @@
 #include "pulumi/PulumiPurgeOperation.h"
 
+#include "core/SyncedFile.h"
 #include "pulumi/PulumiLogging.h"
 #include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiQueries.h"
@@ -9,7 +10,6 @@
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QJsonArray>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -124,19 +124,18 @@ void PulumiPurgeOperation::measure(RunContext& context, bool after)
 bool PulumiPurgeOperation::exportKeys(RunContext& context)
 {
     context.begin(QStringLiteral("export-keys"));
-    QDir().mkpath(m_exportDir);
-    const QString path
-        = QDir(m_exportDir)
-              .filePath(QStringLiteral("pulumi-data-keys-%1-%2.txt")
-                            .arg(m_target.database.name,
-                                QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"))));
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly)) {
-        context.fail(QStringLiteral("cannot write %1: %2; nothing was deleted").arg(path, file.errorString()));
+    // Synced to disk before the first delete: the keys are what is left to find the checkpoints by afterwards.
+    SyncedFile file(
+        QDir(m_exportDir)
+            .filePath(QStringLiteral("pulumi-data-keys-%1-%2.txt")
+                          .arg(m_target.database.name,
+                              QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss")))));
+    QString error;
+    if (!file.open(&error)) {
+        context.fail(error + QStringLiteral("; nothing was deleted"));
         return false;
     }
     qint64 written = 0;
-    QString error;
     // By chunks of planned stacks: the ids the deletes are bound to.
     for (qsizetype from = 0; from < m_planned.size(); from += PulumiPurgePlan::kCountChunk) {
         QStringList stackIds;
@@ -163,14 +162,13 @@ bool PulumiPurgeOperation::exportKeys(RunContext& context)
         }
         context.progress(double(from + stackIds.size()) / double(std::max<qsizetype>(1, m_planned.size())));
     }
-    if (!file.flush()) {
-        context.fail(QStringLiteral("cannot write %1: %2; nothing was deleted").arg(path, file.errorString()));
+    if (!file.commit(&error)) {
+        context.fail(error + QStringLiteral("; nothing was deleted"));
         return false;
     }
-    file.close();
-    context.record().after.insert(QStringLiteral("dataKeysFile"), path);
+    context.record().after.insert(QStringLiteral("dataKeysFile"), file.path());
     context.record().after.insert(QStringLiteral("dataKeys"), written);
-    context.succeed(QStringLiteral("%1 data keys written to %2").arg(written).arg(path));
+    context.succeed(QStringLiteral("%1 data keys written and synced to %2").arg(written).arg(file.path()));
     return true;
 }
 

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <functional>
 #include <optional>
 #include <utility>
 
@@ -105,6 +106,8 @@ private slots:
     void droppedTunnelMidPurgeResumes();
     void stackUndeletedSinceThePlanIsSkipped();
     void cancelKillsTheStatementInFlight();
+    void stackNamedByALiveProgramIsKept();
+    void dataKeysAreSyncedBeforeTheFirstDelete();
     void cleanupTestCase();
 
 private:
@@ -703,6 +706,135 @@ void TestPulumiPurge::cancelKillsTheStatementInFlight()
         = cli({ u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"acme-corp"_s, u"--confirm"_s, u"acme-corp"_s });
     QVERIFY2(again.exitCode == 0, again.err.constData() + again.out);
     expectFingerprints(purged);
+}
+
+// Programs.stack_id is not unique: a live program (deleted_at 0) names the Stacks row of a soft-deleted one. That
+// Stacks row, and everything below it, stays, and so do both programs; the run says which stack and why; the other
+// planned stack is purged.
+void TestPulumiPurge::stackNamedByALiveProgramIsKept()
+{
+    // sean-gillespie: its soft-deleted stacks went in twoOrganisationsExactly, and it has live ones to spare.
+    const QStringList planned = topUpSoftDeleted(u"sean-gillespie"_s, 2);
+    QCOMPARE(planned.size(), 2);
+    const QString shared = planned.first();
+    QSqlQuery live(QSqlDatabase::database(u"check"_s));
+    live.prepare(u"INSERT INTO Programs (id, org_id, stack_id, project_name, stack_name, created_at, deleted_at) "
+                 "SELECT REPLACE(UUID(), '-', ''), org_id, stack_id, project_name, CONCAT(stack_name, '-live'), "
+                 "UNIX_TIMESTAMP(), 0 FROM Programs WHERE stack_id = ? AND deleted_at > 0"_s);
+    live.addBindValue(shared);
+    QVERIFY2(live.exec(), qPrintable(live.lastError().text()));
+    QCOMPARE(live.numRowsAffected(), 1);
+    const QMap<QString, QString> expected = fingerprints({ planned.last() });
+    const QString report = m_temp.filePath(u"shared.json"_s);
+    const CliRun run = cli({ u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"sean-gillespie"_s, u"--confirm"_s,
+        u"sean-gillespie"_s, u"--report"_s, report });
+    QVERIFY2(run.exitCode == 0, run.err.constData() + run.out);
+    expectFingerprints(expected);
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(record[u"outcome"_s].toString(), u"succeeded"_s);
+    QCOMPARE(purgedStackIds(record), QStringList { planned.last() });
+    const QJsonArray skipped = record[u"after"_s][u"skipped"_s].toArray();
+    QCOMPARE(skipped.size(), 1);
+    QCOMPARE(skipped[0][u"id"_s].toString(), shared);
+    QVERIFY2(
+        skipped[0][u"reason"_s].toString().contains(u"live program"_s), qPrintable(skipped[0][u"reason"_s].toString()));
+
+    // The world as the seed would have it: the soft-deleted program and its stack wait for the next purge.
+    QSqlQuery drop(QSqlDatabase::database(u"check"_s));
+    drop.prepare(u"DELETE FROM Programs WHERE stack_id = ? AND deleted_at = 0"_s);
+    drop.addBindValue(shared);
+    QVERIFY2(drop.exec(), qPrintable(drop.lastError().text()));
+}
+
+// The data-key export is on disk, whole and under its name, before the purge's first destructive statement:
+// traced (strace) through the system calls, in order: the keys' temporary file is fsynced, given the export's name
+// (QSaveFile links an O_TMPFILE file, or renames a named temporary), the directory is fsynced, and only then does the
+// first UPDATE or DELETE of Stacks leave for the database.
+void TestPulumiPurge::dataKeysAreSyncedBeforeTheFirstDelete()
+{
+    const QStringList planned = topUpSoftDeleted(u"acme-corp"_s, 2);
+    QCOMPARE(planned.size(), 2);
+    QSqlQuery keys(QSqlDatabase::database(u"check"_s));
+    keys.prepare(u"SELECT COUNT(*) FROM UpdateCheckpointInfo AS c JOIN Updates AS u ON c.update_id = u.id WHERE "
+                 "u.stack_id IN (?, ?)"_s);
+    keys.addBindValue(planned[0]);
+    keys.addBindValue(planned[1]);
+    QVERIFY(keys.exec() && keys.next());
+    const qint64 expectedKeys = keys.value(0).toLongLong();
+    QVERIFY(expectedKeys > 0);
+
+    const QString exportDir = m_temp.filePath(u"synced"_s);
+    const QString trace = m_temp.filePath(u"synced.trace"_s);
+    QProcess process;
+    process.setProcessEnvironment(m_sandbox.environment());
+    process.start(u"strace"_s,
+        { u"-f"_s, u"-qq"_s, u"-y"_s, u"-s"_s, u"96"_s, u"-e"_s, u"signal=none"_s, u"-e"_s,
+            u"trace=fsync,fdatasync,rename,renameat,renameat2,linkat,write,writev,sendto,sendmsg"_s, u"-o"_s, trace,
+            QStringLiteral(OPSDECK_BINARY), u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"acme-corp"_s, u"--confirm"_s,
+            u"acme-corp"_s, u"--report"_s, exportDir + u"/report.json"_s });
+    QVERIFY2(process.waitForFinished(120000), "strace or the purge did not finish");
+    QVERIFY2(process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0,
+        process.readAllStandardError().constData());
+    QFile reportFile(exportDir + u"/report.json"_s);
+    QVERIFY(reportFile.open(QIODevice::ReadOnly));
+    const QJsonObject record = QJsonDocument::fromJson(reportFile.readAll()).object();
+    QCOMPARE(purgedStackIds(record).size(), planned.size());
+    const QString exported = record[u"after"_s][u"dataKeysFile"_s].toString();
+    QCOMPARE(QFileInfo(exported).absolutePath(), exportDir);
+    QFile keysFile(exported);
+    QVERIFY(keysFile.open(QIODevice::ReadOnly));
+    QCOMPARE(keysFile.readAll().count('\n'), expectedKeys);
+
+    QFile traceFile(trace);
+    QVERIFY(traceFile.open(QIODevice::ReadOnly | QIODevice::Text));
+    const QStringList lines = QString::fromUtf8(traceFile.readAll()).split(u'\n');
+    // A call another thread interrupted is printed in two lines ("<unfinished ...>", then "<... NAME resumed>"
+    // with the same pid): it has returned at the second.
+    const auto returnedAt = [&lines](qsizetype i) {
+        if (!lines[i].endsWith(u"<unfinished ...>"_s))
+            return i;
+        const QString pid = lines[i].section(u' ', 0, 0);
+        for (qsizetype j = i + 1; j < lines.size(); ++j) {
+            if (lines[j].startsWith(pid + u' ') && lines[j].contains(u" resumed>"_s))
+                return j;
+        }
+        return lines.size();
+    };
+    const auto first = [&lines](qsizetype from, const std::function<bool(const QString&)>& matches) {
+        for (qsizetype i = from; i < lines.size(); ++i) {
+            if (matches(lines[i]))
+                return i;
+        }
+        return lines.size();
+    };
+    const auto call = [](const QString& line, const QString& name) {
+        return line.section(u' ', 1).trimmed().startsWith(name + u'(');
+    };
+    const qsizetype renamed = first(0, [&](const QString& line) {
+        return (call(line, u"rename"_s) || call(line, u"renameat"_s) || call(line, u"renameat2"_s)
+                   || call(line, u"linkat"_s))
+            && line.contains(u'"' + exported + u'"');
+    });
+    QVERIFY2(renamed < lines.size(),
+        "the export was not linked or renamed into place: it was not written through QSaveFile");
+    const qsizetype fileSynced = first(0, [&](const QString& line) {
+        return (call(line, u"fsync"_s) || call(line, u"fdatasync"_s)) && line.contains(u'<' + exportDir + u'/');
+    });
+    QVERIFY2(fileSynced < renamed && returnedAt(fileSynced) < renamed,
+        "the keys were not synced before they got their name");
+    const qsizetype dirSynced = first(renamed,
+        [&](const QString& line) { return call(line, u"fsync"_s) && line.contains(u'<' + exportDir + u">)"_s); });
+    QVERIFY2(dirSynced < lines.size(), "the export's directory was not synced after it got its name");
+    const qsizetype firstDelete = first(0, [](const QString& line) {
+        // On a socket: the plan, as printed and journaled, names the same statements.
+        return line.contains(u"<socket:["_s)
+            && (line.contains(u"UPDATE Stacks SET"_s) || line.contains(u"DELETE FROM"_s));
+    });
+    QVERIFY2(firstDelete < lines.size(), "no destructive statement in the trace: the trace does not show the SQL");
+    QVERIFY2(returnedAt(dirSynced) < firstDelete,
+        qPrintable(u"a destructive statement went before the export was synced: "_s + lines[firstDelete]));
 }
 
 QTEST_GUILESS_MAIN(TestPulumiPurge)

@@ -84,15 +84,25 @@ Sandbox::Server Sandbox::postgres() const
     return server(m_json.value(QStringLiteral("postgres")).toObject(), QStringLiteral("socketDir"));
 }
 
-QSqlDatabase Sandbox::Server::addMysqlConnection(const QString& name, const QString& database) const
+QSqlDatabase Sandbox::Server::addConnection(const QString& driver, const QString& name, const QString& database) const
 {
-    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QMYSQL"), name);
+    QSqlDatabase db = QSqlDatabase::addDatabase(driver, name);
     db.setHostName(host);
     db.setPort(port);
     db.setUserName(user);
     db.setPassword(password);
     db.setDatabaseName(database);
     return db;
+}
+
+QSqlDatabase Sandbox::Server::addMysqlConnection(const QString& name, const QString& database) const
+{
+    return addConnection(QStringLiteral("QMYSQL"), name, database);
+}
+
+QSqlDatabase Sandbox::Server::addPostgresConnection(const QString& name, const QString& database) const
+{
+    return addConnection(QStringLiteral("QPSQL"), name, database);
 }
 
 Sandbox::Server Sandbox::mariadb() const

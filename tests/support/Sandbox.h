@@ -22,8 +22,12 @@ public:
         QString password;
         QString socket; // PostgreSQL: the socket directory; MariaDB: the socket file
 
-        // Adds (does not open) a QMYSQL connection named `name` to `database` on this server, over TCP.
+        // Add (do not open) a QMYSQL or QPSQL connection named `name` to `database` on this server, over TCP.
         QSqlDatabase addMysqlConnection(const QString& name, const QString& database) const;
+        QSqlDatabase addPostgresConnection(const QString& name, const QString& database) const;
+
+    private:
+        QSqlDatabase addConnection(const QString& driver, const QString& name, const QString& database) const;
     };
 
     // Reads $OPSDECK_SANDBOX_DIR or the build's default; QFAIL-friendly: check ok() and error().

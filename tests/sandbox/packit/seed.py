@@ -28,14 +28,13 @@ import uuid
 CONFIG_JSON = (b'{"core":{"hash_algorithm":"sha256","path_archive":null,"use_file_store":true,'
                b'"require_complete_tree":true},"location":[{"name":"local","type":"local","args":{}}]}')
 
-PERMISSIONS = [
-    ("packet.read", "read packets"),
-    ("packet.run", "run packets"),
-    ("outpack.read", "read from outpack"),
-    ("outpack.write", "write to outpack"),
-    ("user.manage", "manage users, roles and permissions"),
-    ("packet.manage", "manage packets"),
-]
+# The rows Packit's migrations insert are in the schema (packit/schema.sql replays them): role ADMIN (id 1),
+# these permissions (ids 1-6, in this order), ADMIN's global grant of each (role_permission ids 1-6), and the
+# SERVICE user with the ADMIN role (user_role id 1). The rows below come on top of them.
+PERMISSIONS = ["packet.read", "packet.run", "outpack.read", "outpack.write", "user.manage", "packet.manage"]
+ADMIN_GRANTS = len(PERMISSIONS)
+# What the app writes when it starts: its one-time job, done.
+ONE_TIME_JOB = "PacketDescriptionAndDisplayNameBackfill"
 
 MIGRATIONS = [
     ("20240503", "initial schema"),
@@ -321,20 +320,13 @@ def seed(instance, n, root, host, database):
     for name, gid in group_ids.items():
         pg.add(gid, name)
 
-    perm = Copy("permission", ["id", "name", "description"])
-    for k, (pname, pdesc) in enumerate(PERMISSIONS, 1):
-        perm.add(k, pname, pdesc)
-    perm_id = {p[0]: k for k, p in enumerate(PERMISSIONS, 1)}
+    perm_id = {pname: k for k, pname in enumerate(PERMISSIONS, 1)}
 
     users = Copy("\"user\"", ["id", "username", "display_name", "password", "email", "disabled",
                               "user_source", "last_logged_in"])
     roles = Copy("role", ["id", "name", "is_username"])
-    user_role = Copy("user_role", ["user_id", "role_id"])
-    roles.add(1, "ADMIN", False)
+    user_role = Copy("user_role", ["user_id", "role_id"])  # ids from its sequence, after SERVICE's 1
     roles.add(2, "USER", False)
-    service_id = rand_uuid()
-    users.add(service_id, "SERVICE", "Service Account", None, None, False, "service", None)
-    user_role.add(service_id, 1)
     humans = rng.sample(USERS, 8)
     human_ids = []
     username_roles = []
@@ -344,7 +336,7 @@ def seed(instance, n, root, host, database):
         rid = 3 + k
         username_roles.append(rid)
         users.add(uid, uname, uname.replace("-", " ").title(), None, "%s@example.org" % uname,
-                  k == 7, "github", ts(END_EPOCH - rng.uniform(0, 90 * 86400)))
+                  k == 7, "github", ts(END_EPOCH - rng.uniform(0, 90 * 86400))[:-3])
         roles.add(rid, uname, True)
         user_role.add(uid, rid)
         if k < 2:
@@ -355,15 +347,13 @@ def seed(instance, n, root, host, database):
 
     rp = Copy("role_permission", ["id", "role_id", "permission_id", "packet_id", "packet_group_id",
                                   "tag_id"])
-    rp_id = 0
+    rp_id = ADMIN_GRANTS
 
     def grant(role, pname, packet=None, group=None):
         nonlocal rp_id
         rp_id += 1
         rp.add(rp_id, role, perm_id[pname], packet, group, None)
 
-    for pname, _ in PERMISSIONS:
-        grant(1, pname)
     grant(2, "packet.read")
     global_grants = rp_id
     scoped_packets = rng.sample(range(n), round(0.02 * n))
@@ -397,30 +387,30 @@ def seed(instance, n, root, host, database):
         ott.add(rand_uuid(), ids[i], paths, ts(END_EPOCH + rng.uniform(-86400, 86400)))
 
     run = Copy("run_info", ["task_id", "packet_group_name", "status", "commit_hash", "branch",
-                            "parameters", "logs", "time_queued", "time_started", "time_complete",
+                            "parameters", "logs", "time_queued", "time_started", "time_completed",
                             "queue_position", "packet_id", "user_id"])
     n_run_pk = round(0.05 * n)
     for i in rng.sample(range(n), n_run_pk):
         q = float(int(times[i] * 1000) / 1000) - rng.uniform(5, 120)
         run.add(rand_hex(32), groups[group_of[i]]["name"], "COMPLETE", rand_hex(40), "main",
-                dumps({}), ["Running orderly.R", "Finished"], round(q, 3),
+                dumps({}), dumps(["Running orderly.R", "Finished"]), round(q, 3),
                 round(q + rng.uniform(1, 5), 3), round(q + rng.uniform(10, 600), 3), None, ids[i],
                 rng.choice(human_ids))
     n_run_null = min(n_groups, max(2, round(0.002 * n))) if n else 0
     for _ in range(n_run_null):
         q = round(END_EPOCH - rng.uniform(0, SPAN), 3)
         run.add(rand_hex(32), rng.choice(names), rng.choice(["ERROR", "CANCELLED", "DIED"]),
-                rand_hex(40), "main", None, ["Running orderly.R", "Error: object not found"],
+                rand_hex(40), "main", None, dumps(["Running orderly.R", "Error: object not found"]),
                 q, round(q + 2, 3), round(q + 30, 3), None, None, rng.choice(human_ids))
 
-    settings = Copy("settings", ["key", "value"])
-    settings.add("instance", instance)
+    job = Copy("one_time_job", ["name", "status", "error"])
+    job.add(ONE_TIME_JOB, "COMPLETED", None)
 
-    for c in (fl, pg, pk, perm, users, roles, user_role, tags, rp, ptag, pins, ott, run, settings):
+    for c in (fl, pg, pk, users, roles, user_role, tags, rp, ptag, pins, ott, run, job):
         out.append(c.text())
     # The serial columns were filled explicitly: move their sequences past the rows.
     out.append("DO $$ BEGIN\n")
-    for table in ("packet_group", "permission", "role", "tag", "role_permission", "packet_tag"):
+    for table in ("packet_group", "role", "tag", "role_permission", "packet_tag"):
         out.append("  PERFORM setval(pg_get_serial_sequence('%s', 'id'), "
                    "(SELECT coalesce(max(id), 0) + 1 FROM %s), false);\n" % (table, table))
     out.append("END $$;\nANALYZE;\n")
@@ -450,9 +440,9 @@ def seed(instance, n, root, host, database):
             "packet": n, "packet_group": len(group_ids), "role_permission": rp_id,
             "packet_tag": n_ptag, "tag": len(TAGS), "pin": n_pins, "one_time_token": n_ott,
             "run_info": n_run_pk + n_run_null, "user": 1 + len(humans), "role": n_roles,
-            "user_role": len(user_role.rows), "permission": len(PERMISSIONS),
-            "flyway_schema_history": len(MIGRATIONS), "settings": 1, "document": 0,
-            "one_time_job": 0,
+            "user_role": 1 + len(user_role.rows), "permission": len(PERMISSIONS),
+            "flyway_schema_history": len(MIGRATIONS), "settings": 0, "document": 0,
+            "one_time_job": len(job.rows),
         },
     }
     return "".join(out), summary
