@@ -146,6 +146,108 @@ int runJournal(const QStringList& arguments, const QString& verb)
     return Cli::Success;
 }
 
+QJsonObject unfinishedJson(const Journal::UnfinishedRun& run)
+{
+    return { { QStringLiteral("id"), run.runId }, { QStringLiteral("operation"), run.operation },
+        { QStringLiteral("target"), run.target }, { QStringLiteral("confirmWith"), run.confirmWith },
+        { QStringLiteral("startedAt"), run.startedAt.toString(Qt::ISODateWithMs) },
+        { QStringLiteral("lastStep"), run.lastStep }, { QStringLiteral("lastStepState"), run.lastStepState },
+        { QStringLiteral("host"), run.host }, { QStringLiteral("pid"), run.pid } };
+}
+
+// The inventory's journal and its unfinished runs (Journal::unfinishedRuns); prints what failed and sets *exitCode.
+struct UnfinishedRuns
+{
+    Inventory inventory;
+    QString journal;
+    QList<Journal::UnfinishedRun> runs;
+};
+std::optional<UnfinishedRuns> readUnfinished(const Invocation& call, int* exitCode)
+{
+    *exitCode = Cli::Usage;
+    auto inventory = call.inventory();
+    if (!inventory)
+        return std::nullopt;
+    *exitCode = Cli::Failure;
+    Journal journal(journalPath(*inventory));
+    QString error;
+    if (!journal.open(&error)) {
+        err() << "opsdeck: cannot open the journal " << journal.path() << ": " << error << "\n";
+        return std::nullopt;
+    }
+    auto runs = journal.unfinishedRuns(&error);
+    if (!error.isEmpty()) {
+        err() << "opsdeck: " << error << "\n";
+        return std::nullopt;
+    }
+    return UnfinishedRuns { std::move(*inventory), journal.path(), std::move(runs) };
+}
+
+int runJournalUnfinished(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto unfinished = readUnfinished(call, &exitCode);
+    if (!unfinished)
+        return exitCode;
+    QJsonArray array;
+    QList<QStringList> rows;
+    for (const Journal::UnfinishedRun& run : unfinished->runs) {
+        array.append(unfinishedJson(run));
+        rows << QStringList { run.runId, run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+            run.operation, run.target,
+            run.lastStep.isEmpty() ? QStringLiteral("-") : run.lastStep + u' ' + run.lastStepState };
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(array);
+    else
+        printTable({ QStringLiteral("RUN"), QStringLiteral("STARTED"), QStringLiteral("OPERATION"),
+                       QStringLiteral("TARGET"), QStringLiteral("LAST STEP") },
+            rows);
+    return Cli::Success;
+}
+
+// `opsdeck recover RUN_ID --confirm NAME`: the run's system plans, confirms, journals and reports its recovery.
+int runRecover(const QStringList& arguments, const QList<CliModule>& systems)
+{
+    Invocation call(arguments, 2);
+    call.addValue(QStringLiteral("confirm"), QStringLiteral("The run's confirmation name, typed to confirm."),
+        QStringLiteral("TEXT"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto unfinished = readUnfinished(call, &exitCode);
+    if (!unfinished)
+        return exitCode;
+    const QString runId = call.word(1);
+    const auto run = std::find_if(unfinished->runs.cbegin(), unfinished->runs.cend(),
+        [&](const Journal::UnfinishedRun& candidate) { return candidate.runId == runId; });
+    if (run == unfinished->runs.cend()) {
+        err() << "opsdeck: run \"" << runId << "\" is not an unfinished run of " << unfinished->journal
+              << ": it has an outcome, its console still runs, or it ran on another machine; opsdeck journal "
+                 "unfinished lists those to recover\n";
+        return Cli::Usage;
+    }
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type " << run->confirmWith << " to confirm the recovery\n";
+        return Cli::Refused;
+    }
+    for (const CliModule& system : systems) {
+        if (const auto recoverer = system.recoverers.constFind(run->operation); recoverer != system.recoverers.cend())
+            return (*recoverer)({ *run, unfinished->inventory, call.value(QStringLiteral("confirm")),
+                call.value(QStringLiteral("report")) });
+    }
+    err() << "opsdeck: runs of " << run->operation << " cannot be recovered by opsdeck; check " << run->target
+          << " by hand\n";
+    return Cli::Failure;
+}
+
 int runReportExport(const QStringList& arguments)
 {
     Invocation call(arguments, 3);
@@ -188,6 +290,8 @@ int runReportExport(const QStringList& arguments)
 QList<CliCommand> commands(const QList<CliModule>& systems)
 {
     QList<CliCommand> table = {
+        { { QStringLiteral("journal"), QStringLiteral("unfinished") }, runJournalUnfinished },
+        { { QStringLiteral("recover") }, [systems](const QStringList& a) { return runRecover(a, systems); } },
         { { QStringLiteral("check") }, runCheck },
         { { QStringLiteral("hosts") }, runHosts },
         { { QStringLiteral("journal"), QStringLiteral("list") },

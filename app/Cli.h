@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QList>
+#include <QMap>
 #include <QStringList>
 
 #include <functional>
@@ -14,11 +15,18 @@ struct CliCommand
     std::function<int(const QStringList&)> handler;
 };
 
-// A system's part of the CLI: its subcommands and its lines of `opsdeck help`.
+struct Inventory;
+namespace cli {
+struct RecoverCall;
+}
+
+// A system's part of the CLI: its subcommands, its lines of `opsdeck help`, and how `opsdeck recover` recovers a
+// run of each of its operations that ended without an outcome (by operation name; it returns the exit code).
 struct CliModule
 {
     QList<CliCommand> commands;
     QString usage;
+    QMap<QString, std::function<int(const cli::RecoverCall&)>> recoverers = {};
 };
 
 // The headless front: `opsdeck <subcommand> ...`. It drives the same services as the GUI. Its own subcommands

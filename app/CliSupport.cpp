@@ -39,8 +39,11 @@ QList<CliModule>& usageSystems()
 
 QString runsUsage()
 {
-    return QStringLiteral("       opsdeck journal list [--json] | opsdeck journal verify\n"
-                          "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n");
+    return QStringLiteral(
+        "       opsdeck journal list [--json] | opsdeck journal verify\n"
+        "       opsdeck journal unfinished [--json]     runs without an outcome whose console is gone\n"
+        "       opsdeck recover RUN_ID --confirm NAME [--report FILE]\n"
+        "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n");
 }
 
 } // namespace
@@ -132,7 +135,25 @@ std::optional<Inventory> Invocation::inventory() const
         = InventoryLoader::loadFile(InventoryLoader::resolvePath(value(QStringLiteral("inventory"))));
     for (const InventoryError& error : result.errors)
         err() << error.toString() << "\n";
+    if (result.ok())
+        noticeUnfinishedRuns(*result.inventory);
     return result.ok() ? result.inventory : std::nullopt;
+}
+
+// Every command starts by saying which runs of its journal were left without an outcome by a console that is gone
+// (killed, or its machine rebooted): their targets may be half-way, and `opsdeck recover` brings them to a safe state.
+void noticeUnfinishedRuns(const Inventory& inventory)
+{
+    Journal journal(journalPath(inventory));
+    QString error;
+    if (!QFileInfo::exists(journal.path()) || !journal.open(&error))
+        return; // the command that needs the journal says why it cannot open it
+    for (const Journal::UnfinishedRun& run : journal.unfinishedRuns(&error))
+        err() << "opsdeck: run " << run.runId << " (" << run.operation << " on " << run.target << ", started "
+              << run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+              << (run.lastStep.isEmpty() ? QString() : QStringLiteral(", last step ") + run.lastStep)
+              << ") has no outcome and its console is gone: recover it with opsdeck recover " << run.runId
+              << " --confirm " << run.confirmWith << "\n";
 }
 
 namespace {
@@ -181,20 +202,27 @@ std::optional<Plan> planOperation(
 int runOperation(std::unique_ptr<Operation> operation,
     const Inventory& inventory,
     const QString& confirmation,
-    const QString& reportPath)
+    const QString& reportPath,
+    const QString& recovers)
 {
     const QString name = operation->name();
     OperationRunner runner(std::move(operation), journalPath(inventory));
     QString error;
-    const auto planned = plan(runner, &error);
+    auto planned = plan(runner, &error);
     if (!planned) {
         err() << "opsdeck: planning " << name << " failed: " << error << "; nothing was changed\n";
         return Cli::Failure;
     }
+    if (!recovers.isEmpty())
+        planned->parameters.insert(QStringLiteral("recovers"), recovers);
     int exitCode = Cli::Success;
-    // Ctrl-C cancels: the run stops between steps, interrupts what is in flight and recovers.
+    // Ctrl-C cancels: the run stops between steps, interrupts what is in flight and recovers. So do SIGTERM (a
+    // shutdown, `kill`) and SIGHUP (the terminal or SSH session closed): stopping dead could leave units stopped.
     g_interrupted = false;
-    auto previous = std::signal(SIGINT, [](int) { g_interrupted = true; });
+    const auto interrupted = [](int) { g_interrupted = true; };
+    auto previousInt = std::signal(SIGINT, interrupted);
+    auto previousTerm = std::signal(SIGTERM, interrupted);
+    auto previousHup = std::signal(SIGHUP, interrupted);
     QTimer interruptWatch;
     QObject::connect(&interruptWatch, &QTimer::timeout, &runner, [&runner] {
         if (g_interrupted.exchange(false)) {
@@ -244,7 +272,9 @@ int runOperation(std::unique_ptr<Operation> operation,
     });
     runner.run(*planned, confirmation);
     loop.exec();
-    std::signal(SIGINT, previous);
+    std::signal(SIGINT, previousInt);
+    std::signal(SIGTERM, previousTerm);
+    std::signal(SIGHUP, previousHup);
     if (!record)
         return exitCode;
     if (!reportPath.isEmpty()) {

@@ -5,6 +5,7 @@
 
 #include "Cli.h"
 #include "config/Inventory.h"
+#include "runbook/Journal.h"
 #include "runbook/Operation.h"
 #include "runbook/Plan.h"
 
@@ -31,6 +32,8 @@ void printJson(const QJsonValue& value);
 void printTable(const QStringList& headers, const QList<QStringList>& rows);
 QString journalPath(const Inventory& inventory);
 void printPlan(const Plan& plan);
+// Prints a line on stderr for each run of the inventory's journal that has no outcome and whose console is gone.
+void noticeUnfinishedRuns(const Inventory& inventory);
 
 // One subcommand's arguments: its options, its positional words, the inventory.
 class Invocation
@@ -117,6 +120,15 @@ private:
     QCommandLineParser m_parser;
 };
 
+// What `opsdeck recover RUN_ID --confirm NAME` hands to the recoverer of the run's operation.
+struct RecoverCall
+{
+    Journal::UnfinishedRun run;
+    Inventory inventory;
+    QString confirmation;
+    QString reportPath;
+};
+
 // Runs an asynchronous secret lookup (`start(store, context, done)`) with the terminal as the prompter and waits
 // for its answer: the one way the CLI gets secrets.
 template <typename T>
@@ -143,10 +155,13 @@ std::pair<T, QString> awaitSecrets(
 std::optional<Plan> planOperation(
     std::unique_ptr<Operation> operation, const Inventory& inventory, bool json, int* exitCode);
 // Plans `operation`, then runs it with `confirmation` (which the engine checks), printing progress on stderr.
-// Ctrl-C cancels. Writes the JSON report to reportPath if given. Returns the exit code.
+// Ctrl-C, SIGTERM and SIGHUP cancel. Writes the JSON report to reportPath if given. Returns the exit code. With
+// `recovers`, the run is the recovery of that run (journaled as its parameter), which the journal closes once this
+// one succeeds.
 int runOperation(std::unique_ptr<Operation> operation,
     const Inventory& inventory,
     const QString& confirmation,
-    const QString& reportPath);
+    const QString& reportPath,
+    const QString& recovers = {});
 
 } // namespace opsdeck::cli

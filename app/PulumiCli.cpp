@@ -25,14 +25,13 @@ void addDatabaseOption(Invocation& call)
         QStringLiteral("NAME"));
 }
 
-// The Pulumi database with its secrets; prints the problem and sets *exitCode when it cannot.
-std::optional<DatabaseTarget> pulumiTarget(const Invocation& call, int* exitCode)
+// The Pulumi database `name` (empty: the inventory's only mysql database) with its secrets; prints the problem and
+// sets *exitCode when it cannot.
+std::optional<DatabaseTarget> pulumiTarget(const std::optional<Inventory>& inventory, QString name, int* exitCode)
 {
     *exitCode = Cli::Usage;
-    const auto inventory = call.inventory();
     if (!inventory)
         return std::nullopt;
-    QString name = call.value(QStringLiteral("database"));
     if (name.isEmpty()) {
         QStringList mysql;
         for (const Database& d : inventory->databases) {
@@ -66,7 +65,14 @@ std::optional<DatabaseTarget> pulumiTarget(const Invocation& call, int* exitCode
     return resolved;
 }
 
-// The Pulumi database with its secrets, connected; prints the problem and sets *exitCode when it cannot.
+// The Pulumi database of --database.
+std::optional<DatabaseTarget> pulumiTarget(const Invocation& call, int* exitCode)
+{
+    return pulumiTarget(call.inventory(), call.value(QStringLiteral("database")), exitCode);
+}
+
+// The Pulumi database of --database with its secrets, connected; prints the problem and sets *exitCode when it
+// cannot.
 std::unique_ptr<DatabaseConnection> pulumiConnection(const Invocation& call, int* exitCode)
 {
     const auto target = pulumiTarget(call, exitCode);
@@ -299,6 +305,45 @@ int runRunPulumiKillQuery(const QStringList& arguments)
         call.value(QStringLiteral("confirm")), call.value(QStringLiteral("report")));
 }
 
+namespace {
+
+QStringList stringList(const QJsonValue& value)
+{
+    QStringList list;
+    for (const QJsonValue& item : value.toArray())
+        list << item.toString();
+    return list;
+}
+
+// `opsdeck recover` of a purge whose console died: the same purge (organisations, kept stacks, database, batch
+// size, lanes, from the run's plan) planned again, which plans exactly what is left and finishes it.
+int resumePurge(const RecoverCall& call)
+{
+    const QJsonObject& parameters = call.run.parameters;
+    const PulumiPurgeScope scope { stringList(parameters.value(QStringLiteral("orgs"))),
+        stringList(parameters.value(QStringLiteral("keepStacks"))) };
+    if (const QString problem = scope.error(); !problem.isEmpty()) {
+        err() << "opsdeck: run " << call.run.runId << " names no valid scope: " << problem << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    int exitCode = Cli::Success;
+    const auto target
+        = pulumiTarget(call.inventory, parameters.value(QStringLiteral("database")).toString(), &exitCode);
+    if (!target)
+        return exitCode;
+    const int batch
+        = std::clamp(parameters.value(QStringLiteral("batch")).toInt(500), 1, PulumiPurgeOperation::kMaxBatch);
+    const int lanes
+        = std::clamp(parameters.value(QStringLiteral("parallel")).toInt(PulumiPurgeOperation::kDefaultLanes), 1,
+            PulumiPurgeOperation::kMaxLanes);
+    const QString exportDir = call.reportPath.isEmpty() ? QFileInfo(journalPath(call.inventory)).absolutePath()
+                                                        : QFileInfo(call.reportPath).absolutePath();
+    return runOperation(std::make_unique<PulumiPurgeOperation>(*target, scope, exportDir, batch, lanes), call.inventory,
+        call.confirmation, call.reportPath, call.run.runId);
+}
+
+} // namespace
+
 CliModule pulumiCli()
 {
     return { {
@@ -315,7 +360,8 @@ CliModule pulumiCli()
             "                                [--report FILE]\n"
             "                                (run again after an interruption: it finishes what is left)\n"
             "       opsdeck plan pulumi-kill-query --process ID [--database D] [--json]\n"
-            "       opsdeck run pulumi-kill-query --process ID --confirm ID [--database D] [--report FILE]\n") };
+            "       opsdeck run pulumi-kill-query --process ID --confirm ID [--database D] [--report FILE]\n"),
+        { { QStringLiteral("pulumi-purge"), resumePurge } } };
 }
 
 } // namespace opsdeck::cli

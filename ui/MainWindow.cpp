@@ -206,6 +206,7 @@ void MainWindow::buildPanes(const Inventory& inventory)
     auto* journal = new JournalPane(journalPath(inventory));
     connect(m_runs, &RunsDock::runFinished, journal, &JournalPane::reload);
     addPane(journal);
+    m_runs->showUnfinished(journalPath(inventory));
     m_sidebar->setCurrentRow(0);
 }
 

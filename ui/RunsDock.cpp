@@ -3,8 +3,11 @@
 #include "ConfirmDialog.h"
 #include "ReportExport.h"
 #include "StatusIcons.h"
+#include "core/AsyncTask.h"
+#include "runbook/Journal.h"
 #include "runbook/OperationRunner.h"
 
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QProgressBar>
@@ -61,6 +64,40 @@ int RunsDock::running() const
 {
     return int(std::count_if(
         m_rows.cbegin(), m_rows.cend(), [](const Row& row) { return row.runner && row.runner->isRunning(); }));
+}
+
+void RunsDock::showUnfinished(const QString& journalPath)
+{
+    AsyncTask::run(
+        this,
+        [journalPath] {
+            Journal journal(journalPath);
+            QString error;
+            QList<Journal::UnfinishedRun> runs;
+            if (QFileInfo::exists(journalPath) && journal.open(&error))
+                runs = journal.unfinishedRuns(&error);
+            return runs;
+        },
+        [this](const QList<Journal::UnfinishedRun>& runs) {
+            for (const Journal::UnfinishedRun& run : runs) {
+                auto* item = new QTreeWidgetItem(m_list);
+                item->setData(OperationColumn, Qt::UserRole, run.runId);
+                item->setText(OperationColumn, tr("%1 %2").arg(run.operation, run.target));
+                item->setIcon(OperationColumn, StatusIcons::icon(StatusIcons::Kind::Warning));
+                item->setText(Progress, tr("unfinished — recover"));
+                const QString command
+                    = QStringLiteral("opsdeck recover %1 --confirm %2").arg(run.runId, run.confirmWith);
+                item->setText(Step,
+                    tr("Its console stopped without an outcome%1; the target may be half-way. Recover it: %2")
+                        .arg(run.lastStep.isEmpty() ? QString() : tr(" during %1").arg(run.lastStep), command));
+                item->setToolTip(Step, item->text(Step));
+                item->setText(Eta, tr("started %1").arg(run.startedAt.toLocalTime().toString(Qt::ISODate)));
+            }
+            if (!runs.isEmpty()) {
+                show();
+                raise();
+            }
+        });
 }
 
 void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& confirmation)

@@ -25,6 +25,9 @@ public:
     // Takes the runner, starts the confirmed plan, and follows it.
     void start(OperationRunner* runner, const Plan& plan, const QString& confirmation);
     int running() const;
+    // Reads the journal (off the GUI thread) for runs that have no outcome and whose console is gone, and lists
+    // each as "unfinished — recover", with the command that recovers it.
+    void showUnfinished(const QString& journalPath);
 
 signals:
     void runFinished(const opsdeck::RunRecord& record);

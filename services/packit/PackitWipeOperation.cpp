@@ -9,6 +9,8 @@
 #include "ssh/ShellQuote.h"
 
 #include <QDir>
+#include <QElapsedTimer>
+#include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
@@ -18,12 +20,36 @@ namespace opsdeck {
 
 namespace {
 
-constexpr int kRecoveryAttempts = 30; // ~60 s for the host to come back before recovery gives up
+constexpr qint64 kRecoveryWindowMs = 90000; // how long recovery waits for the host to come back
+constexpr int kCheckStartedAttempts = 60; // polls 0.5 s apart
 constexpr int kJournalLines = 20;
 
 QString commandText(const Host& host, const QString& templateName, const QMap<QString, QStringList>& values)
 {
     return ShellQuote::join(CommandTemplates::expand(host.commands.value(templateName), values));
+}
+
+// Retries `attempt` (which returns true when it is done, succeeded or not) while the host or the database is
+// unreachable: 0.5 s doubling to 5 s, for at most kRecoveryWindowMs. The SSH session and the database connection
+// reconnect by themselves meanwhile. Returns whether `attempt` got done.
+bool withBackoff(const std::function<bool()>& attempt)
+{
+    QElapsedTimer clock;
+    clock.start();
+    unsigned long delay = 500;
+    while (!attempt()) {
+        if (clock.elapsed() + qint64(delay) > kRecoveryWindowMs)
+            return false;
+        QThread::msleep(delay);
+        delay = std::min(delay * 2, 5000UL);
+    }
+    return true;
+}
+
+// A unit is stopped only once systemd says so: "deactivating" still runs (and may still write to the root).
+bool isStopped(const QString& state)
+{
+    return state == QStringLiteral("inactive") || state == QStringLiteral("failed");
 }
 
 } // namespace
@@ -34,6 +60,22 @@ PackitWipeOperation::PackitWipeOperation(PackitTarget target)
 }
 
 PackitWipeOperation::~PackitWipeOperation() = default;
+
+std::unique_ptr<PackitWipeOperation> PackitWipeOperation::recovering(
+    PackitTarget target, const QString& runId, const QString& runTag, QString* error)
+{
+    // Both come from the journal file: the tag becomes part of a path that recovery may delete.
+    static const QRegularExpression tag(QStringLiteral("^[0-9a-f]{8}$"));
+    if (!tag.match(runTag).hasMatch() || runId.isEmpty()) {
+        *error = QStringLiteral("run %1 of %2 names no valid moved-aside root (runTag \"%3\"); check %4 by hand")
+                     .arg(runId, target.id(), runTag, target.host.outpackBase);
+        return nullptr;
+    }
+    auto operation = std::make_unique<PackitWipeOperation>(std::move(target));
+    operation->m_recovers = runId;
+    operation->m_runTag = runTag;
+    return operation;
+}
 
 QStringList PackitWipeOperation::deleteStatements()
 {
@@ -51,6 +93,62 @@ QString PackitWipeOperation::trashPath() const
     return m_target.host.outpackBase + QStringLiteral("/.opsdeck-wipe-") + m_target.instance.name + u'-' + m_runTag;
 }
 
+QString PackitWipeOperation::unitStateCommands() const
+{
+    QStringList commands;
+    for (const QString& unit : m_target.units())
+        commands << commandText(m_target.host, QStringLiteral("unitState"), { { QStringLiteral("unit"), { unit } } });
+    return commands.join(QStringLiteral("; "));
+}
+
+QStringList PackitWipeOperation::restoreRootArgv() const
+{
+    return { QStringLiteral("mv"), QStringLiteral("-T"), QStringLiteral("--"), trashPath(),
+        m_target.instance.outpackRoot };
+}
+
+QList<Plan::Step> PackitWipeOperation::recoverySteps() const
+{
+    const QString startCommand
+        = commandText(m_target.host, QStringLiteral("startUnits"), { { QStringLiteral("units"), m_target.units() } });
+    const QString observe = QStringList { ShellQuote::join({ QStringLiteral("test"), QStringLiteral("-e"),
+                                              m_target.instance.outpackRoot }),
+        ShellQuote::join({ QStringLiteral("test"), QStringLiteral("-e"), trashPath() }), unitStateCommands(),
+        QStringLiteral("SELECT count(*) FROM packet, packet_group (and the plan's other counts)") }
+                                .join(QStringLiteral("; "));
+    return {
+        { QStringLiteral("observe"), QStringLiteral("Read the instance's real state"), observe,
+            QStringLiteral("both paths, the counts and both units' ActiveState are read (retried while the host "
+                           "reconnects)") },
+        { QStringLiteral("restore-root"), QStringLiteral("Put the outpack root back"),
+            ShellQuote::join(restoreRootArgv()),
+            QStringLiteral("only when every row is still there and the root was moved aside; then %1 exists")
+                .arg(m_target.instance.outpackRoot) },
+        { QStringLiteral("recover-start-units"),
+            QStringLiteral("Start %1 and %2 again").arg(m_target.outpackUnit(), m_target.apiUnit()), startCommand,
+            QStringLiteral("only when a unit is not active; the command exits 0") },
+        { QStringLiteral("recover-check-started"), QStringLiteral("Check that both units are active"),
+            unitStateCommands(), QStringLiteral("ActiveState is active for both units") },
+        { QStringLiteral("remove-old-root"), QStringLiteral("Delete the old outpack root"),
+            commandText(m_target.host, QStringLiteral("removeTree"), { { QStringLiteral("path"), { trashPath() } } }),
+            QStringLiteral("only when the rows are gone and the units are active; then %1 no longer exists")
+                .arg(trashPath()) },
+    };
+}
+
+// During a wipe, recovery adds its steps to the run; a recovery run has them in its plan.
+void PackitWipeOperation::beginRecoveryStep(RunContext& context, const QString& id) const
+{
+    if (!m_recovers.isEmpty()) {
+        context.begin(id);
+        return;
+    }
+    for (const Plan::Step& step : recoverySteps()) {
+        if (step.id == id)
+            context.beginRecovery(step.id, step.title, step.command);
+    }
+}
+
 bool PackitWipeOperation::connection(QString* error)
 {
     if (!m_connection)
@@ -58,10 +156,54 @@ bool PackitWipeOperation::connection(QString* error)
     return m_connection->openDatabase(error);
 }
 
+// What the wipe's plan and its recovery's share: the target, its tags, and the parameters a recovery is made from.
+void PackitWipeOperation::describeIn(Plan* plan, const QString& verb) const
+{
+    const Host& host = m_target.host;
+    plan->operation = name();
+    plan->target = m_target.id();
+    plan->targetName = m_target.instance.name; // the confirmation, for the wipe and its recovery alike
+    plan->verb = verb;
+    plan->production = host.tags.production;
+    plan->readOnly = host.tags.readOnly;
+    plan->parameters = { { QStringLiteral("host"), host.name }, { QStringLiteral("instance"), m_target.instance.name },
+        { QStringLiteral("root"), m_target.instance.outpackRoot }, { QStringLiteral("runTag"), m_runTag } };
+}
+
+bool PackitWipeOperation::makeRecoveryPlan(Plan* plan, QString* error)
+{
+    const auto seen = observe(error);
+    if (!seen)
+        return false;
+    const Host& host = m_target.host;
+    plan->operation = name();
+    plan->target = m_target.id();
+    plan->targetName = m_target.instance.name;
+    plan->verb = QStringLiteral("Recover");
+    plan->production = host.tags.production;
+    plan->readOnly = host.tags.readOnly;
+    plan->parameters = { { QStringLiteral("host"), host.name }, { QStringLiteral("instance"), m_target.instance.name },
+        { QStringLiteral("root"), m_target.instance.outpackRoot }, { QStringLiteral("runTag"), m_runTag },
+        { QStringLiteral("recovers"), m_recovers } };
+    plan->counts = { { QStringLiteral("packets"), QStringLiteral("Packets"),
+                         seen->counts.value(QStringLiteral("packets")).toInteger() },
+        { QStringLiteral("groups"), QStringLiteral("Packet groups"),
+            seen->counts.value(QStringLiteral("groups")).toInteger() } };
+    plan->warnings << QStringLiteral("Run %1 ended without an outcome. Now: %2.")
+                          .arg(m_recovers, seen->describe(m_target.units()).replace(u'\n', QStringLiteral("; ")));
+    plan->warnings << (seen->rowsGone()
+            ? QStringLiteral("The rows are gone: recovery finishes the wipe (units started, the old root deleted).")
+            : QStringLiteral("The rows are there: recovery leaves them and puts the root back if it was moved."));
+    plan->steps = recoverySteps();
+    return true;
+}
+
 bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
 {
     if (!connection(error))
         return false;
+    if (!m_recovers.isEmpty())
+        return makeRecoveryPlan(plan, error);
     QSqlDatabase db = m_connection->database();
     const auto counts = PackitQueries::counts(db, error);
     const auto grants = counts ? PackitQueries::scopedGrants(db, error) : std::nullopt;
@@ -74,14 +216,7 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
     // Names the moved-aside root, so that the plan shows the exact commands the run will use.
     m_runTag = QUuid::createUuid().toString(QUuid::Id128).left(8);
     const QString trash = trashPath();
-    plan->operation = name();
-    plan->target = m_target.id();
-    plan->targetName = m_target.instance.name;
-    plan->verb = QStringLiteral("Wipe");
-    plan->production = host.tags.production;
-    plan->readOnly = host.tags.readOnly;
-    plan->parameters = { { QStringLiteral("host"), host.name }, { QStringLiteral("instance"), m_target.instance.name },
-        { QStringLiteral("root"), rootPath } };
+    describeIn(plan, QStringLiteral("Wipe"));
     const qint64 scoped = counts->value(QStringLiteral("scopedPacketGrants")).toInteger()
         + counts->value(QStringLiteral("scopedGroupGrants")).toInteger();
     plan->counts = {
@@ -129,10 +264,7 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
             = QStringLiteral("Grants deleted with them (role, permission, scope):\n") + grantLines.join(u'\n');
 
     const QMap<QString, QStringList> units = { { QStringLiteral("units"), m_target.units() } };
-    QStringList stateCommands;
-    for (const QString& unit : m_target.units())
-        stateCommands << commandText(host, QStringLiteral("unitState"), { { QStringLiteral("unit"), { unit } } });
-    const QString unitStates = stateCommands.join(QStringLiteral("; "));
+    const QString unitStates = unitStateCommands();
     plan->steps = {
         { QStringLiteral("stop-units"),
             QStringLiteral("Stop %1 and %2").arg(m_target.outpackUnit(), m_target.apiUnit()),
@@ -182,6 +314,11 @@ bool PackitWipeOperation::execute(const Plan&, RunContext& context)
     }
     // Not the connection itself: the hook may still run on a pool thread once this operation is gone.
     context.setCancelHook(m_connection->interrupter());
+    if (!m_recovers.isEmpty()) {
+        const bool safe = recover(context);
+        context.setCancelHook({});
+        return safe;
+    }
 
     const bool ok = stopUnits(context) && checkUnits(context, QStringLiteral("inactive"), 20) && recordBefore(context)
         && moveRoot(context) && deleteRows(context) && startUnits(context)
@@ -242,8 +379,8 @@ bool PackitWipeOperation::checkUnits(RunContext& context, const QString& wanted,
                 return false;
             }
             report += QStringLiteral("%1: %2\n").arg(unit, state);
-            // A unit that failed to stop still counts as not running; starting wants exactly active.
-            all = all && (starting ? state == wanted : state != QStringLiteral("active"));
+            // Starting wants exactly active; stopping wants inactive or failed (a unit that failed has stopped).
+            all = all && (starting ? state == wanted : isStopped(state));
         }
         if (all && starting) {
             const auto root
@@ -283,9 +420,9 @@ bool PackitWipeOperation::recordBefore(RunContext& context)
     }
     // The root's files and bytes are measured on the moved-aside copy once the instance is back (remove-old-root):
     // walking a large tree here would lengthen the outage.
-    RunRecord& record = context.record();
-    record.before = *counts;
-    record.deleted = { { QStringLiteral("packets"), *packets }, { QStringLiteral("groups"), *groups },
+    context.record().before = *counts;
+    // Recorded as deleted only once the commit is verified, or recovery sees the rows gone.
+    m_toDelete = { { QStringLiteral("packets"), *packets }, { QStringLiteral("groups"), *groups },
         { QStringLiteral("scopedGrants"), *grants } };
     context.succeed(QStringLiteral("%1 packets, %2 groups, %3 scoped grants")
                         .arg(packets->size())
@@ -328,6 +465,13 @@ bool PackitWipeOperation::deleteRows(RunContext& context)
         return false;
     context.begin(QStringLiteral("delete-rows"));
     QSqlDatabase db = m_connection->database();
+    // The session that runs the delete, so that recovery can make sure it has ended before it counts rows.
+    QSqlQuery session(db);
+    if (!session.exec(QStringLiteral("SELECT pg_backend_pid()")) || !session.next()) {
+        context.fail(QStringLiteral("cannot read the database session: %1").arg(session.lastError().text()));
+        return false;
+    }
+    m_deleteSession = session.value(0).toLongLong();
     if (!db.transaction()) {
         context.fail(QStringLiteral("cannot begin a transaction: %1").arg(db.lastError().text()));
         return false;
@@ -351,8 +495,11 @@ bool PackitWipeOperation::deleteRows(RunContext& context)
         context.progress(double(i + 1) / double(statements.size()));
     }
     if (!db.commit()) {
-        context.fail(
-            QStringLiteral("COMMIT failed: %1; no row was deleted").arg(db.lastError().text()), output.join(u'\n'));
+        // The server may have committed before its answer was lost: recovery reads the rows back.
+        context.fail(QStringLiteral("COMMIT did not answer success: %1; whether the rows were deleted is read back "
+                                    "by recovery")
+                         .arg(db.lastError().text()),
+            output.join(u'\n'));
         return false;
     }
     QString error;
@@ -363,6 +510,7 @@ bool PackitWipeOperation::deleteRows(RunContext& context)
             output.join(u'\n'));
         return false;
     }
+    context.record().deleted = m_toDelete;
     context.succeed(output.join(u'\n'));
     return true;
 }
@@ -422,74 +570,278 @@ void PackitWipeOperation::showJournal(RunContext& context)
         context.fail(QStringLiteral("could not read the journal: %1").arg(result.describe()));
 }
 
-// After a failure or cancel: put back what can be put back, and never leave the instance down.
-void PackitWipeOperation::recover(RunContext& context)
+bool PackitWipeOperation::Observed::rowsGone() const
+{
+    return counts.value(QStringLiteral("packets")).toInteger() == 0
+        && counts.value(QStringLiteral("groups")).toInteger() == 0;
+}
+
+bool PackitWipeOperation::Observed::unitsActive() const
+{
+    return std::all_of(
+        unitStates.cbegin(), unitStates.cend(), [](const QString& state) { return state == QStringLiteral("active"); });
+}
+
+QString PackitWipeOperation::Observed::describe(const QStringList& units) const
+{
+    QStringList lines = { QStringLiteral("outpack root: %1").arg(rootExists ? u"present" : u"missing"),
+        QStringLiteral("moved-aside root: %1").arg(trashExists ? u"present" : u"absent"),
+        QStringLiteral("packets: %1, groups: %2")
+            .arg(counts.value(QStringLiteral("packets")).toInteger())
+            .arg(counts.value(QStringLiteral("groups")).toInteger()) };
+    for (qsizetype i = 0; i < units.size() && i < unitStates.size(); ++i)
+        lines << QStringLiteral("%1: %2").arg(units[i], unitStates[i]);
+    return lines.join(u'\n');
+}
+
+// A connection lost during the delete may leave its server session running: still sleeping in a lock, or still
+// committing. Counting rows meanwhile would read the state before a commit that lands later, so that session is
+// ended first (which rolls back whatever it had not committed) and waited for.
+bool PackitWipeOperation::settleDelete(QSqlDatabase& db, QString* error)
+{
+    if (m_deleteSession <= 0)
+        return true;
+    QSqlQuery query(db);
+    if (!query.exec(QStringLiteral("SELECT pg_backend_pid()")) || !query.next()) {
+        *error = query.lastError().text();
+        return false;
+    }
+    if (query.value(0).toLongLong() == m_deleteSession)
+        return true; // the same session: the delete's statements have all answered
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < kRecoveryWindowMs) {
+        query.prepare(QStringLiteral("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ?"));
+        query.addBindValue(m_deleteSession);
+        if (!query.exec()) {
+            *error = QStringLiteral("cannot end the delete's session %1: %2")
+                         .arg(m_deleteSession)
+                         .arg(query.lastError().text());
+            return false;
+        }
+        if (!query.next()) {
+            m_deleteSession = 0;
+            return true;
+        }
+        QThread::msleep(200);
+    }
+    *error = QStringLiteral("the delete's database session %1 did not end").arg(m_deleteSession);
+    return false;
+}
+
+std::optional<PackitWipeOperation::Observed> PackitWipeOperation::observe(QString* error)
+{
+    Observed seen;
+    const auto root = m_connection->exists(m_target.instance.outpackRoot, error);
+    const auto trash = root ? m_connection->exists(trashPath(), error) : std::nullopt;
+    if (!trash)
+        return std::nullopt;
+    seen.rootExists = *root;
+    seen.trashExists = *trash;
+    for (const QString& unit : m_target.units()) {
+        seen.unitStates << m_connection->unitState(unit, error);
+        if (seen.unitStates.last().isEmpty())
+            return std::nullopt;
+    }
+    if (!m_connection->openDatabase(error))
+        return std::nullopt;
+    QSqlDatabase db = m_connection->database();
+    if (!settleDelete(db, error))
+        return std::nullopt;
+    const auto counts = PackitQueries::counts(db, error);
+    if (!counts)
+        return std::nullopt;
+    seen.counts = *counts;
+    return seen;
+}
+
+bool PackitWipeOperation::observeStep(RunContext& context, Observed* seen)
+{
+    beginRecoveryStep(context, QStringLiteral("observe"));
+    QString error;
+    const bool read = withBackoff([&] {
+        const auto state = observe(&error);
+        if (state)
+            *seen = *state;
+        return state.has_value();
+    });
+    if (!read) {
+        context.fail(QStringLiteral("could not read the state of %1 within %2 s: %3")
+                         .arg(m_target.id())
+                         .arg(kRecoveryWindowMs / 1000)
+                         .arg(error));
+        return false;
+    }
+    context.succeed(seen->describe(m_target.units()));
+    return true;
+}
+
+bool PackitWipeOperation::restoreRoot(RunContext& context)
+{
+    const QStringList argv = restoreRootArgv();
+    beginRecoveryStep(context, QStringLiteral("restore-root"));
+    ExecResult result;
+    QString error;
+    std::optional<bool> back;
+    // A move whose answer was lost may have happened: what counts is where the root is afterwards.
+    withBackoff([&] {
+        result = m_connection->run(argv, 60000);
+        back = m_connection->exists(m_target.instance.outpackRoot, &error);
+        return back.has_value();
+    });
+    if (back && *back) {
+        context.succeed();
+        return true;
+    }
+    context.fail(
+        QStringLiteral("could not put %1 back to %2: %3. Put it back by hand before starting the units: %4")
+            .arg(trashPath(), m_target.instance.outpackRoot, back ? result.describe() : error, ShellQuote::join(argv)));
+    return false;
+}
+
+// Starts the units unless both are active, then waits until both are: only "active" counts.
+bool PackitWipeOperation::startUnitsForRecovery(RunContext& context, const Observed& seen)
+{
+    const QMap<QString, QStringList> units = { { QStringLiteral("units"), m_target.units() } };
+    const QString startCommand = commandText(m_target.host, QStringLiteral("startUnits"), units);
+    if (!seen.unitsActive()) {
+        beginRecoveryStep(context, QStringLiteral("recover-start-units"));
+        ExecResult result;
+        withBackoff([&] {
+            result = m_connection->runTemplate(QStringLiteral("startUnits"), units, 60000);
+            return result.succeeded() || !result.error.isError();
+        });
+        if (!result.succeeded()) {
+            context.fail(QStringLiteral("could not start the units: %1. Start them by hand: %2")
+                             .arg(result.describe(), startCommand),
+                QString::fromUtf8(result.stdoutData + result.stderrData));
+            return false;
+        }
+        context.succeed(QString::fromUtf8(result.stdoutData + result.stderrData));
+    }
+    beginRecoveryStep(context, QStringLiteral("recover-check-started"));
+    QString report;
+    for (int attempt = 0; attempt < kCheckStartedAttempts; ++attempt) {
+        QString error;
+        QStringList states;
+        const bool read = withBackoff([&] {
+            states.clear();
+            for (const QString& unit : m_target.units()) {
+                states << m_connection->unitState(unit, &error);
+                if (states.last().isEmpty())
+                    return false;
+            }
+            return true;
+        });
+        if (!read) {
+            context.fail(QStringLiteral("%1. Check the units by hand: %2").arg(error, unitStateCommands()), report);
+            return false;
+        }
+        report.clear();
+        for (qsizetype i = 0; i < states.size(); ++i)
+            report += QStringLiteral("%1: %2\n").arg(m_target.units().value(i), states[i]);
+        if (states.size() == m_target.units().size()
+            && std::all_of(states.cbegin(), states.cend(), [](const QString& s) { return s == u"active"; })) {
+            context.succeed(report);
+            return true;
+        }
+        QThread::msleep(500);
+    }
+    context.fail(QStringLiteral("the units are not active after %1 s. Start them by hand: %2")
+                     .arg(kCheckStartedAttempts / 2)
+                     .arg(startCommand),
+        report);
+    return false;
+}
+
+// After a failure, a dropped connection or a cancel: read what the instance really is, then bring it to one of the
+// two safe states, untouched (rows and root as before) or wiped (the runbook's end state), with its units running.
+// Nothing here trusts which step reported success: a move or a COMMIT whose answer was lost may have happened.
+bool PackitWipeOperation::recover(RunContext& context)
 {
     RunRecord& record = context.record();
-    // Once the stop was sent, whatever it answered, the units may be down.
-    const bool stopped = std::any_of(record.steps.cbegin(), record.steps.cend(), [](const StepRecord& step) {
-        return step.id == QStringLiteral("stop-units") && step.state != StepRecord::State::Pending;
-    });
-    const bool moved = context.anyStepSucceeded({ QStringLiteral("move-root") });
-    const bool deleted = context.anyStepSucceeded({ QStringLiteral("delete-rows") });
-    const bool started = context.anyStepSucceeded({ QStringLiteral("check-started") });
-    qCWarning(lcPackit) << "recovering" << m_target.id() << "- units stopped:" << stopped << "root moved:" << moved
-                        << "rows deleted:" << deleted;
+    Observed seen;
+    if (!observeStep(context, &seen)) {
+        record.summary = QStringLiteral("%1: the run stopped and its state could not be read back, so recovery "
+                                        "changed nothing. Check by hand: %2 (packets, packet groups), %3, %4, "
+                                        "and the units %5 and %6.")
+                             .arg(m_target.id(), m_target.instance.name, m_target.instance.outpackRoot, trashPath(),
+                                 m_target.outpackUnit(), m_target.apiUnit());
+        return false;
+    }
+    qCWarning(lcPackit) << "recovering" << m_target.id() << "from what it observed:"
+                        << seen.describe(m_target.units()).replace(u'\n', QStringLiteral("; "));
     QStringList done;
-    if (moved && !deleted) {
-        // The rows are all still there: the root that matches them goes back.
-        const QStringList argv = { QStringLiteral("mv"), QStringLiteral("-T"), QStringLiteral("--"), trashPath(),
-            m_target.instance.outpackRoot };
-        context.beginRecovery(
-            QStringLiteral("restore-root"), QStringLiteral("Put the outpack root back"), ShellQuote::join(argv));
-        ExecResult result;
-        for (int attempt = 0; attempt < kRecoveryAttempts; ++attempt) {
-            result = m_connection->run(argv, 60000);
-            if (result.succeeded() || !result.error.isError())
-                break;
-            QThread::msleep(2000); // the session reconnects with backoff meanwhile
-        }
-        if (result.succeeded()) {
-            context.succeed();
+    bool rootReady = seen.rootExists;
+    if (seen.rowsGone()) {
+        // The DELETEs committed, whatever their step said: the run's end state is the wipe's.
+        record.deleted = m_toDelete;
+    } else if (!seen.rootExists && seen.trashExists) {
+        rootReady = restoreRoot(context);
+        if (rootReady)
             done << QStringLiteral("the outpack root was put back");
-        } else {
-            context.fail(QStringLiteral("could not put %1 back to %2: %3")
-                             .arg(trashPath(), m_target.instance.outpackRoot, result.describe()));
-        }
     }
-    if (stopped && !started) {
-        const QMap<QString, QStringList> units = { { QStringLiteral("units"), m_target.units() } };
-        context.beginRecovery(QStringLiteral("recover-start-units"),
-            QStringLiteral("Start %1 and %2 again").arg(m_target.outpackUnit(), m_target.apiUnit()),
-            commandText(m_target.host, QStringLiteral("startUnits"), units));
-        ExecResult result;
-        for (int attempt = 0; attempt < kRecoveryAttempts; ++attempt) {
-            result = m_connection->runTemplate(QStringLiteral("startUnits"), units, 60000);
-            if (result.succeeded() || !result.error.isError())
-                break;
-            QThread::msleep(2000);
-        }
-        if (result.succeeded()) {
-            context.succeed(QString::fromUtf8(result.stdoutData + result.stderrData));
-            done << QStringLiteral("both units were started again");
-        } else {
-            context.fail(QStringLiteral("could not start the units: %1. Start them by hand: %2")
-                             .arg(result.describe(), commandText(m_target.host, QStringLiteral("startUnits"), units)));
-        }
+    // With rows left and no root, starting outpack would create an empty root under them: better left stopped.
+    const bool unitsUp = (seen.rowsGone() || rootReady) && startUnitsForRecovery(context, seen);
+    if (unitsUp && !seen.unitsActive())
+        done << QStringLiteral("both units were started again");
+    if (unitsUp && seen.rowsGone() && seen.trashExists && removeOldRoot(context))
+        done << QStringLiteral("the old outpack root was deleted");
+
+    QString error;
+    Observed end;
+    const auto last = observe(&error);
+    if (last) {
+        end = *last;
+        record.after = end.counts;
     }
-    QString failedStep;
+    record.summary = recoverySummary(record, last ? end : seen, done);
+    context.note(QStringLiteral("recovery-state"),
+        { { QStringLiteral("observed"), seen.describe(m_target.units()) },
+            { QStringLiteral("end"), last ? end.describe(m_target.units()) : error },
+            { QStringLiteral("summary"), record.summary } });
+    const Observed& now = last ? end : seen;
+    return last && now.unitsActive() && !now.trashExists && (now.rowsGone() || now.rootExists);
+}
+
+QString PackitWipeOperation::recoverySummary(
+    const RunRecord& record, const Observed& seen, const QStringList& done) const
+{
+    QString failedStep = QStringLiteral("cancelled");
     for (const StepRecord& step : record.steps) {
         if (!step.recovery && (step.state == StepRecord::State::Failed || step.state == StepRecord::State::Cancelled)) {
             failedStep = step.title + QStringLiteral(": ") + step.error;
             break;
         }
     }
-    record.summary = QStringLiteral("%1 was not fully wiped (%2). %3")
-                         .arg(m_target.id(), failedStep.isEmpty() ? QStringLiteral("cancelled") : failedStep,
-                             done.isEmpty() ? QStringLiteral("Nothing needed recovery.")
-                                            : QStringLiteral("Recovery: ") + done.join(QStringLiteral("; ")) + u'.');
-    if (deleted && moved)
-        record.summary += QStringLiteral(" The rows are deleted; the old root is at %1.").arg(trashPath());
+    QString endState;
+    if (seen.rowsGone() && !seen.trashExists)
+        endState = QStringLiteral("wiped (every packet and group deleted, the outpack root re-created empty)");
+    else if (seen.rowsGone())
+        endState = QStringLiteral("wiped (every packet and group deleted); the old outpack root is still at %1: "
+                                  "delete it by hand")
+                       .arg(trashPath());
+    else if (seen.rootExists && !seen.trashExists)
+        endState = QStringLiteral("untouched (no packet or group deleted, the outpack root in place)");
+    else
+        endState = QStringLiteral("NOT SAFE: the rows are still there but the outpack root is %1%2; put %3 back to "
+                                  "%4 by hand with the units stopped")
+                       .arg(seen.rootExists ? QStringLiteral("a new one") : QStringLiteral("missing"),
+                           seen.trashExists ? QStringLiteral(", the old one is at ") + trashPath() : QString(),
+                           trashPath(), m_target.instance.outpackRoot);
+    const QString units = seen.unitsActive() ? QStringLiteral("Both units are active.")
+                                             : QStringLiteral("The units are NOT running (%1); start them by hand: %2")
+                                                   .arg(seen.unitStates.join(QStringLiteral(", ")),
+                                                       commandText(m_target.host, QStringLiteral("startUnits"),
+                                                           { { QStringLiteral("units"), m_target.units() } }));
+    const QString what = m_recovers.isEmpty()
+        ? QStringLiteral("%1 was not wiped as planned (%2).").arg(m_target.id(), failedStep)
+        : QStringLiteral("%1: recovery of wipe run %2, which ended without an outcome.").arg(m_target.id(), m_recovers);
+    return QStringLiteral("%1 End state: %2. %3 %4")
+        .arg(what, endState,
+            done.isEmpty() ? QStringLiteral("Recovery changed nothing.")
+                           : QStringLiteral("Recovery: ") + done.join(QStringLiteral("; ")) + u'.',
+            units);
 }
 
 } // namespace opsdeck

@@ -286,6 +286,16 @@ qint64 ownPid()
     return QCoreApplication::applicationPid();
 }
 
+// Whether pid is a live opsdeck process of this machine (the console that journals a run is the opsdeck
+// executable, the GUI and the CLI alike).
+bool isLiveConsole(qint64 pid)
+{
+    if (!processExists(pid))
+        return false;
+    QFile comm(u"/proc/%1/comm"_s.arg(pid));
+    return !comm.open(QIODevice::ReadOnly) || comm.readAll().trimmed() == "opsdeck";
+}
+
 QString notOpenError(const QString& path)
 {
     return u"The journal %1 is not open"_s.arg(path);
@@ -679,6 +689,69 @@ bool Journal::releaseLock(const QString& target, const QString& runId)
         || !transaction.commit(&error))
         return failed(error);
     return true;
+}
+
+QJsonObject Journal::consoleIdentity()
+{
+    return { { u"pid"_s, ownPid() }, { u"host"_s, machineName() } };
+}
+
+QList<Journal::UnfinishedRun> Journal::unfinishedRuns(QString* error) const
+{
+    if (!m_open) {
+        setError(error, notOpenError(m_path));
+        return {};
+    }
+    Connection connection(m_path);
+    if (!connection.isOpen()) {
+        setError(error, connection.error());
+        return {};
+    }
+    QSqlQuery query(connection.db());
+    query.setForwardOnly(true);
+    // Only the runs that have no outcome, and of those only the entries that tell what they were and how far
+    // they got.
+    if (!query.exec(u"SELECT run_id, kind, operation, target, at, data FROM entries e "
+                    "WHERE kind IN ('plan', 'confirm', 'step-start', 'step-end', 'recovery') AND NOT EXISTS "
+                    "(SELECT 1 FROM entries o WHERE o.run_id = e.run_id AND o.kind = 'outcome') ORDER BY seq"_s)) {
+        setError(error, sqlError(u"Cannot read the journal"_s, query.lastError()));
+        return {};
+    }
+    QList<UnfinishedRun> runs;
+    QHash<QString, qsizetype> index;
+    while (query.next()) {
+        const QString runId = query.value(0).toString();
+        const QString kind = query.value(1).toString();
+        const QJsonObject data = QJsonDocument::fromJson(query.value(5).toString().toUtf8()).object();
+        if (kind == u"plan"_s) {
+            UnfinishedRun run;
+            run.runId = runId;
+            run.operation = query.value(2).toString();
+            run.target = query.value(3).toString();
+            run.startedAt = QDateTime::fromString(query.value(4).toString(), Qt::ISODateWithMs).toUTC();
+            run.confirmWith = data.value(u"confirmWith"_s).toString();
+            run.parameters = data.value(u"parameters"_s).toObject();
+            index.insert(runId, runs.size());
+            runs.append(run);
+            continue;
+        }
+        const auto found = index.constFind(runId);
+        if (found == index.cend())
+            continue;
+        UnfinishedRun& run = runs[*found];
+        if (kind == u"confirm"_s) {
+            run.pid = data.value(u"pid"_s).toInteger();
+            run.host = data.value(u"host"_s).toString();
+        } else if (kind == u"step-end"_s) {
+            run.lastStepState = data.value(u"state"_s).toString();
+        } else {
+            run.lastStep = data.value(u"step"_s).toString();
+            run.lastStepState = u"running"_s;
+        }
+    }
+    const QString machine = machineName();
+    runs.removeIf([&](const UnfinishedRun& run) { return run.host != machine || isLiveConsole(run.pid); });
+    return runs;
 }
 
 } // namespace opsdeck

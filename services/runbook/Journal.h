@@ -69,6 +69,21 @@ public:
         QDateTime since;
     };
 
+    // A run that started (its plan is journaled) but has no outcome, and whose console is gone.
+    struct UnfinishedRun
+    {
+        QString runId;
+        QString operation;
+        QString target;
+        QString confirmWith; // the run's own confirmation name (the plan's)
+        QJsonObject parameters; // the plan's
+        QDateTime startedAt;
+        QString lastStep; // the last step it started ("" if none)
+        QString lastStepState; // "running", or how it ended
+        QString host; // the machine of its console
+        qint64 pid = 0; // its console's process
+    };
+
     enum class LockResult
     {
         Acquired,
@@ -103,6 +118,12 @@ public:
     QList<RunRecord> runs(const RunFilter& filter = {}, QString* error = nullptr) const;
     // In order; all of them, or those of one run.
     QList<JournalEntry> entries(const QString& runId = {}, QString* error = nullptr) const;
+    // Runs with a plan and no outcome whose console ran on this machine and is no longer a live opsdeck process
+    // (gone, or its pid reused by another program), oldest first. Those of other machines are left out: their
+    // process cannot be checked from here.
+    QList<UnfinishedRun> unfinishedRuns(QString* error = nullptr) const;
+    // The console identity OperationRunner journals with each run, for unfinishedRuns(): {"pid", "host"}.
+    static QJsonObject consoleIdentity();
     // Recomputes the whole chain in order.
     Verification verify() const;
 

@@ -133,7 +133,10 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
         m_context = &context;
     }
     context.note(QStringLiteral("plan"), plan.toJson());
-    context.note(QStringLiteral("confirm"), { { QStringLiteral("confirmation"), confirmation } });
+    // Who runs it, so that a console that died without an outcome is noticed (Journal::unfinishedRuns).
+    QJsonObject confirm = Journal::consoleIdentity();
+    confirm.insert(QStringLiteral("confirmation"), confirmation);
+    context.note(QStringLiteral("confirm"), confirm);
     qCInfo(lcRunbook) << "run" << record.id << plan.operation << "on" << plan.target << "by" << record.user;
 
     const bool ok = m_operation->execute(plan, context);
@@ -142,13 +145,29 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
         QMutexLocker lock(&m_mutex);
         m_context = nullptr;
     }
-    record.outcome = context.cancelled() ? RunRecord::Outcome::Cancelled
-        : ok                             ? RunRecord::Outcome::Succeeded
-                                         : RunRecord::Outcome::Failed;
+    const QString journalError = context.journalError();
+    record.outcome = !journalError.isEmpty() ? RunRecord::Outcome::Failed
+        : context.cancelled()                ? RunRecord::Outcome::Cancelled
+        : ok                                 ? RunRecord::Outcome::Succeeded
+                                             : RunRecord::Outcome::Failed;
+    if (!journalError.isEmpty())
+        record.summary = QStringLiteral("Stopped: %1; no step was started after that. Fix the journal "
+                                        "before running again. %2")
+                             .arg(journalError, record.summary);
     record.finishedAt = QDateTime::currentDateTimeUtc();
     context.note(QStringLiteral("outcome"),
         { { QStringLiteral("outcome"), RunRecord::outcomeName(record.outcome) },
             { QStringLiteral("summary"), record.summary } });
+    // A recovery run closes the run it recovered once the target is safe again (until then that run stays listed
+    // as unfinished).
+    if (const QString recovered = plan.parameters.value(QStringLiteral("recovers")).toString(); !recovered.isEmpty()
+        && record.outcome == RunRecord::Outcome::Succeeded
+        && !journal.append(recovered, QStringLiteral("outcome"), plan.operation, plan.target,
+            { { QStringLiteral("outcome"), RunRecord::outcomeName(RunRecord::Outcome::Failed) },
+                { QStringLiteral("summary"),
+                    QStringLiteral("Recovered by run %1: %2").arg(record.id, record.summary) } },
+            &error))
+        qCCritical(lcRunbook) << "could not close run" << recovered << "after recovering it:" << error;
     if (!journal.saveRun(record, &error))
         qCCritical(lcRunbook) << "could not save the record of run" << record.id << ":" << error;
     journal.releaseLock(plan.lockName(), record.id);

@@ -145,11 +145,27 @@ bool RunContext::anyStepSucceeded(const QStringList& ids) const
     return false;
 }
 
+QString RunContext::journalError() const
+{
+    QMutexLocker lock(&m_hookMutex);
+    return m_journalError;
+}
+
 void RunContext::note(const QString& kind, const QJsonObject& data)
 {
     QString error;
-    if (m_journal && !m_journal->append(m_record->id, kind, m_record->operation, m_record->target, data, &error))
-        qCWarning(lcRunbook) << "journal append failed for run" << m_record->id << ":" << error;
+    if (!m_journal || m_journal->append(m_record->id, kind, m_record->operation, m_record->target, data, &error))
+        return;
+    qCCritical(lcRunbook) << "journal append failed for run" << m_record->id
+                          << ", stopping it before its next step:" << error;
+    {
+        QMutexLocker lock(&m_hookMutex);
+        if (m_journalError.isEmpty())
+            m_journalError = QStringLiteral("the journal %1 could not be written (%2 entry: %3)")
+                                 .arg(m_journal->path(), kind, error);
+    }
+    // Stops the operation between steps; what is in flight finishes, so that the step's outcome is known.
+    m_cancelled = true;
 }
 
 // Progress counts plan steps evenly; the ETA extrapolates from the time spent so far.

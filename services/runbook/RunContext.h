@@ -22,7 +22,11 @@ public:
 
     RunContext(RunRecord* record, const Plan& plan, Journal* journal, ProgressFn progress);
 
+    // Whether the operation must stop before its next step: the admin cancelled, or a journal write failed (a run
+    // must not go on changing things that the journal cannot record). Recovery still runs.
     bool cancelled() const { return m_cancelled.load(); }
+    // Why the journal could not be written (empty while every write succeeded).
+    QString journalError() const;
     // From any thread. Sets the flag the operation checks between steps and batches, and runs the cancel
     // hook on a pool thread, so that a runner blocked in a query can be interrupted.
     void requestCancel();
@@ -56,7 +60,8 @@ private:
     Journal* m_journal;
     ProgressFn m_progress;
     std::atomic_bool m_cancelled = false;
-    QMutex m_hookMutex;
+    mutable QMutex m_hookMutex; // also guards m_journalError
+    QString m_journalError;
     std::function<void()> m_cancelHook;
     int m_current = -1; // index in m_record->steps
     double m_stepFraction = 0; // the current step's last reported progress

@@ -1,8 +1,8 @@
 // The Packit wipe end to end, as an admin runs it: the opsdeck executable against the sandbox's Packit world.
+#include "PackitSandbox.h"
 #include "Sandbox.h"
 #include "runbook/Journal.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
@@ -12,11 +12,14 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <memory>
 
 #include <signal.h>
 
@@ -33,6 +36,9 @@ QMap<QString, QString> stepStates(const QJsonObject& report)
             value.toObject().value(QStringLiteral("state")).toString());
     return states;
 }
+// The delete's COMMIT, sleeping in the test's deferred trigger.
+const QString kCommitSleeping
+    = QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE query = 'COMMIT' AND wait_event = 'PgSleep'");
 } // namespace
 
 class TestPackitWipe : public QObject
@@ -52,19 +58,33 @@ private slots:
     void cancelStopsTheDeleteInFlightAndRecovers();
     void journalVerifyDetectsAnEditedEntry();
     void failedStartIsRecoveredAndReported();
+    // Recovery decides from what it reads back (all three on reside-dev, in this order: the last one wipes it).
+    void lostMoveAnswerPutsTheRootBack();
+    void unitStuckDeactivatingIsNotStopped();
+    void terminateAndHangupCancelLikeCtrlC_data();
+    void terminateAndHangupCancelLikeCtrlC();
+    void lostCommitStillRunningIsRolledBack();
+    void lostCommitAnswerFinishesTheWipe();
 
 private:
-    QString hostRoot(const QString& host) const;
-    QString instanceRoot(const QString& host, const QString& instance) const;
-    QJsonObject seeded(const QString& instance) const;
-    // Everything an instance holds, as one fingerprint: table row checksums and the root's file list.
-    QString fingerprint(const QString& host, const QString& instance);
-    QString unitState(const QString& host, const QString& unit);
-    QSqlDatabase database(const QString& instance);
-    qint64 count(const QString& instance, const QString& sql);
     QString inventoryWith(const QString& name, const std::function<QString(QString)>& edit);
+    // Replaces the host's <root>/bin/NAME (first on its PATH) with a shell script until the guard ends.
+    struct HostBinary
+    {
+        QString path;
+        QString savedLink; // the symlink it replaced, if any
+        ~HostBinary();
+    };
+    std::unique_ptr<HostBinary> replaceHostBinary(const QString& host, const QString& name, const QString& script);
+    // Starts `run packit-wipe` of reside-dev on wpia-packit-dev with a JSON report.
+    void startDevWipe(QProcess* cli, const QString& reportPath);
+    // Waits until its progress says both units were stopped.
+    bool waitUntilStopped(QProcess* cli);
+    QJsonObject readReport(const QString& path);
+    QJsonObject wipeLosingTheCommit(int commitSeconds, int downSeconds);
 
     Sandbox m_sandbox;
+    PackitSandbox m_packit { m_sandbox };
     QTemporaryDir m_temp;
     QProcessEnvironment m_environment;
 };
@@ -79,90 +99,6 @@ void TestPackitWipe::cleanupTestCase()
 {
     for (const QString& name : QSqlDatabase::connectionNames())
         QSqlDatabase::removeDatabase(name);
-}
-
-QString TestPackitWipe::hostRoot(const QString& host) const
-{
-    return m_sandbox.host(host).value(QStringLiteral("root")).toString();
-}
-
-QString TestPackitWipe::instanceRoot(const QString& host, const QString& instance) const
-{
-    return hostRoot(host) + QStringLiteral("/var/lib/outpack/") + instance;
-}
-
-QJsonObject TestPackitWipe::seeded(const QString& instance) const
-{
-    QFile file(m_sandbox.dir() + QStringLiteral("/packit/") + instance + QStringLiteral(".json"));
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
-QSqlDatabase TestPackitWipe::database(const QString& instance)
-{
-    if (QSqlDatabase::contains(instance))
-        return QSqlDatabase::database(instance);
-    const Sandbox::Server pg = m_sandbox.postgres();
-    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), instance);
-    db.setHostName(pg.host);
-    db.setPort(pg.port);
-    db.setUserName(pg.user);
-    db.setPassword(pg.password);
-    db.setDatabaseName(instance);
-    if (!db.open())
-        qWarning("cannot open %s: %s", qPrintable(instance), qPrintable(db.lastError().text()));
-    return db;
-}
-
-qint64 TestPackitWipe::count(const QString& instance, const QString& sql)
-{
-    QSqlQuery query(database(instance));
-    if (!query.exec(sql) || !query.next())
-        return -1;
-    return query.value(0).toLongLong();
-}
-
-QString TestPackitWipe::fingerprint(const QString& host, const QString& instance)
-{
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    for (const QString& table :
-        { QStringLiteral("packet"), QStringLiteral("packet_group"), QStringLiteral("role_permission"),
-            QStringLiteral("packet_tag"), QStringLiteral("tag"), QStringLiteral("pin"),
-            QStringLiteral("one_time_token"), QStringLiteral("run_info"), QStringLiteral("\"user\""),
-            QStringLiteral("role"), QStringLiteral("user_role"), QStringLiteral("permission") }) {
-        QSqlQuery query(database(instance));
-        if (!query.exec(QStringLiteral("SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM %1 t").arg(table))
-            || !query.next())
-            return QStringLiteral("query failed on ") + table;
-        hash.addData((table + u'=' + query.value(0).toString() + u'\n').toUtf8());
-    }
-    QStringList files;
-    const QString root = instanceRoot(host, instance);
-    QDirIterator it(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
-    while (it.hasNext()) {
-        it.next();
-        files << it.filePath().mid(root.size()) + u' ' + QString::number(it.fileInfo().size());
-    }
-    files.sort();
-    hash.addData(files.join(u'\n').toUtf8());
-    return QString::fromLatin1(hash.result().toHex());
-}
-
-QString TestPackitWipe::unitState(const QString& host, const QString& unit)
-{
-    const QJsonObject h = m_sandbox.host(host);
-    QProcess ssh;
-    ssh.start(QStringLiteral("ssh"),
-        { QStringLiteral("-i"), h.value(QStringLiteral("identityFile")).toString(), QStringLiteral("-o"),
-            QStringLiteral("UserKnownHostsFile=") + h.value(QStringLiteral("knownHostsFile")).toString(),
-            QStringLiteral("-o"), QStringLiteral("StrictHostKeyChecking=yes"), QStringLiteral("-o"),
-            QStringLiteral("BatchMode=yes"), QStringLiteral("-p"),
-            QString::number(h.value(QStringLiteral("port")).toInt()),
-            QStringLiteral("root@") + h.value(QStringLiteral("address")).toString(), QStringLiteral("systemctl"),
-            QStringLiteral("is-active"), unit });
-    ssh.waitForFinished(30000);
-    return QString::fromUtf8(ssh.readAllStandardOutput()).trimmed();
 }
 
 QString TestPackitWipe::inventoryWith(const QString& name, const std::function<QString(QString)>& edit)
@@ -194,11 +130,11 @@ void TestPackitWipe::instancesAndPacketsAreListed()
         QCOMPARE(object.value(QStringLiteral("outpackState")).toString(), QStringLiteral("active"));
         QCOMPARE(object.value(QStringLiteral("apiState")).toString(), QStringLiteral("active"));
         QCOMPARE(object.value(QStringLiteral("packets")).toInteger(),
-            seeded(name).value(QStringLiteral("packets")).toInteger());
+            m_packit.seeded(name).value(QStringLiteral("packets")).toInteger());
         QCOMPARE(object.value(QStringLiteral("groups")).toInteger(),
-            seeded(name).value(QStringLiteral("groups")).toInteger());
+            m_packit.seeded(name).value(QStringLiteral("groups")).toInteger());
         QCOMPARE(object.value(QStringLiteral("rootFiles")).toInteger(),
-            seeded(name).value(QStringLiteral("rootFiles")).toInteger());
+            m_packit.seeded(name).value(QStringLiteral("rootFiles")).toInteger());
     }
 
     const CliRun packets = runCli(
@@ -207,7 +143,7 @@ void TestPackitWipe::instancesAndPacketsAreListed()
         m_environment);
     QCOMPARE(packets.exitCode, 0);
     const QJsonArray list = QJsonDocument::fromJson(packets.out).array();
-    QCOMPARE(list.size(), seeded(QStringLiteral("reside")).value(QStringLiteral("packets")).toInteger());
+    QCOMPARE(list.size(), m_packit.seeded(QStringLiteral("reside")).value(QStringLiteral("packets")).toInteger());
     static const QRegularExpression id(QStringLiteral("^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$"));
     QVERIFY(id.match(list.first().toObject().value(QStringLiteral("id")).toString()).hasMatch());
     QVERIFY(!list.first().toObject().value(QStringLiteral("name")).toString().isEmpty());
@@ -215,14 +151,14 @@ void TestPackitWipe::instancesAndPacketsAreListed()
 
 void TestPackitWipe::planNamesEveryCount()
 {
-    const QString before = fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("priority-pathogens"));
+    const QString before = m_packit.fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("priority-pathogens"));
     const CliRun plan = runCli({ QStringLiteral("plan"), QStringLiteral("packit-wipe"), QStringLiteral("--host"),
                                    QStringLiteral("wpia-packit"), QStringLiteral("--instance"),
                                    QStringLiteral("priority-pathogens"), QStringLiteral("--json") },
         m_environment);
     QCOMPARE(plan.exitCode, 0);
     const QJsonObject json = QJsonDocument::fromJson(plan.out).object();
-    const QJsonObject expected = seeded(QStringLiteral("priority-pathogens"));
+    const QJsonObject expected = m_packit.seeded(QStringLiteral("priority-pathogens"));
     QCOMPARE(json.value(QStringLiteral("packets")).toInteger(), expected.value(QStringLiteral("packets")).toInteger());
     QCOMPARE(json.value(QStringLiteral("groups")).toInteger(), expected.value(QStringLiteral("groups")).toInteger());
     QCOMPARE(json.value(QStringLiteral("files")).toInteger(), expected.value(QStringLiteral("rootFiles")).toInteger());
@@ -241,7 +177,7 @@ void TestPackitWipe::planNamesEveryCount()
         json.value(QStringLiteral("scopedGrants")).toInteger());
     QCOMPARE(json.value(QStringLiteral("environment")).toString(), QStringLiteral("production"));
     QCOMPARE(json.value(QStringLiteral("steps")).toArray().size(), 9);
-    QCOMPARE(fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("priority-pathogens")),
+    QCOMPARE(m_packit.fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("priority-pathogens")),
         before); // a plan changes nothing
 }
 
@@ -264,7 +200,7 @@ void TestPackitWipe::badInputIsRefusedAndTouchesNothing()
 {
     QFETCH(QString, host);
     QFETCH(QString, instance);
-    const QString before = fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside"));
+    const QString before = m_packit.fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside"));
     for (const QString& verb : { QStringLiteral("plan"), QStringLiteral("run") }) {
         const CliRun run = runCli({ verb, QStringLiteral("packit-wipe"), QStringLiteral("--host"), host,
                                       QStringLiteral("--instance"), instance, QStringLiteral("--confirm"), instance },
@@ -273,13 +209,14 @@ void TestPackitWipe::badInputIsRefusedAndTouchesNothing()
             qPrintable(verb + QStringLiteral(": exit %1: ").arg(run.exitCode) + QString::fromUtf8(run.err)));
         QVERIFY(!run.err.isEmpty());
     }
-    QCOMPARE(fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside")), before);
-    QCOMPARE(unitState(QStringLiteral("wpia-packit"), QStringLiteral("outpack-reside")), QStringLiteral("active"));
+    QCOMPARE(m_packit.fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside")), before);
+    QCOMPARE(
+        m_packit.unitState(QStringLiteral("wpia-packit"), QStringLiteral("outpack-reside")), QStringLiteral("active"));
 }
 
 void TestPackitWipe::wrongConfirmationReadOnlyAndLockAreRefused()
 {
-    const QString before = fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside"));
+    const QString before = m_packit.fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside"));
     const QStringList wipe = { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"),
         QStringLiteral("wpia-packit"), QStringLiteral("--instance"), QStringLiteral("reside") };
     for (const QString& wrong :
@@ -316,8 +253,9 @@ void TestPackitWipe::wrongConfirmationReadOnlyAndLockAreRefused()
     QVERIFY2(locked.exitCode == 3, locked.err.constData());
     QVERIFY2(locked.err.contains("locked by"), locked.err.constData());
 
-    QCOMPARE(fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside")), before);
-    QCOMPARE(unitState(QStringLiteral("wpia-packit"), QStringLiteral("packit-api-reside")), QStringLiteral("active"));
+    QCOMPARE(m_packit.fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("reside")), before);
+    QCOMPARE(m_packit.unitState(QStringLiteral("wpia-packit"), QStringLiteral("packit-api-reside")),
+        QStringLiteral("active"));
 }
 
 void TestPackitWipe::wipeTrainingLeavesEverythingElse()
@@ -326,15 +264,15 @@ void TestPackitWipe::wipeTrainingLeavesEverythingElse()
     QMap<QString, QString> others;
     for (const QString& instance :
         { QStringLiteral("priority-pathogens"), QStringLiteral("reside"), QStringLiteral("malariaverse-sitefiles") })
-        others.insert(instance, fingerprint(host, instance));
+        others.insert(instance, m_packit.fingerprint(host, instance));
     const QString keptBefore
         = QStringLiteral("%1/%2/%3")
-              .arg(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM \"user\"")))
-              .arg(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM role")))
-              .arg(count(QStringLiteral("training"),
+              .arg(m_packit.count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM \"user\"")))
+              .arg(m_packit.count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM role")))
+              .arg(m_packit.count(QStringLiteral("training"),
                   QStringLiteral("SELECT count(*) FROM role_permission WHERE packet_id IS NULL "
                                  "AND packet_group_id IS NULL")));
-    const QJsonObject expected = seeded(QStringLiteral("training"));
+    const QJsonObject expected = m_packit.seeded(QStringLiteral("training"));
     const QString reportPath = m_temp.filePath(QStringLiteral("training-report.json"));
 
     const CliRun run = runCli({ QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), host,
@@ -343,26 +281,26 @@ void TestPackitWipe::wipeTrainingLeavesEverythingElse()
         m_environment, 180000);
     QVERIFY2(run.exitCode == 0, qPrintable(QString::fromUtf8(run.out + run.err)));
 
-    QCOMPARE(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM packet")), 0);
-    QCOMPARE(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM packet_group")), 0);
-    QCOMPARE(count(QStringLiteral("training"),
+    QCOMPARE(m_packit.count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM packet")), 0);
+    QCOMPARE(m_packit.count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM packet_group")), 0);
+    QCOMPARE(m_packit.count(QStringLiteral("training"),
                  QStringLiteral("SELECT count(*) FROM role_permission WHERE packet_id IS NOT NULL "
                                 "OR packet_group_id IS NOT NULL")),
         0);
     QCOMPARE(QStringLiteral("%1/%2/%3")
-                 .arg(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM \"user\"")))
-                 .arg(count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM role")))
-                 .arg(count(QStringLiteral("training"),
+                 .arg(m_packit.count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM \"user\"")))
+                 .arg(m_packit.count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM role")))
+                 .arg(m_packit.count(QStringLiteral("training"),
                      QStringLiteral(
                          "SELECT count(*) FROM role_permission WHERE packet_id IS NULL AND packet_group_id IS NULL"))),
         keptBefore);
     // run_info rows stay, as with the runbook.
-    QCOMPARE(
-        count(QStringLiteral("training"), QStringLiteral("SELECT count(*) FROM run_info WHERE packet_id IS NOT NULL")),
+    QCOMPARE(m_packit.count(QStringLiteral("training"),
+                 QStringLiteral("SELECT count(*) FROM run_info WHERE packet_id IS NOT NULL")),
         expected.value(QStringLiteral("runInfoWithPacket")).toInteger());
 
     // The root is re-created empty, as outpack init leaves it, and nothing is left beside it.
-    const QString root = instanceRoot(host, QStringLiteral("training"));
+    const QString root = m_packit.instanceRoot(host, QStringLiteral("training"));
     QVERIFY(QFile::exists(root + QStringLiteral("/.outpack/config.json")));
     QVERIFY(QDir(root + QStringLiteral("/.outpack/metadata")).isEmpty());
     QDirIterator files(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
@@ -372,14 +310,14 @@ void TestPackitWipe::wipeTrainingLeavesEverythingElse()
         ++fileCount;
     }
     QCOMPARE(fileCount, 1);
-    QCOMPARE(QDir(hostRoot(host) + QStringLiteral("/var/lib/outpack"))
+    QCOMPARE(QDir(m_packit.hostRoot(host) + QStringLiteral("/var/lib/outpack"))
                  .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot)
                  .size(),
         4);
-    QCOMPARE(unitState(host, QStringLiteral("outpack-training")), QStringLiteral("active"));
-    QCOMPARE(unitState(host, QStringLiteral("packit-api-training")), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-training")), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-training")), QStringLiteral("active"));
     for (auto it = others.cbegin(); it != others.cend(); ++it)
-        QVERIFY2(fingerprint(host, it.key()) == it.value(), qPrintable(it.key()));
+        QVERIFY2(m_packit.fingerprint(host, it.key()) == it.value(), qPrintable(it.key()));
 
     QFile reportFile(reportPath);
     QVERIFY(reportFile.open(QIODevice::ReadOnly));
@@ -423,21 +361,11 @@ void TestPackitWipe::wipeTrainingLeavesEverythingElse()
 void TestPackitWipe::droppedConnectionAfterStopRecovers()
 {
     const QString host = QStringLiteral("wpia-packit-dev");
-    const QString before = fingerprint(host, QStringLiteral("reside-dev"));
+    const QString before = m_packit.fingerprint(host, QStringLiteral("reside-dev"));
     const QString reportPath = m_temp.filePath(QStringLiteral("dropped-report.json"));
     QProcess cli;
-    cli.setProcessEnvironment(m_environment);
-    cli.start(QStringLiteral(OPSDECK_BINARY),
-        { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), host,
-            QStringLiteral("--instance"), QStringLiteral("reside-dev"), QStringLiteral("--confirm"),
-            QStringLiteral("reside-dev"), QStringLiteral("--report"), reportPath });
-    QByteArray progress;
-    QVERIFY(QTest::qWaitFor(
-        [&] {
-            progress += cli.readAllStandardError();
-            return progress.contains("Stop outpack-reside-dev and packit-api-reside-dev: succeeded");
-        },
-        60000));
+    startDevWipe(&cli, reportPath);
+    QVERIFY(waitUntilStopped(&cli));
     QCOMPARE(m_sandbox.script(QStringLiteral("kill-host"), { host }), 0);
     QTest::qWait(3000);
     QCOMPARE(m_sandbox.script(QStringLiteral("start-host"), { host }), 0);
@@ -454,9 +382,9 @@ void TestPackitWipe::droppedConnectionAfterStopRecovers()
     QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("succeeded"));
     QVERIFY(report.value(QStringLiteral("summary")).toString().contains(QStringLiteral("started again")));
     // Nothing was deleted, and the instance runs again.
-    QCOMPARE(fingerprint(host, QStringLiteral("reside-dev")), before);
-    QCOMPARE(unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
-    QCOMPARE(unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
+    QCOMPARE(m_packit.fingerprint(host, QStringLiteral("reside-dev")), before);
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
 }
 
 // Ctrl-C while the delete waits for a lock another session holds on packet: the cancel hook stops that statement
@@ -467,16 +395,16 @@ void TestPackitWipe::cancelStopsTheDeleteInFlightAndRecovers()
     // Not kipling: the pane test finds its own wipe of that instance in the journal.
     const QString host = QStringLiteral("wpia-packit");
     const QString instance = QStringLiteral("malariaverse-sitefiles");
-    const QString before = fingerprint(host, instance);
+    const QString before = m_packit.fingerprint(host, instance);
     const QString reportPath = m_temp.filePath(QStringLiteral("cancelled-report.json"));
     const auto deleteWaits = [this, &instance] {
-        return count(instance,
+        return m_packit.count(instance,
                    QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE query = 'DELETE FROM packet' "
                                   "AND wait_event_type = 'Lock'"))
             > 0;
     };
     {
-        QSqlDatabase lock = QSqlDatabase::cloneDatabase(database(instance), QStringLiteral("wipe-lock"));
+        QSqlDatabase lock = QSqlDatabase::cloneDatabase(m_packit.database(instance), QStringLiteral("wipe-lock"));
         QVERIFY2(lock.open(), qPrintable(lock.lastError().text()));
         QVERIFY(lock.transaction());
         QSqlQuery hold(lock);
@@ -510,9 +438,9 @@ void TestPackitWipe::cancelStopsTheDeleteInFlightAndRecovers()
     QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("cancelled"));
     QCOMPARE(states.value(QStringLiteral("restore-root")), QStringLiteral("succeeded"));
     QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("succeeded"));
-    QCOMPARE(fingerprint(host, instance), before);
-    QCOMPARE(unitState(host, QStringLiteral("outpack-") + instance), QStringLiteral("active"));
-    QCOMPARE(unitState(host, QStringLiteral("packit-api-") + instance), QStringLiteral("active"));
+    QCOMPARE(m_packit.fingerprint(host, instance), before);
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-") + instance), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-") + instance), QStringLiteral("active"));
 }
 
 void TestPackitWipe::journalVerifyDetectsAnEditedEntry()
@@ -550,7 +478,7 @@ void TestPackitWipe::failedStartIsRecoveredAndReported()
     // The stand-in's switch makes packit-api fail to start, as a broken unit would.
     const QString host = QStringLiteral("wpia-packit");
     const QString failSwitch
-        = hostRoot(host) + QStringLiteral("/etc/opsdeck-sandbox/fail-start-packit-api-priority-pathogens");
+        = m_packit.hostRoot(host) + QStringLiteral("/etc/opsdeck-sandbox/fail-start-packit-api-priority-pathogens");
     QFile flag(failSwitch);
     QVERIFY(flag.open(QIODevice::WriteOnly));
     flag.close();
@@ -577,7 +505,248 @@ void TestPackitWipe::failedStartIsRecoveredAndReported()
         summary.contains(QStringLiteral("Start")) || summary.contains(QStringLiteral("start")), qPrintable(summary));
     QVERIFY2(summary.contains(QStringLiteral(".opsdeck-wipe-priority-pathogens-")), qPrintable(summary));
     // With the switch gone, the admin's retry of the units works.
-    QCOMPARE(unitState(host, QStringLiteral("outpack-priority-pathogens")), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-priority-pathogens")), QStringLiteral("active"));
+}
+
+TestPackitWipe::HostBinary::~HostBinary()
+{
+    QFile::remove(path);
+    if (!savedLink.isEmpty())
+        QFile::link(savedLink, path);
+}
+
+std::unique_ptr<TestPackitWipe::HostBinary> TestPackitWipe::replaceHostBinary(
+    const QString& host, const QString& name, const QString& script)
+{
+    auto guard = std::make_unique<HostBinary>();
+    guard->path = m_packit.hostRoot(host) + QStringLiteral("/bin/") + name;
+    guard->savedLink = QFileInfo(guard->path).symLinkTarget();
+    QFile::remove(guard->path);
+    QFile file(guard->path);
+    if (!file.open(QIODevice::WriteOnly))
+        return {};
+    file.write(script.toUtf8());
+    file.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ExeGroup | QFile::ExeOther
+        | QFile::ReadGroup | QFile::ReadOther);
+    return guard;
+}
+
+void TestPackitWipe::startDevWipe(QProcess* cli, const QString& reportPath)
+{
+    cli->setProcessEnvironment(m_environment);
+    cli->start(QStringLiteral(OPSDECK_BINARY),
+        { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"),
+            QStringLiteral("wpia-packit-dev"), QStringLiteral("--instance"), QStringLiteral("reside-dev"),
+            QStringLiteral("--confirm"), QStringLiteral("reside-dev"), QStringLiteral("--report"), reportPath });
+}
+
+bool TestPackitWipe::waitUntilStopped(QProcess* cli)
+{
+    QByteArray progress;
+    return QTest::qWaitFor(
+        [&] {
+            progress += cli->readAllStandardError();
+            return progress.contains("Stop outpack-reside-dev and packit-api-reside-dev: succeeded");
+        },
+        60000);
+}
+
+QJsonObject TestPackitWipe::readReport(const QString& path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+// `mv` moves the root aside, then its answer is lost with the connection. The step failed, but the root did move:
+// recovery reads that back and puts it back before the units start (which would re-create it empty).
+void TestPackitWipe::lostMoveAnswerPutsTheRootBack()
+{
+    const QString host = QStringLiteral("wpia-packit-dev");
+    const QString before = m_packit.fingerprint(host, QStringLiteral("reside-dev"));
+    const QString moved = m_temp.filePath(QStringLiteral("moved"));
+    // Only the wipe's move of the root aside hangs after moving; the move back goes through.
+    const auto mv = replaceHostBinary(host, QStringLiteral("mv"),
+        QStringLiteral("#!/bin/sh\n/bin/mv \"$@\" || exit $?\nfor last; do :; done\n"
+                       "case \"$last\" in */.opsdeck-wipe-*) touch %1; exec sleep 60;; esac\n")
+            .arg(moved));
+    QVERIFY(mv);
+    const QString reportPath = m_temp.filePath(QStringLiteral("lost-move.json"));
+    QProcess cli;
+    startDevWipe(&cli, reportPath);
+    QVERIFY2(QTest::qWaitFor([&] { return QFile::exists(moved); }, 60000), cli.readAllStandardError().constData());
+    QVERIFY(!QFile::exists(m_packit.instanceRoot(host, QStringLiteral("reside-dev"))));
+    QCOMPARE(m_sandbox.script(QStringLiteral("kill-host"), { host }), 0);
+    QTest::qWait(3000);
+    QCOMPARE(m_sandbox.script(QStringLiteral("start-host"), { host }), 0);
+    QVERIFY(cli.waitForFinished(180000));
+    QCOMPARE(cli.exitCode(), 1);
+
+    const QJsonObject report = readReport(reportPath);
+    const QMap<QString, QString> states = stepStates(report);
+    QCOMPARE(states.value(QStringLiteral("move-root")), QStringLiteral("failed"));
+    QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("skipped"));
+    QCOMPARE(states.value(QStringLiteral("restore-root")), QStringLiteral("succeeded"));
+    QCOMPARE(states.value(QStringLiteral("recover-check-started")), QStringLiteral("succeeded"));
+    const QString summary = report.value(QStringLiteral("summary")).toString();
+    QVERIFY2(summary.contains(QStringLiteral("End state: untouched")), qPrintable(summary));
+    QVERIFY(report.value(QStringLiteral("deleted")).toObject().isEmpty());
+    QCOMPARE(m_packit.fingerprint(host, QStringLiteral("reside-dev")), before);
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
+}
+
+// A unit that never finishes stopping still runs: the wipe must not go on while systemd says "deactivating".
+void TestPackitWipe::unitStuckDeactivatingIsNotStopped()
+{
+    const QString host = QStringLiteral("wpia-packit-dev");
+    const QString before = m_packit.fingerprint(host, QStringLiteral("reside-dev"));
+    const QString standin = QFileInfo(m_packit.hostRoot(host) + QStringLiteral("/bin/systemctl")).symLinkTarget();
+    QVERIFY(!standin.isEmpty());
+    const auto systemctl = replaceHostBinary(host, QStringLiteral("systemctl"),
+        QStringLiteral("#!/bin/sh\nif [ \"$1\" = show ]; then\n"
+                       "  %1 \"$@\" | sed 's/^ActiveState=inactive$/ActiveState=deactivating/'; exit 0\nfi\n"
+                       "exec %1 \"$@\"\n")
+            .arg(standin));
+    QVERIFY(systemctl);
+    const QString reportPath = m_temp.filePath(QStringLiteral("deactivating.json"));
+    QProcess cli;
+    startDevWipe(&cli, reportPath);
+    QVERIFY(cli.waitForFinished(180000));
+    QCOMPARE(cli.exitCode(), 1);
+
+    const QMap<QString, QString> states = stepStates(readReport(reportPath));
+    QCOMPARE(states.value(QStringLiteral("check-stopped")), QStringLiteral("failed"));
+    QCOMPARE(states.value(QStringLiteral("move-root")), QStringLiteral("skipped"));
+    QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("succeeded"));
+    QCOMPARE(m_packit.fingerprint(host, QStringLiteral("reside-dev")), before);
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
+}
+
+void TestPackitWipe::terminateAndHangupCancelLikeCtrlC_data()
+{
+    QTest::addColumn<int>("signal");
+    QTest::newRow("SIGTERM") << int(SIGTERM);
+    QTest::newRow("SIGHUP") << int(SIGHUP);
+}
+
+// A shutdown or a closed terminal must not leave the units stopped: the run cancels and recovers, as on Ctrl-C.
+void TestPackitWipe::terminateAndHangupCancelLikeCtrlC()
+{
+    QFETCH(int, signal);
+    const QString host = QStringLiteral("wpia-packit-dev");
+    const QString before = m_packit.fingerprint(host, QStringLiteral("reside-dev"));
+    const QString reportPath = m_temp.filePath(QStringLiteral("signalled.json"));
+    QFile::remove(reportPath);
+    QProcess cli;
+    startDevWipe(&cli, reportPath);
+    QVERIFY(waitUntilStopped(&cli));
+    QCOMPARE(::kill(static_cast<pid_t>(cli.processId()), signal), 0);
+    QVERIFY(cli.waitForFinished(120000));
+    QCOMPARE(cli.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(cli.exitCode(), 1);
+    const QJsonObject report = readReport(reportPath);
+    QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("cancelled"));
+    QCOMPARE(stepStates(report).value(QStringLiteral("recover-check-started")), QStringLiteral("succeeded"));
+    QCOMPARE(m_packit.fingerprint(host, QStringLiteral("reside-dev")), before);
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
+}
+
+// Wipes reside-dev with a COMMIT that takes commitSeconds (a deferred trigger sleeps in it) and drops the connection
+// under it for downSeconds; returns the run's report.
+QJsonObject TestPackitWipe::wipeLosingTheCommit(int commitSeconds, int downSeconds)
+{
+    const QString instance = QStringLiteral("reside-dev");
+    QSqlDatabase db = m_packit.database(instance);
+    QSqlQuery setup(db);
+    const auto dropTrigger = qScopeGuard([&] {
+        QSqlQuery drop(db);
+        drop.exec(QStringLiteral("DROP TRIGGER IF EXISTS opsdeck_test_slow_commit ON packet_group"));
+        drop.exec(QStringLiteral("DROP FUNCTION IF EXISTS opsdeck_test_slow_commit()"));
+    });
+    if (!setup.exec(QStringLiteral("CREATE FUNCTION opsdeck_test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                                   "BEGIN IF current_setting('opsdeck_test.slept', true) IS DISTINCT FROM 'yes' THEN "
+                                   "PERFORM set_config('opsdeck_test.slept', 'yes', true); PERFORM pg_sleep(%1); "
+                                   "END IF; RETURN NULL; END $$")
+                        .arg(commitSeconds))
+        || !setup.exec(QStringLiteral("CREATE CONSTRAINT TRIGGER opsdeck_test_slow_commit AFTER DELETE ON "
+                                      "packet_group DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "
+                                      "opsdeck_test_slow_commit()"))) {
+        qWarning("cannot install the slow commit: %s", qPrintable(setup.lastError().text()));
+        return {};
+    }
+    const QString reportPath = m_temp.filePath(QStringLiteral("lost-commit.json"));
+    QFile::remove(reportPath);
+    QProcess cli;
+    startDevWipe(&cli, reportPath);
+    const bool committing = QTest::qWaitFor(
+        [&] { return m_packit.count(instance, kCommitSleeping) > 0 || cli.state() == QProcess::NotRunning; }, 60000);
+    if (!committing || cli.state() == QProcess::NotRunning) {
+        qWarning("the wipe never reached its COMMIT: %s", cli.readAllStandardError().constData());
+        return {};
+    }
+    m_sandbox.script(QStringLiteral("kill-host"), { QStringLiteral("wpia-packit-dev") });
+    QTest::qWait(downSeconds * 1000);
+    m_sandbox.script(QStringLiteral("start-host"), { QStringLiteral("wpia-packit-dev") });
+    if (!cli.waitForFinished(180000))
+        return {};
+    return readReport(reportPath);
+}
+
+// The connection drops while COMMIT is still running on the server, and recovery gets back before it ends: it ends
+// that session (the transaction rolls back) before it counts, so what it counts stays true; the instance is
+// untouched. (Counting first would see every row, put the root back, and then the commit would land.)
+void TestPackitWipe::lostCommitStillRunningIsRolledBack()
+{
+    const QString host = QStringLiteral("wpia-packit-dev");
+    const QString instance = QStringLiteral("reside-dev");
+    const QString before = m_packit.fingerprint(host, instance);
+    const QJsonObject report = wipeLosingTheCommit(20, 1);
+    QVERIFY(!report.isEmpty());
+    // Whatever the console did, the server's session is over before the instance is judged.
+    QTRY_COMPARE_WITH_TIMEOUT(m_packit.count(instance, kCommitSleeping), 0, 40000);
+    const QString summary = report.value(QStringLiteral("summary")).toString();
+    QVERIFY2(summary.contains(QStringLiteral("End state: untouched")), qPrintable(summary));
+    QCOMPARE(stepStates(report).value(QStringLiteral("restore-root")), QStringLiteral("succeeded"));
+    QCOMPARE(m_packit.fingerprint(host, instance), before);
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
+}
+
+// The connection drops while COMMIT's answer is pending; the server commits anyway. Recovery reads the rows back,
+// sees them gone and finishes the runbook's end state (not: puts the old root back under an empty database).
+void TestPackitWipe::lostCommitAnswerFinishesTheWipe()
+{
+    const QString host = QStringLiteral("wpia-packit-dev");
+    const QString instance = QStringLiteral("reside-dev");
+    const QJsonObject expected = m_packit.seeded(instance);
+    // The commit ends (4 s) while the host is down (6 s): its answer is lost.
+    const QJsonObject report = wipeLosingTheCommit(4, 6);
+    QVERIFY(!report.isEmpty());
+    const QMap<QString, QString> states = stepStates(report);
+    QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("failed"));
+    QCOMPARE(states.value(QStringLiteral("restore-root")), QString());
+    QCOMPARE(states.value(QStringLiteral("recover-check-started")), QStringLiteral("succeeded"));
+    QCOMPARE(states.value(QStringLiteral("remove-old-root")), QStringLiteral("succeeded"));
+    const QString summary = report.value(QStringLiteral("summary")).toString();
+    QVERIFY2(summary.contains(QStringLiteral("End state: wiped")), qPrintable(summary));
+    // What is reported deleted is what the database no longer has.
+    QCOMPARE(report.value(QStringLiteral("deleted")).toObject().value(QStringLiteral("packets")).toArray().size(),
+        expected.value(QStringLiteral("packets")).toInteger());
+    QCOMPARE(m_packit.count(instance, QStringLiteral("SELECT count(*) FROM packet")), 0);
+    QCOMPARE(m_packit.count(instance, QStringLiteral("SELECT count(*) FROM packet_group")), 0);
+    // The root is the one the unit re-created, and the old one is gone.
+    const QString root = m_packit.instanceRoot(host, instance);
+    QVERIFY(QFile::exists(root + QStringLiteral("/.outpack/config.json")));
+    QVERIFY(QDir(root + QStringLiteral("/.outpack/metadata")).isEmpty());
+    QCOMPARE(QDir(m_packit.hostRoot(host) + QStringLiteral("/var/lib/outpack"))
+                 .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
+        QStringList { instance });
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
+    QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
 }
 
 QTEST_GUILESS_MAIN(TestPackitWipe)

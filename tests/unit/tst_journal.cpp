@@ -119,6 +119,7 @@ private slots:
     void lockFromAnotherMachineIsNotTakenOver();
     void concurrentAppendsKeepTheChain();
     void concurrentProcessesKeepTheChain();
+    void unfinishedRunsAreThoseWhoseConsoleIsGone();
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -587,6 +588,58 @@ void TestJournal::concurrentProcessesKeepTheChain()
     const Journal::Verification verification = m_journal->verify();
     QVERIFY2(verification.intact, qPrintable(verification.problem));
     QCOMPARE(verification.checked, 3 * kPerProcess);
+}
+
+// Runs without an outcome are listed only when their console, on this machine, is no longer a live opsdeck process.
+void TestJournal::unfinishedRunsAreThoseWhoseConsoleIsGone()
+{
+    // A finished process (its pid is free), a live process named opsdeck, and this test (alive, not opsdeck).
+    QProcess finished;
+    finished.start(u"true"_s);
+    QVERIFY(finished.waitForFinished());
+    const qint64 gonePid = finished.processId() > 0 ? finished.processId() : 999999;
+    const QString opsdeck = m_dir->filePath(u"opsdeck"_s);
+    QVERIFY(QFile::copy(u"/bin/sleep"_s, opsdeck));
+    QProcess console;
+    console.start(opsdeck, { u"30"_s });
+    QVERIFY(console.waitForStarted());
+    const QString here = QSysInfo::machineHostName();
+    const auto start = [&](const QString& runId, qint64 pid, const QString& host) {
+        QVERIFY(m_journal->append(runId, u"plan"_s, u"packit-wipe"_s, u"h/i"_s,
+            { { u"confirmWith"_s, u"i"_s }, { u"parameters"_s, QJsonObject { { u"runTag"_s, u"0123abcd"_s } } } }));
+        QVERIFY(m_journal->append(runId, u"confirm"_s, u"packit-wipe"_s, u"h/i"_s,
+            { { u"confirmation"_s, u"i"_s }, { u"pid"_s, pid }, { u"host"_s, host } }));
+        QVERIFY(m_journal->append(runId, u"step-start"_s, u"packit-wipe"_s, u"h/i"_s, { { u"step"_s, u"stop"_s } }));
+    };
+    start(u"killed"_s, gonePid, here);
+    start(u"reused-pid"_s, QCoreApplication::applicationPid(), here);
+    start(u"still-running"_s, console.processId(), here);
+    start(u"other-machine"_s, gonePid, u"elsewhere.example"_s);
+    start(u"done"_s, gonePid, here);
+    QVERIFY(m_journal->append(u"done"_s, u"outcome"_s, u"packit-wipe"_s, u"h/i"_s, { { u"outcome"_s, u"failed"_s } }));
+    QVERIFY(m_journal->append(u"killed"_s, u"step-end"_s, u"packit-wipe"_s, u"h/i"_s,
+        { { u"step"_s, u"stop"_s }, { u"state"_s, u"succeeded"_s } }));
+    QVERIFY(
+        m_journal->append(u"killed"_s, u"step-start"_s, u"packit-wipe"_s, u"h/i"_s, { { u"step"_s, u"move-root"_s } }));
+
+    QString error;
+    const QList<Journal::UnfinishedRun> runs = m_journal->unfinishedRuns(&error);
+    console.kill();
+    console.waitForFinished();
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QStringList ids;
+    for (const Journal::UnfinishedRun& run : runs)
+        ids << run.runId;
+    QCOMPARE(ids, (QStringList { u"killed"_s, u"reused-pid"_s }));
+    const Journal::UnfinishedRun& killed = runs.first();
+    QCOMPARE(killed.operation, u"packit-wipe"_s);
+    QCOMPARE(killed.target, u"h/i"_s);
+    QCOMPARE(killed.confirmWith, u"i"_s);
+    QCOMPARE(killed.parameters.value(u"runTag"_s).toString(), u"0123abcd"_s);
+    QCOMPARE(killed.lastStep, u"move-root"_s);
+    QCOMPARE(killed.lastStepState, u"running"_s);
+    QCOMPARE(killed.pid, gonePid);
+    QVERIFY(killed.startedAt.isValid());
 }
 
 namespace {

@@ -4,6 +4,9 @@
 #include "runbook/RunContext.h"
 
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -55,6 +58,8 @@ public:
             return false;
         }
         context.succeed();
+        if (context.cancelled()) // as every operation checks between steps
+            return false;
         context.begin(QStringLiteral("three"));
         if (m_failLast) {
             context.fail(QStringLiteral("step three failed"));
@@ -86,6 +91,7 @@ private slots:
     void heldLockRunsNothing();
     void failureIsRecordedAndUnlocks();
     void cancelStopsAndRecovers();
+    void failedJournalWriteStopsBeforeTheNextStep();
 
 private:
     struct Outcome
@@ -93,7 +99,15 @@ private:
         std::optional<RunRecord> record;
         std::optional<OperationRunner::Refusal> refusal;
     };
-    Outcome runOnce(bool production, bool readOnly, bool failLast, const QString& confirmation, bool cancel = false);
+    enum class During
+    {
+        Nothing,
+        Cancel, // the admin cancels during step two
+        BreakJournal, // every journal write fails from step two on
+    };
+    Outcome runOnce(
+        bool production, bool readOnly, bool failLast, const QString& confirmation, During during = During::Nothing);
+    void breakJournal();
 
     QTemporaryDir m_dir;
     QString m_journal;
@@ -107,8 +121,24 @@ void TestOperationRunner::init()
     m_executed = 0;
 }
 
+// As a full disk or a lost journal database would: every insert into the journal fails from now on.
+void TestOperationRunner::breakJournal()
+{
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("break"));
+        db.setDatabaseName(m_journal);
+        QVERIFY(db.open());
+        QSqlQuery query(db);
+        QVERIFY2(query.exec(QStringLiteral("CREATE TRIGGER broken BEFORE INSERT ON entries "
+                                           "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END")),
+            qPrintable(query.lastError().text()));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("break"));
+}
+
 TestOperationRunner::Outcome TestOperationRunner::runOnce(
-    bool production, bool readOnly, bool failLast, const QString& confirmation, bool cancel)
+    bool production, bool readOnly, bool failLast, const QString& confirmation, During during)
 {
     OperationRunner runner(std::make_unique<ScriptedOperation>(production, readOnly, failLast, &m_executed), m_journal);
     QSignalSpy planned(&runner, &OperationRunner::planned);
@@ -120,11 +150,16 @@ TestOperationRunner::Outcome TestOperationRunner::runOnce(
     connect(&runner, &OperationRunner::refused, this,
         [&](OperationRunner::Refusal why, const QString&) { outcome.refusal = why; });
     connect(&runner, &OperationRunner::finished, this, [&](const RunRecord& record) { outcome.record = record; });
-    if (cancel) {
-        connect(&runner, &OperationRunner::progressed, this, [&runner](const StepRecord& step, double, qint64) {
-            if (step.id == QStringLiteral("two") && step.state == StepRecord::State::Running)
-                runner.cancel();
-        });
+    if (during != During::Nothing) {
+        connect(&runner, &OperationRunner::progressed, this,
+            [this, &runner, during](const StepRecord& step, double, qint64) {
+                if (step.id != QStringLiteral("two") || step.state != StepRecord::State::Running)
+                    return;
+                if (during == During::Cancel)
+                    runner.cancel();
+                else
+                    breakJournal();
+            });
     }
     runner.run(plan, confirmation);
     if (!QTest::qWaitFor([&] { return outcome.record || outcome.refusal; }, 10000))
@@ -211,7 +246,7 @@ void TestOperationRunner::failureIsRecordedAndUnlocks()
 
 void TestOperationRunner::cancelStopsAndRecovers()
 {
-    const Outcome outcome = runOnce(false, false, false, QStringLiteral("thing"), true);
+    const Outcome outcome = runOnce(false, false, false, QStringLiteral("thing"), During::Cancel);
     QVERIFY(outcome.record);
     const RunRecord& record = *outcome.record;
     QCOMPARE(record.outcome, RunRecord::Outcome::Cancelled);
@@ -220,6 +255,22 @@ void TestOperationRunner::cancelStopsAndRecovers()
     QCOMPARE(record.steps.at(2).state, StepRecord::State::Skipped);
     QCOMPARE(record.steps.last().id, QStringLiteral("undo"));
     QVERIFY(record.steps.last().recovery);
+}
+
+// Step two's end cannot be journaled: step three, the next one that would change something, never starts, and the
+// record says why.
+void TestOperationRunner::failedJournalWriteStopsBeforeTheNextStep()
+{
+    const Outcome outcome = runOnce(false, false, false, QStringLiteral("thing"), During::BreakJournal);
+    QVERIFY(outcome.record);
+    const RunRecord& record = *outcome.record;
+    QCOMPARE(record.outcome, RunRecord::Outcome::Failed);
+    QCOMPARE(record.steps.at(0).state, StepRecord::State::Succeeded);
+    QCOMPARE(record.steps.at(1).state, StepRecord::State::Succeeded);
+    QCOMPARE(record.steps.at(2).state, StepRecord::State::Skipped);
+    QVERIFY2(record.summary.contains(QStringLiteral("journal")) && record.summary.contains(m_journal)
+            && record.summary.contains(QStringLiteral("simulated write failure")),
+        qPrintable(record.summary));
 }
 
 QTEST_GUILESS_MAIN(TestOperationRunner)

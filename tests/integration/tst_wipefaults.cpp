@@ -1,0 +1,253 @@
+// Faults during a Packit wipe, one at every step: the console SIGKILLed (then `opsdeck recover`), and the SSH
+// connection killed (the run's own recovery). Every time the instance ends untouched or wiped as the runbook leaves
+// it, with both units active, and the journal and the report say which. All on reside-dev, reseeded after a wipe.
+#include "PackitSandbox.h"
+#include "Sandbox.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <signal.h>
+
+using namespace opsdeck;
+using namespace opsdeck::test;
+
+namespace {
+const QString kHost = QStringLiteral("wpia-packit-dev");
+const QString kInstance = QStringLiteral("reside-dev");
+const QString kTarget = QStringLiteral("wpia-packit-dev/reside-dev");
+} // namespace
+
+class TestWipeFaults : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void killedConsoleIsRecovered_data();
+    void killedConsoleIsRecovered();
+    void killedConnectionIsRecovered_data();
+    void killedConnectionIsRecovered();
+
+private:
+    void addSteps();
+    // Starts the wipe and returns once the journal shows `step` started (false if the run ended first).
+    bool startWipeUntil(QProcess* cli, const QString& step, const QString& reportPath);
+    // "untouched" or "wiped" if the instance is exactly one of them with both units active, else what is wrong.
+    QString endState();
+    // The seeded state again, if the last case wiped it.
+    void restoreSeed();
+    QJsonArray unfinished();
+
+    Sandbox m_sandbox;
+    PackitSandbox m_packit { m_sandbox };
+    QTemporaryDir m_temp;
+    QProcessEnvironment m_environment;
+    QString m_seeded; // the fingerprint of reside-dev as seeded
+};
+
+void TestWipeFaults::initTestCase()
+{
+    QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
+    m_environment = m_sandbox.environment();
+    QString error;
+    QVERIFY2(m_packit.reseed(kHost, kInstance, &error), qPrintable(error));
+    m_seeded = m_packit.fingerprint(kHost, kInstance);
+}
+
+void TestWipeFaults::cleanupTestCase()
+{
+    restoreSeed(); // as the other tests expect it
+    for (const QString& name : QSqlDatabase::connectionNames())
+        QSqlDatabase::removeDatabase(name);
+}
+
+void TestWipeFaults::addSteps()
+{
+    QTest::addColumn<QString>("step");
+    for (const char* step : { "stop-units", "check-stopped", "move-root", "delete-rows", "start-units", "check-started",
+             "remove-old-root" })
+        QTest::newRow(step) << QString::fromLatin1(step);
+}
+
+bool TestWipeFaults::startWipeUntil(QProcess* cli, const QString& step, const QString& reportPath)
+{
+    QSqlDatabase journal = QSqlDatabase::database(QStringLiteral("journal"), false);
+    if (!journal.isValid()) {
+        journal = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("journal"));
+        journal.setDatabaseName(m_sandbox.dir() + QStringLiteral("/journal.sqlite"));
+        journal.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    }
+    if (!journal.open())
+        return false;
+    QSqlQuery last(journal);
+    if (!last.exec(QStringLiteral("SELECT coalesce(max(seq), 0) FROM entries")) || !last.next())
+        return false;
+    const qint64 from = last.value(0).toLongLong();
+    last.finish(); // an open statement would keep this connection on its snapshot of the journal
+    cli->setProcessEnvironment(m_environment);
+    cli->start(QStringLiteral(OPSDECK_BINARY),
+        { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), kHost,
+            QStringLiteral("--instance"), kInstance, QStringLiteral("--confirm"), kInstance, QStringLiteral("--report"),
+            reportPath });
+    return QTest::qWaitFor(
+               [&] {
+                   if (cli->state() == QProcess::NotRunning)
+                       return true;
+                   QSqlQuery started(journal);
+                   started.prepare(QStringLiteral("SELECT count(*) FROM entries WHERE seq > ? AND kind = 'step-start' "
+                                                  "AND target = ? AND data LIKE ?"));
+                   started.addBindValue(from);
+                   started.addBindValue(kTarget);
+                   started.addBindValue(QStringLiteral("%\"step\":\"%1\"%").arg(step));
+                   if (!started.exec())
+                       qWarning("cannot read the journal: %s", qPrintable(started.lastError().text()));
+                   return started.next() && started.value(0).toInt() > 0;
+               },
+               120000)
+        && cli->state() != QProcess::NotRunning;
+}
+
+QString TestWipeFaults::endState()
+{
+    QStringList problems;
+    for (const QString& unit : { QStringLiteral("outpack-reside-dev"), QStringLiteral("packit-api-reside-dev") }) {
+        if (const QString state = m_packit.unitState(kHost, unit); state != QStringLiteral("active"))
+            problems << QStringLiteral("%1 is %2").arg(unit, state);
+    }
+    const QString base = m_packit.hostRoot(kHost) + QStringLiteral("/var/lib/outpack");
+    if (const QStringList left
+        = QDir(base).entryList({ QStringLiteral(".opsdeck-wipe-*") }, QDir::AllEntries | QDir::Hidden);
+        !left.isEmpty())
+        problems << QStringLiteral("left behind: ") + left.join(u' ');
+    if (!problems.isEmpty())
+        return problems.join(QStringLiteral("; "));
+    if (m_packit.fingerprint(kHost, kInstance) == m_seeded)
+        return QStringLiteral("untouched");
+    int files = 0;
+    QDirIterator it(m_packit.instanceRoot(kHost, kInstance), QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        it.next();
+        ++files;
+    }
+    const qint64 packets = m_packit.count(kInstance, QStringLiteral("SELECT count(*) FROM packet"));
+    const qint64 groups = m_packit.count(kInstance, QStringLiteral("SELECT count(*) FROM packet_group"));
+    if (packets == 0 && groups == 0 && files == 1)
+        return QStringLiteral("wiped");
+    return QStringLiteral("in between: %1 packets, %2 groups, %3 files in the root")
+        .arg(packets)
+        .arg(groups)
+        .arg(files);
+}
+
+void TestWipeFaults::restoreSeed()
+{
+    if (m_packit.fingerprint(kHost, kInstance) == m_seeded)
+        return;
+    QString error;
+    QVERIFY2(m_packit.reseed(kHost, kInstance, &error), qPrintable(error));
+    QCOMPARE(m_packit.fingerprint(kHost, kInstance), m_seeded);
+}
+
+QJsonArray TestWipeFaults::unfinished()
+{
+    const CliRun list
+        = runCli({ QStringLiteral("journal"), QStringLiteral("unfinished"), QStringLiteral("--json") }, m_environment);
+    return QJsonDocument::fromJson(list.out).array();
+}
+
+void TestWipeFaults::killedConsoleIsRecovered_data()
+{
+    addSteps();
+}
+
+// SIGKILL: nothing in the console runs any more. The run stays without an outcome until `opsdeck recover`.
+void TestWipeFaults::killedConsoleIsRecovered()
+{
+    QFETCH(QString, step);
+    restoreSeed();
+    QProcess cli;
+    QVERIFY2(startWipeUntil(&cli, step, m_temp.filePath(QStringLiteral("killed.json"))),
+        cli.readAllStandardError().constData());
+    QCOMPARE(::kill(static_cast<pid_t>(cli.processId()), SIGKILL), 0);
+    QVERIFY(cli.waitForFinished(10000));
+
+    QString runId;
+    for (const QJsonValue& value : unfinished()) {
+        if (value.toObject().value(QStringLiteral("target")).toString() == kTarget)
+            runId = value.toObject().value(QStringLiteral("id")).toString();
+    }
+    QVERIFY2(!runId.isEmpty(), "the killed run is not listed as unfinished");
+    // Every command says so.
+    const CliRun hosts = runCli({ QStringLiteral("check") }, m_environment);
+    QVERIFY2(hosts.err.contains(runId.toUtf8()) && hosts.err.contains("opsdeck recover"), hosts.err.constData());
+    // The service checks the confirmation, as for the wipe.
+    QCOMPARE(runCli({ QStringLiteral("recover"), runId, QStringLiteral("--confirm"), QStringLiteral("reside") },
+                 m_environment)
+                 .exitCode,
+        3);
+
+    const QString reportPath = m_temp.filePath(QStringLiteral("recovered.json"));
+    const CliRun recover = runCli({ QStringLiteral("recover"), runId, QStringLiteral("--confirm"), kInstance,
+                                      QStringLiteral("--report"), reportPath },
+        m_environment, 180000);
+    QVERIFY2(recover.exitCode == 0, recover.err.constData());
+    QFile file(reportPath);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(report.value(QStringLiteral("operation")).toString(), QStringLiteral("packit-wipe-recover"));
+    QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("succeeded"));
+    const QString state = endState();
+    QVERIFY2(state == QStringLiteral("untouched") || state == QStringLiteral("wiped"), qPrintable(state));
+    const QString summary = report.value(QStringLiteral("summary")).toString();
+    QVERIFY2(summary.contains(QStringLiteral("End state: ") + state), qPrintable(summary));
+    // The killed run is closed in the journal, by the recovery that made it safe.
+    for (const QJsonValue& value : unfinished())
+        QVERIFY(value.toObject().value(QStringLiteral("id")).toString() != runId);
+}
+
+void TestWipeFaults::killedConnectionIsRecovered_data()
+{
+    addSteps();
+}
+
+// The SSH connection (and the database tunnel on it) dies mid-step: the run's own recovery reconnects and decides.
+void TestWipeFaults::killedConnectionIsRecovered()
+{
+    QFETCH(QString, step);
+    restoreSeed();
+    const QString reportPath = m_temp.filePath(QStringLiteral("dropped.json"));
+    QFile::remove(reportPath);
+    QProcess cli;
+    QVERIFY2(startWipeUntil(&cli, step, reportPath), cli.readAllStandardError().constData());
+    QCOMPARE(m_sandbox.script(QStringLiteral("kill-host"), { kHost }), 0);
+    QTest::qWait(1500);
+    QCOMPARE(m_sandbox.script(QStringLiteral("start-host"), { kHost }), 0);
+    QVERIFY(cli.waitForFinished(180000));
+    QFile file(reportPath);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(file.readAll()).object();
+    const QString state = endState();
+    QVERIFY2(state == QStringLiteral("untouched") || state == QStringLiteral("wiped"),
+        qPrintable(state + QStringLiteral(" -- ") + report.value(QStringLiteral("summary")).toString()));
+    const QString summary = report.value(QStringLiteral("summary")).toString();
+    // A fault that came too late to matter leaves a succeeded wipe; otherwise the summary says what it is.
+    if (report.value(QStringLiteral("outcome")).toString() == QStringLiteral("succeeded"))
+        QCOMPARE(state, QStringLiteral("wiped"));
+    else
+        QVERIFY2(summary.contains(QStringLiteral("End state: ") + state), qPrintable(summary));
+}
+
+QTEST_GUILESS_MAIN(TestWipeFaults)
+#include "tst_wipefaults.moc"
