@@ -1,6 +1,7 @@
 #include "ssh/SshIoThread.h"
 
 #include "ssh/KnownHostsFile.h"
+#include "ssh/LoopbackPeer.h"
 #include "ssh/SshLogging.h"
 
 #include <QDir>
@@ -812,6 +813,14 @@ void SshIoThread::acceptClients(Tunnel& tunnel)
             return;
         if (m_refused && !m_connected) {
             ::close(fd); // the login or host key was refused: the client learns it at once, from lastError()
+            continue;
+        }
+        // Any local user can connect to 127.0.0.1, and the databases behind a tunnel trust their host's loopback.
+        if (const std::optional<uid_t> owner = LoopbackPeer::uid(fd); !owner || *owner != ::geteuid()) {
+            qCWarning(lcSsh) << where() << "refused a tunnel connection from"
+                             << (owner ? QStringLiteral("uid %1").arg(*owner) : QStringLiteral("an unknown user"))
+                             << "to" << tunnel.remoteHost + tunnel.remotePath << ": a tunnel serves only its own user";
+            ::close(fd);
             continue;
         }
         // The local end too (see SSH_OPTIONS_NODELAY above).

@@ -48,6 +48,7 @@ private slots:
     void emptyCommandIsRejected();
     void tunnelToPostgresOverTcp();
     void tunnelToPostgresUnixSocket();
+    void tunnelServesOnlyItsOwnUser();
     void tunnelToMariaDbViaPasswordHost();
     void tunnelConnectsAtOnceAndARefusedLoginIsNotRepeated();
     void killedSshdFailsTheCommandThenReconnects();
@@ -467,6 +468,47 @@ void TestSshSession::tunnelToPostgresOverTcp()
     }
     QSqlDatabase::removeDatabase(QStringLiteral("pg-tcp"));
     QSqlDatabase::removeDatabase(QStringLiteral("pg-tcp-2"));
+}
+
+// Sends PostgreSQL's SSLRequest through the tunnel at `port` as `user` (empty: this process's own) and says whether
+// the server's one-byte answer came back ("answered") or the connection was closed unanswered ("closed").
+static QByteArray probeTunnel(quint16 port, const QString& user)
+{
+    const QString probe = QStringLiteral("import socket, struct, sys\n"
+                                         "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)\n"
+                                         "s.sendall(struct.pack('!ii', 8, 80877103))\n"
+                                         "try:\n    b = s.recv(1)\nexcept ConnectionResetError:\n    b = b''\n"
+                                         "print('answered' if b else 'closed')\n");
+    QStringList argv = { QStringLiteral("python3"), QStringLiteral("-c"), probe, QString::number(port) };
+    if (!user.isEmpty())
+        argv = QStringList { QStringLiteral("runuser"), QStringLiteral("-u"), user, QStringLiteral("--") } + argv;
+    QProcess process;
+    process.start(argv.front(), argv.mid(1));
+    if (!process.waitForFinished(30000))
+        return "did not finish";
+    return process.readAllStandardOutput().trimmed() + process.readAllStandardError();
+}
+
+// Any local user can connect to 127.0.0.1, and the databases behind a tunnel trust their host's loopback: another
+// user of the admin's machine must not reach them through the admin's tunnel. The sandbox's second local user
+// is refused, while this user's own connections work, before and after.
+void TestSshSession::tunnelServesOnlyItsOwnUser()
+{
+    SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
+    const Sandbox::Server pg = m_sandbox.postgres();
+    QString error;
+    std::unique_ptr<SshTunnel> tunnel(session.openTcpTunnel(pg.host, pg.port, &error));
+    QVERIFY2(tunnel, qPrintable(error));
+    QCOMPARE(probeTunnel(tunnel->localPort(), {}), QByteArray("answered"));
+    QCOMPARE(probeTunnel(tunnel->localPort(), QStringLiteral("opsdeck-sandbox")), QByteArray("closed"));
+    {
+        QSqlDatabase db = postgresThrough(QStringLiteral("pg-own-user"), tunnel->localPort(), pg);
+        QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+        QCOMPARE(queryOne(db, QStringLiteral("SELECT 40 + 2")), QStringLiteral("42"));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("pg-own-user"));
+    QCOMPARE(probeTunnel(tunnel->localPort(), QStringLiteral("opsdeck-sandbox")), QByteArray("closed"));
 }
 
 void TestSshSession::tunnelToPostgresUnixSocket()
