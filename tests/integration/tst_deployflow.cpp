@@ -34,6 +34,7 @@ private slots:
     void deployRunChangesTheMatrix();
     void cancelledDeployLeavesTheMachineAsItWas();
     void deployCommandGetsNoSecretAndThePinnedCommit();
+    void aResolvedSecretIsScrubbedFromEverythingKept();
     void githubErrorsSayWhatToDo();
     void wholeFlow();
     void dispatchUnderTheNewerApiVersionNamesItsRun();
@@ -395,6 +396,43 @@ void TestDeployFlow::deployCommandGetsNoSecretAndThePinnedCommit()
     QVERIFY2(
         saw.contains("argv github:reside-ic/packit-infra?rev=" + revision.toUtf8() + "#deploy wpia-packit-private"),
         saw.constData());
+}
+
+// The GitHub token this run resolved (from its tokenEnv) reaches the deploy command's argv, so the plan's command,
+// the step's output and its error carry it: the journal, the report in every format, and the console's own output
+// and logs hold none of it.
+void TestDeployFlow::aResolvedSecretIsScrubbedFromEverythingKept()
+{
+    const QProcessEnvironment environment = m_sandbox.environment();
+    const QString token = environment.value(u"OPSDECK_SANDBOX_GITHUB_TOKEN"_s);
+    QVERIFY(token.size() >= 20);
+    const QString path
+        = inventoryWithDeployCommand("[sh, -c, 'echo \"logging in with $2\"; echo \"bad token $2\" >&2; exit 1', "
+                                     "\"github:{repository}?rev={rev}#deploy\", \"{machine}\", "
+                + token.toUtf8() + "]",
+            u"leaky.yaml"_s);
+    QVERIFY(!path.isEmpty());
+    const QDir reports(m_temp.filePath(u"scrubbed"_s));
+    QVERIFY(reports.mkpath(u"."_s));
+    QStringList written;
+    CliRun run;
+    for (const QString& suffix : { u"json"_s, u"html"_s, u"csv"_s, u"pdf"_s }) {
+        written << reports.filePath(u"deploy."_s + suffix);
+        run = runCli(
+            { u"deploy"_s, u"run"_s, u"--inventory"_s, path, u"--machine"_s, u"wpia-packit-private"_s, u"--ref"_s,
+                u"main"_s, u"--confirm"_s, u"wpia-packit-private"_s, u"--report"_s, written.last() },
+            environment);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(!run.out.contains(token.toUtf8()) && !run.err.contains(token.toUtf8()), run.out + run.err);
+    }
+    QFile json(written.first());
+    QVERIFY(json.open(QIODevice::ReadOnly));
+    const QByteArray report = json.readAll();
+    QVERIFY2(report.contains("logging in with [secret]"), report.constData());
+    // And what the journal gives back.
+    const CliRun shown = runCli({ u"journal"_s, u"list"_s, u"--json"_s }, environment);
+    QVERIFY(!shown.out.isEmpty());
+    QCOMPARE(m_sandbox.secretLeaks(written, { run.out, run.err, shown.out }), QStringList());
 }
 
 void TestDeployFlow::githubErrorsSayWhatToDo()
