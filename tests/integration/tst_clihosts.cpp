@@ -242,8 +242,13 @@ void TestCliHosts::unknownKeyIsRefusedThenAcceptedByFingerprint()
 
     // A fingerprint accepted for one host trusts no other host, even one that presents exactly that key.
     const QString prod = QStringLiteral("wpia-packit");
-    for (const QJsonValue& value : hostsJson({ QStringLiteral("--inventory"), inventory,
-             QStringLiteral("--accept-host-key"), prod + u'=' + fingerprintOf(dev) }))
+    int exitCode = -1;
+    const QJsonArray misapplied = hostsJson({ QStringLiteral("--inventory"), inventory,
+                                                QStringLiteral("--accept-host-key"), prod + u'=' + fingerprintOf(dev) },
+        &exitCode);
+    QCOMPARE(exitCode, 0);
+    QCOMPARE(misapplied.size(), m_sandbox.hostNames().size());
+    for (const QJsonValue& value : misapplied)
         QVERIFY(!value.toObject().value(QStringLiteral("reachable")).toBool());
     QVERIFY(!QFile::exists(knownHosts) || QFileInfo(knownHosts).size() == 0);
 
