@@ -45,29 +45,39 @@ int runHosts(const QStringList& arguments)
     Invocation call(arguments, 1);
     call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
     call.addValue(QStringLiteral("accept-host-key"),
-        QStringLiteral("Trust an unknown host presenting exactly this key, and write it to known_hosts."),
-        QStringLiteral("SHA256:..."));
+        QStringLiteral("Trust HOST, if unknown, when it presents exactly this key, and write the key to known_hosts. "
+                       "Repeat for several hosts."),
+        QStringLiteral("HOST=SHA256:..."));
     if (const auto done = call.parse())
         return *done;
-    const QString accepted = call.value(QStringLiteral("accept-host-key"));
-    static const QRegularExpression fingerprintPattern(QStringLiteral("^SHA256:[A-Za-z0-9+/]{43}$"));
-    if (!accepted.isEmpty() && !fingerprintPattern.match(accepted).hasMatch()) {
-        err()
-            << "opsdeck: --accept-host-key: \"" << accepted
-            << "\" is not a SHA-256 fingerprint; expected SHA256: followed by 43 base64 characters, as ssh-keygen -lf "
-               "prints it\n";
-        return Cli::Usage;
-    }
     const auto inventory = call.inventory();
     if (!inventory)
         return Cli::Usage;
+    // A fingerprint is one host's key: trusting it for every host would let any of them present it.
+    static const QRegularExpression acceptPattern(QStringLiteral("^([^=]+)=(SHA256:[A-Za-z0-9+/]{43})$"));
+    QList<std::pair<QString, QString>> accepted;
+    for (const QString& value : call.values(QStringLiteral("accept-host-key"))) {
+        const QRegularExpressionMatch match = acceptPattern.match(value);
+        if (!match.hasMatch()) {
+            err() << "opsdeck: --accept-host-key: \"" << value
+                  << "\" is not HOST=SHA256:...; expected a host of the inventory, \"=\", and SHA256: followed by 43 "
+                     "base64 characters, as ssh-keygen -lf prints it\n";
+            return Cli::Usage;
+        }
+        if (!inventory->host(match.captured(1))) {
+            err() << "opsdeck: --accept-host-key: no host \"" << match.captured(1) << "\" in " << inventory->file
+                  << "; name one of its hosts before the \"=\"\n";
+            return Cli::Usage;
+        }
+        accepted << std::pair(match.captured(1), match.captured(2));
+    }
 
     CredentialStore credentials;
     TerminalPrompter prompter;
     credentials.setPrompter(&prompter);
     SshConnectionPool pool(*inventory, &credentials);
-    if (!accepted.isEmpty())
-        pool.acceptHostKey(accepted);
+    for (const auto& [host, fingerprint] : std::as_const(accepted))
+        pool.acceptHostKey(host, fingerprint);
     HostProber prober(*inventory, &pool);
     QMap<QString, HostStatus> statuses;
     QObject::connect(&prober, &HostProber::statusChanged,

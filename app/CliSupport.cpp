@@ -58,7 +58,7 @@ QString usageText()
     QString text
         = QStringLiteral("usage: opsdeck [--inventory FILE]                      open the console\n"
                          "       opsdeck check                                   validate the inventory\n"
-                         "       opsdeck hosts [--json] [--accept-host-key SHA256:...]\n"
+                         "       opsdeck hosts [--json] [--accept-host-key HOST=SHA256:...]...\n"
                          "                                                       connect to every host and report\n");
     const QList<CliModule>& systems = usageSystems();
     for (qsizetype i = 0; i < systems.size(); ++i) {

@@ -2,6 +2,7 @@
 #include "MainWindow.h"
 #include "Systems.h"
 #include "config/InventoryLoader.h"
+#include "core/SecretScrubber.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -20,6 +21,8 @@ int main(int argc, char* argv[])
     QCoreApplication::setOrganizationName(QStringLiteral("opsdeck"));
     QCoreApplication::setApplicationName(QStringLiteral("opsdeck"));
     QCoreApplication::setApplicationVersion(QStringLiteral(OPSDECK_VERSION));
+    // Log messages (and through them the system journal) never carry a secret this process resolved.
+    opsdeck::SecretScrubber::installMessageHandler();
 
     if (argc > 1 && opsdeck::Cli::isSubcommand(QString::fromLocal8Bit(argv[1]), opsdeck::systemCommands())) {
         // The CLI shows no window, but rendering a PDF report needs a QGuiApplication: the offscreen platform

@@ -38,10 +38,11 @@ const QList<Definition>& definitions()
         { u"journal"_s, { u"journalctl"_s, u"{unitFlags...}"_s, u"-r"_s, u"-n"_s, u"{lines}"_s },
             { { u"unitFlags"_s, true }, { u"lines"_s, false } } },
         { u"readMetrics"_s, { u"cat"_s, u"{file}"_s }, { { u"file"_s, false } } },
-        // packit-update-deploy.md's deploy command, run on the admin's machine.
+        // packit-update-deploy.md's deploy command, run on the admin's machine, pinned to the commit the plan
+        // resolved: with a ref, nix would resolve it again by itself and could build a commit nobody confirmed.
         { u"deploy"_s,
-            { u"nix"_s, u"run"_s, u"--refresh"_s, u"github:{repository}?ref={ref}#deploy"_s, u"{machine}"_s },
-            { { u"repository"_s, false }, { u"ref"_s, false }, { u"machine"_s, false } }, false },
+            { u"nix"_s, u"run"_s, u"--refresh"_s, u"github:{repository}?rev={rev}#deploy"_s, u"{machine}"_s },
+            { { u"repository"_s, false }, { u"rev"_s, false }, { u"machine"_s, false } }, false },
     };
     return all;
 }

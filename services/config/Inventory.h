@@ -156,6 +156,9 @@ struct DeployConfig
     QString updateHead; // owner:branch of the update pull request; default <owner>:actions/update-packages
     QString staging; // a machine name; empty: no staging step
     CommandTemplate command; // the "deploy" template, local argv
+    // What the deploy command gets of the console's environment besides PATH, HOME, USER, LOGNAME, the locale and
+    // TZ (ChildEnvironment): nix's deploy app runs ssh root@<machine>, which needs the admin's agent.
+    QStringList environment = { QStringLiteral("SSH_AUTH_SOCK") };
     SourcePos pos;
 
     QString owner() const { return repository.section(u'/', 0, 0); }

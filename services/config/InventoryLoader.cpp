@@ -97,6 +97,20 @@ struct Reference
 };
 
 // Where each name of one section (or one host's instances) was first defined.
+bool isEnvName(const QString& name)
+{
+    const auto isWordChar = [](QChar c) {
+        return (c >= u'A' && c <= u'Z') || (c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') || c == u'_';
+    };
+    return !name.isEmpty() && std::all_of(name.cbegin(), name.cend(), isWordChar) && !name.front().isDigit();
+}
+
+QString envNameError(const QString& field, const QString& name)
+{
+    return u"%1 %2 is not allowed: use an environment variable name of A-Z, a-z, 0-9 and '_', not starting with a "
+           "digit"_s.arg(field, NameRules::quoted(name));
+}
+
 using NameSet = QHash<QString, int>;
 
 const QStringList kSections = { u"journal"_s, u"hosts"_s, u"databases"_s, u"clusters"_s, u"datamon"_s, u"machines"_s,
@@ -147,6 +161,8 @@ private:
     void readMachine(const YAML::Node& node, NameSet& seen);
     void readGithub(const Entry& e);
     void readDeploy(const Entry& e);
+    void readDeployEnvironment(const Entry& e);
+    void checkDeployEnvironment();
     std::optional<QString> readPattern(
         const Fields& f, const QString& key, const QRegularExpression& pattern, const QString& allowed);
     CommandTemplate readTemplate(const Entry& e, const QString& name);
@@ -159,6 +175,7 @@ private:
     QList<Reference> m_references;
     QList<std::pair<QString, SourcePos>> m_instanceDatabases; // Packit needs these to be PostgreSQL
     std::optional<std::pair<QString, SourcePos>> m_staging; // deploy.staging, checked against the machines
+    QList<std::pair<QString, SourcePos>> m_deployEnvironment; // checked against the secret variables
     QSet<QString> m_machinesWithErrors; // their defaults are not checked, so one mistake makes one error
 };
 
@@ -364,14 +381,9 @@ std::optional<QString> Parser::readEnvName(const Fields& f, const QString& key)
     const auto name = readString(f, key);
     if (!name)
         return std::nullopt;
-    const auto isWordChar = [](QChar c) {
-        return (c >= u'A' && c <= u'Z') || (c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') || c == u'_';
-    };
-    if (std::all_of(name->cbegin(), name->cend(), isWordChar) && !name->front().isDigit())
+    if (isEnvName(*name))
         return name;
-    error(f.find(key)->valuePos(),
-        u"%1 %2 is not allowed: use an environment variable name of A-Z, a-z, 0-9 and '_', not starting with a "
-        "digit"_s.arg(f.field(key), NameRules::quoted(*name)));
+    error(f.find(key)->valuePos(), envNameError(f.field(key), *name));
     return std::nullopt;
 }
 
@@ -787,7 +799,7 @@ void Parser::readDeploy(const Entry& e)
         return;
     const auto f = readMap(e, u"deploy"_s,
         { u"repository"_s, u"branch"_s, u"sourceMetricsUrl"_s, u"updateWorkflow"_s, u"updateHead"_s, u"staging"_s,
-            u"command"_s });
+            u"command"_s, u"environment"_s });
     if (!f)
         return;
     DeployConfig& d = m_inventory.deploy;
@@ -820,6 +832,46 @@ void Parser::readDeploy(const Entry& e)
     if (const Entry* command = f->find(u"command"_s)) {
         if (const CommandTemplate argv = readTemplate(*command, u"deploy"_s); !argv.isEmpty())
             d.command = argv;
+    }
+    if (const Entry* environment = f->find(u"environment"_s))
+        readDeployEnvironment(*environment);
+}
+
+void Parser::readDeployEnvironment(const Entry& e)
+{
+    const QString what = u"deploy environment"_s;
+    QStringList names;
+    for (const YAML::Node& item : readList(e, what)) {
+        const QString name = item.IsScalar() ? QString::fromStdString(item.Scalar()) : QString();
+        if (!item.IsScalar())
+            error(posOf(item), u"%1 entries must be variable names, not %2"_s.arg(what, kindOf(item)));
+        else if (!isEnvName(name))
+            error(posOf(item), envNameError(what + u" entry"_s, name));
+        else {
+            names << name;
+            m_deployEnvironment << std::pair(name, posOf(item));
+        }
+    }
+    m_inventory.deploy.environment = names;
+}
+
+// The deploy command runs code from pull requests: none of the inventory's secret variables may reach it.
+void Parser::checkDeployEnvironment()
+{
+    QMap<QString, QString> secrets; // variable -> the field that names it
+    for (const Host& h : std::as_const(m_inventory.hosts))
+        secrets.insert(h.auth.secretEnv, u"the secretEnv of host "_s + h.name);
+    for (const Database& d : std::as_const(m_inventory.databases))
+        secrets.insert(d.passwordEnv, u"the passwordEnv of database "_s + d.name);
+    for (const Cluster& c : std::as_const(m_inventory.clusters))
+        secrets.insert(c.tokenEnv, u"the tokenEnv of cluster "_s + c.name);
+    secrets.insert(m_inventory.github.tokenEnv, u"github tokenEnv"_s);
+    secrets.remove(QString());
+    for (const auto& [name, pos] : std::as_const(m_deployEnvironment)) {
+        if (secrets.contains(name))
+            error(pos,
+                u"deploy environment entry %1 is %2, a secret: the deploy command must not get it; remove it from "
+                "deploy environment"_s.arg(NameRules::quoted(name), secrets.value(name)));
     }
 }
 
@@ -926,6 +978,7 @@ InventoryLoadResult Parser::run(const QByteArray& yaml)
                 readDeploy(*deploy);
             checkReferences();
             completeMachines();
+            checkDeployEnvironment();
         }
     }
 

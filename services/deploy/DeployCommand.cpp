@@ -1,5 +1,6 @@
 #include "deploy/DeployCommand.h"
 
+#include "core/ChildEnvironment.h"
 #include "deploy/DeployLogging.h"
 #include "runbook/RunContext.h"
 
@@ -24,10 +25,12 @@ void signalGroup(const QProcess& process, int signal)
 
 } // namespace
 
-Result run(const QStringList& argv, RunContext& context, int timeoutMs)
+Result run(const QStringList& argv, const QStringList& passThrough, RunContext& context, int timeoutMs)
 {
     Result result;
     QProcess process;
+    // It runs the deployed repository's code, a pull request's too: none of the console's secrets.
+    process.setProcessEnvironment(ChildEnvironment::allowlisted(passThrough));
     process.setProgram(argv.front());
     process.setArguments(argv.mid(1));
     process.setProcessChannelMode(QProcess::MergedChannels);

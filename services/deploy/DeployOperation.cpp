@@ -71,11 +71,23 @@ QStringList DeployOperation::deployOrder(const Inventory& inventory)
     return first + middle + last;
 }
 
-QStringList DeployOperation::commandFor(const DeploySetup& setup, const QString& machine, const QString& ref)
+QString DeployOperation::revisionError(const QString& revision)
+{
+    // Anchored as a whole: "$" would also match before a trailing newline.
+    static const QRegularExpression commit(QRegularExpression::anchoredPattern(QStringLiteral("[0-9a-f]{40}")));
+    if (commit.match(revision).hasMatch())
+        return {};
+    return QStringLiteral("revision \"%1\" (the \"sha\" field of GitHub's commit) is not a commit hash of exactly "
+                          "40 lowercase hex characters: nothing is deployed; check deploy.repository and "
+                          "github.apiUrl in the inventory")
+        .arg(revision.left(80));
+}
+
+QStringList DeployOperation::commandFor(const DeploySetup& setup, const QString& machine, const QString& revision)
 {
     return CommandTemplates::expand(setup.inventory.deploy.command,
-        { { QStringLiteral("repository"), { setup.inventory.deploy.repository } }, { QStringLiteral("ref"), { ref } },
-            { QStringLiteral("machine"), { machine } } });
+        { { QStringLiteral("repository"), { setup.inventory.deploy.repository } },
+            { QStringLiteral("rev"), { revision } }, { QStringLiteral("machine"), { machine } } });
 }
 
 bool DeployOperation::makePlan(Plan* plan, QString* error)
@@ -115,6 +127,10 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
         return false;
     }
     m_revision = commit->value(QStringLiteral("sha")).toString();
+    if (const QString problem = revisionError(m_revision); !problem.isEmpty()) {
+        *error = QStringLiteral("cannot plan %1 in %2: %3").arg(m_ref, inventory.deploy.repository, problem);
+        return false;
+    }
     const QString title = commit->value(QStringLiteral("commit"))
                               .toObject()
                               .value(QStringLiteral("message"))
@@ -163,7 +179,7 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
             plan->warnings << QStringLiteral("%1 already runs %2: deploying it again only re-activates it")
                                   .arg(status.machine, m_revision.left(10));
         }
-        const QStringList argv = commandFor(m_setup, status.machine, m_ref);
+        const QStringList argv = commandFor(m_setup, status.machine, m_revision);
         plan->steps << Plan::Step { stepId(QStringLiteral("deploy"), status.machine),
             QStringLiteral("Build and switch %1 to %2 (%3)").arg(status.machine, m_ref, m_revision.left(10)),
             ShellQuote::join(argv), QStringLiteral("exit status 0") };
@@ -236,21 +252,11 @@ bool DeployOperation::deployOne(const DeployMachine& machine, RunContext& contex
         context.cancelStep(QStringLiteral("cancelled before it started"));
         return false;
     }
-    // nix resolves the ref itself: if it moved since the plan, it would build a commit nobody confirmed.
-    GithubClient github(m_setup.inventory.github, m_setup.inventory.deploy, m_setup.githubToken);
-    QString error;
-    const auto now = github.commit(m_ref, &error);
-    if (!now || now->value(QStringLiteral("sha")).toString() != m_revision) {
-        context.fail(now ? QStringLiteral("%1 moved to %2 since the plan (%3): nothing was deployed to %4; plan again "
-                                          "to deploy the new commit")
-                               .arg(m_ref, now->value(QStringLiteral("sha")).toString().left(10), m_revision.left(10),
-                                   machine.name)
-                         : QStringLiteral("cannot check that %1 is still %2: %3; nothing was deployed to %4")
-                               .arg(m_ref, m_revision.left(10), error, machine.name));
-        return false;
-    }
-    const QStringList argv = commandFor(m_setup, machine.name, m_ref);
-    const DeployCommand::Result result = DeployCommand::run(argv, context, kDeployTimeoutMs);
+    // The command names the planned commit (rev=), so nix builds exactly what was confirmed, whatever the ref
+    // points to now.
+    const QStringList argv = commandFor(m_setup, machine.name, m_revision);
+    const DeployCommand::Result result
+        = DeployCommand::run(argv, m_setup.inventory.deploy.environment, context, kDeployTimeoutMs);
     if (!result.ok) {
         if (result.cancelled)
             context.cancelStep(result.error);

@@ -8,8 +8,9 @@ namespace opsdeck {
 
 // packit-update-deploy.md steps 3 and 6: run the deploy command for a ref on one machine ("deploy"), or on
 // several in turn ("deploy-all": the branch to every machine, staging first), and check after each that the
-// machine reports the ref's commit. The first machine that fails stops the run; the record says what each
-// machine runs at the end.
+// machine reports the ref's commit. The plan resolves the ref once; every command names that commit (rev=), so
+// what is built is what was confirmed, even if the ref moves meanwhile. The first machine that fails stops the run; the
+// record says what each machine runs at the end.
 class DeployOperation : public Operation
 {
 public:
@@ -24,8 +25,11 @@ public:
     static QString refError(const QString& ref);
     // Every machine of the inventory in deploy order: staging first, production last, read-only ones left out.
     static QStringList deployOrder(const Inventory& inventory);
-    // The deploy argv for one machine.
-    static QStringList commandFor(const DeploySetup& setup, const QString& machine, const QString& ref);
+    // Why `revision` (the "sha" GitHub gave for the ref) cannot be deployed, or empty: it must be a full commit
+    // hash, exactly 40 lowercase hex characters, since it goes into the flake reference as rev=.
+    static QString revisionError(const QString& revision);
+    // The deploy argv for one machine, pinned to `revision`.
+    static QStringList commandFor(const DeploySetup& setup, const QString& machine, const QString& revision);
 
     static constexpr int kDeployTimeoutMs = 60 * 60 * 1000;
 
@@ -37,7 +41,7 @@ private:
     DeploySetup m_setup;
     QStringList m_machines;
     QString m_ref;
-    QString m_revision; // the ref's commit, resolved by the plan
+    QString m_revision; // the ref's commit, resolved by the plan; checked by revisionError
 };
 
 } // namespace opsdeck

@@ -1,5 +1,6 @@
 #include "runbook/Journal.h"
 
+#include "core/SecretScrubber.h"
 #include "runbook/RunbookLogging.h"
 
 #include <QCoreApplication>
@@ -238,7 +239,10 @@ bool insertEntry(QSqlDatabase& db,
         qCWarning(lcRunbook).noquote() << "Removed secret-looking keys" << removed.join(u", "_s) << "from a" << kind
                                        << "entry of run" << runId << "before journaling it";
     }
-    const QString dataText = QString::fromUtf8(QJsonDocument(stored).toJson(QJsonDocument::Compact));
+    // Key names catch a field meant as a secret; a secret value in free text (a command's output, an error, a
+    // list item) only the values this process resolved can catch.
+    const QString dataText
+        = QString::fromUtf8(QJsonDocument(SecretScrubber::scrub(stored)).toJson(QJsonDocument::Compact));
     const QString at = timeText(QDateTime::currentDateTimeUtc());
     const QString user = Journal::localUser();
     const QString hash = entryHash(seq, at, runId, kind, operation, target, user, dataText, prevHash);

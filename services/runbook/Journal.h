@@ -38,7 +38,8 @@ struct JournalEntry
 // Callers must never put secrets (passwords, tokens, keys) into entry data or run records: the journal is meant to
 // be read and exported. As a second line of defence, keys that name a secret ("password", "dbPassword", "apiToken",
 // "clientSecret", ...) are removed from data, at any depth, before it is stored, unless they hold a number or a list
-// (a count, or deleted items, whose own keys are checked in turn).
+// (a count, or deleted items, whose own keys are checked in turn); and every secret value this process resolved
+// is masked in every string of the data (SecretScrubber), free text and list items included.
 //
 // The chain shows tampering by anyone who does not recompute it; it cannot show entries cut off the end. Write
 // access to the file is the trust boundary.

@@ -1,6 +1,7 @@
 #include "runbook/ReportWriter.h"
 
 #include "core/CsvWriter.h"
+#include "core/SecretScrubber.h"
 
 #include <QBuffer>
 #include <QDir>
@@ -365,8 +366,11 @@ std::optional<ReportWriter::Format> ReportWriter::formatFromName(const QString& 
     return std::nullopt;
 }
 
-bool ReportWriter::write(const RunRecord& run, Format format, const QString& path, QString* error)
+bool ReportWriter::write(const RunRecord& record, Format format, const QString& path, QString* error)
 {
+    // The record in memory has what the operation put in it (summaries, errors, output): a report holds none of
+    // the secrets this process resolved, as the journal does not.
+    const RunRecord run = RunRecord::fromJson(SecretScrubber::scrub(record.toJson()));
     const auto fail = [&](const QString& reason) {
         if (error)
             *error = u"Cannot write the report %1: %2"_s.arg(QDir::toNativeSeparators(path), reason);

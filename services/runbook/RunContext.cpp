@@ -1,5 +1,6 @@
 #include "runbook/RunContext.h"
 
+#include "core/SecretScrubber.h"
 #include "runbook/Journal.h"
 #include "runbook/RunbookLogging.h"
 
@@ -99,13 +100,13 @@ void RunContext::finishStep(StepRecord::State state, const QString& error, const
     StepRecord& step = m_record->steps[m_current];
     step.state = state;
     step.finishedAt = QDateTime::currentDateTimeUtc();
-    step.error = error;
+    step.error = SecretScrubber::scrub(error);
     // A step that streamed its output (output()) keeps it unless it passes a final text.
-    const QString all = output.isEmpty() ? step.output : output;
+    const QString all = output.isEmpty() ? step.output : SecretScrubber::scrub(output);
     step.output = all.size() > kOutputExcerpt ? QStringLiteral("…") + all.right(kOutputExcerpt) : all;
     note(QStringLiteral("step-end"),
         { { QStringLiteral("step"), step.id }, { QStringLiteral("state"), StepRecord::stateName(state) },
-            { QStringLiteral("error"), error }, { QStringLiteral("output"), step.output } });
+            { QStringLiteral("error"), step.error }, { QStringLiteral("output"), step.output } });
     report(1);
     m_current = -1;
 }
@@ -122,7 +123,8 @@ void RunContext::output(const QString& text)
         return;
     constexpr qsizetype kKeep = 64 * 1024;
     QString& kept = m_record->steps[m_current].output;
-    kept += text;
+    // Scrubbed as a whole: a secret may be split across two pieces of a stream.
+    kept = SecretScrubber::scrub(kept + text);
     if (kept.size() > kKeep)
         kept = kept.right(kKeep).section(u'\n', 1);
     report(m_stepFraction);

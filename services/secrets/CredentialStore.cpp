@@ -1,5 +1,6 @@
 #include "secrets/CredentialStore.h"
 
+#include "core/SecretScrubber.h"
 #include "secrets/SecretPrompter.h"
 #include "secrets/SecretsLogging.h"
 
@@ -183,6 +184,7 @@ void CredentialStore::store(const SecretSpec& spec, const QString& secret, QObje
     if (key.isEmpty())
         return deliver(waiter, failure(invalidSpecError(spec)));
 
+    SecretScrubber::remember(secret);
     m_invalidated.remove(key);
     if (!keychainUsable()) {
         m_memory.insert(key, secret);
@@ -242,6 +244,8 @@ void CredentialStore::invalidate(const SecretSpec& spec)
 
 void CredentialStore::deliver(const Waiter& waiter, const SecretResult& result)
 {
+    // Every secret this process resolves passes here: from now on it is scrubbed from whatever is kept or logged.
+    SecretScrubber::remember(result.secret);
     // Queued even on the same thread, so a caller never sees its callback run inside its own call.
     if (waiter.context)
         QMetaObject::invokeMethod(

@@ -27,8 +27,8 @@ SshSession* SshConnectionPool::session(const QString& hostName)
     if (!host)
         return nullptr;
     auto* session = new SshSession(SshTarget::fromHost(*host));
-    if (!m_acceptedKey.isEmpty())
-        session->acceptHostKey(m_acceptedKey);
+    if (const QString accepted = m_acceptedKeys.value(hostName); !accepted.isEmpty())
+        session->acceptHostKey(accepted);
     connect(session, &SshSession::stateChanged, this, [this, hostName](SshSession::State state, const SshError& error) {
         emit stateChanged(hostName, state, error);
     });
@@ -64,11 +64,11 @@ void SshConnectionPool::prepare(
         });
 }
 
-void SshConnectionPool::acceptHostKey(const QString& sha256)
+void SshConnectionPool::acceptHostKey(const QString& hostName, const QString& sha256)
 {
-    m_acceptedKey = sha256;
-    for (SshSession* session : std::as_const(m_sessions))
-        session->acceptHostKey(sha256);
+    m_acceptedKeys.insert(hostName, sha256);
+    if (SshSession* existing = m_sessions.value(hostName))
+        existing->acceptHostKey(sha256);
 }
 
 void SshConnectionPool::rejectSecret(const QString& hostName)

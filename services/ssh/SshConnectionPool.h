@@ -27,9 +27,9 @@ public:
     // Calls done(session, {}) once the session has what it needs to authenticate, or done(nullptr, error).
     void prepare(const QString& hostName, QObject* context, std::function<void(SshSession*, const SshError&)> done);
 
-    // The admin accepted this fingerprint (CLI --accept-host-key or the host key dialog). Only a host that
-    // presents exactly this key is trusted by it.
-    void acceptHostKey(const QString& sha256);
+    // The admin accepted this fingerprint for `hostName` (CLI --accept-host-key HOST=SHA256:...): that host, if
+    // its key is unknown, is trusted when it presents exactly this key; no other host is.
+    void acceptHostKey(const QString& hostName, const QString& sha256);
 
     // The server refused the secret: forget it so that the next prepare() asks again.
     void rejectSecret(const QString& hostName);
@@ -43,7 +43,7 @@ private:
     CredentialStore* m_credentials;
     QHash<QString, SshSession*> m_sessions;
     QHash<QString, bool> m_secretSet;
-    QString m_acceptedKey;
+    QHash<QString, QString> m_acceptedKeys; // host -> SHA256 fingerprint
 };
 
 } // namespace opsdeck

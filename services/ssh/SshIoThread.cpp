@@ -1,6 +1,7 @@
 #include "ssh/SshIoThread.h"
 
 #include "ssh/KnownHostsFile.h"
+#include "ssh/LoopbackPeer.h"
 #include "ssh/SshLogging.h"
 
 #include <QDir>
@@ -23,10 +24,8 @@ namespace {
 constexpr int kPollIntervalMs = 50; // how often timeouts, backoff and keepalives are looked at when all is quiet
 constexpr qint64 kMaxBackoffMs = 30000; // reconnect backoff doubles from 500 ms up to this
 constexpr int kReadChunk = 32768;
-const QByteArray kPidMarker = "opsdeck-pid:";
 constexpr qint64 kStopWaitMs = 5000; // how long a stop waits for the command's pid before giving up on killing it
 constexpr int kMaxPumpPasses = 16;
-constexpr qsizetype kPidSearchLimit = 4096; // stderr bytes to search for the announcement before giving up
 constexpr qint64 kKeepaliveMs = 30000;
 
 QString fingerprintOf(ssh_key key)
@@ -479,7 +478,7 @@ void SshIoThread::startExecs()
         m_pumpNow = true;
         // The login shell announces its pid, then execs the command in its place. sshd starts each session with
         // setsid(), so that pid also names the command's process group, which terminate() can kill.
-        const QByteArray wire = "echo " + kPidMarker + "$$ >&2; exec " + exec.commandLine;
+        const QByteArray wire = exec.announcement.shellPrefix() + "exec " + exec.commandLine;
         exec.channel = ssh_channel_new(m_session);
         if (exec.channel) {
             ssh_callbacks_init(&exec.callbacks);
@@ -666,7 +665,7 @@ bool SshIoThread::pumpExec(Exec& exec, QString* dropped)
             if (n <= 0)
                 break;
             QByteArray data(buffer, n);
-            if (stream == 1 && exec.remotePid == 0 && !takePid(exec, &data))
+            if (stream == 1 && !exec.announcement.decided() && !exec.announcement.take(&data))
                 continue;
             if (data.isEmpty())
                 continue;
@@ -676,10 +675,10 @@ bool SshIoThread::pumpExec(Exec& exec, QString* dropped)
     }
     if (exec.stopping) {
         // Wait briefly for the pid so the process can be killed, not just disconnected from.
-        if (exec.remotePid == 0 && exec.stopClock.elapsed() < kStopWaitMs)
+        if (!exec.announcement.decided() && exec.stopClock.elapsed() < kStopWaitMs)
             return false;
         SshError why = *exec.stopping;
-        if (exec.remotePid <= 0)
+        if (exec.announcement.pid() <= 1)
             why.message += QStringLiteral("; the remote process could not be identified and may still be running");
         terminate(exec);
         finishExec(exec, why);
@@ -690,10 +689,9 @@ bool SshIoThread::pumpExec(Exec& exec, QString* dropped)
     const bool drained = ssh_channel_is_eof(exec.channel) || ssh_channel_is_closed(exec.channel);
     if (!(ended && drained) && !ssh_channel_is_closed(exec.channel))
         return false;
-    if (!exec.stderrHead.isEmpty()) {
-        exec.result.stderrData += exec.stderrHead;
-        m_owner->postOutput(exec.id, 1, exec.stderrHead);
-        exec.stderrHead.clear();
+    if (const QByteArray held = exec.announcement.release(); !held.isEmpty()) {
+        exec.result.stderrData += held;
+        m_owner->postOutput(exec.id, 1, held);
     }
     stopChannel(exec.channel);
     if (!ssh_is_connected(m_session)) {
@@ -737,29 +735,6 @@ bool SshIoThread::writeStdin(Exec& exec, QString* dropped)
     }
     ssh_channel_send_eof(exec.channel);
     exec.stdinSent = true;
-    return true;
-}
-
-// Takes the pid announcement out of stderr. Login messages (such as "Could not chdir to home directory") may come
-// before it, and pass through. Returns false while the announcement has not arrived yet.
-bool SshIoThread::takePid(Exec& exec, QByteArray* data)
-{
-    exec.stderrHead += *data;
-    data->clear();
-    qsizetype start = exec.stderrHead.startsWith(kPidMarker) ? 0 : exec.stderrHead.indexOf("\n" + kPidMarker);
-    if (start > 0)
-        ++start; // past the newline
-    const qsizetype end = start >= 0 ? exec.stderrHead.indexOf('\n', start) : -1;
-    if (end < 0) {
-        if (exec.stderrHead.size() < kPidSearchLimit)
-            return false;
-        exec.remotePid = -1; // a shell that did not announce: nothing to strip, nothing to kill
-        std::swap(*data, exec.stderrHead);
-        return true;
-    }
-    exec.remotePid = exec.stderrHead.mid(start + kPidMarker.size(), end - start - kPidMarker.size()).toLongLong();
-    *data = exec.stderrHead.left(start) + exec.stderrHead.mid(end + 1);
-    exec.stderrHead.clear();
     return true;
 }
 
@@ -840,6 +815,14 @@ void SshIoThread::acceptClients(Tunnel& tunnel)
             ::close(fd); // the login or host key was refused: the client learns it at once, from lastError()
             continue;
         }
+        // Any local user can connect to 127.0.0.1, and the databases behind a tunnel trust their host's loopback.
+        if (const std::optional<uid_t> owner = LoopbackPeer::uid(fd); !owner || *owner != ::geteuid()) {
+            qCWarning(lcSsh) << where() << "refused a tunnel connection from"
+                             << (owner ? QStringLiteral("uid %1").arg(*owner) : QStringLiteral("an unknown user"))
+                             << "to" << tunnel.remoteHost + tunnel.remotePath << ": a tunnel serves only its own user";
+            ::close(fd);
+            continue;
+        }
         // The local end too (see SSH_OPTIONS_NODELAY above).
         const int noDelay = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &noDelay, sizeof noDelay);
@@ -892,15 +875,16 @@ void SshIoThread::finishExec(Exec& exec, SshError error)
 // channel.
 void SshIoThread::terminate(Exec& exec)
 {
-    if (m_connected && exec.remotePid > 0) {
+    const qint64 group = exec.announcement.pid();
+    if (m_connected && group > 1) {
         ssh_channel killer = ssh_channel_new(m_session);
-        const QByteArray kill = "kill -TERM -- -" + QByteArray::number(exec.remotePid);
+        const QByteArray kill = "kill -TERM -- -" + QByteArray::number(group);
         // No need to wait for kill's own exit: sshd runs it once the request arrives.
         if (killer && ssh_channel_open_session(killer) == SSH_OK
             && ssh_channel_request_exec(killer, kill.constData()) == SSH_OK)
-            qCInfo(lcSsh) << where() << "stopped process group" << exec.remotePid << "of" << exec.commandLine;
+            qCInfo(lcSsh) << where() << "stopped process group" << group << "of" << exec.commandLine;
         else
-            qCWarning(lcSsh) << where() << "could not stop process group" << exec.remotePid << sessionError();
+            qCWarning(lcSsh) << where() << "could not stop process group" << group << sessionError();
         stopChannel(killer);
     }
     stopChannel(exec.channel);

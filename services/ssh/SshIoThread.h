@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ssh/PidAnnouncement.h"
 #include "ssh/SshSession.h"
 
 #include <QByteArray>
@@ -51,8 +52,7 @@ private:
         ssh_channel channel = nullptr;
         QElapsedTimer clock;
         ExecResult result;
-        qint64 remotePid = 0; // from the pid announcement; -1 if there was none
-        QByteArray stderrHead; // stderr until the announcement line is complete
+        PidAnnouncement announcement; // the command's process group, from stderr
         qsizetype stdinOffset = 0;
         bool stdinSent = false;
         int exitStatus = -1; // set by onExitStatus
@@ -125,7 +125,6 @@ private:
     void finishExec(Exec& exec, SshError error);
     void terminate(Exec& exec);
     void stopChannel(ssh_channel& channel);
-    bool takePid(Exec& exec, QByteArray* data);
     void closeClient(TunnelClient& client);
     void closeTunnelNow(Tunnel& tunnel);
     void publishState(SshSession::State state, const SshError& error);

@@ -3,6 +3,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -26,6 +27,7 @@ private slots:
     void hostsTextTable();
     void changedKeyIsReportedAndNothingRuns();
     void unknownKeyIsRefusedThenAcceptedByFingerprint();
+    void malformedAcceptedFingerprintIsRejected_data();
     void malformedAcceptedFingerprintIsRejected();
 
 private:
@@ -211,8 +213,8 @@ void TestCliHosts::changedKeyIsReportedAndNothingRuns()
     // Refused before authentication: sshd logged no login.
     QCOMPARE(acceptedLogins(dev), loginsBefore);
     // --accept-host-key never overrides a changed key.
-    const QJsonArray again = hostsJson(
-        { QStringLiteral("--inventory"), inventory, QStringLiteral("--accept-host-key"), fingerprintOf(dev) });
+    const QJsonArray again = hostsJson({ QStringLiteral("--inventory"), inventory, QStringLiteral("--accept-host-key"),
+        dev + u'=' + fingerprintOf(dev) });
     for (const QJsonValue& value : again) {
         if (value.toObject().value(QStringLiteral("name")).toString() == dev)
             QVERIFY(!value.toObject().value(QStringLiteral("reachable")).toBool());
@@ -238,9 +240,21 @@ void TestCliHosts::unknownKeyIsRefusedThenAcceptedByFingerprint()
     }
     QCOMPARE(acceptedLogins(dev), loginsBefore);
 
-    // Accepting one fingerprint trusts exactly the host that presents it.
-    for (const QJsonValue& value : hostsJson(
-             { QStringLiteral("--inventory"), inventory, QStringLiteral("--accept-host-key"), fingerprintOf(dev) })) {
+    // A fingerprint accepted for one host trusts no other host, even one that presents exactly that key.
+    const QString prod = QStringLiteral("wpia-packit");
+    int exitCode = -1;
+    const QJsonArray misapplied = hostsJson({ QStringLiteral("--inventory"), inventory,
+                                                QStringLiteral("--accept-host-key"), prod + u'=' + fingerprintOf(dev) },
+        &exitCode);
+    QCOMPARE(exitCode, 0);
+    QCOMPARE(misapplied.size(), m_sandbox.hostNames().size());
+    for (const QJsonValue& value : misapplied)
+        QVERIFY(!value.toObject().value(QStringLiteral("reachable")).toBool());
+    QVERIFY(!QFile::exists(knownHosts) || QFileInfo(knownHosts).size() == 0);
+
+    // Accepting a host's fingerprint trusts exactly that host.
+    for (const QJsonValue& value : hostsJson({ QStringLiteral("--inventory"), inventory,
+             QStringLiteral("--accept-host-key"), dev + u'=' + fingerprintOf(dev) })) {
         const QJsonObject host = value.toObject();
         QCOMPARE(
             host.value(QStringLiteral("reachable")).toBool(), host.value(QStringLiteral("name")).toString() == dev);
@@ -250,15 +264,44 @@ void TestCliHosts::unknownKeyIsRefusedThenAcceptedByFingerprint()
     const QByteArray written = file.readAll();
     QVERIFY(written.contains(m_sandbox.host(dev).value(QStringLiteral("address")).toString().toUtf8()));
     QCOMPARE(written.count('\n'), 1);
+    file.close();
+
+    // Repeated, one per host.
+    const QString bastion = QStringLiteral("bastion");
+    for (const QJsonValue& value : hostsJson({ QStringLiteral("--inventory"), inventory,
+             QStringLiteral("--accept-host-key"), prod + u'=' + fingerprintOf(prod),
+             QStringLiteral("--accept-host-key"), bastion + u'=' + fingerprintOf(bastion) })) {
+        const QString name = value.toObject().value(QStringLiteral("name")).toString();
+        QCOMPARE(value.toObject().value(QStringLiteral("reachable")).toBool(),
+            name == dev || name == prod || name == bastion);
+    }
+}
+
+void TestCliHosts::malformedAcceptedFingerprintIsRejected_data()
+{
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("said");
+    const QString fingerprint = fingerprintOf(QStringLiteral("wpia-packit-dev"));
+    QTest::newRow("shell syntax") << QStringLiteral("wpia-packit-dev=SHA256:abc;rm -rf /")
+                                  << QStringLiteral("is not HOST=SHA256:...");
+    // The old form, a fingerprint for every host of the run.
+    QTest::newRow("no host") << fingerprint << QStringLiteral("is not HOST=SHA256:...");
+    QTest::newRow("empty host") << u'=' + fingerprint << QStringLiteral("is not HOST=SHA256:...");
+    QTest::newRow("md5") << QStringLiteral("wpia-packit-dev=MD5:aa:bb") << QStringLiteral("is not HOST=SHA256:...");
+    QTest::newRow("unknown host") << QStringLiteral("nosuchhost=") + fingerprint
+                                  << QStringLiteral("no host \"nosuchhost\"");
 }
 
 void TestCliHosts::malformedAcceptedFingerprintIsRejected()
 {
-    const CliRun run = runCli(
-        { QStringLiteral("hosts"), QStringLiteral("--accept-host-key"), QStringLiteral("SHA256:abc;rm -rf /") },
-        m_sandbox.environment());
+    QFETCH(QString, value);
+    QFETCH(QString, said);
+    const CliRun run
+        = runCli({ QStringLiteral("hosts"), QStringLiteral("--accept-host-key"), value }, m_sandbox.environment());
     QCOMPARE(run.exitCode, 2);
-    QVERIFY(run.err.contains("--accept-host-key"));
+    QVERIFY2(run.err.contains("--accept-host-key"), run.err.constData());
+    QVERIFY2(run.err.contains(said.toUtf8()), run.err.constData());
+    QVERIFY(run.out.isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestCliHosts)

@@ -33,6 +33,8 @@ private slots:
     void planChangesNothing();
     void deployRunChangesTheMatrix();
     void cancelledDeployLeavesTheMachineAsItWas();
+    void deployCommandGetsNoSecretAndThePinnedCommit();
+    void aResolvedSecretIsScrubbedFromEverythingKept();
     void githubErrorsSayWhatToDo();
     void wholeFlow();
     void dispatchUnderTheNewerApiVersionNamesItsRun();
@@ -43,6 +45,7 @@ private:
     QJsonObject row(const QJsonArray& matrix, const QString& machine);
     QByteArray promFile(const QString& machine) const;
     QByteArray standinControl(const QJsonObject& body) const;
+    QString inventoryWithDeployCommand(const QByteArray& command, const QString& name);
     QJsonArray journalRuns();
 
     Sandbox m_sandbox;
@@ -94,6 +97,24 @@ QByteArray TestDeployFlow::standinControl(const QJsonObject& body) const
             github.value(u"apiUrl"_s).toString() + u"/_standin/control"_s });
     curl.waitForFinished(10000);
     return curl.readAllStandardOutput();
+}
+
+// A copy of the sandbox inventory whose deploy command is `command` (YAML); empty if it cannot be written.
+QString TestDeployFlow::inventoryWithDeployCommand(const QByteArray& command, const QString& name)
+{
+    QFile original(m_sandbox.inventoryPath());
+    if (!original.open(QIODevice::ReadOnly))
+        return {};
+    QByteArray yaml = original.readAll();
+    const qsizetype at = yaml.indexOf("  command: [");
+    if (at < 0)
+        return {};
+    yaml.replace(at, yaml.indexOf('\n', at) - at, "  command: " + command);
+    const QString path = m_temp.filePath(name);
+    QFile copy(path);
+    if (!copy.open(QIODevice::WriteOnly) || copy.write(yaml) != yaml.size())
+        return {};
+    return path;
 }
 
 QJsonArray TestDeployFlow::journalRuns()
@@ -263,7 +284,8 @@ void TestDeployFlow::planChangesNothing()
     const QJsonArray steps = plan[u"steps"_s].toArray();
     QCOMPARE(steps.size(), 2);
     QVERIFY2(
-        steps[0][u"command"_s].toString().contains(u"'github:reside-ic/packit-infra?ref=main#deploy' wpia-packit"_s),
+        steps[0][u"command"_s].toString().contains(u"'github:reside-ic/packit-infra?rev=%1#deploy' wpia-packit"_s.arg(
+            plan[u"parameters"_s][u"revision"_s].toString())),
         qPrintable(steps[0][u"command"_s].toString()));
     QCOMPARE(promFile(u"wpia-packit"_s), before);
 }
@@ -297,20 +319,10 @@ void TestDeployFlow::cancelledDeployLeavesTheMachineAsItWas()
 {
     // A deploy command that takes its time (and starts a child, as nix does), so the cancel surely lands
     // while it runs.
-    QFile original(m_sandbox.inventoryPath());
-    QVERIFY(original.open(QIODevice::ReadOnly));
-    QByteArray yaml = original.readAll();
-    const qsizetype at = yaml.indexOf("  command: [");
-    QVERIFY(at >= 0);
-    const qsizetype end = yaml.indexOf('\n', at);
-    yaml.replace(at, end - at,
-        "  command: [sh, -c, 'echo building; sleep 31.25; echo never', \"github:{repository}?ref={ref}#deploy\", "
-        "\"{machine}\"]");
-    const QString path = m_temp.filePath(u"slow.yaml"_s);
-    QFile copy(path);
-    QVERIFY(copy.open(QIODevice::WriteOnly));
-    copy.write(yaml);
-    copy.close();
+    const QString path = inventoryWithDeployCommand(
+        "[sh, -c, 'echo building; sleep 31.25; echo never', \"github:{repository}?rev={rev}#deploy\", \"{machine}\"]",
+        u"slow.yaml"_s);
+    QVERIFY(!path.isEmpty());
 
     const QByteArray before = promFile(u"wpia-packit-private"_s);
     QProcess process;
@@ -336,6 +348,91 @@ void TestDeployFlow::cancelledDeployLeavesTheMachineAsItWas()
     QTRY_VERIFY_WITH_TIMEOUT(!sleeping(), 5000);
     QCOMPARE(promFile(u"wpia-packit-private"_s), before);
     QCOMPARE(row(matrix(), u"wpia-packit-private"_s)[u"state"_s].toString(), u"dirty"_s);
+}
+
+// The deploy command runs a pull request's code: it must see none of the console's secrets (the inventory's
+// tokenEnv, secretEnv and passwordEnv variables, and anything else the admin's shell holds), and it must name the
+// commit the plan resolved, so that nix does not resolve the ref again by itself.
+void TestDeployFlow::deployCommandGetsNoSecretAndThePinnedCommit()
+{
+    const QString seen = m_temp.filePath(u"deploy-command-saw"_s);
+    const QString path = inventoryWithDeployCommand(
+        "[sh, -c, 'env > \"$2\"; echo \"argv $0 $1\" >> \"$2\"; exit 1', \"github:{repository}?rev={rev}#deploy\", "
+        "\"{machine}\", "
+            + seen.toUtf8() + "]",
+        u"env.yaml"_s);
+    QVERIFY(!path.isEmpty());
+    QProcessEnvironment environment = m_sandbox.environment();
+    const QString planted = u"planted-4b1c9e07d2"_s;
+    environment.insert(u"OPSDECK_TEST_PLANTED_SECRET"_s, planted);
+    const QStringList secretVariables = { u"OPSDECK_SANDBOX_GITHUB_TOKEN"_s, u"OPSDECK_SANDBOX_PASSWORD"_s,
+        u"OPSDECK_SANDBOX_PG_PASSWORD"_s, u"OPSDECK_SANDBOX_MARIADB_PASSWORD"_s, u"OPSDECK_TEST_PLANTED_SECRET"_s };
+    for (const QString& variable : secretVariables)
+        QVERIFY2(!environment.value(variable).isEmpty(), qPrintable(variable));
+
+    const CliRun plan = runCli({ u"deploy"_s, u"run"_s, u"--inventory"_s, path, u"--machine"_s,
+                                   u"wpia-packit-private"_s, u"--ref"_s, u"main"_s, u"--plan"_s, u"--json"_s },
+        environment);
+    QCOMPARE(plan.exitCode, 0);
+    const QString revision = QJsonDocument::fromJson(plan.out)[u"parameters"_s][u"revision"_s].toString();
+    QCOMPARE(revision.size(), 40);
+
+    const CliRun run = runCli({ u"deploy"_s, u"run"_s, u"--inventory"_s, path, u"--machine"_s, u"wpia-packit-private"_s,
+                                  u"--ref"_s, u"main"_s, u"--confirm"_s, u"wpia-packit-private"_s },
+        environment);
+    QCOMPARE(run.exitCode, 1);
+    QFile file(seen);
+    QVERIFY2(file.open(QIODevice::ReadOnly), "the deploy command did not run");
+    const QByteArray saw = file.readAll();
+    for (const QString& variable : secretVariables) {
+        QVERIFY2(!saw.contains(variable.toUtf8()), qPrintable(variable));
+        QVERIFY2(!saw.contains(environment.value(variable).toUtf8()), qPrintable(variable));
+    }
+    const QByteArrayList lines = saw.split('\n');
+    for (const QByteArray variable : { "PATH=", "HOME=" }) {
+        QVERIFY2(std::any_of(lines.cbegin(), lines.cend(), [&](const QByteArray& l) { return l.startsWith(variable); }),
+            saw.constData());
+    }
+    QVERIFY2(
+        saw.contains("argv github:reside-ic/packit-infra?rev=" + revision.toUtf8() + "#deploy wpia-packit-private"),
+        saw.constData());
+}
+
+// The GitHub token this run resolved (from its tokenEnv) reaches the deploy command's argv, so the plan's command,
+// the step's output and its error carry it: the journal, the report in every format, and the console's own output
+// and logs hold none of it.
+void TestDeployFlow::aResolvedSecretIsScrubbedFromEverythingKept()
+{
+    const QProcessEnvironment environment = m_sandbox.environment();
+    const QString token = environment.value(u"OPSDECK_SANDBOX_GITHUB_TOKEN"_s);
+    QVERIFY(token.size() >= 20);
+    const QString path
+        = inventoryWithDeployCommand("[sh, -c, 'echo \"logging in with $2\"; echo \"bad token $2\" >&2; exit 1', "
+                                     "\"github:{repository}?rev={rev}#deploy\", \"{machine}\", "
+                + token.toUtf8() + "]",
+            u"leaky.yaml"_s);
+    QVERIFY(!path.isEmpty());
+    const QDir reports(m_temp.filePath(u"scrubbed"_s));
+    QVERIFY(reports.mkpath(u"."_s));
+    QStringList written;
+    CliRun run;
+    for (const QString& suffix : { u"json"_s, u"html"_s, u"csv"_s, u"pdf"_s }) {
+        written << reports.filePath(u"deploy."_s + suffix);
+        run = runCli(
+            { u"deploy"_s, u"run"_s, u"--inventory"_s, path, u"--machine"_s, u"wpia-packit-private"_s, u"--ref"_s,
+                u"main"_s, u"--confirm"_s, u"wpia-packit-private"_s, u"--report"_s, written.last() },
+            environment);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(!run.out.contains(token.toUtf8()) && !run.err.contains(token.toUtf8()), run.out + run.err);
+    }
+    QFile json(written.first());
+    QVERIFY(json.open(QIODevice::ReadOnly));
+    const QByteArray report = json.readAll();
+    QVERIFY2(report.contains("logging in with [secret]"), report.constData());
+    // And what the journal gives back.
+    const CliRun shown = runCli({ u"journal"_s, u"list"_s, u"--json"_s }, environment);
+    QVERIFY(!shown.out.isEmpty());
+    QCOMPARE(m_sandbox.secretLeaks(written, { run.out, run.err, shown.out }), QStringList());
 }
 
 void TestDeployFlow::githubErrorsSayWhatToDo()

@@ -356,6 +356,11 @@ void TestPackitWipe::wipeTrainingLeavesEverythingElse()
     const CliRun list
         = runCli({ QStringLiteral("journal"), QStringLiteral("list"), QStringLiteral("--json") }, m_environment);
     QVERIFY(list.out.contains(runId.toUtf8()));
+    // None of the secrets the run resolved (the database password) is in the journal, a report or the output.
+    QStringList written = { reportPath };
+    for (const QString& format : { QStringLiteral("json"), QStringLiteral("csv"), QStringLiteral("html") })
+        written << m_temp.filePath(QStringLiteral("export.") + format);
+    QCOMPARE(m_sandbox.secretLeaks(written, { run.out, run.err, list.out }), QStringList());
 }
 
 void TestPackitWipe::droppedConnectionAfterStopRecovers()

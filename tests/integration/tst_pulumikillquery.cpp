@@ -133,6 +133,7 @@ void TestPulumiKillQuery::killsTheRunningStatement()
         journaled |= r[u"id"_s].toString() == record[u"id"_s].toString()
             && r[u"operation"_s].toString() == u"pulumi-kill-query"_s && r[u"outcome"_s].toString() == u"succeeded"_s;
     QVERIFY(journaled);
+    QCOMPARE(m_sandbox.secretLeaks({ report }, { run.out, run.err, journal.out }), QStringList());
 }
 
 void TestPulumiKillQuery::wrongConfirmationTouchesNothing()

@@ -566,6 +566,10 @@ void TestPulumiPurge::twoOrganisationsExactly()
         }
     }
     QCOMPARE(csv.size(), 1 + perOrg[u"acme-corp"_s].size() + perOrg[u"sean-gillespie"_s].size());
+    // None of the secrets the run resolved (the bastion's and the database's passwords) is kept or printed.
+    QCOMPARE(m_sandbox.secretLeaks(
+                 { report, csvFile.fileName(), htmlFile.fileName(), keys.fileName() }, { run.out, run.err }),
+        QStringList());
 }
 
 // The SSH tunnel to the database drops between two batches (the bastion's connections are killed): the next batch

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -14,6 +15,9 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
+#include <unistd.h>
 
 using namespace opsdeck;
 using namespace opsdeck::test;
@@ -40,9 +44,11 @@ private slots:
     void wrongKeyIsRefused();
     void timeoutStopsTheCommand();
     void cancelClosesTheChannelAndStopsTheProcess();
+    void loginOutputCannotFakeThePidAnnouncement();
     void emptyCommandIsRejected();
     void tunnelToPostgresOverTcp();
     void tunnelToPostgresUnixSocket();
+    void tunnelServesOnlyItsOwnUser();
     void tunnelToMariaDbViaPasswordHost();
     void tunnelConnectsAtOnceAndARefusedLoginIsNotRepeated();
     void killedSshdFailsTheCommandThenReconnects();
@@ -52,6 +58,8 @@ private:
     QString markerPath(const QString& host, const QString& name) const;
     QString fingerprintOf(const QString& publicKeyFile) const;
     QString knownHostsWith(const QString& host, const QString& keyOfHost);
+    std::unique_ptr<SshCommand> cancelSleeperAndSeeItGone(
+        SshSession& session, const QString& pidFileName, const QStringList& extraArguments = {});
 
     Sandbox m_sandbox;
     QTemporaryDir m_temp;
@@ -346,18 +354,67 @@ void TestSshSession::timeoutStopsTheCommand()
 void TestSshSession::cancelClosesTheChannelAndStopsTheProcess()
 {
     SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
-    const QString pidFile = markerPath(QStringLiteral("wpia-packit"), QStringLiteral("cancel.pid"));
+    cancelSleeperAndSeeItGone(session, QStringLiteral("cancel.pid"));
+}
+
+// Runs a command that writes its pid to the host root's `pidFileName` and sleeps, cancels it once it runs, and
+// checks that the process is gone. Returns the finished command.
+std::unique_ptr<SshCommand> TestSshSession::cancelSleeperAndSeeItGone(
+    SshSession& session, const QString& pidFileName, const QStringList& extraArguments)
+{
+    const QString pidFile = markerPath(QStringLiteral("wpia-packit"), pidFileName);
     QFile::remove(pidFile);
-    std::unique_ptr<SshCommand> command(session.exec(
-        { QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo $$ > \"$0\"; exec sleep 60"), pidFile }));
-    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pidFile) && QFileInfo(pidFile).size() > 0, 10000);
-    command->cancel();
-    QVERIFY(command->waitForFinished(10000));
-    QCOMPARE(command->result().error.kind, SshError::Kind::Cancelled);
-    QFile file(pidFile);
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    const QString pid = QString::fromUtf8(file.readAll()).trimmed();
-    QTRY_VERIFY_WITH_TIMEOUT(!QFile::exists(QStringLiteral("/proc/") + pid), 10000);
+    std::unique_ptr<SshCommand> command(session.exec(QStringList { QStringLiteral("sh"), QStringLiteral("-c"),
+                                                         QStringLiteral("echo $$ > \"$0\"; exec sleep 60"), pidFile }
+        + extraArguments));
+    [&] {
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pidFile) && QFileInfo(pidFile).size() > 0, 10000);
+        command->cancel();
+        QVERIFY(command->waitForFinished(10000));
+        QCOMPARE(command->result().error.kind, SshError::Kind::Cancelled);
+        QFile file(pidFile);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QString pid = QString::fromUtf8(file.readAll()).trimmed();
+        QTRY_VERIFY_WITH_TIMEOUT(!QFile::exists(QStringLiteral("/proc/") + pid), 10000);
+    }();
+    return command;
+}
+
+// The host's login shell rc prints pid announcements of its own: the old fixed marker naming a decoy process
+// group, and one naming pid 1 (`kill -- -1` would signal every process of the user). Only the command's own nonce
+// counts: a cancel stops the command and leaves the decoy alone.
+void TestSshSession::loginOutputCannotFakeThePidAnnouncement()
+{
+    QProcess decoy;
+    decoy.setChildProcessModifier([] { ::setsid(); }); // its pid names its own process group
+    decoy.start(QStringLiteral("sleep"), { QStringLiteral("120") });
+    QVERIFY(decoy.waitForStarted());
+    const QByteArray decoyPid = QByteArray::number(decoy.processId());
+    const QString rc = markerPath(QStringLiteral("wpia-packit"), QStringLiteral("root/.bashrc"));
+    QVERIFY(!QFile::exists(rc));
+    QFile file(rc);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    // Only for this test's command, so that nothing else run meanwhile on the host sees it.
+    file.write("case \"$BASH_EXECUTION_STRING\" in *fake-announcement-test*)\n"
+               "  echo 'opsdeck-pid:"
+        + decoyPid + "' >&2; echo 'opsdeck-pid:1' >&2; echo 'opsdeck-pid-0000000000000000:1' >&2;;\nesac\n");
+    file.close();
+    const auto removeRc = qScopeGuard([&] {
+        QFile::remove(rc);
+        ::kill(static_cast<pid_t>(decoy.processId()), SIGKILL);
+        decoy.waitForFinished();
+    });
+
+    SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
+    const std::unique_ptr<SshCommand> command = cancelSleeperAndSeeItGone(
+        session, QStringLiteral("fake-announcement.pid"), { QStringLiteral("fake-announcement-test") });
+    if (QTest::currentTestFailed())
+        return;
+    QTest::qWait(500);
+    QCOMPARE(decoy.state(), QProcess::Running);
+    // The fake lines are login output: they pass through as the command's stderr.
+    QVERIFY2(
+        command->result().stderrData.contains("opsdeck-pid:" + decoyPid), command->result().stderrData.constData());
 }
 
 void TestSshSession::emptyCommandIsRejected()
@@ -411,6 +468,47 @@ void TestSshSession::tunnelToPostgresOverTcp()
     }
     QSqlDatabase::removeDatabase(QStringLiteral("pg-tcp"));
     QSqlDatabase::removeDatabase(QStringLiteral("pg-tcp-2"));
+}
+
+// Sends PostgreSQL's SSLRequest through the tunnel at `port` as `user` (empty: this process's own) and says whether
+// the server's one-byte answer came back ("answered") or the connection was closed unanswered ("closed").
+static QByteArray probeTunnel(quint16 port, const QString& user)
+{
+    const QString probe = QStringLiteral("import socket, struct, sys\n"
+                                         "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)\n"
+                                         "s.sendall(struct.pack('!ii', 8, 80877103))\n"
+                                         "try:\n    b = s.recv(1)\nexcept ConnectionResetError:\n    b = b''\n"
+                                         "print('answered' if b else 'closed')\n");
+    QStringList argv = { QStringLiteral("python3"), QStringLiteral("-c"), probe, QString::number(port) };
+    if (!user.isEmpty())
+        argv = QStringList { QStringLiteral("runuser"), QStringLiteral("-u"), user, QStringLiteral("--") } + argv;
+    QProcess process;
+    process.start(argv.front(), argv.mid(1));
+    if (!process.waitForFinished(30000))
+        return "did not finish";
+    return process.readAllStandardOutput().trimmed() + process.readAllStandardError();
+}
+
+// Any local user can connect to 127.0.0.1, and the databases behind a tunnel trust their host's loopback: another
+// user of the admin's machine must not reach them through the admin's tunnel. The sandbox's second local user
+// is refused, while this user's own connections work, before and after.
+void TestSshSession::tunnelServesOnlyItsOwnUser()
+{
+    SshSession session(m_sandbox.target(QStringLiteral("wpia-packit")));
+    const Sandbox::Server pg = m_sandbox.postgres();
+    QString error;
+    std::unique_ptr<SshTunnel> tunnel(session.openTcpTunnel(pg.host, pg.port, &error));
+    QVERIFY2(tunnel, qPrintable(error));
+    QCOMPARE(probeTunnel(tunnel->localPort(), {}), QByteArray("answered"));
+    QCOMPARE(probeTunnel(tunnel->localPort(), QStringLiteral("opsdeck-sandbox")), QByteArray("closed"));
+    {
+        QSqlDatabase db = postgresThrough(QStringLiteral("pg-own-user"), tunnel->localPort(), pg);
+        QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+        QCOMPARE(queryOne(db, QStringLiteral("SELECT 40 + 2")), QStringLiteral("42"));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("pg-own-user"));
+    QCOMPARE(probeTunnel(tunnel->localPort(), QStringLiteral("opsdeck-sandbox")), QByteArray("closed"));
 }
 
 void TestSshSession::tunnelToPostgresUnixSocket()

@@ -1,12 +1,15 @@
 // CredentialStore over a real, unlocked gnome-keyring. Run through tests/keyring/with-keyring, which gives the test a
 // private session bus and a fresh keyring, so nothing here touches the user's secrets.
 #include "SecretTestSupport.h"
+#include "core/SecretScrubber.h"
 #include "secrets/CredentialStore.h"
 #include "secrets/SecretPrompter.h"
 
 #include <QSignalSpy>
 #include <QTest>
 #include <QTimer>
+
+#include <qt6keychain/keychain.h>
 
 using namespace opsdeck;
 using namespace opsdeck::test;
@@ -21,6 +24,7 @@ private slots:
     void promptedAnswerIsWrittenToKeychain();
     void forgetThenLookupPromptsAgain();
     void invalidatedSecretIsReplacedInKeychain();
+    void secretReadFromTheKeyringIsScrubbed();
 };
 
 void TestKeyringStore::initTestCase()
@@ -138,6 +142,28 @@ void TestKeyringStore::invalidatedSecretIsReplacedInKeychain()
     QVERIFY(found && found->ok);
     QCOMPARE(found->secret, QStringLiteral("right"));
     QCOMPARE(found->source, SecretResult::Source::Keychain);
+}
+
+// A secret the store only read from the keyring (put there by an earlier session, here straight through
+// QtKeychain) is remembered for scrubbing like one from the environment or a prompt.
+void TestKeyringStore::secretReadFromTheKeyringIsScrubbed()
+{
+    const QString secret = QStringLiteral("keyring-secret-3e8b01f6");
+    auto* write = new QKeychain::WritePasswordJob(QStringLiteral("opsdeck"));
+    write->setKey(CredentialStore::keyFor(bastionSpec(QStringLiteral("from-keyring"))));
+    write->setTextData(secret);
+    QSignalSpy written(write, &QKeychain::Job::finished);
+    write->start();
+    QVERIFY(written.wait(10000));
+    QCOMPARE(write->error(), QKeychain::NoError);
+    QCOMPARE(SecretScrubber::scrub(secret), secret);
+
+    CredentialStore credentials;
+    const auto found = lookupSecret(credentials, bastionSpec(QStringLiteral("from-keyring")));
+    QVERIFY(found);
+    QVERIFY2(found->ok, qPrintable(found->error));
+    QCOMPARE(found->source, SecretResult::Source::Keychain);
+    QCOMPARE(SecretScrubber::scrub(QStringLiteral("login with ") + secret), QStringLiteral("login with [secret]"));
 }
 
 QTEST_GUILESS_MAIN(TestKeyringStore)

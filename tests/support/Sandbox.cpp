@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
@@ -108,6 +109,38 @@ QSqlDatabase Sandbox::Server::addPostgresConnection(const QString& name, const Q
 Sandbox::Server Sandbox::mariadb() const
 {
     return server(m_json.value(QStringLiteral("mariadb")).toObject(), QStringLiteral("socket"));
+}
+
+QStringList Sandbox::secretLeaks(const QStringList& files, const QList<QByteArray>& outputs) const
+{
+    const QProcessEnvironment env = environment();
+    const QStringList secretVariables
+        = { QStringLiteral("OPSDECK_SANDBOX_PASSWORD"), QStringLiteral("OPSDECK_SANDBOX_PG_PASSWORD"),
+              QStringLiteral("OPSDECK_SANDBOX_MARIADB_PASSWORD"), QStringLiteral("OPSDECK_SANDBOX_GITHUB_TOKEN") };
+    QList<std::pair<QString, QByteArray>> places;
+    QStringList paths = files;
+    for (const QFileInfo& journal :
+        QDir(m_dir).entryInfoList({ QStringLiteral("journal.sqlite*") }, QDir::Files | QDir::Hidden))
+        paths << journal.filePath();
+    for (const QString& path : std::as_const(paths)) {
+        QFile file(path);
+        places << std::pair(path, file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray());
+    }
+    for (qsizetype i = 0; i < outputs.size(); ++i)
+        places << std::pair(QStringLiteral("output %1").arg(i), outputs[i]);
+    QStringList leaks;
+    for (const QString& variable : secretVariables) {
+        const QByteArray secret = env.value(variable).toUtf8();
+        if (secret.isEmpty()) {
+            leaks << QStringLiteral("DIR/env has no %1").arg(variable);
+            continue;
+        }
+        for (const auto& [where, bytes] : std::as_const(places)) {
+            if (bytes.contains(secret))
+                leaks << QStringLiteral("%1 holds %2").arg(where, variable);
+        }
+    }
+    return leaks;
 }
 
 QProcessEnvironment Sandbox::environment() const

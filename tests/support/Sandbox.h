@@ -53,6 +53,11 @@ public:
     // The environment of DIR/env on top of this process's.
     QProcessEnvironment environment() const;
 
+    // Where a secret of the sandbox (each password and token DIR/env exports, as the inventory's *Env variables
+    // name them) shows in the journal's files, in `files` (reports, logs) or in `outputs` (a run's stdout and
+    // stderr): "WHERE holds VARIABLE" each; empty when nowhere.
+    QStringList secretLeaks(const QStringList& files, const QList<QByteArray>& outputs = {}) const;
+
     // Writes a copy of the sandbox inventory to `destination` in which every host uses `knownHosts`.
     QString inventoryWithKnownHosts(const QString& destination, const QString& knownHosts) const;
 

@@ -29,7 +29,9 @@ private slots:
     void workflowInputs_data();
     void workflowInputs();
     void deployOrderPutsStagingFirstProductionLastAndSkipsReadOnly();
-    void commandIsArgvWithTheRefInOneArgument();
+    void commandIsArgvPinnedToTheRevision();
+    void revisions_data();
+    void revisions();
     void stateNamesRoundTrip();
     void checksSummary();
     void exportsCsvAndJsonWithTheCliFields();
@@ -193,7 +195,7 @@ deploy:
     QCOMPARE(DeployOperation::deployOrder(*result.inventory), QStringList({ u"dev"_s, u"private"_s, u"prod"_s }));
 }
 
-void TestDeploy::commandIsArgvWithTheRefInOneArgument()
+void TestDeploy::commandIsArgvPinnedToTheRevision()
 {
     const auto result = InventoryLoader::loadString("machines:\n  - {name: dev, metrics: http, domain: "
                                                     "d.example.org}\ndeploy:\n  repository: reside-ic/packit-infra\n",
@@ -201,9 +203,40 @@ void TestDeploy::commandIsArgvWithTheRefInOneArgument()
     QVERIFY(result.ok());
     DeploySetup setup;
     setup.inventory = *result.inventory;
-    QCOMPARE(DeployOperation::commandFor(setup, u"dev"_s, u"refs/pull/41/merge"_s),
+    const QString revision = u"6dcb09b5b57875f334f61aebed695e2e4193db5e"_s;
+    QCOMPARE(DeployOperation::commandFor(setup, u"dev"_s, revision),
         QStringList({ u"nix"_s, u"run"_s, u"--refresh"_s,
-            u"github:reside-ic/packit-infra?ref=refs/pull/41/merge#deploy"_s, u"dev"_s }));
+            u"github:reside-ic/packit-infra?rev="_s + revision + u"#deploy"_s, u"dev"_s }));
+    QCOMPARE(setup.inventory.deploy.environment, QStringList({ u"SSH_AUTH_SOCK"_s }));
+}
+
+void TestDeploy::revisions_data()
+{
+    QTest::addColumn<QString>("revision");
+    QTest::addColumn<bool>("allowed");
+    QTest::newRow("commit") << u"6dcb09b5b57875f334f61aebed695e2e4193db5e"_s << true;
+    QTest::newRow("empty") << QString() << false;
+    QTest::newRow("short") << u"6dcb09b5b5"_s << false;
+    QTest::newRow("41 characters") << u"6dcb09b5b57875f334f61aebed695e2e4193db5e0"_s << false;
+    QTest::newRow("upper case") << u"6DCB09B5B57875F334F61AEBED695E2E4193DB5E"_s << false;
+    QTest::newRow("a branch") << u"main"_s << false;
+    QTest::newRow("dirty") << u"6dcb09b5b57875f334f61aebed695e2e4193db5e-dirty"_s << false;
+    QTest::newRow("flake syntax") << u"6dcb09b5b57875f334f61aebed695e2e4193db5e#x"_s << false;
+    QTest::newRow("trailing newline") << u"6dcb09b5b57875f334f61aebed695e2e4193db5e\n"_s << false;
+}
+
+// The commit GitHub gave for the ref goes into the flake reference: anything but a full hash is refused, and
+// the error names the field it came from.
+void TestDeploy::revisions()
+{
+    QFETCH(QString, revision);
+    QFETCH(bool, allowed);
+    const QString error = DeployOperation::revisionError(revision);
+    QCOMPARE(error.isEmpty(), allowed);
+    if (!allowed) {
+        QVERIFY2(error.contains(u"the \"sha\" field"_s), qPrintable(error));
+        QVERIFY2(error.contains(u"40 lowercase hex"_s), qPrintable(error));
+    }
 }
 
 void TestDeploy::stateNamesRoundTrip()

@@ -250,7 +250,8 @@ void TestInventory::fullInventory()
     QCOMPARE(inv.deploy.updateHead, u"vimc-robot:actions/update-packages"_s);
     QCOMPARE(inv.deploy.staging, u"packit"_s);
     QCOMPARE(inv.deploy.command,
-        QStringList({ u"/opt/nix/bin/nix"_s, u"run"_s, u"github:{repository}?ref={ref}#deploy"_s, u"{machine}"_s }));
+        QStringList({ u"/opt/nix/bin/nix"_s, u"run"_s, u"github:{repository}?rev={rev}#deploy"_s, u"{machine}"_s }));
+    QCOMPARE(inv.deploy.environment, QStringList({ u"SSH_AUTH_SOCK"_s, u"NIX_CONFIG"_s }));
 
     QCOMPARE(inv.host(u"bastion"_s), &inv.hosts[1]);
     QCOMPARE(inv.host(u"nope"_s), nullptr);
@@ -632,8 +633,16 @@ void TestInventory::errors_data()
     errorRow("deploy staging is no machine", "deploy:\n  repository: o/r\n  staging: dev\n", u"3:12"_s,
         { u"deploy staging \"dev\" is not defined in machines: add it there"_s });
     errorRow("deploy command ignores the machine",
-        "deploy:\n  repository: o/r\n  command: [nix, run, \"github:{repository}?ref={ref}#deploy\"]\n", u"3:12"_s,
+        "deploy:\n  repository: o/r\n  command: [nix, run, \"github:{repository}?rev={rev}#deploy\"]\n", u"3:12"_s,
         { u"command template deploy never uses {machine}"_s });
+    errorRow("deploy command follows the ref instead of the planned commit",
+        "deploy:\n  repository: o/r\n  command: [nix, run, \"github:{repository}?ref={ref}#deploy\", \"{machine}\"]\n",
+        u"3:12"_s, { u"command template deploy cannot use {ref}: use {repository}, {rev}, {machine}"_s });
+    errorRow("deploy environment passes a secret variable",
+        "github:\n  tokenEnv: GH_TOKEN\ndeploy:\n  repository: o/r\n  environment: [SSH_AUTH_SOCK, GH_TOKEN]\n",
+        u"5:32"_s, { u"deploy environment entry \"GH_TOKEN\" is github tokenEnv, a secret"_s });
+    errorRow("deploy environment entry is no variable name", "deploy:\n  repository: o/r\n  environment: [\"A=B\"]\n",
+        u"3:17"_s, { u"deploy environment entry \"A=B\" is not allowed: use an environment variable name"_s });
     errorRow("github apiUrl in clear text", "github:\n  apiUrl: http://github.example.org/api/v3\n", u"2:11"_s,
         { u"github apiUrl \"http://github.example.org/api/v3\" is not allowed: use https://"_s });
     errorRow("github apiVersion unknown", "github:\n  apiVersion: \"2023-01-01\"\n", u"2:15"_s,
