@@ -12,9 +12,11 @@
 #include <QStandardPaths>
 #include <QUrl>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <sstream>
 #include <utility>
 
 using namespace Qt::StringLiterals;
@@ -52,6 +54,40 @@ QString kindOf(const YAML::Node& node)
 QString oneOf(const QStringList& allowed)
 {
     return u"use one of "_s + allowed.join(u", "_s);
+}
+
+// Only each document's start matters here; the documents themselves are read by YAML::LoadAll.
+class DocumentStarts : public YAML::EventHandler
+{
+public:
+    YAML::Mark last;
+
+    void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
+    void OnDocumentEnd() override { }
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override { }
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override { }
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override { }
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override { }
+    void OnSequenceEnd() override { }
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override { }
+    void OnMapEnd() override { }
+};
+
+// Where yaml-cpp's parser stops making progress, if it does: on a ',' where a document may start (",a: b", or
+// after "- a"), yaml-cpp 0.7 (Debian 12's) answers an empty document without consuming the ',', again and again,
+// so LoadAll never returns and keeps every document until memory runs out (found by tests/fuzz). Every
+// document that parses takes at least one character, so more documents than characters means it is stuck.
+// Throws YAML::Exception as LoadAll would.
+std::optional<YAML::Mark> stuckAt(const std::string& yaml)
+{
+    std::istringstream stream(yaml);
+    YAML::Parser parser(stream);
+    DocumentStarts starts;
+    for (std::size_t documents = 0; parser.HandleNextDocument(starts); ++documents) {
+        if (documents > yaml.size())
+            return starts.last;
+    }
+    return std::nullopt;
 }
 
 struct Entry
@@ -943,7 +979,14 @@ InventoryLoadResult Parser::run(const QByteArray& yaml)
 {
     std::vector<YAML::Node> documents;
     try {
-        documents = YAML::LoadAll(yaml.toStdString());
+        const std::string text = yaml.toStdString();
+        if (const auto stuck = stuckAt(text)) {
+            error({ stuck->line + 1, stuck->column + 1 },
+                u"YAML syntax error: unexpected %1 where a document should start"_s.arg(
+                    NameRules::quoted(QString::fromLatin1(text.substr(static_cast<std::size_t>(stuck->pos), 1)))));
+            return { std::nullopt, m_errors };
+        }
+        documents = YAML::LoadAll(text);
     } catch (const YAML::Exception& e) {
         error({ e.mark.line + 1, e.mark.column + 1 }, u"YAML syntax error: %1"_s.arg(QString::fromStdString(e.msg)));
         return { std::nullopt, m_errors };

@@ -14,7 +14,20 @@ namespace {
 
 constexpr int kTimeoutMs = 20000;
 
-QString githubMessage(const QByteArray& body)
+} // namespace
+
+GithubClient::GithubClient(const GithubConfig& github,
+    const DeployConfig& deploy,
+    const QString& token,
+    std::shared_ptr<const std::atomic_bool> stop)
+    : m_github(github)
+    , m_deploy(deploy)
+    , m_token(token)
+    , m_http(github.caFile, std::move(stop))
+{
+}
+
+QString GithubClient::errorMessage(const QByteArray& body)
 {
     const QJsonObject object = QJsonDocument::fromJson(body).object();
     QString message = object.value(QStringLiteral("message")).toString();
@@ -38,24 +51,23 @@ QString githubMessage(const QByteArray& body)
     return message.isEmpty() ? QString::fromUtf8(body.left(200)).simplified() : message;
 }
 
-// rel="next" of a Link header, or empty.
-QString nextLink(const QByteArray& link)
+QString GithubClient::nextLink(const QByteArray& link)
 {
     static const QRegularExpression next(QStringLiteral("<([^>]+)>\\s*;\\s*rel=\"next\""));
     return next.match(QString::fromUtf8(link)).captured(1);
 }
 
-} // namespace
-
-GithubClient::GithubClient(const GithubConfig& github,
-    const DeployConfig& deploy,
-    const QString& token,
-    std::shared_ptr<const std::atomic_bool> stop)
-    : m_github(github)
-    , m_deploy(deploy)
-    , m_token(token)
-    , m_http(github.caFile, std::move(stop))
+QJsonArray GithubClient::listItems(const QByteArray& body)
 {
+    const QJsonDocument document = QJsonDocument::fromJson(body);
+    QJsonArray items = document.array();
+    if (document.isObject()) {
+        for (const QJsonValue& v : document.object()) {
+            if (v.isArray())
+                items = v.toArray();
+        }
+    }
+    return items;
 }
 
 QString GithubClient::encode(const QString& pathSegment)
@@ -96,7 +108,7 @@ QString GithubClient::describe(const QByteArray& verb, const QString& url, const
     if (!response.answered())
         return QStringLiteral("%1: %2; check the network and github.apiUrl (%3), then refresh")
             .arg(what, response.error, m_github.apiUrl);
-    const QString message = githubMessage(response.body);
+    const QString message = errorMessage(response.body);
     const QString tokenPlace = m_github.tokenEnv.isEmpty()
         ? QStringLiteral("the keychain entry opsdeck/github/%1/token").arg(m_deploy.owner())
         : QStringLiteral("$%1").arg(m_github.tokenEnv);
@@ -150,16 +162,7 @@ std::optional<QJsonArray> GithubClient::getList(const QString& repoPath, QString
             *error = describe("GET", url, response);
             return std::nullopt;
         }
-        const QJsonDocument document = QJsonDocument::fromJson(response.body);
-        // Wrapped lists (check_runs, workflow_runs) hold their array in the one array-valued field.
-        QJsonArray page = document.array();
-        if (document.isObject()) {
-            for (const QJsonValue& v : document.object()) {
-                if (v.isArray())
-                    page = v.toArray();
-            }
-        }
-        for (const QJsonValue& item : std::as_const(page))
+        for (const QJsonValue& item : listItems(response.body))
             all.append(item);
         const QString next = nextLink(response.header("link"));
         // Never follow a link off the API (the token would go with it).

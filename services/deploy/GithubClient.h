@@ -47,9 +47,19 @@ public:
 
     static QString encode(const QString& pathSegment);
 
+    // Readers of GitHub's answers (the fuzz target feeds them arbitrary bytes).
+    // The sentence for a call that failed: the call, GitHub's status and message, and what to do.
+    QString describe(const QByteArray& verb, const QString& url, const HttpResponse& response) const;
+    // GitHub's message in an error body, with its validation details; the body's start when it has none.
+    static QString errorMessage(const QByteArray& body);
+    // The items of one page of a list: a bare array, or the one array-valued field of a wrapped list
+    // (check_runs, workflow_runs).
+    static QJsonArray listItems(const QByteArray& body);
+    // The rel="next" URL of a Link header, or empty.
+    static QString nextLink(const QByteArray& link);
+
 private:
     HttpResponse call(const QByteArray& verb, const QString& url, const QByteArray& body = {});
-    QString describe(const QByteArray& verb, const QString& url, const HttpResponse& response) const;
 
     GithubConfig m_github;
     DeployConfig m_deploy;

@@ -70,28 +70,40 @@ std::optional<UpdatePull> UpdatePull::read(GithubClient& github, int number, QSt
     const auto pull = github.pull(number, error);
     if (!pull)
         return std::nullopt;
-    UpdatePull p;
+    const auto commits = github.getList(QStringLiteral("pulls/%1/commits?per_page=100").arg(number), error, 250);
+    if (!commits)
+        return std::nullopt;
+    const QString headSha = pull->value(QStringLiteral("head")).toObject().value(QStringLiteral("sha")).toString();
+    const auto runs = github.getList(
+        QStringLiteral("commits/%1/check-runs?filter=latest&per_page=100").arg(GithubClient::encode(headSha)), error);
+    if (!runs)
+        return std::nullopt;
+    UpdatePull p = fromJson(*pull, *commits, *runs);
     p.number = number;
-    p.title = pull->value(QStringLiteral("title")).toString();
-    p.body = pull->value(QStringLiteral("body")).toString();
-    p.url = pull->value(QStringLiteral("html_url")).toString();
-    p.state = pull->value(QStringLiteral("state")).toString();
-    p.merged = pull->value(QStringLiteral("merged")).toBool();
-    const QJsonValue mergeable = pull->value(QStringLiteral("mergeable"));
-    p.mergeable = mergeable.isBool() ? (mergeable.toBool() ? QStringLiteral("true") : QStringLiteral("false"))
-                                     : QStringLiteral("unknown");
-    p.mergeableState = pull->value(QStringLiteral("mergeable_state")).toString();
-    p.headSha = pull->value(QStringLiteral("head")).toObject().value(QStringLiteral("sha")).toString();
     // A pull request with conflicts has no test merge: it stays empty, and mergeable says why.
     if (p.state == QStringLiteral("open")) {
         QString mergeError;
         if (const auto merge = github.commit(p.mergeRef(), &mergeError))
             p.testMergeSha = merge->value(QStringLiteral("sha")).toString();
     }
-    const auto commits = github.getList(QStringLiteral("pulls/%1/commits?per_page=100").arg(number), error, 250);
-    if (!commits)
-        return std::nullopt;
-    for (const QJsonValue& c : *commits) {
+    return p;
+}
+
+UpdatePull UpdatePull::fromJson(const QJsonObject& pull, const QJsonArray& commits, const QJsonArray& checkRuns)
+{
+    UpdatePull p;
+    p.number = pull.value(QStringLiteral("number")).toInt();
+    p.title = pull.value(QStringLiteral("title")).toString();
+    p.body = pull.value(QStringLiteral("body")).toString();
+    p.url = pull.value(QStringLiteral("html_url")).toString();
+    p.state = pull.value(QStringLiteral("state")).toString();
+    p.merged = pull.value(QStringLiteral("merged")).toBool();
+    const QJsonValue mergeable = pull.value(QStringLiteral("mergeable"));
+    p.mergeable = mergeable.isBool() ? (mergeable.toBool() ? QStringLiteral("true") : QStringLiteral("false"))
+                                     : QStringLiteral("unknown");
+    p.mergeableState = pull.value(QStringLiteral("mergeable_state")).toString();
+    p.headSha = pull.value(QStringLiteral("head")).toObject().value(QStringLiteral("sha")).toString();
+    for (const QJsonValue& c : commits) {
         const QJsonObject o = c.toObject();
         p.commits << Commit { o.value(QStringLiteral("sha")).toString(),
             o.value(QStringLiteral("commit"))
@@ -100,11 +112,7 @@ std::optional<UpdatePull> UpdatePull::read(GithubClient& github, int number, QSt
                 .toString()
                 .section(u'\n', 0, 0) };
     }
-    const auto runs = github.getList(
-        QStringLiteral("commits/%1/check-runs?filter=latest&per_page=100").arg(GithubClient::encode(p.headSha)), error);
-    if (!runs)
-        return std::nullopt;
-    for (const QJsonValue& r : *runs) {
+    for (const QJsonValue& r : checkRuns) {
         const QJsonObject o = r.toObject();
         p.checks << Check { o.value(QStringLiteral("name")).toString(), o.value(QStringLiteral("status")).toString(),
             o.value(QStringLiteral("conclusion")).toString() };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -50,6 +51,9 @@ struct UpdatePull
     static std::optional<UpdatePull> readOpen(GithubClient& github, QString* error);
     // Pull request `number`, whatever its state.
     static std::optional<UpdatePull> read(GithubClient& github, int number, QString* error);
+    // What read() makes of GitHub's answers: the pull request, its commits and its head's latest check runs
+    // (all but testMergeSha, which takes a call of its own).
+    static UpdatePull fromJson(const QJsonObject& pull, const QJsonArray& commits, const QJsonArray& checkRuns);
 };
 
 } // namespace opsdeck

@@ -25,6 +25,11 @@ QStringList fingerprintsFor(const QString& file, const QString& address, quint16
     QFile known(file);
     if (!known.open(QIODevice::ReadOnly))
         return {};
+    return fingerprintsIn(known, address, port);
+}
+
+QStringList fingerprintsIn(QIODevice& known, const QString& address, quint16 port)
+{
     const QString host = port == 22 ? address : QStringLiteral("[%1]:%2").arg(address).arg(port);
     QStringList fingerprints;
     while (!known.atEnd()) {

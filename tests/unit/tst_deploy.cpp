@@ -1,6 +1,7 @@
 #include "DeployMatrixModel.h"
 #include "config/InventoryLoader.h"
 #include "deploy/DeployOperation.h"
+#include "deploy/GithubClient.h"
 #include "deploy/MachineStatus.h"
 #include "deploy/PrometheusText.h"
 #include "deploy/UpdatePull.h"
@@ -35,6 +36,7 @@ private slots:
     void stateNamesRoundTrip();
     void checksSummary();
     void exportsCsvAndJsonWithTheCliFields();
+    void readsGithubAnswers();
 };
 
 void TestDeploy::parsesConfigurationInfo()
@@ -302,6 +304,38 @@ void TestDeploy::exportsCsvAndJsonWithTheCliFields()
     QCOMPARE(model.data(model.index(0, DeployMatrixModel::Deployed)).toString(), u"1111111111"_s);
     QVERIFY(
         model.data(model.index(1, DeployMatrixModel::State), Qt::ToolTipRole).toString().contains(u"cannot read x"_s));
+}
+
+// The readers tests/fuzz/fuzz_github feeds, on answers shaped as ../shared/reference/github-api.md shows them.
+void TestDeploy::readsGithubAnswers()
+{
+    QCOMPARE(GithubClient::errorMessage(
+                 "{\"message\":\"Validation Failed\",\"errors\":[{\"resource\":\"Workflow\", "
+                 "\"field\":\"inputs\",\"code\":\"invalid\"},\"Unexpected inputs provided: [\\\"bogus\\\"]\"]}"),
+        u"Validation Failed (Workflow inputs invalid; Unexpected inputs provided: [\"bogus\"])"_s);
+    QCOMPARE(GithubClient::errorMessage("<html>Bad gateway</html>"), u"<html>Bad gateway</html>"_s);
+    QCOMPARE(GithubClient::listItems("{\"total_count\":2,\"check_runs\":[{\"id\":1},{\"id\":2}]}").size(), 2);
+    QCOMPARE(GithubClient::listItems("[{\"number\":42}]").size(), 1);
+    QCOMPARE(GithubClient::nextLink(
+                 "<https://api.github.com/x?page=2>; rel=\"next\", <https://api.github.com/x?page=3>; rel=\"last\""),
+        u"https://api.github.com/x?page=2"_s);
+    QCOMPARE(GithubClient::nextLink("<https://api.github.com/x?page=1>; rel=\"prev\""), QString());
+
+    const UpdatePull pull = UpdatePull::fromJson(
+        QJsonDocument::fromJson("{\"number\":42,\"state\":\"open\",\"title\":\"Update packages\",\"merged\":false, "
+                                "\"mergeable\":null,\"mergeable_state\":\"unknown\",\"html_url\":\"https://github.com/"
+                                "o/r/pull/42\", \"head\":{\"sha\":\"aa11\"}}")
+            .object(),
+        GithubClient::listItems("[{\"sha\":\"c1\",\"commit\":{\"message\":\"Bump packit\\n\\nDetails\"}}]"),
+        GithubClient::listItems(
+            "{\"check_runs\":[{\"name\":\"nix flake check\",\"status\":\"completed\",\"conclusion\":\"success\"}]}"));
+    QCOMPARE(pull.number, 42);
+    QCOMPARE(pull.state, u"open"_s);
+    QCOMPARE(pull.mergeable, u"unknown"_s);
+    QCOMPARE(pull.headSha, u"aa11"_s);
+    QCOMPARE(pull.commits.size(), 1);
+    QCOMPARE(pull.commits[0].message, u"Bump packit"_s);
+    QVERIFY(pull.checksPassed());
 }
 
 QTEST_GUILESS_MAIN(TestDeploy)

@@ -431,6 +431,10 @@ void TestInventory::errors_data()
         { u"YAML syntax error: illegal map value"_s });
     errorRow("syntax error, tab indentation", "hosts:\n\t- name: a\n", u"2:2"_s,
         { u"YAML syntax error: illegal block entry"_s });
+    // Found by tests/fuzz: yaml-cpp 0.7's LoadAll never returned on these.
+    errorRow("stray comma at the start", ",a: b\n", u"1:1"_s,
+        { u"YAML syntax error: unexpected \",\" where a document should start"_s });
+    errorRow("stray comma after a document", "- a\n,\n", u"2:1"_s, { u"YAML syntax error: unexpected"_s });
     errorRow("top level is a list", "- a\n- b\n", u"1:1"_s, { u"the inventory must be a map, not a list"_s });
     errorRow("unknown section", "host:\n  - name: a\n", u"1:1"_s,
         { u"unknown key \"host\" in the inventory: use one of journal, hosts, databases, clusters, datamon, "
