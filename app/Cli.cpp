@@ -54,7 +54,7 @@ int runHosts(const QStringList& arguments)
     if (!inventory)
         return Cli::Usage;
     // A fingerprint is one host's key: trusting it for every host would let any of them present it.
-    static const QRegularExpression acceptPattern(QStringLiteral("^([^=]+)=(SHA256:[A-Za-z0-9+/]{43})$"));
+    static const QRegularExpression acceptPattern(QStringLiteral("^([^=]+)=(SHA256:[A-Za-z0-9+/]{43})\\z"));
     QList<std::pair<QString, QString>> accepted;
     for (const QString& value : call.values(QStringLiteral("accept-host-key"))) {
         const QRegularExpressionMatch match = acceptPattern.match(value);

@@ -759,7 +759,7 @@ void Parser::readMachine(const YAML::Node& node, NameSet& seen)
                 u" (host defaults to the machine's name when metrics is ssh)"_s };
     }
     // The domain goes into URLs, so it is held to host-name characters.
-    static const QRegularExpression domainPattern(u"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"_s);
+    static const QRegularExpression domainPattern(u"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\\z"_s);
     if (const auto domain = readPattern(*f, u"domain"_s, domainPattern, u"a DNS name such as packit.example.org"_s))
         m.domain = *domain;
     if (const auto url = readUrl(*f, u"metricsProxy"_s))
@@ -824,7 +824,7 @@ void Parser::readGithub(const Entry& e)
     if (const auto tokenEnv = readEnvName(*f, u"tokenEnv"_s))
         g.tokenEnv = *tokenEnv;
     // The two versions the REST API documents; GitHub answers 400 to any other.
-    static const QRegularExpression version(u"^(2022-11-28|2026-03-10)$"_s);
+    static const QRegularExpression version(u"^(2022-11-28|2026-03-10)\\z"_s);
     if (const auto v = readPattern(*f, u"apiVersion"_s, version, u"2022-11-28 or 2026-03-10"_s))
         g.apiVersion = *v;
 }
@@ -840,22 +840,22 @@ void Parser::readDeploy(const Entry& e)
         return;
     DeployConfig& d = m_inventory.deploy;
     d.pos = f->pos;
-    static const QRegularExpression repository(u"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"_s);
+    static const QRegularExpression repository(u"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+\\z"_s);
     if (!f->find(u"repository"_s))
         error(f->pos, u"deploy repository is required: the GitHub repository deployed, as owner/repo"_s);
     else if (const auto r = readPattern(*f, u"repository"_s, repository, u"owner/repo (letters, digits, _ . -)"_s))
         d.repository = *r;
-    static const QRegularExpression branch(u"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"_s);
+    static const QRegularExpression branch(u"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*\\z"_s);
     if (const auto b = readPattern(*f, u"branch"_s, branch, u"a branch name of letters, digits and ._/-"_s))
         d.branch = *b;
     if (const auto url = readUrl(*f, u"sourceMetricsUrl"_s))
         d.sourceMetricsUrl = *url;
     else if (!d.repository.isEmpty())
         d.sourceMetricsUrl = u"https://%1.github.io/%2/metrics"_s.arg(d.owner(), d.repo());
-    static const QRegularExpression workflow(u"^([0-9]+|[A-Za-z0-9_.-]+\\.ya?ml)$"_s);
+    static const QRegularExpression workflow(u"^([0-9]+|[A-Za-z0-9_.-]+\\.ya?ml)\\z"_s);
     if (const auto w = readPattern(*f, u"updateWorkflow"_s, workflow, u"a workflow file name such as update.yaml"_s))
         d.updateWorkflow = *w;
-    static const QRegularExpression head(u"^[A-Za-z0-9_.-]+:[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"_s);
+    static const QRegularExpression head(u"^[A-Za-z0-9_.-]+:[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*\\z"_s);
     if (const auto h = readPattern(*f, u"updateHead"_s, head, u"owner:branch, as GitHub's head filter needs"_s))
         d.updateHead = *h;
     else if (!d.repository.isEmpty())

@@ -46,7 +46,7 @@ void addError(MachineStatus* status, const QString& error)
 
 bool isCommitSha(const QString& revision)
 {
-    static const QRegularExpression sha(QStringLiteral("^[0-9a-f]{40}$"));
+    static const QRegularExpression sha(QStringLiteral("^[0-9a-f]{40}\\z"));
     return sha.match(revision).hasMatch();
 }
 

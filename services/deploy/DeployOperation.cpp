@@ -42,7 +42,7 @@ QString DeployOperation::name() const
 
 QString DeployOperation::refError(const QString& ref)
 {
-    static const QRegularExpression allowed(QStringLiteral("^[A-Za-z0-9._/-]+$"));
+    static const QRegularExpression allowed(QStringLiteral("^[A-Za-z0-9._/-]+\\z"));
     if (ref.isEmpty())
         return QStringLiteral("ref is empty: give a branch (main), a commit or refs/pull/<n>/merge");
     if (!allowed.match(ref).hasMatch())
@@ -73,8 +73,7 @@ QStringList DeployOperation::deployOrder(const Inventory& inventory)
 
 QString DeployOperation::revisionError(const QString& revision)
 {
-    // Anchored as a whole: "$" would also match before a trailing newline.
-    static const QRegularExpression commit(QRegularExpression::anchoredPattern(QStringLiteral("[0-9a-f]{40}")));
+    static const QRegularExpression commit(QStringLiteral("^[0-9a-f]{40}\\z"));
     if (commit.match(revision).hasMatch())
         return {};
     return QStringLiteral("revision \"%1\" (the \"sha\" field of GitHub's commit) is not a commit hash of exactly "

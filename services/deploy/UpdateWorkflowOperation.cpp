@@ -38,7 +38,7 @@ QStringList UpdateWorkflowOperation::inputNames()
 
 QString UpdateWorkflowOperation::inputsError(const QMap<QString, QString>& inputs)
 {
-    static const QRegularExpression allowed(QStringLiteral("^[A-Za-z0-9._/-]*$"));
+    static const QRegularExpression allowed(QStringLiteral("^[A-Za-z0-9._/-]*\\z"));
     for (auto it = inputs.cbegin(); it != inputs.cend(); ++it) {
         if (!inputNames().contains(it.key()))
             return QStringLiteral("input \"%1\" is not one of the workflow's: %2")

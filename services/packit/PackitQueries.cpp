@@ -220,7 +220,7 @@ std::optional<QJsonArray> groupSummaries(PackitConnection& connection, QString* 
 
 std::optional<QJsonObject> packetMetadata(PackitConnection& connection, const QString& packetId, QString* error)
 {
-    static const QRegularExpression idPattern(QStringLiteral("^[0-9]{8}-[0-9]{6}-[0-9a-fA-F]{8}$"));
+    static const QRegularExpression idPattern(QStringLiteral("^[0-9]{8}-[0-9]{6}-[0-9a-fA-F]{8}\\z"));
     if (!idPattern.match(packetId).hasMatch()) {
         *error = QStringLiteral("\"%1\" is not an outpack packet id").arg(packetId);
         return std::nullopt;

@@ -65,7 +65,7 @@ std::unique_ptr<PackitWipeOperation> PackitWipeOperation::recovering(
     PackitTarget target, const QString& runId, const QString& runTag, QString* error)
 {
     // Both come from the journal file: the tag becomes part of a path that recovery may delete.
-    static const QRegularExpression tag(QStringLiteral("^[0-9a-f]{8}$"));
+    static const QRegularExpression tag(QStringLiteral("^[0-9a-f]{8}\\z"));
     if (!tag.match(runTag).hasMatch() || runId.isEmpty()) {
         *error = QStringLiteral("run %1 of %2 names no valid moved-aside root (runTag \"%3\"); check %4 by hand")
                      .arg(runId, target.id(), runTag, target.host.outpackBase);

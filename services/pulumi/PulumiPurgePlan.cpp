@@ -14,14 +14,14 @@ namespace {
 // GitHub logins (what Organizations.github_login holds): letters, digits and single hyphens, at most 39.
 const QRegularExpression& loginPattern()
 {
-    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$"));
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\\z"));
     return pattern;
 }
 
 // Stack names in Pulumi: letters, digits, '-', '_' and '.', at most 100.
 const QRegularExpression& stackPattern()
 {
-    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9_.-]{1,100}$"));
+    static const QRegularExpression pattern(QStringLiteral("^[A-Za-z0-9_.-]{1,100}\\z"));
     return pattern;
 }
 

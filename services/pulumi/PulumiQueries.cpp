@@ -23,7 +23,7 @@ bool run(QSqlQuery& query, QString* error)
 
 bool isPlainIdentifier(const QString& name)
 {
-    static const QRegularExpression plain(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]{0,63}$"));
+    static const QRegularExpression plain(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]{0,63}\\z"));
     return plain.match(name).hasMatch();
 }
 

@@ -147,6 +147,7 @@ void TestDeploy::refs_data()
     QTest::newRow("trailing slash") << u"main/"_s << false;
     QTest::newRow("double slash") << u"refs//pull"_s << false;
     QTest::newRow("newline") << u"main\nreboot"_s << false;
+    QTest::newRow("trailing newline") << u"main\n"_s << false;
 }
 
 void TestDeploy::refs()

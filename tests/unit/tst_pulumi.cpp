@@ -64,6 +64,9 @@ void TestPulumi::scope_data()
     QTest::newRow("percent") << QStringList { u"pulu%"_s } << QStringList() << u"is not allowed"_s;
     QTest::newRow("double hyphen") << QStringList { u"a--b"_s } << QStringList() << u"is not allowed"_s;
     QTest::newRow("too long") << QStringList { QString(40, u'a') } << QStringList() << u"is not allowed"_s;
+    QTest::newRow("trailing newline") << QStringList { u"pulumi\n"_s } << QStringList() << u"is not allowed"_s;
+    QTest::newRow("keep with a trailing newline")
+        << QStringList { u"pulumi"_s } << QStringList { u"prod\n"_s } << u"not allowed"_s;
     QTest::newRow("twice") << QStringList { u"pulumi"_s, u"pulumi"_s } << QStringList() << u"given twice"_s;
     QTest::newRow("keep with a quote") << QStringList { u"pulumi"_s } << QStringList { u"a'b"_s } << u"not allowed"_s;
 }
