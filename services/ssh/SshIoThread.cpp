@@ -494,7 +494,7 @@ void SshIoThread::startExecs()
             continue;
         }
         const QString why = sessionError();
-        stopChannel(exec.channel);
+        stopExecChannel(exec);
         if (!ssh_is_connected(m_session)) {
             finishExec(exec,
                 { SshError::Kind::Disconnected,
@@ -693,7 +693,7 @@ bool SshIoThread::pumpExec(Exec& exec, QString* dropped)
         exec.result.stderrData += held;
         m_owner->postOutput(exec.id, 1, held);
     }
-    stopChannel(exec.channel);
+    stopExecChannel(exec);
     if (!ssh_is_connected(m_session)) {
         // No exit status from a live connection means we cannot know the command completed.
         finishExec(exec,
@@ -840,7 +840,7 @@ void SshIoThread::handleDrop(const QString& why, bool unexpected)
                        "its effect on the host is unknown")
             .arg(where(), why) };
     for (auto& [id, exec] : m_running) {
-        stopChannel(exec.channel);
+        stopExecChannel(exec);
         finishExec(exec, dropped);
     }
     m_running.clear();
@@ -887,8 +887,17 @@ void SshIoThread::terminate(Exec& exec)
             qCWarning(lcSsh) << where() << "could not stop process group" << group << sessionError();
         stopChannel(killer);
     }
+    stopExecChannel(exec);
+}
+// libssh keeps a freed channel until the server's close arrives, and its callbacks with it: an exit status that
+// comes meanwhile (a killed command's) would be written into an Exec that is gone.
+void SshIoThread::stopExecChannel(Exec& exec)
+{
+    if (exec.channel)
+        ssh_remove_channel_callbacks(exec.channel, &exec.callbacks);
     stopChannel(exec.channel);
 }
+
 void SshIoThread::stopChannel(ssh_channel& channel)
 {
     if (!channel)

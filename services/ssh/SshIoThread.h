@@ -124,6 +124,7 @@ private:
     void handleDrop(const QString& why, bool unexpected);
     void finishExec(Exec& exec, SshError error);
     void terminate(Exec& exec);
+    void stopExecChannel(Exec& exec);
     void stopChannel(ssh_channel& channel);
     void closeClient(TunnelClient& client);
     void closeTunnelNow(Tunnel& tunnel);
