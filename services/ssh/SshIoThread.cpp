@@ -889,6 +889,7 @@ void SshIoThread::terminate(Exec& exec)
     }
     stopExecChannel(exec);
 }
+
 // libssh keeps a freed channel until the server's close arrives, and its callbacks with it: an exit status that
 // comes meanwhile (a killed command's) would be written into an Exec that is gone.
 void SshIoThread::stopExecChannel(Exec& exec)
