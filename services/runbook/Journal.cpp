@@ -16,6 +16,7 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QSysInfo>
+#include <memory>
 
 #include <algorithm>
 #include <atomic>
@@ -305,6 +306,21 @@ QString notOpenError(const QString& path)
     return u"The journal %1 is not open"_s.arg(path);
 }
 
+// A connection to an opened journal; null, with *error set, when the journal was not opened or cannot be reached.
+std::unique_ptr<Connection> connectTo(bool opened, const QString& path, QString* error)
+{
+    if (!opened) {
+        setError(error, notOpenError(path));
+        return nullptr;
+    }
+    auto connection = std::make_unique<Connection>(path);
+    if (!connection->isOpen()) {
+        setError(error, connection->error());
+        return nullptr;
+    }
+    return connection;
+}
+
 } // namespace
 
 QString Journal::defaultPath()
@@ -402,17 +418,11 @@ bool Journal::append(const QString& runId,
     const QJsonObject& data,
     QString* error)
 {
-    if (!m_open) {
-        setError(error, notOpenError(m_path));
+    const auto connection = connectTo(m_open, m_path, error);
+    if (!connection)
         return false;
-    }
-    Connection connection(m_path);
-    if (!connection.isOpen()) {
-        setError(error, connection.error());
-        return false;
-    }
-    WriteTransaction transaction(connection.db());
-    return transaction.begin(error) && insertEntry(connection.db(), runId, kind, operation, target, data, error)
+    WriteTransaction transaction(connection->db());
+    return transaction.begin(error) && insertEntry(connection->db(), runId, kind, operation, target, data, error)
         && transaction.commit(error);
 }
 
@@ -423,16 +433,10 @@ bool Journal::saveRun(const RunRecord& run, QString* error)
 
 std::optional<RunRecord> Journal::run(const QString& runId, QString* error) const
 {
-    if (!m_open) {
-        setError(error, notOpenError(m_path));
+    const auto connection = connectTo(m_open, m_path, error);
+    if (!connection)
         return std::nullopt;
-    }
-    Connection connection(m_path);
-    if (!connection.isOpen()) {
-        setError(error, connection.error());
-        return std::nullopt;
-    }
-    QSqlQuery query(connection.db());
+    QSqlQuery query(connection->db());
     query.prepare(u"SELECT data FROM entries WHERE kind = ? AND run_id = ? ORDER BY seq DESC LIMIT 1"_s);
     query.addBindValue(kReportKind);
     query.addBindValue(runId);
@@ -447,15 +451,9 @@ std::optional<RunRecord> Journal::run(const QString& runId, QString* error) cons
 
 QList<RunRecord> Journal::runs(const RunFilter& filter, QString* error) const
 {
-    if (!m_open) {
-        setError(error, notOpenError(m_path));
+    const auto connection = connectTo(m_open, m_path, error);
+    if (!connection)
         return {};
-    }
-    Connection connection(m_path);
-    if (!connection.isOpen()) {
-        setError(error, connection.error());
-        return {};
-    }
     QString sql = u"SELECT run_id, data FROM entries WHERE kind = ?"_s;
     QVariantList values { kReportKind };
     if (!filter.target.isEmpty()) {
@@ -468,7 +466,7 @@ QList<RunRecord> Journal::runs(const RunFilter& filter, QString* error) const
     }
     sql += u" ORDER BY seq DESC"_s;
 
-    QSqlQuery query(connection.db());
+    QSqlQuery query(connection->db());
     query.setForwardOnly(true);
     query.prepare(sql);
     for (const QVariant& value : values)
@@ -500,16 +498,10 @@ QList<RunRecord> Journal::runs(const RunFilter& filter, QString* error) const
 
 QList<JournalEntry> Journal::entries(const QString& runId, QString* error) const
 {
-    if (!m_open) {
-        setError(error, notOpenError(m_path));
+    const auto connection = connectTo(m_open, m_path, error);
+    if (!connection)
         return {};
-    }
-    Connection connection(m_path);
-    if (!connection.isOpen()) {
-        setError(error, connection.error());
-        return {};
-    }
-    QSqlQuery query(connection.db());
+    QSqlQuery query(connection->db());
     query.setForwardOnly(true);
     const QString columns = u"SELECT seq, at, run_id, kind, operation, target, user, data, prev_hash, hash "
                             "FROM entries"_s;
@@ -595,16 +587,10 @@ Journal::Verification Journal::verify() const
 Journal::LockResult Journal::acquireLock(
     const QString& target, const QString& runId, LockHolder* heldBy, QString* error)
 {
-    if (!m_open) {
-        setError(error, notOpenError(m_path));
+    const auto connection = connectTo(m_open, m_path, error);
+    if (!connection)
         return LockResult::Error;
-    }
-    Connection connection(m_path);
-    if (!connection.isOpen()) {
-        setError(error, connection.error());
-        return LockResult::Error;
-    }
-    QSqlDatabase& db = connection.db();
+    QSqlDatabase& db = connection->db();
     WriteTransaction transaction(db);
     if (!transaction.begin(error))
         return LockResult::Error;
@@ -702,16 +688,10 @@ QJsonObject Journal::consoleIdentity()
 
 QList<Journal::UnfinishedRun> Journal::unfinishedRuns(QString* error) const
 {
-    if (!m_open) {
-        setError(error, notOpenError(m_path));
+    const auto connection = connectTo(m_open, m_path, error);
+    if (!connection)
         return {};
-    }
-    Connection connection(m_path);
-    if (!connection.isOpen()) {
-        setError(error, connection.error());
-        return {};
-    }
-    QSqlQuery query(connection.db());
+    QSqlQuery query(connection->db());
     query.setForwardOnly(true);
     // Only the runs that have no outcome, and of those only the entries that tell what they were and how far
     // they got.
