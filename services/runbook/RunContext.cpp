@@ -4,14 +4,37 @@
 #include "runbook/Journal.h"
 #include "runbook/RunbookLogging.h"
 
+#include <QDeadlineTimer>
+#include <QFileInfo>
 #include <QMutexLocker>
+#include <QThread>
 #include <QThreadPool>
 
 namespace opsdeck {
 
 namespace {
+
 constexpr qsizetype kOutputExcerpt = 4000; // characters of a step's output kept in the record
+constexpr int kHoldLimitMs = 120000;
+
+// Fault tests kill the console, or its connection, while a given step is under way, and most steps last
+// milliseconds. With OPSDECK_HOLD_AT_STEP=<step id> and OPSDECK_HOLD_WHILE=<file>, the run waits after that step's
+// start is journaled and before its action, while the file exists (two minutes at most, or until cancelled), so
+// that the fault lands exactly there. Holding only delays; without both variables nothing changes.
+void holdForFaultTest(const QString& stepId, const std::atomic_bool& cancelled)
+{
+    static const QString holdAt = qEnvironmentVariable("OPSDECK_HOLD_AT_STEP");
+    static const QString holdWhile = qEnvironmentVariable("OPSDECK_HOLD_WHILE");
+    if (holdAt.isEmpty() || holdWhile.isEmpty() || stepId != holdAt)
+        return;
+    qCWarning(lcRunbook) << "holding before the action of step" << stepId << "while" << holdWhile
+                         << "exists (OPSDECK_HOLD_AT_STEP, a fault test)";
+    const QDeadlineTimer limit(kHoldLimitMs);
+    while (QFileInfo::exists(holdWhile) && !limit.hasExpired() && !cancelled.load())
+        QThread::msleep(20);
 }
+
+} // namespace
 
 RunContext::RunContext(RunRecord* record, const Plan& plan, Journal* journal, ProgressFn progress)
     : m_record(record)
@@ -57,6 +80,7 @@ void RunContext::begin(const QString& stepId)
                 { { QStringLiteral("step"), step.id }, { QStringLiteral("command"), step.command } });
             m_stepFraction = 0;
             report(0);
+            holdForFaultTest(stepId, m_cancelled);
             return;
         }
     }
