@@ -129,6 +129,14 @@ void printPlan(const Plan& plan)
           << (plan.irreversible ? "This cannot be undone. " : "") << "To run it: --confirm " << plan.targetName << "\n";
 }
 
+QStringList RecoverCall::parameterList(const QString& name) const
+{
+    QStringList list;
+    for (const QJsonValue& item : run.parameters.value(name).toArray())
+        list << item.toString();
+    return list;
+}
+
 std::optional<Inventory> Invocation::inventory() const
 {
     InventoryLoadResult result

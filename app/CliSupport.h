@@ -127,6 +127,9 @@ struct RecoverCall
     Inventory inventory;
     QString confirmation;
     QString reportPath;
+
+    // A list of strings among the run's plan parameters (empty if it is missing or not a list).
+    QStringList parameterList(const QString& name) const;
 };
 
 // Runs an asynchronous secret lookup (`start(store, context, done)`) with the terminal as the prompter and waits

@@ -20,7 +20,19 @@ namespace opsdeck::cli {
 
 namespace {
 
-// The inventory and the deploy secrets; prints what is wrong and sets *exitCode when there is no inventory.
+// The inventory with the deploy secrets; prints what could not be resolved.
+DeploySetup deploySetup(const Inventory& inventory)
+{
+    auto [setup, warning] = awaitSecrets<DeploySetup>([&](CredentialStore* store, QObject* context, auto done) {
+        resolveDeploySetup(store, inventory, context, done);
+    });
+    if (!warning.isEmpty())
+        err() << "opsdeck: " << warning << "\n";
+    return setup;
+}
+
+// The invocation's inventory with the deploy secrets; prints what is wrong and sets *exitCode when there is no
+// inventory.
 std::optional<DeploySetup> deploySetup(const Invocation& call, int* exitCode)
 {
     const auto inventory = call.inventory();
@@ -28,12 +40,7 @@ std::optional<DeploySetup> deploySetup(const Invocation& call, int* exitCode)
         *exitCode = Cli::Usage;
         return std::nullopt;
     }
-    auto [setup, warning] = awaitSecrets<DeploySetup>([&](CredentialStore* store, QObject* context, auto done) {
-        resolveDeploySetup(store, *inventory, context, done);
-    });
-    if (!warning.isEmpty())
-        err() << "opsdeck: " << warning << "\n";
-    return setup;
+    return deploySetup(*inventory);
 }
 
 // Either --plan (print it) or --confirm (run it); without both, refuse: a destructive call names its target.
@@ -279,6 +286,32 @@ int runDeployAll(const QStringList& arguments)
         QStringLiteral("the repository's name"));
 }
 
+namespace {
+
+// `opsdeck recover` of a deploy whose console died: the same machines and the revision its plan pinned, from the
+// run's plan, re-validated against the inventory.
+int resumeDeploy(const RecoverCall& call)
+{
+    const QStringList machines = call.parameterList(QStringLiteral("machines"));
+    const QString ref = call.run.parameters.value(QStringLiteral("ref")).toString();
+    QString problem = machines.isEmpty() ? QStringLiteral("it names no machine") : DeployOperation::refError(ref);
+    for (const QString& machine : machines) {
+        if (problem.isEmpty() && !call.inventory.machine(machine))
+            problem = QStringLiteral("machine \"%1\" is not in the inventory any more").arg(machine);
+    }
+    if (!problem.isEmpty()) {
+        err() << "opsdeck: cannot resume run " << call.run.runId << ": " << problem << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    const DeployOperation::Resume resume { call.run.runId,
+        call.run.parameters.value(QStringLiteral("revision")).toString(), call.run.processes };
+    const DeploySetup setup = deploySetup(call.inventory);
+    return runOperation(std::make_unique<DeployOperation>(setup, machines, ref, resume), setup.inventory,
+        call.confirmation, call.reportPath, call.run.runId);
+}
+
+} // namespace
+
 CliModule deployCli()
 {
     return { {
@@ -298,7 +331,8 @@ CliModule deployCli()
             "       opsdeck deploy checks [--machine M] --revision SHA [--report FILE]\n"
             "       opsdeck deploy merge --pr N --head SHA [--staging-revision SHA] [--checked TEXT]... [--plan]\n"
             "                            --confirm N [--report FILE]\n"
-            "       opsdeck deploy all [--plan] --confirm REPO [--report FILE]\n") };
+            "       opsdeck deploy all [--plan] --confirm REPO [--report FILE]\n"),
+        { { QStringLiteral("deploy"), resumeDeploy }, { QStringLiteral("deploy-all"), resumeDeploy } } };
 }
 
 } // namespace opsdeck::cli

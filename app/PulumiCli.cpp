@@ -307,21 +307,13 @@ int runRunPulumiKillQuery(const QStringList& arguments)
 
 namespace {
 
-QStringList stringList(const QJsonValue& value)
-{
-    QStringList list;
-    for (const QJsonValue& item : value.toArray())
-        list << item.toString();
-    return list;
-}
-
 // `opsdeck recover` of a purge whose console died: the same purge (organisations, kept stacks, database, batch
 // size, lanes, from the run's plan) planned again, which plans exactly what is left and finishes it.
 int resumePurge(const RecoverCall& call)
 {
     const QJsonObject& parameters = call.run.parameters;
-    const PulumiPurgeScope scope { stringList(parameters.value(QStringLiteral("orgs"))),
-        stringList(parameters.value(QStringLiteral("keepStacks"))) };
+    const PulumiPurgeScope scope { call.parameterList(QStringLiteral("orgs")),
+        call.parameterList(QStringLiteral("keepStacks")) };
     if (const QString problem = scope.error(); !problem.isEmpty()) {
         err() << "opsdeck: run " << call.run.runId << " names no valid scope: " << problem << "; nothing was touched\n";
         return Cli::Failure;

@@ -1,6 +1,7 @@
 #include "deploy/DeployCommand.h"
 
 #include "core/ChildEnvironment.h"
+#include "core/ProcessIdentity.h"
 #include "deploy/DeployLogging.h"
 #include "runbook/RunContext.h"
 
@@ -9,6 +10,7 @@
 #include <QStringDecoder>
 
 #include <csignal>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace opsdeck::DeployCommand {
@@ -35,14 +37,28 @@ Result run(const QStringList& argv, const QStringList& passThrough, RunContext& 
     process.setArguments(argv.mid(1));
     process.setProcessChannelMode(QProcess::MergedChannels);
     process.setStandardInputFile(QProcess::nullDevice());
-    // Its own process group, so that a cancel reaches everything it started.
-    process.setChildProcessModifier([] { ::setpgid(0, 0); });
+    // Its own process group, so that a cancel reaches everything it started. A console that dies (even by SIGKILL)
+    // cancels it as Ctrl-C would: nothing would read its output or check the machine after it. The signal comes when
+    // the thread that started it ends, which is this one, after the command.
+    process.setChildProcessModifier([console = ::getpid()] {
+        ::setpgid(0, 0);
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != console)
+            ::raise(SIGTERM); // it died before the signal was asked for
+    });
     process.start();
     if (!process.waitForStarted(10000)) {
         result.error = QStringLiteral("cannot start %1: %2; check deploy.command in the inventory and that %1 is "
                                       "installed")
                            .arg(argv.front(), process.errorString());
         return result;
+    }
+    // Journaled, so that the recovery of a run whose console died waits until what it started has ended (a
+    // machine's activation is not interrupted) before it reads the machines.
+    if (const auto started = ProcessIdentity::of(process.processId())) {
+        QJsonObject data = started->toJson();
+        data.insert(QStringLiteral("program"), argv.front());
+        context.note(QStringLiteral("process"), data);
     }
     // A character may be split across reads.
     QStringDecoder decoder(QStringDecoder::Utf8);

@@ -7,6 +7,7 @@
 #include "runbook/RunContext.h"
 #include "ssh/ShellQuote.h"
 
+#include <QDeadlineTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QRegularExpression>
@@ -25,13 +26,34 @@ QString stepId(const QString& kind, const QString& machine)
 // After a switch node_exporter's file is already written; a metrics proxy may lag a moment behind.
 constexpr int kVerifyAttempts = 5;
 constexpr unsigned long kVerifyPauseMs = 1000;
+constexpr unsigned long kCommandPollMs = 500;
+const QString kWaitStep = QStringLiteral("wait-commands");
+
+QString pidList(const QList<ProcessIdentity>& processes)
+{
+    QStringList pids;
+    for (const ProcessIdentity& process : processes)
+        pids << QString::number(process.pid);
+    return pids.join(QStringLiteral(", "));
+}
+
+QList<ProcessIdentity> stillRunning(const QList<ProcessIdentity>& processes)
+{
+    QList<ProcessIdentity> running;
+    for (const ProcessIdentity& process : processes) {
+        if (process.groupIsRunning())
+            running << process;
+    }
+    return running;
+}
 
 } // namespace
 
-DeployOperation::DeployOperation(DeploySetup setup, QStringList machines, QString ref)
+DeployOperation::DeployOperation(DeploySetup setup, QStringList machines, QString ref, std::optional<Resume> resume)
     : m_setup(std::move(setup))
     , m_machines(std::move(machines))
     , m_ref(std::move(ref))
+    , m_resume(std::move(resume))
 {
 }
 
@@ -119,22 +141,28 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
                      .arg(program, program.contains(u'/') ? QString() : QStringLiteral(" on PATH"));
         return false;
     }
-    GithubClient github(inventory.github, inventory.deploy, m_setup.githubToken);
-    const auto commit = github.commit(m_ref, error);
-    if (!commit) {
-        *error = QStringLiteral("cannot resolve %1 in %2: %3").arg(m_ref, inventory.deploy.repository, *error);
-        return false;
+    QString title;
+    if (m_resume) {
+        // The revision the killed run confirmed, not what the ref points to now.
+        m_revision = m_resume->revision;
+    } else {
+        GithubClient github(inventory.github, inventory.deploy, m_setup.githubToken);
+        const auto commit = github.commit(m_ref, error);
+        if (!commit) {
+            *error = QStringLiteral("cannot resolve %1 in %2: %3").arg(m_ref, inventory.deploy.repository, *error);
+            return false;
+        }
+        m_revision = commit->value(QStringLiteral("sha")).toString();
+        title = commit->value(QStringLiteral("commit"))
+                    .toObject()
+                    .value(QStringLiteral("message"))
+                    .toString()
+                    .section(u'\n', 0, 0);
     }
-    m_revision = commit->value(QStringLiteral("sha")).toString();
     if (const QString problem = revisionError(m_revision); !problem.isEmpty()) {
         *error = QStringLiteral("cannot plan %1 in %2: %3").arg(m_ref, inventory.deploy.repository, problem);
         return false;
     }
-    const QString title = commit->value(QStringLiteral("commit"))
-                              .toObject()
-                              .value(QStringLiteral("message"))
-                              .toString()
-                              .section(u'\n', 0, 0);
 
     const QList<MachineStatus> now = readMachines();
 
@@ -155,7 +183,23 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
     int alreadyThere = 0;
     int production = 0;
     QJsonArray current;
-    QStringList lines { QStringLiteral("%1 is %2 \"%3\".").arg(m_ref, m_revision.left(10), title) };
+    QStringList lines { m_resume
+            ? QStringLiteral("Resumes run %1: %2 (%3, pinned by its plan) where a machine does not "
+                             "report it yet; the others are only verified.")
+                  .arg(m_resume->runId, m_ref, m_revision.left(10))
+            : QStringLiteral("%1 is %2 \"%3\".").arg(m_ref, m_revision.left(10), title) };
+    const QList<ProcessIdentity> running = m_resume ? stillRunning(m_resume->processes) : QList<ProcessIdentity>();
+    if (m_resume) {
+        plan->steps << Plan::Step { kWaitStep,
+            QStringLiteral("Wait until the commands run %1 started have ended").arg(m_resume->runId),
+            m_resume->processes.isEmpty() ? QStringLiteral("(it journaled none)")
+                                          : QStringLiteral("process groups %1").arg(pidList(m_resume->processes)),
+            QStringLiteral("no process of those groups is left") };
+        if (!running.isEmpty())
+            plan->warnings << QStringLiteral("the killed run's deploy command is still running (process group %1): "
+                                             "the recovery waits until it has ended before it reads the machines")
+                                  .arg(pidList(running));
+    }
     for (const MachineStatus& status : now) {
         const DeployMachine& machine = *inventory.machine(status.machine);
         plan->production = plan->production || machine.tags.production;
@@ -175,12 +219,15 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
         }
         if (status.revision == m_revision) {
             ++alreadyThere;
-            plan->warnings << QStringLiteral("%1 already runs %2: deploying it again only re-activates it")
+            plan->warnings << (m_resume ? QStringLiteral("%1 already runs %2: it is only verified")
+                                        : QStringLiteral("%1 already runs %2: deploying it again only re-activates it"))
                                   .arg(status.machine, m_revision.left(10));
         }
         const QStringList argv = commandFor(m_setup, status.machine, m_revision);
         plan->steps << Plan::Step { stepId(QStringLiteral("deploy"), status.machine),
-            QStringLiteral("Build and switch %1 to %2 (%3)").arg(status.machine, m_ref, m_revision.left(10)),
+            (m_resume ? QStringLiteral("Unless it already runs it, build and switch %1 to %2 (%3)")
+                      : QStringLiteral("Build and switch %1 to %2 (%3)"))
+                .arg(status.machine, m_ref, m_revision.left(10)),
             ShellQuote::join(argv), QStringLiteral("exit status 0") };
         plan->steps << Plan::Step { stepId(QStringLiteral("verify"), status.machine),
             QStringLiteral("Check that %1 reports %2").arg(status.machine, m_revision.left(10)),
@@ -211,6 +258,9 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
         { QStringLiteral("productionMachines"), QStringLiteral("Production machines"), production },
         { QStringLiteral("unreachable"), QStringLiteral("Unreachable now"), unreachable },
         { QStringLiteral("alreadyDeployed"), QStringLiteral("Already running it"), alreadyThere } };
+    if (m_resume)
+        plan->counts << Plan::Count { QStringLiteral("commandsRunning"),
+            QStringLiteral("Commands of the killed run still running"), running.size() };
     plan->details = { { QStringLiteral("current"), current } };
     plan->detailText = lines.join(u'\n');
     return true;
@@ -219,6 +269,13 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
 bool DeployOperation::execute(const Plan& plan, RunContext& context)
 {
     Q_UNUSED(plan);
+    if (m_resume && !waitForCommands(context)) {
+        context.skipRemaining();
+        context.record().summary = QStringLiteral("Resuming run %1 stopped: %2. Nothing was deployed; recover it again "
+                                                  "once its commands have ended.")
+                                       .arg(m_resume->runId, context.record().steps.front().error);
+        return false;
+    }
     recordStates(context, false);
     int done = 0;
     for (const QString& name : std::as_const(m_machines)) {
@@ -239,8 +296,44 @@ bool DeployOperation::execute(const Plan& plan, RunContext& context)
         ++done;
     }
     recordStates(context, true);
-    context.record().summary = QStringLiteral("%1 (%2) is deployed to %3; each reports it.")
-                                   .arg(m_ref, m_revision.left(10), m_machines.join(QStringLiteral(", ")));
+    context.record().summary
+        = QStringLiteral("%1%2 (%3) is deployed to %4; each reports it.")
+              .arg(m_resume ? QStringLiteral("Run %1 is resumed: ").arg(m_resume->runId) : QString(), m_ref,
+                  m_revision.left(10), m_machines.join(QStringLiteral(", ")));
+    return true;
+}
+
+// A machine's activation must not run twice at once, and what a machine reports while one runs is not its end
+// state: the recovery reads the machines only once nothing the killed run started is left.
+bool DeployOperation::waitForCommands(RunContext& context)
+{
+    context.begin(kWaitStep);
+    const QDeadlineTimer deadline(kDeployTimeoutMs);
+    const QList<ProcessIdentity> found = stillRunning(m_resume->processes);
+    QList<ProcessIdentity> running = found;
+    if (!found.isEmpty())
+        context.output(QStringLiteral("waiting for process group %1\n").arg(pidList(found)));
+    while (!running.isEmpty()) {
+        if (context.cancelled()) {
+            context.cancelStep(QStringLiteral("cancelled while process group %1 still ran").arg(pidList(running)));
+            return false;
+        }
+        if (deadline.hasExpired()) {
+            context.fail(QStringLiteral("process group %1 still runs after %2 min: see what it does (ps -g %1), end "
+                                        "it (kill -TERM -- -%1) if it hangs")
+                             .arg(pidList(running))
+                             .arg(kDeployTimeoutMs / 60000));
+            return false;
+        }
+        QThread::msleep(kCommandPollMs);
+        running = stillRunning(running);
+    }
+    if (!found.isEmpty())
+        context.succeed(
+            QStringLiteral("process group %1 was still running; waited until it ended").arg(pidList(found)));
+    else
+        context.succeed(m_resume->processes.isEmpty() ? QStringLiteral("the run had started no command")
+                                                      : QStringLiteral("none was running any more"));
     return true;
 }
 
@@ -250,6 +343,12 @@ bool DeployOperation::deployOne(const DeployMachine& machine, RunContext& contex
     if (context.cancelled()) {
         context.cancelStep(QStringLiteral("cancelled before it started"));
         return false;
+    }
+    if (m_resume) {
+        if (const MachineStatus now = DeployMatrixReader(m_setup).readOne(machine.name); now.revision == m_revision) {
+            context.succeed(QStringLiteral("%1 already reports %2: not deployed again").arg(machine.name, m_revision));
+            return verifyOne(machine, context);
+        }
     }
     // The command names the planned commit (rev=), so nix builds exactly what was confirmed, whatever the ref
     // points to now.
@@ -264,7 +363,11 @@ bool DeployOperation::deployOne(const DeployMachine& machine, RunContext& contex
         return false;
     }
     context.succeed();
+    return verifyOne(machine, context);
+}
 
+bool DeployOperation::verifyOne(const DeployMachine& machine, RunContext& context)
+{
     context.begin(stepId(QStringLiteral("verify"), machine.name));
     DeployMatrixReader reader(m_setup);
     MachineStatus status;

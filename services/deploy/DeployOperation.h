@@ -1,8 +1,11 @@
 #pragma once
 
+#include "core/ProcessIdentity.h"
 #include "deploy/DeploySetup.h"
 #include "deploy/MachineStatus.h"
 #include "runbook/Operation.h"
+
+#include <optional>
 
 namespace opsdeck {
 
@@ -14,7 +17,18 @@ namespace opsdeck {
 class DeployOperation : public Operation
 {
 public:
-    DeployOperation(DeploySetup setup, QStringList machines, QString ref);
+    // The recovery of a deploy whose console died (`opsdeck recover`): the same machines, and the revision that
+    // run's plan pinned. It waits until the commands that run started have ended (a machine's activation is not
+    // interrupted), then reads each machine: one that reports the revision is only verified, the others are
+    // deployed in the same order. So the end is the runbook's: every machine runs the revision.
+    struct Resume
+    {
+        QString runId;
+        QString revision;
+        QList<ProcessIdentity> processes; // what the run started, as journaled
+    };
+
+    DeployOperation(DeploySetup setup, QStringList machines, QString ref, std::optional<Resume> resume = {});
 
     QString name() const override;
     bool makePlan(Plan* plan, QString* error) override;
@@ -34,14 +48,17 @@ public:
     static constexpr int kDeployTimeoutMs = 60 * 60 * 1000;
 
 private:
+    bool waitForCommands(RunContext& context);
     bool deployOne(const DeployMachine& machine, RunContext& context);
+    bool verifyOne(const DeployMachine& machine, RunContext& context);
     QList<MachineStatus> readMachines() const;
     void recordStates(RunContext& context, bool after);
 
     DeploySetup m_setup;
     QStringList m_machines;
     QString m_ref;
-    QString m_revision; // the ref's commit, resolved by the plan; checked by revisionError
+    QString m_revision; // the ref's commit, resolved by the plan (or the resumed run's); checked by revisionError
+    std::optional<Resume> m_resume;
 };
 
 } // namespace opsdeck

@@ -1,5 +1,6 @@
 #include "runbook/Journal.h"
 
+#include "core/ProcessIdentity.h"
 #include "core/SecretScrubber.h"
 #include "runbook/RunbookLogging.h"
 
@@ -21,9 +22,7 @@
 #include <algorithm>
 #include <atomic>
 
-#include <cerrno>
 #include <pwd.h>
-#include <signal.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
@@ -262,23 +261,11 @@ bool insertEntry(QSqlDatabase& db,
     return true;
 }
 
+// A killed process whose parent has not reaped it yet (or never will, under a container's init) is a zombie: it
+// holds nothing any more, and ProcessIdentity::of() does not count it.
 bool processExists(qint64 pid)
 {
-    if (pid <= 0)
-        return false; // kill() would address a process group, and no holder has such a pid
-    // EPERM means it exists under another user.
-    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
-        return false;
-    // A killed process whose parent has not reaped it yet (or never will, under a container's init) is a zombie:
-    // it holds nothing any more.
-    QFile stat(u"/proc/%1/stat"_s.arg(pid));
-    if (stat.open(QIODevice::ReadOnly)) {
-        const QByteArray text = stat.readAll();
-        const qsizetype close = text.lastIndexOf(')');
-        if (close >= 0 && close + 2 < text.size() && (text[close + 2] == 'Z' || text[close + 2] == 'X'))
-            return false;
-    }
-    return true;
+    return ProcessIdentity::of(pid).has_value();
 }
 
 QString machineName()
@@ -696,7 +683,7 @@ QList<Journal::UnfinishedRun> Journal::unfinishedRuns(QString* error) const
     // Only the runs that have no outcome, and of those only the entries that tell what they were and how far
     // they got.
     if (!query.exec(u"SELECT run_id, kind, operation, target, at, data FROM entries e "
-                    "WHERE kind IN ('plan', 'confirm', 'step-start', 'step-end', 'recovery') AND NOT EXISTS "
+                    "WHERE kind IN ('plan', 'confirm', 'step-start', 'step-end', 'recovery', 'process') AND NOT EXISTS "
                     "(SELECT 1 FROM entries o WHERE o.run_id = e.run_id AND o.kind = 'outcome') ORDER BY seq"_s)) {
         setError(error, sqlError(u"Cannot read the journal"_s, query.lastError()));
         return {};
@@ -728,6 +715,9 @@ QList<Journal::UnfinishedRun> Journal::unfinishedRuns(QString* error) const
             run.host = data.value(u"host"_s).toString();
         } else if (kind == u"step-end"_s) {
             run.lastStepState = data.value(u"state"_s).toString();
+        } else if (kind == u"process"_s) {
+            if (const auto process = ProcessIdentity::fromJson(data))
+                run.processes << *process;
         } else {
             run.lastStep = data.value(u"step"_s).toString();
             run.lastStepState = u"running"_s;

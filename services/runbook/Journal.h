@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/ProcessIdentity.h"
 #include "runbook/RunRecord.h"
 
 #include <QDateTime>
@@ -19,7 +20,8 @@ struct JournalEntry
     qint64 seq = 0; // 1, 2, 3, ... without gaps
     QDateTime at; // UTC, millisecond precision
     QString runId;
-    QString kind; // "plan", "confirm", "step-start", "step-end", "output", "recovery", "outcome", "lock", "report"
+    // "plan", "confirm", "step-start", "step-end", "output", "recovery", "process", "outcome", "lock", "report", ...
+    QString kind;
     QString operation;
     QString target;
     QString user; // "<login>@<machine>", filled in by the journal
@@ -83,6 +85,9 @@ public:
         QString lastStepState; // "running", or how it ended
         QString host; // the machine of its console
         qint64 pid = 0; // its console's process
+        // The commands it started (entries of kind "process"), which may outlive their console: a recovery waits
+        // for them before it reads the target.
+        QList<ProcessIdentity> processes;
     };
 
     enum class LockResult

@@ -44,9 +44,11 @@ private:
     QJsonArray matrix();
     QJsonObject row(const QJsonArray& matrix, const QString& machine);
     QByteArray promFile(const QString& machine) const;
-    QByteArray standinControl(const QJsonObject& body) const;
-    QString inventoryWithDeployCommand(const QByteArray& command, const QString& name);
     QJsonArray journalRuns();
+    QString inventoryWithCommand(const QByteArray& command, const QString& name)
+    {
+        return m_sandbox.inventoryWithDeployCommand(m_temp.filePath(name), QString::fromUtf8(command));
+    }
 
     Sandbox m_sandbox;
     QTemporaryDir m_temp;
@@ -84,37 +86,6 @@ QByteArray TestDeployFlow::promFile(const QString& machine) const
 {
     QFile file(m_sandbox.machine(machine).value(u"root"_s).toString() + u"/etc/metrics/configuration-info.prom"_s);
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
-QByteArray TestDeployFlow::standinControl(const QJsonObject& body) const
-{
-    const QJsonObject github = m_sandbox.json().value(u"github"_s).toObject();
-    QProcess curl;
-    curl.start(u"curl"_s,
-        { u"-sS"_s, u"--cacert"_s, github.value(u"caFile"_s).toString(), u"-H"_s,
-            u"Authorization: Bearer "_s + github.value(u"token"_s).toString(), u"-H"_s, u"User-Agent: opsdeck-test"_s,
-            u"-X"_s, u"POST"_s, u"--data"_s, QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact)),
-            github.value(u"apiUrl"_s).toString() + u"/_standin/control"_s });
-    curl.waitForFinished(10000);
-    return curl.readAllStandardOutput();
-}
-
-// A copy of the sandbox inventory whose deploy command is `command` (YAML); empty if it cannot be written.
-QString TestDeployFlow::inventoryWithDeployCommand(const QByteArray& command, const QString& name)
-{
-    QFile original(m_sandbox.inventoryPath());
-    if (!original.open(QIODevice::ReadOnly))
-        return {};
-    QByteArray yaml = original.readAll();
-    const qsizetype at = yaml.indexOf("  command: [");
-    if (at < 0)
-        return {};
-    yaml.replace(at, yaml.indexOf('\n', at) - at, "  command: " + command);
-    const QString path = m_temp.filePath(name);
-    QFile copy(path);
-    if (!copy.open(QIODevice::WriteOnly) || copy.write(yaml) != yaml.size())
-        return {};
-    return path;
 }
 
 QJsonArray TestDeployFlow::journalRuns()
@@ -319,7 +290,7 @@ void TestDeployFlow::cancelledDeployLeavesTheMachineAsItWas()
 {
     // A deploy command that takes its time (and starts a child, as nix does), so the cancel surely lands
     // while it runs.
-    const QString path = inventoryWithDeployCommand(
+    const QString path = inventoryWithCommand(
         "[sh, -c, 'echo building; sleep 31.25; echo never', \"github:{repository}?rev={rev}#deploy\", \"{machine}\"]",
         u"slow.yaml"_s);
     QVERIFY(!path.isEmpty());
@@ -356,7 +327,7 @@ void TestDeployFlow::cancelledDeployLeavesTheMachineAsItWas()
 void TestDeployFlow::deployCommandGetsNoSecretAndThePinnedCommit()
 {
     const QString seen = m_temp.filePath(u"deploy-command-saw"_s);
-    const QString path = inventoryWithDeployCommand(
+    const QString path = inventoryWithCommand(
         "[sh, -c, 'env > \"$2\"; echo \"argv $0 $1\" >> \"$2\"; exit 1', \"github:{repository}?rev={rev}#deploy\", "
         "\"{machine}\", "
             + seen.toUtf8() + "]",
@@ -407,8 +378,8 @@ void TestDeployFlow::aResolvedSecretIsScrubbedFromEverythingKept()
     const QString token = environment.value(u"OPSDECK_SANDBOX_GITHUB_TOKEN"_s);
     QVERIFY(token.size() >= 20);
     const QString path
-        = inventoryWithDeployCommand("[sh, -c, 'echo \"logging in with $2\"; echo \"bad token $2\" >&2; exit 1', "
-                                     "\"github:{repository}?rev={rev}#deploy\", \"{machine}\", "
+        = inventoryWithCommand("[sh, -c, 'echo \"logging in with $2\"; echo \"bad token $2\" >&2; exit 1', "
+                               "\"github:{repository}?rev={rev}#deploy\", \"{machine}\", "
                 + token.toUtf8() + "]",
             u"leaky.yaml"_s);
     QVERIFY(!path.isEmpty());
@@ -447,15 +418,15 @@ void TestDeployFlow::githubErrorsSayWhatToDo()
     QVERIFY2(dev[u"error"_s].toString().contains(u"wrong or expired"_s), qPrintable(dev[u"error"_s].toString()));
     QVERIFY(dev[u"error"_s].toString().contains(u"OPSDECK_SANDBOX_GITHUB_TOKEN"_s));
 
-    standinControl({ { u"rateLimit"_s, u"primary"_s } });
+    m_sandbox.postToGithubStandin(u"/_standin/control"_s, { { u"rateLimit"_s, u"primary"_s } });
     run = cli({ u"deploy"_s, u"update"_s, u"--plan"_s });
-    standinControl({ { u"rateLimit"_s, u"none"_s } });
+    m_sandbox.postToGithubStandin(u"/_standin/control"_s, { { u"rateLimit"_s, u"none"_s } });
     QCOMPARE(run.exitCode, 1);
     QVERIFY2(run.err.contains("rate limited: try again after"), run.err.constData());
 
-    standinControl({ { u"rateLimit"_s, u"secondary"_s } });
+    m_sandbox.postToGithubStandin(u"/_standin/control"_s, { { u"rateLimit"_s, u"secondary"_s } });
     run = cli({ u"deploy"_s, u"matrix"_s, u"--json"_s });
-    standinControl({ { u"rateLimit"_s, u"none"_s } });
+    m_sandbox.postToGithubStandin(u"/_standin/control"_s, { { u"rateLimit"_s, u"none"_s } });
     dev = row(QJsonDocument::fromJson(run.out).array(), u"wpia-packit-dev"_s);
     QVERIFY2(dev[u"error"_s].toString().contains(u"(60 s)"_s) || dev[u"error"_s].toString().contains(u"(59 s)"_s),
         qPrintable(dev[u"error"_s].toString()));

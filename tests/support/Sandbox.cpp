@@ -143,6 +143,22 @@ QStringList Sandbox::secretLeaks(const QStringList& files, const QList<QByteArra
     return leaks;
 }
 
+QJsonObject Sandbox::postToGithubStandin(const QString& path, const QJsonObject& body) const
+{
+    const QJsonObject github = m_json.value(QStringLiteral("github")).toObject();
+    QProcess curl;
+    curl.start(QStringLiteral("curl"),
+        { QStringLiteral("-sS"), QStringLiteral("--cacert"), github.value(QStringLiteral("caFile")).toString(),
+            QStringLiteral("-H"),
+            QStringLiteral("Authorization: Bearer ") + github.value(QStringLiteral("token")).toString(),
+            QStringLiteral("-H"), QStringLiteral("User-Agent: opsdeck-test"), QStringLiteral("-X"),
+            QStringLiteral("POST"), QStringLiteral("--data"),
+            QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact)),
+            github.value(QStringLiteral("apiUrl")).toString() + path });
+    curl.waitForFinished(10000);
+    return QJsonDocument::fromJson(curl.readAllStandardOutput()).object();
+}
+
 QProcessEnvironment Sandbox::environment() const
 {
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
@@ -168,16 +184,29 @@ QProcessEnvironment Sandbox::environment() const
 
 QString Sandbox::inventoryWithKnownHosts(const QString& destination, const QString& knownHosts) const
 {
+    return inventoryWithReplaced(destination, QRegularExpression(QStringLiteral("knownHostsFile: .*")),
+        QStringLiteral("knownHostsFile: ") + knownHosts);
+}
+
+QString Sandbox::inventoryWithDeployCommand(const QString& destination, const QString& command) const
+{
+    return inventoryWithReplaced(destination, QRegularExpression(QStringLiteral("(?m)^  command: \\[.*$")),
+        QStringLiteral("  command: ") + command);
+}
+
+QString Sandbox::inventoryWithReplaced(
+    const QString& destination, const QRegularExpression& pattern, const QString& replacement) const
+{
     QFile source(inventoryPath());
     if (!source.open(QIODevice::ReadOnly))
         return {};
     QString text = QString::fromUtf8(source.readAll());
-    text.replace(
-        QRegularExpression(QStringLiteral("knownHostsFile: .*")), QStringLiteral("knownHostsFile: ") + knownHosts);
-    QFile target(destination);
-    if (!target.open(QIODevice::WriteOnly))
+    if (!text.contains(pattern))
         return {};
-    target.write(text.toUtf8());
+    text.replace(pattern, replacement);
+    QFile target(destination);
+    if (!target.open(QIODevice::WriteOnly) || target.write(text.toUtf8()) < 0)
+        return {};
     return destination;
 }
 

@@ -4,6 +4,7 @@
 
 #include <QJsonObject>
 #include <QProcessEnvironment>
+#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QString>
 #include <QStringList>
@@ -60,11 +61,21 @@ public:
 
     // Writes a copy of the sandbox inventory to `destination` in which every host uses `knownHosts`.
     QString inventoryWithKnownHosts(const QString& destination, const QString& knownHosts) const;
+    // Writes a copy of the sandbox inventory to `destination` whose deploy command is `command` (a YAML list);
+    // empty if it cannot.
+    QString inventoryWithDeployCommand(const QString& destination, const QString& command) const;
+
+    // POSTs `body` to the GitHub stand-in's own endpoint `path` (/_standin/control, /_standin/push); its answer,
+    // empty if it could not be reached.
+    QJsonObject postToGithubStandin(const QString& path, const QJsonObject& body) const;
 
     // tests/sandbox/sandbox SUBCOMMAND DIR ARGS...; returns its exit code.
     int script(const QString& subcommand, const QStringList& arguments = {}) const;
 
 private:
+    QString inventoryWithReplaced(
+        const QString& destination, const QRegularExpression& pattern, const QString& replacement) const;
+
     QString m_dir;
     QString m_error;
     QJsonObject m_json;
