@@ -437,6 +437,12 @@ void TestSecretSweep::secretsFromTheKeyringAreNowhere()
     m_outputs.clear();
 
     // A read of every system, each with its secrets from the keyring only.
+    const CliRun hosts = cli({ u"hosts"_s, u"--json"_s });
+    QVERIFY2(hosts.exitCode == 0, hosts.err.constData());
+    bool bastionReached = false; // the one host with password auth
+    for (const QJsonValue& host : QJsonDocument::fromJson(hosts.out).array())
+        bastionReached |= host[u"name"_s] == u"bastion"_s && host[u"reachable"_s].toBool();
+    QVERIFY2(bastionReached, hosts.out.constData());
     const CliRun orgs = cli({ u"pulumi"_s, u"orgs"_s, u"--json"_s });
     QVERIFY2(orgs.exitCode == 0, orgs.err.constData());
     const QJsonArray organisations = QJsonDocument::fromJson(orgs.out).array();
