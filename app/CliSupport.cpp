@@ -1,11 +1,13 @@
 #include "CliSupport.h"
 
 #include "config/InventoryLoader.h"
+#include "core/SecretScrubber.h"
 #include "runbook/Journal.h"
 #include "runbook/OperationRunner.h"
 #include "runbook/ReportWriter.h"
 
 #include <QEventLoop>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -17,15 +19,51 @@
 
 namespace opsdeck::cli {
 
+namespace {
+
+// A standard stream that takes out every secret the process resolved before the bytes leave (the scrub rule): the
+// CLI prints plans, listings, summaries and errors made of what it read (a process list quotes its statements, an
+// error its command), and its output is kept in terminals' scrollback, CI logs and cron mails. QTextStream hands
+// the device whole `<<` items, so a secret inside one never arrives split.
+class ScrubbedOutput : public QIODevice
+{
+public:
+    explicit ScrubbedOutput(FILE* stream)
+    {
+        // Builds the scrubber's registry first, so that it outlives the stream over this device (statics end in
+        // the reverse order of their construction), whose destructor flushes what is left through scrub().
+        SecretScrubber::scrub(QByteArray());
+        m_file.open(stream, QIODevice::WriteOnly | QIODevice::Unbuffered);
+        open(QIODevice::WriteOnly | QIODevice::Unbuffered);
+    }
+
+protected:
+    qint64 readData(char*, qint64) override { return -1; }
+    qint64 writeData(const char* data, qint64 size) override
+    {
+        const QByteArray scrubbed = SecretScrubber::scrub(QByteArray(data, size));
+        if (m_file.write(scrubbed) != scrubbed.size() || !m_file.flush())
+            return -1;
+        return size;
+    }
+
+private:
+    QFile m_file;
+};
+
+} // namespace
+
 QTextStream& out()
 {
-    static QTextStream stream(stdout);
+    static ScrubbedOutput device(stdout);
+    static QTextStream stream(&device);
     return stream;
 }
 
 QTextStream& err()
 {
-    static QTextStream stream(stderr);
+    static ScrubbedOutput device(stderr);
+    static QTextStream stream(&device);
     return stream;
 }
 
