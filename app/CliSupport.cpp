@@ -24,7 +24,8 @@ namespace {
 // A standard stream that takes out every secret the process resolved before the bytes leave (the scrub rule): the
 // CLI prints plans, listings, summaries and errors made of what it read (a process list quotes its statements, an
 // error its command), and its output is kept in terminals' scrollback, CI logs and cron mails. QTextStream hands
-// the device whole `<<` items, so a secret inside one never arrives split.
+// the device its buffer at each flush, or 16 KiB at a time when more is written between flushes: only a secret
+// that straddles such a boundary of a long output arrives split.
 class ScrubbedOutput : public QIODevice
 {
 public:
