@@ -116,22 +116,20 @@ int runJournal(const QStringList& arguments, const QString& verb)
     const auto inventory = call.inventory();
     if (!inventory)
         return Cli::Usage;
-    Journal journal(journalPath(*inventory));
-    QString error;
-    if (!journal.open(&error)) {
-        err() << "opsdeck: cannot open the journal " << journal.path() << ": " << error << "\n";
+    auto journal = openJournal(*inventory);
+    if (!journal)
         return Cli::Failure;
-    }
+    QString error;
     if (verb == QStringLiteral("verify")) {
-        const Journal::Verification check = journal.verify();
+        const Journal::Verification check = journal->verify();
         if (check.intact) {
-            out() << journal.path() << ": intact (" << check.checked << " entries)\n";
+            out() << journal->path() << ": intact (" << check.checked << " entries)\n";
             return Cli::Success;
         }
-        err() << journal.path() << ": entry " << check.firstBadSeq << " is bad: " << check.problem << "\n";
+        err() << journal->path() << ": entry " << check.firstBadSeq << " is bad: " << check.problem << "\n";
         return Cli::Failure;
     }
-    const QList<RunRecord> runs = journal.runs({}, &error);
+    const QList<RunRecord> runs = journal->runs({}, &error);
     if (!error.isEmpty()) {
         err() << "opsdeck: " << error << "\n";
         return Cli::Failure;
@@ -179,18 +177,16 @@ std::optional<UnfinishedRuns> readUnfinished(const Invocation& call, int* exitCo
     if (!inventory)
         return std::nullopt;
     *exitCode = Cli::Failure;
-    Journal journal(journalPath(*inventory));
-    QString error;
-    if (!journal.open(&error)) {
-        err() << "opsdeck: cannot open the journal " << journal.path() << ": " << error << "\n";
+    auto journal = openJournal(*inventory);
+    if (!journal)
         return std::nullopt;
-    }
-    auto runs = journal.unfinishedRuns(&error);
+    QString error;
+    auto runs = journal->unfinishedRuns(&error);
     if (!error.isEmpty()) {
         err() << "opsdeck: " << error << "\n";
         return std::nullopt;
     }
-    return UnfinishedRuns { std::move(*inventory), journal.path(), std::move(runs) };
+    return UnfinishedRuns { std::move(*inventory), journal->path(), std::move(runs) };
 }
 
 int runJournalUnfinished(const QStringList& arguments)
@@ -275,16 +271,14 @@ int runReportExport(const QStringList& arguments)
     const auto inventory = call.inventory();
     if (!inventory)
         return Cli::Usage;
-    Journal journal(journalPath(*inventory));
-    QString error;
-    if (!journal.open(&error)) {
-        err() << "opsdeck: cannot open the journal " << journal.path() << ": " << error << "\n";
+    auto journal = openJournal(*inventory);
+    if (!journal)
         return Cli::Failure;
-    }
+    QString error;
     const QString runId = call.word(2);
-    const auto run = journal.run(runId, &error);
+    const auto run = journal->run(runId, &error);
     if (!run) {
-        err() << "opsdeck: no run \"" << runId << "\" in " << journal.path()
+        err() << "opsdeck: no run \"" << runId << "\" in " << journal->path()
               << (error.isEmpty() ? QString() : QStringLiteral(": ") + error)
               << "; opsdeck journal list shows the runs\n";
         return Cli::Usage;

@@ -147,6 +147,17 @@ QString journalPath(const Inventory& inventory)
     return inventory.journal.path.isEmpty() ? Journal::defaultPath() : inventory.journal.path;
 }
 
+std::optional<Journal> openJournal(const Inventory& inventory)
+{
+    Journal journal(journalPath(inventory));
+    QString error;
+    if (!journal.open(&error)) {
+        err() << "opsdeck: cannot open the journal " << journal.path() << ": " << error << "\n";
+        return std::nullopt;
+    }
+    return journal;
+}
+
 void printPlan(const Plan& plan)
 {
     out() << plan.verb << " " << plan.target << (plan.production ? "  [PRODUCTION]" : "")

@@ -31,6 +31,8 @@ void setUsageSystems(const QList<CliModule>& systems);
 void printJson(const QJsonValue& value);
 void printTable(const QStringList& headers, const QList<QStringList>& rows);
 QString journalPath(const Inventory& inventory);
+// The inventory's journal, opened; nullopt, with the reason printed, if it cannot be.
+std::optional<Journal> openJournal(const Inventory& inventory);
 void printPlan(const Plan& plan);
 // Prints a line on stderr for each run of the inventory's journal that has no outcome and whose console is gone.
 void noticeUnfinishedRuns(const Inventory& inventory);
