@@ -7,7 +7,9 @@
 #include "runbook/Journal.h"
 #include "runbook/OperationRunner.h"
 
+#include <QClipboard>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QProgressBar>
@@ -48,6 +50,9 @@ RunsDock::RunsDock(QWidget* parent)
     m_list->setRootIsDecorated(false);
     m_list->header()->setSectionResizeMode(OperationColumn, QHeaderView::ResizeToContents);
     m_list->header()->setSectionResizeMode(Step, QHeaderView::Stretch);
+    m_list->header()->setSectionResizeMode(Eta, QHeaderView::ResizeToContents);
+    m_list->header()->setSectionResizeMode(Actions, QHeaderView::ResizeToContents);
+    m_list->header()->setStretchLastSection(false); // the step takes the room, not the button
     m_list->setColumnWidth(Progress, 160);
     m_list->setMinimumHeight(90);
     setWidget(m_list);
@@ -88,10 +93,25 @@ void RunsDock::showUnfinished(const QString& journalPath)
                 const QString command
                     = QStringLiteral("opsdeck recover %1 --confirm %2").arg(run.runId, run.confirmWith);
                 item->setText(Step,
-                    tr("Its console stopped without an outcome%1; the target may be half-way. Recover it: %2")
-                        .arg(run.lastStep.isEmpty() ? QString() : tr(" during %1").arg(run.lastStep), command));
-                item->setToolTip(Step, item->text(Step));
-                item->setText(Eta, tr("started %1").arg(run.startedAt.toLocalTime().toString(Qt::ISODate)));
+                    tr("Stopped%1 with no outcome: the target may be half-way")
+                        .arg(run.lastStep.isEmpty() ? QString() : tr(" during %1").arg(run.lastStep)));
+                item->setToolTip(Step, tr("%1. Recover it from a terminal: %2").arg(item->text(Step), command));
+                const QDateTime started = run.startedAt.toLocalTime();
+                item->setText(Eta,
+                    tr("started %1")
+                        .arg(started.toString(started.date() == QDate::currentDate()
+                                ? QStringLiteral("HH:mm:ss")
+                                : QStringLiteral("yyyy-MM-dd HH:mm"))));
+                item->setToolTip(Eta, started.toString(Qt::ISODate));
+                // The recovery is typed in a terminal (it asks for the run's confirmation there).
+                auto* copy = new QPushButton(tr("Copy recover command"), m_list);
+                copy->setObjectName(QStringLiteral("copyRecoverCommand"));
+                copy->setToolTip(command);
+                connect(copy, &QPushButton::clicked, copy, [copy, command] {
+                    QGuiApplication::clipboard()->setText(command);
+                    copy->setText(tr("Copied"));
+                });
+                m_list->setItemWidget(item, Actions, copy);
             }
             if (!runs.isEmpty()) {
                 show();

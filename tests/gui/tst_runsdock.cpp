@@ -3,8 +3,11 @@
 #include "runbook/Journal.h"
 
 #include <QApplication>
+#include <QClipboard>
+#include <QGuiApplication>
 #include <QJsonObject>
 #include <QProcess>
+#include <QPushButton>
 #include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
@@ -46,9 +49,15 @@ void TestRunsDock::unfinishedRunsAreOfferedForRecovery()
     const QTreeWidgetItem* item = list->topLevelItem(0);
     QCOMPARE(item->text(0), QStringLiteral("packit-wipe wpia-packit/training"));
     QCOMPARE(item->text(1), QStringLiteral("unfinished — recover"));
-    QVERIFY2(item->text(2).contains(QStringLiteral("move-root"))
-            && item->text(2).contains(QStringLiteral("opsdeck recover run-1 --confirm training")),
-        qPrintable(item->text(2)));
+    QVERIFY2(item->text(2).contains(QStringLiteral("move-root")), qPrintable(item->text(2)));
+    const QString command = QStringLiteral("opsdeck recover run-1 --confirm training");
+    QVERIFY2(item->toolTip(2).contains(command), qPrintable(item->toolTip(2)));
+    // The command to type in a terminal, one click away.
+    auto* copy = qobject_cast<QPushButton*>(list->itemWidget(list->topLevelItem(0), 4));
+    QVERIFY(copy);
+    QGuiApplication::clipboard()->clear();
+    copy->click();
+    QCOMPARE(QGuiApplication::clipboard()->text(), command);
 }
 
 QTEST_MAIN(TestRunsDock)
