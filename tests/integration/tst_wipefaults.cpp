@@ -9,6 +9,7 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -41,6 +42,7 @@ private slots:
     void killedConsoleIsRecovered();
     void killedConnectionIsRecovered_data();
     void killedConnectionIsRecovered();
+    void rowsWithoutAnyRootAreLeftStoppedAndNotSafe();
 
 private:
     void addSteps();
@@ -53,6 +55,8 @@ private:
     // The seeded state again, if the last case wiped it.
     void restoreSeed();
     QJsonArray unfinished();
+    // The id of the unfinished run on kTarget, or empty.
+    QString unfinishedRunId();
 
     Sandbox m_sandbox;
     PackitSandbox m_packit { m_sandbox };
@@ -183,6 +187,15 @@ QJsonArray TestWipeFaults::unfinished()
     return QJsonDocument::fromJson(list.out).array();
 }
 
+QString TestWipeFaults::unfinishedRunId()
+{
+    for (const QJsonValue& value : unfinished()) {
+        if (value.toObject().value(QStringLiteral("target")).toString() == kTarget)
+            return value.toObject().value(QStringLiteral("id")).toString();
+    }
+    return {};
+}
+
 void TestWipeFaults::killedConsoleIsRecovered_data()
 {
     addSteps();
@@ -201,11 +214,7 @@ void TestWipeFaults::killedConsoleIsRecovered()
     QCOMPARE(::kill(static_cast<pid_t>(cli.processId()), SIGKILL), 0);
     QVERIFY(cli.waitForFinished(10000));
 
-    QString runId;
-    for (const QJsonValue& value : unfinished()) {
-        if (value.toObject().value(QStringLiteral("target")).toString() == kTarget)
-            runId = value.toObject().value(QStringLiteral("id")).toString();
-    }
+    const QString runId = unfinishedRunId();
     QVERIFY2(!runId.isEmpty(), "the killed run is not listed as unfinished");
     // Every command says so.
     const CliRun hosts = runCli({ QStringLiteral("check") }, m_environment);
@@ -266,6 +275,52 @@ void TestWipeFaults::killedConnectionIsRecovered()
         qPrintable(state + QStringLiteral(" -- ") + report.value(QStringLiteral("summary")).toString()));
     const QString summary = report.value(QStringLiteral("summary")).toString();
     QVERIFY2(summary.contains(QStringLiteral("End state: ") + state), qPrintable(summary));
+}
+
+// Neither end state can be reached when the rows are there and no outpack root is, neither in place nor moved aside
+// (someone removed it while the console was dead): starting outpack would create an empty root under the rows.
+// The recovery leaves the units stopped, fails, and says NOT SAFE with what to do; once the root is back, the same
+// run recovers to untouched.
+void TestWipeFaults::rowsWithoutAnyRootAreLeftStoppedAndNotSafe()
+{
+    restoreSeed();
+    QProcess cli;
+    QVERIFY2(startWipeHeldAt(&cli, QStringLiteral("move-root"), m_temp.filePath(QStringLiteral("killed.json"))),
+        cli.readAllStandardError().constData());
+    QVERIFY(cli.processId() > 0);
+    QCOMPARE(::kill(static_cast<pid_t>(cli.processId()), SIGKILL), 0);
+    QVERIFY(cli.waitForFinished(10000));
+    const QString root = m_packit.instanceRoot(kHost, kInstance);
+    const QString elsewhere = m_temp.filePath(QStringLiteral("root-taken-away"));
+    QVERIFY(QDir().rename(root, elsewhere));
+    const QString runId = unfinishedRunId();
+    QVERIFY(!runId.isEmpty());
+
+    const QString reportPath = m_temp.filePath(QStringLiteral("not-safe.json"));
+    CliRun recover = runCli({ QStringLiteral("recover"), runId, QStringLiteral("--confirm"), kInstance,
+                                QStringLiteral("--report"), reportPath },
+        m_environment, 180000);
+    QCOMPARE(recover.exitCode, 1);
+    QFile file(reportPath);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QString summary
+        = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("summary")).toString();
+    QVERIFY2(summary.contains(QStringLiteral("End state: NOT SAFE")) && summary.contains(QStringLiteral("missing"))
+            && summary.contains(QStringLiteral("NOT running")),
+        qPrintable(summary));
+    for (const QString& unit : { QStringLiteral("outpack-reside-dev"), QStringLiteral("packit-api-reside-dev") })
+        QVERIFY2(m_packit.unitState(kHost, unit) != QStringLiteral("active"), qPrintable(unit));
+    QVERIFY(!QFileInfo::exists(root));
+    QVERIFY(m_packit.count(kInstance, QStringLiteral("SELECT count(*) FROM packet")) > 0);
+
+    // The admin puts the root back; the run is still unfinished, and its recovery now ends untouched.
+    QVERIFY(QDir().rename(elsewhere, root));
+    QCOMPARE(unfinishedRunId(), runId);
+    recover
+        = runCli({ QStringLiteral("recover"), runId, QStringLiteral("--confirm"), kInstance }, m_environment, 180000);
+    QVERIFY2(recover.exitCode == 0, recover.err.constData());
+    QCOMPARE(endState(), QStringLiteral("untouched"));
+    QVERIFY(unfinishedRunId().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestWipeFaults)
