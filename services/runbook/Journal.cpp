@@ -60,8 +60,15 @@ public:
         m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_name);
         m_db.setDatabaseName(path);
         m_db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=%1"_s.arg(kBusyTimeoutMs));
-        if (!m_db.open())
+        if (!m_db.open()) {
             m_error = sqlError(u"Cannot open the journal %1"_s.arg(path), m_db.lastError());
+            return;
+        }
+        // An entry is on disk when append() returns, before the step it announces changes anything: FULL syncs the
+        // WAL at every commit (SQLite's default, which a build may change, and per connection).
+        QSqlQuery synchronous(m_db);
+        if (!synchronous.exec(u"PRAGMA synchronous = FULL"_s))
+            m_error = sqlError(u"Cannot set the journal %1 to synchronous writes"_s.arg(path), synchronous.lastError());
     }
 
     ~Connection()
