@@ -438,8 +438,8 @@ def raft_reset(c, kube, volumes):
     c.check("no doctor on the permie image: exit 127 as sh says",
             (127, "sh: 1: ./doctor: not found\ncommand terminated with exit code 127\n"), (rc, err))
 
-    # Scale to 0: highest ordinal first, each Terminating until gone (1.5 s each, so that kubectl sees it).
-    kube.control(terminateSeconds=1.5)
+    # Scale to 0: highest ordinal first, each Terminating until gone (2 s each, so that kubectl sees it).
+    kube.control(terminateSeconds=2.0)
     w = Watcher(kube)
     rc, out, err = kube.run("scale", "statefulset", STS, "--replicas=0")
     c.check("kubectl scale --replicas=0", (0, "statefulset.apps/permie scaled\n"), (rc, out))
