@@ -17,7 +17,8 @@ KUBECONFIG=DIR/kubeconfig, and what kubectl prints is checked, not only its exit
     (reverse order, Terminating), the annotation restored (the image back to latest), scale up (OrderedReady),
     the data surviving pod recreation;
   * the fault switches: expired token, 403 on a verb, 409 on the next write, a pod that never gets Ready, exec
-    dropped before its status, exec InternalError, a v4-only server; WebSocket frames read directly (v5 and v4).
+    dropped before its status, exec InternalError, a v4-only server; the manual clock; WebSocket frames read
+    directly (v5 and v4).
 
 fg-staging/permie, its pods' files and the switches are put back as `up` made them (image, replicas, annotation).
 """
@@ -554,6 +555,17 @@ def faults(c, kube):
     rc, out, err = kube.run("rollout", "status", "statefulset/" + STS, "--timeout=60s")
     c.check("switch cleared: the rollout finishes", 0, rc)
 
+    kube.control(clock="manual")
+    kube.run("set", "image", "statefulset/" + STS, "app=" + DR % NS)
+    time.sleep(0.6)
+    held = kube.image()
+    status, _, _ = kube.ctl.json("POST", "/_standin/advance", {"seconds": 0.2})
+    c.check("manual clock: no stomp while it stands, the stomp once advanced by triggerSeconds",
+            (DR % NS, 200, LATEST % NS), (held, status, kube.image()))
+    kube.control(clock="real")
+    rc, out, err = kube.run("rollout", "status", "statefulset/" + STS, "--timeout=60s")
+    c.check("real clock again: the rollout finishes", 0, rc)
+
     kube.control(execDrop=True)
     rc, out, err = kube.run("exec", "permie-0", "--", "echo", "hi")
     kube.control(execDrop=False)
@@ -594,7 +606,8 @@ def faults(c, kube):
 
 def restore(c, kube, volumes):
     kube.control(readySeconds=0.4, terminateSeconds=0.3, triggerSeconds=0.2, expiredUsers=[], forbidden=[],
-                 conflictNextWrite=False, neverReady=[], execDrop=False, execInternalError=False, v4Only=False)
+                 conflictNextWrite=False, neverReady=[], execDrop=False, execInternalError=False, v4Only=False,
+                 clock="real")
     sts = kube.sts()
     ann = {k: None for k in sts["metadata"].get("annotations", {}) if k.startswith("opsdeck.test/") or k == "x"}
     ann["image.openshift.io/triggers"] = TRIGGERS
