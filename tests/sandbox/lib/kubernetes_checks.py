@@ -78,6 +78,18 @@ class Kube:
                            stdin=subprocess.DEVNULL, timeout=120)
         return r.returncode, r.stdout, r.stderr
 
+    def run_held(self, *args):
+        """kubectl ARGS while the stand-in's clock stands (clock=manual): the clock runs again once kubectl has
+        printed its first line."""
+        p = subprocess.Popen(["kubectl", "-n", NS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=self.env, stdin=subprocess.DEVNULL)
+        try:
+            first = p.stdout.readline()
+        finally:
+            self.control(clock="real")
+        out, err = p.communicate(timeout=120)
+        return p.returncode, first + out, err
+
     def sts(self, ns=NS):
         return self.api.json("GET", "/apis/apps/v1/namespaces/%s/statefulsets/%s" % (ns, STS))[2]
 
@@ -377,6 +389,8 @@ def raft_reset(c, kube, volumes):
             (0, DR % NS, LATEST % NS, rv), (rc, out, kube.image(), kube.sts()["metadata"]["resourceVersion"]))
     c.check("request log: the dry run was a PATCH with dryRun=All", [200],
             [x["status"] for x in kube.log_lines()[logged:] if x["method"] == "PATCH" and "dryRun=All" in x["query"]])
+    # The clock stands until rollout status has printed its first line: what it waits for is then certain.
+    kube.control(clock="manual")
     w = Watcher(kube)
     rc, out, err = kube.run("patch", "sts", STS, "--type=strategic", "-p", json.dumps(patch))
     c.check("strategic patch: annotation removed + DR image (resourceVersion precondition)",
@@ -390,12 +404,12 @@ def raft_reset(c, kube, volumes):
          {"op": "replace", "path": "/spec/replicas", "value": 3}]))
     c.check("json patch with a test on the stale resourceVersion: Conflict",
             (1, "Error from server (Conflict): %s\n" % CONFLICT), (rc, err))
-    rc, out, err = kube.run("rollout", "status", "statefulset/" + STS, "--timeout=60s")
+    rc, out, err = kube.run_held("rollout", "status", "statefulset/" + STS, "--timeout=60s")
     snaps = w.done()
     lines = out.splitlines()
-    c.check("rollout status to the DR image: waits, then complete",
-            (0, "partitioned roll out complete: 3 new pods have been updated..."), (rc, lines[-1] if lines else ""))
-    c.has("rollout status printed the waits", "Waiting for 1 pods to be ready...", out)
+    c.check("rollout status to the DR image: waits for the highest pod, then complete",
+            (0, "Waiting for 1 pods to be ready...", "partitioned roll out complete: 3 new pods have been updated..."),
+            (rc, lines[0] if lines else "", lines[-1] if lines else ""))
     sts = kube.sts()
     pods = kube.pods()
     c.check("after the rollout: every pod Ready on the DR image and the update revision",
@@ -439,16 +453,18 @@ def raft_reset(c, kube, volumes):
     c.check("no doctor on the permie image: exit 127 as sh says",
             (127, "sh: 1: ./doctor: not found\ncommand terminated with exit code 127\n"), (rc, err))
 
-    # Scale to 0: highest ordinal first, each Terminating until gone (2 s each, so that kubectl sees it).
-    kube.control(terminateSeconds=2.0)
+    # Scale to 0: highest ordinal first, each Terminating until gone (the clock stands while kubectl looks).
+    kube.control(clock="manual")
     w = Watcher(kube)
     rc, out, err = kube.run("scale", "statefulset", STS, "--replicas=0")
     c.check("kubectl scale --replicas=0", (0, "statefulset.apps/permie scaled\n"), (rc, out))
     rc, out, err = kube.run("get", "pods", "-l", "app=" + STS)
-    c.has("kubectl get pods: the highest ordinal is Terminating", "permie-2   0/1     Terminating", out)
+    kube.control(clock="real")
+    c.check("kubectl get pods: the highest ordinal is Terminating, the others Running",
+            [["permie-0", "1/1", "Running"], ["permie-1", "1/1", "Running"], ["permie-2", "0/1", "Terminating"]],
+            [line.split()[:3] for line in out.splitlines()[1:]])
     kube.wait("no pods", lambda: not kube.pods())
     snaps = w.done()
-    kube.control(terminateSeconds=0.3)
     gone = []
     for s in snaps:
         for o in range(3):
@@ -544,7 +560,8 @@ def faults(c, kube):
     kube.run("scale", "sts", STS, "--replicas=0")
     kube.wait("no pods", lambda: not kube.pods())
     kube.run("scale", "sts", STS, "--replicas=3")
-    rc, out, err = kube.run("rollout", "status", "statefulset/" + STS, "--timeout=3s")
+    kube.wait("permie-1 running", lambda: kube.pods().get("permie-1", {}).get("status", {}).get("phase") == "Running")
+    rc, out, err = kube.run("rollout", "status", "statefulset/" + STS, "--timeout=2s")
     rc2, out2, _ = kube.run("get", "pods", "-l", "app=" + STS)
     c.check("switch neverReady: rollout status times out waiting", (1, "Waiting for 2 pods to be ready..."),
             (rc, out.splitlines()[-1] if out else ""))
