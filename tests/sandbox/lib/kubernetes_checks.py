@@ -572,6 +572,30 @@ def faults(c, kube):
     rc, out, err = kube.run("rollout", "status", "statefulset/" + STS, "--timeout=60s")
     c.check("switch cleared: the rollout finishes", 0, rc)
 
+    # kubernetes#67250: a broken template stops the rollout at its first pod; reverting the template is not
+    # enough, the stuck pod must be deleted too.
+    broken = REGISTRY + "/%s/permie:broken" % NS
+    kube.control(neverReady=[broken])
+    kube.run("annotate", "sts", STS, "image.openshift.io/triggers-")
+    rc, out, err = kube.run("set", "image", "statefulset/" + STS, "app=" + broken)
+    kube.wait("permie-2 on the broken image", lambda: (lambda p: p and p["status"]["phase"] == "Running" and
+                                                       p["spec"]["containers"][0]["image"] == broken)(
+        kube.pods().get("permie-2")))
+    kube.run("set", "image", "statefulset/" + STS, "app=" + LATEST % NS)
+    time.sleep(1.0)
+    rc, out, err = kube.run("get", "pods", "-l", "app=" + STS, "-o", "jsonpath={range .items[*]}{.metadata.name} "
+                            "{.status.containerStatuses[0].ready} {.spec.containers[0].image}{\"\\n\"}{end}")
+    c.check("switch neverReady (an image): the template reverted, the stuck pod stays (kubernetes#67250)",
+            "permie-0 true %s\npermie-1 true %s\npermie-2 false %s\n" % (LATEST % NS, LATEST % NS, broken), out)
+    rc, out, err = kube.run("delete", "pod", "permie-2")
+    c.check("kubectl delete pod (the stuck one)", (0, 'pod "permie-2" deleted\n'), (rc, out))
+    rc, out, err = kube.run("rollout", "status", "statefulset/" + STS, "--timeout=60s")
+    c.check("then the rollout finishes on the reverted template", (0, [True] * 3, [LATEST % NS] * 3),
+            (rc, [ready(p) for p in kube.pods().values()],
+             [p["spec"]["containers"][0]["image"] for p in kube.pods().values()]))
+    kube.control(neverReady=[])
+    kube.run("annotate", "sts", STS, "image.openshift.io/triggers=" + TRIGGERS)
+
     kube.control(clock="manual")
     kube.run("set", "image", "statefulset/" + STS, "app=" + DR % NS)
     time.sleep(0.6)
