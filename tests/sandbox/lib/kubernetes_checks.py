@@ -263,6 +263,9 @@ def seed_and_auth(c, kube):
     rc, out, err = kube.run("get", "pods", "-l", "app=permie,apps.kubernetes.io/pod-index=1", "-o", "name",
                             ns="fg")
     c.check("kubectl get pods -l a=b,c=d (comma-joined equality)", (0, "pod/permie-1\n"), (rc, out))
+    rc, out, err = kube.run("get", "pods", "-l", "app=permie-ledger,apps.kubernetes.io/pod-index!=0", "-o", "name",
+                            ns="fg")
+    c.check("kubectl get pods -l a=b,c!=d", "".join("pod/permie-ledger-%d\n" % i for i in range(1, 5)), out)
     rc, out, err = kube.run("get", "pods", "-l", "app=nosuch")
     c.check("kubectl get pods -l app=nosuch: nothing", (0, "No resources found in fg-staging namespace.\n"),
             (rc, err))
@@ -287,6 +290,8 @@ def seed_and_auth(c, kube):
     rc, out, err = kube.run("get", "--raw", "/apis/user.openshift.io/v1/users/~")
     c.check("who am I (users/~, OpenShift)", (0, "User", "opsdeck-admin"),
             (rc, json.loads(out or "{}").get("kind"), json.loads(out or "{}").get("metadata", {}).get("name")))
+    rc, out, err = kube.run("auth", "can-i", "create", "pods", "--subresource=exec")
+    c.check("kubectl auth can-i create pods/exec (admin): yes", (0, "yes\n"), (rc, out))
     rc, out, err = kube.run("auth", "can-i", "patch", "statefulsets", user="opsdeck-viewer")
     c.check("kubectl auth can-i patch statefulsets (viewer): no", (1, "no\n"), (rc, out))
 
@@ -338,6 +343,13 @@ def seed_and_auth(c, kube):
     c.check("kubectl patch --subresource=scale replicas -1: 422",
             (1, 'The Scale "permie" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to '
                 '0\n'), (rc, err))
+    scale = path + "/scale"
+    s, body = raw(kube, "GET", scale)
+    stale = dict(body, metadata=dict(body["metadata"], resourceVersion="1"))
+    s2, body2 = raw(kube, "PUT", scale, json.dumps(stale), "application/json")
+    c.check("GET /scale, then PUT /scale with a stale resourceVersion: 409",
+            (200, "Scale", {"replicas": 3}, "app=permie", 409, CONFLICT),
+            (s, body["kind"], body["spec"], body["status"]["selector"], s2, body2.get("message")))
     rc, out, err = kube.run("get", "--raw", "/api/v1/namespaces/%s/pods/permie-0/exec?command=true&stdout=1" % NS)
     c.check("exec without an upgrade: 400 Upgrade request required",
             (1, "Error from server (BadRequest): Upgrade request required\n"), (rc, err))
