@@ -65,6 +65,13 @@ HttpClient::HttpClient(const QString& caFile, std::shared_ptr<const std::atomic_
     m_ssl.addCaCertificates(certificates);
 }
 
+HttpClient::HttpClient(const QSslConfiguration& ssl, std::shared_ptr<const std::atomic_bool> stop)
+    : m_ssl(ssl)
+    , m_stop(std::move(stop))
+{
+    m_manager.setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
+}
+
 HttpClient::~HttpClient() = default;
 
 bool HttpClient::ready(QString* error) const

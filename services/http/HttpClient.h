@@ -56,6 +56,8 @@ class HttpClient
 {
 public:
     explicit HttpClient(const QString& caFile = {}, std::shared_ptr<const std::atomic_bool> stop = {});
+    // TLS exactly as given (a Kubernetes cluster's own CA only, a client certificate).
+    explicit HttpClient(const QSslConfiguration& ssl, std::shared_ptr<const std::atomic_bool> stop = {});
     ~HttpClient();
 
     // False with *error when the CA file given cannot be used.

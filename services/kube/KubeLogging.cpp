@@ -1,0 +1,3 @@
+#include "kube/KubeLogging.h"
+
+Q_LOGGING_CATEGORY(lcKube, "opsdeck.kube")
