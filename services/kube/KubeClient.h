@@ -71,12 +71,19 @@ public:
     // One sentence with what to do, for an answer that is not a success: what the operation was (`action`, e.g.
     // "patch statefulset fg/permie"), the Status message, and the remedy (401: log in again; 403: the RBAC verb
     // and resource that is missing; 404; 409: re-read and retry; 422: the field; 400; 415).
-    static QString describeFailure(const QString& clusterName, const QString& action, int status,
-        const QByteArray& body, const QString& transportError);
+    static QString describeFailure(const QString& clusterName,
+        const QString& action,
+        int status,
+        const QByteArray& body,
+        const QString& transportError);
 
 private:
-    KubeResponse send(const QByteArray& verb, const QString& path, const QUrlQuery& query, const QByteArray& contentType,
-        const QByteArray& body, int timeoutMs);
+    KubeResponse send(const QByteArray& verb,
+        const QString& path,
+        const QUrlQuery& query,
+        const QByteArray& contentType,
+        const QByteArray& body,
+        int timeoutMs);
 
     Kubeconfig::Resolved m_cluster;
     QString m_setupError;

@@ -53,8 +53,12 @@ public:
 
     // Runs `argv` (each element one argument; no shell unless argv starts one) in `container` of `ns`/`pod`.
     // `onOutput(channel, bytes)` (1 stdout, 2 stderr) is called as frames arrive; the result holds all of it.
-    KubeExecResult run(const QString& ns, const QString& pod, const QString& container, const QStringList& argv,
-        int timeoutMs = 60000, const std::function<void(int, const QByteArray&)>& onOutput = {});
+    KubeExecResult run(const QString& ns,
+        const QString& pod,
+        const QString& container,
+        const QStringList& argv,
+        int timeoutMs = 60000,
+        const std::function<void(int, const QByteArray&)>& onOutput = {});
 
     std::shared_ptr<KubeExecAbort> abortHandle() const { return m_abort; }
 
