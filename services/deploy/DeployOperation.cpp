@@ -5,7 +5,7 @@
 #include "deploy/DeployMatrixReader.h"
 #include "deploy/GithubClient.h"
 #include "runbook/RunContext.h"
-#include "ssh/ShellQuote.h"
+#include "core/ShellQuote.h"
 
 #include <QDeadlineTimer>
 #include <QFileInfo>

@@ -6,7 +6,7 @@
 #include "packit/PackitLogging.h"
 #include "packit/PackitQueries.h"
 #include "runbook/RunContext.h"
-#include "ssh/ShellQuote.h"
+#include "core/ShellQuote.h"
 
 #include <QDir>
 #include <QElapsedTimer>

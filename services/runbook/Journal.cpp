@@ -687,11 +687,14 @@ QList<Journal::UnfinishedRun> Journal::unfinishedRuns(QString* error) const
         return {};
     QSqlQuery query(connection->db());
     query.setForwardOnly(true);
-    // Only the runs that have no outcome, and of those only the entries that tell what they were and how far
-    // they got.
+    // Only the runs that have no outcome, or one outcome and were left open (a recovery that succeeds adds the
+    // second), and of those only the entries that tell what they were and how far they got.
     if (!query.exec(u"SELECT run_id, kind, operation, target, at, data FROM entries e "
-                    "WHERE kind IN ('plan', 'confirm', 'step-start', 'step-end', 'recovery', 'process') AND NOT EXISTS "
-                    "(SELECT 1 FROM entries o WHERE o.run_id = e.run_id AND o.kind = 'outcome') ORDER BY seq"_s)) {
+                    "WHERE kind IN ('plan', 'confirm', 'step-start', 'step-end', 'recovery', 'process', 'left-open') "
+                    "AND ((SELECT COUNT(*) FROM entries o WHERE o.run_id = e.run_id AND o.kind = 'outcome') = 0 "
+                    "OR (EXISTS (SELECT 1 FROM entries l WHERE l.run_id = e.run_id AND l.kind = 'left-open') "
+                    "AND (SELECT COUNT(*) FROM entries o WHERE o.run_id = e.run_id AND o.kind = 'outcome') = 1)) "
+                    "ORDER BY seq"_s)) {
         setError(error, sqlError(u"Cannot read the journal"_s, query.lastError()));
         return {};
     }
@@ -722,6 +725,8 @@ QList<Journal::UnfinishedRun> Journal::unfinishedRuns(QString* error) const
             run.host = data.value(u"host"_s).toString();
         } else if (kind == u"step-end"_s) {
             run.lastStepState = data.value(u"state"_s).toString();
+        } else if (kind == u"left-open"_s) {
+            run.leftOpen = data.value(u"why"_s).toString();
         } else if (kind == u"process"_s) {
             if (const auto process = ProcessIdentity::fromJson(data))
                 run.processes << *process;
@@ -731,7 +736,10 @@ QList<Journal::UnfinishedRun> Journal::unfinishedRuns(QString* error) const
         }
     }
     const QString machine = machineName();
-    runs.removeIf([&](const UnfinishedRun& run) { return run.host != machine || isLiveConsole(run.pid); });
+    // A run left open has ended: its console may live on (the GUI) without it.
+    runs.removeIf([&](const UnfinishedRun& run) {
+        return run.host != machine || (run.leftOpen.isEmpty() && isLiveConsole(run.pid));
+    });
     return runs;
 }
 

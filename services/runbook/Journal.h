@@ -88,6 +88,7 @@ public:
         // The commands it started (entries of kind "process"), which may outlive their console: a recovery waits
         // for them before it reads the target.
         QList<ProcessIdentity> processes;
+        QString leftOpen; // the run ended, but left its target for `opsdeck recover` (RunContext::leaveOpen): why
     };
 
     enum class LockResult

@@ -158,6 +158,8 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
     context.note(QStringLiteral("outcome"),
         { { QStringLiteral("outcome"), RunRecord::outcomeName(record.outcome) },
             { QStringLiteral("summary"), record.summary } });
+    if (!context.leftOpen().isEmpty())
+        context.note(QStringLiteral("left-open"), { { QStringLiteral("why"), context.leftOpen() } });
     // A recovery run closes the run it recovered once the target is safe again (until then that run stays listed
     // as unfinished).
     if (const QString recovered = plan.parameters.value(QStringLiteral("recovers")).toString(); !recovered.isEmpty()

@@ -48,6 +48,10 @@ public:
     void skipRemaining();
 
     bool anyStepSucceeded(const QStringList& ids) const;
+    // The run ends with its target neither untouched nor finished, and what is left needs `opsdeck recover`: the
+    // journal keeps listing it as unfinished (with `why`) until a recovery of it succeeds.
+    void leaveOpen(const QString& why) { m_leftOpen = why; }
+    QString leftOpen() const { return m_leftOpen; }
     RunRecord& record() { return *m_record; }
     void note(const QString& kind, const QJsonObject& data);
 
@@ -63,6 +67,7 @@ private:
     mutable QMutex m_hookMutex; // also guards m_journalError
     QString m_journalError;
     std::function<void()> m_cancelHook;
+    QString m_leftOpen;
     int m_current = -1; // index in m_record->steps
     double m_stepFraction = 0; // the current step's last reported progress
     QElapsedTimer m_clock;

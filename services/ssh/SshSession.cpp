@@ -1,6 +1,6 @@
 #include "ssh/SshSession.h"
 
-#include "ssh/ShellQuote.h"
+#include "core/ShellQuote.h"
 #include "ssh/SshIoThread.h"
 #include "ssh/SshLogging.h"
 

@@ -621,6 +621,16 @@ void TestJournal::unfinishedRunsAreThoseWhoseConsoleIsGone()
         { { u"step"_s, u"stop"_s }, { u"state"_s, u"succeeded"_s } }));
     QVERIFY(
         m_journal->append(u"killed"_s, u"step-start"_s, u"packit-wipe"_s, u"h/i"_s, { { u"step"_s, u"move-root"_s } }));
+    // Runs that ended but left their target for a recovery stay listed, whether their console lives on or not, until
+    // a recovery closes them with a second outcome.
+    for (const QString& runId : { u"left-open"_s, u"left-open-recovered"_s }) {
+        start(runId, console.processId(), here);
+        QVERIFY(m_journal->append(runId, u"outcome"_s, u"raft-reset"_s, u"h/i"_s, { { u"outcome"_s, u"failed"_s } }));
+        QVERIFY(m_journal->append(
+            runId, u"left-open"_s, u"raft-reset"_s, u"h/i"_s, { { u"why"_s, u"the API did not answer"_s } }));
+    }
+    QVERIFY(m_journal->append(
+        u"left-open-recovered"_s, u"outcome"_s, u"raft-reset"_s, u"h/i"_s, { { u"outcome"_s, u"failed"_s } }));
 
     QString error;
     const QList<Journal::UnfinishedRun> runs = m_journal->unfinishedRuns(&error);
@@ -630,7 +640,9 @@ void TestJournal::unfinishedRunsAreThoseWhoseConsoleIsGone()
     QStringList ids;
     for (const Journal::UnfinishedRun& run : runs)
         ids << run.runId;
-    QCOMPARE(ids, (QStringList { u"killed"_s, u"reused-pid"_s }));
+    QCOMPARE(ids, (QStringList { u"killed"_s, u"reused-pid"_s, u"left-open"_s }));
+    QCOMPARE(runs.last().leftOpen, u"the API did not answer"_s);
+    QVERIFY(runs.first().leftOpen.isEmpty());
     const Journal::UnfinishedRun& killed = runs.first();
     QCOMPARE(killed.operation, u"packit-wipe"_s);
     QCOMPARE(killed.target, u"h/i"_s);

@@ -1,5 +1,5 @@
 // ShellQuote against a real POSIX shell: whatever an argument holds, the shell must see exactly it, as one word.
-#include "ssh/ShellQuote.h"
+#include "core/ShellQuote.h"
 
 #include <QProcess>
 #include <QTest>

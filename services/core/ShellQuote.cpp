@@ -1,4 +1,4 @@
-#include "ssh/ShellQuote.h"
+#include "core/ShellQuote.h"
 
 #include <algorithm>
 

@@ -10,7 +10,7 @@ namespace opsdeck::ShellQuote {
 // readable logs.
 QString quote(const QString& arg);
 
-// Joins an argv into one command line for the remote shell (ssh only carries a string).
+// Joins an argv into one command line for a shell (ssh carries only a string; so does `sh -c`).
 QString join(const QStringList& argv);
 
 } // namespace opsdeck::ShellQuote
