@@ -159,6 +159,42 @@ QJsonObject Sandbox::postToGithubStandin(const QString& path, const QJsonObject&
     return QJsonDocument::fromJson(curl.readAllStandardOutput()).object();
 }
 
+QJsonObject Sandbox::kubernetesStandin(const QString& path, const QJsonObject& body) const
+{
+    const QJsonObject kubernetes = m_json.value(QStringLiteral("kubernetes")).toObject();
+    QFile stateFile(kubernetes.value(QStringLiteral("stateDir")).toString() + QStringLiteral("/state.json"));
+    if (!stateFile.open(QIODevice::ReadOnly))
+        return {};
+    const QString token
+        = QJsonDocument::fromJson(stateFile.readAll()).object().value(QStringLiteral("controlToken")).toString();
+    QStringList arguments { QStringLiteral("-sS"), QStringLiteral("--cacert"),
+        kubernetes.value(QStringLiteral("caFile")).toString(), QStringLiteral("-H"),
+        QStringLiteral("Authorization: Bearer ") + token };
+    if (!body.isEmpty()) {
+        arguments << QStringLiteral("-X") << QStringLiteral("POST") << QStringLiteral("--data")
+                  << QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact));
+    }
+    arguments << kubernetes.value(QStringLiteral("apiUrl")).toString() + path;
+    QProcess curl;
+    curl.start(QStringLiteral("curl"), arguments);
+    curl.waitForFinished(10000);
+    return QJsonDocument::fromJson(curl.readAllStandardOutput()).object();
+}
+
+QList<QJsonObject> Sandbox::kubernetesRequests(qsizetype from) const
+{
+    QFile log(m_json.value(QStringLiteral("kubernetes")).toObject().value(QStringLiteral("requestLog")).toString());
+    QList<QJsonObject> requests;
+    if (!log.open(QIODevice::ReadOnly))
+        return requests;
+    const QList<QByteArray> lines = log.readAll().split('\n');
+    for (qsizetype i = from; i < lines.size(); ++i) {
+        if (!lines[i].trimmed().isEmpty())
+            requests << QJsonDocument::fromJson(lines[i]).object();
+    }
+    return requests;
+}
+
 QProcessEnvironment Sandbox::environment() const
 {
     QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();

@@ -69,6 +69,12 @@ public:
     // empty if it could not be reached.
     QJsonObject postToGithubStandin(const QString& path, const QJsonObject& body) const;
 
+    // The Kubernetes stand-in's own endpoints (/_standin/state, /_standin/control, /_standin/advance, ...), with its
+    // control token: GET when `body` is empty, else POST. Its answer; empty if it could not be reached.
+    QJsonObject kubernetesStandin(const QString& path, const QJsonObject& body = {}) const;
+    // The stand-in's request log (one JSON object per request) from line `from` on; count() is where the next starts.
+    QList<QJsonObject> kubernetesRequests(qsizetype from = 0) const;
+
     // tests/sandbox/sandbox SUBCOMMAND DIR ARGS...; returns its exit code.
     int script(const QString& subcommand, const QStringList& arguments = {}) const;
 
