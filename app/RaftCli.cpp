@@ -5,6 +5,7 @@
 #include "core/AsyncTask.h"
 #include "kube/KubeClient.h"
 #include "raft/RaftQueries.h"
+#include "raft/RaftResetOperation.h"
 #include "raft/RaftSecrets.h"
 #include "raft/RaftTarget.h"
 
@@ -272,16 +273,145 @@ int runRaftPods(const QStringList& arguments)
     return Cli::Success;
 }
 
+namespace {
+
+void addResetOptions(Invocation& call)
+{
+    call.addValue(QStringLiteral("cluster"), QStringLiteral("Inventory cluster."), QStringLiteral("CLUSTER"));
+    call.addValue(
+        QStringLiteral("namespace"), QStringLiteral("One of the cluster's namespaces."), QStringLiteral("NAMESPACE"));
+    call.addValue(
+        QStringLiteral("statefulset"), QStringLiteral("The RAFT service's StatefulSet."), QStringLiteral("NAME"));
+    call.addValue(QStringLiteral("dr-image"),
+        QStringLiteral("The DR image with ./doctor: registry/path@sha256:<64 hex> (or :tag)."),
+        QStringLiteral("IMAGE"));
+    call.addValue(QStringLiteral("pod-timeout"),
+        QStringLiteral("Seconds a pod may take to become Running and Ready (default 300)."), QStringLiteral("SECONDS"));
+}
+
+// --statefulset, --dr-image and --pod-timeout checked before anything is read; prints what is wrong (exit 2).
+std::optional<RaftResetOperation::Options> resetOptions(const Invocation& call)
+{
+    if (!call.require({ QStringLiteral("statefulset"), QStringLiteral("dr-image") }))
+        return std::nullopt;
+    QString problem
+        = NameRules::dnsLabelError(QStringLiteral("--statefulset"), call.value(QStringLiteral("statefulset")));
+    if (problem.isEmpty())
+        problem = RaftResetOperation::imageReferenceError(call.value(QStringLiteral("dr-image")));
+    if (!problem.isEmpty()) {
+        err() << "opsdeck: " << problem << "; nothing was touched\n";
+        return std::nullopt;
+    }
+    const auto seconds = call.integer(QStringLiteral("pod-timeout"), 300, 1, 3600, QStringLiteral("seconds"));
+    if (!seconds)
+        return std::nullopt;
+    return RaftResetOperation::Options { *seconds };
+}
+
+std::unique_ptr<RaftResetOperation> resetOperation(const Invocation& call, int* exitCode)
+{
+    const auto options = resetOptions(call);
+    if (!options) {
+        *exitCode = Cli::Usage;
+        return nullptr;
+    }
+    auto target = raftTarget(call, exitCode);
+    if (!target)
+        return nullptr;
+    return std::make_unique<RaftResetOperation>(std::move(*target), call.value(QStringLiteral("statefulset")),
+        call.value(QStringLiteral("dr-image")), *options);
+}
+
+int runPlanRaftReset(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
+    addResetOptions(call);
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    auto operation = resetOperation(call, &exitCode);
+    if (!operation)
+        return exitCode;
+    planOperation(std::move(operation), *call.inventory(), call.isSet(QStringLiteral("json")), &exitCode);
+    return exitCode;
+}
+
+int runRunRaftReset(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addResetOptions(call);
+    call.addValue(
+        QStringLiteral("confirm"), QStringLiteral("The StatefulSet's name, typed to confirm."), QStringLiteral("NAME"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type the StatefulSet's name to confirm the reset\n";
+        return Cli::Refused;
+    }
+    int exitCode = Cli::Success;
+    auto operation = resetOperation(call, &exitCode);
+    if (!operation)
+        return exitCode;
+    return runOperation(std::move(operation), *call.inventory(), call.value(QStringLiteral("confirm")),
+        call.value(QStringLiteral("report")));
+}
+
+// `opsdeck recover` of a reset whose console died or whose recovery could not finish: the saved annotation, image
+// and replicas come from the run's plan.
+int recoverRaftReset(const RecoverCall& call)
+{
+    const QJsonObject& saved = call.run.parameters;
+    RaftTarget::Problem problem = RaftTarget::Problem::None;
+    QString error;
+    const auto target = RaftTarget::resolve(call.inventory, saved.value(QStringLiteral("cluster")).toString(),
+        saved.value(QStringLiteral("namespace")).toString(), &problem, &error);
+    if (!target) {
+        err() << "opsdeck: cannot recover run " << call.run.runId << ": " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    auto [resolved, why]
+        = awaitSecrets<std::optional<RaftTarget>>([&](CredentialStore* store, QObject* context, auto done) {
+              resolveRaftSecrets(store, *target, context, done);
+          });
+    if (!resolved) {
+        err() << "opsdeck: " << why << "\n";
+        return Cli::Failure;
+    }
+    RaftResetOperation::Options options;
+    options.podTimeoutSeconds = std::clamp(saved.value(QStringLiteral("podTimeoutSeconds")).toInt(300), 1, 3600);
+    auto operation = RaftResetOperation::recovery(std::move(*resolved), call.run.runId, saved, options, &error);
+    if (!operation) {
+        err() << "opsdeck: " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    return runOperation(std::move(operation), call.inventory, call.confirmation, call.reportPath, call.run.runId);
+}
+
+} // namespace
+
 CliModule raftCli()
 {
     return { {
                  { { QStringLiteral("raft"), QStringLiteral("statefulsets") }, runRaftStatefulSets },
                  { { QStringLiteral("raft"), QStringLiteral("pods") }, runRaftPods },
+                 { { QStringLiteral("plan"), QStringLiteral("raft-reset") }, runPlanRaftReset },
+                 { { QStringLiteral("run"), QStringLiteral("raft-reset") }, runRunRaftReset },
              },
-        QStringLiteral("       opsdeck raft statefulsets --cluster C --namespace N [--json]\n"
-                       "                                          StatefulSets: ready, image, trigger, revisions\n"
-                       "       opsdeck raft pods --cluster C --namespace N --statefulset S [--json]\n"
-                       "                                          a StatefulSet's pods by ordinal\n") };
+        QStringLiteral(
+            "       opsdeck raft statefulsets --cluster C --namespace N [--json]\n"
+            "                                          StatefulSets: ready, image, trigger, revisions\n"
+            "       opsdeck raft pods --cluster C --namespace N --statefulset S [--json]\n"
+            "                                          a StatefulSet's pods by ordinal\n"
+            "       opsdeck plan raft-reset --cluster C --namespace N --statefulset S --dr-image IMAGE\n"
+            "                               [--pod-timeout SECONDS] [--json]\n"
+            "       opsdeck run raft-reset --cluster C --namespace N --statefulset S --dr-image IMAGE\n"
+            "                              [--pod-timeout SECONDS] --confirm S [--report FILE]\n"
+            "                                          the runbook's RAFT reset, scaled back up at the end\n"),
+        { { QStringLiteral("raft-reset"), recoverRaftReset } } };
 }
 
 } // namespace opsdeck::cli

@@ -124,11 +124,8 @@ bool RaftResetOperation::connect(QString* error)
 
 bool RaftResetOperation::makePlan(Plan* plan, QString* error)
 {
-    static const QRegularExpression dnsLabel(QStringLiteral("\\A[a-z0-9]([-a-z0-9]*[a-z0-9])?\\z"));
-    if (m_name.size() > 63 || !dnsLabel.match(m_name).hasMatch()) {
-        *error = QStringLiteral("--statefulset %1 is not a StatefulSet name: use lower-case letters, digits and '-', "
-                                "starting and ending with a letter or digit, at most 63 characters")
-                     .arg(NameRules::quoted(m_name));
+    if (const QString problem = NameRules::dnsLabelError(QStringLiteral("--statefulset"), m_name); !problem.isEmpty()) {
+        *error = problem;
         return false;
     }
     if (const QString problem = imageReferenceError(m_drImage); !problem.isEmpty()) {
