@@ -3,6 +3,7 @@
 #include "kube/Kubeconfig.h"
 
 #include <QByteArray>
+#include <QSslConfiguration>
 #include <QString>
 #include <QStringList>
 
@@ -63,7 +64,10 @@ public:
     std::shared_ptr<KubeExecAbort> abortHandle() const { return m_abort; }
 
 private:
+    bool stopped() const;
+
     Kubeconfig::Resolved m_cluster;
+    QSslConfiguration m_ssl; // kubeTlsConfiguration's, as the REST client's
     QString m_setupError;
     std::shared_ptr<KubeExecAbort> m_abort = std::make_shared<KubeExecAbort>();
     std::shared_ptr<const std::atomic_bool> m_stop;
