@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QNetworkRequest>
 #include <QRegularExpression>
+#include <QSslError>
 #include <QTimer>
 #include <QUrl>
 #include <QWebSocket>
@@ -26,7 +27,7 @@ QUrl execUrl(
     const QString& server, const QString& ns, const QString& pod, const QString& container, const QStringList& argv)
 {
     QUrl url(server);
-    url.setScheme(url.scheme() == QStringLiteral("http") ? QStringLiteral("ws") : QStringLiteral("wss"));
+    url.setScheme(QStringLiteral("wss")); // Kubeconfig::resolve accepts https servers only
     QString path = url.path();
     while (path.endsWith(u'/'))
         path.chop(1);
@@ -58,14 +59,6 @@ int refusedUpgradeStatus(const QString& qtError)
     return 0;
 }
 
-// Errors that come before the request could be sent: nothing reached the API server.
-bool neverSent(QAbstractSocket::SocketError error)
-{
-    return error == QAbstractSocket::ConnectionRefusedError || error == QAbstractSocket::HostNotFoundError
-        || error == QAbstractSocket::SslHandshakeFailedError || error == QAbstractSocket::SslInvalidUserDataError
-        || error == QAbstractSocket::NetworkError || error == QAbstractSocket::UnsupportedSocketOperationError;
-}
-
 const char* outcomeName(KubeExecResult::Outcome outcome)
 {
     switch (outcome) {
@@ -89,6 +82,7 @@ struct ExecTranscript
     QByteArray status; // channel 3
     QAbstractSocket::SocketError error = QAbstractSocket::UnknownSocketError;
     QString errorString;
+    bool tlsFailed = false; // sslErrors: the TLS handshake failed, so no request left
     bool timedOut = false;
     bool cancelled = false;
 
@@ -113,6 +107,17 @@ struct ExecTranscript
         return false;
     }
 };
+
+// Whether nothing reached an API server: the name did not resolve, the connection was refused, or TLS failed. Qt
+// reports a refused connection and a rejected upgrade answer (a 101 with a wrong key, which may follow a command
+// that ran) with the same code, ConnectionRefusedError: only the socket's own text tells them apart.
+bool neverSent(const ExecTranscript& transcript)
+{
+    return transcript.tlsFailed || transcript.error == QAbstractSocket::HostNotFoundError
+        || transcript.error == QAbstractSocket::SslHandshakeFailedError
+        || (transcript.error == QAbstractSocket::ConnectionRefusedError
+            && transcript.errorString == QStringLiteral("Connection refused"));
+}
 
 class ExecOutcome
 {
@@ -141,7 +146,7 @@ public:
                 notRun(refused(httpStatus, transcript.errorString), &result);
                 return result;
             }
-            if (neverSent(transcript.error)) {
+            if (neverSent(transcript)) {
                 notRun(QStringLiteral("%1 could not reach the API server (%2); check the server address, the "
                                       "network and the kubeconfig's certificate authority, then retry")
                            .arg(m_what, transcript.errorString),
@@ -317,6 +322,10 @@ KubeExecResult KubeExec::run(const QString& ns,
                 finish();
         });
     QObject::connect(&socket, &QWebSocket::disconnected, &loop, finish);
+    QObject::connect(&socket, &QWebSocket::sslErrors, &loop, [&](const QList<QSslError>& errors) {
+        transcript.tlsFailed = true;
+        qCWarning(lcKube) << what << "TLS:" << errors;
+    });
 
     QTimer deadline;
     deadline.setSingleShot(true);

@@ -19,7 +19,8 @@ struct KubeExecResult
     enum class Outcome
     {
         Exited, // the status came: exitCode is the command's (0 for Success)
-        NotRun, // refused before the upgrade (HTTP error), or a Failure status other than NonZeroExitCode
+        NotRun, // refused before the upgrade (HTTP error), nothing reached the server (connection refused, TLS),
+                // or a Failure status other than NonZeroExitCode
         Unknown, // the socket closed (or the timeout came) without a status: the command may have run
     };
     Outcome outcome = Outcome::Unknown;

@@ -11,6 +11,9 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSslKey>
+#include <QSslServer>
+#include <QSslSocket>
 #include <QTcpServer>
 #include <QTest>
 
@@ -56,6 +59,7 @@ private slots:
     void abortedBeforeItStartsIsNotRun();
     void unreachableServerIsNotRun();
     void anotherCertificateAuthorityIsNotRun();
+    void brokenUpgradeAnswerIsUnknown();
 
 private:
     Kubeconfig::Resolved context(const QString& user) const;
@@ -375,6 +379,39 @@ void TestKubeExec::anotherCertificateAuthorityIsNotRun()
     const KubeExecResult result = exec.run(kNamespace, kPod, kContainer, { QStringLiteral("true") });
     QCOMPARE(result.outcome, KubeExecResult::Outcome::NotRun);
     QVERIFY2(result.message.contains(QStringLiteral("could not reach the API server")), qPrintable(result.message));
+}
+
+void TestKubeExec::brokenUpgradeAnswerIsUnknown()
+{
+    // A server (with the stand-in's certificate) that answers the upgrade with a 101 Qt rejects (a wrong
+    // Sec-WebSocket-Accept): the request reached a server, which may have started the command.
+    const QString stateDir = m_kubernetes.value(QStringLiteral("stateDir")).toString();
+    QFile certificate(stateDir + QStringLiteral("/server.pem"));
+    QFile key(stateDir + QStringLiteral("/server.key"));
+    QVERIFY(certificate.open(QIODevice::ReadOnly) && key.open(QIODevice::ReadOnly));
+    QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+    ssl.setLocalCertificate(QSslCertificate(certificate.readAll(), QSsl::Pem));
+    ssl.setPrivateKey(QSslKey(key.readAll(), QSsl::Ec, QSsl::Pem));
+    QSslServer server;
+    server.setSslConfiguration(ssl);
+    QVERIFY(server.listen(QHostAddress::LocalHost));
+    QObject::connect(&server, &QTcpServer::pendingConnectionAvailable, &server, [&server] {
+        QTcpSocket* socket = server.nextPendingConnection();
+        QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket] {
+            if (socket->peek(1 << 16).contains("\r\n\r\n")) {
+                socket->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                              "Sec-WebSocket-Accept: d3Jvbmc=\r\nSec-WebSocket-Protocol: v5.channel.k8s.io\r\n\r\n");
+            }
+        });
+    });
+    Kubeconfig::Resolved cluster = context(QStringLiteral("opsdeck-admin"));
+    cluster.server = QStringLiteral("https://127.0.0.1:%1").arg(server.serverPort());
+    KubeExec exec(cluster);
+    const KubeExecResult result = exec.run(kNamespace, kPod, kContainer, { QStringLiteral("true") }, 10000);
+    QCOMPARE(result.outcome, KubeExecResult::Outcome::Unknown);
+    QVERIFY2(
+        result.message.contains(QStringLiteral("lost its connection during the upgrade")), qPrintable(result.message));
+    QVERIFY2(result.message.contains(QStringLiteral("the command may have run")), qPrintable(result.message));
 }
 
 QTEST_GUILESS_MAIN(TestKubeExec)
