@@ -3,6 +3,7 @@
 #include "kube/Kubeconfig.h"
 
 #include <QByteArray>
+#include <QSslConfiguration>
 #include <QString>
 #include <QStringList>
 
@@ -18,7 +19,8 @@ struct KubeExecResult
     enum class Outcome
     {
         Exited, // the status came: exitCode is the command's (0 for Success)
-        NotRun, // refused before the upgrade (HTTP error), or a Failure status other than NonZeroExitCode
+        NotRun, // refused before the upgrade (HTTP error), nothing reached the server (connection refused, TLS),
+                // or a Failure status other than NonZeroExitCode
         Unknown, // the socket closed (or the timeout came) without a status: the command may have run
     };
     Outcome outcome = Outcome::Unknown;
@@ -63,7 +65,10 @@ public:
     std::shared_ptr<KubeExecAbort> abortHandle() const { return m_abort; }
 
 private:
+    bool stopped() const;
+
     Kubeconfig::Resolved m_cluster;
+    QSslConfiguration m_ssl; // kubeTlsConfiguration's, as the REST client's
     QString m_setupError;
     std::shared_ptr<KubeExecAbort> m_abort = std::make_shared<KubeExecAbort>();
     std::shared_ptr<const std::atomic_bool> m_stop;
