@@ -56,10 +56,9 @@ std::optional<RaftTarget> raftTarget(const Invocation& call, int* exitCode)
         = awaitSecrets<std::optional<RaftTarget>>([&](CredentialStore* store, QObject* context, auto done) {
               resolveRaftSecrets(store, *target, context, done);
           });
-    if (!resolved) {
+    *exitCode = resolved ? Cli::Success : Cli::Failure;
+    if (!resolved)
         err() << "opsdeck: " << why << "\n";
-        *exitCode = Cli::Failure;
-    }
     return resolved;
 }
 
@@ -318,6 +317,11 @@ std::unique_ptr<RaftResetOperation> resetOperation(const Invocation& call, int* 
     auto target = raftTarget(call, exitCode);
     if (!target)
         return nullptr;
+    if (target->cluster.tags.readOnly) {
+        err() << "opsdeck: " << RaftResetOperation::readOnlyError(*target) << "\n";
+        *exitCode = Cli::Refused;
+        return nullptr;
+    }
     return std::make_unique<RaftResetOperation>(std::move(*target), call.value(QStringLiteral("statefulset")),
         call.value(QStringLiteral("dr-image")), *options);
 }

@@ -113,6 +113,13 @@ QString RaftResetOperation::imageReferenceError(const QString& image)
         .arg(NameRules::quoted(image));
 }
 
+QString RaftResetOperation::readOnlyError(const RaftTarget& target)
+{
+    return QStringLiteral("cluster %1 is read-only in the inventory: opsdeck never resets a RAFT there; nothing was "
+                          "touched")
+        .arg(target.cluster.name);
+}
+
 bool RaftResetOperation::connect(QString* error)
 {
     if (!m_client) {
@@ -130,6 +137,10 @@ bool RaftResetOperation::makePlan(Plan* plan, QString* error)
     }
     if (const QString problem = imageReferenceError(m_drImage); !problem.isEmpty()) {
         *error = problem;
+        return false;
+    }
+    if (m_target.cluster.tags.readOnly) {
+        *error = readOnlyError(m_target);
         return false;
     }
     if (!connect(error))
@@ -235,23 +246,38 @@ bool RaftResetOperation::planReset(Plan* plan, QString* error)
         latest = *image;
     }
 
-    // The DR patch, validated by the API server without being applied.
-    const QByteArray drPatch = QJsonDocument(
-        QJsonObject { { QStringLiteral("metadata"),
-                          QJsonObject { { QStringLiteral("resourceVersion"), m_resourceVersion },
-                              { QStringLiteral("annotations"), QJsonObject { { kTriggerKey, QJsonValue::Null } } } } },
-            { QStringLiteral("spec"),
-                QJsonObject { { QStringLiteral("template"),
-                    QJsonObject { { QStringLiteral("spec"),
-                        QJsonObject { { QStringLiteral("containers"),
-                            QJsonArray { QJsonObject { { QStringLiteral("name"), m_container },
-                                { QStringLiteral("image"), m_drImage } } } } } } } } } } })
-                                   .toJson(QJsonDocument::Compact);
-    const KubeResponse dryRun
-        = m_client->patch(KubeClient::statefulSetPath(m_target.ns, m_name), KubePatch::StrategicMerge, drPatch, true);
-    if (!dryRun.ok()) {
-        *error = QStringLiteral("%1: the API server refused the DR patch in a dry run: %2").arg(where, dryRun.message);
-        return false;
+    // The DR patch, validated by the API server without being applied. A 409 means the StatefulSet was written
+    // since it was read: the plan reads it again, and refuses if what it saves changed.
+    QByteArray drPatch;
+    for (int attempt = 0;; ++attempt) {
+        drPatch = QJsonDocument(
+            QJsonObject {
+                { QStringLiteral("metadata"),
+                    QJsonObject { { QStringLiteral("resourceVersion"), m_resourceVersion },
+                        { QStringLiteral("annotations"), QJsonObject { { kTriggerKey, QJsonValue::Null } } } } },
+                { QStringLiteral("spec"),
+                    QJsonObject { { QStringLiteral("template"),
+                        QJsonObject { { QStringLiteral("spec"),
+                            QJsonObject { { QStringLiteral("containers"),
+                                QJsonArray { QJsonObject { { QStringLiteral("name"), m_container },
+                                    { QStringLiteral("image"), m_drImage } } } } } } } } } } })
+                      .toJson(QJsonDocument::Compact);
+        const KubeResponse dryRun = m_client->patch(
+            KubeClient::statefulSetPath(m_target.ns, m_name), KubePatch::StrategicMerge, drPatch, true);
+        if (dryRun.ok())
+            break;
+        const auto again = dryRun.reason == QStringLiteral("Conflict") && attempt < 3
+            ? RaftQueries::statefulSet(*m_client, m_target.ns, m_name, &problem)
+            : std::nullopt;
+        if (!again || again->image != m_image || again->triggerAnnotation != m_annotation
+            || again->desiredReplicas != m_replicas) {
+            *error = QStringLiteral("%1: the API server refused the DR patch in a dry run: %2")
+                         .arg(where,
+                             again ? QStringLiteral("the StatefulSet changed while it was planned; plan again")
+                                   : dryRun.message);
+            return false;
+        }
+        m_resourceVersion = again->resourceVersion;
     }
 
     QJsonArray podList;

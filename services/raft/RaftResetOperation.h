@@ -44,6 +44,8 @@ public:
 
     // Empty when `image` is a full reference (registry/path@sha256:<64 hex> or registry/path:tag), else why not.
     static QString imageReferenceError(const QString& image);
+    // Why a read-only cluster is refused, before anything is read from it.
+    static QString readOnlyError(const RaftTarget& target);
 
 private:
     struct PodData
