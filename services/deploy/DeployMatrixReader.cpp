@@ -215,7 +215,7 @@ bool DeployMatrixReader::readConfiguration(const DeployMachine& machine, Machine
     } else {
         const QString url = machine.metricsProxy + QStringLiteral("/targets/node_exporter");
         source = url;
-        HttpClient http({}, m_stop);
+        HttpClient http(QString(), m_stop);
         const HttpResponse response = http.get(QUrl(url), kReadTimeoutMs);
         if (!response.ok()) {
             status->error = QStringLiteral("cannot read %1: %2; check that the machine and its metrics proxy are up")
@@ -240,7 +240,7 @@ bool DeployMatrixReader::readConfiguration(const DeployMachine& machine, Machine
 
 void DeployMatrixReader::readBuilds(const DeployMachine& machine, MachineStatus* status)
 {
-    HttpClient http({}, m_stop);
+    HttpClient http(QString(), m_stop);
     const QString targetsUrl = machine.metricsProxy + QStringLiteral("/targets");
     const HttpResponse targets = http.get(QUrl(targetsUrl), kReadTimeoutMs);
     if (!targets.ok()) {
