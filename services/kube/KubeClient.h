@@ -50,6 +50,16 @@ public:
     KubeResponse patch(const QString& path, KubePatch type, const QByteArray& body, bool dryRun = false);
     KubeResponse put(const QString& path, const QByteArray& body, bool dryRun = false);
     KubeResponse remove(const QString& path);
+    // Any call as it is (`path` already encoded, `contentType` empty for none), for what the verbs above do not
+    // cover: a POST of a review, another Content-Type.
+    KubeResponse send(const QByteArray& verb,
+        const QString& path,
+        const QUrlQuery& query,
+        const QByteArray& contentType,
+        const QByteArray& body,
+        int timeoutMs);
+    // Writes wait longer than reads: an admission webhook may take its time.
+    static constexpr int kWriteTimeoutMs = 30000;
 
     // Paths, with every name percent-encoded.
     static QString statefulSetsPath(const QString& ns);
@@ -78,12 +88,8 @@ public:
         const QString& transportError);
 
 private:
-    KubeResponse send(const QByteArray& verb,
-        const QString& path,
-        const QUrlQuery& query,
-        const QByteArray& contentType,
-        const QByteArray& body,
-        int timeoutMs);
+    // "NAME (https://SERVER)", how messages name the cluster.
+    QString clusterLabel() const;
 
     Kubeconfig::Resolved m_cluster;
     QString m_setupError;
