@@ -22,6 +22,15 @@ const QString kTrigger = u"[{\"from\":{\"kind\":\"ImageStreamTag\",\"name\":\"pe
 const QString kImage
     = u"image-registry.openshift-image-registry.svc:5000/fg/permie@sha256:7144abcdef0123456789abcdef0123456789abcdef0123456789abcdef012345"_s;
 
+ImageTrigger trigger(const QString& tag, const QString& container, const QString& tagNamespace = {})
+{
+    ImageTrigger result;
+    result.tag = tag;
+    result.container = container;
+    result.tagNamespace = tagNamespace;
+    return result;
+}
+
 StatefulSetRow statefulSet(const QString& name, int ready, int desired, const QString& resourceVersion = u"1"_s)
 {
     StatefulSetRow row;
@@ -41,7 +50,7 @@ StatefulSetRow statefulSet(const QString& name, int ready, int desired, const QS
     row.image = kImage;
     row.hasTrigger = true;
     row.triggerAnnotation = kTrigger;
-    row.triggers = { ImageTrigger { u"permie:latest"_s, {}, u"app"_s, false } };
+    row.triggers = { trigger(u"permie:latest"_s, u"app"_s) };
     return row;
 }
 
@@ -193,8 +202,7 @@ void TestRaftModels::triggerStates()
     StatefulSetRow paused = statefulSet(u"paused"_s, 3, 3);
     paused.triggers.front().paused = true;
     StatefulSetRow elsewhere = statefulSet(u"elsewhere"_s, 3, 3);
-    elsewhere.triggers = { ImageTrigger { u"sidecar:1"_s, {}, u"sidecar"_s, false },
-        ImageTrigger { u"permie:stable"_s, u"shared"_s, u"app"_s, false } };
+    elsewhere.triggers = { trigger(u"sidecar:1"_s, u"sidecar"_s), trigger(u"permie:stable"_s, u"app"_s, u"shared"_s) };
     model.setStatefulSets({ statefulSet(u"present"_s, 3, 3), removed, broken, paused, elsewhere });
     const int column = StatefulSetTableModel::Trigger;
     const auto color
