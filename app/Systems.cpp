@@ -6,7 +6,10 @@
 #include "PackitPane.h"
 #include "PulumiCli.h"
 #include "PulumiPane.h"
+#include "RaftCli.h"
 #include "packit/PackitTarget.h"
+#include "raft/RaftSecrets.h"
+#include "raft/RaftTarget.h"
 #include "secrets/SecretSpecs.h"
 #include "sql/DatabaseTarget.h"
 #include "ssh/SshSecretSpecs.h"
@@ -83,19 +86,38 @@ SystemModule deploy()
         } };
 }
 
+// No pane yet: it comes with ui/RaftPane.
+SystemModule raft()
+{
+    return { QStringLiteral("raft"), {}, cli::raftCli(), [](const Inventory& inventory) {
+                QList<SecretSpec> specs;
+                // A cluster asks for a token only when its kubeconfig's user has none.
+                for (const Cluster& cluster : inventory.clusters) {
+                    RaftTarget::Problem problem = RaftTarget::Problem::None;
+                    QString error;
+                    const auto target = RaftTarget::resolveCluster(inventory, cluster.name, &problem, &error);
+                    if (target && target->needsToken())
+                        specs.append(raftTokenSpec(cluster));
+                }
+                return specs;
+            } };
+}
+
 } // namespace
 
 const QList<SystemModule>& systemModules()
 {
-    static const QList<SystemModule> modules = { packit(), pulumi(), deploy() };
+    static const QList<SystemModule> modules = { packit(), pulumi(), deploy(), raft() };
     return modules;
 }
 
 QList<PaneRegistration> systemPanes()
 {
     QList<PaneRegistration> panes;
-    for (const SystemModule& module : systemModules())
-        panes << module.pane;
+    for (const SystemModule& module : systemModules()) {
+        if (module.pane.create)
+            panes << module.pane;
+    }
     return panes;
 }
 

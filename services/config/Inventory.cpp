@@ -2,31 +2,37 @@
 
 namespace opsdeck {
 
-const Host* Inventory::host(const QString& name) const
+namespace {
+
+template <typename Entry> const Entry* byName(const QList<Entry>& entries, const QString& name)
 {
-    for (const Host& h : hosts) {
-        if (h.name == name)
-            return &h;
+    for (const Entry& entry : entries) {
+        if (entry.name == name)
+            return &entry;
     }
     return nullptr;
+}
+
+} // namespace
+
+const Host* Inventory::host(const QString& name) const
+{
+    return byName(hosts, name);
 }
 
 const Database* Inventory::database(const QString& name) const
 {
-    for (const Database& d : databases) {
-        if (d.name == name)
-            return &d;
-    }
-    return nullptr;
+    return byName(databases, name);
 }
 
 const DeployMachine* Inventory::machine(const QString& name) const
 {
-    for (const DeployMachine& m : machines) {
-        if (m.name == name)
-            return &m;
-    }
-    return nullptr;
+    return byName(machines, name);
+}
+
+const Cluster* Inventory::cluster(const QString& name) const
+{
+    return byName(clusters, name);
 }
 
 } // namespace opsdeck

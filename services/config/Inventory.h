@@ -94,13 +94,16 @@ struct Database
     SourcePos pos;
 };
 
+// A Kubernetes / OpenShift cluster, reached through a kubeconfig context as kubectl and `oc login` set it up. The
+// token is the kubeconfig's (token, tokenFile), else the variable tokenEnv names, else the keychain's
+// opsdeck/k8s/<name>/token; a client certificate in the kubeconfig works too.
 struct Cluster
 {
     QString name;
-    QString server; // https URL of the Kubernetes API
-    QString namespaceName;
-    QString caFile;
-    QString tokenEnv; // optional; else keychain opsdeck/k8s/<name>/token
+    QStringList kubeconfig; // files merged as kubectl does; empty: $KUBECONFIG, then ~/.kube/config
+    QString context; // empty: the kubeconfig's current-context
+    QStringList namespaces; // those the console shows and acts on; empty: the context's namespace only
+    QString tokenEnv; // optional
     Tags tags;
     SourcePos pos;
 };
@@ -185,6 +188,7 @@ struct Inventory
     const Host* host(const QString& name) const;
     const Database* database(const QString& name) const;
     const DeployMachine* machine(const QString& name) const;
+    const Cluster* cluster(const QString& name) const;
 };
 
 } // namespace opsdeck

@@ -149,6 +149,13 @@ QString envNameError(const QString& field, const QString& name)
 
 using NameSet = QHash<QString, int>;
 
+QString expandHome(const QString& path)
+{
+    if (path == u"~" || path.startsWith(u"~/"))
+        return QDir::homePath() + path.mid(1);
+    return path;
+}
+
 const QStringList kSections = { u"journal"_s, u"hosts"_s, u"databases"_s, u"clusters"_s, u"datamon"_s, u"machines"_s,
     u"github"_s, u"deploy"_s };
 
@@ -193,6 +200,8 @@ private:
     void readInstances(const Fields& host, Host& h, bool baseOk);
     void readDatabase(const YAML::Node& node, NameSet& seen);
     void readCluster(const YAML::Node& node, NameSet& seen);
+    QStringList readKubeconfigFiles(const Entry& e);
+    QStringList readNamespaces(const Entry& e);
     void readDatamon(const YAML::Node& node, NameSet& seen);
     void readMachine(const YAML::Node& node, NameSet& seen);
     void readGithub(const Entry& e);
@@ -391,8 +400,8 @@ Tags Parser::readTags(const Fields& f)
 std::optional<QString> Parser::readLocalPath(const Fields& f, const QString& key)
 {
     const auto path = readString(f, key);
-    if (path && (*path == u"~" || path->startsWith(u"~/")))
-        return QDir::homePath() + path->mid(1);
+    if (path)
+        return expandHome(*path);
     return path;
 }
 
@@ -677,26 +686,19 @@ void Parser::readDatabase(const YAML::Node& node, NameSet& seen)
 void Parser::readCluster(const YAML::Node& node, NameSet& seen)
 {
     const auto f = readMap(node, posOf(node), u"each clusters entry"_s, u"cluster"_s,
-        { u"name"_s, u"server"_s, u"namespace"_s, u"caFile"_s, u"tokenEnv"_s, u"tags"_s });
+        { u"name"_s, u"kubeconfig"_s, u"context"_s, u"namespaces"_s, u"tokenEnv"_s, u"tags"_s });
     if (!f)
         return;
     Cluster c;
     c.pos = f->pos;
     const auto name = readName(*f, seen);
-    if (!f->find(u"server"_s))
-        error(f->pos, u"cluster server is required: the https:// URL of the Kubernetes API"_s);
-    else if (const auto server = readUrl(*f, u"server"_s))
-        c.server = *server;
-    // The namespace goes into API paths, so it is held to the same pattern as names.
-    if (const auto ns = requireString(*f, u"namespace"_s)) {
-        const QString problem = NameRules::nameError(u"cluster namespace"_s, *ns);
-        if (problem.isEmpty())
-            c.namespaceName = *ns;
-        else
-            error(f->find(u"namespace"_s)->valuePos(), problem);
-    }
-    if (const auto caFile = readLocalPath(*f, u"caFile"_s))
-        c.caFile = *caFile;
+    if (const Entry* kubeconfig = f->find(u"kubeconfig"_s))
+        c.kubeconfig = readKubeconfigFiles(*kubeconfig);
+    // Any string: kubeconfig contexts are named like "fg/api-example-org:6443/alice". It is only ever looked up.
+    if (const auto context = readString(*f, u"context"_s))
+        c.context = *context;
+    if (const Entry* namespaces = f->find(u"namespaces"_s))
+        c.namespaces = readNamespaces(*namespaces);
     if (const auto tokenEnv = readEnvName(*f, u"tokenEnv"_s))
         c.tokenEnv = *tokenEnv;
     c.tags = readTags(*f);
@@ -704,6 +706,58 @@ void Parser::readCluster(const YAML::Node& node, NameSet& seen)
         c.name = *name;
         m_inventory.clusters << c;
     }
+}
+
+// A list of files, or one string of them joined by ':' as $KUBECONFIG writes them.
+QStringList Parser::readKubeconfigFiles(const Entry& e)
+{
+    const QString what = u"cluster kubeconfig"_s;
+    const qsizetype errorsBefore = m_errors.size();
+    QStringList files;
+    if (e.value.IsScalar()) {
+        for (const QString& file : QString::fromStdString(e.value.Scalar()).split(u':', Qt::SkipEmptyParts))
+            files << expandHome(file);
+    } else {
+        for (const YAML::Node& item : readList(e, what)) {
+            if (!item.IsScalar() || item.Scalar().empty())
+                error(posOf(item), u"%1 entries must be file names, not %2"_s.arg(what, kindOf(item)));
+            else
+                files << expandHome(QString::fromStdString(item.Scalar()));
+        }
+    }
+    if (files.isEmpty() && m_errors.size() == errorsBefore)
+        error(e.valuePos(), u"%1 must name a file; leave it out for $KUBECONFIG, then ~/.kube/config"_s.arg(what));
+    return files;
+}
+
+// Namespaces go into API paths, so each is held to Kubernetes' own rule for them.
+QStringList Parser::readNamespaces(const Entry& e)
+{
+    const QString what = u"cluster namespaces"_s;
+    QStringList names;
+    if (e.value.IsNull() || (e.value.IsSequence() && e.value.size() == 0)) {
+        error(e.valuePos(), u"%1 must list at least one namespace; leave it out for the context's"_s.arg(what));
+        return names;
+    }
+    QHash<QString, int> seen;
+    for (const YAML::Node& item : readList(e, what)) {
+        if (!item.IsScalar()) {
+            error(posOf(item), u"%1 entries must be names, not %2"_s.arg(what, kindOf(item)));
+            continue;
+        }
+        const QString name = QString::fromStdString(item.Scalar());
+        if (const QString problem = NameRules::dnsLabelError(u"cluster namespace"_s, name); !problem.isEmpty())
+            error(posOf(item), problem);
+        else if (seen.contains(name))
+            error(posOf(item),
+                u"duplicate cluster namespace %1: already listed at line %2"_s.arg(
+                    NameRules::quoted(name), QString::number(seen.value(name))));
+        else {
+            seen.insert(name, posOf(item).line);
+            names << name;
+        }
+    }
+    return names;
 }
 
 void Parser::readDatamon(const YAML::Node& node, NameSet& seen)

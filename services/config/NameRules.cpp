@@ -43,6 +43,19 @@ QString nameError(const QString& field, const QString& value)
         field, quoted(value));
 }
 
+bool isValidDnsLabel(const QString& name)
+{
+    return isValidName(name) && isLowerAlnum(name.back());
+}
+
+QString dnsLabelError(const QString& field, const QString& value)
+{
+    if (isValidDnsLabel(value))
+        return {};
+    return u"%1 %2 is not allowed: use 1-63 characters a-z, 0-9 and '-', starting and ending with a letter or "
+           "digit"_s.arg(field, quoted(value));
+}
+
 bool isStrictlyUnder(const QString& path, const QString& base)
 {
     if (!isPlainAbsolute(path) || !isPlainAbsolute(base))

@@ -13,6 +13,12 @@ bool isValidName(const QString& name);
 // A message naming the field, the value and what is allowed; empty if the name is valid.
 QString nameError(const QString& field, const QString& value);
 
+// ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$, at most 63 characters: a DNS label (RFC 1123), what Kubernetes requires of a
+// namespace and what the RAFT operations require of a StatefulSet's name. Unlike the names above it cannot end in
+// '-'.
+bool isValidDnsLabel(const QString& name);
+QString dnsLabelError(const QString& field, const QString& value);
+
 // True when `path` lies strictly under `base` (never equal to it). Both must be absolute and free of ".."
 // segments; "." segments, repeated and trailing slashes are tolerated. Used before anything is deleted.
 bool isStrictlyUnder(const QString& path, const QString& base);

@@ -240,7 +240,8 @@ QStringList Kubeconfig::contextNames() const
     return names;
 }
 
-std::optional<Kubeconfig::Resolved> Kubeconfig::resolve(const QString& name, QString* error) const
+std::optional<Kubeconfig::Resolved> Kubeconfig::resolve(
+    const QString& name, QString* error, Credentials credentials) const
 {
     const QString wanted = name.isEmpty() ? m_currentContext : name;
     if (wanted.isEmpty()) {
@@ -318,8 +319,10 @@ std::optional<Kubeconfig::Resolved> Kubeconfig::resolve(const QString& name, QSt
                      .arg(user->name);
         return std::nullopt;
     }
-    const bool authenticates = !resolved.token.isEmpty() || !resolved.clientCertificatePem.isEmpty();
-    if (!authenticates) {
+    resolved.plugin = user->plugin;
+    if (!resolved.authenticates() && credentials == Credentials::TokenSuppliedByCaller)
+        return resolved;
+    if (!resolved.authenticates()) {
         *error = user->plugin.isEmpty()
             ? QStringLiteral("user \"%1\" has no token and no client certificate: log in again (oc login), or "
                              "store the token in the keychain")

@@ -55,6 +55,17 @@ public:
         QByteArray clientCertificatePem;
         QByteArray clientKeyPem;
         QStringList warnings; // what an admin should see on the cluster (TLS not verified, a plugin ignored)
+        QString plugin; // the user's exec or auth-provider plugin, which is not run; empty without one
+
+        bool authenticates() const { return !token.isEmpty() || !clientCertificatePem.isEmpty(); }
+    };
+
+    // Whether a user without a token or client certificate fails resolve() (what kubectl does) or resolves without
+    // credentials, for a caller that supplies the token itself (the inventory's tokenEnv, the keychain).
+    enum class Credentials
+    {
+        Required,
+        TokenSuppliedByCaller,
     };
 
     // The files kubectl would read: $KUBECONFIG (`kubeconfigVariable`) split on ':', empty parts left out; else
@@ -75,8 +86,10 @@ public:
     // `context` (empty: the current context) with its cluster and user, their files read. Fails with what to do when
     // the context, its cluster or its user is missing, when the server is not https, when a CA comes with
     // insecure-skip-tls-verify (kubectl refuses that too), or when the user has no token or client certificate (a
-    // plugin is named). The token and the client key are remembered by SecretScrubber.
-    std::optional<Resolved> resolve(const QString& context, QString* error) const;
+    // plugin is named; with Credentials::TokenSuppliedByCaller such a user resolves without them). The token and the
+    // client key are remembered by SecretScrubber.
+    std::optional<Resolved> resolve(
+        const QString& context, QString* error, Credentials credentials = Credentials::Required) const;
 
 private:
     void mergeFrom(const Kubeconfig& later);

@@ -17,6 +17,8 @@ struct ImageTrigger
     QString tag; // "permie:latest"
     QString tagNamespace; // empty: the object's own
     QString container; // from fieldPath ?(@.name=="app"), empty when it selects by index
+    int containerIndex = -1; // from fieldPath containers[N], -1 when it selects by name
+    QString fieldPath; // as written; two entries with one fieldPath make the controller reject the annotation
     bool paused = false;
 };
 

@@ -196,9 +196,11 @@ void TestInventory::fullInventory()
     QCOMPARE(inv.clusters.size(), 1);
     const Cluster& cluster = inv.clusters[0];
     QCOMPARE(cluster.name, u"fg-prod"_s);
-    QCOMPARE(cluster.server, u"https://api.openshift.example.org:6443"_s);
-    QCOMPARE(cluster.namespaceName, u"fg"_s);
-    QCOMPARE(cluster.caFile, u"/etc/opsdeck/fg-ca.pem"_s);
+    // One string joined by ':', as $KUBECONFIG, each part with ~ expanded.
+    QCOMPARE(
+        cluster.kubeconfig, (QStringList { u"/etc/opsdeck/fg.kubeconfig"_s, QDir::homePath() + u"/.kube/config"_s }));
+    QCOMPARE(cluster.context, u"fg/api-openshift-example-org:6443/opsdeck"_s);
+    QCOMPARE(cluster.namespaces, (QStringList { u"fg"_s, u"fg-ledger"_s }));
     QCOMPARE(cluster.tokenEnv, u"FG_TOKEN"_s);
     QVERIFY(cluster.tags.production);
     QCOMPARE(cluster.pos.line, 53);
@@ -389,16 +391,15 @@ hosts:
     knownHostsFile: /etc/~/known_hosts
 clusters:
   - name: c
-    server: https://k8s.example.org
-    namespace: ns
-    caFile: ~/ca.pem
+    kubeconfig: [~/kube/a, /etc/~/b]
 )",
         u"tilde.yaml"_s);
     QVERIFY2(result.ok(), qPrintable(describe(result)));
     QCOMPARE(result.inventory->journal.path, QDir::homePath());
     QCOMPARE(result.inventory->hosts.at(0).auth.identityFile, QDir::homePath() + u"/.ssh/id"_s);
     QCOMPARE(result.inventory->hosts.at(0).knownHostsFile, u"/etc/~/known_hosts"_s); // only a leading ~
-    QCOMPARE(result.inventory->clusters.at(0).caFile, QDir::homePath() + u"/ca.pem"_s);
+    QCOMPARE(
+        result.inventory->clusters.at(0).kubeconfig, (QStringList { QDir::homePath() + u"/kube/a"_s, u"/etc/~/b"_s }));
 }
 
 void TestInventory::templateResourceLoads()
@@ -465,9 +466,8 @@ void TestInventory::errors_data()
         u"5:5"_s,
         { u"unknown key \"password\" in database: use one of name, kind, via, address, port, socket, database, "
           "user, passwordEnv, tags"_s });
-    errorRow("unknown cluster key",
-        "clusters:\n  - name: c\n    server: https://k8s.example.org\n    namespace: ns\n    token: x\n", u"5:5"_s,
-        { u"unknown key \"token\" in cluster: use one of name, server, namespace, caFile, tokenEnv, tags"_s });
+    errorRow("unknown cluster key", "clusters:\n  - name: c\n    server: https://k8s.example.org\n", u"3:5"_s,
+        { u"unknown key \"server\" in cluster: use one of name, kubeconfig, context, namespaces, tokenEnv, tags"_s });
     errorRow("unknown datamon key", "datamon:\n  - name: d\n    context: dev\n    bastion: b\n", u"4:5"_s,
         { u"unknown key \"bastion\" in datamon: use one of name, context, host, tags"_s });
     errorRow("unknown machine key",
@@ -523,9 +523,8 @@ void TestInventory::errors_data()
         { u"machine metrics \"snmp\" is not allowed: use one of ssh, http"_s });
     errorRow("unknown tag", a + "    tags: [production, prod]\n", u"5:24"_s,
         { u"host tag \"prod\" is not allowed: use one of production, readOnly"_s });
-    errorRow("unknown cluster tag",
-        "clusters:\n  - name: c\n    server: https://k8s.example.org\n    namespace: ns\n    tags: [read-only]\n",
-        u"5:12"_s, { u"cluster tag \"read-only\" is not allowed: use one of production, readOnly"_s });
+    errorRow("unknown cluster tag", "clusters:\n  - name: c\n    namespaces: [ns]\n    tags: [read-only]\n", u"4:12"_s,
+        { u"cluster tag \"read-only\" is not allowed: use one of production, readOnly"_s });
 
     // Names.
     errorRow("host name", "hosts:\n  - name: Bad_Host\n    address: a.example.org\n    auth: {method: agent}\n",
@@ -536,15 +535,36 @@ void TestInventory::errors_data()
         { u"instance name \"../etc\" is not allowed: "_s + nameRule });
     errorRow("database name", "databases:\n  - name: pulumi_db\n    database: db\n    user: u\n", u"2:11"_s,
         { u"database name \"pulumi_db\" is not allowed: "_s + nameRule });
-    errorRow("cluster name", "clusters:\n  - name: -c\n    server: https://k8s.example.org\n    namespace: ns\n",
-        u"2:11"_s, { u"cluster name \"-c\" is not allowed: "_s + nameRule });
+    errorRow("cluster name", "clusters:\n  - name: -c\n    namespaces: [ns]\n", u"2:11"_s,
+        { u"cluster name \"-c\" is not allowed: "_s + nameRule });
     errorRow("datamon name", "datamon:\n  - name: dev ctx\n    context: dev\n", u"2:11"_s,
         { u"datamon name \"dev ctx\" is not allowed: "_s + nameRule });
     errorRow("machine name", "machines:\n  - name: m;reboot\n", u"2:11"_s,
         { u"machine name \"m;reboot\" is not allowed: "_s + nameRule });
-    errorRow("cluster namespace",
-        "clusters:\n  - name: c\n    server: https://k8s.example.org\n    namespace: Prod_NS\n", u"4:16"_s,
-        { u"cluster namespace \"Prod_NS\" is not allowed: "_s + nameRule });
+    const QString namespaceRule = u"use 1-63 characters a-z, 0-9 and '-', starting and ending with a letter or digit"_s;
+    errorRow("cluster namespace", "clusters:\n  - name: c\n    namespaces: [fg, Prod_NS]\n", u"3:22"_s,
+        { u"cluster namespace \"Prod_NS\" is not allowed: "_s + namespaceRule });
+    errorRow("cluster namespace ending in a dash", "clusters:\n  - name: c\n    namespaces:\n      - fg-\n", u"4:9"_s,
+        { u"cluster namespace \"fg-\" is not allowed: "_s + namespaceRule });
+    errorRow("cluster namespace with shell syntax", "clusters:\n  - name: c\n    namespaces: [\"fg;rm\"]\n", u"3:18"_s,
+        { u"cluster namespace \"fg;rm\" is not allowed: "_s + namespaceRule });
+    errorRow("cluster namespace of 64 characters",
+        "clusters:\n  - name: c\n    namespaces: [" + QByteArray(64, 'a') + "]\n", u"3:18"_s,
+        { u"cluster namespace \""_s + QString(64, u'a') + u"\" is not allowed: "_s + namespaceRule });
+    errorRow("cluster namespace listed twice", "clusters:\n  - name: c\n    namespaces: [fg, fg]\n", u"3:22"_s,
+        { u"duplicate cluster namespace \"fg\": already listed at line 3"_s });
+    errorRow("cluster namespaces empty", "clusters:\n  - name: c\n    namespaces: []\n", u"3:17"_s,
+        { u"cluster namespaces must list at least one namespace; leave it out for the context's"_s });
+    errorRow("cluster namespaces not a list", "clusters:\n  - name: c\n    namespaces: fg\n", u"3:17"_s,
+        { u"cluster namespaces must be a list, not a string"_s });
+    errorRow("cluster namespaces entry is a map", "clusters:\n  - name: c\n    namespaces: [{name: fg}]\n", u"3:18"_s,
+        { u"cluster namespaces entries must be names, not a map"_s });
+    errorRow("cluster kubeconfig empty", "clusters:\n  - name: c\n    kubeconfig: \":\"\n", u"3:17"_s,
+        { u"cluster kubeconfig must name a file; leave it out for $KUBECONFIG, then ~/.kube/config"_s });
+    errorRow("cluster kubeconfig entry is a list", "clusters:\n  - name: c\n    kubeconfig: [[a]]\n", u"3:18"_s,
+        { u"cluster kubeconfig entries must be file names, not a list"_s });
+    errorRow("cluster context empty", "clusters:\n  - name: c\n    context: \"\"\n", u"3:14"_s,
+        { u"cluster context must not be empty"_s });
 
     // Duplicate names.
     errorRow("duplicate host", a + "  - name: a\n    address: b.example.org\n    auth: {method: agent}\n", u"5:11"_s,
@@ -554,10 +574,8 @@ void TestInventory::errors_data()
     errorRow("duplicate database",
         "databases:\n  - name: db\n    database: db\n    user: u\n  - name: db\n    database: db2\n    user: u\n",
         u"5:11"_s, { u"duplicate database name \"db\": already defined at line 2"_s });
-    errorRow("duplicate cluster",
-        "clusters:\n  - name: c\n    server: https://a.example.org\n    namespace: ns\n"
-        "  - name: c\n    server: https://b.example.org\n    namespace: ns\n",
-        u"5:11"_s, { u"duplicate cluster name \"c\": already defined at line 2"_s });
+    errorRow("duplicate cluster", "clusters:\n  - name: c\n    context: a\n  - name: c\n    context: b\n", u"4:11"_s,
+        { u"duplicate cluster name \"c\": already defined at line 2"_s });
     errorRow("duplicate datamon", "datamon:\n  - name: d\n    context: a\n  - name: d\n    context: b\n", u"4:11"_s,
         { u"duplicate datamon name \"d\": already defined at line 2"_s });
     errorRow("duplicate machine",
@@ -611,10 +629,6 @@ void TestInventory::errors_data()
         { u"database database is required"_s });
     errorRow("database user missing", "databases:\n  - name: db\n    database: db\n", u"2:5"_s,
         { u"database user is required"_s });
-    errorRow("cluster server missing", "clusters:\n  - name: c\n    namespace: ns\n", u"2:5"_s,
-        { u"cluster server is required"_s });
-    errorRow("cluster namespace missing", "clusters:\n  - name: c\n    server: https://k8s.example.org\n", u"2:5"_s,
-        { u"cluster namespace is required"_s });
     errorRow("datamon context missing", "datamon:\n  - name: d\n", u"2:5"_s, { u"datamon context is required"_s });
     errorRow("http machine without host or domain", "machines:\n  - name: m\n    metrics: http\n", u"2:5"_s,
         { u"machine \"m\" needs a domain (there is no host entry named \"m\" to take its address from)"_s });
@@ -651,8 +665,6 @@ void TestInventory::errors_data()
         { u"github apiUrl \"http://github.example.org/api/v3\" is not allowed: use https://"_s });
     errorRow("github apiVersion unknown", "github:\n  apiVersion: \"2023-01-01\"\n", u"2:15"_s,
         { u"github apiVersion \"2023-01-01\" is not allowed: use 2022-11-28 or 2026-03-10"_s });
-    errorRow("cluster server is no URL", "clusters:\n  - name: c\n    server: api.example.org\n    namespace: ns\n",
-        u"3:13"_s, { u"cluster server \"api.example.org\" is not allowed: use an http:// or https:// URL"_s });
     errorRow("secretEnv is no variable name",
         "hosts:\n  - name: a\n    address: a.example.org\n    auth:\n      method: agent\n"
         "      secretEnv: MY-VAR\n",

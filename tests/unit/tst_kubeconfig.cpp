@@ -45,6 +45,7 @@ private slots:
     void tokenBeatsTokenFile();
     void clientCertificateAuthenticates();
     void pluginsAreNamedAndNotRun();
+    void aTokenMayBeSuppliedByTheCaller();
     void insecureIsAWarningAndRefusedWithACa();
     void unusableContextsSayWhatToDo_data();
     void unusableContextsSayWhatToDo();
@@ -231,6 +232,33 @@ contexts:
     QCOMPARE(both->token, QStringLiteral("also-a-token"));
     QCOMPARE(both->warnings.size(), 1);
     QVERIFY2(both->warnings.first().contains(QStringLiteral("kubelogin")), qPrintable(both->warnings.first()));
+}
+
+// RaftTarget takes the token from the inventory's tokenEnv or the keychain when the kubeconfig's user has none.
+void TestKubeconfig::aTokenMayBeSuppliedByTheCaller()
+{
+    const auto config = Kubeconfig::parse(R"(clusters: [{name: c, cluster: {server: "https://c.example"}}]
+users:
+- {name: bare, user: {}}
+- name: exec
+  user: {exec: {command: kubelogin}}
+contexts:
+- {name: bare, context: {cluster: c, user: bare, namespace: fg}}
+- {name: exec, context: {cluster: c, user: exec}}
+)",
+        QStringLiteral("config"), nullptr);
+    QVERIFY(config);
+    QString error;
+    QVERIFY(!config->resolve(QStringLiteral("bare"), &error));
+    const auto bare = config->resolve(QStringLiteral("bare"), &error, Kubeconfig::Credentials::TokenSuppliedByCaller);
+    QVERIFY2(bare, qPrintable(error));
+    QVERIFY(!bare->authenticates());
+    QCOMPARE(bare->server, QStringLiteral("https://c.example"));
+    QCOMPARE(bare->context.ns, QStringLiteral("fg"));
+    QCOMPARE(bare->plugin, QString());
+    const auto exec = config->resolve(QStringLiteral("exec"), &error, Kubeconfig::Credentials::TokenSuppliedByCaller);
+    QVERIFY2(exec, qPrintable(error));
+    QCOMPARE(exec->plugin, QStringLiteral("exec plugin \"kubelogin\""));
 }
 
 void TestKubeconfig::insecureIsAWarningAndRefusedWithACa()

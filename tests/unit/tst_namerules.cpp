@@ -14,6 +14,8 @@ private slots:
     void isValidName();
     void nameError();
     void nameErrorEscapesControlCharacters();
+    void isValidDnsLabel_data();
+    void isValidDnsLabel();
     void isStrictlyUnder_data();
     void isStrictlyUnder();
     void quoted_data();
@@ -84,6 +86,38 @@ void TestNameRules::nameErrorEscapesControlCharacters()
     const QString message = NameRules::nameError(u"host name"_s, u"a\nfile:1:1: fine"_s);
     QVERIFY(!message.contains(u'\n'));
     QVERIFY(message.startsWith(u"host name \"a\\nfile:1:1: fine\" is not allowed"_s));
+}
+
+// Kubernetes namespaces: the names' rule, and no trailing '-'.
+void TestNameRules::isValidDnsLabel_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("valid");
+
+    QTest::newRow("namespace") << u"fg-staging"_s << true;
+    QTest::newRow("one digit") << u"0"_s << true;
+    QTest::newRow("63 characters") << QString(63, u'a') << true;
+    QTest::newRow("trailing dash") << u"fg-"_s << false;
+    QTest::newRow("leading dash") << u"-fg"_s << false;
+    QTest::newRow("64 characters") << QString(64, u'a') << false;
+    QTest::newRow("empty") << QString() << false;
+    QTest::newRow("dot dot") << u".."_s << false;
+    QTest::newRow("semicolon") << u"fg;rm"_s << false;
+    QTest::newRow("trailing newline") << u"fg\n"_s << false;
+    QTest::newRow("upper case") << u"FG"_s << false;
+}
+
+void TestNameRules::isValidDnsLabel()
+{
+    QFETCH(QString, name);
+    QFETCH(bool, valid);
+    QCOMPARE(NameRules::isValidDnsLabel(name), valid);
+    const QString error = NameRules::dnsLabelError(u"namespace"_s, name);
+    QCOMPARE(error.isEmpty(), valid);
+    if (!valid)
+        QCOMPARE(error,
+            u"namespace "_s + NameRules::quoted(name)
+                + u" is not allowed: use 1-63 characters a-z, 0-9 and '-', starting and ending with a letter or digit"_s);
 }
 
 void TestNameRules::isStrictlyUnder_data()

@@ -1,0 +1,287 @@
+#include "RaftCli.h"
+
+#include "CliSupport.h"
+#include "config/NameRules.h"
+#include "core/AsyncTask.h"
+#include "kube/KubeClient.h"
+#include "raft/RaftQueries.h"
+#include "raft/RaftSecrets.h"
+#include "raft/RaftTarget.h"
+
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonObject>
+
+#include <algorithm>
+
+namespace opsdeck::cli {
+
+namespace {
+
+void addClusterOptions(Invocation& call)
+{
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    call.addValue(QStringLiteral("cluster"), QStringLiteral("Inventory cluster."), QStringLiteral("CLUSTER"));
+    call.addValue(
+        QStringLiteral("namespace"), QStringLiteral("One of the cluster's namespaces."), QStringLiteral("NAMESPACE"));
+}
+
+// The cluster and namespace of --cluster/--namespace with its token; prints the problem and sets *exitCode when it
+// cannot.
+std::optional<RaftTarget> raftTarget(const Invocation& call, int* exitCode)
+{
+    *exitCode = Cli::Usage;
+    // --namespace is checked by the target (an empty one is a bad name there), so that the message names it.
+    if (!call.require({ QStringLiteral("cluster") }))
+        return std::nullopt;
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return std::nullopt;
+    RaftTarget::Problem problem = RaftTarget::Problem::None;
+    QString error;
+    const auto target = RaftTarget::resolve(
+        *inventory, call.value(QStringLiteral("cluster")), call.value(QStringLiteral("namespace")), &problem, &error);
+    if (!target) {
+        err() << "opsdeck: " << error << "\n";
+        if (problem == RaftTarget::Problem::Refused)
+            *exitCode = Cli::Refused;
+        else if (problem == RaftTarget::Problem::Kubeconfig)
+            *exitCode = Cli::Failure;
+        return std::nullopt;
+    }
+    for (const QString& warning : target->kube.warnings)
+        err() << "opsdeck: warning: " << warning << "\n";
+    auto [resolved, why]
+        = awaitSecrets<std::optional<RaftTarget>>([&](CredentialStore* store, QObject* context, auto done) {
+              resolveRaftSecrets(store, *target, context, done);
+          });
+    if (!resolved) {
+        err() << "opsdeck: " << why << "\n";
+        *exitCode = Cli::Failure;
+    }
+    return resolved;
+}
+
+// Runs `read` with a KubeClient of `target` on a pool thread (the client blocks; never on the main thread) and waits
+// for its answer.
+template <typename T>
+std::optional<T> readOffThread(
+    const RaftTarget& target, QString* error, std::function<std::optional<T>(KubeClient&, QString*)> read)
+{
+    struct Answer
+    {
+        std::optional<T> value;
+        QString error;
+    };
+    std::optional<Answer> answer;
+    QEventLoop loop;
+    QObject context;
+    AsyncTask::run(
+        &context,
+        [kube = target.kube, read]() {
+            Answer result;
+            KubeClient client(kube);
+            if (client.ready(&result.error))
+                result.value = read(client, &result.error);
+            return result;
+        },
+        [&](Answer result) {
+            answer = std::move(result);
+            loop.quit();
+        });
+    if (!answer)
+        loop.exec();
+    *error = answer->error;
+    return std::move(answer->value);
+}
+
+QString triggerText(const StatefulSetRow& row)
+{
+    if (!row.hasTrigger)
+        return QStringLiteral("none");
+    if (!row.triggerError.isEmpty() || row.triggers.isEmpty())
+        return QStringLiteral("invalid");
+    QStringList tags;
+    for (const ImageTrigger& trigger : row.triggers)
+        tags << (trigger.paused ? trigger.tag + QStringLiteral(" (paused)") : trigger.tag);
+    return tags.join(QStringLiteral(", "));
+}
+
+QJsonObject statefulSetJson(const StatefulSetRow& row)
+{
+    QJsonArray triggers;
+    for (const ImageTrigger& trigger : row.triggers)
+        triggers.append(
+            QJsonObject { { QStringLiteral("tag"), trigger.tag }, { QStringLiteral("namespace"), trigger.tagNamespace },
+                { QStringLiteral("fieldPath"), trigger.fieldPath }, { QStringLiteral("paused"), trigger.paused } });
+    return QJsonObject {
+        { QStringLiteral("name"), row.name },
+        { QStringLiteral("desiredReplicas"), row.desiredReplicas },
+        { QStringLiteral("replicas"), row.replicas },
+        { QStringLiteral("readyReplicas"), row.readyReplicas },
+        { QStringLiteral("updatedReplicas"), row.updatedReplicas },
+        { QStringLiteral("container"), row.container },
+        { QStringLiteral("image"), row.image },
+        { QStringLiteral("triggerAnnotation"),
+            row.hasTrigger ? QJsonValue(row.triggerAnnotation) : QJsonValue(QJsonValue::Null) },
+        { QStringLiteral("triggers"), triggers },
+        { QStringLiteral("triggerError"), row.triggerError },
+        { QStringLiteral("currentRevision"), row.currentRevision },
+        { QStringLiteral("updateRevision"), row.updateRevision },
+        { QStringLiteral("updateStrategy"), row.updateStrategy },
+        { QStringLiteral("partition"), row.partition },
+        { QStringLiteral("podManagementPolicy"), row.podManagementPolicy },
+        { QStringLiteral("generation"), row.generation },
+        { QStringLiteral("observedGeneration"), row.observedGeneration },
+        { QStringLiteral("resourceVersion"), row.resourceVersion },
+    };
+}
+
+QJsonObject podJson(const PodRow& row)
+{
+    return QJsonObject {
+        { QStringLiteral("ordinal"), row.ordinal },
+        { QStringLiteral("name"), row.name },
+        { QStringLiteral("phase"), row.phase },
+        { QStringLiteral("ready"), row.ready },
+        { QStringLiteral("terminating"), row.terminating },
+        { QStringLiteral("image"), row.image },
+        { QStringLiteral("imageID"), row.imageId },
+        { QStringLiteral("revision"), row.revision },
+        { QStringLiteral("restarts"), row.restarts },
+        { QStringLiteral("created"), row.created.toString(Qt::ISODate) },
+    };
+}
+
+} // namespace
+
+QString shortImage(const QString& image)
+{
+    QString shown = image;
+    // The registry is the first part when it looks like a host (a dot, a port, localhost), as docker reads it.
+    const qsizetype slash = shown.indexOf(u'/');
+    if (slash > 0) {
+        const QString first = shown.left(slash);
+        if (first.contains(u'.') || first.contains(u':') || first == QStringLiteral("localhost"))
+            shown = shown.mid(slash + 1);
+    }
+    const qsizetype digest = shown.indexOf(QStringLiteral("@sha256:"));
+    if (digest >= 0)
+        shown = shown.left(digest + 8 + 12);
+    return shown;
+}
+
+QString shortAge(const QDateTime& since, const QDateTime& now)
+{
+    if (!since.isValid())
+        return QStringLiteral("-");
+    const qint64 seconds = std::max<qint64>(0, since.secsTo(now));
+    if (seconds < 120)
+        return QStringLiteral("%1s").arg(seconds);
+    if (seconds < 2 * 3600)
+        return QStringLiteral("%1m").arg(seconds / 60);
+    if (seconds < 2 * 86400)
+        return QStringLiteral("%1h").arg(seconds / 3600);
+    return QStringLiteral("%1d").arg(seconds / 86400);
+}
+
+int runRaftStatefulSets(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addClusterOptions(call);
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto target = raftTarget(call, &exitCode);
+    if (!target)
+        return exitCode;
+    QString error;
+    const auto rows = readOffThread<QList<StatefulSetRow>>(*target, &error,
+        [ns = target->ns](KubeClient& client, QString* why) { return RaftQueries::statefulSets(client, ns, why); });
+    if (!rows) {
+        err() << "opsdeck: reading the StatefulSets of " << target->id() << " failed: " << error << "\n";
+        return Cli::Failure;
+    }
+    if (call.isSet(QStringLiteral("json"))) {
+        QJsonArray array;
+        for (const StatefulSetRow& row : *rows)
+            array.append(statefulSetJson(row));
+        printJson(array);
+        return Cli::Success;
+    }
+    QList<QStringList> table;
+    for (const StatefulSetRow& row : *rows)
+        table << QStringList { row.name, QStringLiteral("%1/%2").arg(row.readyReplicas).arg(row.desiredReplicas),
+            shortImage(row.image), triggerText(row),
+            row.currentRevision == row.updateRevision
+                ? row.currentRevision
+                : row.currentRevision + QStringLiteral(" -> ") + row.updateRevision,
+            row.podManagementPolicy };
+    printTable({ QStringLiteral("NAME"), QStringLiteral("READY"), QStringLiteral("IMAGE"), QStringLiteral("TRIGGER"),
+                   QStringLiteral("REVISION"), QStringLiteral("POLICY") },
+        table);
+    return Cli::Success;
+}
+
+int runRaftPods(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addClusterOptions(call);
+    call.addValue(QStringLiteral("statefulset"), QStringLiteral("The StatefulSet."), QStringLiteral("NAME"));
+    if (const auto done = call.parse())
+        return *done;
+    const QString name = call.value(QStringLiteral("statefulset"));
+    if (const QString bad = NameRules::dnsLabelError(QStringLiteral("statefulset"), name); !bad.isEmpty()) {
+        err() << "opsdeck: " << bad << "\n";
+        return Cli::Usage;
+    }
+    int exitCode = Cli::Success;
+    const auto target = raftTarget(call, &exitCode);
+    if (!target)
+        return exitCode;
+    QString error;
+    const auto rows = readOffThread<QList<PodRow>>(
+        *target, &error, [ns = target->ns, name](KubeClient& client, QString* why) -> std::optional<QList<PodRow>> {
+            const auto statefulSet = RaftQueries::statefulSet(client, ns, name, why);
+            if (!statefulSet)
+                return std::nullopt;
+            return RaftQueries::pods(client, ns, *statefulSet, why);
+        });
+    if (!rows) {
+        err() << "opsdeck: reading the pods of " << target->id() << "/" << name << " failed: " << error << "\n";
+        return Cli::Failure;
+    }
+    if (call.isSet(QStringLiteral("json"))) {
+        QJsonArray array;
+        for (const PodRow& row : *rows)
+            array.append(podJson(row));
+        printJson(array);
+        return Cli::Success;
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QList<QStringList> table;
+    for (const PodRow& row : *rows)
+        table << QStringList { QString::number(row.ordinal), row.name,
+            row.terminating ? QStringLiteral("Terminating") : row.phase,
+            row.ready ? QStringLiteral("yes") : QStringLiteral("no"), shortImage(row.image), row.revision,
+            QString::number(row.restarts), shortAge(row.created, now) };
+    printTable(
+        { QStringLiteral("ORDINAL"), QStringLiteral("NAME"), QStringLiteral("PHASE"), QStringLiteral("READY"),
+            QStringLiteral("IMAGE"), QStringLiteral("REVISION"), QStringLiteral("RESTARTS"), QStringLiteral("AGE") },
+        table);
+    return Cli::Success;
+}
+
+CliModule raftCli()
+{
+    return { {
+                 { { QStringLiteral("raft"), QStringLiteral("statefulsets") }, runRaftStatefulSets },
+                 { { QStringLiteral("raft"), QStringLiteral("pods") }, runRaftPods },
+             },
+        QStringLiteral("       opsdeck raft statefulsets --cluster C --namespace N [--json]\n"
+                       "                                          StatefulSets: ready, image, trigger, revisions\n"
+                       "       opsdeck raft pods --cluster C --namespace N --statefulset S [--json]\n"
+                       "                                          a StatefulSet's pods by ordinal\n") };
+}
+
+} // namespace opsdeck::cli
