@@ -103,8 +103,6 @@ QVariant RaftPodTableModel::data(const QModelIndex& index, int role) const
             return KubeCells::age(pod.created, m_readAt);
         if (role == Qt::ToolTipRole && pod.created.isValid())
             return tr("Created %1 UTC").arg(pod.created.toUTC().toString(Qt::ISODate));
-        if (role == Qt::TextAlignmentRole)
-            return QVariant(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     }
     return {};
