@@ -271,6 +271,7 @@ void RaftPane::switchTarget()
     m_connecting = false;
     m_statefulSets->clear();
     m_pods->clear();
+    m_lastRead = {};
     m_errors->clear();
     showBadges();
     if (isVisible())
@@ -380,10 +381,16 @@ void RaftPane::onSnapshot(const Snapshot& snapshot, const QString& error)
         return; // asked of the target shown before
     m_polling = false;
     if (!error.isEmpty()) {
-        m_status->setText(tr("Reading failed; trying again every %1 s.").arg(kPollMs / 1000));
+        // The rows stay, but say how old they are: they are no longer live.
+        m_status->setText(m_lastRead.isValid()
+                ? tr("Reading failed: the tables show what was read at %1; trying again every %2 s.")
+                      .arg(QLocale().toString(m_lastRead.toLocalTime().time(), QLocale::LongFormat))
+                      .arg(kPollMs / 1000)
+                : tr("Reading failed; trying again every %1 s.").arg(kPollMs / 1000));
         showProblem(tr("Reading the StatefulSets"), error, {});
     } else {
         m_statefulSets->setStatefulSets(snapshot.statefulSets);
+        m_lastRead = snapshot.readAt;
         m_status->setText(
             (snapshot.statefulSets.size() == 1 ? tr("1 StatefulSet · read %1")
                                                : tr("%1 StatefulSets · read %2").arg(snapshot.statefulSets.size()))

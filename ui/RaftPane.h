@@ -99,6 +99,7 @@ private:
     bool m_connecting = false; // its secrets are being looked up
     bool m_polling = false; // a poll is on the worker
     bool m_pollAgain = false; // the question changed while it was
+    QDateTime m_lastRead; // of the rows shown
     QString m_shownStatefulSet; // whose pods the table holds
     quint64 m_generation = 0; // a new target starts a new one; older answers are dropped
 
