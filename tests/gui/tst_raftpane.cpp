@@ -16,8 +16,10 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QToolBar>
 
@@ -32,6 +34,7 @@ class TestRaftPane : public QObject
 private slots:
     void initTestCase();
     void statefulSetsPodsAndLiveChanges();
+    void insecureTlsShownAndRefusedForProduction();
     void cleanupTestCase();
 
 private:
@@ -155,6 +158,54 @@ void TestRaftPane::statefulSetsPodsAndLiveChanges()
     QVERIFY(pane->findChild<QLabel*>(u"raftStatus"_s)->text().contains(u"the tables show what was read at"_s));
     QVERIFY(control({ { u"expiredUsers"_s, QJsonArray() } }));
     QTRY_VERIFY_WITH_TIMEOUT(pane->errors()->text().isEmpty(), RaftPane::kPollMs + 3000);
+}
+
+// The sandbox's clusters with a kubeconfig that skips TLS verification instead of naming the stand-in's CA: shown as a
+// warning on a staging cluster, refused on the production one.
+void TestRaftPane::insecureTlsShownAndRefusedForProduction()
+{
+    QTemporaryDir temp;
+    QVERIFY(temp.isValid());
+    const QString kubeconfigPath = m_sandbox.json().value(u"kubernetes"_s)[u"kubeconfig"_s].toString();
+    QFile kubeconfig(kubeconfigPath);
+    QVERIFY(kubeconfig.open(QIODevice::ReadOnly));
+    QString text = QString::fromUtf8(kubeconfig.readAll());
+    // The stand-in writes it as JSON (which YAML reads too).
+    QVERIFY(text.contains(u"\"certificate-authority-data\""_s));
+    text.replace(
+        QRegularExpression(u"\"certificate-authority-data\": *\"[^\"]*\""_s), u"\"insecure-skip-tls-verify\": true"_s);
+    QFile insecure(temp.filePath(u"kubeconfig"_s));
+    QVERIFY(insecure.open(QIODevice::WriteOnly));
+    insecure.write(text.toUtf8());
+    insecure.close();
+    QFile inventory(m_sandbox.inventoryPath());
+    QVERIFY(inventory.open(QIODevice::ReadOnly));
+    QString inventoryText = QString::fromUtf8(inventory.readAll());
+    QVERIFY(inventoryText.contains(kubeconfigPath));
+    inventoryText.replace(u"kubeconfig: "_s + kubeconfigPath, u"kubeconfig: "_s + insecure.fileName());
+    QFile copy(temp.filePath(u"inventory.yaml"_s));
+    QVERIFY(copy.open(QIODevice::WriteOnly));
+    copy.write(inventoryText.toUtf8());
+    copy.close();
+
+    MainWindow window(copy.fileName(), systemPanes());
+    auto* pane = qobject_cast<RaftPane*>(window.pane(u"RAFT"_s));
+    QVERIFY(pane);
+    QVERIFY(pane->selectTarget(u"fg-staging/fg-staging"_s));
+    window.resize(1280, 800);
+    window.show();
+    for (int i = 0; i < window.sidebar()->count(); ++i) {
+        if (window.sidebar()->item(i)->text() == u"RAFT"_s)
+            window.sidebar()->setCurrentRow(i);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(pane->statefulSets()->rowCount() > 0, 30000);
+    QCOMPARE(pane->badges(), QStringList { u"TLS not verified"_s });
+
+    QVERIFY(pane->selectTarget(u"fg-prod/fg"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(!pane->errors()->text().isEmpty(), 10000);
+    QVERIFY2(pane->errors()->text().contains(u"insecure-skip-tls-verify"_s), qPrintable(pane->errors()->text()));
+    QCOMPARE(pane->statefulSets()->rowCount(), 0);
+    QVERIFY(pane->badges().isEmpty());
 }
 
 QTEST_MAIN(TestRaftPane)
