@@ -7,6 +7,7 @@
 #include "PulumiCli.h"
 #include "PulumiPane.h"
 #include "RaftCli.h"
+#include "RaftPane.h"
 #include "packit/PackitTarget.h"
 #include "raft/RaftSecrets.h"
 #include "raft/RaftTarget.h"
@@ -86,21 +87,22 @@ SystemModule deploy()
         } };
 }
 
-// No pane yet: it comes with ui/RaftPane.
 SystemModule raft()
 {
-    return { QStringLiteral("raft"), {}, cli::raftCli(), [](const Inventory& inventory) {
-                QList<SecretSpec> specs;
-                // A cluster asks for a token only when its kubeconfig's user has none.
-                for (const Cluster& cluster : inventory.clusters) {
-                    RaftTarget::Problem problem = RaftTarget::Problem::None;
-                    QString error;
-                    const auto target = RaftTarget::resolveCluster(inventory, cluster.name, &problem, &error);
-                    if (target && target->needsToken())
-                        specs.append(raftTokenSpec(cluster));
-                }
-                return specs;
-            } };
+    return { QStringLiteral("raft"),
+        { [](const PaneContext& c) { return new RaftPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        cli::raftCli(), [](const Inventory& inventory) {
+            QList<SecretSpec> specs;
+            // A cluster asks for a token only when its kubeconfig's user has none.
+            for (const Cluster& cluster : inventory.clusters) {
+                RaftTarget::Problem problem = RaftTarget::Problem::None;
+                QString error;
+                const auto target = RaftTarget::resolveCluster(inventory, cluster.name, &problem, &error);
+                if (target && target->needsToken())
+                    specs.append(raftTokenSpec(cluster));
+            }
+            return specs;
+        } };
 }
 
 } // namespace

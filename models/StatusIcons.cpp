@@ -28,6 +28,21 @@ QColor color(Kind kind)
     return {};
 }
 
+QVariant cell(int role, Kind kind, const QString& text, const QString& tooltip)
+{
+    switch (role) {
+    case Qt::DisplayRole:
+        return text;
+    case Qt::DecorationRole:
+        return icon(kind);
+    case Qt::ForegroundRole:
+        return color(kind);
+    case Qt::ToolTipRole:
+        return tooltip;
+    }
+    return {};
+}
+
 namespace {
 QPixmap draw(Kind kind, int size)
 {

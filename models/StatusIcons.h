@@ -2,6 +2,7 @@
 
 #include <QColor>
 #include <QIcon>
+#include <QVariant>
 
 namespace opsdeck::StatusIcons {
 
@@ -20,5 +21,7 @@ enum class Kind
 
 QIcon icon(Kind kind);
 QColor color(Kind kind);
+// A table cell showing a state, for `role`: the text, the icon, the colour and the tooltip (never the colour alone).
+QVariant cell(int role, Kind kind, const QString& text, const QString& tooltip);
 
 } // namespace opsdeck::StatusIcons
