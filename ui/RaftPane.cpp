@@ -1,18 +1,23 @@
 #include "RaftPane.h"
 
 #include "ErrorBanner.h"
+#include "OperationLauncher.h"
 #include "RaftPodTableModel.h"
 #include "StatefulSetTableModel.h"
 #include "StatusIcons.h"
 #include "core/ConnectionWorker.h"
 #include "kube/KubeClient.h"
+#include "raft/RaftResetOperation.h"
 #include "raft/RaftSecrets.h"
+#include "runbook/OperationRunner.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QItemSelectionModel>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLocale>
 #include <QPushButton>
 #include <QSplitter>
@@ -78,7 +83,11 @@ QToolButton* makeBadge(
 
 } // namespace
 
-RaftPane::RaftPane(const Inventory& inventory, CredentialStore* credentials, RunsDock*, const QString&, QWidget* parent)
+RaftPane::RaftPane(const Inventory& inventory,
+    CredentialStore* credentials,
+    RunsDock* runs,
+    const QString& journalPath,
+    QWidget* parent)
     : SystemPane(parent)
     , m_inventory(inventory)
     , m_credentials(credentials)
@@ -102,6 +111,8 @@ RaftPane::RaftPane(const Inventory& inventory, CredentialStore* credentials, Run
     , m_status(new QLabel(this))
     , m_errors(new ErrorBanner(this))
     , m_actions(new QToolBar(tr("StatefulSet actions"), this))
+    , m_reset(m_actions->addAction(StatusIcons::icon(StatusIcons::Kind::Warning), tr("Reset RAFT…")))
+    , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
     , m_statefulSets(new StatefulSetTableModel(this))
     , m_statefulSetView(makeTable(m_statefulSets, QStringLiteral("statefulSets"), this))
     , m_podsTitle(new QLabel(this))
@@ -156,7 +167,12 @@ RaftPane::RaftPane(const Inventory& inventory, CredentialStore* credentials, Run
     auto* setsBar = new QHBoxLayout;
     setsBar->addWidget(new QLabel(QStringLiteral("<b>%1</b>").arg(tr("StatefulSets")), this));
     setsBar->addStretch(1);
-    // The operations on the selected StatefulSet go here (the RAFT reset, through the OperationLauncher).
+    // The operations on the selected StatefulSet.
+    m_reset->setObjectName(QStringLiteral("resetRaft"));
+    m_reset->setToolTip(tr("The runbook's RAFT reset of the selected StatefulSet: the DR image, each node's RAFT "
+                           "deleted and its index reset, then the service back on its trigger's latest image and "
+                           "scaled back up. Shows the plan before anything changes."));
+    connect(m_reset, &QAction::triggered, this, &RaftPane::askAndReset);
     m_actions->setObjectName(QStringLiteral("statefulSetActions"));
     m_actions->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_actions->setEnabled(false);
@@ -427,12 +443,54 @@ void RaftPane::onSelectionChanged()
         return;
     m_shownStatefulSet = name;
     m_actions->setEnabled(!name.isEmpty());
+    // opsdeck never writes to a read-only cluster; the plan would refuse it too.
+    m_reset->setEnabled(!name.isEmpty() && !(m_target && m_target->cluster.tags.readOnly));
     m_pods->clear();
     m_latest->clear();
     m_podsTitle->setText(name.isEmpty() ? tr("<b>Pods</b>: select a StatefulSet to see its pods.")
                                         : tr("<b>Pods of %1</b>").arg(name.toHtmlEscaped()));
     if (!name.isEmpty())
         requestPoll();
+}
+
+void RaftPane::askAndReset()
+{
+    const QString name = selectedStatefulSet();
+    if (name.isEmpty() || !m_target)
+        return;
+    bool ok = false;
+    const QString image = QInputDialog::getText(this, tr("Reset the RAFT of %1").arg(name),
+        tr("The DR image, with ./doctor in its working directory, as registry/path@sha256:<digest>:"),
+        QLineEdit::Normal, m_lastDrImage, &ok)
+                              .trimmed();
+    if (ok && !image.isEmpty())
+        resetStatefulSet(name, image);
+}
+
+void RaftPane::resetStatefulSet(const QString& statefulSet, const QString& drImage)
+{
+    if (!m_target)
+        return;
+    m_lastDrImage = drImage;
+    OperationLauncher::Launch launch;
+    launch.target = m_target->id() + u'/' + statefulSet;
+    launch.action = tr("the RAFT reset");
+    launch.wording = [statefulSet](const Plan& plan, QString* title, QString* text) {
+        const int replicas = plan.parameters.value(QStringLiteral("replicas")).toInt();
+        *title = tr("Reset the RAFT of %1?").arg(statefulSet);
+        *text = tr("All %1 pods of %2 go down onto the DR image, each node's RAFT directory is deleted and its index "
+                   "reset, then the service comes back on its trigger's latest image, pod 0 first.")
+                    .arg(replicas)
+                    .arg(statefulSet);
+    };
+    launch.answered = [this] { m_reset->setEnabled(!selectedStatefulSet().isEmpty()); };
+    launch.confirmed = [this](OperationRunner* runner, const Plan&) {
+        connect(runner, &OperationRunner::finished, this,
+            [this](const RunRecord& record) { emit resetFinished(RunRecord::outcomeName(record.outcome)); });
+    };
+    m_reset->setEnabled(false);
+    m_launcher->launch(
+        std::make_unique<RaftResetOperation>(*m_target, statefulSet, drImage, RaftResetOperation::Options {}), launch);
 }
 
 void RaftPane::showProblem(const QString& step, const QString& error, const QString& next)

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 
+class QAction;
 class QComboBox;
 class QLabel;
 class QToolButton;
@@ -23,6 +24,7 @@ namespace opsdeck {
 class CredentialStore;
 class ErrorBanner;
 class KubeClient;
+class OperationLauncher;
 class RaftPodTableModel;
 class RunsDock;
 class StatefulSetTableModel;
@@ -70,10 +72,15 @@ public:
 
 public slots:
     void refresh();
+    // The RAFT reset of `statefulSet` on the shown namespace with `drImage`: planned, confirmed in the dialog and run
+    // in the Runs dock. The action asks for the DR image, then calls this.
+    void resetStatefulSet(const QString& statefulSet, const QString& drImage);
 
 signals:
     // Every answer of a poll that was shown (for tests).
     void refreshed();
+    // A reset started from the pane ended (for tests).
+    void resetFinished(const QString& outcome);
 
 protected:
     void showEvent(QShowEvent* event) override;
@@ -91,6 +98,7 @@ private:
     void onSelectionChanged();
     void showBadges();
     void showProblem(const QString& step, const QString& error, const QString& next);
+    void askAndReset();
 
     Inventory m_inventory;
     CredentialStore* m_credentials;
@@ -110,6 +118,9 @@ private:
     QLabel* m_status;
     ErrorBanner* m_errors;
     QToolBar* m_actions;
+    QAction* m_reset;
+    OperationLauncher* m_launcher;
+    QString m_lastDrImage; // offered again the next time
     StatefulSetTableModel* m_statefulSets;
     QTableView* m_statefulSetView;
     QLabel* m_podsTitle;

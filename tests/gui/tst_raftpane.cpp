@@ -1,6 +1,7 @@
 // The RAFT pane offscreen on the sandbox's Kubernetes stand-in: the production cluster's StatefulSets with their
 // counts and badge, a StatefulSet's pods and what its trigger's tag resolves to, a scale done behind the pane's back
 // (with the real kubectl) showing up within the polling time, and an expired token shown in the banner.
+#include "ConfirmDialog.h"
 #include "ErrorBanner.h"
 #include "MainWindow.h"
 #include "RaftPane.h"
@@ -35,12 +36,13 @@ private slots:
     void initTestCase();
     void statefulSetsPodsAndLiveChanges();
     void insecureTlsShownAndRefusedForProduction();
+    void resetFromThePane();
     void cleanupTestCase();
 
 private:
     // kubectl against the stand-in as its admin, in namespace fg; its exit code.
     int kubectl(const QStringList& arguments);
-    // POSTs the stand-in's fault switches (DIR/kubernetes/state.json has the control token).
+    // POSTs the stand-in's fault switches.
     bool control(const QJsonObject& switches);
     QString readyText(RaftPane* pane, const QString& statefulSet) const;
 
@@ -80,18 +82,7 @@ int TestRaftPane::kubectl(const QStringList& arguments)
 
 bool TestRaftPane::control(const QJsonObject& switches)
 {
-    const QJsonObject kube = m_sandbox.json().value(u"kubernetes"_s).toObject();
-    QFile stateFile(kube.value(u"stateDir"_s).toString() + u"/state.json"_s);
-    if (!stateFile.open(QIODevice::ReadOnly))
-        return false;
-    const QString token = QJsonDocument::fromJson(stateFile.readAll()).object().value(u"controlToken"_s).toString();
-    QProcess curl;
-    curl.start(u"curl"_s,
-        { u"-sS"_s, u"--fail"_s, u"--cacert"_s, kube.value(u"caFile"_s).toString(), u"-H"_s,
-            u"Authorization: Bearer "_s + token, u"-X"_s, u"POST"_s, u"--data"_s,
-            QString::fromUtf8(QJsonDocument(switches).toJson(QJsonDocument::Compact)),
-            kube.value(u"apiUrl"_s).toString() + u"/_standin/control"_s });
-    return curl.waitForFinished(10000) && curl.exitCode() == 0;
+    return !m_sandbox.kubernetesStandin(u"/_standin/control"_s, switches).isEmpty();
 }
 
 QString TestRaftPane::readyText(RaftPane* pane, const QString& statefulSet) const
@@ -206,6 +197,58 @@ void TestRaftPane::insecureTlsShownAndRefusedForProduction()
     QVERIFY2(pane->errors()->text().contains(u"insecure-skip-tls-verify"_s), qPrintable(pane->errors()->text()));
     QCOMPARE(pane->statefulSets()->rowCount(), 0);
     QVERIFY(pane->badges().isEmpty());
+}
+
+// The RAFT reset started from the pane: planned, confirmed, run in the Runs dock; the pane follows the pods onto the
+// DR image and back, and the reset is refused for the read-only cluster before it is planned.
+void TestRaftPane::resetFromThePane()
+{
+    const QString drImage = u"image-registry.openshift-image-registry.svc:5000/fg/jerriedr@sha256:"
+                            "b2aa3a1c40889a69abc3964dc1f3fea20d061ff2f1af40c0fa512b302bb314b1"_s;
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
+    auto* pane = qobject_cast<RaftPane*>(window.pane(u"RAFT"_s));
+    QVERIFY(pane);
+    window.resize(1280, 800);
+    window.show();
+    for (int i = 0; i < window.sidebar()->count(); ++i) {
+        if (window.sidebar()->item(i)->text() == u"RAFT"_s)
+            window.sidebar()->setCurrentRow(i);
+    }
+    auto* reset = pane->findChild<QAction*>(u"resetRaft"_s);
+    QVERIFY(reset);
+
+    QVERIFY(pane->selectTarget(u"fg-viewer/fg"_s));
+    QTRY_VERIFY_WITH_TIMEOUT(pane->statefulSets()->rowCount() > 0, 30000);
+    QVERIFY(pane->selectStatefulSet(u"permie"_s));
+    QVERIFY2(!reset->isEnabled(), "the reset is offered on a read-only cluster");
+
+    QVERIFY(pane->selectTarget(u"fg-staging/fg-staging"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(readyText(pane, u"permie"_s), u"3/3"_s, 30000);
+    QVERIFY(pane->selectStatefulSet(u"permie"_s));
+    QTRY_COMPARE_WITH_TIMEOUT(pane->pods()->rowCount(), 3, 10000);
+    QVERIFY(reset->isEnabled());
+
+    QSignalSpy finished(pane, &RaftPane::resetFinished);
+    ConfirmDialog::setNextAnswer(true);
+    pane->resetStatefulSet(u"permie"_s, drImage);
+    // The pods go onto the DR image while the pane polls.
+    const auto podOnDr = [&] {
+        for (int row = 0; row < pane->pods()->rowCount(); ++row) {
+            if (pane->pods()
+                    ->index(row, RaftPodTableModel::Image)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(u"jerriedr"_s))
+                return true;
+        }
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(podOnDr() || !finished.isEmpty(), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 120000);
+    QCOMPARE(finished.first().first().toString(), u"succeeded"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(readyText(pane, u"permie"_s), u"3/3"_s, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!podOnDr() && pane->pods()->rowCount() == 3, 10000);
+    QVERIFY(pane->errors()->text().isEmpty());
 }
 
 QTEST_MAIN(TestRaftPane)
