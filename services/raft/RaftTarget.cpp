@@ -48,7 +48,7 @@ std::optional<RaftTarget> RaftTarget::resolveCluster(const Inventory& inventory,
                            "(insecure-skip-tls-verify): give the cluster's CA (certificate-authority-data) instead")
                 .arg(clusterName, kube->context.name));
     for (const QString& warning : kube->warnings)
-        qCWarning(lcRaft).noquote() << "cluster" << clusterName << ":" << warning;
+        qCWarning(lcRaft).noquote() << QStringLiteral("cluster %1: %2").arg(clusterName, warning);
 
     RaftTarget target;
     target.cluster = *cluster;

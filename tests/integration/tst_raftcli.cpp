@@ -16,8 +16,9 @@ using namespace opsdeck::test;
 namespace {
 
 // The stand-in's seed (tests/sandbox/standins/kubernetes): the annotation exactly as the runbook shows it.
-const QString kAnnotation
-    = uR"([{"from":{"kind":"ImageStreamTag","name":"permie:latest"},"fieldPath":"spec.template.spec.containers[?(@.name==\"app\")].image"}])"_s;
+// Plain literals: moc misreads a raw string with quotes in it, and then finds no class in this file.
+const QString kAnnotation = u"[{\"from\":{\"kind\":\"ImageStreamTag\",\"name\":\"permie:latest\"},"
+                            "\"fieldPath\":\"spec.template.spec.containers[?(@.name==\\\"app\\\")].image\"}]"_s;
 const QString kPermieDigest = u"sha256:71443bf116b7108ac4bf27653bcf0c0a9680bc848ee6456faa3c73f7c4c559fb"_s;
 
 } // namespace
@@ -208,7 +209,7 @@ void TestRaftCli::badNamespaceIsAUsageError()
             arguments << u"--statefulset"_s << u"permie"_s;
         const CliRun run = raft(arguments);
         QCOMPARE(run.exitCode, 2);
-        QVERIFY2(run.err.contains(("namespace \"" + ns + "\" is not allowed").toUtf8()), run.err.constData());
+        QVERIFY2(run.err.contains((u"namespace \""_s + ns + u"\" is not allowed"_s).toUtf8()), run.err.constData());
         QCOMPARE(run.out, QByteArray());
     }
 }

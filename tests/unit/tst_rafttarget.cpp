@@ -17,23 +17,24 @@ using namespace opsdeck::test;
 
 namespace {
 
-const char* const kKubeconfig = R"(apiVersion: v1
-kind: Config
-clusters:
-- {name: ocp, cluster: {server: "https://api.ocp.example:6443", certificate-authority-data: Q0E=}}
-- {name: lax, cluster: {server: "https://api.lax.example:6443", insecure-skip-tls-verify: true}}
-users:
-- {name: alice, user: {token: sha256~alice-token}}
-- {name: bare, user: {}}
-- {name: sso, user: {exec: {command: kubelogin}}}
-contexts:
-- {name: fg/ocp/alice, context: {cluster: ocp, user: alice, namespace: fg}}
-- {name: nons/ocp/alice, context: {cluster: ocp, user: alice}}
-- {name: fg/lax/alice, context: {cluster: lax, user: alice, namespace: fg}}
-- {name: fg/ocp/bare, context: {cluster: ocp, user: bare, namespace: fg}}
-- {name: fg/ocp/sso, context: {cluster: ocp, user: sso, namespace: fg}}
-current-context: fg/ocp/alice
-)";
+// Plain literals: moc misreads a raw string with quotes in it, and then finds no class in this file.
+const char* const kKubeconfig
+    = "apiVersion: v1\n"
+      "kind: Config\n"
+      "clusters:\n"
+      "- {name: ocp, cluster: {server: \"https://api.ocp.example:6443\", certificate-authority-data: Q0E=}}\n"
+      "- {name: lax, cluster: {server: \"https://api.lax.example:6443\", insecure-skip-tls-verify: true}}\n"
+      "users:\n"
+      "- {name: alice, user: {token: sha256~alice-token}}\n"
+      "- {name: bare, user: {}}\n"
+      "- {name: sso, user: {exec: {command: kubelogin}}}\n"
+      "contexts:\n"
+      "- {name: fg/ocp/alice, context: {cluster: ocp, user: alice, namespace: fg}}\n"
+      "- {name: nons/ocp/alice, context: {cluster: ocp, user: alice}}\n"
+      "- {name: fg/lax/alice, context: {cluster: lax, user: alice, namespace: fg}}\n"
+      "- {name: fg/ocp/bare, context: {cluster: ocp, user: bare, namespace: fg}}\n"
+      "- {name: fg/ocp/sso, context: {cluster: ocp, user: sso, namespace: fg}}\n"
+      "current-context: fg/ocp/alice\n";
 
 struct Resolved
 {
