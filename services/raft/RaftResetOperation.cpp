@@ -327,7 +327,8 @@ bool RaftResetOperation::planReset(Plan* plan, QString* error)
                 .arg(execCommandText(data.pod, indexGetScript(data.dir)),
                     execCommandText(data.pod, resetScript(data.dir)),
                     execCommandText(data.pod, indexGetScript(data.dir))),
-            QStringLiteral("the index read after raftIndexSet differs from the one read before") };
+            QStringLiteral("the index read after raftIndexSet differs from the one read before (or already is the one "
+                           "every node gets)") };
     }
     plan->steps << Plan::Step { QStringLiteral("scale-down"), QStringLiteral("Scale %1 to 0").arg(m_name),
         QStringLiteral("PATCH %1/scale (merge) {\"spec\":{\"replicas\":0}}").arg(sts),
@@ -798,13 +799,62 @@ bool RaftResetOperation::resetPod(RunContext& context, const PodData& data, bool
     }
     node.insert(QStringLiteral("indexAfterReset"), *after);
     m_nodes.insert(data.pod, node);
-    if (before && *after == *before) {
-        *error = QStringLiteral("the RAFT index of %1 is still %2 after raftIndexSet").arg(data.pod).arg(*after);
+    // raftIndexSet writes one value on every node. An index that did not change is that value already (a node
+    // reset before that took no proposal since) only if it is what the other nodes get; until one changes, the
+    // unchanged ones wait for the comparison (checkResetIndexes).
+    const bool unchanged = before && *after == *before;
+    if (m_resetIndex && *after != *m_resetIndex) {
+        *error = unchanged ? QStringLiteral("the RAFT index of %1 is still %2 after raftIndexSet, while the other "
+                                            "nodes were set to %3")
+                                 .arg(data.pod)
+                                 .arg(*after)
+                                 .arg(*m_resetIndex)
+                           : QStringLiteral("raftIndexSet set %1 to %2, the other nodes to %3")
+                                 .arg(data.pod)
+                                 .arg(*after)
+                                 .arg(*m_resetIndex);
         return false;
+    }
+    if (unchanged) {
+        node.insert(QStringLiteral("unchanged"), true);
+        m_nodes.insert(data.pod, node);
+        context.output(QStringLiteral("%1: index unchanged at %2: already reset, if the other nodes get %2 too")
+                           .arg(data.pod)
+                           .arg(*after));
+        return true;
+    }
+    if (!m_resetIndex) {
+        m_resetIndex = *after;
+        if (!checkResetIndexes(error))
+            return false;
     }
     context.output(QStringLiteral("%1: index %2 → %3")
                        .arg(data.pod, before ? QString::number(*before) : QStringLiteral("(reset earlier)"))
                        .arg(*after));
+    return true;
+}
+
+bool RaftResetOperation::checkResetIndexes(QString* error) const
+{
+    // Every node reset so far holds the same index: the one raftIndexSet wrote where it changed something, or, when
+    // nothing changed anywhere, the one they all had.
+    std::optional<qint64> common = m_resetIndex;
+    for (const PodData& data : std::as_const(m_data)) {
+        const QJsonObject node = m_nodes.value(data.pod);
+        if (!node.contains(QStringLiteral("indexAfterReset")))
+            continue;
+        const qint64 index = node.value(QStringLiteral("indexAfterReset")).toInteger();
+        if (!common)
+            common = index;
+        if (index != *common) {
+            *error = QStringLiteral("the RAFT index of %1 is %2 after the reset, other nodes hold %3: raftIndexSet "
+                                    "did not take on every node")
+                         .arg(data.pod)
+                         .arg(index)
+                         .arg(*common);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -892,7 +942,7 @@ bool RaftResetOperation::runReset(RunContext& context)
         });
     }
     ok = ok && !context.cancelled() && step(context, QStringLiteral("scale-down"), [&](QString* error) {
-        return scaleTo(context, 0, false, error);
+        return checkResetIndexes(error) && scaleTo(context, 0, false, error);
     });
     ok = ok && !context.cancelled() && step(context, QStringLiteral("restore-trigger"), [&](QString* error) {
         return restoreTrigger(context, false, error);
@@ -1072,7 +1122,7 @@ bool RaftResetOperation::recover(RunContext& context, const QString& why)
         if (!recoveryStep(context, QStringLiteral("scale-down"), QStringLiteral("Scale %1 to 0").arg(m_name),
                 QStringLiteral("PATCH %1/scale {\"spec\":{\"replicas\":0}}")
                     .arg(KubeClient::statefulSetPath(m_target.ns, m_name)),
-                [&](QString* error) { return scaleTo(context, 0, true, error); }))
+                [&](QString* error) { return checkResetIndexes(error) && scaleTo(context, 0, true, error); }))
             return leaveOpen(QStringLiteral("Scaling to 0 failed: %1.").arg(m_failure));
     }
     if (!recoveryStep(context, QStringLiteral("restore-trigger"),

@@ -96,6 +96,8 @@ private:
     // raftIndexGet, delete the RAFT and raftIndexSet, raftIndexGet again: the index must change. Without
     // `raftPresent` (a recovery found it deleted) only the set and the last get.
     bool resetPod(RunContext& context, const PodData& data, bool raftPresent, QString* error);
+    // Every node reset holds the same index afterwards (raftIndexSet writes one value).
+    bool checkResetIndexes(QString* error) const;
     bool verifyNodes(RunContext& context, QString* error);
     // Fills the record's nodes and `after` from a last read; returns the summary of the nodes and the state.
     QString finishRecord(RunContext& context);
@@ -140,6 +142,7 @@ private:
     QString m_latestImage; // the image once the annotation is back (the trigger's latest)
     QMap<QString, QJsonObject> m_nodes; // pod -> {pod, dataDir, indexBefore, indexAfterReset, raftAfterRestart}
     QString m_failure; // why the last step failed
+    std::optional<qint64> m_resetIndex; // what raftIndexSet wrote where it changed an index
     QStringList m_planSteps; // a recovery's planned steps (`opsdeck recover`)
 };
 

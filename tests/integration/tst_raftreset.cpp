@@ -51,6 +51,7 @@ private slots:
     void resetEndsWithEveryNodeServingLatest();
     void badInputWritesNothing_data();
     void badInputWritesNothing();
+    void aNodeAlreadyResetIsAccepted();
     void aReadOnlyClusterIsRefused();
     void aConflictIsReadAgainAndRetried_data();
     void aConflictIsReadAgainAndRetried();
@@ -111,12 +112,14 @@ void TestRaftReset::init()
     // (The stand-in replaces a pod's files as a whole.)
     const QJsonObject current = volumes();
     QJsonObject stores;
-    for (int i = 0; i < kStaging.replicas; ++i) {
-        const QString pod = QStringLiteral("%1/permie-%2").arg(kStaging.ns).arg(i);
-        QJsonObject files = current.value(pod).toObject();
-        files.insert(QStringLiteral("/var/data/single/permie-%1/data/store-0.db").arg(i),
-            QStringLiteral("raftIndex=%1\n").arg(52000 + i));
-        stores.insert(pod, files);
+    for (const Place& place : { kStaging, kLedger }) {
+        for (int i = 0; i < place.replicas; ++i) {
+            const QString pod = QStringLiteral("%1-%2").arg(place.statefulSet).arg(i);
+            QJsonObject files = current.value(place.ns + u'/' + pod).toObject();
+            files.insert(QStringLiteral("/var/data/single/%1/data/store-0.db").arg(pod),
+                QStringLiteral("raftIndex=%1\n").arg(52000 + i));
+            stores.insert(place.ns + u'/' + pod, files);
+        }
     }
     QVERIFY(!m_sandbox.kubernetesStandin(QStringLiteral("/_standin/volumes"), stores).isEmpty());
 }
@@ -419,6 +422,33 @@ void TestRaftReset::badInputWritesNothing()
     QVERIFY2(writes.filter(QRegularExpression(QStringLiteral("^(PATCH|PUT|DELETE)"))).isEmpty(),
         qPrintable(writes.join(u'\n')));
     checkServing(kStaging);
+}
+
+void TestRaftReset::aNodeAlreadyResetIsAccepted()
+{
+    // permie-1 was reset before and took no proposal since: its index is already what raftIndexSet writes. It is
+    // accepted because the other nodes are set to that same index, and the report says it did not change.
+    QJsonObject files = volumes().value(kStaging.ns + QStringLiteral("/permie-1")).toObject();
+    files.insert(QStringLiteral("/var/data/single/permie-1/data/store-0.db"), QStringLiteral("raftIndex=1\n"));
+    QVERIFY(!m_sandbox
+                 .kubernetesStandin(
+                     QStringLiteral("/_standin/volumes"), { { kStaging.ns + QStringLiteral("/permie-1"), files } })
+                 .isEmpty());
+    const QString reportFile = m_temp.filePath(QStringLiteral("already-reset.json"));
+    const CliRun run = runCli(runArguments(kStaging, kStaging.statefulSet) << QStringLiteral("--report") << reportFile,
+        m_sandbox.environment(), 120000);
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    checkServing(kStaging);
+    QStringList unchanged;
+    for (const QJsonValue& node : report(reportFile)
+                                      .value(QStringLiteral("deleted"))
+                                      .toObject()
+                                      .value(QStringLiteral("raftDirectories"))
+                                      .toArray()) {
+        if (node.toObject().value(QStringLiteral("unchanged")).toBool())
+            unchanged << node.toObject().value(QStringLiteral("pod")).toString();
+    }
+    QCOMPARE(unchanged, QStringList { QStringLiteral("permie-1") });
 }
 
 void TestRaftReset::aReadOnlyClusterIsRefused()
