@@ -1,11 +1,11 @@
 #include "deploy/DeployOperation.h"
 
 #include "config/CommandTemplates.h"
+#include "core/ShellQuote.h"
 #include "deploy/DeployCommand.h"
 #include "deploy/DeployMatrixReader.h"
 #include "deploy/GithubClient.h"
 #include "runbook/RunContext.h"
-#include "core/ShellQuote.h"
 
 #include <QDeadlineTimer>
 #include <QFileInfo>

@@ -2,11 +2,11 @@
 
 #include "config/CommandTemplates.h"
 #include "config/NameRules.h"
+#include "core/ShellQuote.h"
 #include "packit/PackitConnection.h"
 #include "packit/PackitLogging.h"
 #include "packit/PackitQueries.h"
 #include "runbook/RunContext.h"
-#include "core/ShellQuote.h"
 
 #include <QDir>
 #include <QElapsedTimer>
