@@ -18,7 +18,9 @@ KUBECONFIG=DIR/kubeconfig, and what kubectl prints is checked, not only its exit
     the data surviving pod recreation;
   * the fault switches: expired token, 403 on a verb, 409 on the next write, a pod that never gets Ready, exec
     dropped before its status, exec InternalError, a v4-only server; the manual clock; WebSocket frames read
-    directly (v5 and v4).
+    directly (v5 and v4);
+  * a namespace seeded on request (POST /_standin/namespaces, as the RAFT pane's benchmark makes its 50 x 10), seen
+    by kubectl, refused when it exists or is malformed, and deleted again.
 
 fg-staging/permie, its pods' files and the switches are put back as `up` made them (image, replicas, annotation).
 """
@@ -44,6 +46,7 @@ sys.path.insert(0, HERE)
 from deploy_checks import Checks, Client  # noqa: E402
 
 NS = "fg-staging"
+SEEDED = "seed-check"  # made and deleted again by seeded_namespace()
 STS = "permie"
 REGISTRY = "image-registry.openshift-image-registry.svc:5000"
 # The annotation as the runbook shows it, and the images it names (the DR image in this namespace).
@@ -226,9 +229,12 @@ def main(d):
         seed_and_auth(c, kube)
         raft_reset(c, kube, volumes)
         faults(c, kube)
+        seeded_namespace(c, kube)
     except Exception as e:  # a broken stand-in: report it as a failure, not a traceback
         c.bad("kubernetes stand-in", "%s: %s" % (type(e).__name__, e))
     finally:
+        if SEEDED in kube.state()["namespaces"]:
+            kube.ctl.json("DELETE", "/_standin/namespaces/" + SEEDED)
         try:
             restore(c, kube, volumes)
         except Exception as e:
@@ -655,6 +661,46 @@ def faults(c, kube):
     status, proto, frames = ws_exec(kube, NS, "permie-0", ["true"], ["v5.channel.k8s.io"])
     c.check("WebSocket exec: success status", ("binary", 3, b'{"metadata":{},"status":"Success"}'), frames[-2])
     c.flush()
+
+
+def seeded_namespace(c, kube):
+    """POST /_standin/namespaces: a namespace seeded like fg at any size (the RAFT pane's benchmark: 50 x 10)."""
+    c.out("# kubernetes stand-in: a namespace seeded on request (POST /_standin/namespaces)")
+    status, _, body = kube.ctl.json("POST", "/_standin/namespaces", {"name": SEEDED, "statefulsets": 12,
+                                                                    "replicas": 2})
+    c.check("POST /_standin/namespaces: 12 StatefulSets x 2 pods", (201, 24), (status, body.get("pods")))
+    rc, out, err = kube.run("get", "statefulsets", ns=SEEDED)
+    c.check("kubectl get statefulsets: permie-00..permie-11, each 2/2",
+            (0, ["NAME", "READY", "AGE"], [["permie-%02d" % i, "2/2"] for i in range(12)]),
+            (rc, out.split("\n")[0].split(), [line.split()[:2] for line in out.splitlines()[1:]]))
+    rc, out, err = kube.run("get", "pods", "-l", "app=permie-11", "-o",
+                            "jsonpath={range .items[*]}{.metadata.name} {.status.phase} "
+                            "{.spec.containers[0].image}{\"\\n\"}{end}", ns=SEEDED)
+    c.check("kubectl get pods -l app=permie-11: Running on the namespace's permie:latest",
+            (0, "".join("permie-11-%d Running %s\n" % (o, LATEST % SEEDED) for o in range(2))), (rc, out))
+    rc, out, err = kube.run("get", "statefulset", "permie-03", "-o",
+                            "jsonpath={.metadata.annotations.image\\.openshift\\.io/triggers}", ns=SEEDED)
+    c.check("the runbook's trigger annotation on each", (0, TRIGGERS), (rc, out))
+    rc, out, err = kube.run("exec", "permie-05-1", "--", "sh", "-c",
+                            "cat /var/data/single/permie-05-1/data/store-0.db", ns=SEEDED)
+    c.check("each pod has its data (a seeded RAFT index)", (0, True),
+            (rc, bool(re.fullmatch(r"raftIndex=4\d{4}\n", out))))
+    status, _, body = kube.ctl.json("POST", "/_standin/namespaces", {"name": SEEDED, "statefulsets": 1,
+                                                                    "replicas": 1})
+    c.check("the same namespace again: 409", 409, status)
+    for bad in ({"name": "Bad_Name", "statefulsets": 1, "replicas": 1},
+                {"name": "x", "statefulsets": 0, "replicas": 1}, {"name": "x", "statefulsets": 1}):
+        status, _, body = kube.ctl.json("POST", "/_standin/namespaces", bad)
+        c.check("POST /_standin/namespaces %s: 400" % json.dumps(bad), 400, status)
+    status, _, body = kube.ctl.json("DELETE", "/_standin/namespaces/fg")
+    c.check("DELETE a namespace of the default seed: refused (400)", 400, status)
+    status, _, body = kube.ctl.json("DELETE", "/_standin/namespaces/" + SEEDED)
+    c.check("DELETE /_standin/namespaces/%s" % SEEDED, 200, status)
+    rc, out, err = kube.run("get", "statefulsets", ns=SEEDED)
+    c.check("kubectl get statefulsets afterwards: the namespace is gone",
+            (1, 'Error from server (NotFound): Unable to list "apps/v1, Resource=statefulsets": namespaces "%s" not '
+                'found\n' % SEEDED), (rc, err))
+    c.check("nothing of it left (volumes)", [], [k for k in kube.state()["volumes"] if k.startswith(SEEDED + "/")])
 
 
 def restore(c, kube, volumes):
