@@ -51,6 +51,7 @@ private slots:
     void resetEndsWithEveryNodeServingLatest();
     void badInputWritesNothing_data();
     void badInputWritesNothing();
+    void anUnknownContextIsRefused();
     void aNodeAlreadyResetIsAccepted();
     void aReadOnlyClusterIsRefused();
     void aConflictIsReadAgainAndRetried_data();
@@ -422,6 +423,28 @@ void TestRaftReset::badInputWritesNothing()
     QVERIFY2(writes.filter(QRegularExpression(QStringLiteral("^(PATCH|PUT|DELETE)"))).isEmpty(),
         qPrintable(writes.join(u'\n')));
     checkServing(kStaging);
+}
+
+void TestRaftReset::anUnknownContextIsRefused()
+{
+    // The inventory names a context the kubeconfig does not have: refused before any request.
+    QFile inventory(m_sandbox.inventoryPath());
+    QVERIFY(inventory.open(QIODevice::ReadOnly));
+    QString text = QString::fromUtf8(inventory.readAll());
+    const QRegularExpression context(QStringLiteral("context: fg-staging/[^\n]*"));
+    QVERIFY(text.contains(context));
+    text.replace(context, QStringLiteral("context: fg-staging/nowhere/opsdeck-admin"));
+    QFile copy(m_temp.filePath(QStringLiteral("unknown-context.yaml")));
+    QVERIFY(copy.open(QIODevice::WriteOnly));
+    copy.write(text.toUtf8());
+    copy.close();
+    const qsizetype logStart = m_sandbox.kubernetesRequests().size();
+    const CliRun run
+        = runCli(runArguments(kStaging, kStaging.statefulSet) << QStringLiteral("--inventory") << copy.fileName(),
+            m_sandbox.environment());
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("fg-staging/nowhere/opsdeck-admin"), run.err.constData());
+    QCOMPARE(m_sandbox.kubernetesRequests(logStart).size(), 0);
 }
 
 void TestRaftReset::aNodeAlreadyResetIsAccepted()
