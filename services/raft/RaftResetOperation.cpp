@@ -1053,6 +1053,13 @@ bool RaftResetOperation::recover(RunContext& context, const QString& why)
 {
     const QString prefix = why.isEmpty() ? QStringLiteral("Recovery of run %1: ").arg(m_recovers)
                                          : QStringLiteral("The reset stopped (%1). ").arg(why);
+    // A cancel aborted the clients for good (their abort handles end every later request too): recovery reads and
+    // writes through new ones, and is not cancelled itself.
+    if (context.cancelled()) {
+        context.setCancelHook({});
+        m_client = std::make_unique<KubeClient>(m_target.kube);
+        m_exec = std::make_unique<KubeExec>(m_target.kube);
+    }
     std::optional<StatefulSetRow> statefulSet;
     QMap<QString, bool> raftPresent;
     bool finishReset = false;

@@ -61,6 +61,7 @@ private slots:
     void aPodThatNeverGetsReadyIsRolledBack();
     void faultsLeaveTheRunOpenUntilRecovered_data();
     void faultsLeaveTheRunOpenUntilRecovered();
+    void aCancelRecoversInTheSameRun();
     void killedConsoleIsRecovered_data();
     void killedConsoleIsRecovered();
 
@@ -615,6 +616,24 @@ void TestRaftReset::faultsLeaveTheRunOpenUntilRecovered()
     checkServing(kStaging);
     QVERIFY2(report(recoveryReport).value(QStringLiteral("summary")).toString().contains(expectedRecovery),
         qPrintable(report(recoveryReport).value(QStringLiteral("summary")).toString()));
+    QVERIFY(unfinishedRun(kStaging).isEmpty());
+}
+
+void TestRaftReset::aCancelRecoversInTheSameRun()
+{
+    // Ctrl-C while pod 1's reset is about to start: pod 0's RAFT is gone, so the run's own recovery finishes the
+    // reset on every node and brings the service back, through new clients (the cancel aborted the old ones).
+    const QString reportFile = m_temp.filePath(QStringLiteral("cancelled.json"));
+    QProcess console;
+    startHeld(&console, QStringLiteral("reset-permie-1"), { QStringLiteral("--report"), reportFile });
+    QCOMPARE(::kill(pid_t(console.processId()), SIGINT), 0);
+    QVERIFY(console.waitForFinished(120000));
+    QFile::remove(holdFile());
+    const QJsonObject record = report(reportFile);
+    QCOMPARE(record.value(QStringLiteral("outcome")).toString(), QStringLiteral("cancelled"));
+    QVERIFY2(record.value(QStringLiteral("summary")).toString().contains(QStringLiteral("Recovered forward")),
+        qPrintable(record.value(QStringLiteral("summary")).toString()));
+    checkServing(kStaging);
     QVERIFY(unfinishedRun(kStaging).isEmpty());
 }
 
