@@ -57,6 +57,29 @@ QString listScript(const QString& dir)
 const QString kDiscoverScript
     = QStringLiteral("echo \"$SERVICE_DATA_PERM_DIR\"; echo \"$SERVICE_DATA_PERM_DIR\"/*/data");
 
+// A strategic-merge patch that sets `container`'s image (containers merge by name).
+QJsonObject imagePatch(const QString& container, const QString& image)
+{
+    return { { QStringLiteral("spec"),
+        QJsonObject { { QStringLiteral("template"),
+            QJsonObject { { QStringLiteral("spec"),
+                QJsonObject { { QStringLiteral("containers"),
+                    QJsonArray { QJsonObject {
+                        { QStringLiteral("name"), container }, { QStringLiteral("image"), image } } } } } } } } } } };
+}
+
+// The DR patch: the trigger annotation removed and the DR image set, in one write so the trigger cannot revert it.
+// `resourceVersion`, when given, is its precondition.
+QJsonObject drPatch(const QString& container, const QString& drImage, const QString& resourceVersion = {})
+{
+    QJsonObject metadata { { QStringLiteral("annotations"), QJsonObject { { kTriggerKey, QJsonValue::Null } } } };
+    if (!resourceVersion.isEmpty())
+        metadata.insert(QStringLiteral("resourceVersion"), resourceVersion);
+    QJsonObject patch = imagePatch(container, drImage);
+    patch.insert(QStringLiteral("metadata"), metadata);
+    return patch;
+}
+
 } // namespace
 
 RaftResetOperation::RaftResetOperation(RaftTarget target, QString statefulSet, QString drImage, Options options)
@@ -248,22 +271,11 @@ bool RaftResetOperation::planReset(Plan* plan, QString* error)
 
     // The DR patch, validated by the API server without being applied. A 409 means the StatefulSet was written
     // since it was read: the plan reads it again, and refuses if what it saves changed.
-    QByteArray drPatch;
+    QByteArray dryRunPatch;
     for (int attempt = 0;; ++attempt) {
-        drPatch = QJsonDocument(
-            QJsonObject {
-                { QStringLiteral("metadata"),
-                    QJsonObject { { QStringLiteral("resourceVersion"), m_resourceVersion },
-                        { QStringLiteral("annotations"), QJsonObject { { kTriggerKey, QJsonValue::Null } } } } },
-                { QStringLiteral("spec"),
-                    QJsonObject { { QStringLiteral("template"),
-                        QJsonObject { { QStringLiteral("spec"),
-                            QJsonObject { { QStringLiteral("containers"),
-                                QJsonArray { QJsonObject { { QStringLiteral("name"), m_container },
-                                    { QStringLiteral("image"), m_drImage } } } } } } } } } } })
-                      .toJson(QJsonDocument::Compact);
+        dryRunPatch = QJsonDocument(drPatch(m_container, m_drImage, m_resourceVersion)).toJson(QJsonDocument::Compact);
         const KubeResponse dryRun = m_client->patch(
-            KubeClient::statefulSetPath(m_target.ns, m_name), KubePatch::StrategicMerge, drPatch, true);
+            KubeClient::statefulSetPath(m_target.ns, m_name), KubePatch::StrategicMerge, dryRunPatch, true);
         if (dryRun.ok())
             break;
         const auto again = dryRun.reason == QStringLiteral("Conflict") && attempt < 3
@@ -312,7 +324,7 @@ bool RaftResetOperation::planReset(Plan* plan, QString* error)
         QStringLiteral("same generation, replicas, image and trigger annotation as planned") };
     plan->steps << Plan::Step { QStringLiteral("dr-image"),
         QStringLiteral("Remove the image trigger and switch container %1 to the DR image").arg(m_container),
-        QStringLiteral("PATCH %1 (strategic merge) %2").arg(sts, QString::fromUtf8(drPatch)),
+        QStringLiteral("PATCH %1 (strategic merge) %2").arg(sts, QString::fromUtf8(dryRunPatch)),
         QStringLiteral("one patch, so the trigger cannot revert the image; refused if the StatefulSet changed since "
                        "it was read") };
     plan->steps << Plan::Step { QStringLiteral("rollout-dr"), QStringLiteral("Wait until every pod runs the DR image"),
@@ -731,12 +743,7 @@ bool RaftResetOperation::restoreTrigger(RunContext& context, bool inRecovery, QS
         m_latestImage = statefulSet->image;
         return true;
     }
-    const QJsonObject patch { { QStringLiteral("spec"),
-        QJsonObject { { QStringLiteral("template"),
-            QJsonObject { { QStringLiteral("spec"),
-                QJsonObject { { QStringLiteral("containers"),
-                    QJsonArray { QJsonObject { { QStringLiteral("name"), m_container },
-                        { QStringLiteral("image"), target } } } } } } } } } } };
+    const QJsonObject patch = imagePatch(m_container, target);
     if (!patchStatefulSet(
             patch, [](const StatefulSetRow&) { return true; }, error))
         return false;
@@ -861,6 +868,11 @@ bool RaftResetOperation::checkResetIndexes(QString* error) const
 bool RaftResetOperation::step(RunContext& context, const QString& id, const std::function<bool(QString*)>& action)
 {
     context.begin(id);
+    return finishStep(context, action);
+}
+
+bool RaftResetOperation::finishStep(RunContext& context, const std::function<bool(QString*)>& action)
+{
     QString error;
     if (action(&error)) {
         context.succeed();
@@ -881,14 +893,7 @@ bool RaftResetOperation::recoveryStep(RunContext& context,
     if (m_planSteps.contains(id))
         return step(context, id, action);
     context.beginRecovery(id, title, command);
-    QString error;
-    if (action(&error)) {
-        context.succeed();
-        return true;
-    }
-    context.fail(error);
-    m_failure = error;
-    return false;
+    return finishStep(context, action);
 }
 
 bool RaftResetOperation::runReset(RunContext& context)
@@ -920,18 +925,8 @@ bool RaftResetOperation::runReset(RunContext& context)
     }
     context.record().before = { { QStringLiteral("pods"), m_replicas }, { QStringLiteral("readyPods"), m_replicas } };
 
-    const QJsonObject drPatch {
-        { QStringLiteral("metadata"),
-            QJsonObject { { QStringLiteral("annotations"), QJsonObject { { kTriggerKey, QJsonValue::Null } } } } },
-        { QStringLiteral("spec"),
-            QJsonObject { { QStringLiteral("template"),
-                QJsonObject { { QStringLiteral("spec"),
-                    QJsonObject { { QStringLiteral("containers"),
-                        QJsonArray { QJsonObject { { QStringLiteral("name"), m_container },
-                            { QStringLiteral("image"), m_drImage } } } } } } } } } }
-    };
     bool ok = step(context, QStringLiteral("dr-image"),
-        [&](QString* error) { return patchStatefulSet(drPatch, asPlanned, error); });
+        [&](QString* error) { return patchStatefulSet(drPatch(m_container, m_drImage), asPlanned, error); });
     ok = ok && !context.cancelled() && step(context, QStringLiteral("rollout-dr"), [&](QString* error) {
         return pollUntil(
             context, false, [&](QString* status) { return servingState(m_drImage, m_replicas, status); }, error);

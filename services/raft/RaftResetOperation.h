@@ -75,6 +75,8 @@ private:
 
     // A plan step (or a recovery step) around `action`, which says why it failed in *error (kept in m_failure).
     bool step(RunContext& context, const QString& id, const std::function<bool(QString*)>& action);
+    // Runs the begun step's action and ends the step with its outcome.
+    bool finishStep(RunContext& context, const std::function<bool(QString*)>& action);
     bool recoveryStep(RunContext& context,
         const QString& id,
         const QString& title,
