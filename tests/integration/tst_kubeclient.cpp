@@ -142,7 +142,6 @@ private:
     Sandbox m_sandbox;
     QJsonObject m_kube;
     std::optional<Kubeconfig> m_kubeconfig;
-    QString m_controlToken;
 };
 
 void TestKubeClient::initTestCase()
@@ -153,10 +152,6 @@ void TestKubeClient::initTestCase()
     QString error;
     m_kubeconfig = Kubeconfig::load({ m_kube.value(QStringLiteral("kubeconfig")).toString() }, &error);
     QVERIFY2(m_kubeconfig, qPrintable(error));
-    QFile state(m_kube.value(QStringLiteral("stateDir")).toString() + QStringLiteral("/state.json"));
-    QVERIFY(state.open(QIODevice::ReadOnly));
-    m_controlToken = QJsonDocument::fromJson(state.readAll()).object().value(QStringLiteral("controlToken")).toString();
-    QVERIFY(!m_controlToken.isEmpty());
     cleanup();
     // A rollout another test left going would move the objects these tests compare before and after.
     KubeClient client(context(QStringLiteral("opsdeck-admin")));
@@ -188,15 +183,10 @@ Kubeconfig::Resolved TestKubeClient::context(const QString& user)
 
 QJsonObject TestKubeClient::control(const QJsonObject& switches)
 {
-    HttpClient http(m_kube.value(QStringLiteral("caFile")).toString());
-    QNetworkRequest request(
-        QUrl(m_kube.value(QStringLiteral("apiUrl")).toString() + QStringLiteral("/_standin/control")));
-    request.setRawHeader("Authorization", "Bearer " + m_controlToken.toUtf8());
-    request.setRawHeader("Content-Type", "application/json");
-    const HttpResponse response = http.send("POST", request, json(switches));
-    if (!response.ok())
-        qWarning("the stand-in's control answered %s: %s", qPrintable(response.describe()), response.body.constData());
-    return QJsonDocument::fromJson(response.body).object();
+    const QJsonObject answer = m_sandbox.kubernetesStandin(QStringLiteral("/_standin/control"), switches);
+    if (answer.isEmpty() || answer.value(QStringLiteral("status")).toString() == QStringLiteral("Failure"))
+        qWarning("the stand-in's control answered %s", json(answer).constData());
+    return answer;
 }
 
 QJsonObject TestKubeClient::statefulSet(KubeClient& client, const QString& name)

@@ -71,7 +71,6 @@ private:
 
     Sandbox m_sandbox;
     QJsonObject m_kubernetes;
-    QString m_controlToken;
     std::optional<Kubeconfig> m_kubeconfig;
     QJsonObject m_volumeBefore;
 };
@@ -84,10 +83,6 @@ void TestKubeExec::initTestCase()
     QString error;
     m_kubeconfig = Kubeconfig::load({ m_kubernetes.value(QStringLiteral("kubeconfig")).toString() }, &error);
     QVERIFY2(m_kubeconfig, qPrintable(error));
-    QFile state(m_kubernetes.value(QStringLiteral("stateDir")).toString() + QStringLiteral("/state.json"));
-    QVERIFY(state.open(QIODevice::ReadOnly));
-    m_controlToken = QJsonDocument::fromJson(state.readAll()).object().value(QStringLiteral("controlToken")).toString();
-    QVERIFY(!m_controlToken.isEmpty());
     m_volumeBefore = podVolume();
     QVERIFY(!m_volumeBefore.isEmpty());
 }
@@ -133,27 +128,14 @@ KubeExecResult TestKubeExec::run(const QStringList& argv, const QString& pod, co
 
 void TestKubeExec::control(const QJsonObject& switches)
 {
-    QProcess curl;
-    curl.start(QStringLiteral("curl"),
-        { QStringLiteral("-sS"), QStringLiteral("--fail"), QStringLiteral("--cacert"),
-            m_kubernetes.value(QStringLiteral("caFile")).toString(), QStringLiteral("-H"),
-            QStringLiteral("Authorization: Bearer ") + m_controlToken, QStringLiteral("-X"), QStringLiteral("POST"),
-            QStringLiteral("--data"), QString::fromUtf8(QJsonDocument(switches).toJson(QJsonDocument::Compact)),
-            m_kubernetes.value(QStringLiteral("apiUrl")).toString() + QStringLiteral("/_standin/control") });
-    QVERIFY(curl.waitForFinished(10000));
-    QVERIFY2(curl.exitCode() == 0, curl.readAllStandardError().constData());
+    const QJsonObject answer = m_sandbox.kubernetesStandin(QStringLiteral("/_standin/control"), switches);
+    QVERIFY2(!answer.isEmpty() && answer.value(QStringLiteral("status")).toString() != QStringLiteral("Failure"),
+        QJsonDocument(answer).toJson(QJsonDocument::Compact).constData());
 }
 
 QJsonObject TestKubeExec::standinState() const
 {
-    QProcess curl;
-    curl.start(QStringLiteral("curl"),
-        { QStringLiteral("-sS"), QStringLiteral("--fail"), QStringLiteral("--cacert"),
-            m_kubernetes.value(QStringLiteral("caFile")).toString(), QStringLiteral("-H"),
-            QStringLiteral("Authorization: Bearer ") + m_controlToken,
-            m_kubernetes.value(QStringLiteral("apiUrl")).toString() + QStringLiteral("/_standin/state") });
-    curl.waitForFinished(10000);
-    return QJsonDocument::fromJson(curl.readAllStandardOutput()).object();
+    return m_sandbox.kubernetesStandin(QStringLiteral("/_standin/state"));
 }
 
 QJsonObject TestKubeExec::podVolume() const
