@@ -47,11 +47,11 @@ QString DatamonTarget::repoError(const QString& repo)
     return {};
 }
 
-QStringList DatamonTarget::datamon(const QStringList& words) const
+QStringList DatamonTarget::datamon(const QStringList& words, const QString& otherContext) const
 {
     return QStringList { context.binary } + words
-        + QStringList { QStringLiteral("--context"), context.context, QStringLiteral("--config"), context.config,
-              QStringLiteral("--metrics=false") };
+        + QStringList { QStringLiteral("--context"), otherContext.isEmpty() ? context.context : otherContext,
+              QStringLiteral("--config"), context.config, QStringLiteral("--metrics=false") };
 }
 
 QStringList DatamonTarget::gcloudStorage(const QStringList& words) const

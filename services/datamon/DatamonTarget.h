@@ -35,8 +35,9 @@ struct DatamonTarget
     static QString repoError(const QString& repo);
 
     QString id() const { return context.name; }
-    // `datamon2 <words> <flags> --context C --config B --metrics=false`.
-    QStringList datamon(const QStringList& words) const;
+    // `datamon2 <words> --context C --config B --metrics=false`; `otherContext`: another context of the same config
+    // bucket (the contexts that may share the blob bucket), already checked with NameRules::datamonContextError.
+    QStringList datamon(const QStringList& words, const QString& otherContext = {}) const;
     // `gcloud storage <words>` with the context's gcloud; prompts off.
     QStringList gcloudStorage(const QStringList& words) const;
     // Strictly under workDir: where a run keeps its datamon --local-work-dir and its jobs.
