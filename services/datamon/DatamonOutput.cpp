@@ -83,77 +83,80 @@ QString outputText(QByteArrayView output)
     return text;
 }
 
-// A listing line split on single spaces, empty fields kept; exactly as many as `names`.
-std::optional<QList<QByteArrayView>> splitFields(
-    QByteArrayView line, const QStringList& names, qsizetype lineNumber, QString* error)
+// A listing line's fields, split on single spaces with empty ones kept, each read with the line and the field named
+// in *error.
+class ListingLine
 {
-    QList<QByteArrayView> fields;
-    qsizetype start = 0;
-    for (qsizetype space = line.indexOf(' '); space >= 0; space = line.indexOf(' ', start)) {
-        fields.append(line.sliced(start, space - start));
-        start = space + 1;
+public:
+    ListingLine(const QStringList& names, qsizetype lineNumber, QString* error)
+        : m_names(names)
+        , m_lineNumber(lineNumber)
+        , m_error(error)
+    {
     }
-    fields.append(line.sliced(start));
-    if (fields.size() != names.size()) {
-        *error = u"line %1: expected %2 fields separated by single spaces (%3), found %4"_s.arg(lineNumber)
-                     .arg(names.size())
-                     .arg(names.join(u", "_s))
-                     .arg(fields.size());
-        return std::nullopt;
+
+    // False, with *error, unless the line has exactly as many fields as there are names.
+    bool split(QByteArrayView line)
+    {
+        qsizetype start = 0;
+        for (qsizetype space = line.indexOf(' '); space >= 0; space = line.indexOf(' ', start)) {
+            m_fields.append(line.sliced(start, space - start));
+            start = space + 1;
+        }
+        m_fields.append(line.sliced(start));
+        if (m_fields.size() == m_names.size())
+            return true;
+        *m_error = u"line %1: expected %2 fields separated by single spaces (%3), found %4"_s.arg(m_lineNumber)
+                       .arg(m_names.size())
+                       .arg(m_names.join(u", "_s))
+                       .arg(m_fields.size());
+        return false;
     }
-    return fields;
-}
 
-// What names field `index` of `names` in an error.
-QString fieldName(const QStringList& names, qsizetype index, qsizetype lineNumber)
-{
-    return u"line %1, field %2 (%3)"_s.arg(lineNumber).arg(index + 1).arg(names.at(index));
-}
-
-// Field `index`, urlquery-unescaped.
-std::optional<QString> textField(const QList<QByteArrayView>& fields,
-    const QStringList& names,
-    qsizetype index,
-    qsizetype lineNumber,
-    QString* error)
-{
-    QString why;
-    std::optional<QString> value = DatamonOutput::queryUnescape(fields.at(index), &why);
-    if (!value)
-        *error = u"%1: %2"_s.arg(fieldName(names, index, lineNumber), why);
-    return value;
-}
-
-// Field `index`, matching `pattern` once unescaped; `what` says what the pattern allows.
-std::optional<QString> checkedField(const QList<QByteArrayView>& fields,
-    const QStringList& names,
-    qsizetype index,
-    qsizetype lineNumber,
-    const QRegularExpression& pattern,
-    const QString& what,
-    QString* error)
-{
-    std::optional<QString> value = textField(fields, names, index, lineNumber, error);
-    if (value && !pattern.match(*value).hasMatch()) {
-        *error = u"%1: %2 is not %3"_s.arg(fieldName(names, index, lineNumber), NameRules::quoted(*value), what);
-        return std::nullopt;
+    // urlquery-unescaped.
+    std::optional<QString> text(qsizetype index) const
+    {
+        QString why;
+        return named(index, DatamonOutput::queryUnescape(m_fields.at(index), &why), why);
     }
-    return value;
-}
 
-// Field `index`, the RFC3339Nano time the templates print.
-std::optional<QDateTime> timeField(const QList<QByteArrayView>& fields,
-    const QStringList& names,
-    qsizetype index,
-    qsizetype lineNumber,
-    QString* error)
-{
-    QString why;
-    std::optional<QDateTime> time = DatamonOutput::parseRfc3339(QString::fromUtf8(fields.at(index)), &why);
-    if (!time)
-        *error = u"%1: %2"_s.arg(fieldName(names, index, lineNumber), why);
-    return time;
-}
+    // Unescaped, and matching `pattern`; `what` says what the pattern allows.
+    std::optional<QString> matching(qsizetype index, const QRegularExpression& pattern, const QString& what) const
+    {
+        std::optional<QString> value = text(index);
+        if (value && !pattern.match(*value).hasMatch())
+            return named(index, std::optional<QString>(), u"%1 is not %2"_s.arg(NameRules::quoted(*value), what));
+        return value;
+    }
+
+    // The RFC3339Nano time the templates print.
+    std::optional<QDateTime> time(qsizetype index) const
+    {
+        QString why;
+        return named(index, DatamonOutput::parseRfc3339(QString::fromUtf8(m_fields.at(index)), &why), why);
+    }
+
+    // A number as Go's %d prints an unsigned one.
+    std::optional<quint64> count(qsizetype index) const
+    {
+        const QString digits = QString::fromUtf8(m_fields.at(index));
+        return named(index, unsignedNumber(digits), u"%1 is not a count"_s.arg(NameRules::quoted(digits)));
+    }
+
+private:
+    // `value`; when there is none, *error says where and `why`.
+    template <typename T> std::optional<T> named(qsizetype index, std::optional<T> value, const QString& why) const
+    {
+        if (!value)
+            *m_error = u"line %1, field %2 (%3): %4"_s.arg(m_lineNumber).arg(index + 1).arg(m_names.at(index), why);
+        return value;
+    }
+
+    const QStringList& m_names;
+    qsizetype m_lineNumber;
+    QString* m_error;
+    QList<QByteArrayView> m_fields;
+};
 
 // The values of a purge summary: from its first line (`title`), each following line starts with the next of
 // `prefixes`; what follows the prefix is the value.
@@ -251,18 +254,14 @@ std::optional<DatamonRepo> parseRepoLine(QByteArrayView line, qsizetype lineNumb
 {
     static const QStringList names
         = { u"name"_s, u"description"_s, u"contributor name"_s, u"contributor email"_s, u"time"_s };
-    const std::optional<QList<QByteArrayView>> fields = splitFields(line, names, lineNumber, error);
-    if (!fields)
+    ListingLine fields(names, lineNumber, error);
+    if (!fields.split(line))
         return std::nullopt;
-    const std::optional<QString> name
-        = checkedField(*fields, names, 0, lineNumber, kRepoName, u"a repo name (letters, digits and '-')"_s, error);
-    const std::optional<QString> description = name ? textField(*fields, names, 1, lineNumber, error) : std::nullopt;
-    const std::optional<QString> contributorName
-        = description ? textField(*fields, names, 2, lineNumber, error) : std::nullopt;
-    const std::optional<QString> contributorEmail
-        = contributorName ? textField(*fields, names, 3, lineNumber, error) : std::nullopt;
-    const std::optional<QDateTime> time
-        = contributorEmail ? timeField(*fields, names, 4, lineNumber, error) : std::nullopt;
+    const std::optional<QString> name = fields.matching(0, kRepoName, u"a repo name (letters, digits and '-')"_s);
+    const std::optional<QString> description = name ? fields.text(1) : std::nullopt;
+    const std::optional<QString> contributorName = description ? fields.text(2) : std::nullopt;
+    const std::optional<QString> contributorEmail = contributorName ? fields.text(3) : std::nullopt;
+    const std::optional<QDateTime> time = contributorEmail ? fields.time(4) : std::nullopt;
     if (!time)
         return std::nullopt;
     return DatamonRepo { *name, *description, *contributorName, *contributorEmail, *time };
@@ -271,21 +270,15 @@ std::optional<DatamonRepo> parseRepoLine(QByteArrayView line, qsizetype lineNumb
 std::optional<DatamonBundle> parseBundleLine(QByteArrayView line, qsizetype lineNumber, QString* error)
 {
     static const QStringList names = { u"id"_s, u"time"_s, u"message"_s, u"index file count"_s };
-    const std::optional<QList<QByteArrayView>> fields = splitFields(line, names, lineNumber, error);
-    if (!fields)
+    ListingLine fields(names, lineNumber, error);
+    if (!fields.split(line))
         return std::nullopt;
-    const std::optional<QString> id
-        = checkedField(*fields, names, 0, lineNumber, kBundleId, u"a bundle id (letters and digits)"_s, error);
-    const std::optional<QDateTime> time = id ? timeField(*fields, names, 1, lineNumber, error) : std::nullopt;
-    const std::optional<QString> message = time ? textField(*fields, names, 2, lineNumber, error) : std::nullopt;
-    if (!message)
+    const std::optional<QString> id = fields.matching(0, kBundleId, u"a bundle id (letters and digits)"_s);
+    const std::optional<QDateTime> time = id ? fields.time(1) : std::nullopt;
+    const std::optional<QString> message = time ? fields.text(2) : std::nullopt;
+    const std::optional<quint64> count = message ? fields.count(3) : std::nullopt;
+    if (!count)
         return std::nullopt;
-    const std::optional<quint64> count = unsignedNumber(QString::fromUtf8(fields->at(3)));
-    if (!count) {
-        *error = u"%1: %2 is not a count"_s.arg(
-            fieldName(names, 3, lineNumber), NameRules::quoted(QString::fromUtf8(fields->at(3))));
-        return std::nullopt;
-    }
     return DatamonBundle { *id, *time, *message, *count };
 }
 
@@ -293,15 +286,13 @@ std::optional<DatamonLabel> parseLabelLine(QByteArrayView line, qsizetype lineNu
 {
     static const QStringList names = { u"name"_s, u"bundle id"_s, u"time"_s };
     static const QRegularExpression nonEmpty(u"(?s)."_s);
-    const std::optional<QList<QByteArrayView>> fields = splitFields(line, names, lineNumber, error);
-    if (!fields)
+    ListingLine fields(names, lineNumber, error);
+    if (!fields.split(line))
         return std::nullopt;
-    const std::optional<QString> name
-        = checkedField(*fields, names, 0, lineNumber, nonEmpty, u"a label name (it is empty)"_s, error);
-    const std::optional<QString> bundleId = name
-        ? checkedField(*fields, names, 1, lineNumber, kBundleId, u"a bundle id (letters and digits)"_s, error)
-        : std::nullopt;
-    const std::optional<QDateTime> time = bundleId ? timeField(*fields, names, 2, lineNumber, error) : std::nullopt;
+    const std::optional<QString> name = fields.matching(0, nonEmpty, u"a label name (it is empty)"_s);
+    const std::optional<QString> bundleId
+        = name ? fields.matching(1, kBundleId, u"a bundle id (letters and digits)"_s) : std::nullopt;
+    const std::optional<QDateTime> time = bundleId ? fields.time(2) : std::nullopt;
     if (!time)
         return std::nullopt;
     return DatamonLabel { *name, *bundleId, *time };
@@ -310,12 +301,12 @@ std::optional<DatamonLabel> parseLabelLine(QByteArrayView line, qsizetype lineNu
 std::optional<DatamonContextBuckets> parseContextLine(QByteArrayView line, qsizetype lineNumber, QString* error)
 {
     static const QStringList names = { u"name"_s, u"blob"_s, u"metadata"_s, u"vmetadata"_s, u"wal"_s, u"read log"_s };
-    const std::optional<QList<QByteArrayView>> fields = splitFields(line, names, lineNumber, error);
-    if (!fields)
+    ListingLine fields(names, lineNumber, error);
+    if (!fields.split(line))
         return std::nullopt;
     QStringList values;
     for (qsizetype i = 0; i < names.size(); ++i) {
-        const std::optional<QString> value = textField(*fields, names, i, lineNumber, error);
+        const std::optional<QString> value = fields.text(i);
         if (!value)
             return std::nullopt;
         values.append(*value);
