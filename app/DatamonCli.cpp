@@ -128,35 +128,63 @@ int runDatamonContexts(const QStringList& arguments)
         int targetExit = Cli::Success;
         const auto target = datamonTarget(call, context.name, &targetExit);
         QString error;
-        const auto sharing = !target ? std::nullopt
-                                     : readOffThread<QList<DatamonContextBuckets>>(*target, &error,
-                                         [](DatamonQueries& q, QString* why) { return q.sharingBlobBucket(why); });
-        if (!sharing)
+        using Read = std::pair<QList<DatamonContextBuckets>, DatamonQueries::StoreState>;
+        const auto read = !target
+            ? std::nullopt
+            : readOffThread<Read>(*target, &error, [](DatamonQueries& q, QString* why) -> std::optional<Read> {
+                  const auto sharing = q.sharingBlobBucket(why);
+                  if (!sharing)
+                      return std::nullopt;
+                  const auto state = q.storeState(sharing->front().metadata, why);
+                  if (!state)
+                      return std::nullopt;
+                  return Read { *sharing, *state };
+              });
+        if (!read)
             exitCode = Cli::Failure;
         QStringList shared;
-        for (qsizetype i = 1; sharing && i < sharing->size(); ++i)
-            shared << sharing->at(i).name;
+        for (qsizetype i = 1; read && i < read->first.size(); ++i)
+            shared << read->first.at(i).name;
         QStringList tags;
         if (context.tags.production)
             tags << QStringLiteral("production");
         if (context.tags.readOnly)
             tags << QStringLiteral("readOnly");
         const QString where = context.host.isEmpty() ? QStringLiteral("(this machine)") : context.host;
+        const DatamonQueries::StoreState state = read ? read->second : DatamonQueries::StoreState {};
+        const QString lock = !read     ? QStringLiteral("-")
+            : !state.locked            ? QStringLiteral("free")
+            : state.lockedAt.isValid() ? QStringLiteral("held since %1").arg(utc(state.lockedAt))
+                                       : QStringLiteral("held (%1)").arg(state.lockText);
+        const QString index = !read     ? QStringLiteral("-")
+            : !state.indexed            ? QStringLiteral("none")
+            : state.indexTime.isValid() ? QStringLiteral("built %1").arg(utc(state.indexTime))
+                                        : QStringLiteral("broken: %1").arg(state.indexProblem);
         array << QJsonObject { { QStringLiteral("name"), context.name }, { QStringLiteral("context"), context.context },
             { QStringLiteral("config"), context.config }, { QStringLiteral("host"), context.host },
             { QStringLiteral("tags"), QJsonArray::fromStringList(tags) },
-            { QStringLiteral("blob"), sharing ? sharing->front().blob : QString() },
-            { QStringLiteral("metadata"), sharing ? sharing->front().metadata : QString() },
+            { QStringLiteral("blob"), read ? read->first.front().blob : QString() },
+            { QStringLiteral("metadata"), read ? read->first.front().metadata : QString() },
             { QStringLiteral("sharesBlobBucketWith"), QJsonArray::fromStringList(shared) },
+            { QStringLiteral("lock"),
+                !read || !state.locked ? QJsonValue(QJsonValue::Null)
+                                       : QJsonObject { { QStringLiteral("lockedAt"), utc(state.lockedAt) },
+                                           { QStringLiteral("text"), state.lockText },
+                                           { QStringLiteral("generation"), state.lockGeneration } } },
+            { QStringLiteral("index"),
+                !read || !state.indexed ? QJsonValue(QJsonValue::Null)
+                                        : QJsonObject { { QStringLiteral("builtAt"), utc(state.indexTime) },
+                                            { QStringLiteral("problem"), state.indexProblem } } },
             { QStringLiteral("error"), error } };
         table << QStringList { context.name, context.context, where, tags.join(u','),
-            sharing ? sharing->front().blob : QStringLiteral("-"), shared.join(u','), error };
+            read ? read->first.front().blob : QStringLiteral("-"), shared.join(u','), lock, index, error };
     }
     if (call.isSet(QStringLiteral("json")))
         printJson(array);
     else
         printTable({ QStringLiteral("NAME"), QStringLiteral("CONTEXT"), QStringLiteral("HOST"), QStringLiteral("TAGS"),
-                       QStringLiteral("BLOB BUCKET"), QStringLiteral("SHARED WITH"), QStringLiteral("ERROR") },
+                       QStringLiteral("BLOB BUCKET"), QStringLiteral("SHARED WITH"), QStringLiteral("PURGE LOCK"),
+                       QStringLiteral("INDEX"), QStringLiteral("ERROR") },
             table);
     return exitCode;
 }

@@ -3,6 +3,10 @@
 #include "config/NameRules.h"
 #include "datamon/DatamonLogging.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
 namespace opsdeck {
 
 namespace {
@@ -29,6 +33,22 @@ QList<QByteArrayView> lines(const QByteArray& out)
     }
     return result;
 }
+
+// One round trip for what a purge must know first: the bucket's root listing (its objects with their metadata, its
+// "directories"), then purge.lock and the start of reverse-index/chunk-1.yaml, each only when the listing has it
+// (gcloud takes a second or more to start). Markers separate the parts. A range past an object's end fails in gcloud,
+// so the lock (datamon writes ~50 bytes) is read whole, and chunk-1 whole only when it is shorter than its range.
+const QString kStoreStateScript = QStringLiteral(
+    "gcloud=$1; m=$2\n"
+    "root=$(\"$gcloud\" storage ls --json --quiet \"gs://$m/\") || exit $?\n"
+    "printf '%s\\n' \"$root\"\n"
+    "case $root in *'\"url\": \"gs://'\"$m\"'/purge.lock#'*)\n"
+    "  echo '@@opsdeck-lock'; \"$gcloud\" storage cat --quiet \"gs://$m/purge.lock\" | head -c 200;;\n"
+    "esac\n"
+    "case $root in *'\"url\": \"gs://'\"$m\"'/reverse-index/\"'*)\n"
+    "  echo '@@opsdeck-chunk'; \"$gcloud\" storage cat --quiet --range=0-63 \"gs://$m/reverse-index/chunk-1.yaml\" "
+    "2>/dev/null || \"$gcloud\" storage cat --quiet \"gs://$m/reverse-index/chunk-1.yaml\" 2>&1 | head -c 64;;\n"
+    "esac\n");
 
 } // namespace
 
@@ -188,6 +208,80 @@ bool DatamonQueries::repos(const std::function<void(const QList<DatamonRepo>&)>&
     if (ok && !parseError.isEmpty())
         *error = QStringLiteral("repo list of context %1: %2").arg(m_target.context.context, parseError);
     return ok && parseError.isEmpty();
+}
+
+std::optional<DatamonQueries::StoreState> DatamonQueries::storeState(const QString& metadataBucket, QString* error)
+{
+    const ExecResult result = m_host.run({ QStringLiteral("/bin/sh"), QStringLiteral("-c"), kStoreStateScript,
+                                             QStringLiteral("sh"), m_target.context.gcloud, metadataBucket },
+        kReadTimeoutMs);
+    if (!result.succeeded()) {
+        *error
+            = QStringLiteral("reading purge.lock and reverse-index/ of gs://%1/ with %2 on %3 failed: %4; check that "
+                             "gcloud there has datamon's credentials")
+                  .arg(metadataBucket, m_target.context.gcloud, m_host.where(),
+                      result.error.isError() ? result.error.message
+                                             : QString::fromUtf8(result.stderrData).trimmed().left(400));
+        return std::nullopt;
+    }
+    return parseStoreState(result.stdoutData, metadataBucket, error);
+}
+
+std::optional<DatamonQueries::StoreState> DatamonQueries::parseStoreState(
+    const QByteArray& out, const QString& bucket, QString* error)
+{
+    const qsizetype lockAt = out.indexOf("\n@@opsdeck-lock\n");
+    const qsizetype chunkAt = out.indexOf("\n@@opsdeck-chunk\n");
+    const qsizetype listingEnd = lockAt >= 0 ? lockAt : chunkAt >= 0 ? chunkAt : out.size();
+    QJsonParseError parseError;
+    const QJsonDocument listing = QJsonDocument::fromJson(out.left(listingEnd), &parseError);
+    if (!listing.isArray()) {
+        *error = QStringLiteral("gcloud storage ls --json gs://%1/ printed no JSON array: %2")
+                     .arg(bucket, parseError.errorString());
+        return std::nullopt;
+    }
+    StoreState state;
+    const QString lockUrl = QStringLiteral("gs://%1/purge.lock#").arg(bucket);
+    const QString indexUrl = QStringLiteral("gs://%1/reverse-index/").arg(bucket);
+    for (const QJsonValue& entry : listing.array()) {
+        const QJsonObject o = entry.toObject();
+        const QString url = o.value(QStringLiteral("url")).toString();
+        if (url.startsWith(lockUrl)) {
+            const QJsonObject metadata = o.value(QStringLiteral("metadata")).toObject();
+            state.locked = true;
+            state.lockGeneration = metadata.value(QStringLiteral("generation")).toString();
+            state.lockUpdated
+                = QDateTime::fromString(metadata.value(QStringLiteral("updated")).toString(), Qt::ISODateWithMs);
+        } else if (url == indexUrl) {
+            state.indexed = true;
+        }
+    }
+    if (state.locked != (lockAt >= 0) || state.indexed != (chunkAt >= 0)) {
+        *error = QStringLiteral("the read of gs://%1/ is incomplete: the listing and the parts read do not agree")
+                     .arg(bucket);
+        return std::nullopt;
+    }
+    const auto part = [&](qsizetype at, qsizetype marker) {
+        const qsizetype start = at + marker;
+        const qsizetype end = chunkAt > at ? chunkAt : out.size();
+        return out.mid(start, end - start);
+    };
+    if (state.locked) {
+        const QByteArray lock = part(lockAt, qsizetype(sizeof("\n@@opsdeck-lock\n") - 1));
+        state.lockText = QString::fromUtf8(lock.left(lock.indexOf('\n'))).left(200);
+        QString lockError;
+        if (const auto lockedAt = DatamonOutput::parseLockedAt(lock, &lockError))
+            state.lockedAt = *lockedAt;
+    }
+    if (state.indexed) {
+        const QByteArray chunk = out.mid(chunkAt + qsizetype(sizeof("\n@@opsdeck-chunk\n") - 1));
+        if (const auto time = DatamonOutput::parseIndexChunkTime(chunk, &state.indexProblem))
+            state.indexTime = *time;
+        else
+            state.indexProblem
+                = QStringLiteral("reverse-index/chunk-1.yaml gives no index time (%1)").arg(state.indexProblem);
+    }
+    return state;
 }
 
 std::optional<DatamonRepo> DatamonQueries::repo(const QString& repo, bool* notFound, QString* error)

@@ -37,6 +37,22 @@ public:
     // `repo get --with-size`: every bundle's total file size (it reads every bundle's file list: slow on big repos).
     std::optional<DatamonRepoSizes> sizes(const QString& repo, QString* error);
 
+    // The purge lock and the reverse-lookup index of a metadata bucket, as gcloud storage on the host reads them.
+    struct StoreState
+    {
+        bool locked = false; // purge.lock exists
+        QDateTime lockedAt; // its locked_at; invalid when it could not be read (then lockText says what is there)
+        QString lockText; // the object's first line, as it is
+        QString lockGeneration; // for a delete that must not race a new lock (ifGenerationMatch)
+        QDateTime lockUpdated; // GCS's updated time of the object
+        bool indexed = false; // reverse-index/ exists
+        QDateTime indexTime; // chunk-1's first line; invalid when chunk-1 is missing or unreadable
+        QString indexProblem; // why there is no index time although reverse-index/ exists
+    };
+    std::optional<StoreState> storeState(const QString& metadataBucket, QString* error);
+    // Reads storeState's script output (the root listing, then the lock and the first chunk behind markers).
+    static std::optional<StoreState> parseStoreState(const QByteArray& out, const QString& bucket, QString* error);
+
     // Runs datamon2 `words` for the target (or `otherContext`), its output also to `sink`. True on exit 0; with
     // `notFound`, exit 2 with datamon's "didn't find" sets it instead of failing. *exit says how it ended.
     bool run(const QStringList& words,
