@@ -159,31 +159,25 @@ QJsonObject Sandbox::postToGithubStandin(const QString& path, const QJsonObject&
     return QJsonDocument::fromJson(curl.readAllStandardOutput()).object();
 }
 
-QJsonObject Sandbox::kubernetesStandin(const QString& path, const QJsonObject& body) const
+QJsonObject Sandbox::standinRequest(
+    const QString& url, const QString& caFile, const QString& token, const QJsonObject& body)
 {
-    const QJsonObject kubernetes = m_json.value(QStringLiteral("kubernetes")).toObject();
-    QFile stateFile(kubernetes.value(QStringLiteral("stateDir")).toString() + QStringLiteral("/state.json"));
-    if (!stateFile.open(QIODevice::ReadOnly))
-        return {};
-    const QString token
-        = QJsonDocument::fromJson(stateFile.readAll()).object().value(QStringLiteral("controlToken")).toString();
-    QStringList arguments { QStringLiteral("-sS"), QStringLiteral("--cacert"),
-        kubernetes.value(QStringLiteral("caFile")).toString(), QStringLiteral("-H"),
+    QStringList arguments { QStringLiteral("-sS"), QStringLiteral("--cacert"), caFile, QStringLiteral("-H"),
         QStringLiteral("Authorization: Bearer ") + token };
     if (!body.isEmpty()) {
         arguments << QStringLiteral("-X") << QStringLiteral("POST") << QStringLiteral("--data")
                   << QString::fromUtf8(QJsonDocument(body).toJson(QJsonDocument::Compact));
     }
-    arguments << kubernetes.value(QStringLiteral("apiUrl")).toString() + path;
+    arguments << url;
     QProcess curl;
     curl.start(QStringLiteral("curl"), arguments);
     curl.waitForFinished(10000);
     return QJsonDocument::fromJson(curl.readAllStandardOutput()).object();
 }
 
-QList<QJsonObject> Sandbox::kubernetesRequests(qsizetype from) const
+QList<QJsonObject> Sandbox::standinRequests(const QString& standin, qsizetype from) const
 {
-    QFile log(m_json.value(QStringLiteral("kubernetes")).toObject().value(QStringLiteral("requestLog")).toString());
+    QFile log(m_json.value(standin).toObject().value(QStringLiteral("requestLog")).toString());
     QList<QJsonObject> requests;
     if (!log.open(QIODevice::ReadOnly))
         return requests;
@@ -193,6 +187,40 @@ QList<QJsonObject> Sandbox::kubernetesRequests(qsizetype from) const
             requests << QJsonDocument::fromJson(lines[i]).object();
     }
     return requests;
+}
+
+QJsonObject Sandbox::kubernetesStandin(const QString& path, const QJsonObject& body) const
+{
+    const QJsonObject kubernetes = m_json.value(QStringLiteral("kubernetes")).toObject();
+    QFile stateFile(kubernetes.value(QStringLiteral("stateDir")).toString() + QStringLiteral("/state.json"));
+    if (!stateFile.open(QIODevice::ReadOnly))
+        return {};
+    const QString token
+        = QJsonDocument::fromJson(stateFile.readAll()).object().value(QStringLiteral("controlToken")).toString();
+    return standinRequest(kubernetes.value(QStringLiteral("apiUrl")).toString() + path,
+        kubernetes.value(QStringLiteral("caFile")).toString(), token, body);
+}
+
+QList<QJsonObject> Sandbox::kubernetesRequests(qsizetype from) const
+{
+    return standinRequests(QStringLiteral("kubernetes"), from);
+}
+
+QString Sandbox::gcsEndpoint() const
+{
+    return m_json.value(QStringLiteral("gcs")).toObject().value(QStringLiteral("endpoint")).toString();
+}
+
+QJsonObject Sandbox::gcsStandin(const QString& path, const QJsonObject& body) const
+{
+    const QJsonObject gcs = m_json.value(QStringLiteral("gcs")).toObject();
+    return standinRequest(gcs.value(QStringLiteral("endpoint")).toString() + path,
+        gcs.value(QStringLiteral("caFile")).toString(), gcs.value(QStringLiteral("controlToken")).toString(), body);
+}
+
+QList<QJsonObject> Sandbox::gcsRequests(qsizetype from) const
+{
+    return standinRequests(QStringLiteral("gcs"), from);
 }
 
 QProcessEnvironment Sandbox::environment() const

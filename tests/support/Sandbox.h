@@ -75,10 +75,24 @@ public:
     // The stand-in's request log (one JSON object per request) from line `from` on; count() is where the next starts.
     QList<QJsonObject> kubernetesRequests(qsizetype from = 0) const;
 
+    // The GCS JSON API stand-in (tests/sandbox/standins/gcs): its endpoint (https://127.0.0.1:P+8, CA in
+    // json()["gcs"]["caFile"]); the real gcloud on the bastion is configured for it.
+    QString gcsEndpoint() const;
+    // Its own endpoints (/_standin/faults, /_standin/stats) with its control token: GET when `body` is empty, else
+    // POST. Its answer; empty if it could not be reached.
+    QJsonObject gcsStandin(const QString& path, const QJsonObject& body = {}) const;
+    // Its request log (method, path, query, bucket, object, status per request) from line `from` on.
+    QList<QJsonObject> gcsRequests(qsizetype from = 0) const;
+
     // tests/sandbox/sandbox SUBCOMMAND DIR ARGS...; returns its exit code.
     int script(const QString& subcommand, const QStringList& arguments = {}) const;
 
 private:
+    // `url` through curl with the CA `caFile` and the bearer `token`: GET, or POST of `body` when it is not empty.
+    static QJsonObject standinRequest(
+        const QString& url, const QString& caFile, const QString& token, const QJsonObject& body);
+    // The JSON lines of the request log of sandbox.json's entry `standin`, from line `from` on.
+    QList<QJsonObject> standinRequests(const QString& standin, qsizetype from) const;
     QString inventoryWithReplaced(
         const QString& destination, const QRegularExpression& pattern, const QString& replacement) const;
 
