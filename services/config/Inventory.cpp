@@ -35,4 +35,9 @@ const Cluster* Inventory::cluster(const QString& name) const
     return byName(clusters, name);
 }
 
+const DatamonContext* Inventory::datamonContext(const QString& name) const
+{
+    return byName(datamon, name);
+}
+
 } // namespace opsdeck

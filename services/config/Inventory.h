@@ -108,11 +108,29 @@ struct Cluster
     SourcePos pos;
 };
 
+// Where a datamon context's purge steps run as Kubernetes Jobs, as upstream ran its purge (k8s/purge/*).
+struct DatamonJobs
+{
+    QString cluster; // a clusters entry
+    QString jobNamespace; // the namespace the Jobs are created in
+    QString image; // the datamon image, e.g. gcr.io/onec-co/datamon:v2.6.9
+    QString serviceAccount; // optional: the account whose credentials datamon uses
+    QString volumeClaim; // optional: a PersistentVolumeClaim mounted at workDir; else an emptyDir
+};
+
+// A datamon context: the `datamon2` CLI reached on a host over SSH (a bastion near GCS), or on this machine.
 struct DatamonContext
 {
     QString name;
     QString context; // datamon --context value
+    QString config; // datamon --config: the config bucket, without gs://
     QString host; // host to run the CLI on over SSH; empty: run locally
+    QString binary = QStringLiteral("datamon2"); // a command on the host's PATH, or an absolute path
+    QString gcloud = QStringLiteral("gcloud"); // reads the purge lock and the index, with datamon's credentials
+    QString workDir = QStringLiteral("/var/tmp/opsdeck-datamon"); // absolute; each run's --local-work-dir is under it
+    int minFreeGiB = 10; // what a purge needs free in workDir
+    QStringList environment; // passed to datamon2 and gcloud besides ChildEnvironment's allowlist
+    std::optional<DatamonJobs> jobs; // set: the purge steps run as Jobs there instead of detached on the host
     Tags tags;
     SourcePos pos;
 };
@@ -189,6 +207,7 @@ struct Inventory
     const Database* database(const QString& name) const;
     const DeployMachine* machine(const QString& name) const;
     const Cluster* cluster(const QString& name) const;
+    const DatamonContext* datamonContext(const QString& name) const;
 };
 
 } // namespace opsdeck

@@ -118,7 +118,8 @@ struct Fields
 enum class Target
 {
     Host,
-    Database
+    Database,
+    Cluster
 };
 
 // A name that must exist in another section; checked once every section has been read, since the YAML may
@@ -130,6 +131,15 @@ struct Reference
     QString name;
     SourcePos pos;
     QString note; // how the name came about when the file does not spell it out
+};
+
+// A variable an inventory entry passes to a child process, checked once the secret variables are all known.
+struct PassedVariable
+{
+    QString name;
+    SourcePos pos;
+    QString field; // "deploy environment"
+    QString child; // "the deploy command"
 };
 
 // Where each name of one section (or one host's instances) was first defined.
@@ -206,8 +216,10 @@ private:
     void readMachine(const YAML::Node& node, NameSet& seen);
     void readGithub(const Entry& e);
     void readDeploy(const Entry& e);
-    void readDeployEnvironment(const Entry& e);
-    void checkDeployEnvironment();
+    std::optional<DatamonJobs> readDatamonJobs(const Entry& e);
+    QStringList readEnvironment(const Entry& e, const QString& what, const QString& child);
+    void checkChildEnvironment();
+    std::optional<int> readCount(const Fields& f, const QString& key, int min, int max);
     std::optional<QString> readPattern(
         const Fields& f, const QString& key, const QRegularExpression& pattern, const QString& allowed);
     CommandTemplate readTemplate(const Entry& e, const QString& name);
@@ -220,7 +232,7 @@ private:
     QList<Reference> m_references;
     QList<std::pair<QString, SourcePos>> m_instanceDatabases; // Packit needs these to be PostgreSQL
     std::optional<std::pair<QString, SourcePos>> m_staging; // deploy.staging, checked against the machines
-    QList<std::pair<QString, SourcePos>> m_deployEnvironment; // checked against the secret variables
+    QList<PassedVariable> m_childEnvironment; // checked against the secret variables
     QSet<QString> m_machinesWithErrors; // their defaults are not checked, so one mistake makes one error
 };
 
@@ -355,6 +367,22 @@ std::optional<quint16> Parser::readPort(const Fields& f, const QString& key)
         return std::nullopt;
     }
     return static_cast<quint16>(value);
+}
+
+std::optional<int> Parser::readCount(const Fields& f, const QString& key, int min, int max)
+{
+    const QString allowed = u"an integer from %1 to %2"_s.arg(min).arg(max);
+    const auto text = readScalar(f, key, allowed);
+    if (!text)
+        return std::nullopt;
+    bool ok = false;
+    const int value = text->size() <= 9 ? text->toInt(&ok) : 0;
+    if (!ok || value < min || value > max || f.find(key)->value.Tag() == "!") {
+        error(f.find(key)->valuePos(),
+            u"%1 %2 is not allowed: use %3"_s.arg(f.field(key), NameRules::quoted(*text), allowed));
+        return std::nullopt;
+    }
+    return value;
 }
 
 template <typename E>
@@ -762,24 +790,90 @@ QStringList Parser::readNamespaces(const Entry& e)
 
 void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
 {
-    const auto f = readMap(
-        node, posOf(node), u"each datamon entry"_s, u"datamon"_s, { u"name"_s, u"context"_s, u"host"_s, u"tags"_s });
+    const auto f = readMap(node, posOf(node), u"each datamon entry"_s, u"datamon"_s,
+        { u"name"_s, u"context"_s, u"config"_s, u"host"_s, u"binary"_s, u"gcloud"_s, u"workDir"_s, u"minFreeGiB"_s,
+            u"environment"_s, u"jobs"_s, u"tags"_s });
     if (!f)
         return;
     DatamonContext d;
     d.pos = f->pos;
     const auto name = readName(*f, seen);
-    if (const auto context = requireString(*f, u"context"_s))
-        d.context = *context;
+    // Both become parts of GCS object names (contexts/<context>/context.yaml) and datamon arguments.
+    static const QRegularExpression context(u"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\\z"_s);
+    if (!f->find(u"context"_s))
+        error(f->pos, u"datamon context is required"_s);
+    else if (const auto c = readPattern(*f, u"context"_s, context, u"1-63 letters, digits, '_', '.', '-'"_s))
+        d.context = *c;
+    // GCS's bucket name rule (without the dotted, domain-named form's 222-character allowance).
+    static const QRegularExpression bucket(u"^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]\\z"_s);
+    if (!f->find(u"config"_s))
+        error(f->pos, u"datamon config is required: the config bucket datamon --config names, without gs://"_s);
+    else if (const auto b = readPattern(*f, u"config"_s, bucket,
+                 u"a bucket name of 3-63 lowercase letters, digits, '_', '.', '-', without gs://"_s))
+        d.config = *b;
     if (const auto host = readString(*f, u"host"_s)) {
         d.host = *host;
         addReference(Target::Host, *f, u"host"_s, *host);
     }
+    static const QRegularExpression command(u"^([A-Za-z0-9_.+-]+|(/[A-Za-z0-9_.+-]+)+)\\z"_s);
+    const QString commandRule = u"a command name or an absolute path of letters, digits, '_', '.', '+', '-'"_s;
+    for (const auto& [key, field] : { std::pair(u"binary"_s, &d.binary), std::pair(u"gcloud"_s, &d.gcloud) }) {
+        if (const auto c = readPattern(*f, key, command, commandRule)) {
+            if (c->split(u'/').contains(u".."_s))
+                error(f->find(key)->valuePos(), u"%1 must not contain \"..\""_s.arg(f->field(key)));
+            else
+                *field = *c;
+        }
+    }
+    if (const auto workDir = readRemotePath(*f, u"workDir"_s))
+        d.workDir = *workDir;
+    if (const auto gib = readCount(*f, u"minFreeGiB"_s, 0, 100000))
+        d.minFreeGiB = *gib;
+    if (const Entry* environment = f->find(u"environment"_s))
+        d.environment = readEnvironment(*environment, u"datamon environment"_s, u"datamon2 on the host"_s);
+    if (const Entry* jobs = f->find(u"jobs"_s))
+        d.jobs = readDatamonJobs(*jobs);
     d.tags = readTags(*f);
     if (name) {
         d.name = *name;
         m_inventory.datamon << d;
     }
+}
+
+std::optional<DatamonJobs> Parser::readDatamonJobs(const Entry& e)
+{
+    const auto f = readMap(
+        e, u"datamon jobs"_s, { u"cluster"_s, u"namespace"_s, u"image"_s, u"serviceAccount"_s, u"volumeClaim"_s });
+    if (!f)
+        return std::nullopt;
+    const qsizetype errorsBefore = m_errors.size();
+    DatamonJobs jobs;
+    if (const auto cluster = requireString(*f, u"cluster"_s)) {
+        jobs.cluster = *cluster;
+        addReference(Target::Cluster, *f, u"cluster"_s, *cluster);
+    }
+    const auto dnsName = [&](const QString& key, QString* into, bool required) {
+        const auto value = required ? requireString(*f, key) : readString(*f, key);
+        if (!value)
+            return;
+        if (const QString problem = NameRules::dnsLabelError(f->field(key), *value); !problem.isEmpty())
+            error(f->find(key)->valuePos(), problem);
+        else
+            *into = *value;
+    };
+    dnsName(u"namespace"_s, &jobs.jobNamespace, true);
+    dnsName(u"serviceAccount"_s, &jobs.serviceAccount, false);
+    dnsName(u"volumeClaim"_s, &jobs.volumeClaim, false);
+    // An image reference: registry/path:tag or @sha256:digest; no spaces or shell characters.
+    static const QRegularExpression image(u"^[a-z0-9][a-z0-9._/:-]*(:[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})?\\z"_s);
+    if (!f->find(u"image"_s))
+        error(f->pos,
+            u"datamon jobs image is required: the datamon image the Jobs run, e.g. gcr.io/onec-co/datamon:v2.6.9"_s);
+    else if (const auto i = readPattern(*f, u"image"_s, image, u"an image reference such as registry/datamon:v2.6.9"_s))
+        jobs.image = *i;
+    if (m_errors.size() != errorsBefore)
+        return std::nullopt;
+    return jobs;
 }
 
 void Parser::readMachine(const YAML::Node& node, NameSet& seen)
@@ -924,12 +1018,11 @@ void Parser::readDeploy(const Entry& e)
             d.command = argv;
     }
     if (const Entry* environment = f->find(u"environment"_s))
-        readDeployEnvironment(*environment);
+        d.environment = readEnvironment(*environment, u"deploy environment"_s, u"the deploy command"_s);
 }
 
-void Parser::readDeployEnvironment(const Entry& e)
+QStringList Parser::readEnvironment(const Entry& e, const QString& what, const QString& child)
 {
-    const QString what = u"deploy environment"_s;
     QStringList names;
     for (const YAML::Node& item : readList(e, what)) {
         const QString name = item.IsScalar() ? QString::fromStdString(item.Scalar()) : QString();
@@ -939,14 +1032,15 @@ void Parser::readDeployEnvironment(const Entry& e)
             error(posOf(item), envNameError(what + u" entry"_s, name));
         else {
             names << name;
-            m_deployEnvironment << std::pair(name, posOf(item));
+            m_childEnvironment << PassedVariable { name, posOf(item), what, child };
         }
     }
-    m_inventory.deploy.environment = names;
+    return names;
 }
 
-// The deploy command runs code from pull requests: none of the inventory's secret variables may reach it.
-void Parser::checkDeployEnvironment()
+// Variables passed to a child (the deploy command runs code from pull requests; datamon2 runs on a shared bastion):
+// none of the inventory's secret variables may reach one.
+void Parser::checkChildEnvironment()
 {
     QMap<QString, QString> secrets; // variable -> the field that names it
     for (const Host& h : std::as_const(m_inventory.hosts))
@@ -957,11 +1051,11 @@ void Parser::checkDeployEnvironment()
         secrets.insert(c.tokenEnv, u"the tokenEnv of cluster "_s + c.name);
     secrets.insert(m_inventory.github.tokenEnv, u"github tokenEnv"_s);
     secrets.remove(QString());
-    for (const auto& [name, pos] : std::as_const(m_deployEnvironment)) {
-        if (secrets.contains(name))
-            error(pos,
-                u"deploy environment entry %1 is %2, a secret: the deploy command must not get it; remove it from "
-                "deploy environment"_s.arg(NameRules::quoted(name), secrets.value(name)));
+    for (const PassedVariable& v : std::as_const(m_childEnvironment)) {
+        if (secrets.contains(v.name))
+            error(v.pos,
+                u"%1 entry %2 is %3, a secret: %4 must not get it; remove it from %1"_s.arg(
+                    v.field, NameRules::quoted(v.name), secrets.value(v.name), v.child));
     }
 }
 
@@ -1004,18 +1098,26 @@ void Parser::checkReferences()
 {
     for (const Reference& r : m_references) {
         QStringList names;
+        QString section;
         if (r.target == Target::Host) {
             if (m_inventory.host(r.name))
                 continue;
             for (const Host& h : std::as_const(m_inventory.hosts))
                 names << h.name;
-        } else {
+            section = u"hosts"_s;
+        } else if (r.target == Target::Database) {
             if (m_inventory.database(r.name))
                 continue;
             for (const Database& d : std::as_const(m_inventory.databases))
                 names << d.name;
+            section = u"databases"_s;
+        } else {
+            if (m_inventory.cluster(r.name))
+                continue;
+            for (const Cluster& c : std::as_const(m_inventory.clusters))
+                names << c.name;
+            section = u"clusters"_s;
         }
-        const QString section = r.target == Target::Host ? u"hosts"_s : u"databases"_s;
         error(r.pos,
             u"%1 %2%3 is not defined in %4: %5"_s.arg(r.field, NameRules::quoted(r.name), r.note, section,
                 names.isEmpty() ? u"add it there"_s : oneOf(names)));
@@ -1075,7 +1177,7 @@ InventoryLoadResult Parser::run(const QByteArray& yaml)
                 readDeploy(*deploy);
             checkReferences();
             completeMachines();
-            checkDeployEnvironment();
+            checkChildEnvironment();
         }
     }
 

@@ -211,9 +211,30 @@ void TestInventory::fullInventory()
     QCOMPARE(inv.datamon[0].host, u"bastion"_s);
     QVERIFY(!inv.datamon[0].tags.production);
     QCOMPARE(inv.datamon[0].pos.line, 61);
-    QCOMPARE(inv.datamon[1].name, u"local"_s);
-    QCOMPARE(inv.datamon[1].context, u"local-ctx"_s);
-    QCOMPARE(inv.datamon[1].host, QString());
+    QCOMPARE(inv.datamon[0].config, u"datamon-config"_s);
+    // The defaults.
+    QCOMPARE(inv.datamon[0].binary, u"datamon2"_s);
+    QCOMPARE(inv.datamon[0].gcloud, u"gcloud"_s);
+    QCOMPARE(inv.datamon[0].workDir, u"/var/tmp/opsdeck-datamon"_s);
+    QCOMPARE(inv.datamon[0].minFreeGiB, 10);
+    QVERIFY(inv.datamon[0].environment.isEmpty());
+    QVERIFY(!inv.datamon[0].jobs);
+    const DatamonContext& local = inv.datamon[1];
+    QCOMPARE(local.name, u"local"_s);
+    QCOMPARE(local.context, u"local-ctx"_s);
+    QCOMPARE(local.host, QString());
+    QCOMPARE(local.binary, u"/opt/datamon/bin/datamon2"_s);
+    QCOMPARE(local.gcloud, u"/usr/lib/google-cloud-sdk/bin/gcloud"_s);
+    QCOMPARE(local.workDir, u"/srv/datamon-index"_s);
+    QCOMPARE(local.minFreeGiB, 40);
+    QCOMPARE(local.environment, QStringList { u"GOOGLE_APPLICATION_CREDENTIALS"_s });
+    QVERIFY(local.jobs);
+    QCOMPARE(local.jobs->cluster, u"fg-prod"_s);
+    QCOMPARE(local.jobs->jobNamespace, u"datamon"_s);
+    QCOMPARE(local.jobs->image, u"gcr.io/onec-co/datamon:v2.6.9"_s);
+    QCOMPARE(local.jobs->serviceAccount, u"datamon-purge"_s);
+    QCOMPARE(local.jobs->volumeClaim, u"purge-index"_s);
+    QVERIFY(local.tags.production);
 
     QCOMPARE(inv.machines.size(), 3);
     const DeployMachine& byName = inv.machines[0];
@@ -225,7 +246,7 @@ void TestInventory::fullInventory()
     QCOMPARE(byName.landingUrl, u"https://wpia-packit.example.org/"_s);
     QCOMPARE(byName.instanceApiUrl, u"https://{instance}.wpia-packit.example.org/packit/api"_s);
     QVERIFY(byName.tags.production);
-    QCOMPARE(byName.pos.line, 69);
+    QCOMPARE(byName.pos.line, 83);
     const DeployMachine& http = inv.machines[1];
     QCOMPARE(http.name, u"packit"_s);
     QCOMPARE(http.host, QString());
@@ -354,6 +375,7 @@ void TestInventory::referencesMayPrecedeDefinitions()
     const InventoryLoadResult result = InventoryLoader::loadString(R"(datamon:
   - name: d
     context: dev
+    config: cfg
     host: b
 machines:
   - name: metrics-only
@@ -468,8 +490,16 @@ void TestInventory::errors_data()
           "user, passwordEnv, tags"_s });
     errorRow("unknown cluster key", "clusters:\n  - name: c\n    server: https://k8s.example.org\n", u"3:5"_s,
         { u"unknown key \"server\" in cluster: use one of name, kubeconfig, context, namespaces, tokenEnv, tags"_s });
-    errorRow("unknown datamon key", "datamon:\n  - name: d\n    context: dev\n    bastion: b\n", u"4:5"_s,
-        { u"unknown key \"bastion\" in datamon: use one of name, context, host, tags"_s });
+    errorRow("unknown datamon key", "datamon:\n  - name: d\n    context: dev\n    config: cfg\n    bastion: b\n",
+        u"5:5"_s,
+        { u"unknown key \"bastion\" in datamon: use one of name, context, config, host, binary, gcloud, workDir, "
+          "minFreeGiB, environment, jobs, tags"_s });
+    errorRow("unknown datamon jobs key",
+        "clusters:\n  - name: k\ndatamon:\n  - name: d\n    context: dev\n    config: cfg\n    jobs:\n      cluster: "
+        "k\n      namespace: n\n      image: i:1\n      pvc: x\n",
+        u"11:7"_s,
+        { u"unknown key \"pvc\" in datamon jobs: use one of cluster, namespace, image, serviceAccount, "
+          "volumeClaim"_s });
     errorRow("unknown machine key",
         "machines:\n  - name: m\n    metrics: http\n    domain: m.example.org\n    url: x\n", u"5:5"_s,
         { u"unknown key \"url\" in machine: use one of name, host, metrics, domain, metricsProxy, landingUrl, "
@@ -537,7 +567,7 @@ void TestInventory::errors_data()
         { u"database name \"pulumi_db\" is not allowed: "_s + nameRule });
     errorRow("cluster name", "clusters:\n  - name: -c\n    namespaces: [ns]\n", u"2:11"_s,
         { u"cluster name \"-c\" is not allowed: "_s + nameRule });
-    errorRow("datamon name", "datamon:\n  - name: dev ctx\n    context: dev\n", u"2:11"_s,
+    errorRow("datamon name", "datamon:\n  - name: dev ctx\n    context: dev\n    config: cfg\n", u"2:11"_s,
         { u"datamon name \"dev ctx\" is not allowed: "_s + nameRule });
     errorRow("machine name", "machines:\n  - name: m;reboot\n", u"2:11"_s,
         { u"machine name \"m;reboot\" is not allowed: "_s + nameRule });
@@ -576,8 +606,9 @@ void TestInventory::errors_data()
         u"5:11"_s, { u"duplicate database name \"db\": already defined at line 2"_s });
     errorRow("duplicate cluster", "clusters:\n  - name: c\n    context: a\n  - name: c\n    context: b\n", u"4:11"_s,
         { u"duplicate cluster name \"c\": already defined at line 2"_s });
-    errorRow("duplicate datamon", "datamon:\n  - name: d\n    context: a\n  - name: d\n    context: b\n", u"4:11"_s,
-        { u"duplicate datamon name \"d\": already defined at line 2"_s });
+    errorRow("duplicate datamon",
+        "datamon:\n  - name: d\n    context: a\n    config: cfg\n  - name: d\n    context: b\n    config: cfg\n",
+        u"5:11"_s, { u"duplicate datamon name \"d\": already defined at line 2"_s });
     errorRow("duplicate machine",
         "machines:\n  - name: m\n    metrics: http\n    domain: m.example.org\n"
         "  - name: m\n    metrics: http\n    domain: m.example.org\n",
@@ -589,7 +620,8 @@ void TestInventory::errors_data()
     errorRow("via names no host, hosts listed",
         a + "databases:\n  - name: db\n    via: b\n    database: db\n    user: u\n", u"7:10"_s,
         { u"database via \"b\" is not defined in hosts: use one of a"_s });
-    errorRow("datamon host names no host", "datamon:\n  - name: d\n    context: dev\n    host: bastion\n", u"4:11"_s,
+    errorRow("datamon host names no host",
+        "datamon:\n  - name: d\n    context: dev\n    config: cfg\n    host: bastion\n", u"5:11"_s,
         { u"datamon host \"bastion\" is not defined in hosts"_s });
     errorRow("machine host names no host",
         "machines:\n  - name: m\n    host: nope\n    metrics: http\n    domain: m.example.org\n", u"3:11"_s,
@@ -629,7 +661,41 @@ void TestInventory::errors_data()
         { u"database database is required"_s });
     errorRow("database user missing", "databases:\n  - name: db\n    database: db\n", u"2:5"_s,
         { u"database user is required"_s });
-    errorRow("datamon context missing", "datamon:\n  - name: d\n", u"2:5"_s, { u"datamon context is required"_s });
+    errorRow("datamon context missing", "datamon:\n  - name: d\n    config: cfg\n", u"2:5"_s,
+        { u"datamon context is required"_s });
+    const QByteArray dm = "datamon:\n  - name: d\n    context: dev\n";
+    errorRow("datamon config missing", dm, u"2:5"_s,
+        { u"datamon config is required: the config bucket datamon --config names, without gs://"_s });
+    errorRow("datamon config with gs://", dm + "    config: gs://cfg\n", u"4:13"_s,
+        { u"datamon config \"gs://cfg\" is not allowed: use a bucket name of 3-63 lowercase letters"_s });
+    errorRow("datamon context with a slash", "datamon:\n  - name: d\n    context: a/../b\n    config: cfg\n", u"3:14"_s,
+        { u"datamon context \"a/../b\" is not allowed: use 1-63 letters, digits"_s });
+    const QByteArray dmc = dm + "    config: cfg\n";
+    errorRow("datamon binary with a shell character", dmc + "    binary: \"datamon2;id\"\n", u"5:13"_s,
+        { u"datamon binary \"datamon2;id\" is not allowed: use a command name or an absolute path"_s });
+    errorRow("datamon binary with ..", dmc + "    binary: /opt/../tmp/datamon2\n", u"5:13"_s,
+        { u"datamon binary must not contain \"..\""_s });
+    errorRow("datamon gcloud relative path", dmc + "    gcloud: bin/gcloud\n", u"5:13"_s,
+        { u"datamon gcloud \"bin/gcloud\" is not allowed"_s });
+    errorRow("datamon workDir relative", dmc + "    workDir: index\n", u"5:14"_s,
+        { u"datamon workDir \"index\" is not allowed: use an absolute path on the host"_s });
+    errorRow("datamon minFreeGiB negative", dmc + "    minFreeGiB: -1\n", u"5:17"_s,
+        { u"datamon minFreeGiB \"-1\" is not allowed: use an integer from 0 to 100000"_s });
+    errorRow("datamon minFreeGiB quoted", dmc + "    minFreeGiB: \"5\"\n", u"5:17"_s,
+        { u"datamon minFreeGiB \"5\" is not allowed"_s });
+    errorRow("datamon environment names a secret",
+        "clusters:\n  - name: k\n    tokenEnv: K_TOKEN\n" + dmc + "    environment: [K_TOKEN]\n", u"8:19"_s,
+        { u"datamon environment entry \"K_TOKEN\" is the tokenEnv of cluster k, a secret: datamon2 on the host must "
+          "not get it"_s });
+    errorRow("datamon jobs cluster undefined",
+        dmc + "    jobs:\n      cluster: k\n      namespace: n\n      image: i:1\n", u"6:16"_s,
+        { u"datamon jobs cluster \"k\" is not defined in clusters: add it there"_s });
+    errorRow("datamon jobs image with a space",
+        "clusters:\n  - name: k\n" + dmc + "    jobs:\n      cluster: k\n      namespace: n\n      image: \"i 1\"\n",
+        u"10:14"_s, { u"datamon jobs image \"i 1\" is not allowed"_s });
+    errorRow("datamon jobs namespace not a label",
+        "clusters:\n  - name: k\n" + dmc + "    jobs:\n      cluster: k\n      namespace: N_s\n      image: i:1\n",
+        u"9:18"_s, { u"datamon jobs namespace"_s, u"N_s"_s });
     errorRow("http machine without host or domain", "machines:\n  - name: m\n    metrics: http\n", u"2:5"_s,
         { u"machine \"m\" needs a domain (there is no host entry named \"m\" to take its address from)"_s });
     errorRow("domain with a slash", "machines:\n  - name: m\n    metrics: http\n    domain: a.org/x\n", u"4:13"_s,
