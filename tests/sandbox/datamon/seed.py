@@ -25,7 +25,6 @@ dm-dev (N repos) and dm-shared (max(4, N/10) repos) share the blob bucket dm-sha
 """
 
 import argparse
-import datetime
 import hashlib
 import json
 import os
@@ -68,8 +67,7 @@ LABELS = ["latest", "production", "v1", "baseline_2024"]
 
 
 def rfc3339(sec, nsec=0, offset=0):
-    t = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=sec + offset)
-    s = t.strftime("%Y-%m-%dT%H:%M:%S")
+    s = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec + offset))
     if nsec:
         s += "." + ("%09d" % nsec).rstrip("0")
     if offset == 0:
@@ -298,7 +296,7 @@ def main():
     ap.add_argument("--blobs", type=int, required=True)
     ap.add_argument("--now", type=int, default=None)
     a = ap.parse_args()
-    now = a.now if a.now is not None else int(datetime.datetime.now(datetime.timezone.utc).timestamp())
+    now = a.now if a.now is not None else int(time.time())
     w = World(a.repos, a.blobs, now)
     plans = {ctx: w.plan_repos(ctx) for ctx, _, _ in CONTEXTS}
     summary = {"configBucket": CONFIG_BUCKET, "seededAt": rfc3339(now), "contexts": {}, "blobBuckets": {}}
@@ -328,7 +326,7 @@ def main():
                                      "count": len(b["files"]),
                                      "size": sum(e["size"] for f_ in b["files"] for e in f_)} for b in r["bundles"]],
                         "labels": [{"name": lb["name"], "id": lb["id"], "timestamp": lb["timestamp"]}
-                                   for lb in r["labels"]]} for r in repos], f, ensure_ascii=False, indent=1)
+                                   for lb in r["labels"]]} for r in repos], f, ensure_ascii=False)
     summary["buckets"] = sorted(set(all_buckets))
     write_store(a.gcs_db, summary["buckets"], w.objects)
     with open(os.path.join(a.out, "summary.json"), "w") as f:
