@@ -29,6 +29,7 @@ import re
 import shlex
 import shutil
 import sqlite3
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -113,8 +114,10 @@ class Sandbox:
         with open(os.path.join(self.dm, "summary.json")) as f:
             self.summary = json.load(f)
         with open(os.path.join(self.dm, "standin.json")) as f:
-            u = urllib.parse.urlsplit(json.load(f)["gcsUrl"])
+            conf = json.load(f)
+        u = urllib.parse.urlsplit(conf["gcsUrl"])
         self.gcs = (u.hostname, u.port)
+        self.tls = ssl.create_default_context(cafile=conf["caFile"])
         with open(os.path.join(d, "gcs", "control.json")) as f:
             self.control = json.load(f)["controlToken"]
         self.repos = {}
@@ -146,7 +149,7 @@ class Sandbox:
 
     # the GCS stand-in
     def http(self, method, path, body=None, control=False):
-        c = http.client.HTTPConnection(*self.gcs, timeout=30)
+        c = http.client.HTTPSConnection(*self.gcs, timeout=30, context=self.tls)
         headers = {"Authorization": "Bearer " + self.control} if control else {}
         if body is not None:
             body = json.dumps(body).encode()
