@@ -33,6 +33,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -325,12 +326,12 @@ def run(c, s):
     rc, out, err = s.dm2("repo", "list", "--format", "{{.Name}}", env="DATAMON_CONTEXT=dm-shared CONTEXT=dm-prod ")
     c.check("  ... DATAMON_CONTEXT wins over CONTEXT", sorted(x["name"] for x in s.repos["dm-shared"]), out.split())
     with open(os.path.join(s.dm, "invocations.log")) as f:
-        lines = [json.loads(x) for x in f.read().splitlines()[before:]]
+        lines = [x for x in map(json.loads, f.read().splitlines()[before:]) if "{{.Name}}" in x["argv"]]
     c.check("invocation log: one line per run, argv, env names, exit code",
             (3, ["datamon2", "repo", "list", "--format", "{{.Name}}"], True, 0, True),
             (len(lines), lines[0]["argv"], "CONTEXT" in lines[0]["env"], lines[0]["exitCode"],
              all(x["end"] and x["pid"] > 0 for x in lines)))
-    rc, out, err = s.ssh("runuser -u opsdeck-sandbox -- datamon2 context list")
+    rc, out, err = s.ssh('/usr/sbin/runuser -u opsdeck-sandbox -- env HOME="$HOME" datamon2 context list')
     c.check("a non-root user runs it (the bastion's password login user)", (0, "[dm-dev dm-prod dm-shared]\n"),
             (rc, out))
 
@@ -433,7 +434,15 @@ def run(c, s):
         s.objects(meta, "bundles/%s/" % r["name"]), s.objects(prod["vmetadata"], "labels/%s/" % r["name"]),
         len(s.objects(meta, "repos/"))))
 
-    # -- the shared blob bucket: dm-dev's index covers dm-shared's blobs (no deletion here)
+    s.ssh("rm -rf " + wd)
+
+
+def shared_bucket(c, s):
+    """dm-dev's index covers dm-shared's blobs (nothing deleted); runs beside run(): other metadata bucket."""
+    summ = s.summary
+    dev = summ["contexts"]["dm-dev"]
+    sblob = summ["blobBuckets"][dev["blob"]]
+    wd = "/tmp/datamon-checks-work-dev"
     dpurge = ["--context", "dm-dev", "--local-work-dir", wd]
     rc, build, err = s.dm2("purge", "build-reverse-lookup", *dpurge)
     rc2, out, err = s.dm2("purge", "delete-unused", "--dry-run", *dpurge)
@@ -444,9 +453,8 @@ def run(c, s):
     rc, build, err = s.dm2("purge", "build-reverse-lookup", "--current-context-only", *dpurge)
     rc2, out, err = s.dm2("purge", "delete-unused", "--dry-run", *dpurge)
     m = re.search(r"Num blob keys deleted: (\d+)", out)
-    c.check("  ... --current-context-only would delete dm-shared's blobs too", (0, 0,
-                                                                                 sblob["deletedIfCurrentContextOnly"]["dm-dev"]),
-            (rc, rc2, int(m[1]) if m else None))
+    c.check("  ... --current-context-only would delete dm-shared's blobs too",
+            (0, 0, sblob["deletedIfCurrentContextOnly"]["dm-dev"]), (rc, rc2, int(m[1]) if m else None))
     rc, out, err = s.dm2("purge", "delete-reverse-lookup", *dpurge)
     c.check("  ... dm-dev's index dropped again", (0, {}), (rc, s.objects(dev["metadata"], "reverse-index/")))
     s.ssh("rm -rf " + wd)
@@ -458,19 +466,29 @@ def main(d):
     prod = s.summary["contexts"]["dm-prod"]
     buckets = [prod["metadata"], prod["vmetadata"], prod["blob"]]
     snap = s.snapshot(buckets)
+    shared = Checks()
+    side = threading.Thread(target=guarded, args=(shared_bucket, shared, s))
+    side.start()
     try:
-        run(c, s)
-    except Exception as e:  # a broken stand-in: report it as a failure, not a traceback
-        import traceback
-        c.bad("datamon checks", "%s: %s" % (type(e).__name__, e), traceback.format_exc()[-1500:])
+        guarded(run, c, s)
     finally:
+        side.join()
         s.faults([])
         for name in ("delay-per-key-ms", "progress-seconds"):
             s.switch(name, None)
         s.restore(buckets, snap)
         s.close()
     c.flush()
-    return 1 if c.failed else 0
+    shared.flush()
+    return 1 if c.failed or shared.failed else 0
+
+
+def guarded(fn, c, s):
+    try:
+        fn(c, s)
+    except Exception as e:  # a broken stand-in: report it as a failure, not a traceback
+        import traceback
+        c.bad("datamon checks (%s)" % fn.__name__, "%s: %s" % (type(e).__name__, e), traceback.format_exc()[-1500:])
 
 
 if __name__ == "__main__":
