@@ -263,6 +263,16 @@ def run(c, s):
     c.check("repo list: nothing on stderr", "", err)
 
     r = next(x for x in prepos if len(x["bundles"]) >= 2 and x["labels"])
+    s.switch("delay-per-key-ms", 25)
+    try:
+        rc, out, err = s.ssh("datamon2 repo list --context dm-dev --batch-size 10 --format '{{.Name}}' | "
+                             "while read -r line; do date +%s.%N; done")
+    finally:
+        s.switch("delay-per-key-ms", None)
+    stamps = [float(x) for x in out.split()]
+    c.check("repo list streams its batches: the first 10 rows come long before the last (delay switch, 25 ms/repo)",
+            (0, len(drepos), True), (rc, len(stamps), bool(stamps) and stamps[-1] - stamps[9] > 0.5))
+
     rc, out, err = s.dm2("repo", "get", "--repo", r["name"], "--context", "dm-prod")
     c.check("repo get: the list line", (0, expected_repo_line(r) + "\n"), (rc, out))
     rc, out, err = s.dm2("repo", "get", "--repo", r["name"], "--context", "dm-prod", "--with-size")
@@ -425,8 +435,21 @@ def run(c, s):
     c.check("delete-reverse-lookup --force: every chunk and the lock gone", (0, {}),
             (rc, {k: v for k, v in s.objects(meta).items() if k.startswith("reverse-index/") or k == "purge.lock"}))
 
+    reqlog = os.path.join(s.dir, "gcs", "requests.log")
+    mark = os.path.getsize(reqlog)
     rc, out, err = s.dm2("repo", "delete", "--repo", r["name"], "--context", "dm-prod", "--force-yes")
     c.check("repo delete --force-yes: exit 0, nothing on stdout", (0, ""), (rc, out))
+    with open(reqlog, "rb") as f:
+        f.seek(mark)
+        recs = [json.loads(x) for x in f.read().decode().splitlines()]
+    deletes = [x["object"] for x in recs if x["method"] == "DELETE" and (x["object"] or "").count("/") >= 2 and
+               x["object"].split("/")[1] == r["name"]]
+    kinds = [x.split("/")[0] for x in deletes]
+    c.check("  ... deletes in upstream's order: bundles (file lists, bundle.yaml), labels, repo.yaml",
+            (True, ["bundles"] * (2 * len(r["bundles"]) + sum(b["count"] - 1 for b in r["bundles"])) +
+             ["labels"] * len(r["labels"]) + ["repos"]),
+            (all(deletes[i].endswith("bundle.yaml") for i in range(len(deletes)) if i + 1 < len(deletes) and
+                 kinds[i] == "bundles" and kinds[i + 1] != "bundles"), kinds))
     c.has("  ... the zap line", '"msg":"deleting repo","repo":"%s"' % r["name"], err)
     rc, out, err = s.dm2("repo", "get", "--repo", r["name"], "--context", "dm-prod")
     c.check("  ... repo get exits 2 afterwards", 2, rc)
