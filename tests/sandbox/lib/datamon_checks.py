@@ -367,9 +367,6 @@ def run(c, s):
             (rc, out, PANIC in err, "\ngoroutine 1 [running]:\ngithub.com/oneconcern/datamon/pkg/core.PurgeDeleteUnused"
              in err))
     c.check("  ... and the lock stays behind", True, "purge.lock" in s.objects(meta, "purge.lock"))
-    rc, out, err = s.ssh("gcloud storage cat gs://%s/purge.lock" % meta)
-    c.check("gcloud storage cat purge.lock (as opsdeck reads it): locked_at in Go's UTC String()", (0, True),
-            (rc, bool(re.fullmatch(r'locked_at: "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d*[1-9])? \+0000 UTC"\n', out))),)
     rc, out, err = s.dm2("purge", "build-reverse-lookup", *purge)
     c.check("build-reverse-lookup with the lock held: exit 1, upstream's message", (1, "", True), (
         rc, out, err.endswith("ERROR: building reverse-lookup: another purge job is running: a lock exist "
@@ -385,12 +382,11 @@ def run(c, s):
     c.check("  ... the lock released", False, "purge.lock" in s.objects(meta, "purge.lock"))
     c.check("  ... chunk-1 with the keys, chunk-2 only the header (upstream's last empty chunk)",
             ["reverse-index/chunk-1.yaml", "reverse-index/chunk-2.yaml"], sorted(s.objects(meta, "reverse-index/")))
-    rc, out, err = s.ssh("gcloud storage cat gs://%s/reverse-index/chunk-1.yaml" % meta)
-    chunk = out.split("\n")
-    c.check("gcloud storage cat chunk-1.yaml: RFC3339Nano index time, then the keys", (0, True, True),
-            (rc, bool(RFC3339NANO.match(chunk[0])) and itime is not None and
-             itime.replace(" +0000 UTC", "").replace(" ", "T") + "Z" == chunk[0],
-             len([k for k in chunk[1:] if k]) == pblob["referencedKeys"]))
+    st, data = s.http("GET", "/storage/v1/b/%s/o/reverse-index%%2Fchunk-1.yaml?alt=media" % meta)
+    chunk = data.decode().split("\n")
+    c.check("chunk-1.yaml: the index time in RFC3339Nano, then the keys", (True, pblob["referencedKeys"]),
+            (itime is not None and itime.replace(" +0000 UTC", "").replace(" ", "T") + "Z" == chunk[0],
+             len([k for k in chunk[1:] if k])))
     index = set(k for k in chunk[1:] if k)
 
     rc, out, err = s.dm2("purge", "delete-unused", "--dry-run", *purge)
@@ -440,6 +436,13 @@ def run(c, s):
           out)
     c.check("  ... a real work dir with data in it", True, int(out.split("\n")[0] or 0) > 0)
     c.check("  ... the lock stays behind", True, "purge.lock" in s.objects(meta, "purge.lock"))
+    # the lock and the index as opsdeck reads them: the real gcloud on the bastion (one call: gcloud starts slowly)
+    rc, out, err = s.ssh("gcloud storage cat gs://%s/purge.lock gs://%s/reverse-index/chunk-1.yaml" % (meta, meta))
+    lock, _, rest = out.partition("\n")
+    c.check("gcloud storage cat purge.lock: locked_at in Go's UTC time.String()", (0, True), (rc, bool(re.fullmatch(
+        r'locked_at: "\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d*[1-9])? \+0000 UTC"', lock))))
+    c.check("gcloud storage cat reverse-index/chunk-1.yaml: the same index (RFC3339Nano time, keys)", (True, True),
+            (bool(RFC3339NANO.match(rest.split("\n")[0])), rest == "\n".join(chunk)))
     rc, out, err = s.dm2("purge", "delete-reverse-lookup", *purge)
     c.check("delete-reverse-lookup with that lock: held", (1, True), (rc, "a lock exist [purge.lock]" in err))
     rc, out, err = s.dm2("purge", "delete-reverse-lookup", "--force", *purge)
