@@ -270,6 +270,15 @@ def check_api(c, gcs):
         bytes.fromhex("e3069283")).decode(), gcs.get("data/check.txt")[1]["crc32c"])
     c.check("an imported object keeps the `updated` it was given", "2020-01-02T03:04:05.000Z",
             gcs.get("old/blob")[1]["updated"])
+    # A seeder may leave md5 and crc32c NULL: the first read fills them in; a delete needs them too.
+    with sqlite3.connect(gcs.g["database"], timeout=30) as db:
+        db.executemany("INSERT INTO objects (bucket, name, generation, size, created, updated, content) VALUES "
+                       "(?, ?, 1, 3, '2020-01-01T00:00:00.000Z', '2020-01-01T00:00:00.000Z', CAST('abc' AS BLOB))",
+                       [(BUCKET, "seeded/get"), (BUCKET, "seeded/delete")])
+    st, seeded = gcs.get("seeded/get")
+    c.check("an object seeded without hashes: md5Hash and crc32c computed on read", (200, b64md5(b"abc"), "Nks/tw=="),
+            (st, seeded.get("md5Hash"), seeded.get("crc32c")))
+    c.check("... and one deleted before any read: 204", 204, gcs.api.request("DELETE", opath("seeded/delete"))[0])
     st, h, data = gcs.raw("GET", opath("data/bin.dat") + "?alt=media", headers={"Range": "bytes=4990-"})
     c.check("Range bytes=4990-: 206, Content-Range, the bytes", (206, "bytes 4990-4999/5000", BIN[4990:]),
             (st, h.get("content-range"), data))

@@ -20,7 +20,11 @@ KUBECONFIG=DIR/kubeconfig, and what kubectl prints is checked, not only its exit
     dropped before its status, exec InternalError, a v4-only server; the manual clock; WebSocket frames read
     directly (v5 and v4);
   * a namespace seeded on request (POST /_standin/namespaces, as the RAFT pane's benchmark makes its 50 x 10), seen
-    by kubectl, refused when it exists or is malformed, and deleted again.
+    by kubectl, refused when it exists or is malformed, and deleted again;
+  * Jobs (batch/v1) whose pods run their command as a local process with the bastion's PATH and HOME: kubectl create
+    job, get jobs, logs -f job/NAME (streamed while it runs), delete job (SIGTERM to the process group); the pod's
+    phase and exit code, the Job's status and conditions (Complete; Failed after backoffLimit), env from the
+    container spec, the log's tailLines, sinceTime and timestamps, propagationPolicy Orphan.
 
 fg-staging/permie, its pods' files and the switches are put back as `up` made them (image, replicas, annotation).
 """
@@ -230,11 +234,13 @@ def main(d):
         raft_reset(c, kube, volumes)
         faults(c, kube)
         seeded_namespace(c, kube)
+        jobs(c, kube, sb)
     except Exception as e:  # a broken stand-in: report it as a failure, not a traceback
         c.bad("kubernetes stand-in", "%s: %s" % (type(e).__name__, e))
     finally:
         if SEEDED in kube.state()["namespaces"]:
             kube.ctl.json("DELETE", "/_standin/namespaces/" + SEEDED)
+        remove_jobs(kube)
         try:
             restore(c, kube, volumes)
         except Exception as e:
@@ -701,6 +707,138 @@ def seeded_namespace(c, kube):
             (1, 'Error from server (NotFound): Unable to list "apps/v1, Resource=statefulsets": namespaces "%s" not '
                 'found\n' % SEEDED), (rc, err))
     c.check("nothing of it left (volumes)", [], [k for k in kube.state()["volumes"] if k.startswith(SEEDED + "/")])
+
+
+JOB_PREFIX = "chk-"
+
+
+def job_api(kube, method, name="", body=None, query=""):
+    return kube.api.json(method, "/apis/batch/v1/namespaces/%s/jobs%s%s" % (NS, "/" + name if name else "", query),
+                         body)
+
+
+def job_pods(kube, name):
+    items = kube.api.json("GET", "/api/v1/namespaces/%s/pods?labelSelector=job-name%%3D%s" % (NS, name))[2]["items"]
+    return sorted(items, key=lambda p: p["metadata"]["creationTimestamp"])
+
+
+def job_spec(name, script, backoff=None, env=None):
+    container = {"name": name, "image": "busybox", "command": ["sh", "-c", script]}
+    if env:
+        container["env"] = [{"name": k, "value": v} for k, v in env.items()]
+    spec = {"template": {"spec": {"containers": [container], "restartPolicy": "Never"}}}
+    if backoff is not None:
+        spec["backoffLimit"] = backoff
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": spec}
+
+
+def pod_log(kube, pod, query=""):
+    """(status, headers, bytes) of the pod's log, on a connection of its own (the server closes a streamed one)."""
+    return Client(kube.url, kube.ca, kube.tokens["opsdeck-admin"]).request(
+        "GET", "/api/v1/namespaces/%s/pods/%s/log%s" % (NS, pod, query))
+
+
+def jobs(c, kube, sb):
+    c.out("# kubernetes stand-in: Jobs whose pods run as local processes (kubectl create job, logs -f, delete)")
+    root = next(h["root"] for h in sb["hosts"] if h["name"] == "bastion")
+    log_dir = os.path.join(os.path.dirname(kube.log), "logs")
+    name = JOB_PREFIX + "ok"
+    rc, out, err = kube.run("create", "job", name, "--image=busybox", "--", "sh", "-c",
+                            'echo one; sleep 0.5; echo two >&2; echo "PATH=$PATH HOME=$HOME"; sleep 0.5; echo three')
+    c.check("kubectl create job: created", (0, "job.batch/%s created\n" % name), (rc, out))
+    t0 = time.monotonic()
+    rc, out, err = kube.run("logs", "-f", "job/" + name)
+    c.check("kubectl logs -f job/NAME: stdout and stderr as they came, with the bastion's PATH and HOME",
+            (0, "one\ntwo\nPATH=%s/bin:/usr/local/bin:/usr/bin:/bin HOME=%s/root\nthree\n" % (root, root)),
+            (rc, out))
+    c.check("... followed until the process ended (it ran ~1 s)", True, time.monotonic() - t0 >= 0.9)
+    kube.wait("the Job complete", lambda: job_api(kube, "GET", name)[2]["status"].get("succeeded") == 1)
+    rc, out, err = kube.run("get", "jobs")
+    c.check("kubectl get jobs: Complete 1/1", (0, ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
+                                               [name, "Complete", "1/1"]),
+            (rc, out.split("\n")[0].split(), next((line.split()[:3] for line in out.splitlines()[1:]
+                                                   if line.startswith(name + " ")), None)))
+    job = job_api(kube, "GET", name)[2]
+    c.check("the Job's status: succeeded 1, a Complete condition, startTime and completionTime",
+            (1, [("Complete", "True")], True),
+            (job["status"].get("succeeded"), [(x["type"], x["status"]) for x in job["status"].get("conditions", [])],
+             "startTime" in job["status"] and "completionTime" in job["status"]))
+    pods = job_pods(kube, name)
+    c.check("its one pod: Succeeded, exit code 0, owned by the Job, selected by its controller-uid",
+            (1, "Succeeded", 0, "Completed", job["metadata"]["uid"]),
+            (len(pods), pods[0]["status"]["phase"] if pods else None,
+             pods[0]["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"] if pods else None,
+             pods[0]["status"]["containerStatuses"][0]["state"]["terminated"]["reason"] if pods else None,
+             pods[0]["metadata"]["ownerReferences"][0]["uid"] if pods else None))
+    pod = pods[0]["metadata"]["name"]
+    st, _, data = pod_log(kube, pod, "?tailLines=1")
+    c.check("log?tailLines=1: the last line", (200, b"three\n"), (st, data))
+    st, _, data = pod_log(kube, pod, "?timestamps=true")
+    lines = data.decode().splitlines()
+    c.check("log?timestamps=true: each line after its RFC 3339 time", True,
+            len(lines) == 4 and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z \S.*", x)
+                                    for x in lines))
+    since = lines[1].split(" ", 1)[0] if len(lines) == 4 else ""
+    st, _, data = pod_log(kube, pod, "?sinceTime=" + since)
+    c.check("log?sinceTime=<the second line's time>: from the second line on", (200, True),
+            (st, data.startswith(b"two\n") and data.endswith(b"three\n")))
+
+    name = JOB_PREFIX + "fail"
+    st, _, body = job_api(kube, "POST", body=job_spec(name, 'echo "greeting=$GREETING"; exit 3', backoff=1,
+                                                      env={"GREETING": "hi there"}))
+    c.check("create through the API (env, backoffLimit 1): 201", 201, st)
+    kube.wait("the Job failed", lambda: any(x["type"] == "Failed" for x in job_api(kube, "GET", name)[2]["status"]
+                                            .get("conditions", [])), timeout=20)
+    job = job_api(kube, "GET", name)[2]
+    c.check("backoffLimit 1: two pods failed, then Failed (BackoffLimitExceeded)",
+            (2, "BackoffLimitExceeded"), (job["status"].get("failed"), job["status"]["conditions"][0].get("reason")))
+    pods = job_pods(kube, name)
+    c.check("each failed pod: phase Failed, exit code 3 (reason Error), the container's env in its log",
+            [("Failed", 3, "Error", b"greeting=hi there\n")] * 2,
+            [(p["status"]["phase"], p["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"],
+              p["status"]["containerStatuses"][0]["state"]["terminated"]["reason"],
+              pod_log(kube, p["metadata"]["name"])[2]) for p in pods])
+    rc, out, err = kube.run("get", "jobs")
+    c.check("kubectl get jobs: Failed 0/1", [name, "Failed", "0/1"],
+            next((line.split()[:3] for line in out.splitlines()[1:] if line.startswith(name + " ")), None))
+
+    name = JOB_PREFIX + "long"
+    rc, out, err = kube.run("create", "job", name, "--image=busybox", "--", "sh", "-c",
+                            'trap "echo got SIGTERM; exit 143" TERM; echo started; while :; do sleep 0.1; done')
+    kube.wait("the long job started", lambda: job_pods(kube, name) and pod_log(
+        kube, job_pods(kube, name)[0]["metadata"]["name"])[2] == b"started\n")
+    pod = job_pods(kube, name)[0]
+    rc, out, err = kube.run("get", "pods", "-l", "job-name=" + name)
+    c.check("a running Job's pod: Running 1/1", ["1/1", "Running"],
+            next((line.split()[1:3] for line in out.splitlines()[1:]), None))
+    rc, out, err = kube.run("delete", "job", name)
+    c.check("kubectl delete job: deleted", (0, 'job.batch "%s" deleted\n' % name), (rc, out))
+    path = os.path.join(log_dir, "%s_%s.log" % (NS, pod["metadata"]["name"]))
+    kube.wait("the process told of SIGTERM", lambda: b"got SIGTERM" in open(path, "rb").read())
+    c.ok("... its process group got SIGTERM (the trap ran)")
+    kube.wait("the pod gone", lambda: not job_pods(kube, name))
+    c.ok("... and its pod went")
+
+    name = JOB_PREFIX + "orphan"
+    job_api(kube, "POST", body=job_spec(name, "echo orphaned; sleep 30"))
+    kube.wait("the orphan's pod", lambda: job_pods(kube, name))
+    st, _, body = job_api(kube, "DELETE", name, {"kind": "DeleteOptions", "apiVersion": "v1",
+                                                 "propagationPolicy": "Orphan"})
+    pods = job_pods(kube, name)
+    c.check("delete with propagationPolicy Orphan: the Job goes, its pod stays Running without an owner",
+            (200, 404, 1, "Running", []),
+            (st, job_api(kube, "GET", name)[0], len(pods), pods[0]["status"]["phase"] if pods else None,
+             pods[0]["metadata"].get("ownerReferences") if pods else None))
+
+
+def remove_jobs(kube):
+    """The checks' Jobs and their pods (processes stopped)."""
+    for j in job_api(kube, "GET")[2].get("items", []):
+        if j["metadata"]["name"].startswith(JOB_PREFIX):
+            job_api(kube, "DELETE", j["metadata"]["name"], {"propagationPolicy": "Background"})
+    for p in kube.api.json("GET", "/api/v1/namespaces/%s/pods" % NS)[2].get("items", []):
+        if p["metadata"].get("labels", {}).get("job-name", "").startswith(JOB_PREFIX):
+            kube.api.json("DELETE", "/api/v1/namespaces/%s/pods/%s" % (NS, p["metadata"]["name"]))
 
 
 def restore(c, kube, volumes):
