@@ -1,5 +1,6 @@
 #include "Systems.h"
 
+#include "DatamonCli.h"
 #include "DeployCli.h"
 #include "DeployPane.h"
 #include "PackitCli.h"
@@ -105,11 +106,23 @@ SystemModule raft()
         } };
 }
 
+SystemModule datamon()
+{
+    return { QStringLiteral("datamon"), {}, cli::datamonCli(), [](const Inventory& inventory) {
+                QList<SecretSpec> specs;
+                for (const DatamonContext& context : inventory.datamon) {
+                    if (const Host* host = inventory.host(context.host))
+                        addHost(&specs, *host);
+                }
+                return specs;
+            } };
+}
+
 } // namespace
 
 const QList<SystemModule>& systemModules()
 {
-    static const QList<SystemModule> modules = { packit(), pulumi(), deploy(), raft() };
+    static const QList<SystemModule> modules = { packit(), pulumi(), deploy(), raft(), datamon() };
     return modules;
 }
 

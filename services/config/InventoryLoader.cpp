@@ -799,11 +799,14 @@ void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
     d.pos = f->pos;
     const auto name = readName(*f, seen);
     // Both become parts of GCS object names (contexts/<context>/context.yaml) and datamon arguments.
-    static const QRegularExpression context(u"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\\z"_s);
     if (!f->find(u"context"_s))
         error(f->pos, u"datamon context is required"_s);
-    else if (const auto c = readPattern(*f, u"context"_s, context, u"1-63 letters, digits, '_', '.', '-'"_s))
-        d.context = *c;
+    else if (const auto c = readString(*f, u"context"_s)) {
+        if (const QString problem = NameRules::datamonContextError(u"datamon context"_s, *c); !problem.isEmpty())
+            error(f->find(u"context"_s)->valuePos(), problem);
+        else
+            d.context = *c;
+    }
     // GCS's bucket name rule (without the dotted, domain-named form's 222-character allowance).
     static const QRegularExpression bucket(u"^[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9]\\z"_s);
     if (!f->find(u"config"_s))

@@ -1,6 +1,7 @@
 #include "config/NameRules.h"
 
 #include <QDir>
+#include <QRegularExpression>
 #include <QStringList>
 
 using namespace Qt::StringLiterals;
@@ -54,6 +55,14 @@ QString dnsLabelError(const QString& field, const QString& value)
         return {};
     return u"%1 %2 is not allowed: use 1-63 characters a-z, 0-9 and '-', starting and ending with a letter or "
            "digit"_s.arg(field, quoted(value));
+}
+
+QString datamonContextError(const QString& field, const QString& value)
+{
+    static const QRegularExpression rule(u"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\\z"_s);
+    if (rule.match(value).hasMatch())
+        return {};
+    return u"%1 %2 is not allowed: use 1-63 letters, digits, '_', '.', '-'"_s.arg(field, quoted(value));
 }
 
 bool isStrictlyUnder(const QString& path, const QString& base)

@@ -19,6 +19,10 @@ QString nameError(const QString& field, const QString& value);
 bool isValidDnsLabel(const QString& name);
 QString dnsLabelError(const QString& field, const QString& value);
 
+// ^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$: a datamon context, which datamon names freely but which becomes a GCS object
+// name (contexts/<context>/context.yaml) and an argument.
+QString datamonContextError(const QString& field, const QString& value);
+
 // True when `path` lies strictly under `base` (never equal to it). Both must be absolute and free of ".."
 // segments; "." segments, repeated and trailing slashes are tolerated. Used before anything is deleted.
 bool isStrictlyUnder(const QString& path, const QString& base);

@@ -15,5 +15,11 @@ namespace ChildEnvironment {
 // in `passThrough` (the inventory's deploy.environment) where they are set.
 QProcessEnvironment allowlisted(const QStringList& passThrough = {});
 
+// The same rule for a command run on another host, whose environment (sshd's, the login shell's, the admin's
+// dotfiles there) this process cannot see: an argv prefix, `/bin/sh -c SCRIPT sh`, whose fixed script runs the
+// rest of the argv under `env -i` with only the allowlisted variables (the LC_* ones by name) and `passThrough`
+// that are set there, and stdin from /dev/null. Names that are not variable names are left out.
+QStringList remoteWrapper(const QStringList& passThrough = {});
+
 } // namespace ChildEnvironment
 } // namespace opsdeck

@@ -34,9 +34,13 @@ HostConnection::HostConnection(Host host, const QString& secret)
 
 HostConnection::~HostConnection() = default;
 
-ExecResult HostConnection::run(const QStringList& argv, int timeoutMs)
+ExecResult HostConnection::run(const QStringList& argv, int timeoutMs, const OutputSink& sink)
 {
     std::unique_ptr<SshCommand> command(m_session->exec(argv, timeoutMs));
+    if (sink) {
+        QObject::connect(command.get(), &SshCommand::stdoutReceived, [&sink](const QByteArray& d) { sink(0, d); });
+        QObject::connect(command.get(), &SshCommand::stderrReceived, [&sink](const QByteArray& d) { sink(1, d); });
+    }
     {
         QMutexLocker lock(&m_running->mutex);
         m_running->command = command.get();

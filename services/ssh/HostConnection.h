@@ -30,9 +30,12 @@ public:
 
     const Host& host() const { return m_host; }
 
+    // Output as it arrives, on this thread: stream 0 is stdout, 1 stderr. The result still holds all of it.
+    using OutputSink = std::function<void(int stream, const QByteArray& data)>;
+
     // Runs argv on the host and waits, spinning this thread's event loop. Every argument arrives as it is (the argv
     // is POSIX-quoted as a whole, never pasted into shell text). A timeout stops the command's process group.
-    ExecResult run(const QStringList& argv, int timeoutMs = 120000);
+    ExecResult run(const QStringList& argv, int timeoutMs = 120000, const OutputSink& sink = {});
     // Expands the host's command template `name` (config/CommandTemplates) with `values` and runs it.
     ExecResult runTemplate(const QString& name, const QMap<QString, QStringList>& values, int timeoutMs = 120000);
 

@@ -15,6 +15,7 @@ private slots:
     void initTestCase();
     void keepsOnlyTheAllowlist();
     void aChildSeesNoPlantedSecret();
+    void remoteWrapperCleansWhatTheHostSets();
 };
 
 namespace {
@@ -63,6 +64,35 @@ void TestChildEnvironment::aChildSeesNoPlantedSecret()
     QVERIFY2(seen.contains("PATH="), seen.constData());
     QVERIFY2(!seen.contains(kPlanted), seen.constData());
     QVERIFY2(!seen.contains("GITHUB_TOKEN"), seen.constData());
+}
+
+// The wrapper run by a local sh standing in for the remote login shell, whose environment holds the console's
+// secrets (as a host's would hold its own) and a value with spaces and quotes: the command sees the allowlist and
+// the pass-through names only, each value intact, and an empty stdin.
+void TestChildEnvironment::remoteWrapperCleansWhatTheHostSets()
+{
+    qputenv("OPSDECK_PASSED", "a \"quoted\" value with $dollar and 'single' quotes");
+    QProcess child;
+    child.setProcessEnvironment(QProcessEnvironment::systemEnvironment());
+    const QStringList argv = ChildEnvironment::remoteWrapper({ u"OPSDECK_PASSED"_s, u"UNSET_HERE"_s, u"BAD;NAME"_s })
+        + QStringList { u"sh"_s, u"-c"_s, u"env; echo stdin=$(cat | wc -c)"_s };
+    QCOMPARE(argv.mid(0, 2), (QStringList { u"/bin/sh"_s, u"-c"_s }));
+    QVERIFY(!argv[2].contains(u"BAD"_s));
+    child.start(argv.front(), argv.mid(1));
+    QVERIFY(child.waitForStarted(10000));
+    child.write("typed into stdin\n"); // never reaches the command
+    child.closeWriteChannel();
+    QVERIFY(child.waitForFinished(10000));
+    const QList<QByteArray> lines = child.readAllStandardOutput().split('\n');
+    QVERIFY(lines.contains("PATH=" + qgetenv("PATH")));
+    QVERIFY(lines.contains("LANG=C.UTF-8"));
+    QVERIFY(lines.contains("LC_TIME=en_GB.UTF-8"));
+    QVERIFY(lines.contains("OPSDECK_PASSED=a \"quoted\" value with $dollar and 'single' quotes"));
+    QVERIFY(lines.contains("stdin=0"));
+    for (const QByteArray& line : lines) {
+        QVERIFY2(!line.contains(kPlanted), line.constData());
+        QVERIFY2(!line.startsWith("SSH_AUTH_SOCK=") && !line.startsWith("UNSET_HERE"), line.constData());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestChildEnvironment)

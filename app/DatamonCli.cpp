@@ -1,0 +1,446 @@
+#include "DatamonCli.h"
+
+#include "CliSupport.h"
+#include "core/AsyncTask.h"
+#include "datamon/DatamonDeleteRepoOperation.h"
+#include "datamon/DatamonHost.h"
+#include "datamon/DatamonQueries.h"
+#include "datamon/DatamonTarget.h"
+
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonObject>
+
+namespace opsdeck::cli {
+
+namespace {
+
+// The context of --context, with its host's SSH secret; prints the problem and sets *exitCode when it cannot.
+std::optional<DatamonTarget> datamonTarget(const Invocation& call, const QString& name, int* exitCode)
+{
+    *exitCode = Cli::Usage;
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return std::nullopt;
+    DatamonTarget::Problem problem = DatamonTarget::Problem::None;
+    QString error;
+    const auto target = DatamonTarget::resolve(*inventory, name, &problem, &error);
+    if (!target) {
+        err() << "opsdeck: --context: " << error << "; nothing was run\n";
+        return std::nullopt;
+    }
+    auto [resolved, why]
+        = awaitSecrets<std::optional<DatamonTarget>>([&](CredentialStore* store, QObject* context, auto done) {
+              resolveDatamonSecrets(store, *target, context, done);
+          });
+    *exitCode = resolved ? Cli::Success : Cli::Failure;
+    if (!resolved)
+        err() << "opsdeck: " << why << "\n";
+    return resolved;
+}
+
+std::optional<DatamonTarget> contextOption(Invocation& call, int* exitCode)
+{
+    if (!call.require({ QStringLiteral("context") })) {
+        *exitCode = Cli::Usage;
+        return std::nullopt;
+    }
+    return datamonTarget(call, call.value(QStringLiteral("context")), exitCode);
+}
+
+// --repo checked by datamon's own rule before anything runs.
+std::optional<QString> repoOption(const Invocation& call)
+{
+    if (!call.require({ QStringLiteral("repo") }))
+        return std::nullopt;
+    const QString repo = call.value(QStringLiteral("repo"));
+    if (const QString problem = DatamonTarget::repoError(repo); !problem.isEmpty()) {
+        err() << "opsdeck: --" << problem << "; nothing was run\n";
+        return std::nullopt;
+    }
+    return repo;
+}
+
+// Runs `read` with the target's DatamonQueries on a pool thread (it blocks on the host; never on the main thread)
+// and waits for its answer.
+template <typename T>
+std::optional<T> readOffThread(
+    const DatamonTarget& target, QString* error, std::function<std::optional<T>(DatamonQueries&, QString*)> read)
+{
+    struct Answer
+    {
+        std::optional<T> value;
+        QString error;
+    };
+    std::optional<Answer> answer;
+    QEventLoop loop;
+    QObject context;
+    AsyncTask::run(
+        &context,
+        [target, read]() {
+            Answer result;
+            DatamonHost host(target.context, target.host ? &*target.host : nullptr, target.sshSecret);
+            DatamonQueries queries(host, target);
+            result.value = read(queries, &result.error);
+            return result;
+        },
+        [&](Answer result) {
+            answer = std::move(result);
+            loop.quit();
+        });
+    if (!answer)
+        loop.exec();
+    *error = answer->error;
+    return std::move(answer->value);
+}
+
+QString utc(const QDateTime& time)
+{
+    return time.toUTC().toString(Qt::ISODateWithMs);
+}
+
+QJsonObject repoJson(const DatamonRepo& r)
+{
+    return { { QStringLiteral("name"), r.name }, { QStringLiteral("description"), r.description },
+        { QStringLiteral("contributorName"), r.contributorName },
+        { QStringLiteral("contributorEmail"), r.contributorEmail }, { QStringLiteral("time"), utc(r.time) } };
+}
+
+// One table line per repo: the description on one line (datamon allows newlines in it).
+QStringList repoCells(const DatamonRepo& r)
+{
+    return { r.name, r.description.simplified(), r.contributorName, r.contributorEmail, utc(r.time) };
+}
+
+int runDatamonContexts(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    if (const auto done = call.parse())
+        return *done;
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return Cli::Usage;
+    QJsonArray array;
+    QList<QStringList> table;
+    int exitCode = Cli::Success;
+    for (const DatamonContext& context : inventory->datamon) {
+        int targetExit = Cli::Success;
+        const auto target = datamonTarget(call, context.name, &targetExit);
+        QString error;
+        using Read = std::pair<QList<DatamonContextBuckets>, DatamonQueries::StoreState>;
+        const auto read = !target
+            ? std::nullopt
+            : readOffThread<Read>(*target, &error, [](DatamonQueries& q, QString* why) -> std::optional<Read> {
+                  const auto sharing = q.sharingBlobBucket(why);
+                  if (!sharing)
+                      return std::nullopt;
+                  const auto state = q.storeState(sharing->front().metadata, why);
+                  if (!state)
+                      return std::nullopt;
+                  return Read { *sharing, *state };
+              });
+        if (!read)
+            exitCode = Cli::Failure;
+        QStringList shared;
+        for (qsizetype i = 1; read && i < read->first.size(); ++i)
+            shared << read->first.at(i).name;
+        QStringList tags;
+        if (context.tags.production)
+            tags << QStringLiteral("production");
+        if (context.tags.readOnly)
+            tags << QStringLiteral("readOnly");
+        const QString where = context.host.isEmpty() ? QStringLiteral("(this machine)") : context.host;
+        const DatamonQueries::StoreState state = read ? read->second : DatamonQueries::StoreState {};
+        const QString lock = !read     ? QStringLiteral("-")
+            : !state.locked            ? QStringLiteral("free")
+            : state.lockedAt.isValid() ? QStringLiteral("held since %1").arg(utc(state.lockedAt))
+                                       : QStringLiteral("held (%1)").arg(state.lockText);
+        const QString index = !read     ? QStringLiteral("-")
+            : !state.indexed            ? QStringLiteral("none")
+            : state.indexTime.isValid() ? QStringLiteral("built %1").arg(utc(state.indexTime))
+                                        : QStringLiteral("broken: %1").arg(state.indexProblem);
+        array << QJsonObject { { QStringLiteral("name"), context.name }, { QStringLiteral("context"), context.context },
+            { QStringLiteral("config"), context.config }, { QStringLiteral("host"), context.host },
+            { QStringLiteral("tags"), QJsonArray::fromStringList(tags) },
+            { QStringLiteral("blob"), read ? read->first.front().blob : QString() },
+            { QStringLiteral("metadata"), read ? read->first.front().metadata : QString() },
+            { QStringLiteral("sharesBlobBucketWith"), QJsonArray::fromStringList(shared) },
+            { QStringLiteral("lock"),
+                !read || !state.locked ? QJsonValue(QJsonValue::Null)
+                                       : QJsonObject { { QStringLiteral("lockedAt"), utc(state.lockedAt) },
+                                           { QStringLiteral("text"), state.lockText },
+                                           { QStringLiteral("generation"), state.lockGeneration } } },
+            { QStringLiteral("index"),
+                !read || !state.indexed ? QJsonValue(QJsonValue::Null)
+                                        : QJsonObject { { QStringLiteral("builtAt"), utc(state.indexTime) },
+                                            { QStringLiteral("problem"), state.indexProblem } } },
+            { QStringLiteral("error"), error } };
+        table << QStringList { context.name, context.context, where, tags.join(u','),
+            read ? read->first.front().blob : QStringLiteral("-"), shared.join(u','), lock, index, error };
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(array);
+    else
+        printTable({ QStringLiteral("NAME"), QStringLiteral("CONTEXT"), QStringLiteral("HOST"), QStringLiteral("TAGS"),
+                       QStringLiteral("BLOB BUCKET"), QStringLiteral("SHARED WITH"), QStringLiteral("PURGE LOCK"),
+                       QStringLiteral("INDEX"), QStringLiteral("ERROR") },
+            table);
+    return exitCode;
+}
+
+int runDatamonRepos(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto target = contextOption(call, &exitCode);
+    if (!target)
+        return exitCode;
+    const bool json = call.isSet(QStringLiteral("json"));
+    QJsonArray array;
+    QObject printer; // the rows are printed on this thread as they stream in
+    QString error;
+    const auto ok = readOffThread<bool>(*target, &error, [&](DatamonQueries& q, QString* why) -> std::optional<bool> {
+        const bool done = q.repos(
+            [&](const QList<DatamonRepo>& rows) {
+                QMetaObject::invokeMethod(&printer, [&, rows] {
+                    for (const DatamonRepo& r : rows) {
+                        if (json)
+                            array << repoJson(r);
+                        else
+                            out() << repoCells(r).join(u'\t') << "\n";
+                    }
+                    out().flush();
+                });
+            },
+            why);
+        return done ? std::optional<bool>(true) : std::nullopt;
+    });
+    QCoreApplication::processEvents(); // the last batch's queued print
+    if (!ok) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    if (json)
+        printJson(array);
+    return Cli::Success;
+}
+
+int runDatamonBundles(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    call.addFlag(QStringLiteral("with-size"),
+        QStringLiteral("Add each bundle's total file size (reads every bundle's file list: slow)."));
+    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
+    call.addValue(QStringLiteral("repo"), QStringLiteral("The repo."), QStringLiteral("REPO"));
+    if (const auto done = call.parse())
+        return *done;
+    const auto repo = repoOption(call);
+    if (!repo)
+        return Cli::Usage;
+    int exitCode = Cli::Success;
+    const auto target = contextOption(call, &exitCode);
+    if (!target)
+        return exitCode;
+    const bool withSize = call.isSet(QStringLiteral("with-size"));
+    using Read = std::pair<QList<DatamonBundle>, DatamonRepoSizes>;
+    QString error;
+    const auto read = readOffThread<Read>(*target, &error, [&](DatamonQueries& q, QString* why) -> std::optional<Read> {
+        const auto bundles = q.bundles(*repo, why);
+        if (!bundles)
+            return std::nullopt;
+        Read result { *bundles, {} };
+        if (withSize) {
+            const auto sizes = q.sizes(*repo, why);
+            if (!sizes)
+                return std::nullopt;
+            result.second = *sizes;
+        }
+        return result;
+    });
+    if (!read) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    QJsonArray array;
+    QList<QStringList> table;
+    for (const DatamonBundle& b : read->first) {
+        QJsonObject row { { QStringLiteral("id"), b.id }, { QStringLiteral("time"), utc(b.time) },
+            { QStringLiteral("message"), b.message }, { QStringLiteral("indexFiles"), qint64(b.indexFiles) } };
+        QStringList cells { b.id, utc(b.time), b.message.simplified(), QString::number(b.indexFiles) };
+        if (withSize) {
+            row.insert(QStringLiteral("bytes"), qint64(read->second.bundleBytes.value(b.id)));
+            cells << QString::number(read->second.bundleBytes.value(b.id));
+        }
+        array << row;
+        table << cells;
+    }
+    if (call.isSet(QStringLiteral("json"))) {
+        printJson(array);
+        return Cli::Success;
+    }
+    QStringList headers { QStringLiteral("BUNDLE"), QStringLiteral("TIME"), QStringLiteral("MESSAGE"),
+        QStringLiteral("INDEX FILES") };
+    if (withSize)
+        headers << QStringLiteral("BYTES");
+    printTable(headers, table);
+    return Cli::Success;
+}
+
+int runDatamonLabels(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
+    call.addValue(QStringLiteral("repo"), QStringLiteral("The repo."), QStringLiteral("REPO"));
+    if (const auto done = call.parse())
+        return *done;
+    const auto repo = repoOption(call);
+    if (!repo)
+        return Cli::Usage;
+    int exitCode = Cli::Success;
+    const auto target = contextOption(call, &exitCode);
+    if (!target)
+        return exitCode;
+    QString error;
+    const auto labels = readOffThread<QList<DatamonLabel>>(
+        *target, &error, [&](DatamonQueries& q, QString* why) { return q.labels(*repo, why); });
+    if (!labels) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    QJsonArray array;
+    QList<QStringList> table;
+    for (const DatamonLabel& l : *labels) {
+        array << QJsonObject { { QStringLiteral("name"), l.name }, { QStringLiteral("bundle"), l.bundleId },
+            { QStringLiteral("time"), utc(l.time) } };
+        table << QStringList { l.name, l.bundleId, utc(l.time) };
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(array);
+    else
+        printTable({ QStringLiteral("LABEL"), QStringLiteral("BUNDLE"), QStringLiteral("TIME") }, table);
+    return Cli::Success;
+}
+
+void addDeleteRepoOptions(Invocation& call)
+{
+    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
+    call.addValue(QStringLiteral("repo"), QStringLiteral("The repo to delete."), QStringLiteral("REPO"));
+}
+
+std::unique_ptr<DatamonDeleteRepoOperation> deleteRepoOperation(Invocation& call, int* exitCode)
+{
+    const auto repo = repoOption(call);
+    if (!repo) {
+        *exitCode = Cli::Usage;
+        return nullptr;
+    }
+    auto target = contextOption(call, exitCode);
+    if (!target)
+        return nullptr;
+    if (target->context.tags.readOnly) {
+        err() << "opsdeck: datamon context " << target->context.name
+              << " is tagged readOnly in the inventory: it is never changed; nothing was run\n";
+        *exitCode = Cli::Refused;
+        return nullptr;
+    }
+    return std::make_unique<DatamonDeleteRepoOperation>(std::move(*target), *repo);
+}
+
+int runPlanDeleteRepo(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
+    addDeleteRepoOptions(call);
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    auto operation = deleteRepoOperation(call, &exitCode);
+    if (!operation)
+        return exitCode;
+    planOperation(std::move(operation), *call.inventory(), call.isSet(QStringLiteral("json")), &exitCode);
+    return exitCode;
+}
+
+int runRunDeleteRepo(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    addDeleteRepoOptions(call);
+    call.addValue(
+        QStringLiteral("confirm"), QStringLiteral("The context's name, typed to confirm."), QStringLiteral("NAME"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type the datamon context's name to confirm the delete\n";
+        return Cli::Refused;
+    }
+    int exitCode = Cli::Success;
+    auto operation = deleteRepoOperation(call, &exitCode);
+    if (!operation)
+        return exitCode;
+    return runOperation(std::move(operation), *call.inventory(), call.value(QStringLiteral("confirm")),
+        call.value(QStringLiteral("report")));
+}
+
+int recoverDeleteRepo(const RecoverCall& call)
+{
+    const QJsonObject& saved = call.run.parameters;
+    DatamonTarget::Problem problem = DatamonTarget::Problem::None;
+    QString error;
+    const auto target
+        = DatamonTarget::resolve(call.inventory, saved.value(QStringLiteral("context")).toString(), &problem, &error);
+    if (!target) {
+        err() << "opsdeck: cannot recover run " << call.run.runId << ": " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    auto [resolved, why]
+        = awaitSecrets<std::optional<DatamonTarget>>([&](CredentialStore* store, QObject* context, auto done) {
+              resolveDatamonSecrets(store, *target, context, done);
+          });
+    if (!resolved) {
+        err() << "opsdeck: " << why << "\n";
+        return Cli::Failure;
+    }
+    auto operation = DatamonDeleteRepoOperation::recovery(std::move(*resolved), call.run.runId, saved, &error);
+    if (!operation) {
+        err() << "opsdeck: " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    return runOperation(std::move(operation), call.inventory, call.confirmation, call.reportPath, call.run.runId);
+}
+
+} // namespace
+
+CliModule datamonCli()
+{
+    return { {
+                 { { QStringLiteral("datamon"), QStringLiteral("contexts") }, runDatamonContexts },
+                 { { QStringLiteral("datamon"), QStringLiteral("repos") }, runDatamonRepos },
+                 { { QStringLiteral("datamon"), QStringLiteral("bundles") }, runDatamonBundles },
+                 { { QStringLiteral("datamon"), QStringLiteral("labels") }, runDatamonLabels },
+                 { { QStringLiteral("plan"), QStringLiteral("datamon-delete-repo") }, runPlanDeleteRepo },
+                 { { QStringLiteral("run"), QStringLiteral("datamon-delete-repo") }, runRunDeleteRepo },
+             },
+        QStringLiteral("       opsdeck datamon contexts [--json]      the inventory's datamon contexts, their blob "
+                       "buckets and who shares them\n"
+                       "       opsdeck datamon repos --context C [--json]\n"
+                       "                                          repos as datamon2 lists them (streamed)\n"
+                       "       opsdeck datamon bundles --context C --repo R [--with-size] [--json]\n"
+                       "       opsdeck datamon labels --context C --repo R [--json]\n"
+                       "       opsdeck plan datamon-delete-repo --context C --repo R [--json]\n"
+                       "       opsdeck run datamon-delete-repo --context C --repo R --confirm C [--report FILE]\n"
+                       "                                          delete a repo's metadata; its blobs stay until "
+                       "a purge\n"),
+        { { QStringLiteral("datamon-delete-repo"), recoverDeleteRepo } } };
+}
+
+} // namespace opsdeck::cli

@@ -1,0 +1,62 @@
+#pragma once
+
+#include "datamon/DatamonHost.h"
+#include "datamon/DatamonOutput.h"
+#include "datamon/DatamonTarget.h"
+#include "datamon/DetachedJob.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+
+namespace opsdeck {
+
+class RunContext;
+
+// One datamon2 command of an operation run as a DetachedJob on the context's host (runDir/jobs/<step>), and followed
+// until it ends: stdout collected (the summaries), stderr read for progress and shown in the run's current step as
+// it changes, a cancel stopping the job (SIGINT to its group, then TERM, then KILL). The job outlives the console and
+// its connection; follow() picks up a job another console (or this one before a restart) started.
+class DatamonJob
+{
+public:
+    DatamonJob(DatamonHost& host, const DatamonTarget& target, const QString& runId, const QString& step);
+
+    const DetachedJob& job() const { return m_job; }
+    QString cwd() const { return m_cwd; }
+
+    struct Ended
+    {
+        bool started = false; // the job directory exists on the host
+        bool finished = false; // its exit status is known
+        bool vanished = false; // it ended without one (its supervisor was killed; the host rebooted)
+        bool cancelled = false; // the run was cancelled and the job stopped (or found ended meanwhile)
+        QString error; // the host could not be read (after the retries), or the job could not start
+        DatamonExit exit; // when finished
+        QByteArray out; // all its stdout
+        QString errTail; // the end of its stderr, for the step
+    };
+
+    // Starts datamon2 `words` (plus the target's flags) detached and follows it. A start whose answer was lost
+    // (dropped connection) is checked by polling: the job either exists or does not, never twice.
+    Ended run(const QStringList& words, RunContext& context);
+    // Follows the job until it ends, or reads how it ended. `context` may be null (no step to write).
+    Ended follow(RunContext* context);
+    // What the job's directory says now, without waiting: a poll of everything.
+    Ended inspect();
+    // SIGINT, then TERM after 10 s, then KILL after 30 s, until no process of its group is left.
+    bool stop(QString* error);
+
+private:
+    std::optional<DetachedJob::State> poll(qint64 outOffset, qint64 errOffset, QString* error);
+    Ended ended(const DetachedJob::State& state, const QByteArray& out, DatamonStderrParser& errors) const;
+
+    DatamonHost& m_host;
+    const DatamonTarget& m_target;
+    DetachedJob m_job;
+    QString m_cwd;
+};
+
+} // namespace opsdeck

@@ -1,0 +1,3 @@
+#include "datamon/DatamonLogging.h"
+
+Q_LOGGING_CATEGORY(lcDatamon, "opsdeck.datamon")

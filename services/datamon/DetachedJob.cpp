@@ -1,0 +1,128 @@
+#include "datamon/DetachedJob.h"
+
+#include <QList>
+
+namespace opsdeck {
+
+namespace {
+
+// The supervisor: leads the job's process group, runs the command in the foreground (an asynchronous command of a
+// non-interactive shell would ignore SIGINT, and so would datamon), survives the signals a stop sends to the group
+// (a trap with a command, which its child does not inherit), and writes the exit status atomically.
+const QString kSupervise = QStringLiteral("jobdir=$1; shift\n"
+                                          "trap : INT TERM HUP\n"
+                                          "echo $$ > \"$jobdir/pid.tmp\" && mv -f \"$jobdir/pid.tmp\" \"$jobdir/pid\"\n"
+                                          "\"$@\" > \"$jobdir/out\" 2> \"$jobdir/err\" < /dev/null\n"
+                                          "echo $? > \"$jobdir/rc.tmp\" && mv -f \"$jobdir/rc.tmp\" \"$jobdir/rc\"\n");
+
+// setsid -f nohup: a new session with no terminal to hang up, forked off the starting shell, which returns at once.
+// (Not systemd-run: a transient unit gets the manager's environment, not this cleaned session's, so datamon would
+// lose the variables its credentials come from, and a non-root user's units die with its last session unless
+// lingering is on.) The start waits (5 s at most) for the pid, so the journal can record it.
+const QString kStart
+    = QStringLiteral("set -eu\n"
+                     "jobdir=$1; cwd=$2; supervise=$3; shift 3\n"
+                     "umask 077\n"
+                     "mkdir -p -- \"${jobdir%/*}\"\n"
+                     "mkdir -- \"$jobdir\"\n"
+                     "printf '%s\\n' \"$@\" > \"$jobdir/argv\"\n"
+                     "cd -- \"$cwd\"\n"
+                     "setsid -f nohup /bin/sh -c \"$supervise\" sh \"$jobdir\" \"$@\" < /dev/null > /dev/null 2>&1\n"
+                     "i=0\n"
+                     "while [ ! -s \"$jobdir/pid\" ]; do\n"
+                     "  i=$((i + 1)); [ $i -le 100 ] || { echo 'the job did not start within 5 s' >&2; exit 1; }\n"
+                     "  sleep 0.05\n"
+                     "done\n"
+                     "cat \"$jobdir/pid\"\n");
+
+// rc is read before the sizes: once it is there, the output it follows is complete.
+const QString kPoll = QStringLiteral(
+    "jobdir=$1; oo=$2; eo=$3; lim=$4\n"
+    "[ -d \"$jobdir\" ] || { echo 'job none'; exit 0; }\n"
+    "pid=$(cat \"$jobdir/pid\" 2>/dev/null || true); case $pid in ''|*[!0-9]*) pid=0;; esac\n"
+    "rc=$(cat \"$jobdir/rc\" 2>/dev/null || true); case $rc in ''|*[!0-9]*) rc=-;; esac\n"
+    "alive=0; if [ \"$pid\" -gt 1 ] && kill -s 0 -- \"-$pid\" 2>/dev/null; then alive=1; fi\n"
+    "os=$(wc -c < \"$jobdir/out\" 2>/dev/null || echo 0); es=$(wc -c < \"$jobdir/err\" 2>/dev/null || echo 0)\n"
+    "n=$((os - oo)); [ $n -ge 0 ] || n=0; [ $n -le $lim ] || n=$lim\n"
+    "m=$((es - eo)); [ $m -ge 0 ] || m=0; [ $m -le $lim ] || m=$lim\n"
+    "echo \"job $pid $alive $rc $os $es $n $m\"\n"
+    "if [ $n -gt 0 ]; then tail -c +$((oo + 1)) \"$jobdir/out\" | head -c $n; fi\n"
+    "if [ $m -gt 0 ]; then tail -c +$((eo + 1)) \"$jobdir/err\" | head -c $m; fi\n"
+    "exit 0\n");
+
+// No exit status yet, and a pid that leads a group: never a signal to a recycled pid of a job long finished.
+const QString kStop = QStringLiteral("jobdir=$1; sig=$2\n"
+                                     "[ ! -e \"$jobdir/rc\" ] || { echo 'the job has already ended'; exit 0; }\n"
+                                     "pid=$(cat \"$jobdir/pid\" 2>/dev/null || true)\n"
+                                     "case $pid in ''|*[!0-9]*) echo 'the job has no pid' >&2; exit 1;; esac\n"
+                                     "[ \"$pid\" -gt 1 ] || { echo 'the job has no pid' >&2; exit 1; }\n"
+                                     "kill -s \"$sig\" -- \"-$pid\"\n");
+
+QStringList shell(const QString& script)
+{
+    return { QStringLiteral("/bin/sh"), QStringLiteral("-c"), script, QStringLiteral("sh") };
+}
+
+} // namespace
+
+DetachedJob::DetachedJob(QString dir)
+    : m_dir(std::move(dir))
+{
+}
+
+QStringList DetachedJob::startArgv(const QStringList& command, const QString& cwd) const
+{
+    return shell(kStart) + QStringList { m_dir, cwd, kSupervise } + command;
+}
+
+QStringList DetachedJob::pollArgv(qint64 outOffset, qint64 errOffset, qint64 limit) const
+{
+    return shell(kPoll)
+        + QStringList { m_dir, QString::number(outOffset), QString::number(errOffset), QString::number(limit) };
+}
+
+QStringList DetachedJob::stopArgv(const QString& signal) const
+{
+    static const QStringList allowed = { QStringLiteral("INT"), QStringLiteral("TERM"), QStringLiteral("KILL") };
+    return shell(kStop) + QStringList { m_dir, allowed.contains(signal) ? signal : QStringLiteral("TERM") };
+}
+
+std::optional<DetachedJob::State> DetachedJob::parsePoll(const QByteArray& text, QString* error)
+{
+    const qsizetype eol = text.indexOf('\n');
+    const QList<QByteArray> head = text.left(eol < 0 ? text.size() : eol).split(' ');
+    State state;
+    if (head.size() == 2 && head[0] == "job" && head[1] == "none" && eol == text.size() - 1)
+        return state;
+    const auto fail = [&](const QString& why) {
+        *error = QStringLiteral("unexpected answer from the job poll (%1): %2")
+                     .arg(why, QString::fromUtf8(text.left(120)).toHtmlEscaped());
+        return std::nullopt;
+    };
+    if (eol < 0 || head.size() != 8 || head[0] != "job")
+        return fail(QStringLiteral("no job line"));
+    bool ok[7] = {};
+    state.exists = true;
+    state.pid = head[1].toLongLong(&ok[0]);
+    const int alive = head[2].toInt(&ok[1]);
+    if (head[3] != "-")
+        state.exitCode = head[3].toInt(&ok[2]);
+    else
+        ok[2] = true;
+    state.outSize = head[4].toLongLong(&ok[3]);
+    state.errSize = head[5].toLongLong(&ok[4]);
+    const qint64 n = head[6].toLongLong(&ok[5]);
+    const qint64 m = head[7].toLongLong(&ok[6]);
+    for (bool b : ok) {
+        if (!b)
+            return fail(QStringLiteral("a field is not a number"));
+    }
+    if (state.pid < 0 || (alive != 0 && alive != 1) || n < 0 || m < 0 || text.size() - eol - 1 != n + m)
+        return fail(QStringLiteral("the sizes do not add up"));
+    state.alive = alive == 1;
+    state.out = text.mid(eol + 1, n);
+    state.err = text.mid(eol + 1 + n, m);
+    return state;
+}
+
+} // namespace opsdeck

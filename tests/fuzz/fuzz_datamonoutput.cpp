@@ -1,0 +1,44 @@
+// datamon2's output parsers (services/datamon/DatamonOutput) on arbitrary bytes: every line as a repo, bundle, label
+// and context line; the whole input as each stdout block (context list, repo sizes, both purge summaries), a lock
+// object and an index chunk; and as stderr, fed in two chunks split where the first byte says, then classified with
+// the exit status the second byte gives.
+#include "datamon/DatamonOutput.h"
+
+#include <cstddef>
+#include <cstdint>
+
+using namespace opsdeck;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    const QByteArrayView bytes(reinterpret_cast<const char*>(data), static_cast<qsizetype>(size));
+    QString error;
+
+    qsizetype lineNumber = 0;
+    for (qsizetype start = 0; start <= bytes.size(); ++lineNumber) {
+        const qsizetype newline = bytes.indexOf('\n', start);
+        const qsizetype end = newline < 0 ? bytes.size() : newline;
+        const QByteArrayView line = bytes.sliced(start, end - start);
+        (void)DatamonOutput::parseRepoLine(line, lineNumber + 1, &error);
+        (void)DatamonOutput::parseBundleLine(line, lineNumber + 1, &error);
+        (void)DatamonOutput::parseLabelLine(line, lineNumber + 1, &error);
+        (void)DatamonOutput::parseContextLine(line, lineNumber + 1, &error);
+        start = end + 1;
+    }
+
+    (void)DatamonOutput::parseContextList(bytes, &error);
+    (void)DatamonOutput::parseRepoSizes(bytes, &error);
+    (void)DatamonOutput::parseIndexSummary(bytes, &error);
+    (void)DatamonOutput::parsePurgeSummary(bytes, &error);
+    (void)DatamonOutput::parseLockedAt(bytes, &error);
+    (void)DatamonOutput::parseIndexChunkTime(bytes, &error);
+
+    DatamonStderrParser parser;
+    const qsizetype split = bytes.isEmpty() ? 0 : qsizetype(data[0]) % (bytes.size() + 1);
+    (void)parser.feed(bytes.first(split));
+    (void)parser.feed(bytes.sliced(split));
+    (void)parser.finish();
+    const int status = size > 1 ? int(data[1]) - 1 : 0; // -1 (crash) to 254
+    (void)DatamonOutput::classifyExit(status, parser);
+    return 0;
+}

@@ -1,0 +1,230 @@
+// A detached job's start, poll and stop scripts, run here by /bin/sh as the datamon host would run them.
+#include "datamon/DetachedJob.h"
+
+#include <QDeadlineTimer>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <csignal>
+
+using namespace Qt::StringLiterals;
+using namespace opsdeck;
+
+class TestDetachedJob : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void runsToItsExitStatusAndOutput();
+    void pollsFromOffsetsWithinALimit();
+    void aStepStartsOnce();
+    void stopReachesTheCommandAndTheStatusSaysSo();
+    void aKilledSupervisorIsVanishedNotRunning();
+    void survivesTheShellThatStartedIt();
+    void stopAfterTheEndSignalsNothing();
+    void pollOfNoJob();
+    void parsePollRefusesWhatThePollDoesNotPrint_data();
+    void parsePollRefusesWhatThePollDoesNotPrint();
+
+private:
+    struct Run
+    {
+        int exitCode = -1;
+        QByteArray out;
+        QByteArray err;
+    };
+    static Run sh(const QStringList& argv, QProcess::ProcessChannelMode mode = QProcess::SeparateChannels);
+    DetachedJob::State poll(const DetachedJob& job, qint64 outOffset = 0, qint64 errOffset = 0, qint64 limit = 1 << 20);
+    DetachedJob::State waitUntil(const DetachedJob& job, const std::function<bool(const DetachedJob::State&)>& done);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+TestDetachedJob::Run TestDetachedJob::sh(const QStringList& argv, QProcess::ProcessChannelMode mode)
+{
+    QProcess p;
+    p.setProcessChannelMode(mode);
+    p.start(argv.front(), argv.mid(1));
+    Run run;
+    if (!p.waitForFinished(20000))
+        return run;
+    run.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    run.out = p.readAllStandardOutput();
+    run.err = p.readAllStandardError();
+    return run;
+}
+
+DetachedJob::State TestDetachedJob::poll(const DetachedJob& job, qint64 outOffset, qint64 errOffset, qint64 limit)
+{
+    const Run run = sh(job.pollArgv(outOffset, errOffset, limit));
+    QString error;
+    const auto state = DetachedJob::parsePoll(run.out, &error);
+    if (!state)
+        qWarning() << error;
+    return state.value_or(DetachedJob::State {});
+}
+
+DetachedJob::State TestDetachedJob::waitUntil(
+    const DetachedJob& job, const std::function<bool(const DetachedJob::State&)>& done)
+{
+    const QDeadlineTimer deadline(20000);
+    DetachedJob::State state = poll(job);
+    while (!done(state) && !deadline.hasExpired()) {
+        QThread::msleep(50);
+        state = poll(job);
+    }
+    return state;
+}
+
+void TestDetachedJob::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+void TestDetachedJob::runsToItsExitStatusAndOutput()
+{
+    const DetachedJob job(m_dir->filePath(u"jobs/run-1-build"_s));
+    // Arguments arrive as they are: spaces, quotes, a glob, a dollar.
+    const Run start
+        = sh(job.startArgv({ u"/bin/sh"_s, u"-c"_s, u"printf '%s|' \"$@\"; pwd; echo 'to stderr' >&2; exit 3"_s, u"x"_s,
+                               u"a b"_s, u"\"q\""_s, u"*"_s, u"$HOME"_s },
+            m_dir->path()));
+    QCOMPARE(start.exitCode, 0);
+    QVERIFY2(start.out.trimmed().toLongLong() > 1, start.out.constData());
+    const DetachedJob::State state = waitUntil(job, [](const auto& s) { return s.exitCode.has_value(); });
+    QVERIFY(state.exists);
+    QCOMPARE(state.exitCode, 3);
+    QCOMPARE(state.out, "a b|\"q\"|*|$HOME|" + m_dir->path().toUtf8() + '\n');
+    QCOMPARE(state.err, QByteArray("to stderr\n"));
+    QCOMPARE(state.outSize, state.out.size());
+    QVERIFY(!state.vanished());
+    QFile argv(job.dir() + u"/argv"_s);
+    QVERIFY(argv.open(QIODevice::ReadOnly));
+    QVERIFY(argv.readAll().startsWith("/bin/sh\n-c\n"));
+    // The job's files are the admin's only: logs of a purge name the buckets.
+    QCOMPARE(QFile::permissions(job.dir()) & QFileDevice::ReadOther, QFileDevice::Permissions {});
+}
+
+void TestDetachedJob::pollsFromOffsetsWithinALimit()
+{
+    const DetachedJob job(m_dir->filePath(u"jobs/offsets"_s));
+    QCOMPARE(
+        sh(job.startArgv({ u"/bin/sh"_s, u"-c"_s, u"printf 0123456789; printf abcdef >&2"_s }, m_dir->path())).exitCode,
+        0);
+    waitUntil(job, [](const auto& s) { return s.exitCode.has_value(); });
+    const DetachedJob::State part = poll(job, 4, 2, 3);
+    QCOMPARE(part.out, QByteArray("456"));
+    QCOMPARE(part.err, QByteArray("cde"));
+    QCOMPARE(part.outSize, 10);
+    QCOMPARE(part.errSize, 6);
+    const DetachedJob::State past = poll(job, 50, 50, 3);
+    QVERIFY(past.out.isEmpty() && past.err.isEmpty());
+}
+
+void TestDetachedJob::aStepStartsOnce()
+{
+    const DetachedJob job(m_dir->filePath(u"jobs/once"_s));
+    QCOMPARE(sh(job.startArgv({ u"true"_s }, m_dir->path())).exitCode, 0);
+    waitUntil(job, [](const auto& s) { return s.exitCode.has_value(); });
+    const Run again = sh(job.startArgv({ u"/bin/sh"_s, u"-c"_s, u"echo second > second"_s }, m_dir->path()));
+    QVERIFY(again.exitCode != 0);
+    QVERIFY2(again.err.contains("File exists"), again.err.constData());
+    QThread::msleep(200);
+    QVERIFY(!QFile::exists(m_dir->filePath(u"second"_s)));
+    QCOMPARE(poll(job).exitCode, 0);
+}
+
+void TestDetachedJob::stopReachesTheCommandAndTheStatusSaysSo()
+{
+    const DetachedJob job(m_dir->filePath(u"jobs/stop"_s));
+    // SIGINT, as Ctrl-C would send datamon (which has no handler: it dies at once).
+    QCOMPARE(sh(job.startArgv({ u"/bin/sh"_s, u"-c"_s, u"echo started; exec sleep 60"_s }, m_dir->path())).exitCode, 0);
+    DetachedJob::State state = waitUntil(job, [](const auto& s) { return s.out == "started\n"; });
+    QVERIFY(state.alive);
+    QVERIFY(!state.exitCode);
+    const Run stop = sh(job.stopArgv(u"INT"_s));
+    QCOMPARE(stop.exitCode, 0);
+    state = waitUntil(job, [](const auto& s) { return s.exitCode.has_value() && !s.alive; });
+    QCOMPARE(state.exitCode, 128 + SIGINT);
+    QVERIFY(!state.alive);
+    // An unknown signal name becomes TERM, never text pasted into the script.
+    QVERIFY(job.stopArgv(u"INT; rm -rf /"_s).endsWith(u"TERM"_s));
+}
+
+void TestDetachedJob::aKilledSupervisorIsVanishedNotRunning()
+{
+    const DetachedJob job(m_dir->filePath(u"jobs/vanish"_s));
+    QCOMPARE(sh(job.startArgv({ u"sleep"_s, u"60"_s }, m_dir->path())).exitCode, 0);
+    DetachedJob::State state = waitUntil(job, [](const auto& s) { return s.pid > 0; });
+    QVERIFY(state.alive);
+    ::kill(-static_cast<pid_t>(state.pid), SIGKILL);
+    state = waitUntil(job, [](const auto& s) { return !s.alive; });
+    QVERIFY(!state.exitCode);
+    QVERIFY(state.vanished());
+}
+
+// The start returns while the job runs on, in its own session: the shell (an SSH channel) that started it ends.
+void TestDetachedJob::survivesTheShellThatStartedIt()
+{
+    const DetachedJob job(m_dir->filePath(u"jobs/survive"_s));
+    QProcess starter;
+    const QStringList argv = job.startArgv({ u"/bin/sh"_s, u"-c"_s, u"sleep 1; echo done"_s }, m_dir->path());
+    starter.start(argv.front(), argv.mid(1));
+    QVERIFY(starter.waitForFinished(10000));
+    QCOMPARE(starter.exitCode(), 0);
+    const qint64 starterPid = starter.processId();
+    const DetachedJob::State state = waitUntil(job, [](const auto& s) { return s.exitCode.has_value(); });
+    QCOMPARE(state.exitCode, 0);
+    QCOMPARE(state.out, QByteArray("done\n"));
+    QVERIFY(state.pid != starterPid);
+}
+
+void TestDetachedJob::stopAfterTheEndSignalsNothing()
+{
+    const DetachedJob job(m_dir->filePath(u"jobs/ended"_s));
+    QCOMPARE(sh(job.startArgv({ u"true"_s }, m_dir->path())).exitCode, 0);
+    waitUntil(job, [](const auto& s) { return s.exitCode.has_value(); });
+    const Run stop = sh(job.stopArgv(u"KILL"_s));
+    QCOMPARE(stop.exitCode, 0);
+    QCOMPARE(stop.out, QByteArray("the job has already ended\n"));
+}
+
+void TestDetachedJob::pollOfNoJob()
+{
+    const DetachedJob::State state = poll(DetachedJob(m_dir->filePath(u"jobs/never"_s)));
+    QVERIFY(!state.exists);
+    QVERIFY(!state.vanished());
+    const Run stop = sh(DetachedJob(m_dir->filePath(u"jobs/never"_s)).stopArgv(u"INT"_s));
+    QCOMPARE(stop.exitCode, 1);
+}
+
+void TestDetachedJob::parsePollRefusesWhatThePollDoesNotPrint_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::newRow("empty") << QByteArray();
+    QTest::newRow("no newline") << QByteArray("job 12 1 - 0 0 0 0");
+    QTest::newRow("short line") << QByteArray("job 12 1 - 0 0 0\n");
+    QTest::newRow("login noise first") << QByteArray("Welcome\njob 12 1 - 0 0 0 0\n");
+    QTest::newRow("alive not 0/1") << QByteArray("job 12 2 - 0 0 0 0\n");
+    QTest::newRow("negative pid") << QByteArray("job -5 1 - 0 0 0 0\n");
+    QTest::newRow("rc word") << QByteArray("job 12 0 x 0 0 0 0\n");
+    QTest::newRow("fewer bytes than said") << QByteArray("job 12 0 0 5 0 5 0\nabc");
+    QTest::newRow("more bytes than said") << QByteArray("job 12 0 0 5 0 1 0\nabc");
+    QTest::newRow("none with more") << QByteArray("job none\nx");
+}
+
+void TestDetachedJob::parsePollRefusesWhatThePollDoesNotPrint()
+{
+    QFETCH(QByteArray, text);
+    QString error;
+    QVERIFY(!DetachedJob::parsePoll(text, &error));
+    QVERIFY(error.startsWith(u"unexpected answer from the job poll"_s));
+}
+
+QTEST_GUILESS_MAIN(TestDetachedJob)
+#include "tst_detachedjob.moc"
