@@ -189,8 +189,9 @@ struct DatamonProgress
 };
 
 // Reads stderr as it arrives: feed() raw chunks (a line may be split anywhere, even inside a UTF-8 character), then
-// finish() once at the end. An ERROR or cobra Error event is returned once the next event's line shows that it
-// ended, a panic at finish(): the lines after them belong to them. The accessors include what is still held.
+// finish() once at the end. An ERROR or cobra Error event is returned when a line that starts another event (or
+// finish()) shows that it ended: the lines between are its own (an error's further lines, cobra's usage text). A panic
+// takes every line to the end and comes out of finish(). The accessors already include what is held back.
 class DatamonStderrParser
 {
 public:
@@ -231,7 +232,7 @@ struct DatamonExit
         Ok,
         Failed, // exit 1
         LockHeld, // exit 1: another purge holds purge.lock
-        NotFound, // exit 2 with "didn't find ..."
+        NotFound, // exit 2 without a panic: "didn't find ..."
         Panic, // exit 2 after a Go panic or fatal error
         Killed, // by a signal
         Unknown, // a code datamon2 does not use (255: ssh's own failure)
