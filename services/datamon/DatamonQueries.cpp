@@ -19,7 +19,9 @@ QStringList withFormat(QStringList words, QStringView format)
     return words << QStringLiteral("--format") << format.toString();
 }
 
-// Splits a listing's stdout into lines; the last one may lack its newline.
+// Splits a listing's stdout into lines; the last one may lack its newline. The views point into `out`, so a
+// temporary is refused at compile time.
+QList<QByteArrayView> lines(QByteArray&& out) = delete;
 QList<QByteArrayView> lines(const QByteArray& out)
 {
     QList<QByteArrayView> result;
@@ -187,8 +189,9 @@ bool DatamonQueries::repos(const std::function<void(const QList<DatamonRepo>&)>&
         const qsizetype end = pending.lastIndexOf('\n');
         if (end < 0)
             return;
+        const QByteArray complete = pending.left(end + 1);
         QList<DatamonRepo> batch;
-        for (const QByteArrayView line : lines(pending.left(end + 1))) {
+        for (const QByteArrayView line : lines(complete)) {
             const auto repo = DatamonOutput::parseRepoLine(line, ++number, &parseError);
             if (!repo)
                 break;
