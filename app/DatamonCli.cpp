@@ -10,21 +10,19 @@
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QThread>
 
 namespace opsdeck::cli {
 
 namespace {
 
 // The context of --context, with its host's SSH secret; prints the problem and sets *exitCode when it cannot.
-std::optional<DatamonTarget> datamonTarget(const Invocation& call, const QString& name, int* exitCode)
+std::optional<DatamonTarget> datamonTarget(const Inventory& inventory, const QString& name, int* exitCode)
 {
     *exitCode = Cli::Usage;
-    const auto inventory = call.inventory();
-    if (!inventory)
-        return std::nullopt;
     DatamonTarget::Problem problem = DatamonTarget::Problem::None;
     QString error;
-    const auto target = DatamonTarget::resolve(*inventory, name, &problem, &error);
+    const auto target = DatamonTarget::resolve(inventory, name, &problem, &error);
     if (!target) {
         err() << "opsdeck: --context: " << error << "; nothing was run\n";
         return std::nullopt;
@@ -45,7 +43,12 @@ std::optional<DatamonTarget> contextOption(Invocation& call, int* exitCode)
         *exitCode = Cli::Usage;
         return std::nullopt;
     }
-    return datamonTarget(call, call.value(QStringLiteral("context")), exitCode);
+    const auto inventory = call.inventory();
+    if (!inventory) {
+        *exitCode = Cli::Usage;
+        return std::nullopt;
+    }
+    return datamonTarget(*inventory, call.value(QStringLiteral("context")), exitCode);
 }
 
 // --repo checked by datamon's own rule before anything runs.
@@ -121,25 +124,45 @@ int runDatamonContexts(const QStringList& arguments)
     const auto inventory = call.inventory();
     if (!inventory)
         return Cli::Usage;
+    // Every context is read at once, each on a thread of its own (its own SSH session): datamon2 and gcloud take
+    // seconds each to start. Secrets are asked for first, one after another, on this thread.
+    using Read = std::pair<QList<DatamonContextBuckets>, DatamonQueries::StoreState>;
+    struct Row
+    {
+        std::optional<DatamonTarget> target;
+        std::optional<Read> read;
+        QString error;
+    };
+    QList<Row> rows;
+    for (const DatamonContext& context : inventory->datamon) {
+        int targetExit = Cli::Success;
+        rows << Row { datamonTarget(*inventory, context.name, &targetExit), std::nullopt, {} };
+    }
+    std::vector<std::unique_ptr<QThread>> readers;
+    for (Row& row : rows) {
+        if (!row.target)
+            continue;
+        readers.emplace_back(QThread::create([&row] {
+            DatamonHost host(
+                row.target->context, row.target->host ? &*row.target->host : nullptr, row.target->sshSecret);
+            DatamonQueries q(host, *row.target);
+            const auto sharing = q.sharingBlobBucket(&row.error);
+            if (!sharing)
+                return;
+            if (const auto state = q.storeState(sharing->front().metadata, &row.error))
+                row.read = Read { *sharing, *state };
+        }));
+        readers.back()->start();
+    }
+    for (const auto& reader : readers)
+        reader->wait();
     QJsonArray array;
     QList<QStringList> table;
     int exitCode = Cli::Success;
-    for (const DatamonContext& context : inventory->datamon) {
-        int targetExit = Cli::Success;
-        const auto target = datamonTarget(call, context.name, &targetExit);
-        QString error;
-        using Read = std::pair<QList<DatamonContextBuckets>, DatamonQueries::StoreState>;
-        const auto read = !target
-            ? std::nullopt
-            : readOffThread<Read>(*target, &error, [](DatamonQueries& q, QString* why) -> std::optional<Read> {
-                  const auto sharing = q.sharingBlobBucket(why);
-                  if (!sharing)
-                      return std::nullopt;
-                  const auto state = q.storeState(sharing->front().metadata, why);
-                  if (!state)
-                      return std::nullopt;
-                  return Read { *sharing, *state };
-              });
+    for (qsizetype r = 0; r < rows.size(); ++r) {
+        const DatamonContext& context = inventory->datamon.at(r);
+        const std::optional<Read>& read = rows.at(r).read;
+        const QString& error = rows.at(r).error;
         if (!read)
             exitCode = Cli::Failure;
         QStringList shared;
