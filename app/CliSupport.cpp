@@ -345,4 +345,46 @@ int runOperation(std::unique_ptr<Operation> operation,
     return record->outcome == RunRecord::Outcome::Succeeded ? Cli::Success : Cli::Failure;
 }
 
+int planCommand(
+    const QStringList& arguments, const std::function<void(Invocation&)>& addOptions, const OperationMaker& make)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
+    addOptions(call);
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    auto operation = make(call, &exitCode);
+    if (!operation)
+        return exitCode;
+    planOperation(std::move(operation), *call.inventory(), call.isSet(QStringLiteral("json")), &exitCode);
+    return exitCode;
+}
+
+int runCommand(const QStringList& arguments,
+    const std::function<void(Invocation&)>& addOptions,
+    const QString& confirmWhat,
+    const OperationMaker& make)
+{
+    Invocation call(arguments, 2);
+    addOptions(call);
+    call.addValue(
+        QStringLiteral("confirm"), QStringLiteral("%1, typed to confirm.").arg(confirmWhat), QStringLiteral("NAME"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type " << confirmWhat << " to confirm\n";
+        return Cli::Refused;
+    }
+    int exitCode = Cli::Success;
+    auto operation = make(call, &exitCode);
+    if (!operation)
+        return exitCode;
+    return runOperation(std::move(operation), *call.inventory(), call.value(QStringLiteral("confirm")),
+        call.value(QStringLiteral("report")));
+}
+
 } // namespace opsdeck::cli

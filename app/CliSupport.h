@@ -169,4 +169,17 @@ int runOperation(std::unique_ptr<Operation> operation,
     const QString& reportPath,
     const QString& recovers = {});
 
+// An operation made from a command's options: null, with the reason printed and *exitCode set, when it cannot be.
+using OperationMaker = std::function<std::unique_ptr<Operation>(Invocation& call, int* exitCode)>;
+
+// `opsdeck plan <op>`: the options `addOptions` declares plus --json; makes the operation and prints its plan.
+int planCommand(
+    const QStringList& arguments, const std::function<void(Invocation&)>& addOptions, const OperationMaker& make);
+// `opsdeck run <op>`: the same options plus --confirm (required: `confirmWhat` says what the admin types, e.g. "the
+// StatefulSet's name") and --report; makes the operation and runs it.
+int runCommand(const QStringList& arguments,
+    const std::function<void(Invocation&)>& addOptions,
+    const QString& confirmWhat,
+    const OperationMaker& make);
+
 } // namespace opsdeck::cli

@@ -4,6 +4,7 @@
 #include "core/AsyncTask.h"
 #include "datamon/DatamonDeleteRepoOperation.h"
 #include "datamon/DatamonHost.h"
+#include "datamon/DatamonPurgeOperation.h"
 #include "datamon/DatamonQueries.h"
 #include "datamon/DatamonTarget.h"
 
@@ -351,67 +352,81 @@ int runDatamonLabels(const QStringList& arguments)
     return Cli::Success;
 }
 
+// --context for an operation that changes the context: a readOnly one is refused (exit 3) before anything runs.
+std::optional<DatamonTarget> writableContextOption(Invocation& call, int* exitCode)
+{
+    auto target = contextOption(call, exitCode);
+    if (target && target->context.tags.readOnly) {
+        err() << "opsdeck: datamon context " << target->context.name
+              << " is tagged readOnly in the inventory: it is never changed; nothing was run\n";
+        *exitCode = Cli::Refused;
+        return std::nullopt;
+    }
+    return target;
+}
+
 void addDeleteRepoOptions(Invocation& call)
 {
     call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
     call.addValue(QStringLiteral("repo"), QStringLiteral("The repo to delete."), QStringLiteral("REPO"));
 }
 
-std::unique_ptr<DatamonDeleteRepoOperation> deleteRepoOperation(Invocation& call, int* exitCode)
+std::unique_ptr<Operation> deleteRepoOperation(Invocation& call, int* exitCode)
 {
     const auto repo = repoOption(call);
     if (!repo) {
         *exitCode = Cli::Usage;
         return nullptr;
     }
-    auto target = contextOption(call, exitCode);
+    auto target = writableContextOption(call, exitCode);
     if (!target)
         return nullptr;
-    if (target->context.tags.readOnly) {
-        err() << "opsdeck: datamon context " << target->context.name
-              << " is tagged readOnly in the inventory: it is never changed; nothing was run\n";
-        *exitCode = Cli::Refused;
-        return nullptr;
-    }
     return std::make_unique<DatamonDeleteRepoOperation>(std::move(*target), *repo);
 }
 
 int runPlanDeleteRepo(const QStringList& arguments)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
-    addDeleteRepoOptions(call);
-    if (const auto done = call.parse())
-        return *done;
-    int exitCode = Cli::Success;
-    auto operation = deleteRepoOperation(call, &exitCode);
-    if (!operation)
-        return exitCode;
-    planOperation(std::move(operation), *call.inventory(), call.isSet(QStringLiteral("json")), &exitCode);
-    return exitCode;
+    return planCommand(arguments, addDeleteRepoOptions, deleteRepoOperation);
 }
 
 int runRunDeleteRepo(const QStringList& arguments)
 {
-    Invocation call(arguments, 2);
-    addDeleteRepoOptions(call);
-    call.addValue(
-        QStringLiteral("confirm"), QStringLiteral("The context's name, typed to confirm."), QStringLiteral("NAME"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    if (const auto done = call.parse())
-        return *done;
-    if (!call.isSet(QStringLiteral("confirm"))) {
-        err() << "opsdeck: --confirm is required: type the datamon context's name to confirm the delete\n";
-        return Cli::Refused;
+    return runCommand(
+        arguments, addDeleteRepoOptions, QStringLiteral("the datamon context's name"), deleteRepoOperation);
+}
+
+void addPurgeOptions(Invocation& call)
+{
+    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
+    call.addFlag(QStringLiteral("dry-run-only"),
+        QStringLiteral("Build the index and count what a purge would delete; delete nothing."));
+    call.addFlag(QStringLiteral("force-stale-lock"),
+        QStringLiteral("Override a purge.lock whose job is gone (datamon --force on the first step)."));
+}
+
+std::unique_ptr<Operation> purgeOperation(Invocation& call, int* exitCode)
+{
+    if (!call.isSet(QStringLiteral("dry-run-only"))) {
+        err() << "opsdeck: --dry-run-only is required: this version builds the index and counts what a purge would "
+                 "delete; the delete itself is not in it yet\n";
+        *exitCode = Cli::Usage;
+        return nullptr;
     }
-    int exitCode = Cli::Success;
-    auto operation = deleteRepoOperation(call, &exitCode);
-    if (!operation)
-        return exitCode;
-    return runOperation(std::move(operation), *call.inventory(), call.value(QStringLiteral("confirm")),
-        call.value(QStringLiteral("report")));
+    auto target = writableContextOption(call, exitCode);
+    if (!target)
+        return nullptr;
+    return std::make_unique<DatamonPurgeOperation>(
+        std::move(*target), DatamonPurgeOperation::Options { call.isSet(QStringLiteral("force-stale-lock")) });
+}
+
+int runPlanPurge(const QStringList& arguments)
+{
+    return planCommand(arguments, addPurgeOptions, purgeOperation);
+}
+
+int runRunPurge(const QStringList& arguments)
+{
+    return runCommand(arguments, addPurgeOptions, QStringLiteral("the datamon context's name"), purgeOperation);
 }
 
 int recoverDeleteRepo(const RecoverCall& call)
@@ -452,6 +467,8 @@ CliModule datamonCli()
                  { { QStringLiteral("datamon"), QStringLiteral("labels") }, runDatamonLabels },
                  { { QStringLiteral("plan"), QStringLiteral("datamon-delete-repo") }, runPlanDeleteRepo },
                  { { QStringLiteral("run"), QStringLiteral("datamon-delete-repo") }, runRunDeleteRepo },
+                 { { QStringLiteral("plan"), QStringLiteral("datamon-purge") }, runPlanPurge },
+                 { { QStringLiteral("run"), QStringLiteral("datamon-purge") }, runRunPurge },
              },
         QStringLiteral("       opsdeck datamon contexts [--json]      the inventory's datamon contexts, their blob "
                        "buckets and who shares them\n"
@@ -462,7 +479,12 @@ CliModule datamonCli()
                        "       opsdeck plan datamon-delete-repo --context C --repo R [--json]\n"
                        "       opsdeck run datamon-delete-repo --context C --repo R --confirm C [--report FILE]\n"
                        "                                          delete a repo's metadata; its blobs stay until "
-                       "a purge\n"),
+                       "a purge\n"
+                       "       opsdeck plan datamon-purge --context C --dry-run-only [--force-stale-lock] [--json]\n"
+                       "       opsdeck run datamon-purge --context C --dry-run-only [--force-stale-lock] --confirm C\n"
+                       "                               [--report FILE]\n"
+                       "                                          build the index and count what a purge of unused "
+                       "blobs would delete\n"),
         { { QStringLiteral("datamon-delete-repo"), recoverDeleteRepo } } };
 }
 

@@ -307,7 +307,7 @@ std::optional<RaftResetOperation::Options> resetOptions(const Invocation& call)
     return RaftResetOperation::Options { *seconds };
 }
 
-std::unique_ptr<RaftResetOperation> resetOperation(const Invocation& call, int* exitCode)
+std::unique_ptr<Operation> resetOperation(Invocation& call, int* exitCode)
 {
     const auto options = resetOptions(call);
     if (!options) {
@@ -328,40 +328,12 @@ std::unique_ptr<RaftResetOperation> resetOperation(const Invocation& call, int* 
 
 int runPlanRaftReset(const QStringList& arguments)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
-    addResetOptions(call);
-    if (const auto done = call.parse())
-        return *done;
-    int exitCode = Cli::Success;
-    auto operation = resetOperation(call, &exitCode);
-    if (!operation)
-        return exitCode;
-    planOperation(std::move(operation), *call.inventory(), call.isSet(QStringLiteral("json")), &exitCode);
-    return exitCode;
+    return planCommand(arguments, addResetOptions, resetOperation);
 }
 
 int runRunRaftReset(const QStringList& arguments)
 {
-    Invocation call(arguments, 2);
-    addResetOptions(call);
-    call.addValue(
-        QStringLiteral("confirm"), QStringLiteral("The StatefulSet's name, typed to confirm."), QStringLiteral("NAME"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    if (const auto done = call.parse())
-        return *done;
-    if (!call.isSet(QStringLiteral("confirm"))) {
-        err() << "opsdeck: --confirm is required: type the StatefulSet's name to confirm the reset\n";
-        return Cli::Refused;
-    }
-    int exitCode = Cli::Success;
-    auto operation = resetOperation(call, &exitCode);
-    if (!operation)
-        return exitCode;
-    return runOperation(std::move(operation), *call.inventory(), call.value(QStringLiteral("confirm")),
-        call.value(QStringLiteral("report")));
+    return runCommand(arguments, addResetOptions, QStringLiteral("the StatefulSet's name"), resetOperation);
 }
 
 // `opsdeck recover` of a reset whose console died or whose recovery could not finish: the saved annotation, image

@@ -27,7 +27,10 @@ QString tail(const QByteArray& bytes, int lines)
 // One line for the step from what the stderr parser has accumulated: the phase, the counts, the rate.
 QString progressLine(const DatamonProgress& p)
 {
-    QStringList parts { p.phase };
+    QString phase = p.phase;
+    while (phase.endsWith(u'.'))
+        phase.chop(1);
+    QStringList parts { phase };
     if (p.keys >= 0)
         parts << QStringLiteral("%1 keys scanned").arg(p.keys);
     if (p.deletedSoFar >= 0)
