@@ -429,26 +429,43 @@ int runRunPurge(const QStringList& arguments)
     return runCommand(arguments, addPurgeOptions, QStringLiteral("the datamon context's name"), purgeOperation);
 }
 
-int recoverDeleteRepo(const RecoverCall& call)
+// The context a run to recover names, with its host's secret; prints why not.
+std::optional<DatamonTarget> recoveryTarget(const RecoverCall& call)
 {
-    const QJsonObject& saved = call.run.parameters;
     DatamonTarget::Problem problem = DatamonTarget::Problem::None;
     QString error;
-    const auto target
-        = DatamonTarget::resolve(call.inventory, saved.value(QStringLiteral("context")).toString(), &problem, &error);
+    const auto target = DatamonTarget::resolve(
+        call.inventory, call.run.parameters.value(QStringLiteral("context")).toString(), &problem, &error);
     if (!target) {
         err() << "opsdeck: cannot recover run " << call.run.runId << ": " << error << "; nothing was touched\n";
-        return Cli::Failure;
+        return std::nullopt;
     }
     auto [resolved, why]
         = awaitSecrets<std::optional<DatamonTarget>>([&](CredentialStore* store, QObject* context, auto done) {
               resolveDatamonSecrets(store, *target, context, done);
           });
-    if (!resolved) {
+    if (!resolved)
         err() << "opsdeck: " << why << "\n";
+    return resolved;
+}
+
+int recoverPurge(const RecoverCall& call)
+{
+    auto target = recoveryTarget(call);
+    if (!target)
         return Cli::Failure;
-    }
-    auto operation = DatamonDeleteRepoOperation::recovery(std::move(*resolved), call.run.runId, saved, &error);
+    return runOperation(DatamonPurgeOperation::recovery(std::move(*target), call.run.runId, call.run.startedAt),
+        call.inventory, call.confirmation, call.reportPath, call.run.runId);
+}
+
+int recoverDeleteRepo(const RecoverCall& call)
+{
+    auto resolved = recoveryTarget(call);
+    if (!resolved)
+        return Cli::Failure;
+    QString error;
+    auto operation
+        = DatamonDeleteRepoOperation::recovery(std::move(*resolved), call.run.runId, call.run.parameters, &error);
     if (!operation) {
         err() << "opsdeck: " << error << "; nothing was touched\n";
         return Cli::Failure;
@@ -485,7 +502,8 @@ CliModule datamonCli()
                        "                               [--report FILE]\n"
                        "                                          build the index and count what a purge of unused "
                        "blobs would delete\n"),
-        { { QStringLiteral("datamon-delete-repo"), recoverDeleteRepo } } };
+        { { QStringLiteral("datamon-delete-repo"), recoverDeleteRepo },
+            { QStringLiteral("datamon-purge"), recoverPurge } } };
 }
 
 } // namespace opsdeck::cli

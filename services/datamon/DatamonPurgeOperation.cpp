@@ -46,6 +46,30 @@ DatamonPurgeOperation::DatamonPurgeOperation(DatamonTarget target, Options optio
 
 DatamonPurgeOperation::~DatamonPurgeOperation() = default;
 
+std::unique_ptr<DatamonPurgeOperation> DatamonPurgeOperation::recovery(
+    DatamonTarget target, const QString& runId, const QDateTime& startedAt)
+{
+    auto operation = std::make_unique<DatamonPurgeOperation>(std::move(target), Options {});
+    operation->m_recovering = runId;
+    operation->m_recoveringSince = startedAt;
+    return operation;
+}
+
+QStringList DatamonPurgeOperation::stepWords(const QString& step, const QString& index, bool force) const
+{
+    QStringList words { QStringLiteral("purge") };
+    if (step == QStringLiteral("drop-stale-index"))
+        words << QStringLiteral("delete-reverse-lookup");
+    else if (step == QStringLiteral("build-index"))
+        words << QStringLiteral("build-reverse-lookup") << QStringLiteral("--local-work-dir") << index;
+    else
+        words << QStringLiteral("delete-unused") << QStringLiteral("--dry-run") << QStringLiteral("--local-work-dir")
+              << index;
+    if (force)
+        words << QStringLiteral("--force");
+    return words;
+}
+
 QStringList DatamonPurgeOperation::freeSpaceArgv(const QString& dir)
 {
     return { QStringLiteral("/bin/sh"), QStringLiteral("-c"),
@@ -101,6 +125,31 @@ bool DatamonPurgeOperation::makePlan(Plan* plan, QString* error)
                          .arg(context.name, own.blob, lockDescription(context.metadata, *state));
             return false;
         }
+    }
+    if (!m_recovering.isEmpty()) {
+        plan->operation = name();
+        plan->target = QStringLiteral("%1 (blob bucket gs://%2/)").arg(m_target.context.name, own.blob);
+        plan->targetName = m_target.context.name;
+        plan->lock = QStringLiteral("datamon-blob:gs://%1/").arg(own.blob);
+        plan->verb = QStringLiteral("Recover");
+        plan->irreversible = false;
+        plan->production = m_target.context.tags.production;
+        plan->readOnly = m_target.context.tags.readOnly;
+        QStringList sharingNames;
+        for (const DatamonContextBuckets& context : std::as_const(m_sharing))
+            sharingNames << context.name;
+        plan->parameters = { { QStringLiteral("context"), m_target.context.name },
+            { QStringLiteral("recovers"), m_recovering }, { QStringLiteral("dryRunOnly"), true },
+            { QStringLiteral("sharing"), QJsonArray::fromStringList(sharingNames) } };
+        for (const QString& step :
+            { QStringLiteral("drop-stale-index"), QStringLiteral("build-index"), QStringLiteral("dry-run") })
+            plan->steps << Plan::Step { step,
+                QStringLiteral("Re-attach to run %1's %2 job, or start it if it never started").arg(m_recovering, step),
+                m_target.datamon(stepWords(step, QStringLiteral("<run dir>/index"), false)).join(u' '),
+                QStringLiteral("datamon2 exits 0") };
+        plan->detailText = m_state.locked ? QStringLiteral("Now: %1.").arg(lockDescription(own.metadata, m_state))
+                                          : QStringLiteral("Now: no purge lock.");
+        return true;
     }
     if (m_state.locked && !m_options.forceStaleLock) {
         *error = QStringLiteral("the purge lock is held: %1. Another purge may be running on context %2; if you know "
@@ -188,9 +237,8 @@ bool DatamonPurgeOperation::makePlan(Plan* plan, QString* error)
     return true;
 }
 
-QString DatamonPurgeOperation::releaseLeftLock(RunContext& context, const QString& step, const DatamonJob& job)
+QString DatamonPurgeOperation::releaseLeftLock(RunContext& context, const QString& step, const QDateTime& since)
 {
-    Q_UNUSED(job);
     const DatamonContextBuckets& own = m_sharing.front();
     context.beginRecovery(QStringLiteral("recover-lock-") + step,
         QStringLiteral("Read purge.lock after %1 ended badly").arg(step),
@@ -202,17 +250,13 @@ QString DatamonPurgeOperation::releaseLeftLock(RunContext& context, const QStrin
         return QStringLiteral("purge.lock could not be read (%1): check gs://%2/purge.lock before the next purge")
             .arg(error, own.metadata);
     }
-    QDateTime stepStart;
-    for (const StepRecord& s : std::as_const(context.record().steps)) {
-        if (s.id == step)
-            stepStart = s.startedAt;
-    }
     if (!state->locked) {
         context.succeed(QStringLiteral("no lock left"));
         return QStringLiteral("datamon's lock was released");
     }
-    // Ours only when taken after our step began; the job has ended (follow() returned), so nothing holds it.
-    if (!state->lockedAt.isValid() || !stepStart.isValid() || state->lockedAt < stepStart.addSecs(-5)) {
+    // Ours only when taken since the step (or the run) began; its job has ended (follow() returned), so nothing of
+    // this run holds it. The journal's lock on the blob bucket keeps other opsdeck consoles out meanwhile.
+    if (!state->lockedAt.isValid() || !since.isValid() || state->lockedAt < since.addSecs(-5)) {
         context.succeed(QStringLiteral("a lock not taken by this run: left alone"));
         return QStringLiteral("%1 is held and was not taken by this run: it was left alone")
             .arg(lockDescription(own.metadata, *state));
@@ -231,10 +275,26 @@ QString DatamonPurgeOperation::releaseLeftLock(RunContext& context, const QStrin
 }
 
 bool DatamonPurgeOperation::runStep(
-    RunContext& context, const QString& step, const QStringList& words, DatamonJob* job, QByteArray* out)
+    RunContext& context, const QString& step, const QString& jobRun, const QStringList& words, QByteArray* out)
 {
     context.begin(step);
-    const DatamonJob::Ended ended = job->run(words, context);
+    QDateTime since = QDateTime::currentDateTimeUtc();
+    for (const StepRecord& s : std::as_const(context.record().steps)) {
+        if (s.id == step)
+            since = s.startedAt;
+    }
+    DatamonJob job(*m_host, m_target, jobRun, step);
+    // A recovery re-attaches to a job the dead console started, and starts only what never started.
+    DatamonJob::Ended ended;
+    if (!m_recovering.isEmpty()) {
+        ended = job.inspect();
+        if (ended.started) {
+            since = m_recoveringSince;
+            ended = job.follow(&context);
+        }
+    }
+    if (m_recovering.isEmpty() || (!ended.started && ended.error.isEmpty()))
+        ended = job.run(words, context);
     if (ended.finished && ended.exit.kind == DatamonExit::Kind::Ok) {
         *out = ended.out;
         context.succeed(QString::fromUtf8(ended.out));
@@ -251,10 +311,10 @@ bool DatamonPurgeOperation::runStep(
         context.record().summary
             = QStringLiteral("%1: %2. The job may still run on %3 (%4): run `opsdeck recover %5 "
                              "--confirm %6` once the host answers.")
-                  .arg(step, why, m_host->where(), job->job().dir(), context.record().id, m_target.context.name);
+                  .arg(step, why, m_host->where(), job.job().dir(), context.record().id, m_target.context.name);
         return false;
     }
-    const QString lock = releaseLeftLock(context, step, *job);
+    const QString lock = releaseLeftLock(context, step, since);
     context.record().summary
         = QStringLiteral("The purge's %1 step failed: %2. %3. No blob was deleted.").arg(step, why, lock);
     return false;
@@ -262,6 +322,8 @@ bool DatamonPurgeOperation::runStep(
 
 bool DatamonPurgeOperation::execute(const Plan& plan, RunContext& context)
 {
+    if (!m_recovering.isEmpty())
+        return finish(plan, context, m_recovering);
     QString error;
     const DatamonContextBuckets& own = m_sharing.front();
     context.begin(QStringLiteral("check"));
@@ -279,35 +341,38 @@ bool DatamonPurgeOperation::execute(const Plan& plan, RunContext& context)
         return false;
     }
     context.succeed(QStringLiteral("%1 GiB free").arg(double(*free) / (1024 * 1024), 0, 'f', 1));
+    return finish(plan, context, context.record().id);
+}
 
-    const QString runDir = m_target.runDir(context.record().id);
-    const QString index = runDir + QStringLiteral("/index");
-    bool force = m_options.forceStaleLock;
-    const auto words = [&](QStringList w) {
-        if (force)
-            w << QStringLiteral("--force");
-        force = false; // only the first step overrides the stale lock; later ones take their own
-        return w;
-    };
+bool DatamonPurgeOperation::finish(const Plan& plan, RunContext& context, const QString& jobRun)
+{
+    QString error;
+    const DatamonContextBuckets& own = m_sharing.front();
+    const QString index = m_target.runDir(jobRun) + QStringLiteral("/index");
+    bool force = m_options.forceStaleLock; // only the first step overrides the stale lock
     QByteArray out;
     const bool hasDropStep = std::any_of(plan.steps.cbegin(), plan.steps.cend(),
         [](const Plan::Step& s) { return s.id == QStringLiteral("drop-stale-index"); });
     if (hasDropStep) {
-        DatamonJob job(*m_host, m_target, context.record().id, QStringLiteral("drop-stale-index"));
-        if (!runStep(context, QStringLiteral("drop-stale-index"),
-                words({ QStringLiteral("purge"), QStringLiteral("delete-reverse-lookup") }), &job, &out))
-            return false;
+        const QString step = QStringLiteral("drop-stale-index");
+        // A recovery's drop step only follows a job the run started: an index built since is the run's own.
+        DatamonJob dropped(*m_host, m_target, jobRun, step);
+        if (m_recovering.isEmpty() || dropped.inspect().started) {
+            if (!runStep(context, step, jobRun, stepWords(step, index, force), &out))
+                return false;
+        } else {
+            context.begin(step);
+            context.succeed(QStringLiteral("never started by run %1: not needed now").arg(jobRun));
+        }
+        force = false;
     }
     if (context.cancelled()) {
         context.skipRemaining();
         context.record().summary = QStringLiteral("Cancelled before the index was built; no blob was deleted.");
         return false;
     }
-    DatamonJob build(*m_host, m_target, context.record().id, QStringLiteral("build-index"));
-    if (!runStep(context, QStringLiteral("build-index"),
-            words({ QStringLiteral("purge"), QStringLiteral("build-reverse-lookup"), QStringLiteral("--local-work-dir"),
-                index }),
-            &build, &out))
+    if (!runStep(context, QStringLiteral("build-index"), jobRun, stepWords(QStringLiteral("build-index"), index, force),
+            &out))
         return false;
     const auto built = DatamonOutput::parseIndexSummary(out, &error);
     if (!built) {
@@ -325,11 +390,7 @@ bool DatamonPurgeOperation::execute(const Plan& plan, RunContext& context)
                                        .arg(built->entries);
         return false;
     }
-    DatamonJob dryRun(*m_host, m_target, context.record().id, QStringLiteral("dry-run"));
-    if (!runStep(context, QStringLiteral("dry-run"),
-            words({ QStringLiteral("purge"), QStringLiteral("delete-unused"), QStringLiteral("--dry-run"),
-                QStringLiteral("--local-work-dir"), index }),
-            &dryRun, &out))
+    if (!runStep(context, QStringLiteral("dry-run"), jobRun, stepWords(QStringLiteral("dry-run"), index, false), &out))
         return false;
     const auto summary = DatamonOutput::parsePurgeSummary(out, &error);
     if (!summary || !summary->dryRun) {

@@ -10,7 +10,6 @@
 namespace opsdeck {
 
 class DatamonHost;
-class DatamonJob;
 
 // The runbook's purge of unused blobs, its first half: what a purge would delete, measured with datamon's own dry
 // run on a fresh index, so that the purge itself can be confirmed on those counts. A step per runbook command, each a
@@ -33,6 +32,11 @@ public:
         bool forceStaleLock = false;
     };
     DatamonPurgeOperation(DatamonTarget target, Options options);
+    // `opsdeck recover` of a run whose console died: it re-attaches to the run's jobs on the host (following each to
+    // its end), starts the steps that never started, and removes a lock the run's datamon left behind. `saved`: the
+    // run's plan parameters; `startedAt`: when the run began (a lock taken before it is not the run's).
+    static std::unique_ptr<DatamonPurgeOperation> recovery(
+        DatamonTarget target, const QString& runId, const QDateTime& startedAt);
     ~DatamonPurgeOperation() override;
 
     QString name() const override { return QStringLiteral("datamon-purge"); }
@@ -45,10 +49,17 @@ public:
 private:
     bool connect(QString* error);
     std::optional<qint64> freeKiB(QString* error);
-    // Runs `words` as the step's job; false (with the step failed and the lock handled) unless datamon exited 0.
-    bool runStep(RunContext& context, const QString& step, const QStringList& words, DatamonJob* job, QByteArray* out);
-    // After a step that did not end well: datamon's lock left by this run's job is removed (from what is observed).
-    QString releaseLeftLock(RunContext& context, const QString& step, const DatamonJob& job);
+    // The datamon2 words of each step (`force`: the stale lock's override, on the first step only).
+    QStringList stepWords(const QString& step, const QString& index, bool force) const;
+    // Runs the step as a job of run `jobRun` (this run, or the one a recovery finishes), or follows that job when it
+    // was started already; false (with the step failed and the lock handled) unless datamon exited 0.
+    bool runStep(
+        RunContext& context, const QString& step, const QString& jobRun, const QStringList& words, QByteArray* out);
+    // After a step that did not end well: datamon's lock, when taken since `since` (by this run's job, which has
+    // ended), is removed, matching its generation. What was done, for the summary.
+    QString releaseLeftLock(RunContext& context, const QString& step, const QDateTime& since);
+    // The steps after the check: a purge runs them all; a recovery re-attaches to those the dead run started.
+    bool finish(const Plan& plan, RunContext& context, const QString& jobRun);
 
     DatamonTarget m_target;
     Options m_options;
@@ -56,6 +67,8 @@ private:
     std::unique_ptr<DatamonQueries> m_queries;
     QList<DatamonContextBuckets> m_sharing; // this context first
     DatamonQueries::StoreState m_state; // as planned
+    QString m_recovering; // the run a recovery finishes; empty for a purge
+    QDateTime m_recoveringSince; // when that run started
 };
 
 } // namespace opsdeck

@@ -29,6 +29,8 @@ private slots:
     void heldLockRefusesAndForceOverridesIt();
     void aSharingContextsLockRefuses();
     void killedDatamonLeavesNoLockBehind();
+    void killedConsoleReattachesAndFinishes();
+    void droppedConnectionIsFollowedThrough();
     void badInputRunsNothing_data();
     void badInputRunsNothing();
     void tooLittleSpaceRunsNothing();
@@ -260,6 +262,81 @@ void TestDatamonPurge::killedDatamonLeavesNoLockBehind()
     QVERIFY2(out.contains("datamon left its lock behind; this run's job had ended, so the lock was removed"),
         (out + err).constData());
     QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+}
+
+// The console is SIGKILLed while build-reverse-lookup runs (slowed): the job goes on, detached. `opsdeck recover`
+// re-attaches to it, follows it to its end, starts the dry run the dead console never started, and reports its
+// counts: the same as a run that was never interrupted.
+void TestDatamonPurge::killedConsoleReattachesAndFinishes()
+{
+    QFile slow(switchFile(u"delay-per-key-ms"_s));
+    QVERIFY(slow.open(QIODevice::WriteOnly));
+    slow.write("50\n");
+    slow.close();
+    QProcess console;
+    console.setProcessEnvironment(m_sandbox.environment());
+    console.start(QStringLiteral(OPSDECK_BINARY), run(u"dm-prod"_s));
+    QByteArray err;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] {
+                     err += console.readAllStandardError();
+                     return err.contains("Build the index") || console.state() == QProcess::NotRunning;
+                 },
+                 60000),
+        err.constData());
+    QVERIFY(QTest::qWaitFor([&] { return count(u"dm-prod-meta"_s, u"purge.lock"_s) == 1; }, 30000));
+    console.kill();
+    QVERIFY(console.waitForFinished(10000));
+    QFile::remove(switchFile(u"delay-per-key-ms"_s));
+
+    const CliRun unfinished = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
+    QString runId;
+    for (const QJsonValue& r : QJsonDocument::fromJson(unfinished.out).array()) {
+        if (r.toObject().value(u"operation"_s).toString() == u"datamon-purge"_s)
+            runId = r.toObject().value(u"id"_s).toString();
+    }
+    QVERIFY2(!runId.isEmpty(), unfinished.out.constData());
+    const QString reportFile = m_temp.filePath(u"recovered.json"_s);
+    const CliRun recovered = cli({ u"recover"_s, runId, u"--confirm"_s, u"dm-prod"_s, u"--report"_s, reportFile });
+    QVERIFY2(recovered.exitCode == 0, recovered.err.constData());
+    const QJsonObject after = readJson(reportFile).value(u"after"_s).toObject();
+    const QJsonObject bucket = m_summary.value(u"blobBuckets"_s).toObject().value(u"dm-prod-blob"_s).toObject();
+    QCOMPARE(after.value(u"keysToDelete"_s).toInteger(), bucket.value(u"unreferencedOldKeys"_s).toInteger());
+    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    const CliRun left = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
+    QVERIFY2(!left.out.contains(runId.toUtf8()), left.out.constData());
+}
+
+// The SSH connection to the bastion drops (its sshd killed with its sessions) while build-reverse-lookup runs: the
+// job goes on, the run's polls wait for the host, and the run finishes when it is back.
+void TestDatamonPurge::droppedConnectionIsFollowedThrough()
+{
+    QFile slow(switchFile(u"delay-per-key-ms"_s));
+    QVERIFY(slow.open(QIODevice::WriteOnly));
+    slow.write("30\n");
+    slow.close();
+    const QString reportFile = m_temp.filePath(u"dropped.json"_s);
+    QProcess console;
+    console.setProcessEnvironment(m_sandbox.environment());
+    console.start(QStringLiteral(OPSDECK_BINARY), run(u"dm-prod"_s) << u"--report"_s << reportFile);
+    QByteArray err;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] {
+                     err += console.readAllStandardError();
+                     return err.contains("Build the index") || console.state() == QProcess::NotRunning;
+                 },
+                 60000),
+        err.constData());
+    QCOMPARE(m_sandbox.script(u"kill-host"_s, { u"bastion"_s }), 0);
+    QTest::qWait(2000);
+    QFile::remove(switchFile(u"delay-per-key-ms"_s));
+    QCOMPARE(m_sandbox.script(u"start-host"_s, { u"bastion"_s }), 0);
+    QVERIFY(console.waitForFinished(300000));
+    err += console.readAllStandardError();
+    QVERIFY2(console.exitCode() == 0, err.constData());
+    const QJsonObject after = readJson(reportFile).value(u"after"_s).toObject();
+    const QJsonObject bucket = m_summary.value(u"blobBuckets"_s).toObject().value(u"dm-prod-blob"_s).toObject();
+    QCOMPARE(after.value(u"keysToDelete"_s).toInteger(), bucket.value(u"unreferencedOldKeys"_s).toInteger());
 }
 
 void TestDatamonPurge::badInputRunsNothing_data()
