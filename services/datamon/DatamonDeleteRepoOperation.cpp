@@ -97,8 +97,9 @@ void DatamonDeleteRepoOperation::describe(Plan* plan) const
 {
     plan->operation = name();
     plan->target = QStringLiteral("%1/%2").arg(m_target.context.name, m_repo);
-    // A production context needs its name typed (the inventory's name: what the admin picked the context by).
-    plan->targetName = m_target.context.name;
+    // What confirms it, typed on a production context: the context's inventory name and the repo, so that neither
+    // a wrong context nor a wrong repo passes ("dm-prod/census").
+    plan->targetName = m_target.context.name + u'/' + m_repo;
     plan->lock
         = QStringLiteral("datamon:%1/%2/repos/%3").arg(m_target.context.config, m_target.context.context, m_repo);
     plan->verb = QStringLiteral("Delete repo");

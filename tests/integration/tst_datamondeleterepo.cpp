@@ -178,7 +178,7 @@ void TestDatamonDeleteRepo::planListsTheBundlesAndLabels()
         { u"plan"_s, u"datamon-delete-repo"_s, u"--context"_s, u"dm-dev"_s, u"--repo"_s, repo.name, u"--json"_s });
     QVERIFY2(plan.exitCode == 0, plan.err.constData());
     const QJsonObject planned = QJsonDocument::fromJson(plan.out).object();
-    QCOMPARE(planned.value(u"confirmWith"_s).toString(), u"dm-dev"_s);
+    QCOMPARE(planned.value(u"confirmWith"_s).toString(), u"dm-dev/"_s + repo.name);
     const QJsonObject counts = planned.value(u"counts"_s).toObject();
     QCOMPARE(counts.value(u"bundles"_s).toInt(), repo.bundles.size());
     QCOMPARE(counts.value(u"labels"_s).toInt(), repo.labels.size());
@@ -204,7 +204,7 @@ void TestDatamonDeleteRepo::deleteTakesExactlyTheRepoMetadata()
     QCOMPARE(objects(m_metadata, u"bundles/"_s + repo.name + u'/').isEmpty(), false);
     const qsizetype logStart = invocations();
     const QString reportFile = m_temp.filePath(u"delete.json"_s);
-    const CliRun run = cli(runArguments(repo.name, u"dm-dev"_s) << u"--report"_s << reportFile);
+    const CliRun run = cli(runArguments(repo.name, u"dm-dev/"_s + repo.name) << u"--report"_s << reportFile);
     QVERIFY2(run.exitCode == 0, run.err.constData());
 
     // Its metadata went, every bundle's and label's; nothing of another repo; no blob.
@@ -251,7 +251,7 @@ void TestDatamonDeleteRepo::wrongConfirmationRunsNoDelete()
     const qsizetype logStart = invocations();
     const CliRun run = cli(runArguments(repo.name, u"dm-prod"_s));
     QCOMPARE(run.exitCode, 3);
-    QVERIFY2(run.err.contains("type \"dm-dev\""), run.err.constData());
+    QVERIFY2(run.err.contains("type \"dm-dev/" + repo.name.toUtf8() + "\""), run.err.constData());
     for (const QJsonObject& call : invocationsSince(logStart))
         QVERIFY(call.value(u"argv"_s).toArray().at(2).toString() != u"delete"_s);
     QVERIFY(!objects(m_metadata, u"repos/"_s + repo.name + u"/"_s).isEmpty());
@@ -305,7 +305,7 @@ void TestDatamonDeleteRepo::readOnlyContextIsRefused()
     copy.write(text.toUtf8());
     copy.close();
     const qsizetype logStart = invocations();
-    const CliRun run = cli(runArguments(m_repos.first().name, u"dm-dev"_s), inventory);
+    const CliRun run = cli(runArguments(m_repos.first().name, u"dm-dev/"_s + m_repos.first().name), inventory);
     QCOMPARE(run.exitCode, 3);
     QVERIFY2(run.err.contains("readOnly"), run.err.constData());
     QCOMPARE(invocations(), logStart);
@@ -329,7 +329,7 @@ void TestDatamonDeleteRepo::changedSincePlanDeletesNothing()
     environment.insert(u"OPSDECK_HOLD_AT_STEP"_s, u"recheck"_s);
     environment.insert(u"OPSDECK_HOLD_WHILE"_s, holdFile());
     console.setProcessEnvironment(environment);
-    console.start(QStringLiteral(OPSDECK_BINARY), runArguments(repo.name, u"dm-dev"_s));
+    console.start(QStringLiteral(OPSDECK_BINARY), runArguments(repo.name, u"dm-dev/"_s + repo.name));
     QByteArray output;
     QVERIFY2(QTest::qWaitFor(
                  [&] {
@@ -372,7 +372,7 @@ void TestDatamonDeleteRepo::killedConsoleIsRecovered()
     environment.insert(u"OPSDECK_HOLD_AT_STEP"_s, u"delete"_s);
     environment.insert(u"OPSDECK_HOLD_WHILE"_s, holdFile());
     console.setProcessEnvironment(environment);
-    console.start(QStringLiteral(OPSDECK_BINARY), runArguments(repo.name, u"dm-dev"_s));
+    console.start(QStringLiteral(OPSDECK_BINARY), runArguments(repo.name, u"dm-dev/"_s + repo.name));
     QByteArray output;
     QVERIFY2(QTest::qWaitFor(
                  [&] {
@@ -393,7 +393,7 @@ void TestDatamonDeleteRepo::killedConsoleIsRecovered()
             runId = run.toObject().value(u"id"_s).toString();
     }
     QVERIFY2(!runId.isEmpty(), unfinished.out.constData());
-    const CliRun recovered = cli({ u"recover"_s, runId, u"--confirm"_s, u"dm-dev"_s });
+    const CliRun recovered = cli({ u"recover"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name });
     QVERIFY2(recovered.exitCode == 0, recovered.err.constData());
     QVERIFY2(recovered.err.contains("End state: untouched") || recovered.out.contains("End state: untouched"),
         recovered.err.constData());
