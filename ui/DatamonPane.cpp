@@ -395,9 +395,14 @@ void DatamonPane::connectContext()
                 = std::make_unique<ConnectionWorker<DatamonHost>>(QStringLiteral("datamon:") + resolved->id(), factory);
             m_listWorker = std::make_unique<ConnectionWorker<DatamonHost>>(
                 QStringLiteral("datamon-repos:") + resolved->id(), factory);
-            m_where->setText(tr("Runs on: %1, %2")
-                                 .arg(resolved->host ? tr("host %1").arg(resolved->host->name) : tr("this machine"),
-                                     resolved->context.binary));
+            QString where = tr("Runs on: %1, %2")
+                                .arg(resolved->host ? tr("host %1").arg(resolved->host->name) : tr("this machine"),
+                                    resolved->context.binary);
+            if (resolved->context.tags.production)
+                where += tr(" · production: a delete asks for the context's name");
+            if (resolved->context.tags.readOnly)
+                where += tr(" · read-only: opsdeck changes nothing here");
+            m_where->setText(where);
             updateActions();
             refresh();
         });
@@ -591,6 +596,8 @@ void DatamonPane::onSelectionChanged()
         return;
     m_shownRepo = repo;
     const quint64 generation = ++m_detailGeneration;
+    m_sizesLoading = false; // its answer, if one is on the way, is for the repo shown before
+    m_loadSizes->setText(tr("Load sizes"));
     m_bundles->clear();
     m_labels->clear();
     if (repo.isEmpty() || !m_worker) {
@@ -626,6 +633,7 @@ void DatamonPane::loadSizes()
     const QString repo = m_bundles->repo();
     if (repo.isEmpty() || !m_worker)
         return;
+    m_sizesLoading = true;
     m_loadSizes->setEnabled(false);
     m_loadSizes->setText(tr("Loading sizes…"));
     m_worker->run(
@@ -664,7 +672,10 @@ void DatamonPane::onDetails(const Details& details, const QString& error)
                                                      .arg(m_labels->rowCount())
                                                : tr("<b>Bundles and labels of %1</b>: not read (see above)").arg(name));
     }
-    m_loadSizes->setText(tr("Load sizes"));
+    if (sizes) {
+        m_sizesLoading = false;
+        m_loadSizes->setText(tr("Load sizes"));
+    }
     updateActions();
     if (sizes)
         emit sizesRead(details.repo);
@@ -682,8 +693,8 @@ void DatamonPane::updateActions()
             ? tr("%1 is read-only: opsdeck deletes nothing there").arg(m_target->id())
             : tr("Delete the selected repo's metadata (bundles, labels, the repo). Its blobs stay until a purge of "
                  "unused blobs. Shows the plan before anything changes."));
-    m_loadSizes->setEnabled(!m_bundles->repo().isEmpty() && m_bundles->rowCount() > 0 && !m_bundles->hasSizes()
-        && m_loadSizes->text() == tr("Load sizes"));
+    m_loadSizes->setEnabled(
+        !m_bundles->repo().isEmpty() && m_bundles->rowCount() > 0 && !m_bundles->hasSizes() && !m_sizesLoading);
 }
 
 void DatamonPane::deleteRepo(const QString& repo)

@@ -126,6 +126,7 @@ private:
     bool m_listing = false;
     qint64 m_firstRowsMs = -1;
     QString m_shownRepo; // whose bundles and labels are shown or being read
+    bool m_sizesLoading = false; // of m_shownRepo
 
     QComboBox* m_contexts;
     QLabel* m_where;

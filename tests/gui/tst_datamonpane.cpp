@@ -161,6 +161,7 @@ bool TestDatamonPane::snapshotRepo(const QString& repo)
 {
     QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"gcs"_s);
     db.setDatabaseName(m_sandbox.dir() + u"/gcs/gcs.sqlite"_s);
+    db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=30000"_s); // the stand-in writes to it too
     if (!db.open())
         return false;
     QSqlQuery query(db);
@@ -171,13 +172,15 @@ bool TestDatamonPane::snapshotRepo(const QString& repo)
     while (query.next())
         m_snapshot << query.record();
     m_snapshotRepo = repo;
+    query.finish();
+    db.close(); // no read transaction held while the stand-in writes
     return !m_snapshot.isEmpty();
 }
 
 bool TestDatamonPane::restoreRepo()
 {
     QSqlDatabase db = QSqlDatabase::database(u"gcs"_s);
-    if (!db.transaction())
+    if (!db.isOpen() || !db.transaction())
         return false;
     QSqlQuery remove(db);
     remove.prepare(u"DELETE FROM objects WHERE bucket IN ('dm-dev-meta', 'dm-dev-vmeta') AND name LIKE ?"_s);
@@ -197,6 +200,9 @@ bool TestDatamonPane::restoreRepo()
         ok = ok && insert.exec();
     }
     ok = ok && db.commit();
+    if (!ok)
+        db.rollback();
+    db.close();
     if (ok)
         m_snapshot.clear();
     return ok;
@@ -329,7 +335,7 @@ void TestDatamonPane::bundlesLabelsAndSizesOfARepo()
 void TestDatamonPane::heldLockShown()
 {
     // A lock as datamon writes it (Go's time.String() in UTC), put there with gcloud over SSH.
-    const QDateTime lockedAt = QDateTime::currentDateTimeUtc().addSecs(-2 * 3600 - 300);
+    const QDateTime lockedAt = QDateTime::currentDateTimeUtc().addSecs(-5 * 3600 - 300);
     QFile lock(m_temp.filePath(u"purge.lock"_s));
     QVERIFY(lock.open(QIODevice::WriteOnly));
     lock.write(u"locked_at: \"%1 +0000 UTC\"\n"_s.arg(lockedAt.toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s)).toUtf8());
@@ -341,7 +347,7 @@ void TestDatamonPane::heldLockShown()
     DatamonPane* pane = openContext(window, u"dm-dev"_s);
     QVERIFY(pane);
     QCOMPARE(pane->lockText(),
-        u"⚠ Purge lock: held since %1 UTC (2h5m ago)"_s.arg(lockedAt.toString(u"yyyy-MM-dd HH:mm:ss"_s)));
+        u"⚠ Purge lock: held since %1 UTC (5h5m ago)"_s.arg(lockedAt.toString(u"yyyy-MM-dd HH:mm:ss"_s)));
     // dm-shared has its own metadata bucket, so its own lock: free.
     QVERIFY(openContext(window, u"dm-shared"_s));
     QVERIFY2(pane->lockText().startsWith(u"Purge lock: free"_s), qPrintable(pane->lockText()));
