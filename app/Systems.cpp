@@ -1,6 +1,7 @@
 #include "Systems.h"
 
 #include "DatamonCli.h"
+#include "DatamonPane.h"
 #include "DeployCli.h"
 #include "DeployPane.h"
 #include "PackitCli.h"
@@ -108,14 +109,16 @@ SystemModule raft()
 
 SystemModule datamon()
 {
-    return { QStringLiteral("datamon"), {}, cli::datamonCli(), [](const Inventory& inventory) {
-                QList<SecretSpec> specs;
-                for (const DatamonContext& context : inventory.datamon) {
-                    if (const Host* host = inventory.host(context.host))
-                        addHost(&specs, *host);
-                }
-                return specs;
-            } };
+    return { QStringLiteral("datamon"),
+        { [](const PaneContext& c) { return new DatamonPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        cli::datamonCli(), [](const Inventory& inventory) {
+            QList<SecretSpec> specs;
+            for (const DatamonContext& context : inventory.datamon) {
+                if (const Host* host = inventory.host(context.host))
+                    addHost(&specs, *host);
+            }
+            return specs;
+        } };
 }
 
 } // namespace

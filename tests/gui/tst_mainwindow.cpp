@@ -74,7 +74,7 @@ void TestMainWindow::showsEveryPaneWithLiveHostStatus()
     // The systems with a module (app/Systems.cpp), between Hosts and the Journal.
     QCOMPARE(titles,
         (QStringList { QStringLiteral("Hosts"), QStringLiteral("Packit"), QStringLiteral("Pulumi"),
-            QStringLiteral("Deploy"), QStringLiteral("RAFT"), QStringLiteral("Journal") }));
+            QStringLiteral("Deploy"), QStringLiteral("RAFT"), QStringLiteral("datamon"), QStringLiteral("Journal") }));
 
     for (const QString& host : m_sandbox.reachableHostNames())
         QTRY_VERIFY2_WITH_TIMEOUT(window.hostStatus(host).reachable(),
