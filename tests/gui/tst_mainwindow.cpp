@@ -40,7 +40,7 @@ class TestMainWindow : public QObject
 private slots:
     void initTestCase();
     void showsEveryPaneWithLiveHostStatus();
-    void onlySystemsWithAModuleHavePanes();
+    void everySystemHasItsPane();
     void invalidInventoryShowsItsErrors();
     void missingInventoryCanBeCreatedFromTheTemplate();
     void unknownHostKeyIsTrustedOnlyAfterConfirmation();
@@ -115,10 +115,11 @@ void TestMainWindow::showsEveryPaneWithLiveHostStatus()
 
 // A system without a module has no pane at all, rather than a placeholder; the hosts it would use are checked in
 // Hosts like every other. The panes shown say nothing is missing.
-void TestMainWindow::onlySystemsWithAModuleHavePanes()
+void TestMainWindow::everySystemHasItsPane()
 {
     MainWindow window(m_sandbox.inventoryPath(), systemPanes());
-    QVERIFY(!window.pane(QStringLiteral("datamon")));
+    QVERIFY(window.pane(QStringLiteral("datamon")));
+    QVERIFY(!window.pane(QStringLiteral("datamon"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
     QVERIFY(!window.pane(QStringLiteral("Hosts"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
     QVERIFY(!window.pane(QStringLiteral("Packit"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
     QVERIFY(!window.pane(QStringLiteral("Deploy"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
