@@ -243,16 +243,25 @@ void TestDatamonPurge::killedDatamonLeavesNoLockBehind()
     console.setProcessEnvironment(m_sandbox.environment());
     console.start(QStringLiteral(OPSDECK_BINARY), run(u"dm-prod"_s));
     QByteArray err;
+    // The job's datamon2, found by its command line on the bastion (the sandbox's hosts share this machine), once
+    // it holds its lock (a stale index's drop may come first).
+    const QString build = u"datamon2 .*purge build-reverse-lookup.*--context dm-prod"_s;
+    const auto running = [&] {
+        QProcess pgrep;
+        pgrep.start(u"pgrep"_s, { u"-f"_s, build });
+        pgrep.waitForFinished(10000);
+        return pgrep.exitCode() == 0;
+    };
     QVERIFY2(QTest::qWaitFor(
                  [&] {
                      err += console.readAllStandardError();
-                     return count(u"dm-prod-meta"_s, u"purge.lock"_s) == 1 || console.state() == QProcess::NotRunning;
+                     return (running() && count(u"dm-prod-meta"_s, u"purge.lock"_s) == 1)
+                         || console.state() == QProcess::NotRunning;
                  },
                  60000),
         err.constData());
-    // The job's datamon2, found by its command line on the bastion (the sandbox's hosts share this machine).
     QProcess pkill;
-    pkill.start(u"pkill"_s, { u"-TERM"_s, u"-f"_s, u"datamon2 .*purge build-reverse-lookup.*--context dm-prod"_s });
+    pkill.start(u"pkill"_s, { u"-TERM"_s, u"-f"_s, build });
     QVERIFY(pkill.waitForFinished(10000));
     QCOMPARE(pkill.exitCode(), 0);
     QVERIFY(console.waitForFinished(120000));
