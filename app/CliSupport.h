@@ -5,6 +5,7 @@
 
 #include "Cli.h"
 #include "config/Inventory.h"
+#include "core/AsyncTask.h"
 #include "runbook/Journal.h"
 #include "runbook/Operation.h"
 #include "runbook/Plan.h"
@@ -148,6 +149,21 @@ std::pair<T, QString> awaitSecrets(
     QObject context;
     start(&credentials, &context, [&](T result, const QString& why) {
         answer = std::pair(std::move(result), why);
+        loop.quit();
+    });
+    if (!answer)
+        loop.exec();
+    return std::move(*answer);
+}
+
+// Runs `work` on a pool thread (it blocks on a host or an API: never on the main thread) and waits for its answer.
+template <typename T> T awaitOffThread(std::function<T()> work)
+{
+    std::optional<T> answer;
+    QEventLoop loop;
+    QObject context;
+    AsyncTask::run(&context, std::move(work), [&](T result) {
+        answer = std::move(result);
         loop.quit();
     });
     if (!answer)

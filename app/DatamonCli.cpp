@@ -1,14 +1,12 @@
 #include "DatamonCli.h"
 
 #include "CliSupport.h"
-#include "core/AsyncTask.h"
 #include "datamon/DatamonDeleteRepoOperation.h"
 #include "datamon/DatamonHost.h"
 #include "datamon/DatamonPurgeOperation.h"
 #include "datamon/DatamonQueries.h"
 #include "datamon/DatamonTarget.h"
 
-#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QThread>
@@ -71,31 +69,15 @@ template <typename T>
 std::optional<T> readOffThread(
     const DatamonTarget& target, QString* error, std::function<std::optional<T>(DatamonQueries&, QString*)> read)
 {
-    struct Answer
-    {
-        std::optional<T> value;
-        QString error;
-    };
-    std::optional<Answer> answer;
-    QEventLoop loop;
-    QObject context;
-    AsyncTask::run(
-        &context,
-        [target, read]() {
-            Answer result;
-            DatamonHost host(target.context, target.host ? &*target.host : nullptr, target.sshSecret);
-            DatamonQueries queries(host, target);
-            result.value = read(queries, &result.error);
-            return result;
-        },
-        [&](Answer result) {
-            answer = std::move(result);
-            loop.quit();
-        });
-    if (!answer)
-        loop.exec();
-    *error = answer->error;
-    return std::move(answer->value);
+    auto [value, why] = awaitOffThread<std::pair<std::optional<T>, QString>>([target, read] {
+        std::pair<std::optional<T>, QString> result;
+        DatamonHost host(target.context, target.host ? &*target.host : nullptr, target.sshSecret);
+        DatamonQueries queries(host, target);
+        result.first = read(queries, &result.second);
+        return result;
+    });
+    *error = why;
+    return value;
 }
 
 QString utc(const QDateTime& time)

@@ -2,14 +2,12 @@
 
 #include "CliSupport.h"
 #include "config/NameRules.h"
-#include "core/AsyncTask.h"
 #include "kube/KubeClient.h"
 #include "raft/RaftQueries.h"
 #include "raft/RaftResetOperation.h"
 #include "raft/RaftSecrets.h"
 #include "raft/RaftTarget.h"
 
-#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonObject>
 
@@ -68,31 +66,15 @@ template <typename T>
 std::optional<T> readOffThread(
     const RaftTarget& target, QString* error, std::function<std::optional<T>(KubeClient&, QString*)> read)
 {
-    struct Answer
-    {
-        std::optional<T> value;
-        QString error;
-    };
-    std::optional<Answer> answer;
-    QEventLoop loop;
-    QObject context;
-    AsyncTask::run(
-        &context,
-        [kube = target.kube, read]() {
-            Answer result;
-            KubeClient client(kube);
-            if (client.ready(&result.error))
-                result.value = read(client, &result.error);
-            return result;
-        },
-        [&](Answer result) {
-            answer = std::move(result);
-            loop.quit();
-        });
-    if (!answer)
-        loop.exec();
-    *error = answer->error;
-    return std::move(answer->value);
+    auto [value, why] = awaitOffThread<std::pair<std::optional<T>, QString>>([kube = target.kube, read] {
+        std::pair<std::optional<T>, QString> result;
+        KubeClient client(kube);
+        if (client.ready(&result.second))
+            result.first = read(client, &result.second);
+        return result;
+    });
+    *error = why;
+    return value;
 }
 
 QString triggerText(const StatefulSetRow& row)
