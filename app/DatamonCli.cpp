@@ -381,24 +381,20 @@ void addPurgeOptions(Invocation& call)
 {
     call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
     call.addFlag(QStringLiteral("dry-run-only"),
-        QStringLiteral("Build the index and count what a purge would delete; delete nothing."));
+        QStringLiteral("Build the index and count what a purge would delete; delete nothing. Without it: delete what "
+                       "the last dry run counted."));
     call.addFlag(QStringLiteral("force-stale-lock"),
         QStringLiteral("Override a purge.lock whose job is gone (datamon --force on the first step)."));
 }
 
 std::unique_ptr<Operation> purgeOperation(Invocation& call, int* exitCode)
 {
-    if (!call.isSet(QStringLiteral("dry-run-only"))) {
-        err() << "opsdeck: --dry-run-only is required: this version builds the index and counts what a purge would "
-                 "delete; the delete itself is not in it yet\n";
-        *exitCode = Cli::Usage;
-        return nullptr;
-    }
     auto target = writableContextOption(call, exitCode);
     if (!target)
         return nullptr;
-    return std::make_unique<DatamonPurgeOperation>(
-        std::move(*target), DatamonPurgeOperation::Options { call.isSet(QStringLiteral("force-stale-lock")) });
+    return std::make_unique<DatamonPurgeOperation>(std::move(*target),
+        DatamonPurgeOperation::Options {
+            call.isSet(QStringLiteral("dry-run-only")), call.isSet(QStringLiteral("force-stale-lock")) });
 }
 
 int runPlanPurge(const QStringList& arguments)
@@ -436,7 +432,8 @@ int recoverPurge(const RecoverCall& call)
     auto target = recoveryTarget(call);
     if (!target)
         return Cli::Failure;
-    return runOperation(DatamonPurgeOperation::recovery(std::move(*target), call.run.runId, call.run.startedAt),
+    return runOperation(
+        DatamonPurgeOperation::recovery(std::move(*target), call.run.runId, call.run.startedAt, call.run.parameters),
         call.inventory, call.confirmation, call.reportPath, call.run.runId);
 }
 
@@ -469,21 +466,24 @@ CliModule datamonCli()
                  { { QStringLiteral("plan"), QStringLiteral("datamon-purge") }, runPlanPurge },
                  { { QStringLiteral("run"), QStringLiteral("datamon-purge") }, runRunPurge },
              },
-        QStringLiteral("       opsdeck datamon contexts [--json]      the inventory's datamon contexts, their blob "
-                       "buckets and who shares them\n"
-                       "       opsdeck datamon repos --context C [--json]\n"
-                       "                                          repos as datamon2 lists them (streamed)\n"
-                       "       opsdeck datamon bundles --context C --repo R [--with-size] [--json]\n"
-                       "       opsdeck datamon labels --context C --repo R [--json]\n"
-                       "       opsdeck plan datamon-delete-repo --context C --repo R [--json]\n"
-                       "       opsdeck run datamon-delete-repo --context C --repo R --confirm C [--report FILE]\n"
-                       "                                          delete a repo's metadata; its blobs stay until "
-                       "a purge\n"
-                       "       opsdeck plan datamon-purge --context C --dry-run-only [--force-stale-lock] [--json]\n"
-                       "       opsdeck run datamon-purge --context C --dry-run-only [--force-stale-lock] --confirm C\n"
-                       "                               [--report FILE]\n"
-                       "                                          build the index and count what a purge of unused "
-                       "blobs would delete\n"),
+        QStringLiteral(
+            "       opsdeck datamon contexts [--json]      the inventory's datamon contexts, their blob "
+            "buckets and who shares them\n"
+            "       opsdeck datamon repos --context C [--json]\n"
+            "                                          repos as datamon2 lists them (streamed)\n"
+            "       opsdeck datamon bundles --context C --repo R [--with-size] [--json]\n"
+            "       opsdeck datamon labels --context C --repo R [--json]\n"
+            "       opsdeck plan datamon-delete-repo --context C --repo R [--json]\n"
+            "       opsdeck run datamon-delete-repo --context C --repo R --confirm C [--report FILE]\n"
+            "                                          delete a repo's metadata; its blobs stay until "
+            "a purge\n"
+            "       opsdeck plan datamon-purge --context C [--dry-run-only] [--force-stale-lock] [--json]\n"
+            "       opsdeck run datamon-purge --context C [--dry-run-only] [--force-stale-lock] --confirm C\n"
+            "                               [--report FILE]\n"
+            "                                          --dry-run-only: build the index and count what a "
+            "purge of unused blobs would delete;\n"
+            "                                          then without it: delete those blobs, verify, drop "
+            "the index\n"),
         { { QStringLiteral("datamon-delete-repo"), recoverDeleteRepo },
             { QStringLiteral("datamon-purge"), recoverPurge } } };
 }

@@ -199,4 +199,29 @@ bool DatamonJob::stop(QString* error)
     return false;
 }
 
+std::optional<QList<DetachedJob::Found>> DatamonJob::find(
+    DatamonHost& host, const DatamonTarget& target, const QStringList& steps, QString* error)
+{
+    constexpr qint64 kSummaryLimit = 64 * 1024; // a summary is a few hundred bytes
+    const QString runs = target.context.workDir + QStringLiteral("/runs");
+    const ExecResult result = host.run(DetachedJob::findArgv(runs, steps, kSummaryLimit), kPollTimeoutMs);
+    if (!result.succeeded()) {
+        *error = QStringLiteral("listing the jobs in %1 on %2 failed: %3").arg(runs, host.where(), result.describe());
+        return std::nullopt;
+    }
+    auto found = DetachedJob::parseFound(result.stdoutData, error);
+    if (!found)
+        return std::nullopt;
+    // The work dir may serve several contexts: a job is this one's when its argv names its context and config.
+    const auto names = [](const QStringList& argv, const QString& flag, const QString& value) {
+        const qsizetype at = argv.indexOf(flag);
+        return at >= 0 && argv.value(at + 1) == value;
+    };
+    found->removeIf([&](const DetachedJob::Found& job) {
+        return !names(job.argv, QStringLiteral("--context"), target.context.context)
+            || !names(job.argv, QStringLiteral("--config"), target.context.config);
+    });
+    return found;
+}
+
 } // namespace opsdeck

@@ -49,6 +49,11 @@ public:
     // SIGINT, then TERM after 10 s, then KILL after 30 s, until no process of its group is left.
     bool stop(QString* error);
 
+    // The jobs of `steps` that any run started for this target's datamon context (its --context and --config),
+    // ended or not, with the start of their stdout: what a purge finds its prepared dry run in.
+    static std::optional<QList<DetachedJob::Found>> find(
+        DatamonHost& host, const DatamonTarget& target, const QStringList& steps, QString* error);
+
 private:
     std::optional<DetachedJob::State> poll(qint64 outOffset, qint64 errOffset, QString* error);
     Ended ended(const DetachedJob::State& state, const QByteArray& out, DatamonStderrParser& errors) const;

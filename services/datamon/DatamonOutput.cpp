@@ -486,6 +486,34 @@ std::optional<QDateTime> parseIndexChunkTime(QByteArrayView chunkStart, QString*
     return time;
 }
 
+std::optional<QList<DatamonBundleObject>> parseBundleObjects(QByteArrayView output, QString* error)
+{
+    // A repo name as datamon allows it (kRepoName), a bundle id as a KSUID is spelt.
+    static const QRegularExpression line(
+        uR"re(^([^\t]+)\tbundles/([A-Za-z0-9-]+)/([A-Za-z0-9]{1,64})/bundle\.yaml\z)re"_s);
+    QList<DatamonBundleObject> objects;
+    qsizetype number = 0;
+    for (const QByteArray& text : output.toByteArray().split('\n')) {
+        ++number;
+        if (text.isEmpty())
+            continue;
+        const QRegularExpressionMatch match = line.match(QString::fromUtf8(text));
+        if (!match.hasMatch()) {
+            *error = u"line %1 of the bundle.yaml listing is not \"<time>\\tbundles/<repo>/<id>/bundle.yaml\""_s.arg(
+                number);
+            return std::nullopt;
+        }
+        QString why;
+        const std::optional<QDateTime> created = parseRfc3339(match.captured(1), &why);
+        if (!created) {
+            *error = u"line %1 of the bundle.yaml listing: %2"_s.arg(number).arg(why);
+            return std::nullopt;
+        }
+        objects << DatamonBundleObject { match.captured(2), match.captured(3), *created };
+    }
+    return objects;
+}
+
 } // namespace DatamonOutput
 
 namespace {

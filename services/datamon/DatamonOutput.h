@@ -90,6 +90,15 @@ struct DatamonPurgeSummary
     bool dryRun = false;
 };
 
+// A bundle's bundle.yaml in the metadata bucket, as `gcloud storage objects list` shows it: datamon writes it last
+// when it commits a bundle, so its creation time is when the bundle's blobs started to be relied on.
+struct DatamonBundleObject
+{
+    QString repo;
+    QString bundleId;
+    QDateTime created; // UTC, to the microsecond
+};
+
 namespace DatamonOutput {
 
 // The --format templates opsdeck passes, byte for byte.
@@ -136,6 +145,10 @@ std::optional<DatamonPurgeSummary> parsePurgeSummary(QByteArrayView output, QStr
 std::optional<QDateTime> parseLockedAt(QByteArrayView lockObject, QString* error);
 // An index chunk (reverse-index/chunk-N.yaml), or its start: the index time on its first line, in RFC3339Nano.
 std::optional<QDateTime> parseIndexChunkTime(QByteArrayView chunkStart, QString* error);
+
+// The gcloud format that lists bundle.yaml objects as "<creation time>\t<object name>" lines, and their parser.
+inline constexpr QStringView kBundleObjectFormat = u"value(creation_time.date(%Y-%m-%dT%H:%M:%S.%f%z),name)";
+std::optional<QList<DatamonBundleObject>> parseBundleObjects(QByteArrayView output, QString* error);
 
 } // namespace DatamonOutput
 

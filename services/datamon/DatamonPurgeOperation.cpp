@@ -13,6 +13,13 @@ namespace opsdeck {
 namespace {
 
 constexpr int kReadTimeoutMs = 2 * 60 * 1000;
+const QString kDropStale = QStringLiteral("drop-stale-index");
+const QString kBuild = QStringLiteral("build-index");
+const QString kDryRun = QStringLiteral("dry-run");
+const QString kDelete = QStringLiteral("delete-unused");
+const QString kVerify = QStringLiteral("verify");
+const QString kWrites = QStringLiteral("writes");
+const QString kDropIndex = QStringLiteral("drop-index");
 
 QString utc(const QDateTime& time)
 {
@@ -29,11 +36,26 @@ QString age(const QDateTime& since)
     return QStringLiteral("%1 days").arg(minutes / (24 * 60));
 }
 
+QString number(qint64 n)
+{
+    return QLocale(QLocale::English).toString(n);
+}
+
 QString lockDescription(const QString& bucket, const DatamonQueries::StoreState& state)
 {
     return state.lockedAt.isValid()
         ? QStringLiteral("gs://%1/purge.lock, taken %2 (%3 ago)").arg(bucket, utc(state.lockedAt), age(state.lockedAt))
         : QStringLiteral("gs://%1/purge.lock (%2)").arg(bucket, state.lockText);
+}
+
+QString gib(qint64 kib)
+{
+    return QString::number(double(kib) / (1024 * 1024), 'f', 1);
+}
+
+bool sameTime(const QDateTime& a, const QDateTime& b)
+{
+    return a.isValid() && b.isValid() && a.toMSecsSinceEpoch() == b.toMSecsSinceEpoch();
 }
 
 } // namespace
@@ -47,21 +69,26 @@ DatamonPurgeOperation::DatamonPurgeOperation(DatamonTarget target, Options optio
 DatamonPurgeOperation::~DatamonPurgeOperation() = default;
 
 std::unique_ptr<DatamonPurgeOperation> DatamonPurgeOperation::recovery(
-    DatamonTarget target, const QString& runId, const QDateTime& startedAt)
+    DatamonTarget target, const QString& runId, const QDateTime& startedAt, const QJsonObject& saved)
 {
-    auto operation = std::make_unique<DatamonPurgeOperation>(std::move(target), Options {});
+    const Options options { saved.value(QStringLiteral("dryRunOnly")).toBool(true), false };
+    auto operation = std::make_unique<DatamonPurgeOperation>(std::move(target), options);
     operation->m_recovering = runId;
     operation->m_recoveringSince = startedAt;
+    operation->m_recoveringIndex
+        = QDateTime::fromString(saved.value(QStringLiteral("indexTime")).toString(), Qt::ISODateWithMs);
     return operation;
 }
 
 QStringList DatamonPurgeOperation::stepWords(const QString& step, const QString& index, bool force) const
 {
     QStringList words { QStringLiteral("purge") };
-    if (step == QStringLiteral("drop-stale-index"))
+    if (step == kDropStale || step == kDropIndex)
         words << QStringLiteral("delete-reverse-lookup");
-    else if (step == QStringLiteral("build-index"))
+    else if (step == kBuild)
         words << QStringLiteral("build-reverse-lookup") << QStringLiteral("--local-work-dir") << index;
+    else if (step == kDelete)
+        words << QStringLiteral("delete-unused") << QStringLiteral("--local-work-dir") << index;
     else
         words << QStringLiteral("delete-unused") << QStringLiteral("--dry-run") << QStringLiteral("--local-work-dir")
               << index;
@@ -78,15 +105,13 @@ QStringList DatamonPurgeOperation::freeSpaceArgv(const QString& dir)
         QStringLiteral("sh"), dir };
 }
 
-bool DatamonPurgeOperation::connect(QString* error)
+void DatamonPurgeOperation::connect()
 {
-    Q_UNUSED(error);
     if (!m_host) {
         m_host = std::make_unique<DatamonHost>(
             m_target.context, m_target.host ? &*m_target.host : nullptr, m_target.sshSecret);
         m_queries = std::make_unique<DatamonQueries>(*m_host, m_target);
     }
-    return true;
 }
 
 std::optional<qint64> DatamonPurgeOperation::freeKiB(QString* error)
@@ -102,9 +127,8 @@ std::optional<qint64> DatamonPurgeOperation::freeKiB(QString* error)
     return kib;
 }
 
-bool DatamonPurgeOperation::makePlan(Plan* plan, QString* error)
+bool DatamonPurgeOperation::readSharing(QString* error)
 {
-    connect(error);
     const auto sharing = m_queries->sharingBlobBucket(error);
     if (!sharing)
         return false;
@@ -126,55 +150,39 @@ bool DatamonPurgeOperation::makePlan(Plan* plan, QString* error)
             return false;
         }
     }
-    if (!m_recovering.isEmpty()) {
-        plan->operation = name();
-        plan->target = QStringLiteral("%1 (blob bucket gs://%2/)").arg(m_target.context.name, own.blob);
-        plan->targetName = m_target.context.name;
-        plan->lock = QStringLiteral("datamon-blob:gs://%1/").arg(own.blob);
-        plan->verb = QStringLiteral("Recover");
-        plan->irreversible = false;
-        plan->production = m_target.context.tags.production;
-        plan->readOnly = m_target.context.tags.readOnly;
-        QStringList sharingNames;
-        for (const DatamonContextBuckets& context : std::as_const(m_sharing))
-            sharingNames << context.name;
-        plan->parameters = { { QStringLiteral("context"), m_target.context.name },
-            { QStringLiteral("recovers"), m_recovering }, { QStringLiteral("dryRunOnly"), true },
-            { QStringLiteral("sharing"), QJsonArray::fromStringList(sharingNames) } };
-        for (const QString& step :
-            { QStringLiteral("drop-stale-index"), QStringLiteral("build-index"), QStringLiteral("dry-run") })
-            plan->steps << Plan::Step { step,
-                QStringLiteral("Re-attach to run %1's %2 job, or start it if it never started").arg(m_recovering, step),
-                m_target.datamon(stepWords(step, QStringLiteral("<run dir>/index"), false)).join(u' '),
-                QStringLiteral("datamon2 exits 0") };
-        plan->detailText = m_state.locked ? QStringLiteral("Now: %1.").arg(lockDescription(own.metadata, m_state))
-                                          : QStringLiteral("Now: no purge lock.");
-        return true;
-    }
+    return true;
+}
+
+std::optional<qint64> DatamonPurgeOperation::checkLockAndSpace(QString* error)
+{
+    const QString& metadata = m_sharing.front().metadata;
     if (m_state.locked && !m_options.forceStaleLock) {
         *error = QStringLiteral("the purge lock is held: %1. Another purge may be running on context %2; if you know "
                                 "that none is (the job that took it is gone), plan again with --force-stale-lock")
-                     .arg(lockDescription(own.metadata, m_state), m_target.context.name);
-        return false;
+                     .arg(lockDescription(metadata, m_state), m_target.context.name);
+        return std::nullopt;
     }
     if (!m_state.locked && m_options.forceStaleLock) {
-        *error = QStringLiteral("--force-stale-lock: gs://%1/purge.lock does not exist; plan without it")
-                     .arg(own.metadata);
-        return false;
+        *error = QStringLiteral("--force-stale-lock: gs://%1/purge.lock does not exist; plan without it").arg(metadata);
+        return std::nullopt;
     }
     const auto free = freeKiB(error);
     if (!free)
-        return false;
+        return std::nullopt;
     const qint64 needKiB = qint64(m_target.context.minFreeGiB) * 1024 * 1024;
     if (*free < needKiB) {
         *error = QStringLiteral("%1 on %2 has %3 GiB free; the context's minFreeGiB is %4 (datamon's index of every "
                                 "blob key in use): free space there or set workDir to a larger disk")
-                     .arg(m_target.context.workDir, m_host->where())
-                     .arg(double(*free) / (1024 * 1024), 0, 'f', 1)
+                     .arg(m_target.context.workDir, m_host->where(), gib(*free))
                      .arg(m_target.context.minFreeGiB);
-        return false;
+        return std::nullopt;
     }
+    return free;
+}
 
+void DatamonPurgeOperation::describe(Plan* plan, const QString& verb) const
+{
+    const DatamonContextBuckets& own = m_sharing.front();
     QStringList sharingNames;
     for (const DatamonContextBuckets& context : std::as_const(m_sharing))
         sharingNames << context.name;
@@ -182,7 +190,7 @@ bool DatamonPurgeOperation::makePlan(Plan* plan, QString* error)
     plan->target = QStringLiteral("%1 (blob bucket gs://%2/)").arg(m_target.context.name, own.blob);
     plan->targetName = m_target.context.name;
     plan->lock = QStringLiteral("datamon-blob:gs://%1/").arg(own.blob);
-    plan->verb = QStringLiteral("Build index and dry run");
+    plan->verb = verb;
     plan->irreversible = false;
     plan->production = m_target.context.tags.production;
     plan->readOnly = m_target.context.tags.readOnly;
@@ -190,34 +198,80 @@ bool DatamonPurgeOperation::makePlan(Plan* plan, QString* error)
         { QStringLiteral("datamonContext"), m_target.context.context },
         { QStringLiteral("config"), m_target.context.config }, { QStringLiteral("metadata"), own.metadata },
         { QStringLiteral("blob"), own.blob }, { QStringLiteral("sharing"), QJsonArray::fromStringList(sharingNames) },
-        { QStringLiteral("dryRunOnly"), true }, { QStringLiteral("forceStaleLock"), m_options.forceStaleLock } };
+        { QStringLiteral("dryRunOnly"), m_options.dryRunOnly },
+        { QStringLiteral("forceStaleLock"), m_options.forceStaleLock } };
+    plan->detailText = QStringLiteral("Contexts sharing blob bucket gs://%1/: %2.")
+                           .arg(own.blob, sharingNames.join(QStringLiteral(", ")));
+}
+
+bool DatamonPurgeOperation::makePlan(Plan* plan, QString* error)
+{
+    connect();
+    if (!readSharing(error))
+        return false;
+    if (!m_recovering.isEmpty()) {
+        planRecovery(plan);
+        return true;
+    }
+    const auto free = checkLockAndSpace(error);
+    if (!free)
+        return false;
+    m_freeKiB = *free;
+    if (m_options.dryRunOnly) {
+        planPrepare(plan);
+        return true;
+    }
+    return planDelete(plan, error);
+}
+
+void DatamonPurgeOperation::planRecovery(Plan* plan) const
+{
+    describe(plan, QStringLiteral("Recover"));
+    plan->parameters.insert(QStringLiteral("recovers"), m_recovering);
+    if (m_recoveringIndex.isValid())
+        plan->parameters.insert(QStringLiteral("indexTime"), m_recoveringIndex.toString(Qt::ISODateWithMs));
+    const QStringList steps = m_options.dryRunOnly ? QStringList { kDropStale, kBuild, kDryRun }
+                                                   : QStringList { kDelete, kVerify, kWrites, kDropIndex };
+    for (const QString& step : steps) {
+        const QString how = step == kWrites ? QStringLiteral("List the bundles committed since the index was built")
+            : step == kDelete
+            ? QStringLiteral("Re-attach to run %1's %2 job; never start it").arg(m_recovering, step)
+            : QStringLiteral("Re-attach to run %1's %2 job, or start it if it never started").arg(m_recovering, step);
+        plan->steps << Plan::Step { step, how,
+            step == kWrites ? QStringLiteral("gcloud storage objects list gs://<metadata>/bundles/*/*/bundle.yaml")
+                            : m_target.datamon(stepWords(step, QStringLiteral("<run dir>/index"), false)).join(u' '),
+            QStringLiteral("datamon2 exits 0") };
+    }
+    plan->detailText += m_state.locked
+        ? QStringLiteral("\nNow: %1.").arg(lockDescription(m_sharing.front().metadata, m_state))
+        : QStringLiteral("\nNow: no purge lock.");
+}
+
+void DatamonPurgeOperation::planPrepare(Plan* plan) const
+{
+    const DatamonContextBuckets& own = m_sharing.front();
+    describe(plan, QStringLiteral("Build index and dry run"));
+    const QStringList sharingNames = plan->parameters.value(QStringLiteral("sharing")).toVariant().toStringList();
     plan->counts << Plan::Count { QStringLiteral("contexts"),
         QStringLiteral("Contexts indexed (share the blob bucket)"), m_sharing.size() };
-    const QString index = QStringLiteral("%1/index").arg(QStringLiteral("<run dir>"));
+    const QString index = QStringLiteral("<run dir>/index");
     plan->steps << Plan::Step { QStringLiteral("check"),
         QStringLiteral("Check the purge lock and the free space in %1").arg(m_target.context.workDir),
         QStringLiteral("gcloud storage ls --json gs://%1/; df -Pk %2").arg(own.metadata, m_target.context.workDir),
         QStringLiteral("no purge.lock (or the one planned, with --force-stale-lock); %1 GiB free")
             .arg(m_target.context.minFreeGiB) };
     if (m_state.indexed)
-        plan->steps << Plan::Step { QStringLiteral("drop-stale-index"),
+        plan->steps << Plan::Step { kDropStale,
             QStringLiteral("Drop the index left by an earlier purge (%1)")
                 .arg(m_state.indexTime.isValid() ? QStringLiteral("built ") + utc(m_state.indexTime)
                                                  : m_state.indexProblem),
-            m_target.datamon({ QStringLiteral("purge"), QStringLiteral("delete-reverse-lookup") }).join(u' '),
-            QStringLiteral("datamon2 exits 0") };
-    plan->steps << Plan::Step { QStringLiteral("build-index"),
+            m_target.datamon(stepWords(kDropStale, index, false)).join(u' '), QStringLiteral("datamon2 exits 0") };
+    plan->steps << Plan::Step { kBuild,
         QStringLiteral("Build the index of every blob key in use (%1)").arg(sharingNames.join(QStringLiteral(", "))),
-        m_target
-            .datamon({ QStringLiteral("purge"), QStringLiteral("build-reverse-lookup"),
-                QStringLiteral("--local-work-dir"), index })
-            .join(u' '),
+        m_target.datamon(stepWords(kBuild, index, false)).join(u' '),
         QStringLiteral("datamon2 exits 0 and prints the index's entries") };
-    plan->steps << Plan::Step { QStringLiteral("dry-run"), QStringLiteral("Count what a purge would delete"),
-        m_target
-            .datamon({ QStringLiteral("purge"), QStringLiteral("delete-unused"), QStringLiteral("--dry-run"),
-                QStringLiteral("--local-work-dir"), index })
-            .join(u' '),
+    plan->steps << Plan::Step { kDryRun, QStringLiteral("Count what a purge would delete"),
+        m_target.datamon(stepWords(kDryRun, index, false)).join(u' '),
         QStringLiteral("datamon2 exits 0 and prints its summary (Dry-run: true)") };
     plan->warnings << QStringLiteral(
         "Nothing is deleted: this builds the index and counts what a purge of unused blobs "
@@ -230,10 +284,166 @@ bool DatamonPurgeOperation::makePlan(Plan* plan, QString* error)
         plan->warnings << QStringLiteral("--force-stale-lock: the first step overrides %1. Make sure no purge job "
                                          "runs on context %2 (a Kubernetes Job, a process on a bastion).")
                               .arg(lockDescription(own.metadata, m_state), m_target.context.name);
-    plan->detailText = QStringLiteral("Work dir: %1 on %2, %3 GiB free.\nContexts sharing blob bucket gs://%4/: %5.")
-                           .arg(m_target.context.workDir, m_host->where())
-                           .arg(double(*free) / (1024 * 1024), 0, 'f', 1)
-                           .arg(own.blob, sharingNames.join(QStringLiteral(", ")));
+    plan->detailText = QStringLiteral("Work dir: %1 on %2, %3 GiB free.\n")
+                           .arg(m_target.context.workDir, m_host->where(), gib(m_freeKiB))
+        + plan->detailText;
+}
+
+std::optional<DatamonPurgeOperation::DryRun> DatamonPurgeOperation::findDryRun(QString* error)
+{
+    const auto jobs = DatamonJob::find(*m_host, m_target, { kDryRun, kVerify, kDelete }, error);
+    if (!jobs)
+        return std::nullopt;
+    const DatamonContextBuckets& own = m_sharing.front();
+    std::optional<DryRun> newest;
+    const DetachedJob::Found* lastDelete = nullptr;
+    for (const DetachedJob::Found& job : *jobs) {
+        if (job.step == kDelete) {
+            if (!lastDelete || job.startedAt > lastDelete->startedAt)
+                lastDelete = &job;
+            continue;
+        }
+        QString ignored;
+        const auto summary = job.exitCode == 0 ? DatamonOutput::parsePurgeSummary(job.out, &ignored) : std::nullopt;
+        if (!summary || !summary->dryRun || summary->metadataStore != QStringLiteral("gs://%1/").arg(own.metadata)
+            || summary->blobStore != QStringLiteral("gs://%1/").arg(own.blob)
+            || !sameTime(summary->indexTime, m_state.indexTime))
+            continue;
+        if (!newest || job.endedAt > newest->endedAt)
+            newest = DryRun { job.runId, job.step, job.endedAt, *summary };
+    }
+    const QString prepare = QStringLiteral("opsdeck run datamon-purge --context %1 --dry-run-only --confirm %1")
+                                .arg(m_target.context.name);
+    if (!newest) {
+        *error = QStringLiteral("no dry run of the index built %1 was found in %2/runs on %3: count what the purge "
+                                "would delete first with `%4`")
+                     .arg(utc(m_state.indexTime), m_target.context.workDir, m_host->where(), prepare);
+        return std::nullopt;
+    }
+    if (lastDelete && lastDelete->startedAt > newest->endedAt) {
+        *error
+            = QStringLiteral("run %1 started delete-unused at %2, after the last dry run (run %3, %4), so its counts "
+                             "are out of date: count again with `%5`")
+                  .arg(lastDelete->runId, utc(lastDelete->startedAt), newest->runId, utc(newest->endedAt), prepare);
+        return std::nullopt;
+    }
+    return newest;
+}
+
+std::optional<QStringList> DatamonPurgeOperation::bundlesSince(const QDateTime& since, qint64* total, QString* error)
+{
+    const QDateTime second = QDateTime::fromSecsSinceEpoch(since.toSecsSinceEpoch(), Qt::UTC);
+    QStringList committed;
+    *total = 0;
+    for (const DatamonContextBuckets& context : std::as_const(m_sharing)) {
+        const auto objects = m_queries->bundleObjects(context.metadata, error);
+        if (!objects)
+            return std::nullopt;
+        *total += objects->size();
+        for (const DatamonBundleObject& object : *objects) {
+            if (object.created >= second)
+                committed << QStringLiteral("%1: %2/%3 (%4)")
+                                 .arg(context.name, object.repo, object.bundleId, utc(object.created));
+        }
+    }
+    return committed;
+}
+
+bool DatamonPurgeOperation::planDelete(Plan* plan, QString* error)
+{
+    const DatamonContextBuckets& own = m_sharing.front();
+    const QString prepare = QStringLiteral("opsdeck run datamon-purge --context %1 --dry-run-only --confirm %1")
+                                .arg(m_target.context.name);
+    // datamon2 v2.6.9 dereferences a nil index time without an index: a panic that leaves the lock.
+    if (!m_state.indexed) {
+        *error = QStringLiteral("gs://%1/reverse-index/ does not exist, and datamon2 delete-unused would panic without "
+                                "it and leave its lock: build the index and count what the purge would delete first "
+                                "with `%2`")
+                     .arg(own.metadata, prepare);
+        return false;
+    }
+    if (!m_state.indexTime.isValid()) {
+        *error = QStringLiteral("the index in gs://%1/reverse-index/ is unusable (%2): build it again with `%3`")
+                     .arg(own.metadata, m_state.indexProblem, prepare);
+        return false;
+    }
+    m_dryRun = findDryRun(error);
+    if (!m_dryRun)
+        return false;
+    qint64 bundles = 0;
+    const auto committed = bundlesSince(m_state.indexTime, &bundles, error);
+    if (!committed)
+        return false;
+    if (!committed->isEmpty()) {
+        *error = QStringLiteral("%1 bundle(s) were committed since the index was built at %2 (%3): they may rely on "
+                                "blobs the index does not list. Hold uploads and build the index again with `%4`")
+                     .arg(committed->size())
+                     .arg(utc(m_state.indexTime), committed->mid(0, 5).join(QStringLiteral("; ")), prepare);
+        return false;
+    }
+    const DatamonPurgeSummary& counted = m_dryRun->summary;
+    if (counted.deleted == 0) {
+        *error = QStringLiteral("the dry run of run %1 (%2) finds no unused blob older than the index in gs://%3/: "
+                                "there is nothing to purge")
+                     .arg(m_dryRun->runId, utc(m_dryRun->endedAt), own.blob);
+        return false;
+    }
+
+    describe(plan, QStringLiteral("Delete unused blobs"));
+    plan->irreversible = true;
+    plan->parameters.insert(QStringLiteral("indexTime"), m_state.indexTime.toString(Qt::ISODateWithMs));
+    plan->parameters.insert(QStringLiteral("dryRun"), QStringLiteral("%1/%2").arg(m_dryRun->runId, m_dryRun->step));
+    plan->counts << Plan::Count { QStringLiteral("keysToDelete"),
+        QStringLiteral("Unused blobs to delete (older than the index)"), qint64(counted.deleted) };
+    plan->counts << Plan::Count { QStringLiteral("bytesToDelete"), QStringLiteral("Bytes they hold"),
+        qint64(counted.bytesRelinquished) };
+    plan->counts << Plan::Count { QStringLiteral("keysInUse"), QStringLiteral("Blobs in use (kept)"),
+        qint64(counted.inUse) };
+    plan->counts << Plan::Count { QStringLiteral("keysNewerThanIndex"),
+        QStringLiteral("Blobs newer than the index (kept)"), qint64(counted.newerThanIndex) };
+    plan->counts << Plan::Count { QStringLiteral("keysScanned"), QStringLiteral("Blobs scanned"),
+        qint64(counted.scanned) };
+    const QString index = QStringLiteral("<run dir>/index");
+    plan->steps << Plan::Step { QStringLiteral("check"),
+        QStringLiteral("Check the lock, the index, the free space and that no bundle was committed since the index"),
+        QStringLiteral("gcloud storage ls --json gs://%1/; df -Pk %2; gcloud storage objects list "
+                       "gs://<each sharing metadata bucket>/bundles/*/*/bundle.yaml")
+            .arg(own.metadata, m_target.context.workDir),
+        QStringLiteral("no purge.lock; the index built %1; no bundle since").arg(utc(m_state.indexTime)) };
+    plan->steps << Plan::Step { kDelete,
+        QStringLiteral("Delete the %1 unused blobs older than the index").arg(number(qint64(counted.deleted))),
+        m_target.datamon(stepWords(kDelete, index, m_options.forceStaleLock)).join(u' '),
+        QStringLiteral("datamon2 exits 0 and prints its summary (Dry-run: false)") };
+    plan->steps << Plan::Step { kVerify, QStringLiteral("Count again: nothing may be left to delete"),
+        m_target.datamon(stepWords(kVerify, index, false)).join(u' '),
+        QStringLiteral("the dry run finds 0 blobs to delete (datamon2 v2.6.9 counts failed deletes as deleted)") };
+    plan->steps << Plan::Step { kWrites, QStringLiteral("Check that no bundle was committed during the purge"),
+        QStringLiteral("gcloud storage objects list gs://<each sharing metadata bucket>/bundles/*/*/bundle.yaml"),
+        QStringLiteral("no bundle.yaml created since %1").arg(utc(m_state.indexTime)) };
+    plan->steps << Plan::Step { kDropIndex, QStringLiteral("Drop the index"),
+        m_target.datamon(stepWords(kDropIndex, index, false)).join(u' '), QStringLiteral("datamon2 exits 0") };
+
+    const QStringList sharingNames = plan->parameters.value(QStringLiteral("sharing")).toVariant().toStringList();
+    plan->warnings << QStringLiteral("This deletes %1 blobs (%2 bytes) from gs://%3/ for good: GCS keeps no copy "
+                                     "unless the bucket has versioning or soft delete.")
+                          .arg(number(qint64(counted.deleted)), number(qint64(counted.bytesRelinquished)), own.blob);
+    plan->warnings << QStringLiteral("Hold uploads to %1 until the purge ends: a bundle committed now can rely on a "
+                                     "blob that is being deleted. The run lists the bundles again at its end.")
+                          .arg(sharingNames.join(QStringLiteral(", ")));
+    if (m_state.indexTime.secsTo(QDateTime::currentDateTimeUtc()) > 24 * 3600)
+        plan->warnings
+            << QStringLiteral("The index was built %1 ago; the counts are from then.").arg(age(m_state.indexTime));
+    if (m_options.forceStaleLock)
+        plan->warnings << QStringLiteral("--force-stale-lock: delete-unused overrides %1. Make sure no purge job "
+                                         "runs on context %2 (a Kubernetes Job, a process on a bastion).")
+                              .arg(lockDescription(own.metadata, m_state), m_target.context.name);
+    plan->detailText
+        = QStringLiteral("Counted by run %1's %2 at %3 on the index built %4; %5 bundles in %6, none "
+                         "committed since.\nWork dir: %7 on %8, %9 GiB free.\n")
+              .arg(m_dryRun->runId, m_dryRun->step, utc(m_dryRun->endedAt), utc(m_state.indexTime))
+              .arg(bundles)
+              .arg(sharingNames.join(QStringLiteral(", ")), m_target.context.workDir, m_host->where(), gib(m_freeKiB))
+        + plan->detailText;
     return true;
 }
 
@@ -274,16 +484,17 @@ QString DatamonPurgeOperation::releaseLeftLock(RunContext& context, const QStrin
     return QStringLiteral("datamon left its lock behind; this run's job had ended, so the lock was removed");
 }
 
-bool DatamonPurgeOperation::runStep(
-    RunContext& context, const QString& step, const QString& jobRun, const QStringList& words, QByteArray* out)
+std::optional<QByteArray> DatamonPurgeOperation::runStep(RunContext& context,
+    const QString& step,
+    const QString& jobRun,
+    bool recoveryMayStart,
+    const QString& consequence,
+    bool* started)
 {
     context.begin(step);
     QDateTime since = QDateTime::currentDateTimeUtc();
-    for (const StepRecord& s : std::as_const(context.record().steps)) {
-        if (s.id == step)
-            since = s.startedAt;
-    }
     DatamonJob job(*m_host, m_target, jobRun, step);
+    const QString index = m_target.runDir(jobRun) + QStringLiteral("/index");
     // A recovery re-attaches to a job the dead console started, and starts only what never started.
     DatamonJob::Ended ended;
     if (!m_recovering.isEmpty()) {
@@ -291,15 +502,19 @@ bool DatamonPurgeOperation::runStep(
         if (ended.started) {
             since = m_recoveringSince;
             ended = job.follow(&context);
+        } else if (ended.error.isEmpty() && !recoveryMayStart) {
+            if (started)
+                *started = false;
+            context.succeed(QStringLiteral("never started by run %1: nothing to re-attach to").arg(jobRun));
+            return std::nullopt;
         }
     }
     if (m_recovering.isEmpty() || (!ended.started && ended.error.isEmpty()))
-        ended = job.run(words, context);
-    if (ended.finished && ended.exit.kind == DatamonExit::Kind::Ok) {
-        *out = ended.out;
-        context.succeed(QString::fromUtf8(ended.out));
-        return true;
-    }
+        ended = job.run(stepWords(step, index, step == m_firstStep && m_options.forceStaleLock), context);
+    if (started)
+        *started = ended.started;
+    if (ended.finished && ended.exit.kind == DatamonExit::Kind::Ok)
+        return ended.out;
     const QString why = !ended.error.isEmpty() ? ended.error
         : ended.cancelled                      ? QStringLiteral("cancelled: datamon2 was stopped")
         : ended.vanished ? QStringLiteral("datamon2's job ended without an exit status (killed with its supervisor)")
@@ -312,76 +527,104 @@ bool DatamonPurgeOperation::runStep(
             = QStringLiteral("%1: %2. The job may still run on %3 (%4): run `opsdeck recover %5 "
                              "--confirm %6` once the host answers.")
                   .arg(step, why, m_host->where(), job.job().dir(), context.record().id, m_target.context.name);
-        return false;
+        return std::nullopt;
     }
     const QString lock = releaseLeftLock(context, step, since);
     context.record().summary
-        = QStringLiteral("The purge's %1 step failed: %2. %3. No blob was deleted.").arg(step, why, lock);
-    return false;
+        = QStringLiteral("The purge's %1 step failed: %2. %3. %4").arg(step, why, lock, consequence);
+    return std::nullopt;
+}
+
+std::optional<DatamonPurgeSummary> DatamonPurgeOperation::readSummary(
+    RunContext& context, const QByteArray& out, bool dryRun, const QString& consequence)
+{
+    QString error;
+    auto summary = DatamonOutput::parsePurgeSummary(out, &error);
+    if (summary && summary->dryRun != dryRun)
+        error = QStringLiteral("it says Dry-run: %1").arg(summary->dryRun ? u"true" : u"false");
+    else if (summary)
+        return summary;
+    context.fail(QStringLiteral("datamon2's summary could not be read: %1").arg(error), QString::fromUtf8(out));
+    context.record().summary
+        = QStringLiteral("datamon2 ended, but its summary could not be read (%1). %2").arg(error, consequence);
+    return std::nullopt;
 }
 
 bool DatamonPurgeOperation::execute(const Plan& plan, RunContext& context)
 {
-    if (!m_recovering.isEmpty())
-        return finish(plan, context, m_recovering);
+    m_firstStep = plan.steps.value(plan.steps.first().id == QStringLiteral("check") ? 1 : 0).id;
+    if (!m_recovering.isEmpty()) {
+        return m_options.dryRunOnly ? finishPrepare(plan, context, m_recovering)
+                                    : finishDelete(plan, context, m_recovering);
+    }
     QString error;
     const DatamonContextBuckets& own = m_sharing.front();
     context.begin(QStringLiteral("check"));
-    const auto state = m_queries->storeState(own.metadata, &error);
-    const auto free = state ? freeKiB(&error) : std::nullopt;
-    if (!state || !free) {
-        context.fail(error);
-        context.record().summary = QStringLiteral("Nothing ran: %1.").arg(error);
-        return false;
-    }
-    if (state->locked && (!m_options.forceStaleLock || state->lockGeneration != m_state.lockGeneration)) {
-        const QString why = QStringLiteral("the purge lock is held now: %1").arg(lockDescription(own.metadata, *state));
+    const auto refuse = [&](const QString& why) {
         context.fail(why);
         context.record().summary = QStringLiteral("Nothing ran: %1. Plan again.").arg(why);
         return false;
+    };
+    const auto state = m_queries->storeState(own.metadata, &error);
+    const auto free = state ? freeKiB(&error) : std::nullopt;
+    if (!state || !free)
+        return refuse(error);
+    if (state->locked && (!m_options.forceStaleLock || state->lockGeneration != m_state.lockGeneration))
+        return refuse(QStringLiteral("the purge lock is held now: %1").arg(lockDescription(own.metadata, *state)));
+    if (!m_options.dryRunOnly) {
+        if (!sameTime(state->indexTime, m_state.indexTime))
+            return refuse(
+                QStringLiteral("the index is not the one planned (built %1) any more").arg(utc(m_state.indexTime)));
+        qint64 bundles = 0;
+        const auto committed = bundlesSince(m_state.indexTime, &bundles, &error);
+        if (!committed)
+            return refuse(error);
+        if (!committed->isEmpty())
+            return refuse(QStringLiteral("%1 bundle(s) were committed since the index was built: %2")
+                              .arg(committed->size())
+                              .arg(committed->mid(0, 5).join(QStringLiteral("; "))));
+        context.record().before.insert(QStringLiteral("bundles"), bundles);
+        context.record().before.insert(QStringLiteral("bundlesSinceIndex"), 0);
     }
-    context.succeed(QStringLiteral("%1 GiB free").arg(double(*free) / (1024 * 1024), 0, 'f', 1));
-    return finish(plan, context, context.record().id);
+    context.succeed(QStringLiteral("%1 GiB free").arg(gib(*free)));
+    return m_options.dryRunOnly ? finishPrepare(plan, context, context.record().id)
+                                : finishDelete(plan, context, context.record().id);
 }
 
-bool DatamonPurgeOperation::finish(const Plan& plan, RunContext& context, const QString& jobRun)
+bool DatamonPurgeOperation::finishPrepare(const Plan& plan, RunContext& context, const QString& jobRun)
 {
     QString error;
     const DatamonContextBuckets& own = m_sharing.front();
-    const QString index = m_target.runDir(jobRun) + QStringLiteral("/index");
-    bool force = m_options.forceStaleLock; // only the first step overrides the stale lock
-    QByteArray out;
-    const bool hasDropStep = std::any_of(plan.steps.cbegin(), plan.steps.cend(),
-        [](const Plan::Step& s) { return s.id == QStringLiteral("drop-stale-index"); });
+    const QString nothing = QStringLiteral("No blob was deleted.");
+    const bool hasDropStep
+        = std::any_of(plan.steps.cbegin(), plan.steps.cend(), [](const Plan::Step& s) { return s.id == kDropStale; });
     if (hasDropStep) {
-        const QString step = QStringLiteral("drop-stale-index");
         // A recovery's drop step only follows a job the run started: an index built since is the run's own.
-        DatamonJob dropped(*m_host, m_target, jobRun, step);
-        if (m_recovering.isEmpty() || dropped.inspect().started) {
-            if (!runStep(context, step, jobRun, stepWords(step, index, force), &out))
-                return false;
-        } else {
-            context.begin(step);
-            context.succeed(QStringLiteral("never started by run %1: not needed now").arg(jobRun));
-        }
-        force = false;
+        bool started = true;
+        const auto dropped = runStep(context, kDropStale, jobRun, false, nothing, &started);
+        if (!dropped && started)
+            return false;
+        if (dropped)
+            context.succeed(QString::fromUtf8(*dropped));
     }
     if (context.cancelled()) {
         context.skipRemaining();
         context.record().summary = QStringLiteral("Cancelled before the index was built; no blob was deleted.");
         return false;
     }
-    if (!runStep(context, QStringLiteral("build-index"), jobRun, stepWords(QStringLiteral("build-index"), index, force),
-            &out))
+    const auto builtOut = runStep(context, kBuild, jobRun, true, nothing);
+    if (!builtOut)
         return false;
-    const auto built = DatamonOutput::parseIndexSummary(out, &error);
+    const auto built = DatamonOutput::parseIndexSummary(*builtOut, &error);
     if (!built) {
+        context.fail(QStringLiteral("datamon2's summary could not be read: %1").arg(error));
         context.record().summary
             = QStringLiteral("The index was built, but its summary could not be read (%1); no blob "
                              "was deleted.")
                   .arg(error);
         return false;
     }
+    context.succeed(QString::fromUtf8(*builtOut));
     context.record().after.insert(QStringLiteral("indexEntries"), qint64(built->entries));
     if (context.cancelled()) {
         context.skipRemaining();
@@ -390,31 +633,147 @@ bool DatamonPurgeOperation::finish(const Plan& plan, RunContext& context, const 
                                        .arg(built->entries);
         return false;
     }
-    if (!runStep(context, QStringLiteral("dry-run"), jobRun, stepWords(QStringLiteral("dry-run"), index, false), &out))
+    const auto dryOut = runStep(context, kDryRun, jobRun, true, nothing);
+    if (!dryOut)
         return false;
-    const auto summary = DatamonOutput::parsePurgeSummary(out, &error);
-    if (!summary || !summary->dryRun) {
-        context.record().summary = QStringLiteral("The dry run ended, but its summary could not be read (%1); no blob "
-                                                  "was deleted.")
-                                       .arg(summary ? QStringLiteral("it says Dry-run: false") : error);
+    const auto summary = readSummary(context, *dryOut, true, nothing);
+    if (!summary)
         return false;
-    }
+    context.succeed(QString::fromUtf8(*dryOut));
     context.record().after.insert(QStringLiteral("keysScanned"), qint64(summary->scanned));
     context.record().after.insert(QStringLiteral("keysInUse"), qint64(summary->inUse));
     context.record().after.insert(QStringLiteral("keysNewerThanIndex"), qint64(summary->newerThanIndex));
     context.record().after.insert(QStringLiteral("keysToDelete"), qint64(summary->deleted));
     context.record().after.insert(QStringLiteral("bytesToDelete"), qint64(summary->bytesRelinquished));
-    const QLocale locale(QLocale::English);
     context.record().summary
         = QStringLiteral("Index built at %1 over %2. A purge of gs://%3/ would delete %4 of %5 blobs (%6 bytes): %7 "
                          "are in use and %8 are newer than the index. Nothing was deleted.")
               .arg(utc(summary->indexTime),
-                  QStringList(plan.parameters.value(QStringLiteral("sharing")).toVariant().toStringList())
+                  plan.parameters.value(QStringLiteral("sharing"))
+                      .toVariant()
+                      .toStringList()
                       .join(QStringLiteral(", ")),
-                  own.blob, locale.toString(qint64(summary->deleted)), locale.toString(qint64(summary->scanned)),
-                  locale.toString(qint64(summary->bytesRelinquished)), locale.toString(qint64(summary->inUse)),
-                  locale.toString(qint64(summary->newerThanIndex)));
+                  own.blob, number(qint64(summary->deleted)), number(qint64(summary->scanned)),
+                  number(qint64(summary->bytesRelinquished)), number(qint64(summary->inUse)),
+                  number(qint64(summary->newerThanIndex)));
     qCInfo(lcDatamon) << "purge dry run of" << own.blob << summary->deleted << "to delete";
+    return true;
+}
+
+bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, const QString& jobRun)
+{
+    QString error;
+    const DatamonContextBuckets& own = m_sharing.front();
+    const QDateTime indexTime = m_recovering.isEmpty() ? m_state.indexTime : m_recoveringIndex;
+    const QString kept = QStringLiteral("The index is kept: `opsdeck plan datamon-purge --context %1` plans the "
+                                        "purge again from the last dry run.")
+                             .arg(m_target.context.name);
+
+    bool started = true;
+    const auto deletedOut = runStep(context, kDelete, jobRun, false,
+        QStringLiteral("Some unused blobs may have been deleted; the rest are still there. %1").arg(kept), &started);
+    if (!started) {
+        context.skipRemaining();
+        context.record().summary = QStringLiteral("Run %1 never started deleting: no blob was deleted, and nothing is "
+                                                  "left to recover.")
+                                       .arg(jobRun);
+        return true;
+    }
+    std::optional<DatamonPurgeSummary> deleted;
+    if (deletedOut) {
+        deleted = readSummary(context, *deletedOut, false, kept);
+        if (!deleted)
+            return false;
+        context.succeed(QString::fromUtf8(*deletedOut));
+        context.record().deleted.insert(QStringLiteral("keys"), qint64(deleted->deleted));
+        context.record().deleted.insert(QStringLiteral("bytes"), qint64(deleted->bytesRelinquished));
+    } else if (context.cancelled() || !context.leftOpen().isEmpty()) {
+        context.skipRemaining();
+        return false;
+    }
+    const QString deleteSummary = context.record().summary;
+
+    // Exit 0 proves nothing in v2.6.9: a second dry run counts what is really left. After a failed delete it says
+    // how far it got, and becomes the dry run the next purge plans from.
+    const QString reported = deleted
+        ? QStringLiteral("delete-unused reported %1 blobs deleted. %2").arg(number(qint64(deleted->deleted)), kept)
+        : kept;
+    const auto verifyOut = runStep(context, kVerify, jobRun, true, reported);
+    if (!verifyOut)
+        return false;
+    const auto left = readSummary(context, *verifyOut, true, reported);
+    if (!left)
+        return false;
+    context.record().after.insert(QStringLiteral("keysLeftToDelete"), qint64(left->deleted));
+    context.record().after.insert(QStringLiteral("keysInUse"), qint64(left->inUse));
+    context.record().after.insert(QStringLiteral("keysNewerThanIndex"), qint64(left->newerThanIndex));
+    context.record().after.insert(QStringLiteral("keysScanned"), qint64(left->scanned));
+    if (!deleted) {
+        context.succeed(QString::fromUtf8(*verifyOut));
+        context.skipRemaining();
+        context.record().summary = QStringLiteral("%1 The verification dry run finds %2 unused blobs left in gs://%3/.")
+                                       .arg(deleteSummary, number(qint64(left->deleted)), own.blob);
+        return false;
+    }
+    if (left->deleted > 0) {
+        context.fail(QStringLiteral("%1 unused blobs are still in gs://%2/ although delete-unused counted them as "
+                                    "deleted (datamon2 v2.6.9 ignores failed deletes)")
+                         .arg(number(qint64(left->deleted)), own.blob),
+            QString::fromUtf8(*verifyOut));
+        context.skipRemaining();
+        context.record().summary
+            = QStringLiteral("delete-unused reported %1 blobs deleted, but the verification dry run finds %2 of them "
+                             "still in gs://%3/: their deletes failed (datamon2 v2.6.9 ignores delete errors; see the "
+                             "GCS audit log). %4")
+                  .arg(number(qint64(deleted->deleted)), number(qint64(left->deleted)), own.blob, kept);
+        return false;
+    }
+    context.succeed(QString::fromUtf8(*verifyOut));
+
+    context.begin(kWrites);
+    qint64 bundles = 0;
+    const auto committed = bundlesSince(indexTime, &bundles, &error);
+    if (!committed) {
+        context.fail(error);
+        context.skipRemaining();
+        context.record().summary
+            = QStringLiteral("Deleted %1 unused blobs; listing the bundles afterwards failed (%2): "
+                             "check that none was committed since %3. %4")
+                  .arg(number(qint64(deleted->deleted)), error, utc(indexTime), kept);
+        return false;
+    }
+    context.record().after.insert(QStringLiteral("bundles"), bundles);
+    context.record().after.insert(QStringLiteral("bundlesSinceIndex"), committed->size());
+    if (!committed->isEmpty()) {
+        context.fail(QStringLiteral("%1 bundle(s) were committed during the purge").arg(committed->size()),
+            committed->join(u'\n'));
+        context.skipRemaining();
+        context.record().summary = QStringLiteral("Deleted %1 unused blobs, but %2 bundle(s) were committed while the "
+                                                  "index was in use (%3): check that each one downloads (`datamon2 "
+                                                  "bundle download`), since a blob it reuses may be gone. %4")
+                                       .arg(number(qint64(deleted->deleted)))
+                                       .arg(committed->size())
+                                       .arg(committed->mid(0, 5).join(QStringLiteral("; ")), kept);
+        return false;
+    }
+    context.succeed(QStringLiteral("%1 bundles, none committed since %2").arg(bundles).arg(utc(indexTime)));
+
+    const auto droppedOut = runStep(context, kDropIndex, jobRun, true,
+        QStringLiteral("The unused blobs were deleted; the index is left and the next purge drops it first."));
+    if (!droppedOut)
+        return false;
+    context.succeed(QString::fromUtf8(*droppedOut));
+    context.record().summary
+        = QStringLiteral("Deleted %1 unused blobs (%2 bytes) from gs://%3/; the verification dry run finds none left "
+                         "(%4 in use, %5 newer than the index). No bundle was committed to %6 during the purge. The "
+                         "index was dropped.")
+              .arg(number(qint64(deleted->deleted)), number(qint64(deleted->bytesRelinquished)), own.blob,
+                  number(qint64(left->inUse)), number(qint64(left->newerThanIndex)),
+                  plan.parameters.value(QStringLiteral("sharing"))
+                      .toVariant()
+                      .toStringList()
+                      .join(QStringLiteral(", ")));
+    qCInfo(lcDatamon) << "purged" << deleted->deleted << "blobs of" << own.blob;
     return true;
 }
 

@@ -52,6 +52,12 @@ const QString kStoreStateScript = QStringLiteral(
     "2>/dev/null || \"$gcloud\" storage cat --quiet \"gs://$m/reverse-index/chunk-1.yaml\" 2>&1 | head -c 64;;\n"
     "esac\n");
 
+// Why a command on the host failed: the connection's error, else what it printed on stderr.
+QString why(const ExecResult& result)
+{
+    return result.error.isError() ? result.error.message : QString::fromUtf8(result.stderrData).trimmed().left(400);
+}
+
 } // namespace
 
 DatamonQueries::DatamonQueries(DatamonHost& host, const DatamonTarget& target)
@@ -222,12 +228,29 @@ std::optional<DatamonQueries::StoreState> DatamonQueries::storeState(const QStri
         *error
             = QStringLiteral("reading purge.lock and reverse-index/ of gs://%1/ with %2 on %3 failed: %4; check that "
                              "gcloud there has datamon's credentials")
-                  .arg(metadataBucket, m_target.context.gcloud, m_host.where(),
-                      result.error.isError() ? result.error.message
-                                             : QString::fromUtf8(result.stderrData).trimmed().left(400));
+                  .arg(metadataBucket, m_target.context.gcloud, m_host.where(), why(result));
         return std::nullopt;
     }
     return parseStoreState(result.stdoutData, metadataBucket, error);
+}
+
+std::optional<QList<DatamonBundleObject>> DatamonQueries::bundleObjects(const QString& metadataBucket, QString* error)
+{
+    const ExecResult result
+        = m_host.run(m_target.gcloudStorage({ QStringLiteral("objects"), QStringLiteral("list"),
+                         QStringLiteral("gs://%1/bundles/*/*/bundle.yaml").arg(metadataBucket),
+                         QStringLiteral("--format=") + DatamonOutput::kBundleObjectFormat.toString() }),
+            kListTimeoutMs);
+    if (!result.succeeded()) {
+        *error = QStringLiteral("listing the bundles of gs://%1/ with %2 on %3 failed: %4")
+                     .arg(metadataBucket, m_target.context.gcloud, m_host.where(), why(result));
+        return std::nullopt;
+    }
+    QString problem;
+    auto objects = DatamonOutput::parseBundleObjects(result.stdoutData, &problem);
+    if (!objects)
+        *error = QStringLiteral("the bundles of gs://%1/: %2").arg(metadataBucket, problem);
+    return objects;
 }
 
 std::optional<DatamonQueries::StoreState> DatamonQueries::parseStoreState(

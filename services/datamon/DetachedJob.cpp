@@ -1,6 +1,7 @@
 #include "datamon/DetachedJob.h"
 
 #include <QList>
+#include <QRegularExpression>
 
 namespace opsdeck {
 
@@ -58,6 +59,22 @@ const QString kStop = QStringLiteral("jobdir=$1; sig=$2\n"
                                      "[ \"$pid\" -gt 1 ] || { echo 'the job has no pid' >&2; exit 1; }\n"
                                      "kill -s \"$sig\" -- \"-$pid\"\n");
 
+// One block per job: a header line, then its argv and its stdout's start, each line behind a tag. Names come from the
+// glob, and run ids and steps are checked when read.
+const QString kFind = QStringLiteral("runs=$1; lim=$2; shift 2\n"
+                                     "for step in \"$@\"; do\n"
+                                     "  for d in \"$runs\"/*/jobs/\"$step\"; do\n"
+                                     "    [ -f \"$d/argv\" ] || continue\n"
+                                     "    rc=$(cat \"$d/rc\" 2>/dev/null || true); case $rc in ''|*[!0-9]*) rc=-; "
+                                     "ended=-;; *) ended=$(stat -c %.3Y \"$d/rc\");; esac\n"
+                                     "    run=${d%/jobs/*}; run=${run##*/}\n"
+                                     "    echo \"@job $run $step $(stat -c %.3Y \"$d/argv\") $ended $rc\"\n"
+                                     "    sed 's/^/a /' \"$d/argv\"\n"
+                                     "    { head -c \"$lim\" \"$d/out\" 2>/dev/null | sed 's/^/o /'; echo; }\n"
+                                     "  done\n"
+                                     "done\n"
+                                     "exit 0\n");
+
 QStringList shell(const QString& script)
 {
     return { QStringLiteral("/bin/sh"), QStringLiteral("-c"), script, QStringLiteral("sh") };
@@ -85,6 +102,51 @@ QStringList DetachedJob::stopArgv(const QString& signal) const
 {
     static const QStringList allowed = { QStringLiteral("INT"), QStringLiteral("TERM"), QStringLiteral("KILL") };
     return shell(kStop) + QStringList { m_dir, allowed.contains(signal) ? signal : QStringLiteral("TERM") };
+}
+
+QStringList DetachedJob::findArgv(const QString& runsDir, const QStringList& steps, qint64 outLimit)
+{
+    return shell(kFind) + QStringList { runsDir, QString::number(outLimit) } + steps;
+}
+
+std::optional<QList<DetachedJob::Found>> DetachedJob::parseFound(const QByteArray& text, QString* error)
+{
+    static const QRegularExpression header(
+        QStringLiteral("^@job ([A-Za-z0-9-]{1,64}) ([a-z-]{1,40}) ([0-9]{1,12}(?:\\.[0-9]{1,9})?) "
+                       "(-|[0-9]{1,12}(?:\\.[0-9]{1,9})?) (-|[0-9]{1,3})\\z"));
+    QList<Found> found;
+    const QList<QByteArray> lines = text.split('\n');
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const QByteArray& line = lines[i];
+        if (line.isEmpty()) // ends each job's stdout, which may not end with a newline
+            continue;
+        if (line.startsWith("a ") && !found.isEmpty()) {
+            found.last().argv << QString::fromUtf8(line.mid(2));
+        } else if (line.startsWith("o ") && !found.isEmpty()) {
+            found.last().out += line.mid(2) + '\n';
+        } else {
+            const QRegularExpressionMatch match = header.match(QString::fromUtf8(line));
+            if (!match.hasMatch()) {
+                *error = QStringLiteral("unexpected line %1 in the list of jobs: %2")
+                             .arg(i + 1)
+                             .arg(QString::fromUtf8(line.left(120)));
+                return std::nullopt;
+            }
+            Found job;
+            job.runId = match.captured(1);
+            job.step = match.captured(2);
+            const auto time = [](const QString& seconds) {
+                return QDateTime::fromMSecsSinceEpoch(qRound64(seconds.toDouble() * 1000), Qt::UTC);
+            };
+            job.startedAt = time(match.captured(3));
+            if (match.captured(4) != u'-')
+                job.endedAt = time(match.captured(4));
+            if (match.captured(5) != u'-')
+                job.exitCode = match.captured(5).toInt();
+            found << job;
+        }
+    }
+    return found;
 }
 
 std::optional<DetachedJob::State> DetachedJob::parsePoll(const QByteArray& text, QString* error)

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <QByteArray>
+#include <QDateTime>
+#include <QList>
 #include <QString>
 #include <QStringList>
 
@@ -52,6 +54,22 @@ public:
 
     // Reads pollArgv's stdout; nullopt with *error when it is not what the poll script prints.
     static std::optional<State> parsePoll(const QByteArray& text, QString* error);
+
+    // A job found in a runs directory (<runsDir>/<run>/jobs/<step>), as its files say.
+    struct Found
+    {
+        QString runId;
+        QString step;
+        QString dir;
+        QDateTime startedAt; // argv's time, to the millisecond
+        QDateTime endedAt; // rc's; invalid while it has none
+        std::optional<int> exitCode;
+        QStringList argv;
+        QByteArray out; // its first `outLimit` bytes
+    };
+    // Lists the jobs of the given steps of every run under `runsDir`, with the first `outLimit` bytes of their stdout.
+    static QStringList findArgv(const QString& runsDir, const QStringList& steps, qint64 outLimit);
+    static std::optional<QList<Found>> parseFound(const QByteArray& text, QString* error);
 
 private:
     QString m_dir;

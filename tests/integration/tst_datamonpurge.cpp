@@ -1,13 +1,16 @@
-// `opsdeck plan|run datamon-purge --dry-run-only`: the index built and datamon's dry run counted, as an admin runs
-// it, against the sandbox's datamon2 and GCS stand-ins. dm-prod has a blob bucket of its own (the counts are the
-// seed's: summary.json); dm-dev and dm-shared share one. The GCS stand-in's SQLite file is read here directly.
+// `opsdeck plan|run datamon-purge`: with --dry-run-only the index built and datamon's dry run counted, then without
+// it the unused blobs deleted on those counts, as an admin runs it, against the sandbox's datamon2 and GCS stand-ins.
+// dm-prod has a blob bucket of its own (the counts are the seed's: summary.json); dm-dev and dm-shared share one. The
+// GCS stand-in's SQLite file is read here directly.
 #include "Sandbox.h"
 
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QSet>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -34,6 +37,12 @@ private slots:
     void badInputRunsNothing_data();
     void badInputRunsNothing();
     void tooLittleSpaceRunsNothing();
+    void purgeDeletesExactlyTheUnusedOldBlobs();
+    void deleteRefusesWithoutAnIndex();
+    void silentDeleteFailuresAreCaughtByTheVerification();
+    void killedConsoleDuringDeleteReattachesAndFinishes();
+    void droppedConnectionDuringDeleteIsFollowedThrough();
+    void purgesOfASharedBlobBucketAreSerialised();
     void cleanupTestCase();
 
 private:
@@ -46,10 +55,26 @@ private:
     int gcloud(const QStringList& arguments, QByteArray* out = nullptr) const;
     void putLock(const QString& bucket, const QString& lockedAt) const;
     QString switchFile(const QString& name) const { return m_sandbox.dir() + u"/datamon/switches/"_s + name; }
+    void slowDatamon(int msPerKey) const;
+    QSet<QString> objectNames(const QString& bucket) const;
+    // dm-prod-blob's unreferenced old keys (the seed's list): what a purge must delete, and nothing else.
+    QSet<QString> unreferencedOld() const;
+    // Puts back the dm-prod blobs a purge deleted, from the copy initTestCase made (new updated times: older than
+    // any index built afterwards, so a purge deletes them again).
+    void restoreProdBlobs() const;
+    // The purge steps datamon2 ran since log line `from`: "delete-unused --dry-run", "build-reverse-lookup", ...
+    QStringList purgeInvocations(qsizetype from) const;
+    QString unfinishedRun() const;
+    void prepareProd() const;
+    QStringList deleteRun() const
+    {
+        return { u"run"_s, u"datamon-purge"_s, u"--context"_s, u"dm-prod"_s, u"--confirm"_s, u"dm-prod"_s };
+    }
 
     Sandbox m_sandbox;
     QTemporaryDir m_temp;
     QJsonObject m_summary;
+    QString m_prodBlobs; // a copy of dm-prod-blob as seeded
 };
 
 void TestDatamonPurge::initTestCase()
@@ -62,6 +87,10 @@ void TestDatamonPurge::initTestCase()
     db.setDatabaseName(m_sandbox.dir() + u"/gcs/gcs.sqlite"_s);
     db.setConnectOptions(u"QSQLITE_OPEN_READONLY"_s);
     QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+    m_prodBlobs = m_temp.filePath(u"dm-prod-blob"_s);
+    QVERIFY(QDir().mkpath(m_prodBlobs));
+    QCOMPARE(gcloud({ u"cp"_s, u"gs://dm-prod-blob/*"_s, m_prodBlobs + u'/' }), 0);
+    QCOMPARE(QDir(m_prodBlobs).count() - 2, uint(count(u"dm-prod-blob"_s)));
 }
 
 void TestDatamonPurge::init()
@@ -72,6 +101,8 @@ void TestDatamonPurge::init()
 void TestDatamonPurge::cleanupTestCase()
 {
     QFile::remove(switchFile(u"delay-per-key-ms"_s));
+    m_sandbox.gcsStandin(u"/_standin/faults"_s, QJsonObject { { u"rules"_s, QJsonArray() } });
+    restoreProdBlobs();
     // The indexes this test built go, so that the sandbox is as `up` made it for the tests after.
     for (const QString& bucket : { u"dm-prod-meta"_s, u"dm-dev-meta"_s }) {
         if (count(bucket, u"reverse-index/"_s) > 0)
@@ -106,7 +137,7 @@ qint64 TestDatamonPurge::count(const QString& bucket, const QString& prefix) con
     query.prepare(u"SELECT count(*) FROM objects WHERE bucket = ? AND substr(name, 1, ?) = ?"_s);
     query.addBindValue(bucket);
     query.addBindValue(prefix.size());
-    query.addBindValue(prefix);
+    query.addBindValue(prefix.isNull() ? u""_s : prefix); // a null QString binds NULL, which equals nothing
     if (!query.exec() || !query.next())
         return -1;
     return query.value(0).toLongLong();
@@ -357,7 +388,8 @@ void TestDatamonPurge::badInputRunsNothing_data()
     QTest::newRow("unknown context") << QStringList { u"--context"_s, u"dm-test"_s, u"--dry-run-only"_s }
                                      << u"is not in the inventory"_s;
     QTest::newRow("no context") << QStringList { u"--dry-run-only"_s } << u"--context is required"_s;
-    QTest::newRow("the delete half") << QStringList { u"--context"_s, u"dm-prod"_s } << u"--dry-run-only is required"_s;
+    QTest::newRow("empty context") << QStringList { u"--context"_s, u""_s } << u"--context is required"_s;
+    QTest::newRow("context with ..") << QStringList { u"--context"_s, u"../dm-prod"_s } << u"is not allowed"_s;
 }
 
 void TestDatamonPurge::badInputRunsNothing()
@@ -388,6 +420,279 @@ void TestDatamonPurge::tooLittleSpaceRunsNothing()
         = cli({ u"plan"_s, u"datamon-purge"_s, u"--context"_s, u"dm-prod"_s, u"--dry-run-only"_s }, inventory);
     QCOMPARE(plan.exitCode, 1);
     QVERIFY2(plan.err.contains("the context's minFreeGiB is 100000"), plan.err.constData());
+}
+
+void TestDatamonPurge::slowDatamon(int msPerKey) const
+{
+    QFile slow(switchFile(u"delay-per-key-ms"_s));
+    QVERIFY(slow.open(QIODevice::WriteOnly));
+    slow.write(QByteArray::number(msPerKey) + '\n');
+}
+
+QSet<QString> TestDatamonPurge::objectNames(const QString& bucket) const
+{
+    QSqlQuery query(QSqlDatabase::database(u"gcs"_s));
+    query.prepare(u"SELECT name FROM objects WHERE bucket = ?"_s);
+    query.addBindValue(bucket);
+    QSet<QString> names;
+    if (query.exec()) {
+        while (query.next())
+            names.insert(query.value(0).toString());
+    }
+    return names;
+}
+
+QSet<QString> TestDatamonPurge::unreferencedOld() const
+{
+    QFile file(m_summary.value(u"blobBuckets"_s)
+                   .toObject()
+                   .value(u"dm-prod-blob"_s)
+                   .toObject()
+                   .value(u"unreferencedOldFile"_s)
+                   .toString());
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const QStringList keys = QString::fromLatin1(file.readAll()).split(u'\n', Qt::SkipEmptyParts);
+    return QSet<QString>(keys.cbegin(), keys.cend());
+}
+
+void TestDatamonPurge::restoreProdBlobs() const
+{
+    if (count(u"dm-prod-blob"_s) < qint64(QDir(m_prodBlobs).count() - 2))
+        QCOMPARE(gcloud({ u"cp"_s, u"--no-clobber"_s, m_prodBlobs + u"/*"_s, u"gs://dm-prod-blob/"_s }), 0);
+    QCOMPARE(count(u"dm-prod-blob"_s), qint64(QDir(m_prodBlobs).count() - 2));
+}
+
+QStringList TestDatamonPurge::purgeInvocations(qsizetype from) const
+{
+    QFile log(m_sandbox.dir() + u"/datamon/invocations.log"_s);
+    if (!log.open(QIODevice::ReadOnly))
+        return { u"(no invocation log)"_s };
+    QStringList steps;
+    for (const QByteArray& line : log.readAll().split('\n').mid(from)) {
+        const QJsonArray argv = QJsonDocument::fromJson(line).object().value(u"argv"_s).toArray();
+        if (argv.size() > 2 && argv.at(1).toString() == u"purge"_s)
+            steps << argv.at(2).toString() + (argv.contains(u"--dry-run"_s) ? u" --dry-run"_s : QString());
+    }
+    return steps;
+}
+
+QString TestDatamonPurge::unfinishedRun() const
+{
+    const CliRun unfinished = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
+    for (const QJsonValue& r : QJsonDocument::fromJson(unfinished.out).array()) {
+        if (r.toObject().value(u"operation"_s).toString() == u"datamon-purge"_s)
+            return r.toObject().value(u"id"_s).toString();
+    }
+    return {};
+}
+
+void TestDatamonPurge::prepareProd() const
+{
+    const CliRun dry = cli(run(u"dm-prod"_s));
+    QVERIFY2(dry.exitCode == 0, dry.err.constData());
+}
+
+// Acceptance 1: the dry run's counts are the plan's; a production context needs its name typed; the purge deletes
+// exactly the seed's unreferenced old blobs (the GCS stand-in's object list before and after), verifies, drops the
+// index, and reports the counts.
+void TestDatamonPurge::purgeDeletesExactlyTheUnusedOldBlobs()
+{
+    restoreProdBlobs();
+    prepareProd();
+    const QJsonObject bucket = m_summary.value(u"blobBuckets"_s).toObject().value(u"dm-prod-blob"_s).toObject();
+    const CliRun plan = cli({ u"plan"_s, u"datamon-purge"_s, u"--context"_s, u"dm-prod"_s, u"--json"_s });
+    QVERIFY2(plan.exitCode == 0, plan.err.constData());
+    const QJsonObject planned = QJsonDocument::fromJson(plan.out).object();
+    QCOMPARE(planned.value(u"counts"_s).toObject().value(u"keysToDelete"_s).toInteger(),
+        bucket.value(u"unreferencedOldKeys"_s).toInteger());
+    QCOMPARE(planned.value(u"irreversible"_s).toBool(), true);
+    QStringList steps;
+    for (const QJsonValue& step : planned.value(u"steps"_s).toArray())
+        steps << step.toObject().value(u"id"_s).toString();
+    QCOMPARE(steps, (QStringList { u"check"_s, u"delete-unused"_s, u"verify"_s, u"writes"_s, u"drop-index"_s }));
+
+    const QSet<QString> before = objectNames(u"dm-prod-blob"_s);
+    const qsizetype logStart = invocations();
+    const CliRun wrong
+        = cli({ u"run"_s, u"datamon-purge"_s, u"--context"_s, u"dm-prod"_s, u"--confirm"_s, u"dm-dev"_s });
+    QCOMPARE(wrong.exitCode, 3);
+    QCOMPARE(purgeInvocations(logStart), QStringList());
+
+    const QString reportFile = m_temp.filePath(u"purge.json"_s);
+    const CliRun purge = cli(deleteRun() << u"--report"_s << reportFile);
+    QVERIFY2(purge.exitCode == 0, (purge.out + purge.err).constData());
+    QCOMPARE(purgeInvocations(logStart),
+        (QStringList { u"delete-unused"_s, u"delete-unused --dry-run"_s, u"delete-reverse-lookup"_s }));
+    const QSet<QString> after = objectNames(u"dm-prod-blob"_s);
+    QCOMPARE(before - after, unreferencedOld());
+    QVERIFY(after.size() < before.size());
+    const QJsonObject report = readJson(reportFile);
+    QCOMPARE(report.value(u"deleted"_s).toObject().value(u"keys"_s).toInteger(),
+        bucket.value(u"unreferencedOldKeys"_s).toInteger());
+    QCOMPARE(report.value(u"deleted"_s).toObject().value(u"bytes"_s).toInteger(),
+        bucket.value(u"unreferencedOldBytes"_s).toInteger());
+    QCOMPARE(report.value(u"after"_s).toObject().value(u"keysLeftToDelete"_s).toInteger(), 0);
+    QCOMPARE(report.value(u"after"_s).toObject().value(u"bundlesSinceIndex"_s).toInteger(), 0);
+    QCOMPARE(count(u"dm-prod-meta"_s, u"reverse-index/"_s), 0);
+    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+}
+
+// Without an index datamon2 v2.6.9 panics and leaves its lock: the plan refuses before datamon runs a purge step.
+void TestDatamonPurge::deleteRefusesWithoutAnIndex()
+{
+    QCOMPARE(count(u"dm-prod-meta"_s, u"reverse-index/"_s), 0);
+    const qsizetype logStart = invocations();
+    const CliRun plan = cli(deleteRun());
+    QCOMPARE(plan.exitCode, 1);
+    QVERIFY2(plan.err.contains("reverse-index/ does not exist, and datamon2 delete-unused would panic"),
+        plan.err.constData());
+    QCOMPARE(purgeInvocations(logStart), QStringList());
+    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+}
+
+// v2.6.9 counts a failed delete as deleted and exits 0: the verification dry run finds what is left, the run fails
+// with it, the index stays, and the next purge is planned from the verification's counts and finishes the job. A
+// bundle committed since the index was built refuses the purge.
+void TestDatamonPurge::silentDeleteFailuresAreCaughtByTheVerification()
+{
+    restoreProdBlobs();
+    const QSet<QString> before = objectNames(u"dm-prod-blob"_s);
+    prepareProd();
+
+    const QString bundle = u"gs://dm-prod-meta/bundles/prod-census-00000/2AbCdEfGhIjKlMnOpQrStUvWxYz/bundle.yaml"_s;
+    QByteArray ignored;
+    QCOMPARE(gcloud({ u"cp"_s, u"/etc/hostname"_s, bundle }, &ignored), 0);
+    const CliRun written = cli(deleteRun());
+    QCOMPARE(gcloud({ u"rm"_s, bundle }), 0);
+    QCOMPARE(written.exitCode, 1);
+    QVERIFY2(written.err.contains("1 bundle(s) were committed since the index was built")
+            && written.err.contains("dm-prod: prod-census-00000/2AbCdEfGhIjKlMnOpQrStUvWxYz"),
+        written.err.constData());
+
+    const QJsonObject rules { { u"rules"_s,
+        QJsonArray { QJsonObject { { u"op"_s, u"delete"_s }, { u"bucket"_s, u"dm-prod-blob"_s }, { u"prefix"_s, u""_s },
+            { u"status"_s, 503 }, { u"count"_s, 5 } } } } };
+    QVERIFY(!m_sandbox.gcsStandin(u"/_standin/faults"_s, rules).isEmpty());
+    const QString reportFile = m_temp.filePath(u"silent.json"_s);
+    const CliRun failed = cli(deleteRun() << u"--report"_s << reportFile);
+    m_sandbox.gcsStandin(u"/_standin/faults"_s, QJsonObject { { u"rules"_s, QJsonArray() } });
+    QCOMPARE(failed.exitCode, 1);
+    QVERIFY2(failed.out.contains("but the verification dry run finds 5 of them still in gs://dm-prod-blob/"),
+        failed.out.constData());
+    const QJsonObject report = readJson(reportFile);
+    QCOMPARE(report.value(u"deleted"_s).toObject().value(u"keys"_s).toInteger(), qint64(unreferencedOld().size()));
+    QCOMPARE(report.value(u"after"_s).toObject().value(u"keysLeftToDelete"_s).toInteger(), 5);
+    QCOMPARE(qsizetype(before.size() - objectNames(u"dm-prod-blob"_s).size()), unreferencedOld().size() - 5);
+    QVERIFY(count(u"dm-prod-meta"_s, u"reverse-index/"_s) > 0);
+
+    const CliRun plan = cli({ u"plan"_s, u"datamon-purge"_s, u"--context"_s, u"dm-prod"_s, u"--json"_s });
+    QVERIFY2(plan.exitCode == 0, plan.err.constData());
+    QCOMPARE(
+        QJsonDocument::fromJson(plan.out).object().value(u"counts"_s).toObject().value(u"keysToDelete"_s).toInteger(),
+        5);
+    const CliRun again = cli(deleteRun());
+    QVERIFY2(again.exitCode == 0, (again.out + again.err).constData());
+    QCOMPARE(before - objectNames(u"dm-prod-blob"_s), unreferencedOld());
+}
+
+// Acceptance 2 for delete-unused: the console is SIGKILLed while datamon2 deletes (slowed); the job goes on;
+// `opsdeck recover` re-attaches, follows it to its end, verifies and drops the index.
+void TestDatamonPurge::killedConsoleDuringDeleteReattachesAndFinishes()
+{
+    restoreProdBlobs();
+    const QSet<QString> before = objectNames(u"dm-prod-blob"_s);
+    prepareProd();
+    slowDatamon(100);
+    QProcess console;
+    console.setProcessEnvironment(m_sandbox.environment());
+    console.start(QStringLiteral(OPSDECK_BINARY), deleteRun());
+    const auto deleting = [&] {
+        QProcess pgrep;
+        pgrep.start(u"pgrep"_s, { u"-f"_s, u"datamon2 .*purge delete-unused --local-work-dir .*--context dm-prod"_s });
+        pgrep.waitForFinished(10000);
+        return pgrep.exitCode() == 0;
+    };
+    QVERIFY(QTest::qWaitFor([&] { return deleting() || console.state() == QProcess::NotRunning; }, 60000));
+    QVERIFY2(console.state() == QProcess::Running, console.readAllStandardError().constData());
+    QVERIFY(QTest::qWaitFor([&] { return objectNames(u"dm-prod-blob"_s).size() < before.size(); }, 60000));
+    console.kill();
+    QVERIFY(console.waitForFinished(10000));
+    QVERIFY(deleting());
+    QFile::remove(switchFile(u"delay-per-key-ms"_s));
+
+    const QString runId = unfinishedRun();
+    QVERIFY(!runId.isEmpty());
+    const QString reportFile = m_temp.filePath(u"recovered-delete.json"_s);
+    const CliRun recovered = cli({ u"recover"_s, runId, u"--confirm"_s, u"dm-prod"_s, u"--report"_s, reportFile });
+    QVERIFY2(recovered.exitCode == 0, (recovered.out + recovered.err).constData());
+    const QJsonObject report = readJson(reportFile);
+    QCOMPARE(report.value(u"deleted"_s).toObject().value(u"keys"_s).toInteger(), qint64(unreferencedOld().size()));
+    QCOMPARE(report.value(u"after"_s).toObject().value(u"keysLeftToDelete"_s).toInteger(), 0);
+    QCOMPARE(before - objectNames(u"dm-prod-blob"_s), unreferencedOld());
+    QCOMPARE(count(u"dm-prod-meta"_s, u"reverse-index/"_s), 0);
+    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    QVERIFY(unfinishedRun().isEmpty());
+}
+
+// Acceptance 2 for delete-unused: the bastion's sshd is killed with its sessions while datamon2 deletes; the job
+// goes on, the run waits for the host and finishes.
+void TestDatamonPurge::droppedConnectionDuringDeleteIsFollowedThrough()
+{
+    restoreProdBlobs();
+    const QSet<QString> before = objectNames(u"dm-prod-blob"_s);
+    prepareProd();
+    slowDatamon(50);
+    QProcess console;
+    console.setProcessEnvironment(m_sandbox.environment());
+    console.start(QStringLiteral(OPSDECK_BINARY), deleteRun());
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return objectNames(u"dm-prod-blob"_s).size() < before.size() || console.state() == QProcess::NotRunning;
+        },
+        60000));
+    QCOMPARE(m_sandbox.script(u"kill-host"_s, { u"bastion"_s }), 0);
+    QTest::qWait(2000);
+    QFile::remove(switchFile(u"delay-per-key-ms"_s));
+    QCOMPARE(m_sandbox.script(u"start-host"_s, { u"bastion"_s }), 0);
+    QVERIFY(console.waitForFinished(300000));
+    const QByteArray out = console.readAllStandardOutput();
+    QVERIFY2(console.exitCode() == 0, (out + console.readAllStandardError()).constData());
+    QVERIFY2(out.contains("the verification dry run finds none left"), out.constData());
+    QCOMPARE(before - objectNames(u"dm-prod-blob"_s), unreferencedOld());
+}
+
+// dm-dev and dm-shared share a blob bucket: while one's purge runs (held between its datamon steps, when datamon's
+// own lock is free), the other's is refused by the journal's lock on the blob bucket, and runs nothing.
+void TestDatamonPurge::purgesOfASharedBlobBucketAreSerialised()
+{
+    const QString hold = m_temp.filePath(u"hold"_s);
+    QFile holdFile(hold);
+    QVERIFY(holdFile.open(QIODevice::WriteOnly));
+    holdFile.close();
+    QProcessEnvironment environment = m_sandbox.environment();
+    environment.insert(u"OPSDECK_HOLD_AT_STEP"_s, u"dry-run"_s);
+    environment.insert(u"OPSDECK_HOLD_WHILE"_s, hold);
+    QProcess first;
+    first.setProcessEnvironment(environment);
+    first.start(QStringLiteral(OPSDECK_BINARY), run(u"dm-dev"_s));
+    QByteArray err;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] {
+                     err += first.readAllStandardError();
+                     return err.contains("holding before the action of step") || first.state() == QProcess::NotRunning;
+                 },
+                 120000),
+        err.constData());
+    const qsizetype logStart = invocations();
+    const CliRun second = cli(run(u"dm-shared"_s));
+    const QStringList ranMeanwhile = purgeInvocations(logStart);
+    QFile::remove(hold);
+    QVERIFY(first.waitForFinished(180000));
+    QCOMPARE(second.exitCode, 3);
+    QVERIFY2(second.err.contains("datamon-blob:gs://dm-shared-blob/"), second.err.constData());
+    QCOMPARE(ranMeanwhile, QStringList());
+    QVERIFY2(first.exitCode() == 0, (err + first.readAllStandardError()).constData());
 }
 
 QTEST_GUILESS_MAIN(TestDatamonPurge)

@@ -11,6 +11,7 @@ Writes, deterministic for N and M (times relative to --now):
   OUT/summary.json       the counts: repos/bundles/labels per context, per blob bucket the keys and bytes that are
                          referenced (by which context), unreferenced and old (a purge deletes them), newer than any
                          index built within 30 days (a purge keeps them)
+  OUT/unreferenced-BLOB.txt  per blob bucket, the keys a purge deletes (unreferenced and old), sorted
   OUT/repos-CTX.json     per context, every repo with its descriptor fields, bundles (with their size and file-list
                          count) and labels, as the stand-in reads them back (for byte-for-byte output checks)
 
@@ -164,7 +165,7 @@ class World:
 
     def make_blobs(self, bucket, users):
         """Blob keys for a bucket shared by USERS [(ctx, repos)]: groups (root + leaves) for the entries, the rest
-        unreferenced (old) or newer than any index. Returns the bucket's summary."""
+        unreferenced (old) or newer than any index. Returns the bucket's summary and its unreferenced old keys."""
         rnd = self.rnd
         total = self.blob_counts[bucket]
         entries = [(ctx, e) for ctx, repos in users for r in repos for b in r["bundles"] for f in b["files"]
@@ -179,6 +180,7 @@ class World:
                    "unreferencedOldKeys": 0, "unreferencedOldBytes": 0, "newerKeys": 0, "newerBytes": 0,
                    "oldUpdated": rfc3339(old), "newerUpdated": rfc3339(self.now + 30 * DAY)}
         groups = []
+        unreferenced = []  # the old keys no bundle references: exactly what a purge deletes
         used = 0
         for g in range(n_groups):
             k = (pool - used) // (n_groups - g) - 1  # leaves in this group
@@ -226,11 +228,14 @@ class World:
                 else:
                     summary["unreferencedOldKeys"] += 1
                     summary["unreferencedOldBytes"] += len(data)
+                    unreferenced.append(key.hex())
         for i in range(total - used):
             data = rnd.randbytes(16 + rnd.randrange(496))
             newer = i < n_new
             self.add(bucket, hashlib.blake2b(data).hexdigest(), data,
                      self.now + 30 * DAY if newer else old - rnd.randrange(DAY))
+            if not newer:
+                unreferenced.append(hashlib.blake2b(data).hexdigest())
             summary["keys"] += 1
             summary["bytes"] += len(data)
             k = "newer" if newer else "unreferencedOld"
@@ -239,7 +244,7 @@ class World:
         # a context-only purge (--current-context-only) deletes the old keys that context does not reference
         summary["deletedIfCurrentContextOnly"] = {
             ctx: summary["keys"] - summary["newerKeys"] - summary["referencedKeysByContext"][ctx] for ctx, _ in users}
-        return summary
+        return summary, sorted(unreferenced)
 
     def write_metadata(self, ctx, meta, vmeta, repos):
         t = self.meta_time
@@ -304,7 +309,11 @@ def main():
     for ctx, blob, prod in CONTEXTS:
         buckets.setdefault(blob, []).append((ctx, plans[ctx]))
     for blob, users in buckets.items():
-        summary["blobBuckets"][blob] = w.make_blobs(blob, users)
+        summary["blobBuckets"][blob], unreferenced = w.make_blobs(blob, users)
+        path = os.path.join(a.out, "unreferenced-%s.txt" % blob)
+        with open(path, "w") as f:
+            f.write("".join(key + "\n" for key in unreferenced))
+        summary["blobBuckets"][blob]["unreferencedOldFile"] = path
     all_buckets = [CONFIG_BUCKET] + list(buckets)
     for ctx, blob, prod in CONTEXTS:
         d = {"name": ctx, "wal": ctx + "-wal", "readlog": ctx + "-read-log", "blob": blob, "metadata": ctx + "-meta",
