@@ -10,6 +10,7 @@
 #include "core/ConnectionWorker.h"
 #include "datamon/DatamonDeleteRepoOperation.h"
 #include "datamon/DatamonHost.h"
+#include "datamon/DatamonPurgeOperation.h"
 #include "datamon/DatamonQueries.h"
 #include "runbook/OperationRunner.h"
 
@@ -111,6 +112,8 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     , m_filterBox(new QLineEdit(this))
     , m_repoCount(new QLabel(this))
     , m_delete(new QAction(StatusIcons::icon(StatusIcons::Kind::Warning), tr("Delete repo…"), this))
+    , m_count(new QAction(tr("Count unused blobs…"), this))
+    , m_purge(new QAction(StatusIcons::icon(StatusIcons::Kind::Warning), tr("Purge unused blobs…"), this))
     , m_repos(new DatamonRepoModel(this))
     , m_filter(new DatamonRepoFilter(this))
     , m_repoView(nullptr)
@@ -157,6 +160,14 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     bar->addWidget(new QLabel(tr("Context:"), this));
     bar->addWidget(m_contexts);
     bar->addStretch(1);
+    auto* purgeBar = new QToolBar(tr("Purge"), this);
+    purgeBar->setObjectName(QStringLiteral("datamonPurgeActions"));
+    purgeBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_count->setObjectName(QStringLiteral("countUnused"));
+    m_purge->setObjectName(QStringLiteral("purgeUnused"));
+    purgeBar->addAction(m_count);
+    purgeBar->addAction(m_purge);
+    bar->addWidget(purgeBar);
     auto* refreshButton = new QPushButton(tr("Refresh"), this);
     refreshButton->setObjectName(QStringLiteral("datamonRefresh"));
     refreshButton->setToolTip(tr("Read the context's state (lock, index, buckets) and list its repos again"));
@@ -243,6 +254,8 @@ DatamonPane::DatamonPane(const Inventory& inventory,
         m_repoView->selectionModel(), &QItemSelectionModel::selectionChanged, this, &DatamonPane::onSelectionChanged);
     connect(m_loadSizes, &QPushButton::clicked, this, &DatamonPane::loadSizes);
     connect(m_delete, &QAction::triggered, this, [this] { deleteRepo(selectedRepo()); });
+    connect(m_count, &QAction::triggered, this, &DatamonPane::countUnused);
+    connect(m_purge, &QAction::triggered, this, &DatamonPane::purgeUnused);
     switchContext();
 }
 
@@ -695,6 +708,78 @@ void DatamonPane::updateActions()
                  "unused blobs. Shows the plan before anything changes."));
     m_loadSizes->setEnabled(
         !m_bundles->repo().isEmpty() && m_bundles->rowCount() > 0 && !m_bundles->hasSizes() && !m_sizesLoading);
+    for (QAction* action : { m_count, m_purge })
+        action->setEnabled(m_target && !readOnly && !m_purging);
+    m_count->setToolTip(readOnly ? tr("%1 is read-only: opsdeck deletes nothing there").arg(m_target->id())
+                                 : tr("Build the index of the blobs in use and count what a purge would delete "
+                                      "(datamon's dry run, detached on the host: it may take hours). Deletes "
+                                      "nothing; the purge is then confirmed on those counts."));
+    m_purge->setToolTip(readOnly ? m_count->toolTip()
+                                 : tr("Delete the unused blobs the last count found, then count again to verify and "
+                                      "drop the index. Shows the counts before anything is deleted."));
+}
+
+void DatamonPane::launchPurge(bool dryRunOnly)
+{
+    if (!m_target)
+        return;
+    OperationLauncher::Launch launch;
+    launch.target = m_target->id();
+    launch.action = dryRunOnly ? tr("the count of unused blobs") : tr("the purge of unused blobs");
+    launch.wording = [dryRunOnly, context = m_target->id()](const Plan& plan, QString* title, QString* text) {
+        const QString bucket = plan.parameters.value(QStringLiteral("blob")).toString();
+        const QStringList sharing = plan.parameters.value(QStringLiteral("sharing")).toVariant().toStringList();
+        if (dryRunOnly) {
+            *title = tr("Count the unused blobs of %1?").arg(context);
+            *text = tr("datamon builds the index of every blob in use by %1, then counts what a purge of "
+                       "gs://%2/ would delete. Nothing is deleted; the purge is asked for next, with these counts. "
+                       "The steps run detached on the host: closing opsdeck does not stop them.")
+                        .arg(sharing.join(QStringLiteral(", ")), bucket);
+        } else {
+            *title = tr("Delete %1 unused blobs from gs://%2/?")
+                         .arg(QLocale().toString(plan.count(QStringLiteral("keysToDelete"))), bucket);
+            *text = tr("datamon deletes the blobs that no bundle of %1 uses and that are older than the index. "
+                       "opsdeck then counts again to verify that none is left, checks that no bundle was committed "
+                       "meanwhile, and drops the index.")
+                        .arg(sharing.join(QStringLiteral(", ")));
+        }
+    };
+    launch.answered = [this] {
+        m_purging = false;
+        updateActions();
+    };
+    launch.confirmed = [this, dryRunOnly](OperationRunner* runner, const Plan&) {
+        m_purging = true;
+        updateActions();
+        connect(runner, &OperationRunner::finished, this,
+            [this, dryRunOnly, context = m_target->id()](const RunRecord& record) {
+                m_purging = false;
+                refreshState();
+                updateActions();
+                const QString outcome = RunRecord::outcomeName(record.outcome);
+                emit purgeFinished(dryRunOnly ? QStringLiteral("count") : QStringLiteral("purge"), outcome);
+                // The count is the purge's first half: its confirmation follows, on the counts just made.
+                if (dryRunOnly && record.outcome == RunRecord::Outcome::Succeeded
+                    && record.after.value(QStringLiteral("keysToDelete")).toInteger() > 0
+                    && currentContext() == context)
+                    purgeUnused();
+            });
+    };
+    m_purging = true;
+    updateActions();
+    m_launcher->launch(
+        std::make_unique<DatamonPurgeOperation>(*m_target, DatamonPurgeOperation::Options { dryRunOnly, false }),
+        launch);
+}
+
+void DatamonPane::countUnused()
+{
+    launchPurge(true);
+}
+
+void DatamonPane::purgeUnused()
+{
+    launchPurge(false);
 }
 
 void DatamonPane::deleteRepo(const QString& repo)

@@ -73,6 +73,8 @@ public:
     DatamonLabelModel* labels() const { return m_labels; }
     QPushButton* loadSizesButton() const { return m_loadSizes; }
     QAction* deleteAction() const { return m_delete; }
+    QAction* countAction() const { return m_count; }
+    QAction* purgeAction() const { return m_purge; }
     ErrorBanner* errors() const { return m_errors; }
     // The state strip's lines, as shown.
     QString whereText() const;
@@ -88,6 +90,10 @@ public slots:
     void loadSizes();
     // The delete of `repo` on the shown context: planned, confirmed in the dialog and run in the Runs dock.
     void deleteRepo(const QString& repo);
+    // The purge of unused blobs, in its two runs: count builds the index and counts with datamon's dry run, and once
+    // it succeeds the purge's plan (those counts) is asked for at once; purge plans from the last count.
+    void countUnused();
+    void purgeUnused();
 
 signals:
     void stateRead(); // the context's state was answered (shown, or its error)
@@ -95,6 +101,8 @@ signals:
     void repoRead(const QString& repo); // a repo's bundles and labels were answered
     void sizesRead(const QString& repo);
     void deleteFinished(const QString& outcome); // a delete started from the pane ended
+    // A purge run started from the pane ended: `run` is "count" or "purge".
+    void purgeFinished(const QString& run, const QString& outcome);
 
 protected:
     void showEvent(QShowEvent* event) override;
@@ -112,6 +120,7 @@ private:
     void onDetails(const Details& details, const QString& error);
     void showRepoCount();
     void updateActions();
+    void launchPurge(bool dryRunOnly);
     void showProblem(const QString& step, const QString& error, const QString& next = {});
 
     Inventory m_inventory;
@@ -138,6 +147,9 @@ private:
     QLineEdit* m_filterBox;
     QLabel* m_repoCount;
     QAction* m_delete;
+    QAction* m_count;
+    QAction* m_purge;
+    bool m_purging = false; // a count or a purge of this pane is planned or running
     DatamonRepoModel* m_repos;
     DatamonRepoFilter* m_filter;
     QTableView* m_repoView;

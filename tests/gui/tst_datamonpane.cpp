@@ -54,6 +54,7 @@ private slots:
     void deleteRepoThroughTheDialog();
     void wrongTypedNameOnProductionDeletesNothing();
     void readOnlyContextHasDeleteDisabled();
+    void purgeThroughThePane();
     void cleanupTestCase();
 
 private:
@@ -401,10 +402,52 @@ void TestDatamonPane::readOnlyContextHasDeleteDisabled()
     QVERIFY(pane->selectRepo(pane->repos()->repos().front().name));
     QVERIFY(!pane->deleteAction()->isEnabled());
     QVERIFY2(pane->deleteAction()->toolTip().contains(u"read-only"_s), qPrintable(pane->deleteAction()->toolTip()));
+    QVERIFY(!pane->countAction()->isEnabled());
+    QVERIFY(!pane->purgeAction()->isEnabled());
     // While a writable context's selected repo has it enabled.
     QVERIFY(openContext(window, u"dm-shared"_s));
     QVERIFY(pane->selectRepo(pane->repos()->repos().front().name));
     QVERIFY(pane->deleteAction()->isEnabled());
+}
+
+// The purge from the pane, on dm-dev (whose blob bucket dm-shared shares): Count confirmed, run detached with its
+// progress in the Runs dock; once it succeeds the purge's own confirmation (its counts) follows at once, and the
+// purge deletes blobs, verifies and drops the index, which the state strip then shows.
+void TestDatamonPane::purgeThroughThePane()
+{
+    const auto blobs = [this] {
+        return m_sandbox.gcsStandin(u"/_standin/stats"_s)
+            .value(u"buckets"_s)
+            .toObject()
+            .value(u"dm-shared-blob"_s)
+            .toObject()
+            .value(u"objects"_s)
+            .toInteger(-1);
+    };
+    const qint64 before = blobs();
+    QVERIFY(before > 0);
+    MainWindow window(m_inventory, systemPanes());
+    DatamonPane* pane = openContext(window, u"dm-dev"_s);
+    QVERIFY(pane);
+    QVERIFY(pane->countAction()->isEnabled());
+    QStringList runs;
+    connect(pane, &DatamonPane::purgeFinished, this, [&](const QString& run, const QString& outcome) {
+        runs << run + u' ' + outcome;
+        if (run == u"count"_s)
+            ConfirmDialog::setNextAnswer(true); // the purge's dialog, which the count's success opens
+    });
+    QSignalSpy finished(pane, &DatamonPane::purgeFinished);
+    ConfirmDialog::setNextAnswer(true);
+    pane->countAction()->trigger();
+    QVERIFY(QTest::qWaitFor([&] { return !pane->countAction()->isEnabled(); }, 5000));
+    QVERIFY(QTest::qWaitFor([&] { return runs.size() == 2; }, 240000));
+    QCOMPARE(runs, (QStringList { u"count succeeded"_s, u"purge succeeded"_s }));
+    QVERIFY(blobs() < before);
+    QSignalSpy state(pane, &DatamonPane::stateRead);
+    if (pane->indexText() != u"Index: none"_s)
+        QVERIFY(state.wait(60000));
+    QCOMPARE(pane->indexText(), u"Index: none"_s);
+    QVERIFY(pane->countAction()->isEnabled());
 }
 
 QTEST_MAIN(TestDatamonPane)
