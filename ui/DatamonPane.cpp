@@ -149,9 +149,11 @@ DatamonPane::DatamonPane(const Inventory& inventory,
 
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("datamon")), this));
-    auto* intro = new QLabel(tr("The datamon contexts of the inventory: their repos, bundles and labels as datamon2 "
-                                "lists them on the context's host, the purge lock and the reverse-lookup index of "
-                                "the metadata bucket, and the repo delete (metadata only: blobs stay until a purge)."),
+    auto* intro = new QLabel(
+        tr("The datamon contexts of the inventory: their repos, bundles and labels as datamon2 "
+           "lists them on the context's host, the purge lock and the reverse-lookup index of "
+           "the metadata bucket; the repo delete (metadata only: blobs stay until a purge) and the purge of unused "
+           "blobs (counted first, then deleted on those counts)."),
         this);
     intro->setWordWrap(true);
     layout->addWidget(intro);

@@ -29,8 +29,11 @@ enum Column
     ColumnCount
 };
 
-QString etaText(qint64 seconds)
+// `seconds` left, or -1 when unknown: then how long the run has been going (`running` ms), once that is a while.
+QString etaText(qint64 seconds, qint64 running)
 {
+    if (seconds < 0 && running >= 60000)
+        return QObject::tr("running %1 min, no estimate").arg(running / 60000);
     if (seconds < 0)
         return QObject::tr("estimating…");
     if (seconds < 60)
@@ -144,11 +147,17 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
         cancel->setText(tr("Cancelling…"));
         runner->cancel();
     });
-    connect(
-        runner, &OperationRunner::progressed, this, [item, bar](const StepRecord& step, double fraction, qint64 eta) {
+    connect(runner, &OperationRunner::progressed, this,
+        [item, bar, started = QDateTime::currentDateTimeUtc()](const StepRecord& step, double fraction, qint64 eta) {
             bar->setValue(int(fraction * 1000));
-            item->setText(Step, step.recovery ? tr("Recovery: %1").arg(step.title) : step.title);
-            item->setText(Eta, etaText(eta));
+            QString text = step.recovery ? tr("Recovery: %1").arg(step.title) : step.title;
+            // A long step's last line says how far it is (datamon's keys scanned and rate, a batch count).
+            const QString last = step.output.trimmed().section(u'\n', -1).trimmed().left(160);
+            if (step.state == StepRecord::State::Running && !last.isEmpty())
+                text += QStringLiteral(" — ") + last;
+            item->setText(Step, text);
+            item->setToolTip(Step, text);
+            item->setText(Eta, etaText(eta, started.msecsTo(QDateTime::currentDateTimeUtc())));
         });
     connect(
         runner, &OperationRunner::refused, this, [this, item, bar](OperationRunner::Refusal, const QString& message) {

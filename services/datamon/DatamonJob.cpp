@@ -13,7 +13,8 @@ namespace {
 constexpr qint64 kPollLimit = 4 << 20; // bytes of each stream per poll
 constexpr int kPollTimeoutMs = 60000;
 constexpr int kFirstPollMs = 100; // a short step ends without waiting long
-constexpr int kMaxPollMs = 2000;
+constexpr int kMaxPollMs = 2000; // the longest a poll waits on the host for the job to change
+constexpr int kMinPollMs = 250;
 constexpr int kUnreachableMs = 5 * 60 * 1000; // the host may reboot; the job's files stay
 constexpr int kStopWaitMs = 10000;
 constexpr qint64 kPastTheEnd = qint64(1) << 60; // a poll offset that reads no output, only the state
@@ -53,13 +54,14 @@ DatamonJob::DatamonJob(DatamonHost& host, const DatamonTarget& target, const QSt
 {
 }
 
-std::optional<DetachedJob::State> DatamonJob::poll(qint64 outOffset, qint64 errOffset, QString* error)
+std::optional<DetachedJob::State> DatamonJob::poll(qint64 outOffset, qint64 errOffset, QString* error, int waitMs)
 {
     // A dropped connection or a rebooting host: the job's files outlast both, so keep asking for a while.
     const QDeadlineTimer giveUp(kUnreachableMs);
-    int waitMs = 500;
+    int retryMs = 500;
     for (;;) {
-        const ExecResult result = m_host.run(m_job.pollArgv(outOffset, errOffset, kPollLimit), kPollTimeoutMs);
+        const ExecResult result
+            = m_host.run(m_job.pollArgv(outOffset, errOffset, kPollLimit, waitMs), kPollTimeoutMs + waitMs);
         if (result.succeeded())
             return DetachedJob::parsePoll(result.stdoutData, error);
         *error = QStringLiteral("reading job %1 on %2 failed: %3").arg(m_job.dir(), m_host.where(), result.describe());
@@ -67,8 +69,8 @@ std::optional<DetachedJob::State> DatamonJob::poll(qint64 outOffset, qint64 errO
             || (!result.error.isError()))
             return std::nullopt;
         qCInfo(lcDatamon) << *error << "- retrying";
-        QThread::msleep(waitMs);
-        waitMs = std::min(waitMs * 2, 10000);
+        QThread::msleep(retryMs);
+        retryMs = std::min(retryMs * 2, 10000);
     }
 }
 
@@ -114,11 +116,15 @@ DatamonJob::Ended DatamonJob::follow(RunContext* context)
     QByteArray err;
     DatamonStderrParser errors;
     QString shown;
+    if (context)
+        context->progressUnknown(); // datamon prints no total: its counts and rate are the progress
     int waitMs = kFirstPollMs;
     bool stopped = false;
+    bool more = false; // the last poll stopped at its limit: read on at once
     for (;;) {
         QString error;
-        const auto state = poll(out.size(), err.size(), &error);
+        // Waits on the host (not here): the step's end is seen at once; a cancel within a wait.
+        const auto state = poll(out.size(), err.size(), &error, stopped || more ? 0 : waitMs);
         if (!state) {
             Ended failed;
             failed.started = true;
@@ -129,6 +135,7 @@ DatamonJob::Ended DatamonJob::follow(RunContext* context)
         out += state->out;
         err += state->err;
         errors.feed(state->err);
+        more = state->out.size() == kPollLimit || state->err.size() == kPollLimit;
         if (context) {
             if (!state->out.isEmpty())
                 context->output(QString::fromUtf8(state->out));
@@ -137,7 +144,6 @@ DatamonJob::Ended DatamonJob::follow(RunContext* context)
                 shown = line;
             }
         }
-        const bool more = state->out.size() == kPollLimit || state->err.size() == kPollLimit;
         if (!state->exists || ((state->exitCode || state->vanished()) && !state->alive && !more)) {
             errors.finish();
             Ended result = ended(*state, out, errors);
@@ -152,10 +158,9 @@ DatamonJob::Ended DatamonJob::follow(RunContext* context)
             stopped = true;
             continue;
         }
-        if (!more) {
-            QThread::msleep(waitMs);
-            waitMs = std::min(waitMs * 2, kMaxPollMs);
-        }
+        if (!more && (!state->out.isEmpty() || !state->err.isEmpty()))
+            QThread::msleep(kMinPollMs); // a chatty job (zap lines per key) is not polled back to back
+        waitMs = std::min(waitMs * 2, kMaxPollMs);
     }
 }
 

@@ -55,7 +55,7 @@ public:
         DatamonHost& host, const DatamonTarget& target, const QStringList& steps, QString* error);
 
 private:
-    std::optional<DetachedJob::State> poll(qint64 outOffset, qint64 errOffset, QString* error);
+    std::optional<DetachedJob::State> poll(qint64 outOffset, qint64 errOffset, QString* error, int waitMs = 0);
     Ended ended(const DetachedJob::State& state, const QByteArray& out, DatamonStderrParser& errors) const;
 
     DatamonHost& m_host;

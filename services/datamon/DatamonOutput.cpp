@@ -490,7 +490,7 @@ std::optional<QList<DatamonBundleObject>> parseBundleObjects(QByteArrayView outp
 {
     // A repo name as datamon allows it (kRepoName), a bundle id as a KSUID is spelt.
     static const QRegularExpression line(
-        uR"re(^([^\t]+)\tbundles/([A-Za-z0-9-]+)/([A-Za-z0-9]{1,64})/bundle\.yaml\z)re"_s);
+        uR"re(^([a-z0-9][a-z0-9._-]{1,221})\t([^\t]+)\tbundles/([A-Za-z0-9-]+)/([A-Za-z0-9]{1,64})/bundle\.yaml\z)re"_s);
     QList<DatamonBundleObject> objects;
     qsizetype number = 0;
     for (const QByteArray& text : output.toByteArray().split('\n')) {
@@ -499,17 +499,18 @@ std::optional<QList<DatamonBundleObject>> parseBundleObjects(QByteArrayView outp
             continue;
         const QRegularExpressionMatch match = line.match(QString::fromUtf8(text));
         if (!match.hasMatch()) {
-            *error = u"line %1 of the bundle.yaml listing is not \"<time>\\tbundles/<repo>/<id>/bundle.yaml\""_s.arg(
-                number);
+            *error
+                = u"line %1 of the bundle.yaml listing is not \"<bucket>\\t<time>\\tbundles/<repo>/<id>/bundle.yaml\""_s
+                      .arg(number);
             return std::nullopt;
         }
         QString why;
-        const std::optional<QDateTime> created = parseRfc3339(match.captured(1), &why);
+        const std::optional<QDateTime> created = parseRfc3339(match.captured(2), &why);
         if (!created) {
             *error = u"line %1 of the bundle.yaml listing: %2"_s.arg(number).arg(why);
             return std::nullopt;
         }
-        objects << DatamonBundleObject { match.captured(2), match.captured(3), *created };
+        objects << DatamonBundleObject { match.captured(1), match.captured(3), match.captured(4), *created };
     }
     return objects;
 }

@@ -94,6 +94,7 @@ struct DatamonPurgeSummary
 // when it commits a bundle, so its creation time is when the bundle's blobs started to be relied on.
 struct DatamonBundleObject
 {
+    QString bucket; // the metadata bucket
     QString repo;
     QString bundleId;
     QDateTime created; // UTC, to the microsecond
@@ -146,8 +147,9 @@ std::optional<QDateTime> parseLockedAt(QByteArrayView lockObject, QString* error
 // An index chunk (reverse-index/chunk-N.yaml), or its start: the index time on its first line, in RFC3339Nano.
 std::optional<QDateTime> parseIndexChunkTime(QByteArrayView chunkStart, QString* error);
 
-// The gcloud format that lists bundle.yaml objects as "<creation time>\t<object name>" lines, and their parser.
-inline constexpr QStringView kBundleObjectFormat = u"value(creation_time.date(%Y-%m-%dT%H:%M:%S.%f%z),name)";
+// The gcloud format that lists bundle.yaml objects as "<bucket>\t<creation time>\t<object name>" lines, and their
+// parser.
+inline constexpr QStringView kBundleObjectFormat = u"value(bucket,creation_time.date(%Y-%m-%dT%H:%M:%S.%f%z),name)";
 std::optional<QList<DatamonBundleObject>> parseBundleObjects(QByteArrayView output, QString* error);
 
 } // namespace DatamonOutput

@@ -5,6 +5,7 @@
 #include "datamon/DatamonLogging.h"
 #include "runbook/RunContext.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <QLocale>
 
@@ -333,18 +334,22 @@ std::optional<DatamonPurgeOperation::DryRun> DatamonPurgeOperation::findDryRun(Q
 std::optional<QStringList> DatamonPurgeOperation::bundlesSince(const QDateTime& since, qint64* total, QString* error)
 {
     const QDateTime second = QDateTime::fromSecsSinceEpoch(since.toSecsSinceEpoch(), Qt::UTC);
-    QStringList committed;
-    *total = 0;
+    QStringList buckets;
+    QHash<QString, QString> contextOf;
     for (const DatamonContextBuckets& context : std::as_const(m_sharing)) {
-        const auto objects = m_queries->bundleObjects(context.metadata, error);
-        if (!objects)
-            return std::nullopt;
-        *total += objects->size();
-        for (const DatamonBundleObject& object : *objects) {
-            if (object.created >= second)
-                committed << QStringLiteral("%1: %2/%3 (%4)")
-                                 .arg(context.name, object.repo, object.bundleId, utc(object.created));
-        }
+        buckets << context.metadata;
+        contextOf.insert(context.metadata, context.name);
+    }
+    const auto objects = m_queries->bundleObjects(buckets, error);
+    if (!objects)
+        return std::nullopt;
+    *total = objects->size();
+    QStringList committed;
+    for (const DatamonBundleObject& object : *objects) {
+        if (object.created >= second)
+            committed << QStringLiteral("%1: %2/%3 (%4)")
+                             .arg(contextOf.value(object.bucket, object.bucket), object.repo, object.bundleId,
+                                 utc(object.created));
     }
     return committed;
 }

@@ -234,22 +234,24 @@ std::optional<DatamonQueries::StoreState> DatamonQueries::storeState(const QStri
     return parseStoreState(result.stdoutData, metadataBucket, error);
 }
 
-std::optional<QList<DatamonBundleObject>> DatamonQueries::bundleObjects(const QString& metadataBucket, QString* error)
+std::optional<QList<DatamonBundleObject>> DatamonQueries::bundleObjects(
+    const QStringList& metadataBuckets, QString* error)
 {
-    const ExecResult result
-        = m_host.run(m_target.gcloudStorage({ QStringLiteral("objects"), QStringLiteral("list"),
-                         QStringLiteral("gs://%1/bundles/*/*/bundle.yaml").arg(metadataBucket),
-                         QStringLiteral("--format=") + DatamonOutput::kBundleObjectFormat.toString() }),
-            kListTimeoutMs);
+    QStringList words { QStringLiteral("objects"), QStringLiteral("list") };
+    for (const QString& bucket : metadataBuckets)
+        words << QStringLiteral("gs://%1/bundles/*/*/bundle.yaml").arg(bucket);
+    words << QStringLiteral("--format=") + DatamonOutput::kBundleObjectFormat.toString();
+    const QString where = QStringLiteral("gs://%1/").arg(metadataBuckets.join(QStringLiteral("/, gs://")));
+    const ExecResult result = m_host.run(m_target.gcloudStorage(words), kListTimeoutMs);
     if (!result.succeeded()) {
-        *error = QStringLiteral("listing the bundles of gs://%1/ with %2 on %3 failed: %4")
-                     .arg(metadataBucket, m_target.context.gcloud, m_host.where(), why(result));
+        *error = QStringLiteral("listing the bundles of %1 with %2 on %3 failed: %4")
+                     .arg(where, m_target.context.gcloud, m_host.where(), why(result));
         return std::nullopt;
     }
     QString problem;
     auto objects = DatamonOutput::parseBundleObjects(result.stdoutData, &problem);
     if (!objects)
-        *error = QStringLiteral("the bundles of gs://%1/: %2").arg(metadataBucket, problem);
+        *error = QStringLiteral("the bundles of %1: %2").arg(where, problem);
     return objects;
 }
 

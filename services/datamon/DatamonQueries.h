@@ -53,9 +53,9 @@ public:
     // Reads storeState's script output (the root listing, then the lock and the first chunk behind markers).
     static std::optional<StoreState> parseStoreState(const QByteArray& out, const QString& bucket, QString* error);
 
-    // Every bundle.yaml of a metadata bucket with its creation time, listed with gcloud: what the purge compares
-    // before and after its window to show whether a bundle was committed while the index was in use.
-    std::optional<QList<DatamonBundleObject>> bundleObjects(const QString& metadataBucket, QString* error);
+    // Every bundle.yaml of the metadata buckets with its creation time, listed with one gcloud: what the purge
+    // compares before and after its window to show whether a bundle was committed while the index was in use.
+    std::optional<QList<DatamonBundleObject>> bundleObjects(const QStringList& metadataBuckets, QString* error);
 
     // Runs datamon2 `words` for the target (or `otherContext`), its output also to `sink`. True on exit 0; with
     // `notFound`, exit 2 with datamon's "didn't find" sets it instead of failing. *exit says how it ended.

@@ -2,6 +2,7 @@
 
 #include <QList>
 #include <QRegularExpression>
+#include <algorithm>
 
 namespace opsdeck {
 
@@ -36,10 +37,18 @@ const QString kStart
                      "done\n"
                      "cat \"$jobdir/pid\"\n");
 
-// rc is read before the sizes: once it is there, the output it follows is complete.
+// rc is read before the sizes: once it is there, the output it follows is complete. With a wait (tenths of a
+// second), the poll first waits on the host until the job has new output or has ended: a step's end is seen within
+// 0.1 s, with one round trip per wait rather than one per tenth.
 const QString kPoll = QStringLiteral(
-    "jobdir=$1; oo=$2; eo=$3; lim=$4\n"
+    "jobdir=$1; oo=$2; eo=$3; lim=$4; wait=$5\n"
     "[ -d \"$jobdir\" ] || { echo 'job none'; exit 0; }\n"
+    "i=0\n"
+    "while [ $i -lt \"$wait\" ] && [ ! -e \"$jobdir/rc\" ]; do\n"
+    "  [ \"$(wc -c < \"$jobdir/out\" 2>/dev/null || echo 0)\" -le \"$oo\" ] || break\n"
+    "  [ \"$(wc -c < \"$jobdir/err\" 2>/dev/null || echo 0)\" -le \"$eo\" ] || break\n"
+    "  sleep 0.1; i=$((i + 1))\n"
+    "done\n"
     "pid=$(cat \"$jobdir/pid\" 2>/dev/null || true); case $pid in ''|*[!0-9]*) pid=0;; esac\n"
     "rc=$(cat \"$jobdir/rc\" 2>/dev/null || true); case $rc in ''|*[!0-9]*) rc=-;; esac\n"
     "alive=0; if [ \"$pid\" -gt 1 ] && kill -s 0 -- \"-$pid\" 2>/dev/null; then alive=1; fi\n"
@@ -92,10 +101,11 @@ QStringList DetachedJob::startArgv(const QStringList& command, const QString& cw
     return shell(kStart) + QStringList { m_dir, cwd, kSupervise } + command;
 }
 
-QStringList DetachedJob::pollArgv(qint64 outOffset, qint64 errOffset, qint64 limit) const
+QStringList DetachedJob::pollArgv(qint64 outOffset, qint64 errOffset, qint64 limit, int waitMs) const
 {
     return shell(kPoll)
-        + QStringList { m_dir, QString::number(outOffset), QString::number(errOffset), QString::number(limit) };
+        + QStringList { m_dir, QString::number(outOffset), QString::number(errOffset), QString::number(limit),
+              QString::number(std::clamp(waitMs, 0, 60000) / 100) };
 }
 
 QStringList DetachedJob::stopArgv(const QString& signal) const

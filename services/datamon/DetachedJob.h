@@ -32,8 +32,9 @@ public:
     // prints the job's pid once it runs. The command gets the starting shell's environment (already cleaned).
     QStringList startArgv(const QStringList& command, const QString& cwd) const;
 
-    // What a poll reads: the job's state and its output after the given offsets (at most `limit` bytes of each).
-    QStringList pollArgv(qint64 outOffset, qint64 errOffset, qint64 limit) const;
+    // What a poll reads: the job's state and its output after the given offsets (at most `limit` bytes of each),
+    // once the job has output past them or has ended, or `waitMs` have passed.
+    QStringList pollArgv(qint64 outOffset, qint64 errOffset, qint64 limit, int waitMs = 0) const;
 
     // Sends `signal` (INT, TERM or KILL) to the job's process group, only while it has no exit status yet.
     QStringList stopArgv(const QString& signal) const;

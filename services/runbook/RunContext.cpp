@@ -79,6 +79,7 @@ void RunContext::begin(const QString& stepId)
             note(QStringLiteral("step-start"),
                 { { QStringLiteral("step"), step.id }, { QStringLiteral("command"), step.command } });
             m_stepFraction = 0;
+            m_stepOpenEnded = false;
             report(0);
             holdForFaultTest(stepId, m_cancelled);
             return;
@@ -139,6 +140,12 @@ void RunContext::progress(double stepFraction)
 {
     m_stepFraction = std::clamp(stepFraction, 0.0, 1.0);
     report(m_stepFraction);
+}
+
+void RunContext::progressUnknown()
+{
+    m_stepOpenEnded = true;
+    report(0);
 }
 
 void RunContext::output(const QString& text)
@@ -204,7 +211,7 @@ void RunContext::report(double stepFraction)
         ? 1.0
         : (double(std::min<qsizetype>(m_current, planned)) + stepFraction) / double(std::max<qsizetype>(planned, 1));
     const qint64 elapsed = m_clock.elapsed() / 1000;
-    const qint64 eta = done > 0.05 ? qint64(double(elapsed) / done) - elapsed : -1;
+    const qint64 eta = done > 0.05 && !m_stepOpenEnded ? qint64(double(elapsed) / done) - elapsed : -1;
     m_progress(m_record->steps[m_current], done, eta);
 }
 

@@ -42,6 +42,9 @@ public:
     void cancelStep(const QString& why);
     // Within the current step: how far it is (0..1), for progress and ETA.
     void progress(double stepFraction);
+    // The current step cannot say how far it is (a datamon scan of unknown size): no time left is estimated until
+    // the next step, and the progress shown stays at the steps done.
+    void progressUnknown();
     // Within the current step: output as it comes (a command's log). The step keeps the last lines.
     void output(const QString& text);
     // Marks the plan steps that never started as skipped.
@@ -70,6 +73,7 @@ private:
     QString m_leftOpen;
     int m_current = -1; // index in m_record->steps
     double m_stepFraction = 0; // the current step's last reported progress
+    bool m_stepOpenEnded = false; // progressUnknown() since the step began
     QElapsedTimer m_clock;
 };
 

@@ -1,7 +1,7 @@
 // datamon2's output parsers (services/datamon/DatamonOutput) on arbitrary bytes: every line as a repo, bundle, label
 // and context line; the whole input as each stdout block (context list, repo sizes, both purge summaries), a lock
-// object and an index chunk; and as stderr, fed in two chunks split where the first byte says, then classified with
-// the exit status the second byte gives.
+// object, an index chunk and gcloud's bundle.yaml listing; and as stderr, fed in two chunks split where the first byte
+// says, then classified with the exit status the second byte gives.
 #include "datamon/DatamonOutput.h"
 
 #include <cstddef>
@@ -32,6 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     (void)DatamonOutput::parsePurgeSummary(bytes, &error);
     (void)DatamonOutput::parseLockedAt(bytes, &error);
     (void)DatamonOutput::parseIndexChunkTime(bytes, &error);
+    (void)DatamonOutput::parseBundleObjects(bytes, &error);
 
     DatamonStderrParser parser;
     const qsizetype split = bytes.isEmpty() ? 0 : qsizetype(data[0]) % (bytes.size() + 1);

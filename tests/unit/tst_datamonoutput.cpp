@@ -207,6 +207,7 @@ private slots:
     void badLocks();
     void indexChunkTime();
     void badIndexChunks();
+    void bundleObjects();
     void stderrEvents();
     void stderrSplitAtEveryByte();
     void stderrByteByByte();
@@ -831,6 +832,33 @@ void TestDatamonOutput::indexChunkTime()
     time = DatamonOutput::parseIndexChunkTime("2023-01-27T10:00:00Z", &error);
     QVERIFY2(time, qPrintable(error));
     QCOMPARE(*time, utc(2023, 1, 27, 10, 0, 0));
+}
+
+// gcloud storage objects list ... --format=kBundleObjectFormat, as the real gcloud prints it (UTC host).
+void TestDatamonOutput::bundleObjects()
+{
+    QString error;
+    const auto objects = DatamonOutput::parseBundleObjects(
+        "dm-dev-meta\t2026-11-28T11:57:15.250000+0000\tbundles/dev-census-00005/34sorWOr8ZlKV2COm9UTAePBpNg/"
+        "bundle.yaml\n"
+        "dm-shared-meta\t2026-11-28T12:57:15.000000+0100\tbundles/s-1/2AbC/bundle.yaml\n",
+        &error);
+    QVERIFY2(objects, qPrintable(error));
+    QCOMPARE(objects->size(), 2);
+    QCOMPARE(objects->at(0).bucket, u"dm-dev-meta"_s);
+    QCOMPARE(objects->at(0).repo, u"dev-census-00005"_s);
+    QCOMPARE(objects->at(0).bundleId, u"34sorWOr8ZlKV2COm9UTAePBpNg"_s);
+    QCOMPARE(objects->at(0).created, utc(2026, 11, 28, 11, 57, 15, 250));
+    QCOMPARE(objects->at(1).created, utc(2026, 11, 28, 11, 57, 15));
+    QVERIFY(DatamonOutput::parseBundleObjects("", &error).value_or(QList<DatamonBundleObject> { {} }).isEmpty());
+    // A name that is not bundles/<repo>/<id>/bundle.yaml, a repo datamon would refuse, a bad time: refused.
+    for (const QByteArray& bad : { QByteArray("b\t2026-11-28T11:57:15.000000+0000\tbundles/r/1/bundle-files-0.yaml"),
+             QByteArray("b\t2026-11-28T11:57:15.000000+0000\tbundles/r;x/1/bundle.yaml"),
+             QByteArray("b\tyesterday\tbundles/r/1/bundle.yaml"), QByteArray("bundles/r/1/bundle.yaml") }) {
+        error.clear();
+        QVERIFY2(!DatamonOutput::parseBundleObjects(bad, &error), bad.constData());
+        QVERIFY2(error.contains(u"line 1"_s), qPrintable(error));
+    }
 }
 
 void TestDatamonOutput::badIndexChunks()

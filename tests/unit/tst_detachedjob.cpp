@@ -2,6 +2,7 @@
 #include "datamon/DetachedJob.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -27,6 +28,8 @@ private slots:
     void survivesTheShellThatStartedIt();
     void stopAfterTheEndSignalsNothing();
     void pollOfNoJob();
+    void aWaitingPollReturnsWhenTheJobChanges();
+    void findListsTheJobsOfSteps();
     void parsePollRefusesWhatThePollDoesNotPrint_data();
     void parsePollRefusesWhatThePollDoesNotPrint();
 
@@ -224,6 +227,63 @@ void TestDetachedJob::parsePollRefusesWhatThePollDoesNotPrint()
     QString error;
     QVERIFY(!DetachedJob::parsePoll(text, &error));
     QVERIFY(error.startsWith(u"unexpected answer from the job poll"_s));
+}
+
+// A poll with a wait answers once the job has ended, not when the wait is over; with nothing new, after the wait.
+void TestDetachedJob::aWaitingPollReturnsWhenTheJobChanges()
+{
+    const DetachedJob job(m_dir->filePath(u"jobs/wait"_s));
+    QCOMPARE(sh(job.startArgv({ u"/bin/sh"_s, u"-c"_s, u"sleep 0.5; echo done"_s }, m_dir->path())).exitCode, 0);
+    QElapsedTimer clock;
+    clock.start();
+    Run run = sh(job.pollArgv(0, 0, 1 << 20, 10000));
+    QString error;
+    auto state = DetachedJob::parsePoll(run.out, &error);
+    QVERIFY2(state, qPrintable(error));
+    QCOMPARE(state->exitCode, 0);
+    QCOMPARE(state->out, QByteArray("done\n"));
+    QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+    clock.restart();
+    run = sh(job.pollArgv(5, 0, 1 << 20, 10000)); // ended: no wait at all
+    QVERIFY(clock.elapsed() < 1000);
+
+    const DetachedJob quiet(m_dir->filePath(u"jobs/quiet"_s));
+    QCOMPARE(sh(quiet.startArgv({ u"sleep"_s, u"5"_s }, m_dir->path())).exitCode, 0);
+    clock.restart();
+    run = sh(quiet.pollArgv(0, 0, 1 << 20, 600));
+    QVERIFY2(clock.elapsed() >= 500, qPrintable(QString::number(clock.elapsed())));
+    state = DetachedJob::parsePoll(run.out, &error);
+    QVERIFY2(state && !state->exitCode && state->alive, qPrintable(error));
+    sh(quiet.stopArgv(u"KILL"_s));
+}
+
+void TestDetachedJob::findListsTheJobsOfSteps()
+{
+    const QString runs = m_dir->filePath(u"runs"_s);
+    const DetachedJob done(runs + u"/run-a/jobs/dry-run"_s);
+    const DetachedJob other(runs + u"/run-b/jobs/build-index"_s);
+    QCOMPARE(sh(done.startArgv({ u"/bin/sh"_s, u"-c"_s, u"printf 'line one\n\nlast, no newline'"_s }, m_dir->path()))
+                 .exitCode,
+        0);
+    QCOMPARE(sh(other.startArgv({ u"true"_s }, m_dir->path())).exitCode, 0);
+    waitUntil(done, [](const auto& s) { return s.exitCode.has_value(); });
+    waitUntil(other, [](const auto& s) { return s.exitCode.has_value(); });
+    const Run run = sh(DetachedJob::findArgv(runs, { u"dry-run"_s, u"delete-unused"_s }, 1024));
+    QString error;
+    const auto found = DetachedJob::parseFound(run.out, &error);
+    QVERIFY2(found, qPrintable(error));
+    QCOMPARE(found->size(), 1);
+    const DetachedJob::Found& job = found->first();
+    QCOMPARE(job.runId, u"run-a"_s);
+    QCOMPARE(job.step, u"dry-run"_s);
+    QCOMPARE(job.exitCode, 0);
+    QCOMPARE(job.argv, (QStringList { u"/bin/sh"_s, u"-c"_s, u"printf 'line one"_s, u""_s, u"last, no newline'"_s }));
+    QCOMPARE(job.out, QByteArray("line one\n\nlast, no newline\n"));
+    QVERIFY(job.startedAt.isValid() && job.endedAt >= job.startedAt);
+    QVERIFY(qAbs(job.startedAt.secsTo(QDateTime::currentDateTimeUtc())) < 60);
+    // Nothing under the runs dir: an empty list, not an error.
+    const Run none = sh(DetachedJob::findArgv(m_dir->filePath(u"nothing"_s), { u"dry-run"_s }, 1024));
+    QVERIFY(DetachedJob::parseFound(none.out, &error).value_or(QList<DetachedJob::Found> { {} }).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestDetachedJob)
