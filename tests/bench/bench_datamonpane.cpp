@@ -7,6 +7,7 @@
 //   bench_datamonpane --inventory FILE --context C
 //
 // tests/bench/bench-datamon-purge runs it on a sandbox of its own, seeded as its purges are.
+#include "BenchPane.h"
 #include "BenchStats.h"
 #include "ConfirmDialog.h"
 #include "DatamonPane.h"
@@ -26,16 +27,6 @@ using namespace Qt::StringLiterals;
 using namespace opsdeck;
 using namespace opsdeck::bench;
 
-namespace {
-
-QTextStream& out()
-{
-    static QTextStream stream(stdout);
-    return stream;
-}
-
-} // namespace
-
 int main(int argc, char** argv)
 {
     QApplication app(argc, argv);
@@ -51,12 +42,7 @@ int main(int argc, char** argv)
         out() << "bench_datamonpane: no datamon pane (is the inventory valid?)\n";
         return 1;
     }
-    window.resize(1280, 800);
-    window.show();
-    for (int i = 0; i < window.sidebar()->count(); ++i) {
-        if (window.sidebar()->item(i)->text() == u"datamon"_s)
-            window.sidebar()->setCurrentRow(i);
-    }
+    showPane(window, u"datamon"_s);
     if (!pane->selectContext(context)
         || !QTest::qWaitFor([&] { return pane->countAction()->isEnabled() && !pane->isListing(); }, 120000)) {
         out() << "bench_datamonpane: context " << context << " cannot be purged here: " << pane->errors()->text()

@@ -9,6 +9,7 @@
 //                  [--runs 5]
 //
 // tests/bench/bench-raft-reset runs it on the namespace it seeds (50 StatefulSets x 10 pods).
+#include "BenchPane.h"
 #include "BenchStats.h"
 #include "ConfirmDialog.h"
 #include "ErrorBanner.h"
@@ -36,12 +37,6 @@ namespace {
 
 constexpr double kFirstRowsTarget = 300; // ms, the target
 
-QTextStream& out()
-{
-    static QTextStream stream(stdout);
-    return stream;
-}
-
 } // namespace
 
 int main(int argc, char** argv)
@@ -64,12 +59,7 @@ int main(int argc, char** argv)
         out() << "bench_raftpane: no RAFT pane (is the inventory valid?)\n";
         return 1;
     }
-    window.resize(1280, 800);
-    window.show();
-    for (int i = 0; i < window.sidebar()->count(); ++i) {
-        if (window.sidebar()->item(i)->text() == u"RAFT"_s)
-            window.sidebar()->setCurrentRow(i);
-    }
+    showPane(window, u"RAFT"_s);
 
     // First rows: from the switch to the namespace until its StatefulSets are in the table (a new connection, the
     // first poll, the rows). The other namespace in between, so each switch starts from another's rows.
