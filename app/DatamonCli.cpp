@@ -1,14 +1,17 @@
 #include "DatamonCli.h"
 
 #include "CliSupport.h"
+#include "config/NameRules.h"
 #include "datamon/DatamonDeleteRepoOperation.h"
 #include "datamon/DatamonHost.h"
+#include "datamon/DatamonJob.h"
 #include "datamon/DatamonPurgeOperation.h"
 #include "datamon/DatamonQueries.h"
 #include "datamon/DatamonTarget.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QThread>
 
 namespace opsdeck::cli {
@@ -407,6 +410,84 @@ int runRunPurge(const QStringList& arguments)
     return runCommand(arguments, addPurgeOptions, QStringLiteral("the datamon context's name"), purgeOperation);
 }
 
+// `opsdeck datamon attach RUN_ID --context C`: the run's purge jobs on the context's host as their files say, and
+// the one still running followed to its end with its progress lines. Read only: it changes nothing and takes no
+// lock, so it works beside the console that runs the purge, or after it died (then `opsdeck recover` finishes it).
+int runDatamonAttach(const QStringList& arguments)
+{
+    Invocation call(arguments, 3);
+    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
+    if (const auto done = call.parse())
+        return *done;
+    const QString runId = call.word(2);
+    static const QRegularExpression safe(QStringLiteral("^[A-Za-z0-9-]{1,64}\\z"));
+    if (!safe.match(runId).hasMatch()) {
+        err() << "opsdeck: RUN_ID " << NameRules::quoted(runId)
+              << " is not allowed: a run id is letters, digits and '-' (opsdeck journal lists them); nothing was run\n";
+        return Cli::Usage;
+    }
+    int exitCode = Cli::Success;
+    const auto target = contextOption(call, &exitCode);
+    if (!target)
+        return exitCode;
+    struct Attached
+    {
+        QList<DetachedJob::Found> jobs;
+        std::optional<DatamonJob::Ended> followed;
+        QString error;
+    };
+    const Attached attached = awaitOffThread<Attached>([target = *target, runId] {
+        Attached result;
+        DatamonHost host(target.context, target.host ? &*target.host : nullptr, target.sshSecret);
+        const auto jobs = DatamonJob::find(host, target, DatamonPurgeOperation::jobSteps(), &result.error);
+        if (!jobs)
+            return result;
+        for (const DetachedJob::Found& job : *jobs) {
+            if (job.runId == runId)
+                result.jobs << job;
+        }
+        std::sort(result.jobs.begin(), result.jobs.end(),
+            [](const auto& a, const auto& b) { return a.startedAt < b.startedAt; });
+        if (!result.jobs.isEmpty() && !result.jobs.last().exitCode) {
+            err() << "following " << result.jobs.last().step << " on " << host.where() << "…\n";
+            err().flush();
+            DatamonJob job(host, target, runId, result.jobs.last().step);
+            result.followed = job.follow(nullptr, [](const QString& text) {
+                for (const QString& line : text.split(u'\n', Qt::SkipEmptyParts))
+                    err() << "      " << line << "\n";
+                err().flush();
+            });
+        }
+        return result;
+    });
+    if (!attached.error.isEmpty()) {
+        err() << "opsdeck: " << attached.error << "\n";
+        return Cli::Failure;
+    }
+    if (attached.jobs.isEmpty()) {
+        err() << "opsdeck: run " << runId << " has no purge job in " << target->context.workDir << "/runs on "
+              << (target->host ? target->host->name : QStringLiteral("this machine")) << " for context "
+              << target->context.name << "\n";
+        return Cli::Failure;
+    }
+    QList<QStringList> table;
+    for (const DetachedJob::Found& job : attached.jobs) {
+        QString state = job.exitCode ? QStringLiteral("exit %1").arg(*job.exitCode) : QStringLiteral("running");
+        if (attached.followed && &job == &attached.jobs.last()) {
+            const DatamonJob::Ended& ended = *attached.followed;
+            state = !ended.error.isEmpty()                 ? ended.error
+                : !ended.finished                          ? QStringLiteral("ended without an exit status (killed)")
+                : ended.exit.kind == DatamonExit::Kind::Ok ? QStringLiteral("exit 0")
+                                                           : ended.exit.message;
+        }
+        table << QStringList { job.step, utc(job.startedAt), job.endedAt.isValid() ? utc(job.endedAt) : QString(),
+            state };
+    }
+    printTable(
+        { QStringLiteral("STEP"), QStringLiteral("STARTED"), QStringLiteral("ENDED"), QStringLiteral("STATE") }, table);
+    return Cli::Success;
+}
+
 // The context a run to recover names, with its host's secret; prints why not.
 std::optional<DatamonTarget> recoveryTarget(const RecoverCall& call)
 {
@@ -461,6 +542,7 @@ CliModule datamonCli()
                  { { QStringLiteral("datamon"), QStringLiteral("repos") }, runDatamonRepos },
                  { { QStringLiteral("datamon"), QStringLiteral("bundles") }, runDatamonBundles },
                  { { QStringLiteral("datamon"), QStringLiteral("labels") }, runDatamonLabels },
+                 { { QStringLiteral("datamon"), QStringLiteral("attach") }, runDatamonAttach },
                  { { QStringLiteral("plan"), QStringLiteral("datamon-delete-repo") }, runPlanDeleteRepo },
                  { { QStringLiteral("run"), QStringLiteral("datamon-delete-repo") }, runRunDeleteRepo },
                  { { QStringLiteral("plan"), QStringLiteral("datamon-purge") }, runPlanPurge },

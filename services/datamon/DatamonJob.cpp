@@ -110,7 +110,7 @@ DatamonJob::Ended DatamonJob::run(const QStringList& words, RunContext& context)
     return follow(&context);
 }
 
-DatamonJob::Ended DatamonJob::follow(RunContext* context)
+DatamonJob::Ended DatamonJob::follow(RunContext* context, const std::function<void(const QString& text)>& show)
 {
     QByteArray out;
     QByteArray err;
@@ -136,13 +136,17 @@ DatamonJob::Ended DatamonJob::follow(RunContext* context)
         err += state->err;
         errors.feed(state->err);
         more = state->out.size() == kPollLimit || state->err.size() == kPollLimit;
-        if (context) {
-            if (!state->out.isEmpty())
-                context->output(QString::fromUtf8(state->out));
-            if (const QString line = progressLine(errors.progress()); !line.isEmpty() && line != shown) {
-                context->output(line + u'\n');
-                shown = line;
-            }
+        const auto emitText = [&](const QString& text) {
+            if (context)
+                context->output(text);
+            if (show)
+                show(text);
+        };
+        if (!state->out.isEmpty())
+            emitText(QString::fromUtf8(state->out));
+        if (const QString line = progressLine(errors.progress()); !line.isEmpty() && line != shown) {
+            emitText(line + u'\n');
+            shown = line;
         }
         if (!state->exists || ((state->exitCode || state->vanished()) && !state->alive && !more)) {
             errors.finish();

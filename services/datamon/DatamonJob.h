@@ -42,8 +42,9 @@ public:
     // Starts datamon2 `words` (plus the target's flags) detached and follows it. A start whose answer was lost
     // (dropped connection) is checked by polling: the job either exists or does not, never twice.
     Ended run(const QStringList& words, RunContext& context);
-    // Follows the job until it ends, or reads how it ended. `context` may be null (no step to write).
-    Ended follow(RunContext* context);
+    // Follows the job until it ends, or reads how it ended. Its output and progress lines go to `context`'s step and
+    // to `show`; either may be null.
+    Ended follow(RunContext* context, const std::function<void(const QString& text)>& show = {});
     // What the job's directory says now, without waiting: a poll of everything.
     Ended inspect();
     // SIGINT, then TERM after 10 s, then KILL after 30 s, until no process of its group is left.

@@ -98,6 +98,11 @@ QStringList DatamonPurgeOperation::stepWords(const QString& step, const QString&
     return words;
 }
 
+QStringList DatamonPurgeOperation::jobSteps()
+{
+    return { kDropStale, kBuild, kDryRun, kDelete, kVerify, kDropIndex };
+}
+
 QStringList DatamonPurgeOperation::freeSpaceArgv(const QString& dir)
 {
     return { QStringLiteral("/bin/sh"), QStringLiteral("-c"),

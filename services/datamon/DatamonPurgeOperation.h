@@ -56,6 +56,9 @@ public:
     bool makePlan(Plan* plan, QString* error) override;
     bool execute(const Plan& plan, RunContext& context) override;
 
+    // The job of each datamon step a purge runs, in their order (DatamonJob's step names).
+    static QStringList jobSteps();
+
     // The shell command that prints the free space (KiB) of a directory's nearest existing ancestor on the host.
     static QStringList freeSpaceArgv(const QString& dir);
 

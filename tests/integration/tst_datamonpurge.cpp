@@ -65,6 +65,8 @@ private:
     // The purge steps datamon2 ran since log line `from`: "delete-unused --dry-run", "build-reverse-lookup", ...
     QStringList purgeInvocations(qsizetype from) const;
     QString unfinishedRun() const;
+    // A datamon2 of dm-prod whose command line has `words` runs (the sandbox's hosts share this machine).
+    bool datamonRunning(const QString& words) const;
     void prepareProd() const;
     QStringList deleteRun() const
     {
@@ -277,16 +279,11 @@ void TestDatamonPurge::killedDatamonLeavesNoLockBehind()
     // The job's datamon2, found by its command line on the bastion (the sandbox's hosts share this machine), once
     // it holds its lock (a stale index's drop may come first).
     const QString build = u"datamon2 .*purge build-reverse-lookup.*--context dm-prod"_s;
-    const auto running = [&] {
-        QProcess pgrep;
-        pgrep.start(u"pgrep"_s, { u"-f"_s, build });
-        pgrep.waitForFinished(10000);
-        return pgrep.exitCode() == 0;
-    };
     QVERIFY2(QTest::qWaitFor(
                  [&] {
                      err += console.readAllStandardError();
-                     return (running() && count(u"dm-prod-meta"_s, u"purge.lock"_s) == 1)
+                     return (datamonRunning(u"purge build-reverse-lookup"_s)
+                                && count(u"dm-prod-meta"_s, u"purge.lock"_s) == 1)
                          || console.state() == QProcess::NotRunning;
                  },
                  60000),
@@ -306,7 +303,7 @@ void TestDatamonPurge::killedDatamonLeavesNoLockBehind()
 
 // The console is SIGKILLed while build-reverse-lookup runs (slowed): the job goes on, detached. `opsdeck recover`
 // re-attaches to it, follows it to its end, starts the dry run the dead console never started, and reports its
-// counts: the same as a run that was never interrupted.
+// counts: the same as a run that was never interrupted. `opsdeck datamon attach` shows the job meanwhile.
 void TestDatamonPurge::killedConsoleReattachesAndFinishes()
 {
     QFile slow(switchFile(u"delay-per-key-ms"_s));
@@ -317,16 +314,19 @@ void TestDatamonPurge::killedConsoleReattachesAndFinishes()
     console.setProcessEnvironment(m_sandbox.environment());
     console.start(QStringLiteral(OPSDECK_BINARY), run(u"dm-prod"_s));
     QByteArray err;
+    // The build's datamon2 holds its lock (a stale index's drop may come first, with a lock of its own).
     QVERIFY2(QTest::qWaitFor(
                  [&] {
                      err += console.readAllStandardError();
-                     return err.contains("Build the index") || console.state() == QProcess::NotRunning;
+                     return (datamonRunning(u"purge build-reverse-lookup"_s)
+                                && count(u"dm-prod-meta"_s, u"purge.lock"_s) == 1)
+                         || console.state() == QProcess::NotRunning;
                  },
                  60000),
         err.constData());
-    QVERIFY(QTest::qWaitFor([&] { return count(u"dm-prod-meta"_s, u"purge.lock"_s) == 1; }, 30000));
     console.kill();
     QVERIFY(console.waitForFinished(10000));
+    QVERIFY(datamonRunning(u"purge build-reverse-lookup"_s));
     QFile::remove(switchFile(u"delay-per-key-ms"_s));
 
     const CliRun unfinished = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
@@ -336,6 +336,13 @@ void TestDatamonPurge::killedConsoleReattachesAndFinishes()
             runId = r.toObject().value(u"id"_s).toString();
     }
     QVERIFY2(!runId.isEmpty(), unfinished.out.constData());
+    // Any console can look at the run's jobs, read only: the build the dead console started, followed to its end.
+    const CliRun attached = cli({ u"datamon"_s, u"attach"_s, runId, u"--context"_s, u"dm-prod"_s });
+    QVERIFY2(attached.exitCode == 0, attached.err.constData());
+    QVERIFY2(
+        attached.out.contains("build-index") && attached.out.contains("exit 0") && !attached.out.contains("dry-run"),
+        attached.out.constData());
+    QCOMPARE(cli({ u"datamon"_s, u"attach"_s, u"../x"_s, u"--context"_s, u"dm-prod"_s }).exitCode, 2);
     const QString reportFile = m_temp.filePath(u"recovered.json"_s);
     const CliRun recovered = cli({ u"recover"_s, runId, u"--confirm"_s, u"dm-prod"_s, u"--report"_s, reportFile });
     QVERIFY2(recovered.exitCode == 0, recovered.err.constData());
@@ -363,7 +370,7 @@ void TestDatamonPurge::droppedConnectionIsFollowedThrough()
     QVERIFY2(QTest::qWaitFor(
                  [&] {
                      err += console.readAllStandardError();
-                     return err.contains("Build the index") || console.state() == QProcess::NotRunning;
+                     return datamonRunning(u"purge build-reverse-lookup"_s) || console.state() == QProcess::NotRunning;
                  },
                  60000),
         err.constData());
@@ -475,6 +482,14 @@ QStringList TestDatamonPurge::purgeInvocations(qsizetype from) const
             steps << argv.at(2).toString() + (argv.contains(u"--dry-run"_s) ? u" --dry-run"_s : QString());
     }
     return steps;
+}
+
+bool TestDatamonPurge::datamonRunning(const QString& words) const
+{
+    QProcess pgrep;
+    pgrep.start(u"pgrep"_s, { u"-f"_s, u"datamon2 .*%1.*--context dm-prod"_s.arg(words) });
+    pgrep.waitForFinished(10000);
+    return pgrep.exitCode() == 0;
 }
 
 QString TestDatamonPurge::unfinishedRun() const
@@ -607,12 +622,7 @@ void TestDatamonPurge::killedConsoleDuringDeleteReattachesAndFinishes()
     QProcess console;
     console.setProcessEnvironment(m_sandbox.environment());
     console.start(QStringLiteral(OPSDECK_BINARY), deleteRun());
-    const auto deleting = [&] {
-        QProcess pgrep;
-        pgrep.start(u"pgrep"_s, { u"-f"_s, u"datamon2 .*purge delete-unused --local-work-dir .*--context dm-prod"_s });
-        pgrep.waitForFinished(10000);
-        return pgrep.exitCode() == 0;
-    };
+    const auto deleting = [this] { return datamonRunning(u"purge delete-unused --local-work-dir"_s); };
     QVERIFY(QTest::qWaitFor([&] { return deleting() || console.state() == QProcess::NotRunning; }, 60000));
     QVERIFY2(console.state() == QProcess::Running, console.readAllStandardError().constData());
     QVERIFY(QTest::qWaitFor([&] { return objectNames(u"dm-prod-blob"_s).size() < before.size(); }, 60000));
