@@ -11,7 +11,7 @@
 #include "RaftCli.h"
 #include "RaftPane.h"
 #include "packit/PackitTarget.h"
-#include "raft/RaftSecrets.h"
+#include "kube/KubeSecrets.h"
 #include "raft/RaftTarget.h"
 #include "secrets/SecretSpecs.h"
 #include "sql/DatabaseTarget.h"
@@ -101,7 +101,7 @@ SystemModule raft()
                 QString error;
                 const auto target = RaftTarget::resolveCluster(inventory, cluster.name, &problem, &error);
                 if (target && target->needsToken())
-                    specs.append(raftTokenSpec(cluster));
+                    specs.append(kubeTokenSpec(cluster));
             }
             return specs;
         } };
