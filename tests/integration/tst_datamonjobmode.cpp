@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <csignal>
+
 using namespace Qt::StringLiterals;
 using namespace opsdeck::test;
 
@@ -27,6 +29,7 @@ private slots:
     void cleanupTestCase();
     void dryRunRunsEachStepAsAJob();
     void killedConsoleReattachesToTheJob();
+    void cancelDeletesTheJob();
 
 private:
     QStringList run() const;
@@ -34,8 +37,8 @@ private:
     QJsonObject readJson(const QString& path) const;
     // The Jobs in the stand-in's fg-staging, by name.
     QJsonObject standinJobs() const;
-    // How many of the stand-in's Jobs for `step` (of any run) run now.
-    int activeJobs(const QString& step) const;
+    // The names of the stand-in's Jobs for `step` (of any run) that run now.
+    QStringList activeJobs(const QString& step) const;
     // The stand-in's Jobs of run `runId` by their step label.
     QHash<QString, QJsonObject> jobsOf(const QString& runId) const;
     // The ids of the journal's runs without an outcome (`opsdeck journal unfinished`).
@@ -98,13 +101,15 @@ QJsonObject TestDatamonJobMode::standinJobs() const
         .toObject();
 }
 
-int TestDatamonJobMode::activeJobs(const QString& step) const
+QStringList TestDatamonJobMode::activeJobs(const QString& step) const
 {
-    int active = 0;
-    for (const QJsonValue& value : standinJobs()) {
-        const QJsonObject job = value.toObject();
-        if (job.value(u"metadata"_s).toObject().value(u"labels"_s).toObject().value(u"opsdeck.io/step"_s) == step)
-            active += job.value(u"status"_s).toObject().value(u"active"_s).toInt();
+    QStringList active;
+    const QJsonObject jobs = standinJobs();
+    for (auto it = jobs.begin(); it != jobs.end(); ++it) {
+        const QJsonObject job = it.value().toObject();
+        if (job.value(u"metadata"_s).toObject().value(u"labels"_s).toObject().value(u"opsdeck.io/step"_s) == step
+            && job.value(u"status"_s).toObject().value(u"active"_s).toInt() > 0)
+            active << it.key();
     }
     return active;
 }
@@ -231,7 +236,7 @@ void TestDatamonJobMode::killedConsoleReattachesToTheJob()
     QVERIFY2(QTest::qWaitFor(
                  [&] {
                      err += console.readAllStandardError();
-                     return (activeJobs(u"build-index"_s) == 1
+                     return (activeJobs(u"build-index"_s).size() == 1
                                 && m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s) == 1)
                          || console.state() == QProcess::NotRunning;
                  },
@@ -263,6 +268,48 @@ void TestDatamonJobMode::killedConsoleReattachesToTheJob()
     QCOMPARE(jobs.value(u"build-index"_s).value(u"status"_s).toObject().value(u"succeeded"_s).toInt(), 1);
     QVERIFY(jobs.contains(u"dry-run"_s));
     QVERIFY(!unfinishedRuns().contains(runId));
+}
+
+// Ctrl-C during build-reverse-lookup: the run deletes the step's Job (its pod gets SIGTERM, and datamon, which has
+// no signal handling, leaves its lock), waits until the pod is gone, and removes the lock the killed step left.
+void TestDatamonJobMode::cancelDeletesTheJob()
+{
+    setSlow(1000);
+    QProcess console;
+    console.setProcessEnvironment(m_sandbox.environment());
+    console.start(QStringLiteral(OPSDECK_BINARY), run());
+    QByteArray err;
+    QStringList building;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] {
+                     err += console.readAllStandardError();
+                     building = activeJobs(u"build-index"_s);
+                     return (building.size() == 1 && m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s) == 1)
+                         || console.state() == QProcess::NotRunning;
+                 },
+                 60000),
+        err.constData());
+    QCOMPARE(::kill(pid_t(console.processId()), SIGINT), 0);
+    QVERIFY(console.waitForFinished(120000));
+    err += console.readAllStandardError();
+    const QByteArray out = console.readAllStandardOutput();
+    setSlow(0);
+    QCOMPARE(console.exitCode(), 1);
+    QVERIFY2(out.contains("cancelled: datamon2 was stopped"), (out + err).constData());
+    QVERIFY2(out.contains("datamon left its lock behind; this run's job had ended, so the lock was removed"),
+        (out + err).constData());
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
+    // The Job and its pod are gone, read from the stand-in.
+    QVERIFY(!standinJobs().contains(building.first()));
+    const QJsonObject pods = m_sandbox.kubernetesStandin(u"/_standin/state"_s)
+                                 .value(u"namespaces"_s)
+                                 .toObject()
+                                 .value(u"fg-staging"_s)
+                                 .toObject()
+                                 .value(u"pods"_s)
+                                 .toObject();
+    for (auto it = pods.begin(); it != pods.end(); ++it)
+        QVERIFY2(!it.key().startsWith(building.first()), qPrintable(it.key()));
 }
 
 QTEST_GUILESS_MAIN(TestDatamonJobMode)
