@@ -3,9 +3,9 @@
 #include "CliSupport.h"
 #include "config/NameRules.h"
 #include "kube/KubeClient.h"
+#include "kube/KubeSecrets.h"
 #include "raft/RaftQueries.h"
 #include "raft/RaftResetOperation.h"
-#include "kube/KubeSecrets.h"
 #include "raft/RaftTarget.h"
 
 #include <QJsonArray>

@@ -7,8 +7,8 @@
 #include "StatusIcons.h"
 #include "core/ConnectionWorker.h"
 #include "kube/KubeClient.h"
-#include "raft/RaftResetOperation.h"
 #include "kube/KubeSecrets.h"
+#include "raft/RaftResetOperation.h"
 #include "runbook/OperationRunner.h"
 
 #include <QComboBox>
