@@ -3,9 +3,9 @@
 #include "CliSupport.h"
 #include "config/NameRules.h"
 #include "kube/KubeClient.h"
+#include "kube/KubeSecrets.h"
 #include "raft/RaftQueries.h"
 #include "raft/RaftResetOperation.h"
-#include "raft/RaftSecrets.h"
 #include "raft/RaftTarget.h"
 
 #include <QJsonArray>
@@ -52,7 +52,7 @@ std::optional<RaftTarget> raftTarget(const Invocation& call, int* exitCode)
         err() << "opsdeck: warning: " << warning << "\n";
     auto [resolved, why]
         = awaitSecrets<std::optional<RaftTarget>>([&](CredentialStore* store, QObject* context, auto done) {
-              resolveRaftSecrets(store, *target, context, done);
+              resolveKubeSecrets(store, *target, context, done);
           });
     *exitCode = resolved ? Cli::Success : Cli::Failure;
     if (!resolved)
@@ -333,7 +333,7 @@ int recoverRaftReset(const RecoverCall& call)
     }
     auto [resolved, why]
         = awaitSecrets<std::optional<RaftTarget>>([&](CredentialStore* store, QObject* context, auto done) {
-              resolveRaftSecrets(store, *target, context, done);
+              resolveKubeSecrets(store, *target, context, done);
           });
     if (!resolved) {
         err() << "opsdeck: " << why << "\n";

@@ -10,8 +10,8 @@
 #include "PulumiPane.h"
 #include "RaftCli.h"
 #include "RaftPane.h"
+#include "kube/KubeSecrets.h"
 #include "packit/PackitTarget.h"
-#include "raft/RaftSecrets.h"
 #include "raft/RaftTarget.h"
 #include "secrets/SecretSpecs.h"
 #include "sql/DatabaseTarget.h"
@@ -101,7 +101,7 @@ SystemModule raft()
                 QString error;
                 const auto target = RaftTarget::resolveCluster(inventory, cluster.name, &problem, &error);
                 if (target && target->needsToken())
-                    specs.append(raftTokenSpec(cluster));
+                    specs.append(kubeTokenSpec(cluster));
             }
             return specs;
         } };

@@ -7,8 +7,8 @@
 #include "StatusIcons.h"
 #include "core/ConnectionWorker.h"
 #include "kube/KubeClient.h"
+#include "kube/KubeSecrets.h"
 #include "raft/RaftResetOperation.h"
-#include "raft/RaftSecrets.h"
 #include "runbook/OperationRunner.h"
 
 #include <QComboBox>
@@ -316,7 +316,7 @@ void RaftPane::connectTarget()
     m_status->setText(tr("Looking up the token…"));
     const quint64 generation = m_generation;
     // On the GUI thread: the token may come from the keychain or a prompt, which a worker must never do.
-    resolveRaftSecrets(
+    resolveKubeSecrets(
         m_credentials, *target, this, [this, generation](std::optional<RaftTarget> resolved, const QString& why) {
             if (generation != m_generation)
                 return; // another cluster was chosen meanwhile

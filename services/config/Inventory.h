@@ -114,6 +114,7 @@ struct DatamonJobs
     QString cluster; // a clusters entry
     QString jobNamespace; // the namespace the Jobs are created in
     QString image; // the datamon image, e.g. gcr.io/onec-co/datamon:v2.6.9
+    QString binary = QStringLiteral("datamon"); // the CLI in the image (upstream's is /usr/bin/datamon)
     QString serviceAccount; // optional: the account whose credentials datamon uses
     QString volumeClaim; // optional: a PersistentVolumeClaim mounted at workDir; else an emptyDir
 };

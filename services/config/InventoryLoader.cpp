@@ -217,6 +217,8 @@ private:
     void readGithub(const Entry& e);
     void readDeploy(const Entry& e);
     std::optional<DatamonJobs> readDatamonJobs(const Entry& e);
+    // A command name or an absolute path (datamon2, gcloud) into *into, when the key is there and valid.
+    void readExecutable(const Fields& f, const QString& key, QString* into);
     QStringList readEnvironment(const Entry& e, const QString& what, const QString& child);
     void checkChildEnvironment();
     std::optional<int> readCount(const Fields& f, const QString& key, int min, int max);
@@ -818,16 +820,8 @@ void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
         d.host = *host;
         addReference(Target::Host, *f, u"host"_s, *host);
     }
-    static const QRegularExpression command(u"^([A-Za-z0-9_.+-]+|(/[A-Za-z0-9_.+-]+)+)\\z"_s);
-    const QString commandRule = u"a command name or an absolute path of letters, digits, '_', '.', '+', '-'"_s;
-    for (const auto& [key, field] : { std::pair(u"binary"_s, &d.binary), std::pair(u"gcloud"_s, &d.gcloud) }) {
-        if (const auto c = readPattern(*f, key, command, commandRule)) {
-            if (c->split(u'/').contains(u".."_s))
-                error(f->find(key)->valuePos(), u"%1 must not contain \"..\""_s.arg(f->field(key)));
-            else
-                *field = *c;
-        }
-    }
+    for (const auto& [key, field] : { std::pair(u"binary"_s, &d.binary), std::pair(u"gcloud"_s, &d.gcloud) })
+        readExecutable(*f, key, field);
     if (const auto workDir = readRemotePath(*f, u"workDir"_s))
         d.workDir = *workDir;
     if (const auto gib = readCount(*f, u"minFreeGiB"_s, 0, 100000))
@@ -843,10 +837,22 @@ void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
     }
 }
 
+void Parser::readExecutable(const Fields& f, const QString& key, QString* into)
+{
+    static const QRegularExpression command(u"^([A-Za-z0-9_.+-]+|(/[A-Za-z0-9_.+-]+)+)\\z"_s);
+    const QString commandRule = u"a command name or an absolute path of letters, digits, '_', '.', '+', '-'"_s;
+    if (const auto c = readPattern(f, key, command, commandRule)) {
+        if (c->split(u'/').contains(u".."_s))
+            error(f.find(key)->valuePos(), u"%1 must not contain \"..\""_s.arg(f.field(key)));
+        else
+            *into = *c;
+    }
+}
+
 std::optional<DatamonJobs> Parser::readDatamonJobs(const Entry& e)
 {
-    const auto f = readMap(
-        e, u"datamon jobs"_s, { u"cluster"_s, u"namespace"_s, u"image"_s, u"serviceAccount"_s, u"volumeClaim"_s });
+    const auto f = readMap(e, u"datamon jobs"_s,
+        { u"cluster"_s, u"namespace"_s, u"image"_s, u"binary"_s, u"serviceAccount"_s, u"volumeClaim"_s });
     if (!f)
         return std::nullopt;
     const qsizetype errorsBefore = m_errors.size();
@@ -874,6 +880,7 @@ std::optional<DatamonJobs> Parser::readDatamonJobs(const Entry& e)
             u"datamon jobs image is required: the datamon image the Jobs run, e.g. gcr.io/onec-co/datamon:v2.6.9"_s);
     else if (const auto i = readPattern(*f, u"image"_s, image, u"an image reference such as registry/datamon:v2.6.9"_s))
         jobs.image = *i;
+    readExecutable(*f, u"binary"_s, &jobs.binary);
     if (m_errors.size() != errorsBefore)
         return std::nullopt;
     return jobs;

@@ -18,6 +18,8 @@ constexpr int kMinPollMs = 250;
 constexpr int kUnreachableMs = 5 * 60 * 1000; // the host may reboot; the job's files stay
 constexpr int kStopWaitMs = 10000;
 constexpr qint64 kPastTheEnd = qint64(1) << 60; // a poll offset that reads no output, only the state
+// A pod's deletion gives its container terminationGracePeriodSeconds (30 s by default) before SIGKILL.
+constexpr int kStopJobMs = 90000;
 
 QString tail(const QByteArray& bytes, int lines)
 {
@@ -44,6 +46,48 @@ QString progressLine(const DatamonProgress& p)
     return parts.join(QStringLiteral(", "));
 }
 
+// What a job has printed so far, its progress shown in the run's step as it changes.
+struct Followed
+{
+    QByteArray out;
+    QByteArray err;
+    DatamonStderrParser errors;
+    QString shown;
+
+    // The new output and progress line go to the context's step and to `show` (either may be null).
+    void take(const QByteArray& newOut,
+        const QByteArray& newErr,
+        RunContext* context,
+        const std::function<void(const QString& text)>& show)
+    {
+        out += newOut;
+        err += newErr;
+        errors.feed(newErr);
+        const auto emitText = [&](const QString& text) {
+            if (context)
+                context->output(text);
+            if (show)
+                show(text);
+        };
+        if (!newOut.isEmpty())
+            emitText(QString::fromUtf8(newOut));
+        if (const QString line = progressLine(errors.progress()); !line.isEmpty() && line != shown) {
+            emitText(line + u'\n');
+            shown = line;
+        }
+    }
+};
+
+// A job that started but could not be followed to its end: it may still run.
+DatamonJob::Ended unfollowed(const QString& error, const QByteArray& out)
+{
+    DatamonJob::Ended failed;
+    failed.started = true;
+    failed.error = error;
+    failed.out = out;
+    return failed;
+}
+
 } // namespace
 
 DatamonJob::DatamonJob(DatamonHost& host, const DatamonTarget& target, const QString& runId, const QString& step)
@@ -51,7 +95,21 @@ DatamonJob::DatamonJob(DatamonHost& host, const DatamonTarget& target, const QSt
     , m_target(target)
     , m_job(target.runDir(runId) + QStringLiteral("/jobs/") + step)
     , m_cwd(target.runDir(runId))
+    , m_runId(runId)
+    , m_step(step)
 {
+    if (target.cluster) {
+        m_kube = std::make_unique<KubeClient>(target.cluster->kube);
+        m_kubeJob = std::make_unique<KubeJob>(
+            *m_kube, target.cluster->ns, KubeJob::jobName({ QStringLiteral("opsdeck"), runId, step }));
+    }
+}
+
+DatamonJob::~DatamonJob() = default;
+
+QString DatamonJob::where() const
+{
+    return m_kubeJob ? m_kubeJob->where() : QStringLiteral("%1 on %2").arg(m_job.dir(), m_host.where());
 }
 
 std::optional<DetachedJob::State> DatamonJob::poll(qint64 outOffset, qint64 errOffset, QString* error, int waitMs)
@@ -89,6 +147,8 @@ DatamonJob::Ended DatamonJob::ended(
 
 DatamonJob::Ended DatamonJob::run(const QStringList& words, RunContext& context)
 {
+    if (m_kubeJob)
+        return runKube(words, context);
     const QStringList command = m_target.datamon(words);
     const ExecResult started = m_host.run(m_job.startArgv(command, m_cwd), kPollTimeoutMs);
     if (!started.succeeded()) {
@@ -112,56 +172,31 @@ DatamonJob::Ended DatamonJob::run(const QStringList& words, RunContext& context)
 
 DatamonJob::Ended DatamonJob::follow(RunContext* context, const std::function<void(const QString& text)>& show)
 {
-    QByteArray out;
-    QByteArray err;
-    DatamonStderrParser errors;
-    QString shown;
     if (context)
         context->progressUnknown(); // datamon prints no total: its counts and rate are the progress
+    if (m_kubeJob)
+        return followKube(context, show);
+    Followed followed;
     int waitMs = kFirstPollMs;
     bool stopped = false;
     bool more = false; // the last poll stopped at its limit: read on at once
     for (;;) {
         QString error;
         // Waits on the host (not here): the step's end is seen at once; a cancel within a wait.
-        const auto state = poll(out.size(), err.size(), &error, stopped || more ? 0 : waitMs);
-        if (!state) {
-            Ended failed;
-            failed.started = true;
-            failed.error = error;
-            failed.out = out;
-            return failed;
-        }
-        out += state->out;
-        err += state->err;
-        errors.feed(state->err);
+        const auto state = poll(followed.out.size(), followed.err.size(), &error, stopped || more ? 0 : waitMs);
+        if (!state)
+            return unfollowed(error, followed.out);
+        followed.take(state->out, state->err, context, show);
         more = state->out.size() == kPollLimit || state->err.size() == kPollLimit;
-        const auto emitText = [&](const QString& text) {
-            if (context)
-                context->output(text);
-            if (show)
-                show(text);
-        };
-        if (!state->out.isEmpty())
-            emitText(QString::fromUtf8(state->out));
-        if (const QString line = progressLine(errors.progress()); !line.isEmpty() && line != shown) {
-            emitText(line + u'\n');
-            shown = line;
-        }
         if (!state->exists || ((state->exitCode || state->vanished()) && !state->alive && !more)) {
-            errors.finish();
-            Ended result = ended(*state, out, errors);
+            followed.errors.finish();
+            Ended result = ended(*state, followed.out, followed.errors);
             result.cancelled = stopped;
-            result.errTail = tail(err, 12);
+            result.errTail = tail(followed.err, 12);
             return result;
         }
-        if (context && context->cancelled() && !stopped) {
-            QString stopError;
-            if (!stop(&stopError))
-                qCWarning(lcDatamon) << stopError;
-            stopped = true;
+        if (stopOnCancel(context, &stopped))
             continue;
-        }
         if (!more && (!state->out.isEmpty() || !state->err.isEmpty()))
             QThread::msleep(kMinPollMs); // a chatty job (zap lines per key) is not polled back to back
         waitMs = std::min(waitMs * 2, kMaxPollMs);
@@ -170,6 +205,8 @@ DatamonJob::Ended DatamonJob::follow(RunContext* context, const std::function<vo
 
 DatamonJob::Ended DatamonJob::inspect()
 {
+    if (m_kubeJob)
+        return inspectKube();
     QString error;
     const auto state = poll(0, 0, &error);
     if (!state) {
@@ -185,8 +222,21 @@ DatamonJob::Ended DatamonJob::inspect()
     return result;
 }
 
+bool DatamonJob::stopOnCancel(RunContext* context, bool* stopped)
+{
+    if (!context || !context->cancelled() || *stopped)
+        return false;
+    QString error;
+    if (!stop(&error))
+        qCWarning(lcDatamon) << error;
+    *stopped = true;
+    return true;
+}
+
 bool DatamonJob::stop(QString* error)
 {
+    if (m_kubeJob)
+        return m_kubeJob->stop(kStopJobMs, error);
     for (const QString& signal : { QStringLiteral("INT"), QStringLiteral("TERM"), QStringLiteral("KILL") }) {
         const ExecResult sent = m_host.run(m_job.stopArgv(signal), kPollTimeoutMs);
         if (!sent.succeeded()) {
@@ -231,6 +281,155 @@ std::optional<QList<DetachedJob::Found>> DatamonJob::find(
             || !names(job.argv, QStringLiteral("--config"), target.context.config);
     });
     return found;
+}
+
+DatamonJob::Ended DatamonJob::runKube(const QStringList& words, RunContext& context)
+{
+    KubeJob::Spec spec;
+    spec.image = m_target.context.jobs->image;
+    spec.serviceAccount = m_target.context.jobs->serviceAccount;
+    spec.argv = m_target.datamonInJob(words);
+    spec.volumeClaim = m_target.context.jobs->volumeClaim;
+    spec.mountPath = m_target.context.workDir;
+    spec.stdoutFile = m_job.dir() + QStringLiteral("/stdout");
+    spec.labels = { { QStringLiteral("app.kubernetes.io/managed-by"), QStringLiteral("opsdeck") },
+        { QStringLiteral("opsdeck.io/run"), m_runId }, { QStringLiteral("opsdeck.io/step"), m_step } };
+    QString createError;
+    if (!m_kubeJob->create(spec, &createError)) {
+        // The create may have happened with its answer lost (or an earlier start of this step did it): the Job says.
+        QString error;
+        const auto state = inspectRetrying(&error);
+        if (!state || (!state->exists && state->pod.isEmpty())) {
+            Ended failed;
+            failed.error = QStringLiteral("could not start %1 as %2: %3")
+                               .arg(words.mid(0, 2).join(u' '), m_kubeJob->where(), createError);
+            return failed;
+        }
+    }
+    context.note(QStringLiteral("job"),
+        { { QStringLiteral("kubernetesJob"), m_kubeJob->name() }, { QStringLiteral("namespace"), m_target.cluster->ns },
+            { QStringLiteral("cluster"), m_target.cluster->cluster.name } });
+    return follow(&context);
+}
+
+std::optional<KubeJob::State> DatamonJob::inspectRetrying(QString* error)
+{
+    // The API server may be unreachable for a while (a VPN dropping, a control plane upgrade); the Job runs on.
+    const QDeadlineTimer giveUp(kUnreachableMs);
+    int waitMs = 500;
+    for (;;) {
+        bool transient = false;
+        const auto state = m_kubeJob->inspect(error, &transient);
+        if (state || !transient || giveUp.hasExpired())
+            return state;
+        qCInfo(lcDatamon) << *error << "- retrying";
+        QThread::msleep(waitMs);
+        waitMs = std::min(waitMs * 2, 10000);
+    }
+}
+
+DatamonJob::Ended DatamonJob::endedKube(
+    const KubeJob::State& state, const QByteArray& out, const QByteArray& err, DatamonStderrParser& errors) const
+{
+    errors.finish();
+    Ended result;
+    result.started = true;
+    result.finished = state.exitCode.has_value();
+    result.vanished = state.vanished();
+    result.out = out;
+    result.errTail = tail(err, 12);
+    if (result.finished)
+        result.exit = DatamonOutput::classifyExit(*state.exitCode, errors);
+    // What Kubernetes knows and datamon cannot say: OOMKilled, a command that could not start, an evicted pod.
+    const bool plain
+        = result.finished && (state.reason == QStringLiteral("Completed") || state.reason == QStringLiteral("Error"));
+    if (!plain) {
+        const QString kube = QStringLiteral("%1: %2").arg(m_kubeJob->where(), state.describe());
+        result.errTail = result.errTail.isEmpty() ? kube : kube + u'\n' + result.errTail;
+        if (result.finished)
+            result.exit.message += QStringLiteral(" (%1)").arg(kube);
+    }
+    return result;
+}
+
+DatamonJob::Ended DatamonJob::followKube(RunContext* context, const std::function<void(const QString& text)>& show)
+{
+    m_kubeJob->rewindLog();
+    Followed followed;
+    int waitMs = kFirstPollMs;
+    bool stopped = false;
+    bool seen = false;
+    for (;;) {
+        QString error;
+        const auto state = inspectRetrying(&error);
+        if (!state)
+            return unfollowed(error, followed.out);
+        if (!state->exists && state->pod.isEmpty()) {
+            // Never created; or deleted, by stop() or by someone else, before it ended.
+            Ended gone;
+            gone.started = seen;
+            gone.vanished = seen && !stopped;
+            gone.cancelled = stopped;
+            gone.out = followed.out;
+            gone.errTail = tail(followed.err, 12);
+            if (gone.vanished)
+                gone.errTail.prepend(QStringLiteral("%1 was deleted before it ended\n").arg(m_kubeJob->where()));
+            return gone;
+        }
+        seen = true;
+        bool transient = false;
+        const auto log = m_kubeJob->readLog(*state, &error, &transient);
+        if (!log && !transient)
+            return unfollowed(error, followed.out);
+        if (log)
+            followed.take(log->out, log->err, context, show);
+        if (state->ended() && log) {
+            Ended result = endedKube(*state, followed.out, followed.err, followed.errors);
+            result.cancelled = stopped;
+            return result;
+        }
+        if (state->cannotStart() && !stopped) {
+            // The Job would wait for ever; nothing of datamon ran.
+            QString stopError;
+            if (!m_kubeJob->stop(kStopJobMs, &stopError))
+                qCWarning(lcDatamon) << stopError;
+            return unfollowed(QStringLiteral("%1: %2; the Job was deleted. Check the context's jobs image (and its "
+                                             "pull secret, service account) and run the step again")
+                                  .arg(m_kubeJob->where(), state->describe()),
+                followed.out);
+        }
+        if (stopOnCancel(context, &stopped))
+            continue;
+        QThread::msleep(waitMs);
+        waitMs = std::min(waitMs * 2, kMaxPollMs);
+    }
+}
+
+DatamonJob::Ended DatamonJob::inspectKube()
+{
+    m_kubeJob->rewindLog();
+    QString error;
+    const auto state = inspectRetrying(&error);
+    if (!state) {
+        Ended failed;
+        failed.error = error;
+        return failed;
+    }
+    if (!state->exists && state->pod.isEmpty())
+        return {};
+    const auto log = m_kubeJob->readLog(*state, &error);
+    if (!log)
+        return unfollowed(error, {});
+    DatamonStderrParser errors;
+    errors.feed(log->err);
+    if (state->ended())
+        return endedKube(*state, log->out, log->err, errors);
+    errors.finish();
+    Ended running;
+    running.started = true;
+    running.out = log->out;
+    running.errTail = tail(log->err, 12);
+    return running;
 }
 
 } // namespace opsdeck

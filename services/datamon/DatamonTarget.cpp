@@ -1,6 +1,7 @@
 #include "datamon/DatamonTarget.h"
 
 #include "config/NameRules.h"
+#include "kube/KubeSecrets.h"
 #include "secrets/SecretResolver.h"
 #include "ssh/SshSecretSpecs.h"
 
@@ -8,8 +9,11 @@
 
 namespace opsdeck {
 
-std::optional<DatamonTarget> DatamonTarget::resolve(
-    const Inventory& inventory, const QString& name, Problem* problem, QString* error)
+std::optional<DatamonTarget> DatamonTarget::resolve(const Inventory& inventory,
+    const QString& name,
+    Problem* problem,
+    QString* error,
+    const QStringList& kubeconfigFiles)
 {
     if (const QString why = NameRules::nameError(QStringLiteral("datamon context"), name); !why.isEmpty()) {
         *problem = Problem::InvalidName;
@@ -32,6 +36,17 @@ std::optional<DatamonTarget> DatamonTarget::resolve(
     target.context = *context;
     if (!context->host.isEmpty())
         target.host = *inventory.host(context->host); // the loader checked that it exists
+    if (context->jobs) {
+        KubeTarget::Problem clusterProblem = KubeTarget::Problem::None;
+        QString why;
+        target.cluster = KubeTarget::resolve(
+            inventory, context->jobs->cluster, context->jobs->jobNamespace, &clusterProblem, &why, kubeconfigFiles);
+        if (!target.cluster) {
+            *problem = Problem::Cluster;
+            *error = QStringLiteral("datamon context %1 runs its purge steps as Jobs: %2").arg(name, why);
+            return std::nullopt;
+        }
+    }
     *problem = Problem::None;
     return target;
 }
@@ -54,6 +69,14 @@ QStringList DatamonTarget::datamon(const QStringList& words, const QString& othe
               QStringLiteral("--config"), context.config, QStringLiteral("--metrics=false") };
 }
 
+QStringList DatamonTarget::datamonInJob(const QStringList& words) const
+{
+    Q_ASSERT(context.jobs);
+    QStringList argv = datamon(words);
+    argv.first() = context.jobs->binary;
+    return argv;
+}
+
 QStringList DatamonTarget::gcloudStorage(const QStringList& words) const
 {
     return QStringList { context.gcloud, QStringLiteral("storage") } + words
@@ -73,16 +96,23 @@ void resolveDatamonSecrets(CredentialStore* store,
     std::function<void(std::optional<DatamonTarget>, const QString& error)> done)
 {
     QList<SecretSpec> specs;
-    if (target.host && SshSecretSpecs::hostNeedsSecret(*target.host))
+    const bool hostSecret = target.host && SshSecretSpecs::hostNeedsSecret(*target.host);
+    if (hostSecret)
         specs << SshSecretSpecs::forHost(*target.host);
+    const bool clusterToken = target.cluster && target.cluster->needsToken();
+    if (clusterToken)
+        specs << kubeTokenSpec(target.cluster->cluster);
     SecretResolver::resolve(store, specs, context,
-        [target = std::move(target), done = std::move(done)](const QStringList& secrets, const QString& error) mutable {
+        [target = std::move(target), hostSecret, clusterToken, done = std::move(done)](
+            const QStringList& secrets, const QString& error) mutable {
             if (!error.isEmpty()) {
                 done(std::nullopt, error);
                 return;
             }
-            if (!secrets.isEmpty())
+            if (hostSecret)
                 target.sshSecret = secrets.front();
+            if (clusterToken)
+                target.cluster->kube.token = secrets.back();
             done(target, {});
         });
 }

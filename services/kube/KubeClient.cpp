@@ -189,6 +189,11 @@ KubeResponse KubeClient::get(const QString& path, const QUrlQuery& query, int ti
     return send(QByteArrayLiteral("GET"), path, query, {}, {}, timeoutMs);
 }
 
+KubeResponse KubeClient::getText(const QString& path, const QUrlQuery& query, int timeoutMs)
+{
+    return exchange(QByteArrayLiteral("GET"), path, query, {}, {}, timeoutMs, Answer::Text);
+}
+
 KubeResponse KubeClient::patch(const QString& path, KubePatch type, const QByteArray& body, bool dryRun)
 {
     QUrlQuery query;
@@ -225,6 +230,17 @@ KubeResponse KubeClient::send(const QByteArray& verb,
     const QByteArray& body,
     int timeoutMs)
 {
+    return exchange(verb, path, query, contentType, body, timeoutMs, Answer::JsonObject);
+}
+
+KubeResponse KubeClient::exchange(const QByteArray& verb,
+    const QString& path,
+    const QUrlQuery& query,
+    const QByteArray& contentType,
+    const QByteArray& body,
+    int timeoutMs,
+    Answer answer)
+{
     KubeResponse response;
     const QString action = actionOf(verb, path);
     const QString clusterName = clusterLabel();
@@ -239,7 +255,7 @@ KubeResponse KubeClient::send(const QByteArray& verb,
     if (!query.isEmpty())
         url += u'?' + encodedQuery(query);
     QNetworkRequest request(QUrl::fromEncoded(url.toUtf8(), QUrl::StrictMode));
-    request.setRawHeader("Accept", "application/json");
+    request.setRawHeader("Accept", answer == Answer::Text ? "text/plain, */*" : "application/json");
     request.setRawHeader("User-Agent", "opsdeck");
     if (!m_cluster.token.isEmpty())
         request.setRawHeader("Authorization", "Bearer " + m_cluster.token.toUtf8());
@@ -250,7 +266,9 @@ KubeResponse KubeClient::send(const QByteArray& verb,
     response.status = http.status;
     const QJsonObject status = statusOf(http.body);
     response.reason = status.value(QStringLiteral("reason")).toString();
-    if (http.ok()) {
+    if (http.ok() && answer == Answer::Text) {
+        response.text = http.body;
+    } else if (http.ok()) {
         const QJsonDocument document = QJsonDocument::fromJson(http.body);
         if (document.isObject()) {
             response.object = document.object();
@@ -306,6 +324,11 @@ QString KubeClient::describeFailure(const QString& clusterName,
                               "deleted or renamed")
             .arg(prefix, words);
     case 409:
+        // The same code for a create of a name that is taken (a Job a lost answer had created, or an earlier run's).
+        if (statusBody.value(QStringLiteral("reason")).toString() == QStringLiteral("AlreadyExists"))
+            return QStringLiteral("%1: an object of that name exists already (%2); nothing was written, read it to "
+                                  "see whose it is")
+                .arg(prefix, words);
         return QStringLiteral("%1: the object changed since it was read (%2); nothing was written, read it again and "
                               "retry")
             .arg(prefix, words);
@@ -373,6 +396,21 @@ QString KubeClient::imageStreamPath(const QString& ns, const QString& name)
 {
     return namespacedPath(QStringLiteral("/apis/image.openshift.io/v1"), ns, QStringLiteral("imagestreams")) + u'/'
         + encode(name);
+}
+
+QString KubeClient::jobsPath(const QString& ns)
+{
+    return namespacedPath(QStringLiteral("/apis/batch/v1"), ns, QStringLiteral("jobs"));
+}
+
+QString KubeClient::jobPath(const QString& ns, const QString& name)
+{
+    return jobsPath(ns) + u'/' + encode(name);
+}
+
+QString KubeClient::podLogPath(const QString& ns, const QString& pod)
+{
+    return podPath(ns, pod) + QStringLiteral("/log");
 }
 
 QString KubeClient::labelSelector(const QJsonObject& matchLabels)

@@ -21,6 +21,7 @@ struct KubeResponse
     QString reason; // Status.reason: Unauthorized, Forbidden, NotFound, Conflict, Invalid, BadRequest, ...
     QJsonObject object;
     QString message;
+    QByteArray text = {}; // the body of getText() (a pod's log)
 
     bool ok() const { return status >= 200 && status < 300 && message.isEmpty(); }
     // No answer at all: whether a write took effect is unknown, and only a read can tell.
@@ -46,6 +47,8 @@ public:
     const Kubeconfig::Resolved& cluster() const { return m_cluster; }
 
     KubeResponse get(const QString& path, const QUrlQuery& query = {}, int timeoutMs = 15000);
+    // A GET whose answer is text, not a JSON object (a pod's log): the body in `text`.
+    KubeResponse getText(const QString& path, const QUrlQuery& query, int timeoutMs = 15000);
     // `body` is sent as it is; `dryRun` adds dryRun=All (validated, not persisted).
     KubeResponse patch(const QString& path, KubePatch type, const QByteArray& body, bool dryRun = false);
     KubeResponse put(const QString& path, const QByteArray& body, bool dryRun = false);
@@ -68,6 +71,9 @@ public:
     static QString podsPath(const QString& ns);
     static QString podPath(const QString& ns, const QString& name);
     static QString imageStreamPath(const QString& ns, const QString& name);
+    static QString jobsPath(const QString& ns);
+    static QString jobPath(const QString& ns, const QString& name);
+    static QString podLogPath(const QString& ns, const QString& pod);
     // "app=permie,tier=db" from a selector's matchLabels, keys sorted.
     static QString labelSelector(const QJsonObject& matchLabels);
 
@@ -90,6 +96,18 @@ public:
 private:
     // "NAME (https://SERVER)", how messages name the cluster.
     QString clusterLabel() const;
+    enum class Answer
+    {
+        JsonObject,
+        Text,
+    };
+    KubeResponse exchange(const QByteArray& verb,
+        const QString& path,
+        const QUrlQuery& query,
+        const QByteArray& contentType,
+        const QByteArray& body,
+        int timeoutMs,
+        Answer answer);
 
     Kubeconfig::Resolved m_cluster;
     QString m_setupError;

@@ -184,8 +184,9 @@ void TestDatamonPane::contextsAndReposOfDmDev()
     QStringList names;
     for (int i = 0; i < contexts->count(); ++i)
         names << contexts->itemText(i);
-    QCOMPARE(
-        names, (QStringList { u"dm-dev"_s, u"dm-shared"_s, u"dm-archive (read-only)"_s, u"dm-prod (production)"_s }));
+    QCOMPARE(names,
+        (QStringList {
+            u"dm-dev"_s, u"dm-shared"_s, u"dm-archive (read-only)"_s, u"dm-prod (production)"_s, u"dm-jobs"_s }));
     QCOMPARE(pane->hosts(), QStringList { u"bastion"_s });
 
     QSignalSpy inserted(pane->repos(), &QAbstractItemModel::rowsInserted);

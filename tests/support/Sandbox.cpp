@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSqlQuery>
 
 namespace opsdeck::test {
 
@@ -221,6 +222,29 @@ QJsonObject Sandbox::gcsStandin(const QString& path, const QJsonObject& body) co
 QList<QJsonObject> Sandbox::gcsRequests(qsizetype from) const
 {
     return standinRequests(QStringLiteral("gcs"), from);
+}
+
+qint64 Sandbox::gcsObjectCount(const QString& bucket, const QString& prefix) const
+{
+    const QString name = QStringLiteral("gcs-count");
+    qint64 count = -1;
+    {
+        QSqlDatabase db = QSqlDatabase::contains(name) ? QSqlDatabase::database(name)
+                                                       : QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(m_dir + QStringLiteral("/gcs/gcs.sqlite"));
+        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
+        if (db.open()) {
+            QSqlQuery query(db);
+            query.prepare(QStringLiteral("SELECT count(*) FROM objects WHERE bucket = ? AND substr(name, 1, ?) = ?"));
+            query.addBindValue(bucket);
+            query.addBindValue(prefix.size());
+            query.addBindValue(prefix);
+            if (query.exec() && query.next())
+                count = query.value(0).toLongLong();
+        }
+        db.close();
+    }
+    return count;
 }
 
 QProcessEnvironment Sandbox::environment() const

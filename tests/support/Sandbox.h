@@ -83,6 +83,9 @@ public:
     QJsonObject gcsStandin(const QString& path, const QJsonObject& body = {}) const;
     // Its request log (method, path, query, bucket, object, status per request) from line `from` on.
     QList<QJsonObject> gcsRequests(qsizetype from = 0) const;
+    // How many objects of `bucket` whose names start with `prefix` its store holds now, read from its SQLite file
+    // (read-only); -1 if it cannot be read.
+    qint64 gcsObjectCount(const QString& bucket, const QString& prefix = {}) const;
 
     // tests/sandbox/sandbox SUBCOMMAND DIR ARGS...; returns its exit code.
     int script(const QString& subcommand, const QStringList& arguments = {}) const;

@@ -232,6 +232,7 @@ void TestInventory::fullInventory()
     QCOMPARE(local.jobs->cluster, u"fg-prod"_s);
     QCOMPARE(local.jobs->jobNamespace, u"datamon"_s);
     QCOMPARE(local.jobs->image, u"gcr.io/onec-co/datamon:v2.6.9"_s);
+    QCOMPARE(local.jobs->binary, u"/usr/bin/datamon"_s);
     QCOMPARE(local.jobs->serviceAccount, u"datamon-purge"_s);
     QCOMPARE(local.jobs->volumeClaim, u"purge-index"_s);
     QVERIFY(local.tags.production);
@@ -246,7 +247,7 @@ void TestInventory::fullInventory()
     QCOMPARE(byName.landingUrl, u"https://wpia-packit.example.org/"_s);
     QCOMPARE(byName.instanceApiUrl, u"https://{instance}.wpia-packit.example.org/packit/api"_s);
     QVERIFY(byName.tags.production);
-    QCOMPARE(byName.pos.line, 83);
+    QCOMPARE(byName.pos.line, 84);
     const DeployMachine& http = inv.machines[1];
     QCOMPARE(http.name, u"packit"_s);
     QCOMPARE(http.host, QString());
@@ -498,7 +499,7 @@ void TestInventory::errors_data()
         "clusters:\n  - name: k\ndatamon:\n  - name: d\n    context: dev\n    config: cfg\n    jobs:\n      cluster: "
         "k\n      namespace: n\n      image: i:1\n      pvc: x\n",
         u"11:7"_s,
-        { u"unknown key \"pvc\" in datamon jobs: use one of cluster, namespace, image, serviceAccount, "
+        { u"unknown key \"pvc\" in datamon jobs: use one of cluster, namespace, image, binary, serviceAccount, "
           "volumeClaim"_s });
     errorRow("unknown machine key",
         "machines:\n  - name: m\n    metrics: http\n    domain: m.example.org\n    url: x\n", u"5:5"_s,
@@ -693,6 +694,10 @@ void TestInventory::errors_data()
     errorRow("datamon jobs image with a space",
         "clusters:\n  - name: k\n" + dmc + "    jobs:\n      cluster: k\n      namespace: n\n      image: \"i 1\"\n",
         u"10:14"_s, { u"datamon jobs image \"i 1\" is not allowed"_s });
+    errorRow("datamon jobs binary with ..",
+        "clusters:\n  - name: k\n" + dmc
+            + "    jobs:\n      cluster: k\n      namespace: n\n      image: i:1\n      binary: /usr/../datamon\n",
+        u"11:15"_s, { u"datamon jobs binary must not contain \"..\""_s });
     errorRow("datamon jobs namespace not a label",
         "clusters:\n  - name: k\n" + dmc + "    jobs:\n      cluster: k\n      namespace: N_s\n      image: i:1\n",
         u"9:18"_s, { u"datamon jobs namespace"_s, u"N_s"_s });

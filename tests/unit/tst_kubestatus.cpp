@@ -82,6 +82,12 @@ void TestKubeStatus::failureIsOneSentenceWithWhatToDo_data()
         << QString()
         << QStringList { QStringLiteral("the object changed since it was read"),
                QStringLiteral("read it again and retry"), QStringLiteral("the object has been modified") };
+    QTest::newRow("409 exists") << 409
+                                << status(409, "AlreadyExists", R"(jobs.batch "opsdeck-r-build-index" already exists)",
+                                       R"({"name":"opsdeck-r-build-index","group":"batch","kind":"jobs"})")
+                                << QString()
+                                << QStringList { QStringLiteral("an object of that name exists already"),
+                                       QStringLiteral("read it to see whose it is") };
     QTest::newRow("422 field")
         << 422
         << status(422, "Invalid",

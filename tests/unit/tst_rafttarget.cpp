@@ -1,8 +1,8 @@
-// RaftTarget::resolve (an inventory cluster and namespace with its kubeconfig context) and resolveRaftSecrets (the
+// RaftTarget::resolve (an inventory cluster and namespace with its kubeconfig context) and resolveKubeSecrets (the
 // token from tokenEnv or the credential store when the kubeconfig has none), on kubeconfigs written here.
 #include "SecretTestSupport.h"
 #include "config/InventoryLoader.h"
-#include "raft/RaftSecrets.h"
+#include "kube/KubeSecrets.h"
 #include "raft/RaftTarget.h"
 
 #include <QFile>
@@ -111,7 +111,7 @@ Resolved TestRaftTarget::resolveSecrets(const RaftTarget& target)
     Resolved answer;
     bool answered = false;
     QObject context;
-    resolveRaftSecrets(&store, target, &context, [&](std::optional<RaftTarget> resolved, const QString& error) {
+    resolveKubeSecrets(&store, target, &context, [&](std::optional<RaftTarget> resolved, const QString& error) {
         answer = { std::move(resolved), error };
         answered = true;
     });
@@ -261,7 +261,7 @@ void TestRaftTarget::tokenFromTokenEnv()
         u"c"_s, u"fg"_s, &problem, &error);
     QVERIFY2(target, qPrintable(error));
     QVERIFY(target->needsToken());
-    const SecretSpec spec = raftTokenSpec(target->cluster);
+    const SecretSpec spec = kubeTokenSpec(target->cluster);
     QCOMPARE(CredentialStore::keyFor(spec), u"opsdeck/k8s/c/token"_s);
     QCOMPARE(spec.envVar, u"OPSDECK_TST_RAFT_TOKEN"_s);
     const Resolved resolved = resolveSecrets(*target);

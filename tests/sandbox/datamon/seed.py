@@ -21,8 +21,9 @@ labels/<r>/<label>/label.yaml; blob bucket: CAFS keys (128 hex) at the root. A b
 the root key's blob is the concatenation of its 64-byte leaf keys followed by the root key itself, as
 pkg/cafs/hasher.go reads it (the root key here is a blake2b of the leaves, not blake2b's tree mode: nothing checks it).
 
-dm-dev (N repos) and dm-shared (max(4, N/10) repos) share the blob bucket dm-shared-blob (M - M/10 blobs); dm-prod
-(max(4, N/10) repos) has dm-prod-blob (M/10 blobs).
+dm-dev (N repos) and dm-shared (max(4, N/10) repos) share the blob bucket dm-shared-blob (M - 2 * (M/10) blobs);
+dm-prod (max(4, N/10) repos) has dm-prod-blob (M/10 blobs); dm-jobs (max(4, N/10) repos), the context whose purge
+runs as Kubernetes Jobs, has dm-jobs-blob (M/10 blobs), so that its tests touch no other context's store.
 """
 
 import argparse
@@ -40,6 +41,7 @@ CONTEXTS = [
     ("dm-dev", "dm-shared-blob", False),
     ("dm-shared", "dm-shared-blob", False),
     ("dm-prod", "dm-prod-blob", True),
+    ("dm-jobs", "dm-jobs-blob", False),
 ]
 DAY = 86400
 WORDS = ["climate", "flood", "quake", "wildfire", "survey", "census", "imagery", "lidar", "soil", "tide", "wind",
@@ -121,9 +123,10 @@ class World:
         self.now = now
         self.objects = []  # (bucket, name, updated_sec, data)
         n_side = max(4, repos // 10)
-        self.repo_counts = {"dm-dev": repos, "dm-shared": n_side, "dm-prod": n_side}
-        prod_blobs = blobs // 10
-        self.blob_counts = {"dm-shared-blob": blobs - prod_blobs, "dm-prod-blob": prod_blobs}
+        self.repo_counts = {"dm-dev": repos, "dm-shared": n_side, "dm-prod": n_side, "dm-jobs": n_side}
+        side_blobs = blobs // 10
+        self.blob_counts = {"dm-shared-blob": blobs - 2 * side_blobs, "dm-prod-blob": side_blobs,
+                            "dm-jobs-blob": side_blobs}
         self.meta_time = now - 7 * DAY
 
     def add(self, bucket, name, data, updated):

@@ -1,18 +1,18 @@
-#include "raft/RaftTarget.h"
+#include "kube/KubeTarget.h"
 
 #include "config/NameRules.h"
-#include "raft/RaftLogging.h"
+#include "kube/KubeLogging.h"
 
 #include <QDir>
 
 namespace opsdeck {
 
-QStringList RaftTarget::defaultKubeconfigFiles()
+QStringList KubeTarget::defaultKubeconfigFiles()
 {
     return Kubeconfig::defaultFiles(qEnvironmentVariable("KUBECONFIG"), QDir::homePath());
 }
 
-std::optional<RaftTarget> RaftTarget::resolveCluster(const Inventory& inventory,
+std::optional<KubeTarget> KubeTarget::resolveCluster(const Inventory& inventory,
     const QString& clusterName,
     Problem* problem,
     QString* error,
@@ -48,9 +48,9 @@ std::optional<RaftTarget> RaftTarget::resolveCluster(const Inventory& inventory,
                            "(insecure-skip-tls-verify): give the cluster's CA (certificate-authority-data) instead")
                 .arg(clusterName, kube->context.name));
     for (const QString& warning : kube->warnings)
-        qCWarning(lcRaft).noquote() << QStringLiteral("cluster %1: %2").arg(clusterName, warning);
+        qCWarning(lcKube).noquote() << QStringLiteral("cluster %1: %2").arg(clusterName, warning);
 
-    RaftTarget target;
+    KubeTarget target;
     target.cluster = *cluster;
     target.kube = *kube;
     // kubectl's rule: a context without a namespace means "default".
@@ -61,7 +61,7 @@ std::optional<RaftTarget> RaftTarget::resolveCluster(const Inventory& inventory,
     return target;
 }
 
-std::optional<RaftTarget> RaftTarget::resolve(const Inventory& inventory,
+std::optional<KubeTarget> KubeTarget::resolve(const Inventory& inventory,
     const QString& clusterName,
     const QString& ns,
     Problem* problem,

@@ -1,10 +1,10 @@
-#include "raft/RaftSecrets.h"
+#include "kube/KubeSecrets.h"
 
 #include "secrets/SecretResolver.h"
 
 namespace opsdeck {
 
-SecretSpec raftTokenSpec(const Cluster& cluster)
+SecretSpec kubeTokenSpec(const Cluster& cluster)
 {
     SecretSpec spec;
     spec.kind = QStringLiteral("k8s");
@@ -15,13 +15,13 @@ SecretSpec raftTokenSpec(const Cluster& cluster)
     return spec;
 }
 
-void resolveRaftSecrets(CredentialStore* store,
-    RaftTarget target,
+void resolveKubeSecrets(CredentialStore* store,
+    KubeTarget target,
     QObject* context,
-    std::function<void(std::optional<RaftTarget>, const QString& error)> done)
+    std::function<void(std::optional<KubeTarget>, const QString& error)> done)
 {
     const QList<SecretSpec> specs
-        = target.needsToken() ? QList<SecretSpec> { raftTokenSpec(target.cluster) } : QList<SecretSpec> {};
+        = target.needsToken() ? QList<SecretSpec> { kubeTokenSpec(target.cluster) } : QList<SecretSpec> {};
     SecretResolver::resolve(store, specs, context,
         [target, done = std::move(done)](const QStringList& secrets, const QString& error) mutable {
             if (!error.isEmpty()) {

@@ -1,0 +1,316 @@
+// `opsdeck run datamon-purge --dry-run-only` on dm-jobs, the sandbox context whose purge steps run as Kubernetes Jobs
+// (its inventory entry's `jobs:`: the stand-in's fg-staging, whose Job pods run the bastion's datamon2 as local
+// processes): the counts are the seed's (summary.json), each step ran as a Job of its own (the stand-in's state), and
+// a console killed during build-index leaves its Job running, which `opsdeck recover` re-attaches to and follows to
+// its end instead of starting it again (datamon2's invocation log). dm-jobs has its own buckets: nothing here touches
+// another context's store.
+#include "Sandbox.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+using namespace Qt::StringLiterals;
+using namespace opsdeck::test;
+
+class TestDatamonJobMode : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanupTestCase();
+    void dryRunRunsEachStepAsAJob();
+    void killedConsoleReattachesToTheJob();
+    void cancelDeletesTheJob();
+
+private:
+    QStringList run() const;
+    CliRun cli(const QStringList& arguments) const;
+    QJsonObject readJson(const QString& path) const;
+    // The Jobs in the stand-in's fg-staging, by name.
+    QJsonObject standinJobs() const;
+    // The names of the stand-in's Jobs for `step` (of any run) that run now.
+    QStringList activeJobs(const QString& step) const;
+    // The stand-in's Jobs of run `runId` by their step label.
+    QHash<QString, QJsonObject> jobsOf(const QString& runId) const;
+    // The ids of the journal's runs without an outcome (`opsdeck journal unfinished`).
+    QStringList unfinishedRuns() const;
+    // datamon2's invocations of `purge <step>` for dm-jobs so far.
+    int purgeInvocations(const QString& step) const;
+    void setSlow(int msPerKey) const;
+    void expectTheSeedsCounts(const QJsonObject& report) const;
+
+    Sandbox m_sandbox;
+    QTemporaryDir m_temp;
+    QJsonObject m_summary;
+};
+
+void TestDatamonJobMode::initTestCase()
+{
+    QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
+    QVERIFY(m_temp.isValid());
+    m_summary = readJson(m_sandbox.dir() + u"/datamon/summary.json"_s);
+    QVERIFY(m_summary.value(u"blobBuckets"_s).toObject().contains(u"dm-jobs-blob"_s));
+}
+
+void TestDatamonJobMode::init()
+{
+    setSlow(0);
+}
+
+void TestDatamonJobMode::cleanupTestCase()
+{
+    setSlow(0);
+}
+
+QStringList TestDatamonJobMode::run() const
+{
+    return { u"run"_s, u"datamon-purge"_s, u"--context"_s, u"dm-jobs"_s, u"--dry-run-only"_s, u"--confirm"_s,
+        u"dm-jobs"_s };
+}
+
+CliRun TestDatamonJobMode::cli(const QStringList& arguments) const
+{
+    return runCli(arguments, m_sandbox.environment(), 180000);
+}
+
+QJsonObject TestDatamonJobMode::readJson(const QString& path) const
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+QJsonObject TestDatamonJobMode::standinJobs() const
+{
+    return m_sandbox.kubernetesStandin(u"/_standin/state"_s)
+        .value(u"namespaces"_s)
+        .toObject()
+        .value(u"fg-staging"_s)
+        .toObject()
+        .value(u"jobs"_s)
+        .toObject();
+}
+
+QStringList TestDatamonJobMode::activeJobs(const QString& step) const
+{
+    QStringList active;
+    const QJsonObject jobs = standinJobs();
+    for (auto it = jobs.begin(); it != jobs.end(); ++it) {
+        const QJsonObject job = it.value().toObject();
+        if (job.value(u"metadata"_s).toObject().value(u"labels"_s).toObject().value(u"opsdeck.io/step"_s) == step
+            && job.value(u"status"_s).toObject().value(u"active"_s).toInt() > 0)
+            active << it.key();
+    }
+    return active;
+}
+
+QHash<QString, QJsonObject> TestDatamonJobMode::jobsOf(const QString& runId) const
+{
+    QHash<QString, QJsonObject> byStep;
+    for (const QJsonValue& value : standinJobs()) {
+        const QJsonObject labels = value.toObject().value(u"metadata"_s).toObject().value(u"labels"_s).toObject();
+        if (labels.value(u"opsdeck.io/run"_s).toString() == runId)
+            byStep.insert(labels.value(u"opsdeck.io/step"_s).toString(), value.toObject());
+    }
+    return byStep;
+}
+
+QStringList TestDatamonJobMode::unfinishedRuns() const
+{
+    QStringList ids;
+    const CliRun unfinished = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
+    for (const QJsonValue& run : QJsonDocument::fromJson(unfinished.out).array())
+        ids << run.toObject().value(u"id"_s).toString();
+    return ids;
+}
+
+int TestDatamonJobMode::purgeInvocations(const QString& step) const
+{
+    QFile log(m_sandbox.dir() + u"/datamon/invocations.log"_s);
+    if (!log.open(QIODevice::ReadOnly))
+        return -1;
+    int count = 0;
+    for (const QByteArray& line : log.readAll().split('\n')) {
+        const QJsonArray argv = QJsonDocument::fromJson(line).object().value(u"argv"_s).toArray();
+        if (argv.size() > 2 && argv.at(1).toString() == u"purge"_s && argv.at(2).toString() == step
+            && argv.contains(u"dm-jobs"_s))
+            ++count;
+    }
+    return count;
+}
+
+void TestDatamonJobMode::setSlow(int msPerKey) const
+{
+    const QString path = m_sandbox.dir() + u"/datamon/switches/delay-per-key-ms"_s;
+    if (msPerKey == 0) {
+        QFile::remove(path);
+        return;
+    }
+    QFile slow(path);
+    QVERIFY(slow.open(QIODevice::WriteOnly));
+    slow.write(QByteArray::number(msPerKey) + '\n');
+}
+
+void TestDatamonJobMode::expectTheSeedsCounts(const QJsonObject& report) const
+{
+    const QJsonObject after = report.value(u"after"_s).toObject();
+    const QJsonObject bucket = m_summary.value(u"blobBuckets"_s).toObject().value(u"dm-jobs-blob"_s).toObject();
+    QCOMPARE(after.value(u"keysToDelete"_s).toInteger(), bucket.value(u"unreferencedOldKeys"_s).toInteger());
+    QCOMPARE(after.value(u"bytesToDelete"_s).toInteger(), bucket.value(u"unreferencedOldBytes"_s).toInteger());
+    QCOMPARE(after.value(u"keysInUse"_s).toInteger(), bucket.value(u"referencedKeys"_s).toInteger());
+    QCOMPARE(after.value(u"keysNewerThanIndex"_s).toInteger(), bucket.value(u"newerKeys"_s).toInteger());
+    QCOMPARE(after.value(u"keysScanned"_s).toInteger(), bucket.value(u"keys"_s).toInteger());
+}
+
+void TestDatamonJobMode::dryRunRunsEachStepAsAJob()
+{
+    const qint64 blobsBefore = m_sandbox.gcsObjectCount(u"dm-jobs-blob"_s);
+    const int buildsBefore = purgeInvocations(u"build-reverse-lookup"_s);
+    const QString reportFile = m_temp.filePath(u"dry.json"_s);
+    const CliRun dry = cli(run() << u"--report"_s << reportFile);
+    QVERIFY2(dry.exitCode == 0, (dry.out + dry.err).constData());
+    const QJsonObject report = readJson(reportFile);
+    expectTheSeedsCounts(report);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-blob"_s), blobsBefore);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(purgeInvocations(u"build-reverse-lookup"_s), buildsBefore + 1);
+
+    // Each datamon2 step was a Job of its own, labelled with the run and the step, run once, ended Complete; its
+    // command is datamon2's argv under the wrapper, with the context and config spelt out.
+    const QString runId = report.value(u"id"_s).toString();
+    const QHash<QString, QJsonObject> jobs = jobsOf(runId);
+    QVERIFY2(jobs.contains(u"build-index"_s) && jobs.contains(u"dry-run"_s),
+        qPrintable(QStringList(jobs.keys()).join(u", "_s)));
+    for (const QString& step : { u"build-index"_s, u"dry-run"_s }) {
+        const QJsonObject job = jobs.value(step);
+        QCOMPARE(job.value(u"spec"_s).toObject().value(u"backoffLimit"_s).toInt(-1), 0);
+        const QJsonObject status = job.value(u"status"_s).toObject();
+        QCOMPARE(status.value(u"succeeded"_s).toInt(), 1);
+        QCOMPARE(status.value(u"failed"_s).toInt(), 0);
+        const QJsonArray command = job.value(u"spec"_s)
+                                       .toObject()
+                                       .value(u"template"_s)
+                                       .toObject()
+                                       .value(u"spec"_s)
+                                       .toObject()
+                                       .value(u"containers"_s)
+                                       .toArray()
+                                       .first()
+                                       .toObject()
+                                       .value(u"command"_s)
+                                       .toArray();
+        QStringList argv;
+        for (qsizetype i = 6; i < command.size(); ++i)
+            argv << command.at(i).toString();
+        QCOMPARE(argv.mid(0, 3),
+            (QStringList { u"datamon2"_s, u"purge"_s,
+                step == u"build-index"_s ? u"build-reverse-lookup"_s : u"delete-unused"_s }));
+        QVERIFY(argv.contains(u"--context"_s) && argv.contains(u"dm-jobs"_s) && argv.contains(u"--metrics=false"_s));
+    }
+}
+
+// The console is SIGKILLed while build-reverse-lookup runs (slowed) in its Job: the Job runs on in the cluster.
+// `opsdeck recover` re-attaches to it (the Job's pod log from its start), follows it to its end, runs the dry run the
+// dead console never started, and reports the seed's counts; build-reverse-lookup ran once.
+void TestDatamonJobMode::killedConsoleReattachesToTheJob()
+{
+    // A second a key: the build takes some ten seconds (the seed gives dm-jobs a few bundles).
+    setSlow(1000);
+    const int buildsBefore = purgeInvocations(u"build-reverse-lookup"_s);
+    const QStringList unfinishedBefore = unfinishedRuns();
+    QProcess console;
+    console.setProcessEnvironment(m_sandbox.environment());
+    console.start(QStringLiteral(OPSDECK_BINARY), run());
+    // Its build-index Job runs and holds datamon's lock (a stale index's drop, a Job of its own, may come first).
+    QByteArray err;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] {
+                     err += console.readAllStandardError();
+                     return (activeJobs(u"build-index"_s).size() == 1
+                                && m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s) == 1)
+                         || console.state() == QProcess::NotRunning;
+                 },
+                 60000),
+        err.constData());
+    console.kill();
+    QVERIFY(console.waitForFinished(10000));
+
+    QStringList killed = unfinishedRuns();
+    for (const QString& id : unfinishedBefore)
+        killed.removeAll(id);
+    QCOMPARE(killed.size(), 1);
+    const QString runId = killed.first();
+    const QJsonObject running = jobsOf(runId).value(u"build-index"_s);
+    QVERIFY2(!running.isEmpty(), qPrintable(runId));
+    QCOMPARE(running.value(u"status"_s).toObject().value(u"active"_s).toInt(), 1);
+    setSlow(0);
+
+    const QString reportFile = m_temp.filePath(u"recovered.json"_s);
+    const CliRun recovered = cli({ u"recover"_s, runId, u"--confirm"_s, u"dm-jobs"_s, u"--report"_s, reportFile });
+    QVERIFY2(recovered.exitCode == 0, (recovered.out + recovered.err).constData());
+    expectTheSeedsCounts(readJson(reportFile));
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
+    // Re-attached: the build ran once, in the Job the dead console created; the dry run got a Job of its own.
+    QCOMPARE(purgeInvocations(u"build-reverse-lookup"_s), buildsBefore + 1);
+    const QHash<QString, QJsonObject> jobs = jobsOf(runId);
+    QCOMPARE(jobs.value(u"build-index"_s).value(u"metadata"_s).toObject().value(u"uid"_s),
+        running.value(u"metadata"_s).toObject().value(u"uid"_s));
+    QCOMPARE(jobs.value(u"build-index"_s).value(u"status"_s).toObject().value(u"succeeded"_s).toInt(), 1);
+    QVERIFY(jobs.contains(u"dry-run"_s));
+    QVERIFY(!unfinishedRuns().contains(runId));
+}
+
+// Ctrl-C during build-reverse-lookup: the run deletes the step's Job (its pod gets SIGTERM, and datamon, which has
+// no signal handling, leaves its lock), waits until the pod is gone, and removes the lock the killed step left.
+void TestDatamonJobMode::cancelDeletesTheJob()
+{
+    setSlow(1000);
+    QProcess console;
+    console.setProcessEnvironment(m_sandbox.environment());
+    console.start(QStringLiteral(OPSDECK_BINARY), run());
+    QByteArray err;
+    QStringList building;
+    QVERIFY2(QTest::qWaitFor(
+                 [&] {
+                     err += console.readAllStandardError();
+                     building = activeJobs(u"build-index"_s);
+                     return (building.size() == 1 && m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s) == 1)
+                         || console.state() == QProcess::NotRunning;
+                 },
+                 60000),
+        err.constData());
+    QCOMPARE(::kill(pid_t(console.processId()), SIGINT), 0);
+    QVERIFY(console.waitForFinished(120000));
+    err += console.readAllStandardError();
+    const QByteArray out = console.readAllStandardOutput();
+    setSlow(0);
+    QCOMPARE(console.exitCode(), 1);
+    QVERIFY2(out.contains("cancelled: datamon2 was stopped"), (out + err).constData());
+    QVERIFY2(out.contains("datamon left its lock behind; this run's job had ended, so the lock was removed"),
+        (out + err).constData());
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
+    // The Job and its pod are gone, read from the stand-in.
+    QVERIFY(!standinJobs().contains(building.first()));
+    const QJsonObject pods = m_sandbox.kubernetesStandin(u"/_standin/state"_s)
+                                 .value(u"namespaces"_s)
+                                 .toObject()
+                                 .value(u"fg-staging"_s)
+                                 .toObject()
+                                 .value(u"pods"_s)
+                                 .toObject();
+    for (auto it = pods.begin(); it != pods.end(); ++it)
+        QVERIFY2(!it.key().startsWith(building.first()), qPrintable(it.key()));
+}
+
+QTEST_GUILESS_MAIN(TestDatamonJobMode)
+#include "tst_datamonjobmode.moc"
