@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -67,6 +68,8 @@ private:
     QString unfinishedRun() const;
     // A datamon2 of dm-prod whose command line has `words` runs (the sandbox's hosts share this machine).
     bool datamonRunning(const QString& words) const;
+    // The pgrep/pkill pattern of such a datamon2 of this sandbox.
+    QString datamonPattern(const QString& words) const;
     void prepareProd() const;
     QStringList deleteRun() const
     {
@@ -278,7 +281,7 @@ void TestDatamonPurge::killedDatamonLeavesNoLockBehind()
     QByteArray err;
     // The job's datamon2, found by its command line on the bastion (the sandbox's hosts share this machine), once
     // it holds its lock (a stale index's drop may come first).
-    const QString build = u"datamon2 .*purge build-reverse-lookup.*--context dm-prod"_s;
+    const QString build = datamonPattern(u"purge build-reverse-lookup"_s);
     QVERIFY2(QTest::qWaitFor(
                  [&] {
                      err += console.readAllStandardError();
@@ -484,10 +487,16 @@ QStringList TestDatamonPurge::purgeInvocations(qsizetype from) const
     return steps;
 }
 
+QString TestDatamonPurge::datamonPattern(const QString& words) const
+{
+    // This sandbox's only (its work dir is in the command line): another sandbox on the machine runs the same test.
+    return u"datamon2 .*%1 .*%2/.*--context dm-prod"_s.arg(words, QRegularExpression::escape(m_sandbox.dir()));
+}
+
 bool TestDatamonPurge::datamonRunning(const QString& words) const
 {
     QProcess pgrep;
-    pgrep.start(u"pgrep"_s, { u"-f"_s, u"datamon2 .*%1.*--context dm-prod"_s.arg(words) });
+    pgrep.start(u"pgrep"_s, { u"-f"_s, datamonPattern(words) });
     pgrep.waitForFinished(10000);
     return pgrep.exitCode() == 0;
 }
