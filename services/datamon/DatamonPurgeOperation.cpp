@@ -684,6 +684,8 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
         QStringLiteral("Some unused blobs may have been deleted; the rest are still there. %1").arg(kept), &started);
     if (!started) {
         context.skipRemaining();
+        if (m_recovering.isEmpty())
+            return false; // delete-unused could not start: the step says why; nothing was deleted
         context.record().summary = QStringLiteral("Run %1 never started deleting: no blob was deleted, and nothing is "
                                                   "left to recover.")
                                        .arg(jobRun);
