@@ -435,10 +435,12 @@ int runDatamonAttach(const QStringList& arguments)
         QList<DetachedJob::Found> jobs;
         std::optional<DatamonJob::Ended> followed;
         QString error;
+        QString searched; // where the jobs were looked for
     };
     const Attached attached = awaitOffThread<Attached>([target = *target, runId] {
         Attached result;
         DatamonHost host(target.context, target.host ? &*target.host : nullptr, target.sshSecret);
+        result.searched = DatamonJob::findsIn(host, target);
         const auto jobs = DatamonJob::find(host, target, DatamonPurgeOperation::jobSteps(), &result.error);
         if (!jobs)
             return result;
@@ -449,9 +451,9 @@ int runDatamonAttach(const QStringList& arguments)
         std::sort(result.jobs.begin(), result.jobs.end(),
             [](const auto& a, const auto& b) { return a.startedAt < b.startedAt; });
         if (!result.jobs.isEmpty() && !result.jobs.last().exitCode) {
-            err() << "following " << result.jobs.last().step << " on " << host.where() << "…\n";
-            err().flush();
             DatamonJob job(host, target, runId, result.jobs.last().step);
+            err() << "following " << result.jobs.last().step << " (" << job.where() << ")…\n";
+            err().flush();
             result.followed = job.follow(nullptr, [](const QString& text) {
                 for (const QString& line : text.split(u'\n', Qt::SkipEmptyParts))
                     err() << "      " << line << "\n";
@@ -465,8 +467,7 @@ int runDatamonAttach(const QStringList& arguments)
         return Cli::Failure;
     }
     if (attached.jobs.isEmpty()) {
-        err() << "opsdeck: run " << runId << " has no purge job in " << target->context.workDir << "/runs on "
-              << (target->host ? target->host->name : QStringLiteral("this machine")) << " for context "
+        err() << "opsdeck: run " << runId << " has no purge job in " << attached.searched << " for context "
               << target->context.name << "\n";
         return Cli::Failure;
     }

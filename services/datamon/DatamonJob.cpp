@@ -4,7 +4,11 @@
 #include "runbook/RunContext.h"
 
 #include <QDeadlineTimer>
+#include <QHash>
+#include <QJsonArray>
+#include <QRegularExpression>
 #include <QThread>
+#include <QUrlQuery>
 
 namespace opsdeck {
 
@@ -20,6 +24,13 @@ constexpr int kStopWaitMs = 10000;
 constexpr qint64 kPastTheEnd = qint64(1) << 60; // a poll offset that reads no output, only the state
 // A pod's deletion gives its container terminationGracePeriodSeconds (30 s by default) before SIGKILL.
 constexpr int kStopJobMs = 90000;
+// A finished Job (and its pod's log, where a dry run's summary is) is kept this long: the purge that follows a count is
+// planned from it.
+constexpr int kJobTtlSeconds = 7 * 24 * 3600;
+constexpr int kWrapperRefused = 125; // KubeJob's wrapper did not start the command
+const QString kManagedBy = QStringLiteral("app.kubernetes.io/managed-by");
+const QString kRunLabel = QStringLiteral("opsdeck.io/run");
+const QString kStepLabel = QStringLiteral("opsdeck.io/step");
 
 QString tail(const QByteArray& bytes, int lines)
 {
@@ -149,7 +160,7 @@ DatamonJob::Ended DatamonJob::run(const QStringList& words, RunContext& context)
 {
     if (m_kubeJob)
         return runKube(words, context);
-    const QStringList command = m_target.datamon(words);
+    const QStringList command = m_target.purgeStep(words);
     const ExecResult started = m_host.run(m_job.startArgv(command, m_cwd), kPollTimeoutMs);
     if (!started.succeeded()) {
         // The start may have happened with its answer lost: the job directory says.
@@ -261,17 +272,11 @@ bool DatamonJob::stop(QString* error)
 std::optional<QList<DetachedJob::Found>> DatamonJob::find(
     DatamonHost& host, const DatamonTarget& target, const QStringList& steps, QString* error)
 {
-    constexpr qint64 kSummaryLimit = 64 * 1024; // a summary is a few hundred bytes
-    const QString runs = target.context.workDir + QStringLiteral("/runs");
-    const ExecResult result = host.run(DetachedJob::findArgv(runs, steps, kSummaryLimit), kPollTimeoutMs);
-    if (!result.succeeded()) {
-        *error = QStringLiteral("listing the jobs in %1 on %2 failed: %3").arg(runs, host.where(), result.describe());
-        return std::nullopt;
-    }
-    auto found = DetachedJob::parseFound(result.stdoutData, error);
+    auto found = target.cluster ? findJobs(target, steps, error) : findOnHost(host, target, steps, error);
     if (!found)
         return std::nullopt;
-    // The work dir may serve several contexts: a job is this one's when its argv names its context and config.
+    // The work dir (or namespace) may serve several contexts: a job is this one's when its argv names its context
+    // and config.
     const auto names = [](const QStringList& argv, const QString& flag, const QString& value) {
         const qsizetype at = argv.indexOf(flag);
         return at >= 0 && argv.value(at + 1) == value;
@@ -283,17 +288,85 @@ std::optional<QList<DetachedJob::Found>> DatamonJob::find(
     return found;
 }
 
+QString DatamonJob::findsIn(DatamonHost& host, const DatamonTarget& target)
+{
+    if (target.cluster)
+        return QStringLiteral("opsdeck's Jobs in namespace %1 of cluster %2 (kept a week after they end)")
+            .arg(target.cluster->ns, target.cluster->cluster.name);
+    return QStringLiteral("%1/runs on %2").arg(target.context.workDir, host.where());
+}
+
+std::optional<QList<DetachedJob::Found>> DatamonJob::findOnHost(
+    DatamonHost& host, const DatamonTarget& target, const QStringList& steps, QString* error)
+{
+    constexpr qint64 kSummaryLimit = 64 * 1024; // a summary is a few hundred bytes
+    const QString runs = target.context.workDir + QStringLiteral("/runs");
+    const ExecResult result = host.run(DetachedJob::findArgv(runs, steps, kSummaryLimit), kPollTimeoutMs);
+    if (!result.succeeded()) {
+        *error = QStringLiteral("listing the jobs in %1 on %2 failed: %3").arg(runs, host.where(), result.describe());
+        return std::nullopt;
+    }
+    return DetachedJob::parseFound(result.stdoutData, error);
+}
+
+std::optional<QList<DetachedJob::Found>> DatamonJob::findJobs(
+    const DatamonTarget& target, const QStringList& steps, QString* error)
+{
+    KubeClient client(target.cluster->kube);
+    const QString& ns = target.cluster->ns;
+    const QUrlQuery ours { { QStringLiteral("labelSelector"), kManagedBy + QStringLiteral("=opsdeck") } };
+    const KubeResponse jobs = client.get(KubeClient::jobsPath(ns), ours);
+    const KubeResponse pods = jobs.ok() ? client.get(KubeClient::podsPath(ns), ours) : jobs;
+    if (!jobs.ok() || !pods.ok()) {
+        *error = QStringLiteral("listing opsdeck's Jobs in namespace %1 on cluster %2 failed: %3")
+                     .arg(ns, target.cluster->cluster.name, pods.message);
+        return std::nullopt;
+    }
+    QHash<QString, QJsonArray> podsOf; // by their Job's name
+    for (const QJsonValue& pod : pods.object.value(QStringLiteral("items")).toArray()) {
+        const QJsonObject labels
+            = pod.toObject().value(QStringLiteral("metadata")).toObject().value(QStringLiteral("labels")).toObject();
+        podsOf[labels.value(QStringLiteral("job-name")).toString()].append(pod);
+    }
+    QList<DetachedJob::Found> found;
+    for (const QJsonValue& item : jobs.object.value(QStringLiteral("items")).toArray()) {
+        const QJsonObject metadata = item.toObject().value(QStringLiteral("metadata")).toObject();
+        const QJsonObject labels = metadata.value(QStringLiteral("labels")).toObject();
+        const QString step = labels.value(kStepLabel).toString();
+        if (!steps.contains(step))
+            continue;
+        const QString name = metadata.value(QStringLiteral("name")).toString();
+        const KubeJob::State state = KubeJob::stateOf(item.toObject(), podsOf.value(name));
+        DetachedJob::Found job { labels.value(kRunLabel).toString(), step, name, state.startedAt, state.endedAt,
+            state.exitCode, KubeJob::commandOf(item.toObject()), {} };
+        if (state.exitCode == 0) {
+            // Its stdout (a dry run's summary) is at the end of its pod's log.
+            KubeJob ended(client, ns, name);
+            QString logError;
+            const auto now = ended.inspect(&logError);
+            const auto out = now ? ended.readStdout(*now, &logError) : std::nullopt;
+            if (out)
+                job.out = *out;
+            else
+                qCInfo(lcDatamon).noquote() << "the stdout of" << ended.where() << "cannot be read:" << logError;
+        }
+        found << job;
+    }
+    return found;
+}
+
 DatamonJob::Ended DatamonJob::runKube(const QStringList& words, RunContext& context)
 {
     KubeJob::Spec spec;
     spec.image = m_target.context.jobs->image;
     spec.serviceAccount = m_target.context.jobs->serviceAccount;
-    spec.argv = m_target.datamonInJob(words);
+    spec.argv = m_target.purgeStep(words);
     spec.volumeClaim = m_target.context.jobs->volumeClaim;
     spec.mountPath = m_target.context.workDir;
     spec.stdoutFile = m_job.dir() + QStringLiteral("/stdout");
-    spec.labels = { { QStringLiteral("app.kubernetes.io/managed-by"), QStringLiteral("opsdeck") },
-        { QStringLiteral("opsdeck.io/run"), m_runId }, { QStringLiteral("opsdeck.io/step"), m_step } };
+    spec.labels = { { kManagedBy, QStringLiteral("opsdeck") }, { kRunLabel, m_runId }, { kStepLabel, m_step } };
+    spec.ttlSecondsAfterFinished = kJobTtlSeconds;
+    spec.minFreeKiB = qint64(m_target.context.minFreeGiB) * 1024 * 1024;
     QString createError;
     if (!m_kubeJob->create(spec, &createError)) {
         // The create may have happened with its answer lost (or an earlier start of this step did it): the Job says.
@@ -340,6 +413,16 @@ DatamonJob::Ended DatamonJob::endedKube(
     result.errTail = tail(err, 12);
     if (result.finished)
         result.exit = DatamonOutput::classifyExit(*state.exitCode, errors);
+    // The Job's wrapper refused before datamon2 started (the volume): no lock was taken.
+    static const QRegularExpression refused(QStringLiteral("^opsdeck-job: (.*)$"), QRegularExpression::MultilineOption);
+    if (const QRegularExpressionMatch why = refused.match(QString::fromUtf8(err));
+        state.exitCode == kWrapperRefused && why.hasMatch()) {
+        result.exit = { DatamonExit::Kind::Failed,
+            QStringLiteral("%1 did not start datamon2: %2. Give the Jobs' volume (the context's jobs.volumeClaim) "
+                           "more room, or lower its minFreeGiB if the index needs less, and run the step again.")
+                .arg(m_kubeJob->where(), why.captured(1)) };
+        return result;
+    }
     // What Kubernetes knows and datamon cannot say: OOMKilled, a command that could not start, an evicted pod.
     const bool plain
         = result.finished && (state.reason == QStringLiteral("Completed") || state.reason == QStringLiteral("Error"));

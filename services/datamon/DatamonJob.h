@@ -60,11 +60,20 @@ public:
     bool stop(QString* error);
 
     // The jobs of `steps` that any run started for this target's datamon context (its --context and --config),
-    // ended or not, with the start of their stdout: what a purge finds its prepared dry run in.
+    // ended or not, with the start of their stdout: what a purge finds its prepared dry run in. On the host, its
+    // work dir's runs; in Job mode, the namespace's Jobs that opsdeck made (kept a week after they end), their stdout
+    // from their pods' logs.
     static std::optional<QList<DetachedJob::Found>> find(
         DatamonHost& host, const DatamonTarget& target, const QStringList& steps, QString* error);
 
+    // Where find() looks, for messages.
+    static QString findsIn(DatamonHost& host, const DatamonTarget& target);
+
 private:
+    static std::optional<QList<DetachedJob::Found>> findOnHost(
+        DatamonHost& host, const DatamonTarget& target, const QStringList& steps, QString* error);
+    static std::optional<QList<DetachedJob::Found>> findJobs(
+        const DatamonTarget& target, const QStringList& steps, QString* error);
     std::optional<DetachedJob::State> poll(qint64 outOffset, qint64 errOffset, QString* error, int waitMs = 0);
     Ended ended(const DetachedJob::State& state, const QByteArray& out, DatamonStderrParser& errors) const;
     // Once the run is cancelled: stops the job (once: *stopped says) and says so.

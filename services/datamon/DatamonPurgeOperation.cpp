@@ -122,6 +122,8 @@ void DatamonPurgeOperation::connect()
 
 std::optional<qint64> DatamonPurgeOperation::freeKiB(QString* error)
 {
+    if (m_target.cluster)
+        return kCheckedByEachJob;
     const ExecResult result = m_host->run(freeSpaceArgv(m_target.context.workDir), kReadTimeoutMs);
     bool ok = false;
     const qint64 kib = result.stdoutData.trimmed().toLongLong(&ok);
@@ -131,6 +133,28 @@ std::optional<qint64> DatamonPurgeOperation::freeKiB(QString* error)
         return std::nullopt;
     }
     return kib;
+}
+
+QString DatamonPurgeOperation::freeSpaceCommand() const
+{
+    return m_target.cluster ? QStringLiteral("(in each Job, before datamon2) df -Pk %1").arg(m_target.context.workDir)
+                            : QStringLiteral("df -Pk %1").arg(m_target.context.workDir);
+}
+
+QString DatamonPurgeOperation::workDirText(qint64 freeKiB) const
+{
+    if (freeKiB == kCheckedByEachJob) {
+        const QString& claim = m_target.context.jobs->volumeClaim;
+        return QStringLiteral("Work dir: %1 on the Jobs' volume (%2) in namespace %3 of cluster %4; each Job checks "
+                              "that %5 GiB are free there before datamon2 starts.")
+            .arg(m_target.context.workDir,
+                claim.isEmpty() ? QStringLiteral("an emptyDir of each Job's own")
+                                : QStringLiteral("PersistentVolumeClaim %1").arg(claim),
+                m_target.cluster->ns, m_target.cluster->cluster.name)
+            .arg(m_target.context.minFreeGiB);
+    }
+    return QStringLiteral("Work dir: %1 on %2, %3 GiB free.")
+        .arg(m_target.context.workDir, m_host->where(), gib(freeKiB));
 }
 
 bool DatamonPurgeOperation::readSharing(QString* error)
@@ -176,7 +200,7 @@ std::optional<qint64> DatamonPurgeOperation::checkLockAndSpace(QString* error)
     if (!free)
         return std::nullopt;
     const qint64 needKiB = qint64(m_target.context.minFreeGiB) * 1024 * 1024;
-    if (*free < needKiB) {
+    if (*free != kCheckedByEachJob && *free < needKiB) {
         *error = QStringLiteral("%1 on %2 has %3 GiB free; the context's minFreeGiB is %4 (datamon's index of every "
                                 "blob key in use): free space there or set workDir to a larger disk")
                      .arg(m_target.context.workDir, m_host->where(), gib(*free))
@@ -245,7 +269,7 @@ void DatamonPurgeOperation::planRecovery(Plan* plan) const
             : QStringLiteral("Re-attach to run %1's %2 job, or start it if it never started").arg(m_recovering, step);
         plan->steps << Plan::Step { step, how,
             step == kWrites ? QStringLiteral("gcloud storage objects list gs://<metadata>/bundles/*/*/bundle.yaml")
-                            : m_target.datamon(stepWords(step, QStringLiteral("<run dir>/index"), false)).join(u' '),
+                            : m_target.purgeStep(stepWords(step, QStringLiteral("<run dir>/index"), false)).join(u' '),
             QStringLiteral("datamon2 exits 0") };
     }
     plan->detailText += m_state.locked
@@ -263,7 +287,7 @@ void DatamonPurgeOperation::planPrepare(Plan* plan) const
     const QString index = QStringLiteral("<run dir>/index");
     plan->steps << Plan::Step { QStringLiteral("check"),
         QStringLiteral("Check the purge lock and the free space in %1").arg(m_target.context.workDir),
-        QStringLiteral("gcloud storage ls --json gs://%1/; df -Pk %2").arg(own.metadata, m_target.context.workDir),
+        QStringLiteral("gcloud storage ls --json gs://%1/; %2").arg(own.metadata, freeSpaceCommand()),
         QStringLiteral("no purge.lock (or the one planned, with --force-stale-lock); %1 GiB free")
             .arg(m_target.context.minFreeGiB) };
     if (m_state.indexed)
@@ -271,13 +295,13 @@ void DatamonPurgeOperation::planPrepare(Plan* plan) const
             QStringLiteral("Drop the index left by an earlier purge (%1)")
                 .arg(m_state.indexTime.isValid() ? QStringLiteral("built ") + utc(m_state.indexTime)
                                                  : m_state.indexProblem),
-            m_target.datamon(stepWords(kDropStale, index, false)).join(u' '), QStringLiteral("datamon2 exits 0") };
+            m_target.purgeStep(stepWords(kDropStale, index, false)).join(u' '), QStringLiteral("datamon2 exits 0") };
     plan->steps << Plan::Step { kBuild,
         QStringLiteral("Build the index of every blob key in use (%1)").arg(sharingNames.join(QStringLiteral(", "))),
-        m_target.datamon(stepWords(kBuild, index, false)).join(u' '),
+        m_target.purgeStep(stepWords(kBuild, index, false)).join(u' '),
         QStringLiteral("datamon2 exits 0 and prints the index's entries") };
     plan->steps << Plan::Step { kDryRun, QStringLiteral("Count what a purge would delete"),
-        m_target.datamon(stepWords(kDryRun, index, false)).join(u' '),
+        m_target.purgeStep(stepWords(kDryRun, index, false)).join(u' '),
         QStringLiteral("datamon2 exits 0 and prints its summary (Dry-run: true)") };
     plan->warnings << QStringLiteral(
         "Nothing is deleted: this builds the index and counts what a purge of unused blobs "
@@ -290,9 +314,7 @@ void DatamonPurgeOperation::planPrepare(Plan* plan) const
         plan->warnings << QStringLiteral("--force-stale-lock: the first step overrides %1. Make sure no purge job "
                                          "runs on context %2 (a Kubernetes Job, a process on a bastion).")
                               .arg(lockDescription(own.metadata, m_state), m_target.context.name);
-    plan->detailText = QStringLiteral("Work dir: %1 on %2, %3 GiB free.\n")
-                           .arg(m_target.context.workDir, m_host->where(), gib(m_freeKiB))
-        + plan->detailText;
+    plan->detailText = workDirText(m_freeKiB) + u'\n' + plan->detailText;
 }
 
 std::optional<DatamonPurgeOperation::DryRun> DatamonPurgeOperation::findDryRun(QString* error)
@@ -321,9 +343,9 @@ std::optional<DatamonPurgeOperation::DryRun> DatamonPurgeOperation::findDryRun(Q
     const QString prepare = QStringLiteral("opsdeck run datamon-purge --context %1 --dry-run-only --confirm %1")
                                 .arg(m_target.context.name);
     if (!newest) {
-        *error = QStringLiteral("no dry run of the index built %1 was found in %2/runs on %3: count what the purge "
-                                "would delete first with `%4`")
-                     .arg(utc(m_state.indexTime), m_target.context.workDir, m_host->where(), prepare);
+        *error = QStringLiteral("no dry run of the index built %1 was found in %2: count what the purge would delete "
+                                "first with `%3`")
+                     .arg(utc(m_state.indexTime), DatamonJob::findsIn(*m_host, m_target), prepare);
         return std::nullopt;
     }
     if (lastDelete && lastDelete->startedAt > newest->endedAt) {
@@ -416,22 +438,22 @@ bool DatamonPurgeOperation::planDelete(Plan* plan, QString* error)
     const QString index = QStringLiteral("<run dir>/index");
     plan->steps << Plan::Step { QStringLiteral("check"),
         QStringLiteral("Check the lock, the index, the free space and that no bundle was committed since the index"),
-        QStringLiteral("gcloud storage ls --json gs://%1/; df -Pk %2; gcloud storage objects list "
+        QStringLiteral("gcloud storage ls --json gs://%1/; %2; gcloud storage objects list "
                        "gs://<each sharing metadata bucket>/bundles/*/*/bundle.yaml")
-            .arg(own.metadata, m_target.context.workDir),
+            .arg(own.metadata, freeSpaceCommand()),
         QStringLiteral("no purge.lock; the index built %1; no bundle since").arg(utc(m_state.indexTime)) };
     plan->steps << Plan::Step { kDelete,
         QStringLiteral("Delete the %1 unused blobs older than the index").arg(number(qint64(counted.deleted))),
-        m_target.datamon(stepWords(kDelete, index, m_options.forceStaleLock)).join(u' '),
+        m_target.purgeStep(stepWords(kDelete, index, m_options.forceStaleLock)).join(u' '),
         QStringLiteral("datamon2 exits 0 and prints its summary (Dry-run: false)") };
     plan->steps << Plan::Step { kVerify, QStringLiteral("Count again: nothing may be left to delete"),
-        m_target.datamon(stepWords(kVerify, index, false)).join(u' '),
+        m_target.purgeStep(stepWords(kVerify, index, false)).join(u' '),
         QStringLiteral("the dry run finds 0 blobs to delete (datamon2 v2.6.9 counts failed deletes as deleted)") };
     plan->steps << Plan::Step { kWrites, QStringLiteral("Check that no bundle was committed during the purge"),
         QStringLiteral("gcloud storage objects list gs://<each sharing metadata bucket>/bundles/*/*/bundle.yaml"),
         QStringLiteral("no bundle.yaml created since %1").arg(utc(m_state.indexTime)) };
     plan->steps << Plan::Step { kDropIndex, QStringLiteral("Drop the index"),
-        m_target.datamon(stepWords(kDropIndex, index, false)).join(u' '), QStringLiteral("datamon2 exits 0") };
+        m_target.purgeStep(stepWords(kDropIndex, index, false)).join(u' '), QStringLiteral("datamon2 exits 0") };
 
     const QStringList sharingNames = plan->parameters.value(QStringLiteral("sharing")).toVariant().toStringList();
     plan->warnings << QStringLiteral("This deletes %1 blobs (%2 bytes) from gs://%3/ for good: GCS keeps no copy "
@@ -447,12 +469,11 @@ bool DatamonPurgeOperation::planDelete(Plan* plan, QString* error)
         plan->warnings << QStringLiteral("--force-stale-lock: delete-unused overrides %1. Make sure no purge job "
                                          "runs on context %2 (a Kubernetes Job, a process on a bastion).")
                               .arg(lockDescription(own.metadata, m_state), m_target.context.name);
-    plan->detailText
-        = QStringLiteral("Counted by run %1's %2 at %3 on the index built %4; %5 bundles in %6, none "
-                         "committed since.\nWork dir: %7 on %8, %9 GiB free.\n")
-              .arg(m_dryRun->runId, m_dryRun->step, utc(m_dryRun->endedAt), utc(m_state.indexTime))
-              .arg(bundles)
-              .arg(sharingNames.join(QStringLiteral(", ")), m_target.context.workDir, m_host->where(), gib(m_freeKiB))
+    plan->detailText = QStringLiteral("Counted by run %1's %2 at %3 on the index built %4; %5 bundles in %6, none "
+                                      "committed since.\n%7\n")
+                           .arg(m_dryRun->runId, m_dryRun->step, utc(m_dryRun->endedAt), utc(m_state.indexTime))
+                           .arg(bundles)
+                           .arg(sharingNames.join(QStringLiteral(", ")), workDirText(m_freeKiB))
         + plan->detailText;
     return true;
 }
@@ -472,7 +493,7 @@ QString DatamonPurgeOperation::releaseLeftLock(RunContext& context, const QStrin
     }
     if (!state->locked) {
         context.succeed(QStringLiteral("no lock left"));
-        return QStringLiteral("datamon's lock was released");
+        return QStringLiteral("purge.lock is not held");
     }
     // Ours only when taken since the step (or the run) began; its job has ended (follow() returned), so nothing of
     // this run holds it. The journal's lock on the blob bucket keeps other opsdeck consoles out meanwhile.
@@ -525,18 +546,19 @@ std::optional<QByteArray> DatamonPurgeOperation::runStep(RunContext& context,
         *started = ended.started;
     if (ended.finished && ended.exit.kind == DatamonExit::Kind::Ok)
         return ended.out;
-    const QString why = !ended.error.isEmpty() ? ended.error
-        : ended.cancelled                      ? QStringLiteral("cancelled: datamon2 was stopped")
+    QString why = !ended.error.isEmpty() ? ended.error
+        : ended.cancelled                ? QStringLiteral("cancelled: datamon2 was stopped")
         : ended.vanished ? QStringLiteral("datamon2's job ended without an exit status (killed with its supervisor)")
                          : ended.exit.message;
+    while (why.endsWith(u'.')) // it is a clause of the summary's sentences
+        why.chop(1);
     context.fail(why, ended.errTail);
     if (!ended.error.isEmpty() && ended.started) {
-        // The host could not be read: the job may still run, and its lock is its own.
-        context.leaveOpen(QStringLiteral("the %1 job on %2 could not be followed").arg(step, m_host->where()));
-        context.record().summary
-            = QStringLiteral("%1: %2. The job may still run on %3 (%4): run `opsdeck recover %5 "
-                             "--confirm %6` once the host answers.")
-                  .arg(step, why, m_host->where(), job.job().dir(), context.record().id, m_target.context.name);
+        // The host (or the cluster) could not be read: the job may still run, and its lock is its own.
+        context.leaveOpen(QStringLiteral("the %1 job (%2) could not be followed").arg(step, job.where()));
+        context.record().summary = QStringLiteral("%1: %2. The job may still run (%3): run `opsdeck recover %4 "
+                                                  "--confirm %5` once it can be reached.")
+                                       .arg(step, why, job.where(), context.record().id, m_target.context.name);
         return std::nullopt;
     }
     const QString lock = releaseLeftLock(context, step, since);
@@ -596,7 +618,8 @@ bool DatamonPurgeOperation::execute(const Plan& plan, RunContext& context)
         context.record().before.insert(QStringLiteral("bundles"), bundles);
         context.record().before.insert(QStringLiteral("bundlesSinceIndex"), 0);
     }
-    context.succeed(QStringLiteral("%1 GiB free").arg(gib(*free)));
+    context.succeed(*free == kCheckedByEachJob ? QStringLiteral("no purge lock; each Job checks its volume's space")
+                                               : QStringLiteral("%1 GiB free").arg(gib(*free)));
     return m_options.dryRunOnly ? finishPrepare(plan, context, context.record().id)
                                 : finishDelete(plan, context, context.record().id);
 }

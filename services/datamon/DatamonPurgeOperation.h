@@ -73,7 +73,14 @@ private:
     };
 
     void connect();
+    // The free KiB in the work dir on the host; kCheckedByEachJob in Job mode, where the work dir is the Jobs' volume,
+    // which the console cannot read (KubeJob's wrapper checks it before datamon2 starts).
     std::optional<qint64> freeKiB(QString* error);
+    static constexpr qint64 kCheckedByEachJob = -1;
+    // "Work dir: ... GiB free." for the plan.
+    QString workDirText(qint64 freeKiB) const;
+    // The check step's free-space command, for the plan.
+    QString freeSpaceCommand() const;
     // The contexts sharing the blob bucket (this one first) and their locks: false when another one's is held.
     bool readSharing(QString* error);
     // purge.lock against --force-stale-lock, and the free space; the free KiB, or nullopt with *error.

@@ -69,11 +69,11 @@ QStringList DatamonTarget::datamon(const QStringList& words, const QString& othe
               QStringLiteral("--config"), context.config, QStringLiteral("--metrics=false") };
 }
 
-QStringList DatamonTarget::datamonInJob(const QStringList& words) const
+QStringList DatamonTarget::purgeStep(const QStringList& words) const
 {
-    Q_ASSERT(context.jobs);
     QStringList argv = datamon(words);
-    argv.first() = context.jobs->binary;
+    if (context.jobs)
+        argv.first() = context.jobs->binary;
     return argv;
 }
 

@@ -48,8 +48,9 @@ struct DatamonTarget
     // `datamon2 <words> --context C --config B --metrics=false`; `otherContext`: another context of the same config
     // bucket (the contexts that may share the blob bucket), already checked with NameRules::datamonContextError.
     QStringList datamon(const QStringList& words, const QString& otherContext = {}) const;
-    // The same with the binary of the Jobs' image (context.jobs->binary), for a step run as a Kubernetes Job.
-    QStringList datamonInJob(const QStringList& words) const;
+    // A purge step's argv where it runs: datamon() on the host, or with the binary of the Jobs' image
+    // (context.jobs->binary) when the context runs its purge steps as Kubernetes Jobs.
+    QStringList purgeStep(const QStringList& words) const;
     // `gcloud storage <words>` with the context's gcloud; prompts off.
     QStringList gcloudStorage(const QStringList& words) const;
     // Strictly under workDir: where a run keeps its datamon --local-work-dir and its jobs.

@@ -16,6 +16,8 @@ namespace opsdeck {
 namespace {
 
 const QString kMarkerAnnotation = QStringLiteral("opsdeck.io/stdout-marker");
+// The container's command: /bin/sh -c WRAPPER opsdeck-job STDOUT-FILE MARKER MIN-FREE-KIB, then the command's argv.
+constexpr int kWrapperWords = 7;
 constexpr int kLogTimeoutMs = 60000;
 
 // A failure that may pass by itself: no answer (a dropped connection, an API server restarting), a 5xx, 429.
@@ -25,21 +27,29 @@ void noteTransient(const KubeResponse& response, bool* transient)
         *transient = response.unanswered() || response.status >= 500 || response.status == 429;
 }
 
-// $1: the stdout file, $2: the marker, the rest: the command. The command runs in the background only so that the
-// shell (the container's first process, the one a pod's deletion signals) can pass SIGTERM on; `wait` returns early
-// when a trapped signal arrives, hence the loop until the command is really gone. A background command's stdin is
-// /dev/null (POSIX, without job control).
-const QString kWrapper
-    = QStringLiteral("out=$1 mark=$2; shift 2\n"
-                     "mkdir -p \"${out%/*}\" || exit 125\n"
-                     "\"$@\" >\"$out\" &\n"
-                     "pid=$!\n"
-                     "trap 'kill -TERM \"$pid\" 2>/dev/null' TERM INT HUP\n"
-                     "while :; do wait \"$pid\"; rc=$?; kill -0 \"$pid\" 2>/dev/null || break; done\n"
-                     "printf '%s begin\\n' \"$mark\"\n"
-                     "cat \"$out\"\n"
-                     "printf '%s end\\n' \"$mark\"\n"
-                     "exit \"$rc\"\n");
+// $1: the stdout file, $2: the marker, $3: the KiB that must be free on the stdout file's volume (0: no check), the
+// rest: the command. The command runs in the background only so that the shell (the container's first process, the
+// one a pod's deletion signals) can pass SIGTERM on; `wait` returns early when a trapped signal arrives, hence the
+// loop until the command is really gone. A background command's stdin is /dev/null (POSIX, without job control).
+// What the wrapper refuses, it says on a `opsdeck-job:` line and exits 125, before the command starts.
+const QString kWrapper = QStringLiteral(
+    "out=$1 mark=$2 need=$3; shift 3\n"
+    "mkdir -p \"${out%/*}\" || { echo \"opsdeck-job: cannot create ${out%/*}\" >&2; exit 125; }\n"
+    "if [ \"$need\" -gt 0 ]; then\n"
+    "  free=$(df -Pk -- \"${out%/*}\" | { read -r _; read -r _ _ _ f _; echo \"$f\"; })\n"
+    "  if [ -z \"$free\" ] || [ \"$free\" -lt \"$need\" ]; then\n"
+    "    echo \"opsdeck-job: ${free:-an unknown number of} KiB free in ${out%/*}, $need KiB needed\" >&2\n"
+    "    exit 125\n"
+    "  fi\n"
+    "fi\n"
+    "\"$@\" >\"$out\" &\n"
+    "pid=$!\n"
+    "trap 'kill -TERM \"$pid\" 2>/dev/null' TERM INT HUP\n"
+    "while :; do wait \"$pid\"; rc=$?; kill -0 \"$pid\" 2>/dev/null || break; done\n"
+    "printf '%s begin\\n' \"$mark\"\n"
+    "cat \"$out\"\n"
+    "printf '%s end\\n' \"$mark\"\n"
+    "exit \"$rc\"\n");
 
 QString newMarker()
 {
@@ -157,7 +167,8 @@ QJsonObject KubeJob::manifest(const QString& name, const Spec& spec, const QStri
 {
     const QJsonObject labels = labelsObject(spec.labels);
     QJsonArray command { QStringLiteral("/bin/sh"), QStringLiteral("-c"), kWrapper, QStringLiteral("opsdeck-job"),
-        spec.stdoutFile, marker };
+        spec.stdoutFile, marker, QString::number(spec.minFreeKiB) };
+    Q_ASSERT(command.size() == kWrapperWords);
     for (const QString& word : spec.argv)
         command.append(word);
     QJsonArray env;
@@ -181,17 +192,19 @@ QJsonObject KubeJob::manifest(const QString& name, const Spec& spec, const QStri
         { QStringLiteral("volumes"), QJsonArray { volume } } };
     if (!spec.serviceAccount.isEmpty())
         podSpec.insert(QStringLiteral("serviceAccountName"), spec.serviceAccount);
+    QJsonObject jobSpec { { QStringLiteral("backoffLimit"), 0 }, { QStringLiteral("completions"), 1 },
+        { QStringLiteral("parallelism"), 1 },
+        { QStringLiteral("template"),
+            QJsonObject { { QStringLiteral("metadata"), QJsonObject { { QStringLiteral("labels"), labels } } },
+                { QStringLiteral("spec"), podSpec } } } };
+    if (spec.ttlSecondsAfterFinished > 0)
+        jobSpec.insert(QStringLiteral("ttlSecondsAfterFinished"), spec.ttlSecondsAfterFinished);
     return { { QStringLiteral("apiVersion"), QStringLiteral("batch/v1") },
         { QStringLiteral("kind"), QStringLiteral("Job") },
         { QStringLiteral("metadata"),
             QJsonObject { { QStringLiteral("name"), name }, { QStringLiteral("labels"), labels },
                 { QStringLiteral("annotations"), QJsonObject { { kMarkerAnnotation, marker } } } } },
-        { QStringLiteral("spec"),
-            QJsonObject { { QStringLiteral("backoffLimit"), 0 }, { QStringLiteral("completions"), 1 },
-                { QStringLiteral("parallelism"), 1 },
-                { QStringLiteral("template"),
-                    QJsonObject { { QStringLiteral("metadata"), QJsonObject { { QStringLiteral("labels"), labels } } },
-                        { QStringLiteral("spec"), podSpec } } } } } };
+        { QStringLiteral("spec"), jobSpec } };
 }
 
 bool KubeJob::create(const Spec& spec, QString* error)
@@ -253,11 +266,39 @@ std::optional<KubeJob::State> KubeJob::inspect(QString* error, bool* transient)
     return stateOf(job.ok() ? job.object : QJsonObject {}, array);
 }
 
+QStringList KubeJob::commandOf(const QJsonObject& job)
+{
+    const QJsonArray command = job.value(QStringLiteral("spec"))
+                                   .toObject()
+                                   .value(QStringLiteral("template"))
+                                   .toObject()
+                                   .value(QStringLiteral("spec"))
+                                   .toObject()
+                                   .value(QStringLiteral("containers"))
+                                   .toArray()
+                                   .first()
+                                   .toObject()
+                                   .value(QStringLiteral("command"))
+                                   .toArray();
+    QStringList argv;
+    if (command.size() <= kWrapperWords || command.at(3).toString() != QStringLiteral("opsdeck-job"))
+        return argv; // not one of ours
+    for (qsizetype i = kWrapperWords; i < command.size(); ++i)
+        argv << command.at(i).toString();
+    return argv;
+}
+
 KubeJob::State KubeJob::stateOf(const QJsonObject& job, const QJsonArray& pods)
 {
     State state;
     state.exists = !job.isEmpty();
     const QJsonObject status = job.value(QStringLiteral("status")).toObject();
+    const auto time = [](const QJsonValue& value) { return QDateTime::fromString(value.toString(), Qt::ISODate); };
+    state.startedAt = time(status.value(QStringLiteral("startTime")));
+    if (!state.startedAt.isValid())
+        state.startedAt
+            = time(job.value(QStringLiteral("metadata")).toObject().value(QStringLiteral("creationTimestamp")));
+    state.endedAt = time(status.value(QStringLiteral("completionTime")));
     state.active = status.value(QStringLiteral("active")).toInt();
     state.succeeded = status.value(QStringLiteral("succeeded")).toInt();
     state.failed = status.value(QStringLiteral("failed")).toInt();
@@ -268,6 +309,8 @@ KubeJob::State KubeJob::stateOf(const QJsonObject& job, const QJsonArray& pods)
             && (type == QStringLiteral("Complete") || type == QStringLiteral("Failed"))) {
             state.condition = type;
             state.conditionReason = condition.value(QStringLiteral("reason")).toString();
+            if (!state.endedAt.isValid()) // a failed Job has no completionTime
+                state.endedAt = time(condition.value(QStringLiteral("lastTransitionTime")));
         }
     }
     // With backoffLimit 0 there is one pod; should there be more, the newest is the one that counts.
@@ -297,8 +340,11 @@ KubeJob::State KubeJob::stateOf(const QJsonObject& job, const QJsonArray& pods)
         if (!containerState.contains(kind))
             continue;
         const QJsonObject detail = containerState.value(kind).toObject();
-        if (kind == QStringLiteral("terminated"))
+        if (kind == QStringLiteral("terminated")) {
             state.exitCode = detail.value(QStringLiteral("exitCode")).toInt();
+            if (const QDateTime finished = time(detail.value(QStringLiteral("finishedAt"))); finished.isValid())
+                state.endedAt = finished;
+        }
         state.reason = detail.value(QStringLiteral("reason")).toString();
         state.message = detail.value(QStringLiteral("message")).toString();
     }
@@ -338,9 +384,8 @@ void KubeJob::rewindLog()
 
 std::optional<KubeJob::Output> KubeJob::readLog(const State& state, QString* error, bool* transient)
 {
-    Output output;
     if (state.pod.isEmpty() || state.podPhase == QStringLiteral("Pending"))
-        return output;
+        return Output {};
     if (m_cursor.pod != state.pod) {
         rewindLog();
         m_cursor.pod = state.pod;
@@ -348,7 +393,39 @@ std::optional<KubeJob::Output> KubeJob::readLog(const State& state, QString* err
     QUrlQuery query { { QStringLiteral("timestamps"), QStringLiteral("true") } };
     if (m_cursor.second >= 0)
         query.addQueryItem(QStringLiteral("sinceTime"), rfc3339Seconds(m_cursor.second));
-    const KubeResponse log = m_client.getText(KubeClient::podLogPath(m_ns, state.pod), query, kLogTimeoutMs);
+    return readLogQuery(state.pod, query, error, transient);
+}
+
+std::optional<QByteArray> KubeJob::readStdout(const State& state, QString* error)
+{
+    // The wrapper prints the stdout at the end of the log: its last lines hold it, whatever the stderr before it.
+    constexpr int kTailLines = 1000;
+    rewindLog();
+    if (!state.exitCode || state.pod.isEmpty())
+        return std::nullopt;
+    m_cursor.pod = state.pod;
+    const auto log = readLogQuery(state.pod,
+        { { QStringLiteral("timestamps"), QStringLiteral("true") },
+            { QStringLiteral("tailLines"), QString::number(kTailLines) } },
+        error);
+    rewindLog();
+    if (!log)
+        return std::nullopt;
+    if (!log->outComplete) {
+        *error = QStringLiteral("%1: its stdout is not in the last %2 lines of pod %3's log")
+                     .arg(where())
+                     .arg(kTailLines)
+                     .arg(state.pod);
+        return std::nullopt;
+    }
+    return log->out;
+}
+
+std::optional<KubeJob::Output> KubeJob::readLogQuery(
+    const QString& pod, const QUrlQuery& query, QString* error, bool* transient)
+{
+    Output output;
+    const KubeResponse log = m_client.getText(KubeClient::podLogPath(m_ns, pod), query, kLogTimeoutMs);
     if (!log.ok()) {
         if (log.status == 404)
             return output; // the pod went meanwhile: inspect() says how

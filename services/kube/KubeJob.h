@@ -3,12 +3,14 @@
 #include "kube/KubeClient.h"
 
 #include <QByteArray>
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
 #include <QMap>
 #include <QString>
 #include <QStringList>
+#include <QUrlQuery>
 
 #include <optional>
 #include <utility>
@@ -28,8 +30,8 @@ namespace opsdeck {
 // holding a random nonce (kept in an annotation of the Job), then exits with the command's status. The log is then the
 // command's stderr as it comes (its progress can be followed) and, at the end, its stdout whole. Nothing of the
 // command can write between the markers (it has ended) and its output cannot forge one (it never sees the nonce).
-// The image needs a POSIX sh, mkdir and cat. The wrapper passes SIGTERM on to the command (a pod's deletion signals
-// the container's first process only) and starts it with stdin from /dev/null.
+// The image needs a POSIX sh, mkdir, cat (and df for Spec::minFreeKiB). The wrapper passes SIGTERM on to the command (a
+// pod's deletion signals the container's first process only) and starts it with stdin from /dev/null.
 class KubeJob
 {
 public:
@@ -43,6 +45,8 @@ public:
         QString mountPath; // absolute
         QString stdoutFile; // where the wrapper keeps the command's stdout: absolute, under mountPath
         QMap<QString, QString> labels; // on the Job and its pod, so that a console finds them by run and step
+        qint64 minFreeKiB = 0; // the wrapper refuses to start the command with less free on the stdout file's volume
+        int ttlSecondsAfterFinished = 0; // when set, Kubernetes deletes the Job and its pod that long after it ended
     };
 
     struct State
@@ -60,6 +64,8 @@ public:
         QString reason; // terminated (Completed, Error, OOMKilled, StartError), waiting (ImagePullBackOff, ...) or
                         // the pod's own (Evicted)
         QString message;
+        QDateTime startedAt; // the Job's start (its creation until the controller has started it)
+        QDateTime endedAt; // its container's end, else the Job's completion; invalid while it runs
 
         // The command is over: its container terminated (the exit code is known), or the Job or its pod say it is
         // over without one (vanished).
@@ -96,6 +102,9 @@ public:
     // rewindLog()); nothing while the pod has not started or when it has gone.
     std::optional<Output> readLog(const State& state, QString* error, bool* transient = nullptr);
     void rewindLog();
+    // The whole stdout of an ended Job (`state` from inspect()), from the end of its pod's log; nullopt with the
+    // reason when it cannot be read (the pod has gone, the Job has not ended, the log does not hold it).
+    std::optional<QByteArray> readStdout(const State& state, QString* error);
     // Deletes the Job and its pods (the pod's processes get SIGTERM, then SIGKILL after its grace period), then reads
     // until the Job and every pod of it are gone, at most `timeoutMs`.
     bool stop(int timeoutMs, QString* error);
@@ -104,6 +113,8 @@ public:
     static QJsonObject manifest(const QString& name, const Spec& spec, const QString& marker);
     // What a Job object (empty: none) and its pods (a PodList's items) say.
     static State stateOf(const QJsonObject& job, const QJsonArray& pods);
+    // The command (Spec::argv) of a Job object that create() made.
+    static QStringList commandOf(const QJsonObject& job);
     // A Job name from `parts` joined by '-', lowercase: a DNS label of at most 63 characters, since its pods carry it
     // in a label; a longer one is cut and ends in a hash of the whole, so that names stay distinct.
     static QString jobName(const QStringList& parts);
@@ -120,6 +131,9 @@ private:
     };
     // Appends one line of the log (its text, without the time) to `output`, as stderr or the wrapper's stdout.
     void take(const QByteArray& text, Output* output);
+    // One read of `pod`'s log with `query`, its lines taken from the cursor on.
+    std::optional<Output> readLogQuery(
+        const QString& pod, const QUrlQuery& query, QString* error, bool* transient = nullptr);
     QList<QJsonObject> pods(QString* error, bool* transient = nullptr);
 
     KubeClient& m_client;

@@ -113,7 +113,7 @@ void TestDatamonTarget::jobsResolveTheirCluster()
     QCOMPARE(target->cluster->kube.server, u"https://api.ocp.example:6443"_s);
     QVERIFY(target->cluster->needsToken());
     // The image's CLI (upstream's /usr/bin/datamon by default), with the context's flags spelt out as on the host.
-    const QStringList argv = target->datamonInJob({ u"purge"_s, u"delete-reverse-lookup"_s });
+    const QStringList argv = target->purgeStep({ u"purge"_s, u"delete-reverse-lookup"_s });
     QCOMPARE(argv,
         (QStringList { u"datamon"_s, u"purge"_s, u"delete-reverse-lookup"_s, u"--context"_s, u"dev"_s, u"--config"_s,
             u"cfg"_s, u"--metrics=false"_s }));
@@ -162,7 +162,7 @@ void TestDatamonTarget::secretsOfHostAndClusterEachWhereTheyBelong()
     QCOMPARE(resolved->sshSecret, u"ssh-password"_s);
     QCOMPARE(resolved->cluster->kube.token, u"sha256~cluster-token"_s);
     QVERIFY(!resolved->cluster->needsToken());
-    QCOMPARE(resolved->datamonInJob({ u"version"_s }).first(), u"/usr/bin/datamon"_s);
+    QCOMPARE(resolved->purgeStep({ u"version"_s }).first(), u"/usr/bin/datamon"_s);
 }
 
 QTEST_GUILESS_MAIN(TestDatamonTarget)

@@ -53,6 +53,7 @@ private slots:
     void imagePullErrors();
     void newestPodCounts();
     void jobNamesStayLabels();
+    void startAndEndTimes();
 };
 
 void TestKubeJobState::manifestRunsOnceWithTheWrapper()
@@ -90,10 +91,11 @@ void TestKubeJobState::manifestRunsOnceWithTheWrapper()
     QCOMPARE(command.at(3).toString(), u"opsdeck-job"_s); // $0
     QCOMPARE(command.at(4).toString(), spec.stdoutFile);
     QCOMPARE(command.at(5).toString(), u"opsdeck-stdout-0123456789abcdef"_s);
-    QStringList argv;
-    for (qsizetype i = 6; i < command.size(); ++i)
-        argv << command.at(i).toString();
-    QCOMPARE(argv, spec.argv); // each word its own argument: nothing of it is shell text
+    QCOMPARE(command.at(6).toString(), u"0"_s); // no free space asked for
+    // each word its own argument: nothing of it is shell text; commandOf reads it back
+    QCOMPARE(KubeJob::commandOf(job), spec.argv);
+    QCOMPARE(command.size(), 7 + spec.argv.size());
+    QVERIFY(!jobSpec.contains(u"ttlSecondsAfterFinished"_s));
     QCOMPARE(container.value(u"env"_s).toArray().first().toObject().value(u"value"_s).toString(), u"1"_s);
     QCOMPARE(
         container.value(u"volumeMounts"_s).toArray().first().toObject().value(u"mountPath"_s).toString(), u"/work"_s);
@@ -107,6 +109,8 @@ void TestKubeJobState::manifestVolumeAndServiceAccount()
     spec.argv = { u"true"_s };
     spec.serviceAccount = u"datamon-purge"_s;
     spec.volumeClaim = u"purge-index"_s;
+    spec.ttlSecondsAfterFinished = 600;
+    spec.minFreeKiB = 1024 * 1024;
     spec.mountPath = u"/work"_s;
     spec.stdoutFile = u"/work/out"_s;
     const QJsonObject podSpec = KubeJob::manifest(u"j"_s, spec, u"m"_s)
@@ -117,6 +121,12 @@ void TestKubeJobState::manifestVolumeAndServiceAccount()
                                     .value(u"spec"_s)
                                     .toObject();
     QCOMPARE(podSpec.value(u"serviceAccountName"_s).toString(), u"datamon-purge"_s);
+    QCOMPARE(
+        KubeJob::manifest(u"j"_s, spec, u"m"_s).value(u"spec"_s).toObject().value(u"ttlSecondsAfterFinished"_s).toInt(),
+        600);
+    const QJsonArray command
+        = podSpec.value(u"containers"_s).toArray().first().toObject().value(u"command"_s).toArray();
+    QCOMPARE(command.at(6).toString(), u"1048576"_s);
     const QJsonObject volume = podSpec.value(u"volumes"_s).toArray().first().toObject();
     QCOMPARE(volume.value(u"persistentVolumeClaim"_s).toObject().value(u"claimName"_s).toString(), u"purge-index"_s);
     QVERIFY(!volume.contains(u"emptyDir"_s));
@@ -256,6 +266,31 @@ void TestKubeJobState::jobNamesStayLabels()
     QVERIFY(longer.size() <= 63);
     QVERIFY(longer != other);
     QCOMPARE(KubeJob::jobName({ u"opsdeck"_s, run, u"verify-dry-run-after-delete"_s }), longer);
+}
+
+// When a Job started and ended, what a purge orders its dry runs and deletes by: the container's finishedAt, else the
+// Job's completionTime, else (a failed Job has none) its Failed condition's time.
+void TestKubeJobState::startAndEndTimes()
+{
+    const auto at = [](const char* text) { return QDateTime::fromString(QString::fromLatin1(text), Qt::ISODate); };
+    const KubeJob::State running = KubeJob::stateOf(
+        json(R"({"metadata":{"name":"j","creationTimestamp":"2026-12-05T10:00:00Z"},"status":{"active":1}})"), {});
+    QCOMPARE(running.startedAt, at("2026-12-05T10:00:00Z"));
+    QVERIFY(!running.endedAt.isValid());
+    const KubeJob::State complete = KubeJob::stateOf(
+        json(R"({"metadata":{"name":"j","creationTimestamp":"2026-12-05T10:00:00Z"},"status":{"succeeded":1,
+            "startTime":"2026-12-05T10:00:02Z","completionTime":"2026-12-05T10:05:09Z",
+            "conditions":[{"type":"Complete","status":"True"}]}})"),
+        pods({ R"({"metadata":{"name":"j-1"},"status":{"phase":"Succeeded","containerStatuses":[{"name":"job",
+            "state":{"terminated":{"exitCode":0,"reason":"Completed","finishedAt":"2026-12-05T10:05:07Z"}}}]}})" }));
+    QCOMPARE(complete.startedAt, at("2026-12-05T10:00:02Z"));
+    QCOMPARE(complete.endedAt, at("2026-12-05T10:05:07Z"));
+    const KubeJob::State failed = KubeJob::stateOf(
+        json(R"({"metadata":{"name":"j"},"status":{"failed":1,"startTime":"2026-12-05T10:00:02Z","conditions":[
+            {"type":"Failed","status":"True","reason":"BackoffLimitExceeded",
+             "lastTransitionTime":"2026-12-05T10:01:00Z"}]}})"),
+        {});
+    QCOMPARE(failed.endedAt, at("2026-12-05T10:01:00Z"));
 }
 
 QTEST_GUILESS_MAIN(TestKubeJobState)
