@@ -5,16 +5,15 @@
 // its end instead of starting it again (datamon2's invocation log). dm-jobs has its own buckets: nothing here touches
 // another context's store.
 #include "Sandbox.h"
+#include "kube/KubeJob.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
+#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
-
-#include <csignal>
 
 using namespace Qt::StringLiterals;
 using namespace opsdeck::test;
@@ -30,6 +29,8 @@ private slots:
     void dryRunRunsEachStepAsAJob();
     void killedConsoleReattachesToTheJob();
     void cancelDeletesTheJob();
+    void purgeKilledDuringDeleteReattaches();
+    void tooLittleSpaceOnTheJobsVolume();
 
 private:
     QStringList run() const;
@@ -43,8 +44,10 @@ private:
     QHash<QString, QJsonObject> jobsOf(const QString& runId) const;
     // The ids of the journal's runs without an outcome (`opsdeck journal unfinished`).
     QStringList unfinishedRuns() const;
-    // datamon2's invocations of `purge <step>` for dm-jobs so far.
-    int purgeInvocations(const QString& step) const;
+    // The one run without an outcome that is not in `before`; empty if there is none, or more than one.
+    QString newUnfinishedRun(const QStringList& before) const;
+    // datamon2's invocations of `purge <step>` for dm-jobs so far; `realDeletes`: only those without --dry-run.
+    int purgeInvocations(const QString& step, bool realDeletes = false) const;
     void setSlow(int msPerKey) const;
     void expectTheSeedsCounts(const QJsonObject& report) const;
 
@@ -134,7 +137,15 @@ QStringList TestDatamonJobMode::unfinishedRuns() const
     return ids;
 }
 
-int TestDatamonJobMode::purgeInvocations(const QString& step) const
+QString TestDatamonJobMode::newUnfinishedRun(const QStringList& before) const
+{
+    QStringList added = unfinishedRuns();
+    for (const QString& id : before)
+        added.removeAll(id);
+    return added.size() == 1 ? added.first() : QString();
+}
+
+int TestDatamonJobMode::purgeInvocations(const QString& step, bool realDeletes) const
 {
     QFile log(m_sandbox.dir() + u"/datamon/invocations.log"_s);
     if (!log.open(QIODevice::ReadOnly))
@@ -143,7 +154,7 @@ int TestDatamonJobMode::purgeInvocations(const QString& step) const
     for (const QByteArray& line : log.readAll().split('\n')) {
         const QJsonArray argv = QJsonDocument::fromJson(line).object().value(u"argv"_s).toArray();
         if (argv.size() > 2 && argv.at(1).toString() == u"purge"_s && argv.at(2).toString() == step
-            && argv.contains(u"dm-jobs"_s))
+            && argv.contains(u"dm-jobs"_s) && !(realDeletes && argv.contains(u"--dry-run"_s)))
             ++count;
     }
     return count;
@@ -197,21 +208,7 @@ void TestDatamonJobMode::dryRunRunsEachStepAsAJob()
         const QJsonObject status = job.value(u"status"_s).toObject();
         QCOMPARE(status.value(u"succeeded"_s).toInt(), 1);
         QCOMPARE(status.value(u"failed"_s).toInt(), 0);
-        const QJsonArray command = job.value(u"spec"_s)
-                                       .toObject()
-                                       .value(u"template"_s)
-                                       .toObject()
-                                       .value(u"spec"_s)
-                                       .toObject()
-                                       .value(u"containers"_s)
-                                       .toArray()
-                                       .first()
-                                       .toObject()
-                                       .value(u"command"_s)
-                                       .toArray();
-        QStringList argv;
-        for (qsizetype i = 6; i < command.size(); ++i)
-            argv << command.at(i).toString();
+        const QStringList argv = opsdeck::KubeJob::commandOf(job);
         QCOMPARE(argv.mid(0, 3),
             (QStringList { u"datamon2"_s, u"purge"_s,
                 step == u"build-index"_s ? u"build-reverse-lookup"_s : u"delete-unused"_s }));
@@ -228,28 +225,17 @@ void TestDatamonJobMode::killedConsoleReattachesToTheJob()
     setSlow(1000);
     const int buildsBefore = purgeInvocations(u"build-reverse-lookup"_s);
     const QStringList unfinishedBefore = unfinishedRuns();
-    QProcess console;
-    console.setProcessEnvironment(m_sandbox.environment());
-    console.start(QStringLiteral(OPSDECK_BINARY), run());
+    BackgroundCli console(run(), m_sandbox.environment());
     // Its build-index Job runs and holds datamon's lock (a stale index's drop, a Job of its own, may come first).
-    QByteArray err;
-    QVERIFY2(QTest::qWaitFor(
-                 [&] {
-                     err += console.readAllStandardError();
-                     return (activeJobs(u"build-index"_s).size() == 1
-                                && m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s) == 1)
-                         || console.state() == QProcess::NotRunning;
-                 },
-                 60000),
-        err.constData());
+    QVERIFY2(console.runsUntil([&] {
+        return activeJobs(u"build-index"_s).size() == 1
+            && m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s) == 1;
+    }),
+        console.output().constData());
     console.kill();
-    QVERIFY(console.waitForFinished(10000));
 
-    QStringList killed = unfinishedRuns();
-    for (const QString& id : unfinishedBefore)
-        killed.removeAll(id);
-    QCOMPARE(killed.size(), 1);
-    const QString runId = killed.first();
+    const QString runId = newUnfinishedRun(unfinishedBefore);
+    QVERIFY(!runId.isEmpty());
     const QJsonObject running = jobsOf(runId).value(u"build-index"_s);
     QVERIFY2(!running.isEmpty(), qPrintable(runId));
     QCOMPARE(running.value(u"status"_s).toObject().value(u"active"_s).toInt(), 1);
@@ -275,29 +261,21 @@ void TestDatamonJobMode::killedConsoleReattachesToTheJob()
 void TestDatamonJobMode::cancelDeletesTheJob()
 {
     setSlow(1000);
-    QProcess console;
-    console.setProcessEnvironment(m_sandbox.environment());
-    console.start(QStringLiteral(OPSDECK_BINARY), run());
-    QByteArray err;
+    BackgroundCli console(run(), m_sandbox.environment());
     QStringList building;
-    QVERIFY2(QTest::qWaitFor(
-                 [&] {
-                     err += console.readAllStandardError();
-                     building = activeJobs(u"build-index"_s);
-                     return (building.size() == 1 && m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s) == 1)
-                         || console.state() == QProcess::NotRunning;
-                 },
-                 60000),
-        err.constData());
-    QCOMPARE(::kill(pid_t(console.processId()), SIGINT), 0);
-    QVERIFY(console.waitForFinished(120000));
-    err += console.readAllStandardError();
-    const QByteArray out = console.readAllStandardOutput();
+    QVERIFY2(console.runsUntil([&] {
+        building = activeJobs(u"build-index"_s);
+        return building.size() == 1 && m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s) == 1;
+    }),
+        console.output().constData());
+    QVERIFY(console.interrupt());
+    const int exitCode = console.wait(120000);
     setSlow(0);
-    QCOMPARE(console.exitCode(), 1);
-    QVERIFY2(out.contains("cancelled: datamon2 was stopped"), (out + err).constData());
+    QCOMPARE(exitCode, 1);
+    const QByteArray out = console.out();
+    QVERIFY2(out.contains("cancelled: datamon2 was stopped"), console.output().constData());
     QVERIFY2(out.contains("datamon left its lock behind; this run's job had ended, so the lock was removed"),
-        (out + err).constData());
+        console.output().constData());
     QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
     // The Job and its pod are gone, read from the stand-in.
     QVERIFY(!standinJobs().contains(building.first()));
@@ -310,6 +288,70 @@ void TestDatamonJobMode::cancelDeletesTheJob()
                                  .toObject();
     for (auto it = pods.begin(); it != pods.end(); ++it)
         QVERIFY2(!it.key().startsWith(building.first()), qPrintable(it.key()));
+}
+
+// The purge's delete half in Job mode: planned from the count's dry-run Job (its summary read back from the pod's
+// log), the console SIGKILLed while delete-unused runs (slowed) in its Job. `opsdeck recover` re-attaches to that Job
+// and never starts a second delete-unused, then verifies and drops the index: exactly the seed's unreferenced blobs
+// older than the index are gone (the GCS stand-in's store before and after).
+void TestDatamonJobMode::purgeKilledDuringDeleteReattaches()
+{
+    const CliRun count = cli(run());
+    QVERIFY2(count.exitCode == 0, (count.out + count.err).constData());
+    const QSet<QString> before = m_sandbox.gcsObjectNames(u"dm-jobs-blob"_s);
+    const QSet<QString> unused = m_sandbox.datamonUnreferencedOld(u"dm-jobs-blob"_s);
+    QVERIFY(!unused.isEmpty());
+    QVERIFY(before.contains(unused));
+    const int deletesBefore = purgeInvocations(u"delete-unused"_s, true);
+    setSlow(100); // some 200 keys: twenty seconds
+    const QStringList unfinishedBefore = unfinishedRuns();
+    BackgroundCli console({ u"run"_s, u"datamon-purge"_s, u"--context"_s, u"dm-jobs"_s, u"--confirm"_s, u"dm-jobs"_s },
+        m_sandbox.environment());
+    QVERIFY2(console.runsUntil([&] {
+        return activeJobs(u"delete-unused"_s).size() == 1
+            && m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s) == 1;
+    }),
+        console.output().constData());
+    console.kill();
+    const QString runId = newUnfinishedRun(unfinishedBefore);
+    QVERIFY(!runId.isEmpty());
+    const QJsonObject deleting = jobsOf(runId).value(u"delete-unused"_s);
+    QCOMPARE(deleting.value(u"status"_s).toObject().value(u"active"_s).toInt(), 1);
+    setSlow(0);
+
+    const QString reportFile = m_temp.filePath(u"purge-recovered.json"_s);
+    const CliRun recovered = cli({ u"recover"_s, runId, u"--confirm"_s, u"dm-jobs"_s, u"--report"_s, reportFile });
+    QVERIFY2(recovered.exitCode == 0, (recovered.out + recovered.err).constData());
+    const QJsonObject report = readJson(reportFile);
+    QCOMPARE(report.value(u"deleted"_s).toObject().value(u"keys"_s).toInteger(), qint64(unused.size()));
+    QCOMPARE(before - m_sandbox.gcsObjectNames(u"dm-jobs-blob"_s), unused);
+    QCOMPARE(purgeInvocations(u"delete-unused"_s, true), deletesBefore + 1);
+    const QHash<QString, QJsonObject> jobs = jobsOf(runId);
+    QCOMPARE(jobs.value(u"delete-unused"_s).value(u"metadata"_s).toObject().value(u"uid"_s),
+        deleting.value(u"metadata"_s).toObject().value(u"uid"_s));
+    QVERIFY(jobs.contains(u"verify"_s));
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"reverse-index/"_s), 0);
+    QVERIFY(!unfinishedRuns().contains(runId));
+}
+
+// The Jobs' volume cannot be read from the console: each Job's wrapper checks the context's minFreeGiB there before
+// datamon2 starts. With more asked for than any disk has, the first step's Job refuses, datamon2 never runs (its
+// invocation log), no lock is taken, and the run says what to do.
+void TestDatamonJobMode::tooLittleSpaceOnTheJobsVolume()
+{
+    const QString inventory = m_temp.filePath(u"space.yaml"_s);
+    QVERIFY(m_sandbox.writeInventoryWith(inventory, u"dm-jobs"_s, u"minFreeGiB: 100000"_s));
+    const int buildsBefore = purgeInvocations(u"build-reverse-lookup"_s);
+    const int dropsBefore = purgeInvocations(u"delete-reverse-lookup"_s);
+    const CliRun refused = cli(run() << u"--inventory"_s << inventory);
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.out.contains("did not start datamon2: ") && refused.out.contains("KiB needed")
+            && refused.out.contains("Give the Jobs' volume"),
+        (refused.out + refused.err).constData());
+    QCOMPARE(purgeInvocations(u"build-reverse-lookup"_s), buildsBefore);
+    QCOMPARE(purgeInvocations(u"delete-reverse-lookup"_s), dropsBefore);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
 }
 
 QTEST_GUILESS_MAIN(TestDatamonJobMode)

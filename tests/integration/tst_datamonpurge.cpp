@@ -12,9 +12,6 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSet>
-#include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -49,7 +46,6 @@ private slots:
 private:
     CliRun cli(const QStringList& arguments, const QString& inventory = {}) const;
     QStringList run(const QString& context) const;
-    qint64 count(const QString& bucket, const QString& prefix = {}) const;
     QJsonObject readJson(const QString& path) const;
     qsizetype invocations() const;
     // gcloud storage on the bastion, as root.
@@ -57,9 +53,6 @@ private:
     void putLock(const QString& bucket, const QString& lockedAt) const;
     QString switchFile(const QString& name) const { return m_sandbox.dir() + u"/datamon/switches/"_s + name; }
     void slowDatamon(int msPerKey) const;
-    QSet<QString> objectNames(const QString& bucket) const;
-    // dm-prod-blob's unreferenced old keys (the seed's list): what a purge must delete, and nothing else.
-    QSet<QString> unreferencedOld() const;
     // Puts back the dm-prod blobs a purge deleted, from the copy initTestCase made (new updated times: older than
     // any index built afterwards, so a purge deletes them again).
     void restoreProdBlobs() const;
@@ -88,14 +81,10 @@ void TestDatamonPurge::initTestCase()
     QVERIFY(m_temp.isValid());
     m_summary = readJson(m_sandbox.dir() + u"/datamon/summary.json"_s);
     QVERIFY(!m_summary.isEmpty());
-    QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"gcs"_s);
-    db.setDatabaseName(m_sandbox.dir() + u"/gcs/gcs.sqlite"_s);
-    db.setConnectOptions(u"QSQLITE_OPEN_READONLY"_s);
-    QVERIFY2(db.open(), qPrintable(db.lastError().text()));
     m_prodBlobs = m_temp.filePath(u"dm-prod-blob"_s);
     QVERIFY(QDir().mkpath(m_prodBlobs));
     QCOMPARE(gcloud({ u"cp"_s, u"gs://dm-prod-blob/*"_s, m_prodBlobs + u'/' }), 0);
-    QCOMPARE(QDir(m_prodBlobs).count() - 2, uint(count(u"dm-prod-blob"_s)));
+    QCOMPARE(QDir(m_prodBlobs).count() - 2, uint(m_sandbox.gcsObjectCount(u"dm-prod-blob"_s)));
 }
 
 void TestDatamonPurge::init()
@@ -110,7 +99,7 @@ void TestDatamonPurge::cleanupTestCase()
     restoreProdBlobs();
     // The indexes this test built go, so that the sandbox is as `up` made it for the tests after.
     for (const QString& bucket : { u"dm-prod-meta"_s, u"dm-dev-meta"_s }) {
-        if (count(bucket, u"reverse-index/"_s) > 0)
+        if (m_sandbox.gcsObjectCount(bucket, u"reverse-index/"_s) > 0)
             gcloud({ u"rm"_s, u"gs://%1/reverse-index/**"_s.arg(bucket) });
     }
 }
@@ -134,18 +123,6 @@ CliRun TestDatamonPurge::cli(const QStringList& arguments, const QString& invent
 QStringList TestDatamonPurge::run(const QString& context) const
 {
     return { u"run"_s, u"datamon-purge"_s, u"--context"_s, context, u"--dry-run-only"_s, u"--confirm"_s, context };
-}
-
-qint64 TestDatamonPurge::count(const QString& bucket, const QString& prefix) const
-{
-    QSqlQuery query(QSqlDatabase::database(u"gcs"_s));
-    query.prepare(u"SELECT count(*) FROM objects WHERE bucket = ? AND substr(name, 1, ?) = ?"_s);
-    query.addBindValue(bucket);
-    query.addBindValue(prefix.size());
-    query.addBindValue(prefix.isNull() ? u""_s : prefix); // a null QString binds NULL, which equals nothing
-    if (!query.exec() || !query.next())
-        return -1;
-    return query.value(0).toLongLong();
 }
 
 qsizetype TestDatamonPurge::invocations() const
@@ -192,7 +169,7 @@ void TestDatamonPurge::putLock(const QString& bucket, const QString& lockedAt) c
 void TestDatamonPurge::dryRunCountsExactlyTheUnusedBlobs()
 {
     const QJsonObject bucket = m_summary.value(u"blobBuckets"_s).toObject().value(u"dm-prod-blob"_s).toObject();
-    const qint64 blobsBefore = count(u"dm-prod-blob"_s);
+    const qint64 blobsBefore = m_sandbox.gcsObjectCount(u"dm-prod-blob"_s);
     const QString reportFile = m_temp.filePath(u"dry.json"_s);
     const CliRun dry = cli(run(u"dm-prod"_s) << u"--report"_s << reportFile);
     QVERIFY2(dry.exitCode == 0, dry.err.constData());
@@ -203,15 +180,15 @@ void TestDatamonPurge::dryRunCountsExactlyTheUnusedBlobs()
     QCOMPARE(after.value(u"keysNewerThanIndex"_s).toInteger(), bucket.value(u"newerKeys"_s).toInteger());
     QCOMPARE(after.value(u"keysScanned"_s).toInteger(), bucket.value(u"keys"_s).toInteger());
     // Nothing deleted; the index is there for the purge; the lock is free.
-    QCOMPARE(count(u"dm-prod-blob"_s), blobsBefore);
-    QVERIFY(count(u"dm-prod-meta"_s, u"reverse-index/chunk-1.yaml"_s) == 1);
-    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-blob"_s), blobsBefore);
+    QVERIFY(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"reverse-index/chunk-1.yaml"_s) == 1);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
     QVERIFY2(dry.out.contains("Nothing was deleted") || dry.err.contains("Nothing was deleted"), dry.out.constData());
 }
 
 void TestDatamonPurge::secondDryRunDropsTheStaleIndexFirst()
 {
-    QVERIFY(count(u"dm-prod-meta"_s, u"reverse-index/"_s) > 0);
+    QVERIFY(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"reverse-index/"_s) > 0);
     const CliRun plan
         = cli({ u"plan"_s, u"datamon-purge"_s, u"--context"_s, u"dm-prod"_s, u"--dry-run-only"_s, u"--json"_s });
     QVERIFY2(plan.exitCode == 0, plan.err.constData());
@@ -221,7 +198,7 @@ void TestDatamonPurge::secondDryRunDropsTheStaleIndexFirst()
     QCOMPARE(steps, (QStringList { u"check"_s, u"drop-stale-index"_s, u"build-index"_s, u"dry-run"_s }));
     const CliRun dry = cli(run(u"dm-prod"_s));
     QVERIFY2(dry.exitCode == 0, dry.err.constData());
-    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
 }
 
 void TestDatamonPurge::heldLockRefusesAndForceOverridesIt()
@@ -241,7 +218,7 @@ void TestDatamonPurge::heldLockRefusesAndForceOverridesIt()
         plan.out.constData());
     const CliRun forced = cli(run(u"dm-prod"_s) << u"--force-stale-lock"_s);
     QVERIFY2(forced.exitCode == 0, forced.err.constData());
-    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
     // datamon2 got --force on its first purge step only.
     QFile log(m_sandbox.dir() + u"/datamon/invocations.log"_s);
     QVERIFY(log.open(QIODevice::ReadOnly));
@@ -275,33 +252,23 @@ void TestDatamonPurge::killedDatamonLeavesNoLockBehind()
     QVERIFY(slow.open(QIODevice::WriteOnly));
     slow.write("200\n");
     slow.close();
-    QProcess console;
-    console.setProcessEnvironment(m_sandbox.environment());
-    console.start(QStringLiteral(OPSDECK_BINARY), run(u"dm-prod"_s));
-    QByteArray err;
+    BackgroundCli console(run(u"dm-prod"_s), m_sandbox.environment());
     // The job's datamon2, found by its command line on the bastion (the sandbox's hosts share this machine), once
     // it holds its lock (a stale index's drop may come first).
     const QString build = datamonPattern(u"purge build-reverse-lookup"_s);
-    QVERIFY2(QTest::qWaitFor(
-                 [&] {
-                     err += console.readAllStandardError();
-                     return (datamonRunning(u"purge build-reverse-lookup"_s)
-                                && count(u"dm-prod-meta"_s, u"purge.lock"_s) == 1)
-                         || console.state() == QProcess::NotRunning;
-                 },
-                 60000),
-        err.constData());
+    QVERIFY2(console.runsUntil([&] {
+        return datamonRunning(u"purge build-reverse-lookup"_s)
+            && m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s) == 1;
+    }),
+        console.output().constData());
     QProcess pkill;
     pkill.start(u"pkill"_s, { u"-TERM"_s, u"-f"_s, build });
     QVERIFY(pkill.waitForFinished(10000));
     QCOMPARE(pkill.exitCode(), 0);
-    QVERIFY(console.waitForFinished(120000));
-    err += console.readAllStandardError();
-    const QByteArray out = console.readAllStandardOutput();
-    QCOMPARE(console.exitCode(), 1);
-    QVERIFY2(out.contains("datamon left its lock behind; this run's job had ended, so the lock was removed"),
-        (out + err).constData());
-    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(console.wait(120000), 1);
+    QVERIFY2(console.out().contains("datamon left its lock behind; this run's job had ended, so the lock was removed"),
+        console.output().constData());
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
 }
 
 // The console is SIGKILLed while build-reverse-lookup runs (slowed): the job goes on, detached. `opsdeck recover`
@@ -313,22 +280,14 @@ void TestDatamonPurge::killedConsoleReattachesAndFinishes()
     QVERIFY(slow.open(QIODevice::WriteOnly));
     slow.write("50\n");
     slow.close();
-    QProcess console;
-    console.setProcessEnvironment(m_sandbox.environment());
-    console.start(QStringLiteral(OPSDECK_BINARY), run(u"dm-prod"_s));
-    QByteArray err;
+    BackgroundCli console(run(u"dm-prod"_s), m_sandbox.environment());
     // The build's datamon2 holds its lock (a stale index's drop may come first, with a lock of its own).
-    QVERIFY2(QTest::qWaitFor(
-                 [&] {
-                     err += console.readAllStandardError();
-                     return (datamonRunning(u"purge build-reverse-lookup"_s)
-                                && count(u"dm-prod-meta"_s, u"purge.lock"_s) == 1)
-                         || console.state() == QProcess::NotRunning;
-                 },
-                 60000),
-        err.constData());
+    QVERIFY2(console.runsUntil([&] {
+        return datamonRunning(u"purge build-reverse-lookup"_s)
+            && m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s) == 1;
+    }),
+        console.output().constData());
     console.kill();
-    QVERIFY(console.waitForFinished(10000));
     QVERIFY(datamonRunning(u"purge build-reverse-lookup"_s));
     QFile::remove(switchFile(u"delay-per-key-ms"_s));
 
@@ -352,7 +311,7 @@ void TestDatamonPurge::killedConsoleReattachesAndFinishes()
     const QJsonObject after = readJson(reportFile).value(u"after"_s).toObject();
     const QJsonObject bucket = m_summary.value(u"blobBuckets"_s).toObject().value(u"dm-prod-blob"_s).toObject();
     QCOMPARE(after.value(u"keysToDelete"_s).toInteger(), bucket.value(u"unreferencedOldKeys"_s).toInteger());
-    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
     const CliRun left = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
     QVERIFY2(!left.out.contains(runId.toUtf8()), left.out.constData());
 }
@@ -366,24 +325,14 @@ void TestDatamonPurge::droppedConnectionIsFollowedThrough()
     slow.write("30\n");
     slow.close();
     const QString reportFile = m_temp.filePath(u"dropped.json"_s);
-    QProcess console;
-    console.setProcessEnvironment(m_sandbox.environment());
-    console.start(QStringLiteral(OPSDECK_BINARY), run(u"dm-prod"_s) << u"--report"_s << reportFile);
-    QByteArray err;
-    QVERIFY2(QTest::qWaitFor(
-                 [&] {
-                     err += console.readAllStandardError();
-                     return datamonRunning(u"purge build-reverse-lookup"_s) || console.state() == QProcess::NotRunning;
-                 },
-                 60000),
-        err.constData());
+    BackgroundCli console(run(u"dm-prod"_s) << u"--report"_s << reportFile, m_sandbox.environment());
+    QVERIFY2(console.runsUntil([&] { return datamonRunning(u"purge build-reverse-lookup"_s); }),
+        console.output().constData());
     QCOMPARE(m_sandbox.script(u"kill-host"_s, { u"bastion"_s }), 0);
     QTest::qWait(2000);
     QFile::remove(switchFile(u"delay-per-key-ms"_s));
     QCOMPARE(m_sandbox.script(u"start-host"_s, { u"bastion"_s }), 0);
-    QVERIFY(console.waitForFinished(300000));
-    err += console.readAllStandardError();
-    QVERIFY2(console.exitCode() == 0, err.constData());
+    QVERIFY2(console.wait(300000) == 0, console.output().constData());
     const QJsonObject after = readJson(reportFile).value(u"after"_s).toObject();
     const QJsonObject bucket = m_summary.value(u"blobBuckets"_s).toObject().value(u"dm-prod-blob"_s).toObject();
     QCOMPARE(after.value(u"keysToDelete"_s).toInteger(), bucket.value(u"unreferencedOldKeys"_s).toInteger());
@@ -415,17 +364,8 @@ void TestDatamonPurge::badInputRunsNothing()
 
 void TestDatamonPurge::tooLittleSpaceRunsNothing()
 {
-    QFile original(m_sandbox.inventoryPath());
-    QVERIFY(original.open(QIODevice::ReadOnly));
-    QString text = QString::fromUtf8(original.readAll());
-    const qsizetype at = text.indexOf(u"  - name: dm-prod\n"_s);
-    QVERIFY(at >= 0);
-    text.insert(text.indexOf(u"    tags:"_s, at), u"    minFreeGiB: 100000\n"_s);
     const QString inventory = m_temp.filePath(u"space.yaml"_s);
-    QFile copy(inventory);
-    QVERIFY(copy.open(QIODevice::WriteOnly));
-    copy.write(text.toUtf8());
-    copy.close();
+    QVERIFY(m_sandbox.writeInventoryWith(inventory, u"dm-prod"_s, u"minFreeGiB: 100000"_s));
     const CliRun plan
         = cli({ u"plan"_s, u"datamon-purge"_s, u"--context"_s, u"dm-prod"_s, u"--dry-run-only"_s }, inventory);
     QCOMPARE(plan.exitCode, 1);
@@ -439,38 +379,11 @@ void TestDatamonPurge::slowDatamon(int msPerKey) const
     slow.write(QByteArray::number(msPerKey) + '\n');
 }
 
-QSet<QString> TestDatamonPurge::objectNames(const QString& bucket) const
-{
-    QSqlQuery query(QSqlDatabase::database(u"gcs"_s));
-    query.prepare(u"SELECT name FROM objects WHERE bucket = ?"_s);
-    query.addBindValue(bucket);
-    QSet<QString> names;
-    if (query.exec()) {
-        while (query.next())
-            names.insert(query.value(0).toString());
-    }
-    return names;
-}
-
-QSet<QString> TestDatamonPurge::unreferencedOld() const
-{
-    QFile file(m_summary.value(u"blobBuckets"_s)
-                   .toObject()
-                   .value(u"dm-prod-blob"_s)
-                   .toObject()
-                   .value(u"unreferencedOldFile"_s)
-                   .toString());
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    const QStringList keys = QString::fromLatin1(file.readAll()).split(u'\n', Qt::SkipEmptyParts);
-    return QSet<QString>(keys.cbegin(), keys.cend());
-}
-
 void TestDatamonPurge::restoreProdBlobs() const
 {
-    if (count(u"dm-prod-blob"_s) < qint64(QDir(m_prodBlobs).count() - 2))
+    if (m_sandbox.gcsObjectCount(u"dm-prod-blob"_s) < qint64(QDir(m_prodBlobs).count() - 2))
         QCOMPARE(gcloud({ u"cp"_s, u"--no-clobber"_s, m_prodBlobs + u"/*"_s, u"gs://dm-prod-blob/"_s }), 0);
-    QCOMPARE(count(u"dm-prod-blob"_s), qint64(QDir(m_prodBlobs).count() - 2));
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-blob"_s), qint64(QDir(m_prodBlobs).count() - 2));
 }
 
 QStringList TestDatamonPurge::purgeInvocations(qsizetype from) const
@@ -536,7 +449,7 @@ void TestDatamonPurge::purgeDeletesExactlyTheUnusedOldBlobs()
         steps << step.toObject().value(u"id"_s).toString();
     QCOMPARE(steps, (QStringList { u"check"_s, u"delete-unused"_s, u"verify"_s, u"writes"_s, u"drop-index"_s }));
 
-    const QSet<QString> before = objectNames(u"dm-prod-blob"_s);
+    const QSet<QString> before = m_sandbox.gcsObjectNames(u"dm-prod-blob"_s);
     const qsizetype logStart = invocations();
     const CliRun wrong
         = cli({ u"run"_s, u"datamon-purge"_s, u"--context"_s, u"dm-prod"_s, u"--confirm"_s, u"dm-dev"_s });
@@ -548,8 +461,8 @@ void TestDatamonPurge::purgeDeletesExactlyTheUnusedOldBlobs()
     QVERIFY2(purge.exitCode == 0, (purge.out + purge.err).constData());
     QCOMPARE(purgeInvocations(logStart),
         (QStringList { u"delete-unused"_s, u"delete-unused --dry-run"_s, u"delete-reverse-lookup"_s }));
-    const QSet<QString> after = objectNames(u"dm-prod-blob"_s);
-    QCOMPARE(before - after, unreferencedOld());
+    const QSet<QString> after = m_sandbox.gcsObjectNames(u"dm-prod-blob"_s);
+    QCOMPARE(before - after, m_sandbox.datamonUnreferencedOld(u"dm-prod-blob"_s));
     QVERIFY(after.size() < before.size());
     const QJsonObject report = readJson(reportFile);
     QCOMPARE(report.value(u"deleted"_s).toObject().value(u"keys"_s).toInteger(),
@@ -558,21 +471,21 @@ void TestDatamonPurge::purgeDeletesExactlyTheUnusedOldBlobs()
         bucket.value(u"unreferencedOldBytes"_s).toInteger());
     QCOMPARE(report.value(u"after"_s).toObject().value(u"keysLeftToDelete"_s).toInteger(), 0);
     QCOMPARE(report.value(u"after"_s).toObject().value(u"bundlesSinceIndex"_s).toInteger(), 0);
-    QCOMPARE(count(u"dm-prod-meta"_s, u"reverse-index/"_s), 0);
-    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"reverse-index/"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
 }
 
 // Without an index datamon2 v2.6.9 panics and leaves its lock: the plan refuses before datamon runs a purge step.
 void TestDatamonPurge::deleteRefusesWithoutAnIndex()
 {
-    QCOMPARE(count(u"dm-prod-meta"_s, u"reverse-index/"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"reverse-index/"_s), 0);
     const qsizetype logStart = invocations();
     const CliRun plan = cli(deleteRun());
     QCOMPARE(plan.exitCode, 1);
     QVERIFY2(plan.err.contains("reverse-index/ does not exist, and datamon2 delete-unused would panic"),
         plan.err.constData());
     QCOMPARE(purgeInvocations(logStart), QStringList());
-    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
 }
 
 // v2.6.9 counts a failed delete as deleted and exits 0: the verification dry run finds what is left, the run fails
@@ -581,7 +494,7 @@ void TestDatamonPurge::deleteRefusesWithoutAnIndex()
 void TestDatamonPurge::silentDeleteFailuresAreCaughtByTheVerification()
 {
     restoreProdBlobs();
-    const QSet<QString> before = objectNames(u"dm-prod-blob"_s);
+    const QSet<QString> before = m_sandbox.gcsObjectNames(u"dm-prod-blob"_s);
     prepareProd();
 
     const QString bundle = u"gs://dm-prod-meta/bundles/prod-census-00000/2AbCdEfGhIjKlMnOpQrStUvWxYz/bundle.yaml"_s;
@@ -605,10 +518,12 @@ void TestDatamonPurge::silentDeleteFailuresAreCaughtByTheVerification()
     QVERIFY2(failed.out.contains("but the verification dry run finds 5 of them still in gs://dm-prod-blob/"),
         failed.out.constData());
     const QJsonObject report = readJson(reportFile);
-    QCOMPARE(report.value(u"deleted"_s).toObject().value(u"keys"_s).toInteger(), qint64(unreferencedOld().size()));
+    QCOMPARE(report.value(u"deleted"_s).toObject().value(u"keys"_s).toInteger(),
+        qint64(m_sandbox.datamonUnreferencedOld(u"dm-prod-blob"_s).size()));
     QCOMPARE(report.value(u"after"_s).toObject().value(u"keysLeftToDelete"_s).toInteger(), 5);
-    QCOMPARE(qsizetype(before.size() - objectNames(u"dm-prod-blob"_s).size()), unreferencedOld().size() - 5);
-    QVERIFY(count(u"dm-prod-meta"_s, u"reverse-index/"_s) > 0);
+    QCOMPARE(qsizetype(before.size() - m_sandbox.gcsObjectNames(u"dm-prod-blob"_s).size()),
+        m_sandbox.datamonUnreferencedOld(u"dm-prod-blob"_s).size() - 5);
+    QVERIFY(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"reverse-index/"_s) > 0);
 
     const CliRun plan = cli({ u"plan"_s, u"datamon-purge"_s, u"--context"_s, u"dm-prod"_s, u"--json"_s });
     QVERIFY2(plan.exitCode == 0, plan.err.constData());
@@ -617,7 +532,7 @@ void TestDatamonPurge::silentDeleteFailuresAreCaughtByTheVerification()
         5);
     const CliRun again = cli(deleteRun());
     QVERIFY2(again.exitCode == 0, (again.out + again.err).constData());
-    QCOMPARE(before - objectNames(u"dm-prod-blob"_s), unreferencedOld());
+    QCOMPARE(before - m_sandbox.gcsObjectNames(u"dm-prod-blob"_s), m_sandbox.datamonUnreferencedOld(u"dm-prod-blob"_s));
 }
 
 // Acceptance 2 for delete-unused: the console is SIGKILLed while datamon2 deletes (slowed); the job goes on;
@@ -625,18 +540,15 @@ void TestDatamonPurge::silentDeleteFailuresAreCaughtByTheVerification()
 void TestDatamonPurge::killedConsoleDuringDeleteReattachesAndFinishes()
 {
     restoreProdBlobs();
-    const QSet<QString> before = objectNames(u"dm-prod-blob"_s);
+    const QSet<QString> before = m_sandbox.gcsObjectNames(u"dm-prod-blob"_s);
     prepareProd();
     slowDatamon(100);
-    QProcess console;
-    console.setProcessEnvironment(m_sandbox.environment());
-    console.start(QStringLiteral(OPSDECK_BINARY), deleteRun());
+    BackgroundCli console(deleteRun(), m_sandbox.environment());
     const auto deleting = [this] { return datamonRunning(u"purge delete-unused --local-work-dir"_s); };
-    QVERIFY(QTest::qWaitFor([&] { return deleting() || console.state() == QProcess::NotRunning; }, 60000));
-    QVERIFY2(console.state() == QProcess::Running, console.readAllStandardError().constData());
-    QVERIFY(QTest::qWaitFor([&] { return objectNames(u"dm-prod-blob"_s).size() < before.size(); }, 60000));
+    QVERIFY2(console.runsUntil(deleting), console.output().constData());
+    QVERIFY2(console.runsUntil([&] { return m_sandbox.gcsObjectNames(u"dm-prod-blob"_s).size() < before.size(); }),
+        console.output().constData());
     console.kill();
-    QVERIFY(console.waitForFinished(10000));
     QVERIFY(deleting());
     QFile::remove(switchFile(u"delay-per-key-ms"_s));
 
@@ -646,11 +558,12 @@ void TestDatamonPurge::killedConsoleDuringDeleteReattachesAndFinishes()
     const CliRun recovered = cli({ u"recover"_s, runId, u"--confirm"_s, u"dm-prod"_s, u"--report"_s, reportFile });
     QVERIFY2(recovered.exitCode == 0, (recovered.out + recovered.err).constData());
     const QJsonObject report = readJson(reportFile);
-    QCOMPARE(report.value(u"deleted"_s).toObject().value(u"keys"_s).toInteger(), qint64(unreferencedOld().size()));
+    QCOMPARE(report.value(u"deleted"_s).toObject().value(u"keys"_s).toInteger(),
+        qint64(m_sandbox.datamonUnreferencedOld(u"dm-prod-blob"_s).size()));
     QCOMPARE(report.value(u"after"_s).toObject().value(u"keysLeftToDelete"_s).toInteger(), 0);
-    QCOMPARE(before - objectNames(u"dm-prod-blob"_s), unreferencedOld());
-    QCOMPARE(count(u"dm-prod-meta"_s, u"reverse-index/"_s), 0);
-    QCOMPARE(count(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
+    QCOMPARE(before - m_sandbox.gcsObjectNames(u"dm-prod-blob"_s), m_sandbox.datamonUnreferencedOld(u"dm-prod-blob"_s));
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"reverse-index/"_s), 0);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-prod-meta"_s, u"purge.lock"_s), 0);
     QVERIFY(unfinishedRun().isEmpty());
 }
 
@@ -659,26 +572,19 @@ void TestDatamonPurge::killedConsoleDuringDeleteReattachesAndFinishes()
 void TestDatamonPurge::droppedConnectionDuringDeleteIsFollowedThrough()
 {
     restoreProdBlobs();
-    const QSet<QString> before = objectNames(u"dm-prod-blob"_s);
+    const QSet<QString> before = m_sandbox.gcsObjectNames(u"dm-prod-blob"_s);
     prepareProd();
     slowDatamon(50);
-    QProcess console;
-    console.setProcessEnvironment(m_sandbox.environment());
-    console.start(QStringLiteral(OPSDECK_BINARY), deleteRun());
-    QVERIFY(QTest::qWaitFor(
-        [&] {
-            return objectNames(u"dm-prod-blob"_s).size() < before.size() || console.state() == QProcess::NotRunning;
-        },
-        60000));
+    BackgroundCli console(deleteRun(), m_sandbox.environment());
+    QVERIFY2(console.runsUntil([&] { return m_sandbox.gcsObjectNames(u"dm-prod-blob"_s).size() < before.size(); }),
+        console.output().constData());
     QCOMPARE(m_sandbox.script(u"kill-host"_s, { u"bastion"_s }), 0);
     QTest::qWait(2000);
     QFile::remove(switchFile(u"delay-per-key-ms"_s));
     QCOMPARE(m_sandbox.script(u"start-host"_s, { u"bastion"_s }), 0);
-    QVERIFY(console.waitForFinished(300000));
-    const QByteArray out = console.readAllStandardOutput();
-    QVERIFY2(console.exitCode() == 0, (out + console.readAllStandardError()).constData());
-    QVERIFY2(out.contains("the verification dry run finds none left"), out.constData());
-    QCOMPARE(before - objectNames(u"dm-prod-blob"_s), unreferencedOld());
+    QVERIFY2(console.wait(300000) == 0, console.output().constData());
+    QVERIFY2(console.out().contains("the verification dry run finds none left"), console.output().constData());
+    QCOMPARE(before - m_sandbox.gcsObjectNames(u"dm-prod-blob"_s), m_sandbox.datamonUnreferencedOld(u"dm-prod-blob"_s));
 }
 
 // dm-dev and dm-shared share a blob bucket: while one's purge runs (held between its datamon steps, when datamon's

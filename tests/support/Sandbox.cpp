@@ -8,6 +8,9 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSqlQuery>
+#include <QTest>
+
+#include <csignal>
 
 namespace opsdeck::test {
 
@@ -224,10 +227,24 @@ QList<QJsonObject> Sandbox::gcsRequests(qsizetype from) const
     return standinRequests(QStringLiteral("gcs"), from);
 }
 
-qint64 Sandbox::gcsObjectCount(const QString& bucket, const QString& prefix) const
+bool Sandbox::writeInventoryWith(const QString& path, const QString& context, const QString& line) const
 {
-    const QString name = QStringLiteral("gcs-count");
-    qint64 count = -1;
+    QFile original(inventoryPath());
+    if (!original.open(QIODevice::ReadOnly))
+        return false;
+    QString text = QString::fromUtf8(original.readAll());
+    const qsizetype entry = text.indexOf(QStringLiteral("  - name: %1\n").arg(context));
+    if (entry < 0)
+        return false;
+    text.insert(entry + QStringLiteral("  - name: %1\n").arg(context).size(), QStringLiteral("    %1\n").arg(line));
+    QFile copy(path);
+    return copy.open(QIODevice::WriteOnly) && copy.write(text.toUtf8()) == text.toUtf8().size();
+}
+
+QVariantList Sandbox::gcsColumn(const QString& sql, const QVariantList& values) const
+{
+    const QString name = QStringLiteral("gcs-store");
+    QVariantList column;
     {
         QSqlDatabase db = QSqlDatabase::contains(name) ? QSqlDatabase::database(name)
                                                        : QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
@@ -235,16 +252,43 @@ qint64 Sandbox::gcsObjectCount(const QString& bucket, const QString& prefix) con
         db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
         if (db.open()) {
             QSqlQuery query(db);
-            query.prepare(QStringLiteral("SELECT count(*) FROM objects WHERE bucket = ? AND substr(name, 1, ?) = ?"));
-            query.addBindValue(bucket);
-            query.addBindValue(prefix.size());
-            query.addBindValue(prefix);
-            if (query.exec() && query.next())
-                count = query.value(0).toLongLong();
+            query.prepare(sql);
+            for (const QVariant& value : values)
+                query.addBindValue(value);
+            if (query.exec()) {
+                while (query.next())
+                    column << query.value(0);
+            }
         }
         db.close();
     }
-    return count;
+    return column;
+}
+
+qint64 Sandbox::gcsObjectCount(const QString& bucket, const QString& prefix) const
+{
+    // A null QString binds NULL, which equals nothing: the empty prefix is bound as "".
+    const QVariantList count
+        = gcsColumn(QStringLiteral("SELECT count(*) FROM objects WHERE bucket = ? AND substr(name, 1, ?) = ?"),
+            { bucket, prefix.size(), prefix.isNull() ? QStringLiteral("") : prefix });
+    return count.isEmpty() ? -1 : count.first().toLongLong();
+}
+
+QSet<QString> Sandbox::gcsObjectNames(const QString& bucket) const
+{
+    QSet<QString> names;
+    for (const QVariant& name : gcsColumn(QStringLiteral("SELECT name FROM objects WHERE bucket = ?"), { bucket }))
+        names.insert(name.toString());
+    return names;
+}
+
+QSet<QString> Sandbox::datamonUnreferencedOld(const QString& blobBucket) const
+{
+    QFile file(m_dir + QStringLiteral("/datamon/unreferenced-%1.txt").arg(blobBucket));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const QStringList keys = QString::fromLatin1(file.readAll()).split(u'\n', Qt::SkipEmptyParts);
+    return QSet<QString>(keys.cbegin(), keys.cend());
 }
 
 QProcessEnvironment Sandbox::environment() const
@@ -344,6 +388,63 @@ CliRun runCli(const QStringList& arguments, const QProcessEnvironment& environme
     run.out = process.readAllStandardOutput();
     run.err = process.readAllStandardError();
     return run;
+}
+
+BackgroundCli::BackgroundCli(const QStringList& arguments, const QProcessEnvironment& environment)
+{
+    m_process.setProcessEnvironment(environment);
+    m_process.start(QStringLiteral(OPSDECK_BINARY), arguments);
+    m_process.closeWriteChannel();
+}
+
+BackgroundCli::~BackgroundCli()
+{
+    if (m_process.state() != QProcess::NotRunning)
+        kill();
+}
+
+bool BackgroundCli::runsUntil(const std::function<bool()>& ready, int timeoutMs)
+{
+    bool held = false;
+    const bool decided = QTest::qWaitFor(
+        [&] {
+            output(); // keeps its pipes drained
+            held = m_process.state() == QProcess::Running && ready();
+            return held || m_process.state() == QProcess::NotRunning;
+        },
+        timeoutMs);
+    return decided && held;
+}
+
+void BackgroundCli::kill()
+{
+    m_process.kill();
+    m_process.waitForFinished(10000);
+}
+
+bool BackgroundCli::interrupt()
+{
+    return ::kill(pid_t(m_process.processId()), SIGINT) == 0;
+}
+
+int BackgroundCli::wait(int timeoutMs)
+{
+    if (!m_process.waitForFinished(timeoutMs) || m_process.exitStatus() != QProcess::NormalExit)
+        return -1;
+    return m_process.exitCode();
+}
+
+QByteArray BackgroundCli::output()
+{
+    m_out += m_process.readAllStandardOutput();
+    m_err += m_process.readAllStandardError();
+    return m_out + m_err;
+}
+
+QByteArray BackgroundCli::out()
+{
+    output();
+    return m_out;
 }
 
 } // namespace opsdeck::test

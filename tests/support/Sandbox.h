@@ -3,11 +3,16 @@
 #include "ssh/SshTypes.h"
 
 #include <QJsonObject>
+#include <QProcess>
 #include <QProcessEnvironment>
 #include <QRegularExpression>
+#include <QSet>
 #include <QSqlDatabase>
 #include <QString>
 #include <QStringList>
+#include <QVariantList>
+
+#include <functional>
 
 namespace opsdeck::test {
 
@@ -86,11 +91,22 @@ public:
     // How many objects of `bucket` whose names start with `prefix` its store holds now, read from its SQLite file
     // (read-only); -1 if it cannot be read.
     qint64 gcsObjectCount(const QString& bucket, const QString& prefix = {}) const;
+    // The names of `bucket`'s objects in the same store; empty if it cannot be read.
+    QSet<QString> gcsObjectNames(const QString& bucket) const;
+    // The unreferenced blob keys older than the index that the seed put in `blobBucket` (its
+    // datamon/unreferenced-<bucket>.txt): what a purge of it must delete, and nothing else.
+    QSet<QString> datamonUnreferencedOld(const QString& blobBucket) const;
+
+    // A copy of the inventory at `path` with `line` (indented as a key of an entry) added to the datamon context
+    // `context`'s entry; false if there is no such entry or the copy cannot be written.
+    bool writeInventoryWith(const QString& path, const QString& context, const QString& line) const;
 
     // tests/sandbox/sandbox SUBCOMMAND DIR ARGS...; returns its exit code.
     int script(const QString& subcommand, const QStringList& arguments = {}) const;
 
 private:
+    // The first column of `sql`'s rows, `values` bound, on the GCS stand-in's SQLite store opened read-only.
+    QVariantList gcsColumn(const QString& sql, const QVariantList& values) const;
     // `url` through curl with the CA `caFile` and the bearer `token`: GET, or POST of `body` when it is not empty.
     static QJsonObject standinRequest(
         const QString& url, const QString& caFile, const QString& token, const QJsonObject& body);
@@ -112,5 +128,35 @@ struct CliRun
     QByteArray err;
 };
 CliRun runCli(const QStringList& arguments, const QProcessEnvironment& environment, int timeoutMs = 60000);
+
+// The opsdeck executable run in the background with the sandbox environment: an admin's console that a test kills or
+// interrupts midway, or cuts off from its host. Killed, if it still runs, when it goes.
+class BackgroundCli
+{
+public:
+    BackgroundCli(const QStringList& arguments, const QProcessEnvironment& environment);
+    ~BackgroundCli();
+    BackgroundCli(const BackgroundCli&) = delete;
+    BackgroundCli& operator=(const BackgroundCli&) = delete;
+
+    // Waits (the event loop turning) until `ready` holds while it still runs; false if it exited first, or after
+    // `timeoutMs`: then output() says why.
+    bool runsUntil(const std::function<bool()>& ready, int timeoutMs = 60000);
+    // SIGKILL, as a crash or a closed laptop lid would; reaped.
+    void kill();
+    // SIGINT, as Ctrl-C would.
+    bool interrupt();
+    // Until it exits; its exit code (-1 if it did not, or crashed).
+    int wait(int timeoutMs);
+    // Everything it printed so far, stdout then stderr.
+    QByteArray output();
+    // Its stdout so far.
+    QByteArray out();
+
+private:
+    QProcess m_process;
+    QByteArray m_out;
+    QByteArray m_err;
+};
 
 } // namespace opsdeck::test
