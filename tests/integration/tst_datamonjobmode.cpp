@@ -1,9 +1,11 @@
-// `opsdeck run datamon-purge --dry-run-only` on dm-jobs, the sandbox context whose purge steps run as Kubernetes Jobs
-// (its inventory entry's `jobs:`: the stand-in's fg-staging, whose Job pods run the bastion's datamon2 as local
-// processes): the counts are the seed's (summary.json), each step ran as a Job of its own (the stand-in's state), and
-// a console killed during build-index leaves its Job running, which `opsdeck recover` re-attaches to and follows to
-// its end instead of starting it again (datamon2's invocation log). dm-jobs has its own buckets: nothing here touches
-// another context's store.
+// The datamon purge on dm-jobs, the sandbox context whose purge steps run as Kubernetes Jobs (its inventory entry's
+// `jobs:`: the stand-in's fg-staging, whose Job pods run the bastion's datamon2 as local processes). The count's
+// numbers are the seed's (summary.json) and each step ran as a Job of its own (the stand-in's state). A console killed
+// during build-index, or during delete-unused, leaves its Job running, which `opsdeck recover` re-attaches to and
+// follows to its end instead of starting it again (datamon2's invocation log); the delete is planned from the dry-run
+// Job's summary and deletes exactly the seed's unreferenced old blobs. Ctrl-C deletes the Job; a dropped SSH
+// connection does not touch it; a volume with too little space is refused before datamon2 starts. dm-jobs has its
+// own buckets: nothing here touches another context's store.
 #include "Sandbox.h"
 #include "kube/KubeJob.h"
 
@@ -29,6 +31,8 @@ private slots:
     void dryRunRunsEachStepAsAJob();
     void killedConsoleReattachesToTheJob();
     void cancelDeletesTheJob();
+    void droppedSshDuringAJobIsFollowedThrough();
+    // Last: it purges dm-jobs, whose counts the others compare with the seed's.
     void purgeKilledDuringDeleteReattaches();
     void tooLittleSpaceOnTheJobsVolume();
 
@@ -351,6 +355,24 @@ void TestDatamonJobMode::tooLittleSpaceOnTheJobsVolume()
         (refused.out + refused.err).constData());
     QCOMPARE(purgeInvocations(u"build-reverse-lookup"_s), buildsBefore);
     QCOMPARE(purgeInvocations(u"delete-reverse-lookup"_s), dropsBefore);
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
+}
+
+// In Job mode the console reaches the bastion over SSH only for gcloud's reads (the lock, the index, the bundles): the
+// bastion's sshd killed with its sessions while build-reverse-lookup runs in its Job does not touch the Job, and the
+// run reconnects once the host is back and finishes with the seed's counts.
+void TestDatamonJobMode::droppedSshDuringAJobIsFollowedThrough()
+{
+    setSlow(300);
+    const QString reportFile = m_temp.filePath(u"dropped-ssh.json"_s);
+    BackgroundCli console(run() << u"--report"_s << reportFile, m_sandbox.environment());
+    QVERIFY2(console.runsUntil([&] { return activeJobs(u"build-index"_s).size() == 1; }), console.output().constData());
+    QCOMPARE(m_sandbox.script(u"kill-host"_s, { u"bastion"_s }), 0);
+    QTest::qWait(2000);
+    setSlow(0);
+    QCOMPARE(m_sandbox.script(u"start-host"_s, { u"bastion"_s }), 0);
+    QVERIFY2(console.wait(300000) == 0, console.output().constData());
+    expectTheSeedsCounts(readJson(reportFile));
     QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
 }
 
