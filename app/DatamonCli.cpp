@@ -8,7 +8,10 @@
 #include "datamon/DatamonPurgeOperation.h"
 #include "datamon/DatamonQueries.h"
 #include "datamon/DatamonTarget.h"
+#include "runbook/Journal.h"
 
+#include <QDeadlineTimer>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QRegularExpression>
@@ -410,9 +413,24 @@ int runRunPurge(const QStringList& arguments)
     return runCommand(arguments, addPurgeOptions, QStringLiteral("the datamon context's name"), purgeOperation);
 }
 
-// `opsdeck datamon attach RUN_ID --context C`: the run's purge jobs on the context's host as their files say, and
-// the one still running followed to its end with its progress lines. Read only: it changes nothing and takes no
-// lock, so it works beside the console that runs the purge, or after it died (then `opsdeck recover` finishes it).
+// Whether run `runId` may still start a job: it has no outcome and its console is not known to be gone (a console of
+// another machine cannot be checked: it counts as going).
+bool runGoesOn(const QString& journalFile, const QString& runId)
+{
+    Journal journal(journalFile);
+    QString error;
+    if (!journal.open(&error))
+        return false;
+    if (const auto record = journal.run(runId, &error); record && record->outcome != RunRecord::Outcome::Running)
+        return false;
+    const QList<Journal::UnfinishedRun> unfinished = journal.unfinishedRuns(&error);
+    return std::none_of(unfinished.cbegin(), unfinished.cend(), [&](const auto& run) { return run.runId == runId; });
+}
+
+// `opsdeck datamon attach RUN_ID --context C`: the run's purge jobs on the context's host (or its Jobs) as they say,
+// each running one followed to its end with its progress lines, one after the other while the run's console starts
+// them. Read only: it changes nothing and takes no lock, so it works beside the console that runs the purge, or
+// after it died (then `opsdeck recover` finishes it).
 int runDatamonAttach(const QStringList& arguments)
 {
     Invocation call(arguments, 3);
@@ -430,37 +448,50 @@ int runDatamonAttach(const QStringList& arguments)
     const auto target = contextOption(call, &exitCode);
     if (!target)
         return exitCode;
+    const QString journalFile = journalPath(*call.inventory());
     struct Attached
     {
         QList<DetachedJob::Found> jobs;
-        std::optional<DatamonJob::Ended> followed;
+        QHash<QString, DatamonJob::Ended> followed; // by step
         QString error;
         QString searched; // where the jobs were looked for
     };
-    const Attached attached = awaitOffThread<Attached>([target = *target, runId] {
+    const Attached attached = awaitOffThread<Attached>([target = *target, runId, journalFile] {
+        // The console checks the store between two steps: the next job starts within seconds of the last one's end.
+        constexpr int kNextJobWaitMs = 10 * 60 * 1000;
         Attached result;
         DatamonHost host(target.context, target.host ? &*target.host : nullptr, target.sshSecret);
         result.searched = DatamonJob::findsIn(host, target);
-        const auto jobs = DatamonJob::find(host, target, DatamonPurgeOperation::jobSteps(), &result.error);
-        if (!jobs)
-            return result;
-        for (const DetachedJob::Found& job : *jobs) {
-            if (job.runId == runId)
-                result.jobs << job;
-        }
-        std::sort(result.jobs.begin(), result.jobs.end(),
-            [](const auto& a, const auto& b) { return a.startedAt < b.startedAt; });
-        if (!result.jobs.isEmpty() && !result.jobs.last().exitCode) {
-            DatamonJob job(host, target, runId, result.jobs.last().step);
-            err() << "following " << result.jobs.last().step << " (" << job.where() << ")…\n";
-            err().flush();
-            result.followed = job.follow(nullptr, [](const QString& text) {
-                for (const QString& line : text.split(u'\n', Qt::SkipEmptyParts))
-                    err() << "      " << line << "\n";
+        QDeadlineTimer quiet(kNextJobWaitMs);
+        for (;;) {
+            const auto jobs = DatamonJob::find(host, target, DatamonPurgeOperation::jobSteps(), &result.error);
+            if (!jobs)
+                return result;
+            result.jobs.clear();
+            for (const DetachedJob::Found& job : *jobs) {
+                if (job.runId == runId)
+                    result.jobs << job;
+            }
+            std::sort(result.jobs.begin(), result.jobs.end(),
+                [](const auto& a, const auto& b) { return a.startedAt < b.startedAt; });
+            const auto next = std::find_if(result.jobs.cbegin(), result.jobs.cend(),
+                [&](const DetachedJob::Found& job) { return !job.exitCode && !result.followed.contains(job.step); });
+            if (next != result.jobs.cend()) {
+                DatamonJob job(host, target, runId, next->step);
+                err() << "following " << next->step << " (" << job.where() << ")…\n";
                 err().flush();
-            });
+                result.followed.insert(next->step, job.follow(nullptr, [](const QString& text) {
+                    for (const QString& line : text.split(u'\n', Qt::SkipEmptyParts))
+                        err() << "      " << line << "\n";
+                    err().flush();
+                }));
+                quiet.setRemainingTime(kNextJobWaitMs);
+                continue;
+            }
+            if (result.followed.isEmpty() || quiet.hasExpired() || !runGoesOn(journalFile, runId))
+                return result;
+            QThread::msleep(2000);
         }
-        return result;
     });
     if (!attached.error.isEmpty()) {
         err() << "opsdeck: " << attached.error << "\n";
@@ -474,8 +505,8 @@ int runDatamonAttach(const QStringList& arguments)
     QList<QStringList> table;
     for (const DetachedJob::Found& job : attached.jobs) {
         QString state = job.exitCode ? QStringLiteral("exit %1").arg(*job.exitCode) : QStringLiteral("running");
-        if (attached.followed && &job == &attached.jobs.last()) {
-            const DatamonJob::Ended& ended = *attached.followed;
+        if (const auto followed = attached.followed.constFind(job.step); followed != attached.followed.cend()) {
+            const DatamonJob::Ended& ended = *followed;
             state = !ended.error.isEmpty()                 ? ended.error
                 : !ended.finished                          ? QStringLiteral("ended without an exit status (killed)")
                 : ended.exit.kind == DatamonExit::Kind::Ok ? QStringLiteral("exit 0")

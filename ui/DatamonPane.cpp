@@ -133,19 +133,24 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     });
 
     m_contexts->setObjectName(QStringLiteral("datamonContexts"));
-    m_contexts->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     for (const DatamonContext& context : inventory.datamon) {
         QStringList marks;
         if (context.tags.production)
             marks << tr("production");
         if (context.tags.readOnly)
             marks << tr("read-only");
-        m_contexts->addItem(
+        // The icon with the text, so that AdjustToContents sizes the box (and its popup) for both.
+        m_contexts->addItem(context.tags.production ? StatusIcons::icon(StatusIcons::Kind::Warning) : QIcon(),
             marks.isEmpty() ? context.name : tr("%1 (%2)").arg(context.name, marks.join(QStringLiteral(", "))),
             context.name);
-        if (context.tags.production)
-            m_contexts->setItemIcon(m_contexts->count() - 1, StatusIcons::icon(StatusIcons::Kind::Warning));
     }
+    // Wide enough for the longest entry with its icon and the popup's check column: Fusion's popup elides to the
+    // box's width, which AdjustToContents computes without that column.
+    int longest = 0;
+    for (int i = 0; i < m_contexts->count(); ++i)
+        longest = std::max(longest, int(m_contexts->itemText(i).size()));
+    m_contexts->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_contexts->setMinimumContentsLength(longest + 4);
 
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("datamon")), this));
@@ -413,6 +418,17 @@ void DatamonPane::connectContext()
             QString where = tr("Runs on: %1, %2")
                                 .arg(resolved->host ? tr("host %1").arg(resolved->host->name) : tr("this machine"),
                                     resolved->context.binary);
+            m_where->setToolTip({});
+            if (resolved->cluster) {
+                where += tr(" · purge steps as Jobs in %1 (cluster %2)")
+                             .arg(resolved->cluster->ns, resolved->cluster->cluster.name);
+                m_where->setToolTip(
+                    tr("Each purge step runs as a Kubernetes Job of image %1, its work dir on %2.")
+                        .arg(resolved->context.jobs->image,
+                            resolved->context.jobs->volumeClaim.isEmpty()
+                                ? tr("an emptyDir of its own")
+                                : tr("PersistentVolumeClaim %1").arg(resolved->context.jobs->volumeClaim)));
+            }
             if (resolved->context.tags.production)
                 where += tr(" · production: a delete asks for the context's name");
             if (resolved->context.tags.readOnly)
@@ -714,7 +730,7 @@ void DatamonPane::updateActions()
         action->setEnabled(m_target && !readOnly && !m_purging);
     m_count->setToolTip(readOnly ? tr("%1 is read-only: opsdeck deletes nothing there").arg(m_target->id())
                                  : tr("Build the index of the blobs in use and count what a purge would delete "
-                                      "(datamon's dry run, detached on the host: it may take hours). Deletes "
+                                      "(datamon's dry run, detached: it may take hours). Deletes "
                                       "nothing; the purge is then confirmed on those counts."));
     m_purge->setToolTip(readOnly ? m_count->toolTip()
                                  : tr("Delete the unused blobs the last count found, then count again to verify and "
@@ -728,22 +744,27 @@ void DatamonPane::launchPurge(bool dryRunOnly)
     OperationLauncher::Launch launch;
     launch.target = m_target->id();
     launch.action = dryRunOnly ? tr("the count of unused blobs") : tr("the purge of unused blobs");
-    launch.wording = [dryRunOnly, context = m_target->id()](const Plan& plan, QString* title, QString* text) {
+    // Where the detached steps run, for the confirmation.
+    const QString detached = m_target->cluster
+        ? tr("The steps run as Kubernetes Jobs in namespace %1 of cluster %2: closing opsdeck does not stop them.")
+              .arg(m_target->cluster->ns, m_target->cluster->cluster.name)
+        : tr("The steps run detached on %1: closing opsdeck does not stop them.")
+              .arg(m_target->host ? tr("host %1").arg(m_target->host->name) : tr("this machine"));
+    launch.wording = [dryRunOnly, detached, context = m_target->id()](const Plan& plan, QString* title, QString* text) {
         const QString bucket = plan.parameters.value(QStringLiteral("blob")).toString();
         const QStringList sharing = plan.parameters.value(QStringLiteral("sharing")).toVariant().toStringList();
         if (dryRunOnly) {
             *title = tr("Count the unused blobs of %1?").arg(context);
             *text = tr("datamon builds the index of every blob in use by %1, then counts what a purge of "
-                       "gs://%2/ would delete. Nothing is deleted; the purge is asked for next, with these counts. "
-                       "The steps run detached on the host: closing opsdeck does not stop them.")
-                        .arg(sharing.join(QStringLiteral(", ")), bucket);
+                       "gs://%2/ would delete. Nothing is deleted; the purge is asked for next, with these counts. %3")
+                        .arg(sharing.join(QStringLiteral(", ")), bucket, detached);
         } else {
             *title = tr("Delete %1 unused blobs from gs://%2/?")
                          .arg(QLocale().toString(plan.count(QStringLiteral("keysToDelete"))), bucket);
             *text = tr("datamon deletes the blobs that no bundle of %1 uses and that are older than the index. "
                        "opsdeck then counts again to verify that none is left, checks that no bundle was committed "
-                       "meanwhile, and drops the index.")
-                        .arg(sharing.join(QStringLiteral(", ")));
+                       "meanwhile, and drops the index. %2")
+                        .arg(sharing.join(QStringLiteral(", ")), detached);
         }
     };
     launch.answered = [this] {

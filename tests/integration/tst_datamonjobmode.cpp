@@ -32,6 +32,7 @@ private slots:
     void killedConsoleReattachesToTheJob();
     void cancelDeletesTheJob();
     void droppedSshDuringAJobIsFollowedThrough();
+    void attachFollowsEveryStepOfALiveRun();
     // Last: it purges dm-jobs, whose counts the others compare with the seed's.
     void purgeKilledDuringDeleteReattaches();
     void tooLittleSpaceOnTheJobsVolume();
@@ -374,6 +375,42 @@ void TestDatamonJobMode::droppedSshDuringAJobIsFollowedThrough()
     QVERIFY2(console.wait(300000) == 0, console.output().constData());
     expectTheSeedsCounts(readJson(reportFile));
     QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
+}
+
+// `opsdeck datamon attach` beside a live console: it finds the run's Jobs through the API, follows build-index to its
+// end, waits for the console to start the dry run, follows that too, and stops once the run has its outcome.
+void TestDatamonJobMode::attachFollowsEveryStepOfALiveRun()
+{
+    setSlow(100);
+    BackgroundCli console(run(), m_sandbox.environment());
+    QString runId;
+    QVERIFY2(console.runsUntil([&] {
+        const QStringList active = activeJobs(u"build-index"_s);
+        if (active.size() == 1)
+            runId = standinJobs()
+                        .value(active.first())
+                        .toObject()
+                        .value(u"metadata"_s)
+                        .toObject()
+                        .value(u"labels"_s)
+                        .toObject()
+                        .value(u"opsdeck.io/run"_s)
+                        .toString();
+        return !runId.isEmpty();
+    }),
+        console.output().constData());
+    const CliRun attached = cli({ u"datamon"_s, u"attach"_s, runId, u"--context"_s, u"dm-jobs"_s });
+    setSlow(0);
+    QVERIFY2(attached.exitCode == 0, (attached.out + attached.err).constData());
+    QVERIFY2(attached.err.contains("following build-index") && attached.err.contains("following dry-run"),
+        attached.err.constData());
+    for (const QByteArray& step : { QByteArray("build-index"), QByteArray("dry-run") }) {
+        const qsizetype row = attached.out.indexOf("\n" + step + ' ');
+        QVERIFY2(row >= 0, attached.out.constData());
+        QVERIFY2(attached.out.mid(row, attached.out.indexOf('\n', row + 1) - row).contains("exit 0"),
+            attached.out.constData());
+    }
+    QCOMPARE(console.wait(120000), 0);
 }
 
 QTEST_GUILESS_MAIN(TestDatamonJobMode)
