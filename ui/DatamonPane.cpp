@@ -4,6 +4,7 @@
 #include "DatamonRepoModel.h"
 #include "ErrorBanner.h"
 #include "KubeCells.h"
+#include "ListTable.h"
 #include "OperationLauncher.h"
 #include "StatusIcons.h"
 #include "UiLogging.h"
@@ -58,21 +59,6 @@ struct DatamonPane::Details
 
 namespace {
 
-QTableView* makeTable(QAbstractItemModel* model, const QString& name, QWidget* parent)
-{
-    auto* view = new QTableView(parent);
-    view->setObjectName(name);
-    view->setModel(model);
-    view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view->setSelectionMode(QAbstractItemView::SingleSelection);
-    view->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    view->setAlternatingRowColors(true);
-    view->setWordWrap(false);
-    view->verticalHeader()->hide();
-    view->horizontalHeader()->setStretchLastSection(true);
-    return view;
-}
-
 QLabel* makeStateLabel(const QString& name, QWidget* parent)
 {
     auto* label = new QLabel(parent);
@@ -123,7 +109,7 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     , m_labels(new DatamonLabelModel(this))
 {
     m_filter->setSourceModel(m_repos);
-    m_repoView = makeTable(m_filter, QStringLiteral("datamonRepos"), this);
+    m_repoView = makeListTable(m_filter, QStringLiteral("datamonRepos"), this, ColumnFit::ByCaller);
     m_repoView->setSortingEnabled(true);
     m_repoView->sortByColumn(DatamonRepoModel::Name, Qt::AscendingOrder);
     // Fitted once to the first rows (fitting 10,000 rows at every batch would cost more than the rows).
@@ -230,8 +216,8 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     detailBar->addWidget(m_loadSizes);
     bottomLayout->addLayout(detailBar);
     auto* details = new QSplitter(Qt::Horizontal, bottom);
-    auto* bundleView = makeTable(m_bundles, QStringLiteral("datamonBundles"), details);
-    auto* labelView = makeTable(m_labels, QStringLiteral("datamonLabels"), details);
+    auto* bundleView = makeListTable(m_bundles, QStringLiteral("datamonBundles"), details, ColumnFit::ToRows);
+    auto* labelView = makeListTable(m_labels, QStringLiteral("datamonLabels"), details, ColumnFit::ToRows);
     for (QTableView* view : { bundleView, labelView }) {
         connect(view->model(), &QAbstractItemModel::modelReset, view,
             [view] { QTimer::singleShot(0, view, [view] { view->resizeColumnsToContents(); }); });

@@ -1,6 +1,7 @@
 #include "RaftPane.h"
 
 #include "ErrorBanner.h"
+#include "ListTable.h"
 #include "OperationLauncher.h"
 #include "RaftPodTableModel.h"
 #include "StatefulSetTableModel.h"
@@ -45,25 +46,6 @@ struct RaftPane::Snapshot
 };
 
 namespace {
-
-QTableView* makeTable(QAbstractItemModel* model, const QString& name, QWidget* parent)
-{
-    auto* view = new QTableView(parent);
-    view->setObjectName(name);
-    view->setModel(model);
-    view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view->setSelectionMode(QAbstractItemView::SingleSelection);
-    view->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    view->setAlternatingRowColors(true);
-    view->setWordWrap(false);
-    view->verticalHeader()->hide();
-    view->horizontalHeader()->setStretchLastSection(true);
-    // Fitted to what the rows say whenever that changes; a refresh that changes nothing leaves the widths alone.
-    const auto fit = [view] { QTimer::singleShot(0, view, [view] { view->resizeColumnsToContents(); }); };
-    QObject::connect(model, &QAbstractItemModel::rowsInserted, view, fit);
-    QObject::connect(model, &QAbstractItemModel::dataChanged, view, fit);
-    return view;
-}
 
 // A badge on the cluster: an icon and a word (the colour only repeats them), its meaning in the tooltip.
 QToolButton* makeBadge(
@@ -114,11 +96,11 @@ RaftPane::RaftPane(const Inventory& inventory,
     , m_reset(m_actions->addAction(StatusIcons::icon(StatusIcons::Kind::Warning), tr("Reset RAFT…")))
     , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
     , m_statefulSets(new StatefulSetTableModel(this))
-    , m_statefulSetView(makeTable(m_statefulSets, QStringLiteral("statefulSets"), this))
+    , m_statefulSetView(makeListTable(m_statefulSets, QStringLiteral("statefulSets"), this, ColumnFit::ToRows))
     , m_podsTitle(new QLabel(this))
     , m_latest(new QLabel(this))
     , m_pods(new RaftPodTableModel(this))
-    , m_podView(makeTable(m_pods, QStringLiteral("pods"), this))
+    , m_podView(makeListTable(m_pods, QStringLiteral("pods"), this, ColumnFit::ToRows))
     , m_timer(new QTimer(this))
 {
     m_targets->setObjectName(QStringLiteral("raftTargets"));

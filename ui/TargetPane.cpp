@@ -1,5 +1,6 @@
 #include "TargetPane.h"
 
+#include "ListTable.h"
 #include "TargetStatusModel.h"
 
 #include <QHBoxLayout>
@@ -60,12 +61,7 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     m_view->setModel(m_proxy);
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(0, Qt::AscendingOrder);
-    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_view->setAlternatingRowColors(true);
-    m_view->setWordWrap(false);
-    m_view->verticalHeader()->hide();
-    m_view->horizontalHeader()->setStretchLastSection(true);
+    setUpListTable(m_view);
     m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     // The table and the "nothing declared" note share one slot that takes the spare height.
     m_emptyLabel->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
