@@ -150,12 +150,16 @@ void RunsDock::offerRecovery(const Unfinished& unfinished)
         return;
     }
     // No pane of this console recovers it: the recovery is typed in a terminal (it asks for the confirmation there).
-    const QString why = tr("the console does not recover %1 runs: recover it from a terminal").arg(run.operation);
-    item->setText(Step, tr("%1; %2").arg(stopped, why));
-    item->setToolTip(Step, tr("%1; %2: %3").arg(stopped, why, command));
+    // The row says so in few words (the column is not wide); the tooltips say it whole.
+    item->setText(Step,
+        tr("Stopped%1; recover %2 runs from a terminal")
+            .arg(run.lastStep.isEmpty() ? QString() : tr(" during %1").arg(run.lastStep), run.operation));
+    const QString why = tr("%1. The console does not recover %2 runs; recover it from a terminal: %3")
+                            .arg(stopped, run.operation, command);
+    item->setToolTip(Step, why);
     auto* copy = new QPushButton(tr("Copy recover command"), m_list);
     copy->setObjectName(QStringLiteral("copyRecoverCommand"));
-    copy->setToolTip(tr("%1 (%2): %3").arg(run.runId, why, command));
+    copy->setToolTip(why);
     connect(copy, &QPushButton::clicked, copy, [copy, command] {
         QGuiApplication::clipboard()->setText(command);
         copy->setText(tr("Copied"));

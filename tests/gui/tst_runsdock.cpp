@@ -99,8 +99,10 @@ void TestRunsDock::runsNobodyRecoversKeepTheCommand()
     QCOMPARE(item->text(1), QStringLiteral("unfinished — recover"));
     QVERIFY2(item->text(2).contains(QStringLiteral("move-root")), qPrintable(item->text(2)));
     // It says why it is not recovered here.
-    QVERIFY2(item->text(2).contains(QStringLiteral("the console does not recover packit-wipe runs")),
-        qPrintable(item->text(2)));
+    QVERIFY2(
+        item->text(2).contains(QStringLiteral("recover packit-wipe runs from a terminal")), qPrintable(item->text(2)));
+    QVERIFY2(item->toolTip(2).contains(QStringLiteral("The console does not recover packit-wipe runs")),
+        qPrintable(item->toolTip(2)));
     const QString command = QStringLiteral("opsdeck recover run-1 --confirm training");
     QVERIFY2(item->toolTip(2).contains(command), qPrintable(item->toolTip(2)));
     QVERIFY(!list->findChild<QPushButton*>(QStringLiteral("recoverRun")));
