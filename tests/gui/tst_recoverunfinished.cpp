@@ -1,7 +1,8 @@
-// Recovering from the console a run whose console was killed: a Packit wipe SIGKILLed with the root moved aside and
-// the units stopped is listed in the Runs dock, "Recover…" plans its recovery in the Packit pane, the dialog shows
-// that plan and wants the run's confirmation typed (the host is production here), and the recovery runs in the dock,
-// puts the instance back as it was and closes the killed run in the journal.
+// Recovering from the console a run whose console was killed: the run is listed in the Runs dock, "Recover…" plans
+// its recovery in the pane of its system, the dialog shows that plan and wants the run's confirmation typed (both
+// targets are production here), and the recovery runs in the dock and closes the killed run in the journal. A Packit
+// wipe killed with the root moved aside and the units stopped is put back as it was; a datamon count killed while
+// its detached build runs is re-attached to and finished (issue 13).
 #include "ConfirmDialog.h"
 #include "MainWindow.h"
 #include "PackitPane.h"
@@ -14,6 +15,8 @@
 #include <QApplication>
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -35,6 +38,7 @@ namespace {
 const QString kHost = QStringLiteral("wpia-packit-dev");
 const QString kInstance = QStringLiteral("reside-dev");
 const QString kTarget = QStringLiteral("wpia-packit-dev/reside-dev");
+const QString kContext = QStringLiteral("dm-prod"); // a production context: its name is typed
 } // namespace
 
 class TestRecoverUnfinished : public QObject
@@ -45,10 +49,18 @@ private slots:
     void initTestCase();
     void cleanupTestCase();
     void killedWipeIsRecoveredFromTheRunsDock();
+    void killedPurgeCountReattachesFromTheRunsDock();
 
 private:
-    // Starts the wipe held at `step`, SIGKILLs the console there, and returns the run's id (empty if it failed).
-    QString killWipeAt(const QString& step);
+    // Starts `opsdeck ARGUMENTS --inventory m_inventory`, SIGKILLs it once the journal has an entry of its run that
+    // `reached` accepts, and returns the run's id (empty if it ended first).
+    QString killConsoleWhen(const QStringList& arguments,
+        const QProcessEnvironment& environment,
+        const std::function<bool(const JournalEntry&)>& reached);
+    // Opens the console, checks the run's row, clicks Recover…, answers the dialog (typing `confirmation`) and waits
+    // for the recovery run (its record in *record) and the row and journal that follow; `pane` is the pane it shows.
+    void recoverFromTheDock(const QString& runId, const QString& confirmation, const QString& pane, RunRecord* record);
+    QString slowSwitch() const { return m_sandbox.dir() + QStringLiteral("/datamon/switches/delay-per-key-ms"); }
     QString journalPath() const { return m_sandbox.dir() + QStringLiteral("/journal.sqlite"); }
     bool isUnfinished(const QString& runId) const;
 
@@ -57,6 +69,7 @@ private:
     QTemporaryDir m_temp;
     QString m_inventory;
     QString m_seeded; // reside-dev's fingerprint before the case
+    QJsonObject m_summary; // the datamon seed's counts
 };
 
 void TestRecoverUnfinished::initTestCase()
@@ -82,10 +95,20 @@ void TestRecoverUnfinished::initTestCase()
     QString error;
     QVERIFY2(m_packit.reseed(kHost, kInstance, &error), qPrintable(error));
     m_seeded = m_packit.fingerprint(kHost, kInstance);
+    QFile summary(m_sandbox.dir() + QStringLiteral("/datamon/summary.json"));
+    QVERIFY(summary.open(QIODevice::ReadOnly));
+    m_summary = QJsonDocument::fromJson(summary.readAll()).object();
 }
 
 void TestRecoverUnfinished::cleanupTestCase()
 {
+    // The count's index goes, so that the sandbox is as `up` made it for the tests after.
+    QFile::remove(slowSwitch());
+    if (m_sandbox.gcsObjectCount(QStringLiteral("dm-prod-meta"), QStringLiteral("reverse-index/")) > 0)
+        QCOMPARE(m_packit.ssh(QStringLiteral("bastion"),
+                     { QStringLiteral("gcloud"), QStringLiteral("storage"), QStringLiteral("rm"),
+                         QStringLiteral("gs://dm-prod-meta/reverse-index/**") }),
+            0);
     if (m_packit.fingerprint(kHost, kInstance) != m_seeded) {
         QString error;
         QVERIFY2(m_packit.reseed(kHost, kInstance, &error), qPrintable(error));
@@ -105,13 +128,10 @@ bool TestRecoverUnfinished::isUnfinished(const QString& runId) const
         runs.cbegin(), runs.cend(), [&](const Journal::UnfinishedRun& run) { return run.runId == runId; });
 }
 
-QString TestRecoverUnfinished::killWipeAt(const QString& step)
+QString TestRecoverUnfinished::killConsoleWhen(const QStringList& arguments,
+    const QProcessEnvironment& environment,
+    const std::function<bool(const JournalEntry&)>& reached)
 {
-    const QString hold = m_temp.filePath(QStringLiteral("hold"));
-    QFile holdFile(hold);
-    if (!holdFile.open(QIODevice::WriteOnly))
-        return {};
-    holdFile.close();
     Journal journal(journalPath());
     QString error;
     if (!journal.open(&error)) {
@@ -121,47 +141,35 @@ QString TestRecoverUnfinished::killWipeAt(const QString& step)
     qint64 from = 0;
     for (const JournalEntry& entry : journal.entries())
         from = std::max(from, entry.seq);
-    QProcessEnvironment environment = m_sandbox.environment();
-    environment.insert(QStringLiteral("OPSDECK_HOLD_AT_STEP"), step);
-    environment.insert(QStringLiteral("OPSDECK_HOLD_WHILE"), hold);
     QProcess cli;
     cli.setProcessEnvironment(environment);
-    cli.start(QStringLiteral(OPSDECK_BINARY),
-        { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--inventory"), m_inventory,
-            QStringLiteral("--host"), kHost, QStringLiteral("--instance"), kInstance, QStringLiteral("--confirm"),
-            kInstance });
+    cli.start(QStringLiteral(OPSDECK_BINARY), arguments + QStringList { QStringLiteral("--inventory"), m_inventory });
     QString runId;
     const bool ended = QTest::qWaitFor(
         [&] {
             if (cli.state() == QProcess::NotRunning)
                 return true;
             for (const JournalEntry& entry : journal.entries()) {
-                if (entry.seq > from && entry.kind == QStringLiteral("step-start") && entry.target == kTarget
-                    && entry.data.value(QStringLiteral("step")).toString() == step)
+                if (entry.seq > from && reached(entry))
                     runId = entry.runId;
             }
             return !runId.isEmpty();
         },
         120000);
     if (!ended || runId.isEmpty() || cli.state() == QProcess::NotRunning || cli.processId() <= 0) {
-        qWarning("the wipe did not hold at %s: %s", qPrintable(step), cli.readAllStandardError().constData());
+        qWarning("%s ended before it was killed: %s", qPrintable(arguments.join(u' ')),
+            cli.readAllStandardError().constData());
         return {};
     }
     ::kill(static_cast<pid_t>(cli.processId()), SIGKILL);
     cli.waitForFinished(10000);
-    QFile::remove(hold);
     return runId;
 }
 
-void TestRecoverUnfinished::killedWipeIsRecoveredFromTheRunsDock()
+void TestRecoverUnfinished::recoverFromTheDock(
+    const QString& runId, const QString& confirmation, const QString& pane, RunRecord* record)
 {
-    // Killed with the root moved aside and the rows still there: the units are down and the instance is empty.
-    const QString runId = killWipeAt(QStringLiteral("delete-rows"));
-    QVERIFY(!runId.isEmpty());
     QVERIFY(isUnfinished(runId));
-    QCOMPARE(m_packit.unitState(kHost, QStringLiteral("outpack-reside-dev")), QStringLiteral("inactive"));
-    QVERIFY(m_packit.fingerprint(kHost, kInstance) != m_seeded);
-
     MainWindow window(m_inventory, systemPanes());
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -180,12 +188,12 @@ void TestRecoverUnfinished::killedWipeIsRecoveredFromTheRunsDock()
     QVERIFY(window.runs()->isVisible());
     QCOMPARE(row->text(1), QStringLiteral("unfinished — recover"));
     auto* recover = qobject_cast<QPushButton*>(runs->itemWidget(row, 4));
-    QVERIFY2(recover && recover->objectName() == QStringLiteral("recoverRun"), "no Recover… for the killed wipe");
-    QVERIFY(recover->toolTip().contains(QStringLiteral("opsdeck recover %1 --confirm %2").arg(runId, kInstance)));
+    QVERIFY2(recover && recover->objectName() == QStringLiteral("recoverRun"), "no Recover… for the killed run");
+    QVERIFY(recover->toolTip().contains(QStringLiteral("opsdeck recover %1 --confirm %2").arg(runId, confirmation)));
 
     // The real dialog, answered from inside its own event loop: the recovery's plan, the run's confirmation typed.
     QString title;
-    QString details;
+    QString text;
     bool disabledBeforeTyping = false;
     bool enabledAfterTyping = false;
     QTimer answer;
@@ -197,7 +205,7 @@ void TestRecoverUnfinished::killedWipeIsRecoveredFromTheRunsDock()
         answer.stop();
         title = dialog->windowTitle();
         for (const QLabel* label : dialog->findChildren<QLabel*>())
-            details += label->text() + u'\n';
+            text += label->text() + u'\n';
         auto* verb = dialog->findChild<QPushButton*>(QStringLiteral("verb"));
         auto* typed = dialog->findChild<QLineEdit*>(QStringLiteral("typedName"));
         if (!verb || !typed) {
@@ -205,7 +213,7 @@ void TestRecoverUnfinished::killedWipeIsRecoveredFromTheRunsDock()
             return;
         }
         disabledBeforeTyping = !verb->isEnabled();
-        QTest::keyClicks(typed, kInstance);
+        QTest::keyClicks(typed, confirmation);
         enabledAfterTyping = verb->isEnabled();
         verb->click();
     });
@@ -213,31 +221,95 @@ void TestRecoverUnfinished::killedWipeIsRecoveredFromTheRunsDock()
     QSignalSpy finished(window.runs(), &RunsDock::runFinished);
     recover->click();
     // The pane that recovers it is shown: its banner says what went wrong, if anything does.
-    QCOMPARE(window.sidebar()->currentItem()->text(), QStringLiteral("Packit"));
+    QCOMPARE(window.sidebar()->currentItem()->text(), pane);
     QVERIFY(QTest::qWaitFor([&] { return !title.isEmpty(); }, 60000));
-    QCOMPARE(title, QStringLiteral("Recover packit-wipe on %1?").arg(kTarget));
-    QVERIFY2(details.contains(runId), qPrintable(details));
+    QCOMPARE(title,
+        QStringLiteral("Recover %1 on %2?").arg(row->text(0).section(u' ', 0, 0), row->text(0).section(u' ', 1)));
+    QVERIFY2(text.contains(runId), qPrintable(text));
     QVERIFY(disabledBeforeTyping);
     QVERIFY(enabledAfterTyping);
 
     // The recovery runs in the dock; the killed run's row says it is being recovered, then recovered.
     QTRY_COMPARE_WITH_TIMEOUT(row->text(1), QStringLiteral("being recovered"), 10000);
     QVERIFY(finished.wait(180000));
-    const RunRecord record = finished.first().first().value<RunRecord>();
-    QCOMPARE(record.operation, QStringLiteral("packit-wipe-recover"));
-    QVERIFY2(record.outcome == RunRecord::Outcome::Succeeded, qPrintable(record.summary));
-    QCOMPARE(record.parameters.value(QStringLiteral("recovers")).toString(), runId);
-    QVERIFY2(record.summary.contains(QStringLiteral("End state: untouched")), qPrintable(record.summary));
+    *record = finished.first().first().value<RunRecord>();
+    QVERIFY2(record->outcome == RunRecord::Outcome::Succeeded, qPrintable(record->summary));
+    QCOMPARE(record->parameters.value(QStringLiteral("recovers")).toString(), runId);
     QCOMPARE(row->text(1), QStringLiteral("recovered"));
-    QCOMPARE(row->text(2), QStringLiteral("Recovered by run %1").arg(record.id));
+    QCOMPARE(row->text(2), QStringLiteral("Recovered by run %1").arg(record->id));
+    QVERIFY(!isUnfinished(runId));
+}
 
-    // The instance is as it was, both units active, and the journal closed the killed run.
+void TestRecoverUnfinished::killedWipeIsRecoveredFromTheRunsDock()
+{
+    // Killed with the root moved aside and the rows still there: the units are down and the instance is empty. The
+    // console holds at the step (after its start is journaled, before its action) until the hold file goes.
+    const QString hold = m_temp.filePath(QStringLiteral("hold"));
+    QFile holdFile(hold);
+    QVERIFY(holdFile.open(QIODevice::WriteOnly));
+    holdFile.close();
+    QProcessEnvironment environment = m_sandbox.environment();
+    environment.insert(QStringLiteral("OPSDECK_HOLD_AT_STEP"), QStringLiteral("delete-rows"));
+    environment.insert(QStringLiteral("OPSDECK_HOLD_WHILE"), hold);
+    const QString runId
+        = killConsoleWhen({ QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), kHost,
+                              QStringLiteral("--instance"), kInstance, QStringLiteral("--confirm"), kInstance },
+            environment, [](const JournalEntry& entry) {
+                return entry.kind == QStringLiteral("step-start") && entry.target == kTarget
+                    && entry.data.value(QStringLiteral("step")).toString() == QStringLiteral("delete-rows");
+            });
+    QFile::remove(hold);
+    QVERIFY(!runId.isEmpty());
+    QCOMPARE(m_packit.unitState(kHost, QStringLiteral("outpack-reside-dev")), QStringLiteral("inactive"));
+    QVERIFY(m_packit.fingerprint(kHost, kInstance) != m_seeded);
+
+    RunRecord record;
+    recoverFromTheDock(runId, kInstance, QStringLiteral("Packit"), &record);
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(record.operation, QStringLiteral("packit-wipe-recover"));
+    QVERIFY2(record.summary.contains(QStringLiteral("End state: untouched")), qPrintable(record.summary));
+
+    // The instance is as it was, both units active.
     QCOMPARE(m_packit.unitState(kHost, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
     QCOMPARE(m_packit.unitState(kHost, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
     QCOMPARE(m_packit.fingerprint(kHost, kInstance), m_seeded);
     const QString base = m_packit.hostRoot(kHost) + QStringLiteral("/var/lib/outpack");
     QVERIFY(QDir(base).entryList({ QStringLiteral(".opsdeck-wipe-*") }, QDir::AllEntries | QDir::Hidden).isEmpty());
-    QVERIFY(!isUnfinished(runId));
+}
+
+// Issue 13: the console is killed while the count's build-reverse-lookup runs detached on the bastion (slowed); the
+// job goes on. The restarted console's Recover… re-attaches to it, follows it to its end, runs the dry run the dead
+// console never started, and counts what a run that was never interrupted counts.
+void TestRecoverUnfinished::killedPurgeCountReattachesFromTheRunsDock()
+{
+    QFile slow(slowSwitch());
+    QVERIFY(slow.open(QIODevice::WriteOnly));
+    slow.write("50\n");
+    slow.close();
+    const QString runId
+        = killConsoleWhen({ QStringLiteral("run"), QStringLiteral("datamon-purge"), QStringLiteral("--context"),
+                              kContext, QStringLiteral("--dry-run-only"), QStringLiteral("--confirm"), kContext },
+            m_sandbox.environment(), [](const JournalEntry& entry) {
+                return entry.kind == QStringLiteral("job") && entry.operation == QStringLiteral("datamon-purge")
+                    && entry.data.value(QStringLiteral("dir")).toString().endsWith(QStringLiteral("/build-index"));
+            });
+    QVERIFY(!runId.isEmpty());
+    // The build goes on without its console: its datamon2 holds the lock.
+    QTRY_COMPARE_WITH_TIMEOUT(
+        m_sandbox.gcsObjectCount(QStringLiteral("dm-prod-meta"), QStringLiteral("purge.lock")), 1, 10000);
+    QFile::remove(slowSwitch());
+
+    RunRecord record;
+    recoverFromTheDock(runId, kContext, QStringLiteral("datamon"), &record);
+    if (QTest::currentTestFailed())
+        return;
+    QCOMPARE(record.operation, QStringLiteral("datamon-purge"));
+    const QJsonObject bucket
+        = m_summary.value(QStringLiteral("blobBuckets")).toObject().value(QStringLiteral("dm-prod-blob")).toObject();
+    QCOMPARE(record.after.value(QStringLiteral("keysToDelete")).toInteger(),
+        bucket.value(QStringLiteral("unreferencedOldKeys")).toInteger());
+    QCOMPARE(m_sandbox.gcsObjectCount(QStringLiteral("dm-prod-meta"), QStringLiteral("purge.lock")), 0);
 }
 
 QTEST_MAIN(TestRecoverUnfinished)
