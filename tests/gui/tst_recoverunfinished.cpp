@@ -3,7 +3,7 @@
 // targets are production here), and the recovery runs in the dock and closes the killed run in the journal. A Packit
 // wipe killed with the root moved aside and the units stopped is put back as it was; a datamon count killed while
 // its detached build runs is re-attached to and finished (issue 13).
-#include "ConfirmDialog.h"
+#include "ErrorBanner.h"
 #include "MainWindow.h"
 #include "PackitPane.h"
 #include "PackitSandbox.h"
@@ -24,6 +24,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSqlDatabase>
+#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -50,6 +51,7 @@ private slots:
     void cleanupTestCase();
     void killedWipeIsRecoveredFromTheRunsDock();
     void killedPurgeCountReattachesFromTheRunsDock();
+    void aRunWhoseTargetLeftTheInventorySaysWhyInItsPane();
 
 private:
     // Starts `opsdeck ARGUMENTS --inventory m_inventory`, SIGKILLs it once the journal has an entry of its run that
@@ -310,6 +312,69 @@ void TestRecoverUnfinished::killedPurgeCountReattachesFromTheRunsDock()
     QCOMPARE(record.after.value(QStringLiteral("keysToDelete")).toInteger(),
         bucket.value(QStringLiteral("unreferencedOldKeys")).toInteger());
     QCOMPARE(m_sandbox.gcsObjectCount(QStringLiteral("dm-prod-meta"), QStringLiteral("purge.lock")), 0);
+}
+
+// The run names a host the inventory no longer has: Recover… shows why in the Packit pane's banner, no dialog opens,
+// and the row still offers the run.
+void TestRecoverUnfinished::aRunWhoseTargetLeftTheInventorySaysWhyInItsPane()
+{
+    // A journal of its own, so that this run is nobody else's unfinished run.
+    QFile source(m_inventory);
+    QVERIFY(source.open(QIODevice::ReadOnly));
+    QString text = QString::fromUtf8(source.readAll());
+    const QString journalLine = QStringLiteral("path: ") + journalPath();
+    QVERIFY(text.contains(journalLine));
+    const QString path = m_temp.filePath(QStringLiteral("gone-journal.sqlite"));
+    text.replace(journalLine, QStringLiteral("path: ") + path);
+    const QString inventory = m_temp.filePath(QStringLiteral("gone-inventory.yaml"));
+    QFile target(inventory);
+    QVERIFY(target.open(QIODevice::WriteOnly));
+    target.write(text.toUtf8());
+    target.close();
+    Journal journal(path);
+    QString error;
+    QVERIFY2(journal.open(&error), qPrintable(error));
+    QProcess gone; // a console that was killed: its pid is free again
+    gone.start(QStringLiteral("true"));
+    QVERIFY(gone.waitForFinished());
+    const QString runId = QStringLiteral("run-gone");
+    const QString where = QStringLiteral("wpia-packit-gone/reside-dev");
+    QVERIFY(journal.append(runId, QStringLiteral("plan"), QStringLiteral("packit-wipe"), where,
+        { { QStringLiteral("confirmWith"), kInstance },
+            { QStringLiteral("parameters"),
+                QJsonObject { { QStringLiteral("host"), QStringLiteral("wpia-packit-gone") },
+                    { QStringLiteral("instance"), kInstance },
+                    { QStringLiteral("runTag"), QStringLiteral("0a1b2c3d") } } } }));
+    QVERIFY(journal.append(runId, QStringLiteral("confirm"), QStringLiteral("packit-wipe"), where,
+        { { QStringLiteral("pid"), gone.processId() }, { QStringLiteral("host"), QSysInfo::machineHostName() } }));
+
+    MainWindow window(inventory, systemPanes());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* runs = window.runs()->findChild<QTreeWidget*>(QStringLiteral("runs"));
+    QTRY_COMPARE_WITH_TIMEOUT(runs->topLevelItemCount(), 1, 10000);
+    QTreeWidgetItem* row = runs->topLevelItem(0);
+    auto* recover = qobject_cast<QPushButton*>(runs->itemWidget(row, 4));
+    QVERIFY(recover);
+    QCOMPARE(recover->objectName(), QStringLiteral("recoverRun"));
+    bool dialog = false;
+    QTimer watch;
+    connect(&watch, &QTimer::timeout, this, [&] {
+        if (QWidget* modal = QApplication::activeModalWidget()) {
+            dialog = true;
+            modal->close();
+        }
+    });
+    watch.start(50);
+    recover->click();
+    auto* banner = window.pane(QStringLiteral("Packit"))->findChild<ErrorBanner*>();
+    QVERIFY(banner);
+    QTRY_VERIFY_WITH_TIMEOUT(!banner->text().isEmpty(), 10000);
+    QVERIFY2(banner->text().contains(QStringLiteral("Preparing the recovery of run run-gone (packit-wipe)"))
+            && banner->text().contains(QStringLiteral("wpia-packit-gone")),
+        qPrintable(banner->text()));
+    QVERIFY(!dialog);
+    QCOMPARE(row->text(1), QStringLiteral("unfinished — recover"));
 }
 
 QTEST_MAIN(TestRecoverUnfinished)

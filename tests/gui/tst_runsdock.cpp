@@ -25,10 +25,14 @@ using namespace opsdeck;
 
 namespace {
 
-// The recovery of run-1 in these tests: one step that succeeds, on run-1's target.
+// The recovery of run-1 in these tests: one step, on run-1's target, that succeeds or fails.
 class RecoveryOperation : public Operation
 {
 public:
+    explicit RecoveryOperation(bool succeeds)
+        : m_succeeds(succeeds)
+    {
+    }
     QString name() const override { return QStringLiteral("packit-wipe-recover"); }
     bool makePlan(Plan* plan, QString*) override
     {
@@ -44,10 +48,18 @@ public:
     bool execute(const Plan&, RunContext& context) override
     {
         context.begin(QStringLiteral("observe"));
+        if (!m_succeeds) {
+            context.fail(QStringLiteral("the host did not answer"));
+            context.record().summary = QStringLiteral("Not safe: the host did not answer.");
+            return false;
+        }
         context.succeed();
         context.record().summary = QStringLiteral("End state: untouched.");
         return true;
     }
+
+private:
+    bool m_succeeds;
 };
 
 } // namespace
@@ -61,8 +73,11 @@ private slots:
     void runsNobodyRecoversKeepTheCommand();
     void recoverableRunsOfferRecover();
     void aRecoveryStartedHereClosesTheRow();
+    void aFailedRecoveryOffersTheRunAgain();
 
 private:
+    // Plans the recovery of run-1 and starts it in the dock; its record once it ended.
+    RunRecord runRecovery(RunsDock& dock, bool succeeds);
     QTreeWidget* listOf(RunsDock& dock) const { return dock.findChild<QTreeWidget*>(QStringLiteral("runs")); }
     QTemporaryDir m_dir;
     QString m_path;
@@ -164,6 +179,23 @@ void TestRunsDock::recoverableRunsOfferRecover()
     QCOMPARE(copied, command);
 }
 
+RunRecord TestRunsDock::runRecovery(RunsDock& dock, bool succeeds)
+{
+    auto* runner = new OperationRunner(std::make_unique<RecoveryOperation>(succeeds), m_path);
+    QSignalSpy planned(runner, &OperationRunner::planned);
+    runner->plan();
+    if (!planned.wait(10000))
+        return {};
+    QSignalSpy finished(&dock, &RunsDock::runFinished);
+    dock.start(runner, planned.first().first().value<Plan>(), QStringLiteral("training"));
+    // While it runs, the row says so and offers nothing.
+    QTreeWidgetItem* unfinished = listOf(dock)->topLevelItem(0);
+    if (unfinished->text(1) != QStringLiteral("being recovered") || listOf(dock)->itemWidget(unfinished, 4)
+        || !finished.wait(10000))
+        return {};
+    return finished.first().first().value<RunRecord>();
+}
+
 void TestRunsDock::aRecoveryStartedHereClosesTheRow()
 {
     RunsDock dock;
@@ -172,19 +204,10 @@ void TestRunsDock::aRecoveryStartedHereClosesTheRow()
     QTRY_COMPARE(list->topLevelItemCount(), 1);
     QTreeWidgetItem* unfinished = list->topLevelItem(0);
 
-    auto* runner = new OperationRunner(std::make_unique<RecoveryOperation>(), m_path);
-    QSignalSpy planned(runner, &OperationRunner::planned);
-    runner->plan();
-    QVERIFY(planned.wait(10000));
-    QSignalSpy finished(&dock, &RunsDock::runFinished);
-    dock.start(runner, planned.first().first().value<Plan>(), QStringLiteral("training"));
-    // While it runs, the row says so and offers nothing.
-    QCOMPARE(unfinished->text(1), QStringLiteral("being recovered"));
-    QVERIFY(!list->itemWidget(unfinished, 4));
-    QVERIFY(finished.wait(10000));
-    QCOMPARE(finished.first().first().value<RunRecord>().outcome, RunRecord::Outcome::Succeeded);
+    const RunRecord record = runRecovery(dock, true);
+    QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
     QCOMPARE(unfinished->text(1), QStringLiteral("recovered"));
-    QVERIFY2(unfinished->text(2).startsWith(QStringLiteral("Recovered by run ")), qPrintable(unfinished->text(2)));
+    QCOMPARE(unfinished->text(2), QStringLiteral("Recovered by run %1").arg(record.id));
     QVERIFY(!list->itemWidget(unfinished, 4));
 
     // The journal closed it, so a later look lists nothing.
@@ -192,6 +215,29 @@ void TestRunsDock::aRecoveryStartedHereClosesTheRow()
     QString error;
     QVERIFY(journal.open(&error));
     QVERIFY(journal.unfinishedRuns(&error).isEmpty());
+}
+
+// The journal keeps a run whose recovery failed unfinished: its row offers it again, and says how the recovery ended.
+void TestRunsDock::aFailedRecoveryOffersTheRunAgain()
+{
+    RunsDock dock;
+    dock.showUnfinished(m_path, [](const QString&) { return true; });
+    QTreeWidget* list = listOf(dock);
+    QTRY_COMPARE(list->topLevelItemCount(), 1);
+    QTreeWidgetItem* unfinished = list->topLevelItem(0);
+
+    const RunRecord record = runRecovery(dock, false);
+    QCOMPARE(record.outcome, RunRecord::Outcome::Failed);
+    QCOMPARE(unfinished->text(1), QStringLiteral("unfinished — recover"));
+    QVERIFY2(unfinished->toolTip(1).contains(QStringLiteral("Not safe: the host did not answer.")),
+        qPrintable(unfinished->toolTip(1)));
+    auto* recover = qobject_cast<QPushButton*>(list->itemWidget(unfinished, 4));
+    QVERIFY(recover);
+    QCOMPARE(recover->objectName(), QStringLiteral("recoverRun"));
+    Journal journal(m_path);
+    QString error;
+    QVERIFY(journal.open(&error));
+    QCOMPARE(journal.unfinishedRuns(&error).size(), 1);
 }
 
 QTEST_MAIN(TestRunsDock)
