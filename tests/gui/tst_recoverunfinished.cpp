@@ -4,6 +4,7 @@
 // wipe killed with the root moved aside and the units stopped is put back as it was; a datamon count killed while
 // its detached build runs is re-attached to and finished (issue 13).
 #include "ErrorBanner.h"
+#include "KilledRun.h"
 #include "MainWindow.h"
 #include "PackitPane.h"
 #include "PackitSandbox.h"
@@ -24,7 +25,6 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSqlDatabase>
-#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -334,19 +334,14 @@ void TestRecoverUnfinished::aRunWhoseTargetLeftTheInventorySaysWhyInItsPane()
     Journal journal(path);
     QString error;
     QVERIFY2(journal.open(&error), qPrintable(error));
-    QProcess gone; // a console that was killed: its pid is free again
-    gone.start(QStringLiteral("true"));
-    QVERIFY(gone.waitForFinished());
     const QString runId = QStringLiteral("run-gone");
-    const QString where = QStringLiteral("wpia-packit-gone/reside-dev");
-    QVERIFY(journal.append(runId, QStringLiteral("plan"), QStringLiteral("packit-wipe"), where,
-        { { QStringLiteral("confirmWith"), kInstance },
-            { QStringLiteral("parameters"),
-                QJsonObject { { QStringLiteral("host"), QStringLiteral("wpia-packit-gone") },
-                    { QStringLiteral("instance"), kInstance },
-                    { QStringLiteral("runTag"), QStringLiteral("0a1b2c3d") } } } }));
-    QVERIFY(journal.append(runId, QStringLiteral("confirm"), QStringLiteral("packit-wipe"), where,
-        { { QStringLiteral("pid"), gone.processId() }, { QStringLiteral("host"), QSysInfo::machineHostName() } }));
+    QVERIFY(
+        journalKilledRun(journal, runId, QStringLiteral("packit-wipe"), QStringLiteral("wpia-packit-gone/reside-dev"),
+            { { QStringLiteral("confirmWith"), kInstance },
+                { QStringLiteral("parameters"),
+                    QJsonObject { { QStringLiteral("host"), QStringLiteral("wpia-packit-gone") },
+                        { QStringLiteral("instance"), kInstance },
+                        { QStringLiteral("runTag"), QStringLiteral("0a1b2c3d") } } } }));
 
     MainWindow window(inventory, systemPanes());
     window.show();

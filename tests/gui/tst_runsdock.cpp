@@ -1,6 +1,7 @@
 // The Runs dock at start-up: runs of the journal left without an outcome by a console that is gone, offered for
 // recovery here when a pane recovers their operation, else with the command to type in a terminal; and such a row
 // while its recovery runs and once it succeeded.
+#include "KilledRun.h"
 #include "RunsDock.h"
 #include "runbook/Journal.h"
 #include "runbook/Operation.h"
@@ -12,16 +13,15 @@
 #include <QGuiApplication>
 #include <QJsonObject>
 #include <QMenu>
-#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
-#include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 #include <QTreeWidget>
 
 using namespace opsdeck;
+using namespace opsdeck::test;
 
 namespace {
 
@@ -90,14 +90,9 @@ void TestRunsDock::init()
     Journal journal(m_path);
     QString error;
     QVERIFY2(journal.open(&error), qPrintable(error));
-    QProcess gone; // a console that was killed: its pid is free again
-    gone.start(QStringLiteral("true"));
-    QVERIFY(gone.waitForFinished());
     const QString target = QStringLiteral("wpia-packit/training");
-    QVERIFY(journal.append(QStringLiteral("run-1"), QStringLiteral("plan"), QStringLiteral("packit-wipe"), target,
+    QVERIFY(journalKilledRun(journal, QStringLiteral("run-1"), QStringLiteral("packit-wipe"), target,
         { { QStringLiteral("confirmWith"), QStringLiteral("training") } }));
-    QVERIFY(journal.append(QStringLiteral("run-1"), QStringLiteral("confirm"), QStringLiteral("packit-wipe"), target,
-        { { QStringLiteral("pid"), gone.processId() }, { QStringLiteral("host"), QSysInfo::machineHostName() } }));
     QVERIFY(journal.append(QStringLiteral("run-1"), QStringLiteral("step-start"), QStringLiteral("packit-wipe"), target,
         { { QStringLiteral("step"), QStringLiteral("move-root") } }));
 }
