@@ -187,6 +187,27 @@ QStringList RecoverCall::parameterList(const QString& name) const
     return list;
 }
 
+QMap<QString, std::function<int(const RecoverCall&)>> recoverers(
+    const QStringList& operations, const RecoveryResolver& resolve)
+{
+    QMap<QString, std::function<int(const RecoverCall&)>> table;
+    for (const QString& operation : operations) {
+        table.insert(operation, [resolve](const RecoverCall& call) {
+            auto [recovery, why]
+                = awaitSecrets<std::unique_ptr<Operation>>([&](CredentialStore* store, QObject* context, auto done) {
+                      resolve(store, call.inventory, call.run, context, done);
+                  });
+            if (!recovery) {
+                err() << "opsdeck: cannot recover run " << call.run.runId << ": " << why << "; nothing was touched\n";
+                return int(Cli::Failure);
+            }
+            return runOperation(
+                std::move(recovery), call.inventory, call.confirmation, call.reportPath, call.run.runId);
+        });
+    }
+    return table;
+}
+
 std::optional<Inventory> Invocation::inventory() const
 {
     InventoryLoadResult result

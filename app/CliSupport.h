@@ -9,6 +9,7 @@
 #include "runbook/Journal.h"
 #include "runbook/Operation.h"
 #include "runbook/Plan.h"
+#include "runbook/Recovery.h"
 
 #include "secrets/CredentialStore.h"
 #include "secrets/TerminalPrompter.h"
@@ -134,6 +135,18 @@ struct RecoverCall
     // A list of strings among the run's plan parameters (empty if it is missing or not a list).
     QStringList parameterList(const QString& name) const;
 };
+
+// A system's recovery of an unfinished run (resolvePackitRecovery, resolveRaftRecovery, ...): its target and secrets
+// from the run and the inventory, then the operation.
+using RecoveryResolver = std::function<void(CredentialStore* store,
+    const Inventory& inventory,
+    const Journal::UnfinishedRun& run,
+    QObject* context,
+    RecoveryDone)>;
+// The recoverers of a CliModule: each of `operations` recovered through `resolve` (the terminal as its prompter) and
+// run with runOperation as the recovery of that run.
+QMap<QString, std::function<int(const RecoverCall&)>> recoverers(
+    const QStringList& operations, const RecoveryResolver& resolve);
 
 // Runs an asynchronous secret lookup (`start(store, context, done)`) with the terminal as the prompter and waits
 // for its answer: the one way the CLI gets secrets.

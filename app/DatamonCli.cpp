@@ -7,6 +7,7 @@
 #include "datamon/DatamonJob.h"
 #include "datamon/DatamonPurgeOperation.h"
 #include "datamon/DatamonQueries.h"
+#include "datamon/DatamonRecovery.h"
 #include "datamon/DatamonTarget.h"
 #include "runbook/Journal.h"
 
@@ -520,51 +521,6 @@ int runDatamonAttach(const QStringList& arguments)
     return Cli::Success;
 }
 
-// The context a run to recover names, with its host's secret; prints why not.
-std::optional<DatamonTarget> recoveryTarget(const RecoverCall& call)
-{
-    DatamonTarget::Problem problem = DatamonTarget::Problem::None;
-    QString error;
-    const auto target = DatamonTarget::resolve(
-        call.inventory, call.run.parameters.value(QStringLiteral("context")).toString(), &problem, &error);
-    if (!target) {
-        err() << "opsdeck: cannot recover run " << call.run.runId << ": " << error << "; nothing was touched\n";
-        return std::nullopt;
-    }
-    auto [resolved, why]
-        = awaitSecrets<std::optional<DatamonTarget>>([&](CredentialStore* store, QObject* context, auto done) {
-              resolveDatamonSecrets(store, *target, context, done);
-          });
-    if (!resolved)
-        err() << "opsdeck: " << why << "\n";
-    return resolved;
-}
-
-int recoverPurge(const RecoverCall& call)
-{
-    auto target = recoveryTarget(call);
-    if (!target)
-        return Cli::Failure;
-    return runOperation(
-        DatamonPurgeOperation::recovery(std::move(*target), call.run.runId, call.run.startedAt, call.run.parameters),
-        call.inventory, call.confirmation, call.reportPath, call.run.runId);
-}
-
-int recoverDeleteRepo(const RecoverCall& call)
-{
-    auto resolved = recoveryTarget(call);
-    if (!resolved)
-        return Cli::Failure;
-    QString error;
-    auto operation
-        = DatamonDeleteRepoOperation::recovery(std::move(*resolved), call.run.runId, call.run.parameters, &error);
-    if (!operation) {
-        err() << "opsdeck: " << error << "; nothing was touched\n";
-        return Cli::Failure;
-    }
-    return runOperation(std::move(operation), call.inventory, call.confirmation, call.reportPath, call.run.runId);
-}
-
 } // namespace
 
 CliModule datamonCli()
@@ -601,8 +557,7 @@ CliModule datamonCli()
             "purge of unused blobs would delete;\n"
             "                                          then without it: delete those blobs, verify, drop "
             "the index\n"),
-        { { QStringLiteral("datamon-delete-repo"), recoverDeleteRepo },
-            { QStringLiteral("datamon-purge"), recoverPurge } } };
+        recoverers(datamonRecoveredOperations(), resolveDatamonRecovery) };
 }
 
 } // namespace opsdeck::cli

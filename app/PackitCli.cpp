@@ -4,6 +4,7 @@
 #include "config/NameRules.h"
 #include "packit/PackitConnection.h"
 #include "packit/PackitQueries.h"
+#include "packit/PackitRecovery.h"
 #include "packit/PackitSecrets.h"
 #include "packit/PackitWipeOperation.h"
 
@@ -210,30 +211,6 @@ int runRunWipe(const QStringList& arguments)
         call.value(QStringLiteral("report")));
 }
 
-namespace {
-
-// `opsdeck recover` of a wipe (or of a recovery of one) whose console died: its host and instance and its
-// moved-aside root come from the run's plan, re-validated against the inventory.
-int recoverWipe(const RecoverCall& call)
-{
-    int exitCode = Cli::Success;
-    const QJsonObject& parameters = call.run.parameters;
-    const auto target = packitTarget(call.inventory, parameters.value(QStringLiteral("host")).toString(),
-        parameters.value(QStringLiteral("instance")).toString(), &exitCode);
-    if (!target)
-        return exitCode;
-    QString error;
-    auto operation = PackitWipeOperation::recovering(
-        *target, call.run.runId, parameters.value(QStringLiteral("runTag")).toString(), &error);
-    if (!operation) {
-        err() << "opsdeck: " << error << "\n";
-        return Cli::Failure;
-    }
-    return runOperation(std::move(operation), call.inventory, call.confirmation, call.reportPath);
-}
-
-} // namespace
-
 CliModule packitCli()
 {
     return { {
@@ -246,7 +223,7 @@ CliModule packitCli()
                        "       opsdeck packit packets --host H --instance I [--json]\n"
                        "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
                        "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--report FILE]\n"),
-        { { QStringLiteral("packit-wipe"), recoverWipe }, { QStringLiteral("packit-wipe-recover"), recoverWipe } } };
+        recoverers(packitRecoveredOperations(), resolvePackitRecovery) };
 }
 
 } // namespace opsdeck::cli

@@ -5,6 +5,7 @@
 #include "kube/KubeClient.h"
 #include "kube/KubeSecrets.h"
 #include "raft/RaftQueries.h"
+#include "raft/RaftRecovery.h"
 #include "raft/RaftResetOperation.h"
 #include "raft/RaftTarget.h"
 
@@ -318,37 +319,6 @@ int runRunRaftReset(const QStringList& arguments)
     return runCommand(arguments, addResetOptions, QStringLiteral("the StatefulSet's name"), resetOperation);
 }
 
-// `opsdeck recover` of a reset whose console died or whose recovery could not finish: the saved annotation, image
-// and replicas come from the run's plan.
-int recoverRaftReset(const RecoverCall& call)
-{
-    const QJsonObject& saved = call.run.parameters;
-    RaftTarget::Problem problem = RaftTarget::Problem::None;
-    QString error;
-    const auto target = RaftTarget::resolve(call.inventory, saved.value(QStringLiteral("cluster")).toString(),
-        saved.value(QStringLiteral("namespace")).toString(), &problem, &error);
-    if (!target) {
-        err() << "opsdeck: cannot recover run " << call.run.runId << ": " << error << "; nothing was touched\n";
-        return Cli::Failure;
-    }
-    auto [resolved, why]
-        = awaitSecrets<std::optional<RaftTarget>>([&](CredentialStore* store, QObject* context, auto done) {
-              resolveKubeSecrets(store, *target, context, done);
-          });
-    if (!resolved) {
-        err() << "opsdeck: " << why << "\n";
-        return Cli::Failure;
-    }
-    RaftResetOperation::Options options;
-    options.podTimeoutSeconds = std::clamp(saved.value(QStringLiteral("podTimeoutSeconds")).toInt(300), 1, 3600);
-    auto operation = RaftResetOperation::recovery(std::move(*resolved), call.run.runId, saved, options, &error);
-    if (!operation) {
-        err() << "opsdeck: " << error << "; nothing was touched\n";
-        return Cli::Failure;
-    }
-    return runOperation(std::move(operation), call.inventory, call.confirmation, call.reportPath, call.run.runId);
-}
-
 } // namespace
 
 CliModule raftCli()
@@ -369,7 +339,7 @@ CliModule raftCli()
             "       opsdeck run raft-reset --cluster C --namespace N --statefulset S --dr-image IMAGE\n"
             "                              [--pod-timeout SECONDS] --confirm S [--report FILE]\n"
             "                                          the runbook's RAFT reset, scaled back up at the end\n"),
-        { { QStringLiteral("raft-reset"), recoverRaftReset } } };
+        recoverers(raftRecoveredOperations(), resolveRaftRecovery) };
 }
 
 } // namespace opsdeck::cli

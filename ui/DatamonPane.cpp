@@ -13,6 +13,7 @@
 #include "datamon/DatamonHost.h"
 #include "datamon/DatamonPurgeOperation.h"
 #include "datamon/DatamonQueries.h"
+#include "datamon/DatamonRecovery.h"
 #include "runbook/OperationRunner.h"
 
 #include <QAction>
@@ -817,6 +818,24 @@ void DatamonPane::deleteRepo(const QString& repo)
     };
     m_delete->setEnabled(false);
     m_launcher->launch(std::make_unique<DatamonDeleteRepoOperation>(*m_target, repo), launch);
+}
+
+bool DatamonPane::recovers(const QString& operation) const
+{
+    return datamonRecoveredOperations().contains(operation);
+}
+
+void DatamonPane::recover(const Journal::UnfinishedRun& run)
+{
+    OperationLauncher::Launch launch;
+    launch.confirmed = [this](OperationRunner* runner, const Plan&) {
+        // What the recovery deleted or left (the lock, the index, the repo) shows once it ends.
+        connect(runner, &OperationRunner::finished, this, [this] { refresh(); });
+    };
+    resolveDatamonRecovery(m_credentials, m_inventory, run, this,
+        [this, run, launch](std::unique_ptr<Operation> recovery, const QString& error) {
+            m_launcher->recover(run, std::move(recovery), error, launch);
+        });
 }
 
 void DatamonPane::showProblem(const QString& step, const QString& error, const QString& next)

@@ -51,6 +51,8 @@ public:
     QStringList hosts() const override;
     void updateHost(const HostStatus&) override { }
     QString selectedHost() const override;
+    bool recovers(const QString& operation) const override;
+    void recover(const Journal::UnfinishedRun& run) override;
 
     // The context shown (the inventory's name); empty when none.
     QString currentContext() const;

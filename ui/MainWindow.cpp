@@ -103,6 +103,7 @@ MainWindow::MainWindow(const QString& inventoryPath, QList<PaneRegistration> sys
         if (visible)
             resizeDocks({ m_runs }, { 130 }, Qt::Vertical);
     });
+    connect(m_runs, &RunsDock::recoverRequested, this, &MainWindow::recover);
 
     statusBar()->addWidget(m_activity, 1);
     statusBar()->addPermanentWidget(m_keychain);
@@ -206,7 +207,8 @@ void MainWindow::buildPanes(const Inventory& inventory)
     auto* journal = new JournalPane(journalPath(inventory));
     connect(m_runs, &RunsDock::runFinished, journal, &JournalPane::reload);
     addPane(journal);
-    m_runs->showUnfinished(journalPath(inventory));
+    m_runs->showUnfinished(
+        journalPath(inventory), [this](const QString& operation) { return recoveringPane(operation) != nullptr; });
     m_sidebar->setCurrentRow(0);
 }
 
@@ -223,6 +225,24 @@ void MainWindow::addPane(SystemPane* pane)
         connect(targets, &TargetPane::hostKeyRequested, this, &MainWindow::reviewHostKey);
         connect(targets, &TargetPane::selectionChanged, this, &MainWindow::updateHostKeyActions);
     }
+}
+
+SystemPane* MainWindow::recoveringPane(const QString& operation) const
+{
+    for (SystemPane* candidate : m_panes) {
+        if (candidate->recovers(operation))
+            return candidate;
+    }
+    return nullptr;
+}
+
+void MainWindow::recover(const Journal::UnfinishedRun& run)
+{
+    SystemPane* pane = recoveringPane(run.operation);
+    if (!pane)
+        return; // the inventory was reloaded meanwhile without that system: the row keeps its command
+    m_sidebar->setCurrentRow(int(m_panes.indexOf(pane)));
+    pane->recover(run);
 }
 
 void MainWindow::checkHosts(const QStringList& hosts)

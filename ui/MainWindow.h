@@ -2,6 +2,7 @@
 
 #include "PaneRegistration.h"
 #include "config/InventoryLoader.h"
+#include "runbook/Journal.h"
 #include "ssh/HostStatus.h"
 
 #include <QHash>
@@ -43,11 +44,15 @@ public slots:
     void loadInventory(const QString& path);
     void checkHosts(const QStringList& hosts);
     void reviewHostKey(const QString& host);
+    // Recovers an unfinished run in the pane that recovers its operation (shown, for its dialogs and banner).
+    void recover(const Journal::UnfinishedRun& run);
 
 private:
     void buildPanes(const Inventory& inventory);
     void showErrors(const QString& path, const QList<InventoryError>& errors);
     void addPane(SystemPane* pane);
+    // The pane that recovers `operation`'s runs, or null.
+    SystemPane* recoveringPane(const QString& operation) const;
     static QString journalPath(const Inventory& inventory);
     void closeEvent(QCloseEvent* event) override;
     void clearPanes();

@@ -39,12 +39,39 @@ void OperationLauncher::launch(std::unique_ptr<Operation> operation, Launch laun
             runner->deleteLater();
             return;
         }
+        Plan confirmed = plan;
+        if (!launch.recovers.isEmpty())
+            confirmed.parameters.insert(QStringLiteral("recovers"), launch.recovers);
         if (launch.confirmed)
-            launch.confirmed(runner, plan);
+            launch.confirmed(runner, confirmed);
         // The dialog confirmed by the typed name or the verb button; the engine checks the name either way.
-        m_runs->start(runner, plan, plan.targetName);
+        m_runs->start(runner, confirmed, confirmed.targetName);
     });
     runner->plan();
+}
+
+void OperationLauncher::recover(
+    const Journal::UnfinishedRun& run, std::unique_ptr<Operation> recovery, const QString& error, Launch launch)
+{
+    launch.target = run.target;
+    launch.action = tr("the recovery of run %1").arg(run.runId);
+    if (!recovery) {
+        m_errors->showProblem({ run.target, tr("Preparing the recovery of run %1 (%2)").arg(run.runId, run.operation),
+            error, tr("Nothing was touched. Fix the cause, then choose Recover… in the Runs dock again.") });
+        if (launch.failed)
+            launch.failed(error);
+        return;
+    }
+    launch.recovers = run.runId;
+    launch.wording = [run](const Plan&, QString* title, QString* text) {
+        *title = tr("Recover %1 on %2?").arg(run.operation, run.target);
+        *text = tr("Run %1 started %2 and stopped%3 with no outcome: its console is gone, and %4 may be half-way. The "
+                   "recovery reads the target's state first, then brings it to a safe end state with the steps below. "
+                   "Once it succeeds, the journal records run %1 as recovered.")
+                    .arg(run.runId, run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                        run.lastStep.isEmpty() ? QString() : tr(" during %1").arg(run.lastStep), run.target);
+    };
+    this->launch(std::move(recovery), std::move(launch));
 }
 
 } // namespace opsdeck

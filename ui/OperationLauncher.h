@@ -1,5 +1,6 @@
 #pragma once
 
+#include "runbook/Journal.h"
 #include "runbook/Plan.h"
 
 #include <QObject>
@@ -37,12 +38,22 @@ public:
         std::function<void(const QString& error)> failed;
         // Optional: confirmed, just before the Runs dock takes the runner and starts it (connect to its signals here).
         std::function<void(OperationRunner* runner, const Plan& plan)> confirmed;
+        // Optional: the run this one recovers, journaled as the plan's `recovers` (as `opsdeck recover` does), so
+        // that the journal closes that run once this one succeeds and the Runs dock marks its row.
+        QString recovers;
     };
 
     // `pane` is the dialogs' parent; `errors` the pane's banner.
     OperationLauncher(RunsDock* runs, QString journalPath, ErrorBanner* errors, QWidget* pane);
 
     void launch(std::unique_ptr<Operation> operation, Launch launch);
+    // The recovery of an unfinished run as its system answered it (RecoveryDone): without one, `error` goes to the
+    // banner; else it is launched, worded as the recovery of `run` and journaled as recovering it. `launch` may
+    // carry the pane's own callbacks.
+    void recover(const Journal::UnfinishedRun& run,
+        std::unique_ptr<Operation> recovery,
+        const QString& error,
+        Launch launch = {});
 
 private:
     RunsDock* m_runs;

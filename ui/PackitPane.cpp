@@ -10,6 +10,7 @@
 #include "core/WorkerRowSource.h"
 #include "packit/PackitConnection.h"
 #include "packit/PackitQueries.h"
+#include "packit/PackitRecovery.h"
 #include "packit/PackitSecrets.h"
 #include "packit/PackitWipeOperation.h"
 
@@ -395,6 +396,19 @@ void PackitPane::wipeSelected()
         };
         m_launcher->launch(std::make_unique<PackitWipeOperation>(instance.target), launch);
     });
+}
+
+bool PackitPane::recovers(const QString& operation) const
+{
+    return packitRecoveredOperations().contains(operation);
+}
+
+void PackitPane::recover(const Journal::UnfinishedRun& run)
+{
+    resolvePackitRecovery(
+        m_credentials, m_inventory, run, this, [this, run](std::unique_ptr<Operation> recovery, const QString& error) {
+            m_launcher->recover(run, std::move(recovery), error);
+        });
 }
 
 void PackitPane::onWipeFinished(const RunRecord& record)

@@ -49,6 +49,8 @@ public:
     QString selectedInstance() const;
     void selectInstance(int row);
     void updateHost(const HostStatus& status) override;
+    bool recovers(const QString& operation) const override;
+    void recover(const Journal::UnfinishedRun& run) override;
 
 public slots:
     void refresh();

@@ -9,6 +9,7 @@
 #include "core/ConnectionWorker.h"
 #include "kube/KubeClient.h"
 #include "kube/KubeSecrets.h"
+#include "raft/RaftRecovery.h"
 #include "raft/RaftResetOperation.h"
 #include "runbook/OperationRunner.h"
 
@@ -473,6 +474,20 @@ void RaftPane::resetStatefulSet(const QString& statefulSet, const QString& drIma
     m_reset->setEnabled(false);
     m_launcher->launch(
         std::make_unique<RaftResetOperation>(*m_target, statefulSet, drImage, RaftResetOperation::Options {}), launch);
+}
+
+bool RaftPane::recovers(const QString& operation) const
+{
+    return raftRecoveredOperations().contains(operation);
+}
+
+void RaftPane::recover(const Journal::UnfinishedRun& run)
+{
+    // The pane reads the StatefulSets again every few seconds: the recovery's effect shows by itself.
+    resolveRaftRecovery(
+        m_credentials, m_inventory, run, this, [this, run](std::unique_ptr<Operation> recovery, const QString& error) {
+            m_launcher->recover(run, std::move(recovery), error);
+        });
 }
 
 void RaftPane::showProblem(const QString& step, const QString& error, const QString& next)

@@ -51,6 +51,8 @@ public:
     // Clusters are reached over HTTPS, not through an inventory host.
     QStringList hosts() const override { return {}; }
     void updateHost(const HostStatus&) override { }
+    bool recovers(const QString& operation) const override;
+    void recover(const Journal::UnfinishedRun& run) override;
     bool showsHostState() const override { return false; }
 
     StatefulSetTableModel* statefulSets() const { return m_statefulSets; }

@@ -12,6 +12,7 @@
 #include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QMenu>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTreeWidget>
@@ -40,6 +41,11 @@ QString etaText(qint64 seconds, qint64 running)
         return QObject::tr("about %1 s left").arg(seconds);
     return QObject::tr("about %1 min left").arg((seconds + 59) / 60);
 }
+
+QString recoverCommand(const Journal::UnfinishedRun& run)
+{
+    return QStringLiteral("opsdeck recover %1 --confirm %2").arg(run.runId, run.confirmWith);
+}
 } // namespace
 
 RunsDock::RunsDock(QWidget* parent)
@@ -58,6 +64,8 @@ RunsDock::RunsDock(QWidget* parent)
     m_list->header()->setStretchLastSection(false); // the step takes the room, not the button
     m_list->setColumnWidth(Progress, 160);
     m_list->setMinimumHeight(90);
+    m_list->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_list, &QWidget::customContextMenuRequested, this, &RunsDock::showContextMenu);
     setWidget(m_list);
     setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
 }
@@ -74,7 +82,7 @@ int RunsDock::running() const
         m_rows.cbegin(), m_rows.cend(), [](const Row& row) { return row.runner && row.runner->isRunning(); }));
 }
 
-void RunsDock::showUnfinished(const QString& journalPath)
+void RunsDock::showUnfinished(const QString& journalPath, std::function<bool(const QString& operation)> recoverable)
 {
     AsyncTask::run(
         this,
@@ -86,19 +94,22 @@ void RunsDock::showUnfinished(const QString& journalPath)
                 runs = journal.unfinishedRuns(&error);
             return runs;
         },
-        [this](const QList<Journal::UnfinishedRun>& runs) {
+        [this, recoverable](const QList<Journal::UnfinishedRun>& runs) {
+            // Listed again (a reloaded inventory): the rows listed before go, but for those being recovered.
+            for (auto it = m_unfinished.begin(); it != m_unfinished.end();) {
+                if (it->recovering) {
+                    ++it;
+                    continue;
+                }
+                delete it->item;
+                it = m_unfinished.erase(it);
+            }
             for (const Journal::UnfinishedRun& run : runs) {
+                if (m_unfinished.contains(run.runId))
+                    continue;
                 auto* item = new QTreeWidgetItem(m_list);
                 item->setData(OperationColumn, Qt::UserRole, run.runId);
                 item->setText(OperationColumn, tr("%1 %2").arg(run.operation, run.target));
-                item->setIcon(OperationColumn, StatusIcons::icon(StatusIcons::Kind::Warning));
-                item->setText(Progress, tr("unfinished — recover"));
-                const QString command
-                    = QStringLiteral("opsdeck recover %1 --confirm %2").arg(run.runId, run.confirmWith);
-                item->setText(Step,
-                    tr("Stopped%1 with no outcome: the target may be half-way")
-                        .arg(run.lastStep.isEmpty() ? QString() : tr(" during %1").arg(run.lastStep)));
-                item->setToolTip(Step, tr("%1. Recover it from a terminal: %2").arg(item->text(Step), command));
                 const QDateTime started = run.startedAt.toLocalTime();
                 item->setText(Eta,
                     tr("started %1")
@@ -106,21 +117,106 @@ void RunsDock::showUnfinished(const QString& journalPath)
                                 ? QStringLiteral("HH:mm:ss")
                                 : QStringLiteral("yyyy-MM-dd HH:mm"))));
                 item->setToolTip(Eta, started.toString(Qt::ISODate));
-                // The recovery is typed in a terminal (it asks for the run's confirmation there).
-                auto* copy = new QPushButton(tr("Copy recover command"), m_list);
-                copy->setObjectName(QStringLiteral("copyRecoverCommand"));
-                copy->setToolTip(command);
-                connect(copy, &QPushButton::clicked, copy, [copy, command] {
-                    QGuiApplication::clipboard()->setText(command);
-                    copy->setText(tr("Copied"));
-                });
-                m_list->setItemWidget(item, Actions, copy);
+                const Unfinished unfinished { item, run, recoverable && recoverable(run.operation), false };
+                m_unfinished.insert(run.runId, unfinished);
+                offerRecovery(unfinished);
             }
             if (!runs.isEmpty()) {
                 show();
                 raise();
             }
         });
+}
+
+void RunsDock::offerRecovery(const Unfinished& unfinished)
+{
+    const Journal::UnfinishedRun& run = unfinished.run;
+    QTreeWidgetItem* item = unfinished.item;
+    const QString command = recoverCommand(run);
+    item->setIcon(OperationColumn, StatusIcons::icon(StatusIcons::Kind::Warning));
+    item->setText(Progress, tr("unfinished — recover"));
+    const QString stopped = tr("Stopped%1 with no outcome: the target may be half-way")
+                                .arg(run.lastStep.isEmpty() ? QString() : tr(" during %1").arg(run.lastStep));
+    if (unfinished.recoverable) {
+        item->setText(Step, stopped);
+        item->setToolTip(Step,
+            tr("%1. Recover… plans its recovery, asks, and runs it here. From a terminal: %2").arg(stopped, command));
+        auto* recover = new QPushButton(tr("Recover…"), m_list);
+        recover->setObjectName(QStringLiteral("recoverRun"));
+        recover->setToolTip(tr("Plan the recovery of run %1, confirm it, and run it here. From a terminal: %2")
+                                .arg(run.runId, command));
+        connect(recover, &QPushButton::clicked, this, [this, run] { emit recoverRequested(run); });
+        m_list->setItemWidget(item, Actions, recover);
+        return;
+    }
+    // No pane of this console recovers it: the recovery is typed in a terminal (it asks for the confirmation there).
+    // The row says so in few words (the column is not wide); the tooltips say it whole.
+    item->setText(Step,
+        tr("Stopped%1; recover %2 runs from a terminal")
+            .arg(run.lastStep.isEmpty() ? QString() : tr(" during %1").arg(run.lastStep), run.operation));
+    const QString why = tr("%1. The console does not recover %2 runs; recover it from a terminal: %3")
+                            .arg(stopped, run.operation, command);
+    item->setToolTip(Step, why);
+    auto* copy = new QPushButton(tr("Copy recover command"), m_list);
+    copy->setObjectName(QStringLiteral("copyRecoverCommand"));
+    copy->setToolTip(why);
+    connect(copy, &QPushButton::clicked, copy, [copy, command] {
+        QGuiApplication::clipboard()->setText(command);
+        copy->setText(tr("Copied"));
+    });
+    m_list->setItemWidget(item, Actions, copy);
+}
+
+void RunsDock::followRecovery(const QString& runId, OperationRunner* runner)
+{
+    const auto found = m_unfinished.find(runId);
+    if (found == m_unfinished.end())
+        return;
+    found->recovering = true;
+    QTreeWidgetItem* item = found->item;
+    item->setIcon(OperationColumn, StatusIcons::icon(StatusIcons::Kind::Busy));
+    item->setText(Progress, tr("being recovered"));
+    item->setText(Step, tr("Being recovered: see the recovery's row"));
+    m_list->removeItemWidget(item, Actions);
+    // Until the recovery succeeds, the journal keeps the run unfinished: a recovery that fails or is refused offers
+    // it again.
+    const auto ended = [this, runId](const RunRecord* record) {
+        const auto unfinished = m_unfinished.find(runId);
+        if (unfinished == m_unfinished.end())
+            return;
+        if (!record || record->outcome != RunRecord::Outcome::Succeeded) {
+            unfinished->recovering = false;
+            offerRecovery(*unfinished);
+            if (record)
+                unfinished->item->setToolTip(Progress,
+                    tr("Its recovery, run %1, %2: %3")
+                        .arg(record->id, RunRecord::outcomeName(record->outcome), record->summary));
+            return;
+        }
+        QTreeWidgetItem* closed = unfinished->item;
+        closed->setIcon(OperationColumn, StatusIcons::icon(StatusIcons::Kind::Ok));
+        closed->setText(Progress, tr("recovered"));
+        closed->setText(Step, tr("Recovered by run %1").arg(record->id));
+        closed->setToolTip(Step, record->summary);
+        m_unfinished.erase(unfinished);
+    };
+    connect(runner, &OperationRunner::finished, this, [ended](const RunRecord& record) { ended(&record); });
+    connect(runner, &OperationRunner::refused, this, [ended] { ended(nullptr); });
+}
+
+void RunsDock::showContextMenu(const QPoint& position)
+{
+    const QTreeWidgetItem* item = m_list->itemAt(position);
+    const auto found
+        = item ? m_unfinished.constFind(item->data(OperationColumn, Qt::UserRole).toString()) : m_unfinished.constEnd();
+    if (found == m_unfinished.constEnd())
+        return;
+    QMenu menu(m_list);
+    menu.setObjectName(QStringLiteral("unfinishedMenu"));
+    const QString command = recoverCommand(found->run);
+    menu.addAction(tr("Copy recover command"), this, [command] { QGuiApplication::clipboard()->setText(command); })
+        ->setToolTip(command);
+    menu.exec(m_list->viewport()->mapToGlobal(position));
 }
 
 void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& confirmation)
@@ -139,6 +235,8 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
     m_list->setItemWidget(item, Actions, cancel);
     m_list->scrollToItem(item);
     m_rows << Row { runner, item, {} };
+    if (const QString recovered = plan.parameters.value(QStringLiteral("recovers")).toString(); !recovered.isEmpty())
+        followRecovery(recovered, runner);
     show();
     raise();
 

@@ -1,10 +1,13 @@
 #pragma once
 
+#include "runbook/Journal.h"
 #include "runbook/Plan.h"
 #include "runbook/RunRecord.h"
 
 #include <QDockWidget>
 #include <QHash>
+
+#include <functional>
 
 class QTreeWidget;
 class QTreeWidgetItem;
@@ -26,11 +29,15 @@ public:
     void start(OperationRunner* runner, const Plan& plan, const QString& confirmation);
     int running() const;
     // Reads the journal (off the GUI thread) for runs that have no outcome and whose console is gone, and lists
-    // each as "unfinished — recover", with the command that recovers it.
-    void showUnfinished(const QString& journalPath);
+    // each as "unfinished — recover" (in place of those listed before). A run whose operation `recoverable` names
+    // gets "Recover…" (recoverRequested); the others the command to type in a terminal, and why. Every such row has
+    // "Copy recover command" in its context menu.
+    void showUnfinished(const QString& journalPath, std::function<bool(const QString& operation)> recoverable = {});
 
 signals:
     void runFinished(const opsdeck::RunRecord& record);
+    // "Recover…" of an unfinished run: the console routes it to the pane that recovers its operation.
+    void recoverRequested(const opsdeck::Journal::UnfinishedRun& run);
 
 private:
     struct Row
@@ -40,8 +47,23 @@ private:
         RunRecord record; // once finished
     };
 
+    // A run of the journal left without an outcome, listed until a recovery started here closes it.
+    struct Unfinished
+    {
+        QTreeWidgetItem* item = nullptr;
+        Journal::UnfinishedRun run;
+        bool recoverable = false;
+        bool recovering = false; // a recovery started here runs
+    };
+
+    void offerRecovery(const Unfinished& unfinished);
+    // A recovery of the listed run `runId` started (`runner`): its row says so until the recovery ends.
+    void followRecovery(const QString& runId, OperationRunner* runner);
+    void showContextMenu(const QPoint& position);
+
     QTreeWidget* m_list;
     QList<Row> m_rows;
+    QHash<QString, Unfinished> m_unfinished; // by run id
 };
 
 } // namespace opsdeck

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "runbook/Journal.h"
 #include "ssh/HostStatus.h"
 
 #include <QWidget>
@@ -22,6 +23,11 @@ public:
     // The host of the selected target, for the host key review; empty if none.
     virtual QString selectedHost() const { return {}; }
     virtual void setHostKeyActionEnabled(bool) { }
+    // Whether this pane recovers the unfinished runs of `operation` (the Runs dock then offers "Recover…").
+    virtual bool recovers(const QString&) const { return false; }
+    // Recovers `run` (one whose operation it recovers): resolves its target and secrets as for the pane's own
+    // operations, then plans, confirms and runs the recovery through the pane's OperationLauncher.
+    virtual void recover(const Journal::UnfinishedRun&) { }
 };
 
 } // namespace opsdeck

@@ -1,63 +1,238 @@
-// The Runs dock at start-up: runs of the journal left without an outcome by a console that is gone.
+// The Runs dock at start-up: runs of the journal left without an outcome by a console that is gone, offered for
+// recovery here when a pane recovers their operation, else with the command to type in a terminal; and such a row
+// while its recovery runs and once it succeeded.
+#include "KilledRun.h"
 #include "RunsDock.h"
 #include "runbook/Journal.h"
+#include "runbook/Operation.h"
+#include "runbook/OperationRunner.h"
+#include "runbook/RunContext.h"
 
 #include <QApplication>
 #include <QClipboard>
 #include <QGuiApplication>
 #include <QJsonObject>
-#include <QProcess>
+#include <QMenu>
 #include <QPushButton>
-#include <QSysInfo>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QTreeWidget>
 
 using namespace opsdeck;
+using namespace opsdeck::test;
+
+namespace {
+
+// The recovery of run-1 in these tests: one step, on run-1's target, that succeeds or fails.
+class RecoveryOperation : public Operation
+{
+public:
+    explicit RecoveryOperation(bool succeeds)
+        : m_succeeds(succeeds)
+    {
+    }
+    QString name() const override { return QStringLiteral("packit-wipe-recover"); }
+    bool makePlan(Plan* plan, QString*) override
+    {
+        plan->operation = name();
+        plan->target = QStringLiteral("wpia-packit/training");
+        plan->targetName = QStringLiteral("training");
+        plan->verb = QStringLiteral("Recover");
+        plan->parameters = { { QStringLiteral("recovers"), QStringLiteral("run-1") } };
+        plan->steps
+            = { { QStringLiteral("observe"), QStringLiteral("Read the instance"), QStringLiteral("true"), {} } };
+        return true;
+    }
+    bool execute(const Plan&, RunContext& context) override
+    {
+        context.begin(QStringLiteral("observe"));
+        if (!m_succeeds) {
+            context.fail(QStringLiteral("the host did not answer"));
+            context.record().summary = QStringLiteral("Not safe: the host did not answer.");
+            return false;
+        }
+        context.succeed();
+        context.record().summary = QStringLiteral("End state: untouched.");
+        return true;
+    }
+
+private:
+    bool m_succeeds;
+};
+
+} // namespace
 
 class TestRunsDock : public QObject
 {
     Q_OBJECT
 
 private slots:
-    void unfinishedRunsAreOfferedForRecovery();
+    void init();
+    void runsNobodyRecoversKeepTheCommand();
+    void recoverableRunsOfferRecover();
+    void aRecoveryStartedHereClosesTheRow();
+    void aFailedRecoveryOffersTheRunAgain();
+
+private:
+    // Plans the recovery of run-1 and starts it in the dock; its record once it ended.
+    RunRecord runRecovery(RunsDock& dock, bool succeeds);
+    QTreeWidget* listOf(RunsDock& dock) const { return dock.findChild<QTreeWidget*>(QStringLiteral("runs")); }
+    QTemporaryDir m_dir;
+    QString m_path;
 };
 
-void TestRunsDock::unfinishedRunsAreOfferedForRecovery()
+// A journal with run-1, a packit-wipe whose console was killed during move-root.
+void TestRunsDock::init()
 {
-    QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("journal.sqlite"));
-    Journal journal(path);
+    m_path = m_dir.filePath(QStringLiteral("journal-%1.sqlite").arg(QString::fromLatin1(QTest::currentTestFunction())));
+    Journal journal(m_path);
     QString error;
     QVERIFY2(journal.open(&error), qPrintable(error));
-    QProcess gone; // a console that was killed: its pid is free again
-    gone.start(QStringLiteral("true"));
-    QVERIFY(gone.waitForFinished());
     const QString target = QStringLiteral("wpia-packit/training");
-    QVERIFY(journal.append(QStringLiteral("run-1"), QStringLiteral("plan"), QStringLiteral("packit-wipe"), target,
+    QVERIFY(journalKilledRun(journal, QStringLiteral("run-1"), QStringLiteral("packit-wipe"), target,
         { { QStringLiteral("confirmWith"), QStringLiteral("training") } }));
-    QVERIFY(journal.append(QStringLiteral("run-1"), QStringLiteral("confirm"), QStringLiteral("packit-wipe"), target,
-        { { QStringLiteral("pid"), gone.processId() }, { QStringLiteral("host"), QSysInfo::machineHostName() } }));
     QVERIFY(journal.append(QStringLiteral("run-1"), QStringLiteral("step-start"), QStringLiteral("packit-wipe"), target,
         { { QStringLiteral("step"), QStringLiteral("move-root") } }));
+}
 
+void TestRunsDock::runsNobodyRecoversKeepTheCommand()
+{
     RunsDock dock;
-    dock.showUnfinished(path);
-    auto* list = dock.findChild<QTreeWidget*>(QStringLiteral("runs"));
+    dock.showUnfinished(m_path, [](const QString& operation) { return operation == QStringLiteral("raft-reset"); });
+    QTreeWidget* list = listOf(dock);
     QVERIFY(list);
     QTRY_COMPARE(list->topLevelItemCount(), 1);
     const QTreeWidgetItem* item = list->topLevelItem(0);
     QCOMPARE(item->text(0), QStringLiteral("packit-wipe wpia-packit/training"));
     QCOMPARE(item->text(1), QStringLiteral("unfinished — recover"));
     QVERIFY2(item->text(2).contains(QStringLiteral("move-root")), qPrintable(item->text(2)));
+    // It says why it is not recovered here.
+    QVERIFY2(
+        item->text(2).contains(QStringLiteral("recover packit-wipe runs from a terminal")), qPrintable(item->text(2)));
+    QVERIFY2(item->toolTip(2).contains(QStringLiteral("The console does not recover packit-wipe runs")),
+        qPrintable(item->toolTip(2)));
     const QString command = QStringLiteral("opsdeck recover run-1 --confirm training");
     QVERIFY2(item->toolTip(2).contains(command), qPrintable(item->toolTip(2)));
+    QVERIFY(!list->findChild<QPushButton*>(QStringLiteral("recoverRun")));
     // The command to type in a terminal, one click away.
     auto* copy = qobject_cast<QPushButton*>(list->itemWidget(list->topLevelItem(0), 4));
     QVERIFY(copy);
+    QCOMPARE(copy->objectName(), QStringLiteral("copyRecoverCommand"));
     QGuiApplication::clipboard()->clear();
     copy->click();
     QCOMPARE(QGuiApplication::clipboard()->text(), command);
+
+    // Listed again (a reloaded inventory): the row is replaced, not repeated.
+    list->topLevelItem(0)->setData(0, Qt::UserRole + 1, QStringLiteral("listed before"));
+    dock.showUnfinished(m_path);
+    QTRY_VERIFY(list->topLevelItemCount() != 1 || list->topLevelItem(0)->data(0, Qt::UserRole + 1).isNull());
+    QCOMPARE(list->topLevelItemCount(), 1);
+}
+
+void TestRunsDock::recoverableRunsOfferRecover()
+{
+    RunsDock dock;
+    dock.showUnfinished(m_path, [](const QString& operation) { return operation == QStringLiteral("packit-wipe"); });
+    QTreeWidget* list = listOf(dock);
+    QTRY_COMPARE(list->topLevelItemCount(), 1);
+    QTreeWidgetItem* item = list->topLevelItem(0);
+    auto* recover = qobject_cast<QPushButton*>(list->itemWidget(item, 4));
+    QVERIFY(recover);
+    QCOMPARE(recover->objectName(), QStringLiteral("recoverRun"));
+    QCOMPARE(recover->text(), QStringLiteral("Recover…"));
+    const QString command = QStringLiteral("opsdeck recover run-1 --confirm training");
+    QVERIFY2(recover->toolTip().contains(command), qPrintable(recover->toolTip()));
+
+    QList<Journal::UnfinishedRun> requested;
+    connect(&dock, &RunsDock::recoverRequested, this, [&](const Journal::UnfinishedRun& run) { requested << run; });
+    recover->click();
+    QCOMPARE(requested.size(), 1);
+    QCOMPARE(requested.first().runId, QStringLiteral("run-1"));
+    QCOMPARE(requested.first().operation, QStringLiteral("packit-wipe"));
+    QCOMPARE(requested.first().confirmWith, QStringLiteral("training"));
+    QCOMPARE(requested.first().lastStep, QStringLiteral("move-root"));
+
+    // The terminal's command is still in the row's context menu.
+    dock.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dock));
+    QString copied;
+    QTimer::singleShot(200, this, [&] {
+        auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        if (!menu)
+            return;
+        for (QAction* action : menu->actions()) {
+            if (action->text() == QStringLiteral("Copy recover command"))
+                action->trigger();
+        }
+        copied = QGuiApplication::clipboard()->text();
+        menu->close();
+    });
+    QGuiApplication::clipboard()->clear();
+    emit list->customContextMenuRequested(list->visualItemRect(item).center());
+    QCOMPARE(copied, command);
+}
+
+RunRecord TestRunsDock::runRecovery(RunsDock& dock, bool succeeds)
+{
+    auto* runner = new OperationRunner(std::make_unique<RecoveryOperation>(succeeds), m_path);
+    QSignalSpy planned(runner, &OperationRunner::planned);
+    runner->plan();
+    if (!planned.wait(10000))
+        return {};
+    QSignalSpy finished(&dock, &RunsDock::runFinished);
+    dock.start(runner, planned.first().first().value<Plan>(), QStringLiteral("training"));
+    // While it runs, the row says so and offers nothing.
+    QTreeWidgetItem* unfinished = listOf(dock)->topLevelItem(0);
+    if (unfinished->text(1) != QStringLiteral("being recovered") || listOf(dock)->itemWidget(unfinished, 4)
+        || !finished.wait(10000))
+        return {};
+    return finished.first().first().value<RunRecord>();
+}
+
+void TestRunsDock::aRecoveryStartedHereClosesTheRow()
+{
+    RunsDock dock;
+    dock.showUnfinished(m_path, [](const QString&) { return true; });
+    QTreeWidget* list = listOf(dock);
+    QTRY_COMPARE(list->topLevelItemCount(), 1);
+    QTreeWidgetItem* unfinished = list->topLevelItem(0);
+
+    const RunRecord record = runRecovery(dock, true);
+    QCOMPARE(record.outcome, RunRecord::Outcome::Succeeded);
+    QCOMPARE(unfinished->text(1), QStringLiteral("recovered"));
+    QCOMPARE(unfinished->text(2), QStringLiteral("Recovered by run %1").arg(record.id));
+    QVERIFY(!list->itemWidget(unfinished, 4));
+
+    // The journal closed it, so a later look lists nothing.
+    Journal journal(m_path);
+    QString error;
+    QVERIFY(journal.open(&error));
+    QVERIFY(journal.unfinishedRuns(&error).isEmpty());
+}
+
+// The journal keeps a run whose recovery failed unfinished: its row offers it again, and says how the recovery ended.
+void TestRunsDock::aFailedRecoveryOffersTheRunAgain()
+{
+    RunsDock dock;
+    dock.showUnfinished(m_path, [](const QString&) { return true; });
+    QTreeWidget* list = listOf(dock);
+    QTRY_COMPARE(list->topLevelItemCount(), 1);
+    QTreeWidgetItem* unfinished = list->topLevelItem(0);
+
+    const RunRecord record = runRecovery(dock, false);
+    QCOMPARE(record.outcome, RunRecord::Outcome::Failed);
+    QCOMPARE(unfinished->text(1), QStringLiteral("unfinished — recover"));
+    QVERIFY2(unfinished->toolTip(1).contains(QStringLiteral("Not safe: the host did not answer.")),
+        qPrintable(unfinished->toolTip(1)));
+    auto* recover = qobject_cast<QPushButton*>(list->itemWidget(unfinished, 4));
+    QVERIFY(recover);
+    QCOMPARE(recover->objectName(), QStringLiteral("recoverRun"));
+    Journal journal(m_path);
+    QString error;
+    QVERIFY(journal.open(&error));
+    QCOMPARE(journal.unfinishedRuns(&error).size(), 1);
 }
 
 QTEST_MAIN(TestRunsDock)

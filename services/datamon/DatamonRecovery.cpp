@@ -1,0 +1,54 @@
+#include "DatamonRecovery.h"
+
+#include "DatamonDeleteRepoOperation.h"
+#include "DatamonPurgeOperation.h"
+#include "DatamonTarget.h"
+
+#include <QTimer>
+
+namespace opsdeck {
+
+namespace {
+const QString kDeleteRepo = QStringLiteral("datamon-delete-repo");
+const QString kPurge = QStringLiteral("datamon-purge");
+} // namespace
+
+QStringList datamonRecoveredOperations()
+{
+    return { kDeleteRepo, kPurge };
+}
+
+void resolveDatamonRecovery(CredentialStore* store,
+    const Inventory& inventory,
+    const Journal::UnfinishedRun& run,
+    QObject* context,
+    RecoveryDone done)
+{
+    DatamonTarget::Problem problem = DatamonTarget::Problem::None;
+    QString error;
+    const auto target = run.operation == kDeleteRepo || run.operation == kPurge ? DatamonTarget::resolve(
+                            inventory, run.parameters.value(QStringLiteral("context")).toString(), &problem, &error)
+                                                                                : std::nullopt;
+    if (!target) {
+        if (error.isEmpty())
+            error = QStringLiteral("datamon does not recover %1 runs").arg(run.operation);
+        QTimer::singleShot(0, context, [done, error] { done(nullptr, error); });
+        return;
+    }
+    resolveDatamonSecrets(
+        store, *target, context, [done, run](std::optional<DatamonTarget> resolved, const QString& why) {
+            if (!resolved) {
+                done(nullptr, why);
+                return;
+            }
+            if (run.operation == kPurge) {
+                done(DatamonPurgeOperation::recovery(*resolved, run.runId, run.startedAt, run.parameters), {});
+                return;
+            }
+            QString invalid;
+            auto operation = DatamonDeleteRepoOperation::recovery(*resolved, run.runId, run.parameters, &invalid);
+            done(std::move(operation), invalid);
+        });
+}
+
+} // namespace opsdeck

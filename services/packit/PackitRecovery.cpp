@@ -1,0 +1,44 @@
+#include "PackitRecovery.h"
+
+#include "PackitSecrets.h"
+#include "PackitWipeOperation.h"
+
+#include <QTimer>
+
+namespace opsdeck {
+
+QStringList packitRecoveredOperations()
+{
+    return { QStringLiteral("packit-wipe"), QStringLiteral("packit-wipe-recover") };
+}
+
+void resolvePackitRecovery(CredentialStore* store,
+    const Inventory& inventory,
+    const Journal::UnfinishedRun& run,
+    QObject* context,
+    RecoveryDone done)
+{
+    const QJsonObject& parameters = run.parameters;
+    PackitTarget::Problem problem = PackitTarget::Problem::None;
+    QString error;
+    const auto target = PackitTarget::resolve(inventory, parameters.value(QStringLiteral("host")).toString(),
+        parameters.value(QStringLiteral("instance")).toString(), &problem, &error);
+    if (!target) {
+        // Answered as the secrets are, never inside this call.
+        QTimer::singleShot(0, context, [done, error] { done(nullptr, error); });
+        return;
+    }
+    resolvePackitSecrets(
+        store, *target, context, [done, run](std::optional<PackitTarget> resolved, const QString& why) {
+            if (!resolved) {
+                done(nullptr, why);
+                return;
+            }
+            QString invalid;
+            auto operation = PackitWipeOperation::recovering(
+                *resolved, run.runId, run.parameters.value(QStringLiteral("runTag")).toString(), &invalid);
+            done(std::move(operation), invalid);
+        });
+}
+
+} // namespace opsdeck
