@@ -182,6 +182,8 @@ bool PackitWipeOperation::makeRecoveryPlan(Plan* plan, QString* error)
     plan->verb = QStringLiteral("Recover");
     plan->production = host.tags.production;
     plan->readOnly = host.tags.readOnly;
+    // Finishing a wipe whose rows are gone deletes the old root; putting the root back undoes nothing for good.
+    plan->irreversible = seen->rowsGone();
     plan->parameters = { { QStringLiteral("host"), host.name }, { QStringLiteral("instance"), m_target.instance.name },
         { QStringLiteral("root"), m_target.instance.outpackRoot }, { QStringLiteral("runTag"), m_runTag },
         { QStringLiteral("recovers"), m_recovers } };

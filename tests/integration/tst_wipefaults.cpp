@@ -240,6 +240,15 @@ void TestWipeFaults::killedConsoleIsRecovered()
     QVERIFY2(state == QStringLiteral("untouched") || state == QStringLiteral("wiped"), qPrintable(state));
     const QString summary = report.value(QStringLiteral("summary")).toString();
     QVERIFY2(summary.contains(QStringLiteral("End state: ") + state), qPrintable(summary));
+    // The recovery's plan says it cannot be undone exactly when it finishes the wipe (it deletes the old root).
+    QSqlQuery planned(QSqlDatabase::database(QStringLiteral("journal")));
+    planned.prepare(QStringLiteral("SELECT data FROM entries WHERE run_id = ? AND kind = 'plan'"));
+    planned.addBindValue(report.value(QStringLiteral("id")).toString());
+    QVERIFY(planned.exec() && planned.next());
+    QCOMPARE(
+        QJsonDocument::fromJson(planned.value(0).toByteArray()).object().value(QStringLiteral("irreversible")).toBool(),
+        state == QStringLiteral("wiped"));
+    planned.finish();
     // The killed run is closed in the journal, by the recovery that made it safe.
     for (const QJsonValue& value : unfinished())
         QVERIFY(value.toObject().value(QStringLiteral("id")).toString() != runId);
