@@ -424,7 +424,9 @@ void BackgroundCli::kill()
 
 bool BackgroundCli::interrupt()
 {
-    return ::kill(pid_t(m_process.processId()), SIGINT) == 0;
+    // processId() is 0 once it has ended, and kill(0, ...) would signal the test's own process group.
+    const qint64 pid = m_process.processId();
+    return pid > 0 && ::kill(pid_t(pid), SIGINT) == 0;
 }
 
 int BackgroundCli::wait(int timeoutMs)
