@@ -547,11 +547,7 @@ int main(int argc, char** argv)
         return 2;
     }
     // The inventory names the database password's variable (DIR/env); the pane reads it from this process.
-    const QProcessEnvironment environment = sandbox.environment();
-    for (const QString& key : environment.keys()) {
-        if (key.startsWith(u"OPSDECK_"_s))
-            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
-    }
+    sandbox.exportToThisProcess();
     const QJsonObject pulumi = sandbox.json().value(u"pulumi"_s).toObject();
     const QString database = pulumi.value(u"database"_s).toString();
     QFile summaryFile(pulumi.value(u"summary"_s).toString());

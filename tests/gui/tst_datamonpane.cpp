@@ -78,11 +78,7 @@ private:
 void TestDatamonPane::initTestCase()
 {
     QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
-    const QProcessEnvironment environment = m_sandbox.environment();
-    for (const QString& key : environment.keys()) {
-        if (key.startsWith(u"OPSDECK_"_s))
-            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
-    }
+    m_sandbox.exportToThisProcess();
     QFile summary(m_sandbox.dir() + u"/datamon/summary.json"_s);
     QVERIFY2(summary.open(QIODevice::ReadOnly), qPrintable(summary.fileName()));
     m_summary = QJsonDocument::fromJson(summary.readAll()).object();

@@ -41,11 +41,7 @@ private:
 void TestDeployFlowPane::initTestCase()
 {
     QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
-    const QProcessEnvironment environment = m_sandbox.environment();
-    for (const QString& key : environment.keys()) {
-        if (key.startsWith(u"OPSDECK_"_s))
-            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
-    }
+    m_sandbox.exportToThisProcess();
     // Every machine must be reachable for the deploy to all of them to succeed.
     QCOMPARE(m_sandbox.script(u"start-host"_s, { u"wpia-packit-spare"_s }), 0);
 }

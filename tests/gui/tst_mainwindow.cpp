@@ -55,11 +55,7 @@ void TestMainWindow::initTestCase()
 {
     QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
     // The bastion's password comes from the environment, as the sandbox's env file says.
-    const QProcessEnvironment environment = m_sandbox.environment();
-    for (const QString& key : environment.keys()) {
-        if (key.startsWith(QStringLiteral("OPSDECK_")))
-            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
-    }
+    m_sandbox.exportToThisProcess();
 }
 
 void TestMainWindow::showsEveryPaneWithLiveHostStatus()

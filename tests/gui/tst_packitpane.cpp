@@ -50,22 +50,11 @@ private:
 void TestPackitPane::initTestCase()
 {
     QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
-    const QProcessEnvironment environment = m_sandbox.environment();
-    for (const QString& key : environment.keys()) {
-        if (key.startsWith(QStringLiteral("OPSDECK_")))
-            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
-    }
+    m_sandbox.exportToThisProcess();
     // wpia-packit-private made production, so that its wipe needs the typed name.
-    QFile source(m_sandbox.inventoryPath());
-    QVERIFY(source.open(QIODevice::ReadOnly));
-    QString text = QString::fromUtf8(source.readAll());
-    const qsizetype at = text.indexOf(QStringLiteral("name: wpia-packit-private"));
-    QVERIFY(at > 0);
-    text.insert(text.indexOf(u'\n', at) + 1, QStringLiteral("    tags: [production]\n"));
     m_inventory = m_temp.filePath(QStringLiteral("inventory.yaml"));
-    QFile target(m_inventory);
-    QVERIFY(target.open(QIODevice::WriteOnly));
-    target.write(text.toUtf8());
+    QVERIFY(m_sandbox.writeInventoryWith(
+        m_inventory, QStringLiteral("wpia-packit-private"), QStringLiteral("tags: [production]")));
 }
 
 int TestPackitPane::rowOf(PackitPane* pane, const QString& instance) const

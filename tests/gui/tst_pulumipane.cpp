@@ -44,11 +44,7 @@ private:
 void TestPulumiPane::initTestCase()
 {
     QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
-    const QProcessEnvironment environment = m_sandbox.environment();
-    for (const QString& key : environment.keys()) {
-        if (key.startsWith(u"OPSDECK_"_s))
-            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
-    }
+    m_sandbox.exportToThisProcess();
 }
 
 void TestPulumiPane::organisationsStacksProcessesAndAPurge()

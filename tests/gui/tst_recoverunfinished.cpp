@@ -77,23 +77,10 @@ private:
 void TestRecoverUnfinished::initTestCase()
 {
     QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
-    const QProcessEnvironment environment = m_sandbox.environment();
-    for (const QString& key : environment.keys()) {
-        if (key.startsWith(QStringLiteral("OPSDECK_")))
-            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
-    }
+    m_sandbox.exportToThisProcess();
     // wpia-packit-dev made production, so that the recovery's dialog asks for the run's confirmation to be typed.
-    QFile source(m_sandbox.inventoryPath());
-    QVERIFY(source.open(QIODevice::ReadOnly));
-    QString text = QString::fromUtf8(source.readAll());
-    const qsizetype at = text.indexOf(QStringLiteral("name: ") + kHost);
-    QVERIFY(at > 0);
-    text.insert(text.indexOf(u'\n', at) + 1, QStringLiteral("    tags: [production]\n"));
     m_inventory = m_temp.filePath(QStringLiteral("inventory.yaml"));
-    QFile target(m_inventory);
-    QVERIFY(target.open(QIODevice::WriteOnly));
-    target.write(text.toUtf8());
-    target.close();
+    QVERIFY(m_sandbox.writeInventoryWith(m_inventory, kHost, QStringLiteral("tags: [production]")));
     QString error;
     QVERIFY2(m_packit.reseed(kHost, kInstance, &error), qPrintable(error));
     m_seeded = m_packit.fingerprint(kHost, kInstance);

@@ -187,11 +187,7 @@ void TestPulumiKillQuery::anotherStatementSinceThePlanIsLeftAlone()
     SqlSleeper sleeper(m_sandbox.mariadb(), { first, second });
     QVERIFY(waitForStatement(sleeper, first));
 
-    const QProcessEnvironment environment = m_sandbox.environment();
-    for (const QString& key : environment.keys()) {
-        if (key.startsWith(u"OPSDECK_"_s))
-            qputenv(key.toUtf8().constData(), environment.value(key).toUtf8());
-    }
+    m_sandbox.exportToThisProcess();
     const InventoryLoadResult loaded = InventoryLoader::loadFile(m_sandbox.inventoryPath());
     QVERIFY(loaded.ok());
     QString error;

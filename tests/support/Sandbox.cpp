@@ -227,16 +227,17 @@ QList<QJsonObject> Sandbox::gcsRequests(qsizetype from) const
     return standinRequests(QStringLiteral("gcs"), from);
 }
 
-bool Sandbox::writeInventoryWith(const QString& path, const QString& context, const QString& line) const
+bool Sandbox::writeInventoryWith(const QString& path, const QString& entry, const QString& line) const
 {
     QFile original(inventoryPath());
     if (!original.open(QIODevice::ReadOnly))
         return false;
     QString text = QString::fromUtf8(original.readAll());
-    const qsizetype entry = text.indexOf(QStringLiteral("  - name: %1\n").arg(context));
-    if (entry < 0)
+    const QString nameLine = QStringLiteral("  - name: %1\n").arg(entry);
+    const qsizetype at = text.indexOf(nameLine);
+    if (at < 0)
         return false;
-    text.insert(entry + QStringLiteral("  - name: %1\n").arg(context).size(), QStringLiteral("    %1\n").arg(line));
+    text.insert(at + nameLine.size(), QStringLiteral("    %1\n").arg(line));
     QFile copy(path);
     return copy.open(QIODevice::WriteOnly) && copy.write(text.toUtf8()) == text.toUtf8().size();
 }
@@ -289,6 +290,15 @@ QSet<QString> Sandbox::datamonUnreferencedOld(const QString& blobBucket) const
         return {};
     const QStringList keys = QString::fromLatin1(file.readAll()).split(u'\n', Qt::SkipEmptyParts);
     return QSet<QString>(keys.cbegin(), keys.cend());
+}
+
+void Sandbox::exportToThisProcess() const
+{
+    const QProcessEnvironment variables = environment();
+    for (const QString& key : variables.keys()) {
+        if (key.startsWith(QStringLiteral("OPSDECK_")))
+            qputenv(key.toUtf8().constData(), variables.value(key).toUtf8());
+    }
 }
 
 QProcessEnvironment Sandbox::environment() const

@@ -58,6 +58,9 @@ public:
     Server mariadb() const;
     // The environment of DIR/env on top of this process's.
     QProcessEnvironment environment() const;
+    // Puts environment()'s OPSDECK_ variables into this process's own environment, for a test that runs the console's
+    // code in-process (panes, services) rather than as the opsdeck executable.
+    void exportToThisProcess() const;
 
     // Where a secret of the sandbox (each password and token DIR/env exports, as the inventory's *Env variables
     // name them) shows in the journal's files, in `files` (reports, logs) or in `outputs` (a run's stdout and
@@ -97,9 +100,9 @@ public:
     // datamon/unreferenced-<bucket>.txt): what a purge of it must delete, and nothing else.
     QSet<QString> datamonUnreferencedOld(const QString& blobBucket) const;
 
-    // A copy of the inventory at `path` with `line` (indented as a key of an entry) added to the datamon context
-    // `context`'s entry; false if there is no such entry or the copy cannot be written.
-    bool writeInventoryWith(const QString& path, const QString& context, const QString& line) const;
+    // A copy of the inventory at `path` with `line` (indented as a key of an entry) added to the list entry named
+    // `entry` (a host, a datamon context); false if there is no such entry or the copy cannot be written.
+    bool writeInventoryWith(const QString& path, const QString& entry, const QString& line) const;
 
     // tests/sandbox/sandbox SUBCOMMAND DIR ARGS...; returns its exit code.
     int script(const QString& subcommand, const QStringList& arguments = {}) const;
