@@ -15,6 +15,7 @@
 #include <QMenu>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QTimer>
 #include <QTreeWidget>
 
 namespace opsdeck {
@@ -51,6 +52,7 @@ QString recoverCommand(const Journal::UnfinishedRun& run)
 RunsDock::RunsDock(QWidget* parent)
     : QDockWidget(tr("Runs"), parent)
     , m_list(new QTreeWidget(this))
+    , m_clock(new QTimer(this))
 {
     setObjectName(QStringLiteral("runsDock"));
     m_list->setObjectName(QStringLiteral("runs"));
@@ -68,6 +70,8 @@ RunsDock::RunsDock(QWidget* parent)
     connect(m_list, &QWidget::customContextMenuRequested, this, &RunsDock::showContextMenu);
     setWidget(m_list);
     setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+    m_clock->setInterval(15000);
+    connect(m_clock, &QTimer::timeout, this, &RunsDock::showTimes);
 }
 
 RunsDock::~RunsDock()
@@ -80,6 +84,20 @@ int RunsDock::running() const
 {
     return int(std::count_if(
         m_rows.cbegin(), m_rows.cend(), [](const Row& row) { return row.runner && row.runner->isRunning(); }));
+}
+
+void RunsDock::showTimes()
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    bool running = false;
+    for (const Row& row : std::as_const(m_rows)) {
+        if (!row.runner || !row.runner->isRunning() || !row.record.id.isEmpty())
+            continue;
+        running = true;
+        row.item->setText(Eta, etaText(row.eta, row.started.msecsTo(now)));
+    }
+    if (!running)
+        m_clock->stop();
 }
 
 void RunsDock::showUnfinished(const QString& journalPath, std::function<bool(const QString& operation)> recoverable)
@@ -234,7 +252,8 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
     cancel->setObjectName(QStringLiteral("cancelRun"));
     m_list->setItemWidget(item, Actions, cancel);
     m_list->scrollToItem(item);
-    m_rows << Row { runner, item, {} };
+    m_rows << Row { runner, item, {}, QDateTime::currentDateTimeUtc() };
+    m_clock->start();
     if (const QString recovered = plan.parameters.value(QStringLiteral("recovers")).toString(); !recovered.isEmpty())
         followRecovery(recovered, runner);
     show();
@@ -246,7 +265,7 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
         runner->cancel();
     });
     connect(runner, &OperationRunner::progressed, this,
-        [item, bar, started = QDateTime::currentDateTimeUtc()](const StepRecord& step, double fraction, qint64 eta) {
+        [this, item, bar](const StepRecord& step, double fraction, qint64 eta) {
             bar->setValue(int(fraction * 1000));
             QString text = step.recovery ? tr("Recovery: %1").arg(step.title) : step.title;
             // A long step's last line says how far it is (datamon's keys scanned and rate, a batch count).
@@ -255,7 +274,11 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
                 text += QStringLiteral(" — ") + last;
             item->setText(Step, text);
             item->setToolTip(Step, text);
-            item->setText(Eta, etaText(eta, started.msecsTo(QDateTime::currentDateTimeUtc())));
+            for (Row& row : m_rows) {
+                if (row.item == item)
+                    row.eta = eta;
+            }
+            showTimes();
         });
     connect(
         runner, &OperationRunner::refused, this, [this, item, bar](OperationRunner::Refusal, const QString& message) {

@@ -4,11 +4,13 @@
 #include "runbook/Plan.h"
 #include "runbook/RunRecord.h"
 
+#include <QDateTime>
 #include <QDockWidget>
 #include <QHash>
 
 #include <functional>
 
+class QTimer;
 class QTreeWidget;
 class QTreeWidgetItem;
 
@@ -45,6 +47,8 @@ private:
         OperationRunner* runner = nullptr;
         QTreeWidgetItem* item = nullptr;
         RunRecord record; // once finished
+        QDateTime started;
+        qint64 eta = -1; // seconds left as last reported; -1: unknown
     };
 
     // A run of the journal left without an outcome, listed until a recovery started here closes it.
@@ -60,9 +64,12 @@ private:
     // A recovery of the listed run `runId` started (`runner`): its row says so until the recovery ends.
     void followRecovery(const QString& runId, OperationRunner* runner);
     void showContextMenu(const QPoint& position);
+    // The Time column of each running row, from its last estimate and how long it has run.
+    void showTimes();
 
     QTreeWidget* m_list;
     QList<Row> m_rows;
+    QTimer* m_clock; // a step that prints nothing for minutes still shows its run's time going on
     QHash<QString, Unfinished> m_unfinished; // by run id
 };
 

@@ -152,7 +152,7 @@ DatamonJob::Ended DatamonJob::ended(
     result.vanished = state.vanished();
     result.out = out;
     if (result.finished)
-        result.exit = DatamonOutput::classifyExit(*state.exitCode, errors);
+        result.exit = DatamonOutput::classifyExit(*state.exitCode, errors, true);
     return result;
 }
 
@@ -412,7 +412,7 @@ DatamonJob::Ended DatamonJob::endedKube(
     result.out = out;
     result.errTail = tail(err, 12);
     if (result.finished)
-        result.exit = DatamonOutput::classifyExit(*state.exitCode, errors);
+        result.exit = DatamonOutput::classifyExit(*state.exitCode, errors, true);
     // The Job's wrapper refused before datamon2 started (the volume): no lock was taken.
     static const QRegularExpression refused(QStringLiteral("^opsdeck-job: (.*)$"), QRegularExpression::MultilineOption);
     if (const QRegularExpressionMatch why = refused.match(QString::fromUtf8(err));

@@ -755,8 +755,9 @@ const QString kLockLeftBehind = u"a purge step leaves purge.lock in its metadata
 
 } // namespace
 
-DatamonExit classifyExit(int exitStatus, const DatamonStderrParser& errors)
+DatamonExit classifyExit(int exitStatus, const DatamonStderrParser& errors, bool purgeStep)
 {
+    const QString leftBehind = purgeStep ? kLockLeftBehind : u"it takes no purge lock, so it can be run again"_s;
     using Kind = DatamonExit::Kind;
     const QString fatal = errors.fatalText();
     if (exitStatus == 0)
@@ -781,7 +782,7 @@ DatamonExit classifyExit(int exitStatus, const DatamonStderrParser& errors)
         return { Kind::Failed, u"datamon2 failed (exit 1) without an ERROR line: read its stderr in the run's log."_s };
     }
     if (exitStatus == 2 && errors.sawPanic())
-        return { Kind::Panic, u"datamon2 crashed (%1, exit 2); %2."_s.arg(errors.panicHeadline(), kLockLeftBehind) };
+        return { Kind::Panic, u"datamon2 crashed (%1, exit 2); %2."_s.arg(errors.panicHeadline(), leftBehind) };
     if (exitStatus == 2) {
         static const QRegularExpression notFound(uR"(^didn't find (\w+) (".*")$)"_s);
         const QRegularExpressionMatch what = notFound.match(fatal);
@@ -796,7 +797,7 @@ DatamonExit classifyExit(int exitStatus, const DatamonStderrParser& errors)
     if (exitStatus < 0 || (exitStatus > 128 && exitStatus <= 128 + 64))
         return { Kind::Killed,
             u"datamon2 was killed by %1 before it finished; %2."_s.arg(
-                exitStatus < 0 ? u"a signal"_s : signalName(exitStatus - 128), kLockLeftBehind) };
+                exitStatus < 0 ? u"a signal"_s : signalName(exitStatus - 128), leftBehind) };
     return { Kind::Unknown,
         u"datamon2 ended with exit code %1, which it does not use (255 is ssh's own failure): read the run's log."_s
             .arg(exitStatus) };

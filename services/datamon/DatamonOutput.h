@@ -260,8 +260,9 @@ struct DatamonExit
 namespace DatamonOutput {
 
 // `exitStatus` as a shell reports it ($?, ssh, a container's exit code): datamon2's own code, or 128 + N after signal
-// N; negative when killed by a signal that is not known (QProcess::CrashExit). `errors` after finish().
-DatamonExit classifyExit(int exitStatus, const DatamonStderrParser& errors);
+// N; negative when killed by a signal that is not known (QProcess::CrashExit). `errors` after finish(). A `purgeStep`
+// that crashes or is killed leaves purge.lock behind; other commands take no lock.
+DatamonExit classifyExit(int exitStatus, const DatamonStderrParser& errors, bool purgeStep);
 
 } // namespace DatamonOutput
 } // namespace opsdeck

@@ -95,7 +95,7 @@ bool DatamonQueries::run(const QStringList& words,
             *exit = { DatamonExit::Kind::Unknown, result.error.message };
         return false;
     }
-    const DatamonExit ended = DatamonOutput::classifyExit(result.exitStatus, stderrParser);
+    const DatamonExit ended = DatamonOutput::classifyExit(result.exitStatus, stderrParser, false);
     if (exit)
         *exit = ended;
     if (out)

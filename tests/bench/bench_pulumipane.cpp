@@ -20,6 +20,7 @@
 #include "RunsDock.h"
 #include "Sandbox.h"
 #include "Systems.h"
+#include "ThreadTimes.h"
 #include "runbook/OperationRunner.h"
 
 #include <QApplication>
@@ -46,12 +47,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <functional>
 #include <tuple>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace opsdeck;
@@ -81,43 +78,6 @@ QElapsedTimer& benchClock()
 {
     static QElapsedTimer timer;
     return timer;
-}
-
-// The GUI thread's own times from the kernel's scheduler statistics: how long it ran, and how long it was ready but
-// waited for a CPU (the sandbox's MariaDB and sshd share the machine). Wall time that is neither was spent blocked
-// (a lock, a system call) or idle. Zero where /proc has no schedstat. The first call must come from the GUI thread:
-// the file stays open on that thread's task.
-struct ThreadTimes
-{
-    qint64 ran = 0;
-    qint64 waited = 0;
-};
-
-ThreadTimes threadTimes()
-{
-    static const int fd = ::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return {};
-    char buffer[128];
-    const ssize_t n = ::pread(fd, buffer, sizeof buffer - 1, 0);
-    if (n <= 0)
-        return {};
-    buffer[n] = 0;
-    long long ran = 0;
-    long long waited = 0;
-    if (std::sscanf(buffer, "%lld %lld", &ran, &waited) != 2)
-        return {};
-    return { ran, waited };
-}
-
-// "ran X, waited for a CPU Y, blocked/idle Z" for a stretch of wall time.
-QString timeSplit(qint64 wall, const ThreadTimes& during)
-{
-    if (during.ran == 0 && during.waited == 0)
-        return u"no schedstat"_s;
-    return u"ran %1, waited for a CPU %2, blocked or idle %3 ms"_s.arg(QString::number(ms(during.ran), 'f', 1),
-        QString::number(ms(during.waited), 'f', 1),
-        QString::number(std::max(0.0, ms(wall - during.ran - during.waited)), 'f', 1));
 }
 
 QString loadAverage()

@@ -40,6 +40,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     (void)parser.feed(bytes.sliced(split));
     (void)parser.finish();
     const int status = size > 1 ? int(data[1]) - 1 : 0; // -1 (crash) to 254
-    (void)DatamonOutput::classifyExit(status, parser);
+    (void)DatamonOutput::classifyExit(status, parser, size > 0 && (data[0] & 1));
     return 0;
 }

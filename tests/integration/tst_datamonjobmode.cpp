@@ -32,6 +32,7 @@ private slots:
     void killedConsoleReattachesToTheJob();
     void cancelDeletesTheJob();
     void droppedSshDuringAJobIsFollowedThrough();
+    void droppedApiConnectionDuringAJobIsFollowedThrough();
     void attachFollowsEveryStepOfALiveRun();
     // Last: it purges dm-jobs, whose counts the others compare with the seed's.
     void purgeKilledDuringDeleteReattaches();
@@ -72,6 +73,7 @@ void TestDatamonJobMode::initTestCase()
 void TestDatamonJobMode::init()
 {
     setSlow(0);
+    m_sandbox.kubernetesStandin(u"/_standin/control"_s, { { u"apiDown"_s, false } }); // a failed test may leave it
 }
 
 void TestDatamonJobMode::cleanupTestCase()
@@ -373,6 +375,30 @@ void TestDatamonJobMode::droppedSshDuringAJobIsFollowedThrough()
     setSlow(0);
     QCOMPARE(m_sandbox.script(u"start-host"_s, { u"bastion"_s }), 0);
     QVERIFY2(console.wait(300000) == 0, console.output().constData());
+    expectTheSeedsCounts(readJson(reportFile));
+    QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
+}
+
+// The console follows a Job through the Kubernetes API. The API resets every connection for a while (a VPN, the control
+// plane's load balancer): the Job runs on in the cluster, the console's reads retry, and the run finishes.
+void TestDatamonJobMode::droppedApiConnectionDuringAJobIsFollowedThrough()
+{
+    setSlow(300);
+    const QString reportFile = m_temp.filePath(u"dropped-api.json"_s);
+    BackgroundCli console(run() << u"--report"_s << reportFile, m_sandbox.environment());
+    QVERIFY2(console.runsUntil([&] { return activeJobs(u"build-index"_s).size() == 1; }), console.output().constData());
+    const qsizetype from = m_sandbox.kubernetesRequests().size();
+    QVERIFY(
+        m_sandbox.kubernetesStandin(u"/_standin/control"_s, { { u"apiDown"_s, true } }).value(u"apiDown"_s).toBool());
+    QTest::qWait(4000);
+    setSlow(0);
+    QVERIFY(
+        !m_sandbox.kubernetesStandin(u"/_standin/control"_s, { { u"apiDown"_s, false } }).value(u"apiDown"_s).toBool());
+    QVERIFY2(console.wait(300000) == 0, console.output().constData());
+    const QList<QJsonObject> requests = m_sandbox.kubernetesRequests(from);
+    const auto reset = std::count_if(requests.cbegin(), requests.cend(),
+        [](const QJsonObject& request) { return request.value(u"status"_s).toInt() == 0; });
+    QVERIFY2(reset > 0, "the console sent no request while the API was down");
     expectTheSeedsCounts(readJson(reportFile));
     QCOMPARE(m_sandbox.gcsObjectCount(u"dm-jobs-meta"_s, u"purge.lock"_s), 0);
 }

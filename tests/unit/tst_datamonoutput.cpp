@@ -982,7 +982,7 @@ void TestDatamonOutput::panicTrace()
     QCOMPARE(parser.progress().indexKeys, 0);
     QVERIFY(fed[0].fields.value(u"index_creation_time"_s).isNull());
 
-    const DatamonExit exit = DatamonOutput::classifyExit(2, parser);
+    const DatamonExit exit = DatamonOutput::classifyExit(2, parser, true);
     QCOMPARE(exit.kind, DatamonExit::Kind::Panic);
     QVERIFY2(exit.message.contains(u"panic: runtime error: invalid memory address"_s), qPrintable(exit.message));
     QVERIFY2(exit.message.contains(u"purge.lock"_s), qPrintable(exit.message));
@@ -1174,9 +1174,16 @@ void TestDatamonOutput::exitClassification()
     DatamonStderrParser parser;
     parser.feed(stderrBytes);
     parser.finish();
-    const DatamonExit exit = DatamonOutput::classifyExit(status, parser);
+    const DatamonExit exit = DatamonOutput::classifyExit(status, parser, true);
     QCOMPARE(int(exit.kind), kind);
     QVERIFY2(exit.message.contains(message), qPrintable(exit.message));
+    // A listing or a repo delete takes no purge lock: its crash or kill says so instead.
+    const DatamonExit query = DatamonOutput::classifyExit(status, parser, false);
+    QCOMPARE(int(query.kind), kind);
+    if (kind == int(DatamonExit::Kind::Killed) || kind == int(DatamonExit::Kind::Panic)) {
+        QVERIFY2(!query.message.contains(u"purge.lock"_s), qPrintable(query.message));
+        QVERIFY2(query.message.contains(u"takes no purge lock"_s), qPrintable(query.message));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDatamonOutput)
