@@ -18,7 +18,7 @@ constexpr qint64 kPollLimit = 4 << 20; // bytes of each stream per poll
 constexpr int kPollTimeoutMs = 60000;
 constexpr int kFirstPollMs = 100; // a short step ends without waiting long
 constexpr int kMaxPollMs = 2000; // the longest a poll waits on the host for the job to change
-constexpr int kMinPollMs = 250;
+constexpr int kSettleMs = 1000; // a chatty job's output is read once a second, not line by line
 constexpr int kUnreachableMs = 5 * 60 * 1000; // the host may reboot; the job's files stay
 constexpr int kStopWaitMs = 10000;
 constexpr qint64 kPastTheEnd = qint64(1) << 60; // a poll offset that reads no output, only the state
@@ -123,14 +123,15 @@ QString DatamonJob::where() const
     return m_kubeJob ? m_kubeJob->where() : QStringLiteral("%1 on %2").arg(m_job.dir(), m_host.where());
 }
 
-std::optional<DetachedJob::State> DatamonJob::poll(qint64 outOffset, qint64 errOffset, QString* error, int waitMs)
+std::optional<DetachedJob::State> DatamonJob::poll(
+    qint64 outOffset, qint64 errOffset, QString* error, int waitMs, int settleMs)
 {
     // A dropped connection or a rebooting host: the job's files outlast both, so keep asking for a while.
     const QDeadlineTimer giveUp(kUnreachableMs);
     int retryMs = 500;
     for (;;) {
         const ExecResult result
-            = m_host.run(m_job.pollArgv(outOffset, errOffset, kPollLimit, waitMs), kPollTimeoutMs + waitMs);
+            = m_host.run(m_job.pollArgv(outOffset, errOffset, kPollLimit, waitMs, settleMs), kPollTimeoutMs + waitMs);
         if (result.succeeded())
             return DetachedJob::parsePoll(result.stdoutData, error);
         *error = QStringLiteral("reading job %1 on %2 failed: %3").arg(m_job.dir(), m_host.where(), result.describe());
@@ -194,7 +195,8 @@ DatamonJob::Ended DatamonJob::follow(RunContext* context, const std::function<vo
     for (;;) {
         QString error;
         // Waits on the host (not here): the step's end is seen at once; a cancel within a wait.
-        const auto state = poll(followed.out.size(), followed.err.size(), &error, stopped || more ? 0 : waitMs);
+        const auto state
+            = poll(followed.out.size(), followed.err.size(), &error, stopped || more ? 0 : waitMs, kSettleMs);
         if (!state)
             return unfollowed(error, followed.out);
         followed.take(state->out, state->err, context, show);
@@ -208,8 +210,6 @@ DatamonJob::Ended DatamonJob::follow(RunContext* context, const std::function<vo
         }
         if (stopOnCancel(context, &stopped))
             continue;
-        if (!more && (!state->out.isEmpty() || !state->err.isEmpty()))
-            QThread::msleep(kMinPollMs); // a chatty job (zap lines per key) is not polled back to back
         waitMs = std::min(waitMs * 2, kMaxPollMs);
     }
 }

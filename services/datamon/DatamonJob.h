@@ -74,7 +74,8 @@ private:
         DatamonHost& host, const DatamonTarget& target, const QStringList& steps, QString* error);
     static std::optional<QList<DetachedJob::Found>> findJobs(
         const DatamonTarget& target, const QStringList& steps, QString* error);
-    std::optional<DetachedJob::State> poll(qint64 outOffset, qint64 errOffset, QString* error, int waitMs = 0);
+    std::optional<DetachedJob::State> poll(
+        qint64 outOffset, qint64 errOffset, QString* error, int waitMs = 0, int settleMs = 0);
     Ended ended(const DetachedJob::State& state, const QByteArray& out, DatamonStderrParser& errors) const;
     // Once the run is cancelled: stops the job (once: *stopped says) and says so.
     bool stopOnCancel(RunContext* context, bool* stopped);

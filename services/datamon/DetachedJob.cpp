@@ -38,15 +38,19 @@ const QString kStart
                      "cat \"$jobdir/pid\"\n");
 
 // rc is read before the sizes: once it is there, the output it follows is complete. With a wait (tenths of a
-// second), the poll first waits on the host until the job has new output or has ended: a step's end is seen within
-// 0.1 s, with one round trip per wait rather than one per tenth.
+// second), the poll first waits on the host until the job has ended, or has new output and `settle` tenths have
+// passed: a step's end is seen within 0.1 s, and a chatty job (datamon's zap lines) is read once per settle rather
+// than once per line, with one round trip per wait. The first tenths test only rc: no process is started for them
+// but sleep (the bastion runs datamon on the same cores).
 const QString kPoll = QStringLiteral(
-    "jobdir=$1; oo=$2; eo=$3; lim=$4; wait=$5\n"
+    "jobdir=$1; oo=$2; eo=$3; lim=$4; wait=$5; settle=$6\n"
     "[ -d \"$jobdir\" ] || { echo 'job none'; exit 0; }\n"
     "i=0\n"
     "while [ $i -lt \"$wait\" ] && [ ! -e \"$jobdir/rc\" ]; do\n"
-    "  [ \"$(wc -c < \"$jobdir/out\" 2>/dev/null || echo 0)\" -le \"$oo\" ] || break\n"
-    "  [ \"$(wc -c < \"$jobdir/err\" 2>/dev/null || echo 0)\" -le \"$eo\" ] || break\n"
+    "  if [ $i -ge \"$settle\" ]; then\n"
+    "    [ \"$(wc -c < \"$jobdir/out\" 2>/dev/null || echo 0)\" -le \"$oo\" ] || break\n"
+    "    [ \"$(wc -c < \"$jobdir/err\" 2>/dev/null || echo 0)\" -le \"$eo\" ] || break\n"
+    "  fi\n"
     "  sleep 0.1; i=$((i + 1))\n"
     "done\n"
     "pid=$(cat \"$jobdir/pid\" 2>/dev/null || true); case $pid in ''|*[!0-9]*) pid=0;; esac\n"
@@ -101,11 +105,12 @@ QStringList DetachedJob::startArgv(const QStringList& command, const QString& cw
     return shell(kStart) + QStringList { m_dir, cwd, kSupervise } + command;
 }
 
-QStringList DetachedJob::pollArgv(qint64 outOffset, qint64 errOffset, qint64 limit, int waitMs) const
+QStringList DetachedJob::pollArgv(qint64 outOffset, qint64 errOffset, qint64 limit, int waitMs, int settleMs) const
 {
+    const int wait = std::clamp(waitMs, 0, 60000) / 100;
     return shell(kPoll)
         + QStringList { m_dir, QString::number(outOffset), QString::number(errOffset), QString::number(limit),
-              QString::number(std::clamp(waitMs, 0, 60000) / 100) };
+              QString::number(wait), QString::number(std::clamp(settleMs / 100, 0, wait)) };
 }
 
 QStringList DetachedJob::stopArgv(const QString& signal) const

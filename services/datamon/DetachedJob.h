@@ -33,8 +33,8 @@ public:
     QStringList startArgv(const QStringList& command, const QString& cwd) const;
 
     // What a poll reads: the job's state and its output after the given offsets (at most `limit` bytes of each),
-    // once the job has output past them or has ended, or `waitMs` have passed.
-    QStringList pollArgv(qint64 outOffset, qint64 errOffset, qint64 limit, int waitMs = 0) const;
+    // once the job has ended, or has output past them and `settleMs` have passed, or `waitMs` have passed.
+    QStringList pollArgv(qint64 outOffset, qint64 errOffset, qint64 limit, int waitMs = 0, int settleMs = 0) const;
 
     // Sends `signal` (INT, TERM or KILL) to the job's process group, only while it has no exit status yet.
     QStringList stopArgv(const QString& signal) const;

@@ -255,6 +255,25 @@ void TestDetachedJob::aWaitingPollReturnsWhenTheJobChanges()
     state = DetachedJob::parsePoll(run.out, &error);
     QVERIFY2(state && !state->exitCode && state->alive, qPrintable(error));
     sh(quiet.stopArgv(u"KILL"_s));
+
+    // With a settle time, new output is answered once it has passed; the end at once.
+    const DetachedJob chatty(m_dir->filePath(u"jobs/chatty"_s));
+    QCOMPARE(sh(chatty.startArgv({ u"/bin/sh"_s, u"-c"_s, u"echo first; sleep 5"_s }, m_dir->path())).exitCode, 0);
+    clock.restart();
+    run = sh(chatty.pollArgv(0, 0, 1 << 20, 4000, 1000));
+    QVERIFY2(clock.elapsed() >= 1000 && clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+    state = DetachedJob::parsePoll(run.out, &error);
+    QVERIFY2(state && state->alive, qPrintable(error));
+    QCOMPARE(state->out, QByteArray("first\n"));
+    sh(chatty.stopArgv(u"KILL"_s));
+    const DetachedJob quick(m_dir->filePath(u"jobs/quick"_s));
+    QCOMPARE(sh(quick.startArgv({ u"/bin/sh"_s, u"-c"_s, u"echo all; sleep 0.2"_s }, m_dir->path())).exitCode, 0);
+    clock.restart();
+    run = sh(quick.pollArgv(0, 0, 1 << 20, 4000, 3000));
+    QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
+    state = DetachedJob::parsePoll(run.out, &error);
+    QVERIFY2(state && state->exitCode == 0, qPrintable(error));
+    QCOMPARE(state->out, QByteArray("all\n"));
 }
 
 void TestDetachedJob::findListsTheJobsOfSteps()
