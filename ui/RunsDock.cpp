@@ -86,15 +86,19 @@ int RunsDock::running() const
         m_rows.cbegin(), m_rows.cend(), [](const Row& row) { return row.runner && row.runner->isRunning(); }));
 }
 
+void RunsDock::showTime(const Row& row)
+{
+    row.item->setText(Eta, etaText(row.eta, row.started.msecsTo(QDateTime::currentDateTimeUtc())));
+}
+
 void RunsDock::showTimes()
 {
-    const QDateTime now = QDateTime::currentDateTimeUtc();
     bool running = false;
     for (const Row& row : std::as_const(m_rows)) {
         if (!row.runner || !row.runner->isRunning() || !row.record.id.isEmpty())
             continue;
         running = true;
-        row.item->setText(Eta, etaText(row.eta, row.started.msecsTo(now)));
+        showTime(row);
     }
     if (!running)
         m_clock->stop();
@@ -252,6 +256,7 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
     cancel->setObjectName(QStringLiteral("cancelRun"));
     m_list->setItemWidget(item, Actions, cancel);
     m_list->scrollToItem(item);
+    const qsizetype index = m_rows.size(); // rows are only ever appended
     m_rows << Row { runner, item, {}, QDateTime::currentDateTimeUtc() };
     m_clock->start();
     if (const QString recovered = plan.parameters.value(QStringLiteral("recovers")).toString(); !recovered.isEmpty())
@@ -265,7 +270,7 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
         runner->cancel();
     });
     connect(runner, &OperationRunner::progressed, this,
-        [this, item, bar](const StepRecord& step, double fraction, qint64 eta) {
+        [this, index, item, bar](const StepRecord& step, double fraction, qint64 eta) {
             bar->setValue(int(fraction * 1000));
             QString text = step.recovery ? tr("Recovery: %1").arg(step.title) : step.title;
             // A long step's last line says how far it is (datamon's keys scanned and rate, a batch count).
@@ -274,11 +279,8 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
                 text += QStringLiteral(" — ") + last;
             item->setText(Step, text);
             item->setToolTip(Step, text);
-            for (Row& row : m_rows) {
-                if (row.item == item)
-                    row.eta = eta;
-            }
-            showTimes();
+            m_rows[index].eta = eta;
+            showTime(m_rows[index]);
         });
     connect(
         runner, &OperationRunner::refused, this, [this, item, bar](OperationRunner::Refusal, const QString& message) {
@@ -290,11 +292,8 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
             m_list->setItemWidget(item, Actions, nullptr);
             ConfirmDialog::inform(this, tr("Refused"), message, {});
         });
-    connect(runner, &OperationRunner::finished, this, [this, item, bar](const RunRecord& record) {
-        for (Row& row : m_rows) {
-            if (row.item == item)
-                row.record = record;
-        }
+    connect(runner, &OperationRunner::finished, this, [this, index, item, bar](const RunRecord& record) {
+        m_rows[index].record = record;
         const bool ok = record.outcome == RunRecord::Outcome::Succeeded;
         item->setIcon(OperationColumn, StatusIcons::icon(ok ? StatusIcons::Kind::Ok : StatusIcons::Kind::Error));
         bar->setValue(ok ? 1000 : bar->value());

@@ -64,7 +64,9 @@ private:
     // A recovery of the listed run `runId` started (`runner`): its row says so until the recovery ends.
     void followRecovery(const QString& runId, OperationRunner* runner);
     void showContextMenu(const QPoint& position);
-    // The Time column of each running row, from its last estimate and how long it has run.
+    // The Time column of a running row, from its last estimate and how long it has run.
+    void showTime(const Row& row);
+    // That of each running row; the clock stops once none runs.
     void showTimes();
 
     QTreeWidget* m_list;
