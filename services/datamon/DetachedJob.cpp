@@ -41,21 +41,30 @@ const QString kStart
 // second), the poll first waits on the host until the job has ended, or has new output and `settle` tenths have
 // passed: a step's end is seen within 0.1 s, and a chatty job (datamon's zap lines) is read once per settle rather
 // than once per line, with one round trip per wait. The first tenths test only rc: no process is started for them
-// but sleep (the bastion runs datamon on the same cores).
+// but sleep (the bastion runs datamon on the same cores). A job has ended when rc is there and none of its session's
+// processes runs. A zombie does not run: the supervisor stays one until init reaps it, which some inits (a
+// container's, a VM's agent) do only once a second, and kill -0 still reaches it. Without ps, kill -0 decides.
 const QString kPoll = QStringLiteral(
     "jobdir=$1; oo=$2; eo=$3; lim=$4; wait=$5; settle=$6\n"
     "[ -d \"$jobdir\" ] || { echo 'job none'; exit 0; }\n"
+    "running() {\n"
+    "  pid=$(cat \"$jobdir/pid\" 2>/dev/null || true); case $pid in ''|*[!0-9]*) pid=0;; esac\n"
+    "  [ \"$pid\" -gt 1 ] && kill -s 0 -- \"-$pid\" 2>/dev/null || return 1\n"
+    "  states=$(ps -o stat= -s \"$pid\" 2>/dev/null) || return 0\n"
+    "  printf '%s\\n' \"$states\" | grep -qv '^ *Z'\n"
+    "}\n"
     "i=0\n"
-    "while [ $i -lt \"$wait\" ] && [ ! -e \"$jobdir/rc\" ]; do\n"
-    "  if [ $i -ge \"$settle\" ]; then\n"
+    "while [ $i -lt \"$wait\" ]; do\n"
+    "  if [ -e \"$jobdir/rc\" ]; then\n"
+    "    running || break\n"
+    "  elif [ $i -ge \"$settle\" ]; then\n"
     "    [ \"$(wc -c < \"$jobdir/out\" 2>/dev/null || echo 0)\" -le \"$oo\" ] || break\n"
     "    [ \"$(wc -c < \"$jobdir/err\" 2>/dev/null || echo 0)\" -le \"$eo\" ] || break\n"
     "  fi\n"
     "  sleep 0.1; i=$((i + 1))\n"
     "done\n"
-    "pid=$(cat \"$jobdir/pid\" 2>/dev/null || true); case $pid in ''|*[!0-9]*) pid=0;; esac\n"
     "rc=$(cat \"$jobdir/rc\" 2>/dev/null || true); case $rc in ''|*[!0-9]*) rc=-;; esac\n"
-    "alive=0; if [ \"$pid\" -gt 1 ] && kill -s 0 -- \"-$pid\" 2>/dev/null; then alive=1; fi\n"
+    "alive=0; if running; then alive=1; fi\n"
     "os=$(wc -c < \"$jobdir/out\" 2>/dev/null || echo 0); es=$(wc -c < \"$jobdir/err\" 2>/dev/null || echo 0)\n"
     "n=$((os - oo)); [ $n -ge 0 ] || n=0; [ $n -le $lim ] || n=$lim\n"
     "m=$((es - eo)); [ $m -ge 0 ] || m=0; [ $m -le $lim ] || m=$lim\n"

@@ -2,14 +2,18 @@
 #include "datamon/DetachedJob.h"
 
 #include <QDeadlineTimer>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
 
 #include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace opsdeck;
@@ -29,6 +33,7 @@ private slots:
     void stopAfterTheEndSignalsNothing();
     void pollOfNoJob();
     void aWaitingPollReturnsWhenTheJobChanges();
+    void anEndedJobWaitsForItsSessionNotForZombies();
     void findListsTheJobsOfSteps();
     void parsePollRefusesWhatThePollDoesNotPrint_data();
     void parsePollRefusesWhatThePollDoesNotPrint();
@@ -274,6 +279,62 @@ void TestDetachedJob::aWaitingPollReturnsWhenTheJobChanges()
     state = DetachedJob::parsePoll(run.out, &error);
     QVERIFY2(state && state->exitCode == 0, qPrintable(error));
     QCOMPARE(state->out, QByteArray("all\n"));
+}
+
+// rc is written, but a process the command left behind still runs in the job's session: the job has not ended yet,
+// and a waiting poll waits for it on the host. A supervisor that init has not reaped yet (a zombie: some inits reap
+// once a second) has ended: kill -0 reaches a zombie, the poll must not count it.
+void TestDetachedJob::anEndedJobWaitsForItsSessionNotForZombies()
+{
+    const DetachedJob lingering(m_dir->filePath(u"jobs/lingering"_s));
+    QCOMPARE(sh(lingering.startArgv({ u"/bin/sh"_s, u"-c"_s, u"sleep 1 & echo left"_s }, m_dir->path())).exitCode, 0);
+    QElapsedTimer clock;
+    clock.start();
+    Run run = sh(lingering.pollArgv(0, 0, 1 << 20, 5000));
+    QString error;
+    auto state = DetachedJob::parsePoll(run.out, &error);
+    QVERIFY2(state, qPrintable(error));
+    QCOMPARE(state->exitCode, 0);
+    QVERIFY(!state->alive);
+    QVERIFY2(clock.elapsed() >= 800 && clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+
+    // A session leader this test never reaps stands in for the supervisor an init is slow to reap.
+    const pid_t zombie = ::fork();
+    QVERIFY(zombie >= 0);
+    if (zombie == 0) {
+        ::setsid();
+        ::_exit(0);
+    }
+    const auto reap = qScopeGuard([&] { ::waitpid(zombie, nullptr, 0); });
+    const QDeadlineTimer deadline(5000);
+    QByteArray stat;
+    while (!deadline.hasExpired()) {
+        QFile file(u"/proc/%1/stat"_s.arg(zombie));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        stat = file.readAll();
+        if (stat.contains(") Z "))
+            break;
+        QThread::msleep(10);
+    }
+    QVERIFY2(stat.contains(") Z "), stat.constData());
+    const QString dir = m_dir->filePath(u"jobs/zombie"_s);
+    QVERIFY(QDir().mkpath(dir));
+    for (const auto& [name, text] :
+        { std::pair { u"pid"_s, QByteArray::number(zombie) + '\n' }, std::pair { u"rc"_s, QByteArray("0\n") },
+            std::pair { u"out"_s, QByteArray("done\n") }, std::pair { u"err"_s, QByteArray() } }) {
+        QFile file(dir + u'/' + name);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(text);
+    }
+    QCOMPARE(::kill(-zombie, 0), 0); // what the poll tested alone before
+    clock.restart();
+    run = sh(DetachedJob(dir).pollArgv(0, 0, 1 << 20, 5000));
+    state = DetachedJob::parsePoll(run.out, &error);
+    QVERIFY2(state, qPrintable(error));
+    QCOMPARE(state->exitCode, 0);
+    QVERIFY(!state->alive);
+    QCOMPARE(state->out, QByteArray("done\n"));
+    QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
 }
 
 void TestDetachedJob::findListsTheJobsOfSteps()
