@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace opsdeck {
 
@@ -32,6 +33,13 @@ public:
     // Runs argv and waits (spinning this thread's event loop); output also goes to `sink` as it comes. A timeout or
     // an interrupt stops the command's process group; the result says which (SshError Timeout / Cancelled).
     ExecResult run(const QStringList& argv, int timeoutMs, const HostConnection::OutputSink& sink = {});
+    // Runs every argv at once, in one round trip (one SSH exec, or one local process), and waits for all of them: for
+    // independent reads that each start a slow program (gcloud takes a second to start). A result per argv, in order,
+    // with that command's exit status and output; when the round trip itself fails, every result has its error.
+    QList<ExecResult> runTogether(const QList<QStringList>& argvs, int timeoutMs);
+    // Reads runTogether's framed output for `count` commands; nullopt with *error when it is not what its script
+    // prints.
+    static std::optional<QList<ExecResult>> parseTogether(const QByteArray& out, qsizetype count, QString* error);
     // Thread-safe; stops the command in flight, if any. Does nothing once this host is gone.
     std::function<void()> interrupter() const;
 

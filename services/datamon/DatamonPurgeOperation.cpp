@@ -14,6 +14,7 @@ namespace opsdeck {
 namespace {
 
 constexpr int kReadTimeoutMs = 2 * 60 * 1000;
+constexpr int kListTimeoutMs = 15 * 60 * 1000; // every bundle.yaml of the sharing contexts
 const QString kDropStale = QStringLiteral("drop-stale-index");
 const QString kBuild = QStringLiteral("build-index");
 const QString kDryRun = QStringLiteral("dry-run");
@@ -120,11 +121,8 @@ void DatamonPurgeOperation::connect()
     }
 }
 
-std::optional<qint64> DatamonPurgeOperation::freeKiB(QString* error)
+std::optional<qint64> DatamonPurgeOperation::readFreeKiB(const ExecResult& result, QString* error) const
 {
-    if (m_target.cluster)
-        return kCheckedByEachJob;
-    const ExecResult result = m_host->run(freeSpaceArgv(m_target.context.workDir), kReadTimeoutMs);
     bool ok = false;
     const qint64 kib = result.stdoutData.trimmed().toLongLong(&ok);
     if (!result.succeeded() || !ok) {
@@ -133,6 +131,66 @@ std::optional<qint64> DatamonPurgeOperation::freeKiB(QString* error)
         return std::nullopt;
     }
     return kib;
+}
+
+QString DatamonPurgeOperation::spaceError(qint64 freeKiB) const
+{
+    const qint64 needKiB = qint64(m_target.context.minFreeGiB) * 1024 * 1024;
+    if (freeKiB == kCheckedByEachJob || freeKiB >= needKiB)
+        return {};
+    return QStringLiteral("%1 on %2 has %3 GiB free; the context's minFreeGiB is %4 (datamon's index of every blob "
+                          "key in use): free space there or set workDir to a larger disk")
+        .arg(m_target.context.workDir, m_host->where(), gib(freeKiB))
+        .arg(m_target.context.minFreeGiB);
+}
+
+QStringList DatamonPurgeOperation::metadataBuckets() const
+{
+    QStringList buckets;
+    for (const DatamonContextBuckets& context : std::as_const(m_sharing))
+        buckets << context.metadata;
+    return buckets;
+}
+
+std::optional<DatamonPurgeOperation::Observed> DatamonPurgeOperation::observe(bool withBundles, QString* error)
+{
+    // Another context's lock matters, not its index; a delete needs this one's.
+    const auto index = m_options.dryRunOnly ? DatamonQueries::IndexRead::IfListed : DatamonQueries::IndexRead::Expected;
+    QList<QStringList> reads { m_queries->storeStateArgv(metadataBuckets(), index) };
+    if (!m_target.cluster)
+        reads << freeSpaceArgv(m_target.context.workDir);
+    if (withBundles)
+        reads << m_queries->bundleObjectsArgv(metadataBuckets());
+    const QList<ExecResult> results = m_host->runTogether(reads, withBundles ? kListTimeoutMs : kReadTimeoutMs);
+    Observed observed;
+    const auto states = m_queries->readStoreStates(results[0], metadataBuckets(), index, error);
+    if (!states)
+        return std::nullopt;
+    observed.states = *states;
+    qsizetype next = 1;
+    if (!m_target.cluster) {
+        const auto kib = readFreeKiB(results[next++], error);
+        if (!kib)
+            return std::nullopt;
+        observed.freeKiB = *kib;
+    }
+    if (withBundles) {
+        auto objects = m_queries->readBundleObjects(results[next++], metadataBuckets(), error);
+        if (!objects)
+            return std::nullopt;
+        observed.bundles = std::move(*objects);
+    }
+    // A purge from any context on this blob bucket, by any console, holds its own metadata bucket's lock.
+    for (qsizetype i = 1; i < m_sharing.size(); ++i) {
+        if (observed.states[i].locked) {
+            *error = QStringLiteral("context %1 shares blob bucket gs://%2/ and its purge lock is held: %3. A purge "
+                                    "there deletes blobs of this context too: wait until it has ended")
+                         .arg(m_sharing[i].name, m_sharing.front().blob,
+                             lockDescription(m_sharing[i].metadata, observed.states[i]));
+            return std::nullopt;
+        }
+    }
+    return observed;
 }
 
 QString DatamonPurgeOperation::freeSpaceCommand() const
@@ -157,57 +215,36 @@ QString DatamonPurgeOperation::workDirText(qint64 freeKiB) const
         .arg(m_target.context.workDir, m_host->where(), gib(freeKiB));
 }
 
-bool DatamonPurgeOperation::readSharing(QString* error)
+bool DatamonPurgeOperation::readSharing(bool withBundles, QString* error)
 {
     const auto sharing = m_queries->sharingBlobBucket(error);
     if (!sharing)
         return false;
     m_sharing = *sharing;
-    const DatamonContextBuckets& own = m_sharing.front();
-    // A purge from any context on this blob bucket, by any console, holds its own metadata bucket's lock.
-    for (const DatamonContextBuckets& context : std::as_const(m_sharing)) {
-        const auto state = m_queries->storeState(context.metadata, error);
-        if (!state)
-            return false;
-        if (context.name == own.name) {
-            m_state = *state;
-            continue;
-        }
-        if (state->locked) {
-            *error = QStringLiteral("context %1 shares blob bucket gs://%2/ and its purge lock is held: %3. A purge "
-                                    "there deletes blobs of this context too: wait until it has ended")
-                         .arg(context.name, own.blob, lockDescription(context.metadata, *state));
-            return false;
-        }
-    }
+    auto observed = observe(withBundles, error);
+    if (!observed)
+        return false;
+    m_state = observed->states.front();
+    m_freeKiB = observed->freeKiB;
+    m_bundles = std::move(observed->bundles);
     return true;
 }
 
-std::optional<qint64> DatamonPurgeOperation::checkLockAndSpace(QString* error)
+bool DatamonPurgeOperation::checkLockAndSpace(QString* error) const
 {
     const QString& metadata = m_sharing.front().metadata;
     if (m_state.locked && !m_options.forceStaleLock) {
         *error = QStringLiteral("the purge lock is held: %1. Another purge may be running on context %2; if you know "
                                 "that none is (the job that took it is gone), plan again with --force-stale-lock")
                      .arg(lockDescription(metadata, m_state), m_target.context.name);
-        return std::nullopt;
+        return false;
     }
     if (!m_state.locked && m_options.forceStaleLock) {
         *error = QStringLiteral("--force-stale-lock: gs://%1/purge.lock does not exist; plan without it").arg(metadata);
-        return std::nullopt;
+        return false;
     }
-    const auto free = freeKiB(error);
-    if (!free)
-        return std::nullopt;
-    const qint64 needKiB = qint64(m_target.context.minFreeGiB) * 1024 * 1024;
-    if (*free != kCheckedByEachJob && *free < needKiB) {
-        *error = QStringLiteral("%1 on %2 has %3 GiB free; the context's minFreeGiB is %4 (datamon's index of every "
-                                "blob key in use): free space there or set workDir to a larger disk")
-                     .arg(m_target.context.workDir, m_host->where(), gib(*free))
-                     .arg(m_target.context.minFreeGiB);
-        return std::nullopt;
-    }
-    return free;
+    *error = spaceError(m_freeKiB);
+    return error->isEmpty();
 }
 
 void DatamonPurgeOperation::describe(Plan* plan, const QString& verb) const
@@ -237,16 +274,14 @@ void DatamonPurgeOperation::describe(Plan* plan, const QString& verb) const
 bool DatamonPurgeOperation::makePlan(Plan* plan, QString* error)
 {
     connect();
-    if (!readSharing(error))
+    if (!readSharing(m_recovering.isEmpty() && !m_options.dryRunOnly, error))
         return false;
     if (!m_recovering.isEmpty()) {
         planRecovery(plan);
         return true;
     }
-    const auto free = checkLockAndSpace(error);
-    if (!free)
+    if (!checkLockAndSpace(error))
         return false;
-    m_freeKiB = *free;
     if (m_options.dryRunOnly) {
         planPrepare(plan);
         return true;
@@ -287,7 +322,8 @@ void DatamonPurgeOperation::planPrepare(Plan* plan) const
     const QString index = QStringLiteral("<run dir>/index");
     plan->steps << Plan::Step { QStringLiteral("check"),
         QStringLiteral("Check the purge lock and the free space in %1").arg(m_target.context.workDir),
-        QStringLiteral("gcloud storage ls --json gs://%1/; %2").arg(own.metadata, freeSpaceCommand()),
+        QStringLiteral("gcloud storage ls --json gs://%1/; %2")
+            .arg(metadataBuckets().join(QStringLiteral("/ gs://")), freeSpaceCommand()),
         QStringLiteral("no purge.lock (or the one planned, with --force-stale-lock); %1 GiB free")
             .arg(m_target.context.minFreeGiB) };
     if (m_state.indexed)
@@ -358,21 +394,15 @@ std::optional<DatamonPurgeOperation::DryRun> DatamonPurgeOperation::findDryRun(Q
     return newest;
 }
 
-std::optional<QStringList> DatamonPurgeOperation::bundlesSince(const QDateTime& since, qint64* total, QString* error)
+QStringList DatamonPurgeOperation::committedSince(
+    const QList<DatamonBundleObject>& objects, const QDateTime& since) const
 {
     const QDateTime second = QDateTime::fromSecsSinceEpoch(since.toSecsSinceEpoch(), Qt::UTC);
-    QStringList buckets;
     QHash<QString, QString> contextOf;
-    for (const DatamonContextBuckets& context : std::as_const(m_sharing)) {
-        buckets << context.metadata;
+    for (const DatamonContextBuckets& context : std::as_const(m_sharing))
         contextOf.insert(context.metadata, context.name);
-    }
-    const auto objects = m_queries->bundleObjects(buckets, error);
-    if (!objects)
-        return std::nullopt;
-    *total = objects->size();
     QStringList committed;
-    for (const DatamonBundleObject& object : *objects) {
+    for (const DatamonBundleObject& object : objects) {
         if (object.created >= second)
             committed << QStringLiteral("%1: %2/%3 (%4)")
                              .arg(contextOf.value(object.bucket, object.bucket), object.repo, object.bundleId,
@@ -402,15 +432,13 @@ bool DatamonPurgeOperation::planDelete(Plan* plan, QString* error)
     m_dryRun = findDryRun(error);
     if (!m_dryRun)
         return false;
-    qint64 bundles = 0;
-    const auto committed = bundlesSince(m_state.indexTime, &bundles, error);
-    if (!committed)
-        return false;
-    if (!committed->isEmpty()) {
+    const qint64 bundles = m_bundles.size();
+    const QStringList committed = committedSince(m_bundles, m_state.indexTime);
+    if (!committed.isEmpty()) {
         *error = QStringLiteral("%1 bundle(s) were committed since the index was built at %2 (%3): they may rely on "
                                 "blobs the index does not list. Hold uploads and build the index again with `%4`")
-                     .arg(committed->size())
-                     .arg(utc(m_state.indexTime), committed->mid(0, 5).join(QStringLiteral("; ")), prepare);
+                     .arg(committed.size())
+                     .arg(utc(m_state.indexTime), committed.mid(0, 5).join(QStringLiteral("; ")), prepare);
         return false;
     }
     const DatamonPurgeSummary& counted = m_dryRun->summary;
@@ -440,7 +468,7 @@ bool DatamonPurgeOperation::planDelete(Plan* plan, QString* error)
         QStringLiteral("Check the lock, the index, the free space and that no bundle was committed since the index"),
         QStringLiteral("gcloud storage ls --json gs://%1/; %2; gcloud storage objects list "
                        "gs://<each sharing metadata bucket>/bundles/*/*/bundle.yaml")
-            .arg(own.metadata, freeSpaceCommand()),
+            .arg(metadataBuckets().join(QStringLiteral("/ gs://")), freeSpaceCommand()),
         QStringLiteral("no purge.lock; the index built %1; no bundle since").arg(utc(m_state.indexTime)) };
     plan->steps << Plan::Step { kDelete,
         QStringLiteral("Delete the %1 unused blobs older than the index").arg(number(qint64(counted.deleted))),
@@ -597,29 +625,29 @@ bool DatamonPurgeOperation::execute(const Plan& plan, RunContext& context)
         context.record().summary = QStringLiteral("Nothing ran: %1. Plan again.").arg(why);
         return false;
     };
-    const auto state = m_queries->storeState(own.metadata, &error);
-    const auto free = state ? freeKiB(&error) : std::nullopt;
-    if (!state || !free)
+    const auto now = observe(!m_options.dryRunOnly, &error);
+    if (!now)
         return refuse(error);
-    if (state->locked && (!m_options.forceStaleLock || state->lockGeneration != m_state.lockGeneration))
-        return refuse(QStringLiteral("the purge lock is held now: %1").arg(lockDescription(own.metadata, *state)));
+    const DatamonQueries::StoreState& state = now->states.front();
+    if (state.locked && (!m_options.forceStaleLock || state.lockGeneration != m_state.lockGeneration))
+        return refuse(QStringLiteral("the purge lock is held now: %1").arg(lockDescription(own.metadata, state)));
+    if (const QString space = spaceError(now->freeKiB); !space.isEmpty())
+        return refuse(space);
     if (!m_options.dryRunOnly) {
-        if (!sameTime(state->indexTime, m_state.indexTime))
+        if (!sameTime(state.indexTime, m_state.indexTime))
             return refuse(
                 QStringLiteral("the index is not the one planned (built %1) any more").arg(utc(m_state.indexTime)));
-        qint64 bundles = 0;
-        const auto committed = bundlesSince(m_state.indexTime, &bundles, &error);
-        if (!committed)
-            return refuse(error);
-        if (!committed->isEmpty())
+        const QStringList committed = committedSince(now->bundles, m_state.indexTime);
+        if (!committed.isEmpty())
             return refuse(QStringLiteral("%1 bundle(s) were committed since the index was built: %2")
-                              .arg(committed->size())
-                              .arg(committed->mid(0, 5).join(QStringLiteral("; "))));
-        context.record().before.insert(QStringLiteral("bundles"), bundles);
+                              .arg(committed.size())
+                              .arg(committed.mid(0, 5).join(QStringLiteral("; "))));
+        context.record().before.insert(QStringLiteral("bundles"), now->bundles.size());
         context.record().before.insert(QStringLiteral("bundlesSinceIndex"), 0);
     }
-    context.succeed(*free == kCheckedByEachJob ? QStringLiteral("no purge lock; each Job checks its volume's space")
-                                               : QStringLiteral("%1 GiB free").arg(gib(*free)));
+    context.succeed(now->freeKiB == kCheckedByEachJob
+            ? QStringLiteral("no purge lock; each Job checks its volume's space")
+            : QStringLiteral("%1 GiB free").arg(gib(now->freeKiB)));
     return m_options.dryRunOnly ? finishPrepare(plan, context, context.record().id)
                                 : finishDelete(plan, context, context.record().id);
 }
@@ -766,9 +794,8 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
     context.succeed(QString::fromUtf8(*verifyOut));
 
     context.begin(kWrites);
-    qint64 bundles = 0;
-    const auto committed = bundlesSince(indexTime, &bundles, &error);
-    if (!committed) {
+    const auto objects = m_queries->bundleObjects(metadataBuckets(), &error);
+    if (!objects) {
         context.fail(error);
         context.skipRemaining();
         context.record().summary
@@ -777,18 +804,20 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
                   .arg(number(qint64(deleted->deleted)), error, utc(indexTime), kept);
         return false;
     }
+    const qint64 bundles = objects->size();
+    const QStringList committed = committedSince(*objects, indexTime);
     context.record().after.insert(QStringLiteral("bundles"), bundles);
-    context.record().after.insert(QStringLiteral("bundlesSinceIndex"), committed->size());
-    if (!committed->isEmpty()) {
-        context.fail(QStringLiteral("%1 bundle(s) were committed during the purge").arg(committed->size()),
-            committed->join(u'\n'));
+    context.record().after.insert(QStringLiteral("bundlesSinceIndex"), committed.size());
+    if (!committed.isEmpty()) {
+        context.fail(QStringLiteral("%1 bundle(s) were committed during the purge").arg(committed.size()),
+            committed.join(u'\n'));
         context.skipRemaining();
         context.record().summary = QStringLiteral("Deleted %1 unused blobs, but %2 bundle(s) were committed while the "
                                                   "index was in use (%3): check that each one downloads (`datamon2 "
                                                   "bundle download`), since a blob it reuses may be gone. %4")
                                        .arg(number(qint64(deleted->deleted)))
-                                       .arg(committed->size())
-                                       .arg(committed->mid(0, 5).join(QStringLiteral("; ")), kept);
+                                       .arg(committed.size())
+                                       .arg(committed.mid(0, 5).join(QStringLiteral("; ")), kept);
         return false;
     }
     context.succeed(QStringLiteral("%1 bundles, none committed since %2").arg(bundles).arg(utc(indexTime)));

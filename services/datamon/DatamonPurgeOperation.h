@@ -72,28 +72,44 @@ private:
         DatamonPurgeSummary summary;
     };
 
-    void connect();
-    // The free KiB in the work dir on the host; kCheckedByEachJob in Job mode, where the work dir is the Jobs' volume,
-    // which the console cannot read (KubeJob's wrapper checks it before datamon2 starts).
-    std::optional<qint64> freeKiB(QString* error);
+    // What the plan and the check read, in one round trip (DatamonHost::runTogether: each read starts a gcloud, a
+    // second or more): every sharing context's purge.lock and index, the free space in the work dir, and, for a
+    // delete, every bundle.yaml of the sharing contexts. Nullopt with *error when a read fails or another sharing
+    // context's purge lock is held.
+    struct Observed
+    {
+        QList<DatamonQueries::StoreState> states; // m_sharing's order: this context's first
+        qint64 freeKiB = kCheckedByEachJob;
+        QList<DatamonBundleObject> bundles; // read only when asked
+    };
     static constexpr qint64 kCheckedByEachJob = -1;
+
+    void connect();
+    std::optional<Observed> observe(bool withBundles, QString* error);
+    // The free KiB in the work dir from freeSpaceArgv's result. (In Job mode the work dir is the Jobs' volume, which
+    // the console cannot read: KubeJob's wrapper checks it before datamon2 starts, and it is kCheckedByEachJob.)
+    std::optional<qint64> readFreeKiB(const ExecResult& result, QString* error) const;
+    // Why the free space is too little for the context's minFreeGiB; empty when it is enough (or checked by each Job).
+    QString spaceError(qint64 freeKiB) const;
+    QStringList metadataBuckets() const;
     // "Work dir: ... GiB free." for the plan.
     QString workDirText(qint64 freeKiB) const;
     // The check step's free-space command, for the plan.
     QString freeSpaceCommand() const;
-    // The contexts sharing the blob bucket (this one first) and their locks: false when another one's is held.
-    bool readSharing(QString* error);
-    // purge.lock against --force-stale-lock, and the free space; the free KiB, or nullopt with *error.
-    std::optional<qint64> checkLockAndSpace(QString* error);
+    // The contexts sharing the blob bucket (this one first), then observe(): false when a read fails or another
+    // context's lock is held.
+    bool readSharing(bool withBundles, QString* error);
+    // purge.lock against --force-stale-lock, and the free space.
+    bool checkLockAndSpace(QString* error) const;
     void describe(Plan* plan, const QString& verb) const;
     void planRecovery(Plan* plan) const;
     void planPrepare(Plan* plan) const;
     bool planDelete(Plan* plan, QString* error);
     // The newest dry run of the index in the store now, with no delete-unused started after it.
     std::optional<DryRun> findDryRun(QString* error);
-    // The bundles of every sharing context committed at or after `since` (the second it falls in: gcloud's times
-    // and datamon's are not to the same precision), as "context: repo/bundle id" lines.
-    std::optional<QStringList> bundlesSince(const QDateTime& since, qint64* total, QString* error);
+    // The bundles of the sharing contexts committed at or after `since` (the second it falls in: gcloud's times and
+    // datamon's are not to the same precision), as "context: repo/bundle id (time)" lines.
+    QStringList committedSince(const QList<DatamonBundleObject>& objects, const QDateTime& since) const;
 
     // The datamon2 words of each step (`force`: the stale lock's override, on the first datamon step only).
     QStringList stepWords(const QString& step, const QString& index, bool force) const;
@@ -123,6 +139,7 @@ private:
     QList<DatamonContextBuckets> m_sharing; // this context first
     DatamonQueries::StoreState m_state; // as planned
     qint64 m_freeKiB = 0; // as planned
+    QList<DatamonBundleObject> m_bundles; // as planned, for a delete
     std::optional<DryRun> m_dryRun; // the delete's, as planned
     QString m_recovering; // the run a recovery finishes; empty for a purge
     QDateTime m_recoveringSince; // when that run started

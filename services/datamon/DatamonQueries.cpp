@@ -3,6 +3,7 @@
 #include "config/NameRules.h"
 #include "datamon/DatamonLogging.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -36,21 +37,87 @@ QList<QByteArrayView> lines(const QByteArray& out)
     return result;
 }
 
-// One round trip for what a purge must know first: the bucket's root listing (its objects with their metadata, its
-// "directories"), then purge.lock and the start of reverse-index/chunk-1.yaml, each only when the listing has it
-// (gcloud takes a second or more to start). Markers separate the parts. A range past an object's end fails in gcloud,
-// so the lock (datamon writes ~50 bytes) is read whole, and chunk-1 whole only when it is shorter than its range.
+// One round trip for what a purge must know first: one listing of every bucket's root (objects with their metadata,
+// "directories"), then each purge.lock and the start of the first bucket's reverse-index/chunk-1.yaml, only where
+// the listing has them, each behind a marker line. gcloud takes a second or more to start (a CPU-second here), so
+// it starts as few times as it can, and with $2 = 2 chunk-1 is read while the listing runs (its answer dropped when
+// there is no index); $2 = 0 reads no index. A range past an object's end fails in gcloud, so a lock (datamon writes
+// ~50 bytes) is read whole, and chunk-1 whole only when it is shorter than its range. The `for` loop appends each
+// bucket's URL to the arguments; a subshell resets the EXIT trap.
 const QString kStoreStateScript = QStringLiteral(
-    "gcloud=$1; m=$2\n"
-    "root=$(\"$gcloud\" storage ls --json --quiet \"gs://$m/\") || exit $?\n"
+    "gcloud=$1; index=$2; shift 2; m=$1; n=$#\n"
+    "t=$(mktemp -d) || exit 125\n"
+    "trap 'rm -rf \"$t\"' EXIT\n"
+    "chunk() {\n"
+    "  \"$gcloud\" storage cat --quiet --range=0-63 \"gs://$m/reverse-index/chunk-1.yaml\" > \"$t/chunk\" 2>/dev/null\n"
+    "  echo $? > \"$t/rc\"\n"
+    "}\n"
+    "if [ \"$index\" = 2 ]; then chunk & fi\n"
+    "for b do set -- \"$@\" \"gs://$b/\"; done\n"
+    "root=$(shift \"$n\"; \"$gcloud\" storage ls --json --quiet \"$@\") || { s=$?; wait; exit $s; }\n"
     "printf '%s\\n' \"$root\"\n"
-    "case $root in *'\"url\": \"gs://'\"$m\"'/purge.lock#'*)\n"
-    "  echo '@@opsdeck-lock'; \"$gcloud\" storage cat --quiet \"gs://$m/purge.lock\" | head -c 200;;\n"
-    "esac\n"
-    "case $root in *'\"url\": \"gs://'\"$m\"'/reverse-index/\"'*)\n"
-    "  echo '@@opsdeck-chunk'; \"$gcloud\" storage cat --quiet --range=0-63 \"gs://$m/reverse-index/chunk-1.yaml\" "
-    "2>/dev/null || \"$gcloud\" storage cat --quiet \"gs://$m/reverse-index/chunk-1.yaml\" 2>&1 | head -c 64;;\n"
+    "i=0\n"
+    "for b do\n"
+    "  [ $i -lt \"$n\" ] || break; i=$((i + 1))\n"
+    "  case $root in *'\"url\": \"gs://'\"$b\"'/purge.lock#'*)\n"
+    "    printf '\\n@@opsdeck-lock %s\\n' \"$b\"; \"$gcloud\" storage cat --quiet \"gs://$b/purge.lock\" | head -c "
+    "200;;\n"
+    "  esac\n"
+    "done\n"
+    "wait\n"
+    "case $index$root in [12]*'\"url\": \"gs://'\"$m\"'/reverse-index/\"'*)\n"
+    "  [ \"$index\" = 2 ] || chunk\n"
+    "  printf '\\n@@opsdeck-chunk\\n'\n"
+    "  if [ \"$(cat \"$t/rc\")\" = 0 ]; then cat \"$t/chunk\"\n"
+    "  else \"$gcloud\" storage cat --quiet \"gs://$m/reverse-index/chunk-1.yaml\" 2>&1 | head -c 64; fi;;\n"
     "esac\n");
+
+// The JSON arrays gcloud storage ls --json prints, one after another (one per URL listed).
+std::optional<QList<QJsonArray>> jsonArrays(QByteArrayView text, QString* error)
+{
+    QList<QJsonArray> arrays;
+    qsizetype start = 0;
+    int depth = 0;
+    bool inString = false;
+    bool escaped = false;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"' && depth > 0) {
+            inString = true;
+        } else if ((c == '[' && depth == 0) || ((c == '[' || c == '{') && depth > 0)) {
+            if (depth++ == 0)
+                start = i;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            if (--depth > 0)
+                continue;
+            QJsonParseError parseError;
+            const QJsonDocument document
+                = QJsonDocument::fromJson(text.sliced(start, i + 1 - start).toByteArray(), &parseError);
+            if (!document.isArray()) {
+                *error = parseError.errorString();
+                return std::nullopt;
+            }
+            arrays << document.array();
+        } else if (depth == 0 && !QChar::isSpace(uchar(c))) {
+            *error = QStringLiteral("%1 outside a JSON array")
+                         .arg(QString::fromUtf8(
+                             text.sliced(i).first(std::min<qsizetype>(40, text.size() - i)).toByteArray()));
+            return std::nullopt;
+        }
+    }
+    if (depth > 0 || arrays.isEmpty()) {
+        *error = QStringLiteral("no complete JSON array");
+        return std::nullopt;
+    }
+    return arrays;
+}
 
 // Why a command on the host failed: the connection's error, else what it printed on stderr.
 QString why(const ExecResult& result)
@@ -75,14 +142,20 @@ bool DatamonQueries::run(const QStringList& words,
     const HostConnection::OutputSink& sink,
     DatamonExit* exit)
 {
-    const QStringList argv = m_target.datamon(words, otherContext);
+    const ExecResult result = m_host.run(m_target.datamon(words, otherContext), timeoutMs, sink);
+    return finish(result, words, otherContext, out, error, notFound, exit);
+}
+
+bool DatamonQueries::finish(const ExecResult& result,
+    const QStringList& words,
+    const QString& otherContext,
+    QByteArray* out,
+    QString* error,
+    bool* notFound,
+    DatamonExit* exit) const
+{
     DatamonStderrParser stderrParser;
-    const ExecResult result = m_host.run(argv, timeoutMs, [&](int stream, const QByteArray& data) {
-        if (stream == 1)
-            stderrParser.feed(data);
-        if (sink)
-            sink(stream, data);
-    });
+    stderrParser.feed(result.stderrData);
     stderrParser.finish();
     const QString what = QStringLiteral("datamon2 %1 (context %2, on %3)")
                              .arg(words.mid(0, 2).join(u' '),
@@ -130,11 +203,8 @@ std::optional<QList<Row>> DatamonQueries::listing(
     return rows;
 }
 
-std::optional<QStringList> DatamonQueries::contexts(QString* error)
+std::optional<QStringList> DatamonQueries::contextNames(const QByteArray& out, QString* error) const
 {
-    QByteArray out;
-    if (!run({ QStringLiteral("context"), QStringLiteral("list") }, kReadTimeoutMs, &out, error))
-        return std::nullopt;
     auto names = DatamonOutput::parseContextList(out, error);
     if (!names)
         return std::nullopt;
@@ -148,12 +218,8 @@ std::optional<QStringList> DatamonQueries::contexts(QString* error)
     return names;
 }
 
-std::optional<DatamonContextBuckets> DatamonQueries::buckets(const QString& context, QString* error)
+std::optional<DatamonContextBuckets> DatamonQueries::contextBuckets(const QByteArray& out, QString* error)
 {
-    QByteArray out;
-    if (!run(withFormat({ QStringLiteral("context"), QStringLiteral("get") }, DatamonOutput::kContextFormat),
-            kReadTimeoutMs, &out, error, nullptr, context))
-        return std::nullopt;
     const QList<QByteArrayView> got = lines(out);
     if (got.size() != 1) {
         *error = QStringLiteral("datamon2 context get printed %1 lines, not 1").arg(got.size());
@@ -162,19 +228,38 @@ std::optional<DatamonContextBuckets> DatamonQueries::buckets(const QString& cont
     return DatamonOutput::parseContextLine(got.front(), 1, error);
 }
 
+// Two round trips, each running its datamon2 commands together: this context's buckets and the context list, then
+// every other context's buckets.
 std::optional<QList<DatamonContextBuckets>> DatamonQueries::sharingBlobBucket(QString* error)
 {
-    const auto own = buckets({}, error);
-    if (!own)
+    const QStringList get
+        = withFormat({ QStringLiteral("context"), QStringLiteral("get") }, DatamonOutput::kContextFormat);
+    const QStringList list { QStringLiteral("context"), QStringLiteral("list") };
+    const QList<ExecResult> first
+        = m_host.runTogether({ m_target.datamon(get, {}), m_target.datamon(list, {}) }, kReadTimeoutMs);
+    QByteArray out;
+    if (!finish(first[0], get, {}, &out, error))
         return std::nullopt;
-    const auto names = contexts(error);
+    const auto own = contextBuckets(out, error);
+    if (!own || !finish(first[1], list, {}, &out, error))
+        return std::nullopt;
+    const auto names = contextNames(out, error);
     if (!names)
         return std::nullopt;
-    QList<DatamonContextBuckets> sharing { *own };
+    QStringList others;
+    QList<QStringList> gets;
     for (const QString& name : *names) {
-        if (name == m_target.context.context)
-            continue;
-        const auto other = buckets(name, error);
+        if (name != m_target.context.context) {
+            others << name;
+            gets << m_target.datamon(get, name);
+        }
+    }
+    const QList<ExecResult> results = m_host.runTogether(gets, kReadTimeoutMs);
+    QList<DatamonContextBuckets> sharing { *own };
+    for (qsizetype i = 0; i < others.size(); ++i) {
+        if (!finish(results[i], get, others[i], &out, error))
+            return std::nullopt;
+        const auto other = contextBuckets(out, error);
         if (!other)
             return std::nullopt;
         if (other->blob == own->blob)
@@ -221,28 +306,51 @@ bool DatamonQueries::repos(const std::function<void(const QList<DatamonRepo>&)>&
 
 std::optional<DatamonQueries::StoreState> DatamonQueries::storeState(const QString& metadataBucket, QString* error)
 {
-    const ExecResult result = m_host.run({ QStringLiteral("/bin/sh"), QStringLiteral("-c"), kStoreStateScript,
-                                             QStringLiteral("sh"), m_target.context.gcloud, metadataBucket },
-        kReadTimeoutMs);
+    const QStringList buckets { metadataBucket };
+    const auto states = readStoreStates(
+        m_host.run(storeStateArgv(buckets, IndexRead::IfListed), kReadTimeoutMs), buckets, IndexRead::IfListed, error);
+    return states ? std::optional(states->front()) : std::nullopt;
+}
+
+QStringList DatamonQueries::storeStateArgv(const QStringList& metadataBuckets, IndexRead index) const
+{
+    return QStringList { QStringLiteral("/bin/sh"), QStringLiteral("-c"), kStoreStateScript, QStringLiteral("sh"),
+        m_target.context.gcloud, QString::number(int(index)) }
+    + metadataBuckets;
+}
+
+std::optional<QList<DatamonQueries::StoreState>> DatamonQueries::readStoreStates(
+    const ExecResult& result, const QStringList& metadataBuckets, IndexRead index, QString* error) const
+{
+    const QString where = QStringLiteral("gs://%1/").arg(metadataBuckets.join(QStringLiteral("/, gs://")));
     if (!result.succeeded()) {
-        *error
-            = QStringLiteral("reading purge.lock and reverse-index/ of gs://%1/ with %2 on %3 failed: %4; check that "
-                             "gcloud there has datamon's credentials")
-                  .arg(metadataBucket, m_target.context.gcloud, m_host.where(), why(result));
+        *error = QStringLiteral("reading purge.lock and reverse-index/ of %1 with %2 on %3 failed: %4; check that "
+                                "gcloud there has datamon's credentials")
+                     .arg(where, m_target.context.gcloud, m_host.where(), why(result));
         return std::nullopt;
     }
-    return parseStoreState(result.stdoutData, metadataBucket, error);
+    return parseStoreStates(result.stdoutData, metadataBuckets, index != IndexRead::No, error);
 }
 
 std::optional<QList<DatamonBundleObject>> DatamonQueries::bundleObjects(
     const QStringList& metadataBuckets, QString* error)
 {
+    return readBundleObjects(m_host.run(bundleObjectsArgv(metadataBuckets), kListTimeoutMs), metadataBuckets, error);
+}
+
+QStringList DatamonQueries::bundleObjectsArgv(const QStringList& metadataBuckets) const
+{
     QStringList words { QStringLiteral("objects"), QStringLiteral("list") };
     for (const QString& bucket : metadataBuckets)
         words << QStringLiteral("gs://%1/bundles/*/*/bundle.yaml").arg(bucket);
     words << QStringLiteral("--format=") + DatamonOutput::kBundleObjectFormat.toString();
+    return m_target.gcloudStorage(words);
+}
+
+std::optional<QList<DatamonBundleObject>> DatamonQueries::readBundleObjects(
+    const ExecResult& result, const QStringList& metadataBuckets, QString* error) const
+{
     const QString where = QStringLiteral("gs://%1/").arg(metadataBuckets.join(QStringLiteral("/, gs://")));
-    const ExecResult result = m_host.run(m_target.gcloudStorage(words), kListTimeoutMs);
     if (!result.succeeded()) {
         *error = QStringLiteral("listing the bundles of %1 with %2 on %3 failed: %4")
                      .arg(where, m_target.context.gcloud, m_host.where(), why(result));
@@ -255,61 +363,87 @@ std::optional<QList<DatamonBundleObject>> DatamonQueries::bundleObjects(
     return objects;
 }
 
-std::optional<DatamonQueries::StoreState> DatamonQueries::parseStoreState(
-    const QByteArray& out, const QString& bucket, QString* error)
+std::optional<QList<DatamonQueries::StoreState>> DatamonQueries::parseStoreStates(
+    const QByteArray& out, const QStringList& buckets, bool readIndex, QString* error)
 {
-    const qsizetype lockAt = out.indexOf("\n@@opsdeck-lock\n");
-    const qsizetype chunkAt = out.indexOf("\n@@opsdeck-chunk\n");
-    const qsizetype listingEnd = lockAt >= 0 ? lockAt : chunkAt >= 0 ? chunkAt : out.size();
-    QJsonParseError parseError;
-    const QJsonDocument listing = QJsonDocument::fromJson(out.left(listingEnd), &parseError);
-    if (!listing.isArray()) {
-        *error = QStringLiteral("gcloud storage ls --json gs://%1/ printed no JSON array: %2")
-                     .arg(bucket, parseError.errorString());
+    const QString where = QStringLiteral("gs://%1/").arg(buckets.join(QStringLiteral("/, gs://")));
+    // The listing, then marker lines, each with the part it introduces.
+    const QByteArrayView marker("\n@@opsdeck-");
+    qsizetype at = out.indexOf(marker);
+    QString listingError;
+    const auto arrays = jsonArrays(QByteArrayView(out).first(at < 0 ? out.size() : at), &listingError);
+    if (!arrays) {
+        *error = QStringLiteral("gcloud storage ls --json %1 printed no JSON listing: %2").arg(where, listingError);
         return std::nullopt;
     }
-    StoreState state;
-    const QString lockUrl = QStringLiteral("gs://%1/purge.lock#").arg(bucket);
-    const QString indexUrl = QStringLiteral("gs://%1/reverse-index/").arg(bucket);
-    for (const QJsonValue& entry : listing.array()) {
-        const QJsonObject o = entry.toObject();
-        const QString url = o.value(QStringLiteral("url")).toString();
-        if (url.startsWith(lockUrl)) {
-            const QJsonObject metadata = o.value(QStringLiteral("metadata")).toObject();
-            state.locked = true;
-            state.lockGeneration = metadata.value(QStringLiteral("generation")).toString();
-            state.lockUpdated
-                = QDateTime::fromString(metadata.value(QStringLiteral("updated")).toString(), Qt::ISODateWithMs);
-        } else if (url == indexUrl) {
-            state.indexed = true;
+    QHash<QString, QByteArray> locks; // bucket -> what purge.lock holds
+    std::optional<QByteArray> chunk;
+    while (at >= 0) {
+        const qsizetype eol = out.indexOf('\n', at + marker.size());
+        const QByteArray head = out.mid(at + 1, eol < 0 ? -1 : eol - at - 1);
+        const qsizetype next = eol < 0 ? -1 : out.indexOf(marker, eol);
+        const QByteArray part
+            = eol < 0 ? QByteArray() : out.mid(eol + 1, next < 0 ? -1 : std::max<qsizetype>(0, next - eol - 1));
+        if (head.startsWith("@@opsdeck-lock ") && !locks.contains(QString::fromUtf8(head.mid(15)))) {
+            locks.insert(QString::fromUtf8(head.mid(15)), part);
+        } else if (head == "@@opsdeck-chunk" && !chunk) {
+            chunk = part;
+        } else {
+            *error = QStringLiteral("the read of %1 has an unexpected part: %2")
+                         .arg(where, QString::fromUtf8(head.left(60)));
+            return std::nullopt;
+        }
+        at = next;
+    }
+    QList<StoreState> states(buckets.size());
+    for (const QJsonArray& array : *arrays) {
+        for (const QJsonValue& entry : array) {
+            const QJsonObject o = entry.toObject();
+            const QString url = o.value(QStringLiteral("url")).toString();
+            for (qsizetype i = 0; i < buckets.size(); ++i) {
+                StoreState& state = states[i];
+                if (url.startsWith(QStringLiteral("gs://%1/purge.lock#").arg(buckets[i]))) {
+                    const QJsonObject metadata = o.value(QStringLiteral("metadata")).toObject();
+                    state.locked = true;
+                    state.lockGeneration = metadata.value(QStringLiteral("generation")).toString();
+                    state.lockUpdated = QDateTime::fromString(
+                        metadata.value(QStringLiteral("updated")).toString(), Qt::ISODateWithMs);
+                } else if (url == QStringLiteral("gs://%1/reverse-index/").arg(buckets[i])) {
+                    state.indexed = true;
+                }
+            }
         }
     }
-    if (state.locked != (lockAt >= 0) || state.indexed != (chunkAt >= 0)) {
-        *error = QStringLiteral("the read of gs://%1/ is incomplete: the listing and the parts read do not agree")
-                     .arg(bucket);
+    qsizetype locked = 0;
+    for (qsizetype i = 0; i < buckets.size(); ++i)
+        locked += states[i].locked && locks.contains(buckets[i]) ? 1 : 0;
+    const bool indexRead = readIndex && !states.isEmpty() && states.front().indexed;
+    if (locked != locks.size()
+        || std::count_if(states.cbegin(), states.cend(), [](const StoreState& s) { return s.locked; }) != locked
+        || indexRead != chunk.has_value()) {
+        *error = QStringLiteral("the read of %1 is incomplete: the listing and the parts read do not agree").arg(where);
         return std::nullopt;
     }
-    const auto part = [&](qsizetype at, qsizetype marker) {
-        const qsizetype start = at + marker;
-        const qsizetype end = chunkAt > at ? chunkAt : out.size();
-        return out.mid(start, end - start);
-    };
-    if (state.locked) {
-        const QByteArray lock = part(lockAt, qsizetype(sizeof("\n@@opsdeck-lock\n") - 1));
-        state.lockText = QString::fromUtf8(lock.left(lock.indexOf('\n'))).left(200);
-        QString lockError;
-        if (const auto lockedAt = DatamonOutput::parseLockedAt(lock, &lockError))
-            state.lockedAt = *lockedAt;
+    for (qsizetype i = 0; i < buckets.size(); ++i) {
+        StoreState& state = states[i];
+        if (state.locked) {
+            const QByteArray& lock = locks[buckets[i]];
+            state.lockText = QString::fromUtf8(lock.left(lock.indexOf('\n'))).left(200);
+            QString lockError;
+            if (const auto lockedAt = DatamonOutput::parseLockedAt(lock, &lockError))
+                state.lockedAt = *lockedAt;
+        }
+        if (state.indexed && (i > 0 || !readIndex)) {
+            state.indexProblem = QStringLiteral("not read");
+        } else if (state.indexed) {
+            if (const auto time = DatamonOutput::parseIndexChunkTime(*chunk, &state.indexProblem))
+                state.indexTime = *time;
+            else
+                state.indexProblem
+                    = QStringLiteral("reverse-index/chunk-1.yaml gives no index time (%1)").arg(state.indexProblem);
+        }
     }
-    if (state.indexed) {
-        const QByteArray chunk = out.mid(chunkAt + qsizetype(sizeof("\n@@opsdeck-chunk\n") - 1));
-        if (const auto time = DatamonOutput::parseIndexChunkTime(chunk, &state.indexProblem))
-            state.indexTime = *time;
-        else
-            state.indexProblem
-                = QStringLiteral("reverse-index/chunk-1.yaml gives no index time (%1)").arg(state.indexProblem);
-    }
-    return state;
+    return states;
 }
 
 std::optional<DatamonRepo> DatamonQueries::repo(const QString& repo, bool* notFound, QString* error)

@@ -20,10 +20,6 @@ class DatamonQueries
 public:
     DatamonQueries(DatamonHost& host, const DatamonTarget& target);
 
-    // `context list` of the context's config bucket, each name checked (NameRules::datamonContextError).
-    std::optional<QStringList> contexts(QString* error);
-    // `context get`: the buckets of `context` (empty: the target's own).
-    std::optional<DatamonContextBuckets> buckets(const QString& context, QString* error);
     // The contexts of the config bucket whose blob bucket is this context's, this one first: build-reverse-lookup
     // scans them all, and a purge of one deletes blobs the others use.
     std::optional<QList<DatamonContextBuckets>> sharingBlobBucket(QString* error);
@@ -50,12 +46,28 @@ public:
         QString indexProblem; // why there is no index time although reverse-index/ exists
     };
     std::optional<StoreState> storeState(const QString& metadataBucket, QString* error);
-    // Reads storeState's script output (the root listing, then the lock and the first chunk behind markers).
-    static std::optional<StoreState> parseStoreState(const QByteArray& out, const QString& bucket, QString* error);
+    // Several buckets' in one read that can run together with others (DatamonHost::runTogether): every bucket's
+    // lock, and the first bucket's index as `index` says (the others' index only listed: indexTime invalid,
+    // indexProblem "not read"). Expected reads chunk-1 while the listing runs: for a purge's delete, which needs one.
+    enum class IndexRead
+    {
+        No,
+        IfListed,
+        Expected
+    };
+    QStringList storeStateArgv(const QStringList& metadataBuckets, IndexRead index) const;
+    std::optional<QList<StoreState>> readStoreStates(
+        const ExecResult& result, const QStringList& metadataBuckets, IndexRead index, QString* error) const;
+    // Reads the store-state script's output (the listing, then the locks and the first chunk behind markers).
+    static std::optional<QList<StoreState>> parseStoreStates(
+        const QByteArray& out, const QStringList& buckets, bool readIndex, QString* error);
 
     // Every bundle.yaml of the metadata buckets with its creation time, listed with one gcloud: what the purge
     // compares before and after its window to show whether a bundle was committed while the index was in use.
     std::optional<QList<DatamonBundleObject>> bundleObjects(const QStringList& metadataBuckets, QString* error);
+    QStringList bundleObjectsArgv(const QStringList& metadataBuckets) const;
+    std::optional<QList<DatamonBundleObject>> readBundleObjects(
+        const ExecResult& result, const QStringList& metadataBuckets, QString* error) const;
 
     // Runs datamon2 `words` for the target (or `otherContext`), its output also to `sink`. True on exit 0; with
     // `notFound`, exit 2 with datamon's "didn't find" sets it instead of failing. *exit says how it ended.
@@ -69,6 +81,18 @@ public:
         DatamonExit* exit = nullptr);
 
 private:
+    // What run() makes of a finished datamon2 command (also one run together with others).
+    bool finish(const ExecResult& result,
+        const QStringList& words,
+        const QString& otherContext,
+        QByteArray* out,
+        QString* error,
+        bool* notFound = nullptr,
+        DatamonExit* exit = nullptr) const;
+    // `context list`'s output, each name checked (NameRules::datamonContextError).
+    std::optional<QStringList> contextNames(const QByteArray& out, QString* error) const;
+    // `context get`'s output: one context's buckets.
+    static std::optional<DatamonContextBuckets> contextBuckets(const QByteArray& out, QString* error);
     template <typename Row>
     std::optional<QList<Row>> listing(
         const QStringList& words, std::optional<Row> (*parse)(QByteArrayView, qsizetype, QString*), QString* error);

@@ -37,13 +37,15 @@ const QString kStart
                      "done\n"
                      "cat \"$jobdir/pid\"\n");
 
-// rc is read before the sizes: once it is there, the output it follows is complete. With a wait (tenths of a
-// second), the poll first waits on the host until the job has ended, or has new output and `settle` tenths have
-// passed: a step's end is seen within 0.1 s, and a chatty job (datamon's zap lines) is read once per settle rather
-// than once per line, with one round trip per wait. The first tenths test only rc: no process is started for them
-// but sleep (the bastion runs datamon on the same cores). A job has ended when rc is there and none of its session's
-// processes runs. A zombie does not run: the supervisor stays one until init reaps it, which some inits (a
-// container's, a VM's agent) do only once a second, and kill -0 still reaches it. Without ps, kill -0 decides.
+// Whether the job runs is read before rc, and rc before the sizes: the supervisor writes rc before it exits, so a job
+// seen not running without rc has vanished (not just ended between the two reads), and once rc is there, the output
+// it follows is complete. With a wait (tenths of a second), the poll first waits on the host until the job has ended,
+// or has new output and `settle` tenths have passed: a step's end is seen within 0.1 s, and a chatty job (datamon's
+// zap lines) is read once per settle rather than once per line, with one round trip per wait. The first tenths test
+// only rc: no process is started for them but sleep (the bastion runs datamon on the same cores). A job has ended
+// when rc is there and none of its session's processes runs. A zombie does not run: the supervisor stays one until
+// init reaps it, which some inits (a container's, a VM's agent) do only once a second, and kill -0 still reaches it.
+// Without ps, kill -0 decides.
 const QString kPoll = QStringLiteral(
     "jobdir=$1; oo=$2; eo=$3; lim=$4; wait=$5; settle=$6\n"
     "[ -d \"$jobdir\" ] || { echo 'job none'; exit 0; }\n"
@@ -63,8 +65,8 @@ const QString kPoll = QStringLiteral(
     "  fi\n"
     "  sleep 0.1; i=$((i + 1))\n"
     "done\n"
-    "rc=$(cat \"$jobdir/rc\" 2>/dev/null || true); case $rc in ''|*[!0-9]*) rc=-;; esac\n"
     "alive=0; if running; then alive=1; fi\n"
+    "rc=$(cat \"$jobdir/rc\" 2>/dev/null || true); case $rc in ''|*[!0-9]*) rc=-;; esac\n"
     "os=$(wc -c < \"$jobdir/out\" 2>/dev/null || echo 0); es=$(wc -c < \"$jobdir/err\" 2>/dev/null || echo 0)\n"
     "n=$((os - oo)); [ $n -ge 0 ] || n=0; [ $n -le $lim ] || n=$lim\n"
     "m=$((es - eo)); [ $m -ge 0 ] || m=0; [ $m -le $lim ] || m=$lim\n"

@@ -1,8 +1,13 @@
 // datamon2's output parsers (services/datamon/DatamonOutput) on arbitrary bytes: every line as a repo, bundle, label
 // and context line; the whole input as each stdout block (context list, repo sizes, both purge summaries), a lock
 // object, an index chunk and gcloud's bundle.yaml listing; and as stderr, fed in two chunks split where the first byte
-// says, then classified with the exit status the second byte gives.
+// says, then classified with the exit status the second byte gives. Also what the console's own scripts print on the
+// datamon host: the store-state read (the first byte says whether an index was asked for), commands run together, a
+// job's poll and the list of jobs.
+#include "datamon/DatamonHost.h"
 #include "datamon/DatamonOutput.h"
+#include "datamon/DatamonQueries.h"
+#include "datamon/DetachedJob.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +38,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     (void)DatamonOutput::parseLockedAt(bytes, &error);
     (void)DatamonOutput::parseIndexChunkTime(bytes, &error);
     (void)DatamonOutput::parseBundleObjects(bytes, &error);
+
+    const QByteArray whole = bytes.toByteArray();
+    (void)DatamonQueries::parseStoreStates(
+        whole, { QStringLiteral("m"), QStringLiteral("mm") }, size > 0 && (data[0] & 2), &error);
+    (void)DatamonHost::parseTogether(whole, size > 0 ? data[0] % 4 : 0, &error);
+    (void)DetachedJob::parsePoll(whole, &error);
+    (void)DetachedJob::parseFound(whole, &error);
 
     DatamonStderrParser parser;
     const qsizetype split = bytes.isEmpty() ? 0 : qsizetype(data[0]) % (bytes.size() + 1);

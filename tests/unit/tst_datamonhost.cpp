@@ -24,6 +24,10 @@ private slots:
     void timeoutStopsTheGroup();
     void interruptFromAnotherThread();
     void missingProgramIsNamed();
+    void runsCommandsTogether();
+    void togetherFailsAsAWhole();
+    void parseTogetherRefusesWhatItsScriptDoesNotPrint_data();
+    void parseTogetherRefusesWhatItsScriptDoesNotPrint();
 
 private:
     DatamonContext m_context;
@@ -120,6 +124,65 @@ void TestDatamonHost::missingProgramIsNamed()
     QCOMPARE(result.error.kind, SshError::Kind::ChannelFailed);
     QVERIFY2(result.error.message.contains(u"cannot start /nonexistent/datamon2 on this machine"_s),
         qPrintable(result.error.message));
+}
+
+// Each command gets its own words as they are (spaces, quotes, globs, an empty word, a word that is a number: the
+// script counts words), its own exit status and output, byte for byte; and they run at the same time.
+void TestDatamonHost::runsCommandsTogether()
+{
+    DatamonHost host(m_context, nullptr, {});
+    const QList<QStringList> commands = {
+        { u"/bin/sh"_s, u"-c"_s, u"sleep 0.6; printf '%s|' \"$@\"; printf 'no newline' >&2; exit 3"_s, u"x"_s, u"a b"_s,
+            u"\"q\" '$HOME'"_s, u"*"_s, u""_s, u"2"_s },
+        { u"/bin/sh"_s, u"-c"_s, u"sleep 0.6; printf '\\000@@opsdeck-part 9 0 0 0\\n'"_s },
+        { u"/bin/sh"_s, u"-c"_s, u"sleep 0.6"_s },
+        { u"/nonexistent/gcloud"_s, u"storage"_s },
+    };
+    QElapsedTimer clock;
+    clock.start();
+    const QList<ExecResult> results = host.runTogether(commands, 10000);
+    QVERIFY2(clock.elapsed() < 1500, qPrintable(QString::number(clock.elapsed()))); // not 1.8 s one after another
+    QCOMPARE(results.size(), 4);
+    QCOMPARE(results[0].exitStatus, 3);
+    QCOMPARE(results[0].stdoutData, QByteArray("a b|\"q\" '$HOME'|*||2|"));
+    QCOMPARE(results[0].stderrData, QByteArray("no newline"));
+    QVERIFY(results[1].succeeded());
+    QCOMPARE(results[1].stdoutData, QByteArray("\0@@opsdeck-part 9 0 0 0\n", 24));
+    QVERIFY(results[2].succeeded());
+    QVERIFY(results[2].stdoutData.isEmpty() && results[2].stderrData.isEmpty());
+    QCOMPARE(results[3].exitStatus, 127);
+    QVERIFY2(results[3].stderrData.contains("/nonexistent/gcloud"), results[3].stderrData.constData());
+    QVERIFY(host.runTogether({}, 10000).isEmpty());
+}
+
+void TestDatamonHost::togetherFailsAsAWhole()
+{
+    DatamonHost host(m_context, nullptr, {});
+    const QList<ExecResult> results = host.runTogether({ { u"sleep"_s, u"0.1"_s }, { u"sleep"_s, u"31.9"_s } }, 1000);
+    QCOMPARE(results.size(), 2);
+    for (const ExecResult& result : results)
+        QCOMPARE(result.error.kind, SshError::Kind::Timeout);
+}
+
+void TestDatamonHost::parseTogetherRefusesWhatItsScriptDoesNotPrint_data()
+{
+    QTest::addColumn<QByteArray>("out");
+    QTest::newRow("empty") << QByteArray();
+    QTest::newRow("one of two") << QByteArray("@@opsdeck-part 1 0 2 0\nok");
+    QTest::newRow("out of order") << QByteArray("@@opsdeck-part 2 0 0 0\n@@opsdeck-part 1 0 0 0\n");
+    QTest::newRow("short output") << QByteArray("@@opsdeck-part 1 0 9 0\nok@@opsdeck-part 2 0 0 0\n");
+    QTest::newRow("no exit status") << QByteArray("@@opsdeck-part 1  0 0\n@@opsdeck-part 2 0 0 0\n");
+    QTest::newRow("negative size") << QByteArray("@@opsdeck-part 1 0 -1 0\n@@opsdeck-part 2 0 0 0\n");
+    QTest::newRow("trailing bytes") << QByteArray("@@opsdeck-part 1 0 0 0\n@@opsdeck-part 2 0 0 0\nx");
+    QTest::newRow("login noise") << QByteArray("Welcome\n@@opsdeck-part 1 0 0 0\n@@opsdeck-part 2 0 0 0\n");
+}
+
+void TestDatamonHost::parseTogetherRefusesWhatItsScriptDoesNotPrint()
+{
+    QFETCH(QByteArray, out);
+    QString error;
+    QVERIFY(!DatamonHost::parseTogether(out, 2, &error));
+    QVERIFY2(error.contains(u"run together"_s), qPrintable(error));
 }
 
 QTEST_GUILESS_MAIN(TestDatamonHost)

@@ -16,6 +16,8 @@ private slots:
     void lockAndIndex();
     void lockUnreadable();
     void indexWithoutChunk();
+    void lockOnly();
+    void bucketsListedTogether();
     void refusesWhatDoesNotAgree_data();
     void refusesWhatDoesNotAgree();
 };
@@ -61,12 +63,19 @@ QByteArray listing(bool lock, bool index)
     return text + "\n]\n";
 }
 
+// One bucket's state from the store-state script's output.
+std::optional<DatamonQueries::StoreState> parse(const QByteArray& out, bool readIndex, QString* error)
+{
+    const auto states = DatamonQueries::parseStoreStates(out, { u"m"_s }, readIndex, error);
+    return states ? std::optional(states->front()) : std::nullopt;
+}
+
 } // namespace
 
 void TestDatamonStoreState::nothingThere()
 {
     QString error;
-    const auto state = DatamonQueries::parseStoreState(listing(false, false), u"m"_s, &error);
+    const auto state = parse(listing(false, false), true, &error);
     QVERIFY2(state, qPrintable(error));
     QVERIFY(!state->locked);
     QVERIFY(!state->indexed);
@@ -75,10 +84,10 @@ void TestDatamonStoreState::nothingThere()
 void TestDatamonStoreState::lockAndIndex()
 {
     QString error;
-    const auto state = DatamonQueries::parseStoreState(listing(true, true)
-            + "@@opsdeck-lock\nlocked_at: \"2026-12-05 09:00:00.123 +0000 UTC\"\n@@opsdeck-chunk\n"
+    const auto state = parse(listing(true, true)
+            + "@@opsdeck-lock m\nlocked_at: \"2026-12-05 09:00:00.123 +0000 UTC\"\n@@opsdeck-chunk\n"
               "2026-12-05T09:14:49.835123456Z\n0a1b2c",
-        u"m"_s, &error);
+        true, &error);
     QVERIFY2(state, qPrintable(error));
     QVERIFY(state->locked);
     QCOMPARE(state->lockedAt, QDateTime(QDate(2026, 12, 5), QTime(9, 0, 0, 123), Qt::UTC));
@@ -93,8 +102,8 @@ void TestDatamonStoreState::lockAndIndex()
 void TestDatamonStoreState::lockUnreadable()
 {
     QString error;
-    const auto state = DatamonQueries::parseStoreState(
-        listing(true, false) + "@@opsdeck-lock\nheld by alice for the migration\n", u"m"_s, &error);
+    const auto state
+        = parse(listing(true, false) + "@@opsdeck-lock m\nheld by alice for the migration\n", true, &error);
     QVERIFY2(state, qPrintable(error));
     QVERIFY(state->locked);
     QVERIFY(!state->lockedAt.isValid());
@@ -105,9 +114,9 @@ void TestDatamonStoreState::lockUnreadable()
 void TestDatamonStoreState::indexWithoutChunk()
 {
     QString error;
-    const auto state = DatamonQueries::parseStoreState(listing(false, true)
+    const auto state = parse(listing(false, true)
             + "@@opsdeck-chunk\nERROR: (gcloud.storage.cat) The following URLs matched no objects or files:\n",
-        u"m"_s, &error);
+        true, &error);
     QVERIFY2(state, qPrintable(error));
     QVERIFY(state->indexed);
     QVERIFY(!state->indexTime.isValid());
@@ -115,24 +124,74 @@ void TestDatamonStoreState::indexWithoutChunk()
         qPrintable(state->indexProblem));
 }
 
+// Another sharing context's bucket: its lock is read, its index only listed.
+void TestDatamonStoreState::lockOnly()
+{
+    QString error;
+    auto state = parse(
+        listing(true, true) + "@@opsdeck-lock m\nlocked_at: \"2026-12-05 09:00:00.123 +0000 UTC\"\n", false, &error);
+    QVERIFY2(state, qPrintable(error));
+    QVERIFY(state->locked);
+    QVERIFY(state->lockedAt.isValid());
+    QVERIFY(state->indexed);
+    QVERIFY(!state->indexTime.isValid());
+    QCOMPARE(state->indexProblem, u"not read"_s);
+    QVERIFY(!parse(listing(false, true) + "@@opsdeck-chunk\n2026-12-05T09:14:49Z\n", false, &error));
+}
+
+// One listing of three buckets (an array each, as gcloud prints them; a name that is a prefix of another's), the
+// lock of the second, the index of the first.
+void TestDatamonStoreState::bucketsListedTogether()
+{
+    QByteArray other = listing(true, true);
+    other.replace("gs://m/", "gs://mm/").replace("\"bucket\": \"m\"", "\"bucket\": \"mm\"");
+    QByteArray third = listing(false, false);
+    third.replace("gs://m/", "gs://n/");
+    const QByteArray out = listing(false, true) + other + third
+        + "\n@@opsdeck-lock mm\nlocked_at: \"2026-12-05 09:00:00.123 +0000 UTC\"\n"
+          "\n@@opsdeck-chunk\n2026-12-05T09:14:49.835123456Z\n0a1b2c";
+    QString error;
+    const auto states = DatamonQueries::parseStoreStates(out, { u"m"_s, u"mm"_s, u"n"_s }, true, &error);
+    QVERIFY2(states, qPrintable(error));
+    QCOMPARE(states->size(), 3);
+    QVERIFY(!states->at(0).locked);
+    QCOMPARE(states->at(0).indexTime, QDateTime(QDate(2026, 12, 5), QTime(9, 14, 49, 835), Qt::UTC));
+    QVERIFY(states->at(1).locked);
+    QCOMPARE(states->at(1).lockedAt, QDateTime(QDate(2026, 12, 5), QTime(9, 0, 0, 123), Qt::UTC));
+    QCOMPARE(states->at(1).lockGeneration, u"1796461873602590"_s);
+    QVERIFY(states->at(1).indexed);
+    QCOMPARE(states->at(1).indexProblem, u"not read"_s);
+    QVERIFY(!states->at(2).locked && !states->at(2).indexed);
+    // A lock part for a bucket whose lock the listing does not have, or two chunk parts: refused.
+    QVERIFY(!DatamonQueries::parseStoreStates(
+        out + "\n@@opsdeck-lock n\nlocked_at: x\n", { u"m"_s, u"mm"_s, u"n"_s }, true, &error));
+    QVERIFY(
+        !DatamonQueries::parseStoreStates(out + "\n@@opsdeck-chunk\nx\n", { u"m"_s, u"mm"_s, u"n"_s }, true, &error));
+    QVERIFY(
+        !DatamonQueries::parseStoreStates(out, { u"m"_s, u"mm"_s, u"n"_s }, false, &error)); // a chunk not asked for
+}
+
 void TestDatamonStoreState::refusesWhatDoesNotAgree_data()
 {
     QTest::addColumn<QByteArray>("out");
     QTest::newRow("not JSON") << QByteArray("ERROR: (gcloud.storage.ls) gs://m not found: 404.\n");
+    QTest::newRow("text after the listing") << listing(false, false) + "Updates are available\n";
+    QTest::newRow("a cut listing") << listing(false, false).left(40);
+    QTest::newRow("unknown part") << listing(false, false) + "\n@@opsdeck-other\nx\n";
     QTest::newRow("lock listed, not read") << listing(true, false);
-    QTest::newRow("lock read, not listed") << listing(false, false) + "@@opsdeck-lock\nlocked_at: x\n";
+    QTest::newRow("lock read, not listed") << listing(false, false) + "@@opsdeck-lock m\nlocked_at: x\n";
     QTest::newRow("index listed, not read") << listing(false, true);
     // Another bucket's lock in the listing is not this bucket's.
     QTest::newRow("another bucket's lock")
         << QByteArray(listing(true, false)).replace("gs://m/purge.lock", "gs://mm/purge.lock")
-            + "@@opsdeck-lock\nlocked_at: x\n";
+            + "@@opsdeck-lock m\nlocked_at: x\n";
 }
 
 void TestDatamonStoreState::refusesWhatDoesNotAgree()
 {
     QFETCH(QByteArray, out);
     QString error;
-    QVERIFY(!DatamonQueries::parseStoreState(out, u"m"_s, &error));
+    QVERIFY(!parse(out, true, &error));
     QVERIFY(!error.isEmpty());
 }
 
