@@ -95,7 +95,7 @@ QList<ExecResult> DatamonHost::runTogether(const QList<QStringList>& argvs, int 
     QStringList argv { QStringLiteral("/bin/sh"), QStringLiteral("-c"), kTogether, QStringLiteral("sh") };
     for (const QStringList& command : argvs)
         argv << QString::number(command.size()) << command;
-    ExecResult whole = run(argv, timeoutMs);
+    const ExecResult whole = run(argv, timeoutMs);
     QString error;
     if (whole.succeeded()) {
         if (auto results = parseTogether(whole.stdoutData, argvs.size(), &error))

@@ -156,14 +156,15 @@ std::optional<DatamonPurgeOperation::Observed> DatamonPurgeOperation::observe(bo
 {
     // Another context's lock matters, not its index; a delete needs this one's.
     const auto index = m_options.dryRunOnly ? DatamonQueries::IndexRead::IfListed : DatamonQueries::IndexRead::Expected;
-    QList<QStringList> reads { m_queries->storeStateArgv(metadataBuckets(), index) };
+    const QStringList buckets = metadataBuckets();
+    QList<QStringList> reads { m_queries->storeStateArgv(buckets, index) };
     if (!m_target.cluster)
         reads << freeSpaceArgv(m_target.context.workDir);
     if (withBundles)
-        reads << m_queries->bundleObjectsArgv(metadataBuckets());
+        reads << m_queries->bundleObjectsArgv(buckets);
     const QList<ExecResult> results = m_host->runTogether(reads, withBundles ? kListTimeoutMs : kReadTimeoutMs);
     Observed observed;
-    const auto states = m_queries->readStoreStates(results[0], metadataBuckets(), index, error);
+    const auto states = m_queries->readStoreStates(results[0], buckets, error);
     if (!states)
         return std::nullopt;
     observed.states = *states;
@@ -175,7 +176,7 @@ std::optional<DatamonPurgeOperation::Observed> DatamonPurgeOperation::observe(bo
         observed.freeKiB = *kib;
     }
     if (withBundles) {
-        auto objects = m_queries->readBundleObjects(results[next++], metadataBuckets(), error);
+        auto objects = m_queries->readBundleObjects(results[next++], buckets, error);
         if (!objects)
             return std::nullopt;
         observed.bundles = std::move(*objects);

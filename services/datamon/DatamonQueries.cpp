@@ -41,9 +41,9 @@ QList<QByteArrayView> lines(const QByteArray& out)
 // "directories"), then each purge.lock and the start of the first bucket's reverse-index/chunk-1.yaml, only where
 // the listing has them, each behind a marker line. gcloud takes a second or more to start (a CPU-second here), so
 // it starts as few times as it can, and with $2 = 2 chunk-1 is read while the listing runs (its answer dropped when
-// there is no index); $2 = 0 reads no index. A range past an object's end fails in gcloud, so a lock (datamon writes
-// ~50 bytes) is read whole, and chunk-1 whole only when it is shorter than its range. The `for` loop appends each
-// bucket's URL to the arguments; a subshell resets the EXIT trap.
+// there is no index). A range past an object's end fails in gcloud, so a lock (datamon writes ~50 bytes) is read
+// whole, and chunk-1 whole only when it is shorter than its range. The `for` loop appends each bucket's URL to the
+// arguments; a subshell resets the EXIT trap.
 const QString kStoreStateScript = QStringLiteral(
     "gcloud=$1; index=$2; shift 2; m=$1; n=$#\n"
     "t=$(mktemp -d) || exit 125\n"
@@ -65,7 +65,7 @@ const QString kStoreStateScript = QStringLiteral(
     "  esac\n"
     "done\n"
     "wait\n"
-    "case $index$root in [12]*'\"url\": \"gs://'\"$m\"'/reverse-index/\"'*)\n"
+    "case $root in *'\"url\": \"gs://'\"$m\"'/reverse-index/\"'*)\n"
     "  [ \"$index\" = 2 ] || chunk\n"
     "  printf '\\n@@opsdeck-chunk\\n'\n"
     "  if [ \"$(cat \"$t/rc\")\" = 0 ]; then cat \"$t/chunk\"\n"
@@ -117,6 +117,12 @@ std::optional<QList<QJsonArray>> jsonArrays(QByteArrayView text, QString* error)
         return std::nullopt;
     }
     return arrays;
+}
+
+// "gs://a/, gs://b/", for messages.
+QString bucketList(const QStringList& buckets)
+{
+    return QStringLiteral("gs://%1/").arg(buckets.join(QStringLiteral("/, gs://")));
 }
 
 // Why a command on the host failed: the connection's error, else what it printed on stderr.
@@ -307,8 +313,8 @@ bool DatamonQueries::repos(const std::function<void(const QList<DatamonRepo>&)>&
 std::optional<DatamonQueries::StoreState> DatamonQueries::storeState(const QString& metadataBucket, QString* error)
 {
     const QStringList buckets { metadataBucket };
-    const auto states = readStoreStates(
-        m_host.run(storeStateArgv(buckets, IndexRead::IfListed), kReadTimeoutMs), buckets, IndexRead::IfListed, error);
+    const auto states
+        = readStoreStates(m_host.run(storeStateArgv(buckets, IndexRead::IfListed), kReadTimeoutMs), buckets, error);
     return states ? std::optional(states->front()) : std::nullopt;
 }
 
@@ -320,16 +326,15 @@ QStringList DatamonQueries::storeStateArgv(const QStringList& metadataBuckets, I
 }
 
 std::optional<QList<DatamonQueries::StoreState>> DatamonQueries::readStoreStates(
-    const ExecResult& result, const QStringList& metadataBuckets, IndexRead index, QString* error) const
+    const ExecResult& result, const QStringList& metadataBuckets, QString* error) const
 {
-    const QString where = QStringLiteral("gs://%1/").arg(metadataBuckets.join(QStringLiteral("/, gs://")));
     if (!result.succeeded()) {
         *error = QStringLiteral("reading purge.lock and reverse-index/ of %1 with %2 on %3 failed: %4; check that "
                                 "gcloud there has datamon's credentials")
-                     .arg(where, m_target.context.gcloud, m_host.where(), why(result));
+                     .arg(bucketList(metadataBuckets), m_target.context.gcloud, m_host.where(), why(result));
         return std::nullopt;
     }
-    return parseStoreStates(result.stdoutData, metadataBuckets, index != IndexRead::No, error);
+    return parseStoreStates(result.stdoutData, metadataBuckets, error);
 }
 
 std::optional<QList<DatamonBundleObject>> DatamonQueries::bundleObjects(
@@ -350,7 +355,7 @@ QStringList DatamonQueries::bundleObjectsArgv(const QStringList& metadataBuckets
 std::optional<QList<DatamonBundleObject>> DatamonQueries::readBundleObjects(
     const ExecResult& result, const QStringList& metadataBuckets, QString* error) const
 {
-    const QString where = QStringLiteral("gs://%1/").arg(metadataBuckets.join(QStringLiteral("/, gs://")));
+    const QString where = bucketList(metadataBuckets);
     if (!result.succeeded()) {
         *error = QStringLiteral("listing the bundles of %1 with %2 on %3 failed: %4")
                      .arg(where, m_target.context.gcloud, m_host.where(), why(result));
@@ -364,9 +369,9 @@ std::optional<QList<DatamonBundleObject>> DatamonQueries::readBundleObjects(
 }
 
 std::optional<QList<DatamonQueries::StoreState>> DatamonQueries::parseStoreStates(
-    const QByteArray& out, const QStringList& buckets, bool readIndex, QString* error)
+    const QByteArray& out, const QStringList& buckets, QString* error)
 {
-    const QString where = QStringLiteral("gs://%1/").arg(buckets.join(QStringLiteral("/, gs://")));
+    const QString where = bucketList(buckets);
     // The listing, then marker lines, each with the part it introduces.
     const QByteArrayView marker("\n@@opsdeck-");
     qsizetype at = out.indexOf(marker);
@@ -417,7 +422,7 @@ std::optional<QList<DatamonQueries::StoreState>> DatamonQueries::parseStoreState
     qsizetype locked = 0;
     for (qsizetype i = 0; i < buckets.size(); ++i)
         locked += states[i].locked && locks.contains(buckets[i]) ? 1 : 0;
-    const bool indexRead = readIndex && !states.isEmpty() && states.front().indexed;
+    const bool indexRead = !states.isEmpty() && states.front().indexed;
     if (locked != locks.size()
         || std::count_if(states.cbegin(), states.cend(), [](const StoreState& s) { return s.locked; }) != locked
         || indexRead != chunk.has_value()) {
@@ -433,7 +438,7 @@ std::optional<QList<DatamonQueries::StoreState>> DatamonQueries::parseStoreState
             if (const auto lockedAt = DatamonOutput::parseLockedAt(lock, &lockError))
                 state.lockedAt = *lockedAt;
         }
-        if (state.indexed && (i > 0 || !readIndex)) {
+        if (state.indexed && i > 0) {
             state.indexProblem = QStringLiteral("not read");
         } else if (state.indexed) {
             if (const auto time = DatamonOutput::parseIndexChunkTime(*chunk, &state.indexProblem))

@@ -47,20 +47,19 @@ public:
     };
     std::optional<StoreState> storeState(const QString& metadataBucket, QString* error);
     // Several buckets' in one read that can run together with others (DatamonHost::runTogether): every bucket's
-    // lock, and the first bucket's index as `index` says (the others' index only listed: indexTime invalid,
+    // lock, and the first bucket's index when the listing has one (the others' index only listed: indexTime invalid,
     // indexProblem "not read"). Expected reads chunk-1 while the listing runs: for a purge's delete, which needs one.
     enum class IndexRead
     {
-        No,
-        IfListed,
-        Expected
+        IfListed = 1,
+        Expected = 2
     };
     QStringList storeStateArgv(const QStringList& metadataBuckets, IndexRead index) const;
     std::optional<QList<StoreState>> readStoreStates(
-        const ExecResult& result, const QStringList& metadataBuckets, IndexRead index, QString* error) const;
+        const ExecResult& result, const QStringList& metadataBuckets, QString* error) const;
     // Reads the store-state script's output (the listing, then the locks and the first chunk behind markers).
     static std::optional<QList<StoreState>> parseStoreStates(
-        const QByteArray& out, const QStringList& buckets, bool readIndex, QString* error);
+        const QByteArray& out, const QStringList& buckets, QString* error);
 
     // Every bundle.yaml of the metadata buckets with its creation time, listed with one gcloud: what the purge
     // compares before and after its window to show whether a bundle was committed while the index was in use.

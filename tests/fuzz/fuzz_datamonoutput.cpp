@@ -40,8 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     (void)DatamonOutput::parseBundleObjects(bytes, &error);
 
     const QByteArray whole = bytes.toByteArray();
-    (void)DatamonQueries::parseStoreStates(
-        whole, { QStringLiteral("m"), QStringLiteral("mm") }, size > 0 && (data[0] & 2), &error);
+    (void)DatamonQueries::parseStoreStates(whole, { QStringLiteral("m"), QStringLiteral("mm") }, &error);
     (void)DatamonHost::parseTogether(whole, size > 0 ? data[0] % 4 : 0, &error);
     (void)DetachedJob::parsePoll(whole, &error);
     (void)DetachedJob::parseFound(whole, &error);

@@ -64,9 +64,9 @@ QByteArray listing(bool lock, bool index)
 }
 
 // One bucket's state from the store-state script's output.
-std::optional<DatamonQueries::StoreState> parse(const QByteArray& out, bool readIndex, QString* error)
+std::optional<DatamonQueries::StoreState> parse(const QByteArray& out, QString* error)
 {
-    const auto states = DatamonQueries::parseStoreStates(out, { u"m"_s }, readIndex, error);
+    const auto states = DatamonQueries::parseStoreStates(out, { u"m"_s }, error);
     return states ? std::optional(states->front()) : std::nullopt;
 }
 
@@ -75,7 +75,7 @@ std::optional<DatamonQueries::StoreState> parse(const QByteArray& out, bool read
 void TestDatamonStoreState::nothingThere()
 {
     QString error;
-    const auto state = parse(listing(false, false), true, &error);
+    const auto state = parse(listing(false, false), &error);
     QVERIFY2(state, qPrintable(error));
     QVERIFY(!state->locked);
     QVERIFY(!state->indexed);
@@ -87,7 +87,7 @@ void TestDatamonStoreState::lockAndIndex()
     const auto state = parse(listing(true, true)
             + "@@opsdeck-lock m\nlocked_at: \"2026-12-05 09:00:00.123 +0000 UTC\"\n@@opsdeck-chunk\n"
               "2026-12-05T09:14:49.835123456Z\n0a1b2c",
-        true, &error);
+        &error);
     QVERIFY2(state, qPrintable(error));
     QVERIFY(state->locked);
     QCOMPARE(state->lockedAt, QDateTime(QDate(2026, 12, 5), QTime(9, 0, 0, 123), Qt::UTC));
@@ -102,8 +102,7 @@ void TestDatamonStoreState::lockAndIndex()
 void TestDatamonStoreState::lockUnreadable()
 {
     QString error;
-    const auto state
-        = parse(listing(true, false) + "@@opsdeck-lock m\nheld by alice for the migration\n", true, &error);
+    const auto state = parse(listing(true, false) + "@@opsdeck-lock m\nheld by alice for the migration\n", &error);
     QVERIFY2(state, qPrintable(error));
     QVERIFY(state->locked);
     QVERIFY(!state->lockedAt.isValid());
@@ -116,7 +115,7 @@ void TestDatamonStoreState::indexWithoutChunk()
     QString error;
     const auto state = parse(listing(false, true)
             + "@@opsdeck-chunk\nERROR: (gcloud.storage.cat) The following URLs matched no objects or files:\n",
-        true, &error);
+        &error);
     QVERIFY2(state, qPrintable(error));
     QVERIFY(state->indexed);
     QVERIFY(!state->indexTime.isValid());
@@ -124,19 +123,24 @@ void TestDatamonStoreState::indexWithoutChunk()
         qPrintable(state->indexProblem));
 }
 
-// Another sharing context's bucket: its lock is read, its index only listed.
+// Another sharing context's bucket (not the first): its lock is read, its index only listed. A chunk part while the
+// first bucket lists no index is not its own.
 void TestDatamonStoreState::lockOnly()
 {
     QString error;
-    auto state = parse(
-        listing(true, true) + "@@opsdeck-lock m\nlocked_at: \"2026-12-05 09:00:00.123 +0000 UTC\"\n", false, &error);
-    QVERIFY2(state, qPrintable(error));
-    QVERIFY(state->locked);
-    QVERIFY(state->lockedAt.isValid());
-    QVERIFY(state->indexed);
-    QVERIFY(!state->indexTime.isValid());
-    QCOMPARE(state->indexProblem, u"not read"_s);
-    QVERIFY(!parse(listing(false, true) + "@@opsdeck-chunk\n2026-12-05T09:14:49Z\n", false, &error));
+    const QByteArray first = QByteArray(listing(false, false)).replace("gs://m/", "gs://x/");
+    auto states = DatamonQueries::parseStoreStates(
+        first + listing(true, true) + "\n@@opsdeck-lock m\nlocked_at: \"2026-12-05 09:00:00.123 +0000 UTC\"\n",
+        { u"x"_s, u"m"_s }, &error);
+    QVERIFY2(states, qPrintable(error));
+    const DatamonQueries::StoreState& state = states->at(1);
+    QVERIFY(state.locked);
+    QVERIFY(state.lockedAt.isValid());
+    QVERIFY(state.indexed);
+    QVERIFY(!state.indexTime.isValid());
+    QCOMPARE(state.indexProblem, u"not read"_s);
+    QVERIFY(!DatamonQueries::parseStoreStates(
+        first + listing(false, true) + "\n@@opsdeck-chunk\n2026-12-05T09:14:49Z\n", { u"x"_s, u"m"_s }, &error));
 }
 
 // One listing of three buckets (an array each, as gcloud prints them; a name that is a prefix of another's), the
@@ -151,7 +155,7 @@ void TestDatamonStoreState::bucketsListedTogether()
         + "\n@@opsdeck-lock mm\nlocked_at: \"2026-12-05 09:00:00.123 +0000 UTC\"\n"
           "\n@@opsdeck-chunk\n2026-12-05T09:14:49.835123456Z\n0a1b2c";
     QString error;
-    const auto states = DatamonQueries::parseStoreStates(out, { u"m"_s, u"mm"_s, u"n"_s }, true, &error);
+    const auto states = DatamonQueries::parseStoreStates(out, { u"m"_s, u"mm"_s, u"n"_s }, &error);
     QVERIFY2(states, qPrintable(error));
     QCOMPARE(states->size(), 3);
     QVERIFY(!states->at(0).locked);
@@ -164,11 +168,9 @@ void TestDatamonStoreState::bucketsListedTogether()
     QVERIFY(!states->at(2).locked && !states->at(2).indexed);
     // A lock part for a bucket whose lock the listing does not have, or two chunk parts: refused.
     QVERIFY(!DatamonQueries::parseStoreStates(
-        out + "\n@@opsdeck-lock n\nlocked_at: x\n", { u"m"_s, u"mm"_s, u"n"_s }, true, &error));
-    QVERIFY(
-        !DatamonQueries::parseStoreStates(out + "\n@@opsdeck-chunk\nx\n", { u"m"_s, u"mm"_s, u"n"_s }, true, &error));
-    QVERIFY(
-        !DatamonQueries::parseStoreStates(out, { u"m"_s, u"mm"_s, u"n"_s }, false, &error)); // a chunk not asked for
+        out + "\n@@opsdeck-lock n\nlocked_at: x\n", { u"m"_s, u"mm"_s, u"n"_s }, &error));
+    QVERIFY(!DatamonQueries::parseStoreStates(out + "\n@@opsdeck-chunk\nx\n", { u"m"_s, u"mm"_s, u"n"_s }, &error));
+    QVERIFY(!DatamonQueries::parseStoreStates(out, { u"n"_s, u"mm"_s, u"m"_s }, &error)); // n, first, lists no index
 }
 
 void TestDatamonStoreState::refusesWhatDoesNotAgree_data()
@@ -191,7 +193,7 @@ void TestDatamonStoreState::refusesWhatDoesNotAgree()
 {
     QFETCH(QByteArray, out);
     QString error;
-    QVERIFY(!parse(out, true, &error));
+    QVERIFY(!parse(out, &error));
     QVERIFY(!error.isEmpty());
 }
 
