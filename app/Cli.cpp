@@ -123,10 +123,10 @@ int runJournal(const QStringList& arguments, const QString& verb)
     if (verb == QStringLiteral("verify")) {
         const Journal::Verification check = journal->verify();
         if (check.intact) {
-            out() << journal->path() << ": intact (" << check.checked << " entries)\n";
+            out() << journal->describe() << ": intact (" << check.checked << " entries)\n";
             return Cli::Success;
         }
-        err() << journal->path() << ": entry " << check.firstBadSeq << " is bad: " << check.problem << "\n";
+        err() << journal->describe() << ": entry " << check.firstBadSeq << " is bad: " << check.problem << "\n";
         return Cli::Failure;
     }
     const QList<RunRecord> runs = journal->runs({}, &error);
@@ -167,7 +167,7 @@ QJsonObject unfinishedJson(const Journal::UnfinishedRun& run)
 struct UnfinishedRuns
 {
     Inventory inventory;
-    QString journal;
+    JournalLocation journal;
     QList<Journal::UnfinishedRun> runs;
 };
 std::optional<UnfinishedRuns> readUnfinished(const Invocation& call, int* exitCode)
@@ -186,7 +186,7 @@ std::optional<UnfinishedRuns> readUnfinished(const Invocation& call, int* exitCo
         err() << "opsdeck: " << error << "\n";
         return std::nullopt;
     }
-    return UnfinishedRuns { std::move(*inventory), journal->path(), std::move(runs) };
+    return UnfinishedRuns { std::move(*inventory), journal->location(), std::move(runs) };
 }
 
 int runJournalUnfinished(const QStringList& arguments)
@@ -235,7 +235,7 @@ int runRecover(const QStringList& arguments, const QList<CliModule>& systems)
     const auto run = std::find_if(unfinished->runs.cbegin(), unfinished->runs.cend(),
         [&](const Journal::UnfinishedRun& candidate) { return candidate.runId == runId; });
     if (run == unfinished->runs.cend()) {
-        err() << "opsdeck: run \"" << runId << "\" is not an unfinished run of " << unfinished->journal
+        err() << "opsdeck: run \"" << runId << "\" is not an unfinished run of " << unfinished->journal.describe()
               << ": it has an outcome, its console still runs, or it ran on another machine; opsdeck journal "
                  "unfinished lists those to recover\n";
         return Cli::Usage;
@@ -278,7 +278,7 @@ int runReportExport(const QStringList& arguments)
     const QString runId = call.word(2);
     const auto run = journal->run(runId, &error);
     if (!run) {
-        err() << "opsdeck: no run \"" << runId << "\" in " << journal->path()
+        err() << "opsdeck: no run \"" << runId << "\" in " << journal->describe()
               << (error.isEmpty() ? QString() : QStringLiteral(": ") + error)
               << "; opsdeck journal list shows the runs\n";
         return Cli::Usage;

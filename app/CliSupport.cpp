@@ -142,17 +142,47 @@ void printTable(const QStringList& headers, const QList<QStringList>& rows)
         printRow(row);
 }
 
-QString journalPath(const Inventory& inventory)
+std::optional<JournalLocation> journalLocation(const Inventory& inventory)
 {
-    return inventory.journal.path.isEmpty() ? Journal::defaultPath() : inventory.journal.path;
+    // Resolved once per process: a team journal's password is asked for (or read from the keychain) once.
+    static QHash<QString, JournalLocation> resolved;
+    const QString key = inventory.file + u'\n' + inventory.journal.database;
+    if (const auto found = resolved.constFind(key); found != resolved.cend())
+        return *found;
+    QString error;
+    auto location = JournalLocation::fromInventory(inventory, &error);
+    if (location && location->isTeam()) {
+        auto [target, why]
+            = awaitSecrets<std::optional<DatabaseTarget>>([&](CredentialStore* store, QObject* context, auto done) {
+                  resolveDatabaseSecrets(store, *location->team, context, done);
+              });
+        location = target ? std::optional(JournalLocation(std::move(*target))) : std::nullopt;
+        error = why;
+    }
+    if (!location) {
+        err() << "opsdeck: cannot reach the journal: " << error << "\n";
+        return std::nullopt;
+    }
+    resolved.insert(key, *location);
+    return location;
+}
+
+QString exportsDir(const Inventory& inventory)
+{
+    QString error;
+    const auto location = JournalLocation::fromInventory(inventory, &error);
+    return location ? location->localDir() : JournalLocation(JournalLocation::defaultPath()).localDir();
 }
 
 std::optional<Journal> openJournal(const Inventory& inventory)
 {
-    Journal journal(journalPath(inventory));
+    const auto location = journalLocation(inventory);
+    if (!location)
+        return std::nullopt;
+    Journal journal(*location);
     QString error;
     if (!journal.open(&error)) {
-        err() << "opsdeck: cannot open the journal " << journal.path() << ": " << error << "\n";
+        err() << "opsdeck: cannot open the journal " << journal.describe() << ": " << error << "\n";
         return std::nullopt;
     }
     return journal;
@@ -223,9 +253,12 @@ std::optional<Inventory> Invocation::inventory() const
 // (killed, or its machine rebooted): their targets may be half-way, and `opsdeck recover` brings them to a safe state.
 void noticeUnfinishedRuns(const Inventory& inventory)
 {
-    Journal journal(journalPath(inventory));
+    const auto location = journalLocation(inventory);
+    if (!location)
+        return;
+    Journal journal(*location);
     QString error;
-    if (!QFileInfo::exists(journal.path()) || !journal.open(&error))
+    if ((!location->isTeam() && !QFileInfo::exists(location->path)) || !journal.open(&error))
         return; // the command that needs the journal says why it cannot open it
     for (const Journal::UnfinishedRun& run : journal.unfinishedRuns(&error))
         err() << "opsdeck: run " << run.runId << " (" << run.operation << " on " << run.target << ", started "
@@ -263,7 +296,12 @@ std::optional<Plan> planOperation(
     std::unique_ptr<Operation> operation, const Inventory& inventory, bool json, int* exitCode)
 {
     const QString name = operation->name();
-    OperationRunner runner(std::move(operation), journalPath(inventory));
+    const auto journal = journalLocation(inventory);
+    if (!journal) {
+        *exitCode = Cli::Failure;
+        return std::nullopt;
+    }
+    OperationRunner runner(std::move(operation), *journal);
     QString error;
     const auto result = plan(runner, &error);
     if (!result) {
@@ -285,7 +323,12 @@ int runOperation(std::unique_ptr<Operation> operation,
     const QString& recovers)
 {
     const QString name = operation->name();
-    OperationRunner runner(std::move(operation), journalPath(inventory));
+    const auto journal = journalLocation(inventory);
+    if (!journal) {
+        err() << "opsdeck: " << name << " was not started: a run is journaled before it changes anything\n";
+        return Cli::Failure;
+    }
+    OperationRunner runner(std::move(operation), *journal);
     QString error;
     auto planned = plan(runner, &error);
     if (!planned) {

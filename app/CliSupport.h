@@ -32,7 +32,11 @@ QString usageText();
 void setUsageSystems(const QList<CliModule>& systems);
 void printJson(const QJsonValue& value);
 void printTable(const QStringList& headers, const QList<QStringList>& rows);
-QString journalPath(const Inventory& inventory);
+// The inventory's journal with its secrets (a team journal's password and tunnel, resolved once per process); nullopt,
+// with the reason printed, if they cannot be had.
+std::optional<JournalLocation> journalLocation(const Inventory& inventory);
+// Where exports go when no report path says: the folder of this console's own files (JournalLocation::localDir).
+QString exportsDir(const Inventory& inventory);
 // The inventory's journal, opened; nullopt, with the reason printed, if it cannot be.
 std::optional<Journal> openJournal(const Inventory& inventory);
 void printPlan(const Plan& plan);

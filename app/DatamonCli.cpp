@@ -416,9 +416,9 @@ int runRunPurge(const QStringList& arguments)
 
 // Whether run `runId` may still start a job: it has no outcome and its console is not known to be gone (a console of
 // another machine cannot be checked: it counts as going).
-bool runGoesOn(const QString& journalFile, const QString& runId)
+bool runGoesOn(const JournalLocation& journalLocation, const QString& runId)
 {
-    Journal journal(journalFile);
+    Journal journal(journalLocation);
     QString error;
     if (!journal.open(&error))
         return false;
@@ -449,7 +449,9 @@ int runDatamonAttach(const QStringList& arguments)
     const auto target = contextOption(call, &exitCode);
     if (!target)
         return exitCode;
-    const QString journalFile = journalPath(*call.inventory());
+    const auto journal = journalLocation(*call.inventory());
+    if (!journal)
+        return Cli::Failure;
     struct Attached
     {
         QList<DetachedJob::Found> jobs;
@@ -457,7 +459,7 @@ int runDatamonAttach(const QStringList& arguments)
         QString error;
         QString searched; // where the jobs were looked for
     };
-    const Attached attached = awaitOffThread<Attached>([target = *target, runId, journalFile] {
+    const Attached attached = awaitOffThread<Attached>([target = *target, runId, journal = *journal] {
         // The console checks the store between two steps: the next job starts within seconds of the last one's end.
         constexpr int kNextJobWaitMs = 10 * 60 * 1000;
         Attached result;
@@ -489,7 +491,7 @@ int runDatamonAttach(const QStringList& arguments)
                 quiet.setRemainingTime(kNextJobWaitMs);
                 continue;
             }
-            if (result.followed.isEmpty() || quiet.hasExpired() || !runGoesOn(journalFile, runId))
+            if (result.followed.isEmpty() || quiet.hasExpired() || !runGoesOn(journal, runId))
                 return result;
             QThread::msleep(2000);
         }

@@ -252,8 +252,7 @@ int runRunPulumiPurge(const QStringList& arguments)
     }
     const auto inventory = call.inventory();
     const QString report = call.value(QStringLiteral("report"));
-    const QString exportDir
-        = report.isEmpty() ? QFileInfo(journalPath(*inventory)).absolutePath() : QFileInfo(report).absolutePath();
+    const QString exportDir = report.isEmpty() ? exportsDir(*inventory) : QFileInfo(report).absolutePath();
     auto operation = std::make_unique<PulumiPurgeOperation>(connection->target(), *scope, exportDir, *batch, *parallel);
     operation->setThrottle(*throttle);
     return runOperation(std::move(operation), *inventory, call.value(QStringLiteral("confirm")), report);
@@ -328,8 +327,8 @@ int resumePurge(const RecoverCall& call)
     const int lanes
         = std::clamp(parameters.value(QStringLiteral("parallel")).toInt(PulumiPurgeOperation::kDefaultLanes), 1,
             PulumiPurgeOperation::kMaxLanes);
-    const QString exportDir = call.reportPath.isEmpty() ? QFileInfo(journalPath(call.inventory)).absolutePath()
-                                                        : QFileInfo(call.reportPath).absolutePath();
+    const QString exportDir
+        = call.reportPath.isEmpty() ? exportsDir(call.inventory) : QFileInfo(call.reportPath).absolutePath();
     return runOperation(std::make_unique<PulumiPurgeOperation>(*target, scope, exportDir, batch, lanes), call.inventory,
         call.confirmation, call.reportPath, call.run.runId);
 }

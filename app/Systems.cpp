@@ -36,7 +36,7 @@ void addDatabase(QList<SecretSpec>* specs, const Database& database)
 SystemModule packit()
 {
     return { QStringLiteral("packit"),
-        { [](const PaneContext& c) { return new PackitPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        { [](const PaneContext& c) { return new PackitPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
         cli::packitCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             for (const Host& host : inventory.hosts) {
@@ -57,7 +57,7 @@ SystemModule packit()
 SystemModule pulumi()
 {
     return { QStringLiteral("pulumi"),
-        { [](const PaneContext& c) { return new PulumiPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        { [](const PaneContext& c) { return new PulumiPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
         cli::pulumiCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             for (const Database& database : inventory.databases) {
@@ -76,7 +76,7 @@ SystemModule pulumi()
 SystemModule deploy()
 {
     return { QStringLiteral("deploy"),
-        { [](const PaneContext& c) { return new DeployPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        { [](const PaneContext& c) { return new DeployPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
         cli::deployCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             for (const DeployMachine& machine : inventory.machines) {
@@ -92,7 +92,7 @@ SystemModule deploy()
 SystemModule raft()
 {
     return { QStringLiteral("raft"),
-        { [](const PaneContext& c) { return new RaftPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        { [](const PaneContext& c) { return new RaftPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
         cli::raftCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             // A cluster asks for a token only when its kubeconfig's user has none.
@@ -110,7 +110,7 @@ SystemModule raft()
 SystemModule datamon()
 {
     return { QStringLiteral("datamon"),
-        { [](const PaneContext& c) { return new DatamonPane(c.inventory, c.credentials, c.runs, c.journalPath); } },
+        { [](const PaneContext& c) { return new DatamonPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
         cli::datamonCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             for (const DatamonContext& context : inventory.datamon) {

@@ -84,7 +84,7 @@ QString readAtText(const QDateTime& time)
 DatamonPane::DatamonPane(const Inventory& inventory,
     CredentialStore* credentials,
     RunsDock* runs,
-    const QString& journalPath,
+    const JournalLocation& journalLocation,
     QWidget* parent)
     : SystemPane(parent)
     , m_inventory(inventory)
@@ -95,7 +95,7 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     , m_lock(makeStateLabel(QStringLiteral("datamonLock"), this))
     , m_index(makeStateLabel(QStringLiteral("datamonIndex"), this))
     , m_errors(new ErrorBanner(this))
-    , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
+    , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
     , m_filterBox(new QLineEdit(this))
     , m_repoCount(new QLabel(this))
     , m_delete(new QAction(StatusIcons::icon(StatusIcons::Kind::Warning), tr("Delete repo…"), this))

@@ -3,6 +3,7 @@
 #include "config/Inventory.h"
 #include "datamon/DatamonOutput.h"
 #include "datamon/DatamonTarget.h"
+#include "runbook/JournalLocation.h"
 
 #include "SystemPane.h"
 
@@ -43,7 +44,7 @@ public:
     DatamonPane(const Inventory& inventory,
         CredentialStore* credentials,
         RunsDock* runs,
-        const QString& journalPath,
+        const JournalLocation& journalLocation,
         QWidget* parent = nullptr);
     ~DatamonPane() override;
 

@@ -63,7 +63,7 @@ QGroupBox* stepBox(const QString& title, QWidget* parent)
 DeployPane::DeployPane(const Inventory& inventory,
     CredentialStore* credentials,
     RunsDock* runs,
-    const QString& journalPath,
+    const JournalLocation& journalLocation,
     QWidget* parent)
     : SystemPane(parent)
     , m_inventory(inventory)
@@ -91,7 +91,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     , m_merge(new QPushButton(tr("Merge…"), this))
     , m_deployAll(new QPushButton(this))
     , m_errors(new ErrorBanner(this))
-    , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
+    , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
 {
     QStringList machines;
     for (const DeployMachine& m : inventory.machines)

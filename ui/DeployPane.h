@@ -4,6 +4,7 @@
 #include "deploy/DeploySetup.h"
 #include "deploy/MachineStatus.h"
 #include "deploy/UpdatePull.h"
+#include "runbook/JournalLocation.h"
 #include "runbook/RunRecord.h"
 
 #include "SystemPane.h"
@@ -43,7 +44,7 @@ public:
     DeployPane(const Inventory& inventory,
         CredentialStore* credentials,
         RunsDock* runs,
-        const QString& journalPath,
+        const JournalLocation& journalLocation,
         QWidget* parent = nullptr);
     ~DeployPane() override;
 

@@ -74,9 +74,9 @@ QComboBox* filterBox(QWidget* parent, const QString& any)
 
 } // namespace
 
-JournalPane::JournalPane(const QString& journalPath, QWidget* parent)
+JournalPane::JournalPane(const JournalLocation& journalLocation, QWidget* parent)
     : SystemPane(parent)
-    , m_journalPath(journalPath)
+    , m_journalLocation(journalLocation)
     , m_target(filterBox(this, tr("All targets")))
     , m_operation(filterBox(this, tr("All operations")))
     , m_outcome(filterBox(this, tr("Any outcome")))
@@ -90,11 +90,12 @@ JournalPane::JournalPane(const QString& journalPath, QWidget* parent)
 {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Journal")), this));
-    auto* summary
-        = new QLabel(tr("Every operation run from this machine's consoles, with each step, its command and its "
-                        "output. Entries are hash-chained: Verify shows whether any was changed. Journal: %1")
-                         .arg(journalPath),
-            this);
+    auto* summary = new QLabel(
+        tr("Every operation run from %1, with each step, its command and its output. Entries are "
+           "hash-chained: Verify shows whether any was changed. Journal: %2")
+            .arg(journalLocation.isTeam() ? tr("every console of the team") : tr("this machine's consoles"),
+                journalLocation.describe()),
+        this);
     summary->setWordWrap(true);
     layout->addWidget(summary);
 
@@ -182,11 +183,10 @@ void JournalPane::showEvent(QShowEvent* event)
 void JournalPane::reload()
 {
     m_status->setText(tr("Reading the journal…"));
-    const QString path = m_journalPath;
     AsyncTask::run(
         this,
-        [path] {
-            Journal journal(path);
+        [location = m_journalLocation] {
+            Journal journal(location);
             QString error;
             QList<RunRecord> runs;
             if (journal.open(&error))
@@ -286,11 +286,10 @@ void JournalPane::showRun(int index)
 void JournalPane::verify()
 {
     m_status->setText(tr("Verifying the journal…"));
-    const QString path = m_journalPath;
     AsyncTask::run(
         this,
-        [path] {
-            Journal journal(path);
+        [location = m_journalLocation] {
+            Journal journal(location);
             QString error;
             if (!journal.open(&error)) {
                 Journal::Verification failed;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "SystemPane.h"
+#include "runbook/JournalLocation.h"
 #include "runbook/RunRecord.h"
 
 #include <QList>
@@ -20,7 +21,7 @@ class JournalPane : public SystemPane
 {
     Q_OBJECT
 public:
-    explicit JournalPane(const QString& journalPath, QWidget* parent = nullptr);
+    explicit JournalPane(const JournalLocation& journalLocation, QWidget* parent = nullptr);
 
     QString title() const override { return tr("Journal"); }
     QStringList hosts() const override { return {}; }
@@ -44,7 +45,7 @@ private:
     void showRuns();
     void showRun(int index);
 
-    QString m_journalPath;
+    JournalLocation m_journalLocation;
     QList<RunRecord> m_records; // as loaded, newest first
     QComboBox* m_target;
     QComboBox* m_operation;

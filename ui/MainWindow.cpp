@@ -146,6 +146,7 @@ void MainWindow::clearPanes()
 void MainWindow::loadInventory(const QString& path)
 {
     clearPanes();
+    ++m_loads;
     m_inventoryPath = path;
     m_inventoryLabel->setText(tr("Inventory: %1").arg(path));
     const InventoryLoadResult result = InventoryLoader::loadFile(path);
@@ -155,8 +156,34 @@ void MainWindow::loadInventory(const QString& path)
         return;
     }
     m_inventory = *result.inventory;
-    buildPanes(m_inventory);
-    checkHosts({});
+    makeCredentials();
+    QString error;
+    const auto journal = JournalLocation::fromInventory(m_inventory, &error);
+    if (!journal) { // the loader checked the reference; a database that still does not resolve is shown, not used
+        m_activity->setText(tr("The journal cannot be used: %1. Destructive runs are refused.").arg(error));
+        buildPanes(m_inventory, JournalLocation(JournalLocation::defaultPath()));
+        checkHosts({});
+        return;
+    }
+    if (!journal->isTeam()) {
+        buildPanes(m_inventory, *journal);
+        checkHosts({});
+        return;
+    }
+    // The team journal's password (and its tunnel host's secret) first: every pane's runs are journaled there. If
+    // they cannot be had, the panes still read; each run is then refused, saying why.
+    m_activity->setText(tr("Reaching the %1…").arg(journal->describe()));
+    const quint64 load = m_loads;
+    resolveDatabaseSecrets(m_credentials.get(), *journal->team, this,
+        [this, load, journal = *journal](std::optional<DatabaseTarget> target, const QString& why) {
+            if (load != m_loads)
+                return; // the inventory was loaded again meanwhile
+            buildPanes(m_inventory, target ? JournalLocation(std::move(*target)) : journal);
+            if (!target)
+                m_activity->setText(
+                    tr("The %1 cannot be reached: %2. Destructive runs are refused.").arg(journal.describe(), why));
+            checkHosts({});
+        });
 }
 
 void MainWindow::showErrors(const QString& path, const QList<InventoryError>& errors)
@@ -172,7 +199,7 @@ void MainWindow::showErrors(const QString& path, const QList<InventoryError>& er
     m_keychain->clear();
 }
 
-void MainWindow::buildPanes(const Inventory& inventory)
+void MainWindow::makeCredentials()
 {
     if (!m_credentials) {
         m_credentials = std::make_unique<CredentialStore>();
@@ -189,6 +216,10 @@ void MainWindow::buildPanes(const Inventory& inventory)
             }
         });
     }
+}
+
+void MainWindow::buildPanes(const Inventory& inventory, const JournalLocation& journal)
+{
     m_sidebar->show();
     m_checkAllAction->setEnabled(true);
     m_pool = new SshConnectionPool(inventory, m_credentials.get());
@@ -201,14 +232,13 @@ void MainWindow::buildPanes(const Inventory& inventory)
     });
 
     addPane(hostsPane(inventory));
-    const PaneContext context { inventory, m_credentials.get(), m_runs, journalPath(inventory) };
+    const PaneContext context { inventory, m_credentials.get(), m_runs, journal };
     for (const PaneRegistration& system : std::as_const(m_systems))
         addPane(system.create(context));
-    auto* journal = new JournalPane(journalPath(inventory));
-    connect(m_runs, &RunsDock::runFinished, journal, &JournalPane::reload);
-    addPane(journal);
-    m_runs->showUnfinished(
-        journalPath(inventory), [this](const QString& operation) { return recoveringPane(operation) != nullptr; });
+    auto* journalPane = new JournalPane(journal);
+    connect(m_runs, &RunsDock::runFinished, journalPane, &JournalPane::reload);
+    addPane(journalPane);
+    m_runs->showUnfinished(journal, [this](const QString& operation) { return recoveringPane(operation) != nullptr; });
     m_sidebar->setCurrentRow(0);
 }
 
@@ -400,11 +430,6 @@ void MainWindow::createInventoryFromTemplate()
            "your own (docs/inventory.md lists every field), then choose Reload.")
             .arg(m_inventoryPath),
         {});
-}
-
-QString MainWindow::journalPath(const Inventory& inventory)
-{
-    return inventory.journal.path.isEmpty() ? Journal::defaultPath() : inventory.journal.path;
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

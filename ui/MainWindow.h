@@ -48,12 +48,12 @@ public slots:
     void recover(const Journal::UnfinishedRun& run);
 
 private:
-    void buildPanes(const Inventory& inventory);
+    void makeCredentials();
+    void buildPanes(const Inventory& inventory, const JournalLocation& journal);
     void showErrors(const QString& path, const QList<InventoryError>& errors);
     void addPane(SystemPane* pane);
     // The pane that recovers `operation`'s runs, or null.
     SystemPane* recoveringPane(const QString& operation) const;
-    static QString journalPath(const Inventory& inventory);
     void closeEvent(QCloseEvent* event) override;
     void clearPanes();
     void onHostStatus(const HostStatus& status);
@@ -67,6 +67,7 @@ private:
     QList<PaneRegistration> m_systems;
     Inventory m_inventory;
     std::unique_ptr<CredentialStore> m_credentials;
+    quint64 m_loads = 0; // inventory loads, so that a team journal's secrets that arrive late go to the latest
     std::unique_ptr<SecretDialog> m_secretDialog;
     SshConnectionPool* m_pool = nullptr;
     HostProber* m_prober = nullptr;

@@ -7,10 +7,11 @@
 
 namespace opsdeck {
 
-OperationLauncher::OperationLauncher(RunsDock* runs, QString journalPath, ErrorBanner* errors, QWidget* pane)
+OperationLauncher::OperationLauncher(
+    RunsDock* runs, JournalLocation journalLocation, ErrorBanner* errors, QWidget* pane)
     : QObject(pane)
     , m_runs(runs)
-    , m_journalPath(std::move(journalPath))
+    , m_journalLocation(std::move(journalLocation))
     , m_errors(errors)
     , m_pane(pane)
 {
@@ -19,7 +20,7 @@ OperationLauncher::OperationLauncher(RunsDock* runs, QString journalPath, ErrorB
 void OperationLauncher::launch(std::unique_ptr<Operation> operation, Launch launch)
 {
     // Until confirmed, the runner belongs to the pane: a pane that goes away takes an unanswered plan with it.
-    auto* runner = new OperationRunner(std::move(operation), m_journalPath, m_pane);
+    auto* runner = new OperationRunner(std::move(operation), m_journalLocation, m_pane);
     connect(runner, &OperationRunner::planFailed, m_pane, [this, runner, launch](const QString& error) {
         runner->deleteLater();
         if (launch.answered)

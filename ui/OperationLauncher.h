@@ -44,7 +44,7 @@ public:
     };
 
     // `pane` is the dialogs' parent; `errors` the pane's banner.
-    OperationLauncher(RunsDock* runs, QString journalPath, ErrorBanner* errors, QWidget* pane);
+    OperationLauncher(RunsDock* runs, JournalLocation journalLocation, ErrorBanner* errors, QWidget* pane);
 
     void launch(std::unique_ptr<Operation> operation, Launch launch);
     // The recovery of an unfinished run as its system answered it (RecoveryDone): without one, `error` goes to the
@@ -57,7 +57,7 @@ public:
 
 private:
     RunsDock* m_runs;
-    QString m_journalPath;
+    JournalLocation m_journalLocation;
     ErrorBanner* m_errors;
     QWidget* m_pane;
 };

@@ -88,7 +88,7 @@ QStringList instanceCells(const PackitTarget& target, const QJsonObject& state =
 PackitPane::PackitPane(const Inventory& inventory,
     CredentialStore* credentials,
     RunsDock* runs,
-    const QString& journalPath,
+    const JournalLocation& journalLocation,
     QWidget* parent)
     : SystemPane(parent)
     , m_inventory(inventory)
@@ -107,7 +107,7 @@ PackitPane::PackitPane(const Inventory& inventory,
     , m_wipe(new QPushButton(tr("Wipe instance…"), this))
     , m_instanceTitle(new QLabel(this))
     , m_errors(new ErrorBanner(this))
-    , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
+    , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
 {
     QList<TargetStatusModel::Target> rows;
     for (const Host& host : inventory.hosts) {

@@ -2,6 +2,7 @@
 
 #include "config/Inventory.h"
 #include "packit/PackitTarget.h"
+#include "runbook/JournalLocation.h"
 #include "runbook/RunRecord.h"
 #include "ssh/HostStatus.h"
 
@@ -37,7 +38,7 @@ public:
     PackitPane(const Inventory& inventory,
         CredentialStore* credentials,
         RunsDock* runs,
-        const QString& journalPath,
+        const JournalLocation& journalLocation,
         QWidget* parent = nullptr);
     ~PackitPane() override;
 

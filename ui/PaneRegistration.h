@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/Inventory.h"
+#include "runbook/JournalLocation.h"
 
 #include <QString>
 
@@ -18,7 +19,7 @@ struct PaneContext
     const Inventory& inventory;
     CredentialStore* credentials;
     RunsDock* runs;
-    QString journalPath;
+    JournalLocation journalLocation;
 };
 
 // A system's entry in the console: how to build its pane (whose title() names the sidebar entry). The console

@@ -55,13 +55,13 @@ template <typename Query> auto opened(Query query)
 PulumiPane::PulumiPane(const Inventory& inventory,
     CredentialStore* credentials,
     RunsDock* runs,
-    const QString& journalPath,
+    const JournalLocation& journalLocation,
     QWidget* parent)
     : SystemPane(parent)
     , m_inventory(inventory)
     , m_credentials(credentials)
     , m_runs(runs)
-    , m_journalPath(journalPath)
+    , m_journalLocation(journalLocation)
     , m_database(new QComboBox(this))
     , m_status(new QLabel(this))
     , m_orgs(new QTreeWidget(this))
@@ -73,7 +73,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     , m_throttle(new QSpinBox(this))
     , m_purge(new QPushButton(tr("Purge soft-deleted stacks…"), this))
     , m_errors(new ErrorBanner(this))
-    , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
+    , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
 {
     for (const Database& d : inventory.databases) {
         if (d.kind == DatabaseKind::Mysql)
@@ -386,7 +386,7 @@ void PulumiPane::purge()
         return;
     }
     auto operation = std::make_unique<PulumiPurgeOperation>(
-        *m_target, scope, QFileInfo(m_journalPath).absolutePath() + QStringLiteral("/exports"), m_batch->value());
+        *m_target, scope, m_journalLocation.localDir() + QStringLiteral("/exports"), m_batch->value());
     operation->setThrottle(m_throttle->value());
     PulumiPurgeOperation* raw = operation.get();
     m_purge->setEnabled(false);

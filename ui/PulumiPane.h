@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/Inventory.h"
+#include "runbook/JournalLocation.h"
 #include "runbook/RunRecord.h"
 #include "sql/DatabaseTarget.h"
 
@@ -43,7 +44,7 @@ public:
     PulumiPane(const Inventory& inventory,
         CredentialStore* credentials,
         RunsDock* runs,
-        const QString& journalPath,
+        const JournalLocation& journalLocation,
         QWidget* parent = nullptr);
     ~PulumiPane() override;
 
@@ -78,7 +79,7 @@ private:
     Inventory m_inventory;
     CredentialStore* m_credentials;
     RunsDock* m_runs;
-    QString m_journalPath;
+    JournalLocation m_journalLocation;
     std::optional<DatabaseTarget> m_target;
     // The database's live connection for the pane (its thread keeps it open), and the stacks' pages on it.
     std::unique_ptr<ConnectionWorker<DatabaseConnection>> m_worker;

@@ -69,7 +69,7 @@ QToolButton* makeBadge(
 RaftPane::RaftPane(const Inventory& inventory,
     CredentialStore* credentials,
     RunsDock* runs,
-    const QString& journalPath,
+    const JournalLocation& journalLocation,
     QWidget* parent)
     : SystemPane(parent)
     , m_inventory(inventory)
@@ -95,7 +95,7 @@ RaftPane::RaftPane(const Inventory& inventory,
     , m_errors(new ErrorBanner(this))
     , m_actions(new QToolBar(tr("StatefulSet actions"), this))
     , m_reset(m_actions->addAction(StatusIcons::icon(StatusIcons::Kind::Warning), tr("Reset RAFT…")))
-    , m_launcher(new OperationLauncher(runs, journalPath, m_errors, this))
+    , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
     , m_statefulSets(new StatefulSetTableModel(this))
     , m_statefulSetView(makeListTable(m_statefulSets, QStringLiteral("statefulSets"), this, ColumnFit::ToRows))
     , m_podsTitle(new QLabel(this))

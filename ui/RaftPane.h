@@ -3,6 +3,7 @@
 #include "config/Inventory.h"
 #include "raft/RaftQueries.h"
 #include "raft/RaftTarget.h"
+#include "runbook/JournalLocation.h"
 
 #include "SystemPane.h"
 
@@ -39,11 +40,11 @@ class RaftPane : public SystemPane
 public:
     static constexpr int kPollMs = 2000;
 
-    // `runs` and `journalPath` are what an operation's launcher needs; the pane itself only reads.
+    // `runs` and `journalLocation` are what an operation's launcher needs; the pane itself only reads.
     RaftPane(const Inventory& inventory,
         CredentialStore* credentials,
         RunsDock* runs,
-        const QString& journalPath,
+        const JournalLocation& journalLocation,
         QWidget* parent = nullptr);
     ~RaftPane() override;
 

@@ -104,15 +104,16 @@ void RunsDock::showTimes()
         m_clock->stop();
 }
 
-void RunsDock::showUnfinished(const QString& journalPath, std::function<bool(const QString& operation)> recoverable)
+void RunsDock::showUnfinished(
+    const JournalLocation& journalLocation, std::function<bool(const QString& operation)> recoverable)
 {
     AsyncTask::run(
         this,
-        [journalPath] {
-            Journal journal(journalPath);
+        [journalLocation] {
+            Journal journal(journalLocation);
             QString error;
             QList<Journal::UnfinishedRun> runs;
-            if (QFileInfo::exists(journalPath) && journal.open(&error))
+            if ((journalLocation.isTeam() || QFileInfo::exists(journalLocation.path)) && journal.open(&error))
                 runs = journal.unfinishedRuns(&error);
             return runs;
         },

@@ -34,7 +34,8 @@ public:
     // each as "unfinished — recover" (in place of those listed before). A run whose operation `recoverable` names
     // gets "Recover…" (recoverRequested); the others the command to type in a terminal, and why. Every such row has
     // "Copy recover command" in its context menu.
-    void showUnfinished(const QString& journalPath, std::function<bool(const QString& operation)> recoverable = {});
+    void showUnfinished(
+        const JournalLocation& journalLocation, std::function<bool(const QString& operation)> recoverable = {});
 
 signals:
     void runFinished(const opsdeck::RunRecord& record);

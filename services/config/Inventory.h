@@ -187,9 +187,12 @@ struct DeployConfig
     QString repo() const { return repository.section(u'/', 1, 1); }
 };
 
+// One admin's journal is an SQLite file; a team's is a PostgreSQL database of the databases section, which every
+// admin's console shares (locks included).
 struct JournalConfig
 {
     QString path; // SQLite file; empty: <user data dir>/journal.sqlite
+    QString database; // a databases entry of kind postgres: the team journal, instead of the file
 };
 
 struct Inventory

@@ -232,7 +232,14 @@ private:
     Inventory m_inventory;
     QList<InventoryError> m_errors;
     QList<Reference> m_references;
-    QList<std::pair<QString, SourcePos>> m_instanceDatabases; // Packit needs these to be PostgreSQL
+    // Databases that must be PostgreSQL (a Packit instance's, the team journal's): name, where, and who needs it.
+    struct PostgresNeed
+    {
+        QString name;
+        SourcePos pos;
+        QString who;
+    };
+    QList<PostgresNeed> m_postgresNeeds;
     std::optional<std::pair<QString, SourcePos>> m_staging; // deploy.staging, checked against the machines
     QList<PassedVariable> m_childEnvironment; // checked against the secret variables
     QSet<QString> m_machinesWithErrors; // their defaults are not checked, so one mistake makes one error
@@ -486,11 +493,23 @@ void Parser::readJournal(const Entry& e)
     // Like the list sections, an emptied-out journal section means the defaults.
     if (e.value.IsNull())
         return;
-    const auto f = readMap(e, u"journal"_s, { u"path"_s });
+    const auto f = readMap(e, u"journal"_s, { u"path"_s, u"database"_s });
     if (!f)
         return;
     if (const auto path = readLocalPath(*f, u"path"_s))
         m_inventory.journal.path = *path;
+    if (const auto database = readString(*f, u"database"_s)) {
+        if (f->find(u"path"_s)) {
+            error(f->find(u"database"_s)->valuePos(),
+                u"journal database and journal path exclude each other: path is one admin's SQLite file, database "
+                "the team's PostgreSQL journal; keep one"_s);
+            return;
+        }
+        m_inventory.journal.database = *database;
+        addReference(Target::Database, *f, u"database"_s, *database);
+        m_postgresNeeds << PostgresNeed { *database, f->find(u"database"_s)->valuePos(),
+            u"journal database %1 is a mysql database: the team journal"_s };
+    }
 }
 
 void Parser::readHost(const YAML::Node& node, NameSet& seen)
@@ -666,7 +685,8 @@ void Parser::readInstances(const Fields& host, Host& h, bool baseOk)
             if (const auto database = readString(*f, u"database"_s)) {
                 instance.database = *database;
                 addReference(Target::Database, *f, u"database"_s, *database);
-                m_instanceDatabases << std::pair(*database, f->find(u"database"_s)->valuePos());
+                m_postgresNeeds << PostgresNeed { *database, f->find(u"database"_s)->valuePos(),
+                    u"instance database %1 is a mysql database: a Packit instance"_s };
             }
         }
         if (name)
@@ -1132,12 +1152,10 @@ void Parser::checkReferences()
             u"%1 %2%3 is not defined in %4: %5"_s.arg(r.field, NameRules::quoted(r.name), r.note, section,
                 names.isEmpty() ? u"add it there"_s : oneOf(names)));
     }
-    for (const auto& [name, pos] : std::as_const(m_instanceDatabases)) {
-        const Database* d = m_inventory.database(name);
+    for (const PostgresNeed& need : std::as_const(m_postgresNeeds)) {
+        const Database* d = m_inventory.database(need.name);
         if (d && d->kind != DatabaseKind::Postgres)
-            error(pos,
-                u"instance database %1 is a mysql database: a Packit instance needs kind postgres"_s.arg(
-                    NameRules::quoted(name)));
+            error(need.pos, u"%1 needs kind postgres"_s.arg(need.who.arg(NameRules::quoted(need.name))));
     }
 }
 

@@ -3,6 +3,7 @@
 #include "core/ProcessIdentity.h"
 #include "core/SecretScrubber.h"
 #include "runbook/RunbookLogging.h"
+#include "sql/DatabaseConnection.h"
 
 #include <QCoreApplication>
 #include <QCryptographicHash>
@@ -15,12 +16,13 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QStandardPaths>
 #include <QSysInfo>
-#include <memory>
+#include <QThreadStorage>
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <memory>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -32,11 +34,14 @@ namespace opsdeck {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-// Long enough to outlast another console's append or lock, short enough that a stuck writer shows as an error.
+// Long enough to outlast another console's append or lock, short enough that a stuck writer shows as an error (SQLite's
+// busy timeout, PostgreSQL's lock_timeout).
 constexpr int kBusyTimeoutMs = 10000;
 const QString kReportKind = u"report"_s;
 const QString kLockKind = u"lock"_s;
 const QString kFirstPrevHash = QString(64, u'0');
+// The advisory lock key every writer of a team journal takes ("opsdeck" in ASCII): one per database.
+constexpr qint64 kTeamWriteLock = 0x6f70736465636b;
 
 QString sqlError(const QString& what, const QSqlError& error)
 {
@@ -49,30 +54,65 @@ void setError(QString* error, const QString& message)
         *error = message;
 }
 
-// One connection per call: a QSqlDatabase belongs to the thread that opened it, and a connection per call cannot
-// outlive or cross its thread. Opening an SQLite file is cheap next to the fsync of a commit.
+// This thread's connections to team journals, kept while the thread lives: QThreadStorage deletes them in the thread
+// when it ends (the main thread's when the application goes), as a QSqlDatabase must be.
+using TeamConnections = std::map<QString, std::unique_ptr<DatabaseConnection>>;
+
+TeamConnections& teamConnections()
+{
+    static QThreadStorage<TeamConnections*> storage;
+    if (!storage.hasLocalData())
+        storage.setLocalData(new TeamConnections);
+    return *storage.localData();
+}
+
+QString teamKey(const DatabaseTarget& target)
+{
+    const Database& d = target.database;
+    return QStringList { d.name, d.address, QString::number(d.port), d.socket, d.database, d.user,
+        target.via ? target.via->name : QString() }
+        .join(u'\x1f');
+}
+
+// A use of the journal's database on this thread: a local journal's own connection (a QSqlDatabase belongs to the
+// thread that opened it, and a connection per call cannot outlive or cross its thread; opening an SQLite file is
+// cheap next to the fsync of a commit), or this thread's kept connection to the team database, opened again after
+// the server or the tunnel went away.
 class Connection
 {
 public:
-    explicit Connection(const QString& path)
-        : m_name(u"opsdeck.journal.%1"_s.arg(s_nextId.fetch_add(1)))
+    explicit Connection(const JournalLocation& location)
+        : m_team(location.isTeam())
     {
+        if (m_team) {
+            auto& kept = teamConnections()[teamKey(*location.team)];
+            if (!kept)
+                kept = std::make_unique<DatabaseConnection>(*location.team);
+            if (!kept->open(&m_error))
+                return; // "cannot open database NAME via HOST: why"
+            m_db = kept->database();
+            return;
+        }
+        m_name = u"opsdeck.journal.%1"_s.arg(s_nextId.fetch_add(1));
         m_db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_name);
-        m_db.setDatabaseName(path);
+        m_db.setDatabaseName(location.path);
         m_db.setConnectOptions(u"QSQLITE_BUSY_TIMEOUT=%1"_s.arg(kBusyTimeoutMs));
         if (!m_db.open()) {
-            m_error = sqlError(u"Cannot open the journal %1"_s.arg(path), m_db.lastError());
+            m_error = sqlError(u"Cannot open the journal %1"_s.arg(location.path), m_db.lastError());
             return;
         }
         // An entry is on disk when append() returns, before the step it announces changes anything: FULL syncs the
         // WAL at every commit (SQLite's default, which a build may change, and per connection).
         QSqlQuery synchronous(m_db);
         if (!synchronous.exec(u"PRAGMA synchronous = FULL"_s))
-            m_error = sqlError(u"Cannot set the journal %1 to synchronous writes"_s.arg(path), synchronous.lastError());
+            m_error = sqlError(
+                u"Cannot set the journal %1 to synchronous writes"_s.arg(location.path), synchronous.lastError());
     }
 
     ~Connection()
     {
+        if (m_team)
+            return; // kept for the thread's next call
         m_db.close();
         m_db = QSqlDatabase();
         QSqlDatabase::removeDatabase(m_name);
@@ -82,23 +122,28 @@ public:
     Connection& operator=(const Connection&) = delete;
 
     bool isOpen() const { return m_error.isEmpty(); }
+    bool isTeam() const { return m_team; }
     QString error() const { return m_error; }
     QSqlDatabase& db() { return m_db; }
 
 private:
     static inline std::atomic<quint64> s_nextId { 0 };
+    bool m_team = false;
     QString m_name;
     QSqlDatabase m_db;
     QString m_error;
 };
 
-// BEGIN IMMEDIATE takes the write lock up front, so that reading the last hash and inserting after it cannot
-// interleave with another writer, in this process or another. Rolls back unless committed.
+// Takes the journal's write lock up front, so that reading the last hash and inserting after it cannot interleave
+// with another writer, in this process or another: SQLite's BEGIN IMMEDIATE, or on PostgreSQL an advisory lock that
+// the transaction's end releases (it needs no privilege, where LOCK TABLE would need UPDATE on the table). Rolls back
+// unless committed.
 class WriteTransaction
 {
 public:
-    explicit WriteTransaction(QSqlDatabase& db)
-        : m_db(db)
+    explicit WriteTransaction(Connection& connection)
+        : m_db(connection.db())
+        , m_team(connection.isTeam())
     {
     }
 
@@ -114,11 +159,17 @@ public:
     bool begin(QString* error)
     {
         QSqlQuery query(m_db);
-        if (!query.exec(u"BEGIN IMMEDIATE"_s)) {
+        if (!query.exec(m_team ? u"BEGIN"_s : u"BEGIN IMMEDIATE"_s)) {
             setError(error, sqlError(u"Cannot lock the journal for writing"_s, query.lastError()));
             return false;
         }
         m_active = true;
+        if (m_team
+            && (!query.exec(u"SET LOCAL lock_timeout = %1"_s.arg(kBusyTimeoutMs))
+                || !query.exec(u"SELECT pg_advisory_xact_lock(%1)"_s.arg(kTeamWriteLock)))) {
+            setError(error, sqlError(u"Cannot lock the journal for writing"_s, query.lastError()));
+            return false;
+        }
         return true;
     }
 
@@ -135,6 +186,7 @@ public:
 
 private:
     QSqlDatabase& m_db;
+    bool m_team = false;
     bool m_active = false;
 };
 
@@ -256,7 +308,7 @@ bool insertEntry(QSqlDatabase& db,
 
     // A null QString binds as NULL; the hash took it as "", so the row must hold "" too.
     QSqlQuery insert(db);
-    insert.prepare(u"INSERT INTO entries (seq, at, run_id, kind, operation, target, user, data, prev_hash, hash) "
+    insert.prepare(u"INSERT INTO entries (seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash) "
                    "VALUES (?, ?, coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), ?, ?, ?, ?)"_s);
     for (const QVariant& value : { QVariant(seq), QVariant(at), QVariant(runId), QVariant(kind), QVariant(operation),
              QVariant(target), QVariant(user), QVariant(dataText), QVariant(prevHash), QVariant(hash) })
@@ -295,19 +347,19 @@ bool isLiveConsole(qint64 pid)
     return !comm.open(QIODevice::ReadOnly) || comm.readAll().trimmed() == "opsdeck";
 }
 
-QString notOpenError(const QString& path)
+QString notOpenError(const JournalLocation& location)
 {
-    return u"The journal %1 is not open"_s.arg(path);
+    return u"The journal %1 is not open"_s.arg(location.describe());
 }
 
 // A connection to an opened journal; null, with *error set, when the journal was not opened or cannot be reached.
-std::unique_ptr<Connection> connectTo(bool opened, const QString& path, QString* error)
+std::unique_ptr<Connection> connectTo(bool opened, const JournalLocation& location, QString* error)
 {
     if (!opened) {
-        setError(error, notOpenError(path));
+        setError(error, notOpenError(location));
         return nullptr;
     }
-    auto connection = std::make_unique<Connection>(path);
+    auto connection = std::make_unique<Connection>(location);
     if (!connection->isOpen()) {
         setError(error, connection->error());
         return nullptr;
@@ -315,12 +367,127 @@ std::unique_ptr<Connection> connectTo(bool opened, const QString& path, QString*
     return connection;
 }
 
-} // namespace
-
-QString Journal::defaultPath()
+bool knownVersion(const JournalLocation& location, int version, QString* error)
 {
-    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + u"/journal.sqlite"_s;
+    if (version <= kSchemaVersion)
+        return true;
+    setError(error,
+        u"The journal %1 was written by a newer opsdeck (schema %2, this one knows %3); update opsdeck"_s.arg(
+            location.describe(), QString::number(version), QString::number(kSchemaVersion)));
+    return false;
 }
+
+bool openLocalSchema(Connection& connection, const JournalLocation& location, QString* error)
+{
+    QSqlDatabase& db = connection.db();
+    const QString where = location.describe();
+    // WAL lets readers (a Journal pane, a report) go on while a run appends. It cannot change inside a transaction.
+    {
+        QSqlQuery wal(db);
+        if (!wal.exec(u"PRAGMA journal_mode=WAL"_s) || !wal.next()) {
+            setError(error, sqlError(u"Cannot set up the journal %1"_s.arg(where), wal.lastError()));
+            return false;
+        }
+        if (wal.value(0).toString() != u"wal"_s)
+            qCWarning(lcRunbook) << "The journal" << where << "cannot use WAL mode; readers will wait for writers";
+    }
+
+    WriteTransaction transaction(connection);
+    if (!transaction.begin(error))
+        return false;
+    int version = 0;
+    {
+        QSqlQuery query(db);
+        if (!query.exec(u"PRAGMA user_version"_s) || !query.next()) {
+            setError(error, sqlError(u"Cannot read the journal %1"_s.arg(where), query.lastError()));
+            return false;
+        }
+        version = query.value(0).toInt();
+    }
+    if (!knownVersion(location, version, error))
+        return false;
+    // The triggers stop accidents (a tool or a bug updating rows); deliberate tampering is the chain's job.
+    const QStringList schema {
+        u"CREATE TABLE IF NOT EXISTS entries ("
+        "seq INTEGER PRIMARY KEY, at TEXT NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, "
+        "operation TEXT NOT NULL, target TEXT NOT NULL, \"user\" TEXT NOT NULL, data TEXT NOT NULL, "
+        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"_s,
+        u"CREATE INDEX IF NOT EXISTS entries_by_run ON entries (run_id, seq)"_s,
+        u"CREATE INDEX IF NOT EXISTS entries_by_kind ON entries (kind, seq)"_s,
+        u"CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries "
+        "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"_s,
+        u"CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries "
+        "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"_s,
+        u"CREATE TABLE IF NOT EXISTS locks ("
+        "target TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL, pid INTEGER NOT NULL, "
+        "machine TEXT NOT NULL, since TEXT NOT NULL)"_s,
+        u"PRAGMA user_version = %1"_s.arg(kSchemaVersion),
+    };
+    return execAll(db, schema, error) && transaction.commit(error);
+}
+
+// The schema of a team journal: made once, by a user who may create tables (the database's owner), and only read by
+// the consoles after that, whose users need no more than the grants below (docs/team-journal.md). Made under the
+// writers' lock, so that consoles opening a new database at once do not race to create it.
+bool openTeamSchema(Connection& connection, const JournalLocation& location, QString* error)
+{
+    QSqlDatabase& db = connection.db();
+    const QString where = location.describe();
+    WriteTransaction transaction(connection);
+    if (!transaction.begin(error))
+        return false;
+    int version = 0;
+    {
+        // Two statements: PostgreSQL resolves every table a statement names before it runs any of it.
+        QSqlQuery query(db);
+        if (!query.exec(u"SELECT to_regclass('journal_schema') IS NOT NULL"_s) || !query.next()
+            || (query.value(0).toBool()
+                && (!query.exec(u"SELECT coalesce(max(version), 0) FROM journal_schema"_s) || !query.next()))) {
+            setError(error, sqlError(u"Cannot read the %1"_s.arg(where), query.lastError()));
+            return false;
+        }
+        version = query.value(0).toInt();
+    }
+    if (!knownVersion(location, version, error))
+        return false;
+    if (version == kSchemaVersion)
+        return transaction.commit(error);
+    // Consoles' users belong to the role opsdeck_console: they may read and append entries, never change or remove
+    // them (the grants, and the trigger for the tables' owner), and take and release locks.
+    const QStringList schema {
+        u"CREATE TABLE entries (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, "
+        "operation TEXT NOT NULL, target TEXT NOT NULL, \"user\" TEXT NOT NULL, data TEXT NOT NULL, "
+        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"_s,
+        u"CREATE INDEX entries_by_run ON entries (run_id, seq)"_s,
+        u"CREATE INDEX entries_by_kind ON entries (kind, seq)"_s,
+        u"CREATE FUNCTION journal_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$f$ BEGIN RAISE EXCEPTION 'the journal is append-only'; END $f$"_s,
+        u"CREATE TRIGGER entries_no_change BEFORE UPDATE OR DELETE ON entries "
+        "FOR EACH ROW EXECUTE FUNCTION journal_append_only()"_s,
+        u"CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON entries "
+        "FOR EACH STATEMENT EXECUTE FUNCTION journal_append_only()"_s,
+        u"CREATE TABLE locks (target TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL, "
+        "pid BIGINT NOT NULL, machine TEXT NOT NULL, since TEXT NOT NULL)"_s,
+        u"CREATE TABLE journal_schema (version INTEGER NOT NULL)"_s,
+        u"INSERT INTO journal_schema VALUES (%1)"_s.arg(kSchemaVersion),
+        u"DO $g$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'opsdeck_console') THEN "
+        "REVOKE ALL ON entries, locks, journal_schema FROM PUBLIC; "
+        "GRANT SELECT, INSERT ON entries TO opsdeck_console; "
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON locks TO opsdeck_console; "
+        "GRANT SELECT ON journal_schema TO opsdeck_console; END IF; END $g$"_s,
+    };
+    QString failure;
+    if (!execAll(db, schema, &failure) || !transaction.commit(&failure)) {
+        setError(error,
+            u"The %1 has no opsdeck schema yet, and user %2 cannot create it (%3): open it once as the database's "
+            "owner (docs/team-journal.md)"_s.arg(where, location.team->database.user, failure));
+        return false;
+    }
+    qCInfo(lcRunbook).noquote() << "Created the schema of the" << where;
+    return true;
+}
+
+} // namespace
 
 QString Journal::localUser()
 {
@@ -334,72 +501,27 @@ QString Journal::localUser()
     return login + u'@' + machineName();
 }
 
-Journal::Journal(const QString& path)
-    : m_path(path)
+Journal::Journal(JournalLocation location)
+    : m_location(std::move(location))
 {
 }
 
 bool Journal::open(QString* error)
 {
-    const QString dir = QFileInfo(m_path).absolutePath();
-    if (!QDir().mkpath(dir)) {
-        setError(error, u"Cannot create the journal's folder %1"_s.arg(dir));
-        return false;
+    if (!m_location.isTeam()) {
+        const QString dir = QFileInfo(m_location.path).absolutePath();
+        if (!QDir().mkpath(dir)) {
+            setError(error, u"Cannot create the journal's folder %1"_s.arg(dir));
+            return false;
+        }
     }
-    Connection connection(m_path);
+    Connection connection(m_location);
     if (!connection.isOpen()) {
         setError(error, connection.error());
         return false;
     }
-    QSqlDatabase& db = connection.db();
-
-    // WAL lets readers (a Journal pane, a report) go on while a run appends. It cannot change inside a transaction.
-    {
-        QSqlQuery wal(db);
-        if (!wal.exec(u"PRAGMA journal_mode=WAL"_s) || !wal.next()) {
-            setError(error, sqlError(u"Cannot set up the journal %1"_s.arg(m_path), wal.lastError()));
-            return false;
-        }
-        if (wal.value(0).toString() != u"wal"_s)
-            qCWarning(lcRunbook) << "The journal" << m_path << "cannot use WAL mode; readers will wait for writers";
-    }
-
-    WriteTransaction transaction(db);
-    if (!transaction.begin(error))
-        return false;
-    int version = 0;
-    {
-        QSqlQuery query(db);
-        if (!query.exec(u"PRAGMA user_version"_s) || !query.next()) {
-            setError(error, sqlError(u"Cannot read the journal %1"_s.arg(m_path), query.lastError()));
-            return false;
-        }
-        version = query.value(0).toInt();
-    }
-    if (version > kSchemaVersion) {
-        setError(error,
-            u"The journal %1 was written by a newer opsdeck (schema %2, this one knows %3); update opsdeck"_s.arg(
-                m_path, QString::number(version), QString::number(kSchemaVersion)));
-        return false;
-    }
-    // The triggers stop accidents (a tool or a bug updating rows); deliberate tampering is the chain's job.
-    const QStringList schema {
-        u"CREATE TABLE IF NOT EXISTS entries ("
-        "seq INTEGER PRIMARY KEY, at TEXT NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, "
-        "operation TEXT NOT NULL, target TEXT NOT NULL, user TEXT NOT NULL, data TEXT NOT NULL, "
-        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"_s,
-        u"CREATE INDEX IF NOT EXISTS entries_by_run ON entries (run_id, seq)"_s,
-        u"CREATE INDEX IF NOT EXISTS entries_by_kind ON entries (kind, seq)"_s,
-        u"CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries "
-        "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"_s,
-        u"CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries "
-        "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"_s,
-        u"CREATE TABLE IF NOT EXISTS locks ("
-        "target TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL, pid INTEGER NOT NULL, "
-        "machine TEXT NOT NULL, since TEXT NOT NULL)"_s,
-        u"PRAGMA user_version = %1"_s.arg(kSchemaVersion),
-    };
-    if (!execAll(db, schema, error) || !transaction.commit(error))
+    if (!(m_location.isTeam() ? openTeamSchema(connection, m_location, error)
+                              : openLocalSchema(connection, m_location, error)))
         return false;
     m_open = true;
     return true;
@@ -412,10 +534,10 @@ bool Journal::append(const QString& runId,
     const QJsonObject& data,
     QString* error)
 {
-    const auto connection = connectTo(m_open, m_path, error);
+    const auto connection = connectTo(m_open, m_location, error);
     if (!connection)
         return false;
-    WriteTransaction transaction(connection->db());
+    WriteTransaction transaction(*connection);
     return transaction.begin(error) && insertEntry(connection->db(), runId, kind, operation, target, data, error)
         && transaction.commit(error);
 }
@@ -427,7 +549,7 @@ bool Journal::saveRun(const RunRecord& run, QString* error)
 
 std::optional<RunRecord> Journal::run(const QString& runId, QString* error) const
 {
-    const auto connection = connectTo(m_open, m_path, error);
+    const auto connection = connectTo(m_open, m_location, error);
     if (!connection)
         return std::nullopt;
     QSqlQuery query(connection->db());
@@ -445,7 +567,7 @@ std::optional<RunRecord> Journal::run(const QString& runId, QString* error) cons
 
 QList<RunRecord> Journal::runs(const RunFilter& filter, QString* error) const
 {
-    const auto connection = connectTo(m_open, m_path, error);
+    const auto connection = connectTo(m_open, m_location, error);
     if (!connection)
         return {};
     QString sql = u"SELECT run_id, data FROM entries WHERE kind = ?"_s;
@@ -492,12 +614,12 @@ QList<RunRecord> Journal::runs(const RunFilter& filter, QString* error) const
 
 QList<JournalEntry> Journal::entries(const QString& runId, QString* error) const
 {
-    const auto connection = connectTo(m_open, m_path, error);
+    const auto connection = connectTo(m_open, m_location, error);
     if (!connection)
         return {};
     QSqlQuery query(connection->db());
     query.setForwardOnly(true);
-    const QString columns = u"SELECT seq, at, run_id, kind, operation, target, user, data, prev_hash, hash "
+    const QString columns = u"SELECT seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash "
                             "FROM entries"_s;
     if (runId.isEmpty()) {
         query.prepare(columns + u" ORDER BY seq"_s);
@@ -537,14 +659,14 @@ Journal::Verification Journal::verify() const
         return result;
     };
     if (!m_open)
-        return fail(0, notOpenError(m_path));
-    Connection connection(m_path);
+        return fail(0, notOpenError(m_location));
+    Connection connection(m_location);
     if (!connection.isOpen())
         return fail(0, connection.error());
 
     QSqlQuery query(connection.db());
     query.setForwardOnly(true);
-    if (!query.exec(u"SELECT seq, at, run_id, kind, operation, target, user, data, prev_hash, hash "
+    if (!query.exec(u"SELECT seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash "
                     "FROM entries ORDER BY seq"_s))
         return fail(0, sqlError(u"Cannot read the journal"_s, query.lastError()));
 
@@ -581,11 +703,11 @@ Journal::Verification Journal::verify() const
 Journal::LockResult Journal::acquireLock(
     const QString& target, const QString& runId, LockHolder* heldBy, QString* error)
 {
-    const auto connection = connectTo(m_open, m_path, error);
+    const auto connection = connectTo(m_open, m_location, error);
     if (!connection)
         return LockResult::Error;
     QSqlDatabase& db = connection->db();
-    WriteTransaction transaction(db);
+    WriteTransaction transaction(*connection);
     if (!transaction.begin(error))
         return LockResult::Error;
 
@@ -626,8 +748,9 @@ Journal::LockResult Journal::acquireLock(
             return LockResult::Error;
     }
     QSqlQuery write(db);
-    write.prepare(u"INSERT OR REPLACE INTO locks (target, run_id, holder, pid, machine, since) "
-                  "VALUES (?, ?, ?, ?, ?, ?)"_s);
+    write.prepare(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES (?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT (target) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder, "
+                  "pid = excluded.pid, machine = excluded.machine, since = excluded.since"_s);
     write.addBindValue(target);
     write.addBindValue(runId);
     write.addBindValue(u"%1 pid %2"_s.arg(localUser(), QString::number(pid)));
@@ -653,12 +776,12 @@ bool Journal::releaseLock(const QString& target, const QString& runId)
         return false;
     };
     if (!m_open)
-        return failed(notOpenError(m_path));
-    Connection connection(m_path);
+        return failed(notOpenError(m_location));
+    Connection connection(m_location);
     if (!connection.isOpen())
         return failed(connection.error());
     QSqlDatabase& db = connection.db();
-    WriteTransaction transaction(db);
+    WriteTransaction transaction(connection);
     if (!transaction.begin(&error))
         return failed(error);
     QSqlQuery remove(db);
@@ -682,7 +805,7 @@ QJsonObject Journal::consoleIdentity()
 
 QList<Journal::UnfinishedRun> Journal::unfinishedRuns(QString* error) const
 {
-    const auto connection = connectTo(m_open, m_path, error);
+    const auto connection = connectTo(m_open, m_location, error);
     if (!connection)
         return {};
     QSqlQuery query(connection->db());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/ProcessIdentity.h"
+#include "runbook/JournalLocation.h"
 #include "runbook/RunRecord.h"
 
 #include <QDateTime>
@@ -30,11 +31,14 @@ struct JournalEntry
     QString hash;
 };
 
-// The append-only, hash-chained audit journal of every run, in one SQLite file, together with the per-target locks
-// that keep two consoles (processes, possibly of different admins sharing the file) off one target at once.
+// The append-only, hash-chained audit journal of every run, together with the per-target locks that keep two
+// consoles (processes, possibly of different admins) off one target at once: in one SQLite file (one admin), or in
+// the team's PostgreSQL database, which the consoles of every admin share.
 //
-// Thread-safe: every call opens its own connection, because a QSqlDatabase connection belongs to the thread that
-// made it; SQLite's own locking (WAL, a busy timeout, BEGIN IMMEDIATE for writes) orders threads and processes alike.
+// Thread-safe. A QSqlDatabase connection belongs to the thread that made it: a local journal opens a connection per
+// call (cheap next to the fsync of a commit), and SQLite's own locking (WAL, a busy timeout, BEGIN IMMEDIATE for
+// writes) orders threads and processes alike; a team journal keeps one connection per thread (a login, TLS or an SSH
+// tunnel cost more than an append), and a transaction-scoped advisory lock orders every writer of the database.
 // Call open() once before sharing the journal.
 //
 // Callers must never put secrets (passwords, tokens, keys) into entry data or run records: the journal is meant to
@@ -98,16 +102,16 @@ public:
         Error
     };
 
-    // <AppDataLocation>/journal.sqlite
-    static QString defaultPath();
     // "<login>@<machine>", as recorded in every entry.
     static QString localUser();
 
-    explicit Journal(const QString& path);
+    explicit Journal(JournalLocation location);
 
-    QString path() const { return m_path; }
+    const JournalLocation& location() const { return m_location; }
+    // For messages: the file, or which team database.
+    QString describe() const { return m_location.describe(); }
 
-    // Creates the directory, the file and the schema if needed.
+    // Creates the directory, the file and the schema if needed (a team database: the schema, if this user may).
     bool open(QString* error);
 
     bool append(const QString& runId,
@@ -142,7 +146,7 @@ public:
     bool releaseLock(const QString& target, const QString& runId);
 
 private:
-    QString m_path;
+    JournalLocation m_location;
     bool m_open = false;
 };
 

@@ -9,10 +9,11 @@
 
 namespace opsdeck {
 
-OperationRunner::OperationRunner(std::unique_ptr<Operation> operation, const QString& journalPath, QObject* parent)
+OperationRunner::OperationRunner(
+    std::unique_ptr<Operation> operation, const JournalLocation& journalLocation, QObject* parent)
     : QObject(parent)
     , m_operation(std::move(operation))
-    , m_journalPath(journalPath)
+    , m_journalLocation(journalLocation)
     , m_thread(QStringLiteral("runner:") + m_operation->name())
 {
     static const bool registered = [] {
@@ -92,12 +93,12 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
         emit refused(plan.readOnly ? Refusal::ReadOnly : Refusal::Confirmation, problem);
         return;
     }
-    Journal journal(m_journalPath);
+    Journal journal(m_journalLocation);
     QString error;
     if (!journal.open(&error)) {
         emit refused(Refusal::Journal,
             QStringLiteral("cannot open the journal %1: %2. Nothing was run: every run must be journaled.")
-                .arg(m_journalPath, error));
+                .arg(m_journalLocation.describe(), error));
         return;
     }
     RunRecord record;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/ConnectionWorker.h"
+#include "runbook/JournalLocation.h"
 #include "runbook/Operation.h"
 #include "runbook/Plan.h"
 #include "runbook/RunRecord.h"
@@ -32,7 +33,8 @@ public:
     };
     Q_ENUM(Refusal)
 
-    OperationRunner(std::unique_ptr<Operation> operation, const QString& journalPath, QObject* parent = nullptr);
+    OperationRunner(
+        std::unique_ptr<Operation> operation, const JournalLocation& journalLocation, QObject* parent = nullptr);
     ~OperationRunner() override;
 
     void plan();
@@ -53,7 +55,7 @@ private:
     void execute(const Plan& plan, const QString& confirmation);
 
     std::unique_ptr<Operation> m_operation;
-    QString m_journalPath;
+    JournalLocation m_journalLocation;
     mutable QMutex m_mutex;
     RunContext* m_context = nullptr; // while running
     bool m_closing = false; // guarded by m_mutex

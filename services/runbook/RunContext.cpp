@@ -195,7 +195,7 @@ void RunContext::note(const QString& kind, const QJsonObject& data)
         QMutexLocker lock(&m_hookMutex);
         if (m_journalError.isEmpty())
             m_journalError = QStringLiteral("the journal %1 could not be written (%2 entry: %3)")
-                                 .arg(m_journal->path(), kind, error);
+                                 .arg(m_journal->describe(), kind, error);
     }
     // Stops the operation between steps; what is in flight finishes, so that the step's outcome is known.
     m_cancelled = true;

@@ -50,6 +50,7 @@ private slots:
     void emptyInventory();
     void referencesMayPrecedeDefinitions();
     void tildeExpandsToHome();
+    void teamJournalIsAPostgresDatabase();
     void templateResourceLoads();
 
     void errors_data();
@@ -403,6 +404,27 @@ hosts:
     QCOMPARE(result.inventory->deploy.command, CommandTemplates::defaultFor(u"deploy"_s));
 }
 
+void TestInventory::teamJournalIsAPostgresDatabase()
+{
+    const InventoryLoadResult result = InventoryLoader::loadString(R"(journal:
+  database: team
+databases:
+  - name: team
+    kind: postgres
+    via: bastion
+    database: opsdeck_journal
+    user: ann
+hosts:
+  - name: bastion
+    address: bastion.example.org
+    auth: {method: agent}
+)",
+        u"team.yaml"_s);
+    QVERIFY2(result.ok(), qPrintable(describe(result)));
+    QCOMPARE(result.inventory->journal.database, u"team"_s);
+    QCOMPARE(result.inventory->journal.path, QString());
+}
+
 void TestInventory::tildeExpandsToHome()
 {
     const InventoryLoadResult result = InventoryLoader::loadString(R"(journal:
@@ -419,6 +441,7 @@ clusters:
         u"tilde.yaml"_s);
     QVERIFY2(result.ok(), qPrintable(describe(result)));
     QCOMPARE(result.inventory->journal.path, QDir::homePath());
+    QCOMPARE(result.inventory->journal.database, QString());
     QCOMPARE(result.inventory->hosts.at(0).auth.identityFile, QDir::homePath() + u"/.ssh/id"_s);
     QCOMPARE(result.inventory->hosts.at(0).knownHostsFile, u"/etc/~/known_hosts"_s); // only a leading ~
     QCOMPARE(
@@ -506,7 +529,15 @@ void TestInventory::errors_data()
         { u"unknown key \"url\" in machine: use one of name, host, metrics, domain, metricsProxy, landingUrl, "
           "instanceApiUrl, tags"_s });
     errorRow("unknown journal key", "journal:\n  file: /tmp/j\n", u"2:3"_s,
-        { u"unknown key \"file\" in journal: use one of path"_s });
+        { u"unknown key \"file\" in journal: use one of path, database"_s });
+    errorRow("journal database names no database", "journal:\n  database: team\n", u"2:13"_s,
+        { u"journal database \"team\" is not defined in databases: add it there"_s });
+    errorRow("journal database is mysql",
+        "journal:\n  database: pulumi\n"
+        "databases:\n  - name: pulumi\n    kind: mysql\n    database: pulumi\n    user: pulumi\n",
+        u"2:13"_s, { u"journal database \"pulumi\" is a mysql database: the team journal needs kind postgres"_s });
+    errorRow("journal database and path", "journal:\n  path: /tmp/j\n  database: team\n", u"3:13"_s,
+        { u"journal database and journal path exclude each other"_s });
     errorRow("percent signs in a key are text", a + "    x%3y: 1\n", u"5:5"_s, { u"unknown key \"x%3y\" in host"_s });
     errorRow("duplicate key in a host",
         "hosts:\n  - name: a\n    address: a.example.org\n    port: 22\n    port: 23\n    auth: {method: agent}\n",

@@ -1,3 +1,4 @@
+#include "JournalWriters.h"
 #include "runbook/Journal.h"
 
 #include <QCoreApplication>
@@ -9,7 +10,6 @@
 #include <QSysInfo>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QThread>
 
 #include <memory>
 
@@ -145,7 +145,7 @@ void TestJournal::cleanup()
 
 void TestJournal::defaultPath()
 {
-    QVERIFY(Journal::defaultPath().endsWith(u"/journal.sqlite"_s));
+    QVERIFY(JournalLocation::defaultPath().endsWith(u"/journal.sqlite"_s));
     QVERIFY(Journal::localUser().endsWith(u'@' + QSysInfo::machineHostName()));
     QVERIFY(!Journal::localUser().startsWith(u'@'));
 }
@@ -539,16 +539,8 @@ void TestJournal::concurrentAppendsKeepTheChain()
                 failures->append(error);
         }
     };
-    QStringList failuresA;
-    QStringList failuresB;
-    std::unique_ptr<QThread> a(QThread::create(appendMany, u"thread-a"_s, &failuresA));
-    std::unique_ptr<QThread> b(QThread::create(appendMany, u"thread-b"_s, &failuresB));
-    a->start();
-    b->start();
-    QVERIFY(a->wait(120000));
-    QVERIFY(b->wait(120000));
-    QVERIFY2(failuresA.isEmpty(), qPrintable(failuresA.join(u'\n')));
-    QVERIFY2(failuresB.isEmpty(), qPrintable(failuresB.join(u'\n')));
+    const QStringList failures = test::appendOnThreads({ u"thread-a"_s, u"thread-b"_s }, appendMany);
+    QVERIFY2(failures.isEmpty(), qPrintable(failures.join(u'\n')));
 
     QCOMPARE(m_journal->entries(u"thread-a"_s).size(), kPerThread);
     QCOMPARE(m_journal->entries(u"thread-b"_s).size(), kPerThread);
@@ -660,20 +652,7 @@ namespace {
 int appendAsChild(const QString& spec)
 {
     const QStringList parts = spec.split(u'|');
-    Journal journal(parts.value(0));
-    QString error;
-    if (!journal.open(&error)) {
-        qCritical().noquote() << error;
-        return 1;
-    }
-    const int count = parts.value(2).toInt();
-    for (int i = 0; i < count; ++i) {
-        if (!journal.append(parts.value(1), u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }, &error)) {
-            qCritical().noquote() << error;
-            return 1;
-        }
-    }
-    return 0;
+    return test::appendAsChild(Journal(parts.value(0)), parts.value(1), parts.value(2).toInt());
 }
 
 } // namespace

@@ -1,0 +1,411 @@
+// The team journal on the sandbox's PostgreSQL: the schema made once by the database's owner and only used by the
+// consoles, whose users may append entries but never change or remove them; the chain kept by consoles in several
+// processes at once; locks; a connection the server dropped, made again. Each test gets a database of its own.
+#include "JournalWriters.h"
+#include "Sandbox.h"
+#include "runbook/Journal.h"
+
+#include <QCoreApplication>
+#include <QProcess>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSysInfo>
+#include <QTest>
+#include <QUuid>
+
+#include <memory>
+
+using namespace Qt::StringLiterals;
+using namespace opsdeck;
+using opsdeck::test::Sandbox;
+
+namespace {
+
+// The group role the schema grants to, and the login role of a console that belongs to it.
+const QString kConsoleRole = u"opsdeck_console"_s;
+const QString kConsoleUser = u"tst_teamjournal_console"_s;
+const QString kConsolePassword = u"console-%1"_s.arg(QUuid::createUuid().toString(QUuid::Id128));
+
+DatabaseTarget teamTarget(
+    const Sandbox::Server& server, const QString& database, const QString& user, const QString& password)
+{
+    DatabaseTarget target;
+    target.database.name = u"team-journal"_s;
+    target.database.kind = DatabaseKind::Postgres;
+    target.database.address = server.host;
+    target.database.port = server.port;
+    target.database.database = database;
+    target.database.user = user;
+    target.password = password;
+    return target;
+}
+
+// Statements as the sandbox's superuser, on `database`: what an administrator (or someone tampering) does.
+class Admin
+{
+public:
+    Admin(const Sandbox::Server& server, const QString& database)
+        : m_name(u"tst_teamjournal.admin.%1"_s.arg(QUuid::createUuid().toString(QUuid::Id128)))
+    {
+        m_db = server.addPostgresConnection(m_name, database);
+        m_db.open();
+    }
+    ~Admin()
+    {
+        m_db.close();
+        m_db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(m_name);
+    }
+    Admin(const Admin&) = delete;
+    Admin& operator=(const Admin&) = delete;
+
+    bool isOpen() const { return m_db.isOpen(); }
+    QString error() const { return m_db.lastError().text(); }
+    bool exec(const QString& sql, QString* error = nullptr)
+    {
+        QSqlQuery query(m_db);
+        const bool ok = query.exec(sql);
+        if (!ok && error)
+            *error = query.lastError().text();
+        return ok;
+    }
+    QVariant value(const QString& sql)
+    {
+        QSqlQuery query(m_db);
+        return query.exec(sql) && query.next() ? query.value(0) : QVariant();
+    }
+
+private:
+    QString m_name;
+    QSqlDatabase m_db;
+};
+
+} // namespace
+
+class TestTeamJournal : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void theOwnerMakesTheSchemaAndConsolesUseIt();
+    void aConsoleCannotMakeTheSchema();
+    void consolesCannotChangeOrRemoveEntries();
+    void refusesANewerSchema();
+    void consolesInSeveralProcessesKeepTheChain();
+    void locksAreTheDatabasesAndStaleOnesAreTakenOver();
+    void aDroppedConnectionIsMadeAgain();
+
+private:
+    // Opens each in turn (the owner first makes the schema); false, with the reason shown, at the first that fails.
+    static bool opened(std::initializer_list<Journal*> journals);
+    Journal ownerJournal() const
+    {
+        return Journal(JournalLocation(teamTarget(m_pg, m_database, m_pg.user, m_pg.password)));
+    }
+    Journal consoleJournal() const
+    {
+        return Journal(JournalLocation(teamTarget(m_pg, m_database, kConsoleUser, kConsolePassword)));
+    }
+
+    Sandbox m_sandbox;
+    Sandbox::Server m_pg;
+    QString m_database;
+};
+
+bool TestTeamJournal::opened(std::initializer_list<Journal*> journals)
+{
+    for (Journal* journal : journals) {
+        QString error;
+        if (!journal->open(&error)) {
+            qWarning().noquote() << error;
+            return false;
+        }
+    }
+    return true;
+}
+
+void TestTeamJournal::initTestCase()
+{
+    QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
+    m_pg = m_sandbox.postgres();
+    Admin admin(m_pg, u"postgres"_s);
+    QVERIFY2(admin.isOpen(), qPrintable(admin.error()));
+    QString error;
+    // Roles are the cluster's; a role left by an earlier run of this test is reused.
+    QVERIFY2(
+        admin.exec(u"DO $r$ BEGIN "
+                   "IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%1') THEN CREATE ROLE %1 NOLOGIN; END IF; "
+                   "IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '%2') THEN CREATE ROLE %2 LOGIN; END IF; "
+                   "END $r$"_s.arg(kConsoleRole, kConsoleUser),
+            &error),
+        qPrintable(error));
+    QVERIFY2(
+        admin.exec(u"ALTER ROLE %1 PASSWORD '%2'"_s.arg(kConsoleUser, kConsolePassword), &error), qPrintable(error));
+    QVERIFY2(admin.exec(u"GRANT %1 TO %2"_s.arg(kConsoleRole, kConsoleUser), &error), qPrintable(error));
+}
+
+void TestTeamJournal::init()
+{
+    m_database = u"tst_teamjournal_%1"_s.arg(QUuid::createUuid().toString(QUuid::Id128).left(12));
+    Admin admin(m_pg, u"postgres"_s);
+    QString error;
+    QVERIFY2(admin.exec(u"CREATE DATABASE %1"_s.arg(m_database), &error), qPrintable(error));
+    // As on a database made for the team: the consoles' users may connect and use the public schema, not create in
+    // it (PostgreSQL 15's default for public).
+    QVERIFY2(
+        admin.exec(u"GRANT CONNECT ON DATABASE %1 TO %2"_s.arg(m_database, kConsoleRole), &error), qPrintable(error));
+}
+
+void TestTeamJournal::cleanup()
+{
+    Admin admin(m_pg, u"postgres"_s);
+    QString error;
+    if (!admin.exec(u"DROP DATABASE IF EXISTS %1 WITH (FORCE)"_s.arg(m_database), &error))
+        qWarning().noquote() << "cannot drop" << m_database << ":" << error;
+}
+
+void TestTeamJournal::theOwnerMakesTheSchemaAndConsolesUseIt()
+{
+    QString error;
+    Journal owner = ownerJournal();
+    QVERIFY2(owner.open(&error), qPrintable(error));
+    QVERIFY2(owner.open(&error), qPrintable(error)); // again: the schema is there, nothing to make
+    Admin admin(m_pg, m_database);
+    QCOMPARE(admin.value(u"SELECT version FROM journal_schema"_s).toInt(), 1);
+    QCOMPARE(admin.value(u"SELECT count(*) FROM journal_schema"_s).toInt(), 1);
+
+    Journal console = consoleJournal();
+    QVERIFY2(console.open(&error), qPrintable(error));
+    QVERIFY(console.describe().contains(kConsoleUser));
+    QVERIFY2(console.append(u"run-1"_s, u"plan"_s, u"packit-wipe"_s, u"dev/alpha"_s,
+                 { { u"confirmWith"_s, u"alpha"_s }, { u"password"_s, u"hunter2"_s } }, &error),
+        qPrintable(error));
+    QVERIFY2(console.append(u"run-1"_s, u"confirm"_s, u"packit-wipe"_s, u"dev/alpha"_s,
+                 { { u"pid"_s, 999999 }, { u"host"_s, QSysInfo::machineHostName() } }, &error),
+        qPrintable(error));
+    RunRecord run;
+    run.id = u"run-2"_s;
+    run.operation = u"pulumi-purge"_s;
+    run.target = u"pulumi"_s;
+    run.outcome = RunRecord::Outcome::Succeeded;
+    run.startedAt = QDateTime::currentDateTimeUtc();
+    run.finishedAt = run.startedAt.addSecs(5);
+    QVERIFY2(console.saveRun(run, &error), qPrintable(error));
+
+    // Every console reads what the others wrote.
+    const QList<JournalEntry> entries = owner.entries();
+    QCOMPARE(entries.size(), 3);
+    QCOMPARE(entries.at(0).seq, 1);
+    QCOMPARE(entries.at(0).kind, u"plan"_s);
+    QCOMPARE(entries.at(0).user, Journal::localUser()); // the column, not PostgreSQL's USER
+    QVERIFY(!entries.at(0).data.contains(u"password"_s));
+    QCOMPARE(entries.at(1).prevHash, entries.at(0).hash);
+    QCOMPARE(owner.runs().size(), 1);
+    QCOMPARE(owner.run(u"run-2"_s)->outcome, RunRecord::Outcome::Succeeded);
+    const QList<Journal::UnfinishedRun> unfinished = console.unfinishedRuns(&error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(unfinished.size(), 1); // pid 999999 of this machine runs no opsdeck
+    QCOMPARE(unfinished.first().runId, u"run-1"_s);
+    const Journal::Verification check = console.verify();
+    QVERIFY2(check.intact, qPrintable(check.problem));
+    QCOMPARE(check.checked, 3);
+}
+
+void TestTeamJournal::aConsoleCannotMakeTheSchema()
+{
+    Journal console = consoleJournal();
+    QString error;
+    QVERIFY(!console.open(&error));
+    QVERIFY2(
+        error.contains(u"has no opsdeck schema yet"_s) && error.contains(kConsoleUser) && error.contains(u"owner"_s),
+        qPrintable(error));
+    QVERIFY(!console.append(u"run"_s, u"plan"_s, u"op"_s, u"t"_s, {}, &error));
+    QVERIFY2(error.contains(u"not open"_s), qPrintable(error));
+    Admin admin(m_pg, m_database);
+    QVERIFY(admin.value(u"SELECT to_regclass('entries') IS NULL"_s).toBool());
+}
+
+void TestTeamJournal::consolesCannotChangeOrRemoveEntries()
+{
+    QString error;
+    Journal owner = ownerJournal();
+    Journal console = consoleJournal();
+    QVERIFY(opened({ &owner, &console }));
+    QVERIFY2(console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, 1 } }, &error), qPrintable(error));
+
+    // A console's user, with its own SQL: the grants refuse.
+    {
+        Sandbox::Server asConsole = m_pg;
+        asConsole.user = kConsoleUser;
+        asConsole.password = kConsolePassword;
+        Admin raw(asConsole, m_database);
+        QVERIFY2(raw.isOpen(), qPrintable(raw.error()));
+        for (const QString& sql : { u"UPDATE entries SET data = '{}'"_s, u"DELETE FROM entries"_s,
+                 u"TRUNCATE entries"_s, u"DROP TABLE entries"_s, u"DELETE FROM journal_schema"_s }) {
+            QVERIFY2(!raw.exec(sql, &error), qPrintable(sql));
+            QVERIFY2(error.contains(u"permission denied"_s) || error.contains(u"must be owner"_s), qPrintable(error));
+        }
+    }
+    // The tables' owner: the trigger refuses.
+    Admin admin(m_pg, m_database);
+    for (const QString& sql :
+        { u"UPDATE entries SET data = '{}'"_s, u"DELETE FROM entries"_s, u"TRUNCATE entries"_s }) {
+        QVERIFY2(!admin.exec(sql, &error), qPrintable(sql));
+        QVERIFY2(error.contains(u"the journal is append-only"_s), qPrintable(error));
+    }
+    QCOMPARE(owner.entries().size(), 1);
+    QVERIFY(owner.verify().intact);
+}
+
+void TestTeamJournal::refusesANewerSchema()
+{
+    QString error;
+    Journal owner = ownerJournal();
+    QVERIFY2(owner.open(&error), qPrintable(error));
+    Admin admin(m_pg, m_database);
+    QVERIFY(admin.exec(u"UPDATE journal_schema SET version = 2"_s, &error));
+    Journal console = consoleJournal();
+    QVERIFY(!console.open(&error));
+    QVERIFY2(error.contains(u"newer opsdeck (schema 2, this one knows 1)"_s), qPrintable(error));
+}
+
+void TestTeamJournal::consolesInSeveralProcessesKeepTheChain()
+{
+    constexpr int kPerWriter = 150;
+    QString error;
+    Journal owner = ownerJournal();
+    QVERIFY2(owner.open(&error), qPrintable(error));
+
+    QList<std::shared_ptr<QProcess>> children;
+    for (const QString& runId : { u"process-a"_s, u"process-b"_s, u"process-c"_s }) {
+        auto child = std::make_shared<QProcess>();
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(u"TST_TEAMJOURNAL_APPEND"_s,
+            QStringList {
+                m_pg.host, QString::number(m_pg.port), m_database, kConsoleUser, runId, QString::number(kPerWriter) }
+                .join(u'|'));
+        environment.insert(u"TST_TEAMJOURNAL_PASSWORD"_s, kConsolePassword);
+        child->setProcessEnvironment(environment);
+        child->setProcessChannelMode(QProcess::ForwardedChannels);
+        child->start(QCoreApplication::applicationFilePath(), {});
+        QVERIFY(child->waitForStarted());
+        children.append(child);
+    }
+    // This process appends meanwhile from two threads, each with its own kept connection.
+    const auto appendMany = [this](const QString& runId, QStringList* failures) {
+        Journal console = consoleJournal();
+        QString failure;
+        if (!console.open(&failure))
+            failures->append(failure);
+        for (int i = 0; i < kPerWriter && failures->isEmpty(); ++i) {
+            if (!console.append(runId, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }, &failure))
+                failures->append(failure);
+        }
+    };
+    const QStringList failures = test::appendOnThreads({ u"thread-a"_s, u"thread-b"_s }, appendMany);
+    QVERIFY2(failures.isEmpty(), qPrintable(failures.join(u'\n')));
+    for (const auto& child : std::as_const(children)) {
+        QVERIFY(child->waitForFinished(120000));
+        QCOMPARE(child->exitStatus(), QProcess::NormalExit);
+        QCOMPARE(child->exitCode(), 0);
+    }
+    for (const QString& runId : { u"process-a"_s, u"process-b"_s, u"process-c"_s, u"thread-a"_s, u"thread-b"_s }) {
+        const QList<JournalEntry> entries = owner.entries(runId);
+        QCOMPARE(entries.size(), kPerWriter);
+        for (int i = 0; i < kPerWriter; ++i)
+            QCOMPARE(entries.at(i).data.value(u"line"_s).toInt(), i);
+    }
+    const Journal::Verification check = owner.verify();
+    QVERIFY2(check.intact, qPrintable(check.problem));
+    QCOMPARE(check.checked, 5 * kPerWriter);
+}
+
+void TestTeamJournal::locksAreTheDatabasesAndStaleOnesAreTakenOver()
+{
+    QString error;
+    Journal owner = ownerJournal();
+    Journal console = consoleJournal();
+    QVERIFY(opened({ &owner, &console }));
+
+    Journal::LockHolder holder;
+    QCOMPARE(console.acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error), Journal::LockResult::Acquired);
+    QCOMPARE(owner.acquireLock(u"host/one"_s, u"run-b"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    QCOMPARE(holder.runId, u"run-a"_s);
+    QVERIFY(!owner.releaseLock(u"host/one"_s, u"run-b"_s));
+    QVERIFY(console.releaseLock(u"host/one"_s, u"run-a"_s));
+
+    // A lock row of a process of this machine that is gone: taken over, through the upsert, and journaled.
+    QProcess process;
+    process.start(u"true"_s, {});
+    QVERIFY(process.waitForStarted());
+    const qint64 deadPid = process.processId();
+    QVERIFY(process.waitForFinished());
+    Admin admin(m_pg, m_database);
+    QVERIFY2(admin.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES ('host/two', "
+                        "'crashed-run', 'bob pid %1', %1, '%2', '2024-05-01T12:00:00.000Z')"_s.arg(
+                            QString::number(deadPid), QSysInfo::machineHostName()),
+                 &error),
+        qPrintable(error));
+    QCOMPARE(console.acquireLock(u"host/two"_s, u"run-c"_s, &holder, &error), Journal::LockResult::Acquired);
+    QCOMPARE(admin.value(u"SELECT run_id FROM locks WHERE target = 'host/two'"_s).toString(), u"run-c"_s);
+    QStringList actions;
+    for (const JournalEntry& entry : owner.entries())
+        actions << u"%1 %2 %3"_s.arg(entry.runId, entry.target, entry.data.value(u"action"_s).toString());
+    QCOMPARE(actions,
+        QStringList({ u"run-a host/one acquired"_s, u"run-a host/one released"_s, u"run-c host/two taken-over"_s,
+            u"run-c host/two acquired"_s }));
+}
+
+// The server ends the console's kept connection (a restart, a failover, an idle timeout): the next call connects
+// again instead of failing on the dead one.
+void TestTeamJournal::aDroppedConnectionIsMadeAgain()
+{
+    QString error;
+    Journal owner = ownerJournal();
+    Journal console = consoleJournal();
+    QVERIFY(opened({ &owner, &console }));
+    QVERIFY2(console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
+    Admin admin(m_pg, m_database);
+    QCOMPARE(admin
+                 .value(u"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '%1' "
+                        "AND datname = '%2'"_s.arg(kConsoleUser, m_database))
+                 .toInt(),
+        1);
+    QVERIFY2(console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
+    QCOMPARE(owner.entries().size(), 2);
+    QVERIFY(owner.verify().intact);
+}
+
+namespace {
+
+// A console in another process: TST_TEAMJOURNAL_APPEND is "host|port|database|user|runId|count", the password in
+// TST_TEAMJOURNAL_PASSWORD.
+int appendAsChild(const QString& spec)
+{
+    const QStringList parts = spec.split(u'|');
+    Sandbox::Server server;
+    server.host = parts.value(0);
+    server.port = quint16(parts.value(1).toUInt());
+    return test::appendAsChild(Journal(JournalLocation(teamTarget(server, parts.value(2), parts.value(3),
+                                   qEnvironmentVariable("TST_TEAMJOURNAL_PASSWORD")))),
+        parts.value(4), parts.value(5).toInt());
+}
+
+} // namespace
+
+// QTEST_GUILESS_MAIN, plus the child mode that lets one test append from other processes.
+int main(int argc, char** argv)
+{
+    QCoreApplication app(argc, argv);
+    const QString childSpec = qEnvironmentVariable("TST_TEAMJOURNAL_APPEND");
+    if (!childSpec.isEmpty())
+        return appendAsChild(childSpec);
+    TestTeamJournal test;
+    QTEST_SET_MAIN_SOURCE_PATH
+    return QTest::qExec(&test, argc, argv);
+}
+#include "tst_teamjournal.moc"
