@@ -90,6 +90,10 @@ struct Database
     QString database;
     QString user;
     QString passwordEnv; // optional; else keychain opsdeck/db/<name>/<user>
+    // PostgreSQL only: libpq's sslmode ("require", "verify-ca", "verify-full"; empty: libpq's default, prefer) and
+    // the CA that signed the server's certificate (sslrootcert) for the verify modes.
+    QString tls;
+    QString caFile;
     Tags tags;
     SourcePos pos;
 };

@@ -204,6 +204,7 @@ private:
     void addReference(Target target, const Fields& f, const QString& key, const QString& name);
 
     void readJournal(const Entry& e);
+    void readDatabaseTls(const Fields& f, Database& d);
     void readHost(const YAML::Node& node, NameSet& seen);
     void readAuth(const Fields& host, HostAuth& auth);
     QMap<QString, CommandTemplate> readCommands(const Fields& host);
@@ -698,7 +699,7 @@ void Parser::readDatabase(const YAML::Node& node, NameSet& seen)
 {
     const auto f = readMap(node, posOf(node), u"each databases entry"_s, u"database"_s,
         { u"name"_s, u"kind"_s, u"via"_s, u"address"_s, u"port"_s, u"socket"_s, u"database"_s, u"user"_s,
-            u"passwordEnv"_s, u"tags"_s });
+            u"passwordEnv"_s, u"tls"_s, u"caFile"_s, u"tags"_s });
     if (!f)
         return;
     Database d;
@@ -726,10 +727,37 @@ void Parser::readDatabase(const YAML::Node& node, NameSet& seen)
         d.user = *user;
     if (const auto passwordEnv = readEnvName(*f, u"passwordEnv"_s))
         d.passwordEnv = *passwordEnv;
+    readDatabaseTls(*f, d);
     d.tags = readTags(*f);
     if (name) {
         d.name = *name;
         m_inventory.databases << d;
+    }
+}
+
+// libpq's sslmode, of the modes that insist on TLS, and the CA for the two that check the certificate. A CA file with
+// a mode that does not check would look safer than it is, so it is refused.
+void Parser::readDatabaseTls(const Fields& f, Database& d)
+{
+    const Entry* tls = f.find(u"tls"_s);
+    const Entry* caFile = f.find(u"caFile"_s);
+    if ((tls || caFile) && d.kind != DatabaseKind::Postgres) {
+        error((tls ? tls : caFile)->valuePos(),
+            u"database %1 is for postgres databases: opsdeck does not set up TLS for mysql ones"_s.arg(
+                tls ? u"tls"_s : u"caFile"_s));
+        return;
+    }
+    if (const auto mode = readChoice(f, u"tls"_s,
+            QList<std::pair<QString, QString>> { { u"require"_s, u"require"_s }, { u"verify-ca"_s, u"verify-ca"_s },
+                { u"verify-full"_s, u"verify-full"_s } }))
+        d.tls = *mode;
+    if (const auto path = readLocalPath(f, u"caFile"_s)) {
+        if (d.tls != u"verify-ca"_s && d.tls != u"verify-full"_s)
+            error(caFile->valuePos(),
+                u"database caFile needs tls verify-ca or verify-full, which check the server's certificate against "
+                "it"_s);
+        else
+            d.caFile = *path;
     }
 }
 

@@ -66,10 +66,11 @@ TeamConnections& teamConnections()
     return *storage.localData();
 }
 
+// What a kept connection was made for: one made with other TLS settings must never serve.
 QString teamKey(const DatabaseTarget& target)
 {
     const Database& d = target.database;
-    return QStringList { d.name, d.address, QString::number(d.port), d.socket, d.database, d.user,
+    return QStringList { d.name, d.address, QString::number(d.port), d.socket, d.database, d.user, d.tls, d.caFile,
         target.via ? target.via->name : QString() }
         .join(u'\x1f');
 }

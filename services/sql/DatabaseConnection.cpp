@@ -13,6 +13,17 @@
 
 namespace opsdeck {
 
+namespace {
+
+// A libpq connection parameter's value, quoted (QPSQL passes the options on as they are, ';' turned into ' ').
+QString conninfoValue(QString value)
+{
+    value.replace(u'\\', QStringLiteral("\\\\")).replace(u'\'', QStringLiteral("\\'"));
+    return u'\'' + value + u'\'';
+}
+
+} // namespace
+
 // What interrupt() needs to reach the server from another thread, apart from the connection that owns it.
 struct DatabaseConnection::Server
 {
@@ -41,11 +52,23 @@ struct DatabaseConnection::Server
         db.setDatabaseName(d.database);
         db.setUserName(d.user);
         db.setPassword(target.password);
-        if (isMysql())
+        if (isMysql()) {
             db.setConnectOptions(QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=15")
                 + (!tunnelled && !d.socket.isEmpty() ? QStringLiteral(";UNIX_SOCKET=") + d.socket : QString()));
-        else
-            db.setConnectOptions(QStringLiteral("connect_timeout=15"));
+            return db;
+        }
+        QStringList options { QStringLiteral("connect_timeout=15") };
+        if (!d.tls.isEmpty())
+            options << QStringLiteral("sslmode=") + d.tls;
+        if (!d.caFile.isEmpty())
+            options << QStringLiteral("sslrootcert=") + conninfoValue(d.caFile);
+        // verify-full checks the certificate against the host name: through a tunnel, the name the via host reaches
+        // the server by, while the connection itself goes to the tunnel's loopback end (libpq's hostaddr).
+        if (d.tls == QStringLiteral("verify-full") && tunnelled && d.socket.isEmpty()) {
+            db.setHostName(d.address);
+            options << QStringLiteral("hostaddr=127.0.0.1");
+        }
+        db.setConnectOptions(options.join(u';'));
         return db;
     }
 

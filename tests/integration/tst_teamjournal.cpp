@@ -6,6 +6,8 @@
 #include "runbook/Journal.h"
 
 #include <QCoreApplication>
+#include <QFile>
+#include <QJsonObject>
 #include <QProcess>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -98,6 +100,7 @@ private slots:
     void consolesInSeveralProcessesKeepTheChain();
     void locksAreTheDatabasesAndStaleOnesAreTakenOver();
     void aDroppedConnectionIsMadeAgain();
+    void tlsChecksTheServersCertificate();
 
 private:
     // Opens each in turn (the owner first makes the schema); false, with the reason shown, at the first that fails.
@@ -378,6 +381,36 @@ void TestTeamJournal::aDroppedConnectionIsMadeAgain()
     QVERIFY2(console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
     QCOMPARE(owner.entries().size(), 2);
     QVERIFY(owner.verify().intact);
+}
+
+// The database entry's tls and caFile reach libpq: the journal's connection is encrypted and the server's certificate
+// checked against the CA; a CA that did not sign it is refused before the password is sent.
+void TestTeamJournal::tlsChecksTheServersCertificate()
+{
+    const QString sandboxCa = m_sandbox.json().value(u"postgres"_s).toObject().value(u"caFile"_s).toString();
+    const QString otherCa = m_sandbox.json().value(u"gcs"_s).toObject().value(u"caFile"_s).toString();
+    QVERIFY(QFile::exists(sandboxCa) && QFile::exists(otherCa));
+    QString error;
+    Journal owner = ownerJournal();
+    QVERIFY2(owner.open(&error), qPrintable(error));
+
+    DatabaseTarget target = teamTarget(m_pg, m_database, kConsoleUser, kConsolePassword);
+    target.database.tls = u"verify-full"_s;
+    target.database.caFile = sandboxCa;
+    Journal console { JournalLocation(target) };
+    QVERIFY2(console.open(&error), qPrintable(error));
+    QVERIFY2(console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
+    Admin admin(m_pg, m_database);
+    QCOMPARE(admin
+                 .value(u"SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+                        "WHERE a.usename = '%1' AND a.datname = '%2'"_s.arg(kConsoleUser, m_database))
+                 .toBool(),
+        true);
+
+    target.database.caFile = otherCa; // not the connection kept for the other CA: a new one, checked afresh
+    Journal misled { JournalLocation(target) };
+    QVERIFY(!misled.open(&error));
+    QVERIFY2(error.contains(u"certificate verify failed"_s), qPrintable(error));
 }
 
 namespace {

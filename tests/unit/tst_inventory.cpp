@@ -414,6 +414,8 @@ databases:
     via: bastion
     database: opsdeck_journal
     user: ann
+    tls: verify-full
+    caFile: ~/team-ca.pem
 hosts:
   - name: bastion
     address: bastion.example.org
@@ -423,6 +425,8 @@ hosts:
     QVERIFY2(result.ok(), qPrintable(describe(result)));
     QCOMPARE(result.inventory->journal.database, u"team"_s);
     QCOMPARE(result.inventory->journal.path, QString());
+    QCOMPARE(result.inventory->databases.at(0).tls, u"verify-full"_s);
+    QCOMPARE(result.inventory->databases.at(0).caFile, QDir::homePath() + u"/team-ca.pem"_s);
 }
 
 void TestInventory::tildeExpandsToHome()
@@ -511,7 +515,7 @@ void TestInventory::errors_data()
     errorRow("unknown database key", "databases:\n  - name: db\n    database: db\n    user: u\n    password: x\n",
         u"5:5"_s,
         { u"unknown key \"password\" in database: use one of name, kind, via, address, port, socket, database, "
-          "user, passwordEnv, tags"_s });
+          "user, passwordEnv, tls, caFile, tags"_s });
     errorRow("unknown cluster key", "clusters:\n  - name: c\n    server: https://k8s.example.org\n", u"3:5"_s,
         { u"unknown key \"server\" in cluster: use one of name, kubeconfig, context, namespaces, tokenEnv, tags"_s });
     errorRow("unknown datamon key", "datamon:\n  - name: d\n    context: dev\n    config: cfg\n    bastion: b\n",
@@ -774,6 +778,14 @@ void TestInventory::errors_data()
     errorRow("passwordEnv starts with a digit",
         "databases:\n  - name: db\n    database: db\n    user: u\n    passwordEnv: 1PASS\n", u"5:18"_s,
         { u"database passwordEnv \"1PASS\" is not allowed: use an environment variable name"_s });
+    errorRow("database tls unknown", "databases:\n  - name: db\n    database: db\n    user: u\n    tls: prefer\n",
+        u"5:10"_s, { u"database tls \"prefer\" is not allowed: use one of require, verify-ca, verify-full"_s });
+    errorRow("database caFile without a verifying tls",
+        "databases:\n  - name: db\n    database: db\n    user: u\n    tls: require\n    caFile: /etc/ca.pem\n",
+        u"6:13"_s, { u"database caFile needs tls verify-ca or verify-full"_s });
+    errorRow("database tls on mysql",
+        "databases:\n  - name: db\n    kind: mysql\n    database: db\n    user: u\n    tls: require\n", u"6:10"_s,
+        { u"database tls is for postgres databases"_s });
 
     // Paths.
     errorRow("outpackRoot outside outpackBase",
