@@ -109,6 +109,8 @@ private:
     {
         return Journal(JournalLocation(teamTarget(m_pg, m_database, m_pg.user, m_pg.password)));
     }
+    // The console user's sessions on this test's database, as a condition on pg_stat_activity a.
+    QString consoleSessions() const { return u"a.usename = '%1' AND a.datname = '%2'"_s.arg(kConsoleUser, m_database); }
     Journal consoleJournal() const
     {
         return Journal(JournalLocation(teamTarget(m_pg, m_database, kConsoleUser, kConsolePassword)));
@@ -373,10 +375,9 @@ void TestTeamJournal::aDroppedConnectionIsMadeAgain()
     QVERIFY(opened({ &owner, &console }));
     QVERIFY2(console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
     Admin admin(m_pg, m_database);
-    QCOMPARE(admin
-                 .value(u"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '%1' "
-                        "AND datname = '%2'"_s.arg(kConsoleUser, m_database))
-                 .toInt(),
+    QCOMPARE(
+        admin.value(u"SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a WHERE "_s + consoleSessions())
+            .toInt(),
         1);
     QVERIFY2(console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
     QCOMPARE(owner.entries().size(), 2);
@@ -402,8 +403,8 @@ void TestTeamJournal::tlsChecksTheServersCertificate()
     QVERIFY2(console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
     Admin admin(m_pg, m_database);
     QCOMPARE(admin
-                 .value(u"SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
-                        "WHERE a.usename = '%1' AND a.datname = '%2'"_s.arg(kConsoleUser, m_database))
+                 .value(u"SELECT bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE "_s
+                     + consoleSessions())
                  .toBool(),
         true);
 
