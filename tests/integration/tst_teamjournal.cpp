@@ -7,6 +7,8 @@
 
 #include <QCoreApplication>
 #include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
 #include <QSqlError>
@@ -101,6 +103,7 @@ private slots:
     void locksAreTheDatabasesAndStaleOnesAreTakenOver();
     void aDroppedConnectionIsMadeAgain();
     void tlsChecksTheServersCertificate();
+    void theSandboxsTeamInventory();
 
 private:
     // Opens each in turn (the owner first makes the schema); false, with the reason shown, at the first that fails.
@@ -412,6 +415,41 @@ void TestTeamJournal::tlsChecksTheServersCertificate()
     Journal misled { JournalLocation(target) };
     QVERIFY(!misled.open(&error));
     QVERIFY2(error.contains(u"certificate verify failed"_s), qPrintable(error));
+}
+
+// The sandbox's inventory-team.yaml, through the CLI: the journal is the sandbox's journal database, reached as a
+// console's user through the bastion's tunnel with TLS checked; the owner's variant makes the schema. A console that
+// cannot reach the team journal refuses a destructive run after planning it, and touches nothing.
+void TestTeamJournal::theSandboxsTeamInventory()
+{
+    const QProcessEnvironment environment = m_sandbox.environment();
+    const QString owner = m_sandbox.dir() + u"/inventory-team-owner.yaml"_s;
+    const QString team = m_sandbox.dir() + u"/inventory-team.yaml"_s;
+    const test::CliRun made = test::runCli({ u"journal"_s, u"verify"_s, u"--inventory"_s, owner }, environment);
+    QVERIFY2(made.exitCode == 0, made.err.constData());
+    const test::CliRun verified = test::runCli({ u"journal"_s, u"verify"_s, u"--inventory"_s, team }, environment);
+    QVERIFY2(verified.exitCode == 0, verified.err.constData());
+    QVERIFY2(verified.out.contains("team journal team-journal (database journal as journal_console via bastion): "
+                                   "intact"),
+        verified.out.constData());
+
+    const QJsonObject instance = m_sandbox.json().value(u"packit"_s).toArray().first().toObject();
+    const QString host = instance.value(u"host"_s).toString();
+    const QString name = instance.value(u"name"_s).toString();
+    QProcessEnvironment wrong = environment;
+    wrong.insert(u"OPSDECK_SANDBOX_JOURNAL_PASSWORD"_s, u"not-the-password"_s);
+    const test::CliRun refused = test::runCli({ u"run"_s, u"packit-wipe"_s, u"--host"_s, host, u"--instance"_s, name,
+                                                  u"--confirm"_s, name, u"--inventory"_s, team },
+        wrong);
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains("refused: cannot open the journal team journal team-journal")
+            && refused.err.contains("password authentication failed")
+            && refused.err.contains("Nothing was run: every run must be journaled"),
+        refused.err.constData());
+    QVERIFY2(!refused.err.contains("not-the-password"), refused.err.constData());
+    QVERIFY(QFileInfo::exists(instance.value(u"outpackRoot"_s).toString()));
+    Admin packit(m_pg, instance.value(u"database"_s).toString());
+    QCOMPARE(packit.value(u"SELECT count(*) FROM packet"_s).toInt(), instance.value(u"packets"_s).toInt());
 }
 
 namespace {
