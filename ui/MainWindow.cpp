@@ -159,10 +159,10 @@ void MainWindow::loadInventory(const QString& path)
     makeCredentials();
     QString error;
     const auto journal = JournalLocation::fromInventory(m_inventory, &error);
-    if (!journal) { // the loader checked the reference; a database that still does not resolve is shown, not used
-        m_activity->setText(tr("The journal cannot be used: %1. Destructive runs are refused.").arg(error));
-        buildPanes(m_inventory, JournalLocation(JournalLocation::defaultPath()));
-        checkHosts({});
+    if (!journal) {
+        // The loader checked the reference, so this is not expected; never fall back to a local journal, which would
+        // let this console's runs pass the team's locks by.
+        showErrors(path, { InventoryError { path, 0, 0, tr("journal database: %1").arg(error) } });
         return;
     }
     if (!journal->isTeam()) {

@@ -33,7 +33,9 @@ namespace opsdeck {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: entries and locks; 2: locks hold for a lease (lease_until, "" for a lock taken before: it never runs out).
+constexpr int kSchemaVersion = 2;
+const QString kAddLease = u"ALTER TABLE locks ADD COLUMN lease_until TEXT NOT NULL DEFAULT ''"_s;
 // Long enough to outlast another console's append or lock, short enough that a stuck writer shows as an error (SQLite's
 // busy timeout, PostgreSQL's lock_timeout).
 constexpr int kBusyTimeoutMs = 10000;
@@ -421,10 +423,11 @@ bool openLocalSchema(Connection& connection, const JournalLocation& location, QS
         "BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END"_s,
         u"CREATE TABLE IF NOT EXISTS locks ("
         "target TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL, pid INTEGER NOT NULL, "
-        "machine TEXT NOT NULL, since TEXT NOT NULL)"_s,
-        u"PRAGMA user_version = %1"_s.arg(kSchemaVersion),
+        "machine TEXT NOT NULL, since TEXT NOT NULL, lease_until TEXT NOT NULL DEFAULT '')"_s,
     };
-    return execAll(db, schema, error) && transaction.commit(error);
+    const QStringList migration = version == 1 ? QStringList { kAddLease } : QStringList();
+    return execAll(db, schema + migration + QStringList { u"PRAGMA user_version = %1"_s.arg(kSchemaVersion) }, error)
+        && transaction.commit(error);
 }
 
 // The schema of a team journal: made once, by a user who may create tables (the database's owner), and only read by
@@ -453,6 +456,19 @@ bool openTeamSchema(Connection& connection, const JournalLocation& location, QSt
         return false;
     if (version == kSchemaVersion)
         return transaction.commit(error);
+    if (version == 1) {
+        QString failure;
+        if (!execAll(db, { kAddLease, u"UPDATE journal_schema SET version = %1"_s.arg(kSchemaVersion) }, &failure)
+            || !transaction.commit(&failure)) {
+            setError(error,
+                u"The %1 has schema 1, which this opsdeck must migrate to %2, and user %3 cannot (%4): open it once "
+                "as the database's owner (docs/team-journal.md)"_s.arg(
+                    where, QString::number(kSchemaVersion), location.team->database.user, failure));
+            return false;
+        }
+        qCInfo(lcRunbook).noquote() << "Migrated the schema of the" << where << "to version" << kSchemaVersion;
+        return true;
+    }
     // Consoles' users belong to the role opsdeck_console: they may read and append entries, never change or remove
     // them (the grants, and the trigger for the tables' owner), and take and release locks.
     const QStringList schema {
@@ -468,7 +484,7 @@ bool openTeamSchema(Connection& connection, const JournalLocation& location, QSt
         u"CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON entries "
         "FOR EACH STATEMENT EXECUTE FUNCTION journal_append_only()"_s,
         u"CREATE TABLE locks (target TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL, "
-        "pid BIGINT NOT NULL, machine TEXT NOT NULL, since TEXT NOT NULL)"_s,
+        "pid BIGINT NOT NULL, machine TEXT NOT NULL, since TEXT NOT NULL, lease_until TEXT NOT NULL DEFAULT '')"_s,
         u"CREATE TABLE journal_schema (version INTEGER NOT NULL)"_s,
         u"INSERT INTO journal_schema VALUES (%1)"_s.arg(kSchemaVersion),
         u"DO $g$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'opsdeck_console') THEN "
@@ -485,6 +501,45 @@ bool openTeamSchema(Connection& connection, const JournalLocation& location, QSt
         return false;
     }
     qCInfo(lcRunbook).noquote() << "Created the schema of the" << where;
+    return true;
+}
+
+// The time leases are judged by: the database's clock for a team journal (one clock for every console, whatever
+// their own say; the statement's time, not the transaction's, which began before the writers' lock was had), this
+// machine's for a local one (its only clock). Millisecond precision, as stored.
+std::optional<QDateTime> databaseNow(Connection& connection, QString* error)
+{
+    QDateTime now = QDateTime::currentDateTimeUtc();
+    if (connection.isTeam()) {
+        QSqlQuery query(connection.db());
+        if (!query.exec(u"SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"_s)
+            || !query.next()) {
+            setError(error, sqlError(u"Cannot read the journal database's clock"_s, query.lastError()));
+            return std::nullopt;
+        }
+        now = QDateTime::fromString(query.value(0).toString(), Qt::ISODateWithMs).toUTC();
+    }
+    return QDateTime::fromString(timeText(now), Qt::ISODateWithMs).toUTC();
+}
+
+// Sets the lease of `runId`'s lock on `target` to a lease from `now`; false, with *error, if the run does not hold it.
+bool writeLease(QSqlDatabase& db, const QString& target, const QString& runId, const QDateTime& now, QString* error)
+{
+    QSqlQuery renew(db);
+    renew.prepare(u"UPDATE locks SET lease_until = ? WHERE target = ? AND run_id = ?"_s);
+    renew.addBindValue(timeText(now.addMSecs(Journal::leaseMs())));
+    renew.addBindValue(target);
+    renew.addBindValue(runId);
+    if (!renew.exec()) {
+        setError(error, sqlError(u"Cannot renew the lock on %1"_s.arg(target), renew.lastError()));
+        return false;
+    }
+    if (renew.numRowsAffected() < 1) {
+        setError(error,
+            u"run %1 no longer holds the lock on %2: another console took it over after its lease ran out"_s.arg(
+                runId, target));
+        return false;
+    }
     return true;
 }
 
@@ -711,13 +766,16 @@ Journal::LockResult Journal::acquireLock(
     WriteTransaction transaction(*connection);
     if (!transaction.begin(error))
         return LockResult::Error;
+    const auto now = databaseNow(*connection, error);
+    if (!now)
+        return LockResult::Error;
 
     const QString machine = machineName();
     const qint64 pid = ownPid();
     QJsonObject takenOver;
     {
         QSqlQuery current(db);
-        current.prepare(u"SELECT run_id, holder, pid, machine, since FROM locks WHERE target = ?"_s);
+        current.prepare(u"SELECT run_id, holder, pid, machine, since, lease_until FROM locks WHERE target = ?"_s);
         current.addBindValue(target);
         if (!current.exec()) {
             setError(error, sqlError(u"Cannot read the lock on %1"_s.arg(target), current.lastError()));
@@ -729,35 +787,50 @@ Journal::LockResult Journal::acquireLock(
             const qint64 holderPid = current.value(2).toLongLong();
             const QString holderMachine = current.value(3).toString();
             const QString since = current.value(4).toString();
-            if (holderRunId == runId && holderMachine == machine && holderPid == pid)
-                return transaction.commit(error) ? LockResult::Acquired : LockResult::Error;
-            if (holderMachine != machine || processExists(holderPid)) {
+            const QDateTime leaseUntil = QDateTime::fromString(current.value(5).toString(), Qt::ISODateWithMs).toUTC();
+            const bool ours = holderRunId == runId && holderMachine == machine && holderPid == pid;
+            const bool expired = leaseUntil.isValid() && leaseUntil < *now;
+            const bool goneHere = holderMachine == machine && !processExists(holderPid);
+            if (!ours && !expired && !goneHere) {
                 if (heldBy)
-                    *heldBy = { holder, holderRunId, QDateTime::fromString(since, Qt::ISODateWithMs).toUTC() };
+                    *heldBy
+                        = { holder, holderRunId, QDateTime::fromString(since, Qt::ISODateWithMs).toUTC(), leaseUntil };
                 return LockResult::HeldByOther;
             }
-            takenOver = { { u"action"_s, u"taken-over"_s }, { u"staleRunId"_s, holderRunId },
-                { u"staleHolder"_s, holder }, { u"staleSince"_s, since },
-                { u"reason"_s, u"process %1 on %2 no longer runs"_s.arg(QString::number(holderPid), machine) } };
+            if (!ours)
+                takenOver = { { u"action"_s, u"taken-over"_s }, { u"staleRunId"_s, holderRunId },
+                    { u"staleHolder"_s, holder }, { u"staleSince"_s, since },
+                    { u"reason"_s,
+                        goneHere ? u"process %1 on %2 no longer runs"_s.arg(QString::number(holderPid), machine)
+                                 : u"its lease ran out at %1: its console stopped renewing it"_s.arg(
+                                     timeText(leaseUntil)) } };
+            else if (!writeLease(db, target, runId, *now, error))
+                return LockResult::Error;
+            if (ours)
+                return transaction.commit(error) ? LockResult::Acquired : LockResult::Error;
         }
     }
 
     if (!takenOver.isEmpty()) {
-        qCWarning(lcRunbook).noquote() << "Taking over the stale lock on" << target << "held by"
-                                       << takenOver.value(u"staleHolder"_s).toString();
+        qCWarning(lcRunbook).noquote() << "Taking over the lock on" << target << "held by"
+                                       << takenOver.value(u"staleHolder"_s).toString() << ":"
+                                       << takenOver.value(u"reason"_s).toString();
         if (!insertEntry(db, runId, kLockKind, QString(), target, takenOver, error))
             return LockResult::Error;
     }
     QSqlQuery write(db);
-    write.prepare(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES (?, ?, ?, ?, ?, ?) "
+    write.prepare(u"INSERT INTO locks (target, run_id, holder, pid, machine, since, lease_until) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?) "
                   "ON CONFLICT (target) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder, "
-                  "pid = excluded.pid, machine = excluded.machine, since = excluded.since"_s);
+                  "pid = excluded.pid, machine = excluded.machine, since = excluded.since, "
+                  "lease_until = excluded.lease_until"_s);
     write.addBindValue(target);
     write.addBindValue(runId);
     write.addBindValue(u"%1 pid %2"_s.arg(localUser(), QString::number(pid)));
     write.addBindValue(pid);
     write.addBindValue(machine);
-    write.addBindValue(timeText(QDateTime::currentDateTimeUtc()));
+    write.addBindValue(timeText(*now));
+    write.addBindValue(timeText(now->addMSecs(leaseMs())));
     if (!write.exec()) {
         setError(error, sqlError(u"Cannot lock %1"_s.arg(target), write.lastError()));
         return LockResult::Error;
@@ -766,6 +839,27 @@ Journal::LockResult Journal::acquireLock(
         || !transaction.commit(error))
         return LockResult::Error;
     return LockResult::Acquired;
+}
+
+bool Journal::renewLock(const QString& target, const QString& runId, QString* error)
+{
+    const auto connection = connectTo(m_open, m_location, error);
+    if (!connection)
+        return false;
+    WriteTransaction transaction(*connection);
+    if (!transaction.begin(error))
+        return false;
+    const auto now = databaseNow(*connection, error);
+    if (!now || !writeLease(connection->db(), target, runId, *now, error))
+        return false;
+    return transaction.commit(error);
+}
+
+qint64 Journal::leaseMs()
+{
+    bool ok = false;
+    const qint64 fromEnvironment = qEnvironmentVariable("OPSDECK_LOCK_LEASE_MS").toLongLong(&ok);
+    return ok && fromEnvironment >= 1000 ? fromEnvironment : 60000;
 }
 
 bool Journal::releaseLock(const QString& target, const QString& runId)

@@ -74,6 +74,7 @@ public:
         QString holder; // "<login>@<machine> pid <N>"
         QString runId;
         QDateTime since;
+        QDateTime leaseUntil; // invalid for a lock taken before leases (it never runs out)
     };
 
     // A run that started (its plan is journaled) but has no outcome, and whose console is gone.
@@ -138,10 +139,17 @@ public:
     // Recomputes the whole chain in order.
     Verification verify() const;
 
-    // Atomic across processes. A lock held by a process of this machine that no longer exists is stale and taken
-    // over (and the journal says so); a lock held from another machine is never taken over, since its process cannot
-    // be checked from here. Acquiring a lock this run already holds succeeds.
+    // Atomic across processes and machines. A lock holds for a lease (leaseMs()) from when it was taken or last
+    // renewed, by the journal database's clock, which every console of a team journal shares. It is taken over (and
+    // the journal says so) once its lease ran out, or at once when its holder was a process of this machine that no
+    // longer exists; a holder on another machine that still renews it keeps it. Acquiring a lock this run already
+    // holds succeeds, and renews it.
     LockResult acquireLock(const QString& target, const QString& runId, LockHolder* heldBy, QString* error = nullptr);
+    // Extends this run's lock by a lease. False if the run no longer holds it (taken over after its lease ran out) or
+    // the journal cannot be reached; *error says which.
+    bool renewLock(const QString& target, const QString& runId, QString* error = nullptr);
+    // A lock's lease: 60 s, or OPSDECK_LOCK_LEASE_MS (at least 1000) for tests that wait for one to run out.
+    static qint64 leaseMs();
     // Releases the lock only if this run holds it; returns whether it did.
     bool releaseLock(const QString& target, const QString& runId);
 

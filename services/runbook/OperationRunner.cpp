@@ -1,6 +1,7 @@
 #include "runbook/OperationRunner.h"
 
 #include "runbook/Journal.h"
+#include "runbook/LockHeartbeat.h"
 #include "runbook/RunContext.h"
 #include "runbook/RunbookLogging.h"
 
@@ -118,9 +119,13 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
         break;
     case Journal::LockResult::HeldByOther:
         emit refused(Refusal::Locked,
-            QStringLiteral("%1 is locked by %2 since %3: another console is running an operation on it. "
+            QStringLiteral("%1 is locked by %2 since %3: another console is running an operation on it%4. "
                            "Nothing was run.")
-                .arg(plan.lockName(), holder.holder, holder.since.toLocalTime().toString(Qt::ISODate)));
+                .arg(plan.lockName(), holder.holder, holder.since.toLocalTime().toString(Qt::ISODate),
+                    holder.leaseUntil.isValid()
+                        ? QStringLiteral(" (its console renews the lock; if it stops, the lock is free at %1)")
+                              .arg(holder.leaseUntil.toLocalTime().toString(Qt::ISODate))
+                        : QString()));
         return;
     case Journal::LockResult::Error:
         emit refused(Refusal::Journal, QStringLiteral("cannot lock %1 in the journal: %2").arg(plan.lockName(), error));
@@ -129,6 +134,8 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
 
     RunContext context(&record, plan, &journal,
         [this](const StepRecord& step, double fraction, qint64 eta) { emit progressed(step, fraction, eta); });
+    auto heartbeat = std::make_unique<LockHeartbeat>(m_journalLocation, plan.lockName(), record.id,
+        [&context](const QString& why) { context.stopBeforeNextStep(why); });
     {
         QMutexLocker lock(&m_mutex);
         m_context = &context;
@@ -141,6 +148,7 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
     qCInfo(lcRunbook) << "run" << record.id << plan.operation << "on" << plan.target << "by" << record.user;
 
     const bool ok = m_operation->execute(plan, context);
+    heartbeat.reset(); // the lock is the run's until it is released below; its lease outlasts the bookkeeping
     context.skipRemaining();
     {
         QMutexLocker lock(&m_mutex);
@@ -152,9 +160,8 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
         : ok                                 ? RunRecord::Outcome::Succeeded
                                              : RunRecord::Outcome::Failed;
     if (!journalError.isEmpty())
-        record.summary = QStringLiteral("Stopped: %1; no step was started after that. Fix the journal "
-                                        "before running again. %2")
-                             .arg(journalError, record.summary);
+        record.summary
+            = QStringLiteral("Stopped: %1. No step was started after that. %2").arg(journalError, record.summary);
     record.finishedAt = QDateTime::currentDateTimeUtc();
     context.note(QStringLiteral("outcome"),
         { { QStringLiteral("outcome"), RunRecord::outcomeName(record.outcome) },

@@ -191,11 +191,17 @@ void RunContext::note(const QString& kind, const QJsonObject& data)
         return;
     qCCritical(lcRunbook) << "journal append failed for run" << m_record->id
                           << ", stopping it before its next step:" << error;
+    stopBeforeNextStep(QStringLiteral("the journal %1 could not be written (%2 entry: %3); fix the journal before "
+                                      "running again")
+                           .arg(m_journal->describe(), kind, error));
+}
+
+void RunContext::stopBeforeNextStep(const QString& why)
+{
     {
         QMutexLocker lock(&m_hookMutex);
         if (m_journalError.isEmpty())
-            m_journalError = QStringLiteral("the journal %1 could not be written (%2 entry: %3)")
-                                 .arg(m_journal->describe(), kind, error);
+            m_journalError = why;
     }
     // Stops the operation between steps; what is in flight finishes, so that the step's outcome is known.
     m_cancelled = true;

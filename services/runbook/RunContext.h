@@ -23,10 +23,14 @@ public:
     RunContext(RunRecord* record, const Plan& plan, Journal* journal, ProgressFn progress);
 
     // Whether the operation must stop before its next step: the admin cancelled, or a journal write failed (a run
-    // must not go on changing things that the journal cannot record). Recovery still runs.
+    // must not go on changing things that the journal cannot record), or its lock could not be renewed (another
+    // console may take the target over). Recovery still runs.
     bool cancelled() const { return m_cancelled.load(); }
-    // Why the journal could not be written (empty while every write succeeded).
+    // Why the journal or the lock failed (empty while they did not).
     QString journalError() const;
+    // From any thread: the journal or the lock failed; the run stops before its next step, and `why` (what failed,
+    // and what to do) becomes the start of its summary.
+    void stopBeforeNextStep(const QString& why);
     // From any thread. Sets the flag the operation checks between steps and batches, and runs the cancel
     // hook on a pool thread, so that a runner blocked in a query can be interrupted.
     void requestCancel();

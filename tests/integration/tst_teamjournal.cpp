@@ -1,6 +1,7 @@
 // The team journal on the sandbox's PostgreSQL: the schema made once by the database's owner and only used by the
 // consoles, whose users may append entries but never change or remove them; the chain kept by consoles in several
-// processes at once; locks; a connection the server dropped, made again. Each test gets a database of its own.
+// processes at once; locks; a connection the server dropped, made again; TLS with the server's certificate checked.
+// Each test gets a database of its own, but the last, which drives the sandbox's own team inventory through the CLI.
 #include "JournalWriters.h"
 #include "Sandbox.h"
 #include "runbook/Journal.h"
@@ -99,6 +100,8 @@ private slots:
     void aConsoleCannotMakeTheSchema();
     void consolesCannotChangeOrRemoveEntries();
     void refusesANewerSchema();
+    void theOwnerMigratesASchema1Journal();
+    void leasesAreJudgedByTheDatabasesClock();
     void consolesInSeveralProcessesKeepTheChain();
     void locksAreTheDatabasesAndStaleOnesAreTakenOver();
     void aDroppedConnectionIsMadeAgain();
@@ -183,7 +186,7 @@ void TestTeamJournal::theOwnerMakesTheSchemaAndConsolesUseIt()
     QVERIFY2(owner.open(&error), qPrintable(error));
     QVERIFY2(owner.open(&error), qPrintable(error)); // again: the schema is there, nothing to make
     Admin admin(m_pg, m_database);
-    QCOMPARE(admin.value(u"SELECT version FROM journal_schema"_s).toInt(), 1);
+    QCOMPARE(admin.value(u"SELECT version FROM journal_schema"_s).toInt(), 2);
     QCOMPARE(admin.value(u"SELECT count(*) FROM journal_schema"_s).toInt(), 1);
 
     Journal console = consoleJournal();
@@ -275,10 +278,63 @@ void TestTeamJournal::refusesANewerSchema()
     Journal owner = ownerJournal();
     QVERIFY2(owner.open(&error), qPrintable(error));
     Admin admin(m_pg, m_database);
-    QVERIFY(admin.exec(u"UPDATE journal_schema SET version = 2"_s, &error));
+    QVERIFY(admin.exec(u"UPDATE journal_schema SET version = 99"_s, &error));
     Journal console = consoleJournal();
     QVERIFY(!console.open(&error));
-    QVERIFY2(error.contains(u"newer opsdeck (schema 2, this one knows 1)"_s), qPrintable(error));
+    QVERIFY2(error.contains(u"newer opsdeck (schema 99, this one knows 2)"_s), qPrintable(error));
+}
+
+// A team journal of schema 1 (locks without leases): a console cannot migrate it and says who can; the owner does.
+void TestTeamJournal::theOwnerMigratesASchema1Journal()
+{
+    QString error;
+    Journal owner = ownerJournal();
+    QVERIFY2(owner.open(&error), qPrintable(error));
+    QVERIFY2(owner.append(u"old-run"_s, u"plan"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
+    Admin admin(m_pg, m_database);
+    QVERIFY2(admin.exec(u"ALTER TABLE locks DROP COLUMN lease_until"_s, &error), qPrintable(error));
+    QVERIFY2(admin.exec(u"UPDATE journal_schema SET version = 1"_s, &error), qPrintable(error));
+
+    Journal console = consoleJournal();
+    QVERIFY(!console.open(&error));
+    QVERIFY2(
+        error.contains(u"has schema 1, which this opsdeck must migrate to 2, and user %1 cannot"_s.arg(kConsoleUser)),
+        qPrintable(error));
+    Journal again = ownerJournal();
+    QVERIFY2(again.open(&error), qPrintable(error));
+    QCOMPARE(admin.value(u"SELECT version FROM journal_schema"_s).toInt(), 2);
+    QVERIFY2(console.open(&error), qPrintable(error));
+    Journal::LockHolder holder;
+    QCOMPARE(console.acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error), Journal::LockResult::Acquired);
+    QVERIFY(owner.verify().intact);
+}
+
+// Leases are judged by the database's clock: a lock whose lease ran out is taken over from another machine, one
+// whose lease runs is not, and its holder's renewal keeps it.
+void TestTeamJournal::leasesAreJudgedByTheDatabasesClock()
+{
+    QString error;
+    Journal owner = ownerJournal();
+    Journal console = consoleJournal();
+    QVERIFY(opened({ &owner, &console }));
+    Admin admin(m_pg, m_database);
+    QVERIFY2(admin.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since, lease_until) VALUES "
+                        "('host/one', 'gone-run', 'carol pid 7', 7, 'elsewhere.invalid', '2024-05-01T12:00:00.000Z', "
+                        "to_char((clock_timestamp() - interval '1 second') AT TIME ZONE 'UTC', "
+                        "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')), "
+                        "('host/two', 'live-run', 'dave pid 8', 8, 'elsewhere.invalid', '2024-05-01T12:00:00.000Z', "
+                        "to_char((clock_timestamp() + interval '1 hour') AT TIME ZONE 'UTC', "
+                        "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'))"_s,
+                 &error),
+        qPrintable(error));
+    Journal::LockHolder holder;
+    QCOMPARE(console.acquireLock(u"host/two"_s, u"run-a"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    QCOMPARE(holder.runId, u"live-run"_s);
+    QCOMPARE(console.acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error), Journal::LockResult::Acquired);
+    QVERIFY(owner.entries().first().data.value(u"reason"_s).toString().startsWith(u"its lease ran out at "_s));
+    QVERIFY2(console.renewLock(u"host/one"_s, u"run-a"_s, &error), qPrintable(error));
+    QVERIFY(!console.renewLock(u"host/two"_s, u"run-a"_s, &error));
+    QVERIFY2(error.contains(u"no longer holds the lock on host/two"_s), qPrintable(error));
 }
 
 void TestTeamJournal::consolesInSeveralProcessesKeepTheChain()
@@ -436,6 +492,10 @@ void TestTeamJournal::theSandboxsTeamInventory()
     const QJsonObject instance = m_sandbox.json().value(u"packit"_s).toArray().first().toObject();
     const QString host = instance.value(u"host"_s).toString();
     const QString name = instance.value(u"name"_s).toString();
+    // Other tests may have wiped it already: what matters is that this run changes nothing.
+    Admin packit(m_pg, instance.value(u"database"_s).toString());
+    const int packets = packit.value(u"SELECT count(*) FROM packet"_s).toInt();
+    const bool rootBefore = QFileInfo::exists(instance.value(u"outpackRoot"_s).toString());
     QProcessEnvironment wrong = environment;
     wrong.insert(u"OPSDECK_SANDBOX_JOURNAL_PASSWORD"_s, u"not-the-password"_s);
     const test::CliRun refused = test::runCli({ u"run"_s, u"packit-wipe"_s, u"--host"_s, host, u"--instance"_s, name,
@@ -447,9 +507,8 @@ void TestTeamJournal::theSandboxsTeamInventory()
             && refused.err.contains("Nothing was run: every run must be journaled"),
         refused.err.constData());
     QVERIFY2(!refused.err.contains("not-the-password"), refused.err.constData());
-    QVERIFY(QFileInfo::exists(instance.value(u"outpackRoot"_s).toString()));
-    Admin packit(m_pg, instance.value(u"database"_s).toString());
-    QCOMPARE(packit.value(u"SELECT count(*) FROM packet"_s).toInt(), instance.value(u"packets"_s).toInt());
+    QCOMPARE(QFileInfo::exists(instance.value(u"outpackRoot"_s).toString()), rootBefore);
+    QCOMPARE(packit.value(u"SELECT count(*) FROM packet"_s).toInt(), packets);
 }
 
 namespace {

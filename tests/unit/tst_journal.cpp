@@ -117,6 +117,9 @@ private slots:
     void lockAcquireAndRelease();
     void staleLockIsTakenOver();
     void lockFromAnotherMachineIsNotTakenOver();
+    void lockWhoseLeaseRanOutIsTakenOver();
+    void renewingExtendsTheLeaseUntilTheLockIsLost();
+    void aVersion1JournalIsMigrated();
     void concurrentAppendsKeepTheChain();
     void concurrentProcessesKeepTheChain();
     void unfinishedRunsAreThoseWhoseConsoleIsGone();
@@ -527,6 +530,87 @@ void TestJournal::lockFromAnotherMachineIsNotTakenOver()
     QCOMPARE(holder.holder, u"carol@elsewhere pid %1"_s.arg(deadPid));
     QCOMPARE(holder.since, may(1));
     QVERIFY(m_journal->entries().isEmpty());
+}
+
+// Another machine's console: its process cannot be checked from here, but its lease can.
+void TestJournal::lockWhoseLeaseRanOutIsTakenOver()
+{
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since, lease_until) VALUES "
+                         "('host/one', 'gone-run', 'carol@elsewhere pid 7', 7, 'elsewhere.invalid', "
+                         "'2024-05-01T12:00:00.000Z', '2024-05-01T12:01:00.000Z'), "
+                         "('host/two', 'live-run', 'dave@elsewhere pid 8', 8, 'elsewhere.invalid', "
+                         "'2024-05-01T12:00:00.000Z', '2999-01-01T00:00:00.000Z')"_s));
+    }
+    Journal::LockHolder holder;
+    QString error;
+    QCOMPARE(m_journal->acquireLock(u"host/two"_s, u"run-a"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    QCOMPARE(holder.runId, u"live-run"_s);
+    QCOMPARE(holder.leaseUntil, QDateTime(QDate(2999, 1, 1), QTime(0, 0), Qt::UTC));
+
+    const QDateTime before = QDateTime::currentDateTimeUtc();
+    QVERIFY2(m_journal->acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error) == Journal::LockResult::Acquired,
+        qPrintable(error));
+    const QList<JournalEntry> entries = m_journal->entries();
+    QCOMPARE(entries.size(), 2);
+    QCOMPARE(entries.at(0).data.value(u"action"_s).toString(), u"taken-over"_s);
+    QCOMPARE(entries.at(0).data.value(u"staleRunId"_s).toString(), u"gone-run"_s);
+    QCOMPARE(entries.at(0).data.value(u"reason"_s).toString(),
+        u"its lease ran out at 2024-05-01T12:01:00.000Z: its console stopped renewing it"_s);
+    // The new holder's lease: a lease from now.
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-b"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    QVERIFY(holder.leaseUntil >= before.addMSecs(Journal::leaseMs() - 1000));
+    QVERIFY(holder.leaseUntil <= QDateTime::currentDateTimeUtc().addMSecs(Journal::leaseMs()));
+}
+
+void TestJournal::renewingExtendsTheLeaseUntilTheLockIsLost()
+{
+    QString error;
+    Journal::LockHolder holder;
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error), Journal::LockResult::Acquired);
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-b"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    const QDateTime first = holder.leaseUntil;
+    QTest::qWait(20);
+    QVERIFY2(m_journal->renewLock(u"host/one"_s, u"run-a"_s, &error), qPrintable(error));
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-b"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    QVERIFY(holder.leaseUntil > first);
+    QCOMPARE(m_journal->entries().size(), 1); // renewals are not journaled: only "acquired"
+
+    QVERIFY(!m_journal->renewLock(u"host/two"_s, u"run-a"_s, &error));
+    QVERIFY2(error.contains(u"run-a no longer holds the lock on host/two"_s), qPrintable(error));
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"UPDATE locks SET run_id = 'run-c' WHERE target = 'host/one'"_s));
+    }
+    QVERIFY(!m_journal->renewLock(u"host/one"_s, u"run-a"_s, &error));
+    QVERIFY2(error.contains(u"another console took it over"_s), qPrintable(error));
+}
+
+// A journal written before locks had leases: its locks get a lease column whose empty value never runs out.
+void TestJournal::aVersion1JournalIsMigrated()
+{
+    QVERIFY(m_journal->append(u"old-run"_s, u"plan"_s, u"op"_s, u"t"_s, {}));
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"ALTER TABLE locks DROP COLUMN lease_until"_s));
+        QVERIFY(raw.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES ('host/one', "
+                         "'old-run', 'carol@elsewhere pid 7', 7, 'elsewhere.invalid', '2024-05-01T12:00:00.000Z')"_s));
+        QVERIFY(raw.exec(u"PRAGMA user_version = 1"_s));
+    }
+    Journal journal(m_path);
+    QString error;
+    QVERIFY2(journal.open(&error), qPrintable(error));
+    Journal::LockHolder holder;
+    QCOMPARE(journal.acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error), Journal::LockResult::HeldByOther);
+    QVERIFY(!holder.leaseUntil.isValid());
+    QCOMPARE(journal.acquireLock(u"host/two"_s, u"run-a"_s, &holder, &error), Journal::LockResult::Acquired);
+    QVERIFY(journal.verify().intact);
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"SELECT lease_until FROM locks"_s));
+    }
+    QVERIFY2(journal.open(&error), qPrintable(error)); // again: nothing left to migrate
 }
 
 void TestJournal::concurrentAppendsKeepTheChain()

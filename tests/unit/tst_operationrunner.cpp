@@ -16,15 +16,16 @@ using namespace opsdeck;
 
 namespace {
 
-// Three steps; the second waits until it is cancelled (or a short while), the third fails if told to.
+// Three steps; the second waits until it is cancelled (or `stepTwoMs`), the third fails if told to.
 class ScriptedOperation : public Operation
 {
 public:
-    ScriptedOperation(bool production, bool readOnly, bool failLast, std::atomic_int* executed)
+    ScriptedOperation(bool production, bool readOnly, bool failLast, std::atomic_int* executed, int stepTwoMs = 200)
         : m_production(production)
         , m_readOnly(readOnly)
         , m_failLast(failLast)
         , m_executed(executed)
+        , m_stepTwoMs(stepTwoMs)
     {
     }
     QString name() const override { return QStringLiteral("scripted"); }
@@ -48,7 +49,7 @@ public:
         context.begin(QStringLiteral("one"));
         context.succeed(QStringLiteral("done"));
         context.begin(QStringLiteral("two"));
-        for (int i = 0; i < 20 && !context.cancelled(); ++i)
+        for (int i = 0; i < m_stepTwoMs / 10 && !context.cancelled(); ++i)
             QThread::msleep(10);
         if (context.cancelled()) {
             context.cancelStep(QStringLiteral("cancelled"));
@@ -74,6 +75,7 @@ private:
     bool m_readOnly;
     bool m_failLast;
     std::atomic_int* m_executed;
+    int m_stepTwoMs;
 };
 
 } // namespace
@@ -91,6 +93,7 @@ private slots:
     void failureIsRecordedAndUnlocks();
     void cancelStopsAndRecovers();
     void failedJournalWriteStopsBeforeTheNextStep();
+    void lostLockStopsBeforeTheNextStep();
 
 private:
     struct Outcome
@@ -103,10 +106,11 @@ private:
         Nothing,
         Cancel, // the admin cancels during step two
         BreakJournal, // every journal write fails from step two on
+        TakeLock, // during step two, another run takes the lock over (as after its lease ran out)
     };
     Outcome runOnce(
         bool production, bool readOnly, bool failLast, const QString& confirmation, During during = During::Nothing);
-    void breakJournal();
+    void onJournalFile(const QString& sql);
 
     QTemporaryDir m_dir;
     QString m_journal;
@@ -120,26 +124,27 @@ void TestOperationRunner::init()
     m_executed = 0;
 }
 
-// As a full disk or a lost journal database would: every insert into the journal fails from now on.
-void TestOperationRunner::breakJournal()
+// A statement on the journal's file through a connection of its own, as another process would run it.
+void TestOperationRunner::onJournalFile(const QString& sql)
 {
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("break"));
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
         db.setDatabaseName(m_journal);
         QVERIFY(db.open());
         QSqlQuery query(db);
-        QVERIFY2(query.exec(QStringLiteral("CREATE TRIGGER broken BEFORE INSERT ON entries "
-                                           "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END")),
-            qPrintable(query.lastError().text()));
+        QVERIFY2(query.exec(sql), qPrintable(query.lastError().text()));
         db.close();
     }
-    QSqlDatabase::removeDatabase(QStringLiteral("break"));
+    QSqlDatabase::removeDatabase(QStringLiteral("raw"));
 }
 
 TestOperationRunner::Outcome TestOperationRunner::runOnce(
     bool production, bool readOnly, bool failLast, const QString& confirmation, During during)
 {
-    OperationRunner runner(std::make_unique<ScriptedOperation>(production, readOnly, failLast, &m_executed), m_journal);
+    // Long enough for the lock's heartbeat to notice a lock taken over (OPSDECK_LOCK_LEASE_MS).
+    const int stepTwoMs = during == During::TakeLock ? 5000 : 200;
+    OperationRunner runner(
+        std::make_unique<ScriptedOperation>(production, readOnly, failLast, &m_executed, stepTwoMs), m_journal);
     // Received on this thread. A QSignalSpy records in the emitting (runner's) thread, and its wait() waits for an
     // emission after the call: a plan that came first was missed, and the run looked refused (1 run in 8 under load).
     std::optional<Plan> planned;
@@ -159,8 +164,14 @@ TestOperationRunner::Outcome TestOperationRunner::runOnce(
                     return;
                 if (during == During::Cancel)
                     runner.cancel();
+                else if (during == During::TakeLock)
+                    // What another console does once this run's lease ran out: the lock becomes its run's.
+                    onJournalFile(QStringLiteral("UPDATE locks SET run_id = 'another-run', machine = 'elsewhere', "
+                                                 "lease_until = '2999-01-01T00:00:00.000Z'"));
                 else
-                    breakJournal();
+                    // As a full disk or a lost journal database would: every insert into the journal fails from now on.
+                    onJournalFile(QStringLiteral("CREATE TRIGGER broken BEFORE INSERT ON entries "
+                                                 "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END"));
             });
     }
     runner.run(plan, confirmation);
@@ -273,6 +284,31 @@ void TestOperationRunner::failedJournalWriteStopsBeforeTheNextStep()
     QVERIFY2(record.summary.contains(QStringLiteral("journal")) && record.summary.contains(m_journal)
             && record.summary.contains(QStringLiteral("simulated write failure")),
         qPrintable(record.summary));
+}
+
+// The run's lock is renewed while it runs; once another console holds it, the renewal fails and the run stops before
+// its next step, saying why.
+void TestOperationRunner::lostLockStopsBeforeTheNextStep()
+{
+    qputenv("OPSDECK_LOCK_LEASE_MS", "1000"); // renewed every 250 ms
+    const Outcome outcome = runOnce(false, false, false, QStringLiteral("thing"), During::TakeLock);
+    qunsetenv("OPSDECK_LOCK_LEASE_MS");
+    QVERIFY(outcome.record);
+    const RunRecord& record = *outcome.record;
+    QCOMPARE(record.outcome, RunRecord::Outcome::Failed);
+    QCOMPARE(record.steps.at(0).state, StepRecord::State::Succeeded);
+    QCOMPARE(record.steps.at(2).state, StepRecord::State::Skipped);
+    QVERIFY2(record.summary.startsWith(QStringLiteral("Stopped: the lock on host/thing could not be renewed"))
+            && record.summary.contains(QStringLiteral("no longer holds the lock")),
+        qPrintable(record.summary));
+    // The lock is the other run's: this run's release leaves it alone.
+    Journal journal(m_journal);
+    QString error;
+    QVERIFY(journal.open(&error));
+    Journal::LockHolder holder;
+    QCOMPARE(journal.acquireLock(QStringLiteral("host/thing"), QStringLiteral("third"), &holder, &error),
+        Journal::LockResult::HeldByOther);
+    QCOMPARE(holder.runId, QStringLiteral("another-run"));
 }
 
 QTEST_GUILESS_MAIN(TestOperationRunner)
