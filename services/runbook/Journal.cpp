@@ -788,26 +788,22 @@ Journal::LockResult Journal::acquireLock(
             const QString holderMachine = current.value(3).toString();
             const QString since = current.value(4).toString();
             const QDateTime leaseUntil = QDateTime::fromString(current.value(5).toString(), Qt::ISODateWithMs).toUTC();
-            const bool ours = holderRunId == runId && holderMachine == machine && holderPid == pid;
-            const bool expired = leaseUntil.isValid() && leaseUntil < *now;
+            if (holderRunId == runId && holderMachine == machine && holderPid == pid) // ours: renewed
+                return writeLease(db, target, runId, *now, error) && transaction.commit(error) ? LockResult::Acquired
+                                                                                               : LockResult::Error;
             const bool goneHere = holderMachine == machine && !processExists(holderPid);
-            if (!ours && !expired && !goneHere) {
+            if (!goneHere && !(leaseUntil.isValid() && leaseUntil < *now)) {
                 if (heldBy)
                     *heldBy
                         = { holder, holderRunId, QDateTime::fromString(since, Qt::ISODateWithMs).toUTC(), leaseUntil };
                 return LockResult::HeldByOther;
             }
-            if (!ours)
-                takenOver = { { u"action"_s, u"taken-over"_s }, { u"staleRunId"_s, holderRunId },
-                    { u"staleHolder"_s, holder }, { u"staleSince"_s, since },
-                    { u"reason"_s,
-                        goneHere ? u"process %1 on %2 no longer runs"_s.arg(QString::number(holderPid), machine)
-                                 : u"its lease ran out at %1: its console stopped renewing it"_s.arg(
-                                     timeText(leaseUntil)) } };
-            else if (!writeLease(db, target, runId, *now, error))
-                return LockResult::Error;
-            if (ours)
-                return transaction.commit(error) ? LockResult::Acquired : LockResult::Error;
+            takenOver = { { u"action"_s, u"taken-over"_s }, { u"staleRunId"_s, holderRunId },
+                { u"staleHolder"_s, holder }, { u"staleSince"_s, since },
+                { u"reason"_s,
+                    goneHere
+                        ? u"process %1 on %2 no longer runs"_s.arg(QString::number(holderPid), machine)
+                        : u"its lease ran out at %1: its console stopped renewing it"_s.arg(timeText(leaseUntil)) } };
         }
     }
 
