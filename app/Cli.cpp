@@ -4,6 +4,7 @@
 
 #include "config/InventoryLoader.h"
 #include "runbook/Journal.h"
+#include "runbook/LockBreakOperation.h"
 #include "runbook/ReportWriter.h"
 #include "secrets/CredentialStore.h"
 #include "secrets/TerminalPrompter.h"
@@ -107,18 +108,28 @@ int runHosts(const QStringList& arguments)
     return Cli::Success; // unreachable hosts are reported, not a failure of the command
 }
 
+// The journal of the command's inventory, opened; nullopt, with the reason printed and *exitCode set, if the inventory
+// is invalid (2) or the journal cannot be opened (1).
+std::optional<Journal> commandJournal(const Invocation& call, int* exitCode)
+{
+    *exitCode = Cli::Usage;
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return std::nullopt;
+    *exitCode = Cli::Failure;
+    return openJournal(*inventory);
+}
+
 int runJournal(const QStringList& arguments, const QString& verb)
 {
     Invocation call(arguments, 2);
     call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
     if (const auto done = call.parse())
         return *done;
-    const auto inventory = call.inventory();
-    if (!inventory)
-        return Cli::Usage;
-    auto journal = openJournal(*inventory);
+    int exitCode = Cli::Success;
+    auto journal = commandJournal(call, &exitCode);
     if (!journal)
-        return Cli::Failure;
+        return exitCode;
     QString error;
     if (verb == QStringLiteral("verify")) {
         const Journal::Verification check = journal->verify();
@@ -268,12 +279,10 @@ int runReportExport(const QStringList& arguments)
         err() << "opsdeck: --format \"" << call.value(QStringLiteral("format")) << "\": use json, csv, html or pdf\n";
         return Cli::Usage;
     }
-    const auto inventory = call.inventory();
-    if (!inventory)
-        return Cli::Usage;
-    auto journal = openJournal(*inventory);
+    int exitCode = Cli::Success;
+    auto journal = commandJournal(call, &exitCode);
     if (!journal)
-        return Cli::Failure;
+        return exitCode;
     QString error;
     const QString runId = call.word(2);
     const auto run = journal->run(runId, &error);
@@ -290,6 +299,96 @@ int runReportExport(const QStringList& arguments)
     return Cli::Success;
 }
 
+QString leaseText(const Journal::HeldLock& lock)
+{
+    if (!lock.holder.leaseUntil.isValid())
+        return QStringLiteral("none (never runs out)");
+    const QString until = lock.holder.leaseUntil.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    if (lock.leaseRanOut)
+        return QStringLiteral("ran out at %1").arg(until);
+    return QStringLiteral("until %1 (%2 s)").arg(until).arg(lock.judgedAt.secsTo(lock.holder.leaseUntil));
+}
+
+// `opsdeck lock list`: every lock of the journal, who holds it and whether its lease still runs.
+int runLockList(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    auto journal = commandJournal(call, &exitCode);
+    if (!journal)
+        return exitCode;
+    QString error;
+    const QList<Journal::HeldLock> locks = journal->locks(&error);
+    if (!error.isEmpty()) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    QJsonArray array;
+    QList<QStringList> rows;
+    for (const Journal::HeldLock& lock : locks) {
+        array.append(QJsonObject { { QStringLiteral("target"), lock.target },
+            { QStringLiteral("holder"), lock.holder.holder }, { QStringLiteral("runId"), lock.holder.runId },
+            { QStringLiteral("machine"), lock.holder.machine }, { QStringLiteral("pid"), lock.holder.pid },
+            { QStringLiteral("since"), lock.holder.since.toString(Qt::ISODateWithMs) },
+            { QStringLiteral("leaseUntil"), lock.holder.leaseUntil.toString(Qt::ISODateWithMs) },
+            { QStringLiteral("leaseRanOut"), lock.leaseRanOut },
+            { QStringLiteral("holderGoneHere"), lock.holderGoneHere } });
+        rows << QStringList { lock.target, lock.holder.holder, lock.holder.runId,
+            lock.holder.since.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+            lock.holderGoneHere ? QStringLiteral("console gone") : leaseText(lock) };
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(array);
+    else if (rows.isEmpty())
+        out() << journal->describe() << ": no lock is held\n";
+    else
+        printTable({ QStringLiteral("TARGET"), QStringLiteral("HOLDER"), QStringLiteral("RUN"), QStringLiteral("SINCE"),
+                       QStringLiteral("LEASE") },
+            rows);
+    return Cli::Success;
+}
+
+// `opsdeck lock break TARGET --reason TEXT [--confirm TARGET]`: without --confirm, the plan and how to confirm it.
+int runLockBreak(const QStringList& arguments)
+{
+    Invocation call(arguments, 3);
+    call.addValue(QStringLiteral("reason"), QStringLiteral("Why, for the journal and the report (required)."),
+        QStringLiteral("TEXT"));
+    call.addValue(
+        QStringLiteral("confirm"), QStringLiteral("The lock's target, typed to confirm."), QStringLiteral("TARGET"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON (without --confirm)."));
+    if (const auto done = call.parse())
+        return *done;
+    const QString target = call.word(2);
+    if (const QString problem = LockBreakOperation::checkReason(call.value(QStringLiteral("reason")));
+        !problem.isEmpty()) {
+        err() << "opsdeck: --" << problem << "\n";
+        return Cli::Usage;
+    }
+    const auto inventory = call.inventory();
+    if (!inventory)
+        return Cli::Usage;
+    const auto journal = journalLocation(*inventory);
+    if (!journal)
+        return Cli::Failure;
+    auto operation = std::make_unique<LockBreakOperation>(*journal, target, call.value(QStringLiteral("reason")));
+    if (!call.isSet(QStringLiteral("confirm"))) {
+        int exitCode = Cli::Success;
+        if (!planOperation(std::move(operation), *inventory, call.isSet(QStringLiteral("json")), &exitCode))
+            return exitCode;
+        err() << "opsdeck: --confirm is required: type " << target << " to break its lock\n";
+        return Cli::Refused;
+    }
+    return runOperation(
+        std::move(operation), *inventory, call.value(QStringLiteral("confirm")), call.value(QStringLiteral("report")));
+}
+
 // Every subcommand: the CLI's own, then the systems'.
 QList<CliCommand> commands(const QList<CliModule>& systems)
 {
@@ -303,6 +402,8 @@ QList<CliCommand> commands(const QList<CliModule>& systems)
         { { QStringLiteral("journal"), QStringLiteral("verify") },
             [](const QStringList& a) { return runJournal(a, QStringLiteral("verify")); } },
         { { QStringLiteral("report"), QStringLiteral("export") }, runReportExport },
+        { { QStringLiteral("lock"), QStringLiteral("list") }, runLockList },
+        { { QStringLiteral("lock"), QStringLiteral("break") }, runLockBreak },
     };
     for (const CliModule& system : systems)
         table += system.commands;

@@ -82,6 +82,8 @@ QString runsUsage()
         "       opsdeck journal list [--json] | opsdeck journal verify\n"
         "       opsdeck journal unfinished [--json]     runs without an outcome whose console is gone\n"
         "       opsdeck recover RUN_ID --confirm NAME [--report FILE]\n"
+        "       opsdeck lock list [--json]              every target's lock, its holder and its lease\n"
+        "       opsdeck lock break TARGET --reason TEXT [--confirm TARGET] [--report FILE]\n"
         "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n");
 }
 

@@ -1,10 +1,13 @@
 #include "JournalPane.h"
 
 #include "ConfirmDialog.h"
+#include "ErrorBanner.h"
+#include "OperationLauncher.h"
 #include "ReportExport.h"
 #include "StatusIcons.h"
 #include "core/AsyncTask.h"
-#include "runbook/Journal.h"
+#include "runbook/LockBreakOperation.h"
+#include "runbook/OperationRunner.h"
 
 #include <QComboBox>
 #include <QDateEdit>
@@ -12,9 +15,12 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
+#include <QTabWidget>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -72,11 +78,35 @@ QComboBox* filterBox(QWidget* parent, const QString& any)
     return box;
 }
 
+QString localTime(const QDateTime& time)
+{
+    return time.isValid() ? time.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")) : QString();
+}
+
+// A lock's lease, in words, with the icon that says whether it still holds.
+std::pair<QString, StatusIcons::Kind> leaseState(const Journal::HeldLock& lock)
+{
+    if (lock.holderGoneHere)
+        return { QObject::tr("Its console no longer runs: the next run takes it over"), StatusIcons::Kind::Warning };
+    if (!lock.holder.leaseUntil.isValid())
+        return { QObject::tr("No lease (taken before leases): never runs out"), StatusIcons::Kind::Warning };
+    if (lock.leaseRanOut)
+        return { QObject::tr("Ran out at %1: the next run takes it over").arg(localTime(lock.holder.leaseUntil)),
+            StatusIcons::Kind::Warning };
+    return { QObject::tr("Renewed: holds until %1 (%2 s)")
+                 .arg(localTime(lock.holder.leaseUntil))
+                 .arg(lock.judgedAt.secsTo(lock.holder.leaseUntil)),
+        StatusIcons::Kind::Busy };
+}
+
 } // namespace
 
-JournalPane::JournalPane(const JournalLocation& journalLocation, QWidget* parent)
+JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs, QWidget* parent)
     : SystemPane(parent)
     , m_journalLocation(journalLocation)
+    , m_errors(new ErrorBanner(this))
+    , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
+    , m_tabs(new QTabWidget(this))
     , m_target(filterBox(this, tr("All targets")))
     , m_operation(filterBox(this, tr("All operations")))
     , m_outcome(filterBox(this, tr("Any outcome")))
@@ -87,6 +117,11 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, QWidget* parent
     , m_summary(new QLabel(this))
     , m_status(new QLabel(this))
     , m_export(new QPushButton(tr("Export report…"), this))
+    , m_locks(new QTreeWidget(this))
+    , m_lockStatus(new QLabel(this))
+    , m_reason(new QLineEdit(this))
+    , m_break(new QPushButton(tr("Break lock…"), this))
+    , m_lockTimer(new QTimer(this))
 {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Journal")), this));
@@ -98,7 +133,10 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, QWidget* parent
         this);
     summary->setWordWrap(true);
     layout->addWidget(summary);
+    layout->addWidget(m_errors);
 
+    auto* runsTab = new QWidget(this);
+    auto* runsLayout = new QVBoxLayout(runsTab);
     auto* bar = new QHBoxLayout;
     for (const RunRecord::Outcome outcome :
         { RunRecord::Outcome::Succeeded, RunRecord::Outcome::Failed, RunRecord::Outcome::Cancelled })
@@ -121,7 +159,7 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, QWidget* parent
     verifyButton->setToolTip(tr("Recompute the hash chain of every entry"));
     bar->addWidget(reloadButton);
     bar->addWidget(verifyButton);
-    layout->addLayout(bar);
+    runsLayout->addLayout(bar);
 
     m_runs->setObjectName(QStringLiteral("journalRuns"));
     m_runs->setHeaderLabels({ tr("Started"), tr("Operation"), tr("Target"), tr("Outcome"), tr("Who"), tr("Took") });
@@ -155,7 +193,40 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, QWidget* parent
     splitter->addWidget(m_runs);
     splitter->addWidget(detail);
     splitter->setStretchFactor(1, 2);
-    layout->addWidget(splitter, 1);
+    runsLayout->addWidget(splitter, 1);
+    m_tabs->addTab(runsTab, tr("Runs"));
+
+    auto* locksTab = new QWidget(this);
+    auto* locksLayout = new QVBoxLayout(locksTab);
+    auto* locksHelp = new QLabel(
+        tr("A run holds its target's lock while it runs and renews its lease every %1 s; a lock whose lease ran out, "
+           "or whose console is gone, is taken over by the next run on its own. Break a lock only when a console "
+           "hangs or a lock never runs out: the break is journaled with your reason, and the holder's console stops "
+           "its run before the next step.")
+            .arg(Journal::leaseMs() / 4000),
+        this);
+    locksHelp->setWordWrap(true);
+    locksLayout->addWidget(locksHelp);
+    m_locks->setObjectName(QStringLiteral("journalLocks"));
+    m_locks->setHeaderLabels({ tr("Target"), tr("Holder"), tr("Since"), tr("Lease"), tr("Run") });
+    m_locks->setRootIsDecorated(false);
+    m_locks->setAlternatingRowColors(true);
+    locksLayout->addWidget(m_locks, 1);
+    auto* breakBar = new QHBoxLayout;
+    breakBar->addWidget(new QLabel(tr("Reason:"), this));
+    m_reason->setPlaceholderText(tr("Why the lock must be broken (journaled and in the report)"));
+    m_reason->setMaxLength(500);
+    breakBar->addWidget(m_reason, 1);
+    breakBar->addWidget(m_break);
+    locksLayout->addLayout(breakBar);
+    locksLayout->addWidget(m_lockStatus);
+    m_break->setEnabled(false);
+    m_tabs->addTab(locksTab, tr("Locks"));
+    // Leases run out and other consoles take and release locks: while the pane shows, the list follows them.
+    m_lockTimer->setInterval(5000);
+    connect(m_lockTimer, &QTimer::timeout, this, &JournalPane::reloadLocks);
+
+    layout->addWidget(m_tabs, 1);
     layout->addWidget(m_status);
 
     for (QComboBox* box : { m_target, m_operation, m_outcome })
@@ -168,6 +239,9 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, QWidget* parent
     connect(m_steps, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
         m_output->setPlainText(item ? item->data(0, Qt::UserRole).toString() : QString());
     });
+    connect(m_locks, &QTreeWidget::currentItemChanged, this, &JournalPane::updateBreakButton);
+    connect(m_reason, &QLineEdit::textChanged, this, &JournalPane::updateBreakButton);
+    connect(m_break, &QPushButton::clicked, this, &JournalPane::breakSelectedLock);
     connect(m_export, &QPushButton::clicked, this, [this] {
         if (QTreeWidgetItem* item = m_runs->currentItem())
             ReportExport::askAndWrite(this, m_records.value(item->data(0, Qt::UserRole).toInt()));
@@ -177,11 +251,41 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, QWidget* parent
 void JournalPane::showEvent(QShowEvent* event)
 {
     reload();
+    m_lockTimer->start();
     SystemPane::showEvent(event);
+}
+
+void JournalPane::hideEvent(QHideEvent* event)
+{
+    m_lockTimer->stop();
+    SystemPane::hideEvent(event);
+}
+
+void JournalPane::reloadLocks()
+{
+    if (m_readingLocks)
+        return; // a slow journal: one read at a time
+    m_readingLocks = true;
+    AsyncTask::run(
+        this,
+        [location = m_journalLocation] {
+            Journal journal(location);
+            QString error;
+            QList<Journal::HeldLock> locks;
+            if (journal.open(&error))
+                locks = journal.locks(&error);
+            return qMakePair(locks, error);
+        },
+        [this](const QPair<QList<Journal::HeldLock>, QString>& result) {
+            m_readingLocks = false;
+            showLocks(result.first, result.second);
+            emit locksLoaded();
+        });
 }
 
 void JournalPane::reload()
 {
+    reloadLocks();
     m_status->setText(tr("Reading the journal…"));
     AsyncTask::run(
         this,
@@ -308,6 +412,69 @@ void JournalPane::verify()
             m_status->setText(text);
             ConfirmDialog::inform(this, check.intact ? tr("Journal intact") : tr("Journal changed"), text, {});
         });
+}
+
+void JournalPane::showLocks(const QList<Journal::HeldLock>& locks, const QString& error)
+{
+    const QString selected = m_locks->currentItem() ? m_locks->currentItem()->text(0) : QString();
+    m_locks->clear();
+    for (const Journal::HeldLock& lock : locks) {
+        auto* item = new QTreeWidgetItem(m_locks);
+        const auto [lease, kind] = leaseState(lock);
+        item->setText(0, lock.target);
+        item->setText(1, lock.holder.holder);
+        item->setText(2, localTime(lock.holder.since));
+        item->setIcon(3, StatusIcons::icon(kind));
+        item->setText(3, lease);
+        item->setText(4, lock.holder.runId);
+        if (lock.target == selected)
+            m_locks->setCurrentItem(item);
+    }
+    for (int column = 0; column < m_locks->columnCount(); ++column)
+        m_locks->resizeColumnToContents(column);
+    m_tabs->setTabText(1, locks.isEmpty() ? tr("Locks") : tr("Locks (%1)").arg(locks.size()));
+    m_lockStatus->setText(!error.isEmpty() ? tr("Cannot read the locks: %1").arg(error)
+            : locks.isEmpty()
+            ? tr("No lock is held: no run is going on any target.")
+            : tr("%n lock(s) held, read at %1", nullptr, int(locks.size())).arg(localTime(locks.first().judgedAt)));
+    updateBreakButton();
+}
+
+void JournalPane::updateBreakButton()
+{
+    m_break->setEnabled(m_locks->currentItem() && !m_reason->text().trimmed().isEmpty());
+    m_break->setToolTip(m_locks->currentItem() ? tr("Type a reason first") : tr("Select a lock first"));
+}
+
+void JournalPane::breakSelectedLock()
+{
+    QTreeWidgetItem* item = m_locks->currentItem();
+    if (!item)
+        return;
+    const QString target = item->text(0);
+    if (const QString problem = LockBreakOperation::checkReason(m_reason->text()); !problem.isEmpty()) {
+        m_errors->showProblem({ target, tr("Breaking the lock"), problem, tr("Correct the reason") });
+        return;
+    }
+    OperationLauncher::Launch launch;
+    launch.target = target;
+    launch.action = tr("breaking the lock");
+    launch.wording = [](const Plan& plan, QString* title, QString* text) {
+        *title = tr("Break the lock on %1?").arg(plan.target);
+        *text = tr("<b>%1</b> holds the lock on <b>%2</b> for run %3. Breaking it lets another run start on %2; "
+                   "the reason is journaled.")
+                    .arg(plan.parameters.value(QStringLiteral("holder")).toString().toHtmlEscaped(),
+                        plan.target.toHtmlEscaped(), plan.parameters.value(QStringLiteral("holderRunId")).toString());
+    };
+    launch.answered = [this] { updateBreakButton(); };
+    launch.confirmed = [this](OperationRunner* runner, const Plan&) {
+        connect(runner, &OperationRunner::finished, this, [this] {
+            m_reason->clear();
+            reload();
+        });
+    };
+    m_break->setEnabled(false);
+    m_launcher->launch(std::make_unique<LockBreakOperation>(m_journalLocation, target, m_reason->text()), launch);
 }
 
 } // namespace opsdeck

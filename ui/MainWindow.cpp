@@ -235,7 +235,7 @@ void MainWindow::buildPanes(const Inventory& inventory, const JournalLocation& j
     const PaneContext context { inventory, m_credentials.get(), m_runs, journal };
     for (const PaneRegistration& system : std::as_const(m_systems))
         addPane(system.create(context));
-    auto* journalPane = new JournalPane(journal);
+    auto* journalPane = new JournalPane(journal, m_runs);
     connect(m_runs, &RunsDock::runFinished, journalPane, &JournalPane::reload);
     addPane(journalPane);
     m_runs->showUnfinished(journal, [this](const QString& operation) { return recoveringPane(operation) != nullptr; });

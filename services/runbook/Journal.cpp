@@ -536,11 +536,30 @@ bool writeLease(QSqlDatabase& db, const QString& target, const QString& runId, c
     }
     if (renew.numRowsAffected() < 1) {
         setError(error,
-            u"run %1 no longer holds the lock on %2: another console took it over after its lease ran out"_s.arg(
-                runId, target));
+            u"run %1 no longer holds the lock on %2: another console took it over after its lease ran out, or an "
+            "admin broke it (opsdeck journal list shows which)"_s.arg(runId, target));
         return false;
     }
     return true;
+}
+
+const QString kLockColumns = u"SELECT target, run_id, holder, pid, machine, since, lease_until FROM locks"_s;
+
+// A row of kLockColumns, judged at `now` (databaseNow).
+Journal::HeldLock heldLock(const QSqlQuery& row, const QDateTime& now)
+{
+    Journal::HeldLock held;
+    held.target = row.value(0).toString();
+    held.holder.runId = row.value(1).toString();
+    held.holder.holder = row.value(2).toString();
+    held.holder.pid = row.value(3).toLongLong();
+    held.holder.machine = row.value(4).toString();
+    held.holder.since = QDateTime::fromString(row.value(5).toString(), Qt::ISODateWithMs).toUTC();
+    held.holder.leaseUntil = QDateTime::fromString(row.value(6).toString(), Qt::ISODateWithMs).toUTC();
+    held.leaseRanOut = held.holder.leaseUntil.isValid() && held.holder.leaseUntil < now;
+    held.holderGoneHere = held.holder.machine == machineName() && !processExists(held.holder.pid);
+    held.judgedAt = now;
+    return held;
 }
 
 } // namespace
@@ -770,40 +789,33 @@ Journal::LockResult Journal::acquireLock(
     if (!now)
         return LockResult::Error;
 
-    const QString machine = machineName();
-    const qint64 pid = ownPid();
     QJsonObject takenOver;
     {
         QSqlQuery current(db);
-        current.prepare(u"SELECT run_id, holder, pid, machine, since, lease_until FROM locks WHERE target = ?"_s);
+        current.prepare(kLockColumns + u" WHERE target = ?"_s);
         current.addBindValue(target);
         if (!current.exec()) {
             setError(error, sqlError(u"Cannot read the lock on %1"_s.arg(target), current.lastError()));
             return LockResult::Error;
         }
         if (current.next()) {
-            const QString holderRunId = current.value(0).toString();
-            const QString holder = current.value(1).toString();
-            const qint64 holderPid = current.value(2).toLongLong();
-            const QString holderMachine = current.value(3).toString();
-            const QString since = current.value(4).toString();
-            const QDateTime leaseUntil = QDateTime::fromString(current.value(5).toString(), Qt::ISODateWithMs).toUTC();
-            if (holderRunId == runId && holderMachine == machine && holderPid == pid) // ours: renewed
+            const HeldLock held = heldLock(current, *now);
+            if (held.holder.runId == runId && held.holder.machine == machineName()
+                && held.holder.pid == ownPid()) // ours: renewed
                 return writeLease(db, target, runId, *now, error) && transaction.commit(error) ? LockResult::Acquired
                                                                                                : LockResult::Error;
-            const bool goneHere = holderMachine == machine && !processExists(holderPid);
-            if (!goneHere && !(leaseUntil.isValid() && leaseUntil < *now)) {
+            if (!held.holderGoneHere && !held.leaseRanOut) {
                 if (heldBy)
-                    *heldBy
-                        = { holder, holderRunId, QDateTime::fromString(since, Qt::ISODateWithMs).toUTC(), leaseUntil };
+                    *heldBy = held.holder;
                 return LockResult::HeldByOther;
             }
-            takenOver = { { u"action"_s, u"taken-over"_s }, { u"staleRunId"_s, holderRunId },
-                { u"staleHolder"_s, holder }, { u"staleSince"_s, since },
+            takenOver = { { u"action"_s, u"taken-over"_s }, { u"staleRunId"_s, held.holder.runId },
+                { u"staleHolder"_s, held.holder.holder }, { u"staleSince"_s, timeText(held.holder.since) },
                 { u"reason"_s,
-                    goneHere
-                        ? u"process %1 on %2 no longer runs"_s.arg(QString::number(holderPid), machine)
-                        : u"its lease ran out at %1: its console stopped renewing it"_s.arg(timeText(leaseUntil)) } };
+                    held.holderGoneHere ? u"process %1 on %2 no longer runs"_s.arg(
+                        QString::number(held.holder.pid), held.holder.machine)
+                                        : u"its lease ran out at %1: its console stopped renewing it"_s.arg(
+                                            timeText(held.holder.leaseUntil)) } };
         }
     }
 
@@ -822,9 +834,9 @@ Journal::LockResult Journal::acquireLock(
                   "lease_until = excluded.lease_until"_s);
     write.addBindValue(target);
     write.addBindValue(runId);
-    write.addBindValue(u"%1 pid %2"_s.arg(localUser(), QString::number(pid)));
-    write.addBindValue(pid);
-    write.addBindValue(machine);
+    write.addBindValue(u"%1 pid %2"_s.arg(localUser(), QString::number(ownPid())));
+    write.addBindValue(ownPid());
+    write.addBindValue(machineName());
     write.addBindValue(timeText(*now));
     write.addBindValue(timeText(now->addMSecs(leaseMs())));
     if (!write.exec()) {
@@ -886,6 +898,87 @@ bool Journal::releaseLock(const QString& target, const QString& runId)
     if (!insertEntry(db, runId, kLockKind, QString(), target, { { u"action"_s, u"released"_s } }, &error)
         || !transaction.commit(&error))
         return failed(error);
+    return true;
+}
+
+QList<Journal::HeldLock> Journal::locks(QString* error) const
+{
+    const auto connection = connectTo(m_open, m_location, error);
+    if (!connection)
+        return {};
+    const auto at = databaseNow(*connection, error);
+    if (!at)
+        return {};
+    QSqlQuery query(connection->db());
+    if (!query.exec(kLockColumns + u" ORDER BY target"_s)) {
+        setError(error, sqlError(u"Cannot read the locks"_s, query.lastError()));
+        return {};
+    }
+    QList<HeldLock> result;
+    while (query.next())
+        result << heldLock(query, *at);
+    return result;
+}
+
+std::optional<Journal::HeldLock> Journal::lock(const QString& target, QString* error) const
+{
+    QString failure;
+    const QList<HeldLock> held = locks(&failure);
+    if (!failure.isEmpty()) {
+        setError(error, failure);
+        return std::nullopt;
+    }
+    const auto found
+        = std::find_if(held.cbegin(), held.cend(), [&target](const HeldLock& lock) { return lock.target == target; });
+    return found == held.cend() ? std::nullopt : std::optional(*found);
+}
+
+bool Journal::breakLock(
+    const QString& target, const QString& holderRunId, const QString& runId, const QString& reason, QString* error)
+{
+    const auto connection = connectTo(m_open, m_location, error);
+    if (!connection)
+        return false;
+    QSqlDatabase& db = connection->db();
+    WriteTransaction transaction(*connection);
+    if (!transaction.begin(error))
+        return false;
+    const auto now = databaseNow(*connection, error);
+    if (!now)
+        return false;
+    QSqlQuery current(db);
+    current.prepare(kLockColumns + u" WHERE target = ? AND run_id = ?"_s);
+    current.addBindValue(target);
+    current.addBindValue(holderRunId);
+    if (!current.exec()) {
+        setError(error, sqlError(u"Cannot read the lock on %1"_s.arg(target), current.lastError()));
+        return false;
+    }
+    if (!current.next()) {
+        setError(error,
+            u"the lock on %1 is no longer held by run %2: it was released, taken over or broken since it was read"_s
+                .arg(target, holderRunId));
+        return false;
+    }
+    const HeldLock held = heldLock(current, *now);
+    QSqlQuery remove(db);
+    remove.prepare(u"DELETE FROM locks WHERE target = ? AND run_id = ?"_s);
+    remove.addBindValue(target);
+    remove.addBindValue(holderRunId);
+    if (!remove.exec()) {
+        setError(error, sqlError(u"Cannot break the lock on %1"_s.arg(target), remove.lastError()));
+        return false;
+    }
+    const QJsonObject broken { { u"action"_s, u"broken"_s }, { u"brokenRunId"_s, holderRunId },
+        { u"brokenHolder"_s, held.holder.holder }, { u"brokenSince"_s, timeText(held.holder.since) },
+        { u"brokenLeaseUntil"_s, held.holder.leaseUntil.isValid() ? timeText(held.holder.leaseUntil) : QString() },
+        { u"leaseRanOut"_s, held.leaseRanOut }, { u"brokenAt"_s, timeText(*now) }, { u"brokenByRunId"_s, runId },
+        { u"reason"_s, reason } };
+    if (!insertEntry(db, runId, kLockKind, QString(), target, broken, error)
+        || !insertEntry(db, holderRunId, kLockKind, QString(), target, broken, error) || !transaction.commit(error))
+        return false;
+    qCWarning(lcRunbook).noquote() << "Broke the lock on" << target << "held by" << held.holder.holder << "for run"
+                                   << holderRunId << ":" << reason;
     return true;
 }
 

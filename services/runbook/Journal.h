@@ -75,6 +75,18 @@ public:
         QString runId;
         QDateTime since;
         QDateTime leaseUntil; // invalid for a lock taken before leases (it never runs out)
+        QString machine; // its console's
+        qint64 pid = 0; // its console's process
+    };
+
+    // A lock as it stands, judged by the journal database's clock when it was read.
+    struct HeldLock
+    {
+        QString target;
+        LockHolder holder;
+        bool leaseRanOut = false; // the next run on the target takes it over
+        bool holderGoneHere = false; // its console was a process of this machine that no longer exists
+        QDateTime judgedAt; // the journal database's time when it was read
     };
 
     // A run that started (its plan is journaled) but has no outcome, and whose console is gone.
@@ -152,6 +164,20 @@ public:
     static qint64 leaseMs();
     // Releases the lock only if this run holds it; returns whether it did.
     bool releaseLock(const QString& target, const QString& runId);
+    // Every lock held now, by target.
+    QList<HeldLock> locks(QString* error = nullptr) const;
+    // The lock on `target`, if one is held.
+    std::optional<HeldLock> lock(const QString& target, QString* error = nullptr) const;
+    // Removes the lock on `target` only if `holderRunId` still holds it (compare and delete: a lock released, taken
+    // over or broken since it was read is left alone), and journals it in the same transaction: an entry of kind
+    // "lock", action "broken", under `runId` (the breaking run) with what the lock held and `reason`, and one under
+    // the broken run, so that its own history says so. That run's console fails its next renewal and stops before
+    // its next step. False, with *error, if the lock is no longer that run's or the journal cannot be reached.
+    bool breakLock(const QString& target,
+        const QString& holderRunId,
+        const QString& runId,
+        const QString& reason,
+        QString* error = nullptr);
 
 private:
     JournalLocation m_location;

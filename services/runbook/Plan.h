@@ -33,6 +33,7 @@ struct Plan
                   // (every deploy of one repository) share a lock name.
     QString verb; // the confirm button's verb: "Wipe"
     bool production = false;
+    bool typedConfirmation = false; // the name is typed even off production (an operation on the team's own state)
     bool readOnly = false;
     bool irreversible = true;
     QJsonObject parameters;
@@ -49,7 +50,7 @@ struct Plan
 
     // Production targets need the name typed; elsewhere the dialog's verb button supplies it. The engine
     // checks the text either way, so no caller can run an operation on a target it did not name.
-    bool needsTypedName() const { return production; }
+    bool needsTypedName() const { return production || typedConfirmation; }
     QString lockName() const { return lock.isEmpty() ? target : lock; }
     // Empty if `confirmation` confirms this plan, else why not. A read-only target is always refused.
     QString checkConfirmation(const QString& confirmation) const;

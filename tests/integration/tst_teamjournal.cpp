@@ -3,6 +3,7 @@
 // processes at once; locks; a connection the server dropped, made again; TLS with the server's certificate checked.
 // Each test gets a database of its own, but the last, which drives the sandbox's own team inventory through the CLI.
 #include "JournalWriters.h"
+#include "KilledRun.h"
 #include "Sandbox.h"
 #include "runbook/Journal.h"
 
@@ -107,6 +108,7 @@ private slots:
     void aDroppedConnectionIsMadeAgain();
     void tlsChecksTheServersCertificate();
     void theSandboxsTeamInventory();
+    void aLockIsBrokenThroughTheCli();
 
 private:
     // Opens each in turn (the owner first makes the schema); false, with the reason shown, at the first that fails.
@@ -403,11 +405,8 @@ void TestTeamJournal::locksAreTheDatabasesAndStaleOnesAreTakenOver()
     QVERIFY(console.releaseLock(u"host/one"_s, u"run-a"_s));
 
     // A lock row of a process of this machine that is gone: taken over, through the upsert, and journaled.
-    QProcess process;
-    process.start(u"true"_s, {});
-    QVERIFY(process.waitForStarted());
-    const qint64 deadPid = process.processId();
-    QVERIFY(process.waitForFinished());
+    const qint64 deadPid = test::goneProcessId();
+    QVERIFY(deadPid > 0);
     Admin admin(m_pg, m_database);
     QVERIFY2(admin.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES ('host/two', "
                         "'crashed-run', 'bob pid %1', %1, '%2', '2024-05-01T12:00:00.000Z')"_s.arg(
@@ -509,6 +508,50 @@ void TestTeamJournal::theSandboxsTeamInventory()
     QVERIFY2(!refused.err.contains("not-the-password"), refused.err.constData());
     QCOMPARE(QFileInfo::exists(instance.value(u"outpackRoot"_s).toString()), rootBefore);
     QCOMPARE(packit.value(u"SELECT count(*) FROM packet"_s).toInt(), packets);
+}
+
+// An admin breaks a lock that another machine's console holds, through the CLI on the sandbox's team inventory (the
+// console user, through the bastion, with TLS verified).
+void TestTeamJournal::aLockIsBrokenThroughTheCli()
+{
+    const QProcessEnvironment environment = m_sandbox.environment();
+    const QString team = m_sandbox.dir() + u"/inventory-team.yaml"_s;
+    const test::CliRun made = test::runCli(
+        { u"journal"_s, u"verify"_s, u"--inventory"_s, m_sandbox.dir() + u"/inventory-team-owner.yaml"_s },
+        environment);
+    QVERIFY2(made.exitCode == 0, made.err.constData());
+    const QString target = u"tst-teamjournal/%1"_s.arg(QUuid::createUuid().toString(QUuid::Id128).left(8));
+    Admin admin(m_pg, u"journal"_s);
+    QString error;
+    QVERIFY2(admin.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since, lease_until) VALUES "
+                        "('%1', 'remote-run', 'carol@laptop pid 4242', 4242, 'laptop.invalid', "
+                        "'2026-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z')"_s.arg(target),
+                 &error),
+        qPrintable(error));
+
+    const test::CliRun listed
+        = test::runCli({ u"lock"_s, u"list"_s, u"--json"_s, u"--inventory"_s, team }, environment);
+    QVERIFY2(listed.exitCode == 0, listed.err.constData());
+    QVERIFY2(
+        listed.out.contains(target.toUtf8()) && listed.out.contains("carol@laptop pid 4242"), listed.out.constData());
+    const QStringList breakIt { u"lock"_s, u"break"_s, target, u"--reason"_s, u"carol's laptop died"_s,
+        u"--inventory"_s, team };
+    const test::CliRun planned = test::runCli(breakIt, environment);
+    QCOMPARE(planned.exitCode, 3);
+    QVERIFY2(planned.out.contains("run remote-run is probably still going"), planned.out.constData());
+    QVERIFY2(planned.err.contains("--confirm is required"), planned.err.constData());
+    QCOMPARE(admin.value(u"SELECT run_id FROM locks WHERE target = '%1'"_s.arg(target)).toString(), u"remote-run"_s);
+
+    const test::CliRun broken = test::runCli(breakIt + QStringList { u"--confirm"_s, target }, environment);
+    QVERIFY2(broken.exitCode == 0, broken.err.constData());
+    QVERIFY(!admin.value(u"SELECT count(*) FROM locks WHERE target = '%1'"_s.arg(target)).toInt());
+    QCOMPARE(admin
+                 .value(u"SELECT count(*) FROM entries WHERE target = '%1' AND kind = 'lock' AND data LIKE "
+                        "'%\"action\":\"broken\"%' AND data LIKE '%carol''s laptop died%'"_s.arg(target))
+                 .toInt(),
+        2);
+    const test::CliRun verified = test::runCli({ u"journal"_s, u"verify"_s, u"--inventory"_s, team }, environment);
+    QVERIFY2(verified.exitCode == 0, verified.out.constData());
 }
 
 namespace {

@@ -1,4 +1,5 @@
 #include "JournalWriters.h"
+#include "KilledRun.h"
 #include "runbook/Journal.h"
 
 #include <QCoreApplication>
@@ -119,6 +120,8 @@ private slots:
     void lockFromAnotherMachineIsNotTakenOver();
     void lockWhoseLeaseRanOutIsTakenOver();
     void renewingExtendsTheLeaseUntilTheLockIsLost();
+    void locksListsEveryLockWithItsLease();
+    void aLockIsBrokenOnlyIfItsPlannedHolderStillHoldsIt();
     void aVersion1JournalIsMigrated();
     void concurrentAppendsKeepTheChain();
     void concurrentProcessesKeepTheChain();
@@ -483,12 +486,8 @@ void TestJournal::lockAcquireAndRelease()
 
 void TestJournal::staleLockIsTakenOver()
 {
-    QProcess process;
-    process.start(u"true"_s, {});
-    QVERIFY(process.waitForStarted());
-    const qint64 deadPid = process.processId();
+    const qint64 deadPid = test::goneProcessId();
     QVERIFY(deadPid > 0);
-    QVERIFY(process.waitForFinished());
     {
         RawFile raw(m_path);
         QVERIFY(raw.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES "
@@ -514,11 +513,8 @@ void TestJournal::staleLockIsTakenOver()
 
 void TestJournal::lockFromAnotherMachineIsNotTakenOver()
 {
-    QProcess process;
-    process.start(u"true"_s, {});
-    QVERIFY(process.waitForStarted());
-    const qint64 deadPid = process.processId();
-    QVERIFY(process.waitForFinished());
+    const qint64 deadPid = test::goneProcessId();
+    QVERIFY(deadPid > 0);
     {
         RawFile raw(m_path);
         QVERIFY(raw.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES "
@@ -585,6 +581,76 @@ void TestJournal::renewingExtendsTheLeaseUntilTheLockIsLost()
     }
     QVERIFY(!m_journal->renewLock(u"host/one"_s, u"run-a"_s, &error));
     QVERIFY2(error.contains(u"another console took it over"_s), qPrintable(error));
+}
+
+void TestJournal::locksListsEveryLockWithItsLease()
+{
+    const qint64 deadPid = test::goneProcessId();
+    QVERIFY(deadPid > 0);
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since, lease_until) VALUES "
+                         "('a/ran-out', 'r1', 'carol@elsewhere pid 7', 7, 'elsewhere.invalid', "
+                         "'2024-05-01T12:00:00.000Z', '2024-05-01T12:01:00.000Z'), "
+                         "('b/live', 'r2', 'dave@elsewhere pid 8', 8, 'elsewhere.invalid', "
+                         "'2024-05-01T12:00:00.000Z', '2999-01-01T00:00:00.000Z'), "
+                         "('c/no-lease', 'r3', 'erin@elsewhere pid 9', 9, 'elsewhere.invalid', "
+                         "'2024-05-01T12:00:00.000Z', ''), "
+                         "('d/gone-here', 'r4', 'fay pid %1', %1, '%2', '2024-05-01T12:00:00.000Z', "
+                         "'2999-01-01T00:00:00.000Z')"_s.arg(QString::number(deadPid), QSysInfo::machineHostName())));
+    }
+    QString error;
+    const QList<Journal::HeldLock> locks = m_journal->locks(&error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(locks.size(), 4);
+    QCOMPARE(locks.at(0).target, u"a/ran-out"_s);
+    QVERIFY(locks.at(0).leaseRanOut);
+    QVERIFY(!locks.at(0).holderGoneHere);
+    QCOMPARE(locks.at(1).holder.machine, u"elsewhere.invalid"_s);
+    QCOMPARE(locks.at(1).holder.pid, 8);
+    QVERIFY(!locks.at(1).leaseRanOut);
+    QVERIFY(!locks.at(2).holder.leaseUntil.isValid());
+    QVERIFY(!locks.at(2).leaseRanOut); // a lock from before leases never runs out
+    QVERIFY(locks.at(3).holderGoneHere);
+    QVERIFY(locks.at(3).judgedAt.isValid());
+    QCOMPARE(m_journal->lock(u"b/live"_s)->holder.runId, u"r2"_s);
+    QVERIFY(!m_journal->lock(u"e/none"_s));
+}
+
+void TestJournal::aLockIsBrokenOnlyIfItsPlannedHolderStillHoldsIt()
+{
+    QString error;
+    Journal::LockHolder holder;
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error), Journal::LockResult::Acquired);
+
+    // A break planned against another holder (the lock changed since it was read) touches nothing.
+    QVERIFY(!m_journal->breakLock(u"host/one"_s, u"run-x"_s, u"breaker"_s, u"hung console"_s, &error));
+    QVERIFY2(error.contains(u"no longer held by run run-x"_s), qPrintable(error));
+    QCOMPARE(m_journal->lock(u"host/one"_s)->holder.runId, u"run-a"_s);
+    QVERIFY(!m_journal->breakLock(u"host/none"_s, u"run-a"_s, u"breaker"_s, u"hung console"_s, &error));
+    QCOMPARE(m_journal->entries().size(), 1); // only "acquired"
+
+    QVERIFY2(
+        m_journal->breakLock(u"host/one"_s, u"run-a"_s, u"breaker"_s, u"hung console"_s, &error), qPrintable(error));
+    QVERIFY(!m_journal->lock(u"host/one"_s));
+    // Journaled under the breaking run and under the broken one, with what the lock held and why.
+    const QList<JournalEntry> entries = m_journal->entries();
+    QCOMPARE(entries.size(), 3);
+    for (const JournalEntry& entry : entries.mid(1)) {
+        QCOMPARE(entry.kind, u"lock"_s);
+        QCOMPARE(entry.target, u"host/one"_s);
+        QCOMPARE(entry.data.value(u"action"_s).toString(), u"broken"_s);
+        QCOMPARE(entry.data.value(u"brokenRunId"_s).toString(), u"run-a"_s);
+        QCOMPARE(entry.data.value(u"brokenByRunId"_s).toString(), u"breaker"_s);
+        QCOMPARE(entry.data.value(u"reason"_s).toString(), u"hung console"_s);
+        QVERIFY(entry.data.value(u"brokenHolder"_s).toString().startsWith(Journal::localUser()));
+    }
+    QCOMPARE(QStringList({ entries.at(1).runId, entries.at(2).runId }), QStringList({ u"breaker"_s, u"run-a"_s }));
+    // The broken run's console learns it at its next renewal, and its release changes nothing.
+    QVERIFY(!m_journal->renewLock(u"host/one"_s, u"run-a"_s, &error));
+    QVERIFY2(error.contains(u"an admin broke it"_s), qPrintable(error));
+    QVERIFY(!m_journal->releaseLock(u"host/one"_s, u"run-a"_s));
+    QVERIFY(m_journal->verify().intact);
 }
 
 // A journal written before locks had leases: its locks get a lease column whose empty value never runs out.
