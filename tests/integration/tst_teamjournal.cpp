@@ -1,25 +1,42 @@
 // The team journal on the sandbox's PostgreSQL: the schema made once by the database's owner and only used by the
 // consoles, whose users may append entries but never change or remove them; the chain kept by consoles in several
-// processes at once; locks; a connection the server dropped, made again; TLS with the server's certificate checked.
-// Each test gets a database of its own, but the last, which drives the sandbox's own team inventory through the CLI.
+// processes at once; locks, raced for by console processes (each with a HOME of its own, and a machine of its own
+// where a lease must run out); a connection the server dropped, made again; TLS with the server's certificate
+// checked. Each test gets a database of its own, but the last two, which drive the sandbox's own team inventory
+// through the CLI.
 #include "JournalWriters.h"
 #include "KilledRun.h"
 #include "Sandbox.h"
 #include "runbook/Journal.h"
+#include "runbook/OperationRunner.h"
+#include "runbook/RunContext.h"
 
 #include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSysInfo>
+#include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QUuid>
 
+#include <atomic>
+#include <cstdio>
+#include <iostream>
 #include <memory>
+#include <optional>
+
+#include <signal.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace opsdeck;
@@ -105,6 +122,9 @@ private slots:
     void leasesAreJudgedByTheDatabasesClock();
     void consolesInSeveralProcessesKeepTheChain();
     void locksAreTheDatabasesAndStaleOnesAreTakenOver();
+    void ofFourConsolesRacingExactlyOneRunsEachRound();
+    void aKilledHoldersLockIsTakenOverOnlyOnceItsLeaseRanOut();
+    void aJournalRestartStopsTheRunBeforeItsNextStep();
     void aDroppedConnectionIsMadeAgain();
     void tlsChecksTheServersCertificate();
     void theSandboxsTeamInventory();
@@ -123,6 +143,10 @@ private:
     {
         return Journal(JournalLocation(teamTarget(m_pg, m_database, kConsoleUser, kConsolePassword)));
     }
+    // A console process (raceConsole) on this test's database, its HOME in `home`; on a machine of its own named
+    // `machine` (a UTS namespace) unless that is empty; extra environment in `extra`.
+    std::shared_ptr<QProcess> startConsole(
+        const QString& home, const QString& machine = {}, const QProcessEnvironment& extra = {}) const;
 
     Sandbox m_sandbox;
     Sandbox::Server m_pg;
@@ -423,6 +447,289 @@ void TestTeamJournal::locksAreTheDatabasesAndStaleOnesAreTakenOver()
             u"run-c host/two acquired"_s }));
 }
 
+std::shared_ptr<QProcess> TestTeamJournal::startConsole(
+    const QString& home, const QString& machine, const QProcessEnvironment& extra) const
+{
+    auto child = std::make_shared<QProcess>();
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(u"TST_TEAMJOURNAL_CONSOLE"_s,
+        QStringList { m_pg.host, QString::number(m_pg.port), m_database, kConsoleUser }.join(u'|'));
+    environment.insert(u"TST_TEAMJOURNAL_PASSWORD"_s, kConsolePassword);
+    environment.insert(u"HOME"_s, home);
+    for (const QString& key : extra.keys())
+        environment.insert(key, extra.value(key));
+    child->setProcessEnvironment(environment);
+    child->setProcessChannelMode(QProcess::SeparateChannels);
+    child->setReadChannel(QProcess::StandardOutput);
+    if (machine.isEmpty())
+        child->start(QCoreApplication::applicationFilePath(), {});
+    else
+        child->start(u"unshare"_s,
+            { u"--uts"_s, u"sh"_s, u"-c"_s, u"hostname \"$0\" && exec \"$1\""_s, machine,
+                QCoreApplication::applicationFilePath() });
+    return child;
+}
+
+namespace {
+
+// The next line a console prints, without its newline; "" if none came within 60 s.
+QString nextLine(QProcess& console)
+{
+    while (!console.canReadLine()) {
+        if (!console.waitForReadyRead(60000))
+            return {};
+    }
+    return QString::fromUtf8(console.readLine()).trimmed();
+}
+
+void tell(QProcess& console, const char* line)
+{
+    console.write(line);
+    console.write("\n");
+    console.waitForBytesWritten(5000);
+}
+
+} // namespace
+
+// R3: four console processes, each with its own HOME, try one target at once, fifty times. Each round exactly one
+// runs (its run holds the target until the others were all refused) and the others are told it is locked.
+void TestTeamJournal::ofFourConsolesRacingExactlyOneRunsEachRound()
+{
+    constexpr int kConsoles = 4;
+    constexpr int kRounds = 50;
+    Journal owner = ownerJournal();
+    QVERIFY(opened({ &owner }));
+    QTemporaryDir homes;
+    QList<std::shared_ptr<QProcess>> consoles;
+    for (int i = 0; i < kConsoles; ++i) {
+        QVERIFY(QDir(homes.path()).mkpath(u"home-%1"_s.arg(i)));
+        consoles << startConsole(homes.filePath(u"home-%1"_s.arg(i)));
+        QVERIFY(consoles.last()->waitForStarted());
+    }
+    QList<int> wins(kConsoles, 0);
+    for (int round = 1; round <= kRounds; ++round) {
+        for (const auto& console : std::as_const(consoles))
+            tell(*console, "round");
+        int winner = -1;
+        for (int i = 0; i < kConsoles; ++i) {
+            const QString answer = nextLine(*consoles[i]);
+            if (answer == u"acquired"_s) {
+                QVERIFY2(
+                    winner < 0, qPrintable(u"round %1: consoles %2 and %3 both run"_s.arg(round).arg(winner).arg(i)));
+                winner = i;
+            } else {
+                QVERIFY2(
+                    answer == u"locked"_s, qPrintable(u"round %1, console %2: %3"_s.arg(round).arg(i).arg(answer)));
+            }
+        }
+        QVERIFY2(winner >= 0, qPrintable(u"round %1: no console ran"_s.arg(round)));
+        ++wins[winner];
+        tell(*consoles[winner], "release");
+        QCOMPARE(nextLine(*consoles[winner]), u"done succeeded"_s);
+    }
+    for (const auto& console : std::as_const(consoles)) {
+        console->closeWriteChannel();
+        QVERIFY(console->waitForFinished(30000));
+        QCOMPARE(console->exitCode(), 0);
+    }
+    qInfo().noquote() << "runs per console:" << wins;
+    // Every round's run, whole, in the chain: no two of them interleaved on the target.
+    int runs = 0;
+    QString holding;
+    for (const JournalEntry& entry : owner.entries()) {
+        if (entry.kind != u"lock"_s || entry.target != u"race/target"_s)
+            continue;
+        const QString action = entry.data.value(u"action"_s).toString();
+        if (action == u"acquired"_s) {
+            QVERIFY2(holding.isEmpty(), qPrintable(u"%1 acquired while %2 held it"_s.arg(entry.runId, holding)));
+            holding = entry.runId;
+            ++runs;
+        } else if (action == u"released"_s) {
+            QCOMPARE(entry.runId, holding);
+            holding.clear();
+        }
+    }
+    QCOMPARE(runs, kRounds);
+    const Journal::Verification check = owner.verify();
+    QVERIFY2(check.intact, qPrintable(check.problem));
+}
+
+// A console killed while it holds the lock: the other consoles (each on a machine of its own, which cannot see that
+// process) are refused until its lease ran out by the database's clock, then exactly one takes the lock over, and the
+// journal says whose lock it took and why.
+void TestTeamJournal::aKilledHoldersLockIsTakenOverOnlyOnceItsLeaseRanOut()
+{
+    if (::geteuid() != 0)
+        QSKIP("a machine of its own per console needs a UTS namespace (root)");
+    Journal owner = ownerJournal();
+    QVERIFY(opened({ &owner }));
+    QTemporaryDir homes;
+    QProcessEnvironment shortLease;
+    shortLease.insert(u"OPSDECK_LOCK_LEASE_MS"_s, u"3000"_s);
+    QList<std::shared_ptr<QProcess>> consoles;
+    for (int i = 0; i < 4; ++i) {
+        QVERIFY(QDir(homes.path()).mkpath(u"home-%1"_s.arg(i)));
+        consoles << startConsole(homes.filePath(u"home-%1"_s.arg(i)), u"console-%1"_s.arg(i), shortLease);
+        QVERIFY(consoles.last()->waitForStarted());
+    }
+    for (const auto& console : std::as_const(consoles))
+        tell(*console, "round");
+    std::shared_ptr<QProcess> killed;
+    QList<std::shared_ptr<QProcess>> others;
+    for (const auto& console : std::as_const(consoles)) {
+        const QString answer = nextLine(*console);
+        if (answer == u"acquired"_s && !killed)
+            killed = console;
+        else
+            others << console;
+        QVERIFY2(answer == u"acquired"_s || answer == u"locked"_s, qPrintable(answer));
+    }
+    QVERIFY(killed);
+    QCOMPARE(others.size(), 3);
+    Admin admin(m_pg, m_database);
+    const QString heldBy = admin.value(u"SELECT run_id FROM locks WHERE target = 'race/target'"_s).toString();
+    // The holder's heartbeat renews every 750 ms: let it, then kill it where it stands.
+    QTest::qWait(1600);
+    ::kill(pid_t(killed->processId()), SIGKILL);
+    QVERIFY(killed->waitForFinished(10000));
+    const QDateTime leaseAtKill = QDateTime::fromString(
+        admin.value(u"SELECT lease_until FROM locks WHERE target = 'race/target'"_s).toString(), Qt::ISODateWithMs);
+    QVERIFY(leaseAtKill.isValid());
+
+    // The others try every 250 ms: refused while the lease runs, then exactly one gets it.
+    std::shared_ptr<QProcess> next;
+    int refusals = 0;
+    QElapsedTimer clock;
+    clock.start();
+    while (!next && clock.elapsed() < 20000) {
+        for (const auto& console : std::as_const(others))
+            tell(*console, "round");
+        for (const auto& console : std::as_const(others)) {
+            const QString answer = nextLine(*console);
+            if (answer == u"acquired"_s) {
+                QVERIFY2(!next, "two consoles took the lock over in one round");
+                next = console;
+            } else {
+                QVERIFY2(answer == u"locked"_s, qPrintable(answer));
+                ++refusals;
+            }
+        }
+        if (!next)
+            QTest::qWait(250);
+    }
+    QVERIFY2(next, "no console took the lock over within 20 s");
+    QVERIFY(refusals >= 3);
+    const QString newRun = admin.value(u"SELECT run_id FROM locks WHERE target = 'race/target'"_s).toString();
+    const QDateTime takenAt = QDateTime::fromString(
+        admin.value(u"SELECT since FROM locks WHERE target = 'race/target'"_s).toString(), Qt::ISODateWithMs);
+    QVERIFY2(takenAt > leaseAtKill,
+        qPrintable(u"taken over at %1, before the lease ran out at %2"_s.arg(
+            takenAt.toString(Qt::ISODateWithMs), leaseAtKill.toString(Qt::ISODateWithMs))));
+    tell(*next, "release");
+    QCOMPARE(nextLine(*next), u"done succeeded"_s);
+    for (const auto& console : std::as_const(others)) {
+        console->closeWriteChannel();
+        QVERIFY(console->waitForFinished(30000));
+    }
+    const QList<JournalEntry> entries = owner.entries(newRun);
+    const auto takeover = std::find_if(entries.cbegin(), entries.cend(),
+        [](const JournalEntry& entry) { return entry.data.value(u"action"_s).toString() == u"taken-over"_s; });
+    QVERIFY(takeover != entries.cend());
+    QCOMPARE(takeover->data.value(u"staleRunId"_s).toString(), heldBy);
+    QVERIFY2(takeover->data.value(u"reason"_s).toString().startsWith(u"its lease ran out at"_s),
+        qPrintable(takeover->data.value(u"reason"_s).toString()));
+    QVERIFY(owner.verify().intact);
+}
+
+namespace {
+
+// Three steps; the second lasts until `released` is set (what happens meanwhile is up to the test).
+class ThreeStepOperation : public Operation
+{
+public:
+    explicit ThreeStepOperation(const std::atomic_bool* released)
+        : m_released(released)
+    {
+    }
+    QString name() const override { return u"three-steps"_s; }
+    bool makePlan(Plan* plan, QString*) override
+    {
+        plan->operation = name();
+        plan->target = u"restart/target"_s;
+        plan->targetName = u"restart"_s;
+        plan->verb = u"Run"_s;
+        plan->steps = { { u"one"_s, u"One"_s, u"true"_s, {} }, { u"two"_s, u"Two"_s, u"wait"_s, {} },
+            { u"three"_s, u"Three"_s, u"rm -rf the-data"_s, {} } };
+        return true;
+    }
+    bool execute(const Plan&, RunContext& context) override
+    {
+        for (const QString& step : { u"one"_s, u"two"_s, u"three"_s }) {
+            if (context.cancelled()) // as every operation checks between steps
+                return false;
+            context.begin(step);
+            while (step == u"two"_s && !m_released->load())
+                QThread::msleep(20);
+            context.succeed();
+        }
+        return true;
+    }
+
+private:
+    const std::atomic_bool* m_released;
+};
+
+} // namespace
+
+// The journal's database restarts while a run waits in a step: its lock's renewal fails meanwhile, so the run stops
+// before its next step, and once the server is back the journal holds the run exactly as it went (its outcome too).
+void TestTeamJournal::aJournalRestartStopsTheRunBeforeItsNextStep()
+{
+    qputenv("OPSDECK_LOCK_LEASE_MS", "2000"); // renewed every 500 ms
+    const auto resetLease = qScopeGuard([] { qunsetenv("OPSDECK_LOCK_LEASE_MS"); });
+    Journal owner = ownerJournal();
+    QVERIFY(opened({ &owner }));
+    std::atomic_bool released = false;
+    OperationRunner runner(std::make_unique<ThreeStepOperation>(&released),
+        JournalLocation(teamTarget(m_pg, m_database, kConsoleUser, kConsolePassword)));
+    std::optional<Plan> plan;
+    std::optional<RunRecord> record;
+    QString refusal;
+    connect(&runner, &OperationRunner::planned, this, [&](const Plan& planned) { plan = planned; });
+    connect(&runner, &OperationRunner::refused, this,
+        [&](OperationRunner::Refusal, const QString& text) { refusal = text; });
+    connect(&runner, &OperationRunner::finished, this, [&](const RunRecord& finished) { record = finished; });
+    int restarted = -1;
+    connect(&runner, &OperationRunner::progressed, this, [&](const StepRecord& step, double, qint64) {
+        if (step.id != u"two"_s || step.state != StepRecord::State::Running || restarted >= 0)
+            return;
+        restarted = m_sandbox.script(u"restart-postgres"_s, { u"2"_s });
+        released = true;
+    });
+    runner.plan();
+    QVERIFY(QTest::qWaitFor([&] { return plan.has_value(); }, 10000));
+    runner.run(*plan, u"restart"_s);
+    QVERIFY(QTest::qWaitFor([&] { return record || !refusal.isEmpty(); }, 60000));
+    QVERIFY2(refusal.isEmpty(), qPrintable(refusal));
+    QCOMPARE(restarted, 0);
+    QCOMPARE(record->outcome, RunRecord::Outcome::Failed);
+    QVERIFY2(record->summary.startsWith(u"Stopped: "_s), qPrintable(record->summary));
+    QCOMPARE(record->steps.at(1).state, StepRecord::State::Succeeded);
+    QCOMPARE(record->steps.at(2).state, StepRecord::State::Skipped);
+
+    QStringList kinds;
+    for (const JournalEntry& entry : owner.entries(record->id))
+        kinds << (entry.kind == u"step-start"_s ? u"start "_s + entry.data.value(u"step"_s).toString() : entry.kind);
+    QCOMPARE(kinds.count(u"start one"_s), 1);
+    QCOMPARE(kinds.count(u"start two"_s), 1);
+    QCOMPARE(kinds.count(u"start three"_s), 0);
+    QCOMPARE(kinds.count(u"outcome"_s), 1);
+    QCOMPARE(kinds.count(u"report"_s), 1);
+    QCOMPARE(owner.run(record->id)->outcome, RunRecord::Outcome::Failed);
+    const Journal::Verification check = owner.verify();
+    QVERIFY2(check.intact, qPrintable(check.problem));
+}
+
 // The server ends the console's kept connection (a restart, a failover, an idle timeout): the next call connects
 // again instead of failing on the dead one.
 void TestTeamJournal::aDroppedConnectionIsMadeAgain()
@@ -569,15 +876,91 @@ int appendAsChild(const QString& spec)
         parts.value(4), parts.value(5).toInt());
 }
 
+// What a raced-for run does: it holds the target (prints "acquired") until the test says "release" on stdin.
+class HoldingOperation : public Operation
+{
+public:
+    QString name() const override { return u"race-hold"_s; }
+    bool makePlan(Plan* plan, QString*) override
+    {
+        plan->operation = name();
+        plan->target = u"race/target"_s;
+        plan->targetName = u"race"_s;
+        plan->verb = u"Hold"_s;
+        plan->steps = { { u"hold"_s, u"Hold the target"_s, u"read stdin"_s, {} } };
+        return true;
+    }
+    bool execute(const Plan&, RunContext& context) override
+    {
+        context.begin(u"hold"_s);
+        std::fputs("acquired\n", stdout);
+        std::fflush(stdout);
+        std::string line;
+        std::getline(std::cin, line);
+        context.succeed();
+        return true;
+    }
+};
+
+// A console in another process: TST_TEAMJOURNAL_CONSOLE is "host|port|database|user", the password in
+// TST_TEAMJOURNAL_PASSWORD. For each "round" on stdin it runs a HoldingOperation through OperationRunner and prints
+// "locked" (refused: another console holds it) or, after "acquired" and the "release" that ends the run,
+// "done OUTCOME"; anything else is printed as it came.
+int raceConsole(const QString& spec)
+{
+    const QStringList parts = spec.split(u'|');
+    Sandbox::Server server;
+    server.host = parts.value(0);
+    server.port = quint16(parts.value(1).toUInt());
+    const JournalLocation journal(
+        teamTarget(server, parts.value(2), parts.value(3), qEnvironmentVariable("TST_TEAMJOURNAL_PASSWORD")));
+    std::string command;
+    while (std::getline(std::cin, command)) {
+        OperationRunner runner(std::make_unique<HoldingOperation>(), journal);
+        QEventLoop loop;
+        std::optional<Plan> plan;
+        QString answer;
+        QObject::connect(&runner, &OperationRunner::planned, &loop, [&](const Plan& planned) {
+            plan = planned;
+            loop.quit();
+        });
+        QObject::connect(&runner, &OperationRunner::planFailed, &loop, [&](const QString& error) {
+            answer = u"plan failed: "_s + error;
+            loop.quit();
+        });
+        QObject::connect(
+            &runner, &OperationRunner::refused, &loop, [&](OperationRunner::Refusal why, const QString& text) {
+                answer = why == OperationRunner::Refusal::Locked ? u"locked"_s : u"refused: "_s + text;
+                loop.quit();
+            });
+        QObject::connect(&runner, &OperationRunner::finished, &loop, [&](const RunRecord& record) {
+            answer = u"done "_s + RunRecord::outcomeName(record.outcome);
+            loop.quit();
+        });
+        runner.plan();
+        loop.exec();
+        if (plan) {
+            runner.run(*plan, plan->targetName);
+            loop.exec();
+        }
+        std::fputs(qPrintable(answer + u'\n'), stdout);
+        std::fflush(stdout);
+    }
+    return 0;
+}
+
 } // namespace
 
-// QTEST_GUILESS_MAIN, plus the child mode that lets one test append from other processes.
+// QTEST_GUILESS_MAIN, plus the child modes that let tests append and race from other processes.
 int main(int argc, char** argv)
 {
     QCoreApplication app(argc, argv);
     const QString childSpec = qEnvironmentVariable("TST_TEAMJOURNAL_APPEND");
     if (!childSpec.isEmpty())
         return appendAsChild(childSpec);
+    const QString consoleSpec = qEnvironmentVariable("TST_TEAMJOURNAL_CONSOLE");
+    if (!consoleSpec.isEmpty())
+        return raceConsole(consoleSpec);
     TestTeamJournal test;
     QTEST_SET_MAIN_SOURCE_PATH
     return QTest::qExec(&test, argc, argv);
