@@ -124,6 +124,10 @@ int runJournal(const QStringList& arguments, const QString& verb)
 {
     Invocation call(arguments, 2);
     call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    if (verb == QStringLiteral("verify"))
+        call.addValue(QStringLiteral("anchor"),
+            QStringLiteral("Also check that the journal holds this head, as journal anchor or a report printed it."),
+            QStringLiteral("SEQ:HASH"));
     if (const auto done = call.parse())
         return *done;
     int exitCode = Cli::Success;
@@ -132,13 +136,43 @@ int runJournal(const QStringList& arguments, const QString& verb)
         return exitCode;
     QString error;
     if (verb == QStringLiteral("verify")) {
-        const Journal::Verification check = journal->verify();
-        if (check.intact) {
-            out() << journal->describe() << ": intact (" << check.checked << " entries)\n";
-            return Cli::Success;
+        std::optional<Journal::Anchor> anchor;
+        if (call.isSet(QStringLiteral("anchor"))) {
+            anchor = Journal::Anchor::parse(call.value(QStringLiteral("anchor")), &error);
+            if (!anchor) {
+                err() << "opsdeck: --anchor: " << error << "\n";
+                return Cli::Usage;
+            }
         }
-        err() << journal->describe() << ": entry " << check.firstBadSeq << " is bad: " << check.problem << "\n";
-        return Cli::Failure;
+        const Journal::Verification check = journal->verify(anchor);
+        if (!check.intact) {
+            err() << journal->describe() << ": entry " << check.firstBadSeq << " is bad: " << check.problem << "\n";
+            return Cli::Failure;
+        }
+        QStringList facts { QStringLiteral("%1 entries").arg(check.checked) };
+        if (check.macsChecked > 0)
+            facts << QStringLiteral("%1 MACs checked with the team key").arg(check.macsChecked);
+        if (check.macsUnchecked > 0)
+            facts << QStringLiteral("%1 MACs not checked: no key (journal keyEnv)").arg(check.macsUnchecked);
+        if (check.unkeyed > 0 && check.unkeyed < check.checked)
+            facts << QStringLiteral("%1 written before the chain was keyed").arg(check.unkeyed);
+        if (anchor)
+            facts << QStringLiteral("holds anchor %1").arg(anchor->text());
+        out() << journal->describe() << ": intact (" << facts.join(QStringLiteral("; ")) << ")\n";
+        return Cli::Success;
+    }
+    if (verb == QStringLiteral("anchor")) {
+        const auto head = journal->head(&error);
+        if (!head) {
+            err() << "opsdeck: " << error << "\n";
+            return Cli::Failure;
+        }
+        if (call.isSet(QStringLiteral("json")))
+            printJson(QJsonObject { { QStringLiteral("anchor"), head->text() }, { QStringLiteral("seq"), head->seq },
+                { QStringLiteral("hash"), head->hash } });
+        else
+            out() << head->text() << "\n";
+        return Cli::Success;
     }
     const QList<RunRecord> runs = journal->runs({}, &error);
     if (!error.isEmpty()) {
@@ -401,6 +435,8 @@ QList<CliCommand> commands(const QList<CliModule>& systems)
             [](const QStringList& a) { return runJournal(a, QStringLiteral("list")); } },
         { { QStringLiteral("journal"), QStringLiteral("verify") },
             [](const QStringList& a) { return runJournal(a, QStringLiteral("verify")); } },
+        { { QStringLiteral("journal"), QStringLiteral("anchor") },
+            [](const QStringList& a) { return runJournal(a, QStringLiteral("anchor")); } },
         { { QStringLiteral("report"), QStringLiteral("export") }, runReportExport },
         { { QStringLiteral("lock"), QStringLiteral("list") }, runLockList },
         { { QStringLiteral("lock"), QStringLiteral("break") }, runLockBreak },

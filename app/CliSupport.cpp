@@ -79,7 +79,8 @@ QList<CliModule>& usageSystems()
 QString runsUsage()
 {
     return QStringLiteral(
-        "       opsdeck journal list [--json] | opsdeck journal verify\n"
+        "       opsdeck journal list [--json] | opsdeck journal verify [--anchor SEQ:HASH]\n"
+        "       opsdeck journal anchor                  the chain's head, to keep elsewhere\n"
         "       opsdeck journal unfinished [--json]     runs without an outcome whose console is gone\n"
         "       opsdeck recover RUN_ID --confirm NAME [--report FILE]\n"
         "       opsdeck lock list [--json]              every target's lock, its holder and its lease\n"
@@ -146,26 +147,25 @@ void printTable(const QStringList& headers, const QList<QStringList>& rows)
 
 std::optional<JournalLocation> journalLocation(const Inventory& inventory)
 {
-    // Resolved once per process: a team journal's password is asked for (or read from the keychain) once.
-    static QHash<QString, JournalLocation> resolved;
+    // Resolved once per process: a team journal's password and the chain's key are asked for (or read) once.
+    // A failure too: it is printed once, not by every caller.
+    static QHash<QString, std::optional<JournalLocation>> resolved;
     const QString key = inventory.file + u'\n' + inventory.journal.database;
     if (const auto found = resolved.constFind(key); found != resolved.cend())
         return *found;
     QString error;
     auto location = JournalLocation::fromInventory(inventory, &error);
-    if (location && location->isTeam()) {
-        auto [target, why]
-            = awaitSecrets<std::optional<DatabaseTarget>>([&](CredentialStore* store, QObject* context, auto done) {
-                  resolveDatabaseSecrets(store, *location->team, context, done);
+    if (location && (location->isTeam() || location->isKeyed())) {
+        auto [withSecrets, why]
+            = awaitSecrets<std::optional<JournalLocation>>([&](CredentialStore* store, QObject* context, auto done) {
+                  resolveJournalSecrets(store, *location, context, done);
               });
-        location = target ? std::optional(JournalLocation(std::move(*target))) : std::nullopt;
+        location = std::move(withSecrets);
         error = why;
     }
-    if (!location) {
+    if (!location)
         err() << "opsdeck: cannot reach the journal: " << error << "\n";
-        return std::nullopt;
-    }
-    resolved.insert(key, *location);
+    resolved.insert(key, location);
     return location;
 }
 

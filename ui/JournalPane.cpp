@@ -390,27 +390,45 @@ void JournalPane::showRun(int index)
 void JournalPane::verify()
 {
     m_status->setText(tr("Verifying the journal…"));
+    struct Checked
+    {
+        Journal::Verification check;
+        QString head; // the anchor to keep elsewhere; empty if it could not be read
+    };
     AsyncTask::run(
         this,
         [location = m_journalLocation] {
             Journal journal(location);
+            Checked result;
             QString error;
             if (!journal.open(&error)) {
-                Journal::Verification failed;
-                failed.intact = false;
-                failed.problem = error;
-                return failed;
+                result.check.intact = false;
+                result.check.problem = error;
+                return result;
             }
-            return journal.verify();
+            result.check = journal.verify();
+            if (const auto head = journal.head())
+                result.head = head->text();
+            return result;
         },
-        [this](const Journal::Verification& check) {
-            const QString text = check.intact
+        [this](const Checked& result) {
+            const Journal::Verification& check = result.check;
+            QString text = check.intact
                 ? tr("The journal is intact: %n entries checked.", nullptr, int(check.checked))
                 : tr("The journal has been changed: entry %1 is bad (%2). Entries before it are intact.")
                       .arg(check.firstBadSeq)
                       .arg(check.problem);
+            if (check.intact && check.macsChecked > 0)
+                text += u' ' + tr("%n MAC(s) checked with the team key.", nullptr, int(check.macsChecked));
+            if (check.intact && check.macsUnchecked > 0)
+                text += u' ' + tr("%n MAC(s) not checked: this console has no key.", nullptr, int(check.macsUnchecked));
             m_status->setText(text);
-            ConfirmDialog::inform(this, check.intact ? tr("Journal intact") : tr("Journal changed"), text, {});
+            const QString details = result.head.isEmpty()
+                ? QString()
+                : tr("The chain's head now (an anchor): %1\nKeep it elsewhere (a ticket, a report): opsdeck journal "
+                     "verify --anchor %1 shows later that no entry up to it was removed or rewritten.")
+                      .arg(result.head);
+            ConfirmDialog::inform(this, check.intact ? tr("Journal intact") : tr("Journal changed"), text, details);
         });
 }
 

@@ -165,23 +165,23 @@ void MainWindow::loadInventory(const QString& path)
         showErrors(path, { InventoryError { path, 0, 0, tr("journal database: %1").arg(error) } });
         return;
     }
-    if (!journal->isTeam()) {
+    if (!journal->isTeam() && !journal->isKeyed()) {
         buildPanes(m_inventory, *journal);
         checkHosts({});
         return;
     }
-    // The team journal's password (and its tunnel host's secret) first: every pane's runs are journaled there. If
-    // they cannot be had, the panes still read; each run is then refused, saying why.
-    m_activity->setText(tr("Reaching the %1…").arg(journal->describe()));
+    // The team journal's password (and its tunnel host's secret) and the chain's key first: every pane's runs are
+    // journaled with them. If they cannot be had, the panes still read; each run is then refused, saying why.
+    m_activity->setText(tr("Reaching the journal %1…").arg(journal->describe()));
     const quint64 load = m_loads;
-    resolveDatabaseSecrets(m_credentials.get(), *journal->team, this,
-        [this, load, journal = *journal](std::optional<DatabaseTarget> target, const QString& why) {
+    resolveJournalSecrets(m_credentials.get(), *journal, this,
+        [this, load, journal = *journal](std::optional<JournalLocation> resolved, const QString& why) {
             if (load != m_loads)
                 return; // the inventory was loaded again meanwhile
-            buildPanes(m_inventory, target ? JournalLocation(std::move(*target)) : journal);
-            if (!target)
-                m_activity->setText(
-                    tr("The %1 cannot be reached: %2. Destructive runs are refused.").arg(journal.describe(), why));
+            buildPanes(m_inventory, resolved ? *resolved : journal);
+            if (!resolved)
+                m_activity->setText(tr("The journal %1 cannot be used: %2. Destructive runs are refused.")
+                                        .arg(journal.describe(), why));
             checkHosts({});
         });
 }

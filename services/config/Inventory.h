@@ -197,6 +197,9 @@ struct JournalConfig
 {
     QString path; // SQLite file; empty: <user data dir>/journal.sqlite
     QString database; // a databases entry of kind postgres: the team journal, instead of the file
+    // Set: the chain is keyed (HMAC), with the key from this variable or else the keychain's
+    // opsdeck/journal-key/<database, or "local">/key (SecretSpecs::forJournalKey).
+    QString keyEnv;
 };
 
 struct Inventory

@@ -494,11 +494,13 @@ void Parser::readJournal(const Entry& e)
     // Like the list sections, an emptied-out journal section means the defaults.
     if (e.value.IsNull())
         return;
-    const auto f = readMap(e, u"journal"_s, { u"path"_s, u"database"_s });
+    const auto f = readMap(e, u"journal"_s, { u"path"_s, u"database"_s, u"keyEnv"_s });
     if (!f)
         return;
     if (const auto path = readLocalPath(*f, u"path"_s))
         m_inventory.journal.path = *path;
+    if (const auto keyEnv = readEnvName(*f, u"keyEnv"_s))
+        m_inventory.journal.keyEnv = *keyEnv;
     if (const auto database = readString(*f, u"database"_s)) {
         if (f->find(u"path"_s)) {
             error(f->find(u"database"_s)->valuePos(),
@@ -1108,6 +1110,7 @@ void Parser::checkChildEnvironment()
     for (const Cluster& c : std::as_const(m_inventory.clusters))
         secrets.insert(c.tokenEnv, u"the tokenEnv of cluster "_s + c.name);
     secrets.insert(m_inventory.github.tokenEnv, u"github tokenEnv"_s);
+    secrets.insert(m_inventory.journal.keyEnv, u"journal keyEnv"_s);
     secrets.remove(QString());
     for (const PassedVariable& v : std::as_const(m_childEnvironment)) {
         if (secrets.contains(v.name))

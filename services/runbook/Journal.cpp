@@ -12,6 +12,8 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QMessageAuthenticationCode>
+#include <QRegularExpression>
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -33,9 +35,23 @@ namespace opsdeck {
 
 namespace {
 
-// 1: entries and locks; 2: locks hold for a lease (lease_until, "" for a lock taken before: it never runs out).
-constexpr int kSchemaVersion = 2;
+// 1: entries and locks; 2: locks hold for a lease (lease_until, "" for a lock taken before: it never runs out);
+// 3: entries carry a MAC made with the team key (mac and key_id, "" for an entry written unkeyed).
+constexpr int kSchemaVersion = 3;
 const QString kAddLease = u"ALTER TABLE locks ADD COLUMN lease_until TEXT NOT NULL DEFAULT ''"_s;
+const QStringList kAddMac = { u"ALTER TABLE entries ADD COLUMN mac TEXT NOT NULL DEFAULT ''"_s,
+    u"ALTER TABLE entries ADD COLUMN key_id TEXT NOT NULL DEFAULT ''"_s };
+
+// What each older schema needs to become kSchemaVersion.
+QStringList migrationFrom(int version)
+{
+    QStringList statements;
+    if (version < 2)
+        statements << kAddLease;
+    if (version < 3)
+        statements += kAddMac;
+    return statements;
+}
 // Long enough to outlast another console's append or lock, short enough that a stuck writer shows as an error (SQLite's
 // busy timeout, PostgreSQL's lock_timeout).
 constexpr int kBusyTimeoutMs = 10000;
@@ -227,6 +243,20 @@ QString entryHash(qint64 seq,
     return QString::fromLatin1(QCryptographicHash::hash(canonical, QCryptographicHash::Sha256).toHex());
 }
 
+// An entry's MAC: HMAC-SHA256 of its hash with the team key. Over the hash, which covers every field and the chain
+// before it, so that rewriting any entry, or recomputing the chain after one, needs the key.
+QString entryMac(const QString& key, const QString& hash)
+{
+    return QString::fromLatin1(
+        QMessageAuthenticationCode::hash(hash.toLatin1(), key.toUtf8(), QCryptographicHash::Sha256).toHex());
+}
+
+// Which key made a MAC, without revealing it: entries keep it, so that a wrong key is told apart from a rewrite.
+QString keyId(const QString& key)
+{
+    return entryMac(key, u"opsdeck journal key id"_s).left(16);
+}
+
 // Matched on the end of the key with case and separators ignored, so that "dbPassword" and "api_token" go while
 // "oneTimeTokens" and "secretName" stay. Numbers and lists under such a key stay too: they are counts and deleted
 // items (Packit has a one_time_token table), and the items' own keys are checked in turn.
@@ -274,6 +304,7 @@ QJsonValue withoutSecrets(const QJsonValue& value, QStringList* removed)
 
 // Only inside a WriteTransaction.
 bool insertEntry(QSqlDatabase& db,
+    const QString& key,
     const QString& runId,
     const QString& kind,
     const QString& operation,
@@ -285,13 +316,29 @@ bool insertEntry(QSqlDatabase& db,
     QString prevHash = kFirstPrevHash;
     {
         QSqlQuery last(db);
-        if (!last.exec(u"SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"_s)) {
+        if (!last.exec(u"SELECT seq, hash, key_id FROM entries ORDER BY seq DESC LIMIT 1"_s)) {
             setError(error, sqlError(u"Cannot read the end of the journal"_s, last.lastError()));
             return false;
         }
         if (last.next()) {
             seq = last.value(0).toLongLong() + 1;
             prevHash = last.value(1).toString();
+            // Once keyed, the chain stays keyed with one key: an unkeyed or otherwise keyed entry after it would read
+            // as a rewrite.
+            const QString lastKey = last.value(2).toString();
+            if (!lastKey.isEmpty() && key.isEmpty()) {
+                setError(error,
+                    u"The journal's entries carry MACs made with the team key (key id %1), and this console has no "
+                    "key: set journal.keyEnv in the inventory and give it the team's key (docs/team-journal.md). "
+                    "Nothing was written"_s.arg(lastKey));
+                return false;
+            }
+            if (!lastKey.isEmpty() && lastKey != keyId(key)) {
+                setError(error,
+                    u"The journal's entries carry MACs made with the key of id %1, and this console's key has id %2: "
+                    "it is the wrong key. Nothing was written"_s.arg(lastKey, keyId(key)));
+                return false;
+            }
         }
     }
 
@@ -308,13 +355,18 @@ bool insertEntry(QSqlDatabase& db,
     const QString at = timeText(QDateTime::currentDateTimeUtc());
     const QString user = Journal::localUser();
     const QString hash = entryHash(seq, at, runId, kind, operation, target, user, dataText, prevHash);
+    const QString mac = key.isEmpty() ? QString(u""_s) : entryMac(key, hash);
+    const QString macKey = key.isEmpty() ? QString(u""_s) : keyId(key);
 
     // A null QString binds as NULL; the hash took it as "", so the row must hold "" too.
     QSqlQuery insert(db);
-    insert.prepare(u"INSERT INTO entries (seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash) "
-                   "VALUES (?, ?, coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), ?, ?, ?, ?)"_s);
-    for (const QVariant& value : { QVariant(seq), QVariant(at), QVariant(runId), QVariant(kind), QVariant(operation),
-             QVariant(target), QVariant(user), QVariant(dataText), QVariant(prevHash), QVariant(hash) })
+    insert.prepare(
+        u"INSERT INTO entries (seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash, "
+        "mac, key_id) VALUES (?, ?, coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), ?, ?, "
+        "?, ?, ?, ?)"_s);
+    for (const QVariant& value :
+        { QVariant(seq), QVariant(at), QVariant(runId), QVariant(kind), QVariant(operation), QVariant(target),
+            QVariant(user), QVariant(dataText), QVariant(prevHash), QVariant(hash), QVariant(mac), QVariant(macKey) })
         insert.addBindValue(value);
     if (!insert.exec()) {
         setError(error, sqlError(u"Cannot append to the journal"_s, insert.lastError()));
@@ -414,7 +466,7 @@ bool openLocalSchema(Connection& connection, const JournalLocation& location, QS
         u"CREATE TABLE IF NOT EXISTS entries ("
         "seq INTEGER PRIMARY KEY, at TEXT NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, "
         "operation TEXT NOT NULL, target TEXT NOT NULL, \"user\" TEXT NOT NULL, data TEXT NOT NULL, "
-        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"_s,
+        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT NOT NULL DEFAULT '', key_id TEXT NOT NULL DEFAULT '')"_s,
         u"CREATE INDEX IF NOT EXISTS entries_by_run ON entries (run_id, seq)"_s,
         u"CREATE INDEX IF NOT EXISTS entries_by_kind ON entries (kind, seq)"_s,
         u"CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries "
@@ -425,7 +477,7 @@ bool openLocalSchema(Connection& connection, const JournalLocation& location, QS
         "target TEXT PRIMARY KEY, run_id TEXT NOT NULL, holder TEXT NOT NULL, pid INTEGER NOT NULL, "
         "machine TEXT NOT NULL, since TEXT NOT NULL, lease_until TEXT NOT NULL DEFAULT '')"_s,
     };
-    const QStringList migration = version == 1 ? QStringList { kAddLease } : QStringList();
+    const QStringList migration = version == 0 ? QStringList() : migrationFrom(version);
     return execAll(db, schema + migration + QStringList { u"PRAGMA user_version = %1"_s.arg(kSchemaVersion) }, error)
         && transaction.commit(error);
 }
@@ -456,14 +508,17 @@ bool openTeamSchema(Connection& connection, const JournalLocation& location, QSt
         return false;
     if (version == kSchemaVersion)
         return transaction.commit(error);
-    if (version == 1) {
+    if (version > 0) {
         QString failure;
-        if (!execAll(db, { kAddLease, u"UPDATE journal_schema SET version = %1"_s.arg(kSchemaVersion) }, &failure)
+        if (!execAll(db,
+                migrationFrom(version)
+                    + QStringList { u"UPDATE journal_schema SET version = %1"_s.arg(kSchemaVersion) },
+                &failure)
             || !transaction.commit(&failure)) {
             setError(error,
-                u"The %1 has schema 1, which this opsdeck must migrate to %2, and user %3 cannot (%4): open it once "
-                "as the database's owner (docs/team-journal.md)"_s.arg(
-                    where, QString::number(kSchemaVersion), location.team->database.user, failure));
+                u"The %1 has schema %2, which this opsdeck must migrate to %3, and user %4 cannot (%5): open it once "
+                "as the database's owner (docs/team-journal.md)"_s.arg(where, QString::number(version),
+                    QString::number(kSchemaVersion), location.team->database.user, failure));
             return false;
         }
         qCInfo(lcRunbook).noquote() << "Migrated the schema of the" << where << "to version" << kSchemaVersion;
@@ -474,7 +529,8 @@ bool openTeamSchema(Connection& connection, const JournalLocation& location, QSt
     const QStringList schema {
         u"CREATE TABLE entries (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, run_id TEXT NOT NULL, kind TEXT NOT NULL, "
         "operation TEXT NOT NULL, target TEXT NOT NULL, \"user\" TEXT NOT NULL, data TEXT NOT NULL, "
-        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"_s,
+        "prev_hash TEXT NOT NULL, hash TEXT NOT NULL, mac TEXT NOT NULL DEFAULT '', "
+        "key_id TEXT NOT NULL DEFAULT '')"_s,
         u"CREATE INDEX entries_by_run ON entries (run_id, seq)"_s,
         u"CREATE INDEX entries_by_kind ON entries (kind, seq)"_s,
         u"CREATE FUNCTION journal_append_only() RETURNS trigger LANGUAGE plpgsql AS "
@@ -562,6 +618,19 @@ Journal::HeldLock heldLock(const QSqlQuery& row, const QDateTime& now)
     return held;
 }
 
+// The chain's head: its last entry, or seq 0 and the first entry's previous hash.
+std::optional<Journal::Anchor> readHead(QSqlDatabase& db, QString* error)
+{
+    QSqlQuery last(db);
+    if (!last.exec(u"SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1"_s)) {
+        setError(error, sqlError(u"Cannot read the end of the journal"_s, last.lastError()));
+        return std::nullopt;
+    }
+    if (!last.next())
+        return Journal::Anchor { 0, kFirstPrevHash };
+    return Journal::Anchor { last.value(0).toLongLong(), last.value(1).toString() };
+}
+
 } // namespace
 
 QString Journal::localUser()
@@ -613,13 +682,33 @@ bool Journal::append(const QString& runId,
     if (!connection)
         return false;
     WriteTransaction transaction(*connection);
-    return transaction.begin(error) && insertEntry(connection->db(), runId, kind, operation, target, data, error)
+    return transaction.begin(error)
+        && insertEntry(connection->db(), m_location.key, runId, kind, operation, target, data, error)
         && transaction.commit(error);
 }
 
-bool Journal::saveRun(const RunRecord& run, QString* error)
+bool Journal::saveRun(const RunRecord& run, QString* error, QString* anchorText)
 {
-    return append(run.id, kReportKind, run.operation, run.target, run.toJson(), error);
+    const auto connection = connectTo(m_open, m_location, error);
+    if (!connection)
+        return false;
+    WriteTransaction transaction(*connection);
+    if (!transaction.begin(error))
+        return false;
+    // The report records the chain's head it follows (under the writers' lock, so that it is the entry before it):
+    // an anchor that every copy of the report carries.
+    const auto anchor = readHead(connection->db(), error);
+    if (!anchor)
+        return false;
+    RunRecord record = run;
+    record.journalAnchor = anchor->text();
+    if (!insertEntry(
+            connection->db(), m_location.key, run.id, kReportKind, run.operation, run.target, record.toJson(), error)
+        || !transaction.commit(error))
+        return false;
+    if (anchorText)
+        *anchorText = record.journalAnchor;
+    return true;
 }
 
 std::optional<RunRecord> Journal::run(const QString& runId, QString* error) const
@@ -724,7 +813,7 @@ QList<JournalEntry> Journal::entries(const QString& runId, QString* error) const
     return result;
 }
 
-Journal::Verification Journal::verify() const
+Journal::Verification Journal::verify(const std::optional<Anchor>& anchor) const
 {
     Verification result;
     const auto fail = [&result](qint64 seq, const QString& problem) {
@@ -741,20 +830,27 @@ Journal::Verification Journal::verify() const
 
     QSqlQuery query(connection.db());
     query.setForwardOnly(true);
-    if (!query.exec(u"SELECT seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash "
+    if (!query.exec(u"SELECT seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash, mac, key_id "
                     "FROM entries ORDER BY seq"_s))
         return fail(0, sqlError(u"Cannot read the journal"_s, query.lastError()));
 
+    const QString ourKeyId = m_location.key.isEmpty() ? QString() : keyId(m_location.key);
     qint64 expectedSeq = 1;
     QString expectedPrevHash = kFirstPrevHash;
+    qint64 firstKeyed = 0;
     while (query.next()) {
         const qint64 seq = query.value(0).toLongLong();
         const QString prevHash = query.value(8).toString();
         const QString hash = query.value(9).toString();
+        const QString mac = query.value(10).toString();
+        const QString macKey = query.value(11).toString();
         if (seq != expectedSeq) {
+            const QString missing = seq - expectedSeq == 1
+                ? u"entry %1 is missing"_s.arg(expectedSeq)
+                : u"entries %1 to %2 are missing"_s.arg(QString::number(expectedSeq), QString::number(seq - 1));
             return fail(seq,
-                u"Entry %1 follows entry %2: entries are missing"_s.arg(
-                    QString::number(seq), QString::number(expectedSeq - 1)));
+                u"Entry %1 follows entry %2: %3, removed from the middle"_s.arg(
+                    QString::number(seq), QString::number(expectedSeq - 1), missing));
         }
         if (prevHash != expectedPrevHash) {
             return fail(seq,
@@ -766,13 +862,77 @@ Journal::Verification Journal::verify() const
             query.value(7).toString(), prevHash);
         if (hash != recomputed)
             return fail(seq, u"Entry %1 was changed after it was written (its hash does not match)"_s.arg(seq));
+        if (macKey.isEmpty()) {
+            if (firstKeyed > 0)
+                return fail(seq,
+                    u"Entry %1 carries no MAC, though the chain is keyed since entry %2: it was written or rewritten "
+                    "by someone without the team key"_s.arg(QString::number(seq), QString::number(firstKeyed)));
+            ++result.unkeyed;
+        } else {
+            if (firstKeyed == 0)
+                firstKeyed = seq;
+            if (ourKeyId.isEmpty()) {
+                ++result.macsUnchecked;
+            } else if (macKey != ourKeyId) {
+                return fail(seq,
+                    u"Entry %1's MAC was made with the key of id %2, not with this console's key (id %3): the key is "
+                    "wrong, or the chain was rewritten from there with another key"_s.arg(
+                        QString::number(seq), macKey, ourKeyId));
+            } else if (mac != entryMac(m_location.key, hash)) {
+                return fail(seq,
+                    u"Entry %1's MAC does not match: the entry, or the chain up to it, was rewritten by someone "
+                    "without the team key"_s.arg(seq));
+            } else {
+                ++result.macsChecked;
+            }
+        }
+        if (anchor && seq == anchor->seq) {
+            if (hash != anchor->hash)
+                return fail(seq,
+                    u"Entry %1 differs from the anchor %2: the journal was rewritten up to it, with the chain "
+                    "recomputed"_s.arg(QString::number(seq), anchor->text()));
+            result.anchorChecked = true;
+        }
         expectedPrevHash = hash;
         ++expectedSeq;
         ++result.checked;
     }
     if (query.lastError().isValid())
         return fail(expectedSeq, sqlError(u"Cannot read the journal"_s, query.lastError()));
+    if (anchor && anchor->seq > 0 && !result.anchorChecked)
+        return fail(expectedSeq,
+            u"The journal ends at entry %1, but the anchor %2 names entry %3: entries %4 to %3 were cut off the end"_s
+                .arg(QString::number(expectedSeq - 1), anchor->text(), QString::number(anchor->seq),
+                    QString::number(expectedSeq)));
+    if (anchor && anchor->seq == 0)
+        result.anchorChecked = true; // the anchor of an empty journal holds for any journal
     return result;
+}
+
+std::optional<Journal::Anchor> Journal::head(QString* error) const
+{
+    const auto connection = connectTo(m_open, m_location, error);
+    if (!connection)
+        return std::nullopt;
+    return readHead(connection->db(), error);
+}
+
+QString Journal::Anchor::text() const
+{
+    return u"%1:%2"_s.arg(QString::number(seq), hash);
+}
+
+std::optional<Journal::Anchor> Journal::Anchor::parse(const QString& text, QString* error)
+{
+    static const QRegularExpression pattern(u"^([0-9]{1,18}):([0-9a-f]{64})\\z"_s);
+    const QRegularExpressionMatch match = pattern.match(text);
+    if (!match.hasMatch()) {
+        setError(error,
+            u"\"%1\" is not an anchor: expected SEQ:HASH, an entry's number, a colon and its 64 lowercase hex "
+            "digits, as opsdeck journal anchor prints it"_s.arg(text));
+        return std::nullopt;
+    }
+    return Anchor { match.captured(1).toLongLong(), match.captured(2) };
 }
 
 Journal::LockResult Journal::acquireLock(
@@ -823,7 +983,7 @@ Journal::LockResult Journal::acquireLock(
         qCWarning(lcRunbook).noquote() << "Taking over the lock on" << target << "held by"
                                        << takenOver.value(u"staleHolder"_s).toString() << ":"
                                        << takenOver.value(u"reason"_s).toString();
-        if (!insertEntry(db, runId, kLockKind, QString(), target, takenOver, error))
+        if (!insertEntry(db, m_location.key, runId, kLockKind, QString(), target, takenOver, error))
             return LockResult::Error;
     }
     QSqlQuery write(db);
@@ -843,7 +1003,7 @@ Journal::LockResult Journal::acquireLock(
         setError(error, sqlError(u"Cannot lock %1"_s.arg(target), write.lastError()));
         return LockResult::Error;
     }
-    if (!insertEntry(db, runId, kLockKind, QString(), target, { { u"action"_s, u"acquired"_s } }, error)
+    if (!insertEntry(db, m_location.key, runId, kLockKind, QString(), target, { { u"action"_s, u"acquired"_s } }, error)
         || !transaction.commit(error))
         return LockResult::Error;
     return LockResult::Acquired;
@@ -895,7 +1055,8 @@ bool Journal::releaseLock(const QString& target, const QString& runId)
         return failed(remove.lastError().text());
     if (remove.numRowsAffected() < 1)
         return false; // not ours (any more): nothing to release, nothing to journal
-    if (!insertEntry(db, runId, kLockKind, QString(), target, { { u"action"_s, u"released"_s } }, &error)
+    if (!insertEntry(
+            db, m_location.key, runId, kLockKind, QString(), target, { { u"action"_s, u"released"_s } }, &error)
         || !transaction.commit(&error))
         return failed(error);
     return true;
@@ -974,8 +1135,9 @@ bool Journal::breakLock(
         { u"brokenLeaseUntil"_s, held.holder.leaseUntil.isValid() ? timeText(held.holder.leaseUntil) : QString() },
         { u"leaseRanOut"_s, held.leaseRanOut }, { u"brokenAt"_s, timeText(*now) }, { u"brokenByRunId"_s, runId },
         { u"reason"_s, reason } };
-    if (!insertEntry(db, runId, kLockKind, QString(), target, broken, error)
-        || !insertEntry(db, holderRunId, kLockKind, QString(), target, broken, error) || !transaction.commit(error))
+    if (!insertEntry(db, m_location.key, runId, kLockKind, QString(), target, broken, error)
+        || !insertEntry(db, m_location.key, holderRunId, kLockKind, QString(), target, broken, error)
+        || !transaction.commit(error))
         return false;
     qCWarning(lcRunbook).noquote() << "Broke the lock on" << target << "held by" << held.holder.holder << "for run"
                                    << holderRunId << ":" << reason;

@@ -47,8 +47,9 @@ struct JournalEntry
 // (a count, or deleted items, whose own keys are checked in turn); and every secret value this process resolved
 // is masked in every string of the data (SecretScrubber), free text and list items included.
 //
-// The chain shows tampering by anyone who does not recompute it; it cannot show entries cut off the end. Write
-// access to the file is the trust boundary.
+// The chain shows tampering by anyone who does not recompute it. Keyed (the inventory's journal.keyEnv), each entry
+// also carries a MAC that only holders of the team key can compute, so that a rewrite by someone with write access to
+// the database but without the key shows too; entries cut off the end show against an anchor kept elsewhere.
 class Journal
 {
 public:
@@ -67,6 +68,23 @@ public:
         qint64 firstBadSeq = 0; // when !intact; 0 when the journal could not be read at all
         QString problem; // when !intact: what is wrong, in words
         qint64 checked = 0; // entries found intact before the first problem
+        qint64 macsChecked = 0; // of those, entries whose MAC was checked with the team key
+        qint64 unkeyed = 0; // of those, entries written before the chain was keyed (they carry no MAC)
+        qint64 macsUnchecked = 0; // of those, keyed entries whose MAC could not be checked: no key was given
+        bool anchorChecked = false; // an anchor was given and the journal holds it
+    };
+
+    // The head of the chain at some moment: its last entry's number and hash, as "SEQ:HASH". Kept elsewhere (every
+    // report records one; `opsdeck journal anchor` prints it), it lets verify() show that no entry up to it was
+    // removed from the end or rewritten, which the chain alone cannot.
+    struct Anchor
+    {
+        qint64 seq = 0;
+        QString hash;
+
+        QString text() const;
+        // nullopt, with *error naming what is allowed, unless `text` is "SEQ:HASH" (HASH: 64 hex digits).
+        static std::optional<Anchor> parse(const QString& text, QString* error);
     };
 
     struct LockHolder
@@ -133,9 +151,10 @@ public:
         const QString& target,
         const QJsonObject& data,
         QString* error = nullptr);
-    // Stores the run's record as an entry of kind "report" (so it is chained like the rest). Saving a run again
-    // supersedes the earlier record in run() and runs(); the earlier one stays in the journal.
-    bool saveRun(const RunRecord& run, QString* error = nullptr);
+    // Stores the run's record as an entry of kind "report" (so it is chained like the rest), with the chain's head
+    // before it as its journalAnchor (also given in *anchor). Saving a run again supersedes the earlier record in run()
+    // and runs(); the earlier one stays in the journal.
+    bool saveRun(const RunRecord& run, QString* error = nullptr, QString* anchor = nullptr);
 
     std::optional<RunRecord> run(const QString& runId, QString* error = nullptr) const;
     // The latest record of every saved run that matches, newest start first.
@@ -148,8 +167,13 @@ public:
     QList<UnfinishedRun> unfinishedRuns(QString* error = nullptr) const;
     // The console identity OperationRunner journals with each run, for unfinishedRuns(): {"pid", "host"}.
     static QJsonObject consoleIdentity();
-    // Recomputes the whole chain in order.
-    Verification verify() const;
+    // Recomputes the whole chain in order, and each entry's MAC (HMAC-SHA256 of its hash with the team key) when this
+    // journal has the key: an entry edited, removed or moved, even with the chain recomputed after it, shows at the
+    // first entry that differs, unless whoever did it had the key. With `anchor`, also that the journal still holds
+    // that entry, unchanged: entries cut off the end show.
+    Verification verify(const std::optional<Anchor>& anchor = std::nullopt) const;
+    // The chain's head now (seq 0 and the first entry's previous hash for an empty journal).
+    std::optional<Anchor> head(QString* error = nullptr) const;
 
     // Atomic across processes and machines. A lock holds for a lease (leaseMs()) from when it was taken or last
     // renewed, by the journal database's clock, which every console of a team journal shares. It is taken over (and

@@ -4,6 +4,7 @@
 
 #include <QString>
 
+#include <functional>
 #include <optional>
 
 namespace opsdeck {
@@ -14,6 +15,10 @@ struct JournalLocation
 {
     QString path; // the SQLite file, when there is no team database
     std::optional<DatabaseTarget> team;
+    // The chain is keyed (the inventory's journal.keyEnv names where the key comes from, else the keychain): each
+    // entry carries a MAC made with `key`, which resolveJournalSecrets fills in. Never logged, never stored.
+    QString keyEnv;
+    QString key;
 
     JournalLocation() = default;
     // A path is a local journal: what tests and tools that keep their own journal file mean.
@@ -34,6 +39,7 @@ struct JournalLocation
     static QString defaultPath();
 
     bool isTeam() const { return team.has_value(); }
+    bool isKeyed() const { return !keyEnv.isEmpty(); }
     // For messages: "/home/ann/.local/share/opsdeck/journal.sqlite" or "team journal team (database journal as ann
     // via bastion)".
     QString describe() const;
@@ -41,5 +47,14 @@ struct JournalLocation
     // user data folder with a team journal.
     QString localDir() const;
 };
+
+class CredentialStore;
+
+// Fills in what `location` needs before a journal can be opened: a team journal's password and its tunnel host's
+// secret, and the chain's key (at least 16 characters). done(nullopt, why) if one cannot be had.
+void resolveJournalSecrets(CredentialStore* store,
+    JournalLocation location,
+    QObject* context,
+    std::function<void(std::optional<JournalLocation>, const QString& error)> done);
 
 } // namespace opsdeck

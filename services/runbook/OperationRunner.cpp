@@ -178,7 +178,7 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
                     QStringLiteral("Recovered by run %1: %2").arg(record.id, record.summary) } },
             &error))
         qCCritical(lcRunbook) << "could not close run" << recovered << "after recovering it:" << error;
-    if (!journal.saveRun(record, &error))
+    if (!journal.saveRun(record, &error, &record.journalAnchor))
         qCCritical(lcRunbook) << "could not save the record of run" << record.id << ":" << error;
     journal.releaseLock(plan.lockName(), record.id);
     emit finished(record);

@@ -202,6 +202,8 @@ QString factsHtml(const RunRecord& run)
     fact(u"Duration"_s, esc(durationText(run.startedAt, run.finishedAt)));
     fact(u"Confirmation"_s, run.confirmation.isEmpty() ? kNone : u"<code>%1</code>"_s.arg(esc(run.confirmation)));
     fact(u"Run id"_s, u"<code>%1</code>"_s.arg(esc(run.id)));
+    if (!run.journalAnchor.isEmpty())
+        fact(u"Journal anchor"_s, u"<code>%1</code>"_s.arg(esc(run.journalAnchor)));
     return html + u"</table>\n"_s;
 }
 

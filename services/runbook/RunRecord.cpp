@@ -137,6 +137,7 @@ QJsonObject RunRecord::toJson() const
         { u"steps"_s, stepArray },
         { u"deleted"_s, deleted },
         { u"summary"_s, summary },
+        { u"journalAnchor"_s, journalAnchor },
     };
 }
 
@@ -161,6 +162,7 @@ RunRecord RunRecord::fromJson(const QJsonObject& object)
         run.steps.append(stepFromJson(step.toObject()));
     run.deleted = object.value(u"deleted"_s).toObject();
     run.summary = object.value(u"summary"_s).toString();
+    run.journalAnchor = object.value(u"journalAnchor"_s).toString();
     return run;
 }
 

@@ -66,6 +66,9 @@ struct RunRecord
     // Every element is an object with string or number values, so that CSV can flatten it.
     QJsonObject deleted;
     QString summary; // one sentence: what happened, and what to do next if it failed
+    // The journal's chain head ("SEQ:HASH", Journal::Anchor) when the journal saved this record: `opsdeck journal
+    // verify --anchor` checks later that no entry up to it was cut off or rewritten. Set by Journal::saveRun.
+    QString journalAnchor;
 
     static QString outcomeName(Outcome outcome);
     static Outcome outcomeFromName(const QString& name);

@@ -13,6 +13,17 @@ SecretSpec forDatabase(const Database& database)
     return spec;
 }
 
+SecretSpec forJournalKey(const JournalConfig& journal)
+{
+    SecretSpec spec;
+    spec.kind = QStringLiteral("journal-key");
+    spec.target = journal.database.isEmpty() ? QStringLiteral("local") : journal.database;
+    spec.account = QStringLiteral("key");
+    spec.envVar = journal.keyEnv;
+    spec.label = QStringLiteral("Key of the journal's chain (%1)").arg(spec.target);
+    return spec;
+}
+
 bool databaseNeedsSecret(const Database& database)
 {
     return !database.passwordEnv.isEmpty();

@@ -15,4 +15,8 @@ bool databaseNeedsSecret(const Database& database);
 // The GitHub token of the deploy flow: opsdeck/github/<owner>/token, or the variable github.tokenEnv names.
 SecretSpec forGithub(const GithubConfig& github, const DeployConfig& deploy);
 
+// The journal chain's key: opsdeck/journal-key/<the team journal's database entry, or "local">/key, or the variable
+// journal.keyEnv names (which also says that the chain is keyed).
+SecretSpec forJournalKey(const JournalConfig& journal);
+
 } // namespace opsdeck::SecretSpecs

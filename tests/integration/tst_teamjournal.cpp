@@ -212,7 +212,7 @@ void TestTeamJournal::theOwnerMakesTheSchemaAndConsolesUseIt()
     QVERIFY2(owner.open(&error), qPrintable(error));
     QVERIFY2(owner.open(&error), qPrintable(error)); // again: the schema is there, nothing to make
     Admin admin(m_pg, m_database);
-    QCOMPARE(admin.value(u"SELECT version FROM journal_schema"_s).toInt(), 2);
+    QCOMPARE(admin.value(u"SELECT version FROM journal_schema"_s).toInt(), 3);
     QCOMPARE(admin.value(u"SELECT count(*) FROM journal_schema"_s).toInt(), 1);
 
     Journal console = consoleJournal();
@@ -307,10 +307,11 @@ void TestTeamJournal::refusesANewerSchema()
     QVERIFY(admin.exec(u"UPDATE journal_schema SET version = 99"_s, &error));
     Journal console = consoleJournal();
     QVERIFY(!console.open(&error));
-    QVERIFY2(error.contains(u"newer opsdeck (schema 99, this one knows 2)"_s), qPrintable(error));
+    QVERIFY2(error.contains(u"newer opsdeck (schema 99, this one knows 3)"_s), qPrintable(error));
 }
 
-// A team journal of schema 1 (locks without leases): a console cannot migrate it and says who can; the owner does.
+// A team journal of schema 1 (locks without leases, entries without MACs): a console cannot migrate it and says who
+// can; the owner does.
 void TestTeamJournal::theOwnerMigratesASchema1Journal()
 {
     QString error;
@@ -319,16 +320,17 @@ void TestTeamJournal::theOwnerMigratesASchema1Journal()
     QVERIFY2(owner.append(u"old-run"_s, u"plan"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
     Admin admin(m_pg, m_database);
     QVERIFY2(admin.exec(u"ALTER TABLE locks DROP COLUMN lease_until"_s, &error), qPrintable(error));
+    QVERIFY2(admin.exec(u"ALTER TABLE entries DROP COLUMN mac, DROP COLUMN key_id"_s, &error), qPrintable(error));
     QVERIFY2(admin.exec(u"UPDATE journal_schema SET version = 1"_s, &error), qPrintable(error));
 
     Journal console = consoleJournal();
     QVERIFY(!console.open(&error));
     QVERIFY2(
-        error.contains(u"has schema 1, which this opsdeck must migrate to 2, and user %1 cannot"_s.arg(kConsoleUser)),
+        error.contains(u"has schema 1, which this opsdeck must migrate to 3, and user %1 cannot"_s.arg(kConsoleUser)),
         qPrintable(error));
     Journal again = ownerJournal();
     QVERIFY2(again.open(&error), qPrintable(error));
-    QCOMPARE(admin.value(u"SELECT version FROM journal_schema"_s).toInt(), 2);
+    QCOMPARE(admin.value(u"SELECT version FROM journal_schema"_s).toInt(), 3);
     QVERIFY2(console.open(&error), qPrintable(error));
     Journal::LockHolder holder;
     QCOMPARE(console.acquireLock(u"host/one"_s, u"run-a"_s, &holder, &error), Journal::LockResult::Acquired);
@@ -818,7 +820,7 @@ void TestTeamJournal::theSandboxsTeamInventory()
 }
 
 // An admin breaks a lock that another machine's console holds, through the CLI on the sandbox's team inventory (the
-// console user, through the bastion, with TLS verified).
+// console user, through the bastion, with TLS verified, the chain keyed); then the keyed chain and an anchor.
 void TestTeamJournal::aLockIsBrokenThroughTheCli()
 {
     const QProcessEnvironment environment = m_sandbox.environment();
@@ -857,8 +859,22 @@ void TestTeamJournal::aLockIsBrokenThroughTheCli()
                         "'%\"action\":\"broken\"%' AND data LIKE '%carol''s laptop died%'"_s.arg(target))
                  .toInt(),
         2);
-    const test::CliRun verified = test::runCli({ u"journal"_s, u"verify"_s, u"--inventory"_s, team }, environment);
-    QVERIFY2(verified.exitCode == 0, verified.out.constData());
+    // The sandbox's team journal is keyed: its MACs check with the team's key, and an anchor holds.
+    const test::CliRun anchor = test::runCli({ u"journal"_s, u"anchor"_s, u"--inventory"_s, team }, environment);
+    QVERIFY2(anchor.exitCode == 0, anchor.err.constData());
+    const QString head = QString::fromUtf8(anchor.out).trimmed();
+    const test::CliRun verified
+        = test::runCli({ u"journal"_s, u"verify"_s, u"--anchor"_s, head, u"--inventory"_s, team }, environment);
+    QVERIFY2(verified.exitCode == 0, verified.err.constData());
+    QVERIFY2(verified.out.contains("MACs checked with the team key") && verified.out.contains(head.toUtf8()),
+        verified.out.constData());
+    QProcessEnvironment wrongKey = environment;
+    wrongKey.insert(u"OPSDECK_SANDBOX_JOURNAL_KEY"_s, u"not-the-team-key-0123456789"_s);
+    const test::CliRun refused = test::runCli({ u"journal"_s, u"verify"_s, u"--inventory"_s, team }, wrongKey);
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains("the key is wrong"), refused.err.constData());
+    QVERIFY2(!refused.err.contains("not-the-team-key") && !refused.out.contains("not-the-team-key"),
+        refused.err.constData());
 }
 
 namespace {

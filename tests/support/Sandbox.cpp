@@ -118,9 +118,10 @@ Sandbox::Server Sandbox::mariadb() const
 QStringList Sandbox::secretLeaks(const QStringList& files, const QList<QByteArray>& outputs) const
 {
     const QProcessEnvironment env = environment();
-    const QStringList secretVariables = { QStringLiteral("OPSDECK_SANDBOX_PASSWORD"),
-        QStringLiteral("OPSDECK_SANDBOX_PG_PASSWORD"), QStringLiteral("OPSDECK_SANDBOX_MARIADB_PASSWORD"),
-        QStringLiteral("OPSDECK_SANDBOX_GITHUB_TOKEN"), QStringLiteral("OPSDECK_SANDBOX_JOURNAL_PASSWORD") };
+    const QStringList secretVariables
+        = { QStringLiteral("OPSDECK_SANDBOX_PASSWORD"), QStringLiteral("OPSDECK_SANDBOX_PG_PASSWORD"),
+              QStringLiteral("OPSDECK_SANDBOX_MARIADB_PASSWORD"), QStringLiteral("OPSDECK_SANDBOX_GITHUB_TOKEN"),
+              QStringLiteral("OPSDECK_SANDBOX_JOURNAL_PASSWORD"), QStringLiteral("OPSDECK_SANDBOX_JOURNAL_KEY") };
     QList<std::pair<QString, QByteArray>> places;
     QStringList paths = files;
     for (const QFileInfo& journal :

@@ -408,6 +408,7 @@ void TestInventory::teamJournalIsAPostgresDatabase()
 {
     const InventoryLoadResult result = InventoryLoader::loadString(R"(journal:
   database: team
+  keyEnv: OPSDECK_JOURNAL_KEY
 databases:
   - name: team
     kind: postgres
@@ -425,6 +426,7 @@ hosts:
     QVERIFY2(result.ok(), qPrintable(describe(result)));
     QCOMPARE(result.inventory->journal.database, u"team"_s);
     QCOMPARE(result.inventory->journal.path, QString());
+    QCOMPARE(result.inventory->journal.keyEnv, u"OPSDECK_JOURNAL_KEY"_s);
     QCOMPARE(result.inventory->databases.at(0).tls, u"verify-full"_s);
     QCOMPARE(result.inventory->databases.at(0).caFile, QDir::homePath() + u"/team-ca.pem"_s);
 }
@@ -533,7 +535,9 @@ void TestInventory::errors_data()
         { u"unknown key \"url\" in machine: use one of name, host, metrics, domain, metricsProxy, landingUrl, "
           "instanceApiUrl, tags"_s });
     errorRow("unknown journal key", "journal:\n  file: /tmp/j\n", u"2:3"_s,
-        { u"unknown key \"file\" in journal: use one of path, database"_s });
+        { u"unknown key \"file\" in journal: use one of path, database, keyEnv"_s });
+    errorRow("journal keyEnv is not a variable", "journal:\n  keyEnv: 1KEY\n", u"2:11"_s,
+        { u"journal keyEnv \"1KEY\" is not allowed: use an environment variable name"_s });
     errorRow("journal database names no database", "journal:\n  database: team\n", u"2:13"_s,
         { u"journal database \"team\" is not defined in databases: add it there"_s });
     errorRow("journal database is mysql",

@@ -3,6 +3,9 @@
 #include "runbook/Journal.h"
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSqlDatabase>
@@ -38,6 +41,7 @@ public:
     RawFile(const RawFile&) = delete;
     RawFile& operator=(const RawFile&) = delete;
 
+    QSqlDatabase db() const { return m_db; }
     bool exec(const QString& sql, QString* error = nullptr)
     {
         QSqlQuery query(m_db);
@@ -58,6 +62,49 @@ private:
     QString m_name = u"tst_journal.raw"_s;
     QSqlDatabase m_db;
 };
+
+// What someone with write access and without the key does after changing entries: recomputes every hash from
+// entry `from` on, as Journal does (SHA-256 of the JSON array of the fields and the previous hash), so that the
+// chain alone shows nothing. The MACs it cannot recompute.
+void recomputeChain(RawFile& raw, qint64 from)
+{
+    QSqlDatabase db = raw.db();
+    QSqlQuery rows(db);
+    QVERIFY(rows.exec(u"SELECT seq, at, run_id, kind, operation, target, \"user\", data FROM entries ORDER BY seq"_s));
+    QString prevHash(64, u'0');
+    QList<std::pair<qint64, std::pair<QString, QString>>> updates; // seq -> (prev_hash, hash)
+    while (rows.next()) {
+        const qint64 seq = rows.value(0).toLongLong();
+        if (seq >= from) {
+            QJsonArray fields { QString::number(seq) };
+            for (int column = 1; column <= 7; ++column)
+                fields.append(rows.value(column).toString());
+            fields.append(prevHash);
+            const QString hash = QString::fromLatin1(QCryptographicHash::hash(
+                QJsonDocument(fields).toJson(QJsonDocument::Compact), QCryptographicHash::Sha256)
+                                                         .toHex());
+            updates.append({ seq, { prevHash, hash } });
+            prevHash = hash;
+        } else {
+            QSqlQuery hash(db);
+            QVERIFY(hash.exec(u"SELECT hash FROM entries WHERE seq = %1"_s.arg(seq)) && hash.next());
+            prevHash = hash.value(0).toString();
+        }
+    }
+    for (const auto& [seq, hashes] : std::as_const(updates))
+        QVERIFY(raw.exec(u"UPDATE entries SET prev_hash = '%1', hash = '%2' WHERE seq = %3"_s.arg(
+            hashes.first, hashes.second, QString::number(seq))));
+}
+
+JournalLocation keyed(const QString& path, const QString& key)
+{
+    JournalLocation location(path);
+    location.keyEnv = u"OPSDECK_JOURNAL_KEY"_s;
+    location.key = key;
+    return location;
+}
+
+const QString kTeamKey = u"team-key-0123456789abcdef"_s;
 
 RunRecord makeRun(const QString& id,
     const QString& operation,
@@ -114,6 +161,12 @@ private slots:
     void verifyDetectsDeletedEntry();
     void verifyDetectsSwappedEntries();
     void verifyDetectsSwappedHashes();
+    void aKeyedChainShowsARewriteByOneWithoutTheKey();
+    void aKeyedChainNamesEntriesRemovedFromTheMiddle();
+    void anAnchorShowsACutTail();
+    void theWrongKeyOrNoKeyIsNamedAndWritesNothing();
+    void anUnkeyedJournalBecomesKeyed();
+    void anchorsAreParsedStrictly();
     void secretLookingKeysAreStripped();
     void lockAcquireAndRelease();
     void staleLockIsTakenOver();
@@ -244,6 +297,9 @@ void TestJournal::saveRunAndRun()
 
     const std::optional<RunRecord> stored = m_journal->run(u"run-1"_s, &error);
     QVERIFY(stored.has_value());
+    // With the chain's head it follows: the first record's entry, number 1.
+    QVERIFY2(stored->journalAnchor.startsWith(u"1:"_s), qPrintable(stored->journalAnchor));
+    run.journalAnchor = stored->journalAnchor;
     QCOMPARE(stored->toJson(), run.toJson());
     QVERIFY(!m_journal->run(u"run-2"_s).has_value());
 
@@ -402,6 +458,164 @@ void TestJournal::verifyDetectsSwappedHashes()
     const Journal::Verification verification = m_journal->verify();
     QVERIFY(!verification.intact);
     QCOMPARE(verification.firstBadSeq, 3);
+}
+
+void TestJournal::aKeyedChainShowsARewriteByOneWithoutTheKey()
+{
+    Journal journal(keyed(m_path, kTeamKey));
+    QString error;
+    QVERIFY2(journal.open(&error), qPrintable(error));
+    for (int i = 0; i < 5; ++i)
+        QVERIFY(journal.append(u"r"_s, u"step-end"_s, u"op"_s, u"t"_s, { { u"rows"_s, i } }));
+    Journal::Verification check = journal.verify();
+    QVERIFY2(check.intact, qPrintable(check.problem));
+    QCOMPARE(check.macsChecked, 5);
+    check = m_journal->verify(); // the same file without the key: the chain, and MACs it cannot check
+    QVERIFY(check.intact);
+    QCOMPARE(check.macsUnchecked, 5);
+
+    {
+        RawFile raw(m_path);
+        raw.dropGuards();
+        QVERIFY(raw.exec(u"UPDATE entries SET data = '{\"rows\":100}' WHERE seq = 3"_s));
+        recomputeChain(raw, 3);
+    }
+    QVERIFY(m_journal->verify().intact); // the chain alone no longer shows it
+    check = journal.verify();
+    QVERIFY(!check.intact);
+    QCOMPARE(check.firstBadSeq, 3);
+    QCOMPARE(check.checked, 2);
+    QVERIFY2(
+        check.problem.contains(u"Entry 3's MAC does not match"_s) && check.problem.contains(u"without the team key"_s),
+        qPrintable(check.problem));
+
+    // Stripping the MAC instead, to pass the entry off as written before the chain was keyed.
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"UPDATE entries SET mac = '', key_id = '' WHERE seq >= 3"_s));
+    }
+    check = journal.verify();
+    QCOMPARE(check.firstBadSeq, 3);
+    QVERIFY2(check.problem.contains(u"Entry 3 carries no MAC, though the chain is keyed since entry 1"_s),
+        qPrintable(check.problem));
+}
+
+void TestJournal::aKeyedChainNamesEntriesRemovedFromTheMiddle()
+{
+    Journal journal(keyed(m_path, kTeamKey));
+    QString error;
+    QVERIFY2(journal.open(&error), qPrintable(error));
+    for (int i = 0; i < 6; ++i)
+        QVERIFY(journal.append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }));
+    {
+        RawFile raw(m_path);
+        raw.dropGuards();
+        QVERIFY(raw.exec(u"DELETE FROM entries WHERE seq IN (3, 4)"_s));
+    }
+    Journal::Verification check = journal.verify();
+    QCOMPARE(check.firstBadSeq, 5);
+    QVERIFY2(check.problem.contains(u"Entry 5 follows entry 2: entries 3 to 4 are missing, removed from the middle"_s),
+        qPrintable(check.problem));
+    // Renumbered, with the chain recomputed: the MAC of the first moved entry no longer matches.
+    {
+        RawFile raw(m_path);
+        QVERIFY(raw.exec(u"UPDATE entries SET seq = seq - 2 WHERE seq > 4"_s));
+        recomputeChain(raw, 3);
+    }
+    QVERIFY(m_journal->verify().intact);
+    check = journal.verify();
+    QCOMPARE(check.firstBadSeq, 3);
+    QVERIFY2(check.problem.contains(u"MAC does not match"_s), qPrintable(check.problem));
+}
+
+void TestJournal::anAnchorShowsACutTail()
+{
+    for (int i = 0; i < 5; ++i)
+        QVERIFY(m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, { { u"line"_s, i } }));
+    QString error;
+    const auto anchor = m_journal->head(&error);
+    QVERIFY2(anchor, qPrintable(error));
+    QCOMPARE(anchor->seq, 5);
+    Journal::Verification check = m_journal->verify(anchor);
+    QVERIFY(check.intact);
+    QVERIFY(check.anchorChecked);
+    QVERIFY(m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, {}));
+    QVERIFY(m_journal->verify(anchor).intact); // entries after an anchor are fine
+
+    {
+        RawFile raw(m_path);
+        raw.dropGuards();
+        QVERIFY(raw.exec(u"DELETE FROM entries WHERE seq >= 4"_s));
+    }
+    QVERIFY(m_journal->verify().intact); // a cut tail leaves a valid chain
+    check = m_journal->verify(anchor);
+    QVERIFY(!check.intact);
+    QCOMPARE(check.firstBadSeq, 4);
+    QVERIFY2(check.problem.contains(u"The journal ends at entry 3, but the anchor %1 names entry 5: entries 4 to 5 "
+                                    "were cut off the end"_s.arg(anchor->text())),
+        qPrintable(check.problem));
+
+    // Entries put back with other content and the chain recomputed: the anchor's entry differs.
+    for (int i = 0; i < 2; ++i)
+        QVERIFY(m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, { { u"forged"_s, i } }));
+    check = m_journal->verify(anchor);
+    QCOMPARE(check.firstBadSeq, 5);
+    QVERIFY2(check.problem.contains(u"Entry 5 differs from the anchor"_s), qPrintable(check.problem));
+}
+
+void TestJournal::theWrongKeyOrNoKeyIsNamedAndWritesNothing()
+{
+    Journal journal(keyed(m_path, kTeamKey));
+    QString error;
+    QVERIFY2(journal.open(&error), qPrintable(error));
+    QVERIFY(journal.append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, {}));
+
+    Journal wrong(keyed(m_path, u"not-the-team-key-at-all"_s));
+    QVERIFY2(wrong.open(&error), qPrintable(error)); // reading needs no key
+    const Journal::Verification check = wrong.verify();
+    QCOMPARE(check.firstBadSeq, 1);
+    QVERIFY2(check.problem.contains(u"was made with the key of id"_s) && check.problem.contains(u"the key is wrong"_s),
+        qPrintable(check.problem));
+    QVERIFY(!wrong.append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error));
+    QVERIFY2(error.contains(u"it is the wrong key. Nothing was written"_s), qPrintable(error));
+    QVERIFY(!m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error));
+    QVERIFY2(error.contains(u"this console has no key"_s), qPrintable(error));
+    Journal::LockHolder holder;
+    QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"r2"_s, &holder, &error), Journal::LockResult::Error);
+    QCOMPARE(m_journal->entries().size(), 1);
+    QVERIFY(!m_journal->lock(u"host/one"_s)); // the lock went with the refused entry's transaction
+    // The secret is in no entry.
+    for (const JournalEntry& entry : m_journal->entries())
+        QVERIFY(!QJsonDocument(entry.data).toJson().contains(kTeamKey.toUtf8()));
+}
+
+void TestJournal::anUnkeyedJournalBecomesKeyed()
+{
+    QVERIFY(m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, {}));
+    QVERIFY(m_journal->append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, {}));
+    Journal journal(keyed(m_path, kTeamKey));
+    QString error;
+    QVERIFY2(journal.open(&error), qPrintable(error));
+    QVERIFY(journal.append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, {}));
+    const Journal::Verification check = journal.verify();
+    QVERIFY2(check.intact, qPrintable(check.problem));
+    QCOMPARE(check.unkeyed, 2);
+    QCOMPARE(check.macsChecked, 1);
+}
+
+void TestJournal::anchorsAreParsedStrictly()
+{
+    QString error;
+    const auto good = Journal::Anchor::parse(u"12:%1"_s.arg(QString(64, u'a')), &error);
+    QVERIFY(good);
+    QCOMPARE(good->seq, 12);
+    QCOMPARE(good->text(), u"12:%1"_s.arg(QString(64, u'a')));
+    for (const QString& bad :
+        { QString(), u"12"_s, u"12:abc"_s, u"x:%1"_s.arg(QString(64, u'a')), u"12:%1"_s.arg(QString(64, u'A')),
+            u"12:%1\n"_s.arg(QString(64, u'a')), u"-1:%1"_s.arg(QString(64, u'a')) }) {
+        QVERIFY2(!Journal::Anchor::parse(bad, &error), qPrintable(bad));
+        QVERIFY2(error.contains(u"expected SEQ:HASH"_s), qPrintable(error));
+    }
 }
 
 void TestJournal::secretLookingKeysAreStripped()
@@ -653,13 +867,16 @@ void TestJournal::aLockIsBrokenOnlyIfItsPlannedHolderStillHoldsIt()
     QVERIFY(m_journal->verify().intact);
 }
 
-// A journal written before locks had leases: its locks get a lease column whose empty value never runs out.
+// A journal written before locks had leases and entries MACs: its locks get a lease column whose empty value never
+// runs out, its entries empty MACs (written unkeyed).
 void TestJournal::aVersion1JournalIsMigrated()
 {
     QVERIFY(m_journal->append(u"old-run"_s, u"plan"_s, u"op"_s, u"t"_s, {}));
     {
         RawFile raw(m_path);
         QVERIFY(raw.exec(u"ALTER TABLE locks DROP COLUMN lease_until"_s));
+        QVERIFY(raw.exec(u"ALTER TABLE entries DROP COLUMN mac"_s));
+        QVERIFY(raw.exec(u"ALTER TABLE entries DROP COLUMN key_id"_s));
         QVERIFY(raw.exec(u"INSERT INTO locks (target, run_id, holder, pid, machine, since) VALUES ('host/one', "
                          "'old-run', 'carol@elsewhere pid 7', 7, 'elsewhere.invalid', '2024-05-01T12:00:00.000Z')"_s));
         QVERIFY(raw.exec(u"PRAGMA user_version = 1"_s));
