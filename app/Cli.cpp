@@ -156,6 +156,9 @@ int runJournal(const QStringList& arguments, const QString& verb)
             facts << QStringLiteral("%1 MACs not checked: no key (journal keyEnv)").arg(check.macsUnchecked);
         if (check.unkeyed > 0 && check.unkeyed < check.checked)
             facts << QStringLiteral("%1 written before the chain was keyed").arg(check.unkeyed);
+        if (check.imported > 0)
+            facts << QStringLiteral("%1 copied from other journals, each checked against its own chain")
+                         .arg(check.imported);
         if (anchor)
             facts << QStringLiteral("holds anchor %1").arg(anchor->text());
         out() << journal->describe() << ": intact (" << facts.join(QStringLiteral("; ")) << ")\n";
@@ -343,6 +346,42 @@ QString leaseText(const Journal::HeldLock& lock)
     return QStringLiteral("until %1 (%2 s)").arg(until).arg(lock.judgedAt.secsTo(lock.holder.leaseUntil));
 }
 
+// `opsdeck journal migrate --to INVENTORY`: copies this inventory's journal into the journal of INVENTORY (the team's).
+int runJournalMigrate(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addValue(QStringLiteral("to"), QStringLiteral("The inventory whose journal receives the copy (the team's)."),
+        QStringLiteral("INVENTORY"));
+    if (const auto done = call.parse())
+        return *done;
+    if (!call.require({ QStringLiteral("to") }))
+        return Cli::Usage;
+    int exitCode = Cli::Success;
+    auto source = commandJournal(call, &exitCode);
+    if (!source)
+        return exitCode;
+    const InventoryLoadResult loaded = InventoryLoader::loadFile(call.value(QStringLiteral("to")));
+    for (const InventoryError& error : loaded.errors)
+        err() << "opsdeck: --to: " << error.toString() << "\n";
+    if (!loaded.ok())
+        return Cli::Usage;
+    auto destination = openJournal(*loaded.inventory);
+    if (!destination)
+        return Cli::Failure;
+    QString error;
+    const auto migration = destination->migrateFrom(*source, &error);
+    if (!migration) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
+    }
+    out() << "copied " << migration->copied << " entries of " << source->describe() << " into "
+          << destination->describe();
+    if (migration->alreadyCopied > 0)
+        out() << " (" << migration->alreadyCopied << " were copied before)";
+    out() << "; its chain verified up to " << migration->sourceHead.text() << ", and journal verify checks it there\n";
+    return Cli::Success;
+}
+
 // `opsdeck lock list`: every lock of the journal, who holds it and whether its lease still runs.
 int runLockList(const QStringList& arguments)
 {
@@ -435,6 +474,7 @@ QList<CliCommand> commands(const QList<CliModule>& systems)
             [](const QStringList& a) { return runJournal(a, QStringLiteral("list")); } },
         { { QStringLiteral("journal"), QStringLiteral("verify") },
             [](const QStringList& a) { return runJournal(a, QStringLiteral("verify")); } },
+        { { QStringLiteral("journal"), QStringLiteral("migrate") }, runJournalMigrate },
         { { QStringLiteral("journal"), QStringLiteral("anchor") },
             [](const QStringList& a) { return runJournal(a, QStringLiteral("anchor")); } },
         { { QStringLiteral("report"), QStringLiteral("export") }, runReportExport },

@@ -81,6 +81,7 @@ QString runsUsage()
     return QStringLiteral(
         "       opsdeck journal list [--json] | opsdeck journal verify [--anchor SEQ:HASH]\n"
         "       opsdeck journal anchor                  the chain's head, to keep elsewhere\n"
+        "       opsdeck journal migrate --to INVENTORY  copy this journal into that inventory's (the team's)\n"
         "       opsdeck journal unfinished [--json]     runs without an outcome whose console is gone\n"
         "       opsdeck recover RUN_ID --confirm NAME [--report FILE]\n"
         "       opsdeck lock list [--json]              every target's lock, its holder and its lease\n"

@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMessageAuthenticationCode>
@@ -57,6 +58,10 @@ QStringList migrationFrom(int version)
 constexpr int kBusyTimeoutMs = 10000;
 const QString kReportKind = u"report"_s;
 const QString kLockKind = u"lock"_s;
+const QString kMigrationKind = u"migration"_s;
+// In an entry copied from another journal (Journal::migrateFrom): its place in that journal's chain.
+const QString kImportedKey = u"imported"_s;
+constexpr int kMigrationBatch = 500;
 const QString kFirstPrevHash = QString(64, u'0');
 // The advisory lock key every writer of a team journal takes ("opsdeck" in ASCII): one per database.
 constexpr qint64 kTeamWriteLock = 0x6f70736465636b;
@@ -631,6 +636,37 @@ std::optional<Journal::Anchor> readHead(QSqlDatabase& db, QString* error)
     return Journal::Anchor { last.value(0).toLongLong(), last.value(1).toString() };
 }
 
+// Where the chain of a journal copied in (Journal::migrateFrom) got to, while verify() reads its entries.
+struct ImportedChain
+{
+    qint64 seq = 0;
+    QString hash = kFirstPrevHash;
+};
+
+// An entry copied from another journal, read by verify() (the columns of its query): whether it holds its place in
+// that journal's chain, and whether its data is the data that chain covers. Empty if so, else what is wrong.
+QString checkImported(qint64 seq, const QSqlQuery& row, const QString& dataText, QHash<QString, ImportedChain>* chains)
+{
+    QJsonObject data = QJsonDocument::fromJson(dataText.toUtf8()).object();
+    const QJsonObject imported = data.take(kImportedKey).toObject();
+    const QString sourceId = imported.value(u"sourceId"_s).toString();
+    const qint64 sourceSeq = imported.value(u"seq"_s).toInteger();
+    const QString originalData = imported.value(u"data"_s).toString();
+    ImportedChain& chain = (*chains)[sourceId];
+    if (sourceSeq != chain.seq + 1 || imported.value(u"prevHash"_s).toString() != chain.hash)
+        return u"Entry %1 was copied from %2 as its entry %3, which does not follow its entry %4 there: the copied "
+               "journal's chain is broken"_s.arg(QString::number(seq), imported.value(u"from"_s).toString(),
+                   QString::number(sourceSeq), QString::number(chain.seq));
+    const QString hash = entryHash(sourceSeq, imported.value(u"at"_s).toString(), row.value(2).toString(),
+        row.value(3).toString(), row.value(4).toString(), row.value(5).toString(), imported.value(u"user"_s).toString(),
+        originalData, chain.hash);
+    if (hash != imported.value(u"hash"_s).toString() || QJsonDocument::fromJson(originalData.toUtf8()).object() != data)
+        return u"Entry %1 was copied from %2 as its entry %3, and no longer matches that journal's chain"_s.arg(
+            QString::number(seq), imported.value(u"from"_s).toString(), QString::number(sourceSeq));
+    chain = { sourceSeq, hash };
+    return {};
+}
+
 } // namespace
 
 QString Journal::localUser()
@@ -835,6 +871,7 @@ Journal::Verification Journal::verify(const std::optional<Anchor>& anchor) const
         return fail(0, sqlError(u"Cannot read the journal"_s, query.lastError()));
 
     const QString ourKeyId = m_location.key.isEmpty() ? QString() : keyId(m_location.key);
+    QHash<QString, ImportedChain> sources; // the chains of the journals copied in, by source id
     qint64 expectedSeq = 1;
     QString expectedPrevHash = kFirstPrevHash;
     qint64 firstKeyed = 0;
@@ -862,6 +899,12 @@ Journal::Verification Journal::verify(const std::optional<Anchor>& anchor) const
             query.value(7).toString(), prevHash);
         if (hash != recomputed)
             return fail(seq, u"Entry %1 was changed after it was written (its hash does not match)"_s.arg(seq));
+        if (const QString dataText = query.value(7).toString(); dataText.contains(u"\"imported\":{"_s)) {
+            const QString problem = checkImported(seq, query, dataText, &sources);
+            if (!problem.isEmpty())
+                return fail(seq, problem);
+            ++result.imported;
+        }
         if (macKey.isEmpty()) {
             if (firstKeyed > 0)
                 return fail(seq,
@@ -1092,6 +1135,95 @@ std::optional<Journal::HeldLock> Journal::lock(const QString& target, QString* e
     const auto found
         = std::find_if(held.cbegin(), held.cend(), [&target](const HeldLock& lock) { return lock.target == target; });
     return found == held.cend() ? std::nullopt : std::optional(*found);
+}
+
+std::optional<Journal::Migration> Journal::migrateFrom(const Journal& source, QString* error)
+{
+    if (source.describe() == describe()) {
+        setError(error, u"%1 is both the source and the destination: nothing to copy"_s.arg(describe()));
+        return std::nullopt;
+    }
+    const Verification check = source.verify();
+    if (!check.intact) {
+        setError(error,
+            u"The journal %1 is not intact (entry %2: %3): it is not copied, as a copy would carry the break on. "
+            "Nothing was copied"_s.arg(source.describe(), QString::number(check.firstBadSeq), check.problem));
+        return std::nullopt;
+    }
+    const auto from = connectTo(source.m_open, source.m_location, error);
+    const auto to = connectTo(m_open, m_location, error);
+    if (!from || !to)
+        return std::nullopt;
+    Migration result;
+    const auto head = readHead(from->db(), error);
+    if (!head)
+        return std::nullopt;
+    result.sourceHead = *head;
+    QSqlQuery first(from->db());
+    if (!first.exec(u"SELECT hash FROM entries WHERE seq = 1"_s)) {
+        setError(error, sqlError(u"Cannot read the journal %1"_s.arg(source.describe()), first.lastError()));
+        return std::nullopt;
+    }
+    if (!first.next())
+        return result; // an empty journal: nothing to copy
+    // A journal is known by its first entry's hash: the same journal under another path is the same source.
+    const QString sourceId = first.value(0).toString();
+    {
+        QSqlQuery done(to->db());
+        done.prepare(u"SELECT data FROM entries WHERE kind <> ? AND data LIKE ? ORDER BY seq DESC LIMIT 1"_s);
+        done.addBindValue(kMigrationKind);
+        done.addBindValue(u"%\"sourceId\":\"%1\"%"_s.arg(sourceId));
+        if (!done.exec()) {
+            setError(error, sqlError(u"Cannot read the journal %1"_s.arg(describe()), done.lastError()));
+            return std::nullopt;
+        }
+        if (done.next())
+            result.alreadyCopied = QJsonDocument::fromJson(done.value(0).toString().toUtf8())
+                                       .object()
+                                       .value(kImportedKey)
+                                       .toObject()
+                                       .value(u"seq"_s)
+                                       .toInteger();
+    }
+    QSqlQuery rows(from->db());
+    rows.setForwardOnly(true);
+    rows.prepare(u"SELECT seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash FROM entries "
+                 "WHERE seq > ? ORDER BY seq"_s);
+    rows.addBindValue(result.alreadyCopied);
+    if (!rows.exec()) {
+        setError(error, sqlError(u"Cannot read the journal %1"_s.arg(source.describe()), rows.lastError()));
+        return std::nullopt;
+    }
+    // In batches, each its own transaction: other consoles may write between them, and a copy cut short resumes.
+    bool more = rows.next();
+    while (more) {
+        WriteTransaction transaction(*to);
+        if (!transaction.begin(error))
+            return std::nullopt;
+        for (int i = 0; i < kMigrationBatch && more; ++i, more = rows.next()) {
+            QJsonObject data = QJsonDocument::fromJson(rows.value(7).toString().toUtf8()).object();
+            data.insert(kImportedKey,
+                QJsonObject { { u"from"_s, source.describe() }, { u"sourceId"_s, sourceId },
+                    { u"seq"_s, rows.value(0).toLongLong() }, { u"at"_s, rows.value(1).toString() },
+                    { u"user"_s, rows.value(6).toString() }, { u"data"_s, rows.value(7).toString() },
+                    { u"prevHash"_s, rows.value(8).toString() }, { u"hash"_s, rows.value(9).toString() } });
+            if (!insertEntry(to->db(), m_location.key, rows.value(2).toString(), rows.value(3).toString(),
+                    rows.value(4).toString(), rows.value(5).toString(), data, error))
+                return std::nullopt;
+            ++result.copied;
+        }
+        if (!more
+            && !insertEntry(to->db(), m_location.key, u"migration-"_s + sourceId.left(16), kMigrationKind, QString(),
+                QString(),
+                { { u"from"_s, source.describe() }, { u"sourceId"_s, sourceId },
+                    { u"sourceHead"_s, result.sourceHead.text() }, { u"copied"_s, result.copied },
+                    { u"alreadyCopied"_s, result.alreadyCopied } },
+                error))
+            return std::nullopt;
+        if (!transaction.commit(error))
+            return std::nullopt;
+    }
+    return result;
 }
 
 bool Journal::breakLock(

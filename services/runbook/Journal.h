@@ -71,6 +71,7 @@ public:
         qint64 macsChecked = 0; // of those, entries whose MAC was checked with the team key
         qint64 unkeyed = 0; // of those, entries written before the chain was keyed (they carry no MAC)
         qint64 macsUnchecked = 0; // of those, keyed entries whose MAC could not be checked: no key was given
+        qint64 imported = 0; // of those, entries migrated from another journal, each checked against its own chain
         bool anchorChecked = false; // an anchor was given and the journal holds it
     };
 
@@ -192,6 +193,18 @@ public:
     QList<HeldLock> locks(QString* error = nullptr) const;
     // The lock on `target`, if one is held.
     std::optional<HeldLock> lock(const QString& target, QString* error = nullptr) const;
+    struct Migration
+    {
+        qint64 copied = 0; // entries copied by this call
+        qint64 alreadyCopied = 0; // entries of the source copied by an earlier call
+        Anchor sourceHead; // the source's head, verified before copying
+    };
+    // Copies every entry of `source` (another journal, its chain intact) not copied yet into this one, in order: each
+    // keeps its run, kind, operation, target and data, and carries its place in the source's chain ("imported": the
+    // source, its number, time, user and hashes), so that verify() checks the source's chain inside this one too. A
+    // "migration" entry records what was copied from where. Copying again copies only what the source gained since.
+    std::optional<Migration> migrateFrom(const Journal& source, QString* error = nullptr);
+
     // Removes the lock on `target` only if `holderRunId` still holds it (compare and delete: a lock released, taken
     // over or broken since it was read is left alone), and journals it in the same transaction: an entry of kind
     // "lock", action "broken", under `runId` (the breaking run) with what the lock held and `reason`, and one under

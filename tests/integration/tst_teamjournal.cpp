@@ -868,6 +868,18 @@ void TestTeamJournal::aLockIsBrokenThroughTheCli()
     QVERIFY2(verified.exitCode == 0, verified.err.constData());
     QVERIFY2(verified.out.contains("MACs checked with the team key") && verified.out.contains(head.toUtf8()),
         verified.out.constData());
+    // The sandbox's local journal copied in, once: its chain is then checked inside the team's.
+    const QStringList migrate { u"journal"_s, u"migrate"_s, u"--to"_s, team, u"--inventory"_s,
+        m_sandbox.dir() + u"/inventory.yaml"_s };
+    const test::CliRun copied = test::runCli(migrate, environment);
+    QVERIFY2(copied.exitCode == 0, copied.err.constData());
+    const test::CliRun again = test::runCli(migrate, environment);
+    QVERIFY2(again.exitCode == 0 && again.out.startsWith("copied 0 entries"), again.out.constData());
+    const test::CliRun withCopies = test::runCli({ u"journal"_s, u"verify"_s, u"--inventory"_s, team }, environment);
+    QVERIFY2(withCopies.exitCode == 0, withCopies.err.constData());
+    QVERIFY2(withCopies.out.contains("copied from other journals, each checked against its own chain")
+            || !QFileInfo::exists(m_sandbox.dir() + u"/journal.sqlite"_s),
+        withCopies.out.constData());
     QProcessEnvironment wrongKey = environment;
     wrongKey.insert(u"OPSDECK_SANDBOX_JOURNAL_KEY"_s, u"not-the-team-key-0123456789"_s);
     const test::CliRun refused = test::runCli({ u"journal"_s, u"verify"_s, u"--inventory"_s, team }, wrongKey);

@@ -167,6 +167,7 @@ private slots:
     void theWrongKeyOrNoKeyIsNamedAndWritesNothing();
     void anUnkeyedJournalBecomesKeyed();
     void anchorsAreParsedStrictly();
+    void aJournalIsMigratedWithItsChain();
     void secretLookingKeysAreStripped();
     void lockAcquireAndRelease();
     void staleLockIsTakenOver();
@@ -616,6 +617,67 @@ void TestJournal::anchorsAreParsedStrictly()
         QVERIFY2(!Journal::Anchor::parse(bad, &error), qPrintable(bad));
         QVERIFY2(error.contains(u"expected SEQ:HASH"_s), qPrintable(error));
     }
+}
+
+void TestJournal::aJournalIsMigratedWithItsChain()
+{
+    QVERIFY(m_journal->saveRun(makeRun(u"r1"_s, u"packit-wipe"_s, u"a"_s, RunRecord::Outcome::Succeeded, may(1))));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(m_journal->append(u"r1"_s, u"output"_s, u"packit-wipe"_s, u"a"_s, { { u"line"_s, i } }));
+    const QString teamPath = m_dir->filePath(u"team.sqlite"_s);
+    Journal team(keyed(teamPath, kTeamKey));
+    QString error;
+    QVERIFY2(team.open(&error), qPrintable(error));
+    QVERIFY(team.append(u"t1"_s, u"plan"_s, u"op"_s, u"t"_s, {}));
+
+    auto migration = team.migrateFrom(*m_journal, &error);
+    QVERIFY2(migration, qPrintable(error));
+    QCOMPARE(migration->copied, 4);
+    QCOMPARE(migration->alreadyCopied, 0);
+    QCOMPARE(migration->sourceHead.seq, 4);
+    // The runs read as they did, and the source's chain is checked inside the team's.
+    QCOMPARE(team.run(u"r1"_s)->operation, u"packit-wipe"_s);
+    QCOMPARE(team.entries(u"r1"_s).last().data.value(u"line"_s).toInt(), 2);
+    Journal::Verification check = team.verify();
+    QVERIFY2(check.intact, qPrintable(check.problem));
+    QCOMPARE(check.imported, 4);
+    QCOMPARE(check.macsChecked, 6); // t1, the four copies, the migration entry
+
+    // Again: nothing new. After the source grew: only what it gained.
+    migration = team.migrateFrom(*m_journal, &error);
+    QCOMPARE(migration->copied, 0);
+    QCOMPARE(migration->alreadyCopied, 4);
+    QVERIFY(m_journal->append(u"r2"_s, u"plan"_s, u"op"_s, u"b"_s, {}));
+    migration = team.migrateFrom(*m_journal, &error);
+    QCOMPARE(migration->copied, 1);
+    QCOMPARE(team.verify().imported, 5);
+
+    // A copy edited in the team journal, with the team's chain recomputed (the MACs aside): the source's chain inside
+    // it shows the edit.
+    {
+        RawFile raw(teamPath);
+        raw.dropGuards();
+        // Team entry 4 is the copy of the source's entry 3, line 1.
+        QVERIFY(raw.exec(u"UPDATE entries SET data = replace(data, '\"line\":1', '\"line\":7') WHERE seq = 4"_s));
+        recomputeChain(raw, 4);
+    }
+    Journal unkeyedView(teamPath);
+    QVERIFY(unkeyedView.open(&error));
+    check = unkeyedView.verify();
+    QCOMPARE(check.firstBadSeq, 4);
+    QVERIFY2(check.problem.contains(u"no longer matches that journal's chain"_s), qPrintable(check.problem));
+
+    // A source that is not intact is not copied.
+    {
+        RawFile raw(m_path);
+        raw.dropGuards();
+        QVERIFY(raw.exec(u"UPDATE entries SET data = '{}' WHERE seq = 2"_s));
+    }
+    Journal other(m_dir->filePath(u"other.sqlite"_s));
+    QVERIFY(other.open(&error));
+    QVERIFY(!other.migrateFrom(*m_journal, &error));
+    QVERIFY2(error.contains(u"is not intact (entry 2"_s) && error.contains(u"Nothing was copied"_s), qPrintable(error));
+    QVERIFY(other.entries().isEmpty());
 }
 
 void TestJournal::secretLookingKeysAreStripped()
