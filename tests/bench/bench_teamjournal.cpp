@@ -1,0 +1,317 @@
+// The team journal under load (issue 14): 8 console processes append entries and take and release locks on one
+// PostgreSQL journal at once; append and lock latencies (p50, p99) and throughput; the Journal pane's GUI thread while
+// they do; and one run's wall time on the team journal against the same run on a local journal.
+//
+//   OPSDECK_SANDBOX_DIR=DIR build/tests/bench_teamjournal [--consoles 8] [--appends 300] [--locks 100] [--runs 9]
+//                                                         [--wipes 5]
+//
+// Needs a live sandbox. It makes a database of its own on the sandbox's PostgreSQL (as its owner, direct) and drops it
+// at the end. The sandbox's PostgreSQL runs with fsync off: commits cost what a fast disk's would, not a slow one's.
+// With two CPUs or more, the pane runs on the first and the consoles on the others: in production they are other
+// machines. The wall-time ratio is measured on a real run too: `opsdeck run packit-wipe` of the sandbox's
+// wpia-packit-dev/reside-dev, empty after the first (the units are still stopped and started, the root moved), on the
+// sandbox's inventory and on its team inventory (through the bastion, TLS verified, the chain keyed), taking turns.
+#include "BenchStats.h"
+#include "JournalPane.h"
+#include "RunsDock.h"
+#include "Sandbox.h"
+#include "StallMonitor.h"
+#include "runbook/Journal.h"
+#include "runbook/OperationRunner.h"
+#include "runbook/RunContext.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QProcess>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUuid>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+
+#include <sched.h>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+using namespace opsdeck;
+using opsdeck::test::Sandbox;
+
+namespace {
+
+JournalLocation teamLocation(const Sandbox::Server& server, const QString& database)
+{
+    DatabaseTarget target;
+    target.database.name = u"bench-journal"_s;
+    target.database.kind = DatabaseKind::Postgres;
+    target.database.address = server.host;
+    target.database.port = server.port;
+    target.database.database = database;
+    target.database.user = server.user;
+    target.password = server.password;
+    return JournalLocation(std::move(target));
+}
+
+// The first CPU (the pane) or the others (everything else), when there are two or more.
+void pinTo(bool first)
+{
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 2)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (first)
+        CPU_SET(0, &set);
+    for (long cpu = 1; !first && cpu < cpus; ++cpu)
+        CPU_SET(int(cpu), &set);
+    ::sched_setaffinity(0, sizeof(set), &set);
+}
+
+double percentile(QList<double> values, double p)
+{
+    if (values.isEmpty())
+        return NAN;
+    std::sort(values.begin(), values.end());
+    return values[std::min(values.size() - 1, qsizetype(p * double(values.size())))];
+}
+
+// One console: `appends` entries, then `locks` takes and releases of one of four targets (consoles contend for them).
+// Prints "append MS" and "lock MS" (a lock taken; a refusal is retried and counted in the time) lines on stdout.
+int console(const QStringList& spec)
+{
+    pinTo(false);
+    Sandbox::Server server;
+    server.host = spec.value(0);
+    server.port = quint16(spec.value(1).toUInt());
+    server.user = spec.value(3);
+    server.password = qEnvironmentVariable("BENCH_TJ_PASSWORD");
+    Journal journal(teamLocation(server, spec.value(2)));
+    QString error;
+    if (!journal.open(&error)) {
+        std::fprintf(stderr, "%s\n", qPrintable(error));
+        return 1;
+    }
+    const int index = spec.value(4).toInt();
+    const QString runId = u"bench-console-%1"_s.arg(index);
+    QElapsedTimer clock;
+    for (int i = 0; i < spec.value(5).toInt(); ++i) {
+        clock.start();
+        if (!journal.append(runId, u"output"_s, u"bench"_s, u"bench/target"_s, { { u"line"_s, i } }, &error)) {
+            std::fprintf(stderr, "%s\n", qPrintable(error));
+            return 1;
+        }
+        std::printf("append %.3f\n", double(clock.nsecsElapsed()) / 1e6);
+    }
+    for (int i = 0; i < spec.value(6).toInt(); ++i) {
+        const QString target = u"bench/target-%1"_s.arg((index + i) % 4);
+        const QString lockRun = u"%1-%2"_s.arg(runId).arg(i);
+        clock.start();
+        Journal::LockHolder holder;
+        Journal::LockResult result;
+        while ((result = journal.acquireLock(target, lockRun, &holder, &error)) == Journal::LockResult::HeldByOther)
+            QThread::msleep(2);
+        if (result != Journal::LockResult::Acquired) {
+            std::fprintf(stderr, "%s\n", qPrintable(error));
+            return 1;
+        }
+        std::printf("lock %.3f\n", double(clock.nsecsElapsed()) / 1e6);
+        journal.releaseLock(target, lockRun);
+    }
+    std::fflush(stdout);
+    return 0;
+}
+
+// A run's journal traffic without its work: the plan, the confirmation, the lock, ten steps with a line of output
+// each, the outcome and the report, as a short wipe journals them.
+class TenSteps : public Operation
+{
+public:
+    QString name() const override { return u"bench-ten-steps"_s; }
+    bool makePlan(Plan* plan, QString*) override
+    {
+        plan->operation = name();
+        plan->target = u"bench/run"_s;
+        plan->targetName = u"run"_s;
+        plan->verb = u"Run"_s;
+        for (int i = 0; i < 10; ++i)
+            plan->steps << Plan::Step { u"s%1"_s.arg(i), u"Step %1"_s.arg(i), u"true"_s, {} };
+        return true;
+    }
+    bool execute(const Plan&, RunContext& context) override
+    {
+        for (int i = 0; i < 10; ++i) {
+            context.begin(u"s%1"_s.arg(i));
+            context.output(u"line %1"_s.arg(i));
+            context.succeed();
+        }
+        return true;
+    }
+};
+
+double runOnce(const JournalLocation& journal)
+{
+    OperationRunner runner(std::make_unique<TenSteps>(), journal);
+    std::optional<Plan> plan;
+    bool finished = false;
+    QObject::connect(&runner, &OperationRunner::planned, [&](const Plan& planned) { plan = planned; });
+    QObject::connect(&runner, &OperationRunner::finished, [&](const RunRecord&) { finished = true; });
+    QObject::connect(&runner, &OperationRunner::refused,
+        [&](OperationRunner::Refusal, const QString& why) { qFatal("refused: %s", qPrintable(why)); });
+    runner.plan();
+    if (!QTest::qWaitFor([&] { return plan.has_value(); }, 30000))
+        qFatal("no plan within 30 s");
+    QElapsedTimer clock;
+    clock.start();
+    runner.run(*plan, u"run"_s);
+    if (!QTest::qWaitFor([&] { return finished; }, 30000))
+        qFatal("the run did not finish within 30 s");
+    return double(clock.nsecsElapsed()) / 1e6;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (const QString spec = qEnvironmentVariable("BENCH_TJ_CONSOLE"); !spec.isEmpty()) {
+        QCoreApplication app(argc, argv);
+        return console(spec.split(u'|'));
+    }
+    QApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.addOptions({ { u"wipes"_s, u"packit-wipe runs per journal for the real ratio."_s, u"N"_s, u"5"_s },
+        { u"consoles"_s, u"Console processes."_s, u"N"_s, u"8"_s },
+        { u"appends"_s, u"Entries each console appends."_s, u"N"_s, u"300"_s },
+        { u"locks"_s, u"Locks each console takes and releases."_s, u"N"_s, u"100"_s },
+        { u"runs"_s, u"Runs per journal for the wall-time ratio."_s, u"N"_s, u"9"_s } });
+    parser.addHelpOption();
+    parser.process(app);
+    Sandbox sandbox;
+    if (!sandbox.ok())
+        qFatal("%s", qPrintable(sandbox.error()));
+    const Sandbox::Server pg = sandbox.postgres();
+    const QString database = u"bench_teamjournal_%1"_s.arg(QUuid::createUuid().toString(QUuid::Id128).left(10));
+    {
+        QSqlDatabase admin = pg.addPostgresConnection(u"bench.admin"_s, u"postgres"_s);
+        if (!admin.open() || !QSqlQuery(admin).exec(u"CREATE DATABASE %1"_s.arg(database)))
+            qFatal("cannot create %s: %s", qPrintable(database), qPrintable(admin.lastError().text()));
+    }
+    const auto dropDatabase = qScopeGuard([&] {
+        QSqlDatabase admin = QSqlDatabase::database(u"bench.admin"_s);
+        QSqlQuery(admin).exec(u"DROP DATABASE IF EXISTS %1 WITH (FORCE)"_s.arg(database));
+    });
+    const JournalLocation team = teamLocation(pg, database);
+    Journal owner(team);
+    QString error;
+    if (!owner.open(&error))
+        qFatal("%s", qPrintable(error));
+
+    // The Journal pane on the team journal follows the load (its locks every 5 s, its runs on Reload).
+    RunsDock runs;
+    JournalPane pane(team, &runs);
+    pane.resize(1280, 800);
+    pinTo(true); // this thread, the GUI thread; the pane's workers start later and inherit it
+    pane.show();
+    QTest::qWait(1000); // its first layout, paint and reads are not journal traffic
+    bench::StallMonitor stalls;
+
+    const int consoles = parser.value(u"consoles"_s).toInt();
+    QList<std::shared_ptr<QProcess>> children;
+    QElapsedTimer wall;
+    wall.start();
+    for (int i = 0; i < consoles; ++i) {
+        auto child = std::make_shared<QProcess>();
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(u"BENCH_TJ_CONSOLE"_s,
+            QStringList { pg.host, QString::number(pg.port), database, pg.user, QString::number(i),
+                parser.value(u"appends"_s), parser.value(u"locks"_s) }
+                .join(u'|'));
+        environment.insert(u"BENCH_TJ_PASSWORD"_s, pg.password);
+        child->setProcessEnvironment(environment);
+        child->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        child->start(QCoreApplication::applicationFilePath(), {});
+        children << child;
+    }
+    // From here: starting the consoles (fork and exec, which QProcess waits for) is this harness's, not the journal's.
+    stalls.start();
+    QTimer reload;
+    QObject::connect(&reload, &QTimer::timeout, &pane, &JournalPane::reload);
+    reload.start(1000);
+    QList<double> appends;
+    QList<double> locks;
+    for (const auto& child : std::as_const(children)) {
+        while (child->state() != QProcess::NotRunning)
+            QTest::qWait(20);
+        if (child->exitCode() != 0)
+            qFatal("a console failed");
+        for (const QByteArray& line : child->readAllStandardOutput().split('\n')) {
+            const QList<QByteArray> parts = line.split(' ');
+            if (parts.size() == 2)
+                (parts[0] == "append" ? appends : locks) << parts[1].toDouble();
+        }
+    }
+    const double seconds = double(wall.nsecsElapsed()) / 1e9;
+    reload.stop();
+    const double stall = stalls.stop();
+    std::printf("team journal, %d consoles at once: %lld appends, %lld locks in %.1f s\n", consoles,
+        qlonglong(appends.size()), qlonglong(locks.size()), seconds);
+    std::printf("  append: p50 %.1f ms, p99 %.1f ms; %.0f appends/s in all\n", percentile(appends, 0.5),
+        percentile(appends, 0.99), double(appends.size()) / seconds);
+    std::printf("  lock acquire (4 targets, contended): p50 %.1f ms, p99 %.1f ms\n", percentile(locks, 0.5),
+        percentile(locks, 0.99));
+    std::printf("  Journal pane's GUI thread meanwhile (reloading every second): longest stall %.1f ms (%.2fx of "
+                "50 ms); %s\n",
+        stall, stall / bench::kStallTarget, qPrintable(stalls.worstSplit()));
+    const Journal::Verification check = owner.verify();
+    std::printf("  chain after the load: %s (%lld entries)\n", check.intact ? "intact" : qPrintable(check.problem),
+        qlonglong(check.checked));
+
+    // One run, alternating journals.
+    QTemporaryDir dir;
+    const JournalLocation local(dir.filePath(u"journal.sqlite"_s));
+    Journal(local).open(&error);
+    QList<double> onTeam;
+    QList<double> onLocal;
+    for (int i = 0; i < parser.value(u"runs"_s).toInt(); ++i) {
+        onTeam << runOnce(team);
+        onLocal << runOnce(local);
+    }
+    const double teamMedian = bench::stats(onTeam).median;
+    const double localMedian = bench::stats(onLocal).median;
+    std::printf(
+        "a run of ten steps and no work (29 entries, a lock), median of %lld: team %.1f ms, local %.1f ms: %.2fx, "
+        "the journal's whole cost\n",
+        qlonglong(onTeam.size()), teamMedian, localMedian, teamMedian / localMedian);
+
+    // A real run, by the CLI, taking turns: the local journal, the team journal reached directly (as its owner), and
+    // as a console through the bastion's tunnel with TLS verified.
+    const QProcessEnvironment environment = sandbox.environment();
+    const QString instance = u"reside-dev"_s;
+    const QStringList inventories { u"inventory.yaml"_s, u"inventory-team-owner.yaml"_s, u"inventory-team.yaml"_s };
+    QList<QList<double>> wipes(inventories.size());
+    for (int i = 0; i < parser.value(u"wipes"_s).toInt(); ++i) {
+        for (qsizetype j = 0; j < inventories.size(); ++j) {
+            QElapsedTimer clock;
+            clock.start();
+            const test::CliRun wipe = test::runCli(
+                { u"run"_s, u"packit-wipe"_s, u"--host"_s, u"wpia-packit-dev"_s, u"--instance"_s, instance,
+                    u"--confirm"_s, instance, u"--inventory"_s, sandbox.dir() + u'/' + inventories[j] },
+                environment, 120000);
+            if (wipe.exitCode != 0)
+                qFatal("the wipe failed: %s", wipe.err.constData());
+            wipes[j] << double(clock.nsecsElapsed()) / 1e6;
+        }
+    }
+    const double onLocalJournal = bench::stats(wipes[0]).median;
+    std::printf("opsdeck run packit-wipe (the CLI, wpia-packit-dev/%s), median of %lld: local journal %.0f ms\n",
+        qPrintable(instance), qlonglong(wipes[0].size()), onLocalJournal);
+    for (qsizetype j = 1; j < inventories.size(); ++j) {
+        const double median = bench::stats(wipes[j]).median;
+        std::printf(
+            "  %s: %.0f ms, %.2fx (target 1.05x)\n", qPrintable(inventories[j]), median, median / onLocalJournal);
+    }
+    return check.intact ? 0 : 1;
+}
