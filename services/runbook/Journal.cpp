@@ -309,7 +309,7 @@ QJsonValue withoutSecrets(const QJsonValue& value, QStringList* removed)
 
 // Only inside a WriteTransaction.
 bool insertEntry(QSqlDatabase& db,
-    const QString& key,
+    const JournalLocation& location,
     const QString& runId,
     const QString& kind,
     const QString& operation,
@@ -317,6 +317,14 @@ bool insertEntry(QSqlDatabase& db,
     const QJsonObject& data,
     QString* error)
 {
+    const QString& key = location.key;
+    if (location.isKeyed() && key.isEmpty()) {
+        setError(error,
+            u"The journal %1 is keyed (journal keyEnv %2), and this console has not got the key: give it the team's "
+            u"key "
+            "(docs/team-journal.md). Nothing was written"_s.arg(location.describe(), location.keyEnv));
+        return false;
+    }
     qint64 seq = 1;
     QString prevHash = kFirstPrevHash;
     {
@@ -719,7 +727,7 @@ bool Journal::append(const QString& runId,
         return false;
     WriteTransaction transaction(*connection);
     return transaction.begin(error)
-        && insertEntry(connection->db(), m_location.key, runId, kind, operation, target, data, error)
+        && insertEntry(connection->db(), m_location, runId, kind, operation, target, data, error)
         && transaction.commit(error);
 }
 
@@ -739,7 +747,7 @@ bool Journal::saveRun(const RunRecord& run, QString* error, QString* anchorText)
     RunRecord record = run;
     record.journalAnchor = anchor->text();
     if (!insertEntry(
-            connection->db(), m_location.key, run.id, kReportKind, run.operation, run.target, record.toJson(), error)
+            connection->db(), m_location, run.id, kReportKind, run.operation, run.target, record.toJson(), error)
         || !transaction.commit(error))
         return false;
     if (anchorText)
@@ -1026,7 +1034,7 @@ Journal::LockResult Journal::acquireLock(
         qCWarning(lcRunbook).noquote() << "Taking over the lock on" << target << "held by"
                                        << takenOver.value(u"staleHolder"_s).toString() << ":"
                                        << takenOver.value(u"reason"_s).toString();
-        if (!insertEntry(db, m_location.key, runId, kLockKind, QString(), target, takenOver, error))
+        if (!insertEntry(db, m_location, runId, kLockKind, QString(), target, takenOver, error))
             return LockResult::Error;
     }
     QSqlQuery write(db);
@@ -1046,7 +1054,7 @@ Journal::LockResult Journal::acquireLock(
         setError(error, sqlError(u"Cannot lock %1"_s.arg(target), write.lastError()));
         return LockResult::Error;
     }
-    if (!insertEntry(db, m_location.key, runId, kLockKind, QString(), target, { { u"action"_s, u"acquired"_s } }, error)
+    if (!insertEntry(db, m_location, runId, kLockKind, QString(), target, { { u"action"_s, u"acquired"_s } }, error)
         || !transaction.commit(error))
         return LockResult::Error;
     return LockResult::Acquired;
@@ -1098,8 +1106,7 @@ bool Journal::releaseLock(const QString& target, const QString& runId)
         return failed(remove.lastError().text());
     if (remove.numRowsAffected() < 1)
         return false; // not ours (any more): nothing to release, nothing to journal
-    if (!insertEntry(
-            db, m_location.key, runId, kLockKind, QString(), target, { { u"action"_s, u"released"_s } }, &error)
+    if (!insertEntry(db, m_location, runId, kLockKind, QString(), target, { { u"action"_s, u"released"_s } }, &error)
         || !transaction.commit(&error))
         return failed(error);
     return true;
@@ -1207,13 +1214,13 @@ std::optional<Journal::Migration> Journal::migrateFrom(const Journal& source, QS
                     { u"seq"_s, rows.value(0).toLongLong() }, { u"at"_s, rows.value(1).toString() },
                     { u"user"_s, rows.value(6).toString() }, { u"data"_s, rows.value(7).toString() },
                     { u"prevHash"_s, rows.value(8).toString() }, { u"hash"_s, rows.value(9).toString() } });
-            if (!insertEntry(to->db(), m_location.key, rows.value(2).toString(), rows.value(3).toString(),
+            if (!insertEntry(to->db(), m_location, rows.value(2).toString(), rows.value(3).toString(),
                     rows.value(4).toString(), rows.value(5).toString(), data, error))
                 return std::nullopt;
             ++result.copied;
         }
         if (!more
-            && !insertEntry(to->db(), m_location.key, u"migration-"_s + sourceId.left(16), kMigrationKind, QString(),
+            && !insertEntry(to->db(), m_location, u"migration-"_s + sourceId.left(16), kMigrationKind, QString(),
                 QString(),
                 { { u"from"_s, source.describe() }, { u"sourceId"_s, sourceId },
                     { u"sourceHead"_s, result.sourceHead.text() }, { u"copied"_s, result.copied },
@@ -1267,8 +1274,8 @@ bool Journal::breakLock(
         { u"brokenLeaseUntil"_s, held.holder.leaseUntil.isValid() ? timeText(held.holder.leaseUntil) : QString() },
         { u"leaseRanOut"_s, held.leaseRanOut }, { u"brokenAt"_s, timeText(*now) }, { u"brokenByRunId"_s, runId },
         { u"reason"_s, reason } };
-    if (!insertEntry(db, m_location.key, runId, kLockKind, QString(), target, broken, error)
-        || !insertEntry(db, m_location.key, holderRunId, kLockKind, QString(), target, broken, error)
+    if (!insertEntry(db, m_location, runId, kLockKind, QString(), target, broken, error)
+        || !insertEntry(db, m_location, holderRunId, kLockKind, QString(), target, broken, error)
         || !transaction.commit(error))
         return false;
     qCWarning(lcRunbook).noquote() << "Broke the lock on" << target << "held by" << held.holder.holder << "for run"

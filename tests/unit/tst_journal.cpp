@@ -585,6 +585,13 @@ void TestJournal::theWrongKeyOrNoKeyIsNamedAndWritesNothing()
     QCOMPARE(m_journal->acquireLock(u"host/one"_s, u"r2"_s, &holder, &error), Journal::LockResult::Error);
     QCOMPARE(m_journal->entries().size(), 1);
     QVERIFY(!m_journal->lock(u"host/one"_s)); // the lock went with the refused entry's transaction
+    // A keyed journal whose key this console did not get (the keychain refused, say) writes nothing either, though
+    // the journal has no MAC yet.
+    JournalLocation noKey = keyed(m_dir->filePath(u"fresh.sqlite"_s), QString());
+    Journal fresh(noKey);
+    QVERIFY(fresh.open(&error));
+    QVERIFY(!fresh.append(u"r"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error));
+    QVERIFY2(error.contains(u"has not got the key"_s), qPrintable(error));
     // The secret is in no entry.
     for (const JournalEntry& entry : m_journal->entries())
         QVERIFY(!QJsonDocument(entry.data).toJson().contains(kTeamKey.toUtf8()));
