@@ -66,11 +66,14 @@ void TestProcessIdentity::aGroupRunsOnAfterItsLeaderEnded()
 {
     QProcess leader;
     leader.setChildProcessModifier([] { ::setpgid(0, 0); });
-    // The leader starts a child in its group and ends at once, as `nix run` hands over to what it runs.
-    leader.start(QStringLiteral("/bin/sh"), { QStringLiteral("-c"), QStringLiteral("sleep 30 >/dev/null & echo $!") });
+    // The leader starts a child in its group and ends, as `nix run` hands over to what it runs. It ends only once
+    // told (its stdin closed), after its identity was read: ending at once, it could be a zombie before the read.
+    leader.start(QStringLiteral("/bin/sh"),
+        { QStringLiteral("-c"), QStringLiteral("sleep 30 >/dev/null & echo $!; read -r _ || true") });
     QVERIFY(leader.waitForStarted());
     const auto identity = ProcessIdentity::of(leader.processId());
     QVERIFY(identity);
+    leader.closeWriteChannel();
     QVERIFY(leader.waitForFinished());
     const qint64 child = leader.readAllStandardOutput().trimmed().toLongLong();
     QVERIFY(child > 1);
