@@ -6,6 +6,7 @@
 #include "KubeCells.h"
 #include "ListTable.h"
 #include "OperationLauncher.h"
+#include "RunsElsewhereBanner.h"
 #include "StatusIcons.h"
 #include "UiLogging.h"
 #include "core/ConnectionWorker.h"
@@ -180,6 +181,10 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     strip->setColumnStretch(1, 1);
     layout->addLayout(strip);
     layout->addWidget(m_errors);
+    auto* elsewhere = new RunsElsewhereBanner(
+        runs, { QStringLiteral("datamon-delete-repo"), QStringLiteral("datamon-purge") }, this);
+    layout->addWidget(elsewhere);
+    connect(elsewhere, &RunsElsewhereBanner::runEnded, this, &DatamonPane::refresh);
 
     auto* top = new QWidget(this);
     auto* topLayout = new QVBoxLayout(top);

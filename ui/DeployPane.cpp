@@ -5,6 +5,7 @@
 #include "ErrorBanner.h"
 #include "OperationLauncher.h"
 #include "RunsDock.h"
+#include "RunsElsewhereBanner.h"
 #include "UiLogging.h"
 #include "core/AsyncTask.h"
 #include "deploy/DeployMatrixReader.h"
@@ -138,6 +139,12 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_summary->setTextFormat(Qt::RichText);
     layout->addWidget(m_summary);
     layout->addWidget(m_errors);
+    auto* elsewhere = new RunsElsewhereBanner(runs,
+        { QStringLiteral("deploy"), QStringLiteral("deploy-all"), QStringLiteral("deploy-merge"),
+            QStringLiteral("deploy-update"), QStringLiteral("deploy-checks") },
+        this);
+    layout->addWidget(elsewhere);
+    connect(elsewhere, &RunsElsewhereBanner::runEnded, this, &DeployPane::refresh);
 
     m_sorted->setSourceModel(m_matrix);
     m_sorted->setFilterKeyColumn(-1);

@@ -1,15 +1,13 @@
 #pragma once
 
-#include <QFrame>
-
-class QLabel;
+#include "Banner.h"
 
 namespace opsdeck {
 
 // The one way a pane shows that something it tried failed: on which target, at which step, the service's message,
 // and what to do next. It stays until the pane clears it (the next success) or shows another problem; hidden when
 // there is none. An icon and the words carry the state, not the colour alone.
-class ErrorBanner : public QFrame
+class ErrorBanner : public Banner
 {
     Q_OBJECT
 public:
@@ -27,9 +25,6 @@ public:
     void clear();
     // The text shown, for tests and screenshots; empty when hidden.
     QString text() const;
-
-private:
-    QLabel* m_text;
 };
 
 } // namespace opsdeck

@@ -4,6 +4,7 @@
 #include "ErrorBanner.h"
 #include "OperationLauncher.h"
 #include "ReportExport.h"
+#include "RunsElsewhereBanner.h"
 #include "StatusIcons.h"
 #include "core/AsyncTask.h"
 #include "runbook/LockBreakOperation.h"
@@ -134,6 +135,9 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     summary->setWordWrap(true);
     layout->addWidget(summary);
     layout->addWidget(m_errors);
+    auto* elsewhere = new RunsElsewhereBanner(runs, { QStringLiteral("lock-break") }, this);
+    layout->addWidget(elsewhere);
+    connect(elsewhere, &RunsElsewhereBanner::runEnded, this, &JournalPane::reload);
 
     auto* runsTab = new QWidget(this);
     auto* runsLayout = new QVBoxLayout(runsTab);

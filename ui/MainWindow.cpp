@@ -239,6 +239,7 @@ void MainWindow::buildPanes(const Inventory& inventory, const JournalLocation& j
     connect(m_runs, &RunsDock::runFinished, journalPane, &JournalPane::reload);
     addPane(journalPane);
     m_runs->showUnfinished(journal, [this](const QString& operation) { return recoveringPane(operation) != nullptr; });
+    m_runs->followOtherConsoles(journal);
     m_sidebar->setCurrentRow(0);
 }
 

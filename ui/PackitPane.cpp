@@ -5,6 +5,7 @@
 #include "PacketTableModel.h"
 #include "PagedTableView.h"
 #include "RunsDock.h"
+#include "RunsElsewhereBanner.h"
 #include "TargetStatusModel.h"
 #include "core/ConnectionWorker.h"
 #include "core/WorkerRowSource.h"
@@ -144,6 +145,10 @@ PackitPane::PackitPane(const Inventory& inventory,
     bar->addWidget(m_wipe);
     layout->addLayout(bar);
     layout->addWidget(m_errors);
+    auto* elsewhere
+        = new RunsElsewhereBanner(runs, { QStringLiteral("packit-wipe"), QStringLiteral("packit-wipe-recover") }, this);
+    layout->addWidget(elsewhere);
+    connect(elsewhere, &RunsElsewhereBanner::runEnded, this, &PackitPane::refresh);
 
     m_instanceView->setModel(m_instances);
     m_instanceView->setSelectionBehavior(QAbstractItemView::SelectRows);

@@ -5,6 +5,7 @@
 #include "PagedTableView.h"
 #include "PulumiStackModel.h"
 #include "RunsDock.h"
+#include "RunsElsewhereBanner.h"
 #include "core/ConnectionWorker.h"
 #include "core/WorkerRowSource.h"
 #include "pulumi/PulumiKillQueryOperation.h"
@@ -96,6 +97,10 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     bar->addWidget(m_status, 1);
     layout->addLayout(bar);
     layout->addWidget(m_errors);
+    auto* elsewhere
+        = new RunsElsewhereBanner(runs, { QStringLiteral("pulumi-purge"), QStringLiteral("pulumi-kill-query") }, this);
+    layout->addWidget(elsewhere);
+    connect(elsewhere, &RunsElsewhereBanner::runEnded, this, &PulumiPane::refresh);
 
     m_orgs->setObjectName(QStringLiteral("organizations"));
     m_orgs->setHeaderLabels({ tr("Organisation"), tr("Name"), tr("Soft-deleted"), tr("Live") });

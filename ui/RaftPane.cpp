@@ -4,6 +4,7 @@
 #include "ListTable.h"
 #include "OperationLauncher.h"
 #include "RaftPodTableModel.h"
+#include "RunsElsewhereBanner.h"
 #include "StatefulSetTableModel.h"
 #include "StatusIcons.h"
 #include "core/ConnectionWorker.h"
@@ -143,6 +144,9 @@ RaftPane::RaftPane(const Inventory& inventory,
     bar->addWidget(refreshButton);
     layout->addLayout(bar);
     layout->addWidget(m_errors);
+    auto* elsewhere = new RunsElsewhereBanner(runs, { QStringLiteral("raft-reset") }, this);
+    layout->addWidget(elsewhere);
+    connect(elsewhere, &RunsElsewhereBanner::runEnded, this, &RaftPane::refresh);
 
     auto* top = new QWidget(this);
     auto* topLayout = new QVBoxLayout(top);

@@ -5,6 +5,7 @@
 #include "StatusIcons.h"
 #include "core/AsyncTask.h"
 #include "runbook/Journal.h"
+#include "runbook/JournalWatcher.h"
 #include "runbook/OperationRunner.h"
 
 #include <QClipboard>
@@ -15,6 +16,7 @@
 #include <QMenu>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSet>
 #include <QTimer>
 #include <QTreeWidget>
 
@@ -28,8 +30,16 @@ enum Column
     Step,
     Eta,
     Actions,
+    Console, // shown second (see the constructor); last here, so that the columns before keep their numbers
     ColumnCount
 };
+
+QString timeOfDay(const QDateTime& at)
+{
+    const QDateTime local = at.toLocalTime();
+    return local.toString(
+        local.date() == QDate::currentDate() ? QStringLiteral("HH:mm:ss") : QStringLiteral("yyyy-MM-dd HH:mm"));
+}
 
 // `seconds` left, or -1 when unknown: then how long the run has been going (`running` ms), once that is a while.
 QString etaText(qint64 seconds, qint64 running)
@@ -57,9 +67,11 @@ RunsDock::RunsDock(QWidget* parent)
     setObjectName(QStringLiteral("runsDock"));
     m_list->setObjectName(QStringLiteral("runs"));
     m_list->setColumnCount(ColumnCount);
-    m_list->setHeaderLabels({ tr("Operation"), tr("Progress"), tr("Step"), tr("Time"), {} });
+    m_list->setHeaderLabels({ tr("Operation"), tr("Progress"), tr("Step"), tr("Time"), {}, tr("Console") });
     m_list->setRootIsDecorated(false);
+    m_list->header()->moveSection(Console, 1);
     m_list->header()->setSectionResizeMode(OperationColumn, QHeaderView::ResizeToContents);
+    m_list->header()->setSectionResizeMode(Console, QHeaderView::ResizeToContents);
     m_list->header()->setSectionResizeMode(Step, QHeaderView::Stretch);
     m_list->header()->setSectionResizeMode(Eta, QHeaderView::ResizeToContents);
     m_list->header()->setSectionResizeMode(Actions, QHeaderView::ResizeToContents);
@@ -130,16 +142,16 @@ void RunsDock::showUnfinished(
             for (const Journal::UnfinishedRun& run : runs) {
                 if (m_unfinished.contains(run.runId))
                     continue;
+                delete m_elsewhere.take(run.runId); // listed as another console's before its console was found gone
                 auto* item = new QTreeWidgetItem(m_list);
                 item->setData(OperationColumn, Qt::UserRole, run.runId);
                 item->setText(OperationColumn, tr("%1 %2").arg(run.operation, run.target));
                 const QDateTime started = run.startedAt.toLocalTime();
-                item->setText(Eta,
-                    tr("started %1")
-                        .arg(started.toString(started.date() == QDate::currentDate()
-                                ? QStringLiteral("HH:mm:ss")
-                                : QStringLiteral("yyyy-MM-dd HH:mm"))));
+                item->setText(Eta, tr("started %1").arg(timeOfDay(run.startedAt)));
                 item->setToolTip(Eta, started.toString(Qt::ISODate));
+                item->setText(Console, tr("%1 pid %2 (gone)").arg(run.host).arg(run.pid));
+                item->setToolTip(
+                    Console, tr("Its console, process %1 on %2, no longer runs").arg(run.pid).arg(run.host));
                 const Unfinished unfinished { item, run, recoverable && recoverable(run.operation), false };
                 m_unfinished.insert(run.runId, unfinished);
                 offerRecovery(unfinished);
@@ -149,6 +161,98 @@ void RunsDock::showUnfinished(
                 raise();
             }
         });
+}
+
+void RunsDock::followOtherConsoles(const JournalLocation& journalLocation)
+{
+    delete m_watcher;
+    m_watcher = new JournalWatcher(journalLocation, this);
+    connect(m_watcher, &JournalWatcher::runsChanged, this, &RunsDock::showRunsElsewhere);
+    connect(m_watcher, &JournalWatcher::reachabilityChanged, this, [this, journalLocation](const QString& why) {
+        setWindowTitle(why.isEmpty() ? tr("Runs") : tr("Runs (other consoles' runs unknown)"));
+        setToolTip(why.isEmpty() ? QString()
+                                 : tr("The journal %1 cannot be followed: %2. Runs of other consoles are not shown "
+                                      "until it can; this console's runs are refused meanwhile if it is a team "
+                                      "journal.")
+                                       .arg(journalLocation.describe(), why));
+    });
+    showRunsElsewhere({});
+    m_watcher->start();
+}
+
+QList<LiveRun> RunsDock::runsElsewhere() const
+{
+    return m_watcher ? m_watcher->runs() : QList<LiveRun>();
+}
+
+void RunsDock::showRunsElsewhere(const QList<LiveRun>& runs)
+{
+    QSet<QString> listed;
+    bool started = false;
+    for (const LiveRun& run : runs) {
+        if (m_unfinished.contains(run.runId))
+            continue; // its console died here: listed for recovery already
+        listed.insert(run.runId);
+        QTreeWidgetItem*& item = m_elsewhere[run.runId];
+        if (!item) {
+            item = new QTreeWidgetItem(m_list);
+            item->setData(OperationColumn, Qt::UserRole, run.runId);
+            auto* bar = new QProgressBar(m_list);
+            bar->setTextVisible(true);
+            m_list->setItemWidget(item, Progress, bar);
+            started = started || run.running();
+        }
+        showRunElsewhere(item, run);
+    }
+    for (auto it = m_elsewhere.begin(); it != m_elsewhere.end();) {
+        if (listed.contains(it.key())) {
+            ++it;
+            continue;
+        }
+        delete it.value();
+        it = m_elsewhere.erase(it);
+    }
+    if (started)
+        show(); // not raised: the admin may be reading another dock
+    emit runsElsewhereChanged(runs);
+}
+
+void RunsDock::showRunElsewhere(QTreeWidgetItem* item, const LiveRun& run)
+{
+    item->setText(OperationColumn, QStringLiteral("%1 %2").arg(run.operation, run.target));
+    item->setIcon(OperationColumn,
+        StatusIcons::icon(run.ended() ? run.outcome == RunRecord::outcomeName(RunRecord::Outcome::Succeeded)
+                    ? StatusIcons::Kind::Ok
+                    : StatusIcons::Kind::Error
+                : run.running()       ? StatusIcons::Kind::Busy
+                                      : StatusIcons::Kind::Warning));
+    item->setText(Console, run.user);
+    item->setToolTip(Console,
+        tr("Another console: process %1 on %2, as %3. Run %4.").arg(run.pid).arg(run.host, run.user, run.runId));
+    auto* bar = qobject_cast<QProgressBar*>(m_list->itemWidget(item, Progress));
+    const auto steps = int(run.stepTitles.size());
+    bar->setRange(0, std::max(steps, 1));
+    if (run.ended()) {
+        bar->setValue(run.outcome == RunRecord::outcomeName(RunRecord::Outcome::Succeeded)
+                ? bar->maximum()
+                : std::max(run.stepIndex, 0));
+        bar->setFormat(run.outcome);
+        item->setText(Step, run.summary);
+        item->setText(Eta, tr("ended %1").arg(timeOfDay(run.lastAt)));
+    } else {
+        // A step begun is not done: the bar shows the steps before it.
+        bar->setValue(std::max(run.stepIndex, 0));
+        bar->setFormat(run.stepIndex < 0 ? tr("starting") : tr("step %1 of %2").arg(run.stepIndex + 1).arg(steps));
+        const QString step = run.stepIndex < 0 && !run.recovering ? tr("Starting")
+            : run.recovering                                      ? tr("Recovery: %1").arg(run.step)
+                                                                  : run.step;
+        item->setText(Step, run.running() ? step : tr("Stopped (%1): %2").arg(step, run.stopped));
+        item->setText(Eta, tr("started %1").arg(timeOfDay(run.startedAt)));
+    }
+    item->setToolTip(Step, item->text(Step));
+    item->setToolTip(Eta,
+        tr("Started %1; its last entry %2")
+            .arg(run.startedAt.toLocalTime().toString(Qt::ISODate), run.lastAt.toLocalTime().toString(Qt::ISODate)));
 }
 
 void RunsDock::offerRecovery(const Unfinished& unfinished)
@@ -247,6 +351,7 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
     runner->setParent(nullptr);
     auto* item = new QTreeWidgetItem(m_list);
     item->setText(OperationColumn, QStringLiteral("%1 %2").arg(plan.verb, plan.target));
+    item->setText(Console, tr("this console"));
     item->setIcon(OperationColumn, StatusIcons::icon(StatusIcons::Kind::Busy));
     auto* bar = new QProgressBar(m_list);
     bar->setRange(0, 1000);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "runbook/Journal.h"
+#include "runbook/LiveRuns.h"
 #include "runbook/Plan.h"
 #include "runbook/RunRecord.h"
 
@@ -16,10 +17,13 @@ class QTreeWidgetItem;
 
 namespace opsdeck {
 
+class JournalWatcher;
 class OperationRunner;
 
 // Every operation started in this console, running or finished, like an IDE's background tasks: progress,
 // ETA, the current step, cancel, and the report once it ends. Operations keep running while the admin browses.
+// Below them, the runs of the other consoles on the same journal (the team's, or other processes on this machine),
+// live: who runs what on which target, and which step it is at.
 class RunsDock : public QDockWidget
 {
     Q_OBJECT
@@ -37,8 +41,16 @@ public:
     void showUnfinished(
         const JournalLocation& journalLocation, std::function<bool(const QString& operation)> recoverable = {});
 
+    // Follows `journalLocation` (in place of the journal followed before) for the runs of other consoles, and lists
+    // each one, live, until it ended and LiveRuns forgets it.
+    void followOtherConsoles(const JournalLocation& journalLocation);
+    // The other consoles' runs listed now.
+    QList<LiveRun> runsElsewhere() const;
+
 signals:
     void runFinished(const opsdeck::RunRecord& record);
+    // The other consoles' runs changed (one started, went on, ended or stopped).
+    void runsElsewhereChanged(const QList<opsdeck::LiveRun>& runs);
     // "Recover…" of an unfinished run: the console routes it to the pane that recovers its operation.
     void recoverRequested(const opsdeck::Journal::UnfinishedRun& run);
 
@@ -62,6 +74,8 @@ private:
     };
 
     void offerRecovery(const Unfinished& unfinished);
+    void showRunsElsewhere(const QList<LiveRun>& runs);
+    void showRunElsewhere(QTreeWidgetItem* item, const LiveRun& run);
     // A recovery of the listed run `runId` started (`runner`): its row says so until the recovery ends.
     void followRecovery(const QString& runId, OperationRunner* runner);
     void showContextMenu(const QPoint& position);
@@ -74,6 +88,8 @@ private:
     QList<Row> m_rows;
     QTimer* m_clock; // a step that prints nothing for minutes still shows its run's time going on
     QHash<QString, Unfinished> m_unfinished; // by run id
+    JournalWatcher* m_watcher = nullptr;
+    QHash<QString, QTreeWidgetItem*> m_elsewhere; // the other consoles' runs, by run id
 };
 
 } // namespace opsdeck

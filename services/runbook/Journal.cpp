@@ -17,6 +17,7 @@
 #include <QRegularExpression>
 #include <QSet>
 #include <QSqlDatabase>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSysInfo>
@@ -384,6 +385,18 @@ bool insertEntry(QSqlDatabase& db,
     if (!insert.exec()) {
         setError(error, sqlError(u"Cannot append to the journal"_s, insert.lastError()));
         return false;
+    }
+    // Every console watching the team journal (JournalWatcher) hears of it when the transaction commits, not
+    // before; the payload is only a hint, each reads what it has not seen.
+    if (location.isTeam()) {
+        QSqlQuery notify(db);
+        notify.prepare(u"SELECT pg_notify(?, ?)"_s);
+        notify.addBindValue(QString(Journal::kAppendChannel));
+        notify.addBindValue(QString::number(seq));
+        if (!notify.exec()) {
+            setError(error, sqlError(u"Cannot announce the journal entry"_s, notify.lastError()));
+            return false;
+        }
     }
     return true;
 }
@@ -822,19 +835,26 @@ QList<RunRecord> Journal::runs(const RunFilter& filter, QString* error) const
 
 QList<JournalEntry> Journal::entries(const QString& runId, QString* error) const
 {
+    return readEntries(runId.isEmpty() ? u"ORDER BY seq"_s : u"WHERE run_id = ? ORDER BY seq"_s,
+        runId.isEmpty() ? QVariantList() : QVariantList { runId }, error);
+}
+
+QList<JournalEntry> Journal::entriesAfter(qint64 seq, int limit, QString* error) const
+{
+    return readEntries(u"WHERE seq > ? ORDER BY seq LIMIT ?"_s, { seq, limit }, error);
+}
+
+QList<JournalEntry> Journal::readEntries(const QString& where, const QVariantList& values, QString* error) const
+{
     const auto connection = connectTo(m_open, m_location, error);
     if (!connection)
         return {};
     QSqlQuery query(connection->db());
     query.setForwardOnly(true);
-    const QString columns = u"SELECT seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash "
-                            "FROM entries"_s;
-    if (runId.isEmpty()) {
-        query.prepare(columns + u" ORDER BY seq"_s);
-    } else {
-        query.prepare(columns + u" WHERE run_id = ? ORDER BY seq"_s);
-        query.addBindValue(runId);
-    }
+    query.prepare(
+        u"SELECT seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash FROM entries "_s + where);
+    for (const QVariant& value : values)
+        query.addBindValue(value);
     if (!query.exec()) {
         setError(error, sqlError(u"Cannot read the journal"_s, query.lastError()));
         return {};
@@ -855,6 +875,29 @@ QList<JournalEntry> Journal::entries(const QString& runId, QString* error) const
         result.append(std::move(entry));
     }
     return result;
+}
+
+Journal::Listening Journal::listen(QObject* context, const std::function<void()>& appended, QString* error) const
+{
+    if (!m_location.isTeam())
+        return Listening::Failed; // SQLite has no notifications: its watchers read on a timer
+    const auto connection = connectTo(m_open, m_location, error);
+    if (!connection)
+        return Listening::Failed;
+    QSqlDriver* driver = connection->db().driver();
+    if (driver->subscribedToNotifications().contains(kAppendChannel))
+        return Listening::Already;
+    // A connection opened again (the server restarted, the tunnel dropped) has a new driver, which listens to
+    // nothing yet: whatever was appended meanwhile was not announced to this console.
+    if (!driver->subscribeToNotification(QString(kAppendChannel))) {
+        setError(error, sqlError(u"Cannot listen to the journal's appends"_s, driver->lastError()));
+        return Listening::Failed;
+    }
+    QObject::connect(driver, &QSqlDriver::notification, context, [appended](const QString& name) {
+        if (name == kAppendChannel)
+            appended();
+    });
+    return Listening::Started;
 }
 
 Journal::Verification Journal::verify(const std::optional<Anchor>& anchor) const

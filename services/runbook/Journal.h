@@ -6,10 +6,15 @@
 
 #include <QDateTime>
 #include <QJsonObject>
+#include <QLatin1StringView>
 #include <QList>
 #include <QString>
+#include <QVariant>
 
+#include <functional>
 #include <optional>
+
+class QObject;
 
 namespace opsdeck {
 
@@ -162,6 +167,21 @@ public:
     QList<RunRecord> runs(const RunFilter& filter = {}, QString* error = nullptr) const;
     // In order; all of them, or those of one run.
     QList<JournalEntry> entries(const QString& runId = {}, QString* error = nullptr) const;
+    // In order, at most `limit` of those after entry number `seq`.
+    QList<JournalEntry> entriesAfter(qint64 seq, int limit, QString* error = nullptr) const;
+
+    // The PostgreSQL channel a team journal announces each entry on (NOTIFY, at commit; the payload its number).
+    static constexpr QLatin1StringView kAppendChannel { "opsdeck_journal" };
+    enum class Listening
+    {
+        Started, // this thread's connection listens from now on: entries appended before may not have been announced
+        Already, // it listened already, and has missed nothing since
+        Failed // a local journal (SQLite has no notifications), or the team journal cannot be reached (*error)
+    };
+    // Calls `appended` on this thread (within `context`, whose thread's event loop must run) whenever any console
+    // appends to the team journal, through this thread's connection to it. Call it again now and then: it notices
+    // a connection opened again (the server restarted) and listens on it anew.
+    Listening listen(QObject* context, const std::function<void()>& appended, QString* error = nullptr) const;
     // Runs with a plan and no outcome whose console ran on this machine and is no longer a live opsdeck process
     // (gone, or its pid reused by another program), oldest first. Those of other machines are left out: their
     // process cannot be checked from here.
@@ -217,6 +237,9 @@ public:
         QString* error = nullptr);
 
 private:
+    // Entries by `where` (SQL after FROM entries: a WHERE and ORDER BY with ? for each of `values`).
+    QList<JournalEntry> readEntries(const QString& where, const QVariantList& values, QString* error) const;
+
     JournalLocation m_location;
     bool m_open = false;
 };

@@ -99,7 +99,8 @@ void RunContext::beginRecovery(const QString& id, const QString& title, const QS
     step.startedAt = QDateTime::currentDateTimeUtc();
     m_record->steps << step;
     m_current = int(m_record->steps.size()) - 1;
-    note(QStringLiteral("recovery"), { { QStringLiteral("step"), id }, { QStringLiteral("command"), command } });
+    note(QStringLiteral("recovery"),
+        { { QStringLiteral("step"), id }, { QStringLiteral("title"), title }, { QStringLiteral("command"), command } });
     report(0);
 }
 

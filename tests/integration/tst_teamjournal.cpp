@@ -8,6 +8,7 @@
 #include "KilledRun.h"
 #include "Sandbox.h"
 #include "runbook/Journal.h"
+#include "runbook/JournalWatcher.h"
 #include "runbook/OperationRunner.h"
 #include "runbook/RunContext.h"
 
@@ -21,6 +22,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QScopeGuard>
+#include <QSignalSpy>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSysInfo>
@@ -129,6 +131,7 @@ private slots:
     void tlsChecksTheServersCertificate();
     void theSandboxsTeamInventory();
     void aLockIsBrokenThroughTheCli();
+    void aWatcherHearsOfEachAppendAsItCommits();
 
 private:
     // Opens each in turn (the owner first makes the schema); false, with the reason shown, at the first that fails.
@@ -993,4 +996,62 @@ int main(int argc, char** argv)
     QTEST_SET_MAIN_SOURCE_PATH
     return QTest::qExec(&test, argc, argv);
 }
+// Issue 14, point 3: a console hears of another's entries as they commit (LISTEN/NOTIFY), not at its next read of the
+// locks 10 s later; it follows the run step by step, sees it end, and is told again after the server restarted, with
+// nothing missed meanwhile.
+void TestTeamJournal::aWatcherHearsOfEachAppendAsItCommits()
+{
+    Journal owner = ownerJournal();
+    Journal other = consoleJournal(); // another console's, as far as the watcher can tell: its confirm says so
+    QVERIFY(opened({ &owner, &other }));
+    JournalWatcher watcher(consoleJournal().location());
+    QSignalSpy changed(&watcher, &JournalWatcher::runsChanged);
+    watcher.start();
+    QVERIFY(changed.wait(10000)); // opened: nothing runs
+    QVERIFY(watcher.runs().isEmpty());
+
+    const QString run = u"run-elsewhere"_s;
+    const QString target = u"wpia-packit-dev/reside-dev"_s;
+    QElapsedTimer clock;
+    const auto heardWithin = [&](const std::function<bool(const LiveRun&)>& what) {
+        clock.start();
+        return QTest::qWaitFor([&] { return watcher.runs().size() == 1 && what(watcher.runs().first()); }, 5000);
+    };
+    Journal::LockHolder holder;
+    QCOMPARE(other.acquireLock(target, run, &holder), Journal::LockResult::Acquired);
+    QVERIFY(other.append(run, u"plan"_s, u"packit-wipe"_s, target,
+        { { u"target"_s, target },
+            { u"steps"_s,
+                QJsonArray { QJsonObject { { u"id"_s, u"stop"_s }, { u"title"_s, u"Stop the units"_s } },
+                    QJsonObject { { u"id"_s, u"delete"_s }, { u"title"_s, u"Delete the rows"_s } } } } }));
+    QVERIFY(other.append(run, u"confirm"_s, u"packit-wipe"_s, target,
+        { { u"pid"_s, 4242 }, { u"host"_s, u"laptop-of-ann"_s }, { u"confirmation"_s, u"reside-dev"_s } }));
+    QVERIFY(heardWithin([](const LiveRun& live) { return live.running() && live.stepIndex == -1; }));
+    const qint64 firstHeard = clock.elapsed();
+    QCOMPARE(watcher.runs().first().host, u"laptop-of-ann"_s);
+    QCOMPARE(watcher.runs().first().lock, target);
+
+    QVERIFY(other.append(run, u"step-start"_s, u"packit-wipe"_s, target, { { u"step"_s, u"delete"_s } }));
+    QVERIFY(heardWithin([](const LiveRun& live) { return live.stepIndex == 1; }));
+    const qint64 stepHeard = clock.elapsed();
+    QCOMPARE(watcher.runs().first().stepText(), u"step 2 of 2: Delete the rows"_s);
+    qInfo("heard of the run %lld ms and of its step %lld ms after each was appended (the locks are read every 10 s)",
+        firstHeard, stepHeard);
+    QVERIFY2(firstHeard < 2000 && stepHeard < 2000, "the appends were not announced");
+
+    // The server restarts: the watcher's connection is made again, and what was appended meanwhile is read.
+    QCOMPARE(m_sandbox.script(u"restart-postgres"_s, { u"1"_s }), 0);
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return other.append(run, u"outcome"_s, u"packit-wipe"_s, target,
+                { { u"outcome"_s, u"succeeded"_s }, { u"summary"_s, u"wiped"_s } });
+        },
+        20000));
+    QVERIFY(other.releaseLock(target, run));
+    // Within the watcher's next read of the locks at the latest (10 s), or at once when it listened again already.
+    QVERIFY(QTest::qWaitFor(
+        [&] { return watcher.runs().size() == 1 && watcher.runs().first().outcome == u"succeeded"_s; }, 15000));
+    QCOMPARE(watcher.runs().first().summary, u"wiped"_s);
+}
+
 #include "tst_teamjournal.moc"
