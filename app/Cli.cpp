@@ -438,6 +438,7 @@ int runLockBreak(const QStringList& arguments)
     call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON (without --confirm)."));
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     const QString target = call.word(2);
     if (const QString problem = LockBreakOperation::checkReason(call.value(QStringLiteral("reason")));
         !problem.isEmpty()) {
@@ -519,6 +520,7 @@ int Cli::run(const QStringList& arguments, const QList<CliModule>& systems)
             code = command->handler(arguments); // the parser skips arguments[0]; the words stay positional
         else
             err() << "opsdeck: unknown subcommand \"" << arguments.mid(1, 2).join(u' ') << "\"\n" << usageText();
+        awaitUnfinishedNotice(); // a command that stopped before it awaited the notice still shows it
     }
     out().flush();
     err().flush();

@@ -12,6 +12,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QThread>
 #include <QTimer>
 
 #include <atomic>
@@ -243,32 +244,60 @@ QMap<QString, std::function<int(const RecoverCall&)>> recoverers(
 
 std::optional<Inventory> Invocation::inventory() const
 {
+    if (m_inventory)
+        return *m_inventory;
     InventoryLoadResult result
         = InventoryLoader::loadFile(InventoryLoader::resolvePath(value(QStringLiteral("inventory"))));
     for (const InventoryError& error : result.errors)
         err() << error.toString() << "\n";
-    if (result.ok())
-        noticeUnfinishedRuns(*result.inventory);
-    return result.ok() ? result.inventory : std::nullopt;
+    m_inventory = result.ok() ? result.inventory : std::nullopt;
+    if (result.ok()) {
+        startUnfinishedNotice(*result.inventory);
+        if (!m_noticeLater)
+            awaitUnfinishedNotice();
+    }
+    return *m_inventory;
 }
 
-// Every command starts by saying which runs of its journal were left without an outcome by a console that is gone
-// (killed, or its machine rebooted): their targets may be half-way, and `opsdeck recover` brings them to a safe state.
-void noticeUnfinishedRuns(const Inventory& inventory)
+namespace {
+// The notice's reader, between startUnfinishedNotice and awaitUnfinishedNotice; its lines once it ended.
+std::unique_ptr<QThread> g_noticeReader;
+QStringList g_noticeLines;
+bool g_noticeShown = false;
+} // namespace
+
+void startUnfinishedNotice(const Inventory& inventory)
 {
-    const auto location = journalLocation(inventory);
+    if (g_noticeReader)
+        return;
+    const auto location = journalLocation(inventory); // on this thread: it may prompt for the journal's secrets
     if (!location)
         return;
-    Journal journal(*location);
-    QString error;
-    if ((!location->isTeam() && !QFileInfo::exists(location->path)) || !journal.open(&error))
-        return; // the command that needs the journal says why it cannot open it
-    for (const Journal::UnfinishedRun& run : journal.unfinishedRuns(&error))
-        err() << "opsdeck: run " << run.runId << " (" << run.operation << " on " << run.target << ", started "
-              << run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
-              << (run.lastStep.isEmpty() ? QString() : QStringLiteral(", last step ") + run.lastStep)
-              << ") has no outcome and its console is gone: recover it with opsdeck recover " << run.runId
-              << " --confirm " << run.confirmWith << "\n";
+    g_noticeReader.reset(QThread::create([location = *location] {
+        Journal journal(location);
+        QString error;
+        if ((!location.isTeam() && !QFileInfo::exists(location.path)) || !journal.open(&error))
+            return; // the command that needs the journal says why it cannot open it
+        for (const Journal::UnfinishedRun& run : journal.unfinishedRuns(&error))
+            g_noticeLines << QStringLiteral("opsdeck: run %1 (%2 on %3, started %4%5) has no outcome and its console "
+                                            "is gone: recover it with opsdeck recover %1 --confirm %6")
+                                 .arg(run.runId, run.operation, run.target,
+                                     run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+                                     run.lastStep.isEmpty() ? QString() : QStringLiteral(", last step ") + run.lastStep,
+                                     run.confirmWith);
+    }));
+    g_noticeReader->start();
+}
+
+void awaitUnfinishedNotice()
+{
+    if (!g_noticeReader || g_noticeShown)
+        return;
+    g_noticeReader->wait();
+    g_noticeShown = true;
+    for (const QString& line : std::as_const(g_noticeLines))
+        err() << line << "\n";
+    err().flush();
 }
 
 namespace {
@@ -307,6 +336,7 @@ std::optional<Plan> planOperation(
     OperationRunner runner(std::move(operation), *journal);
     QString error;
     const auto result = plan(runner, &error);
+    awaitUnfinishedNotice();
     if (!result) {
         err() << "opsdeck: planning " << name << " failed: " << error << "; nothing was changed\n";
         *exitCode = Cli::Failure;
@@ -334,6 +364,7 @@ int runOperation(std::unique_ptr<Operation> operation,
     OperationRunner runner(std::move(operation), *journal);
     QString error;
     auto planned = plan(runner, &error);
+    awaitUnfinishedNotice(); // before the plan's outcome and the run, which may be one of those it names
     if (!planned) {
         err() << "opsdeck: planning " << name << " failed: " << error << "; nothing was changed\n";
         return Cli::Failure;
@@ -420,6 +451,7 @@ int planCommand(
     addOptions(call);
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater();
     int exitCode = Cli::Success;
     auto operation = make(call, &exitCode);
     if (!operation)
@@ -446,6 +478,7 @@ int runCommand(const QStringList& arguments,
         err() << "opsdeck: --confirm is required: type " << confirmWhat << " to confirm\n";
         return Cli::Refused;
     }
+    call.noticeLater();
     int exitCode = Cli::Success;
     auto operation = make(call, &exitCode);
     if (!operation)

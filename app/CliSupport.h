@@ -40,8 +40,12 @@ QString exportsDir(const Inventory& inventory);
 // The inventory's journal, opened; nullopt, with the reason printed, if it cannot be.
 std::optional<Journal> openJournal(const Inventory& inventory);
 void printPlan(const Plan& plan);
-// Prints a line on stderr for each run of the inventory's journal that has no outcome and whose console is gone.
-void noticeUnfinishedRuns(const Inventory& inventory);
+// Every command says which runs of its journal have no outcome and a console that is gone: startUnfinishedNotice
+// reads them on a thread of its own (the journal's secrets resolved first, here), and awaitUnfinishedNotice prints a
+// line on stderr for each, once. A run command plans meanwhile: through a team journal's tunnel the read costs a
+// login. Awaiting without a start does nothing.
+void startUnfinishedNotice(const Inventory& inventory);
+void awaitUnfinishedNotice();
 
 // One subcommand's arguments: its options, its positional words, the inventory.
 class Invocation
@@ -91,8 +95,11 @@ public:
     bool isSet(const QString& name) const { return m_parser.isSet(name); }
     QString word(int index) const { return m_parser.positionalArguments().value(index); }
 
-    // Loads the inventory; prints its errors and returns nullopt (exit 2) when it is invalid.
+    // Loads the inventory (once); prints its errors and returns nullopt (exit 2) when it is invalid. The first load
+    // prints the unfinished runs' notice too, or only starts it after noticeLater().
     std::optional<Inventory> inventory() const;
+    // The command awaits the notice itself (awaitUnfinishedNotice) before it prints or changes anything.
+    void noticeLater() { m_noticeLater = true; }
 
     // An integer option in [minimum, maximum], `fallback` when it is not given; prints what is allowed and
     // returns nullopt (exit 2) when it is not one.
@@ -126,6 +133,8 @@ private:
     QStringList m_arguments;
     int m_words;
     QCommandLineParser m_parser;
+    bool m_noticeLater = false;
+    mutable std::optional<std::optional<Inventory>> m_inventory; // once loaded: the inventory, or nullopt if invalid
 };
 
 // What `opsdeck recover RUN_ID --confirm NAME` hands to the recoverer of the run's operation.

@@ -146,6 +146,7 @@ int runDeployUpdate(const QStringList& arguments)
         QStringLiteral("NAME=VALUE"));
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     QMap<QString, QString> inputs;
     for (const QString& input : call.values(QStringLiteral("input")))
         inputs.insert(input.section(u'=', 0, 0), input.section(u'=', 1));
@@ -170,6 +171,7 @@ int runDeployRun(const QStringList& arguments)
         QStringLiteral("REF"));
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     if (!call.require({ QStringLiteral("machine"), QStringLiteral("ref") }))
         return Cli::Usage;
     const QString ref = call.value(QStringLiteral("ref"));
@@ -218,6 +220,7 @@ int runDeployChecks(const QStringList& arguments)
         QStringLiteral("FILE"));
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     if (!call.require({ QStringLiteral("revision") }))
         return Cli::Usage;
     int exitCode = Cli::Success;
@@ -248,6 +251,7 @@ int runDeployMerge(const QStringList& arguments)
         QStringLiteral("TEXT"));
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     if (!call.require({ QStringLiteral("pr"), QStringLiteral("head") }))
         return Cli::Usage;
     bool ok = false;
@@ -273,6 +277,7 @@ int runDeployAll(const QStringList& arguments)
     addRunOptions(call, QStringLiteral("The repository's name, typed to confirm."));
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     int exitCode = Cli::Success;
     const auto setup = deploySetup(call, &exitCode);
     if (!setup)

@@ -174,6 +174,7 @@ int runPlanWipe(const QStringList& arguments)
     call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     int exitCode = Cli::Success;
     const auto resolved = instanceCall(call, &exitCode);
     if (!resolved)
@@ -196,6 +197,7 @@ int runRunWipe(const QStringList& arguments)
         QStringLiteral("FILE"));
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     if (!call.require({ QStringLiteral("host"), QStringLiteral("instance") }))
         return Cli::Usage;
     if (!call.isSet(QStringLiteral("confirm"))) {

@@ -223,6 +223,7 @@ int runRunPulumiPurge(const QStringList& arguments)
     addDatabaseOption(call);
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     const auto scope = purgeScope(call, QStringLiteral("touched"));
     if (!scope)
         return Cli::Usage;
@@ -266,6 +267,7 @@ int runPlanPulumiKillQuery(const QStringList& arguments)
     addDatabaseOption(call);
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     const auto id = processId(call);
     if (!id)
         return Cli::Usage;
@@ -289,6 +291,7 @@ int runRunPulumiKillQuery(const QStringList& arguments)
     addDatabaseOption(call);
     if (const auto done = call.parse())
         return *done;
+    call.noticeLater(); // awaited after planning
     const auto id = processId(call);
     if (!id)
         return Cli::Usage;

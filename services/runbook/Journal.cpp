@@ -112,7 +112,7 @@ public:
         if (m_team) {
             auto& kept = teamConnections()[teamKey(*location.team)];
             if (!kept)
-                kept = std::make_unique<DatabaseConnection>(*location.team);
+                kept = std::make_unique<DatabaseConnection>(*location.team, DatabaseConnection::Tunnel::Shared);
             if (!kept->open(&m_error))
                 return; // "cannot open database NAME via HOST: why"
             m_db = kept->database();
@@ -181,27 +181,34 @@ public:
     WriteTransaction(const WriteTransaction&) = delete;
     WriteTransaction& operator=(const WriteTransaction&) = delete;
 
+    // A team journal's statements go as one batch (one round trip: through a tunnel, each costs).
     bool begin(QString* error)
     {
         QSqlQuery query(m_db);
-        if (!query.exec(m_team ? u"BEGIN"_s : u"BEGIN IMMEDIATE"_s)) {
-            setError(error, sqlError(u"Cannot lock the journal for writing"_s, query.lastError()));
-            return false;
-        }
-        m_active = true;
-        if (m_team
-            && (!query.exec(u"SET LOCAL lock_timeout = %1"_s.arg(kBusyTimeoutMs))
-                || !query.exec(u"SELECT pg_advisory_xact_lock(%1)"_s.arg(kTeamWriteLock)))) {
+        m_active = true; // a batch that failed midway may have begun: the destructor rolls back in any case
+        if (!query.exec(m_team
+                    ? u"BEGIN; SET LOCAL lock_timeout = %1; SELECT pg_advisory_xact_lock(%2)"_s.arg(kBusyTimeoutMs)
+                          .arg(kTeamWriteLock)
+                    : u"BEGIN IMMEDIATE"_s)) {
             setError(error, sqlError(u"Cannot lock the journal for writing"_s, query.lastError()));
             return false;
         }
         return true;
     }
 
+    QSqlDatabase& db() { return m_db; }
+    bool isTeam() const { return m_team; }
+    // Entry `seq` was appended: a team journal announces it at commit (pg_notify is delivered then, not before), so
+    // that every console watching hears of it (JournalWatcher); the payload is only a hint, each reads what is new.
+    void announce(qint64 seq) { m_announce = seq; }
+
     bool commit(QString* error)
     {
         QSqlQuery query(m_db);
-        if (!query.exec(u"COMMIT"_s)) {
+        const QString commit = m_team && m_announce > 0
+            ? u"SELECT pg_notify('%1', '%2'); COMMIT"_s.arg(Journal::kAppendChannel).arg(m_announce)
+            : u"COMMIT"_s;
+        if (!query.exec(commit)) {
             setError(error, sqlError(u"Cannot commit to the journal"_s, query.lastError()));
             return false;
         }
@@ -213,6 +220,7 @@ private:
     QSqlDatabase& m_db;
     bool m_team = false;
     bool m_active = false;
+    qint64 m_announce = 0;
 };
 
 bool execAll(QSqlDatabase& db, const QStringList& statements, QString* error)
@@ -309,7 +317,7 @@ QJsonValue withoutSecrets(const QJsonValue& value, QStringList* removed)
 }
 
 // Only inside a WriteTransaction.
-bool insertEntry(QSqlDatabase& db,
+bool insertEntry(WriteTransaction& transaction,
     const JournalLocation& location,
     const QString& runId,
     const QString& kind,
@@ -318,6 +326,7 @@ bool insertEntry(QSqlDatabase& db,
     const QJsonObject& data,
     QString* error)
 {
+    QSqlDatabase& db = transaction.db();
     const QString& key = location.key;
     if (location.isKeyed() && key.isEmpty()) {
         setError(error,
@@ -386,18 +395,7 @@ bool insertEntry(QSqlDatabase& db,
         setError(error, sqlError(u"Cannot append to the journal"_s, insert.lastError()));
         return false;
     }
-    // Every console watching the team journal (JournalWatcher) hears of it when the transaction commits, not
-    // before; the payload is only a hint, each reads what it has not seen.
-    if (location.isTeam()) {
-        QSqlQuery notify(db);
-        notify.prepare(u"SELECT pg_notify(?, ?)"_s);
-        notify.addBindValue(QString(Journal::kAppendChannel));
-        notify.addBindValue(QString::number(seq));
-        if (!notify.exec()) {
-            setError(error, sqlError(u"Cannot announce the journal entry"_s, notify.lastError()));
-            return false;
-        }
-    }
+    transaction.announce(seq);
     return true;
 }
 
@@ -739,8 +737,7 @@ bool Journal::append(const QString& runId,
     if (!connection)
         return false;
     WriteTransaction transaction(*connection);
-    return transaction.begin(error)
-        && insertEntry(connection->db(), m_location, runId, kind, operation, target, data, error)
+    return transaction.begin(error) && insertEntry(transaction, m_location, runId, kind, operation, target, data, error)
         && transaction.commit(error);
 }
 
@@ -759,8 +756,7 @@ bool Journal::saveRun(const RunRecord& run, QString* error, QString* anchorText)
         return false;
     RunRecord record = run;
     record.journalAnchor = anchor->text();
-    if (!insertEntry(
-            connection->db(), m_location, run.id, kReportKind, run.operation, run.target, record.toJson(), error)
+    if (!insertEntry(transaction, m_location, run.id, kReportKind, run.operation, run.target, record.toJson(), error)
         || !transaction.commit(error))
         return false;
     if (anchorText)
@@ -1077,7 +1073,7 @@ Journal::LockResult Journal::acquireLock(
         qCWarning(lcRunbook).noquote() << "Taking over the lock on" << target << "held by"
                                        << takenOver.value(u"staleHolder"_s).toString() << ":"
                                        << takenOver.value(u"reason"_s).toString();
-        if (!insertEntry(db, m_location, runId, kLockKind, QString(), target, takenOver, error))
+        if (!insertEntry(transaction, m_location, runId, kLockKind, QString(), target, takenOver, error))
             return LockResult::Error;
     }
     QSqlQuery write(db);
@@ -1097,7 +1093,8 @@ Journal::LockResult Journal::acquireLock(
         setError(error, sqlError(u"Cannot lock %1"_s.arg(target), write.lastError()));
         return LockResult::Error;
     }
-    if (!insertEntry(db, m_location, runId, kLockKind, QString(), target, { { u"action"_s, u"acquired"_s } }, error)
+    if (!insertEntry(
+            transaction, m_location, runId, kLockKind, QString(), target, { { u"action"_s, u"acquired"_s } }, error)
         || !transaction.commit(error))
         return LockResult::Error;
     return LockResult::Acquired;
@@ -1149,7 +1146,8 @@ bool Journal::releaseLock(const QString& target, const QString& runId)
         return failed(remove.lastError().text());
     if (remove.numRowsAffected() < 1)
         return false; // not ours (any more): nothing to release, nothing to journal
-    if (!insertEntry(db, m_location, runId, kLockKind, QString(), target, { { u"action"_s, u"released"_s } }, &error)
+    if (!insertEntry(
+            transaction, m_location, runId, kLockKind, QString(), target, { { u"action"_s, u"released"_s } }, &error)
         || !transaction.commit(&error))
         return failed(error);
     return true;
@@ -1257,13 +1255,13 @@ std::optional<Journal::Migration> Journal::migrateFrom(const Journal& source, QS
                     { u"seq"_s, rows.value(0).toLongLong() }, { u"at"_s, rows.value(1).toString() },
                     { u"user"_s, rows.value(6).toString() }, { u"data"_s, rows.value(7).toString() },
                     { u"prevHash"_s, rows.value(8).toString() }, { u"hash"_s, rows.value(9).toString() } });
-            if (!insertEntry(to->db(), m_location, rows.value(2).toString(), rows.value(3).toString(),
+            if (!insertEntry(transaction, m_location, rows.value(2).toString(), rows.value(3).toString(),
                     rows.value(4).toString(), rows.value(5).toString(), data, error))
                 return std::nullopt;
             ++result.copied;
         }
         if (!more
-            && !insertEntry(to->db(), m_location, u"migration-"_s + sourceId.left(16), kMigrationKind, QString(),
+            && !insertEntry(transaction, m_location, u"migration-"_s + sourceId.left(16), kMigrationKind, QString(),
                 QString(),
                 { { u"from"_s, source.describe() }, { u"sourceId"_s, sourceId },
                     { u"sourceHead"_s, result.sourceHead.text() }, { u"copied"_s, result.copied },
@@ -1317,8 +1315,8 @@ bool Journal::breakLock(
         { u"brokenLeaseUntil"_s, held.holder.leaseUntil.isValid() ? timeText(held.holder.leaseUntil) : QString() },
         { u"leaseRanOut"_s, held.leaseRanOut }, { u"brokenAt"_s, timeText(*now) }, { u"brokenByRunId"_s, runId },
         { u"reason"_s, reason } };
-    if (!insertEntry(db, m_location, runId, kLockKind, QString(), target, broken, error)
-        || !insertEntry(db, m_location, holderRunId, kLockKind, QString(), target, broken, error)
+    if (!insertEntry(transaction, m_location, runId, kLockKind, QString(), target, broken, error)
+        || !insertEntry(transaction, m_location, holderRunId, kLockKind, QString(), target, broken, error)
         || !transaction.commit(error))
         return false;
     qCWarning(lcRunbook).noquote() << "Broke the lock on" << target << "held by" << held.holder.holder << "for run"

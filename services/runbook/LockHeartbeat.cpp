@@ -33,10 +33,12 @@ LockHeartbeat::~LockHeartbeat()
 
 void LockHeartbeat::beat()
 {
-    // Its own journal on its own thread: a team journal's connection belongs to the thread that uses it.
+    // Its own journal on its own thread: a team journal's connection belongs to the thread that uses it. Opened at the
+    // first renewal, not before: most runs end sooner, and a connection made meanwhile (through a tunnel: TLS, a
+    // login) would slow the run's first steps.
     Journal journal(m_journal);
     QString error;
-    const bool opened = journal.open(&error);
+    bool opened = false;
     const qint64 interval = Journal::leaseMs() / 4;
     QMutexLocker lock(&m_mutex);
     while (!m_stopping) {
@@ -44,6 +46,7 @@ void LockHeartbeat::beat()
         if (m_stopping)
             return;
         lock.unlock();
+        opened = opened || journal.open(&error);
         const bool renewed = opened && journal.renewLock(m_target, m_runId, &error);
         lock.relock();
         if (renewed)

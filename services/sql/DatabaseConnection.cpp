@@ -1,5 +1,6 @@
 #include "sql/DatabaseConnection.h"
 
+#include "sql/SharedTunnel.h"
 #include "sql/SqlLogging.h"
 #include "ssh/HostConnection.h"
 #include "ssh/SshSession.h"
@@ -105,9 +106,10 @@ struct DatabaseConnection::Server
     }
 };
 
-DatabaseConnection::DatabaseConnection(DatabaseTarget target)
+DatabaseConnection::DatabaseConnection(DatabaseTarget target, Tunnel tunnel)
     : DatabaseConnection(std::move(target), nullptr)
 {
+    m_shareTunnel = tunnel == Tunnel::Shared;
 }
 
 DatabaseConnection::DatabaseConnection(DatabaseTarget target, HostConnection* host)
@@ -135,6 +137,19 @@ bool DatabaseConnection::openTunnel(QString* error)
     if (!m_server->tunnelled) {
         QMutexLocker lock(&m_server->mutex);
         m_server->port = m_target.database.port;
+        return true;
+    }
+    if (m_shareTunnel) {
+        if (!m_sharedTunnel) {
+            QString tunnelError;
+            m_sharedTunnel = SharedTunnel::to(m_target, &tunnelError);
+            if (!m_sharedTunnel) {
+                *error = QStringLiteral("cannot open the SSH tunnel to %1: %2").arg(describe(), tunnelError);
+                return false;
+            }
+        }
+        QMutexLocker lock(&m_server->mutex);
+        m_server->port = m_sharedTunnel->port();
         return true;
     }
     if (!m_host) {
@@ -176,8 +191,10 @@ bool DatabaseConnection::open(QString* error)
         return false;
     QSqlDatabase db = m_server->connect(name, m_server->port);
     if (!db.open()) {
-        const QString why
-            = m_host && m_host->lastError().isError() ? m_host->lastError().message : db.lastError().text();
+        const SshError tunnelError = m_host ? m_host->lastError()
+            : m_sharedTunnel                ? m_sharedTunnel->lastError()
+                                            : SshError {};
+        const QString why = tunnelError.isError() ? tunnelError.message : db.lastError().text();
         *error = QStringLiteral("cannot open database %1: %2").arg(describe(), why);
         db = QSqlDatabase(); // nothing may hold the connection when reset() removes it
         reset();

@@ -11,6 +11,7 @@
 namespace opsdeck {
 
 class HostConnection;
+class SharedTunnel;
 class SshTunnel;
 
 // A worker thread's own connection to a database of the inventory: through an SSH tunnel on its via host when
@@ -19,8 +20,13 @@ class SshTunnel;
 class DatabaseConnection
 {
 public:
-    // Tunnels through a HostConnection of its own to target.via (made on the first open()), or connects directly.
-    explicit DatabaseConnection(DatabaseTarget target);
+    enum class Tunnel
+    {
+        Own, // a HostConnection of its own to target.via, made on the first open()
+        Shared // the process's one tunnel to the database (SharedTunnel): for connections kept on many threads
+    };
+    // Tunnels through target.via as `tunnel` says, or connects directly when it has no via host.
+    explicit DatabaseConnection(DatabaseTarget target, Tunnel tunnel = Tunnel::Own);
     // Tunnels through `host` (not owned; it must outlive this connection), which then also runs the caller's
     // commands: one SSH session for both.
     DatabaseConnection(DatabaseTarget target, HostConnection* host);
@@ -57,6 +63,8 @@ private:
     std::unique_ptr<HostConnection> m_ownHost; // made by open() when no host was given and the database has a via
     HostConnection* m_host = nullptr; // the tunnel's host: given, or m_ownHost; null when direct
     std::unique_ptr<SshTunnel> m_tunnel;
+    bool m_shareTunnel = false;
+    std::shared_ptr<SharedTunnel> m_sharedTunnel; // when m_shareTunnel and the database has a via host
     QString m_reconnectReason;
     std::shared_ptr<Server> m_server; // where the open connection goes; shared with interrupters
 };
