@@ -17,6 +17,8 @@
 #include "sql/DatabaseTarget.h"
 #include "ssh/SshSecretSpecs.h"
 
+#include <QSet>
+
 namespace opsdeck {
 
 namespace {
@@ -121,7 +123,42 @@ SystemModule datamon()
         } };
 }
 
+// The journal's: a team journal's database and its via host, and the chain's key.
+QList<SecretSpec> journalSecrets(const Inventory& inventory)
+{
+    QList<SecretSpec> specs;
+    QString error;
+    if (const auto target = inventory.journal.database.isEmpty()
+            ? std::nullopt
+            : DatabaseTarget::resolve(inventory, inventory.journal.database, &error)) {
+        if (target->via)
+            addHost(&specs, *target->via);
+        addDatabase(&specs, target->database);
+    }
+    if (!inventory.journal.keyEnv.isEmpty())
+        specs.append(SecretSpecs::forJournalKey(inventory.journal));
+    return specs;
+}
+
 } // namespace
+
+QList<SecretSpec> consoleSecrets(const Inventory& inventory)
+{
+    QList<SecretSpec> specs;
+    QSet<QString> keys;
+    const auto add = [&](const QList<SecretSpec>& more) {
+        for (const SecretSpec& spec : more) {
+            if (!keys.contains(CredentialStore::keyFor(spec))) {
+                keys.insert(CredentialStore::keyFor(spec));
+                specs.append(spec);
+            }
+        }
+    };
+    for (const SystemModule& module : systemModules())
+        add(module.secrets(inventory));
+    add(journalSecrets(inventory));
+    return specs;
+}
 
 const QList<SystemModule>& systemModules()
 {

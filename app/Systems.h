@@ -29,5 +29,9 @@ struct SystemModule
 const QList<SystemModule>& systemModules();
 QList<PaneRegistration> systemPanes();
 QList<CliModule> systemCommands();
+// Every secret the console can ask for with this inventory: each system's, and the journal's (a team journal's
+// database password and its via host's secret, the chain's key), so that it can list, check or forget them in one
+// place. Each once, in that order.
+QList<SecretSpec> consoleSecrets(const Inventory& inventory);
 
 } // namespace opsdeck

@@ -192,6 +192,7 @@ private:
     void forgetInKeyring(const QList<Planted>& secrets);
     // The planted secrets the pulumi kill-query resolves: the bastion's SSH password and the MariaDB password.
     QList<Planted> killQuerySecrets() const;
+    QString teamInventory() const { return m_sandbox.dir() + u"/inventory-team.yaml"_s; }
     // Every file where a run may write: the sandbox (the journal, the servers' logs), the test's directory (reports,
     // TMPDIR), and the HOME and XDG_RUNTIME_DIR that with-keyring made for this test.
     void forEachFile(const std::function<void(const QFileInfo&)>& visit) const;
@@ -217,12 +218,14 @@ void TestSecretSweep::initTestCase()
     QVERIFY(QDir(m_temp.path()).mkpath(u"tmp"_s));
     forEachFile([this](const QFileInfo& file) { m_filesBefore.insert(file.filePath(), file.lastModified()); });
 
-    const InventoryLoadResult loaded = InventoryLoader::loadFile(m_sandbox.inventoryPath());
-    QVERIFY(loaded.ok());
+    // Every secret of the sandbox's inventory, and of its team inventory (the team journal's password, its via host's
+    // and the chain's key).
     const QProcessEnvironment sandboxEnvironment = m_sandbox.environment();
     QSet<QString> keys;
-    for (const SystemModule& module : systemModules()) {
-        for (const SecretSpec& spec : module.secrets(*loaded.inventory)) {
+    for (const QString& path : { m_sandbox.inventoryPath(), teamInventory() }) {
+        const InventoryLoadResult loaded = InventoryLoader::loadFile(path);
+        QVERIFY(loaded.ok());
+        for (const SecretSpec& spec : consoleSecrets(*loaded.inventory)) {
             const QString key = CredentialStore::keyFor(spec);
             if (keys.contains(key))
                 continue;
@@ -232,6 +235,12 @@ void TestSecretSweep::initTestCase()
             m_planted.append({ spec, value });
         }
     }
+    QVERIFY(keys.contains(u"opsdeck/journal-key/team-journal/key"_s));
+    // The team journal's schema, made once by its owner (with the sandbox's variables: not part of the sweep).
+    const CliRun made
+        = runCli({ u"journal"_s, u"verify"_s, u"--inventory"_s, m_sandbox.dir() + u"/inventory-team-owner.yaml"_s },
+            sandboxEnvironment);
+    QVERIFY2(made.exitCode == 0, made.err.constData());
     QVERIFY(killQuerySecrets().size() == 2);
 
     QSqlDatabase db = m_sandbox.mariadb().addMysqlConnection(u"check"_s, u"pulumi"_s);
@@ -484,6 +493,22 @@ void TestSecretSweep::secretsFromTheKeyringAreNowhere()
         QVERIFY2(exported.exitCode == 0, exported.err.constData());
     }
     QCOMPARE(cli({ u"journal"_s, u"list"_s, u"--json"_s }).exitCode, 0);
+
+    // The same destructive run on the team journal (its password, the bastion's for its tunnel, and the chain's key,
+    // from the keyring), then its chain verified with the key, its head and its locks.
+    const auto sleeper = statementQuoting(killQuerySecrets(), u"opsdeck-sweep-keyring-team"_s);
+    QVERIFY(sleeper);
+    const QString id = QString::number(sleeper->id());
+    const QString teamReport = m_temp.filePath(u"keyring-kill-team.json"_s);
+    killWithReport(*sleeper, teamReport,
+        cli({ u"run"_s, u"pulumi-kill-query"_s, u"--process"_s, id, u"--confirm"_s, id, u"--report"_s, teamReport,
+            u"--inventory"_s, teamInventory() }));
+    if (QTest::currentTestFailed())
+        return;
+    const CliRun verified = cli({ u"journal"_s, u"verify"_s, u"--inventory"_s, teamInventory() });
+    QVERIFY2(verified.exitCode == 0 && verified.out.contains("with the team key"), verified.out.constData());
+    QCOMPARE(cli({ u"journal"_s, u"anchor"_s, u"--inventory"_s, teamInventory() }).exitCode, 0);
+    QCOMPARE(cli({ u"lock"_s, u"list"_s, u"--json"_s, u"--inventory"_s, teamInventory() }).exitCode, 0);
 
     const QStringList found = leaks(m_planted, m_outputs);
     QVERIFY2(found.isEmpty(), qPrintable(found.join(u'\n')));

@@ -5,6 +5,7 @@
 #include "CliSupport.h"
 #include "config/InventoryLoader.h"
 
+#include <QFile>
 #include <QSet>
 #include <QTest>
 
@@ -18,6 +19,7 @@ class TestSystems : public QObject
 private slots:
     void everySubcommandIsUniqueAndInTheHelp();
     void secretsHaveValidKeys();
+    void theConsolesSecretsIncludeTheJournals();
 };
 
 void TestSystems::everySubcommandIsUniqueAndInTheHelp()
@@ -55,6 +57,40 @@ void TestSystems::secretsHaveValidKeys()
     // The Pulumi database's password (its via host authenticates by agent), the deploy flow's GitHub token.
     QCOMPARE(keys.value(u"pulumi"_s), QStringList { u"opsdeck/db/pulumi/pulumi"_s });
     QVERIFY(keys.value(u"deploy"_s).contains(u"opsdeck/github/reside-ic/token"_s));
+}
+
+// A team journal on a PostgreSQL behind a host that logs in by password, keyed: its password, that host's password
+// and the key are the console's secrets too.
+void TestSystems::theConsolesSecretsIncludeTheJournals()
+{
+    QFile file(QStringLiteral(OPSDECK_TEST_DATA_DIR) + u"/inventory/full.yaml"_s);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QByteArray yaml = file.readAll();
+    QVERIFY(yaml.contains("journal:\n  path: ~/opsdeck/journal.sqlite\n"));
+    yaml.replace("journal:\n  path: ~/opsdeck/journal.sqlite\n",
+        "journal:\n  database: team-journal\n  keyEnv: TEAM_JOURNAL_KEY\n");
+    yaml.replace("databases:\n",
+        "databases:\n  - name: team-journal\n    kind: postgres\n    via: pwd-host\n    address: "
+        "db.internal.example.org\n"
+        "    database: journal\n    user: ann\n    passwordEnv: TEAM_JOURNAL_PASSWORD\n");
+    const InventoryLoadResult loaded = InventoryLoader::loadString(yaml, u"team.yaml"_s);
+    QVERIFY2(loaded.ok(), qPrintable(loaded.errors.value(0).toString()));
+    QStringList keys;
+    for (const SecretSpec& spec : consoleSecrets(*loaded.inventory))
+        keys << CredentialStore::keyFor(spec);
+    QVERIFY2(keys.contains(u"opsdeck/db/team-journal/ann"_s), qPrintable(keys.join(u", "_s)));
+    QVERIFY2(keys.contains(u"opsdeck/journal-key/team-journal/key"_s), qPrintable(keys.join(u", "_s)));
+    QVERIFY2(std::any_of(keys.cbegin(), keys.cend(),
+                 [](const QString& key) { return key.startsWith(u"opsdeck/ssh/pwd-host/"_s); }),
+        qPrintable(keys.join(u", "_s)));
+    QCOMPARE(keys.count(u"opsdeck/db/pulumi/pulumi"_s), 1);
+    QCOMPARE(QSet<QString>(keys.cbegin(), keys.cend()).size(), keys.size()); // each once
+    // The journal comes last; each system's secrets are there as before.
+    QCOMPARE(keys.last(), u"opsdeck/journal-key/team-journal/key"_s);
+    for (const SystemModule& module : systemModules()) {
+        for (const SecretSpec& spec : module.secrets(*loaded.inventory))
+            QVERIFY(keys.contains(CredentialStore::keyFor(spec)));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSystems)
