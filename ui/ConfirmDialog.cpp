@@ -11,9 +11,12 @@
 #include <QLocale>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
+#include <QTextDocument>
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 
 namespace opsdeck {
 
@@ -57,8 +60,29 @@ void addDetails(QDialog* dialog, const QString& details)
     block->setReadOnly(true);
     block->setLineWrapMode(QPlainTextEdit::NoWrap);
     block->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    const int lines = int(details.count(u'\n')) + 1;
-    block->setFixedHeight(std::min(110, block->fontMetrics().lineSpacing() * lines + 16));
+    block->ensurePolished(); // the font it draws with, resolved
+    const QFontMetrics metrics(block->font());
+    const QStringList lines = details.split(u'\n');
+    int widest = 0;
+    for (const QString& line : lines)
+        widest = std::max(widest, metrics.horizontalAdvance(line));
+    // As wide as its widest line (the dialog grows with it) up to a limit; wider lines scroll sideways, and then the
+    // scroll bar takes room of its own instead of hiding the last line. The margins: the frame, the document's
+    // margin on each side, and two characters' room for the cursor and rounding.
+    constexpr int kWidest = 900;
+    constexpr int kTallest = 110;
+    const int margins = 2 * (block->frameWidth() + int(std::ceil(block->document()->documentMargin())))
+        + 2 * metrics.averageCharWidth();
+    const int tall = metrics.lineSpacing() * int(lines.size()) + margins;
+    const bool scrollsDown = tall > kTallest;
+    const int vertical = scrollsDown ? block->verticalScrollBar()->sizeHint().width() : 0;
+    const bool scrollsSideways = widest + margins + vertical > kWidest;
+    block->setMinimumWidth(std::min(kWidest, widest + margins + vertical));
+    // A bar that is not needed would take the room that then makes it needed.
+    block->setVerticalScrollBarPolicy(scrollsDown ? Qt::ScrollBarAsNeeded : Qt::ScrollBarAlwaysOff);
+    block->setHorizontalScrollBarPolicy(scrollsSideways ? Qt::ScrollBarAsNeeded : Qt::ScrollBarAlwaysOff);
+    const int horizontal = scrollsSideways ? block->horizontalScrollBar()->sizeHint().height() : 0;
+    block->setFixedHeight(std::min(kTallest, tall) + horizontal);
     dialog->layout()->addWidget(block);
 }
 } // namespace

@@ -135,7 +135,7 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     summary->setWordWrap(true);
     layout->addWidget(summary);
     layout->addWidget(m_errors);
-    auto* elsewhere = new RunsElsewhereBanner(runs, { QStringLiteral("lock-break") }, this);
+    auto* elsewhere = new RunsElsewhereBanner(runs, {}, this); // every run: the journal is the team's overview
     layout->addWidget(elsewhere);
     connect(elsewhere, &RunsElsewhereBanner::runEnded, this, &JournalPane::reload);
 
@@ -427,11 +427,14 @@ void JournalPane::verify()
             if (check.intact && check.macsUnchecked > 0)
                 text += u' ' + tr("%n MAC(s) not checked: this console has no key.", nullptr, int(check.macsUnchecked));
             m_status->setText(text);
+            // The anchor on a line of its own, to copy; the command that checks against it below.
+            if (!result.head.isEmpty())
+                text += QStringLiteral("\n\n")
+                    + tr("The chain's head now, an anchor: keep it elsewhere (a ticket, a report). The command below "
+                         "shows later that no entry up to it was removed or rewritten.");
             const QString details = result.head.isEmpty()
                 ? QString()
-                : tr("The chain's head now (an anchor): %1\nKeep it elsewhere (a ticket, a report): opsdeck journal "
-                     "verify --anchor %1 shows later that no entry up to it was removed or rewritten.")
-                      .arg(result.head);
+                : QStringLiteral("%1\nopsdeck journal verify --anchor %1").arg(result.head);
             ConfirmDialog::inform(this, check.intact ? tr("Journal intact") : tr("Journal changed"), text, details);
         });
 }

@@ -21,7 +21,7 @@ void RunsElsewhereBanner::showRuns(const QList<LiveRun>& runs)
     QStringList lines;
     QSet<QString> running;
     for (const LiveRun& run : runs) {
-        if (!m_operations.contains(run.operation))
+        if (!m_operations.isEmpty() && !m_operations.contains(run.operation))
             continue;
         if (!run.running()) {
             if (m_running.contains(run.runId))

@@ -17,7 +17,7 @@ class RunsElsewhereBanner : public Banner
 {
     Q_OBJECT
 public:
-    // `operations`: the names of the pane's operations (Operation::name()).
+    // `operations`: the names of the pane's operations (Operation::name()); empty: every operation (the journal's).
     RunsElsewhereBanner(RunsDock* runs, QStringList operations, QWidget* parent = nullptr);
 
     // The text shown, for tests and screenshots; empty when hidden.
