@@ -76,6 +76,9 @@ bool LiveRuns::add(const JournalEntry& entry)
         } else if (action == QLatin1StringView("broken") && text(entry, "brokenRunId") == run.runId && !run.ended()) {
             run.stopped = QObject::tr("its lock was broken by %1: %2").arg(entry.user, text(entry, "reason"));
             followed.stoppedByEntry = true;
+        } else if (action == QLatin1StringView("released") && !shown(followed)) {
+            m_runs.erase(found); // a lock taken and released without a run (a refused plan, a tool): nothing to show
+            return staleStopped;
         }
     } else if (entry.kind == QLatin1StringView("plan")) {
         run.target = text(entry, "target");

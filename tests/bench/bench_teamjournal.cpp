@@ -23,6 +23,8 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QProcess>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -98,13 +100,38 @@ int console(const QStringList& spec)
     const int index = spec.value(4).toInt();
     const QString runId = u"bench-console-%1"_s.arg(index);
     QElapsedTimer clock;
-    for (int i = 0; i < spec.value(5).toInt(); ++i) {
+    // A run as the Runs dock of the pane's console follows it: its plan and confirmation (this process's), a step per
+    // 30 lines of output, its outcome.
+    const int lines = spec.value(5).toInt();
+    QJsonArray steps;
+    for (int step = 0; step < (lines + 29) / 30; ++step)
+        steps.append(QJsonObject { { u"id"_s, u"s%1"_s.arg(step) }, { u"title"_s, u"Step %1"_s.arg(step + 1) } });
+    QJsonObject confirm = Journal::consoleIdentity();
+    confirm.insert(u"confirmation"_s, u"bench"_s);
+    if (!journal.append(runId, u"plan"_s, u"bench"_s, u"bench/target"_s,
+            { { u"target"_s, u"bench/target"_s }, { u"steps"_s, steps } }, &error)
+        || !journal.append(runId, u"confirm"_s, u"bench"_s, u"bench/target"_s, confirm, &error)) {
+        std::fprintf(stderr, "%s\n", qPrintable(error));
+        return 1;
+    }
+    for (int i = 0; i < lines; ++i) {
+        if (i % 30 == 0
+            && !journal.append(runId, u"step-start"_s, u"bench"_s, u"bench/target"_s,
+                { { u"step"_s, u"s%1"_s.arg(i / 30) } }, &error)) {
+            std::fprintf(stderr, "%s\n", qPrintable(error));
+            return 1;
+        }
         clock.start();
         if (!journal.append(runId, u"output"_s, u"bench"_s, u"bench/target"_s, { { u"line"_s, i } }, &error)) {
             std::fprintf(stderr, "%s\n", qPrintable(error));
             return 1;
         }
         std::printf("append %.3f\n", double(clock.nsecsElapsed()) / 1e6);
+    }
+    if (!journal.append(
+            runId, u"outcome"_s, u"bench"_s, u"bench/target"_s, { { u"outcome"_s, u"succeeded"_s } }, &error)) {
+        std::fprintf(stderr, "%s\n", qPrintable(error));
+        return 1;
     }
     for (int i = 0; i < spec.value(6).toInt(); ++i) {
         const QString target = u"bench/target-%1"_s.arg((index + i) % 4);
@@ -209,8 +236,10 @@ int main(int argc, char** argv)
     if (!owner.open(&error))
         qFatal("%s", qPrintable(error));
 
-    // The Journal pane on the team journal follows the load (its locks every 5 s, its runs on Reload).
+    // The Journal pane on the team journal follows the load (its locks every 5 s, its runs on Reload), and the Runs
+    // dock the consoles' runs, live.
     RunsDock runs;
+    runs.followOtherConsoles(team);
     JournalPane pane(team, &runs);
     pane.resize(1280, 800);
     pinTo(true); // this thread, the GUI thread; the pane's workers start later and inherit it
@@ -254,6 +283,13 @@ int main(int argc, char** argv)
         }
     }
     const double seconds = double(wall.nsecsElapsed()) / 1e9;
+    // The dock heard of each console's outcome (within its 10 s read of the locks at the latest).
+    const auto ended = [&runs] {
+        const QList<LiveRun> live = runs.runsElsewhere();
+        return std::count_if(live.cbegin(), live.cend(), [](const LiveRun& run) { return run.ended(); });
+    };
+    const bool allHeard = QTest::qWaitFor([&] { return ended() == consoles; }, 15000);
+    const double heard = double(wall.nsecsElapsed()) / 1e9;
     reload.stop();
     const double stall = stalls.stop();
     std::printf("team journal, %d consoles at once: %lld appends, %lld locks in %.1f s\n", consoles,
@@ -262,8 +298,11 @@ int main(int argc, char** argv)
         percentile(appends, 0.99), double(appends.size()) / seconds);
     std::printf("  lock acquire (4 targets, contended): p50 %.1f ms, p99 %.1f ms\n", percentile(locks, 0.5),
         percentile(locks, 0.99));
-    std::printf("  Journal pane's GUI thread meanwhile (reloading every second): longest stall %.1f ms (%.2fx of "
-                "50 ms); %s\n",
+    std::printf("  Runs dock: %lld of %d consoles' runs followed to their outcome, the last %.2f s after its console "
+                "ended\n",
+        qlonglong(ended()), consoles, allHeard ? heard - seconds : -1.0);
+    std::printf("  Journal pane's GUI thread meanwhile (reloading every second, the Runs dock following the runs): "
+                "longest stall %.1f ms (%.2fx of 50 ms); %s\n",
         stall, stall / bench::kStallTarget, qPrintable(stalls.worstSplit()));
     const Journal::Verification check = owner.verify();
     std::printf("  chain after the load: %s (%lld entries)\n", check.intact ? "intact" : qPrintable(check.problem),

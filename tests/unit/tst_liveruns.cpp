@@ -73,6 +73,7 @@ private slots:
     void aLockTakenOverOrBrokenStopsItsRun();
     void aLeaseThatRanOutStopsTheRunUntilItIsRenewed();
     void aLockTakenAfterTheLocksWereReadIsNotJudged();
+    void aLockWithoutARunIsForgottenOnceReleased();
     void onlyTheNewestEndedRunsAreKept();
 };
 
@@ -190,6 +191,20 @@ void TestLiveRuns::aLockTakenAfterTheLocksWereReadIsNotJudged()
     addAll(live, entries.start(u"r1"_s, u"laptop"_s, 7));
     QVERIFY(!live.checkLocks({}, readAt));
     QVERIFY(live.runs().first().running());
+}
+
+void TestLiveRuns::aLockWithoutARunIsForgottenOnceReleased()
+{
+    LiveRuns live(kHere, kOwnPid);
+    Entries entries;
+    for (int i = 0; i < 3; ++i) {
+        QVERIFY(!live.add(entries.make(u"lock-only"_s, u"lock"_s, { { u"action"_s, u"acquired"_s } })));
+        QVERIFY(!live.add(entries.make(u"lock-only"_s, u"lock"_s, { { u"action"_s, u"released"_s } })));
+    }
+    // Forgotten: its lock taken again by a run that then confirms is followed afresh.
+    QVERIFY(addAll(live, entries.start(u"lock-only"_s, u"laptop"_s, 7)));
+    QCOMPARE(live.runs().size(), 1);
+    QCOMPARE(live.runs().first().stepIndex, -1);
 }
 
 void TestLiveRuns::onlyTheNewestEndedRunsAreKept()
