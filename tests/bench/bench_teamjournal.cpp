@@ -16,6 +16,7 @@
 #include "RunsDock.h"
 #include "Sandbox.h"
 #include "StallMonitor.h"
+#include "TestRuns.h"
 #include "runbook/Journal.h"
 #include "runbook/OperationRunner.h"
 #include "runbook/RunContext.h"
@@ -153,49 +154,25 @@ int console(const QStringList& spec)
 }
 
 // A run's journal traffic without its work: the plan, the confirmation, the lock, ten steps with a line of output
-// each, the outcome and the report, as a short wipe journals them.
-class TenSteps : public Operation
-{
-public:
-    QString name() const override { return u"bench-ten-steps"_s; }
-    bool makePlan(Plan* plan, QString*) override
-    {
-        plan->operation = name();
-        plan->target = u"bench/run"_s;
-        plan->targetName = u"run"_s;
-        plan->verb = u"Run"_s;
-        for (int i = 0; i < 10; ++i)
-            plan->steps << Plan::Step { u"s%1"_s.arg(i), u"Step %1"_s.arg(i), u"true"_s, {} };
-        return true;
-    }
-    bool execute(const Plan&, RunContext& context) override
-    {
-        for (int i = 0; i < 10; ++i) {
-            context.begin(u"s%1"_s.arg(i));
-            context.output(u"line %1"_s.arg(i));
-            context.succeed();
-        }
-        return true;
-    }
-};
-
+// each, the outcome and the report, as a short wipe journals them. Its wall time from the run's start to its end.
 double runOnce(const JournalLocation& journal)
 {
-    OperationRunner runner(std::make_unique<TenSteps>(), journal);
-    std::optional<Plan> plan;
-    bool finished = false;
-    QObject::connect(&runner, &OperationRunner::planned, [&](const Plan& planned) { plan = planned; });
-    QObject::connect(&runner, &OperationRunner::finished, [&](const RunRecord&) { finished = true; });
-    QObject::connect(&runner, &OperationRunner::refused,
-        [&](OperationRunner::Refusal, const QString& why) { qFatal("refused: %s", qPrintable(why)); });
-    runner.plan();
-    if (!QTest::qWaitFor([&] { return plan.has_value(); }, 30000))
-        qFatal("no plan within 30 s");
+    QList<test::StepsOperation::Step> steps;
+    for (int i = 0; i < 10; ++i)
+        steps << test::StepsOperation::Step { u"s%1"_s.arg(i), u"Step %1"_s.arg(i), u"true"_s };
+    OperationRunner runner(std::make_unique<test::StepsOperation>(u"bench-ten-steps"_s, u"bench/run"_s, u"run"_s, steps,
+                               [](const QString& step, RunContext& context) {
+                                   context.begin(step);
+                                   context.output(u"line of "_s + step);
+                                   context.succeed();
+                                   return true;
+                               }),
+        journal);
     QElapsedTimer clock;
-    clock.start();
-    runner.run(*plan, u"run"_s);
-    if (!QTest::qWaitFor([&] { return finished; }, 30000))
-        qFatal("the run did not finish within 30 s");
+    const test::DrivenRun run = test::driveRun(
+        runner, u"run"_s, [&clock] { clock.start(); }, 30000, 30000);
+    if (!run.record)
+        qFatal("the run did not finish: %s%s", qPrintable(run.planError), qPrintable(run.refusalText));
     return double(clock.nsecsElapsed()) / 1e6;
 }
 

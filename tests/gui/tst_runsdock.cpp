@@ -3,6 +3,7 @@
 // while its recovery runs and once it succeeded.
 #include "KilledRun.h"
 #include "RunsDock.h"
+#include "TestRuns.h"
 #include "runbook/Journal.h"
 #include "runbook/Operation.h"
 #include "runbook/OperationRunner.h"
@@ -26,41 +27,29 @@ using namespace opsdeck::test;
 namespace {
 
 // The recovery of run-1 in these tests: one step, on run-1's target, that succeeds or fails.
-class RecoveryOperation : public Operation
+std::unique_ptr<Operation> recoveryOperation(bool succeeds)
 {
-public:
-    explicit RecoveryOperation(bool succeeds)
-        : m_succeeds(succeeds)
-    {
-    }
-    QString name() const override { return QStringLiteral("packit-wipe-recover"); }
-    bool makePlan(Plan* plan, QString*) override
-    {
-        plan->operation = name();
-        plan->target = QStringLiteral("wpia-packit/training");
-        plan->targetName = QStringLiteral("training");
+    auto operation = std::make_unique<test::StepsOperation>(QStringLiteral("packit-wipe-recover"),
+        QStringLiteral("wpia-packit/training"), QStringLiteral("training"),
+        QList<test::StepsOperation::Step> {
+            { QStringLiteral("observe"), QStringLiteral("Read the instance"), QStringLiteral("true") } },
+        [succeeds](const QString& step, RunContext& context) {
+            context.begin(step);
+            if (!succeeds) {
+                context.fail(QStringLiteral("the host did not answer"));
+                context.record().summary = QStringLiteral("Not safe: the host did not answer.");
+                return false;
+            }
+            context.succeed();
+            context.record().summary = QStringLiteral("End state: untouched.");
+            return true;
+        });
+    operation->shapePlan([](Plan* plan) {
         plan->verb = QStringLiteral("Recover");
         plan->parameters = { { QStringLiteral("recovers"), QStringLiteral("run-1") } };
-        plan->steps
-            = { { QStringLiteral("observe"), QStringLiteral("Read the instance"), QStringLiteral("true"), {} } };
-        return true;
-    }
-    bool execute(const Plan&, RunContext& context) override
-    {
-        context.begin(QStringLiteral("observe"));
-        if (!m_succeeds) {
-            context.fail(QStringLiteral("the host did not answer"));
-            context.record().summary = QStringLiteral("Not safe: the host did not answer.");
-            return false;
-        }
-        context.succeed();
-        context.record().summary = QStringLiteral("End state: untouched.");
-        return true;
-    }
-
-private:
-    bool m_succeeds;
-};
+    });
+    return operation;
+}
 
 } // namespace
 
@@ -176,7 +165,7 @@ void TestRunsDock::recoverableRunsOfferRecover()
 
 RunRecord TestRunsDock::runRecovery(RunsDock& dock, bool succeeds)
 {
-    auto* runner = new OperationRunner(std::make_unique<RecoveryOperation>(succeeds), m_path);
+    auto* runner = new OperationRunner(recoveryOperation(succeeds), m_path);
     QSignalSpy planned(runner, &OperationRunner::planned);
     runner->plan();
     if (!planned.wait(10000))

@@ -7,6 +7,7 @@
 #include "JournalWriters.h"
 #include "KilledRun.h"
 #include "Sandbox.h"
+#include "TestRuns.h"
 #include "runbook/Journal.h"
 #include "runbook/JournalWatcher.h"
 #include "runbook/OperationRunner.h"
@@ -15,7 +16,6 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
-#include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -646,46 +646,6 @@ void TestTeamJournal::aKilledHoldersLockIsTakenOverOnlyOnceItsLeaseRanOut()
     QVERIFY(owner.verify().intact);
 }
 
-namespace {
-
-// Three steps; the second lasts until `released` is set (what happens meanwhile is up to the test).
-class ThreeStepOperation : public Operation
-{
-public:
-    explicit ThreeStepOperation(const std::atomic_bool* released)
-        : m_released(released)
-    {
-    }
-    QString name() const override { return u"three-steps"_s; }
-    bool makePlan(Plan* plan, QString*) override
-    {
-        plan->operation = name();
-        plan->target = u"restart/target"_s;
-        plan->targetName = u"restart"_s;
-        plan->verb = u"Run"_s;
-        plan->steps = { { u"one"_s, u"One"_s, u"true"_s, {} }, { u"two"_s, u"Two"_s, u"wait"_s, {} },
-            { u"three"_s, u"Three"_s, u"rm -rf the-data"_s, {} } };
-        return true;
-    }
-    bool execute(const Plan&, RunContext& context) override
-    {
-        for (const QString& step : { u"one"_s, u"two"_s, u"three"_s }) {
-            if (context.cancelled()) // as every operation checks between steps
-                return false;
-            context.begin(step);
-            while (step == u"two"_s && !m_released->load())
-                QThread::msleep(20);
-            context.succeed();
-        }
-        return true;
-    }
-
-private:
-    const std::atomic_bool* m_released;
-};
-
-} // namespace
-
 // The journal's database restarts while a run waits in a step: its lock's renewal fails meanwhile, so the run stops
 // before its next step, and once the server is back the journal holds the run exactly as it went (its outcome too).
 void TestTeamJournal::aJournalRestartStopsTheRunBeforeItsNextStep()
@@ -694,16 +654,20 @@ void TestTeamJournal::aJournalRestartStopsTheRunBeforeItsNextStep()
     const auto resetLease = qScopeGuard([] { qunsetenv("OPSDECK_LOCK_LEASE_MS"); });
     Journal owner = ownerJournal();
     QVERIFY(opened({ &owner }));
+    // Three steps; the second lasts until `released` (the restart meanwhile).
     std::atomic_bool released = false;
-    OperationRunner runner(std::make_unique<ThreeStepOperation>(&released),
+    OperationRunner runner(
+        std::make_unique<test::StepsOperation>(u"three-steps"_s, u"restart/target"_s, u"restart"_s,
+            QList<test::StepsOperation::Step> { { u"one"_s, u"One"_s, u"true"_s }, { u"two"_s, u"Two"_s, u"wait"_s },
+                { u"three"_s, u"Three"_s, u"rm -rf the-data"_s } },
+            [&released](const QString& step, RunContext& context) {
+                context.begin(step);
+                while (step == u"two"_s && !released.load())
+                    QThread::msleep(20);
+                context.succeed();
+                return true;
+            }),
         JournalLocation(teamTarget(m_pg, m_database, kConsoleUser, kConsolePassword)));
-    std::optional<Plan> plan;
-    std::optional<RunRecord> record;
-    QString refusal;
-    connect(&runner, &OperationRunner::planned, this, [&](const Plan& planned) { plan = planned; });
-    connect(&runner, &OperationRunner::refused, this,
-        [&](OperationRunner::Refusal, const QString& text) { refusal = text; });
-    connect(&runner, &OperationRunner::finished, this, [&](const RunRecord& finished) { record = finished; });
     int restarted = -1;
     connect(&runner, &OperationRunner::progressed, this, [&](const StepRecord& step, double, qint64) {
         if (step.id != u"two"_s || step.state != StepRecord::State::Running || restarted >= 0)
@@ -711,11 +675,9 @@ void TestTeamJournal::aJournalRestartStopsTheRunBeforeItsNextStep()
         restarted = m_sandbox.script(u"restart-postgres"_s, { u"2"_s });
         released = true;
     });
-    runner.plan();
-    QVERIFY(QTest::qWaitFor([&] { return plan.has_value(); }, 10000));
-    runner.run(*plan, u"restart"_s);
-    QVERIFY(QTest::qWaitFor([&] { return record || !refusal.isEmpty(); }, 60000));
-    QVERIFY2(refusal.isEmpty(), qPrintable(refusal));
+    const test::DrivenRun run = test::driveRun(runner, u"restart"_s, {}, 10000, 60000);
+    QVERIFY2(run.record, qPrintable(run.planError + run.refusalText));
+    const std::optional<RunRecord>& record = run.record;
     QCOMPARE(restarted, 0);
     QCOMPARE(record->outcome, RunRecord::Outcome::Failed);
     QVERIFY2(record->summary.startsWith(u"Stopped: "_s), qPrintable(record->summary));
@@ -907,36 +869,10 @@ int appendAsChild(const QString& spec)
         parts.value(4), parts.value(5).toInt());
 }
 
-// What a raced-for run does: it holds the target (prints "acquired") until the test says "release" on stdin.
-class HoldingOperation : public Operation
-{
-public:
-    QString name() const override { return u"race-hold"_s; }
-    bool makePlan(Plan* plan, QString*) override
-    {
-        plan->operation = name();
-        plan->target = u"race/target"_s;
-        plan->targetName = u"race"_s;
-        plan->verb = u"Hold"_s;
-        plan->steps = { { u"hold"_s, u"Hold the target"_s, u"read stdin"_s, {} } };
-        return true;
-    }
-    bool execute(const Plan&, RunContext& context) override
-    {
-        context.begin(u"hold"_s);
-        std::fputs("acquired\n", stdout);
-        std::fflush(stdout);
-        std::string line;
-        std::getline(std::cin, line);
-        context.succeed();
-        return true;
-    }
-};
-
 // A console in another process: TST_TEAMJOURNAL_CONSOLE is "host|port|database|user", the password in
-// TST_TEAMJOURNAL_PASSWORD. For each "round" on stdin it runs a HoldingOperation through OperationRunner and prints
-// "locked" (refused: another console holds it) or, after "acquired" and the "release" that ends the run,
-// "done OUTCOME"; anything else is printed as it came.
+// TST_TEAMJOURNAL_PASSWORD. For each "round" on stdin it runs a run that holds the target through OperationRunner and
+// prints "locked" (refused: another console holds it) or, after "acquired" and the "release" that ends the run, "done
+// OUTCOME"; anything else is printed as it came.
 int raceConsole(const QString& spec)
 {
     const QStringList parts = spec.split(u'|');
@@ -945,35 +881,28 @@ int raceConsole(const QString& spec)
     server.port = quint16(parts.value(1).toUInt());
     const JournalLocation journal(
         teamTarget(server, parts.value(2), parts.value(3), qEnvironmentVariable("TST_TEAMJOURNAL_PASSWORD")));
+    // A raced-for run: it holds the target (prints "acquired") until the test says "release" on stdin.
+    const auto hold = [](const QString& step, RunContext& context) {
+        context.begin(step);
+        std::fputs("acquired\n", stdout);
+        std::fflush(stdout);
+        std::string line;
+        std::getline(std::cin, line);
+        context.succeed();
+        return true;
+    };
     std::string command;
     while (std::getline(std::cin, command)) {
-        OperationRunner runner(std::make_unique<HoldingOperation>(), journal);
-        QEventLoop loop;
-        std::optional<Plan> plan;
-        QString answer;
-        QObject::connect(&runner, &OperationRunner::planned, &loop, [&](const Plan& planned) {
-            plan = planned;
-            loop.quit();
-        });
-        QObject::connect(&runner, &OperationRunner::planFailed, &loop, [&](const QString& error) {
-            answer = u"plan failed: "_s + error;
-            loop.quit();
-        });
-        QObject::connect(
-            &runner, &OperationRunner::refused, &loop, [&](OperationRunner::Refusal why, const QString& text) {
-                answer = why == OperationRunner::Refusal::Locked ? u"locked"_s : u"refused: "_s + text;
-                loop.quit();
-            });
-        QObject::connect(&runner, &OperationRunner::finished, &loop, [&](const RunRecord& record) {
-            answer = u"done "_s + RunRecord::outcomeName(record.outcome);
-            loop.quit();
-        });
-        runner.plan();
-        loop.exec();
-        if (plan) {
-            runner.run(*plan, plan->targetName);
-            loop.exec();
-        }
+        OperationRunner runner(
+            std::make_unique<test::StepsOperation>(u"race-hold"_s, u"race/target"_s, u"race"_s,
+                QList<test::StepsOperation::Step> { { u"hold"_s, u"Hold the target"_s, u"read stdin"_s } }, hold),
+            journal);
+        const test::DrivenRun run = test::driveRun(runner, u"race"_s, {}, 60000, 300000);
+        const QString answer = !run.plan ? u"plan failed: "_s + run.planError
+            : run.refusal
+            ? (*run.refusal == OperationRunner::Refusal::Locked ? u"locked"_s : u"refused: "_s + run.refusalText)
+            : run.record ? u"done "_s + RunRecord::outcomeName(run.record->outcome)
+                         : u"no outcome"_s;
         std::fputs(qPrintable(answer + u'\n'), stdout);
         std::fflush(stdout);
     }

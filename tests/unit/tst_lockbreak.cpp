@@ -1,6 +1,7 @@
 // LockBreakOperation through OperationRunner on a local journal: planned from the lock as it stands and its run's
 // entries, confirmed with the target typed, journaled, and a compare and delete that leaves a lock alone once it is
 // no longer the one the plan showed.
+#include "TestRuns.h"
 #include "runbook/Journal.h"
 #include "runbook/LockBreakOperation.h"
 #include "runbook/OperationRunner.h"
@@ -37,14 +38,7 @@ private slots:
     void aLockThatChangedSinceThePlanIsLeftAlone();
 
 private:
-    struct Outcome
-    {
-        std::optional<Plan> plan;
-        QString planError;
-        std::optional<RunRecord> record;
-        std::optional<OperationRunner::Refusal> refusal;
-        QString refusalText;
-    };
+    using Outcome = test::DrivenRun;
     // Plans a break of kTarget; runs it with `confirmation` unless it is null; `between` runs after the plan.
     Outcome breakLock(const QString& reason,
         const QString& confirmation,
@@ -94,25 +88,8 @@ void TestLockBreak::plantRemoteHolder()
 TestLockBreak::Outcome TestLockBreak::breakLock(
     const QString& reason, const QString& confirmation, const std::function<void()>& between, const QString& target)
 {
-    Outcome outcome;
     OperationRunner runner(std::make_unique<LockBreakOperation>(JournalLocation(m_path), target, reason), m_path);
-    connect(&runner, &OperationRunner::planned, this, [&](const Plan& plan) { outcome.plan = plan; });
-    connect(&runner, &OperationRunner::planFailed, this, [&](const QString& error) { outcome.planError = error; });
-    runner.plan();
-    if (!QTest::qWaitFor([&] { return outcome.plan || !outcome.planError.isEmpty(); }, 5000) || !outcome.plan
-        || confirmation.isNull())
-        return outcome;
-    if (between)
-        between();
-    connect(&runner, &OperationRunner::refused, this, [&](OperationRunner::Refusal why, const QString& text) {
-        outcome.refusal = why;
-        outcome.refusalText = text;
-    });
-    connect(&runner, &OperationRunner::finished, this, [&](const RunRecord& record) { outcome.record = record; });
-    runner.run(*outcome.plan, confirmation);
-    if (!QTest::qWaitFor([&] { return outcome.record || outcome.refusal; }, 10000))
-        qWarning("the break neither finished nor was refused");
-    return outcome;
+    return test::driveRun(runner, confirmation.isNull() ? std::nullopt : std::optional(confirmation), between);
 }
 
 void TestLockBreak::plansFromTheLockAsItStands()

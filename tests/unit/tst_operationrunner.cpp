@@ -1,4 +1,5 @@
 // OperationRunner with a scripted operation: what the engine enforces whatever the operation is.
+#include "TestRuns.h"
 #include "runbook/Journal.h"
 #include "runbook/OperationRunner.h"
 #include "runbook/RunContext.h"
@@ -16,67 +17,52 @@ using namespace opsdeck;
 
 namespace {
 
-// Three steps; the second waits until it is cancelled (or `stepTwoMs`), the third fails if told to.
-class ScriptedOperation : public Operation
+// Three steps; the second waits until it is cancelled (then recovers) or `stepTwoMs` passed, the third fails if told
+// to. `executed` counts its runs.
+std::unique_ptr<Operation> scriptedOperation(
+    bool production, bool readOnly, bool failLast, std::atomic_int* executed, int stepTwoMs = 200)
 {
-public:
-    ScriptedOperation(bool production, bool readOnly, bool failLast, std::atomic_int* executed, int stepTwoMs = 200)
-        : m_production(production)
-        , m_readOnly(readOnly)
-        , m_failLast(failLast)
-        , m_executed(executed)
-        , m_stepTwoMs(stepTwoMs)
-    {
-    }
-    QString name() const override { return QStringLiteral("scripted"); }
-    bool makePlan(Plan* plan, QString*) override
-    {
-        plan->operation = name();
-        plan->target = QStringLiteral("host/thing");
-        plan->targetName = QStringLiteral("thing");
-        plan->verb = QStringLiteral("Do");
-        plan->production = m_production;
-        plan->readOnly = m_readOnly;
-        plan->counts = { { QStringLiteral("items"), QStringLiteral("Items"), 3 } };
-        plan->steps = { { QStringLiteral("one"), QStringLiteral("One"), QStringLiteral("true"), {} },
-            { QStringLiteral("two"), QStringLiteral("Two"), QStringLiteral("sleep"), {} },
-            { QStringLiteral("three"), QStringLiteral("Three"), QStringLiteral("false"), {} } };
-        return true;
-    }
-    bool execute(const Plan&, RunContext& context) override
-    {
-        ++*m_executed;
-        context.begin(QStringLiteral("one"));
-        context.succeed(QStringLiteral("done"));
-        context.begin(QStringLiteral("two"));
-        for (int i = 0; i < m_stepTwoMs / 10 && !context.cancelled(); ++i)
-            QThread::msleep(10);
-        if (context.cancelled()) {
-            context.cancelStep(QStringLiteral("cancelled"));
-            context.beginRecovery(QStringLiteral("undo"), QStringLiteral("Undo one"), QStringLiteral("undo"));
+    auto operation = std::make_unique<test::StepsOperation>(QStringLiteral("scripted"), QStringLiteral("host/thing"),
+        QStringLiteral("thing"),
+        QList<test::StepsOperation::Step> { { QStringLiteral("one"), QStringLiteral("One"), QStringLiteral("true") },
+            { QStringLiteral("two"), QStringLiteral("Two"), QStringLiteral("sleep") },
+            { QStringLiteral("three"), QStringLiteral("Three"), QStringLiteral("false") } },
+        [failLast, executed, stepTwoMs](const QString& step, RunContext& context) {
+            if (step == QStringLiteral("one")) {
+                ++*executed;
+                context.begin(step);
+                context.succeed(QStringLiteral("done"));
+                return true;
+            }
+            context.begin(step);
+            if (step == QStringLiteral("two")) {
+                for (int i = 0; i < stepTwoMs / 10 && !context.cancelled(); ++i)
+                    QThread::msleep(10);
+                if (context.cancelled()) {
+                    context.cancelStep(QStringLiteral("cancelled"));
+                    context.beginRecovery(QStringLiteral("undo"), QStringLiteral("Undo one"), QStringLiteral("undo"));
+                    context.succeed();
+                    return false;
+                }
+                context.succeed();
+                return true;
+            }
+            if (failLast) {
+                context.fail(QStringLiteral("step three failed"));
+                return false;
+            }
             context.succeed();
-            return false;
-        }
-        context.succeed();
-        if (context.cancelled()) // as every operation checks between steps
-            return false;
-        context.begin(QStringLiteral("three"));
-        if (m_failLast) {
-            context.fail(QStringLiteral("step three failed"));
-            return false;
-        }
-        context.succeed();
-        context.record().summary = QStringLiteral("all done");
-        return true;
-    }
-
-private:
-    bool m_production;
-    bool m_readOnly;
-    bool m_failLast;
-    std::atomic_int* m_executed;
-    int m_stepTwoMs;
-};
+            context.record().summary = QStringLiteral("all done");
+            return true;
+        });
+    operation->shapePlan([production, readOnly](Plan* plan) {
+        plan->verb = QStringLiteral("Do");
+        plan->production = production;
+        plan->readOnly = readOnly;
+        plan->counts = { { QStringLiteral("items"), QStringLiteral("Items"), 3 } };
+    });
+    return operation;
+}
 
 } // namespace
 
@@ -96,11 +82,7 @@ private slots:
     void lostLockStopsBeforeTheNextStep();
 
 private:
-    struct Outcome
-    {
-        std::optional<RunRecord> record;
-        std::optional<OperationRunner::Refusal> refusal;
-    };
+    using Outcome = test::DrivenRun;
     enum class During
     {
         Nothing,
@@ -143,20 +125,7 @@ TestOperationRunner::Outcome TestOperationRunner::runOnce(
 {
     // Long enough for the lock's heartbeat to notice a lock taken over (OPSDECK_LOCK_LEASE_MS).
     const int stepTwoMs = during == During::TakeLock ? 5000 : 200;
-    OperationRunner runner(
-        std::make_unique<ScriptedOperation>(production, readOnly, failLast, &m_executed, stepTwoMs), m_journal);
-    // Received on this thread. A QSignalSpy records in the emitting (runner's) thread, and its wait() waits for an
-    // emission after the call: a plan that came first was missed, and the run looked refused (1 run in 8 under load).
-    std::optional<Plan> planned;
-    connect(&runner, &OperationRunner::planned, this, [&planned](const Plan& plan) { planned = plan; });
-    runner.plan();
-    if (!QTest::qWaitFor([&planned] { return planned.has_value(); }, 5000))
-        return {};
-    const Plan plan = *planned;
-    Outcome outcome;
-    connect(&runner, &OperationRunner::refused, this,
-        [&](OperationRunner::Refusal why, const QString&) { outcome.refusal = why; });
-    connect(&runner, &OperationRunner::finished, this, [&](const RunRecord& record) { outcome.record = record; });
+    OperationRunner runner(scriptedOperation(production, readOnly, failLast, &m_executed, stepTwoMs), m_journal);
     if (during != During::Nothing) {
         connect(&runner, &OperationRunner::progressed, this,
             [this, &runner, during](const StepRecord& step, double, qint64) {
@@ -174,10 +143,7 @@ TestOperationRunner::Outcome TestOperationRunner::runOnce(
                                                  "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END"));
             });
     }
-    runner.run(plan, confirmation);
-    if (!QTest::qWaitFor([&] { return outcome.record || outcome.refusal; }, 10000))
-        qWarning("the run neither finished nor was refused");
-    return outcome;
+    return test::driveRun(runner, confirmation);
 }
 
 void TestOperationRunner::succeedsAndJournalsEverything()
