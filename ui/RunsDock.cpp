@@ -130,6 +130,7 @@ void RunsDock::showUnfinished(
             return runs;
         },
         [this, recoverable](const QList<Journal::UnfinishedRun>& runs) {
+            m_unfinishedRead = true;
             // Listed again (a reloaded inventory): the rows listed before go, but for those being recovered.
             for (auto it = m_unfinished.begin(); it != m_unfinished.end();) {
                 if (it->recovering) {
@@ -190,8 +191,10 @@ void RunsDock::showRunsElsewhere(const QList<LiveRun>& runs)
     QSet<QString> listed;
     bool started = false;
     for (const LiveRun& run : runs) {
-        if (m_unfinished.contains(run.runId))
-            continue; // its console died here: listed for recovery already
+        // A run whose console died on this machine is listed for recovery (showUnfinished): not twice, and not
+        // before that list was read, which would show it here first.
+        if (m_unfinished.contains(run.runId) || (!m_unfinishedRead && run.host == m_thisMachine && !run.running()))
+            continue;
         listed.insert(run.runId);
         QTreeWidgetItem*& item = m_elsewhere[run.runId];
         if (!item) {

@@ -42,7 +42,8 @@ public:
         const JournalLocation& journalLocation, std::function<bool(const QString& operation)> recoverable = {});
 
     // Follows `journalLocation` (in place of the journal followed before) for the runs of other consoles, and lists
-    // each one, live, until it ended and LiveRuns forgets it.
+    // each one, live, until it ended and LiveRuns forgets it. A run whose console died on this machine shows once
+    // showUnfinished's list came (called first), and only if that list does not have it.
     void followOtherConsoles(const JournalLocation& journalLocation);
     // The other consoles' runs listed now.
     QList<LiveRun> runsElsewhere() const;
@@ -88,6 +89,8 @@ private:
     QList<Row> m_rows;
     QTimer* m_clock; // a step that prints nothing for minutes still shows its run's time going on
     QHash<QString, Unfinished> m_unfinished; // by run id
+    bool m_unfinishedRead = false; // showUnfinished's list came
+    QString m_thisMachine = Journal::consoleIdentity().value(QStringLiteral("host")).toString();
     JournalWatcher* m_watcher = nullptr;
     QHash<QString, QTreeWidgetItem*> m_elsewhere; // the other consoles' runs, by run id
 };

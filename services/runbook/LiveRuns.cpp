@@ -124,6 +124,8 @@ bool LiveRuns::checkLocks(const QList<Journal::HeldLock>& locks, qint64 readAt)
         QString stopped;
         if (held == locks.cend() || held->holder.runId != run.runId)
             stopped = QObject::tr("its lock is gone, and it journaled no outcome");
+        else if (held->holderGoneHere)
+            stopped = QObject::tr("its console, process %1 of this machine, is gone").arg(held->holder.pid);
         else if (held->leaseRanOut)
             stopped = QObject::tr("its console stopped renewing its lock (the lease ran out at %1): it may have died")
                           .arg(held->holder.leaseUntil.toLocalTime().toString(QStringLiteral("HH:mm:ss")));

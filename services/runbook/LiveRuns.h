@@ -49,7 +49,8 @@ public:
 
     // Takes in the next entry (an entry already taken in is ignored). True if what runs() returns changed.
     bool add(const JournalEntry& entry);
-    // Marks the runs that hold no lock in `locks` any more, or whose lease ran out, and have no outcome, as stopped;
+    // Marks the runs that hold no lock in `locks` any more, whose lease ran out, or whose console was a process of this
+    // machine that is gone, and have no outcome, as stopped;
     // and clears that of a run whose lease was renewed after all. `locks` were read when the journal's last entry was
     // number `readAt` or later: a run that took its lock after that is left as it is. True if runs() changed.
     bool checkLocks(const QList<Journal::HeldLock>& locks, qint64 readAt);

@@ -181,6 +181,12 @@ void TestLiveRuns::aLeaseThatRanOutStopsTheRunUntilItIsRenewed()
     QVERIFY(live.runs().first().running());
     QVERIFY(live.checkLocks({}, entries.seq())); // the lock gone, and no outcome
     QCOMPARE(live.runs().first().stopped, u"its lock is gone, and it journaled no outcome"_s);
+    // Its console was a process of this machine that is gone: stopped at once, not once the lease ran out.
+    Journal::HeldLock gone = heldBy(u"r1"_s);
+    gone.holder.pid = 7;
+    gone.holderGoneHere = true;
+    QVERIFY(live.checkLocks({ gone }, entries.seq()));
+    QCOMPARE(live.runs().first().stopped, u"its console, process 7 of this machine, is gone"_s);
 }
 
 void TestLiveRuns::aLockTakenAfterTheLocksWereReadIsNotJudged()
