@@ -197,7 +197,6 @@ public:
     }
 
     QSqlDatabase& db() { return m_db; }
-    bool isTeam() const { return m_team; }
     // Entry `seq` was appended: a team journal announces it at commit (pg_notify is delivered then, not before), so
     // that every console watching hears of it (JournalWatcher); the payload is only a hint, each reads what is new.
     void announce(qint64 seq) { m_announce = seq; }
