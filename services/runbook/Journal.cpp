@@ -14,6 +14,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMessageAuthenticationCode>
+#include <QMutex>
+#include <QMutexLocker>
 #include <QRegularExpression>
 #include <QSet>
 #include <QSqlDatabase>
@@ -27,6 +29,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -78,18 +81,6 @@ void setError(QString* error, const QString& message)
         *error = message;
 }
 
-// This thread's connections to team journals, kept while the thread lives: QThreadStorage deletes them in the thread
-// when it ends (the main thread's when the application goes), as a QSqlDatabase must be.
-using TeamConnections = std::map<QString, std::unique_ptr<DatabaseConnection>>;
-
-TeamConnections& teamConnections()
-{
-    static QThreadStorage<TeamConnections*> storage;
-    if (!storage.hasLocalData())
-        storage.setLocalData(new TeamConnections);
-    return *storage.localData();
-}
-
 // What a kept connection was made for: one made with other TLS settings must never serve.
 QString teamKey(const DatabaseTarget& target)
 {
@@ -99,6 +90,94 @@ QString teamKey(const DatabaseTarget& target)
         .join(u'\x1f');
 }
 
+// Connections to team journals that threads left when they ended, by teamKey, for the next thread that needs one: a
+// login through a tunnel, TLS and SCRAM cost more than a run's every entry, and a command's notice thread ends just
+// before its run needs the journal. Closed when the application goes.
+namespace parked {
+
+constexpr int kPerJournal = 2; // enough for a console's threads that come and go; more would only hold sessions
+QMutex s_mutex; // guards s_connections
+std::multimap<QString, std::unique_ptr<DatabaseConnection>> s_connections;
+
+void closeAll()
+{
+    QMutexLocker lock(&s_mutex);
+    s_connections.clear(); // each is adopted by this thread and closed
+}
+
+// Keeps `connection` (released from the thread that ends) unless the application is closing or enough are kept.
+void keep(const QString& key, std::unique_ptr<DatabaseConnection> connection)
+{
+    QMutexLocker lock(&s_mutex);
+    if (QCoreApplication::closingDown() || s_connections.count(key) >= kPerJournal)
+        return;
+    static const bool closedAtExit = (qAddPostRoutine(closeAll), true);
+    Q_UNUSED(closedAtExit)
+    s_connections.emplace(key, std::move(connection));
+}
+
+// A kept connection for `key`, adopted by this thread; null if none is kept.
+std::unique_ptr<DatabaseConnection> take(const QString& key)
+{
+    QMutexLocker lock(&s_mutex);
+    const auto found = s_connections.find(key);
+    if (found == s_connections.end())
+        return nullptr;
+    std::unique_ptr<DatabaseConnection> connection = std::move(found->second);
+    s_connections.erase(found);
+    connection->adopt();
+    return connection;
+}
+
+} // namespace parked
+
+// This thread's connections to team journals, by teamKey, kept while the thread lives: QThreadStorage deletes them in
+// the thread when it ends (the main thread's when the application goes), as a QSqlDatabase must be, and those that
+// can serve another thread are parked for it (not one that listens for appends: its subscription is its thread's).
+class TeamConnections
+{
+public:
+    ~TeamConnections()
+    {
+        for (auto& [key, connection] : m_kept) {
+            const QSqlDatabase db = connection->database();
+            const bool listens = db.driver() && !db.driver()->subscribedToNotifications().isEmpty();
+            if (!listens && connection->release())
+                parked::keep(key, std::move(connection));
+        }
+    }
+
+    // This thread's connection for `target`: kept, else one another thread left, else a new one (not open yet).
+    DatabaseConnection& connection(const DatabaseTarget& target)
+    {
+        const QString key = teamKey(target);
+        auto& kept = m_kept[key];
+        if (!kept)
+            kept = parked::take(key);
+        if (!kept)
+            kept = std::make_unique<DatabaseConnection>(target, DatabaseConnection::Tunnel::Shared);
+        return *kept;
+    }
+
+private:
+    std::map<QString, std::unique_ptr<DatabaseConnection>> m_kept;
+};
+
+TeamConnections& teamConnections()
+{
+    static QThreadStorage<TeamConnections*> storage;
+    if (!storage.hasLocalData())
+        storage.setLocalData(new TeamConnections);
+    return *storage.localData();
+}
+
+// What a connection to the journal is for.
+enum class Use
+{
+    Read,
+    Write // in a WriteTransaction, whose first batch shows whether a kept connection still works (begin())
+};
+
 // A use of the journal's database on this thread: a local journal's own connection (a QSqlDatabase belongs to the
 // thread that opened it, and a connection per call cannot outlive or cross its thread; opening an SQLite file is
 // cheap next to the fsync of a commit), or this thread's kept connection to the team database, opened again after
@@ -106,16 +185,17 @@ QString teamKey(const DatabaseTarget& target)
 class Connection
 {
 public:
-    explicit Connection(const JournalLocation& location)
+    explicit Connection(const JournalLocation& location, Use use = Use::Read)
         : m_team(location.isTeam())
     {
         if (m_team) {
-            auto& kept = teamConnections()[teamKey(*location.team)];
-            if (!kept)
-                kept = std::make_unique<DatabaseConnection>(*location.team, DatabaseConnection::Tunnel::Shared);
-            if (!kept->open(&m_error))
+            DatabaseConnection& kept = teamConnections().connection(*location.team);
+            // A write's first batch is its ping: one round trip fewer for every entry.
+            if (!kept.open(&m_error,
+                    use == Use::Write ? DatabaseConnection::Liveness::Assume : DatabaseConnection::Liveness::Check))
                 return; // "cannot open database NAME via HOST: why"
-            m_db = kept->database();
+            m_kept = &kept;
+            m_db = kept.database();
             return;
         }
         m_name = u"opsdeck.journal.%1"_s.arg(s_nextId.fetch_add(1));
@@ -138,6 +218,7 @@ public:
     {
         if (m_team)
             return; // kept for the thread's next call
+        m_prepared.clear();
         m_db.close();
         m_db = QSqlDatabase();
         QSqlDatabase::removeDatabase(m_name);
@@ -148,15 +229,87 @@ public:
 
     bool isOpen() const { return m_error.isEmpty(); }
     bool isTeam() const { return m_team; }
+    // After a statement failed on a team journal's kept connection that was not checked first (Use::Write): whether
+    // it had gone away (the server restarted, the tunnel dropped) and is open again, so that the statement may be
+    // tried once more. False, with *error saying why, when it is still gone; false when it works and the statement
+    // failed for another reason.
+    bool reopenedAfterFailure(QString* error)
+    {
+        if (!m_kept)
+            return false;
+        m_db = QSqlDatabase(); // nothing may hold the connection if it is made anew
+        m_kept->takeReconnectReason(); // only this check's counts
+        const bool open = m_kept->open(error);
+        m_db = m_kept->database();
+        return open && !m_kept->takeReconnectReason().isEmpty();
+    }
     QString error() const { return m_error; }
     QSqlDatabase& db() { return m_db; }
+    // `statement`, prepared once: for as long as a team journal's kept connection lasts (DatabaseConnection::prepared),
+    // for this call on a local journal (preparing costs SQLite nothing). Null, with *error set, if it cannot be.
+    QSqlQuery* prepared(const QString& statement, QString* error)
+    {
+        if (m_kept)
+            return m_kept->prepared(statement, error);
+        auto& query = m_prepared[statement];
+        if (!query) {
+            query = std::make_unique<QSqlQuery>(m_db);
+            if (!query->prepare(statement)) {
+                setError(error, sqlError(u"Cannot prepare a statement on the journal"_s, query->lastError()));
+                query.reset();
+                return nullptr;
+            }
+        }
+        return query.get();
+    }
 
 private:
     static inline std::atomic<quint64> s_nextId { 0 };
     bool m_team = false;
+    DatabaseConnection* m_kept = nullptr; // a team journal's connection, kept for the thread's next call
     QString m_name;
     QSqlDatabase m_db;
+    std::map<QString, std::unique_ptr<QSqlQuery>> m_prepared; // a local journal's, for this call
     QString m_error;
+};
+
+QString timeText(const QDateTime& time)
+{
+    return time.toUTC().toString(Qt::ISODateWithMs);
+}
+
+// The time leases are judged by: the database's clock for a team journal (one clock for every console, whatever their
+// own say), this machine's for a local one (its only clock). Millisecond precision, as stored.
+QDateTime leaseTime(const QDateTime& time)
+{
+    return QDateTime::fromString(timeText(time), Qt::ISODateWithMs).toUTC();
+}
+
+// The team journal database's clock, as timeText() writes: the statement's time, not the transaction's, which may
+// have begun before the writers' lock was had.
+const QString kTeamClock = u"to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"_s;
+
+// Runs PostgreSQL `statements` as one batch, in one round trip. QPSQL reports the first statement's outcome and keeps
+// the others' queued: each is checked here (a COMMIT that failed after a SELECT that did not is a failure), and the
+// last one's rows are left to read.
+bool execBatch(QSqlQuery& query, const QStringList& statements)
+{
+    if (!query.exec(statements.join(u"; "_s)))
+        return false;
+    for (qsizetype i = 1; i < statements.size(); ++i) {
+        if (!query.nextResult())
+            return false;
+    }
+    return true;
+}
+
+// Where the chain ends: its last entry (seq 0 and the first entry's previous hash when it has none), and the key id
+// of that entry's MAC ("" if unkeyed).
+struct ChainEnd
+{
+    qint64 seq = 0;
+    QString hash = kFirstPrevHash;
+    QString keyId;
 };
 
 // Takes the journal's write lock up front, so that reading the last hash and inserting after it cannot interleave
@@ -167,47 +320,88 @@ class WriteTransaction
 {
 public:
     explicit WriteTransaction(Connection& connection)
-        : m_db(connection.db())
-        , m_team(connection.isTeam())
+        : m_connection(connection)
     {
     }
 
-    ~WriteTransaction()
-    {
-        if (m_active)
-            QSqlQuery(m_db).exec(u"ROLLBACK"_s);
-    }
+    ~WriteTransaction() { rollBack(); }
 
     WriteTransaction(const WriteTransaction&) = delete;
     WriteTransaction& operator=(const WriteTransaction&) = delete;
 
-    // A team journal's statements go as one batch (one round trip: through a tunnel, each costs).
-    bool begin(QString* error)
+    enum class Chain
     {
-        QSqlQuery query(m_db);
+        Read, // where the chain ends and the database's time, under the lock: for chainEnd() and now()
+        Absent // the schema may not exist yet
+    };
+
+    // A team journal's statements go as one batch, the chain's end and the clock read under the lock with them (one
+    // round trip: through a tunnel, each costs).
+    bool begin(QString* error, Chain chain = Chain::Read)
+    {
         m_active = true; // a batch that failed midway may have begun: the destructor rolls back in any case
-        if (!query.exec(m_team
-                    ? u"BEGIN; SET LOCAL lock_timeout = %1; SELECT pg_advisory_xact_lock(%2)"_s.arg(kBusyTimeoutMs)
-                          .arg(kTeamWriteLock)
-                    : u"BEGIN IMMEDIATE"_s)) {
-            setError(error, sqlError(u"Cannot lock the journal for writing"_s, query.lastError()));
-            return false;
+        const bool readChain = chain == Chain::Read;
+        QStringList team { u"BEGIN"_s, u"SET LOCAL lock_timeout = %1"_s.arg(kBusyTimeoutMs),
+            u"SELECT pg_advisory_xact_lock(%1)"_s.arg(kTeamWriteLock) };
+        if (readChain)
+            team << kTeamChainEnd;
+        const auto tryBegin = [&](QSqlQuery& query) {
+            return m_connection.isTeam()
+                ? execBatch(query, team)
+                : query.exec(u"BEGIN IMMEDIATE"_s) && (!readChain || query.exec(kLocalChainEnd));
+        };
+        std::optional<QSqlQuery> query(m_connection.db());
+        // The batch changes nothing: when it failed because the connection had gone away, it runs again on a new one.
+        if (!tryBegin(*query)) {
+            const QSqlError failure = query->lastError();
+            query.reset();
+            rollBack(); // a batch that failed on a working connection left its transaction aborted
+            QString reopenError;
+            if (!m_connection.reopenedAfterFailure(&reopenError)) {
+                setError(error,
+                    sqlError(u"Cannot lock the journal for writing"_s, failure)
+                        + (reopenError.isEmpty() ? QString() : u" (%1)"_s.arg(reopenError)));
+                return false;
+            }
+            query.emplace(m_connection.db());
+            m_active = true;
+            if (!tryBegin(*query)) {
+                setError(error, sqlError(u"Cannot lock the journal for writing"_s, query->lastError()));
+                return false;
+            }
+        }
+        if (!readChain)
+            return true;
+        m_now = leaseTime(QDateTime::currentDateTimeUtc());
+        if (query->next()) {
+            if (!query->isNull(0))
+                m_end = { query->value(0).toLongLong(), query->value(1).toString(), query->value(2).toString() };
+            if (m_connection.isTeam())
+                m_now = leaseTime(QDateTime::fromString(query->value(3).toString(), Qt::ISODateWithMs));
         }
         return true;
     }
 
-    QSqlDatabase& db() { return m_db; }
-    // Entry `seq` was appended: a team journal announces it at commit (pg_notify is delivered then, not before), so
-    // that every console watching hears of it (JournalWatcher); the payload is only a hint, each reads what is new.
-    void announce(qint64 seq) { m_announce = seq; }
+    Connection& connection() { return m_connection; }
+    // Read by begin() under the writers' lock, and moved on by appended().
+    const ChainEnd& chainEnd() const { return m_end; }
+    // The time leases are judged by (leaseTime), as begin() read it under the lock.
+    QDateTime now() const { return m_now; }
+    // Entry `end.seq` was appended: the chain ends there now, and a team journal announces it at commit (pg_notify is
+    // delivered then, not before), so that every console watching hears of it (JournalWatcher); the payload is only
+    // a hint, each reads what is new.
+    void appended(const ChainEnd& end)
+    {
+        m_end = end;
+        m_appended = true;
+    }
 
     bool commit(QString* error)
     {
-        QSqlQuery query(m_db);
-        const QString commit = m_team && m_announce > 0
-            ? u"SELECT pg_notify('%1', '%2'); COMMIT"_s.arg(Journal::kAppendChannel).arg(m_announce)
-            : u"COMMIT"_s;
-        if (!query.exec(commit)) {
+        QSqlQuery query(m_connection.db());
+        if (!(m_connection.isTeam() && m_appended ? execBatch(
+                  query, { u"SELECT pg_notify('%1', '%2')"_s.arg(Journal::kAppendChannel).arg(m_end.seq), u"COMMIT"_s })
+                                                  : query.exec(u"COMMIT"_s))) {
             setError(error, sqlError(u"Cannot commit to the journal"_s, query.lastError()));
             return false;
         }
@@ -216,10 +410,23 @@ public:
     }
 
 private:
-    QSqlDatabase& m_db;
-    bool m_team = false;
+    void rollBack()
+    {
+        if (std::exchange(m_active, false))
+            QSqlQuery(m_connection.db()).exec(u"ROLLBACK"_s);
+    }
+
+    // The clock is read with the end, after the lock was had.
+    static inline const QString kTeamChainEnd = u"SELECT e.seq, e.hash, e.key_id, "_s + kTeamClock
+        + u" FROM (SELECT 1) AS one LEFT JOIN (SELECT seq, hash, key_id FROM entries ORDER BY seq DESC LIMIT 1) AS e "
+          "ON true"_s;
+    static inline const QString kLocalChainEnd = u"SELECT seq, hash, key_id FROM entries ORDER BY seq DESC LIMIT 1"_s;
+
+    Connection& m_connection;
     bool m_active = false;
-    qint64 m_announce = 0;
+    bool m_appended = false;
+    ChainEnd m_end;
+    QDateTime m_now;
 };
 
 bool execAll(QSqlDatabase& db, const QStringList& statements, QString* error)
@@ -232,11 +439,6 @@ bool execAll(QSqlDatabase& db, const QStringList& statements, QString* error)
         }
     }
     return true;
-}
-
-QString timeText(const QDateTime& time)
-{
-    return time.toUTC().toString(Qt::ISODateWithMs);
 }
 
 // A JSON array of strings: unambiguous (every field is quoted and escaped) and easy to reproduce anywhere.
@@ -325,7 +527,6 @@ bool insertEntry(WriteTransaction& transaction,
     const QJsonObject& data,
     QString* error)
 {
-    QSqlDatabase& db = transaction.db();
     const QString& key = location.key;
     if (location.isKeyed() && key.isEmpty()) {
         setError(error,
@@ -334,35 +535,24 @@ bool insertEntry(WriteTransaction& transaction,
             "(docs/team-journal.md). Nothing was written"_s.arg(location.describe(), location.keyEnv));
         return false;
     }
-    qint64 seq = 1;
-    QString prevHash = kFirstPrevHash;
-    {
-        QSqlQuery last(db);
-        if (!last.exec(u"SELECT seq, hash, key_id FROM entries ORDER BY seq DESC LIMIT 1"_s)) {
-            setError(error, sqlError(u"Cannot read the end of the journal"_s, last.lastError()));
-            return false;
-        }
-        if (last.next()) {
-            seq = last.value(0).toLongLong() + 1;
-            prevHash = last.value(1).toString();
-            // Once keyed, the chain stays keyed with one key: an unkeyed or otherwise keyed entry after it would read
-            // as a rewrite.
-            const QString lastKey = last.value(2).toString();
-            if (!lastKey.isEmpty() && key.isEmpty()) {
-                setError(error,
-                    u"The journal's entries carry MACs made with the team key (key id %1), and this console has no "
-                    "key: set journal.keyEnv in the inventory and give it the team's key (docs/team-journal.md). "
-                    "Nothing was written"_s.arg(lastKey));
-                return false;
-            }
-            if (!lastKey.isEmpty() && lastKey != keyId(key)) {
-                setError(error,
-                    u"The journal's entries carry MACs made with the key of id %1, and this console's key has id %2: "
-                    "it is the wrong key. Nothing was written"_s.arg(lastKey, keyId(key)));
-                return false;
-            }
-        }
+    // Once keyed, the chain stays keyed with one key: an unkeyed or otherwise keyed entry after it would read as a
+    // rewrite.
+    const ChainEnd& end = transaction.chainEnd();
+    if (!end.keyId.isEmpty() && key.isEmpty()) {
+        setError(error,
+            u"The journal's entries carry MACs made with the team key (key id %1), and this console has no key: set "
+            "journal.keyEnv in the inventory and give it the team's key (docs/team-journal.md). Nothing was written"_s
+                .arg(end.keyId));
+        return false;
     }
+    if (!end.keyId.isEmpty() && end.keyId != keyId(key)) {
+        setError(error,
+            u"The journal's entries carry MACs made with the key of id %1, and this console's key has id %2: it is the "
+            "wrong key. Nothing was written"_s.arg(end.keyId, keyId(key)));
+        return false;
+    }
+    const qint64 seq = end.seq + 1;
+    const QString prevHash = end.hash;
 
     QStringList removed;
     const QJsonObject stored = withoutSecrets(data, &removed);
@@ -381,20 +571,23 @@ bool insertEntry(WriteTransaction& transaction,
     const QString macKey = key.isEmpty() ? QString(u""_s) : keyId(key);
 
     // A null QString binds as NULL; the hash took it as "", so the row must hold "" too.
-    QSqlQuery insert(db);
-    insert.prepare(
+    QSqlQuery* insert = transaction.connection().prepared(
         u"INSERT INTO entries (seq, at, run_id, kind, operation, target, \"user\", data, prev_hash, hash, "
         "mac, key_id) VALUES (?, ?, coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), coalesce(?, ''), ?, ?, "
-        "?, ?, ?, ?)"_s);
+        "?, ?, ?, ?)"_s,
+        error);
+    if (!insert)
+        return false;
+    int column = 0;
     for (const QVariant& value :
         { QVariant(seq), QVariant(at), QVariant(runId), QVariant(kind), QVariant(operation), QVariant(target),
             QVariant(user), QVariant(dataText), QVariant(prevHash), QVariant(hash), QVariant(mac), QVariant(macKey) })
-        insert.addBindValue(value);
-    if (!insert.exec()) {
-        setError(error, sqlError(u"Cannot append to the journal"_s, insert.lastError()));
+        insert->bindValue(column++, value);
+    if (!insert->exec()) {
+        setError(error, sqlError(u"Cannot append to the journal"_s, insert->lastError()));
         return false;
     }
-    transaction.announce(seq);
+    transaction.appended({ seq, hash, macKey });
     return true;
 }
 
@@ -431,13 +624,13 @@ QString notOpenError(const JournalLocation& location)
 }
 
 // A connection to an opened journal; null, with *error set, when the journal was not opened or cannot be reached.
-std::unique_ptr<Connection> connectTo(bool opened, const JournalLocation& location, QString* error)
+std::unique_ptr<Connection> connectTo(bool opened, const JournalLocation& location, QString* error, Use use = Use::Read)
 {
     if (!opened) {
         setError(error, notOpenError(location));
         return nullptr;
     }
-    auto connection = std::make_unique<Connection>(location);
+    auto connection = std::make_unique<Connection>(location, use);
     if (!connection->isOpen()) {
         setError(error, connection->error());
         return nullptr;
@@ -471,7 +664,7 @@ bool openLocalSchema(Connection& connection, const JournalLocation& location, QS
     }
 
     WriteTransaction transaction(connection);
-    if (!transaction.begin(error))
+    if (!transaction.begin(error, WriteTransaction::Chain::Absent))
         return false;
     int version = 0;
     {
@@ -513,7 +706,7 @@ bool openTeamSchema(Connection& connection, const JournalLocation& location, QSt
     QSqlDatabase& db = connection.db();
     const QString where = location.describe();
     WriteTransaction transaction(connection);
-    if (!transaction.begin(error))
+    if (!transaction.begin(error, WriteTransaction::Chain::Absent))
         return false;
     int version = 0;
     {
@@ -583,37 +776,35 @@ bool openTeamSchema(Connection& connection, const JournalLocation& location, QSt
     return true;
 }
 
-// The time leases are judged by: the database's clock for a team journal (one clock for every console, whatever
-// their own say; the statement's time, not the transaction's, which began before the writers' lock was had), this
-// machine's for a local one (its only clock). Millisecond precision, as stored.
+// leaseTime() now, read from the journal database's clock for a team journal.
 std::optional<QDateTime> databaseNow(Connection& connection, QString* error)
 {
-    QDateTime now = QDateTime::currentDateTimeUtc();
-    if (connection.isTeam()) {
-        QSqlQuery query(connection.db());
-        if (!query.exec(u"SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"_s)
-            || !query.next()) {
-            setError(error, sqlError(u"Cannot read the journal database's clock"_s, query.lastError()));
-            return std::nullopt;
-        }
-        now = QDateTime::fromString(query.value(0).toString(), Qt::ISODateWithMs).toUTC();
+    if (!connection.isTeam())
+        return leaseTime(QDateTime::currentDateTimeUtc());
+    QSqlQuery query(connection.db());
+    if (!query.exec(u"SELECT "_s + kTeamClock) || !query.next()) {
+        setError(error, sqlError(u"Cannot read the journal database's clock"_s, query.lastError()));
+        return std::nullopt;
     }
-    return QDateTime::fromString(timeText(now), Qt::ISODateWithMs).toUTC();
+    return leaseTime(QDateTime::fromString(query.value(0).toString(), Qt::ISODateWithMs));
 }
 
 // Sets the lease of `runId`'s lock on `target` to a lease from `now`; false, with *error, if the run does not hold it.
-bool writeLease(QSqlDatabase& db, const QString& target, const QString& runId, const QDateTime& now, QString* error)
+bool writeLease(
+    Connection& connection, const QString& target, const QString& runId, const QDateTime& now, QString* error)
 {
-    QSqlQuery renew(db);
-    renew.prepare(u"UPDATE locks SET lease_until = ? WHERE target = ? AND run_id = ?"_s);
-    renew.addBindValue(timeText(now.addMSecs(Journal::leaseMs())));
-    renew.addBindValue(target);
-    renew.addBindValue(runId);
-    if (!renew.exec()) {
-        setError(error, sqlError(u"Cannot renew the lock on %1"_s.arg(target), renew.lastError()));
+    QSqlQuery* renew
+        = connection.prepared(u"UPDATE locks SET lease_until = ? WHERE target = ? AND run_id = ?"_s, error);
+    if (!renew)
+        return false;
+    renew->bindValue(0, timeText(now.addMSecs(Journal::leaseMs())));
+    renew->bindValue(1, target);
+    renew->bindValue(2, runId);
+    if (!renew->exec()) {
+        setError(error, sqlError(u"Cannot renew the lock on %1"_s.arg(target), renew->lastError()));
         return false;
     }
-    if (renew.numRowsAffected() < 1) {
+    if (renew->numRowsAffected() < 1) {
         setError(error,
             u"run %1 no longer holds the lock on %2: another console took it over after its lease ran out, or an "
             "admin broke it (opsdeck journal list shows which)"_s.arg(runId, target));
@@ -732,7 +923,7 @@ bool Journal::append(const QString& runId,
     const QJsonObject& data,
     QString* error)
 {
-    const auto connection = connectTo(m_open, m_location, error);
+    const auto connection = connectTo(m_open, m_location, error, Use::Write);
     if (!connection)
         return false;
     WriteTransaction transaction(*connection);
@@ -742,7 +933,7 @@ bool Journal::append(const QString& runId,
 
 bool Journal::saveRun(const RunRecord& run, QString* error, QString* anchorText)
 {
-    const auto connection = connectTo(m_open, m_location, error);
+    const auto connection = connectTo(m_open, m_location, error, Use::Write);
     if (!connection)
         return false;
     WriteTransaction transaction(*connection);
@@ -750,11 +941,8 @@ bool Journal::saveRun(const RunRecord& run, QString* error, QString* anchorText)
         return false;
     // The report records the chain's head it follows (under the writers' lock, so that it is the entry before it):
     // an anchor that every copy of the report carries.
-    const auto anchor = readHead(connection->db(), error);
-    if (!anchor)
-        return false;
     RunRecord record = run;
-    record.journalAnchor = anchor->text();
+    record.journalAnchor = Anchor { transaction.chainEnd().seq, transaction.chainEnd().hash }.text();
     if (!insertEntry(transaction, m_location, run.id, kReportKind, run.operation, run.target, record.toJson(), error)
         || !transaction.commit(error))
         return false;
@@ -1027,32 +1215,33 @@ std::optional<Journal::Anchor> Journal::Anchor::parse(const QString& text, QStri
 Journal::LockResult Journal::acquireLock(
     const QString& target, const QString& runId, LockHolder* heldBy, QString* error)
 {
-    const auto connection = connectTo(m_open, m_location, error);
+    const auto connection = connectTo(m_open, m_location, error, Use::Write);
     if (!connection)
         return LockResult::Error;
-    QSqlDatabase& db = connection->db();
     WriteTransaction transaction(*connection);
     if (!transaction.begin(error))
         return LockResult::Error;
-    const auto now = databaseNow(*connection, error);
-    if (!now)
-        return LockResult::Error;
+    const QDateTime now = transaction.now();
 
     QJsonObject takenOver;
     {
-        QSqlQuery current(db);
-        current.prepare(kLockColumns + u" WHERE target = ?"_s);
-        current.addBindValue(target);
-        if (!current.exec()) {
-            setError(error, sqlError(u"Cannot read the lock on %1"_s.arg(target), current.lastError()));
+        QSqlQuery* current = connection->prepared(kLockColumns + u" WHERE target = ?"_s, error);
+        if (!current)
+            return LockResult::Error;
+        current->bindValue(0, target);
+        if (!current->exec()) {
+            setError(error, sqlError(u"Cannot read the lock on %1"_s.arg(target), current->lastError()));
             return LockResult::Error;
         }
-        if (current.next()) {
-            const HeldLock held = heldLock(current, *now);
+        const std::optional<HeldLock> found = current->next() ? std::optional(heldLock(*current, now)) : std::nullopt;
+        current->finish();
+        if (found) {
+            const HeldLock& held = *found;
             if (held.holder.runId == runId && held.holder.machine == machineName()
                 && held.holder.pid == ownPid()) // ours: renewed
-                return writeLease(db, target, runId, *now, error) && transaction.commit(error) ? LockResult::Acquired
-                                                                                               : LockResult::Error;
+                return writeLease(*connection, target, runId, now, error) && transaction.commit(error)
+                    ? LockResult::Acquired
+                    : LockResult::Error;
             if (!held.holderGoneHere && !held.leaseRanOut) {
                 if (heldBy)
                     *heldBy = held.holder;
@@ -1075,21 +1264,21 @@ Journal::LockResult Journal::acquireLock(
         if (!insertEntry(transaction, m_location, runId, kLockKind, QString(), target, takenOver, error))
             return LockResult::Error;
     }
-    QSqlQuery write(db);
-    write.prepare(u"INSERT INTO locks (target, run_id, holder, pid, machine, since, lease_until) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?) "
-                  "ON CONFLICT (target) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder, "
-                  "pid = excluded.pid, machine = excluded.machine, since = excluded.since, "
-                  "lease_until = excluded.lease_until"_s);
-    write.addBindValue(target);
-    write.addBindValue(runId);
-    write.addBindValue(u"%1 pid %2"_s.arg(localUser(), QString::number(ownPid())));
-    write.addBindValue(ownPid());
-    write.addBindValue(machineName());
-    write.addBindValue(timeText(*now));
-    write.addBindValue(timeText(now->addMSecs(leaseMs())));
-    if (!write.exec()) {
-        setError(error, sqlError(u"Cannot lock %1"_s.arg(target), write.lastError()));
+    QSqlQuery* write = connection->prepared(u"INSERT INTO locks (target, run_id, holder, pid, machine, since, "
+                                            "lease_until) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                                            "ON CONFLICT (target) DO UPDATE SET run_id = excluded.run_id, "
+                                            "holder = excluded.holder, pid = excluded.pid, machine = excluded.machine, "
+                                            "since = excluded.since, lease_until = excluded.lease_until"_s,
+        error);
+    if (!write)
+        return LockResult::Error;
+    int column = 0;
+    for (const QVariant& value : { QVariant(target), QVariant(runId),
+             QVariant(u"%1 pid %2"_s.arg(localUser(), QString::number(ownPid()))), QVariant(ownPid()),
+             QVariant(machineName()), QVariant(timeText(now)), QVariant(timeText(now.addMSecs(leaseMs()))) })
+        write->bindValue(column++, value);
+    if (!write->exec()) {
+        setError(error, sqlError(u"Cannot lock %1"_s.arg(target), write->lastError()));
         return LockResult::Error;
     }
     if (!insertEntry(
@@ -1101,16 +1290,12 @@ Journal::LockResult Journal::acquireLock(
 
 bool Journal::renewLock(const QString& target, const QString& runId, QString* error)
 {
-    const auto connection = connectTo(m_open, m_location, error);
+    const auto connection = connectTo(m_open, m_location, error, Use::Write);
     if (!connection)
         return false;
     WriteTransaction transaction(*connection);
-    if (!transaction.begin(error))
-        return false;
-    const auto now = databaseNow(*connection, error);
-    if (!now || !writeLease(connection->db(), target, runId, *now, error))
-        return false;
-    return transaction.commit(error);
+    return transaction.begin(error) && writeLease(*connection, target, runId, transaction.now(), error)
+        && transaction.commit(error);
 }
 
 qint64 Journal::leaseMs()
@@ -1130,20 +1315,20 @@ bool Journal::releaseLock(const QString& target, const QString& runId)
     };
     if (!m_open)
         return failed(notOpenError(m_location));
-    Connection connection(m_location);
+    Connection connection(m_location, Use::Write);
     if (!connection.isOpen())
         return failed(connection.error());
-    QSqlDatabase& db = connection.db();
     WriteTransaction transaction(connection);
     if (!transaction.begin(&error))
         return failed(error);
-    QSqlQuery remove(db);
-    remove.prepare(u"DELETE FROM locks WHERE target = ? AND run_id = ?"_s);
-    remove.addBindValue(target);
-    remove.addBindValue(runId);
-    if (!remove.exec())
-        return failed(remove.lastError().text());
-    if (remove.numRowsAffected() < 1)
+    QSqlQuery* remove = connection.prepared(u"DELETE FROM locks WHERE target = ? AND run_id = ?"_s, &error);
+    if (!remove)
+        return failed(error);
+    remove->bindValue(0, target);
+    remove->bindValue(1, runId);
+    if (!remove->exec())
+        return failed(remove->lastError().text());
+    if (remove->numRowsAffected() < 1)
         return false; // not ours (any more): nothing to release, nothing to journal
     if (!insertEntry(
             transaction, m_location, runId, kLockKind, QString(), target, { { u"action"_s, u"released"_s } }, &error)
@@ -1276,16 +1461,14 @@ std::optional<Journal::Migration> Journal::migrateFrom(const Journal& source, QS
 bool Journal::breakLock(
     const QString& target, const QString& holderRunId, const QString& runId, const QString& reason, QString* error)
 {
-    const auto connection = connectTo(m_open, m_location, error);
+    const auto connection = connectTo(m_open, m_location, error, Use::Write);
     if (!connection)
         return false;
     QSqlDatabase& db = connection->db();
     WriteTransaction transaction(*connection);
     if (!transaction.begin(error))
         return false;
-    const auto now = databaseNow(*connection, error);
-    if (!now)
-        return false;
+    const QDateTime now = transaction.now();
     QSqlQuery current(db);
     current.prepare(kLockColumns + u" WHERE target = ? AND run_id = ?"_s);
     current.addBindValue(target);
@@ -1300,7 +1483,7 @@ bool Journal::breakLock(
                 .arg(target, holderRunId));
         return false;
     }
-    const HeldLock held = heldLock(current, *now);
+    const HeldLock held = heldLock(current, now);
     QSqlQuery remove(db);
     remove.prepare(u"DELETE FROM locks WHERE target = ? AND run_id = ?"_s);
     remove.addBindValue(target);
@@ -1312,7 +1495,7 @@ bool Journal::breakLock(
     const QJsonObject broken { { u"action"_s, u"broken"_s }, { u"brokenRunId"_s, holderRunId },
         { u"brokenHolder"_s, held.holder.holder }, { u"brokenSince"_s, timeText(held.holder.since) },
         { u"brokenLeaseUntil"_s, held.holder.leaseUntil.isValid() ? timeText(held.holder.leaseUntil) : QString() },
-        { u"leaseRanOut"_s, held.leaseRanOut }, { u"brokenAt"_s, timeText(*now) }, { u"brokenByRunId"_s, runId },
+        { u"leaseRanOut"_s, held.leaseRanOut }, { u"brokenAt"_s, timeText(now) }, { u"brokenByRunId"_s, runId },
         { u"reason"_s, reason } };
     if (!insertEntry(transaction, m_location, runId, kLockKind, QString(), target, broken, error)
         || !insertEntry(transaction, m_location, holderRunId, kLockKind, QString(), target, broken, error)
@@ -1336,12 +1519,16 @@ QList<Journal::UnfinishedRun> Journal::unfinishedRuns(QString* error) const
     QSqlQuery query(connection->db());
     query.setForwardOnly(true);
     // Only the runs that have no outcome, or one outcome and were left open (a recovery that succeeds adds the
-    // second), and of those only the entries that tell what they were and how far they got.
-    if (!query.exec(u"SELECT run_id, kind, operation, target, at, data FROM entries e "
-                    "WHERE kind IN ('plan', 'confirm', 'step-start', 'step-end', 'recovery', 'process', 'left-open') "
-                    "AND ((SELECT COUNT(*) FROM entries o WHERE o.run_id = e.run_id AND o.kind = 'outcome') = 0 "
-                    "OR (EXISTS (SELECT 1 FROM entries l WHERE l.run_id = e.run_id AND l.kind = 'left-open') "
-                    "AND (SELECT COUNT(*) FROM entries o WHERE o.run_id = e.run_id AND o.kind = 'outcome') = 1)) "
+    // second), and of those only the entries that tell what they were and how far they got. The runs are found from
+    // their plan, outcome and left-open entries alone (entries_by_kind), a few a run: every console start reads this,
+    // and a journal only grows.
+    if (!query.exec(u"SELECT run_id, kind, operation, target, at, data FROM entries "
+                    "WHERE run_id IN (SELECT run_id FROM entries WHERE kind IN ('plan', 'outcome', 'left-open') "
+                    "GROUP BY run_id HAVING SUM(CASE WHEN kind = 'plan' THEN 1 ELSE 0 END) > 0 "
+                    "AND (SUM(CASE WHEN kind = 'outcome' THEN 1 ELSE 0 END) = 0 "
+                    "OR (SUM(CASE WHEN kind = 'left-open' THEN 1 ELSE 0 END) > 0 "
+                    "AND SUM(CASE WHEN kind = 'outcome' THEN 1 ELSE 0 END) = 1))) "
+                    "AND kind IN ('plan', 'confirm', 'step-start', 'step-end', 'recovery', 'process', 'left-open') "
                     "ORDER BY seq"_s)) {
         setError(error, sqlError(u"Cannot read the journal"_s, query.lastError()));
         return {};

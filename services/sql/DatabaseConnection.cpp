@@ -7,6 +7,7 @@
 
 #include <QMutex>
 #include <QMutexLocker>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
@@ -124,6 +125,7 @@ DatabaseConnection::DatabaseConnection(DatabaseTarget target, HostConnection* ho
 
 DatabaseConnection::~DatabaseConnection()
 {
+    adopt(); // a released connection is closed by the thread that ends it
     reset();
 }
 
@@ -171,10 +173,12 @@ bool DatabaseConnection::openTunnel(QString* error)
     return true;
 }
 
-bool DatabaseConnection::open(QString* error)
+bool DatabaseConnection::open(QString* error, Liveness liveness)
 {
     const QString& name = m_server->name;
     if (QSqlDatabase::contains(name)) {
+        if (liveness == Liveness::Assume)
+            return true;
         {
             QSqlDatabase db = QSqlDatabase::database(name, false);
             QSqlQuery ping(db);
@@ -215,8 +219,36 @@ QSqlDatabase DatabaseConnection::database() const
     return QSqlDatabase::database(m_server->name, false);
 }
 
+bool DatabaseConnection::release()
+{
+    if (m_host || m_released || !QSqlDatabase::contains(m_server->name))
+        return false;
+    m_released = database().driver();
+    m_released->moveToThread(nullptr); // an object of no thread may be pulled to any
+    return true;
+}
+
+void DatabaseConnection::adopt()
+{
+    if (m_released)
+        std::exchange(m_released, nullptr)->moveToThread(QThread::currentThread());
+}
+
+QSqlQuery* DatabaseConnection::prepared(const QString& statement, QString* error)
+{
+    if (const auto kept = m_prepared.find(statement); kept != m_prepared.end())
+        return kept->second.get();
+    auto query = std::make_unique<QSqlQuery>(database());
+    if (!query->prepare(statement)) {
+        *error = QStringLiteral("cannot prepare a statement on %1: %2").arg(describe(), query->lastError().text());
+        return nullptr;
+    }
+    return m_prepared.emplace(statement, std::move(query)).first->second.get();
+}
+
 void DatabaseConnection::reset()
 {
+    m_prepared.clear(); // a query left on the connection would keep it from being removed
     if (QSqlDatabase::contains(m_server->name)) {
         QSqlDatabase::database(m_server->name, false).close();
         QSqlDatabase::removeDatabase(m_server->name);

@@ -5,8 +5,12 @@
 #include <QSqlDatabase>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <utility>
+
+class QSqlDriver;
+class QSqlQuery;
 
 namespace opsdeck {
 
@@ -35,9 +39,24 @@ public:
     DatabaseConnection& operator=(const DatabaseConnection&) = delete;
 
     const DatabaseTarget& target() const { return m_target; }
+    enum class Liveness
+    {
+        Check, // an open connection is pinged first (a round trip), and made anew if it went away
+        Assume // an open connection is used as it is: if the caller's first statement fails, open(Check) tells why
+    };
     // Opens (once; again after the server or the tunnel went away) and returns whether it is open.
-    bool open(QString* error);
+    bool open(QString* error, Liveness liveness = Liveness::Check);
     QSqlDatabase database() const;
+    // `statement`, prepared on the open connection once and kept while it lasts, for binding and executing again:
+    // QPSQL would otherwise PREPARE and DEALLOCATE it at every use, two round trips that through a tunnel cost more
+    // than the statement. Null, with *error set, if it cannot be prepared. Valid until the connection is reset.
+    QSqlQuery* prepared(const QString& statement, QString* error);
+    // Hands the open connection over to another thread: release() on the thread that has it, then adopt() on the one
+    // that takes it. A QSqlDatabase belongs to the thread of its driver, which is moved (as Qt 6.8's
+    // QSqlDatabase::moveToThread() does); libpq and the MySQL client need only that one thread uses it at a time.
+    // False, and nothing changes, when it cannot go: it is not open, or its tunnel's host connection is this thread's.
+    bool release();
+    void adopt();
     // Why the last open() had to connect again (the server restarted, the tunnel dropped), once; else empty.
     QString takeReconnectReason() { return std::exchange(m_reconnectReason, {}); }
     // Drops the connection and the tunnel, so the next open() starts afresh (after a dropped tunnel or a
@@ -66,6 +85,8 @@ private:
     bool m_shareTunnel = false;
     std::shared_ptr<SharedTunnel> m_sharedTunnel; // when m_shareTunnel and the database has a via host
     QString m_reconnectReason;
+    std::map<QString, std::unique_ptr<QSqlQuery>> m_prepared; // by statement; gone before the connection goes
+    QSqlDriver* m_released = nullptr; // the connection's driver, between release() and adopt()
     std::shared_ptr<Server> m_server; // where the open connection goes; shared with interrupters
 };
 

@@ -17,6 +17,9 @@
 #include "Sandbox.h"
 #include "StallMonitor.h"
 #include "TestRuns.h"
+#include "config/InventoryLoader.h"
+#include "packit/PackitTarget.h"
+#include "packit/PackitWipeOperation.h"
 #include "runbook/Journal.h"
 #include "runbook/OperationRunner.h"
 #include "runbook/RunContext.h"
@@ -57,6 +60,23 @@ JournalLocation teamLocation(const Sandbox::Server& server, const QString& datab
     target.database.user = server.user;
     target.password = server.password;
     return JournalLocation(std::move(target));
+}
+
+// The sandbox's team journal as inventory-team.yaml names it (a console's user through the bastion's tunnel, TLS
+// verified, the chain keyed), with the secrets its *Env variables hold.
+JournalLocation bastionLocation(const Sandbox& sandbox)
+{
+    sandbox.exportToThisProcess();
+    const InventoryLoadResult loaded = InventoryLoader::loadFile(sandbox.dir() + u"/inventory-team.yaml"_s);
+    QString error;
+    std::optional<JournalLocation> location
+        = loaded.ok() ? JournalLocation::fromInventory(*loaded.inventory, &error) : std::nullopt;
+    if (!location || !location->team || !location->team->via)
+        qFatal("the sandbox's team inventory names no journal through the bastion: %s", qPrintable(error));
+    location->team->password = qEnvironmentVariable(qPrintable(location->team->database.passwordEnv));
+    location->team->sshSecret = qEnvironmentVariable(qPrintable(location->team->via->auth.secretEnv));
+    location->key = qEnvironmentVariable(qPrintable(location->keyEnv));
+    return *location;
 }
 
 // The first CPU (the pane) or the others (everything else), when there are two or more.
@@ -176,6 +196,31 @@ double runOnce(const JournalLocation& journal)
     return double(clock.nsecsElapsed()) / 1e6;
 }
 
+// One wipe of the sandbox's first Packit instance in this process, as a console that is open already runs it (its
+// plan, then its run, confirmed at once): its wall time from the plan's start to the run's end.
+double wipeInConsole(const Sandbox& sandbox, const JournalLocation& journal)
+{
+    const InventoryLoadResult loaded = InventoryLoader::loadFile(sandbox.dir() + u"/inventory.yaml"_s);
+    const QJsonObject instance = sandbox.json().value(u"packit"_s).toArray().first().toObject();
+    PackitTarget::Problem problem = PackitTarget::Problem::None;
+    QString error;
+    std::optional<PackitTarget> target = loaded.ok()
+        ? PackitTarget::resolve(*loaded.inventory, instance.value(u"host"_s).toString(),
+            instance.value(u"name"_s).toString(), &problem, &error)
+        : std::nullopt;
+    if (!target)
+        qFatal("cannot resolve the sandbox's Packit instance: %s", qPrintable(error));
+    target->databasePassword = qEnvironmentVariable(qPrintable(target->database.passwordEnv));
+    target->sshSecret = qEnvironmentVariable(qPrintable(target->host.auth.secretEnv));
+    QElapsedTimer clock;
+    clock.start();
+    OperationRunner runner(std::make_unique<PackitWipeOperation>(*target), journal);
+    const test::DrivenRun run = test::driveRun(runner, target->instance.name, {}, 60000, 120000);
+    if (!run.record || run.record->outcome != RunRecord::Outcome::Succeeded)
+        qFatal("the wipe did not succeed: %s%s", qPrintable(run.planError), qPrintable(run.refusalText));
+    return double(clock.nsecsElapsed()) / 1e6;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -289,18 +334,44 @@ int main(int argc, char** argv)
     QTemporaryDir dir;
     const JournalLocation local(dir.filePath(u"journal.sqlite"_s));
     Journal(local).open(&error);
+    // As in a console that is open already (the GUI): its connection to the journal is made, the bastion's login
+    // done, before the run. The first run through the bastion makes them and is not counted.
+    const JournalLocation bastion = bastionLocation(sandbox);
+    runOnce(bastion);
     QList<double> onTeam;
+    QList<double> onBastion;
     QList<double> onLocal;
     for (int i = 0; i < parser.value(u"runs"_s).toInt(); ++i) {
         onTeam << runOnce(team);
+        onBastion << runOnce(bastion);
         onLocal << runOnce(local);
     }
-    const double teamMedian = bench::stats(onTeam).median;
     const double localMedian = bench::stats(onLocal).median;
-    std::printf(
-        "a run of ten steps and no work (29 entries, a lock), median of %lld: team %.1f ms, local %.1f ms: %.2fx, "
-        "the journal's whole cost\n",
-        qlonglong(onTeam.size()), teamMedian, localMedian, teamMedian / localMedian);
+    std::printf("a run of ten steps and no work (29 entries, a lock) in an open console, median of %lld: local journal "
+                "%.1f ms; the journal's whole cost\n",
+        qlonglong(onLocal.size()), localMedian);
+    for (const auto& [name, times] :
+        { std::pair { "team journal direct", onTeam }, std::pair { "team journal through the bastion", onBastion } }) {
+        const double median = bench::stats(times).median;
+        std::printf("  %s: %.1f ms, %.2fx\n", name, median, median / localMedian);
+    }
+
+    // A real run in a console that is open already (the GUI's case), taking turns.
+    wipeInConsole(sandbox, bastion);
+    QList<QList<double>> inConsole(3);
+    for (int i = 0; i < parser.value(u"wipes"_s).toInt(); ++i) {
+        inConsole[0] << wipeInConsole(sandbox, local);
+        inConsole[1] << wipeInConsole(sandbox, team);
+        inConsole[2] << wipeInConsole(sandbox, bastion);
+    }
+    const double wipeOnLocal = bench::stats(inConsole[0]).median;
+    std::printf("packit-wipe in an open console, plan and run, median of %lld: local journal %.0f ms\n",
+        qlonglong(inConsole[0].size()), wipeOnLocal);
+    for (const auto& [name, times] : { std::pair { "team journal direct", inConsole[1] },
+             std::pair { "team journal through the bastion", inConsole[2] } }) {
+        const double median = bench::stats(times).median;
+        std::printf("  %s: %.0f ms, %.2fx (target 1.05x)\n", name, median, median / wipeOnLocal);
+    }
 
     // A real run, by the CLI, taking turns: the local journal, the team journal reached directly (as its owner), and
     // as a console through the bastion's tunnel with TLS verified.

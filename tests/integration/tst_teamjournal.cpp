@@ -128,6 +128,7 @@ private slots:
     void aKilledHoldersLockIsTakenOverOnlyOnceItsLeaseRanOut();
     void aJournalRestartStopsTheRunBeforeItsNextStep();
     void aDroppedConnectionIsMadeAgain();
+    void aThreadsConnectionServesTheNextThread();
     void tlsChecksTheServersCertificate();
     void theSandboxsTeamInventory();
     void aLockIsBrokenThroughTheCli();
@@ -713,6 +714,34 @@ void TestTeamJournal::aDroppedConnectionIsMadeAgain()
         1);
     QVERIFY2(console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error), qPrintable(error));
     QCOMPARE(owner.entries().size(), 2);
+    QVERIFY(owner.verify().intact);
+}
+
+// A thread's connection to the team journal outlives the thread: the next thread that needs one takes it over, so that
+// a command's run uses its notice's connection, with no second login, TLS handshake and SCRAM exchange.
+void TestTeamJournal::aThreadsConnectionServesTheNextThread()
+{
+    Journal owner = ownerJournal();
+    Journal console = consoleJournal();
+    QVERIFY(opened({ &owner, &console })); // this thread's connection, kept while it lives
+    Admin admin(m_pg, m_database);
+    const QString sessions
+        = u"SELECT string_agg(a.pid::text, ',' ORDER BY a.pid) FROM pg_stat_activity a WHERE "_s + consoleSessions();
+    QStringList seen;
+    for (int i = 0; i < 3; ++i) {
+        QString error;
+        bool appended = false;
+        const std::unique_ptr<QThread> thread(
+            QThread::create([&] { appended = console.append(u"run-1"_s, u"output"_s, u"op"_s, u"t"_s, {}, &error); }));
+        thread->start();
+        QVERIFY(thread->wait(30000));
+        QVERIFY2(appended, qPrintable(error));
+        seen << admin.value(sessions).toString();
+    }
+    QCOMPARE(seen[0].split(u',').size(), 2); // this thread's and the first thread's
+    QCOMPARE(seen[1], seen[0]);
+    QCOMPARE(seen[2], seen[0]);
+    QCOMPARE(owner.entries().size(), 3);
     QVERIFY(owner.verify().intact);
 }
 
