@@ -96,24 +96,39 @@ QString teamKey(const DatabaseTarget& target)
 namespace parked {
 
 constexpr int kPerJournal = 2; // enough for a console's threads that come and go; more would only hold sessions
-QMutex s_mutex; // guards s_connections
+QMutex s_mutex; // guards s_connections and s_closed
 std::multimap<QString, std::unique_ptr<DatabaseConnection>> s_connections;
+bool s_closed = false; // the application is going: nothing is parked any more
+
+// Whether a connection may be parked: only while the application runs. One parked later would outlive it, and be
+// closed by the static destructors, after the tunnel's thread and Qt's SQL drivers are gone.
+bool accepting()
+{
+    return !s_closed && QCoreApplication::instance() && !QCoreApplication::closingDown();
+}
 
 void closeAll()
 {
     QMutexLocker lock(&s_mutex);
+    s_closed = true;
     s_connections.clear(); // each is adopted by this thread and closed
 }
 
-// Keeps `connection` (released from the thread that ends) unless the application is closing or enough are kept.
+// Keeps `connection` (released from the thread that ends) unless the application is going or enough are kept.
 void keep(const QString& key, std::unique_ptr<DatabaseConnection> connection)
 {
     QMutexLocker lock(&s_mutex);
-    if (QCoreApplication::closingDown() || s_connections.count(key) >= kPerJournal)
+    if (!accepting() || s_connections.count(key) >= kPerJournal)
         return;
     static const bool closedAtExit = (qAddPostRoutine(closeAll), true);
     Q_UNUSED(closedAtExit)
     s_connections.emplace(key, std::move(connection));
+}
+
+bool canPark()
+{
+    QMutexLocker lock(&s_mutex);
+    return accepting();
 }
 
 // A kept connection for `key`, adopted by this thread; null if none is kept.
@@ -139,6 +154,8 @@ class TeamConnections
 public:
     ~TeamConnections()
     {
+        if (!parked::canPark())
+            return; // closed here, as before the application's end
         for (auto& [key, connection] : m_kept) {
             const QSqlDatabase db = connection->database();
             const bool listens = db.driver() && !db.driver()->subscribedToNotifications().isEmpty();
