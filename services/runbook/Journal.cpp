@@ -4,6 +4,7 @@
 #include "core/SecretScrubber.h"
 #include "runbook/RunbookLogging.h"
 #include "sql/DatabaseConnection.h"
+#include "sql/PreparedStatements.h"
 
 #include <QCoreApplication>
 #include <QCryptographicHash>
@@ -268,16 +269,11 @@ public:
     {
         if (m_kept)
             return m_kept->prepared(statement, error);
-        auto& query = m_prepared[statement];
-        if (!query) {
-            query = std::make_unique<QSqlQuery>(m_db);
-            if (!query->prepare(statement)) {
-                setError(error, sqlError(u"Cannot prepare a statement on the journal"_s, query->lastError()));
-                query.reset();
-                return nullptr;
-            }
-        }
-        return query.get();
+        QSqlError failure;
+        QSqlQuery* query = m_prepared.get(m_db, statement, &failure);
+        if (!query)
+            setError(error, sqlError(u"Cannot prepare a statement on the journal"_s, failure));
+        return query;
     }
 
 private:
@@ -286,7 +282,7 @@ private:
     DatabaseConnection* m_kept = nullptr; // a team journal's connection, kept for the thread's next call
     QString m_name;
     QSqlDatabase m_db;
-    std::map<QString, std::unique_ptr<QSqlQuery>> m_prepared; // a local journal's, for this call
+    PreparedStatements m_prepared; // a local journal's, for this call
     QString m_error;
 };
 

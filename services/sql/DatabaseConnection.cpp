@@ -236,14 +236,11 @@ void DatabaseConnection::adopt()
 
 QSqlQuery* DatabaseConnection::prepared(const QString& statement, QString* error)
 {
-    if (const auto kept = m_prepared.find(statement); kept != m_prepared.end())
-        return kept->second.get();
-    auto query = std::make_unique<QSqlQuery>(database());
-    if (!query->prepare(statement)) {
-        *error = QStringLiteral("cannot prepare a statement on %1: %2").arg(describe(), query->lastError().text());
-        return nullptr;
-    }
-    return m_prepared.emplace(statement, std::move(query)).first->second.get();
+    QSqlError failure;
+    QSqlQuery* query = m_prepared.get(database(), statement, &failure);
+    if (!query)
+        *error = QStringLiteral("cannot prepare a statement on %1: %2").arg(describe(), failure.text());
+    return query;
 }
 
 void DatabaseConnection::reset()

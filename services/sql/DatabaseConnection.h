@@ -1,11 +1,11 @@
 #pragma once
 
 #include "sql/DatabaseTarget.h"
+#include "sql/PreparedStatements.h"
 
 #include <QSqlDatabase>
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <utility>
 
@@ -47,9 +47,8 @@ public:
     // Opens (once; again after the server or the tunnel went away) and returns whether it is open.
     bool open(QString* error, Liveness liveness = Liveness::Check);
     QSqlDatabase database() const;
-    // `statement`, prepared on the open connection once and kept while it lasts, for binding and executing again:
-    // QPSQL would otherwise PREPARE and DEALLOCATE it at every use, two round trips that through a tunnel cost more
-    // than the statement. Null, with *error set, if it cannot be prepared. Valid until the connection is reset.
+    // `statement`, prepared on the open connection once and kept while it lasts (PreparedStatements). Null, with
+    // *error set, if it cannot be prepared. Valid until the connection is reset.
     QSqlQuery* prepared(const QString& statement, QString* error);
     // Hands the open connection over to another thread: release() on the thread that has it, then adopt() on the one
     // that takes it. A QSqlDatabase belongs to the thread of its driver, which is moved (as Qt 6.8's
@@ -85,7 +84,7 @@ private:
     bool m_shareTunnel = false;
     std::shared_ptr<SharedTunnel> m_sharedTunnel; // when m_shareTunnel and the database has a via host
     QString m_reconnectReason;
-    std::map<QString, std::unique_ptr<QSqlQuery>> m_prepared; // by statement; gone before the connection goes
+    PreparedStatements m_prepared; // cleared before the connection goes
     QSqlDriver* m_released = nullptr; // the connection's driver, between release() and adopt()
     std::shared_ptr<Server> m_server; // where the open connection goes; shared with interrupters
 };
