@@ -52,6 +52,24 @@ struct PackitInstance
     SourcePos pos;
 };
 
+// The undo window of a target: how long an operation keeps what it needs to take a run back (a Packit wipe's
+// moved-aside root, for one), from the inventory's undo.retention. Off (0): the operations keep no undo window there.
+struct UndoPolicy
+{
+    static constexpr qint64 kMaxRetentionSeconds = 365 * 24 * 3600;
+
+    qint64 retentionSeconds = 7 * 24 * 3600;
+
+    bool off() const { return retentionSeconds == 0; }
+    // "7 days", "1 day", "12 hours", "90 minutes", "30 seconds" (the largest unit that divides it), or "off".
+    QString describe() const;
+    // A retention as the inventory writes it: <N>s, <N>m, <N>h or <N>d (N a positive integer without leading zeros
+    // or spaces), from 1s to 365d, in seconds; or "off", 0. nullopt for anything else.
+    static std::optional<qint64> parseRetention(const QString& text);
+
+    friend bool operator==(const UndoPolicy&, const UndoPolicy&) = default;
+};
+
 // A command template is an argv list. "{name}" placeholders are replaced inside one argument; an argument
 // that is exactly "{name...}" expands to several arguments. Nothing is ever pasted into a shell string:
 // the argv is POSIX-quoted as a whole when it is sent.
@@ -70,6 +88,7 @@ struct Host
     QString metricsDir = QStringLiteral("/etc/metrics");
     QMap<QString, CommandTemplate> commands; // every known template, defaults filled in
     QList<PackitInstance> instances;
+    UndoPolicy undo; // the top-level undo unless the entry has its own
     SourcePos pos;
 };
 
@@ -95,6 +114,7 @@ struct Database
     QString tls;
     QString caFile;
     Tags tags;
+    UndoPolicy undo; // the top-level undo unless the entry has its own
     SourcePos pos;
 };
 
@@ -109,6 +129,7 @@ struct Cluster
     QStringList namespaces; // those the console shows and acts on; empty: the context's namespace only
     QString tokenEnv; // optional
     Tags tags;
+    UndoPolicy undo; // the top-level undo unless the entry has its own
     SourcePos pos;
 };
 
@@ -137,6 +158,7 @@ struct DatamonContext
     QStringList environment; // passed to datamon2 and gcloud besides ChildEnvironment's allowlist
     std::optional<DatamonJobs> jobs; // set: the purge steps run as Jobs there instead of detached on the host
     Tags tags;
+    UndoPolicy undo; // the top-level undo unless the entry has its own
     SourcePos pos;
 };
 
@@ -185,6 +207,7 @@ struct DeployConfig
     // What the deploy command gets of the console's environment besides PATH, HOME, USER, LOGNAME, the locale and
     // TZ (ChildEnvironment): nix's deploy app runs ssh root@<machine>, which needs the admin's agent.
     QStringList environment = { QStringLiteral("SSH_AUTH_SOCK") };
+    UndoPolicy undo; // the top-level undo unless the section has its own (set even without a deploy section)
     SourcePos pos;
 
     QString owner() const { return repository.section(u'/', 0, 0); }
@@ -213,6 +236,7 @@ struct Inventory
     GithubConfig github;
     DeployConfig deploy;
     JournalConfig journal;
+    UndoPolicy undo; // the top-level undo: the default of every entry above (each holds its effective policy)
 
     const Host* host(const QString& name) const;
     const Database* database(const QString& name) const;

@@ -167,7 +167,7 @@ QString expandHome(const QString& path)
 }
 
 const QStringList kSections = { u"journal"_s, u"hosts"_s, u"databases"_s, u"clusters"_s, u"datamon"_s, u"machines"_s,
-    u"github"_s, u"deploy"_s };
+    u"github"_s, u"deploy"_s, u"undo"_s };
 
 class Parser
 {
@@ -204,6 +204,8 @@ private:
     void addReference(Target target, const Fields& f, const QString& key, const QString& name);
 
     void readJournal(const Entry& e);
+    void readUndo(const Entry& e, const QString& what, UndoPolicy& undo);
+    UndoPolicy readUndo(const Fields& f);
     void readDatabaseTls(const Fields& f, Database& d);
     void readHost(const YAML::Node& node, NameSet& seen);
     void readAuth(const Fields& host, HostAuth& auth);
@@ -515,11 +517,40 @@ void Parser::readJournal(const Entry& e)
     }
 }
 
+// An undo mapping over the policy it inherits. Like the sections, an emptied-out one (or one without retention)
+// changes nothing.
+void Parser::readUndo(const Entry& e, const QString& what, UndoPolicy& undo)
+{
+    if (e.value.IsNull())
+        return;
+    const auto f = readMap(e, what, { u"retention"_s });
+    if (!f)
+        return;
+    const QString allowed = u"a duration such as 30s, 15m, 12h or 7d, from 1s to 365d, or off"_s;
+    const auto text = readScalar(*f, u"retention"_s, allowed);
+    if (!text)
+        return;
+    if (const auto seconds = UndoPolicy::parseRetention(*text))
+        undo.retentionSeconds = *seconds;
+    else
+        error(f->find(u"retention"_s)->valuePos(),
+            u"%1 %2 is not allowed: use %3"_s.arg(f->field(u"retention"_s), NameRules::quoted(*text), allowed));
+}
+
+// An entry's effective undo policy: its own undo mapping, else the top-level one (read before every section).
+UndoPolicy Parser::readUndo(const Fields& f)
+{
+    UndoPolicy undo = m_inventory.undo;
+    if (const Entry* e = f.find(u"undo"_s))
+        readUndo(*e, f.field(u"undo"_s), undo);
+    return undo;
+}
+
 void Parser::readHost(const YAML::Node& node, NameSet& seen)
 {
     const auto f = readMap(node, posOf(node), u"each hosts entry"_s, u"host"_s,
         { u"name"_s, u"address"_s, u"port"_s, u"user"_s, u"auth"_s, u"knownHostsFile"_s, u"tags"_s, u"outpackBase"_s,
-            u"metricsDir"_s, u"commands"_s, u"instances"_s });
+            u"metricsDir"_s, u"commands"_s, u"instances"_s, u"undo"_s });
     if (!f)
         return;
     Host h;
@@ -552,6 +583,7 @@ void Parser::readHost(const YAML::Node& node, NameSet& seen)
         h.metricsDir = *dir;
     h.commands = readCommands(*f);
     readInstances(*f, h, baseOk);
+    h.undo = readUndo(*f);
     // Kept even when other fields are wrong, so references to this host do not add errors of their own.
     if (name) {
         h.name = *name;
@@ -701,7 +733,7 @@ void Parser::readDatabase(const YAML::Node& node, NameSet& seen)
 {
     const auto f = readMap(node, posOf(node), u"each databases entry"_s, u"database"_s,
         { u"name"_s, u"kind"_s, u"via"_s, u"address"_s, u"port"_s, u"socket"_s, u"database"_s, u"user"_s,
-            u"passwordEnv"_s, u"tls"_s, u"caFile"_s, u"tags"_s });
+            u"passwordEnv"_s, u"tls"_s, u"caFile"_s, u"tags"_s, u"undo"_s });
     if (!f)
         return;
     Database d;
@@ -731,6 +763,7 @@ void Parser::readDatabase(const YAML::Node& node, NameSet& seen)
         d.passwordEnv = *passwordEnv;
     readDatabaseTls(*f, d);
     d.tags = readTags(*f);
+    d.undo = readUndo(*f);
     if (name) {
         d.name = *name;
         m_inventory.databases << d;
@@ -766,7 +799,7 @@ void Parser::readDatabaseTls(const Fields& f, Database& d)
 void Parser::readCluster(const YAML::Node& node, NameSet& seen)
 {
     const auto f = readMap(node, posOf(node), u"each clusters entry"_s, u"cluster"_s,
-        { u"name"_s, u"kubeconfig"_s, u"context"_s, u"namespaces"_s, u"tokenEnv"_s, u"tags"_s });
+        { u"name"_s, u"kubeconfig"_s, u"context"_s, u"namespaces"_s, u"tokenEnv"_s, u"tags"_s, u"undo"_s });
     if (!f)
         return;
     Cluster c;
@@ -782,6 +815,7 @@ void Parser::readCluster(const YAML::Node& node, NameSet& seen)
     if (const auto tokenEnv = readEnvName(*f, u"tokenEnv"_s))
         c.tokenEnv = *tokenEnv;
     c.tags = readTags(*f);
+    c.undo = readUndo(*f);
     if (name) {
         c.name = *name;
         m_inventory.clusters << c;
@@ -844,7 +878,7 @@ void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
 {
     const auto f = readMap(node, posOf(node), u"each datamon entry"_s, u"datamon"_s,
         { u"name"_s, u"context"_s, u"config"_s, u"host"_s, u"binary"_s, u"gcloud"_s, u"workDir"_s, u"minFreeGiB"_s,
-            u"environment"_s, u"jobs"_s, u"tags"_s });
+            u"environment"_s, u"jobs"_s, u"tags"_s, u"undo"_s });
     if (!f)
         return;
     DatamonContext d;
@@ -881,6 +915,7 @@ void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
     if (const Entry* jobs = f->find(u"jobs"_s))
         d.jobs = readDatamonJobs(*jobs);
     d.tags = readTags(*f);
+    d.undo = readUndo(*f);
     if (name) {
         d.name = *name;
         m_inventory.datamon << d;
@@ -1043,7 +1078,7 @@ void Parser::readDeploy(const Entry& e)
         return;
     const auto f = readMap(e, u"deploy"_s,
         { u"repository"_s, u"branch"_s, u"sourceMetricsUrl"_s, u"updateWorkflow"_s, u"updateHead"_s, u"staging"_s,
-            u"command"_s, u"environment"_s });
+            u"command"_s, u"environment"_s, u"undo"_s });
     if (!f)
         return;
     DeployConfig& d = m_inventory.deploy;
@@ -1079,6 +1114,7 @@ void Parser::readDeploy(const Entry& e)
     }
     if (const Entry* environment = f->find(u"environment"_s))
         d.environment = readEnvironment(*environment, u"deploy environment"_s, u"the deploy command"_s);
+    d.undo = readUndo(*f);
 }
 
 QStringList Parser::readEnvironment(const Entry& e, const QString& what, const QString& child)
@@ -1223,6 +1259,10 @@ InventoryLoadResult Parser::run(const QByteArray& yaml)
                 for (const YAML::Node& node : readList(*e, key))
                     (this->*readEntry)(node, seen);
             };
+            // First, wherever it stands in the file: every entry without an undo of its own inherits it.
+            if (const Entry* undo = top->find(u"undo"_s))
+                readUndo(*undo, u"undo"_s, m_inventory.undo);
+            m_inventory.deploy.undo = m_inventory.undo;
             if (const Entry* journal = top->find(u"journal"_s))
                 readJournal(*journal);
             readSection(u"hosts"_s, &Parser::readHost);

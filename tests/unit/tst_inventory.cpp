@@ -52,6 +52,13 @@ private slots:
     void tildeExpandsToHome();
     void teamJournalIsAPostgresDatabase();
     void templateResourceLoads();
+    void undoDefaultsToSevenDays();
+    void undoIsInheritedAndOverridden();
+    void undoDeployInherits();
+    void undoParseRetention_data();
+    void undoParseRetention();
+    void undoDescribe_data();
+    void undoDescribe();
 
     void errors_data();
     void errors();
@@ -469,6 +476,201 @@ void TestInventory::templateResourceLoads()
         QVERIFY2(h.address.endsWith(u".example.org"_s), qPrintable(h.address));
 }
 
+void TestInventory::undoDefaultsToSevenDays()
+{
+    const InventoryLoadResult result = InventoryLoader::loadString(QByteArray(kHostA) + R"(databases:
+  - name: db
+    database: x
+    user: u
+clusters:
+  - name: c
+datamon:
+  - name: d
+    context: dev
+    config: cfg
+deploy:
+  repository: o/r
+)",
+        u"undo.yaml"_s);
+    QVERIFY2(result.ok(), qPrintable(describe(result)));
+    const Inventory& inv = *result.inventory;
+    const qint64 week = 7 * 24 * 3600;
+    QCOMPARE(UndoPolicy().retentionSeconds, week);
+    QCOMPARE(inv.undo.retentionSeconds, week);
+    QCOMPARE(inv.undo.describe(), u"7 days"_s);
+    QVERIFY(!inv.undo.off());
+    QCOMPARE(inv.hosts.at(0).undo.retentionSeconds, week);
+    QCOMPARE(inv.databases.at(0).undo.retentionSeconds, week);
+    QCOMPARE(inv.clusters.at(0).undo.retentionSeconds, week);
+    QCOMPARE(inv.datamon.at(0).undo.retentionSeconds, week);
+    QCOMPARE(inv.deploy.undo.retentionSeconds, week);
+
+    const InventoryLoadResult empty = InventoryLoader::loadString(QByteArray(), u"empty.yaml"_s);
+    QVERIFY2(empty.ok(), qPrintable(describe(empty)));
+    QCOMPARE(empty.inventory->undo.retentionSeconds, week);
+    QCOMPARE(empty.inventory->deploy.undo.retentionSeconds, week);
+}
+
+void TestInventory::undoIsInheritedAndOverridden()
+{
+    // The top-level undo comes last in the file: entries read before it inherit it all the same.
+    const InventoryLoadResult result = InventoryLoader::loadString(R"(hosts:
+  - name: inherits
+    address: a.example.org
+    auth: {method: agent}
+  - name: own
+    address: b.example.org
+    auth: {method: agent}
+    undo:
+      retention: 30d
+  - name: empty-map
+    address: c.example.org
+    auth: {method: agent}
+    undo: {}
+  - name: empty-value
+    address: d.example.org
+    auth: {method: agent}
+    undo:
+databases:
+  - name: no-window
+    database: x
+    user: u
+    undo: {retention: "off"}
+  - name: inherits
+    database: x
+    user: u
+clusters:
+  - name: c
+    undo: {retention: 45s}
+  - name: inherits
+datamon:
+  - name: d
+    context: dev
+    config: cfg
+    undo: {retention: 90m}
+  - name: inherits
+    context: dev
+    config: cfg
+deploy:
+  repository: o/r
+  undo:
+    retention: 365d
+undo:
+  retention: 12h
+)",
+        u"undo.yaml"_s);
+    QVERIFY2(result.ok(), qPrintable(describe(result)));
+    const Inventory& inv = *result.inventory;
+    const qint64 twelveHours = 12 * 3600;
+    QCOMPARE(inv.undo.retentionSeconds, twelveHours);
+    QCOMPARE(inv.undo.describe(), u"12 hours"_s);
+
+    QCOMPARE(inv.host(u"inherits"_s)->undo.retentionSeconds, twelveHours);
+    QCOMPARE(inv.host(u"own"_s)->undo.retentionSeconds, qint64(30 * 24 * 3600));
+    QCOMPARE(inv.host(u"own"_s)->undo.describe(), u"30 days"_s);
+    // An undo without retention, or without anything, changes nothing.
+    QCOMPARE(inv.host(u"empty-map"_s)->undo.retentionSeconds, twelveHours);
+    QCOMPARE(inv.host(u"empty-value"_s)->undo.retentionSeconds, twelveHours);
+
+    QVERIFY(inv.database(u"no-window"_s)->undo.off());
+    QCOMPARE(inv.database(u"no-window"_s)->undo.retentionSeconds, qint64(0));
+    QCOMPARE(inv.database(u"no-window"_s)->undo.describe(), u"off"_s);
+    QCOMPARE(inv.database(u"inherits"_s)->undo.retentionSeconds, twelveHours);
+
+    QCOMPARE(inv.cluster(u"c"_s)->undo.retentionSeconds, qint64(45));
+    QCOMPARE(inv.cluster(u"c"_s)->undo.describe(), u"45 seconds"_s);
+    QCOMPARE(inv.cluster(u"inherits"_s)->undo.retentionSeconds, twelveHours);
+
+    QCOMPARE(inv.datamonContext(u"d"_s)->undo.retentionSeconds, qint64(90 * 60));
+    QCOMPARE(inv.datamonContext(u"d"_s)->undo.describe(), u"90 minutes"_s);
+    QCOMPARE(inv.datamonContext(u"inherits"_s)->undo.retentionSeconds, twelveHours);
+
+    QCOMPARE(inv.deploy.undo.retentionSeconds, UndoPolicy::kMaxRetentionSeconds);
+    QCOMPARE(inv.deploy.undo.describe(), u"365 days"_s);
+}
+
+void TestInventory::undoDeployInherits()
+{
+    // With a deploy section and without one: either way deploy.undo holds the effective policy.
+    for (const QByteArray& deploy : { QByteArray("deploy:\n  repository: o/r\n"), QByteArray() }) {
+        const InventoryLoadResult result
+            = InventoryLoader::loadString("undo:\n  retention: \"off\"\n" + deploy, u"undo.yaml"_s);
+        QVERIFY2(result.ok(), qPrintable(describe(result)));
+        QVERIFY(result.inventory->undo.off());
+        QVERIFY(result.inventory->deploy.undo.off());
+    }
+    // YAML 1.1's boolean spelling, unquoted, is the word all the same.
+    const InventoryLoadResult unquoted = InventoryLoader::loadString("undo: {retention: off}\n", u"undo.yaml"_s);
+    QVERIFY2(unquoted.ok(), qPrintable(describe(unquoted)));
+    QVERIFY(unquoted.inventory->undo.off());
+}
+
+void TestInventory::undoParseRetention_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<qint64>("seconds"); // -1: refused
+
+    const qint64 day = 24 * 3600;
+    QTest::newRow("off") << u"off"_s << qint64(0);
+    QTest::newRow("1s") << u"1s"_s << qint64(1);
+    QTest::newRow("30s") << u"30s"_s << qint64(30);
+    QTest::newRow("15m") << u"15m"_s << qint64(15 * 60);
+    QTest::newRow("12h") << u"12h"_s << qint64(12 * 3600);
+    QTest::newRow("7d") << u"7d"_s << 7 * day;
+    QTest::newRow("365d") << u"365d"_s << 365 * day;
+    QTest::newRow("8760h") << u"8760h"_s << 365 * day;
+    QTest::newRow("525600m") << u"525600m"_s << 365 * day;
+    QTest::newRow("31536000s") << u"31536000s"_s << 365 * day;
+    QTest::newRow("100s") << u"100s"_s << qint64(100);
+
+    const QStringList refused = { u""_s, u"7 d"_s, u" 7d"_s, u"7d "_s, u"07d"_s, u"0s"_s, u"0d"_s, u"00s"_s, u"-1d"_s,
+        u"+1d"_s, u"1w"_s, u"1y"_s, u"1.5h"_s, u"1e3s"_s, u"366d"_s, u"8761h"_s, u"525601m"_s, u"31536001s"_s,
+        u"999999999d"_s, u"9999999999d"_s, u"99999999999999999999s"_s, u"7"_s, u"d"_s, u"7D"_s, u"7dd"_s, u"7d7d"_s,
+        u"Off"_s, u"OFF"_s, u"false"_s, u"no"_s, u"0"_s, u"\u0667d"_s /* ARABIC-INDIC DIGIT SEVEN */, u"\uff17d"_s };
+    for (const QString& text : refused)
+        QTest::newRow(qPrintable(u"refused \""_s + text + u'"')) << text << qint64(-1);
+}
+
+void TestInventory::undoParseRetention()
+{
+    QFETCH(QString, text);
+    QFETCH(qint64, seconds);
+    const std::optional<qint64> parsed = UndoPolicy::parseRetention(text);
+    if (seconds < 0) {
+        QVERIFY2(!parsed, qPrintable(QString::number(parsed.value_or(-1))));
+    } else {
+        QVERIFY(parsed);
+        QCOMPARE(*parsed, seconds);
+    }
+}
+
+void TestInventory::undoDescribe_data()
+{
+    QTest::addColumn<qint64>("seconds");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("off") << qint64(0) << u"off"_s;
+    QTest::newRow("7 days") << qint64(7 * 24 * 3600) << u"7 days"_s;
+    QTest::newRow("1 day") << qint64(24 * 3600) << u"1 day"_s;
+    QTest::newRow("12 hours") << qint64(12 * 3600) << u"12 hours"_s;
+    QTest::newRow("25 hours") << qint64(25 * 3600) << u"25 hours"_s;
+    QTest::newRow("1 hour") << qint64(3600) << u"1 hour"_s;
+    QTest::newRow("90 minutes") << qint64(90 * 60) << u"90 minutes"_s;
+    QTest::newRow("1 minute") << qint64(60) << u"1 minute"_s;
+    QTest::newRow("30 seconds") << qint64(30) << u"30 seconds"_s;
+    QTest::newRow("61 seconds") << qint64(61) << u"61 seconds"_s;
+    QTest::newRow("1 second") << qint64(1) << u"1 second"_s;
+}
+
+void TestInventory::undoDescribe()
+{
+    QFETCH(qint64, seconds);
+    QFETCH(QString, text);
+    UndoPolicy policy;
+    policy.retentionSeconds = seconds;
+    QCOMPARE(policy.describe(), text);
+    QCOMPARE(policy.off(), seconds == 0);
+}
+
 void TestInventory::errors_data()
 {
     QTest::addColumn<QByteArray>("yaml");
@@ -491,7 +693,7 @@ void TestInventory::errors_data()
     errorRow("top level is a list", "- a\n- b\n", u"1:1"_s, { u"the inventory must be a map, not a list"_s });
     errorRow("unknown section", "host:\n  - name: a\n", u"1:1"_s,
         { u"unknown key \"host\" in the inventory: use one of journal, hosts, databases, clusters, datamon, "
-          "machines, github, deploy"_s });
+          "machines, github, deploy, undo"_s });
     errorRow("non-string key", "? [a, b]\n: c\n", u"1:3"_s, { u"keys in the inventory must be strings, not a list"_s });
     errorRow("second document", "hosts: []\n---\nhosts: []\n", u"3:1"_s, { u"single YAML document"_s });
     errorRow("second document after an empty one", "---\n---\nhosts: []\n---\nclusters: []\n", u"5:1"_s,
@@ -507,7 +709,7 @@ void TestInventory::errors_data()
     // Unknown keys, in every kind of mapping.
     errorRow("unknown host key", a + "    adress: a.example.org\n", u"5:5"_s,
         { u"unknown key \"adress\" in host: use one of name, address, port, user, auth, knownHostsFile, tags, "
-          "outpackBase, metricsDir, commands, instances"_s });
+          "outpackBase, metricsDir, commands, instances, undo"_s });
     errorRow("unknown auth key",
         "hosts:\n  - name: a\n    address: a.example.org\n    auth:\n      method: agent\n      password: x\n",
         u"6:7"_s, { u"unknown key \"password\" in auth: use one of method, identityFile, secretEnv"_s });
@@ -517,13 +719,14 @@ void TestInventory::errors_data()
     errorRow("unknown database key", "databases:\n  - name: db\n    database: db\n    user: u\n    password: x\n",
         u"5:5"_s,
         { u"unknown key \"password\" in database: use one of name, kind, via, address, port, socket, database, "
-          "user, passwordEnv, tls, caFile, tags"_s });
+          "user, passwordEnv, tls, caFile, tags, undo"_s });
     errorRow("unknown cluster key", "clusters:\n  - name: c\n    server: https://k8s.example.org\n", u"3:5"_s,
-        { u"unknown key \"server\" in cluster: use one of name, kubeconfig, context, namespaces, tokenEnv, tags"_s });
+        { u"unknown key \"server\" in cluster: use one of name, kubeconfig, context, namespaces, tokenEnv, tags, "
+          "undo"_s });
     errorRow("unknown datamon key", "datamon:\n  - name: d\n    context: dev\n    config: cfg\n    bastion: b\n",
         u"5:5"_s,
         { u"unknown key \"bastion\" in datamon: use one of name, context, config, host, binary, gcloud, workDir, "
-          "minFreeGiB, environment, jobs, tags"_s });
+          "minFreeGiB, environment, jobs, tags, undo"_s });
     errorRow("unknown datamon jobs key",
         "clusters:\n  - name: k\ndatamon:\n  - name: d\n    context: dev\n    config: cfg\n    jobs:\n      cluster: "
         "k\n      namespace: n\n      image: i:1\n      pvc: x\n",
@@ -815,6 +1018,46 @@ void TestInventory::errors_data()
         { u"host outpackBase \"~/outpack\" is not allowed: use an absolute path on the host"_s });
     errorRow("socket relative", "databases:\n  - name: db\n    socket: mysqld.sock\n    database: db\n    user: u\n",
         u"3:13"_s, { u"database socket \"mysqld.sock\" is not allowed: use an absolute path"_s });
+
+    // The undo window.
+    const QString durationRule = u"use a duration such as 30s, 15m, 12h or 7d, from 1s to 365d, or off"_s;
+    errorRow("undo retention with a space", "undo:\n  retention: 7 d\n", u"2:14"_s,
+        { u"undo retention \"7 d\" is not allowed: "_s + durationRule });
+    errorRow("undo retention empty string", "undo:\n  retention: \"\"\n", u"2:14"_s,
+        { u"undo retention \"\" is not allowed: "_s + durationRule });
+    errorRow("undo retention without a value", "undo:\n  retention:\n", u"2:3"_s,
+        { u"undo retention must be a duration such as 30s, 15m, 12h or 7d, from 1s to 365d, or off, not empty"_s });
+    errorRow("undo retention is a list", "undo:\n  retention: [7d]\n", u"2:14"_s,
+        { u"undo retention must be a duration such as 30s, 15m, 12h or 7d, from 1s to 365d, or off, not a list"_s });
+    errorRow("undo retention without a unit", "undo: {retention: 7}\n", u"1:19"_s,
+        { u"undo retention \"7\" is not allowed: "_s + durationRule });
+    errorRow("undo is a string", "undo: 7d\n", u"1:7"_s, { u"undo must be a map, not a string"_s });
+    errorRow("unknown undo key", "undo:\n  retain: 7d\n", u"2:3"_s,
+        { u"unknown key \"retain\" in undo: use one of retention"_s });
+    errorRow("duplicate undo key", "undo:\n  retention: 7d\n  retention: 8d\n", u"3:3"_s,
+        { u"duplicate key \"retention\" in undo: already given at line 2"_s });
+    errorRow("host undo retention over a year", a + "    undo:\n      retention: 366d\n", u"6:18"_s,
+        { u"host undo retention \"366d\" is not allowed: "_s + durationRule });
+    errorRow("host undo retention in weeks", a + "    undo: {retention: 1w}\n", u"5:23"_s,
+        { u"host undo retention \"1w\" is not allowed: "_s + durationRule });
+    errorRow("host undo is a string", a + "    undo: 7d\n", u"5:11"_s, { u"host undo must be a map, not a string"_s });
+    errorRow("unknown host undo key", a + "    undo: {retention: 7d, keep: yes}\n", u"5:27"_s,
+        { u"unknown key \"keep\" in host undo: use one of retention"_s });
+    errorRow("database undo retention zero",
+        "databases:\n  - name: db\n    database: db\n    user: u\n    undo: {retention: 0s}\n", u"5:23"_s,
+        { u"database undo retention \"0s\" is not allowed: "_s + durationRule });
+    errorRow("cluster undo retention fractional", "clusters:\n  - name: c\n    undo: {retention: 1.5h}\n", u"3:23"_s,
+        { u"cluster undo retention \"1.5h\" is not allowed: "_s + durationRule });
+    errorRow("datamon undo retention negative",
+        "datamon:\n  - name: d\n    context: dev\n    config: cfg\n    undo: {retention: -1d}\n", u"5:23"_s,
+        { u"datamon undo retention \"-1d\" is not allowed: "_s + durationRule });
+    errorRow("deploy undo retention leading zero", "deploy:\n  repository: o/r\n  undo: {retention: 07d}\n", u"3:21"_s,
+        { u"deploy undo retention \"07d\" is not allowed: "_s + durationRule });
+    errorRow("unknown deploy undo key", "deploy:\n  repository: o/r\n  undo:\n    days: 7\n", u"4:5"_s,
+        { u"unknown key \"days\" in deploy undo: use one of retention"_s });
+    errorRow("machines take no undo",
+        "machines:\n  - name: m\n    metrics: http\n    domain: m.example.org\n    undo: {retention: 7d}\n", u"5:5"_s,
+        { u"unknown key \"undo\" in machine"_s });
 
     // Command templates.
     errorRow("unknown command template", a + "    commands:\n      stopUnit: [systemctl, stop, \"{units...}\"]\n",
