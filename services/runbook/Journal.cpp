@@ -1040,6 +1040,27 @@ QList<JournalEntry> Journal::entriesAfter(qint64 seq, int limit, QString* error)
     return readEntries(u"WHERE seq > ? ORDER BY seq LIMIT ?"_s, { seq, limit }, error);
 }
 
+QList<JournalEntry> Journal::entriesOfKinds(const QStringList& kinds, QString* error) const
+{
+    if (kinds.isEmpty())
+        return {};
+    QStringList marks;
+    QVariantList values;
+    for (const QString& kind : kinds) {
+        marks << u"?"_s;
+        values << kind;
+    }
+    return readEntries(u"WHERE kind IN (%1) ORDER BY seq"_s.arg(marks.join(u", "_s)), values, error);
+}
+
+std::optional<QDateTime> Journal::now(QString* error) const
+{
+    const auto connection = connectTo(m_open, m_location, error);
+    if (!connection)
+        return std::nullopt;
+    return databaseNow(*connection, error);
+}
+
 QList<JournalEntry> Journal::readEntries(const QString& where, const QVariantList& values, QString* error) const
 {
     const auto connection = connectTo(m_open, m_location, error);

@@ -169,6 +169,11 @@ public:
     QList<JournalEntry> entries(const QString& runId = {}, QString* error = nullptr) const;
     // In order, at most `limit` of those after entry number `seq`.
     QList<JournalEntry> entriesAfter(qint64 seq, int limit, QString* error = nullptr) const;
+    // In order, those of the given kinds (read through the index on kind).
+    QList<JournalEntry> entriesOfKinds(const QStringList& kinds, QString* error = nullptr) const;
+    // The journal's clock (a team journal's database's, so that every console judges a time the same way; this
+    // machine's for a local journal), to the millisecond; nullopt with *error if it cannot be read.
+    std::optional<QDateTime> now(QString* error = nullptr) const;
 
     // The PostgreSQL channel a team journal announces each entry on (NOTIFY, at commit; the payload its number).
     static constexpr QLatin1StringView kAppendChannel { "opsdeck_journal" };

@@ -4,6 +4,7 @@
 #include "runbook/LockHeartbeat.h"
 #include "runbook/RunContext.h"
 #include "runbook/RunbookLogging.h"
+#include "runbook/UndoWindow.h"
 
 #include <QMutexLocker>
 #include <QUuid>
@@ -94,6 +95,10 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
         emit refused(plan.readOnly ? Refusal::ReadOnly : Refusal::Confirmation, problem);
         return;
     }
+    if (const QString problem = plan.checkUndo(); !problem.isEmpty()) {
+        emit refused(Refusal::Undo, problem);
+        return;
+    }
     Journal journal(m_journalLocation);
     QString error;
     if (!journal.open(&error)) {
@@ -112,6 +117,7 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
     record.parameters = plan.parameters;
     record.planCounts = plan.countsJson();
     record.startedAt = QDateTime::currentDateTimeUtc();
+    record.undo = plan.undo;
 
     Journal::LockHolder holder;
     switch (journal.acquireLock(plan.lockName(), record.id, &holder, &error)) {
@@ -132,6 +138,24 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
         return;
     }
 
+    // A restore takes back a window that is open by the journal's clock, under the lock: a second console's
+    // restore of it, or one that waited past its end, is refused here whatever its plan read.
+    if (const QString restores = plan.parameters.value(QStringLiteral("restores")).toString(); !restores.isEmpty()) {
+        const auto windows = UndoWindows::read(journal, &error);
+        const auto window = windows ? UndoWindows::find(*windows, restores) : std::nullopt;
+        if (!window || window->state != UndoWindow::State::Open) {
+            journal.releaseLock(plan.lockName(), record.id);
+            emit refused(windows ? Refusal::Undo : Refusal::Journal,
+                !windows
+                    ? QStringLiteral("cannot read the undo windows of the journal: %1. Nothing was run.").arg(error)
+                    : window
+                    ? QStringLiteral("the undo window of run %1 is %2: nothing was run.")
+                          .arg(restores, window->stateText())
+                    : QStringLiteral("run %1 kept no undo window in this journal: nothing was run.").arg(restores));
+            return;
+        }
+    }
+
     RunContext context(&record, plan, &journal,
         [this](const StepRecord& step, double fraction, qint64 eta) { emit progressed(step, fraction, eta); });
     auto heartbeat = std::make_unique<LockHeartbeat>(m_journalLocation, plan.lockName(), record.id,
@@ -144,6 +168,10 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
     // Who runs it, so that a console that died without an outcome is noticed (Journal::unfinishedRuns).
     QJsonObject confirm = Journal::consoleIdentity();
     confirm.insert(QStringLiteral("confirmation"), confirmation);
+    if (plan.undo.available)
+        confirm.insert(QStringLiteral("undo"),
+            plan.undo.enabled ? QStringLiteral("kept")
+                              : QStringLiteral("turned off: ") + plan.undo.offReason.trimmed());
     context.note(QStringLiteral("confirm"), confirm);
     qCInfo(lcRunbook) << "run" << record.id << plan.operation << "on" << plan.target << "by" << record.user;
 
@@ -178,6 +206,11 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
                     QStringLiteral("Recovered by run %1: %2").arg(record.id, record.summary) } },
             &error))
         qCCritical(lcRunbook) << "could not close run" << recovered << "after recovering it:" << error;
+    // A restore ends the window it took back, once it succeeded (until then the window stays open, to try again).
+    if (const QString restored = plan.parameters.value(QStringLiteral("restores")).toString();
+        !restored.isEmpty() && record.outcome == RunRecord::Outcome::Succeeded)
+        context.note(
+            UndoWindow::kClosedKind, UndoWindows::closedData(restored, UndoWindow::State::Restored, record.summary));
     if (!journal.saveRun(record, &error, &record.journalAnchor))
         qCCritical(lcRunbook) << "could not save the record of run" << record.id << ":" << error;
     journal.releaseLock(plan.lockName(), record.id);

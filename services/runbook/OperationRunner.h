@@ -29,7 +29,8 @@ public:
         Confirmation,
         ReadOnly,
         Locked,
-        Journal
+        Journal,
+        Undo
     };
     Q_ENUM(Refusal)
 

@@ -1,5 +1,7 @@
 #include "runbook/Plan.h"
 
+#include <QVariant>
+
 namespace opsdeck {
 
 QString Plan::environment() const
@@ -42,6 +44,7 @@ QJsonObject Plan::toJson() const
     object.insert(QStringLiteral("counts"), countsJson());
     object.insert(QStringLiteral("steps"), stepArray);
     object.insert(QStringLiteral("warnings"), QJsonArray::fromStringList(warnings));
+    object.insert(QStringLiteral("undo"), undo.toJson());
     object.insert(QStringLiteral("details"), details);
     object.insert(QStringLiteral("confirmWith"), targetName);
     return object;
@@ -55,6 +58,56 @@ QString Plan::checkConfirmation(const QString& confirmation) const
         return QStringLiteral("the confirmation \"%1\" does not name the target: type \"%2\" to %3 %4")
             .arg(confirmation, targetName, verb.toLower(), target);
     return {};
+}
+
+QString Plan::checkUndo() const
+{
+    if (undo.available && !undo.enabled && undo.offReason.trimmed().isEmpty())
+        return QStringLiteral("turning the undo window of %1 off needs a reason (--reason TEXT): the journal keeps "
+                              "who turned it off and why. Nothing was run.")
+            .arg(target);
+    return {};
+}
+
+QJsonObject Plan::Undo::toJson() const
+{
+    QJsonObject object { { QStringLiteral("available"), available }, { QStringLiteral("enabled"), enabled },
+        { QStringLiteral("retentionSeconds"), retentionSeconds }, { QStringLiteral("bytesHeld"), bytesHeld },
+        { QStringLiteral("where"), where }, { QStringLiteral("restorable"), QJsonArray::fromStringList(restorable) },
+        { QStringLiteral("notRestorable"), QJsonArray::fromStringList(notRestorable) },
+        { QStringLiteral("endsWindows"), QJsonArray::fromStringList(endsWindows) } };
+    if (!offReason.isEmpty())
+        object.insert(QStringLiteral("offReason"), offReason);
+    if (until.isValid())
+        object.insert(QStringLiteral("until"), until.toUTC().toString(Qt::ISODate));
+    return object;
+}
+
+Plan::Undo Plan::Undo::fromJson(const QJsonObject& object)
+{
+    Undo undo;
+    undo.available = object.value(QStringLiteral("available")).toBool();
+    undo.enabled = object.value(QStringLiteral("enabled")).toBool(true);
+    undo.offReason = object.value(QStringLiteral("offReason")).toString();
+    undo.retentionSeconds = object.value(QStringLiteral("retentionSeconds")).toInteger();
+    undo.until = QDateTime::fromString(object.value(QStringLiteral("until")).toString(), Qt::ISODate);
+    undo.bytesHeld = object.value(QStringLiteral("bytesHeld")).toInteger(-1);
+    undo.where = object.value(QStringLiteral("where")).toString();
+    undo.restorable = object.value(QStringLiteral("restorable")).toVariant().toStringList();
+    undo.notRestorable = object.value(QStringLiteral("notRestorable")).toVariant().toStringList();
+    undo.endsWindows = object.value(QStringLiteral("endsWindows")).toVariant().toStringList();
+    return undo;
+}
+
+QString Plan::Undo::summary(const QString& runId) const
+{
+    if (!available)
+        return QStringLiteral("This cannot be undone.");
+    if (!enabled)
+        return QStringLiteral("This cannot be undone: the undo window is turned off for this run (%1).")
+            .arg(offReason.trimmed());
+    return QStringLiteral("Can be undone until %1 with `opsdeck restore %2`.")
+        .arg(until.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'")), runId);
 }
 
 } // namespace opsdeck

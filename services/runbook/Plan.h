@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -26,6 +27,28 @@ struct Plan
         qint64 value = 0;
     };
 
+    // The undo window: what a run keeps so that `opsdeck restore RUN_ID` can take it back, and until when. On by
+    // default where the data allows; the admin may turn it off for one run, with a reason the journal keeps.
+    struct Undo
+    {
+        bool available = false; // the data allows a window here (else notRestorable says why)
+        bool enabled = true; // the admin's choice for this run; false needs offReason
+        QString offReason;
+        qint64 retentionSeconds = 0; // the inventory's undo.retention for the target
+        QDateTime until; // when the window ends, by the journal's clock (the plan's estimate; the run sets it)
+        qint64 bytesHeld = -1; // the space the window holds on the target; -1: unknown
+        QString where; // "machines' previous revisions", "wpia-packit:/var/lib/outpack/.opsdeck-wipe-…"
+        QStringList restorable; // what a restore puts back, in words
+        QStringList notRestorable; // what it cannot put back, and why
+        QStringList endsWindows; // windows this run ends: "RUN_ID: what it held"
+
+        bool opens() const { return available && enabled; }
+        QJsonObject toJson() const;
+        static Undo fromJson(const QJsonObject& object);
+        // For people: "Can be undone until … with `opsdeck restore RUN_ID`", or why not.
+        QString summary(const QString& runId = QStringLiteral("RUN_ID")) const;
+    };
+
     QString operation; // "packit-wipe"
     QString target; // "wpia-packit/training"
     QString targetName; // what a production target's admin types to confirm: "training"
@@ -40,6 +63,7 @@ struct Plan
     QList<Count> counts;
     QList<Step> steps;
     QStringList warnings; // what the runbook does not say but will happen
+    Undo undo;
     QJsonObject details; // lists the plan shows, e.g. {"scopedGrants": [...]} (not for the journal's hash only)
     QString detailText; // the same lists for people, shown with the plan
 
@@ -54,6 +78,8 @@ struct Plan
     QString lockName() const { return lock.isEmpty() ? target : lock; }
     // Empty if `confirmation` confirms this plan, else why not. A read-only target is always refused.
     QString checkConfirmation(const QString& confirmation) const;
+    // Empty if the admin's undo choice may run, else why not: a window turned off needs a reason.
+    QString checkUndo() const;
 };
 
 } // namespace opsdeck

@@ -325,6 +325,77 @@ QString deletedHtml(const RunRecord& run)
     return html;
 }
 
+// "1.5 GiB", in English like the counts, and IEC units like the panes (QLocale::formattedDataSize).
+QString bytesText(qint64 bytes)
+{
+    return bytes == 0 ? u"no space"_s : QLocale(QLocale::English).formattedDataSize(bytes);
+}
+
+QString listHtml(const QString& label, const QStringList& items)
+{
+    if (items.isEmpty())
+        return {};
+    QString html = u"<p><b>%1</b></p>\n<ul>\n"_s.arg(esc(label));
+    for (const QString& item : items)
+        html += u"<li>%1</li>\n"_s.arg(esc(item));
+    return html + u"</ul>\n"_s;
+}
+
+// Whether and until when the run can be taken back, and how. One bordered box (a one-cell table: QTextDocument
+// draws no borders around a <div>): tinted when a restore is possible, grey when not, and always words that say
+// which, so that it survives black-and-white printing.
+QString undoHtml(const RunRecord& run)
+{
+    const Plan::Undo& undo = run.undo;
+    QString body;
+    const auto sentence = [&body](const QString& html) { body += u"<p>%1</p>\n"_s.arg(html); };
+    if (run.undoOpened) {
+        sentence(undo.until.isValid()
+                ? u"<b>Can be undone until %1.</b>"_s.arg(esc(undo.until.toUTC().toString(u"yyyy-MM-dd HH:mm 'UTC'"_s)))
+                : u"<b>Can be undone.</b> The journal did not record until when."_s);
+        sentence(u"To undo it, run: <code>opsdeck restore %1</code>"_s.arg(esc(run.id)));
+        const QString where = undo.where.trimmed();
+        if (undo.bytesHeld >= 0) {
+            sentence(where.isEmpty() ? u"Holds %1 on the target."_s.arg(esc(bytesText(undo.bytesHeld)))
+                                     : u"Holds %1 at %2."_s.arg(esc(bytesText(undo.bytesHeld)), esc(where)));
+        } else if (!where.isEmpty()) {
+            sentence(u"Kept at %1."_s.arg(esc(where)));
+        }
+        body += listHtml(u"A restore puts back:"_s, undo.restorable);
+    } else if (undo.available && undo.enabled) {
+        sentence(u"<b>No undo window was kept:</b> the run ended before it kept what a restore needs. This cannot be "
+                 u"undone."_s);
+    } else if (undo.available) {
+        // A reason that ends with a full stop does not make two.
+        QString reason = undo.offReason.trimmed();
+        while (reason.endsWith(u'.'))
+            reason.chop(1);
+        const QString who = run.user.isEmpty() ? u"the admin"_s : run.user;
+        sentence(reason.isEmpty()
+                ? u"<b>The undo window was turned off for this run by %1.</b> This cannot be undone."_s.arg(esc(who))
+                : u"<b>The undo window was turned off for this run by %1:</b> %2. This cannot be undone."_s.arg(
+                    esc(who), esc(reason)));
+    } else {
+        sentence(u"<b>This cannot be undone.</b>"_s);
+    }
+    // Beside a window, what it does not cover. Under "This cannot be undone.", why; under a window that was turned
+    // off or not kept, what no window would have put back.
+    QString notRestorableLabel = u"Cannot be undone:"_s;
+    if (!undo.available)
+        notRestorableLabel = u"Why:"_s;
+    else if (!run.undoOpened)
+        notRestorableLabel = u"Even with a window, a restore could not put back:"_s;
+    body += listHtml(notRestorableLabel, undo.notRestorable);
+    body += listHtml(u"This run ended the undo windows of:"_s, undo.endsWindows);
+    // Colours as attributes for QTextDocument (the PDF: it paints a cell's bgcolor, not a table's), and as the
+    // class's CSS for browsers.
+    const bool opened = run.undoOpened;
+    return u"<table class=\"undo %1\" border=\"1\" cellspacing=\"0\" cellpadding=\"6\" width=\"100%\" "
+           u"style=\"border-color:%3; border-style:solid;\"><tr><td bgcolor=\"%2\">\n%4</td></tr></table>\n"_s.arg(
+               opened ? u"undo-open"_s : u"undo-closed"_s, opened ? u"#eaf4f0"_s : u"#f2f2f2"_s,
+               opened ? u"#2f7d5c"_s : u"#8a8a8a"_s, body);
+}
+
 bool renderPdf(const RunRecord& run, QByteArray* pdf, QString* reason)
 {
     // QTextDocument needs the font database, which only a QGuiApplication provides; without one it would abort.
@@ -445,6 +516,11 @@ pre.command { font-size: 8pt; }
 pre.output { font-size: 8pt; }
 code { font-family: monospace; }
 .error { color: #b3261e; }
+table.undo { border: 1px solid #8a8a8a; background-color: #f2f2f2; }
+table.undo-open { border-color: #2f7d5c; background-color: #eaf4f0; }
+table.undo td { border: none; }
+table.undo p { margin-top: 0; margin-bottom: 4px; }
+table.undo ul { margin-top: 0; margin-bottom: 4px; }
 </style>
 </head><body>
 )"_s;
@@ -452,6 +528,7 @@ code { font-family: monospace; }
     html += factsHtml(run);
     // Right under the facts rather than at the end: it is what a reader wants first.
     html += u"<h2>Summary</h2>\n<p>%1</p>\n"_s.arg(run.summary.isEmpty() ? kNone : esc(run.summary));
+    html += u"<h2>Undo</h2>\n"_s + undoHtml(run);
     html += u"<h2>Parameters</h2>\n"_s + parametersHtml(run);
     html += u"<h2>Counts</h2>\n"_s + countsHtml(run);
     html += u"<h2>Steps</h2>\n"_s + stepsHtml(run);

@@ -197,6 +197,29 @@ void RunContext::note(const QString& kind, const QJsonObject& data)
                            .arg(m_journal->describe(), kind, error));
 }
 
+bool RunContext::openUndoWindow(UndoWindow window)
+{
+    QString error;
+    const auto now = m_journal ? m_journal->now(&error) : std::optional(QDateTime::currentDateTimeUtc());
+    if (!now) {
+        stopBeforeNextStep(QStringLiteral("the journal %1 could not give the time the undo window opens (%2); fix the "
+                                          "journal before running again")
+                               .arg(m_journal->describe(), error));
+        return false;
+    }
+    window.until = now->addSecs(m_plan.undo.retentionSeconds);
+    note(UndoWindow::kOpenedKind, window.entryData());
+    if (!journalError().isEmpty())
+        return false;
+    m_record->undoOpened = true;
+    m_record->undo.until = window.until;
+    m_record->undo.where = window.where;
+    m_record->undo.bytesHeld = window.bytes;
+    m_record->undo.restorable = window.restorable;
+    m_record->undo.notRestorable = window.notRestorable;
+    return true;
+}
+
 void RunContext::stopBeforeNextStep(const QString& why)
 {
     {

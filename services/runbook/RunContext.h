@@ -2,6 +2,7 @@
 
 #include "runbook/Plan.h"
 #include "runbook/RunRecord.h"
+#include "runbook/UndoWindow.h"
 
 #include <QElapsedTimer>
 #include <QMutex>
@@ -61,6 +62,10 @@ public:
     QString leftOpen() const { return m_leftOpen; }
     RunRecord& record() { return *m_record; }
     void note(const QString& kind, const QJsonObject& data);
+    // Journals the window this run keeps (its run, operation, target and user are the run's; `until` is set here from
+    // the plan's retention, by the journal's clock) and puts it in the record. False, and the run stops before its
+    // next step, if the journal could not record it: a window the journal does not know could never be restored.
+    bool openUndoWindow(UndoWindow window);
 
 private:
     void finishStep(StepRecord::State state, const QString& error, const QString& output);

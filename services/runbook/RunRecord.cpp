@@ -114,8 +114,27 @@ RunRecord::Outcome RunRecord::outcomeFromName(const QString& name)
     return Outcome::Running;
 }
 
+QString RunRecord::undoSummary() const
+{
+    QString text;
+    if (undoOpened)
+        text = undo.summary(id);
+    else if (undo.available && undo.enabled)
+        text = u"No undo window was kept: the run ended before it kept what a restore needs."_s;
+    else if (undo.available)
+        text = u"This cannot be undone: %1 turned the undo window off for this run (%2)."_s.arg(
+            user, undo.offReason.trimmed());
+    else
+        text = undo.summary(id);
+    if (!undo.notRestorable.isEmpty())
+        text += u" Cannot be undone: %1."_s.arg(undo.notRestorable.join(u"; "_s));
+    return text;
+}
+
 QJsonObject RunRecord::toJson() const
 {
+    QJsonObject undoObject = undo.toJson();
+    undoObject.insert(u"opened"_s, undoOpened);
     QJsonArray stepArray;
     for (const StepRecord& step : steps)
         stepArray.append(stepToJson(step));
@@ -138,6 +157,7 @@ QJsonObject RunRecord::toJson() const
         { u"deleted"_s, deleted },
         { u"summary"_s, summary },
         { u"journalAnchor"_s, journalAnchor },
+        { u"undo"_s, undoObject },
     };
 }
 
@@ -163,6 +183,9 @@ RunRecord RunRecord::fromJson(const QJsonObject& object)
     run.deleted = object.value(u"deleted"_s).toObject();
     run.summary = object.value(u"summary"_s).toString();
     run.journalAnchor = object.value(u"journalAnchor"_s).toString();
+    const QJsonObject undo = object.value(u"undo"_s).toObject();
+    run.undo = Plan::Undo::fromJson(undo);
+    run.undoOpened = undo.value(u"opened"_s).toBool();
     return run;
 }
 

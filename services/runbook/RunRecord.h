@@ -1,5 +1,7 @@
 #pragma once
 
+#include "runbook/Plan.h"
+
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -46,7 +48,8 @@ struct RunRecord
         Failed,
         Cancelled
     };
-    static constexpr int kSchemaVersion = 1;
+    // 2 added `undo`; a schema 1 record reads as a run that kept no undo window.
+    static constexpr int kSchemaVersion = 2;
 
     QString id; // a UUID without braces
     QString operation; // "packit-wipe"
@@ -69,6 +72,12 @@ struct RunRecord
     // The journal's chain head ("SEQ:HASH", Journal::Anchor) when the journal saved this record: `opsdeck journal
     // verify --anchor` checks later that no entry up to it was cut off or rewritten. Set by Journal::saveRun.
     QString journalAnchor;
+    // The undo window as the run ended: the plan's (with the admin's choice), then, once the run kept what a
+    // restore needs, `undoOpened` with the real `until`, place and size. A run that failed before that kept none.
+    Plan::Undo undo;
+    bool undoOpened = false;
+    // For people: whether and until when this run can be taken back, how (the command), and what cannot.
+    QString undoSummary() const;
 
     static QString outcomeName(Outcome outcome);
     static Outcome outcomeFromName(const QString& name);

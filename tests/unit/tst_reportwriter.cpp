@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextDocument>
 
 using namespace Qt::StringLiterals;
 using namespace opsdeck;
@@ -47,6 +48,40 @@ RunRecord sampleRun()
     return run;
 }
 
+// A run that kept an undo window.
+RunRecord openedRun()
+{
+    RunRecord run = sampleRun();
+    run.undo.available = true;
+    run.undo.enabled = true;
+    run.undo.retentionSeconds = 7 * 24 * 3600;
+    run.undo.until = QDateTime(QDate(2026, 12, 13), QTime(14, 0), Qt::UTC);
+    run.undo.bytesHeld = 1536LL * 1024 * 1024; // 1.5 GiB
+    run.undo.where = u"wpia-packit:/var/lib/outpack/.opsdeck-wipe-3f1c2d4e"_s;
+    run.undo.restorable = QStringList { u"the 1,234 packets and their files"_s, u"the metadata database's rows"_s };
+    run.undo.notRestorable = QStringList { u"the search index: it is rebuilt from the packets"_s };
+    run.undo.endsWindows = QStringList { u"0a0b0c0d-9999: the previous wipe's 12 packets"_s };
+    run.undoOpened = true;
+    return run;
+}
+
+// What a reader sees of the page (and what the PDF, rendered from the same HTML, shows): the text without markup.
+QString pageText(const QString& html)
+{
+    QTextDocument document;
+    document.setHtml(html);
+    return document.toPlainText().simplified();
+}
+
+// The Undo section of the page: from its heading to the next one.
+QString undoSection(const QString& html)
+{
+    const qsizetype start = html.indexOf(u"<h2>Undo</h2>"_s);
+    if (start < 0)
+        return {};
+    return html.mid(start, html.indexOf(u"<h2>"_s, start + 1) - start);
+}
+
 QByteArray readAll(const QString& path)
 {
     QFile file(path);
@@ -71,6 +106,12 @@ private slots:
     void html();
     void htmlEscapes();
     void htmlLimitsItemsPerKind();
+    void htmlUndoOpened();
+    void htmlUndoHoldsNoSpace();
+    void htmlUndoTurnedOff();
+    void htmlUndoNotAvailable();
+    void htmlUndoNotKept();
+    void htmlUndoEscapes();
     void pdf();
     void unwritablePath_data();
     void unwritablePath();
@@ -103,7 +144,7 @@ void TestReportWriter::json()
     QString error;
     QVERIFY2(ReportWriter::write(run, ReportWriter::Format::Json, path, &error), qPrintable(error));
     const QByteArray text = readAll(path);
-    QVERIFY(text.contains("\n    \"schemaVersion\": 1")); // indented, versioned
+    QVERIFY(text.contains("\n    \"schemaVersion\": 2")); // indented, versioned
     QJsonParseError parseError;
     const QJsonDocument document = QJsonDocument::fromJson(text, &parseError);
     QCOMPARE(parseError.error, QJsonParseError::NoError);
@@ -199,6 +240,153 @@ void TestReportWriter::htmlLimitsItemsPerKind()
     QVERIFY(!html.contains(u"<td>1000</td>"_s));
     QVERIFY(html.contains(u"\u2026 and 5 more; see the CSV"_s));
     QVERIFY(html.contains(u"blobs (1,005)"_s));
+}
+
+void TestReportWriter::htmlUndoOpened()
+{
+    const RunRecord run = openedRun();
+    const QString html = ReportWriter::toHtml(run);
+    // Right after the summary: whether the run can be taken back is the next thing a reader asks.
+    const qsizetype summary = html.indexOf(u"<h2>Summary</h2>"_s);
+    const qsizetype undo = html.indexOf(u"<h2>Undo</h2>"_s);
+    QVERIFY(summary >= 0);
+    QVERIFY(undo > summary);
+    QCOMPARE(html.indexOf(u"<h2>"_s, summary + 1), undo);
+    QCOMPARE(html.indexOf(u"<h2>"_s, undo + 1), html.indexOf(u"<h2>Parameters</h2>"_s));
+
+    const QString section = undoSection(html);
+    QVERIFY2(section.contains(u"class=\"undo undo-open\""_s), qPrintable(section));
+    QVERIFY(section.contains(u"<code>opsdeck restore 3f1c2d4e-1111-2222-3333-444455556666</code>"_s));
+    QVERIFY(section.contains(u"<li>the 1,234 packets and their files</li>"_s));
+    QVERIFY(section.contains(u"<li>the metadata database's rows</li>"_s));
+    QVERIFY(section.contains(u"<li>the search index: it is rebuilt from the packets</li>"_s));
+    QVERIFY(section.contains(u"<li>0a0b0c0d-9999: the previous wipe's 12 packets</li>"_s));
+
+    const QString text = pageText(section);
+    QVERIFY2(text.startsWith(u"Undo Can be undone until 2026-12-13 14:00 UTC. "
+                             u"To undo it, run: opsdeck restore 3f1c2d4e-1111-2222-3333-444455556666 "
+                             u"Holds 1.50 GiB at wpia-packit:/var/lib/outpack/.opsdeck-wipe-3f1c2d4e. "
+                             u"A restore puts back:"_s),
+        qPrintable(text));
+    QVERIFY(text.contains(u"Cannot be undone:"_s));
+    QVERIFY(text.contains(u"This run ended the undo windows of:"_s));
+    QVERIFY(!text.contains(u"This cannot be undone"_s));
+
+    // The JSON report carries it (RunRecord's schema); the CSV lists what was deleted, as before.
+    QCOMPARE(run.toJson().value(u"undo"_s).toObject().value(u"opened"_s).toBool(), true);
+    QCOMPARE(ReportWriter::toCsv(run), ReportWriter::toCsv(sampleRun()));
+
+    // Written to a file, as `opsdeck report` does.
+    const QString path = m_dir.filePath(u"undo.html"_s);
+    QString error;
+    QVERIFY2(ReportWriter::write(run, ReportWriter::Format::Html, path, &error), qPrintable(error));
+    QCOMPARE(QString::fromUtf8(readAll(path)), html);
+}
+
+void TestReportWriter::htmlUndoHoldsNoSpace()
+{
+    RunRecord run = openedRun();
+    run.undo.bytesHeld = 0;
+    run.undo.where = u"the machines' previous revisions"_s;
+    QVERIFY(pageText(undoSection(ReportWriter::toHtml(run)))
+                .contains(u"Holds no space at the machines' previous revisions."_s));
+
+    // Unknown size: where it is kept, and no made-up number.
+    run.undo.bytesHeld = -1;
+    const QString text = pageText(undoSection(ReportWriter::toHtml(run)));
+    QVERIFY2(text.contains(u"Kept at the machines' previous revisions."_s), qPrintable(text));
+    QVERIFY(!text.contains(u"Holds"_s));
+
+    // Nothing restorable listed, nothing ended: no empty lists.
+    run.undo.restorable.clear();
+    run.undo.endsWindows.clear();
+    const QString fewer = pageText(undoSection(ReportWriter::toHtml(run)));
+    QVERIFY(!fewer.contains(u"A restore puts back"_s));
+    QVERIFY(!fewer.contains(u"ended the undo windows"_s));
+    QVERIFY(fewer.contains(u"Cannot be undone:"_s));
+}
+
+void TestReportWriter::htmlUndoTurnedOff()
+{
+    RunRecord run = sampleRun();
+    run.undo.available = true;
+    run.undo.enabled = false;
+    run.undo.offReason = u"  the disk is nearly full. "_s;
+    run.undo.until = QDateTime(QDate(2026, 12, 13), QTime(14, 0), Qt::UTC); // the plan's estimate, not kept
+    run.undo.endsWindows = QStringList { u"0a0b0c0d-9999: the previous wipe's 12 packets"_s };
+    const QString section = undoSection(ReportWriter::toHtml(run));
+    QVERIFY2(section.contains(u"class=\"undo undo-closed\""_s), qPrintable(section));
+    const QString text = pageText(section);
+    QVERIFY2(text.startsWith(u"Undo The undo window was turned off for this run by alice@console: the disk is nearly "
+                             u"full. This cannot be undone."_s),
+        qPrintable(text));
+    QVERIFY(text.contains(u"This run ended the undo windows of: 0a0b0c0d-9999"_s));
+    QVERIFY(!text.contains(u"opsdeck restore"_s));
+    QVERIFY(!text.contains(u"Can be undone"_s));
+    QVERIFY(!text.contains(u"2026-12-13"_s));
+}
+
+void TestReportWriter::htmlUndoNotAvailable()
+{
+    // What every run before undo windows (a schema 1 record) reads as, too.
+    RunRecord run = sampleRun();
+    QCOMPARE(run.undo.available, false);
+    QString section = undoSection(ReportWriter::toHtml(run));
+    QVERIFY(section.contains(u"class=\"undo undo-closed\""_s));
+    QCOMPARE(pageText(section), u"Undo This cannot be undone."_s);
+
+    run.undo.notRestorable = QStringList { u"packets' files: outpack keeps no copy of them"_s };
+    section = undoSection(ReportWriter::toHtml(run));
+    QCOMPARE(pageText(section), u"Undo This cannot be undone. Why: packets' files: outpack keeps no copy of them"_s);
+}
+
+void TestReportWriter::htmlUndoNotKept()
+{
+    RunRecord run = openedRun();
+    run.undoOpened = false;
+    run.outcome = RunRecord::Outcome::Failed;
+    const QString section = undoSection(ReportWriter::toHtml(run));
+    QVERIFY(section.contains(u"class=\"undo undo-closed\""_s));
+    const QString text = pageText(section);
+    QVERIFY2(text.startsWith(u"Undo No undo window was kept: the run ended before it kept what a restore needs. This "
+                             u"cannot be undone."_s),
+        qPrintable(text));
+    QVERIFY(!text.contains(u"opsdeck restore"_s));
+    QVERIFY(!text.contains(u"A restore puts back"_s));
+    QVERIFY(!text.contains(u"Holds"_s));
+    QVERIFY(text.contains(u"Even with a window, a restore could not put back: the search index"_s));
+    QVERIFY(text.contains(u"This run ended the undo windows of:"_s));
+}
+
+void TestReportWriter::htmlUndoEscapes()
+{
+    RunRecord run = openedRun();
+    run.id = u"<b>id</b>"_s;
+    run.undo.where = u"host:/tmp/<i>x</i> & y"_s;
+    run.undo.restorable = QStringList { u"<img src=x onerror=y>"_s };
+    run.undo.notRestorable = QStringList { u"<u>rows</u>"_s };
+    run.undo.endsWindows = QStringList { u"<s>old</s>"_s };
+    QString html = ReportWriter::toHtml(run);
+    QVERIFY(!html.contains(u"<img"_s));
+    QVERIFY(!html.contains(u"<b>id</b>"_s));
+    QVERIFY(!html.contains(u"<i>x</i>"_s));
+    QVERIFY(!html.contains(u"<u>rows</u>"_s));
+    QVERIFY(!html.contains(u"<s>old</s>"_s));
+    QVERIFY(html.contains(u"<code>opsdeck restore &lt;b&gt;id&lt;/b&gt;</code>"_s));
+    QVERIFY(html.contains(u"host:/tmp/&lt;i&gt;x&lt;/i&gt; &amp; y"_s));
+
+    run = sampleRun();
+    run.user = u"<em>mallory</em>"_s;
+    run.undo.available = true;
+    run.undo.enabled = false;
+    run.undo.offReason = u"<script>alert(1)</script>"_s;
+    html = ReportWriter::toHtml(run);
+    QVERIFY(!html.contains(u"<script>"_s));
+    QVERIFY(!html.contains(u"<em>"_s));
+    QVERIFY(html.contains(u"&lt;em&gt;mallory&lt;/em&gt;"_s));
+    QVERIFY(html.contains(u"&lt;script&gt;alert(1)&lt;/script&gt;"_s));
+    QVERIFY(pageText(undoSection(html))
+                .contains(u"turned off for this run by <em>mallory</em>: <script>alert(1)</script>. This cannot"_s));
 }
 
 void TestReportWriter::pdf()

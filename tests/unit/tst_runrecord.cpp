@@ -19,6 +19,10 @@ private slots:
     void roundTrip();
     void roundTripOfUnsetTimes();
     void timesAreUtcWithMilliseconds();
+    void undoRoundTrip();
+    void schemaOneRecordKeptNoUndoWindow();
+    void undoSummary_data();
+    void undoSummary();
 };
 
 namespace {
@@ -98,13 +102,22 @@ void TestRunRecord::outcomeFromUnknownNameIsNotFinished()
 void TestRunRecord::jsonKeys()
 {
     const QJsonObject json = sampleRun().toJson();
-    QCOMPARE(json.value(u"schemaVersion"_s).toInt(), 1);
-    QCOMPARE(RunRecord::kSchemaVersion, 1);
+    QCOMPARE(json.value(u"schemaVersion"_s).toInt(), 2);
+    QCOMPARE(RunRecord::kSchemaVersion, 2);
     const QStringList topKeys { u"after"_s, u"before"_s, u"confirmation"_s, u"deleted"_s, u"environment"_s,
         u"finishedAt"_s, u"id"_s, u"journalAnchor"_s, u"operation"_s, u"outcome"_s, u"parameters"_s, u"planCounts"_s,
-        u"schemaVersion"_s, u"startedAt"_s, u"steps"_s, u"summary"_s, u"target"_s, u"user"_s };
+        u"schemaVersion"_s, u"startedAt"_s, u"steps"_s, u"summary"_s, u"target"_s, u"undo"_s, u"user"_s };
     QCOMPARE(json.keys(), topKeys);
     QCOMPARE(json.value(u"outcome"_s).toString(), u"failed"_s);
+
+    // A run without a window still says so: "until" and "offReason" are left out when unset, the rest is there.
+    const QJsonObject undo = json.value(u"undo"_s).toObject();
+    const QStringList undoKeys { u"available"_s, u"bytesHeld"_s, u"enabled"_s, u"endsWindows"_s, u"notRestorable"_s,
+        u"opened"_s, u"restorable"_s, u"retentionSeconds"_s, u"where"_s };
+    QCOMPARE(undo.keys(), undoKeys);
+    QCOMPARE(undo.value(u"opened"_s).toBool(), false);
+    QCOMPARE(undo.value(u"available"_s).toBool(), false);
+    QCOMPARE(undo.value(u"bytesHeld"_s).toInteger(), -1);
 
     const QJsonObject step = json.value(u"steps"_s).toArray().at(0).toObject();
     const QStringList stepKeys { u"command"_s, u"error"_s, u"finishedAt"_s, u"id"_s, u"output"_s, u"recovery"_s,
@@ -178,6 +191,140 @@ void TestRunRecord::timesAreUtcWithMilliseconds()
     run.startedAt = QDateTime(QDate(2024, 5, 1), QTime(14, 3, 5, 120), QTimeZone(7200));
     QCOMPARE(run.toJson().value(u"startedAt"_s).toString(), u"2024-05-01T12:03:05.120Z"_s);
     QCOMPARE(RunRecord::fromJson(run.toJson()).startedAt, run.startedAt);
+}
+
+void TestRunRecord::undoRoundTrip()
+{
+    RunRecord original = sampleRun();
+    original.undo.available = true;
+    original.undo.enabled = true;
+    original.undo.offReason = u"kept for the round trip"_s;
+    original.undo.retentionSeconds = 7 * 24 * 3600;
+    // 16:00 at +02:00: the record keeps 14:00 UTC.
+    original.undo.until = QDateTime(QDate(2026, 12, 13), QTime(16, 0), QTimeZone(7200));
+    original.undo.bytesHeld = 1536LL * 1024 * 1024 * 1024; // beyond 32 bits
+    original.undo.where = u"wpia-packit:/var/lib/outpack/.opsdeck-wipe-3f1c2d4e"_s;
+    original.undo.restorable = QStringList { u"the 300 packets and their files"_s, u"the metadata rows"_s };
+    original.undo.notRestorable = QStringList { u"the search index: it is rebuilt"_s };
+    original.undo.endsWindows = QStringList { u"0a0b0c0d-1111: the previous wipe's packets"_s };
+    original.undoOpened = true;
+
+    const QJsonObject json = original.toJson();
+    const QJsonObject undo = json.value(u"undo"_s).toObject();
+    QCOMPARE(undo.value(u"until"_s).toString(), u"2026-12-13T14:00:00Z"_s);
+    QCOMPARE(undo.value(u"opened"_s).toBool(), true);
+    QCOMPARE(undo.value(u"offReason"_s).toString(), original.undo.offReason);
+
+    const QByteArray text = QJsonDocument(json).toJson();
+    const RunRecord copy = RunRecord::fromJson(QJsonDocument::fromJson(text).object());
+    QCOMPARE(copy.undoOpened, true);
+    QCOMPARE(copy.undo.available, true);
+    QCOMPARE(copy.undo.enabled, true);
+    QCOMPARE(copy.undo.offReason, original.undo.offReason);
+    QCOMPARE(copy.undo.retentionSeconds, original.undo.retentionSeconds);
+    QCOMPARE(copy.undo.until, original.undo.until); // the same instant
+    QCOMPARE(copy.undo.until.timeSpec(), Qt::UTC);
+    QCOMPARE(copy.undo.until, QDateTime(QDate(2026, 12, 13), QTime(14, 0), Qt::UTC));
+    QCOMPARE(copy.undo.bytesHeld, original.undo.bytesHeld);
+    QCOMPARE(copy.undo.where, original.undo.where);
+    QCOMPARE(copy.undo.restorable, original.undo.restorable);
+    QCOMPARE(copy.undo.notRestorable, original.undo.notRestorable);
+    QCOMPARE(copy.undo.endsWindows, original.undo.endsWindows);
+    QCOMPARE(copy.toJson(), json);
+
+    // A window turned off: enabled false survives (it defaults to true when absent).
+    RunRecord off = sampleRun();
+    off.undo.available = true;
+    off.undo.enabled = false;
+    off.undo.offReason = u"disk full"_s;
+    const RunRecord offCopy = RunRecord::fromJson(off.toJson());
+    QCOMPARE(offCopy.undo.available, true);
+    QCOMPARE(offCopy.undo.enabled, false);
+    QCOMPARE(offCopy.undo.offReason, u"disk full"_s);
+    QCOMPARE(offCopy.undoOpened, false);
+    QVERIFY(!offCopy.undo.until.isValid());
+    QCOMPARE(offCopy.undo.bytesHeld, -1);
+}
+
+void TestRunRecord::schemaOneRecordKeptNoUndoWindow()
+{
+    // A record the journal saved before undo windows: schema 1, no "undo" key.
+    QJsonObject json = sampleRun().toJson();
+    json.remove(u"undo"_s);
+    json.insert(u"schemaVersion"_s, 1);
+    const RunRecord run = RunRecord::fromJson(QJsonDocument::fromJson(QJsonDocument(json).toJson()).object());
+
+    QCOMPARE(run.id, sampleRun().id);
+    QCOMPARE(run.outcome, RunRecord::Outcome::Failed);
+    QCOMPARE(run.steps.size(), 2);
+    QCOMPARE(run.deleted, sampleRun().deleted);
+    QCOMPARE(run.undo.available, false);
+    QCOMPARE(run.undoOpened, false);
+    QVERIFY(!run.undo.until.isValid());
+    QCOMPARE(run.undo.bytesHeld, -1);
+    QVERIFY(run.undo.restorable.isEmpty());
+    QVERIFY(run.undo.notRestorable.isEmpty());
+    QVERIFY(run.undo.endsWindows.isEmpty());
+    QCOMPARE(run.undoSummary(), u"This cannot be undone."_s);
+    // Written again, it is a schema 2 record that says it kept no window.
+    const QJsonObject again = run.toJson();
+    QCOMPARE(again.value(u"schemaVersion"_s).toInt(), 2);
+    QCOMPARE(again.value(u"undo"_s).toObject().value(u"opened"_s).toBool(), false);
+    QCOMPARE(again.value(u"undo"_s).toObject().value(u"available"_s).toBool(), false);
+}
+
+void TestRunRecord::undoSummary_data()
+{
+    QTest::addColumn<bool>("available");
+    QTest::addColumn<bool>("enabled");
+    QTest::addColumn<bool>("opened");
+    QTest::addColumn<QString>("offReason");
+    QTest::addColumn<QStringList>("notRestorable");
+    QTest::addColumn<QString>("expected");
+
+    const QString opened = u"Can be undone until 2026-12-13 14:00 UTC with "
+                           u"`opsdeck restore 3f1c2d4e-1111-2222-3333-444455556666`."_s;
+    const QString notKept = u"No undo window was kept: the run ended before it kept what a restore needs."_s;
+    const QString off = u"This cannot be undone: alice@console turned the undo window off for this run "
+                        u"(the disk is nearly full)."_s;
+    const QString unavailable = u"This cannot be undone."_s;
+    const QStringList none;
+    const QStringList two { u"the search index: it is rebuilt"_s, u"the audit log: append-only"_s };
+    const QString twoSentence = u" Cannot be undone: the search index: it is rebuilt; the audit log: append-only."_s;
+
+    QTest::newRow("opened") << true << true << true << QString() << none << opened;
+    QTest::newRow("opened, some not restorable") << true << true << true << QString() << two << opened + twoSentence;
+    QTest::newRow("available, not opened") << true << true << false << QString() << none << notKept;
+    QTest::newRow("available, not opened, some not restorable")
+        << true << true << false << QString() << two << notKept + twoSentence;
+    QTest::newRow("turned off") << true << false << false << u"  the disk is nearly full "_s << none << off;
+    QTest::newRow("turned off, some not restorable")
+        << true << false << false << u"the disk is nearly full"_s << two << off + twoSentence;
+    QTest::newRow("not available") << false << true << false << QString() << none << unavailable;
+    QTest::newRow("not available, why") << false << true << false << QString()
+                                        << QStringList { u"packets' files: outpack keeps no copy"_s }
+                                        << unavailable + u" Cannot be undone: packets' files: outpack keeps no copy."_s;
+}
+
+void TestRunRecord::undoSummary()
+{
+    QFETCH(bool, available);
+    QFETCH(bool, enabled);
+    QFETCH(bool, opened);
+    QFETCH(QString, offReason);
+    QFETCH(QStringList, notRestorable);
+    QFETCH(QString, expected);
+
+    RunRecord run = sampleRun();
+    run.undo.available = available;
+    run.undo.enabled = enabled;
+    run.undo.offReason = offReason;
+    run.undo.until = QDateTime(QDate(2026, 12, 13), QTime(14, 0), Qt::UTC);
+    run.undo.notRestorable = notRestorable;
+    run.undoOpened = opened;
+    QCOMPARE(run.undoSummary(), expected);
+    // What the record says survives the journal.
+    QCOMPARE(RunRecord::fromJson(run.toJson()).undoSummary(), expected);
 }
 
 QTEST_GUILESS_MAIN(TestRunRecord)
