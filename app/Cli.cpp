@@ -16,6 +16,7 @@
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLocale>
 #include <QRegularExpression>
 #include <QTextStream>
 
@@ -302,6 +303,105 @@ int runRecover(const QStringList& arguments, const QList<CliModule>& systems)
     return Cli::Failure;
 }
 
+// The journal's undo windows, folded by its clock; nullopt, with the reason printed and *exitCode set.
+std::optional<QList<UndoWindow>> readWindows(const Invocation& call, int* exitCode)
+{
+    auto journal = commandJournal(call, exitCode);
+    if (!journal)
+        return std::nullopt;
+    QString error;
+    auto windows = UndoWindows::read(*journal, &error);
+    if (!windows)
+        err() << "opsdeck: cannot read the undo windows of " << journal->describe() << ": " << error << "\n";
+    return windows;
+}
+
+QString sizeText(qint64 bytes)
+{
+    return bytes < 0 ? QStringLiteral("?") : bytes == 0 ? QStringLiteral("none") : QLocale().formattedDataSize(bytes);
+}
+
+// `opsdeck trash list`: what each run kept so that it can be taken back, from the journal alone (whether the kept
+// data is still there is what `opsdeck restore RUN_ID --plan` reads).
+int runTrashList(const QStringList& arguments)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
+    call.addFlag(QStringLiteral("all"), QStringLiteral("Also the windows that are restored, ended or expired."));
+    if (const auto done = call.parse())
+        return *done;
+    int exitCode = Cli::Success;
+    const auto windows = readWindows(call, &exitCode);
+    if (!windows)
+        return exitCode;
+    QJsonArray array;
+    QList<QStringList> rows;
+    for (const UndoWindow& window : *windows) {
+        if (!call.isSet(QStringLiteral("all")) && window.state != UndoWindow::State::Open)
+            continue;
+        array.append(window.toJson());
+        rows << QStringList { window.runId, window.operation, window.target, window.where, sizeText(window.bytes),
+            window.stateText() };
+    }
+    if (call.isSet(QStringLiteral("json")))
+        printJson(array);
+    else
+        printTable({ QStringLiteral("RUN"), QStringLiteral("OPERATION"), QStringLiteral("TARGET"),
+                       QStringLiteral("KEPT AT"), QStringLiteral("SIZE"), QStringLiteral("STATE") },
+            rows);
+    return Cli::Success;
+}
+
+// `opsdeck restore RUN_ID`: the run's system plans, confirms, journals and reports taking it back, while its window
+// is open by the journal's clock.
+int runRestore(const QStringList& arguments, const QList<CliModule>& systems)
+{
+    Invocation call(arguments, 2);
+    call.addFlag(QStringLiteral("plan"), QStringLiteral("Print the restore's plan and change nothing."));
+    call.addFlag(QStringLiteral("json"), QStringLiteral("With --plan: print it as JSON."));
+    call.addValue(QStringLiteral("confirm"), QStringLiteral("The name the window's restore is confirmed with."),
+        QStringLiteral("TEXT"));
+    call.addValue(QStringLiteral("report"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
+        QStringLiteral("FILE"));
+    addUndoOptions(call);
+    if (const auto done = call.parse())
+        return *done;
+    const auto undo = undoChoice(call);
+    if (!undo)
+        return Cli::Usage;
+    call.noticeLater();
+    int exitCode = Cli::Success;
+    const auto windows = readWindows(call, &exitCode);
+    if (!windows)
+        return exitCode;
+    const QString runId = call.word(1);
+    const auto window = UndoWindows::find(*windows, runId);
+    if (!window) {
+        err() << "opsdeck: run \"" << runId << "\" kept no undo window in this journal: opsdeck trash list shows the "
+              << "runs that can be taken back\n";
+        return Cli::Usage;
+    }
+    if (window->state != UndoWindow::State::Open) {
+        err() << "opsdeck: the undo window of run " << runId << " (" << window->operation << " on " << window->target
+              << ") is " << window->stateText() << ": it cannot be restored\n";
+        return Cli::Usage;
+    }
+    const bool planOnly = call.isSet(QStringLiteral("plan"));
+    if (!planOnly && !call.isSet(QStringLiteral("confirm"))) {
+        err() << "opsdeck: --confirm is required: type " << window->confirmWith
+              << " to confirm the restore (see its plan with --plan)\n";
+        return Cli::Refused;
+    }
+    for (const CliModule& system : systems) {
+        if (const auto restorer = system.restorers.constFind(window->operation); restorer != system.restorers.cend())
+            return (*restorer)({ *window, *call.inventory(), planOnly, call.isSet(QStringLiteral("json")),
+                call.value(QStringLiteral("confirm")), call.value(QStringLiteral("report")), *undo });
+    }
+    err() << "opsdeck: this opsdeck cannot restore runs of " << window->operation << "\n";
+    return Cli::Failure;
+}
+
 int runReportExport(const QStringList& arguments)
 {
     Invocation call(arguments, 3);
@@ -469,6 +569,8 @@ QList<CliCommand> commands(const QList<CliModule>& systems)
     QList<CliCommand> table = {
         { { QStringLiteral("journal"), QStringLiteral("unfinished") }, runJournalUnfinished },
         { { QStringLiteral("recover") }, [systems](const QStringList& a) { return runRecover(a, systems); } },
+        { { QStringLiteral("restore") }, [systems](const QStringList& a) { return runRestore(a, systems); } },
+        { { QStringLiteral("trash"), QStringLiteral("list") }, runTrashList },
         { { QStringLiteral("check") }, runCheck },
         { { QStringLiteral("hosts") }, runHosts },
         { { QStringLiteral("journal"), QStringLiteral("list") },

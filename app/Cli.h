@@ -18,15 +18,18 @@ struct CliCommand
 struct Inventory;
 namespace cli {
 struct RecoverCall;
-}
+struct RestoreCall;
+} // namespace cli
 
-// A system's part of the CLI: its subcommands, its lines of `opsdeck help`, and how `opsdeck recover` recovers a
-// run of each of its operations that ended without an outcome (by operation name; it returns the exit code).
+// A system's part of the CLI: its subcommands, its lines of `opsdeck help`, how `opsdeck recover` recovers a run of
+// each of its operations that ended without an outcome, and how `opsdeck restore` takes back the undo window a run
+// kept (both by the run's operation name; they return the exit code).
 struct CliModule
 {
     QList<CliCommand> commands;
     QString usage;
     QMap<QString, std::function<int(const cli::RecoverCall&)>> recoverers = {};
+    QMap<QString, std::function<int(const cli::RestoreCall&)>> restorers = {};
 };
 
 // The headless front: `opsdeck <subcommand> ...`. It drives the same services as the GUI. Its own subcommands

@@ -12,6 +12,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocale>
 #include <QThread>
 #include <QTimer>
 
@@ -85,6 +86,9 @@ QString runsUsage()
         "       opsdeck journal migrate --to INVENTORY  copy this journal into that inventory's (the team's)\n"
         "       opsdeck journal unfinished [--json]     runs without an outcome whose console is gone\n"
         "       opsdeck recover RUN_ID --confirm NAME [--report FILE]\n"
+        "       opsdeck restore RUN_ID [--plan [--json]] --confirm NAME [--report FILE] [--no-undo --reason TEXT]\n"
+        "                                               take back what a run did, while its undo window is open\n"
+        "       opsdeck trash list [--all] [--json]     the undo windows: what can be restored, where, until when\n"
         "       opsdeck lock list [--json]              every target's lock, its holder and its lease\n"
         "       opsdeck lock break TARGET --reason TEXT [--confirm TARGET] [--report FILE]\n"
         "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n");
@@ -209,8 +213,56 @@ void printPlan(const Plan& plan)
         for (const QString& warning : plan.warnings)
             out() << "  - " << warning << "\n";
     }
-    out() << "\n"
-          << (plan.irreversible ? "This cannot be undone. " : "") << "To run it: --confirm " << plan.targetName << "\n";
+    out() << "\n";
+    if (plan.undo.available) {
+        out() << "Can be undone until " << plan.undo.until.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"))
+              << " with opsdeck restore RUN_ID (the run prints its id)"
+              << (plan.undo.bytesHeld > 0 ? QStringLiteral("; keeps %1 at %2")
+                                                .arg(QLocale().formattedDataSize(plan.undo.bytesHeld), plan.undo.where)
+                                          : QString())
+              << ". To keep no undo window: --no-undo --reason TEXT.\n";
+        for (const QString& item : plan.undo.restorable)
+            out() << "  restorable: " << item << "\n";
+    } else if (plan.irreversible) {
+        out() << "This cannot be undone.\n";
+    }
+    for (const QString& item : plan.undo.notRestorable)
+        out() << "  cannot be undone: " << item << "\n";
+    for (const QString& item : plan.undo.endsWindows)
+        out() << "  ends the undo window of " << item << "\n";
+    out() << "To run it: --confirm " << plan.targetName << "\n";
+}
+
+void addUndoOptions(Invocation& call)
+{
+    call.addFlag(QStringLiteral("no-undo"), QStringLiteral("Keep no undo window for this run (needs --reason)."));
+    call.addValue(QStringLiteral("reason"), QStringLiteral("Why the undo window is turned off; journaled."),
+        QStringLiteral("TEXT"));
+}
+
+std::optional<UndoChoice> undoChoice(const Invocation& call)
+{
+    const bool off = call.isSet(QStringLiteral("no-undo"));
+    const QString reason = call.value(QStringLiteral("reason")).trimmed();
+    if (off && reason.isEmpty()) {
+        err() << "opsdeck: --no-undo needs --reason TEXT: the journal keeps who turned the undo window off and why\n";
+        return std::nullopt;
+    }
+    if (!off && call.isSet(QStringLiteral("reason"))) {
+        err() << "opsdeck: --reason goes with --no-undo: it says why the undo window is turned off\n";
+        return std::nullopt;
+    }
+    return UndoChoice { off, reason };
+}
+
+int RestoreCall::planOrRun(std::unique_ptr<Operation> operation) const
+{
+    int exitCode = Cli::Success;
+    if (planOnly) {
+        planOperation(std::move(operation), inventory, json, &exitCode);
+        return exitCode;
+    }
+    return runOperation(std::move(operation), inventory, confirmation, reportPath, {}, undo);
 }
 
 QStringList RecoverCall::parameterList(const QString& name) const
@@ -353,7 +405,8 @@ int runOperation(std::unique_ptr<Operation> operation,
     const Inventory& inventory,
     const QString& confirmation,
     const QString& reportPath,
-    const QString& recovers)
+    const QString& recovers,
+    const UndoChoice& undo)
 {
     const QString name = operation->name();
     const auto journal = journalLocation(inventory);
@@ -371,6 +424,10 @@ int runOperation(std::unique_ptr<Operation> operation,
     }
     if (!recovers.isEmpty())
         planned->parameters.insert(QStringLiteral("recovers"), recovers);
+    if (undo.off) {
+        planned->undo.enabled = false;
+        planned->undo.offReason = undo.reason;
+    }
     int exitCode = Cli::Success;
     // Ctrl-C cancels: the run stops between steps, interrupts what is in flight and recovers. So do SIGTERM (a
     // shutdown, `kill`) and SIGHUP (the terminal or SSH session closed): stopping dead could leave units stopped.
@@ -439,7 +496,10 @@ int runOperation(std::unique_ptr<Operation> operation,
         if (!ReportWriter::write(*record, format, reportPath, &error))
             err() << "opsdeck: " << error << "\n";
     }
-    out() << record->summary << "\nrun " << record->id << ": " << RunRecord::outcomeName(record->outcome) << "\n";
+    out() << record->summary << "\n";
+    if (record->undo.available)
+        out() << record->undoSummary() << "\n";
+    out() << "run " << record->id << ": " << RunRecord::outcomeName(record->outcome) << "\n";
     return record->outcome == RunRecord::Outcome::Succeeded ? Cli::Success : Cli::Failure;
 }
 
@@ -472,8 +532,12 @@ int runCommand(const QStringList& arguments,
     call.addValue(QStringLiteral("report"),
         QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
         QStringLiteral("FILE"));
+    addUndoOptions(call);
     if (const auto done = call.parse())
         return *done;
+    const auto undo = undoChoice(call);
+    if (!undo)
+        return Cli::Usage;
     if (!call.isSet(QStringLiteral("confirm"))) {
         err() << "opsdeck: --confirm is required: type " << confirmWhat << " to confirm\n";
         return Cli::Refused;
@@ -484,7 +548,7 @@ int runCommand(const QStringList& arguments,
     if (!operation)
         return exitCode;
     return runOperation(std::move(operation), *call.inventory(), call.value(QStringLiteral("confirm")),
-        call.value(QStringLiteral("report")));
+        call.value(QStringLiteral("report")), {}, *undo);
 }
 
 } // namespace opsdeck::cli

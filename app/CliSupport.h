@@ -10,6 +10,7 @@
 #include "runbook/Operation.h"
 #include "runbook/Plan.h"
 #include "runbook/Recovery.h"
+#include "runbook/UndoWindow.h"
 
 #include "secrets/CredentialStore.h"
 #include "secrets/TerminalPrompter.h"
@@ -137,6 +138,35 @@ private:
     mutable std::optional<std::optional<Inventory>> m_inventory; // once loaded: the inventory, or nullopt if invalid
 };
 
+// The admin's undo choice for one run: `--no-undo --reason TEXT` turns the undo window off (the engine refuses it
+// without a reason; the journal keeps both).
+struct UndoChoice
+{
+    bool off = false;
+    QString reason;
+};
+// Declares --no-undo and --reason.
+void addUndoOptions(Invocation& call);
+// The choice the options give; nullopt, with what is wrong printed (exit 2), for --reason without --no-undo or
+// --no-undo without a reason.
+std::optional<UndoChoice> undoChoice(const Invocation& call);
+
+// What `opsdeck restore RUN_ID` hands to the restorer of the run's operation: the window, open by the journal's
+// clock, and the admin's answer.
+struct RestoreCall
+{
+    UndoWindow window;
+    Inventory inventory;
+    bool planOnly = false; // --plan: print the restore's plan
+    bool json = false; // with planOnly
+    QString confirmation;
+    QString reportPath;
+    UndoChoice undo;
+
+    // Plans, or runs, the restore `operation` as asked.
+    int planOrRun(std::unique_ptr<Operation> operation) const;
+};
+
 // What `opsdeck recover RUN_ID --confirm NAME` hands to the recoverer of the run's operation.
 struct RecoverCall
 {
@@ -209,7 +239,8 @@ int runOperation(std::unique_ptr<Operation> operation,
     const Inventory& inventory,
     const QString& confirmation,
     const QString& reportPath,
-    const QString& recovers = {});
+    const QString& recovers = {},
+    const UndoChoice& undo = {});
 
 // An operation made from a command's options: null, with the reason printed and *exitCode set, when it cannot be.
 using OperationMaker = std::function<std::unique_ptr<Operation>(Invocation& call, int* exitCode)>;

@@ -52,12 +52,15 @@ int planOrRun(
         planOperation(std::move(operation), setup.inventory, call.isSet(QStringLiteral("json")), &exitCode);
         return exitCode;
     }
+    const auto undo = undoChoice(call);
+    if (!undo)
+        return Cli::Usage;
     if (!call.isSet(QStringLiteral("confirm"))) {
         err() << "opsdeck: --confirm is required: type " << what << " to confirm (see the plan with --plan)\n";
         return Cli::Refused;
     }
     return runOperation(std::move(operation), setup.inventory, call.value(QStringLiteral("confirm")),
-        call.value(QStringLiteral("report")));
+        call.value(QStringLiteral("report")), {}, *undo);
 }
 
 void addRunOptions(Invocation& call, const QString& confirmHelp)
@@ -68,6 +71,7 @@ void addRunOptions(Invocation& call, const QString& confirmHelp)
     call.addValue(QStringLiteral("report"),
         QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
         QStringLiteral("FILE"));
+    addUndoOptions(call);
 }
 
 } // namespace
@@ -308,11 +312,29 @@ int resumeDeploy(const RecoverCall& call)
         err() << "opsdeck: cannot resume run " << call.run.runId << ": " << problem << "; nothing was touched\n";
         return Cli::Failure;
     }
+    QMap<QString, QString> revisions;
+    const QJsonObject perMachine = call.run.parameters.value(QStringLiteral("revisions")).toObject();
+    for (auto it = perMachine.begin(); it != perMachine.end(); ++it)
+        revisions.insert(it.key(), it.value().toString());
     const DeployOperation::Resume resume { call.run.runId,
-        call.run.parameters.value(QStringLiteral("revision")).toString(), call.run.processes };
+        call.run.parameters.value(QStringLiteral("revision")).toString(), call.run.processes, revisions,
+        call.run.parameters.value(QStringLiteral("restores")).toString() };
     const DeploySetup setup = deploySetup(call.inventory);
     return runOperation(std::make_unique<DeployOperation>(setup, machines, ref, resume), setup.inventory,
         call.confirmation, call.reportPath, call.run.runId);
+}
+
+// `opsdeck restore RUN_ID` of a deploy: each machine it switched goes back to the revision it ran before.
+int deployPrevious(const RestoreCall& call)
+{
+    QString error;
+    auto previous = DeployOperation::previousFrom(call.window, call.inventory, &error);
+    if (!previous) {
+        err() << "opsdeck: " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    const DeploySetup setup = deploySetup(call.inventory);
+    return call.planOrRun(std::make_unique<DeployOperation>(setup, std::move(*previous)));
 }
 
 } // namespace
@@ -337,7 +359,10 @@ CliModule deployCli()
             "       opsdeck deploy merge --pr N --head SHA [--staging-revision SHA] [--checked TEXT]... [--plan]\n"
             "                            --confirm N [--report FILE]\n"
             "       opsdeck deploy all [--plan] --confirm REPO [--report FILE]\n"),
-        { { QStringLiteral("deploy"), resumeDeploy }, { QStringLiteral("deploy-all"), resumeDeploy } } };
+        { { QStringLiteral("deploy"), resumeDeploy }, { QStringLiteral("deploy-all"), resumeDeploy },
+            { QStringLiteral("deploy-previous"), resumeDeploy } },
+        { { QStringLiteral("deploy"), deployPrevious }, { QStringLiteral("deploy-all"), deployPrevious },
+            { QStringLiteral("deploy-previous"), deployPrevious } } };
 }
 
 } // namespace opsdeck::cli

@@ -140,8 +140,8 @@ DeployPane::DeployPane(const Inventory& inventory,
     layout->addWidget(m_summary);
     layout->addWidget(m_errors);
     auto* elsewhere = new RunsElsewhereBanner(runs,
-        { QStringLiteral("deploy"), QStringLiteral("deploy-all"), QStringLiteral("deploy-merge"),
-            QStringLiteral("deploy-update"), QStringLiteral("deploy-checks") },
+        { QStringLiteral("deploy"), QStringLiteral("deploy-all"), QStringLiteral("deploy-previous"),
+            QStringLiteral("deploy-merge"), QStringLiteral("deploy-update"), QStringLiteral("deploy-checks") },
         this);
     layout->addWidget(elsewhere);
     connect(elsewhere, &RunsElsewhereBanner::runEnded, this, &DeployPane::refresh);
@@ -683,7 +683,8 @@ void DeployPane::onRunFinished(const RunRecord& record)
     const QString operation = record.operation;
     if (operation == QStringLiteral("deploy-update")) {
         refreshPull();
-    } else if (operation == QStringLiteral("deploy") || operation == QStringLiteral("deploy-all")) {
+    } else if (operation == QStringLiteral("deploy") || operation == QStringLiteral("deploy-all")
+        || operation == QStringLiteral("deploy-previous")) {
         const QJsonArray machines = record.parameters.value(QStringLiteral("machines")).toArray();
         for (const QJsonValue& machine : machines)
             refreshMachine(machine.toString());

@@ -57,9 +57,58 @@ DeployOperation::DeployOperation(DeploySetup setup, QStringList machines, QStrin
 {
 }
 
+DeployOperation::DeployOperation(DeploySetup setup, Previous previous)
+    : m_setup(std::move(setup))
+    , m_previous(std::move(previous))
+{
+    // Staging first, as every deploy: a revision that no longer builds or starts fails there first.
+    for (const QString& machine : deployOrder(m_setup.inventory)) {
+        if (m_previous->revisions.contains(machine))
+            m_machines << machine;
+    }
+    m_revisions = m_previous->revisions;
+    m_ref = QStringLiteral("previous"); // for people only: each machine's command names its own revision
+}
+
 QString DeployOperation::name() const
 {
+    if (m_previous || (m_resume && !m_resume->restores.isEmpty()))
+        return QStringLiteral("deploy-previous");
     return m_machines.size() == 1 ? QStringLiteral("deploy") : QStringLiteral("deploy-all");
+}
+
+std::optional<DeployOperation::Previous> DeployOperation::previousFrom(
+    const UndoWindow& window, const Inventory& inventory, QString* error)
+{
+    Previous previous { window.runId, {}, {} };
+    const QJsonObject machines = window.restore.value(QStringLiteral("machines")).toObject();
+    for (auto it = machines.begin(); it != machines.end(); ++it) {
+        const QString revision = it.value()[QStringLiteral("previous")].toString();
+        const QString deployed = it.value()[QStringLiteral("deployed")].toString();
+        const DeployMachine* machine = inventory.machine(it.key());
+        QString problem = !machine   ? QStringLiteral("machine \"%1\" is not in the inventory any more").arg(it.key())
+            : machine->tags.readOnly ? QStringLiteral("machine %1 is tagged readOnly in the inventory").arg(it.key())
+                                     : revisionError(revision);
+        if (problem.isEmpty())
+            problem = revisionError(deployed);
+        if (!problem.isEmpty()) {
+            *error = QStringLiteral("the undo window of run %1 cannot be restored: %2").arg(window.runId, problem);
+            return std::nullopt;
+        }
+        previous.revisions.insert(it.key(), revision);
+        previous.deployed.insert(it.key(), deployed);
+    }
+    if (previous.revisions.isEmpty()) {
+        *error = QStringLiteral("the undo window of run %1 names no machine to deploy back").arg(window.runId);
+        return std::nullopt;
+    }
+    return previous;
+}
+
+// What the admin types: a machine's name for one, the repository's for several (typing a list is error-prone).
+QString DeployOperation::confirmName(const QStringList& machines) const
+{
+    return machines.size() == 1 ? machines.front() : m_setup.inventory.deploy.repo();
 }
 
 QString DeployOperation::refError(const QString& ref)
@@ -142,9 +191,12 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
         return false;
     }
     QString title;
-    if (m_resume) {
+    if (m_previous) {
+        // Each machine's own revision, checked by planPrevious.
+    } else if (m_resume) {
         // The revision the killed run confirmed, not what the ref points to now.
         m_revision = m_resume->revision;
+        m_revisions = m_resume->revisions;
     } else {
         GithubClient github(inventory.github, inventory.deploy, m_setup.githubToken);
         const auto commit = github.commit(m_ref, error);
@@ -159,19 +211,27 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
                     .toString()
                     .section(u'\n', 0, 0);
     }
-    if (const QString problem = revisionError(m_revision); !problem.isEmpty()) {
-        *error = QStringLiteral("cannot plan %1 in %2: %3").arg(m_ref, inventory.deploy.repository, problem);
-        return false;
+    for (const QString& machine : std::as_const(m_machines)) {
+        if (const QString problem = revisionError(revisionFor(machine)); !problem.isEmpty()) {
+            *error = QStringLiteral("cannot plan %1 in %2: %3").arg(m_ref, inventory.deploy.repository, problem);
+            return false;
+        }
     }
 
-    const QList<MachineStatus> now = readMachines();
+    // A restore is confirmed, and named, as its window's machines, whichever of them it still deploys.
+    const QStringList named = m_previous ? m_machines : QStringList();
+    QList<MachineStatus> now = readMachines();
+    if (m_previous && !planPrevious(plan, now, error))
+        return false;
+    if (m_previous)
+        now.removeIf([this](const MachineStatus& status) { return !m_machines.contains(status.machine); });
 
     plan->operation = name();
     plan->target = m_machines.size() == 1
         ? m_machines.front()
         : QStringLiteral("%1 machines (%2)").arg(m_machines.size()).arg(m_machines.join(QStringLiteral(", ")));
     // Typing a list of machines would be error-prone; GitHub's own habit is to type the repository's name.
-    plan->targetName = m_machines.size() == 1 ? m_machines.front() : inventory.deploy.repo();
+    plan->targetName = confirmName(m_previous ? named : m_machines);
     plan->verb = QStringLiteral("Deploy");
     // One deploy per repository at a time, across consoles: two runs must never switch one machine at once.
     plan->lock = QStringLiteral("deploy:") + inventory.deploy.repository;
@@ -179,6 +239,17 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
     plan->parameters = { { QStringLiteral("machines"), QJsonArray::fromStringList(m_machines) },
         { QStringLiteral("ref"), m_ref }, { QStringLiteral("revision"), m_revision },
         { QStringLiteral("repository"), inventory.deploy.repository } };
+    if (!m_revisions.isEmpty()) {
+        QJsonObject revisions;
+        for (const QString& machine : std::as_const(m_machines))
+            revisions.insert(machine, revisionFor(machine));
+        plan->parameters.insert(QStringLiteral("revisions"), revisions);
+    }
+    if (const QString restores = m_previous ? m_previous->runId
+            : m_resume                      ? m_resume->restores
+                                            : QString();
+        !restores.isEmpty())
+        plan->parameters.insert(QStringLiteral("restores"), restores);
     int unreachable = 0;
     int alreadyThere = 0;
     int production = 0;
@@ -186,8 +257,11 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
     QStringList lines { m_resume
             ? QStringLiteral("Resumes run %1: %2 (%3, pinned by its plan) where a machine does not "
                              "report it yet; the others are only verified.")
-                  .arg(m_resume->runId, m_ref, m_revision.left(10))
-            : QStringLiteral("%1 is %2 \"%3\".").arg(m_ref, m_revision.left(10), title) };
+                  .arg(m_resume->runId, m_ref,
+                      m_revisions.isEmpty() ? m_revision.left(10) : QStringLiteral("each machine's own"))
+            : m_previous ? QStringLiteral("Takes back run %1: each machine goes back to the revision it ran before it.")
+                               .arg(m_previous->runId)
+                         : QStringLiteral("%1 is %2 \"%3\".").arg(m_ref, m_revision.left(10), title) };
     const QList<ProcessIdentity> running = m_resume ? stillRunning(m_resume->processes) : QList<ProcessIdentity>();
     if (m_resume) {
         plan->steps << Plan::Step { kWaitStep,
@@ -217,26 +291,27 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
             plan->warnings << QStringLiteral("%1 is unreachable now (%2): its deploy will fail and stop the run")
                                   .arg(status.machine, status.error);
         }
-        if (status.revision == m_revision) {
+        const QString revision = revisionFor(status.machine);
+        if (status.revision == revision) {
             ++alreadyThere;
             plan->warnings << (m_resume ? QStringLiteral("%1 already runs %2: it is only verified")
                                         : QStringLiteral("%1 already runs %2: deploying it again only re-activates it"))
-                                  .arg(status.machine, m_revision.left(10));
+                                  .arg(status.machine, revision.left(10));
         }
-        const QStringList argv = commandFor(m_setup, status.machine, m_revision);
+        const QStringList argv = commandFor(m_setup, status.machine, revision);
         plan->steps << Plan::Step { stepId(QStringLiteral("deploy"), status.machine),
             (m_resume ? QStringLiteral("Unless it already runs it, build and switch %1 to %2 (%3)")
                       : QStringLiteral("Build and switch %1 to %2 (%3)"))
-                .arg(status.machine, m_ref, m_revision.left(10)),
+                .arg(status.machine, m_ref, revision.left(10)),
             ShellQuote::join(argv), QStringLiteral("exit status 0") };
         plan->steps << Plan::Step { stepId(QStringLiteral("verify"), status.machine),
-            QStringLiteral("Check that %1 reports %2").arg(status.machine, m_revision.left(10)),
+            QStringLiteral("Check that %1 reports %2").arg(status.machine, revision.left(10)),
             machine.metrics == MetricsSource::Ssh
                 ? QStringLiteral("cat %1/configuration-info.prom on %2")
                       .arg(inventory.host(machine.host) ? inventory.host(machine.host)->metricsDir : QString(),
                           machine.host)
                 : machine.metricsProxy + QStringLiteral("/targets/node_exporter"),
-            QStringLiteral("nixos_configuration_info has revision=\"%1\"").arg(m_revision) };
+            QStringLiteral("nixos_configuration_info has revision=\"%1\"").arg(revision) };
     }
     if (m_ref.startsWith(QStringLiteral("refs/pull/"))) {
         plan->warnings << QStringLiteral("%1 is a pull request's test merge: once the pull request is merged, deploy "
@@ -263,12 +338,114 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
             QStringLiteral("Commands of the killed run still running"), running.size() };
     plan->details = { { QStringLiteral("current"), current } };
     plan->detailText = lines.join(u'\n');
+    planUndo(plan, now);
     return true;
+}
+
+// Which machines a restore deploys back: those that still run what the run deployed. One deployed since keeps what
+// it runs (named in the plan); a previous revision GitHub no longer has (a closed pull request's test merge) fails
+// the plan, since nothing could build it.
+bool DeployOperation::planPrevious(Plan* plan, const QList<MachineStatus>& now, QString* error)
+{
+    const Inventory& inventory = m_setup.inventory;
+    QStringList kept;
+    for (const MachineStatus& status : now) {
+        const QString deployed = m_previous->deployed.value(status.machine);
+        if (status.revision == deployed)
+            continue;
+        kept << status.machine;
+        const QString why = status.revision.isEmpty()
+            ? QStringLiteral("%1 cannot be read now (%2): it is left out; restore again once it can be read")
+                  .arg(status.machine, status.error)
+            : QStringLiteral("%1 runs %2 now, not %3 that run %4 deployed: it was deployed since, and keeps what it "
+                             "runs")
+                  .arg(status.machine, MachineStatus::shortRevision(status.revision), deployed.left(10),
+                      m_previous->runId);
+        plan->warnings << why;
+        plan->undo.notRestorable << why;
+    }
+    m_machines.removeIf([&kept](const QString& machine) { return kept.contains(machine); });
+    if (m_machines.isEmpty()) {
+        *error = QStringLiteral("nothing to deploy back: %1. Deploy the revision you want with opsdeck deploy run")
+                     .arg(plan->warnings.join(QStringLiteral("; ")));
+        return false;
+    }
+    GithubClient github(inventory.github, inventory.deploy, m_setup.githubToken);
+    QStringList checked;
+    for (const QString& machine : std::as_const(m_machines)) {
+        const QString revision = revisionFor(machine);
+        if (checked.contains(revision))
+            continue;
+        checked << revision;
+        if (!github.commit(revision, error)) {
+            *error = QStringLiteral("%1 ran %2 before run %3, but %4 does not have it any more (%5): nothing can "
+                                    "build it. Deploy a ref with opsdeck deploy run instead")
+                         .arg(machine, revision.left(10), m_previous->runId, inventory.deploy.repository, *error);
+            return false;
+        }
+    }
+    plan->warnings << QStringLiteral("a deploy back does not undo database migrations: if the newer revision "
+                                     "migrated a Packit database, check that the older Packit still starts on it");
+    return true;
+}
+
+// A deploy holds no space: its window is the revision each machine ran, journaled, which a restore deploys back.
+// A machine running a dirty worktree build, or one that cannot be read, has no commit to go back to.
+void DeployOperation::planUndo(Plan* plan, const QList<MachineStatus>& now) const
+{
+    const UndoPolicy& policy = m_setup.inventory.deploy.undo;
+    Plan::Undo& undo = plan->undo;
+    undo.retentionSeconds = policy.retentionSeconds;
+    undo.bytesHeld = 0;
+    undo.where = QStringLiteral("the journal (the revision each machine ran)");
+    if (policy.off()) {
+        undo.notRestorable << QStringLiteral("the inventory turns undo windows off for deploys (deploy.undo.retention: "
+                                             "off)");
+        return;
+    }
+    for (const MachineStatus& status : now) {
+        if (status.revision == revisionFor(status.machine))
+            continue;
+        if (revisionError(status.revision).isEmpty())
+            undo.restorable << QStringLiteral("%1 back to %2").arg(status.machine, status.revision.left(10));
+        else
+            undo.notRestorable << (status.revision.isEmpty()
+                    ? QStringLiteral("%1 cannot be read now, so what it runs is not known").arg(status.machine)
+                    : QStringLiteral("%1 runs %2, a build no commit describes").arg(status.machine, status.revision));
+    }
+    undo.available = !undo.restorable.isEmpty();
+    undo.until = QDateTime::currentDateTimeUtc().addSecs(policy.retentionSeconds);
+}
+
+// The machines this run switched, and what each ran right before, as the window a restore takes back.
+void DeployOperation::keepUndoWindow(const Plan& plan, RunContext& context) const
+{
+    if (!plan.undo.opens())
+        return;
+    QJsonObject machines;
+    QStringList restorable;
+    for (auto it = m_replaced.cbegin(); it != m_replaced.cend(); ++it) {
+        const QString deployed = revisionFor(it.key());
+        if (revisionError(it.value()).isEmpty() && it.value() != deployed) {
+            machines.insert(it.key(),
+                QJsonObject { { QStringLiteral("previous"), it.value() }, { QStringLiteral("deployed"), deployed } });
+            restorable << QStringLiteral("%1 back to %2").arg(it.key(), it.value().left(10));
+        }
+    }
+    if (machines.isEmpty())
+        return;
+    UndoWindow window;
+    window.where = plan.undo.where;
+    window.bytes = 0;
+    window.restorable = restorable;
+    window.notRestorable = plan.undo.notRestorable;
+    window.confirmWith = confirmName(machines.keys());
+    window.restore = { { QStringLiteral("machines"), machines } };
+    context.openUndoWindow(window);
 }
 
 bool DeployOperation::execute(const Plan& plan, RunContext& context)
 {
-    Q_UNUSED(plan);
     if (m_resume && !waitForCommands(context)) {
         context.skipRemaining();
         context.record().summary = QStringLiteral("Resuming run %1 stopped: %2. Nothing was deployed; recover it again "
@@ -281,12 +458,13 @@ bool DeployOperation::execute(const Plan& plan, RunContext& context)
     for (const QString& name : std::as_const(m_machines)) {
         if (!deployOne(*m_setup.inventory.machine(name), context)) {
             context.skipRemaining();
+            keepUndoWindow(plan, context);
             recordStates(context, true);
             const QStringList left = m_machines.mid(done + 1);
             context.record().summary
                 = QStringLiteral("Deploying %1 (%2) stopped at %3: %4 machine(s) done%5. %3 runs %6 now; fix the "
                                  "cause (see its step), then deploy again.")
-                      .arg(m_ref, m_revision.left(10), name)
+                      .arg(m_ref, revisionFor(name).left(10), name)
                       .arg(done)
                       .arg(left.isEmpty() ? QString()
                                           : QStringLiteral(", not started: ") + left.join(QStringLiteral(", ")),
@@ -295,11 +473,16 @@ bool DeployOperation::execute(const Plan& plan, RunContext& context)
         }
         ++done;
     }
+    keepUndoWindow(plan, context);
     recordStates(context, true);
-    context.record().summary
-        = QStringLiteral("%1%2 (%3) is deployed to %4; each reports it.")
-              .arg(m_resume ? QStringLiteral("Run %1 is resumed: ").arg(m_resume->runId) : QString(), m_ref,
-                  m_revision.left(10), m_machines.join(QStringLiteral(", ")));
+    const QString resumed = m_resume ? QStringLiteral("Run %1 is resumed: ").arg(m_resume->runId) : QString();
+    const QString restores = plan.parameters.value(QStringLiteral("restores")).toString();
+    context.record().summary = restores.isEmpty()
+        ? QStringLiteral("%1%2 (%3) is deployed to %4; each reports it.")
+              .arg(resumed, m_ref, m_revision.left(10), m_machines.join(QStringLiteral(", ")))
+        : QStringLiteral("%1Run %2 is taken back on %3: each runs the revision it ran before that run again, and "
+                         "reports it.")
+              .arg(resumed, restores, m_machines.join(QStringLiteral(", ")));
     return true;
 }
 
@@ -344,15 +527,17 @@ bool DeployOperation::deployOne(const DeployMachine& machine, RunContext& contex
         context.cancelStep(QStringLiteral("cancelled before it started"));
         return false;
     }
-    if (m_resume) {
-        if (const MachineStatus now = DeployMatrixReader(m_setup).readOne(machine.name); now.revision == m_revision) {
-            context.succeed(QStringLiteral("%1 already reports %2: not deployed again").arg(machine.name, m_revision));
-            return verifyOne(machine, context);
-        }
+    const QString revision = revisionFor(machine.name);
+    // What the machine runs right before its own switch, however long the machines before it took: the revision a
+    // restore deploys back.
+    const MachineStatus now = DeployMatrixReader(m_setup).readOne(machine.name);
+    if (m_resume && now.revision == revision) {
+        context.succeed(QStringLiteral("%1 already reports %2: not deployed again").arg(machine.name, revision));
+        return verifyOne(machine, context);
     }
     // The command names the planned commit (rev=), so nix builds exactly what was confirmed, whatever the ref
     // points to now.
-    const QStringList argv = commandFor(m_setup, machine.name, m_revision);
+    const QStringList argv = commandFor(m_setup, machine.name, revision);
     const DeployCommand::Result result
         = DeployCommand::run(argv, m_setup.inventory.deploy.environment, context, kDeployTimeoutMs);
     if (!result.ok) {
@@ -362,6 +547,7 @@ bool DeployOperation::deployOne(const DeployMachine& machine, RunContext& contex
             context.fail(QStringLiteral("%1 on %2: %3").arg(argv.front(), machine.name, result.error));
         return false;
     }
+    m_replaced.insert(machine.name, now.revision);
     context.succeed();
     return verifyOne(machine, context);
 }
@@ -369,26 +555,26 @@ bool DeployOperation::deployOne(const DeployMachine& machine, RunContext& contex
 bool DeployOperation::verifyOne(const DeployMachine& machine, RunContext& context)
 {
     context.begin(stepId(QStringLiteral("verify"), machine.name));
+    const QString revision = revisionFor(machine.name);
     DeployMatrixReader reader(m_setup);
     MachineStatus status;
     for (int attempt = 1; attempt <= kVerifyAttempts && !context.cancelled(); ++attempt) {
         status = reader.readOne(machine.name);
-        if (status.revision == m_revision)
+        if (status.revision == revision)
             break;
         QThread::msleep(kVerifyPauseMs);
     }
-    if (status.revision != m_revision && context.cancelled()) {
+    if (status.revision != revision && context.cancelled()) {
         context.cancelStep(
             QStringLiteral("cancelled while checking: the deploy command had finished; %1 reports %2")
                 .arg(machine.name, status.revision.isEmpty() ? QStringLiteral("nothing") : status.revision));
         return false;
     }
-    if (status.revision != m_revision) {
-        context.fail(
-            QStringLiteral("%1 reports %2, not %3, although the deploy command succeeded%4; read its journal "
-                           "(nixos-rebuild / switch-to-configuration) before deploying again")
-                .arg(machine.name, status.revision.isEmpty() ? QStringLiteral("nothing") : status.revision, m_revision,
-                    status.error.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(status.error)));
+    if (status.revision != revision) {
+        context.fail(QStringLiteral("%1 reports %2, not %3, although the deploy command succeeded%4; read its journal "
+                                    "(nixos-rebuild / switch-to-configuration) before deploying again")
+                         .arg(machine.name, status.revision.isEmpty() ? QStringLiteral("nothing") : status.revision,
+                             revision, status.error.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(status.error)));
         return false;
     }
     context.succeed(QStringLiteral("%1 reports revision %2, narHash %3 (%4)")

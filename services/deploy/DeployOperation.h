@@ -4,6 +4,9 @@
 #include "deploy/DeploySetup.h"
 #include "deploy/MachineStatus.h"
 #include "runbook/Operation.h"
+#include "runbook/UndoWindow.h"
+
+#include <QMap>
 
 #include <optional>
 
@@ -26,9 +29,24 @@ public:
         QString runId;
         QString revision;
         QList<ProcessIdentity> processes; // what the run started, as journaled
+        QMap<QString, QString> revisions = {}; // a deploy-previous's: machine -> its revision (else `revision`)
+        QString restores = {}; // a deploy-previous's: the run whose window it takes back
+    };
+    // "Deploy the previous revision" (`opsdeck restore RUN_ID` of a deploy): each machine that run switched goes
+    // back to the revision it ran before, in deploy order (staging first). A machine that was deployed again since
+    // is left as it is and named: the restore never replaces a deploy it was not asked about.
+    struct Previous
+    {
+        QString runId; // the deploy whose undo window this takes back
+        QMap<QString, QString> revisions; // machine -> the revision it ran before that deploy
+        QMap<QString, QString> deployed; // machine -> the revision that deploy left it running
     };
 
     DeployOperation(DeploySetup setup, QStringList machines, QString ref, std::optional<Resume> resume = {});
+    DeployOperation(DeploySetup setup, Previous previous);
+    // The Previous a deploy's undo window describes, checked against the inventory (machines it still has, full
+    // commit hashes); nullopt with *error naming what is wrong.
+    static std::optional<Previous> previousFrom(const UndoWindow& window, const Inventory& inventory, QString* error);
 
     QString name() const override;
     bool makePlan(Plan* plan, QString* error) override;
@@ -53,12 +71,20 @@ private:
     bool verifyOne(const DeployMachine& machine, RunContext& context);
     QList<MachineStatus> readMachines() const;
     void recordStates(RunContext& context, bool after);
+    bool planPrevious(Plan* plan, const QList<MachineStatus>& now, QString* error);
+    void planUndo(Plan* plan, const QList<MachineStatus>& now) const;
+    void keepUndoWindow(const Plan& plan, RunContext& context) const;
+    QString revisionFor(const QString& machine) const { return m_revisions.value(machine, m_revision); }
+    QString confirmName(const QStringList& machines) const;
 
     DeploySetup m_setup;
     QStringList m_machines;
     QString m_ref;
     QString m_revision; // the ref's commit, resolved by the plan (or the resumed run's); checked by revisionError
+    QMap<QString, QString> m_revisions; // per machine, where they differ (deploy-previous); else m_revision
     std::optional<Resume> m_resume;
+    std::optional<Previous> m_previous;
+    QMap<QString, QString> m_replaced; // machine -> what it ran right before this run switched it
 };
 
 } // namespace opsdeck

@@ -3,13 +3,16 @@
 // The functions run in order and build on each other (the flow moves main); tst_deploypane runs before this.
 #include "Sandbox.h"
 
+#include <QCryptographicHash>
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -31,6 +34,9 @@ private slots:
     void badInputIsRefusedAndNothingRuns();
     void readOnlyMachineIsRefused();
     void planChangesNothing();
+    // Before the matrix's deploy: it deploys main to wpia-packit, which is behind, and ends where it started.
+    void aDeployIsTakenBackToThePreviousRevision();
+    void aDirtyMachineCannotBeTakenBack();
     void deployRunChangesTheMatrix();
     void cancelledDeployLeavesTheMachineAsItWas();
     void deployCommandGetsNoSecretAndThePinnedCommit();
@@ -44,6 +50,9 @@ private:
     QJsonArray matrix();
     QJsonObject row(const QJsonArray& matrix, const QString& machine);
     QByteArray promFile(const QString& machine) const;
+    QByteArray treeChecksum(const QString& machine) const;
+    QString runId(const CliRun& run) const;
+    QJsonObject window(const QString& runId);
     QJsonArray journalRuns();
     QString inventoryWithCommand(const QByteArray& command, const QString& name)
     {
@@ -86,6 +95,48 @@ QByteArray TestDeployFlow::promFile(const QString& machine) const
 {
     QFile file(m_sandbox.machine(machine).value(u"root"_s).toString() + u"/etc/metrics/configuration-info.prom"_s);
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+// The checksum of every file of the machine's root, by path: its configuration (what a deploy writes: metrics, build
+// info) and its data. Not its units' runtime state (pids, logs): a switch restarts units, and no deploy gives a
+// process its old pid back.
+QByteArray TestDeployFlow::treeChecksum(const QString& machine) const
+{
+    const QString root = m_sandbox.machine(machine).value(u"root"_s).toString();
+    QCryptographicHash all(QCryptographicHash::Sha256);
+    QDirIterator files(root, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    QStringList paths;
+    while (files.hasNext()) {
+        const QString path = files.next();
+        if (!path.startsWith(root + u"/run/"_s) && !path.startsWith(root + u"/var/log/"_s))
+            paths << path;
+    }
+    paths.sort();
+    for (const QString& path : std::as_const(paths)) {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            return "unreadable: " + path.toUtf8();
+        all.addData(path.mid(root.size()).toUtf8() + '\0'
+            + QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256) + '\n');
+    }
+    return all.result().toHex();
+}
+
+// The run's id, from the CLI's last line ("run ID: outcome").
+QString TestDeployFlow::runId(const CliRun& run) const
+{
+    static const QRegularExpression line(u"^run ([0-9a-f-]{36}): "_s, QRegularExpression::MultilineOption);
+    return line.match(QString::fromUtf8(run.out)).captured(1);
+}
+
+QJsonObject TestDeployFlow::window(const QString& runId)
+{
+    const CliRun list = cli({ u"trash"_s, u"list"_s, u"--all"_s, u"--json"_s });
+    for (const QJsonValue& v : QJsonDocument::fromJson(list.out).array()) {
+        if (v[u"runId"_s].toString() == runId)
+            return v.toObject();
+    }
+    return {};
 }
 
 QJsonArray TestDeployFlow::journalRuns()
@@ -284,6 +335,107 @@ void TestDeployFlow::deployRunChangesTheMatrix()
         QCOMPARE(step[u"state"_s].toString(), u"succeeded"_s);
     // The deploy command's own log is in the record.
     QVERIFY2(steps[0][u"output"_s].toString().contains(u"activating"_s), qPrintable(steps[0][u"output"_s].toString()));
+}
+
+// Deploy, then take it back: the machine's files are as they were before, byte for byte. A restore keeps a window of
+// its own (what it replaced), so it can be taken back in turn; a machine deployed since is never overwritten.
+void TestDeployFlow::aDeployIsTakenBackToThePreviousRevision()
+{
+    const QString machine = u"wpia-packit"_s;
+    const QByteArray start = treeChecksum(machine);
+    const QJsonObject startRow = row(matrix(), machine);
+
+    const QString previous = startRow[u"revision"_s].toString();
+    const CliRun deployed
+        = cli({ u"deploy"_s, u"run"_s, u"--machine"_s, machine, u"--ref"_s, u"main"_s, u"--confirm"_s, machine });
+    QVERIFY2(deployed.exitCode == 0, deployed.err.constData());
+    const QString first = runId(deployed);
+    QVERIFY2(!first.isEmpty(), deployed.out.constData());
+    QVERIFY2(
+        deployed.out.contains("Can be undone until ") && deployed.out.contains("opsdeck restore " + first.toUtf8()),
+        deployed.out.constData());
+    const QByteArray afterDeploy = treeChecksum(machine);
+    QVERIFY(afterDeploy != start);
+    const QString deployedRevision = row(matrix(), machine)[u"revision"_s].toString();
+
+    QJsonObject kept = window(first);
+    QCOMPARE(kept[u"state"_s].toString(), u"open"_s);
+    QCOMPARE(kept[u"operation"_s].toString(), u"deploy"_s);
+    QCOMPARE(kept[u"confirmWith"_s].toString(), machine);
+    QCOMPARE(kept[u"restore"_s][u"machines"_s][machine][u"previous"_s].toString(), previous);
+
+    // The plan changes nothing; a restore needs the right name.
+    const CliRun planned = cli({ u"restore"_s, first, u"--plan"_s });
+    QVERIFY2(planned.exitCode == 0, planned.err.constData());
+    QVERIFY2(planned.out.contains(previous.left(10).toUtf8()), planned.out.constData());
+    QCOMPARE(cli({ u"restore"_s, first }).exitCode, 3);
+    QCOMPARE(cli({ u"restore"_s, first, u"--confirm"_s, u"wpia-packit-dev"_s }).exitCode, 3);
+    QCOMPARE(cli({ u"restore"_s, first, u"--confirm"_s, machine, u"--no-undo"_s }).exitCode, 2);
+    QCOMPARE(cli({ u"restore"_s, u"0000"_s, u"--plan"_s }).exitCode, 2);
+    QCOMPARE(treeChecksum(machine), afterDeploy);
+
+    // Someone deployed by hand since: the restore leaves that machine alone and says why.
+    const QString prom
+        = m_sandbox.machine(machine).value(u"root"_s).toString() + u"/etc/metrics/configuration-info.prom"_s;
+    const QByteArray original = promFile(machine);
+    {
+        QFile file(prom);
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(QByteArray(original).replace(deployedRevision.toUtf8(), QByteArray(40, 'e')));
+    }
+    const CliRun conflict = cli({ u"restore"_s, first, u"--confirm"_s, machine });
+    QCOMPARE(conflict.exitCode, 1);
+    QVERIFY2(conflict.err.contains("deployed since") && conflict.err.contains("eeeeeeeeee"), conflict.err.constData());
+    QVERIFY(promFile(machine) != original);
+    {
+        QFile file(prom);
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(original);
+    }
+    QCOMPARE(treeChecksum(machine), afterDeploy);
+
+    const QString report = m_temp.filePath(u"restore.json"_s);
+    const CliRun restored = cli({ u"restore"_s, first, u"--confirm"_s, machine, u"--report"_s, report });
+    QVERIFY2(restored.exitCode == 0, restored.err.constData());
+    QCOMPARE(treeChecksum(machine), start);
+    QCOMPARE(row(matrix(), machine)[u"revision"_s].toString(), previous);
+    QFile file(report);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject record = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(record[u"operation"_s].toString(), u"deploy-previous"_s);
+    QCOMPARE(record[u"parameters"_s][u"restores"_s].toString(), first);
+    QCOMPARE(record[u"parameters"_s][u"revisions"_s][machine].toString(), previous);
+    QVERIFY(record[u"undo"_s][u"opened"_s].toBool());
+
+    // Restored once: never again.
+    QCOMPARE(window(first)[u"state"_s].toString(), u"restored"_s);
+    const CliRun again = cli({ u"restore"_s, first, u"--confirm"_s, machine });
+    QCOMPARE(again.exitCode, 2);
+    QVERIFY2(again.err.contains("restored by run " + runId(restored).toUtf8()), again.err.constData());
+
+    // The restore's own window takes it forward again, and that one's back.
+    const QString second = runId(restored);
+    const CliRun redo = cli({ u"restore"_s, second, u"--confirm"_s, machine });
+    QVERIFY2(redo.exitCode == 0, redo.err.constData());
+    QCOMPARE(treeChecksum(machine), afterDeploy);
+    const CliRun undoAgain = cli(
+        { u"restore"_s, runId(redo), u"--confirm"_s, machine, u"--no-undo"_s, u"--reason"_s, u"the test ends here"_s });
+    QVERIFY2(undoAgain.exitCode == 0, undoAgain.err.constData());
+    QCOMPARE(treeChecksum(machine), start);
+    QVERIFY(window(runId(undoAgain)).isEmpty()); // the window was turned off for that run
+    QVERIFY2(undoAgain.out.contains("the test ends here"), undoAgain.out.constData());
+}
+
+// A machine running a dirty worktree build has no commit to go back to: the plan says so.
+void TestDeployFlow::aDirtyMachineCannotBeTakenBack()
+{
+    const CliRun planned
+        = cli({ u"deploy"_s, u"run"_s, u"--machine"_s, u"wpia-packit-private"_s, u"--ref"_s, u"main"_s, u"--plan"_s });
+    QVERIFY2(planned.exitCode == 0, planned.err.constData());
+    QVERIFY2(planned.out.contains("This cannot be undone")
+            || planned.out.contains("cannot be undone: wpia-packit-private runs"),
+        planned.out.constData());
+    QVERIFY2(planned.out.contains("a build no commit describes"), planned.out.constData());
 }
 
 void TestDeployFlow::cancelledDeployLeavesTheMachineAsItWas()
