@@ -701,6 +701,32 @@ void DeployPane::onRunFinished(const RunRecord& record)
     updateFlowButtons();
 }
 
+bool DeployPane::restores(const QString& operation) const
+{
+    return operation == QStringLiteral("deploy") || operation == QStringLiteral("deploy-all")
+        || operation == QStringLiteral("deploy-previous");
+}
+
+void DeployPane::restore(const UndoWindow& window)
+{
+    QString error;
+    auto previous = DeployOperation::previousFrom(window, m_inventory, &error);
+    if (!previous) {
+        m_errors->showProblem({ window.target, tr("Preparing the undo of run %1").arg(window.runId), error,
+            tr("Nothing was touched. Deploy the revision you want with Deploy selected or the CLI.") });
+        return;
+    }
+    withSetup([this, window, previous = std::move(*previous)] {
+        launch(std::make_unique<DeployOperation>(*m_setup, previous),
+            tr("the deploy of the previous revision (run %1)").arg(window.runId),
+            tr("Deploy the previous revision to %1?").arg(window.target),
+            tr("Takes back run %1 of %2 (by %3): each machine it switched goes back to the revision it ran before, "
+               "staging first. A machine deployed since keeps what it runs.")
+                .arg(window.runId, window.openedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")),
+                    window.user));
+    });
+}
+
 bool DeployPane::exportMatrix(const QString& path, QString* error) const
 {
     QFile file(path);

@@ -58,6 +58,8 @@ public:
     // Auto-refresh period in seconds; 0 is off.
     void setAutoRefresh(int seconds);
     bool exportMatrix(const QString& path, QString* error) const;
+    bool restores(const QString& operation) const override;
+    void restore(const UndoWindow& window) override;
 
 public slots:
     void refresh();

@@ -10,7 +10,9 @@
 #include "TargetStatusModel.h"
 #include "UiLogging.h"
 #include "config/InventoryLoader.h"
+#include "core/AsyncTask.h"
 #include "runbook/Journal.h"
+#include "runbook/UndoWindow.h"
 #include "secrets/CredentialStore.h"
 #include "ssh/HostProber.h"
 #include "ssh/SshConnectionPool.h"
@@ -104,6 +106,8 @@ MainWindow::MainWindow(const QString& inventoryPath, QList<PaneRegistration> sys
             resizeDocks({ m_runs }, { 130 }, Qt::Vertical);
     });
     connect(m_runs, &RunsDock::recoverRequested, this, &MainWindow::recover);
+    connect(m_runs, &RunsDock::restoreRequested, this, &MainWindow::restore);
+    m_runs->setRestorable([this](const QString& operation) { return restoringPane(operation) != nullptr; });
 
     statusBar()->addWidget(m_activity, 1);
     statusBar()->addPermanentWidget(m_keychain);
@@ -222,6 +226,7 @@ void MainWindow::buildPanes(const Inventory& inventory, const JournalLocation& j
 {
     m_sidebar->show();
     m_checkAllAction->setEnabled(true);
+    m_journal = journal;
     m_pool = new SshConnectionPool(inventory, m_credentials.get());
     m_prober = new HostProber(inventory, m_pool);
     connect(m_prober, &HostProber::statusChanged, this, &MainWindow::onHostStatus);
@@ -274,6 +279,52 @@ void MainWindow::recover(const Journal::UnfinishedRun& run)
         return; // the inventory was reloaded meanwhile without that system: the row keeps its command
     m_sidebar->setCurrentRow(int(m_panes.indexOf(pane)));
     pane->recover(run);
+}
+
+SystemPane* MainWindow::restoringPane(const QString& operation) const
+{
+    for (SystemPane* candidate : m_panes) {
+        if (candidate->restores(operation))
+            return candidate;
+    }
+    return nullptr;
+}
+
+void MainWindow::restore(const RunRecord& record)
+{
+    struct Answer
+    {
+        std::optional<UndoWindow> window;
+        QString error;
+    };
+    AsyncTask::run(
+        this,
+        [journalLocation = m_journal, runId = record.id] {
+            Answer answer;
+            Journal journal(journalLocation);
+            if (!journal.open(&answer.error))
+                return answer;
+            if (const auto windows = UndoWindows::read(journal, &answer.error))
+                answer.window = UndoWindows::find(*windows, runId);
+            return answer;
+        },
+        [this, record](const Answer& answer) {
+            const QString title = tr("Undo %1 on %2").arg(record.operation, record.target);
+            if (!answer.error.isEmpty() || !answer.window || answer.window->state != UndoWindow::State::Open) {
+                ConfirmDialog::inform(this, title,
+                    !answer.error.isEmpty() ? tr("Cannot read the undo windows of the journal: %1").arg(answer.error)
+                        : !answer.window    ? tr("Run %1 kept no undo window in this journal.").arg(record.id)
+                                            : tr("The undo window of run %1 is %2: it cannot be restored.")
+                                               .arg(record.id, answer.window->stateText()),
+                    {});
+                return;
+            }
+            SystemPane* pane = restoringPane(record.operation);
+            if (!pane)
+                return; // the inventory was reloaded meanwhile without that system
+            m_sidebar->setCurrentRow(int(m_panes.indexOf(pane)));
+            pane->restore(*answer.window);
+        });
 }
 
 void MainWindow::checkHosts(const QStringList& hosts)

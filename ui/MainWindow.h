@@ -46,6 +46,9 @@ public slots:
     void reviewHostKey(const QString& host);
     // Recovers an unfinished run in the pane that recovers its operation (shown, for its dialogs and banner).
     void recover(const Journal::UnfinishedRun& run);
+    // Takes back a finished run in the pane that restores its operation, once the journal says its undo window is
+    // still open (read off the GUI thread).
+    void restore(const RunRecord& record);
 
 private:
     void makeCredentials();
@@ -54,6 +57,8 @@ private:
     void addPane(SystemPane* pane);
     // The pane that recovers `operation`'s runs, or null.
     SystemPane* recoveringPane(const QString& operation) const;
+    // The pane that restores `operation`'s runs, or null.
+    SystemPane* restoringPane(const QString& operation) const;
     void closeEvent(QCloseEvent* event) override;
     void clearPanes();
     void onHostStatus(const HostStatus& status);
@@ -76,6 +81,7 @@ private:
     QListWidget* m_sidebar;
     QStackedWidget* m_stack;
     QList<SystemPane*> m_panes;
+    JournalLocation m_journal; // the panes' journal, once built
     QLabel* m_activity;
     QLabel* m_keychain;
     QLabel* m_inventoryLabel;

@@ -410,10 +410,22 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
         item->setText(Step, record.summary);
         item->setToolTip(Step, record.summary);
         item->setText(Eta, tr("ended %1").arg(record.finishedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
-        auto* report = new QPushButton(tr("Export report…"), m_list);
+        auto* actions = new QWidget(m_list);
+        auto* buttons = new QHBoxLayout(actions);
+        buttons->setContentsMargins(0, 0, 0, 0);
+        buttons->setSpacing(4);
+        if (record.undoOpened && m_restorable && m_restorable(record.operation)) {
+            auto* undo = new QPushButton(tr("Undo…"), actions);
+            undo->setObjectName(QStringLiteral("undoRun"));
+            undo->setToolTip(tr("Take this run back: %1").arg(record.undoSummary()));
+            connect(undo, &QPushButton::clicked, this, [this, record] { emit restoreRequested(record); });
+            buttons->addWidget(undo);
+        }
+        auto* report = new QPushButton(tr("Export report…"), actions);
         report->setObjectName(QStringLiteral("exportReport"));
         connect(report, &QPushButton::clicked, this, [this, record] { ReportExport::askAndWrite(this, record); });
-        m_list->setItemWidget(item, Actions, report);
+        buttons->addWidget(report);
+        m_list->setItemWidget(item, Actions, actions);
         emit runFinished(record);
     });
     runner->run(plan, confirmation);

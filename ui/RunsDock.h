@@ -47,6 +47,11 @@ public:
     void followOtherConsoles(const JournalLocation& journalLocation);
     // The other consoles' runs listed now.
     QList<LiveRun> runsElsewhere() const;
+    // Which operations' runs can be taken back here: a finished run of one that kept an undo window gets "Undo…".
+    void setRestorable(std::function<bool(const QString& operation)> restorable)
+    {
+        m_restorable = std::move(restorable);
+    }
 
 signals:
     void runFinished(const opsdeck::RunRecord& record);
@@ -54,6 +59,8 @@ signals:
     void runsElsewhereChanged(const QList<opsdeck::LiveRun>& runs);
     // "Recover…" of an unfinished run: the console routes it to the pane that recovers its operation.
     void recoverRequested(const opsdeck::Journal::UnfinishedRun& run);
+    // "Undo…" of a finished run that kept an undo window: the console routes it to the pane that restores it.
+    void restoreRequested(const opsdeck::RunRecord& record);
 
 private:
     struct Row
@@ -93,6 +100,7 @@ private:
     QString m_thisMachine = Journal::consoleIdentity().value(QStringLiteral("host")).toString();
     JournalWatcher* m_watcher = nullptr;
     QHash<QString, QTreeWidgetItem*> m_elsewhere; // the other consoles' runs, by run id
+    std::function<bool(const QString& operation)> m_restorable;
 };
 
 } // namespace opsdeck

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "runbook/Journal.h"
+#include "runbook/UndoWindow.h"
 #include "ssh/HostStatus.h"
 
 #include <QWidget>
@@ -28,6 +29,11 @@ public:
     // Recovers `run` (one whose operation it recovers): resolves its target and secrets as for the pane's own
     // operations, then plans, confirms and runs the recovery through the pane's OperationLauncher.
     virtual void recover(const Journal::UnfinishedRun&) { }
+    // Whether this pane restores the undo windows of `operation`'s runs (the Runs dock then offers "Undo…").
+    virtual bool restores(const QString&) const { return false; }
+    // Takes back the run that kept `window` (open by the journal when asked): plans, confirms and runs the restore
+    // through the pane's OperationLauncher.
+    virtual void restore(const UndoWindow&) { }
 };
 
 } // namespace opsdeck

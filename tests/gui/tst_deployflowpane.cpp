@@ -1,7 +1,7 @@
 // The whole update-and-deploy flow clicked through the Deploy pane offscreen: trigger the update workflow, the
 // pull request appears with its checks, deploy it to staging, the automatic checks, the manual checklist, merge,
-// deploy main everywhere; the matrix ends all up to date. Runs after tst_deployflow (it opens the next pull
-// request on the sandbox's GitHub).
+// deploy main everywhere; the matrix ends all up to date; undo that from the Runs dock, and undo the undo. Runs after
+// tst_deployflow (it opens the next pull request on the sandbox's GitHub).
 #include "ConfirmDialog.h"
 #include "DeployMatrixModel.h"
 #include "DeployPane.h"
@@ -18,6 +18,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTest>
+#include <QTreeWidget>
 
 using namespace Qt::StringLiterals;
 using namespace opsdeck;
@@ -34,6 +35,7 @@ private slots:
 
 private:
     RunRecord click(MainWindow& window, DeployPane* pane, const QString& button);
+    RunRecord undo(MainWindow& window);
 
     Sandbox m_sandbox;
 };
@@ -123,6 +125,46 @@ void TestDeployFlowPane::wholeFlowThroughThePane()
 
     if (const QByteArray dir = qgetenv("OPSDECK_SCREENSHOT_DIR"); !dir.isEmpty())
         window.grab().save(QString::fromUtf8(dir) + u"/deploy-flow-done.png"_s);
+
+    // 5. Undo from the Runs dock: every machine the deploy switched goes back to what it ran before; then undo that.
+    const RunRecord deployAll = record;
+    QVERIFY(deployAll.undoOpened);
+    record = undo(window);
+    QCOMPARE(record.operation, u"deploy-previous"_s);
+    QVERIFY2(record.outcome == RunRecord::Outcome::Succeeded, qPrintable(record.summary));
+    QCOMPARE(record.parameters[u"restores"_s].toString(), deployAll.id);
+    const QJsonObject revisions = record.parameters[u"revisions"_s].toObject();
+    QVERIFY(!revisions.isEmpty());
+    for (auto it = revisions.begin(); it != revisions.end(); ++it) {
+        QCOMPARE(it.value().toString(), deployAll.before[it.key()].toString());
+        QCOMPARE(record.after[it.key()].toString(), it.value().toString());
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(!pane->refreshing() && pane->matrix()->count(DeployState::UpToDate) < machines, 60000);
+    record = undo(window);
+    QCOMPARE(record.operation, u"deploy-previous"_s);
+    QVERIFY2(record.outcome == RunRecord::Outcome::Succeeded, qPrintable(record.summary));
+    QTRY_COMPARE_WITH_TIMEOUT(pane->matrix()->count(DeployState::UpToDate), machines, 60000);
+}
+
+// Clicks "Undo…" of the newest run in the Runs dock that has one, confirms the plan, and waits for the restore.
+RunRecord TestDeployFlowPane::undo(MainWindow& window)
+{
+    auto* list = window.runs()->findChild<QTreeWidget*>();
+    QPushButton* button = nullptr;
+    for (int row = list->topLevelItemCount() - 1; row >= 0 && !button; --row) {
+        if (QWidget* actions = list->itemWidget(list->topLevelItem(row), 4))
+            button = actions->findChild<QPushButton*>(u"undoRun"_s);
+    }
+    if (!button) {
+        qWarning("no run offers Undo…");
+        return {};
+    }
+    QSignalSpy finished(window.runs(), &RunsDock::runFinished);
+    ConfirmDialog::setNextAnswer(true);
+    button->click();
+    if (!finished.wait(180000))
+        return {};
+    return finished.first().first().value<RunRecord>();
 }
 
 QTEST_MAIN(TestDeployFlowPane)
