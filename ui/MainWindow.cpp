@@ -106,7 +106,8 @@ MainWindow::MainWindow(const QString& inventoryPath, QList<PaneRegistration> sys
             resizeDocks({ m_runs }, { 130 }, Qt::Vertical);
     });
     connect(m_runs, &RunsDock::recoverRequested, this, &MainWindow::recover);
-    connect(m_runs, &RunsDock::restoreRequested, this, &MainWindow::restore);
+    connect(m_runs, &RunsDock::restoreRequested, this,
+        [this](const RunRecord& record) { restore(record.id, record.operation, record.target); });
     m_runs->setRestorable([this](const QString& operation) { return restoringPane(operation) != nullptr; });
 
     statusBar()->addWidget(m_activity, 1);
@@ -290,7 +291,7 @@ SystemPane* MainWindow::restoringPane(const QString& operation) const
     return nullptr;
 }
 
-void MainWindow::restore(const RunRecord& record)
+void MainWindow::restore(const QString& runId, const QString& operation, const QString& target)
 {
     struct Answer
     {
@@ -299,7 +300,7 @@ void MainWindow::restore(const RunRecord& record)
     };
     AsyncTask::run(
         this,
-        [journalLocation = m_journal, runId = record.id] {
+        [journalLocation = m_journal, runId] {
             Answer answer;
             Journal journal(journalLocation);
             if (!journal.open(&answer.error))
@@ -308,18 +309,18 @@ void MainWindow::restore(const RunRecord& record)
                 answer.window = UndoWindows::find(*windows, runId);
             return answer;
         },
-        [this, record](const Answer& answer) {
-            const QString title = tr("Undo %1 on %2").arg(record.operation, record.target);
+        [this, runId, operation, target](const Answer& answer) {
+            const QString title = tr("Undo %1 on %2").arg(operation, target);
             if (!answer.error.isEmpty() || !answer.window || answer.window->state != UndoWindow::State::Open) {
                 ConfirmDialog::inform(this, title,
                     !answer.error.isEmpty() ? tr("Cannot read the undo windows of the journal: %1").arg(answer.error)
-                        : !answer.window    ? tr("Run %1 kept no undo window in this journal.").arg(record.id)
+                        : !answer.window    ? tr("Run %1 kept no undo window in this journal.").arg(runId)
                                             : tr("The undo window of run %1 is %2: it cannot be restored.")
-                                               .arg(record.id, answer.window->stateText()),
+                                               .arg(runId, answer.window->stateText()),
                     {});
                 return;
             }
-            SystemPane* pane = restoringPane(record.operation);
+            SystemPane* pane = restoringPane(operation);
             if (!pane)
                 return; // the inventory was reloaded meanwhile without that system
             m_sidebar->setCurrentRow(int(m_panes.indexOf(pane)));

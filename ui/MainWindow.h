@@ -48,7 +48,7 @@ public slots:
     void recover(const Journal::UnfinishedRun& run);
     // Takes back a finished run in the pane that restores its operation, once the journal says its undo window is
     // still open (read off the GUI thread).
-    void restore(const RunRecord& record);
+    void restore(const QString& runId, const QString& operation, const QString& target);
 
 private:
     void makeCredentials();
