@@ -352,30 +352,43 @@ int runTrashList(const QStringList& arguments)
     return Cli::Success;
 }
 
-// `opsdeck restore RUN_ID`: the run's system plans, confirms, journals and reports taking it back, while its window
-// is open by the journal's clock.
-int runRestore(const QStringList& arguments, const QList<CliModule>& systems)
+// `opsdeck restore RUN_ID` (take a run back) and `opsdeck trash purge RUN_ID` (end its window early): the run's
+// system plans, confirms, journals and reports it, while the window is open by the journal's clock.
+int runWindowCommand(const QStringList& arguments, const QList<CliModule>& systems, bool restore)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("plan"), QStringLiteral("Print the restore's plan and change nothing."));
+    Invocation call(arguments, restore ? 2 : 3);
+    call.addFlag(QStringLiteral("plan"), QStringLiteral("Print the plan and change nothing."));
     call.addFlag(QStringLiteral("json"), QStringLiteral("With --plan: print it as JSON."));
-    call.addValue(QStringLiteral("confirm"), QStringLiteral("The name the window's restore is confirmed with."),
-        QStringLiteral("TEXT"));
+    call.addValue(
+        QStringLiteral("confirm"), QStringLiteral("The name the window is confirmed with."), QStringLiteral("TEXT"));
     call.addValue(QStringLiteral("report"),
         QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
         QStringLiteral("FILE"));
-    addUndoOptions(call);
+    if (restore)
+        addUndoOptions(call);
+    else
+        call.addValue(
+            QStringLiteral("reason"), QStringLiteral("Why the window ends early; journaled."), QStringLiteral("TEXT"));
     if (const auto done = call.parse())
         return *done;
-    const auto undo = undoChoice(call);
+    const auto undo = restore ? undoChoice(call) : std::optional(UndoChoice {});
     if (!undo)
         return Cli::Usage;
+    if (!restore && !call.require({ QStringLiteral("reason") }))
+        return Cli::Usage;
+    if (const QString problem = restore
+            ? QString()
+            : reasonError(call.value(QStringLiteral("reason")), QStringLiteral("the undo window ends early"));
+        !problem.isEmpty()) {
+        err() << "opsdeck: --" << problem << "\n";
+        return Cli::Usage;
+    }
     call.noticeLater();
     int exitCode = Cli::Success;
     const auto windows = readWindows(call, &exitCode);
     if (!windows)
         return exitCode;
-    const QString runId = call.word(1);
+    const QString runId = call.word(restore ? 1 : 2);
     const auto window = UndoWindows::find(*windows, runId);
     if (!window) {
         err() << "opsdeck: run \"" << runId << "\" kept no undo window in this journal: opsdeck trash list shows the "
@@ -384,21 +397,25 @@ int runRestore(const QStringList& arguments, const QList<CliModule>& systems)
     }
     if (window->state != UndoWindow::State::Open) {
         err() << "opsdeck: the undo window of run " << runId << " (" << window->operation << " on " << window->target
-              << ") is " << window->stateText() << ": it cannot be restored\n";
+              << ") is " << window->stateText()
+              << (restore ? ": it cannot be restored\n" : ": there is nothing to end\n");
         return Cli::Usage;
     }
     const bool planOnly = call.isSet(QStringLiteral("plan"));
     if (!planOnly && !call.isSet(QStringLiteral("confirm"))) {
-        err() << "opsdeck: --confirm is required: type " << window->confirmWith
-              << " to confirm the restore (see its plan with --plan)\n";
+        err() << "opsdeck: --confirm is required: type " << window->confirmWith << " to confirm "
+              << (restore ? "the restore" : "ending the window") << " (see its plan with --plan)\n";
         return Cli::Refused;
     }
     for (const CliModule& system : systems) {
-        if (const auto restorer = system.restorers.constFind(window->operation); restorer != system.restorers.cend())
-            return (*restorer)({ *window, *call.inventory(), planOnly, call.isSet(QStringLiteral("json")),
-                call.value(QStringLiteral("confirm")), call.value(QStringLiteral("report")), *undo });
+        const auto& handlers = restore ? system.restorers : system.trashPurgers;
+        if (const auto handler = handlers.constFind(window->operation); handler != handlers.cend())
+            return (*handler)({ *window, *call.inventory(), planOnly, call.isSet(QStringLiteral("json")),
+                call.value(QStringLiteral("confirm")), call.value(QStringLiteral("report")), *undo,
+                call.value(QStringLiteral("reason")) });
     }
-    err() << "opsdeck: this opsdeck cannot restore runs of " << window->operation << "\n";
+    err() << "opsdeck: this opsdeck cannot " << (restore ? "restore runs of " : "end the undo windows of ")
+          << window->operation << "\n";
     return Cli::Failure;
 }
 
@@ -569,7 +586,10 @@ QList<CliCommand> commands(const QList<CliModule>& systems)
     QList<CliCommand> table = {
         { { QStringLiteral("journal"), QStringLiteral("unfinished") }, runJournalUnfinished },
         { { QStringLiteral("recover") }, [systems](const QStringList& a) { return runRecover(a, systems); } },
-        { { QStringLiteral("restore") }, [systems](const QStringList& a) { return runRestore(a, systems); } },
+        { { QStringLiteral("restore") },
+            [systems](const QStringList& a) { return runWindowCommand(a, systems, true); } },
+        { { QStringLiteral("trash"), QStringLiteral("purge") },
+            [systems](const QStringList& a) { return runWindowCommand(a, systems, false); } },
         { { QStringLiteral("trash"), QStringLiteral("list") }, runTrashList },
         { { QStringLiteral("check") }, runCheck },
         { { QStringLiteral("hosts") }, runHosts },

@@ -18,18 +18,19 @@ struct CliCommand
 struct Inventory;
 namespace cli {
 struct RecoverCall;
-struct RestoreCall;
+struct UndoWindowCall;
 } // namespace cli
 
 // A system's part of the CLI: its subcommands, its lines of `opsdeck help`, how `opsdeck recover` recovers a run of
-// each of its operations that ended without an outcome, and how `opsdeck restore` takes back the undo window a run
-// kept (both by the run's operation name; they return the exit code).
+// each of its operations that ended without an outcome, how `opsdeck restore` takes back the undo window a run kept,
+// and how `opsdeck trash purge` ends one early (all by the run's operation name; they return the exit code).
 struct CliModule
 {
     QList<CliCommand> commands;
     QString usage;
     QMap<QString, std::function<int(const cli::RecoverCall&)>> recoverers = {};
-    QMap<QString, std::function<int(const cli::RestoreCall&)>> restorers = {};
+    QMap<QString, std::function<int(const cli::UndoWindowCall&)>> restorers = {};
+    QMap<QString, std::function<int(const cli::UndoWindowCall&)>> trashPurgers = {};
 };
 
 // The headless front: `opsdeck <subcommand> ...`. It drives the same services as the GUI. Its own subcommands

@@ -89,6 +89,8 @@ QString runsUsage()
         "       opsdeck restore RUN_ID [--plan [--json]] --confirm NAME [--report FILE] [--no-undo --reason TEXT]\n"
         "                                               take back what a run did, while its undo window is open\n"
         "       opsdeck trash list [--all] [--json]     the undo windows: what can be restored, where, until when\n"
+        "       opsdeck trash purge RUN_ID --reason TEXT [--plan] --confirm NAME [--report FILE]\n"
+        "                                               end a run's undo window early\n"
         "       opsdeck lock list [--json]              every target's lock, its holder and its lease\n"
         "       opsdeck lock break TARGET --reason TEXT [--confirm TARGET] [--report FILE]\n"
         "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n");
@@ -252,10 +254,15 @@ std::optional<UndoChoice> undoChoice(const Invocation& call)
         err() << "opsdeck: --reason goes with --no-undo: it says why the undo window is turned off\n";
         return std::nullopt;
     }
+    if (const QString problem = off ? reasonError(reason, QStringLiteral("the undo window is turned off")) : QString();
+        !problem.isEmpty()) {
+        err() << "opsdeck: --" << problem << "\n";
+        return std::nullopt;
+    }
     return UndoChoice { off, reason };
 }
 
-int RestoreCall::planOrRun(std::unique_ptr<Operation> operation) const
+int UndoWindowCall::planOrRun(std::unique_ptr<Operation> operation) const
 {
     int exitCode = Cli::Success;
     if (planOnly) {

@@ -151,9 +151,9 @@ void addUndoOptions(Invocation& call);
 // --no-undo without a reason.
 std::optional<UndoChoice> undoChoice(const Invocation& call);
 
-// What `opsdeck restore RUN_ID` hands to the restorer of the run's operation: the window, open by the journal's
-// clock, and the admin's answer.
-struct RestoreCall
+// What `opsdeck restore RUN_ID` and `opsdeck trash purge RUN_ID` hand to the restorer or trash purger of the run's
+// operation: the window, open by the journal's clock, and the admin's answer.
+struct UndoWindowCall
 {
     UndoWindow window;
     Inventory inventory;
@@ -161,7 +161,8 @@ struct RestoreCall
     bool json = false; // with planOnly
     QString confirmation;
     QString reportPath;
-    UndoChoice undo;
+    UndoChoice undo; // a restore's
+    QString reason; // a trash purge's
 
     // Plans, or runs, the restore `operation` as asked.
     int planOrRun(std::unique_ptr<Operation> operation) const;

@@ -9,6 +9,7 @@
 #include "deploy/StagingCheckOperation.h"
 #include "deploy/UpdatePull.h"
 #include "deploy/UpdateWorkflowOperation.h"
+#include "runbook/UndoWindowEndOperation.h"
 #include "secrets/CredentialStore.h"
 #include "secrets/TerminalPrompter.h"
 
@@ -325,7 +326,7 @@ int resumeDeploy(const RecoverCall& call)
 }
 
 // `opsdeck restore RUN_ID` of a deploy: each machine it switched goes back to the revision it ran before.
-int deployPrevious(const RestoreCall& call)
+int deployPrevious(const UndoWindowCall& call)
 {
     QString error;
     auto previous = DeployOperation::previousFrom(call.window, call.inventory, &error);
@@ -335,6 +336,14 @@ int deployPrevious(const RestoreCall& call)
     }
     const DeploySetup setup = deploySetup(call.inventory);
     return call.planOrRun(std::make_unique<DeployOperation>(setup, std::move(*previous)));
+}
+
+// `opsdeck trash purge RUN_ID` of a deploy: its window holds only revisions in the journal, so ending it deletes
+// nothing; under the deploy lock, so that it cannot race a restore of it.
+int endDeployWindow(const UndoWindowCall& call)
+{
+    return call.planOrRun(
+        std::make_unique<UndoWindowEndOperation>(call.window, DeployOperation::lockName(call.inventory), call.reason));
 }
 
 } // namespace
@@ -362,7 +371,9 @@ CliModule deployCli()
         { { QStringLiteral("deploy"), resumeDeploy }, { QStringLiteral("deploy-all"), resumeDeploy },
             { QStringLiteral("deploy-previous"), resumeDeploy } },
         { { QStringLiteral("deploy"), deployPrevious }, { QStringLiteral("deploy-all"), deployPrevious },
-            { QStringLiteral("deploy-previous"), deployPrevious } } };
+            { QStringLiteral("deploy-previous"), deployPrevious } },
+        { { QStringLiteral("deploy"), endDeployWindow }, { QStringLiteral("deploy-all"), endDeployWindow },
+            { QStringLiteral("deploy-previous"), endDeployWindow } } };
 }
 
 } // namespace opsdeck::cli

@@ -142,6 +142,11 @@ QStringList DeployOperation::deployOrder(const Inventory& inventory)
     return first + middle + last;
 }
 
+QString DeployOperation::lockName(const Inventory& inventory)
+{
+    return QStringLiteral("deploy:") + inventory.deploy.repository;
+}
+
 QString DeployOperation::revisionError(const QString& revision)
 {
     static const QRegularExpression commit(QStringLiteral("^[0-9a-f]{40}\\z"));
@@ -233,8 +238,7 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
     // Typing a list of machines would be error-prone; GitHub's own habit is to type the repository's name.
     plan->targetName = confirmName(m_previous ? named : m_machines);
     plan->verb = QStringLiteral("Deploy");
-    // One deploy per repository at a time, across consoles: two runs must never switch one machine at once.
-    plan->lock = QStringLiteral("deploy:") + inventory.deploy.repository;
+    plan->lock = lockName(inventory);
     plan->irreversible = false;
     plan->parameters = { { QStringLiteral("machines"), QJsonArray::fromStringList(m_machines) },
         { QStringLiteral("ref"), m_ref }, { QStringLiteral("revision"), m_revision },

@@ -63,6 +63,10 @@ public:
     // The deploy argv for one machine, pinned to `revision`.
     static QStringList commandFor(const DeploySetup& setup, const QString& machine, const QString& revision);
 
+    // The journal lock every deploy of the inventory's repository holds (and whatever else changes what its machines
+    // run, or could run back): two runs must never switch one machine at once.
+    static QString lockName(const Inventory& inventory);
+
     static constexpr int kDeployTimeoutMs = 60 * 60 * 1000;
 
 private:

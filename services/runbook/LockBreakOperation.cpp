@@ -4,7 +4,6 @@
 #include "runbook/RunContext.h"
 
 #include <QJsonArray>
-#include <QRegularExpression>
 #include <QSysInfo>
 
 using namespace Qt::StringLiterals;
@@ -14,7 +13,6 @@ namespace opsdeck {
 namespace {
 
 const QString kBreakStep = u"break"_s;
-constexpr int kMaxReason = 500;
 
 QString local(const QDateTime& time)
 {
@@ -56,14 +54,7 @@ LockBreakOperation::LockBreakOperation(JournalLocation journal, QString target, 
 
 QString LockBreakOperation::checkReason(const QString& reason)
 {
-    static const QRegularExpression control(u"[\\x00-\\x1f\\x7f]"_s);
-    if (reason.trimmed().isEmpty())
-        return u"reason: empty; say why the lock must be broken (it is journaled and in the report)"_s;
-    if (reason.size() > kMaxReason)
-        return u"reason: %1 characters; at most %2 are allowed"_s.arg(reason.size()).arg(kMaxReason);
-    if (reason.contains(control))
-        return u"reason: contains a control character (a line break or tab); write it on one line"_s;
-    return {};
+    return reasonError(reason, u"the lock must be broken"_s);
 }
 
 bool LockBreakOperation::makePlan(Plan* plan, QString* error)

@@ -138,9 +138,11 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
         return;
     }
 
-    // A restore takes back a window that is open by the journal's clock, under the lock: a second console's
-    // restore of it, or one that waited past its end, is refused here whatever its plan read.
-    if (const QString restores = plan.parameters.value(QStringLiteral("restores")).toString(); !restores.isEmpty()) {
+    // A restore takes back a window that is open by the journal's clock, and a trash purge ends one, under the lock:
+    // a second console's restore of it, or one that waited past its end, is refused here whatever its plan read.
+    if (const QString restores = plan.parameters.value(QStringLiteral("restores"))
+                                     .toString(plan.parameters.value(QStringLiteral("ends")).toString());
+        !restores.isEmpty()) {
         const auto windows = UndoWindows::read(journal, &error);
         const auto window = windows ? UndoWindows::find(*windows, restores) : std::nullopt;
         if (!window || window->state != UndoWindow::State::Open) {

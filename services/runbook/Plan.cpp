@@ -1,5 +1,6 @@
 #include "runbook/Plan.h"
 
+#include <QRegularExpression>
 #include <QVariant>
 
 namespace opsdeck {
@@ -62,10 +63,28 @@ QString Plan::checkConfirmation(const QString& confirmation) const
 
 QString Plan::checkUndo() const
 {
-    if (undo.available && !undo.enabled && undo.offReason.trimmed().isEmpty())
+    if (!undo.available || undo.enabled)
+        return {};
+    if (undo.offReason.trimmed().isEmpty())
         return QStringLiteral("turning the undo window of %1 off needs a reason (--reason TEXT): the journal keeps "
                               "who turned it off and why. Nothing was run.")
             .arg(target);
+    if (const QString problem = reasonError(undo.offReason, QStringLiteral("the undo window is turned off"));
+        !problem.isEmpty())
+        return problem + QStringLiteral(". Nothing was run.");
+    return {};
+}
+
+QString reasonError(const QString& reason, const QString& purpose)
+{
+    static const QRegularExpression control(QStringLiteral("[\\x00-\\x1f\\x7f]"));
+    constexpr int maxLength = 500;
+    if (reason.trimmed().isEmpty())
+        return QStringLiteral("reason: empty; say why %1 (it is journaled and in the report)").arg(purpose);
+    if (reason.size() > maxLength)
+        return QStringLiteral("reason: %1 characters; at most %2 are allowed").arg(reason.size()).arg(maxLength);
+    if (reason.contains(control))
+        return QStringLiteral("reason: contains a control character (a line break or tab); write it on one line");
     return {};
 }
 

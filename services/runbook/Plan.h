@@ -82,6 +82,10 @@ struct Plan
     QString checkUndo() const;
 };
 
+// Empty if `reason` may be journaled as an admin's reason (one line, not blank, at most 500 characters); else what is
+// wrong with it, for the field named "reason". `purpose` completes "say why ...".
+QString reasonError(const QString& reason, const QString& purpose);
+
 } // namespace opsdeck
 
 Q_DECLARE_METATYPE(opsdeck::Plan)

@@ -37,6 +37,7 @@ private slots:
     // Before the matrix's deploy: it deploys main to wpia-packit, which is behind, and ends where it started.
     void aDeployIsTakenBackToThePreviousRevision();
     void aDirtyMachineCannotBeTakenBack();
+    void aWindowIsEndedEarlyByTrashPurge();
     void deployRunChangesTheMatrix();
     void cancelledDeployLeavesTheMachineAsItWas();
     void deployCommandGetsNoSecretAndThePinnedCommit();
@@ -436,6 +437,46 @@ void TestDeployFlow::aDirtyMachineCannotBeTakenBack()
             || planned.out.contains("cannot be undone: wpia-packit-private runs"),
         planned.out.constData());
     QVERIFY2(planned.out.contains("a build no commit describes"), planned.out.constData());
+}
+
+// `trash purge` ends a window early, with a reason, confirmed by name; nothing on the machine changes, and the run can
+// no longer be taken back. The machine ends where it started (the deploy is taken back first).
+void TestDeployFlow::aWindowIsEndedEarlyByTrashPurge()
+{
+    const QString machine = u"wpia-packit"_s;
+    const QByteArray start = treeChecksum(machine);
+    const CliRun deployed
+        = cli({ u"deploy"_s, u"run"_s, u"--machine"_s, machine, u"--ref"_s, u"main"_s, u"--confirm"_s, machine });
+    QVERIFY2(deployed.exitCode == 0, deployed.err.constData());
+    const CliRun restored = cli({ u"restore"_s, runId(deployed), u"--confirm"_s, machine });
+    QVERIFY2(restored.exitCode == 0, restored.err.constData());
+    QCOMPARE(treeChecksum(machine), start);
+    const QString forward = runId(restored);
+    QCOMPARE(window(forward)[u"state"_s].toString(), u"open"_s);
+
+    QCOMPARE(cli({ u"trash"_s, u"purge"_s, forward, u"--confirm"_s, machine }).exitCode, 2); // no reason
+    QCOMPARE(
+        cli({ u"trash"_s, u"purge"_s, forward, u"--confirm"_s, machine, u"--reason"_s, u"two\nlines"_s }).exitCode, 2);
+    QCOMPARE(cli({ u"trash"_s, u"purge"_s, forward, u"--reason"_s, u"done"_s }).exitCode, 3); // no confirmation
+    QCOMPARE(cli({ u"trash"_s, u"purge"_s, forward, u"--reason"_s, u"done"_s, u"--confirm"_s, u"wpia-packit-dev"_s })
+                 .exitCode,
+        3);
+    QCOMPARE(window(forward)[u"state"_s].toString(), u"open"_s);
+
+    const CliRun ended = cli(
+        { u"trash"_s, u"purge"_s, forward, u"--reason"_s, u"the staging test is over"_s, u"--confirm"_s, machine });
+    QVERIFY2(ended.exitCode == 0, ended.err.constData());
+    const QJsonObject closed = window(forward);
+    QCOMPARE(closed[u"state"_s].toString(), u"ended"_s);
+    QCOMPARE(closed[u"closedBy"_s].toString(), runId(ended));
+    QCOMPARE(closed[u"closedReason"_s].toString(), u"the staging test is over"_s);
+    QCOMPARE(treeChecksum(machine), start);
+    // The open windows list no longer has it.
+    QVERIFY(!cli({ u"trash"_s, u"list"_s, u"--json"_s }).out.contains(forward.toUtf8()));
+    const CliRun late = cli({ u"restore"_s, forward, u"--confirm"_s, machine });
+    QCOMPARE(late.exitCode, 2);
+    QVERIFY2(late.err.contains("ended by run") && late.err.contains("the staging test is over"), late.err.constData());
+    QCOMPARE(treeChecksum(machine), start);
 }
 
 void TestDeployFlow::cancelledDeployLeavesTheMachineAsItWas()
