@@ -2,15 +2,19 @@
 
 #include "runbook/Plan.h"
 
+#include <QCheckBox>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFontDatabase>
+#include <QFrame>
 #include <QGridLayout>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollBar>
 #include <QTextDocument>
 #include <QVBoxLayout>
@@ -21,10 +25,12 @@
 namespace opsdeck {
 
 std::optional<bool> ConfirmDialog::s_nextAnswer;
+std::optional<QString> ConfirmDialog::s_nextUndoOffReason;
 
-void ConfirmDialog::setNextAnswer(bool accept)
+void ConfirmDialog::setNextAnswer(bool accept, std::optional<QString> undoOffReason)
 {
     s_nextAnswer = accept;
+    s_nextUndoOffReason = std::move(undoOffReason);
 }
 
 namespace {
@@ -85,6 +91,78 @@ void addDetails(QDialog* dialog, const QString& details)
     block->setFixedHeight(std::min(kTallest, tall) + horizontal);
     dialog->layout()->addWidget(block);
 }
+
+QLabel* irreversibleLabel(QWidget* parent)
+{
+    auto* label = new QLabel(QObject::tr("This cannot be undone."), parent);
+    label->setObjectName(QStringLiteral("irreversible"));
+    label->setStyleSheet(QStringLiteral("color: #b71c1c; font-weight: bold;"));
+    return label;
+}
+
+QLabel* wrappedLabel(const QString& text, QWidget* parent)
+{
+    auto* label = new QLabel(text, parent);
+    label->setWordWrap(true);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    return label;
+}
+
+// "<b>Heading:</b> one; two" with the items as plain text.
+QString listed(const QString& heading, const QStringList& items)
+{
+    QStringList escaped;
+    for (const QString& item : items)
+        escaped << item.toHtmlEscaped();
+    return QStringLiteral("<b>%1</b> %2").arg(heading.toHtmlEscaped(), escaped.join(QStringLiteral("; ")));
+}
+
+// `color` mixed into the window's colour: a tint that reads in light and dark themes alike.
+QColor tint(const QWidget* widget, const QColor& color, double amount)
+{
+    const QColor base = widget->palette().color(QPalette::Window);
+    auto mix = [amount](int from, int to) { return int(std::lround(from + (to - from) * amount)); };
+    return QColor(mix(base.red(), color.red()), mix(base.green(), color.green()), mix(base.blue(), color.blue()));
+}
+
+// "Can be undone until 2025-06-14 09:30 — keeps 603 MB at HOST:/PATH", in local time.
+QString windowHeadline(const Plan::Undo& undo)
+{
+    QString line
+        = QStringLiteral("<b>%1</b>")
+              .arg(undo.until.isValid()
+                      ? QObject::tr("Can be undone until %1")
+                            .arg(undo.until.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")).toHtmlEscaped())
+                      : QObject::tr("Can be undone"));
+    const QString size = QLocale().formattedDataSize(undo.bytesHeld);
+    if (undo.where.isEmpty()) {
+        if (undo.bytesHeld >= 0)
+            line += QStringLiteral(" — ")
+                + (undo.bytesHeld > 0 ? QObject::tr("keeps %1").arg(size) : QObject::tr("no extra space"));
+        return line;
+    }
+    line += QStringLiteral(" — ")
+        + (undo.bytesHeld > 0         ? QObject::tr("keeps %1 at").arg(size)
+                : undo.bytesHeld == 0 ? QObject::tr("no extra space, kept at")
+                                      : QObject::tr("kept at"));
+    // A path (no spaces) is monospace, on a line of its own that never breaks (a line may break after any '/').
+    if (undo.where.contains(QRegularExpression(QStringLiteral("\\s"))))
+        return line + u' ' + undo.where.toHtmlEscaped();
+    return line
+        + QStringLiteral("<p style=\"font-family: monospace; white-space: pre; margin: 0;\">%1</p>")
+              .arg(undo.where.toHtmlEscaped());
+}
+
+// Once the undo box's reason shows or goes, the dialog's height follows (fitToContents fixed its minimum).
+void refit(QDialog* dialog)
+{
+    dialog->setMinimumHeight(0);
+    dialog->layout()->activate();
+    const int height
+        = dialog->hasHeightForWidth() ? dialog->heightForWidth(dialog->width()) : dialog->sizeHint().height();
+    dialog->setMinimumHeight(height);
+    dialog->resize(dialog->width(), height);
+}
 } // namespace
 
 ConfirmDialog::Request ConfirmDialog::fromPlan(const Plan& plan)
@@ -110,14 +188,21 @@ ConfirmDialog::Request ConfirmDialog::fromPlan(const Plan& plan)
         request.counts << qMakePair(count.label, value);
     }
     request.warnings = plan.warnings;
+    request.undo = plan.undo;
     return request;
 }
 
-bool ConfirmDialog::ask(QWidget* parent, const Request& request)
+bool ConfirmDialog::ask(QWidget* parent, const Request& request, Plan::Undo* undoChoice)
 {
     if (s_nextAnswer) {
         const bool answer = *s_nextAnswer;
+        const std::optional<QString> offReason = std::move(s_nextUndoOffReason);
         s_nextAnswer.reset();
+        s_nextUndoOffReason.reset();
+        if (answer && undoChoice) {
+            undoChoice->enabled = !offReason;
+            undoChoice->offReason = offReason.value_or(QString());
+        }
         return answer;
     }
     QDialog* dialog = buildDialog(parent, request.title, request.text);
@@ -152,10 +237,82 @@ bool ConfirmDialog::ask(QWidget* parent, const Request& request)
         layout->addWidget(note);
     }
     addDetails(dialog, request.details);
-    if (request.irreversible) {
-        auto* undo = new QLabel(QObject::tr("This cannot be undone."), dialog);
-        undo->setStyleSheet(QStringLiteral("color: #b71c1c; font-weight: bold;"));
-        layout->addWidget(undo);
+    const bool hasWindow = request.undo && request.undo->available;
+    QCheckBox* keep = nullptr;
+    QLineEdit* reason = nullptr;
+    if (hasWindow) {
+        // A calm box: the window is the safe default, and the admin may turn it off for this run only.
+        const Plan::Undo& undo = *request.undo;
+        auto* box = new QFrame(dialog);
+        box->setObjectName(QStringLiteral("undoWindow"));
+        box->setStyleSheet(
+            QStringLiteral("QFrame#undoWindow { background: %1; border: 1px solid %2; border-radius: 4px; }")
+                .arg(tint(dialog, QColor(0x2e, 0x7d, 0x32), 0.10).name(),
+                    tint(dialog, QColor(0x2e, 0x7d, 0x32), 0.45).name()));
+        auto* boxLayout = new QVBoxLayout(box);
+        boxLayout->setContentsMargins(10, 8, 10, 8);
+        boxLayout->setSpacing(4);
+        auto* headline = wrappedLabel(windowHeadline(undo), box);
+        headline->setObjectName(QStringLiteral("undoHeadline"));
+        const QString howToRestore
+            = QObject::tr("<nobr>Until then, <code>opsdeck restore RUN_ID</code> takes the run "
+                          "back;</nobr><br><nobr><code>opsdeck trash list</code> lists what each "
+                          "run keeps.</nobr>");
+        headline->setToolTip(howToRestore);
+        boxLayout->addWidget(headline);
+        QLabel* restorable = nullptr;
+        if (!undo.restorable.isEmpty()) {
+            restorable = wrappedLabel(listed(QObject::tr("A restore puts back:"), undo.restorable), box);
+            restorable->setObjectName(QStringLiteral("undoRestorable"));
+            boxLayout->addWidget(restorable);
+        }
+        keep = new QCheckBox(QObject::tr("Keep an undo window"), box);
+        keep->setObjectName(QStringLiteral("keepUndo"));
+        keep->setChecked(true);
+        boxLayout->addWidget(keep);
+        auto* reasonRow = new QWidget(box);
+        auto* reasonLayout = new QHBoxLayout(reasonRow);
+        reasonLayout->setContentsMargins(0, 0, 0, 0);
+        auto* reasonLabel = new QLabel(QObject::tr("Reason:"), reasonRow);
+        reason = new QLineEdit(reasonRow);
+        reason->setObjectName(QStringLiteral("undoOffReason"));
+        reason->setPlaceholderText(QObject::tr("required: why this run keeps no undo window (the journal keeps it)"));
+        reasonLabel->setBuddy(reason);
+        reasonLayout->addWidget(reasonLabel);
+        reasonLayout->addWidget(reason, 1);
+        reasonRow->setVisible(false);
+        boxLayout->addWidget(reasonRow);
+        layout->addWidget(box);
+        // Without the window, the run is as final as any other: said as it is said there.
+        QLabel* gone = irreversibleLabel(dialog);
+        gone->setVisible(false);
+        layout->addWidget(gone);
+        QObject::connect(keep, &QCheckBox::toggled, dialog, [=](bool kept) {
+            // Turned off, what the window would keep is greyed: it will not be there.
+            headline->setEnabled(kept);
+            headline->setToolTip(kept ? howToRestore : QString());
+            if (restorable)
+                restorable->setEnabled(kept);
+            reasonRow->setVisible(!kept);
+            gone->setVisible(!kept);
+            if (!kept)
+                reason->setFocus();
+            refit(dialog);
+        });
+    } else if (request.irreversible) {
+        layout->addWidget(irreversibleLabel(dialog));
+    }
+    if (request.undo && !request.undo->notRestorable.isEmpty()) {
+        auto* label = wrappedLabel(listed(QObject::tr("Cannot be undone:"), request.undo->notRestorable), dialog);
+        label->setObjectName(QStringLiteral("notRestorable"));
+        layout->addWidget(label);
+    }
+    if (request.undo && !request.undo->endsWindows.isEmpty()) {
+        auto* label = wrappedLabel(
+            listed(QObject::tr("This run ends the undo windows of:"), request.undo->endsWindows), dialog);
+        label->setObjectName(QStringLiteral("endsWindows"));
+        label->setStyleSheet(QStringLiteral("color: #e65100;"));
+        layout->addWidget(label);
     }
     QLineEdit* typed = nullptr;
     if (!request.typedName.isEmpty()) {
@@ -178,16 +335,28 @@ bool ConfirmDialog::ask(QWidget* parent, const Request& request)
         typed->setFocus();
     else
         cancel->setFocus();
-    if (typed) {
-        verb->setEnabled(false);
-        QObject::connect(typed, &QLineEdit::textChanged, verb,
-            [verb, name = request.typedName](const QString& text) { verb->setEnabled(text == name); });
+    // The verb needs both: the name typed (when asked for) and a reason when the undo window is turned off.
+    const auto updateVerb = [verb, typed, keep, reason, name = request.typedName] {
+        const bool named = !typed || typed->text() == name;
+        const bool explained = !keep || keep->isChecked() || !reason->text().trimmed().isEmpty();
+        verb->setEnabled(named && explained);
+    };
+    updateVerb();
+    if (typed)
+        QObject::connect(typed, &QLineEdit::textChanged, verb, updateVerb);
+    if (keep) {
+        QObject::connect(keep, &QCheckBox::toggled, verb, updateVerb);
+        QObject::connect(reason, &QLineEdit::textChanged, verb, updateVerb);
     }
     QObject::connect(buttons, &QDialogButtonBox::accepted, dialog, &QDialog::accept);
     QObject::connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
     layout->addWidget(buttons);
     fitToContents(dialog);
     const bool accepted = dialog->exec() == QDialog::Accepted;
+    if (accepted && undoChoice) {
+        undoChoice->enabled = !keep || keep->isChecked();
+        undoChoice->offReason = undoChoice->enabled ? QString() : reason->text().trimmed();
+    }
     delete dialog;
     return accepted;
 }
@@ -196,6 +365,7 @@ void ConfirmDialog::inform(QWidget* parent, const QString& title, const QString&
 {
     if (s_nextAnswer) {
         s_nextAnswer.reset();
+        s_nextUndoOffReason.reset();
         return;
     }
     QDialog* dialog = buildDialog(parent, title, text);

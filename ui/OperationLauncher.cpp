@@ -36,11 +36,15 @@ void OperationLauncher::launch(std::unique_ptr<Operation> operation, Launch laun
         m_errors->clear();
         ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
         launch.wording(plan, &request.title, &request.text);
-        if (!ConfirmDialog::ask(m_pane, request)) {
+        Plan::Undo undoChoice = plan.undo;
+        if (!ConfirmDialog::ask(m_pane, request, &undoChoice)) {
             runner->deleteLater();
             return;
         }
         Plan confirmed = plan;
+        // Keep the undo window, or not and why: the engine refuses it off without a reason, and journals the choice.
+        confirmed.undo.enabled = undoChoice.enabled;
+        confirmed.undo.offReason = undoChoice.offReason;
         if (!launch.recovers.isEmpty())
             confirmed.parameters.insert(QStringLiteral("recovers"), launch.recovers);
         if (launch.confirmed)

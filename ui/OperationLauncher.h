@@ -37,6 +37,7 @@ public:
         // Optional: the plan failed (already shown in the banner).
         std::function<void(const QString& error)> failed;
         // Optional: confirmed, just before the Runs dock takes the runner and starts it (connect to its signals here).
+        // The plan carries the admin's undo choice (undo.enabled, undo.offReason).
         std::function<void(OperationRunner* runner, const Plan& plan)> confirmed;
         // Optional: the run this one recovers, journaled as the plan's `recovers` (as `opsdeck recover` does), so
         // that the journal closes that run once this one succeeds and the Runs dock marks its row.

@@ -1,26 +1,35 @@
-// The console shell, offscreen, on the sandbox inventory.
+// The console shell, offscreen, on the sandbox inventory; and the confirmation dialog every operation goes through.
 #include "ConfirmDialog.h"
 #include "DeployMatrixModel.h"
 #include "DeployPane.h"
+#include "ErrorBanner.h"
 #include "MainWindow.h"
+#include "OperationLauncher.h"
 #include "PackitPane.h"
 #include "PulumiPane.h"
+#include "RunsDock.h"
 #include "Sandbox.h"
 #include "Systems.h"
 #include "TargetPane.h"
 #include "TargetStatusModel.h"
+#include "TestRuns.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QCheckBox>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
+#include <QLocale>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSignalSpy>
 #include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QTreeWidget>
 
 using namespace opsdeck;
@@ -30,6 +39,45 @@ namespace {
 TargetPane* targetPane(const MainWindow& window, const QString& title)
 {
     return qobject_cast<TargetPane*>(window.pane(title));
+}
+
+// A production wipe's plan with an undo window: until a week from now, 603 MB kept in a directory of the host.
+Plan planWithUndoWindow()
+{
+    Plan plan;
+    plan.operation = QStringLiteral("packit-wipe");
+    plan.target = QStringLiteral("wpia-packit/training");
+    plan.targetName = QStringLiteral("training");
+    plan.verb = QStringLiteral("Wipe");
+    plan.production = true;
+    plan.steps = { { QStringLiteral("wipe"), QStringLiteral("Wipe"), QStringLiteral("true"), {} } };
+    plan.undo.available = true;
+    plan.undo.retentionSeconds = 7 * 24 * 3600;
+    plan.undo.until = QDateTime::currentDateTimeUtc().addDays(7);
+    plan.undo.bytesHeld = 603LL * 1000 * 1000;
+    plan.undo.where = QStringLiteral("wpia-packit:/var/lib/outpack/.opsdeck-wipe-training-1a2b3c4d");
+    plan.undo.restorable = { QStringLiteral("the outpack root as it was"), QStringLiteral("the packets' rows") };
+    plan.undo.notRestorable = { QStringLiteral("one-time tokens: spent once the services restart") };
+    plan.undo.endsWindows = { QStringLiteral("run-0: the root before the last wipe") };
+    return plan;
+}
+
+// Runs `inspect` on the dialog ask() shows, from inside its event loop (a polling timer, as the dialog is modal).
+void whileAsking(QObject* context, const std::function<void(QWidget* dialog)>& inspect)
+{
+    auto* poll = new QTimer(context);
+    poll->setInterval(50);
+    QObject::connect(poll, &QTimer::timeout, context, [poll, inspect] {
+        QWidget* dialog = QApplication::activeModalWidget();
+        if (!dialog)
+            return;
+        poll->deleteLater();
+        poll->stop();
+        inspect(dialog);
+        if (dialog->isVisible())
+            dialog->close(); // a failed check: cancelled
+    });
+    poll->start();
 }
 } // namespace
 
@@ -45,6 +93,9 @@ private slots:
     void missingInventoryCanBeCreatedFromTheTemplate();
     void unknownHostKeyIsTrustedOnlyAfterConfirmation();
     void targetModelPassesTheModelTester();
+    void undoWindowIsKeptUnlessTurnedOffWithAReason();
+    void withoutUndoWindowTheDialogSaysItCannotBeUndone();
+    void launcherRunsThePlanWithTheUndoChoice();
 
 private:
     Sandbox m_sandbox;
@@ -208,6 +259,191 @@ void TestMainWindow::targetModelPassesTheModelTester()
     QCOMPARE(model.index(1, model.statusColumn()).data().toString(), QStringLiteral("local"));
     model.setTargets({});
     QCOMPARE(model.rowCount(), 0);
+}
+
+void TestMainWindow::undoWindowIsKeptUnlessTurnedOffWithAReason()
+{
+    const Plan plan = planWithUndoWindow();
+    ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
+    QVERIFY(request.undo);
+    QCOMPARE(request.undo->where, plan.undo.where);
+    request.title = QStringLiteral("Wipe instance training on wpia-packit?");
+    request.text = QStringLiteral("Every packet of wpia-packit/training will be deleted.");
+
+    // Drives the real dialog. Each check is a step; `reached` says how far it got before the dialog was answered.
+    const QString reason = QStringLiteral("disk full, INC-4211");
+    int reached = 0;
+    QString headline;
+    whileAsking(this, [&](QWidget* dialog) {
+        auto* verb = dialog->findChild<QPushButton*>(QStringLiteral("verb"));
+        auto* typed = dialog->findChild<QLineEdit*>(QStringLiteral("typedName"));
+        auto* keep = dialog->findChild<QCheckBox*>(QStringLiteral("keepUndo"));
+        auto* offReason = dialog->findChild<QLineEdit*>(QStringLiteral("undoOffReason"));
+        auto* irreversible = dialog->findChild<QLabel*>(QStringLiteral("irreversible"));
+        auto* restorable = dialog->findChild<QLabel*>(QStringLiteral("undoRestorable"));
+        auto* notRestorable = dialog->findChild<QLabel*>(QStringLiteral("notRestorable"));
+        auto* endsWindows = dialog->findChild<QLabel*>(QStringLiteral("endsWindows"));
+        auto* head = dialog->findChild<QLabel*>(QStringLiteral("undoHeadline"));
+        if (!verb || !typed || !keep || !offReason || !irreversible || !restorable || !notRestorable || !endsWindows
+            || !head)
+            return;
+        headline = head->text();
+        // Kept by default; nothing to explain, and the window is what the dialog says.
+        if (!keep->isChecked() || offReason->isVisible() || irreversible->isVisible() || verb->isEnabled()
+            || !restorable->text().contains(QStringLiteral("the packets' rows"))
+            || !notRestorable->text().contains(QStringLiteral("one-time tokens"))
+            || !endsWindows->text().contains(QStringLiteral("run-0")))
+            return;
+        reached = 1;
+        QTest::keyClicks(typed, QStringLiteral("training"));
+        if (!verb->isEnabled())
+            return;
+        reached = 2;
+        // Turned off: the reason is asked for, the dialog says it cannot be undone, the verb waits for a reason.
+        keep->click();
+        if (keep->isChecked() || !offReason->isVisible() || !irreversible->isVisible() || verb->isEnabled())
+            return;
+        reached = 3;
+        QTest::keyClicks(offReason, QStringLiteral("   "));
+        if (verb->isEnabled())
+            return;
+        reached = 4;
+        offReason->clear();
+        QTest::keyClicks(offReason, reason);
+        if (!verb->isEnabled())
+            return;
+        reached = 5;
+        // Both at once: a reason does not stand in for the typed name.
+        QTest::keyClick(typed, Qt::Key_Backspace);
+        if (verb->isEnabled())
+            return;
+        QTest::keyClicks(typed, QStringLiteral("g"));
+        if (!verb->isEnabled())
+            return;
+        reached = 6;
+        verb->click();
+    });
+    Plan::Undo choice = plan.undo;
+    const bool accepted = ConfirmDialog::ask(nullptr, request, &choice);
+    QCOMPARE(reached, 6);
+    QVERIFY(accepted);
+    QVERIFY(!choice.enabled);
+    QCOMPARE(choice.offReason, reason);
+    QCOMPARE(choice.where, plan.undo.where); // the rest as it was
+    QVERIFY(headline.contains(plan.undo.until.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))));
+    QVERIFY(headline.contains(QLocale().formattedDataSize(plan.undo.bytesHeld)));
+    QVERIFY(headline.contains(plan.undo.where));
+
+    // Kept as it is, and checked again after being turned off: no reason goes with it.
+    whileAsking(this, [&](QWidget* dialog) {
+        auto* keep = dialog->findChild<QCheckBox*>(QStringLiteral("keepUndo"));
+        auto* offReason = dialog->findChild<QLineEdit*>(QStringLiteral("undoOffReason"));
+        auto* typed = dialog->findChild<QLineEdit*>(QStringLiteral("typedName"));
+        if (!keep || !offReason || !typed)
+            return;
+        keep->click();
+        QTest::keyClicks(offReason, QStringLiteral("changed my mind"));
+        keep->click();
+        QTest::keyClicks(typed, QStringLiteral("training"));
+        dialog->findChild<QPushButton*>(QStringLiteral("verb"))->click();
+    });
+    choice = plan.undo;
+    QVERIFY(ConfirmDialog::ask(nullptr, request, &choice));
+    QVERIFY(choice.enabled);
+    QVERIFY(choice.offReason.isEmpty());
+
+    // A window of no extra space off production: the verb is there at once, and turning the window off takes it away
+    // until the reason comes.
+    request.typedName.clear();
+    request.undo->bytesHeld = 0;
+    request.undo->where = QStringLiteral("machines' previous revisions");
+    bool disabledWithoutReason = false;
+    whileAsking(this, [&](QWidget* dialog) {
+        auto* verb = dialog->findChild<QPushButton*>(QStringLiteral("verb"));
+        auto* keep = dialog->findChild<QCheckBox*>(QStringLiteral("keepUndo"));
+        auto* head = dialog->findChild<QLabel*>(QStringLiteral("undoHeadline"));
+        if (!verb || !keep || !head || !verb->isEnabled())
+            return;
+        headline = head->text();
+        keep->click();
+        disabledWithoutReason = !verb->isEnabled();
+    });
+    QVERIFY(!ConfirmDialog::ask(nullptr, request, &choice));
+    QVERIFY(disabledWithoutReason);
+    QVERIFY(headline.contains(QStringLiteral("no extra space")));
+
+    // Scripted: a reason given is a window turned off with that reason; none, the window kept.
+    choice = plan.undo;
+    ConfirmDialog::setNextAnswer(true, reason);
+    QVERIFY(ConfirmDialog::ask(nullptr, request, &choice));
+    QVERIFY(!choice.enabled);
+    QCOMPARE(choice.offReason, reason);
+    ConfirmDialog::setNextAnswer(true);
+    QVERIFY(ConfirmDialog::ask(nullptr, request, &choice));
+    QVERIFY(choice.enabled);
+    QVERIFY(choice.offReason.isEmpty());
+    ConfirmDialog::setNextAnswer(false, reason);
+    QVERIFY(!ConfirmDialog::ask(nullptr, request, &choice));
+    QVERIFY(choice.enabled); // untouched when cancelled
+}
+
+void TestMainWindow::withoutUndoWindowTheDialogSaysItCannotBeUndone()
+{
+    Plan plan = planWithUndoWindow();
+    plan.undo.available = false;
+    plan.undo.notRestorable = { QStringLiteral("the database: no room for a copy") };
+    plan.undo.endsWindows.clear();
+    ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
+    QVERIFY(request.irreversible);
+    request.title = QStringLiteral("Wipe instance training on wpia-packit?");
+    bool checked = false;
+    whileAsking(this, [&](QWidget* dialog) {
+        auto* irreversible = dialog->findChild<QLabel*>(QStringLiteral("irreversible"));
+        auto* notRestorable = dialog->findChild<QLabel*>(QStringLiteral("notRestorable"));
+        checked = !dialog->findChild<QCheckBox*>(QStringLiteral("keepUndo"))
+            && !dialog->findChild<QWidget*>(QStringLiteral("undoWindow"))
+            && !dialog->findChild<QLabel*>(QStringLiteral("endsWindows")) && irreversible && irreversible->isVisible()
+            && irreversible->text() == QStringLiteral("This cannot be undone.") && notRestorable
+            && notRestorable->text().contains(QStringLiteral("no room for a copy"));
+    });
+    Plan::Undo choice = plan.undo;
+    QVERIFY(!ConfirmDialog::ask(nullptr, request, &choice));
+    QVERIFY(checked);
+}
+
+void TestMainWindow::launcherRunsThePlanWithTheUndoChoice()
+{
+    QWidget pane;
+    RunsDock runs;
+    auto* errors = new ErrorBanner(&pane);
+    OperationLauncher launcher(&runs, m_temp.filePath(QStringLiteral("launcher-journal.sqlite")), errors, &pane);
+    auto operation = std::make_unique<StepsOperation>(QStringLiteral("packit-wipe"),
+        QStringLiteral("wpia-packit/training"), QStringLiteral("training"),
+        QList<StepsOperation::Step> { { QStringLiteral("wipe"), QStringLiteral("Wipe"), QStringLiteral("true") } });
+    operation->shapePlan([](Plan* plan) { plan->undo = planWithUndoWindow().undo; });
+    OperationLauncher::Launch launch;
+    launch.target = QStringLiteral("wpia-packit/training");
+    launch.action = QStringLiteral("the wipe");
+    launch.wording = [](const Plan&, QString* title, QString* text) {
+        *title = QStringLiteral("Wipe?");
+        *text = QStringLiteral("Wipe.");
+    };
+    std::optional<Plan> confirmed;
+    launch.confirmed = [&](OperationRunner*, const Plan& plan) { confirmed = plan; };
+    QSignalSpy finished(&runs, &RunsDock::runFinished);
+    const QString reason = QStringLiteral("the disk is full");
+    ConfirmDialog::setNextAnswer(true, reason);
+    launcher.launch(std::move(operation), launch);
+    QTRY_VERIFY_WITH_TIMEOUT(confirmed.has_value(), 10000);
+    QVERIFY(confirmed->undo.available);
+    QVERIFY(!confirmed->undo.enabled);
+    QCOMPARE(confirmed->undo.offReason, reason);
+    QCOMPARE(confirmed->undo.where, planWithUndoWindow().undo.where);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+    // The run got the choice too.
+    const RunRecord record = finished.first().first().value<RunRecord>();
+    QVERIFY(!record.undo.enabled);
+    QCOMPARE(record.undo.offReason, reason);
 }
 
 QTEST_MAIN(TestMainWindow)
