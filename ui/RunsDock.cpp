@@ -426,6 +426,8 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
         connect(report, &QPushButton::clicked, this, [this, record] { ReportExport::askAndWrite(this, record); });
         buttons->addWidget(report);
         m_list->setItemWidget(item, Actions, actions);
+        // The column fits its contents by the items' size hints: a cell of two buttons needs its own.
+        item->setSizeHint(Actions, actions->sizeHint());
         emit runFinished(record);
     });
     runner->run(plan, confirmation);

@@ -237,7 +237,7 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
         : QStringLiteral("%1 machines (%2)").arg(m_machines.size()).arg(m_machines.join(QStringLiteral(", ")));
     // Typing a list of machines would be error-prone; GitHub's own habit is to type the repository's name.
     plan->targetName = confirmName(m_previous ? named : m_machines);
-    plan->verb = QStringLiteral("Deploy");
+    plan->verb = m_previous ? QStringLiteral("Deploy back") : QStringLiteral("Deploy");
     plan->lock = lockName(inventory);
     plan->irreversible = false;
     plan->parameters = { { QStringLiteral("machines"), QJsonArray::fromStringList(m_machines) },

@@ -140,6 +140,8 @@ void TestDeployFlowPane::wholeFlowThroughThePane()
         QCOMPARE(record.after[it.key()].toString(), it.value().toString());
     }
     QTRY_VERIFY_WITH_TIMEOUT(!pane->refreshing() && pane->matrix()->count(DeployState::UpToDate) < machines, 60000);
+    if (const QByteArray dir = qgetenv("OPSDECK_SCREENSHOT_DIR"); !dir.isEmpty())
+        window.grab().save(QString::fromUtf8(dir) + u"/deploy-flow-undone.png"_s);
     record = undo(window);
     QCOMPARE(record.operation, u"deploy-previous"_s);
     QVERIFY2(record.outcome == RunRecord::Outcome::Succeeded, qPrintable(record.summary));
