@@ -10,13 +10,17 @@
 #include "runbook/LockBreakOperation.h"
 #include "runbook/OperationRunner.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDateEdit>
 #include <QFontDatabase>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
@@ -24,6 +28,8 @@
 #include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace opsdeck {
 
@@ -100,6 +106,79 @@ std::pair<QString, StatusIcons::Kind> leaseState(const Journal::HeldLock& lock)
         StatusIcons::Kind::Busy };
 }
 
+enum UndoColumn
+{
+    UndoRun,
+    UndoOperation,
+    UndoTarget,
+    UndoBy,
+    UndoKept,
+    UndoUntil,
+    UndoState,
+};
+
+constexpr int kUndoTab = 2;
+// The narrowest the Kept column is made to leave room for the others; the rest of its text is in the tooltip.
+constexpr int kKeptMinimum = 200;
+
+// A word of a command line as a shell reads it: quoted when it holds anything but plain characters.
+QString shellWord(const QString& word)
+{
+    static const QString plain
+        = QStringLiteral("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/@:+-");
+    const bool isPlain
+        = !word.isEmpty() && std::all_of(word.cbegin(), word.cend(), [](QChar c) { return plain.contains(c); });
+    return isPlain ? word : u'\'' + QString(word).replace(u'\'', QStringLiteral("'\\''")) + u'\'';
+}
+
+QString restoreCommand(const UndoWindow& window)
+{
+    return QStringLiteral("opsdeck restore %1 --confirm %2").arg(window.runId, shellWord(window.confirmWith));
+}
+
+QString keptText(const UndoWindow& window)
+{
+    const QString size = window.bytes > 0 ? QLocale().formattedDataSize(window.bytes)
+        : window.bytes == 0               ? QObject::tr("no space")
+                                          : QString();
+    if (size.isEmpty())
+        return window.where;
+    return window.where.isEmpty() ? size : QStringLiteral("%1 · %2").arg(window.where, size);
+}
+
+// The row's tooltip: which run, and what a restore puts back and what it cannot.
+QString windowToolTip(const UndoWindow& window)
+{
+    QStringList lines { QObject::tr("Run %1: %2 on %3 by %4")
+                            .arg(window.runId, window.operation, window.target,
+                                window.user.isEmpty() ? QObject::tr("an unknown user") : window.user) };
+    lines << QObject::tr("State: %1").arg(window.stateText());
+    lines << QObject::tr("Kept from %1 until %2: %3")
+                 .arg(localTime(window.openedAt), localTime(window.until),
+                     keptText(window).isEmpty() ? QObject::tr("where is not said") : keptText(window));
+    if (!window.restorable.isEmpty()) {
+        lines << QObject::tr("A restore puts back:");
+        for (const QString& item : window.restorable)
+            lines << QStringLiteral("  • ") + item;
+    }
+    if (!window.notRestorable.isEmpty()) {
+        lines << QObject::tr("It cannot put back:");
+        for (const QString& item : window.notRestorable)
+            lines << QStringLiteral("  • ") + item;
+    }
+    if (window.restorable.isEmpty() && window.notRestorable.isEmpty())
+        lines << QObject::tr("The journal does not say what a restore puts back.");
+    return lines.join(u'\n');
+}
+
+QJsonArray windowsJson(const QList<UndoWindow>& windows)
+{
+    QJsonArray array;
+    for (const UndoWindow& window : windows)
+        array.append(window.toJson());
+    return array;
+}
+
 } // namespace
 
 JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs, QWidget* parent)
@@ -123,6 +202,12 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     , m_reason(new QLineEdit(this))
     , m_break(new QPushButton(tr("Break lock…"), this))
     , m_lockTimer(new QTimer(this))
+    , m_windows(new QTreeWidget(this))
+    , m_showEnded(new QCheckBox(tr("Show ended windows"), this))
+    , m_windowsEmpty(new QLabel(this))
+    , m_windowStatus(new QLabel(this))
+    , m_restoreHint(new QLabel(this))
+    , m_restore(new QPushButton(tr("Restore…"), this))
 {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Journal")), this));
@@ -230,6 +315,50 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     m_lockTimer->setInterval(5000);
     connect(m_lockTimer, &QTimer::timeout, this, &JournalPane::reloadLocks);
 
+    auto* windowsTab = new QWidget(this);
+    auto* windowsLayout = new QVBoxLayout(windowsTab);
+    auto* windowsHelp = new QLabel(
+        tr("A destructive run keeps, for a while, what it needs to be taken back: its undo window. Restore takes "
+           "back a run whose window is still open; the restore is planned from what the target holds now and "
+           "confirmed like any run, and keeps a window of its own."),
+        this);
+    windowsHelp->setWordWrap(true);
+    windowsLayout->addWidget(windowsHelp);
+    m_showEnded->setObjectName(QStringLiteral("showEndedWindows"));
+    m_showEnded->setToolTip(tr("Also list the windows that were restored, ended early or ran out"));
+    windowsLayout->addWidget(m_showEnded);
+    m_windowsEmpty->setObjectName(QStringLiteral("undoWindowsEmpty"));
+    m_windowsEmpty->setWordWrap(true);
+    m_windowsEmpty->hide();
+    windowsLayout->addWidget(m_windowsEmpty);
+    m_windows->setObjectName(QStringLiteral("undoWindows"));
+    m_windows->setHeaderLabels(
+        { tr("Run"), tr("Operation"), tr("Target"), tr("By"), tr("Kept"), tr("Until"), tr("State") });
+    m_windows->headerItem()->setToolTip(UndoRun, tr("The run that kept the window; its full id in the tooltip"));
+    m_windows->headerItem()->setToolTip(UndoKept, tr("Where the kept data is, and the space it holds"));
+    m_windows->headerItem()->setToolTip(UndoUntil, tr("When the window ends, in this computer's time"));
+    m_windows->setRootIsDecorated(false);
+    m_windows->setAlternatingRowColors(true);
+    m_windows->setUniformRowHeights(true);
+    m_windows->setTextElideMode(Qt::ElideMiddle); // Kept keeps its size in view: "the journal (the re…) · no space"
+    m_windows->viewport()->installEventFilter(this); // Kept gives way as the list narrows
+    windowsLayout->addWidget(m_windows, 1);
+    windowsLayout->addStretch(0); // holds the rest at the top while the list is hidden
+    auto* restoreBar = new QHBoxLayout;
+    m_restoreHint->setObjectName(QStringLiteral("restoreHint"));
+    m_restoreHint->setWordWrap(true);
+    m_restoreHint->setTextFormat(Qt::PlainText);
+    m_restoreHint->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    restoreBar->addWidget(m_restoreHint, 1);
+    m_restore->setObjectName(QStringLiteral("restoreWindow"));
+    m_restore->setEnabled(false);
+    restoreBar->addWidget(m_restore, 0, Qt::AlignTop);
+    windowsLayout->addLayout(restoreBar);
+    windowsLayout->addWidget(m_windowStatus);
+    m_tabs->addTab(windowsTab, tr("Undo windows"));
+    // Windows open and close with other consoles' runs and run out: they follow on the locks' timer.
+    connect(m_lockTimer, &QTimer::timeout, this, &JournalPane::reloadUndoWindows);
+
     layout->addWidget(m_tabs, 1);
     layout->addWidget(m_status);
 
@@ -246,6 +375,17 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     connect(m_locks, &QTreeWidget::currentItemChanged, this, &JournalPane::updateBreakButton);
     connect(m_reason, &QLineEdit::textChanged, this, &JournalPane::updateBreakButton);
     connect(m_break, &QPushButton::clicked, this, &JournalPane::breakSelectedLock);
+    connect(m_showEnded, &QCheckBox::toggled, this, &JournalPane::showUndoWindows);
+    connect(m_windows, &QTreeWidget::currentItemChanged, this, &JournalPane::updateRestoreButton);
+    connect(m_restore, &QPushButton::clicked, this, [this] {
+        const QTreeWidgetItem* item = m_windows->currentItem();
+        const qsizetype index = item ? item->data(UndoRun, Qt::UserRole).toInt() : -1;
+        if (index < 0 || index >= m_undoWindows.size() || !m_restore->isEnabled())
+            return;
+        const UndoWindow& window = m_undoWindows[index];
+        emit restoreRequested(window.runId, window.operation, window.target);
+    });
+    updateRestoreButton();
     connect(m_export, &QPushButton::clicked, this, [this] {
         if (QTreeWidgetItem* item = m_runs->currentItem())
             ReportExport::askAndWrite(this, m_records.value(item->data(0, Qt::UserRole).toInt()));
@@ -290,6 +430,7 @@ void JournalPane::reloadLocks()
 void JournalPane::reload()
 {
     reloadLocks();
+    reloadUndoWindows();
     m_status->setText(tr("Reading the journal…"));
     AsyncTask::run(
         this,
@@ -500,6 +641,188 @@ void JournalPane::breakSelectedLock()
     };
     m_break->setEnabled(false);
     m_launcher->launch(std::make_unique<LockBreakOperation>(m_journalLocation, target, m_reason->text()), launch);
+}
+
+void JournalPane::setRestorable(std::function<bool(const QString& operation)> restorable)
+{
+    m_restorable = std::move(restorable);
+    updateRestoreButton();
+}
+
+void JournalPane::reloadUndoWindows()
+{
+    if (m_readingWindows)
+        return; // a slow journal: one read at a time
+    m_readingWindows = true;
+    AsyncTask::run(
+        this,
+        [location = m_journalLocation] {
+            Journal journal(location);
+            QString error;
+            QList<UndoWindow> windows;
+            if (journal.open(&error)) {
+                if (const auto read = UndoWindows::read(journal, &error))
+                    windows = *read;
+            }
+            return qMakePair(windows, error);
+        },
+        [this](const QPair<QList<UndoWindow>, QString>& result) {
+            m_readingWindows = false;
+            takeUndoWindows(result.first, result.second);
+            emit undoWindowsLoaded();
+        });
+}
+
+void JournalPane::takeUndoWindows(const QList<UndoWindow>& windows, const QString& error)
+{
+    if (!error.isEmpty()) {
+        // The list stays as last read. The same error every 5 s is shown once: a dismissed banner stays dismissed.
+        m_windowStatus->setText(tr("Cannot read the undo windows: %1").arg(error));
+        if (error != m_undoWindowsError) {
+            m_errors->showProblem({ m_journalLocation.describe(), tr("Reading the undo windows"), error,
+                tr("The list shows the windows as last read; they are read again every %1 s while the pane shows.")
+                    .arg(m_lockTimer->interval() / 1000) });
+            m_undoWindowsError = error;
+            m_undoWindowsProblem = m_errors->text();
+        }
+        return;
+    }
+    if (!m_undoWindowsError.isEmpty()) {
+        if (m_errors->text() == m_undoWindowsProblem)
+            m_errors->clear(); // still ours: nothing else was shown since
+        m_undoWindowsError.clear();
+        m_undoWindowsProblem.clear();
+    }
+    const bool changed = !m_undoWindowsRead || windowsJson(windows) != windowsJson(m_undoWindows);
+    m_undoWindows = windows;
+    m_undoWindowsRead = true;
+    if (changed)
+        showUndoWindows(); // rebuilt only when something changed, so the list keeps its scroll and selection
+    else
+        updateRestoreButton();
+}
+
+void JournalPane::showUndoWindows()
+{
+    const QTreeWidgetItem* current = m_windows->currentItem();
+    const QString selected = current ? current->data(UndoRun, Qt::UserRole + 1).toString() : QString();
+    // Open windows first, the soonest to end on top; then the others, the newest first.
+    QList<qsizetype> open;
+    QList<qsizetype> closed;
+    for (qsizetype i = 0; i < m_undoWindows.size(); ++i)
+        (m_undoWindows[i].state == UndoWindow::State::Open ? open : closed) << i;
+    std::stable_sort(open.begin(), open.end(),
+        [this](qsizetype a, qsizetype b) { return m_undoWindows[a].until < m_undoWindows[b].until; });
+    std::stable_sort(closed.begin(), closed.end(),
+        [this](qsizetype a, qsizetype b) { return m_undoWindows[a].openedAt > m_undoWindows[b].openedAt; });
+    QList<qsizetype> shown = open;
+    if (m_showEnded->isChecked())
+        shown += closed;
+
+    const QColor grey = m_windows->palette().color(QPalette::Disabled, QPalette::Text);
+    m_windows->clear();
+    QTreeWidgetItem* select = nullptr;
+    for (const qsizetype index : std::as_const(shown)) {
+        const UndoWindow& window = m_undoWindows[index];
+        auto* item = new QTreeWidgetItem(m_windows);
+        item->setData(UndoRun, Qt::UserRole, int(index));
+        item->setData(UndoRun, Qt::UserRole + 1, window.runId);
+        item->setText(UndoRun, window.runId.left(8));
+        item->setText(UndoOperation, window.operation);
+        item->setText(UndoTarget, window.target);
+        item->setText(UndoBy, window.user);
+        item->setText(UndoKept, keptText(window));
+        item->setText(UndoUntil,
+            window.until.isValid() ? window.until.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))
+                                   : tr("not said"));
+        // The run that closed it by its short id, as the Run column names runs; in full in the tooltip. An open or
+        // expired window's end is the Until column's, in local time.
+        const QString state = window.state == UndoWindow::State::Open || window.state == UndoWindow::State::Expired
+            ? UndoWindow::stateName(window.state)
+            : window.stateText();
+        item->setText(UndoState,
+            window.closedBy.size() > 8 ? QString(state).replace(window.closedBy, window.closedBy.left(8)) : state);
+        const QString tip = windowToolTip(window);
+        for (int column = 0; column < m_windows->columnCount(); ++column) {
+            item->setToolTip(column, tip);
+            if (window.state != UndoWindow::State::Open)
+                item->setForeground(column, grey);
+        }
+        if (window.runId == selected)
+            select = item;
+    }
+    fitUndoColumns();
+    m_windows->setCurrentItem(select);
+    m_windows->setVisible(m_windows->topLevelItemCount() > 0);
+
+    if (open.isEmpty()) {
+        QString text = tr("No run can be taken back now.");
+        if (!closed.isEmpty() && !m_showEnded->isChecked())
+            text += u' '
+                + tr("Hidden: %n window(s) that ended, were restored or ran out; tick \"Show ended windows\" to "
+                     "list them.",
+                    nullptr, int(closed.size()));
+        else if (closed.isEmpty())
+            text += u' ' + tr("A run that keeps an undo window is listed here until its window ends.");
+        m_windowsEmpty->setText(text);
+    }
+    m_windowsEmpty->setVisible(open.isEmpty());
+    m_tabs->setTabText(kUndoTab, open.isEmpty() ? tr("Undo windows") : tr("Undo windows (%1)").arg(open.size()));
+    m_windowStatus->setText(tr("Open: %1 · restored, ended or expired: %2%3")
+                                .arg(open.size())
+                                .arg(closed.size())
+                                .arg(m_showEnded->isChecked() || closed.isEmpty() ? QString() : tr(" (hidden)")));
+    updateRestoreButton();
+}
+
+void JournalPane::fitUndoColumns()
+{
+    int others = 0;
+    for (int column = 0; column < UndoState; ++column) {
+        m_windows->resizeColumnToContents(column);
+        if (column != UndoKept)
+            others += m_windows->columnWidth(column);
+    }
+    const QFontMetrics metrics(m_windows->font());
+    int stateWidth = metrics.horizontalAdvance(m_windows->headerItem()->text(UndoState)) + 16;
+    for (int i = 0; i < m_windows->topLevelItemCount(); ++i)
+        stateWidth = std::max(stateWidth, metrics.horizontalAdvance(m_windows->topLevelItem(i)->text(UndoState)) + 16);
+    const int kept = m_windows->columnWidth(UndoKept);
+    m_windows->setColumnWidth(
+        UndoKept, std::clamp(m_windows->viewport()->width() - others - stateWidth, std::min(kKeptMinimum, kept), kept));
+}
+
+bool JournalPane::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == m_windows->viewport() && event->type() == QEvent::Resize)
+        fitUndoColumns();
+    return SystemPane::eventFilter(watched, event);
+}
+
+void JournalPane::updateRestoreButton()
+{
+    const QTreeWidgetItem* item = m_windows->currentItem();
+    const qsizetype index = item ? item->data(UndoRun, Qt::UserRole).toInt() : -1;
+    const UndoWindow* window = index >= 0 && index < m_undoWindows.size() ? &m_undoWindows[index] : nullptr;
+    bool enabled = false;
+    QString tip;
+    QString hint;
+    if (!window) {
+        tip = tr("Select an open undo window first");
+    } else if (window->state != UndoWindow::State::Open) {
+        tip = tr("This window is %1: it cannot be restored").arg(window->stateText());
+    } else if (!m_restorable || !m_restorable(window->operation)) {
+        hint = tr("No pane of this console restores %1 runs. From a terminal: %2")
+                   .arg(window->operation, restoreCommand(*window));
+        tip = hint;
+    } else {
+        enabled = true;
+        tip = tr("Take back run %1 (%2 on %3): the restore is planned, then confirmed with \"%4\"")
+                  .arg(window->runId, window->operation, window->target, window->confirmWith);
+    }
+    m_restore->setEnabled(enabled);
+    m_restore->setToolTip(tip);
+    m_restoreHint->setText(hint);
 }
 
 } // namespace opsdeck

@@ -4,9 +4,13 @@
 #include "runbook/Journal.h"
 #include "runbook/JournalLocation.h"
 #include "runbook/RunRecord.h"
+#include "runbook/UndoWindow.h"
 
 #include <QList>
 
+#include <functional>
+
+class QCheckBox;
 class QComboBox;
 class QDateEdit;
 class QLabel;
@@ -26,6 +30,8 @@ class RunsDock;
 // Every run in the journal: filter by target, operation, outcome and date; a run's steps with their commands
 // and output; export its report; verify the journal's hash chain. And the locks every console of the journal holds,
 // with their leases: a lock can be broken (LockBreakOperation, planned and confirmed as any operation) with a reason.
+// And the undo windows: what each run kept so that it can be taken back, until when; "Restore…" asks the console to
+// take back a run whose window is open, in the pane that restores its operation.
 class JournalPane : public SystemPane
 {
     Q_OBJECT
@@ -42,9 +48,17 @@ public:
     QTreeWidget* lockList() const { return m_locks; }
     QLineEdit* breakReason() const { return m_reason; }
     QPushButton* breakButton() const { return m_break; }
+    QTreeWidget* undoWindowList() const { return m_windows; }
+    QCheckBox* showEndedWindows() const { return m_showEnded; }
+    QPushButton* restoreButton() const { return m_restore; }
+    QLabel* undoWindowsEmpty() const { return m_windowsEmpty; }
+
+    // Whether a pane of this console restores `operation`'s runs; without it, "Restore…" stays off and names the
+    // command instead.
+    void setRestorable(std::function<bool(const QString& operation)> restorable);
 
 public slots:
-    // Reads the runs and the locks again.
+    // Reads the runs, the locks and the undo windows again.
     void reload();
     void verify();
     // Plans breaking the selected lock with the reason typed, and asks to confirm.
@@ -53,10 +67,14 @@ public slots:
 signals:
     void loaded(); // the runs
     void locksLoaded();
+    void undoWindowsLoaded();
+    // "Restore…" on an open undo window: the console checks it is still open and routes it to the pane that restores.
+    void restoreRequested(const QString& runId, const QString& operation, const QString& target);
 
 protected:
     void showEvent(QShowEvent* event) override;
     void hideEvent(QHideEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void showRuns();
@@ -65,6 +83,13 @@ private:
     void reloadLocks();
     void showLocks(const QList<Journal::HeldLock>& locks, const QString& error);
     void updateBreakButton();
+    // With the locks: every 5 s while the pane shows, and with reload().
+    void reloadUndoWindows();
+    void takeUndoWindows(const QList<UndoWindow>& windows, const QString& error);
+    void showUndoWindows();
+    // Every column as wide as its text; Kept, the longest, gives way (down to a minimum) so that State fits.
+    void fitUndoColumns();
+    void updateRestoreButton();
 
     JournalLocation m_journalLocation;
     QList<RunRecord> m_records; // as loaded, newest first
@@ -87,6 +112,18 @@ private:
     QPushButton* m_break;
     QTimer* m_lockTimer;
     bool m_readingLocks = false;
+    QList<UndoWindow> m_undoWindows; // as last read, in the order they were opened
+    bool m_undoWindowsRead = false;
+    QString m_undoWindowsError; // the last read's error, shown in the banner once
+    QString m_undoWindowsProblem; // the banner's text for it
+    std::function<bool(const QString& operation)> m_restorable;
+    QTreeWidget* m_windows;
+    QCheckBox* m_showEnded;
+    QLabel* m_windowsEmpty;
+    QLabel* m_windowStatus;
+    QLabel* m_restoreHint;
+    QPushButton* m_restore;
+    bool m_readingWindows = false;
 };
 
 } // namespace opsdeck

@@ -243,6 +243,8 @@ void MainWindow::buildPanes(const Inventory& inventory, const JournalLocation& j
         addPane(system.create(context));
     auto* journalPane = new JournalPane(journal, m_runs);
     connect(m_runs, &RunsDock::runFinished, journalPane, &JournalPane::reload);
+    connect(journalPane, &JournalPane::restoreRequested, this, &MainWindow::restore);
+    journalPane->setRestorable([this](const QString& operation) { return restoringPane(operation) != nullptr; });
     addPane(journalPane);
     m_runs->showUnfinished(journal, [this](const QString& operation) { return recoveringPane(operation) != nullptr; });
     m_runs->followOtherConsoles(journal);
