@@ -2,7 +2,7 @@
 // command starts, while nix builds, while the machine activates, and held before the check. Then `opsdeck recover`:
 // the machine ends running the revision the killed run pinned (the runbook's end), no two activations overlap, and
 // the journal and the report say what happened. Each case deploys a new commit of main; runs after the other deploy
-// tests, since it moves main and the staging machine.
+// tests, since it moves main and the staging machine. Then a restore of a deploy, killed and recovered.
 #include "Sandbox.h"
 
 #include <QDir>
@@ -33,6 +33,8 @@ private slots:
     void killedDeployIsResumed_data();
     void killedDeployIsResumed();
     void aSilentCommandEndsWithItsConsole();
+    void killedRestoreEndsBeforeOrAfter_data();
+    void killedRestoreEndsBeforeOrAfter();
 
 private:
     QByteArray promFile() const;
@@ -196,6 +198,94 @@ void TestDeployFaults::killedDeployIsResumed()
     QVERIFY2(deployed.contains(
                  activated ? QStringLiteral("not deployed again") : QStringLiteral("activating the configuration")),
         qPrintable(deployed));
+}
+
+void TestDeployFaults::killedRestoreEndsBeforeOrAfter_data()
+{
+    QTest::addColumn<QString>("holdAt");
+    QTest::addColumn<QByteArray>("killOn");
+    QTest::addColumn<bool>("activated");
+    QTest::newRow("before the command") << QStringLiteral("deploy:wpia-packit-dev") << QByteArray() << false;
+    QTest::newRow("while the machine activates") << QString() << QByteArray("activating the configuration") << true;
+}
+
+// `opsdeck restore` of a deploy whose console is SIGKILLed midway: the machine runs either the deployed revision or
+// the previous one, never anything else; the window stays open until `opsdeck recover` finishes the restore, which
+// then closes it.
+void TestDeployFaults::killedRestoreEndsBeforeOrAfter()
+{
+    QFETCH(QString, holdAt);
+    QFETCH(QByteArray, killOn);
+    QFETCH(bool, activated);
+    const QJsonObject pushed = m_sandbox.postToGithubStandin(QStringLiteral("/_standin/push"),
+        { { QStringLiteral("message"),
+              QStringLiteral("Restore fault test: %1").arg(QString::fromUtf8(QTest::currentDataTag())) },
+            { QStringLiteral("config"), true } });
+    const QString revision = pushed.value(QStringLiteral("sha")).toString();
+    QFile::remove(nixControlFile());
+    const QByteArray previous = promFile();
+    const CliRun deployed
+        = runCli({ QStringLiteral("deploy"), QStringLiteral("run"), QStringLiteral("--machine"), kMachine,
+                     QStringLiteral("--ref"), QStringLiteral("main"), QStringLiteral("--confirm"), kMachine },
+            m_sandbox.environment(), 120000);
+    QVERIFY2(deployed.exitCode == 0, deployed.err.constData());
+    QVERIFY(promFile().contains(revision.toUtf8()));
+    const QString deployRun = QString::fromUtf8(deployed.out).section(QStringLiteral("\nrun "), -1).left(36);
+    QCOMPARE(deployRun.size(), 36);
+    {
+        QFile control(nixControlFile());
+        QVERIFY(control.open(QIODevice::WriteOnly));
+        control.write(QStringLiteral("{\"activationSeconds\": %1}").arg(kActivationSeconds).toUtf8());
+    }
+
+    QProcessEnvironment environment = m_sandbox.environment();
+    if (!holdAt.isEmpty()) {
+        QFile hold(holdFile());
+        QVERIFY(hold.open(QIODevice::WriteOnly));
+        environment.insert(QStringLiteral("OPSDECK_HOLD_AT_STEP"), holdAt);
+        environment.insert(QStringLiteral("OPSDECK_HOLD_WHILE"), holdFile());
+    }
+    QProcess cli;
+    cli.setProcessEnvironment(environment);
+    cli.start(QStringLiteral(OPSDECK_BINARY),
+        { QStringLiteral("restore"), deployRun, QStringLiteral("--confirm"), kMachine });
+    QByteArray output;
+    const QByteArray waitFor = holdAt.isEmpty() ? killOn : QByteArray("holding before the action of step");
+    QVERIFY2(QTest::qWaitFor(
+                 [&] {
+                     output += cli.readAllStandardError();
+                     return output.contains(waitFor) || cli.state() == QProcess::NotRunning;
+                 },
+                 60000),
+        output.constData());
+    QVERIFY2(cli.state() == QProcess::Running && cli.processId() > 0, output.constData());
+    QCOMPARE(::kill(static_cast<pid_t>(cli.processId()), SIGKILL), 0);
+    QVERIFY(cli.waitForFinished(10000));
+    QFile::remove(holdFile());
+    // Before or after: the deployed revision, or (its activation finished without its console) the previous one.
+    QTRY_VERIFY_WITH_TIMEOUT(!nixRunning(revision) || activated, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(promFile() == previous || promFile().contains(revision.toUtf8()), 30000);
+    if (!activated)
+        QVERIFY(promFile().contains(revision.toUtf8()));
+
+    // The window stays open while the restore is unfinished.
+    QVERIFY(
+        runCli({ QStringLiteral("trash"), QStringLiteral("list"), QStringLiteral("--json") }, m_sandbox.environment())
+            .out.contains(deployRun.toUtf8()));
+    const QJsonObject killed = unfinishedDeploy();
+    const QString runId = killed.value(QStringLiteral("id")).toString();
+    QVERIFY2(!runId.isEmpty(), "the killed restore is not listed as unfinished");
+    QCOMPARE(killed.value(QStringLiteral("operation")).toString(), QStringLiteral("deploy-previous"));
+    const CliRun recover = runCli(
+        { QStringLiteral("recover"), runId, QStringLiteral("--confirm"), kMachine }, m_sandbox.environment(), 120000);
+    QVERIFY2(recover.exitCode == 0, recover.err.constData());
+    QCOMPARE(promFile(), previous);
+    QVERIFY(unfinishedDeploy().isEmpty());
+    const CliRun again = runCli(
+        { QStringLiteral("restore"), deployRun, QStringLiteral("--confirm"), kMachine }, m_sandbox.environment());
+    QCOMPARE(again.exitCode, 2);
+    QVERIFY2(again.err.contains("restored by run "), again.err.constData());
+    QFile::remove(nixControlFile());
 }
 
 // The stand-in's nix dies of a broken pipe at its next line of output once its console is gone; a command that
