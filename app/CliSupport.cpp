@@ -217,7 +217,7 @@ void printPlan(const Plan& plan)
     }
     out() << "\n";
     if (plan.undo.available) {
-        out() << "Can be undone until " << plan.undo.until.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"))
+        out() << "Can be undone until " << utcMinuteText(plan.undo.until)
               << " with opsdeck restore RUN_ID (the run prints its id)"
               << (plan.undo.bytesHeld > 0 ? QStringLiteral("; keeps %1 at %2")
                                                 .arg(QLocale().formattedDataSize(plan.undo.bytesHeld), plan.undo.where)

@@ -75,6 +75,11 @@ QString Plan::checkUndo() const
     return {};
 }
 
+QString utcMinuteText(const QDateTime& time)
+{
+    return time.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"));
+}
+
 QString reasonError(const QString& reason, const QString& purpose)
 {
     static const QRegularExpression control(QStringLiteral("[\\x00-\\x1f\\x7f]"));
@@ -125,8 +130,7 @@ QString Plan::Undo::summary(const QString& runId) const
     if (!enabled)
         return QStringLiteral("This cannot be undone: the undo window is turned off for this run (%1).")
             .arg(offReason.trimmed());
-    return QStringLiteral("Can be undone until %1 with `opsdeck restore %2`.")
-        .arg(until.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'")), runId);
+    return QStringLiteral("Can be undone until %1 with `opsdeck restore %2`.").arg(utcMinuteText(until), runId);
 }
 
 } // namespace opsdeck

@@ -85,6 +85,8 @@ struct Plan
 // Empty if `reason` may be journaled as an admin's reason (one line, not blank, at most 500 characters); else what is
 // wrong with it, for the field named "reason". `purpose` completes "say why ...".
 QString reasonError(const QString& reason, const QString& purpose);
+// A time as the CLI, the journal's texts and the reports state an undo window's end: "2026-12-13 14:00 UTC".
+QString utcMinuteText(const QDateTime& time);
 
 } // namespace opsdeck
 

@@ -350,9 +350,8 @@ QString undoHtml(const RunRecord& run)
     QString body;
     const auto sentence = [&body](const QString& html) { body += u"<p>%1</p>\n"_s.arg(html); };
     if (run.undoOpened) {
-        sentence(undo.until.isValid()
-                ? u"<b>Can be undone until %1.</b>"_s.arg(esc(undo.until.toUTC().toString(u"yyyy-MM-dd HH:mm 'UTC'"_s)))
-                : u"<b>Can be undone.</b> The journal did not record until when."_s);
+        sentence(undo.until.isValid() ? u"<b>Can be undone until %1.</b>"_s.arg(esc(utcMinuteText(undo.until)))
+                                      : u"<b>Can be undone.</b> The journal did not record until when."_s);
         sentence(u"To undo it, run: <code>opsdeck restore %1</code>"_s.arg(esc(run.id)));
         const QString where = undo.where.trimmed();
         if (undo.bytesHeld >= 0) {

@@ -116,16 +116,13 @@ RunRecord::Outcome RunRecord::outcomeFromName(const QString& name)
 
 QString RunRecord::undoSummary() const
 {
-    QString text;
-    if (undoOpened)
-        text = undo.summary(id);
-    else if (undo.available && undo.enabled)
+    // A kept window, or none available, reads as the plan's; a run that kept none where one was available says why.
+    QString text = undo.summary(id);
+    if (!undoOpened && undo.available && undo.enabled)
         text = u"No undo window was kept: the run ended before it kept what a restore needs."_s;
-    else if (undo.available)
+    else if (!undoOpened && undo.available)
         text = u"This cannot be undone: %1 turned the undo window off for this run (%2)."_s.arg(
             user, undo.offReason.trimmed());
-    else
-        text = undo.summary(id);
     if (!undo.notRestorable.isEmpty())
         text += u" Cannot be undone: %1."_s.arg(undo.notRestorable.join(u"; "_s));
     return text;

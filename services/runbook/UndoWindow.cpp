@@ -9,11 +9,6 @@ namespace opsdeck {
 
 namespace {
 
-QString timeText(const QDateTime& time)
-{
-    return time.toUTC().toString(u"yyyy-MM-dd HH:mm 'UTC'"_s);
-}
-
 std::optional<UndoWindow::State> stateFromName(const QString& name)
 {
     for (const UndoWindow::State state : { UndoWindow::State::Open, UndoWindow::State::Expired,
@@ -45,14 +40,14 @@ QString UndoWindow::stateText() const
 {
     switch (state) {
     case State::Open:
-        return u"open until %1"_s.arg(timeText(until));
+        return u"open until %1"_s.arg(utcMinuteText(until));
     case State::Expired:
-        return u"expired at %1"_s.arg(timeText(until));
+        return u"expired at %1"_s.arg(utcMinuteText(until));
     case State::Restored:
-        return u"restored by run %1 at %2"_s.arg(closedBy, timeText(closedAt));
+        return u"restored by run %1 at %2"_s.arg(closedBy, utcMinuteText(closedAt));
     case State::Ended:
         return u"ended by run %1 at %2%3"_s.arg(
-            closedBy, timeText(closedAt), closedReason.isEmpty() ? QString() : u": "_s + closedReason);
+            closedBy, utcMinuteText(closedAt), closedReason.isEmpty() ? QString() : u": "_s + closedReason);
     }
     return {};
 }

@@ -41,10 +41,10 @@ bool UndoWindowEndOperation::makePlan(Plan* plan, QString* error)
     plan->steps << Plan::Step { kEndStep,
         u"Journal that the undo window of run %1 (%2) ends now"_s.arg(m_window.runId, m_window.operation),
         u"undo-closed {window: %1, state: ended}"_s.arg(m_window.runId), u"the journal lists the window as ended"_s };
-    plan->detailText = u"Run %1 (%2 on %3 by %4) can be taken back until %5. It keeps %6, so nothing on %3 is "
-                       "deleted; once ended, opsdeck restore refuses it.\nReason: %7"_s.arg(m_window.runId,
-                           m_window.operation, m_window.target, m_window.user,
-                           m_window.until.toUTC().toString(u"yyyy-MM-dd HH:mm 'UTC'"_s), m_window.where, m_reason);
+    plan->detailText
+        = u"Run %1 (%2 on %3 by %4) can be taken back until %5. It keeps %6, so nothing on %3 is "
+          "deleted; once ended, opsdeck restore refuses it.\nReason: %7"_s.arg(m_window.runId, m_window.operation,
+              m_window.target, m_window.user, utcMinuteText(m_window.until), m_window.where, m_reason);
     return true;
 }
 
