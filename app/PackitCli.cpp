@@ -5,7 +5,9 @@
 #include "packit/PackitConnection.h"
 #include "packit/PackitQueries.h"
 #include "packit/PackitRecovery.h"
+#include "packit/PackitRestoreOperation.h"
 #include "packit/PackitSecrets.h"
+#include "packit/PackitTrashOperation.h"
 #include "packit/PackitWipeOperation.h"
 
 #include <QJsonArray>
@@ -195,10 +197,14 @@ int runRunWipe(const QStringList& arguments)
     call.addValue(QStringLiteral("report"),
         QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
         QStringLiteral("FILE"));
+    addUndoOptions(call);
     if (const auto done = call.parse())
         return *done;
     call.noticeLater(); // awaited after planning
     if (!call.require({ QStringLiteral("host"), QStringLiteral("instance") }))
+        return Cli::Usage;
+    const auto undo = undoChoice(call);
+    if (!undo)
         return Cli::Usage;
     if (!call.isSet(QStringLiteral("confirm"))) {
         err() << "opsdeck: --confirm is required: type the instance name to confirm the wipe\n";
@@ -210,7 +216,47 @@ int runRunWipe(const QStringList& arguments)
         return exitCode;
     const auto& [inventory, target] = *resolved;
     return runOperation(std::make_unique<PackitWipeOperation>(target), inventory, call.value(QStringLiteral("confirm")),
-        call.value(QStringLiteral("report")));
+        call.value(QStringLiteral("report")), {}, *undo);
+}
+
+// The instance a Packit undo window was kept on, with its secrets.
+std::optional<PackitTarget> windowTarget(const UndoWindowCall& call, int* exitCode)
+{
+    const QJsonObject& restore = call.window.restore;
+    return packitTarget(call.inventory, restore.value(QStringLiteral("host")).toString(),
+        restore.value(QStringLiteral("instance")).toString(), exitCode);
+}
+
+// `opsdeck restore RUN_ID` of a wipe, or of a restore that set rows aside: the kept root and rows go back.
+int restorePackit(const UndoWindowCall& call)
+{
+    int exitCode = Cli::Success;
+    auto target = windowTarget(call, &exitCode);
+    if (!target)
+        return exitCode;
+    QString error;
+    auto operation = PackitRestoreOperation::fromWindow(std::move(*target), call.window, &error);
+    if (!operation) {
+        err() << "opsdeck: " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    return call.planOrRun(std::move(operation));
+}
+
+// `opsdeck trash purge RUN_ID` of a wipe or a restore: deletes the kept root and its bundle, and ends the window.
+int purgePackitWindow(const UndoWindowCall& call)
+{
+    int exitCode = Cli::Success;
+    auto target = windowTarget(call, &exitCode);
+    if (!target)
+        return exitCode;
+    QString error;
+    auto operation = PackitTrashOperation::fromWindow(std::move(*target), call.window, call.reason, &error);
+    if (!operation) {
+        err() << "opsdeck: " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    return call.planOrRun(std::move(operation));
 }
 
 CliModule packitCli()
@@ -221,11 +267,20 @@ CliModule packitCli()
                  { { QStringLiteral("plan"), QStringLiteral("packit-wipe") }, runPlanWipe },
                  { { QStringLiteral("run"), QStringLiteral("packit-wipe") }, runRunWipe },
              },
-        QStringLiteral("       opsdeck packit instances --host H [--json]      instances, unit states and counts\n"
-                       "       opsdeck packit packets --host H --instance I [--json]\n"
-                       "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
-                       "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--report FILE]\n"),
-        recoverers(packitRecoveredOperations(), resolvePackitRecovery) };
+        QStringLiteral(
+            "       opsdeck packit instances --host H [--json]      instances, unit states and counts\n"
+            "       opsdeck packit packets --host H --instance I [--json]\n"
+            "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
+            "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--no-undo --reason TEXT]\n"
+            "                               [--report FILE]\n"),
+        recoverers(packitRecoveredOperations(), resolvePackitRecovery),
+        { { QStringLiteral("packit-wipe"), restorePackit }, { QStringLiteral("packit-wipe-recover"), restorePackit },
+            { QStringLiteral("packit-restore"), restorePackit },
+            { QStringLiteral("packit-restore-recover"), restorePackit } },
+        { { QStringLiteral("packit-wipe"), purgePackitWindow },
+            { QStringLiteral("packit-wipe-recover"), purgePackitWindow },
+            { QStringLiteral("packit-restore"), purgePackitWindow },
+            { QStringLiteral("packit-restore-recover"), purgePackitWindow } } };
 }
 
 } // namespace opsdeck::cli

@@ -1,5 +1,6 @@
 #include "PackitRecovery.h"
 
+#include "PackitRestoreOperation.h"
 #include "PackitSecrets.h"
 #include "PackitWipeOperation.h"
 
@@ -9,7 +10,8 @@ namespace opsdeck {
 
 QStringList packitRecoveredOperations()
 {
-    return { QStringLiteral("packit-wipe"), QStringLiteral("packit-wipe-recover") };
+    return { QStringLiteral("packit-wipe"), QStringLiteral("packit-wipe-recover"), QStringLiteral("packit-restore"),
+        QStringLiteral("packit-restore-recover") };
 }
 
 void resolvePackitRecovery(CredentialStore* store,
@@ -35,8 +37,12 @@ void resolvePackitRecovery(CredentialStore* store,
                 return;
             }
             QString invalid;
-            auto operation = PackitWipeOperation::recovering(
-                *resolved, run.runId, run.parameters.value(QStringLiteral("runTag")).toString(), &invalid);
+            std::unique_ptr<Operation> operation;
+            if (run.operation.startsWith(QStringLiteral("packit-restore")))
+                operation = PackitRestoreOperation::recovering(*resolved, run.runId, run.parameters, &invalid);
+            else
+                operation = PackitWipeOperation::recovering(
+                    *resolved, run.runId, run.parameters.value(QStringLiteral("runTag")).toString(), &invalid);
             done(std::move(operation), invalid);
         });
 }

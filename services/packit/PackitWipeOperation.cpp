@@ -3,9 +3,11 @@
 #include "config/CommandTemplates.h"
 #include "config/NameRules.h"
 #include "core/ShellQuote.h"
+#include "packit/PackitBundle.h"
 #include "packit/PackitConnection.h"
 #include "packit/PackitLogging.h"
 #include "packit/PackitQueries.h"
+#include "packit/PackitUnitSteps.h"
 #include "runbook/RunContext.h"
 
 #include <QDir>
@@ -20,36 +22,14 @@ namespace opsdeck {
 
 namespace {
 
-constexpr qint64 kRecoveryWindowMs = 90000; // how long recovery waits for the host to come back
+using PackitUnitSteps::kRecoveryWindowMs;
+using PackitUnitSteps::withBackoff;
 constexpr int kCheckStartedAttempts = 60; // polls 0.5 s apart
 constexpr int kJournalLines = 20;
 
 QString commandText(const Host& host, const QString& templateName, const QMap<QString, QStringList>& values)
 {
     return ShellQuote::join(CommandTemplates::expand(host.commands.value(templateName), values));
-}
-
-// Retries `attempt` (which returns true when it is done, succeeded or not) while the host or the database is
-// unreachable: 0.5 s doubling to 5 s, for at most kRecoveryWindowMs. The SSH session and the database connection
-// reconnect by themselves meanwhile. Returns whether `attempt` got done.
-bool withBackoff(const std::function<bool()>& attempt)
-{
-    QElapsedTimer clock;
-    clock.start();
-    unsigned long delay = 500;
-    while (!attempt()) {
-        if (clock.elapsed() + qint64(delay) > kRecoveryWindowMs)
-            return false;
-        QThread::msleep(delay);
-        delay = std::min(delay * 2, 5000UL);
-    }
-    return true;
-}
-
-// A unit is stopped only once systemd says so: "deactivating" still runs (and may still write to the root).
-bool isStopped(const QString& state)
-{
-    return state == QStringLiteral("inactive") || state == QStringLiteral("failed");
 }
 
 } // namespace
@@ -88,9 +68,24 @@ QStringList PackitWipeOperation::deleteStatements()
         QStringLiteral("DELETE FROM packet"), QStringLiteral("DELETE FROM packet_group") };
 }
 
+QString PackitWipeOperation::keptRootPath(const PackitTarget& target, const QString& runTag)
+{
+    return target.host.outpackBase + QStringLiteral("/.opsdeck-wipe-") + target.instance.name + u'-' + runTag;
+}
+
+QString PackitWipeOperation::bundlePath(const PackitTarget& target, const QString& runTag)
+{
+    return keptRootPath(target, runTag) + QStringLiteral(".restore");
+}
+
 QString PackitWipeOperation::trashPath() const
 {
-    return m_target.host.outpackBase + QStringLiteral("/.opsdeck-wipe-") + m_target.instance.name + u'-' + m_runTag;
+    return keptRootPath(m_target, m_runTag);
+}
+
+QString PackitWipeOperation::bundlePath() const
+{
+    return bundlePath(m_target, m_runTag);
 }
 
 QString PackitWipeOperation::unitStateCommands() const
@@ -133,6 +128,10 @@ QList<Plan::Step> PackitWipeOperation::recoverySteps() const
             commandText(m_target.host, QStringLiteral("removeTree"), { { QStringLiteral("path"), { trashPath() } } }),
             QStringLiteral("only when the rows are gone and the units are active; then %1 no longer exists")
                 .arg(trashPath()) },
+        { QStringLiteral("keep-old-root"),
+            QStringLiteral("Keep the old outpack root and the bundle for the undo window"),
+            QStringLiteral("du of %1 and %2; journal the undo window").arg(trashPath(), bundlePath()),
+            QStringLiteral("only when the rows are gone and the bundle checks against its SHA256SUMS") },
     };
 }
 
@@ -182,8 +181,6 @@ bool PackitWipeOperation::makeRecoveryPlan(Plan* plan, QString* error)
     plan->verb = QStringLiteral("Recover");
     plan->production = host.tags.production;
     plan->readOnly = host.tags.readOnly;
-    // Finishing a wipe whose rows are gone deletes the old root; putting the root back undoes nothing for good.
-    plan->irreversible = seen->rowsGone();
     plan->parameters = { { QStringLiteral("host"), host.name }, { QStringLiteral("instance"), m_target.instance.name },
         { QStringLiteral("root"), m_target.instance.outpackRoot }, { QStringLiteral("runTag"), m_runTag },
         { QStringLiteral("recovers"), m_recovers } };
@@ -191,6 +188,17 @@ bool PackitWipeOperation::makeRecoveryPlan(Plan* plan, QString* error)
                          seen->counts.value(QStringLiteral("packets")).toInteger() },
         { QStringLiteral("groups"), QStringLiteral("Packet groups"),
             seen->counts.value(QStringLiteral("groups")).toInteger() } };
+    // A whole bundle next to the old root means the export finished before the DELETE: finishing keeps both.
+    const bool keeps = seen->rowsGone() && seen->trashExists && !seen->bundleSums.isEmpty();
+    plan->irreversible = seen->rowsGone() && !keeps;
+    plan->undo.retentionSeconds = m_target.host.undo.retentionSeconds;
+    plan->undo.available = keeps && !m_target.host.undo.off();
+    plan->undo.until = QDateTime::currentDateTimeUtc().addSecs(plan->undo.retentionSeconds);
+    plan->undo.where = QStringLiteral("%1:%2 and %3").arg(m_target.host.name, trashPath(), bundlePath());
+    if (plan->undo.available)
+        plan->undo.restorable << QStringLiteral("every packet, group and row the wipe deleted, and the old root");
+    else if (seen->rowsGone())
+        plan->undo.notRestorable << QStringLiteral("the wipe kept no whole restore bundle: the old root is deleted");
     plan->warnings << QStringLiteral("Run %1 ended without an outcome. Now: %2.")
                           .arg(m_recovers, seen->describe(m_target.units()).replace(u'\n', QStringLiteral("; ")));
     plan->warnings << (seen->rowsGone()
@@ -250,6 +258,7 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
                           .arg(counts->value(QStringLiteral("users")).toInteger())
                           .arg(counts->value(QStringLiteral("roles")).toInteger())
                           .arg(counts->value(QStringLiteral("globalGrants")).toInteger());
+    planUndo(plan, *root);
     plan->details = { { QStringLiteral("scopedGrants"), *grants } };
     QStringList grantLines;
     for (const QJsonValue& value : *grants) {
@@ -280,6 +289,12 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
             QStringLiteral("Move the outpack root aside (instant; deleted after the restart)"),
             ShellQuote::join({ QStringLiteral("mv"), QStringLiteral("-T"), QStringLiteral("--"), rootPath, trash }),
             QStringLiteral("%1 no longer exists").arg(rootPath) },
+        { QStringLiteral("export-rows"),
+            QStringLiteral("Write every row the delete takes to the restore bundle (only with the undo window on)"),
+            QStringLiteral("mkdir -m 0700 %1; in the delete's transaction (REPEATABLE READ, the six tables locked): "
+                           "psql \\copy of each table, the sequences and SHA256SUMS into it")
+                .arg(bundlePath()),
+            QStringLiteral("every file is written and synced and its sha256 journaled before any row is deleted") },
         { QStringLiteral("delete-rows"), QStringLiteral("Delete every packet and packet group, in one transaction"),
             QStringLiteral("BEGIN; ") + deleteStatements().join(QStringLiteral("; ")) + QStringLiteral("; COMMIT"),
             QStringLiteral("packet and packet_group are empty") },
@@ -288,9 +303,14 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
             commandText(host, QStringLiteral("startUnits"), units), QStringLiteral("the command exits 0") },
         { QStringLiteral("check-started"), QStringLiteral("Check that both units are active and the root is back"),
             unitStates, QStringLiteral("ActiveState is active for both units and %1/.outpack exists").arg(rootPath) },
-        { QStringLiteral("remove-old-root"), QStringLiteral("Delete the old outpack root"),
+        { QStringLiteral("remove-old-root"),
+            QStringLiteral("Delete the old outpack root (only with the undo window off)"),
             commandText(host, QStringLiteral("removeTree"), { { QStringLiteral("path"), { trash } } }),
             QStringLiteral("its files are counted, then %1 no longer exists").arg(trash) },
+        { QStringLiteral("keep-old-root"),
+            QStringLiteral("Keep the old outpack root and the bundle for the undo window (only with it on)"),
+            QStringLiteral("du of %1 and %2; journal the undo window").arg(trash, bundlePath()),
+            QStringLiteral("both exist; the journal has the window") },
         { QStringLiteral("journal"), QStringLiteral("Show the units' last journal lines"),
             commandText(host, QStringLiteral("journal"),
                 { { QStringLiteral("unitFlags"),
@@ -301,7 +321,7 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
     return true;
 }
 
-bool PackitWipeOperation::execute(const Plan&, RunContext& context)
+bool PackitWipeOperation::execute(const Plan& plan, RunContext& context)
 {
     QString error;
     if (!NameRules::isStrictlyUnder(m_target.instance.outpackRoot, m_target.host.outpackBase)
@@ -322,9 +342,14 @@ bool PackitWipeOperation::execute(const Plan&, RunContext& context)
         return safe;
     }
 
-    const bool ok = stopUnits(context) && checkUnits(context, QStringLiteral("inactive"), 20) && recordBefore(context)
-        && moveRoot(context) && deleteRows(context) && startUnits(context)
-        && checkUnits(context, QStringLiteral("active"), 60) && removeOldRoot(context);
+    // The admin's choice, as confirmed: the window's export and kept root, or the runbook's end state.
+    const bool keep = plan.undo.opens();
+    PackitConnection& host = *m_connection;
+    const bool ok = PackitUnitSteps::stop(host, context)
+        && PackitUnitSteps::check(host, context, QStringLiteral("inactive"), 20) && recordBefore(context)
+        && moveRoot(context) && deleteRows(context, keep) && PackitUnitSteps::start(host, context)
+        && PackitUnitSteps::check(host, context, QStringLiteral("active"), 60)
+        && (keep ? keepOldRoot(plan, context) : removeOldRoot(context));
     if (ok) {
         showJournal(context);
         QSqlDatabase db = m_connection->database();
@@ -339,70 +364,15 @@ bool PackitWipeOperation::execute(const Plan&, RunContext& context)
                                        .arg(m_target.id())
                                        .arg(context.record().before.value(QStringLiteral("packets")).toInteger())
                                        .arg(context.record().before.value(QStringLiteral("groups")).toInteger());
+        if (context.record().undoOpened)
+            context.record().summary += QStringLiteral(" The old root and every deleted row are kept until %1: "
+                                                       "opsdeck restore %2 puts them back.")
+                                            .arg(utcMinuteText(context.record().undo.until), context.record().id);
     } else {
         recover(context);
     }
     context.setCancelHook({});
     return ok;
-}
-
-bool PackitWipeOperation::stopUnits(RunContext& context)
-{
-    if (context.cancelled())
-        return false;
-    context.begin(QStringLiteral("stop-units"));
-    const ExecResult result
-        = m_connection->runTemplate(QStringLiteral("stopUnits"), { { QStringLiteral("units"), m_target.units() } });
-    if (!result.succeeded()) {
-        context.fail(QStringLiteral("stopping the units failed: %1").arg(result.describe()),
-            QString::fromUtf8(result.stdoutData + result.stderrData));
-        return false;
-    }
-    context.succeed(QString::fromUtf8(result.stdoutData + result.stderrData));
-    return true;
-}
-
-// Polls both units until their ActiveState is `wanted` (and, when starting, the root is back).
-bool PackitWipeOperation::checkUnits(RunContext& context, const QString& wanted, int attempts)
-{
-    if (context.cancelled())
-        return false;
-    const bool starting = wanted == QStringLiteral("active");
-    context.begin(starting ? QStringLiteral("check-started") : QStringLiteral("check-stopped"));
-    QString report;
-    QString error;
-    for (int attempt = 0; attempt < attempts && !context.cancelled(); ++attempt) {
-        report.clear();
-        bool all = true;
-        for (const QString& unit : m_target.units()) {
-            const QString state = m_connection->unitState(unit, &error);
-            if (state.isEmpty()) {
-                context.fail(error);
-                return false;
-            }
-            report += QStringLiteral("%1: %2\n").arg(unit, state);
-            // Starting wants exactly active; stopping wants inactive or failed (a unit that failed has stopped).
-            all = all && (starting ? state == wanted : isStopped(state));
-        }
-        if (all && starting) {
-            const auto root
-                = m_connection->rootStats(m_target.instance.outpackRoot + QStringLiteral("/.outpack"), &error);
-            all = root && root->exists;
-            report
-                += all ? QStringLiteral("outpack root re-created\n") : QStringLiteral("outpack root not there yet\n");
-        }
-        if (all) {
-            context.succeed(report);
-            return true;
-        }
-        context.progress(double(attempt + 1) / attempts);
-        QThread::msleep(500);
-    }
-    if (context.cancelled())
-        context.cancelStep(QStringLiteral("cancelled"));
-    else
-        context.fail(QStringLiteral("the units did not become %1 within %2 s").arg(wanted).arg(attempts / 2), report);
-    return false;
 }
 
 bool PackitWipeOperation::recordBefore(RunContext& context)
@@ -416,10 +386,16 @@ bool PackitWipeOperation::recordBefore(RunContext& context)
     const auto packets = counts ? PackitQueries::packetIds(db, &error) : std::nullopt;
     const auto grants = packets ? PackitQueries::scopedGrants(db, &error) : std::nullopt;
     const auto groups = grants ? PackitQueries::groups(db, &error) : std::nullopt;
-    if (!groups) {
+    QSqlQuery schema(db);
+    if (groups
+        && (!schema.exec(QStringLiteral("SELECT coalesce(max(installed_rank), 0) FROM flyway_schema_history"))
+            || !schema.next()))
+        error = QStringLiteral("cannot read the schema's version: %1").arg(schema.lastError().text());
+    if (!groups || !error.isEmpty()) {
         context.fail(error);
         return false;
     }
+    m_flywayRank = schema.value(0).toLongLong();
     // The root's files and bytes are measured on the moved-aside copy once the instance is back (remove-old-root):
     // walking a large tree here would lengthen the outage.
     context.record().before = *counts;
@@ -461,23 +437,90 @@ bool PackitWipeOperation::moveRoot(RunContext& context)
     return true;
 }
 
-bool PackitWipeOperation::deleteRows(RunContext& context)
+// Writes every row the delete will take into the bundle on the host, inside the delete's own transaction: it
+// locks the six tables against writers and exports its snapshot, which the host's psql reads with. So the bundle
+// holds exactly the rows the DELETEs then take, and its sums are journaled before the first one runs.
+bool PackitWipeOperation::exportRows(RunContext& context, QSqlDatabase& db)
+{
+    context.begin(QStringLiteral("export-rows"));
+    QSqlQuery query(db);
+    const auto fail = [&](const QString& why, const QString& output = {}) {
+        db.rollback();
+        if (context.cancelled())
+            context.cancelStep(QStringLiteral("cancelled; the transaction was rolled back, no row was deleted"));
+        else
+            context.fail(why + QStringLiteral("; the transaction was rolled back, no row was deleted"), output);
+        return false;
+    };
+    if (!query.exec(QStringLiteral("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        || !query.exec(QStringLiteral(
+            "LOCK TABLE packet, packet_group, role_permission, packet_tag, pin, one_time_token IN SHARE ROW "
+            "EXCLUSIVE MODE"))
+        || !query.exec(QStringLiteral("SELECT pg_export_snapshot()")) || !query.next())
+        return fail(QStringLiteral("cannot lock the tables: %1").arg(query.lastError().text()));
+    const QString snapshot = query.value(0).toString();
+    const QString bundle = bundlePath();
+    const ExecResult made = m_connection->run(
+        { QStringLiteral("mkdir"), QStringLiteral("-m"), QStringLiteral("0700"), QStringLiteral("--"), bundle });
+    if (!made.succeeded())
+        return fail(QStringLiteral("cannot create the bundle directory %1: %2").arg(bundle, made.describe()));
+    const QStringList commands = PackitBundle::sessionSettings(QStringLiteral("opsdeck-wipe-export-") + m_runTag)
+        + QStringList { QStringLiteral("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+              QStringLiteral("SET TRANSACTION SNAPSHOT '%1'").arg(snapshot) }
+        + PackitBundle::exportCommands(bundle) + QStringList { QStringLiteral("COMMIT") };
+    const ExecResult result
+        = m_connection->run(PackitBundle::psqlArgv(m_target.host, m_target.database.database, commands), 600000);
+    const QString output = QString::fromUtf8(result.stdoutData + result.stderrData);
+    if (!result.succeeded())
+        return fail(QStringLiteral("the export failed: %1").arg(result.describe()), output);
+    const PackitBundle::Output exported = PackitBundle::parse(result.stdoutData);
+    const QString incomplete = PackitBundle::checkSums(exported.sums);
+    // One COPY per table, one for the sequences, one for the sums.
+    if (!incomplete.isEmpty() || exported.copied.size() != PackitBundle::tables().size() + 2)
+        return fail(QStringLiteral("the export did not write a whole bundle: %1")
+                        .arg(incomplete.isEmpty() ? QStringLiteral("unexpected psql output") : incomplete),
+            output);
+    m_exported = {};
+    for (qsizetype i = 0; i < PackitBundle::tables().size(); ++i)
+        m_exported.insert(PackitBundle::tables()[i].name, exported.copied[i]);
+    QJsonObject sums;
+    for (auto it = exported.sums.cbegin(); it != exported.sums.cend(); ++it)
+        sums.insert(it.key(), it.value());
+    // Before any DELETE: the journal holds the bundle's checksums.
+    context.note(QStringLiteral("undo-bundle"),
+        { { QStringLiteral("bundle"), bundle }, { QStringLiteral("rows"), m_exported },
+            { QStringLiteral("sums"), sums } });
+    if (!context.journalError().isEmpty())
+        return fail(context.journalError());
+    QStringList lines;
+    for (auto it = m_exported.constBegin(); it != m_exported.constEnd(); ++it)
+        lines << QStringLiteral("%1: %2 rows").arg(it.key()).arg(it.value().toInteger());
+    context.succeed(QStringLiteral("%1 files written to %2 and synced\n").arg(exported.sums.size()).arg(bundle)
+        + lines.join(u'\n'));
+    return true;
+}
+
+bool PackitWipeOperation::deleteRows(RunContext& context, bool keep)
 {
     if (context.cancelled())
         return false;
-    context.begin(QStringLiteral("delete-rows"));
     QSqlDatabase db = m_connection->database();
     // The session that runs the delete, so that recovery can make sure it has ended before it counts rows.
     QSqlQuery session(db);
     if (!session.exec(QStringLiteral("SELECT pg_backend_pid()")) || !session.next()) {
+        context.begin(QStringLiteral("delete-rows"));
         context.fail(QStringLiteral("cannot read the database session: %1").arg(session.lastError().text()));
         return false;
     }
     m_deleteSession = session.value(0).toLongLong();
     if (!db.transaction()) {
+        context.begin(QStringLiteral("delete-rows"));
         context.fail(QStringLiteral("cannot begin a transaction: %1").arg(db.lastError().text()));
         return false;
     }
+    if (keep && !exportRows(context, db))
+        return false;
+    context.begin(QStringLiteral("delete-rows"));
     QStringList output;
     const QStringList statements = deleteStatements();
     for (qsizetype i = 0; i < statements.size(); ++i) {
@@ -494,6 +537,18 @@ bool PackitWipeOperation::deleteRows(RunContext& context)
             return false;
         }
         output << QStringLiteral("%1: %2 rows").arg(statements[i]).arg(query.numRowsAffected());
+        // The bundle must hold every row deleted: a count that differs from the export's stops the delete.
+        const QString table = statements[i].section(u' ', 2, 2);
+        if (keep && m_exported.value(table).toInteger(-1) != query.numRowsAffected()) {
+            db.rollback();
+            context.fail(QStringLiteral("%1 took %2 rows but the bundle holds %3; the transaction was rolled back, no "
+                                        "row was deleted")
+                             .arg(statements[i])
+                             .arg(query.numRowsAffected())
+                             .arg(m_exported.value(table).toInteger(-1)),
+                output.join(u'\n'));
+            return false;
+        }
         context.progress(double(i + 1) / double(statements.size()));
     }
     if (!db.commit()) {
@@ -514,21 +569,6 @@ bool PackitWipeOperation::deleteRows(RunContext& context)
     }
     context.record().deleted = m_toDelete;
     context.succeed(output.join(u'\n'));
-    return true;
-}
-
-bool PackitWipeOperation::startUnits(RunContext& context)
-{
-    // Runs even after a cancel: once the units were stopped, bringing them back is the only safe way out.
-    context.begin(QStringLiteral("start-units"));
-    const ExecResult result
-        = m_connection->runTemplate(QStringLiteral("startUnits"), { { QStringLiteral("units"), m_target.units() } });
-    if (!result.succeeded()) {
-        context.fail(QStringLiteral("starting the units failed: %1").arg(result.describe()),
-            QString::fromUtf8(result.stdoutData + result.stderrData));
-        return false;
-    }
-    context.succeed(QString::fromUtf8(result.stdoutData + result.stderrData));
     return true;
 }
 
@@ -557,6 +597,108 @@ bool PackitWipeOperation::removeOldRoot(RunContext& context)
     }
     context.succeed();
     return true;
+}
+
+// What the plan says of the undo window: on unless the inventory turns it off for this host.
+void PackitWipeOperation::planUndo(Plan* plan, const PackitConnection::RootStats& root) const
+{
+    const UndoPolicy& policy = m_target.host.undo;
+    Plan::Undo& undo = plan->undo;
+    undo.retentionSeconds = policy.retentionSeconds;
+    undo.bytesHeld = root.bytes;
+    undo.where = QStringLiteral("%1:%2 (the old root) and %3 (every deleted row)")
+                     .arg(m_target.host.name, trashPath(), bundlePath());
+    undo.until = QDateTime::currentDateTimeUtc().addSecs(policy.retentionSeconds);
+    if (policy.off()) {
+        undo.notRestorable << QStringLiteral("the inventory turns undo windows off for %1 (undo.retention: off)")
+                                  .arg(m_target.host.name);
+        return;
+    }
+    undo.available = true;
+    undo.restorable << QStringLiteral("the outpack root as it was (%1 files)").arg(root.files)
+                    << QStringLiteral("every packet and packet group, with their ids")
+                    << QStringLiteral("the grants scoped to them, their pins, packet tags and one-time tokens");
+    undo.notRestorable << QStringLiteral(
+        "packets pushed after the wipe are not mixed in: a restore sets them aside (restorable in "
+        "turn) and names them before it asks")
+                       << QStringLiteral("grants and packet tags whose role or tag is deleted after the wipe");
+}
+
+// With the window on, the old root stays where the move put it: its size is what the window holds, with the bundle.
+bool PackitWipeOperation::keepOldRoot(const Plan& plan, RunContext& context)
+{
+    context.begin(QStringLiteral("keep-old-root"));
+    QString error;
+    const auto trash = m_connection->rootStats(trashPath(), &error);
+    const auto bundle = trash ? m_connection->rootStats(bundlePath(), &error) : std::nullopt;
+    if (!bundle || !trash->exists || !bundle->exists) {
+        context.fail(bundle ? QStringLiteral("%1 is missing").arg(trash->exists ? bundlePath() : trashPath()) : error);
+        return false;
+    }
+    context.record().before.insert(QStringLiteral("files"), trash->files);
+    context.record().before.insert(QStringLiteral("bytes"), trash->bytes);
+    const auto seen = observe(&error);
+    if (!seen || seen->bundleSums.isEmpty()) {
+        context.fail(QStringLiteral("the bundle %1 does not check against its sums: %2").arg(bundlePath(), error));
+        return false;
+    }
+    openWindow(context, plan.undo.notRestorable, *seen, trash->bytes + bundle->bytes);
+    context.succeed(QStringLiteral("kept: %1 (%2 files, %3 bytes) and %4 (%5 bytes)")
+                        .arg(trashPath())
+                        .arg(trash->files)
+                        .arg(trash->bytes)
+                        .arg(bundlePath())
+                        .arg(bundle->bytes));
+    return true;
+}
+
+// The journal's undo window of this wipe: what a restore needs to find, check and put back.
+void PackitWipeOperation::openWindow(
+    RunContext& context, const QStringList& notRestorable, const Observed& seen, qint64 bytes)
+{
+    QJsonObject sums;
+    for (auto it = seen.bundleSums.cbegin(); it != seen.bundleSums.cend(); ++it)
+        sums.insert(it.key(), it.value());
+    UndoWindow window;
+    window.where = QStringLiteral("%1:%2 and %3").arg(m_target.host.name, trashPath(), bundlePath());
+    window.bytes = bytes;
+    const QJsonObject& deleted = context.record().deleted;
+    if (deleted.isEmpty()) // a recovery run: this console did not record the rows, the bundle holds them
+        window.restorable << QStringLiteral("every packet, packet group and scoped grant the wipe deleted, with their "
+                                            "pins, packet tags and one-time tokens");
+    else
+        window.restorable << QStringLiteral(
+            "%1 packets, %2 packet groups and %3 scoped grants, with their pins, packet "
+            "tags and one-time tokens")
+                                 .arg(deleted.value(QStringLiteral("packets")).toArray().size())
+                                 .arg(deleted.value(QStringLiteral("groups")).toArray().size())
+                                 .arg(deleted.value(QStringLiteral("scopedGrants")).toArray().size());
+    window.restorable << QStringLiteral("the outpack root (%1 files)")
+                             .arg(context.record().before.value(QStringLiteral("files")).toInteger());
+    window.notRestorable = notRestorable;
+    window.confirmWith = m_target.instance.name;
+    window.restore = { { QStringLiteral("host"), m_target.host.name },
+        { QStringLiteral("instance"), m_target.instance.name }, { QStringLiteral("runTag"), m_runTag },
+        { QStringLiteral("keptRoot"), trashPath() }, { QStringLiteral("bundle"), bundlePath() },
+        { QStringLiteral("sums"), sums }, { QStringLiteral("flywayRank"), seen.flywayRank } };
+    context.openUndoWindow(window);
+}
+
+bool PackitWipeOperation::removeBundle(RunContext& context)
+{
+    QString error;
+    const auto there = m_connection->exists(bundlePath(), &error);
+    if (there && !*there)
+        return true;
+    const ExecResult result = m_connection->runTemplate(
+        QStringLiteral("removeTree"), { { QStringLiteral("path"), { bundlePath() } } }, 600000);
+    const auto after = m_connection->exists(bundlePath(), &error);
+    if (result.succeeded() && after && !*after)
+        return true;
+    context.note(QStringLiteral("recovery-state"),
+        { { QStringLiteral("bundleLeft"), bundlePath() },
+            { QStringLiteral("error"), result.succeeded() ? error : result.describe() } });
+    return false;
 }
 
 void PackitWipeOperation::showJournal(RunContext& context)
@@ -610,25 +752,10 @@ bool PackitWipeOperation::settleDelete(QSqlDatabase& db, QString* error)
     }
     if (query.value(0).toLongLong() == m_deleteSession)
         return true; // the same session: the delete's statements have all answered
-    QElapsedTimer clock;
-    clock.start();
-    while (clock.elapsed() < kRecoveryWindowMs) {
-        query.prepare(QStringLiteral("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ?"));
-        query.addBindValue(m_deleteSession);
-        if (!query.exec()) {
-            *error = QStringLiteral("cannot end the delete's session %1: %2")
-                         .arg(m_deleteSession)
-                         .arg(query.lastError().text());
-            return false;
-        }
-        if (!query.next()) {
-            m_deleteSession = 0;
-            return true;
-        }
-        QThread::msleep(200);
-    }
-    *error = QStringLiteral("the delete's database session %1 did not end").arg(m_deleteSession);
-    return false;
+    if (!PackitUnitSteps::endSessions(db, QStringLiteral("pid"), m_deleteSession, error))
+        return false;
+    m_deleteSession = 0;
+    return true;
 }
 
 std::optional<PackitWipeOperation::Observed> PackitWipeOperation::observe(QString* error)
@@ -638,8 +765,28 @@ std::optional<PackitWipeOperation::Observed> PackitWipeOperation::observe(QStrin
     const auto trash = root ? m_connection->exists(trashPath(), error) : std::nullopt;
     if (!trash)
         return std::nullopt;
+    const auto bundle = m_connection->exists(bundlePath(), error);
+    if (!bundle)
+        return std::nullopt;
     seen.rootExists = *root;
     seen.trashExists = *trash;
+    seen.bundleExists = *bundle;
+    if (seen.bundleExists) {
+        // Whole only if every file matches the sums synced before the DELETE, and the sums name every file.
+        const ExecResult check
+            = m_connection->run({ QStringLiteral("sh"), QStringLiteral("-c"),
+                                    QStringLiteral("cd \"$1\" && sha256sum -c --quiet SHA256SUMS >&2 "
+                                                   "&& cat SHA256SUMS"),
+                                    QStringLiteral("sh"), bundlePath() },
+                600000);
+        if (check.error.isError()) {
+            *error = QStringLiteral("cannot check the bundle %1: %2").arg(bundlePath(), check.describe());
+            return std::nullopt;
+        }
+        const auto sums = PackitBundle::parse(check.stdoutData).sums;
+        if (check.succeeded() && PackitBundle::checkSums(sums).isEmpty())
+            seen.bundleSums = sums;
+    }
     for (const QString& unit : m_target.units()) {
         seen.unitStates << m_connection->unitState(unit, error);
         if (seen.unitStates.last().isEmpty())
@@ -654,6 +801,13 @@ std::optional<PackitWipeOperation::Observed> PackitWipeOperation::observe(QStrin
     if (!counts)
         return std::nullopt;
     seen.counts = *counts;
+    QSqlQuery schema(db);
+    if (!schema.exec(QStringLiteral("SELECT coalesce(max(installed_rank), 0) FROM flyway_schema_history"))
+        || !schema.next()) {
+        *error = schema.lastError().text();
+        return std::nullopt;
+    }
+    seen.flywayRank = schema.value(0).toLongLong();
     return seen;
 }
 
@@ -787,8 +941,15 @@ bool PackitWipeOperation::recover(RunContext& context)
     const bool unitsUp = (seen.rowsGone() || rootReady) && startUnitsForRecovery(context, seen);
     if (unitsUp && !seen.unitsActive())
         done << QStringLiteral("both units were started again");
-    if (unitsUp && seen.rowsGone() && seen.trashExists && removeOldRoot(context))
-        done << QStringLiteral("the old outpack root was deleted");
+    if (seen.rowsGone() && seen.trashExists) {
+        if (keepForRecovery(context, seen))
+            done << QStringLiteral("the old outpack root and every deleted row are kept for the undo window");
+        else if (unitsUp && removeOldRoot(context) && removeBundle(context))
+            done << QStringLiteral("the old outpack root was deleted");
+    }
+    // An export cut short leaves a partial bundle of rows that were never deleted.
+    if (!seen.rowsGone() && seen.bundleExists && removeBundle(context))
+        done << QStringLiteral("the partial restore bundle was deleted");
 
     QString error;
     Observed end;
@@ -803,7 +964,34 @@ bool PackitWipeOperation::recover(RunContext& context)
             { QStringLiteral("end"), last ? end.describe(m_target.units()) : error },
             { QStringLiteral("summary"), record.summary } });
     const Observed& now = last ? end : seen;
-    return last && now.unitsActive() && !now.trashExists && (now.rowsGone() || now.rootExists);
+    const bool kept = context.record().undoOpened;
+    return last && now.unitsActive() && (!now.trashExists || kept) && (now.bundleExists == kept)
+        && (now.rowsGone() || now.rootExists);
+}
+
+// The rows are gone: with a whole bundle beside the old root (the export was on and finished before the DELETE),
+// the wipe keeps both for the undo window, as a finished wipe would; else the runbook's end state.
+bool PackitWipeOperation::keepForRecovery(RunContext& context, const Observed& seen)
+{
+    if (seen.bundleSums.isEmpty() || m_target.host.undo.off() || !context.plan().undo.enabled)
+        return false;
+    beginRecoveryStep(context, QStringLiteral("keep-old-root"));
+    QString error;
+    const auto trash = m_connection->rootStats(trashPath(), &error);
+    const auto bundle = trash ? m_connection->rootStats(bundlePath(), &error) : std::nullopt;
+    if (!bundle) {
+        context.fail(error);
+        return false;
+    }
+    context.record().before.insert(QStringLiteral("files"), trash->files);
+    context.record().before.insert(QStringLiteral("bytes"), trash->bytes);
+    openWindow(context, context.plan().undo.notRestorable, seen, trash->bytes + bundle->bytes);
+    if (!context.record().undoOpened) {
+        context.fail(QStringLiteral("the journal did not take the undo window: %1").arg(context.journalError()));
+        return false;
+    }
+    context.succeed(QStringLiteral("kept: %1 and %2").arg(trashPath(), bundlePath()));
+    return true;
 }
 
 QString PackitWipeOperation::recoverySummary(
@@ -817,7 +1005,11 @@ QString PackitWipeOperation::recoverySummary(
         }
     }
     QString endState;
-    if (seen.rowsGone() && !seen.trashExists)
+    if (seen.rowsGone() && record.undoOpened)
+        endState = QStringLiteral("wiped (every packet and group deleted); the old outpack root (%1) and every deleted "
+                                  "row (%2) are kept until %3, and opsdeck restore %4 puts them back")
+                       .arg(trashPath(), bundlePath(), utcMinuteText(record.undo.until), record.id);
+    else if (seen.rowsGone() && !seen.trashExists)
         endState = QStringLiteral("wiped (every packet and group deleted, the outpack root re-created empty)");
     else if (seen.rowsGone())
         endState = QStringLiteral("wiped (every packet and group deleted); the old outpack root is still at %1: "

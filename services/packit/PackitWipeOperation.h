@@ -1,5 +1,6 @@
 #pragma once
 
+#include "packit/PackitConnection.h"
 #include "packit/PackitTarget.h"
 #include "runbook/Operation.h"
 
@@ -11,13 +12,14 @@
 
 namespace opsdeck {
 
-class PackitConnection;
 struct RunRecord;
 
 // The runbook packit-wipe-instance.md: stop both units, delete the outpack root and every packet and packet
 // group, start the units again. Same end state as the runbook, reached with a shorter outage: the root is moved
 // aside (instant) and deleted once the instance is back, and the cascade children go in set-based deletes in
-// the same transaction as the runbook's two DELETEs.
+// the same transaction as the runbook's two DELETEs. With the undo window on (the default), the old root is kept
+// instead, and every row the DELETEs take is first written to a restore bundle beside it (PackitBundle), from the
+// same snapshot the DELETEs see; `opsdeck restore` (PackitRestoreOperation) puts both back.
 class PackitWipeOperation : public Operation
 {
 public:
@@ -40,16 +42,20 @@ public:
 
     // The SQL of the delete step, in order: cascade children first, then the runbook's two statements.
     static QStringList deleteStatements();
+    // Where a wipe with tag `runTag` keeps the old root and its restore bundle.
+    static QString keptRootPath(const PackitTarget& target, const QString& runTag);
+    static QString bundlePath(const PackitTarget& target, const QString& runTag);
 
 private:
     bool connection(QString* error);
-    bool stopUnits(RunContext& context);
-    bool checkUnits(RunContext& context, const QString& wanted, int attempts);
     bool recordBefore(RunContext& context);
     bool moveRoot(RunContext& context);
-    bool deleteRows(RunContext& context);
-    bool startUnits(RunContext& context);
+    bool exportRows(RunContext& context, QSqlDatabase& db);
+    bool deleteRows(RunContext& context, bool keep);
     bool removeOldRoot(RunContext& context);
+    // The undo window: the kept root's size, then the journal's undo-window entry.
+    bool keepOldRoot(const Plan& plan, RunContext& context);
+    void planUndo(Plan* plan, const PackitConnection::RootStats& root) const;
     void showJournal(RunContext& context);
 
     // What recovery reads of the instance before it decides anything (never which step reported success).
@@ -57,6 +63,9 @@ private:
     {
         bool rootExists = false;
         bool trashExists = false;
+        bool bundleExists = false;
+        QMap<QString, QString> bundleSums; // its SHA256SUMS, when every file matches it and the bundle is whole
+        qint64 flywayRank = -1; // the schema's last migration
         QJsonObject counts; // PackitQueries::counts
         QStringList unitStates; // ActiveState, in m_target.units() order
         bool rowsGone() const;
@@ -76,13 +85,19 @@ private:
     bool restoreRoot(RunContext& context);
     bool startUnitsForRecovery(RunContext& context, const Observed& seen);
     QString recoverySummary(const RunRecord& record, const Observed& seen, const QStringList& done) const;
+    bool keepForRecovery(RunContext& context, const Observed& seen);
     QString trashPath() const;
+    QString bundlePath() const;
+    bool removeBundle(RunContext& context);
+    void openWindow(RunContext& context, const QStringList& notRestorable, const Observed& seen, qint64 bytes);
 
     PackitTarget m_target;
     std::unique_ptr<PackitConnection> m_connection;
     QString m_runTag; // names the moved-aside root
     QString m_recovers; // the run a recovery run recovers; empty for a wipe
     QJsonObject m_toDelete;
+    QJsonObject m_exported; // rows per table the export wrote (the DELETEs must take exactly these)
+    qint64 m_flywayRank = -1; // the schema the rows were taken from (a restore needs the same)
     qint64 m_deleteSession = 0; // pg_backend_pid() of the delete's connection, until recovery saw it end // what the
                                 // record step found; the run's `deleted` once the rows are seen gone
 };

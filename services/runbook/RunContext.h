@@ -61,6 +61,8 @@ public:
     void leaveOpen(const QString& why) { m_leftOpen = why; }
     QString leftOpen() const { return m_leftOpen; }
     RunRecord& record() { return *m_record; }
+    // The plan as confirmed (with the admin's undo choice).
+    const Plan& plan() const { return m_plan; }
     void note(const QString& kind, const QJsonObject& data);
     // Journals the window this run keeps (its run, operation, target and user are the run's; `until` is set here from
     // the plan's retention, by the journal's clock) and puts it in the record. False, and the run stops before its

@@ -176,7 +176,8 @@ void TestPackitWipe::planNamesEveryCount()
     QCOMPARE(json.value(QStringLiteral("details")).toObject().value(QStringLiteral("scopedGrants")).toArray().size(),
         json.value(QStringLiteral("scopedGrants")).toInteger());
     QCOMPARE(json.value(QStringLiteral("environment")).toString(), QStringLiteral("production"));
-    QCOMPARE(json.value(QStringLiteral("steps")).toArray().size(), 9);
+    // The export and the kept root are steps of their own (the undo window on), remove-old-root the other way.
+    QCOMPARE(json.value(QStringLiteral("steps")).toArray().size(), 11);
     QCOMPARE(m_packit.fingerprint(QStringLiteral("wpia-packit"), QStringLiteral("priority-pathogens")),
         before); // a plan changes nothing
 }
@@ -299,7 +300,7 @@ void TestPackitWipe::wipeTrainingLeavesEverythingElse()
                  QStringLiteral("SELECT count(*) FROM run_info WHERE packet_id IS NOT NULL")),
         expected.value(QStringLiteral("runInfoWithPacket")).toInteger());
 
-    // The root is re-created empty, as outpack init leaves it, and nothing is left beside it.
+    // The root is re-created empty, as outpack init leaves it; beside it, only the undo window's kept root and bundle.
     const QString root = m_packit.instanceRoot(host, QStringLiteral("training"));
     QVERIFY(QFile::exists(root + QStringLiteral("/.outpack/config.json")));
     QVERIFY(QDir(root + QStringLiteral("/.outpack/metadata")).isEmpty());
@@ -310,10 +311,12 @@ void TestPackitWipe::wipeTrainingLeavesEverythingElse()
         ++fileCount;
     }
     QCOMPARE(fileCount, 1);
-    QCOMPARE(QDir(m_packit.hostRoot(host) + QStringLiteral("/var/lib/outpack"))
-                 .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot)
-                 .size(),
-        4);
+    const QStringList base = QDir(m_packit.hostRoot(host) + QStringLiteral("/var/lib/outpack"))
+                                 .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot);
+    QCOMPARE(base.size(), 6);
+    QCOMPARE(
+        base.filter(QRegularExpression(QStringLiteral("^\\.opsdeck-wipe-training-[0-9a-f]{8}(\\.restore)?$"))).size(),
+        2);
     QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-training")), QStringLiteral("active"));
     QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-training")), QStringLiteral("active"));
     for (auto it = others.cbegin(); it != others.cend(); ++it)
@@ -323,9 +326,9 @@ void TestPackitWipe::wipeTrainingLeavesEverythingElse()
     QVERIFY(reportFile.open(QIODevice::ReadOnly));
     const QJsonObject report = QJsonDocument::fromJson(reportFile.readAll()).object();
     QCOMPARE(report.value(QStringLiteral("schemaVersion")).toInt(), 2);
-    // The wipe keeps no undo window yet (issue 15): the report says it cannot be undone.
-    QCOMPARE(report.value(QStringLiteral("undo")).toObject().value(QStringLiteral("available")).toBool(true), false);
-    QCOMPARE(report.value(QStringLiteral("undo")).toObject().value(QStringLiteral("opened")).toBool(true), false);
+    // The wipe keeps an undo window by default: the report says until when it can be undone.
+    QCOMPARE(report.value(QStringLiteral("undo")).toObject().value(QStringLiteral("available")).toBool(), true);
+    QCOMPARE(report.value(QStringLiteral("undo")).toObject().value(QStringLiteral("opened")).toBool(), true);
     QCOMPARE(report.value(QStringLiteral("operation")).toString(), QStringLiteral("packit-wipe"));
     QCOMPARE(report.value(QStringLiteral("target")).toString(), QStringLiteral("wpia-packit/training"));
     QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("succeeded"));
@@ -343,7 +346,10 @@ void TestPackitWipe::wipeTrainingLeavesEverythingElse()
         expected.value(QStringLiteral("scopedPacketGrants")).toInteger()
             + expected.value(QStringLiteral("scopedGroupGrants")).toInteger());
     for (const QJsonValue& step : report.value(QStringLiteral("steps")).toArray())
-        QCOMPARE(step.toObject().value(QStringLiteral("state")).toString(), QStringLiteral("succeeded"));
+        QCOMPARE(step.toObject().value(QStringLiteral("state")).toString(),
+            step.toObject().value(QStringLiteral("id")).toString() == QStringLiteral("remove-old-root")
+                ? QStringLiteral("skipped")
+                : QStringLiteral("succeeded"));
 
     // The run is in the journal, and its report exports in every format.
     const QString runId = report.value(QStringLiteral("id")).toString();
@@ -407,8 +413,8 @@ void TestPackitWipe::cancelStopsTheDeleteInFlightAndRecovers()
     const QString reportPath = m_temp.filePath(QStringLiteral("cancelled-report.json"));
     const auto deleteWaits = [this, &instance] {
         return m_packit.count(instance,
-                   QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE query = 'DELETE FROM packet' "
-                                  "AND wait_event_type = 'Lock'"))
+                   QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE (query = 'DELETE FROM packet' OR "
+                                  "query LIKE 'LOCK TABLE packet,%') AND wait_event_type = 'Lock'"))
             > 0;
     };
     {
@@ -443,7 +449,8 @@ void TestPackitWipe::cancelStopsTheDeleteInFlightAndRecovers()
     const QJsonObject report = QJsonDocument::fromJson(reportFile.readAll()).object();
     QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("cancelled"));
     const QMap<QString, QString> states = stepStates(report);
-    QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("cancelled"));
+    // The undo window's export locks the tables first: that is where the cancel finds it waiting.
+    QCOMPARE(states.value(QStringLiteral("export-rows")), QStringLiteral("cancelled"));
     QCOMPARE(states.value(QStringLiteral("restore-root")), QStringLiteral("succeeded"));
     QCOMPARE(states.value(QStringLiteral("recover-start-units")), QStringLiteral("succeeded"));
     QCOMPARE(m_packit.fingerprint(host, instance), before);
@@ -738,7 +745,7 @@ void TestPackitWipe::lostCommitAnswerFinishesTheWipe()
     QCOMPARE(states.value(QStringLiteral("delete-rows")), QStringLiteral("failed"));
     QCOMPARE(states.value(QStringLiteral("restore-root")), QString());
     QCOMPARE(states.value(QStringLiteral("recover-check-started")), QStringLiteral("succeeded"));
-    QCOMPARE(states.value(QStringLiteral("remove-old-root")), QStringLiteral("succeeded"));
+    QCOMPARE(states.value(QStringLiteral("keep-old-root")), QStringLiteral("succeeded"));
     const QString summary = report.value(QStringLiteral("summary")).toString();
     QVERIFY2(summary.contains(QStringLiteral("End state: wiped")), qPrintable(summary));
     // What is reported deleted is what the database no longer has.
@@ -746,13 +753,15 @@ void TestPackitWipe::lostCommitAnswerFinishesTheWipe()
         expected.value(QStringLiteral("packets")).toInteger());
     QCOMPARE(m_packit.count(instance, QStringLiteral("SELECT count(*) FROM packet")), 0);
     QCOMPARE(m_packit.count(instance, QStringLiteral("SELECT count(*) FROM packet_group")), 0);
-    // The root is the one the unit re-created, and the old one is gone.
+    // The root is the one the unit re-created; the old one is kept, with every deleted row, for the undo window.
     const QString root = m_packit.instanceRoot(host, instance);
     QVERIFY(QFile::exists(root + QStringLiteral("/.outpack/config.json")));
     QVERIFY(QDir(root + QStringLiteral("/.outpack/metadata")).isEmpty());
-    QCOMPARE(QDir(m_packit.hostRoot(host) + QStringLiteral("/var/lib/outpack"))
-                 .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
-        QStringList { instance });
+    const QStringList base = QDir(m_packit.hostRoot(host) + QStringLiteral("/var/lib/outpack"))
+                                 .entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot, QDir::Name);
+    QCOMPARE(base.size(), 3);
+    QVERIFY2(base[2] == instance && base[1] == base[0] + QStringLiteral(".restore"), qPrintable(base.join(u' ')));
+    QVERIFY(report.value(QStringLiteral("undo")).toObject().value(QStringLiteral("opened")).toBool());
     QCOMPARE(m_packit.unitState(host, QStringLiteral("outpack-reside-dev")), QStringLiteral("active"));
     QCOMPARE(m_packit.unitState(host, QStringLiteral("packit-api-reside-dev")), QStringLiteral("active"));
 }

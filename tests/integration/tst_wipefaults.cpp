@@ -54,6 +54,7 @@ private:
     QString endState();
     // The seeded state again, if the last case wiped it.
     void restoreSeed();
+    void restoreWindowOf(const QString& runId);
     QJsonArray unfinished();
     // The id of the unfinished run on kTarget, or empty.
     QString unfinishedRunId();
@@ -84,8 +85,8 @@ void TestWipeFaults::cleanupTestCase()
 void TestWipeFaults::addSteps()
 {
     QTest::addColumn<QString>("step");
-    for (const char* step : { "stop-units", "check-stopped", "move-root", "delete-rows", "start-units", "check-started",
-             "remove-old-root" })
+    for (const char* step : { "stop-units", "check-stopped", "move-root", "export-rows", "delete-rows", "start-units",
+             "check-started", "keep-old-root" })
         QTest::newRow(step) << QString::fromLatin1(step);
 }
 
@@ -142,15 +143,18 @@ QString TestWipeFaults::endState()
         if (const QString state = m_packit.unitState(kHost, unit); state != QStringLiteral("active"))
             problems << QStringLiteral("%1 is %2").arg(unit, state);
     }
+    // Untouched leaves nothing beside the root; wiped leaves exactly the undo window's kept root and its bundle.
     const QString base = m_packit.hostRoot(kHost) + QStringLiteral("/var/lib/outpack");
-    if (const QStringList left
-        = QDir(base).entryList({ QStringLiteral(".opsdeck-wipe-*") }, QDir::AllEntries | QDir::Hidden);
-        !left.isEmpty())
-        problems << QStringLiteral("left behind: ") + left.join(u' ');
+    const QStringList left
+        = QDir(base).entryList({ QStringLiteral(".opsdeck-wipe-*") }, QDir::AllEntries | QDir::Hidden, QDir::Name);
+    const bool keptPair = left.size() == 2 && left[1] == left[0] + QStringLiteral(".restore");
     if (!problems.isEmpty())
         return problems.join(QStringLiteral("; "));
     if (m_packit.fingerprint(kHost, kInstance) == m_seeded)
-        return QStringLiteral("untouched");
+        return left.isEmpty() ? QStringLiteral("untouched")
+                              : QStringLiteral("untouched, but left behind: ") + left.join(u' ');
+    if (!keptPair)
+        return QStringLiteral("left behind: ") + left.join(u' ');
     int files = 0;
     QDirIterator it(m_packit.instanceRoot(kHost, kInstance), QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
     while (it.hasNext()) {
@@ -165,6 +169,18 @@ QString TestWipeFaults::endState()
         .arg(packets)
         .arg(groups)
         .arg(files);
+}
+
+// The window a recovered wipe kept restores the instance exactly as it was before the wipe.
+void TestWipeFaults::restoreWindowOf(const QString& runId)
+{
+    const CliRun restore
+        = runCli({ QStringLiteral("restore"), runId, QStringLiteral("--confirm"), kInstance }, m_environment, 180000);
+    QVERIFY2(restore.exitCode == 0, restore.err.constData());
+    QCOMPARE(m_packit.fingerprint(kHost, kInstance), m_seeded);
+    QVERIFY(QDir(m_packit.hostRoot(kHost) + QStringLiteral("/var/lib/outpack"))
+                .entryList({ QStringLiteral(".opsdeck-*") }, QDir::AllEntries | QDir::Hidden)
+                .isEmpty());
 }
 
 void TestWipeFaults::restoreSeed()
@@ -240,15 +256,17 @@ void TestWipeFaults::killedConsoleIsRecovered()
     QVERIFY2(state == QStringLiteral("untouched") || state == QStringLiteral("wiped"), qPrintable(state));
     const QString summary = report.value(QStringLiteral("summary")).toString();
     QVERIFY2(summary.contains(QStringLiteral("End state: ") + state), qPrintable(summary));
-    // The recovery's plan says it cannot be undone exactly when it finishes the wipe (it deletes the old root).
+    // Neither end is for good: a wipe it finishes keeps the old root and every row for its undo window.
     QSqlQuery planned(QSqlDatabase::database(QStringLiteral("journal")));
     planned.prepare(QStringLiteral("SELECT data FROM entries WHERE run_id = ? AND kind = 'plan'"));
     planned.addBindValue(report.value(QStringLiteral("id")).toString());
     QVERIFY(planned.exec() && planned.next());
     QCOMPARE(
         QJsonDocument::fromJson(planned.value(0).toByteArray()).object().value(QStringLiteral("irreversible")).toBool(),
-        state == QStringLiteral("wiped"));
+        false);
     planned.finish();
+    if (state == QStringLiteral("wiped"))
+        restoreWindowOf(report.value(QStringLiteral("id")).toString());
     // The killed run is closed in the journal, by the recovery that made it safe.
     for (const QJsonValue& value : unfinished())
         QVERIFY(value.toObject().value(QStringLiteral("id")).toString() != runId);
@@ -284,6 +302,8 @@ void TestWipeFaults::killedConnectionIsRecovered()
         qPrintable(state + QStringLiteral(" -- ") + report.value(QStringLiteral("summary")).toString()));
     const QString summary = report.value(QStringLiteral("summary")).toString();
     QVERIFY2(summary.contains(QStringLiteral("End state: ") + state), qPrintable(summary));
+    if (state == QStringLiteral("wiped"))
+        restoreWindowOf(report.value(QStringLiteral("id")).toString());
 }
 
 // Neither end state can be reached when the rows are there and no outpack root is, neither in place nor moved aside
