@@ -219,6 +219,8 @@ int runRunWipe(const QStringList& arguments)
         call.value(QStringLiteral("report")), {}, *undo);
 }
 
+namespace {
+
 // The instance a Packit undo window was kept on, with its secrets.
 std::optional<PackitTarget> windowTarget(const UndoWindowCall& call, int* exitCode)
 {
@@ -259,6 +261,17 @@ int purgePackitWindow(const UndoWindowCall& call)
     return call.planOrRun(std::move(operation));
 }
 
+// The same handler for the windows of every operation PackitRestoreOperation restores.
+QMap<QString, std::function<int(const UndoWindowCall&)>> handlers(int (*handler)(const UndoWindowCall&))
+{
+    QMap<QString, std::function<int(const UndoWindowCall&)>> map;
+    for (const QString& operation : PackitRestoreOperation::restoredOperations())
+        map.insert(operation, handler);
+    return map;
+}
+
+} // namespace
+
 CliModule packitCli()
 {
     return { {
@@ -273,14 +286,8 @@ CliModule packitCli()
             "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
             "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--no-undo --reason TEXT]\n"
             "                               [--report FILE]\n"),
-        recoverers(packitRecoveredOperations(), resolvePackitRecovery),
-        { { QStringLiteral("packit-wipe"), restorePackit }, { QStringLiteral("packit-wipe-recover"), restorePackit },
-            { QStringLiteral("packit-restore"), restorePackit },
-            { QStringLiteral("packit-restore-recover"), restorePackit } },
-        { { QStringLiteral("packit-wipe"), purgePackitWindow },
-            { QStringLiteral("packit-wipe-recover"), purgePackitWindow },
-            { QStringLiteral("packit-restore"), purgePackitWindow },
-            { QStringLiteral("packit-restore-recover"), purgePackitWindow } } };
+        recoverers(packitRecoveredOperations(), resolvePackitRecovery), handlers(restorePackit),
+        handlers(purgePackitWindow) };
 }
 
 } // namespace opsdeck::cli

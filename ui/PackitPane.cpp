@@ -12,6 +12,7 @@
 #include "packit/PackitConnection.h"
 #include "packit/PackitQueries.h"
 #include "packit/PackitRecovery.h"
+#include "packit/PackitRestoreOperation.h"
 #include "packit/PackitSecrets.h"
 #include "packit/PackitWipeOperation.h"
 
@@ -414,6 +415,47 @@ void PackitPane::recover(const Journal::UnfinishedRun& run)
         m_credentials, m_inventory, run, this, [this, run](std::unique_ptr<Operation> recovery, const QString& error) {
             m_launcher->recover(run, std::move(recovery), error);
         });
+}
+
+bool PackitPane::restores(const QString& operation) const
+{
+    return PackitRestoreOperation::restoredOperations().contains(operation);
+}
+
+void PackitPane::restore(const UndoWindow& window)
+{
+    int row = -1;
+    for (int i = 0; i < m_targets.size(); ++i) {
+        if (m_targets[i].id() == window.target)
+            row = i;
+    }
+    if (row < 0) {
+        m_errors->showProblem({ window.target, tr("Preparing the restore of run %1").arg(window.runId),
+            tr("the inventory has no instance %1 any more").arg(window.target),
+            tr("Nothing was touched. Restore it with an inventory that has the instance.") });
+        return;
+    }
+    withWorker(row, [this, window](InstanceWorker& instance) {
+        QString error;
+        auto operation = PackitRestoreOperation::fromWindow(instance.target, window, &error);
+        if (!operation) {
+            m_errors->showProblem({ window.target, tr("Preparing the restore of run %1").arg(window.runId), error,
+                tr("Nothing was touched.") });
+            return;
+        }
+        OperationLauncher::Launch launch;
+        launch.target = window.target;
+        launch.action = tr("the restore");
+        launch.wording = [window](const Plan& plan, QString* title, QString* text) {
+            *title = tr("Restore %1 as run %2 kept it?").arg(plan.target, window.runId);
+            *text = tr("Puts back what run %1 (%2, by %3 at %4) kept: %5. Both services stop for a few seconds. "
+                       "Whatever %6 holds now is not mixed in: it is set aside and kept, and the plan names it.")
+                        .arg(window.runId, window.operation, window.user,
+                            window.openedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")),
+                            window.restorable.join(QStringLiteral("; ")), plan.target);
+        };
+        m_launcher->launch(std::move(operation), launch);
+    });
 }
 
 void PackitPane::onWipeFinished(const RunRecord& record)

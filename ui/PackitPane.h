@@ -52,6 +52,8 @@ public:
     void updateHost(const HostStatus& status) override;
     bool recovers(const QString& operation) const override;
     void recover(const Journal::UnfinishedRun& run) override;
+    bool restores(const QString& operation) const override;
+    void restore(const UndoWindow& window) override;
 
 public slots:
     void refresh();

@@ -4,6 +4,7 @@
 #include "packit/PackitBundle.h"
 #include "packit/PackitLogging.h"
 #include "packit/PackitQueries.h"
+#include "packit/PackitTrashOperation.h"
 #include "packit/PackitUnitSteps.h"
 #include "packit/PackitWipeOperation.h"
 #include "runbook/RunContext.h"
@@ -51,6 +52,12 @@ PackitRestoreOperation::PackitRestoreOperation(PackitTarget target)
 
 PackitRestoreOperation::~PackitRestoreOperation() = default;
 
+QStringList PackitRestoreOperation::restoredOperations()
+{
+    return { QStringLiteral("packit-wipe"), QStringLiteral("packit-wipe-recover"), QStringLiteral("packit-restore"),
+        QStringLiteral("packit-restore-recover") };
+}
+
 std::unique_ptr<PackitRestoreOperation> PackitRestoreOperation::fromParameters(
     PackitTarget target, const QJsonObject& parameters, QString* error)
 {
@@ -82,6 +89,7 @@ std::unique_ptr<PackitRestoreOperation> PackitRestoreOperation::fromParameters(
     op.m_bundleDigest = parameters.value(QStringLiteral("bundleDigest")).toString();
     op.m_currentDigest = parameters.value(QStringLiteral("currentDigest")).toString();
     op.m_setsAside = parameters.value(QStringLiteral("setsAside")).toBool();
+    op.m_now = parameters.value(QStringLiteral("now")).toObject();
     return operation;
 }
 
@@ -179,6 +187,26 @@ bool PackitRestoreOperation::checkBundle(QString* error)
     return true;
 }
 
+// The rows in each file of the bundle (COPY text: one line per row).
+std::optional<QMap<QString, qint64>> PackitRestoreOperation::bundleRows(QString* error)
+{
+    QStringList argv = { QStringLiteral("wc"), QStringLiteral("-l"), QStringLiteral("--") };
+    for (auto it = m_sums.cbegin(); it != m_sums.cend(); ++it)
+        argv << m_bundle + u'/' + it.key();
+    const ExecResult result = m_connection->run(argv, 600000);
+    if (!result.succeeded()) {
+        *error = QStringLiteral("cannot count the rows of %1: %2").arg(m_bundle, result.describe());
+        return std::nullopt;
+    }
+    QMap<QString, qint64> rows;
+    for (const QString& line : QString::fromUtf8(result.stdoutData).split(u'\n')) {
+        const QString path = line.trimmed().section(u' ', 1);
+        if (path.startsWith(m_bundle + u'/'))
+            rows.insert(path.mid(m_bundle.size() + 1), line.trimmed().section(u' ', 0, 0).toLongLong());
+    }
+    return rows;
+}
+
 // The packet ids of the bundle, joined as kPacketDigestSql joins them (the files are in the database's id order).
 std::optional<QString> PackitRestoreOperation::bundleDigest(QString* error)
 {
@@ -223,6 +251,7 @@ bool PackitRestoreOperation::makePlan(Plan* plan, QString* error)
         if (!seen)
             return false;
         plan->parameters = parameters();
+        planUndo(plan); // finishing it forward keeps what the restore set aside
         plan->warnings << QStringLiteral("Restore run %1 ended without an outcome. Now: the packets are %2; the "
                                          "outpack root %3; the kept root %4; the set-aside root %5.")
                               .arg(m_recovers,
@@ -280,9 +309,29 @@ bool PackitRestoreOperation::makePlan(Plan* plan, QString* error)
     }
     m_setsAside = packets > 0 || groups > 0 || grants > 0;
     plan->parameters = parameters();
-    plan->counts = { { QStringLiteral("packetsNow"), QStringLiteral("Packets there now (set aside)"), packets },
-        { QStringLiteral("groupsNow"), QStringLiteral("Packet groups there now (set aside)"), groups },
-        { QStringLiteral("grantsNow"), QStringLiteral("Scoped grants there now (set aside)"), grants } };
+    const auto rows = bundleRows(error);
+    if (!rows)
+        return false;
+    const auto table = [&rows](const QString& name) { return rows->value(name + QStringLiteral(".copy")); };
+    qint64 bundlePackets = 0;
+    for (const QString& part : PackitBundle::packetParts(m_sums))
+        bundlePackets += rows->value(part);
+    plan->counts = { { QStringLiteral("packets"), QStringLiteral("Packets put back"), bundlePackets },
+        { QStringLiteral("groups"), QStringLiteral("Packet groups put back"), table(QStringLiteral("packet_group")) },
+        { QStringLiteral("scopedGrants"), QStringLiteral("Scoped grants put back (if their role is there)"),
+            table(QStringLiteral("role_permission")) },
+        { QStringLiteral("pins"), QStringLiteral("Pins put back"), table(QStringLiteral("pin")) },
+        { QStringLiteral("packetTags"), QStringLiteral("Packet tags put back (if their tag is there)"),
+            table(QStringLiteral("packet_tag")) },
+        { QStringLiteral("oneTimeTokens"), QStringLiteral("One-time tokens put back"),
+            table(QStringLiteral("one_time_token")) } };
+    if (m_setsAside)
+        plan->counts << Plan::Count { QStringLiteral("packetsNow"), QStringLiteral("Packets there now, set aside"),
+            packets }
+                     << Plan::Count { QStringLiteral("groupsNow"), QStringLiteral("Packet groups there now, set aside"),
+                            groups }
+                     << Plan::Count { QStringLiteral("grantsNow"), QStringLiteral("Scoped grants there now, set aside"),
+                            grants };
     if (m_setsAside) {
         // Nothing there now is overwritten without a confirmation that names it.
         plan->typedConfirmation = true;
@@ -311,19 +360,7 @@ bool PackitRestoreOperation::makePlan(Plan* plan, QString* error)
     plan->warnings << QStringLiteral("Both units are stopped while the rows and the root go back (seconds).")
                    << QStringLiteral("Grants and packet tags whose role, permission or tag was deleted since the wipe "
                                      "cannot go back: they are skipped, and the report lists each one.");
-    const UndoPolicy& policy = host.undo;
-    plan->undo.retentionSeconds = policy.retentionSeconds;
-    plan->undo.where = QStringLiteral("%1:%2 and %3").arg(host.name, asideRoot(), asideBundle());
-    plan->undo.until = QDateTime::currentDateTimeUtc().addSecs(policy.retentionSeconds);
-    plan->undo.available = m_setsAside && !policy.off();
-    if (plan->undo.available)
-        plan->undo.restorable
-            << QStringLiteral("the %1 packets and %2 groups set aside, with their root").arg(packets).arg(groups);
-    else
-        plan->undo.notRestorable << (m_setsAside
-                ? QStringLiteral("the inventory turns undo windows off for %1").arg(host.name)
-                : QStringLiteral("nothing is set aside: %1 holds no packet or group now; to take this back, wipe it")
-                      .arg(m_target.id()));
+    planUndo(plan);
 
     const QString psql = QStringLiteral("psql %1 (one transaction)").arg(m_target.database.database);
     plan->steps = {
@@ -352,16 +389,36 @@ bool PackitRestoreOperation::makePlan(Plan* plan, QString* error)
             QStringLiteral("systemctl show -p ActiveState"),
             QStringLiteral("ActiveState is active for both, and %1/.outpack exists")
                 .arg(m_target.instance.outpackRoot) },
+        { QStringLiteral("remove-bundle"), QStringLiteral("Delete the bundle, now restored"),
+            QStringLiteral("rm -r %1").arg(m_bundle), QStringLiteral("%1 no longer exists").arg(m_bundle) },
         { QStringLiteral("keep-set-aside"),
             m_setsAside ? QStringLiteral("Keep what was set aside for this run's undo window")
                         : QStringLiteral("Delete the empty root and bundle set aside"),
             QStringLiteral("%1 and %2").arg(asideRoot(), asideBundle()),
             m_setsAside ? QStringLiteral("both exist; the journal has the window")
                         : QStringLiteral("neither exists any more") },
-        { QStringLiteral("remove-bundle"), QStringLiteral("Delete the bundle, now restored"),
-            QStringLiteral("rm -r %1").arg(m_bundle), QStringLiteral("%1 no longer exists").arg(m_bundle) },
     };
     return true;
+}
+
+// What was there when the restore was planned is kept as the run's window, if there was anything.
+void PackitRestoreOperation::planUndo(Plan* plan) const
+{
+    const Host& host = m_target.host;
+    const UndoPolicy& policy = host.undo;
+    plan->undo.retentionSeconds = policy.retentionSeconds;
+    plan->undo.where = QStringLiteral("%1:%2 and %3").arg(host.name, asideRoot(), asideBundle());
+    plan->undo.until = QDateTime::currentDateTimeUtc().addSecs(policy.retentionSeconds);
+    plan->undo.available = m_setsAside && !policy.off();
+    if (plan->undo.available)
+        plan->undo.restorable << QStringLiteral("the %1 packets and %2 groups set aside, with their root")
+                                     .arg(m_now.value(QStringLiteral("packets")).toInteger())
+                                     .arg(m_now.value(QStringLiteral("groups")).toInteger());
+    else
+        plan->undo.notRestorable << (m_setsAside
+                ? QStringLiteral("the inventory turns undo windows off for %1").arg(host.name)
+                : QStringLiteral("nothing is set aside: %1 holds no packet or group now; to take this back, wipe it")
+                      .arg(m_target.id()));
 }
 
 bool PackitRestoreOperation::execute(const Plan& plan, RunContext& context)
@@ -382,17 +439,16 @@ bool PackitRestoreOperation::execute(const Plan& plan, RunContext& context)
     const bool ok = PackitUnitSteps::stop(host, context)
         && PackitUnitSteps::check(host, context, QStringLiteral("inactive"), 20) && setAsideRoot(context)
         && restoreRows(context) && restoreRoot(context) && PackitUnitSteps::start(host, context)
-        && PackitUnitSteps::check(host, context, QStringLiteral("active"), 60) && keepSetAside(context)
-        && removeRestoredBundle(context);
+        && PackitUnitSteps::check(host, context, QStringLiteral("active"), 60) && removeRestoredBundle(context)
+        && keepSetAside(context);
     if (ok) {
         QSqlDatabase db = m_connection->database();
         if (const auto after = PackitQueries::counts(db, &error))
             context.record().after = *after;
         context.record().before = m_now;
         context.record().summary
-            = QStringLiteral(
-                "%1 is restored as run %2 left it before its wipe: %3 packets and %4 groups, and the outpack "
-                "root, both units active.%5%6")
+            = QStringLiteral("%1 is back as run %2 kept it: %3 packets and %4 groups, and the outpack root; both units "
+                             "active.%5%6")
                   .arg(m_target.id(), m_restores)
                   .arg(context.record().after.value(QStringLiteral("packets")).toInteger())
                   .arg(context.record().after.value(QStringLiteral("groups")).toInteger())
@@ -713,7 +769,8 @@ bool PackitRestoreOperation::recover(RunContext& context)
     }
     context.succeed();
     if (restored) {
-        if (!keepSetAside(context) || !removeRestoredBundle(context))
+        // The window last: a run killed before it leaves none, and its recovery opens the one window.
+        if (!removeRestoredBundle(context) || !keepSetAside(context))
             return false;
         record.summary = QStringLiteral("%1: the restore of run %2 had committed; recovery finished it: the rows and "
                                         "the root are back, both units active.")
@@ -727,6 +784,17 @@ bool PackitRestoreOperation::recover(RunContext& context)
                   .arg(m_target.id(), m_restores);
     }
     return true;
+}
+
+// The windows of wipes and restores on this instance: their kept root and bundle.
+bool PackitRestoreOperation::endsExpired(const UndoWindow& window) const
+{
+    return PackitRestoreOperation::restoredOperations().contains(window.operation);
+}
+
+bool PackitRestoreOperation::endWindow(const UndoWindow& window, QString* error)
+{
+    return connection(error) && PackitTrashOperation::removeKept(*m_connection, window, error);
 }
 
 } // namespace opsdeck

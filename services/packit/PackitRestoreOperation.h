@@ -27,6 +27,8 @@ public:
     static std::unique_ptr<PackitRestoreOperation> recovering(
         PackitTarget target, const QString& runId, const QJsonObject& parameters, QString* error);
     ~PackitRestoreOperation() override;
+    // The operations whose undo windows this restores: a wipe's, and a restore's (what it set aside).
+    static QStringList restoredOperations();
 
     QString name() const override
     {
@@ -34,6 +36,8 @@ public:
     }
     bool makePlan(Plan* plan, QString* error) override;
     bool execute(const Plan& plan, RunContext& context) override;
+    bool endsExpired(const UndoWindow& window) const override;
+    bool endWindow(const UndoWindow& window, QString* error) override;
 
 private:
     explicit PackitRestoreOperation(PackitTarget target);
@@ -57,8 +61,10 @@ private:
     QString asideRoot() const;
     QString asideBundle() const;
     QJsonObject parameters() const;
+    void planUndo(Plan* plan) const;
     bool checkBundle(QString* error);
     std::optional<QString> bundleDigest(QString* error);
+    std::optional<QMap<QString, qint64>> bundleRows(QString* error);
     std::optional<QString> currentDigest(QString* error);
     bool setAsideRoot(RunContext& context);
     bool restoreRows(RunContext& context);

@@ -59,11 +59,9 @@ bool PackitTrashOperation::makePlan(Plan* plan, QString* error)
         plan->warnings << QStringLiteral("%1 is already gone from %2")
                               .arg(root->exists ? m_bundle : m_keptRoot, m_target.host.name);
     plan->warnings << QStringLiteral("Run %1 can no longer be restored once this ends its window.").arg(m_window.runId);
-    for (const QString& path : { m_keptRoot, m_bundle })
-        plan->steps << Plan::Step { path == m_keptRoot ? QStringLiteral("remove-kept-root")
-                                                       : QStringLiteral("remove-bundle"),
-            QStringLiteral("Delete %1").arg(path), QStringLiteral("rm -r %1").arg(path),
-            QStringLiteral("%1 no longer exists").arg(path) };
+    plan->steps << Plan::Step { QStringLiteral("remove-kept"),
+        QStringLiteral("Delete %1 and %2").arg(m_keptRoot, m_bundle),
+        QStringLiteral("rm -r %1; rm -r %2").arg(m_keptRoot, m_bundle), QStringLiteral("neither exists any more") };
     plan->steps << Plan::Step { QStringLiteral("end-window"),
         QStringLiteral("Journal that the undo window of run %1 ends now").arg(m_window.runId),
         QStringLiteral("undo-closed {window: %1, state: ended}").arg(m_window.runId),
@@ -74,31 +72,49 @@ bool PackitTrashOperation::makePlan(Plan* plan, QString* error)
     return true;
 }
 
+bool PackitTrashOperation::removeKept(PackitConnection& connection, const UndoWindow& window, QString* error)
+{
+    const QString keptRoot = window.restore.value(QStringLiteral("keptRoot")).toString();
+    const QString bundle = window.restore.value(QStringLiteral("bundle")).toString();
+    const PackitTarget& target = connection.target();
+    if (const QString problem
+        = PackitBundle::keptPathError(target.host.outpackBase, target.instance.name, keptRoot, bundle);
+        !problem.isEmpty() || window.target != target.id()) {
+        *error = problem.isEmpty()
+            ? QStringLiteral("run %1 kept its window on %2, not %3").arg(window.runId, window.target, target.id())
+            : problem;
+        return false;
+    }
+    for (const QString& path : { keptRoot, bundle }) {
+        auto there = connection.exists(path, error);
+        if (there && *there) {
+            const ExecResult result = connection.runTemplate(
+                QStringLiteral("removeTree"), { { QStringLiteral("path"), { path } } }, 3600000);
+            there = connection.exists(path, error);
+            if (there && *there)
+                *error = QStringLiteral("cannot delete %1: %2").arg(path, result.describe());
+        }
+        if (!there || *there)
+            return false;
+    }
+    return true;
+}
+
 bool PackitTrashOperation::execute(const Plan& plan, RunContext& context)
 {
     Q_UNUSED(plan)
     if (!m_connection)
         m_connection = std::make_unique<PackitConnection>(m_target);
-    for (const QString& path : { m_keptRoot, m_bundle }) {
-        context.begin(path == m_keptRoot ? QStringLiteral("remove-kept-root") : QStringLiteral("remove-bundle"));
-        QString error;
-        auto there = m_connection->exists(path, &error);
-        if (there && *there) {
-            const ExecResult result = m_connection->runTemplate(
-                QStringLiteral("removeTree"), { { QStringLiteral("path"), { path } } }, 3600000);
-            there = m_connection->exists(path, &error);
-            if (there && *there)
-                error = result.describe();
-        }
-        if (!there || *there) {
-            context.fail(QStringLiteral("cannot delete %1: %2").arg(path, error));
-            context.record().summary = QStringLiteral("The undo window of run %1 is still open: deleting %2 failed "
-                                                      "(%3). Run the trash purge again.")
-                                           .arg(m_window.runId, path, error);
-            return false;
-        }
-        context.succeed();
+    context.begin(QStringLiteral("remove-kept"));
+    QString error;
+    if (!removeKept(*m_connection, m_window, &error)) {
+        context.fail(error);
+        context.record().summary
+            = QStringLiteral("The undo window of run %1 is still open: %2. Run the trash purge again.")
+                  .arg(m_window.runId, error);
+        return false;
     }
+    context.succeed();
     context.begin(QStringLiteral("end-window"));
     context.note(UndoWindow::kClosedKind, UndoWindows::closedData(m_window.runId, UndoWindow::State::Ended, m_reason));
     if (!context.journalError().isEmpty()) {

@@ -18,6 +18,11 @@ public:
         PackitTarget target, const UndoWindow& window, const QString& reason, QString* error);
     ~PackitTrashOperation() override;
 
+    // Deletes the kept root and the bundle `window` names on its instance (checked to be a kept pair under the
+    // outpack base first); false with *error if either is still there. Used by the trash purge and by the wipe and
+    // the restore to end expired windows.
+    static bool removeKept(PackitConnection& connection, const UndoWindow& window, QString* error);
+
     QString name() const override { return QStringLiteral("packit-trash-purge"); }
     bool makePlan(Plan* plan, QString* error) override;
     bool execute(const Plan& plan, RunContext& context) override;

@@ -7,6 +7,8 @@
 #include "packit/PackitConnection.h"
 #include "packit/PackitLogging.h"
 #include "packit/PackitQueries.h"
+#include "packit/PackitRestoreOperation.h"
+#include "packit/PackitTrashOperation.h"
 #include "packit/PackitUnitSteps.h"
 #include "runbook/RunContext.h"
 
@@ -285,8 +287,7 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
         { QStringLiteral("record"), QStringLiteral("Record what will be deleted"),
             QStringLiteral("SELECT the packet ids, the scoped grants and every count"),
             QStringLiteral("the queries succeed") },
-        { QStringLiteral("move-root"),
-            QStringLiteral("Move the outpack root aside (instant; deleted after the restart)"),
+        { QStringLiteral("move-root"), QStringLiteral("Move the outpack root aside (instant)"),
             ShellQuote::join({ QStringLiteral("mv"), QStringLiteral("-T"), QStringLiteral("--"), rootPath, trash }),
             QStringLiteral("%1 no longer exists").arg(rootPath) },
         { QStringLiteral("export-rows"),
@@ -618,10 +619,10 @@ void PackitWipeOperation::planUndo(Plan* plan, const PackitConnection::RootStats
     undo.restorable << QStringLiteral("the outpack root as it was (%1 files)").arg(root.files)
                     << QStringLiteral("every packet and packet group, with their ids")
                     << QStringLiteral("the grants scoped to them, their pins, packet tags and one-time tokens");
-    undo.notRestorable << QStringLiteral(
-        "packets pushed after the wipe are not mixed in: a restore sets them aside (restorable in "
-        "turn) and names them before it asks")
-                       << QStringLiteral("grants and packet tags whose role or tag is deleted after the wipe");
+    undo.notRestorable << QStringLiteral("a grant or packet tag whose role, permission or tag is deleted before the "
+                                         "restore (skipped, and named in its report)");
+    plan->warnings << QStringLiteral("A restore does not mix packets pushed after the wipe in with the restored ones: "
+                                     "it sets them aside (kept, restorable in turn) and names them before it asks.");
 }
 
 // With the window on, the old root stays where the move put it: its size is what the window holds, with the bundle.
@@ -1036,6 +1037,17 @@ QString PackitWipeOperation::recoverySummary(
             done.isEmpty() ? QStringLiteral("Recovery changed nothing.")
                            : QStringLiteral("Recovery: ") + done.join(QStringLiteral("; ")) + u'.',
             units);
+}
+
+// The windows of wipes and restores on this instance: their kept root and bundle.
+bool PackitWipeOperation::endsExpired(const UndoWindow& window) const
+{
+    return PackitRestoreOperation::restoredOperations().contains(window.operation);
+}
+
+bool PackitWipeOperation::endWindow(const UndoWindow& window, QString* error)
+{
+    return connection(error) && PackitTrashOperation::removeKept(*m_connection, window, error);
 }
 
 } // namespace opsdeck

@@ -39,6 +39,8 @@ public:
     }
     bool makePlan(Plan* plan, QString* error) override;
     bool execute(const Plan& plan, RunContext& context) override;
+    bool endsExpired(const UndoWindow& window) const override;
+    bool endWindow(const UndoWindow& window, QString* error) override;
 
     // The SQL of the delete step, in order: cascade children first, then the runbook's two statements.
     static QStringList deleteStatements();

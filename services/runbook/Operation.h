@@ -1,6 +1,7 @@
 #pragma once
 
 #include "runbook/Plan.h"
+#include "runbook/UndoWindow.h"
 
 #include <QString>
 
@@ -20,6 +21,17 @@ public:
     // Runs the plan's steps through the context, verifying each, and recovers on its own when a step fails
     // after something was changed. Returns true when every step succeeded.
     virtual bool execute(const Plan& plan, RunContext& context) = 0;
+
+    // Undo windows end when opsdeck next runs against their target, never by a timer: the runner lists the expired
+    // windows of the plan's target that this operation ends (those its system keeps there) in the plan, and before
+    // execute, under the target's lock, has each one's kept data deleted and journals it ended.
+    virtual bool endsExpired(const UndoWindow&) const { return false; }
+    // Deletes what `window` keeps on the target; false with *error if it could not (the window then stays).
+    virtual bool endWindow(const UndoWindow&, QString* error)
+    {
+        *error = QStringLiteral("this operation cannot end undo windows");
+        return false;
+    }
 };
 
 } // namespace opsdeck

@@ -6,6 +6,8 @@
 #include "runbook/RunbookLogging.h"
 #include "runbook/UndoWindow.h"
 
+#include <QFileInfo>
+#include <QJsonArray>
 #include <QMutexLocker>
 #include <QUuid>
 
@@ -64,11 +66,84 @@ void OperationRunner::plan()
     queue([this] {
         Plan result;
         QString error;
-        if (m_operation->makePlan(&result, &error))
+        if (m_operation->makePlan(&result, &error)) {
+            listExpiredWindows(&result);
             emit planned(result);
-        else
+        } else
             emit planFailed(error);
     });
+}
+
+// The expired windows of the plan's target that this operation ends, as the first step of its run.
+void OperationRunner::listExpiredWindows(Plan* plan) const
+{
+    Journal journal(m_journalLocation);
+    QString error;
+    if ((!m_journalLocation.isTeam() && !QFileInfo::exists(m_journalLocation.path)) || !journal.open(&error))
+        return; // nothing journaled, nothing kept; a journal that cannot open refuses the run anyway
+    const auto windows = UndoWindows::read(journal, &error);
+    if (!windows)
+        return;
+    QJsonArray ids;
+    QStringList kept;
+    for (const UndoWindow& window : *windows) {
+        if (window.state != UndoWindow::State::Expired || window.target != plan->target
+            || !m_operation->endsExpired(window))
+            continue;
+        ids << window.runId;
+        plan->undo.endsWindows << QStringLiteral("%1 (%2 by %3, expired %4): %5")
+                                      .arg(window.runId, window.operation, window.user, utcMinuteText(window.until),
+                                          window.where);
+        kept << window.where;
+    }
+    if (ids.isEmpty())
+        return;
+    plan->parameters.insert(QStringLiteral("endsExpired"), ids);
+    plan->steps.prepend({ QStringLiteral("end-expired-windows"),
+        QStringLiteral("End the %1 expired undo window(s) of %2").arg(ids.size()).arg(plan->target),
+        QStringLiteral("delete what each keeps: %1").arg(kept.join(QStringLiteral("; "))),
+        QStringLiteral("each is gone, and the journal says the window ended") });
+}
+
+// Before anything else of the run: the windows the plan listed, if they are still expired (not restored or ended by
+// another console meanwhile). A failure is the step's, not the run's: the window stays, and the next run tries again.
+void OperationRunner::endExpiredWindows(const Plan& plan, const Journal& journal, RunContext& context)
+{
+    const QJsonArray ids = plan.parameters.value(QStringLiteral("endsExpired")).toArray();
+    if (ids.isEmpty())
+        return;
+    context.begin(QStringLiteral("end-expired-windows"));
+    QString error;
+    const auto windows = UndoWindows::read(journal, &error);
+    if (!windows) {
+        context.fail(QStringLiteral("cannot read the undo windows: %1").arg(error));
+        return;
+    }
+    QStringList done;
+    QStringList failed;
+    for (const QJsonValue& id : ids) {
+        const auto window = UndoWindows::find(*windows, id.toString());
+        if (!window || window->state != UndoWindow::State::Expired) {
+            done << QStringLiteral("%1: %2 meanwhile, left as it is")
+                        .arg(id.toString(), window ? window->stateText() : QStringLiteral("gone"));
+            continue;
+        }
+        if (!m_operation->endWindow(*window, &error)) {
+            failed << QStringLiteral("%1: %2").arg(window->runId, error);
+            continue;
+        }
+        context.note(UndoWindow::kClosedKind,
+            UndoWindows::closedData(window->runId, UndoWindow::State::Ended,
+                QStringLiteral("expired at %1; ended at the next run on %2")
+                    .arg(utcMinuteText(window->until), plan.target)));
+        done << QStringLiteral("%1: deleted %2").arg(window->runId, window->where);
+    }
+    if (failed.isEmpty())
+        context.succeed(done.join(u'\n'));
+    else
+        context.fail(QStringLiteral("could not end %1; they stay, and the next run on %2 tries again")
+                         .arg(failed.join(QStringLiteral("; ")), plan.target),
+            done.join(u'\n'));
 }
 
 void OperationRunner::run(const Plan& plan, const QString& confirmation)
@@ -177,6 +252,7 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
     context.note(QStringLiteral("confirm"), confirm);
     qCInfo(lcRunbook) << "run" << record.id << plan.operation << "on" << plan.target << "by" << record.user;
 
+    endExpiredWindows(plan, journal, context);
     const bool ok = m_operation->execute(plan, context);
     heartbeat.reset(); // the lock is the run's until it is released below; its lease outlasts the bookkeeping
     context.skipRemaining();

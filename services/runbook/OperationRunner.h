@@ -15,6 +15,8 @@
 
 namespace opsdeck {
 
+class Journal;
+
 class RunContext;
 
 // Runs one operation off the caller's thread: its plan, then, once confirmed, its steps. The confirmation,
@@ -54,6 +56,8 @@ signals:
 private:
     void queue(std::function<void()> job);
     void execute(const Plan& plan, const QString& confirmation);
+    void listExpiredWindows(Plan* plan) const;
+    void endExpiredWindows(const Plan& plan, const Journal& journal, RunContext& context);
 
     std::unique_ptr<Operation> m_operation;
     JournalLocation m_journalLocation;

@@ -2,6 +2,7 @@
 // wpia-packit-dev) keeping the old root and a bundle of every row it deleted, `opsdeck trash list` shows the window,
 // and `opsdeck restore RUN_ID` puts everything back, ids, sequences and file contents too. Each case starts from a
 // freshly seeded reside-dev.
+#include "CliRuns.h"
 #include "PackitSandbox.h"
 #include "Sandbox.h"
 
@@ -31,13 +32,6 @@ const QString kInstance = QStringLiteral("reside-dev");
 const QString kTarget = QStringLiteral("wpia-packit-dev/reside-dev");
 // A wipe or a restore of 300 packets, with both units stopped and started, on a slow machine.
 constexpr int kRunMs = 300000;
-
-QString text(const CliRun& run)
-{
-    return QStringLiteral("exit %1\nstdout: %2\nstderr: %3")
-        .arg(run.exitCode)
-        .arg(QString::fromUtf8(run.out), QString::fromUtf8(run.err));
-}
 } // namespace
 
 class TestPackitRestore : public QObject
@@ -52,6 +46,8 @@ private slots:
     void restoreAfterNewPacketsSetsThemAside();
     void tamperedBundleIsRefused();
     void windowOffNeedsReason();
+    void expiredWindowEndsAtTheNextRun();
+    void trashPurgeEndsTheWindow();
 
 private:
     CliRun cli(const QStringList& arguments, int timeoutMs = kRunMs) const;
@@ -62,14 +58,11 @@ private:
     // `restore RUN_ID --plan --json`.
     CliRun restorePlan(const QString& runId) const;
     QJsonObject readReport(const QString& reportName) const;
-    // The entry of `trash list --json [--all]` for run `runId`; empty if it has none.
-    QJsonObject trashWindow(const QString& runId, bool all) const;
-    QString outpackBase() const;
     // What wipes and restores of reside-dev left beside its root, sorted: ".opsdeck-wipe-reside-dev-TAG", then its
     // ".restore"; `kind` "wipe", "restore", or empty for both.
-    QStringList keptPaths(const QString& kind = {}) const;
+    QStringList keptPaths(const QString& kind = {}) const { return m_packit.keptPaths(kHost, kInstance, kind); }
     // Rows, file list and file contents, without the sequences.
-    QString rowsAndContents() const;
+    QString rowsAndContents() const { return m_packit.rowsAndContents(kHost, kInstance); }
     bool unitsActive() const;
 
     Sandbox m_sandbox;
@@ -140,45 +133,6 @@ QJsonObject TestPackitRestore::readReport(const QString& reportName) const
     return QJsonDocument::fromJson(file.readAll()).object();
 }
 
-QJsonObject TestPackitRestore::trashWindow(const QString& runId, bool all) const
-{
-    QStringList arguments = { QStringLiteral("trash"), QStringLiteral("list"), QStringLiteral("--json") };
-    if (all)
-        arguments << QStringLiteral("--all");
-    const CliRun list = cli(arguments, 60000);
-    if (list.exitCode != 0) {
-        qWarning("trash list: %s", qPrintable(text(list)));
-        return {};
-    }
-    for (const QJsonValue& value : QJsonDocument::fromJson(list.out).array()) {
-        if (value.toObject().value(QStringLiteral("runId")).toString() == runId)
-            return value.toObject();
-    }
-    return {};
-}
-
-QString TestPackitRestore::outpackBase() const
-{
-    return m_packit.hostRoot(kHost) + QStringLiteral("/var/lib/outpack");
-}
-
-QStringList TestPackitRestore::keptPaths(const QString& kind) const
-{
-    const QRegularExpression pattern(
-        QStringLiteral("^\\.opsdeck-(%1)-%2-")
-            .arg(kind.isEmpty() ? QStringLiteral("wipe|restore") : kind, QRegularExpression::escape(kInstance)));
-    QStringList paths
-        = QDir(outpackBase()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).filter(pattern);
-    paths.sort();
-    return paths;
-}
-
-QString TestPackitRestore::rowsAndContents() const
-{
-    return m_packit.fingerprint(kHost, kInstance) + QStringLiteral(" contents:")
-        + PackitSandbox::treeDigest(m_packit.instanceRoot(kHost, kInstance));
-}
-
 bool TestPackitRestore::unitsActive() const
 {
     return m_packit.unitState(kHost, QStringLiteral("outpack-reside-dev")) == QStringLiteral("active")
@@ -194,7 +148,7 @@ void TestPackitRestore::wipeThenRestoreIsIdentical()
     const QString rootBefore = PackitSandbox::treeDigest(m_packit.instanceRoot(kHost, kInstance));
 
     const CliRun wiped = wipe(QStringLiteral("wipe.json"));
-    QVERIFY2(wiped.exitCode == 0, qPrintable(text(wiped)));
+    QVERIFY2(wiped.exitCode == 0, qPrintable(cliRunText(wiped)));
     const QJsonObject report = readReport(QStringLiteral("wipe.json"));
     QCOMPARE(report.value(QStringLiteral("outcome")).toString(), QStringLiteral("succeeded"));
     const QJsonObject undo = report.value(QStringLiteral("undo")).toObject();
@@ -213,8 +167,8 @@ void TestPackitRestore::wipeThenRestoreIsIdentical()
     static const QRegularExpression keptName(QStringLiteral("^\\.opsdeck-wipe-reside-dev-[0-9a-f]{8}$"));
     QVERIFY2(keptName.match(kept.at(0)).hasMatch(), qPrintable(kept.join(u' ')));
     QCOMPARE(kept.at(1), kept.at(0) + QStringLiteral(".restore"));
-    const QString keptRoot = outpackBase() + u'/' + kept.at(0);
-    const QString bundle = outpackBase() + u'/' + kept.at(1);
+    const QString keptRoot = m_packit.outpackBase(kHost) + u'/' + kept.at(0);
+    const QString bundle = m_packit.outpackBase(kHost) + u'/' + kept.at(1);
     QCOMPARE(PackitSandbox::treeDigest(keptRoot), rootBefore);
     struct stat bundleStat = {};
     QCOMPARE(::stat(QFile::encodeName(bundle).constData(), &bundleStat), 0);
@@ -241,7 +195,7 @@ void TestPackitRestore::wipeThenRestoreIsIdentical()
     QCOMPARE(packets.readAll().count('\n'), m_expected.value(QStringLiteral("packets")).toInteger());
 
     // `trash list` shows the window open.
-    const QJsonObject window = trashWindow(runId, false);
+    const QJsonObject window = trashWindow(m_environment, runId, false);
     QVERIFY2(!window.isEmpty(), qPrintable(runId + QStringLiteral(" not in trash list")));
     QCOMPARE(window.value(QStringLiteral("state")).toString(), QStringLiteral("open"));
     QCOMPARE(window.value(QStringLiteral("operation")).toString(), QStringLiteral("packit-wipe"));
@@ -255,7 +209,7 @@ void TestPackitRestore::wipeThenRestoreIsIdentical()
     // The plan names the instance (it is empty now) and changes nothing.
     const QString afterWipe = m_packit.fullFingerprint(kHost, kInstance);
     const CliRun plan = restorePlan(runId);
-    QVERIFY2(plan.exitCode == 0, qPrintable(text(plan)));
+    QVERIFY2(plan.exitCode == 0, qPrintable(cliRunText(plan)));
     const QJsonObject planJson = QJsonDocument::fromJson(plan.out).object();
     QCOMPARE(planJson.value(QStringLiteral("operation")).toString(), QStringLiteral("packit-restore"));
     QCOMPARE(planJson.value(QStringLiteral("target")).toString(), kTarget);
@@ -264,12 +218,12 @@ void TestPackitRestore::wipeThenRestoreIsIdentical()
 
     // A wrong name is refused and changes nothing.
     const CliRun wrong = restore(runId, QStringLiteral("reside"), QStringLiteral("wrong.json"));
-    QVERIFY2(wrong.exitCode == 3, qPrintable(text(wrong)));
+    QVERIFY2(wrong.exitCode == 3, qPrintable(cliRunText(wrong)));
     QCOMPARE(m_packit.fullFingerprint(kHost, kInstance), afterWipe);
     QCOMPARE(keptPaths(QStringLiteral("wipe")), kept);
 
     const CliRun restored = restore(runId, kInstance, QStringLiteral("restore.json"));
-    QVERIFY2(restored.exitCode == 0, qPrintable(text(restored)));
+    QVERIFY2(restored.exitCode == 0, qPrintable(cliRunText(restored)));
     QCOMPARE(m_packit.fullFingerprint(kHost, kInstance), before);
     QVERIFY(!QFileInfo::exists(keptRoot)); // it is the root again
     QVERIFY(unitsActive());
@@ -278,14 +232,14 @@ void TestPackitRestore::wipeThenRestoreIsIdentical()
     QCOMPARE(restoreReport.value(QStringLiteral("outcome")).toString(), QStringLiteral("succeeded"));
 
     // The window is restored: gone from the open ones, and shown as restored by that run.
-    QVERIFY(trashWindow(runId, false).isEmpty());
-    const QJsonObject closed = trashWindow(runId, true);
+    QVERIFY(trashWindow(m_environment, runId, false).isEmpty());
+    const QJsonObject closed = trashWindow(m_environment, runId, true);
     QCOMPARE(closed.value(QStringLiteral("state")).toString(), QStringLiteral("restored"));
     QCOMPARE(closed.value(QStringLiteral("closedBy")).toString(), restoreReport.value(QStringLiteral("id")).toString());
 
     // A second restore of the same run is refused (the window is not open) and changes nothing.
     const CliRun again = restore(runId, kInstance, QStringLiteral("again.json"));
-    QVERIFY2(again.exitCode == 2, qPrintable(text(again)));
+    QVERIFY2(again.exitCode == 2, qPrintable(cliRunText(again)));
     QCOMPARE(m_packit.fullFingerprint(kHost, kInstance), before);
 }
 
@@ -299,7 +253,7 @@ void TestPackitRestore::restoreAfterNewPacketsSetsThemAside()
     const qint64 seededPackets = m_expected.value(QStringLiteral("packets")).toInteger();
 
     const CliRun wiped = wipe(QStringLiteral("wipe.json"));
-    QVERIFY2(wiped.exitCode == 0, qPrintable(text(wiped)));
+    QVERIFY2(wiped.exitCode == 0, qPrintable(cliRunText(wiped)));
     const QString runId = readReport(QStringLiteral("wipe.json")).value(QStringLiteral("id")).toString();
     QVERIFY(!runId.isEmpty());
     QCOMPARE(m_packit.count(kInstance, QStringLiteral("SELECT count(*) FROM packet")), 0);
@@ -315,7 +269,7 @@ void TestPackitRestore::restoreAfterNewPacketsSetsThemAside()
     // The plan sets the 3 packets aside, says so, and must be confirmed with that.
     const QString setAside = kInstance + QStringLiteral(":set-aside-3-packets");
     const CliRun plan = restorePlan(runId);
-    QVERIFY2(plan.exitCode == 0, qPrintable(text(plan)));
+    QVERIFY2(plan.exitCode == 0, qPrintable(cliRunText(plan)));
     const QJsonObject planJson = QJsonDocument::fromJson(plan.out).object();
     QCOMPARE(planJson.value(QStringLiteral("operation")).toString(), QStringLiteral("packit-restore"));
     QCOMPARE(planJson.value(QStringLiteral("confirmWith")).toString(), setAside);
@@ -334,12 +288,12 @@ void TestPackitRestore::restoreAfterNewPacketsSetsThemAside()
 
     // The instance's bare name does not confirm setting packets aside.
     const CliRun bare = restore(runId, kInstance, QStringLiteral("bare.json"));
-    QVERIFY2(bare.exitCode == 3, qPrintable(text(bare)));
+    QVERIFY2(bare.exitCode == 3, qPrintable(cliRunText(bare)));
     QCOMPARE(m_packit.fullFingerprint(kHost, kInstance), pushed);
     QCOMPARE(keptPaths(QStringLiteral("restore")), QStringList());
 
     const CliRun restored = restore(runId, setAside, QStringLiteral("restore.json"));
-    QVERIFY2(restored.exitCode == 0, qPrintable(text(restored)));
+    QVERIFY2(restored.exitCode == 0, qPrintable(cliRunText(restored)));
     // The seed's rows (same ids) and root are back. The sequences are never lowered: the ids the pushed rows took
     // stay taken, so that bringing them back (below) cannot collide with a row made meanwhile.
     QCOMPARE(rowsAndContents(), seededRows);
@@ -350,35 +304,38 @@ void TestPackitRestore::restoreAfterNewPacketsSetsThemAside()
     QCOMPARE(aside.size(), 2);
     QCOMPARE(aside.at(1), aside.at(0) + QStringLiteral(".restore"));
     for (const QString& id : pushedIds)
-        QVERIFY2(QFileInfo::exists(outpackBase() + u'/' + aside.at(0) + QStringLiteral("/.outpack/metadata/") + id),
+        QVERIFY2(QFileInfo::exists(
+                     m_packit.outpackBase(kHost) + u'/' + aside.at(0) + QStringLiteral("/.outpack/metadata/") + id),
             qPrintable(id));
-    QVERIFY(QFileInfo::exists(outpackBase() + u'/' + aside.at(1) + QStringLiteral("/SHA256SUMS")));
+    QVERIFY(QFileInfo::exists(m_packit.outpackBase(kHost) + u'/' + aside.at(1) + QStringLiteral("/SHA256SUMS")));
 
     // The restore keeps a window of its own; the wipe's is restored.
     const QJsonObject restoreReport = readReport(QStringLiteral("restore.json"));
     QCOMPARE(restoreReport.value(QStringLiteral("undo")).toObject().value(QStringLiteral("opened")).toBool(), true);
     const QString restoreId = restoreReport.value(QStringLiteral("id")).toString();
     QVERIFY(!restoreId.isEmpty());
-    const QJsonObject own = trashWindow(restoreId, false);
+    const QJsonObject own = trashWindow(m_environment, restoreId, false);
     QCOMPARE(own.value(QStringLiteral("state")).toString(), QStringLiteral("open"));
     QCOMPARE(own.value(QStringLiteral("operation")).toString(), QStringLiteral("packit-restore"));
     QCOMPARE(own.value(QStringLiteral("target")).toString(), kTarget);
-    QCOMPARE(trashWindow(runId, true).value(QStringLiteral("state")).toString(), QStringLiteral("restored"));
+    QCOMPARE(
+        trashWindow(m_environment, runId, true).value(QStringLiteral("state")).toString(), QStringLiteral("restored"));
 
     // Its restore sets the seed's packets aside in turn and brings the pushed ones back, exactly.
     const QString setAsideSeed = kInstance + QStringLiteral(":set-aside-%1-packets").arg(seededPackets);
     const CliRun backPlan = restorePlan(restoreId);
-    QVERIFY2(backPlan.exitCode == 0, qPrintable(text(backPlan)));
+    QVERIFY2(backPlan.exitCode == 0, qPrintable(cliRunText(backPlan)));
     QCOMPARE(
         QJsonDocument::fromJson(backPlan.out).object().value(QStringLiteral("confirmWith")).toString(), setAsideSeed);
     const CliRun wrongBack = restore(restoreId, setAside, QStringLiteral("wrong-back.json"));
-    QVERIFY2(wrongBack.exitCode == 3, qPrintable(text(wrongBack)));
+    QVERIFY2(wrongBack.exitCode == 3, qPrintable(cliRunText(wrongBack)));
     QCOMPARE(rowsAndContents(), seededRows);
     const CliRun back = restore(restoreId, setAsideSeed, QStringLiteral("back.json"));
-    QVERIFY2(back.exitCode == 0, qPrintable(text(back)));
+    QVERIFY2(back.exitCode == 0, qPrintable(cliRunText(back)));
     QCOMPARE(m_packit.fullFingerprint(kHost, kInstance), pushed);
     QVERIFY(unitsActive());
-    QCOMPARE(trashWindow(restoreId, true).value(QStringLiteral("state")).toString(), QStringLiteral("restored"));
+    QCOMPARE(trashWindow(m_environment, restoreId, true).value(QStringLiteral("state")).toString(),
+        QStringLiteral("restored"));
 }
 
 // One byte of the bundle changed on the host: the restore's plan reads the sums, names the file and stops; neither a
@@ -386,12 +343,12 @@ void TestPackitRestore::restoreAfterNewPacketsSetsThemAside()
 void TestPackitRestore::tamperedBundleIsRefused()
 {
     const CliRun wiped = wipe(QStringLiteral("wipe.json"));
-    QVERIFY2(wiped.exitCode == 0, qPrintable(text(wiped)));
+    QVERIFY2(wiped.exitCode == 0, qPrintable(cliRunText(wiped)));
     const QString runId = readReport(QStringLiteral("wipe.json")).value(QStringLiteral("id")).toString();
     QVERIFY(!runId.isEmpty());
     const QStringList kept = keptPaths(QStringLiteral("wipe"));
     QCOMPARE(kept.size(), 2);
-    const QString bundle = outpackBase() + u'/' + kept.at(1);
+    const QString bundle = m_packit.outpackBase(kHost) + u'/' + kept.at(1);
 
     // A digit of the first packet id, changed to another digit: still valid COPY text, only the sums tell.
     QFile part(bundle + QStringLiteral("/packet.0000.copy"));
@@ -407,23 +364,24 @@ void TestPackitRestore::tamperedBundleIsRefused()
     const QString wipedState = m_packit.fullFingerprint(kHost, kInstance);
     QVERIFY(!wipedState.isEmpty());
     const QString bundleState = PackitSandbox::treeDigest(bundle);
-    const QString keptState = PackitSandbox::treeDigest(outpackBase() + u'/' + kept.at(0));
+    const QString keptState = PackitSandbox::treeDigest(m_packit.outpackBase(kHost) + u'/' + kept.at(0));
 
     const CliRun plan = restorePlan(runId);
-    QVERIFY2(plan.exitCode != 0, qPrintable(text(plan)));
-    QVERIFY2(plan.err.contains("packet.0000.copy"), qPrintable(text(plan)));
+    QVERIFY2(plan.exitCode != 0, qPrintable(cliRunText(plan)));
+    QVERIFY2(plan.err.contains("packet.0000.copy"), qPrintable(cliRunText(plan)));
     const CliRun confirmed = restore(runId, kInstance, QStringLiteral("tampered.json"));
-    QVERIFY2(confirmed.exitCode != 0, qPrintable(text(confirmed)));
+    QVERIFY2(confirmed.exitCode != 0, qPrintable(cliRunText(confirmed)));
     QVERIFY2(confirmed.err.contains("packet.0000.copy") || confirmed.out.contains("packet.0000.copy"),
-        qPrintable(text(confirmed)));
+        qPrintable(cliRunText(confirmed)));
 
     // Nothing changed: the instance is still empty, the bundle and the kept root are as they were, the window open.
     QCOMPARE(m_packit.fullFingerprint(kHost, kInstance), wipedState);
     QCOMPARE(m_packit.count(kInstance, QStringLiteral("SELECT count(*) FROM packet")), 0);
     QCOMPARE(PackitSandbox::treeDigest(bundle), bundleState);
-    QCOMPARE(PackitSandbox::treeDigest(outpackBase() + u'/' + kept.at(0)), keptState);
+    QCOMPARE(PackitSandbox::treeDigest(m_packit.outpackBase(kHost) + u'/' + kept.at(0)), keptState);
     QCOMPARE(keptPaths(), kept);
-    QCOMPARE(trashWindow(runId, false).value(QStringLiteral("state")).toString(), QStringLiteral("open"));
+    QCOMPARE(
+        trashWindow(m_environment, runId, false).value(QStringLiteral("state")).toString(), QStringLiteral("open"));
     QVERIFY(unitsActive());
 }
 
@@ -433,7 +391,7 @@ void TestPackitRestore::windowOffNeedsReason()
     const QString before = m_packit.fullFingerprint(kHost, kInstance);
     QVERIFY(!before.isEmpty());
     const CliRun refused = wipe(QStringLiteral("refused.json"), { QStringLiteral("--no-undo") });
-    QVERIFY2(refused.exitCode == 2, qPrintable(text(refused)));
+    QVERIFY2(refused.exitCode == 2, qPrintable(cliRunText(refused)));
     QVERIFY(!refused.err.isEmpty());
     QCOMPARE(m_packit.fullFingerprint(kHost, kInstance), before);
     QCOMPARE(keptPaths(), QStringList());
@@ -442,11 +400,11 @@ void TestPackitRestore::windowOffNeedsReason()
     const QString reason = QStringLiteral("test instance, reseeded after every case");
     const CliRun wiped
         = wipe(QStringLiteral("off.json"), { QStringLiteral("--no-undo"), QStringLiteral("--reason"), reason });
-    QVERIFY2(wiped.exitCode == 0, qPrintable(text(wiped)));
+    QVERIFY2(wiped.exitCode == 0, qPrintable(cliRunText(wiped)));
     QCOMPARE(m_packit.count(kInstance, QStringLiteral("SELECT count(*) FROM packet")), 0);
     QCOMPARE(m_packit.count(kInstance, QStringLiteral("SELECT count(*) FROM packet_group")), 0);
     QCOMPARE(keptPaths(), QStringList());
-    QCOMPARE(QDir(outpackBase()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
+    QCOMPARE(QDir(m_packit.outpackBase(kHost)).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
         QStringList { kInstance });
     QVERIFY(unitsActive());
 
@@ -458,11 +416,91 @@ void TestPackitRestore::windowOffNeedsReason()
     QCOMPARE(undo.value(QStringLiteral("offReason")).toString(), reason);
     const QString runId = report.value(QStringLiteral("id")).toString();
     QVERIFY(!runId.isEmpty());
-    QVERIFY(trashWindow(runId, true).isEmpty());
+    QVERIFY(trashWindow(m_environment, runId, true).isEmpty());
     // And there is nothing to restore.
     const CliRun restored = restore(runId, kInstance, QStringLiteral("nothing.json"));
-    QVERIFY2(restored.exitCode == 2, qPrintable(text(restored)));
+    QVERIFY2(restored.exitCode == 2, qPrintable(cliRunText(restored)));
     QCOMPARE(m_packit.count(kInstance, QStringLiteral("SELECT count(*) FROM packet")), 0);
+}
+
+// Nothing expires on a timer: an expired window's data stays (and `trash list` says so) until the next run on the
+// instance, whose plan names it and whose first step deletes it and journals the window ended.
+void TestPackitRestore::expiredWindowEndsAtTheNextRun()
+{
+    QFile source(m_sandbox.dir() + QStringLiteral("/inventory.yaml"));
+    QVERIFY(source.open(QIODevice::ReadOnly));
+    const QString shortRetention = m_temp.filePath(QStringLiteral("retention-3s.yaml"));
+    QFile copy(shortRetention);
+    QVERIFY(copy.open(QIODevice::WriteOnly));
+    copy.write("undo: {retention: 3s}\n" + source.readAll());
+    copy.close();
+    QProcessEnvironment environment = m_environment;
+    environment.insert(QStringLiteral("OPSDECK_INVENTORY"), shortRetention);
+    const QStringList wipeArguments = { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"),
+        kHost, QStringLiteral("--instance"), kInstance, QStringLiteral("--confirm"), kInstance,
+        QStringLiteral("--report") };
+
+    const CliRun first
+        = runCli(wipeArguments + QStringList { m_temp.filePath(QStringLiteral("first.json")) }, environment, kRunMs);
+    QVERIFY2(first.exitCode == 0, qPrintable(cliRunText(first)));
+    const QString firstRun = readReport(QStringLiteral("first.json")).value(QStringLiteral("id")).toString();
+    const QStringList kept = keptPaths();
+    QCOMPARE(kept.size(), 2);
+    QTest::qWait(4000);
+    // Expired, and still there: ended by nobody yet.
+    const QJsonObject expired = trashWindow(m_environment, firstRun, true);
+    QCOMPARE(expired.value(QStringLiteral("state")).toString(), QStringLiteral("expired"));
+    QCOMPARE(keptPaths(), kept);
+    // Restoring it is refused.
+    const CliRun late = restore(firstRun, kInstance, QStringLiteral("late.json"));
+    QVERIFY2(late.exitCode == 2, qPrintable(cliRunText(late)));
+
+    const CliRun plan = runCli({ QStringLiteral("plan"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), kHost,
+                                   QStringLiteral("--instance"), kInstance, QStringLiteral("--json") },
+        environment, kRunMs);
+    QVERIFY2(plan.exitCode == 0, qPrintable(cliRunText(plan)));
+    const QJsonObject planJson = QJsonDocument::fromJson(plan.out).object();
+    QCOMPARE(
+        planJson.value(QStringLiteral("steps")).toArray().first().toObject().value(QStringLiteral("id")).toString(),
+        QStringLiteral("end-expired-windows"));
+    QVERIFY(QJsonDocument(planJson.value(QStringLiteral("undo")).toObject()).toJson().contains(firstRun.toUtf8()));
+
+    const QString reason = QStringLiteral("the expiry test");
+    const CliRun second = runCli(wipeArguments
+            + QStringList { m_temp.filePath(QStringLiteral("second.json")), QStringLiteral("--no-undo"),
+                QStringLiteral("--reason"), reason },
+        environment, kRunMs);
+    QVERIFY2(second.exitCode == 0, qPrintable(cliRunText(second)));
+    QCOMPARE(keptPaths(), QStringList());
+    const QJsonObject ended = trashWindow(m_environment, firstRun, true);
+    QCOMPARE(ended.value(QStringLiteral("state")).toString(), QStringLiteral("ended"));
+    QCOMPARE(ended.value(QStringLiteral("closedBy")).toString(),
+        readReport(QStringLiteral("second.json")).value(QStringLiteral("id")).toString());
+}
+
+// `trash purge` deletes what a window keeps and ends it, with a journaled reason and the instance's name.
+void TestPackitRestore::trashPurgeEndsTheWindow()
+{
+    const CliRun wiped = wipe(QStringLiteral("wipe.json"));
+    QVERIFY2(wiped.exitCode == 0, qPrintable(cliRunText(wiped)));
+    const QString runId = readReport(QStringLiteral("wipe.json")).value(QStringLiteral("id")).toString();
+    QCOMPARE(keptPaths().size(), 2);
+    const QStringList purge = { QStringLiteral("trash"), QStringLiteral("purge"), runId };
+    // No reason, or a wrong name: refused, nothing deleted.
+    QCOMPARE(cli(purge + QStringList { QStringLiteral("--confirm"), kInstance }).exitCode, 2);
+    QCOMPARE(cli(purge
+                 + QStringList { QStringLiteral("--reason"), QStringLiteral("space"), QStringLiteral("--confirm"),
+                     QStringLiteral("reside") })
+                 .exitCode,
+        3);
+    QCOMPARE(keptPaths().size(), 2);
+    const CliRun purged = cli(purge
+        + QStringList { QStringLiteral("--reason"), QStringLiteral("space"), QStringLiteral("--confirm"), kInstance });
+    QVERIFY2(purged.exitCode == 0, qPrintable(cliRunText(purged)));
+    QCOMPARE(keptPaths(), QStringList());
+    QCOMPARE(
+        trashWindow(m_environment, runId, true).value(QStringLiteral("state")).toString(), QStringLiteral("ended"));
+    QCOMPARE(restore(runId, kInstance, QStringLiteral("after-purge.json")).exitCode, 2);
 }
 
 QTEST_GUILESS_MAIN(TestPackitRestore)

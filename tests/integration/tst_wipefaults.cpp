@@ -3,6 +3,7 @@
 // it, with both units active, and the journal and the report say which. All on reside-dev, reseeded after a wipe.
 // The console holds at the step (OPSDECK_HOLD_AT_STEP, after its start is journaled and before its action) so that
 // the fault lands in that step every time, fast steps too.
+#include "HeldRun.h"
 #include "PackitSandbox.h"
 #include "Sandbox.h"
 
@@ -92,48 +93,16 @@ void TestWipeFaults::addSteps()
 
 bool TestWipeFaults::startWipeHeldAt(QProcess* cli, const QString& step, const QString& reportPath)
 {
-    QFile hold(holdFile());
-    if (!hold.open(QIODevice::WriteOnly))
-        return false;
-    hold.close();
-    QSqlDatabase journal = QSqlDatabase::database(QStringLiteral("journal"), false);
-    if (!journal.isValid()) {
-        journal = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("journal"));
-        journal.setDatabaseName(m_sandbox.dir() + QStringLiteral("/journal.sqlite"));
-        journal.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
-    }
-    if (!journal.open())
-        return false;
-    // A fresh sandbox's journal has no entries table until the first run creates it.
-    QSqlQuery last(journal);
-    const qint64 from = last.exec(QStringLiteral("SELECT coalesce(max(seq), 0) FROM entries")) && last.next()
-        ? last.value(0).toLongLong()
-        : 0;
-    last.finish(); // an open statement would keep this connection on its snapshot of the journal
-    QProcessEnvironment environment = m_environment;
-    environment.insert(QStringLiteral("OPSDECK_HOLD_AT_STEP"), step);
-    environment.insert(QStringLiteral("OPSDECK_HOLD_WHILE"), holdFile());
-    cli->setProcessEnvironment(environment);
-    cli->start(QStringLiteral(OPSDECK_BINARY),
+    return startHeldAtStep(cli, m_environment,
         { QStringLiteral("run"), QStringLiteral("packit-wipe"), QStringLiteral("--host"), kHost,
             QStringLiteral("--instance"), kInstance, QStringLiteral("--confirm"), kInstance, QStringLiteral("--report"),
-            reportPath });
-    return QTest::qWaitFor(
-               [&] {
-                   if (cli->state() == QProcess::NotRunning)
-                       return true;
-                   QSqlQuery started(journal);
-                   started.prepare(QStringLiteral("SELECT count(*) FROM entries WHERE seq > ? AND kind = 'step-start' "
-                                                  "AND target = ? AND data LIKE ?"));
-                   started.addBindValue(from);
-                   started.addBindValue(kTarget);
-                   started.addBindValue(QStringLiteral("%\"step\":\"%1\"%").arg(step));
-                   if (!started.exec())
-                       qWarning("cannot read the journal: %s", qPrintable(started.lastError().text()));
-                   return started.next() && started.value(0).toInt() > 0;
-               },
-               120000)
-        && cli->state() != QProcess::NotRunning;
+            reportPath },
+        { .step = step,
+            .holdFile = holdFile(),
+            .journalPath = m_sandbox.dir() + QStringLiteral("/journal.sqlite"),
+            .target = kTarget,
+            .operation = {}, // any operation on kTarget
+            .timeoutMs = 120000 });
 }
 
 QString TestWipeFaults::endState()
@@ -144,7 +113,7 @@ QString TestWipeFaults::endState()
             problems << QStringLiteral("%1 is %2").arg(unit, state);
     }
     // Untouched leaves nothing beside the root; wiped leaves exactly the undo window's kept root and its bundle.
-    const QString base = m_packit.hostRoot(kHost) + QStringLiteral("/var/lib/outpack");
+    const QString base = m_packit.outpackBase(kHost);
     const QStringList left
         = QDir(base).entryList({ QStringLiteral(".opsdeck-wipe-*") }, QDir::AllEntries | QDir::Hidden, QDir::Name);
     const bool keptPair = left.size() == 2 && left[1] == left[0] + QStringLiteral(".restore");

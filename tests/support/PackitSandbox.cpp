@@ -9,6 +9,7 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRandomGenerator>
+#include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -20,9 +21,25 @@ QString PackitSandbox::hostRoot(const QString& host) const
     return m_sandbox.host(host).value(QStringLiteral("root")).toString();
 }
 
+QString PackitSandbox::outpackBase(const QString& host) const
+{
+    return hostRoot(host) + QStringLiteral("/var/lib/outpack");
+}
+
 QString PackitSandbox::instanceRoot(const QString& host, const QString& instance) const
 {
-    return hostRoot(host) + QStringLiteral("/var/lib/outpack/") + instance;
+    return outpackBase(host) + u'/' + instance;
+}
+
+QStringList PackitSandbox::keptPaths(const QString& host, const QString& instance, const QString& kind) const
+{
+    const QRegularExpression pattern(
+        QStringLiteral("^\\.opsdeck-(%1)-%2-")
+            .arg(kind.isEmpty() ? QStringLiteral("wipe|restore") : kind, QRegularExpression::escape(instance)));
+    QStringList paths
+        = QDir(outpackBase(host)).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).filter(pattern);
+    paths.sort();
+    return paths;
 }
 
 QJsonObject PackitSandbox::seeded(const QString& instance) const
@@ -125,6 +142,11 @@ QString PackitSandbox::fullFingerprint(const QString& host, const QString& insta
         return {};
     return QStringLiteral("rows+files:%1 sequences:%2 contents:%3")
         .arg(rows, sequenceValues, treeDigest(instanceRoot(host, instance)));
+}
+
+QString PackitSandbox::rowsAndContents(const QString& host, const QString& instance) const
+{
+    return fingerprint(host, instance) + QStringLiteral(" contents:") + treeDigest(instanceRoot(host, instance));
 }
 
 QStringList PackitSandbox::pushPackets(const QString& host, const QString& instance, int n, QString* error) const

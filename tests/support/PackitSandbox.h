@@ -19,7 +19,12 @@ public:
     }
 
     QString hostRoot(const QString& host) const;
+    // Where the host's instance roots are (its outpackBase), and what wipes and restores keep beside them.
+    QString outpackBase(const QString& host) const;
     QString instanceRoot(const QString& host, const QString& instance) const;
+    // What wipes and restores of the instance left beside its root, sorted: ".opsdeck-KIND-INSTANCE-TAG", then its
+    // ".restore"; `kind` "wipe", "restore", or empty for both.
+    QStringList keptPaths(const QString& host, const QString& instance, const QString& kind = {}) const;
     // DIR/packit/INSTANCE.json: the counts the seed wrote.
     QJsonObject seeded(const QString& instance) const;
     // A connection (made once, named like the instance) to the instance's database.
@@ -37,6 +42,9 @@ public:
     // and file contents too. Readable parts ("rows+files:… sequences:… contents:…"), so that a failed comparison
     // shows which differs; empty if a part could not be read.
     QString fullFingerprint(const QString& host, const QString& instance) const;
+    // Rows and file list (fingerprint()) and file contents (treeDigest() of the root): fullFingerprint() without the
+    // sequences.
+    QString rowsAndContents(const QString& host, const QString& instance) const;
     // Pushes `n` new packets into the instance, as Packit's import of an outpack push would leave them: a packet row
     // each (ids in outpack's form, after every seeded one), a packet_group row for their name if it has none, and in
     // the root each packet's metadata, location entry and file. Their ids; empty with *error otherwise.
