@@ -53,6 +53,7 @@ private:
     bool recordBefore(RunContext& context);
     bool moveRoot(RunContext& context);
     bool exportRows(RunContext& context, QSqlDatabase& db);
+    static std::optional<bool> parentsWithoutTriggers(QSqlDatabase& db);
     bool deleteRows(RunContext& context, bool keep);
     bool removeOldRoot(RunContext& context);
     // The undo window: the kept root's size, then the journal's undo-window entry.
