@@ -452,12 +452,15 @@ bool PackitRestoreOperation::execute(const Plan& plan, RunContext& context)
                   .arg(m_target.id(), m_restores)
                   .arg(context.record().after.value(QStringLiteral("packets")).toInteger())
                   .arg(context.record().after.value(QStringLiteral("groups")).toInteger())
-                  .arg(m_setsAside
+                  .arg(!m_setsAside ? QString()
+                          : context.record().undoOpened
                           ? QStringLiteral(" What was there (%1 packets) is set aside until %2: opsdeck restore "
                                            "%3 brings it back.")
                                 .arg(m_now.value(QStringLiteral("packets")).toInteger())
                                 .arg(utcMinuteText(context.record().undo.until), context.record().id)
-                          : QString(),
+                          : QStringLiteral(" What was there (%1 packets) is deleted: this run's undo window was "
+                                           "turned off.")
+                                .arg(m_now.value(QStringLiteral("packets")).toInteger()),
                       m_skipped.isEmpty() ? QString()
                                           : QStringLiteral(" Skipped, their role, permission or tag being gone: %1.")
                                                 .arg(m_skipped.join(QStringLiteral(", "))));

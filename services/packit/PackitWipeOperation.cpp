@@ -409,16 +409,10 @@ bool PackitWipeOperation::recordBefore(RunContext& context)
     const auto packets = counts ? PackitQueries::packetIds(db, &error) : std::nullopt;
     const auto grants = packets ? PackitQueries::scopedGrants(db, &error) : std::nullopt;
     const auto groups = grants ? PackitQueries::groups(db, &error) : std::nullopt;
-    QSqlQuery schema(db);
-    if (groups
-        && (!schema.exec(QStringLiteral("SELECT coalesce(max(installed_rank), 0) FROM flyway_schema_history"))
-            || !schema.next()))
-        error = QStringLiteral("cannot read the schema's version: %1").arg(schema.lastError().text());
-    if (!groups || !error.isEmpty()) {
+    if (!groups) {
         context.fail(error);
         return false;
     }
-    m_flywayRank = schema.value(0).toLongLong();
     // The root's files and bytes are measured on the moved-aside copy once the instance is back (remove-old-root):
     // walking a large tree here would lengthen the outage.
     context.record().before = *counts;

@@ -98,11 +98,9 @@ private:
     std::unique_ptr<PackitConnection> m_connection;
     QString m_runTag; // names the moved-aside root
     QString m_recovers; // the run a recovery run recovers; empty for a wipe
-    QJsonObject m_toDelete;
+    QJsonObject m_toDelete; // what the record step found; the run's `deleted` once the rows are seen gone
     QJsonObject m_exported; // rows per table the export wrote (the DELETEs must take exactly these)
-    qint64 m_flywayRank = -1; // the schema the rows were taken from (a restore needs the same)
-    qint64 m_deleteSession = 0; // pg_backend_pid() of the delete's connection, until recovery saw it end // what the
-                                // record step found; the run's `deleted` once the rows are seen gone
+    qint64 m_deleteSession = 0; // pg_backend_pid() of the delete's connection, until recovery saw it end
 };
 
 } // namespace opsdeck
