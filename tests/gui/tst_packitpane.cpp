@@ -185,6 +185,19 @@ void TestPackitPane::wipeThroughTheDialog()
     outcome->setCurrentIndex(outcome->findData(QStringLiteral("failed")));
     for (int i = 0; i < journal->runList()->topLevelItemCount(); ++i)
         QCOMPARE(journal->runList()->topLevelItem(i)->text(3), QStringLiteral("failed"));
+
+    // "Undo…" in the Runs dock takes the wipe back: the restore puts kipling's packets and root back.
+    QPushButton* undo = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((undo = runs->findChild<QPushButton*>(QStringLiteral("undoRun"))) != nullptr, 10000);
+    QSignalSpy restored(window.runs(), &RunsDock::runFinished);
+    ConfirmDialog::setNextAnswer(true);
+    undo->click();
+    QVERIFY(restored.wait(180000));
+    const RunRecord restore = restored.first().first().value<RunRecord>();
+    QCOMPARE(restore.operation, QStringLiteral("packit-restore"));
+    QVERIFY2(restore.outcome == RunRecord::Outcome::Succeeded, qPrintable(restore.summary));
+    QCOMPARE(restore.parameters.value(QStringLiteral("restores")).toString(), record.id);
+    QTRY_COMPARE_WITH_TIMEOUT(pane->instances()->index(row, 4).data().toString(), QStringLiteral("300"), 30000);
 }
 
 QTEST_MAIN(TestPackitPane)
