@@ -290,7 +290,9 @@ void TestDetachedJob::anEndedJobWaitsForItsSessionNotForZombies()
     QCOMPARE(sh(lingering.startArgv({ u"/bin/sh"_s, u"-c"_s, u"sleep 1 & echo left"_s }, m_dir->path())).exitCode, 0);
     QElapsedTimer clock;
     clock.start();
-    Run run = sh(lingering.pollArgv(0, 0, 1 << 20, 5000));
+    // A settle of 2 s: the poll returns on the job's end, not on its first output ("left" may be there before rc
+    // is, on a loaded machine).
+    Run run = sh(lingering.pollArgv(0, 0, 1 << 20, 5000, 2000));
     QString error;
     auto state = DetachedJob::parsePoll(run.out, &error);
     QVERIFY2(state, qPrintable(error));
