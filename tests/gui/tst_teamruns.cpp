@@ -130,7 +130,7 @@ void TestTeamRuns::twoOtherConsolesRunsShowLiveAndEnd()
         QCOMPARE(row->text(5), Journal::localUser());
         QVERIFY2(row->toolTip(5).startsWith(u"Another console: process "_s), qPrintable(row->toolTip(5)));
         QVERIFY(row->text(3).startsWith(u"started "_s));
-        QCOMPARE(barOf(row)->format(), u"step 5 of 9"_s);
+        QCOMPARE(barOf(row)->format(), u"step 6 of 11"_s);
         QVERIFY(!list->itemWidget(row, 4)); // nothing to do here about another console's run
     }
     window.sidebar()->setCurrentRow(
@@ -140,7 +140,7 @@ void TestTeamRuns::twoOtherConsolesRunsShowLiveAndEnd()
     QTRY_VERIFY(banner->text().contains(kKipling.target()));
     for (const Wipe& wipe : { kReside, kKipling })
         QVERIFY2(banner->text().contains(u"<b>%1</b> is locked by <b>%2</b>"_s.arg(wipe.target(), Journal::localUser()))
-                && banner->text().contains(u"at step 5 of 9: "_s + kDeleteTitle),
+                && banner->text().contains(u"at step 6 of 11: "_s + kDeleteTitle),
             qPrintable(banner->text()));
     if (const QString dir = qEnvironmentVariable("OPSDECK_SCREENSHOT_DIR"); !dir.isEmpty())
         QVERIFY(window.grab().save(dir + u"/team-runs.png"_s));
