@@ -177,11 +177,25 @@ std::optional<JournalLocation> journalLocation(const Inventory& inventory)
     return location;
 }
 
-QString exportsDir(const Inventory& inventory)
+namespace {
+
+JournalLocation localJournalLocation(const Inventory& inventory)
 {
     QString error;
     const auto location = JournalLocation::fromInventory(inventory, &error);
-    return location ? location->localDir() : JournalLocation(JournalLocation::defaultPath()).localDir();
+    return location ? *location : JournalLocation(JournalLocation::defaultPath());
+}
+
+} // namespace
+
+QString exportsDir(const Inventory& inventory)
+{
+    return localJournalLocation(inventory).localDir();
+}
+
+QString undoBase(const Inventory& inventory)
+{
+    return localJournalLocation(inventory).undoDir();
 }
 
 std::optional<Journal> openJournal(const Inventory& inventory)

@@ -38,6 +38,8 @@ void printTable(const QStringList& headers, const QList<QStringList>& rows);
 std::optional<JournalLocation> journalLocation(const Inventory& inventory);
 // Where exports go when no report path says: the folder of this console's own files (JournalLocation::localDir).
 QString exportsDir(const Inventory& inventory);
+// Where this console keeps the undo windows it holds itself (JournalLocation::undoDir).
+QString undoBase(const Inventory& inventory);
 // The inventory's journal, opened; nullopt, with the reason printed, if it cannot be.
 std::optional<Journal> openJournal(const Inventory& inventory);
 void printPlan(const Plan& plan);

@@ -5,6 +5,9 @@
 #include "pulumi/PulumiPurgeOperation.h"
 #include "pulumi/PulumiPurgePlan.h"
 #include "pulumi/PulumiQueries.h"
+#include "pulumi/PulumiRestoreOperation.h"
+#include "pulumi/PulumiUndoFiles.h"
+#include "runbook/UndoWindowEndOperation.h"
 #include "secrets/CredentialStore.h"
 #include "secrets/TerminalPrompter.h"
 #include "sql/DatabaseConnection.h"
@@ -98,6 +101,25 @@ std::optional<QList<PulumiQueries::Organization>> readOrganizations(DatabaseConn
     return orgs;
 }
 
+// Whether every organisation of the scope is in the database; if not, says which (exit 2), or why it cannot tell (1).
+bool knownOrganizations(DatabaseConnection& connection, const PulumiPurgeScope& scope, int* exitCode)
+{
+    const auto orgs = readOrganizations(connection);
+    if (!orgs) {
+        *exitCode = Cli::Failure;
+        return false;
+    }
+    for (const QString& org : scope.orgs) {
+        if (std::none_of(orgs->cbegin(), orgs->cend(), [&](const auto& o) { return o.githubLogin == org; })) {
+            err() << "opsdeck: --orgs: organisation \"" << org << "\" is not in " << connection.describe()
+                  << "; nothing was touched\n";
+            *exitCode = Cli::Usage;
+            return false;
+        }
+    }
+    return true;
+}
+
 // --orgs and --keep; prints what is wrong ("nothing was <untouched>") and returns nullopt (exit 2) when they are bad.
 std::optional<PulumiPurgeScope> purgeScope(const Invocation& call, const QString& untouched)
 {
@@ -180,21 +202,13 @@ int runPlanPulumiPurge(const QStringList& arguments)
         return Cli::Usage;
     int exitCode = Cli::Success;
     const auto connection = pulumiConnection(call, &exitCode);
-    if (!connection)
+    if (!connection || !knownOrganizations(*connection, *scope, &exitCode))
         return exitCode;
-    QString error;
-    const auto planned = PulumiPurgePlan::make(
-        connection->database(), *scope, connection->describe(), connection->target().database.tags, &error);
-    if (!planned) {
-        err() << "opsdeck: planning the purge on " << connection->describe() << " failed: " << error << "\n";
-        // An organisation the database does not know is the caller's mistake.
-        return error.contains(QStringLiteral("is not in")) ? Cli::Usage : Cli::Failure;
-    }
-    if (call.isSet(QStringLiteral("json")))
-        printJson(planned->plan.toJson());
-    else
-        printPlan(planned->plan);
-    return Cli::Success;
+    const auto inventory = call.inventory();
+    planOperation(std::make_unique<PulumiPurgeOperation>(
+                      connection->target(), *scope, exportsDir(*inventory), undoBase(*inventory)),
+        *inventory, call.isSet(QStringLiteral("json")), &exitCode);
+    return exitCode;
 }
 
 int runRunPulumiPurge(const QStringList& arguments)
@@ -221,11 +235,13 @@ int runRunPulumiPurge(const QStringList& arguments)
                        "keys go beside it."),
         QStringLiteral("FILE"));
     addDatabaseOption(call);
+    addUndoOptions(call);
     if (const auto done = call.parse())
         return *done;
     call.noticeLater(); // awaited after planning
     const auto scope = purgeScope(call, QStringLiteral("touched"));
-    if (!scope)
+    const auto undo = undoChoice(call);
+    if (!scope || !undo)
         return Cli::Usage;
     const auto batch = call.integer(QStringLiteral("batch"), 500, 1, PulumiPurgeOperation::kMaxBatch);
     const auto throttle = call.integer(QStringLiteral("throttle"), 0, 0, 60000, QStringLiteral("milliseconds"));
@@ -239,24 +255,15 @@ int runRunPulumiPurge(const QStringList& arguments)
     }
     int exitCode = Cli::Success;
     const auto connection = pulumiConnection(call, &exitCode);
-    if (!connection)
+    if (!connection || !knownOrganizations(*connection, *scope, &exitCode))
         return exitCode;
-    const auto orgs = readOrganizations(*connection);
-    if (!orgs)
-        return Cli::Failure;
-    for (const QString& org : scope->orgs) {
-        if (std::none_of(orgs->cbegin(), orgs->cend(), [&](const auto& o) { return o.githubLogin == org; })) {
-            err() << "opsdeck: --orgs: organisation \"" << org << "\" is not in " << connection->describe()
-                  << "; nothing was touched\n";
-            return Cli::Usage;
-        }
-    }
     const auto inventory = call.inventory();
     const QString report = call.value(QStringLiteral("report"));
     const QString exportDir = report.isEmpty() ? exportsDir(*inventory) : QFileInfo(report).absolutePath();
-    auto operation = std::make_unique<PulumiPurgeOperation>(connection->target(), *scope, exportDir, *batch, *parallel);
+    auto operation = std::make_unique<PulumiPurgeOperation>(
+        connection->target(), *scope, exportDir, undoBase(*inventory), *batch, *parallel);
     operation->setThrottle(*throttle);
-    return runOperation(std::move(operation), *inventory, call.value(QStringLiteral("confirm")), report);
+    return runOperation(std::move(operation), *inventory, call.value(QStringLiteral("confirm")), report, {}, *undo);
 }
 
 int runPlanPulumiKillQuery(const QStringList& arguments)
@@ -332,8 +339,76 @@ int resumePurge(const RecoverCall& call)
             PulumiPurgeOperation::kMaxLanes);
     const QString exportDir
         = call.reportPath.isEmpty() ? exportsDir(call.inventory) : QFileInfo(call.reportPath).absolutePath();
-    return runOperation(std::make_unique<PulumiPurgeOperation>(*target, scope, exportDir, batch, lanes), call.inventory,
-        call.confirmation, call.reportPath, call.run.runId);
+    auto operation
+        = std::make_unique<PulumiPurgeOperation>(*target, scope, exportDir, undoBase(call.inventory), batch, lanes);
+    // The rows the stopped run deleted are in its folder: this run's window takes them in with its own.
+    const QString undoDir = parameters.value(QStringLiteral("undoDir")).toString();
+    if (!undoDir.isEmpty()) {
+        if (const QString problem = PulumiUndoFiles::dirProblem(undoBase(call.inventory), undoDir);
+            !problem.isEmpty()) {
+            err() << "opsdeck: run " << call.run.runId << " names a restore folder opsdeck will not use: " << problem
+                  << "; nothing was touched\n";
+            return Cli::Failure;
+        }
+        operation->adoptUndoDir(undoDir);
+    }
+    return runOperation(std::move(operation), call.inventory, call.confirmation, call.reportPath, call.run.runId);
+}
+
+// The database a Pulumi undo window was kept for, with its secrets.
+std::optional<DatabaseTarget> windowTarget(const UndoWindowCall& call, int* exitCode)
+{
+    return pulumiTarget(call.inventory, call.window.restore.value(QStringLiteral("database")).toString(), exitCode);
+}
+
+// `opsdeck restore RUN_ID` of a purge: the rows of its restore files go back.
+int restorePurge(const UndoWindowCall& call)
+{
+    int exitCode = Cli::Success;
+    auto target = windowTarget(call, &exitCode);
+    if (!target)
+        return exitCode;
+    QString error;
+    auto operation
+        = PulumiRestoreOperation::fromWindow(std::move(*target), call.window, undoBase(call.inventory), &error);
+    if (!operation) {
+        err() << "opsdeck: " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    return call.planOrRun(std::move(operation));
+}
+
+// `opsdeck recover` of a restore whose console died: the same restore again, which inserts what is still missing.
+int recoverRestore(const RecoverCall& call)
+{
+    int exitCode = Cli::Success;
+    auto target
+        = pulumiTarget(call.inventory, call.run.parameters.value(QStringLiteral("database")).toString(), &exitCode);
+    if (!target)
+        return exitCode;
+    QString error;
+    auto operation = PulumiRestoreOperation::recovering(
+        std::move(*target), call.run.runId, call.run.parameters, undoBase(call.inventory), &error);
+    if (!operation) {
+        err() << "opsdeck: " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    return runOperation(std::move(operation), call.inventory, call.confirmation, call.reportPath, call.run.runId);
+}
+
+// `opsdeck trash purge RUN_ID` of a purge: deletes its restore files, and ends its window.
+int purgeWindow(const UndoWindowCall& call)
+{
+    QString error;
+    auto kept = PulumiUndoFiles::keptData(undoBase(call.inventory), call.window, &error);
+    if (!kept) {
+        err() << "opsdeck: the undo window of run " << call.window.runId << " cannot be ended here: " << error
+              << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    auto operation = std::make_unique<UndoWindowEndOperation>(
+        call.window, call.window.restore.value(QStringLiteral("lock")).toString(), call.reason, std::move(kept));
+    return call.planOrRun(std::move(operation));
 }
 
 } // namespace
@@ -351,11 +426,13 @@ CliModule pulumiCli()
             "       opsdeck pulumi orgs [--database D] [--json]     organisations and their soft-deleted stacks\n"
             "       opsdeck plan pulumi-purge --orgs A,B [--keep S1,S2] [--database D] [--json]\n"
             "       opsdeck run pulumi-purge --orgs A,B --confirm A,B [--keep S1,S2] [--batch N] [--throttle MS]\n"
-            "                                [--report FILE]\n"
+            "                                [--no-undo --reason TEXT] [--report FILE]\n"
             "                                (run again after an interruption: it finishes what is left)\n"
             "       opsdeck plan pulumi-kill-query --process ID [--database D] [--json]\n"
             "       opsdeck run pulumi-kill-query --process ID --confirm ID [--database D] [--report FILE]\n"),
-        { { QStringLiteral("pulumi-purge"), resumePurge } } };
+        { { QStringLiteral("pulumi-purge"), resumePurge }, { QStringLiteral("pulumi-restore"), recoverRestore },
+            { QStringLiteral("pulumi-restore-recover"), recoverRestore } },
+        { { QStringLiteral("pulumi-purge"), restorePurge } }, { { QStringLiteral("pulumi-purge"), purgeWindow } } };
 }
 
 } // namespace opsdeck::cli

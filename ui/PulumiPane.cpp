@@ -12,6 +12,7 @@
 #include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiPurgeOperation.h"
 #include "pulumi/PulumiQueries.h"
+#include "pulumi/PulumiRestoreOperation.h"
 #include "runbook/OperationRunner.h"
 #include "sql/DatabaseConnection.h"
 
@@ -390,8 +391,8 @@ void PulumiPane::purge()
             problem, tr("Correct the ticked organisations or the kept stacks, then purge again.") });
         return;
     }
-    auto operation = std::make_unique<PulumiPurgeOperation>(
-        *m_target, scope, m_journalLocation.localDir() + QStringLiteral("/exports"), m_batch->value());
+    auto operation = std::make_unique<PulumiPurgeOperation>(*m_target, scope,
+        m_journalLocation.localDir() + QStringLiteral("/exports"), m_journalLocation.undoDir(), m_batch->value());
     operation->setThrottle(m_throttle->value());
     PulumiPurgeOperation* raw = operation.get();
     m_purge->setEnabled(false);
@@ -419,13 +420,49 @@ void PulumiPane::purge()
     m_launcher->launch(std::move(operation), launch);
 }
 
+bool PulumiPane::restores(const QString& operation) const
+{
+    return PulumiPurgeOperation::keepingOperations().contains(operation);
+}
+
+void PulumiPane::restore(const UndoWindow& window)
+{
+    const QString database = window.restore.value(QStringLiteral("database")).toString();
+    if (!m_target || m_target->database.name != database) {
+        m_errors->showProblem({ database, tr("Preparing the restore of run %1").arg(window.runId),
+            tr("the pane shows %1, not the database %2 the purge ran on")
+                .arg(m_target ? m_target->database.name : tr("no database"), database),
+            tr("Nothing was touched. Choose %1 in the pane, then Undo again.").arg(database) });
+        return;
+    }
+    QString error;
+    auto operation = PulumiRestoreOperation::fromWindow(*m_target, window, m_journalLocation.undoDir(), &error);
+    if (!operation) {
+        m_errors->showProblem(
+            { database, tr("Preparing the restore of run %1").arg(window.runId), error, tr("Nothing was touched.") });
+        return;
+    }
+    OperationLauncher::Launch launch;
+    launch.target = database;
+    launch.action = tr("the restore");
+    launch.wording = [window](const Plan&, QString* title, QString* text) {
+        *title = tr("Restore the stacks run %1 purged?").arg(window.runId);
+        *text = tr("Puts back what run %1 (%2, by %3 at %4) deleted: %5. It only inserts: rows whose key is taken "
+                   "again, and stacks created since, are left as they are.")
+                    .arg(window.runId, window.operation, window.user,
+                        window.openedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")),
+                        window.restorable.join(QStringLiteral("; ")));
+    };
+    m_launcher->launch(std::move(operation), launch);
+}
+
 void PulumiPane::onRunFinished(const RunRecord& record)
 {
     if (record.operation == QStringLiteral("pulumi-kill-query")) {
         refreshProcesses();
         return;
     }
-    if (record.operation != QStringLiteral("pulumi-purge"))
+    if (record.operation != QStringLiteral("pulumi-purge") && record.operation != QStringLiteral("pulumi-restore"))
         return;
     m_operation = nullptr;
     refresh();

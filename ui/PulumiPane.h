@@ -51,6 +51,8 @@ public:
     QString title() const override { return tr("Pulumi"); }
     QStringList hosts() const override;
     void updateHost(const HostStatus&) override { }
+    bool restores(const QString& operation) const override;
+    void restore(const UndoWindow& window) override;
 
     PulumiStackModel* stacks() const { return m_stacks; }
     QTreeWidget* organizations() const { return m_orgs; }

@@ -792,7 +792,7 @@ bool PackitRestoreOperation::recover(RunContext& context)
 // The windows of wipes and restores on this instance: their kept root and bundle.
 bool PackitRestoreOperation::endsExpired(const UndoWindow& window) const
 {
-    return PackitRestoreOperation::restoredOperations().contains(window.operation);
+    return PackitRestoreOperation::restoredOperations().contains(window.operation) && window.target == m_target.id();
 }
 
 bool PackitRestoreOperation::endWindow(const UndoWindow& window, QString* error)

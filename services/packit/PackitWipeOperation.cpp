@@ -1090,7 +1090,7 @@ QString PackitWipeOperation::recoverySummary(
 // The windows of wipes and restores on this instance: their kept root and bundle.
 bool PackitWipeOperation::endsExpired(const UndoWindow& window) const
 {
-    return PackitRestoreOperation::restoredOperations().contains(window.operation);
+    return PackitRestoreOperation::restoredOperations().contains(window.operation) && window.target == m_target.id();
 }
 
 bool PackitWipeOperation::endWindow(const UndoWindow& window, QString* error)

@@ -1,6 +1,9 @@
 #include "pulumi/PulumiPurgeBatch.h"
 
+#include "core/SyncedFile.h"
+
 #include <QElapsedTimer>
+#include <QFile>
 #include <QHash>
 #include <QSet>
 #include <QSqlError>
@@ -62,6 +65,7 @@ public:
     {
         QElapsedTimer clock;
         clock.start();
+        m_result->commitSent = true;
         if (!m_db.commit())
             return fail(m_db.lastError());
         m_open = false;
@@ -70,6 +74,11 @@ public:
     }
 
     PulumiPurgeBatch::Failure failure() const { return m_failure; }
+    PulumiPurgeBatch::Failure failWith(const QString& error)
+    {
+        *m_error = error;
+        return PulumiPurgeBatch::Failure::Other;
+    }
 
 private:
     bool fail(const QSqlError& error)
@@ -89,7 +98,7 @@ private:
 } // namespace
 
 PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
-    QSqlDatabase db, Phase phase, const QList<PlannedStack>& batch, Result* result, QString* error)
+    QSqlDatabase db, Phase phase, const QList<PlannedStack>& batch, Result* result, QString* error, const Export* undo)
 {
     *result = {};
     Transaction transaction(db, result, error);
@@ -164,6 +173,28 @@ PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
             result->purged << i;
             ids << (phase == Phase::Stacks ? s.stackId : s.programId);
         }
+    }
+    if (undo && !ids.isEmpty()) {
+        // Before any change: the rows every delete below takes, locked so that nothing is added under them first.
+        QList<PulumiRowFile::Table> rows;
+        for (const PulumiRows::TableShape& table : *undo->tables) {
+            QSqlQuery read(db);
+            if (!transaction.exec(read, PulumiRows::exportSql(table), ids))
+                return transaction.failure();
+            rows << PulumiRows::readRows(read, table);
+        }
+        QString problem;
+        SyncedFile file(undo->path);
+        if (!file.open(&problem))
+            return transaction.failWith(QStringLiteral("the restore file: %1").arg(problem));
+        file.write(PulumiRowFile::encode(rows));
+        if (!file.commit(&problem))
+            return transaction.failWith(QStringLiteral("the restore file: %1").arg(problem));
+        result->fileWritten = true;
+        // The service's data: for this user only, as the folder is.
+        QFile::setPermissions(undo->path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        for (const PulumiRowFile::Table& table : rows)
+            result->exportedRows += table.rows.size();
     }
     if (!ids.isEmpty()) {
         if (phase == Phase::Stacks) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pulumi/PulumiPurgePlan.h"
+#include "pulumi/PulumiRows.h"
 
 #include <QSqlDatabase>
 
@@ -13,7 +14,8 @@ namespace opsdeck {
 //   Updates and below), for programs that still name their planned stack, and never a Stacks row that a live
 //   program also names (Programs.stack_id is not unique; every program naming a planned stack is locked too);
 // - Programs phase: deletes the Programs rows (cascading to ProgramUpdates and Resources).
-// A batch is all or nothing.
+// A batch is all or nothing. With an undo window, every row its deletes will take is read (and locked) first and
+// written to a restore file, synced, before the commit.
 namespace PulumiPurgeBatch {
 
 enum class Phase
@@ -36,6 +38,16 @@ struct Result
     QList<Skipped> skipped; // undeleted since the plan, changed, or (Stacks phase) its Programs row gone
     qint64 rows = 0; // the phase's table's rows deleted (the server does not count cascaded rows)
     qint64 slowestMs = 0; // the batch's slowest statement, commit included
+    qint64 exportedRows = 0; // rows written to the restore file
+    bool fileWritten = false; // the restore file exists
+    bool commitSent = false; // the COMMIT was sent: if it failed, whether it took effect is unknown
+};
+
+// The undo window's part of a batch.
+struct Export
+{
+    const QList<PulumiRows::TableShape>* tables = nullptr; // the phase's, in the order a restore inserts them
+    QString path; // the restore file to write; it must not exist
 };
 
 enum class Failure
@@ -45,8 +57,15 @@ enum class Failure
     Other, // the connection or the server went away, or the statement was killed: reconnect and try again
 };
 
-// Runs the batch; on failure the transaction is rolled back and nothing of the batch was changed.
-Failure run(QSqlDatabase db, Phase phase, const QList<PlannedStack>& batch, Result* result, QString* error);
+// Runs the batch; on failure the transaction is rolled back and nothing of the batch was changed (unless the
+// failure was the COMMIT's own: then result->commitSent tells that it may have been). With `undo`, the restore file
+// is written before the commit, and left in place whatever happens next.
+Failure run(QSqlDatabase db,
+    Phase phase,
+    const QList<PlannedStack>& batch,
+    Result* result,
+    QString* error,
+    const Export* undo = nullptr);
 
 } // namespace PulumiPurgeBatch
 

@@ -4,16 +4,19 @@
 #include "pulumi/PulumiLogging.h"
 #include "pulumi/PulumiPurgeBatch.h"
 #include "pulumi/PulumiQueries.h"
+#include "pulumi/PulumiUndoFiles.h"
 #include "runbook/RunContext.h"
 #include "sql/DatabaseConnection.h"
 
 #include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QJsonArray>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
+#include <QUuid>
 
 #include <condition_variable>
 #include <mutex>
@@ -30,12 +33,13 @@ constexpr int kReconnectAttempts = 8;
 } // namespace
 
 PulumiPurgeOperation::PulumiPurgeOperation(
-    DatabaseTarget target, PulumiPurgeScope scope, QString exportDir, int batchSize, int lanes)
+    DatabaseTarget target, PulumiPurgeScope scope, QString exportDir, QString undoBase, int batchSize, int lanes)
     : m_target(std::move(target))
     , m_scope(std::move(scope))
     , m_exportDir(std::move(exportDir))
     , m_batchSize(std::clamp(batchSize, 1, kMaxBatch))
     , m_lanes(std::clamp(lanes, 1, kMaxLanes))
+    , m_undoBase(std::move(undoBase))
 {
 }
 
@@ -57,10 +61,30 @@ bool PulumiPurgeOperation::makePlan(Plan* plan, QString* error)
     if (!made)
         return false;
     *plan = made->plan;
+    const auto shape = PulumiRows::readShape(m_connection->database(), made->keys, error);
+    if (!shape)
+        return false;
+    m_shape = *shape;
+    m_rowsPlanned = plan->details.value(QStringLiteral("rows")).toObject();
+    // A name of its own, known before the run has an id: a recovery run finds it in this plan's parameters.
+    m_undoDir = !m_adoptedUndoDir.isEmpty()
+        ? m_adoptedUndoDir
+        : PulumiUndoFiles::dirFor(m_undoBase,
+            QStringLiteral("purge-%1-%2")
+                .arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss")),
+                    QUuid::createUuid().toString(QUuid::Id128).left(8)));
     plan->parameters.insert(QStringLiteral("database"), m_target.database.name);
     plan->parameters.insert(QStringLiteral("batch"), m_batchSize);
     plan->parameters.insert(QStringLiteral("parallel"), m_lanes);
+    plan->parameters.insert(QStringLiteral("undoDir"), m_undoDir);
     m_planned = made->stacks;
+    m_bytesEstimate = -1;
+    if (const auto averages = PulumiQueries::averageRowBytes(m_connection->database(), error)) {
+        m_bytesEstimate = 0;
+        for (auto it = m_rowsPlanned.constBegin(); it != m_rowsPlanned.constEnd(); ++it)
+            m_bytesEstimate += it.value().toInteger() * averages->value(it.key());
+    }
+    planUndo(plan, m_connection->describe());
     m_tables = plan->details.value(QStringLiteral("tableRowsBefore")).toObject().keys();
     // Rows per stack in each phase, for its rows/s.
     const QJsonObject fromRoot = plan->details.value(QStringLiteral("rowsFromRoot")).toObject();
@@ -70,13 +94,69 @@ bool PulumiPurgeOperation::makePlan(Plan* plan, QString* error)
     return true;
 }
 
+// What the plan says of the undo window: on unless the inventory turns it off for this database, or the schema has
+// a delete a restore could not take back exactly.
+void PulumiPurgeOperation::planUndo(Plan* plan, const QString& where) const
+{
+    const UndoPolicy& policy = m_target.database.undo;
+    Plan::Undo& undo = plan->undo;
+    undo.retentionSeconds = policy.retentionSeconds;
+    undo.until = QDateTime::currentDateTimeUtc().addSecs(policy.retentionSeconds);
+    undo.where = QStringLiteral("%1:%2 (on this console, not on %3)").arg(PulumiUndoFiles::machine(), m_undoDir, where);
+    if (policy.off()) {
+        undo.notRestorable << QStringLiteral("the inventory turns undo windows off for %1 (undo.retention: off)")
+                                  .arg(m_target.database.name);
+        return;
+    }
+    if (!m_shape.problem.isEmpty()) {
+        undo.notRestorable << QStringLiteral("the purged rows: on this schema a restore could not put them back "
+                                             "exactly (%1)")
+                                  .arg(m_shape.problem);
+        return;
+    }
+    if (m_planned.isEmpty())
+        return;
+    QStringList tables;
+    qint64 rows = 0;
+    for (const QList<PulumiRows::TableShape>* phase : { &m_shape.stacks, &m_shape.programs }) {
+        for (const PulumiRows::TableShape& table : *phase) {
+            tables << table.table;
+            rows += m_rowsPlanned.value(table.table).toInteger();
+        }
+    }
+    undo.available = true;
+    // The text export takes about what the rows take in the database; information_schema's average row lengths give
+    // that within a factor of two, which is what an admin needs to know about the space.
+    undo.bytesHeld = m_bytesEstimate;
+    undo.restorable << QStringLiteral("the %1 purged stacks, soft-deleted as they were, with all %2 rows the purge "
+                                      "deletes (%3)")
+                           .arg(m_planned.size())
+                           .arg(rows)
+                           .arg(tables.join(QStringLiteral(", ")));
+    undo.notRestorable << QStringLiteral("a row whose key is taken again by then (a restore never overwrites one: it "
+                                         "is skipped, and named in its report)");
+    // Each batch writes its restore file before it deletes.
+    for (Plan::Step& step : plan->steps) {
+        if (step.id.startsWith(QStringLiteral("delete-")))
+            step.command.replace(QStringLiteral(" FOR UPDATE; "),
+                QStringLiteral(" FOR UPDATE; SELECT every row the deletes take, FOR UPDATE, into a restore file, "
+                               "synced; "));
+    }
+    plan->steps << Plan::Step { QStringLiteral("keep-undo"),
+        QStringLiteral("Keep the restore files as this run's undo window"),
+        QStringLiteral("sha256 of every restore file in %1, journaled").arg(m_undoDir),
+        QStringLiteral("one file per batch, each checked by its own trailer") };
+}
+
 bool PulumiPurgeOperation::execute(const Plan& plan, RunContext& context)
 {
-    Q_UNUSED(plan);
+    const bool keep = plan.undo.opens();
     context.setCancelHook(m_connection->interrupter());
     measure(context, false);
-    const bool ok = exportKeys(context) && purge(context);
+    const bool ok = exportKeys(context) && purge(context, keep);
     context.setCancelHook({});
+    // Whatever the outcome: the rows the committed batches took are in the files, and only the window gets them back.
+    const bool kept = !keep || keepUndo(context);
     measure(context, true);
     const qint64 done = context.record().after.value(QStringLiteral("purgedStacks")).toInteger();
     const qint64 skipped = context.record().after.value(QStringLiteral("skippedStacks")).toInteger();
@@ -96,7 +176,62 @@ bool PulumiPurgeOperation::execute(const Plan& plan, RunContext& context)
                   .arg(done)
                   .arg(m_planned.size())
                   .arg(context.record().after.value(QStringLiteral("stacksRowsOnly")).toInteger());
-    return ok;
+    if (keep && kept)
+        context.record().summary += QStringLiteral(" It can be undone until %1: opsdeck restore %2.")
+                                        .arg(utcMinuteText(context.record().undo.until), context.record().id);
+    return ok && kept;
+}
+
+bool PulumiPurgeOperation::keepUndo(RunContext& context)
+{
+    context.begin(QStringLiteral("keep-undo"));
+    QString error;
+    const auto listed = PulumiUndoFiles::list(m_undoDir, &error);
+    if (!listed) {
+        context.fail(
+            QStringLiteral("%1: the restore files stay in %2, but no undo window names them").arg(error, m_undoDir));
+        return false;
+    }
+    if (listed->sums.isEmpty()) {
+        context.succeed(QStringLiteral("nothing was deleted: no undo window"));
+        return true;
+    }
+    QJsonObject sums;
+    for (auto it = listed->sums.cbegin(); it != listed->sums.cend(); ++it)
+        sums.insert(it.key(), it.value());
+    const QJsonObject& after = context.record().after;
+    UndoWindow window;
+    window.where = QStringLiteral("%1:%2").arg(PulumiUndoFiles::machine(), m_undoDir);
+    window.bytes = listed->bytes;
+    window.restorable << QStringLiteral("the stacks of %1 this purge deleted (%2 in this run), soft-deleted as they "
+                                        "were, with every row their deletes took")
+                             .arg(m_scope.orgs.join(QStringLiteral(", ")))
+                             .arg(after.value(QStringLiteral("purgedStacks")).toInteger());
+    window.notRestorable = context.plan().undo.notRestorable;
+    window.confirmWith = m_scope.orgs.join(u',');
+    window.restore = { { QStringLiteral("database"), m_target.database.name },
+        { QStringLiteral("orgs"), QJsonArray::fromStringList(m_scope.orgs) },
+        { QStringLiteral("machine"), PulumiUndoFiles::machine() }, { QStringLiteral("dir"), m_undoDir },
+        { QStringLiteral("lock"), context.plan().lockName() }, { QStringLiteral("files"), sums } };
+    if (!context.openUndoWindow(window)) {
+        context.fail(QStringLiteral("%1: the restore files stay in %2, but no undo window names them")
+                         .arg(context.journalError(), m_undoDir));
+        return false;
+    }
+    context.succeed(
+        QStringLiteral("%1 restore files (%2 bytes) in %3").arg(listed->sums.size()).arg(listed->bytes).arg(m_undoDir));
+    return true;
+}
+
+bool PulumiPurgeOperation::endsExpired(const UndoWindow& window) const
+{
+    return keepingOperations().contains(window.operation)
+        && window.restore.value(QStringLiteral("database")).toString() == m_target.database.name;
+}
+
+bool PulumiPurgeOperation::endWindow(const UndoWindow& window, QString* error)
+{
+    return PulumiUndoFiles::remove(m_undoBase, window, error);
 }
 
 void PulumiPurgeOperation::measure(RunContext& context, bool after)
@@ -187,6 +322,8 @@ struct PulumiPurgeOperation::Lanes
     const RunContext* context = nullptr; // for cancelled() only, while the phase runs
     PulumiPurgeBatch::Phase phase = PulumiPurgeBatch::Phase::Stacks;
     const QList<PlannedStack>* stacks = nullptr; // the phase's, in the order its batches go
+    const QList<PulumiRows::TableShape>* keptTables = nullptr; // with an undo window: the phase's tables
+    QString undoDir;
     std::vector<std::unique_ptr<DatabaseConnection>> connections; // one per lane, used on its thread only
     std::mutex mutex;
     std::condition_variable changed;
@@ -236,9 +373,19 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
             // A cancel that came while connecting (its KILL QUERY may have hit the ping) stops here.
             if (context->cancelled())
                 break;
-            const auto failure = connected
-                ? PulumiPurgeBatch::run(connection.database(), lanes.phase, batch, &result, &error)
-                : PulumiPurgeBatch::Failure::Other;
+            // One file per attempt: an attempt that surely rolled back removes its own below.
+            const PulumiPurgeBatch::Export undo { lanes.keptTables,
+                QStringLiteral("%1/%2-%3-%4.rows")
+                    .arg(lanes.undoDir,
+                        lanes.phase == PulumiPurgeBatch::Phase::Stacks ? QStringLiteral("stacks")
+                                                                       : QStringLiteral("programs"))
+                    .arg(from, 7, 10, QLatin1Char('0'))
+                    .arg(attempt) };
+            const auto failure = connected ? PulumiPurgeBatch::run(connection.database(), lanes.phase, batch, &result,
+                                     &error, lanes.keptTables ? &undo : nullptr)
+                                           : PulumiPurgeBatch::Failure::Other;
+            if (failure != PulumiPurgeBatch::Failure::None && result.fileWritten && !result.commitSent)
+                QFile::remove(undo.path);
             if (failure == PulumiPurgeBatch::Failure::None) {
                 done = true;
                 break;
@@ -292,7 +439,7 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
 }
 
 PulumiPurgeOperation::PhaseResult PulumiPurgeOperation::runPhase(
-    RunContext& context, PulumiPurgeBatch::Phase phase, const QList<PlannedStack>& stacks)
+    RunContext& context, PulumiPurgeBatch::Phase phase, const QList<PlannedStack>& stacks, bool keep)
 {
     auto lanes = std::make_shared<Lanes>();
     for (int i = 0; i < m_lanes; ++i)
@@ -308,6 +455,10 @@ PulumiPurgeOperation::PhaseResult PulumiPurgeOperation::runPhase(
     lanes->context = &context;
     lanes->phase = phase;
     lanes->stacks = &stacks;
+    if (keep) {
+        lanes->keptTables = phase == PulumiPurgeBatch::Phase::Stacks ? &m_shape.stacks : &m_shape.programs;
+        lanes->undoDir = m_undoDir;
+    }
     lanes->running = m_lanes;
     std::vector<std::thread> threads;
     for (int i = 0; i < m_lanes; ++i)
@@ -375,7 +526,7 @@ PulumiPurgeOperation::PhaseResult PulumiPurgeOperation::runPhase(
     return done;
 }
 
-bool PulumiPurgeOperation::purge(RunContext& context)
+bool PulumiPurgeOperation::purge(RunContext& context, bool keep)
 {
     QList<PlannedStack> purged; // wholly: Stacks and Programs rows gone
     QJsonArray skipped;
@@ -416,7 +567,12 @@ bool PulumiPurgeOperation::purge(RunContext& context)
     // The runbook's order: every planned Stacks row (by Stacks id), then the Programs rows (by Programs id). Each
     // phase touches only its own tables' pages, which the database's cache keeps better than the two mixed.
     context.begin(QStringLiteral("delete-stacks"));
-    const PhaseResult first = runPhase(context, PulumiPurgeBatch::Phase::Stacks, m_planned);
+    QString error;
+    if (keep && !PulumiUndoFiles::create(m_undoDir, &error)) {
+        context.fail(error + QStringLiteral("; nothing was deleted"));
+        return false;
+    }
+    const PhaseResult first = runPhase(context, PulumiPurgeBatch::Phase::Stacks, m_planned, keep);
     QList<PlannedStack> programs;
     for (qsizetype i : first.purged)
         programs << m_planned[i];
@@ -429,7 +585,7 @@ bool PulumiPurgeOperation::purge(RunContext& context)
         std::sort(programs.begin(), programs.end(),
             [](const PlannedStack& a, const PlannedStack& b) { return a.programId < b.programId; });
         context.begin(QStringLiteral("delete-programs"));
-        const PhaseResult second = runPhase(context, PulumiPurgeBatch::Phase::Programs, programs);
+        const PhaseResult second = runPhase(context, PulumiPurgeBatch::Phase::Programs, programs, keep);
         for (const QList<qsizetype>& went : { second.purged, second.gone })
             for (qsizetype i : went)
                 purged << programs[i];

@@ -61,19 +61,8 @@ std::optional<QList<PlannedStack>> listStacks(const QSqlDatabase& db, const Pulu
 // placeholder list), along the cascade path; with `extra` as a second column.
 QString cascadeCount(const PulumiQueries::CascadeTable& table, const QString& extra)
 {
-    const qsizetype depth = table.path.size();
-    QString sql = QStringLiteral("SELECT COUNT(*)%1 FROM `%2` AS t%3")
-                      .arg(extra.isEmpty() ? QString() : QStringLiteral(", ") + extra, table.table)
-                      .arg(depth);
-    for (qsizetype i = depth; i > 0; --i) {
-        const PulumiQueries::ForeignKey& key = table.path[i - 1];
-        sql += QStringLiteral(" JOIN `%1` AS t%2 ON t%3.`%4` = t%2.`%5`")
-                   .arg(key.parent)
-                   .arg(i - 1)
-                   .arg(i)
-                   .arg(key.column, key.referencedColumn);
-    }
-    return sql + QStringLiteral(" WHERE t0.id IN %1");
+    return QStringLiteral("SELECT COUNT(*)%1 ").arg(extra.isEmpty() ? QString() : QStringLiteral(", ") + extra)
+        + PulumiQueries::cascadeJoin(table);
 }
 
 // Runs a counting statement over the ids chunk by chunk and sums each column.
@@ -258,7 +247,7 @@ std::optional<PlannedPurge> PulumiPurgePlan::make(
     if (!scope.keepStacks.isEmpty())
         plan.warnings << QStringLiteral("kept (not purged): %1").arg(scope.keepStacks.join(QStringLiteral(", ")));
     plan.warnings << QStringLiteral("the checkpoint files stay on S3 (versioned bucket): their keys are exported");
-    return PlannedPurge { plan, *stacks };
+    return PlannedPurge { plan, *stacks, *keys };
 }
 
 } // namespace opsdeck

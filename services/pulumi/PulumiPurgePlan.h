@@ -1,6 +1,7 @@
 #pragma once
 
 #include "config/Inventory.h"
+#include "pulumi/PulumiQueries.h"
 #include "runbook/Plan.h"
 
 #include <QSqlDatabase>
@@ -37,6 +38,7 @@ struct PlannedPurge
 {
     Plan plan;
     QList<PlannedStack> stacks;
+    QList<PulumiQueries::ForeignKey> keys; // the schema's, as the counts followed them
 };
 
 // The runbook's read-only steps as a plan: the stacks per organisation, rows per table counted through the

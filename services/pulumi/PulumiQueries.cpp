@@ -95,18 +95,49 @@ QList<CascadeTable> cascadeFrom(const QString& root, const QList<ForeignKey>& ke
     return result;
 }
 
-std::optional<QMap<QString, qint64>> tableRows(const QSqlDatabase& db, QString* error)
+QString cascadeJoin(const CascadeTable& table)
+{
+    const qsizetype depth = table.path.size();
+    QString sql = QStringLiteral("FROM `%1` AS t%2").arg(table.table).arg(depth);
+    for (qsizetype i = depth; i > 0; --i) {
+        const ForeignKey& key = table.path[i - 1];
+        sql += QStringLiteral(" JOIN `%1` AS t%2 ON t%3.`%4` = t%2.`%5`")
+                   .arg(key.parent)
+                   .arg(i - 1)
+                   .arg(i)
+                   .arg(key.column, key.referencedColumn);
+    }
+    return sql + QStringLiteral(" WHERE t0.id IN %1");
+}
+
+namespace {
+
+// One number per table of the schema from information_schema.tables: `column` is TABLE_ROWS or AVG_ROW_LENGTH.
+std::optional<QMap<QString, qint64>> perTable(const QSqlDatabase& db, const QString& column, QString* error)
 {
     QSqlQuery query(db);
     query.setForwardOnly(true);
-    query.prepare(QStringLiteral("SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.tables "
-                                 "WHERE table_schema = DATABASE() ORDER BY TABLE_NAME"));
+    query.prepare(QStringLiteral("SELECT TABLE_NAME, %1 FROM information_schema.tables "
+                                 "WHERE table_schema = DATABASE() ORDER BY TABLE_NAME")
+                      .arg(column));
     if (!run(query, error))
         return std::nullopt;
-    QMap<QString, qint64> rows;
+    QMap<QString, qint64> values;
     while (query.next())
-        rows.insert(query.value(0).toString(), query.value(1).toLongLong());
-    return rows;
+        values.insert(query.value(0).toString(), query.value(1).toLongLong());
+    return values;
+}
+
+} // namespace
+
+std::optional<QMap<QString, qint64>> tableRows(const QSqlDatabase& db, QString* error)
+{
+    return perTable(db, QStringLiteral("TABLE_ROWS"), error);
+}
+
+std::optional<QMap<QString, qint64>> averageRowBytes(const QSqlDatabase& db, QString* error)
+{
+    return perTable(db, QStringLiteral("AVG_ROW_LENGTH"), error);
 }
 
 std::optional<QMap<QString, qint64>> exactRows(const QSqlDatabase& db, const QStringList& tables, QString* error)

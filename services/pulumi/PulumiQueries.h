@@ -49,9 +49,15 @@ struct CascadeTable
     QList<ForeignKey> path; // root -> ... -> table
 };
 QList<CascadeTable> cascadeFrom(const QString& root, const QList<ForeignKey>& keys);
+// "FROM `<table>` AS t<depth> JOIN ... WHERE t0.id IN %1": the table's rows reached from the root rows whose id is in
+// the placeholder list %1, along the cascade path. The table's own alias is t<path.size()>.
+QString cascadeJoin(const CascadeTable& table);
 
 // information_schema's TABLE_ROWS per table of the schema (InnoDB's estimate, as the runbook's baseline).
 std::optional<QMap<QString, qint64>> tableRows(const QSqlDatabase& db, QString* error);
+
+// information_schema's AVG_ROW_LENGTH per table of the schema (data only, InnoDB's estimate).
+std::optional<QMap<QString, qint64>> averageRowBytes(const QSqlDatabase& db, QString* error);
 
 // Exact rows per table, over the whole schema.
 std::optional<QMap<QString, qint64>> exactRows(const QSqlDatabase& db, const QStringList& tables, QString* error);

@@ -46,6 +46,8 @@ struct JournalLocation
     // Where this console keeps files of its own next to the journal (exports): the local journal's folder, or the
     // user data folder with a team journal.
     QString localDir() const;
+    // Where undo windows kept on this console go (the Pulumi purge's restore files): localDir()/undo.
+    QString undoDir() const { return localDir() + QStringLiteral("/undo"); }
 };
 
 class CredentialStore;

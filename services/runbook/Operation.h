@@ -23,8 +23,8 @@ public:
     virtual bool execute(const Plan& plan, RunContext& context) = 0;
 
     // Undo windows end when opsdeck next runs against their target, never by a timer: the runner lists the expired
-    // windows of the plan's target that this operation ends (those its system keeps there) in the plan, and before
-    // execute, under the target's lock, has each one's kept data deleted and journals it ended.
+    // windows this operation ends (those its system keeps on the target it runs on: an instance's, a database's) in
+    // the plan, and before execute, under the target's lock, has each one's kept data deleted and journals it ended.
     virtual bool endsExpired(const UndoWindow&) const { return false; }
     // Deletes what `window` keeps on the target; false with *error if it could not (the window then stays).
     virtual bool endWindow(const UndoWindow&, QString* error)

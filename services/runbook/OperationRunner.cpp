@@ -74,7 +74,8 @@ void OperationRunner::plan()
     });
 }
 
-// The expired windows of the plan's target that this operation ends, as the first step of its run.
+// The expired windows this operation ends (those its system keeps on the plan's target: it says which), as the first
+// step of its run.
 void OperationRunner::listExpiredWindows(Plan* plan) const
 {
     Journal journal(m_journalLocation);
@@ -87,8 +88,7 @@ void OperationRunner::listExpiredWindows(Plan* plan) const
     QJsonArray ids;
     QStringList kept;
     for (const UndoWindow& window : *windows) {
-        if (window.state != UndoWindow::State::Expired || window.target != plan->target
-            || !m_operation->endsExpired(window))
+        if (window.state != UndoWindow::State::Expired || !m_operation->endsExpired(window))
             continue;
         ids << window.runId;
         plan->undo.endsWindows << QStringLiteral("%1 (%2 by %3, expired %4): %5")

@@ -2,6 +2,7 @@
 // bastion's SSH tunnel, as the runbook's create-db-tunnel does): counts, bad input, a purge killed with SIGKILL
 // and resumed, and a two-organisation purge, each ending exactly where the seed's summary says; then a tunnel
 // dropped mid-purge and a stack undeleted mid-purge, each ending exactly where the database said before the run.
+#include "DroppedConnections.h"
 #include "Sandbox.h"
 
 #include <QDir>
@@ -30,27 +31,6 @@ using namespace Qt::StringLiterals;
 using namespace opsdeck::test;
 
 namespace {
-
-// A process's state letter and parent, from /proc/PID/stat ("PID (COMM) S PPID ..."; COMM may hold spaces and
-// parentheses, hence the last ')'); nothing once it is gone.
-std::optional<std::pair<char, pid_t>> processStat(pid_t pid)
-{
-    QFile file(u"/proc/%1/stat"_s.arg(pid));
-    if (!file.open(QIODevice::ReadOnly))
-        return std::nullopt;
-    const QByteArray stat = file.readAll();
-    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 1).simplified().split(' ');
-    if (fields.size() < 2 || fields[0].isEmpty())
-        return std::nullopt;
-    return std::make_pair(fields[0].front(), static_cast<pid_t>(fields[1].toInt()));
-}
-
-// Killed processes nobody reaps linger as zombies here (PID 1 is no init): those count as gone.
-bool running(pid_t pid)
-{
-    const auto stat = processStat(pid);
-    return stat && stat->first != 'Z' && stat->first != 'X';
-}
 
 // SELECT COUNT(*) `from` (one ? for the login) on the check connection; -1 when it fails.
 qint64 countOf(const QString& from, const QString& login)
@@ -127,7 +107,6 @@ private:
     QStringList topUpSoftDeleted(const QString& login, qint64 count);
     QMap<QString, QString> fingerprints(const QStringList& excludedStacks);
     void expectFingerprints(const QMap<QString, QString>& expected);
-    QList<pid_t> dropBastionConnections();
 
     Sandbox m_sandbox;
     QTemporaryDir m_temp;
@@ -317,39 +296,6 @@ void TestPulumiPurge::expectFingerprints(const QMap<QString, QString>& expected)
     const QMap<QString, QString> after = fingerprints({});
     for (auto it = expected.cbegin(); it != expected.cend(); ++it)
         QCOMPARE(it.key() + u' ' + after.value(it.key()), it.key() + u' ' + *it);
-}
-
-// Drops every SSH connection to the sandbox's bastion, as a network cut would: SIGKILL to every process below its
-// sshd listener. Each connection is a privileged monitor and, below it, the session's own process, which goes on
-// forwarding when only the monitor dies, so the whole tree goes. The listener stays, so a new tunnel can be opened.
-// It is found through this sandbox's pid file and /proc, never by name: other sandboxes' sshd and the system's are
-// not ours. Returns the processes killed.
-QList<pid_t> TestPulumiPurge::dropBastionConnections()
-{
-    QFile pidFile(m_sandbox.host(u"bastion"_s)[u"pidFile"_s].toString());
-    if (!pidFile.open(QIODevice::ReadOnly))
-        return {};
-    const pid_t listener = static_cast<pid_t>(pidFile.readLine().trimmed().toInt());
-    // A stale pid file's pid may belong to someone else by now.
-    if (listener <= 0 || !running(listener)
-        || !QFileInfo(QFileInfo(u"/proc/%1/exe"_s.arg(listener)).symLinkTarget()).fileName().startsWith(u"sshd"_s))
-        return {};
-    QMultiHash<pid_t, pid_t> children;
-    for (const QString& entry : QDir(u"/proc"_s).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        bool numeric = false;
-        const pid_t pid = static_cast<pid_t>(entry.toInt(&numeric));
-        if (const auto stat = numeric ? processStat(pid) : std::nullopt; stat && stat->first != 'Z')
-            children.insert(stat->second, pid);
-    }
-    QList<pid_t> tree;
-    for (QList<pid_t> parents { listener }; !parents.isEmpty();) {
-        const QList<pid_t> below = children.values(parents.takeLast());
-        tree += below;
-        parents += below;
-    }
-    for (const pid_t pid : std::as_const(tree))
-        ::kill(pid, SIGKILL);
-    return tree;
 }
 
 void TestPulumiPurge::organizationsMatchTheSeed()
@@ -592,9 +538,9 @@ void TestPulumiPurge::droppedTunnelMidPurgeResumes()
     // The first batch is in: the database knows as soon as it commits, before any line about it is printed.
     QTRY_VERIFY2_WITH_TIMEOUT(
         stacksLeft(u"initech"_s) < planned.size(), process.readAllStandardError().constData(), 60000);
-    const QList<pid_t> killed = dropBastionConnections();
+    const QList<pid_t> killed = dropConnections(m_sandbox, u"bastion"_s);
     QVERIFY2(!killed.isEmpty(), "no connection to the bastion to drop");
-    QTRY_VERIFY_WITH_TIMEOUT(std::none_of(killed.cbegin(), killed.cend(), running), 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(std::none_of(killed.cbegin(), killed.cend(), isRunning), 5000);
     QVERIFY2(softDeletedLeft(u"initech"_s) > 0, "the purge was over before the tunnel dropped");
 
     QVERIFY(process.waitForFinished(60000));
