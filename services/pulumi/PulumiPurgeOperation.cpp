@@ -133,8 +133,8 @@ void PulumiPurgeOperation::planUndo(Plan* plan, const QString& where) const
                            .arg(m_planned.size())
                            .arg(rows)
                            .arg(tables.join(QStringLiteral(", ")));
-    undo.notRestorable << QStringLiteral("a row whose key is taken again by then (a restore never overwrites one: it "
-                                         "is skipped, and named in its report)");
+    undo.notRestorable << QStringLiteral("rows whose key is taken again before the restore: it never overwrites a "
+                                         "row, it skips them and names them in its report");
     // Each batch writes its restore file before it deletes.
     for (Plan::Step& step : plan->steps) {
         if (step.id.startsWith(QStringLiteral("delete-")))

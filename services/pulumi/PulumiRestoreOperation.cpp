@@ -280,9 +280,14 @@ bool PulumiRestoreOperation::makePlan(Plan* plan, QString* error)
         m_recovers.isEmpty() ? m_restores : m_recovers);
     plan->counts << Plan::Count { QStringLiteral("stacks"), QStringLiteral("Stacks to put back (soft-deleted)"),
         stacks };
-    for (auto it = rows.cbegin(); it != rows.cend(); ++it)
-        plan->counts << Plan::Count { QStringLiteral("rows.") + it.key(), QStringLiteral("%1 rows").arg(it.key()),
-            it.value() };
+    // In the order they go back, as the purge's plan counted them.
+    for (const QList<PulumiRows::TableShape>* phase : { &m_shape.stacks, &m_shape.programs }) {
+        for (const PulumiRows::TableShape& table : *phase) {
+            if (rows.contains(table.table))
+                plan->counts << Plan::Count { QStringLiteral("rows.") + table.table,
+                    QStringLiteral("%1 rows").arg(table.table), rows.value(table.table) };
+        }
+    }
     plan->counts << Plan::Count { QStringLiteral("existing"),
         QStringLiteral("Stacks and Programs rows there again (skipped)"), existing };
     plan->counts << Plan::Count { QStringLiteral("liveSameName"),

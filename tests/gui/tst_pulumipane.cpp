@@ -164,6 +164,28 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
             return false;
         }(),
         30000);
+
+    // "Undo…" in the Runs dock takes the purge back: globex's stacks are soft-deleted again, all of them.
+    QPushButton* undo = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((undo = window.runs()->findChild<QPushButton*>(u"undoRun"_s)) != nullptr, 10000);
+    QSignalSpy restored(window.runs(), &RunsDock::runFinished);
+    ConfirmDialog::setNextAnswer(true);
+    undo->click();
+    QVERIFY(restored.wait(60000));
+    const RunRecord restore = restored.first().first().value<RunRecord>();
+    QCOMPARE(restore.operation, u"pulumi-restore"_s);
+    QVERIFY2(restore.outcome == RunRecord::Outcome::Succeeded, qPrintable(restore.summary));
+    QCOMPARE(restore.parameters.value(u"restores"_s).toString(), record.id);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            for (int i = 0; i < pane->organizations()->topLevelItemCount(); ++i) {
+                if (pane->organizations()->topLevelItem(i)->text(0) == u"globex"_s)
+                    return pane->organizations()->topLevelItem(i)->text(2).toLongLong()
+                        == seeded(u"globex"_s)[u"softDeleted"_s].toInteger();
+            }
+            return false;
+        }(),
+        30000);
 }
 
 QTEST_MAIN(TestPulumiPane)
