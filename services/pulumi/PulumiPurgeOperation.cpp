@@ -67,6 +67,7 @@ bool PulumiPurgeOperation::makePlan(Plan* plan, QString* error)
     m_shape = *shape;
     m_rowsPlanned = plan->details.value(QStringLiteral("rows")).toObject();
     // A name of its own, known before the run has an id: a recovery run finds it in this plan's parameters.
+    m_fileTag = QUuid::createUuid().toString(QUuid::Id128).left(8);
     m_undoDir = !m_adoptedUndoDir.isEmpty()
         ? m_adoptedUndoDir
         : PulumiUndoFiles::dirFor(m_undoBase,
@@ -180,6 +181,41 @@ bool PulumiPurgeOperation::execute(const Plan& plan, RunContext& context)
         context.record().summary += QStringLiteral(" It can be undone until %1: opsdeck restore %2.")
                                         .arg(utcMinuteText(context.record().undo.until), context.record().id);
     return ok && kept;
+}
+
+// A recovery run finds the stopped run's files in its folder. A batch the console died in may have written its file
+// and never committed: its root rows are still there, and this run deletes them again and writes them again. Such a
+// file is removed, so that the window holds each deleted row once. Decided from the rows, not from what was reported.
+bool PulumiPurgeOperation::pruneUncommittedFiles(RunContext& context, QString* error)
+{
+    const QDir dir(m_undoDir);
+    for (const QString& name : dir.entryList({ QStringLiteral("*.rows") }, QDir::Files, QDir::Name)) {
+        QFile file(dir.filePath(name));
+        if (!file.open(QIODevice::ReadOnly)) {
+            *error = QStringLiteral("cannot read %1: %2").arg(file.fileName(), file.errorString());
+            return false;
+        }
+        QString problem;
+        const auto tables = PulumiRowFile::decode(file.readAll(), &problem);
+        const PulumiRows::TableShape* root
+            = tables && !tables->isEmpty() ? m_shape.find(tables->first().name) : nullptr;
+        if (!root || tables->first().rows.isEmpty())
+            continue; // not one this run can judge: the restore's plan checks it
+        const auto there = PulumiRows::countExisting(m_connection->database(), *root, tables->first(), error);
+        if (!there)
+            return false;
+        if (*there == tables->first().rows.size()) {
+            if (!file.remove()) {
+                *error = QStringLiteral("cannot remove %1: %2").arg(file.fileName(), file.errorString());
+                return false;
+            }
+            context.output(QStringLiteral("%1: its batch never committed (all %2 %3 rows are still there); removed\n")
+                               .arg(name)
+                               .arg(*there)
+                               .arg(root->table));
+        }
+    }
+    return true;
 }
 
 bool PulumiPurgeOperation::keepUndo(RunContext& context)
@@ -324,6 +360,7 @@ struct PulumiPurgeOperation::Lanes
     const QList<PlannedStack>* stacks = nullptr; // the phase's, in the order its batches go
     const QList<PulumiRows::TableShape>* keptTables = nullptr; // with an undo window: the phase's tables
     QString undoDir;
+    QString fileTag; // this run's, in its files' names
     std::vector<std::unique_ptr<DatabaseConnection>> connections; // one per lane, used on its thread only
     std::mutex mutex;
     std::condition_variable changed;
@@ -373,12 +410,14 @@ void PulumiPurgeOperation::runLane(Lanes& lanes, int lane)
             // A cancel that came while connecting (its KILL QUERY may have hit the ping) stops here.
             if (context->cancelled())
                 break;
-            // One file per attempt: an attempt that surely rolled back removes its own below.
+            // One file per run and attempt (a recovery run writes into the folder of the run it recovers): an attempt
+            // that surely rolled back removes its own below.
             const PulumiPurgeBatch::Export undo { lanes.keptTables,
-                QStringLiteral("%1/%2-%3-%4.rows")
+                QStringLiteral("%1/%2-%3-%4-%5.rows")
                     .arg(lanes.undoDir,
                         lanes.phase == PulumiPurgeBatch::Phase::Stacks ? QStringLiteral("stacks")
-                                                                       : QStringLiteral("programs"))
+                                                                       : QStringLiteral("programs"),
+                        lanes.fileTag)
                     .arg(from, 7, 10, QLatin1Char('0'))
                     .arg(attempt) };
             const auto failure = connected ? PulumiPurgeBatch::run(connection.database(), lanes.phase, batch, &result,
@@ -458,6 +497,7 @@ PulumiPurgeOperation::PhaseResult PulumiPurgeOperation::runPhase(
     if (keep) {
         lanes->keptTables = phase == PulumiPurgeBatch::Phase::Stacks ? &m_shape.stacks : &m_shape.programs;
         lanes->undoDir = m_undoDir;
+        lanes->fileTag = m_fileTag;
     }
     lanes->running = m_lanes;
     std::vector<std::thread> threads;
@@ -568,7 +608,7 @@ bool PulumiPurgeOperation::purge(RunContext& context, bool keep)
     // phase touches only its own tables' pages, which the database's cache keeps better than the two mixed.
     context.begin(QStringLiteral("delete-stacks"));
     QString error;
-    if (keep && !PulumiUndoFiles::create(m_undoDir, &error)) {
+    if (keep && (!PulumiUndoFiles::create(m_undoDir, &error) || !pruneUncommittedFiles(context, &error))) {
         context.fail(error + QStringLiteral("; nothing was deleted"));
         return false;
     }

@@ -79,6 +79,7 @@ private:
         RunContext& context, PulumiPurgeBatch::Phase phase, const QList<PlannedStack>& stacks, bool keep);
     void planUndo(Plan* plan, const QString& where) const;
     bool keepUndo(RunContext& context);
+    bool pruneUncommittedFiles(RunContext& context, QString* error);
     void runLane(Lanes& lanes, int lane);
     void measure(RunContext& context, bool after);
 
@@ -96,6 +97,7 @@ private:
     QString m_undoBase;
     QString m_undoDir; // this run's restore folder (the plan's "undoDir")
     QString m_adoptedUndoDir;
+    QString m_fileTag; // names this run's restore files: "stacks-<tag>-<first stack>-<attempt>.rows"
     PulumiRows::Shape m_shape; // what the deletes take, as a restore needs it
     QJsonObject m_rowsPlanned; // rows per table the plan counted
     qint64 m_bytesEstimate = -1; // of the restore files

@@ -55,7 +55,8 @@ std::unique_ptr<PulumiRestoreOperation> PulumiRestoreOperation::fromParameters(
     for (const QJsonValue& org : parameters.value(QStringLiteral("orgs")).toArray())
         op.m_orgs << org.toString();
     // They come from the journal, and name the folder this operation reads (and a trash purge deletes): checked.
-    static const QRegularExpression fileName(QStringLiteral("^(stacks|programs)-[0-9]{7}-[0-9]{1,2}\\.rows\\z"));
+    static const QRegularExpression fileName(
+        QStringLiteral("^(stacks|programs)-[0-9a-f]{8}-[0-9]{7}-[0-9]{1,2}\\.rows\\z"));
     static const QRegularExpression sha(QStringLiteral("^[0-9a-f]{64}\\z"));
     QString problem;
     if (op.m_restores.isEmpty())
