@@ -66,8 +66,8 @@ bool PulumiPurgeOperation::makePlan(Plan* plan, QString* error)
         return false;
     m_shape = *shape;
     m_rowsPlanned = plan->details.value(QStringLiteral("rows")).toObject();
-    // A name of its own, known before the run has an id: a recovery run finds it in this plan's parameters.
     m_fileTag = QUuid::createUuid().toString(QUuid::Id128).left(8);
+    // A name of its own, known before the run has an id: a recovery run finds it in this plan's parameters.
     m_undoDir = !m_adoptedUndoDir.isEmpty()
         ? m_adoptedUndoDir
         : PulumiUndoFiles::dirFor(m_undoBase,
