@@ -23,22 +23,6 @@ namespace {
 
 constexpr int kListedPackets = 50; // packets named one by one in the plan
 
-QJsonObject sumsJson(const QMap<QString, QString>& sums)
-{
-    QJsonObject object;
-    for (auto it = sums.cbegin(); it != sums.cend(); ++it)
-        object.insert(it.key(), it.value());
-    return object;
-}
-
-QMap<QString, QString> sumsFrom(const QJsonObject& object)
-{
-    QMap<QString, QString> sums;
-    for (auto it = object.begin(); it != object.end(); ++it)
-        sums.insert(it.key(), it.value().toString());
-    return sums;
-}
-
 // The packets a database holds, as one value the host's copy of a bundle gives too (see bundleDigest).
 const QString kPacketDigestSql
     = QStringLiteral("SELECT md5(coalesce(string_agg(id, ',' ORDER BY id), '')), count(*) FROM packet");
@@ -66,7 +50,7 @@ std::unique_ptr<PackitRestoreOperation> PackitRestoreOperation::fromParameters(
     op.m_restores = parameters.value(QStringLiteral("window")).toString();
     op.m_keptRoot = parameters.value(QStringLiteral("keptRoot")).toString();
     op.m_bundle = parameters.value(QStringLiteral("bundle")).toString();
-    op.m_sums = sumsFrom(parameters.value(QStringLiteral("sums")).toObject());
+    op.m_sums = UndoWindows::sumsFrom(parameters.value(QStringLiteral("sums")).toObject());
     op.m_flywayRank = parameters.value(QStringLiteral("flywayRank")).toInteger(-1);
     op.m_tag = parameters.value(QStringLiteral("tag")).toString();
     // They come from the journal, and name paths this operation moves and deletes: each is checked for its shape.
@@ -139,7 +123,7 @@ QJsonObject PackitRestoreOperation::parameters() const
         = { { QStringLiteral("host"), m_target.host.name }, { QStringLiteral("instance"), m_target.instance.name },
               { QStringLiteral("root"), m_target.instance.outpackRoot }, { QStringLiteral("window"), m_restores },
               { QStringLiteral("keptRoot"), m_keptRoot }, { QStringLiteral("bundle"), m_bundle },
-              { QStringLiteral("sums"), sumsJson(m_sums) }, { QStringLiteral("flywayRank"), m_flywayRank },
+              { QStringLiteral("sums"), UndoWindows::sumsJson(m_sums) }, { QStringLiteral("flywayRank"), m_flywayRank },
               { QStringLiteral("tag"), m_tag }, { QStringLiteral("bundleDigest"), m_bundleDigest },
               { QStringLiteral("currentDigest"), m_currentDigest }, { QStringLiteral("setsAside"), m_setsAside } };
     // The runner checks, under the lock, that this window is still open, and ends it once the restore succeeded. A
@@ -619,7 +603,7 @@ bool PackitRestoreOperation::keepSetAside(RunContext& context)
     window.restore = { { QStringLiteral("host"), m_target.host.name },
         { QStringLiteral("instance"), m_target.instance.name }, { QStringLiteral("runTag"), m_tag },
         { QStringLiteral("keptRoot"), asideRoot() }, { QStringLiteral("bundle"), asideBundle() },
-        { QStringLiteral("sums"), sumsJson(sums) }, { QStringLiteral("flywayRank"), m_flywayRank } };
+        { QStringLiteral("sums"), UndoWindows::sumsJson(sums) }, { QStringLiteral("flywayRank"), m_flywayRank } };
     if (!context.openUndoWindow(window)) {
         context.fail(QStringLiteral("the journal did not take the undo window: %1").arg(context.journalError()));
         return false;

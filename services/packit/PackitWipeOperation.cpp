@@ -705,9 +705,6 @@ bool PackitWipeOperation::keepOldRoot(const Plan& plan, RunContext& context)
 void PackitWipeOperation::openWindow(
     RunContext& context, const QStringList& notRestorable, const Observed& seen, qint64 bytes)
 {
-    QJsonObject sums;
-    for (auto it = seen.bundleSums.cbegin(); it != seen.bundleSums.cend(); ++it)
-        sums.insert(it.key(), it.value());
     UndoWindow window;
     window.where = QStringLiteral("%1:%2 and %3").arg(m_target.host.name, trashPath(), bundlePath());
     window.bytes = bytes;
@@ -729,7 +726,8 @@ void PackitWipeOperation::openWindow(
     window.restore = { { QStringLiteral("host"), m_target.host.name },
         { QStringLiteral("instance"), m_target.instance.name }, { QStringLiteral("runTag"), m_runTag },
         { QStringLiteral("keptRoot"), trashPath() }, { QStringLiteral("bundle"), bundlePath() },
-        { QStringLiteral("sums"), sums }, { QStringLiteral("flywayRank"), seen.flywayRank } };
+        { QStringLiteral("sums"), UndoWindows::sumsJson(seen.bundleSums) },
+        { QStringLiteral("flywayRank"), seen.flywayRank } };
     context.openUndoWindow(window);
 }
 

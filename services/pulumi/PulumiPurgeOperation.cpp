@@ -232,9 +232,6 @@ bool PulumiPurgeOperation::keepUndo(RunContext& context)
         context.succeed(QStringLiteral("nothing was deleted: no undo window"));
         return true;
     }
-    QJsonObject sums;
-    for (auto it = listed->sums.cbegin(); it != listed->sums.cend(); ++it)
-        sums.insert(it.key(), it.value());
     const QJsonObject& after = context.record().after;
     UndoWindow window;
     window.where = QStringLiteral("%1:%2").arg(PulumiUndoFiles::machine(), m_undoDir);
@@ -248,7 +245,8 @@ bool PulumiPurgeOperation::keepUndo(RunContext& context)
     window.restore = { { QStringLiteral("database"), m_target.database.name },
         { QStringLiteral("orgs"), QJsonArray::fromStringList(m_scope.orgs) },
         { QStringLiteral("machine"), PulumiUndoFiles::machine() }, { QStringLiteral("dir"), m_undoDir },
-        { QStringLiteral("lock"), context.plan().lockName() }, { QStringLiteral("files"), sums } };
+        { QStringLiteral("lock"), context.plan().lockName() },
+        { QStringLiteral("files"), UndoWindows::sumsJson(listed->sums) } };
     if (!context.openUndoWindow(window)) {
         context.fail(QStringLiteral("%1: the restore files stay in %2, but no undo window names them")
                          .arg(context.journalError(), m_undoDir));

@@ -7,7 +7,6 @@
 #include "runbook/RunContext.h"
 #include "sql/DatabaseConnection.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -49,9 +48,7 @@ std::unique_ptr<PulumiRestoreOperation> PulumiRestoreOperation::fromParameters(
     op.m_restores = parameters.value(QStringLiteral("window")).toString();
     op.m_machine = parameters.value(QStringLiteral("machine")).toString();
     op.m_dir = parameters.value(QStringLiteral("dir")).toString();
-    const QJsonObject files = parameters.value(QStringLiteral("files")).toObject();
-    for (auto it = files.begin(); it != files.end(); ++it)
-        op.m_sums.insert(it.key(), it.value().toString());
+    op.m_sums = UndoWindows::sumsFrom(parameters.value(QStringLiteral("files")).toObject());
     for (const QJsonValue& org : parameters.value(QStringLiteral("orgs")).toArray())
         op.m_orgs << org.toString();
     // They come from the journal, and name the folder this operation reads (and a trash purge deletes): checked.
@@ -268,13 +265,10 @@ bool PulumiRestoreOperation::makePlan(Plan* plan, QString* error)
     plan->production = m_target.database.tags.production;
     plan->readOnly = m_target.database.tags.readOnly;
     plan->irreversible = false;
-    QJsonObject sums;
-    for (auto it = m_sums.cbegin(); it != m_sums.cend(); ++it)
-        sums.insert(it.key(), it.value());
-    plan->parameters
-        = { { QStringLiteral("database"), m_target.database.name }, { QStringLiteral("window"), m_restores },
-              { QStringLiteral("machine"), m_machine }, { QStringLiteral("dir"), m_dir },
-              { QStringLiteral("files"), sums }, { QStringLiteral("orgs"), QJsonArray::fromStringList(m_orgs) } };
+    plan->parameters = { { QStringLiteral("database"), m_target.database.name },
+        { QStringLiteral("window"), m_restores }, { QStringLiteral("machine"), m_machine },
+        { QStringLiteral("dir"), m_dir }, { QStringLiteral("files"), UndoWindows::sumsJson(m_sums) },
+        { QStringLiteral("orgs"), QJsonArray::fromStringList(m_orgs) } };
     // The runner checks, under the lock, that the window is still open, and ends it once the restore succeeded. A
     // recovery ends it itself, once it finds every row back.
     plan->parameters.insert(m_recovers.isEmpty() ? QStringLiteral("restores") : QStringLiteral("recovers"),

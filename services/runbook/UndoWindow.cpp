@@ -157,6 +157,22 @@ QJsonObject closedData(const QString& runId, UndoWindow::State state, const QStr
     return { { u"window"_s, runId }, { u"state"_s, UndoWindow::stateName(state) }, { u"reason"_s, reason } };
 }
 
+QJsonObject sumsJson(const QMap<QString, QString>& sums)
+{
+    QJsonObject object;
+    for (auto it = sums.cbegin(); it != sums.cend(); ++it)
+        object.insert(it.key(), it.value());
+    return object;
+}
+
+QMap<QString, QString> sumsFrom(const QJsonObject& object)
+{
+    QMap<QString, QString> sums;
+    for (auto it = object.begin(); it != object.end(); ++it)
+        sums.insert(it.key(), it.value().toString());
+    return sums;
+}
+
 } // namespace UndoWindows
 
 } // namespace opsdeck

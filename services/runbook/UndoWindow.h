@@ -5,6 +5,7 @@
 #include <QDateTime>
 #include <QJsonObject>
 #include <QList>
+#include <QMap>
 #include <QString>
 #include <QStringList>
 
@@ -66,6 +67,9 @@ std::optional<QList<UndoWindow>> read(const Journal& journal, QString* error);
 std::optional<UndoWindow> find(const QList<UndoWindow>& windows, const QString& runId);
 // The data of the "undo-closed" entry that ends run `runId`'s window.
 QJsonObject closedData(const QString& runId, UndoWindow::State state, const QString& reason);
+// The sha256 of each file a window keeps (file name -> hex), as its `restore` data journals them, and back.
+QJsonObject sumsJson(const QMap<QString, QString>& sums);
+QMap<QString, QString> sumsFrom(const QJsonObject& object);
 
 } // namespace UndoWindows
 
