@@ -10,6 +10,7 @@
 #include <QSqlQuery>
 
 #include <algorithm>
+#include <future>
 
 namespace opsdeck {
 
@@ -95,6 +96,54 @@ private:
     PulumiPurgeBatch::Failure m_failure = PulumiPurgeBatch::Failure::None;
 };
 
+// A batch's restore file, encoded, written and synced on a thread of its own while the batch's deletes run: only the
+// commit has to wait for it (the sync alone takes tens of milliseconds). However the batch ends, it is waited for,
+// and Result::fileWritten says whether the file exists, so that a batch that did not commit has its file removed.
+class PendingFile
+{
+public:
+    explicit PendingFile(PulumiPurgeBatch::Result* result)
+        : m_result(result)
+    {
+    }
+    ~PendingFile()
+    {
+        QString ignored;
+        wait(&ignored);
+    }
+
+    void start(QList<PulumiRowFile::Table> rows, QString path)
+    {
+        m_written = std::async(std::launch::async, [rows = std::move(rows), path = std::move(path)]() -> QString {
+            QString problem;
+            SyncedFile file(path);
+            if (!file.open(&problem))
+                return problem;
+            file.write(PulumiRowFile::encode(rows));
+            if (!file.commit(&problem))
+                return problem;
+            // The service's data: for this user only, as the folder is.
+            QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+            return {};
+        });
+    }
+    // True once the file is on disk (or none was started).
+    bool wait(QString* problem)
+    {
+        if (!m_written.valid())
+            return m_problem.isEmpty();
+        m_problem = m_written.get();
+        m_result->fileWritten = m_problem.isEmpty();
+        *problem = m_problem;
+        return m_problem.isEmpty();
+    }
+
+private:
+    PulumiPurgeBatch::Result* m_result;
+    std::future<QString> m_written;
+    QString m_problem;
+};
+
 } // namespace
 
 PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
@@ -102,6 +151,7 @@ PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
 {
     *result = {};
     Transaction transaction(db, result, error);
+    PendingFile file(result); // destroyed first: a batch that fails waits for its file before it rolls back
     if (!transaction.begin())
         return transaction.failure();
 
@@ -183,18 +233,9 @@ PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
                 return transaction.failure();
             rows << PulumiRows::readRows(read, table);
         }
-        QString problem;
-        SyncedFile file(undo->path);
-        if (!file.open(&problem))
-            return transaction.failWith(QStringLiteral("the restore file: %1").arg(problem));
-        file.write(PulumiRowFile::encode(rows));
-        if (!file.commit(&problem))
-            return transaction.failWith(QStringLiteral("the restore file: %1").arg(problem));
-        result->fileWritten = true;
-        // The service's data: for this user only, as the folder is.
-        QFile::setPermissions(undo->path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         for (const PulumiRowFile::Table& table : rows)
             result->exportedRows += table.rows.size();
+        file.start(std::move(rows), undo->path);
     }
     if (!ids.isEmpty()) {
         if (phase == Phase::Stacks) {
@@ -219,6 +260,9 @@ PulumiPurgeBatch::Failure PulumiPurgeBatch::run(
             result->rows = programs.numRowsAffected();
         }
     }
+    // The rows the deletes took are on disk before they are gone for good.
+    if (QString problem; !file.wait(&problem))
+        return transaction.failWith(QStringLiteral("the restore file: %1").arg(problem));
     if (!transaction.commit())
         return transaction.failure();
     return Failure::None;

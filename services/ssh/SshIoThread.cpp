@@ -573,6 +573,14 @@ void SshIoThread::pollOnce()
         timeout = 0;
     m_pumpNow = false;
     ::poll(fds.data(), fds.size(), timeout);
+    if (m_connected) {
+        // sshd leaves Nagle's algorithm on for sessions without a terminal: a small packet it sends (a window
+        // adjust, then the database's short reply) waits for our ACK of the one before, which the kernel
+        // delays by 40 ms. Asking for quick ACKs before every read makes a tunnelled statement that sends
+        // 200 KB take 3 ms instead of 40. The kernel drops out of quick-ACK mode by itself, hence every time.
+        const int quickAck = 1;
+        ::setsockopt(ssh_get_fd(m_session), IPPROTO_TCP, TCP_QUICKACK, &quickAck, sizeof quickAck);
+    }
 
     for (auto& [id, tunnel] : m_tunnels)
         acceptClients(tunnel);

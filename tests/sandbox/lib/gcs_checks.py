@@ -121,6 +121,9 @@ def seed(sb, gcs):
              {"bucket": BUCKET, "name": "data/check.txt", "content_b64": base64.b64encode(b"123456789").decode()},
              {"bucket": BUCKET, "name": "data/sub/inner.txt", "size": 10, "fill": "i"},
              {"bucket": BUCKET, "name": "rm/del.txt", "size": 3, "fill": "d"},
+             {"bucket": BUCKET, "name": "rsync/from/new.txt", "size": 5, "fill": "n"},
+             {"bucket": BUCKET, "name": "rsync/from/taken.txt", "size": 5, "fill": "o"},
+             {"bucket": BUCKET, "name": "rsync/to/taken.txt", "size": 7, "fill": "t"},
              {"bucket": BUCKET, "name": "data/corrupt.dat", "size": 100, "fill": "c"},
              {"bucket": BUCKET, "name": "old/blob", "size": 64, "fill": "o", "updated": "2020-01-02T03:04:05Z"}]
     lines += [{"bucket": BUCKET, "name": "many/obj-%05d" % i, "size": i % 97, "fill": "m%d" % i}
@@ -157,6 +160,9 @@ GCLOUD = {
                                          '"$t/x.txt" %s' % gs("data/hello.txt")),
     "cat missing": "gcloud storage cat " + gs("data/missing.txt"),
     "rm": "gcloud storage rm " + gs("rm/del.txt"),
+    # What a datamon repo delete's undo window does: a folder into the trash, and back without replacing anything.
+    "rsync": "gcloud storage rsync --recursive --quiet %s %s" % (gs("data/sub"), gs("trash/sub")),
+    "rsync back": "gcloud storage rsync --recursive --no-clobber --quiet %s %s" % (gs("rsync/from"), gs("rsync/to")),
 }
 
 
@@ -217,6 +223,15 @@ def check_gcloud(c, gcs, res, log_before):
     c.has("... gcloud says it matched nothing", "matched no objects", err)
     rc, out, err, _ = res["rm"]
     c.check("gcloud storage rm: exit 0, the object is gone (404)", (0, 404), (rc, gcs.get("rm/del.txt")[0]))
+    rc, out, err, _ = res["rsync"]
+    st, o = gcs.get("trash/sub/inner.txt")
+    c.check("gcloud storage rsync --recursive of a folder (its listing selects metadata/goog-reserved-* fields): "
+            "exit 0, the object copied with its crc32c", (0, 200, gcs.get("data/sub/inner.txt")[1].get("crc32c")),
+            (rc, st, o.get("crc32c")))
+    rc, out, err, _ = res["rsync back"]
+    _, _, taken = gcs.api.request("GET", opath("rsync/to/taken.txt") + "?alt=media")
+    c.check("gcloud storage rsync --no-clobber: exit 0, the missing object copied, the existing one left as it was",
+            (0, 200, b"ttttttt"), (rc, gcs.get("rsync/to/new.txt")[0], taken))
 
     log = gcs.log()[log_before:]
     mine = [x for x in log if x.get("bucket") == BUCKET]
