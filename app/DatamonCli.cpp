@@ -8,8 +8,10 @@
 #include "datamon/DatamonPurgeOperation.h"
 #include "datamon/DatamonQueries.h"
 #include "datamon/DatamonRecovery.h"
+#include "datamon/DatamonRestoreOperation.h"
 #include "datamon/DatamonTarget.h"
 #include "runbook/Journal.h"
+#include "runbook/UndoWindowEndOperation.h"
 
 #include <QDeadlineTimer>
 #include <QHash>
@@ -523,6 +525,65 @@ int runDatamonAttach(const QStringList& arguments)
     return Cli::Success;
 }
 
+// The context a datamon undo window was kept for, with its secrets.
+std::optional<DatamonTarget> windowTarget(const UndoWindowCall& call, int* exitCode)
+{
+    return datamonTarget(call.inventory, call.window.restore.value(QStringLiteral("context")).toString(), exitCode);
+}
+
+// `opsdeck restore RUN_ID` of a repo delete (or of a restore that left objects in the trash): the kept metadata goes
+// back.
+int restoreRepo(const UndoWindowCall& call)
+{
+    int exitCode = Cli::Success;
+    auto target = windowTarget(call, &exitCode);
+    if (!target)
+        return exitCode;
+    QString error;
+    auto operation = DatamonRestoreOperation::fromWindow(std::move(*target), call.window, &error);
+    if (!operation) {
+        err() << "opsdeck: " << error << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    return call.planOrRun(std::move(operation));
+}
+
+// `opsdeck trash purge RUN_ID` of such a window: deletes the kept copy, and ends the window.
+int purgeRepoWindow(const UndoWindowCall& call)
+{
+    int exitCode = Cli::Success;
+    auto target = windowTarget(call, &exitCode);
+    if (!target)
+        return exitCode;
+    QString error;
+    const auto trash = DatamonTrash::fromJson(call.window.restore, &error);
+    if (!trash) {
+        err() << "opsdeck: the undo window of run " << call.window.runId << " cannot be ended here: " << error
+              << "; nothing was touched\n";
+        return Cli::Failure;
+    }
+    UndoWindowEndOperation::KeptData kept;
+    kept.where = trash->url();
+    kept.counts << Plan::Count { QStringLiteral("objects"), QStringLiteral("Kept objects deleted"),
+        call.window.restore.value(QStringLiteral("objects")).toInteger() }
+                << Plan::Count { QStringLiteral("bytes"), QStringLiteral("Bytes freed"), call.window.bytes };
+    // Runs on the runner's thread: the host connection is made there, and goes with the call.
+    kept.remove = [target = *target, trash = *trash](QString* why) {
+        DatamonHost host(target.context, target.host ? &*target.host : nullptr, target.sshSecret);
+        return trash.remove(host, target, why);
+    };
+    return call.planOrRun(std::make_unique<UndoWindowEndOperation>(
+        call.window, call.window.restore.value(QStringLiteral("lock")).toString(), call.reason, std::move(kept)));
+}
+
+QMap<QString, std::function<int(const UndoWindowCall&)>> windowHandlers(int (*handler)(const UndoWindowCall&))
+{
+    QMap<QString, std::function<int(const UndoWindowCall&)>> map;
+    for (const QString& operation : DatamonDeleteRepoOperation::keepingOperations())
+        map.insert(operation, handler);
+    return map;
+}
+
 } // namespace
 
 CliModule datamonCli()
@@ -549,7 +610,8 @@ CliModule datamonCli()
             "                                          a purge run's jobs on the host; follows the running one (read "
             "only)\n"
             "       opsdeck plan datamon-delete-repo --context C --repo R [--json]\n"
-            "       opsdeck run datamon-delete-repo --context C --repo R --confirm C [--report FILE]\n"
+            "       opsdeck run datamon-delete-repo --context C --repo R --confirm C [--no-undo --reason TEXT]\n"
+            "                               [--report FILE]\n"
             "                                          delete a repo's metadata; its blobs stay until "
             "a purge\n"
             "       opsdeck plan datamon-purge --context C [--dry-run-only] [--force-stale-lock] [--json]\n"
@@ -559,7 +621,8 @@ CliModule datamonCli()
             "purge of unused blobs would delete;\n"
             "                                          then without it: delete those blobs, verify, drop "
             "the index\n"),
-        recoverers(datamonRecoveredOperations(), resolveDatamonRecovery) };
+        recoverers(datamonRecoveredOperations(), resolveDatamonRecovery), windowHandlers(restoreRepo),
+        windowHandlers(purgeRepoWindow) };
 }
 
 } // namespace opsdeck::cli

@@ -155,6 +155,8 @@ struct DatamonContext
     QString gcloud = QStringLiteral("gcloud"); // reads the purge lock and the index, with datamon's credentials
     QString workDir = QStringLiteral("/var/tmp/opsdeck-datamon"); // absolute; each run's --local-work-dir is under it
     int minFreeGiB = 10; // what a purge needs free in workDir
+    QString trash; // gs://BUCKET[/PREFIX] where repo deletes keep metadata for their undo windows; empty: the
+                   // metadata bucket's opsdeck-trash/
     QStringList environment; // passed to datamon2 and gcloud besides ChildEnvironment's allowlist
     std::optional<DatamonJobs> jobs; // set: the purge steps run as Jobs there instead of detached on the host
     Tags tags;

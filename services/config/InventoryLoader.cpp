@@ -878,7 +878,7 @@ void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
 {
     const auto f = readMap(node, posOf(node), u"each datamon entry"_s, u"datamon"_s,
         { u"name"_s, u"context"_s, u"config"_s, u"host"_s, u"binary"_s, u"gcloud"_s, u"workDir"_s, u"minFreeGiB"_s,
-            u"environment"_s, u"jobs"_s, u"tags"_s, u"undo"_s });
+            u"environment"_s, u"jobs"_s, u"tags"_s, u"undo"_s, u"trash"_s });
     if (!f)
         return;
     DatamonContext d;
@@ -910,6 +910,13 @@ void Parser::readDatamon(const YAML::Node& node, NameSet& seen)
         d.workDir = *workDir;
     if (const auto gib = readCount(*f, u"minFreeGiB"_s, 0, 100000))
         d.minFreeGiB = *gib;
+    // Where a repo delete keeps the repo's metadata for its undo window: objects are written under it.
+    static const QRegularExpression trash(
+        u"^gs://[a-z0-9][a-z0-9_.-]{1,61}[a-z0-9](/(?!\\.\\.?(/|\\z))[A-Za-z0-9_.-]+)*\\z"_s);
+    if (const auto t = readPattern(*f, u"trash"_s, trash,
+            u"gs://BUCKET or gs://BUCKET/PREFIX, the prefix of letters, digits, '_', '.', '-' separated by '/' (no '.' "
+            "or '..' part)"_s))
+        d.trash = *t;
     if (const Entry* environment = f->find(u"environment"_s))
         d.environment = readEnvironment(*environment, u"datamon environment"_s, u"datamon2 on the host"_s);
     if (const Entry* jobs = f->find(u"jobs"_s))

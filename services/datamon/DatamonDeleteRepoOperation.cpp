@@ -9,9 +9,19 @@
 #include <QJsonArray>
 #include <QSet>
 
+using namespace Qt::StringLiterals;
+
 namespace opsdeck {
 
 namespace {
+
+const QString kKeepStep = u"keep-undo"_s;
+
+QJsonObject bucketsJson(const DatamonContextBuckets& buckets, const QString& trashBase)
+{
+    return { { u"metadata"_s, buckets.metadata }, { u"vmetadata"_s, buckets.vmetadata }, { u"blob"_s, buckets.blob },
+        { u"trash"_s, trashBase } };
+}
 
 QSet<QString> bundleIds(const QList<DatamonBundle>& bundles)
 {
@@ -62,16 +72,36 @@ std::unique_ptr<DatamonDeleteRepoOperation> DatamonDeleteRepoOperation::recovery
         operation->m_planned.labels << DatamonLabel { l.value(QStringLiteral("name")).toString(),
             l.value(QStringLiteral("bundle")).toString(), {} };
     }
+    if (const QJsonObject undo = saved.value(u"undo"_s).toObject(); !undo.isEmpty()) {
+        DatamonContextBuckets buckets;
+        buckets.metadata = undo.value(u"metadata"_s).toString();
+        buckets.vmetadata = undo.value(u"vmetadata"_s).toString();
+        buckets.blob = undo.value(u"blob"_s).toString();
+        // Checked as a window's data is: every name a bucket's, the folder's parts plain.
+        QJsonObject data = DatamonTrash(buckets, undo.value(u"trash"_s).toString(), runId, repo).toJson();
+        QString problem;
+        if (!undo.value(u"trash"_s).toString().startsWith(u"gs://"_s) || !DatamonTrash::fromJson(data, &problem)) {
+            *error = u"run %1's plan names no valid trash: %2"_s.arg(runId, problem);
+            return nullptr;
+        }
+        operation->m_buckets = buckets;
+        operation->m_trashBase = undo.value(u"trash"_s).toString();
+    }
     return operation;
 }
 
-bool DatamonDeleteRepoOperation::observe(Observed* observed, QString* error)
+void DatamonDeleteRepoOperation::ensureHost()
 {
     if (!m_host) {
         m_host = std::make_unique<DatamonHost>(
             m_target.context, m_target.host ? &*m_target.host : nullptr, m_target.sshSecret);
         m_queries = std::make_unique<DatamonQueries>(*m_host, m_target);
     }
+}
+
+bool DatamonDeleteRepoOperation::observe(Observed* observed, QString* error)
+{
+    ensureHost();
     bool notFound = false;
     *observed = {};
     if (!m_queries->repo(m_repo, &notFound, error)) {
@@ -118,6 +148,8 @@ void DatamonDeleteRepoOperation::describe(Plan* plan) const
         { QStringLiteral("bundles"), bundleIds }, { QStringLiteral("labels"), labels } };
     if (!m_recovering.isEmpty())
         plan->parameters.insert(QStringLiteral("recovers"), m_recovering);
+    if (m_buckets)
+        plan->parameters.insert(u"undo"_s, bucketsJson(*m_buckets, m_trashBase));
 }
 
 bool DatamonDeleteRepoOperation::planRecovery(Plan* plan, QString* error)
@@ -202,14 +234,60 @@ bool DatamonDeleteRepoOperation::makePlan(Plan* plan, QString* error)
                            .arg(labelLines.isEmpty() ? QStringLiteral("  (none)") : labelLines.join(u'\n'));
     plan->warnings << QStringLiteral("Only metadata is deleted: the repo's blobs stay in blob bucket storage until "
                                      "the next purge of unused blobs, which frees them if no other repo uses them.")
-                   << QStringLiteral("datamon cannot restore a deleted repo: once the delete has begun, a cancel or "
-                                     "a failure is recovered by finishing it.");
+                   << QStringLiteral("Once the delete has begun, a cancel or a failure is recovered by finishing it.");
+    return planUndo(plan, error);
+}
+
+// The undo window: on unless the inventory turns it off for the context. It needs the context's buckets (where the
+// metadata is, and the default trash) and the repo's objects (the space the copy holds).
+bool DatamonDeleteRepoOperation::planUndo(Plan* plan, QString* error)
+{
+    const UndoPolicy& policy = m_target.context.undo;
+    Plan::Undo& undo = plan->undo;
+    undo.retentionSeconds = policy.retentionSeconds;
+    undo.until = QDateTime::currentDateTimeUtc().addSecs(policy.retentionSeconds);
+    if (policy.off()) {
+        undo.notRestorable << u"the repo: the inventory turns undo windows off for context %1 (undo.retention: off); "
+                              "datamon itself cannot restore a deleted repo"_s.arg(m_target.context.name);
+        return true;
+    }
+    const auto buckets = m_queries->buckets(error);
+    if (!buckets)
+        return false;
+    m_buckets = *buckets;
+    m_trashBase = DatamonTrash::base(*buckets, m_target.context.trash);
+    const DatamonTrash trash(*m_buckets, m_trashBase, u"RUN_ID"_s, m_repo);
+    const auto objects = trash.listOriginals(*m_host, m_target, error);
+    if (!objects)
+        return false;
+    describe(plan); // the parameters name the trash now
+    undo.available = true;
+    undo.bytesHeld = DatamonTrash::bytes(*objects);
+    undo.where = trash.url().replace(u"RUN_ID"_s, u"<run id>"_s);
+    undo.restorable << u"repo %1 with its %2 bundles and %3 labels: its %4 metadata objects, copied to the trash and "
+                       "checked (size and CRC32C) before anything is deleted"_s.arg(m_repo)
+                           .arg(m_planned.bundles.size())
+                           .arg(m_planned.labels.size())
+                           .arg(objects->size());
+    undo.notRestorable
+        << u"the repo's data once a purge of unused blobs has run on blob bucket %1: the purge ends this window, as it "
+           "deletes the blobs only deleted repos use"_s.arg(m_buckets->blob)
+        << u"objects whose names are taken again before the restore (the repo made anew, a label set again): a "
+           "restore never replaces one, it leaves them and names them"_s;
+    QStringList copies;
+    for (const QStringList& argv : trash.copyArgvs(m_target, trash.foldersWith(*objects), false))
+        copies << argv.join(u' ');
+    const QString where = trash.url().replace(u"RUN_ID"_s, u"<run id>"_s);
+    plan->steps.insert(1,
+        Plan::Step { kKeepStep,
+            u"Copy repo %1's %2 metadata objects to %3 and check each"_s.arg(m_repo).arg(objects->size()).arg(where),
+            copies.join(u"; "_s).replace(u"RUN_ID"_s, u"<run id>"_s),
+            u"the trash lists the same objects, sizes and CRC32Cs; then the window is journaled"_s });
     return true;
 }
 
 bool DatamonDeleteRepoOperation::execute(const Plan& plan, RunContext& context)
 {
-    Q_UNUSED(plan);
     if (!m_recovering.isEmpty()) {
         recover(context, QStringLiteral("run %1 ended without an outcome").arg(m_recovering));
         // A recovery succeeds when it reached an end state; recover() says which in the summary.
@@ -246,6 +324,13 @@ bool DatamonDeleteRepoOperation::execute(const Plan& plan, RunContext& context)
         context.record().summary = QStringLiteral("Cancelled before the delete: repo %1 is untouched.").arg(m_repo);
         return false;
     }
+    if (QString why; plan.undo.opens() && !keepUndo(context, &why)) {
+        context.skipRemaining();
+        context.record().summary = u"Nothing was deleted: the undo window could not be kept (%1). Repo %2 is "
+                                   "untouched; check the trash's bucket and gcloud on %3, or delete without the "
+                                   "window (--no-undo --reason)."_s.arg(why, m_repo, m_host->where());
+        return false;
+    }
 
     context.begin(QStringLiteral("delete"));
     qCInfo(lcDatamon) << "repo delete" << m_repo << "in context" << m_target.context.context;
@@ -278,7 +363,107 @@ bool DatamonDeleteRepoOperation::execute(const Plan& plan, RunContext& context)
               .arg(m_repo, m_target.context.name)
               .arg(m_planned.bundles.size())
               .arg(m_planned.labels.size());
+    if (plan.undo.opens())
+        context.record().summary
+            += u" It can be undone until %1 (unless a purge of unused blobs runs first): "
+               "opsdeck restore %2."_s.arg(utcMinuteText(context.record().undo.until), context.record().id);
     return true;
+}
+
+DatamonTrash DatamonDeleteRepoOperation::trashOf(const QString& runId) const
+{
+    return DatamonTrash(*m_buckets, m_trashBase, runId, m_repo);
+}
+
+// Copies the repo's metadata to the trash and checks the copy against what the repo holds, object by object, then
+// journals the window: all before the delete, which only runs once this succeeded.
+bool DatamonDeleteRepoOperation::keepUndo(RunContext& context, QString* failure)
+{
+    context.begin(kKeepStep);
+    const DatamonTrash trash = trashOf(context.record().id);
+    QString& error = *failure;
+    const auto objects = trash.listOriginals(*m_host, m_target, &error);
+    std::optional<QList<DatamonObject>> kept;
+    if (objects && trash.copy(*m_host, m_target, trash.foldersWith(*objects), false, &error))
+        kept = trash.listKept(*m_host, m_target, &error);
+    if (kept && DatamonTrash::digest(*kept) != DatamonTrash::digest(*objects))
+        error = u"the copy in %1 is not what the repo holds (%2 objects kept of %3)"_s.arg(trash.url())
+                    .arg(kept->size())
+                    .arg(objects->size());
+    if (!error.isEmpty()) {
+        QString ignored;
+        trash.remove(*m_host, m_target, &ignored); // a partial copy would only mislead
+        context.fail(error);
+        return false;
+    }
+    UndoWindow window;
+    window.where = trash.url();
+    window.bytes = DatamonTrash::bytes(*kept);
+    window.restorable << u"repo %1 with its %2 bundles and %3 labels (%4 metadata objects), as they were"_s.arg(m_repo)
+                             .arg(m_planned.bundles.size())
+                             .arg(m_planned.labels.size())
+                             .arg(kept->size());
+    window.notRestorable = context.plan().undo.notRestorable;
+    window.confirmWith = context.plan().targetName;
+    window.restore = trash.toJson();
+    window.restore.insert(u"context"_s, m_target.context.name);
+    window.restore.insert(u"objects"_s, kept->size());
+    window.restore.insert(u"digest"_s, DatamonTrash::digest(*kept));
+    window.restore.insert(u"lock"_s, context.plan().lockName());
+    if (!context.openUndoWindow(window)) {
+        error = u"%1: the copy is removed again"_s.arg(context.journalError());
+        context.fail(error);
+        QString ignored;
+        trash.remove(*m_host, m_target, &ignored);
+        return false;
+    }
+    context.succeed(u"%1 objects (%2 bytes) in %3"_s.arg(kept->size()).arg(window.bytes).arg(trash.url()));
+    return true;
+}
+
+// The run kept a copy, and then the delete never happened: the copy goes, and its window (if it was journaled) ends.
+void DatamonDeleteRepoOperation::dropUnusedTrash(RunContext& context, const QString& runId)
+{
+    if (!m_buckets)
+        return;
+    const DatamonTrash trash = trashOf(runId);
+    QString error;
+    const auto kept = trash.listKept(*m_host, m_target, &error);
+    if (kept && kept->isEmpty())
+        return;
+    if (kept && trash.remove(*m_host, m_target, &error)) {
+        context.note(UndoWindow::kClosedKind,
+            UndoWindows::closedData(
+                runId, UndoWindow::State::Ended, u"repo %1 was not deleted: there is nothing to undo"_s.arg(m_repo)));
+        context.output(u"removed the unused copy in %1\n"_s.arg(trash.url()));
+        return;
+    }
+    context.output(
+        u"the copy in %1 could not be removed (%2): remove it with gcloud storage rm\n"_s.arg(trash.url(), error));
+}
+
+QStringList DatamonDeleteRepoOperation::keepingOperations()
+{
+    return { u"datamon-delete-repo"_s, u"datamon-restore-repo"_s, u"datamon-restore-repo-recover"_s };
+}
+
+bool DatamonDeleteRepoOperation::keptFor(const UndoWindow& window, const QString& context)
+{
+    return keepingOperations().contains(window.operation) && window.restore.value(u"context"_s).toString() == context;
+}
+
+bool DatamonDeleteRepoOperation::endsExpired(const UndoWindow& window) const
+{
+    return keptFor(window, m_target.context.name);
+}
+
+bool DatamonDeleteRepoOperation::endWindow(const UndoWindow& window, QString* error)
+{
+    const auto trash = DatamonTrash::fromJson(window.restore, error);
+    if (!trash)
+        return false;
+    ensureHost();
+    return trash->remove(*m_host, m_target, error);
 }
 
 void DatamonDeleteRepoOperation::recordDeleted(RunContext& context)
@@ -350,6 +535,7 @@ bool DatamonDeleteRepoOperation::recover(RunContext& context, const QString& why
         return false;
     }
     if (untouched) {
+        dropUnusedTrash(context, m_recovering.isEmpty() ? context.record().id : m_recovering);
         context.record().summary = QStringLiteral("Repo %1 is untouched: %2. End state: untouched.").arg(m_repo, why);
         return false;
     }

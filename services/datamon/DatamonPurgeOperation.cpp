@@ -1,8 +1,10 @@
 #include "datamon/DatamonPurgeOperation.h"
 
+#include "datamon/DatamonDeleteRepoOperation.h"
 #include "datamon/DatamonHost.h"
 #include "datamon/DatamonJob.h"
 #include "datamon/DatamonLogging.h"
+#include "datamon/DatamonTrash.h"
 #include "runbook/RunContext.h"
 
 #include <QHash>
@@ -840,6 +842,28 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
                       .join(QStringLiteral(", ")));
     qCInfo(lcDatamon) << "purged" << deleted->deleted << "blobs of" << own.blob;
     return true;
+}
+
+QString DatamonPurgeOperation::endsOpen(const UndoWindow& window) const
+{
+    if (m_options.dryRunOnly || m_sharing.isEmpty()
+        || !DatamonDeleteRepoOperation::keepingOperations().contains(window.operation)
+        || window.restore.value(QStringLiteral("blob")).toString() != m_sharing.front().blob)
+        return {};
+    return QStringLiteral("this purge deletes the blobs of blob bucket %1 that only deleted repos use, so repo %2 "
+                          "could come back without its data")
+        .arg(m_sharing.front().blob, window.restore.value(QStringLiteral("repo")).toString());
+}
+
+bool DatamonPurgeOperation::endsExpired(const UndoWindow& window) const
+{
+    return DatamonDeleteRepoOperation::keptFor(window, m_target.context.name);
+}
+
+bool DatamonPurgeOperation::endWindow(const UndoWindow& window, QString* error)
+{
+    const auto trash = DatamonTrash::fromJson(window.restore, error);
+    return trash && trash->remove(*m_host, m_target, error);
 }
 
 } // namespace opsdeck

@@ -55,6 +55,11 @@ public:
     QString name() const override { return QStringLiteral("datamon-purge"); }
     bool makePlan(Plan* plan, QString* error) override;
     bool execute(const Plan& plan, RunContext& context) override;
+    // A purge that deletes ends the windows of repo deletes on its blob bucket: it deletes the blobs only deleted
+    // repos use, so their metadata could come back without its data.
+    QString endsOpen(const UndoWindow& window) const override;
+    bool endsExpired(const UndoWindow& window) const override;
+    bool endWindow(const UndoWindow& window, QString* error) override;
 
     // The job of each datamon step a purge runs, in their order (DatamonJob's step names).
     static QStringList jobSteps();

@@ -274,6 +274,16 @@ std::optional<QList<DatamonContextBuckets>> DatamonQueries::sharingBlobBucket(QS
     return sharing;
 }
 
+std::optional<DatamonContextBuckets> DatamonQueries::buckets(QString* error)
+{
+    const QStringList get
+        = withFormat({ QStringLiteral("context"), QStringLiteral("get") }, DatamonOutput::kContextFormat);
+    QByteArray out;
+    if (!run(get, kReadTimeoutMs, &out, error))
+        return std::nullopt;
+    return contextBuckets(out, error);
+}
+
 bool DatamonQueries::repos(const std::function<void(const QList<DatamonRepo>&)>& rows, QString* error)
 {
     QByteArray pending; // stdout after the last complete line

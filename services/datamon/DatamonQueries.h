@@ -24,6 +24,8 @@ public:
     // scans them all, and a purge of one deletes blobs the others use.
     std::optional<QList<DatamonContextBuckets>> sharingBlobBucket(QString* error);
 
+    // `context get`: this context's buckets.
+    std::optional<DatamonContextBuckets> buckets(QString* error);
     // `repo list`, streamed: `rows` gets each batch of complete lines as datamon2 prints them (lexicographic order).
     bool repos(const std::function<void(const QList<DatamonRepo>&)>& rows, QString* error);
     // `repo get`: nullopt with *notFound set when datamon2 says there is no such repo (exit 2).

@@ -2,6 +2,7 @@
 
 #include "DatamonDeleteRepoOperation.h"
 #include "DatamonPurgeOperation.h"
+#include "DatamonRestoreOperation.h"
 #include "DatamonTarget.h"
 
 #include <QTimer>
@@ -11,11 +12,13 @@ namespace opsdeck {
 namespace {
 const QString kDeleteRepo = QStringLiteral("datamon-delete-repo");
 const QString kPurge = QStringLiteral("datamon-purge");
+const QString kRestore = QStringLiteral("datamon-restore-repo");
+const QString kRestoreRecover = QStringLiteral("datamon-restore-repo-recover");
 } // namespace
 
 QStringList datamonRecoveredOperations()
 {
-    return { kDeleteRepo, kPurge };
+    return { kDeleteRepo, kPurge, kRestore, kRestoreRecover };
 }
 
 void resolveDatamonRecovery(CredentialStore* store,
@@ -26,9 +29,9 @@ void resolveDatamonRecovery(CredentialStore* store,
 {
     DatamonTarget::Problem problem = DatamonTarget::Problem::None;
     QString error;
-    const auto target = run.operation == kDeleteRepo || run.operation == kPurge ? DatamonTarget::resolve(
+    const auto target = datamonRecoveredOperations().contains(run.operation) ? DatamonTarget::resolve(
                             inventory, run.parameters.value(QStringLiteral("context")).toString(), &problem, &error)
-                                                                                : std::nullopt;
+                                                                             : std::nullopt;
     if (!target) {
         if (error.isEmpty())
             error = QStringLiteral("datamon does not recover %1 runs").arg(run.operation);
@@ -46,6 +49,12 @@ void resolveDatamonRecovery(CredentialStore* store,
                 return;
             }
             QString invalid;
+            if (run.operation == kRestore || run.operation == kRestoreRecover) {
+                // The same restore again: it copies what is still missing.
+                auto operation = DatamonRestoreOperation::recovering(*resolved, run.runId, run.parameters, &invalid);
+                done(std::move(operation), invalid);
+                return;
+            }
             auto operation = DatamonDeleteRepoOperation::recovery(*resolved, run.runId, run.parameters, &invalid);
             done(std::move(operation), invalid);
         });

@@ -11,7 +11,7 @@ namespace opsdeck {
 
 class CredentialStore;
 
-// The operations whose unfinished runs resolveDatamonRecovery recovers: the repo delete and the purge.
+// The operations whose unfinished runs resolveDatamonRecovery recovers: the repo delete, the purge and the restore.
 QStringList datamonRecoveredOperations();
 
 // The recovery of `run`, a repo delete or a purge whose console died (or whose recovery could not finish): its

@@ -26,6 +26,11 @@ public:
     // windows this operation ends (those its system keeps on the target it runs on: an instance's, a database's) in
     // the plan, and before execute, under the target's lock, has each one's kept data deleted and journals it ended.
     virtual bool endsExpired(const UndoWindow&) const { return false; }
+    // Why this run ends `window` although it is open (a datamon purge deletes the blobs a deleted repo's window
+    // needs), for people; empty: it does not. The runner names these windows in the plan, so that the confirmation
+    // names them, and before execute, under the target's lock, has each one's kept data deleted and journals it
+    // ended; if one cannot be ended, nothing of the run starts.
+    virtual QString endsOpen(const UndoWindow&) const { return {}; }
     // Deletes what `window` keeps on the target; false with *error if it could not (the window then stays).
     virtual bool endWindow(const UndoWindow&, QString* error)
     {

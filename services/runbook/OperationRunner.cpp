@@ -67,16 +67,16 @@ void OperationRunner::plan()
         Plan result;
         QString error;
         if (m_operation->makePlan(&result, &error)) {
-            listExpiredWindows(&result);
+            listEndedWindows(&result);
             emit planned(result);
         } else
             emit planFailed(error);
     });
 }
 
-// The expired windows this operation ends (those its system keeps on the plan's target: it says which), as the first
-// step of its run.
-void OperationRunner::listExpiredWindows(Plan* plan) const
+// The windows this operation ends (those its system keeps on the plan's target: it says which): the expired ones, as
+// the first step of its run; and open ones its run makes unrestorable, named in the plan's warnings, as the next.
+void OperationRunner::listEndedWindows(Plan* plan) const
 {
     Journal journal(m_journalLocation);
     QString error;
@@ -85,24 +85,87 @@ void OperationRunner::listExpiredWindows(Plan* plan) const
     const auto windows = UndoWindows::read(journal, &error);
     if (!windows)
         return;
-    QJsonArray ids;
-    QStringList kept;
+    QJsonArray expired, open;
+    QStringList expiredKept, openKept;
     for (const UndoWindow& window : *windows) {
-        if (window.state != UndoWindow::State::Expired || !m_operation->endsExpired(window))
-            continue;
-        ids << window.runId;
-        plan->undo.endsWindows << QStringLiteral("%1 (%2 by %3, expired %4): %5")
-                                      .arg(window.runId, window.operation, window.user, utcMinuteText(window.until),
-                                          window.where);
-        kept << window.where;
+        if (window.state == UndoWindow::State::Expired && m_operation->endsExpired(window)) {
+            expired << window.runId;
+            plan->undo.endsWindows << QStringLiteral("%1 (%2 by %3, expired %4): %5")
+                                          .arg(window.runId, window.operation, window.user, utcMinuteText(window.until),
+                                              window.where);
+            expiredKept << window.where;
+        } else if (window.state == UndoWindow::State::Open) {
+            const QString why = m_operation->endsOpen(window);
+            if (why.isEmpty())
+                continue;
+            open << window.runId;
+            plan->undo.endsWindows << QStringLiteral("%1 (%2 on %3 by %4, open until %5): %6")
+                                          .arg(window.runId, window.operation, window.target, window.user,
+                                              utcMinuteText(window.until), why);
+            plan->warnings << QStringLiteral("This run ends the undo window of run %1 (%2 on %3): %4. It can no "
+                                             "longer be restored afterwards; %5 is deleted.")
+                                  .arg(window.runId, window.operation, window.target, why, window.where);
+            openKept << window.where;
+        }
     }
+    if (!open.isEmpty()) {
+        plan->parameters.insert(QStringLiteral("endsOpen"), open);
+        plan->steps.prepend({ QStringLiteral("end-open-windows"),
+            QStringLiteral("End the %1 undo window(s) this run makes unrestorable").arg(open.size()),
+            QStringLiteral("delete what each keeps: %1").arg(openKept.join(QStringLiteral("; "))),
+            QStringLiteral("each is gone, and the journal says the window ended; else nothing else runs") });
+    }
+    if (!expired.isEmpty()) {
+        plan->parameters.insert(QStringLiteral("endsExpired"), expired);
+        plan->steps.prepend({ QStringLiteral("end-expired-windows"),
+            QStringLiteral("End the %1 expired undo window(s) of %2").arg(expired.size()).arg(plan->target),
+            QStringLiteral("delete what each keeps: %1").arg(expiredKept.join(QStringLiteral("; "))),
+            QStringLiteral("each is gone, and the journal says the window ended") });
+    }
+}
+
+// Before the run's own steps: the open windows the plan named, if they are still open. Each is ended before anything
+// its run does makes it unrestorable, so one that cannot be ended stops the run.
+bool OperationRunner::endOpenWindows(const Plan& plan, const Journal& journal, RunContext& context)
+{
+    const QJsonArray ids = plan.parameters.value(QStringLiteral("endsOpen")).toArray();
     if (ids.isEmpty())
-        return;
-    plan->parameters.insert(QStringLiteral("endsExpired"), ids);
-    plan->steps.prepend({ QStringLiteral("end-expired-windows"),
-        QStringLiteral("End the %1 expired undo window(s) of %2").arg(ids.size()).arg(plan->target),
-        QStringLiteral("delete what each keeps: %1").arg(kept.join(QStringLiteral("; "))),
-        QStringLiteral("each is gone, and the journal says the window ended") });
+        return true;
+    context.begin(QStringLiteral("end-open-windows"));
+    QString error;
+    const auto windows = UndoWindows::read(journal, &error);
+    if (!windows) {
+        context.fail(QStringLiteral("cannot read the undo windows: %1").arg(error));
+        return false;
+    }
+    QStringList done;
+    for (const QJsonValue& id : ids) {
+        const auto window = UndoWindows::find(*windows, id.toString());
+        if (!window || window->state != UndoWindow::State::Open) {
+            done << QStringLiteral("%1: %2 meanwhile, left as it is")
+                        .arg(id.toString(), window ? window->stateText() : QStringLiteral("gone"));
+            continue;
+        }
+        if (!m_operation->endWindow(*window, &error)) {
+            const QString why
+                = QStringLiteral("could not end the undo window of run %1 (%2)").arg(window->runId, error);
+            context.fail(why + QStringLiteral("; nothing else was run"), done.join(u'\n'));
+            context.record().summary
+                = QStringLiteral("Nothing was run: %1. Run %2 can still be restored.").arg(why, window->runId);
+            return false;
+        }
+        context.note(UndoWindow::kClosedKind,
+            UndoWindows::closedData(window->runId, UndoWindow::State::Ended,
+                QStringLiteral("run %1 (%2 on %3): %4")
+                    .arg(context.record().id, plan.operation, plan.target, m_operation->endsOpen(*window))));
+        if (!context.journalError().isEmpty()) {
+            context.fail(context.journalError());
+            return false;
+        }
+        done << QStringLiteral("%1: deleted %2").arg(window->runId, window->where);
+    }
+    context.succeed(done.join(u'\n'));
+    return true;
 }
 
 // Before anything else of the run: the windows the plan listed, if they are still expired (not restored or ended by
@@ -253,7 +316,7 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
     qCInfo(lcRunbook) << "run" << record.id << plan.operation << "on" << plan.target << "by" << record.user;
 
     endExpiredWindows(plan, journal, context);
-    const bool ok = m_operation->execute(plan, context);
+    const bool ok = endOpenWindows(plan, journal, context) && m_operation->execute(plan, context);
     heartbeat.reset(); // the lock is the run's until it is released below; its lease outlasts the bookkeeping
     context.skipRemaining();
     {

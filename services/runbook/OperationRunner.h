@@ -56,8 +56,9 @@ signals:
 private:
     void queue(std::function<void()> job);
     void execute(const Plan& plan, const QString& confirmation);
-    void listExpiredWindows(Plan* plan) const;
+    void listEndedWindows(Plan* plan) const;
     void endExpiredWindows(const Plan& plan, const Journal& journal, RunContext& context);
+    bool endOpenWindows(const Plan& plan, const Journal& journal, RunContext& context);
 
     std::unique_ptr<Operation> m_operation;
     JournalLocation m_journalLocation;

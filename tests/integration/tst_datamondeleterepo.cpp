@@ -1,8 +1,11 @@
-// `opsdeck plan|run datamon-delete-repo` and `opsdeck recover` of one, as an admin runs them: the real executable,
-// datamon2 (the sandbox's stand-in) on the bastion over SSH, its store in the GCS stand-in, whose SQLite file is read
-// here directly to see exactly which objects went. The stand-in's invocation log shows what datamon2 was asked.
+// `opsdeck plan|run datamon-delete-repo`, `opsdeck recover` of one, and its undo window (`opsdeck restore`, `trash
+// purge`) as an admin runs them: the real executable, datamon2 (the sandbox's stand-in) and gcloud storage on the
+// bastion over SSH, its store in the GCS stand-in, whose SQLite file is read here directly to see exactly which
+// objects went and came back, byte for byte. The stand-in's invocation log shows what datamon2 was asked.
+#include "HeldRun.h"
 #include "Sandbox.h"
 
+#include <QCryptographicHash>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -46,6 +49,11 @@ private slots:
     void missingRepoIsNamed();
     void changedSincePlanDeletesNothing();
     void killedConsoleIsRecovered();
+    void restoreRoundTripIsIdentical();
+    void restoreKeepsWhatArrivedSince();
+    void killedRestoreIsRecoveredToTheEnd();
+    void windowOffNeedsAReason();
+    void trashPurgeEndsTheWindow();
 
 private:
     // A dm-dev repo with bundles and labels that no other test uses.
@@ -58,6 +66,18 @@ private:
     QStringList runArguments(const QString& repo, const QString& confirm) const;
     QJsonObject readJson(const QString& path) const;
     QString holdFile() const { return m_temp.filePath(u"hold"_s); }
+    // sha256 of every object of the metadata and vmetadata buckets outside the trash: names, bytes, content type and
+    // custom metadata.
+    QByteArray storeDigest() const;
+    QStringList trashObjects() const { return objects(m_metadata, u"opsdeck-trash/"_s); }
+    // The run's window as `opsdeck trash list --all --json` shows it.
+    QJsonObject window(const QString& runId) const;
+    // gcloud storage on the bastion, as root: what another admin does meanwhile.
+    QProcess::ExitStatus gcloudOnBastion(const QStringList& words, const QByteArray& input, QByteArray* err) const;
+    // The id of the run `opsdeck journal unfinished` lists with this field (target, operation); empty if none.
+    QString unfinishedRun(const QString& field, const QString& value) const;
+    // Deletes the repo with the window on; the run's id.
+    QString deleteWithWindow(const QString& repo);
 
     Sandbox m_sandbox;
     QTemporaryDir m_temp;
@@ -94,12 +114,12 @@ void TestDatamonDeleteRepo::initTestCase()
         // From the ninth on, the first ones still there (a run on the same sandbox before took some): the GUI
         // test reads dev-census-00005 and deletes dev-hazard-00035.
         ++seen;
-        if (seen > 8 && !seeded.bundles.isEmpty() && !seeded.labels.isEmpty() && m_repos.size() < 6
+        if (seen > 8 && !seeded.bundles.isEmpty() && !seeded.labels.isEmpty() && m_repos.size() < 11
             && !objects(m_metadata, u"repos/"_s + seeded.name + u'/').isEmpty()
             && objects(m_vmetadata, u"labels/"_s + seeded.name + u'/').size() == seeded.labels.size())
             m_repos << seeded;
     }
-    QVERIFY2(m_repos.size() == 6, "the sandbox's dm-dev has too few repos with bundles and labels left");
+    QVERIFY2(m_repos.size() == 11, "the sandbox's dm-dev has too few repos with bundles and labels left");
 }
 
 SeededRepo TestDatamonDeleteRepo::takeRepo()
@@ -113,6 +133,76 @@ QJsonObject TestDatamonDeleteRepo::readJson(const QString& path) const
     if (!file.open(QIODevice::ReadOnly))
         return {};
     return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+QByteArray TestDatamonDeleteRepo::storeDigest() const
+{
+    QSqlQuery query(QSqlDatabase::database(u"gcs"_s));
+    query.prepare(u"SELECT bucket, name, coalesce(content_type, ''), coalesce(metadata, ''), content FROM objects "
+                  "WHERE bucket IN (?, ?) AND substr(name, 1, 14) <> 'opsdeck-trash/' ORDER BY bucket, name"_s);
+    query.addBindValue(m_metadata);
+    query.addBindValue(m_vmetadata);
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    if (!query.exec())
+        qWarning() << query.lastError().text();
+    while (query.next()) {
+        for (int column = 0; column < 5; ++column) {
+            const QByteArray value = query.value(column).toByteArray();
+            hash.addData(QByteArray::number(value.size()) + ':' + value);
+        }
+    }
+    return hash.result().toHex();
+}
+
+QJsonObject TestDatamonDeleteRepo::window(const QString& runId) const
+{
+    const CliRun list = cli({ u"trash"_s, u"list"_s, u"--all"_s, u"--json"_s });
+    for (const QJsonValue& value : QJsonDocument::fromJson(list.out).array()) {
+        if (value.toObject().value(u"runId"_s).toString() == runId)
+            return value.toObject();
+    }
+    return {};
+}
+
+QProcess::ExitStatus TestDatamonDeleteRepo::gcloudOnBastion(
+    const QStringList& words, const QByteArray& input, QByteArray* err) const
+{
+    QProcess gcloud;
+    gcloud.start(u"ssh"_s,
+        QStringList { u"-i"_s, m_sandbox.dir() + u"/keys/id_ed25519"_s, u"-o"_s,
+            u"UserKnownHostsFile="_s + m_sandbox.dir() + u"/known_hosts"_s, u"-p"_s,
+            QString::number(m_sandbox.host(u"bastion"_s).value(u"port"_s).toInt()),
+            u"root@"_s + m_sandbox.host(u"bastion"_s).value(u"address"_s).toString(), u"gcloud"_s, u"storage"_s }
+            + words);
+    gcloud.write(input);
+    gcloud.closeWriteChannel();
+    if (!gcloud.waitForFinished(60000))
+        return QProcess::CrashExit;
+    *err = gcloud.readAllStandardError();
+    return gcloud.exitStatus() == QProcess::NormalExit && gcloud.exitCode() == 0 ? QProcess::NormalExit
+                                                                                 : QProcess::CrashExit;
+}
+
+QString TestDatamonDeleteRepo::unfinishedRun(const QString& field, const QString& value) const
+{
+    const CliRun unfinished = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
+    for (const QJsonValue& run : QJsonDocument::fromJson(unfinished.out).array()) {
+        if (run.toObject().value(field).toString() == value)
+            return run.toObject().value(u"id"_s).toString();
+    }
+    qWarning() << "no unfinished run with" << field << value << "in" << unfinished.out;
+    return {};
+}
+
+QString TestDatamonDeleteRepo::deleteWithWindow(const QString& repo)
+{
+    const QString reportFile = m_temp.filePath(u"delete-%1.json"_s.arg(repo));
+    const CliRun run = cli(runArguments(repo, u"dm-dev/"_s + repo) << u"--report"_s << reportFile);
+    if (run.exitCode != 0) {
+        qWarning() << run.err;
+        return {};
+    }
+    return readJson(reportFile).value(u"id"_s).toString();
 }
 
 QStringList TestDatamonDeleteRepo::objects(const QString& bucket, const QString& prefix) const
@@ -343,16 +433,9 @@ void TestDatamonDeleteRepo::changedSincePlanDeletesNothing()
         output.constData());
     const QStringList labels = objects(m_vmetadata, u"labels/"_s + repo.name + u'/');
     QVERIFY(!labels.isEmpty());
-    const QString url = u"gs://%1/%2"_s.arg(m_vmetadata, labels.first());
-    QProcess gcloud;
-    gcloud.start(u"ssh"_s,
-        { u"-i"_s, m_sandbox.dir() + u"/keys/id_ed25519"_s, u"-o"_s,
-            u"UserKnownHostsFile="_s + m_sandbox.dir() + u"/known_hosts"_s, u"-p"_s,
-            QString::number(m_sandbox.host(u"bastion"_s).value(u"port"_s).toInt()),
-            u"root@"_s + m_sandbox.host(u"bastion"_s).value(u"address"_s).toString(), u"gcloud"_s, u"storage"_s,
-            u"rm"_s, url });
-    QVERIFY(gcloud.waitForFinished(60000));
-    QVERIFY2(gcloud.exitCode() == 0, gcloud.readAllStandardError().constData());
+    QByteArray err;
+    QCOMPARE(
+        gcloudOnBastion({ u"rm"_s, u"gs://%1/%2"_s.arg(m_vmetadata, labels.first()) }, {}, &err), QProcess::NormalExit);
     QFile::remove(holdFile());
     QVERIFY(console.waitForFinished(60000));
     output += console.readAllStandardError() + console.readAllStandardOutput();
@@ -388,13 +471,8 @@ void TestDatamonDeleteRepo::killedConsoleIsRecovered()
     QVERIFY(console.waitForFinished(10000));
     QFile::remove(holdFile());
 
-    const CliRun unfinished = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
-    QString runId;
-    for (const QJsonValue& run : QJsonDocument::fromJson(unfinished.out).array()) {
-        if (run.toObject().value(u"target"_s).toString() == u"dm-dev/"_s + repo.name)
-            runId = run.toObject().value(u"id"_s).toString();
-    }
-    QVERIFY2(!runId.isEmpty(), unfinished.out.constData());
+    const QString runId = unfinishedRun(u"target"_s, u"dm-dev/"_s + repo.name);
+    QVERIFY(!runId.isEmpty());
     const CliRun recovered = cli({ u"recover"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name });
     QVERIFY2(recovered.exitCode == 0, recovered.err.constData());
     QVERIFY2(recovered.err.contains("End state: untouched") || recovered.out.contains("End state: untouched"),
@@ -402,6 +480,180 @@ void TestDatamonDeleteRepo::killedConsoleIsRecovered()
     QCOMPARE(objects(m_metadata, u"bundles/"_s + repo.name + u'/').isEmpty(), false);
     const CliRun after = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
     QVERIFY2(!after.out.contains(runId.toUtf8()), after.out.constData());
+    // The run had copied the repo into the trash and opened its window before it died: as nothing was deleted, the
+    // copy is gone and the window ended.
+    QVERIFY2(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').isEmpty(), qPrintable(trashObjects().join(u' ')));
+    QCOMPARE(window(runId).value(u"state"_s).toString(), u"ended"_s);
+}
+
+// Delete with the window (on by default), then restore: the metadata and vmetadata buckets are byte for byte what they
+// were (names, bytes, content types, metadata), datamon2 lists the bundles again, the trash is empty and the window
+// says restored. The plan said what it keeps and until when.
+void TestDatamonDeleteRepo::restoreRoundTripIsIdentical()
+{
+    const SeededRepo repo = takeRepo();
+    const QString plan = QString::fromUtf8(
+        cli({ u"plan"_s, u"datamon-delete-repo"_s, u"--context"_s, u"dm-dev"_s, u"--repo"_s, repo.name }).out);
+    QVERIFY2(plan.contains(u"Can be undone until"_s) && plan.contains(u"opsdeck-trash/<run id>/"_s), qPrintable(plan));
+    const QByteArray before = storeDigest();
+    const QString runId = deleteWithWindow(repo.name);
+    QVERIFY(!runId.isEmpty());
+    QVERIFY(objects(m_metadata, u"repos/"_s + repo.name + u'/').isEmpty());
+    QVERIFY(before != storeDigest());
+    const QJsonObject kept = window(runId);
+    QCOMPARE(kept.value(u"state"_s).toString(), u"open"_s);
+    QVERIFY(kept.value(u"bytes"_s).toInteger() > 0);
+    QCOMPARE(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').size(),
+        kept.value(u"restore"_s).toObject().value(u"objects"_s).toInt());
+
+    const CliRun restore = cli({ u"restore"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name });
+    QVERIFY2(restore.exitCode == 0, restore.err.constData());
+    QCOMPARE(storeDigest(), before);
+    QVERIFY2(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').isEmpty(), qPrintable(trashObjects().join(u' ')));
+    QCOMPARE(window(runId).value(u"state"_s).toString(), u"restored"_s);
+    const CliRun bundles = cli({ u"datamon"_s, u"bundles"_s, u"--context"_s, u"dm-dev"_s, u"--repo"_s, repo.name });
+    QVERIFY2(bundles.exitCode == 0, bundles.err.constData());
+    for (const QString& id : repo.bundles)
+        QVERIFY2(bundles.out.contains(id.toUtf8()), bundles.out.constData());
+    // A second restore of the same window is refused: it is closed.
+    const CliRun again = cli({ u"restore"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name });
+    QVERIFY(again.exitCode != 0);
+    QVERIFY2(again.err.contains("restored"), again.err.constData());
+}
+
+// A label is set again under the deleted repo's name before the restore: the restore puts the rest back, leaves the
+// new label as it is and names it, and keeps the old copy in the trash under a window of its own, which a trash purge
+// ends.
+void TestDatamonDeleteRepo::restoreKeepsWhatArrivedSince()
+{
+    const SeededRepo repo = takeRepo();
+    const QStringList labels = objects(m_vmetadata, u"labels/"_s + repo.name + u'/');
+    QVERIFY(!labels.isEmpty());
+    const QString runId = deleteWithWindow(repo.name);
+    QVERIFY(!runId.isEmpty());
+    // The label set again, as datamon writes one (another bundle of the repo, another contributor).
+    const QString labelName = labels.first().section(u'/', 2, 2);
+    const QByteArray newLabel = "name: " + labelName.toUtf8() + "\nid: \"" + repo.bundles.last().toUtf8()
+        + "\"\ntimestamp: 2026-12-07T00:00:00Z\ncontributors:\n- name: \"Another Admin\"\n  email: "
+          "another@example.org\n";
+    const QString labelUrl = u"gs://%1/%2"_s.arg(m_vmetadata, labels.first());
+    QByteArray err;
+    QCOMPARE(gcloudOnBastion({ u"cp"_s, u"-"_s, labelUrl }, newLabel, &err), QProcess::NormalExit);
+
+    const CliRun plan = cli({ u"restore"_s, runId, u"--plan"_s });
+    QVERIFY2(plan.exitCode == 0, plan.err.constData());
+    QVERIFY2(plan.out.contains(labelUrl.toUtf8()), plan.out.constData());
+    const QString reportFile = m_temp.filePath(u"restore-taken.json"_s);
+    const CliRun restore
+        = cli({ u"restore"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name, u"--report"_s, reportFile });
+    QVERIFY2(restore.exitCode == 0, restore.err.constData());
+    QVERIFY2(
+        restore.out.contains(labelUrl.toUtf8()) || restore.err.contains(labelUrl.toUtf8()), restore.out.constData());
+    // The new label is as it was set; everything else is back.
+    QSqlQuery content(QSqlDatabase::database(u"gcs"_s));
+    content.prepare(u"SELECT content FROM objects WHERE bucket = ? AND name = ?"_s);
+    content.addBindValue(m_vmetadata);
+    content.addBindValue(labels.first());
+    QVERIFY(content.exec() && content.next());
+    QCOMPARE(content.value(0).toByteArray(), newLabel);
+    content.finish(); // an open statement would hold this connection's view of the store
+    QCOMPARE(objects(m_vmetadata, u"labels/"_s + repo.name + u'/'), labels);
+    QVERIFY(!objects(m_metadata, u"repos/"_s + repo.name + u'/').isEmpty());
+    QCOMPARE(window(runId).value(u"state"_s).toString(), u"restored"_s);
+    // Only the old label's copy is left, in a window of the restore run.
+    const QString restoreRun = readJson(reportFile).value(u"id"_s).toString();
+    const QJsonObject left = window(restoreRun);
+    QCOMPARE(left.value(u"state"_s).toString(), u"open"_s);
+    QCOMPARE(left.value(u"restore"_s).toObject().value(u"objects"_s).toInt(), 1);
+    QCOMPARE(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/'),
+        QStringList { u"opsdeck-trash/%1/%2/%3"_s.arg(runId, m_vmetadata, labels.first()) });
+    // Restoring that window now changes nothing (the place is still taken): it says so and leaves the label.
+    const CliRun still = cli({ u"restore"_s, restoreRun, u"--plan"_s, u"--json"_s });
+    QVERIFY2(still.exitCode == 0, still.err.constData());
+    QCOMPARE(QJsonDocument::fromJson(still.out).object().value(u"counts"_s).toObject().value(u"taken"_s).toInt(), 1);
+    const CliRun purge = cli({ u"trash"_s, u"purge"_s, restoreRun, u"--reason"_s, u"the new label is right"_s,
+        u"--confirm"_s, u"dm-dev/"_s + repo.name });
+    QVERIFY2(purge.exitCode == 0, purge.err.constData());
+    QVERIFY(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').isEmpty());
+    QCOMPARE(window(restoreRun).value(u"state"_s).toString(), u"ended"_s);
+}
+
+// The console dies (SIGKILL) while the restore copies: held at its copy, a part of the repo is put back behind its
+// back (as a copy that was under way), then the console is killed. `opsdeck recover` finishes the restore: the
+// buckets are byte for byte as before the delete, never between.
+void TestDatamonDeleteRepo::killedRestoreIsRecoveredToTheEnd()
+{
+    const SeededRepo repo = takeRepo();
+    const QByteArray before = storeDigest();
+    const QString runId = deleteWithWindow(repo.name);
+    QVERIFY(!runId.isEmpty());
+    QProcess console;
+    QVERIFY(startHeldAtStep(&console, m_sandbox.environment(),
+        { u"restore"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name },
+        { u"put-back"_s, holdFile(), m_sandbox.dir() + u"/journal.sqlite"_s, u"dm-dev/"_s + repo.name,
+            u"datamon-restore-repo"_s }));
+    QByteArray err;
+    QCOMPARE(
+        gcloudOnBastion({ u"cp"_s, u"--recursive"_s, u"--no-clobber"_s,
+                            u"gs://%1/opsdeck-trash/%2/%3/bundles/%4"_s.arg(m_metadata, runId, m_metadata, repo.name),
+                            u"gs://%1/bundles/"_s.arg(m_metadata) },
+            {}, &err),
+        QProcess::NormalExit);
+    QVERIFY(!objects(m_metadata, u"bundles/"_s + repo.name + u'/').isEmpty());
+    QVERIFY(objects(m_metadata, u"repos/"_s + repo.name + u'/').isEmpty()); // between: no repo.yaml yet
+    ::kill(static_cast<pid_t>(console.processId()), SIGKILL);
+    QVERIFY(console.waitForFinished(10000));
+    QFile::remove(holdFile());
+
+    const QString restoreRun = unfinishedRun(u"operation"_s, u"datamon-restore-repo"_s);
+    QVERIFY(!restoreRun.isEmpty());
+    const CliRun recovered = cli({ u"recover"_s, restoreRun, u"--confirm"_s, u"dm-dev/"_s + repo.name });
+    QVERIFY2(recovered.exitCode == 0, recovered.err.constData());
+    QCOMPARE(storeDigest(), before);
+    QCOMPARE(window(runId).value(u"state"_s).toString(), u"restored"_s);
+    QVERIFY(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').isEmpty());
+    const CliRun after = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
+    QVERIFY2(!after.out.contains(restoreRun.toUtf8()), after.out.constData());
+}
+
+// Without the window: --no-undo needs a reason (exit 2, nothing run); with one, nothing goes to the trash and no
+// window opens.
+void TestDatamonDeleteRepo::windowOffNeedsAReason()
+{
+    const SeededRepo repo = takeRepo();
+    const qsizetype logStart = invocations();
+    const CliRun bare = cli(runArguments(repo.name, u"dm-dev/"_s + repo.name) << u"--no-undo"_s);
+    QCOMPARE(bare.exitCode, 2);
+    QVERIFY2(bare.err.contains("reason"), bare.err.constData());
+    QCOMPARE(invocationsSince(logStart).size(), 0);
+    const QStringList trashBefore = trashObjects();
+    const QString reportFile = m_temp.filePath(u"no-undo.json"_s);
+    const CliRun run = cli(runArguments(repo.name, u"dm-dev/"_s + repo.name)
+        << u"--no-undo"_s << u"--reason"_s << u"a scratch repo"_s << u"--report"_s << reportFile);
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY(objects(m_metadata, u"repos/"_s + repo.name + u'/').isEmpty());
+    QCOMPARE(trashObjects(), trashBefore);
+    QVERIFY(window(readJson(reportFile).value(u"id"_s).toString()).isEmpty());
+}
+
+// `opsdeck trash purge` ends a delete's window early: the copy goes, and a restore is refused afterwards.
+void TestDatamonDeleteRepo::trashPurgeEndsTheWindow()
+{
+    const SeededRepo repo = takeRepo();
+    const QString runId = deleteWithWindow(repo.name);
+    QVERIFY(!runId.isEmpty());
+    QVERIFY(!objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').isEmpty());
+    const CliRun wrong = cli({ u"trash"_s, u"purge"_s, runId, u"--reason"_s, u"done"_s, u"--confirm"_s, u"dm-dev"_s });
+    QCOMPARE(wrong.exitCode, 3);
+    QVERIFY(!objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').isEmpty());
+    const CliRun purge
+        = cli({ u"trash"_s, u"purge"_s, runId, u"--reason"_s, u"done"_s, u"--confirm"_s, u"dm-dev/"_s + repo.name });
+    QVERIFY2(purge.exitCode == 0, purge.err.constData());
+    QVERIFY(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').isEmpty());
+    QCOMPARE(window(runId).value(u"state"_s).toString(), u"ended"_s);
+    const CliRun restore = cli({ u"restore"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name });
+    QVERIFY(restore.exitCode != 0);
+    QVERIFY(objects(m_metadata, u"repos/"_s + repo.name + u'/').isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestDatamonDeleteRepo)
