@@ -15,6 +15,7 @@
 #include "datamon/DatamonPurgeOperation.h"
 #include "datamon/DatamonQueries.h"
 #include "datamon/DatamonRecovery.h"
+#include "datamon/DatamonRestoreOperation.h"
 #include "runbook/OperationRunner.h"
 
 #include <QAction>
@@ -841,6 +842,45 @@ void DatamonPane::recover(const Journal::UnfinishedRun& run)
         [this, run, launch](std::unique_ptr<Operation> recovery, const QString& error) {
             m_launcher->recover(run, std::move(recovery), error, launch);
         });
+}
+
+bool DatamonPane::restores(const QString& operation) const
+{
+    return DatamonDeleteRepoOperation::keepingOperations().contains(operation);
+}
+
+void DatamonPane::restore(const UndoWindow& window)
+{
+    const QString context = window.restore.value(QStringLiteral("context")).toString();
+    if (!m_target || m_target->id() != context) {
+        showProblem(tr("Preparing the restore of run %1").arg(window.runId),
+            tr("the pane shows %1, not the context %2 the repo was deleted from")
+                .arg(m_target ? m_target->id() : tr("no context"), context),
+            tr("Nothing was touched. Choose %1 in the pane, then Undo again.").arg(context));
+        return;
+    }
+    QString error;
+    auto operation = DatamonRestoreOperation::fromWindow(*m_target, window, &error);
+    if (!operation) {
+        showProblem(tr("Preparing the restore of run %1").arg(window.runId), error, tr("Nothing was touched."));
+        return;
+    }
+    const QString repo = window.restore.value(QStringLiteral("repo")).toString();
+    OperationLauncher::Launch launch;
+    launch.target = context + u'/' + repo;
+    launch.action = tr("the restore");
+    launch.wording = [window, repo](const Plan&, QString* title, QString* text) {
+        *title = tr("Restore repo %1?").arg(repo);
+        *text = tr("Puts back what run %1 (%2, by %3 at %4) deleted: %5. It never replaces an object: one whose "
+                   "place is taken again stays as it is, and its kept copy stays in the trash.")
+                    .arg(window.runId, window.operation, window.user,
+                        window.openedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")),
+                        window.restorable.join(QStringLiteral("; ")));
+    };
+    launch.confirmed = [this](OperationRunner* runner, const Plan&) {
+        connect(runner, &OperationRunner::finished, this, [this] { refresh(); });
+    };
+    m_launcher->launch(std::move(operation), launch);
 }
 
 void DatamonPane::showProblem(const QString& step, const QString& error, const QString& next)

@@ -54,6 +54,8 @@ public:
     QString selectedHost() const override;
     bool recovers(const QString& operation) const override;
     void recover(const Journal::UnfinishedRun& run) override;
+    bool restores(const QString& operation) const override;
+    void restore(const UndoWindow& window) override;
 
     // The context shown (the inventory's name); empty when none.
     QString currentContext() const;

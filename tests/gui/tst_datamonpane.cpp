@@ -10,6 +10,7 @@
 #include "ErrorBanner.h"
 #include "MainWindow.h"
 #include "PackitSandbox.h"
+#include "RunsDock.h"
 #include "Sandbox.h"
 #include "Systems.h"
 
@@ -66,6 +67,10 @@ private:
     QStringList cliRepos(const QString& context) const;
     // gcloud storage on the bastion, as the pane's host runs it.
     int gcloud(const QStringList& arguments);
+    // Run `runId`'s undo window as `opsdeck trash list --all --json` shows it.
+    QJsonObject undoWindow(const QString& runId) const;
+    // Deletes kDeletedRepo through the pane's dialog; the run's record.
+    RunRecord deleteThroughTheDialog(MainWindow& window, DatamonPane* pane);
     // The objects of `repo` in dm-dev's metadata buckets, straight from the GCS stand-in's store; and back.
 
     Sandbox m_sandbox;
@@ -73,6 +78,7 @@ private:
     QString m_inventory;
     QJsonObject m_summary;
     bool m_lockPut = false;
+    QString m_openWindow; // the window of the last delete, which the purge ends
 };
 
 void TestDatamonPane::initTestCase()
@@ -139,6 +145,18 @@ QStringList TestDatamonPane::cliRepos(const QString& context) const
     for (const QJsonValue& value : QJsonDocument::fromJson(run.out).array())
         names << value.toObject().value(u"name"_s).toString();
     return names;
+}
+
+QJsonObject TestDatamonPane::undoWindow(const QString& runId) const
+{
+    QProcessEnvironment environment = m_sandbox.environment();
+    environment.insert(u"OPSDECK_INVENTORY"_s, m_inventory);
+    const CliRun run = runCli({ u"trash"_s, u"list"_s, u"--all"_s, u"--json"_s }, environment);
+    for (const QJsonValue& value : QJsonDocument::fromJson(run.out).array()) {
+        if (value.toObject().value(u"runId"_s).toString() == runId)
+            return value.toObject();
+    }
+    return {};
 }
 
 int TestDatamonPane::gcloud(const QStringList& arguments)
@@ -308,30 +326,58 @@ void TestDatamonPane::heldLockShown()
     QVERIFY2(pane->lockText().startsWith(u"Purge lock: free"_s), qPrintable(pane->lockText()));
 }
 
+RunRecord TestDatamonPane::deleteThroughTheDialog(MainWindow& window, DatamonPane* pane)
+{
+    const int before = pane->repos()->rowCount();
+    if (!pane->selectRepo(kDeletedRepo) || !pane->deleteAction()->isEnabled())
+        return {};
+    QSignalSpy finished(window.runs(), &RunsDock::runFinished);
+    QSignalSpy listed(pane, &DatamonPane::listingFinished);
+    ConfirmDialog::setNextAnswer(true);
+    pane->deleteAction()->trigger();
+    if (!finished.wait(120000) || !listed.wait(60000)) // the list is read again after the run
+        return {};
+    if (pane->repos()->rowCount() != before - 1 || pane->repos()->rowOf(kDeletedRepo) != -1)
+        qWarning() << "the list still has" << kDeletedRepo;
+    return finished.first().first().value<RunRecord>();
+}
+
+// Delete through the dialog, take it back with "Undo…" in the Runs dock, then delete again: the purge below ends
+// that last window.
 void TestDatamonPane::deleteRepoThroughTheDialog()
 {
     QVERIFY(cliRepos(u"dm-dev"_s).contains(kDeletedRepo));
     MainWindow window(m_inventory, systemPanes());
     DatamonPane* pane = openContext(window, u"dm-dev"_s);
     QVERIFY(pane);
-    const int before = pane->repos()->rowCount();
     QVERIFY(!pane->deleteAction()->isEnabled()); // nothing selected
-    QVERIFY(pane->selectRepo(kDeletedRepo));
-    QVERIFY(pane->deleteAction()->isEnabled());
     // The context menu offers it too.
     QVERIFY(pane->repoView()->actions().contains(pane->deleteAction()));
+    const RunRecord deleted = deleteThroughTheDialog(window, pane);
+    QVERIFY2(deleted.outcome == RunRecord::Outcome::Succeeded, qPrintable(deleted.summary));
+    QVERIFY(!cliRepos(u"dm-dev"_s).contains(kDeletedRepo));
+    QCOMPARE(undoWindow(deleted.id).value(u"state"_s).toString(), u"open"_s);
 
-    QSignalSpy finished(pane, &DatamonPane::deleteFinished);
+    QPushButton* undo = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT((undo = window.runs()->findChild<QPushButton*>(u"undoRun"_s)) != nullptr, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(undo->isVisible() && undo->isEnabled(), 10000);
+    QSignalSpy restored(window.runs(), &RunsDock::runFinished);
     QSignalSpy listed(pane, &DatamonPane::listingFinished);
     ConfirmDialog::setNextAnswer(true);
-    pane->deleteAction()->trigger();
-    QVERIFY(finished.wait(120000));
-    QCOMPARE(finished.first().first().toString(), u"succeeded"_s);
-    // The list is read again after the run.
+    undo->click();
+    QVERIFY(restored.wait(120000));
+    const RunRecord restore = restored.first().first().value<RunRecord>();
+    QCOMPARE(restore.operation, u"datamon-restore-repo"_s);
+    QVERIFY2(restore.outcome == RunRecord::Outcome::Succeeded, qPrintable(restore.summary));
     QVERIFY(listed.wait(60000));
-    QCOMPARE(pane->repos()->rowCount(), before - 1);
-    QCOMPARE(pane->repos()->rowOf(kDeletedRepo), -1);
+    QVERIFY(pane->repos()->rowOf(kDeletedRepo) >= 0);
+    QVERIFY(cliRepos(u"dm-dev"_s).contains(kDeletedRepo));
+    QCOMPARE(undoWindow(deleted.id).value(u"state"_s).toString(), u"restored"_s);
+
+    const RunRecord again = deleteThroughTheDialog(window, pane);
+    QVERIFY2(again.outcome == RunRecord::Outcome::Succeeded, qPrintable(again.summary));
     QVERIFY(!cliRepos(u"dm-dev"_s).contains(kDeletedRepo));
+    m_openWindow = again.id;
 }
 
 void TestDatamonPane::wrongTypedNameOnProductionDeletesNothing()
@@ -440,6 +486,14 @@ void TestDatamonPane::purgeThroughThePane()
     QVERIFY(QTest::qWaitFor([&] { return runs.size() == 2; }, 240000));
     QCOMPARE(runs, (QStringList { u"count succeeded"_s, u"purge succeeded"_s }));
     QVERIFY(blobs() < before);
+    // The purge took the blobs only the deleted repo used: it ended the delete's undo window, and its copy went.
+    if (!m_openWindow.isEmpty()) {
+        const QJsonObject ended = undoWindow(m_openWindow);
+        QCOMPARE(ended.value(u"state"_s).toString(), u"ended"_s);
+        QVERIFY2(ended.value(u"closedReason"_s).toString().contains(u"deletes the blobs"_s),
+            qPrintable(ended.value(u"closedReason"_s).toString()));
+        QCOMPARE(gcloud({ u"ls"_s, u"gs://dm-dev-meta/opsdeck-trash/"_s + m_openWindow + u'/' }), 1);
+    }
     QSignalSpy state(pane, &DatamonPane::stateRead);
     if (pane->indexText() != u"Index: none"_s)
         QVERIFY(state.wait(60000));
