@@ -596,6 +596,8 @@ void DatamonPane::onListingDone(quint64 generation, const QString& error)
             m_repos->rowCount() ? tr("The table shows the %1 repos listed before the failure; Refresh to list again.")
                                       .arg(QLocale().toString(m_repos->rowCount()))
                                 : tr("Refresh to list again once the cause is fixed."));
+    // A new listing drops the selection without a selection signal: the details must not stay on a repo that is gone.
+    onSelectionChanged();
     emit listingFinished();
 }
 

@@ -428,6 +428,18 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
         m_list->setItemWidget(item, Actions, actions);
         // The column fits its contents by the items' size hints: a cell of two buttons needs its own.
         item->setSizeHint(Actions, actions->sizeHint());
+        // A restore that succeeded closed the window of the run it took back: that run's Undo… goes.
+        if (const QString restored = record.parameters.value(QStringLiteral("restores")).toString();
+            ok && !restored.isEmpty()) {
+            for (const Row& row : std::as_const(m_rows)) {
+                QWidget* cell = row.record.id == restored ? m_list->itemWidget(row.item, Actions) : nullptr;
+                if (auto* undo = cell ? cell->findChild<QPushButton*>(QStringLiteral("undoRun")) : nullptr) {
+                    undo->hide(); // out of the cell's size now; gone once control returns
+                    undo->deleteLater();
+                    row.item->setSizeHint(Actions, cell->sizeHint());
+                }
+            }
+        }
         emit runFinished(record);
     });
     runner->run(plan, confirmation);

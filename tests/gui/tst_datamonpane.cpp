@@ -373,6 +373,8 @@ void TestDatamonPane::deleteRepoThroughTheDialog()
     QVERIFY(pane->repos()->rowOf(kDeletedRepo) >= 0);
     QVERIFY(cliRepos(u"dm-dev"_s).contains(kDeletedRepo));
     QCOMPARE(undoWindow(deleted.id).value(u"state"_s).toString(), u"restored"_s);
+    // The delete's Undo… went with its window.
+    QTRY_VERIFY_WITH_TIMEOUT(window.runs()->findChildren<QPushButton*>(u"undoRun"_s).isEmpty(), 5000);
 
     const RunRecord again = deleteThroughTheDialog(window, pane);
     QVERIFY2(again.outcome == RunRecord::Outcome::Succeeded, qPrintable(again.summary));
