@@ -3,11 +3,17 @@
 // object, an index chunk and gcloud's bundle.yaml listing; and as stderr, fed in two chunks split where the first byte
 // says, then classified with the exit status the second byte gives. Also what the console's own scripts print on the
 // datamon host: the store-state read (the first byte says whether an index was asked for), commands run together, a
-// job's poll and the list of jobs.
+// job's poll and the list of jobs. And the undo window's trash: gcloud's object listing, mapped back from the trash,
+// and a window's restore data (its object list and its trash).
 #include "datamon/DatamonHost.h"
 #include "datamon/DatamonOutput.h"
 #include "datamon/DatamonQueries.h"
+#include "datamon/DatamonTrash.h"
 #include "datamon/DetachedJob.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +50,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     (void)DatamonHost::parseTogether(whole, size > 0 ? data[0] % 4 : 0, &error);
     (void)DetachedJob::parsePoll(whole, &error);
     (void)DetachedJob::parseFound(whole, &error);
+
+    if (const auto listed = DatamonTrash::parseListing(whole, &error)) {
+        const DatamonTrash trash(
+            { {}, QStringLiteral("blob"), QStringLiteral("meta"), QStringLiteral("vmeta"), {}, {} },
+            QStringLiteral("gs://meta/opsdeck-trash"), QStringLiteral("run"), QStringLiteral("repo"));
+        for (const DatamonObject& object : *listed)
+            (void)trash.original(object, &error);
+        (void)DatamonTrash::digest(*listed);
+    }
+    const QJsonDocument document = QJsonDocument::fromJson(whole);
+    (void)DatamonTrash::objectsFrom(document.array(), &error);
+    (void)DatamonTrash::fromJson(document.object(), &error);
 
     DatamonStderrParser parser;
     const qsizetype split = bytes.isEmpty() ? 0 : qsizetype(data[0]) % (bytes.size() + 1);

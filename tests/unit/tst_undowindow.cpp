@@ -1,7 +1,8 @@
 // Undo windows: how journal entries fold into windows (open, expired by the journal's clock, restored, ended), and
 // the engine's part, through OperationRunner on a local journal: a window turned off needs a reason, which the
 // journal keeps; a run journals the window it keeps; a restore closes it once it succeeded, and a window that is not
-// open any more is refused whatever the restore's plan read.
+// open any more is refused whatever the restore's plan read; a run that makes open windows unrestorable (a datamon
+// purge) names them in its plan and ends them first, or runs nothing.
 #include "TestRuns.h"
 #include "runbook/Journal.h"
 #include "runbook/OperationRunner.h"
@@ -72,6 +73,44 @@ std::unique_ptr<test::StepsOperation> keeping(const QString& restores = {}, bool
     return operation;
 }
 
+// A run that takes what "deploy" windows need (as a datamon purge takes deleted repos' blobs): it ends them first.
+class EndingOperation : public test::StepsOperation
+{
+public:
+    EndingOperation(bool canEnd, QStringList* ended, bool* acted)
+        : StepsOperation(u"purge"_s,
+            u"wpia-packit"_s,
+            u"wpia-packit"_s,
+            QList<test::StepsOperation::Step> { { u"one"_s, u"One"_s, u"true"_s } },
+            [acted](const QString& step, RunContext& context) {
+                *acted = true;
+                context.begin(step);
+                context.succeed();
+                return true;
+            })
+        , m_canEnd(canEnd)
+        , m_ended(ended)
+    {
+    }
+    QString endsOpen(const UndoWindow& window) const override
+    {
+        return window.operation == u"deploy"_s ? u"it takes what the window needs"_s : QString();
+    }
+    bool endWindow(const UndoWindow& window, QString* error) override
+    {
+        if (!m_canEnd) {
+            *error = u"its copy cannot be deleted"_s;
+            return false;
+        }
+        *m_ended << window.runId;
+        return true;
+    }
+
+private:
+    bool m_canEnd;
+    QStringList* m_ended;
+};
+
 } // namespace
 
 class TestUndoWindow : public QObject
@@ -88,6 +127,8 @@ private slots:
     void aRunJournalsTheWindowItKeeps();
     void aRestoreClosesTheWindowOnlyOnceItSucceeded();
     void aWindowThatIsNotOpenIsNotRestored();
+    void aRunEndsTheOpenWindowsItNames();
+    void aWindowThatCannotEndStopsTheRun();
 
 private:
     test::DrivenRun run(std::unique_ptr<Operation> operation, const std::function<void(Plan*)>& choose = {});
@@ -295,6 +336,51 @@ void TestUndoWindow::aWindowThatIsNotOpenIsNotRestored()
     const test::DrivenRun late = run(keeping(brief.record->id, false));
     QCOMPARE(late.refusal, OperationRunner::Refusal::Undo);
     QVERIFY2(late.refusalText.contains(u"expired at"_s), qPrintable(late.refusalText));
+}
+
+void TestUndoWindow::aRunEndsTheOpenWindowsItNames()
+{
+    const test::DrivenRun kept = run(keeping());
+    QVERIFY(kept.record);
+    QStringList ended;
+    bool acted = false;
+    const test::DrivenRun purge = run(std::make_unique<EndingOperation>(true, &ended, &acted));
+    QVERIFY(purge.plan && purge.record);
+    // The plan names the window (the confirmation shows it), and ending it is the run's first step.
+    QCOMPARE(purge.plan->undo.endsWindows.size(), 1);
+    QVERIFY(purge.plan->undo.endsWindows.front().startsWith(kept.record->id));
+    QVERIFY(purge.plan->warnings.join(u' ').contains(u"ends the undo window of run "_s + kept.record->id));
+    QCOMPARE(purge.plan->steps.front().id, u"end-open-windows"_s);
+    QCOMPARE(purge.record->outcome, RunRecord::Outcome::Succeeded);
+    QCOMPARE(ended, QStringList { kept.record->id });
+    QVERIFY(acted);
+    Journal journal(m_journal);
+    QVERIFY(journal.open(nullptr));
+    const UndoWindow window = *UndoWindows::find(*UndoWindows::read(journal, nullptr), kept.record->id);
+    QCOMPARE(window.state, UndoWindow::State::Ended);
+    QCOMPARE(window.closedBy, purge.record->id);
+    QVERIFY2(window.closedReason.contains(u"it takes what the window needs"_s), qPrintable(window.closedReason));
+    // Ended once: the next run names nothing.
+    ended.clear();
+    const test::DrivenRun again = run(std::make_unique<EndingOperation>(true, &ended, &acted));
+    QVERIFY(again.plan && again.plan->undo.endsWindows.isEmpty());
+    QVERIFY(ended.isEmpty());
+}
+
+void TestUndoWindow::aWindowThatCannotEndStopsTheRun()
+{
+    const test::DrivenRun kept = run(keeping());
+    QVERIFY(kept.record);
+    QStringList ended;
+    bool acted = false;
+    const test::DrivenRun purge = run(std::make_unique<EndingOperation>(false, &ended, &acted));
+    QVERIFY(purge.record);
+    QCOMPARE(purge.record->outcome, RunRecord::Outcome::Failed);
+    QVERIFY(!acted); // nothing of its own ran: the window could still be restored
+    QVERIFY2(purge.record->summary.contains(u"its copy cannot be deleted"_s), qPrintable(purge.record->summary));
+    Journal journal(m_journal);
+    QVERIFY(journal.open(nullptr));
+    QCOMPARE(UndoWindows::find(*UndoWindows::read(journal, nullptr), kept.record->id)->state, UndoWindow::State::Open);
 }
 
 QTEST_GUILESS_MAIN(TestUndoWindow)
