@@ -160,6 +160,12 @@ bool DatamonRestoreOperation::makePlan(Plan* plan, QString* error)
                      .arg(m_trash.url(), names(places->lost));
         return false;
     }
+    if (m_recovers.isEmpty() && places->missing.isEmpty() && !places->taken.isEmpty()) {
+        *error = u"nothing would go back: the places of all %1 objects still in %2 are taken (%3). Once they are free, "
+                 "restore again; or end the window with opsdeck trash purge %4"_s.arg(places->taken.size())
+                     .arg(m_trash.url(), names(places->taken), m_restores);
+        return false;
+    }
     const QString repo = m_trash.repo();
     plan->operation = name();
     plan->target = u"%1/%2"_s.arg(m_target.context.name, repo);

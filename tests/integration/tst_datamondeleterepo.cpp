@@ -2,6 +2,7 @@
 // purge`) as an admin runs them: the real executable, datamon2 (the sandbox's stand-in) and gcloud storage on the
 // bastion over SSH, its store in the GCS stand-in, whose SQLite file is read here directly to see exactly which
 // objects went and came back, byte for byte. The stand-in's invocation log shows what datamon2 was asked.
+#include "DroppedConnections.h"
 #include "HeldRun.h"
 #include "Sandbox.h"
 
@@ -52,6 +53,7 @@ private slots:
     void restoreRoundTripIsIdentical();
     void restoreKeepsWhatArrivedSince();
     void killedRestoreIsRecoveredToTheEnd();
+    void droppedConnectionRestoreEndsRestored();
     void windowOffNeedsAReason();
     void trashPurgeEndsTheWindow();
 
@@ -114,12 +116,12 @@ void TestDatamonDeleteRepo::initTestCase()
         // From the ninth on, the first ones still there (a run on the same sandbox before took some): the GUI
         // test reads dev-census-00005 and deletes dev-hazard-00035.
         ++seen;
-        if (seen > 8 && !seeded.bundles.isEmpty() && !seeded.labels.isEmpty() && m_repos.size() < 11
+        if (seen > 8 && !seeded.bundles.isEmpty() && !seeded.labels.isEmpty() && m_repos.size() < 12
             && !objects(m_metadata, u"repos/"_s + seeded.name + u'/').isEmpty()
             && objects(m_vmetadata, u"labels/"_s + seeded.name + u'/').size() == seeded.labels.size())
             m_repos << seeded;
     }
-    QVERIFY2(m_repos.size() == 11, "the sandbox's dm-dev has too few repos with bundles and labels left");
+    QVERIFY2(m_repos.size() == 12, "the sandbox's dm-dev has too few repos with bundles and labels left");
 }
 
 SeededRepo TestDatamonDeleteRepo::takeRepo()
@@ -567,10 +569,12 @@ void TestDatamonDeleteRepo::restoreKeepsWhatArrivedSince()
     QCOMPARE(left.value(u"restore"_s).toObject().value(u"objects"_s).toInt(), 1);
     QCOMPARE(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/'),
         QStringList { u"opsdeck-trash/%1/%2/%3"_s.arg(runId, m_vmetadata, labels.first()) });
-    // Restoring that window now changes nothing (the place is still taken): it says so and leaves the label.
-    const CliRun still = cli({ u"restore"_s, restoreRun, u"--plan"_s, u"--json"_s });
-    QVERIFY2(still.exitCode == 0, still.err.constData());
-    QCOMPARE(QJsonDocument::fromJson(still.out).object().value(u"counts"_s).toObject().value(u"taken"_s).toInt(), 1);
+    // Restoring that window now would change nothing (the place is still taken): it is refused, and says why.
+    const CliRun still = cli({ u"restore"_s, restoreRun, u"--confirm"_s, u"dm-dev/"_s + repo.name });
+    QVERIFY(still.exitCode != 0);
+    QVERIFY2(
+        still.err.contains("nothing would go back") && still.err.contains(labelUrl.toUtf8()), still.err.constData());
+    QCOMPARE(window(restoreRun).value(u"state"_s).toString(), u"open"_s);
     const CliRun purge = cli({ u"trash"_s, u"purge"_s, restoreRun, u"--reason"_s, u"the new label is right"_s,
         u"--confirm"_s, u"dm-dev/"_s + repo.name });
     QVERIFY2(purge.exitCode == 0, purge.err.constData());
@@ -614,6 +618,35 @@ void TestDatamonDeleteRepo::killedRestoreIsRecoveredToTheEnd()
     QVERIFY(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').isEmpty());
     const CliRun after = cli({ u"journal"_s, u"unfinished"_s, u"--json"_s });
     QVERIFY2(!after.out.contains(restoreRun.toUtf8()), after.out.constData());
+}
+
+// Every SSH connection to the bastion drops (a network cut) while the restore waits at its copy: the copy runs on a new
+// connection, or the run stops for recovery, and `opsdeck recover` finishes it. Either way the buckets end byte for
+// byte as before the delete.
+void TestDatamonDeleteRepo::droppedConnectionRestoreEndsRestored()
+{
+    const SeededRepo repo = takeRepo();
+    const QByteArray before = storeDigest();
+    const QString runId = deleteWithWindow(repo.name);
+    QVERIFY(!runId.isEmpty());
+    QProcess console;
+    QVERIFY(startHeldAtStep(&console, m_sandbox.environment(),
+        { u"restore"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name },
+        { u"put-back"_s, holdFile(), m_sandbox.dir() + u"/journal.sqlite"_s, u"dm-dev/"_s + repo.name,
+            u"datamon-restore-repo"_s }));
+    QVERIFY(!dropConnections(m_sandbox, u"bastion"_s).isEmpty());
+    QFile::remove(holdFile());
+    QVERIFY(console.waitForFinished(180000));
+    const QByteArray output = console.readAllStandardOutput() + console.readAllStandardError();
+    if (console.exitCode() != 0) {
+        const QString restoreRun = unfinishedRun(u"operation"_s, u"datamon-restore-repo"_s);
+        QVERIFY2(!restoreRun.isEmpty(), output.constData());
+        const CliRun recovered = cli({ u"recover"_s, restoreRun, u"--confirm"_s, u"dm-dev/"_s + repo.name });
+        QVERIFY2(recovered.exitCode == 0, recovered.err.constData());
+    }
+    QCOMPARE(storeDigest(), before);
+    QCOMPARE(window(runId).value(u"state"_s).toString(), u"restored"_s);
+    QVERIFY(objects(m_metadata, u"opsdeck-trash/"_s + runId + u'/').isEmpty());
 }
 
 // Without the window: --no-undo needs a reason (exit 2, nothing run); with one, nothing goes to the trash and no

@@ -373,7 +373,9 @@ def check_nix(c, d, machines):
     r = results[0]
     c.check("nix: deploy main to wpia-packit-dev: exit 0", 0, r.returncode)
     c.has("nix: progress on stderr", "activating the configuration...", r.stderr)
-    c.check("nix: deploy takes about 1-2 s (0.8-5 s)", True, 0.8 <= took <= 5)
+    # The stand-in waits 1-2 s, as a deploy takes time; the bound above is loose because the sandbox's other checks
+    # (gcloud, ~1.5 s of CPU each) run beside it on CI's two cores.
+    c.check("nix: deploy takes its 1-2 s at least (0.8-20 s; took %.1f s)" % took, True, 0.8 <= took <= 20)
     c.check("nix: wpia-packit-dev still up to date (same prom line, same build-info)", before,
             (read(dev + "/metrics/configuration-info.prom"), read(dev + "/opsdeck-sandbox/build-info.json")))
     r = results[1]
