@@ -257,6 +257,10 @@ bool DatamonDeleteRepoOperation::planUndo(Plan* plan, QString* error)
     m_buckets = *buckets;
     m_trashBase = DatamonTrash::base(*buckets, m_target.context.trash);
     const DatamonTrash trash(*m_buckets, m_trashBase, u"RUN_ID"_s, m_repo);
+    if (const QString problem = trash.placeProblem(); !problem.isEmpty()) {
+        *error = u"datamon context %1: %2"_s.arg(m_target.context.name, problem);
+        return false;
+    }
     const auto objects = trash.listOriginals(*m_host, m_target, error);
     if (!objects)
         return false;

@@ -7,7 +7,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
-#include <QSet>
 
 #include <algorithm>
 
@@ -92,6 +91,19 @@ std::optional<DatamonTrash> DatamonTrash::fromJson(const QJsonObject& data, QStr
         return std::nullopt;
     }
     return trash;
+}
+
+QString DatamonTrash::placeProblem() const
+{
+    // Where datamon keeps its own objects: a copy there would be datamon's (a repo, bundles, labels, an index chunk).
+    const QString first = m_folder.section(u'/', 0, 0);
+    const bool datamons
+        = (m_trashBucket == m_metadata && QStringList { u"repos"_s, u"bundles"_s, u"reverse-index"_s }.contains(first))
+        || (m_trashBucket == m_vmetadata && first == u"labels"_s);
+    return datamons
+        ? u"the trash gs://%1/%2/ lies in datamon's own %2/ folder of that bucket: give the context a trash "
+          "prefix of its own (inventory datamon trash:)"_s.arg(m_trashBucket, first)
+        : QString();
 }
 
 QJsonObject DatamonTrash::toJson() const

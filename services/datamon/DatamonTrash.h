@@ -44,6 +44,8 @@ public:
     static std::optional<DatamonTrash> fromJson(const QJsonObject& data, QString* error);
     // {trashBucket, trashFolder, metadata, vmetadata, blob, repo, run}
     QJsonObject toJson() const;
+    // Why the trash cannot be where it is (inside datamon's own folders of its buckets), or empty.
+    QString placeProblem() const;
 
     const QString& repo() const { return m_repo; }
     const QString& blobBucket() const { return m_blob; }

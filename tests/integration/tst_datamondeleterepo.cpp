@@ -78,6 +78,8 @@ private:
     QProcess::ExitStatus gcloudOnBastion(const QStringList& words, const QByteArray& input, QByteArray* err) const;
     // The id of the run `opsdeck journal unfinished` lists with this field (target, operation); empty if none.
     QString unfinishedRun(const QString& field, const QString& value) const;
+    // Deletes the repo with the window on (*runId), then starts its restore held before its copy.
+    bool startRestoreHeldAtCopy(const QString& repo, QString* runId, QProcess* console);
     // Deletes the repo with the window on; the run's id.
     QString deleteWithWindow(const QString& repo);
 
@@ -194,6 +196,16 @@ QString TestDatamonDeleteRepo::unfinishedRun(const QString& field, const QString
     }
     qWarning() << "no unfinished run with" << field << value << "in" << unfinished.out;
     return {};
+}
+
+bool TestDatamonDeleteRepo::startRestoreHeldAtCopy(const QString& repo, QString* runId, QProcess* console)
+{
+    *runId = deleteWithWindow(repo);
+    return !runId->isEmpty()
+        && startHeldAtStep(console, m_sandbox.environment(),
+            { u"restore"_s, *runId, u"--confirm"_s, u"dm-dev/"_s + repo },
+            { u"put-back"_s, holdFile(), m_sandbox.dir() + u"/journal.sqlite"_s, u"dm-dev/"_s + repo,
+                u"datamon-restore-repo"_s });
 }
 
 QString TestDatamonDeleteRepo::deleteWithWindow(const QString& repo)
@@ -589,13 +601,9 @@ void TestDatamonDeleteRepo::killedRestoreIsRecoveredToTheEnd()
 {
     const SeededRepo repo = takeRepo();
     const QByteArray before = storeDigest();
-    const QString runId = deleteWithWindow(repo.name);
-    QVERIFY(!runId.isEmpty());
+    QString runId;
     QProcess console;
-    QVERIFY(startHeldAtStep(&console, m_sandbox.environment(),
-        { u"restore"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name },
-        { u"put-back"_s, holdFile(), m_sandbox.dir() + u"/journal.sqlite"_s, u"dm-dev/"_s + repo.name,
-            u"datamon-restore-repo"_s }));
+    QVERIFY(startRestoreHeldAtCopy(repo.name, &runId, &console));
     QByteArray err;
     QCOMPARE(
         gcloudOnBastion({ u"cp"_s, u"--recursive"_s, u"--no-clobber"_s,
@@ -627,13 +635,9 @@ void TestDatamonDeleteRepo::droppedConnectionRestoreEndsRestored()
 {
     const SeededRepo repo = takeRepo();
     const QByteArray before = storeDigest();
-    const QString runId = deleteWithWindow(repo.name);
-    QVERIFY(!runId.isEmpty());
+    QString runId;
     QProcess console;
-    QVERIFY(startHeldAtStep(&console, m_sandbox.environment(),
-        { u"restore"_s, runId, u"--confirm"_s, u"dm-dev/"_s + repo.name },
-        { u"put-back"_s, holdFile(), m_sandbox.dir() + u"/journal.sqlite"_s, u"dm-dev/"_s + repo.name,
-            u"datamon-restore-repo"_s }));
+    QVERIFY(startRestoreHeldAtCopy(repo.name, &runId, &console));
     QVERIFY(!dropConnections(m_sandbox, u"bastion"_s).isEmpty());
     QFile::remove(holdFile());
     QVERIFY(console.waitForFinished(180000));

@@ -43,6 +43,7 @@ private slots:
     void listingIsParsed();
     void objectListRoundTrips();
     void copiesKeepTheFolderNames();
+    void neverInDatamonsOwnFolders();
 };
 
 void TestDatamonTrash::keptUnderTheRunsFolder()
@@ -193,6 +194,21 @@ void TestDatamonTrash::copiesKeepTheFolderNames()
             u"gs://dm-meta/opsdeck-trash/run-1/dm-meta/repos/census"_s, u"gs://dm-meta/repos/"_s, u"--quiet"_s,
             u"--verbosity=error"_s }));
     QCOMPARE(t.folders().last().first, u"gs://dm-meta/repos/census"_s);
+}
+
+void TestDatamonTrash::neverInDatamonsOwnFolders()
+{
+    const auto problem
+        = [](const QString& base) { return DatamonTrash(buckets(), base, u"run-1"_s, u"census"_s).placeProblem(); };
+    QVERIFY(problem(DatamonTrash::base(buckets(), {})).isEmpty());
+    QVERIFY(problem(u"gs://dm-meta"_s).isEmpty()); // the bucket's root: datamon lists only its own folders
+    QVERIFY(problem(u"gs://dm-trash/bundles"_s).isEmpty()); // another bucket
+    QVERIFY(problem(u"gs://dm-vmeta/repos"_s).isEmpty()); // not the vmetadata bucket's own folder
+    for (const QString& base : { u"gs://dm-meta/bundles"_s, u"gs://dm-meta/repos/trash"_s,
+             u"gs://dm-meta/reverse-index"_s, u"gs://dm-vmeta/labels/x"_s }) {
+        const QString why = problem(base);
+        QVERIFY2(why.contains(u"datamon's own"_s) && why.contains(u"trash:"_s), qPrintable(base + u": "_s + why));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDatamonTrash)
