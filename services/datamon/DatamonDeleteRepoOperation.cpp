@@ -463,11 +463,8 @@ bool DatamonDeleteRepoOperation::endsExpired(const UndoWindow& window) const
 
 bool DatamonDeleteRepoOperation::endWindow(const UndoWindow& window, QString* error)
 {
-    const auto trash = DatamonTrash::fromJson(window.restore, error);
-    if (!trash)
-        return false;
     ensureHost();
-    return trash->remove(*m_host, m_target, error);
+    return DatamonTrash::removeWindowCopy(window.restore, *m_host, m_target, error);
 }
 
 void DatamonDeleteRepoOperation::recordDeleted(RunContext& context)

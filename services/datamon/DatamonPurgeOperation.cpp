@@ -862,8 +862,7 @@ bool DatamonPurgeOperation::endsExpired(const UndoWindow& window) const
 
 bool DatamonPurgeOperation::endWindow(const UndoWindow& window, QString* error)
 {
-    const auto trash = DatamonTrash::fromJson(window.restore, error);
-    return trash && trash->remove(*m_host, m_target, error);
+    return DatamonTrash::removeWindowCopy(window.restore, *m_host, m_target, error);
 }
 
 } // namespace opsdeck

@@ -371,11 +371,8 @@ bool DatamonRestoreOperation::endsExpired(const UndoWindow& window) const
 
 bool DatamonRestoreOperation::endWindow(const UndoWindow& window, QString* error)
 {
-    const auto trash = DatamonTrash::fromJson(window.restore, error);
-    if (!trash)
-        return false;
     ensureHost();
-    return trash->remove(*m_host, m_target, error);
+    return DatamonTrash::removeWindowCopy(window.restore, *m_host, m_target, error);
 }
 
 } // namespace opsdeck

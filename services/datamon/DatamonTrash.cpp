@@ -336,6 +336,13 @@ bool DatamonTrash::copy(DatamonHost& host,
     return failed.isEmpty();
 }
 
+bool DatamonTrash::removeWindowCopy(
+    const QJsonObject& restore, DatamonHost& host, const DatamonTarget& target, QString* error)
+{
+    const auto trash = fromJson(restore, error);
+    return trash && trash->remove(host, target, error);
+}
+
 bool DatamonTrash::remove(DatamonHost& host, const DatamonTarget& target, QString* error) const
 {
     // rm fails when nothing matches (a removal that already ran): the listing after it decides.

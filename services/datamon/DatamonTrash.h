@@ -89,6 +89,10 @@ public:
         const QList<std::pair<QString, QString>>& folders,
         bool back,
         QString* error) const;
+    // Ends a window's copy: the trash its restore data names is deleted (remove()); false with *error when the data is
+    // not a trash's or the copy stays.
+    static bool removeWindowCopy(
+        const QJsonObject& restore, DatamonHost& host, const DatamonTarget& target, QString* error);
     // Deletes the run's folder; true once a listing finds nothing there.
     bool remove(DatamonHost& host, const DatamonTarget& target, QString* error) const;
     // Deletes these kept objects (those a restore put back), each by its name in the trash.
