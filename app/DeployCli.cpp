@@ -280,20 +280,36 @@ int runDeployAll(const QStringList& arguments)
 {
     Invocation call(arguments, 2);
     addRunOptions(call, QStringLiteral("The repository's name, typed to confirm."));
+    call.addValue(QStringLiteral("leave-out"), QStringLiteral("Leave machine M out of this run. Repeat for several."),
+        QStringLiteral("M"));
+    call.addValue(QStringLiteral("include"),
+        QStringLiteral("Deploy machine M even if it is unreachable when the plan reads it (else it is left out). "
+                       "Repeat for several."),
+        QStringLiteral("M"));
+    call.addValue(QStringLiteral("on-failure"),
+        QStringLiteral("stop (the default): a failed machine stops the run; go-on: the run goes on with the other "
+                       "machines (a failure on the staging machine still stops it)."),
+        QStringLiteral("stop|go-on"));
     if (const auto done = call.parse())
         return *done;
+    const QString onFailure = call.value(QStringLiteral("on-failure"));
+    if (!onFailure.isEmpty() && onFailure != QStringLiteral("stop") && onFailure != QStringLiteral("go-on")) {
+        err() << "opsdeck: --on-failure: \"" << onFailure << "\" is not allowed: give stop or go-on\n";
+        return Cli::Usage;
+    }
     call.noticeLater(); // awaited after planning
     int exitCode = Cli::Success;
     const auto setup = deploySetup(call, &exitCode);
     if (!setup)
         return exitCode;
-    const QStringList machines = DeployOperation::deployOrder(setup->inventory);
-    if (machines.isEmpty()) {
+    if (DeployOperation::deployOrder(setup->inventory).isEmpty()) {
         err() << "opsdeck: no machine to deploy to (none in the inventory, or all readOnly)\n";
         return Cli::Usage;
     }
-    return planOrRun(call, std::make_unique<DeployOperation>(*setup, machines, setup->inventory.deploy.branch), *setup,
-        QStringLiteral("the repository's name"));
+    const DeployOperation::Selection selection { call.values(QStringLiteral("leave-out")),
+        call.values(QStringLiteral("include")), onFailure == QStringLiteral("go-on") };
+    return planOrRun(
+        call, std::make_unique<DeployOperation>(*setup, selection), *setup, QStringLiteral("the repository's name"));
 }
 
 namespace {
@@ -319,7 +335,9 @@ int resumeDeploy(const RecoverCall& call)
         revisions.insert(it.key(), it.value().toString());
     const DeployOperation::Resume resume { call.run.runId,
         call.run.parameters.value(QStringLiteral("revision")).toString(), call.run.processes, revisions,
-        call.run.parameters.value(QStringLiteral("restores")).toString() };
+        call.run.parameters.value(QStringLiteral("restores")).toString(),
+        call.run.operation == QStringLiteral("deploy-all"),
+        call.run.parameters.value(QStringLiteral("onFailure")).toString() == QStringLiteral("go-on") };
     const DeploySetup setup = deploySetup(call.inventory);
     return runOperation(std::make_unique<DeployOperation>(setup, machines, ref, resume), setup.inventory,
         call.confirmation, call.reportPath, call.run.runId);
@@ -367,7 +385,8 @@ CliModule deployCli()
             "       opsdeck deploy checks [--machine M] --revision SHA [--report FILE]\n"
             "       opsdeck deploy merge --pr N --head SHA [--staging-revision SHA] [--checked TEXT]... [--plan]\n"
             "                            --confirm N [--report FILE]\n"
-            "       opsdeck deploy all [--plan] --confirm REPO [--report FILE]\n"),
+            "       opsdeck deploy all [--leave-out M]... [--include M]... [--on-failure stop|go-on] [--plan]\n"
+            "                          --confirm REPO [--report FILE]\n"),
         { { QStringLiteral("deploy"), resumeDeploy }, { QStringLiteral("deploy-all"), resumeDeploy },
             { QStringLiteral("deploy-previous"), resumeDeploy } },
         { { QStringLiteral("deploy"), deployPrevious }, { QStringLiteral("deploy-all"), deployPrevious },

@@ -1,6 +1,7 @@
 #include "DeployPane.h"
 
 #include "ConfirmDialog.h"
+#include "DeployAllDialog.h"
 #include "DeployMatrixModel.h"
 #include "ErrorBanner.h"
 #include "OperationLauncher.h"
@@ -656,12 +657,18 @@ void DeployPane::mergePull()
 
 void DeployPane::deployAll()
 {
-    withSetup([this] {
-        const QStringList machines = DeployOperation::deployOrder(m_inventory);
-        launch(std::make_unique<DeployOperation>(*m_setup, machines, m_inventory.deploy.branch),
+    const auto selection = DeployAllDialog::choose(this, m_inventory, m_matrix->statuses(), m_pull);
+    if (!selection)
+        return;
+    withSetup([this, selection = *selection] {
+        launch(std::make_unique<DeployOperation>(*m_setup, selection),
             tr("the deploy of %1 to every machine").arg(m_inventory.deploy.branch),
             tr("Deploy %1 to every machine?").arg(m_inventory.deploy.branch),
-            tr("In turn: %1. The run stops at the first machine that fails.").arg(machines.join(QStringLiteral(", "))));
+            tr("In turn, in the order of the plan's steps. %1 The plan lists every machine, in or left out, and why.")
+                .arg(selection.goOnAfterFailure
+                        ? tr("After a failure the run goes on with the other machines (a failure on the staging "
+                             "machine still stops it).")
+                        : tr("The run stops at the first machine that fails.")));
     });
 }
 

@@ -29,6 +29,18 @@ constexpr unsigned long kVerifyPauseMs = 1000;
 constexpr unsigned long kCommandPollMs = 500;
 const QString kWaitStep = QStringLiteral("wait-commands");
 
+// " Left out: spare (unreachable now: …)." for a deploy-all's summary; empty when none was.
+QString leftOutText(const Plan& plan)
+{
+    QStringList out;
+    for (const QJsonValue& machine : plan.details.value(QStringLiteral("machineList")).toArray()) {
+        if (!machine[QStringLiteral("deploy")].toBool())
+            out << QStringLiteral("%1 (%2)").arg(
+                machine[QStringLiteral("machine")].toString(), machine[QStringLiteral("why")].toString());
+    }
+    return out.isEmpty() ? QString() : QStringLiteral(" Left out: %1.").arg(out.join(QStringLiteral("; ")));
+}
+
 QString pidList(const QList<ProcessIdentity>& processes)
 {
     QStringList pids;
@@ -54,6 +66,7 @@ DeployOperation::DeployOperation(DeploySetup setup, QStringList machines, QStrin
     , m_machines(std::move(machines))
     , m_ref(std::move(ref))
     , m_resume(std::move(resume))
+    , m_goOn(m_resume && m_resume->goOnAfterFailure)
 {
 }
 
@@ -70,10 +83,21 @@ DeployOperation::DeployOperation(DeploySetup setup, Previous previous)
     m_ref = QStringLiteral("previous"); // for people only: each machine's command names its own revision
 }
 
+DeployOperation::DeployOperation(DeploySetup setup, Selection selection)
+    : m_setup(std::move(setup))
+    , m_machines(deployOrder(m_setup.inventory))
+    , m_ref(m_setup.inventory.deploy.branch)
+    , m_selection(std::move(selection))
+    , m_goOn(m_selection->goOnAfterFailure)
+{
+}
+
 QString DeployOperation::name() const
 {
     if (m_previous || (m_resume && !m_resume->restores.isEmpty()))
         return QStringLiteral("deploy-previous");
+    if (m_selection || (m_resume && m_resume->all))
+        return QStringLiteral("deploy-all");
     return m_machines.size() == 1 ? QStringLiteral("deploy") : QStringLiteral("deploy-all");
 }
 
@@ -180,6 +204,24 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
         *error = QStringLiteral("no machine to deploy to");
         return false;
     }
+    if (m_selection) {
+        for (const auto& [field, names] : { std::pair(QStringLiteral("leave out"), m_selection->leaveOut),
+                 std::pair(QStringLiteral("include"), m_selection->include) }) {
+            for (const QString& machine : names) {
+                if (!m_machines.contains(machine)) {
+                    *error = QStringLiteral("%1: \"%2\" is not one of the machines a deploy-all deploys to (%3)")
+                                 .arg(field, machine, m_machines.join(QStringLiteral(", ")));
+                    return false;
+                }
+            }
+        }
+        for (const QString& machine : std::as_const(m_selection->include)) {
+            if (m_selection->leaveOut.contains(machine)) {
+                *error = QStringLiteral("include: %1 is also left out; name it in one of the two only").arg(machine);
+                return false;
+            }
+        }
+    }
     for (const QString& name : std::as_const(m_machines)) {
         if (!inventory.machine(name)) {
             *error = QStringLiteral("machine \"%1\" is not in the inventory").arg(name);
@@ -228,7 +270,9 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
     QList<MachineStatus> now = readMachines();
     if (m_previous && !planPrevious(plan, now, error))
         return false;
-    if (m_previous)
+    if (m_selection && !selectMachines(plan, now, error))
+        return false;
+    if (m_previous || m_selection)
         now.removeIf([this](const MachineStatus& status) { return !m_machines.contains(status.machine); });
 
     plan->operation = name();
@@ -236,7 +280,9 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
         ? m_machines.front()
         : QStringLiteral("%1 machines (%2)").arg(m_machines.size()).arg(m_machines.join(QStringLiteral(", ")));
     // Typing a list of machines would be error-prone; GitHub's own habit is to type the repository's name.
-    plan->targetName = confirmName(m_previous ? named : m_machines);
+    // A deploy-all is confirmed with the repository's name whichever machines its plan keeps in.
+    plan->targetName = name() == QStringLiteral("deploy-all") ? inventory.deploy.repo()
+                                                              : confirmName(m_previous ? named : m_machines);
     plan->verb = m_previous ? QStringLiteral("Deploy back") : QStringLiteral("Deploy");
     plan->lock = lockName(inventory);
     plan->irreversible = false;
@@ -290,10 +336,19 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
                                                    : MachineStatus::shortRevision(status.revision),
                          MachineStatus::stateName(status.state),
                          status.error.isEmpty() ? QString() : QStringLiteral(": ") + status.error);
+        if (status.dirty)
+            plan->warnings << QStringLiteral("%1 runs %2, a build of a worktree with uncommitted changes: the deploy "
+                                             "replaces it, and those changes are in no commit, so neither this run nor "
+                                             "its undo can bring them back; commit them to a branch first if they "
+                                             "matter")
+                                  .arg(status.machine, MachineStatus::shortRevision(status.revision));
         if (status.state == DeployState::Unreachable) {
             ++unreachable;
-            plan->warnings << QStringLiteral("%1 is unreachable now (%2): its deploy will fail and stop the run")
-                                  .arg(status.machine, status.error);
+            plan->warnings << QStringLiteral("%1 is unreachable now (%2), and included: its deploy will fail, and %3")
+                                  .arg(status.machine, status.error,
+                                      stopsAfterFailure(status.machine)
+                                          ? QStringLiteral("stop the run")
+                                          : QStringLiteral("the run goes on with the rest"));
         }
         const QString revision = revisionFor(status.machine);
         if (status.revision == revision) {
@@ -337,13 +392,92 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
         { QStringLiteral("productionMachines"), QStringLiteral("Production machines"), production },
         { QStringLiteral("unreachable"), QStringLiteral("Unreachable now"), unreachable },
         { QStringLiteral("alreadyDeployed"), QStringLiteral("Already running it"), alreadyThere } };
+    if (name() == QStringLiteral("deploy-all")) {
+        plan->parameters.insert(QStringLiteral("onFailure"), m_goOn ? QStringLiteral("go-on") : QStringLiteral("stop"));
+        lines << (m_goOn ? QStringLiteral("On a failure: the run goes on with the other machines (except after a "
+                                          "failure on the staging machine %1, which stops it).")
+                               .arg(inventory.deploy.staging)
+                         : QStringLiteral("On a failure: the run stops; the machines after it are not started."));
+    }
+    if (m_selection) {
+        plan->counts << Plan::Count { QStringLiteral("leftOut"), QStringLiteral("Left out"),
+            m_machineList.size() - m_machines.size() };
+        plan->details.insert(QStringLiteral("machineList"), m_machineList);
+        QJsonObject leftOut;
+        for (const QJsonValue& machine : std::as_const(m_machineList)) {
+            if (machine[QStringLiteral("deploy")].toBool())
+                continue;
+            const QString name = machine[QStringLiteral("machine")].toString();
+            const QString why = machine[QStringLiteral("why")].toString();
+            lines << QStringLiteral("Left out: %1 (%2)").arg(name, why);
+            leftOut.insert(name, why);
+        }
+        plan->parameters.insert(QStringLiteral("leftOut"), leftOut);
+        planPendingPull(plan);
+    }
     if (m_resume)
         plan->counts << Plan::Count { QStringLiteral("commandsRunning"),
             QStringLiteral("Commands of the killed run still running"), running.size() };
-    plan->details = { { QStringLiteral("current"), current } };
+    plan->details.insert(QStringLiteral("current"), current);
     plan->detailText = lines.join(u'\n');
     planUndo(plan, now);
     return true;
+}
+
+// A deploy-all's machine list: every machine of deployOrder as the plan reads it, in or out, and why. The admin's
+// choice first; then what the plan sees: a machine that cannot be read now is left out unless included by name.
+bool DeployOperation::selectMachines(Plan* plan, const QList<MachineStatus>& now, QString* error)
+{
+    QStringList in;
+    for (const MachineStatus& status : now) {
+        QString why;
+        if (m_selection->leaveOut.contains(status.machine))
+            why = QStringLiteral("left out by the admin");
+        else if (status.state == DeployState::Unreachable && !m_selection->include.contains(status.machine))
+            why = QStringLiteral("unreachable now: %1; deploy it once it is back").arg(status.error);
+        m_machineList.append(QJsonObject { { QStringLiteral("machine"), status.machine },
+            { QStringLiteral("state"), MachineStatus::stateName(status.state) },
+            { QStringLiteral("revision"), status.revision }, { QStringLiteral("deploy"), why.isEmpty() },
+            { QStringLiteral("why"), why } });
+        if (why.isEmpty())
+            in << status.machine;
+        else if (status.machine == m_setup.inventory.deploy.staging)
+            plan->warnings << QStringLiteral("the staging machine %1 is left out: %2 reaches production without "
+                                             "being deployed to staging first in this run")
+                                  .arg(status.machine, m_ref);
+    }
+    if (in.isEmpty()) {
+        *error = QStringLiteral("nothing to deploy: every machine is left out (%1)")
+                     .arg(m_selection->leaveOut.isEmpty() ? QStringLiteral("none can be read now")
+                                                          : QStringLiteral("by the admin, or unreachable now"));
+        return false;
+    }
+    m_machines = in;
+    return true;
+}
+
+// Deploying the branch while its update pull request waits releases the branch without the update: usually the
+// admin meant to merge first.
+void DeployOperation::planPendingPull(Plan* plan) const
+{
+    const Inventory& inventory = m_setup.inventory;
+    GithubClient github(inventory.github, inventory.deploy, m_setup.githubToken);
+    QString problem;
+    const auto open = github.openUpdatePull(&problem);
+    if (!open)
+        plan->warnings << QStringLiteral("cannot check for an open update pull request (%1): if one waits, %2 does "
+                                         "not contain it yet")
+                              .arg(problem, m_ref);
+    else if (!open->isEmpty())
+        plan->warnings << QStringLiteral("update pull request #%1 \"%2\" is open, not merged: %3 does not contain it, "
+                                         "so this deploy does not release it; merge it first if you meant to")
+                              .arg(open->value(QStringLiteral("number")).toInt())
+                              .arg(open->value(QStringLiteral("title")).toString(), m_ref);
+}
+
+bool DeployOperation::stopsAfterFailure(const QString& machine) const
+{
+    return !m_goOn || machine == m_setup.inventory.deploy.staging;
 }
 
 // Which machines a restore deploys back: those that still run what the run deployed. One deployed since keeps what
@@ -458,32 +592,54 @@ bool DeployOperation::execute(const Plan& plan, RunContext& context)
         return false;
     }
     recordStates(context, false);
-    int done = 0;
-    for (const QString& name : std::as_const(m_machines)) {
-        if (!deployOne(*m_setup.inventory.machine(name), context)) {
-            context.skipRemaining();
-            keepUndoWindow(plan, context);
-            recordStates(context, true);
-            const QStringList left = m_machines.mid(done + 1);
-            context.record().summary
-                = QStringLiteral("Deploying %1 (%2) stopped at %3: %4 machine(s) done%5. %3 runs %6 now; fix the "
-                                 "cause (see its step), then deploy again.")
-                      .arg(m_ref, revisionFor(name).left(10), name)
-                      .arg(done)
-                      .arg(left.isEmpty() ? QString()
-                                          : QStringLiteral(", not started: ") + left.join(QStringLiteral(", ")),
-                          context.record().after.value(name).toString(QStringLiteral("unknown")));
-            return false;
+    QStringList done;
+    QStringList failed;
+    for (qsizetype i = 0; i < m_machines.size(); ++i) {
+        const QString& name = m_machines.at(i);
+        if (deployOne(*m_setup.inventory.machine(name), context)) {
+            done << name;
+            continue;
         }
-        ++done;
+        failed << name;
+        if (!context.cancelled() && !stopsAfterFailure(name))
+            continue;
+        context.skipRemaining();
+        keepUndoWindow(plan, context);
+        recordStates(context, true);
+        const QStringList left = m_machines.mid(i + 1);
+        context.record().summary
+            = QStringLiteral("Deploying %1 (%2) stopped at %3: %4 machine(s) done%5%6. %3 runs %7 now; fix the "
+                             "cause (see its step), then deploy again.%8")
+                  .arg(m_ref, revisionFor(name).left(10), name)
+                  .arg(done.size())
+                  .arg(failed.size() > 1 ? QStringLiteral(", failed before it: ")
+                              + failed.mid(0, failed.size() - 1).join(QStringLiteral(", "))
+                                         : QString(),
+                      left.isEmpty() ? QString() : QStringLiteral(", not started: ") + left.join(QStringLiteral(", ")),
+                      context.record().after.value(name).toString(QStringLiteral("unknown")), leftOutText(plan));
+        return false;
     }
+    context.skipRemaining();
     keepUndoWindow(plan, context);
     recordStates(context, true);
+    if (!failed.isEmpty()) {
+        QStringList states;
+        for (const QString& name : std::as_const(failed))
+            states << QStringLiteral("%1 runs %2")
+                          .arg(name, context.record().after.value(name).toString(QStringLiteral("unknown")));
+        context.record().summary
+            = QStringLiteral("%1 (%2) is deployed to %3; failed: %4 (the run went on, as chosen). %5: fix the cause "
+                             "(see each failed step), then deploy those again.%6")
+                  .arg(m_ref, m_revision.left(10),
+                      done.isEmpty() ? QStringLiteral("none") : done.join(QStringLiteral(", ")),
+                      failed.join(QStringLiteral(", ")), states.join(QStringLiteral("; ")), leftOutText(plan));
+        return false;
+    }
     const QString resumed = m_resume ? QStringLiteral("Run %1 is resumed: ").arg(m_resume->runId) : QString();
     const QString restores = plan.parameters.value(QStringLiteral("restores")).toString();
     context.record().summary = restores.isEmpty()
-        ? QStringLiteral("%1%2 (%3) is deployed to %4; each reports it.")
-              .arg(resumed, m_ref, m_revision.left(10), m_machines.join(QStringLiteral(", ")))
+        ? QStringLiteral("%1%2 (%3) is deployed to %4; each reports it.%5")
+              .arg(resumed, m_ref, m_revision.left(10), m_machines.join(QStringLiteral(", ")), leftOutText(plan))
         : QStringLiteral("%1Run %2 is taken back on %3: each runs the revision it ran before that run again, and "
                          "reports it.")
               .arg(resumed, restores, m_machines.join(QStringLiteral(", ")));

@@ -6,6 +6,7 @@
 #include "runbook/Operation.h"
 #include "runbook/UndoWindow.h"
 
+#include <QJsonArray>
 #include <QMap>
 
 #include <optional>
@@ -15,8 +16,14 @@ namespace opsdeck {
 // packit-update-deploy.md steps 3 and 6: run the deploy command for a ref on one machine ("deploy"), or on
 // several in turn ("deploy-all": the branch to every machine, staging first), and check after each that the
 // machine reports the ref's commit. The plan resolves the ref once; every command names that commit (rev=), so
-// what is built is what was confirmed, even if the ref moves meanwhile. The first machine that fails stops the run; the
-// record says what each machine runs at the end.
+// what is built is what was confirmed, even if the ref moves meanwhile. The record says what each machine runs at the
+// end.
+//
+// A deploy-all's machine list is part of its plan: every machine with its state, in or left out and why. A machine
+// unreachable when the plan reads it is left out unless the admin includes it, so that one machine that is down
+// cannot keep the others (production last) from ever being deployed. A failure stops the run, or, if the admin chose
+// so, the run goes on with the rest; a failure on the staging machine always stops it, since staging is where a
+// revision that does not build or start must stop before production.
 class DeployOperation : public Operation
 {
 public:
@@ -31,6 +38,15 @@ public:
         QList<ProcessIdentity> processes; // what the run started, as journaled
         QMap<QString, QString> revisions = {}; // a deploy-previous's: machine -> its revision (else `revision`)
         QString restores = {}; // a deploy-previous's: the run whose window it takes back
+        bool all = false; // the killed run was a deploy-all
+        bool goOnAfterFailure = false; // its admin's choice
+    };
+    // A deploy-all's choices (machine names of deployOrder).
+    struct Selection
+    {
+        QStringList leaveOut; // the admin leaves these out
+        QStringList include; // deployed even if unreachable when the plan reads them
+        bool goOnAfterFailure = false; // a failure ends that machine's part only (never the staging machine's)
     };
     // "Deploy the previous revision" (`opsdeck restore RUN_ID` of a deploy): each machine that run switched goes
     // back to the revision it ran before, in deploy order (staging first). A machine that was deployed again since
@@ -44,6 +60,8 @@ public:
 
     DeployOperation(DeploySetup setup, QStringList machines, QString ref, std::optional<Resume> resume = {});
     DeployOperation(DeploySetup setup, Previous previous);
+    // deploy-all: the branch to every machine of deployOrder the selection and the plan keep in.
+    DeployOperation(DeploySetup setup, Selection selection);
     // The Previous a deploy's undo window describes, checked against the inventory (machines it still has, full
     // commit hashes); nullopt with *error naming what is wrong.
     static std::optional<Previous> previousFrom(const UndoWindow& window, const Inventory& inventory, QString* error);
@@ -76,6 +94,9 @@ private:
     QList<MachineStatus> readMachines() const;
     void recordStates(RunContext& context, bool after);
     bool planPrevious(Plan* plan, const QList<MachineStatus>& now, QString* error);
+    bool selectMachines(Plan* plan, const QList<MachineStatus>& now, QString* error);
+    void planPendingPull(Plan* plan) const;
+    bool stopsAfterFailure(const QString& machine) const;
     void planUndo(Plan* plan, const QList<MachineStatus>& now) const;
     void keepUndoWindow(const Plan& plan, RunContext& context) const;
     QString revisionFor(const QString& machine) const { return m_revisions.value(machine, m_revision); }
@@ -88,6 +109,9 @@ private:
     QMap<QString, QString> m_revisions; // per machine, where they differ (deploy-previous); else m_revision
     std::optional<Resume> m_resume;
     std::optional<Previous> m_previous;
+    std::optional<Selection> m_selection; // a deploy-all's, as the admin gave it
+    bool m_goOn = false; // a deploy-all whose admin chose to go on after a failure
+    QJsonArray m_machineList; // a deploy-all's plan: every machine, in or out, and why
     QMap<QString, QString> m_replaced; // machine -> what it ran right before this run switched it
 };
 

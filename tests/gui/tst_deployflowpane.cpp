@@ -3,12 +3,15 @@
 // deploy main everywhere; the matrix ends all up to date; undo that from the Runs dock, and undo the undo. Runs after
 // tst_deployflow (it opens the next pull request on the sandbox's GitHub).
 #include "ConfirmDialog.h"
+#include "DeployAllDialog.h"
 #include "DeployMatrixModel.h"
 #include "DeployPane.h"
 #include "MainWindow.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
 #include "Systems.h"
+#include "config/InventoryLoader.h"
+#include "runbook/ReportWriter.h"
 
 #include <QApplication>
 #include <QJsonArray>
@@ -30,10 +33,12 @@ class TestDeployFlowPane : public QObject
 
 private slots:
     void initTestCase();
+    void deployAllWithTheSpareDownReachesProduction();
     void wholeFlowThroughThePane();
     void cleanupTestCase();
 
 private:
+    DeployPane* showDeployPane(MainWindow& window);
     RunRecord click(MainWindow& window, DeployPane* pane, const QString& button);
     RunRecord undo(MainWindow& window);
 
@@ -44,13 +49,67 @@ void TestDeployFlowPane::initTestCase()
 {
     QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
     m_sandbox.exportToThisProcess();
-    // Every machine must be reachable for the deploy to all of them to succeed.
-    QCOMPARE(m_sandbox.script(u"start-host"_s, { u"wpia-packit-spare"_s }), 0);
+}
+
+// The sandbox's spare machine is down: a deploy of main to every machine leaves it out (the chooser starts with it
+// unchecked, and the plan, reading it again, agrees), reaches production, and says so in its report.
+void TestDeployFlowPane::deployAllWithTheSpareDownReachesProduction()
+{
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
+    DeployPane* pane = showDeployPane(window);
+    QVERIFY(pane);
+    QTRY_VERIFY_WITH_TIMEOUT(!pane->refreshing(), 60000);
+    QCOMPARE(pane->matrix()->status(u"wpia-packit-spare"_s)->state, DeployState::Unreachable);
+
+    // The chooser as the admin sees it: the spare unchecked, the rest checked, stop on a failure.
+    {
+        const InventoryLoadResult loaded = InventoryLoader::loadFile(m_sandbox.inventoryPath());
+        QVERIFY(loaded.inventory);
+        DeployAllDialog dialog(*loaded.inventory, pane->matrix()->statuses(), pane->pull());
+        const DeployOperation::Selection selection = dialog.selection();
+        // Unchecked because unreachable: left to the plan, which reads it again.
+        const auto spare = dialog.findChild<QTreeWidget*>(u"deployAllMachines"_s)
+                               ->findItems(u"wpia-packit-spare"_s, Qt::MatchExactly);
+        QCOMPARE(spare.size(), 1);
+        QCOMPARE(spare.front()->checkState(0), Qt::Unchecked);
+        QVERIFY(selection.leaveOut.isEmpty());
+        QVERIFY(selection.include.isEmpty());
+        QVERIFY(!selection.goOnAfterFailure);
+    }
+
+    DeployAllDialog::setNextAnswer(true);
+    const RunRecord record = click(window, pane, u"deployAll"_s);
+    QCOMPARE(record.operation, u"deploy-all"_s);
+    QVERIFY2(record.outcome == RunRecord::Outcome::Succeeded, qPrintable(record.summary));
+    QCOMPARE(record.parameters[u"machines"_s].toVariant().toStringList(),
+        QStringList({ u"wpia-packit-dev"_s, u"wpia-packit-private"_s, u"wpia-packit"_s }));
+    QVERIFY(record.parameters[u"leftOut"_s][u"wpia-packit-spare"_s].toString().startsWith(u"unreachable now"_s));
+    QVERIFY(record.after.contains(u"wpia-packit"_s));
+    QVERIFY2(record.summary.contains(u"Left out: wpia-packit-spare (unreachable now"_s), qPrintable(record.summary));
+    const QString report = ReportWriter::toHtml(record);
+    QVERIFY2(report.contains(u"Left out: wpia-packit-spare"_s), qPrintable(report));
+    QTRY_COMPARE_WITH_TIMEOUT(pane->matrix()->status(u"wpia-packit"_s)->state, DeployState::UpToDate, 60000);
 }
 
 void TestDeployFlowPane::cleanupTestCase()
 {
     m_sandbox.script(u"kill-host"_s, { u"wpia-packit-spare"_s });
+}
+
+// The window at 1280x800 on the Deploy pane, once the pane has read every machine; null if it did not.
+DeployPane* TestDeployFlowPane::showDeployPane(MainWindow& window)
+{
+    auto* pane = qobject_cast<DeployPane*>(window.pane(u"Deploy"_s));
+    if (!pane)
+        return nullptr;
+    window.resize(1280, 800);
+    window.show();
+    QSignalSpy refreshed(pane, &DeployPane::refreshed);
+    for (int i = 0; i < window.sidebar()->count(); ++i) {
+        if (window.sidebar()->item(i)->text() == u"Deploy"_s)
+            window.sidebar()->setCurrentRow(i);
+    }
+    return refreshed.wait(60000) ? pane : nullptr;
 }
 
 // Clicks a flow button, confirms the plan, and waits for the run.
@@ -71,17 +130,11 @@ RunRecord TestDeployFlowPane::click(MainWindow& window, DeployPane* pane, const 
 
 void TestDeployFlowPane::wholeFlowThroughThePane()
 {
+    // Every machine must be reachable for the deploy to all of them to succeed.
+    QCOMPARE(m_sandbox.script(u"start-host"_s, { u"wpia-packit-spare"_s }), 0);
     MainWindow window(m_sandbox.inventoryPath(), systemPanes());
-    auto* pane = qobject_cast<DeployPane*>(window.pane(u"Deploy"_s));
+    DeployPane* pane = showDeployPane(window);
     QVERIFY(pane);
-    window.resize(1280, 800);
-    window.show();
-    QSignalSpy refreshed(pane, &DeployPane::refreshed);
-    for (int i = 0; i < window.sidebar()->count(); ++i) {
-        if (window.sidebar()->item(i)->text() == u"Deploy"_s)
-            window.sidebar()->setCurrentRow(i);
-    }
-    QVERIFY(refreshed.wait(60000));
 
     // 1. Trigger, with one input.
     pane->findChild<QLineEdit*>(u"inputPackit"_s)->setText(u"mrc-7000"_s);
@@ -117,6 +170,7 @@ void TestDeployFlowPane::wholeFlowThroughThePane()
     QCOMPARE(record.parameters[u"stagingVerifiedAt"_s].toString(), record.parameters[u"testMerge"_s].toString());
     QTRY_VERIFY_WITH_TIMEOUT(!pane->refreshing() && pane->matrix()->count(DeployState::UpToDate) == 0, 60000);
 
+    DeployAllDialog::setNextAnswer(true);
     record = click(window, pane, u"deployAll"_s);
     QCOMPARE(record.operation, u"deploy-all"_s);
     QVERIFY2(record.outcome == RunRecord::Outcome::Succeeded, qPrintable(record.summary));

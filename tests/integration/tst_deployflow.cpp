@@ -247,6 +247,15 @@ void TestDeployFlow::badInputIsRefusedAndNothingRuns_data()
     QTest::newRow("merge of a bad number")
         << QStringList { u"deploy"_s, u"merge"_s, u"--pr"_s, u"0x29"_s, u"--head"_s, u"x"_s, u"--confirm"_s, u"41"_s }
         << 2 << u"is not a pull request number"_s;
+    QTest::newRow("deploy all, leaving out an unknown machine") << QStringList {
+        u"deploy"_s, u"all"_s, u"--leave-out"_s, u"wpia-packit;id"_s, u"--confirm"_s, u"packit-infra"_s
+    } << 1 << u"leave out: \"wpia-packit;id\" is not one of the machines"_s;
+    QTest::newRow("deploy all, a machine both left out and included") << QStringList { u"deploy"_s, u"all"_s,
+        u"--leave-out"_s, u"wpia-packit-spare"_s, u"--include"_s, u"wpia-packit-spare"_s, u"--confirm"_s,
+        u"packit-infra"_s } << 1 << u"is also left out"_s;
+    QTest::newRow("deploy all, an unknown failure policy")
+        << QStringList { u"deploy"_s, u"all"_s, u"--on-failure"_s, u"retry"_s, u"--confirm"_s, u"packit-infra"_s } << 2
+        << u"--on-failure: \"retry\" is not allowed: give stop or go-on"_s;
     QTest::newRow("deploy all, wrong confirmation")
         << QStringList { u"deploy"_s, u"all"_s, u"--confirm"_s, u"main"_s } << 3 << u"does not name the target"_s;
 }
@@ -437,6 +446,9 @@ void TestDeployFlow::aDirtyMachineCannotBeTakenBack()
             || planned.out.contains("cannot be undone: wpia-packit-private runs"),
         planned.out.constData());
     QVERIFY2(planned.out.contains("a build no commit describes"), planned.out.constData());
+    // And what the deploy replaces is lost: the warning says so.
+    QVERIFY2(planned.out.contains("a build of a worktree with uncommitted changes: the deploy replaces it"),
+        planned.out.constData());
 }
 
 // `trash purge` ends a window early, with a reason, confirmed by name; nothing on the machine changes, and the run can
@@ -653,6 +665,32 @@ void TestDeployFlow::wholeFlow()
     QCOMPARE(testMerge.size(), 40);
     // The test merge is not on main: staging is no longer up to date.
     QVERIFY(row(m, u"wpia-packit-dev"_s)[u"state"_s].toString() != u"up-to-date"_s);
+
+    // A deploy of main to every machine now: its plan says that the pull request waits, and leaves out the spare
+    // machine, which is down, unless included; the admin's failure policy is recorded.
+    run = cli({ u"deploy"_s, u"all"_s, u"--plan"_s, u"--json"_s });
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QJsonObject plan = QJsonDocument::fromJson(run.out).object();
+    QVERIFY2(plan[u"warnings"_s].toVariant().toStringList().join(u'\n').contains(
+                 u"update pull request #41 \"%1\" is open, not merged"_s.arg(pull[u"title"_s].toString())),
+        run.out.constData());
+    QCOMPARE(plan[u"parameters"_s][u"machines"_s].toVariant().toStringList(),
+        QStringList({ u"wpia-packit-dev"_s, u"wpia-packit-private"_s, u"wpia-packit"_s }));
+    QVERIFY2(plan[u"parameters"_s][u"leftOut"_s][u"wpia-packit-spare"_s].toString().startsWith(u"unreachable now"_s),
+        run.out.constData());
+    QCOMPARE(plan[u"parameters"_s][u"onFailure"_s].toString(), u"stop"_s);
+    QCOMPARE(plan[u"confirmWith"_s].toString(), u"packit-infra"_s);
+    run = cli({ u"deploy"_s, u"all"_s, u"--include"_s, u"wpia-packit-spare"_s, u"--leave-out"_s,
+        u"wpia-packit-private"_s, u"--on-failure"_s, u"go-on"_s, u"--plan"_s, u"--json"_s });
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    plan = QJsonDocument::fromJson(run.out).object();
+    QCOMPARE(plan[u"parameters"_s][u"machines"_s].toVariant().toStringList(),
+        QStringList({ u"wpia-packit-dev"_s, u"wpia-packit-spare"_s, u"wpia-packit"_s }));
+    QCOMPARE(plan[u"parameters"_s][u"leftOut"_s][u"wpia-packit-private"_s].toString(), u"left out by the admin"_s);
+    QCOMPARE(plan[u"parameters"_s][u"onFailure"_s].toString(), u"go-on"_s);
+    QVERIFY2(plan[u"warnings"_s].toVariant().toStringList().join(u'\n').contains(
+                 u"and included: its deploy will fail, and the run goes on with the rest"_s),
+        run.out.constData());
 
     // 3. The automatic checks on staging.
     run = cli(
