@@ -1,5 +1,6 @@
 #include "Cli.h"
 
+#include "CliHelp.h"
 #include "CliSupport.h"
 
 #include "config/InventoryLoader.h"
@@ -28,11 +29,8 @@ using namespace cli;
 
 namespace {
 
-int runCheck(const QStringList& arguments)
+int runCheck(Invocation& call)
 {
-    Invocation call(arguments, 1);
-    if (const auto done = call.parse())
-        return *done;
     const auto inventory = call.inventory();
     if (!inventory)
         return Cli::Usage;
@@ -42,16 +40,8 @@ int runCheck(const QStringList& arguments)
     return Cli::Success;
 }
 
-int runHosts(const QStringList& arguments)
+int runHosts(Invocation& call)
 {
-    Invocation call(arguments, 1);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    call.addValue(QStringLiteral("accept-host-key"),
-        QStringLiteral("Trust HOST, if unknown, when it presents exactly this key, and write the key to known_hosts. "
-                       "Repeat for several hosts."),
-        QStringLiteral("HOST=SHA256:..."));
-    if (const auto done = call.parse())
-        return *done;
     const auto inventory = call.inventory();
     if (!inventory)
         return Cli::Usage;
@@ -121,16 +111,8 @@ std::optional<Journal> commandJournal(const Invocation& call, int* exitCode)
     return openJournal(*inventory);
 }
 
-int runJournal(const QStringList& arguments, const QString& verb)
+int runJournal(Invocation& call, const QString& verb)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    if (verb == QStringLiteral("verify"))
-        call.addValue(QStringLiteral("anchor"),
-            QStringLiteral("Also check that the journal holds this head, as journal anchor or a report printed it."),
-            QStringLiteral("SEQ:HASH"));
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     auto journal = commandJournal(call, &exitCode);
     if (!journal)
@@ -238,12 +220,8 @@ std::optional<UnfinishedRuns> readUnfinished(const Invocation& call, int* exitCo
     return UnfinishedRuns { std::move(*inventory), journal->location(), std::move(runs) };
 }
 
-int runJournalUnfinished(const QStringList& arguments)
+int runJournalUnfinished(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     const auto unfinished = readUnfinished(call, &exitCode);
     if (!unfinished)
@@ -266,29 +244,24 @@ int runJournalUnfinished(const QStringList& arguments)
 }
 
 // `opsdeck recover RUN_ID --confirm NAME`: the run's system plans, confirms, journals and reports its recovery.
-int runRecover(const QStringList& arguments, const QList<CliModule>& systems)
+int runRecover(Invocation& call, const QList<CliModule>& systems)
 {
-    Invocation call(arguments, 2);
-    call.addValue(QStringLiteral("confirm"), QStringLiteral("The run's confirmation name, typed to confirm."),
-        QStringLiteral("TEXT"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     const auto unfinished = readUnfinished(call, &exitCode);
     if (!unfinished)
         return exitCode;
-    const QString runId = call.word(1);
-    const auto run = std::find_if(unfinished->runs.cbegin(), unfinished->runs.cend(),
-        [&](const Journal::UnfinishedRun& candidate) { return candidate.runId == runId; });
-    if (run == unfinished->runs.cend()) {
-        err() << "opsdeck: run \"" << runId << "\" is not an unfinished run of " << unfinished->journal.describe()
-              << ": it has an outcome, its console still runs, or it ran on another machine; opsdeck journal "
-                 "unfinished lists those to recover\n";
+    QList<RunChoice> choices;
+    for (const Journal::UnfinishedRun& run : unfinished->runs)
+        choices << RunChoice { run.runId, QStringLiteral("%1 on %2").arg(run.operation, run.target) };
+    const QString given = call.word(1);
+    const auto runId = resolveRunId(given, choices,
+        QStringLiteral("opsdeck: run \"%1\" is not an unfinished run of %2: it has an outcome, its console still runs, "
+                       "or it ran on another machine; opsdeck journal unfinished lists those to recover")
+            .arg(given, unfinished->journal.describe()));
+    if (!runId)
         return Cli::Usage;
-    }
+    const auto run = std::find_if(unfinished->runs.cbegin(), unfinished->runs.cend(),
+        [&](const Journal::UnfinishedRun& candidate) { return candidate.runId == *runId; });
     if (!call.isSet(QStringLiteral("confirm"))) {
         err() << "opsdeck: --confirm is required: type " << run->confirmWith << " to confirm the recovery\n";
         return Cli::Refused;
@@ -323,13 +296,8 @@ QString sizeText(qint64 bytes)
 
 // `opsdeck trash list`: what each run kept so that it can be taken back, from the journal alone (whether the kept
 // data is still there is what `opsdeck restore RUN_ID --plan` reads).
-int runTrashList(const QStringList& arguments)
+int runTrashList(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    call.addFlag(QStringLiteral("all"), QStringLiteral("Also the windows that are restored, ended or expired."));
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     const auto windows = readWindows(call, &exitCode);
     if (!windows)
@@ -354,27 +322,10 @@ int runTrashList(const QStringList& arguments)
 
 // `opsdeck restore RUN_ID` (take a run back) and `opsdeck trash purge RUN_ID` (end its window early): the run's
 // system plans, confirms, journals and reports it, while the window is open by the journal's clock.
-int runWindowCommand(const QStringList& arguments, const QList<CliModule>& systems, bool restore)
+int runWindowCommand(Invocation& call, const QList<CliModule>& systems, bool restore)
 {
-    Invocation call(arguments, restore ? 2 : 3);
-    call.addFlag(QStringLiteral("plan"), QStringLiteral("Print the plan and change nothing."));
-    call.addFlag(QStringLiteral("json"), QStringLiteral("With --plan: print it as JSON."));
-    call.addValue(
-        QStringLiteral("confirm"), QStringLiteral("The name the window is confirmed with."), QStringLiteral("TEXT"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    if (restore)
-        addUndoOptions(call);
-    else
-        call.addValue(
-            QStringLiteral("reason"), QStringLiteral("Why the window ends early; journaled."), QStringLiteral("TEXT"));
-    if (const auto done = call.parse())
-        return *done;
     const auto undo = restore ? undoChoice(call) : std::optional(UndoChoice {});
     if (!undo)
-        return Cli::Usage;
-    if (!restore && !call.require({ QStringLiteral("reason") }))
         return Cli::Usage;
     if (const QString problem = restore
             ? QString()
@@ -388,15 +339,20 @@ int runWindowCommand(const QStringList& arguments, const QList<CliModule>& syste
     const auto windows = readWindows(call, &exitCode);
     if (!windows)
         return exitCode;
-    const QString runId = call.word(restore ? 1 : 2);
-    const auto window = UndoWindows::find(*windows, runId);
-    if (!window) {
-        err() << "opsdeck: run \"" << runId << "\" kept no undo window in this journal: opsdeck trash list shows the "
-              << "runs that can be taken back\n";
+    QList<RunChoice> choices;
+    for (const UndoWindow& window : *windows)
+        choices << RunChoice { window.runId, QStringLiteral("%1 on %2").arg(window.operation, window.target) };
+    const QString given = call.word(restore ? 1 : 2);
+    const auto runId = resolveRunId(given, choices,
+        QStringLiteral(
+            "opsdeck: run \"%1\" kept no undo window in this journal: opsdeck trash list shows the runs that "
+            "can be taken back")
+            .arg(given));
+    if (!runId)
         return Cli::Usage;
-    }
+    const auto window = UndoWindows::find(*windows, *runId);
     if (window->state != UndoWindow::State::Open) {
-        err() << "opsdeck: the undo window of run " << runId << " (" << window->operation << " on " << window->target
+        err() << "opsdeck: the undo window of run " << *runId << " (" << window->operation << " on " << window->target
               << ") is " << window->stateText()
               << (restore ? ": it cannot be restored\n" : ": there is nothing to end\n");
         return Cli::Usage;
@@ -419,15 +375,8 @@ int runWindowCommand(const QStringList& arguments, const QList<CliModule>& syste
     return Cli::Failure;
 }
 
-int runReportExport(const QStringList& arguments)
+int runReportExport(Invocation& call)
 {
-    Invocation call(arguments, 3);
-    call.addValue(QStringLiteral("format"), QStringLiteral("json, csv, html or pdf."), QStringLiteral("FORMAT"));
-    call.addValue(QStringLiteral("o"), QStringLiteral("Output file."), QStringLiteral("FILE"));
-    if (const auto done = call.parse())
-        return *done;
-    if (!call.require({ QStringLiteral("format"), QStringLiteral("o") }))
-        return Cli::Usage;
     const auto format = ReportWriter::formatFromName(call.value(QStringLiteral("format")));
     if (!format) {
         err() << "opsdeck: --format \"" << call.value(QStringLiteral("format")) << "\": use json, csv, html or pdf\n";
@@ -438,14 +387,24 @@ int runReportExport(const QStringList& arguments)
     if (!journal)
         return exitCode;
     QString error;
-    const QString runId = call.word(2);
-    const auto run = journal->run(runId, &error);
-    if (!run) {
-        err() << "opsdeck: no run \"" << runId << "\" in " << journal->describe()
-              << (error.isEmpty() ? QString() : QStringLiteral(": ") + error)
-              << "; opsdeck journal list shows the runs\n";
-        return Cli::Usage;
+    const QList<RunRecord> runs = journal->runs({}, &error);
+    if (!error.isEmpty()) {
+        err() << "opsdeck: " << error << "\n";
+        return Cli::Failure;
     }
+    QList<RunChoice> choices;
+    for (const RunRecord& run : runs)
+        choices << RunChoice { run.id,
+            QStringLiteral("%1 on %2, %3")
+                .arg(run.operation, run.target,
+                    run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))) };
+    const QString given = call.word(2);
+    const auto runId = resolveRunId(given, choices,
+        QStringLiteral("opsdeck: no run \"%1\" in %2; opsdeck journal list shows the runs")
+            .arg(given, journal->describe()));
+    if (!runId)
+        return Cli::Usage;
+    const auto run = std::find_if(runs.cbegin(), runs.cend(), [&](const RunRecord& r) { return r.id == *runId; });
     if (!ReportWriter::write(*run, *format, call.value(QStringLiteral("o")), &error)) {
         err() << "opsdeck: " << error << "\n";
         return Cli::Failure;
@@ -464,15 +423,8 @@ QString leaseText(const Journal::HeldLock& lock)
 }
 
 // `opsdeck journal migrate --to INVENTORY`: copies this inventory's journal into the journal of INVENTORY (the team's).
-int runJournalMigrate(const QStringList& arguments)
+int runJournalMigrate(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addValue(QStringLiteral("to"), QStringLiteral("The inventory whose journal receives the copy (the team's)."),
-        QStringLiteral("INVENTORY"));
-    if (const auto done = call.parse())
-        return *done;
-    if (!call.require({ QStringLiteral("to") }))
-        return Cli::Usage;
     int exitCode = Cli::Success;
     auto source = commandJournal(call, &exitCode);
     if (!source)
@@ -500,12 +452,8 @@ int runJournalMigrate(const QStringList& arguments)
 }
 
 // `opsdeck lock list`: every lock of the journal, who holds it and whether its lease still runs.
-int runLockList(const QStringList& arguments)
+int runLockList(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     auto journal = commandJournal(call, &exitCode);
     if (!journal)
@@ -542,19 +490,8 @@ int runLockList(const QStringList& arguments)
 }
 
 // `opsdeck lock break TARGET --reason TEXT [--confirm TARGET]`: without --confirm, the plan and how to confirm it.
-int runLockBreak(const QStringList& arguments)
+int runLockBreak(Invocation& call)
 {
-    Invocation call(arguments, 3);
-    call.addValue(QStringLiteral("reason"), QStringLiteral("Why, for the journal and the report (required)."),
-        QStringLiteral("TEXT"));
-    call.addValue(
-        QStringLiteral("confirm"), QStringLiteral("The lock's target, typed to confirm."), QStringLiteral("TARGET"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON (without --confirm)."));
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
     const QString target = call.word(2);
     if (const QString problem = LockBreakOperation::checkReason(call.value(QStringLiteral("reason")));
@@ -580,68 +517,211 @@ int runLockBreak(const QStringList& arguments)
         std::move(operation), *inventory, call.value(QStringLiteral("confirm")), call.value(QStringLiteral("report")));
 }
 
-// Every subcommand: the CLI's own, then the systems'.
-QList<CliCommand> commands(const QList<CliModule>& systems)
+// `opsdeck help [COMMAND [SUBCOMMAND]] [--man]`: the usage, a group's subcommands, one subcommand's help, or the
+// man page.
+int runHelp(Invocation& call, const QList<CliCommand>& table)
 {
-    QList<CliCommand> table = {
-        { { QStringLiteral("journal"), QStringLiteral("unfinished") }, runJournalUnfinished },
-        { { QStringLiteral("recover") }, [systems](const QStringList& a) { return runRecover(a, systems); } },
-        { { QStringLiteral("restore") },
-            [systems](const QStringList& a) { return runWindowCommand(a, systems, true); } },
-        { { QStringLiteral("trash"), QStringLiteral("purge") },
-            [systems](const QStringList& a) { return runWindowCommand(a, systems, false); } },
-        { { QStringLiteral("trash"), QStringLiteral("list") }, runTrashList },
-        { { QStringLiteral("check") }, runCheck },
-        { { QStringLiteral("hosts") }, runHosts },
-        { { QStringLiteral("journal"), QStringLiteral("list") },
-            [](const QStringList& a) { return runJournal(a, QStringLiteral("list")); } },
-        { { QStringLiteral("journal"), QStringLiteral("verify") },
-            [](const QStringList& a) { return runJournal(a, QStringLiteral("verify")); } },
-        { { QStringLiteral("journal"), QStringLiteral("migrate") }, runJournalMigrate },
-        { { QStringLiteral("journal"), QStringLiteral("anchor") },
-            [](const QStringList& a) { return runJournal(a, QStringLiteral("anchor")); } },
-        { { QStringLiteral("report"), QStringLiteral("export") }, runReportExport },
-        { { QStringLiteral("lock"), QStringLiteral("list") }, runLockList },
-        { { QStringLiteral("lock"), QStringLiteral("break") }, runLockBreak },
-    };
-    for (const CliModule& system : systems)
-        table += system.commands;
-    return table;
+    if (call.isSet(QStringLiteral("man"))) {
+        out() << manPage(table, QCoreApplication::applicationVersion());
+        return Cli::Success;
+    }
+    QStringList asked;
+    for (int i = 1; i <= 2 && !call.word(i).isEmpty(); ++i)
+        asked << call.word(i);
+    if (asked.isEmpty()) {
+        out() << usageText(table);
+        return Cli::Success;
+    }
+    QList<CliCommand> matches;
+    for (const CliCommand& command : table) {
+        if (command.words.mid(0, asked.size()) == asked)
+            matches << command;
+    }
+    if (matches.isEmpty())
+        return call.usageError(QStringLiteral("no subcommand \"%1\"").arg(asked.join(u' ')));
+    if (matches.size() == 1 && matches.first().words == asked)
+        out() << commandHelp(matches.first());
+    else
+        out() << commandListing(matches);
+    return Cli::Success;
+}
+
+int runCompletion(Invocation& call, const QList<CliCommand>& table)
+{
+    if (call.word(1) != QStringLiteral("bash"))
+        return call.usageError(QStringLiteral("SHELL \"%1\" is not supported: use bash").arg(call.word(1)));
+    out() << bashCompletion(table);
+    return Cli::Success;
 }
 
 } // namespace
 
-bool Cli::isSubcommand(const QString& argument, const QList<CliModule>& systems)
+QString CliOption::dashed() const
 {
-    // Help and version must work without a display, so they never reach the GUI's QApplication.
-    static const QStringList headless
-        = { QStringLiteral("help"), QStringLiteral("--help"), QStringLiteral("-h"), QStringLiteral("--version") };
-    if (headless.contains(argument))
-        return true;
-    const QList<CliCommand> table = commands(systems);
-    return std::any_of(
-        table.cbegin(), table.cend(), [&](const CliCommand& command) { return command.words.first() == argument; });
+    return (name.size() == 1 ? QStringLiteral("-") : QStringLiteral("--")) + name;
+}
+
+QList<CliCommand> Cli::commands(const QList<CliModule>& systems)
+{
+    const CliOption json = jsonOption();
+    const CliOption planOnly
+        = CliOption::flag(QStringLiteral("plan"), QStringLiteral("Print the plan and change nothing."));
+    const CliOption planJson = jsonOption(QStringLiteral("With --plan: print it as JSON."));
+    const CliOption confirmWindow = CliOption::checked(QStringLiteral("confirm"), QStringLiteral("NAME"),
+        QStringLiteral("The name the window is confirmed with (its plan says which)."));
+    QList<CliCommand> table = {
+        { { QStringLiteral("check") }, {}, QStringLiteral("validate the inventory"), {}, runCheck },
+        { { QStringLiteral("hosts") }, {}, QStringLiteral("connect to every host and report"),
+            { json,
+                CliOption::repeated(QStringLiteral("accept-host-key"), QStringLiteral("HOST=SHA256:..."),
+                    QStringLiteral("Trust HOST, if unknown, when it presents exactly this key, and write the key to "
+                                   "known_hosts.")) },
+            runHosts },
+        { { QStringLiteral("journal"), QStringLiteral("list") }, {}, QStringLiteral("the journal's runs, newest first"),
+            { json }, [](Invocation& call) { return runJournal(call, QStringLiteral("list")); } },
+        { { QStringLiteral("journal"), QStringLiteral("verify") }, {},
+            QStringLiteral("check the journal's hash chain (and its MACs, with the team key)"),
+            { CliOption::optional(QStringLiteral("anchor"), QStringLiteral("SEQ:HASH"),
+                QStringLiteral(
+                    "Also check that the journal holds this head, as journal anchor or a report printed it.")) },
+            [](Invocation& call) { return runJournal(call, QStringLiteral("verify")); } },
+        { { QStringLiteral("journal"), QStringLiteral("anchor") }, {},
+            QStringLiteral("the chain's head, to keep elsewhere"), { json },
+            [](Invocation& call) { return runJournal(call, QStringLiteral("anchor")); } },
+        { { QStringLiteral("journal"), QStringLiteral("migrate") }, {},
+            QStringLiteral("copy this journal into that inventory's (the team's)"),
+            { CliOption::required(QStringLiteral("to"), QStringLiteral("INVENTORY"),
+                QStringLiteral("The inventory whose journal receives the copy (the team's).")) },
+            runJournalMigrate },
+        { { QStringLiteral("journal"), QStringLiteral("unfinished") }, {},
+            QStringLiteral("runs without an outcome whose console is gone"), { json }, runJournalUnfinished },
+        { { QStringLiteral("recover") }, { QStringLiteral("RUN_ID") },
+            QStringLiteral("recover a run whose console is gone"),
+            { CliOption::checked(QStringLiteral("confirm"), QStringLiteral("NAME"),
+                  QStringLiteral("The run's confirmation name, typed to confirm.")),
+                reportOption() },
+            [systems](Invocation& call) { return runRecover(call, systems); },
+            QStringLiteral("RUN_ID is the run's id or a prefix of it that no other unfinished run has; opsdeck journal "
+                           "unfinished lists them.") },
+        { { QStringLiteral("restore") }, { QStringLiteral("RUN_ID") },
+            QStringLiteral("take back what a run did, while its undo window is open"),
+            QList { planOnly, planJson, confirmWindow, reportOption() } + undoOptions(),
+            [systems](Invocation& call) { return runWindowCommand(call, systems, true); },
+            QStringLiteral(
+                "RUN_ID is the run's id or a prefix of it that no other run with an undo window has; opsdeck "
+                "trash list shows them.") },
+        { { QStringLiteral("trash"), QStringLiteral("list") }, {},
+            QStringLiteral("the undo windows: what can be restored, where, until when"),
+            { json,
+                CliOption::flag(
+                    QStringLiteral("all"), QStringLiteral("Also the windows that are restored, ended or expired.")) },
+            runTrashList },
+        { { QStringLiteral("trash"), QStringLiteral("purge") }, { QStringLiteral("RUN_ID") },
+            QStringLiteral("end a run's undo window early"),
+            { CliOption::required(QStringLiteral("reason"), QStringLiteral("TEXT"),
+                  QStringLiteral("Why the window ends early; journaled.")),
+                planOnly, planJson, confirmWindow, reportOption() },
+            [systems](Invocation& call) { return runWindowCommand(call, systems, false); },
+            QStringLiteral("RUN_ID is the run's id or a prefix of it that no other run with an undo window has.") },
+        { { QStringLiteral("lock"), QStringLiteral("list") }, {},
+            QStringLiteral("every target's lock, its holder and its lease"), { json }, runLockList },
+        { { QStringLiteral("lock"), QStringLiteral("break") }, { QStringLiteral("TARGET") },
+            QStringLiteral("break a target's lock, as a planned, confirmed and journaled run"),
+            { CliOption::checked(QStringLiteral("reason"), QStringLiteral("TEXT"),
+                  QStringLiteral("Why, for the journal and the report.")),
+                CliOption::optional(QStringLiteral("confirm"), QStringLiteral("TARGET"),
+                    QStringLiteral("The lock's target, typed to confirm; without it, the plan.")),
+                reportOption(), jsonOption(QStringLiteral("Print the plan as JSON (without --confirm).")) },
+            runLockBreak },
+        { { QStringLiteral("report"), QStringLiteral("export") }, { QStringLiteral("RUN_ID") },
+            QStringLiteral("write a run's report"),
+            { CliOption::required(
+                  QStringLiteral("format"), QStringLiteral("FORMAT"), QStringLiteral("json, csv, html or pdf.")),
+                CliOption::required(QStringLiteral("o"), QStringLiteral("FILE"), QStringLiteral("Output file.")) },
+            runReportExport,
+            QStringLiteral("RUN_ID is the run's id or a prefix of it that no other run has; opsdeck journal list shows "
+                           "them.") },
+    };
+    for (const CliModule& system : systems)
+        table += system.commands;
+    // Last, as the usage lists them: how to read about the rest.
+    table += CliCommand { { QStringLiteral("help") }, { QStringLiteral("[COMMAND]"), QStringLiteral("[SUBCOMMAND]") },
+        QStringLiteral("this usage, a group's subcommands, or one subcommand's help"),
+        { CliOption::flag(QStringLiteral("man"), QStringLiteral("Print the man page, opsdeck(1), in man(7) format.")) },
+        [systems](Invocation& call) { return runHelp(call, Cli::commands(systems)); } };
+    table += CliCommand { { QStringLiteral("completion") }, { QStringLiteral("SHELL") },
+        QStringLiteral("print the completion script for SHELL (bash)"), {},
+        [systems](Invocation& call) { return runCompletion(call, Cli::commands(systems)); } };
+    return table;
+}
+
+std::optional<QString> Cli::consoleInventory(const QStringList& arguments)
+{
+    if (arguments.size() == 1)
+        return QString();
+    if (arguments.size() == 3 && arguments.at(1) == QStringLiteral("--inventory"))
+        return arguments.at(2);
+    if (arguments.size() == 2 && arguments.at(1).startsWith(QStringLiteral("--inventory=")))
+        return arguments.at(1).section(u'=', 1);
+    return std::nullopt;
+}
+
+bool Cli::hasDisplay()
+{
+    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+        || !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
 }
 
 int Cli::run(const QStringList& arguments, const QList<CliModule>& systems)
 {
-    setUsageSystems(systems);
+    const QList<CliCommand> table = commands(systems);
     const QString first = arguments.value(1);
     int code = Usage;
-    if (first == QStringLiteral("--version")) {
+    if (consoleInventory(arguments)) {
+        err() << "opsdeck: the console needs a display, and there is none (DISPLAY and WAYLAND_DISPLAY are unset): "
+                 "run opsdeck in a graphical session, or log in with ssh -X so that DISPLAY is set. Without one, use "
+                 "a subcommand:\n"
+              << usageText(table);
+    } else if (first == QStringLiteral("--version")) {
         out() << QCoreApplication::applicationName() << " " << QCoreApplication::applicationVersion() << "\n";
         code = Success;
-    } else if (first == QStringLiteral("help") || first == QStringLiteral("--help") || first == QStringLiteral("-h")) {
-        out() << usageText();
+    } else if (first == QStringLiteral("--help") || first == QStringLiteral("-h")) {
+        out() << usageText(table);
         code = Success;
     } else {
-        const QList<CliCommand> table = commands(systems);
         const auto command = std::find_if(table.cbegin(), table.cend(),
             [&](const CliCommand& candidate) { return arguments.mid(1, candidate.words.size()) == candidate.words; });
-        if (command != table.cend())
-            code = command->handler(arguments); // the parser skips arguments[0]; the words stay positional
-        else
-            err() << "opsdeck: unknown subcommand \"" << arguments.mid(1, 2).join(u' ') << "\"\n" << usageText();
+        QList<CliCommand> group;
+        for (const CliCommand& candidate : table) {
+            if (candidate.words.size() > 1 && candidate.words.first() == first)
+                group << candidate;
+        }
+        if (command != table.cend()) {
+            Invocation call(arguments, *command); // the parser skips arguments[0]; the words stay positional
+            const auto done = call.parse();
+            code = done ? *done : command->handler(call);
+        } else if (!group.isEmpty()) {
+            // A group's word alone, or with a word that is none of its subcommands: what it has, on stderr, as git
+            // says a usage error.
+            const QString second = arguments.value(2);
+            if (second.isEmpty() || second.startsWith(u'-'))
+                err() << "opsdeck: " << first << " needs a subcommand:\n";
+            else
+                err() << "opsdeck: " << first << ": unknown subcommand \"" << second << "\"; its subcommands:\n";
+            err() << commandListing(group) << "See opsdeck " << first << " SUBCOMMAND --help for one's options.\n";
+        } else if (first == QStringLiteral("--inventory") || first.startsWith(QStringLiteral("--inventory="))) {
+            err()
+                << "opsdeck: --inventory FILE goes after the subcommand (opsdeck check --inventory FILE), or alone to "
+                   "open the console; see opsdeck help\n";
+        } else {
+            QStringList firsts;
+            for (const CliCommand& candidate : table) {
+                if (!firsts.contains(candidate.words.first()))
+                    firsts << candidate.words.first();
+            }
+            err() << "opsdeck: unknown " << (first.startsWith(u'-') ? "option" : "subcommand") << " \"" << first
+                  << "\": the subcommands are " << firsts.join(QStringLiteral(", ")) << "; see opsdeck help\n";
+        }
         awaitUnfinishedNotice(); // a command that stopped before it awaited the notice still shows it
     }
     out().flush();

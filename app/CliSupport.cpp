@@ -1,5 +1,7 @@
 #include "CliSupport.h"
 
+#include "CliHelp.h"
+
 #include "config/InventoryLoader.h"
 #include "core/SecretScrubber.h"
 #include "runbook/Journal.h"
@@ -68,62 +70,6 @@ QTextStream& err()
     static ScrubbedOutput device(stderr);
     static QTextStream stream(&device);
     return stream;
-}
-
-namespace {
-
-QList<CliModule>& usageSystems()
-{
-    static QList<CliModule> systems;
-    return systems;
-}
-
-QString runsUsage()
-{
-    return QStringLiteral(
-        "       opsdeck journal list [--json] | opsdeck journal verify [--anchor SEQ:HASH]\n"
-        "       opsdeck journal anchor                  the chain's head, to keep elsewhere\n"
-        "       opsdeck journal migrate --to INVENTORY  copy this journal into that inventory's (the team's)\n"
-        "       opsdeck journal unfinished [--json]     runs without an outcome whose console is gone\n"
-        "       opsdeck recover RUN_ID --confirm NAME [--report FILE]\n"
-        "       opsdeck restore RUN_ID [--plan [--json]] --confirm NAME [--report FILE] [--no-undo --reason TEXT]\n"
-        "                                               take back what a run did, while its undo window is open\n"
-        "       opsdeck trash list [--all] [--json]     the undo windows: what can be restored, where, until when\n"
-        "       opsdeck trash purge RUN_ID --reason TEXT [--plan] --confirm NAME [--report FILE]\n"
-        "                                               end a run's undo window early\n"
-        "       opsdeck lock list [--json]              every target's lock, its holder and its lease\n"
-        "       opsdeck lock break TARGET --reason TEXT [--confirm TARGET] [--report FILE]\n"
-        "       opsdeck report export RUN_ID --format json|csv|html|pdf -o FILE\n");
-}
-
-} // namespace
-
-void setUsageSystems(const QList<CliModule>& systems)
-{
-    usageSystems() = systems;
-}
-
-QString usageText()
-{
-    QString text
-        = QStringLiteral("usage: opsdeck [--inventory FILE]                      open the console\n"
-                         "       opsdeck check                                   validate the inventory\n"
-                         "       opsdeck hosts [--json] [--accept-host-key HOST=SHA256:...]...\n"
-                         "                                                       connect to every host and report\n");
-    const QList<CliModule>& systems = usageSystems();
-    for (qsizetype i = 0; i < systems.size(); ++i) {
-        text += systems[i].usage;
-        // The journal's and the reports' lines have followed the first system's (Packit's) since its wipe was the
-        // only operation; they stay there so that the help reads as it always has.
-        if (i == 0)
-            text += runsUsage();
-    }
-    if (systems.isEmpty())
-        text += runsUsage();
-    return text
-        + QStringLiteral("Every subcommand takes --inventory FILE (default $OPSDECK_INVENTORY, else "
-                         "~/.config/opsdeck/inventory.yaml).\n"
-                         "Exit codes: 0 success, 1 failure, 2 invalid input or usage, 3 refused by a safety rule.\n");
 }
 
 void printJson(const QJsonValue& value)
@@ -249,11 +195,46 @@ void printPlan(const Plan& plan)
     out() << "To run it: --confirm " << plan.targetName << "\n";
 }
 
-void addUndoOptions(Invocation& call)
+QList<CliOption> undoOptions()
 {
-    call.addFlag(QStringLiteral("no-undo"), QStringLiteral("Keep no undo window for this run (needs --reason)."));
-    call.addValue(QStringLiteral("reason"), QStringLiteral("Why the undo window is turned off; journaled."),
-        QStringLiteral("TEXT"));
+    return { CliOption::flag(
+                 QStringLiteral("no-undo"), QStringLiteral("Keep no undo window for this run (needs --reason).")),
+        CliOption::optional(QStringLiteral("reason"), QStringLiteral("TEXT"),
+            QStringLiteral("Why the undo window is turned off; journaled.")) };
+}
+
+CliOption jsonOption(const QString& help)
+{
+    return CliOption::flag(QStringLiteral("json"), help);
+}
+
+CliOption reportOption()
+{
+    return CliOption::optional(QStringLiteral("report"), QStringLiteral("FILE"),
+        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."));
+}
+
+std::optional<QString> resolveRunId(const QString& given, const QList<RunChoice>& runs, const QString& noneError)
+{
+    QList<RunChoice> matches;
+    for (const RunChoice& run : runs) {
+        if (run.id == given)
+            return run.id; // a whole id, even if it is also the start of another
+        if (!given.isEmpty() && run.id.startsWith(given))
+            matches << run;
+    }
+    if (matches.size() == 1)
+        return matches.first().id;
+    if (matches.isEmpty()) {
+        err() << noneError << "\n";
+        return std::nullopt;
+    }
+    QStringList listed;
+    for (const RunChoice& run : std::as_const(matches))
+        listed << run.id + QStringLiteral(" (") + run.label + u')';
+    err() << "opsdeck: run id \"" << given << "\" is ambiguous: it begins " << matches.size()
+          << " runs: " << listed.join(QStringLiteral(", ")) << "; give more of it\n";
+    return std::nullopt;
 }
 
 std::optional<UndoChoice> undoChoice(const Invocation& call)
@@ -313,6 +294,55 @@ QMap<QString, std::function<int(const RecoverCall&)>> recoverers(
         });
     }
     return table;
+}
+
+Invocation::Invocation(const QStringList& arguments, const CliCommand& command)
+    : m_arguments(arguments)
+    , m_command(command)
+{
+    m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    for (const CliOption& option : command.options + commonOptions())
+        m_parser.addOption(QCommandLineOption(option.name, option.help, option.valueName));
+    m_parser.addOption(
+        QCommandLineOption({ QStringLiteral("h"), QStringLiteral("help") }, QStringLiteral("Show this help.")));
+}
+
+int Invocation::usageError(const QString& problem) const
+{
+    err() << "opsdeck: " << m_command.name() << ": " << problem << "; " << helpPointer(m_command) << "\n";
+    return Cli::Usage;
+}
+
+std::optional<int> Invocation::parse()
+{
+    if (!m_parser.parse(m_arguments)) {
+        // Qt's sentences ("Unknown option 'hots'.") without their full stop: the line goes on.
+        QString problem = m_parser.errorText().trimmed().replace(u'\n', QStringLiteral("; "));
+        if (problem.endsWith(u'.'))
+            problem.chop(1);
+        return usageError(problem);
+    }
+    if (m_parser.isSet(QStringLiteral("help"))) {
+        out() << commandHelp(m_command);
+        return Cli::Success;
+    }
+    // The words that name the subcommand (after the program) are positional too.
+    const QStringList positional = m_parser.positionalArguments();
+    const qsizetype words = m_command.words.size();
+    if (positional.size() > words + m_command.arguments.size())
+        return usageError(
+            QStringLiteral("unexpected argument \"%1\"").arg(positional.at(words + m_command.arguments.size())));
+    for (qsizetype i = positional.size() - words; i < m_command.arguments.size(); ++i) {
+        if (!m_command.arguments.at(i).startsWith(u'['))
+            return usageError(QStringLiteral("missing ") + m_command.arguments.at(i));
+    }
+    for (const CliOption& option : m_command.options) {
+        // An empty value counts as missing: "--context ''" names no context.
+        if (option.need == CliOption::Need::Required && value(option.name).isEmpty())
+            return usageError(
+                QStringLiteral("%1 is required (%1 %2: %3)").arg(option.dashed(), option.valueName, option.help));
+    }
+    return std::nullopt;
 }
 
 std::optional<Inventory> Invocation::inventory() const
@@ -524,52 +554,54 @@ int runOperation(std::unique_ptr<Operation> operation,
     return record->outcome == RunRecord::Outcome::Succeeded ? Cli::Success : Cli::Failure;
 }
 
-int planCommand(
-    const QStringList& arguments, const std::function<void(Invocation&)>& addOptions, const OperationMaker& make)
+QString planSummary(const QString& operation)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
-    addOptions(call);
-    if (const auto done = call.parse())
-        return *done;
-    call.noticeLater();
-    int exitCode = Cli::Success;
-    auto operation = make(call, &exitCode);
-    if (!operation)
-        return exitCode;
-    planOperation(std::move(operation), *call.inventory(), call.isSet(QStringLiteral("json")), &exitCode);
-    return exitCode;
+    return QStringLiteral("print what run %1 would do, from the target's live state; changes nothing").arg(operation);
 }
 
-int runCommand(const QStringList& arguments,
-    const std::function<void(Invocation&)>& addOptions,
+QList<CliCommand> planAndRunCommands(const QString& operation,
+    const QString& summary,
+    const QList<CliOption>& options,
     const QString& confirmWhat,
     const OperationMaker& make)
 {
-    Invocation call(arguments, 2);
-    addOptions(call);
-    call.addValue(
-        QStringLiteral("confirm"), QStringLiteral("%1, typed to confirm.").arg(confirmWhat), QStringLiteral("NAME"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    addUndoOptions(call);
-    if (const auto done = call.parse())
-        return *done;
-    const auto undo = undoChoice(call);
-    if (!undo)
-        return Cli::Usage;
-    if (!call.isSet(QStringLiteral("confirm"))) {
-        err() << "opsdeck: --confirm is required: type " << confirmWhat << " to confirm\n";
-        return Cli::Refused;
-    }
-    call.noticeLater();
-    int exitCode = Cli::Success;
-    auto operation = make(call, &exitCode);
-    if (!operation)
+    const auto plan = [make](Invocation& call) {
+        call.noticeLater();
+        int exitCode = Cli::Success;
+        auto made = make(call, &exitCode);
+        if (!made)
+            return exitCode;
+        planOperation(std::move(made), *call.inventory(), call.isSet(QStringLiteral("json")), &exitCode);
         return exitCode;
-    return runOperation(std::move(operation), *call.inventory(), call.value(QStringLiteral("confirm")),
-        call.value(QStringLiteral("report")), {}, *undo);
+    };
+    const auto run = [make, confirmWhat](Invocation& call) {
+        const auto undo = undoChoice(call);
+        if (!undo)
+            return int(Cli::Usage);
+        if (!call.isSet(QStringLiteral("confirm"))) {
+            err() << "opsdeck: --confirm is required: type " << confirmWhat << " to confirm\n";
+            return int(Cli::Refused);
+        }
+        call.noticeLater();
+        int exitCode = Cli::Success;
+        auto made = make(call, &exitCode);
+        if (!made)
+            return exitCode;
+        return runOperation(std::move(made), *call.inventory(), call.value(QStringLiteral("confirm")),
+            call.value(QStringLiteral("report")), {}, *undo);
+    };
+    QString confirmHelp = confirmWhat + QStringLiteral(", typed to confirm.");
+    confirmHelp[0] = confirmHelp[0].toUpper();
+    return {
+        { { QStringLiteral("plan"), operation }, {}, planSummary(operation),
+            options + QList { jsonOption(QStringLiteral("Print the plan as JSON.")) }, plan },
+        { { QStringLiteral("run"), operation }, {}, summary,
+            options
+                + QList { CliOption::checked(QStringLiteral("confirm"), QStringLiteral("NAME"), confirmHelp),
+                    reportOption() }
+                + undoOptions(),
+            run },
+    };
 }
 
 } // namespace opsdeck::cli

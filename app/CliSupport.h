@@ -28,9 +28,6 @@ namespace opsdeck::cli {
 
 QTextStream& out();
 QTextStream& err();
-// The usage text, with the lines of the systems Cli::run was given (setUsageSystems).
-QString usageText();
-void setUsageSystems(const QList<CliModule>& systems);
 void printJson(const QJsonValue& value);
 void printTable(const QStringList& headers, const QList<QStringList>& rows);
 // The inventory's journal with its secrets (a team journal's password and tunnel, resolved once per process); nullopt,
@@ -50,48 +47,18 @@ void printPlan(const Plan& plan);
 void startUnfinishedNotice(const Inventory& inventory);
 void awaitUnfinishedNotice();
 
-// One subcommand's arguments: its options, its positional words, the inventory.
+// One subcommand's arguments, parsed by its definition: its options, its positional words, the inventory.
 class Invocation
 {
 public:
-    Invocation(const QStringList& arguments, int words)
-        : m_arguments(arguments)
-        , m_words(words)
-    {
-        m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
-        m_parser.addOption({ QStringLiteral("inventory"), QStringLiteral("Inventory file."), QStringLiteral("FILE") });
-    }
+    Invocation(const QStringList& arguments, const CliCommand& command);
 
-    void addFlag(const QString& name, const QString& help) { m_parser.addOption({ name, help }); }
-    void addValue(const QString& name, const QString& help, const QString& valueName)
-    {
-        m_parser.addOption({ name, help, valueName });
-    }
-
-    // Returns an exit code when the command is done already (usage error or --help).
-    std::optional<int> parse()
-    {
-        const QCommandLineOption help = m_parser.addHelpOption();
-        if (!m_parser.parse(m_arguments)) {
-            err() << "opsdeck: " << m_parser.errorText() << "\n" << usageText();
-            return Cli::Usage;
-        }
-        if (m_parser.isSet(help)) {
-            out() << usageText();
-            return Cli::Success;
-        }
-        // The words that name the subcommand (after the program) are positional too.
-        const QStringList positional = m_parser.positionalArguments();
-        if (positional.size() > m_words) {
-            err() << "opsdeck: unexpected argument \"" << positional.at(m_words) << "\"\n" << usageText();
-            return Cli::Usage;
-        }
-        if (positional.size() < m_words) {
-            err() << "opsdeck: missing argument\n" << usageText();
-            return Cli::Usage;
-        }
-        return std::nullopt;
-    }
+    // Returns an exit code when the command is done already: --help (0), or a usage error (2) said in one line: an
+    // unknown option, a missing or extra argument, a required option missing or empty.
+    std::optional<int> parse();
+    const CliCommand& command() const { return m_command; }
+    // Prints "opsdeck: WORDS: PROBLEM; see opsdeck WORDS --help" and returns Cli::Usage.
+    int usageError(const QString& problem) const;
 
     QString value(const QString& name) const { return m_parser.value(name); }
     QStringList values(const QString& name) const { return m_parser.values(name); }
@@ -120,25 +87,24 @@ public:
         return std::nullopt;
     }
 
-    // A required option: prints what is missing and returns false.
-    bool require(const QStringList& names) const
-    {
-        for (const QString& name : names) {
-            if (value(name).isEmpty()) {
-                err() << "opsdeck: --" << name << " is required\n" << usageText();
-                return false;
-            }
-        }
-        return true;
-    }
-
 private:
     QStringList m_arguments;
-    int m_words;
+    CliCommand m_command;
     QCommandLineParser m_parser;
     bool m_noticeLater = false;
     mutable std::optional<std::optional<Inventory>> m_inventory; // once loaded: the inventory, or nullopt if invalid
 };
+
+// A run as resolveRunId offers it: its id, and what it was ("packit-wipe on wpia-packit/reside-dev, 2024-05-01 10:00"),
+// for the list of runs an ambiguous prefix matches.
+struct RunChoice
+{
+    QString id;
+    QString label;
+};
+// The run the admin named by its whole id, or by a prefix of it that no other of `runs` has. nullopt, with a line
+// on stderr (exit 2), when none has it (`noneError`, the whole message) or several have it (they are listed).
+std::optional<QString> resolveRunId(const QString& given, const QList<RunChoice>& runs, const QString& noneError);
 
 // The admin's undo choice for one run: `--no-undo --reason TEXT` turns the undo window off (the engine refuses it
 // without a reason; the journal keeps both).
@@ -147,8 +113,8 @@ struct UndoChoice
     bool off = false;
     QString reason;
 };
-// Declares --no-undo and --reason.
-void addUndoOptions(Invocation& call);
+// --no-undo and --reason.
+QList<CliOption> undoOptions();
 // The choice the options give; nullopt, with what is wrong printed (exit 2), for --reason without --no-undo or
 // --no-undo without a reason.
 std::optional<UndoChoice> undoChoice(const Invocation& call);
@@ -248,14 +214,20 @@ int runOperation(std::unique_ptr<Operation> operation,
 // An operation made from a command's options: null, with the reason printed and *exitCode set, when it cannot be.
 using OperationMaker = std::function<std::unique_ptr<Operation>(Invocation& call, int* exitCode)>;
 
-// `opsdeck plan <op>`: the options `addOptions` declares plus --json; makes the operation and prints its plan.
-int planCommand(
-    const QStringList& arguments, const std::function<void(Invocation&)>& addOptions, const OperationMaker& make);
-// `opsdeck run <op>`: the same options plus --confirm (required: `confirmWhat` says what the admin types, e.g. "the
-// StatefulSet's name") and --report; makes the operation and runs it.
-int runCommand(const QStringList& arguments,
-    const std::function<void(Invocation&)>& addOptions,
+// `opsdeck plan <operation>` and `opsdeck run <operation>`: the operation's own `options`, plus --json for the plan
+// (which it prints), and --confirm (required: `confirmWhat` says what the admin types, e.g. "the StatefulSet's
+// name"), --report, --no-undo and --reason for the run; `make` makes the operation from them. `summary` says what
+// the run does.
+QList<CliCommand> planAndRunCommands(const QString& operation,
+    const QString& summary,
+    const QList<CliOption>& options,
     const QString& confirmWhat,
     const OperationMaker& make);
+// The summary of `opsdeck plan <operation>`.
+QString planSummary(const QString& operation);
+
+// The options several subcommands share, with the same help everywhere.
+CliOption jsonOption(const QString& help = QStringLiteral("Print a JSON array."));
+CliOption reportOption();
 
 } // namespace opsdeck::cli

@@ -45,12 +45,19 @@ std::optional<DatamonTarget> datamonTarget(const Inventory& inventory, const QSt
     return resolved;
 }
 
+CliOption contextOptionDefinition()
+{
+    return CliOption::required(
+        QStringLiteral("context"), QStringLiteral("NAME"), QStringLiteral("Inventory datamon context."));
+}
+
+CliOption repoOptionDefinition(const QString& help)
+{
+    return CliOption::required(QStringLiteral("repo"), QStringLiteral("REPO"), help);
+}
+
 std::optional<DatamonTarget> contextOption(Invocation& call, int* exitCode)
 {
-    if (!call.require({ QStringLiteral("context") })) {
-        *exitCode = Cli::Usage;
-        return std::nullopt;
-    }
     const auto inventory = call.inventory();
     if (!inventory) {
         *exitCode = Cli::Usage;
@@ -62,8 +69,6 @@ std::optional<DatamonTarget> contextOption(Invocation& call, int* exitCode)
 // --repo checked by datamon's own rule before anything runs.
 std::optional<QString> repoOption(const Invocation& call)
 {
-    if (!call.require({ QStringLiteral("repo") }))
-        return std::nullopt;
     const QString repo = call.value(QStringLiteral("repo"));
     if (const QString problem = DatamonTarget::repoError(repo); !problem.isEmpty()) {
         err() << "opsdeck: --" << problem << "; nothing was run\n";
@@ -107,12 +112,8 @@ QStringList repoCells(const DatamonRepo& r)
     return { r.name, r.description.simplified(), r.contributorName, r.contributorEmail, utc(r.time) };
 }
 
-int runDatamonContexts(const QStringList& arguments)
+int runDatamonContexts(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    if (const auto done = call.parse())
-        return *done;
     const auto inventory = call.inventory();
     if (!inventory)
         return Cli::Usage;
@@ -204,13 +205,8 @@ int runDatamonContexts(const QStringList& arguments)
     return exitCode;
 }
 
-int runDatamonRepos(const QStringList& arguments)
+int runDatamonRepos(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     const auto target = contextOption(call, &exitCode);
     if (!target)
@@ -245,16 +241,8 @@ int runDatamonRepos(const QStringList& arguments)
     return Cli::Success;
 }
 
-int runDatamonBundles(const QStringList& arguments)
+int runDatamonBundles(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    call.addFlag(QStringLiteral("with-size"),
-        QStringLiteral("Add each bundle's total file size (reads every bundle's file list: slow)."));
-    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
-    call.addValue(QStringLiteral("repo"), QStringLiteral("The repo."), QStringLiteral("REPO"));
-    if (const auto done = call.parse())
-        return *done;
     const auto repo = repoOption(call);
     if (!repo)
         return Cli::Usage;
@@ -307,14 +295,8 @@ int runDatamonBundles(const QStringList& arguments)
     return Cli::Success;
 }
 
-int runDatamonLabels(const QStringList& arguments)
+int runDatamonLabels(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
-    call.addValue(QStringLiteral("repo"), QStringLiteral("The repo."), QStringLiteral("REPO"));
-    if (const auto done = call.parse())
-        return *done;
     const auto repo = repoOption(call);
     if (!repo)
         return Cli::Usage;
@@ -356,12 +338,6 @@ std::optional<DatamonTarget> writableContextOption(Invocation& call, int* exitCo
     return target;
 }
 
-void addDeleteRepoOptions(Invocation& call)
-{
-    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
-    call.addValue(QStringLiteral("repo"), QStringLiteral("The repo to delete."), QStringLiteral("REPO"));
-}
-
 std::unique_ptr<Operation> deleteRepoOperation(Invocation& call, int* exitCode)
 {
     const auto repo = repoOption(call);
@@ -375,25 +351,14 @@ std::unique_ptr<Operation> deleteRepoOperation(Invocation& call, int* exitCode)
     return std::make_unique<DatamonDeleteRepoOperation>(std::move(*target), *repo);
 }
 
-int runPlanDeleteRepo(const QStringList& arguments)
+QList<CliOption> purgeOptions()
 {
-    return planCommand(arguments, addDeleteRepoOptions, deleteRepoOperation);
-}
-
-int runRunDeleteRepo(const QStringList& arguments)
-{
-    return runCommand(
-        arguments, addDeleteRepoOptions, QStringLiteral("the datamon context's name"), deleteRepoOperation);
-}
-
-void addPurgeOptions(Invocation& call)
-{
-    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
-    call.addFlag(QStringLiteral("dry-run-only"),
-        QStringLiteral("Build the index and count what a purge would delete; delete nothing. Without it: delete what "
-                       "the last dry run counted."));
-    call.addFlag(QStringLiteral("force-stale-lock"),
-        QStringLiteral("Override a purge.lock whose job is gone (datamon --force on the first step)."));
+    return { contextOptionDefinition(),
+        CliOption::flag(QStringLiteral("dry-run-only"),
+            QStringLiteral("Build the index and count what a purge would delete; delete nothing. Without it: delete "
+                           "what the last dry run counted.")),
+        CliOption::flag(QStringLiteral("force-stale-lock"),
+            QStringLiteral("Override a purge.lock whose job is gone (datamon --force on the first step).")) };
 }
 
 std::unique_ptr<Operation> purgeOperation(Invocation& call, int* exitCode)
@@ -404,16 +369,6 @@ std::unique_ptr<Operation> purgeOperation(Invocation& call, int* exitCode)
     return std::make_unique<DatamonPurgeOperation>(std::move(*target),
         DatamonPurgeOperation::Options {
             call.isSet(QStringLiteral("dry-run-only")), call.isSet(QStringLiteral("force-stale-lock")) });
-}
-
-int runPlanPurge(const QStringList& arguments)
-{
-    return planCommand(arguments, addPurgeOptions, purgeOperation);
-}
-
-int runRunPurge(const QStringList& arguments)
-{
-    return runCommand(arguments, addPurgeOptions, QStringLiteral("the datamon context's name"), purgeOperation);
 }
 
 // Whether run `runId` may still start a job: it has no outcome and its console is not known to be gone (a console of
@@ -434,12 +389,8 @@ bool runGoesOn(const JournalLocation& journalLocation, const QString& runId)
 // each running one followed to its end with its progress lines, one after the other while the run's console starts
 // them. Read only: it changes nothing and takes no lock, so it works beside the console that runs the purge, or
 // after it died (then `opsdeck recover` finishes it).
-int runDatamonAttach(const QStringList& arguments)
+int runDatamonAttach(Invocation& call)
 {
-    Invocation call(arguments, 3);
-    call.addValue(QStringLiteral("context"), QStringLiteral("Inventory datamon context."), QStringLiteral("NAME"));
-    if (const auto done = call.parse())
-        return *done;
     const QString runId = call.word(2);
     static const QRegularExpression safe(QStringLiteral("^[A-Za-z0-9-]{1,64}\\z"));
     if (!safe.match(runId).hasMatch()) {
@@ -588,40 +539,34 @@ QMap<QString, std::function<int(const UndoWindowCall&)>> windowHandlers(int (*ha
 
 CliModule datamonCli()
 {
-    return { {
-                 { { QStringLiteral("datamon"), QStringLiteral("contexts") }, runDatamonContexts },
-                 { { QStringLiteral("datamon"), QStringLiteral("repos") }, runDatamonRepos },
-                 { { QStringLiteral("datamon"), QStringLiteral("bundles") }, runDatamonBundles },
-                 { { QStringLiteral("datamon"), QStringLiteral("labels") }, runDatamonLabels },
-                 { { QStringLiteral("datamon"), QStringLiteral("attach") }, runDatamonAttach },
-                 { { QStringLiteral("plan"), QStringLiteral("datamon-delete-repo") }, runPlanDeleteRepo },
-                 { { QStringLiteral("run"), QStringLiteral("datamon-delete-repo") }, runRunDeleteRepo },
-                 { { QStringLiteral("plan"), QStringLiteral("datamon-purge") }, runPlanPurge },
-                 { { QStringLiteral("run"), QStringLiteral("datamon-purge") }, runRunPurge },
-             },
-        QStringLiteral(
-            "       opsdeck datamon contexts [--json]      the inventory's datamon contexts, their blob "
-            "buckets and who shares them\n"
-            "       opsdeck datamon repos --context C [--json]\n"
-            "                                          repos as datamon2 lists them (streamed)\n"
-            "       opsdeck datamon bundles --context C --repo R [--with-size] [--json]\n"
-            "       opsdeck datamon labels --context C --repo R [--json]\n"
-            "       opsdeck datamon attach RUN_ID --context C\n"
-            "                                          a purge run's jobs on the host; follows the running one (read "
-            "only)\n"
-            "       opsdeck plan datamon-delete-repo --context C --repo R [--json]\n"
-            "       opsdeck run datamon-delete-repo --context C --repo R --confirm C [--no-undo --reason TEXT]\n"
-            "                               [--report FILE]\n"
-            "                                          delete a repo's metadata; its blobs stay until "
-            "a purge\n"
-            "       opsdeck plan datamon-purge --context C [--dry-run-only] [--force-stale-lock] [--json]\n"
-            "       opsdeck run datamon-purge --context C [--dry-run-only] [--force-stale-lock] --confirm C\n"
-            "                               [--report FILE]\n"
-            "                                          --dry-run-only: build the index and count what a "
-            "purge of unused blobs would delete;\n"
-            "                                          then without it: delete those blobs, verify, drop "
-            "the index\n"),
-        recoverers(datamonRecoveredOperations(), resolveDatamonRecovery), windowHandlers(restoreRepo),
+    const CliOption context = contextOptionDefinition();
+    QList<CliCommand> commands = {
+        { { QStringLiteral("datamon"), QStringLiteral("contexts") }, {},
+            QStringLiteral("the inventory's datamon contexts, their blob buckets and who shares them"),
+            { jsonOption() }, runDatamonContexts },
+        { { QStringLiteral("datamon"), QStringLiteral("repos") }, {},
+            QStringLiteral("repos as datamon2 lists them (streamed)"), { context, jsonOption() }, runDatamonRepos },
+        { { QStringLiteral("datamon"), QStringLiteral("bundles") }, {}, QStringLiteral("a repo's bundles"),
+            { context, repoOptionDefinition(QStringLiteral("The repo.")),
+                CliOption::flag(QStringLiteral("with-size"),
+                    QStringLiteral("Add each bundle's total file size (reads every bundle's file list: slow).")),
+                jsonOption() },
+            runDatamonBundles },
+        { { QStringLiteral("datamon"), QStringLiteral("labels") }, {}, QStringLiteral("a repo's labels"),
+            { context, repoOptionDefinition(QStringLiteral("The repo.")), jsonOption() }, runDatamonLabels },
+        { { QStringLiteral("datamon"), QStringLiteral("attach") }, { QStringLiteral("RUN_ID") },
+            QStringLiteral("a purge run's jobs on the host; follows the running one (read only)"), { context },
+            runDatamonAttach },
+    };
+    commands += planAndRunCommands(QStringLiteral("datamon-delete-repo"),
+        QStringLiteral("delete a repo's metadata; its blobs stay until a purge"),
+        { context, repoOptionDefinition(QStringLiteral("The repo to delete.")) },
+        QStringLiteral("the datamon context's name"), deleteRepoOperation);
+    commands += planAndRunCommands(QStringLiteral("datamon-purge"),
+        QStringLiteral("with --dry-run-only: build the index and count what a purge of unused blobs would delete; then "
+                       "without it: delete those blobs, verify, drop the index"),
+        purgeOptions(), QStringLiteral("the datamon context's name"), purgeOperation);
+    return { commands, recoverers(datamonRecoveredOperations(), resolveDatamonRecovery), windowHandlers(restoreRepo),
         windowHandlers(purgeRepoWindow) };
 }
 

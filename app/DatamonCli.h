@@ -6,7 +6,7 @@
 // inventory, read and changed through datamon2 on their host, headless.
 namespace opsdeck::cli {
 
-// These commands, their lines of the usage text, and the recovery of their runs.
+// Its subcommands, and how it recovers, restores and ends the undo windows of its runs.
 CliModule datamonCli();
 
 } // namespace opsdeck::cli

@@ -64,25 +64,17 @@ int planOrRun(
         call.value(QStringLiteral("report")), {}, *undo);
 }
 
-void addRunOptions(Invocation& call, const QString& confirmHelp)
+// --plan or --confirm (with `confirmHelp`), --json, --report and the undo options.
+QList<CliOption> runOptions(const QString& confirmHelp)
 {
-    call.addFlag(QStringLiteral("plan"), QStringLiteral("Print the plan and change nothing."));
-    call.addFlag(QStringLiteral("json"), QStringLiteral("With --plan: print it as JSON."));
-    call.addValue(QStringLiteral("confirm"), confirmHelp, QStringLiteral("TEXT"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    addUndoOptions(call);
+    return QList { CliOption::flag(QStringLiteral("plan"), QStringLiteral("Print the plan and change nothing.")),
+        jsonOption(QStringLiteral("With --plan: print it as JSON.")),
+        CliOption::checked(QStringLiteral("confirm"), QStringLiteral("TEXT"), confirmHelp), reportOption() }
+    + undoOptions();
 }
 
-} // namespace
-
-int runDeployMatrix(const QStringList& arguments)
+int runDeployMatrix(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     const auto setup = deploySetup(call, &exitCode);
     if (!setup)
@@ -109,12 +101,8 @@ int runDeployMatrix(const QStringList& arguments)
     return Cli::Success;
 }
 
-int runDeployPull(const QStringList& arguments)
+int runDeployPull(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print JSON."));
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     const auto setup = deploySetup(call, &exitCode);
     if (!setup)
@@ -142,15 +130,8 @@ int runDeployPull(const QStringList& arguments)
     return Cli::Success;
 }
 
-int runDeployUpdate(const QStringList& arguments)
+int runDeployUpdate(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addRunOptions(call, QStringLiteral("The repository's name, typed to confirm."));
-    call.addValue(QStringLiteral("input"),
-        QStringLiteral("A workflow input: outpack_server=REF, packit=REF or orderly-runner=TAG. Repeatable."),
-        QStringLiteral("NAME=VALUE"));
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
     QMap<QString, QString> inputs;
     for (const QString& input : call.values(QStringLiteral("input")))
@@ -167,18 +148,9 @@ int runDeployUpdate(const QStringList& arguments)
         QStringLiteral("the repository's name"));
 }
 
-int runDeployRun(const QStringList& arguments)
+int runDeployRun(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addRunOptions(call, QStringLiteral("The machine's name, typed to confirm."));
-    call.addValue(QStringLiteral("machine"), QStringLiteral("The machine to deploy to."), QStringLiteral("M"));
-    call.addValue(QStringLiteral("ref"), QStringLiteral("What to deploy: main, a commit, refs/pull/N/merge."),
-        QStringLiteral("REF"));
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
-    if (!call.require({ QStringLiteral("machine"), QStringLiteral("ref") }))
-        return Cli::Usage;
     const QString ref = call.value(QStringLiteral("ref"));
     if (const QString problem = DeployOperation::refError(ref); !problem.isEmpty()) {
         err() << "opsdeck: --ref: " << problem << "; nothing was run\n";
@@ -214,20 +186,9 @@ int runDeployRun(const QStringList& arguments)
         QStringLiteral("the machine's name"));
 }
 
-int runDeployChecks(const QStringList& arguments)
+int runDeployChecks(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addValue(QStringLiteral("machine"), QStringLiteral("The machine to check (default deploy.staging)."),
-        QStringLiteral("M"));
-    call.addValue(QStringLiteral("revision"), QStringLiteral("The commit it must report."), QStringLiteral("SHA"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
-    if (!call.require({ QStringLiteral("revision") }))
-        return Cli::Usage;
     int exitCode = Cli::Success;
     const auto setup = deploySetup(call, &exitCode);
     if (!setup)
@@ -244,21 +205,9 @@ int runDeployChecks(const QStringList& arguments)
         setup->inventory, machine, call.value(QStringLiteral("report")));
 }
 
-int runDeployMerge(const QStringList& arguments)
+int runDeployMerge(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addRunOptions(call, QStringLiteral("The pull request's number, typed to confirm."));
-    call.addValue(QStringLiteral("pr"), QStringLiteral("The pull request's number."), QStringLiteral("N"));
-    call.addValue(QStringLiteral("head"), QStringLiteral("The head commit that was checked."), QStringLiteral("SHA"));
-    call.addValue(QStringLiteral("staging-revision"),
-        QStringLiteral("The commit the staging checks passed on (its refs/pull/N/merge)."), QStringLiteral("SHA"));
-    call.addValue(QStringLiteral("checked"), QStringLiteral("A manual check done on staging. Repeatable."),
-        QStringLiteral("TEXT"));
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
-    if (!call.require({ QStringLiteral("pr"), QStringLiteral("head") }))
-        return Cli::Usage;
     bool ok = false;
     const int number = call.value(QStringLiteral("pr")).toInt(&ok);
     if (!ok || number <= 0) {
@@ -276,22 +225,8 @@ int runDeployMerge(const QStringList& arguments)
         QStringLiteral("the pull request's number"));
 }
 
-int runDeployAll(const QStringList& arguments)
+int runDeployAll(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addRunOptions(call, QStringLiteral("The repository's name, typed to confirm."));
-    call.addValue(QStringLiteral("leave-out"), QStringLiteral("Leave machine M out of this run. Repeat for several."),
-        QStringLiteral("M"));
-    call.addValue(QStringLiteral("include"),
-        QStringLiteral("Deploy machine M even if it is unreachable when the plan reads it (else it is left out). "
-                       "Repeat for several."),
-        QStringLiteral("M"));
-    call.addValue(QStringLiteral("on-failure"),
-        QStringLiteral("stop (the default): a failed machine stops the run; go-on: the run goes on with the other "
-                       "machines (a failure on the staging machine still stops it)."),
-        QStringLiteral("stop|go-on"));
-    if (const auto done = call.parse())
-        return *done;
     const QString onFailure = call.value(QStringLiteral("on-failure"));
     if (!onFailure.isEmpty() && onFailure != QStringLiteral("stop") && onFailure != QStringLiteral("go-on")) {
         err() << "opsdeck: --on-failure: \"" << onFailure << "\" is not allowed: give stop or go-on\n";
@@ -311,8 +246,6 @@ int runDeployAll(const QStringList& arguments)
     return planOrRun(
         call, std::make_unique<DeployOperation>(*setup, selection), *setup, QStringLiteral("the repository's name"));
 }
-
-namespace {
 
 // `opsdeck recover` of a deploy whose console died: the same machines and the revision its plan pinned, from the
 // run's plan, re-validated against the inventory.
@@ -368,31 +301,66 @@ int endDeployWindow(const UndoWindowCall& call)
 
 CliModule deployCli()
 {
-    return { {
-                 { { QStringLiteral("deploy"), QStringLiteral("matrix") }, runDeployMatrix },
-                 { { QStringLiteral("deploy"), QStringLiteral("pull") }, runDeployPull },
-                 { { QStringLiteral("deploy"), QStringLiteral("update") }, runDeployUpdate },
-                 { { QStringLiteral("deploy"), QStringLiteral("run") }, runDeployRun },
-                 { { QStringLiteral("deploy"), QStringLiteral("checks") }, runDeployChecks },
-                 { { QStringLiteral("deploy"), QStringLiteral("merge") }, runDeployMerge },
-                 { { QStringLiteral("deploy"), QStringLiteral("all") }, runDeployAll },
-             },
-        QStringLiteral(
-            "       opsdeck deploy matrix [--json]                  the commit each machine runs against the branch\n"
-            "       opsdeck deploy pull [--json]                    the open update pull request\n"
-            "       opsdeck deploy update [--input NAME=VALUE]... [--plan] --confirm REPO [--report FILE]\n"
-            "       opsdeck deploy run --machine M --ref REF [--plan] --confirm M [--report FILE]\n"
-            "       opsdeck deploy checks [--machine M] --revision SHA [--report FILE]\n"
-            "       opsdeck deploy merge --pr N --head SHA [--staging-revision SHA] [--checked TEXT]... [--plan]\n"
-            "                            --confirm N [--report FILE]\n"
-            "       opsdeck deploy all [--leave-out M]... [--include M]... [--on-failure stop|go-on] [--plan]\n"
-            "                          --confirm REPO [--report FILE]\n"),
+    const QString confirmRepository = QStringLiteral("The repository's name, typed to confirm.");
+    return {
+        {
+            { { QStringLiteral("deploy"), QStringLiteral("matrix") }, {},
+                QStringLiteral("the commit each machine runs against the branch"), { jsonOption() }, runDeployMatrix },
+            { { QStringLiteral("deploy"), QStringLiteral("pull") }, {}, QStringLiteral("the open update pull request"),
+                { jsonOption(QStringLiteral("Print JSON.")) }, runDeployPull },
+            { { QStringLiteral("deploy"), QStringLiteral("update") }, {},
+                QStringLiteral("run the update workflow, which opens the update pull request"),
+                QList { CliOption::repeated(QStringLiteral("input"), QStringLiteral("NAME=VALUE"),
+                    QStringLiteral("A workflow input: outpack_server=REF, packit=REF or orderly-runner=TAG.")) }
+                    + runOptions(confirmRepository),
+                runDeployUpdate },
+            { { QStringLiteral("deploy"), QStringLiteral("run") }, {}, QStringLiteral("deploy a ref to one machine"),
+                QList { CliOption::required(QStringLiteral("machine"), QStringLiteral("M"),
+                            QStringLiteral("The machine to deploy to.")),
+                    CliOption::required(QStringLiteral("ref"), QStringLiteral("REF"),
+                        QStringLiteral("What to deploy: main, a commit, refs/pull/N/merge.")) }
+                    + runOptions(QStringLiteral("The machine's name, typed to confirm.")),
+                runDeployRun },
+            { { QStringLiteral("deploy"), QStringLiteral("checks") }, {},
+                QStringLiteral("the staging checks of a revision, as a journaled run"),
+                { CliOption::optional(QStringLiteral("machine"), QStringLiteral("M"),
+                      QStringLiteral("The machine to check (default deploy.staging).")),
+                    CliOption::required(QStringLiteral("revision"), QStringLiteral("SHA"),
+                        QStringLiteral("The commit it must report.")),
+                    reportOption() },
+                runDeployChecks },
+            { { QStringLiteral("deploy"), QStringLiteral("merge") }, {},
+                QStringLiteral("merge the update pull request once staging passed its checks"),
+                QList { CliOption::required(
+                            QStringLiteral("pr"), QStringLiteral("N"), QStringLiteral("The pull request's number.")),
+                    CliOption::required(QStringLiteral("head"), QStringLiteral("SHA"),
+                        QStringLiteral("The head commit that was checked.")),
+                    CliOption::optional(QStringLiteral("staging-revision"), QStringLiteral("SHA"),
+                        QStringLiteral("The commit the staging checks passed on (its refs/pull/N/merge).")),
+                    CliOption::repeated(QStringLiteral("checked"), QStringLiteral("TEXT"),
+                        QStringLiteral("A manual check done on staging.")) }
+                    + runOptions(QStringLiteral("The pull request's number, typed to confirm.")),
+                runDeployMerge },
+            { { QStringLiteral("deploy"), QStringLiteral("all") }, {},
+                QStringLiteral("deploy the branch to every machine, staging first and production last"),
+                QList { CliOption::repeated(QStringLiteral("leave-out"), QStringLiteral("M"),
+                            QStringLiteral("Leave machine M out of this run.")),
+                    CliOption::repeated(QStringLiteral("include"), QStringLiteral("M"),
+                        QStringLiteral("Deploy machine M even if it is unreachable when the plan reads it (else it is "
+                                       "left out).")),
+                    CliOption::optional(QStringLiteral("on-failure"), QStringLiteral("stop|go-on"),
+                        QStringLiteral("stop (the default): a failed machine stops the run; go-on: the run goes on "
+                                       "with the other machines (a failure on the staging machine still stops it).")) }
+                    + runOptions(confirmRepository),
+                runDeployAll },
+        },
         { { QStringLiteral("deploy"), resumeDeploy }, { QStringLiteral("deploy-all"), resumeDeploy },
             { QStringLiteral("deploy-previous"), resumeDeploy } },
         { { QStringLiteral("deploy"), deployPrevious }, { QStringLiteral("deploy-all"), deployPrevious },
             { QStringLiteral("deploy-previous"), deployPrevious } },
         { { QStringLiteral("deploy"), endDeployWindow }, { QStringLiteral("deploy-all"), endDeployWindow },
-            { QStringLiteral("deploy-previous"), endDeployWindow } } };
+            { QStringLiteral("deploy-previous"), endDeployWindow } }
+    };
 }
 
 } // namespace opsdeck::cli

@@ -52,11 +52,11 @@ QJsonObject describeInstance(const PackitTarget& target)
     return object;
 }
 
-void addInstanceOptions(Invocation& call)
+QList<CliOption> instanceOptions()
 {
-    call.addValue(QStringLiteral("host"), QStringLiteral("Inventory host."), QStringLiteral("HOST"));
-    call.addValue(
-        QStringLiteral("instance"), QStringLiteral("Packit instance on that host."), QStringLiteral("INSTANCE"));
+    return { CliOption::required(QStringLiteral("host"), QStringLiteral("HOST"), QStringLiteral("Inventory host.")),
+        CliOption::required(
+            QStringLiteral("instance"), QStringLiteral("INSTANCE"), QStringLiteral("Packit instance on that host.")) };
 }
 
 struct InstanceCall
@@ -69,8 +69,6 @@ struct InstanceCall
 std::optional<InstanceCall> instanceCall(const Invocation& call, int* exitCode)
 {
     *exitCode = Cli::Usage;
-    if (!call.require({ QStringLiteral("host"), QStringLiteral("instance") }))
-        return std::nullopt;
     auto inventory = call.inventory();
     if (!inventory)
         return std::nullopt;
@@ -81,17 +79,8 @@ std::optional<InstanceCall> instanceCall(const Invocation& call, int* exitCode)
     return InstanceCall { std::move(*inventory), std::move(*target) };
 }
 
-} // namespace
-
-int runPackitInstances(const QStringList& arguments)
+int runPackitInstances(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addValue(QStringLiteral("host"), QStringLiteral("Inventory host."), QStringLiteral("HOST"));
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    if (const auto done = call.parse())
-        return *done;
-    if (!call.require({ QStringLiteral("host") }))
-        return Cli::Usage;
     const auto inventory = call.inventory();
     if (!inventory)
         return Cli::Usage;
@@ -134,13 +123,8 @@ int runPackitInstances(const QStringList& arguments)
     return Cli::Success;
 }
 
-int runPackitPackets(const QStringList& arguments)
+int runPackitPackets(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addInstanceOptions(call);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array, one object per packet."));
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     const auto resolved = instanceCall(call, &exitCode);
     if (!resolved)
@@ -169,13 +153,8 @@ int runPackitPackets(const QStringList& arguments)
     return Cli::Success;
 }
 
-int runPlanWipe(const QStringList& arguments)
+int runPlanWipe(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addInstanceOptions(call);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
     int exitCode = Cli::Success;
     const auto resolved = instanceCall(call, &exitCode);
@@ -188,21 +167,9 @@ int runPlanWipe(const QStringList& arguments)
     return exitCode;
 }
 
-int runRunWipe(const QStringList& arguments)
+int runRunWipe(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addInstanceOptions(call);
-    call.addValue(
-        QStringLiteral("confirm"), QStringLiteral("The instance name, typed to confirm."), QStringLiteral("TEXT"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    addUndoOptions(call);
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
-    if (!call.require({ QStringLiteral("host"), QStringLiteral("instance") }))
-        return Cli::Usage;
     const auto undo = undoChoice(call);
     if (!undo)
         return Cli::Usage;
@@ -218,8 +185,6 @@ int runRunWipe(const QStringList& arguments)
     return runOperation(std::make_unique<PackitWipeOperation>(target), inventory, call.value(QStringLiteral("confirm")),
         call.value(QStringLiteral("report")), {}, *undo);
 }
-
-namespace {
 
 // The instance a Packit undo window was kept on, with its secrets.
 std::optional<PackitTarget> windowTarget(const UndoWindowCall& call, int* exitCode)
@@ -274,20 +239,31 @@ QMap<QString, std::function<int(const UndoWindowCall&)>> handlers(int (*handler)
 
 CliModule packitCli()
 {
-    return { {
-                 { { QStringLiteral("packit"), QStringLiteral("instances") }, runPackitInstances },
-                 { { QStringLiteral("packit"), QStringLiteral("packets") }, runPackitPackets },
-                 { { QStringLiteral("plan"), QStringLiteral("packit-wipe") }, runPlanWipe },
-                 { { QStringLiteral("run"), QStringLiteral("packit-wipe") }, runRunWipe },
-             },
-        QStringLiteral(
-            "       opsdeck packit instances --host H [--json]      instances, unit states and counts\n"
-            "       opsdeck packit packets --host H --instance I [--json]\n"
-            "       opsdeck plan packit-wipe --host H --instance I [--json]\n"
-            "       opsdeck run packit-wipe --host H --instance I --confirm INSTANCE [--no-undo --reason TEXT]\n"
-            "                               [--report FILE]\n"),
+    return {
+        {
+            { { QStringLiteral("packit"), QStringLiteral("instances") }, {},
+                QStringLiteral("instances, unit states and counts"),
+                { CliOption::required(
+                      QStringLiteral("host"), QStringLiteral("HOST"), QStringLiteral("Inventory host.")),
+                    jsonOption() },
+                runPackitInstances },
+            { { QStringLiteral("packit"), QStringLiteral("packets") }, {}, QStringLiteral("an instance's packets"),
+                instanceOptions() + QList { jsonOption(QStringLiteral("Print a JSON array, one object per packet.")) },
+                runPackitPackets },
+            { { QStringLiteral("plan"), QStringLiteral("packit-wipe") }, {}, planSummary(QStringLiteral("packit-wipe")),
+                instanceOptions() + QList { jsonOption(QStringLiteral("Print the plan as JSON.")) }, runPlanWipe },
+            { { QStringLiteral("run"), QStringLiteral("packit-wipe") }, {},
+                QStringLiteral("wipe an instance: its packets, groups and outpack root (the runbook's wipe)"),
+                instanceOptions()
+                    + QList { CliOption::checked(QStringLiteral("confirm"), QStringLiteral("INSTANCE"),
+                                  QStringLiteral("The instance name, typed to confirm.")),
+                        reportOption() }
+                    + undoOptions(),
+                runRunWipe },
+        },
         recoverers(packitRecoveredOperations(), resolvePackitRecovery), handlers(restorePackit),
-        handlers(purgePackitWindow) };
+        handlers(purgePackitWindow)
+    };
 }
 
 } // namespace opsdeck::cli

@@ -21,11 +21,10 @@ namespace opsdeck::cli {
 
 namespace {
 
-void addDatabaseOption(Invocation& call)
+CliOption databaseOption()
 {
-    call.addValue(QStringLiteral("database"),
-        QStringLiteral("The Pulumi database of the inventory (default: its only mysql database)."),
-        QStringLiteral("NAME"));
+    return CliOption::optional(QStringLiteral("database"), QStringLiteral("NAME"),
+        QStringLiteral("The Pulumi database of the inventory (default: its only mysql database)."));
 }
 
 // The Pulumi database `name` (empty: the inventory's only mysql database) with its secrets; prints the problem and
@@ -132,17 +131,27 @@ std::optional<PulumiPurgeScope> purgeScope(const Invocation& call, const QString
     return scope;
 }
 
-void addProcessOption(Invocation& call)
+CliOption processOption()
 {
-    call.addValue(QStringLiteral("process"), QStringLiteral("The process id, as the process list shows it."),
-        QStringLiteral("ID"));
+    return CliOption::required(QStringLiteral("process"), QStringLiteral("ID"),
+        QStringLiteral("The process id, as the process list shows it."));
+}
+
+CliOption orgsOption()
+{
+    return CliOption::required(QStringLiteral("orgs"), QStringLiteral("A,B"),
+        QStringLiteral("Organisations (github_login), comma-separated."));
+}
+
+CliOption keepOption()
+{
+    return CliOption::optional(QStringLiteral("keep"), QStringLiteral("S1,S2"),
+        QStringLiteral("Soft-deleted stacks to keep, by name, comma-separated."));
 }
 
 // --process as a positive integer; prints what is wrong and returns nullopt (exit 2) when it is not one.
 std::optional<qint64> processId(const Invocation& call)
 {
-    if (!call.require({ QStringLiteral("process") }))
-        return std::nullopt;
     bool ok = false;
     const qint64 id = call.value(QStringLiteral("process")).toLongLong(&ok);
     if (ok && id > 0)
@@ -152,15 +161,8 @@ std::optional<qint64> processId(const Invocation& call)
     return std::nullopt;
 }
 
-} // namespace
-
-int runPulumiOrgs(const QStringList& arguments)
+int runPulumiOrgs(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    addDatabaseOption(call);
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     const auto connection = pulumiConnection(call, &exitCode);
     if (!connection)
@@ -186,17 +188,8 @@ int runPulumiOrgs(const QStringList& arguments)
     return Cli::Success;
 }
 
-int runPlanPulumiPurge(const QStringList& arguments)
+int runPlanPulumiPurge(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
-    call.addValue(QStringLiteral("orgs"), QStringLiteral("Organisations (github_login), comma-separated."),
-        QStringLiteral("A,B"));
-    call.addValue(QStringLiteral("keep"), QStringLiteral("Soft-deleted stacks to keep, by name, comma-separated."),
-        QStringLiteral("S1,S2"));
-    addDatabaseOption(call);
-    if (const auto done = call.parse())
-        return *done;
     const auto scope = purgeScope(call, QStringLiteral("read"));
     if (!scope)
         return Cli::Usage;
@@ -211,33 +204,8 @@ int runPlanPulumiPurge(const QStringList& arguments)
     return exitCode;
 }
 
-int runRunPulumiPurge(const QStringList& arguments)
+int runRunPulumiPurge(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addValue(QStringLiteral("orgs"), QStringLiteral("Organisations (github_login), comma-separated."),
-        QStringLiteral("A,B"));
-    call.addValue(QStringLiteral("keep"), QStringLiteral("Soft-deleted stacks to keep, by name, comma-separated."),
-        QStringLiteral("S1,S2"));
-    call.addValue(QStringLiteral("confirm"), QStringLiteral("The organisations, typed as given to --orgs."),
-        QStringLiteral("A,B"));
-    call.addValue(QStringLiteral("batch"),
-        QStringLiteral("The most stacks per batch (default 500); batches start at 50 and grow "
-                       "while every statement stays under 400 ms."),
-        QStringLiteral("N"));
-    call.addValue(QStringLiteral("throttle"),
-        QStringLiteral("Pause after each batch, in milliseconds (default 0), to spare a busy database."),
-        QStringLiteral("MS"));
-    call.addValue(QStringLiteral("parallel"),
-        QStringLiteral("Connections deleting at once (default 2); 1 spares a busy database most."),
-        QStringLiteral("N"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE (CSV, HTML or PDF by its extension, else JSON); the data "
-                       "keys go beside it."),
-        QStringLiteral("FILE"));
-    addDatabaseOption(call);
-    addUndoOptions(call);
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
     const auto scope = purgeScope(call, QStringLiteral("touched"));
     const auto undo = undoChoice(call);
@@ -266,14 +234,8 @@ int runRunPulumiPurge(const QStringList& arguments)
     return runOperation(std::move(operation), *inventory, call.value(QStringLiteral("confirm")), report, {}, *undo);
 }
 
-int runPlanPulumiKillQuery(const QStringList& arguments)
+int runPlanPulumiKillQuery(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print the plan as JSON."));
-    addProcessOption(call);
-    addDatabaseOption(call);
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
     const auto id = processId(call);
     if (!id)
@@ -287,17 +249,8 @@ int runPlanPulumiKillQuery(const QStringList& arguments)
     return exitCode;
 }
 
-int runRunPulumiKillQuery(const QStringList& arguments)
+int runRunPulumiKillQuery(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addProcessOption(call);
-    call.addValue(QStringLiteral("confirm"), QStringLiteral("The process id, typed to confirm."), QStringLiteral("ID"));
-    call.addValue(QStringLiteral("report"),
-        QStringLiteral("Write the report to FILE: CSV, HTML or PDF by its extension, else JSON."),
-        QStringLiteral("FILE"));
-    addDatabaseOption(call);
-    if (const auto done = call.parse())
-        return *done;
     call.noticeLater(); // awaited after planning
     const auto id = processId(call);
     if (!id)
@@ -313,8 +266,6 @@ int runRunPulumiKillQuery(const QStringList& arguments)
     return runOperation(std::make_unique<PulumiKillQueryOperation>(*target, *id), *call.inventory(),
         call.value(QStringLiteral("confirm")), call.value(QStringLiteral("report")));
 }
-
-namespace {
 
 // `opsdeck recover` of a purge whose console died: the same purge (organisations, kept stacks, database, batch
 // size, lanes, from the run's plan) planned again, which plans exactly what is left and finishes it.
@@ -415,24 +366,51 @@ int purgeWindow(const UndoWindowCall& call)
 
 CliModule pulumiCli()
 {
-    return { {
-                 { { QStringLiteral("pulumi"), QStringLiteral("orgs") }, runPulumiOrgs },
-                 { { QStringLiteral("plan"), QStringLiteral("pulumi-purge") }, runPlanPulumiPurge },
-                 { { QStringLiteral("run"), QStringLiteral("pulumi-purge") }, runRunPulumiPurge },
-                 { { QStringLiteral("plan"), QStringLiteral("pulumi-kill-query") }, runPlanPulumiKillQuery },
-                 { { QStringLiteral("run"), QStringLiteral("pulumi-kill-query") }, runRunPulumiKillQuery },
-             },
-        QStringLiteral(
-            "       opsdeck pulumi orgs [--database D] [--json]     organisations and their soft-deleted stacks\n"
-            "       opsdeck plan pulumi-purge --orgs A,B [--keep S1,S2] [--database D] [--json]\n"
-            "       opsdeck run pulumi-purge --orgs A,B --confirm A,B [--keep S1,S2] [--batch N] [--throttle MS]\n"
-            "                                [--no-undo --reason TEXT] [--report FILE]\n"
-            "                                (run again after an interruption: it finishes what is left)\n"
-            "       opsdeck plan pulumi-kill-query --process ID [--database D] [--json]\n"
-            "       opsdeck run pulumi-kill-query --process ID --confirm ID [--database D] [--report FILE]\n"),
+    const CliOption report = CliOption::optional(QStringLiteral("report"), QStringLiteral("FILE"),
+        QStringLiteral("Write the report to FILE (CSV, HTML or PDF by its extension, else JSON); the data keys go "
+                       "beside it."));
+    return {
+        {
+            { { QStringLiteral("pulumi"), QStringLiteral("orgs") }, {},
+                QStringLiteral("organisations and their soft-deleted stacks"), { databaseOption(), jsonOption() },
+                runPulumiOrgs },
+            { { QStringLiteral("plan"), QStringLiteral("pulumi-purge") }, {},
+                planSummary(QStringLiteral("pulumi-purge")),
+                { orgsOption(), keepOption(), databaseOption(), jsonOption(QStringLiteral("Print the plan as JSON.")) },
+                runPlanPulumiPurge },
+            { { QStringLiteral("run"), QStringLiteral("pulumi-purge") }, {},
+                QStringLiteral("delete the organisations' soft-deleted stacks for good"),
+                QList { orgsOption(),
+                    CliOption::checked(QStringLiteral("confirm"), QStringLiteral("A,B"),
+                        QStringLiteral("The organisations, typed as given to --orgs.")),
+                    keepOption(),
+                    CliOption::optional(QStringLiteral("batch"), QStringLiteral("N"),
+                        QStringLiteral("The most stacks per batch (default 500); batches start at 50 and grow "
+                                       "while every statement stays under 400 ms.")),
+                    CliOption::optional(QStringLiteral("throttle"), QStringLiteral("MS"),
+                        QStringLiteral(
+                            "Pause after each batch, in milliseconds (default 0), to spare a busy database.")),
+                    CliOption::optional(QStringLiteral("parallel"), QStringLiteral("N"),
+                        QStringLiteral("Connections deleting at once (default 2); 1 spares a busy database most.")),
+                    databaseOption(), report }
+                    + undoOptions(),
+                runRunPulumiPurge, QStringLiteral("Run it again after an interruption: it finishes what is left.") },
+            { { QStringLiteral("plan"), QStringLiteral("pulumi-kill-query") }, {},
+                planSummary(QStringLiteral("pulumi-kill-query")),
+                { processOption(), databaseOption(), jsonOption(QStringLiteral("Print the plan as JSON.")) },
+                runPlanPulumiKillQuery },
+            { { QStringLiteral("run"), QStringLiteral("pulumi-kill-query") }, {},
+                QStringLiteral("kill a statement that holds up the database"),
+                { processOption(),
+                    CliOption::checked(QStringLiteral("confirm"), QStringLiteral("ID"),
+                        QStringLiteral("The process id, typed to confirm.")),
+                    databaseOption(), reportOption() },
+                runRunPulumiKillQuery },
+        },
         { { QStringLiteral("pulumi-purge"), resumePurge }, { QStringLiteral("pulumi-restore"), recoverRestore },
             { QStringLiteral("pulumi-restore-recover"), recoverRestore } },
-        { { QStringLiteral("pulumi-purge"), restorePurge } }, { { QStringLiteral("pulumi-purge"), purgeWindow } } };
+        { { QStringLiteral("pulumi-purge"), restorePurge } }, { { QStringLiteral("pulumi-purge"), purgeWindow } }
+    };
 }
 
 } // namespace opsdeck::cli

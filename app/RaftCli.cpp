@@ -18,12 +18,13 @@ namespace opsdeck::cli {
 
 namespace {
 
-void addClusterOptions(Invocation& call)
+QList<CliOption> clusterOptions()
 {
-    call.addFlag(QStringLiteral("json"), QStringLiteral("Print a JSON array."));
-    call.addValue(QStringLiteral("cluster"), QStringLiteral("Inventory cluster."), QStringLiteral("CLUSTER"));
-    call.addValue(
-        QStringLiteral("namespace"), QStringLiteral("One of the cluster's namespaces."), QStringLiteral("NAMESPACE"));
+    return { CliOption::required(
+                 QStringLiteral("cluster"), QStringLiteral("CLUSTER"), QStringLiteral("Inventory cluster.")),
+        // Checked by the target (an empty one is a bad name there), so that the message names it.
+        CliOption::checked(QStringLiteral("namespace"), QStringLiteral("NAMESPACE"),
+            QStringLiteral("One of the cluster's namespaces.")) };
 }
 
 // The cluster and namespace of --cluster/--namespace with its token; prints the problem and sets *exitCode when it
@@ -31,9 +32,6 @@ void addClusterOptions(Invocation& call)
 std::optional<RaftTarget> raftTarget(const Invocation& call, int* exitCode)
 {
     *exitCode = Cli::Usage;
-    // --namespace is checked by the target (an empty one is a bad name there), so that the message names it.
-    if (!call.require({ QStringLiteral("cluster") }))
-        return std::nullopt;
     const auto inventory = call.inventory();
     if (!inventory)
         return std::nullopt;
@@ -168,12 +166,10 @@ QString shortAge(const QDateTime& since, const QDateTime& now)
     return QStringLiteral("%1d").arg(seconds / 86400);
 }
 
-int runRaftStatefulSets(const QStringList& arguments)
+namespace {
+
+int runRaftStatefulSets(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addClusterOptions(call);
-    if (const auto done = call.parse())
-        return *done;
     int exitCode = Cli::Success;
     const auto target = raftTarget(call, &exitCode);
     if (!target)
@@ -206,13 +202,8 @@ int runRaftStatefulSets(const QStringList& arguments)
     return Cli::Success;
 }
 
-int runRaftPods(const QStringList& arguments)
+int runRaftPods(Invocation& call)
 {
-    Invocation call(arguments, 2);
-    addClusterOptions(call);
-    call.addValue(QStringLiteral("statefulset"), QStringLiteral("The StatefulSet."), QStringLiteral("NAME"));
-    if (const auto done = call.parse())
-        return *done;
     const QString name = call.value(QStringLiteral("statefulset"));
     if (const QString bad = NameRules::dnsLabelError(QStringLiteral("statefulset"), name); !bad.isEmpty()) {
         err() << "opsdeck: " << bad << "\n";
@@ -255,27 +246,20 @@ int runRaftPods(const QStringList& arguments)
     return Cli::Success;
 }
 
-namespace {
-
-void addResetOptions(Invocation& call)
+QList<CliOption> resetOptionDefinitions()
 {
-    call.addValue(QStringLiteral("cluster"), QStringLiteral("Inventory cluster."), QStringLiteral("CLUSTER"));
-    call.addValue(
-        QStringLiteral("namespace"), QStringLiteral("One of the cluster's namespaces."), QStringLiteral("NAMESPACE"));
-    call.addValue(
-        QStringLiteral("statefulset"), QStringLiteral("The RAFT service's StatefulSet."), QStringLiteral("NAME"));
-    call.addValue(QStringLiteral("dr-image"),
-        QStringLiteral("The DR image with ./doctor: registry/path@sha256:<64 hex> (or :tag)."),
-        QStringLiteral("IMAGE"));
-    call.addValue(QStringLiteral("pod-timeout"),
-        QStringLiteral("Seconds a pod may take to become Running and Ready (default 300)."), QStringLiteral("SECONDS"));
+    return clusterOptions()
+        + QList { CliOption::required(QStringLiteral("statefulset"), QStringLiteral("NAME"),
+                      QStringLiteral("The RAFT service's StatefulSet.")),
+              CliOption::required(QStringLiteral("dr-image"), QStringLiteral("IMAGE"),
+                  QStringLiteral("The DR image with ./doctor: registry/path@sha256:<64 hex> (or :tag).")),
+              CliOption::optional(QStringLiteral("pod-timeout"), QStringLiteral("SECONDS"),
+                  QStringLiteral("Seconds a pod may take to become Running and Ready (default 300).")) };
 }
 
 // --statefulset, --dr-image and --pod-timeout checked before anything is read; prints what is wrong (exit 2).
 std::optional<RaftResetOperation::Options> resetOptions(const Invocation& call)
 {
-    if (!call.require({ QStringLiteral("statefulset"), QStringLiteral("dr-image") }))
-        return std::nullopt;
     QString problem
         = NameRules::dnsLabelError(QStringLiteral("--statefulset"), call.value(QStringLiteral("statefulset")));
     if (problem.isEmpty())
@@ -309,37 +293,25 @@ std::unique_ptr<Operation> resetOperation(Invocation& call, int* exitCode)
         call.value(QStringLiteral("dr-image")), *options);
 }
 
-int runPlanRaftReset(const QStringList& arguments)
-{
-    return planCommand(arguments, addResetOptions, resetOperation);
-}
-
-int runRunRaftReset(const QStringList& arguments)
-{
-    return runCommand(arguments, addResetOptions, QStringLiteral("the StatefulSet's name"), resetOperation);
-}
-
 } // namespace
 
 CliModule raftCli()
 {
-    return { {
-                 { { QStringLiteral("raft"), QStringLiteral("statefulsets") }, runRaftStatefulSets },
-                 { { QStringLiteral("raft"), QStringLiteral("pods") }, runRaftPods },
-                 { { QStringLiteral("plan"), QStringLiteral("raft-reset") }, runPlanRaftReset },
-                 { { QStringLiteral("run"), QStringLiteral("raft-reset") }, runRunRaftReset },
-             },
-        QStringLiteral(
-            "       opsdeck raft statefulsets --cluster C --namespace N [--json]\n"
-            "                                          StatefulSets: ready, image, trigger, revisions\n"
-            "       opsdeck raft pods --cluster C --namespace N --statefulset S [--json]\n"
-            "                                          a StatefulSet's pods by ordinal\n"
-            "       opsdeck plan raft-reset --cluster C --namespace N --statefulset S --dr-image IMAGE\n"
-            "                               [--pod-timeout SECONDS] [--json]\n"
-            "       opsdeck run raft-reset --cluster C --namespace N --statefulset S --dr-image IMAGE\n"
-            "                              [--pod-timeout SECONDS] --confirm S [--report FILE]\n"
-            "                                          the runbook's RAFT reset, scaled back up at the end\n"),
-        recoverers(raftRecoveredOperations(), resolveRaftRecovery) };
+    QList<CliCommand> commands = {
+        { { QStringLiteral("raft"), QStringLiteral("statefulsets") }, {},
+            QStringLiteral("StatefulSets: ready, image, trigger, revisions"), clusterOptions() + QList { jsonOption() },
+            runRaftStatefulSets },
+        { { QStringLiteral("raft"), QStringLiteral("pods") }, {}, QStringLiteral("a StatefulSet's pods by ordinal"),
+            clusterOptions()
+                + QList { CliOption::required(QStringLiteral("statefulset"), QStringLiteral("NAME"),
+                              QStringLiteral("The StatefulSet.")),
+                    jsonOption() },
+            runRaftPods },
+    };
+    commands += planAndRunCommands(QStringLiteral("raft-reset"),
+        QStringLiteral("the runbook's RAFT reset, scaled back up at the end"), resetOptionDefinitions(),
+        QStringLiteral("the StatefulSet's name"), resetOperation);
+    return { commands, recoverers(raftRecoveredOperations(), resolveRaftRecovery) };
 }
 
 } // namespace opsdeck::cli

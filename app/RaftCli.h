@@ -4,15 +4,12 @@
 
 #include <QDateTime>
 #include <QString>
-#include <QStringList>
 
 // `opsdeck raft statefulsets` and `opsdeck raft pods`: the RAFT services' StatefulSets and their pods on a cluster
 // of the inventory, headless.
 namespace opsdeck::cli {
 
-int runRaftStatefulSets(const QStringList& arguments);
-int runRaftPods(const QStringList& arguments);
-// These commands and their lines of the usage text.
+// Its subcommands, and how it recovers its runs.
 CliModule raftCli();
 
 // An image reference as a table shows it: without the registry host, and a digest cut to 12 hex characters

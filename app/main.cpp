@@ -5,7 +5,6 @@
 #include "core/SecretScrubber.h"
 
 #include <QApplication>
-#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -24,38 +23,31 @@ int main(int argc, char* argv[])
     // Log messages (and through them the system journal) never carry a secret this process resolved.
     opsdeck::SecretScrubber::installMessageHandler();
 
-    if (argc > 1 && opsdeck::Cli::isSubcommand(QString::fromLocal8Bit(argv[1]), opsdeck::systemCommands())) {
-        // The CLI shows no window, but rendering a PDF report needs a QGuiApplication: the offscreen platform
-        // gives one without a display.
-        qputenv("QT_QPA_PLATFORM", "offscreen");
-        if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
-            // What Qt would fall back to, without its warning on every command.
-            const QByteArray runtime = "/tmp/runtime-" + QByteArray::number(getuid());
-            QDir().mkpath(QString::fromLocal8Bit(runtime));
-            QFile::setPermissions(
-                QString::fromLocal8Bit(runtime), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-            qputenv("XDG_RUNTIME_DIR", runtime);
-        }
-        // Progress and results go to the terminal; the modules' info and debug logs only when asked for.
-        if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
-            QLoggingCategory::setFilterRules(QStringLiteral("opsdeck.*.info=false\nopsdeck.*.debug=false"));
-        QGuiApplication app(argc, argv);
-        return opsdeck::Cli::run(app.arguments(), opsdeck::systemCommands());
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments << QString::fromLocal8Bit(argv[i]);
+    // Decided before any QApplication exists: only these arguments with a display open the console; anything else,
+    // a typo too, is the CLI's, which never loads a display's platform (xcb aborts the process without a display).
+    if (const auto inventory = opsdeck::Cli::consoleInventory(arguments); inventory && opsdeck::Cli::hasDisplay()) {
+        QApplication app(argc, argv);
+        opsdeck::MainWindow window(opsdeck::InventoryLoader::resolvePath(*inventory), opsdeck::systemPanes());
+        window.show();
+        return app.exec();
     }
 
-    QApplication app(argc, argv);
-    QCommandLineParser parser;
-    // --help and --version were handled by the CLI above.
-    const QCommandLineOption inventory(
-        QStringLiteral("inventory"), QStringLiteral("Inventory file."), QStringLiteral("FILE"));
-    parser.addOption(inventory);
-    parser.process(app);
-    if (!parser.positionalArguments().isEmpty()) {
-        qCritical(
-            "opsdeck: unknown subcommand \"%s\"; run opsdeck help", qPrintable(parser.positionalArguments().first()));
-        return opsdeck::Cli::Usage;
+    // The CLI shows no window, but rendering a PDF report needs a QGuiApplication: the offscreen platform gives one
+    // without a display.
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    if (qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR")) {
+        // What Qt would fall back to, without its warning on every command.
+        const QByteArray runtime = "/tmp/runtime-" + QByteArray::number(getuid());
+        QDir().mkpath(QString::fromLocal8Bit(runtime));
+        QFile::setPermissions(QString::fromLocal8Bit(runtime), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        qputenv("XDG_RUNTIME_DIR", runtime);
     }
-    opsdeck::MainWindow window(opsdeck::InventoryLoader::resolvePath(parser.value(inventory)), opsdeck::systemPanes());
-    window.show();
-    return app.exec();
+    // Progress and results go to the terminal; the modules' info and debug logs only when asked for.
+    if (qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
+        QLoggingCategory::setFilterRules(QStringLiteral("opsdeck.*.info=false\nopsdeck.*.debug=false"));
+    QGuiApplication app(argc, argv);
+    return opsdeck::Cli::run(app.arguments(), opsdeck::systemCommands());
 }

@@ -40,7 +40,7 @@ InventoryErrorView::InventoryErrorView(const QString& path, const QList<Inventor
     list->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     for (const InventoryError& error : errors) {
         auto* item = new QTreeWidgetItem(list);
-        item->setText(0, QStringLiteral("%1:%2:%3").arg(error.file).arg(error.line).arg(error.column));
+        item->setText(0, error.where());
         item->setText(1, error.message);
         item->setToolTip(1, error.toString());
     }

@@ -23,10 +23,15 @@ using namespace Qt::StringLiterals;
 
 namespace opsdeck {
 
+QString InventoryError::where() const
+{
+    // Concatenated, not arg(): a file name may itself contain "%1".
+    return line == 0 ? file : file + u':' + QString::number(line) + u':' + QString::number(column);
+}
+
 QString InventoryError::toString() const
 {
-    // Concatenated, not arg(): a file name or message may itself contain "%1".
-    return file + u':' + QString::number(line) + u':' + QString::number(column) + u": "_s + message;
+    return where() + u": "_s + message;
 }
 
 namespace {
@@ -1300,6 +1305,11 @@ InventoryLoadResult Parser::run(const QByteArray& yaml)
 InventoryLoadResult InventoryLoader::loadFile(const QString& path)
 {
     QFile file(path);
+    if (!file.exists())
+        return { std::nullopt,
+            { InventoryError { path, 0, 0,
+                u"no such file: name the inventory with --inventory FILE or OPSDECK_INVENTORY, or create it at "_s
+                    + defaultPath() } } };
     if (!file.open(QIODevice::ReadOnly))
         return { std::nullopt, { InventoryError { path, 0, 0, u"cannot read: "_s + file.errorString() } } };
     const QByteArray yaml = file.readAll();

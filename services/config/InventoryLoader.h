@@ -17,7 +17,10 @@ struct InventoryError
     int column = 0;
     QString message;
 
-    // "FILE:LINE:COL: message", the form compilers use, so editors and terminals can jump to it.
+    // "FILE:LINE:COL", the form compilers use, so editors and terminals can jump to it; only "FILE" when the problem
+    // is the file as a whole (line 0).
+    QString where() const;
+    // "FILE:LINE:COL: message" ("FILE: message" for the file as a whole).
     QString toString() const;
 };
 

@@ -1,8 +1,8 @@
-// The list of systems (app/Systems.cpp): subcommands that cannot shadow each other, each in the help, and the
+// The list of systems (app/Systems.cpp) and the CLI's subcommands: none shadows another, each is in the help, and the
 // secrets each system's targets need, with keys the credential store accepts.
 #include "Systems.h"
 
-#include "CliSupport.h"
+#include "CliHelp.h"
 #include "config/InventoryLoader.h"
 
 #include <QFile>
@@ -24,19 +24,31 @@ private slots:
 
 void TestSystems::everySubcommandIsUniqueAndInTheHelp()
 {
-    cli::setUsageSystems(systemCommands());
-    const QString usage = cli::usageText();
-    QSet<QString> seen { u"check"_s, u"hosts"_s, u"journal list"_s, u"journal verify"_s, u"report export"_s };
     for (const SystemModule& module : systemModules()) {
         QVERIFY2(!module.cli.commands.isEmpty(), qPrintable(module.name));
         QVERIFY(module.pane.create);
         QVERIFY(module.secrets);
-        for (const CliCommand& command : module.cli.commands) {
-            const QString words = command.words.join(u' ');
-            QVERIFY2(!seen.contains(words), qPrintable(words));
-            seen.insert(words);
-            QVERIFY2(usage.contains(u"opsdeck "_s + words), qPrintable(words));
-            QVERIFY2(module.cli.usage.contains(words), qPrintable(words));
+    }
+    const QList<CliCommand> commands = Cli::commands(systemCommands());
+    const QString usage = cli::usageText(commands);
+    QSet<QString> seen;
+    for (const CliCommand& command : commands) {
+        const QString name = command.name();
+        QVERIFY2(!seen.contains(name), qPrintable(name));
+        seen.insert(name);
+        QVERIFY2(command.handler, qPrintable(name));
+        QVERIFY2(!command.summary.isEmpty(), qPrintable(name));
+        QVERIFY2(usage.contains(u"opsdeck "_s + name), qPrintable(name));
+        // The dispatcher takes the first command whose words begin the arguments: none may begin another's.
+        for (const CliCommand& other : commands) {
+            if (&other != &command && other.words.size() > command.words.size())
+                QVERIFY2(other.words.mid(0, command.words.size()) != command.words, qPrintable(name));
+        }
+        QSet<QString> options { u"inventory"_s, u"help"_s, u"h"_s };
+        for (const CliOption& option : command.options) {
+            QVERIFY2(!options.contains(option.name), qPrintable(name + u": "_s + option.name));
+            options.insert(option.name);
+            QVERIFY2(!option.help.isEmpty(), qPrintable(name + u": "_s + option.name));
         }
     }
 }
