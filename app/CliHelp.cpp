@@ -244,8 +244,9 @@ QString manPage(const QList<CliCommand>& commands, const QString& version)
     page += QStringLiteral(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nShow the subcommand's own help.\n");
     page += QStringLiteral(".SH EXIT STATUS\n.TP\n0\nSuccess.\n.TP\n1\nFailure.\n.TP\n2\nInvalid input or usage.\n"
                            ".TP\n3\nRefused by a safety rule (a missing or wrong confirmation, a read-only target).\n");
-    page += QStringLiteral(".SH ENVIRONMENT\n.TP\n.B OPSDECK_INVENTORY\nThe inventory, when \\-\\-inventory is not given.\n"
-                           ".TP\n\\fBDISPLAY\\fR, \\fBWAYLAND_DISPLAY\\fR\nWhere the console's window is shown.\n");
+    page += QStringLiteral(
+        ".SH ENVIRONMENT\n.TP\n.B OPSDECK_INVENTORY\nThe inventory, when \\-\\-inventory is not given.\n"
+        ".TP\n\\fBDISPLAY\\fR, \\fBWAYLAND_DISPLAY\\fR\nWhere the console's window is shown.\n");
     page += QStringLiteral(".SH FILES\n.TP\n.I ~/.config/opsdeck/inventory.yaml\n")
         + roffText(QStringLiteral("The inventory, when neither --inventory nor OPSDECK_INVENTORY names one."));
     return page;

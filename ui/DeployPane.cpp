@@ -572,12 +572,9 @@ void DeployPane::updateFlowButtons()
 void DeployPane::launch(
     std::unique_ptr<Operation> operation, const QString& action, const QString& title, const QString& text)
 {
-    const QString previous = m_summary->text();
-    m_summary->setText(tr("Planning: reading live state…"));
     OperationLauncher::Launch launch;
     launch.target = m_inventory.deploy.repository;
     launch.action = action;
-    launch.answered = [this, previous] { m_summary->setText(previous); };
     launch.failed = [this](const QString& error) {
         // A token found wrong is looked up again next time (the admin may have stored a new one meanwhile).
         if (error.contains(QStringLiteral(": 401 ")))

@@ -32,6 +32,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTime>
+#include <QTimer>
 
 namespace opsdeck {
 
@@ -111,6 +112,15 @@ MainWindow::MainWindow(const QString& inventoryPath, QList<PaneRegistration> sys
     m_runs->setRestorable([this](const QString& operation) { return restoringPane(operation) != nullptr; });
 
     statusBar()->addWidget(m_activity, 1);
+    // The status bar says how things stood when they were last checked: checked again every few minutes, so that
+    // the time it shows stays recent.
+    auto* recheck = new QTimer(this);
+    recheck->setInterval(kHostRecheckMs);
+    connect(recheck, &QTimer::timeout, this, [this] {
+        if (m_prober && m_prober->pending() == 0)
+            checkHosts({});
+    });
+    recheck->start();
     statusBar()->addPermanentWidget(m_keychain);
     statusBar()->addPermanentWidget(m_inventoryLabel);
 
@@ -378,7 +388,8 @@ void MainWindow::updateSidebar()
         StatusIcons::Kind kind = StatusIcons::Kind::Unknown;
         QString tip = tr("No host to check");
         if (failing > 0) {
-            kind = StatusIcons::Kind::Error;
+            // One spare machine down is a warning: the pane still works for the others.
+            kind = reachable > 0 ? StatusIcons::Kind::Warning : StatusIcons::Kind::Error;
             tip = tr("%1 of %2 hosts failing").arg(failing).arg(hosts.size());
         } else if (busy > 0) {
             kind = StatusIcons::Kind::Busy;

@@ -76,6 +76,7 @@ private:
     std::unique_ptr<SecretDialog> m_secretDialog;
     SshConnectionPool* m_pool = nullptr;
     HostProber* m_prober = nullptr;
+    static constexpr int kHostRecheckMs = 5 * 60 * 1000;
     QHash<QString, HostStatus> m_statuses;
 
     QListWidget* m_sidebar;

@@ -2,8 +2,11 @@
 
 #include "ConfirmDialog.h"
 #include "ErrorBanner.h"
+#include "PlanningBanner.h"
 #include "RunsDock.h"
 #include "runbook/OperationRunner.h"
+
+#include <QBoxLayout>
 
 namespace opsdeck {
 
@@ -17,12 +20,30 @@ OperationLauncher::OperationLauncher(
 {
 }
 
+// Right under the pane's error banner, where the outcome of the plan shows if it fails. Placed at the first launch:
+// the pane lays out its banner after making its launcher.
+PlanningBanner* OperationLauncher::planningBanner()
+{
+    if (!m_planning) {
+        m_planning = new PlanningBanner(m_errors->parentWidget());
+        auto* box = qobject_cast<QBoxLayout*>(m_errors->parentWidget()->layout());
+        if (box && box->indexOf(m_errors) >= 0)
+            box->insertWidget(box->indexOf(m_errors) + 1, m_planning);
+    }
+    return m_planning;
+}
+
 void OperationLauncher::launch(std::unique_ptr<Operation> operation, Launch launch)
 {
+    // One plan at a time per pane: the banner shows the one under way, and a second click must not start another.
+    if (planning())
+        return;
+    planningBanner()->start(launch.action, launch.target);
     // Until confirmed, the runner belongs to the pane: a pane that goes away takes an unanswered plan with it.
     auto* runner = new OperationRunner(std::move(operation), m_journalLocation, m_pane);
     connect(runner, &OperationRunner::planFailed, m_pane, [this, runner, launch](const QString& error) {
         runner->deleteLater();
+        m_planning->stop();
         if (launch.answered)
             launch.answered();
         m_errors->showProblem({ launch.target, tr("Planning %1").arg(launch.action), error,
@@ -31,9 +52,15 @@ void OperationLauncher::launch(std::unique_ptr<Operation> operation, Launch laun
             launch.failed(error);
     });
     connect(runner, &OperationRunner::planned, m_pane, [this, runner, launch](const Plan& plan) {
+        m_planning->stop();
         if (launch.answered)
             launch.answered();
         m_errors->clear();
+        if (const QString nothing = launch.nothingToDo ? launch.nothingToDo(plan) : QString(); !nothing.isEmpty()) {
+            runner->deleteLater();
+            ConfirmDialog::inform(m_pane, tr("Nothing to do"), nothing, {});
+            return;
+        }
         ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
         launch.wording(plan, &request.title, &request.text);
         Plan::Undo undoChoice = plan.undo;
@@ -53,6 +80,11 @@ void OperationLauncher::launch(std::unique_ptr<Operation> operation, Launch laun
         m_runs->start(runner, confirmed, confirmed.targetName);
     });
     runner->plan();
+}
+
+bool OperationLauncher::planning() const
+{
+    return m_planning && !m_planning->isHidden();
 }
 
 void OperationLauncher::recover(

@@ -14,6 +14,7 @@ class QWidget;
 namespace opsdeck {
 
 class ErrorBanner;
+class PlanningBanner;
 class Operation;
 class OperationRunner;
 class RunsDock;
@@ -32,6 +33,9 @@ public:
         QString action; // what is planned, for the same: "the wipe"
         // The dialog's title and text, from the plan (its counts, steps and warnings come from the plan itself).
         std::function<void(const Plan& plan, QString* title, QString* text)> wording;
+        // Optional: why the plan has nothing to do (no soft-deleted stack left), or empty. Then the admin is told so
+        // instead of being asked to confirm a list of zeros.
+        std::function<QString(const Plan& plan)> nothingToDo;
         // Optional: the plan was answered (planned or failed), before the dialog shows.
         std::function<void()> answered;
         // Optional: the plan failed (already shown in the banner).
@@ -47,7 +51,10 @@ public:
     // `pane` is the dialogs' parent; `errors` the pane's banner.
     OperationLauncher(RunsDock* runs, JournalLocation journalLocation, ErrorBanner* errors, QWidget* pane);
 
+    // Plans `operation` (a banner under the pane's error banner says so meanwhile), asks, and hands a confirmed run to
+    // the Runs dock. Ignored while another plan of this launcher is under way.
     void launch(std::unique_ptr<Operation> operation, Launch launch);
+    bool planning() const;
     // The recovery of an unfinished run as its system answered it (RecoveryDone): without one, `error` goes to the
     // banner; else it is launched, worded as the recovery of `run` and journaled as recovering it. `launch` may
     // carry the pane's own callbacks.
@@ -61,6 +68,9 @@ private:
     JournalLocation m_journalLocation;
     ErrorBanner* m_errors;
     QWidget* m_pane;
+    PlanningBanner* m_planning = nullptr;
+
+    PlanningBanner* planningBanner();
 };
 
 } // namespace opsdeck

@@ -32,6 +32,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
+#include <QTime>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -299,10 +300,11 @@ void PulumiPane::refresh()
                     m_orgs->resizeColumnToContents(c);
                 m_purge->setEnabled(!checkedOrganizations().isEmpty());
                 m_status->setText(
-                    tr("%1 soft-deleted stacks in %2 organisations · %3")
+                    tr("%1 soft-deleted stacks in %2 organisations · %3 · read %4")
                         .arg(QLocale().toString(total))
                         .arg(m_orgs->topLevelItemCount())
-                        .arg(m_target && m_target->via ? tr("via %1").arg(m_target->via->name) : tr("direct")));
+                        .arg(m_target && m_target->via ? tr("via %1").arg(m_target->via->name) : tr("direct"),
+                            QTime::currentTime().toString(QStringLiteral("HH:mm"))));
                 emit organizationsLoaded();
             });
     });
@@ -395,15 +397,15 @@ void PulumiPane::purge()
         m_journalLocation.localDir() + QStringLiteral("/exports"), m_journalLocation.undoDir(), m_batch->value());
     operation->setThrottle(m_throttle->value());
     PulumiPurgeOperation* raw = operation.get();
-    m_purge->setEnabled(false);
-    const QString previous = m_status->text();
-    m_status->setText(tr("Planning: counting every table's rows through the schema's cascades…"));
     OperationLauncher::Launch launch;
     launch.target = m_target->database.name;
     launch.action = tr("the purge of %1").arg(orgs.join(QStringLiteral(", ")));
-    launch.answered = [this, previous] {
-        m_purge->setEnabled(true);
-        m_status->setText(previous);
+    launch.nothingToDo = [orgs](const Plan& plan) {
+        return plan.count(QStringLiteral("stacks")) > 0
+            ? QString()
+            : tr("There is nothing to purge: %1 has no soft-deleted stacks now (apart from any kept ones). Nothing was "
+                 "changed.")
+                  .arg(orgs.join(QStringLiteral(", ")));
     };
     launch.wording = [orgs](const Plan&, QString* title, QString* text) {
         *title = tr("Purge the soft-deleted stacks of %1?").arg(orgs.join(QStringLiteral(", ")));

@@ -3,7 +3,9 @@
 // kept stack, confirmed and followed in the Runs dock. Runs after tst_pulumipurge, which expects the seeded data
 // untouched.
 #include "ConfirmDialog.h"
+#include "ErrorBanner.h"
 #include "MainWindow.h"
+#include "PlanningBanner.h"
 #include "PulumiPane.h"
 #include "PulumiStackModel.h"
 #include "RunsDock.h"
@@ -164,6 +166,19 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
             return false;
         }(),
         30000);
+
+    // globex again, its one stack still kept: the plan finds nothing to purge, and the pane says so instead of asking
+    // to confirm a list of zeros. While it plans, a banner says what is being planned.
+    auto* runList = window.runs()->findChild<QTreeWidget*>();
+    const int runsBefore = runList->topLevelItemCount();
+    ConfirmDialog::setNextAnswer(true);
+    purge->click();
+    auto* planning = pane->findChild<PlanningBanner*>();
+    QVERIFY(planning);
+    QVERIFY2(planning->text().contains(u"Planning the purge of globex"_s), qPrintable(planning->text()));
+    QTRY_VERIFY_WITH_TIMEOUT(planning->text().isEmpty(), 60000);
+    QCOMPARE(runList->topLevelItemCount(), runsBefore);
+    QCOMPARE(pane->findChild<ErrorBanner*>()->text(), QString());
 
     // "Undo…" in the Runs dock takes the purge back: globex's stacks are soft-deleted again, all of them.
     QPushButton* undo = nullptr;
