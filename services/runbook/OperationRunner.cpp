@@ -254,6 +254,7 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
     record.confirmation = confirmation;
     record.parameters = plan.parameters;
     record.planCounts = plan.countsJson();
+    record.countLabels = plan.countLabelsJson();
     record.startedAt = QDateTime::currentDateTimeUtc();
     record.undo = plan.undo;
 

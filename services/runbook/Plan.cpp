@@ -29,6 +29,14 @@ QJsonObject Plan::countsJson() const
     return object;
 }
 
+QJsonObject Plan::countLabelsJson() const
+{
+    QJsonObject object;
+    for (const Count& c : counts)
+        object.insert(c.key, c.label);
+    return object;
+}
+
 QJsonObject Plan::toJson() const
 {
     QJsonArray stepArray;

@@ -70,6 +70,7 @@ struct Plan
     QString environment() const;
     qint64 count(const QString& key) const;
     QJsonObject countsJson() const;
+    QJsonObject countLabelsJson() const; // {"packets": "Packets", ...}
     QJsonObject toJson() const;
 
     // Production targets need the name typed; elsewhere the dialog's verb button supplies it. The engine

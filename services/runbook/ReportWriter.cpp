@@ -226,11 +226,16 @@ QString countsHtml(const RunRecord& run)
         return u"<p>No counts were recorded.</p>\n"_s;
     QString html = tableStart({ u"What"_s, u"Planned"_s, u"Before"_s, u"After"_s }, { 40, 20, 20, 20 });
     for (const QString& key : std::as_const(keys)) {
+        // The plan's words for it, with the key (what the JSON and CSV reports call it) in small print.
+        const QString label = run.countLabels.value(key).toString();
+        const QString what = label.isEmpty() ? esc(key) : u"%1 <small>(%2)</small>"_s.arg(esc(label), esc(key));
         html += u"<tr><td>%1</td><td align=\"right\">%2</td><td align=\"right\">%3</td><td align=\"right\">%4</td>"
-                "</tr>\n"_s.arg(esc(key), esc(countText(run.planCounts.value(key))),
-                    esc(countText(run.before.value(key))), esc(countText(run.after.value(key))));
+                "</tr>\n"_s.arg(what, esc(countText(run.planCounts.value(key))), esc(countText(run.before.value(key))),
+                    esc(countText(run.after.value(key))));
     }
-    return html + u"</table>\n"_s;
+    return html
+        + u"</table>\n<p><small>Planned: what the confirmed plan counted. Before and after: what the run "
+          "read right before its changes and at its end; \u2014 where it read nothing.</small></p>\n"_s;
 }
 
 QString stepsHtml(const RunRecord& run)
@@ -238,8 +243,7 @@ QString stepsHtml(const RunRecord& run)
     if (run.steps.isEmpty())
         return u"<p>No steps ran.</p>\n"_s;
     QString html
-        = tableStart({ u"#"_s, u"State"_s, u"Step"_s, u"Started"_s, u"Took"_s, u"Output (last lines)"_s, u"Error"_s },
-            { 3, 15, 31, 11, 11, 16, 13 });
+        = tableStart({ u"#"_s, u"State"_s, u"Step"_s, u"Started"_s, u"Took"_s, u"Error"_s }, { 3, 14, 43, 11, 8, 21 });
     int number = 0;
     for (const StepRecord& step : run.steps) {
         ++number;
@@ -250,13 +254,27 @@ QString stepsHtml(const RunRecord& run)
             stepCell += u"<pre class=\"command\">%1</pre>"_s.arg(esc(step.command));
         if (!step.verification.isEmpty())
             stepCell += u"<small>Checked by: %1</small>"_s.arg(esc(step.verification));
-        const QString excerpt = outputExcerpt(step.output);
         html += row({ QString::number(number), stateBadge(step.state), stepCell, esc(timeOfDay(step.startedAt)),
             esc(durationText(step.startedAt, step.finishedAt)),
-            excerpt.isEmpty() ? QString() : u"<pre class=\"output\">%1</pre>"_s.arg(esc(excerpt)),
             step.error.isEmpty() ? QString() : u"<span class=\"error\">%1</span>"_s.arg(esc(step.error)) });
     }
     return html + u"</table>\n"_s;
+}
+
+// Each step's output, the width of the page: a command's log in a narrow column made page after page of one word per
+// line.
+QString outputHtml(const RunRecord& run)
+{
+    QString html;
+    int number = 0;
+    for (const StepRecord& step : run.steps) {
+        ++number;
+        const QString excerpt = outputExcerpt(step.output);
+        if (!excerpt.isEmpty())
+            html += u"<p><b>%1. %2</b> <small>(its last lines)</small></p>\n<pre class=\"output\">%3</pre>\n"_s.arg(
+                QString::number(number), esc(step.title), esc(excerpt));
+    }
+    return html.isEmpty() ? u"<p>No step printed anything.</p>\n"_s : html;
 }
 
 // "id" and "name" first, since they identify an item; then the rest in key order.
@@ -531,6 +549,7 @@ table.undo ul { margin-top: 0; margin-bottom: 4px; }
     html += u"<h2>Parameters</h2>\n"_s + parametersHtml(run);
     html += u"<h2>Counts</h2>\n"_s + countsHtml(run);
     html += u"<h2>Steps</h2>\n"_s + stepsHtml(run);
+    html += u"<h2>Step output</h2>\n"_s + outputHtml(run);
     html += u"<h2>Deleted</h2>\n"_s + deletedHtml(run);
     html += u"<p><small>opsdeck deletion report, schema %1.</small></p>\n</body></html>\n"_s.arg(
         RunRecord::kSchemaVersion);

@@ -148,6 +148,7 @@ QJsonObject RunRecord::toJson() const
         { u"startedAt"_s, timeToJson(startedAt) },
         { u"finishedAt"_s, timeToJson(finishedAt) },
         { u"planCounts"_s, planCounts },
+        { u"countLabels"_s, countLabels },
         { u"before"_s, before },
         { u"after"_s, after },
         { u"steps"_s, stepArray },
@@ -172,6 +173,7 @@ RunRecord RunRecord::fromJson(const QJsonObject& object)
     run.startedAt = timeFromJson(object.value(u"startedAt"_s));
     run.finishedAt = timeFromJson(object.value(u"finishedAt"_s));
     run.planCounts = object.value(u"planCounts"_s).toObject();
+    run.countLabels = object.value(u"countLabels"_s).toObject();
     run.before = object.value(u"before"_s).toObject();
     run.after = object.value(u"after"_s).toObject();
     const QJsonArray stepArray = object.value(u"steps"_s).toArray();

@@ -62,6 +62,7 @@ struct RunRecord
     QDateTime startedAt;
     QDateTime finishedAt;
     QJsonObject planCounts; // the impact counts the admin confirmed: {"packets": 300, ...}
+    QJsonObject countLabels; // the plan's words for its counts: {"packets": "Packets", ...}
     QJsonObject before; // counts measured right before the destructive steps
     QJsonObject after; // counts measured at the end
     QList<StepRecord> steps;

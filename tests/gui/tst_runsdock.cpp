@@ -2,6 +2,7 @@
 // recovery here when a pane recovers their operation, else with the command to type in a terminal; and such a row
 // while its recovery runs and once it succeeded.
 #include "KilledRun.h"
+#include "ReportExport.h"
 #include "RunsDock.h"
 #include "TestRuns.h"
 #include "runbook/Journal.h"
@@ -21,6 +22,7 @@
 #include <QTimer>
 #include <QTreeWidget>
 
+using namespace Qt::StringLiterals;
 using namespace opsdeck;
 using namespace opsdeck::test;
 
@@ -63,6 +65,7 @@ private slots:
     void recoverableRunsOfferRecover();
     void aRecoveryStartedHereClosesTheRow();
     void aFailedRecoveryOffersTheRunAgain();
+    void reportNamesNeedNoQuoting();
 
 private:
     // Plans the recovery of run-1 and starts it in the dock; its record once it ended.
@@ -222,6 +225,20 @@ void TestRunsDock::aFailedRecoveryOffersTheRunAgain()
     QString error;
     QVERIFY(journal.open(&error));
     QCOMPARE(journal.unfinishedRuns(&error).size(), 1);
+}
+
+// A report's suggested file name says what and when, in letters, digits, '.', '_' and '-' only.
+void TestRunsDock::reportNamesNeedNoQuoting()
+{
+    RunRecord record;
+    record.operation = u"deploy-all"_s;
+    record.target = u"3 machines (wpia-packit-dev, wpia-packit-private, wpia-packit)"_s;
+    record.startedAt = QDateTime(QDate(2026, 12, 7), QTime(6, 32, 22), Qt::LocalTime);
+    QCOMPARE(ReportExport::suggestedName(record),
+        u"deploy-all-3-machines-wpia-packit-dev-wpia-packit-private-wpia-packit-20261207-063222.pdf"_s);
+    record.operation = u"packit-wipe"_s;
+    record.target = u"wpia-packit/training"_s;
+    QCOMPARE(ReportExport::suggestedName(record), u"packit-wipe-wpia-packit-training-20261207-063222.pdf"_s);
 }
 
 QTEST_MAIN(TestRunsDock)

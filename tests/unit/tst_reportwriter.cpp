@@ -25,6 +25,7 @@ RunRecord sampleRun()
     run.startedAt = QDateTime(QDate(2024, 5, 1), QTime(12, 3, 5, 123), Qt::UTC);
     run.finishedAt = run.startedAt.addSecs(95);
     run.planCounts = { { u"packets"_s, 1234 }, { u"files"_s, 3 } };
+    run.countLabels = { { u"packets"_s, u"Packets"_s }, { u"files"_s, u"Files in the outpack root"_s } };
     run.before = { { u"packets"_s, 1234 }, { u"files"_s, 3 } };
     run.after = { { u"packets"_s, 0 }, { u"files"_s, 0 } };
 
@@ -212,6 +213,10 @@ void TestReportWriter::html()
     QVERIFY(html.contains(u"report-39"_s));
     QVERIFY(html.contains(u"Wiped training"_s));
     QVERIFY(!html.contains(u"more; see the CSV"_s));
+    // The plan's words for each count, its key in small print; a step's output in a section of its own.
+    QVERIFY(html.contains(u"<td>Files in the outpack root <small>(files)</small></td>"_s));
+    QVERIFY(html.contains(u"<h2>Step output</h2>\n<p><b>1. Delete the instance's rows</b>"_s));
+    QVERIFY(html.indexOf(u"DELETE 1234"_s) > html.indexOf(u"<h2>Step output</h2>"_s));
     QCOMPARE(html, ReportWriter::toHtml(run));
 }
 

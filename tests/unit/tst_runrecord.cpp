@@ -104,9 +104,10 @@ void TestRunRecord::jsonKeys()
     const QJsonObject json = sampleRun().toJson();
     QCOMPARE(json.value(u"schemaVersion"_s).toInt(), 2);
     QCOMPARE(RunRecord::kSchemaVersion, 2);
-    const QStringList topKeys { u"after"_s, u"before"_s, u"confirmation"_s, u"deleted"_s, u"environment"_s,
-        u"finishedAt"_s, u"id"_s, u"journalAnchor"_s, u"operation"_s, u"outcome"_s, u"parameters"_s, u"planCounts"_s,
-        u"schemaVersion"_s, u"startedAt"_s, u"steps"_s, u"summary"_s, u"target"_s, u"undo"_s, u"user"_s };
+    const QStringList topKeys { u"after"_s, u"before"_s, u"confirmation"_s, u"countLabels"_s, u"deleted"_s,
+        u"environment"_s, u"finishedAt"_s, u"id"_s, u"journalAnchor"_s, u"operation"_s, u"outcome"_s, u"parameters"_s,
+        u"planCounts"_s, u"schemaVersion"_s, u"startedAt"_s, u"steps"_s, u"summary"_s, u"target"_s, u"undo"_s,
+        u"user"_s };
     QCOMPARE(json.keys(), topKeys);
     QCOMPARE(json.value(u"outcome"_s).toString(), u"failed"_s);
 
