@@ -46,7 +46,7 @@ DeployAllDialog::DeployAllDialog(
 {
     const DeployConfig& deploy = inventory.deploy;
     setWindowTitle(tr("Deploy %1 to every machine").arg(deploy.branch));
-    setMinimumWidth(760);
+    setMinimumWidth(820);
     auto* layout = new QVBoxLayout(this);
     auto* heading = new QLabel(tr("<b>Deploy %1 to every machine</b>").arg(deploy.branch.toHtmlEscaped()), this);
     layout->addWidget(heading);
@@ -82,6 +82,7 @@ DeployAllDialog::DeployAllDialog(
         item->setData(Machine, Qt::UserRole, name);
         item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
         QStringList notes;
+        QStringList tips;
         if (name == deploy.staging)
             notes << tr("staging: first");
         if (machine->tags.production)
@@ -95,20 +96,28 @@ DeployAllDialog::DeployAllDialog(
             if (found->state == DeployState::Unreachable) {
                 in = false;
                 m_unreachable << name;
-                notes << tr("unreachable: left out if the plan cannot read it either, unless checked");
-                item->setToolTip(Note, found->error);
+                notes << tr("unreachable: out unless checked");
+                tips << tr("Unreachable when the matrix read it: %1. Unchecked, it is left out if the plan cannot "
+                           "read it either; checked, the plan deploys it anyway.")
+                            .arg(found->error);
             }
-            if (found->dirty)
-                notes << tr("uncommitted changes: the deploy replaces them, and nothing can bring them back");
+            if (found->dirty) {
+                notes << tr("its uncommitted changes are lost");
+                tips << tr("It runs a build of a worktree with uncommitted changes: the deploy replaces it, and no "
+                           "commit, nor this run's undo, can bring those changes back.");
+            }
         }
         item->setText(Note, notes.join(QStringLiteral("; ")));
+        item->setToolTip(Note, tips.join(u'\n'));
         item->setCheckState(Machine, in ? Qt::Checked : Qt::Unchecked);
     }
     m_machines->header()->setStretchLastSection(true);
-    for (int column : { Machine, State, Runs })
+    for (int column : { Machine, State, Runs, Note })
         m_machines->resizeColumnToContents(column);
-    m_machines->setMinimumHeight(m_machines->sizeHintForRow(0) * (m_machines->topLevelItemCount() + 1) + 8);
-    layout->addWidget(m_machines, 1);
+    // As tall as its rows: every machine is seen at once, and no empty space pushes the choices down.
+    m_machines->setFixedHeight(m_machines->header()->sizeHint().height()
+        + m_machines->sizeHintForRow(0) * m_machines->topLevelItemCount() + 2 * m_machines->frameWidth() + 4);
+    layout->addWidget(m_machines);
 
     auto* failure = new QGroupBox(tr("If a machine fails"), this);
     auto* failureLayout = new QVBoxLayout(failure);

@@ -432,16 +432,19 @@ bool DeployOperation::selectMachines(Plan* plan, const QList<MachineStatus>& now
     for (const MachineStatus& status : now) {
         QString why;
         if (m_selection->leaveOut.contains(status.machine))
-            why = QStringLiteral("left out by the admin");
+            why = QStringLiteral("the admin's choice");
         else if (status.state == DeployState::Unreachable && !m_selection->include.contains(status.machine))
             why = QStringLiteral("unreachable now: %1; deploy it once it is back").arg(status.error);
         m_machineList.append(QJsonObject { { QStringLiteral("machine"), status.machine },
             { QStringLiteral("state"), MachineStatus::stateName(status.state) },
             { QStringLiteral("revision"), status.revision }, { QStringLiteral("deploy"), why.isEmpty() },
             { QStringLiteral("why"), why } });
-        if (why.isEmpty())
+        if (why.isEmpty()) {
             in << status.machine;
-        else if (status.machine == m_setup.inventory.deploy.staging)
+            continue;
+        }
+        plan->warnings << QStringLiteral("%1 is left out: %2").arg(status.machine, why);
+        if (status.machine == m_setup.inventory.deploy.staging)
             plan->warnings << QStringLiteral("the staging machine %1 is left out: %2 reaches production without "
                                              "being deployed to staging first in this run")
                                   .arg(status.machine, m_ref);

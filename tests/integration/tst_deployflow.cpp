@@ -686,7 +686,7 @@ void TestDeployFlow::wholeFlow()
     plan = QJsonDocument::fromJson(run.out).object();
     QCOMPARE(plan[u"parameters"_s][u"machines"_s].toVariant().toStringList(),
         QStringList({ u"wpia-packit-dev"_s, u"wpia-packit-spare"_s, u"wpia-packit"_s }));
-    QCOMPARE(plan[u"parameters"_s][u"leftOut"_s][u"wpia-packit-private"_s].toString(), u"left out by the admin"_s);
+    QCOMPARE(plan[u"parameters"_s][u"leftOut"_s][u"wpia-packit-private"_s].toString(), u"the admin's choice"_s);
     QCOMPARE(plan[u"parameters"_s][u"onFailure"_s].toString(), u"go-on"_s);
     QVERIFY2(plan[u"warnings"_s].toVariant().toStringList().join(u'\n').contains(
                  u"and included: its deploy will fail, and the run goes on with the rest"_s),
