@@ -4,6 +4,7 @@
 #include "DeployAllDialog.h"
 #include "DeployMatrixModel.h"
 #include "ErrorBanner.h"
+#include "ListTable.h"
 #include "OperationLauncher.h"
 #include "RunsDock.h"
 #include "RunsElsewhereBanner.h"
@@ -151,14 +152,9 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_sorted->setFilterKeyColumn(-1);
     m_sorted->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_view->setModel(m_sorted);
+    setUpListTable(m_view);
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(-1, Qt::AscendingOrder); // inventory order until a header is clicked
-    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_view->verticalHeader()->hide();
-    m_view->horizontalHeader()->setStretchLastSection(false);
-    m_view->setAlternatingRowColors(true);
-    m_view->setWordWrap(false);
 
     // The flow, one box per runbook step, left to right.
     auto* flow = new QWidget(this);
@@ -497,9 +493,7 @@ void DeployPane::updateSummary()
         tr("<b>%1</b> is at <tt>%2</tt> · %3 · checked %4")
             .arg(m_inventory.deploy.branch.toHtmlEscaped(), head.isEmpty() ? tr("?") : head.left(10),
                 counts.join(QStringLiteral(", ")), checked.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
-    m_view->resizeColumnsToContents();
-    // Errors can be long: the cell shows their start, the tooltip all of it.
-    m_view->setColumnWidth(DeployMatrixModel::Error, std::min(m_view->columnWidth(DeployMatrixModel::Error), 360));
+    fitColumns(m_view);
 }
 
 QString DeployPane::selectedMachine() const

@@ -5,6 +5,8 @@
 #include <QTableView>
 #include <QTimer>
 
+#include <algorithm>
+
 namespace opsdeck {
 
 void setUpListTable(QTableView* view)
@@ -16,6 +18,19 @@ void setUpListTable(QTableView* view)
     view->setWordWrap(false);
     view->verticalHeader()->hide();
     view->horizontalHeader()->setStretchLastSection(true);
+    view->setTextElideMode(Qt::ElideMiddle);
+    // Tab leaves the table (for the next control) instead of walking its cells, which moved the selected target.
+    view->setTabKeyNavigation(false);
+}
+
+void fitColumns(QTableView* view)
+{
+    constexpr int kMaxColumnWidth = 280;
+    view->resizeColumnsToContents();
+    const int columns = view->model() ? view->model()->columnCount() : 0;
+    // The last one too: a stretched last column fills what is left, but never shrinks below its contents.
+    for (int column = 0; column < columns; ++column)
+        view->setColumnWidth(column, std::min(view->columnWidth(column), kMaxColumnWidth));
 }
 
 QTableView* makeListTable(QAbstractItemModel* model, const QString& objectName, QWidget* parent, ColumnFit fit)
@@ -26,7 +41,7 @@ QTableView* makeListTable(QAbstractItemModel* model, const QString& objectName, 
     setUpListTable(view);
     if (fit == ColumnFit::ToRows) {
         // Once the model has settled (after the event that changed it), not at each row of a batch.
-        const auto fitNow = [view] { QTimer::singleShot(0, view, [view] { view->resizeColumnsToContents(); }); };
+        const auto fitNow = [view] { QTimer::singleShot(0, view, [view] { fitColumns(view); }); };
         QObject::connect(model, &QAbstractItemModel::rowsInserted, view, fitNow);
         QObject::connect(model, &QAbstractItemModel::dataChanged, view, fitNow);
         QObject::connect(model, &QAbstractItemModel::modelReset, view, fitNow);

@@ -23,11 +23,14 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QKeySequence>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QSaveFile>
+#include <QScreen>
+#include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -76,7 +79,12 @@ MainWindow::MainWindow(const QString& inventoryPath, QList<PaneRegistration> sys
 {
     setWindowTitle(tr("opsdeck"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/opsdeck.svg")));
-    resize(1180, 720);
+    // Where the admin left it; the first time, most of the screen (the tables are wide), up to 1600x1000.
+    if (!restoreGeometry(QSettings().value(QStringLiteral("window/geometry")).toByteArray())) {
+        const QSize screen
+            = QGuiApplication::primaryScreen() ? QGuiApplication::primaryScreen()->availableSize() : QSize(1280, 800);
+        resize(std::min(1600, screen.width() * 9 / 10), std::min(1000, screen.height() * 9 / 10));
+    }
 
     auto* splitter = new QSplitter(this);
     m_sidebar->setObjectName(QStringLiteral("sidebar"));
@@ -512,6 +520,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
             return;
         }
     }
+    QSettings().setValue(QStringLiteral("window/geometry"), saveGeometry());
     event->accept();
 }
 

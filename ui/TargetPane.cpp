@@ -75,7 +75,7 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     connect(m_hostKeyButton, &QPushButton::clicked, this, [this] { emit hostKeyRequested(selectedHost()); });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &TargetPane::selectionChanged);
     connect(model, &QAbstractItemModel::modelReset, this, &TargetPane::updateEmptyState);
-    connect(model, &QAbstractItemModel::dataChanged, this, [this] { m_view->resizeColumnsToContents(); });
+    connect(model, &QAbstractItemModel::dataChanged, this, [this] { fitColumns(m_view); });
     updateEmptyState();
 }
 
@@ -114,7 +114,7 @@ void TargetPane::updateEmptyState()
     m_body->setCurrentWidget(empty ? static_cast<QWidget*>(m_emptyLabel) : m_view);
     m_filter->setEnabled(!empty);
     m_checkAgainButton->setEnabled(!hosts().isEmpty());
-    m_view->resizeColumnsToContents();
+    fitColumns(m_view);
 }
 
 } // namespace opsdeck
