@@ -129,10 +129,9 @@ QVariant DatamonRepoModel::data(const QModelIndex& index, int role) const
 }
 
 DatamonRepoFilter::DatamonRepoFilter(QObject* parent)
-    : QSortFilterProxyModel(parent)
+    : NaturalSortProxyModel(parent)
 {
     setSortRole(DatamonRepoModel::SortRole);
-    setSortCaseSensitivity(Qt::CaseInsensitive);
 }
 
 void DatamonRepoFilter::setText(const QString& text)

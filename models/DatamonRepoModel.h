@@ -2,10 +2,10 @@
 
 #include "datamon/DatamonOutput.h"
 
+#include "NaturalSortProxyModel.h"
 #include <QAbstractTableModel>
 #include <QHash>
 #include <QList>
-#include <QSortFilterProxyModel>
 
 namespace opsdeck {
 
@@ -51,7 +51,7 @@ private:
 
 // Sorts the repos by SortRole and keeps those whose name, description or contributor (name or email) contains the
 // filter text, case-insensitively.
-class DatamonRepoFilter : public QSortFilterProxyModel
+class DatamonRepoFilter : public NaturalSortProxyModel
 {
     Q_OBJECT
 public:

@@ -5,6 +5,7 @@
 #include "DeployMatrixModel.h"
 #include "ErrorBanner.h"
 #include "ListTable.h"
+#include "NaturalSortProxyModel.h"
 #include "OperationLauncher.h"
 #include "RunsDock.h"
 #include "RunsElsewhereBanner.h"
@@ -73,7 +74,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     , m_credentials(credentials)
     , m_runs(runs)
     , m_matrix(new DeployMatrixModel(this))
-    , m_sorted(new QSortFilterProxyModel(this))
+    , m_sorted(new NaturalSortProxyModel(this))
     , m_view(new QTableView(this))
     , m_filter(new QLineEdit(this))
     , m_summary(new QLabel(this))

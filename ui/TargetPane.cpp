@@ -1,6 +1,7 @@
 #include "TargetPane.h"
 
 #include "ListTable.h"
+#include "NaturalSortProxyModel.h"
 #include "TargetStatusModel.h"
 
 #include <QHBoxLayout>
@@ -19,7 +20,7 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     : SystemPane(parent)
     , m_text(text)
     , m_model(model)
-    , m_proxy(new QSortFilterProxyModel(this))
+    , m_proxy(new NaturalSortProxyModel(this))
     , m_view(new QTableView(this))
     , m_filter(new QLineEdit(this))
     , m_emptyLabel(new QLabel(text.empty, this))
