@@ -713,7 +713,18 @@ void TestDeployFlow::wholeFlow()
             QVERIFY2(v[u"state"_s].toString() != u"up-to-date"_s, qPrintable(v[u"machine"_s].toString()));
     }
 
-    // 5. Deploy main to every machine, the spare one brought back first.
+    // 5. Deploy main to every machine. The spare one, still down, included with "go on after a failure": it fails,
+    // and the run goes on to production, then says which failed and what each runs.
+    run = cli({ u"deploy"_s, u"all"_s, u"--include"_s, u"wpia-packit-spare"_s, u"--on-failure"_s, u"go-on"_s,
+                  u"--confirm"_s, u"packit-infra"_s },
+        300000);
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2((run.out + run.err)
+                 .contains("is deployed to wpia-packit-dev, wpia-packit-private, wpia-packit; failed: "
+                           "wpia-packit-spare (the run went on, as chosen)"),
+        run.out.constData() + run.err);
+    QCOMPARE(row(matrix(), u"wpia-packit"_s)[u"state"_s].toString(), u"up-to-date"_s);
+    // Then with the spare brought back, every machine.
     QCOMPARE(m_sandbox.script(u"start-host"_s, { u"wpia-packit-spare"_s }), 0);
     const QString report = m_temp.filePath(u"all.json"_s);
     run = cli({ u"deploy"_s, u"all"_s, u"--confirm"_s, u"packit-infra"_s, u"--report"_s, report }, 300000);
