@@ -38,7 +38,10 @@ void addDatabase(QList<SecretSpec>* specs, const Database& database)
 SystemModule packit()
 {
     return { QStringLiteral("packit"),
-        { [](const PaneContext& c) { return new PackitPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
+        { QObject::tr("Packit"),
+            [](const PaneContext& c) {
+                return new PackitPane(c.inventory, c.credentials, c.runs, c.journalLocation);
+            } },
         cli::packitCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             for (const Host& host : inventory.hosts) {
@@ -59,7 +62,10 @@ SystemModule packit()
 SystemModule pulumi()
 {
     return { QStringLiteral("pulumi"),
-        { [](const PaneContext& c) { return new PulumiPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
+        { QObject::tr("Pulumi"),
+            [](const PaneContext& c) {
+                return new PulumiPane(c.inventory, c.credentials, c.runs, c.journalLocation);
+            } },
         cli::pulumiCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             for (const Database& database : inventory.databases) {
@@ -78,7 +84,10 @@ SystemModule pulumi()
 SystemModule deploy()
 {
     return { QStringLiteral("deploy"),
-        { [](const PaneContext& c) { return new DeployPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
+        { QObject::tr("Deploy"),
+            [](const PaneContext& c) {
+                return new DeployPane(c.inventory, c.credentials, c.runs, c.journalLocation);
+            } },
         cli::deployCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             for (const DeployMachine& machine : inventory.machines) {
@@ -94,7 +103,8 @@ SystemModule deploy()
 SystemModule raft()
 {
     return { QStringLiteral("raft"),
-        { [](const PaneContext& c) { return new RaftPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
+        { QObject::tr("RAFT"),
+            [](const PaneContext& c) { return new RaftPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
         cli::raftCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             // A cluster asks for a token only when its kubeconfig's user has none.
@@ -112,7 +122,10 @@ SystemModule raft()
 SystemModule datamon()
 {
     return { QStringLiteral("datamon"),
-        { [](const PaneContext& c) { return new DatamonPane(c.inventory, c.credentials, c.runs, c.journalLocation); } },
+        { QObject::tr("datamon"),
+            [](const PaneContext& c) {
+                return new DatamonPane(c.inventory, c.credentials, c.runs, c.journalLocation);
+            } },
         cli::datamonCli(), [](const Inventory& inventory) {
             QList<SecretSpec> specs;
             for (const DatamonContext& context : inventory.datamon) {

@@ -1,4 +1,5 @@
 #include "Cli.h"
+#include "FocusStyle.h"
 #include "MainWindow.h"
 #include "Systems.h"
 #include "config/InventoryLoader.h"
@@ -30,6 +31,7 @@ int main(int argc, char* argv[])
     // a typo too, is the CLI's, which never loads a display's platform (xcb aborts the process without a display).
     if (const auto inventory = opsdeck::Cli::consoleInventory(arguments); inventory && opsdeck::Cli::hasDisplay()) {
         QApplication app(argc, argv);
+        app.setStyle(new opsdeck::FocusStyle);
         opsdeck::MainWindow window(opsdeck::InventoryLoader::resolvePath(*inventory), opsdeck::systemPanes());
         window.show();
         return app.exec();

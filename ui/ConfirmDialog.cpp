@@ -15,6 +15,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScreen>
 #include <QScrollBar>
 #include <QTextDocument>
 #include <QVBoxLayout>
@@ -34,6 +35,21 @@ void ConfirmDialog::setNextAnswer(bool accept, std::optional<QString> undoOffRea
 }
 
 namespace {
+
+// The verb's button text with an Alt+letter: its first letter but C, which Cancel may have.
+QString withMnemonic(const QString& verb)
+{
+    QString text = verb;
+    text.replace(QLatin1Char('&'), QStringLiteral("&&"));
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        if (text[i].isLetter() && text[i].toLower() != QLatin1Char('c')
+            && (i == 0 || text[i - 1] != QLatin1Char('&'))) {
+            text.insert(i, QLatin1Char('&'));
+            break;
+        }
+    }
+    return text;
+}
 QDialog* buildDialog(QWidget* parent, const QString& title, const QString& text)
 {
     auto* dialog = new QDialog(parent);
@@ -63,8 +79,8 @@ void addDetails(QDialog* dialog, const QString& details)
     if (details.isEmpty())
         return;
     auto* block = new QPlainTextEdit(details, dialog);
+    block->setObjectName(QStringLiteral("details"));
     block->setReadOnly(true);
-    block->setLineWrapMode(QPlainTextEdit::NoWrap);
     block->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     block->ensurePolished(); // the font it draws with, resolved
     const QFontMetrics metrics(block->font());
@@ -72,23 +88,29 @@ void addDetails(QDialog* dialog, const QString& details)
     int widest = 0;
     for (const QString& line : lines)
         widest = std::max(widest, metrics.horizontalAdvance(line));
-    // As wide as its widest line (the dialog grows with it) up to a limit; wider lines scroll sideways, and then the
-    // scroll bar takes room of its own instead of hiding the last line. The margins: the frame, the document's
-    // margin on each side, and two characters' room for the cursor and rounding.
+    // As wide as its widest line (the dialog grows with it) up to a limit; longer lines wrap, so that every command
+    // is read whole without scrolling sideways. As tall as its lines, up to three tenths of the screen; beyond, it
+    // scrolls down. The margins: the frame, the document's margin on each side, and two characters' room for the
+    // cursor and rounding.
     constexpr int kWidest = 900;
-    constexpr int kTallest = 110;
+    const int screenTall = dialog->screen() ? dialog->screen()->availableGeometry().height() : 800;
+    const int tallest = std::max(110, screenTall * 3 / 10);
     const int margins = 2 * (block->frameWidth() + int(std::ceil(block->document()->documentMargin())))
         + 2 * metrics.averageCharWidth();
-    const int tall = metrics.lineSpacing() * int(lines.size()) + margins;
-    const bool scrollsDown = tall > kTallest;
-    const int vertical = scrollsDown ? block->verticalScrollBar()->sizeHint().width() : 0;
-    const bool scrollsSideways = widest + margins + vertical > kWidest;
-    block->setMinimumWidth(std::min(kWidest, widest + margins + vertical));
+    const int scrollBar = block->verticalScrollBar()->sizeHint().width();
+    const int wide = std::min(kWidest, widest + margins);
+    const int textWide = std::max(1, wide - margins - (widest + margins > kWidest ? scrollBar : 0));
+    int rows = 0;
+    for (const QString& line : lines)
+        rows += std::max(1, int(std::ceil(double(metrics.horizontalAdvance(line)) / textWide)));
+    const int tall = metrics.lineSpacing() * rows + margins;
+    const bool scrollsDown = tall > tallest;
+    block->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    block->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     // A bar that is not needed would take the room that then makes it needed.
     block->setVerticalScrollBarPolicy(scrollsDown ? Qt::ScrollBarAsNeeded : Qt::ScrollBarAlwaysOff);
-    block->setHorizontalScrollBarPolicy(scrollsSideways ? Qt::ScrollBarAsNeeded : Qt::ScrollBarAlwaysOff);
-    const int horizontal = scrollsSideways ? block->horizontalScrollBar()->sizeHint().height() : 0;
-    block->setFixedHeight(std::min(kTallest, tall) + horizontal);
+    block->setMinimumWidth(std::min(kWidest, wide + (scrollsDown ? scrollBar : 0)));
+    block->setFixedHeight(std::min(tallest, tall));
     dialog->layout()->addWidget(block);
 }
 
@@ -324,7 +346,7 @@ bool ConfirmDialog::ask(QWidget* parent, const Request& request, Plan::Undo* und
     }
     auto* buttons = new QDialogButtonBox(dialog);
     QPushButton* cancel = buttons->addButton(QDialogButtonBox::Cancel);
-    QPushButton* verb = buttons->addButton(request.verb, QDialogButtonBox::AcceptRole);
+    QPushButton* verb = buttons->addButton(withMnemonic(request.verb), QDialogButtonBox::AcceptRole);
     verb->setObjectName(QStringLiteral("verb"));
     if (request.destructive)
         verb->setStyleSheet(QStringLiteral("QPushButton:enabled { color: #b71c1c; font-weight: bold; }"));

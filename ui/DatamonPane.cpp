@@ -107,7 +107,7 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     , m_filter(new DatamonRepoFilter(this))
     , m_repoView(nullptr)
     , m_detailTitle(new QLabel(this))
-    , m_loadSizes(new QPushButton(tr("Load sizes"), this))
+    , m_loadSizes(new QPushButton(tr("Load &sizes"), this))
     , m_bundles(new DatamonBundleModel(this))
     , m_labels(new DatamonLabelModel(this))
 {
@@ -160,11 +160,13 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     purgeBar->setObjectName(QStringLiteral("datamonPurgeActions"));
     purgeBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_count->setObjectName(QStringLiteral("countUnused"));
+    m_count->setShortcut(QKeySequence(Qt::ALT | Qt::Key_C));
     m_purge->setObjectName(QStringLiteral("purgeUnused"));
+    m_purge->setShortcut(QKeySequence(Qt::ALT | Qt::Key_P));
     purgeBar->addAction(m_count);
     purgeBar->addAction(m_purge);
     bar->addWidget(purgeBar);
-    auto* refreshButton = new QPushButton(tr("Refresh"), this);
+    auto* refreshButton = new QPushButton(tr("&Refresh"), this);
     refreshButton->setObjectName(QStringLiteral("datamonRefresh"));
     refreshButton->setToolTip(tr("Read the context's state (lock, index, buckets) and list its repos again"));
     bar->addWidget(refreshButton);
@@ -204,6 +206,7 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     actions->setObjectName(QStringLiteral("datamonRepoActions"));
     actions->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     m_delete->setObjectName(QStringLiteral("deleteRepo"));
+    m_delete->setShortcut(QKeySequence(Qt::ALT | Qt::Key_D));
     actions->addAction(m_delete);
     reposBar->addWidget(actions);
     topLayout->addLayout(reposBar);
@@ -623,7 +626,7 @@ void DatamonPane::onSelectionChanged()
     m_shownRepo = repo;
     const quint64 generation = ++m_detailGeneration;
     m_sizesLoading = false; // its answer, if one is on the way, is for the repo shown before
-    m_loadSizes->setText(tr("Load sizes"));
+    m_loadSizes->setText(tr("Load &sizes"));
     m_bundles->clear();
     m_labels->clear();
     if (repo.isEmpty() || !m_worker) {
@@ -700,7 +703,7 @@ void DatamonPane::onDetails(const Details& details, const QString& error)
     }
     if (sizes) {
         m_sizesLoading = false;
-        m_loadSizes->setText(tr("Load sizes"));
+        m_loadSizes->setText(tr("Load &sizes"));
     }
     updateActions();
     if (sizes)
@@ -888,6 +891,11 @@ void DatamonPane::restore(const UndoWindow& window)
 void DatamonPane::showProblem(const QString& step, const QString& error, const QString& next)
 {
     m_errors->showProblem({ m_target ? m_target->id() : currentContext(), step, error, next });
+}
+
+QAbstractItemView* DatamonPane::targetView() const
+{
+    return m_repoView;
 }
 
 } // namespace opsdeck

@@ -48,9 +48,9 @@ public:
         QWidget* parent = nullptr);
     ~DatamonPane() override;
 
-    QString title() const override { return tr("datamon"); }
     QStringList hosts() const override;
     void updateHost(const HostStatus&) override { }
+    QAbstractItemView* targetView() const override;
     QString selectedHost() const override;
     bool recovers(const QString& operation) const override;
     void recover(const Journal::UnfinishedRun& run) override;

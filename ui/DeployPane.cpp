@@ -80,19 +80,19 @@ DeployPane::DeployPane(const Inventory& inventory,
     , m_summary(new QLabel(this))
     , m_autoRefresh(new QComboBox(this))
     , m_timer(new QTimer(this))
-    , m_refreshButton(new QPushButton(tr("Refresh"), this))
+    , m_refreshButton(new QPushButton(tr("&Refresh"), this))
     , m_deploySelected(new QPushButton(this))
     , m_inputPackit(new QLineEdit(this))
     , m_inputOutpack(new QLineEdit(this))
     , m_inputRunner(new QLineEdit(this))
-    , m_trigger(new QPushButton(tr("Trigger update…"), this))
+    , m_trigger(new QPushButton(tr("&Trigger update…"), this))
     , m_pullTitle(new QLabel(this))
     , m_pullDetails(new QPlainTextEdit(this))
     , m_deployStaging(new QPushButton(this))
-    , m_checkStaging(new QPushButton(tr("Run the automatic checks"), this))
+    , m_checkStaging(new QPushButton(tr("Run the automatic &checks"), this))
     , m_stagingState(new QLabel(this))
     , m_checklist(new QListWidget(this))
-    , m_merge(new QPushButton(tr("Merge…"), this))
+    , m_merge(new QPushButton(tr("&Merge…"), this))
     , m_deployAll(new QPushButton(this))
     , m_errors(new ErrorBanner(this))
     , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
@@ -127,7 +127,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_autoRefresh->addItem(tr("Every 5 minutes"), 300);
     m_autoRefresh->addItem(tr("Every 15 minutes"), 900);
     bar->addWidget(m_autoRefresh);
-    auto* exportButton = new QPushButton(tr("Export…"), this);
+    auto* exportButton = new QPushButton(tr("E&xport…"), this);
     exportButton->setToolTip(tr("Save the matrix as CSV or JSON (the same fields as opsdeck deploy matrix --json)"));
     bar->addWidget(exportButton);
     m_filter->setPlaceholderText(tr("Filter machines…"));
@@ -196,7 +196,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_pullDetails->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_pullDetails->setLineWrapMode(QPlainTextEdit::WidgetWidth);
     pullLayout->addWidget(m_pullDetails, 1);
-    auto* refreshPullButton = new QPushButton(tr("Refresh pull request"), pull);
+    auto* refreshPullButton = new QPushButton(tr("Refresh pull re&quest"), pull);
     pullLayout->addWidget(refreshPullButton);
     flowLayout->addWidget(pull, 4);
 
@@ -226,7 +226,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_merge->setObjectName(QStringLiteral("mergePull"));
     releaseLayout->addWidget(m_merge);
     m_deployAll->setObjectName(QStringLiteral("deployAll"));
-    m_deployAll->setText(tr("Deploy %1 to every machine…").arg(branch));
+    m_deployAll->setText(tr("Deploy %1 to &every machine…").arg(branch));
     m_deployAll->setToolTip(tr("In turn: %1 first, production last; the matrix updates as each finishes")
                                 .arg(DeployOperation::deployOrder(inventory).join(QStringLiteral(", "))));
     releaseLayout->addWidget(m_deployAll);
@@ -528,16 +528,16 @@ void DeployPane::updateFlowButtons()
     const QString staging = m_inventory.deploy.staging;
     const QString selected = selectedMachine();
     m_deploySelected->setText(selected.isEmpty()
-            ? tr("Deploy %1 to the selected machine…").arg(m_inventory.deploy.branch)
-            : tr("Deploy %1 to %2…").arg(m_inventory.deploy.branch, selected));
+            ? tr("&Deploy %1 to the selected machine…").arg(m_inventory.deploy.branch)
+            : tr("&Deploy %1 to %2…").arg(m_inventory.deploy.branch, selected));
     m_deploySelected->setEnabled(configured && !selected.isEmpty());
     m_trigger->setEnabled(configured);
-    m_deployStaging->setText(open ? tr("Deploy #%1 to %2…").arg(m_pull.number).arg(staging)
-                                  : tr("Deploy the pull request to %1…").arg(staging));
+    m_deployStaging->setText(open ? tr("Deploy #%1 to %2 (&staging)…").arg(m_pull.number).arg(staging)
+                                  : tr("Deploy the pull request to %1 (&staging)…").arg(staging));
     m_deployStaging->setEnabled(configured && open && !staging.isEmpty());
     const QString deployed = stagingDeployed();
     m_checkStaging->setEnabled(configured && open && !deployed.isEmpty());
-    m_merge->setText(open ? tr("Merge #%1…").arg(m_pull.number) : tr("Merge the pull request…"));
+    m_merge->setText(open ? tr("&Merge #%1…").arg(m_pull.number) : tr("&Merge the pull request…"));
     // The runbook merges what passed on staging; the CLI can merge without, with the plan saying so.
     m_merge->setEnabled(configured && open && !deployed.isEmpty() && m_stagingVerified == deployed);
     m_merge->setToolTip(m_merge->isEnabled()
@@ -739,6 +739,11 @@ bool DeployPane::exportMatrix(const QString& path, QString* error) const
         return false;
     }
     return true;
+}
+
+QAbstractItemView* DeployPane::targetView() const
+{
+    return m_view;
 }
 
 } // namespace opsdeck

@@ -48,9 +48,9 @@ public:
         QWidget* parent = nullptr);
     ~DeployPane() override;
 
-    QString title() const override { return tr("Deploy"); }
     QStringList hosts() const override;
     void updateHost(const HostStatus&) override { }
+    QAbstractItemView* targetView() const override;
 
     DeployMatrixModel* matrix() const { return m_matrix; }
     const UpdatePull& pull() const { return m_pull; }

@@ -196,18 +196,18 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     , m_output(new QPlainTextEdit(this))
     , m_summary(new QLabel(this))
     , m_status(new QLabel(this))
-    , m_export(new QPushButton(tr("Export report…"), this))
+    , m_export(new QPushButton(tr("E&xport report…"), this))
     , m_locks(new QTreeWidget(this))
     , m_lockStatus(new QLabel(this))
     , m_reason(new QLineEdit(this))
-    , m_break(new QPushButton(tr("Break lock…"), this))
+    , m_break(new QPushButton(tr("&Break lock…"), this))
     , m_lockTimer(new QTimer(this))
     , m_windows(new QTreeWidget(this))
     , m_showEnded(new QCheckBox(tr("Show ended windows"), this))
     , m_windowsEmpty(new QLabel(this))
     , m_windowStatus(new QLabel(this))
     , m_restoreHint(new QLabel(this))
-    , m_restore(new QPushButton(tr("Restore…"), this))
+    , m_restore(new QPushButton(tr("Re&store…"), this))
 {
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Journal")), this));
@@ -243,8 +243,8 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     bar->addWidget(new QLabel(tr("from"), this));
     bar->addWidget(m_from);
     bar->addStretch(1);
-    auto* reloadButton = new QPushButton(tr("Reload"), this);
-    auto* verifyButton = new QPushButton(tr("Verify journal"), this);
+    auto* reloadButton = new QPushButton(tr("&Reload"), this);
+    auto* verifyButton = new QPushButton(tr("Verify &journal"), this);
     verifyButton->setToolTip(tr("Recompute the hash chain of every entry"));
     bar->addWidget(reloadButton);
     bar->addWidget(verifyButton);
@@ -283,7 +283,7 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     splitter->addWidget(detail);
     splitter->setStretchFactor(1, 2);
     runsLayout->addWidget(splitter, 1);
-    m_tabs->addTab(runsTab, tr("Runs"));
+    m_tabs->addTab(runsTab, tr("R&uns"));
 
     auto* locksTab = new QWidget(this);
     auto* locksLayout = new QVBoxLayout(locksTab);
@@ -310,7 +310,7 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     locksLayout->addLayout(breakBar);
     locksLayout->addWidget(m_lockStatus);
     m_break->setEnabled(false);
-    m_tabs->addTab(locksTab, tr("Locks"));
+    m_tabs->addTab(locksTab, tr("&Locks"));
     // Leases run out and other consoles take and release locks: while the pane shows, the list follows them.
     m_lockTimer->setInterval(5000);
     connect(m_lockTimer, &QTimer::timeout, this, &JournalPane::reloadLocks);
@@ -355,7 +355,7 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     restoreBar->addWidget(m_restore, 0, Qt::AlignTop);
     windowsLayout->addLayout(restoreBar);
     windowsLayout->addWidget(m_windowStatus);
-    m_tabs->addTab(windowsTab, tr("Undo windows"));
+    m_tabs->addTab(windowsTab, tr("Undo &windows"));
     // Windows open and close with other consoles' runs and run out: they follow on the locks' timer.
     connect(m_lockTimer, &QTimer::timeout, this, &JournalPane::reloadUndoWindows);
 
@@ -598,7 +598,7 @@ void JournalPane::showLocks(const QList<Journal::HeldLock>& locks, const QString
     }
     for (int column = 0; column < m_locks->columnCount(); ++column)
         m_locks->resizeColumnToContents(column);
-    m_tabs->setTabText(1, locks.isEmpty() ? tr("Locks") : tr("Locks (%1)").arg(locks.size()));
+    m_tabs->setTabText(1, locks.isEmpty() ? tr("&Locks") : tr("&Locks (%1)").arg(locks.size()));
     m_lockStatus->setText(!error.isEmpty() ? tr("Cannot read the locks: %1").arg(error)
             : locks.isEmpty()
             ? tr("No lock is held: no run is going on any target.")
@@ -767,7 +767,7 @@ void JournalPane::showUndoWindows()
         m_windowsEmpty->setText(text);
     }
     m_windowsEmpty->setVisible(open.isEmpty());
-    m_tabs->setTabText(kUndoTab, open.isEmpty() ? tr("Undo windows") : tr("Undo windows (%1)").arg(open.size()));
+    m_tabs->setTabText(kUndoTab, open.isEmpty() ? tr("Undo &windows") : tr("Undo &windows (%1)").arg(open.size()));
     m_windowStatus->setText(tr("Open: %1 · restored, ended or expired: %2%3")
                                 .arg(open.size())
                                 .arg(closed.size())

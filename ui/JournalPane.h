@@ -38,7 +38,6 @@ class JournalPane : public SystemPane
 public:
     JournalPane(const JournalLocation& journalLocation, RunsDock* runs, QWidget* parent = nullptr);
 
-    QString title() const override { return tr("Journal"); }
     QStringList hosts() const override { return {}; }
     void updateHost(const HostStatus&) override { }
     bool showsHostState() const override { return false; }

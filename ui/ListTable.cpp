@@ -1,6 +1,7 @@
 #include "ListTable.h"
 
 #include <QAbstractItemModel>
+#include <QEvent>
 #include <QHeaderView>
 #include <QTableView>
 #include <QTimer>
@@ -8,6 +9,37 @@
 #include <algorithm>
 
 namespace opsdeck {
+
+namespace {
+
+// Fits a list table's columns again when the table changes width (the window resized, a splitter moved), a moment
+// after the last change.
+class RefitOnResize : public QObject
+{
+public:
+    explicit RefitOnResize(QTableView* view)
+        : QObject(view)
+        , m_view(view)
+    {
+        m_timer.setSingleShot(true);
+        m_timer.setInterval(50);
+        connect(&m_timer, &QTimer::timeout, this, [this] { fitColumns(m_view); });
+        view->installEventFilter(this);
+    }
+
+private:
+    bool eventFilter(QObject* watched, QEvent* event) override
+    {
+        if (watched == m_view && event->type() == QEvent::Resize)
+            m_timer.start();
+        return false;
+    }
+
+    QTableView* m_view;
+    QTimer m_timer;
+};
+
+} // namespace
 
 void setUpListTable(QTableView* view)
 {
@@ -21,16 +53,50 @@ void setUpListTable(QTableView* view)
     view->setTextElideMode(Qt::ElideMiddle);
     // Tab leaves the table (for the next control) instead of walking its cells, which moved the selected target.
     view->setTabKeyNavigation(false);
+    new RefitOnResize(view);
 }
 
 void fitColumns(QTableView* view)
 {
     constexpr int kMaxColumnWidth = 280;
+    constexpr int kMinColumnWidth = 64;
     view->resizeColumnsToContents();
     const int columns = view->model() ? view->model()->columnCount() : 0;
     // The last one too: a stretched last column fills what is left, but never shrinks below its contents.
-    for (int column = 0; column < columns; ++column)
-        view->setColumnWidth(column, std::min(view->columnWidth(column), kMaxColumnWidth));
+    QList<int> widths;
+    int total = 0;
+    for (int column = 0; column < columns; ++column) {
+        widths << (view->isColumnHidden(column) ? 0 : std::min(view->columnWidth(column), kMaxColumnWidth));
+        total += widths.last();
+    }
+    // When they do not fit the table's width, the widest are narrowed alike (to the widest cap that fits, but not
+    // under kMinColumnWidth), so that every column shows, its long values elided, instead of the last ones being off
+    // screen behind a sideways scroll bar. Before the table is shown its width means nothing: it is fitted again
+    // when it gets one.
+    const int room = view->viewport()->width();
+    if (view->isVisible() && total > room) {
+        int low = kMinColumnWidth;
+        int high = kMaxColumnWidth;
+        const auto capped = [&](int cap) {
+            int sum = 0;
+            for (int width : std::as_const(widths))
+                sum += std::min(width, cap);
+            return sum;
+        };
+        while (low < high) {
+            const int cap = (low + high + 1) / 2;
+            if (capped(cap) <= room)
+                low = cap;
+            else
+                high = cap - 1;
+        }
+        for (int& width : widths)
+            width = std::min(width, low);
+    }
+    for (int column = 0; column < columns; ++column) {
+        if (!view->isColumnHidden(column))
+            view->setColumnWidth(column, widths[column]);
+    }
 }
 
 QTableView* makeListTable(QAbstractItemModel* model, const QString& objectName, QWidget* parent, ColumnFit fit)

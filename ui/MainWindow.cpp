@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "CommandPalette.h"
 #include "ConfirmDialog.h"
 #include "InventoryErrorView.h"
 #include "JournalPane.h"
@@ -17,6 +18,7 @@
 #include "ssh/HostProber.h"
 #include "ssh/SshConnectionPool.h"
 
+#include <QAbstractItemView>
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -28,14 +30,19 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
+#include <QPointer>
+#include <QPushButton>
 #include <QSaveFile>
 #include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTime>
 #include <QTimer>
+#include <QToolBar>
+#include <QVBoxLayout>
 
 namespace opsdeck {
 
@@ -58,11 +65,49 @@ TargetPane* hostsPane(const Inventory& inventory)
             host.name, {} };
     }
     model->setTargets(targets);
-    return new TargetPane({ QObject::tr("Hosts"),
+    return new TargetPane({ MainWindow::tr("Hosts"),
                               QObject::tr("Every SSH host in the inventory. opsdeck connects with strict host key "
                                           "checking, logs in, and runs a no-op command to prove the host is usable."),
                               {}, QObject::tr("The inventory has no hosts.") },
         model);
+}
+
+// A menu's or button's text as said in the palette: without its mnemonic marks.
+QString plain(const QString& text)
+{
+    QString said;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        if (text[i] == QLatin1Char('&') && i + 1 < text.size())
+            ++i; // "&&" is a literal ampersand; "&W" marks W
+        said += text[i];
+    }
+    return said;
+}
+
+// Whether `widget` sits on a tab's page of a QTabWidget (hidden only because another tab is current).
+QTabWidget* tabsOfPage(QWidget* widget)
+{
+    QWidget* stack = widget->parentWidget();
+    return stack && qobject_cast<QStackedWidget*>(stack) ? qobject_cast<QTabWidget*>(stack->parentWidget()) : nullptr;
+}
+
+// Whether the admin could see `widget` in `pane` by choosing tabs: nothing between them is hidden otherwise.
+bool reachable(QWidget* widget, QWidget* pane)
+{
+    for (QWidget* w = widget; w && w != pane; w = w->parentWidget()) {
+        if (w->isHidden() && !tabsOfPage(w))
+            return false;
+    }
+    return true;
+}
+
+// Makes the tabs that hold `widget` current, so that what the palette chose is in view.
+void reveal(QWidget* widget, QWidget* pane)
+{
+    for (QWidget* w = widget; w && w != pane; w = w->parentWidget()) {
+        if (QTabWidget* tabs = tabsOfPage(w))
+            tabs->setCurrentWidget(w);
+    }
 }
 
 } // namespace
@@ -72,10 +117,12 @@ MainWindow::MainWindow(const QString& inventoryPath, QList<PaneRegistration> sys
     , m_systems(std::move(systems))
     , m_sidebar(new QListWidget(this))
     , m_stack(new QStackedWidget(this))
+    , m_splitter(new QSplitter(this))
     , m_activity(new QLabel(this))
     , m_keychain(new QLabel(this))
     , m_inventoryLabel(new QLabel(this))
     , m_runs(new RunsDock(this))
+    , m_palette(new CommandPalette(this))
 {
     setWindowTitle(tr("opsdeck"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/opsdeck.svg")));
@@ -86,30 +133,26 @@ MainWindow::MainWindow(const QString& inventoryPath, QList<PaneRegistration> sys
         resize(std::min(1600, screen.width() * 9 / 10), std::min(1000, screen.height() * 9 / 10));
     }
 
-    auto* splitter = new QSplitter(this);
     m_sidebar->setObjectName(QStringLiteral("sidebar"));
     m_sidebar->setMaximumWidth(220);
     m_sidebar->setIconSize(QSize(20, 20));
     m_sidebar->setSpacing(2);
-    splitter->addWidget(m_sidebar);
-    splitter->addWidget(m_stack);
-    splitter->setStretchFactor(1, 1);
-    splitter->setSizes({ 170, 1000 });
-    setCentralWidget(splitter);
-    connect(m_sidebar, &QListWidget::currentRowChanged, m_stack, &QStackedWidget::setCurrentIndex);
-
-    QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("&Open inventory…"), QKeySequence::Open, this, &MainWindow::openInventoryFile);
-    file->addAction(
-        tr("&Reload inventory"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] { loadInventory(m_inventoryPath); });
-    file->addSeparator();
-    file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
-    QMenu* hostsMenu = menuBar()->addMenu(tr("&Hosts"));
-    m_checkAllAction
-        = hostsMenu->addAction(tr("&Check all hosts"), QKeySequence::Refresh, this, [this] { checkHosts({}); });
+    m_splitter->addWidget(m_sidebar);
+    m_splitter->addWidget(m_stack);
+    m_splitter->setStretchFactor(1, 1);
+    m_splitter->setSizes({ 170, 1000 });
+    m_splitter->restoreState(QSettings().value(QStringLiteral("window/splitter")).toByteArray());
+    setCentralWidget(m_splitter);
+    connect(m_sidebar, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row < 0 || row >= m_slots.size())
+            return;
+        built(row);
+        m_stack->setCurrentIndex(row);
+    });
 
     m_runs->hide(); // shown when the first operation starts
     addDockWidget(Qt::BottomDockWidgetArea, m_runs);
+    makeMenus();
     connect(m_runs, &QDockWidget::visibilityChanged, this, [this](bool visible) {
         if (visible)
             resizeDocks({ m_runs }, { 130 }, Qt::Vertical);
@@ -140,13 +183,185 @@ MainWindow::~MainWindow()
     clearPanes();
 }
 
-SystemPane* MainWindow::pane(const QString& title) const
+void MainWindow::makeMenus()
 {
-    for (SystemPane* candidate : m_panes) {
-        if (candidate->title() == title)
-            return candidate;
+    // Menus' mnemonics (F, O, V, H) are kept off the panes' buttons, whose Alt+letter would otherwise be ambiguous.
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open inventory…"), QKeySequence::Open, this, &MainWindow::openInventoryFile);
+    file->addAction(
+        tr("&Reload inventory"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] { loadInventory(m_inventoryPath); });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
+    QMenu* hostsMenu = menuBar()->addMenu(tr("H&osts"));
+    m_checkAllAction
+        = hostsMenu->addAction(tr("&Check all hosts"), QKeySequence::Refresh, this, [this] { checkHosts({}); });
+    // Filled with the panes (Go to … Ctrl+1 …) when they are listed.
+    menuBar()->addMenu(tr("&View"))->setObjectName(QStringLiteral("viewMenu"));
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(
+        tr("&Find a command or target…"), QKeySequence(Qt::CTRL | Qt::Key_K), this, &MainWindow::showPalette);
+    help->addAction(tr("&About opsdeck"), this, [this] {
+        ConfirmDialog::inform(this, tr("About opsdeck"),
+            tr("opsdeck %1: the console for destructive operations on research and cloud infrastructure, planned, "
+               "confirmed, journaled and reported.\n\nCtrl+K finds any action or target by name; Ctrl+1 to Ctrl+%2 "
+               "go to the panes. The command line (opsdeck --help, man opsdeck) does the same over SSH.")
+                .arg(QCoreApplication::applicationVersion())
+                .arg(m_slots.size()),
+            {});
+    });
+}
+
+void MainWindow::showPalette()
+{
+    QList<CommandPalette::Entry> entries;
+    for (QAction* menuAction : menuBar()->actions()) {
+        const QString place = plain(menuAction->text());
+        for (QAction* action : menuAction->menu()->actions()) {
+            if (action->isSeparator() || action->text().isEmpty() || action->shortcut().matches(Qt::CTRL | Qt::Key_K))
+                continue;
+            entries << CommandPalette::Entry { place, plain(action->text()), {}, action->shortcut(),
+                action->isEnabled() ? std::function<void()>([action] { action->trigger(); }) : nullptr };
+        }
+    }
+    for (int row = 0; row < m_slots.size(); ++row) {
+        SystemPane* pane = built(row);
+        const QString place = m_slots[row].title;
+        for (QTabWidget* tabs : pane->findChildren<QTabWidget*>()) {
+            for (int tab = 0; tab < tabs->count(); ++tab) {
+                const QPointer<QWidget> page = tabs->widget(tab);
+                entries << CommandPalette::Entry { place, tr("%1 tab").arg(plain(tabs->tabText(tab))), {},
+                    QKeySequence::mnemonic(tabs->tabText(tab)), [this, row, pane, page] {
+                        showPane(row);
+                        if (page) {
+                            reveal(page, pane);
+                            page->setFocus();
+                        }
+                    } };
+            }
+        }
+        for (QPushButton* button : pane->findChildren<QPushButton*>()) {
+            if (button->text().isEmpty() || !reachable(button, pane))
+                continue;
+            const QPointer<QPushButton> pointer = button;
+            entries << CommandPalette::Entry { place, plain(button->text()), button->toolTip(),
+                QKeySequence::mnemonic(button->text()),
+                button->isEnabled() ? std::function<void()>([this, row, pane, pointer] {
+                    showPane(row);
+                    if (!pointer)
+                        return;
+                    reveal(pointer, pane);
+                    pointer->setFocus();
+                    pointer->click();
+                })
+                                    : nullptr };
+        }
+        // The panes' tool bar actions (Reset RAFT…, Delete repo…).
+        for (QToolBar* bar : pane->findChildren<QToolBar*>()) {
+            if (!reachable(bar, pane))
+                continue;
+            for (QAction* action : bar->actions()) {
+                if (action->isSeparator() || action->text().isEmpty() || !action->isVisible())
+                    continue;
+                const QPointer<QAction> pointer = action;
+                entries << CommandPalette::Entry { place, plain(action->text()), action->toolTip(), action->shortcut(),
+                    action->isEnabled() && bar->isEnabled() ? std::function<void()>([this, row, pointer] {
+                        showPane(row);
+                        if (pointer)
+                            pointer->trigger();
+                    })
+                                                            : nullptr };
+            }
+        }
+        QAbstractItemView* view = pane->targetView();
+        if (!view || !view->model())
+            continue;
+        const QAbstractItemModel* model = view->model();
+        for (int target = 0; target < model->rowCount(); ++target) {
+            QString text = model->index(target, 0).data().toString();
+            const QString more = model->columnCount() > 1 ? model->index(target, 1).data().toString() : QString();
+            if (!more.isEmpty())
+                text += QStringLiteral(" (%1)").arg(more);
+            const QPersistentModelIndex index = model->index(target, 0);
+            const QPointer<QAbstractItemView> viewPointer = view;
+            entries << CommandPalette::Entry { place, text, tr("Select it in %1").arg(place), {},
+                [this, row, pane, index, viewPointer] {
+                    showPane(row);
+                    if (!viewPointer || !index.isValid())
+                        return;
+                    reveal(viewPointer, pane);
+                    viewPointer->setFocus();
+                    viewPointer->selectionModel()->setCurrentIndex(
+                        index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+                    viewPointer->scrollTo(index);
+                } };
+        }
+    }
+    m_palette->present(std::move(entries));
+}
+
+SystemPane* MainWindow::pane(const QString& title)
+{
+    for (int row = 0; row < m_slots.size(); ++row) {
+        if (m_slots[row].title == title)
+            return built(row);
     }
     return nullptr;
+}
+
+QList<SystemPane*> MainWindow::panes()
+{
+    QList<SystemPane*> all;
+    for (int row = 0; row < m_slots.size(); ++row)
+        all << built(row);
+    return all;
+}
+
+SystemPane* MainWindow::built(int row)
+{
+    PaneSlot& slot = m_slots[row];
+    if (slot.pane)
+        return slot.pane;
+    slot.pane = slot.create();
+    m_stack->widget(row)->layout()->addWidget(slot.pane);
+    if (auto* targets = qobject_cast<TargetPane*>(slot.pane)) {
+        connect(targets, &TargetPane::checkAgainRequested, this, &MainWindow::checkHosts);
+        connect(targets, &TargetPane::hostKeyRequested, this, &MainWindow::reviewHostKey);
+        connect(targets, &TargetPane::selectionChanged, this, &MainWindow::updateHostKeyActions);
+    }
+    if (slot.pane->showsHostState())
+        m_sidebar->item(row)->setIcon(StatusIcons::icon(StatusIcons::Kind::Unknown));
+    // What was learnt of the hosts before the pane existed.
+    for (const HostStatus& status : std::as_const(m_statuses))
+        slot.pane->updateHost(status);
+    updateSidebar();
+    updateHostKeyActions();
+    return slot.pane;
+}
+
+void MainWindow::buildRestLater()
+{
+    QTimer::singleShot(0, this, [this, loads = m_loads] {
+        if (loads != m_loads)
+            return; // the inventory was loaded again: its own chain builds its panes
+        for (int row = 0; row < m_slots.size(); ++row) {
+            if (!m_slots[row].pane) {
+                built(row);
+                buildRestLater();
+                return;
+            }
+        }
+    });
+}
+
+void MainWindow::showPane(int row)
+{
+    m_sidebar->setCurrentRow(row);
+    SystemPane* pane = built(row);
+    // The keyboard goes into the pane: to its targets if it lists any, else to its first control.
+    if (QAbstractItemView* view = pane->targetView(); view && view->isVisibleTo(pane))
+        view->setFocus();
+    else if (QWidget* first = pane->nextInFocusChain(); first && pane->isAncestorOf(first))
+        first->setFocus();
 }
 
 void MainWindow::clearPanes()
@@ -156,7 +371,7 @@ void MainWindow::clearPanes()
     m_prober = nullptr;
     delete m_pool;
     m_pool = nullptr;
-    m_panes.clear();
+    m_slots.clear();
     m_statuses.clear();
     m_sidebar->clear();
     while (m_stack->count() > 0) {
@@ -190,7 +405,6 @@ void MainWindow::loadInventory(const QString& path)
     }
     if (!journal->isTeam() && !journal->isKeyed()) {
         buildPanes(m_inventory, *journal);
-        checkHosts({});
         return;
     }
     // The team journal's password (and its tunnel host's secret) and the chain's key first: every pane's runs are
@@ -205,7 +419,6 @@ void MainWindow::loadInventory(const QString& path)
             if (!resolved)
                 m_activity->setText(tr("The journal %1 cannot be used: %2. Destructive runs are refused.")
                                         .arg(journal.describe(), why));
-            checkHosts({});
         });
 }
 
@@ -255,38 +468,83 @@ void MainWindow::buildPanes(const Inventory& inventory, const JournalLocation& j
             m_activity->setText(tr("%1 %2…").arg(SshSession::stateName(state), host));
     });
 
-    addPane(hostsPane(inventory));
-    const PaneContext context { inventory, m_credentials.get(), m_runs, journal };
-    for (const PaneRegistration& system : std::as_const(m_systems))
-        addPane(system.create(context));
-    auto* journalPane = new JournalPane(journal, m_runs);
-    connect(m_runs, &RunsDock::runFinished, journalPane, &JournalPane::reload);
-    connect(journalPane, &JournalPane::restoreRequested, this, &MainWindow::restore);
-    journalPane->setRestorable([this](const QString& operation) { return restoringPane(operation) != nullptr; });
-    addPane(journalPane);
-    m_runs->showUnfinished(journal, [this](const QString& operation) { return recoveringPane(operation) != nullptr; });
-    m_runs->followOtherConsoles(journal);
-    m_sidebar->setCurrentRow(0);
-}
-
-void MainWindow::addPane(SystemPane* pane)
-{
-    m_panes << pane;
-    m_stack->addWidget(pane);
-    auto* item = new QListWidgetItem(pane->title(), m_sidebar);
-    item->setSizeHint(QSize(0, 34));
-    if (pane->showsHostState())
-        item->setIcon(StatusIcons::icon(StatusIcons::Kind::Unknown));
-    if (auto* targets = qobject_cast<TargetPane*>(pane)) {
-        connect(targets, &TargetPane::checkAgainRequested, this, &MainWindow::checkHosts);
-        connect(targets, &TargetPane::hostKeyRequested, this, &MainWindow::reviewHostKey);
-        connect(targets, &TargetPane::selectionChanged, this, &MainWindow::updateHostKeyActions);
+    addPane(tr("Hosts"), [this] { return hostsPane(m_inventory); });
+    for (const PaneRegistration& system : std::as_const(m_systems)) {
+        addPane(system.title, [this, create = system.create] {
+            return create(PaneContext { m_inventory, m_credentials.get(), m_runs, m_journal });
+        });
     }
+    addPane(tr("Journal"), [this] {
+        auto* journalPane = new JournalPane(m_journal, m_runs);
+        connect(m_runs, &RunsDock::runFinished, journalPane, &JournalPane::reload);
+        connect(journalPane, &JournalPane::restoreRequested, this, &MainWindow::restore);
+        journalPane->setRestorable([this](const QString& operation) { return restoringPane(operation) != nullptr; });
+        return journalPane;
+    });
+    // Ctrl+1 … go to the panes, in the sidebar's order.
+    QMenu* view = menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"));
+    view->clear();
+    m_paneActions.clear();
+    for (int row = 0; row < m_slots.size(); ++row) {
+        QAction* go = view->addAction(tr("Go to %1").arg(m_slots[row].title), this, [this, row] { showPane(row); });
+        if (row < 9)
+            go->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_1 + row)));
+        m_paneActions << go;
+    }
+    view->addSeparator();
+    QAction* runs = m_runs->toggleViewAction();
+    runs->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    view->addAction(runs);
+    // The pane the admin left open last time, if this inventory has it; built now, so that it is in the first frame.
+    const QString last = QSettings().value(QStringLiteral("window/pane")).toString();
+    int first = 0;
+    for (int row = 0; row < m_slots.size(); ++row) {
+        if (m_slots[row].title == last)
+            first = row;
+    }
+    m_sidebar->setCurrentRow(first);
+    if (m_shown)
+        startReading();
 }
 
-SystemPane* MainWindow::recoveringPane(const QString& operation) const
+// What reads hosts and the journal, and the panes not shown yet: once the window is up, never before it.
+void MainWindow::startReading()
 {
-    for (SystemPane* candidate : m_panes) {
+    checkHosts({});
+    m_runs->showUnfinished(
+        m_journal, [this](const QString& operation) { return recoveringPane(operation) != nullptr; });
+    m_runs->followOtherConsoles(m_journal);
+    buildRestLater();
+}
+
+void MainWindow::showEvent(QShowEvent* event)
+{
+    QMainWindow::showEvent(event);
+    if (m_shown)
+        return;
+    m_shown = true;
+    // After this first frame is drawn.
+    QTimer::singleShot(0, this, [this] {
+        if (m_pool)
+            startReading();
+    });
+}
+
+void MainWindow::addPane(const QString& title, std::function<SystemPane*()> create)
+{
+    m_slots << PaneSlot { title, std::move(create) };
+    // Its place in the stack; the pane goes in when built.
+    auto* place = new QWidget(m_stack);
+    auto* layout = new QVBoxLayout(place);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_stack->addWidget(place);
+    auto* item = new QListWidgetItem(title, m_sidebar);
+    item->setSizeHint(QSize(0, 34));
+}
+
+SystemPane* MainWindow::recoveringPane(const QString& operation)
+{
+    for (SystemPane* candidate : panes()) {
         if (candidate->recovers(operation))
             return candidate;
     }
@@ -298,13 +556,13 @@ void MainWindow::recover(const Journal::UnfinishedRun& run)
     SystemPane* pane = recoveringPane(run.operation);
     if (!pane)
         return; // the inventory was reloaded meanwhile without that system: the row keeps its command
-    m_sidebar->setCurrentRow(int(m_panes.indexOf(pane)));
+    m_sidebar->setCurrentRow(int(panes().indexOf(pane)));
     pane->recover(run);
 }
 
-SystemPane* MainWindow::restoringPane(const QString& operation) const
+SystemPane* MainWindow::restoringPane(const QString& operation)
 {
-    for (SystemPane* candidate : m_panes) {
+    for (SystemPane* candidate : panes()) {
         if (candidate->restores(operation))
             return candidate;
     }
@@ -343,7 +601,7 @@ void MainWindow::restore(const QString& runId, const QString& operation, const Q
             SystemPane* pane = restoringPane(operation);
             if (!pane)
                 return; // the inventory was reloaded meanwhile without that system
-            m_sidebar->setCurrentRow(int(m_panes.indexOf(pane)));
+            m_sidebar->setCurrentRow(int(panes().indexOf(pane)));
             pane->restore(*answer.window);
         });
 }
@@ -362,8 +620,10 @@ void MainWindow::checkHosts(const QStringList& hosts)
 void MainWindow::onHostStatus(const HostStatus& status)
 {
     m_statuses.insert(status.name, status);
-    for (SystemPane* pane : std::as_const(m_panes))
-        pane->updateHost(status);
+    for (const PaneSlot& slot : std::as_const(m_slots)) {
+        if (slot.pane)
+            slot.pane->updateHost(status);
+    }
     updateHostKeyActions();
     updateSidebar();
     updateActivity();
@@ -372,10 +632,11 @@ void MainWindow::onHostStatus(const HostStatus& status)
 // Each system's icon sums up the hosts its pane depends on: the worst state wins.
 void MainWindow::updateSidebar()
 {
-    for (qsizetype row = 0; row < m_panes.size(); ++row) {
-        if (!m_panes[row]->showsHostState())
-            continue;
-        const QStringList hosts = m_panes[row]->hosts();
+    for (qsizetype row = 0; row < m_slots.size(); ++row) {
+        const SystemPane* pane = m_slots[row].pane;
+        if (!pane || !pane->showsHostState())
+            continue; // one not built yet shows no state: it has not been asked for its hosts
+        const QStringList hosts = pane->hosts();
         int failing = 0;
         int busy = 0;
         int reachable = 0;
@@ -441,9 +702,11 @@ void MainWindow::updateActivity()
 
 void MainWindow::updateHostKeyActions()
 {
-    for (SystemPane* pane : std::as_const(m_panes)) {
-        const HostStatus status = m_statuses.value(pane->selectedHost());
-        pane->setHostKeyActionEnabled(status.hostKey.status == HostKeyInfo::Status::Unknown
+    for (const PaneSlot& slot : std::as_const(m_slots)) {
+        if (!slot.pane)
+            continue;
+        const HostStatus status = m_statuses.value(slot.pane->selectedHost());
+        slot.pane->setHostKeyActionEnabled(status.hostKey.status == HostKeyInfo::Status::Unknown
             || status.hostKey.status == HostKeyInfo::Status::Changed);
     }
 }
@@ -520,7 +783,11 @@ void MainWindow::closeEvent(QCloseEvent* event)
             return;
         }
     }
-    QSettings().setValue(QStringLiteral("window/geometry"), saveGeometry());
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    if (m_sidebar->currentItem())
+        settings.setValue(QStringLiteral("window/pane"), m_sidebar->currentItem()->text());
     event->accept();
 }
 

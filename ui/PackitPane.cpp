@@ -1,6 +1,7 @@
 #include "PackitPane.h"
 
 #include "ErrorBanner.h"
+#include "ListTable.h"
 #include "OperationLauncher.h"
 #include "PacketTableModel.h"
 #include "PagedTableView.h"
@@ -106,7 +107,7 @@ PackitPane::PackitPane(const Inventory& inventory,
     , m_metadata(new QPlainTextEdit(this))
     , m_files(new QTreeWidget(this))
     , m_tabs(new QTabWidget(this))
-    , m_wipe(new QPushButton(tr("Wipe instance…"), this))
+    , m_wipe(new QPushButton(tr("&Wipe instance…"), this))
     , m_instanceTitle(new QLabel(this))
     , m_errors(new ErrorBanner(this))
     , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
@@ -134,7 +135,7 @@ PackitPane::PackitPane(const Inventory& inventory,
     layout->addWidget(summary);
 
     auto* bar = new QHBoxLayout;
-    auto* refreshButton = new QPushButton(tr("Refresh"), this);
+    auto* refreshButton = new QPushButton(tr("&Refresh"), this);
     refreshButton->setToolTip(tr("Read every instance's units, counts and root size again"));
     bar->addWidget(refreshButton);
     bar->addStretch(1);
@@ -151,13 +152,11 @@ PackitPane::PackitPane(const Inventory& inventory,
     layout->addWidget(elsewhere);
     connect(elsewhere, &RunsElsewhereBanner::runEnded, this, &PackitPane::refresh);
 
+    m_instanceView->setObjectName(QStringLiteral("instances"));
     m_instanceView->setModel(m_instances);
-    m_instanceView->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_instanceView->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_instanceView->verticalHeader()->hide();
-    m_instanceView->horizontalHeader()->setStretchLastSection(true);
-    m_instanceView->setAlternatingRowColors(true);
-    m_instanceView->resizeColumnsToContents();
+    setUpListTable(m_instanceView);
+    fitColumns(m_instanceView);
+    connect(m_instances, &QAbstractItemModel::dataChanged, this, [this] { fitColumns(m_instanceView); });
 
     auto* browser = new QWidget(this);
     auto* browserLayout = new QVBoxLayout(browser);
@@ -178,12 +177,12 @@ PackitPane::PackitPane(const Inventory& inventory,
     packetTable->setColumnWidth(PacketTableModel::DisplayName, 220);
     packetTable->setColumnWidth(PacketTableModel::Started, 150);
     packetsLayout->addWidget(m_packetView);
-    m_tabs->addTab(packetsTab, tr("Packets"));
+    m_tabs->addTab(packetsTab, tr("&Packets"));
 
     m_groups->setHeaderLabels({ tr("Packet group"), tr("Packets"), tr("Latest") });
     m_groups->setRootIsDecorated(false);
     m_groups->setSortingEnabled(true);
-    m_tabs->addTab(m_groups, tr("Packet groups"));
+    m_tabs->addTab(m_groups, tr("Packet &groups"));
 
     auto* packetTab = new QSplitter(Qt::Vertical, this);
     m_files->setHeaderLabels({ tr("File"), tr("Size"), tr("Hash") });
@@ -193,7 +192,7 @@ PackitPane::PackitPane(const Inventory& inventory,
     m_metadata->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_metadata->setPlaceholderText(tr("Select a packet to see its metadata and files."));
     packetTab->addWidget(m_metadata);
-    m_tabs->addTab(packetTab, tr("Packet"));
+    m_tabs->addTab(packetTab, tr("Pac&ket"));
     browserLayout->addWidget(m_tabs);
 
     auto* splitter = new QSplitter(Qt::Vertical, this);
@@ -314,7 +313,7 @@ void PackitPane::showInstance(int row)
         return;
     m_current = row;
     m_wipe->setEnabled(true);
-    m_wipe->setText(tr("Wipe %1…").arg(m_targets[row].instance.name));
+    m_wipe->setText(tr("&Wipe %1…").arg(m_targets[row].instance.name));
     m_instanceTitle->setText(
         tr("<b>%1</b> on %2 — outpack root %3")
             .arg(m_targets[row].instance.name, m_targets[row].host.name, m_targets[row].instance.outpackRoot));
@@ -468,6 +467,11 @@ void PackitPane::onWipeFinished(const RunRecord& record)
         if (row == m_current)
             showInstance(row);
     }
+}
+
+QAbstractItemView* PackitPane::targetView() const
+{
+    return m_instanceView;
 }
 
 } // namespace opsdeck

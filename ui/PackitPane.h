@@ -42,7 +42,6 @@ public:
         QWidget* parent = nullptr);
     ~PackitPane() override;
 
-    QString title() const override { return tr("Packit"); }
     TargetStatusModel* instances() const { return m_instances; }
     PacketTableModel* packets() const { return m_packets; }
     QStringList hosts() const override;
@@ -50,6 +49,7 @@ public:
     QString selectedInstance() const;
     void selectInstance(int row);
     void updateHost(const HostStatus& status) override;
+    QAbstractItemView* targetView() const override;
     bool recovers(const QString& operation) const override;
     void recover(const Journal::UnfinishedRun& run) override;
     bool restores(const QString& operation) const override;

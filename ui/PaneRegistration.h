@@ -22,10 +22,12 @@ struct PaneContext
     JournalLocation journalLocation;
 };
 
-// A system's entry in the console: how to build its pane (whose title() names the sidebar entry). The console
-// shows the registrations it is given, in their order, between Hosts and the Journal; app/Systems.cpp lists them.
+// A system's entry in the console: its name in the sidebar, and how to build its pane. The console shows the
+// registrations it is given, in their order, between Hosts and the Journal (app/Systems.cpp lists them), and builds a
+// pane only when it is first needed: the window is up before any system is read.
 struct PaneRegistration
 {
+    QString title;
     std::function<SystemPane*(const PaneContext& context)> create;
 };
 

@@ -74,7 +74,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     , m_processes(new QTableWidget(this))
     , m_batch(new QSpinBox(this))
     , m_throttle(new QSpinBox(this))
-    , m_purge(new QPushButton(tr("Purge soft-deleted stacks…"), this))
+    , m_purge(new QPushButton(tr("&Purge soft-deleted stacks…"), this))
     , m_errors(new ErrorBanner(this))
     , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
 {
@@ -93,7 +93,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     auto* bar = new QHBoxLayout;
     bar->addWidget(new QLabel(tr("Database:"), this));
     bar->addWidget(m_database);
-    auto* refreshButton = new QPushButton(tr("Refresh"), this);
+    auto* refreshButton = new QPushButton(tr("&Refresh"), this);
     bar->addWidget(refreshButton);
     m_status->setObjectName(QStringLiteral("pulumiStatus"));
     bar->addWidget(m_status, 1);
@@ -113,7 +113,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     auto* stacksLayout = new QVBoxLayout(stacksTab);
     m_stackView->filterEdit()->setPlaceholderText(tr("Filter by stack or organisation…"));
     m_stackView->progressLabel()->setObjectName(QStringLiteral("stacksLoaded"));
-    auto* keepButton = new QPushButton(tr("Keep selected"), this);
+    auto* keepButton = new QPushButton(tr("&Keep selected"), this);
     keepButton->setToolTip(tr("Leave the selected stacks out of the purge"));
     m_stackView->addBarWidget(keepButton);
     m_stackView->table()->setObjectName(QStringLiteral("stacksView"));
@@ -133,8 +133,8 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     m_processes->horizontalHeader()->setStretchLastSection(true);
     processLayout->addWidget(m_processes, 1);
     auto* processBar = new QHBoxLayout;
-    auto* refreshProcesses = new QPushButton(tr("Refresh processes"), this);
-    auto* kill = new QPushButton(tr("Kill query…"), this);
+    auto* refreshProcesses = new QPushButton(tr("Refresh pro&cesses"), this);
+    auto* kill = new QPushButton(tr("K&ill query…"), this);
     kill->setToolTip(tr("KILL QUERY the selected process's statement (its session stays)"));
     processBar->addWidget(refreshProcesses);
     processBar->addStretch(1);
@@ -142,8 +142,8 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     processLayout->addLayout(processBar);
 
     auto* tabs = new QTabWidget(this);
-    tabs->addTab(stacksTab, tr("Soft-deleted stacks"));
-    tabs->addTab(processTab, tr("Processes"));
+    tabs->addTab(stacksTab, tr("Soft-deleted s&tacks"));
+    tabs->addTab(processTab, tr("Proce&sses"));
 
     auto* left = new QWidget(this);
     auto* leftLayout = new QVBoxLayout(left);
@@ -474,6 +474,11 @@ void PulumiPane::showLoadError(const QString& step, const QString& error)
 {
     m_errors->showProblem({ m_target ? m_target->database.name : m_database->currentData().toString(), step, error,
         tr("Refresh once the cause is fixed; the connection is made again if it dropped.") });
+}
+
+QAbstractItemView* PulumiPane::targetView() const
+{
+    return m_orgs;
 }
 
 } // namespace opsdeck

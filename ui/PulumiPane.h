@@ -48,9 +48,9 @@ public:
         QWidget* parent = nullptr);
     ~PulumiPane() override;
 
-    QString title() const override { return tr("Pulumi"); }
     QStringList hosts() const override;
     void updateHost(const HostStatus&) override { }
+    QAbstractItemView* targetView() const override;
     bool restores(const QString& operation) const override;
     void restore(const UndoWindow& window) override;
 

@@ -139,7 +139,7 @@ RaftPane::RaftPane(const Inventory& inventory,
     bar->addWidget(m_tls);
     m_status->setObjectName(QStringLiteral("raftStatus"));
     bar->addWidget(m_status, 1);
-    auto* refreshButton = new QPushButton(tr("Reconnect"), this);
+    auto* refreshButton = new QPushButton(tr("&Reconnect"), this);
     refreshButton->setToolTip(tr("Read the kubeconfig and the token again (after `oc login`), then the cluster"));
     bar->addWidget(refreshButton);
     layout->addLayout(bar);
@@ -159,6 +159,7 @@ RaftPane::RaftPane(const Inventory& inventory,
     m_reset->setToolTip(tr("The runbook's RAFT reset of the selected StatefulSet: the DR image, each node's RAFT "
                            "deleted and its index reset, then the service back on its trigger's latest image and "
                            "scaled back up. Shows the plan before anything changes."));
+    m_reset->setShortcut(QKeySequence(Qt::ALT | Qt::Key_S));
     connect(m_reset, &QAction::triggered, this, &RaftPane::askAndReset);
     m_actions->setObjectName(QStringLiteral("statefulSetActions"));
     m_actions->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -501,6 +502,11 @@ void RaftPane::showProblem(const QString& step, const QString& error, const QStr
                             "logging in again or changing the kubeconfig.")
                              .arg(kPollMs / 1000)
                        : next });
+}
+
+QAbstractItemView* RaftPane::targetView() const
+{
+    return m_statefulSetView;
 }
 
 } // namespace opsdeck

@@ -48,10 +48,10 @@ public:
         QWidget* parent = nullptr);
     ~RaftPane() override;
 
-    QString title() const override { return tr("RAFT"); }
     // Clusters are reached over HTTPS, not through an inventory host.
     QStringList hosts() const override { return {}; }
     void updateHost(const HostStatus&) override { }
+    QAbstractItemView* targetView() const override;
     bool recovers(const QString& operation) const override;
     void recover(const Journal::UnfinishedRun& run) override;
     bool showsHostState() const override { return false; }

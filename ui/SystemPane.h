@@ -6,6 +6,8 @@
 
 #include <QWidget>
 
+class QAbstractItemView;
+
 namespace opsdeck {
 
 // What the main window needs of every entry in its sidebar.
@@ -15,7 +17,6 @@ class SystemPane : public QWidget
 public:
     using QWidget::QWidget;
 
-    virtual QString title() const = 0;
     // The inventory hosts this pane's targets depend on; their state sums up in the sidebar icon.
     virtual QStringList hosts() const = 0;
     virtual void updateHost(const HostStatus& status) = 0;
@@ -23,6 +24,8 @@ public:
     virtual bool showsHostState() const { return true; }
     // The host of the selected target, for the host key review; empty if none.
     virtual QString selectedHost() const { return {}; }
+    // The pane's list of targets (instances, machines, repos), which the command palette finds by name; null if none.
+    virtual QAbstractItemView* targetView() const { return nullptr; }
     virtual void setHostKeyActionEnabled(bool) { }
     // Whether this pane recovers the unfinished runs of `operation` (the Runs dock then offers "Recover…").
     virtual bool recovers(const QString&) const { return false; }

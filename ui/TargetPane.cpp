@@ -24,8 +24,8 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     , m_view(new QTableView(this))
     , m_filter(new QLineEdit(this))
     , m_emptyLabel(new QLabel(text.empty, this))
-    , m_hostKeyButton(new QPushButton(tr("Review host key…"), this))
-    , m_checkAgainButton(new QPushButton(tr("Check again"), this))
+    , m_hostKeyButton(new QPushButton(tr("Review host &key…"), this))
+    , m_checkAgainButton(new QPushButton(tr("Check &again"), this))
     , m_body(new QStackedWidget(this))
 {
     model->setParent(this);
@@ -116,6 +116,11 @@ void TargetPane::updateEmptyState()
     m_filter->setEnabled(!empty);
     m_checkAgainButton->setEnabled(!hosts().isEmpty());
     fitColumns(m_view);
+}
+
+QAbstractItemView* TargetPane::targetView() const
+{
+    return m_view;
 }
 
 } // namespace opsdeck

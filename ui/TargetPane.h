@@ -31,13 +31,13 @@ public:
 
     TargetStatusModel* model() const { return m_model; }
     QTableView* view() const { return m_view; }
-    QString title() const override { return m_text.title; }
     // The inventory host of the selected row, or empty.
     QString selectedHost() const override;
     void setHostKeyActionEnabled(bool enabled) override;
     // The inventory hosts that reach this pane's targets.
     QStringList hosts() const override;
     void updateHost(const HostStatus& status) override;
+    QAbstractItemView* targetView() const override;
 
 signals:
     void checkAgainRequested(const QStringList& hosts);

@@ -108,7 +108,7 @@ void TestJournalPane::locksAreListedAndOneIsBroken()
     pane.show();
     QVERIFY(loaded.wait(10000));
     auto* tabs = pane.findChild<QTabWidget*>();
-    QCOMPARE(tabs->tabText(1), u"Locks (2)"_s);
+    QCOMPARE(tabs->tabText(1), u"&Locks (2)"_s);
     QTreeWidget* locks = pane.lockList();
     QCOMPARE(locks->topLevelItemCount(), 2);
     QCOMPARE(locks->topLevelItem(0)->text(0), u"pulumi/acme"_s);
@@ -136,7 +136,7 @@ void TestJournalPane::locksAreListedAndOneIsBroken()
     QVERIFY(loaded.wait(10000));
     QCOMPARE(locks->topLevelItemCount(), 1);
     QCOMPARE(locks->topLevelItem(0)->text(0), u"wpia-packit/reside"_s);
-    QCOMPARE(tabs->tabText(1), u"Locks (1)"_s);
+    QCOMPARE(tabs->tabText(1), u"&Locks (1)"_s);
     QVERIFY(pane.breakReason()->text().isEmpty());
 
     Journal journal(path);
@@ -185,7 +185,7 @@ void TestJournalPane::undoWindowsOpenFirstThenClosed()
     pane.show();
     QVERIFY(loaded.wait(10000));
     auto* tabs = pane.findChild<QTabWidget*>();
-    QCOMPARE(tabs->tabText(2), u"Undo windows (2)"_s);
+    QCOMPARE(tabs->tabText(2), u"Undo &windows (2)"_s);
     tabs->setCurrentIndex(2);
 
     // The open ones only, the soonest to end first.
@@ -261,7 +261,7 @@ void TestJournalPane::undoWindowsOpenFirstThenClosed()
         QVERIFY(
             closeWindow(journal, u"ffffffff-0000-4000-8000-000000000006"_s, deployRun, UndoWindow::State::Restored));
     }
-    QTRY_COMPARE_WITH_TIMEOUT(tabs->tabText(2), u"Undo windows (1)"_s, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(tabs->tabText(2), u"Undo &windows (1)"_s, 10000);
     QCOMPARE(runColumn(windows), (QStringList { u"bbbbbbbb"_s, u"dddddddd"_s, u"cccccccc"_s, u"aaaaaaaa"_s }));
     QCOMPARE(windows->currentItem(), windows->topLevelItem(3));
     QVERIFY(!restore->isEnabled());
@@ -289,7 +289,7 @@ void TestJournalPane::undoWindowsEmptyState()
     pane.show();
     QVERIFY(loaded.wait(10000));
     auto* tabs = pane.findChild<QTabWidget*>();
-    QCOMPARE(tabs->tabText(2), u"Undo windows"_s);
+    QCOMPARE(tabs->tabText(2), u"Undo &windows"_s);
     QLabel* empty = pane.undoWindowsEmpty();
     QVERIFY(!empty->isHidden());
     QVERIFY2(empty->text().startsWith(u"No run can be taken back now. Hidden: 1 window"_s), qPrintable(empty->text()));

@@ -1,5 +1,6 @@
 // The Packit pane offscreen on the sandbox: live instance state, packets loaded lazily, and a whole wipe driven
 // through the real confirmation dialog.
+#include "CommandPalette.h"
 #include "ConfirmDialog.h"
 #include "JournalPane.h"
 #include "MainWindow.h"
@@ -39,6 +40,7 @@ private slots:
     void initTestCase();
     void instancesShowLiveStateAndPacketsLoad();
     void wipeThroughTheDialog();
+    void wipeWithTheKeyboardOnly();
 
 private:
     int rowOf(PackitPane* pane, const QString& instance) const;
@@ -198,6 +200,93 @@ void TestPackitPane::wipeThroughTheDialog()
     QVERIFY2(restore.outcome == RunRecord::Outcome::Succeeded, qPrintable(restore.summary));
     QCOMPARE(restore.parameters.value(QStringLiteral("restores")).toString(), record.id);
     QTRY_COMPARE_WITH_TIMEOUT(pane->instances()->index(row, 4).data().toString(), QStringLiteral("300"), 30000);
+}
+
+namespace {
+
+// A key as the admin presses it: to whatever has the keyboard focus now.
+void press(Qt::Key key, Qt::KeyboardModifiers modifiers = Qt::NoModifier)
+{
+    QWidget* focus = QApplication::focusWidget();
+    QVERIFY2(focus, "nothing has the keyboard focus");
+    QTest::keyClick(focus, key, modifiers);
+}
+
+void type(const QString& text)
+{
+    QWidget* focus = QApplication::focusWidget();
+    QVERIFY2(focus, "nothing has the keyboard focus");
+    QTest::keyClicks(focus, text);
+}
+
+} // namespace
+
+// A whole wipe with key presses only, each sent where the keyboard focus is: Ctrl+1 … go to the panes, Ctrl+K finds
+// the instance and then the wipe by name, the confirmation takes the typed name and Alt+W.
+void TestPackitPane::wipeWithTheKeyboardOnly()
+{
+    const QString inventory = m_temp.filePath(QStringLiteral("keyboard.yaml"));
+    QVERIFY(m_sandbox.writeInventoryWith(
+        inventory, QStringLiteral("wpia-packit-dev"), QStringLiteral("tags: [production]")));
+    MainWindow window(inventory, systemPanes());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowActive(&window));
+
+    // Ctrl+7 is the Journal, Ctrl+1 the Hosts, with the keyboard in its table.
+    press(Qt::Key_7, Qt::ControlModifier);
+    QCOMPARE(window.sidebar()->currentRow(), 6);
+    press(Qt::Key_1, Qt::ControlModifier);
+    QCOMPARE(window.sidebar()->currentRow(), 0);
+    QCOMPARE(QApplication::focusWidget(), window.pane(QStringLiteral("Hosts"))->targetView());
+
+    // Ctrl+K, the instance's name, Enter: the Packit pane, the instance selected, the keyboard in its table.
+    press(Qt::Key_K, Qt::ControlModifier);
+    QTRY_VERIFY(window.palette()->isVisible());
+    type(QStringLiteral("reside-dev"));
+    press(Qt::Key_Return);
+    QTRY_VERIFY(!window.palette()->isVisible());
+    auto* pane = qobject_cast<PackitPane*>(window.pane(QStringLiteral("Packit")));
+    QCOMPARE(window.sidebar()->currentRow(), 1);
+    QCOMPARE(QApplication::focusWidget(), pane->targetView());
+    const int row = rowOf(pane, QStringLiteral("reside-dev"));
+    QVERIFY(row >= 0);
+    QCOMPARE(pane->targetView()->currentIndex().row(), row);
+    // Its packets counted (the plan needs the instance read).
+    const auto packets = [&] { return pane->instances()->index(row, 4).data().toString(); };
+    QTRY_VERIFY_WITH_TIMEOUT(packets() != QStringLiteral("…") && packets() != QStringLiteral("0"), 30000);
+
+    // The confirmation answered with keys too: the focus starts in the typed-name field; Alt+W is the verb's key.
+    QString dialogFocus;
+    bool verbEnabledBeforeTyping = true;
+    QTimer answer;
+    answer.setInterval(100);
+    connect(&answer, &QTimer::timeout, this, [&] {
+        QWidget* dialog = QApplication::activeModalWidget();
+        if (!dialog || dialog == window.palette())
+            return;
+        answer.stop();
+        dialogFocus = QApplication::focusWidget() ? QApplication::focusWidget()->objectName() : QString();
+        auto* verb = dialog->findChild<QPushButton*>(QStringLiteral("verb"));
+        verbEnabledBeforeTyping = verb && verb->isEnabled();
+        press(Qt::Key_W, Qt::AltModifier); // refused: the name is not typed yet
+        type(QStringLiteral("reside-dev"));
+        press(Qt::Key_W, Qt::AltModifier);
+    });
+    answer.start();
+    QSignalSpy finished(window.runs(), &RunsDock::runFinished);
+    // Ctrl+K, "wipe", Enter: the pane's wipe button, found by name.
+    press(Qt::Key_K, Qt::ControlModifier);
+    QTRY_VERIFY(window.palette()->isVisible());
+    type(QStringLiteral("wipe reside"));
+    QCOMPARE(window.palette()->list()->currentItem()->text(), QStringLiteral("Packit › Wipe reside-dev…    Alt+W"));
+    press(Qt::Key_Return);
+    QVERIFY(finished.wait(180000));
+    QCOMPARE(dialogFocus, QStringLiteral("typedName"));
+    QVERIFY(!verbEnabledBeforeTyping);
+    const RunRecord record = finished.first().first().value<RunRecord>();
+    QVERIFY2(record.outcome == RunRecord::Outcome::Succeeded, qPrintable(record.summary));
+    QCOMPARE(record.target, QStringLiteral("wpia-packit-dev/reside-dev"));
+    QTRY_COMPARE_WITH_TIMEOUT(pane->instances()->index(row, 4).data().toString(), QStringLiteral("0"), 30000);
 }
 
 QTEST_MAIN(TestPackitPane)
