@@ -53,7 +53,8 @@ void CommandPalette::present(QList<Entry> entries)
         move(area.x() + (area.width() - width()) / 2, area.y() + 60);
     }
     QDialog::open();
-    m_search->setFocus();
+    activateWindow();
+    m_search->setFocus(Qt::PopupFocusReason);
 }
 
 QList<int> CommandPalette::matches(const QList<Entry>& entries, const QString& query)
@@ -101,7 +102,10 @@ void CommandPalette::runCurrent()
         return;
     const std::function<void()> run = m_entries[item->data(kEntryRole).toInt()].run;
     accept();
-    // After the palette closed: the action may open a dialog of its own, or move the focus.
+    // The keyboard back to the window (a window manager would do it; without one nothing does), then the action,
+    // which may open a dialog of its own or move the focus.
+    if (parentWidget())
+        parentWidget()->window()->activateWindow();
     run();
 }
 

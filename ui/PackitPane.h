@@ -44,6 +44,7 @@ public:
 
     TargetStatusModel* instances() const { return m_instances; }
     PacketTableModel* packets() const { return m_packets; }
+    ErrorBanner* errors() const { return m_errors; }
     QStringList hosts() const override;
     // The instance whose tables are shown, as "host/instance".
     QString selectedInstance() const;

@@ -36,7 +36,7 @@ using namespace opsdeck;
 using namespace opsdeck::test;
 
 namespace {
-TargetPane* targetPane(const MainWindow& window, const QString& title)
+TargetPane* targetPane(MainWindow& window, const QString& title)
 {
     return qobject_cast<TargetPane*>(window.pane(title));
 }
@@ -218,6 +218,10 @@ void TestMainWindow::unknownHostKeyIsTrustedOnlyAfterConfirmation()
     const QString knownHosts = m_temp.filePath(QStringLiteral("gui/known_hosts"));
     MainWindow window(
         m_sandbox.inventoryWithKnownHosts(m_temp.filePath(QStringLiteral("fresh.yaml")), knownHosts), systemPanes());
+    // Hosts are checked once the window is up, never before.
+    QTest::qWait(200);
+    QCOMPARE(window.hostStatus(QStringLiteral("wpia-packit-dev")).reachability, HostStatus::Reachability::Unchecked);
+    window.show();
     const QString dev = QStringLiteral("wpia-packit-dev");
     QTRY_COMPARE_WITH_TIMEOUT(window.hostStatus(dev).hostKey.status, HostKeyInfo::Status::Unknown, 30000);
     QTRY_COMPARE_WITH_TIMEOUT(window.hostStatus(dev).reachability, HostStatus::Reachability::Unreachable, 30000);
