@@ -7,6 +7,7 @@
 #include "ListTable.h"
 #include "NaturalSortProxyModel.h"
 #include "OperationLauncher.h"
+#include "PullRequestBrowser.h"
 #include "RunsDock.h"
 #include "RunsElsewhereBanner.h"
 #include "UiLogging.h"
@@ -31,7 +32,6 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
-#include <QPlainTextEdit>
 #include <QPointer>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
@@ -87,7 +87,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     , m_inputRunner(new QLineEdit(this))
     , m_trigger(new QPushButton(tr("&Trigger update…"), this))
     , m_pullTitle(new QLabel(this))
-    , m_pullDetails(new QPlainTextEdit(this))
+    , m_pullDetails(new PullRequestBrowser(this))
     , m_deployStaging(new QPushButton(this))
     , m_checkStaging(new QPushButton(tr("Run the automatic &checks"), this))
     , m_stagingState(new QLabel(this))
@@ -192,9 +192,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_pullTitle->setOpenExternalLinks(true);
     m_pullTitle->setTextFormat(Qt::RichText);
     pullLayout->addWidget(m_pullTitle);
-    m_pullDetails->setReadOnly(true);
-    m_pullDetails->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_pullDetails->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_pullDetails->setObjectName(QStringLiteral("pullDetails"));
     pullLayout->addWidget(m_pullDetails, 1);
     auto* refreshPullButton = new QPushButton(tr("Refresh pull re&quest"), pull);
     pullLayout->addWidget(refreshPullButton);
@@ -451,15 +449,7 @@ void DeployPane::showPull()
                 .arg(m_pull.url.toHtmlEscaped())
                 .arg(m_pull.number)
                 .arg(m_pull.title.toHtmlEscaped(), tr("checks: %1").arg(m_pull.checksSummary()), m_pull.mergeable));
-        QStringList lines { tr("head %1").arg(m_pull.headSha), QString(), tr("Commits:") };
-        for (const UpdatePull::Commit& c : m_pull.commits)
-            lines << QStringLiteral("  %1 %2").arg(c.sha.left(10), c.message);
-        lines << QString() << tr("Checks:");
-        for (const UpdatePull::Check& c : m_pull.checks)
-            lines << QStringLiteral("  %1: %2 %3").arg(c.name, c.status, c.conclusion);
-        if (!m_pull.body.isEmpty())
-            lines << QString() << m_pull.body;
-        m_pullDetails->setPlainText(lines.join(u'\n'));
+        m_pullDetails->showPull(m_pull);
     }
     updateFlowButtons();
 }

@@ -18,7 +18,6 @@ class QComboBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
-class QPlainTextEdit;
 class QPushButton;
 class QSortFilterProxyModel;
 class QTableView;
@@ -31,6 +30,7 @@ class DeployMatrixModel;
 class ErrorBanner;
 class Operation;
 class OperationLauncher;
+class PullRequestBrowser;
 class RunsDock;
 struct Plan;
 
@@ -126,7 +126,7 @@ private:
     QLineEdit* m_inputRunner;
     QPushButton* m_trigger;
     QLabel* m_pullTitle;
-    QPlainTextEdit* m_pullDetails;
+    PullRequestBrowser* m_pullDetails; // head, commits, checks and the body rendered
     QPushButton* m_deployStaging;
     QPushButton* m_checkStaging;
     QLabel* m_stagingState;

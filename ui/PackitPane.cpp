@@ -1,6 +1,7 @@
 #include "PackitPane.h"
 
 #include "ErrorBanner.h"
+#include "JsonTreeModel.h"
 #include "ListTable.h"
 #include "OperationLauncher.h"
 #include "PacketTableModel.h"
@@ -17,20 +18,21 @@
 #include "packit/PackitSecrets.h"
 #include "packit/PackitWipeOperation.h"
 
+#include <QClipboard>
 #include <QDateTime>
-#include <QFontDatabase>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
-#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
-#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTreeView>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -104,7 +106,10 @@ PackitPane::PackitPane(const Inventory& inventory,
     , m_packets(new PacketTableModel(this))
     , m_packetView(new PagedTableView(this))
     , m_groups(new QTreeWidget(this))
-    , m_metadata(new QPlainTextEdit(this))
+    , m_packetTitle(new QLabel(this))
+    , m_metadata(new JsonTreeModel(this))
+    , m_metadataView(new QTreeView(this))
+    , m_copyJson(new QPushButton(tr("Copy &JSON"), this))
     , m_files(new QTreeWidget(this))
     , m_tabs(new QTabWidget(this))
     , m_wipe(new QPushButton(tr("&Wipe instance…"), this))
@@ -184,15 +189,37 @@ PackitPane::PackitPane(const Inventory& inventory,
     m_groups->setSortingEnabled(true);
     m_tabs->addTab(m_groups, tr("Packet &groups"));
 
-    auto* packetTab = new QSplitter(Qt::Vertical, this);
+    // The packet selected in Packets: which one it is, its files, and its metadata as a tree.
+    auto* packetTab = new QWidget(this);
+    auto* packetLayout = new QVBoxLayout(packetTab);
+    auto* packetBar = new QHBoxLayout;
+    m_packetTitle->setObjectName(QStringLiteral("packetTitle"));
+    m_packetTitle->setTextFormat(Qt::RichText);
+    m_packetTitle->setWordWrap(true);
+    m_packetTitle->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    packetBar->addWidget(m_packetTitle, 1);
+    m_copyJson->setObjectName(QStringLiteral("copyJson"));
+    m_copyJson->setToolTip(tr("Copy the packet's metadata to the clipboard, as the JSON outpack keeps"));
+    m_copyJson->setEnabled(false);
+    packetBar->addWidget(m_copyJson, 0, Qt::AlignTop);
+    packetLayout->addLayout(packetBar);
+    auto* packetSplitter = new QSplitter(Qt::Vertical, packetTab);
+    m_files->setObjectName(QStringLiteral("files"));
     m_files->setHeaderLabels({ tr("File"), tr("Size"), tr("Hash") });
     m_files->setRootIsDecorated(false);
-    packetTab->addWidget(m_files);
-    m_metadata->setReadOnly(true);
-    m_metadata->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_metadata->setPlaceholderText(tr("Select a packet to see its metadata and files."));
-    packetTab->addWidget(m_metadata);
+    packetSplitter->addWidget(m_files);
+    m_metadataView->setObjectName(QStringLiteral("metadata"));
+    m_metadataView->setModel(m_metadata);
+    m_metadataView->setUniformRowHeights(true);
+    m_metadataView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_metadataView->setAlternatingRowColors(true);
+    packetSplitter->addWidget(m_metadataView);
+    // A packet has a few files and a lot of metadata: the tree gets most of the room.
+    packetSplitter->setStretchFactor(1, 3);
+    packetSplitter->setSizes({ 100, 300 });
+    packetLayout->addWidget(packetSplitter, 1);
     m_tabs->addTab(packetTab, tr("Pac&ket"));
+    showPacketTitle();
     browserLayout->addWidget(m_tabs);
 
     auto* splitter = new QSplitter(Qt::Vertical, this);
@@ -207,23 +234,11 @@ PackitPane::PackitPane(const Inventory& inventory,
     connect(m_instanceView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
         [this](const QModelIndex& current) { showInstance(current.row()); });
     connect(packetTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-        [this](const QModelIndex& current) {
-            const QString id = m_packets->packetId(current.row());
-            if (id.isEmpty() || !m_workers.contains(m_current))
-                return;
-            m_metadata->setPlainText(tr("Loading %1…").arg(id));
-            m_files->clear();
-            const int row = m_current;
-            m_workers[row]->worker.run(
-                this,
-                [id](PackitConnection& connection, QString* error) {
-                    return PackitQueries::packetMetadata(connection, id, error).value_or(QJsonObject());
-                },
-                [this, row](const QJsonObject& metadata, const QString& error) {
-                    if (row == m_current)
-                        onMetadata(metadata, error);
-                });
-        });
+        [this](const QModelIndex& current) { showPacket(current.row()); });
+    connect(m_copyJson, &QPushButton::clicked, this, [this] {
+        if (m_metadata->hasJson())
+            QGuiApplication::clipboard()->setText(m_metadata->text());
+    });
     connect(m_runs, &RunsDock::runFinished, this, &PackitPane::onWipeFinished);
 }
 
@@ -317,8 +332,11 @@ void PackitPane::showInstance(int row)
     m_instanceTitle->setText(
         tr("<b>%1</b> on %2 — outpack root %3")
             .arg(m_targets[row].instance.name, m_targets[row].host.name, m_targets[row].instance.outpackRoot));
-    m_metadata->clear();
+    m_packet = {};
+    m_metadata->clearJson();
+    m_copyJson->setEnabled(false);
     m_files->clear();
+    showPacketTitle();
     m_groups->clear();
     withWorker(row, [this, row](InstanceWorker& instance) {
         if (row != m_current)
@@ -363,13 +381,70 @@ void PackitPane::showGroups(const QJsonArray& groups, const QString& error)
     m_groups->resizeColumnToContents(0);
 }
 
+void PackitPane::showPacket(int packetRow)
+{
+    const QString id = m_packets->packetId(packetRow);
+    if (id.isEmpty() || !m_workers.contains(m_current))
+        return;
+    m_packet = { id, m_packets->value(packetRow, PackitQueries::PacketName).toString(),
+        m_packets->value(packetRow, PackitQueries::PacketDisplayName).toString() };
+    m_metadata->clearJson();
+    m_copyJson->setEnabled(false);
+    m_files->clear();
+    showPacketTitle(tr("Reading its metadata…"));
+    const int row = m_current;
+    m_workers[row]->worker.run(
+        this,
+        [id](PackitConnection& connection, QString* error) {
+            return PackitQueries::packetMetadata(connection, id, error).value_or(QJsonObject());
+        },
+        [this, row, id](const QJsonObject& metadata, const QString& error) {
+            // Only the packet still selected: answers to an earlier selection come first.
+            if (row == m_current && id == m_packet.id)
+                onMetadata(metadata, error);
+        });
+}
+
+// Which packet the Packet tab shows, with `state` (reading, or why it cannot be read) below.
+void PackitPane::showPacketTitle(const QString& state)
+{
+    if (m_packet.id.isEmpty()) {
+        m_packetTitle->setText(tr("Select a packet in Packets to see its files and metadata here."));
+        return;
+    }
+    const auto bold = [](const QString& text) { return QStringLiteral("<b>%1</b>").arg(text.toHtmlEscaped()); };
+    QString text = tr("Packet %1 · name %2 · display name %3")
+                       .arg(bold(m_packet.id), bold(m_packet.name),
+                           m_packet.displayName.isEmpty() ? tr("<i>none</i>") : bold(m_packet.displayName));
+    if (!state.isEmpty())
+        text += QStringLiteral("<br>") + state.toHtmlEscaped();
+    m_packetTitle->setText(text);
+}
+
 void PackitPane::onMetadata(const QJsonObject& metadata, const QString& error)
 {
     if (!error.isEmpty()) {
-        m_metadata->setPlainText(tr("Cannot read the metadata: %1").arg(error));
+        showPacketTitle(tr("Cannot read its metadata: %1").arg(error));
         return;
     }
-    m_metadata->setPlainText(QString::fromUtf8(QJsonDocument(metadata).toJson(QJsonDocument::Indented)));
+    showPacketTitle();
+    m_metadata->setJson(metadata);
+    m_copyJson->setEnabled(true);
+    // The first two levels of objects open (time, custom and its orderly), unless large; arrays stay closed (a
+    // packet's files are listed above the tree).
+    const std::function<void(const QModelIndex&, int)> expand = [&](const QModelIndex& parent, int depth) {
+        for (int r = 0; r < m_metadata->rowCount(parent); ++r) {
+            const QModelIndex index = m_metadata->index(r, JsonTreeModel::Key, parent);
+            const int members = m_metadata->rowCount(index);
+            if (index.data(JsonTreeModel::TypeRole).toInt() != QJsonValue::Object || members == 0 || members > 50)
+                continue;
+            m_metadataView->expand(index);
+            if (depth < 1)
+                expand(index, depth + 1);
+        }
+    };
+    expand({}, 0);
+    m_metadataView->resizeColumnToContents(JsonTreeModel::Key);
     m_files->clear();
     for (const QJsonValue& value : metadata.value(QStringLiteral("files")).toArray()) {
         const QJsonObject file = value.toObject();

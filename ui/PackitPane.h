@@ -13,16 +13,17 @@
 #include <memory>
 
 class QLabel;
-class QPlainTextEdit;
 class QPushButton;
 class QTabWidget;
 class QTableView;
+class QTreeView;
 class QTreeWidget;
 
 namespace opsdeck {
 
 class CredentialStore;
 class ErrorBanner;
+class JsonTreeModel;
 class OperationLauncher;
 class PacketTableModel;
 class PagedTableView;
@@ -45,6 +46,8 @@ public:
     TargetStatusModel* instances() const { return m_instances; }
     PacketTableModel* packets() const { return m_packets; }
     ErrorBanner* errors() const { return m_errors; }
+    // The Packet tab's metadata of the packet selected in Packets.
+    JsonTreeModel* metadata() const { return m_metadata; }
     QStringList hosts() const override;
     // The instance whose tables are shown, as "host/instance".
     QString selectedInstance() const;
@@ -70,6 +73,8 @@ private:
     void showInstance(int row);
     void onState(int row, const QJsonObject& state);
     void showGroups(const QJsonArray& groups, const QString& error);
+    void showPacket(int packetRow);
+    void showPacketTitle(const QString& state = {});
     void onMetadata(const QJsonObject& metadata, const QString& error);
     void onWipeFinished(const RunRecord& record);
 
@@ -86,7 +91,18 @@ private:
     PacketTableModel* m_packets;
     PagedTableView* m_packetView;
     QTreeWidget* m_groups;
-    QPlainTextEdit* m_metadata;
+    // The packet the Packet tab shows (no id: none), as the packets table read it.
+    struct ShownPacket
+    {
+        QString id;
+        QString name;
+        QString displayName;
+    };
+    ShownPacket m_packet;
+    QLabel* m_packetTitle;
+    JsonTreeModel* m_metadata;
+    QTreeView* m_metadataView;
+    QPushButton* m_copyJson;
     QTreeWidget* m_files;
     QTabWidget* m_tabs;
     QPushButton* m_wipe;

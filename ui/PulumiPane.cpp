@@ -1,6 +1,7 @@
 #include "PulumiPane.h"
 
 #include "ErrorBanner.h"
+#include "ListTable.h"
 #include "OperationLauncher.h"
 #include "PagedTableView.h"
 #include "PulumiStackModel.h"
@@ -71,6 +72,8 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     , m_stacks(new PulumiStackModel(this))
     , m_stackView(new PagedTableView(this))
     , m_keep(new QListWidget(this))
+    , m_tabs(new QTabWidget(this))
+    , m_processTab(new QWidget(this))
     , m_processes(new QTableWidget(this))
     , m_batch(new QSpinBox(this))
     , m_throttle(new QSpinBox(this))
@@ -121,16 +124,13 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     m_stackView->setModel(m_stacks);
     stacksLayout->addWidget(m_stackView, 1);
 
-    auto* processTab = new QWidget(this);
-    auto* processLayout = new QVBoxLayout(processTab);
+    auto* processLayout = new QVBoxLayout(m_processTab);
     m_processes->setObjectName(QStringLiteral("processes"));
     m_processes->setColumnCount(6);
     m_processes->setHorizontalHeaderLabels(
         { tr("Id"), tr("User"), tr("Command"), tr("Time (s)"), tr("State"), tr("Query") });
-    m_processes->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_processes->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_processes->verticalHeader()->hide();
-    m_processes->horizontalHeader()->setStretchLastSection(true);
+    // The shared list table: a long statement is elided, whole in its tooltip, rather than scrolled to.
+    setUpListTable(m_processes);
     processLayout->addWidget(m_processes, 1);
     auto* processBar = new QHBoxLayout;
     auto* refreshProcesses = new QPushButton(tr("Refresh pro&cesses"), this);
@@ -141,9 +141,8 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     processBar->addWidget(kill);
     processLayout->addLayout(processBar);
 
-    auto* tabs = new QTabWidget(this);
-    tabs->addTab(stacksTab, tr("Soft-deleted s&tacks"));
-    tabs->addTab(processTab, tr("Proce&sses"));
+    m_tabs->addTab(stacksTab, tr("Soft-deleted s&tacks"));
+    m_tabs->addTab(m_processTab, tr("Proce&sses"));
 
     auto* left = new QWidget(this);
     auto* leftLayout = new QVBoxLayout(left);
@@ -175,7 +174,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
 
     auto* splitter = new QSplitter(this);
     splitter->addWidget(left);
-    splitter->addWidget(tabs);
+    splitter->addWidget(m_tabs);
     splitter->setStretchFactor(1, 2);
     // Room for the organisations' four columns (login, name, soft-deleted, live) without a scroll bar.
     splitter->setSizes({ 420, 840 });
@@ -191,6 +190,13 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     });
     connect(m_keep, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem* item) { delete item; });
     connect(refreshProcesses, &QPushButton::clicked, this, &PulumiPane::refreshProcesses);
+    // The process list is read when its tab is first looked at, then with every refresh.
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_tabs->currentWidget() != m_processTab || m_processesShown)
+            return;
+        m_processesShown = true;
+        this->refreshProcesses();
+    });
     connect(kill, &QPushButton::clicked, this, &PulumiPane::killSelectedQuery);
     connect(
         m_orgs, &QTreeWidget::itemChanged, this, [this] { m_purge->setEnabled(!checkedOrganizations().isEmpty()); });
@@ -199,6 +205,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     connect(m_runs, &RunsDock::runFinished, this, &PulumiPane::onRunFinished);
     connect(m_database, &QComboBox::currentIndexChanged, this, [this] {
         m_stacks->setSource(nullptr);
+        m_processes->setRowCount(0);
         m_stackSource.reset();
         m_worker.reset();
         m_target.reset();
@@ -307,6 +314,8 @@ void PulumiPane::refresh()
                             QTime::currentTime().toString(QStringLiteral("HH:mm"))));
                 emit organizationsLoaded();
             });
+        if (m_processesShown)
+            refreshProcesses();
     });
 }
 
@@ -327,10 +336,13 @@ void PulumiPane::refreshProcesses()
                         p[QStringLiteral("user")].toString(), p[QStringLiteral("command")].toString(),
                         QString::number(p[QStringLiteral("time")].toInteger()), p[QStringLiteral("state")].toString(),
                         p[QStringLiteral("info")].toString().simplified() };
-                    for (int c = 0; c < cells.size(); ++c)
-                        m_processes->setItem(r, c, new QTableWidgetItem(cells[c]));
+                    for (int c = 0; c < cells.size(); ++c) {
+                        auto* item = new QTableWidgetItem(cells[c]);
+                        item->setToolTip(cells[c]);
+                        m_processes->setItem(r, c, item);
+                    }
                 }
-                m_processes->resizeColumnsToContents();
+                fitColumns(m_processes);
                 emit processesLoaded();
             });
     });

@@ -17,6 +17,7 @@ class QLabel;
 class QListWidget;
 class QPushButton;
 class QSpinBox;
+class QTabWidget;
 class QTableWidget;
 class QTreeWidget;
 
@@ -87,6 +88,7 @@ private:
     std::unique_ptr<ConnectionWorker<DatabaseConnection>> m_worker;
     std::unique_ptr<WorkerRowSource<DatabaseConnection>> m_stackSource;
     bool m_shown = false;
+    bool m_processesShown = false; // the Processes tab was looked at: its list is read with the rest from then on
     QPointer<OperationRunner> m_running; // the purge in flight, for the live throttle
     PulumiPurgeOperation* m_operation = nullptr; // owned by m_running
 
@@ -96,6 +98,8 @@ private:
     PulumiStackModel* m_stacks;
     PagedTableView* m_stackView;
     QListWidget* m_keep;
+    QTabWidget* m_tabs;
+    QWidget* m_processTab;
     QTableWidget* m_processes;
     QSpinBox* m_batch;
     QSpinBox* m_throttle;

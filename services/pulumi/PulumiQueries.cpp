@@ -252,7 +252,7 @@ std::optional<QJsonArray> processList(const QSqlDatabase& db, QString* error)
 {
     QSqlQuery query(db);
     query.setForwardOnly(true);
-    query.prepare(kProcessColumns + QStringLiteral("ORDER BY TIME DESC, ID"));
+    query.prepare(kProcessColumns + QStringLiteral("WHERE ID <> CONNECTION_ID() ORDER BY TIME DESC, ID"));
     if (!run(query, error))
         return std::nullopt;
     QJsonArray rows;

@@ -79,7 +79,8 @@ enum StackField
 std::optional<QList<RowValues>> softDeletedStacks(const QSqlDatabase& db, const PageRequest& request, QString* error);
 std::optional<qint64> softDeletedStackCount(const QSqlDatabase& db, const QString& filter, QString* error);
 
-// The server's sessions, as SHOW FULL PROCESSLIST shows them: [{id, user, host, db, command, time, state, info}].
+// The server's sessions, as SHOW FULL PROCESSLIST shows them: [{id, user, host, db, command, time, state, info}],
+// but for the session `db` is (CONNECTION_ID()), whose only statement is this one.
 std::optional<QJsonArray> processList(const QSqlDatabase& db, QString* error);
 // One session of the process list, {id, user, host, db, command, time, state, info} as processList gives them;
 // an empty object when the server has no session with that id.

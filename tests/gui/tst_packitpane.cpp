@@ -4,9 +4,11 @@
 #include "ConfirmDialog.h"
 #include "ErrorBanner.h"
 #include "JournalPane.h"
+#include "JsonTreeModel.h"
 #include "MainWindow.h"
 #include "PacketTableModel.h"
 #include "PackitPane.h"
+#include "PagedTableView.h"
 #include "ReportExport.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
@@ -15,6 +17,7 @@
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QClipboard>
 #include <QComboBox>
 #include <QFile>
 #include <QJsonDocument>
@@ -25,9 +28,12 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QTreeView>
 #include <QTreeWidget>
 
 using namespace opsdeck;
@@ -40,6 +46,7 @@ class TestPackitPane : public QObject
 private slots:
     void initTestCase();
     void instancesShowLiveStateAndPacketsLoad();
+    void packetTabSaysWhichPacketAndShowsATree();
     void wipeThroughTheDialog();
     void wipeWithTheKeyboardOnly();
 
@@ -94,6 +101,108 @@ void TestPackitPane::instancesShowLiveStateAndPacketsLoad()
     // Server-side filter.
     pane->findChild<QLineEdit*>()->setText(pane->packets()->packetId(0));
     QTRY_COMPARE_WITH_TIMEOUT(pane->packets()->total(), 1, 10000);
+}
+
+// A packet selected in Packets: the Packet tab names it (id, name, display name, as the table read them), lists its
+// files, and shows its metadata as a tree with the first levels open; Copy JSON copies the metadata whole.
+void TestPackitPane::packetTabSaysWhichPacketAndShowsATree()
+{
+    MainWindow window(m_inventory, systemPanes());
+    auto* pane = qobject_cast<PackitPane*>(window.pane(QStringLiteral("Packit")));
+    QVERIFY(pane);
+    QAbstractItemModelTester metadataTester(pane->metadata(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    window.resize(1280, 800);
+    window.show();
+    window.sidebar()->setCurrentRow(1);
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* title = pane->findChild<QLabel*>(QStringLiteral("packetTitle"));
+    QVERIFY(title);
+    QVERIFY2(title->text().contains(QStringLiteral("Select a packet")), qPrintable(title->text()));
+    auto* copy = pane->findChild<QPushButton*>(QStringLiteral("copyJson"));
+    QVERIFY(copy);
+    QVERIFY(!copy->isEnabled());
+    QCOMPARE(copy->text(), QStringLiteral("Copy &JSON"));
+
+    const int row = rowOf(pane, QStringLiteral("reside"));
+    QVERIFY(row >= 0);
+    pane->selectInstance(row);
+    QTRY_VERIFY_WITH_TIMEOUT(pane->packets()->rowCount() > 0, 30000);
+    // A packet with a display name, so that all three show.
+    int packet = -1;
+    for (int r = 0; r < pane->packets()->rowCount() && packet < 0; ++r) {
+        if (!pane->packets()->index(r, PacketTableModel::DisplayName).data().toString().isEmpty())
+            packet = r;
+    }
+    QVERIFY(packet >= 0);
+    const QString id = pane->packets()->packetId(packet);
+    const QString name = pane->packets()->index(packet, PacketTableModel::Name).data().toString();
+    const QString displayName = pane->packets()->index(packet, PacketTableModel::DisplayName).data().toString();
+    auto* packetView = pane->findChild<PagedTableView*>(QStringLiteral("packets"));
+    QVERIFY(packetView);
+    QTableView* table = packetView->table();
+    table->setCurrentIndex(table->model()->index(packet, 0));
+
+    // The tab opens on the packet, named at its top.
+    auto* tabs = pane->findChildren<QTabWidget*>().first();
+    QTRY_VERIFY_WITH_TIMEOUT(pane->metadata()->hasJson(), 30000);
+    QCOMPARE(tabs->tabText(tabs->currentIndex()), QStringLiteral("Pac&ket"));
+    QVERIFY(title->isVisible());
+    for (const QString& part : { id, name, displayName })
+        QVERIFY2(title->text().contains(part.toHtmlEscaped()),
+            qPrintable(part + QStringLiteral(" not in ") + title->text()));
+    QVERIFY2(!title->text().contains(QStringLiteral("Reading")), qPrintable(title->text()));
+
+    // The metadata as a tree: the packet's own id and name at the top level, objects and arrays open one level.
+    JsonTreeModel* model = pane->metadata();
+    const auto child = [&](const QModelIndex& parent, const QString& key) {
+        for (int r = 0; r < model->rowCount(parent); ++r) {
+            if (model->index(r, JsonTreeModel::Key, parent).data().toString() == key)
+                return model->index(r, JsonTreeModel::Key, parent);
+        }
+        return QModelIndex();
+    };
+    QCOMPARE(child({}, QStringLiteral("id")).siblingAtColumn(JsonTreeModel::Value).data().toString(), id);
+    QCOMPARE(child({}, QStringLiteral("name")).siblingAtColumn(JsonTreeModel::Value).data().toString(), name);
+    auto* tree = pane->findChild<QTreeView*>(QStringLiteral("metadata"));
+    QVERIFY(tree && tree->isVisible());
+    QCOMPARE(tree->model(), model);
+    const QModelIndex time = child({}, QStringLiteral("time"));
+    QVERIFY(time.isValid());
+    QVERIFY(model->rowCount(time) > 0);
+    QVERIFY(tree->isExpanded(time));
+    const QModelIndex orderly = child(child({}, QStringLiteral("custom")), QStringLiteral("orderly"));
+    QVERIFY(tree->isExpanded(orderly.parent()));
+    QVERIFY(tree->isExpanded(orderly));
+    // Arrays closed: the files are listed above the tree.
+    const QModelIndex files = child({}, QStringLiteral("files"));
+    QVERIFY(files.isValid());
+    QVERIFY(model->rowCount(files) > 0);
+    QVERIFY(!tree->isExpanded(files));
+
+    // The files list stays, one row per file of the metadata.
+    auto* fileList = pane->findChild<QTreeWidget*>(QStringLiteral("files"));
+    QVERIFY(fileList);
+    QCOMPARE(fileList->topLevelItemCount(), model->rowCount(files));
+
+    // Copy JSON: the metadata whole, as JSON.
+    QVERIFY(copy->isEnabled());
+    QGuiApplication::clipboard()->clear();
+    copy->click();
+    QJsonParseError error;
+    const QJsonDocument copied = QJsonDocument::fromJson(QGuiApplication::clipboard()->text().toUtf8(), &error);
+    QCOMPARE(error.error, QJsonParseError::NoError);
+    QCOMPARE(copied.object(), model->json().toObject());
+    QCOMPARE(copied.object().value(QStringLiteral("id")).toString(), id);
+
+    if (const QByteArray dir = qgetenv("OPSDECK_SCREENSHOT_DIR"); !dir.isEmpty())
+        window.grab().save(QString::fromUtf8(dir) + QStringLiteral("/packit-packet.png"));
+
+    // Another instance: nothing of the packet stays.
+    QVERIFY(pane->instances()->rowCount() > 1);
+    pane->selectInstance((row + 1) % pane->instances()->rowCount());
+    QVERIFY(!pane->metadata()->hasJson());
+    QVERIFY(!copy->isEnabled());
+    QVERIFY(title->text().contains(QStringLiteral("Select a packet")));
 }
 
 void TestPackitPane::wipeThroughTheDialog()

@@ -1,5 +1,6 @@
 // The Pulumi pane offscreen on the sandbox: organisations with their counts, the soft-deleted stacks loaded
-// lazily and filtered in the database, the process list with a long statement killed from it, and a purge with a
+// lazily and filtered in the database, the process list (read when its tab is first shown, without the pane's own
+// statement) with a long statement killed from it, and a purge with a
 // kept stack, confirmed and followed in the Runs dock. Runs after tst_pulumipurge, which expects the seeded data
 // untouched.
 #include "ConfirmDialog.h"
@@ -22,6 +23,10 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTableWidget>
 #include <QTest>
@@ -37,6 +42,7 @@ class TestPulumiPane : public QObject
 
 private slots:
     void initTestCase();
+    void processListReadWhenShownWithoutItsOwnQuery();
     void organisationsStacksProcessesAndAPurge();
 
 private:
@@ -47,6 +53,86 @@ void TestPulumiPane::initTestCase()
 {
     QVERIFY2(m_sandbox.ok(), qPrintable(m_sandbox.error()));
     m_sandbox.exportToThisProcess();
+}
+
+namespace {
+
+// The window at 1280x800 on the Pulumi pane.
+void showPulumi(MainWindow& window)
+{
+    window.resize(1280, 800);
+    window.show();
+    for (int i = 0; i < window.sidebar()->count(); ++i) {
+        if (window.sidebar()->item(i)->text() == u"Pulumi"_s)
+            window.sidebar()->setCurrentRow(i);
+    }
+}
+
+} // namespace
+
+// The Processes tab reads the list when it is first shown, and again with Refresh. The pane's own session (whose
+// statement is the list's query) is left out; another session's statement is listed, whatever it says.
+void TestPulumiPane::processListReadWhenShownWithoutItsOwnQuery()
+{
+    // A session of someone else's whose statement mentions the process list too: it is listed.
+    SqlSleeper other(m_sandbox.mariadb(), { u"SELECT SLEEP(60), 'not opsdeck: information_schema.PROCESSLIST'"_s });
+    QTRY_VERIFY_WITH_TIMEOUT(other.id() > 0 || other.done(), 10000);
+    QVERIFY(other.id() > 0);
+
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
+    auto* pane = qobject_cast<PulumiPane*>(window.pane(u"Pulumi"_s));
+    QVERIFY(pane);
+    QSignalSpy loaded(pane, &PulumiPane::organizationsLoaded);
+    QSignalSpy processes(pane, &PulumiPane::processesLoaded);
+    showPulumi(window);
+    QVERIFY(loaded.wait(60000));
+    // Not read until looked at.
+    auto* table = pane->findChild<QTableWidget*>(u"processes"_s);
+    QCOMPARE(processes.count(), 0);
+    QCOMPARE(table->rowCount(), 0);
+
+    auto* tabs = pane->findChild<QTabWidget*>();
+    QVERIFY(tabs);
+    QVERIFY(tabs->currentWidget() != table->parentWidget());
+    tabs->setCurrentWidget(table->parentWidget());
+    QVERIFY(processes.wait(30000));
+    const auto rowsWith = [&](const QString& text) {
+        QStringList found;
+        for (int row = 0; row < table->rowCount(); ++row) {
+            if (table->item(row, 5)->text().contains(text))
+                found << table->item(row, 0)->text();
+        }
+        return found;
+    };
+    QCOMPARE(rowsWith(u"SELECT ID, USER, HOST, DB, COMMAND"_s), QStringList());
+    QCOMPARE(rowsWith(u"not opsdeck"_s), QStringList { QString::number(other.id()) });
+
+    // Refresh reads it again (the pane's own statement still left out); back and forth between the tabs does not.
+    QPushButton* refresh = nullptr;
+    for (QPushButton* b : pane->findChildren<QPushButton*>()) {
+        if (b->text() == u"&Refresh"_s)
+            refresh = b;
+    }
+    QVERIFY(refresh);
+    processes.clear();
+    refresh->click();
+    QVERIFY(processes.wait(30000));
+    QCOMPARE(rowsWith(u"SELECT ID, USER, HOST, DB, COMMAND"_s), QStringList());
+    tabs->setCurrentIndex(0);
+    tabs->setCurrentWidget(table->parentWidget());
+    QTest::qWait(500);
+    QCOMPARE(processes.count(), 1);
+
+    if (const QByteArray dir = qgetenv("OPSDECK_SCREENSHOT_DIR"); !dir.isEmpty())
+        window.grab().save(QString::fromUtf8(dir) + u"/pulumi-processes.png"_s);
+    {
+        QSqlDatabase db = m_sandbox.mariadb().addMysqlConnection(u"killer"_s, u"pulumi"_s);
+        QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+        QSqlQuery kill(db);
+        QVERIFY2(kill.exec(u"KILL QUERY %1"_s.arg(other.id())), qPrintable(kill.lastError().text()));
+    }
+    QSqlDatabase::removeDatabase(u"killer"_s);
+    QTRY_VERIFY_WITH_TIMEOUT(other.done(), 10000);
 }
 
 void TestPulumiPane::organisationsStacksProcessesAndAPurge()
@@ -67,12 +153,7 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
     QVERIFY(pane);
     QAbstractItemModelTester stacksTester(pane->stacks(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy loaded(pane, &PulumiPane::organizationsLoaded);
-    window.resize(1280, 800);
-    window.show();
-    for (int i = 0; i < window.sidebar()->count(); ++i) {
-        if (window.sidebar()->item(i)->text() == u"Pulumi"_s)
-            window.sidebar()->setCurrentRow(i);
-    }
+    showPulumi(window);
     QVERIFY(loaded.wait(60000));
     QTreeWidget* orgs = pane->organizations();
     QCOMPARE(orgs->topLevelItemCount(), summary[u"organizations"_s].toArray().size());
@@ -90,11 +171,9 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
     QTRY_COMPARE_WITH_TIMEOUT(pane->stacks()->total(), seeded(u"globex"_s)[u"softDeleted"_s].toInteger(), 30000);
     QTRY_COMPARE_WITH_TIMEOUT(qint64(pane->stacks()->rowCount()), pane->stacks()->total(), 30000);
 
-    // The process list shows the pane's own connection.
     QSignalSpy processes(pane, &PulumiPane::processesLoaded);
     pane->refreshProcesses();
     QVERIFY(processes.wait(30000));
-    QVERIFY(pane->findChild<QTableWidget*>(u"processes"_s)->rowCount() >= 1);
 
     // A long statement on another session, killed from the process list: planned, confirmed through the launcher
     // and followed in the Runs dock.
@@ -118,7 +197,7 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
     QSignalSpy killed(window.runs(), &RunsDock::runFinished);
     ConfirmDialog::setNextAnswer(true);
     for (QPushButton* b : pane->findChildren<QPushButton*>()) {
-        if (b->text() == u"Kill query…"_s)
+        if (QString(b->text()).remove(u'&') == u"Kill query…"_s)
             b->click();
     }
     QVERIFY(killed.wait(30000));
@@ -134,7 +213,7 @@ void TestPulumiPane::organisationsStacksProcessesAndAPurge()
     view->selectRow(0);
     const QString kept = pane->stacks()->stackName(0);
     for (QPushButton* b : pane->findChildren<QPushButton*>()) {
-        if (b->text() == u"Keep selected"_s)
+        if (QString(b->text()).remove(u'&') == u"Keep selected"_s)
             b->click();
     }
     QCOMPARE(pane->findChild<QListWidget*>(u"keptStacks"_s)->count(), 1);
