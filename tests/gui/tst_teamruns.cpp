@@ -104,7 +104,7 @@ void TestTeamRuns::twoOtherConsolesRunsShowLiveAndEnd()
     QVERIFY(list);
     const auto rowOf = [list](const Wipe& wipe) -> QTreeWidgetItem* {
         for (int i = 0; i < list->topLevelItemCount(); ++i) {
-            if (list->topLevelItem(i)->text(0) == u"packit-wipe "_s + wipe.target())
+            if (list->topLevelItem(i)->text(0) == RunRecord::runName(u"packit-wipe"_s, wipe.target()))
                 return list->topLevelItem(i);
         }
         return nullptr;
