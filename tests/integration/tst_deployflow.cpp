@@ -195,6 +195,7 @@ void TestDeployFlow::matrixTextTable()
     // The Deploy pane's matrix column names, upper-cased.
     const QString header = text.section(u'\n', 0, 0).simplified();
     QCOMPARE(header, u"MACHINE STATE DEPLOYED BRANCH HEAD BEHIND NARHASH CHECKED ERROR"_s);
+    using opsdeck::DeployMatrixModel;
     const DeployMatrixModel model;
     for (const int column : { DeployMatrixModel::Deployed, DeployMatrixModel::Expected, DeployMatrixModel::Behind })
         QVERIFY2(header.contains(model.headerData(column, Qt::Horizontal).toString().toUpper()), qPrintable(header));
