@@ -93,7 +93,7 @@ int runHosts(Invocation& call)
     if (call.isSet(QStringLiteral("json")))
         printJson(array);
     else
-        printTable({ QStringLiteral("NAME"), QStringLiteral("ADDRESS"), QStringLiteral("REACHABLE"),
+        printTable({ QStringLiteral("HOST"), QStringLiteral("ADDRESS"), QStringLiteral("REACHABILITY"),
                        QStringLiteral("HOST KEY"), QStringLiteral("AUTH"), QStringLiteral("ERROR") },
             rows);
     return Cli::Success; // unreachable hosts are reported, not a failure of the command
@@ -174,13 +174,14 @@ int runJournal(Invocation& call, const QString& verb)
             { QStringLiteral("startedAt"), run.startedAt.toString(Qt::ISODateWithMs) },
             { QStringLiteral("finishedAt"), run.finishedAt.toString(Qt::ISODateWithMs) } });
         rows << QStringList { run.id, run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
-            run.operation, run.target, RunRecord::outcomeName(run.outcome), run.user };
+            run.name(), RunRecord::outcomeName(run.outcome), run.user, run.operation };
     }
+    // The Journal pane's columns: the run's one name, and its operation's id last.
     if (call.isSet(QStringLiteral("json")))
         printJson(array);
     else
-        printTable({ QStringLiteral("RUN"), QStringLiteral("STARTED"), QStringLiteral("OPERATION"),
-                       QStringLiteral("TARGET"), QStringLiteral("OUTCOME"), QStringLiteral("USER") },
+        printTable({ QStringLiteral("RUN"), QStringLiteral("STARTED"), QStringLiteral("NAME"),
+                       QStringLiteral("OUTCOME"), QStringLiteral("WHO"), QStringLiteral("OPERATION") },
             rows);
     return Cli::Success;
 }
@@ -231,14 +232,14 @@ int runJournalUnfinished(Invocation& call)
     for (const Journal::UnfinishedRun& run : unfinished->runs) {
         array.append(unfinishedJson(run));
         rows << QStringList { run.runId, run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
-            run.operation, run.target,
-            run.lastStep.isEmpty() ? QStringLiteral("-") : run.lastStep + u' ' + run.lastStepState };
+            RunRecord::runName(run.operation, run.target),
+            run.lastStep.isEmpty() ? QStringLiteral("-") : run.lastStep + u' ' + run.lastStepState, run.operation };
     }
     if (call.isSet(QStringLiteral("json")))
         printJson(array);
     else
-        printTable({ QStringLiteral("RUN"), QStringLiteral("STARTED"), QStringLiteral("OPERATION"),
-                       QStringLiteral("TARGET"), QStringLiteral("LAST STEP") },
+        printTable({ QStringLiteral("RUN"), QStringLiteral("STARTED"), QStringLiteral("NAME"),
+                       QStringLiteral("LAST STEP"), QStringLiteral("OPERATION") },
             rows);
     return Cli::Success;
 }
@@ -252,7 +253,7 @@ int runRecover(Invocation& call, const QList<CliModule>& systems)
         return exitCode;
     QList<RunChoice> choices;
     for (const Journal::UnfinishedRun& run : unfinished->runs)
-        choices << RunChoice { run.runId, QStringLiteral("%1 on %2").arg(run.operation, run.target) };
+        choices << RunChoice { run.runId, RunRecord::runName(run.operation, run.target) };
     const QString given = call.word(1);
     const auto runId = resolveRunId(given, choices,
         QStringLiteral("opsdeck: run \"%1\" is not an unfinished run of %2: it has an outcome, its console still runs, "
@@ -289,11 +290,6 @@ std::optional<QList<UndoWindow>> readWindows(const Invocation& call, int* exitCo
     return windows;
 }
 
-QString sizeText(qint64 bytes)
-{
-    return bytes < 0 ? QStringLiteral("?") : bytes == 0 ? QStringLiteral("none") : QLocale().formattedDataSize(bytes);
-}
-
 // `opsdeck trash list`: what each run kept so that it can be taken back, from the journal alone (whether the kept
 // data is still there is what `opsdeck restore RUN_ID --plan` reads).
 int runTrashList(Invocation& call)
@@ -308,14 +304,15 @@ int runTrashList(Invocation& call)
         if (!call.isSet(QStringLiteral("all")) && window.state != UndoWindow::State::Open)
             continue;
         array.append(window.toJson());
-        rows << QStringList { window.runId, window.operation, window.target, window.where, sizeText(window.bytes),
-            window.stateText() };
+        rows << QStringList { window.runId, RunRecord::runName(window.operation, window.target), window.where,
+            sizeText(window.bytes), window.stateText(), window.operation };
     }
+    // The Journal pane's Undo windows columns (its Kept is where and size together).
     if (call.isSet(QStringLiteral("json")))
         printJson(array);
     else
-        printTable({ QStringLiteral("RUN"), QStringLiteral("OPERATION"), QStringLiteral("TARGET"),
-                       QStringLiteral("KEPT AT"), QStringLiteral("SIZE"), QStringLiteral("STATE") },
+        printTable({ QStringLiteral("RUN"), QStringLiteral("NAME"), QStringLiteral("KEPT"), QStringLiteral("SIZE"),
+                       QStringLiteral("STATE"), QStringLiteral("OPERATION") },
             rows);
     return Cli::Success;
 }
@@ -341,7 +338,7 @@ int runWindowCommand(Invocation& call, const QList<CliModule>& systems, bool res
         return exitCode;
     QList<RunChoice> choices;
     for (const UndoWindow& window : *windows)
-        choices << RunChoice { window.runId, QStringLiteral("%1 on %2").arg(window.operation, window.target) };
+        choices << RunChoice { window.runId, RunRecord::runName(window.operation, window.target) };
     const QString given = call.word(restore ? 1 : 2);
     const auto runId = resolveRunId(given, choices,
         QStringLiteral(
@@ -352,8 +349,8 @@ int runWindowCommand(Invocation& call, const QList<CliModule>& systems, bool res
         return Cli::Usage;
     const auto window = UndoWindows::find(*windows, *runId);
     if (window->state != UndoWindow::State::Open) {
-        err() << "opsdeck: the undo window of run " << *runId << " (" << window->operation << " on " << window->target
-              << ") is " << window->stateText()
+        err() << "opsdeck: the undo window of run " << *runId << " ("
+              << RunRecord::runName(window->operation, window->target) << ") is " << window->stateText()
               << (restore ? ": it cannot be restored\n" : ": there is nothing to end\n");
         return Cli::Usage;
     }
@@ -395,9 +392,8 @@ int runReportExport(Invocation& call)
     QList<RunChoice> choices;
     for (const RunRecord& run : runs)
         choices << RunChoice { run.id,
-            QStringLiteral("%1 on %2, %3")
-                .arg(run.operation, run.target,
-                    run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))) };
+            QStringLiteral("%1, %2").arg(
+                run.name(), run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))) };
     const QString given = call.word(2);
     const auto runId = resolveRunId(given, choices,
         QStringLiteral("opsdeck: no run \"%1\" in %2; opsdeck journal list shows the runs")

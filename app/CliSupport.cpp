@@ -78,6 +78,13 @@ void printJson(const QJsonValue& value)
                  .toJson(QJsonDocument::Indented);
 }
 
+QString sizeText(qint64 bytes)
+{
+    return bytes < 0 ? QStringLiteral("?")
+        : bytes == 0 ? QStringLiteral("no space")
+                     : QLocale().formattedDataSize(bytes);
+}
+
 void printTable(const QStringList& headers, const QList<QStringList>& rows)
 {
     QList<qsizetype> widths;
@@ -382,9 +389,9 @@ void startUnfinishedNotice(const Inventory& inventory)
         if ((!location.isTeam() && !QFileInfo::exists(location.path)) || !journal.open(&error))
             return; // the command that needs the journal says why it cannot open it
         for (const Journal::UnfinishedRun& run : journal.unfinishedRuns(&error))
-            g_noticeLines << QStringLiteral("opsdeck: run %1 (%2 on %3, started %4%5) has no outcome and its console "
-                                            "is gone: recover it with opsdeck recover %1 --confirm %6")
-                                 .arg(run.runId, run.operation, run.target,
+            g_noticeLines << QStringLiteral("opsdeck: run %1 (%2, started %3%4) has no outcome and its console "
+                                            "is gone: recover it with opsdeck recover %1 --confirm %5")
+                                 .arg(run.runId, RunRecord::runName(run.operation, run.target),
                                      run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")),
                                      run.lastStep.isEmpty() ? QString() : QStringLiteral(", last step ") + run.lastStep,
                                      run.confirmWith);

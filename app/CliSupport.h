@@ -30,6 +30,9 @@ QTextStream& out();
 QTextStream& err();
 void printJson(const QJsonValue& value);
 void printTable(const QStringList& headers, const QList<QStringList>& rows);
+// A size in a table, as the panes show one (QLocale::formattedDataSize: "4.77 MiB"); "no space" for 0 (as the
+// Journal pane's undo windows say it), "?" when unknown (negative). --json keeps bytes.
+QString sizeText(qint64 bytes);
 // The inventory's journal with its secrets (a team journal's password and tunnel, resolved once per process); nullopt,
 // with the reason printed, if they cannot be had.
 std::optional<JournalLocation> journalLocation(const Inventory& inventory);

@@ -278,7 +278,8 @@ int runDatamonBundles(Invocation& call)
         QStringList cells { b.id, utc(b.time), b.message.simplified(), QString::number(b.indexFiles) };
         if (withSize) {
             row.insert(QStringLiteral("bytes"), qint64(read->second.bundleBytes.value(b.id)));
-            cells << QString::number(read->second.bundleBytes.value(b.id));
+            const auto bytes = read->second.bundleBytes.constFind(b.id);
+            cells << (bytes == read->second.bundleBytes.cend() ? QStringLiteral("unknown") : sizeText(qint64(*bytes)));
         }
         array << row;
         table << cells;
@@ -287,10 +288,11 @@ int runDatamonBundles(Invocation& call)
         printJson(array);
         return Cli::Success;
     }
+    // The datamon pane's bundle columns; --json keeps the bytes.
     QStringList headers { QStringLiteral("BUNDLE"), QStringLiteral("TIME"), QStringLiteral("MESSAGE"),
-        QStringLiteral("INDEX FILES") };
+        QStringLiteral("FILE LISTS") };
     if (withSize)
-        headers << QStringLiteral("BYTES");
+        headers << QStringLiteral("SIZE");
     printTable(headers, table);
     return Cli::Success;
 }
@@ -321,7 +323,7 @@ int runDatamonLabels(Invocation& call)
     if (call.isSet(QStringLiteral("json")))
         printJson(array);
     else
-        printTable({ QStringLiteral("LABEL"), QStringLiteral("BUNDLE"), QStringLiteral("TIME") }, table);
+        printTable({ QStringLiteral("LABEL"), QStringLiteral("BUNDLE"), QStringLiteral("SET AT") }, table);
     return Cli::Success;
 }
 

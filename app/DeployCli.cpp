@@ -92,8 +92,9 @@ int runDeployMatrix(Invocation& call)
                 MachineStatus::shortRevision(s.revision), s.expectedRevision.left(10),
                 s.behindBy < 0 ? QStringLiteral("?") : QString::number(s.behindBy), s.narHash.left(20),
                 s.checkedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss")), s.error };
-        printTable({ QStringLiteral("MACHINE"), QStringLiteral("STATE"), QStringLiteral("REVISION"),
-                       QStringLiteral("EXPECTED"), QStringLiteral("BEHIND"), QStringLiteral("NARHASH"),
+        // The Deploy pane's matrix column names.
+        printTable({ QStringLiteral("MACHINE"), QStringLiteral("STATE"), QStringLiteral("DEPLOYED"),
+                       QStringLiteral("BRANCH HEAD"), QStringLiteral("BEHIND"), QStringLiteral("NARHASH"),
                        QStringLiteral("CHECKED"), QStringLiteral("ERROR") },
             rows);
     }

@@ -11,6 +11,7 @@
 #include "packit/PackitWipeOperation.h"
 
 #include <QJsonArray>
+#include <QLocale>
 
 namespace opsdeck::cli {
 
@@ -109,16 +110,21 @@ int runPackitInstances(Invocation& call)
             object.value(QStringLiteral("apiState")).toString(QStringLiteral("?")),
             QString::number(object.value(QStringLiteral("packets")).toInteger()),
             QString::number(object.value(QStringLiteral("groups")).toInteger()),
-            QString::number(object.value(QStringLiteral("rootFiles")).toInteger()),
-            QString::number(object.value(QStringLiteral("rootBytes")).toInteger()),
+            // As the Packit pane's "outpack root" says it; --json keeps the count and the bytes.
+            object.contains(QStringLiteral("rootBytes"))
+                ? QStringLiteral("%1 file(s), %2")
+                      .arg(object.value(QStringLiteral("rootFiles")).toInteger())
+                      .arg(QLocale().formattedDataSize(object.value(QStringLiteral("rootBytes")).toInteger()))
+                : QStringLiteral("?"),
             object.value(QStringLiteral("error")).toString() };
     }
+    // The Packit pane's column names.
     if (call.isSet(QStringLiteral("json")))
         printJson(array);
     else
-        printTable(
-            { QStringLiteral("INSTANCE"), QStringLiteral("OUTPACK"), QStringLiteral("API"), QStringLiteral("PACKETS"),
-                QStringLiteral("GROUPS"), QStringLiteral("FILES"), QStringLiteral("BYTES"), QStringLiteral("ERROR") },
+        printTable({ QStringLiteral("INSTANCE"), QStringLiteral("OUTPACK"), QStringLiteral("PACKIT-API"),
+                       QStringLiteral("PACKETS"), QStringLiteral("GROUPS"), QStringLiteral("OUTPACK ROOT"),
+                       QStringLiteral("ERROR") },
             rows);
     return Cli::Success;
 }

@@ -182,7 +182,8 @@ int runPulumiOrgs(Invocation& call)
     QList<QStringList> rows;
     for (const PulumiQueries::Organization& o : *orgs)
         rows << QStringList { o.githubLogin, o.name, QString::number(o.softDeleted), QString::number(o.live) };
-    printTable({ QStringLiteral("GITHUB_LOGIN"), QStringLiteral("NAME"), QStringLiteral("SOFT-DELETED"),
+    // The Pulumi pane's column names.
+    printTable({ QStringLiteral("ORGANISATION"), QStringLiteral("NAME"), QStringLiteral("SOFT-DELETED"),
                    QStringLiteral("LIVE") },
         rows);
     return Cli::Success;

@@ -196,8 +196,9 @@ int runRaftStatefulSets(Invocation& call)
                 ? row.currentRevision
                 : row.currentRevision + QStringLiteral(" -> ") + row.updateRevision,
             row.podManagementPolicy };
-    printTable({ QStringLiteral("NAME"), QStringLiteral("READY"), QStringLiteral("IMAGE"), QStringLiteral("TRIGGER"),
-                   QStringLiteral("REVISION"), QStringLiteral("POLICY") },
+    // The RAFT pane's column names.
+    printTable({ QStringLiteral("STATEFULSET"), QStringLiteral("READY"), QStringLiteral("IMAGE"),
+                   QStringLiteral("IMAGE TRIGGER"), QStringLiteral("REVISION"), QStringLiteral("POD MANAGEMENT") },
         table);
     return Cli::Success;
 }
@@ -240,7 +241,7 @@ int runRaftPods(Invocation& call)
             row.ready ? QStringLiteral("yes") : QStringLiteral("no"), shortImage(row.image), row.revision,
             QString::number(row.restarts), shortAge(row.created, now) };
     printTable(
-        { QStringLiteral("ORDINAL"), QStringLiteral("NAME"), QStringLiteral("PHASE"), QStringLiteral("READY"),
+        { QStringLiteral("#"), QStringLiteral("POD"), QStringLiteral("PHASE"), QStringLiteral("READY"),
             QStringLiteral("IMAGE"), QStringLiteral("REVISION"), QStringLiteral("RESTARTS"), QStringLiteral("AGE") },
         table);
     return Cli::Success;

@@ -109,8 +109,7 @@ std::pair<QString, StatusIcons::Kind> leaseState(const Journal::HeldLock& lock)
 enum UndoColumn
 {
     UndoRun,
-    UndoOperation,
-    UndoTarget,
+    UndoName,
     UndoBy,
     UndoKept,
     UndoUntil,
@@ -149,9 +148,10 @@ QString keptText(const UndoWindow& window)
 // The row's tooltip: which run, and what a restore puts back and what it cannot.
 QString windowToolTip(const UndoWindow& window)
 {
-    QStringList lines { QObject::tr("Run %1: %2 on %3 by %4")
-                            .arg(window.runId, window.operation, window.target,
-                                window.user.isEmpty() ? QObject::tr("an unknown user") : window.user) };
+    QStringList lines { QObject::tr("Run %1: %2 by %3 (operation %4)")
+                            .arg(window.runId, RunRecord::runName(window.operation, window.target),
+                                window.user.isEmpty() ? QObject::tr("an unknown user") : window.user,
+                                window.operation) };
     lines << QObject::tr("State: %1").arg(window.stateText());
     lines << QObject::tr("Kept from %1 until %2: %3")
                  .arg(localTime(window.openedAt), localTime(window.until),
@@ -251,7 +251,9 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     runsLayout->addLayout(bar);
 
     m_runs->setObjectName(QStringLiteral("journalRuns"));
-    m_runs->setHeaderLabels({ tr("Started"), tr("Operation"), tr("Target"), tr("Outcome"), tr("Who"), tr("Took") });
+    // The run's one name (as the Runs dock, its report and the CLI say it); the operation's id last, for those who
+    // know the ids.
+    m_runs->setHeaderLabels({ tr("Started"), tr("Name"), tr("Outcome"), tr("Who"), tr("Took"), tr("Operation") });
     m_runs->setRootIsDecorated(false);
     m_runs->setAlternatingRowColors(true);
     m_runs->setSortingEnabled(true);
@@ -332,8 +334,7 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     m_windowsEmpty->hide();
     windowsLayout->addWidget(m_windowsEmpty);
     m_windows->setObjectName(QStringLiteral("undoWindows"));
-    m_windows->setHeaderLabels(
-        { tr("Run"), tr("Operation"), tr("Target"), tr("By"), tr("Kept"), tr("Until"), tr("State") });
+    m_windows->setHeaderLabels({ tr("Run"), tr("Name"), tr("By"), tr("Kept"), tr("Until"), tr("State") });
     m_windows->headerItem()->setToolTip(UndoRun, tr("The run that kept the window; its full id in the tooltip"));
     m_windows->headerItem()->setToolTip(UndoKept, tr("Where the kept data is, and the space it holds"));
     m_windows->headerItem()->setToolTip(UndoUntil, tr("When the window ends, in this computer's time"));
@@ -459,8 +460,11 @@ void JournalPane::reload()
                 const QSignalBlocker block(box);
                 while (box->count() > 1)
                     box->removeItem(1);
+                // An operation by its words (the id in the tooltip), as the runs' names say it.
                 for (const QString& value : values)
-                    box->addItem(value, value);
+                    box->addItem(box == m_target ? value : RunRecord::operationTitle(value), value);
+                for (int i = 1; i < box->count(); ++i)
+                    box->setItemData(i, box->itemData(i), Qt::ToolTipRole);
                 box->setCurrentIndex(std::max(0, box->findData(current)));
             }
             showRuns();
@@ -484,14 +488,14 @@ void JournalPane::showRuns()
         auto* item = new QTreeWidgetItem(m_runs);
         item->setData(0, Qt::UserRole, i);
         item->setText(0, run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
-        item->setText(1, run.operation);
-        item->setText(2, run.target);
-        item->setIcon(3, StatusIcons::icon(outcomeIcon(run.outcome)));
-        item->setText(3, RunRecord::outcomeName(run.outcome));
-        item->setForeground(3, StatusIcons::color(outcomeIcon(run.outcome)));
-        item->setText(4, run.user);
-        item->setText(5, duration(run.startedAt, run.finishedAt));
-        item->setToolTip(2, run.summary);
+        item->setText(1, run.name());
+        item->setToolTip(1, tr("Run %1: %2").arg(run.id, run.summary));
+        item->setIcon(2, StatusIcons::icon(outcomeIcon(run.outcome)));
+        item->setText(2, RunRecord::outcomeName(run.outcome));
+        item->setForeground(2, StatusIcons::color(outcomeIcon(run.outcome)));
+        item->setText(3, run.user);
+        item->setText(4, duration(run.startedAt, run.finishedAt));
+        item->setText(5, run.operation);
     }
     for (int column = 0; column < m_runs->columnCount(); ++column)
         m_runs->resizeColumnToContents(column);
@@ -512,9 +516,9 @@ void JournalPane::showRun(int index)
     }
     const RunRecord& run = m_records[index];
     m_summary->setText(
-        tr("<b>%1</b> on <b>%2</b>: %3<br>%4 · confirmed with \"%5\" · run %6")
-            .arg(run.operation.toHtmlEscaped(), run.target.toHtmlEscaped(), RunRecord::outcomeName(run.outcome),
-                run.summary.toHtmlEscaped(), run.confirmation.toHtmlEscaped(), run.id));
+        tr("<b>%1</b>: %2<br>%3 · confirmed with \"%4\" · operation %5 · run %6")
+            .arg(run.name().toHtmlEscaped(), RunRecord::outcomeName(run.outcome), run.summary.toHtmlEscaped(),
+                run.confirmation.toHtmlEscaped(), run.operation.toHtmlEscaped(), run.id));
     for (const StepRecord& step : run.steps) {
         auto* item = new QTreeWidgetItem(m_steps);
         item->setText(0, step.recovery ? tr("Recovery: %1").arg(step.title) : step.title);
@@ -728,8 +732,7 @@ void JournalPane::showUndoWindows()
         item->setData(UndoRun, Qt::UserRole, int(index));
         item->setData(UndoRun, Qt::UserRole + 1, window.runId);
         item->setText(UndoRun, window.runId.left(8));
-        item->setText(UndoOperation, window.operation);
-        item->setText(UndoTarget, window.target);
+        item->setText(UndoName, RunRecord::runName(window.operation, window.target));
         item->setText(UndoBy, window.user);
         item->setText(UndoKept, keptText(window));
         item->setText(UndoUntil,

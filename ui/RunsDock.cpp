@@ -8,6 +8,7 @@
 #include "runbook/JournalWatcher.h"
 #include "runbook/OperationRunner.h"
 
+#include <QApplication>
 #include <QClipboard>
 #include <QFileInfo>
 #include <QGuiApplication>
@@ -17,8 +18,11 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSet>
+#include <QSystemTrayIcon>
 #include <QTimer>
+#include <QToolButton>
 #include <QTreeWidget>
+#include <QVBoxLayout>
 
 namespace opsdeck {
 
@@ -57,17 +61,27 @@ QString recoverCommand(const Journal::UnfinishedRun& run)
 {
     return QStringLiteral("opsdeck recover %1 --confirm %2").arg(run.runId, run.confirmWith);
 }
+
+// The run's one name (RunRecord::runName), with its operation's id and the run's in the tooltip.
+void showName(QTreeWidgetItem* item, const QString& operation, const QString& target, const QString& runId = {})
+{
+    item->setText(OperationColumn, RunRecord::runName(operation, target));
+    item->setToolTip(OperationColumn,
+        runId.isEmpty() ? QObject::tr("Operation %1").arg(operation)
+                        : QObject::tr("Operation %1 · run %2").arg(operation, runId));
+}
 } // namespace
 
 RunsDock::RunsDock(QWidget* parent)
     : QDockWidget(tr("Runs"), parent)
     , m_list(new QTreeWidget(this))
+    , m_clear(new QToolButton(this))
     , m_clock(new QTimer(this))
 {
     setObjectName(QStringLiteral("runsDock"));
     m_list->setObjectName(QStringLiteral("runs"));
     m_list->setColumnCount(ColumnCount);
-    m_list->setHeaderLabels({ tr("Operation"), tr("Progress"), tr("Step"), tr("Time"), {}, tr("Console") });
+    m_list->setHeaderLabels({ tr("Name"), tr("Progress"), tr("Step"), tr("Time"), {}, tr("Console") });
     m_list->setRootIsDecorated(false);
     m_list->header()->moveSection(Console, 1);
     m_list->header()->setSectionResizeMode(OperationColumn, QHeaderView::ResizeToContents);
@@ -80,7 +94,24 @@ RunsDock::RunsDock(QWidget* parent)
     m_list->setMinimumHeight(90);
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_list, &QWidget::customContextMenuRequested, this, &RunsDock::showContextMenu);
-    setWidget(m_list);
+    // Beside the list, not above it: the dock is short.
+    m_clear->setObjectName(QStringLiteral("clearFinished"));
+    m_clear->setText(tr("Clear finished"));
+    m_clear->setToolTip(tr("Take away the runs of this console that ended; running runs and unfinished runs to "
+                           "recover stay. Their reports stay in the Journal."));
+    m_clear->setAutoRaise(true);
+    connect(m_clear, &QToolButton::clicked, this, &RunsDock::clearFinished);
+    auto* content = new QWidget(this);
+    auto* layout = new QHBoxLayout(content);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(2);
+    layout->addWidget(m_list, 1);
+    auto* side = new QVBoxLayout;
+    side->addWidget(m_clear);
+    side->addStretch(1);
+    layout->addLayout(side);
+    setWidget(content);
+    updateClearButton();
     setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
     m_clock->setInterval(15000);
     connect(m_clock, &QTimer::timeout, this, &RunsDock::showTimes);
@@ -90,6 +121,71 @@ RunsDock::~RunsDock()
 {
     for (Row& row : m_rows)
         delete row.runner; // cancels what still runs, and waits for its recovery
+}
+
+int RunsDock::finished() const
+{
+    return int(
+        std::count_if(m_rows.cbegin(), m_rows.cend(), [](const Row& row) { return row.ended; }) + m_recovered.size());
+}
+
+RunsDock::Row* RunsDock::rowOf(const OperationRunner* runner)
+{
+    const auto found
+        = std::find_if(m_rows.begin(), m_rows.end(), [runner](const Row& row) { return row.runner == runner; });
+    return found == m_rows.end() ? nullptr : &*found;
+}
+
+void RunsDock::updateClearButton()
+{
+    m_clear->setEnabled(finished() > 0);
+}
+
+void RunsDock::clearFinished()
+{
+    for (auto it = m_rows.begin(); it != m_rows.end();) {
+        if (!it->ended) {
+            ++it;
+            continue;
+        }
+        delete it->item; // with its cell widgets
+        delete it->runner; // done: its thread has nothing left to run
+        it = m_rows.erase(it);
+    }
+    qDeleteAll(m_recovered);
+    m_recovered.clear();
+    updateClearButton();
+}
+
+void RunsDock::notifyEnded(const RunRecord& record, const QDateTime& started)
+{
+    const QDateTime ended = record.finishedAt.isValid() ? record.finishedAt : QDateTime::currentDateTimeUtc();
+    if (started.msecsTo(ended) <= m_notifyAfterMs || QApplication::activeWindow())
+        return;
+    notify(tr("%1: %2").arg(record.name(), RunRecord::outcomeName(record.outcome)), record.summary);
+}
+
+void RunsDock::notify(const QString& title, const QString& message)
+{
+    if (m_notify) {
+        m_notify(title, message);
+        return;
+    }
+    // Without a tray (or a display: tests run offscreen) the window's alert is all there is; it never blocks.
+    if (!QSystemTrayIcon::isSystemTrayAvailable()) {
+        QApplication::alert(window());
+        return;
+    }
+    if (!m_tray) {
+        m_tray = new QSystemTrayIcon(window()->windowIcon(), this);
+        connect(m_tray, &QSystemTrayIcon::messageClicked, this, [this] {
+            window()->activateWindow();
+            window()->raise();
+        });
+    }
+    m_tray->show();
+    m_tray->showMessage(title, message, QSystemTrayIcon::Information);
+    QApplication::alert(window());
 }
 
 int RunsDock::running() const
@@ -146,7 +242,7 @@ void RunsDock::showUnfinished(
                 delete m_elsewhere.take(run.runId); // listed as another console's before its console was found gone
                 auto* item = new QTreeWidgetItem(m_list);
                 item->setData(OperationColumn, Qt::UserRole, run.runId);
-                item->setText(OperationColumn, tr("%1 %2").arg(run.operation, run.target));
+                showName(item, run.operation, run.target, run.runId);
                 const QDateTime started = run.startedAt.toLocalTime();
                 item->setText(Eta, tr("started %1").arg(timeOfDay(run.startedAt)));
                 item->setToolTip(Eta, started.toString(Qt::ISODate));
@@ -222,7 +318,7 @@ void RunsDock::showRunsElsewhere(const QList<LiveRun>& runs)
 
 void RunsDock::showRunElsewhere(QTreeWidgetItem* item, const LiveRun& run)
 {
-    item->setText(OperationColumn, QStringLiteral("%1 %2").arg(run.operation, run.target));
+    showName(item, run.operation, run.target, run.runId);
     item->setIcon(OperationColumn,
         StatusIcons::icon(run.ended() ? run.outcome == RunRecord::outcomeName(RunRecord::Outcome::Succeeded)
                     ? StatusIcons::Kind::Ok
@@ -329,6 +425,8 @@ void RunsDock::followRecovery(const QString& runId, OperationRunner* runner)
         closed->setText(Step, tr("Recovered by run %1").arg(record->id));
         closed->setToolTip(Step, record->summary);
         m_unfinished.erase(unfinished);
+        m_recovered << closed;
+        updateClearButton();
     };
     connect(runner, &OperationRunner::finished, this, [ended](const RunRecord& record) { ended(&record); });
     connect(runner, &OperationRunner::refused, this, [ended] { ended(nullptr); });
@@ -339,13 +437,15 @@ void RunsDock::showContextMenu(const QPoint& position)
     const QTreeWidgetItem* item = m_list->itemAt(position);
     const auto found
         = item ? m_unfinished.constFind(item->data(OperationColumn, Qt::UserRole).toString()) : m_unfinished.constEnd();
-    if (found == m_unfinished.constEnd())
-        return;
     QMenu menu(m_list);
-    menu.setObjectName(QStringLiteral("unfinishedMenu"));
-    const QString command = recoverCommand(found->run);
-    menu.addAction(tr("Copy recover command"), this, [command] { QGuiApplication::clipboard()->setText(command); })
-        ->setToolTip(command);
+    if (found != m_unfinished.constEnd()) {
+        menu.setObjectName(QStringLiteral("unfinishedMenu"));
+        const QString command = recoverCommand(found->run);
+        menu.addAction(tr("Copy recover command"), this, [command] { QGuiApplication::clipboard()->setText(command); })
+            ->setToolTip(command);
+        menu.addSeparator();
+    }
+    menu.addAction(tr("Clear finished"), this, &RunsDock::clearFinished)->setEnabled(finished() > 0);
     menu.exec(m_list->viewport()->mapToGlobal(position));
 }
 
@@ -353,7 +453,7 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
 {
     runner->setParent(nullptr);
     auto* item = new QTreeWidgetItem(m_list);
-    item->setText(OperationColumn, QStringLiteral("%1 %2").arg(plan.verb, plan.target));
+    showName(item, plan.operation, plan.target);
     item->setText(Console, tr("this console"));
     item->setIcon(OperationColumn, StatusIcons::icon(StatusIcons::Kind::Busy));
     auto* bar = new QProgressBar(m_list);
@@ -365,7 +465,6 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
     cancel->setObjectName(QStringLiteral("cancelRun"));
     m_list->setItemWidget(item, Actions, cancel);
     m_list->scrollToItem(item);
-    const qsizetype index = m_rows.size(); // rows are only ever appended
     m_rows << Row { runner, item, {}, QDateTime::currentDateTimeUtc() };
     m_clock->start();
     if (const QString recovered = plan.parameters.value(QStringLiteral("recovers")).toString(); !recovered.isEmpty())
@@ -379,7 +478,10 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
         runner->cancel();
     });
     connect(runner, &OperationRunner::progressed, this,
-        [this, index, item, bar](const StepRecord& step, double fraction, qint64 eta) {
+        [this, runner, item, bar](const StepRecord& step, double fraction, qint64 eta) {
+            Row* row = rowOf(runner);
+            if (!row)
+                return; // cleared
             bar->setValue(int(fraction * 1000));
             QString text = step.recovery ? tr("Recovery: %1").arg(step.title) : step.title;
             // A long step's last line says how far it is (datamon's keys scanned and rate, a batch count).
@@ -388,11 +490,16 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
                 text += QStringLiteral(" — ") + last;
             item->setText(Step, text);
             item->setToolTip(Step, text);
-            m_rows[index].eta = eta;
-            showTime(m_rows[index]);
+            row->eta = eta;
+            showTime(*row);
         });
-    connect(
-        runner, &OperationRunner::refused, this, [this, item, bar](OperationRunner::Refusal, const QString& message) {
+    connect(runner, &OperationRunner::refused, this,
+        [this, runner, item, bar](OperationRunner::Refusal, const QString& message) {
+            Row* row = rowOf(runner);
+            if (!row)
+                return;
+            row->ended = true;
+            updateClearButton();
             item->setIcon(OperationColumn, StatusIcons::icon(StatusIcons::Kind::Warning));
             item->setText(Step, tr("Refused: %1").arg(message));
             item->setToolTip(Step, message);
@@ -401,8 +508,15 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
             m_list->setItemWidget(item, Actions, nullptr);
             ConfirmDialog::inform(this, tr("Refused"), message, {});
         });
-    connect(runner, &OperationRunner::finished, this, [this, index, item, bar](const RunRecord& record) {
-        m_rows[index].record = record;
+    connect(runner, &OperationRunner::finished, this, [this, runner, item, bar](const RunRecord& record) {
+        Row* own = rowOf(runner);
+        if (!own)
+            return;
+        own->record = record;
+        own->ended = true;
+        const QDateTime started = own->started;
+        updateClearButton();
+        item->setToolTip(OperationColumn, tr("Operation %1 · run %2").arg(record.operation, record.id));
         const bool ok = record.outcome == RunRecord::Outcome::Succeeded;
         item->setIcon(OperationColumn, StatusIcons::icon(ok ? StatusIcons::Kind::Ok : StatusIcons::Kind::Error));
         bar->setValue(ok ? 1000 : bar->value());
@@ -440,6 +554,7 @@ void RunsDock::start(OperationRunner* runner, const Plan& plan, const QString& c
                 }
             }
         }
+        notifyEnded(record, started);
         emit runFinished(record);
     });
     runner->run(plan, confirmation);

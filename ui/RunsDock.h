@@ -11,7 +11,9 @@
 
 #include <functional>
 
+class QSystemTrayIcon;
 class QTimer;
+class QToolButton;
 class QTreeWidget;
 class QTreeWidgetItem;
 
@@ -34,6 +36,8 @@ public:
     // Takes the runner, starts the confirmed plan, and follows it.
     void start(OperationRunner* runner, const Plan& plan, const QString& confirmation);
     int running() const;
+    // This console's runs that ended (or were refused), as listed now: what "Clear finished" takes away.
+    int finished() const;
     // Reads the journal (off the GUI thread) for runs that have no outcome and whose console is gone, and lists
     // each as "unfinished — recover" (in place of those listed before). A run whose operation `recoverable` names
     // gets "Recover…" (recoverRequested); the others the command to type in a terminal, and why. Every such row has
@@ -53,6 +57,19 @@ public:
         m_restorable = std::move(restorable);
     }
 
+    // How a long run's end is told while no window of the console is in front: by default a tray message where there
+    // is a system tray, else QApplication::alert on the window. Tests put their own here.
+    using Notifier = std::function<void(const QString& title, const QString& message)>;
+    void setNotifier(Notifier notifier) { m_notify = std::move(notifier); }
+    // A run that took longer than this is told when it ends (if no window of the console is in front).
+    void setNotifyAfter(qint64 milliseconds) { m_notifyAfterMs = milliseconds; }
+    static constexpr qint64 kNotifyAfterMs = 10000;
+
+public slots:
+    // Takes away the rows of this console's runs that ended; the running ones, the unfinished ones to recover and the
+    // other consoles' stay.
+    void clearFinished();
+
 signals:
     void runFinished(const opsdeck::RunRecord& record);
     // The other consoles' runs changed (one started, went on, ended or stopped).
@@ -70,6 +87,7 @@ private:
         RunRecord record; // once finished
         QDateTime started;
         qint64 eta = -1; // seconds left as last reported; -1: unknown
+        bool ended = false; // finished or refused
     };
 
     // A run of the journal left without an outcome, listed until a recovery started here closes it.
@@ -87,15 +105,26 @@ private:
     // A recovery of the listed run `runId` started (`runner`): its row says so until the recovery ends.
     void followRecovery(const QString& runId, OperationRunner* runner);
     void showContextMenu(const QPoint& position);
+    // The row of `runner` (rows go when cleared, so they are found by their runner).
+    Row* rowOf(const OperationRunner* runner);
+    void updateClearButton();
+    // Tells of `record`'s end if it took long and no window of the console is in front.
+    void notifyEnded(const RunRecord& record, const QDateTime& started);
+    void notify(const QString& title, const QString& message);
     // The Time column of a running row, from its last estimate and how long it has run.
     void showTime(const Row& row);
     // That of each running row; the clock stops once none runs.
     void showTimes();
 
     QTreeWidget* m_list;
+    QToolButton* m_clear;
+    QSystemTrayIcon* m_tray = nullptr; // made when first needed, where there is a tray
+    Notifier m_notify;
+    qint64 m_notifyAfterMs = kNotifyAfterMs;
     QList<Row> m_rows;
     QTimer* m_clock; // a step that prints nothing for minutes still shows its run's time going on
     QHash<QString, Unfinished> m_unfinished; // by run id
+    QList<QTreeWidgetItem*> m_recovered; // rows of unfinished runs that a recovery here closed
     bool m_unfinishedRead = false; // showUnfinished's list came
     QString m_thisMachine = Journal::consoleIdentity().value(QStringLiteral("host")).toString();
     JournalWatcher* m_watcher = nullptr;

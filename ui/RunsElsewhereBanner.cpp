@@ -32,7 +32,7 @@ void RunsElsewhereBanner::showRuns(const QList<LiveRun>& runs)
         lines << tr("<b>%1</b> is locked by <b>%2</b> (process %3 on %4): %5 since %6, at %7.")
                      .arg(run.lock.toHtmlEscaped(), run.user.toHtmlEscaped())
                      .arg(run.pid)
-                     .arg(run.host.toHtmlEscaped(), run.operation.toHtmlEscaped(),
+                     .arg(run.host.toHtmlEscaped(), RunRecord::runName(run.operation, run.target).toHtmlEscaped(),
                          run.startedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss")),
                          run.stepText().toHtmlEscaped());
     }

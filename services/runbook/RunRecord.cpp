@@ -1,5 +1,7 @@
 #include "runbook/RunRecord.h"
 
+#include <QHash>
+
 using namespace Qt::StringLiterals;
 
 namespace opsdeck {
@@ -186,6 +188,42 @@ RunRecord RunRecord::fromJson(const QJsonObject& object)
     run.undo = Plan::Undo::fromJson(undo);
     run.undoOpened = undo.value(u"opened"_s).toBool();
     return run;
+}
+
+QString RunRecord::operationTitle(const QString& operation)
+{
+    // Every operation's id (Operation::name()), in words that read before " on <target>".
+    static const QHash<QString, QString> titles {
+        { u"packit-wipe"_s, u"Wipe Packit instance"_s },
+        { u"packit-wipe-recover"_s, u"Recover Packit wipe"_s },
+        { u"packit-restore"_s, u"Restore Packit instance"_s },
+        { u"packit-restore-recover"_s, u"Recover Packit restore"_s },
+        { u"packit-trash-purge"_s, u"End Packit undo window"_s },
+        { u"trash-purge"_s, u"End undo window"_s },
+        { u"lock-break"_s, u"Break lock"_s },
+        { u"pulumi-purge"_s, u"Purge soft-deleted stacks"_s },
+        { u"pulumi-kill-query"_s, u"Kill Pulumi query"_s },
+        { u"pulumi-restore"_s, u"Restore Pulumi stacks"_s },
+        { u"pulumi-restore-recover"_s, u"Recover Pulumi restore"_s },
+        { u"deploy"_s, u"Deploy"_s },
+        { u"deploy-all"_s, u"Deploy all"_s },
+        { u"deploy-previous"_s, u"Deploy back"_s },
+        { u"deploy-update"_s, u"Trigger update workflow"_s },
+        { u"deploy-merge"_s, u"Merge update pull request"_s },
+        { u"deploy-checks"_s, u"Check staging"_s },
+        { u"raft-reset"_s, u"Reset RAFT"_s },
+        { u"datamon-purge"_s, u"Purge datamon blobs"_s },
+        { u"datamon-delete-repo"_s, u"Delete datamon repo"_s },
+        { u"datamon-restore-repo"_s, u"Restore datamon repo"_s },
+        { u"datamon-restore-repo-recover"_s, u"Recover datamon repo restore"_s },
+    };
+    return titles.value(operation, operation);
+}
+
+QString RunRecord::runName(const QString& operation, const QString& target)
+{
+    const QString title = operationTitle(operation);
+    return target.isEmpty() ? title : u"%1 on %2"_s.arg(title, target);
 }
 
 } // namespace opsdeck

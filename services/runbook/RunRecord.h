@@ -84,6 +84,13 @@ struct RunRecord
     static Outcome outcomeFromName(const QString& name);
     QJsonObject toJson() const;
     static RunRecord fromJson(const QJsonObject& object);
+
+    // A run's one name for people, the same in the Runs dock, the Journal pane, its report and the CLI's listings:
+    // "Wipe Packit instance on wpia-packit/training". The operation's id stays beside it where ids are wanted.
+    QString name() const { return runName(operation, target); }
+    static QString runName(const QString& operation, const QString& target);
+    // An operation's words: "packit-wipe" is "Wipe Packit instance". An id this build does not know stays as it is.
+    static QString operationTitle(const QString& operation);
 };
 
 } // namespace opsdeck

@@ -11,6 +11,7 @@
 
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -33,6 +34,7 @@ class TestJournalPane : public QObject
     Q_OBJECT
 
 private slots:
+    void runsGoByTheirOneName();
     void locksAreListedAndOneIsBroken();
     void undoWindowsOpenFirstThenClosed();
     void undoWindowsEmptyState();
@@ -77,6 +79,65 @@ QStringList runColumn(const QTreeWidget* list)
 }
 
 } // namespace
+
+// A run is listed by its one name (as the Runs dock, its report and the CLI say it), its operation's id beside it; the
+// operation filter offers operations in words, and filters by id.
+void TestJournalPane::runsGoByTheirOneName()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(u"journal.sqlite"_s);
+    {
+        Journal journal(path);
+        QString error;
+        QVERIFY2(journal.open(&error), qPrintable(error));
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        RunRecord update;
+        update.id = u"11111111-0000-4000-8000-000000000001"_s;
+        update.operation = u"deploy-update"_s;
+        update.target = u"reside-ic/packit-infra"_s;
+        update.outcome = RunRecord::Outcome::Succeeded;
+        update.startedAt = now.addSecs(-60);
+        update.finishedAt = now.addSecs(-50);
+        update.summary = u"The update pull request is open."_s;
+        QVERIFY2(journal.saveRun(update, &error), qPrintable(error));
+        RunRecord wipe = update;
+        wipe.id = u"22222222-0000-4000-8000-000000000002"_s;
+        wipe.operation = u"packit-wipe"_s;
+        wipe.target = u"wpia-packit/reside"_s;
+        wipe.startedAt = now.addSecs(-30);
+        QVERIFY2(journal.saveRun(wipe, &error), qPrintable(error));
+    }
+    RunsDock runs;
+    JournalPane pane(JournalLocation(path), &runs);
+    QSignalSpy loaded(&pane, &JournalPane::loaded);
+    pane.show();
+    QVERIFY(loaded.wait(10000));
+    QTreeWidget* list = pane.runList();
+    QCOMPARE(list->headerItem()->text(1), u"Name"_s);
+    QCOMPARE(list->topLevelItemCount(), 2);
+    const QTreeWidgetItem* newest = list->topLevelItem(0);
+    QCOMPARE(newest->text(1), u"Wipe Packit instance on wpia-packit/reside"_s);
+    QCOMPARE(newest->text(5), u"packit-wipe"_s);
+    const QTreeWidgetItem* update = list->topLevelItem(1);
+    QCOMPARE(update->text(1), u"Trigger update workflow on reside-ic/packit-infra"_s);
+    QCOMPARE(update->text(1), RunRecord::runName(u"deploy-update"_s, u"reside-ic/packit-infra"_s));
+    QCOMPARE(update->text(2), u"succeeded"_s);
+    QCOMPARE(update->text(5), u"deploy-update"_s);
+    QVERIFY(update->toolTip(1).contains(u"11111111-0000-4000-8000-000000000001"_s));
+
+    QComboBox* operation = nullptr;
+    for (QComboBox* box : pane.findChildren<QComboBox*>()) {
+        if (box->itemText(0) == u"All operations"_s)
+            operation = box;
+    }
+    QVERIFY(operation);
+    const int index = operation->findData(u"deploy-update"_s);
+    QVERIFY(index > 0);
+    QCOMPARE(operation->itemText(index), u"Trigger update workflow"_s);
+    operation->setCurrentIndex(index);
+    QCOMPARE(list->topLevelItemCount(), 1);
+    QCOMPARE(list->topLevelItem(0)->text(5), u"deploy-update"_s);
+}
 
 void TestJournalPane::locksAreListedAndOneIsBroken()
 {
@@ -195,16 +256,17 @@ void TestJournalPane::undoWindowsOpenFirstThenClosed()
     QVERIFY(!windows->isHidden());
     QVERIFY(pane.undoWindowsEmpty()->isHidden());
     const QTreeWidgetItem* wipe = windows->topLevelItem(0);
-    QCOMPARE(wipe->text(1), u"packit-wipe"_s);
-    QCOMPARE(wipe->text(2), u"wpia-packit/reside"_s);
-    QCOMPARE(wipe->text(3), Journal::localUser());
-    QCOMPARE(wipe->text(4), u"the trash · %1"_s.arg(QLocale().formattedDataSize(5000000)));
-    QCOMPARE(wipe->text(5), now.addSecs(3600).toLocalTime().toString(u"yyyy-MM-dd HH:mm"_s));
-    QCOMPARE(wipe->text(6), u"open"_s); // its end is the Until column's, in local time
+    // The run's one name, as the Runs dock and the runs list say it.
+    QCOMPARE(wipe->text(1), u"Wipe Packit instance on wpia-packit/reside"_s);
+    QCOMPARE(wipe->text(2), Journal::localUser());
+    QCOMPARE(wipe->text(3), u"the trash · %1"_s.arg(QLocale().formattedDataSize(5000000)));
+    QCOMPARE(wipe->text(4), now.addSecs(3600).toLocalTime().toString(u"yyyy-MM-dd HH:mm"_s));
+    QCOMPARE(wipe->text(5), u"open"_s); // its end is the Until column's, in local time
     QVERIFY(wipe->toolTip(0).contains(wipeRun));
+    QVERIFY(wipe->toolTip(0).contains(u"(operation packit-wipe)"_s));
     QVERIFY(wipe->toolTip(3).contains(u"what bbbbbbbb took"_s));
     QVERIFY(wipe->toolTip(3).contains(u"the database's migrations"_s));
-    QCOMPARE(windows->topLevelItem(1)->text(4), u"the journal (the revision each machine ran) · no space"_s);
+    QCOMPARE(windows->topLevelItem(1)->text(3), u"the journal (the revision each machine ran) · no space"_s);
     QCOMPARE(windows->topLevelItem(0)->foreground(0).style(), Qt::NoBrush);
 
     // Closed ones behind the checkbox, after the open ones, the newest first, greyed.
@@ -218,10 +280,10 @@ void TestJournalPane::undoWindowsOpenFirstThenClosed()
         for (int column = 0; column < windows->columnCount(); ++column)
             QCOMPARE(windows->topLevelItem(row)->foreground(column).color(), grey);
     }
-    QCOMPARE(windows->topLevelItem(2)->text(6), u"expired"_s);
-    QVERIFY2(windows->topLevelItem(3)->text(6).startsWith(u"restored by run eeeeeeee at "_s),
-        qPrintable(windows->topLevelItem(3)->text(6)));
-    QVERIFY(windows->topLevelItem(3)->toolTip(6).contains(
+    QCOMPARE(windows->topLevelItem(2)->text(5), u"expired"_s);
+    QVERIFY2(windows->topLevelItem(3)->text(5).startsWith(u"restored by run eeeeeeee at "_s),
+        qPrintable(windows->topLevelItem(3)->text(5)));
+    QVERIFY(windows->topLevelItem(3)->toolTip(5).contains(
         u"\nState: restored by run eeeeeeee-0000-4000-8000-000000000005 at "_s));
 
     // Restore: an open window whose operation a pane restores, and only that.

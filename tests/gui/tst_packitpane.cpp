@@ -286,17 +286,18 @@ void TestPackitPane::wipeThroughTheDialog()
     QVERIFY(loaded.wait(10000));
     QTreeWidgetItem* top = nullptr;
     for (int i = 0; i < journal->runList()->topLevelItemCount(); ++i) {
-        if (journal->runList()->topLevelItem(i)->text(2) == record.target)
+        if (journal->runList()->topLevelItem(i)->text(1) == record.name())
             top = journal->runList()->topLevelItem(i);
     }
     QVERIFY(top);
-    QCOMPARE(top->text(3), QStringLiteral("succeeded"));
+    QCOMPARE(top->text(2), QStringLiteral("succeeded"));
+    QCOMPARE(top->text(5), record.operation);
     journal->runList()->setCurrentItem(top);
     QCOMPARE(journal->stepList()->topLevelItemCount(), int(record.steps.size()));
     auto* outcome = journal->findChildren<QComboBox*>().at(2);
     outcome->setCurrentIndex(outcome->findData(QStringLiteral("failed")));
     for (int i = 0; i < journal->runList()->topLevelItemCount(); ++i)
-        QCOMPARE(journal->runList()->topLevelItem(i)->text(3), QStringLiteral("failed"));
+        QCOMPARE(journal->runList()->topLevelItem(i)->text(2), QStringLiteral("failed"));
 
     // "Undo…" in the Runs dock takes the wipe back: the restore puts kipling's packets and root back.
     QPushButton* undo = nullptr;

@@ -12,15 +12,21 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QDeadlineTimer>
 #include <QGuiApplication>
 #include <QJsonObject>
+#include <QMainWindow>
 #include <QMenu>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QTimer>
+#include <QToolButton>
 #include <QTreeWidget>
+
+#include <atomic>
 
 using namespace Qt::StringLiterals;
 using namespace opsdeck;
@@ -66,8 +72,12 @@ private slots:
     void aRecoveryStartedHereClosesTheRow();
     void aFailedRecoveryOffersTheRunAgain();
     void reportNamesNeedNoQuoting();
+    void clearFinishedKeepsWhatRunsAndWhatToRecover();
+    void longRunTellsItsEndWhenNoWindowIsInFront();
 
 private:
+    // Plans `operation` (a StepsOperation on `target`, confirmed by its last part) and starts it in the dock.
+    bool startRun(RunsDock& dock, std::unique_ptr<Operation> operation, const QString& confirmation);
     // Plans the recovery of run-1 and starts it in the dock; its record once it ended.
     RunRecord runRecovery(RunsDock& dock, bool succeeds);
     QTreeWidget* listOf(RunsDock& dock) const { return dock.findChild<QTreeWidget*>(QStringLiteral("runs")); }
@@ -97,7 +107,8 @@ void TestRunsDock::runsNobodyRecoversKeepTheCommand()
     QVERIFY(list);
     QTRY_COMPARE(list->topLevelItemCount(), 1);
     const QTreeWidgetItem* item = list->topLevelItem(0);
-    QCOMPARE(item->text(0), QStringLiteral("packit-wipe wpia-packit/training"));
+    QCOMPARE(item->text(0), QStringLiteral("Wipe Packit instance on wpia-packit/training"));
+    QVERIFY2(item->toolTip(0).contains(QStringLiteral("packit-wipe")), qPrintable(item->toolTip(0)));
     QCOMPARE(item->text(1), QStringLiteral("unfinished — recover"));
     QVERIFY2(item->text(2).contains(QStringLiteral("move-root")), qPrintable(item->text(2)));
     // It says why it is not recovered here.
@@ -164,6 +175,20 @@ void TestRunsDock::recoverableRunsOfferRecover()
     QGuiApplication::clipboard()->clear();
     emit list->customContextMenuRequested(list->visualItemRect(item).center());
     QCOMPARE(copied, command);
+}
+
+bool TestRunsDock::startRun(RunsDock& dock, std::unique_ptr<Operation> operation, const QString& confirmation)
+{
+    auto* runner = new OperationRunner(std::move(operation), m_path);
+    std::optional<Plan> plan;
+    connect(runner, &OperationRunner::planned, this, [&plan](const Plan& planned) { plan = planned; });
+    runner->plan();
+    if (!QTest::qWaitFor([&] { return plan.has_value(); }, 10000)) {
+        delete runner;
+        return false;
+    }
+    dock.start(runner, *plan, confirmation);
+    return true;
 }
 
 RunRecord TestRunsDock::runRecovery(RunsDock& dock, bool succeeds)
@@ -239,6 +264,108 @@ void TestRunsDock::reportNamesNeedNoQuoting()
     record.operation = u"packit-wipe"_s;
     record.target = u"wpia-packit/training"_s;
     QCOMPARE(ReportExport::suggestedName(record), u"packit-wipe-wpia-packit-training-20261207-063222.pdf"_s);
+}
+
+// "Clear finished" takes away this console's ended runs; a running run and an unfinished run to recover stay.
+void TestRunsDock::clearFinishedKeepsWhatRunsAndWhatToRecover()
+{
+    RunsDock dock;
+    dock.showUnfinished(m_path, [](const QString&) { return true; });
+    QTreeWidget* list = listOf(dock);
+    QTRY_COMPARE(list->topLevelItemCount(), 1);
+    auto* clear = dock.findChild<QToolButton*>(u"clearFinished"_s);
+    QVERIFY(clear);
+    QVERIFY(!clear->isEnabled());
+
+    std::atomic<bool> release = false;
+    QVERIFY(startRun(dock,
+        std::make_unique<test::StepsOperation>(u"deploy-update"_s, u"reside-ic/packit-infra"_s, u"packit-infra"_s,
+            QList<test::StepsOperation::Step> { { u"wait"_s, u"Wait"_s, u"true"_s } },
+            [&release](const QString& step, RunContext& context) {
+                context.begin(step);
+                QDeadlineTimer deadline(20000);
+                while (!release && !deadline.hasExpired())
+                    QThread::msleep(20);
+                context.succeed();
+                return true;
+            }),
+        u"packit-infra"_s));
+    QSignalSpy finished(&dock, &RunsDock::runFinished);
+    QVERIFY(startRun(dock,
+        std::make_unique<test::StepsOperation>(u"deploy"_s, u"wpia-packit-dev"_s, u"wpia-packit-dev"_s,
+            QList<test::StepsOperation::Step> { { u"one"_s, u"One"_s, u"true"_s } }),
+        u"wpia-packit-dev"_s));
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(list->topLevelItemCount(), 3);
+    QCOMPARE(list->topLevelItem(1)->text(0), u"Trigger update workflow on reside-ic/packit-infra"_s);
+    QCOMPARE(list->topLevelItem(2)->text(0), u"Deploy on wpia-packit-dev"_s);
+    QVERIFY2(list->topLevelItem(2)->toolTip(0).contains(u"Operation deploy · run "_s),
+        qPrintable(list->topLevelItem(2)->toolTip(0)));
+    QCOMPARE(dock.finished(), 1);
+    QTRY_COMPARE(dock.running(), 1);
+    QVERIFY(clear->isEnabled());
+
+    clear->click();
+    QCOMPARE(list->topLevelItemCount(), 2);
+    QCOMPARE(list->topLevelItem(0)->text(1), u"unfinished — recover"_s);
+    QCOMPARE(list->topLevelItem(1)->text(0), u"Trigger update workflow on reside-ic/packit-infra"_s);
+    QVERIFY(list->itemWidget(list->topLevelItem(1), 4)); // its Cancel
+    QCOMPARE(dock.finished(), 0);
+    QVERIFY(!clear->isEnabled());
+
+    // The run left ends in its row (found by its runner, not by its place), and goes with the next clear.
+    release = true;
+    QVERIFY(finished.wait(20000));
+    QCOMPARE(finished.last().first().value<RunRecord>().operation, u"deploy-update"_s);
+    QCOMPARE(list->topLevelItem(1)->text(2), finished.last().first().value<RunRecord>().summary);
+    QVERIFY(clear->isEnabled());
+    dock.clearFinished();
+    QCOMPARE(list->topLevelItemCount(), 1);
+    QCOMPARE(list->topLevelItem(0)->text(1), u"unfinished — recover"_s);
+}
+
+// A run that took long tells of its end while no window of the console is in front, and only then.
+void TestRunsDock::longRunTellsItsEndWhenNoWindowIsInFront()
+{
+    // In a window, as in the console: a dock that starts a run shows itself, and on its own it would be a window in
+    // front.
+    QMainWindow window;
+    auto& dock = *new RunsDock(&window);
+    window.addDockWidget(Qt::BottomDockWidgetArea, &dock);
+    QStringList told;
+    dock.setNotifier([&told](const QString& title, const QString& message) { told << title + u'|' + message; });
+    QSignalSpy finished(&dock, &RunsDock::runFinished);
+    const auto run = [&](const QString& target) {
+        return startRun(dock,
+                   std::make_unique<test::StepsOperation>(u"deploy"_s, target, target,
+                       QList<test::StepsOperation::Step> { { u"one"_s, u"One"_s, u"true"_s } }),
+                   target)
+            && finished.wait(10000);
+    };
+
+    // A short run: nothing, in front or not.
+    QVERIFY(!QApplication::activeWindow());
+    QVERIFY(run(u"machine-1"_s));
+    QVERIFY(told.isEmpty());
+
+    // A long one (any run is, here) with no window in front: told, by its name and outcome.
+    dock.setNotifyAfter(-1);
+    QVERIFY(run(u"machine-2"_s));
+    QCOMPARE(told.size(), 1);
+    QVERIFY2(told.first().startsWith(u"Deploy on machine-2: succeeded|"_s), qPrintable(told.first()));
+
+    // The console's own way (no tray offscreen: the window's alert) neither crashes nor blocks.
+    dock.setNotifier({});
+    QVERIFY(run(u"machine-3"_s));
+    dock.setNotifier([&told](const QString& title, const QString& message) { told << title + u'|' + message; });
+
+    // In front: not told.
+    window.show();
+    window.activateWindow();
+    if (!QTest::qWaitForWindowActive(&window))
+        QSKIP("this platform does not activate windows");
+    QVERIFY(run(u"machine-4"_s));
+    QCOMPARE(told.size(), 1);
 }
 
 QTEST_MAIN(TestRunsDock)

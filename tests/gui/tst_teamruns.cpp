@@ -104,7 +104,7 @@ void TestTeamRuns::twoOtherConsolesRunsShowLiveAndEnd()
     QVERIFY(list);
     const auto rowOf = [list](const Wipe& wipe) -> QTreeWidgetItem* {
         for (int i = 0; i < list->topLevelItemCount(); ++i) {
-            if (list->topLevelItem(i)->text(0) == u"packit-wipe "_s + wipe.target())
+            if (list->topLevelItem(i)->text(0) == RunRecord::runName(u"packit-wipe"_s, wipe.target()))
                 return list->topLevelItem(i);
         }
         return nullptr;
@@ -140,7 +140,9 @@ void TestTeamRuns::twoOtherConsolesRunsShowLiveAndEnd()
     QTRY_VERIFY(banner->text().contains(kKipling.target()));
     for (const Wipe& wipe : { kReside, kKipling })
         QVERIFY2(banner->text().contains(u"<b>%1</b> is locked by <b>%2</b>"_s.arg(wipe.target(), Journal::localUser()))
-                && banner->text().contains(u"at step 6 of 11: "_s + kDeleteTitle),
+                && banner->text().contains(u"at step 6 of 11: "_s + kDeleteTitle)
+                // The run by its one name, as the Runs dock lists it.
+                && banner->text().contains(RunRecord::runName(u"packit-wipe"_s, wipe.target()) + u" since "_s),
             qPrintable(banner->text()));
     if (const QString dir = qEnvironmentVariable("OPSDECK_SCREENSHOT_DIR"); !dir.isEmpty())
         QVERIFY(window.grab().save(dir + u"/team-runs.png"_s));

@@ -150,7 +150,9 @@ void TestCliHosts::hostsTextTable()
     const CliRun run = runCli({ QStringLiteral("hosts") }, m_sandbox.environment());
     QCOMPARE(run.exitCode, 0);
     const QString out = QString::fromUtf8(run.out);
-    QVERIFY(out.startsWith(QStringLiteral("NAME")));
+    // The Hosts pane's column names.
+    QVERIFY2(out.section(u'\n', 0, 0).simplified() == QStringLiteral("HOST ADDRESS REACHABILITY HOST KEY AUTH ERROR"),
+        qPrintable(out.section(u'\n', 0, 0)));
     for (const QString& name : m_sandbox.reachableHostNames())
         QVERIFY2(out.contains(QRegularExpression(
                      QStringLiteral("^%1 .* yes .*SHA256:").arg(name), QRegularExpression::MultilineOption)),

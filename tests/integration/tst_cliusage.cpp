@@ -7,6 +7,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMap>
@@ -37,6 +38,7 @@ private slots:
     void missingFlagOrBadOptionIsOneLine();
     void missingInventorySaysNoSuchFile();
     void runIdPrefix();
+    void runListingsSayTheRunsName();
     void completionScriptIsValidBash();
     void manPageRenders();
 
@@ -367,6 +369,39 @@ void TestCliUsage::runIdPrefix()
     QCOMPARE(none.exitCode, 2);
     QVERIFY2(none.err.contains(u"no run \"zz\""_s), qPrintable(none.err));
     QVERIFY(!QFile::exists(report));
+}
+
+// `journal list` names a run as the Runs dock and the Journal pane do (RunRecord::runName), with its operation's id in
+// the last column; --json keeps its fields as they were.
+void TestCliUsage::runListingsSayTheRunsName()
+{
+    const QString journalPath = m_temp.filePath(u"named/journal.sqlite"_s);
+    QDir().mkpath(m_temp.filePath(u"named"_s));
+    OperationRunner runner(
+        std::make_unique<test::StepsOperation>(u"deploy-update"_s, u"reside-ic/packit-infra"_s, u"packit-infra"_s,
+            QList<test::StepsOperation::Step> { { u"dispatch"_s, u"Dispatch"_s, u"true"_s } }),
+        journalPath);
+    const test::DrivenRun driven = test::driveRun(runner, u"packit-infra"_s);
+    QVERIFY(driven.record);
+    const QString inventory = writeInventory(u"named.yaml"_s, journalPath);
+
+    const Run listed = opsdeck({ u"journal"_s, u"list"_s, u"--inventory"_s, inventory });
+    QCOMPARE(listed.exitCode, 0);
+    const QStringList lines = listed.out.split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines[0].simplified(), u"RUN STARTED NAME OUTCOME WHO OPERATION"_s);
+    const QString name = RunRecord::runName(u"deploy-update"_s, u"reside-ic/packit-infra"_s);
+    QCOMPARE(name, u"Trigger update workflow on reside-ic/packit-infra"_s);
+    QVERIFY2(lines[1].startsWith(driven.record->id), qPrintable(lines[1]));
+    QVERIFY2(lines[1].contains(name), qPrintable(lines[1]));
+    QVERIFY2(lines[1].simplified().endsWith(u" deploy-update"_s), qPrintable(lines[1]));
+
+    const Run json = opsdeck({ u"journal"_s, u"list"_s, u"--json"_s, u"--inventory"_s, inventory });
+    QCOMPARE(json.exitCode, 0);
+    const QJsonObject run = QJsonDocument::fromJson(json.out.toUtf8()).array().first().toObject();
+    QCOMPARE(run.value(u"operation"_s).toString(), u"deploy-update"_s);
+    QCOMPARE(run.value(u"target"_s).toString(), u"reside-ic/packit-infra"_s);
+    QVERIFY(!run.contains(u"name"_s));
 }
 
 void TestCliUsage::completionScriptIsValidBash()

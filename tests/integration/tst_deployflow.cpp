@@ -1,6 +1,7 @@
 // The Deploy pane's services through `opsdeck deploy ...`, against the sandbox's machines, its GitHub stand-in
 // and its nix stand-in: the matrix, bad input, one deploy, the whole update-and-deploy flow, and GitHub's errors.
 // The functions run in order and build on each other (the flow moves main); tst_deploypane runs before this.
+#include "DeployMatrixModel.h"
 #include "Sandbox.h"
 
 #include <QCryptographicHash>
@@ -191,7 +192,13 @@ void TestDeployFlow::matrixTextTable()
     const CliRun run = cli({ u"deploy"_s, u"matrix"_s });
     QCOMPARE(run.exitCode, 0);
     const QString text = QString::fromUtf8(run.out);
-    QVERIFY2(text.startsWith(u"MACHINE"_s), qPrintable(text));
+    // The Deploy pane's matrix column names, upper-cased.
+    const QString header = text.section(u'\n', 0, 0).simplified();
+    QCOMPARE(header, u"MACHINE STATE DEPLOYED BRANCH HEAD BEHIND NARHASH CHECKED ERROR"_s);
+    using opsdeck::DeployMatrixModel;
+    const DeployMatrixModel model;
+    for (const int column : { DeployMatrixModel::Deployed, DeployMatrixModel::Expected, DeployMatrixModel::Behind })
+        QVERIFY2(header.contains(model.headerData(column, Qt::Horizontal).toString().toUpper()), qPrintable(header));
     for (const QString& expected : { u"wpia-packit "_s, u"behind"_s, u"up-to-date"_s, u"dirty"_s, u"unreachable"_s })
         QVERIFY2(text.contains(expected), qPrintable(text));
 }

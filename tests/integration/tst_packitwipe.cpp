@@ -10,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocale>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScopeGuard>
@@ -135,6 +136,29 @@ void TestPackitWipe::instancesAndPacketsAreListed()
             m_packit.seeded(name).value(QStringLiteral("groups")).toInteger());
         QCOMPARE(object.value(QStringLiteral("rootFiles")).toInteger(),
             m_packit.seeded(name).value(QStringLiteral("rootFiles")).toInteger());
+    }
+
+    // The text table has the Packit pane's column names, and the outpack root's size as the pane says it (--json keeps
+    // the bytes).
+    const CliRun table = runCli({ QStringLiteral("packit"), QStringLiteral("instances"), QStringLiteral("--host"),
+                                    QStringLiteral("wpia-packit") },
+        m_environment);
+    QCOMPARE(table.exitCode, 0);
+    const QStringList lines = QString::fromUtf8(table.out).split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 5);
+    QCOMPARE(lines[0].simplified(), QStringLiteral("INSTANCE OUTPACK PACKIT-API PACKETS GROUPS OUTPACK ROOT ERROR"));
+    for (const QJsonValue& value : array) {
+        const QJsonObject object = value.toObject();
+        const QString root
+            = QStringLiteral("%1 file(s), %2")
+                  .arg(object.value(QStringLiteral("rootFiles")).toInteger())
+                  .arg(QLocale().formattedDataSize(object.value(QStringLiteral("rootBytes")).toInteger()));
+        QVERIFY2(std::any_of(lines.cbegin(), lines.cend(),
+                     [&](const QString& line) {
+                         return line.startsWith(object.value(QStringLiteral("instance")).toString() + u' ')
+                             && line.contains(root);
+                     }),
+            qPrintable(root + u'\n' + lines.join(u'\n')));
     }
 
     const CliRun packets = runCli(

@@ -101,7 +101,8 @@ void TestRaftCli::statefulSetsAsTable()
     QVERIFY2(run.exitCode == 0, run.err.constData());
     const QStringList lines = QString::fromUtf8(run.out).split(u'\n', Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), 3);
-    QCOMPARE(lines[0].simplified(), u"NAME READY IMAGE TRIGGER REVISION POLICY"_s);
+    // The RAFT pane's column names.
+    QCOMPARE(lines[0].simplified(), u"STATEFULSET READY IMAGE IMAGE TRIGGER REVISION POD MANAGEMENT"_s);
     const QStringList permie = lines[1].simplified().split(u' ');
     QCOMPARE(permie.value(0), u"permie"_s);
     QVERIFY2(permie.value(1).endsWith(u"/3"_s), qPrintable(lines[1]));
@@ -166,7 +167,7 @@ void TestRaftCli::podsAsTable()
     QVERIFY2(run.exitCode == 0, run.err.constData());
     const QStringList lines = QString::fromUtf8(run.out).split(u'\n', Qt::SkipEmptyParts);
     QVERIFY2(lines.size() >= 2, run.out.constData());
-    QCOMPARE(lines[0].simplified(), u"ORDINAL NAME PHASE READY IMAGE REVISION RESTARTS AGE"_s);
+    QCOMPARE(lines[0].simplified(), u"# POD PHASE READY IMAGE REVISION RESTARTS AGE"_s);
     const QStringList first = lines[1].simplified().split(u' ');
     QCOMPARE(first.size(), 8);
     QCOMPARE(first[0], u"0"_s);

@@ -23,6 +23,8 @@ private slots:
     void schemaOneRecordKeptNoUndoWindow();
     void undoSummary_data();
     void undoSummary();
+    void runName_data();
+    void runName();
 };
 
 namespace {
@@ -326,6 +328,40 @@ void TestRunRecord::undoSummary()
     QCOMPARE(run.undoSummary(), expected);
     // What the record says survives the journal.
     QCOMPARE(RunRecord::fromJson(run.toJson()).undoSummary(), expected);
+}
+
+void TestRunRecord::runName_data()
+{
+    QTest::addColumn<QString>("operation");
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<QString>("name");
+    QTest::newRow("wipe") << u"packit-wipe"_s << u"wpia-packit/training"_s
+                          << u"Wipe Packit instance on wpia-packit/training"_s;
+    QTest::newRow("update workflow") << u"deploy-update"_s << u"reside-ic/packit-infra"_s
+                                     << u"Trigger update workflow on reside-ic/packit-infra"_s;
+    QTest::newRow("deploy back") << u"deploy-previous"_s << u"wpia-packit"_s << u"Deploy back on wpia-packit"_s;
+    QTest::newRow("raft") << u"raft-reset"_s << u"fg-prod/fg/permie"_s << u"Reset RAFT on fg-prod/fg/permie"_s;
+    QTest::newRow("datamon") << u"datamon-restore-repo-recover"_s << u"dm-dev/repo"_s
+                             << u"Recover datamon repo restore on dm-dev/repo"_s;
+    QTest::newRow("pulumi") << u"pulumi-purge"_s << u"acme on pulumi"_s
+                            << u"Purge soft-deleted stacks on acme on pulumi"_s;
+    QTest::newRow("no target") << u"lock-break"_s << QString() << u"Break lock"_s;
+    // An operation this build does not know (a newer console's, on a team journal) keeps its id.
+    QTest::newRow("unknown") << u"frobnicate"_s << u"host/thing"_s << u"frobnicate on host/thing"_s;
+}
+
+void TestRunRecord::runName()
+{
+    QFETCH(QString, operation);
+    QFETCH(QString, target);
+    QFETCH(QString, name);
+    QCOMPARE(RunRecord::runName(operation, target), name);
+    RunRecord run = sampleRun();
+    run.operation = operation;
+    run.target = target;
+    QCOMPARE(run.name(), name);
+    // The name is for people: the record keeps the id.
+    QCOMPARE(run.toJson().value(u"operation"_s).toString(), operation);
 }
 
 QTEST_GUILESS_MAIN(TestRunRecord)
