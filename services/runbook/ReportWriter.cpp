@@ -213,13 +213,48 @@ QString factsHtml(const RunRecord& run)
     return html + u"</table>\n"_s;
 }
 
+// "name: value, name: value": an object on one line, without JSON's quotes and braces.
+QString membersText(const QJsonObject& object)
+{
+    QStringList members;
+    for (auto it = object.constBegin(); it != object.constEnd(); ++it)
+        members << u"%1: %2"_s.arg(it.key(), valueText(it.value()));
+    return members.join(u", "_s);
+}
+
+// A parameter's value for reading: a list one item to a line, an object one member to a line (a Raft reset's pods, a
+// restore's checksums), rather than a paragraph of JSON.
+QString parameterHtml(const QJsonValue& value)
+{
+    QStringList lines;
+    if (value.isArray()) {
+        const QJsonArray items = value.toArray();
+        if (items.isEmpty())
+            return kNone;
+        for (const QJsonValue& item : items)
+            lines << (item.isObject() ? membersText(item.toObject()) : valueText(item));
+    } else if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        if (object.isEmpty())
+            return kNone;
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it)
+            lines << u"%1: %2"_s.arg(
+                it.key(), it.value().isObject() ? membersText(it.value().toObject()) : valueText(it.value()));
+    } else {
+        lines << valueText(value);
+    }
+    for (QString& line : lines)
+        line = u"<code>%1</code>"_s.arg(esc(line));
+    return lines.join(u"<br>"_s);
+}
+
 QString parametersHtml(const RunRecord& run)
 {
     if (run.parameters.isEmpty())
         return u"<p>None.</p>\n"_s;
     QString html = tableStart({ u"Parameter"_s, u"Value"_s }, { 30, 70 });
     for (auto it = run.parameters.constBegin(); it != run.parameters.constEnd(); ++it)
-        html += row({ esc(it.key()), u"<code>%1</code>"_s.arg(esc(valueText(it.value()))) });
+        html += row({ esc(it.key()), parameterHtml(it.value()) });
     return html + u"</table>\n"_s;
 }
 
@@ -753,8 +788,9 @@ table.undo ul { margin-top: 0; margin-bottom: 4px; }
     html += u"<h2>Parameters</h2>\n"_s + parametersHtml(run);
     html += u"<h2>Counts</h2>\n"_s + countsHtml(run) + otherHtml(run);
     html += u"<h2>Steps</h2>\n"_s + stepsHtml(run);
-    html += u"<h2>Step output</h2>\n"_s + outputHtml(run);
     html += u"<h2>Deleted</h2>\n"_s + deletedHtml(run);
+    // Last: the raw logs are an appendix, and a short report does not end on a page that only says nothing was deleted.
+    html += u"<h2>Step output</h2>\n"_s + outputHtml(run);
     html += u"</body></html>\n"_s;
     return html;
 }
