@@ -268,6 +268,12 @@ bool UpdateWorkflowOperation::execute(const Plan& plan, RunContext& context)
 {
     Q_UNUSED(plan);
     const DeployConfig& deploy = m_setup.inventory.deploy;
+    // Numbers that name a pull request and a workflow run: the report shows them as they are, not as counts.
+    for (const QString& key : { QStringLiteral("openPullRequest"), QStringLiteral("workflowRun") }) {
+        QJsonObject info = context.record().countInfo.value(key).toObject();
+        info.insert(QStringLiteral("identifier"), true);
+        context.record().countInfo.insert(key, info);
+    }
     context.record().before.insert(QStringLiteral("openPullRequest"), m_openBefore);
     context.begin(QStringLiteral("dispatch"));
     const qint64 runId = dispatch(context, QDateTime::currentDateTimeUtc());

@@ -275,10 +275,11 @@ bool isScalar(const QJsonValue& value)
     return !value.isObject() && !value.isArray();
 }
 
-// "≈ 1,234": an estimate never passes for a count.
-QString shownCount(const QJsonValue& value, bool estimate)
+// "≈ 1,234": an estimate never passes for a count. A number that names something (countInfo's "identifier": a workflow
+// run, a pull request) as it is: "19311250001", not "19,311,250,001".
+QString shownCount(const QJsonValue& value, bool estimate, bool identifier = false)
 {
-    const QString text = countText(value);
+    const QString text = identifier && value.isDouble() ? valueText(value) : countText(value);
     return estimate && value.isDouble() ? u"\u2248\u00a0"_s + text : text;
 }
 
@@ -298,6 +299,7 @@ QString whatHtml(const RunRecord::CountWords& words)
 struct CountRow
 {
     RunRecord::CountWords words;
+    bool identifier = false;
     QString key;
     QJsonValue planned { QJsonValue::Undefined }, before { QJsonValue::Undefined }, after { QJsonValue::Undefined };
 };
@@ -320,6 +322,7 @@ QList<CountRow> countRows(const RunRecord& run)
             row.key = rowKey;
             row.words = run.countWords(rowKey);
             row.planned = run.planCounts.value(rowKey);
+            row.identifier = run.countInfo.value(rowKey)[u"identifier"_s].toBool();
         }
         const bool own = key == rowKey;
         place(&row.before, run.before.value(key), own);
@@ -362,8 +365,9 @@ QString countsHtml(const RunRecord& run)
             continue;
         }
         html += u"<tr><td>%1</td><td align=\"right\">%2</td><td align=\"right\">%3</td><td align=\"right\">%4</td>"
-                "</tr>\n"_s.arg(whatHtml(count.words), esc(shownCount(count.planned, estimate)),
-                    esc(shownCount(count.before, estimate)), esc(shownCount(count.after, estimate)));
+                "</tr>\n"_s.arg(whatHtml(count.words), esc(shownCount(count.planned, estimate, count.identifier)),
+                    esc(shownCount(count.before, estimate, count.identifier)),
+                    esc(shownCount(count.after, estimate, count.identifier)));
     }
     if (!html.isEmpty())
         html = tableStart({ u"What"_s, u"Planned"_s, u"Before"_s, u"After"_s }, { 52, 16, 16, 16 }) + html
@@ -566,8 +570,11 @@ QString otherHtml(const RunRecord& run)
             headers << u"After"_s;
         html += tableStart(headers, headers.size() == 3 ? QList<int> { 52, 24, 24 } : QList<int> { 52, 48 });
         const auto cell = [&words](const QJsonValue& value) {
-            return value.isDouble() ? u"<td align=\"right\">%1</td>"_s.arg(esc(shownCount(value, words.estimate)))
-                                    : u"<td>%1</td>"_s.arg(esc(value.isUndefined() ? kNone : valueText(value)));
+            if (value.isDouble())
+                return u"<td align=\"right\">%1</td>"_s.arg(esc(shownCount(value, words.estimate)));
+            if (value.isArray() || value.isObject())
+                return u"<td>%1</td>"_s.arg(parameterHtml(value));
+            return u"<td>%1</td>"_s.arg(esc(value.isUndefined() ? kNone : valueText(value)));
         };
         for (const QString& member : std::as_const(members)) {
             html += u"<tr><td>%1</td>"_s.arg(esc(member));
@@ -764,12 +771,15 @@ QString ReportWriter::toHtml(const RunRecord& run)
     QString html = u"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>%1</title>\n"_s.arg(heading);
     html += uR"(<style>
 body { font-family: sans-serif; font-size: 9pt; color: #000000; background-color: #ffffff; }
+h1 { font-size: 15pt; margin-top: 0; margin-bottom: 6px; }
+h2 { font-size: 12pt; margin-top: 12px; margin-bottom: 4px; }
+h3 { font-size: 10pt; margin-top: 8px; margin-bottom: 4px; }
 table { border-collapse: collapse; margin-bottom: 8px; }
 th { background-color: #eeeeee; text-align: left; }
 th, td { vertical-align: top; }
 pre { font-family: monospace; white-space: pre-wrap; margin: 0; }
 pre.command { font-size: 8pt; }
-pre.output { font-size: 8pt; }
+pre.output { font-size: 7.5pt; }
 code { font-family: monospace; }
 .error { color: #b3261e; }
 table.undo { border: 1px solid #8a8a8a; background-color: #f2f2f2; }

@@ -448,6 +448,11 @@ void TestReportWriter::countsOneRowPerThing()
     // A value no plan names reads as words made from its key.
     QCOMPARE(rowText(html, u"Slowest statement ms"_s), u"Slowest statement ms \u2014 \u2014 40"_s);
     QVERIFY(rowText(html, u"run_info rows that name a packet"_s).isEmpty());
+    // A number that names something is not a count: no digit grouping.
+    RunRecord named = countedRun();
+    named.after.insert(u"workflowRun"_s, 19311250001LL);
+    named.countInfo.insert(u"workflowRun"_s, QJsonObject { { u"identifier"_s, true } });
+    QCOMPARE(rowText(ReportWriter::toHtml(named), u"Workflow run"_s), u"Workflow run \u2014 \u2014 19311250001"_s);
     // The plan's order: its counts first, then its measures, then the rest.
     QVERIFY(html.indexOf(u"<tr><td>run_info rows left"_s) < html.indexOf(u"<tr><td>Programs rows"_s));
     QVERIFY(html.indexOf(u"<tr><td>Programs rows"_s) < html.indexOf(u"<tr><td>Global grants"_s));
