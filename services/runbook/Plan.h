@@ -37,8 +37,8 @@ struct Plan
         QString label {}; // "Global grants"
         QString definition {};
         bool estimate = false; // as Count::estimate; an object's members inherit it
-        QString
-            row {}; // the plan's count it measures, shown on that count's row: "runInfoLeft" for "runInfoWithPacket"
+        // The plan's count it measures, shown on that count's row: "runInfoLeft" for "runInfoWithPacket".
+        QString row {};
     };
 
     // The undo window: what a run keeps so that `opsdeck restore RUN_ID` can take it back, and until when. On by
