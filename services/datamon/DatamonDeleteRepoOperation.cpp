@@ -171,7 +171,7 @@ bool DatamonDeleteRepoOperation::planRecovery(Plan* plan, QString* error)
             .join(u' '),
         QStringLiteral("repo get: didn't find repo %1").arg(m_repo) };
     plan->counts << Plan::Count { QStringLiteral("bundlesLeft"), QStringLiteral("Bundles still there"),
-        now.bundles.size() };
+        now.bundles.size(), QStringLiteral("Bundles of the repo datamon still lists: the stopped delete left them.") };
     plan->detailText = now.exists ? QStringLiteral("Repo %1 is still there with %2 of the %3 planned bundles.")
                                         .arg(m_repo)
                                         .arg(now.bundles.size())
@@ -196,10 +196,14 @@ bool DatamonDeleteRepoOperation::makePlan(Plan* plan, QString* error)
         return false;
     }
     describe(plan);
-    plan->counts << Plan::Count { QStringLiteral("repos"), QStringLiteral("Repos deleted"), 1 }
+    plan->counts << Plan::Count { QStringLiteral("repos"), QStringLiteral("Repos deleted"), 1,
+        QStringLiteral("Planned: the repo to delete. Before and after: whether datamon lists it (1) or not (0).") }
                  << Plan::Count { QStringLiteral("bundles"), QStringLiteral("Bundles deleted (metadata)"),
-                        m_planned.bundles.size() }
-                 << Plan::Count { QStringLiteral("labels"), QStringLiteral("Labels deleted"), m_planned.labels.size() };
+                        m_planned.bundles.size(),
+                        QStringLiteral("The repo's bundles: their metadata goes; the blobs they share stay until a "
+                                       "blob purge.") }
+                 << Plan::Count { QStringLiteral("labels"), QStringLiteral("Labels deleted"), m_planned.labels.size(),
+                        QStringLiteral("Names set on the repo's bundles.") };
     const QStringList deleteArgv = m_target.datamon({ QStringLiteral("repo"), QStringLiteral("delete"),
         QStringLiteral("--repo"), m_repo, QStringLiteral("--force-yes") });
     plan->steps << Plan::Step { QStringLiteral("recheck"),

@@ -11,6 +11,8 @@
 #include <QJsonArray>
 #include <QLocale>
 
+#include <algorithm>
+
 namespace opsdeck {
 
 namespace {
@@ -315,13 +317,44 @@ void DatamonPurgeOperation::planRecovery(Plan* plan) const
         : QStringLiteral("\nNow: no purge lock.");
 }
 
+// The words for every count a count's or a purge's plan and snapshots hold: datamon's dry-run summary, the index, the
+// bundles read around the delete.
+QList<Plan::Measure> DatamonPurgeOperation::countMeasures()
+{
+    using M = Plan::Measure;
+    return {
+        M { QStringLiteral("keysToDelete"), QStringLiteral("Unused blobs to delete (older than the index)"),
+            QStringLiteral("Blobs no bundle of the sharing contexts uses, written before the index was built: "
+                           "delete-unused deletes them. Planned: the dry run's count.") },
+        M { QStringLiteral("keysLeftToDelete"), QStringLiteral("Unused blobs left"),
+            QStringLiteral("The verification dry run's count after the delete: 0 when every one went."), false,
+            QStringLiteral("keysToDelete") },
+        M { QStringLiteral("bytesToDelete"), QStringLiteral("Bytes they hold"),
+            QStringLiteral("The space those blobs take in the bucket.") },
+        M { QStringLiteral("keysInUse"), QStringLiteral("Blobs in use (kept)"),
+            QStringLiteral("Blobs a bundle uses, by the index.") },
+        M { QStringLiteral("keysNewerThanIndex"), QStringLiteral("Blobs newer than the index (kept)"),
+            QStringLiteral("Written after the index was built: a new bundle may use them.") },
+        M { QStringLiteral("keysScanned"), QStringLiteral("Blobs scanned"),
+            QStringLiteral("Every blob in the bucket the dry run looked at.") },
+        M { QStringLiteral("indexEntries"), QStringLiteral("Index entries"),
+            QStringLiteral("Blobs the built index lists as used by some bundle.") },
+        M { QStringLiteral("bundles"), QStringLiteral("Bundles in the sharing contexts"),
+            QStringLiteral("bundle.yaml objects listed in their metadata buckets.") },
+        M { QStringLiteral("bundlesSinceIndex"), QStringLiteral("Bundles committed since the index"),
+            QStringLiteral("Must be 0: a newer bundle may use a blob the index does not list.") },
+    };
+}
+
 void DatamonPurgeOperation::planPrepare(Plan* plan) const
 {
     const DatamonContextBuckets& own = m_sharing.front();
     describe(plan, QStringLiteral("Build index and dry run"));
     const QStringList sharingNames = plan->parameters.value(QStringLiteral("sharing")).toVariant().toStringList();
     plan->counts << Plan::Count { QStringLiteral("contexts"),
-        QStringLiteral("Contexts indexed (share the blob bucket)"), m_sharing.size() };
+        QStringLiteral("Contexts indexed (share the blob bucket)"), m_sharing.size(),
+        QStringLiteral("Every context whose bundles use this blob bucket: a blob any of them uses is kept.") };
+    plan->measures = countMeasures();
     const QString index = QStringLiteral("<run dir>/index");
     plan->steps << Plan::Step { QStringLiteral("check"),
         QStringLiteral("Check the purge lock and the free space in %1").arg(m_target.context.workDir),
@@ -456,16 +489,18 @@ bool DatamonPurgeOperation::planDelete(Plan* plan, QString* error)
     plan->irreversible = true;
     plan->parameters.insert(QStringLiteral("indexTime"), m_state.indexTime.toString(Qt::ISODateWithMs));
     plan->parameters.insert(QStringLiteral("dryRun"), QStringLiteral("%1/%2").arg(m_dryRun->runId, m_dryRun->step));
-    plan->counts << Plan::Count { QStringLiteral("keysToDelete"),
-        QStringLiteral("Unused blobs to delete (older than the index)"), qint64(counted.deleted) };
-    plan->counts << Plan::Count { QStringLiteral("bytesToDelete"), QStringLiteral("Bytes they hold"),
-        qint64(counted.bytesRelinquished) };
-    plan->counts << Plan::Count { QStringLiteral("keysInUse"), QStringLiteral("Blobs in use (kept)"),
-        qint64(counted.inUse) };
-    plan->counts << Plan::Count { QStringLiteral("keysNewerThanIndex"),
-        QStringLiteral("Blobs newer than the index (kept)"), qint64(counted.newerThanIndex) };
-    plan->counts << Plan::Count { QStringLiteral("keysScanned"), QStringLiteral("Blobs scanned"),
-        qint64(counted.scanned) };
+    const QList<Plan::Measure> words = countMeasures();
+    const auto count = [&](const QString& key, qint64 value) {
+        const auto it
+            = std::find_if(words.cbegin(), words.cend(), [&](const Plan::Measure& m) { return m.key == key; });
+        plan->counts << Plan::Count { key, it->label, value, it->definition };
+    };
+    count(QStringLiteral("keysToDelete"), qint64(counted.deleted));
+    count(QStringLiteral("bytesToDelete"), qint64(counted.bytesRelinquished));
+    count(QStringLiteral("keysInUse"), qint64(counted.inUse));
+    count(QStringLiteral("keysNewerThanIndex"), qint64(counted.newerThanIndex));
+    count(QStringLiteral("keysScanned"), qint64(counted.scanned));
+    plan->measures = words;
     const QString index = QStringLiteral("<run dir>/index");
     plan->steps << Plan::Step { QStringLiteral("check"),
         QStringLiteral("Check the lock, the index, the free space and that no bundle was committed since the index"),

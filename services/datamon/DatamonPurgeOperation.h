@@ -68,6 +68,7 @@ public:
     static QStringList freeSpaceArgv(const QString& dir);
 
 private:
+    static QList<Plan::Measure> countMeasures();
     // A dry run's summary on the host, and the job it came from.
     struct DryRun
     {

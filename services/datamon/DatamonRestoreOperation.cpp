@@ -184,14 +184,22 @@ bool DatamonRestoreOperation::makePlan(Plan* plan, QString* error)
     plan->parameters.remove(u"recovers"_s);
     plan->parameters.insert(
         m_recovers.isEmpty() ? u"restores"_s : u"recovers"_s, m_recovers.isEmpty() ? m_restores : m_recovers);
-    plan->counts << Plan::Count { u"putBack"_s, u"Objects put back"_s, places->missing.size() }
-                 << Plan::Count { u"alreadyBack"_s, u"Objects already back"_s, places->back.size() }
+    plan->counts << Plan::Count { u"putBack"_s, u"Objects put back"_s, places->missing.size(),
+        u"Metadata objects of the repo kept in the trash bucket and missing from their place: copied back."_s }
+                 << Plan::Count { u"alreadyBack"_s, u"Objects already back"_s, places->back.size(),
+                        u"Objects of the window already in their place, unchanged: left as they are."_s }
                  << Plan::Count { u"taken"_s, u"Objects whose place is taken (left as they are)"_s,
-                        places->taken.size() }
+                        places->taken.size(),
+                        u"Their name was used again since the delete (the repo made anew, a label set again)."_s }
                  << Plan::Count { u"bundles"_s, u"Bundles in the window"_s,
-                        countNamed(m_expected, "bundles/"_L1, "/bundle.yaml"_L1) }
+                        countNamed(m_expected, "bundles/"_L1, "/bundle.yaml"_L1),
+                        u"The repo's bundles the window holds the metadata of."_s }
                  << Plan::Count { u"labels"_s, u"Labels in the window"_s,
-                        countNamed(m_expected, "labels/"_L1, "/label.yaml"_L1) };
+                        countNamed(m_expected, "labels/"_L1, "/label.yaml"_L1),
+                        u"The repo's labels the window holds."_s };
+    plan->measures << Plan::Measure { u"objectsBack"_s, u"Objects back in their place"_s,
+        u"The window's objects found in their place at the end."_s }
+                   << Plan::Measure { u"objectsTaken"_s, u"Objects whose place is taken"_s, {}, false, u"taken"_s };
     QStringList copies;
     for (const QStringList& argv : m_trash.copyArgvs(m_target, m_trash.foldersWith(places->missing), true))
         copies << argv.join(u' ');

@@ -388,10 +388,18 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
     if (production > 0)
         plan->warnings << QStringLiteral("switching restarts the services whose configuration changed: Packit on "
                                          "production machines is briefly unavailable");
-    plan->counts = { { QStringLiteral("machines"), QStringLiteral("Machines"), m_machines.size() },
-        { QStringLiteral("productionMachines"), QStringLiteral("Production machines"), production },
-        { QStringLiteral("unreachable"), QStringLiteral("Unreachable now"), unreachable },
-        { QStringLiteral("alreadyDeployed"), QStringLiteral("Already running it"), alreadyThere } };
+    plan->counts = { { QStringLiteral("machines"), QStringLiteral("Machines"), m_machines.size(),
+                         QStringLiteral("The machines this run deploys to, in order.") },
+        { QStringLiteral("productionMachines"), QStringLiteral("Production machines"), production,
+            QStringLiteral("Of those, the ones tagged production in the inventory.") },
+        { QStringLiteral("unreachable"), QStringLiteral("Unreachable now"), unreachable,
+            QStringLiteral("Machines whose running revision could not be read when planning.") },
+        { QStringLiteral("alreadyDeployed"), QStringLiteral("Already running it"), alreadyThere,
+            QStringLiteral("Machines that already run the revision to deploy.") } };
+    // The snapshots hold the revision each machine runs, by its name.
+    for (const QString& machine : std::as_const(m_machines))
+        plan->measures << Plan::Measure { machine, QStringLiteral("%1: revision").arg(machine),
+            QStringLiteral("The packit-infra commit the machine reports running.") };
     if (name() == QStringLiteral("deploy-all")) {
         plan->parameters.insert(QStringLiteral("onFailure"), m_goOn ? QStringLiteral("go-on") : QStringLiteral("stop"));
         lines << (m_goOn ? QStringLiteral("On a failure: the run goes on with the other machines (except after a "
@@ -401,7 +409,8 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
     }
     if (m_selection) {
         plan->counts << Plan::Count { QStringLiteral("leftOut"), QStringLiteral("Left out"),
-            m_machineList.size() - m_machines.size() };
+            m_machineList.size() - m_machines.size(),
+            QStringLiteral("Machines of the deploy order this run does not touch (the parameters say why).") };
         plan->details.insert(QStringLiteral("machineList"), m_machineList);
         QJsonObject leftOut;
         for (const QJsonValue& machine : std::as_const(m_machineList)) {
@@ -417,7 +426,8 @@ bool DeployOperation::makePlan(Plan* plan, QString* error)
     }
     if (m_resume)
         plan->counts << Plan::Count { QStringLiteral("commandsRunning"),
-            QStringLiteral("Commands of the killed run still running"), running.size() };
+            QStringLiteral("Commands of the killed run still running"), running.size(),
+            QStringLiteral("Deploy commands the stopped run started that have not ended: this run waits for them.") };
     plan->details.insert(QStringLiteral("current"), current);
     plan->detailText = lines.join(u'\n');
     planUndo(plan, now);

@@ -60,11 +60,17 @@ bool MergePullOperation::makePlan(Plan* plan, QString* error)
               { QStringLiteral("stagingVerifiedAt"), m_evidence.stagingRevision },
               { QStringLiteral("manualChecks"), QJsonArray::fromStringList(m_evidence.manualChecks) },
               { QStringLiteral("manualChecksNotTicked"), QJsonArray::fromStringList(m_evidence.manualChecksOpen) } };
-    plan->counts = { { QStringLiteral("commits"), QStringLiteral("Commits in the pull request"), pull->commits.size() },
+    plan->counts = { { QStringLiteral("commits"), QStringLiteral("Commits in the pull request"), pull->commits.size(),
+                         QStringLiteral("The commits the merge brings into the branch.") },
         { QStringLiteral("checksPassed"), QStringLiteral("GitHub checks passed"),
-            std::count_if(pull->checks.cbegin(), pull->checks.cend(), UpdatePull::passed) },
-        { QStringLiteral("checks"), QStringLiteral("GitHub checks"), pull->checks.size() },
-        { QStringLiteral("manualChecks"), QStringLiteral("Manual checks ticked"), m_evidence.manualChecks.size() } };
+            std::count_if(pull->checks.cbegin(), pull->checks.cend(), UpdatePull::passed),
+            QStringLiteral("Check runs on the pull request's head that succeeded.") },
+        { QStringLiteral("checks"), QStringLiteral("GitHub checks"), pull->checks.size(),
+            QStringLiteral("Every check run on the pull request's head.") },
+        { QStringLiteral("manualChecks"), QStringLiteral("Manual checks ticked"), m_evidence.manualChecks.size(),
+            QStringLiteral("The staging checks the admin ticked as done by hand.") } };
+    plan->measures << Plan::Measure { deploy.branch, QStringLiteral("%1: head commit").arg(deploy.branch),
+        QStringLiteral("The commit the branch points at on GitHub.") };
     plan->steps = {
         { QStringLiteral("merge"), QStringLiteral("Merge #%1 into %2").arg(m_number).arg(deploy.branch),
             QStringLiteral("PUT /repos/%1/pulls/%2/merge {\"merge_method\":\"merge\",\"sha\":\"%3\"}")

@@ -43,7 +43,16 @@ bool StagingCheckOperation::makePlan(Plan* plan, QString* error)
     plan->irreversible = false;
     plan->parameters = { { QStringLiteral("machine"), m_machine }, { QStringLiteral("expectedRevision"), m_expected },
         { QStringLiteral("instances"), QJsonArray::fromStringList(m_instances) } };
-    plan->counts = { { QStringLiteral("instances"), QStringLiteral("Instances"), m_instances.size() } };
+    plan->counts = { { QStringLiteral("instances"), QStringLiteral("Instances"), m_instances.size(),
+        QStringLiteral("The Packit instances on the machine whose API is checked.") } };
+    plan->measures << Plan::Measure { QStringLiteral("landing"), QStringLiteral("Landing page answers"),
+        QStringLiteral("true: the machine's landing page answered.") }
+                   << Plan::Measure { QStringLiteral("api"), QStringLiteral("Every API answers"),
+                          QStringLiteral("true: each instance's API listed its packet groups.") }
+                   << Plan::Measure { QStringLiteral("revision"), QStringLiteral("Runs the expected revision"),
+                          QStringLiteral("true: the machine reports the commit to check.") }
+                   << Plan::Measure { QStringLiteral("passed"), QStringLiteral("Passed"),
+                          QStringLiteral("true: every check above passed.") };
     QString apis;
     for (const QString& instance : std::as_const(m_instances))
         apis += QStringLiteral("GET %1/packetGroups\n")

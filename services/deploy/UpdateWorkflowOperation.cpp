@@ -81,8 +81,17 @@ bool UpdateWorkflowOperation::makePlan(Plan* plan, QString* error)
     plan->parameters
         = { { QStringLiteral("repository"), deploy.repository }, { QStringLiteral("workflow"), deploy.updateWorkflow },
               { QStringLiteral("ref"), deploy.branch }, { QStringLiteral("inputs"), inputs } };
-    plan->counts = { { QStringLiteral("inputs"), QStringLiteral("Inputs given"), inputs.size() },
-        { QStringLiteral("openPullRequests"), QStringLiteral("Open update pull requests"), open->number ? 1 : 0 } };
+    plan->counts = { { QStringLiteral("inputs"), QStringLiteral("Inputs given"), inputs.size(),
+                         QStringLiteral("The workflow's inputs this run sets (the parameters list them).") },
+        { QStringLiteral("openPullRequests"), QStringLiteral("Open update pull requests"), open->number ? 1 : 0,
+            QStringLiteral("Update pull requests already open, waiting to be merged.") } };
+    plan->measures << Plan::Measure { QStringLiteral("openPullRequest"),
+        QStringLiteral("Open update pull request, by number"),
+        QStringLiteral("The update pull request open when the run started (0: none).") }
+                   << Plan::Measure { QStringLiteral("workflowRun"), QStringLiteral("Workflow run"),
+                          QStringLiteral("The GitHub Actions run this trigger started.") }
+                   << Plan::Measure { QStringLiteral("pullRequest"), QStringLiteral("Update pull request"),
+                          QStringLiteral("The pull request the workflow opened or updated.") };
     const QString path = QStringLiteral("actions/workflows/%1/dispatches").arg(deploy.updateWorkflow);
     plan->steps = {
         { QStringLiteral("dispatch"), QStringLiteral("Trigger %1 on %2").arg(deploy.updateWorkflow, deploy.branch),
@@ -259,6 +268,12 @@ bool UpdateWorkflowOperation::execute(const Plan& plan, RunContext& context)
 {
     Q_UNUSED(plan);
     const DeployConfig& deploy = m_setup.inventory.deploy;
+    // Numbers that name a pull request and a workflow run: the report shows them as they are, not as counts.
+    for (const QString& key : { QStringLiteral("openPullRequest"), QStringLiteral("workflowRun") }) {
+        QJsonObject info = context.record().countInfo.value(key).toObject();
+        info.insert(QStringLiteral("identifier"), true);
+        context.record().countInfo.insert(key, info);
+    }
     context.record().before.insert(QStringLiteral("openPullRequest"), m_openBefore);
     context.begin(QStringLiteral("dispatch"));
     const qint64 runId = dispatch(context, QDateTime::currentDateTimeUtc());

@@ -59,7 +59,39 @@ std::optional<QJsonObject> counts(QSqlDatabase& db, QString* error)
     QJsonObject object = result->first().toObject();
     for (auto it = object.begin(); it != object.end(); ++it)
         it.value() = it.value().toInteger();
+    // As plans count them: what a wipe deletes with the packets and groups.
+    object.insert(QStringLiteral("scopedGrants"),
+        object.value(QStringLiteral("scopedPacketGrants")).toInteger()
+            + object.value(QStringLiteral("scopedGroupGrants")).toInteger());
     return object;
+}
+
+QList<Plan::Measure> countMeasures(const QString& runInfoRow)
+{
+    using M = Plan::Measure;
+    return {
+        M { QStringLiteral("packets"), QStringLiteral("Packets"), QStringLiteral("Rows of the packet table.") },
+        M { QStringLiteral("groups"), QStringLiteral("Packet groups"),
+            QStringLiteral("Rows of packet_group: the names packets are grouped under.") },
+        M { QStringLiteral("scopedGrants"), QStringLiteral("Grants scoped to a packet or group"),
+            QStringLiteral("role_permission rows that name one packet or one packet group.") },
+        M { QStringLiteral("scopedPacketGrants"), QStringLiteral("Grants scoped to one packet"),
+            QStringLiteral("The grants scoped to a packet or group that name a packet.") },
+        M { QStringLiteral("scopedGroupGrants"), QStringLiteral("Grants scoped to one packet group"),
+            QStringLiteral("The grants scoped to a packet or group that name a packet group.") },
+        M { QStringLiteral("globalGrants"), QStringLiteral("Global grants"),
+            QStringLiteral("role_permission rows that name no packet, group or tag: a role's permission everywhere. "
+                           "Kept.") },
+        M { QStringLiteral("pins"), QStringLiteral("Pins"), QStringLiteral("Packets pinned to the front page.") },
+        M { QStringLiteral("packetTags"), QStringLiteral("Packet tags"),
+            QStringLiteral("Tags put on packets (packet_tag rows).") },
+        M { QStringLiteral("oneTimeTokens"), QStringLiteral("One-time tokens"),
+            QStringLiteral("Single-use download tokens for packets.") },
+        M { QStringLiteral("runInfoWithPacket"), QStringLiteral("run_info rows that name a packet"),
+            QStringLiteral("Records of packet runs that point at the packet they made."), false, runInfoRow },
+        M { QStringLiteral("users"), QStringLiteral("Users"), QStringLiteral("Packit accounts. Kept.") },
+        M { QStringLiteral("roles"), QStringLiteral("Roles"), QStringLiteral("Roles users hold. Kept.") },
+    };
 }
 
 std::optional<QJsonArray> scopedGrants(QSqlDatabase& db, QString* error)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/RowSource.h"
+#include "runbook/Plan.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -15,9 +16,12 @@ class PackitConnection;
 namespace opsdeck::PackitQueries {
 
 // Counts over Packit's schema (reference: packit.md, section 1). Every key is a JSON key of plans and reports:
-// packets, groups, scopedPacketGrants, scopedGroupGrants, globalGrants, pins, packetTags, oneTimeTokens,
-// runInfoWithPacket, users, roles.
+// packets, groups, scopedGrants (= scopedPacketGrants + scopedGroupGrants), scopedPacketGrants, scopedGroupGrants,
+// globalGrants, pins, packetTags, oneTimeTokens, runInfoWithPacket, users, roles.
 std::optional<QJsonObject> counts(QSqlDatabase& db, QString* error);
+// The reports' words for each of those keys, as a run's before and after snapshots hold them. `runInfoRow`: the plan's
+// count that runInfoWithPacket measures (the wipe's "runInfoLeft"), if any.
+QList<Plan::Measure> countMeasures(const QString& runInfoRow = {});
 
 // The grants a wipe takes with it: [{role, permission, scope: "packet" | "group", packet?, group?}].
 std::optional<QJsonArray> scopedGrants(QSqlDatabase& db, QString* error);

@@ -300,22 +300,32 @@ bool PackitRestoreOperation::makePlan(Plan* plan, QString* error)
     qint64 bundlePackets = 0;
     for (const QString& part : PackitBundle::packetParts(m_sums))
         bundlePackets += rows->value(part);
-    plan->counts = { { QStringLiteral("packets"), QStringLiteral("Packets put back"), bundlePackets },
-        { QStringLiteral("groups"), QStringLiteral("Packet groups put back"), table(QStringLiteral("packet_group")) },
+    // Planned: what the wipe's bundle holds; before and after: what the instance holds (PackitQueries::counts).
+    const QString inBundle = QStringLiteral("Planned: the %1 in the wipe's restore bundle. Before and after: the %1 in "
+                                            "the instance.");
+    plan->counts = { { QStringLiteral("packets"), QStringLiteral("Packets put back"), bundlePackets,
+                         inBundle.arg(QStringLiteral("packets")) },
+        { QStringLiteral("groups"), QStringLiteral("Packet groups put back"), table(QStringLiteral("packet_group")),
+            inBundle.arg(QStringLiteral("packet groups")) },
         { QStringLiteral("scopedGrants"), QStringLiteral("Scoped grants put back (if their role is there)"),
-            table(QStringLiteral("role_permission")) },
-        { QStringLiteral("pins"), QStringLiteral("Pins put back"), table(QStringLiteral("pin")) },
+            table(QStringLiteral("role_permission")),
+            inBundle.arg(QStringLiteral("permissions roles held on one packet or group")) },
+        { QStringLiteral("pins"), QStringLiteral("Pins put back"), table(QStringLiteral("pin")),
+            inBundle.arg(QStringLiteral("pinned packets")) },
         { QStringLiteral("packetTags"), QStringLiteral("Packet tags put back (if their tag is there)"),
-            table(QStringLiteral("packet_tag")) },
+            table(QStringLiteral("packet_tag")), inBundle.arg(QStringLiteral("tags on packets")) },
         { QStringLiteral("oneTimeTokens"), QStringLiteral("One-time tokens put back"),
-            table(QStringLiteral("one_time_token")) } };
+            table(QStringLiteral("one_time_token")), inBundle.arg(QStringLiteral("one-time download tokens")) } };
+    plan->measures = PackitQueries::countMeasures();
     if (m_setsAside)
         plan->counts << Plan::Count { QStringLiteral("packetsNow"), QStringLiteral("Packets there now, set aside"),
-            packets }
+            packets,
+            QStringLiteral("Packets pushed or made since the wipe: moved aside, kept as this run's undo "
+                           "window.") }
                      << Plan::Count { QStringLiteral("groupsNow"), QStringLiteral("Packet groups there now, set aside"),
-                            groups }
+                            groups, QStringLiteral("Their packet groups, set aside with them.") }
                      << Plan::Count { QStringLiteral("grantsNow"), QStringLiteral("Scoped grants there now, set aside"),
-                            grants };
+                            grants, QStringLiteral("Permissions on those packets and groups, set aside with them.") };
     if (m_setsAside) {
         // Nothing there now is overwritten without a confirmation that names it.
         plan->typedConfirmation = true;

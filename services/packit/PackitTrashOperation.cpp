@@ -53,8 +53,10 @@ bool PackitTrashOperation::makePlan(Plan* plan, QString* error)
     plan->parameters = { { QStringLiteral("ends"), m_window.runId }, { QStringLiteral("reason"), m_reason },
         { QStringLiteral("host"), m_target.host.name }, { QStringLiteral("instance"), m_target.instance.name },
         { QStringLiteral("keptRoot"), m_keptRoot }, { QStringLiteral("bundle"), m_bundle } };
-    plan->counts = { { QStringLiteral("files"), QStringLiteral("Files in the kept root"), root->files },
-        { QStringLiteral("bytes"), QStringLiteral("Bytes freed"), root->bytes + bundle->bytes } };
+    plan->counts = { { QStringLiteral("files"), QStringLiteral("Files in the kept root"), root->files,
+                         QStringLiteral("The wiped instance's old outpack root, kept for a restore: deleted.") },
+        { QStringLiteral("bytes"), QStringLiteral("Bytes freed"), root->bytes + bundle->bytes,
+            QStringLiteral("The space the kept root and the restore bundle of rows take on the host.") } };
     if (!root->exists || !bundle->exists)
         plan->warnings << QStringLiteral("%1 is already gone from %2")
                               .arg(root->exists ? m_bundle : m_keptRoot, m_target.host.name);

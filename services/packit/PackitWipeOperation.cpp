@@ -207,9 +207,12 @@ bool PackitWipeOperation::makeRecoveryPlan(Plan* plan, QString* error)
         { QStringLiteral("root"), m_target.instance.outpackRoot }, { QStringLiteral("runTag"), m_runTag },
         { QStringLiteral("recovers"), m_recovers } };
     plan->counts = { { QStringLiteral("packets"), QStringLiteral("Packets"),
-                         seen->counts.value(QStringLiteral("packets")).toInteger() },
+                         seen->counts.value(QStringLiteral("packets")).toInteger(),
+                         QStringLiteral("Packets in the database now, as recovery reads them.") },
         { QStringLiteral("groups"), QStringLiteral("Packet groups"),
-            seen->counts.value(QStringLiteral("groups")).toInteger() } };
+            seen->counts.value(QStringLiteral("groups")).toInteger(),
+            QStringLiteral("Packet groups in the database now.") } };
+    plan->measures = PackitQueries::countMeasures();
     // A whole bundle next to the old root means the export finished before the DELETE: finishing keeps both.
     const bool keeps = seen->rowsGone() && seen->trashExists && !seen->bundleSums.isEmpty();
     plan->irreversible = seen->rowsGone() && !keeps;
@@ -251,21 +254,29 @@ bool PackitWipeOperation::makePlan(Plan* plan, QString* error)
     describeIn(plan, QStringLiteral("Wipe"));
     const qint64 scoped = counts->value(QStringLiteral("scopedPacketGrants")).toInteger()
         + counts->value(QStringLiteral("scopedGroupGrants")).toInteger();
+    const auto count = [&counts](const QString& key) { return counts->value(key).toInteger(); };
     plan->counts = {
-        { QStringLiteral("packets"), QStringLiteral("Packets"), counts->value(QStringLiteral("packets")).toInteger() },
-        { QStringLiteral("groups"), QStringLiteral("Packet groups"),
-            counts->value(QStringLiteral("groups")).toInteger() },
-        { QStringLiteral("files"), QStringLiteral("Files in the outpack root"), root->files },
-        { QStringLiteral("bytes"), QStringLiteral("Bytes in the outpack root"), root->bytes },
-        { QStringLiteral("scopedGrants"), QStringLiteral("Grants scoped to a packet or group"), scoped },
-        { QStringLiteral("pins"), QStringLiteral("Pins"), counts->value(QStringLiteral("pins")).toInteger() },
-        { QStringLiteral("packetTags"), QStringLiteral("Packet tags"),
-            counts->value(QStringLiteral("packetTags")).toInteger() },
-        { QStringLiteral("oneTimeTokens"), QStringLiteral("One-time tokens"),
-            counts->value(QStringLiteral("oneTimeTokens")).toInteger() },
+        { QStringLiteral("packets"), QStringLiteral("Packets"), count(QStringLiteral("packets")),
+            QStringLiteral("Every packet of the instance: deleted.") },
+        { QStringLiteral("groups"), QStringLiteral("Packet groups"), count(QStringLiteral("groups")),
+            QStringLiteral("The names packets are grouped under: deleted with them.") },
+        { QStringLiteral("files"), QStringLiteral("Files in the outpack root"), root->files,
+            QStringLiteral("The packets' files on the host; the root is re-created empty.") },
+        { QStringLiteral("bytes"), QStringLiteral("Bytes in the outpack root"), root->bytes,
+            QStringLiteral("The space those files take.") },
+        { QStringLiteral("scopedGrants"), QStringLiteral("Grants scoped to a packet or group"), scoped,
+            QStringLiteral("Permissions a role holds on one packet or group: deleted with it.") },
+        { QStringLiteral("pins"), QStringLiteral("Pins"), count(QStringLiteral("pins")),
+            QStringLiteral("Packets pinned to the front page: deleted.") },
+        { QStringLiteral("packetTags"), QStringLiteral("Packet tags"), count(QStringLiteral("packetTags")),
+            QStringLiteral("Tags put on packets: deleted (the tags themselves are kept).") },
+        { QStringLiteral("oneTimeTokens"), QStringLiteral("One-time tokens"), count(QStringLiteral("oneTimeTokens")),
+            QStringLiteral("Single-use download tokens for packets: deleted.") },
         { QStringLiteral("runInfoLeft"), QStringLiteral("run_info rows left pointing at deleted packets"),
-            counts->value(QStringLiteral("runInfoWithPacket")).toInteger() },
+            count(QStringLiteral("runInfoWithPacket")),
+            QStringLiteral("Records of packet runs that name a packet: the runbook leaves them, so they stay.") },
     };
+    plan->measures = PackitQueries::countMeasures(QStringLiteral("runInfoLeft"));
     if (scoped > 0)
         plan->warnings << QStringLiteral(
             "%1 grants scoped to a packet or group are deleted with them; the runbook says "

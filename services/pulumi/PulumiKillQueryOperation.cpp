@@ -78,7 +78,9 @@ bool PulumiKillQueryOperation::makePlan(Plan* plan, QString* error)
     plan->parameters = { { QStringLiteral("database"), m_target.database.name },
         { QStringLiteral("processId"), m_processId }, { QStringLiteral("user"), field(*process, "user") },
         { QStringLiteral("schema"), field(*process, "db") }, { QStringLiteral("statement"), statement } };
-    plan->counts << Plan::Count { QStringLiteral("statements"), QStringLiteral("Statements stopped"), 1 };
+    plan->counts << Plan::Count { QStringLiteral("statements"), QStringLiteral("Statements stopped"), 1,
+        QStringLiteral("Planned: the statement to stop. Before and after: whether the process still runs it (1) or "
+                       "not (0).") };
     plan->steps << Plan::Step { QStringLiteral("recheck"),
         QStringLiteral("Check that process %1 still runs the planned statement").arg(m_processId),
         QStringLiteral("SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, INFO FROM information_schema.PROCESSLIST "

@@ -179,7 +179,9 @@ std::optional<PlannedPurge> PulumiPurgePlan::make(
         perOrg.append(QJsonObject { { QStringLiteral("org"), it.key() }, { QStringLiteral("stacks"), it.value() } });
         lines << QStringLiteral("%1: %2 soft-deleted stacks").arg(it.key()).arg(it.value());
     }
-    plan.counts << Plan::Count { QStringLiteral("stacks"), QStringLiteral("Soft-deleted stacks"), stacks->size() };
+    plan.counts << Plan::Count { QStringLiteral("stacks"), QStringLiteral("Soft-deleted stacks"), stacks->size(),
+        QStringLiteral("Planned: the organisations' stacks deleted in the Pulumi Service (Programs.deleted_at set), "
+                       "less the stacks to keep. After: the stacks this run purged.") };
 
     // Rows per table through the cascades: the Stacks delete first, then the Programs delete. The checkpoint
     // data keys are counted with their table's rows.
@@ -207,7 +209,8 @@ std::optional<PlannedPurge> PulumiPurgePlan::make(
                     .arg(table.table,
                         table.path.isEmpty() ? QString()
                                              : QStringLiteral(" (cascade from %1)").arg(table.path.back().parent)),
-                sums->at(0) };
+                sums->at(0),
+                QStringLiteral("Planned: the rows it deletes; before, after: all rows of %1.").arg(table.table) };
         }
     }
     // The backup step reads the keys through the cascade from Stacks: a schema where it does not reach them is
@@ -219,7 +222,39 @@ std::optional<PlannedPurge> PulumiPurgePlan::make(
         return std::nullopt;
     }
     plan.counts << Plan::Count { QStringLiteral("dataKeys"), QStringLiteral("Checkpoint data keys left on S3"),
-        *dataKeys };
+        *dataKeys,
+        QStringLiteral("Keys of the checkpoint files the deleted updates leave on S3. Planned: counted; after: "
+                       "written to the data keys file.") };
+    // The run's snapshots: an exact count of every table before and after (beside its planned count where the plan
+    // has one), the runbook's TABLE_ROWS estimates after, and what the batches did.
+    for (auto it = baseline->cbegin(); it != baseline->cend(); ++it) {
+        if (rows.contains(it.key()))
+            plan.measures << Plan::Measure { it.key(), QStringLiteral("%1 rows").arg(it.key()), {}, false,
+                QStringLiteral("rows.") + it.key() };
+        else
+            plan.measures << Plan::Measure { it.key(), QStringLiteral("%1 rows").arg(it.key()),
+                QStringLiteral("Every row of %1 (exact count): the purge does not reach it.").arg(it.key()) };
+    }
+    plan.measures
+        << Plan::Measure { QStringLiteral("tableRows"), QStringLiteral("Rows per table after the purge"),
+               QStringLiteral("information_schema TABLE_ROWS, as the runbook's last step reads it: InnoDB's estimate "
+                              "from sampled pages, which can be far off (the exact counts are above)."),
+               true }
+        << Plan::Measure { QStringLiteral("purgedStacks"), QStringLiteral("Stacks purged"), {}, false,
+               QStringLiteral("stacks") }
+        << Plan::Measure { QStringLiteral("dataKeysFile"), QStringLiteral("Data keys file"),
+               QStringLiteral("Where the checkpoint data keys were written, beside the report.") }
+        << Plan::Measure { QStringLiteral("skippedStacks"), QStringLiteral("Stacks skipped"),
+               QStringLiteral("Undeleted or changed since the plan, or named by a live program: left as they are.") }
+        << Plan::Measure { QStringLiteral("skipped"), QStringLiteral("Stacks skipped, and why") }
+        << Plan::Measure { QStringLiteral("alreadyGone"), QStringLiteral("Stacks already gone"),
+               QStringLiteral("Planned stacks another run or person deleted before this run reached them.") }
+        << Plan::Measure { QStringLiteral("stacksRowsOnly"), QStringLiteral("Stacks half purged"),
+               QStringLiteral("Stacks rows deleted whose soft-deleted Programs row is still there (the run stopped "
+                              "between the runbook's two phases); the next purge finishes them.") }
+        << Plan::Measure { QStringLiteral("slowestStatementMs"), QStringLiteral("Slowest statement (ms)"),
+               QStringLiteral("How long the slowest single delete statement took, in milliseconds: how long another "
+                              "writer could have waited on its locks.") };
 
     QJsonObject baselineJson;
     for (auto it = baseline->cbegin(); it != baseline->cend(); ++it)

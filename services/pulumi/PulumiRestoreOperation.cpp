@@ -273,20 +273,33 @@ bool PulumiRestoreOperation::makePlan(Plan* plan, QString* error)
     // recovery ends it itself, once it finds every row back.
     plan->parameters.insert(m_recovers.isEmpty() ? QStringLiteral("restores") : QStringLiteral("recovers"),
         m_recovers.isEmpty() ? m_restores : m_recovers);
-    plan->counts << Plan::Count { QStringLiteral("stacks"), QStringLiteral("Stacks to put back (soft-deleted)"),
-        stacks };
+    plan->counts << Plan::Count { QStringLiteral("stacks"), QStringLiteral("Stacks to put back (soft-deleted)"), stacks,
+        QStringLiteral("The purged stacks in the run's restore files: they come back soft-deleted, as they "
+                       "were before the purge.") };
     // In the order they go back, as the purge's plan counted them.
     for (const QList<PulumiRows::TableShape>* phase : { &m_shape.stacks, &m_shape.programs }) {
         for (const PulumiRows::TableShape& table : *phase) {
             if (rows.contains(table.table))
                 plan->counts << Plan::Count { QStringLiteral("rows.") + table.table,
-                    QStringLiteral("%1 rows").arg(table.table), rows.value(table.table) };
+                    QStringLiteral("%1 rows").arg(table.table), rows.value(table.table),
+                    QStringLiteral("Rows of %1 in the restore files, put back.").arg(table.table) };
         }
     }
     plan->counts << Plan::Count { QStringLiteral("existing"),
-        QStringLiteral("Stacks and Programs rows there again (skipped)"), existing };
+        QStringLiteral("Stacks and Programs rows there again (skipped)"), existing,
+        QStringLiteral("Rows of the files that exist again (a restore that stopped midway, or put back by hand): "
+                       "left as they are.") };
     plan->counts << Plan::Count { QStringLiteral("liveSameName"),
-        QStringLiteral("Live stacks created since under a restored stack's name (kept)"), liveSameName.size() };
+        QStringLiteral("Live stacks created since under a restored stack's name (kept)"), liveSameName.size(),
+        QStringLiteral("The restored stack stays soft-deleted beside the live one of the same name.") };
+    plan->measures << Plan::Measure { QStringLiteral("restoredRows"), QStringLiteral("Rows put back"),
+        QStringLiteral("Rows of every table this run inserted from the restore files.") }
+                   << Plan::Measure { QStringLiteral("existingRows"), QStringLiteral("Rows already there (skipped)"),
+                          QStringLiteral("Rows of the files that were there when the run reached them.") }
+                   << Plan::Measure { QStringLiteral("perTable"), QStringLiteral("Rows per table"),
+                          QStringLiteral("Inserted: put back by this run; existed: already there, left as they are.") }
+                   << Plan::Measure { QStringLiteral("existingKeys"),
+                          QStringLiteral("Rows already there, by table and key") };
     if (existing > 0)
         plan->warnings << QStringLiteral("%1 Stacks and Programs rows of the files exist again (a restore that "
                                          "stopped midway, or rows put back by hand): they are left as they are")

@@ -87,8 +87,10 @@ std::optional<UndoWindowEndOperation::KeptData> keptData(const QString& base, co
     if (!listed)
         return std::nullopt;
     return UndoWindowEndOperation::KeptData { machine() + u':' + dir,
-        { { QStringLiteral("files"), QStringLiteral("Restore files"), listed->sums.size() },
-            { QStringLiteral("bytes"), QStringLiteral("Bytes freed"), listed->bytes } },
+        { { QStringLiteral("files"), QStringLiteral("Restore files"), listed->sums.size(),
+              QStringLiteral("Files on this console holding the rows the purge deleted: deleted.") },
+            { QStringLiteral("bytes"), QStringLiteral("Bytes freed"), listed->bytes,
+                QStringLiteral("The space those files take.") } },
         [base, window](QString* problem) { return remove(base, window, problem); } };
 }
 

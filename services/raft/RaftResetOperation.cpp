@@ -313,9 +313,12 @@ bool RaftResetOperation::planReset(Plan* plan, QString* error)
         { QStringLiteral("replicas"), m_replicas }, { QStringLiteral("resourceVersion"), m_resourceVersion },
         { QStringLiteral("pods"), podList }, { QStringLiteral("kubeUser"), user },
         { QStringLiteral("podTimeoutSeconds"), m_options.podTimeoutSeconds } };
-    plan->counts << Plan::Count { QStringLiteral("pods"), QStringLiteral("Pods restarted"), m_replicas }
+    plan->counts << Plan::Count { QStringLiteral("pods"), QStringLiteral("Pods restarted"), m_replicas,
+        QStringLiteral("Planned: the StatefulSet's replicas, each restarted. Before and after: its pods.") }
                  << Plan::Count { QStringLiteral("raftDirectories"), QStringLiteral("RAFT directories deleted"),
-                        m_replicas };
+                        m_replicas, QStringLiteral("One per pod: the RAFT log and snapshots the reset clears.") };
+    plan->measures << Plan::Measure { QStringLiteral("readyPods"), QStringLiteral("Ready pods"),
+        QStringLiteral("Pods whose containers all report ready.") };
 
     const QString sts = KubeClient::statefulSetPath(m_target.ns, m_name);
     plan->steps << Plan::Step { QStringLiteral("check"),
@@ -427,7 +430,10 @@ bool RaftResetOperation::planRecovery(Plan* plan, QString* error)
         { QStringLiteral("imageFollowsTrigger"), m_imageFollowsTrigger }, { QStringLiteral("replicas"), m_replicas },
         { QStringLiteral("pods"), podList }, { QStringLiteral("kubeUser"), user },
         { QStringLiteral("podTimeoutSeconds"), m_options.podTimeoutSeconds } };
-    plan->counts << Plan::Count { QStringLiteral("pods"), QStringLiteral("Pods"), m_replicas };
+    plan->counts << Plan::Count { QStringLiteral("pods"), QStringLiteral("Pods"), m_replicas,
+        QStringLiteral("The StatefulSet's replicas.") };
+    plan->measures << Plan::Measure { QStringLiteral("readyPods"), QStringLiteral("Ready pods"),
+        QStringLiteral("Pods whose containers all report ready.") };
     plan->steps << Plan::Step { QStringLiteral("observe"),
         QStringLiteral("Read %1, its pods and their RAFT data").arg(m_name),
         QStringLiteral("GET %1 and its pods; in each pod on the DR image: %2")

@@ -99,8 +99,10 @@ bool LockBreakOperation::makePlan(Plan* plan, QString* error)
     plan->irreversible = true;
     plan->parameters
         = { { u"holderRunId"_s, holder.runId }, { u"holder"_s, holder.holder }, { u"reason"_s, m_reason } };
-    plan->counts = { { u"locks"_s, u"Locks to break"_s, 1 },
-        { u"leaseSecondsLeft"_s, u"Seconds left on its lease (0: none)"_s, leaseLeft } };
+    plan->counts = { { u"locks"_s, u"Locks to break"_s, 1,
+                         u"The journal's lock on the target, held by the run named in the parameters."_s },
+        { u"leaseSecondsLeft"_s, u"Seconds left on its lease (0: none)"_s, leaseLeft,
+            u"How long the lock would still hold by itself if its console stopped renewing it."_s } };
     plan->steps = { { kBreakStep, u"Break the lock on %1 held by run %2"_s.arg(m_target, holder.runId),
         u"DELETE FROM locks WHERE target = '%1' AND run_id = '%2'"_s.arg(
             QString(m_target).replace(u'\'', u"''"_s), holder.runId),

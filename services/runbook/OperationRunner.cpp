@@ -253,8 +253,7 @@ void OperationRunner::execute(const Plan& plan, const QString& confirmation)
     record.user = Journal::localUser();
     record.confirmation = confirmation;
     record.parameters = plan.parameters;
-    record.planCounts = plan.countsJson();
-    record.countLabels = plan.countLabelsJson();
+    record.setCountWords(plan);
     record.startedAt = QDateTime::currentDateTimeUtc();
     record.undo = plan.undo;
 

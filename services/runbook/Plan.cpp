@@ -32,8 +32,35 @@ QJsonObject Plan::countsJson() const
 QJsonObject Plan::countLabelsJson() const
 {
     QJsonObject object;
+    for (const Measure& m : measures) {
+        if (!object.contains(m.key))
+            object.insert(m.key, m.label);
+    }
     for (const Count& c : counts)
         object.insert(c.key, c.label);
+    return object;
+}
+
+QJsonObject Plan::countInfoJson() const
+{
+    QJsonObject object;
+    int order = 0;
+    const auto describe = [&](const QString& key, const QString& definition, bool estimate, const QString& row) {
+        if (object.contains(key))
+            return; // a count's words win over a measure's of the same key
+        QJsonObject info { { QStringLiteral("order"), order++ } };
+        if (!definition.isEmpty())
+            info.insert(QStringLiteral("definition"), definition);
+        if (estimate)
+            info.insert(QStringLiteral("estimate"), true);
+        if (!row.isEmpty() && row != key)
+            info.insert(QStringLiteral("row"), row);
+        object.insert(key, info);
+    };
+    for (const Count& c : counts)
+        describe(c.key, c.definition, c.estimate, {});
+    for (const Measure& m : measures)
+        describe(m.key, m.definition, m.estimate, m.row);
     return object;
 }
 

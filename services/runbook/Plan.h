@@ -25,6 +25,20 @@ struct Plan
         QString key; // JSON key in reports: "packets"
         QString label; // for people: "Packets"
         qint64 value = 0;
+        // Initialised, as the members after it, so that `{ key, label, value }` stays a whole initializer.
+        QString definition {}; // one short sentence for the report: what exactly is counted, and where
+        bool estimate = false; // not an exact count (information_schema TABLE_ROWS): reports mark it as one
+    };
+    // Words for a value the run records in its before or after snapshot (RunRecord::before/after) that the plan does
+    // not count under the same key, so that the report labels every value it shows.
+    struct Measure
+    {
+        QString key; // the snapshot's key: "globalGrants", "tableRows"
+        QString label {}; // "Global grants"
+        QString definition {};
+        bool estimate = false; // as Count::estimate; an object's members inherit it
+        // The plan's count it measures, shown on that count's row: "runInfoLeft" for "runInfoWithPacket".
+        QString row {};
     };
 
     // The undo window: what a run keeps so that `opsdeck restore RUN_ID` can take it back, and until when. On by
@@ -61,6 +75,7 @@ struct Plan
     bool irreversible = true;
     QJsonObject parameters;
     QList<Count> counts;
+    QList<Measure> measures; // what the run's before and after snapshots hold beyond the counts, in words
     QList<Step> steps;
     QStringList warnings; // what the runbook does not say but will happen
     Undo undo;
@@ -70,7 +85,11 @@ struct Plan
     QString environment() const;
     qint64 count(const QString& key) const;
     QJsonObject countsJson() const;
-    QJsonObject countLabelsJson() const; // {"packets": "Packets", ...}
+    QJsonObject countLabelsJson() const; // {"packets": "Packets", ...}, the measures' too
+    // The rest of the counts' and measures' words, in the plan's order: {"packets": {"definition": "...", "order":
+    // 0}, "tableRows": {"estimate": true, ...}, "runInfoWithPacket": {"row": "runInfoLeft", ...}}
+    // (RunRecord::countInfo)
+    QJsonObject countInfoJson() const;
     QJsonObject toJson() const;
 
     // Production targets need the name typed; elsewhere the dialog's verb button supplies it. The engine

@@ -17,6 +17,7 @@
 #include <QTextDocument>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -27,6 +28,7 @@ namespace {
 
 // A printed report stays readable; the CSV has every item.
 constexpr qsizetype kHtmlItemsPerKind = 1000;
+constexpr qsizetype kItemsOnePerRow = 12; // a shorter list stays one item to a row
 constexpr qsizetype kOutputLines = 20;
 constexpr qsizetype kOutputChars = 2000;
 const QString kNone = u"\u2014"_s; // an em dash: "nothing here", distinct from an empty string or a zero
@@ -165,14 +167,16 @@ QString title(const RunRecord& run)
 
 // Attributes as well as CSS: QTextDocument (the PDF) understands the attributes, browsers the CSS. Widths are
 // percentages per column; without them QTextDocument squeezes long commands into a narrow column.
-QString tableStart(const QStringList& headers, const QList<int>& widths = {})
+QString tableStart(const QStringList& headers, const QList<int>& widths = {}, int padding = 4)
 {
-    QString html = u"<table border=\"1\" cellspacing=\"0\" cellpadding=\"4\" width=\"100%\"><tr>"_s;
+    // A <thead> repeats on every page a long table runs onto (QTextTableFormat::headerRowCount).
+    QString html
+        = u"<table border=\"1\" cellspacing=\"0\" cellpadding=\"%1\" width=\"100%\"><thead><tr>"_s.arg(padding);
     for (qsizetype i = 0; i < headers.size(); ++i) {
         const QString width = i < widths.size() ? u" width=\"%1%\""_s.arg(widths.at(i)) : QString();
         html += u"<th%1>%2</th>"_s.arg(width, esc(headers.at(i)));
     }
-    return html + u"</tr>\n"_s;
+    return html + u"</tr></thead>\n"_s;
 }
 
 QString row(const QStringList& cellsHtml)
@@ -204,7 +208,44 @@ QString factsHtml(const RunRecord& run)
     fact(u"Run id"_s, u"<code>%1</code>"_s.arg(esc(run.id)));
     if (!run.journalAnchor.isEmpty())
         fact(u"Journal anchor"_s, u"<code>%1</code>"_s.arg(esc(run.journalAnchor)));
+    // Here rather than as a last line, which a page break can leave alone on a page of its own.
+    fact(u"Report"_s, esc(u"opsdeck deletion report, schema %1"_s.arg(RunRecord::kSchemaVersion)));
     return html + u"</table>\n"_s;
+}
+
+// "name: value, name: value": an object on one line, without JSON's quotes and braces.
+QString membersText(const QJsonObject& object)
+{
+    QStringList members;
+    for (auto it = object.constBegin(); it != object.constEnd(); ++it)
+        members << u"%1: %2"_s.arg(it.key(), valueText(it.value()));
+    return members.join(u", "_s);
+}
+
+// A parameter's value for reading: a list one item to a line, an object one member to a line (a Raft reset's pods, a
+// restore's checksums), rather than a paragraph of JSON.
+QString parameterHtml(const QJsonValue& value)
+{
+    QStringList lines;
+    if (value.isArray()) {
+        const QJsonArray items = value.toArray();
+        if (items.isEmpty())
+            return kNone;
+        for (const QJsonValue& item : items)
+            lines << (item.isObject() ? membersText(item.toObject()) : valueText(item));
+    } else if (value.isObject()) {
+        const QJsonObject object = value.toObject();
+        if (object.isEmpty())
+            return kNone;
+        for (auto it = object.constBegin(); it != object.constEnd(); ++it)
+            lines << u"%1: %2"_s.arg(
+                it.key(), it.value().isObject() ? membersText(it.value().toObject()) : valueText(it.value()));
+    } else {
+        lines << valueText(value);
+    }
+    for (QString& line : lines)
+        line = u"<code>%1</code>"_s.arg(esc(line));
+    return lines.join(u"<br>"_s);
 }
 
 QString parametersHtml(const RunRecord& run)
@@ -213,37 +254,145 @@ QString parametersHtml(const RunRecord& run)
         return u"<p>None.</p>\n"_s;
     QString html = tableStart({ u"Parameter"_s, u"Value"_s }, { 30, 70 });
     for (auto it = run.parameters.constBegin(); it != run.parameters.constEnd(); ++it)
-        html += row({ esc(it.key()), u"<code>%1</code>"_s.arg(esc(valueText(it.value()))) });
+        html += row({ esc(it.key()), parameterHtml(it.value()) });
     return html + u"</table>\n"_s;
+}
+
+// The plan's order (it puts what matters first), then the rest in key order.
+QStringList inPlanOrder(const RunRecord& run, QStringList keys)
+{
+    keys.sort();
+    std::stable_sort(keys.begin(), keys.end(), [&run](const QString& a, const QString& b) {
+        const int orderA = run.countWords(a).order;
+        const int orderB = run.countWords(b).order;
+        return (orderA < 0 ? INT_MAX : orderA) < (orderB < 0 ? INT_MAX : orderB);
+    });
+    return keys;
+}
+
+bool isScalar(const QJsonValue& value)
+{
+    return !value.isObject() && !value.isArray();
+}
+
+// "≈ 1,234": an estimate never passes for a count. A number that names something (countInfo's "identifier": a workflow
+// run, a pull request) as it is: "19311250001", not "19,311,250,001".
+QString shownCount(const QJsonValue& value, bool estimate, bool identifier = false)
+{
+    const QString text = identifier && value.isDouble() ? valueText(value) : countText(value);
+    return estimate && value.isDouble() ? u"\u2248\u00a0"_s + text : text;
+}
+
+// A label, " (estimate)" where it is one, and the plan's definition in small print under it.
+QString whatHtml(const RunRecord::CountWords& words)
+{
+    QString html = esc(words.label);
+    if (words.estimate)
+        html += u" <i>(estimate)</i>"_s;
+    if (!words.definition.isEmpty())
+        html += u"<br><small><span style=\"color:#555555;\">%1</span></small>"_s.arg(esc(words.definition));
+    return html;
+}
+
+// One row per thing counted: the plan's count and the snapshots' values of it side by side, where the plan's words
+// say a snapshot key measures a count of another key ("runInfoWithPacket" measures "runInfoLeft").
+struct CountRow
+{
+    RunRecord::CountWords words;
+    bool identifier = false;
+    QString key;
+    QJsonValue planned { QJsonValue::Undefined }, before { QJsonValue::Undefined }, after { QJsonValue::Undefined };
+};
+
+QList<CountRow> countRows(const RunRecord& run)
+{
+    QStringList keys = run.planCounts.keys() + run.before.keys() + run.after.keys();
+    keys.removeDuplicates();
+    QMap<QString, CountRow> rows;
+    const auto place = [](QJsonValue* cell, const QJsonValue& value, bool ownKey) {
+        if (!value.isUndefined() && (ownKey || cell->isUndefined()))
+            *cell = value;
+    };
+    for (const QString& key : std::as_const(keys)) {
+        if (!isScalar(run.before.value(key)) || !isScalar(run.after.value(key)))
+            continue; // a list or a table of its own (otherHtml)
+        const QString rowKey = run.countWords(key).row;
+        CountRow& row = rows[rowKey];
+        if (row.key.isEmpty()) {
+            row.key = rowKey;
+            row.words = run.countWords(rowKey);
+            row.planned = run.planCounts.value(rowKey);
+            row.identifier = run.countInfo.value(rowKey)[u"identifier"_s].toBool();
+        }
+        const bool own = key == rowKey;
+        place(&row.before, run.before.value(key), own);
+        place(&row.after, run.after.value(key), own);
+        // A measure of a count that is an estimate makes the row one.
+        row.words.estimate = row.words.estimate || run.countWords(key).estimate;
+    }
+    QList<CountRow> list = rows.values();
+    // The plan's order first (it puts what matters first); then the rest by label.
+    std::stable_sort(list.begin(), list.end(), [](const CountRow& a, const CountRow& b) {
+        const int orderA = a.words.order < 0 ? INT_MAX : a.words.order;
+        const int orderB = b.words.order < 0 ? INT_MAX : b.words.order;
+        if (orderA != orderB)
+            return orderA < orderB;
+        return a.words.label.compare(b.words.label, Qt::CaseInsensitive) < 0;
+    });
+    return list;
+}
+
+// A revision, a path: too long for a number's column.
+bool isLongText(const QJsonValue& value)
+{
+    return value.isString() && value.toString().size() > 12;
 }
 
 QString countsHtml(const RunRecord& run)
 {
-    QStringList keys = run.planCounts.keys() + run.before.keys() + run.after.keys();
-    keys.sort();
-    keys.removeDuplicates();
-    if (keys.isEmpty())
+    const QList<CountRow> rows = countRows(run);
+    if (rows.isEmpty())
         return u"<p>No counts were recorded.</p>\n"_s;
-    QString html = tableStart({ u"What"_s, u"Planned"_s, u"Before"_s, u"After"_s }, { 40, 20, 20, 20 });
-    for (const QString& key : std::as_const(keys)) {
-        // The plan's words for it, with the key (what the JSON and CSV reports call it) in small print.
-        const QString label = run.countLabels.value(key).toString();
-        const QString what = label.isEmpty() ? esc(key) : u"%1 <small>(%2)</small>"_s.arg(esc(label), esc(key));
+    QString html;
+    QString texts; // rows of long text (revisions, paths) get a table of their own, with room for them
+    for (const CountRow& count : rows) {
+        const bool estimate = count.words.estimate;
+        if (count.planned.isUndefined() && (isLongText(count.before) || isLongText(count.after))) {
+            const auto cell = [](const QJsonValue& value) {
+                return value.isUndefined() ? kNone : u"<code>%1</code>"_s.arg(esc(valueText(value)));
+            };
+            texts += row({ whatHtml(count.words), cell(count.before), cell(count.after) });
+            continue;
+        }
         html += u"<tr><td>%1</td><td align=\"right\">%2</td><td align=\"right\">%3</td><td align=\"right\">%4</td>"
-                "</tr>\n"_s.arg(what, esc(countText(run.planCounts.value(key))), esc(countText(run.before.value(key))),
-                    esc(countText(run.after.value(key))));
+                "</tr>\n"_s.arg(whatHtml(count.words), esc(shownCount(count.planned, estimate, count.identifier)),
+                    esc(shownCount(count.before, estimate, count.identifier)),
+                    esc(shownCount(count.after, estimate, count.identifier)));
     }
-    return html
-        + u"</table>\n<p><small>Planned: what the confirmed plan counted. Before and after: what the run "
-          "read right before its changes and at its end; \u2014 where it read nothing.</small></p>\n"_s;
+    if (!html.isEmpty())
+        html = tableStart({ u"What"_s, u"Planned"_s, u"Before"_s, u"After"_s }, { 52, 16, 16, 16 }) + html
+            + u"</table>\n"_s;
+    if (!texts.isEmpty())
+        html += tableStart({ u"What"_s, u"Before"_s, u"After"_s }, { 34, 33, 33 }) + texts + u"</table>\n"_s;
+    html += u"<p><small>Planned: what the confirmed plan counted. Before and after: what the run read right before its "
+            u"changes and at its end; \u2014 where it read nothing."_s;
+    const QStringList keys = run.planCounts.keys() + run.before.keys() + run.after.keys();
+    if (std::any_of(keys.cbegin(), keys.cend(), [&run](const QString& key) { return run.countWords(key).estimate; }))
+        html += u" \u2248 marks an estimate, not a count: the database's own statistics (information_schema "
+                u"TABLE_ROWS), which can be far off for InnoDB tables."_s;
+    return html + u"</small></p>\n"_s;
 }
 
 QString stepsHtml(const RunRecord& run)
 {
     if (run.steps.isEmpty())
         return u"<p>No steps ran.</p>\n"_s;
-    QString html
-        = tableStart({ u"#"_s, u"State"_s, u"Step"_s, u"Started"_s, u"Took"_s, u"Error"_s }, { 3, 14, 43, 11, 8, 21 });
+    // An Error column only where a step has an error: otherwise it is a fifth of the page left empty.
+    const bool errors = std::any_of(
+        run.steps.cbegin(), run.steps.cend(), [](const StepRecord& step) { return !step.error.isEmpty(); });
+    QString html = errors
+        ? tableStart({ u"#"_s, u"State"_s, u"Step"_s, u"Started"_s, u"Took"_s, u"Error"_s }, { 4, 15, 40, 12, 9, 20 })
+        : tableStart({ u"#"_s, u"State"_s, u"Step"_s, u"Started"_s, u"Took"_s }, { 4, 15, 60, 12, 9 });
     int number = 0;
     for (const StepRecord& step : run.steps) {
         ++number;
@@ -254,9 +403,11 @@ QString stepsHtml(const RunRecord& run)
             stepCell += u"<pre class=\"command\">%1</pre>"_s.arg(esc(step.command));
         if (!step.verification.isEmpty())
             stepCell += u"<small>Checked by: %1</small>"_s.arg(esc(step.verification));
-        html += row({ QString::number(number), stateBadge(step.state), stepCell, esc(timeOfDay(step.startedAt)),
-            esc(durationText(step.startedAt, step.finishedAt)),
-            step.error.isEmpty() ? QString() : u"<span class=\"error\">%1</span>"_s.arg(esc(step.error)) });
+        QStringList cells { QString::number(number), stateBadge(step.state), stepCell, esc(timeOfDay(step.startedAt)),
+            esc(durationText(step.startedAt, step.finishedAt)) };
+        if (errors)
+            cells << (step.error.isEmpty() ? QString() : u"<span class=\"error\">%1</span>"_s.arg(esc(step.error)));
+        html += row(cells);
     }
     return html + u"</table>\n"_s;
 }
@@ -304,41 +455,136 @@ QStringList itemColumns(const QJsonArray& items, qsizetype shown)
     return columns;
 }
 
+// A list of items (objects, or plain values) as a table, at most kHtmlItemsPerKind of them.
+QString itemsHtml(const QJsonArray& items)
+{
+    if (items.isEmpty())
+        return u"<p>None.</p>\n"_s;
+    const qsizetype shown = std::min(items.size(), kHtmlItemsPerKind);
+    const QStringList columns = itemColumns(items, shown);
+    // A long list of narrow items (a wipe's 300 packets: id and name) two to a row, in small print: a page holds
+    // about 150 of them instead of 30.
+    const int perRow = columns.size() <= 2 && shown > kItemsOnePerRow ? 2 : 1;
+    QStringList headers;
+    for (int i = 0; i < perRow; ++i)
+        headers += columns;
+    QString html = tableStart(headers, {}, 1).replace(u"<table "_s, u"<table class=\"items\" "_s);
+    const auto itemCells = [&columns](const QJsonValue& item) {
+        QStringList cells;
+        for (const QString& column : columns) {
+            QString text;
+            if (item.isObject())
+                text = valueText(item.toObject().value(column));
+            else if (column == u"value"_s)
+                text = valueText(item);
+            cells.append(u"<small>%1</small>"_s.arg(esc(text)));
+        }
+        return cells;
+    };
+    const qsizetype rows = (shown + perRow - 1) / perRow;
+    for (qsizetype r = 0; r < rows; ++r) {
+        QStringList rowCells;
+        for (qsizetype i = r * perRow; i < (r + 1) * perRow; ++i)
+            rowCells += i < shown ? itemCells(items.at(i)) : QStringList(columns.size(), QString());
+        html += row(rowCells);
+    }
+    html += u"</table>\n"_s;
+    if (items.size() > shown) {
+        html += u"<p>\u2026 and %1 more; see the CSV report for every item.</p>\n"_s.arg(
+            QLocale(QLocale::English).toString(items.size() - shown));
+    }
+    return html;
+}
+
 QString deletedHtml(const RunRecord& run)
 {
     if (run.deleted.isEmpty())
         return u"<p>Nothing was recorded as deleted.</p>\n"_s;
     QString html;
-    for (auto it = run.deleted.constBegin(); it != run.deleted.constEnd(); ++it) {
-        if (!it.value().isArray()) {
-            html += u"<h3>%1</h3>\n<p>%2</p>\n"_s.arg(esc(it.key()), esc(valueText(it.value())));
+    for (const QString& kind : inPlanOrder(run, run.deleted.keys())) {
+        const QJsonValue value = run.deleted.value(kind);
+        const QString label = esc(run.countWords(kind).label);
+        if (!value.isArray()) {
+            html += u"<h3>%1</h3>\n<p>%2</p>\n"_s.arg(label, esc(valueText(value)));
             continue;
         }
-        const QJsonArray items = it.value().toArray();
-        const qsizetype shown = std::min(items.size(), kHtmlItemsPerKind);
-        html += u"<h3>%1 (%2)</h3>\n"_s.arg(esc(it.key()), esc(QLocale(QLocale::English).toString(items.size())));
-        if (items.isEmpty()) {
-            html += u"<p>None.</p>\n"_s;
-            continue;
-        }
-        const QStringList columns = itemColumns(items, shown);
-        html += tableStart(columns);
-        for (qsizetype i = 0; i < shown; ++i) {
-            const QJsonValue item = items.at(i);
-            QStringList cells;
-            for (const QString& column : columns) {
-                if (item.isObject())
-                    cells.append(esc(valueText(item.toObject().value(column))));
-                else
-                    cells.append(column == u"value"_s ? esc(valueText(item)) : QString());
+        const QJsonArray items = value.toArray();
+        html += u"<h3>%1 (%2)</h3>\n"_s.arg(label, esc(QLocale(QLocale::English).toString(items.size())));
+        html += itemsHtml(items);
+    }
+    return html;
+}
+
+// {"Stacks": {"inserted": 3, "existed": 0}, ...} as [{"name": "Stacks", "inserted": 3, "existed": 0}, ...]: a table
+// with a column per member rather than JSON in a cell. Anything else as it is.
+QJsonValue tableOfObjects(const QJsonValue& value)
+{
+    const QJsonObject object = value.toObject();
+    if (object.isEmpty() || !std::all_of(object.constBegin(), object.constEnd(), [](const QJsonValue& member) {
+            return member.isObject();
+        }))
+        return value;
+    QJsonArray rows;
+    for (auto it = object.constBegin(); it != object.constEnd(); ++it) {
+        QJsonObject item = it.value().toObject();
+        item.insert(u"name"_s, it.key());
+        rows.append(item);
+    }
+    return rows;
+}
+
+// A snapshot's lists and tables (a pull request, the rows per table, the stacks skipped), each under the plan's words
+// for it: before and after side by side for an object, one list after the other for arrays.
+QString otherHtml(const RunRecord& run)
+{
+    QStringList keys = run.before.keys() + run.after.keys();
+    keys.removeDuplicates();
+    keys.removeIf(
+        [&run](const QString& key) { return isScalar(run.before.value(key)) && isScalar(run.after.value(key)); });
+    QString html;
+    for (const QString& key : inPlanOrder(run, keys)) {
+        const RunRecord::CountWords words = run.countWords(key);
+        html += u"<p>%1</p>\n"_s.arg(whatHtml(words));
+        const QJsonValue before = tableOfObjects(run.before.value(key));
+        const QJsonValue after = tableOfObjects(run.after.value(key));
+        if (before.isArray() || after.isArray() || (!before.isObject() && !after.isObject())) {
+            for (const auto& [when, value] : { std::pair(u"Before"_s, before), std::pair(u"After"_s, after) }) {
+                if (value.isUndefined())
+                    continue;
+                html += u"<p><i>%1:</i></p>\n"_s.arg(when);
+                html += value.isArray() ? itemsHtml(value.toArray())
+                                        : u"<p>%1</p>\n"_s.arg(esc(shownCount(value, words.estimate)));
             }
-            html += row(cells);
+            continue;
+        }
+        // Objects: one row per member, a column per snapshot that has it.
+        const QJsonObject beforeObject = before.toObject();
+        const QJsonObject afterObject = after.toObject();
+        QStringList members = beforeObject.keys() + afterObject.keys();
+        members.removeDuplicates();
+        members.sort(Qt::CaseInsensitive);
+        QStringList headers { u"Name"_s };
+        if (before.isObject())
+            headers << u"Before"_s;
+        if (after.isObject())
+            headers << u"After"_s;
+        html += tableStart(headers, headers.size() == 3 ? QList<int> { 52, 24, 24 } : QList<int> { 52, 48 });
+        const auto cell = [&words](const QJsonValue& value) {
+            if (value.isDouble())
+                return u"<td align=\"right\">%1</td>"_s.arg(esc(shownCount(value, words.estimate)));
+            if (value.isArray() || value.isObject())
+                return u"<td>%1</td>"_s.arg(parameterHtml(value));
+            return u"<td>%1</td>"_s.arg(esc(value.isUndefined() ? kNone : valueText(value)));
+        };
+        for (const QString& member : std::as_const(members)) {
+            html += u"<tr><td>%1</td>"_s.arg(esc(member));
+            if (before.isObject())
+                html += cell(beforeObject.value(member));
+            if (after.isObject())
+                html += cell(afterObject.value(member));
+            html += u"</tr>\n"_s;
         }
         html += u"</table>\n"_s;
-        if (items.size() > shown) {
-            html += u"<p>\u2026 and %1 more; see the CSV report for every item.</p>\n"_s.arg(
-                QLocale(QLocale::English).toString(items.size() - shown));
-        }
     }
     return html;
 }
@@ -525,12 +771,15 @@ QString ReportWriter::toHtml(const RunRecord& run)
     QString html = u"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>%1</title>\n"_s.arg(heading);
     html += uR"(<style>
 body { font-family: sans-serif; font-size: 9pt; color: #000000; background-color: #ffffff; }
+h1 { font-size: 15pt; margin-top: 0; margin-bottom: 6px; }
+h2 { font-size: 12pt; margin-top: 12px; margin-bottom: 4px; }
+h3 { font-size: 10pt; margin-top: 8px; margin-bottom: 4px; }
 table { border-collapse: collapse; margin-bottom: 8px; }
 th { background-color: #eeeeee; text-align: left; }
 th, td { vertical-align: top; }
 pre { font-family: monospace; white-space: pre-wrap; margin: 0; }
 pre.command { font-size: 8pt; }
-pre.output { font-size: 8pt; }
+pre.output { font-size: 7.5pt; }
 code { font-family: monospace; }
 .error { color: #b3261e; }
 table.undo { border: 1px solid #8a8a8a; background-color: #f2f2f2; }
@@ -547,12 +796,12 @@ table.undo ul { margin-top: 0; margin-bottom: 4px; }
     html += u"<h2>Summary</h2>\n<p>%1</p>\n"_s.arg(run.summary.isEmpty() ? kNone : esc(run.summary));
     html += u"<h2>Undo</h2>\n"_s + undoHtml(run);
     html += u"<h2>Parameters</h2>\n"_s + parametersHtml(run);
-    html += u"<h2>Counts</h2>\n"_s + countsHtml(run);
+    html += u"<h2>Counts</h2>\n"_s + countsHtml(run) + otherHtml(run);
     html += u"<h2>Steps</h2>\n"_s + stepsHtml(run);
-    html += u"<h2>Step output</h2>\n"_s + outputHtml(run);
     html += u"<h2>Deleted</h2>\n"_s + deletedHtml(run);
-    html += u"<p><small>opsdeck deletion report, schema %1.</small></p>\n</body></html>\n"_s.arg(
-        RunRecord::kSchemaVersion);
+    // Last: the raw logs are an appendix, and a short report does not end on a page that only says nothing was deleted.
+    html += u"<h2>Step output</h2>\n"_s + outputHtml(run);
+    html += u"</body></html>\n"_s;
     return html;
 }
 

@@ -1,6 +1,7 @@
 #include "runbook/RunRecord.h"
 
 #include <QHash>
+#include <QRegularExpression>
 
 using namespace Qt::StringLiterals;
 
@@ -70,7 +71,46 @@ StepRecord stepFromJson(const QJsonObject& object)
     return step;
 }
 
+// Words from a key the plan gave none for: "runInfoLeft" -> "Run info left", "rows.Programs" -> "Programs rows". Any
+// other key (a machine's name, a table's) stays as it is.
+QString wordsFromKey(const QString& key)
+{
+    if (key.startsWith(u"rows."_s) && key.size() > 5)
+        return u"%1 rows"_s.arg(key.mid(5));
+    static const QRegularExpression camel(u"^[a-z][a-z0-9]*([A-Z][a-z0-9]*)+$"_s);
+    if (!camel.match(key).hasMatch())
+        return key;
+    QString words;
+    for (const QChar c : key) {
+        if (c.isUpper() && !words.isEmpty())
+            words += u' ';
+        words += words.isEmpty() ? c.toUpper() : c.toLower();
+    }
+    return words;
+}
+
 } // namespace
+
+RunRecord::CountWords RunRecord::countWords(const QString& key) const
+{
+    const QJsonObject info = countInfo.value(key).toObject();
+    CountWords words;
+    words.label = countLabels.value(key).toString();
+    if (words.label.isEmpty())
+        words.label = wordsFromKey(key);
+    words.definition = info.value(u"definition"_s).toString();
+    words.estimate = info.value(u"estimate"_s).toBool();
+    words.row = info.value(u"row"_s).toString(key);
+    words.order = info.value(u"order"_s).toInt(-1);
+    return words;
+}
+
+void RunRecord::setCountWords(const Plan& plan)
+{
+    planCounts = plan.countsJson();
+    countLabels = plan.countLabelsJson();
+    countInfo = plan.countInfoJson();
+}
 
 QString StepRecord::stateName(State state)
 {
@@ -151,6 +191,7 @@ QJsonObject RunRecord::toJson() const
         { u"finishedAt"_s, timeToJson(finishedAt) },
         { u"planCounts"_s, planCounts },
         { u"countLabels"_s, countLabels },
+        { u"countInfo"_s, countInfo },
         { u"before"_s, before },
         { u"after"_s, after },
         { u"steps"_s, stepArray },
@@ -176,6 +217,7 @@ RunRecord RunRecord::fromJson(const QJsonObject& object)
     run.finishedAt = timeFromJson(object.value(u"finishedAt"_s));
     run.planCounts = object.value(u"planCounts"_s).toObject();
     run.countLabels = object.value(u"countLabels"_s).toObject();
+    run.countInfo = object.value(u"countInfo"_s).toObject();
     run.before = object.value(u"before"_s).toObject();
     run.after = object.value(u"after"_s).toObject();
     const QJsonArray stepArray = object.value(u"steps"_s).toArray();

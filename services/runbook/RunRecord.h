@@ -62,7 +62,10 @@ struct RunRecord
     QDateTime startedAt;
     QDateTime finishedAt;
     QJsonObject planCounts; // the impact counts the admin confirmed: {"packets": 300, ...}
-    QJsonObject countLabels; // the plan's words for its counts: {"packets": "Packets", ...}
+    QJsonObject countLabels; // the plan's words for its counts and measures: {"packets": "Packets", ...}
+    // The rest of them (Plan::countInfoJson, added in schema 2): a definition, whether the value is an estimate, the
+    // row it shares with a count of another key, the plan's order. Absent in older records.
+    QJsonObject countInfo;
     QJsonObject before; // counts measured right before the destructive steps
     QJsonObject after; // counts measured at the end
     QList<StepRecord> steps;
@@ -79,6 +82,20 @@ struct RunRecord
     bool undoOpened = false;
     // For people: whether and until when this run can be taken back, how (the command), and what cannot.
     QString undoSummary() const;
+
+    // How a report names one value of planCounts, before or after: the plan's words, or ones made from the key for a
+    // record without them ("runInfoLeft" reads "Run info left", "rows.Programs" "Programs rows").
+    struct CountWords
+    {
+        QString label;
+        QString definition;
+        bool estimate = false;
+        QString row; // the key of the row it is shown on: its own, or the count it measures
+        int order = -1; // the plan's order; -1: not in the plan's words
+    };
+    CountWords countWords(const QString& key) const;
+    // The plan's words for its counts, as the runner records them when the run starts.
+    void setCountWords(const Plan& plan);
 
     static QString outcomeName(Outcome outcome);
     static Outcome outcomeFromName(const QString& name);

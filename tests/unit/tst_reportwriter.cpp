@@ -1,3 +1,4 @@
+#include "runbook/Plan.h"
 #include "runbook/ReportWriter.h"
 
 #include <QFile>
@@ -74,6 +75,44 @@ QString pageText(const QString& html)
     return document.toPlainText().simplified();
 }
 
+// The plain text of the one table row (one line of the page's HTML) whose first cell starts with `label`: "Programs
+// rows Planned: ... 3 10 7". Empty when no row or several rows start with it.
+QString rowText(const QString& html, const QString& label)
+{
+    QStringList found;
+    for (const QString& line : html.split(u'\n')) {
+        if (line.startsWith(u"<tr><td>"_s + label.toHtmlEscaped()))
+            found << pageText(u"<table>"_s + line + u"</table>"_s);
+    }
+    return found.size() == 1 ? found.first() : QString();
+}
+
+// A Pulumi purge's and a Packit wipe's counts as their plans describe them: a count measured under another key, a table
+// of estimates, a value no plan names.
+RunRecord countedRun()
+{
+    Plan plan;
+    plan.counts << Plan::Count { u"runInfoLeft"_s, u"run_info rows left pointing at deleted packets"_s, 5,
+        u"Records of packet runs that name a packet: they stay."_s }
+                << Plan::Count { u"rows.Programs"_s, u"Programs rows"_s, 3, u"Planned: the rows deleted."_s };
+    plan.measures << Plan::Measure { u"runInfoWithPacket"_s, u"run_info rows that name a packet"_s, {}, false,
+        u"runInfoLeft"_s }
+                  << Plan::Measure { u"Programs"_s, u"Programs rows"_s, {}, false, u"rows.Programs"_s }
+                  << Plan::Measure { u"globalGrants"_s, u"Global grants"_s, u"Kept."_s }
+                  << Plan::Measure { u"tableRows"_s, u"Rows per table after the purge"_s,
+                         u"information_schema TABLE_ROWS."_s, true }
+                  << Plan::Measure { u"skipped"_s, u"Stacks skipped, and why"_s };
+    RunRecord run = sampleRun();
+    run.setCountWords(plan);
+    run.before = { { u"runInfoWithPacket"_s, 5 }, { u"Programs"_s, 10 }, { u"globalGrants"_s, 2 } };
+    run.after = { { u"runInfoWithPacket"_s, 5 }, { u"Programs"_s, 7 }, { u"globalGrants"_s, 2 },
+        { u"slowestStatementMs"_s, 40 }, { u"tableRows"_s, QJsonObject { { u"Programs"_s, 8 }, { u"Stacks"_s, 12 } } },
+        { u"skipped"_s,
+            QJsonArray {
+                QJsonObject { { u"name"_s, u"dev/app"_s }, { u"reason"_s, u"undeleted since the plan"_s } } } } };
+    return run;
+}
+
 // The Undo section of the page: from its heading to the next one.
 QString undoSection(const QString& html)
 {
@@ -113,6 +152,9 @@ private slots:
     void htmlUndoNotAvailable();
     void htmlUndoNotKept();
     void htmlUndoEscapes();
+    void countsOneRowPerThing();
+    void countsEstimatesMarked();
+    void countsOfARecordWithoutWords();
     void pdf();
     void unwritablePath_data();
     void unwritablePath();
@@ -214,7 +256,7 @@ void TestReportWriter::html()
     QVERIFY(html.contains(u"Wiped training"_s));
     QVERIFY(!html.contains(u"more; see the CSV"_s));
     // The plan's words for each count, its key in small print; a step's output in a section of its own.
-    QVERIFY(html.contains(u"<td>Files in the outpack root <small>(files)</small></td>"_s));
+    QVERIFY(html.contains(u"<td>Files in the outpack root</td>"_s));
     QVERIFY(html.contains(u"<h2>Step output</h2>\n<p><b>1. Delete the instance's rows</b>"_s));
     QVERIFY(html.indexOf(u"DELETE 1234"_s) > html.indexOf(u"<h2>Step output</h2>"_s));
     QCOMPARE(html, ReportWriter::toHtml(run));
@@ -241,8 +283,8 @@ void TestReportWriter::htmlLimitsItemsPerKind()
         items.append(QJsonObject { { u"id"_s, i } });
     run.deleted = { { u"blobs"_s, items } };
     const QString html = ReportWriter::toHtml(run);
-    QVERIFY(html.contains(u"<td>999</td>"_s));
-    QVERIFY(!html.contains(u"<td>1000</td>"_s));
+    QVERIFY(html.contains(u"<td><small>999</small></td>"_s));
+    QVERIFY(!html.contains(u"<td><small>1000</small></td>"_s));
     QVERIFY(html.contains(u"\u2026 and 5 more; see the CSV"_s));
     QVERIFY(html.contains(u"blobs (1,005)"_s));
 }
@@ -392,6 +434,76 @@ void TestReportWriter::htmlUndoEscapes()
     QVERIFY(html.contains(u"&lt;script&gt;alert(1)&lt;/script&gt;"_s));
     QVERIFY(pageText(undoSection(html))
                 .contains(u"turned off for this run by <em>mallory</em>: <script>alert(1)</script>. This cannot"_s));
+}
+
+void TestReportWriter::countsOneRowPerThing()
+{
+    const QString html = ReportWriter::toHtml(countedRun());
+    // A count and the snapshot value that measures it on one row, planned, before and after; the definition under the
+    // label.
+    QCOMPARE(rowText(html, u"run_info rows left pointing at deleted packets"_s),
+        u"run_info rows left pointing at deleted packets Records of packet runs that name a packet: they stay. 5 5 5"_s);
+    QCOMPARE(rowText(html, u"Programs rows"_s), u"Programs rows Planned: the rows deleted. 3 10 7"_s);
+    QCOMPARE(rowText(html, u"Global grants"_s), u"Global grants Kept. \u2014 2 2"_s);
+    // A value no plan names reads as words made from its key.
+    QCOMPARE(rowText(html, u"Slowest statement ms"_s), u"Slowest statement ms \u2014 \u2014 40"_s);
+    QVERIFY(rowText(html, u"run_info rows that name a packet"_s).isEmpty());
+    // A number that names something is not a count: no digit grouping.
+    RunRecord named = countedRun();
+    named.after.insert(u"workflowRun"_s, 19311250001LL);
+    named.countInfo.insert(u"workflowRun"_s, QJsonObject { { u"identifier"_s, true } });
+    QCOMPARE(rowText(ReportWriter::toHtml(named), u"Workflow run"_s), u"Workflow run \u2014 \u2014 19311250001"_s);
+    // The plan's order: its counts first, then its measures, then the rest.
+    QVERIFY(html.indexOf(u"<tr><td>run_info rows left"_s) < html.indexOf(u"<tr><td>Programs rows"_s));
+    QVERIFY(html.indexOf(u"<tr><td>Programs rows"_s) < html.indexOf(u"<tr><td>Global grants"_s));
+    QVERIFY(html.indexOf(u"<tr><td>Global grants"_s) < html.indexOf(u"<tr><td>Slowest"_s));
+    // A reader sees no internal key, in the counts or their lists.
+    const QString text = pageText(html);
+    for (const QString& key : { u"runInfoLeft"_s, u"runInfoWithPacket"_s, u"rows.Programs"_s, u"globalGrants"_s,
+             u"tableRows"_s, u"slowestStatementMs"_s })
+        QVERIFY2(!text.contains(key), qPrintable(key));
+    // A list under its words, as a table.
+    QVERIFY(text.contains(u"Stacks skipped, and why After: name reason dev/app undeleted since the plan"_s));
+}
+
+void TestReportWriter::countsEstimatesMarked()
+{
+    const RunRecord run = countedRun();
+    const QString text = pageText(ReportWriter::toHtml(run));
+    QVERIFY(text.contains(u"Rows per table after the purge (estimate) information_schema TABLE_ROWS. Name After "
+                          "Programs \u2248 8 Stacks \u2248 12"_s));
+    QVERIFY(text.contains(u"\u2248 marks an estimate, not a count"_s));
+    // An estimate among the counts: its label says so and every number of its row.
+    RunRecord counted = run;
+    QJsonObject info = counted.countInfo.value(u"rows.Programs"_s).toObject();
+    info.insert(u"estimate"_s, true);
+    counted.countInfo.insert(u"rows.Programs"_s, info);
+    QCOMPARE(rowText(ReportWriter::toHtml(counted), u"Programs rows"_s),
+        u"Programs rows (estimate) Planned: the rows deleted. \u2248 3 \u2248 10 \u2248 7"_s);
+    // Exact counts carry no mark, and a report without estimates no note on them.
+    QVERIFY(!rowText(ReportWriter::toHtml(run), u"Programs rows"_s).contains(u"\u2248"_s));
+    RunRecord exact = sampleRun();
+    QVERIFY(!pageText(ReportWriter::toHtml(exact)).contains(u"\u2248"_s));
+    // The JSON report says which values are estimates.
+    const QJsonObject json = run.toJson();
+    QVERIFY(json.value(u"countInfo"_s)[u"tableRows"_s][u"estimate"_s].toBool());
+    QVERIFY(!json.value(u"countInfo"_s)[u"rows.Programs"_s].toObject().contains(u"estimate"_s));
+}
+
+void TestReportWriter::countsOfARecordWithoutWords()
+{
+    // A record from before the plans described their counts: words from the keys, still one row each.
+    RunRecord run = sampleRun();
+    run.countLabels = {};
+    run.countInfo = {};
+    run.planCounts = { { u"runInfoLeft"_s, 5 }, { u"rows.Programs"_s, 3 } };
+    run.before = { { u"globalGrants"_s, 2 } };
+    run.after = { { u"globalGrants"_s, 2 }, { u"wpia-packit-dev"_s, u"0123abcd"_s } };
+    const QString html = ReportWriter::toHtml(run);
+    QCOMPARE(rowText(html, u"Run info left"_s), u"Run info left 5 \u2014 \u2014"_s);
+    QCOMPARE(rowText(html, u"Programs rows"_s), u"Programs rows 3 \u2014 \u2014"_s);
+    QCOMPARE(rowText(html, u"Global grants"_s), u"Global grants \u2014 2 2"_s);
+    QCOMPARE(rowText(html, u"wpia-packit-dev"_s), u"wpia-packit-dev \u2014 \u2014 0123abcd"_s);
 }
 
 void TestReportWriter::pdf()

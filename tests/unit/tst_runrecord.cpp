@@ -25,6 +25,8 @@ private slots:
     void undoSummary();
     void runName_data();
     void runName();
+    void countWordsFromPlan();
+    void countWordsFromKeys();
 };
 
 namespace {
@@ -43,6 +45,8 @@ RunRecord sampleRun()
     run.startedAt = QDateTime(QDate(2024, 5, 1), QTime(12, 3, 5, 123), Qt::UTC);
     run.finishedAt = QDateTime(QDate(2024, 5, 1), QTime(12, 4, 6, 7), Qt::UTC);
     run.planCounts = { { u"packets"_s, 300 }, { u"files"_s, 1200 } };
+    run.countLabels = { { u"packets"_s, u"Packets"_s } };
+    run.countInfo = { { u"packets"_s, QJsonObject { { u"definition"_s, u"Every packet."_s }, { u"order"_s, 0 } } } };
     run.before = { { u"packets"_s, 301 } };
     run.after = { { u"packets"_s, 0 } };
 
@@ -106,10 +110,10 @@ void TestRunRecord::jsonKeys()
     const QJsonObject json = sampleRun().toJson();
     QCOMPARE(json.value(u"schemaVersion"_s).toInt(), 2);
     QCOMPARE(RunRecord::kSchemaVersion, 2);
-    const QStringList topKeys { u"after"_s, u"before"_s, u"confirmation"_s, u"countLabels"_s, u"deleted"_s,
-        u"environment"_s, u"finishedAt"_s, u"id"_s, u"journalAnchor"_s, u"operation"_s, u"outcome"_s, u"parameters"_s,
-        u"planCounts"_s, u"schemaVersion"_s, u"startedAt"_s, u"steps"_s, u"summary"_s, u"target"_s, u"undo"_s,
-        u"user"_s };
+    const QStringList topKeys { u"after"_s, u"before"_s, u"confirmation"_s, u"countInfo"_s, u"countLabels"_s,
+        u"deleted"_s, u"environment"_s, u"finishedAt"_s, u"id"_s, u"journalAnchor"_s, u"operation"_s, u"outcome"_s,
+        u"parameters"_s, u"planCounts"_s, u"schemaVersion"_s, u"startedAt"_s, u"steps"_s, u"summary"_s, u"target"_s,
+        u"undo"_s, u"user"_s };
     QCOMPARE(json.keys(), topKeys);
     QCOMPARE(json.value(u"outcome"_s).toString(), u"failed"_s);
 
@@ -148,6 +152,8 @@ void TestRunRecord::roundTrip()
     QCOMPARE(copy.startedAt, original.startedAt);
     QCOMPARE(copy.finishedAt, original.finishedAt);
     QCOMPARE(copy.planCounts, original.planCounts);
+    QCOMPARE(copy.countLabels, original.countLabels);
+    QCOMPARE(copy.countInfo, original.countInfo);
     QCOMPARE(copy.before, original.before);
     QCOMPARE(copy.after, original.after);
     QCOMPARE(copy.deleted, original.deleted);
@@ -362,6 +368,65 @@ void TestRunRecord::runName()
     QCOMPARE(run.name(), name);
     // The name is for people: the record keeps the id.
     QCOMPARE(run.toJson().value(u"operation"_s).toString(), operation);
+}
+
+void TestRunRecord::countWordsFromPlan()
+{
+    Plan plan;
+    plan.counts << Plan::Count { u"runInfoLeft"_s, u"run_info rows left"_s, 5, u"They stay."_s }
+                << Plan::Count { u"packets"_s, u"Packets"_s, 300 };
+    plan.measures << Plan::Measure { u"runInfoWithPacket"_s, u"run_info rows that name a packet"_s, u"Runs."_s, false,
+        u"runInfoLeft"_s }
+                  << Plan::Measure { u"tableRows"_s, u"Rows per table"_s, u"TABLE_ROWS."_s, true }
+                  // A count's words win over a measure's of the same key.
+                  << Plan::Measure { u"packets"_s, u"Packets in the instance"_s, u"Not these."_s };
+    RunRecord run;
+    run.setCountWords(plan);
+    QCOMPARE(run.planCounts, plan.countsJson());
+    QCOMPARE(run.countLabels.value(u"runInfoWithPacket"_s).toString(), u"run_info rows that name a packet"_s);
+    QCOMPARE(run.countLabels.value(u"packets"_s).toString(), u"Packets"_s);
+
+    RunRecord::CountWords words = run.countWords(u"runInfoLeft"_s);
+    QCOMPARE(words.label, u"run_info rows left"_s);
+    QCOMPARE(words.definition, u"They stay."_s);
+    QCOMPARE(words.row, u"runInfoLeft"_s);
+    QCOMPARE(words.order, 0);
+    QVERIFY(!words.estimate);
+    words = run.countWords(u"runInfoWithPacket"_s);
+    QCOMPARE(words.row, u"runInfoLeft"_s);
+    QCOMPARE(words.order, 2);
+    words = run.countWords(u"tableRows"_s);
+    QVERIFY(words.estimate);
+    QCOMPARE(words.definition, u"TABLE_ROWS."_s);
+    words = run.countWords(u"packets"_s);
+    QCOMPARE(words.definition, QString());
+    QCOMPARE(words.order, 1);
+
+    // Kept through the journal's JSON; only what is set is written.
+    const RunRecord copy = RunRecord::fromJson(run.toJson());
+    QCOMPARE(copy.countInfo, run.countInfo);
+    QVERIFY(copy.countWords(u"tableRows"_s).estimate);
+    const QJsonObject info = run.toJson().value(u"countInfo"_s).toObject();
+    QCOMPARE(info.value(u"tableRows"_s).toObject().value(u"estimate"_s).toBool(), true);
+    QVERIFY(!info.value(u"packets"_s).toObject().contains(u"estimate"_s));
+    QVERIFY(!info.value(u"packets"_s).toObject().contains(u"row"_s));
+}
+
+void TestRunRecord::countWordsFromKeys()
+{
+    // A record written before the plans described their counts (schema 2 without countInfo) still reads in words.
+    QJsonObject json = sampleRun().toJson();
+    json.remove(u"countInfo"_s);
+    json.remove(u"countLabels"_s);
+    const RunRecord run = RunRecord::fromJson(json);
+    QCOMPARE(run.countWords(u"runInfoLeft"_s).label, u"Run info left"_s);
+    QCOMPARE(run.countWords(u"globalGrants"_s).label, u"Global grants"_s);
+    QCOMPARE(run.countWords(u"rows.Programs"_s).label, u"Programs rows"_s);
+    QCOMPARE(run.countWords(u"packets"_s).label, u"packets"_s);
+    QCOMPARE(run.countWords(u"wpia-packit-dev"_s).label, u"wpia-packit-dev"_s);
+    QCOMPARE(run.countWords(u"runInfoLeft"_s).row, u"runInfoLeft"_s);
+    QCOMPARE(run.countWords(u"runInfoLeft"_s).order, -1);
+    QVERIFY(!run.countWords(u"runInfoLeft"_s).estimate);
 }
 
 QTEST_GUILESS_MAIN(TestRunRecord)
