@@ -7,6 +7,7 @@
 #include "runbook/UndoWindow.h"
 
 #include <QList>
+#include <QStyle>
 
 #include <functional>
 
@@ -41,6 +42,7 @@ public:
     QStringList hosts() const override { return {}; }
     void updateHost(const HostStatus&) override { }
     bool showsHostState() const override { return false; }
+    QIcon sidebarIcon() const override { return style()->standardIcon(QStyle::SP_FileDialogDetailedView); }
 
     QTreeWidget* runList() const { return m_runs; }
     QTreeWidget* stepList() const { return m_steps; }

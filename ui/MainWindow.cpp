@@ -328,8 +328,8 @@ SystemPane* MainWindow::built(int row)
         connect(targets, &TargetPane::hostKeyRequested, this, &MainWindow::reviewHostKey);
         connect(targets, &TargetPane::selectionChanged, this, &MainWindow::updateHostKeyActions);
     }
-    if (slot.pane->showsHostState())
-        m_sidebar->item(row)->setIcon(StatusIcons::icon(StatusIcons::Kind::Unknown));
+    m_sidebar->item(row)->setIcon(
+        slot.pane->showsHostState() ? StatusIcons::icon(StatusIcons::Kind::Unknown) : slot.pane->sidebarIcon());
     // What was learnt of the hosts before the pane existed.
     for (const HostStatus& status : std::as_const(m_statuses))
         slot.pane->updateHost(status);

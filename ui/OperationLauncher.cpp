@@ -5,6 +5,7 @@
 #include "PlanningBanner.h"
 #include "RunsDock.h"
 #include "runbook/OperationRunner.h"
+#include "runbook/RunRecord.h"
 
 #include <QBoxLayout>
 
@@ -101,7 +102,7 @@ void OperationLauncher::recover(
     }
     launch.recovers = run.runId;
     launch.wording = [run](const Plan&, QString* title, QString* text) {
-        *title = tr("Recover %1 on %2?").arg(run.operation, run.target);
+        *title = tr("Recover the run “%1”?").arg(RunRecord::runName(run.operation, run.target));
         *text = tr("Run %1 started %2 and stopped%3 with no outcome: its console is gone, and %4 may be half-way. The "
                    "recovery reads the target's state first, then brings it to a safe end state with the steps below. "
                    "Once it succeeds, the journal records run %1 as recovered.")

@@ -360,8 +360,7 @@ void PackitPane::onState(int row, const QJsonObject& state)
     QStringList cells = instanceCells(m_targets[row], state);
     if (const QString error = state.value(QStringLiteral("error")).toString(); !error.isEmpty())
         cells[Root] = tr("error: %1").arg(error);
-    m_instances->setCells(row, cells);
-    m_instanceView->resizeColumnsToContents();
+    m_instances->setCells(row, cells); // its dataChanged fits the columns
 }
 
 void PackitPane::showGroups(const QJsonArray& groups, const QString& error)

@@ -8,6 +8,7 @@
 #include "SystemPane.h"
 
 #include <QDateTime>
+#include <QStyle>
 
 #include <memory>
 #include <optional>
@@ -55,6 +56,7 @@ public:
     bool recovers(const QString& operation) const override;
     void recover(const Journal::UnfinishedRun& run) override;
     bool showsHostState() const override { return false; }
+    QIcon sidebarIcon() const override { return style()->standardIcon(QStyle::SP_DriveNetIcon); }
 
     StatefulSetTableModel* statefulSets() const { return m_statefulSets; }
     RaftPodTableModel* pods() const { return m_pods; }

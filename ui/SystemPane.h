@@ -4,6 +4,7 @@
 #include "runbook/UndoWindow.h"
 #include "ssh/HostStatus.h"
 
+#include <QIcon>
 #include <QWidget>
 
 class QAbstractItemView;
@@ -22,6 +23,8 @@ public:
     virtual void updateHost(const HostStatus& status) = 0;
     // False for panes that reach no host at all (the journal): their sidebar entry has no state icon.
     virtual bool showsHostState() const { return true; }
+    // Such a pane's sidebar icon instead, so that every entry has one and their names line up.
+    virtual QIcon sidebarIcon() const { return {}; }
     // The host of the selected target, for the host key review; empty if none.
     virtual QString selectedHost() const { return {}; }
     // The pane's list of targets (instances, machines, repos), which the command palette finds by name; null if none.

@@ -160,9 +160,10 @@ QString stateBadge(StepRecord::State state)
     return badge(u"#6b6b6b"_s, u"Not run"_s);
 }
 
+// The run's one name, as the Runs dock, the Journal pane and the CLI say it.
 QString title(const RunRecord& run)
 {
-    return u"%1 on %2"_s.arg(run.operation, run.target);
+    return run.name();
 }
 
 // Attributes as well as CSS: QTextDocument (the PDF) understands the attributes, browsers the CSS. Widths are

@@ -243,8 +243,8 @@ void TestReportWriter::html()
     QVERIFY2(ReportWriter::write(run, ReportWriter::Format::Html, path, &error), qPrintable(error));
     const QString html = QString::fromUtf8(readAll(path));
     QVERIFY(html.startsWith(u"<!DOCTYPE html>"_s));
-    QVERIFY(html.contains(u"<title>packit-wipe on wpia-packit/training</title>"_s));
-    QVERIFY(html.contains(u"<h1>packit-wipe on wpia-packit/training</h1>"_s));
+    QVERIFY(html.contains(u"<title>Wipe Packit instance on wpia-packit/training</title>"_s));
+    QVERIFY(html.contains(u"<h1>Wipe Packit instance on wpia-packit/training</h1>"_s));
     QVERIFY(html.contains(u"Succeeded"_s));
     QVERIFY(html.contains(u"production"_s));
     QVERIFY(html.contains(u"alice@console"_s));
