@@ -3,6 +3,8 @@
 #include <QAbstractItemModel>
 #include <QEvent>
 #include <QHeaderView>
+#include <QScrollBar>
+#include <QStyle>
 #include <QTableView>
 #include <QTimer>
 
@@ -12,8 +14,8 @@ namespace opsdeck {
 
 namespace {
 
-// Fits a list table's columns again when the table changes width (the window resized, a splitter moved), a moment
-// after the last change.
+// Fits a list table's columns again when the table changes width (the window resized, a splitter moved) or is
+// shown, a moment after the last change.
 class RefitOnResize : public QObject
 {
 public:
@@ -24,13 +26,17 @@ public:
         m_timer.setSingleShot(true);
         m_timer.setInterval(50);
         connect(&m_timer, &QTimer::timeout, this, [this] { fitColumns(m_view); });
+        // The viewport: it narrows too when a vertical scroll bar comes. The view: shown, it may have been fitted
+        // while hidden (a pane built behind another), when its width did not count.
+        view->viewport()->installEventFilter(this);
         view->installEventFilter(this);
     }
 
 private:
     bool eventFilter(QObject* watched, QEvent* event) override
     {
-        if (watched == m_view && event->type() == QEvent::Resize)
+        if ((watched == m_view->viewport() && event->type() == QEvent::Resize)
+            || (watched == m_view && event->type() == QEvent::Show))
             m_timer.start();
         return false;
     }
@@ -71,16 +77,19 @@ void fitColumns(QTableView* view)
     }
     // When they do not fit the table's width, the widest are narrowed alike (to the widest cap that fits, but not
     // under kMinColumnWidth), so that every column shows, its long values elided, instead of the last ones being off
-    // screen behind a sideways scroll bar. Before the table is shown its width means nothing: it is fitted again
-    // when it gets one.
-    const int room = view->viewport()->width();
-    if (view->isVisible() && total > room) {
+    // screen behind a sideways scroll bar. The first column, the row's name, keeps its width. Before the table is
+    // shown its width means nothing: it is fitted again when it gets one.
+    // Room for a vertical scroll bar that is not there yet: rows that arrive later would bring one.
+    const int width = view->viewport()->width()
+        - (view->verticalScrollBar()->isVisible() ? 0 : view->style()->pixelMetric(QStyle::PM_ScrollBarExtent));
+    const int room = width - (widths.isEmpty() ? 0 : widths.first());
+    if (view->isVisible() && total > width) {
         int low = kMinColumnWidth;
         int high = kMaxColumnWidth;
         const auto capped = [&](int cap) {
             int sum = 0;
-            for (int width : std::as_const(widths))
-                sum += std::min(width, cap);
+            for (qsizetype column = 1; column < widths.size(); ++column)
+                sum += std::min(widths[column], cap);
             return sum;
         };
         while (low < high) {
@@ -90,8 +99,8 @@ void fitColumns(QTableView* view)
             else
                 high = cap - 1;
         }
-        for (int& width : widths)
-            width = std::min(width, low);
+        for (qsizetype column = 1; column < widths.size(); ++column)
+            widths[column] = std::min(widths[column], low);
     }
     for (int column = 0; column < columns; ++column) {
         if (!view->isColumnHidden(column))
