@@ -67,10 +67,11 @@ DeployMatrixModel::DeployMatrixModel(QObject* parent)
 {
 }
 
-void DeployMatrixModel::setMachines(const QStringList& machines)
+void DeployMatrixModel::setMachines(const QStringList& machines, const QSet<QString>& production)
 {
     beginResetModel();
     m_machines = machines;
+    m_production = production;
     m_statuses.clear();
     m_checking.clear();
     endResetModel();
@@ -199,6 +200,8 @@ QVariant DeployMatrixModel::data(const QModelIndex& index, int role) const
     const int column = index.column();
     if (column == State)
         return stateData(s, m_checking.contains(machine), role);
+    if (column == Machine && m_production.contains(machine) && StatusIcons::productionMark(role).isValid())
+        return StatusIcons::productionMark(role);
     if (role == Qt::FontRole
         && (column == Deployed || column == Expected || column == NarHash || column == Packit || column == Outpack))
         return QFontDatabase::systemFont(QFontDatabase::FixedFont);

@@ -31,7 +31,8 @@ public:
 
     explicit DeployMatrixModel(QObject* parent = nullptr);
 
-    void setMachines(const QStringList& machines);
+    // `production`: those of them whose row carries the production mark.
+    void setMachines(const QStringList& machines, const QSet<QString>& production = {});
     // The machine is being read: its state shows as busy until its status arrives.
     void setChecking(const QString& machine);
     void setStatus(const MachineStatus& status);
@@ -56,6 +57,7 @@ private:
     QStringList m_machines;
     QHash<QString, MachineStatus> m_statuses;
     QSet<QString> m_checking;
+    QSet<QString> m_production;
 };
 
 } // namespace opsdeck

@@ -1,9 +1,11 @@
 #include "StatusIcons.h"
 
 #include <QHash>
+#include <QObject>
 #include <QPainter>
 #include <QPainterPath>
 #include <QPixmap>
+#include <QPolygonF>
 
 namespace opsdeck::StatusIcons {
 
@@ -24,6 +26,8 @@ QColor color(Kind kind)
         return QColor(0xb2, 0x6a, 0x00);
     case Kind::Equivalent:
         return QColor(0x00, 0x79, 0x6b);
+    case Kind::Production:
+        return QColor(0xc6, 0x28, 0x28);
     }
     return {};
 }
@@ -43,6 +47,24 @@ QVariant cell(int role, Kind kind, const QString& text, const QString& tooltip)
     return {};
 }
 
+QString productionMeaning()
+{
+    return QObject::tr("Production: a destructive operation on it asks for its name to be typed");
+}
+
+QVariant productionMark(int role)
+{
+    switch (role) {
+    case Qt::DecorationRole:
+        return icon(Kind::Production);
+    case Qt::ToolTipRole:
+        return productionMeaning();
+    case Qt::AccessibleDescriptionRole:
+        return QObject::tr("production");
+    }
+    return {};
+}
+
 namespace {
 QPixmap draw(Kind kind, int size)
 {
@@ -53,7 +75,11 @@ QPixmap draw(Kind kind, int size)
     const qreal s = size;
     painter.setPen(Qt::NoPen);
     painter.setBrush(color(kind));
-    painter.drawEllipse(QRectF(s * 0.06, s * 0.06, s * 0.88, s * 0.88));
+    if (kind == Kind::Production)
+        painter.drawPolygon(QPolygonF({ QPointF(s * 0.5, s * 0.02), QPointF(s * 0.98, s * 0.5),
+            QPointF(s * 0.5, s * 0.98), QPointF(s * 0.02, s * 0.5) }));
+    else
+        painter.drawEllipse(QRectF(s * 0.06, s * 0.06, s * 0.88, s * 0.88));
     QPen pen(Qt::white, s * 0.12, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
     painter.setPen(pen);
     painter.setBrush(Qt::NoBrush);
@@ -77,6 +103,7 @@ QPixmap draw(Kind kind, int size)
             painter.drawEllipse(QPointF(s * x, s * 0.5), s * 0.07, s * 0.07);
         break;
     case Kind::Warning:
+    case Kind::Production:
         painter.drawLine(QPointF(s * 0.5, s * 0.26), QPointF(s * 0.5, s * 0.56));
         painter.drawPoint(QPointF(s * 0.5, s * 0.74));
         break;

@@ -95,6 +95,8 @@ QVariant TargetStatusModel::data(const QModelIndex& index, int role) const
         return {};
     const Target& target = m_targets[index.row()];
     if (index.column() < m_headers.size()) {
+        if (index.column() == 0 && target.production && StatusIcons::productionMark(role).isValid())
+            return StatusIcons::productionMark(role);
         if (role == Qt::DisplayRole || role == Qt::ToolTipRole)
             return target.cells.value(index.column());
         return {};

@@ -18,6 +18,7 @@ public:
         QStringList cells;
         QString host; // inventory host that reaches it; empty: not reached over SSH
         QString unreachedReason; // shown instead of a status when host is empty
+        bool production = false; // its name cell carries the production mark
     };
 
     explicit TargetStatusModel(const QStringList& headers, QObject* parent = nullptr);

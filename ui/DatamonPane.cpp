@@ -6,6 +6,7 @@
 #include "KubeCells.h"
 #include "ListTable.h"
 #include "OperationLauncher.h"
+#include "PaneHeader.h"
 #include "RunsElsewhereBanner.h"
 #include "StatusIcons.h"
 #include "UiLogging.h"
@@ -91,6 +92,7 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     : SystemPane(parent)
     , m_inventory(inventory)
     , m_credentials(credentials)
+    , m_header(new PaneHeader(tr("datamon"), this))
     , m_contexts(new QComboBox(this))
     , m_where(makeStateLabel(QStringLiteral("datamonWhere"), this))
     , m_bucket(makeStateLabel(QStringLiteral("datamonBlobBucket"), this))
@@ -122,17 +124,8 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     });
 
     m_contexts->setObjectName(QStringLiteral("datamonContexts"));
-    for (const DatamonContext& context : inventory.datamon) {
-        QStringList marks;
-        if (context.tags.production)
-            marks << tr("production");
-        if (context.tags.readOnly)
-            marks << tr("read-only");
-        // The icon with the text, so that AdjustToContents sizes the box (and its popup) for both.
-        m_contexts->addItem(context.tags.production ? StatusIcons::icon(StatusIcons::Kind::Warning) : QIcon(),
-            marks.isEmpty() ? context.name : tr("%1 (%2)").arg(context.name, marks.join(QStringLiteral(", "))),
-            context.name);
-    }
+    for (const DatamonContext& context : inventory.datamon)
+        addTargetChoice(m_contexts, context.name, context.name, context.tags);
     // Wide enough for the longest entry with its icon and the popup's check column: Fusion's popup elides to the
     // box's width, which AdjustToContents computes without that column.
     int longest = 0;
@@ -142,7 +135,7 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     m_contexts->setMinimumContentsLength(longest + 4);
 
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("datamon")), this));
+    layout->addWidget(m_header);
     auto* intro = new QLabel(
         tr("The datamon contexts of the inventory: their repos, bundles and labels as datamon2 "
            "lists them on the context's host, the purge lock and the reverse-lookup index of "
@@ -366,6 +359,8 @@ void DatamonPane::switchContext()
     for (QLabel* label : { m_where, m_bucket, m_lock, m_index })
         label->clear();
     m_detailTitle->setText(tr("<b>Bundles and labels</b>: select a repo."));
+    const DatamonContext* context = m_inventory.datamonContext(currentContext());
+    m_header->setProduction(context && context->tags.production, currentContext());
     showRepoCount();
     updateActions();
     if (!m_contexts->count())

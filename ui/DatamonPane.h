@@ -27,6 +27,7 @@ class DatamonRepoFilter;
 class DatamonRepoModel;
 class ErrorBanner;
 class OperationLauncher;
+class PaneHeader;
 class RunsDock;
 template <typename Connection> class ConnectionWorker;
 
@@ -142,6 +143,7 @@ private:
     QString m_shownRepo; // whose bundles and labels are shown or being read
     bool m_sizesLoading = false; // of m_shownRepo
 
+    PaneHeader* m_header;
     QComboBox* m_contexts;
     QLabel* m_where;
     QLabel* m_bucket;

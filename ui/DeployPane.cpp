@@ -7,6 +7,7 @@
 #include "ListTable.h"
 #include "NaturalSortProxyModel.h"
 #include "OperationLauncher.h"
+#include "PaneHeader.h"
 #include "PullRequestBrowser.h"
 #include "RunsDock.h"
 #include "RunsElsewhereBanner.h"
@@ -73,6 +74,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     , m_inventory(inventory)
     , m_credentials(credentials)
     , m_runs(runs)
+    , m_header(new PaneHeader(tr("Deploy"), this))
     , m_matrix(new DeployMatrixModel(this))
     , m_sorted(new NaturalSortProxyModel(this))
     , m_view(new QTableView(this))
@@ -98,15 +100,19 @@ DeployPane::DeployPane(const Inventory& inventory,
     , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
 {
     QStringList machines;
-    for (const DeployMachine& m : inventory.machines)
+    QSet<QString> production;
+    for (const DeployMachine& m : inventory.machines) {
         machines << m.name;
-    m_matrix->setMachines(machines);
+        if (m.tags.production)
+            production << m.name;
+    }
+    m_matrix->setMachines(machines, production);
     const DeployConfig& deploy = inventory.deploy;
     const QString branch = deploy.branch;
     const QString staging = deploy.staging.isEmpty() ? tr("staging") : deploy.staging;
 
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Deploy")), this));
+    layout->addWidget(m_header);
     auto* intro = new QLabel(deploy.repository.isEmpty()
             ? tr("The commit each machine runs. Add a deploy section (deploy.repository) to the inventory to compare "
                  "it with a branch and to deploy.")
@@ -517,6 +523,8 @@ void DeployPane::updateFlowButtons()
     const bool open = m_pull.number > 0 && m_pull.state == QStringLiteral("open");
     const QString staging = m_inventory.deploy.staging;
     const QString selected = selectedMachine();
+    const DeployMachine* machine = m_inventory.machine(selected);
+    m_header->setProduction(machine && machine->tags.production, selected);
     m_deploySelected->setText(selected.isEmpty()
             ? tr("&Deploy %1 to the selected machine…").arg(m_inventory.deploy.branch)
             : tr("&Deploy %1 to %2…").arg(m_inventory.deploy.branch, selected));

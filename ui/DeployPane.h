@@ -30,6 +30,7 @@ class DeployMatrixModel;
 class ErrorBanner;
 class Operation;
 class OperationLauncher;
+class PaneHeader;
 class PullRequestBrowser;
 class RunsDock;
 struct Plan;
@@ -112,6 +113,7 @@ private:
     // Reads run here, not in the global pool: the destructor stops and waits for them.
     QThreadPool m_pool;
     std::shared_ptr<std::atomic_bool> m_closing = std::make_shared<std::atomic_bool>(false);
+    PaneHeader* m_header;
     DeployMatrixModel* m_matrix;
     QSortFilterProxyModel* m_sorted;
     QTableView* m_view;

@@ -3,6 +3,7 @@
 #include "ConfirmDialog.h"
 #include "ErrorBanner.h"
 #include "OperationLauncher.h"
+#include "PaneHeader.h"
 #include "ReportExport.h"
 #include "RunsElsewhereBanner.h"
 #include "StatusIcons.h"
@@ -210,7 +211,7 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     , m_restore(new QPushButton(tr("Re&store…"), this))
 {
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Journal")), this));
+    layout->addWidget(new PaneHeader(tr("Journal"), this));
     auto* summary = new QLabel(
         tr("Every operation run from %1, with each step, its command and its output. Entries are "
            "hash-chained: Verify shows whether any was changed. Journal: %2")
@@ -490,6 +491,8 @@ void JournalPane::showRuns()
         item->setText(0, run.startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
         item->setText(1, run.name());
         item->setToolTip(1, tr("Run %1: %2").arg(run.id, run.summary));
+        if (run.environment == u"production")
+            item->setIcon(1, StatusIcons::icon(StatusIcons::Kind::Production));
         item->setIcon(2, StatusIcons::icon(outcomeIcon(run.outcome)));
         item->setText(2, RunRecord::outcomeName(run.outcome));
         item->setForeground(2, StatusIcons::color(outcomeIcon(run.outcome)));

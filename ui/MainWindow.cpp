@@ -62,7 +62,7 @@ TargetPane* hostsPane(const Inventory& inventory)
         targets << TargetStatusModel::Target { { host.name, QStringLiteral("%1:%2").arg(host.address).arg(host.port),
                                                    host.user, HostStatus::authName(host.auth.method),
                                                    tags.join(QStringLiteral(", ")) },
-            host.name, {} };
+            host.name, {}, host.tags.production };
     }
     model->setTargets(targets);
     return new TargetPane({ MainWindow::tr("Hosts"),

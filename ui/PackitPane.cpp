@@ -6,6 +6,7 @@
 #include "OperationLauncher.h"
 #include "PacketTableModel.h"
 #include "PagedTableView.h"
+#include "PaneHeader.h"
 #include "RunsDock.h"
 #include "RunsElsewhereBanner.h"
 #include "TargetStatusModel.h"
@@ -114,6 +115,7 @@ PackitPane::PackitPane(const Inventory& inventory,
     , m_tabs(new QTabWidget(this))
     , m_wipe(new QPushButton(tr("&Wipe instance…"), this))
     , m_instanceTitle(new QLabel(this))
+    , m_header(new PaneHeader(tr("Packit"), this))
     , m_errors(new ErrorBanner(this))
     , m_launcher(new OperationLauncher(runs, journalLocation, m_errors, this))
 {
@@ -124,14 +126,14 @@ PackitPane::PackitPane(const Inventory& inventory,
             QString error;
             if (const auto target = PackitTarget::resolve(inventory, host.name, instance.name, &problem, &error)) {
                 m_targets << *target;
-                rows << TargetStatusModel::Target { instanceCells(*target), host.name, {} };
+                rows << TargetStatusModel::Target { instanceCells(*target), host.name, {}, host.tags.production };
             }
         }
     }
     m_instances->setTargets(rows);
 
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Packit")), this));
+    layout->addWidget(m_header);
     auto* summary
         = new QLabel(tr("Packit instances (outpack_server, packit-api and a PostgreSQL database each), read "
                         "live over SSH and a tunnel to the database. Select an instance to browse its packets."),
@@ -329,9 +331,10 @@ void PackitPane::showInstance(int row)
     m_current = row;
     m_wipe->setEnabled(true);
     m_wipe->setText(tr("&Wipe %1…").arg(m_targets[row].instance.name));
-    m_instanceTitle->setText(
-        tr("<b>%1</b> on %2 — outpack root %3")
-            .arg(m_targets[row].instance.name, m_targets[row].host.name, m_targets[row].instance.outpackRoot));
+    const PackitTarget& target = m_targets[row];
+    m_instanceTitle->setText(tr("<b>%1</b> on %2 — outpack root %3")
+                                 .arg(target.instance.name, target.host.name, target.instance.outpackRoot));
+    m_header->setProduction(target.host.tags.production, tr("%1 on %2").arg(target.instance.name, target.host.name));
     m_packet = {};
     m_metadata->clearJson();
     m_copyJson->setEnabled(false);

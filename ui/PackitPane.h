@@ -25,6 +25,7 @@ class CredentialStore;
 class ErrorBanner;
 class JsonTreeModel;
 class OperationLauncher;
+class PaneHeader;
 class PacketTableModel;
 class PagedTableView;
 class RunsDock;
@@ -107,6 +108,7 @@ private:
     QTabWidget* m_tabs;
     QPushButton* m_wipe;
     QLabel* m_instanceTitle;
+    PaneHeader* m_header;
     ErrorBanner* m_errors;
     OperationLauncher* m_launcher;
 };

@@ -4,6 +4,7 @@
 #include "ListTable.h"
 #include "OperationLauncher.h"
 #include "PagedTableView.h"
+#include "PaneHeader.h"
 #include "PulumiStackModel.h"
 #include "RunsDock.h"
 #include "RunsElsewhereBanner.h"
@@ -66,6 +67,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     , m_credentials(credentials)
     , m_runs(runs)
     , m_journalLocation(journalLocation)
+    , m_header(new PaneHeader(tr("Pulumi"), this))
     , m_database(new QComboBox(this))
     , m_status(new QLabel(this))
     , m_orgs(new QTreeWidget(this))
@@ -83,10 +85,12 @@ PulumiPane::PulumiPane(const Inventory& inventory,
 {
     for (const Database& d : inventory.databases) {
         if (d.kind == DatabaseKind::Mysql)
-            m_database->addItem(d.via.isEmpty() ? d.name : tr("%1 (via %2)").arg(d.name, d.via), d.name);
+            addTargetChoice(
+                m_database, d.via.isEmpty() ? d.name : tr("%1 (via %2)").arg(d.name, d.via), d.name, d.tags);
     }
+    m_database->setObjectName(QStringLiteral("pulumiDatabase"));
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("Pulumi")), this));
+    layout->addWidget(m_header);
     auto* intro = new QLabel(tr("The Pulumi Service's MySQL, through an SSH tunnel via its bastion. Soft-deleted "
                                 "stacks (Programs.deleted_at > 0) per organisation, and the runbook's purge: tick the "
                                 "organisations, keep any stacks you want, plan, confirm."),
@@ -203,6 +207,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     connect(m_throttle, &QSpinBox::valueChanged, this, &PulumiPane::setThrottle);
     connect(m_purge, &QPushButton::clicked, this, &PulumiPane::purge);
     connect(m_runs, &RunsDock::runFinished, this, &PulumiPane::onRunFinished);
+    connect(m_database, &QComboBox::currentIndexChanged, this, &PulumiPane::showProduction);
     connect(m_database, &QComboBox::currentIndexChanged, this, [this] {
         m_stacks->setSource(nullptr);
         m_processes->setRowCount(0);
@@ -212,6 +217,13 @@ PulumiPane::PulumiPane(const Inventory& inventory,
         refresh();
     });
     m_status->setText(m_database->count() ? tr("Not read yet.") : tr("The inventory declares no mysql database."));
+    showProduction();
+}
+
+void PulumiPane::showProduction()
+{
+    const Database* database = m_inventory.database(m_database->currentData().toString());
+    m_header->setProduction(database && database->tags.production, m_database->currentData().toString());
 }
 
 PulumiPane::~PulumiPane()

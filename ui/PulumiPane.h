@@ -27,6 +27,7 @@ class CredentialStore;
 class DatabaseConnection;
 class ErrorBanner;
 class OperationLauncher;
+class PaneHeader;
 template <typename Connection> class ConnectionWorker;
 template <typename Connection> class WorkerRowSource;
 class OperationRunner;
@@ -78,6 +79,8 @@ private:
     void onRunFinished(const RunRecord& record);
     void killSelectedQuery();
     void showLoadError(const QString& step, const QString& error);
+    // The header's production badge for the chosen database.
+    void showProduction();
 
     Inventory m_inventory;
     CredentialStore* m_credentials;
@@ -92,6 +95,7 @@ private:
     QPointer<OperationRunner> m_running; // the purge in flight, for the live throttle
     PulumiPurgeOperation* m_operation = nullptr; // owned by m_running
 
+    PaneHeader* m_header;
     QComboBox* m_database;
     QLabel* m_status;
     QTreeWidget* m_orgs;

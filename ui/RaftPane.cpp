@@ -3,6 +3,7 @@
 #include "ErrorBanner.h"
 #include "ListTable.h"
 #include "OperationLauncher.h"
+#include "PaneHeader.h"
 #include "RaftPodTableModel.h"
 #include "RunsElsewhereBanner.h"
 #include "StatefulSetTableModel.h"
@@ -47,26 +48,6 @@ struct RaftPane::Snapshot
     QDateTime readAt;
 };
 
-namespace {
-
-// A badge on the cluster: an icon and a word (the colour only repeats them), its meaning in the tooltip.
-QToolButton* makeBadge(
-    const QString& name, StatusIcons::Kind kind, const QColor& color, const QString& text, QWidget* parent)
-{
-    auto* badge = new QToolButton(parent);
-    badge->setObjectName(name);
-    badge->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    badge->setAutoRaise(true);
-    badge->setFocusPolicy(Qt::NoFocus);
-    badge->setIcon(StatusIcons::icon(kind));
-    badge->setText(text);
-    badge->setStyleSheet(QStringLiteral("QToolButton { color: %1; font-weight: bold; }").arg(color.name()));
-    badge->hide();
-    return badge;
-}
-
-} // namespace
-
 RaftPane::RaftPane(const Inventory& inventory,
     CredentialStore* credentials,
     RunsDock* runs,
@@ -76,12 +57,7 @@ RaftPane::RaftPane(const Inventory& inventory,
     , m_inventory(inventory)
     , m_credentials(credentials)
     , m_targets(new QComboBox(this))
-    // Production in red, as the confirmation dialog shows it, with the exclamation mark rather than an error's cross.
-    , m_production(makeBadge(QStringLiteral("productionBadge"),
-          StatusIcons::Kind::Warning,
-          StatusIcons::color(StatusIcons::Kind::Error),
-          tr("Production"),
-          this))
+    , m_header(new PaneHeader(tr("RAFT"), this))
     , m_readOnly(makeBadge(QStringLiteral("readOnlyBadge"),
           StatusIcons::Kind::Warning,
           StatusIcons::color(StatusIcons::Kind::Unknown),
@@ -117,13 +93,12 @@ RaftPane::RaftPane(const Inventory& inventory,
         if (namespaces.isEmpty())
             m_targets->addItem(cluster.name, QStringList { cluster.name, QString() });
         for (const QString& ns : namespaces) {
-            m_targets->addItem(cluster.tags.production ? tr("%1 / %2 (production)").arg(cluster.name, ns)
-                                                       : tr("%1 / %2").arg(cluster.name, ns),
-                QStringList { cluster.name, ns });
+            addTargetChoice(
+                m_targets, tr("%1 / %2").arg(cluster.name, ns), QStringList { cluster.name, ns }, cluster.tags);
         }
     }
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(new QLabel(QStringLiteral("<h2>%1</h2>").arg(tr("RAFT")), this));
+    layout->addWidget(m_header);
     auto* intro = new QLabel(tr("The RAFT services' StatefulSets on OpenShift, read live every %1 s: replicas, image, "
                                 "the image trigger that returns the image to its tag, and the selected one's pods.")
                                  .arg(kPollMs / 1000),
@@ -134,7 +109,6 @@ RaftPane::RaftPane(const Inventory& inventory,
     auto* bar = new QHBoxLayout;
     bar->addWidget(new QLabel(tr("Cluster / namespace:"), this));
     bar->addWidget(m_targets);
-    bar->addWidget(m_production);
     bar->addWidget(m_readOnly);
     bar->addWidget(m_tls);
     m_status->setObjectName(QStringLiteral("raftStatus"));
@@ -232,7 +206,9 @@ bool RaftPane::selectStatefulSet(const QString& name)
 QStringList RaftPane::badges() const
 {
     QStringList result;
-    for (const QToolButton* badge : { m_production, m_readOnly, m_tls }) {
+    if (!m_header->productionText().isEmpty())
+        result << m_header->productionText();
+    for (const QToolButton* badge : { m_readOnly, m_tls }) {
         if (!badge->isHidden())
             result << badge->text();
     }
@@ -327,9 +303,12 @@ void RaftPane::connectTarget()
 
 void RaftPane::showBadges()
 {
-    m_production->setVisible(m_target && m_target->cluster.tags.production);
-    m_production->setToolTip(tr("A production cluster: a reset asks for the StatefulSet's name to be typed"));
-    m_readOnly->setVisible(m_target && m_target->cluster.tags.readOnly);
+    // Production and read-only are the inventory's word on the chosen cluster: shown before it is reached.
+    const QStringList entry = m_targets->currentData().toStringList();
+    const Cluster* cluster = entry.isEmpty() ? nullptr : m_inventory.cluster(entry.first());
+    m_header->setProduction(cluster && cluster->tags.production,
+        entry.value(1).isEmpty() ? entry.value(0) : tr("%1 / %2").arg(entry.value(0), entry.value(1)));
+    m_readOnly->setVisible(cluster && cluster->tags.readOnly);
     m_readOnly->setToolTip(tr("A read-only cluster: opsdeck refuses every write to it"));
     m_tls->setVisible(m_target && m_target->kube.insecureSkipTlsVerify);
     m_tls->setToolTip(m_target ? m_target->kube.warnings.join(u'\n') : QString());

@@ -27,6 +27,7 @@ class CredentialStore;
 class ErrorBanner;
 class KubeClient;
 class OperationLauncher;
+class PaneHeader;
 class RaftPodTableModel;
 class RunsDock;
 class StatefulSetTableModel;
@@ -117,7 +118,7 @@ private:
     quint64 m_generation = 0; // a new target starts a new one; older answers are dropped
 
     QComboBox* m_targets;
-    QToolButton* m_production;
+    PaneHeader* m_header;
     QToolButton* m_readOnly;
     QToolButton* m_tls;
     QLabel* m_status;

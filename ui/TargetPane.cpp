@@ -2,6 +2,7 @@
 
 #include "ListTable.h"
 #include "NaturalSortProxyModel.h"
+#include "PaneHeader.h"
 #include "TargetStatusModel.h"
 
 #include <QHBoxLayout>
@@ -27,11 +28,11 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     , m_hostKeyButton(new QPushButton(tr("Review host &key…"), this))
     , m_checkAgainButton(new QPushButton(tr("Check &again"), this))
     , m_body(new QStackedWidget(this))
+    , m_header(new PaneHeader(text.title, this))
 {
     model->setParent(this);
     auto* layout = new QVBoxLayout(this);
-    auto* title = new QLabel(QStringLiteral("<h2>%1</h2>").arg(text.title.toHtmlEscaped()), this);
-    layout->addWidget(title);
+    layout->addWidget(m_header);
     auto* summary = new QLabel(text.summary, this);
     summary->setWordWrap(true);
     layout->addWidget(summary);
@@ -75,17 +76,25 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     connect(m_checkAgainButton, &QPushButton::clicked, this, [this] { emit checkAgainRequested(hosts()); });
     connect(m_hostKeyButton, &QPushButton::clicked, this, [this] { emit hostKeyRequested(selectedHost()); });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &TargetPane::selectionChanged);
+    connect(this, &TargetPane::selectionChanged, this, [this] {
+        const TargetStatusModel::Target* target = selectedTarget();
+        m_header->setProduction(target && target->production, target ? target->cells.value(0) : QString());
+    });
     connect(model, &QAbstractItemModel::modelReset, this, &TargetPane::updateEmptyState);
     connect(model, &QAbstractItemModel::dataChanged, this, [this] { fitColumns(m_view); });
     updateEmptyState();
 }
 
-QString TargetPane::selectedHost() const
+const TargetStatusModel::Target* TargetPane::selectedTarget() const
 {
     const QModelIndexList rows = m_view->selectionModel()->selectedRows();
-    if (rows.isEmpty())
-        return {};
-    return m_model->target(m_proxy->mapToSource(rows.first()).row()).host;
+    return rows.isEmpty() ? nullptr : &m_model->target(m_proxy->mapToSource(rows.first()).row());
+}
+
+QString TargetPane::selectedHost() const
+{
+    const TargetStatusModel::Target* target = selectedTarget();
+    return target ? target->host : QString();
 }
 
 void TargetPane::setHostKeyActionEnabled(bool enabled)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "SystemPane.h"
+#include "TargetStatusModel.h"
 
 class QLabel;
 class QLineEdit;
@@ -11,7 +12,7 @@ class QTableView;
 
 namespace opsdeck {
 
-class TargetStatusModel;
+class PaneHeader;
 
 // One system's pane: its inventory targets with the reachability of the hosts that reach them, a filter, and
 // a plain statement of what the pane can do so far.
@@ -46,6 +47,7 @@ signals:
 
 private:
     void updateEmptyState();
+    const TargetStatusModel::Target* selectedTarget() const;
 
     Text m_text;
     TargetStatusModel* m_model;
@@ -56,6 +58,7 @@ private:
     QPushButton* m_hostKeyButton;
     QPushButton* m_checkAgainButton;
     QStackedWidget* m_body;
+    PaneHeader* m_header;
 };
 
 } // namespace opsdeck

@@ -6,6 +6,7 @@
 #include "MainWindow.h"
 #include "OperationLauncher.h"
 #include "PackitPane.h"
+#include "PaneHeader.h"
 #include "PulumiPane.h"
 #include "RunsDock.h"
 #include "Sandbox.h"
@@ -17,6 +18,7 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -32,6 +34,7 @@
 #include <QTimer>
 #include <QTreeWidget>
 
+using namespace Qt::StringLiterals;
 using namespace opsdeck;
 using namespace opsdeck::test;
 
@@ -93,6 +96,7 @@ private slots:
     void missingInventoryCanBeCreatedFromTheTemplate();
     void unknownHostKeyIsTrustedOnlyAfterConfirmation();
     void targetModelPassesTheModelTester();
+    void productionIsMarkedInEveryPane();
     void undoWindowIsKeptUnlessTurnedOffWithAReason();
     void withoutUndoWindowTheDialogSaysItCannotBeUndone();
     void launcherRunsThePlanWithTheUndoChoice();
@@ -245,6 +249,77 @@ void TestMainWindow::unknownHostKeyIsTrustedOnlyAfterConfirmation()
     QVERIFY(QFile::exists(knownHosts));
     // Only the host that was reviewed is trusted.
     QVERIFY(!window.hostStatus(QStringLiteral("wpia-packit")).reachable());
+}
+
+// The sandbox tags one target of each kind production: the host and machine wpia-packit (with its Packit instances),
+// the pulumi database, the fg-prod cluster and the dm-prod context. Each pane marks its row or entry with the
+// production icon, and names it in the pane's header while it is the one selected; other targets are not marked.
+void TestMainWindow::productionIsMarkedInEveryPane()
+{
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    struct Case
+    {
+        QString pane;
+        QString chooser; // the target chooser's object name; empty: the pane's target table
+        QString production; // the production target, as listed
+        QString plain; // another target, as listed
+        QString badge; // the header's badge while the production target is selected
+    };
+    const QList<Case> cases = {
+        { u"Hosts"_s, {}, u"wpia-packit"_s, u"wpia-packit-dev"_s, u"Production: wpia-packit"_s },
+        { u"Packit"_s, {}, u"priority-pathogens"_s, u"reside-dev"_s,
+            u"Production: priority-pathogens on wpia-packit"_s },
+        { u"Deploy"_s, {}, u"wpia-packit"_s, u"wpia-packit-dev"_s, u"Production: wpia-packit"_s },
+        { u"Pulumi"_s, u"pulumiDatabase"_s, u"pulumi (via bastion) (production)"_s, {}, u"Production: pulumi"_s },
+        { u"RAFT"_s, u"raftTargets"_s, u"fg-prod / fg (production)"_s, u"fg-staging / fg-staging"_s,
+            u"Production: fg-prod / fg"_s },
+        { u"datamon"_s, u"datamonContexts"_s, u"dm-prod (production)"_s, u"dm-dev"_s, u"Production: dm-prod"_s },
+    };
+    for (const Case& c : cases) {
+        SystemPane* pane = window.pane(c.pane);
+        QVERIFY2(pane, qPrintable(c.pane));
+        auto* header = pane->findChild<PaneHeader*>();
+        QVERIFY2(header, qPrintable(c.pane));
+        const auto marked = [](const QIcon& icon) { return !icon.isNull(); };
+        if (c.chooser.isEmpty()) {
+            QAbstractItemView* view = pane->targetView();
+            QVERIFY2(view, qPrintable(c.pane));
+            const auto rowOf = [view](const QString& name) {
+                for (int row = 0; row < view->model()->rowCount(); ++row) {
+                    if (view->model()->index(row, 0).data().toString() == name)
+                        return row;
+                }
+                return -1;
+            };
+            const int production = rowOf(c.production);
+            const int plain = rowOf(c.plain);
+            QVERIFY2(production >= 0 && plain >= 0, qPrintable(c.pane));
+            const QModelIndex name = view->model()->index(production, 0);
+            QVERIFY2(marked(name.data(Qt::DecorationRole).value<QIcon>()), qPrintable(c.pane));
+            QVERIFY2(name.data(Qt::ToolTipRole).toString().startsWith(u"Production: "_s), qPrintable(c.pane));
+            QVERIFY2(
+                !marked(view->model()->index(plain, 0).data(Qt::DecorationRole).value<QIcon>()), qPrintable(c.pane));
+            view->setCurrentIndex(view->model()->index(plain, 0));
+            QCOMPARE(header->productionText(), QString());
+            view->setCurrentIndex(name);
+        } else {
+            auto* chooser = pane->findChild<QComboBox*>(c.chooser);
+            QVERIFY2(chooser, qPrintable(c.chooser));
+            const int production = chooser->findText(c.production);
+            QVERIFY2(production >= 0, qPrintable(c.pane));
+            QVERIFY2(marked(chooser->itemIcon(production)), qPrintable(c.pane));
+            if (!c.plain.isEmpty()) {
+                const int plain = chooser->findText(c.plain);
+                QVERIFY2(plain >= 0 && !marked(chooser->itemIcon(plain)), qPrintable(c.pane));
+                chooser->setCurrentIndex(plain);
+                QTRY_COMPARE(header->productionText(), QString());
+            }
+            chooser->setCurrentIndex(production);
+        }
+        QTRY_COMPARE(header->productionText(), c.badge);
+    }
 }
 
 void TestMainWindow::targetModelPassesTheModelTester()
