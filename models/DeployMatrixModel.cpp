@@ -256,7 +256,7 @@ QVariant DeployMatrixModel::data(const QModelIndex& index, int role) const
     case Checked:
         return s->checkedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss"));
     case Error:
-        return s->error;
+        return StatusIcons::errorCellText(s->error);
     default:
         return {};
     }

@@ -6,6 +6,7 @@
 #include <QPainterPath>
 #include <QPixmap>
 #include <QPolygonF>
+#include <QRegularExpression>
 
 namespace opsdeck::StatusIcons {
 
@@ -45,6 +46,14 @@ QVariant cell(int role, Kind kind, const QString& text, const QString& tooltip)
         return tooltip;
     }
     return {};
+}
+
+QString errorCellText(const QString& message)
+{
+    // A sentence ends at ". " (or "; ") before a capital letter: not inside an address (127.0.0.1) or a path.
+    static const QRegularExpression end(QStringLiteral("[.;] +(?=\\p{Lu})"));
+    const QRegularExpressionMatch match = end.match(message);
+    return match.hasMatch() ? message.left(match.capturedStart()) : message;
 }
 
 QString productionMeaning()

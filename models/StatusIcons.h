@@ -28,6 +28,10 @@ QVariant cell(int role, Kind kind, const QString& text, const QString& tooltip);
 // How every table marks the name cell of a production target, for `role`: the production icon and a tooltip saying
 // so; invalid for the other roles, which the model answers.
 QVariant productionMark(int role);
+// An error as its table cell shows it: its first sentence, what failed and why ("cannot connect to root@spare (...):
+// Connection refused"), so that eliding the middle keeps the cause in view; what to do next is in the tooltip, which
+// has the whole message.
+QString errorCellText(const QString& message);
 // What the production mark means, for tooltips and badges.
 QString productionMeaning();
 

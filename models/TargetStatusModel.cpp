@@ -178,7 +178,9 @@ QVariant TargetStatusModel::statusData(const Target& target, int column, int rol
             return hostKeyText(status);
         return {};
     case Error:
-        if (role == Qt::DisplayRole || role == Qt::ToolTipRole)
+        if (role == Qt::DisplayRole)
+            return StatusIcons::errorCellText(status.error.message);
+        if (role == Qt::ToolTipRole)
             return status.error.message;
         if (role == Qt::ForegroundRole && status.error.isError())
             return StatusIcons::color(StatusIcons::Kind::Error);

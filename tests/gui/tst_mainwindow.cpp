@@ -336,6 +336,14 @@ void TestMainWindow::targetModelPassesTheModelTester()
     QCOMPARE(model.index(0, model.statusColumn()).data().toString(), QStringLiteral("Unreachable"));
     QCOMPARE(model.index(0, model.statusColumn() + 2).data().toString(), QStringLiteral("refused"));
     QVERIFY(!model.index(0, model.statusColumn()).data(Qt::DecorationRole).isNull());
+    // The cell says what failed and why; what to do next is in the tooltip with the rest.
+    const QString message = u"cannot connect to root@h1 (127.0.0.15:22): Connection refused. Check that the host is up "
+                            "and the address and port in the inventory are right."_s;
+    status.error = { SshError::Kind::ConnectFailed, message };
+    model.updateHost(status);
+    const QModelIndex error = model.index(0, model.statusColumn() + 2);
+    QCOMPARE(error.data().toString(), u"cannot connect to root@h1 (127.0.0.15:22): Connection refused"_s);
+    QCOMPARE(error.data(Qt::ToolTipRole).toString(), message);
     QCOMPARE(model.index(1, model.statusColumn()).data().toString(), QStringLiteral("local"));
     model.setTargets({});
     QCOMPARE(model.rowCount(), 0);
