@@ -186,9 +186,9 @@ void printPlan(const Plan& plan)
     if (plan.undo.available) {
         out() << "Can be undone until " << utcMinuteText(plan.undo.until)
               << " with opsdeck restore RUN_ID (the run prints its id)"
-              << (plan.undo.bytesHeld > 0 ? QStringLiteral("; keeps %1 at %2")
-                                                .arg(QLocale().formattedDataSize(plan.undo.bytesHeld), plan.undo.where)
-                                          : QString())
+              << (plan.undo.bytesHeld > 0
+                         ? QStringLiteral("; keeps %1 at %2").arg(plan.undo.bytesHeldText(QLocale()), plan.undo.where)
+                         : QString())
               << ". To keep no undo window: --no-undo --reason TEXT.\n";
         for (const QString& item : plan.undo.restorable)
             out() << "  restorable: " << item << "\n";

@@ -147,7 +147,7 @@ QColor tint(const QWidget* widget, const QColor& color, double amount)
     return QColor(mix(base.red(), color.red()), mix(base.green(), color.green()), mix(base.blue(), color.blue()));
 }
 
-// "Can be undone until 2025-06-14 09:30 — keeps 603 MB at HOST:/PATH", in local time.
+// "Can be undone until 2025-06-14 09:30 — keeps 603 MB at HOST:/PATH" ("keeps ≈ 603 MB (estimate) at"), in local time.
 QString windowHeadline(const Plan::Undo& undo)
 {
     QString line
@@ -156,7 +156,7 @@ QString windowHeadline(const Plan::Undo& undo)
                       ? QObject::tr("Can be undone until %1")
                             .arg(undo.until.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")).toHtmlEscaped())
                       : QObject::tr("Can be undone"));
-    const QString size = QLocale().formattedDataSize(undo.bytesHeld);
+    const QString size = undo.bytesHeldText(QLocale());
     if (undo.where.isEmpty()) {
         if (undo.bytesHeld >= 0)
             line += QStringLiteral(" — ")

@@ -129,6 +129,7 @@ void PulumiPurgeOperation::planUndo(Plan* plan, const QString& where) const
     // The text export takes about what the rows take in the database; information_schema's average row lengths give
     // that within a factor of two, which is what an admin needs to know about the space.
     undo.bytesHeld = m_bytesEstimate;
+    undo.bytesEstimated = true;
     undo.restorable << QStringLiteral("the %1 purged stacks, soft-deleted as they were, with all %2 rows the purge "
                                       "deletes (%3)")
                            .arg(m_planned.size())

@@ -137,6 +137,8 @@ QJsonObject Plan::Undo::toJson() const
         { QStringLiteral("endsWindows"), QJsonArray::fromStringList(endsWindows) } };
     if (!offReason.isEmpty())
         object.insert(QStringLiteral("offReason"), offReason);
+    if (bytesEstimated)
+        object.insert(QStringLiteral("bytesEstimated"), true);
     if (until.isValid())
         object.insert(QStringLiteral("until"), until.toUTC().toString(Qt::ISODate));
     return object;
@@ -151,11 +153,18 @@ Plan::Undo Plan::Undo::fromJson(const QJsonObject& object)
     undo.retentionSeconds = object.value(QStringLiteral("retentionSeconds")).toInteger();
     undo.until = QDateTime::fromString(object.value(QStringLiteral("until")).toString(), Qt::ISODate);
     undo.bytesHeld = object.value(QStringLiteral("bytesHeld")).toInteger(-1);
+    undo.bytesEstimated = object.value(QStringLiteral("bytesEstimated")).toBool();
     undo.where = object.value(QStringLiteral("where")).toString();
     undo.restorable = object.value(QStringLiteral("restorable")).toVariant().toStringList();
     undo.notRestorable = object.value(QStringLiteral("notRestorable")).toVariant().toStringList();
     undo.endsWindows = object.value(QStringLiteral("endsWindows")).toVariant().toStringList();
     return undo;
+}
+
+QString Plan::Undo::bytesHeldText(const QLocale& locale) const
+{
+    const QString size = locale.formattedDataSize(bytesHeld);
+    return bytesEstimated ? QStringLiteral("\u2248\u00a0%1 (estimate)").arg(size) : size;
 }
 
 QString Plan::Undo::summary(const QString& runId) const

@@ -4,6 +4,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
+#include <QLocale>
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
@@ -51,6 +52,9 @@ struct Plan
         qint64 retentionSeconds = 0; // the inventory's undo.retention for the target
         QDateTime until; // when the window ends, by the journal's clock (the plan's estimate; the run sets it)
         qint64 bytesHeld = -1; // the space the window holds on the target; -1: unknown
+        // bytesHeld is an estimate (a Pulumi purge's, from average row lengths): shown as one, like Count::estimate.
+        // The size a run measures once it keeps the window is not.
+        bool bytesEstimated = false;
         QString where; // "machines' previous revisions", "wpia-packit:/var/lib/outpack/.opsdeck-wipe-…"
         QStringList restorable; // what a restore puts back, in words
         QStringList notRestorable; // what it cannot put back, and why
@@ -61,6 +65,9 @@ struct Plan
         static Undo fromJson(const QJsonObject& object);
         // For people: "Can be undone until … with `opsdeck restore RUN_ID`", or why not.
         QString summary(const QString& runId = QStringLiteral("RUN_ID")) const;
+        // The space it holds in `locale`'s words, "603 MB", and an estimate marked as the reports mark estimated
+        // counts: "≈ 603 MB (estimate)". Callers say "unknown" (bytesHeld -1) and "no space" (0) in their own words.
+        QString bytesHeldText(const QLocale& locale) const;
     };
 
     QString operation; // "packit-wipe"

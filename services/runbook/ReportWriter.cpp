@@ -6,6 +6,7 @@
 #include <QBuffer>
 #include <QDir>
 #include <QGuiApplication>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLocale>
@@ -429,6 +430,37 @@ QString outputHtml(const RunRecord& run)
     return html.isEmpty() ? u"<p>No step printed anything.</p>\n"_s : html;
 }
 
+// "1.5 GiB", in English like the counts, and IEC units like the panes (QLocale::formattedDataSize).
+QString bytesText(qint64 bytes)
+{
+    return QLocale(QLocale::English).formattedDataSize(bytes);
+}
+
+// A field that holds a size in bytes: "bytes", "size", "rootBytes".
+bool isByteCount(const QString& key)
+{
+    return key == u"bytes"_s || key == u"size"_s || key.endsWith(u"Bytes"_s);
+}
+
+// A field of the items a run lists (what it deleted, a snapshot's lists) for people, as a header: words for the keys
+// operations record whose words made from the key would say too little, and those words for the rest ("runId": "Run
+// id", "indexAfterReset": "Index after reset"; tst_reportwriter lists every key an operation puts in `deleted`).
+QString fieldLabel(const QString& key)
+{
+    static const QHash<QString, QString> labels {
+        { u"bytes"_s, u"Size"_s }, // shown as a size
+        { u"holder"_s, u"Held by"_s }, // a lock's
+        { u"process"_s, u"Process id"_s }, // a killed query's
+        { u"dataDir"_s, u"Data directory"_s }, // a RAFT reset's
+        { u"raftAfterRestart"_s, u"RAFT after restart"_s }, // a RAFT reset's
+        { u"keys"_s, u"Blob keys"_s }, // a datamon purge's
+    };
+    QString label = labels.value(key, RunRecord::wordsFromKey(key));
+    if (!label.isEmpty())
+        label[0] = label[0].toUpper();
+    return label;
+}
+
 // "id" and "name" first, since they identify an item; then the rest in key order.
 QStringList itemColumns(const QJsonArray& items, qsizetype shown)
 {
@@ -466,18 +498,20 @@ QString itemsHtml(const QJsonArray& items)
     // A long list of narrow items (a wipe's 300 packets: id and name) two to a row, in small print: a page holds
     // about 150 of them instead of 30.
     const int perRow = columns.size() <= 2 && shown > kItemsOnePerRow ? 2 : 1;
+    QStringList labels;
+    for (const QString& column : columns)
+        labels += fieldLabel(column);
     QStringList headers;
     for (int i = 0; i < perRow; ++i)
-        headers += columns;
+        headers += labels;
     QString html = tableStart(headers, {}, 1).replace(u"<table "_s, u"<table class=\"items\" "_s);
     const auto itemCells = [&columns](const QJsonValue& item) {
         QStringList cells;
         for (const QString& column : columns) {
-            QString text;
-            if (item.isObject())
-                text = valueText(item.toObject().value(column));
-            else if (column == u"value"_s)
-                text = valueText(item);
+            const QJsonValue value
+                = item.isObject() ? item.toObject().value(column) : (column == u"value"_s ? item : QJsonValue());
+            const QString text
+                = isByteCount(column) && value.isDouble() ? bytesText(value.toInteger()) : valueText(value);
             cells.append(u"<small>%1</small>"_s.arg(esc(text)));
         }
         return cells;
@@ -504,9 +538,12 @@ QString deletedHtml(const RunRecord& run)
     QString html;
     for (const QString& kind : inPlanOrder(run, run.deleted.keys())) {
         const QJsonValue value = run.deleted.value(kind);
-        const QString label = esc(run.countWords(kind).label);
+        // The plan's words for the kind, else the words an item's field would get: "Stacks of acme", "Size".
+        const QString label = esc(run.countLabels.contains(kind) ? run.countWords(kind).label : fieldLabel(kind));
         if (!value.isArray()) {
-            html += u"<h3>%1</h3>\n<p>%2</p>\n"_s.arg(label, esc(valueText(value)));
+            const QString text
+                = isByteCount(kind) && value.isDouble() ? bytesText(value.toInteger()) : countText(value);
+            html += u"<h3>%1</h3>\n<p>%2</p>\n"_s.arg(label, esc(text));
             continue;
         }
         const QJsonArray items = value.toArray();
@@ -590,12 +627,6 @@ QString otherHtml(const RunRecord& run)
     return html;
 }
 
-// "1.5 GiB", in English like the counts, and IEC units like the panes (QLocale::formattedDataSize).
-QString bytesText(qint64 bytes)
-{
-    return bytes == 0 ? u"no space"_s : QLocale(QLocale::English).formattedDataSize(bytes);
-}
-
 QString listHtml(const QString& label, const QStringList& items)
 {
     if (items.isEmpty())
@@ -620,8 +651,9 @@ QString undoHtml(const RunRecord& run)
         sentence(u"To undo it, run: <code>opsdeck restore %1</code>"_s.arg(esc(run.id)));
         const QString where = undo.where.trimmed();
         if (undo.bytesHeld >= 0) {
-            sentence(where.isEmpty() ? u"Holds %1 on the target."_s.arg(esc(bytesText(undo.bytesHeld)))
-                                     : u"Holds %1 at %2."_s.arg(esc(bytesText(undo.bytesHeld)), esc(where)));
+            const QString held = undo.bytesHeld == 0 ? u"no space"_s : undo.bytesHeldText(QLocale(QLocale::English));
+            sentence(where.isEmpty() ? u"Holds %1 on the target."_s.arg(esc(held))
+                                     : u"Holds %1 at %2."_s.arg(esc(held), esc(where)));
         } else if (!where.isEmpty()) {
             sentence(u"Kept at %1."_s.arg(esc(where)));
         }

@@ -215,6 +215,7 @@ bool RunContext::openUndoWindow(UndoWindow window)
     m_record->undo.until = window.until;
     m_record->undo.where = window.where;
     m_record->undo.bytesHeld = window.bytes;
+    m_record->undo.bytesEstimated = false; // what the window keeps, measured
     m_record->undo.restorable = window.restorable;
     m_record->undo.notRestorable = window.notRestorable;
     return true;

@@ -71,9 +71,9 @@ StepRecord stepFromJson(const QJsonObject& object)
     return step;
 }
 
-// Words from a key the plan gave none for: "runInfoLeft" -> "Run info left", "rows.Programs" -> "Programs rows". Any
-// other key (a machine's name, a table's) stays as it is.
-QString wordsFromKey(const QString& key)
+} // namespace
+
+QString RunRecord::wordsFromKey(const QString& key)
 {
     if (key.startsWith(u"rows."_s) && key.size() > 5)
         return u"%1 rows"_s.arg(key.mid(5));
@@ -88,8 +88,6 @@ QString wordsFromKey(const QString& key)
     }
     return words;
 }
-
-} // namespace
 
 RunRecord::CountWords RunRecord::countWords(const QString& key) const
 {

@@ -94,6 +94,9 @@ struct RunRecord
         int order = -1; // the plan's order; -1: not in the plan's words
     };
     CountWords countWords(const QString& key) const;
+    // Words from a key the plan gave none for: "runInfoLeft" -> "Run info left", "rows.Programs" -> "Programs rows".
+    // Any other key (a machine's name, a table's) stays as it is.
+    static QString wordsFromKey(const QString& key);
     // The plan's words for its counts, as the runner records them when the run starts.
     void setCountWords(const Plan& plan);
 

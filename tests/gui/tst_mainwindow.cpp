@@ -98,6 +98,7 @@ private slots:
     void targetModelPassesTheModelTester();
     void productionIsMarkedInEveryPane();
     void undoWindowIsKeptUnlessTurnedOffWithAReason();
+    void anEstimatedUndoSizeIsSaidToBeOne();
     void withoutUndoWindowTheDialogSaysItCannotBeUndone();
     void launcherRunsThePlanWithTheUndoChoice();
 
@@ -419,7 +420,7 @@ void TestMainWindow::undoWindowIsKeptUnlessTurnedOffWithAReason()
     QCOMPARE(choice.offReason, reason);
     QCOMPARE(choice.where, plan.undo.where); // the rest as it was
     QVERIFY(headline.contains(plan.undo.until.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))));
-    QVERIFY(headline.contains(QLocale().formattedDataSize(plan.undo.bytesHeld)));
+    QVERIFY(headline.contains(QStringLiteral("keeps %1 at").arg(QLocale().formattedDataSize(plan.undo.bytesHeld))));
     QVERIFY(headline.contains(plan.undo.where));
 
     // Kept as it is, and checked again after being turned off: no reason goes with it.
@@ -473,6 +474,26 @@ void TestMainWindow::undoWindowIsKeptUnlessTurnedOffWithAReason()
     ConfirmDialog::setNextAnswer(false, reason);
     QVERIFY(!ConfirmDialog::ask(nullptr, request, &choice));
     QVERIFY(choice.enabled); // untouched when cancelled
+}
+
+void TestMainWindow::anEstimatedUndoSizeIsSaidToBeOne()
+{
+    // A Pulumi purge's plan: the size of its restore files is estimated from average row lengths.
+    Plan plan = planWithUndoWindow();
+    plan.undo.bytesEstimated = true;
+    ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
+    request.title = QStringLiteral("Purge?");
+    QString headline;
+    whileAsking(this, [&](QWidget* dialog) {
+        if (auto* head = dialog->findChild<QLabel*>(QStringLiteral("undoHeadline")))
+            headline = head->text();
+    });
+    QVERIFY(!ConfirmDialog::ask(nullptr, request));
+    // As the reports mark an estimate.
+    QVERIFY2(
+        headline.contains(
+            QStringLiteral("keeps \u2248\u00a0%1 (estimate) at").arg(QLocale().formattedDataSize(plan.undo.bytesHeld))),
+        qPrintable(headline));
 }
 
 void TestMainWindow::withoutUndoWindowTheDialogSaysItCannotBeUndone()

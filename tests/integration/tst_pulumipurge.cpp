@@ -331,6 +331,9 @@ void TestPulumiPurge::planCountsEveryCascadedRow()
         org(u"moolumi"_s)[u"softDeletedDataKeys"_s].toInteger()
             + org(u"pulumi"_s)[u"softDeletedDataKeys"_s].toInteger());
     QVERIFY(plan[u"details"_s][u"tableRowsBefore"_s].toObject().contains(u"UpdateLogs"_s));
+    // The restore files' size is estimated from average row lengths, and the plan says so.
+    QVERIFY(plan[u"undo"_s][u"bytesHeld"_s].toInteger() > 0);
+    QVERIFY(plan[u"undo"_s][u"bytesEstimated"_s].toBool());
     QCOMPARE(tableCounts(), m_initial);
 }
 
@@ -508,7 +511,7 @@ void TestPulumiPurge::twoOrganisationsExactly()
     QVERIFY(pdfFile.read(5) == "%PDF-");
     for (const QString& login : perOrg.keys()) {
         const QJsonArray stacks = record[u"deleted"_s][u"stacks of "_s + login].toArray();
-        QVERIFY(html.contains(u"stacks of %1 (%2)"_s.arg(login).arg(stacks.size())));
+        QVERIFY(html.contains(u"Stacks of %1 (%2)"_s.arg(login).arg(stacks.size())));
         for (const QJsonValue& stack : stacks) {
             const QString line
                 = u"stacks of %1,%2,%3,"_s.arg(login, stack[u"id"_s].toString(), stack[u"name"_s].toString());

@@ -3,6 +3,7 @@
 
 #include <QFile>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextDocument>
@@ -113,6 +114,20 @@ RunRecord countedRun()
     return run;
 }
 
+// The header cells of the table right under the Deleted section's heading `heading` ("Locks (1)").
+QStringList headersUnder(const QString& html, const QString& heading)
+{
+    const qsizetype at = html.indexOf(u"<h3>%1</h3>\n<table"_s.arg(heading.toHtmlEscaped()));
+    if (at < 0)
+        return {};
+    const qsizetype end = html.indexOf(u"</thead>"_s, at);
+    static const QRegularExpression cell(u"<th[^>]*>([^<]*)</th>"_s);
+    QStringList headers;
+    for (auto it = cell.globalMatch(html.mid(at, end - at)); it.hasNext();)
+        headers << it.next().captured(1);
+    return headers;
+}
+
 // The Undo section of the page: from its heading to the next one.
 QString undoSection(const QString& html)
 {
@@ -146,8 +161,10 @@ private slots:
     void html();
     void htmlEscapes();
     void htmlLimitsItemsPerKind();
+    void htmlDeletedInWords();
     void htmlUndoOpened();
     void htmlUndoHoldsNoSpace();
+    void htmlUndoSizeEstimated();
     void htmlUndoTurnedOff();
     void htmlUndoNotAvailable();
     void htmlUndoNotKept();
@@ -286,7 +303,66 @@ void TestReportWriter::htmlLimitsItemsPerKind()
     QVERIFY(html.contains(u"<td><small>999</small></td>"_s));
     QVERIFY(!html.contains(u"<td><small>1000</small></td>"_s));
     QVERIFY(html.contains(u"\u2026 and 5 more; see the CSV"_s));
-    QVERIFY(html.contains(u"blobs (1,005)"_s));
+    QVERIFY(html.contains(u"Blobs (1,005)"_s));
+}
+
+void TestReportWriter::htmlDeletedInWords()
+{
+    // What each operation records in `deleted`, with the keys it uses.
+    RunRecord run = sampleRun();
+    run.deleted = {
+        { u"locks"_s,
+            QJsonArray { QJsonObject { { u"target"_s, u"wpia-packit/training"_s }, { u"runId"_s, u"0a0b-1111"_s },
+                { u"holder"_s, u"bob@laptop"_s } } } },
+        { u"killed queries"_s,
+            QJsonArray { QJsonObject { { u"process"_s, 4711 }, { u"user"_s, u"pulumi"_s },
+                { u"database"_s, u"pulumi"_s }, { u"statement"_s, u"SELECT 1"_s } } } },
+        { u"stacks of acme"_s, QJsonArray { QJsonObject { { u"id"_s, 17 }, { u"name"_s, u"dev/app"_s } } } },
+        { u"raftDirectories"_s,
+            QJsonArray { QJsonObject { { u"pod"_s, u"raft-0"_s }, { u"dataDir"_s, u"/var/raft/data"_s },
+                { u"indexBefore"_s, 120 }, { u"indexAfterReset"_s, 1 }, { u"raftAfterRestart"_s, u"recreated"_s },
+                { u"unchanged"_s, false } } } },
+        { u"bundles"_s,
+            QJsonArray { QJsonObject { { u"repo"_s, u"images"_s }, { u"bundle"_s, u"b1"_s },
+                { u"time"_s, u"2024-05-01 12:00 UTC"_s }, { u"message"_s, u"first"_s } } } },
+        { u"labels"_s,
+            QJsonArray { QJsonObject { { u"repo"_s, u"images"_s }, { u"label"_s, u"latest"_s },
+                { u"bundle"_s, u"b1"_s }, { u"time"_s, u"2024-05-01 12:00 UTC"_s } } } },
+        { u"scopedGrants"_s,
+            QJsonArray { QJsonObject { { u"role"_s, u"reader"_s }, { u"permission"_s, u"packet.read"_s },
+                { u"scope"_s, u"group"_s }, { u"group"_s, u"reports"_s } } } },
+        { u"packets"_s,
+            QJsonArray { QJsonObject {
+                { u"id"_s, u"20240501-1"_s }, { u"name"_s, u"report"_s }, { u"bytes"_s, 5LL * 1024 * 1024 } } } },
+        { u"keys"_s, 1234 },
+        { u"bytes"_s, 3LL * 1024 * 1024 * 1024 },
+    };
+    const QString html = ReportWriter::toHtml(run);
+    QCOMPARE(headersUnder(html, u"Locks (1)"_s), (QStringList { u"Held by"_s, u"Run id"_s, u"Target"_s }));
+    QCOMPARE(headersUnder(html, u"Killed queries (1)"_s),
+        (QStringList { u"Database"_s, u"Process id"_s, u"Statement"_s, u"User"_s }));
+    QCOMPARE(headersUnder(html, u"Stacks of acme (1)"_s), (QStringList { u"Id"_s, u"Name"_s }));
+    QCOMPARE(headersUnder(html, u"Raft directories (1)"_s),
+        (QStringList { u"Data directory"_s, u"Index after reset"_s, u"Index before"_s, u"Pod"_s,
+            u"RAFT after restart"_s, u"Unchanged"_s }));
+    QCOMPARE(headersUnder(html, u"Bundles (1)"_s), (QStringList { u"Bundle"_s, u"Message"_s, u"Repo"_s, u"Time"_s }));
+    QCOMPARE(headersUnder(html, u"Labels (1)"_s), (QStringList { u"Bundle"_s, u"Label"_s, u"Repo"_s, u"Time"_s }));
+    QCOMPARE(headersUnder(html, u"Scoped grants (1)"_s),
+        (QStringList { u"Group"_s, u"Permission"_s, u"Role"_s, u"Scope"_s }));
+    // A size as the rest of the report shows sizes, not a count of bytes.
+    QCOMPARE(headersUnder(html, u"Packets (1)"_s), (QStringList { u"Id"_s, u"Name"_s, u"Size"_s }));
+    QVERIFY(html.contains(u"<td><small>5.00 MiB</small></td>"_s));
+    QVERIFY(!html.contains(u"5242880"_s));
+    // A kind that is one number (a datamon purge's): a count grouped, a size as a size.
+    QVERIFY(html.contains(u"<h3>Blob keys</h3>\n<p>1,234</p>"_s));
+    QVERIFY(html.contains(u"<h3>Size</h3>\n<p>3.00 GiB</p>"_s));
+    // The plan's words for a kind win.
+    run.countLabels.insert(u"raftDirectories"_s, u"RAFT directories deleted"_s);
+    QCOMPARE(headersUnder(ReportWriter::toHtml(run), u"RAFT directories deleted (1)"_s).size(), 6);
+    // The CSV stays for machines: the keys and the numbers as recorded.
+    const QString csv = QString::fromUtf8(ReportWriter::toCsv(run));
+    QVERIFY2(csv.contains(u"packets,20240501-1,report,bytes=5242880\r\n"_s), qPrintable(csv));
+    QVERIFY(csv.contains(u"locks,bob@laptop,,runId=0a0b-1111; target=wpia-packit/training\r\n"_s));
 }
 
 void TestReportWriter::htmlUndoOpened()
@@ -351,6 +427,28 @@ void TestReportWriter::htmlUndoHoldsNoSpace()
     QVERIFY(!fewer.contains(u"A restore puts back"_s));
     QVERIFY(!fewer.contains(u"ended the undo windows"_s));
     QVERIFY(fewer.contains(u"Cannot be undone:"_s));
+}
+
+void TestReportWriter::htmlUndoSizeEstimated()
+{
+    // A Pulumi purge's size is its plan's estimate: said as the counts say an estimate.
+    RunRecord run = openedRun();
+    run.undo.bytesEstimated = true;
+    QString text = pageText(undoSection(ReportWriter::toHtml(run)));
+    QVERIFY2(text.contains(u"Holds \u2248 1.50 GiB (estimate) at wpia-packit:"_s), qPrintable(text));
+    run.undo.where.clear();
+    text = pageText(undoSection(ReportWriter::toHtml(run)));
+    QVERIFY2(text.contains(u"Holds \u2248 1.50 GiB (estimate) on the target."_s), qPrintable(text));
+
+    // A measured size has no mark, and a record from before the mark (no "bytesEstimated") reads as measured.
+    QVERIFY(!pageText(undoSection(ReportWriter::toHtml(openedRun()))).contains(u"estimate"_s));
+    QJsonObject json = run.toJson();
+    QJsonObject undo = json.value(u"undo"_s).toObject();
+    QVERIFY(undo.value(u"bytesEstimated"_s).toBool());
+    undo.remove(u"bytesEstimated"_s);
+    json.insert(u"undo"_s, undo);
+    text = pageText(undoSection(ReportWriter::toHtml(RunRecord::fromJson(json))));
+    QVERIFY2(text.contains(u"Holds 1.50 GiB on the target."_s), qPrintable(text));
 }
 
 void TestReportWriter::htmlUndoTurnedOff()
@@ -463,7 +561,7 @@ void TestReportWriter::countsOneRowPerThing()
              u"tableRows"_s, u"slowestStatementMs"_s })
         QVERIFY2(!text.contains(key), qPrintable(key));
     // A list under its words, as a table.
-    QVERIFY(text.contains(u"Stacks skipped, and why After: name reason dev/app undeleted since the plan"_s));
+    QVERIFY(text.contains(u"Stacks skipped, and why After: Name Reason dev/app undeleted since the plan"_s));
 }
 
 void TestReportWriter::countsEstimatesMarked()

@@ -212,6 +212,7 @@ void TestRunRecord::undoRoundTrip()
     // 16:00 at +02:00: the record keeps 14:00 UTC.
     original.undo.until = QDateTime(QDate(2026, 12, 13), QTime(16, 0), QTimeZone(7200));
     original.undo.bytesHeld = 1536LL * 1024 * 1024 * 1024; // beyond 32 bits
+    original.undo.bytesEstimated = true;
     original.undo.where = u"wpia-packit:/var/lib/outpack/.opsdeck-wipe-3f1c2d4e"_s;
     original.undo.restorable = QStringList { u"the 300 packets and their files"_s, u"the metadata rows"_s };
     original.undo.notRestorable = QStringList { u"the search index: it is rebuilt"_s };
@@ -223,6 +224,7 @@ void TestRunRecord::undoRoundTrip()
     QCOMPARE(undo.value(u"until"_s).toString(), u"2026-12-13T14:00:00Z"_s);
     QCOMPARE(undo.value(u"opened"_s).toBool(), true);
     QCOMPARE(undo.value(u"offReason"_s).toString(), original.undo.offReason);
+    QCOMPARE(undo.value(u"bytesEstimated"_s).toBool(), true);
 
     const QByteArray text = QJsonDocument(json).toJson();
     const RunRecord copy = RunRecord::fromJson(QJsonDocument::fromJson(text).object());
@@ -235,6 +237,7 @@ void TestRunRecord::undoRoundTrip()
     QCOMPARE(copy.undo.until.timeSpec(), Qt::UTC);
     QCOMPARE(copy.undo.until, QDateTime(QDate(2026, 12, 13), QTime(14, 0), Qt::UTC));
     QCOMPARE(copy.undo.bytesHeld, original.undo.bytesHeld);
+    QCOMPARE(copy.undo.bytesEstimated, true);
     QCOMPARE(copy.undo.where, original.undo.where);
     QCOMPARE(copy.undo.restorable, original.undo.restorable);
     QCOMPARE(copy.undo.notRestorable, original.undo.notRestorable);
@@ -253,6 +256,9 @@ void TestRunRecord::undoRoundTrip()
     QCOMPARE(offCopy.undoOpened, false);
     QVERIFY(!offCopy.undo.until.isValid());
     QCOMPARE(offCopy.undo.bytesHeld, -1);
+    // A size not marked as an estimate (as every record before the mark) reads as measured.
+    QVERIFY(!off.toJson().value(u"undo"_s).toObject().contains(u"bytesEstimated"_s));
+    QCOMPARE(offCopy.undo.bytesEstimated, false);
 }
 
 void TestRunRecord::schemaOneRecordKeptNoUndoWindow()
@@ -271,6 +277,7 @@ void TestRunRecord::schemaOneRecordKeptNoUndoWindow()
     QCOMPARE(run.undoOpened, false);
     QVERIFY(!run.undo.until.isValid());
     QCOMPARE(run.undo.bytesHeld, -1);
+    QCOMPARE(run.undo.bytesEstimated, false);
     QVERIFY(run.undo.restorable.isEmpty());
     QVERIFY(run.undo.notRestorable.isEmpty());
     QVERIFY(run.undo.endsWindows.isEmpty());

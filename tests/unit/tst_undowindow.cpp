@@ -241,6 +241,8 @@ void TestUndoWindow::theReasonIsJournaled()
     const test::DrivenRun outcome = run(keeping(), [](Plan* plan) {
         plan->undo.enabled = false;
         plan->undo.offReason = u"the disk is full"_s;
+        plan->undo.bytesHeld = 5000;
+        plan->undo.bytesEstimated = true;
     });
     QVERIFY(outcome.record);
     QCOMPARE(outcome.record->outcome, RunRecord::Outcome::Succeeded);
@@ -260,14 +262,25 @@ void TestUndoWindow::theReasonIsJournaled()
     }
     QVERIFY(planSaysOff);
     QVERIFY(confirmSaysWhy);
+    // The record keeps the plan's window, its estimated size marked as one.
+    const auto saved = journal.run(outcome.record->id);
+    QVERIFY(saved);
+    QCOMPARE(saved->undo.bytesHeld, 5000);
+    QVERIFY(saved->undo.bytesEstimated);
 }
 
 void TestUndoWindow::aRunJournalsTheWindowItKeeps()
 {
     const QDateTime before = QDateTime::currentDateTimeUtc();
-    const test::DrivenRun outcome = run(keeping());
+    // The plan's size is an estimate (a Pulumi purge's); the window's is what the run measured it keeps.
+    const test::DrivenRun outcome = run(keeping(), [](Plan* plan) {
+        plan->undo.bytesHeld = 5000;
+        plan->undo.bytesEstimated = true;
+    });
     QVERIFY(outcome.record);
     QVERIFY(outcome.record->undoOpened);
+    QCOMPARE(outcome.record->undo.bytesHeld, 0);
+    QVERIFY(!outcome.record->undo.bytesEstimated);
     // Its end is the retention from the journal's clock when it opened.
     QVERIFY(outcome.record->undo.until >= before.addSecs(3600).addMSecs(-1));
     QVERIFY(outcome.record->undo.until <= QDateTime::currentDateTimeUtc().addSecs(3600));
@@ -282,6 +295,7 @@ void TestUndoWindow::aRunJournalsTheWindowItKeeps()
     QCOMPARE(windows->front().until, outcome.record->undo.until);
     // The saved record says it too.
     QVERIFY(journal.run(outcome.record->id)->undoOpened);
+    QVERIFY(!journal.run(outcome.record->id)->undo.bytesEstimated);
 }
 
 void TestUndoWindow::aRestoreClosesTheWindowOnlyOnceItSucceeded()
