@@ -778,7 +778,8 @@ QByteArray ReportWriter::toCsv(const RunRecord& run)
     CsvWriter csv;
     csv.addRow({ u"kind"_s, u"id"_s, u"name"_s, u"details"_s });
     for (auto kind = run.deleted.constBegin(); kind != run.deleted.constEnd(); ++kind) {
-        const QJsonArray items = kind.value().toArray();
+        // A kind that is one value (a datamon purge's key count and bytes) is one row.
+        const QJsonArray items = kind.value().isArray() ? kind.value().toArray() : QJsonArray { kind.value() };
         for (const QJsonValue& item : items) {
             if (!item.isObject()) {
                 csv.addRow({ kind.key(), valueText(item), QString(), QString() });

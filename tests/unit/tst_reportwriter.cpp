@@ -363,6 +363,8 @@ void TestReportWriter::htmlDeletedInWords()
     const QString csv = QString::fromUtf8(ReportWriter::toCsv(run));
     QVERIFY2(csv.contains(u"packets,20240501-1,report,bytes=5242880\r\n"_s), qPrintable(csv));
     QVERIFY(csv.contains(u"locks,bob@laptop,,runId=0a0b-1111; target=wpia-packit/training\r\n"_s));
+    QVERIFY(csv.contains(u"keys,1234,,\r\n"_s));
+    QVERIFY(csv.contains(u"bytes,3221225472,,\r\n"_s));
 }
 
 void TestReportWriter::htmlUndoOpened()
