@@ -120,7 +120,7 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     // Fitted once to the first rows (fitting 10,000 rows at every batch would cost more than the rows).
     connect(m_repos, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int first) {
         if (first == 0)
-            QTimer::singleShot(0, m_repoView, [this] { m_repoView->resizeColumnsToContents(); });
+            QTimer::singleShot(0, m_repoView, [this] { fitColumns(m_repoView); });
     });
 
     m_contexts->setObjectName(QStringLiteral("datamonContexts"));
@@ -221,12 +221,6 @@ DatamonPane::DatamonPane(const Inventory& inventory,
     auto* details = new QSplitter(Qt::Horizontal, bottom);
     auto* bundleView = makeListTable(m_bundles, QStringLiteral("datamonBundles"), details, ColumnFit::ToRows);
     auto* labelView = makeListTable(m_labels, QStringLiteral("datamonLabels"), details, ColumnFit::ToRows);
-    for (QTableView* view : { bundleView, labelView }) {
-        connect(view->model(), &QAbstractItemModel::modelReset, view,
-            [view] { QTimer::singleShot(0, view, [view] { view->resizeColumnsToContents(); }); });
-    }
-    connect(m_bundles, &QAbstractItemModel::dataChanged, bundleView,
-        [bundleView] { bundleView->resizeColumnToContents(DatamonBundleModel::Size); });
     details->addWidget(bundleView);
     details->addWidget(labelView);
     details->setStretchFactor(0, 3);

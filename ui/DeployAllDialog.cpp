@@ -1,5 +1,7 @@
 #include "DeployAllDialog.h"
 
+#include "ListTable.h"
+
 #include <QButtonGroup>
 #include <QDialogButtonBox>
 #include <QGroupBox>
@@ -70,9 +72,7 @@ DeployAllDialog::DeployAllDialog(
 
     m_machines->setObjectName(QStringLiteral("deployAllMachines"));
     m_machines->setHeaderLabels({ tr("Machine"), tr("State"), tr("Runs"), tr("Note") });
-    m_machines->setRootIsDecorated(false);
-    m_machines->setAllColumnsShowFocus(true);
-    m_machines->setUniformRowHeights(true);
+    setUpListTree(m_machines);
     for (const QString& name : DeployOperation::deployOrder(inventory)) {
         const DeployMachine* machine = inventory.machine(name);
         const auto found = std::find_if(statuses.cbegin(), statuses.cend(),
@@ -111,9 +111,7 @@ DeployAllDialog::DeployAllDialog(
         item->setToolTip(Note, tips.join(u'\n'));
         item->setCheckState(Machine, in ? Qt::Checked : Qt::Unchecked);
     }
-    m_machines->header()->setStretchLastSection(true);
-    for (int column : { Machine, State, Runs, Note })
-        m_machines->resizeColumnToContents(column);
+    fitColumns(m_machines);
     // As tall as its rows: every machine is seen at once, and no empty space pushes the choices down.
     m_machines->setFixedHeight(m_machines->header()->sizeHint().height()
         + m_machines->sizeHintForRow(0) * m_machines->topLevelItemCount() + 2 * m_machines->frameWidth() + 4);

@@ -158,6 +158,7 @@ DeployPane::DeployPane(const Inventory& inventory,
     m_sorted->setSourceModel(m_matrix);
     m_sorted->setFilterKeyColumn(-1);
     m_sorted->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_view->setObjectName(QStringLiteral("deployMatrix"));
     m_view->setModel(m_sorted);
     setUpListTable(m_view);
     m_view->setSortingEnabled(true);

@@ -1,11 +1,11 @@
 #include "InventoryErrorView.h"
 
+#include "ListTable.h"
 #include "StatusIcons.h"
 
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QHBoxLayout>
-#include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
 #include <QTreeWidget>
@@ -35,16 +35,16 @@ InventoryErrorView::InventoryErrorView(const QString& path, const QList<Inventor
 
     auto* list = new QTreeWidget(this);
     list->setObjectName(QStringLiteral("inventoryErrors"));
-    list->setRootIsDecorated(false);
     list->setHeaderLabels({ tr("Where"), tr("Problem") });
     list->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    setUpListTree(list);
     for (const InventoryError& error : errors) {
         auto* item = new QTreeWidgetItem(list);
         item->setText(0, error.where());
         item->setText(1, error.message);
         item->setToolTip(1, error.toString());
     }
-    list->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    fitColumns(list);
     layout->addWidget(list, 1);
 
     auto* buttons = new QHBoxLayout;

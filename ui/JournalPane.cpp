@@ -2,6 +2,7 @@
 
 #include "ConfirmDialog.h"
 #include "ErrorBanner.h"
+#include "ListTable.h"
 #include "OperationLauncher.h"
 #include "PaneHeader.h"
 #include "ReportExport.h"
@@ -15,7 +16,6 @@
 #include <QComboBox>
 #include <QDateEdit>
 #include <QFontDatabase>
-#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -118,8 +118,6 @@ enum UndoColumn
 };
 
 constexpr int kUndoTab = 2;
-// The narrowest the Kept column is made to leave room for the others; the rest of its text is in the tooltip.
-constexpr int kKeptMinimum = 200;
 
 // A word of a command line as a shell reads it: quoted when it holds anything but plain characters.
 QString shellWord(const QString& word)
@@ -255,12 +253,12 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     // The run's one name (as the Runs dock, its report and the CLI say it); the operation's id last, for those who
     // know the ids.
     m_runs->setHeaderLabels({ tr("Started"), tr("Name"), tr("Outcome"), tr("Who"), tr("Took"), tr("Operation") });
-    m_runs->setRootIsDecorated(false);
-    m_runs->setAlternatingRowColors(true);
+    setUpListTree(m_runs);
     m_runs->setSortingEnabled(true);
     m_runs->sortByColumn(0, Qt::DescendingOrder);
+    m_steps->setObjectName(QStringLiteral("journalSteps"));
     m_steps->setHeaderLabels({ tr("Step"), tr("State"), tr("Command"), tr("Took"), tr("Error") });
-    m_steps->setRootIsDecorated(false);
+    setUpListTree(m_steps);
     m_output->setReadOnly(true);
     m_output->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_output->setPlaceholderText(tr("Select a step to see its output."));
@@ -301,8 +299,7 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     locksLayout->addWidget(locksHelp);
     m_locks->setObjectName(QStringLiteral("journalLocks"));
     m_locks->setHeaderLabels({ tr("Target"), tr("Holder"), tr("Since"), tr("Lease"), tr("Run") });
-    m_locks->setRootIsDecorated(false);
-    m_locks->setAlternatingRowColors(true);
+    setUpListTree(m_locks);
     locksLayout->addWidget(m_locks, 1);
     auto* breakBar = new QHBoxLayout;
     breakBar->addWidget(new QLabel(tr("Reason:"), this));
@@ -339,11 +336,8 @@ JournalPane::JournalPane(const JournalLocation& journalLocation, RunsDock* runs,
     m_windows->headerItem()->setToolTip(UndoRun, tr("The run that kept the window; its full id in the tooltip"));
     m_windows->headerItem()->setToolTip(UndoKept, tr("Where the kept data is, and the space it holds"));
     m_windows->headerItem()->setToolTip(UndoUntil, tr("When the window ends, in this computer's time"));
-    m_windows->setRootIsDecorated(false);
-    m_windows->setAlternatingRowColors(true);
-    m_windows->setUniformRowHeights(true);
-    m_windows->setTextElideMode(Qt::ElideMiddle); // Kept keeps its size in view: "the journal (the re…) · no space"
-    m_windows->viewport()->installEventFilter(this); // Kept gives way as the list narrows
+    // Kept, the longest, gives way as the list narrows, elided in the middle: "the journal (the re…) · no space".
+    setUpListTree(m_windows);
     windowsLayout->addWidget(m_windows, 1);
     windowsLayout->addStretch(0); // holds the rest at the top while the list is hidden
     auto* restoreBar = new QHBoxLayout;
@@ -500,8 +494,7 @@ void JournalPane::showRuns()
         item->setText(4, duration(run.startedAt, run.finishedAt));
         item->setText(5, run.operation);
     }
-    for (int column = 0; column < m_runs->columnCount(); ++column)
-        m_runs->resizeColumnToContents(column);
+    fitColumns(m_runs);
     if (m_runs->topLevelItemCount() > 0)
         m_runs->setCurrentItem(m_runs->topLevelItem(0));
     else
@@ -534,9 +527,7 @@ void JournalPane::showRun(int index)
         item->setToolTip(4, step.error);
         item->setData(0, Qt::UserRole, step.output.isEmpty() ? tr("(no output)") : step.output);
     }
-    m_steps->resizeColumnToContents(0);
-    m_steps->resizeColumnToContents(1);
-    m_steps->setColumnWidth(2, 360);
+    fitColumns(m_steps);
 }
 
 void JournalPane::verify()
@@ -603,8 +594,7 @@ void JournalPane::showLocks(const QList<Journal::HeldLock>& locks, const QString
         if (lock.target == selected)
             m_locks->setCurrentItem(item);
     }
-    for (int column = 0; column < m_locks->columnCount(); ++column)
-        m_locks->resizeColumnToContents(column);
+    fitColumns(m_locks);
     m_tabs->setTabText(1, locks.isEmpty() ? tr("&Locks") : tr("&Locks (%1)").arg(locks.size()));
     m_lockStatus->setText(!error.isEmpty() ? tr("Cannot read the locks: %1").arg(error)
             : locks.isEmpty()
@@ -757,7 +747,7 @@ void JournalPane::showUndoWindows()
         if (window.runId == selected)
             select = item;
     }
-    fitUndoColumns();
+    fitColumns(m_windows);
     m_windows->setCurrentItem(select);
     m_windows->setVisible(m_windows->topLevelItemCount() > 0);
 
@@ -779,30 +769,6 @@ void JournalPane::showUndoWindows()
                                 .arg(closed.size())
                                 .arg(m_showEnded->isChecked() || closed.isEmpty() ? QString() : tr(" (hidden)")));
     updateRestoreButton();
-}
-
-void JournalPane::fitUndoColumns()
-{
-    int others = 0;
-    for (int column = 0; column < UndoState; ++column) {
-        m_windows->resizeColumnToContents(column);
-        if (column != UndoKept)
-            others += m_windows->columnWidth(column);
-    }
-    const QFontMetrics metrics(m_windows->font());
-    int stateWidth = metrics.horizontalAdvance(m_windows->headerItem()->text(UndoState)) + 16;
-    for (int i = 0; i < m_windows->topLevelItemCount(); ++i)
-        stateWidth = std::max(stateWidth, metrics.horizontalAdvance(m_windows->topLevelItem(i)->text(UndoState)) + 16);
-    const int kept = m_windows->columnWidth(UndoKept);
-    m_windows->setColumnWidth(
-        UndoKept, std::clamp(m_windows->viewport()->width() - others - stateWidth, std::min(kKeptMinimum, kept), kept));
-}
-
-bool JournalPane::eventFilter(QObject* watched, QEvent* event)
-{
-    if (watched == m_windows->viewport() && event->type() == QEvent::Resize)
-        fitUndoColumns();
-    return SystemPane::eventFilter(watched, event);
 }
 
 void JournalPane::updateRestoreButton()

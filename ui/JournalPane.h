@@ -75,7 +75,6 @@ signals:
 protected:
     void showEvent(QShowEvent* event) override;
     void hideEvent(QHideEvent* event) override;
-    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void showRuns();
@@ -88,8 +87,6 @@ private:
     void reloadUndoWindows();
     void takeUndoWindows(const QList<UndoWindow>& windows, const QString& error);
     void showUndoWindows();
-    // Every column as wide as its text; Kept, the longest, gives way (down to a minimum) so that State fits.
-    void fitUndoColumns();
     void updateRestoreButton();
 
     JournalLocation m_journalLocation;

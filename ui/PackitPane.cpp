@@ -178,16 +178,14 @@ PackitPane::PackitPane(const Inventory& inventory,
     m_packetView->progressLabel()->setObjectName(QStringLiteral("loadLabel"));
     m_packetView->setModel(m_packets);
     QTableView* packetTable = m_packetView->table();
+    packetTable->setObjectName(QStringLiteral("packetTable"));
     packetTable->setSelectionMode(QAbstractItemView::SingleSelection);
-    packetTable->setColumnWidth(PacketTableModel::Id, 190);
-    packetTable->setColumnWidth(PacketTableModel::Name, 180);
-    packetTable->setColumnWidth(PacketTableModel::DisplayName, 220);
-    packetTable->setColumnWidth(PacketTableModel::Started, 150);
     packetsLayout->addWidget(m_packetView);
     m_tabs->addTab(packetsTab, tr("&Packets"));
 
+    m_groups->setObjectName(QStringLiteral("packetGroups"));
     m_groups->setHeaderLabels({ tr("Packet group"), tr("Packets"), tr("Latest") });
-    m_groups->setRootIsDecorated(false);
+    setUpListTree(m_groups);
     m_groups->setSortingEnabled(true);
     m_tabs->addTab(m_groups, tr("Packet &groups"));
 
@@ -208,7 +206,7 @@ PackitPane::PackitPane(const Inventory& inventory,
     auto* packetSplitter = new QSplitter(Qt::Vertical, packetTab);
     m_files->setObjectName(QStringLiteral("files"));
     m_files->setHeaderLabels({ tr("File"), tr("Size"), tr("Hash") });
-    m_files->setRootIsDecorated(false);
+    setUpListTree(m_files);
     packetSplitter->addWidget(m_files);
     m_metadataView->setObjectName(QStringLiteral("metadata"));
     m_metadataView->setModel(m_metadata);
@@ -380,7 +378,7 @@ void PackitPane::showGroups(const QJsonArray& groups, const QString& error)
             QDateTime::fromSecsSinceEpoch(qint64(group.value(QStringLiteral("latest")).toDouble()))
                 .toString(QStringLiteral("yyyy-MM-dd HH:mm")));
     }
-    m_groups->resizeColumnToContents(0);
+    fitColumns(m_groups);
 }
 
 void PackitPane::showPacket(int packetRow)
@@ -455,7 +453,7 @@ void PackitPane::onMetadata(const QJsonObject& metadata, const QString& error)
         item->setText(1, QLocale().formattedDataSize(file.value(QStringLiteral("size")).toInteger()));
         item->setText(2, file.value(QStringLiteral("hash")).toString());
     }
-    m_files->resizeColumnToContents(0);
+    fitColumns(m_files);
     m_tabs->setCurrentIndex(2);
 }
 

@@ -1,6 +1,7 @@
 #include "PagedTableView.h"
 
 #include "ConfirmDialog.h"
+#include "ListTable.h"
 #include "PagedTableModel.h"
 #include "core/CsvWriter.h"
 
@@ -42,11 +43,10 @@ PagedTableView::PagedTableView(QWidget* parent)
     m_problem->setStyleSheet(QStringLiteral("color: #c62828"));
     m_problem->hide();
     layout->addWidget(m_problem);
+    setUpListTable(m_table);
+    // Several rows at a time (Pulumi keeps the selected stacks); a pane that wants one says so.
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_table->setSortingEnabled(true);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->verticalHeader()->hide();
-    m_table->setWordWrap(false);
-    m_table->horizontalHeader()->setStretchLastSection(true);
     layout->addWidget(m_table, 1);
 
     m_filterPause->setSingleShot(true);
@@ -69,14 +69,14 @@ void PagedTableView::setModel(PagedTableModel* model)
         model->sortColumn(), model->currentSort().descending ? Qt::DescendingOrder : Qt::AscendingOrder);
     m_table->setModel(model);
     connect(model, &PagedTableModel::progressChanged, this, &PagedTableView::updateProgress);
-    // Columns fit the first rows of each table once, so that names do not wrap beside an empty last column; after
-    // that the admin's widths stay.
+    // Columns fit the first rows of each table, not every page that comes after them (and again as the table changes
+    // width).
     m_columnsFitted = false;
     connect(model, &QAbstractItemModel::rowsInserted, this, [this] {
         if (m_columnsFitted)
             return;
         m_columnsFitted = true;
-        m_table->resizeColumnsToContents();
+        fitColumns(m_table);
     });
     updateProgress();
 }

@@ -113,7 +113,7 @@ PulumiPane::PulumiPane(const Inventory& inventory,
 
     m_orgs->setObjectName(QStringLiteral("organizations"));
     m_orgs->setHeaderLabels({ tr("Organisation"), tr("Name"), tr("Soft-deleted"), tr("Live") });
-    m_orgs->setRootIsDecorated(false);
+    setUpListTree(m_orgs);
     m_orgs->setMinimumWidth(320);
 
     auto* stacksTab = new QWidget(this);
@@ -124,7 +124,6 @@ PulumiPane::PulumiPane(const Inventory& inventory,
     keepButton->setToolTip(tr("Leave the selected stacks out of the purge"));
     m_stackView->addBarWidget(keepButton);
     m_stackView->table()->setObjectName(QStringLiteral("stacksView"));
-    m_stackView->table()->setAlternatingRowColors(true);
     m_stackView->setModel(m_stacks);
     stacksLayout->addWidget(m_stackView, 1);
 
@@ -311,12 +310,11 @@ void PulumiPane::refresh()
                         { o.githubLogin, o.name, QLocale().toString(o.softDeleted), QLocale().toString(o.live) });
                     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
                     item->setCheckState(0, checked.contains(o.githubLogin) ? Qt::Checked : Qt::Unchecked);
-                    item->setTextAlignment(2, Qt::AlignRight);
-                    item->setTextAlignment(3, Qt::AlignRight);
+                    item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
+                    item->setTextAlignment(3, Qt::AlignRight | Qt::AlignVCenter);
                     total += o.softDeleted;
                 }
-                for (int c = 0; c < m_orgs->columnCount(); ++c)
-                    m_orgs->resizeColumnToContents(c);
+                fitColumns(m_orgs);
                 m_purge->setEnabled(!checkedOrganizations().isEmpty());
                 m_status->setText(
                     tr("%1 soft-deleted stacks in %2 organisations · %3 · read %4")

@@ -1,6 +1,7 @@
 #include "RunsDock.h"
 
 #include "ConfirmDialog.h"
+#include "ListTable.h"
 #include "ReportExport.h"
 #include "StatusIcons.h"
 #include "core/AsyncTask.h"
@@ -82,15 +83,13 @@ RunsDock::RunsDock(QWidget* parent)
     m_list->setObjectName(QStringLiteral("runs"));
     m_list->setColumnCount(ColumnCount);
     m_list->setHeaderLabels({ tr("Name"), tr("Progress"), tr("Step"), tr("Time"), {}, tr("Console") });
-    m_list->setRootIsDecorated(false);
+    setUpListTree(m_list);
+    m_list->setUniformRowHeights(false); // a row with buttons is taller
     m_list->header()->moveSection(Console, 1);
-    m_list->header()->setSectionResizeMode(OperationColumn, QHeaderView::ResizeToContents);
-    m_list->header()->setSectionResizeMode(Console, QHeaderView::ResizeToContents);
+    // The step takes the room, not the buttons; the other columns fit their contents.
     m_list->header()->setSectionResizeMode(Step, QHeaderView::Stretch);
-    m_list->header()->setSectionResizeMode(Eta, QHeaderView::ResizeToContents);
-    m_list->header()->setSectionResizeMode(Actions, QHeaderView::ResizeToContents);
-    m_list->header()->setStretchLastSection(false); // the step takes the room, not the button
-    m_list->setColumnWidth(Progress, 160);
+    m_list->header()->setStretchLastSection(false);
+    fitColumnsToRows(m_list);
     m_list->setMinimumHeight(90);
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(m_list, &QWidget::customContextMenuRequested, this, &RunsDock::showContextMenu);

@@ -60,6 +60,7 @@ TargetPane::TargetPane(const Text& text, TargetStatusModel* model, QWidget* pare
     m_proxy->setSourceModel(model);
     m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
     m_proxy->setFilterKeyColumn(-1);
+    m_view->setObjectName(QStringLiteral("hosts"));
     m_view->setModel(m_proxy);
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(0, Qt::AscendingOrder);

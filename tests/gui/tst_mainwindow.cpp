@@ -16,10 +16,12 @@
 #include "TestRuns.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -33,6 +35,8 @@
 #include <QTest>
 #include <QTimer>
 #include <QTreeWidget>
+
+#include <algorithm>
 
 using namespace Qt::StringLiterals;
 using namespace opsdeck;
@@ -92,6 +96,7 @@ private slots:
     void initTestCase();
     void showsEveryPaneWithLiveHostStatus();
     void everySystemHasItsPane();
+    void everyListViewHasANameOfItsOwn();
     void invalidInventoryShowsItsErrors();
     void missingInventoryCanBeCreatedFromTheTemplate();
     void unknownHostKeyIsTrustedOnlyAfterConfirmation();
@@ -177,6 +182,23 @@ void TestMainWindow::everySystemHasItsPane()
     QVERIFY(!window.pane(QStringLiteral("Deploy"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
     QVERIFY(!window.pane(QStringLiteral("Pulumi"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
     QVERIFY(!window.pane(QStringLiteral("RAFT"))->findChild<QLabel*>(QStringLiteral("scopeNotice")));
+}
+
+// A list view's hand-set column widths are remembered under its objectName (ListTable): every list table and list
+// tree of every pane and of the Runs dock has one, and no other has the same.
+void TestMainWindow::everyListViewHasANameOfItsOwn()
+{
+    MainWindow window(m_sandbox.inventoryPath(), systemPanes());
+    QCOMPARE(window.panes().size(), 7);
+    QStringList names;
+    for (const QHeaderView* header : window.findChildren<QHeaderView*>()) {
+        if (header->findChild<QAction*>(QStringLiteral("fitColumns")))
+            names << header->parentWidget()->objectName();
+    }
+    QVERIFY2(names.size() >= 19, qPrintable(names.join(u' ')));
+    QVERIFY2(!names.contains(QString()), qPrintable(names.join(u' ')));
+    names.sort();
+    QVERIFY2(std::adjacent_find(names.cbegin(), names.cend()) == names.cend(), qPrintable(names.join(u' ')));
 }
 
 void TestMainWindow::invalidInventoryShowsItsErrors()

@@ -14,10 +14,12 @@
 #include <QClipboard>
 #include <QDeadlineTimer>
 #include <QGuiApplication>
+#include <QHeaderView>
 #include <QJsonObject>
 #include <QMainWindow>
 #include <QMenu>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -59,6 +61,21 @@ std::unique_ptr<Operation> recoveryOperation(bool succeeds)
     return operation;
 }
 
+// A deploy-update on reside-ic/packit-infra whose one step runs until `release` (20 s at most).
+std::unique_ptr<Operation> heldRun(std::atomic<bool>& release)
+{
+    return std::make_unique<test::StepsOperation>(u"deploy-update"_s, u"reside-ic/packit-infra"_s, u"packit-infra"_s,
+        QList<test::StepsOperation::Step> { { u"wait"_s, u"Wait"_s, u"true"_s } },
+        [&release](const QString& step, RunContext& context) {
+            context.begin(step);
+            QDeadlineTimer deadline(20000);
+            while (!release && !deadline.hasExpired())
+                QThread::msleep(20);
+            context.succeed();
+            return true;
+        });
+}
+
 } // namespace
 
 class TestRunsDock : public QObject
@@ -74,6 +91,7 @@ private slots:
     void reportNamesNeedNoQuoting();
     void clearFinishedKeepsWhatRunsAndWhatToRecover();
     void longRunTellsItsEndWhenNoWindowIsInFront();
+    void columnsFitAWindowOf1280();
 
 private:
     // Plans `operation` (a StepsOperation on `target`, confirmed by its last part) and starts it in the dock.
@@ -278,18 +296,7 @@ void TestRunsDock::clearFinishedKeepsWhatRunsAndWhatToRecover()
     QVERIFY(!clear->isEnabled());
 
     std::atomic<bool> release = false;
-    QVERIFY(startRun(dock,
-        std::make_unique<test::StepsOperation>(u"deploy-update"_s, u"reside-ic/packit-infra"_s, u"packit-infra"_s,
-            QList<test::StepsOperation::Step> { { u"wait"_s, u"Wait"_s, u"true"_s } },
-            [&release](const QString& step, RunContext& context) {
-                context.begin(step);
-                QDeadlineTimer deadline(20000);
-                while (!release && !deadline.hasExpired())
-                    QThread::msleep(20);
-                context.succeed();
-                return true;
-            }),
-        u"packit-infra"_s));
+    QVERIFY(startRun(dock, heldRun(release), u"packit-infra"_s));
     QSignalSpy finished(&dock, &RunsDock::runFinished);
     QVERIFY(startRun(dock,
         std::make_unique<test::StepsOperation>(u"deploy"_s, u"wpia-packit-dev"_s, u"wpia-packit-dev"_s,
@@ -366,6 +373,58 @@ void TestRunsDock::longRunTellsItsEndWhenNoWindowIsInFront()
         QSKIP("this platform does not activate windows");
     QVERIFY(run(u"machine-4"_s));
     QCOMPARE(told.size(), 1);
+}
+
+// At the bottom of a 1280x800 window, a finished run (its summary, its Export button) and a running one: the name,
+// console, progress, time and buttons are whole, the step (a long summary) takes the rest, and nothing scrolls
+// sideways. The Export button took 480 pixels and the step and time were cut.
+void TestRunsDock::columnsFitAWindowOf1280()
+{
+    QMainWindow window;
+    window.setCentralWidget(new QWidget(&window));
+    auto* dock = new RunsDock(&window);
+    window.addDockWidget(Qt::BottomDockWidgetArea, dock);
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy finished(dock, &RunsDock::runFinished);
+    QVERIFY(startRun(*dock,
+        std::make_unique<test::StepsOperation>(u"deploy"_s, u"wpia-packit-dev"_s, u"wpia-packit-dev"_s,
+            QList<test::StepsOperation::Step> { { u"one"_s, u"One"_s, u"true"_s } },
+            [](const QString& step, RunContext& context) {
+                context.begin(step);
+                context.succeed();
+                context.record().summary = u"Deployed 3f2a1b9 to wpia-packit-dev: the services restarted and "
+                                           "answered their health checks; the previous build is kept for undo."_s;
+                return true;
+            }),
+        u"wpia-packit-dev"_s));
+    QVERIFY(finished.wait(10000));
+    std::atomic<bool> release = false;
+    QVERIFY(startRun(*dock, heldRun(release), u"packit-infra"_s));
+    QTRY_COMPARE(dock->running(), 1);
+    QTest::qWait(150); // the fit after the rows changed, and the header's stretch
+
+    QTreeWidget* list = listOf(*dock);
+    const QAbstractItemView* view = list; // sizeHintForColumn is public there
+    QHeaderView* header = list->header();
+    QVERIFY(!list->horizontalScrollBar()->isVisible());
+    QCOMPARE(header->length(), list->viewport()->width());
+    // The dock's columns, by number (Console is shown second).
+    constexpr int Name = 0, Progress = 1, Step = 2, Time = 3, Actions = 4, Console = 5;
+    for (int column : { Name, Progress, Time, Actions, Console }) {
+        QVERIFY2(header->sectionSize(column) >= view->sizeHintForColumn(column),
+            qPrintable(u"column %1: %2 < %3"_s.arg(column)
+                           .arg(header->sectionSize(column))
+                           .arg(view->sizeHintForColumn(column))));
+    }
+    auto* report = list->findChild<QPushButton*>(u"exportReport"_s);
+    QVERIFY(report);
+    QVERIFY2(header->sectionSize(Actions) < report->sizeHint().width() + 40,
+        qPrintable(QString::number(header->sectionSize(Actions))));
+    QVERIFY2(header->sectionSize(Step) >= 400, qPrintable(QString::number(header->sectionSize(Step))));
+    release = true;
+    QTRY_COMPARE(dock->running(), 0);
 }
 
 QTEST_MAIN(TestRunsDock)
