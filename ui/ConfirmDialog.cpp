@@ -66,10 +66,17 @@ QDialog* buildDialog(QWidget* parent, const QString& title, const QString& text)
     return dialog;
 }
 
-// adjustSize() stops at two thirds of the screen and squeezes the rows; a confirmation must show all of them.
+// adjustSize() stops at two thirds of the screen and squeezes the rows; a confirmation must show all of them. It stops
+// the width there too (853 px at 1280), narrower than the plan's box may be: the dialog is then as wide as its layout's
+// minimum, or the box runs past the dialog's edge and its lines are cut.
 void fitToContents(QDialog* dialog)
 {
     dialog->adjustSize();
+    const int least = dialog->layout()->totalMinimumSize().width();
+    if (dialog->width() < least) {
+        dialog->setMinimumWidth(least);
+        dialog->resize(least, dialog->height());
+    }
     dialog->setMinimumHeight(dialog->sizeHint().height());
 }
 
@@ -92,8 +99,10 @@ void addDetails(QDialog* dialog, const QString& details)
     // is read whole without scrolling sideways. As tall as its lines, up to three tenths of the screen; beyond, it
     // scrolls down. The margins: the frame, the document's margin on each side, and two characters' room for the
     // cursor and rounding.
-    constexpr int kWidest = 900;
-    const int screenTall = dialog->screen() ? dialog->screen()->availableGeometry().height() : 800;
+    // At most 900 px, and three quarters of the screen's width: the dialog around it must fit on the screen.
+    const QRect screen = dialog->screen() ? dialog->screen()->availableGeometry() : QRect(0, 0, 1280, 800);
+    const int kWidest = std::min(900, screen.width() * 3 / 4);
+    const int screenTall = screen.height();
     const int tallest = std::max(110, screenTall * 3 / 10);
     const int margins = 2 * (block->frameWidth() + int(std::ceil(block->document()->documentMargin())))
         + 2 * metrics.averageCharWidth();

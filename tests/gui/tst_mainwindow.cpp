@@ -26,6 +26,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QLocale>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -105,6 +106,7 @@ private slots:
     void undoWindowIsKeptUnlessTurnedOffWithAReason();
     void anEstimatedUndoSizeIsSaidToBeOne();
     void withoutUndoWindowTheDialogSaysItCannotBeUndone();
+    void longCommandsStayInsideTheDialog();
     void launcherRunsThePlanWithTheUndoChoice();
 
 private:
@@ -540,6 +542,35 @@ void TestMainWindow::withoutUndoWindowTheDialogSaysItCannotBeUndone()
     Plan::Undo choice = plan.undo;
     QVERIFY(!ConfirmDialog::ask(nullptr, request, &choice));
     QVERIFY(checked);
+}
+
+// A plan whose commands are longer than two thirds of the screen (where adjustSize stops): the box that shows them is
+// inside the dialog, its lines wrapped, none cut at the dialog's edge.
+void TestMainWindow::longCommandsStayInsideTheDialog()
+{
+    Plan plan = planWithUndoWindow();
+    plan.steps.append({ QStringLiteral("delete"), QStringLiteral("Delete the rows"),
+        QStringLiteral("DELETE FROM Programs WHERE id IN (") + QString(300, u'7') + u')', {} });
+    ConfirmDialog::Request request = ConfirmDialog::fromPlan(plan);
+    request.title = QStringLiteral("Wipe instance training on wpia-packit?");
+    QRect box;
+    QRect inside;
+    int screenWidth = 0;
+    whileAsking(this, [&](QWidget* dialog) {
+        auto* details = dialog->findChild<QPlainTextEdit*>(QStringLiteral("details"));
+        if (!details)
+            return;
+        box = QRect(details->mapTo(dialog, QPoint(0, 0)), details->size());
+        inside = dialog->contentsRect();
+        screenWidth = dialog->screen()->availableGeometry().width();
+    });
+    Plan::Undo choice = plan.undo;
+    QVERIFY(!ConfirmDialog::ask(nullptr, request, &choice));
+    QVERIFY(box.isValid());
+    QVERIFY2(inside.contains(box),
+        qPrintable(
+            QStringLiteral("box %1..%2 in a dialog %3 wide").arg(box.left()).arg(box.right()).arg(inside.width())));
+    QVERIFY(box.width() > screenWidth * 2 / 3 - 40);
 }
 
 void TestMainWindow::launcherRunsThePlanWithTheUndoChoice()
