@@ -207,8 +207,11 @@ bool DeployMatrixReader::readConfiguration(const DeployMachine& machine, Machine
         command->waitForFinished();
         const ExecResult result = command->result();
         if (!result.succeeded()) {
-            status->error = QStringLiteral("cannot read %1: %2; check that the machine is up (opsdeck hosts)")
-                                .arg(source, result.describe());
+            QString cause = result.describe();
+            if (cause.endsWith(u'.'))
+                cause.chop(1); // "... are right; check that ...", not "right.; check"
+            status->error
+                = QStringLiteral("cannot read %1: %2; check that the machine is up (opsdeck hosts)").arg(source, cause);
             return false;
         }
         text = result.stdoutData;
