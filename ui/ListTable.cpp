@@ -64,6 +64,8 @@ public:
         : QObject(view)
         , m_view(view)
         , m_header(header)
+        , m_viewport(view->viewport())
+        , m_headerViewport(header->viewport())
     {
         m_refit.setSingleShot(true);
         m_refit.setInterval(50);
@@ -170,10 +172,12 @@ private:
     {
         const bool pressOrRelease
             = event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseButtonRelease;
-        if (watched == m_header->viewport() && pressOrRelease) {
+        // The viewports as they were when watched: a view being destroyed still sends events (its scroll area part is
+        // gone by then), and must not be asked for them.
+        if (watched == m_headerViewport && pressOrRelease) {
             if (static_cast<const QMouseEvent*>(event)->button() == Qt::LeftButton)
                 m_pressed = event->type() == QEvent::MouseButtonPress;
-        } else if ((watched == m_view->viewport() && event->type() == QEvent::Resize)
+        } else if ((watched == m_viewport && event->type() == QEvent::Resize)
             || (watched == m_view && event->type() == QEvent::Show)) {
             m_refit.start();
         }
@@ -233,6 +237,8 @@ private:
 
     QAbstractItemView* m_view;
     QHeaderView* m_header;
+    const QObject* m_viewport; // compared with, never called
+    const QObject* m_headerViewport;
     QTimer m_refit;
     QHash<int, int> m_handSet; // width by column
     bool m_read = false;
