@@ -4,6 +4,7 @@
 #include "ConfirmDialog.h"
 #include "InventoryErrorView.h"
 #include "JournalPane.h"
+#include "PaneHeader.h"
 #include "RunsDock.h"
 #include "SecretDialog.h"
 #include "StatusIcons.h"
@@ -54,14 +55,9 @@ TargetPane* hostsPane(const Inventory& inventory)
         { QObject::tr("Host"), QObject::tr("Address"), QObject::tr("User"), QObject::tr("Auth"), QObject::tr("Tags") });
     QList<TargetStatusModel::Target> targets;
     for (const Host& host : inventory.hosts) {
-        QStringList tags;
-        if (host.tags.production)
-            tags << QStringLiteral("production");
-        if (host.tags.readOnly)
-            tags << QStringLiteral("read-only");
         targets << TargetStatusModel::Target { { host.name, QStringLiteral("%1:%2").arg(host.address).arg(host.port),
                                                    host.user, HostStatus::authName(host.auth.method),
-                                                   tags.join(QStringLiteral(", ")) },
+                                                   tagWords(host.tags).join(QStringLiteral(", ")) },
             host.name, {}, host.tags.production };
     }
     model->setTargets(targets);

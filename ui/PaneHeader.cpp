@@ -22,13 +22,19 @@ QToolButton* makeBadge(
     return badge;
 }
 
+QStringList tagWords(const Tags& tags)
+{
+    QStringList words;
+    if (tags.production)
+        words << PaneHeader::tr("production");
+    if (tags.readOnly)
+        words << PaneHeader::tr("read-only");
+    return words;
+}
+
 void addTargetChoice(QComboBox* box, const QString& text, const QVariant& data, const Tags& tags)
 {
-    QStringList marks;
-    if (tags.production)
-        marks << PaneHeader::tr("production");
-    if (tags.readOnly)
-        marks << PaneHeader::tr("read-only");
+    const QStringList marks = tagWords(tags);
     box->addItem(tags.production ? StatusIcons::icon(StatusIcons::Kind::Production) : QIcon(),
         marks.isEmpty() ? text : PaneHeader::tr("%1 (%2)").arg(text, marks.join(QStringLiteral(", "))), data);
 }

@@ -18,6 +18,8 @@ QToolButton* makeBadge(
 // An entry of a pane's target chooser (database, cluster, context): a production one has the production icon, and its
 // tags are said in words after its name ("training (production, read-only)").
 void addTargetChoice(QComboBox* box, const QString& text, const QVariant& data, const Tags& tags);
+// A target's tags in words, as choosers and tables say them: "production", "read-only".
+QStringList tagWords(const Tags& tags);
 
 // A pane's title, with the production badge while what the pane works on (the selected instance, machine or host,
 // the database, cluster or context) is production: every pane marks it alike, as every table marks the row.
