@@ -2,6 +2,7 @@
 
 #include "CliSupport.h"
 #include "config/NameRules.h"
+#include "core/Counted.h"
 #include "packit/PackitConnection.h"
 #include "packit/PackitQueries.h"
 #include "packit/PackitRecovery.h"
@@ -112,8 +113,8 @@ int runPackitInstances(Invocation& call)
             QString::number(object.value(QStringLiteral("groups")).toInteger()),
             // As the Packit pane's "outpack root" says it; --json keeps the count and the bytes.
             object.contains(QStringLiteral("rootBytes"))
-                ? QStringLiteral("%1 file(s), %2")
-                      .arg(object.value(QStringLiteral("rootFiles")).toInteger())
+                ? QStringLiteral("%1, %2")
+                      .arg(counted(object.value(QStringLiteral("rootFiles")).toInteger(), QStringLiteral("file")))
                       .arg(QLocale().formattedDataSize(object.value(QStringLiteral("rootBytes")).toInteger()))
                 : QStringLiteral("?"),
             object.value(QStringLiteral("error")).toString() };

@@ -1,6 +1,7 @@
 #include "DeployMatrixModel.h"
 
 #include "StatusIcons.h"
+#include "core/Counted.h"
 #include "core/CsvWriter.h"
 
 #include <QBrush>
@@ -179,7 +180,7 @@ QVariant DeployMatrixModel::stateData(const MachineStatus* status, bool checking
                           .arg(MachineStatus::stateTitle(state), MachineStatus::stateName(state),
                               MachineStatus::stateExplanation(state).toHtmlEscaped());
         if (status->behindBy > 0)
-            tip += tr("<br>%n commit(s) behind.", nullptr, status->behindBy);
+            tip += tr("<br>%1 behind.").arg(counted(status->behindBy, tr("commit")));
         if (status->compareStatus == QStringLiteral("diverged"))
             tip += tr("<br>Its commit is not on the branch (a pull request's test merge?).");
         if (!status->error.isEmpty())

@@ -1,5 +1,7 @@
 #include "JsonTreeModel.h"
 
+#include "core/Counted.h"
+
 #include <QFont>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,11 +13,6 @@
 namespace opsdeck {
 
 namespace {
-
-QString counted(qsizetype count, const QString& one, const QString& many)
-{
-    return count == 1 ? one : many.arg(QLocale().toString(count));
-}
 
 QStandardItem* readOnly(const QString& text)
 {
@@ -78,9 +75,9 @@ QString JsonTreeModel::valueText(const QJsonValue& value)
     case QJsonValue::String:
         return value.toString();
     case QJsonValue::Array:
-        return counted(value.toArray().size(), tr("1 item"), tr("%1 items"));
+        return counted(value.toArray().size(), tr("item"));
     case QJsonValue::Object:
-        return counted(value.toObject().size(), tr("1 key"), tr("%1 keys"));
+        return counted(value.toObject().size(), tr("key"));
     case QJsonValue::Undefined:
         break;
     }

@@ -11,6 +11,7 @@
 #include "StatusIcons.h"
 #include "UiLogging.h"
 #include "core/ConnectionWorker.h"
+#include "core/Counted.h"
 #include "datamon/DatamonDeleteRepoOperation.h"
 #include "datamon/DatamonHost.h"
 #include "datamon/DatamonPurgeOperation.h"
@@ -597,10 +598,9 @@ void DatamonPane::showRepoCount()
 {
     const int all = m_repos->rowCount();
     const int shown = m_filter->rowCount();
-    const QLocale locale;
-    QString text = all == 1 ? tr("1 repo") : tr("%1 repos").arg(locale.toString(all));
+    QString text = counted(all, tr("repo"));
     if (shown != all)
-        text = tr("%1 of %2").arg(locale.toString(shown), text);
+        text = tr("%1 of %2").arg(QLocale(QLocale::English).toString(shown), text);
     if (m_listing)
         text += tr(" (listing…)");
     m_repoCount->setText(m_target || m_listing ? text : QString());
@@ -684,10 +684,9 @@ void DatamonPane::onDetails(const Details& details, const QString& error)
     }
     const QString name = details.repo.toHtmlEscaped();
     if (!sizes) {
-        m_detailTitle->setText(error.isEmpty() ? tr("<b>Bundles and labels of %1</b>: %2 bundles, %3 labels")
-                                                     .arg(name)
-                                                     .arg(m_bundles->rowCount())
-                                                     .arg(m_labels->rowCount())
+        m_detailTitle->setText(error.isEmpty() ? tr("<b>Bundles and labels of %1</b>: %2, %3")
+                                                     .arg(name, counted(m_bundles->rowCount(), tr("bundle")),
+                                                         counted(m_labels->rowCount(), tr("label")))
                                                : tr("<b>Bundles and labels of %1</b>: not read (see above)").arg(name));
     }
     if (sizes) {
@@ -803,11 +802,9 @@ void DatamonPane::deleteRepo(const QString& repo)
         const QJsonArray bundles = plan.parameters.value(QStringLiteral("bundles")).toArray();
         const QJsonArray labels = plan.parameters.value(QStringLiteral("labels")).toArray();
         *title = tr("Delete repo %1 from %2?").arg(repo, context);
-        *text = tr("datamon deletes the metadata of %1: its %2 bundles and %3 labels (listed below), then the repo. "
-                   "Its blobs stay in the blob bucket until the next purge of unused blobs.")
-                    .arg(repo)
-                    .arg(bundles.size())
-                    .arg(labels.size());
+        *text = tr("datamon deletes the metadata of %1: its %2 and %3 (listed below), then the repo. Its blobs stay in "
+                   "the blob bucket until the next purge of unused blobs.")
+                    .arg(repo, counted(bundles.size(), tr("bundle")), counted(labels.size(), tr("label")));
     };
     launch.answered = [this] { updateActions(); };
     launch.confirmed = [this](OperationRunner* runner, const Plan&) {

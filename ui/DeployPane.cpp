@@ -13,6 +13,7 @@
 #include "RunsElsewhereBanner.h"
 #include "UiLogging.h"
 #include "core/AsyncTask.h"
+#include "core/Counted.h"
 #include "deploy/DeployMatrixReader.h"
 #include "deploy/DeployOperation.h"
 #include "deploy/GithubClient.h"
@@ -464,7 +465,7 @@ void DeployPane::showPull()
 void DeployPane::updateSummary()
 {
     if (m_refreshing) {
-        m_summary->setText(tr("Reading %n machine(s)…", nullptr, static_cast<int>(m_matrix->machines().size())));
+        m_summary->setText(tr("Reading %1…").arg(counted(m_matrix->machines().size(), tr("machine"))));
         return;
     }
     const QList<MachineStatus> statuses = m_matrix->statuses();

@@ -2,6 +2,7 @@
 
 #include "ListTable.h"
 #include "StatusIcons.h"
+#include "core/Counted.h"
 
 #include <QFileInfo>
 #include <QFontDatabase>
@@ -24,11 +25,10 @@ InventoryErrorView::InventoryErrorView(const QString& path, const QList<Inventor
     heading->addWidget(icon);
     heading->addWidget(new QLabel(tr("<h2>The inventory cannot be used</h2>"), this), 1);
     layout->addLayout(heading);
-    auto* explanation = new QLabel(tr("opsdeck reads its targets from <b>%1</b>. It found %n problem(s), listed "
-                                      "below; nothing was connected to. Fix the file and reload, or open another "
-                                      "inventory. <i>opsdeck check --inventory FILE</i> prints the same list.",
-                                       nullptr, int(errors.size()))
-                                       .arg(path.toHtmlEscaped()),
+    auto* explanation = new QLabel(tr("opsdeck reads its targets from <b>%1</b>. It found %2, listed below; "
+                                      "nothing was connected to. Fix the file and reload, or open another "
+                                      "inventory. <i>opsdeck check --inventory FILE</i> prints the same list.")
+                                       .arg(path.toHtmlEscaped(), counted(errors.size(), tr("problem"))),
         this);
     explanation->setWordWrap(true);
     layout->addWidget(explanation);

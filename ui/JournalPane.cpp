@@ -9,6 +9,7 @@
 #include "RunsElsewhereBanner.h"
 #include "StatusIcons.h"
 #include "core/AsyncTask.h"
+#include "core/Counted.h"
 #include "runbook/LockBreakOperation.h"
 #include "runbook/OperationRunner.h"
 
@@ -440,8 +441,9 @@ void JournalPane::reload()
         },
         [this](const QPair<QList<RunRecord>, QString>& result) {
             m_records = result.first;
-            m_status->setText(result.second.isEmpty() ? tr("%n run(s) in the journal", nullptr, int(m_records.size()))
-                                                      : tr("Cannot read the journal: %1").arg(result.second));
+            m_status->setText(result.second.isEmpty()
+                    ? tr("%1 in the journal").arg(counted(m_records.size(), tr("run")))
+                    : tr("Cannot read the journal: %1").arg(result.second));
             // Offer the targets and operations that occur, keeping the current choice.
             for (QComboBox* box : { m_target, m_operation }) {
                 const QString current = box->currentData().toString();
@@ -557,14 +559,15 @@ void JournalPane::verify()
         [this](const Checked& result) {
             const Journal::Verification& check = result.check;
             QString text = check.intact
-                ? tr("The journal is intact: %n entries checked.", nullptr, int(check.checked))
+                ? tr("The journal is intact: %1 checked.").arg(counted(check.checked, tr("entry"), tr("entries")))
                 : tr("The journal has been changed: entry %1 is bad (%2). Entries before it are intact.")
                       .arg(check.firstBadSeq)
                       .arg(check.problem);
             if (check.intact && check.macsChecked > 0)
-                text += u' ' + tr("%n MAC(s) checked with the team key.", nullptr, int(check.macsChecked));
+                text += u' ' + tr("%1 checked with the team key.").arg(counted(check.macsChecked, tr("MAC")));
             if (check.intact && check.macsUnchecked > 0)
-                text += u' ' + tr("%n MAC(s) not checked: this console has no key.", nullptr, int(check.macsUnchecked));
+                text += u' '
+                    + tr("%1 not checked: this console has no key.").arg(counted(check.macsUnchecked, tr("MAC")));
             m_status->setText(text);
             // The anchor on a line of its own, to copy; the command that checks against it below.
             if (!result.head.isEmpty())
@@ -599,7 +602,7 @@ void JournalPane::showLocks(const QList<Journal::HeldLock>& locks, const QString
     m_lockStatus->setText(!error.isEmpty() ? tr("Cannot read the locks: %1").arg(error)
             : locks.isEmpty()
             ? tr("No lock is held: no run is going on any target.")
-            : tr("%n lock(s) held, read at %1", nullptr, int(locks.size())).arg(localTime(locks.first().judgedAt)));
+            : tr("%1 held, read at %2").arg(counted(locks.size(), tr("lock")), localTime(locks.first().judgedAt)));
     updateBreakButton();
 }
 
@@ -755,9 +758,8 @@ void JournalPane::showUndoWindows()
         QString text = tr("No run can be taken back now.");
         if (!closed.isEmpty() && !m_showEnded->isChecked())
             text += u' '
-                + tr("Hidden: %n window(s) that ended, were restored or ran out; tick \"Show ended windows\" to "
-                     "list them.",
-                    nullptr, int(closed.size()));
+                + tr("Hidden: %1 that ended, were restored or ran out; tick \"Show ended windows\" to list them.")
+                      .arg(counted(closed.size(), tr("window")));
         else if (closed.isEmpty())
             text += u' ' + tr("A run that keeps an undo window is listed here until its window ends.");
         m_windowsEmpty->setText(text);

@@ -13,6 +13,7 @@
 #include "UiLogging.h"
 #include "config/InventoryLoader.h"
 #include "core/AsyncTask.h"
+#include "core/Counted.h"
 #include "runbook/Journal.h"
 #include "runbook/UndoWindow.h"
 #include "secrets/CredentialStore.h"
@@ -661,7 +662,7 @@ void MainWindow::updateSidebar()
             tip = tr("Checking hosts…");
         } else if (reachable > 0) {
             kind = StatusIcons::Kind::Ok;
-            tip = tr("All %n host(s) reachable", nullptr, reachable);
+            tip = tr("All %1 reachable").arg(counted(reachable, tr("host")));
         }
         QListWidgetItem* item = m_sidebar->item(int(row));
         item->setIcon(StatusIcons::icon(kind));
@@ -685,7 +686,7 @@ void MainWindow::updateActivity()
     const qsizetype total = m_inventory.hosts.size();
     QString text;
     if (m_prober->pending() > 0)
-        text = tr("Checking %n host(s)…", nullptr, m_prober->pending());
+        text = tr("Checking %1…").arg(counted(m_prober->pending(), tr("host")));
     else
         text = tr("%1 of %2 hosts reachable · checked %3")
                    .arg(reachable)
@@ -770,9 +771,11 @@ void MainWindow::closeEvent(QCloseEvent* event)
     if (m_runs->running() > 0) {
         ConfirmDialog::Request request;
         request.title = tr("Quit while an operation runs?");
-        request.text = tr("%n operation(s) still run. Quitting cancels them: each stops at a safe point and runs its "
-                          "recovery (for a wipe, the units are started again) before opsdeck exits.",
-            nullptr, m_runs->running());
+        request.text
+            = (m_runs->running() == 1 ? tr("An operation still runs. Quitting cancels it")
+                                      : tr("%1 operations still run. Quitting cancels them").arg(m_runs->running()))
+            + tr(": each stops at a safe point and runs its recovery (for a wipe, the units are started again) before "
+                 "opsdeck exits.");
         request.verb = tr("Cancel and quit");
         if (!ConfirmDialog::ask(this, request)) {
             event->ignore();

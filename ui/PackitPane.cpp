@@ -11,6 +11,7 @@
 #include "RunsElsewhereBanner.h"
 #include "TargetStatusModel.h"
 #include "core/ConnectionWorker.h"
+#include "core/Counted.h"
 #include "core/WorkerRowSource.h"
 #include "packit/PackitConnection.h"
 #include "packit/PackitQueries.h"
@@ -84,10 +85,10 @@ QStringList instanceCells(const PackitTarget& target, const QJsonObject& state =
         state.value(QStringLiteral("outpackState")).toString(QStringLiteral("…")),
         state.value(QStringLiteral("apiState")).toString(QStringLiteral("…")), number(QStringLiteral("packets")),
         number(QStringLiteral("groups")),
-        state.contains(QStringLiteral("rootBytes"))
-            ? QObject::tr("%n file(s), %1", nullptr, int(state.value(QStringLiteral("rootFiles")).toInteger()))
-                  .arg(locale.formattedDataSize(state.value(QStringLiteral("rootBytes")).toInteger()))
-            : QStringLiteral("…") };
+        state.contains(QStringLiteral("rootBytes")) ? QObject::tr("%1, %2").arg(
+            counted(state.value(QStringLiteral("rootFiles")).toInteger(), QObject::tr("file")),
+            locale.formattedDataSize(state.value(QStringLiteral("rootBytes")).toInteger()))
+                                                    : QStringLiteral("…") };
 }
 } // namespace
 

@@ -9,6 +9,7 @@
 #include "RunsDock.h"
 #include "RunsElsewhereBanner.h"
 #include "core/ConnectionWorker.h"
+#include "core/Counted.h"
 #include "core/WorkerRowSource.h"
 #include "pulumi/PulumiKillQueryOperation.h"
 #include "pulumi/PulumiPurgeBatch.h"
@@ -317,9 +318,9 @@ void PulumiPane::refresh()
                 fitColumns(m_orgs);
                 m_purge->setEnabled(!checkedOrganizations().isEmpty());
                 m_status->setText(
-                    tr("%1 soft-deleted stacks in %2 organisations · %3 · read %4")
-                        .arg(QLocale().toString(total))
-                        .arg(m_orgs->topLevelItemCount())
+                    tr("%1 in %2 · %3 · read %4")
+                        .arg(counted(total, tr("soft-deleted stack")),
+                            counted(m_orgs->topLevelItemCount(), tr("organisation")))
                         .arg(m_target && m_target->via ? tr("via %1").arg(m_target->via->name) : tr("direct"),
                             QTime::currentTime().toString(QStringLiteral("HH:mm"))));
                 emit organizationsLoaded();

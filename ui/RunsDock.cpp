@@ -84,6 +84,8 @@ RunsDock::RunsDock(QWidget* parent)
     m_list->setColumnCount(ColumnCount);
     m_list->setHeaderLabels({ tr("Name"), tr("Progress"), tr("Step"), tr("Time"), {}, tr("Console") });
     setUpListTree(m_list);
+    // A step or a summary is a sentence: its start says the most (the tooltip has it whole), unlike a fingerprint.
+    m_list->setTextElideMode(Qt::ElideRight);
     m_list->setUniformRowHeights(false); // a row with buttons is taller
     m_list->header()->moveSection(Console, 1);
     // The step takes the room, not the buttons; the other columns fit their contents.

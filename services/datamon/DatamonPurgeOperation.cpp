@@ -1,5 +1,6 @@
 #include "datamon/DatamonPurgeOperation.h"
 
+#include "core/Counted.h"
 #include "datamon/DatamonDeleteRepoOperation.h"
 #include "datamon/DatamonHost.h"
 #include "datamon/DatamonJob.h"
@@ -30,6 +31,13 @@ const QString kDropIndex = QStringLiteral("drop-index");
 QString utc(const QDateTime& time)
 {
     return time.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss 'UTC'"));
+}
+
+// "1 bundle was committed", "3 bundles were committed".
+QString committedText(qsizetype bundles)
+{
+    return counted(bundles, QStringLiteral("bundle"))
+        + (bundles == 1 ? QStringLiteral(" was committed") : QStringLiteral(" were committed"));
 }
 
 QString age(const QDateTime& since)
@@ -471,10 +479,10 @@ bool DatamonPurgeOperation::planDelete(Plan* plan, QString* error)
     const qint64 bundles = m_bundles.size();
     const QStringList committed = committedSince(m_bundles, m_state.indexTime);
     if (!committed.isEmpty()) {
-        *error = QStringLiteral("%1 bundle(s) were committed since the index was built at %2 (%3): they may rely on "
-                                "blobs the index does not list. Hold uploads and build the index again with `%4`")
-                     .arg(committed.size())
-                     .arg(utc(m_state.indexTime), committed.mid(0, 5).join(QStringLiteral("; ")), prepare);
+        *error = QStringLiteral("%1 since the index was built at %2 (%3): they may rely on blobs the index does not "
+                                "list. Hold uploads and build the index again with `%4`")
+                     .arg(committedText(committed.size()), utc(m_state.indexTime),
+                         committed.mid(0, 5).join(QStringLiteral("; ")), prepare);
         return false;
     }
     const DatamonPurgeSummary& counted = m_dryRun->summary;
@@ -677,9 +685,8 @@ bool DatamonPurgeOperation::execute(const Plan& plan, RunContext& context)
                 QStringLiteral("the index is not the one planned (built %1) any more").arg(utc(m_state.indexTime)));
         const QStringList committed = committedSince(now->bundles, m_state.indexTime);
         if (!committed.isEmpty())
-            return refuse(QStringLiteral("%1 bundle(s) were committed since the index was built: %2")
-                              .arg(committed.size())
-                              .arg(committed.mid(0, 5).join(QStringLiteral("; "))));
+            return refuse(QStringLiteral("%1 since the index was built: %2")
+                              .arg(committedText(committed.size()), committed.mid(0, 5).join(QStringLiteral("; "))));
         context.record().before.insert(QStringLiteral("bundles"), now->bundles.size());
         context.record().before.insert(QStringLiteral("bundlesSinceIndex"), 0);
     }
@@ -847,15 +854,14 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
     context.record().after.insert(QStringLiteral("bundles"), bundles);
     context.record().after.insert(QStringLiteral("bundlesSinceIndex"), committed.size());
     if (!committed.isEmpty()) {
-        context.fail(QStringLiteral("%1 bundle(s) were committed during the purge").arg(committed.size()),
-            committed.join(u'\n'));
+        context.fail(QStringLiteral("%1 during the purge").arg(committedText(committed.size())), committed.join(u'\n'));
         context.skipRemaining();
-        context.record().summary = QStringLiteral("Deleted %1 unused blobs, but %2 bundle(s) were committed while the "
-                                                  "index was in use (%3): check that each one downloads (`datamon2 "
-                                                  "bundle download`), since a blob it reuses may be gone. %4")
-                                       .arg(number(qint64(deleted->deleted)))
-                                       .arg(committed.size())
-                                       .arg(committed.mid(0, 5).join(QStringLiteral("; ")), kept);
+        context.record().summary
+            = QStringLiteral("Deleted %1 unused blobs, but %2 while the index was in use (%3): check "
+                             "that each one downloads (`datamon2 bundle download`), since a blob "
+                             "it reuses may be gone. %4")
+                  .arg(number(qint64(deleted->deleted)), committedText(committed.size()),
+                      committed.mid(0, 5).join(QStringLiteral("; ")), kept);
         return false;
     }
     context.succeed(QStringLiteral("%1 bundles, none committed since %2").arg(bundles).arg(utc(indexTime)));

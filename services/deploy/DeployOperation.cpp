@@ -1,6 +1,7 @@
 #include "deploy/DeployOperation.h"
 
 #include "config/CommandTemplates.h"
+#include "core/Counted.h"
 #include "core/ShellQuote.h"
 #include "deploy/DeployCommand.h"
 #include "deploy/DeployMatrixReader.h"
@@ -621,10 +622,10 @@ bool DeployOperation::execute(const Plan& plan, RunContext& context)
         recordStates(context, true);
         const QStringList left = m_machines.mid(i + 1);
         context.record().summary
-            = QStringLiteral("Deploying %1 (%2) stopped at %3: %4 machine(s) done%5%6. %3 runs %7 now; fix the "
+            = QStringLiteral("Deploying %1 (%2) stopped at %3: %4 done%5%6. %3 runs %7 now; fix the "
                              "cause (see its step), then deploy again.%8")
                   .arg(m_ref, revisionFor(name).left(10), name)
-                  .arg(done.size())
+                  .arg(counted(done.size(), QStringLiteral("machine")))
                   .arg(failed.size() > 1 ? QStringLiteral(", failed before it: ")
                               + failed.mid(0, failed.size() - 1).join(QStringLiteral(", "))
                                          : QString(),

@@ -1,5 +1,6 @@
 #include "deploy/StagingCheckOperation.h"
 
+#include "core/Counted.h"
 #include "deploy/DeployMatrixReader.h"
 #include "http/HttpClient.h"
 #include "runbook/RunContext.h"
@@ -147,9 +148,8 @@ bool StagingCheckOperation::execute(const Plan& plan, RunContext& context)
     context.record().after = { { QStringLiteral("landing"), landing }, { QStringLiteral("api"), apis },
         { QStringLiteral("revision"), revision }, { QStringLiteral("passed"), passed } };
     context.record().summary = passed
-        ? QStringLiteral("%1 passed the automatic checks at %2: landing page, %3 API(s), revision.")
-              .arg(m_machine, m_expected.left(10))
-              .arg(m_instances.size())
+        ? QStringLiteral("%1 passed the automatic checks at %2: landing page, %3, revision.")
+              .arg(m_machine, m_expected.left(10), counted(m_instances.size(), QStringLiteral("API")))
         : QStringLiteral("%1 failed the automatic checks at %2: see the failed steps.")
               .arg(m_machine, m_expected.left(10));
     return passed;

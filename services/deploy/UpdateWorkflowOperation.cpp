@@ -1,5 +1,6 @@
 #include "deploy/UpdateWorkflowOperation.h"
 
+#include "core/Counted.h"
 #include "deploy/GithubClient.h"
 #include "deploy/UpdatePull.h"
 #include "runbook/RunContext.h"
@@ -310,13 +311,12 @@ bool UpdateWorkflowOperation::execute(const Plan& plan, RunContext& context)
         commits << QStringLiteral("%1 %2").arg(c.sha.left(10), c.message);
     context.succeed(
         QStringLiteral("#%1 %2 (%3)\n%4").arg(pull->number).arg(pull->title, pull->url, commits.join(u'\n')));
-    context.record().summary = QStringLiteral("Workflow run %1 succeeded; pull request #%2 \"%3\" has %4 commit(s), "
-                                              "head %5; checks: %6.")
-                                   .arg(runId)
-                                   .arg(pull->number)
-                                   .arg(pull->title)
-                                   .arg(pull->commits.size())
-                                   .arg(pull->headSha.left(10), pull->checksSummary());
+    context.record().summary = QStringLiteral("Workflow run %1 succeeded; pull request #%2 \"%3\" has %4, head "
+                                              "%5; checks: %6.")
+                                   // One pass: a "%5" in the title stays as it is.
+                                   .arg(QString::number(runId), QString::number(pull->number), pull->title,
+                                       counted(pull->commits.size(), QStringLiteral("commit")), pull->headSha.left(10),
+                                       pull->checksSummary());
     return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include "config/CommandTemplates.h"
 #include "config/NameRules.h"
+#include "core/Counted.h"
 #include "core/ShellQuote.h"
 #include "packit/PackitBundle.h"
 #include "packit/PackitConnection.h"
@@ -393,11 +394,13 @@ bool PackitWipeOperation::execute(const Plan& plan, RunContext& context)
             context.record().after.insert(QStringLiteral("files"), root->files);
             context.record().after.insert(QStringLiteral("bytes"), root->bytes);
         }
-        context.record().summary = QStringLiteral("%1 was wiped: %2 packets and %3 groups deleted, the outpack root "
-                                                  "re-created, both units active.")
-                                       .arg(m_target.id())
-                                       .arg(context.record().before.value(QStringLiteral("packets")).toInteger())
-                                       .arg(context.record().before.value(QStringLiteral("groups")).toInteger());
+        context.record().summary = QStringLiteral("%1 was wiped: %2 and %3 deleted, the outpack root re-created, both "
+                                                  "units active.")
+                                       .arg(m_target.id(),
+                                           counted(context.record().before.value(QStringLiteral("packets")).toInteger(),
+                                               QStringLiteral("packet")),
+                                           counted(context.record().before.value(QStringLiteral("groups")).toInteger(),
+                                               QStringLiteral("group")));
         if (context.record().undoOpened)
             context.record().summary += QStringLiteral(" The old root and every deleted row are kept until %1: "
                                                        "opsdeck restore %2 puts them back.")
@@ -430,10 +433,10 @@ bool PackitWipeOperation::recordBefore(RunContext& context)
     // Recorded as deleted only once the commit is verified, or recovery sees the rows gone.
     m_toDelete = { { QStringLiteral("packets"), *packets }, { QStringLiteral("groups"), *groups },
         { QStringLiteral("scopedGrants"), *grants } };
-    context.succeed(QStringLiteral("%1 packets, %2 groups, %3 scoped grants")
-                        .arg(packets->size())
-                        .arg(groups->size())
-                        .arg(grants->size()));
+    context.succeed(
+        QStringLiteral("%1, %2, %3")
+            .arg(counted(packets->size(), QStringLiteral("packet")), counted(groups->size(), QStringLiteral("group")),
+                counted(grants->size(), QStringLiteral("scoped grant"))));
     return true;
 }
 
@@ -724,14 +727,16 @@ void PackitWipeOperation::openWindow(
         window.restorable << QStringLiteral("every packet, packet group and scoped grant the wipe deleted, with their "
                                             "pins, packet tags and one-time tokens");
     else
-        window.restorable << QStringLiteral(
-            "%1 packets, %2 packet groups and %3 scoped grants, with their pins, packet "
-            "tags and one-time tokens")
-                                 .arg(deleted.value(QStringLiteral("packets")).toArray().size())
-                                 .arg(deleted.value(QStringLiteral("groups")).toArray().size())
-                                 .arg(deleted.value(QStringLiteral("scopedGrants")).toArray().size());
-    window.restorable << QStringLiteral("the outpack root (%1 files)")
-                             .arg(context.record().before.value(QStringLiteral("files")).toInteger());
+        window.restorable << QStringLiteral("%1, %2 and %3, with their pins, packet tags and one-time tokens")
+                                 .arg(counted(deleted.value(QStringLiteral("packets")).toArray().size(),
+                                          QStringLiteral("packet")),
+                                     counted(deleted.value(QStringLiteral("groups")).toArray().size(),
+                                         QStringLiteral("packet group")),
+                                     counted(deleted.value(QStringLiteral("scopedGrants")).toArray().size(),
+                                         QStringLiteral("scoped grant")));
+    window.restorable << QStringLiteral("the outpack root (%1)")
+                             .arg(counted(context.record().before.value(QStringLiteral("files")).toInteger(),
+                                 QStringLiteral("file")));
     window.notRestorable = notRestorable;
     window.confirmWith = m_target.instance.name;
     window.restore = { { QStringLiteral("host"), m_target.host.name },

@@ -1,5 +1,6 @@
 #include "runbook/OperationRunner.h"
 
+#include "core/Counted.h"
 #include "runbook/Journal.h"
 #include "runbook/LockHeartbeat.h"
 #include "runbook/RunContext.h"
@@ -111,14 +112,16 @@ void OperationRunner::listEndedWindows(Plan* plan) const
     if (!open.isEmpty()) {
         plan->parameters.insert(QStringLiteral("endsOpen"), open);
         plan->steps.prepend({ QStringLiteral("end-open-windows"),
-            QStringLiteral("End the %1 undo window(s) this run makes unrestorable").arg(open.size()),
+            QStringLiteral("End the %1 this run makes unrestorable")
+                .arg(counted(open.size(), QStringLiteral("undo window"))),
             QStringLiteral("delete what each keeps: %1").arg(openKept.join(QStringLiteral("; "))),
             QStringLiteral("each is gone, and the journal says the window ended; else nothing else runs") });
     }
     if (!expired.isEmpty()) {
         plan->parameters.insert(QStringLiteral("endsExpired"), expired);
         plan->steps.prepend({ QStringLiteral("end-expired-windows"),
-            QStringLiteral("End the %1 expired undo window(s) of %2").arg(expired.size()).arg(plan->target),
+            QStringLiteral("End the %1 of %2")
+                .arg(counted(expired.size(), QStringLiteral("expired undo window")), plan->target),
             QStringLiteral("delete what each keeps: %1").arg(expiredKept.join(QStringLiteral("; "))),
             QStringLiteral("each is gone, and the journal says the window ended") });
     }

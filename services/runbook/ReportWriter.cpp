@@ -461,7 +461,24 @@ QString fieldLabel(const QString& key)
     return label;
 }
 
-// "id" and "name" first, since they identify an item; then the rest in key order.
+QJsonValue itemField(const QJsonValue& item, const QString& column)
+{
+    return item.isObject() ? item.toObject().value(column) : (column == u"value"_s ? item : QJsonValue());
+}
+
+// A column whose every value is a number (or missing) is a count or a size: right-aligned, and after the words.
+bool isNumberColumn(const QJsonArray& items, qsizetype shown, const QString& column)
+{
+    for (qsizetype i = 0; i < shown; ++i) {
+        const QJsonValue value = itemField(items.at(i), column);
+        if (!value.isDouble() && !value.isUndefined() && !value.isNull())
+            return false;
+    }
+    return true;
+}
+
+// What identifies an item first ("id", "name", a RAFT node's "pod", a bundle's "repo"); then the other words, the
+// numbers, and the sizes last, each in key order (an item's fields have no order of their own).
 QStringList itemColumns(const QJsonArray& items, qsizetype shown)
 {
     QSet<QString> keySet;
@@ -476,16 +493,22 @@ QStringList itemColumns(const QJsonArray& items, qsizetype shown)
         }
     }
     QStringList rest(keySet.cbegin(), keySet.cend());
-    rest.sort();
-    QStringList columns;
-    for (const QString& first : { u"id"_s, u"name"_s }) {
-        if (rest.removeOne(first))
-            columns.append(first);
-    }
-    columns += rest;
-    if (hasPlainValues || columns.isEmpty())
-        columns.prepend(u"value"_s);
-    return columns;
+    static const QStringList identifying { u"id"_s, u"name"_s, u"pod"_s, u"repo"_s };
+    const auto rank = [&](const QString& key) {
+        if (const qsizetype i = identifying.indexOf(key); i >= 0)
+            return int(i);
+        if (!isNumberColumn(items, shown, key))
+            return 10;
+        return isByteCount(key) ? 12 : 11;
+    };
+    std::sort(rest.begin(), rest.end(), [&](const QString& a, const QString& b) {
+        const int rankA = rank(a);
+        const int rankB = rank(b);
+        return rankA != rankB ? rankA < rankB : a < b;
+    });
+    if (hasPlainValues || rest.isEmpty())
+        rest.prepend(u"value"_s);
+    return rest;
 }
 
 // A list of items (objects, or plain values) as a table, at most kHtmlItemsPerKind of them.
@@ -505,23 +528,28 @@ QString itemsHtml(const QJsonArray& items)
     for (int i = 0; i < perRow; ++i)
         headers += labels;
     QString html = tableStart(headers, {}, 1).replace(u"<table "_s, u"<table class=\"items\" "_s);
-    const auto itemCells = [&columns](const QJsonValue& item) {
-        QStringList cells;
-        for (const QString& column : columns) {
-            const QJsonValue value
-                = item.isObject() ? item.toObject().value(column) : (column == u"value"_s ? item : QJsonValue());
+    QList<bool> numbers;
+    for (const QString& column : columns)
+        numbers += isNumberColumn(items, shown, column);
+    const auto itemCells = [&](const QJsonValue* item) {
+        QString cells;
+        for (qsizetype c = 0; c < columns.size(); ++c) {
+            const QJsonValue value = item ? itemField(*item, columns.at(c)) : QJsonValue();
             const QString text
-                = isByteCount(column) && value.isDouble() ? bytesText(value.toInteger()) : valueText(value);
-            cells.append(u"<small>%1</small>"_s.arg(esc(text)));
+                = isByteCount(columns.at(c)) && value.isDouble() ? bytesText(value.toInteger()) : valueText(value);
+            cells
+                += u"<td%1><small>%2</small></td>"_s.arg(numbers.at(c) ? u" align=\"right\""_s : QString(), esc(text));
         }
         return cells;
     };
     const qsizetype rows = (shown + perRow - 1) / perRow;
     for (qsizetype r = 0; r < rows; ++r) {
-        QStringList rowCells;
-        for (qsizetype i = r * perRow; i < (r + 1) * perRow; ++i)
-            rowCells += i < shown ? itemCells(items.at(i)) : QStringList(columns.size(), QString());
-        html += row(rowCells);
+        html += u"<tr>"_s;
+        for (qsizetype i = r * perRow; i < (r + 1) * perRow; ++i) {
+            const QJsonValue item = i < shown ? items.at(i) : QJsonValue();
+            html += itemCells(i < shown ? &item : nullptr);
+        }
+        html += u"</tr>\n"_s;
     }
     html += u"</table>\n"_s;
     if (items.size() > shown) {

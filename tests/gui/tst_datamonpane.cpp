@@ -216,7 +216,7 @@ void TestDatamonPane::contextsAndReposOfDmDev()
     shown.sort();
     listed.sort();
     QCOMPARE(shown, listed);
-    QCOMPARE(pane->repoCountText(), u"%1 repos"_s.arg(QLocale().toString(repos)));
+    QCOMPARE(pane->repoCountText(), u"%1 repos"_s.arg(QLocale(QLocale::English).toString(repos)));
     QVERIFY(!inserted.isEmpty());
     QVERIFY(pane->firstRowsMs() >= 0);
     qInfo("dm-dev: first of %d repos shown %lld ms after repo list started, in %lld batches", repos,

@@ -46,7 +46,7 @@ QStandardItemModel* packitInstances(QObject* parent)
              u"reside-dev"_s, u"kipling"_s }) {
         QList<QStandardItem*> row;
         for (const QString& cell : { instance, u"wpia-packit-private"_s, u"active"_s, u"active"_s, u"300"_s, u"30"_s,
-                 u"1463 file(s), 1.81 MiB"_s, u"Reachable"_s,
+                 u"1,463 files, 1.81 MiB"_s, u"Reachable"_s,
                  u"SHA256:g1Jnim1UtRdWq0S1kq0y6n3u7vXhQz2C8pLMqSRcTpu4k (known)"_s, QString() })
             row << new QStandardItem(cell);
         model->appendRow(row);

@@ -503,7 +503,7 @@ void TestDatamonPurge::silentDeleteFailuresAreCaughtByTheVerification()
     const CliRun written = cli(deleteRun());
     QCOMPARE(gcloud({ u"rm"_s, bundle }), 0);
     QCOMPARE(written.exitCode, 1);
-    QVERIFY2(written.err.contains("1 bundle(s) were committed since the index was built")
+    QVERIFY2(written.err.contains("1 bundle was committed since the index was built")
             && written.err.contains("dm-prod: prod-census-00000/2AbCdEfGhIjKlMnOpQrStUvWxYz"),
         written.err.constData());
 

@@ -150,8 +150,9 @@ void TestPackitWipe::instancesAndPacketsAreListed()
     for (const QJsonValue& value : array) {
         const QJsonObject object = value.toObject();
         const QString root
-            = QStringLiteral("%1 file(s), %2")
-                  .arg(object.value(QStringLiteral("rootFiles")).toInteger())
+            = QStringLiteral("%1 file%2, %3")
+                  .arg(QLocale(QLocale::English).toString(object.value(QStringLiteral("rootFiles")).toInteger()))
+                  .arg(object.value(QStringLiteral("rootFiles")).toInteger() == 1 ? QString() : QStringLiteral("s"))
                   .arg(QLocale().formattedDataSize(object.value(QStringLiteral("rootBytes")).toInteger()));
         QVERIFY2(std::any_of(lines.cbegin(), lines.cend(),
                      [&](const QString& line) {

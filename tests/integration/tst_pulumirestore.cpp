@@ -465,7 +465,7 @@ void TestPulumiRestore::trashPurgeAndExpiryEndTheWindow()
     QVERIFY(addStack(u"3"_s));
     // Any purge on the database ends it: the plan of one of another organisation lists it first.
     const CliRun plan = cli({ u"plan"_s, u"pulumi-purge"_s, u"--orgs"_s, u"initech"_s }, environment);
-    QVERIFY2(plan.out.contains("1. End the 1 expired undo window(s)") && plan.out.contains(expiring.toUtf8()),
+    QVERIFY2(plan.out.contains("1. End the 1 expired undo window of") && plan.out.contains(expiring.toUtf8()),
         plan.out.constData());
     const CliRun third = cli({ u"run"_s, u"pulumi-purge"_s, u"--orgs"_s, u"trash-test"_s, u"--confirm"_s,
                                  u"trash-test"_s, u"--no-undo"_s, u"--reason"_s, u"test cleanup"_s },

@@ -300,8 +300,8 @@ void TestReportWriter::htmlLimitsItemsPerKind()
         items.append(QJsonObject { { u"id"_s, i } });
     run.deleted = { { u"blobs"_s, items } };
     const QString html = ReportWriter::toHtml(run);
-    QVERIFY(html.contains(u"<td><small>999</small></td>"_s));
-    QVERIFY(!html.contains(u"<td><small>1000</small></td>"_s));
+    QVERIFY(html.contains(u"<td align=\"right\"><small>999</small></td>"_s));
+    QVERIFY(!html.contains(u"<small>1000</small>"_s));
     QVERIFY(html.contains(u"\u2026 and 5 more; see the CSV"_s));
     QVERIFY(html.contains(u"Blobs (1,005)"_s));
 }
@@ -340,18 +340,20 @@ void TestReportWriter::htmlDeletedInWords()
     const QString html = ReportWriter::toHtml(run);
     QCOMPARE(headersUnder(html, u"Locks (1)"_s), (QStringList { u"Held by"_s, u"Run id"_s, u"Target"_s }));
     QCOMPARE(headersUnder(html, u"Killed queries (1)"_s),
-        (QStringList { u"Database"_s, u"Process id"_s, u"Statement"_s, u"User"_s }));
+        (QStringList { u"Database"_s, u"Statement"_s, u"User"_s, u"Process id"_s }));
     QCOMPARE(headersUnder(html, u"Stacks of acme (1)"_s), (QStringList { u"Id"_s, u"Name"_s }));
     QCOMPARE(headersUnder(html, u"Raft directories (1)"_s),
-        (QStringList { u"Data directory"_s, u"Index after reset"_s, u"Index before"_s, u"Pod"_s,
-            u"RAFT after restart"_s, u"Unchanged"_s }));
-    QCOMPARE(headersUnder(html, u"Bundles (1)"_s), (QStringList { u"Bundle"_s, u"Message"_s, u"Repo"_s, u"Time"_s }));
-    QCOMPARE(headersUnder(html, u"Labels (1)"_s), (QStringList { u"Bundle"_s, u"Label"_s, u"Repo"_s, u"Time"_s }));
+        (QStringList { u"Pod"_s, u"Data directory"_s, u"RAFT after restart"_s, u"Unchanged"_s, u"Index after reset"_s,
+            u"Index before"_s }));
+    QCOMPARE(headersUnder(html, u"Bundles (1)"_s), (QStringList { u"Repo"_s, u"Bundle"_s, u"Message"_s, u"Time"_s }));
+    QCOMPARE(headersUnder(html, u"Labels (1)"_s), (QStringList { u"Repo"_s, u"Bundle"_s, u"Label"_s, u"Time"_s }));
     QCOMPARE(headersUnder(html, u"Scoped grants (1)"_s),
         (QStringList { u"Group"_s, u"Permission"_s, u"Role"_s, u"Scope"_s }));
-    // A size as the rest of the report shows sizes, not a count of bytes.
+    // A size as the rest of the report shows sizes, not a count of bytes; numbers and sizes right-aligned.
     QCOMPARE(headersUnder(html, u"Packets (1)"_s), (QStringList { u"Id"_s, u"Name"_s, u"Size"_s }));
-    QVERIFY(html.contains(u"<td><small>5.00 MiB</small></td>"_s));
+    QVERIFY(html.contains(u"<td align=\"right\"><small>5.00 MiB</small></td>"_s));
+    QVERIFY(html.contains(u"<td align=\"right\"><small>4711</small></td>"_s));
+    QVERIFY(html.contains(u"<td><small>pulumi</small></td>"_s));
     QVERIFY(!html.contains(u"5242880"_s));
     // A kind that is one number (a datamon purge's): a count grouped, a size as a size.
     QVERIFY(html.contains(u"<h3>Blob keys</h3>\n<p>1,234</p>"_s));
