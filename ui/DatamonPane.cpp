@@ -600,7 +600,7 @@ void DatamonPane::showRepoCount()
     const int shown = m_filter->rowCount();
     QString text = counted(all, tr("repo"));
     if (shown != all)
-        text = tr("%1 of %2").arg(QLocale(QLocale::English).toString(shown), text);
+        text = tr("%1 of %2").arg(numberText(shown), text);
     if (m_listing)
         text += tr(" (listing…)");
     m_repoCount->setText(m_target || m_listing ? text : QString());

@@ -10,7 +10,6 @@
 
 #include <QHash>
 #include <QJsonArray>
-#include <QLocale>
 
 #include <algorithm>
 
@@ -48,11 +47,6 @@ QString age(const QDateTime& since)
     if (minutes < 48 * 60)
         return QStringLiteral("%1 h").arg(minutes / 60);
     return QStringLiteral("%1 days").arg(minutes / (24 * 60));
-}
-
-QString number(qint64 n)
-{
-    return QLocale(QLocale::English).toString(n);
 }
 
 QString lockDescription(const QString& bucket, const DatamonQueries::StoreState& state)
@@ -517,7 +511,7 @@ bool DatamonPurgeOperation::planDelete(Plan* plan, QString* error)
             .arg(metadataBuckets().join(QStringLiteral("/ gs://")), freeSpaceCommand()),
         QStringLiteral("no purge.lock; the index built %1; no bundle since").arg(utc(m_state.indexTime)) };
     plan->steps << Plan::Step { kDelete,
-        QStringLiteral("Delete the %1 unused blobs older than the index").arg(number(qint64(counted.deleted))),
+        QStringLiteral("Delete the %1 unused blobs older than the index").arg(numberText(qint64(counted.deleted))),
         m_target.purgeStep(stepWords(kDelete, index, m_options.forceStaleLock)).join(u' '),
         QStringLiteral("datamon2 exits 0 and prints its summary (Dry-run: false)") };
     plan->steps << Plan::Step { kVerify, QStringLiteral("Count again: nothing may be left to delete"),
@@ -532,7 +526,8 @@ bool DatamonPurgeOperation::planDelete(Plan* plan, QString* error)
     const QStringList sharingNames = plan->parameters.value(QStringLiteral("sharing")).toVariant().toStringList();
     plan->warnings << QStringLiteral("This deletes %1 blobs (%2 bytes) from gs://%3/ for good: GCS keeps no copy "
                                      "unless the bucket has versioning or soft delete.")
-                          .arg(number(qint64(counted.deleted)), number(qint64(counted.bytesRelinquished)), own.blob);
+                          .arg(numberText(qint64(counted.deleted)), numberText(qint64(counted.bytesRelinquished)),
+                              own.blob);
     plan->warnings << QStringLiteral("Hold uploads to %1 until the purge ends: a bundle committed now can rely on a "
                                      "blob that is being deleted. The run lists the bundles again at its end.")
                           .arg(sharingNames.join(QStringLiteral(", ")));
@@ -759,9 +754,9 @@ bool DatamonPurgeOperation::finishPrepare(const Plan& plan, RunContext& context,
                       .toVariant()
                       .toStringList()
                       .join(QStringLiteral(", ")),
-                  own.blob, number(qint64(summary->deleted)), number(qint64(summary->scanned)),
-                  number(qint64(summary->bytesRelinquished)), number(qint64(summary->inUse)),
-                  number(qint64(summary->newerThanIndex)));
+                  own.blob, numberText(qint64(summary->deleted)), numberText(qint64(summary->scanned)),
+                  numberText(qint64(summary->bytesRelinquished)), numberText(qint64(summary->inUse)),
+                  numberText(qint64(summary->newerThanIndex)));
     qCInfo(lcDatamon) << "purge dry run of" << own.blob << summary->deleted << "to delete";
     return true;
 }
@@ -804,7 +799,7 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
     // Exit 0 proves nothing in v2.6.9: a second dry run counts what is really left. After a failed delete it says
     // how far it got, and becomes the dry run the next purge plans from.
     const QString reported = deleted
-        ? QStringLiteral("delete-unused reported %1 blobs deleted. %2").arg(number(qint64(deleted->deleted)), kept)
+        ? QStringLiteral("delete-unused reported %1 blobs deleted. %2").arg(numberText(qint64(deleted->deleted)), kept)
         : kept;
     const auto verifyOut = runStep(context, kVerify, jobRun, true, reported);
     if (!verifyOut)
@@ -820,20 +815,20 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
         context.succeed(QString::fromUtf8(*verifyOut));
         context.skipRemaining();
         context.record().summary = QStringLiteral("%1 The verification dry run finds %2 unused blobs left in gs://%3/.")
-                                       .arg(deleteSummary, number(qint64(left->deleted)), own.blob);
+                                       .arg(deleteSummary, numberText(qint64(left->deleted)), own.blob);
         return false;
     }
     if (left->deleted > 0) {
         context.fail(QStringLiteral("%1 unused blobs are still in gs://%2/ although delete-unused counted them as "
                                     "deleted (datamon2 v2.6.9 ignores failed deletes)")
-                         .arg(number(qint64(left->deleted)), own.blob),
+                         .arg(numberText(qint64(left->deleted)), own.blob),
             QString::fromUtf8(*verifyOut));
         context.skipRemaining();
         context.record().summary
             = QStringLiteral("delete-unused reported %1 blobs deleted, but the verification dry run finds %2 of them "
                              "still in gs://%3/: their deletes failed (datamon2 v2.6.9 ignores delete errors; see the "
                              "GCS audit log). %4")
-                  .arg(number(qint64(deleted->deleted)), number(qint64(left->deleted)), own.blob, kept);
+                  .arg(numberText(qint64(deleted->deleted)), numberText(qint64(left->deleted)), own.blob, kept);
         return false;
     }
     context.succeed(QString::fromUtf8(*verifyOut));
@@ -846,7 +841,7 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
         context.record().summary
             = QStringLiteral("Deleted %1 unused blobs; listing the bundles afterwards failed (%2): "
                              "check that none was committed since %3. %4")
-                  .arg(number(qint64(deleted->deleted)), error, utc(indexTime), kept);
+                  .arg(numberText(qint64(deleted->deleted)), error, utc(indexTime), kept);
         return false;
     }
     const qint64 bundles = objects->size();
@@ -860,7 +855,7 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
             = QStringLiteral("Deleted %1 unused blobs, but %2 while the index was in use (%3): check "
                              "that each one downloads (`datamon2 bundle download`), since a blob "
                              "it reuses may be gone. %4")
-                  .arg(number(qint64(deleted->deleted)), committedText(committed.size()),
+                  .arg(numberText(qint64(deleted->deleted)), committedText(committed.size()),
                       committed.mid(0, 5).join(QStringLiteral("; ")), kept);
         return false;
     }
@@ -875,8 +870,8 @@ bool DatamonPurgeOperation::finishDelete(const Plan& plan, RunContext& context, 
         = QStringLiteral("Deleted %1 unused blobs (%2 bytes) from gs://%3/; the verification dry run finds none left "
                          "(%4 in use, %5 newer than the index). No bundle was committed to %6 during the purge. The "
                          "index was dropped.")
-              .arg(number(qint64(deleted->deleted)), number(qint64(deleted->bytesRelinquished)), own.blob,
-                  number(qint64(left->inUse)), number(qint64(left->newerThanIndex)),
+              .arg(numberText(qint64(deleted->deleted)), numberText(qint64(deleted->bytesRelinquished)), own.blob,
+                  numberText(qint64(left->inUse)), numberText(qint64(left->newerThanIndex)),
                   plan.parameters.value(QStringLiteral("sharing"))
                       .toVariant()
                       .toStringList()

@@ -1,5 +1,6 @@
 #include "runbook/ReportWriter.h"
 
+#include "core/Counted.h"
 #include "core/CsvWriter.h"
 #include "core/SecretScrubber.h"
 
@@ -71,7 +72,7 @@ QString countText(const QJsonValue& value)
         return kNone;
     const double number = value.toDouble(std::nan(""));
     if (value.isDouble() && std::trunc(number) == number && std::abs(number) < 9e15)
-        return QLocale(QLocale::English).toString(static_cast<qint64>(number));
+        return numberText(static_cast<qint64>(number));
     return valueText(value);
 }
 
@@ -501,9 +502,12 @@ QStringList itemColumns(const QJsonArray& items, qsizetype shown)
             return 10;
         return isByteCount(key) ? 12 : 11;
     };
-    std::sort(rest.begin(), rest.end(), [&](const QString& a, const QString& b) {
-        const int rankA = rank(a);
-        const int rankB = rank(b);
+    QHash<QString, int> ranks; // once per column: a number column is found by reading every item shown
+    for (const QString& key : std::as_const(rest))
+        ranks.insert(key, rank(key));
+    std::sort(rest.begin(), rest.end(), [&ranks](const QString& a, const QString& b) {
+        const int rankA = ranks.value(a);
+        const int rankB = ranks.value(b);
         return rankA != rankB ? rankA < rankB : a < b;
     });
     if (hasPlainValues || rest.isEmpty())
@@ -554,7 +558,7 @@ QString itemsHtml(const QJsonArray& items)
     html += u"</table>\n"_s;
     if (items.size() > shown) {
         html += u"<p>\u2026 and %1 more; see the CSV report for every item.</p>\n"_s.arg(
-            QLocale(QLocale::English).toString(items.size() - shown));
+            numberText(items.size() - shown));
     }
     return html;
 }
@@ -575,7 +579,7 @@ QString deletedHtml(const RunRecord& run)
             continue;
         }
         const QJsonArray items = value.toArray();
-        html += u"<h3>%1 (%2)</h3>\n"_s.arg(label, esc(QLocale(QLocale::English).toString(items.size())));
+        html += u"<h3>%1 (%2)</h3>\n"_s.arg(label, esc(numberText(items.size())));
         html += itemsHtml(items);
     }
     return html;
